@@ -1,0 +1,123 @@
+"""The ``copbot`` command line: run, console, catalogue import/export, db upgrade/backup."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from bot.app import make_context, open_store, system_clock
+from bot.config import Settings
+from bot.logs import setup_logging
+from storage.catalogue import CatalogueError, export_csv, import_file
+from storage.engine import make_engine
+from storage.migrate import upgrade
+
+log = logging.getLogger("copbot")
+
+
+def _db_label(settings: Settings) -> str:
+    """The database URL without its password, for people to read."""
+    return make_url(settings.db_url).render_as_string(hide_password=True)
+
+
+async def _console(settings: Settings, user: str | None) -> int:
+    from bot.console import run_console
+
+    store = await open_store(settings)
+    try:
+        await run_console(make_context(settings, store), user or settings.local_user, _db_label(settings))
+    finally:
+        await store.close()
+    return 0
+
+
+async def _run(settings: Settings) -> int:
+    if not (settings.discord_enabled or settings.slack_enabled):
+        return await _console(settings, None)
+    from bot.runner import run_platforms
+
+    return await run_platforms(settings)
+
+
+async def _db_upgrade(settings: Settings) -> int:
+    engine = make_engine(settings.db_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    print(f"database {_db_label(settings)} is at the latest schema")
+    return 0
+
+
+async def _import(settings: Settings, path: Path) -> int:
+    store = await open_store(settings)
+    try:
+        report = await import_file(store, path, system_clock())
+    except (CatalogueError, OSError) as exc:
+        print(f"{path}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await store.close()
+    print(f"imported {path}: {report.summary()}")
+    return 0
+
+
+async def _export(settings: Settings, path: Path) -> int:
+    store = await open_store(settings)
+    try:
+        text = await export_csv(store)
+    finally:
+        await store.close()
+    await asyncio.to_thread(path.write_text, text, encoding="utf-8", newline="")
+    print(f"exported the catalogue to {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, with --help on every subcommand."""
+    parser = argparse.ArgumentParser(prog="copbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run on Discord/Slack when tokens are set, else the local console")
+    console = sub.add_parser("console", help="the local console on the configured database")
+    console.add_argument("--as", dest="user", help="act as this user name (default LOCAL_USER)")
+    catalogue = sub.add_parser("catalogue", help="import or export the catalogue as CSV")
+    cat_sub = catalogue.add_subparsers(dest="action", required=True)
+    imp = cat_sub.add_parser("import", help="upsert problems from a CSV export of the sheet")
+    imp.add_argument("file", type=Path)
+    exp = cat_sub.add_parser("export", help="write the catalogue in the sheet's columns")
+    exp.add_argument("file", type=Path)
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="action", required=True)
+    db_sub.add_parser("upgrade", help="migrate the database to the latest schema")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``copbot`` script."""
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    setup_logging(settings)
+    match args.command, getattr(args, "action", None):
+        case "run", _:
+            coro = _run(settings)
+        case "console", _:
+            coro = _console(settings, args.user)
+        case "catalogue", "import":
+            coro = _import(settings, args.file)
+        case "catalogue", "export":
+            coro = _export(settings, args.file)
+        case _:
+            coro = _db_upgrade(settings)
+    try:
+        return asyncio.run(coro)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Configuration from environment variables and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.engine import default_database_url
+
+
+class Settings(BaseSettings):
+    """Every setting of copbot; the README lists them with their defaults."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str | None = Field(default=None, description="SQLAlchemy async URL; default SQLite")
+    data_dir: Path = Field(default=Path("data"), description="where the SQLite file lives")
+    seed_file: Path = Field(default=Path("data/seed.csv"), description="catalogue loaded on first start")
+    local_user: str = Field(default="local", description="console user name")
+
+    discord_token: SecretStr | None = None
+    discord_api_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str | None = None
+    discord_guild_id: int | None = None
+    discord_shard_count: int | None = None
+    discord_shard_ids: str | None = None
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_port: int = 3000
+    slack_api_url: str = "https://slack.com/api/"
+    slack_moderator_channel: str | None = None
+    slack_moderators: str = ""
+    slack_reminder_channel: str | None = None
+
+    bind_host: str = Field(default="127.0.0.1", description="address the HTTP servers bind")
+    metrics_port: int | None = None
+
+    stale_after_days: int = Field(default=30, ge=1)
+    stale_grace_days: int = Field(default=14, ge=1)
+    reminder_sweep_minutes: float = Field(default=60, gt=0)
+    submissions_per_hour: int = Field(default=10, ge=1)
+
+    log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator(
+        "discord_token",
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "discord_guild_id",
+        "discord_shard_count",
+        "discord_shard_ids",
+        "discord_gateway_url",
+        "slack_moderator_channel",
+        "slack_reminder_channel",
+        "metrics_port",
+        "database_url",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """``FOO=`` in a .env file means unset, not an empty token."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def db_url(self) -> str:
+        """The database URL in force."""
+        return self.database_url or default_database_url(self.data_dir)
+
+    @property
+    def discord_enabled(self) -> bool:
+        """Whether a Discord token is configured."""
+        return self.discord_token is not None
+
+    @property
+    def slack_enabled(self) -> bool:
+        """Whether Slack is configured (a bot token plus a signing secret or an app token)."""
+        return self.slack_bot_token is not None and (
+            self.slack_signing_secret is not None or self.slack_app_token is not None
+        )
+
+    @property
+    def slack_moderator_ids(self) -> set[str]:
+        """User or user-group ids allowed to moderate on Slack."""
+        return {part.strip() for part in self.slack_moderators.split(",") if part.strip()}
+
+    @property
+    def shard_ids(self) -> list[int] | None:
+        """The Discord shards this process runs, from ``DISCORD_SHARD_IDS=0,1``."""
+        if not self.discord_shard_ids:
+            return None
+        return [int(part) for part in self.discord_shard_ids.split(",") if part.strip()]

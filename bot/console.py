@@ -1,0 +1,84 @@
+"""The local console: type commands as a local user, read replies rendered for a terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import textwrap
+from collections.abc import Callable
+from typing import TextIO
+
+from commands import dispatch
+from commands.types import Actor, Context, Link, Reply
+
+WIDTH = 88
+BANNER = """copbot console — local user {user!r}, database {db}.
+Type /help for the commands, /quit to leave. Press a button by typing !1, !2…
+To run on Discord set DISCORD_TOKEN, on Slack SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET
+(or SLACK_APP_TOKEN for Socket Mode), in the environment or a .env file; see the README."""
+
+
+def render(reply: Reply) -> str:
+    """A reply as plain terminal text."""
+    out: list[str] = []
+    if reply.title:
+        out += [reply.title, "=" * min(len(reply.title), WIDTH)]
+    if reply.text:
+        out += [textwrap.fill(p, WIDTH) if len(p) > WIDTH else p for p in reply.text.split("\n")]
+    if reply.fields:
+        out.append(" · ".join(f"{f.name}: {f.value}" for f in reply.fields))
+    for section in reply.sections:
+        out += ["", f"{section.title}:"]
+        for line in section.lines:
+            text = f"{line.label} <{line.url}>" if isinstance(line, Link) else line
+            out.append(
+                textwrap.indent(textwrap.fill(text, WIDTH - 4), "  - ")[:4000].replace("\n  - ", "\n    ")
+            )
+    if reply.footer:
+        out += ["", reply.footer]
+    if reply.buttons:
+        out += ["", "  ".join(f"[!{i}] {b.label}" for i, b in enumerate(reply.buttons, 1))]
+    return "\n".join(out).strip()
+
+
+def console_actor(name: str) -> Actor:
+    """The local user: a moderator and admin of the local community."""
+    return Actor("console", "local", name.strip().lower() or "local", name.strip() or "local", True, True)
+
+
+async def run_console(
+    ctx: Context,
+    user: str,
+    db_label: str,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    read: Callable[[], str] | None = None,
+) -> None:
+    """Read commands line by line until end of input or /quit, printing each reply."""
+    out = stdout or sys.stdout
+    source = stdin or sys.stdin
+    actor = console_actor(user)
+    print(BANNER.format(user=actor.display_name, db=db_label), file=out, flush=True)
+    last: Reply | None = None
+    while True:
+        if source.isatty():
+            print("> ", end="", file=out, flush=True)
+        line = await asyncio.to_thread(read or source.readline)
+        if not line:
+            break
+        line = line.strip()
+        if not line:
+            continue
+        if line in {"/quit", "quit", "/exit", "exit"}:
+            break
+        if line.startswith("!") and line[1:].isdigit():
+            index = int(line[1:]) - 1
+            if last is None or not 0 <= index < len(last.buttons):
+                print("No such button.", file=out, flush=True)
+                continue
+            reply = await dispatch.run_action(ctx, actor, last.buttons[index].custom_id)
+        else:
+            reply = await dispatch.run_line(ctx, actor, line)
+        if reply.buttons:
+            last = reply
+        print(render(reply) + "\n", file=out, flush=True)

@@ -1,0 +1,272 @@
+"""Looking at the catalogue: /problem, /random, /search, and the problem card they share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rapidfuzz import fuzz, process, utils
+
+from commands.parser import Kind, Option
+from commands.timefmt import ago, day
+from commands.types import (
+    BadArgument,
+    Button,
+    ButtonStyle,
+    Context,
+    Link,
+    Reply,
+    ReplyField,
+    Request,
+    Section,
+    UnknownProblem,
+)
+from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, Claim, ClaimState, Problem
+
+LEVELS = "ABCD"
+MAX_PROBLEM_TEXT = 1500
+
+
+def level_range(difficulty: str) -> tuple[int, int]:
+    """``A-C`` → (0, 2)."""
+    first, _, last = difficulty.partition("-")
+    return LEVELS.index(first), LEVELS.index(last or first)
+
+
+def difficulty_matches(problem: str, wanted: str) -> bool:
+    """A level matches every range that includes it; a range matches every range it overlaps."""
+    low, high = level_range(problem)
+    want_low, want_high = level_range(wanted)
+    return low <= want_high and want_low <= high
+
+
+async def get_problem(ctx: Context, number: str) -> Problem:
+    """The problem, or an UnknownProblem that says which numbers exist."""
+    problem = await ctx.store.get_problem(number)
+    if problem is not None:
+        return problem
+    problems = await ctx.store.problems()
+    section = number.split(".")[0]
+    in_section = [p.number for p in problems if str(p.section) == section]
+    if in_section:
+        hint = f"section {section} runs {in_section[0]}–{in_section[-1]}"
+    else:
+        sections = sorted({p.section for p in problems})
+        hint = "sections are " + ", ".join(str(s) for s in sections)
+    raise UnknownProblem(f"No problem {number} — {hint}.")
+
+
+def claim_line(claim: Claim, now: datetime, stale_after_days: int) -> str:
+    """Who is on a problem and since when, with its state."""
+    if claim.platform == LEGACY_PLATFORM:
+        text = " ".join(claim.source_text.split())
+        text = text if len(text) <= 300 else text[:299] + "…"
+        if not claim.date_known:
+            return f"{text} (from the sheet, undated)"
+        age = ago(claim.renewed_at, now)
+        stale = (now - claim.renewed_at).days >= stale_after_days
+        return f"{text} (from the sheet, {age}{', stale' if stale else ''})"
+    line = f"{claim.display_name} — since {day(claim.claimed_at)} ({ago(claim.claimed_at, now)})"
+    if claim.renewed_at > claim.claimed_at and claim.renewed_at.date() != claim.claimed_at.date():
+        line += f", renewed {day(claim.renewed_at)}"
+    if claim.state == ClaimState.STALE:
+        line += f" · stale: no news since {day(claim.renewed_at)}"
+    return line
+
+
+def earlier_line(claim: Claim) -> str:
+    """A claim that ended, with how and the note left."""
+    how = "expired" if claim.state == ClaimState.EXPIRED else "released"
+    ended = f" to {day(claim.ended_at)}" if claim.ended_at else ""
+    line = f"{claim.display_name} — {day(claim.claimed_at)}{ended}, {how}"
+    if claim.note:
+        note = " ".join(claim.note.split())
+        line += f": “{note}”"
+    return line
+
+
+def problem_title(problem: Problem, limit: int = 80) -> str:
+    """``2.4 — 3 letter acronyms…``: number and the start of the text."""
+    text = " ".join(problem.text.split()) or "(no problem text in the sheet)"
+    return f"{problem.number} — {text if len(text) <= limit else text[: limit - 1].rstrip() + '…'}"
+
+
+async def problem_card(
+    ctx: Context,
+    problem: Problem,
+    *,
+    private: bool = False,
+    text: str = "",
+    extra: tuple[Button, ...] = (),
+) -> Reply:
+    """The full card of a problem: text, fields, existing work, who is on it, earlier claims."""
+    now = ctx.clock()
+    claims = await ctx.store.claims_for_problem(problem.number)
+    links = await ctx.store.approved_links(problem.number)
+    body = problem.text or "(The sheet has no problem sentence for this one; see its existing work.)"
+    if len(body) > MAX_PROBLEM_TEXT:
+        body = body[: MAX_PROBLEM_TEXT - 1] + "…"
+    fields = [ReplyField("Category", problem.category)]
+    if problem.subcategory:
+        fields.append(ReplyField("Subcategory", problem.subcategory))
+    fields.append(ReplyField("Difficulty", problem.difficulty))
+    sections: list[Section] = []
+    work: list[str | Link] = [line for line in problem.existing_work.splitlines() if line.strip()]
+    work += [Link(link.note or link.url, link.url) for link in links]
+    sections.append(Section("Existing work", tuple(work) or ("None yet.",)))
+    open_claims = [c for c in claims if c.state in OPEN_CLAIM_STATES]
+    ended = [c for c in claims if c.state not in OPEN_CLAIM_STATES]
+    working = tuple(claim_line(c, now, ctx.stale_after_days) for c in open_claims)
+    sections.append(Section("Working on it", working or ("Nobody yet: /claim " + problem.number,)))
+    if ended:
+        sections.append(Section("Earlier claims", tuple(earlier_line(c) for c in ended[-5:])))
+    buttons = (
+        Button("Claim", "claim", problem.number, ButtonStyle.PRIMARY),
+        Button("Release", "release", problem.number),
+        Button("Another random", "random", ""),
+        *extra,
+    )
+    return Reply(
+        title=problem_title(problem, 90),
+        text=(text + "\n\n" + body) if text else body,
+        difficulty=problem.difficulty,
+        fields=tuple(fields),
+        sections=tuple(sections),
+        buttons=buttons,
+        private=private,
+    )
+
+
+PROBLEM_OPTIONS = (Option("number", Kind.NUMBER, "problem number, like 2.4", required=True),)
+
+
+async def problem_command(ctx: Context, request: Request) -> Reply:
+    """/problem NUMBER: the problem's card, in the channel."""
+    problem = await get_problem(ctx, request.args["number"])
+    return await problem_card(ctx, problem)
+
+
+RANDOM_OPTIONS = (
+    Option("difficulty", Kind.DIFFICULTY, "A (easiest) to D, or a range like A-B"),
+    Option("category", Kind.CATEGORY, "a category name or section number", rest=True),
+    Option("unclaimed", Kind.FLAG, "only problems nobody is working on"),
+)
+
+
+def match_category(problems: list[Problem], wanted: str) -> str:
+    """The category ``wanted`` names: by section number, exact name or a close spelling."""
+    categories: dict[str, str] = {}
+    for p in problems:
+        categories.setdefault(str(p.section), p.category)
+    text = " ".join(wanted.split())
+    if text in categories:
+        return categories[text]
+    names = list(dict.fromkeys(categories.values()))
+    found = process.extractOne(
+        text, names, scorer=fuzz.WRatio, processor=utils.default_process, score_cutoff=80
+    )
+    if found is None:
+        listed = "; ".join(f"{s} {n}" for s, n in categories.items())
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise BadArgument(f"No category {shown!r}. Categories: {listed}.")
+    return str(found[0])
+
+
+async def random_command(ctx: Context, request: Request) -> Reply:
+    """/random [difficulty] [category] [unclaimed]: one matching problem, by chance."""
+    problems = await ctx.store.problems()
+    difficulty = request.args.get("difficulty")
+    category = request.args.get("category")
+    unclaimed = bool(request.args.get("unclaimed"))
+    pool = problems
+    if difficulty:
+        pool = [p for p in pool if difficulty_matches(p.difficulty, difficulty)]
+    if category:
+        name = match_category(problems, category)
+        pool = [p for p in pool if p.category == name]
+    if unclaimed:
+        claimed = await ctx.store.claimed_numbers()
+        pool = [p for p in pool if p.number not in claimed]
+    if not pool:
+        raise BadArgument("No problem matches all of that; try fewer filters.")
+    problem = ctx.rng.choice(pool)
+    filters = f"{difficulty or ''}/{problem.section if category else ''}/{'u' if unclaimed else ''}"
+    picked = f"Picked at random from {len(pool)} matching problem{'s' if len(pool) != 1 else ''}."
+    card = await problem_card(ctx, problem, text=picked)
+    buttons = tuple(b if b.action != "random" else Button(b.label, "random", filters) for b in card.buttons)
+    return Reply(**{**card.__dict__, "buttons": buttons})
+
+
+def random_filters(target: str) -> dict[str, object]:
+    """The filters an "Another random" button carries (``A/2/u``) as /random arguments."""
+    difficulty, _, rest = target.partition("/")
+    section, _, unclaimed = rest.partition("/")
+    args: dict[str, object] = {}
+    if difficulty:
+        args["difficulty"] = difficulty
+    if section:
+        args["category"] = section
+    if unclaimed:
+        args["unclaimed"] = True
+    return args
+
+
+SEARCH_OPTIONS = (
+    Option("query", Kind.TEXT, "words to look for", required=True, rest=True, max_length=200),
+    Option("difficulty", Kind.DIFFICULTY, "A (easiest) to D, or a range like A-B"),
+    Option("category", Kind.CATEGORY, "a category name or section number"),
+    Option("page", Kind.PAGE, "which page of results"),
+)
+
+
+def score(query: str, words: list[str], document: str) -> float:
+    """How well a problem matches: typo-tolerant per word, plus the phrase as a whole."""
+    terms = utils.default_process(query).split()
+    if not terms:
+        return 0.0
+    per_word = []
+    for term in terms:
+        best = process.extractOne(term, words, scorer=fuzz.ratio, score_cutoff=70)
+        per_word.append(best[1] if best else 0.0)
+    phrase = fuzz.partial_ratio(utils.default_process(query), document) if len(terms) > 1 else 0.0
+    return 0.75 * sum(per_word) / len(per_word) + 0.25 * max(phrase, sum(per_word) / len(per_word))
+
+
+async def search_command(ctx: Context, request: Request) -> Reply:
+    """/search QUERY [difficulty] [category] [page]: ranked, typo-tolerant matches."""
+    query: str = request.args["query"]
+    if not utils.default_process(query):
+        raise BadArgument("Search for some words, e.g. /search induction heads")
+    problems = await ctx.store.problems()
+    if request.args.get("difficulty"):
+        problems = [p for p in problems if difficulty_matches(p.difficulty, request.args["difficulty"])]
+    if request.args.get("category"):
+        name = match_category(await ctx.store.problems(), request.args["category"])
+        problems = [p for p in problems if p.category == name]
+    ranked: list[tuple[float, Problem]] = []
+    for p in problems:
+        if query.strip().lstrip("#") == p.number:
+            ranked.append((1000.0, p))
+            continue
+        document = utils.default_process(f"{p.number} {p.category} {p.subcategory} {p.text}")
+        found = score(query, document.split(), document)
+        if found >= 60:
+            ranked.append((found, p))
+    ranked.sort(key=lambda item: (-item[0], item[1].section, item[1].position))
+    shown_query = query if len(query) <= 60 else query[:60] + "…"
+    if not ranked:
+        return Reply(text=f"Nothing matches {shown_query!r}. Try fewer or other words.", private=True)
+    pages = (len(ranked) + ctx.page_size - 1) // ctx.page_size
+    page = min(request.args.get("page", 1), pages)
+    chunk = ranked[(page - 1) * ctx.page_size : page * ctx.page_size]
+    lines = tuple(f"{problem_title(p, 120)} [{p.difficulty}]" for _, p in chunk)
+    buttons = tuple(Button(f"Show {p.number}", "show", p.number) for _, p in chunk)
+    footer = f"Page {page} of {pages} ({len(ranked)} matches)."
+    if page < pages:
+        footer += f" Next: /search {shown_query} page:{page + 1}"
+    return Reply(
+        title=f"Search: {shown_query}",
+        sections=(Section("Matches", lines),),
+        buttons=buttons,
+        footer=footer,
+        private=True,
+    )

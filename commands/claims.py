@@ -1,0 +1,166 @@
+"""Working on problems: /claim, /release, /claims, /history."""
+
+from __future__ import annotations
+
+from commands.catalogue import claim_line, earlier_line, get_problem, problem_card, problem_title
+from commands.parser import Kind, Option
+from commands.timefmt import day
+from commands.types import (
+    BadArgument,
+    Button,
+    Context,
+    NotYourClaim,
+    Reply,
+    Request,
+    Section,
+    UserRef,
+)
+from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, Claim, Event
+
+CLAIM_OPTIONS = (Option("number", Kind.NUMBER, "problem number, like 3.11", required=True),)
+
+
+async def claim_command(ctx: Context, request: Request) -> Reply:
+    """/claim NUMBER: record that you work on it, stamped today; again renews it."""
+    problem = await get_problem(ctx, request.args["number"])
+    outcome = await ctx.store.claim(problem.number, request.actor.person, ctx.clock())
+    if outcome.created:
+        text = f"You claimed {problem.number} on {day(outcome.claim.claimed_at)}. Good luck!"
+    else:
+        text = f"You already hold {problem.number}: renewed your claim today ({day(ctx.clock())})."
+    text += " /release " + problem.number + " when you stop; a note there helps the next person."
+    return await problem_card(ctx, problem, private=True, text=text)
+
+
+RELEASE_OPTIONS = (
+    Option("number", Kind.NUMBER, "problem number, like 3.11", required=True),
+    Option("note", Kind.TEXT, "what you tried, for the next person", rest=True, max_length=1000),
+)
+
+
+async def release_command(ctx: Context, request: Request) -> Reply:
+    """/release NUMBER [note]: end your own claim, leaving a note for the next person."""
+    problem = await get_problem(ctx, request.args["number"])
+    note = request.args.get("note", "")
+    claim = await ctx.store.release(problem.number, request.actor.person, note, ctx.clock())
+    if claim is None:
+        others = [
+            c.display_name
+            for c in await ctx.store.claims_for_problem(problem.number)
+            if c.state in OPEN_CLAIM_STATES
+        ]
+        if others:
+            raise NotYourClaim(
+                f"You hold no claim on {problem.number}; only its claimant can release it "
+                f"({', '.join(others[:5])})."
+            )
+        raise NotYourClaim(f"You hold no claim on {problem.number}, so there is nothing to release.")
+    kept = " Your note is kept for the next person." if note else ""
+    return Reply(text=f"Released your claim on {problem.number}.{kept}", private=True)
+
+
+CLAIMS_OPTIONS = (
+    Option("user", Kind.USER, "whose claims (default: yours)"),
+    Option("number", Kind.NUMBER, "everyone's claims on one problem"),
+)
+
+
+async def claims_command(ctx: Context, request: Request) -> Reply:
+    """/claims [user] [number]: your open claims, someone else's, or everyone's on a problem."""
+    now = ctx.clock()
+    actor = request.actor
+    if "number" in request.args:
+        problem = await get_problem(ctx, request.args["number"])
+        claims = await ctx.store.claims_for_problem(problem.number)
+        user: UserRef | None = request.args.get("user")
+        if user is not None:
+            ids = await _user_ids(ctx, request, user)
+            claims = [c for c in claims if c.user_id in ids]
+        open_lines = [
+            claim_line(c, now, ctx.stale_after_days) for c in claims if c.state in OPEN_CLAIM_STATES
+        ]
+        ended = [earlier_line(c) for c in claims if c.state not in OPEN_CLAIM_STATES]
+        sections = [Section("Working on it", tuple(open_lines) or ("Nobody.",))]
+        if ended:
+            sections.append(Section("Earlier claims", tuple(ended[-10:])))
+        return Reply(title=f"Claims on {problem_title(problem)}", sections=tuple(sections))
+    user = request.args.get("user")
+    if user is None:
+        ids, whose = {actor.user_id}, "Your"
+    else:
+        ids = await _user_ids(ctx, request, user)
+        whose = f"{user.name or 'Their'}'s" if user.name else "Their"
+        if actor.user_id in ids:
+            whose = "Your"
+    claims: list[Claim] = []
+    for user_id in sorted(ids):
+        claims += await ctx.store.open_claims_for_user(actor.platform, actor.community_id, user_id)
+    if not claims:
+        nobody = "You hold" if whose == "Your" else "They hold"
+        return Reply(text=f"{nobody} no open claims. /random finds a problem to start on.")
+    problems = {p.number: p for p in await ctx.store.problems()}
+    lines = tuple(
+        f"{problem_title(problems[c.problem_number], 60)}: {claim_line(c, now, ctx.stale_after_days)}"
+        for c in claims
+    )
+    buttons: tuple[Button, ...] = ()
+    if whose == "Your":
+        buttons = tuple(
+            Button(f"Release {c.problem_number}", "release", c.problem_number) for c in claims[:5]
+        )
+    return Reply(
+        title=f"{whose} open claims ({len(claims)})",
+        sections=(Section("Claims", lines),),
+        buttons=buttons,
+    )
+
+
+async def _user_ids(ctx: Context, request: Request, user: UserRef) -> set[str]:
+    if user.user_id:
+        return {user.user_id}
+    assert user.name is not None
+    actor = request.actor
+    if user.name.lower() == actor.display_name.lower():
+        return {actor.user_id}
+    ids = await ctx.store.find_claimants(actor.platform, actor.community_id, user.name)
+    if not ids:
+        shown = user.name if len(user.name) <= 40 else user.name[:40] + "…"
+        raise BadArgument(f"I know nobody called {shown!r} here who has claimed a problem.")
+    return set(ids)
+
+
+HISTORY_OPTIONS = (Option("number", Kind.NUMBER, "problem number, like 2.4", required=True),)
+
+_VERBS = {
+    "claimed": "claimed it",
+    "renewed": "renewed their claim",
+    "released": "released it",
+    "stale": "was reminded (claim stale)",
+    "expired": "let the claim expire",
+    "unreachable": "could not be reached",
+    "submitted": "submitted",
+    "approved": "approved",
+    "rejected": "rejected",
+    "undone": "undid the decision on",
+    "posted": "posted for moderators",
+}
+
+
+def history_line(event: Event) -> str:
+    """One line of a timeline."""
+    who = event.actor_name or "copbot"
+    if event.actor_platform == LEGACY_PLATFORM:
+        who = f"{who} (sheet)"
+    verb = _VERBS.get(event.kind, event.kind)
+    detail = " ".join(event.detail.split())
+    if len(detail) > 300:
+        detail = detail[:299] + "…"
+    return f"{day(event.at)} · {who} {verb}" + (f": {detail}" if detail else "")
+
+
+async def history_command(ctx: Context, request: Request) -> Reply:
+    """/history NUMBER: the problem's timeline of claims, releases, expiries and links."""
+    problem = await get_problem(ctx, request.args["number"])
+    events = await ctx.store.history(problem.number, limit=50)
+    lines = tuple(history_line(e) for e in events) or ("Nothing has happened here yet.",)
+    return Reply(title=f"History of {problem_title(problem)}", sections=(Section("Timeline", lines),))

@@ -1,0 +1,112 @@
+"""Running commands and button actions: permissions, user errors and failures in one place."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from commands.parser import convert_all, normalise, parse_line
+from commands.registry import ACTIONS, COMMANDS
+from commands.types import (
+    Actor,
+    CommandError,
+    Context,
+    NotAllowed,
+    Reply,
+    Request,
+    UnknownCommand,
+    parse_custom_id,
+)
+
+log = logging.getLogger("copbot.commands")
+
+# Observers of every command (metrics, logs): called with (command, outcome, seconds).
+OBSERVERS: list[Callable[[str, str, float], None]] = []
+
+APOLOGY = "Sorry, something went wrong on my side. It has been logged; please try again later."
+
+
+def error_reply(message: str) -> Reply:
+    """A private answer to a mistake."""
+    return Reply(text=message, private=True, error=True)
+
+
+def _lookup(name: str) -> Any:
+    spec = COMMANDS.get(name.lower())
+    if spec is None:
+        shown = name if len(name) <= 30 else name[:30] + "…"
+        raise UnknownCommand(f"There is no command /{shown}. /help lists them.")
+    return spec
+
+
+async def run(ctx: Context, request: Request) -> Reply:
+    """Run a parsed request; a user mistake becomes a private answer, a bug an apology."""
+    started = time.perf_counter()
+    outcome = "ok"
+    try:
+        spec = _lookup(request.command)
+        if spec.moderator_only and not request.actor.is_moderator:
+            raise NotAllowed(f"/{spec.name} is for moderators.")
+        if spec.admin_only and not request.actor.is_admin:
+            raise NotAllowed(f"/{spec.name} needs admin rights in this community.")
+        return await spec.handler(ctx, request)
+    except CommandError as exc:
+        outcome = "user_error"
+        return error_reply(str(exc))
+    except Exception:
+        outcome = "error"
+        log.exception(
+            "command failed",
+            extra={"command": request.command, "community": request.actor.community_id},
+        )
+        return error_reply(APOLOGY)
+    finally:
+        elapsed = time.perf_counter() - started
+        for hook in OBSERVERS:
+            hook(request.command, outcome, elapsed)
+
+
+async def run_named(ctx: Context, actor: Actor, command: str, raw: dict[str, Any]) -> Reply:
+    """Run a command whose options arrive typed and named (Discord)."""
+    try:
+        spec = _lookup(command)
+        args = convert_all(spec.options, raw, spec.name)
+    except CommandError as exc:
+        return error_reply(str(exc))
+    return await run(ctx, Request(spec.name, actor, args))
+
+
+async def run_text(ctx: Context, actor: Actor, command: str, text: str) -> Reply:
+    """Run a command whose arguments are one line of text (console, Slack)."""
+    try:
+        spec = _lookup(normalise(command).lower().lstrip("/"))
+        args = parse_line(spec.options, text, spec.name)
+    except CommandError as exc:
+        return error_reply(str(exc))
+    return await run(ctx, Request(spec.name, actor, args))
+
+
+async def run_line(ctx: Context, actor: Actor, line: str) -> Reply:
+    """Run ``/claim 3.11`` or ``claim 3.11`` typed as one line."""
+    text = line.strip().removeprefix("/")
+    if not text:
+        return error_reply("Type a command, e.g. /problem 2.4 — /help lists them all.")
+    name, _, rest = text.partition(" ")
+    return await run_text(ctx, actor, name, rest)
+
+
+async def run_action(ctx: Context, actor: Actor, custom_id: str) -> Reply:
+    """Run a button click by its ``cop:<action>:<target>`` id."""
+    parsed = parse_custom_id(custom_id)
+    handler = ACTIONS.get(parsed[0]) if parsed else None
+    if parsed is None or handler is None:
+        return error_reply("That button is no longer supported; run the command again.")
+    try:
+        return await handler(ctx, actor, parsed[1])
+    except CommandError as exc:
+        return error_reply(str(exc))
+    except Exception:
+        log.exception("button failed", extra={"action": parsed[0], "community": actor.community_id})
+        return error_reply(APOLOGY)

@@ -1,0 +1,220 @@
+"""One argument parser for every text front end (console, Slack), and the value checks shared
+with front ends that receive typed options (Discord)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from commands.types import BadArgument, UserRef
+
+DIFFICULTY_RE = re.compile(r"^([A-D])(?:\s*-\s*([A-D]))?$")
+NUMBER_RE = re.compile(r"^#?\s*([0-9]{1,3})\.([0-9]{1,3})$")
+MENTION_RE = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$")
+TOKEN_RE = re.compile(
+    r'(?P<key>[A-Za-z_]+):(?:"(?P<qval>[^"]*)"|(?P<val>\S*))|"(?P<quoted>[^"]*)"|(?P<word>\S+)'
+)
+MAX_LINE = 4000
+
+
+class Kind(StrEnum):
+    """What an option holds; decides how it is read and how front ends offer it."""
+
+    # In order of specificity: a bare word goes to the first kind that fits it.
+    NUMBER = "number"
+    DIFFICULTY = "difficulty"
+    FLAG = "flag"
+    USER = "user"
+    LINK = "link"
+    PAGE = "page"
+    CATEGORY = "category"
+    TEXT = "text"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of a command."""
+
+    name: str
+    kind: Kind
+    description: str
+    required: bool = False
+    max_length: int = 200
+    rest: bool = False  # a text option that takes every word not claimed by another option
+
+
+def normalise(text: str) -> str:
+    """NFKC-fold and trim: full-width digits and odd spaces become plain ones."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def parse_number(raw: str) -> str:
+    """``2.4``, `` 2.4 ``, ``#2.4`` or ``２.４`` → ``2.4``; anything else is a BadArgument."""
+    text = normalise(raw)
+    match = NUMBER_RE.match(text)
+    if not match:
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise BadArgument(f"{shown!r} is not a problem number: write it like 2.4")
+    return f"{int(match.group(1))}.{int(match.group(2))}"
+
+
+def parse_difficulty(raw: str) -> str:
+    """``A``, ``a``, ``b-c`` → ``A``, ``A``, ``B-C``; ranges run from easier to harder."""
+    text = normalise(raw).upper()
+    match = DIFFICULTY_RE.match(text)
+    if not match or (match.group(2) and match.group(2) <= match.group(1)):
+        shown = text if len(text) <= 20 else text[:20] + "…"
+        raise BadArgument(
+            f"{shown!r} is not a difficulty: use A (easiest), B, C or D (hardest), or a range like A-B"
+        )
+    return match.group(1) + (f"-{match.group(2)}" if match.group(2) else "")
+
+
+def parse_user(raw: str) -> UserRef:
+    """A mention (``<@U123>``, ``<@U123|ann>``, ``<@!123>``) or a display name."""
+    text = normalise(raw).removeprefix("@")
+    match = MENTION_RE.match(normalise(raw))
+    if match:
+        return UserRef(user_id=match.group(1), name=match.group(2) or None)
+    if not text:
+        raise BadArgument("name someone, e.g. @ann")
+    return UserRef(name=text[:200])
+
+
+def parse_flag(raw: str) -> bool:
+    """yes/no style values."""
+    text = normalise(raw).lower()
+    if text in {"", "1", "yes", "y", "true", "on"}:
+        return True
+    if text in {"0", "no", "n", "false", "off"}:
+        return False
+    raise BadArgument(f"{text[:20]!r} is not yes or no")
+
+
+def parse_page(raw: str) -> int:
+    """A page number from 1 to 1000."""
+    text = normalise(raw)
+    if not text.isdigit() or not 1 <= int(text) <= 1000:
+        raise BadArgument("page must be a whole number from 1")
+    return int(text)
+
+
+def check_text(option: Option, raw: str) -> str:
+    """Free text: trimmed, control characters removed, within the option's length."""
+    text = "".join(ch for ch in raw if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
+    if len(text) > option.max_length:
+        raise BadArgument(f"{option.name} is too long: at most {option.max_length} characters")
+    return text
+
+
+def convert(option: Option, raw: Any) -> Any:
+    """Check and convert one raw value for ``option``; front ends with typed options call this."""
+    if option.kind is Kind.FLAG and (isinstance(raw, bool) or normalise(str(raw)).lower() == option.name):
+        return True if not isinstance(raw, bool) else raw
+    if option.kind is Kind.PAGE and isinstance(raw, int):
+        return parse_page(str(raw))
+    raw = str(raw)
+    match option.kind:
+        case Kind.NUMBER:
+            return parse_number(raw)
+        case Kind.DIFFICULTY:
+            return parse_difficulty(raw)
+        case Kind.USER:
+            return parse_user(raw)
+        case Kind.FLAG:
+            return parse_flag(raw)
+        case Kind.PAGE:
+            return parse_page(raw)
+        case _:
+            return check_text(option, raw)
+
+
+def convert_all(options: tuple[Option, ...], raw: dict[str, Any], command: str) -> dict[str, Any]:
+    """Convert named raw values and check that required options are present."""
+    by_name = {o.name: o for o in options}
+    args: dict[str, Any] = {}
+    for name, value in raw.items():
+        option = by_name.get(name)
+        if option is None:
+            raise BadArgument(f"/{command} has no option {name!r}")
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        args[name] = convert(option, value)
+    for option in options:
+        if option.required and option.name not in args:
+            raise BadArgument(f"/{command} needs {option.name}: {option.description}")
+    return args
+
+
+# Bare words go to the most specific option that fits them first: the order Kind lists them.
+_PRIORITY = list(Kind)
+
+
+def _looks_like(option: Option, token: str, free_text: bool, has_rest: bool) -> bool:
+    """Whether a bare word can fill ``option``; ``free_text`` when a query takes the rest."""
+    text = normalise(token)
+    match option.kind:
+        case Kind.NUMBER:
+            return bool(NUMBER_RE.match(text))
+        case Kind.DIFFICULTY:
+            # Next to a free-text query "a" is a word, so only a capital A is a difficulty.
+            return bool(DIFFICULTY_RE.match(text if free_text else text.upper()))
+        case Kind.USER:
+            return bool(MENTION_RE.match(text)) or not NUMBER_RE.match(text)
+        case Kind.FLAG:
+            return text.lower() == option.name
+        case Kind.LINK:
+            return True
+        case Kind.PAGE:
+            return False
+        case _:
+            return not has_rest
+
+
+def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str, Any]:
+    """Read ``line`` (everything after the command name) into converted arguments.
+
+    ``key:value`` and ``key:"quoted value"`` name an option; bare words fill options by what
+    they look like (a number, a difficulty, a mention…), and a ``rest`` text option takes the
+    words left over.
+    """
+    if len(line) > MAX_LINE:
+        raise BadArgument(f"that is too long: at most {MAX_LINE} characters")
+    if line.count('"') % 2:
+        raise BadArgument('a quote is not closed: write key:"several words"')
+    by_name = {o.name: o for o in options}
+    rest_option = next((o for o in options if o.rest), None)
+    free_text = rest_option is not None and rest_option.kind is Kind.TEXT
+    positional = sorted((o for o in options if not o.rest), key=lambda o: _PRIORITY.index(o.kind))
+    raw: dict[str, Any] = {}
+    leftovers: list[str] = []
+    for match in TOKEN_RE.finditer(line):
+        key = match.group("key")
+        if key is not None:
+            value = match.group("qval") if match.group("qval") is not None else match.group("val")
+            option = by_name.get(key.lower())
+            if option is not None:
+                if option.name in raw:
+                    raise BadArgument(f"{option.name} is given twice")
+                raw[option.name] = value
+                continue
+            token = match.group(0)
+        else:
+            token = match.group("quoted") if match.group("quoted") is not None else match.group("word")
+        for option in positional:
+            if option.name not in raw and _looks_like(option, token, free_text, rest_option is not None):
+                raw[option.name] = token
+                break
+        else:
+            leftovers.append(token)
+    if leftovers:
+        if rest_option is None or rest_option.name in raw:
+            shown = " ".join(leftovers)
+            shown = shown if len(shown) <= 60 else shown[:60] + "…"
+            usage = " ".join(o.name if o.required else f"[{o.name}]" for o in options)
+            raise BadArgument(f"I don't understand {shown!r}. Usage: /{command} {usage}".rstrip())
+        raw[rest_option.name] = " ".join(leftovers)
+    return convert_all(options, raw, command)

@@ -1,0 +1,131 @@
+"""The one registry of commands and button actions that every front end reads."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from commands import catalogue, claims
+from commands.parser import Option, convert_all
+from commands.types import Actor, Context, Reply, Request, Section
+
+Handler = Callable[[Context, Request], Awaitable[Reply]]
+ActionHandler = Callable[[Context, Actor, str], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A command: its name, one-line description, options, handler and who may use it."""
+
+    name: str
+    description: str
+    options: tuple[Option, ...]
+    handler: Handler
+    moderator_only: bool = False
+    admin_only: bool = False
+    help: str = ""
+
+    @property
+    def usage(self) -> str:
+        """``/claims [user] [number]``."""
+        parts = [o.name if o.required else f"[{o.name}]" for o in self.options]
+        return " ".join([f"/{self.name}", *parts])
+
+
+HELP_TEXT = (
+    "Difficulty runs from A (easiest) to D (hardest); many problems span a range like A-B. "
+    "Asking for a level matches every range that includes it (A matches A, A-B and A-C); "
+    "asking for a range matches every problem whose range overlaps it."
+)
+
+
+async def help_command(ctx: Context, request: Request) -> Reply:
+    """/help: every command with its usage."""
+    shown = [
+        spec
+        for spec in COMMANDS.values()
+        if (not spec.moderator_only or request.actor.is_moderator)
+        and (not spec.admin_only or request.actor.is_admin)
+    ]
+    lines = tuple(f"{spec.usage} — {spec.description}" for spec in shown)
+    return Reply(
+        title="copbot: the 200 Concrete Problems in Interpretability",
+        text=HELP_TEXT,
+        sections=(Section("Commands", lines),),
+        footer='Options can be named, e.g. /random difficulty:A category:"circuits in the wild".',
+    )
+
+
+COMMANDS: dict[str, CommandSpec] = {}
+
+
+def register(spec: CommandSpec) -> None:
+    """Add a command to the registry (later features register theirs the same way)."""
+    COMMANDS[spec.name] = spec
+
+
+ACTIONS: dict[str, ActionHandler] = {}
+
+
+def register_action(name: str, handler: ActionHandler) -> None:
+    """Add a button action: ``cop:<name>:<target>`` runs ``handler(ctx, actor, target)``."""
+    ACTIONS[name] = handler
+
+
+for _spec in (
+    CommandSpec(
+        "problem",
+        "show a problem, its existing work and who is on it",
+        catalogue.PROBLEM_OPTIONS,
+        catalogue.problem_command,
+    ),
+    CommandSpec(
+        "random",
+        "a random problem at your level",
+        catalogue.RANDOM_OPTIONS,
+        catalogue.random_command,
+    ),
+    CommandSpec(
+        "search",
+        "find problems by words (typos are fine)",
+        catalogue.SEARCH_OPTIONS,
+        catalogue.search_command,
+    ),
+    CommandSpec(
+        "claim",
+        "say you are working on a problem (again: renew)",
+        claims.CLAIM_OPTIONS,
+        claims.claim_command,
+    ),
+    CommandSpec(
+        "release",
+        "stop working on a problem, with an optional note",
+        claims.RELEASE_OPTIONS,
+        claims.release_command,
+    ),
+    CommandSpec(
+        "claims",
+        "your open claims, someone else's, or a problem's",
+        claims.CLAIMS_OPTIONS,
+        claims.claims_command,
+    ),
+    CommandSpec("history", "a problem's timeline", claims.HISTORY_OPTIONS, claims.history_command),
+    CommandSpec("help", "what copbot can do", (), help_command),
+):
+    register(_spec)
+
+
+def _command_action(command: str, build: Callable[[str], dict[str, object]]) -> ActionHandler:
+    async def run(ctx: Context, actor: Actor, target: str) -> Reply:
+        spec = COMMANDS[command]
+        # A button's target comes back from the platform: check it like typed input.
+        args = convert_all(spec.options, build(target), command)
+        return await spec.handler(ctx, Request(command, actor, args))
+
+    return run
+
+
+register_action("claim", _command_action("claim", lambda t: {"number": t}))
+register_action("release", _command_action("release", lambda t: {"number": t}))
+register_action("show", _command_action("problem", lambda t: {"number": t}))
+register_action("random", _command_action("random", catalogue.random_filters))

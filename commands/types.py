@@ -1,0 +1,162 @@
+"""The neutral vocabulary between front ends and the core: who asks, what they ask, the reply."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from storage.store import Person, Store
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person a request comes from, as their platform describes them."""
+
+    platform: str
+    community_id: str
+    user_id: str
+    display_name: str
+    is_moderator: bool = False
+    is_admin: bool = False
+
+    @property
+    def person(self) -> Person:
+        """The storage view of this actor."""
+        return Person(self.platform, self.community_id, self.user_id, self.display_name)
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """Another user named in a command: by platform id when known, else by display name."""
+
+    user_id: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Request:
+    """A parsed command: its name, its arguments, and who sent it."""
+
+    command: str
+    actor: Actor
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link shown as its label."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled block of lines; a line is plain text or a link."""
+
+    title: str
+    lines: tuple[str | Link, ...]
+
+
+@dataclass(frozen=True)
+class ReplyField:
+    """A short name/value pair (category, difficulty…)."""
+
+    name: str
+    value: str
+
+
+class ButtonStyle(StrEnum):
+    """How prominent a button is."""
+
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    SUCCESS = "success"
+    DANGER = "danger"
+
+
+@dataclass(frozen=True)
+class Button:
+    """An action button; front ends encode ``action`` and ``target`` in a persistent id."""
+
+    label: str
+    action: str
+    target: str = ""
+    style: ButtonStyle = ButtonStyle.SECONDARY
+
+    @property
+    def custom_id(self) -> str:
+        """The id a platform keeps on the button: ``cop:<action>:<target>``."""
+        return f"cop:{self.action}:{self.target}"
+
+
+def parse_custom_id(custom_id: str) -> tuple[str, str] | None:
+    """The (action, target) of a button id made by :attr:`Button.custom_id`, or None."""
+    parts = custom_id.split(":", 2)
+    if len(parts) != 3 or parts[0] != "cop":
+        return None
+    return parts[1], parts[2]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A platform-neutral answer; each front end renders it its own way.
+
+    Text is plain (never markup): renderers escape it, so user text cannot ping anyone.
+    ``mention`` is the one user a renderer may really ping.
+    """
+
+    text: str = ""
+    title: str | None = None
+    url: str | None = None
+    difficulty: str | None = None
+    fields: tuple[ReplyField, ...] = ()
+    sections: tuple[Section, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    footer: str | None = None
+    private: bool = True
+    mention: str | None = None
+    error: bool = False
+
+
+@dataclass
+class Context:
+    """Everything a command needs besides its request: storage, time, chance and settings."""
+
+    store: Store
+    clock: Clock
+    rng: random.Random = field(default_factory=random.Random)
+    stale_after_days: int = 30
+    stale_grace_days: int = 14
+    submissions_per_hour: int = 10
+    page_size: int = 5
+
+
+class CommandError(Exception):
+    """A user's mistake, answered privately with the message; never logged as a failure."""
+
+
+class UnknownProblem(CommandError):
+    """No problem has that number."""
+
+
+class UnknownCommand(CommandError):
+    """No command has that name."""
+
+
+class BadArgument(CommandError):
+    """An argument that cannot be read."""
+
+
+class NotYourClaim(CommandError):
+    """Only the claimant can do this to a claim."""
+
+
+class NotAllowed(CommandError):
+    """The actor lacks the role this needs."""

@@ -1,0 +1,346 @@
+"""The catalogue as CSV: loading the seed, importing a sheet export, exporting back to the sheet."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from storage.legacy import legacy_name, legacy_start
+from storage.models import (
+    LEGACY_PLATFORM,
+    OPEN_CLAIM_STATES,
+    Claim,
+    ClaimState,
+    Event,
+    LinkStatus,
+    Problem,
+    WorkLink,
+)
+from storage.store import Store
+
+DIFFICULTIES = ("A", "B", "C", "D", "A-B", "A-C", "B-C", "C-D")
+COLUMNS = (
+    "number",
+    "category",
+    "subcategory",
+    "difficulty",
+    "problem",
+    "existing_work",
+    "working_on",
+)
+SHEET_HEADER = (
+    "Category",
+    "Subcategory",
+    "Difficulty",
+    "Number",
+    "Problem",
+    "Existing Work",
+    "Currently Working On (include date!)",
+)
+_SHEET_NAMES = {
+    "category": "category",
+    "subcategory": "subcategory",
+    "difficulty": "difficulty",
+    "number": "number",
+    "problem": "problem",
+    "existing work": "existing_work",
+    "currently working on": "working_on",
+}
+# Lines the export writes for the bot's own links and claims end with this; import skips them,
+# since the bot's tables, not the sheet's cells, hold them.
+BOT_MARK = "(via copbot)"
+NUMBER_RE = re.compile(r"^(\d{1,3})\.(\d{1,3})$")
+MAX_CELL = 20_000
+
+
+class CatalogueError(ValueError):
+    """A catalogue file that cannot be imported; the message names the line."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One problem as a CSV row gives it."""
+
+    number: str
+    category: str
+    subcategory: str
+    difficulty: str
+    problem: str
+    existing_work: str
+    working_on: str
+
+    @property
+    def section(self) -> int:
+        """The section: 2 for 2.4."""
+        return int(self.number.split(".")[0])
+
+    @property
+    def position(self) -> int:
+        """The place within the section: 4 for 2.4."""
+        return int(self.number.split(".")[1])
+
+
+@dataclass
+class ImportReport:
+    """What an import changed."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    claims_added: int = 0
+    claims_ended: int = 0
+
+    def summary(self) -> str:
+        """One line a person can read."""
+
+        def listed(numbers: list[str]) -> str:
+            shown = ", ".join(numbers[:20]) + (" …" if len(numbers) > 20 else "")
+            return f" ({shown})" if numbers else ""
+
+        return (
+            f"{len(self.added)} added{listed(self.added)}, "
+            f"{len(self.changed)} changed{listed(self.changed)}, {self.unchanged} unchanged; "
+            f"{self.claims_added} sheet claims added, {self.claims_ended} ended"
+        )
+
+
+def _strip_bot_lines(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not line.rstrip().endswith(BOT_MARK)).strip()
+
+
+def parse_csv(text: str) -> list[Row]:
+    """Parse and validate a catalogue CSV (our column names or the sheet's headers)."""
+    text = text.removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise CatalogueError("line 1: the file is empty") from None
+    except csv.Error as exc:
+        raise CatalogueError(f"line 1: {exc}") from None
+    mapping: dict[int, str] = {}
+    for index, name in enumerate(header):
+        key = name.strip().lower()
+        target = key if key in COLUMNS else None
+        for sheet_name, column in _SHEET_NAMES.items():
+            if key.startswith(sheet_name):
+                target = column
+        if target and target not in mapping.values():
+            mapping[index] = target
+    missing = [c for c in ("number", "category", "difficulty", "problem") if c not in mapping.values()]
+    if missing:
+        raise CatalogueError(f"line 1: the header has no column for {', '.join(missing)}")
+    rows: list[Row] = []
+    seen: dict[str, int] = {}
+    try:
+        for cells in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            values = dict.fromkeys(COLUMNS, "")
+            for index, column in mapping.items():
+                if index < len(cells):
+                    values[column] = cells[index].strip()
+            rows.append(_validate(values, line, seen))
+    except csv.Error as exc:
+        raise CatalogueError(f"line {reader.line_num}: {exc}") from None
+    return rows
+
+
+def _validate(values: dict[str, str], line: int, seen: dict[str, int]) -> Row:
+    number = values["number"].lstrip("#")
+    if not NUMBER_RE.match(number):
+        raise CatalogueError(f"line {line}: {values['number']!r} is not a problem number like 2.4")
+    if number in seen:
+        raise CatalogueError(f"line {line}: problem {number} is already on line {seen[number]}")
+    seen[number] = line
+    difficulty = values["difficulty"].upper().replace(" ", "")
+    if difficulty not in DIFFICULTIES:
+        raise CatalogueError(
+            f"line {line}: difficulty {values['difficulty']!r} of {number} is not one of "
+            + ", ".join(DIFFICULTIES)
+        )
+    if not values["category"]:
+        raise CatalogueError(f"line {line}: problem {number} has no category")
+    for column, value in values.items():
+        if len(value) > MAX_CELL:
+            raise CatalogueError(f"line {line}: {column} of {number} is over {MAX_CELL} characters")
+    return Row(
+        number=number,
+        category=values["category"],
+        subcategory=values["subcategory"],
+        difficulty=difficulty,
+        problem=values["problem"],
+        existing_work=_strip_bot_lines(values["existing_work"]),
+        working_on=_strip_bot_lines(values["working_on"]),
+    )
+
+
+async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> ImportReport:
+    """Upsert problems by number and sync the sheet's claims, all in one transaction.
+
+    Nothing is deleted: problems missing from the file stay, bot claims and approved links are
+    untouched, and a sheet claim whose cell disappeared is ended, not removed.
+    """
+    rows = list(rows)
+    report = ImportReport()
+    async with store.session() as s:
+        existing = {p.number: p for p in await s.exec(select(Problem))}
+        legacy: dict[str, list[Claim]] = {}
+        legacy_rows = await s.exec(
+            select(Claim).where(Claim.platform == LEGACY_PLATFORM, col(Claim.state).in_(OPEN_CLAIM_STATES))
+        )
+        for claim in legacy_rows:
+            legacy.setdefault(claim.problem_number, []).append(claim)
+        new_problems: list[dict[str, object]] = []
+        for row in rows:
+            values = {
+                "number": row.number,
+                "section": row.section,
+                "position": row.position,
+                "category": row.category,
+                "subcategory": row.subcategory,
+                "difficulty": row.difficulty,
+                "text": row.problem,
+                "existing_work": row.existing_work,
+                "working_on": row.working_on,
+                "updated_at": now,
+            }
+            current = existing.get(row.number)
+            if current is None:
+                new_problems.append(values)
+                report.added.append(row.number)
+            elif any(getattr(current, k) != v for k, v in values.items() if k != "updated_at"):
+                for key, value in values.items():
+                    setattr(current, key, value)
+                report.changed.append(row.number)
+            else:
+                report.unchanged += 1
+        if new_problems:
+            await s.exec(sa.insert(Problem), params=new_problems)  # type: ignore[call-overload]
+        claims: list[dict[str, object]] = []
+        events: list[dict[str, object]] = []
+        for row in rows:
+            open_legacy = {c.source_text: c for c in legacy.get(row.number, [])}
+            wanted = row.working_on
+            if wanted and wanted not in open_legacy:
+                start = legacy_start(wanted)
+                claims.append(
+                    {
+                        "problem_number": row.number,
+                        "platform": LEGACY_PLATFORM,
+                        "community_id": "",
+                        "user_id": None,
+                        "display_name": legacy_name(wanted),
+                        "claimed_at": start or now,
+                        "renewed_at": start or now,
+                        "state": ClaimState.ACTIVE.value,
+                        "date_known": start is not None,
+                        "source_text": wanted,
+                        "note": "",
+                        "unreachable": True,
+                    }
+                )
+                events.append(_sheet_event(row.number, "claimed", start or now, legacy_name(wanted)))
+            for text, claim in open_legacy.items():
+                if text != wanted:
+                    claim.state = ClaimState.RELEASED.value
+                    claim.ended_at = now
+                    claim.note = "removed from the sheet"
+                    events.append(_sheet_event(row.number, "released", now, claim.display_name))
+                    report.claims_ended += 1
+        if claims:
+            await s.exec(sa.insert(Claim), params=claims)  # type: ignore[call-overload]
+            report.claims_added = len(claims)
+        if events:
+            await s.exec(sa.insert(Event), params=events)  # type: ignore[call-overload]
+    return report
+
+
+def _sheet_event(number: str, kind: str, at: datetime, name: str) -> dict[str, object]:
+    return {
+        "problem_number": number,
+        "kind": kind,
+        "at": at,
+        "actor_platform": LEGACY_PLATFORM,
+        "actor_id": None,
+        "actor_name": name,
+        "detail": "from the sheet",
+        "claim_id": None,
+        "link_id": None,
+    }
+
+
+async def import_file(store: Store, path: Path, now: datetime) -> ImportReport:
+    """Import a CSV file; a malformed file raises :class:`CatalogueError` and changes nothing."""
+    try:
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogueError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return await import_rows(store, parse_csv(text), now)
+
+
+async def ensure_seeded(store: Store, seed: Path, now: datetime) -> ImportReport | None:
+    """Load the seed catalogue into an empty database; None when it already has problems."""
+    if await store.problem_count():
+        return None
+    return await import_file(store, seed, now)
+
+
+async def export_csv(store: Store) -> str:
+    """The catalogue in the sheet's columns, with approved links and open claims appended."""
+    async with store.session() as s:
+        problems = list(await s.exec(select(Problem).order_by(Problem.section, Problem.position)))
+        links = list(
+            await s.exec(
+                select(WorkLink)
+                .where(WorkLink.status == LinkStatus.APPROVED)
+                .order_by(col(WorkLink.decided_at), col(WorkLink.id))
+            )
+        )
+        claims = list(
+            await s.exec(
+                select(Claim)
+                .where(col(Claim.state).in_(OPEN_CLAIM_STATES), Claim.platform != LEGACY_PLATFORM)
+                .order_by(col(Claim.claimed_at), col(Claim.id))
+            )
+        )
+    links_by: dict[str, list[WorkLink]] = {}
+    for link in links:
+        links_by.setdefault(link.problem_number, []).append(link)
+    claims_by: dict[str, list[Claim]] = {}
+    for claim in claims:
+        claims_by.setdefault(claim.problem_number, []).append(claim)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(SHEET_HEADER)
+    for p in problems:
+        work = [p.existing_work] if p.existing_work else []
+        for link in links_by.get(p.number, []):
+            note = f" — {' '.join(link.note.split())}" if link.note else ""
+            work.append(f"{link.url}{note} {BOT_MARK}")
+        working = [p.working_on] if p.working_on else []
+        for claim in claims_by.get(p.number, []):
+            when = claim.renewed_at.date().isoformat()
+            working.append(f"{claim.display_name} ({claim.platform.title()}) - {when} {BOT_MARK}")
+        writer.writerow(
+            [
+                p.category,
+                p.subcategory,
+                p.difficulty,
+                p.number,
+                p.text,
+                "\n".join(work),
+                "\n".join(working),
+            ]
+        )
+    return out.getvalue()

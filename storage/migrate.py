@@ -1,0 +1,39 @@
+"""Run the Alembic migrations from inside the running event loop, safely across replicas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# An arbitrary constant shared by every copbot process: the key of the migration lock.
+ADVISORY_LOCK_KEY = 0x636F70626F74
+
+
+def alembic_config() -> Config:
+    """An Alembic config pointing at our migrations, with no ini file needed."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def _upgrade(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Upgrade the schema to ``revision``; on PostgreSQL under an advisory transaction lock.
+
+    Replicas that start together queue on the lock, and the later ones find nothing to do.
+    """
+    async with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        await connection.run_sync(_upgrade, revision)
+        await connection.commit()

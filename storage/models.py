@@ -1,0 +1,191 @@
+"""SQLModel tables: the catalogue, claims, existing-work links, history, settings and dedup keys.
+
+The schema itself is created and upgraded by the Alembic migrations in ``storage/migrations``;
+these classes describe it for queries and for autogenerate.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite stores naive text)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        """Store aware datetimes as UTC; refuse naive ones, which are always a bug."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        """Give back aware UTC datetimes."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ClaimState(StrEnum):
+    """Where a claim is in its life: active → stale → expired, or released at any point."""
+
+    ACTIVE = "active"
+    STALE = "stale"
+    EXPIRED = "expired"
+    RELEASED = "released"
+
+
+OPEN_CLAIM_STATES = (ClaimState.ACTIVE.value, ClaimState.STALE.value)
+
+
+class LinkStatus(StrEnum):
+    """Moderation status of a submitted link to existing work."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+LEGACY_PLATFORM = "sheet"
+
+
+class Problem(SQLModel, table=True):
+    """One problem of the catalogue, as the spreadsheet has it."""
+
+    number: str = Field(primary_key=True, max_length=16)
+    section: int = Field(index=True)
+    position: int
+    category: str
+    subcategory: str = ""
+    difficulty: str = Field(max_length=8, index=True)
+    text: str
+    existing_work: str = ""
+    working_on: str = ""
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Claim(SQLModel, table=True):
+    """A person working on a problem; legacy claims from the sheet have no user id."""
+
+    __table_args__ = (
+        sa.Index(
+            "uq_claim_open_per_user",
+            "problem_number",
+            "platform",
+            "community_id",
+            "user_id",
+            unique=True,
+            sqlite_where=sa.text("state IN ('active', 'stale') AND user_id IS NOT NULL"),
+            postgresql_where=sa.text("state IN ('active', 'stale') AND user_id IS NOT NULL"),
+        ),
+        sa.Index("ix_claim_state_renewed", "state", "renewed_at"),
+        sa.Index("ix_claim_state_reminded", "state", "reminded_at"),
+        sa.Index("ix_claim_user", "platform", "community_id", "user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    problem_number: str = Field(foreign_key="problem.number", index=True, max_length=16)
+    platform: str = Field(max_length=16)
+    community_id: str = Field(default="", max_length=64)
+    user_id: str | None = Field(default=None, max_length=64)
+    display_name: str = Field(max_length=200)
+    claimed_at: datetime = Field(sa_type=UTCDateTime)
+    renewed_at: datetime = Field(sa_type=UTCDateTime)
+    state: str = Field(default=ClaimState.ACTIVE.value, max_length=16)
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    note: str = ""
+    unreachable: bool = False
+    date_known: bool = True
+    source_text: str = ""
+
+
+class WorkLink(SQLModel, table=True):
+    """A link to existing work submitted through the bot, with its moderation status."""
+
+    __tablename__ = "work_link"
+    __table_args__ = (
+        sa.Index(
+            "uq_work_link_live",
+            "problem_number",
+            "normalized_url",
+            unique=True,
+            sqlite_where=sa.text("status IN ('pending', 'approved')"),
+            postgresql_where=sa.text("status IN ('pending', 'approved')"),
+        ),
+        sa.Index("ix_work_link_submitter", "platform", "user_id", "created_at"),
+        sa.Index("ix_work_link_status", "status", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    problem_number: str = Field(foreign_key="problem.number", index=True, max_length=16)
+    url: str = Field(max_length=2000)
+    normalized_url: str = Field(max_length=2000)
+    note: str = ""
+    platform: str = Field(max_length=16)
+    community_id: str = Field(default="", max_length=64)
+    user_id: str = Field(max_length=64)
+    display_name: str = Field(max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default=LinkStatus.PENDING.value, max_length=16)
+    decided_by_id: str | None = Field(default=None, max_length=64)
+    decided_by_name: str | None = Field(default=None, max_length=200)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reason: str = ""
+    mod_channel_id: str | None = Field(default=None, max_length=64)
+    mod_message_id: str | None = Field(default=None, max_length=64, index=True)
+
+
+class Event(SQLModel, table=True):
+    """One entry of a problem's history, written in the same transaction as the change."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    problem_number: str = Field(foreign_key="problem.number", index=True, max_length=16)
+    kind: str = Field(max_length=32)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor_platform: str = Field(default="", max_length=16)
+    actor_id: str | None = Field(default=None, max_length=64)
+    actor_name: str = Field(default="", max_length=200)
+    detail: str = ""
+    claim_id: int | None = Field(default=None, foreign_key="claim.id")
+    link_id: int | None = Field(default=None, foreign_key="work_link.id")
+
+
+class CommunitySettings(SQLModel, table=True):
+    """Per-community settings chosen by its admins (`/setup`)."""
+
+    __tablename__ = "community_settings"
+
+    platform: str = Field(primary_key=True, max_length=16)
+    community_id: str = Field(primary_key=True, max_length=64)
+    moderator_channel_id: str | None = Field(default=None, max_length=64)
+    moderator_role_id: str | None = Field(default=None, max_length=64)
+    reminder_channel_id: str | None = Field(default=None, max_length=64)
+    stale_after_days: int | None = None
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Ids of inbound platform events already handled, so a replay or retry runs nothing twice."""
+
+    __tablename__ = "processed_event"
+
+    key: str = Field(primary_key=True, max_length=200)
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Meta(SQLModel, table=True):
+    """Small key/value facts about this deployment (e.g. the hash of synced app commands)."""
+
+    key: str = Field(primary_key=True, max_length=100)
+    value: str = ""
