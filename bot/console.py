@@ -12,6 +12,13 @@ from commands import dispatch
 from commands.types import Actor, Context, Link, Reply
 
 WIDTH = 88
+
+
+def _fill(text: str, width: int) -> str:
+    """Wrap a paragraph without ever breaking a link or a long word."""
+    return textwrap.fill(text, width, break_long_words=False, break_on_hyphens=False)
+
+
 BANNER = """copbot console — local user {user!r}, database {db}.
 Type /help for the commands, /quit to leave. Press a button by typing !1, !2…
 To run on Discord set DISCORD_TOKEN, on Slack SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET
@@ -24,16 +31,14 @@ def render(reply: Reply) -> str:
     if reply.title:
         out += [reply.title, "=" * min(len(reply.title), WIDTH)]
     if reply.text:
-        out += [textwrap.fill(p, WIDTH) if len(p) > WIDTH else p for p in reply.text.split("\n")]
+        out += [_fill(p, WIDTH) if len(p) > WIDTH else p for p in reply.text.split("\n")]
     if reply.fields:
         out.append(" · ".join(f"{f.name}: {f.value}" for f in reply.fields))
     for section in reply.sections:
         out += ["", f"{section.title}:"]
         for line in section.lines:
             text = f"{line.label} <{line.url}>" if isinstance(line, Link) else line
-            out.append(
-                textwrap.indent(textwrap.fill(text, WIDTH - 4), "  - ")[:4000].replace("\n  - ", "\n    ")
-            )
+            out.append(textwrap.indent(_fill(text, WIDTH - 4), "  - ")[:4000].replace("\n  - ", "\n    "))
     if reply.footer:
         out += ["", reply.footer]
     if reply.buttons:

@@ -224,11 +224,15 @@ def score(query: str, words: list[str], document: str) -> float:
     if not terms:
         return 0.0
     per_word = []
+    mentions = 0
     for term in terms:
-        best = process.extractOne(term, words, scorer=fuzz.ratio, score_cutoff=70)
-        per_word.append(best[1] if best else 0.0)
+        hits = process.extract(term, words, scorer=fuzz.ratio, score_cutoff=70, limit=None)
+        per_word.append(max((hit[1] for hit in hits), default=0.0))
+        mentions += sum(1 for hit in hits if hit[1] >= 80)
     phrase = fuzz.partial_ratio(utils.default_process(query), document) if len(terms) > 1 else 0.0
-    return 0.75 * sum(per_word) / len(per_word) + 0.25 * max(phrase, sum(per_word) / len(per_word))
+    mean = sum(per_word) / len(per_word)
+    # Ties are common (every exact hit scores 100): more mentions rank a problem higher.
+    return 0.75 * mean + 0.25 * max(phrase, mean) + min(mentions, 5) * 0.5
 
 
 async def search_command(ctx: Context, request: Request) -> Reply:

@@ -14,6 +14,10 @@ from commands.types import BadArgument, UserRef
 DIFFICULTY_RE = re.compile(r"^([A-D])(?:\s*-\s*([A-D]))?$")
 NUMBER_RE = re.compile(r"^#?\s*([0-9]{1,3})\.([0-9]{1,3})$")
 MENTION_RE = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$")
+CHANNEL_RE = re.compile(r"^<#([A-Za-z0-9]+)(?:\|([^>]*))?>$|^([A-Z][A-Z0-9]{6,}|[0-9]{15,21})$")
+ROLE_RE = re.compile(
+    r"^<@&([0-9]+)>$|^<!subteam\^([A-Za-z0-9]+)(?:\|[^>]*)?>$|^([0-9]{15,21}|S[A-Z0-9]{6,})$"
+)
 TOKEN_RE = re.compile(
     r'(?P<key>[A-Za-z_]+):(?:"(?P<qval>[^"]*)"|(?P<val>\S*))|"(?P<quoted>[^"]*)"|(?P<word>\S+)'
 )
@@ -29,6 +33,8 @@ class Kind(StrEnum):
     FLAG = "flag"
     USER = "user"
     LINK = "link"
+    CHANNEL = "channel"
+    ROLE = "role"
     PAGE = "page"
     CATEGORY = "category"
     TEXT = "text"
@@ -84,6 +90,24 @@ def parse_user(raw: str) -> UserRef:
     return UserRef(name=text[:200])
 
 
+def parse_channel(raw: str) -> str:
+    """A channel mention (``<#C123|general>``, ``<#123>``) or a bare channel id → the id."""
+    text = normalise(raw)
+    match = CHANNEL_RE.match(text)
+    if not match:
+        raise BadArgument(f"{text[:40]!r} is not a channel: pick one, e.g. #moderators")
+    return next(group for group in (match.group(1), match.group(3)) if group)
+
+
+def parse_role(raw: str) -> str:
+    """A role mention (``<@&123>``), a Slack user group (``<!subteam^S1>``) or an id → the id."""
+    text = normalise(raw)
+    match = ROLE_RE.match(text)
+    if not match:
+        raise BadArgument(f"{text[:40]!r} is not a role: pick one, e.g. @moderators")
+    return next(group for group in match.groups() if group)
+
+
 def parse_flag(raw: str) -> bool:
     """yes/no style values."""
     text = normalise(raw).lower()
@@ -128,6 +152,10 @@ def convert(option: Option, raw: Any) -> Any:
             return parse_flag(raw)
         case Kind.PAGE:
             return parse_page(raw)
+        case Kind.CHANNEL:
+            return parse_channel(raw)
+        case Kind.ROLE:
+            return parse_role(raw)
         case _:
             return check_text(option, raw)
 
@@ -168,6 +196,10 @@ def _looks_like(option: Option, token: str, free_text: bool, has_rest: bool) -> 
             return text.lower() == option.name
         case Kind.LINK:
             return True
+        case Kind.CHANNEL:
+            return bool(CHANNEL_RE.match(text)) and text.startswith("<#")
+        case Kind.ROLE:
+            return bool(ROLE_RE.match(text)) and text.startswith("<")
         case Kind.PAGE:
             return False
         case _:
@@ -210,6 +242,10 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
                 break
         else:
             leftovers.append(token)
+    for option in positional:
+        # A word where a required value belongs is that value, so its own check explains it.
+        if option.required and option.name not in raw and leftovers:
+            raw[option.name] = leftovers.pop(0)
     if leftovers:
         if rest_option is None or rest_option.name in raw:
             shown = " ".join(leftovers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from commands import catalogue, claims
+from commands import catalogue, claims, settings
 from commands.parser import Option, convert_all
 from commands.types import Actor, Context, Reply, Request, Section
 
@@ -111,6 +111,13 @@ for _spec in (
     ),
     CommandSpec("history", "a problem's timeline", claims.HISTORY_OPTIONS, claims.history_command),
     CommandSpec("help", "what copbot can do", (), help_command),
+    CommandSpec(
+        "setup",
+        "community settings (admins only)",
+        settings.SETUP_OPTIONS,
+        settings.setup_command,
+        admin_only=True,
+    ),
 ):
     register(_spec)
 

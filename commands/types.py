@@ -66,10 +66,15 @@ class Section:
 
 @dataclass(frozen=True)
 class ReplyField:
-    """A short name/value pair (category, difficulty…)."""
+    """A short name/value pair (category, difficulty…).
+
+    ``ref`` names a channel, role or user (``("channel", id)``) that a renderer shows as a
+    clickable reference instead of ``value``; it never pings (mentions stay off).
+    """
 
     name: str
     value: str
+    ref: tuple[str, str] | None = None
 
 
 class ButtonStyle(StrEnum):

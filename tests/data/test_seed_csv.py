@@ -230,9 +230,7 @@ EXPECTED_ROWS = {
         "subcategory": "Beginner problems",
         "difficulty": "A",
         "problem": "Taking the minimum or maximum of two ints",
-        "existing_work": (
-            "https://colab.research.google.com/drive/1N4iPEyBVuctveCA0Zre92SpfgH6nmHXY"
-        ),
+        "existing_work": ("https://colab.research.google.com/drive/1N4iPEyBVuctveCA0Zre92SpfgH6nmHXY"),
         "working_on": "July 10 2023\nMax over a list\nSome work towards formalising in Coq",
     },
     "3.8": {
@@ -271,8 +269,7 @@ EXPECTED_ROWS = {
             "learn the same circuits? Is there superposition?"
         ),
         "existing_work": (
-            "This paper https://arxiv.org/pdf/2402.16726.pdf may tackle the problem of "
-            "multiple tasks"
+            "This paper https://arxiv.org/pdf/2402.16726.pdf may tackle the problem of multiple tasks"
         ),
         "working_on": (
             "I (Evan Anders, evanhanders@ucsb.edu) am working on this with 5-digit "
@@ -348,9 +345,7 @@ EXPECTED_ROWS = {
             "Does dropout create a privileged basis? Put dropout on the hidden layer of the "
             "ReLU output model and study how this changes the results."
         ),
-        "existing_work": (
-            "Lewis Smith thinks the answer is yes: see this post for their results."
-        ),
+        "existing_work": ("Lewis Smith thinks the answer is yes: see this post for their results."),
         "working_on": "14 April 2023: Kunvar (firstuserhere)",
     },
     "4.4": {

@@ -32,9 +32,7 @@ __all__ = [
     "serve_bolt_app",
 ]
 
-DEFAULT_SCOPES = (
-    "chat:write,commands,im:write,reactions:read,reactions:write,users:read,usergroups:read"
-)
+DEFAULT_SCOPES = "chat:write,commands,im:write,reactions:read,reactions:write,users:read,usergroups:read"
 JSON_FIELDS = ("blocks", "attachments", "view", "metadata", "user_auth_blocks")
 TARGET_METHODS = frozenset(
     {

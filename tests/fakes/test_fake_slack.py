@@ -108,9 +108,7 @@ async def test_block_action_is_handled(rig: Rig) -> None:
         rig.seen.append(body)
         await respond(text="claimed", replace_original=True)
         container = body["container"]
-        await client.chat_update(
-            channel=container["channel_id"], ts=container["message_ts"], text="taken"
-        )
+        await client.chat_update(channel=container["channel_id"], ts=container["message_ts"], text="taken")
 
     reply = await rig.slack.block_action(
         "claim", message={"ts": "1700000000.000100", "blocks": BUTTONS}, channel_id="C0PROBLEMS"

@@ -1,0 +1,74 @@
+"""`copbot run`: Discord and Slack front ends in one process, on one database, until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Protocol
+
+from bot.app import make_context, open_store
+from bot.config import Settings
+from commands.types import Context
+
+log = logging.getLogger("copbot")
+
+SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+class FrontEnd(Protocol):
+    """A platform connection: started once, closed once, and ready while connected."""
+
+    name: str
+
+    async def start(self) -> None:
+        """Connect and begin handling events; returns once running (work goes on in tasks)."""
+
+    async def close(self) -> None:
+        """Stop taking new work, finish what is in flight, disconnect."""
+
+    @property
+    def ready(self) -> bool:
+        """Whether the platform connection is up."""
+
+
+def build_front_ends(settings: Settings, ctx: Context) -> list[FrontEnd]:
+    """The front ends the settings configure."""
+    front_ends: list[FrontEnd] = []
+    if settings.discord_enabled:
+        from bot.discord.frontend import DiscordFrontEnd
+
+        front_ends.append(DiscordFrontEnd(settings, ctx))
+    if settings.slack_enabled:
+        from bot.slack.frontend import SlackFrontEnd
+
+        front_ends.append(SlackFrontEnd(settings, ctx))
+    return front_ends
+
+
+async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    """Run every configured front end until ``stop`` is set or SIGTERM/SIGINT arrives."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on the main thread
+            pass
+    store = await open_store(settings)
+    ctx = make_context(settings, store)
+    front_ends = build_front_ends(settings, ctx)
+    try:
+        for front_end in front_ends:
+            await front_end.start()
+            log.info("%s front end started", front_end.name)
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        for front_end in reversed(front_ends):
+            try:
+                await asyncio.wait_for(front_end.close(), SHUTDOWN_GRACE_SECONDS)
+            except Exception:
+                log.exception("closing %s failed", front_end.name)
+        await store.close()
+    return 0

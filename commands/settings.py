@@ -1,0 +1,52 @@
+"""/setup: a community's settings, for its admins."""
+
+from __future__ import annotations
+
+from commands.parser import Kind, Option
+from commands.types import BadArgument, Context, Reply, ReplyField, Request
+
+SETUP_OPTIONS = (
+    Option("show", Kind.FLAG, "only show the current settings"),
+    Option("moderator_channel", Kind.CHANNEL, "where submissions go for review"),
+    Option("moderator_role", Kind.ROLE, "who may approve or reject submissions"),
+    Option("reminder_channel", Kind.CHANNEL, "where reminders go when a DM fails"),
+    Option("stale_days", Kind.PAGE, "days without news before a claim is stale"),
+)
+
+
+async def setup_command(ctx: Context, request: Request) -> Reply:
+    """/setup [options]: change the given settings, then show them all."""
+    actor = request.actor
+    changes: dict[str, object] = {}
+    for key, column in (
+        ("moderator_channel", "moderator_channel_id"),
+        ("moderator_role", "moderator_role_id"),
+        ("reminder_channel", "reminder_channel_id"),
+    ):
+        if key in request.args:
+            changes[column] = request.args[key]
+    if "stale_days" in request.args:
+        days = int(request.args["stale_days"])
+        if not 1 <= days <= 365:
+            raise BadArgument("stale_days must be from 1 to 365")
+        changes["stale_after_days"] = days
+    now = ctx.clock()
+    if changes:
+        row = await ctx.store.update_settings(actor.platform, actor.community_id, now, **changes)
+    else:
+        row = await ctx.store.get_settings(actor.platform, actor.community_id)
+
+    def show(name: str, kind: str, value: str | None) -> ReplyField:
+        if not value:
+            return ReplyField(name, "not set")
+        return ReplyField(name, f"{kind} {value}", ref=(kind, value))
+
+    days = row.stale_after_days if row and row.stale_after_days else None
+    fields = (
+        show("Moderator channel", "channel", row.moderator_channel_id if row else None),
+        show("Moderator role", "role", row.moderator_role_id if row else None),
+        show("Reminder channel", "channel", row.reminder_channel_id if row else None),
+        ReplyField("Stale after", f"{days} days" if days else f"{ctx.stale_after_days} days (default)"),
+    )
+    text = "Settings saved." if changes else "Current settings."
+    return Reply(title="copbot settings", text=text, fields=fields, private=True)

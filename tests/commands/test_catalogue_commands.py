@@ -1,0 +1,143 @@
+"""/problem, /random, /search as a user sees them, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import collections
+
+import pytest
+
+from commands.catalogue import difficulty_matches
+from commands.types import Context
+from tests.support.transcript import person, say, shown
+
+ANN = person("ann")
+
+
+async def test_problem_2_4_shows_the_acronym_problem_and_who_is_on_it(ctx: Context) -> None:
+    """The issue's own example: the sheet's claimant is listed with the date they wrote."""
+    text = await shown(ctx, ANN, "/problem 2.4")
+    assert "3 letter acronyms" in text
+    assert "Difficulty: B" in text
+    assert "Working on it:\n  - jknowak (Discord) - July 2023" in text
+    reply = await say(ctx, ANN, "/problem 2.4")
+    assert not reply.private
+    assert [b.label for b in reply.buttons] == ["Claim", "Release", "Another random"]
+
+
+async def test_problem_shows_existing_work_links(ctx: Context) -> None:
+    """Existing work from the sheet is shown with its links intact."""
+    text = await shown(ctx, ANN, "/problem 3.3")
+    assert "https://github.com/JasonGross/neural-net-coq-interp/blob/main/theories/max.v" in text
+    assert "no problem sentence" in text
+
+
+@pytest.mark.parametrize(
+    ("line", "answer"),
+    [
+        ("/problem 2.99", "No problem 2.99 — section 2 runs 2.1–2.38."),
+        ("/problem 9.1", "No problem 9.1 — sections are 1, 2, 3, 4."),
+        ("/problem abc", "'abc' is not a problem number: write it like 2.4"),
+        ("/nonsense", "There is no command /nonsense. /help lists them."),
+    ],
+)
+async def test_unknown_numbers_and_commands_get_helpful_errors(ctx: Context, line: str, answer: str) -> None:
+    """Errors are private and say what exists."""
+    reply = await say(ctx, ANN, line)
+    assert reply.private and reply.error
+    assert reply.text == answer
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "/problem " + "9" * 10_000,
+        "/search " + "é" * 10_000,
+        "/search '; DROP TABLE problem; --",
+        "/claims ' OR 1=1 --",
+        "/search 🧠🔬 \u202e\u0000 ",
+        "/random category:\u202eevil",
+        "/release 3.11 " + "x" * 2000,
+    ],
+)
+async def test_hostile_input_gets_an_answer_and_changes_nothing(ctx: Context, line: str) -> None:
+    """Huge, odd-unicode and SQL-ish input is answered, never raised, and the catalogue is intact."""
+    reply = await say(ctx, ANN, line)
+    assert reply.text or reply.sections
+    assert "went wrong" not in reply.text
+    assert await ctx.store.problem_count() == 98
+
+
+async def test_random_level_a_matches_every_range_that_includes_a(ctx: Context) -> None:
+    """/random A only ever picks A, A-B or A-C problems, and eventually each of them."""
+    seen = collections.Counter()
+    for _ in range(120):
+        reply = await say(ctx, ANN, "/random difficulty:A")
+        seen[reply.difficulty] += 1
+    assert set(seen) == {"A", "A-B", "A-C"}
+
+
+def test_difficulty_overlap_rules() -> None:
+    """Levels match ranges containing them; ranges match overlapping ranges."""
+    assert difficulty_matches("A-C", "B")
+    assert not difficulty_matches("C-D", "B")
+    assert difficulty_matches("B-C", "A-B")
+    assert not difficulty_matches("D", "A-C")
+
+
+async def test_random_unclaimed_skips_claimed_problems(ctx: Context) -> None:
+    """With `unclaimed`, nothing anybody works on comes up."""
+    claimed = await ctx.store.claimed_numbers()
+    assert "2.4" in claimed
+    for _ in range(60):
+        reply = await say(ctx, ANN, "/random unclaimed circuits in the wild")
+        assert reply.title and reply.title.split(" — ")[0] not in claimed
+        assert ("Category", "Circuits In The Wild") in [(f.name, f.value) for f in reply.fields]
+
+
+async def test_random_another_button_keeps_the_filters(ctx: Context) -> None:
+    """ "Another random" under a /random D answer gives another D-level problem."""
+    from commands import dispatch
+
+    reply = await say(ctx, ANN, "/random D")
+    button = next(b for b in reply.buttons if b.action == "random")
+    for _ in range(10):
+        again = await dispatch.run_action(ctx, ANN, button.custom_id)
+        assert again.difficulty and difficulty_matches(again.difficulty, "D")
+
+
+async def test_random_with_impossible_filters_says_so(ctx: Context) -> None:
+    """No match is an answer, not a crash."""
+    reply = await say(ctx, ANN, "/random D category:4")
+    assert reply.error and "No problem matches" in reply.text
+    reply = await say(ctx, ANN, "/random category:astrology")
+    assert reply.error and "Categories: 1 Toy Language Models" in reply.text
+
+
+async def test_search_ranks_and_tolerates_typos(ctx: Context) -> None:
+    """/search finds induction problems, also misspelt, a page at a time."""
+    exact = await say(ctx, ANN, "/search induction")
+    typo = await say(ctx, ANN, "/search indcution")
+    first = [str(line) for line in exact.sections[0].lines]
+    for line in first:
+        problem = await ctx.store.get_problem(line.split(" — ")[0])
+        assert problem and "induction" in problem.text.lower()
+    assert [str(line) for line in typo.sections[0].lines][:3] == first[:3]
+    assert exact.footer and exact.footer.startswith("Page 1 of")
+    page2 = await say(ctx, ANN, "/search induction page:2")
+    assert set(map(str, page2.sections[0].lines)).isdisjoint(first)
+
+
+async def test_search_by_number_and_nothing_found(ctx: Context) -> None:
+    """A number finds its problem first; gibberish gets a friendly 'nothing matches'."""
+    reply = await say(ctx, ANN, "/search 3.11")
+    assert str(reply.sections[0].lines[0]).startswith("3.11 — ")
+    reply = await say(ctx, ANN, "/search qqqqzzzz")
+    assert "Nothing matches" in reply.text
+
+
+async def test_help_lists_every_command_and_the_difficulty_rule(ctx: Context) -> None:
+    """/help names each command and explains what a level matches."""
+    text = await shown(ctx, ANN, "/help")
+    for name in ["problem", "random", "search", "claim", "release", "claims", "history", "help"]:
+        assert f"/{name}" in text
+    assert "A matches A, A-B and A-C" in text

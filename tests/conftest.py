@@ -1,0 +1,124 @@
+"""Shared fixtures: a migrated, seeded store on SQLite and on PostgreSQL, and a movable clock."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from commands.types import Context
+from storage.catalogue import ensure_seeded
+from storage.engine import make_engine
+from storage.migrate import upgrade
+from storage.store import Store
+from tests.support.clock import FakeClock
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "data" / "seed.csv"
+PG_ADMIN_URL = os.environ.get("COPBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+# One template database per test run, migrated and seeded once; each test gets a copy.
+_RUN = uuid.uuid4().hex[:8]
+_PG_TEMPLATE = f"copbot_tpl_{_RUN}"
+
+
+def pg_url(database: str) -> str:
+    """An asyncpg SQLAlchemy URL for a database on the test server."""
+    return str(make_url(PG_ADMIN_URL).set(drivername="postgresql+asyncpg", database=database))
+
+
+async def _admin(sql: str) -> None:
+    url = make_url(PG_ADMIN_URL)
+    conn = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, database=url.database
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def _seed(url: str) -> None:
+    store = Store(make_engine(url))
+    try:
+        await upgrade(store.engine)
+        await ensure_seeded(store, SEED, START)
+    finally:
+        await store.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, seeded SQLite file, made once per run."""
+    import asyncio
+
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    asyncio.run(_seed(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A migrated, seeded PostgreSQL database, made once per run and dropped at its end."""
+    import asyncio
+
+    asyncio.run(_admin(f'CREATE DATABASE "{_PG_TEMPLATE}"'))
+    asyncio.run(_seed(pg_url(_PG_TEMPLATE)))
+    yield _PG_TEMPLATE
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{_PG_TEMPLATE}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh copy of the seeded database for this test, on each backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "copbot.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    import asyncio
+
+    template_name: str = request.getfixturevalue("pg_template")
+    name = f"copbot_t_{_RUN}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+    yield pg_url(name)
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A fresh copy of the seeded SQLite database, for tests that only need one backend."""
+    path = tmp_path / "copbot.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
+    """A store on this test's fresh database."""
+    store = Store(make_engine(db_url))
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock that stands still until a test moves it."""
+    return FakeClock(START)
+
+
+@pytest.fixture
+def ctx(store: Store, clock: FakeClock) -> Context:
+    """A command context on this test's store and clock, with a seeded random generator."""
+    import random
+
+    return Context(store=store, clock=clock, rng=random.Random(4))
