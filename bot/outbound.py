@@ -1,0 +1,43 @@
+"""What the bot sends on its own initiative (reminders, moderator posts), per platform.
+
+Each front end implements :class:`Outbound`; the reminder sweep and the submission flow only
+see this neutral interface.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from commands.types import Reply
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A message the bot posted: where it is, and a link people can click when there is one."""
+
+    channel_id: str
+    message_id: str
+    url: str | None = None
+
+
+class Unreachable(Exception):
+    """The user or channel cannot be messaged (DMs closed, channel gone, no access)."""
+
+
+class Outbound(Protocol):
+    """Messages the bot sends unprompted, rendered by the platform's own renderer."""
+
+    name: str
+
+    async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
+        """Message a user directly; raises :class:`Unreachable` when their DMs are closed."""
+
+    async def send_channel(self, community_id: str, channel_id: str, reply: Reply) -> Posted:
+        """Post in a channel; ``reply.mention`` is the one user who may be pinged."""
+
+    async def edit(self, posted: Posted, reply: Reply) -> None:
+        """Replace a message the bot posted earlier."""
+
+    async def react(self, posted: Posted, emojis: list[str]) -> None:
+        """Add the bot's own reactions under a message (unicode emoji)."""
