@@ -14,8 +14,10 @@ from commands.types import Actor, Context, Link, Reply
 WIDTH = 88
 
 
-def _fill(text: str, width: int) -> str:
-    """Wrap a paragraph without ever breaking a link or a long word."""
+def _fill(text: str, width: int | None) -> str:
+    """Wrap a paragraph without ever breaking a link or a long word (None: no wrapping)."""
+    if width is None or len(text) <= width:
+        return text
     return textwrap.fill(text, width, break_long_words=False, break_on_hyphens=False)
 
 
@@ -25,20 +27,22 @@ To run on Discord set DISCORD_TOKEN, on Slack SLACK_BOT_TOKEN and SLACK_SIGNING_
 (or SLACK_APP_TOKEN for Socket Mode), in the environment or a .env file; see the README."""
 
 
-def render(reply: Reply) -> str:
-    """A reply as plain terminal text."""
+def render(reply: Reply, width: int | None = WIDTH) -> str:
+    """A reply as plain terminal text, wrapped at ``width`` columns."""
     out: list[str] = []
     if reply.title:
-        out += [reply.title, "=" * min(len(reply.title), WIDTH)]
+        out += [reply.title, "=" * min(len(reply.title), width or WIDTH)]
     if reply.text:
-        out += [_fill(p, WIDTH) if len(p) > WIDTH else p for p in reply.text.split("\n")]
+        out += [_fill(p, width) for p in reply.text.split("\n")]
     if reply.fields:
         out.append(" · ".join(f"{f.name}: {f.value}" for f in reply.fields))
     for section in reply.sections:
         out += ["", f"{section.title}:"]
         for line in section.lines:
             text = f"{line.label} <{line.url}>" if isinstance(line, Link) else line
-            out.append(textwrap.indent(_fill(text, WIDTH - 4), "  - ")[:4000].replace("\n  - ", "\n    "))
+            out.append(
+                textwrap.indent(_fill(text, width and width - 4), "  - ")[:4000].replace("\n  - ", "\n    ")
+            )
     if reply.footer:
         out += ["", reply.footer]
     if reply.buttons:

@@ -71,15 +71,15 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
     actor = request.actor
     if "number" in request.args:
         problem = await get_problem(ctx, request.args["number"])
-        claims = await ctx.store.claims_for_problem(problem.number)
+        on_problem = await ctx.store.claims_for_problem(problem.number)
         user: UserRef | None = request.args.get("user")
         if user is not None:
             ids = await _user_ids(ctx, request, user)
-            claims = [c for c in claims if c.user_id in ids]
+            on_problem = [c for c in on_problem if c.user_id in ids]
         open_lines = [
-            claim_line(c, now, ctx.stale_after_days) for c in claims if c.state in OPEN_CLAIM_STATES
+            claim_line(c, now, ctx.stale_after_days) for c in on_problem if c.state in OPEN_CLAIM_STATES
         ]
-        ended = [earlier_line(c) for c in claims if c.state not in OPEN_CLAIM_STATES]
+        ended = [earlier_line(c) for c in on_problem if c.state not in OPEN_CLAIM_STATES]
         sections = [Section("Working on it", tuple(open_lines) or ("Nobody.",))]
         if ended:
             sections.append(Section("Earlier claims", tuple(ended[-10:])))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commands.parser import Kind, Option
 from commands.types import BadArgument, Context, Reply, ReplyField, Request
+from storage.models import CommunitySettings
 
 SETUP_OPTIONS = (
     Option("show", Kind.FLAG, "only show the current settings"),
@@ -31,6 +32,7 @@ async def setup_command(ctx: Context, request: Request) -> Reply:
             raise BadArgument("stale_days must be from 1 to 365")
         changes["stale_after_days"] = days
     now = ctx.clock()
+    row: CommunitySettings | None
     if changes:
         row = await ctx.store.update_settings(actor.platform, actor.community_id, now, **changes)
     else:
@@ -41,12 +43,14 @@ async def setup_command(ctx: Context, request: Request) -> Reply:
             return ReplyField(name, "not set")
         return ReplyField(name, f"{kind} {value}", ref=(kind, value))
 
-    days = row.stale_after_days if row and row.stale_after_days else None
+    stale_days = row.stale_after_days if row and row.stale_after_days else None
     fields = (
         show("Moderator channel", "channel", row.moderator_channel_id if row else None),
         show("Moderator role", "role", row.moderator_role_id if row else None),
         show("Reminder channel", "channel", row.reminder_channel_id if row else None),
-        ReplyField("Stale after", f"{days} days" if days else f"{ctx.stale_after_days} days (default)"),
+        ReplyField(
+            "Stale after", f"{stale_days} days" if stale_days else f"{ctx.stale_after_days} days (default)"
+        ),
     )
     text = "Settings saved." if changes else "Current settings."
     return Reply(title="copbot settings", text=text, fields=fields, private=True)

@@ -226,7 +226,7 @@ async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> Impor
             else:
                 report.unchanged += 1
         if new_problems:
-            await s.exec(sa.insert(Problem), params=new_problems)  # type: ignore[call-overload]
+            await s.exec(sa.insert(Problem), params=new_problems)
         claims: list[dict[str, object]] = []
         events: list[dict[str, object]] = []
         for row in rows:
@@ -259,10 +259,10 @@ async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> Impor
                     events.append(_sheet_event(row.number, "released", now, claim.display_name))
                     report.claims_ended += 1
         if claims:
-            await s.exec(sa.insert(Claim), params=claims)  # type: ignore[call-overload]
+            await s.exec(sa.insert(Claim), params=claims)
             report.claims_added = len(claims)
         if events:
-            await s.exec(sa.insert(Event), params=events)  # type: ignore[call-overload]
+            await s.exec(sa.insert(Event), params=events)
     return report
 
 
@@ -299,7 +299,7 @@ async def ensure_seeded(store: Store, seed: Path, now: datetime) -> ImportReport
 async def export_csv(store: Store) -> str:
     """The catalogue in the sheet's columns, with approved links and open claims appended."""
     async with store.session() as s:
-        problems = list(await s.exec(select(Problem).order_by(Problem.section, Problem.position)))
+        problems = list(await s.exec(select(Problem).order_by(col(Problem.section), col(Problem.position))))
         links = list(
             await s.exec(
                 select(WorkLink)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from pathlib import Path
 
 from alembic import command
@@ -12,6 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # An arbitrary constant shared by every copbot process: the key of the migration lock.
 ADVISORY_LOCK_KEY = 0x636F70626F74
+
+
+# Alembic keeps its context in module globals, so two upgrades in one process must not interleave.
+_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 def alembic_config() -> Config:
@@ -32,7 +38,9 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
     Replicas that start together queue on the lock, and the later ones find nothing to do.
     """
-    async with engine.connect() as connection:
+    lock = _LOCKS.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    async with lock, engine.connect() as connection:
+        # SQLite: the first statement opens BEGIN IMMEDIATE, which already serialises writers.
         if connection.dialect.name == "postgresql":
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
         await connection.run_sync(_upgrade, revision)

@@ -89,7 +89,7 @@ class Store:
     async def problems(self) -> list[Problem]:
         """Every problem, in catalogue order."""
         async with self.session() as s:
-            rows = await s.exec(select(Problem).order_by(Problem.section, Problem.position))
+            rows = await s.exec(select(Problem).order_by(col(Problem.section), col(Problem.position)))
             return list(rows)
 
     async def problem_count(self) -> int:
@@ -144,7 +144,7 @@ class Store:
             )
             .returning(col(Claim.id))
         )
-        claim_id = (await s.exec(stmt)).scalar_one_or_none()  # type: ignore[call-overload]
+        claim_id = (await s.exec(stmt)).scalar_one_or_none()
         if claim_id is None:
             return None
         self._event(s, number, "renewed", now, who, claim_id=claim_id)
@@ -176,7 +176,7 @@ class Store:
                 .values(state=ClaimState.RELEASED.value, ended_at=now, note=note)
                 .returning(col(Claim.id))
             )
-            claim_id = (await s.exec(stmt)).scalar_one_or_none()  # type: ignore[call-overload]
+            claim_id = (await s.exec(stmt)).scalar_one_or_none()
             if claim_id is None:
                 return None
             self._event(s, number, kind, now, who, detail=note, claim_id=claim_id)
@@ -308,13 +308,13 @@ class Store:
         if unknown:
             raise ValueError(f"unknown settings: {sorted(unknown)}")
         async with self.session() as s:
-            await s.exec(  # type: ignore[call-overload]
+            await s.exec(
                 self.insert(CommunitySettings)
                 .values(platform=platform, community_id=community_id, updated_at=now)
                 .on_conflict_do_nothing(index_elements=["platform", "community_id"])
             )
             if values:
-                await s.exec(  # type: ignore[call-overload]
+                await s.exec(
                     sa.update(CommunitySettings)
                     .where(
                         col(CommunitySettings.platform) == platform,
@@ -329,7 +329,7 @@ class Store:
     async def first_time(self, key: str, now: datetime) -> bool:
         """Record an inbound event id; True only the first time ``key`` is seen."""
         async with self.session() as s:
-            result = await s.exec(  # type: ignore[call-overload]
+            result = await s.exec(
                 self.insert(ProcessedEvent)
                 .values(key=key[:200], at=now)
                 .on_conflict_do_nothing(index_elements=["key"])
@@ -355,4 +355,4 @@ class Store:
     async def execute(self, stmt: Any, params: Sequence[dict[str, Any]] | None = None) -> None:
         """Run one statement in its own transaction (bulk helpers and tests)."""
         async with self.session() as s:
-            await s.exec(stmt, params=params)  # type: ignore[call-overload]
+            await s.exec(stmt, params=params)

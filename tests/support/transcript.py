@@ -19,4 +19,4 @@ async def say(ctx: Context, actor: Actor, line: str) -> Reply:
 
 async def shown(ctx: Context, actor: Actor, line: str) -> str:
     """Run one typed line and return what the console would print."""
-    return render(await say(ctx, actor, line))
+    return render(await say(ctx, actor, line), width=None)

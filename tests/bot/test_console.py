@@ -1,0 +1,81 @@
+"""The local console, as `make run` opens it without tokens: a real process on SQLite."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `copbot ARGS` in a subprocess with a fresh data directory and no platform tokens."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLACK_", "DATABASE_"))}
+    environ.update(
+        DATA_DIR=str(tmp_path / "data"), SEED_FILE=str(ROOT / "data" / "seed.csv"), LOG_LEVEL="WARNING", **env
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environ,
+        timeout=60,
+    )
+
+
+def test_run_without_tokens_opens_the_console_on_sqlite(tmp_path: Path) -> None:
+    """`copbot run` with no token: the console, its hint on connecting, and /problem 2.4."""
+    (tmp_path / "data").mkdir()
+    result = run_cli(["run"], tmp_path, "/problem 2.4\n/quit\n", PYTHONPATH=str(ROOT))
+    assert result.returncode == 0, result.stderr
+    head = result.stdout.splitlines()[:4]
+    assert any("DISCORD_TOKEN" in line for line in head) and any("SLACK_BOT_TOKEN" in line for line in head)
+    assert "3 letter acronyms" in result.stdout
+    assert "jknowak (Discord) - July 2023" in result.stdout
+    assert (tmp_path / "data" / "copbot.db").exists()
+
+
+def test_console_session_claim_claims_release_and_buttons(tmp_path: Path) -> None:
+    """A whole session as `--as ann`: claim, list, press a button, release; state persists."""
+    lines = "/claim 3.11\n/claims\n!1\n/claims\n/problem 3.11\n"
+    result = run_cli(["console", "--as", "ann"], tmp_path, lines, PYTHONPATH=str(ROOT))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "You claimed 3.11" in out
+    assert "Your open claims (1)" in out
+    assert "Released your claim on 3.11" in out
+    assert "You hold no open claims" in out
+    assert "Earlier claims:\n  - ann — " in out
+
+
+def test_catalogue_export_import_and_db_upgrade(tmp_path: Path) -> None:
+    """The CLI's maintenance commands work end to end and report what they did."""
+    env = {"PYTHONPATH": str(ROOT)}
+    assert run_cli(["db", "upgrade"], tmp_path, **env).stdout.endswith("is at the latest schema\n")
+    exported = tmp_path / "out.csv"
+    result = run_cli(["catalogue", "export", str(exported)], tmp_path, **env)
+    assert result.returncode == 0, result.stderr
+    assert exported.read_text(encoding="utf-8").startswith("Category,Subcategory,Difficulty,Number,Problem")
+    result = run_cli(["catalogue", "import", str(exported)], tmp_path, **env)
+    assert result.returncode == 0 and "0 added, 0 changed, 98 unchanged" in result.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text("number,category,difficulty,problem\n2.4,C,Q,x\n", encoding="utf-8")
+    result = run_cli(["catalogue", "import", str(bad)], tmp_path, **env)
+    assert result.returncode == 1 and "line 2: difficulty 'Q' of 2.4" in result.stderr
+
+
+def test_every_subcommand_has_help(tmp_path: Path) -> None:
+    """--help works on each subcommand."""
+    for args in (
+        ["--help"],
+        ["run", "--help"],
+        ["console", "--help"],
+        ["catalogue", "import", "--help"],
+        ["db", "upgrade", "--help"],
+    ):
+        result = run_cli(args, tmp_path, PYTHONPATH=str(ROOT))
+        assert result.returncode == 0 and "usage: copbot" in result.stdout

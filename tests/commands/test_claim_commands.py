@@ -1,0 +1,119 @@
+"""/claim, /release, /claims, /history: transcripts a member would recognise."""
+
+from __future__ import annotations
+
+import asyncio
+
+from commands import dispatch
+from commands.types import Context
+from storage.models import OPEN_CLAIM_STATES
+from tests.support.clock import FakeClock
+from tests.support.transcript import person, say, shown
+
+ANN, BOB = person("ann"), person("bob")
+
+
+async def test_claim_then_claims_lists_it_with_todays_date(ctx: Context) -> None:
+    """A claim is stamped with the clock's date and shows up in /claims and /problem."""
+    reply = await say(ctx, ANN, "/claim 3.11")
+    assert reply.private and "You claimed 3.11 on 2026-11-25" in reply.text
+    assert "Ann — since 2026-11-25 (today)" in await shown(ctx, ANN, "/claims")
+    assert "Ann — since 2026-11-25 (today)" in await shown(ctx, BOB, "/problem 3.11")
+
+
+async def test_claiming_again_renews_and_keeps_one_claim(ctx: Context, clock: FakeClock) -> None:
+    """A second /claim renews the first instead of adding another."""
+    await say(ctx, ANN, "/claim 3.11")
+    clock.advance(days=10)
+    reply = await say(ctx, ANN, "/claim 3.11")
+    assert "renewed your claim today (2026-12-05)" in reply.text
+    text = await shown(ctx, ANN, "/claims")
+    assert "since 2026-11-25 (10 days ago), renewed 2026-12-05" in text
+    assert "Your open claims (1)" in text
+
+
+async def test_several_people_may_work_on_one_problem(ctx: Context) -> None:
+    """Ann and Bob both hold 3.11; /claims number:3.11 lists both."""
+    await say(ctx, ANN, "/claim 3.11")
+    await say(ctx, BOB, "/claim 3.11")
+    text = await shown(ctx, ANN, "/claims number:3.11")
+    assert "Ann — since" in text and "Bob — since" in text
+
+
+async def test_only_the_claimant_can_release(ctx: Context) -> None:
+    """Bob cannot release Ann's claim; Ann can, and her note is shown to the next visitor."""
+    await say(ctx, ANN, "/claim 3.11")
+    refused = await say(ctx, BOB, "/release 3.11")
+    assert refused.error and "only its claimant can release it" in refused.text
+    assert "Ann — since" in await shown(ctx, BOB, "/problem 3.11")
+    done = await say(ctx, ANN, "/release 3.11 tried X, stuck on Y")
+    assert "Released your claim on 3.11" in done.text
+    text = await shown(ctx, BOB, "/problem 3.11")
+    assert "Earlier claims:\n  - Ann — 2026-11-25 to 2026-11-25, released: “tried X, stuck on Y”" in text
+    assert "Ann — since" not in text
+
+
+async def test_release_without_a_claim_says_so(ctx: Context) -> None:
+    """Releasing what nobody holds is a clear, private answer."""
+    reply = await say(ctx, ANN, "/release 1.1")
+    assert reply.error and reply.text == "You hold no claim on 1.1, so there is nothing to release."
+
+
+async def test_claims_of_someone_else_by_name_and_mention(ctx: Context) -> None:
+    """/claims bob and /claims <@bob> show Bob's claims; an unknown name is explained."""
+    await say(ctx, BOB, "/claim 2.4")
+    assert "2.4 — 3 letter acronyms" in await shown(ctx, ANN, "/claims bob")
+    assert "2.4 — 3 letter acronyms" in await shown(ctx, ANN, "/claims <@bob>")
+    reply = await say(ctx, ANN, "/claims zed")
+    assert reply.error and "nobody called 'zed'" in reply.text
+
+
+async def test_history_records_every_change_with_who_and_when(ctx: Context, clock: FakeClock) -> None:
+    """Claim, renewal and release (with its note) appear in order in /history."""
+    await say(ctx, ANN, "/claim 3.11")
+    clock.advance(days=3)
+    await say(ctx, ANN, "/claim 3.11")
+    clock.advance(days=3)
+    await say(ctx, ANN, "/release 3.11 stuck on Y")
+    text = await shown(ctx, BOB, "/history 3.11")
+    timeline = text.split("Timeline:\n")[1]
+    assert timeline.index("2026-11-25 · Ann claimed it") < timeline.index("2026-11-28 · Ann renewed")
+    assert "2026-12-01 · Ann released it: stuck on Y" in timeline
+
+
+async def test_buttons_claim_and_release_for_the_clicker(ctx: Context) -> None:
+    """The Claim button under a card claims for whoever clicks; Release only for them."""
+    card = await say(ctx, ANN, "/problem 1.1")
+    claim = next(b for b in card.buttons if b.action == "claim")
+    release = next(b for b in card.buttons if b.action == "release")
+    await dispatch.run_action(ctx, BOB, claim.custom_id)
+    assert (await dispatch.run_action(ctx, ANN, release.custom_id)).error
+    assert "Released" in (await dispatch.run_action(ctx, BOB, release.custom_id)).text
+
+
+async def test_forged_button_targets_are_checked(ctx: Context) -> None:
+    """A button id with a junk target is refused like typed input."""
+    reply = await dispatch.run_action(ctx, ANN, "cop:claim:'; DROP TABLE claim;--")
+    assert reply.error and "not a problem number" in reply.text
+    reply = await dispatch.run_action(ctx, ANN, "something-else")
+    assert reply.error and "no longer supported" in reply.text
+
+
+async def test_fifty_concurrent_claims_by_one_user_leave_one(ctx: Context) -> None:
+    """Double clicks and retries race; exactly one open claim survives."""
+    replies = await asyncio.gather(*(say(ctx, ANN, "/claim 3.11") for _ in range(50)))
+    assert not any(r.error for r in replies)
+    claims = [c for c in await ctx.store.claims_for_problem("3.11") if c.user_id == "ann"]
+    assert len(claims) == 1 and claims[0].state in OPEN_CLAIM_STATES
+    assert sum("You claimed" in r.text for r in replies) == 1
+
+
+async def test_fifty_users_claiming_at_once_make_fifty_claims(ctx: Context) -> None:
+    """Fifty different people all get their claim."""
+    people = [person(f"user{i}") for i in range(50)]
+    replies = await asyncio.gather(*(say(ctx, p, "/claim 3.11") for p in people))
+    assert all("You claimed 3.11" in r.text for r in replies)
+    claims = [c for c in await ctx.store.claims_for_problem("3.11") if c.user_id]
+    assert sorted(c.user_id for c in claims) == sorted(p.user_id for p in people)
+    history = await ctx.store.history("3.11")
+    assert sum(e.kind == "claimed" and e.actor_id is not None for e in history) == 50

@@ -1,0 +1,148 @@
+"""Importing and exporting the catalogue as CSV: idempotent, never destructive, all or nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from storage.catalogue import SHEET_HEADER, CatalogueError, export_csv, import_rows, parse_csv
+from storage.models import LinkStatus, WorkLink
+from storage.store import Person, Store
+from tests.conftest import SEED, START
+
+ANN = Person("discord", "g1", "ann", "Ann")
+
+
+def seed_rows() -> list[list[str]]:
+    """The seed file's data rows."""
+    return list(csv.reader(SEED.open(encoding="utf-8", newline="")))[1:]
+
+
+def as_sheet(rows: list[list[str]]) -> str:
+    """Rows in the sheet's own column order and headers."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(SHEET_HEADER)
+    for number, category, sub, difficulty, problem, work, working in rows:
+        writer.writerow([category, sub, difficulty, number, problem, work, working])
+    return out.getvalue()
+
+
+async def test_reimporting_the_seed_changes_nothing(store: Store) -> None:
+    """The seed is already loaded: importing it again reports 98 unchanged."""
+    report = await import_rows(store, parse_csv(SEED.read_text(encoding="utf-8")), START)
+    assert (report.added, report.changed, report.unchanged) == ([], [], 98)
+    assert report.claims_added == 0 and report.claims_ended == 0
+
+
+async def test_sheet_headers_are_understood_and_changes_reported(store: Store) -> None:
+    """A sheet export with one edited and one new problem updates exactly those."""
+    rows = seed_rows()
+    rows[0][4] = "An edited problem text"
+    rows.append(["4.5", rows[-1][1], "", "C", "A brand new problem", "", "Zoe - 3 March 2026"])
+    report = await import_rows(store, parse_csv(as_sheet(rows)), START)
+    assert report.added == ["4.5"] and report.changed == ["1.1"] and report.unchanged == 97
+    assert report.claims_added == 1
+    problem = await store.get_problem("1.1")
+    assert problem and problem.text == "An edited problem text"
+    (claim,) = await store.claims_for_problem("4.5")
+    assert claim.display_name == "Zoe - 3 March 2026" and claim.claimed_at.date().isoformat() == "2026-03-03"
+
+
+async def test_import_never_deletes_claims_links_or_problems(store: Store) -> None:
+    """Problems missing from a file stay; bot claims and approved links survive; a removed
+    sheet claim is ended, not deleted."""
+    await store.claim("2.4", ANN, START)
+    async with store.session() as s:
+        s.add(
+            WorkLink(
+                problem_number="2.4",
+                url="https://example.org/a",
+                normalized_url="example.org/a",
+                platform="discord",
+                user_id="ann",
+                display_name="Ann",
+                created_at=START,
+                status=LinkStatus.APPROVED,
+                decided_at=START,
+            )
+        )
+    rows = [r for r in seed_rows() if r[0] in {"2.4", "2.5"}]
+    rows[0][6] = ""  # jknowak's cell cleared in the sheet
+    report = await import_rows(store, parse_csv(as_sheet(rows)), START)
+    assert report.claims_ended == 1
+    assert await store.problem_count() == 98
+    claims = {c.display_name: c.state for c in await store.claims_for_problem("2.4")}
+    assert claims["Ann"] == "active" and claims["jknowak (Discord) - July 2023"] == "released"
+    assert [link.url for link in await store.approved_links("2.4")] == ["https://example.org/a"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "line 1: the file is empty"),
+        ("foo,bar\n1,2\n", "line 1: the header has no column for number, category, difficulty, problem"),
+        (
+            "number,category,difficulty,problem\n2.4,C,B,x\nabc,C,B,x\n",
+            "line 3: 'abc' is not a problem number",
+        ),
+        (
+            "number,category,difficulty,problem\n2.4,C,B,x\n2.4,C,B,y\n",
+            "line 3: problem 2.4 is already on line 2",
+        ),
+        ("number,category,difficulty,problem\n2.4,C,Z,x\n", "line 2: difficulty 'Z' of 2.4 is not one of"),
+        ("number,category,difficulty,problem\n2.4,,B,x\n", "line 2: problem 2.4 has no category"),
+        ('number,category,difficulty,problem\n2.4,C,B,"x\n', "line 2: unexpected end of data"),
+    ],
+)
+def test_malformed_files_name_the_line(text: str, message: str) -> None:
+    """Every kind of bad file gets an error that names the line."""
+    with pytest.raises(CatalogueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_csv(text)
+
+
+async def test_a_bad_line_changes_nothing(store: Store, tmp_path: Path) -> None:
+    """All or nothing: a file with a good edit and a bad line leaves the database as it was."""
+    from storage.catalogue import import_file
+
+    rows = seed_rows()
+    rows[0][4] = "Edited"
+    rows[5][3] = "Z"
+    path = tmp_path / "bad.csv"
+    path.write_text(as_sheet(rows), encoding="utf-8")
+    with pytest.raises(CatalogueError, match="line"):
+        await import_file(store, path, START)
+    problem = await store.get_problem("1.1")
+    assert problem and problem.text != "Edited"
+
+
+async def test_export_appends_approved_links_and_claims_and_round_trips(store: Store) -> None:
+    """The export has the sheet's columns, the bot's links and claims, and re-imports as unchanged."""
+    await store.claim("3.11", ANN, START)
+    async with store.session() as s:
+        s.add(
+            WorkLink(
+                problem_number="2.4",
+                url="https://example.org/acronyms",
+                note="IOI-style circuit",
+                normalized_url="example.org/acronyms",
+                platform="discord",
+                user_id="ann",
+                display_name="Ann",
+                created_at=START,
+                status=LinkStatus.APPROVED,
+                decided_at=START,
+            )
+        )
+    text = await export_csv(store)
+    rows = list(csv.reader(io.StringIO(text)))
+    assert tuple(rows[0]) == SHEET_HEADER and len(rows) == 99
+    by_number = {r[3]: r for r in rows[1:]}
+    assert by_number["2.4"][5] == "https://example.org/acronyms — IOI-style circuit (via copbot)"
+    assert by_number["2.4"][6] == "jknowak (Discord) - July 2023"
+    assert by_number["3.11"][6].endswith("\nAnn (Discord) - 2026-11-25 (via copbot)")
+    report = await import_rows(store, parse_csv(text), START)
+    assert report.changed == [] and report.claims_added == 0 and report.claims_ended == 0
