@@ -1,0 +1,254 @@
+"""The Slack front end: slash commands, buttons and events through slack-bolt's AsyncApp.
+
+HTTP mode serves ``/slack/events`` (commands, interactivity and events on one path) on
+``BIND_HOST:SLACK_PORT``; Socket Mode is used instead when ``SLACK_APP_TOKEN`` is set. Bolt runs
+with ``process_before_response=True``: a listener finishes before Slack gets its answer, so a
+command whose reply is ready within ``answer_within`` seconds is answered in the ack itself
+(one round trip), and a slower one is acked empty and answered through its response_url.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.slack import events, render, slash, transport
+from bot.slack.people import Directory
+from commands import dispatch
+from commands.types import Context, Reply
+
+log = logging.getLogger("copbot.slack")
+
+# Slack wants an answer within 3 s; what the core has not finished by then goes by response_url.
+ANSWER_WITHIN = 2.0
+
+
+def response(reply: Reply) -> dict[str, Any]:
+    """A reply as an ack or response_url body: public ones in the channel, private ephemeral."""
+    try:
+        body = render.message(reply)
+    except Exception:  # a rendering bug must still leave the user an answer
+        log.exception("rendering a Slack reply failed")
+        reply = dispatch.error_reply(dispatch.APOLOGY)
+        body = render.message(reply)
+    return {**body, "response_type": "ephemeral" if reply.private else "in_channel"}
+
+
+class SlackFrontEnd:
+    """copbot on Slack: implements :class:`bot.runner.FrontEnd`."""
+
+    name = "slack"
+
+    def __init__(
+        self,
+        settings: Settings,
+        ctx: Context,
+        *,
+        answer_within: float = ANSWER_WITHIN,
+        directory: Directory | None = None,
+    ) -> None:
+        """Build the Bolt app and its listeners; nothing connects until :meth:`start`."""
+        if settings.slack_bot_token is None:
+            raise ValueError("SLACK_BOT_TOKEN is not set")
+        self.settings, self.ctx = settings, ctx
+        self.answer_within = answer_within
+        self.socket_mode = settings.slack_app_token is not None
+        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+        if not self.socket_mode and not secret:
+            raise ValueError("HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
+        base_url = settings.slack_api_url.rstrip("/") + "/"
+        self.client = AsyncWebClient(base_url=base_url, token=settings.slack_bot_token.get_secret_value())
+        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+        # Socket Mode requests are authenticated by the socket; Bolt skips the signature for them.
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=secret,
+            process_before_response=True,
+            logger=logging.getLogger("copbot.slack.bolt"),
+        )
+        self.directory = directory or Directory(self.client, settings.slack_moderator_ids)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._port: int | None = None
+        self._closing = False
+        self._register()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen (HTTP) or connect (Socket Mode); returns once requests can arrive."""
+        self._closing = False
+        if self.socket_mode:
+            await self._start_socket_mode()
+            return
+        self._runner = web.AppRunner(transport.web_app(self.app), access_log=None, shutdown_timeout=5.0)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.settings.bind_host, self.settings.slack_port).start()
+        self._port = self._runner.addresses[0][1]
+        log.info("Slack HTTP mode on http://%s:%s%s", self.settings.bind_host, self._port, transport.PATH)
+
+    async def _start_socket_mode(self) -> None:
+        assert self.settings.slack_app_token is not None
+        app_token = self.settings.slack_app_token.get_secret_value()
+        self._socket = AsyncSocketModeHandler(
+            self.app, app_token, logger=logging.getLogger("copbot.slack.socket"), web_client=self.client
+        )
+        # Ask for the socket URL here, so a wrong app token fails start() instead of being
+        # retried forever inside the Socket Mode client.
+        opened = await self.client.apps_connections_open(app_token=app_token)
+        self._socket.client.wss_uri = opened["url"]
+        await self._socket.connect_async()
+        log.info("Slack Socket Mode connected")
+
+    async def close(self) -> None:
+        """Stop taking requests, let answers in flight finish, disconnect."""
+        self._closing = True
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+
+    @property
+    def ready(self) -> bool:
+        """Whether Slack can reach copbot: the server listens or the socket is open."""
+        if self._closing:
+            return False
+        if self._socket is not None:
+            client = self._socket.client
+            session = client.current_session
+            return not client.closed and session is not None and not session.closed
+        return self._runner is not None
+
+    @property
+    def port(self) -> int | None:
+        """The port HTTP mode listens on (useful with ``SLACK_PORT=0``), once started."""
+        return self._port
+
+    # -- listeners ---------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        # One listener for every slash command: the registry decides what exists.
+        self.app.command(slash.COMMAND_PATTERN)(self._on_command)
+        self.app.action(slash.ACTION_PATTERN)(self._on_action)
+        for event_type in events.EVENT_HANDLERS:
+            self.app.event(event_type)(self._event_listener(event_type))
+        self.app.error(self._on_error)
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        """A slash command: answer in the ack when quick, else ack now and answer later."""
+        work = self._spawn(self._command_reply(command))
+        done, _ = await asyncio.wait({work}, timeout=self.answer_within)
+        if work in done:
+            await ack(**_ack_args(response(work.result())))
+            return
+        await ack()
+        self._spawn(self._respond_when_done(work, respond))
+
+    async def _command_reply(self, command: dict[str, Any]) -> Reply:
+        """Run a slash command through the core; never raises."""
+        try:
+            name = slash.core_name(str(command.get("command", "")))
+            if name in slash.NOT_ON_SLACK:
+                return dispatch.error_reply(slash.NOT_ON_SLACK[name])
+            actor = await self.directory.actor(
+                str(command.get("team_id", "")),
+                str(command.get("user_id", "")),
+                str(command.get("user_name", "")),
+            )
+            # Slack escapes &, < and > in what people type; the core wants their real text.
+            text = render.unescape(str(command.get("text", "")))
+            return await dispatch.run_text(self.ctx, actor, name, text)
+        except Exception:
+            log.exception("Slack command %s failed", command.get("command"))
+            return dispatch.error_reply(dispatch.APOLOGY)
+
+    async def _respond_when_done(self, work: asyncio.Task[Reply], respond: AsyncRespond | None) -> None:
+        reply = await work
+        await self._respond(respond, reply)
+
+    async def _respond(self, respond: AsyncRespond | None, reply: Reply) -> None:
+        """Answer through the response_url, as a new message (never replacing the original)."""
+        if respond is None:
+            log.warning("no response_url to answer a Slack request with")
+            return
+        try:
+            await respond(**response(reply), replace_original=False)
+        except Exception:
+            log.exception("answering through Slack's response_url failed")
+
+    async def _on_action(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """A button click: ack at once, run the button's action, answer by response_url."""
+        await ack()
+        work = self._spawn(self._answer_action(body, action, respond))
+        await asyncio.wait({work}, timeout=self.answer_within)
+
+    async def _answer_action(
+        self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        try:
+            user = body.get("user") or {}
+            team = body.get("team") or {}
+            actor = await self.directory.actor(
+                str(team.get("id") or user.get("team_id") or ""),
+                str(user.get("id", "")),
+                str(user.get("username") or user.get("name") or ""),
+            )
+            reply = await dispatch.run_action(self.ctx, actor, str(action.get("action_id", "")))
+        except Exception:
+            log.exception("Slack button %s failed", action.get("action_id"))
+            reply = dispatch.error_reply(dispatch.APOLOGY)
+        await self._respond(respond, reply)
+
+    def _event_listener(self, event_type: str) -> Any:
+        async def listener(body: dict[str, Any], event: dict[str, Any]) -> None:
+            work = self._spawn(self._handle_event(event_type, body, event))
+            await asyncio.wait({work}, timeout=self.answer_within)
+
+        return listener
+
+    async def _handle_event(self, event_type: str, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """Apply an event once: Slack's retries (and any replay) of the same id are skipped."""
+        event_id = str(body.get("event_id") or "")
+        try:
+            if event_id and not await self.ctx.store.first_time(events.dedup_key(event_id), self.ctx.clock()):
+                log.info("skipped Slack event %s (%s): already handled", event_id, event_type)
+                return
+            handler = events.EVENT_HANDLERS.get(event_type)
+            if handler is not None:
+                team_id = str(body.get("team_id") or "")
+                await handler(events.SlackEvent(self.ctx, self.client, team_id, event_id, event))
+        except Exception:
+            log.exception("Slack event %s (%s) failed", event_id, event_type)
+
+    async def _on_error(self, error: Exception) -> None:
+        """Whatever escaped a listener or middleware: logged with its traceback."""
+        log.error("Slack request failed", exc_info=error)
+
+
+def _ack_args(body: dict[str, Any]) -> dict[str, Any]:
+    """An answer in the shape ``ack()`` takes."""
+    return {"text": body["text"], "blocks": body["blocks"], "response_type": body["response_type"]}

@@ -1,0 +1,213 @@
+"""Replies as Slack Block Kit, within Slack's limits, with every piece of text escaped.
+
+Slack reads ``&``, ``<`` and ``>`` as markup (``<!channel>``, ``<@U123>``, ``<url|label>``), so
+all user and catalogue text is escaped, and mrkdwn is sent ``verbatim`` so Slack does not
+link-ify or parse mentions on its own. The only markup in a message is what this module writes:
+links to http(s) URLs, references from :attr:`ReplyField.ref`, and :attr:`Reply.mention`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from bot.slack.slash import rename_in_text
+from commands.types import Button, ButtonStyle, Link, Reply, ReplyField, Section
+
+MAX_TEXT = 3000  # one text object (section text, context element)
+MAX_FIELD = 2000  # one section field
+MAX_FIELDS = 10  # fields in one section
+MAX_HEADER = 150
+MAX_BLOCKS = 50
+MAX_BUTTONS = 25  # elements in one actions block
+MAX_LABEL = 75  # button text
+MAX_ACTION_ID = 255
+MAX_VALUE = 2000
+MAX_URL = 2000
+MAX_FALLBACK = 3000
+
+Block = dict[str, Any]
+
+_SLACK_ID = re.compile(r"^[A-Z0-9]{2,40}$")
+# A reference kind, how Slack writes it, and the id prefixes that kind may have.
+_REFS = {
+    "channel": ("<#{}>", "CGD"),
+    "role": ("<!subteam^{}>", "S"),
+    "user": ("<@{}>", "UW"),
+}
+# References that notify people: shown only in ephemeral replies, which notify nobody else.
+_PINGING_REFS = {"role", "user"}
+_PARTIAL_ENTITY = re.compile(r"&[a-z]{0,4}$")
+_STYLES = {ButtonStyle.PRIMARY: "primary", ButtonStyle.SUCCESS: "primary", ButtonStyle.DANGER: "danger"}
+
+
+def escape(text: str) -> str:
+    """Make text inert for Slack: ``<!channel>`` becomes ``&lt;!channel&gt;``."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    """Undo Slack's escaping of what users type (``&lt;`` → ``<``), ``&amp;`` last."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _text(raw: str) -> str:
+    """Core text as escaped Slack text, with /help pointed at /cop-help."""
+    return escape(rename_in_text(raw))
+
+
+def fit(rendered: str, limit: int) -> str:
+    """Cut rendered text to ``limit`` characters without splitting an entity or a ``<…>``."""
+    if len(rendered) <= limit:
+        return rendered
+    cut = rendered[: limit - 1]
+    opened = cut.rfind("<")
+    if opened > cut.rfind(">"):
+        cut = cut[:opened]
+    return _PARTIAL_ENTITY.sub("", cut) + "…"
+
+
+def _pack(pieces: list[str], limit: int) -> list[str]:
+    """Join pieces with newlines into as few chunks of at most ``limit`` characters as fit."""
+    chunks: list[str] = []
+    current = ""
+    for piece in (fit(p, limit) for p in pieces):
+        if current and len(current) + 1 + len(piece) > limit:
+            chunks.append(current)
+            current = piece
+        else:
+            current = f"{current}\n{piece}" if current else piece
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def safe_url(url: str) -> str | None:
+    """An http(s) URL made safe inside ``<…|…>``, or None for any other scheme or shape."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or len(url) > MAX_URL:
+        return None
+    if any(ord(ch) < 33 or ord(ch) == 127 for ch in url):
+        return None
+    return quote(url, safe="/:?#[]@!$'()*+,;=%-._~&").replace("&", "&amp;")
+
+
+def link(item: Link) -> str:
+    """``<https://…|label>`` for http(s) URLs; anything else is shown as inert text."""
+    label = _text(" ".join(item.label.split()) or item.url)
+    url = safe_url(item.url)
+    if url is None:
+        shown = escape(item.url.strip())
+        return label if shown == label else f"{label} ({fit(shown, 200)})"
+    return f"<{url}|{fit(label, 500)}>"
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": fit(text, limit), "emoji": True}
+
+
+def _field_value(item: ReplyField, private: bool) -> str:
+    if item.ref is not None:
+        kind, ref_id = item.ref
+        known = _REFS.get(kind)
+        if known and _SLACK_ID.match(ref_id) and ref_id[0] in known[1]:
+            if private or kind not in _PINGING_REFS:
+                return known[0].format(ref_id)
+    return _text(item.value)
+
+
+def _fields(fields: tuple[ReplyField, ...], private: bool) -> list[Block]:
+    rendered = [_mrkdwn(fit(f"*{_text(f.name)}*\n{_field_value(f, private)}", MAX_FIELD)) for f in fields]
+    return [
+        {"type": "section", "fields": rendered[i : i + MAX_FIELDS]}
+        for i in range(0, len(rendered), MAX_FIELDS)
+    ]
+
+
+def _section(section: Section) -> list[Block]:
+    lines = [link(line) if isinstance(line, Link) else _text(line) for line in section.lines]
+    pieces = [f"*{_text(section.title)}*", *(f"• {line}" for line in lines)]
+    return [{"type": "section", "text": _mrkdwn(chunk)} for chunk in _pack(pieces, MAX_TEXT)]
+
+
+def _buttons(buttons: tuple[Button, ...]) -> list[Block]:
+    elements: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for button in buttons:
+        action_id = button.custom_id
+        # Slack refuses a message whose action ids repeat; an over-long id could not come back.
+        if action_id in seen or len(action_id) > MAX_ACTION_ID:
+            continue
+        seen.add(action_id)
+        element: dict[str, Any] = {
+            "type": "button",
+            "action_id": action_id,
+            "text": _plain(_text(button.label), MAX_LABEL),
+            "value": button.target[:MAX_VALUE],
+        }
+        if button.style in _STYLES:
+            element["style"] = _STYLES[button.style]
+        elements.append(element)
+    return [
+        {"type": "actions", "elements": elements[i : i + MAX_BUTTONS]}
+        for i in range(0, len(elements), MAX_BUTTONS)
+    ]
+
+
+def _mention(reply: Reply) -> str:
+    """``<@U123> `` when the reply names a user to ping, else nothing."""
+    if reply.mention and _SLACK_ID.match(reply.mention) and reply.mention[0] in "UW":
+        return f"<@{reply.mention}> "
+    return ""
+
+
+def fallback_text(reply: Reply) -> str:
+    """The plain ``text`` Slack shows in notifications and where blocks cannot be shown."""
+    parts = [p for p in (reply.title, reply.text) if p]
+    if not parts:
+        parts = [s.title for s in reply.sections] or [reply.footer or "copbot"]
+    prefix = (":warning: " if reply.error else "") + _mention(reply)
+    return prefix + fit(_text("\n".join(parts)), MAX_FALLBACK - len(prefix))
+
+
+def blocks(reply: Reply) -> list[Block]:
+    """The Block Kit blocks of a reply: at most 50, each within Slack's limits."""
+    head: list[Block] = []
+    if reply.title:
+        head.append({"type": "header", "text": _plain(_text(" ".join(reply.title.split())), MAX_HEADER)})
+    body: list[Block] = []
+    paragraphs = [_text(p) for p in reply.text.split("\n")] if reply.text.strip() else []
+    lead = (":warning: " if reply.error else "") + _mention(reply)
+    if lead and not paragraphs:
+        paragraphs = [""]
+    if paragraphs:
+        paragraphs[0] = lead + paragraphs[0]
+    body += [{"type": "section", "text": _mrkdwn(chunk)} for chunk in _pack(paragraphs, MAX_TEXT)]
+    body += _fields(reply.fields, reply.private)
+    for section in reply.sections:
+        body += _section(section)
+    tail = _buttons(reply.buttons)
+    context = [_mrkdwn(fit(_text(reply.footer), MAX_TEXT))] if reply.footer else []
+    if reply.url and (url := safe_url(reply.url)):
+        context.append(_mrkdwn(f"<{url}|{fit(escape(reply.url.strip()), 200)}>"))
+    if context:
+        tail.append({"type": "context", "elements": context})
+    room = MAX_BLOCKS - len(head) - len(tail)
+    if len(body) > room:
+        more = "… more than fits in one message; ask for less (a page or a filter)."
+        body = body[: room - 1] + [{"type": "context", "elements": [_mrkdwn(more)]}]
+    return head + body + tail
+
+
+def message(reply: Reply) -> dict[str, Any]:
+    """``text`` and ``blocks`` for ``chat.postMessage``, an ack or a response_url."""
+    return {"text": fallback_text(reply), "blocks": blocks(reply)}

@@ -1,0 +1,82 @@
+"""HTTP mode: Bolt's request, with a correct body parser, served by aiohttp on one path.
+
+Bolt 1.30 decides that a form body is an interactivity payload when the word ``payload``
+appears anywhere in it (``slack_bolt.request.internals.parse_body``), so ``/search payload``,
+or a user or channel whose name contains it, reaches no listener and gets a 404. We parse the
+form properly (only a ``payload`` *field* is a payload) and hand Bolt the right body, keeping
+the raw body for its signature check.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+log = logging.getLogger("copbot.slack")
+
+PATH = "/slack/events"
+
+
+def parse_body(raw: str, content_type: str | None) -> dict[str, Any]:
+    """A Slack request body as a dict: JSON events, ``payload=`` interactions, or a form."""
+    if not raw:
+        return {}
+    if content_type == "application/json" or raw.startswith("{"):
+        body = json.loads(raw)
+        return body if isinstance(body, dict) else {}
+    form = dict(parse_qsl(raw, keep_blank_values=True))
+    if "payload" in form:
+        payload = json.loads(form["payload"])
+        return payload if isinstance(payload, dict) else {}
+    return form
+
+
+class SlackRequest(AsyncBoltRequest):
+    """An :class:`AsyncBoltRequest` whose body is parsed by :func:`parse_body`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Build the request as Bolt does, then re-parse an HTTP body and its context."""
+        super().__init__(**kwargs)
+        if self.mode == "http":
+            self.body = parse_body(self.raw_body, self.content_type)
+            self.context = build_async_context(AsyncBoltContext(kwargs.get("context") or {}), self.body)
+
+    def to_copyable(self) -> SlackRequest:
+        """A copy for Bolt's lazy listeners, parsed the same way."""
+        return SlackRequest(
+            body=self.raw_body if self.mode == "http" else self.body,
+            query=self.query,
+            headers=self.headers,
+            context=self.context.to_copyable(),
+            mode=self.mode,
+        )
+
+
+def web_app(app: AsyncApp, path: str = PATH) -> web.Application:
+    """An aiohttp application that hands every POST on ``path`` to ``app``."""
+
+    async def handle(request: web.Request) -> web.Response:
+        raw = await request.text()
+        try:
+            bolt_request = SlackRequest(
+                body=raw,
+                query=request.query_string,
+                headers=dict(request.headers),
+            )
+        except ValueError:  # a JSON body or payload field that is not JSON
+            log.warning("refused a Slack request whose body is not valid JSON")
+            return web.Response(status=400, text="bad request")
+        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+
+    application = web.Application()
+    application.router.add_post(path, handle)
+    return application

@@ -1,0 +1,155 @@
+"""Every slash command through the real Bolt app, signed as Slack signs it, on both databases."""
+
+from __future__ import annotations
+
+import pytest
+
+from commands.parser import Kind, Option
+from commands.registry import COMMANDS, CommandSpec
+from commands.types import Context, Reply, Request
+from tests.bot.slack.slack_rig import ANN, BOB, CAT, Rig, running
+from tests.fakes.slack_api import FakeSlack
+
+
+async def test_problem_is_posted_in_the_channel_as_a_card(rig: Rig) -> None:
+    answer = await rig.command("/problem", "2.4")
+
+    assert answer.via == "ack" and answer.public  # answered in the ack itself: one round trip
+    assert answer.header.startswith("2.4 — 3 letter acronyms, like")
+    assert answer.field("Category") == "Circuits In The Wild"
+    assert answer.field("Difficulty") == "B"
+    assert "*Working on it*\n• jknowak (Discord) - July 2023" in answer.shown
+    assert "*Existing work*" in answer.shown
+    assert answer.buttons == ["Claim", "Release", "Another random"]
+    assert [answer.button(b)["action_id"] for b in answer.buttons] == [
+        "cop:claim:2.4",
+        "cop:release:2.4",
+        "cop:random:",
+    ]
+    assert answer.button("Claim")["value"] == "2.4" and answer.button("Claim")["style"] == "primary"
+    assert answer.message["text"].startswith("2.4 — 3 letter acronyms")  # notification fallback
+    assert rig.fake.responses == []
+
+
+@pytest.mark.parametrize("text", ["A", "difficulty:A", "a"])
+async def test_random_at_level_a_picks_from_every_range_that_includes_a(rig: Rig, text: str) -> None:
+    answer = await rig.command("/random", text)
+
+    assert answer.public
+    assert answer.field("Difficulty").startswith("A")
+    assert "Picked at random from 18 matching problems." in answer.shown
+    assert answer.button("Another random")["action_id"] == "cop:random:A//"
+
+
+async def test_search_lists_matches_privately_with_show_buttons(rig: Rig) -> None:
+    answer = await rig.command("/search", "induction heads")
+
+    assert not answer.public
+    assert answer.header == "Search: induction heads"
+    assert "1.19 — Does a 3L attn only model fix bugs in induction heads" in answer.shown
+    assert answer.buttons[:2] == ["Show 1.12", "Show 1.19"]
+    assert "Page 1 of 3 (11 matches). Next: /search induction heads page:2" in answer.shown
+
+
+async def test_the_word_payload_reaches_the_command(rig: Rig) -> None:
+    """Bolt alone would read these bodies as interactivity payloads and answer 404."""
+    searched = await rig.command("/search", "payload")
+    named = await rig.command("/problem", "2.4", user_name="payload", channel_name="payload-team")
+
+    assert searched.header == "Search: payload" or "Nothing matches 'payload'" in searched.shown
+    assert not searched.public
+    assert named.header.startswith("2.4 — ")
+
+
+async def test_claim_then_claims_shows_it_with_a_release_button(rig: Rig) -> None:
+    claimed = await rig.command("/claim", "3.11")
+    mine = await rig.command("/claims")
+
+    assert not claimed.public
+    assert "You claimed 3.11 on 2026-11-25. Good luck!" in claimed.shown
+    assert mine.header == "Your open claims (1)"
+    assert "3.11 — " in mine.shown and "ann — since 2026-11-25 (today)" in mine.shown
+    assert mine.buttons == ["Release 3.11"]
+
+
+async def test_claims_of_someone_mentioned(rig: Rig) -> None:
+    await rig.command("/claim", "3.11", user=ANN)
+
+    theirs = await rig.command("/claims", f"<@{ANN}|ann>", user=BOB)
+    by_name = await rig.command("/claims", "ann", user=BOB)
+
+    assert theirs.header == "ann's open claims (1)" and "ann — since 2026-11-25" in theirs.shown
+    assert theirs.buttons == []  # only the claimant gets release buttons
+    assert by_name.header == "ann's open claims (1)"
+
+
+async def test_release_by_someone_else_is_refused_and_the_claim_stays(rig: Rig) -> None:
+    await rig.command("/claim", "3.11", user=ANN)
+
+    refused = await rig.command("/release", "3.11", user=BOB)
+    still = await rig.command("/claims", user=ANN)
+
+    assert not refused.public
+    # 3.11 also has an older claim from the sheet; both claimants are named.
+    assert "You hold no claim on 3.11; only its claimant can release it (" in refused.shown
+    assert refused.shown.endswith(", ann).")
+    assert refused.message["text"].startswith(":warning:")
+    assert still.header == "Your open claims (1)"
+
+
+async def test_release_with_a_note_then_history(rig: Rig, clock: object) -> None:
+    await rig.command("/claim", "3.11")
+    released = await rig.command("/release", "3.11 tried SAEs &amp; probes")
+    history = await rig.command("/history", "3.11")
+
+    assert "Released your claim on 3.11. Your note is kept for the next person." in released.shown
+    assert history.header.startswith("History of 3.11 — ")
+    assert "2026-11-25 · ann claimed it" in history.shown
+    # Slack sent the & escaped; it was stored as typed and is shown escaped once.
+    assert "ann released it: tried SAEs &amp; probes" in history.shown
+
+
+async def test_cop_help_lists_the_commands_by_their_slack_names(rig: Rig) -> None:
+    answer = await rig.command("/cop-help")
+
+    assert not answer.public
+    assert answer.header == "copbot: the 200 Concrete Problems in Interpretability"
+    assert "/cop-help — what copbot can do" in answer.shown
+    assert "/claim number — say you are working on a problem" in answer.shown
+    assert "/setup" not in answer.shown
+
+
+async def test_setup_is_not_offered_on_slack(rig: Rig) -> None:
+    answer = await rig.command("/setup", "show", user=CAT)
+
+    assert not answer.public and "SLACK_* settings" in answer.shown
+
+
+async def test_an_unknown_command_points_at_cop_help(rig: Rig) -> None:
+    answer = await rig.command("/nope")
+
+    assert "There is no command /nope. /cop-help lists them." in answer.shown
+
+
+async def test_a_command_added_to_the_registry_works_on_slack(
+    fake: FakeSlack, ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Later features register commands (/pending…); Slack needs no code for them."""
+
+    async def pending(ctx: Context, request: Request) -> Reply:
+        return Reply(text=f"{request.args.get('page', 1)}: nothing pending for {request.actor.display_name}")
+
+    spec = CommandSpec(
+        "pending", "submissions waiting", (Option("page", Kind.PAGE, "page"),), pending, moderator_only=True
+    )
+    monkeypatch.setitem(COMMANDS, "pending", spec)
+    fake.add_usergroup("S0MODS", [BOB])
+
+    async with running(fake, ctx, slack_moderators=f"S0MODS,{CAT}") as rig:
+        by_member = await rig.command("/pending", "page:2", user=BOB)
+        by_listed = await rig.command("/pending", user=CAT)
+        by_other = await rig.command("/pending", user=ANN)
+
+    assert "2: nothing pending for bob" in by_member.shown
+    assert "1: nothing pending for cat" in by_listed.shown
+    assert "/pending is for moderators." in by_other.shown
