@@ -97,7 +97,7 @@ async def test_release_by_someone_else_is_refused_and_the_claim_stays(rig: Rig) 
     assert still.header == "Your open claims (1)"
 
 
-async def test_release_with_a_note_then_history(rig: Rig, clock: object) -> None:
+async def test_release_with_a_note_then_history(rig: Rig) -> None:
     await rig.command("/claim", "3.11")
     released = await rig.command("/release", "3.11 tried SAEs &amp; probes")
     history = await rig.command("/history", "3.11")

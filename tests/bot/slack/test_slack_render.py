@@ -1,0 +1,166 @@
+"""Block Kit rendering: escaping, links, references, mentions and Slack's size limits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.slack.render import blocks, escape, fit, message, safe_url, unescape
+from commands.types import Button, ButtonStyle, Link, Reply, ReplyField, Section
+from tests.bot.slack.slack_rig import texts
+
+PINGS = ("<!channel>", "<!here>", "<!everyone>", "<@U0BOB>", "<!subteam^S0MODS>", "<#C0GEN>")
+
+
+def everything_says(text: str) -> Reply:
+    """A reply with ``text`` in every place a renderer shows text."""
+    return Reply(
+        title=text,
+        text=text,
+        fields=(ReplyField(text, text),),
+        sections=(Section(text, (text, Link(text, "https://example.org/" + text))),),
+        buttons=(Button(text, "claim", "2.4"),),
+        footer=text,
+        private=False,
+    )
+
+
+@pytest.mark.parametrize("ping", PINGS)
+def test_no_text_anywhere_can_ping_or_link(ping: str) -> None:
+    rendered = json.dumps(message(everything_says(f"hi {ping} & bye")))
+
+    assert ping not in rendered
+    assert escape(ping) in rendered
+    assert "hi " + escape(ping) + " &amp; bye" in rendered
+
+
+def test_mrkdwn_is_verbatim_so_slack_parses_nothing_itself() -> None:
+    for block in blocks(everything_says("@channel see #general")):
+        objects = [block.get("text")] + block.get("fields", []) + block.get("elements", [])
+        for item in objects:
+            if item and item.get("type") == "mrkdwn":
+                assert item["verbatim"] is True
+
+
+def test_http_links_become_links_and_other_schemes_stay_text() -> None:
+    reply = Reply(
+        sections=(
+            Section(
+                "Existing work",
+                (
+                    Link("Toy <models>", "https://example.org/a?x=1&y=2"),
+                    Link("odd|url", "http://example.org/p|q>r s"),
+                    Link("click me", "javascript:alert(1)"),
+                    Link("mail", "mailto:someone@example.org"),
+                    Link("", "https://example.org/bare"),
+                ),
+            ),
+        )
+    )
+
+    shown = texts(blocks(reply))[0].split("\n")
+
+    assert shown[1] == "• <https://example.org/a?x=1&amp;y=2|Toy &lt;models&gt;>"
+    assert shown[2] == "• odd|url (http://example.org/p|q&gt;r s)"  # whitespace: not a URL
+    assert shown[3] == "• click me (javascript:alert(1))"
+    assert shown[4] == "• mail (mailto:someone@example.org)"
+    assert shown[5] == "• <https://example.org/bare|https://example.org/bare>"
+    assert safe_url("https://example.org/p|q>r") == "https://example.org/p%7Cq%3Er"
+    assert safe_url("https://exämple.org/ü") == "https://ex%C3%A4mple.org/%C3%BC"
+
+
+def test_refs_link_channels_always_and_people_only_where_nobody_is_notified() -> None:
+    fields = (
+        ReplyField("Moderator channel", "channel C0MODS", ref=("channel", "C0MODS")),
+        ReplyField("Moderator role", "role S0MODS", ref=("role", "S0MODS")),
+        ReplyField("Claimant", "ann", ref=("user", "U0ANN")),
+        ReplyField("Forged", "x", ref=("user", "U0ANN> <!channel")),
+        ReplyField("Wrong kind", "y", ref=("channel", "U0ANN")),
+    )
+
+    private = texts(blocks(Reply(fields=fields, private=True)))
+    public = texts(blocks(Reply(fields=fields, private=False)))
+
+    assert private == [
+        "*Moderator channel*\n<#C0MODS>",
+        "*Moderator role*\n<!subteam^S0MODS>",
+        "*Claimant*\n<@U0ANN>",
+        "*Forged*\nx",
+        "*Wrong kind*\ny",
+    ]
+    assert public[:3] == [
+        "*Moderator channel*\n<#C0MODS>",
+        "*Moderator role*\nrole S0MODS",
+        "*Claimant*\nann",
+    ]
+
+
+def test_only_the_reply_mention_pings() -> None:
+    reply = Reply(text="your claim on 2.4 is stale", mention="U0ANN", private=False)
+
+    rendered = message(reply)
+
+    assert rendered["text"] == "<@U0ANN> your claim on 2.4 is stale"
+    assert texts(rendered["blocks"]) == ["<@U0ANN> your claim on 2.4 is stale"]
+    assert "<@" not in json.dumps(message(Reply(text="hi", mention="U0ANN> <!channel")))
+
+
+def test_limits_header_text_blocks_buttons() -> None:
+    long_line = "word " * 700  # 3500 characters
+    reply = Reply(
+        title="T" * 400,
+        text="\n".join([long_line] * 4),
+        fields=tuple(ReplyField(f"F{i}", "v" * 3000) for i in range(12)),
+        sections=(Section("Many", tuple(f"line {i} " + "x" * 290 for i in range(600))),),
+        buttons=tuple(Button(f"Show {i} " + "y" * 100, "show", f"1.{i}") for i in range(30))
+        + (Button("dup", "show", "1.0"),),
+        footer="f" * 5000,
+    )
+
+    out = blocks(reply)
+
+    assert len(out) == 50
+    assert len(out[0]["text"]["text"]) == 150 and out[0]["type"] == "header"
+    for block in out:
+        for text in texts([block]):
+            assert len(text) <= 3000
+        for item in block.get("fields", []):
+            assert len(item["text"]) <= 2000
+        assert len(block.get("fields", [])) <= 10 and len(block.get("elements", [])) <= 25
+    actions = [b for b in out if b["type"] == "actions"]
+    ids = [e["action_id"] for b in actions for e in b["elements"]]
+    assert len(ids) == len(set(ids)) == 30  # the duplicate id is dropped
+    assert all(len(e["text"]["text"]) <= 75 for b in actions for e in b["elements"])
+    assert out[-1]["type"] == "context" and out[-3:-1] == actions
+    assert "more than fits in one message" in texts(out[-4:-3])[0]
+
+
+def test_cutting_never_leaves_half_an_entity_or_link() -> None:
+    assert fit(escape("a" * 8 + "<b"), 10) == "aaaaaaaa…"
+    assert fit("xx <https://e.org|label>", 12) == "xx …"
+    assert fit("short", 10) == "short"
+
+
+def test_styles_map_to_what_slack_supports() -> None:
+    buttons = tuple(Button(s.value, s.value, "1", s) for s in ButtonStyle)
+
+    elements = blocks(Reply(buttons=buttons))[0]["elements"]
+
+    assert [e.get("style") for e in elements] == ["primary", None, "primary", "danger"]
+
+
+def test_help_hints_name_the_slack_command() -> None:
+    rendered = message(Reply(text="There is no command /nope. /help lists them.", footer="see /helpful"))
+
+    assert "/cop-help lists them" in rendered["text"]
+    assert "see /helpful" in texts(rendered["blocks"])
+
+
+def test_an_empty_reply_still_has_notification_text() -> None:
+    assert message(Reply(sections=(Section("Claims", ("a",)),)))["text"] == "Claims"
+    assert message(Reply())["text"] == "copbot"
+
+
+def test_unescape_reverses_slacks_escaping_once() -> None:
+    assert unescape("a &amp;lt; b &lt;!channel&gt; &amp; c") == "a &lt; b <!channel> & c"

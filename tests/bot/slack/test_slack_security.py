@@ -1,0 +1,143 @@
+"""Refused requests, event de-duplication, escaping and bad input, on both databases."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+
+from bot.slack import events
+from commands.types import Context
+from tests.bot.slack.slack_rig import ANN, BOB, SECRET, TOKEN, Rig
+from tests.fakes.slack_api import reaction_event
+
+
+@pytest.mark.parametrize("tamper", [{"bad_signature": True}, {"stale": True}])
+async def test_unsigned_or_stale_requests_are_refused_and_change_nothing(
+    rig: Rig, ctx: Context, tamper: dict[str, Any]
+) -> None:
+    command = await rig.slack.command("/claim", "3.11", user_id=ANN, **tamper)
+    button = await rig.slack.block_action("cop:claim:2.4", user_id=ANN, **tamper)
+    event = await rig.slack.event(reaction_event(ANN, "eyes", "C0PROBLEMS", "1.1"), event_id="Ev0T", **tamper)
+
+    assert [command.status, button.status, event.status] == [401, 401, 401]
+    assert rig.fake.calls == []  # not even auth.test: nothing ran
+    for number in ("3.11", "2.4"):
+        claims = await ctx.store.claims_for_problem(number)
+        assert [c for c in claims if c.platform == "slack"] == []
+    # The event id was not used up: Slack's correctly signed delivery is still processed.
+    assert await ctx.store.first_time(events.dedup_key("Ev0T"), ctx.clock())
+
+
+async def test_a_retried_event_is_applied_once(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str, str]] = []
+
+    async def record(event: events.SlackEvent) -> None:
+        seen.append((event.event_id, event.event["reaction"]))
+
+    monkeypatch.setitem(events.EVENT_HANDLERS, "reaction_added", record)
+    reaction = reaction_event(BOB, "white_check_mark", "C0PROBLEMS", "1764072000.000100")
+
+    replies = [
+        await rig.slack.event(reaction, event_id="Ev0ONCE"),
+        await rig.slack.event(reaction, event_id="Ev0ONCE", retry_num=1),
+        await rig.slack.event(reaction, event_id="Ev0ONCE", retry_num=2, retry_reason="http_error"),
+        # Copbot was down for the first delivery: the retry is the only one, and counts.
+        await rig.slack.event(reaction, event_id="Ev0AFTERDOWN", retry_num=1),
+    ]
+
+    assert [r.status for r in replies] == [200, 200, 200, 200]
+    assert seen == [("Ev0ONCE", "white_check_mark"), ("Ev0AFTERDOWN", "white_check_mark")]
+
+
+async def test_a_failing_event_handler_is_logged_with_its_traceback(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(event: events.SlackEvent) -> None:
+        raise RuntimeError("handler bug")
+
+    monkeypatch.setitem(events.EVENT_HANDLERS, "reaction_added", broken)
+
+    reply = await rig.slack.event(reaction_event(BOB, "eyes", "C0PROBLEMS", "1.1"), event_id="Ev0BUG")
+
+    assert reply.status == 200
+    failed = [r for r in caplog.records if r.name == "copbot.slack" and r.exc_info]
+    assert failed and "Ev0BUG" in failed[0].getMessage() and "handler bug" in caplog.text
+
+
+async def test_a_release_note_cannot_ping_the_channel(rig: Rig) -> None:
+    await rig.command("/claim", "3.11", user=ANN)
+    # As typed (Slack escapes it) and raw: either way it is stored as text and shown inert.
+    await rig.command("/release", "3.11 &lt;!channel&gt; look <!here> <@U0BOB> &amp; <!everyone>", user=ANN)
+
+    card = await rig.command("/problem", "3.11", user=BOB)
+
+    note = "&lt;!channel&gt; look &lt;!here&gt; &lt;@U0BOB&gt; &amp; &lt;!everyone&gt;"
+    assert f"*Earlier claims*\n• ann — 2026-11-25 to 2026-11-25, released: “{note}”" in card.shown
+    raw = json.dumps(card.message)
+    for ping in ("<!channel>", "<!here>", "<!everyone>", "<@U0BOB>"):
+        assert ping not in raw
+
+
+async def test_a_display_name_cannot_ping_anyone(rig: Rig) -> None:
+    rig.fake.add_user("U0EVE", "eve", display_name="<!here> & <@U0ANN>")
+
+    await rig.command("/claim", "2.21", user="U0EVE")
+    card = await rig.command("/problem", "2.21", user=ANN)
+
+    assert "• &lt;!here&gt; &amp; &lt;@U0ANN&gt; — since 2026-11-25 (today)" in card.shown
+    assert "<!here>" not in json.dumps(card.message)
+
+
+async def test_an_unknown_problem_is_answered_privately(rig: Rig) -> None:
+    answer = await rig.command("/problem", "2.99")
+
+    assert not answer.public
+    assert answer.shown == ":warning: No problem 2.99 — section 2 runs 2.1–2.38."
+    assert answer.header == "" and answer.buttons == []
+
+
+async def test_ten_thousand_characters_are_refused_politely(rig: Rig, ctx: Context) -> None:
+    answer = await rig.command("/release", "3.11 " + "x" * 10_000)
+    search = await rig.command("/search", "heads " * 2000)
+
+    assert "that is too long: at most 4000 characters" in answer.shown
+    assert "that is too long" in search.shown and not search.public
+
+
+async def test_odd_unicode_numbers_still_find_the_problem(rig: Rig) -> None:
+    # full-width digits, no-break and ideographic spaces, a leading #
+    for text in ("２.４", "\u00a02.4\u3000", "#2.4"):
+        answer = await rig.command("/problem", text)
+
+        assert answer.header.startswith("2.4 — 3 letter acronyms"), text
+
+
+async def test_a_zero_width_space_in_a_number_gets_a_plain_explanation(rig: Rig) -> None:
+    answer = await rig.command("/problem", "\u200b2.4")
+
+    assert not answer.public
+    assert "is not a problem number: write it like 2.4" in answer.shown
+
+
+async def test_odd_unicode_searches_get_an_answer(rig: Rig) -> None:
+    texts = ["\u202eheads induction\u202c 🙂", "ü̈̈̈̈ ḩ̵̢͎e̸a̵d̶s", "\x00\x07heads", "𝓲𝓷𝓭𝓾𝓬𝓽𝓲𝓸𝓷", "\U0010ffff"]
+    for text in texts:
+        answer = await rig.command("/search", text)
+
+        assert not answer.public, text
+        assert answer.shown, text  # an answer, not a silence
+        assert "Sorry, something went wrong" not in answer.shown, text
+
+
+async def test_no_token_or_secret_is_logged(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    await rig.command("/claim", "3.11")
+    card = await rig.command("/problem", "3.11")
+    await rig.click(card, "Release")
+
+    assert caplog.records  # debug logging really was on
+    assert TOKEN not in caplog.text and SECRET not in caplog.text
