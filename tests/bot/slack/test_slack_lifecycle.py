@@ -1,0 +1,169 @@
+"""Starting and stopping: HTTP mode on a given host and port, and Socket Mode over a websocket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import ClientSession, WSMsgType, web
+from slack_sdk.errors import SlackApiError
+
+from bot.slack import events
+from bot.slack.frontend import SlackFrontEnd
+from commands.types import Context
+from tests.bot.slack.slack_rig import ANN, TOKEN, Rig, add_people, settings_for
+from tests.fakes.slack_api import FakeSlack, reaction_event
+
+APP_TOKEN = "xapp-1-test"
+
+
+async def test_http_mode_listens_on_the_configured_host_until_closed(rig: Rig) -> None:
+    front = rig.front
+
+    assert front.ready and front.port and not front.socket_mode
+    challenge = await rig.slack.url_verification("abc123")
+    assert challenge.json() == {"challenge": "abc123"}
+
+    await front.close()
+
+    assert not front.ready
+    async with ClientSession() as session:
+        with pytest.raises(OSError):
+            await session.post(f"http://127.0.0.1:{front.port}/slack/events", data=b"")
+
+
+async def test_http_mode_refuses_to_start_without_a_signing_secret(fake: FakeSlack, ctx: Context) -> None:
+    with pytest.raises(ValueError, match="SLACK_SIGNING_SECRET"):
+        SlackFrontEnd(settings_for(fake, slack_signing_secret=None), ctx)
+
+
+async def test_a_body_that_is_not_json_gets_400(rig: Rig) -> None:
+    reply = await rig.slack.post("payload=%7Bnot-json", "application/x-www-form-urlencoded")
+
+    assert reply.status == 400 and rig.fake.calls == []
+
+
+class SocketSlack:
+    """Slack's side of Socket Mode: ``apps.connections.open`` and the websocket it names."""
+
+    def __init__(self, fake: FakeSlack) -> None:
+        self.fake = fake
+        self.acks: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.ws: web.WebSocketResponse | None = None
+        self.connected = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+
+    async def __aenter__(self) -> SocketSlack:
+        app = web.Application()
+        app.router.add_get("/link", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        url = f"ws://127.0.0.1:{self._runner.addresses[0][1]}/link"
+        # FakeSlack answers a method through its `_api_<method>` attribute.
+        self.fake._api_apps_connections_open = lambda args: {"ok": True, "url": url}  # type: ignore[attr-defined]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.ws = ws
+        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1}))
+        self.connected.set()
+        async for frame in ws:
+            if frame.type == WSMsgType.TEXT:
+                await self.acks.put(json.loads(frame.data))
+        return ws
+
+    async def send(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        """Deliver one envelope and return the app's acknowledgement of it."""
+        await asyncio.wait_for(self.connected.wait(), 5)
+        assert self.ws is not None
+        await self.ws.send_str(json.dumps(envelope))
+        return await asyncio.wait_for(self.acks.get(), 5)
+
+
+@pytest.fixture
+async def socket_fake() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack(tokens={TOKEN, APP_TOKEN}) as fake:
+        add_people(fake)
+        yield fake
+
+
+async def test_socket_mode_answers_commands_and_dedups_events(
+    socket_fake: FakeSlack, ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+
+    async def record(event: events.SlackEvent) -> None:
+        seen.append(event.event_id)
+
+    monkeypatch.setitem(events.EVENT_HANDLERS, "reaction_added", record)
+    settings = settings_for(socket_fake, slack_app_token=APP_TOKEN, slack_signing_secret=None)
+    front = SlackFrontEnd(settings, ctx)
+    async with SocketSlack(socket_fake) as slack:
+        await front.start()
+        try:
+            assert front.ready and front.socket_mode and front.port is None
+            command = {
+                "team_id": socket_fake.team_id,
+                "user_id": ANN,
+                "user_name": "ann",
+                "command": "/problem",
+                "text": "2.4",
+                "channel_id": "C0GENERAL",
+                "api_app_id": socket_fake.app_id,
+                "response_url": socket_fake.response_url(),
+                "trigger_id": "1.2.3",
+            }
+            ack = await slack.send(
+                {
+                    "envelope_id": "E1",
+                    "type": "slash_commands",
+                    "accepts_response_payload": True,
+                    "payload": command,
+                }
+            )
+            envelope = {
+                "type": "event_callback",
+                "team_id": socket_fake.team_id,
+                "api_app_id": socket_fake.app_id,
+                "event_id": "Ev0SOCKET",
+                "event": reaction_event(ANN, "eyes", "C0GENERAL", "1.1"),
+            }
+            for attempt, envelope_id in enumerate(("E2", "E3")):
+                await slack.send(
+                    {
+                        "envelope_id": envelope_id,
+                        "type": "events_api",
+                        "accepts_response_payload": False,
+                        "retry_attempt": attempt,
+                        "retry_reason": "timeout" if attempt else "",
+                        "payload": envelope,
+                    }
+                )
+        finally:
+            await front.close()
+
+    assert not front.ready
+    assert ack["envelope_id"] == "E1" and ack["payload"]["response_type"] == "in_channel"
+    assert ack["payload"]["blocks"][0]["text"]["text"].startswith("2.4 — 3 letter acronyms")
+    assert seen == ["Ev0SOCKET"]
+
+
+async def test_socket_mode_with_a_wrong_app_token_fails_to_start(
+    socket_fake: FakeSlack, ctx: Context
+) -> None:
+    front = SlackFrontEnd(settings_for(socket_fake, slack_app_token="xapp-wrong"), ctx)
+
+    with pytest.raises(SlackApiError, match="invalid_auth"):
+        await front.start()
+    await front.close()
+    assert not front.ready
