@@ -7,7 +7,7 @@ see this neutral interface.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from commands.types import Reply
 
@@ -25,6 +25,7 @@ class Unreachable(Exception):
     """The user or channel cannot be messaged (DMs closed, channel gone, no access)."""
 
 
+@runtime_checkable
 class Outbound(Protocol):
     """Messages the bot sends unprompted, rendered by the platform's own renderer."""
 

@@ -9,6 +9,8 @@ from typing import Protocol
 
 from bot.app import make_context, open_store
 from bot.config import Settings
+from bot.outbound import Outbound
+from bot.reminders import Sweeper, start_scheduler
 from commands.types import Context
 
 log = logging.getLogger("copbot")
@@ -58,13 +60,17 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
     store = await open_store(settings)
     ctx = make_context(settings, store)
     front_ends = build_front_ends(settings, ctx)
+    scheduler = None
     try:
         for front_end in front_ends:
             await front_end.start()
             log.info("%s front end started", front_end.name)
+        scheduler = start_scheduler(make_sweeper(settings, ctx, front_ends), settings.reminder_sweep_minutes)
         await stop.wait()
         log.info("shutting down")
     finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         for front_end in reversed(front_ends):
             try:
                 await asyncio.wait_for(front_end.close(), SHUTDOWN_GRACE_SECONDS)
@@ -72,3 +78,23 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
                 log.exception("closing %s failed", front_end.name)
         await store.close()
     return 0
+
+
+def make_sweeper(settings: Settings, ctx: Context, front_ends: list[FrontEnd]) -> Sweeper:
+    """The stale-claim sweep over the platforms this process serves."""
+    outbounds: dict[str, Outbound] = {fe.name: fe for fe in front_ends if isinstance(fe, Outbound)}
+
+    async def reminder_channel(platform: str, community_id: str) -> str | None:
+        if platform == "slack":
+            return settings.slack_reminder_channel
+        row = await ctx.store.get_settings(platform, community_id)
+        return row.reminder_channel_id if row else None
+
+    return Sweeper(
+        ctx.store,
+        outbounds,
+        ctx.clock,
+        stale_after_days=settings.stale_after_days,
+        grace_days=settings.stale_grace_days,
+        reminder_channel=reminder_channel,
+    )

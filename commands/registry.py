@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from commands import catalogue, claims, settings
+from commands import catalogue, claims, reminders, settings
 from commands.parser import Option, convert_all
 from commands.types import Actor, Context, Reply, Request, Section
 
@@ -136,3 +136,5 @@ register_action("claim", _command_action("claim", lambda t: {"number": t}))
 register_action("release", _command_action("release", lambda t: {"number": t}))
 register_action("show", _command_action("problem", lambda t: {"number": t}))
 register_action("random", _command_action("random", catalogue.random_filters))
+register_action("renew", reminders.renew_action)
+register_action("drop", reminders.drop_action)

@@ -106,6 +106,10 @@ class Claim(SQLModel, table=True):
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     note: str = ""
     unreachable: bool = False
+    # How the stale reminder and the expiry notice reached the claimant: "" (not yet),
+    # "sending" (claimed by a sweep; at most once), "dm", "channel", "unreachable", "none".
+    delivery: str = Field(default="", max_length=16)
+    notice: str = Field(default="", max_length=16)
     date_known: bool = True
     source_text: str = ""
 

@@ -140,6 +140,8 @@ class Store:
                 state=ClaimState.ACTIVE.value,
                 reminded_at=None,
                 unreachable=False,
+                delivery="",
+                notice="",
                 display_name=who.display_name,
             )
             .returning(col(Claim.id))

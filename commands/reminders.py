@@ -1,0 +1,73 @@
+"""What a stale claim's reminder and expiry notice say, and the buttons under the reminder."""
+
+from __future__ import annotations
+
+from commands.catalogue import problem_title
+from commands.timefmt import day
+from commands.types import Actor, BadArgument, Button, ButtonStyle, Context, NotYourClaim, Reply
+from storage.models import OPEN_CLAIM_STATES, Claim, Problem
+
+
+def reminder_reply(claim: Claim, problem: Problem, grace_days: int, *, mention: bool = False) -> Reply:
+    """The one reminder a stale claim gets: still on it, or release?"""
+    text = (
+        f"You claimed {problem_title(problem, 70)} on {day(claim.claimed_at)}. Still working on it? "
+        f"If I hear nothing in {grace_days} days the claim expires, so others know it is free."
+    )
+    return Reply(
+        title=f"Still working on {problem.number}?",
+        text=text,
+        buttons=(
+            Button("Still working on it", "renew", str(claim.id), ButtonStyle.SUCCESS),
+            Button("Release it", "drop", str(claim.id), ButtonStyle.DANGER),
+        ),
+        private=False,
+        mention=claim.user_id if mention else None,
+    )
+
+
+def expiry_reply(claim: Claim, problem: Problem, *, mention: bool = False) -> Reply:
+    """Telling a claimant their claim expired."""
+    return Reply(
+        title=f"Your claim on {problem.number} expired",
+        text=(
+            f"Your claim on {problem_title(problem, 70)} (since {day(claim.claimed_at)}) expired without "
+            f"an answer to the reminder. /claim {problem.number} again any time if you pick it back up."
+        ),
+        private=False,
+        mention=claim.user_id if mention else None,
+    )
+
+
+async def _own_open_claim(ctx: Context, actor: Actor, target: str) -> Claim:
+    if not target.isdigit():
+        raise BadArgument("That button is broken; use /claims instead.")
+    claim = await ctx.store.get_claim(int(target))
+    if claim is None or claim.user_id != actor.user_id or claim.platform != actor.platform:
+        raise NotYourClaim("Only the claimant can answer this reminder.")
+    if claim.state not in OPEN_CLAIM_STATES:
+        raise NotYourClaim(
+            f"Your claim on {claim.problem_number} has already ended ({claim.state}); "
+            f"/claim {claim.problem_number} to take it up again."
+        )
+    return claim
+
+
+async def renew_action(ctx: Context, actor: Actor, target: str) -> Reply:
+    """**Still working on it**: renew the claim, stamped today."""
+    claim = await _own_open_claim(ctx, actor, target)
+    person = actor.person
+    renewed = await ctx.store.renew_claim(claim.id or 0, person, ctx.clock())
+    if renewed is None:
+        raise NotYourClaim(f"Your claim on {claim.problem_number} has already ended.")
+    return Reply(text=f"Renewed your claim on {claim.problem_number} today ({day(ctx.clock())}). Good luck!")
+
+
+async def drop_action(ctx: Context, actor: Actor, target: str) -> Reply:
+    """**Release it**: end the claim."""
+    claim = await _own_open_claim(ctx, actor, target)
+    person = actor.person.__class__(claim.platform, claim.community_id, actor.user_id, actor.display_name)
+    released = await ctx.store.release(claim.problem_number, person, "", ctx.clock())
+    if released is None:
+        raise NotYourClaim(f"Your claim on {claim.problem_number} has already ended.")
+    return Reply(text=f"Released your claim on {claim.problem_number}. Thanks for saying so!")

@@ -1,0 +1,196 @@
+"""Claim lifecycle transitions for the reminder sweep, each applied exactly once.
+
+Every transition is one guarded ``UPDATE … WHERE state = expected … RETURNING``: a second sweep,
+a second process or a restart finds the rows already moved and gets nothing back. The cost of a
+sweep follows the due rows, found by range scans on ``(state, renewed_at)`` and
+``(state, reminded_at)``, not the size of the claim table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from storage.models import LEGACY_PLATFORM, Claim, ClaimState, CommunitySettings, Event
+from storage.store import Store
+
+BATCH = 500
+
+
+async def stale_overrides(store: Store) -> dict[tuple[str, str], int]:
+    """Communities whose admins chose their own stale-after days."""
+    async with store.session() as s:
+        rows = await s.exec(
+            select(CommunitySettings).where(col(CommunitySettings.stale_after_days).is_not(None))
+        )
+        return {(r.platform, r.community_id): int(r.stale_after_days or 0) for r in rows}
+
+
+def _event_rows(
+    claims: Iterable[Claim], kind: str, at: datetime, detail: str = ""
+) -> list[dict[str, object]]:
+    return [
+        {
+            "problem_number": c.problem_number,
+            "kind": kind,
+            "at": at,
+            "actor_platform": c.platform,
+            "actor_id": c.user_id,
+            "actor_name": c.display_name,
+            "detail": detail,
+            "claim_id": c.id,
+            "link_id": None,
+        }
+        for c in claims
+    ]
+
+
+async def mark_stale(
+    store: Store,
+    now: datetime,
+    default_days: int,
+    platforms: Sequence[str],
+    overrides: dict[tuple[str, str], int] | None = None,
+    limit: int = BATCH,
+) -> list[Claim] | None:
+    """Move due active claims to stale; returns every claim this call moved, None if none was due.
+
+    An empty list means another sweep moved the due rows first: look again.
+
+    Claims of ``platforms`` are taken with ``delivery = "sending"``: this sweep owns their ping
+    and nobody else will send it. The sheet's legacy claims go stale by age with
+    ``delivery = "none"`` (nobody to ping).
+    """
+    overrides = overrides or {}
+    wanted = [*platforms, LEGACY_PLATFORM]
+    # Due = silent longer than its community's threshold: one range condition per threshold.
+    default_due = col(Claim.renewed_at) < now - timedelta(days=default_days)
+    if overrides:
+        default_due = sa.and_(
+            default_due, sa.tuple_(col(Claim.platform), col(Claim.community_id)).not_in(list(overrides))
+        )
+    conditions = [default_due] + [
+        sa.and_(
+            col(Claim.platform) == platform,
+            col(Claim.community_id) == community,
+            col(Claim.renewed_at) < now - timedelta(days=days),
+        )
+        for (platform, community), days in overrides.items()
+    ]
+    async with store.session() as s:
+        due = list(
+            await s.exec(
+                select(Claim.id)
+                .where(
+                    Claim.state == ClaimState.ACTIVE.value,
+                    col(Claim.platform).in_(wanted),
+                    sa.or_(*conditions),
+                )
+                .order_by(col(Claim.renewed_at))
+                .limit(limit)
+            )
+        )
+    if not due:
+        return None
+    async with store.session() as s:
+        moved = list(
+            (
+                await s.exec(
+                    sa.update(Claim)
+                    .where(col(Claim.id).in_(due), col(Claim.state) == ClaimState.ACTIVE.value)
+                    .values(
+                        state=ClaimState.STALE.value,
+                        reminded_at=now,
+                        delivery=sa.case((col(Claim.platform) == LEGACY_PLATFORM, "none"), else_="sending"),
+                    )
+                    .returning(Claim)
+                )
+            ).scalars()
+        )
+        events = _event_rows([c for c in moved if c.platform != LEGACY_PLATFORM], "stale", now)
+        if events:
+            await s.exec(sa.insert(Event), params=events)
+    return moved
+
+
+async def record_deliveries(store: Store, outcomes: dict[int, str], now: datetime) -> None:
+    """Record how each reminder reached its claimant (``dm``, ``channel``, ``unreachable``), in one go."""
+    if not outcomes:
+        return
+    async with store.session() as s:
+        by_how: dict[str, list[int]] = {}
+        for claim_id, how in outcomes.items():
+            by_how.setdefault(how, []).append(claim_id)
+        for how, ids in by_how.items():
+            moved = list(
+                (
+                    await s.exec(
+                        sa.update(Claim)
+                        .where(col(Claim.id).in_(ids), col(Claim.delivery) == "sending")
+                        .values(delivery=how, unreachable=how == "unreachable")
+                        .returning(Claim)
+                    )
+                ).scalars()
+            )
+            if how == "unreachable" and moved:
+                rows = _event_rows(moved, "unreachable", now, "no DM and no reminder channel")
+                await s.exec(sa.insert(Event), params=rows)
+
+
+async def expire_due(
+    store: Store, now: datetime, grace_days: int, platforms: Sequence[str], limit: int = BATCH
+) -> list[Claim] | None:
+    """Expire stale claims whose reminder went unanswered for ``grace_days``; returns those moved.
+
+    None when nothing was due; an empty list when another sweep took the due rows first.
+
+    Legacy claims never expire (nobody was asked). The caller tells each claimant once.
+    """
+    cutoff = now - timedelta(days=grace_days)
+    async with store.session() as s:
+        due = list(
+            await s.exec(
+                select(Claim.id)
+                .where(
+                    Claim.state == ClaimState.STALE.value,
+                    col(Claim.reminded_at) < cutoff,
+                    col(Claim.platform).in_(list(platforms)),
+                )
+                .order_by(col(Claim.reminded_at))
+                .limit(limit)
+            )
+        )
+    if not due:
+        return None
+    async with store.session() as s:
+        moved = list(
+            (
+                await s.exec(
+                    sa.update(Claim)
+                    .where(col(Claim.id).in_(due), col(Claim.state) == ClaimState.STALE.value)
+                    .values(state=ClaimState.EXPIRED.value, ended_at=now, notice="sending")
+                    .returning(Claim)
+                )
+            ).scalars()
+        )
+        if moved:
+            detail = f"no answer {grace_days} days after the reminder"
+            await s.exec(sa.insert(Event), params=_event_rows(moved, "expired", now, detail))
+    return moved
+
+
+async def record_notices(store: Store, outcomes: dict[int, str]) -> None:
+    """Record how each expiry notice reached its claimant."""
+    by_how: dict[str, list[int]] = {}
+    for claim_id, how in outcomes.items():
+        by_how.setdefault(how, []).append(claim_id)
+    async with store.session() as s:
+        for how, ids in by_how.items():
+            await s.exec(
+                sa.update(Claim)
+                .where(col(Claim.id).in_(ids), col(Claim.notice) == "sending")
+                .values(notice=how)
+            )

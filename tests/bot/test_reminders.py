@@ -1,0 +1,253 @@
+"""Stale claims: one reminder, renew or release in one click, expiry, exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.reminders import Sweeper
+from commands import dispatch
+from commands.types import Context
+from storage.models import Claim
+from storage.store import Person, Store
+from tests.support.clock import FakeClock
+from tests.support.outbound import MemoryOutbound, SimulatedCrash
+from tests.support.transcript import person, say, shown
+
+ROOT = Path(__file__).resolve().parents[2]
+ANN = person("ann")
+
+
+def make_sweeper(ctx: Context, outbound: MemoryOutbound, channel: str | None = None) -> Sweeper:
+    """A sweeper over the Discord claims, with a reminder channel when given."""
+
+    async def reminder_channel(platform: str, community: str) -> str | None:
+        settings = await ctx.store.get_settings(platform, community)
+        return (settings.reminder_channel_id if settings else None) or channel
+
+    return Sweeper(
+        ctx.store,
+        {"discord": outbound},
+        ctx.clock,
+        stale_after_days=30,
+        grace_days=14,
+        reminder_channel=reminder_channel,
+    )
+
+
+async def claim_state(store: Store, user: str, number: str) -> Claim:
+    """The latest claim of ``user`` on ``number``."""
+    return [c for c in await store.claims_for_problem(number) if c.user_id == user][-1]
+
+
+async def test_a_stale_claim_gets_exactly_one_reminder(ctx: Context, clock: FakeClock) -> None:
+    """30 days of silence: one DM with two buttons; more sweeps send nothing more."""
+    await say(ctx, ANN, "/claim 3.11")
+    outbound = MemoryOutbound()
+    sweeper = make_sweeper(ctx, outbound)
+    clock.advance(days=29)
+    assert (await sweeper.run_once()).stale == 0 and outbound.sent == []
+    clock.advance(days=1, minutes=1)
+    for _ in range(3):
+        await sweeper.run_once()
+    (dm,) = outbound.sent
+    assert dm.kind == "dm" and dm.target == "ann"
+    assert dm.reply.text.startswith("You claimed 3.11 — Train a model on multiple algorithmic tasks")
+    assert "on 2026-11-25. Still working on it?" in dm.reply.text
+    assert [b.label for b in dm.reply.buttons] == ["Still working on it", "Release it"]
+    assert "stale: no news since 2026-11-25" in await shown(ctx, person("bob"), "/problem 3.11")
+    assert (await claim_state(ctx.store, "ann", "3.11")).delivery == "dm"
+
+
+async def test_still_working_on_it_renews_and_restarts_the_clock(ctx: Context, clock: FakeClock) -> None:
+    """The first button renews the claim today; it goes stale again only 30 days later."""
+    await say(ctx, ANN, "/claim 3.11")
+    outbound = MemoryOutbound()
+    sweeper = make_sweeper(ctx, outbound)
+    clock.advance(days=31)
+    await sweeper.run_once()
+    renew = outbound.sent[0].reply.buttons[0]
+    dm_actor = person("ann", community="dm")
+    reply = await dispatch.run_action(ctx, dm_actor, renew.custom_id)
+    assert reply.text == "Renewed your claim on 3.11 today (2026-12-26). Good luck!"
+    claim = await claim_state(ctx.store, "ann", "3.11")
+    assert claim.state == "active" and claim.renewed_at == clock()
+    clock.advance(days=20)
+    await sweeper.run_once()
+    assert len(outbound.sent) == 1
+    clock.advance(days=11)
+    await sweeper.run_once()
+    assert len(outbound.sent) == 2
+
+
+async def test_release_it_ends_the_claim_and_only_the_claimant_may_click(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """Bob cannot answer Ann's reminder; Ann's Release ends the claim."""
+    await say(ctx, ANN, "/claim 3.11")
+    outbound = MemoryOutbound()
+    clock.advance(days=31)
+    await make_sweeper(ctx, outbound).run_once()
+    release = outbound.sent[0].reply.buttons[1]
+    assert (await dispatch.run_action(ctx, person("bob"), release.custom_id)).error
+    reply = await dispatch.run_action(ctx, ANN, release.custom_id)
+    assert "Released your claim on 3.11" in reply.text
+    again = await dispatch.run_action(ctx, ANN, release.custom_id)
+    assert again.error and "already ended (released)" in again.text
+
+
+async def test_no_answer_expires_after_the_grace_period_and_tells_them(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """14 days after the reminder the claim expires, Ann is told, /problem lists her as earlier."""
+    await say(ctx, ANN, "/claim 3.11")
+    outbound = MemoryOutbound()
+    sweeper = make_sweeper(ctx, outbound)
+    clock.advance(days=31)
+    await sweeper.run_once()
+    clock.advance(days=13)
+    await sweeper.run_once()
+    assert len(outbound.sent) == 1
+    clock.advance(days=1, minutes=1)
+    report = await sweeper.run_once()
+    await sweeper.run_once()
+    assert report.expired == 1
+    notice = outbound.sent[1]
+    assert notice.kind == "dm" and notice.reply.title == "Your claim on 3.11 expired"
+    text = await shown(ctx, person("bob"), "/problem 3.11")
+    assert "Earlier claims:\n  - Ann — 2026-11-25 to 2027-01-09, expired" in text
+    assert "Ann — since" not in text
+    assert "Ann let the claim expire" in await shown(ctx, ANN, "/history 3.11")
+
+
+async def test_claiming_again_before_expiry_keeps_the_claim(ctx: Context, clock: FakeClock) -> None:
+    """/claim on a stale claim renews it; it does not expire."""
+    await say(ctx, ANN, "/claim 3.11")
+    outbound = MemoryOutbound()
+    sweeper = make_sweeper(ctx, outbound)
+    clock.advance(days=31)
+    await sweeper.run_once()
+    await say(ctx, ANN, "/claim 3.11")
+    clock.advance(days=15)
+    assert (await sweeper.run_once()).expired == 0
+    assert (await claim_state(ctx.store, "ann", "3.11")).state == "active"
+
+
+async def test_closed_dms_fall_back_to_the_reminder_channel_then_unreachable(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """A closed DM mentions the claimant in the reminder channel; without one, unreachable."""
+    await say(ctx, ANN, "/claim 3.11")
+    await say(ctx, person("bob"), "/claim 2.4")
+    await ctx.store.update_settings("discord", "guild1", clock(), reminder_channel_id="reminders")
+    await say(ctx, person("cy", community="guild2"), "/claim 1.1")
+    outbound = MemoryOutbound(closed_dms={"ann", "cy"})
+    clock.advance(days=31)
+    report = await make_sweeper(ctx, outbound).run_once()
+    assert report.delivered == {"channel": 1, "dm": 1, "unreachable": 1}
+    channel_post = next(s for s in outbound.sent if s.kind == "channel")
+    assert channel_post.target == "reminders" and channel_post.reply.mention == "ann"
+    cy = await claim_state(ctx.store, "cy", "1.1")
+    assert cy.unreachable and cy.delivery == "unreachable" and cy.state == "stale"
+
+
+async def test_a_servers_stale_days_win_over_the_default(ctx: Context, clock: FakeClock) -> None:
+    """A server that chose 7 days gets reminders after 7 days; others still after 30."""
+    await say(ctx, ANN, "/claim 3.11")
+    await say(ctx, person("dee", community="guild2"), "/claim 3.11")
+    await say(ctx, person("ann", admin=True), "/setup stale_days:7")
+    outbound = MemoryOutbound()
+    clock.advance(days=8)
+    await make_sweeper(ctx, outbound).run_once()
+    assert [s.target for s in outbound.sent] == ["ann"]
+
+
+async def test_sheet_claims_go_stale_by_age_and_nobody_is_pinged(ctx: Context) -> None:
+    """Legacy claims are marked stale, never pinged, never expired."""
+    outbound = MemoryOutbound()
+    sweeper = make_sweeper(ctx, outbound)
+    report = await sweeper.run_once()
+    assert report.stale == 0 and outbound.sent == []
+    (legacy,) = await ctx.store.claims_for_problem("2.4")
+    assert legacy.state == "stale" and legacy.delivery == "none"
+    text = await shown(ctx, ANN, "/problem 2.4")
+    assert "jknowak (Discord) - July 2023 (from the sheet, 3 years ago, stale)" in text
+
+
+async def test_a_crash_after_the_ping_never_pings_twice(ctx: Context, clock: FakeClock) -> None:
+    """The process dies after sending, before recording it: the restarted sweep sends nothing again."""
+    await say(ctx, ANN, "/claim 3.11")
+    clock.advance(days=31)
+    crashing = MemoryOutbound(crash_after_send=True)
+    with pytest.raises(SimulatedCrash):
+        await make_sweeper(ctx, crashing).run_once()
+    restarted = MemoryOutbound()
+    await make_sweeper(ctx, restarted).run_once()
+    assert len(crashing.sent) == 1 and restarted.sent == []
+    claim = await claim_state(ctx.store, "ann", "3.11")
+    assert claim.state == "stale" and claim.reminded_at is not None
+
+
+SWEEP_PROCESS = """
+import asyncio, sys, time
+from datetime import datetime
+from bot.reminders import Sweeper
+from storage.engine import make_engine
+from storage.store import Store
+from tests.support.outbound import MemoryOutbound
+
+async def main():
+    store = Store(make_engine(sys.argv[1]))
+    outbound = MemoryOutbound(delay=0.002)
+    async def no_channel(platform, community):
+        return None
+    now = datetime.fromisoformat(sys.argv[2])
+    sweeper = Sweeper(store, {"discord": outbound}, lambda: now, stale_after_days=30, grace_days=14,
+                      reminder_channel=no_channel, batch=10)
+    await store.problem_count()  # connect before the start line
+    await asyncio.sleep(max(0.0, float(sys.argv[3]) - time.time()))
+    await sweeper.run_once()
+    print(" ".join(s.target for s in outbound.sent))
+    print(time.time(), file=sys.stderr)
+    await store.close()
+
+asyncio.run(main())
+"""
+
+
+async def test_two_processes_sweeping_at_once_ping_each_claim_once(
+    ctx: Context, clock: FakeClock, db_url: str
+) -> None:
+    """Two bot processes on one database sweep together: 300 stale claims, 300 pings, no repeats."""
+    people = [Person("discord", "guild1", f"u{i}", f"U{i}") for i in range(300)]
+    for chunk in range(0, 300, 50):
+        await asyncio.gather(*(ctx.store.claim("3.11", p, clock()) for p in people[chunk : chunk + 50]))
+    later = clock.advance(days=31).isoformat()
+    start_at = str(time.time() + 2.5)  # both processes start sweeping at the same instant
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            SWEEP_PROCESS,
+            db_url,
+            later,
+            start_at,
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    outputs = await asyncio.gather(*(p.communicate() for p in procs))
+    assert all(p.returncode == 0 for p in procs), [err.decode()[-800:] for _, err in outputs]
+    pinged = [out.decode().split() for out, _ in outputs]
+    assert sorted(pinged[0] + pinged[1]) == sorted(p.user_id for p in people)
+    assert pinged[0] and pinged[1], (
+        "both processes took part in the sweep",
+        start_at,
+        [e.decode() for _, e in outputs],
+    )

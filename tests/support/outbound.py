@@ -1,0 +1,64 @@
+"""An in-memory implementation of the Outbound interface, for tests of what the bot sends.
+
+Platform tests use the fakes of Discord and Slack; this one checks the sweep's own rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from bot.outbound import Posted, Unreachable
+from commands.types import Reply
+
+
+class SimulatedCrash(BaseException):
+    """The process dying mid-way: not an Exception, so nothing in the bot catches it."""
+
+
+@dataclass
+class Sent:
+    """One message the bot sent."""
+
+    kind: str
+    community_id: str
+    target: str
+    reply: Reply
+
+
+@dataclass
+class MemoryOutbound:
+    """Records messages; users in ``closed_dms`` and channels in ``broken`` are unreachable."""
+
+    name: str = "discord"
+    sent: list[Sent] = field(default_factory=list)
+    closed_dms: set[str] = field(default_factory=set)
+    broken: set[str] = field(default_factory=set)
+    crash_after_send: bool = False
+    delay: float = 0.0
+
+    async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
+        """Record a DM, or refuse it like a closed DM."""
+        if user_id in self.closed_dms:
+            raise Unreachable(user_id)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        self.sent.append(Sent("dm", community_id, user_id, reply))
+        if self.crash_after_send:
+            raise SimulatedCrash("crash after the send, before the commit")
+        return Posted(f"dm-{user_id}", str(len(self.sent)))
+
+    async def send_channel(self, community_id: str, channel_id: str, reply: Reply) -> Posted:
+        """Record a channel post."""
+        if channel_id in self.broken:
+            raise Unreachable(channel_id)
+        self.sent.append(Sent("channel", community_id, channel_id, reply))
+        return Posted(channel_id, str(len(self.sent)))
+
+    async def edit(self, posted: Posted, reply: Reply) -> None:
+        """Record an edit."""
+        self.sent.append(Sent("edit", "", posted.message_id, reply))
+
+    async def react(self, posted: Posted, emojis: list[str]) -> None:
+        """Record reactions."""
+        self.sent.append(Sent("react", "", posted.message_id, Reply(text=" ".join(emojis))))
