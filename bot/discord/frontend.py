@@ -1,0 +1,491 @@
+"""The Discord front end: slash commands, autocomplete and buttons on discord.py, answered by the core.
+
+It is also the :class:`bot.outbound.Outbound` for Discord: reminders and moderator posts go out
+through :meth:`DiscordFrontEnd.send_dm` and friends, rendered like every other reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.config import Settings
+from bot.discord import render
+from bot.discord.commands import CopTree, build_tree, payload_hash
+from bot.discord.suggest import Catalogue
+from bot.outbound import Posted, Unreachable
+from commands import dispatch
+from commands.parser import Kind
+from commands.registry import COMMANDS
+from commands.types import Actor, Context, Reply
+
+log = logging.getLogger("copbot.discord")
+
+DEFER_AFTER = 2.0  # Discord drops an interaction not answered within 3 s
+CONNECT_TIMEOUT = 60.0
+SHUTDOWN_GRACE = 5.0
+SETTINGS_TTL = 10.0
+# What the bot needs where it posts: see docs/discord.md for each one.
+PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    embed_links=True,
+    read_message_history=True,
+    add_reactions=True,
+)
+SCOPES = ("bot", "applications.commands")
+RESTARTING = "copbot is restarting; please try again in a minute."
+OUTDATED = "That command has changed; Discord will show the new version shortly. Please try again."
+
+
+def intents() -> discord.Intents:
+    """Guilds (channels and roles) and guild reactions; nothing privileged."""
+    chosen = discord.Intents.none()
+    chosen.guilds = True
+    chosen.guild_reactions = True
+    return chosen
+
+
+def invite_url(application_id: int) -> str:
+    """The URL a server admin opens to add copbot, with its scopes and permissions."""
+    return discord.utils.oauth_url(application_id, permissions=PERMISSIONS, scopes=SCOPES)
+
+
+class CopClient(discord.AutoShardedClient):
+    """discord.py's auto-sharded client, wired to one :class:`DiscordFrontEnd`."""
+
+    tree: CopTree
+
+    def __init__(self, front_end: DiscordFrontEnd, **options: Any) -> None:
+        """A client with minimal intents, no message cache, and nobody mentionable by default."""
+        settings = front_end.settings
+        if settings.discord_shard_count is not None:
+            options.setdefault("shard_count", settings.discord_shard_count)
+        if settings.shard_ids is not None:
+            options.setdefault("shard_ids", settings.shard_ids)
+        super().__init__(
+            intents=intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            max_messages=None,
+            **options,
+        )
+        self.front_end = front_end
+        guild = discord.Object(settings.discord_guild_id) if settings.discord_guild_id else None
+        self.tree = build_tree(self, front_end, guild)
+        self.tree.error_handler = front_end.on_tree_error
+
+    async def setup_hook(self) -> None:
+        """Before the gateway connects: where it is, and the persistent buttons."""
+        gateway = self.front_end.settings.discord_gateway_url
+        if gateway:
+            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+            if self.shard_count is None:
+                # The sharded client connects to the URL GET /gateway/bot names unless it is
+                # given a shard count; take the count from there and keep the configured URL.
+                self.shard_count, _, _ = await self.http.get_bot_gateway()
+        self.add_dynamic_items(render.CopButton)
+
+    async def on_cop_button(self, interaction: discord.Interaction[Any], custom_id: str) -> None:
+        """A copbot button was clicked (see :class:`render.CopButton`)."""
+        await self.front_end.on_click(interaction, custom_id)
+
+    async def on_shard_connect(self, shard_id: int) -> None:
+        """A shard identified (READY)."""
+        self.front_end.shard_up(shard_id)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        """A shard resumed its session."""
+        self.front_end.shard_up(shard_id)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        """A shard lost its connection (discord.py reconnects it)."""
+        self.front_end.shard_down(shard_id)
+
+
+class DiscordFrontEnd:
+    """copbot on Discord: a :class:`bot.runner.FrontEnd` and a :class:`bot.outbound.Outbound`."""
+
+    name = "discord"
+
+    def __init__(
+        self,
+        settings: Settings,
+        ctx: Context,
+        *,
+        defer_after: float = DEFER_AFTER,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        client_class: type[CopClient] = CopClient,
+        client_options: dict[str, Any] | None = None,
+    ) -> None:
+        """Configure; nothing connects until :meth:`start`.
+
+        ``defer_after``: seconds the core may take before the interaction is deferred.
+        ``client_class``/``client_options``: the discord.py client to build, and extra options.
+        """
+        if settings.discord_token is None:
+            raise ValueError("DISCORD_TOKEN is not set")
+        if settings.shard_ids is not None and settings.discord_shard_count is None:
+            raise ValueError("DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT as well")
+        self.settings, self.ctx = settings, ctx
+        self.defer_after = defer_after
+        self.connect_timeout = connect_timeout
+        self.client_class = client_class
+        self.client_options = dict(client_options or {})
+        self.catalogue = Catalogue(ctx.store)
+        self.client: CopClient | None = None
+        self.skipped_duplicates = 0
+        self._connect_task: asyncio.Task[None] | None = None
+        self._connected: set[int] = set()
+        self._all_connected = asyncio.Event()
+        self._closing = False
+        self._inflight: set[asyncio.Task[Any]] = set()
+        self._public: dict[str, bool] = {}
+        self._moderator_roles: dict[int, tuple[float, str | None]] = {}
+        self._saved: tuple[str, yarl.URL] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Log in, sync the commands if they changed, connect; returns once every shard is up."""
+        if self.client is not None:
+            raise RuntimeError("the Discord front end is already started")
+        assert self.settings.discord_token is not None
+        self._closing = False
+        self._saved = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+        # Read when each request is built, so it must be set before login (unlike the gateway).
+        Route.BASE = self.settings.discord_api_url.rstrip("/")
+        client = self.client = self.client_class(self, **self.client_options)
+        try:
+            await client.login(self.settings.discord_token.get_secret_value())
+            assert client.application_id is not None
+            log.info("invite copbot to a server: %s", invite_url(client.application_id))
+            await self.sync_commands()
+            await self.catalogue.refresh()
+            self._connect_task = asyncio.create_task(client.connect(reconnect=True), name="discord-gateway")
+            await self._wait_connected()
+        except BaseException:
+            await self._shut_client()
+            raise
+
+    async def _wait_connected(self) -> None:
+        assert self._connect_task is not None
+        waiter = asyncio.create_task(self._all_connected.wait())
+        done, _ = await asyncio.wait(
+            {waiter, self._connect_task}, timeout=self.connect_timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        waiter.cancel()
+        if self._connect_task in done:
+            error = self._connect_task.exception()
+            raise error or RuntimeError("the Discord gateway connection ended")
+        if waiter not in done:
+            log.warning("Discord gateway not connected after %.0f s; still trying", self.connect_timeout)
+
+    async def close(self) -> None:
+        """Stop taking interactions, let answers in flight finish (briefly), disconnect."""
+        self._closing = True
+        if self._inflight:
+            await asyncio.wait(set(self._inflight), timeout=SHUTDOWN_GRACE)
+        await self._shut_client()
+
+    async def _shut_client(self) -> None:
+        client, task = self.client, self._connect_task
+        self.client, self._connect_task = None, None
+        if client is not None:
+            await client.close()
+        if task is not None:
+            try:
+                await asyncio.wait_for(task, SHUTDOWN_GRACE)
+            except Exception:  # closing: a gateway error now is not worth more than a line
+                log.debug("the Discord gateway task ended with an error", exc_info=True)
+        self._connected.clear()
+        self._all_connected.clear()
+        if self._saved is not None:
+            Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = self._saved
+            self._saved = None
+
+    @property
+    def ready(self) -> bool:
+        """Whether every shard of this process is connected."""
+        client = self.client
+        if client is None or client.is_closed() or self._closing:
+            return False
+        return self._all_connected.is_set()
+
+    def _expected_shards(self) -> set[int]:
+        client = self.client
+        if client is None:
+            return {0}
+        return set(client.shard_ids or range(client.shard_count or 1))
+
+    def shard_up(self, shard_id: int) -> None:
+        """Record a connected shard."""
+        self._connected.add(shard_id)
+        if self._expected_shards() <= self._connected:
+            self._all_connected.set()
+        log.info("Discord shard %s connected", shard_id)
+
+    def shard_down(self, shard_id: int) -> None:
+        """Record a disconnected shard."""
+        self._connected.discard(shard_id)
+        self._all_connected.clear()
+
+    async def sync_commands(self) -> bool:
+        """Send the app commands to Discord if their payload changed since the last sync.
+
+        ``CommandTree.sync`` overwrites every command of its scope and creates are rate limited,
+        so the payload's hash is kept in the database per application and scope.
+        """
+        client = self._client()
+        guild_id = self.settings.discord_guild_id
+        guild = discord.Object(guild_id) if guild_id else None
+        scope = f"guild:{guild_id}" if guild_id else "global"
+        key = f"discord:commands:{client.application_id}:{scope}"
+        digest = payload_hash(client.tree, guild)
+        if await self.ctx.store.get_meta(key) == digest:
+            log.info("Discord commands unchanged (%s); not syncing", scope)
+            return False
+        synced = await client.tree.sync(guild=guild)
+        await self.ctx.store.set_meta(key, digest)
+        log.info("synced %d Discord commands (%s)", len(synced), scope)
+        return True
+
+    def _client(self) -> CopClient:
+        if self.client is None:
+            raise RuntimeError("the Discord front end is not started")
+        return self.client
+
+    # -- interactions ------------------------------------------------------------------------
+
+    async def run_command(
+        self, interaction: discord.Interaction[Any], command: str, values: dict[str, Any]
+    ) -> None:
+        """A slash command: run it through the core and answer."""
+
+        async def produce() -> Reply:
+            actor = await self.actor(interaction)
+            reply = await dispatch.run_named(self.ctx, actor, command, values)
+            spec = COMMANDS.get(command)
+            if spec is not None and spec.admin_only and interaction.guild_id:
+                self._moderator_roles.pop(interaction.guild_id, None)  # settings may have changed
+            return reply
+
+        await self._answer(interaction, f"/{command}", command, produce)
+
+    async def on_click(self, interaction: discord.Interaction[Any], custom_id: str) -> None:
+        """A button: run its action through the core and answer."""
+        action = custom_id.split(":")[1] if custom_id.count(":") >= 2 else "?"
+
+        async def produce() -> Reply:
+            return await dispatch.run_action(self.ctx, await self.actor(interaction), custom_id)
+
+        await self._answer(interaction, f"button {action}", f"button:{action}", produce)
+
+    async def suggest(self, kind: Kind, current: str) -> list[app_commands.Choice[str]]:
+        """Autocomplete from the cached catalogue."""
+        if kind is Kind.NUMBER:
+            found = await self.catalogue.numbers(current)
+        else:
+            found = await self.catalogue.categories(current)
+        return [app_commands.Choice(name=s.name, value=s.value) for s in found]
+
+    async def _answer(
+        self,
+        interaction: discord.Interaction[Any],
+        label: str,
+        key: str,
+        produce: Callable[[], Awaitable[Reply]],
+    ) -> None:
+        """Run ``produce`` once per interaction id; answer at once, or defer and follow up.
+
+        ``key`` names the kind of answer: a deferral guesses the reply's visibility from the last
+        reply under the same key, and fixes a wrong guess by replacing the "thinking" message.
+        """
+        if self._closing:
+            await self._send_quietly(interaction, dispatch.error_reply(RESTARTING))
+            return
+        started = time.perf_counter()
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        try:
+            work = asyncio.create_task(self._once(interaction, produce))
+            done, _ = await asyncio.wait({work}, timeout=self.defer_after)
+            deferred_public: bool | None = None
+            if not done:
+                deferred_public = self._public.get(key, False)
+                try:
+                    await interaction.response.defer(ephemeral=not deferred_public, thinking=True)
+                except discord.HTTPException as exc:
+                    log.warning("could not defer %s in guild %s: %s", label, interaction.guild_id, exc)
+            reply = await work
+            if reply is None:
+                self.skipped_duplicates += 1
+                log.info("skipped interaction %s (%s): already handled", interaction.id, label)
+                return
+            await self._deliver(interaction, reply, deferred_public)
+            if not reply.error:
+                self._public[key] = not reply.private
+            log.info(
+                "%s in guild %s: %s in %.0f ms%s",
+                label,
+                interaction.guild_id or "dm",
+                "error" if reply.error else "ok",
+                (time.perf_counter() - started) * 1000,
+                " (deferred)" if deferred_public is not None else "",
+                extra={"command": label, "community": str(interaction.guild_id or "dm")},
+            )
+        except Exception:
+            log.exception("answering %s in guild %s failed", label, interaction.guild_id)
+        finally:
+            if task is not None:
+                self._inflight.discard(task)
+
+    async def _once(
+        self, interaction: discord.Interaction[Any], produce: Callable[[], Awaitable[Reply]]
+    ) -> Reply | None:
+        """The reply, or None when this interaction id was handled before (a replayed event)."""
+        try:
+            key = f"discord:interaction:{interaction.id}"
+            if not await self.ctx.store.first_time(key, self.ctx.clock()):
+                return None
+            return await produce()
+        except Exception:
+            log.exception("interaction %s failed", interaction.id)
+            return dispatch.error_reply(dispatch.APOLOGY)
+
+    async def _deliver(
+        self, interaction: discord.Interaction[Any], reply: Reply, deferred_public: bool | None
+    ) -> None:
+        kwargs = self._render(reply)
+        if deferred_public is None:
+            await interaction.response.send_message(**kwargs, ephemeral=reply.private)
+            return
+        if deferred_public == reply.private:
+            # The "thinking" message has the wrong visibility: replace it.
+            try:
+                await interaction.delete_original_response()
+            except discord.HTTPException as exc:
+                log.warning("could not remove the deferred message of %s: %s", interaction.id, exc)
+        await interaction.followup.send(**kwargs, ephemeral=reply.private)
+
+    @staticmethod
+    def _render(reply: Reply) -> dict[str, Any]:
+        try:
+            return render.message(reply)
+        except Exception:  # a rendering bug must still leave the user an answer
+            log.exception("rendering a Discord reply failed")
+            return render.message(dispatch.error_reply(dispatch.APOLOGY))
+
+    async def _send_quietly(self, interaction: discord.Interaction[Any], reply: Reply) -> None:
+        """Answer privately if nothing answered yet; a failure here is only logged."""
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(**self._render(reply), ephemeral=True)
+            else:
+                await interaction.response.send_message(**self._render(reply), ephemeral=True)
+        except discord.HTTPException as exc:
+            log.warning("could not answer interaction %s: %s", interaction.id, exc)
+
+    async def on_tree_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        """A command the tree could not run (unknown, out of date, bad option): say so privately."""
+        outdated = isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch)
+        if outdated:
+            log.warning("unknown or outdated command in guild %s: %s", interaction.guild_id, error)
+        else:
+            log.error("command failed in guild %s", interaction.guild_id, exc_info=error)
+        answer = OUTDATED if outdated else dispatch.APOLOGY
+        await self._send_quietly(interaction, dispatch.error_reply(answer))
+
+    # -- who is asking -----------------------------------------------------------------------
+
+    async def actor(self, interaction: discord.Interaction[Any]) -> Actor:
+        """The core's view of the user: community = guild, moderator by role or permission."""
+        user = interaction.user
+        guild_id = interaction.guild_id
+        if guild_id is None:
+            return Actor("discord", "dm", str(user.id), user.display_name)
+        permissions = interaction.permissions
+        moderator = permissions.manage_messages or permissions.administrator
+        if not moderator and isinstance(user, discord.Member):
+            role_id = await self._moderator_role(guild_id)
+            moderator = bool(role_id and role_id.isdigit() and user.get_role(int(role_id)) is not None)
+        return Actor(
+            "discord",
+            str(guild_id),
+            str(user.id),
+            user.display_name,
+            is_moderator=moderator,
+            is_admin=permissions.manage_guild or permissions.administrator,
+        )
+
+    async def _moderator_role(self, guild_id: int) -> str | None:
+        """The guild's moderator role from /setup, cached for a few seconds."""
+        now = time.monotonic()
+        cached = self._moderator_roles.get(guild_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        row = await self.ctx.store.get_settings("discord", str(guild_id))
+        role = row.moderator_role_id if row else None
+        self._moderator_roles[guild_id] = (now + SETTINGS_TTL, role)
+        return role
+
+    # -- outbound ----------------------------------------------------------------------------
+
+    async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
+        """Message a user directly; closed DMs (50007) and unknown users raise Unreachable."""
+        client = self._client()
+        try:
+            channel = await client.create_dm(discord.Object(int(user_id)))
+            sent = await channel.send(**render.message(reply))
+        except ValueError as exc:
+            raise Unreachable(f"{user_id!r} is not a Discord user id") from exc
+        except (discord.Forbidden, discord.NotFound) as exc:
+            raise Unreachable(f"cannot DM Discord user {user_id}: {exc.text or exc.status}") from exc
+        return Posted(str(sent.channel.id), str(sent.id), sent.jump_url)
+
+    def _channel(self, community_id: str, channel_id: str) -> discord.PartialMessageable:
+        guild_id = int(community_id) if community_id.isdigit() else None
+        return self._client().get_partial_messageable(int(channel_id), guild_id=guild_id)
+
+    async def send_channel(self, community_id: str, channel_id: str, reply: Reply) -> Posted:
+        """Post in a channel; a missing channel or missing access raises Unreachable."""
+        try:
+            sent = await self._channel(community_id, channel_id).send(**render.message(reply))
+        except ValueError as exc:
+            raise Unreachable(f"{channel_id!r} is not a Discord channel id") from exc
+        except (discord.Forbidden, discord.NotFound) as exc:
+            reason = exc.text or exc.status
+            raise Unreachable(f"cannot post in Discord channel {channel_id}: {reason}") from exc
+        return Posted(str(sent.channel.id), str(sent.id), sent.jump_url)
+
+    def _message(self, posted: Posted) -> discord.PartialMessage:
+        return (
+            self._client()
+            .get_partial_messageable(int(posted.channel_id))
+            .get_partial_message(int(posted.message_id))
+        )
+
+    async def edit(self, posted: Posted, reply: Reply) -> None:
+        """Replace a message the bot posted (content, embed and buttons)."""
+        kwargs = render.message(reply)
+        kwargs.setdefault("content", None)
+        kwargs.setdefault("view", None)
+        await self._message(posted).edit(**kwargs)
+
+    async def react(self, posted: Posted, emojis: list[str]) -> None:
+        """Add the bot's reactions under a message, in order."""
+        message = self._message(posted)
+        for emoji in emojis:
+            await message.add_reaction(emoji)

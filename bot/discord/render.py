@@ -1,0 +1,222 @@
+"""A neutral :class:`Reply` as a Discord message: one embed, persistent buttons, and the mention guard.
+
+Everything a user wrote (problem text, notes, names) is escaped here, so it can neither render as
+markdown nor as a mention; only ``Reply.mention`` may ping, and only that one user. Embed limits
+(title 256, description 4096, field 1024, 25 fields, 6000 in all) are enforced here too.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import discord
+from discord.utils import escape_markdown, escape_mentions
+
+from commands.types import Button, ButtonStyle, Link, Reply, ReplyField, Section
+
+log = logging.getLogger("copbot.discord")
+
+# Persistent button ids: ``cop:<action>:<target>`` (see commands.types.Button.custom_id).
+BUTTON_TEMPLATE = r"cop:(?P<action>[a-z_]+):(?P<target>.*)"
+_BUTTON_RE = re.compile(BUTTON_TEMPLATE)
+
+TITLE_MAX, DESCRIPTION_MAX, FIELD_NAME_MAX, FIELD_VALUE_MAX = 256, 4096, 256, 1024
+FOOTER_MAX, EMBED_TOTAL_MAX, FIELDS_MAX = 2048, 6000, 25
+BUTTONS_MAX, LABEL_MAX, CUSTOM_ID_MAX = 25, 80, 100
+
+# Easiest green to hardest red; a range like A-C takes the colour of its middle.
+LEVEL_COLOURS = (0x2ECC71, 0xF1C40F, 0xE67E22, 0xE74C3C)
+NEUTRAL_COLOUR = 0x5865F2
+ERROR_COLOUR = 0x992D22
+
+_STYLES = {
+    ButtonStyle.PRIMARY: discord.ButtonStyle.primary,
+    ButtonStyle.SECONDARY: discord.ButtonStyle.secondary,
+    ButtonStyle.SUCCESS: discord.ButtonStyle.success,
+    ButtonStyle.DANGER: discord.ButtonStyle.danger,
+}
+_REF_FORMATS = {"channel": "<#{}>", "role": "<@&{}>", "user": "<@{}>"}
+_DIGITS = re.compile(r"^[0-9]{1,20}$")
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, marking the cut with an ellipsis."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+def escape(text: str) -> str:
+    """User text made inert: no markdown, no @everyone, no user or role mention."""
+    return escape_mentions(escape_markdown(text))
+
+
+def colour(reply: Reply) -> int:
+    """Red-brown for errors, by difficulty for problems, blurple otherwise."""
+    if reply.error:
+        return ERROR_COLOUR
+    levels = "ABCD"
+    first, _, last = (reply.difficulty or "").partition("-")
+    if first not in levels or (last and last not in levels):
+        return NEUTRAL_COLOUR
+    middle = (levels.index(first) + levels.index(last or first)) / 2
+    low, high = LEVEL_COLOURS[int(middle)], LEVEL_COLOURS[min(int(middle) + 1, 3)]
+    share = middle - int(middle)
+    channels = [
+        round(((low >> shift) & 0xFF) * (1 - share) + ((high >> shift) & 0xFF) * share)
+        for shift in (16, 8, 0)
+    ]
+    return (channels[0] << 16) | (channels[1] << 8) | channels[2]
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is http(s) with a host, with the characters that end a markdown link quoted."""
+    if not url or len(url) > 2000 or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return quote(url, safe="/:?#[]@!$&'*+,;=%~-._")
+
+
+def link(line: Link) -> str:
+    """A masked link ``[label](url)`` for http(s) URLs; anything else as inert text."""
+    url = safe_url(line.url)
+    label = escape(" ".join(line.label.split()) or line.url).replace("]", "\\]")
+    if url is None:
+        return f"{label} ({escape(line.url)})" if line.url and line.url != line.label else label
+    return f"[{clip(label, 200)}]({url})"
+
+
+def field_value(field: ReplyField) -> str:
+    """A field's value, or a clickable reference to a channel, role or user (never a ping)."""
+    if field.ref is not None:
+        kind, ident = field.ref
+        if kind in _REF_FORMATS and _DIGITS.match(ident):
+            return _REF_FORMATS[kind].format(ident)
+    return escape(field.value) or "—"
+
+
+def section_value(section: Section) -> str:
+    """A section's lines as bullets, as many whole lines as fit in one field."""
+    lines = [link(line) if isinstance(line, Link) else escape(line) for line in section.lines]
+    out: list[str] = []
+    used = 0
+    for index, line in enumerate(lines):
+        bullet = f"• {line}"
+        if len(bullet) > FIELD_VALUE_MAX - 40:
+            plain = section.lines[index]
+            text = escape(plain.label) if isinstance(plain, Link) else line
+            bullet = clip(f"• {text}", FIELD_VALUE_MAX - 40)
+        # Keep room for the "… and N more" line unless this is the last line.
+        reserve = 24 if index < len(lines) - 1 else 0
+        if used + len(bullet) + reserve > FIELD_VALUE_MAX:
+            out.append(f"… and {len(lines) - index} more")
+            break
+        out.append(bullet)
+        used += len(bullet) + 1
+    return "\n".join(out) or "—"
+
+
+def embed(reply: Reply) -> discord.Embed:
+    """The reply as one embed within every Discord limit."""
+    title = clip(escape(" ".join(reply.title.split())), TITLE_MAX) if reply.title else None
+    description = clip(escape(reply.text), DESCRIPTION_MAX) if reply.text else None
+    result = discord.Embed(
+        title=title,
+        url=safe_url(reply.url) if title else None,
+        description=description,
+        colour=colour(reply),
+    )
+    fields: list[tuple[str, str, bool]] = [
+        (clip(escape(f.name), FIELD_NAME_MAX) or "—", clip(field_value(f), FIELD_VALUE_MAX), True)
+        for f in reply.fields
+    ]
+    fields += [
+        (clip(escape(s.title), FIELD_NAME_MAX) or "—", section_value(s), False) for s in reply.sections
+    ]
+    for name, value, inline in fields[:FIELDS_MAX]:
+        result.add_field(name=name, value=value, inline=inline)
+    if reply.footer:
+        result.set_footer(text=clip(escape_mentions(reply.footer), FOOTER_MAX))
+    overflow = len(result) - EMBED_TOTAL_MAX
+    if overflow > 0 and result.description:
+        result.description = clip(result.description, max(len(result.description) - overflow, 200))
+    while len(result) > EMBED_TOTAL_MAX and result.fields:
+        result.remove_field(len(result.fields) - 1)
+    return result
+
+
+class CopButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=BUTTON_TEMPLATE):
+    """A button whose action and target live in its custom id, so it works after a restart.
+
+    The client routes every click whose id matches the template here (registered once in
+    ``setup_hook``); no per-message state is kept, so old messages' buttons keep working.
+    """
+
+    def __init__(self, custom_id: str, label: str = "…", style: discord.ButtonStyle | None = None) -> None:
+        """A button with ``custom_id`` (``cop:<action>:<target>``)."""
+        super().__init__(
+            discord.ui.Button(
+                label=clip(label, LABEL_MAX) or "…",
+                style=style or discord.ButtonStyle.secondary,
+                custom_id=custom_id,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> CopButton:
+        """Rebuild the clicked button from its id (called by discord.py for each click)."""
+        return cls(match.string, label=str(getattr(item, "label", None) or "…"))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Hand the click to the client that received it."""
+        handler = getattr(interaction.client, "on_cop_button", None)
+        if handler is None:  # pragma: no cover - only a foreign client would lack it
+            log.warning("button %s clicked on a client without copbot's handler", self.custom_id)
+            return
+        await handler(interaction, self.custom_id)
+
+
+def view(buttons: tuple[Button, ...]) -> discord.ui.View | None:
+    """The buttons as a view, or None. The view is stopped before it is sent: discord.py then
+    keeps no per-message state, and the registered :class:`CopButton` template routes clicks."""
+    if not buttons:
+        return None
+    result = discord.ui.View(timeout=None)
+    for button in buttons[:BUTTONS_MAX]:
+        custom_id = button.custom_id
+        if len(custom_id) > CUSTOM_ID_MAX or not _BUTTON_RE.fullmatch(custom_id):
+            log.warning("dropped a button whose id Discord cannot carry: %r", custom_id[:120])
+            continue
+        result.add_item(CopButton(custom_id, button.label, _STYLES.get(button.style)))
+    if not result.children:
+        return None
+    result.stop()
+    return result
+
+
+def allowed_mentions(reply: Reply) -> discord.AllowedMentions:
+    """Nobody, or exactly the one user the reply means to ping."""
+    if reply.mention and _DIGITS.match(reply.mention):
+        return discord.AllowedMentions(
+            everyone=False, roles=False, replied_user=False, users=[discord.Object(int(reply.mention))]
+        )
+    return discord.AllowedMentions.none()
+
+
+def message(reply: Reply) -> dict[str, Any]:
+    """Keyword arguments for ``send``/``send_message``/``edit``: content, embed, view, mentions."""
+    kwargs: dict[str, Any] = {"embed": embed(reply), "allowed_mentions": allowed_mentions(reply)}
+    if reply.mention and _DIGITS.match(reply.mention):
+        kwargs["content"] = f"<@{reply.mention}>"
+    buttons = view(reply.buttons)
+    if buttons is not None:
+        kwargs["view"] = buttons
+    return kwargs

@@ -1,0 +1,85 @@
+"""A running DiscordFrontEnd behind the fake Discord, and helpers that read answers as a user would."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from bot.config import Settings
+from bot.discord.frontend import CopClient, DiscordFrontEnd
+from commands.types import Context
+from tests.fakes.discord_api import Callback, FakeDiscord
+
+TOKEN = "fake-token-do-not-log"
+
+
+class QuickClient(CopClient):
+    """The real client, minus discord.py's 5 s pause before each IDENTIFY after the first."""
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Identify at once: the fake has no session start limit to respect."""
+
+
+def settings_for(fake: FakeDiscord, db_url: str, **overrides: Any) -> Settings:
+    """Settings for a front end talking to ``fake``, ignoring any .env file and environment."""
+    values: dict[str, Any] = {
+        "database_url": db_url,
+        "discord_token": TOKEN,
+        "discord_api_url": fake.api_url,
+        "discord_gateway_url": fake.gateway_url,
+        "discord_guild_id": fake.guild_id,
+        "discord_shard_count": None,
+        "discord_shard_ids": None,
+        "slack_bot_token": None,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@contextlib.asynccontextmanager
+async def running(
+    fake: FakeDiscord, ctx: Context, db_url: str, *, defer_after: float = 2.0, **overrides: Any
+) -> AsyncIterator[DiscordFrontEnd]:
+    """The front end started on ``fake`` (its guild in the client's cache), closed afterwards."""
+    front_end = DiscordFrontEnd(
+        settings_for(fake, db_url, **overrides), ctx, defer_after=defer_after, client_class=QuickClient
+    )
+    await front_end.start()
+    try:
+        await fake.wait_ready()
+        yield front_end
+    finally:
+        await front_end.close()
+
+
+def embed(callback: Callback) -> dict[str, Any]:
+    """The one embed of an answer."""
+    (only,) = callback.embeds
+    return only
+
+
+def text_of(message: dict[str, Any]) -> str:
+    """Everything a user reads in a message: content, title, description, fields, footer."""
+    parts = [message.get("content") or ""]
+    for e in message.get("embeds") or []:
+        parts += [e.get("title") or "", e.get("description") or ""]
+        parts += [f"{f['name']}\n{f['value']}" for f in e.get("fields") or []]
+        parts.append((e.get("footer") or {}).get("text") or "")
+    return "\n".join(p for p in parts if p)
+
+
+def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, custom_id) of every button, row by row."""
+    return [
+        (item["label"], item["custom_id"])
+        for row in message.get("components") or []
+        for item in row.get("components") or []
+        if item.get("type") == 2
+    ]
+
+
+async def ask(fake: FakeDiscord, command: str, options: dict[str, Any] | None = None, **kw: Any) -> Callback:
+    """Run a slash command as a user and return Discord's record of the answer."""
+    iid = await fake.slash(command, options, **kw)
+    return await fake.wait_for_callback(iid)
