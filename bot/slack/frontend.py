@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from aiohttp import web
@@ -90,6 +90,9 @@ class SlackFrontEnd:
     async def start(self) -> None:
         """Listen (HTTP) or connect (Socket Mode); returns once requests can arrive."""
         self._closing = False
+        # A wrong or revoked bot token fails here, at start, rather than on every request.
+        identity = await self.client.auth_test()
+        log.info("Slack bot %s in workspace %s", identity.get("user_id"), identity.get("team_id"))
         if self.socket_mode:
             await self._start_socket_mode()
             return
@@ -223,7 +226,7 @@ class SlackFrontEnd:
             reply = dispatch.error_reply(dispatch.APOLOGY)
         await self._respond(respond, reply)
 
-    def _event_listener(self, event_type: str) -> Any:
+    def _event_listener(self, event_type: str) -> Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]:
         async def listener(body: dict[str, Any], event: dict[str, Any]) -> None:
             work = self._spawn(self._handle_event(event_type, body, event))
             await asyncio.wait({work}, timeout=self.answer_within)

@@ -139,6 +139,7 @@ async def running(fake: FakeSlack, ctx: Context, **options: Any) -> AsyncIterato
     front_options = {k: options.pop(k) for k in ("answer_within", "directory") if k in options}
     front = SlackFrontEnd(settings_for(fake, **options), ctx, **front_options)
     await front.start()
+    fake.reset()  # tests look at what requests cause, not at the start-up check
     try:
         url = f"http://127.0.0.1:{front.port}/slack/events"
         async with SlackSender(url, SECRET, fake=fake) as sender:

@@ -134,22 +134,23 @@ async def test_an_unknown_command_points_at_cop_help(rig: Rig) -> None:
 async def test_a_command_added_to_the_registry_works_on_slack(
     fake: FakeSlack, ctx: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Later features register commands (/pending…); Slack needs no code for them."""
+    """Later features register commands; Slack needs no code for them."""
 
-    async def pending(ctx: Context, request: Request) -> Reply:
-        return Reply(text=f"{request.args.get('page', 1)}: nothing pending for {request.actor.display_name}")
+    async def triage(ctx: Context, request: Request) -> Reply:
+        page = request.args.get("page", 1)
+        return Reply(text=f"{page}: nothing to triage for {request.actor.display_name}")
 
     spec = CommandSpec(
-        "pending", "submissions waiting", (Option("page", Kind.PAGE, "page"),), pending, moderator_only=True
+        "triage", "reports waiting", (Option("page", Kind.PAGE, "page"),), triage, moderator_only=True
     )
-    monkeypatch.setitem(COMMANDS, "pending", spec)
+    monkeypatch.setitem(COMMANDS, "triage", spec)
     fake.add_usergroup("S0MODS", [BOB])
 
     async with running(fake, ctx, slack_moderators=f"S0MODS,{CAT}") as rig:
-        by_member = await rig.command("/pending", "page:2", user=BOB)
-        by_listed = await rig.command("/pending", user=CAT)
-        by_other = await rig.command("/pending", user=ANN)
+        by_member = await rig.command("/triage", "page:2", user=BOB)
+        by_listed = await rig.command("/cop-triage", user=CAT)  # the name for a clashing command
+        by_other = await rig.command("/triage", user=ANN)
 
-    assert "2: nothing pending for bob" in by_member.shown
-    assert "1: nothing pending for cat" in by_listed.shown
-    assert "/pending is for moderators." in by_other.shown
+    assert "2: nothing to triage for bob" in by_member.shown
+    assert "1: nothing to triage for cat" in by_listed.shown
+    assert "/triage is for moderators." in by_other.shown

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from aiohttp import ClientSession, WSMsgType, web
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import builtin_async_handlers
 
 from bot.slack import events
 from bot.slack.frontend import SlackFrontEnd
@@ -38,6 +40,32 @@ async def test_http_mode_listens_on_the_configured_host_until_closed(rig: Rig) -
 async def test_http_mode_refuses_to_start_without_a_signing_secret(fake: FakeSlack, ctx: Context) -> None:
     with pytest.raises(ValueError, match="SLACK_SIGNING_SECRET"):
         SlackFrontEnd(settings_for(fake, slack_signing_secret=None), ctx)
+
+
+async def test_a_wrong_bot_token_fails_at_start(fake: FakeSlack, ctx: Context) -> None:
+    front = SlackFrontEnd(settings_for(fake, slack_bot_token="xoxb-revoked"), ctx)
+
+    with pytest.raises(SlackApiError, match="invalid_auth"):
+        await front.start()
+    await front.close()
+    assert not front.ready
+
+
+async def test_rate_limited_calls_are_retried(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    waited: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waited.append(seconds)
+
+    # The handler sleeps Retry-After (+ up to 1 s): record the delay instead of waiting it.
+    monkeypatch.setattr(builtin_async_handlers, "asyncio", SimpleNamespace(sleep=no_wait))
+    rig.fake.rate_limit("users.info", retry_after=1)
+
+    answer = await rig.command("/claim", "2.21", user=ANN)
+
+    assert "ann — since 2026-11-25 (today)" in answer.shown  # the name users.info gave, retried
+    assert [c.status for c in rig.fake.calls_to("users.info")] == [429, 200]
+    assert len(waited) == 1 and 1 <= waited[0] < 2
 
 
 async def test_a_body_that_is_not_json_gets_400(rig: Rig) -> None:

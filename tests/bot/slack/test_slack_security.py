@@ -7,9 +7,11 @@ import logging
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from bot.slack import events
 from commands.types import Context
+from storage.models import LinkStatus, WorkLink
 from tests.bot.slack.slack_rig import ANN, BOB, SECRET, TOKEN, Rig
 from tests.fakes.slack_api import reaction_event
 
@@ -141,3 +143,30 @@ async def test_no_token_or_secret_is_logged(rig: Rig, caplog: pytest.LogCaptureF
 
     assert caplog.records  # debug logging really was on
     assert TOKEN not in caplog.text and SECRET not in caplog.text
+
+
+async def test_existing_work_links_only_to_http_and_labels_stay_inert(rig: Rig, ctx: Context) -> None:
+    now = ctx.clock()
+    for url, note in (
+        ("https://arxiv.org/abs/2211.00593?a=1&b=2", "IOI <!channel> paper"),
+        ("javascript:alert(1)", "click me"),
+    ):
+        await ctx.store.execute(
+            sa.insert(WorkLink).values(
+                problem_number="2.4",
+                url=url,
+                normalized_url=url,
+                note=note,
+                platform="slack",
+                user_id=BOB,
+                display_name="bob",
+                created_at=now,
+                status=LinkStatus.APPROVED.value,
+                decided_at=now,
+            )
+        )
+
+    card = await rig.command("/problem", "2.4")
+
+    assert "• <https://arxiv.org/abs/2211.00593?a=1&amp;b=2|IOI &lt;!channel&gt; paper>" in card.shown
+    assert "• click me (javascript:alert(1))" in card.shown
