@@ -9,6 +9,7 @@ from typing import Protocol
 
 from bot.app import make_context, open_store
 from bot.config import Settings
+from bot.moderation import Moderation
 from bot.outbound import Outbound
 from bot.reminders import Sweeper, start_scheduler
 from commands.types import Context
@@ -60,11 +61,14 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
     store = await open_store(settings)
     ctx = make_context(settings, store)
     front_ends = build_front_ends(settings, ctx)
+    moderation = make_moderation(settings, ctx, front_ends)
+    ctx.effects = moderation
     scheduler = None
     try:
         for front_end in front_ends:
             await front_end.start()
             log.info("%s front end started", front_end.name)
+        await moderation.recover()
         scheduler = start_scheduler(make_sweeper(settings, ctx, front_ends), settings.reminder_sweep_minutes)
         await stop.wait()
         log.info("shutting down")
@@ -78,6 +82,19 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
                 log.exception("closing %s failed", front_end.name)
         await store.close()
     return 0
+
+
+def make_moderation(settings: Settings, ctx: Context, front_ends: list[FrontEnd]) -> Moderation:
+    """Posting submissions to each community's moderators."""
+    outbounds: dict[str, Outbound] = {fe.name: fe for fe in front_ends if isinstance(fe, Outbound)}
+
+    async def moderator_channel(platform: str, community_id: str) -> str | None:
+        if platform == "slack":
+            return settings.slack_moderator_channel
+        row = await ctx.store.get_settings(platform, community_id)
+        return row.moderator_channel_id if row else None
+
+    return Moderation(ctx.store, outbounds, ctx.clock, moderator_channel)
 
 
 def make_sweeper(settings: Settings, ctx: Context, front_ends: list[FrontEnd]) -> Sweeper:

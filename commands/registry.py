@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from commands import catalogue, claims, reminders, settings
+from commands import catalogue, claims, reminders, settings, submissions
 from commands.parser import Option, convert_all
 from commands.types import Actor, Context, Reply, Request, Section
 
@@ -110,6 +110,19 @@ for _spec in (
         claims.claims_command,
     ),
     CommandSpec("history", "a problem's timeline", claims.HISTORY_OPTIONS, claims.history_command),
+    CommandSpec(
+        "submit",
+        "send a link to existing work to the moderators",
+        submissions.SUBMIT_OPTIONS,
+        submissions.submit_command,
+    ),
+    CommandSpec(
+        "pending",
+        "submissions waiting for a decision (moderators)",
+        submissions.PENDING_OPTIONS,
+        submissions.pending_command,
+        moderator_only=True,
+    ),
     CommandSpec("help", "what copbot can do", (), help_command),
     CommandSpec(
         "setup",
@@ -138,3 +151,6 @@ register_action("show", _command_action("problem", lambda t: {"number": t}))
 register_action("random", _command_action("random", catalogue.random_filters))
 register_action("renew", reminders.renew_action)
 register_action("drop", reminders.drop_action)
+register_action("approve", submissions.approve_action)
+register_action("reject", submissions.reject_action)
+register_action("undo", submissions.undo_action)

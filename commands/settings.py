@@ -35,6 +35,8 @@ async def setup_command(ctx: Context, request: Request) -> Reply:
     row: CommunitySettings | None
     if changes:
         row = await ctx.store.update_settings(actor.platform, actor.community_id, now, **changes)
+        if ctx.effects:
+            await ctx.effects.settings_changed(actor.platform, actor.community_id)
     else:
         row = await ctx.store.get_settings(actor.platform, actor.community_id)
 

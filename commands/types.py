@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
+from storage.models import WorkLink
 from storage.store import Person, Store
 
 Clock = Callable[[], datetime]
@@ -130,6 +131,19 @@ class Reply:
     error: bool = False
 
 
+class Effects(Protocol):
+    """What the platforms do after a command changed something (posting to moderators…)."""
+
+    async def submitted(self, link: WorkLink) -> bool:
+        """Post a new submission to its community's moderators; False when there is no channel."""
+
+    async def decided(self, link: WorkLink) -> None:
+        """Show a decision (or its undoing) on the moderator post and tell the submitter."""
+
+    async def settings_changed(self, platform: str, community_id: str) -> None:
+        """A community's settings changed (e.g. a moderator channel appeared)."""
+
+
 @dataclass
 class Context:
     """Everything a command needs besides its request: storage, time, chance and settings."""
@@ -141,6 +155,7 @@ class Context:
     stale_grace_days: int = 14
     submissions_per_hour: int = 10
     page_size: int = 5
+    effects: Effects | None = None
 
 
 class CommandError(Exception):

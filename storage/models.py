@@ -148,6 +148,8 @@ class WorkLink(SQLModel, table=True):
     reason: str = ""
     mod_channel_id: str | None = Field(default=None, max_length=64)
     mod_message_id: str | None = Field(default=None, max_length=64, index=True)
+    mod_url: str | None = Field(default=None, max_length=500)
+    posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Event(SQLModel, table=True):

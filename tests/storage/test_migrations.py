@@ -28,7 +28,7 @@ async def test_upgrade_creates_every_table_and_is_idempotent(empty_db_url: str) 
             tables = await conn.run_sync(lambda c: set(sa.inspect(c).get_table_names()))
             version = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).scalar_one()
         assert set(SQLModel.metadata.tables) <= tables
-        assert version == "0002"
+        assert version == "0003"
     finally:
         await engine.dispose()
 
@@ -75,7 +75,7 @@ async def test_replicas_starting_together_all_come_up(empty_db_url: str) -> None
     try:
         async with engine.connect() as conn:
             versions = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).all()
-        assert [v[0] for v in versions] == ["0002"]
+        assert [v[0] for v in versions] == ["0003"]
     finally:
         await engine.dispose()
 

@@ -1,0 +1,79 @@
+"""Links to existing work: what counts as a valid link, and when two links are the same work."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from commands.types import CommandError
+
+MAX_LINK = 2000
+TRACKING_PARAMS = {
+    "fbclid",
+    "gclid",
+    "dclid",
+    "msclkid",
+    "mc_cid",
+    "mc_eid",
+    "ref",
+    "ref_src",
+    "si",
+    "igshid",
+}
+ARXIV_ID = re.compile(
+    r"^/(?:abs|pdf|html)/(?P<id>(?:\d{4}\.\d{4,5})|(?:[a-z\-]+(?:\.[A-Z]{2})?/\d{7}))(?:v\d+)?(?:\.pdf)?/?$"
+)
+
+
+class BadLink(CommandError):
+    """A link that is not an http(s) address of a page."""
+
+
+def check_link(raw: str) -> str:
+    """The link as given, trimmed, if it is an http or https URL with a host; else BadLink."""
+    link = raw.strip().strip("<>")
+    if not link:
+        raise BadLink("Give a link, e.g. /submit 2.4 https://example.org/my-post")
+    if len(link) > MAX_LINK:
+        raise BadLink(f"That link is too long: at most {MAX_LINK} characters.")
+    if any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in link):
+        raise BadLink("A link cannot contain spaces or control characters.")
+    try:
+        parts = urlsplit(link)
+        port = parts.port
+    except ValueError:
+        raise BadLink("That is not a valid link.") from None
+    if parts.scheme.lower() not in {"http", "https"}:
+        shown = (parts.scheme + ":") if parts.scheme else "no scheme"
+        raise BadLink(f"Only http:// and https:// links can be submitted ({shown} was given).")
+    host = parts.hostname or ""
+    if not host or "." not in host.strip(".") and host != "localhost":
+        raise BadLink("That link has no host; it should look like https://example.org/page.")
+    if port == 0:
+        raise BadLink("That link's port is not valid.")
+    return link
+
+
+def normalise_link(link: str) -> str:
+    """A key under which the same work has one spelling.
+
+    http and https, host case and ``www.``, default ports, trailing slashes, fragments, tracking
+    parameters and the order of query parameters do not matter; arXiv's abs, pdf and versioned
+    links of one paper are one paper.
+    """
+    parts = urlsplit(link.strip())
+    host = (parts.hostname or "").lower().rstrip(".")
+    host = host.removeprefix("www.")
+    if host in {"arxiv.org", "export.arxiv.org"}:
+        match = ARXIV_ID.match(parts.path)
+        if match:
+            return f"arxiv:{match.group('id').lower()}"
+    port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
+    path = re.sub(r"/+$", "", parts.path) or ""
+    query = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not key.lower().startswith("utm_") and key.lower() not in TRACKING_PARAMS
+    ]
+    return urlunsplit(("", host + port, path, urlencode(sorted(query)), "")).removeprefix("//")

@@ -1,0 +1,209 @@
+"""Links to existing work: /submit, /pending, and the moderators' decisions."""
+
+from __future__ import annotations
+
+from commands.catalogue import get_problem, problem_title
+from commands.links import BadLink, check_link, normalise_link
+from commands.parser import Kind, Option
+from commands.timefmt import ago, day
+from commands.types import (
+    Actor,
+    BadArgument,
+    Button,
+    ButtonStyle,
+    CommandError,
+    Context,
+    Link,
+    NotAllowed,
+    Reply,
+    ReplyField,
+    Request,
+    Section,
+)
+from storage import submissions
+from storage.models import LinkStatus, Problem, WorkLink
+
+APPROVE_EMOJI = "✅"
+REJECT_EMOJI = "❌"
+
+SUBMIT_OPTIONS = (
+    Option("number", Kind.NUMBER, "problem number, like 2.4", required=True),
+    Option("link", Kind.LINK, "an http(s) link to the work", required=True, max_length=2000),
+    Option("note", Kind.TEXT, "what it is, in a few words", rest=True, max_length=500),
+)
+
+
+async def submit_command(ctx: Context, request: Request) -> Reply:
+    """/submit NUMBER LINK [note]: send a link to existing work to the moderators."""
+    problem = await get_problem(ctx, request.args["number"])
+    link = check_link(request.args["link"])
+    note = request.args.get("note", "")
+    try:
+        stored = await submissions.submit(
+            ctx.store,
+            problem.number,
+            link,
+            normalise_link(link),
+            note,
+            request.actor.person,
+            ctx.clock(),
+            ctx.submissions_per_hour,
+        )
+    except submissions.DuplicateLink as dup:
+        state = "approved" if dup.existing.status == LinkStatus.APPROVED else "waiting for the moderators"
+        raise BadLink(f"That work is already submitted for {problem.number} ({state}).") from None
+    except submissions.TooManySubmissions:
+        raise CommandError(
+            f"You can submit at most {ctx.submissions_per_hour} links an hour; please try again later."
+        ) from None
+    posted = await ctx.effects.submitted(stored) if ctx.effects else False
+    if posted:
+        text = (
+            f"Thanks! Your link for {problem.number} went to the moderators; I'll tell you what they decide."
+        )
+    else:
+        text = (
+            f"Thanks! Your link for {problem.number} is saved, but no moderator channel is set up yet: "
+            "it stays pending and goes to the moderators as soon as one is."
+        )
+    return Reply(text=text, private=True)
+
+
+def moderator_post(link: WorkLink, problem: Problem) -> Reply:
+    """What moderators see for a submission, with its decision when there is one."""
+    fields = [ReplyField("Problem", problem_title(problem, 80)), ReplyField("From", link.display_name)]
+    sections = [Section("Link", (Link(link.url, link.url),))]
+    if link.note:
+        sections.append(Section("Note", (link.note,)))
+    if link.status == LinkStatus.PENDING:
+        text = (
+            f"New existing work for {problem.number}: react {APPROVE_EMOJI} to approve, "
+            f"{REJECT_EMOJI} to reject."
+        )
+        buttons: tuple[Button, ...] = (
+            Button("Approve", "approve", str(link.id), ButtonStyle.SUCCESS),
+            Button("Reject with reason", "reject", str(link.id), ButtonStyle.DANGER),
+        )
+    else:
+        verb = "Approved" if link.status == LinkStatus.APPROVED else "Rejected"
+        text = f"{verb} by {link.decided_by_name}" + (f": {link.reason}" if link.reason else ".")
+        buttons = (Button("Undo", "undo", str(link.id)),)
+    return Reply(
+        title=f"Submission for {problem.number}",
+        text=text,
+        fields=tuple(fields),
+        sections=tuple(sections),
+        buttons=buttons,
+        private=False,
+    )
+
+
+def submitter_notice(link: WorkLink, problem: Problem) -> Reply:
+    """Telling the submitter what the moderators decided."""
+    if link.status == LinkStatus.APPROVED:
+        text = (
+            f"Your link for {problem_title(problem, 60)} was approved and is now listed under existing work."
+        )
+    elif link.status == LinkStatus.REJECTED:
+        text = f"Your link for {problem_title(problem, 60)} was not accepted" + (
+            f": {link.reason}" if link.reason else "."
+        )
+    else:
+        text = f"The decision on your link for {problem.number} was undone; it is pending again."
+    return Reply(title="Your submission", text=text, sections=(Section("Link", (Link(link.url, link.url),)),))
+
+
+def _require_moderator(actor: Actor) -> None:
+    if not actor.is_moderator:
+        raise NotAllowed("Only moderators can decide submissions.")
+
+
+def _link_id(target: str) -> int:
+    if not target.isdigit():
+        raise BadArgument("That button is broken; use /pending instead.")
+    return int(target)
+
+
+async def decide_link(ctx: Context, actor: Actor, link_id: int, approve: bool, reason: str = "") -> Reply:
+    """A moderator approves or rejects a submission; the first decision wins."""
+    _require_moderator(actor)
+    reason = " ".join(reason.split())[:500]
+    decided = await submissions.decide(ctx.store, link_id, actor.person, approve, reason, ctx.clock())
+    if decided is None:
+        link = await submissions.get_link(ctx.store, link_id)
+        if link is None:
+            raise BadArgument("That submission does not exist.")
+        raise CommandError(f"Already {link.status} by {link.decided_by_name or 'someone'}; nothing changed.")
+    if ctx.effects:
+        await ctx.effects.decided(decided)
+    verb = "Approved" if approve else "Rejected"
+    return Reply(text=f"{verb} the link for {decided.problem_number}.")
+
+
+async def approve_action(ctx: Context, actor: Actor, target: str) -> Reply:
+    """**Approve** under a moderator post."""
+    return await decide_link(ctx, actor, _link_id(target), True)
+
+
+async def reject_action(ctx: Context, actor: Actor, target: str) -> Reply:
+    """**Reject** (without a reason; front ends that can ask for one call decide_link)."""
+    return await decide_link(ctx, actor, _link_id(target), False)
+
+
+async def undo_action(ctx: Context, actor: Actor, target: str) -> Reply:
+    """**Undo** under a decided post: back to pending, the link leaves the catalogue."""
+    _require_moderator(actor)
+    try:
+        link = await submissions.undo(ctx.store, _link_id(target), actor.person, ctx.clock())
+    except submissions.DuplicateLink:
+        raise CommandError("The same work was submitted again meanwhile; decide that one instead.") from None
+    if link is None:
+        raise CommandError("That submission is already pending; nothing to undo.")
+    if ctx.effects:
+        await ctx.effects.decided(link)
+    return Reply(text=f"Undone: the link for {link.problem_number} is pending again.")
+
+
+async def decide_by_reaction(ctx: Context, actor: Actor, message_id: str, emoji: str) -> Reply | None:
+    """A reaction under a moderator post: ✅ approves, ❌ rejects; others' reactions do nothing."""
+    approve = {APPROVE_EMOJI: True, REJECT_EMOJI: False, "white_check_mark": True, "x": False}.get(emoji)
+    if approve is None or not actor.is_moderator:
+        return None
+    link = await submissions.link_by_message(ctx.store, actor.platform, message_id)
+    if link is None or link.id is None:
+        return None
+    try:
+        return await decide_link(ctx, actor, link.id, approve)
+    except CommandError:
+        return None
+
+
+PENDING_OPTIONS: tuple[Option, ...] = ()
+
+
+async def pending_command(ctx: Context, request: Request) -> Reply:
+    """/pending: this community's pending submissions, oldest first, with their posts."""
+    actor = request.actor
+    waiting = await submissions.pending(ctx.store, actor.platform, actor.community_id)
+    if not waiting:
+        return Reply(text="Nothing is waiting for a decision.")
+    now = ctx.clock()
+    lines: list[str | Link] = []
+    for link in waiting[:20]:
+        when = f"{day(link.created_at)} ({ago(link.created_at, now)})"
+        line = f"{link.problem_number}: {link.url} from {link.display_name}, {when}"
+        lines.append(Link(line, link.mod_url) if link.mod_url else line + " — not posted yet")
+    buttons = tuple(
+        button
+        for link in waiting[:2]
+        for button in (
+            Button(f"Approve {link.problem_number} #{link.id}", "approve", str(link.id), ButtonStyle.SUCCESS),
+            Button(f"Reject {link.problem_number} #{link.id}", "reject", str(link.id), ButtonStyle.DANGER),
+        )
+    )
+    more = f" (showing 20 of {len(waiting)})" if len(waiting) > 20 else ""
+    return Reply(
+        title=f"Pending submissions: {len(waiting)}{more}",
+        sections=(Section("Oldest first", tuple(lines)),),
+        buttons=buttons,
+    )

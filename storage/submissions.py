@@ -1,0 +1,253 @@
+"""Submitted links to existing work: stored before they are posted, decided exactly once.
+
+Duplicates are refused by a unique index on (problem, normalised link) over pending and approved
+rows; decisions and undos are guarded updates on the status, so a double click, two moderators at
+once, a replayed event or a retry change a submission once and record it once in the history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from storage.models import Event, LinkStatus, WorkLink
+from storage.store import Person, Store
+
+POSTING = "posting"
+
+
+class DuplicateLink(Exception):
+    """The same work is already pending or approved for this problem."""
+
+    def __init__(self, existing: WorkLink) -> None:
+        """Keep the existing submission."""
+        super().__init__(existing.url)
+        self.existing = existing
+
+
+class TooManySubmissions(Exception):
+    """The user reached the hourly limit."""
+
+
+def _event(link: WorkLink, kind: str, at: datetime, who: Person | None, detail: str = "") -> Event:
+    return Event(
+        problem_number=link.problem_number,
+        kind=kind,
+        at=at,
+        actor_platform=who.platform if who else link.platform,
+        actor_id=who.user_id if who else link.user_id,
+        actor_name=who.display_name if who else link.display_name,
+        detail=detail,
+        link_id=link.id,
+    )
+
+
+async def submit(
+    store: Store, number: str, url: str, normalized: str, note: str, who: Person, now: datetime, per_hour: int
+) -> WorkLink:
+    """Store a pending submission; DuplicateLink or TooManySubmissions when refused."""
+    try:
+        async with store.session() as s:
+            if store.dialect == "postgresql":
+                # Serialise one user's submissions so the hourly count cannot be raced past.
+                key = f"submit:{who.platform}:{who.user_id}"
+                lock = sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))").bindparams(key=key)
+                await (await s.connection()).execute(lock)
+            recent = (
+                await s.exec(
+                    select(sa.func.count())
+                    .select_from(WorkLink)
+                    .where(
+                        WorkLink.platform == who.platform,
+                        WorkLink.user_id == who.user_id,
+                        col(WorkLink.created_at) > now - timedelta(hours=1),
+                    )
+                )
+            ).one()
+            if recent >= per_hour:
+                raise TooManySubmissions(per_hour)
+            link = WorkLink(
+                problem_number=number,
+                url=url,
+                normalized_url=normalized,
+                note=note,
+                platform=who.platform,
+                community_id=who.community_id,
+                user_id=who.user_id,
+                display_name=who.display_name,
+                created_at=now,
+            )
+            s.add(link)
+            await s.flush()
+            s.add(_event(link, "submitted", now, who, url))
+            return link
+    except IntegrityError:
+        existing = await find_live(store, number, normalized)
+        if existing is None:  # pragma: no cover - decided between the insert and the lookup
+            raise
+        raise DuplicateLink(existing) from None
+
+
+async def find_live(store: Store, number: str, normalized: str) -> WorkLink | None:
+    """The pending or approved submission of this work for this problem."""
+    async with store.session() as s:
+        return (
+            await s.exec(
+                select(WorkLink).where(
+                    WorkLink.problem_number == number,
+                    WorkLink.normalized_url == normalized,
+                    col(WorkLink.status).in_([LinkStatus.PENDING.value, LinkStatus.APPROVED.value]),
+                )
+            )
+        ).first()
+
+
+async def get_link(store: Store, link_id: int) -> WorkLink | None:
+    """One submission by id."""
+    async with store.session() as s:
+        return await s.get(WorkLink, link_id)
+
+
+async def link_by_message(store: Store, platform: str, message_id: str) -> WorkLink | None:
+    """The submission whose moderator post is this message."""
+    async with store.session() as s:
+        return (
+            await s.exec(
+                select(WorkLink).where(WorkLink.platform == platform, WorkLink.mod_message_id == message_id)
+            )
+        ).first()
+
+
+async def take_for_posting(store: Store, link_id: int, channel_id: str) -> bool:
+    """Take the right to post a pending submission to moderators (True once per submission)."""
+    async with store.session() as s:
+        result = await s.exec(
+            sa.update(WorkLink)
+            .where(col(WorkLink.id) == link_id, col(WorkLink.mod_message_id).is_(None))
+            .values(mod_channel_id=channel_id, mod_message_id=POSTING)
+            .returning(col(WorkLink.id))
+        )
+        return result.first() is not None
+
+
+async def record_posted(
+    store: Store, link_id: int, message_id: str | None, url: str | None, now: datetime
+) -> None:
+    """Record the moderator post of a submission (None: posting failed, try again later)."""
+    async with store.session() as s:
+        link = await s.get(WorkLink, link_id)
+        if link is None:
+            return
+        link.mod_message_id = message_id
+        link.mod_url = url
+        if message_id is None:
+            link.mod_channel_id = None
+        else:
+            link.posted_at = now
+            s.add(_event(link, "posted", now, None, ""))
+
+
+async def unposted(store: Store, platform: str, community_id: str | None = None) -> list[WorkLink]:
+    """Pending submissions not yet posted to moderators (or whose posting was cut short)."""
+    async with store.session() as s:
+        query = select(WorkLink).where(
+            WorkLink.platform == platform,
+            WorkLink.status == LinkStatus.PENDING.value,
+            sa.or_(col(WorkLink.mod_message_id).is_(None), col(WorkLink.mod_message_id) == POSTING),
+        )
+        if community_id is not None:
+            query = query.where(WorkLink.community_id == community_id)
+        return list(await s.exec(query.order_by(col(WorkLink.created_at), col(WorkLink.id))))
+
+
+async def release_stuck_posting(store: Store, platform: str) -> None:
+    """At start-up: a post cut short by a crash is posted again (never lost, maybe twice)."""
+    async with store.session() as s:
+        await s.exec(
+            sa.update(WorkLink)
+            .where(col(WorkLink.platform) == platform, col(WorkLink.mod_message_id) == POSTING)
+            .values(mod_message_id=None, mod_channel_id=None)
+        )
+
+
+async def pending(store: Store, platform: str, community_id: str) -> list[WorkLink]:
+    """A community's pending submissions, oldest first."""
+    async with store.session() as s:
+        return list(
+            await s.exec(
+                select(WorkLink)
+                .where(
+                    WorkLink.platform == platform,
+                    WorkLink.community_id == community_id,
+                    WorkLink.status == LinkStatus.PENDING.value,
+                )
+                .order_by(col(WorkLink.created_at), col(WorkLink.id))
+            )
+        )
+
+
+async def decide(
+    store: Store, link_id: int, who: Person, approve: bool, reason: str, now: datetime
+) -> WorkLink | None:
+    """Approve or reject a pending submission; None when it was not pending (decided already)."""
+    status = LinkStatus.APPROVED if approve else LinkStatus.REJECTED
+    async with store.session() as s:
+        result = await s.exec(
+            sa.update(WorkLink)
+            .where(col(WorkLink.id) == link_id, col(WorkLink.status) == LinkStatus.PENDING.value)
+            .values(
+                status=status.value,
+                decided_by_id=who.user_id,
+                decided_by_name=who.display_name,
+                decided_at=now,
+                reason=reason,
+            )
+            .returning(col(WorkLink.id))
+        )
+        if result.first() is None:
+            return None
+        link = await s.get(WorkLink, link_id, populate_existing=True)
+        assert link is not None
+        s.add(_event(link, status.value, now, who, f"{link.url}" + (f" ({reason})" if reason else "")))
+        return link
+
+
+async def undo(store: Store, link_id: int, who: Person, now: datetime) -> WorkLink | None:
+    """Return a decided submission to pending; None when it is pending already.
+
+    Raises DuplicateLink when the same work was submitted again meanwhile and is live.
+    """
+    try:
+        async with store.session() as s:
+            before = await s.get(WorkLink, link_id)
+            was = before.status if before else ""
+            result = await s.exec(
+                sa.update(WorkLink)
+                .where(
+                    col(WorkLink.id) == link_id,
+                    col(WorkLink.status).in_([LinkStatus.APPROVED.value, LinkStatus.REJECTED.value]),
+                )
+                .values(
+                    status=LinkStatus.PENDING.value,
+                    decided_by_id=None,
+                    decided_by_name=None,
+                    decided_at=None,
+                    reason="",
+                )
+                .returning(col(WorkLink.id))
+            )
+            if result.first() is None:
+                return None
+            link = await s.get(WorkLink, link_id, populate_existing=True)
+            assert link is not None
+            s.add(_event(link, "undone", now, who, f"{link.url} was {was}"))
+            return link
+    except IntegrityError:
+        link = await get_link(store, link_id)
+        live = await find_live(store, link.problem_number, link.normalized_url) if link else None
+        if live is None:  # pragma: no cover
+            raise
+        raise DuplicateLink(live) from None

@@ -1,0 +1,212 @@
+"""Submissions: stored, posted to moderators, decided once by reaction or button, undoable."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+
+import pytest
+
+from bot.moderation import Moderation
+from commands import dispatch
+from commands.submissions import decide_by_reaction
+from commands.types import Context
+from storage.catalogue import export_csv
+from tests.support.clock import FakeClock
+from tests.support.outbound import MemoryOutbound
+from tests.support.transcript import person, say, shown
+
+ANN = person("ann")
+MOD = person("mod", moderator=True)
+MOD2 = person("mo2", moderator=True)
+ADMIN = person("boss", admin=True)
+SUBMIT = '/submit 2.4 https://example.org/acronyms note:"IOI-style circuit for acronyms"'
+
+
+@pytest.fixture
+def outbound() -> MemoryOutbound:
+    """Where the bot's own messages go."""
+    return MemoryOutbound()
+
+
+@pytest.fixture
+def moderated(ctx: Context, outbound: MemoryOutbound) -> Context:
+    """The context with moderation wired to the in-memory platform and /setup's channel."""
+
+    async def channel(platform: str, community: str) -> str | None:
+        row = await ctx.store.get_settings(platform, community)
+        return row.moderator_channel_id if row else None
+
+    ctx.effects = Moderation(ctx.store, {"discord": outbound}, ctx.clock, channel)
+    return ctx
+
+
+async def with_channel(ctx: Context) -> None:
+    """An admin sets the moderator channel."""
+    reply = await say(ctx, ADMIN, "/setup moderator_channel:<#mods>")
+    assert "Settings saved" in reply.text, reply.text
+
+
+async def test_submit_posts_to_moderators_with_reactions(moderated: Context, outbound: MemoryOutbound) -> None:
+    """The submitter is told privately; the moderators see number, title, link, note and sender."""
+    await with_channel(moderated)
+    reply = await say(moderated, ANN, SUBMIT)
+    assert reply.private and "went to the moderators" in reply.text
+    post, reactions = outbound.sent
+    assert post.kind == "channel" and post.target == "mods"
+    assert post.reply.title == "Submission for 2.4"
+    assert ("From", "Ann") in [(f.name, f.value) for f in post.reply.fields]
+    assert [s.lines[0] for s in post.reply.sections][1] == "IOI-style circuit for acronyms"
+    assert reactions.kind == "react" and reactions.reply.text == "✅ ❌"
+
+
+async def test_approval_by_reaction_lists_the_link_and_tells_the_submitter(
+    moderated: Context, outbound: MemoryOutbound
+) -> None:
+    """✅ from a moderator: post edited, link under Existing Work and in the export, Ann told."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    reply = await decide_by_reaction(moderated, MOD, "1", "✅")
+    assert reply and reply.text == "Approved the link for 2.4."
+    edit = next(s for s in outbound.sent if s.kind == "edit")
+    assert edit.reply.text == "Approved by Mod." and [b.label for b in edit.reply.buttons] == ["Undo"]
+    dm = next(s for s in outbound.sent if s.kind == "dm")
+    assert dm.target == "ann" and "was approved" in dm.reply.text
+    assert "IOI-style circuit for acronyms <https://example.org/acronyms>" in await shown(moderated, ANN, "/problem 2.4")
+    rows = {r[3]: r for r in csv.reader(io.StringIO(await export_csv(moderated.store)))}
+    assert "https://example.org/acronyms — IOI-style circuit for acronyms (via copbot)" in rows["2.4"][5]
+    history = await shown(moderated, ANN, "/history 2.4")
+    assert "Ann submitted: https://example.org/acronyms" in history and "Mod approved: https://example.org/acronyms" in history
+
+
+async def test_rejection_with_a_reason_reaches_the_submitter(moderated: Context, outbound: MemoryOutbound) -> None:
+    """A rejection's reason is shown on the post, told to Ann and kept in the history."""
+    from commands.submissions import decide_link
+
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    await decide_link(moderated, MOD, 1, False, "not about acronyms")
+    dm = next(s for s in outbound.sent if s.kind == "dm")
+    assert dm.reply.text.endswith("was not accepted: not about acronyms")
+    assert "Existing work:\n  - None yet." in await shown(moderated, ANN, "/problem 2.4")
+    assert "Mod rejected: https://example.org/acronyms (not about acronyms)" in await shown(moderated, ANN, "/history 2.4")
+
+
+async def test_only_moderators_decide(moderated: Context, outbound: MemoryOutbound) -> None:
+    """A member's reaction and button do nothing; the submission stays pending."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    assert await decide_by_reaction(moderated, person("eve"), "1", "✅") is None
+    refused = await dispatch.run_action(moderated, person("eve"), "cop:approve:1")
+    assert refused.error and refused.text == "Only moderators can decide submissions."
+    assert "2.4: https://example.org/acronyms from Ann" in await shown(moderated, MOD, "/pending")
+    assert (await say(moderated, ANN, "/pending")).text == "/pending is for moderators."
+
+
+async def test_two_moderators_at_once_make_one_decision(moderated: Context, outbound: MemoryOutbound) -> None:
+    """Approve and reject race, plus double clicks: exactly one decision, one history entry."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    replies = await asyncio.gather(
+        dispatch.run_action(moderated, MOD, "cop:approve:1"),
+        dispatch.run_action(moderated, MOD2, "cop:reject:1"),
+        dispatch.run_action(moderated, MOD, "cop:approve:1"),
+        decide_by_reaction(moderated, MOD2, "1", "✅"),
+    )
+    decided = [r for r in replies if r is not None and not r.error]
+    assert len(decided) == 1
+    events = [e.kind for e in await moderated.store.history("2.4")]
+    assert events.count("approved") + events.count("rejected") == 1
+    assert sum(s.kind == "dm" for s in outbound.sent) == 1
+
+
+async def test_a_replayed_reaction_changes_nothing(moderated: Context, outbound: MemoryOutbound) -> None:
+    """The same reaction event twice: one decision, one edit, one DM."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    await decide_by_reaction(moderated, MOD, "1", "✅")
+    assert await decide_by_reaction(moderated, MOD, "1", "✅") is None
+    assert [s.kind for s in outbound.sent].count("edit") == 1
+
+
+async def test_undo_returns_to_pending_and_takes_the_link_out(moderated: Context, outbound: MemoryOutbound) -> None:
+    """Undo (moderators only) makes the submission pending again and unlists the link."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    await dispatch.run_action(moderated, MOD, "cop:approve:1")
+    assert (await dispatch.run_action(moderated, ANN, "cop:undo:1")).error
+    reply = await dispatch.run_action(moderated, MOD2, "cop:undo:1")
+    assert reply.text == "Undone: the link for 2.4 is pending again."
+    assert "example.org/acronyms" not in await shown(moderated, ANN, "/problem 2.4")
+    assert "Mo2 undid the decision on: https://example.org/acronyms was approved" in await shown(
+        moderated, ANN, "/history 2.4"
+    )
+    last_edit = [s for s in outbound.sent if s.kind == "edit"][-1]
+    assert [b.label for b in last_edit.reply.buttons] == ["Approve", "Reject with reason"]
+
+
+async def test_without_a_channel_it_waits_then_posts_when_one_is_set(
+    moderated: Context, outbound: MemoryOutbound
+) -> None:
+    """No moderator channel: the submitter is told, it stays pending, /setup posts it."""
+    reply = await say(moderated, ANN, SUBMIT)
+    assert "no moderator channel is set up yet" in reply.text
+    assert outbound.sent == []
+    await with_channel(moderated)
+    assert [s.target for s in outbound.sent if s.kind == "channel"] == ["mods"]
+
+
+async def test_a_decision_after_a_restart_finds_its_submission(
+    moderated: Context, outbound: MemoryOutbound, clock: FakeClock
+) -> None:
+    """A new process (new context, same database) maps the reaction's message to the submission."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    restarted_outbound = MemoryOutbound()
+    restarted = Context(store=moderated.store, clock=clock)
+
+    async def channel(platform: str, community: str) -> str | None:
+        return "mods"
+
+    restarted.effects = Moderation(restarted.store, {"discord": restarted_outbound}, clock, channel)
+    assert await decide_by_reaction(restarted, MOD, "1", "✅")
+    assert [s.kind for s in restarted_outbound.sent] == ["edit", "dm"]
+
+
+async def test_duplicates_are_refused_after_normalising(moderated: Context) -> None:
+    """The same work in another spelling is 'already submitted'; other problems may have it."""
+    await say(moderated, ANN, "/submit 2.4 https://arxiv.org/abs/2312.09230")
+    again = await say(moderated, person("bob"), "/submit 2.4 http://www.arxiv.org/pdf/2312.09230v2.pdf")
+    assert again.error and again.text == "That work is already submitted for 2.4 (waiting for the moderators)."
+    other = await say(moderated, ANN, "/submit 2.5 https://arxiv.org/abs/2312.09230")
+    assert not other.error
+
+
+async def test_the_hourly_limit(moderated: Context, clock: FakeClock) -> None:
+    """Ten submissions an hour; the eleventh is refused with the limit; an hour later it works."""
+    for i in range(10):
+        assert not (await say(moderated, ANN, f"/submit 1.1 https://example.org/{i}")).error
+    refused = await say(moderated, ANN, "/submit 1.1 https://example.org/10")
+    assert refused.error and refused.text == "You can submit at most 10 links an hour; please try again later."
+    clock.advance(hours=1, seconds=1)
+    assert not (await say(moderated, ANN, "/submit 1.1 https://example.org/10")).error
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "/submit 2.4 javascript:alert(1)",
+        "/submit 2.4 data:text/html,hi",
+        "/submit 2.4 file:///etc/passwd",
+        "/submit 2.4 example.org",
+        "/submit 2.99 https://example.org",
+        "/submit 2.4",
+        "/submit 2.4 https://example.org " + "n" * 600,
+    ],
+)
+async def test_bad_submissions_are_refused_and_nothing_is_stored(moderated: Context, line: str) -> None:
+    """Junk links, unknown numbers, missing or huge parts: a clear error, nothing pending."""
+    reply = await say(moderated, ANN, line)
+    assert reply.error and reply.text
+    assert (await say(moderated, MOD, "/pending")).text == "Nothing is waiting for a decision."

@@ -1,0 +1,58 @@
+"""Which links may be submitted, and when two links are the same work."""
+
+from __future__ import annotations
+
+import pytest
+
+from commands.links import BadLink, check_link, normalise_link
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("javascript:alert(1)", "Only http:// and https:// links"),
+        ("data:text/html,<b>x</b>", "Only http:// and https:// links"),
+        ("file:///etc/passwd", "Only http:// and https:// links"),
+        ("ftp://example.org/x", "Only http:// and https:// links"),
+        ("example.org/post", "no scheme was given"),
+        ("https://exa mple.org/x", "cannot contain spaces"),
+        ("https:///nohost", "has no host"),
+        ("https://localhostonly", "has no host"),
+        ("http://[::1", "not a valid link"),
+        ("https://example.org/" + "a" * 2000, "at most 2000 characters"),
+        ("https://example.org/\u0000", "control characters"),
+        ("", "Give a link"),
+    ],
+)
+def test_bad_links_get_a_clear_error(raw: str, message: str) -> None:
+    """Every kind of junk link is refused with a reason."""
+    with pytest.raises(BadLink, match=message):
+        check_link(raw)
+
+
+def test_good_links_pass_as_given() -> None:
+    """A normal link comes back unchanged, angle brackets (Slack's) removed."""
+    assert check_link("<https://example.org/a?b=1>") == "https://example.org/a?b=1"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("https://Example.org/acronyms/", "http://www.example.org/acronyms"),
+        ("https://example.org/a?utm_source=x&b=2&a=1#top", "https://example.org/a?a=1&b=2"),
+        ("https://example.org:443/a?fbclid=123", "https://example.org/a"),
+        ("https://arxiv.org/abs/2312.09230", "https://arxiv.org/pdf/2312.09230v2.pdf"),
+        ("http://arxiv.org/abs/2312.09230v1", "https://www.arxiv.org/pdf/2312.09230"),
+        ("https://arxiv.org/abs/hep-th/9901001v2", "https://arxiv.org/pdf/hep-th/9901001"),
+    ],
+)
+def test_the_same_work_normalises_to_one_key(a: str, b: str) -> None:
+    """Spelling differences of one link or one paper compare equal."""
+    assert normalise_link(a) == normalise_link(b)
+
+
+def test_different_works_stay_different() -> None:
+    """Other papers, paths and meaningful parameters are not merged."""
+    assert normalise_link("https://arxiv.org/abs/2312.09230") != normalise_link("https://arxiv.org/abs/2312.09231")
+    assert normalise_link("https://example.org/a?id=1") != normalise_link("https://example.org/a?id=2")
+    assert normalise_link("https://example.org/a") != normalise_link("https://example.org/b")
