@@ -78,6 +78,18 @@ async def _export(settings: Settings, path: Path) -> int:
     return 0
 
 
+async def _db_backup(settings: Settings, path: Path) -> int:
+    from storage.backup import BackupError, backup
+
+    try:
+        pages = await backup(settings.db_url, path)
+    except BackupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"backed up {_db_label(settings)} to {path} ({pages} pages)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with --help on every subcommand."""
     parser = argparse.ArgumentParser(prog="copbot", description=__doc__)
@@ -94,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="action", required=True)
     db_sub.add_parser("upgrade", help="migrate the database to the latest schema")
+    bak = db_sub.add_parser("backup", help="a consistent copy of the SQLite database, also while it runs")
+    bak.add_argument("file", type=Path)
     return parser
 
 
@@ -111,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             coro = _import(settings, args.file)
         case "catalogue", "export":
             coro = _export(settings, args.file)
+        case "db", "backup":
+            coro = _db_backup(settings, args.file)
         case _:
             coro = _db_upgrade(settings)
     try:

@@ -10,6 +10,7 @@ from typing import Protocol
 from bot.app import make_context, open_store
 from bot.config import Settings
 from bot.moderation import Moderation
+from bot.ops import Metrics, OpsServer
 from bot.outbound import Outbound
 from bot.reminders import Sweeper, start_scheduler
 from commands.types import Context
@@ -63,13 +64,22 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
     front_ends = build_front_ends(settings, ctx)
     moderation = make_moderation(settings, ctx, front_ends)
     ctx.effects = moderation
+    metrics = Metrics()
+    ops: OpsServer | None = None
     scheduler = None
     try:
+        if settings.metrics_port is not None:
+            checks = [(fe.name, lambda fe=fe: fe.ready) for fe in front_ends]
+            ops = OpsServer(store, metrics, checks)
+            port = await ops.start(settings.bind_host, settings.metrics_port)
+            log.info("metrics and health on http://%s:%d/metrics and /healthz", settings.bind_host, port)
         for front_end in front_ends:
             await front_end.start()
             log.info("%s front end started", front_end.name)
         await moderation.recover()
-        scheduler = start_scheduler(make_sweeper(settings, ctx, front_ends), settings.reminder_sweep_minutes)
+        sweeper = make_sweeper(settings, ctx, front_ends)
+        sweeper.on_sweep = metrics.observe_sweep
+        scheduler = start_scheduler(sweeper, settings.reminder_sweep_minutes)
         await stop.wait()
         log.info("shutting down")
     finally:
@@ -80,7 +90,10 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
                 await asyncio.wait_for(front_end.close(), SHUTDOWN_GRACE_SECONDS)
             except Exception:
                 log.exception("closing %s failed", front_end.name)
+        if ops is not None:
+            await ops.close()
         await store.close()
+        log.info("stopped")
     return 0
 
 

@@ -48,7 +48,9 @@ async def with_channel(ctx: Context) -> None:
     assert "Settings saved" in reply.text, reply.text
 
 
-async def test_submit_posts_to_moderators_with_reactions(moderated: Context, outbound: MemoryOutbound) -> None:
+async def test_submit_posts_to_moderators_with_reactions(
+    moderated: Context, outbound: MemoryOutbound
+) -> None:
     """The submitter is told privately; the moderators see number, title, link, note and sender."""
     await with_channel(moderated)
     reply = await say(moderated, ANN, SUBMIT)
@@ -73,14 +75,21 @@ async def test_approval_by_reaction_lists_the_link_and_tells_the_submitter(
     assert edit.reply.text == "Approved by Mod." and [b.label for b in edit.reply.buttons] == ["Undo"]
     dm = next(s for s in outbound.sent if s.kind == "dm")
     assert dm.target == "ann" and "was approved" in dm.reply.text
-    assert "IOI-style circuit for acronyms <https://example.org/acronyms>" in await shown(moderated, ANN, "/problem 2.4")
+    assert "IOI-style circuit for acronyms <https://example.org/acronyms>" in await shown(
+        moderated, ANN, "/problem 2.4"
+    )
     rows = {r[3]: r for r in csv.reader(io.StringIO(await export_csv(moderated.store)))}
     assert "https://example.org/acronyms — IOI-style circuit for acronyms (via copbot)" in rows["2.4"][5]
     history = await shown(moderated, ANN, "/history 2.4")
-    assert "Ann submitted: https://example.org/acronyms" in history and "Mod approved: https://example.org/acronyms" in history
+    assert (
+        "Ann submitted: https://example.org/acronyms" in history
+        and "Mod approved: https://example.org/acronyms" in history
+    )
 
 
-async def test_rejection_with_a_reason_reaches_the_submitter(moderated: Context, outbound: MemoryOutbound) -> None:
+async def test_rejection_with_a_reason_reaches_the_submitter(
+    moderated: Context, outbound: MemoryOutbound
+) -> None:
     """A rejection's reason is shown on the post, told to Ann and kept in the history."""
     from commands.submissions import decide_link
 
@@ -90,7 +99,9 @@ async def test_rejection_with_a_reason_reaches_the_submitter(moderated: Context,
     dm = next(s for s in outbound.sent if s.kind == "dm")
     assert dm.reply.text.endswith("was not accepted: not about acronyms")
     assert "Existing work:\n  - None yet." in await shown(moderated, ANN, "/problem 2.4")
-    assert "Mod rejected: https://example.org/acronyms (not about acronyms)" in await shown(moderated, ANN, "/history 2.4")
+    assert "Mod rejected: https://example.org/acronyms (not about acronyms)" in await shown(
+        moderated, ANN, "/history 2.4"
+    )
 
 
 async def test_only_moderators_decide(moderated: Context, outbound: MemoryOutbound) -> None:
@@ -130,7 +141,9 @@ async def test_a_replayed_reaction_changes_nothing(moderated: Context, outbound:
     assert [s.kind for s in outbound.sent].count("edit") == 1
 
 
-async def test_undo_returns_to_pending_and_takes_the_link_out(moderated: Context, outbound: MemoryOutbound) -> None:
+async def test_undo_returns_to_pending_and_takes_the_link_out(
+    moderated: Context, outbound: MemoryOutbound
+) -> None:
     """Undo (moderators only) makes the submission pending again and unlists the link."""
     await with_channel(moderated)
     await say(moderated, ANN, SUBMIT)
@@ -178,7 +191,9 @@ async def test_duplicates_are_refused_after_normalising(moderated: Context) -> N
     """The same work in another spelling is 'already submitted'; other problems may have it."""
     await say(moderated, ANN, "/submit 2.4 https://arxiv.org/abs/2312.09230")
     again = await say(moderated, person("bob"), "/submit 2.4 http://www.arxiv.org/pdf/2312.09230v2.pdf")
-    assert again.error and again.text == "That work is already submitted for 2.4 (waiting for the moderators)."
+    assert (
+        again.error and again.text == "That work is already submitted for 2.4 (waiting for the moderators)."
+    )
     other = await say(moderated, ANN, "/submit 2.5 https://arxiv.org/abs/2312.09230")
     assert not other.error
 
@@ -188,7 +203,9 @@ async def test_the_hourly_limit(moderated: Context, clock: FakeClock) -> None:
     for i in range(10):
         assert not (await say(moderated, ANN, f"/submit 1.1 https://example.org/{i}")).error
     refused = await say(moderated, ANN, "/submit 1.1 https://example.org/10")
-    assert refused.error and refused.text == "You can submit at most 10 links an hour; please try again later."
+    assert (
+        refused.error and refused.text == "You can submit at most 10 links an hour; please try again later."
+    )
     clock.advance(hours=1, seconds=1)
     assert not (await say(moderated, ANN, "/submit 1.1 https://example.org/10")).error
 

@@ -53,6 +53,8 @@ def test_the_same_work_normalises_to_one_key(a: str, b: str) -> None:
 
 def test_different_works_stay_different() -> None:
     """Other papers, paths and meaningful parameters are not merged."""
-    assert normalise_link("https://arxiv.org/abs/2312.09230") != normalise_link("https://arxiv.org/abs/2312.09231")
+    assert normalise_link("https://arxiv.org/abs/2312.09230") != normalise_link(
+        "https://arxiv.org/abs/2312.09231"
+    )
     assert normalise_link("https://example.org/a?id=1") != normalise_link("https://example.org/a?id=2")
     assert normalise_link("https://example.org/a") != normalise_link("https://example.org/b")

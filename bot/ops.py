@@ -1,0 +1,134 @@
+"""Operations endpoints: ``/healthz`` and Prometheus ``/metrics`` on METRICS_PORT."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+import sqlalchemy as sa
+from aiohttp import web
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from sqlmodel import col, select
+
+from bot.reminders import SweepReport
+from commands import dispatch
+from storage.models import Claim, LinkStatus, WorkLink
+from storage.store import Store
+
+log = logging.getLogger("copbot.ops")
+
+
+class Metrics:
+    """copbot's metrics, in a registry of their own (tests make as many as they like)."""
+
+    def __init__(self) -> None:
+        """Create the metrics."""
+        self.registry = CollectorRegistry()
+        self.commands = Counter(
+            "copbot_commands",
+            "Commands run, by name and outcome",
+            ["command", "outcome"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "copbot_command_seconds",
+            "Time to run a command in the core",
+            ["command"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=self.registry,
+        )
+        self.sweeps = Counter("copbot_sweeps", "Stale-claim sweeps run", registry=self.registry)
+        self.pings = Counter(
+            "copbot_reminders", "Reminders sent, by how they arrived", ["how"], registry=self.registry
+        )
+        self.pending = Gauge(
+            "copbot_pending_submissions", "Submissions waiting for moderators", registry=self.registry
+        )
+        self.claims = Gauge("copbot_claims", "Claims by state", ["state"], registry=self.registry)
+
+    def observe_command(self, command: str, outcome: str, seconds: float) -> None:
+        """Record one command (a dispatch observer)."""
+        self.commands.labels(command, outcome).inc()
+        self.latency.labels(command).observe(seconds)
+
+    def observe_sweep(self, report: SweepReport) -> None:
+        """Record one sweep."""
+        self.sweeps.inc()
+        for how, count in report.delivered.items():
+            self.pings.labels(how).inc(count)
+
+    async def refresh(self, store: Store) -> None:
+        """Read the gauges from the database (at scrape time)."""
+        async with store.session() as s:
+            by_state = await s.exec(select(Claim.state, sa.func.count()).group_by(col(Claim.state)))
+            for state, count in by_state:
+                self.claims.labels(state).set(count)
+            pending = await s.exec(
+                select(sa.func.count())
+                .select_from(WorkLink)
+                .where(WorkLink.status == LinkStatus.PENDING.value)
+            )
+            self.pending.set(pending.one())
+
+
+class OpsServer:
+    """The HTTP server for health and metrics."""
+
+    def __init__(
+        self, store: Store, metrics: Metrics, checks: Sequence[tuple[str, Callable[[], bool]]]
+    ) -> None:
+        """``checks`` name each platform and tell whether it is connected."""
+        self.store = store
+        self.metrics = metrics
+        self.checks = list(checks)
+        self.runner: web.AppRunner | None = None
+        self.port: int | None = None
+        dispatch.OBSERVERS.append(metrics.observe_command)
+
+    async def healthz(self, _request: web.Request) -> web.Response:
+        """200 when the database answers and every platform is connected, else 503."""
+        status: dict[str, str] = {}
+        try:
+            await self.store.problem_count()
+            status["database"] = "ok"
+        except Exception as exc:
+            status["database"] = f"error: {type(exc).__name__}"
+        for name, ready in self.checks:
+            status[name] = "ok" if ready() else "connecting"
+        healthy = all(value == "ok" for value in status.values())
+        return web.json_response({"ready": healthy, **status}, status=200 if healthy else 503)
+
+    async def metrics_endpoint(self, _request: web.Request) -> web.Response:
+        """Prometheus text format."""
+        try:
+            await self.metrics.refresh(self.store)
+        except Exception:
+            log.exception("refreshing metrics failed")
+        body = generate_latest(self.metrics.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen on ``host:port`` (0: any free port); returns the port."""
+        app = web.Application()
+        app.router.add_get("/healthz", self.healthz)
+        app.router.add_get("/metrics", self.metrics_endpoint)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, host, port)
+        await site.start()
+        self.port = self.runner.addresses[0][1]
+        return self.port
+
+    async def close(self) -> None:
+        """Stop serving."""
+        if self.metrics.observe_command in dispatch.OBSERVERS:
+            dispatch.OBSERVERS.remove(self.metrics.observe_command)
+        if self.runner is not None:
+            await self.runner.cleanup()

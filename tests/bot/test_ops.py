@@ -1,0 +1,69 @@
+"""Health, metrics and backups, as an operator uses them."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.ops import Metrics, OpsServer
+from commands.types import Context
+from storage.backup import BackupError, backup
+from tests.support.transcript import person, say
+
+
+async def test_healthz_and_metrics(ctx: Context) -> None:
+    """/healthz is 503 until every platform is connected; /metrics counts commands and claims."""
+    connected = {"discord": False}
+    server = OpsServer(ctx.store, Metrics(), [("discord", lambda: connected["discord"])])
+    port = await server.start("127.0.0.1", 0)
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                assert response.status == 503
+                assert await response.json() == {"ready": False, "database": "ok", "discord": "connecting"}
+            connected["discord"] = True
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                assert response.status == 200
+            await say(ctx, person("ann"), "/claim 3.11")
+            await say(ctx, person("ann"), "/problem 9.9")
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                text = await response.text()
+        assert 'copbot_commands_total{command="claim",outcome="ok"} 1.0' in text
+        assert 'copbot_commands_total{command="problem",outcome="user_error"} 1.0' in text
+        assert 'copbot_claims{state="active"}' in text
+        assert "copbot_pending_submissions 0.0" in text
+        assert "copbot_command_seconds_bucket" in text
+    finally:
+        await server.close()
+
+
+async def test_backup_while_writing(sqlite_url: str, tmp_path: Path) -> None:
+    """A backup taken while claims are being written is a complete, readable database."""
+    from storage.engine import make_engine
+    from storage.store import Person, Store
+    from tests.conftest import START
+
+    store = Store(make_engine(sqlite_url))
+    try:
+        writers = asyncio.gather(
+            *(store.claim("3.11", Person("discord", "g", f"u{i}", f"U{i}"), START) for i in range(200))
+        )
+        target = tmp_path / "copy.db"
+        pages = await backup(sqlite_url, target)
+        await writers
+    finally:
+        await store.close()
+    assert pages > 0
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert copy.execute("SELECT count(*) FROM problem").fetchone() == (98,)
+
+
+async def test_backup_refuses_postgresql(tmp_path: Path) -> None:
+    """PostgreSQL is backed up with its own tools; the command says so."""
+    with pytest.raises(BackupError, match="pg_dump"):
+        await backup("postgresql+asyncpg://x@127.0.0.1/db", tmp_path / "x")
