@@ -53,8 +53,9 @@ class Option:
 
 
 def normalise(text: str) -> str:
-    """NFKC-fold and trim: full-width digits and odd spaces become plain ones."""
-    return unicodedata.normalize("NFKC", text).strip()
+    """NFKC-fold, drop invisible format characters (zero-width spaces, bidi marks) and trim."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf").strip()
 
 
 def parse_number(raw: str) -> str:

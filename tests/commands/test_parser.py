@@ -98,3 +98,9 @@ def test_errors_are_clear(command: str, line: str, message: str) -> None:
     """Each mistake gets an answer that says what is wrong."""
     with pytest.raises(BadArgument, match=message):
         args(command, line)
+
+
+@pytest.mark.parametrize("raw", ["\u200b2.4", "2.\u200d4", "\u202e2.4\u202c", "\ufeff#2.4"])
+def test_invisible_characters_are_ignored_in_numbers(raw: str) -> None:
+    """Zero-width spaces and bidi marks pasted with a number do not hide it."""
+    assert parse_number(raw) == "2.4"
