@@ -40,6 +40,7 @@ _STYLES = {
 }
 _REF_FORMATS = {"channel": "<#{}>", "role": "<@&{}>", "user": "<@{}>"}
 _DIGITS = re.compile(r"^[0-9]{1,20}$")
+_MENTION = re.compile(r"(?<=<)@([!&]?[0-9]+>)")
 
 
 def clip(text: str, limit: int) -> str:
@@ -49,7 +50,8 @@ def clip(text: str, limit: int) -> str:
 
 def escape(text: str) -> str:
     """User text made inert: no markdown, no @everyone, no user or role mention."""
-    return escape_mentions(escape_markdown(text))
+    # escape_mentions only knows 17-20 digit ids; break every <@…> form whatever its length.
+    return _MENTION.sub("@\u200b\\1", escape_mentions(escape_markdown(text)))
 
 
 def colour(reply: Reply) -> int:

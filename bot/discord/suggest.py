@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz, process, utils
+from rapidfuzz import fuzz, process
 
 from commands.catalogue import problem_title
 from storage.store import Store
@@ -45,6 +45,17 @@ class _Entry:
 
 def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+def _close_matches(entries: list[_Entry], terms: list[str]) -> list[_Entry]:
+    """Typo-tolerant: each typed word close to some word of the problem, best matches first."""
+    scored = []
+    for entry in entries:
+        best = [process.extractOne(t, entry.words, scorer=fuzz.ratio, score_cutoff=75) for t in terms[:5]]
+        if all(best):
+            scored.append((sum(hit[1] for hit in best if hit) / len(best), entry))
+    scored.sort(key=lambda item: -item[0])
+    return [entry for _, entry in scored]
 
 
 class Catalogue:
@@ -96,16 +107,7 @@ class Catalogue:
             terms = typed.split()
             found = [e for e in entries if all(any(w.startswith(t) for w in e.words) for t in terms)]
             if not found:
-                labels = [e.label for e in entries]
-                hits = process.extract(
-                    typed,
-                    labels,
-                    scorer=fuzz.WRatio,
-                    processor=utils.default_process,
-                    limit=MAX_CHOICES,
-                    score_cutoff=60,
-                )
-                found = [entries[index] for _, _, index in hits]
+                found = _close_matches(entries, terms)
         return [Suggestion(e.label, e.number) for e in found[:MAX_CHOICES]]
 
     async def categories(self, current: str) -> list[Suggestion]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.discord.frontend import DiscordFrontEnd
-from tests.bot.discord.discord_rig import ask, buttons, embed, text_of
+from commands.types import Context
+from tests.bot.discord.discord_rig import ask, buttons, embed, running, text_of
 from tests.fakes.discord_api import FakeDiscord
 
 
@@ -17,5 +18,120 @@ async def test_problem_is_a_public_embed_with_its_claimant_and_buttons(
     assert card["title"].startswith("2.4 — 3 letter acronyms")
     assert "jknowak (Discord) - July 2023" in text_of(answer.data or {})
     assert card["color"] == 0xF1C40F  # difficulty B
+    assert [f["name"] for f in card["fields"]][:3] == ["Category", "Subcategory", "Difficulty"]
     assert [label for label, _ in buttons(answer.data or {})] == ["Claim", "Release", "Another random"]
     assert fake.messages[fake.general_id][-1]["embeds"][0]["title"] == card["title"]
+
+
+async def test_random_with_a_difficulty_is_public_and_matches_it(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """/random difficulty:A picks a problem whose range includes A, for the channel to see."""
+    answer = await ask(fake, "random", {"difficulty": "A", "unclaimed": True})
+    assert not answer.ephemeral
+    card = embed(answer)
+    difficulty = next(f["value"] for f in card["fields"] if f["name"] == "Difficulty")
+    assert difficulty.startswith("A")
+    assert card["description"].startswith("Picked at random from")
+    another = dict(buttons(answer.data or {}))["Another random"]
+    assert another == "cop:random:A//u"  # the button repeats the same filters
+
+
+async def test_search_is_private_with_a_show_button_per_match(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """/search acronym finds 2.4, privately, typo-tolerant."""
+    answer = await ask(fake, "search", {"query": "acronyms"})
+    assert answer.ephemeral
+    assert "2.4 — 3 letter acronyms" in text_of(answer.data or {})
+    assert ("Show 2.4", "cop:show:2.4") in buttons(answer.data or {})
+
+
+async def test_claim_then_claims_then_history(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
+    """/claim 3.11 is stamped today; /claims lists it with a release button; /history shows it."""
+    claimed = await ask(fake, "claim", {"number": "3.11"})
+    assert claimed.ephemeral
+    assert "You claimed 3.11 on 2026-11-25" in embed(claimed)["description"]
+
+    mine = await ask(fake, "claims")
+    assert mine.ephemeral
+    assert embed(mine)["title"] == "Your open claims (1)"
+    assert "Alice — since 2026-11-25" in text_of(mine.data or {})
+    assert ("Release 3.11", "cop:release:3.11") in buttons(mine.data or {})
+
+    theirs = await ask(fake, "claims", {"user": fake.alice_id}, user_id=fake.bob_id)
+    assert embed(theirs)["title"] == "Alice's open claims (1)"
+
+    history = await ask(fake, "history", {"number": "3.11"})
+    assert "2026-11-25 · Alice claimed it" in text_of(history.data or {})
+
+
+async def test_release_by_someone_else_is_refused_privately(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
+    """Only the claimant can release: Bob is told who holds it, and the claim stays."""
+    await ask(fake, "claim", {"number": "3.11"})
+    refused = await ask(fake, "release", {"number": "3.11", "note": "not mine"}, user_id=fake.bob_id)
+    assert refused.ephemeral
+    refusal = embed(refused)["description"]
+    assert refusal.startswith("You hold no claim on 3.11; only its claimant can release it")
+    assert refusal.endswith(", Alice).")
+    released = await ask(fake, "release", {"number": "3.11", "note": "tried probing"})
+    assert "Released your claim on 3.11" in embed(released)["description"]
+
+
+async def test_help_lists_every_command_privately(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
+    """/help shows each command's usage; /setup only to admins."""
+    member = text_of((await ask(fake, "help")).data or {})
+    for name in ("/problem", "/random", "/search", "/claim", "/release", "/claims", "/history"):
+        assert name in member
+    assert "/setup" not in member
+    assert "/setup" in text_of((await ask(fake, "help", user_id=fake.owner_id)).data or {})
+
+
+async def test_setup_needs_manage_server_and_is_stored_then_shown(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """A member is refused; the owner sets channel, role and days, and /setup show reads them back."""
+    synced = {c["name"]: c for c in fake.app_commands[fake.guild_id]}
+    assert int(synced["setup"]["default_member_permissions"]) == 32  # Manage Server
+    assert [o["name"] for o in synced["setup"]["options"]] == ["show", "set"]
+
+    refused = await ask(fake, "setup set", {"stale_days": 10}, user_id=fake.alice_id)
+    assert refused.ephemeral
+    assert embed(refused)["description"] == "/setup needs admin rights in this community."
+
+    options = {
+        "moderator_channel": fake.bot_log_id,
+        "moderator_role": fake.moderator_role_id,
+        "stale_days": 20,
+    }
+    saved = await ask(fake, "setup set", options, user_id=fake.owner_id)
+    assert saved.ephemeral
+    assert embed(saved)["description"] == "Settings saved."
+    shown = await ask(fake, "setup show", user_id=fake.owner_id)
+    values = {f["name"]: f["value"] for f in embed(shown)["fields"]}
+    assert values == {
+        "Moderator channel": f"<#{fake.bot_log_id}>",
+        "Moderator role": f"<@&{fake.moderator_role_id}>",
+        "Reminder channel": "not set",
+        "Stale after": "20 days",
+    }
+    row = await bot.ctx.store.get_settings("discord", str(fake.guild_id))
+    assert row is not None and row.moderator_role_id == str(fake.moderator_role_id)
+
+
+async def test_global_commands_work_in_direct_messages(fake: FakeDiscord, ctx: Context, db_url: str) -> None:
+    """Without DISCORD_GUILD_ID commands are global; in a DM /claims answers (community "dm"),
+    and /setup is offered in servers only."""
+    async with running(fake, ctx, db_url, discord_guild_id=None):
+        assert [scope for scope, _ in fake.syncs] == [None]
+        setup = next(c for c in fake.app_commands[None] if c["name"] == "setup")
+        assert setup["dm_permission"] is False
+        answer = await ask(fake, "claims", guild=False)
+    assert "You hold no open claims" in embed(answer)["description"]
+
+
+async def test_an_unknown_command_gets_a_private_answer(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
+    """A command Discord still shows but copbot no longer has: told to retry, not left hanging."""
+    answer = await ask(fake, "retired")
+    assert answer.ephemeral
+    assert "has changed" in embed(answer)["description"]

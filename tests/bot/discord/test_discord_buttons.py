@@ -1,0 +1,98 @@
+"""Buttons under replies: each one works, keeps working after a restart, and runs once per click."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.discord.frontend import DiscordFrontEnd
+from commands.types import Context
+from tests.bot.discord.discord_rig import ask, buttons, embed, running, text_of
+from tests.fakes.discord_api import Callback, FakeDiscord
+
+
+async def click(fake: FakeDiscord, message: dict[str, Any], label: str, **kw: Any) -> Callback:
+    """Press the button labelled ``label`` on ``message`` and return the answer."""
+    custom_id = dict(buttons(message))[label]
+    iid = await fake.click(message, custom_id, **kw)
+    return await fake.wait_for_callback(iid)
+
+
+async def problem_message(fake: FakeDiscord, number: str = "2.4") -> dict[str, Any]:
+    """The channel message /problem posts."""
+    answer = await ask(fake, "problem", {"number": number})
+    assert answer.message is not None
+    return answer.message
+
+
+async def test_claim_and_release_buttons(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
+    """Claim answers privately; Release works for the claimant only."""
+    card = await problem_message(fake, "1.2")
+    claimed = await click(fake, card, "Claim")
+    assert claimed.ephemeral
+    assert embed(claimed)["description"].startswith("You claimed 1.2 on 2026-11-25.")
+
+    refused = await click(fake, card, "Release", user_id=fake.bob_id)
+    assert refused.ephemeral
+    assert "only its claimant can release it (Alice)" in embed(refused)["description"]
+
+    released = await click(fake, card, "Release")
+    assert embed(released)["description"] == "Released your claim on 1.2."
+
+
+async def test_another_random_and_show_answer_in_public(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
+    """Another random posts a new public card; Show on a private search result does too."""
+    card = await problem_message(fake)
+    another = await click(fake, card, "Another random")
+    assert not another.ephemeral
+    assert embed(another)["description"].startswith("Picked at random from 98 matching problems.")
+
+    results = await ask(fake, "search", {"query": "acronym"})
+    assert results.ephemeral and results.message is not None
+    shown = await click(fake, results.message, "Show 2.4")
+    assert not shown.ephemeral
+    assert embed(shown)["title"].startswith("2.4 — 3 letter acronyms")
+
+
+async def test_release_button_under_claims(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
+    """/claims lists a Release button per claim, and it releases that one."""
+    await ask(fake, "claim", {"number": "1.3"})
+    mine = await ask(fake, "claims")
+    assert mine.message is not None
+    released = await click(fake, mine.message, "Release 1.3")
+    assert embed(released)["description"] == "Released your claim on 1.3."
+
+
+async def test_buttons_work_after_a_restart_and_commands_sync_once(
+    fake: FakeDiscord, ctx: Context, db_url: str
+) -> None:
+    """A click on a message posted before a restart still claims; the unchanged commands are
+    not synced again (one sync in total)."""
+    async with running(fake, ctx, db_url):
+        card = await problem_message(fake)
+    assert fake.connections == []
+    async with running(fake, ctx, db_url) as again:
+        assert again.ready
+        claimed = await click(fake, card, "Claim", user_id=fake.bob_id)
+        assert embed(claimed)["description"].startswith("You claimed 2.4")
+        mine = await ask(fake, "claims", user_id=fake.bob_id)
+        assert "Bob — since 2026-11-25" in text_of(mine.data or {})
+    assert len(fake.syncs) == 1
+    assert len(fake.identifies) == 2
+
+
+async def test_a_replayed_interaction_runs_once(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
+    """The same INTERACTION_CREATE delivered twice (command and click) claims once, answers once."""
+    iid = await fake.slash("claim", {"number": "3.11"})
+    await fake.wait_for_callback(iid)
+    await fake.replay(iid)
+    await fake.wait_until(lambda: bot.skipped_duplicates == 1)
+
+    card = await problem_message(fake, "3.11")
+    click_id = await fake.click(card, "cop:claim:3.11", user_id=fake.bob_id)
+    await fake.wait_for_callback(click_id)
+    await fake.replay(click_id)
+    await fake.wait_until(lambda: bot.skipped_duplicates == 2)
+
+    events = [e.kind for e in await bot.ctx.store.history("3.11") if e.actor_platform == "discord"]
+    assert events == ["claimed", "claimed"]  # Alice once, Bob once
+    assert not [r for r in fake.requests if r.status == 400]

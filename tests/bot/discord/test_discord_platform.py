@@ -1,0 +1,111 @@
+"""The connection and what the bot sends on its own: sync, sharding, invite, outbound messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.discord.frontend import DiscordFrontEnd
+from bot.outbound import Posted, Unreachable
+from commands.types import Button, Context, Reply
+from tests.bot.discord.discord_rig import TOKEN, QuickClient, buttons, running, settings_for
+from tests.fakes.discord_api import FakeDiscord
+
+
+async def test_start_logs_the_invite_and_never_the_token(
+    fake: FakeDiscord, ctx: Context, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The invite URL has both scopes and the permissions integer; intents are not privileged."""
+    caplog.set_level("DEBUG")
+    async with running(fake, ctx, db_url) as bot:
+        assert bot.ready
+        iid = await fake.slash("help")
+        await fake.wait_for_callback(iid)
+    assert not bot.ready
+    invite = next(r.getMessage() for r in caplog.records if "invite copbot" in r.getMessage())
+    assert f"client_id={fake.application_id}" in invite
+    assert "scope=bot+applications.commands" in invite and "permissions=274877992000" in invite
+    assert "/help in guild" in caplog.text
+    assert TOKEN not in caplog.text
+    assert fake.identifies[0]["intents"] == (1 << 0) | (1 << 10)  # guilds, guild reactions
+    assert fake.requests[0].route == "GET /users/@me"  # the configured API URL
+
+
+async def test_commands_sync_only_when_their_definition_changed(
+    fake: FakeDiscord, ctx: Context, db_url: str
+) -> None:
+    """Two starts, one sync; a different stored hash (a new copbot version) syncs again."""
+    async with running(fake, ctx, db_url):
+        pass
+    async with running(fake, ctx, db_url):
+        pass
+    assert [scope for scope, _ in fake.syncs] == [fake.guild_id]
+    key = f"discord:commands:{fake.application_id}:guild:{fake.guild_id}"
+    await ctx.store.set_meta(key, "an older definition")
+    async with running(fake, ctx, db_url):
+        pass
+    assert len(fake.syncs) == 2
+
+
+async def test_shards_from_settings(ctx: Context, db_url: str) -> None:
+    """DISCORD_SHARD_COUNT/IDS: this process identifies exactly its shards and answers its guild."""
+    async with FakeDiscord(shard_count=2) as fake:
+        async with running(fake, ctx, db_url, discord_shard_count=2, discord_shard_ids="0,1") as bot:
+            assert sorted(i["shard"] for i in fake.identifies) == [[0, 2], [1, 2]]
+            assert bot.ready
+            iid = await fake.slash("help")
+            await fake.wait_for_callback(iid)
+        owner = (fake.guild_id >> 22) % 2
+        async with running(fake, ctx, db_url, discord_shard_count=2, discord_shard_ids=str(1 - owner)):
+            assert fake.identifies[-1]["shard"] == [1 - owner, 2]
+        assert len(fake.identifies) == 3
+
+
+def test_shard_ids_need_a_shard_count(ctx: Context) -> None:
+    """DISCORD_SHARD_IDS alone is a configuration error, said at once."""
+    settings = settings_for(FakeDiscord(), "sqlite+aiosqlite:///unused.db", discord_shard_ids="0")
+    with pytest.raises(ValueError, match="DISCORD_SHARD_COUNT"):
+        DiscordFrontEnd(settings, ctx, client_class=QuickClient)
+
+
+async def test_outbound_dm_channel_edit_and_react(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
+    """DMs, channel posts (pinging only Reply.mention), edits and reactions; closed DMs are Unreachable."""
+    guild = str(fake.guild_id)
+    reminder = Reply(text="Still working on 3.11?", buttons=(Button("Release it", "release", "3.11"),))
+    dm = await bot.send_dm(guild, str(fake.alice_id), reminder)
+    assert fake.dms[fake.alice_id][0]["embeds"][0]["description"] == "Still working on 3.11?"
+    assert dm.url == f"https://discord.com/channels/@me/{dm.channel_id}/{dm.message_id}"
+
+    fake.close_dms(fake.bob_id)
+    with pytest.raises(Unreachable):
+        await bot.send_dm(guild, str(fake.bob_id), reminder)
+
+    post = Reply(text="Please review @everyone", mention=str(fake.bob_id))
+    posted = await bot.send_channel(guild, str(fake.bot_log_id), post)
+    sent = fake.message(int(posted.message_id))
+    assert sent["content"] == f"<@{fake.bob_id}>"
+    sends = [r for r in fake.requests if r.route == "POST /channels/{channel_id}/messages"]
+    assert sends[0].json["allowed_mentions"] == {"parse": []}  # the DM
+    assert sends[-1].params["channel_id"] == str(fake.bot_log_id)
+    assert sends[-1].json["allowed_mentions"] == {"parse": [], "users": [fake.bob_id]}
+    assert posted.url == f"https://discord.com/channels/{guild}/{fake.bot_log_id}/{posted.message_id}"
+
+    await bot.edit(posted, Reply(text="Approved", buttons=(Button("Undo", "show", "2.4"),)))
+    edited = fake.message(int(posted.message_id))
+    assert edited["content"] == "" and edited["embeds"][0]["description"] == "Approved"
+    assert buttons(edited) == [("Undo", "cop:show:2.4")]
+
+    await bot.react(posted, ["✅", "❌"])
+    assert fake.reactions[int(posted.message_id)] == [("✅", fake.bot_user_id), ("❌", fake.bot_user_id)]
+
+    with pytest.raises(Unreachable):
+        await bot.send_channel(guild, "999", post)
+
+
+async def test_outbound_messages_have_working_buttons(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
+    """A button on a message the bot posted itself is answered like any other."""
+    posted: Posted = await bot.send_channel(
+        str(fake.guild_id), str(fake.general_id), Reply(text="2.4?", buttons=(Button("Show", "show", "2.4"),))
+    )
+    iid = await fake.click(fake.message(int(posted.message_id)), "cop:show:2.4")
+    answer = await fake.wait_for_callback(iid)
+    assert answer.embeds[0]["title"].startswith("2.4 — ")

@@ -1,0 +1,59 @@
+"""copbot run as an operator starts it: a separate process configured only by its environment."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from tests.bot.discord.discord_rig import TOKEN, buttons
+from tests.fakes.discord_api import FakeDiscord
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+async def test_copbot_run_answers_then_exits_cleanly_on_sigterm(db_url: str, tmp_path: Path) -> None:
+    """`python -m bot.cli run` with DISCORD_* and DATABASE_URL: /problem 2.4 and a button work,
+    and SIGTERM ends it with status 0 within a few seconds; the log never shows the token."""
+    log_path = tmp_path / "copbot.log"
+    async with FakeDiscord() as fake:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "DISCORD_TOKEN": TOKEN,
+            "DISCORD_API_URL": fake.api_url,
+            "DISCORD_GATEWAY_URL": fake.gateway_url,
+            "DATABASE_URL": db_url,
+            "DATA_DIR": str(tmp_path),
+        }
+        with log_path.open("wb") as log:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=env, stdout=log, stderr=log
+            )
+            try:
+                await fake.wait_ready(timeout=30)
+                await fake.wait_until(lambda: fake.syncs, timeout=5)
+
+                iid = await fake.slash("problem", {"number": "2.4"})
+                card = await fake.wait_for_callback(iid)
+                assert not card.ephemeral and card.message is not None
+                assert "jknowak (Discord) - July 2023" in str(card.embeds[0]["fields"])
+                claim = await fake.click(card.message, dict(buttons(card.message))["Claim"])
+                claimed = await fake.wait_for_callback(claim)
+                assert claimed.ephemeral
+                assert claimed.embeds[0]["description"].startswith("You claimed 2.4")
+
+                process.send_signal(signal.SIGTERM)
+                code = await asyncio.wait_for(process.wait(), 5)
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+        output = log_path.read_text(errors="replace")
+        assert code == 0, output
+        assert fake.syncs[0][0] is None  # no DISCORD_GUILD_ID: global commands
+        assert fake.errors == []
+    assert TOKEN not in output
+    assert "invite copbot to a server" in output
+    assert "Traceback" not in output, output

@@ -1,0 +1,112 @@
+"""What users type can neither ping anyone nor break a message; bad input gets a clear answer."""
+
+from __future__ import annotations
+
+from bot.discord import render
+from bot.discord.frontend import DiscordFrontEnd
+from commands.types import Button, Context, Link, Reply, ReplyField, Section
+from tests.bot.discord.discord_rig import ask, embed, running, text_of
+from tests.fakes.discord_api import FakeDiscord
+
+
+async def test_mentions_in_a_release_note_never_ping(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
+    """A note with @everyone, a role and a user mention is shown back inert and escaped."""
+    role, bob = fake.moderator_role_id, fake.bob_id
+    note = f"@everyone @here <@&{role}> <@{bob}> **bold** [x](javascript:alert(1))"
+    await ask(fake, "claim", {"number": "1.5"})
+    await ask(fake, "release", {"number": "1.5", "note": note})
+    answer = await ask(fake, "problem", {"number": "1.5"})
+
+    assert not answer.ephemeral
+    assert (answer.data or {})["allowed_mentions"] == {"parse": []}
+    shown = text_of(answer.data or {})
+    assert "@\u200beveryone" in shown and "@\u200bhere" in shown
+    assert f"<@\u200b&{role}>" in shown and f"<@\u200b{bob}>" in shown
+    assert "\\*\\*bold\\*\\*" in shown and "\\[x](javascript" in shown
+    for raw in ("@everyone", "@here", f"<@&{role}>", f"<@{bob}>"):
+        assert raw not in shown
+
+
+async def test_a_display_name_cannot_ping_either(fake: FakeDiscord, ctx: Context, db_url: str) -> None:
+    """A member nicknamed "@everyone" claims; the public card shows the name escaped."""
+    eve = fake.add_member("eve", nick="@everyone <@&1234567890123456789>")
+    async with running(fake, ctx, db_url):
+        await ask(fake, "claim", {"number": "1.6"}, user_id=eve)
+        shown = text_of((await ask(fake, "problem", {"number": "1.6"})).data or {})
+    assert "@\u200beveryone <@\u200b&1234567890123456789>" in shown
+
+
+async def test_bad_input_gets_a_private_explanation(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
+    """Unknown numbers, 10,000 characters and odd unicode: clear private errors, no crash."""
+    unknown = await ask(fake, "problem", {"number": "9.99"})
+    assert unknown.ephemeral
+    assert embed(unknown)["description"] == "No problem 9.99 — sections are 1, 2, 3, 4."
+    assert embed(unknown)["color"] == render.ERROR_COLOUR
+
+    long_note = await ask(fake, "release", {"number": "2.4", "note": "x" * 10_000})
+    assert embed(long_note)["description"] == "note is too long: at most 1000 characters"
+    long_query = await ask(fake, "search", {"query": "y" * 10_000})
+    assert embed(long_query)["description"] == "query is too long: at most 200 characters"
+
+    full_width = await ask(fake, "problem", {"number": "２.４"})
+    assert embed(full_width)["title"].startswith("2.4 — ")
+    odd = await ask(fake, "search", {"query": "\u202e\u0000\U0001f9e0 Z̷a̷l̷g̷o̷"})
+    assert odd.ephemeral and embed(odd)["description"]
+
+
+def test_embeds_stay_within_discord_limits() -> None:
+    """Huge titles, texts, fields and sections are cut to Discord's limits (6,000 in all)."""
+    reply = Reply(
+        title="T" * 1000,
+        text="d" * 9000,
+        fields=tuple(ReplyField(f"f{i}", "v" * 3000) for i in range(30)),
+        sections=(Section("Existing work", tuple(f"line {i} " + "w" * 300 for i in range(50))),),
+        footer="f" * 5000,
+    )
+    card = render.embed(reply)
+    assert len(card) <= 6000
+    assert len(card.title or "") <= 256 and len(card.description or "") <= 4096
+    assert len(card.fields) <= 25 and all(len(f.value or "") <= 1024 for f in card.fields)
+    assert len(card.footer.text or "") <= 2048
+
+
+def test_links_render_only_for_http_and_https() -> None:
+    """Existing work links are masked links when safe; other schemes stay plain, inert text."""
+    section = Section(
+        "Existing work",
+        (
+            Link("A write-up (v2)", "https://example.org/a_(b)"),
+            Link("evil", "javascript:alert(1)"),
+            Link("[x](y)", "data:text/html,hi"),
+        ),
+    )
+    value = render.section_value(section)
+    assert "• [A write-up (v2)](https://example.org/a_%28b%29)" in value
+    assert "](javascript" not in value and "](data" not in value
+    assert "evil (javascript:alert(1))" in value
+
+
+def test_refs_and_mentions() -> None:
+    """Setting refs become channel/role/user references; Reply.mention is the one allowed ping."""
+    fields = (
+        ReplyField("Channel", "channel 123", ref=("channel", "123")),
+        ReplyField("Role", "role 456", ref=("role", "456")),
+        ReplyField("Person", "<@789>"),
+    )
+    card = render.embed(Reply(fields=fields))
+    assert [f.value for f in card.fields] == ["<#123>", "<@&456>", "<@\u200b789>"]
+
+    kwargs = render.message(Reply(text="your turn", mention="42"))
+    assert kwargs["content"] == "<@42>"
+    assert kwargs["allowed_mentions"].to_dict() == {"parse": [], "users": [42]}
+    assert render.message(Reply(text="hi", mention="<@&1>"))["allowed_mentions"].to_dict() == {"parse": []}
+
+
+async def test_buttons_are_persistent_and_within_limits() -> None:
+    """Every button carries its cop: id; ids Discord cannot carry are dropped, not sent broken."""
+    many = tuple(Button(f"Show {i}", "show", str(i)) for i in range(30)) + (Button("Big", "show", "x" * 200),)
+    view = render.view(many)
+    assert view is not None and view.is_finished()  # nothing kept per message
+    ids = [item.custom_id for item in view.children]  # type: ignore[attr-defined]
+    assert len(ids) == 25 and ids[0] == "cop:show:0"
+    assert render.view(()) is None

@@ -1,0 +1,77 @@
+"""Discord's 3-second deadline: slow answers are deferred in time and followed up visibly right."""
+
+from __future__ import annotations
+
+import asyncio
+
+from commands.types import Context
+from storage.models import Problem
+from storage.store import Store
+from tests.bot.discord.discord_rig import embed, running
+from tests.fakes.discord_api import FakeDiscord
+
+
+class SlowStore(Store):
+    """The real store, with problem look-ups that take ``delay`` seconds (a loaded database)."""
+
+    delay = 0.0
+
+    async def get_problem(self, number: str) -> Problem | None:
+        """Wait, then look up."""
+        await asyncio.sleep(self.delay)
+        return await super().get_problem(number)
+
+
+async def test_a_slow_answer_is_deferred_within_the_deadline(db_url: str, ctx: Context) -> None:
+    """The core takes longer than Discord waits: the bot defers in time, then follows up."""
+    store = SlowStore(ctx.store.engine)
+    store.delay = 0.6
+    slow_ctx = Context(store=store, clock=ctx.clock)
+    async with FakeDiscord(interaction_timeout=0.4) as fake:
+        async with running(fake, slow_ctx, db_url, defer_after=0.15):
+            iid = await fake.slash("claim", {"number": "3.11"})
+            followup = await fake.wait_for_followup(iid)
+        assert fake.errors == []
+    assert fake.callbacks[iid].type == 5 and fake.callbacks[iid].ephemeral
+    assert followup.ephemeral
+    assert (followup.data or {})["embeds"][0]["description"].startswith("You claimed 3.11")
+
+
+async def test_deferral_visibility_follows_the_reply(fake: FakeDiscord, ctx: Context, db_url: str) -> None:
+    """Deferring at once (defer_after=0): a public card first guessed private is re-posted publicly,
+    the next one is deferred publicly; private answers stay private."""
+    async with running(fake, ctx, db_url, defer_after=0.0):
+        first = await fake.slash("problem", {"number": "2.4"})
+        posted = await fake.wait_for_followup(first, count=2)
+        second = await fake.slash("problem", {"number": "2.4"})
+        edited = await fake.wait_for_followup(second)
+        private = await fake.slash("claims")
+        mine = await fake.wait_for_followup(private)
+        error = await fake.slash("problem", {"number": "2.99"})
+        failed = await fake.wait_for_followup(error, count=2)
+
+    assert fake.callbacks[first].type == 5 and fake.callbacks[first].ephemeral
+    assert [f.method for f in fake.followups if f.interaction_id == first] == ["DELETE", "POST"]
+    assert not posted.ephemeral and posted.message is not None
+    assert posted.message["embeds"][0]["title"].startswith("2.4 — ")
+    assert posted.message in fake.messages[fake.general_id]
+
+    assert fake.callbacks[second].type == 5 and not fake.callbacks[second].ephemeral
+    assert [f.method for f in fake.followups if f.interaction_id == second] == ["POST"]
+    assert not edited.ephemeral
+
+    assert fake.callbacks[private].ephemeral and mine.ephemeral
+    assert "You hold no open claims" in (mine.data or {})["embeds"][0]["description"]
+
+    # /problem was last public, so the error was deferred publicly, then moved out of sight.
+    assert not fake.callbacks[error].ephemeral
+    assert failed.method == "POST" and failed.ephemeral
+
+
+async def test_quick_answers_are_not_deferred(fake: FakeDiscord, ctx: Context, db_url: str) -> None:
+    """With the default 2 s budget a normal command is answered in one callback."""
+    async with running(fake, ctx, db_url):
+        iid = await fake.slash("problem", {"number": "2.4"})
+        answer = await fake.wait_for_callback(iid)
+    assert answer.type == 4 and embed(answer)["title"].startswith("2.4")
+    assert [f for f in fake.followups if f.interaction_id == iid] == []
