@@ -254,7 +254,12 @@ class DiscordFrontEnd:
         if await self.ctx.store.get_meta(key) == digest:
             log.info("Discord commands unchanged (%s); not syncing", scope)
             return False
-        synced = await client.tree.sync(guild=guild)
+        try:
+            synced = await client.tree.sync(guild=guild)
+        except discord.HTTPException as exc:
+            # Keep serving the commands Discord already has; the next start tries again.
+            log.error("syncing Discord commands (%s) failed: %s %s", scope, exc.status, exc.text)
+            return False
         await self.ctx.store.set_meta(key, digest)
         log.info("synced %d Discord commands (%s)", len(synced), scope)
         return True

@@ -46,6 +46,20 @@ async def test_commands_sync_only_when_their_definition_changed(
     assert len(fake.syncs) == 2
 
 
+async def test_a_failed_sync_is_logged_and_retried_at_the_next_start(
+    fake: FakeDiscord, ctx: Context, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discord refusing the commands does not stop the bot; the next start syncs again."""
+    fake.fail("PUT", "/applications/*/guilds/*/commands", status=400, body={"code": 50035, "message": "no"})
+    async with running(fake, ctx, db_url) as bot:
+        assert bot.ready
+    assert "syncing Discord commands (guild:" in caplog.text and fake.syncs == []
+    caplog.clear()
+    async with running(fake, ctx, db_url):
+        pass
+    assert len(fake.syncs) == 1
+
+
 async def test_shards_from_settings(ctx: Context, db_url: str) -> None:
     """DISCORD_SHARD_COUNT/IDS: this process identifies exactly its shards and answers its guild."""
     async with FakeDiscord(shard_count=2) as fake:
