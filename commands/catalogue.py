@@ -100,8 +100,7 @@ async def problem_card(
 ) -> Reply:
     """The full card of a problem: text, fields, existing work, who is on it, earlier claims."""
     now = ctx.clock()
-    claims = await ctx.store.claims_for_problem(problem.number)
-    links = await ctx.store.approved_links(problem.number)
+    claims, links = await ctx.store.problem_state(problem.number)
     body = problem.text or "(The sheet has no problem sentence for this one; see its existing work.)"
     if len(body) > MAX_PROBLEM_TEXT:
         body = body[: MAX_PROBLEM_TEXT - 1] + "…"

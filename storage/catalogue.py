@@ -263,6 +263,7 @@ async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> Impor
             report.claims_added = len(claims)
         if events:
             await s.exec(sa.insert(Event), params=events)
+    store.catalogue_changed()
     return report
 
 

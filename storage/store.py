@@ -7,6 +7,7 @@ change writes its history event in the same transaction.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.engine import READ_ONLY
 from storage.models import (
     OPEN_CLAIM_STATES,
     Claim,
@@ -55,9 +57,16 @@ class ClaimOutcome:
 class Store:
     """Async access to the database behind one engine."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        """Wrap ``engine``; the caller owns its lifetime (see :meth:`close`)."""
+    def __init__(self, engine: AsyncEngine, catalogue_ttl: float = 30.0) -> None:
+        """Wrap ``engine``; the caller owns its lifetime (see :meth:`close`).
+
+        The catalogue (98 rows that change only on import) is cached for ``catalogue_ttl``
+        seconds: an import in this process refreshes it at once, one in another process within
+        the TTL. Claims, links and history are always read fresh.
+        """
         self.engine = engine
+        self.catalogue_ttl = catalogue_ttl
+        self._catalogue: tuple[float, list[Problem], dict[str, Problem]] | None = None
 
     @property
     def dialect(self) -> str:
@@ -75,26 +84,44 @@ class Store:
             async with session.begin():
                 yield session
 
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A read-only unit of work: on SQLite a plain snapshot that never waits for writers."""
+        async with AsyncSession(self.engine, expire_on_commit=False) as session:
+            await session.connection(execution_options={READ_ONLY: True})
+            yield session
+            # Closing (not rolling back) detaches the objects with their loaded values intact.
+
     def insert(self, table: Any) -> Any:
         """A dialect-specific INSERT that supports ``on_conflict_do_nothing``."""
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
 
     # -- catalogue ---------------------------------------------------------------------------
 
+    async def _load_catalogue(self) -> tuple[list[Problem], dict[str, Problem]]:
+        cached = self._catalogue
+        if cached is not None and time.monotonic() - cached[0] < self.catalogue_ttl:
+            return cached[1], cached[2]
+        async with self.read() as s:
+            rows = list(await s.exec(select(Problem).order_by(col(Problem.section), col(Problem.position))))
+        self._catalogue = (time.monotonic(), rows, {p.number: p for p in rows})
+        return rows, self._catalogue[2]
+
+    def catalogue_changed(self) -> None:
+        """Forget the cached catalogue (after an import)."""
+        self._catalogue = None
+
     async def get_problem(self, number: str) -> Problem | None:
         """The problem with this number, or None."""
-        async with self.session() as s:
-            return await s.get(Problem, number)
+        return (await self._load_catalogue())[1].get(number)
 
     async def problems(self) -> list[Problem]:
         """Every problem, in catalogue order."""
-        async with self.session() as s:
-            rows = await s.exec(select(Problem).order_by(col(Problem.section), col(Problem.position)))
-            return list(rows)
+        return list((await self._load_catalogue())[0])
 
     async def problem_count(self) -> int:
         """How many problems the catalogue holds."""
-        async with self.session() as s:
+        async with self.read() as s:
             return int((await s.exec(select(sa.func.count()).select_from(Problem))).one())
 
     # -- claims ------------------------------------------------------------------------------
@@ -186,7 +213,7 @@ class Store:
 
     async def claims_for_problem(self, number: str) -> list[Claim]:
         """Every claim on a problem, open ones first, each group oldest first."""
-        async with self.session() as s:
+        async with self.read() as s:
             rows = await s.exec(
                 select(Claim)
                 .where(Claim.problem_number == number)
@@ -197,7 +224,7 @@ class Store:
 
     async def open_claims_for_user(self, platform: str, community_id: str, user_id: str) -> list[Claim]:
         """A user's active and stale claims, oldest first."""
-        async with self.session() as s:
+        async with self.read() as s:
             rows = await s.exec(
                 select(Claim)
                 .where(
@@ -212,7 +239,7 @@ class Store:
 
     async def find_claimants(self, platform: str, community_id: str, name: str) -> list[str]:
         """User ids whose recorded display name is ``name`` (case-insensitive)."""
-        async with self.session() as s:
+        async with self.read() as s:
             rows = await s.exec(
                 select(Claim.user_id)
                 .where(
@@ -227,7 +254,7 @@ class Store:
 
     async def claimed_numbers(self) -> set[str]:
         """Numbers of the problems somebody holds an active or stale claim on."""
-        async with self.session() as s:
+        async with self.read() as s:
             rows = await s.exec(
                 select(Claim.problem_number).where(col(Claim.state).in_(OPEN_CLAIM_STATES)).distinct()
             )
@@ -235,14 +262,33 @@ class Store:
 
     async def get_claim(self, claim_id: int) -> Claim | None:
         """One claim by id."""
-        async with self.session() as s:
+        async with self.read() as s:
             return await s.get(Claim, claim_id)
 
     # -- links -------------------------------------------------------------------------------
 
+    async def problem_state(self, number: str) -> tuple[list[Claim], list[WorkLink]]:
+        """A problem's claims (open first) and approved links, read in one snapshot."""
+        async with self.read() as s:
+            claims = list(
+                await s.exec(
+                    select(Claim)
+                    .where(Claim.problem_number == number)
+                    .order_by(col(Claim.claimed_at), col(Claim.id))
+                )
+            )
+            links = list(
+                await s.exec(
+                    select(WorkLink)
+                    .where(WorkLink.problem_number == number, WorkLink.status == LinkStatus.APPROVED)
+                    .order_by(col(WorkLink.decided_at), col(WorkLink.id))
+                )
+            )
+        return sorted(claims, key=lambda c: c.state not in OPEN_CLAIM_STATES), links
+
     async def approved_links(self, number: str) -> list[WorkLink]:
         """Links to existing work approved for a problem, oldest first."""
-        async with self.session() as s:
+        async with self.read() as s:
             rows = await s.exec(
                 select(WorkLink)
                 .where(WorkLink.problem_number == number, WorkLink.status == LinkStatus.APPROVED)
@@ -280,7 +326,7 @@ class Store:
 
     async def history(self, number: str, limit: int = 200) -> list[Event]:
         """A problem's timeline, oldest first (the latest ``limit`` entries)."""
-        async with self.session() as s:
+        async with self.read() as s:
             rows = await s.exec(
                 select(Event)
                 .where(Event.problem_number == number)
@@ -293,7 +339,7 @@ class Store:
 
     async def get_settings(self, platform: str, community_id: str) -> CommunitySettings | None:
         """A community's settings row, if it has one."""
-        async with self.session() as s:
+        async with self.read() as s:
             return await s.get(CommunitySettings, (platform, community_id))
 
     async def update_settings(
@@ -341,7 +387,7 @@ class Store:
 
     async def get_meta(self, key: str) -> str | None:
         """A deployment fact by key."""
-        async with self.session() as s:
+        async with self.read() as s:
             row = await s.get(Meta, key)
             return row.value if row else None
 
