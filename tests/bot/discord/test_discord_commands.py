@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.discord.frontend import DiscordFrontEnd
+from commands.registry import COMMANDS
 from commands.types import Context
 from tests.bot.discord.discord_rig import ask, buttons, embed, running, text_of
 from tests.fakes.discord_api import FakeDiscord
@@ -135,3 +136,30 @@ async def test_an_unknown_command_gets_a_private_answer(fake: FakeDiscord, bot: 
     answer = await ask(fake, "retired")
     assert answer.ephemeral
     assert "has changed" in embed(answer)["description"]
+
+
+async def test_every_core_command_is_on_discord(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
+    """The tree is built from the registry: each core command exists, with the core's options."""
+    synced = {c["name"]: c for c in fake.app_commands[fake.guild_id]}
+    assert set(synced) == set(COMMANDS)
+    for name, spec in COMMANDS.items():
+        if name != "setup":
+            assert [o["name"] for o in synced[name]["options"]] == [o.name for o in spec.options]
+    submitted = await ask(fake, "submit", {"number": "2.4", "link": "https://example.org/acronyms"})
+    assert submitted.ephemeral and "Your link for 2.4 is saved" in embed(submitted)["description"]
+
+
+async def test_moderators_by_permission_or_by_the_configured_role(
+    fake: FakeDiscord, ctx: Context, db_url: str
+) -> None:
+    """/pending: refused to a member; allowed with Manage Messages, or with /setup's moderator role."""
+    helpers = fake.add_role("Helpers")
+    carol = fake.add_member("carol", roles=[helpers])
+    async with running(fake, ctx, db_url):
+        refused = await ask(fake, "pending", user_id=carol)
+        assert embed(refused)["description"] == "/pending is for moderators."
+        by_permission = await ask(fake, "pending", user_id=fake.bob_id)  # Moderator: Manage Messages
+        assert embed(by_permission)["description"] != "/pending is for moderators."
+        await ask(fake, "setup set", {"moderator_role": helpers}, user_id=fake.owner_id)
+        allowed = await ask(fake, "pending", user_id=carol)
+    assert allowed.ephemeral and embed(allowed)["description"] != "/pending is for moderators."
