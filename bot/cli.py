@@ -16,6 +16,7 @@ from bot.logs import setup_logging
 from storage.catalogue import CatalogueError, export_csv, import_file
 from storage.engine import make_engine
 from storage.migrate import upgrade
+from storage.store import Store
 
 log = logging.getLogger("copbot")
 
@@ -90,6 +91,27 @@ async def _db_backup(settings: Settings, path: Path) -> int:
     return 0
 
 
+async def _db_dump(settings: Settings, path: Path, load: bool) -> int:
+    from storage.dump import DumpError, dump
+    from storage.dump import load as load_dump
+
+    if load:  # into an empty database: migrated, but without the seed a first start loads
+        store = Store(make_engine(settings.db_url))
+        await upgrade(store.engine)
+    else:
+        store = await open_store(settings)
+    try:
+        counts = await (load_dump(store, path) if load else dump(store, path))
+    except (DumpError, OSError) as exc:
+        print(f"{path}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await store.close()
+    summary = ", ".join(f"{count} {table}" for table, count in counts.items())
+    print(f"{'loaded' if load else 'dumped'} {path}: {summary}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with --help on every subcommand."""
     parser = argparse.ArgumentParser(prog="copbot", description=__doc__)
@@ -108,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="migrate the database to the latest schema")
     bak = db_sub.add_parser("backup", help="a consistent copy of the SQLite database, also while it runs")
     bak.add_argument("file", type=Path)
+    dmp = db_sub.add_parser("dump", help="every row of every table as JSON lines (to move backends)")
+    dmp.add_argument("file", type=Path)
+    lod = db_sub.add_parser("load", help="load a dump into an empty database (e.g. a new PostgreSQL)")
+    lod.add_argument("file", type=Path)
     return parser
 
 
@@ -125,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
             coro = _import(settings, args.file)
         case "catalogue", "export":
             coro = _export(settings, args.file)
+        case "db", "dump":
+            coro = _db_dump(settings, args.file, load=False)
+        case "db", "load":
+            coro = _db_dump(settings, args.file, load=True)
         case "db", "backup":
             coro = _db_backup(settings, args.file)
         case _:

@@ -79,3 +79,16 @@ def test_every_subcommand_has_help(tmp_path: Path) -> None:
     ):
         result = run_cli(args, tmp_path, PYTHONPATH=str(ROOT))
         assert result.returncode == 0 and "usage: copbot" in result.stdout
+
+
+def test_moving_from_sqlite_to_postgresql_with_dump_and_load(tmp_path: Path, empty_db_url: str) -> None:
+    """The README's recipe: `db dump` on SQLite, `db load` into a new database, same claims."""
+    env = {"PYTHONPATH": str(ROOT)}
+    run_cli(["console", "--as", "ann"], tmp_path, "/claim 3.11\n", **env)
+    dump = tmp_path / "copbot.jsonl"
+    result = run_cli(["db", "dump", str(dump)], tmp_path, **env)
+    assert result.returncode == 0 and "98 problem" in result.stdout, result.stderr
+    result = run_cli(["db", "load", str(dump)], tmp_path, DATABASE_URL=empty_db_url, **env)
+    assert result.returncode == 0, result.stderr
+    result = run_cli(["console", "--as", "ann"], tmp_path, "/claims\n", DATABASE_URL=empty_db_url, **env)
+    assert "Your open claims (1)" in result.stdout and "3.11" in result.stdout

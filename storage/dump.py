@@ -1,0 +1,80 @@
+"""Moving a whole database between backends (SQLite → PostgreSQL): one JSON line a row."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+from storage import models  # noqa: F401  (registers the tables)
+from storage.store import Store
+
+
+class DumpError(Exception):
+    """The dump cannot be loaded here."""
+
+
+def _encode(value: Any) -> Any:
+    return {"$dt": value.isoformat()} if isinstance(value, datetime) else value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict) and "$dt" in value:
+        return datetime.fromisoformat(value["$dt"])
+    return value
+
+
+async def dump(store: Store, path: Path) -> dict[str, int]:
+    """Write every table's rows to ``path``; returns rows per table."""
+    counts: dict[str, int] = {}
+    lines: list[str] = []
+    async with store.read() as s:
+        conn = await s.connection()
+        for table in SQLModel.metadata.sorted_tables:
+            rows = (await conn.execute(sa.select(table))).mappings().all()
+            counts[table.name] = len(rows)
+            for row in rows:
+                lines.append(
+                    json.dumps({"table": table.name, "row": {k: _encode(v) for k, v in row.items()}})
+                )
+    await asyncio.to_thread(path.write_text, "\n".join(lines) + "\n", encoding="utf-8")
+    return counts
+
+
+async def load(store: Store, path: Path) -> dict[str, int]:
+    """Load a dump into an empty, migrated (not seeded) database, all or nothing; rows per table."""
+    text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+    by_table: dict[str, list[dict[str, Any]]] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            by_table.setdefault(item["table"], []).append({k: _decode(v) for k, v in item["row"].items()})
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DumpError(f"line {number}: not a copbot dump line ({exc})") from None
+    tables = {t.name: t for t in SQLModel.metadata.sorted_tables}
+    unknown = set(by_table) - set(tables)
+    if unknown:
+        raise DumpError(f"unknown tables in the dump: {', '.join(sorted(unknown))}")
+    async with store.session() as s:
+        conn = await s.connection()
+        for name in ("problem", "claim", "work_link", "event"):
+            if (await conn.execute(sa.select(sa.func.count()).select_from(tables[name]))).scalar_one():
+                raise DumpError(f"the target database already has {name} rows: load into an empty database")
+        for table in SQLModel.metadata.sorted_tables:
+            rows = by_table.get(table.name, [])
+            if rows:
+                await conn.execute(sa.insert(table), rows)
+        if store.dialect == "postgresql":
+            for table in SQLModel.metadata.sorted_tables:
+                if "id" in table.c and by_table.get(table.name):
+                    sequence = f"pg_get_serial_sequence('{table.name}', 'id')"
+                    await conn.execute(sa.text(f"SELECT setval({sequence}, MAX(id)) FROM {table.name}"))
+    store.catalogue_changed()
+    return {name: len(rows) for name, rows in by_table.items()}
