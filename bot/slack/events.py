@@ -7,13 +7,21 @@ To handle another event, write ``async def on_x(event: SlackEvent) -> None``, ad
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.people import Directory
+from commands.submissions import decide_by_reaction
 from commands.types import Context
+
+log = logging.getLogger("copbot.slack")
+
+# Reactions that decide a submission under its moderator post: ✅ approves, ❌ rejects.
+REVIEW_REACTIONS = frozenset({"white_check_mark", "x"})
 
 
 @dataclass(frozen=True)
@@ -25,6 +33,9 @@ class SlackEvent:
     team_id: str
     event_id: str
     event: dict[str, Any]
+    directory: Directory | None = None  # who is a moderator
+    moderator_channel: str | None = None  # SLACK_MODERATOR_CHANNEL
+    bot_user_id: str | None = None  # copbot's own user, whose reactions never count
 
     @property
     def type(self) -> str:
@@ -35,8 +46,37 @@ class SlackEvent:
 EventHandler = Callable[[SlackEvent], Awaitable[None]]
 
 
+def reaction_name(event: dict[str, Any]) -> str:
+    """An event's emoji name without a skin tone (``+1::skin-tone-2`` → ``+1``)."""
+    return str(event.get("reaction") or "").split("::", 1)[0]
+
+
 async def on_reaction_added(event: SlackEvent) -> None:
-    """A reaction on a message copbot can see; reviews by reaction will hook in here."""
+    """✅ / ❌ by a moderator under a submission's post in the moderator channel decides it.
+
+    Reactions elsewhere, other emoji, copbot's own reactions and anyone who is not a moderator
+    change nothing; the first decision wins (the core's guarded update).
+    """
+    item = event.event.get("item") or {}
+    user = str(event.event.get("user") or "")
+    reaction = reaction_name(event.event)
+    if (
+        item.get("type") != "message"
+        or not event.moderator_channel
+        or item.get("channel") != event.moderator_channel
+        or reaction not in REVIEW_REACTIONS
+        or not user
+        or user == event.bot_user_id
+        or event.directory is None
+    ):
+        return
+    actor = await event.directory.actor(event.team_id, user)
+    if not actor.is_moderator:
+        log.info("ignored :%s: by %s: not a moderator", reaction, user)
+        return
+    reply = await decide_by_reaction(event.ctx, actor, str(item.get("ts") or ""), reaction)
+    if reply is not None:
+        log.info("submission decided by :%s: from %s (%s)", reaction, user, event.event_id)
 
 
 # The front end subscribes to each type listed when it is built; the handler itself is looked

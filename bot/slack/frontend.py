@@ -5,6 +5,11 @@ HTTP mode serves ``/slack/events`` (commands, interactivity and events on one pa
 with ``process_before_response=True``: a listener finishes before Slack gets its answer, so a
 command whose reply is ready within ``answer_within`` seconds is answered in the ack itself
 (one round trip), and a slower one is acked empty and answered through its response_url.
+
+It is also an :class:`bot.outbound.Outbound` (reminder DMs, moderator posts, their edits and
+reactions, through :class:`bot.slack.outbound.Messenger`), decides submissions by ✅ / ❌
+reactions in ``SLACK_MODERATOR_CHANNEL`` (:mod:`bot.slack.events`), and asks for a rejection's
+reason in a modal (:mod:`bot.slack.review`).
 """
 
 from __future__ import annotations
@@ -23,10 +28,15 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.slack import events, render, slash, transport
+from bot.outbound import Posted
+from bot.slack import events, render, review, slash, transport
+from bot.slack.outbound import Messenger
 from bot.slack.people import Directory
 from commands import dispatch
-from commands.types import Context, Reply
+from commands.submissions import decide_link
+from commands.types import Actor, CommandError, Context, Reply, parse_custom_id
+from storage import submissions
+from storage.models import LinkStatus
 
 log = logging.getLogger("copbot.slack")
 
@@ -78,6 +88,8 @@ class SlackFrontEnd:
             logger=logging.getLogger("copbot.slack.bolt"),
         )
         self.directory = directory or Directory(self.client, settings.slack_moderator_ids)
+        self.messenger = Messenger(self.client)
+        self.bot_user_id: str | None = None  # from auth.test at start
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
@@ -93,6 +105,8 @@ class SlackFrontEnd:
         # A wrong or revoked bot token fails here, at start, rather than on every request.
         identity = await self.client.auth_test()
         log.info("Slack bot %s in workspace %s", identity.get("user_id"), identity.get("team_id"))
+        self.bot_user_id = identity.get("user_id")
+        self.messenger.workspace_url = identity.get("url")
         if self.socket_mode:
             await self._start_socket_mode()
             return
@@ -121,8 +135,7 @@ class SlackFrontEnd:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.drain()
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
@@ -138,10 +151,33 @@ class SlackFrontEnd:
             return not client.closed and session is not None and not session.closed
         return self._runner is not None
 
+    async def drain(self) -> None:
+        """Wait until the work of every request received so far has finished."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     @property
     def port(self) -> int | None:
         """The port HTTP mode listens on (useful with ``SLACK_PORT=0``), once started."""
         return self._port
+
+    # -- outbound (bot.outbound.Outbound) ------------------------------------------------------
+
+    async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
+        """DM a user (``conversations.open`` + ``chat.postMessage``); raises Unreachable."""
+        return await self.messenger.send_dm(community_id, user_id, reply)
+
+    async def send_channel(self, community_id: str, channel_id: str, reply: Reply) -> Posted:
+        """Post in a channel, pinging ``reply.mention`` only; with the message's permalink."""
+        return await self.messenger.send_channel(community_id, channel_id, reply)
+
+    async def edit(self, posted: Posted, reply: Reply) -> None:
+        """Replace a message copbot posted (``chat.update``)."""
+        await self.messenger.edit(posted, reply)
+
+    async def react(self, posted: Posted, emojis: list[str]) -> None:
+        """Add copbot's reactions (✅ → ``white_check_mark``, ❌ → ``x``)."""
+        await self.messenger.react(posted, emojis)
 
     # -- listeners ---------------------------------------------------------------------------
 
@@ -149,6 +185,7 @@ class SlackFrontEnd:
         # One listener for every slash command: the registry decides what exists.
         self.app.command(slash.COMMAND_PATTERN)(self._on_command)
         self.app.action(slash.ACTION_PATTERN)(self._on_action)
+        self.app.view(review.CALLBACK_ID)(self._on_reject_reason)
         for event_type in events.EVENT_HANDLERS:
             self.app.event(event_type)(self._event_listener(event_type))
         self.app.error(self._on_error)
@@ -204,27 +241,92 @@ class SlackFrontEnd:
     async def _on_action(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
-        """A button click: ack at once, run the button's action, answer by response_url."""
+        """A button click: ack at once, run the button's action, answer by response_url.
+
+        **Reject** (``cop:reject:<id>``) opens the reason modal instead.
+        """
         await ack()
-        work = self._spawn(self._answer_action(body, action, respond))
+        parsed = parse_custom_id(str(action.get("action_id", "")))
+        if parsed is not None and parsed[0] == "reject":
+            work = self._spawn(self._open_reject_form(body, parsed[1], respond))
+        else:
+            work = self._spawn(self._answer_action(body, action, respond))
         await asyncio.wait({work}, timeout=self.answer_within)
+
+    async def _actor(self, body: dict[str, Any]) -> Actor:
+        """Who clicked or submitted: their community is the workspace (also in a DM)."""
+        user = body.get("user") or {}
+        team = body.get("team") or {}
+        return await self.directory.actor(
+            str(team.get("id") or user.get("team_id") or ""),
+            str(user.get("id", "")),
+            str(user.get("username") or user.get("name") or ""),
+        )
 
     async def _answer_action(
         self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
         try:
-            user = body.get("user") or {}
-            team = body.get("team") or {}
-            actor = await self.directory.actor(
-                str(team.get("id") or user.get("team_id") or ""),
-                str(user.get("id", "")),
-                str(user.get("username") or user.get("name") or ""),
-            )
+            actor = await self._actor(body)
             reply = await dispatch.run_action(self.ctx, actor, str(action.get("action_id", "")))
         except Exception:
             log.exception("Slack button %s failed", action.get("action_id"))
             reply = dispatch.error_reply(dispatch.APOLOGY)
         await self._respond(respond, reply)
+
+    async def _open_reject_form(self, body: dict[str, Any], target: str, respond: AsyncRespond) -> None:
+        """**Reject with reason**: a moderator gets the modal; anyone else an answer saying why not.
+
+        Slack's trigger_id lasts 3 s, so this checks only what is quick (cached rights, one row).
+        """
+        try:
+            actor = await self._actor(body)
+            link = await submissions.get_link(self.ctx.store, int(target)) if target.isdigit() else None
+            if not actor.is_moderator:
+                reply = dispatch.error_reply("Only moderators can decide submissions.")
+            elif link is None or link.id is None or link.platform != actor.platform:
+                reply = dispatch.error_reply("That submission does not exist; use /pending instead.")
+            elif link.status != LinkStatus.PENDING:
+                who = link.decided_by_name or "someone"
+                reply = dispatch.error_reply(f"Already {link.status} by {who}; nothing changed.")
+            else:
+                pending = review.Pending(link.id, body.get("response_url"))
+                await self.client.views_open(
+                    trigger_id=str(body.get("trigger_id", "")), view=review.reject_view(link, pending)
+                )
+                return
+        except Exception:
+            log.exception("opening the reject form for submission %s failed", target)
+            reply = dispatch.error_reply(
+                "Sorry, I could not open the form. Try again, or react ❌ to reject without a reason."
+            )
+        await self._respond(respond, reply)
+
+    async def _on_reject_reason(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """The reason modal was submitted: ack within 3 s (closing it), then reject."""
+        reason = review.submitted_reason(view)
+        if not reason:
+            await ack(response_action="errors", errors={review.BLOCK_ID: "Please say why, in a few words."})
+            return
+        await ack()
+        work = self._spawn(self._reject_with_reason(body, view, reason))
+        await asyncio.wait({work}, timeout=self.answer_within)
+
+    async def _reject_with_reason(self, body: dict[str, Any], view: dict[str, Any], reason: str) -> None:
+        pending = review.Pending.load(str(view.get("private_metadata") or ""))
+        try:
+            if pending is None:
+                reply = dispatch.error_reply("That form is broken; use /pending instead.")
+            else:
+                actor = await self._actor(body)
+                reply = await decide_link(self.ctx, actor, pending.link_id, False, reason)
+        except CommandError as exc:
+            reply = dispatch.error_reply(str(exc))
+        except Exception:
+            log.exception("rejecting with a reason failed")
+            reply = dispatch.error_reply(dispatch.APOLOGY)
+        url = pending.response_url if pending else None
+        await self._respond(AsyncRespond(response_url=url) if url else None, reply)
 
     def _event_listener(self, event_type: str) -> Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]:
         async def listener(body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -243,7 +345,18 @@ class SlackFrontEnd:
             handler = events.EVENT_HANDLERS.get(event_type)
             if handler is not None:
                 team_id = str(body.get("team_id") or "")
-                await handler(events.SlackEvent(self.ctx, self.client, team_id, event_id, event))
+                await handler(
+                    events.SlackEvent(
+                        self.ctx,
+                        self.client,
+                        team_id,
+                        event_id,
+                        event,
+                        directory=self.directory,
+                        moderator_channel=self.settings.slack_moderator_channel,
+                        bot_user_id=self.bot_user_id,
+                    )
+                )
         except Exception:
             log.exception("Slack event %s (%s) failed", event_id, event_type)
 

@@ -8,13 +8,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
+from bot.moderation import Moderation
+from bot.reminders import Sweeper
+from bot.runner import make_moderation, make_sweeper
 from bot.slack.frontend import SlackFrontEnd
 from commands.types import Context
-from tests.fakes.slack_api import FakeSlack, SlackSender
+from tests.fakes.slack_api import Call, FakeSlack, SlackReply, SlackSender, reaction_event
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test"
 ANN, BOB, CAT = "U0ANN", "U0BOB", "U0CAT"
+MOD, MO2 = "U0MOD", "U0MO2"  # moderators when SLACK_MODERATORS names them
+MODS, REMIND = "C0MODS", "C0REMIND"  # the moderator and reminder channels of `moderated`
 
 
 def settings_for(fake: FakeSlack, **overrides: Any) -> Settings:
@@ -37,6 +42,8 @@ def add_people(fake: FakeSlack) -> None:
     fake.add_user(ANN, "ann")
     fake.add_user(BOB, "bob")
     fake.add_user(CAT, "cat", is_admin=True)
+    fake.add_user(MOD, "mod")
+    fake.add_user(MO2, "mo2")
 
 
 @dataclass
@@ -46,10 +53,20 @@ class Answer:
     via: str
     message: dict[str, Any]
 
+    @classmethod
+    def of(cls, call: Call) -> Answer:
+        """A message the bot posted or updated through the Web API (``chat.postMessage``…)."""
+        return cls("api", dict(call.args))
+
     @property
     def public(self) -> bool:
         """Posted for the whole channel (``in_channel``) rather than shown only to the user."""
-        return self.message.get("response_type") == "in_channel"
+        return self.via == "api" or self.message.get("response_type") == "in_channel"
+
+    @property
+    def text(self) -> str:
+        """The fallback ``text`` (what notifications show)."""
+        return str(self.message.get("text", ""))
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
@@ -107,6 +124,8 @@ class Rig:
     front: SlackFrontEnd
     slack: SlackSender
     ctx: Context
+    moderation: Moderation | None = None
+    sweeper: Sweeper | None = None
 
     async def command(self, name: str, text: str = "", user: str = ANN, **opts: Any) -> Answer:
         """Type ``/name text`` as ``user``; the answer from the ack, else from the response_url."""
@@ -118,19 +137,78 @@ class Rig:
         call = await self.fake.wait_for("response_url", count=before + 1)
         return Answer("response_url", call.args)
 
-    async def click(self, answer: Answer, label: str, user: str = ANN) -> Answer:
+    async def click(
+        self,
+        answer: Answer,
+        label: str,
+        user: str = ANN,
+        *,
+        channel: str = "C0GENERAL",
+        ts: str = "1764072000.000100",
+    ) -> Answer:
         """Press the button ``label`` on a message as ``user``; the answer posted back."""
-        button = answer.button(label)
         before = len(self.fake.responses)
+        await self.press(answer, label, user, channel=channel, ts=ts)
+        call = await self.fake.wait_for("response_url", count=before + 1)
+        return Answer("response_url", call.args)
+
+    async def press(
+        self,
+        answer: Answer,
+        label: str,
+        user: str = ANN,
+        *,
+        channel: str = "C0GENERAL",
+        ts: str = "1764072000.000100",
+    ) -> None:
+        """Press a button and wait for the work it started, expecting no particular answer."""
+        button = answer.button(label)
         reply = await self.slack.block_action(
             button["action_id"],
             user_id=user,
-            message={"ts": "1764072000.000100", "blocks": answer.blocks},
+            channel_id=channel,
+            message={"ts": ts, "blocks": answer.blocks},
             is_ephemeral=not answer.public,
         )
         assert (reply.status, reply.text) == (200, ""), reply
-        call = await self.fake.wait_for("response_url", count=before + 1)
-        return Answer("response_url", call.args)
+        await self.front.drain()
+
+    async def react(self, user: str, reaction: str, ts: str, channel: str = MODS, **opts: Any) -> SlackReply:
+        """``user`` adds ``:reaction:`` to message ``ts``; returns once copbot has handled it."""
+        reply = await self.slack.event(reaction_event(user, reaction, channel, ts), **opts)
+        assert reply.status == 200, reply
+        await self.front.drain()
+        return reply
+
+    def posts_in(self, channel: str) -> list[Call]:
+        """The bot's accepted posts in a channel (a DM channel is ``D`` + the user id's tail)."""
+        return [c for c in self.fake.posts if c.response["channel"] == channel]
+
+    def current(self, channel: str, ts: str) -> Answer:
+        """A message the bot posted, as it is now (after any ``chat.update``)."""
+        message = self.fake.message(channel, ts)
+        assert message is not None, f"no message {channel}/{ts}"
+        return Answer("api", dict(message))
+
+
+MODERATED = {"slack_moderator_channel": MODS, "slack_moderators": MOD, "slack_reminder_channel": REMIND}
+
+
+@asynccontextmanager
+async def moderated(fake: FakeSlack, ctx: Context, **options: Any) -> AsyncIterator[Rig]:
+    """A front end with moderation and the sweep wired into ``ctx`` exactly as ``copbot run`` does.
+
+    Settings default to :data:`MODERATED`; ``options`` override them (None unsets one).
+    """
+    async with running(fake, ctx, **{**MODERATED, **options}) as rig:
+        settings = rig.front.settings
+        rig.moderation = make_moderation(settings, ctx, [rig.front])
+        ctx.effects = rig.moderation
+        rig.sweeper = make_sweeper(settings, ctx, [rig.front])
+        try:
+            yield rig
+        finally:
+            ctx.effects = None
 
 
 @asynccontextmanager

@@ -1,0 +1,136 @@
+"""What copbot posts on Slack on its own initiative: DMs, channel posts, edits and reactions.
+
+:class:`Messenger` implements :class:`bot.outbound.Outbound` for :class:`SlackFrontEnd`. A Slack
+error that means the person or channel cannot be messaged raises :class:`Unreachable` (the
+reminder sweep then falls back to the reminder channel); any other error propagates, so the
+caller logs it. Rate limits are retried by the client's retry handler.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.outbound import Posted, Unreachable
+from bot.slack import render
+from commands.types import Reply
+
+log = logging.getLogger("copbot.slack")
+
+# Slack errors meaning "this user or channel cannot be messaged", from conversations.open and
+# chat.postMessage: reported as Unreachable. Anything else (missing_scope, invalid_auth,
+# ratelimited after the retries…) is a problem of copbot's own and propagates.
+UNREACHABLE_ERRORS = frozenset(
+    {
+        "cannot_dm_bot",
+        "user_disabled",
+        "user_not_found",
+        "users_not_found",
+        "user_not_visible",
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "messages_tab_disabled",
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "team_access_not_granted",
+        "access_denied",
+    }
+)
+
+# Unicode emoji the core uses → Slack's reaction names.
+REACTION_NAMES = {"✅": "white_check_mark", "❌": "x"}
+
+
+def slack_error(exc: BaseException) -> str | None:
+    """Slack's error code of an API error (``channel_not_found``), else None."""
+    if not isinstance(exc, SlackApiError):
+        return None
+    try:
+        return str(exc.response["error"])
+    except (KeyError, TypeError):
+        return None
+
+
+def permalink_from(workspace_url: str | None, channel: str, ts: str) -> str | None:
+    """Slack's permalink shape, for when ``chat.getPermalink`` fails: ``…/archives/C…/p…``."""
+    if not workspace_url:
+        return None
+    return f"{workspace_url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+
+
+class Messenger:
+    """Sends rendered replies through one workspace's bot token."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        """Send with ``client``; :attr:`workspace_url` is set from ``auth.test`` at start."""
+        self.client = client
+        self.workspace_url: str | None = None
+
+    async def _post(self, channel: str, reply: Reply) -> tuple[str, str]:
+        """``chat.postMessage`` a reply; returns (channel, ts) as Slack answered them."""
+        body = render.message(reply)
+        # The renderer escapes user text and sends mrkdwn verbatim; parse/link_names off keeps
+        # Slack from turning a plain "@here" in the fallback text into a mention.
+        answer = await self.client.chat_postMessage(
+            channel=channel, text=body["text"], blocks=body["blocks"], parse="none", link_names=False
+        )
+        return str(answer.get("channel") or channel), str(answer["ts"])
+
+    async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
+        """Open the app's DM with ``user_id`` and post there; closed or gone users: Unreachable."""
+        try:
+            opened = await self.client.conversations_open(users=user_id)
+            channel, ts = await self._post(str(opened["channel"]["id"]), reply)
+        except SlackApiError as exc:
+            code = slack_error(exc)
+            if code in UNREACHABLE_ERRORS:
+                raise Unreachable(f"cannot DM Slack user {user_id}: {code}") from exc
+            raise
+        return Posted(channel, ts)
+
+    async def send_channel(self, community_id: str, channel_id: str, reply: Reply) -> Posted:
+        """Post in a channel (``reply.mention`` is pinged, nobody else); with its permalink."""
+        try:
+            channel, ts = await self._post(channel_id, reply)
+        except SlackApiError as exc:
+            code = slack_error(exc)
+            if code in UNREACHABLE_ERRORS:
+                raise Unreachable(f"cannot post in Slack channel {channel_id}: {code}") from exc
+            raise
+        return Posted(channel, ts, await self._permalink(channel, ts))
+
+    async def _permalink(self, channel: str, ts: str) -> str | None:
+        """The message's link; never fails (the message is posted, whatever happens here)."""
+        try:
+            answer = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
+            return str(answer["permalink"])
+        except Exception as exc:
+            log.warning("chat.getPermalink failed for %s/%s: %s", channel, ts, slack_error(exc) or exc)
+            return permalink_from(self.workspace_url, channel, ts)
+
+    async def edit(self, posted: Posted, reply: Reply) -> None:
+        """Replace a message the bot posted (text, blocks and buttons)."""
+        body = render.message(reply)
+        await self.client.chat_update(
+            channel=posted.channel_id,
+            ts=posted.message_id,
+            text=body["text"],
+            blocks=body["blocks"],
+            parse="none",
+            link_names=False,
+        )
+
+    async def react(self, posted: Posted, emojis: list[str]) -> None:
+        """Add the bot's reactions in order; one already there is fine."""
+        for emoji in emojis:
+            name = REACTION_NAMES.get(emoji, emoji.strip(":"))
+            try:
+                await self.client.reactions_add(
+                    channel=posted.channel_id, timestamp=posted.message_id, name=name
+                )
+            except SlackApiError as exc:
+                if slack_error(exc) != "already_reacted":
+                    raise

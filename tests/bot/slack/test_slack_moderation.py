@@ -1,0 +1,399 @@
+"""Submissions on Slack: posted to the moderator channel, decided by reaction, button or modal.
+
+Moderation is wired into the context exactly as ``copbot run`` wires it (``make_moderation``),
+through the real Bolt app and the fake Slack, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.outbound import Posted
+from bot.runner import make_moderation
+from commands.types import Context
+from storage import submissions
+from storage.engine import make_engine
+from storage.models import LinkStatus
+from storage.store import Store
+from tests.bot.slack.slack_rig import ANN, BOB, MO2, MOD, MODS, Answer, Rig, moderated, running
+from tests.fakes.slack_api import Call, FakeSlack, reaction_event
+from tests.support.clock import FakeClock
+
+LINK = "https://example.org/acronyms"
+NOTE = "IOI-style circuit for acronyms"
+SUBMIT = f"2.4 {LINK} {NOTE}"
+ANN_DM = "D0ANN"
+
+
+@pytest.fixture
+async def rig(fake: FakeSlack, ctx: Context) -> AsyncIterator[Rig]:
+    """The front end with SLACK_MODERATOR_CHANNEL=C0MODS, SLACK_MODERATORS=U0MOD."""
+    async with moderated(fake, ctx) as rig:
+        yield rig
+
+
+async def submit(rig: Rig, text: str = SUBMIT, user: str = ANN) -> tuple[Answer, Call]:
+    """``/submit`` as ``user``: the private answer, and the post in the moderator channel."""
+    answer = await rig.command("/submit", text, user=user)
+    assert "went to the moderators" in answer.shown, answer.shown
+    return answer, rig.posts_in(MODS)[-1]
+
+
+async def status(ctx: Context, link_id: int = 1) -> str:
+    link = await submissions.get_link(ctx.store, link_id)
+    assert link is not None
+    return link.status
+
+
+async def test_submit_posts_to_the_moderators_with_the_bots_two_reactions(rig: Rig) -> None:
+    answer, post = await submit(rig)
+
+    assert not answer.public
+    assert "Thanks! Your link for 2.4 went to the moderators" in answer.shown
+    shown = Answer.of(post)
+    assert shown.header == "Submission for 2.4"
+    assert shown.field("Problem").startswith("2.4 — 3 letter acronyms")
+    assert shown.field("From") == "ann"
+    assert f"*Link*\n• <{LINK}|{LINK}>" in shown.shown
+    assert f"*Note*\n• {NOTE}" in shown.shown
+    assert shown.buttons == ["Approve", "Reject with reason"]
+    assert [shown.button(b)["action_id"] for b in shown.buttons] == ["cop:approve:1", "cop:reject:1"]
+    assert sorted((c["channel"], c["timestamp"], c["name"]) for c in rig.fake.reactions) == [
+        (MODS, post.ts, "white_check_mark"),
+        (MODS, post.ts, "x"),
+    ]
+    link = await submissions.get_link(rig.ctx.store, 1)
+    assert link is not None and (link.mod_channel_id, link.mod_message_id) == (MODS, post.ts)
+    assert link.mod_url == rig.fake.calls_to("chat.getPermalink")[0].response["permalink"]
+
+
+async def test_pending_links_to_the_post(rig: Rig) -> None:
+    _, post = await submit(rig)
+
+    pending = await rig.command("/pending", user=MOD)
+    refused = await rig.command("/pending", user=ANN)
+
+    permalink = f"https://fake-team.slack.com/archives/{MODS}/p{post.ts.replace('.', '')}"
+    assert f"<{permalink}|2.4: {LINK} from ann, 2026-11-25 (today)>" in pending.shown
+    assert "/pending is for moderators." in refused.shown
+
+
+async def test_approval_by_reaction_lists_the_link_and_tells_the_submitter(rig: Rig) -> None:
+    _, post = await submit(rig)
+
+    await rig.react(MOD, "white_check_mark", post.ts)
+
+    edited = rig.current(MODS, post.ts)
+    assert "Approved by mod." in edited.shown and edited.buttons == ["Undo"]
+    (dm,) = rig.fake.dms(ANN)
+    assert "Your link for 2.4 — 3 letter acronyms" in dm["text"] and "was approved" in dm["text"]
+    card = await rig.command("/problem", "2.4", user=BOB)
+    assert f"<{LINK}|{NOTE}>" in card.shown
+    history = await rig.command("/history", "2.4", user=BOB)
+    assert "mod approved: https://example.org/acronyms" in history.shown
+
+
+async def test_rejection_by_reaction(rig: Rig) -> None:
+    _, post = await submit(rig)
+
+    await rig.react(MOD, "x", post.ts)
+
+    assert "Rejected by mod." in rig.current(MODS, post.ts).shown
+    (dm,) = rig.fake.dms(ANN)
+    assert dm["text"].endswith("was not accepted.")
+    assert LINK not in (await rig.command("/problem", "2.4")).shown
+
+
+async def test_reactions_that_do_not_decide(rig: Rig) -> None:
+    """A member's ✅, the bot's own, other emoji, and ✅ on the same ts in another channel."""
+    _, post = await submit(rig)
+
+    await rig.react(ANN, "white_check_mark", post.ts)
+    await rig.react(BOB, "x", post.ts)
+    await rig.react(rig.fake.bot_user_id, "white_check_mark", post.ts)
+    await rig.react(MOD, "eyes", post.ts)
+    await rig.react(MOD, "heavy_check_mark", post.ts)
+    await rig.react(MOD, "white_check_mark", post.ts, channel="C0GENERAL")
+    await rig.react(MOD, "white_check_mark", "1111111111.000001")  # not a submission's post
+
+    assert await status(rig.ctx) == LinkStatus.PENDING
+    assert rig.fake.updates == [] and rig.fake.dms(ANN) == []
+
+
+async def test_the_bots_own_reactions_never_count_even_if_it_is_listed(fake: FakeSlack, ctx: Context) -> None:
+    async with moderated(fake, ctx, slack_moderators=f"{MOD},{fake.bot_user_id}") as rig:
+        _, post = await submit(rig)
+
+        await rig.react(fake.bot_user_id, "white_check_mark", post.ts)
+
+        assert await status(ctx) == LinkStatus.PENDING and fake.updates == []
+
+
+async def test_a_retried_reaction_event_is_applied_once(rig: Rig) -> None:
+    _, post = await submit(rig)
+
+    await rig.react(MOD, "white_check_mark", post.ts, event_id="Ev0APPROVE")
+    await rig.react(MOD, "white_check_mark", post.ts, event_id="Ev0APPROVE", retry_num=1)
+    await rig.react(MOD, "white_check_mark", post.ts, event_id="Ev0APPROVE", retry_num=2)
+
+    assert len(rig.fake.updates) == 1 and len(rig.fake.dms(ANN)) == 1
+    history = (await rig.command("/history", "2.4")).shown
+    assert history.count("mod approved") == 1
+
+
+async def test_a_retry_arriving_after_an_undo_does_not_decide_again(rig: Rig) -> None:
+    """Only the event id tells a late retry from a new reaction: the decision is not re-applied."""
+    _, post = await submit(rig)
+    await rig.react(MOD, "white_check_mark", post.ts, event_id="Ev0LATE")
+    await rig.click(rig.current(MODS, post.ts), "Undo", user=MOD, channel=MODS, ts=post.ts)
+
+    await rig.react(MOD, "white_check_mark", post.ts, event_id="Ev0LATE", retry_num=3)
+
+    assert await status(rig.ctx) == LinkStatus.PENDING
+
+
+async def test_two_moderators_at_once_make_one_decision(fake: FakeSlack, ctx: Context) -> None:
+    """U0MOD by id, U0MO2 through a user group; ✅ and ❌ arrive together: the first one wins."""
+    fake.add_usergroup("S0MODS", [MO2])
+    async with moderated(fake, ctx, slack_moderators=f"{MOD},S0MODS") as rig:
+        _, post = await submit(rig)
+
+        replies = await asyncio.gather(
+            rig.slack.event(reaction_event(MOD, "white_check_mark", MODS, post.ts)),
+            rig.slack.event(reaction_event(MO2, "x", MODS, post.ts)),
+        )
+        await rig.front.drain()
+
+        assert [r.status for r in replies] == [200, 200]
+        link = await submissions.get_link(ctx.store, 1)
+        assert link is not None and link.status in (LinkStatus.APPROVED, LinkStatus.REJECTED)
+        assert link.decided_by_id == (MOD if link.status == LinkStatus.APPROVED else MO2)
+        assert len(fake.updates) == 1 and len(fake.dms(ANN)) == 1
+        history = (await rig.command("/history", "2.4")).shown
+        assert history.count("mod approved") + history.count("mo2 rejected") == 1
+
+
+async def test_approve_button_for_moderators_only(rig: Rig) -> None:
+    _, post = await submit(rig)
+    shown = Answer.of(post)
+
+    refused = await rig.click(shown, "Approve", user=BOB, channel=MODS, ts=post.ts)
+    approved = await rig.click(shown, "Approve", user=MOD, channel=MODS, ts=post.ts)
+    again = await rig.click(shown, "Approve", user=MOD, channel=MODS, ts=post.ts)
+
+    assert not refused.public and "Only moderators can decide submissions." in refused.shown
+    assert not approved.public and "Approved the link for 2.4." in approved.shown
+    assert "Already approved by mod; nothing changed." in again.shown
+    assert "Approved by mod." in rig.current(MODS, post.ts).shown
+    assert len(rig.fake.dms(ANN)) == 1
+
+
+async def test_reject_with_reason_opens_a_modal_whose_reason_reaches_the_submitter(rig: Rig) -> None:
+    _, post = await submit(rig)
+
+    await rig.press(Answer.of(post), "Reject with reason", user=MOD, channel=MODS, ts=post.ts)
+    (opened,) = rig.fake.calls_to("views.open", ok=True)
+    view = opened["view"]
+    assert opened["trigger_id"] and view["callback_id"] == "cop_reject_reason"
+    assert json.loads(view["private_metadata"])["link"] == 1
+    assert f"<{LINK}|{LINK}>" in view["blocks"][0]["text"]["text"]
+    assert await status(rig.ctx) == LinkStatus.PENDING  # nothing decided by opening the form
+
+    before = len(rig.fake.responses)
+    ack = await rig.slack.view_submission(
+        view["callback_id"],
+        {"reason": {"reason": "  not about   acronyms "}},
+        user_id=MOD,
+        private_metadata=view["private_metadata"],
+    )
+    assert (ack.status, ack.text) == (200, "")  # an empty ack closes the modal
+    answer = await rig.fake.wait_for("response_url", count=before + 1)
+
+    assert answer["response_type"] == "ephemeral" and answer["text"] == "Rejected the link for 2.4."
+    assert "Rejected by mod: not about acronyms" in rig.current(MODS, post.ts).shown
+    (dm,) = rig.fake.dms(ANN)
+    assert dm["text"].endswith("was not accepted: not about acronyms")
+    history = (await rig.command("/history", "2.4")).shown
+    assert "mod rejected: https://example.org/acronyms (not about acronyms)" in history
+
+
+async def test_reject_form_needs_a_reason_and_a_moderator(rig: Rig) -> None:
+    _, post = await submit(rig)
+    shown = Answer.of(post)
+
+    refused = await rig.click(shown, "Reject with reason", user=BOB, channel=MODS, ts=post.ts)
+    await rig.press(shown, "Reject with reason", user=MOD, channel=MODS, ts=post.ts)
+    view = rig.fake.calls_to("views.open")[-1]["view"]
+    blank = await rig.slack.view_submission(
+        view["callback_id"],
+        {"reason": {"reason": "   "}},
+        user_id=MOD,
+        private_metadata=view["private_metadata"],
+    )
+    # Someone who is not a moderator cannot use a form either, should one reach them.
+    before = len(rig.fake.responses)
+    await rig.slack.view_submission(
+        view["callback_id"],
+        {"reason": {"reason": "spam"}},
+        user_id=BOB,
+        private_metadata=view["private_metadata"],
+    )
+    not_mod = await rig.fake.wait_for("response_url", count=before + 1)
+
+    assert "Only moderators can decide submissions." in refused.shown
+    assert len(rig.fake.calls_to("views.open")) == 1  # only the moderator's click opened it
+    assert blank.json() == {
+        "response_action": "errors",
+        "errors": {"reason": "Please say why, in a few words."},
+    }
+    assert not_mod["text"].endswith("Only moderators can decide submissions.")
+    assert await status(rig.ctx) == LinkStatus.PENDING
+
+
+async def test_reject_form_on_a_decided_submission_says_so(rig: Rig) -> None:
+    _, post = await submit(rig)
+    await rig.react(MOD, "white_check_mark", post.ts)
+
+    answer = await rig.click(Answer.of(post), "Reject with reason", user=MOD, channel=MODS, ts=post.ts)
+
+    assert "Already approved by mod; nothing changed." in answer.shown
+    assert rig.fake.calls_to("views.open") == []
+
+
+async def test_undo_for_moderators_returns_the_submission_to_pending(rig: Rig) -> None:
+    _, post = await submit(rig)
+    await rig.react(MOD, "white_check_mark", post.ts)
+    decided = rig.current(MODS, post.ts)
+
+    refused = await rig.click(decided, "Undo", user=ANN, channel=MODS, ts=post.ts)
+    undone = await rig.click(decided, "Undo", user=MOD, channel=MODS, ts=post.ts)
+
+    assert "Only moderators can decide submissions." in refused.shown
+    assert "Undone: the link for 2.4 is pending again." in undone.shown
+    again = rig.current(MODS, post.ts)
+    assert again.buttons == ["Approve", "Reject with reason"] and "New existing work for 2.4" in again.shown
+    assert LINK not in (await rig.command("/problem", "2.4")).shown
+    assert "was undone; it is pending again" in rig.fake.dms(ANN)[-1]["text"]
+    assert "mod undid the decision" in (await rig.command("/history", "2.4")).shown
+    # Pending again: the same post's reactions decide it again.
+    await rig.react(MOD, "x", post.ts)
+    assert await status(rig.ctx) == LinkStatus.REJECTED
+
+
+async def test_a_decision_after_a_restart(
+    fake: FakeSlack, ctx: Context, db_url: str, clock: FakeClock
+) -> None:
+    """The process that posted is gone; a new one (new store, front end, moderation) decides."""
+    async with moderated(fake, ctx) as rig:
+        _, post = await submit(rig)
+
+    store = Store(make_engine(db_url))
+    restarted = Context(store=store, clock=clock)
+    try:
+        async with moderated(fake, restarted) as rig:
+            await rig.react(MOD, "white_check_mark", post.ts)
+
+            assert "Approved by mod." in rig.current(MODS, post.ts).shown
+            assert [c["channel"] for c in fake.updates] == [MODS]
+            assert len(fake.dms(ANN)) == 1
+    finally:
+        await store.close()
+    assert await status(ctx) == LinkStatus.APPROVED
+
+
+async def test_without_a_moderator_channel_it_waits_then_is_posted_once(
+    fake: FakeSlack, ctx: Context
+) -> None:
+    async with moderated(fake, ctx, slack_moderator_channel=None) as rig:
+        answer = await rig.command("/submit", SUBMIT, user=ANN)
+        pending = await rig.command("/pending", user=MOD)
+
+        assert "no moderator channel is set up yet" in answer.shown
+        assert "not posted yet" in pending.shown
+        assert fake.posts == [] and fake.reactions == []
+
+    # copbot restarts with SLACK_MODERATOR_CHANNEL set: the runner's recover() posts it.
+    async with moderated(fake, ctx) as rig:
+        assert rig.moderation is not None
+        await rig.moderation.recover()
+        await rig.moderation.recover()  # a second start-up posts nothing more
+
+        (post,) = rig.posts_in(MODS)
+        assert "Submission for 2.4" in Answer.of(post).header
+        await rig.react(MOD, "white_check_mark", post.ts)
+        assert await status(ctx) == LinkStatus.APPROVED
+
+
+async def test_a_note_cannot_ping_anyone(rig: Rig) -> None:
+    # As Slack sends it (escaped), plus raw markup and a bare @here.
+    note = "&lt;!channel&gt; see <!here> @here <@U0BOB> &amp; <!subteam^S0MODS>"
+    _, post = await submit(rig, f"2.4 {LINK} {note}")
+
+    shown = Answer.of(post)
+    assert (
+        "*Note*\n• &lt;!channel&gt; see &lt;!here&gt; @here &lt;@U0BOB&gt; &amp; &lt;!subteam^S0MODS&gt;"
+        in (shown.shown)
+    )
+    payload = json.dumps(post.args)
+    assert "<!" not in payload and "<@" not in payload
+    assert post["parse"] == "none" and post["link_names"] in (False, "0", "false")
+    mrkdwn = [t for b in post["blocks"] for t in _texts(b) if t["type"] == "mrkdwn"]
+    assert mrkdwn and all(t.get("verbatim") is True for t in mrkdwn)
+
+
+def _texts(block: dict[str, object]) -> list[dict[str, object]]:
+    found: list[dict[str, object]] = []
+    text = block.get("text")
+    if isinstance(text, dict):
+        found.append(text)
+    for key in ("fields", "elements"):
+        items = block.get(key)
+        if isinstance(items, list):
+            found += [i for i in items if isinstance(i, dict) and "type" in i and "text" in i]
+    return found
+
+
+async def test_posting_failures_leave_the_submission_pending_and_retried(
+    fake: FakeSlack, ctx: Context
+) -> None:
+    """The bot was not invited to the channel: stored, pending, posted at the next start."""
+    fake.fail(MODS, "not_in_channel", methods={"chat.postMessage"})
+    async with moderated(fake, ctx) as rig:
+        answer = await rig.command("/submit", SUBMIT, user=ANN)
+        assert "it stays pending" in answer.shown and rig.posts_in(MODS) == []
+
+    fake.clear_failures()
+    async with moderated(fake, ctx) as rig:
+        assert rig.moderation is not None
+        await rig.moderation.recover()
+        assert len(rig.posts_in(MODS)) == 1
+
+
+async def test_a_failing_permalink_still_records_the_post(rig: Rig) -> None:
+    rig.fake.fail_method("chat.getPermalink", "internal_error")
+
+    _, post = await submit(rig)
+
+    link = await submissions.get_link(rig.ctx.store, 1)
+    assert link is not None and link.mod_message_id == post.ts
+    assert link.mod_url == f"https://fake-team.slack.com/archives/{MODS}/p{post.ts.replace('.', '')}"
+    assert len(rig.posts_in(MODS)) == 1
+
+
+async def test_reactions_already_there_are_fine(rig: Rig) -> None:
+    _, post = await submit(rig)
+
+    await rig.front.react(Posted(MODS, post.ts), ["✅", "❌"])
+
+    assert [c.error for c in rig.fake.calls_to("reactions.add")[-2:]] == ["already_reacted"] * 2
+
+
+async def test_moderation_without_slack_configured_is_not_wired(fake: FakeSlack, ctx: Context) -> None:
+    """The runner only wires front ends that implement Outbound: the Slack one does."""
+    async with running(fake, ctx) as rig:
+        moderation = make_moderation(rig.front.settings, ctx, [rig.front])
+        assert list(moderation.outbounds) == ["slack"]
