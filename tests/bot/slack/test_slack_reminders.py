@@ -1,0 +1,278 @@
+"""Stale claims on Slack: one DM with two buttons, renew or release from the DM, fallbacks, expiry.
+
+The sweep is built by ``bot.runner.make_sweeper`` as ``copbot run`` builds it, and sends through
+the real front end to the fake Slack; the clock moves, nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+
+import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import builtin_async_handlers
+
+from bot.outbound import Unreachable
+from bot.reminders import Sweeper
+from commands.types import Context, Reply
+from storage.models import Claim
+from tests.bot.slack.slack_rig import ANN, BOB, CAT, REMIND, Answer, Rig, moderated
+from tests.fakes.slack_api import Call, FakeSlack
+from tests.support.clock import FakeClock
+
+TEAM = "T0FAKE"
+
+
+@pytest.fixture
+async def rig(fake: FakeSlack, ctx: Context) -> AsyncIterator[Rig]:
+    """The front end and the sweep, with SLACK_REMINDER_CHANNEL=C0REMIND."""
+    async with moderated(fake, ctx) as rig:
+        yield rig
+
+
+def sweeper(rig: Rig) -> Sweeper:
+    assert rig.sweeper is not None
+    return rig.sweeper
+
+
+async def claim(rig: Rig, user: str, number: str = "3.11") -> Claim:
+    """``/claim number`` as ``user`` on Slack; the stored claim."""
+    answer = await rig.command("/claim", number, user=user)
+    assert "You claimed" in answer.shown, answer.shown
+    return await latest(rig, user, number)
+
+
+async def latest(rig: Rig, user: str, number: str = "3.11") -> Claim:
+    claims = [c for c in await rig.ctx.store.claims_for_problem(number) if c.user_id == user]
+    return claims[-1]
+
+
+def dm_of(rig: Rig, user: str) -> list[Call]:
+    return rig.fake.dms(user)
+
+
+async def test_a_stale_claim_gets_exactly_one_dm_with_two_buttons(rig: Rig, clock: FakeClock) -> None:
+    mine = await claim(rig, ANN)
+    assert (mine.platform, mine.community_id) == ("slack", TEAM)
+    clock.advance(days=29)
+    assert (await sweeper(rig).run_once()).stale == 0 and rig.fake.posts == []
+
+    clock.advance(days=2)
+    reports = [await sweeper(rig).run_once() for _ in range(3)]
+
+    assert [r.delivered for r in reports] == [{"dm": 1}, {}, {}]
+    (dm,) = dm_of(rig, ANN)
+    assert [c["users"] for c in rig.fake.calls_to("conversations.open")] == [ANN]
+    assert dm.channel == "D0ANN"
+    reminder = Answer.of(dm)
+    assert reminder.header == "Still working on 3.11?"
+    assert "You claimed 3.11 — Train a model on multiple algorithmic tasks" in reminder.shown
+    assert "on 2026-11-25. Still working on it?" in reminder.shown
+    assert reminder.buttons == ["Still working on it", "Release it"]
+    assert [reminder.button(b)["action_id"] for b in reminder.buttons] == [
+        f"cop:renew:{mine.id}",
+        f"cop:drop:{mine.id}",
+    ]
+    assert "<@" not in dm["text"]  # a DM pings its reader anyway; nobody else is named
+    card = await rig.command("/problem", "3.11", user=BOB)
+    assert "stale: no news since 2026-11-25" in card.shown
+
+
+async def test_still_working_on_it_from_the_dm_renews_the_claim_today(rig: Rig, clock: FakeClock) -> None:
+    await claim(rig, ANN)
+    clock.advance(days=31)
+    await sweeper(rig).run_once()
+    (dm,) = dm_of(rig, ANN)
+
+    answer = await rig.click(Answer.of(dm), "Still working on it", user=ANN, channel=dm.channel, ts=dm.ts)
+
+    assert not answer.public and "Renewed your claim on 3.11 today (2026-12-26). Good luck!" in answer.shown
+    renewed = await latest(rig, ANN)
+    assert renewed.state == "active" and renewed.renewed_at == clock()
+    clock.advance(days=29)
+    await sweeper(rig).run_once()
+    assert len(dm_of(rig, ANN)) == 1  # the clock restarted at the renewal
+
+
+async def test_release_it_from_the_dm_ends_the_claim_and_is_only_for_the_claimant(
+    rig: Rig, clock: FakeClock
+) -> None:
+    await claim(rig, ANN)
+    clock.advance(days=31)
+    await sweeper(rig).run_once()
+    (dm,) = dm_of(rig, ANN)
+    reminder = Answer.of(dm)
+
+    refused = await rig.click(reminder, "Release it", user=BOB, channel=dm.channel, ts=dm.ts)
+    released = await rig.click(reminder, "Release it", user=ANN, channel=dm.channel, ts=dm.ts)
+    again = await rig.click(reminder, "Still working on it", user=ANN, channel=dm.channel, ts=dm.ts)
+
+    assert "Only the claimant can answer this reminder." in refused.shown
+    assert "Released your claim on 3.11. Thanks for saying so!" in released.shown
+    assert "already ended (released)" in again.shown
+    assert (await latest(rig, ANN)).state == "released"
+    assert (
+        "*Earlier claims*\n• ann — 2026-11-25 to 2026-12-26, released"
+        in (await rig.command("/problem", "3.11")).shown
+    )
+
+
+async def test_a_click_in_a_dm_acts_for_the_workspace(rig: Rig) -> None:
+    """In a DM (channel D…) the actor's community is still the team: a claim made there is the
+    workspace's, and shows on /problem in any channel."""
+    card = await rig.command("/problem", "2.4", user=BOB, channel_id="D0BOB", channel_name="directmessage")
+
+    await rig.click(card, "Claim", user=BOB, channel="D0BOB")
+
+    bobs = await latest(rig, BOB, "2.4")
+    assert (bobs.platform, bobs.community_id, bobs.state) == ("slack", TEAM, "active")
+    assert "bob — since 2026-11-25 (today)" in (await rig.command("/problem", "2.4", user=ANN)).shown
+
+
+@pytest.mark.parametrize(
+    ("error", "methods"),
+    [
+        ("cannot_dm_bot", {"conversations.open"}),
+        ("user_disabled", {"conversations.open"}),
+        ("user_not_found", {"conversations.open"}),
+        ("messages_tab_disabled", {"chat.postMessage"}),
+        ("channel_not_found", None),
+    ],
+)
+async def test_an_undeliverable_dm_mentions_the_claimant_in_the_reminder_channel(
+    rig: Rig, clock: FakeClock, error: str, methods: set[str] | None
+) -> None:
+    mine = await claim(rig, ANN)
+    rig.fake.fail(ANN, error, methods=methods)
+    clock.advance(days=31)
+
+    report = await sweeper(rig).run_once()
+
+    assert report.delivered == {"channel": 1}
+    assert dm_of(rig, ANN) == []
+    (post,) = rig.posts_in(REMIND)
+    assert post["text"].startswith(f"<@{ANN}> Still working on 3.11?")
+    section = next(b for b in post.blocks if b["type"] == "section")
+    assert section["text"]["text"].startswith(f"<@{ANN}> You claimed 3.11")
+    assert Answer.of(post).buttons == ["Still working on it", "Release it"]
+    assert set(re.findall(r"<@([A-Z0-9]+)>", json.dumps(post.args))) == {ANN}  # exactly that user is pinged
+    assert (await latest(rig, ANN)).delivery == "channel"
+    # The buttons work from the channel too, for the claimant only.
+    answer = await rig.click(Answer.of(post), "Still working on it", user=ANN, channel=REMIND, ts=post.ts)
+    assert "Renewed your claim on 3.11" in answer.shown
+    renewed = await latest(rig, ANN)
+    assert renewed.id == mine.id and renewed.state == "active"
+
+
+async def test_without_a_reminder_channel_the_claim_is_unreachable_and_the_sweep_goes_on(
+    fake: FakeSlack, ctx: Context, clock: FakeClock
+) -> None:
+    async with moderated(fake, ctx, slack_reminder_channel=None) as rig:
+        await claim(rig, ANN, "3.11")
+        await claim(rig, BOB, "2.4")
+        await claim(rig, CAT, "1.1")
+        fake.fail(ANN, "messages_tab_disabled")
+        clock.advance(days=31)
+
+        report = await sweeper(rig).run_once()
+
+        assert report.delivered == {"dm": 2, "unreachable": 1}
+        anns = await latest(rig, ANN)
+        assert anns.unreachable and anns.delivery == "unreachable" and anns.state == "stale"
+        assert len(dm_of(rig, BOB)) == 1 and len(dm_of(rig, CAT)) == 1
+        assert [c for c in fake.posts if c.channel not in ("D0BOB", "D0CAT")] == []
+
+
+async def test_an_unexpected_slack_error_is_logged_and_the_sweep_goes_on(
+    rig: Rig, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not a closed DM (here a missing scope): no channel fallback, logged with its traceback."""
+    await claim(rig, ANN, "3.11")
+    await claim(rig, BOB, "2.4")
+    rig.fake.fail(ANN, "missing_scope", methods={"conversations.open"})
+    clock.advance(days=31)
+
+    with caplog.at_level(logging.ERROR, logger="copbot.reminders"):
+        report = await sweeper(rig).run_once()
+
+    assert report.delivered == {"dm": 1, "unreachable": 1}
+    assert rig.posts_in(REMIND) == [] and len(dm_of(rig, BOB)) == 1
+    (failure,) = [r for r in caplog.records if r.name == "copbot.reminders"]
+    assert failure.exc_info and "missing_scope" in caplog.text
+
+
+async def test_send_dm_raises_unreachable_only_for_users_who_cannot_be_messaged(rig: Rig) -> None:
+    rig.fake.fail(ANN, "user_disabled")
+    rig.fake.fail(BOB, "invalid_auth")
+
+    with pytest.raises(Unreachable, match="user_disabled"):
+        await rig.front.send_dm(TEAM, ANN, Reply(text="hi"))
+    with pytest.raises(SlackApiError, match="invalid_auth"):
+        await rig.front.send_dm(TEAM, BOB, Reply(text="hi"))
+    rig.fake.fail("C0SECRET", "not_in_channel")
+    with pytest.raises(Unreachable, match="not_in_channel"):
+        await rig.front.send_channel(TEAM, "C0SECRET", Reply(text="hi"))
+    posted = await rig.front.send_dm(TEAM, CAT, Reply(text="hi"))
+    assert (posted.channel_id, posted.url) == ("D0CAT", None)
+
+
+async def test_a_rate_limited_dm_is_retried(
+    rig: Rig, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waited: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waited.append(seconds)
+
+    monkeypatch.setattr(builtin_async_handlers, "asyncio", SimpleNamespace(sleep=no_wait))
+    await claim(rig, ANN)
+    rig.fake.rate_limit("chat.postMessage", retry_after=3)
+    clock.advance(days=31)
+
+    report = await sweeper(rig).run_once()
+
+    assert report.delivered == {"dm": 1} and len(dm_of(rig, ANN)) == 1
+    assert [c.status for c in rig.fake.calls_to("chat.postMessage")] == [429, 200]
+    assert len(waited) == 1 and 3 <= waited[0] < 4
+
+
+async def test_no_answer_expires_the_claim_after_the_grace_period(rig: Rig, clock: FakeClock) -> None:
+    await claim(rig, ANN)
+    clock.advance(days=31)
+    await sweeper(rig).run_once()
+    clock.advance(days=13)
+    assert (await sweeper(rig).run_once()).expired == 0
+
+    clock.advance(days=1, minutes=1)
+    reports = [await sweeper(rig).run_once() for _ in range(2)]
+
+    assert [r.expired for r in reports] == [1, 0]
+    reminder, notice = dm_of(rig, ANN)
+    expired = Answer.of(notice)
+    assert expired.header == "Your claim on 3.11 expired"
+    assert "expired without an answer to the reminder. /claim 3.11 again any time" in expired.shown
+    assert expired.buttons == []
+    card = await rig.command("/problem", "3.11", user=BOB)
+    assert "*Earlier claims*\n• ann — 2026-11-25 to 2027-01-09, expired" in card.shown
+    # The reminder's buttons are too late now.
+    late = await rig.click(
+        Answer.of(reminder), "Still working on it", user=ANN, channel="D0ANN", ts=reminder.ts
+    )
+    assert "already ended (expired)" in late.shown
+
+
+async def test_the_expiry_notice_falls_back_to_the_reminder_channel(rig: Rig, clock: FakeClock) -> None:
+    await claim(rig, ANN)
+    clock.advance(days=31)
+    await sweeper(rig).run_once()
+    rig.fake.fail(ANN, "user_disabled")
+    clock.advance(days=15)
+
+    await sweeper(rig).run_once()
+
+    (post,) = rig.posts_in(REMIND)
+    assert post["text"].startswith(f"<@{ANN}> Your claim on 3.11 expired")
