@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -96,6 +97,8 @@ class SlackFrontEnd:
         self._port: int | None = None
         self._closing = False
         self._register()
+        for problem in settings_problems(settings):
+            log.warning("%s", problem)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -363,6 +366,28 @@ class SlackFrontEnd:
     async def _on_error(self, error: Exception) -> None:
         """Whatever escaped a listener or middleware: logged with its traceback."""
         log.error("Slack request failed", exc_info=error)
+
+
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_MODERATOR_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+
+
+def settings_problems(settings: Settings) -> list[str]:
+    """Slack settings that cannot work as written (a channel name where an id belongs…)."""
+    problems = [
+        f"{name}={value!r} is not a channel id (C…): moderation and reminders need the id, not the name"
+        for name, value in (
+            ("SLACK_MODERATOR_CHANNEL", settings.slack_moderator_channel),
+            ("SLACK_REMINDER_CHANNEL", settings.slack_reminder_channel),
+        )
+        if value and not _CHANNEL_ID.match(value)
+    ]
+    problems += [
+        f"SLACK_MODERATORS lists {value!r}, which is not a member (U…) or user-group (S…) id"
+        for value in sorted(settings.slack_moderator_ids)
+        if not _MODERATOR_ID.match(value)
+    ]
+    return problems
 
 
 def _ack_args(body: dict[str, Any]) -> dict[str, Any]:

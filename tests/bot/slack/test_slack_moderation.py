@@ -14,12 +14,25 @@ import pytest
 
 from bot.outbound import Posted
 from bot.runner import make_moderation
+from bot.slack.frontend import SlackFrontEnd
 from commands.types import Context
 from storage import submissions
 from storage.engine import make_engine
 from storage.models import LinkStatus
 from storage.store import Store
-from tests.bot.slack.slack_rig import ANN, BOB, MO2, MOD, MODS, Answer, Rig, moderated, running
+from tests.bot.slack.slack_rig import (
+    ANN,
+    BOB,
+    MO2,
+    MOD,
+    MODS,
+    REMIND,
+    Answer,
+    Rig,
+    moderated,
+    running,
+    settings_for,
+)
 from tests.fakes.slack_api import Call, FakeSlack, reaction_event
 from tests.support.clock import FakeClock
 
@@ -397,3 +410,25 @@ async def test_moderation_without_slack_configured_is_not_wired(fake: FakeSlack,
     async with running(fake, ctx) as rig:
         moderation = make_moderation(rig.front.settings, ctx, [rig.front])
         assert list(moderation.outbounds) == ["slack"]
+
+
+async def test_channel_names_where_ids_belong_are_reported_at_start(
+    fake: FakeSlack, ctx: Context, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = settings_for(
+        fake,
+        slack_moderator_channel="#mods",
+        slack_reminder_channel=REMIND,
+        slack_moderators="U0MOD,@alice,S0MODS",
+    )
+
+    SlackFrontEnd(settings, ctx)
+
+    warnings = [
+        r.getMessage() for r in caplog.records if r.name == "copbot.slack" and r.levelname == "WARNING"
+    ]
+    assert warnings == [
+        "SLACK_MODERATOR_CHANNEL='#mods' is not a channel id (C…): moderation and reminders need the id, "
+        "not the name",
+        "SLACK_MODERATORS lists '@alice', which is not a member (U…) or user-group (S…) id",
+    ]
