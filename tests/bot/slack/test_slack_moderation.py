@@ -7,6 +7,8 @@ through the real Bolt app and the fake Slack, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 from collections.abc import AsyncIterator
 
@@ -17,6 +19,7 @@ from bot.runner import make_moderation
 from bot.slack.frontend import SlackFrontEnd
 from commands.types import Context
 from storage import submissions
+from storage.catalogue import export_csv
 from storage.engine import make_engine
 from storage.models import LinkStatus
 from storage.store import Store
@@ -108,6 +111,8 @@ async def test_approval_by_reaction_lists_the_link_and_tells_the_submitter(rig: 
     assert f"<{LINK}|{NOTE}>" in card.shown
     history = await rig.command("/history", "2.4", user=BOB)
     assert "mod approved: https://example.org/acronyms" in history.shown
+    rows = {r[3]: r for r in csv.reader(io.StringIO(await export_csv(rig.ctx.store)))}
+    assert f"{LINK} — {NOTE} (via copbot)" in rows["2.4"][5]
 
 
 async def test_rejection_by_reaction(rig: Rig) -> None:
@@ -405,8 +410,8 @@ async def test_reactions_already_there_are_fine(rig: Rig) -> None:
     assert [c.error for c in rig.fake.calls_to("reactions.add")[-2:]] == ["already_reacted"] * 2
 
 
-async def test_moderation_without_slack_configured_is_not_wired(fake: FakeSlack, ctx: Context) -> None:
-    """The runner only wires front ends that implement Outbound: the Slack one does."""
+async def test_the_runner_counts_the_slack_front_end_as_an_outbound(fake: FakeSlack, ctx: Context) -> None:
+    """The runner wires only front ends that implement Outbound: the Slack one does."""
     async with running(fake, ctx) as rig:
         moderation = make_moderation(rig.front.settings, ctx, [rig.front])
         assert list(moderation.outbounds) == ["slack"]
