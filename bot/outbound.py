@@ -25,6 +25,11 @@ class Unreachable(Exception):
     """The user or channel cannot be messaged (DMs closed, channel gone, no access)."""
 
 
+class NotDelivered(Exception):
+    """The platform answered with an error (rate limit, outage): the message was certainly not
+    sent, so sending it again later cannot make a duplicate."""
+
+
 @runtime_checkable
 class Outbound(Protocol):
     """Messages the bot sends unprompted, rendered by the platform's own renderer."""

@@ -15,12 +15,19 @@ from datetime import UTC
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.outbound import Outbound, Unreachable
+from bot.outbound import NotDelivered, Outbound, Unreachable
 from commands.reminders import expiry_reply, reminder_reply
 from commands.types import Clock, Reply
 from storage.models import LEGACY_PLATFORM, Claim, Problem
 from storage.store import Store
-from storage.sweep import expire_due, mark_stale, record_deliveries, record_notices, stale_overrides
+from storage.sweep import (
+    expire_due,
+    mark_stale,
+    record_deliveries,
+    record_notices,
+    stale_overrides,
+    take_retries,
+)
 
 log = logging.getLogger("copbot.reminders")
 
@@ -75,6 +82,14 @@ class Sweeper:
             report = SweepReport()
             platforms = list(self.outbounds)
             overrides = await stale_overrides(self.store)
+            # Messages a platform refused at an earlier sweep (rate limit, outage) go out again first.
+            retry = await take_retries(self.store, platforms, "delivery", self.batch) or []
+            outcomes = await self._deliver_all(retry, reminder=True)
+            await record_deliveries(self.store, outcomes, self.clock())
+            for how in outcomes.values():
+                report.count(how)
+            retry = await take_retries(self.store, platforms, "notice", self.batch) or []
+            await record_notices(self.store, await self._deliver_all(retry, reminder=False))
             while (
                 moved := await mark_stale(
                     self.store, self.clock(), self.stale_after_days, platforms, overrides, self.batch
@@ -124,6 +139,9 @@ class Sweeper:
             try:
                 await outbound.send_dm(claim.community_id, claim.user_id, build(False))
                 return "dm"
+            except NotDelivered as exc:
+                log.warning("reminder for claim %s refused, will retry: %s", claim.id, exc)
+                return "retry"
             except Unreachable:
                 channel = await self.reminder_channel(claim.platform, claim.community_id)
                 if not channel:
@@ -131,11 +149,15 @@ class Sweeper:
                 try:
                     await outbound.send_channel(claim.community_id, channel, build(True))
                     return "channel"
+                except NotDelivered as exc:
+                    log.warning("reminder for claim %s refused, will retry: %s", claim.id, exc)
+                    return "retry"
                 except Unreachable:
                     return "unreachable"
         except Exception:
+            # Unknown whether it was sent: never send it again (at most once), mark it failed.
             log.exception("reminder for claim %s failed", claim.id)
-            return "unreachable"
+            return "failed"
 
 
 def start_scheduler(sweeper: Sweeper, minutes: float) -> AsyncIOScheduler:

@@ -107,7 +107,8 @@ class Claim(SQLModel, table=True):
     note: str = ""
     unreachable: bool = False
     # How the stale reminder and the expiry notice reached the claimant: "" (not yet),
-    # "sending" (claimed by a sweep; at most once), "dm", "channel", "unreachable", "none".
+    # "sending" (taken by a sweep; at most once), "dm", "channel", "unreachable", "none",
+    # "retry" (the platform refused it: send again), "failed" (unknown whether it went out).
     delivery: str = Field(default="", max_length=16)
     notice: str = Field(default="", max_length=16)
     date_known: bool = True

@@ -194,3 +194,32 @@ async def record_notices(store: Store, outcomes: dict[int, str]) -> None:
                 .where(col(Claim.id).in_(ids), col(Claim.notice) == "sending")
                 .values(notice=how)
             )
+
+
+async def take_retries(
+    store: Store, platforms: Sequence[str], column: str, limit: int = BATCH
+) -> list[Claim] | None:
+    """Take back reminders (``column="delivery"``) or expiry notices (``"notice"``) that the
+    platform refused earlier, to send them again; None when there are none."""
+    state = ClaimState.STALE.value if column == "delivery" else ClaimState.EXPIRED.value
+    field = getattr(Claim, column)
+    async with store.session() as s:
+        due = list(
+            await s.exec(
+                select(Claim.id)
+                .where(Claim.state == state, col(field) == "retry", col(Claim.platform).in_(list(platforms)))
+                .limit(limit)
+            )
+        )
+        if not due:
+            return None
+        return list(
+            (
+                await s.exec(
+                    sa.update(Claim)
+                    .where(col(Claim.id).in_(due), col(field) == "retry")
+                    .values({column: "sending"})
+                    .returning(Claim)
+                )
+            ).scalars()
+        )

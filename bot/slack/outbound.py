@@ -13,7 +13,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.outbound import Posted, Unreachable
+from bot.outbound import NotDelivered, Posted, Unreachable
 from bot.slack import render
 from commands.types import Reply
 
@@ -88,7 +88,7 @@ class Messenger:
             code = slack_error(exc)
             if code in UNREACHABLE_ERRORS:
                 raise Unreachable(f"cannot DM Slack user {user_id}: {code}") from exc
-            raise
+            raise NotDelivered(f"Slack refused a DM to {user_id}: {code}") from exc
         return Posted(channel, ts)
 
     async def send_channel(self, community_id: str, channel_id: str, reply: Reply) -> Posted:
@@ -99,7 +99,7 @@ class Messenger:
             code = slack_error(exc)
             if code in UNREACHABLE_ERRORS:
                 raise Unreachable(f"cannot post in Slack channel {channel_id}: {code}") from exc
-            raise
+            raise NotDelivered(f"Slack refused a post in {channel_id}: {code}") from exc
         return Posted(channel, ts, await self._permalink(channel, ts))
 
     async def _permalink(self, channel: str, ts: str) -> str | None:

@@ -155,6 +155,20 @@ async def test_closed_dms_fall_back_to_the_reminder_channel_then_unreachable(
     assert cy.unreachable and cy.delivery == "unreachable" and cy.state == "stale"
 
 
+async def test_a_refused_reminder_is_sent_again_by_the_next_sweep(ctx: Context, clock: FakeClock) -> None:
+    """A rate limit or outage answer means the DM was not sent: the next sweep sends it, once."""
+    await say(ctx, ANN, "/claim 3.11")
+    outbound = MemoryOutbound(refuse={"ann": 1})
+    sweeper = make_sweeper(ctx, outbound)
+    clock.advance(days=31)
+    first = await sweeper.run_once()
+    assert first.delivered == {"retry": 1} and outbound.sent == []
+    assert (await claim_state(ctx.store, "ann", "3.11")).delivery == "retry"
+    second = await sweeper.run_once()
+    await sweeper.run_once()
+    assert second.delivered == {"dm": 1} and [s.target for s in outbound.sent] == ["ann"]
+
+
 async def test_a_servers_stale_days_win_over_the_default(ctx: Context, clock: FakeClock) -> None:
     """A server that chose 7 days gets reminders after 7 days; others still after 30."""
     await say(ctx, ANN, "/claim 3.11")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from bot.outbound import Posted, Unreachable
+from bot.outbound import NotDelivered, Posted, Unreachable
 from commands.types import Reply
 
 
@@ -35,12 +35,16 @@ class MemoryOutbound:
     closed_dms: set[str] = field(default_factory=set)
     broken: set[str] = field(default_factory=set)
     crash_after_send: bool = False
+    refuse: dict[str, int] = field(default_factory=dict)
     delay: float = 0.0
 
     async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
         """Record a DM, or refuse it like a closed DM."""
         if user_id in self.closed_dms:
             raise Unreachable(user_id)
+        if self.refuse.get(user_id):
+            self.refuse[user_id] -= 1
+            raise NotDelivered(f"rate limited: {user_id}")
         if self.delay:
             await asyncio.sleep(self.delay)
         self.sent.append(Sent("dm", community_id, user_id, reply))
