@@ -7,11 +7,13 @@ through :meth:`DiscordFrontEnd.send_dm` and friends, rendered like every other r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -22,7 +24,7 @@ from bot.config import Settings
 from bot.discord import render
 from bot.discord.commands import CopTree, build_tree, payload_hash
 from bot.discord.suggest import Catalogue
-from bot.outbound import Posted, Unreachable
+from bot.outbound import NotDelivered, Posted, Unreachable
 from commands import dispatch
 from commands.parser import Kind
 from commands.registry import COMMANDS
@@ -448,49 +450,68 @@ class DiscordFrontEnd:
 
     # -- outbound ----------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _delivery(self, what: str) -> Iterator[None]:
+        """Discord's answers as outbound errors: forbidden or gone → Unreachable; refused (rate
+        limit, bad request) or Discord unreachable → NotDelivered, as nothing was posted. Server
+        errors propagate unchanged: Discord may have posted the message anyway."""
+        try:
+            yield
+        except (discord.Forbidden, discord.NotFound) as exc:
+            raise Unreachable(f"{what}: {exc.status} {exc.text}") from exc
+        except discord.DiscordServerError:
+            raise
+        except discord.HTTPException as exc:
+            raise NotDelivered(f"{what}: Discord answered {exc.status} {exc.text}") from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise NotDelivered(f"{what}: cannot reach Discord ({exc})") from exc
+
+    def _sender(self) -> CopClient:
+        if self.client is None or self.client.is_closed():
+            raise NotDelivered("the Discord front end is not running")
+        return self.client
+
+    @staticmethod
+    def _snowflake(value: str, what: str) -> int:
+        if not value.isdigit():
+            raise Unreachable(f"{value[:40]!r} is not a Discord {what} id")
+        return int(value)
+
     async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
         """Message a user directly; closed DMs (50007) and unknown users raise Unreachable."""
-        client = self._client()
-        try:
-            channel = await client.create_dm(discord.Object(int(user_id)))
-            sent = await channel.send(**render.message(reply))
-        except ValueError as exc:
-            raise Unreachable(f"{user_id!r} is not a Discord user id") from exc
-        except (discord.Forbidden, discord.NotFound) as exc:
-            raise Unreachable(f"cannot DM Discord user {user_id}: {exc.text or exc.status}") from exc
+        user = self._snowflake(user_id, "user")
+        client, kwargs = self._sender(), render.message(reply)
+        with self._delivery(f"DM to Discord user {user_id}"):
+            channel = await client.create_dm(discord.Object(user))
+            sent = await channel.send(**kwargs)
         return Posted(str(sent.channel.id), str(sent.id), sent.jump_url)
-
-    def _channel(self, community_id: str, channel_id: str) -> discord.PartialMessageable:
-        guild_id = int(community_id) if community_id.isdigit() else None
-        return self._client().get_partial_messageable(int(channel_id), guild_id=guild_id)
 
     async def send_channel(self, community_id: str, channel_id: str, reply: Reply) -> Posted:
         """Post in a channel; a missing channel or missing access raises Unreachable."""
-        try:
-            sent = await self._channel(community_id, channel_id).send(**render.message(reply))
-        except ValueError as exc:
-            raise Unreachable(f"{channel_id!r} is not a Discord channel id") from exc
-        except (discord.Forbidden, discord.NotFound) as exc:
-            reason = exc.text or exc.status
-            raise Unreachable(f"cannot post in Discord channel {channel_id}: {reason}") from exc
+        channel = self._snowflake(channel_id, "channel")
+        guild_id = int(community_id) if community_id.isdigit() else None
+        target = self._sender().get_partial_messageable(channel, guild_id=guild_id)
+        kwargs = render.message(reply)
+        with self._delivery(f"post in Discord channel {channel_id}"):
+            sent = await target.send(**kwargs)
         return Posted(str(sent.channel.id), str(sent.id), sent.jump_url)
 
     def _message(self, posted: Posted) -> discord.PartialMessage:
-        return (
-            self._client()
-            .get_partial_messageable(int(posted.channel_id))
-            .get_partial_message(int(posted.message_id))
-        )
+        channel = self._snowflake(posted.channel_id, "channel")
+        message = self._snowflake(posted.message_id, "message")
+        return self._sender().get_partial_messageable(channel).get_partial_message(message)
 
     async def edit(self, posted: Posted, reply: Reply) -> None:
         """Replace a message the bot posted (content, embed and buttons)."""
         kwargs = render.message(reply)
         kwargs.setdefault("content", None)
         kwargs.setdefault("view", None)
-        await self._message(posted).edit(**kwargs)
+        with self._delivery(f"edit of Discord message {posted.message_id}"):
+            await self._message(posted).edit(**kwargs)
 
     async def react(self, posted: Posted, emojis: list[str]) -> None:
         """Add the bot's reactions under a message, in order."""
         message = self._message(posted)
-        for emoji in emojis:
-            await message.add_reaction(emoji)
+        with self._delivery(f"reaction on Discord message {posted.message_id}"):
+            for emoji in emojis:
+                await message.add_reaction(emoji)

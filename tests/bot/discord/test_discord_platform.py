@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.discord.frontend import DiscordFrontEnd
-from bot.outbound import Posted, Unreachable
+from bot.outbound import NotDelivered, Posted, Unreachable
 from commands.types import Button, Context, Reply
 from tests.bot.discord.discord_rig import TOKEN, QuickClient, buttons, running, settings_for
 from tests.fakes.discord_api import FakeDiscord
@@ -113,6 +113,16 @@ async def test_outbound_dm_channel_edit_and_react(fake: FakeDiscord, bot: Discor
 
     with pytest.raises(Unreachable):
         await bot.send_channel(guild, "999", post)
+    fake.rate_limit("POST", "/channels/{channel_id}/messages", times=5, retry_after=0.01)
+    with pytest.raises(NotDelivered):  # still rate limited after discord.py's 5 tries: not posted
+        await bot.send_channel(guild, str(fake.bot_log_id), post)
+
+
+async def test_outbound_before_start_is_not_delivered(fake: FakeDiscord, ctx: Context) -> None:
+    """Nothing can be sent before the bot is connected: the sweep may retry later."""
+    front_end = DiscordFrontEnd(settings_for(fake, "sqlite+aiosqlite:///unused.db"), ctx)
+    with pytest.raises(NotDelivered):
+        await front_end.send_dm(str(fake.guild_id), str(fake.alice_id), Reply(text="hi"))
 
 
 async def test_outbound_messages_have_working_buttons(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
