@@ -31,14 +31,15 @@ class Moderation:
         self.clock = clock
         self.channel = channel
 
-    async def submitted(self, link: WorkLink) -> bool:
-        """Post a stored submission to its moderators (False: no channel; it stays pending)."""
+    async def submitted(self, link: WorkLink) -> str:
+        """Post a stored submission to its moderators: "posted", "no_channel" (it stays pending
+        until one is configured) or "later" (the platform refused; the next sweep retries)."""
         outbound = self.outbounds.get(link.platform)
         channel = await self.channel(link.platform, link.community_id)
         if outbound is None or channel is None or link.id is None:
-            return False
+            return "no_channel"
         if not await submissions.take_for_posting(self.store, link.id, channel):
-            return True  # another task or process is posting it
+            return "posted"  # another task or process is posting it
         problem = await self.store.get_problem(link.problem_number)
         assert problem is not None
         try:
@@ -46,13 +47,13 @@ class Moderation:
         except Exception as exc:
             log.warning("posting submission %s failed: %s", link.id, exc)
             await submissions.record_posted(self.store, link.id, None, None, self.clock())
-            return False
+            return "later"
         await submissions.record_posted(self.store, link.id, posted.message_id, posted.url, self.clock())
         try:
             await outbound.react(posted, [APPROVE_EMOJI, REJECT_EMOJI])
         except Exception as exc:  # the buttons still work without the bot's reactions
             log.warning("adding reactions to submission %s failed: %s", link.id, exc)
-        return True
+        return "posted"
 
     async def decided(self, link: WorkLink) -> None:
         """Edit the moderator post to show the decision, and tell the submitter."""
@@ -83,9 +84,17 @@ class Moderation:
         """Post every pending submission that has no moderator post yet; returns how many."""
         count = 0
         for link in await submissions.unposted(self.store, platform, community_id):
-            if link.mod_message_id is None and await self.submitted(link):
+            if link.mod_message_id is None and await self.submitted(link) == "posted":
                 count += 1
         return count
+
+    async def post_all_waiting(self) -> None:
+        """Post waiting submissions on every platform (each sweep: retries refused posts)."""
+        for platform in self.outbounds:
+            try:
+                await self.post_waiting(platform)
+            except Exception:
+                log.exception("posting waiting submissions on %s failed", platform)
 
     async def recover(self) -> None:
         """At start-up: re-post submissions whose posting a crash cut short, and any waiting ones."""

@@ -74,6 +74,8 @@ class Sweeper:
         self.on_sweep = on_sweep
         self.batch = batch
         self.concurrency = concurrency
+        # Other periodic work that rides on the sweep's tick (e.g. posting waiting submissions).
+        self.also: Callable[[], Awaitable[None]] | None = None
         self._lock = asyncio.Lock()
 
     async def run_once(self) -> SweepReport:
@@ -108,6 +110,8 @@ class Sweeper:
                 await record_notices(self.store, await self._deliver_all(expired, reminder=False))
             if report.stale or report.expired:
                 log.info("sweep: %d stale, %d expired, %s", report.stale, report.expired, report.delivered)
+            if self.also is not None:
+                await self.also()
             if self.on_sweep:
                 self.on_sweep(report)
             return report

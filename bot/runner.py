@@ -79,6 +79,7 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
         await moderation.recover()
         sweeper = make_sweeper(settings, ctx, front_ends)
         sweeper.on_sweep = metrics.observe_sweep
+        sweeper.also = moderation.post_all_waiting  # submissions a platform refused earlier
         scheduler = start_scheduler(sweeper, settings.reminder_sweep_minutes)
         await stop.wait()
         log.info("shutting down")

@@ -134,8 +134,9 @@ class Reply:
 class Effects(Protocol):
     """What the platforms do after a command changed something (posting to moderators…)."""
 
-    async def submitted(self, link: WorkLink) -> bool:
-        """Post a new submission to its community's moderators; False when there is no channel."""
+    async def submitted(self, link: WorkLink) -> str:
+        """Post a new submission to its moderators: "posted", "no_channel", or "later" (the
+        platform refused; it is retried at the next sweep)."""
 
     async def decided(self, link: WorkLink) -> None:
         """Show a decision (or its undoing) on the moderator post and tell the submitter."""

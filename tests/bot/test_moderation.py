@@ -227,3 +227,16 @@ async def test_bad_submissions_are_refused_and_nothing_is_stored(moderated: Cont
     reply = await say(moderated, ANN, line)
     assert reply.error and reply.text
     assert (await say(moderated, MOD, "/pending")).text == "Nothing is waiting for a decision."
+
+
+async def test_a_refused_post_is_retried_later(moderated: Context, outbound: MemoryOutbound) -> None:
+    """The channel refuses the post: the submitter is told it will follow; the next tick posts it."""
+    await with_channel(moderated)
+    outbound.broken.add("mods")
+    reply = await say(moderated, ANN, SUBMIT)
+    assert "will post it there shortly" in reply.text and outbound.sent == []
+    outbound.broken.clear()
+    assert moderated.effects is not None
+    await moderated.effects.post_all_waiting()  # type: ignore[attr-defined]
+    await moderated.effects.post_all_waiting()  # type: ignore[attr-defined]
+    assert [s.target for s in outbound.sent if s.kind == "channel"] == ["mods"]
