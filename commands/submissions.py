@@ -56,10 +56,15 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
         raise CommandError(
             f"You can submit at most {ctx.submissions_per_hour} links an hour; please try again later."
         ) from None
-    posted = await ctx.effects.submitted(stored) if ctx.effects else False
-    if posted:
+    posted = await ctx.effects.submitted(stored) if ctx.effects else "no_channel"
+    if posted == "posted":
         text = (
             f"Thanks! Your link for {problem.number} went to the moderators; I'll tell you what they decide."
+        )
+    elif posted == "later":
+        text = (
+            f"Thanks! Your link for {problem.number} is saved; I could not reach the moderators' channel "
+            "just now and will post it there shortly."
         )
     else:
         text = (
