@@ -64,6 +64,19 @@ async def run(ctx: Context, request: Request) -> Reply:
         return error_reply(APOLOGY)
     finally:
         elapsed = time.perf_counter() - started
+        log.info(
+            "/%s %s in %.1f ms",
+            request.command,
+            outcome,
+            elapsed * 1000,
+            extra={
+                "command": request.command,
+                "platform": request.actor.platform,
+                "community": request.actor.community_id,
+                "outcome": outcome,
+                "latency_ms": round(elapsed * 1000, 2),
+            },
+        )
         for hook in OBSERVERS:
             hook(request.command, outcome, elapsed)
 
