@@ -97,7 +97,7 @@ class CopClient(discord.AutoShardedClient):
                 self.shard_count, _, _ = await self.http.get_bot_gateway()
         self.add_dynamic_items(render.CopButton)
 
-    async def on_cop_button(self, interaction: discord.Interaction[Any], custom_id: str) -> None:
+    async def handle_button(self, interaction: discord.Interaction[Any], custom_id: str) -> None:
         """A copbot button was clicked (see :class:`render.CopButton`)."""
         await self.front_end.on_click(interaction, custom_id)
 

@@ -179,7 +179,7 @@ class CopButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=BUTTON_
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Hand the click to the client that received it."""
-        handler = getattr(interaction.client, "on_cop_button", None)
+        handler = getattr(interaction.client, "handle_button", None)
         if handler is None:  # pragma: no cover - only a foreign client would lack it
             log.warning("button %s clicked on a client without copbot's handler", self.custom_id)
             return
