@@ -145,6 +145,8 @@ def embed(reply: Reply) -> discord.Embed:
         result.add_field(name=name, value=value, inline=inline)
     if reply.footer:
         result.set_footer(text=clip(escape_mentions(reply.footer), FOOTER_MAX))
+    if not len(result):
+        result.description = "…"  # Discord refuses an empty embed
     overflow = len(result) - EMBED_TOTAL_MAX
     if overflow > 0 and result.description:
         result.description = clip(result.description, max(len(result.description) - overflow, 200))

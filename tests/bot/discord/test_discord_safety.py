@@ -68,6 +68,7 @@ def test_embeds_stay_within_discord_limits() -> None:
     assert len(card.title or "") <= 256 and len(card.description or "") <= 4096
     assert len(card.fields) <= 25 and all(len(f.value or "") <= 1024 for f in card.fields)
     assert len(card.footer.text or "") <= 2048
+    assert render.embed(Reply()).description == "…"  # never an empty embed
 
 
 def test_links_render_only_for_http_and_https() -> None:
