@@ -342,7 +342,10 @@ class DiscordFrontEnd:
             await self._deliver(interaction, reply, deferred_public)
             if not reply.error:
                 self._public[key] = not reply.private
-            log.info(
+            # The core already logs each command; say more only for buttons and deferrals.
+            quiet = deferred_public is None and label.startswith("/")
+            log.log(
+                logging.DEBUG if quiet else logging.INFO,
                 "%s in guild %s: %s in %.0f ms%s",
                 label,
                 interaction.guild_id or "dm",
