@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -23,6 +23,7 @@ from storage.store import Store
 from storage.sweep import (
     expire_due,
     mark_stale,
+    prune_processed,
     record_deliveries,
     record_notices,
     stale_overrides,
@@ -78,6 +79,11 @@ class Sweeper:
         self.also: Callable[[], Awaitable[None]] | None = None
         self._lock = asyncio.Lock()
 
+    async def wait_idle(self) -> None:
+        """Return once no sweep is running (shutdown waits for it before closing the store)."""
+        async with self._lock:
+            pass
+
     async def run_once(self) -> SweepReport:
         """One full sweep: stale pings, then expiries; safe to cut anywhere and run again."""
         async with self._lock:
@@ -110,6 +116,7 @@ class Sweeper:
                 await record_notices(self.store, await self._deliver_all(expired, reminder=False))
             if report.stale or report.expired:
                 log.info("sweep: %d stale, %d expired, %s", report.stale, report.expired, report.delivered)
+            await prune_processed(self.store, self.clock() - timedelta(days=7))
             if self.also is not None:
                 await self.also()
             if self.on_sweep:

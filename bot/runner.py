@@ -67,6 +67,7 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
     metrics = Metrics()
     ops: OpsServer | None = None
     scheduler = None
+    sweeper: Sweeper | None = None
     try:
         if settings.metrics_port is not None:
             checks = [(fe.name, lambda fe=fe: fe.ready) for fe in front_ends]
@@ -85,6 +86,12 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
         log.info("shutting down")
     finally:
         if scheduler is not None:
+            scheduler.pause()  # AsyncIOExecutor.shutdown() would cancel a running sweep mid-query
+            if sweeper is not None:
+                try:
+                    await asyncio.wait_for(sweeper.wait_idle(), SHUTDOWN_GRACE_SECONDS)
+                except TimeoutError:
+                    log.warning("a reminder sweep was still running at shutdown; it will run again")
             scheduler.shutdown(wait=False)
         for front_end in reversed(front_ends):
             try:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from storage.models import LEGACY_PLATFORM, Claim, ClaimState, CommunitySettings, Event
+from storage.models import LEGACY_PLATFORM, Claim, ClaimState, CommunitySettings, Event, ProcessedEvent
 from storage.store import Store
 
 BATCH = 500
@@ -223,3 +223,10 @@ async def take_retries(
                 )
             ).scalars()
         )
+
+
+async def prune_processed(store: Store, before: datetime) -> int:
+    """Forget inbound event ids older than ``before`` (platforms replay within minutes, not days)."""
+    async with store.session() as s:
+        result = await s.exec(sa.delete(ProcessedEvent).where(col(ProcessedEvent.at) < before))
+        return int(result.rowcount or 0)

@@ -265,3 +265,13 @@ async def test_two_processes_sweeping_at_once_ping_each_claim_once(
         start_at,
         [e.decode() for _, e in outputs],
     )
+
+
+async def test_the_sweep_forgets_event_ids_after_a_week(ctx: Context, clock: FakeClock) -> None:
+    """Dedup keys are kept long enough for any replay, then pruned so the table stays small."""
+    assert await ctx.store.first_time("slack:Ev1", clock())
+    await make_sweeper(ctx, MemoryOutbound()).run_once()
+    assert not await ctx.store.first_time("slack:Ev1", clock())
+    clock.advance(days=8)
+    await make_sweeper(ctx, MemoryOutbound()).run_once()
+    assert await ctx.store.first_time("slack:Ev1", clock())
