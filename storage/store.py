@@ -54,6 +54,17 @@ class ClaimOutcome:
     created: bool
 
 
+def _open_claim_of(number: str, who: Person) -> tuple[Any, ...]:
+    """The conditions selecting ``who``'s active or stale claim on ``number`` (at most one row)."""
+    return (
+        col(Claim.problem_number) == number,
+        col(Claim.platform) == who.platform,
+        col(Claim.community_id) == who.community_id,
+        col(Claim.user_id) == who.user_id,
+        col(Claim.state).in_(OPEN_CLAIM_STATES),
+    )
+
+
 class Store:
     """Async access to the database behind one engine."""
 
@@ -155,13 +166,7 @@ class Store:
     async def _renew(self, s: AsyncSession, number: str, who: Person, now: datetime) -> Claim | None:
         stmt = (
             sa.update(Claim)
-            .where(
-                col(Claim.problem_number) == number,
-                col(Claim.platform) == who.platform,
-                col(Claim.community_id) == who.community_id,
-                col(Claim.user_id) == who.user_id,
-                col(Claim.state).in_(OPEN_CLAIM_STATES),
-            )
+            .where(*_open_claim_of(number, who))
             .values(
                 renewed_at=now,
                 state=ClaimState.ACTIVE.value,
@@ -195,13 +200,7 @@ class Store:
         async with self.session() as s:
             stmt = (
                 sa.update(Claim)
-                .where(
-                    col(Claim.problem_number) == number,
-                    col(Claim.platform) == who.platform,
-                    col(Claim.community_id) == who.community_id,
-                    col(Claim.user_id) == who.user_id,
-                    col(Claim.state).in_(OPEN_CLAIM_STATES),
-                )
+                .where(*_open_claim_of(number, who))
                 .values(state=ClaimState.RELEASED.value, ended_at=now, note=note)
                 .returning(col(Claim.id))
             )
