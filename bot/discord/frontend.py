@@ -1,7 +1,10 @@
 """The Discord front end: slash commands, autocomplete and buttons on discord.py, answered by the core.
 
 It is also the :class:`bot.outbound.Outbound` for Discord: reminders and moderator posts go out
-through :meth:`DiscordFrontEnd.send_dm` and friends, rendered like every other reply.
+through :meth:`DiscordFrontEnd.send_dm` and friends, rendered like every other reply. Moderators
+decide submissions with ✅ / ❌ reactions (raw gateway events, so it works on messages posted
+before a restart) or the post's buttons; **Reject with reason** asks for the reason in a modal
+(:mod:`bot.discord.review`).
 """
 
 from __future__ import annotations
@@ -21,14 +24,17 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.config import Settings
-from bot.discord import render
+from bot.discord import render, review
 from bot.discord.commands import CopTree, build_tree, payload_hash
 from bot.discord.suggest import Catalogue
 from bot.outbound import NotDelivered, Posted, Unreachable
 from commands import dispatch
 from commands.parser import Kind
 from commands.registry import COMMANDS
-from commands.types import Actor, Context, Reply
+from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, decide_by_reaction, decide_link
+from commands.types import Actor, CommandError, Context, Reply, parse_custom_id
+from storage import submissions
+from storage.models import LinkStatus, WorkLink
 
 log = logging.getLogger("copbot.discord")
 
@@ -48,6 +54,12 @@ PERMISSIONS = discord.Permissions(
 SCOPES = ("bot", "applications.commands")
 RESTARTING = "copbot is restarting; please try again in a minute."
 OUTDATED = "That command has changed; Discord will show the new version shortly. Please try again."
+# Reactions that decide a submission under its moderator post.
+REVIEW_EMOJI = frozenset({APPROVE_EMOJI, REJECT_EMOJI})
+NOT_A_MODERATOR = "Only moderators can decide submissions."
+NO_SUCH_SUBMISSION = "That submission does not exist; use /pending instead."
+NO_FORM = "Sorry, I could not open the form. Try again, or react ❌ to reject without a reason."
+NO_REASON = "Please say why, in a few words; nothing changed."
 
 
 def intents() -> discord.Intents:
@@ -101,6 +113,20 @@ class CopClient(discord.AutoShardedClient):
         """A copbot button was clicked (see :class:`render.CopButton`)."""
         await self.front_end.on_click(interaction, custom_id)
 
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """Every interaction; copbot's own modal forms are routed from here (see
+        :mod:`bot.discord.review` for why not through discord.py's modal store)."""
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        data: Any = interaction.data or {}
+        link_id = review.link_id_of(str(data.get("custom_id", "")))
+        if link_id is not None:
+            await self.front_end.on_reject_reason(interaction, link_id, review.submitted_reason(data))
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        """A reaction anywhere the bot can see (raw: also on messages not in any cache)."""
+        await self.front_end.on_reaction(payload)
+
     async def on_shard_connect(self, shard_id: int) -> None:
         """A shard identified (READY)."""
         self.front_end.shard_up(shard_id)
@@ -146,6 +172,7 @@ class DiscordFrontEnd:
         self.catalogue = Catalogue(ctx.store)
         self.client: CopClient | None = None
         self.skipped_duplicates = 0
+        self.reactions_handled = 0  # reaction events seen, whatever came of them (tests wait on it)
         self._connect_task: asyncio.Task[None] | None = None
         self._connected: set[int] = set()
         self._all_connected = asyncio.Event()
@@ -289,7 +316,14 @@ class DiscordFrontEnd:
         await self._answer(interaction, f"/{command}", command, produce)
 
     async def on_click(self, interaction: discord.Interaction[Any], custom_id: str) -> None:
-        """A button: run its action through the core and answer."""
+        """A button: run its action through the core and answer.
+
+        **Reject with reason** (``cop:reject:<id>``) opens the reason form instead.
+        """
+        parsed = parse_custom_id(custom_id)
+        if parsed is not None and parsed[0] == "reject":
+            await self._open_reject_form(interaction, parsed[1])
+            return
         action = custom_id.split(":")[1] if custom_id.count(":") >= 2 else "?"
 
         async def produce() -> Reply:
@@ -365,13 +399,16 @@ class DiscordFrontEnd:
     ) -> Reply | None:
         """The reply, or None when this interaction id was handled before (a replayed event)."""
         try:
-            key = f"discord:interaction:{interaction.id}"
-            if not await self.ctx.store.first_time(key, self.ctx.clock()):
+            if not await self._first_time(interaction):
                 return None
             return await produce()
         except Exception:
             log.exception("interaction %s failed", interaction.id)
             return dispatch.error_reply(dispatch.APOLOGY)
+
+    async def _first_time(self, interaction: discord.Interaction[Any]) -> bool:
+        """Record the interaction id; False when it was handled before (a replayed event)."""
+        return await self.ctx.store.first_time(f"discord:interaction:{interaction.id}", self.ctx.clock())
 
     async def _deliver(
         self, interaction: discord.Interaction[Any], reply: Reply, deferred_public: bool | None
@@ -418,6 +455,136 @@ class DiscordFrontEnd:
         answer = OUTDATED if outdated else dispatch.APOLOGY
         await self._send_quietly(interaction, dispatch.error_reply(answer))
 
+    # -- moderation --------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _busy(self) -> Iterator[None]:
+        """Count the current task as work in flight, which :meth:`close` lets finish."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._inflight.discard(task)
+
+    async def on_reaction(self, payload: discord.RawReactionActionEvent) -> None:
+        """✅ / ❌ by a moderator under a submission's moderator post decides it.
+
+        Raw events carry the message id and the member, so this needs no message cache and works
+        on posts from before a restart (the post ↔ submission mapping is in the database). Other
+        emoji, reactions outside servers or on messages copbot did not write, copbot's own
+        reactions, other bots' and non-moderators' change nothing. The first decision wins (the
+        core's guarded update): a later or replayed reaction neither edits the post nor tells
+        the submitter again.
+        """
+        with self._busy():
+            try:
+                await self._react(payload)
+            except Exception:
+                log.exception("handling a reaction on message %s failed", payload.message_id)
+            finally:
+                self.reactions_handled += 1
+
+    async def _react(self, payload: discord.RawReactionActionEvent) -> None:
+        emoji = payload.emoji
+        name = (emoji.name or "").replace("\ufe0f", "")
+        if payload.guild_id is None or emoji.id is not None or name not in REVIEW_EMOJI:
+            return
+        me = self.client.user if self.client is not None else None
+        if me is None or payload.user_id == me.id:
+            return
+        if payload.message_author_id is not None and payload.message_author_id != me.id:
+            return  # moderator posts are copbot's own messages
+        member = payload.member
+        if member is None or member.bot:
+            log.debug("ignored %s on %s: not from a known member", name, payload.message_id)
+            return
+        channel = member.guild.get_channel_or_thread(payload.channel_id)
+        permissions = channel.permissions_for(member) if channel is not None else member.guild_permissions
+        actor = await self._guild_actor(payload.guild_id, member, permissions)
+        if not actor.is_moderator:
+            log.debug("ignored %s on %s by %s: not a moderator", name, payload.message_id, member.id)
+            return
+        reply = await decide_by_reaction(self.ctx, actor, str(payload.message_id), name)
+        if reply is not None:
+            log.info(
+                "submission on message %s decided by %s from %s in guild %s",
+                payload.message_id,
+                name,
+                member.id,
+                payload.guild_id,
+                extra={"command": "reaction", "community": str(payload.guild_id)},
+            )
+
+    async def _submission_for(self, actor: Actor, target: str) -> WorkLink | None:
+        """The submission a button or form names, if it belongs to the actor's community."""
+        link = await submissions.get_link(self.ctx.store, int(target)) if target.isdigit() else None
+        if link is None or link.id is None:
+            return None
+        if (link.platform, link.community_id) != (actor.platform, actor.community_id):
+            return None
+        return link
+
+    async def _open_reject_form(self, interaction: discord.Interaction[Any], target: str) -> None:
+        """**Reject with reason**: a moderator gets the form; anyone else a private answer why not.
+
+        A modal must be the first answer (a deferred interaction cannot open one), so this only
+        does what is quick: the moderator check (role cached) and one row.
+        """
+        if self._closing:
+            await self._send_quietly(interaction, dispatch.error_reply(RESTARTING))
+            return
+        with self._busy():
+            try:
+                if not await self._first_time(interaction):
+                    self.skipped_duplicates += 1
+                    log.info("skipped interaction %s (button reject): already handled", interaction.id)
+                    return
+                actor = await self.actor(interaction)
+                link = await self._submission_for(actor, target)
+                if not actor.is_moderator:
+                    reply = dispatch.error_reply(NOT_A_MODERATOR)
+                elif link is None:
+                    reply = dispatch.error_reply(NO_SUCH_SUBMISSION)
+                elif link.status != LinkStatus.PENDING:
+                    who = link.decided_by_name or "someone"
+                    reply = dispatch.error_reply(f"Already {link.status} by {who}; nothing changed.")
+                else:
+                    await interaction.response.send_modal(review.reject_modal(link))
+                    log.info(
+                        "button reject in guild %s: form opened for submission %s",
+                        interaction.guild_id,
+                        link.id,
+                        extra={"command": "button reject", "community": str(interaction.guild_id or "dm")},
+                    )
+                    return
+            except Exception:
+                log.exception("opening the reject form for submission %s failed", target)
+                reply = dispatch.error_reply(NO_FORM)
+            await self._send_quietly(interaction, reply)
+
+    async def on_reject_reason(
+        self, interaction: discord.Interaction[Any], link_id: int, reason: str
+    ) -> None:
+        """The reason form was submitted: reject with that reason (moderators only, once)."""
+
+        async def produce() -> Reply:
+            actor = await self.actor(interaction)
+            if not actor.is_moderator:
+                return dispatch.error_reply(NOT_A_MODERATOR)
+            if await self._submission_for(actor, str(link_id)) is None:
+                return dispatch.error_reply(NO_SUCH_SUBMISSION)
+            if not reason:
+                return dispatch.error_reply(NO_REASON)
+            try:
+                return await decide_link(self.ctx, actor, link_id, False, reason)
+            except CommandError as exc:
+                return dispatch.error_reply(str(exc))
+
+        await self._answer(interaction, "form reject", "form:reject", produce)
+
     # -- who is asking -----------------------------------------------------------------------
 
     async def actor(self, interaction: discord.Interaction[Any]) -> Actor:
@@ -426,7 +593,13 @@ class DiscordFrontEnd:
         guild_id = interaction.guild_id
         if guild_id is None:
             return Actor("discord", "dm", str(user.id), user.display_name)
-        permissions = interaction.permissions
+        return await self._guild_actor(guild_id, user, interaction.permissions)
+
+    async def _guild_actor(
+        self, guild_id: int, user: discord.User | discord.Member, permissions: discord.Permissions
+    ) -> Actor:
+        """A server member: moderator with Manage Messages (``permissions`` are the ones in the
+        channel at hand) or the /setup moderator role; admin with Manage Server."""
         moderator = permissions.manage_messages or permissions.administrator
         if not moderator and isinstance(user, discord.Member):
             role_id = await self._moderator_role(guild_id)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
 from bot.discord.frontend import CopClient, DiscordFrontEnd
+from bot.moderation import Moderation
+from bot.reminders import Sweeper
+from bot.runner import make_moderation, make_sweeper
 from commands.types import Context
 from tests.fakes.discord_api import Callback, FakeDiscord
 
@@ -83,3 +87,41 @@ async def ask(fake: FakeDiscord, command: str, options: dict[str, Any] | None = 
     """Run a slash command as a user and return Discord's record of the answer."""
     iid = await fake.slash(command, options, **kw)
     return await fake.wait_for_callback(iid)
+
+
+@dataclass
+class Moderated:
+    """A running front end with moderation and the sweep wired as ``copbot run`` wires them."""
+
+    fake: FakeDiscord
+    bot: DiscordFrontEnd
+    moderation: Moderation
+    sweeper: Sweeper
+
+    async def settle(self, events: int) -> None:
+        """Wait until the bot has handled ``events`` reaction events in all (its own included)."""
+        await self.fake.wait_until(
+            lambda: self.bot.reactions_handled >= events, description=f"{events} reactions handled"
+        )
+
+    async def react(self, message: dict[str, Any], emoji: str, user_id: int) -> dict[str, Any]:
+        """``user_id`` reacts under ``message``; returns once the bot has handled the event."""
+        handled = self.bot.reactions_handled
+        payload = await self.fake.react(int(message["channel_id"]), int(message["id"]), emoji, user_id)
+        await self.settle(handled + 1)
+        return payload
+
+
+@contextlib.asynccontextmanager
+async def moderated(
+    fake: FakeDiscord, ctx: Context, db_url: str, **overrides: Any
+) -> AsyncIterator[Moderated]:
+    """:func:`running`, with ``make_moderation`` in ``ctx.effects`` and ``make_sweeper`` beside it."""
+    async with running(fake, ctx, db_url, **overrides) as front_end:
+        settings = front_end.settings
+        moderation = make_moderation(settings, ctx, [front_end])
+        ctx.effects = moderation
+        try:
+            yield Moderated(fake, front_end, moderation, make_sweeper(settings, ctx, [front_end]))
+        finally:
+            ctx.effects = None

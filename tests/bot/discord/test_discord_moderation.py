@@ -1,0 +1,352 @@
+"""Submissions on Discord: posted to the /setup moderator channel, decided by reaction, button or form.
+
+Moderation is wired into the context exactly as ``copbot run`` wires it (``make_moderation``),
+through the real discord.py client and the fake Discord, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import csv
+import io
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from commands.types import Context
+from storage import submissions
+from storage.catalogue import export_csv
+from storage.engine import make_engine
+from storage.models import LinkStatus
+from storage.store import Store
+from tests.bot.discord.discord_rig import Moderated, ask, buttons, embed, moderated, text_of
+from tests.fakes.discord_api import Callback, FakeDiscord
+from tests.support.clock import FakeClock
+
+LINK = "https://example.org/acronyms"
+NOTE = "IOI-style circuit for acronyms"
+MODAL = 9
+
+
+def add_people(fake: FakeDiscord) -> None:
+    """A moderator channel, a reminder channel, and Carol, a moderator by the /setup role only
+    (Bob is one by the Manage Messages permission of the fake's Moderator role)."""
+    fake.add_channel("mods")
+    fake.add_channel("reminders")
+    reviewers = fake.add_role("Reviewers")
+    fake.add_member("carol", roles=[reviewers])
+
+
+async def configure(fake: FakeDiscord, **options: Any) -> None:
+    """The owner runs ``/setup set`` (by default: moderator channel, role and reminder channel)."""
+    values = options or {
+        "moderator_channel": fake.channel_id("mods"),
+        "moderator_role": fake.role_id("Reviewers"),
+        "reminder_channel": fake.channel_id("reminders"),
+    }
+    saved = await ask(fake, "setup set", values, user_id=fake.owner_id)
+    assert embed(saved)["description"] == "Settings saved.", embed(saved)
+
+
+@pytest.fixture
+async def rig(fake: FakeDiscord, ctx: Context, db_url: str) -> AsyncIterator[Moderated]:
+    """copbot with moderation, after an admin's /setup."""
+    add_people(fake)
+    async with moderated(fake, ctx, db_url) as rig:
+        await configure(fake)
+        yield rig
+
+
+def mods(fake: FakeDiscord) -> list[dict[str, Any]]:
+    """The messages in the moderator channel."""
+    return fake.messages[fake.channel_id("mods")]
+
+
+async def submit(rig: Moderated, link: str = LINK, note: str = NOTE) -> dict[str, Any]:
+    """Alice's ``/submit 2.4``; the moderators' post, once the bot has seen its own two reactions."""
+    before, handled = len(mods(rig.fake)), rig.bot.reactions_handled
+    answer = await ask(rig.fake, "submit", {"number": "2.4", "link": link, "note": note})
+    assert answer.ephemeral and "went to the moderators" in embed(answer)["description"], embed(answer)
+    assert len(mods(rig.fake)) == before + 1
+    await rig.settle(handled + 2)
+    return mods(rig.fake)[-1]
+
+
+async def click(fake: FakeDiscord, message: dict[str, Any], label: str, user_id: int) -> Callback:
+    """Press the button labelled ``label`` on the current version of ``message``."""
+    current = fake.message(int(message["id"]))
+    iid = await fake.click(current, dict(buttons(current))[label], user_id=user_id)
+    return await fake.wait_for_callback(iid)
+
+
+async def status(ctx: Context, link_id: int = 1) -> str:
+    link = await submissions.get_link(ctx.store, link_id)
+    assert link is not None
+    return link.status
+
+
+def edits(fake: FakeDiscord) -> list[str]:
+    """The ids of the messages the bot edited through the REST API."""
+    return [r.params["message_id"] for r in fake.requests if (r.route or "").startswith("PATCH /channels/")]
+
+
+def description(fake: FakeDiscord, message: dict[str, Any]) -> str:
+    return str(fake.message(int(message["id"]))["embeds"][0]["description"])
+
+
+async def test_submit_posts_to_the_moderator_channel_with_the_bots_two_reactions(rig: Moderated) -> None:
+    """Problem number and title, link, note and sender; ✅ ❌ under it, which decide nothing."""
+    fake = rig.fake
+    post = await submit(rig)
+
+    shown = post["embeds"][0]
+    assert shown["title"] == "Submission for 2.4"
+    fields = {f["name"]: f["value"] for f in shown["fields"]}
+    assert fields["Problem"].startswith("2.4 — 3 letter acronyms")
+    assert fields["From"] == "Alice"
+    assert fields["Link"] == f"• [{LINK}]({LINK})"
+    assert NOTE in fields["Note"]
+    assert buttons(post) == [("Approve", "cop:approve:1"), ("Reject with reason", "cop:reject:1")]
+    assert fake.reactions[int(post["id"])] == [("✅", fake.bot_user_id), ("❌", fake.bot_user_id)]
+    link = await submissions.get_link(rig.bot.ctx.store, 1)
+    assert link is not None and link.mod_message_id == post["id"]
+    assert link.mod_url == f"https://discord.com/channels/{fake.guild_id}/{post['channel_id']}/{post['id']}"
+    # The bot's own reactions were seen and changed nothing.
+    assert await status(rig.bot.ctx) == LinkStatus.PENDING and edits(fake) == []
+
+    pending = await ask(fake, "pending", user_id=fake.user_id("carol"))
+    assert f"]({link.mod_url})" in text_of(pending.data or {})
+
+
+async def test_a_moderators_approval_by_reaction(rig: Moderated) -> None:
+    """Edited to "Approved by …" with Undo; listed by /problem and the export; the submitter told."""
+    fake = rig.fake
+    post = await submit(rig)
+
+    await rig.react(post, "✅", fake.bob_id)
+
+    assert description(fake, post) == "Approved by Bob."
+    assert buttons(fake.message(int(post["id"]))) == [("Undo", "cop:undo:1")]
+    (dm,) = fake.dms[fake.alice_id]
+    assert "Your link for 2.4 — 3 letter acronyms" in dm["embeds"][0]["description"]
+    assert "was approved" in dm["embeds"][0]["description"]
+    card = text_of((await ask(fake, "problem", {"number": "2.4"}, user_id=fake.bob_id)).data or {})
+    assert f"({LINK})" in card and "IOI" in card
+    history = text_of((await ask(fake, "history", {"number": "2.4"})).data or {})
+    assert f"Bob approved: {LINK}" in history
+    rows = {r[3]: r for r in csv.reader(io.StringIO(await export_csv(rig.bot.ctx.store)))}
+    assert f"{LINK} — {NOTE} (via copbot)" in rows["2.4"][5]
+
+
+async def test_reject_with_reason_opens_a_form_whose_reason_reaches_the_submitter(rig: Moderated) -> None:
+    fake = rig.fake
+    post = await submit(rig)
+
+    opened = await click(fake, post, "Reject with reason", fake.bob_id)
+    assert opened.type == MODAL
+    form = opened.data or {}
+    assert form["custom_id"] == "cop:rejectmodal:1" and form["title"] == "Reject submission"
+    assert f"[{LINK}]({LINK})" in str(form["components"])
+    assert await status(rig.bot.ctx) == LinkStatus.PENDING  # opening the form decides nothing
+
+    iid = await fake.submit_modal(opened.interaction_id, {"reason": "  not about   acronyms "})
+    answer = await fake.wait_for_callback(iid)
+
+    assert answer.ephemeral and embed(answer)["description"] == "Rejected the link for 2.4."
+    assert description(fake, post) == "Rejected by Bob: not about acronyms"
+    (dm,) = fake.dms[fake.alice_id]
+    assert dm["embeds"][0]["description"].endswith("was not accepted: not about acronyms")
+    history = text_of((await ask(fake, "history", {"number": "2.4"})).data or {})
+    assert f"Bob rejected: {LINK} (not about acronyms)" in history
+
+
+async def test_the_form_is_for_moderators_and_pending_submissions_only(rig: Moderated) -> None:
+    fake = rig.fake
+    post = await submit(rig)
+
+    async def send(values: dict[str, str], **kw: Any) -> Callback:
+        return await fake.wait_for_callback(await fake.submit_modal(opened.interaction_id, values, **kw))
+
+    refused = await click(fake, post, "Reject with reason", fake.alice_id)
+    opened = await click(fake, post, "Reject with reason", fake.user_id("carol"))  # by the /setup role
+    # Should a form reach anyone else, submitting it does nothing; nor does a blank reason.
+    not_mod = await send({"reason": "spam"}, user_id=fake.alice_id)
+    blank = await send({"reason": "   "})
+
+    assert refused.ephemeral and refused.type != MODAL
+    assert embed(refused)["description"] == "Only moderators can decide submissions."
+    assert opened.type == MODAL
+    assert embed(not_mod)["description"] == "Only moderators can decide submissions."
+    assert embed(blank)["description"] == "Please say why, in a few words; nothing changed."
+    assert await status(rig.bot.ctx) == LinkStatus.PENDING and edits(fake) == []
+
+    # Once decided: the button (still on /pending's list or an old copy) and an open form say so.
+    as_posted = copy.deepcopy(post)
+    await rig.react(post, "✅", fake.bob_id)
+    again = await fake.wait_for_callback(await fake.click(as_posted, "cop:reject:1", user_id=fake.bob_id))
+    late = await send({"reason": "too late"})
+
+    assert again.type != MODAL
+    assert embed(again)["description"] == "Already approved by Bob; nothing changed."
+    assert embed(late)["description"] == "Already approved by Bob; nothing changed."
+    assert edits(fake) == [post["id"]] and len(fake.dms[fake.alice_id]) == 1
+
+
+async def test_approve_button_and_undo_for_moderators_only(rig: Moderated) -> None:
+    fake = rig.fake
+    carol = fake.user_id("carol")
+    post = await submit(rig)
+
+    refused = await click(fake, post, "Approve", fake.alice_id)
+    approved = await click(fake, post, "Approve", carol)
+    assert embed(refused)["description"] == "Only moderators can decide submissions."
+    assert approved.ephemeral and embed(approved)["description"] == "Approved the link for 2.4."
+    assert description(fake, post) == "Approved by Carol."
+
+    no_undo = await click(fake, post, "Undo", fake.alice_id)
+    undone = await click(fake, post, "Undo", fake.bob_id)
+
+    assert embed(no_undo)["description"] == "Only moderators can decide submissions."
+    assert embed(undone)["description"] == "Undone: the link for 2.4 is pending again."
+    again = fake.message(int(post["id"]))
+    assert [label for label, _ in buttons(again)] == ["Approve", "Reject with reason"]
+    assert "New existing work for 2.4" in description(fake, post)
+    assert LINK not in text_of((await ask(fake, "problem", {"number": "2.4"})).data or {})
+    assert "was undone; it is pending again" in fake.dms[fake.alice_id][-1]["embeds"][0]["description"]
+    assert "Bob undid the decision" in text_of((await ask(fake, "history", {"number": "2.4"})).data or {})
+    # Pending again: a reaction on the same post decides it again.
+    await rig.react(post, "❌", fake.bob_id)
+    assert await status(rig.bot.ctx) == LinkStatus.REJECTED
+
+
+async def test_reactions_that_change_nothing(rig: Moderated) -> None:
+    """A member's ✅, the bot's own (even holding a moderator role), other emoji, and ✅ by a
+    moderator on messages that are not a submission's post."""
+    fake = rig.fake
+    post = await submit(rig)
+    fake.give_role(fake.bot_user_id, fake.moderator_role_id)  # the bot could moderate by its role
+    elsewhere = await fake.add_message(fake.general_id, "not a submission")
+    members = await fake.user_message(fake.general_id, "hello")
+
+    await rig.react(post, "✅", fake.alice_id)
+    await rig.react(post, "❌", fake.alice_id)
+    await rig.react(post, "✅", fake.bot_user_id)
+    await rig.react(post, "👍", fake.bob_id)
+    await rig.react(post, "✔️", fake.bob_id)
+    await rig.react(elsewhere, "✅", fake.bob_id)
+    await rig.react(members, "✅", fake.bob_id)
+
+    assert await status(rig.bot.ctx) == LinkStatus.PENDING
+    assert edits(fake) == [] and fake.dms[fake.alice_id] == []
+
+
+async def test_two_moderators_at_once_make_one_decision(rig: Moderated) -> None:
+    """Bob ✅ and Carol ❌ arrive together: the first wins, one edit, one DM, one history entry."""
+    fake = rig.fake
+    post = await submit(rig)
+    handled = rig.bot.reactions_handled
+    channel, message = int(post["channel_id"]), int(post["id"])
+
+    await asyncio.gather(
+        fake.react(channel, message, "✅", fake.bob_id),
+        fake.react(channel, message, "❌", fake.user_id("carol")),
+    )
+    await rig.settle(handled + 2)
+
+    link = await submissions.get_link(rig.bot.ctx.store, 1)
+    assert link is not None and link.status in (LinkStatus.APPROVED, LinkStatus.REJECTED)
+    winner = "Bob" if link.status == LinkStatus.APPROVED else "Carol"
+    assert link.decided_by_name == winner
+    assert edits(fake) == [post["id"]] and len(fake.dms[fake.alice_id]) == 1
+    history = text_of((await ask(fake, "history", {"number": "2.4"})).data or {})
+    assert history.count("Bob approved") + history.count("Carol rejected") == 1
+
+
+async def test_a_replayed_reaction_event_applies_nothing_twice(rig: Moderated) -> None:
+    fake = rig.fake
+    post = await submit(rig)
+    payload = await rig.react(post, "✅", fake.bob_id)
+
+    for _ in range(2):
+        handled = rig.bot.reactions_handled
+        await fake.replay(payload)
+        await rig.settle(handled + 1)
+
+    assert edits(fake) == [post["id"]] and len(fake.dms[fake.alice_id]) == 1
+    history = text_of((await ask(fake, "history", {"number": "2.4"})).data or {})
+    assert history.count("Bob approved") == 1
+
+
+async def test_decisions_after_a_restart(
+    fake: FakeDiscord, ctx: Context, db_url: str, clock: FakeClock
+) -> None:
+    """A new process (new store, client and moderation) decides on posts the old one made: by a
+    reaction on the old message, and through a form the old process opened."""
+    add_people(fake)
+    async with moderated(fake, ctx, db_url) as rig:
+        await configure(fake)
+        first = await submit(rig)
+        second = await submit(rig, "https://example.org/other", "another one")
+        opened = await click(fake, second, "Reject with reason", fake.bob_id)
+        assert opened.type == MODAL
+    assert fake.connections == []
+
+    store = Store(make_engine(db_url))
+    restarted = Context(store=store, clock=clock)
+    try:
+        async with moderated(fake, restarted, db_url) as rig:
+            await rig.react(first, "✅", fake.bob_id)
+            iid = await fake.submit_modal(opened.interaction_id, {"reason": "duplicate"})
+            answer = await fake.wait_for_callback(iid)
+
+            assert description(fake, first) == "Approved by Bob."
+            assert embed(answer)["description"] == "Rejected the link for 2.4."
+            assert description(fake, second) == "Rejected by Bob: duplicate"
+            assert sorted(edits(fake)) == sorted([first["id"], second["id"]])
+            assert len(fake.dms[fake.alice_id]) == 2
+    finally:
+        await store.close()
+    assert [await status(ctx, 1), await status(ctx, 2)] == [LinkStatus.APPROVED, LinkStatus.REJECTED]
+
+
+async def test_without_a_moderator_channel_it_waits_then_is_posted_once(
+    fake: FakeDiscord, ctx: Context, db_url: str
+) -> None:
+    add_people(fake)
+    async with moderated(fake, ctx, db_url) as rig:
+        await configure(fake, moderator_role=fake.role_id("Reviewers"))
+        answer = await ask(fake, "submit", {"number": "2.4", "link": LINK, "note": NOTE})
+        pending = await ask(fake, "pending", user_id=fake.bob_id)
+
+        assert "no moderator channel is set up yet" in embed(answer)["description"]
+        assert "not posted yet" in text_of(pending.data or {})
+        assert mods(fake) == [] and fake.reactions == {}
+
+        await configure(fake, moderator_channel=fake.channel_id("mods"))
+        await configure(fake, stale_days=20)  # a later /setup posts nothing more
+
+        (post,) = mods(fake)
+        assert post["embeds"][0]["title"] == "Submission for 2.4"
+        await rig.settle(2)
+        await rig.react(post, "✅", fake.user_id("carol"))
+        assert await status(ctx) == LinkStatus.APPROVED
+
+
+async def test_a_note_cannot_ping_anyone(rig: Moderated) -> None:
+    fake = rig.fake
+    role = fake.role_id("Reviewers")
+    note = f"@everyone @here <@&{role}> <@{fake.bob_id}> **bold**"
+
+    post = await submit(rig, note=note)
+
+    sent = [r for r in fake.requests if r.route == "POST /channels/{channel_id}/messages"]
+    assert sent[-1].params["channel_id"] == str(fake.channel_id("mods"))
+    assert sent[-1].json["allowed_mentions"] == {"parse": []}
+    assert not post["content"]
+    shown = text_of(post)
+    assert "@\u200beveryone" in shown and "@\u200bhere" in shown
+    assert f"<@\u200b&{role}>" in shown and f"<@\u200b{fake.bob_id}>" in shown
+    for raw in ("@everyone", "@here", f"<@&{role}>", f"<@{fake.bob_id}>", "**bold**"):
+        assert raw not in shown
