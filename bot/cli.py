@@ -29,6 +29,11 @@ def _db_label(settings: Settings) -> str:
 async def _console(settings: Settings, user: str | None) -> int:
     from bot.console import run_console
 
+    if logging.getLogger().level > logging.DEBUG:
+        # The terminal is the console's screen: keep per-command and migration lines off it.
+        for name in ("copbot.commands", "alembic"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
     store = await open_store(settings)
     try:
         await run_console(make_context(settings, store), user or settings.local_user, _db_label(settings))
