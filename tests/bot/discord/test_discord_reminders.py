@@ -1,0 +1,198 @@
+"""Stale claims on Discord: one DM with two buttons, renew or release from the DM, fallbacks, expiry.
+
+The sweep is built by ``bot.runner.make_sweeper`` as ``copbot run`` builds it (the reminder
+channel comes from ``/setup``) and sends through the real client to the fake Discord; the clock
+moves, nothing sleeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from commands.types import Context
+from storage.models import Claim
+from tests.bot.discord.discord_rig import Moderated, ask, buttons, embed, moderated, text_of
+from tests.fakes.discord_api import Callback, FakeDiscord
+from tests.support.clock import FakeClock
+
+
+async def configure(fake: FakeDiscord, **options: Any) -> None:
+    saved = await ask(fake, "setup set", options, user_id=fake.owner_id)
+    assert embed(saved)["description"] == "Settings saved.", embed(saved)
+
+
+@pytest.fixture
+async def rig(fake: FakeDiscord, ctx: Context, db_url: str) -> AsyncIterator[Moderated]:
+    """copbot with the sweep, after an admin set a reminder channel with /setup."""
+    fake.add_channel("reminders")
+    async with moderated(fake, ctx, db_url) as rig:
+        await configure(fake, reminder_channel=fake.channel_id("reminders"))
+        yield rig
+
+
+async def claim(rig: Moderated, user_id: int, number: str = "3.11") -> Claim:
+    """``/claim number`` in the server; the stored claim."""
+    answer = await ask(rig.fake, "claim", {"number": number}, user_id=user_id)
+    assert "You claimed" in embed(answer)["description"], embed(answer)
+    return await latest(rig, user_id, number)
+
+
+async def latest(rig: Moderated, user_id: int, number: str = "3.11") -> Claim:
+    claims = [c for c in await rig.bot.ctx.store.claims_for_problem(number) if c.user_id == str(user_id)]
+    return claims[-1]
+
+
+async def click(fake: FakeDiscord, message: dict[str, Any], label: str, user_id: int) -> Callback:
+    iid = await fake.click(message, dict(buttons(message))[label], user_id=user_id)
+    return await fake.wait_for_callback(iid)
+
+
+def reminders(fake: FakeDiscord) -> list[dict[str, Any]]:
+    return fake.messages[fake.channel_id("reminders")]
+
+
+async def test_a_stale_claim_gets_exactly_one_dm_with_two_buttons(rig: Moderated, clock: FakeClock) -> None:
+    fake = rig.fake
+    mine = await claim(rig, fake.alice_id)
+    assert (mine.platform, mine.community_id) == ("discord", str(fake.guild_id))
+    clock.advance(days=29)
+    assert (await rig.sweeper.run_once()).stale == 0 and fake.dms[fake.alice_id] == []
+
+    clock.advance(days=2)
+    reports = [await rig.sweeper.run_once() for _ in range(3)]
+
+    assert [r.delivered for r in reports] == [{"dm": 1}, {}, {}]
+    (dm,) = fake.dms[fake.alice_id]
+    shown = dm["embeds"][0]
+    assert shown["title"] == "Still working on 3.11?"
+    assert "You claimed 3.11 — Train a model on multiple algorithmic tasks" in shown["description"]
+    assert "on 2026-11-25. Still working on it?" in shown["description"]
+    assert buttons(dm) == [
+        ("Still working on it", f"cop:renew:{mine.id}"),
+        ("Release it", f"cop:drop:{mine.id}"),
+    ]
+    assert not dm["content"]  # a DM needs no mention
+    assert reminders(fake) == []
+    card = text_of((await ask(fake, "problem", {"number": "3.11"}, user_id=fake.bob_id)).data or {})
+    assert "stale: no news since 2026-11-25" in card
+
+
+async def test_still_working_on_it_in_the_dm_renews_the_claim_today(rig: Moderated, clock: FakeClock) -> None:
+    """The click comes from a DM (no server): the claim keeps its server, renewed today."""
+    fake = rig.fake
+    mine = await claim(rig, fake.alice_id)
+    clock.advance(days=31)
+    await rig.sweeper.run_once()
+    (dm,) = fake.dms[fake.alice_id]
+
+    answer = await click(fake, dm, "Still working on it", fake.alice_id)
+
+    assert "guild_id" not in fake.interactions[answer.interaction_id]
+    assert embed(answer)["description"] == "Renewed your claim on 3.11 today (2026-12-26). Good luck!"
+    renewed = await latest(rig, fake.alice_id)
+    assert renewed.id == mine.id and renewed.state == "active" and renewed.renewed_at == clock()
+    assert renewed.community_id == str(fake.guild_id)
+    clock.advance(days=29)
+    await rig.sweeper.run_once()
+    assert len(fake.dms[fake.alice_id]) == 1  # the clock restarted at the renewal
+
+
+async def test_release_it_in_the_dm_ends_the_claim_for_the_claimant_only(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    fake = rig.fake
+    await claim(rig, fake.alice_id)
+    clock.advance(days=31)
+    await rig.sweeper.run_once()
+    (dm,) = fake.dms[fake.alice_id]
+
+    refused = await click(fake, dm, "Release it", fake.bob_id)
+    released = await click(fake, dm, "Release it", fake.alice_id)
+    again = await click(fake, dm, "Still working on it", fake.alice_id)
+
+    assert embed(refused)["description"] == "Only the claimant can answer this reminder."
+    assert embed(released)["description"] == "Released your claim on 3.11. Thanks for saying so!"
+    assert "already ended (released)" in embed(again)["description"]
+    assert (await latest(rig, fake.alice_id)).state == "released"
+    card = text_of((await ask(fake, "problem", {"number": "3.11"})).data or {})
+    assert "Alice — 2026-11-25 to 2026-12-26, released" in card
+
+
+async def test_closed_dms_fall_back_to_the_reminder_channel_pinging_only_the_claimant(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """403 / 50007 on the DM: the reminder, and later the expiry notice, go to the /setup reminder
+    channel with the claimant's mention, allowed to ping that one user only."""
+    fake = rig.fake
+    mine = await claim(rig, fake.alice_id)
+    fake.close_dms(fake.alice_id)
+    clock.advance(days=31)
+
+    report = await rig.sweeper.run_once()
+
+    assert report.delivered == {"channel": 1}
+    refused_dm = [r for r in fake.requests if r.status == 403]
+    assert [r.response["code"] for r in refused_dm] == [50007]
+    assert fake.dms[fake.alice_id] == []
+    (post,) = reminders(fake)
+    assert post["content"] == f"<@{fake.alice_id}>"
+    assert post["embeds"][0]["title"] == "Still working on 3.11?"
+    sent = [r for r in fake.requests if r.route == "POST /channels/{channel_id}/messages" and r.status == 200]
+    assert sent[-1].json["allowed_mentions"] == {"parse": [], "users": [fake.alice_id]}
+    assert [label for label, _ in buttons(post)] == ["Still working on it", "Release it"]
+    assert (await latest(rig, fake.alice_id)).delivery == "channel"
+    # In the channel the buttons answer only the claimant; nobody answers, so the claim expires.
+    refused = await click(fake, post, "Still working on it", fake.bob_id)
+    assert embed(refused)["description"] == "Only the claimant can answer this reminder."
+
+    clock.advance(days=15)
+    assert (await rig.sweeper.run_once()).expired == 1
+
+    notice = reminders(fake)[-1]
+    assert notice["content"] == f"<@{fake.alice_id}>"
+    assert notice["embeds"][0]["title"] == "Your claim on 3.11 expired"
+    assert (await latest(rig, fake.alice_id)).id == mine.id
+
+
+async def test_without_a_reminder_channel_the_claim_is_unreachable_and_the_sweep_goes_on(
+    fake: FakeDiscord, ctx: Context, db_url: str, clock: FakeClock
+) -> None:
+    async with moderated(fake, ctx, db_url) as rig:
+        await claim(rig, fake.alice_id, "3.11")
+        await claim(rig, fake.bob_id, "2.4")
+        fake.close_dms(fake.alice_id)
+        clock.advance(days=31)
+
+        report = await rig.sweeper.run_once()
+
+        assert report.delivered == {"dm": 1, "unreachable": 1}
+        alices = await latest(rig, fake.alice_id)
+        assert alices.unreachable and alices.delivery == "unreachable" and alices.state == "stale"
+        assert len(fake.dms[fake.bob_id]) == 1
+        channel_posts = [m for c in fake.channels for m in fake.messages.get(c, [])]
+        assert [m for m in channel_posts if not m.get("interaction_metadata")] == []
+
+
+async def test_no_answer_expires_the_claim_after_the_grace_period(rig: Moderated, clock: FakeClock) -> None:
+    fake = rig.fake
+    await claim(rig, fake.alice_id)
+    clock.advance(days=31)
+    await rig.sweeper.run_once()
+    clock.advance(days=13)
+    assert (await rig.sweeper.run_once()).expired == 0
+
+    clock.advance(days=1, minutes=1)
+    reports = [await rig.sweeper.run_once() for _ in range(2)]
+
+    assert [r.expired for r in reports] == [1, 0]
+    reminder, notice = fake.dms[fake.alice_id]
+    assert notice["embeds"][0]["title"] == "Your claim on 3.11 expired"
+    assert "/claim 3.11 again any time" in notice["embeds"][0]["description"]
+    assert buttons(notice) == []
+    card = text_of((await ask(fake, "problem", {"number": "3.11"}, user_id=fake.bob_id)).data or {})
+    assert "Alice — 2026-11-25 to 2027-01-09, expired" in card
+    late = await click(fake, reminder, "Still working on it", fake.alice_id)
+    assert "already ended (expired)" in embed(late)["description"]
