@@ -374,14 +374,20 @@ class Store:
             return row
 
     async def first_time(self, key: str, now: datetime) -> bool:
-        """Record an inbound event id; True only the first time ``key`` is seen."""
-        async with self.session() as s:
-            result = await s.exec(
-                self.insert(ProcessedEvent)
-                .values(key=key[:200], at=now)
-                .on_conflict_do_nothing(index_elements=["key"])
-                .returning(ProcessedEvent.key)
-            )
+        """Record an inbound event id; True only the first time ``key`` is seen.
+
+        One autocommitted statement (no BEGIN/COMMIT round trips): it runs on every interaction
+        and event, so it holds SQLite's write lock only for the insert itself.
+        """
+        stmt = (
+            self.insert(ProcessedEvent)
+            .values(key=key[:200], at=now)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(ProcessedEvent.key)
+        )
+        async with self.engine.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            result = await autocommit.execute(stmt)
             return result.first() is not None
 
     async def get_meta(self, key: str) -> str | None:
