@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
 
 from bot.outbound import Outbound, Posted, Unreachable
 from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, moderator_post, submitter_notice
@@ -14,6 +15,9 @@ from storage.models import WorkLink
 from storage.store import Store
 
 log = logging.getLogger("copbot.moderation")
+
+# A post taken longer ago than this and never recorded was cut short by a crash: post it again.
+STUCK_POSTING = timedelta(minutes=10)
 
 # (platform, community id) → the moderator channel id, or None when none is configured.
 ChannelLookup = Callable[[str, str], Awaitable[str | None]]
@@ -38,7 +42,7 @@ class Moderation:
         channel = await self.channel(link.platform, link.community_id)
         if outbound is None or channel is None or link.id is None:
             return "no_channel"
-        if not await submissions.take_for_posting(self.store, link.id, channel):
+        if not await submissions.take_for_posting(self.store, link.id, channel, self.clock()):
             return "posted"  # another task or process is posting it
         problem = await self.store.get_problem(link.problem_number)
         assert problem is not None
@@ -99,5 +103,5 @@ class Moderation:
     async def recover(self) -> None:
         """At start-up: re-post submissions whose posting a crash cut short, and any waiting ones."""
         for platform in self.outbounds:
-            await submissions.release_stuck_posting(self.store, platform)
+            await submissions.release_stuck_posting(self.store, platform, self.clock() - STUCK_POSTING)
             await self.post_waiting(platform)

@@ -398,12 +398,10 @@ class Store:
 
     async def set_meta(self, key: str, value: str) -> None:
         """Set a deployment fact."""
+        # An upsert: replicas starting together may set the same key at the same moment.
         async with self.session() as s:
-            row = await s.get(Meta, key)
-            if row is None:
-                s.add(Meta(key=key, value=value))
-            else:
-                row.value = value
+            stmt = self.insert(Meta).values(key=key, value=value)
+            await s.exec(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
 
     async def execute(self, stmt: Any, params: Sequence[dict[str, Any]] | None = None) -> None:
         """Run one statement in its own transaction (bulk helpers and tests)."""

@@ -121,13 +121,16 @@ async def link_by_message(store: Store, platform: str, message_id: str) -> WorkL
         ).first()
 
 
-async def take_for_posting(store: Store, link_id: int, channel_id: str) -> bool:
-    """Take the right to post a pending submission to moderators (True once per submission)."""
+async def take_for_posting(store: Store, link_id: int, channel_id: str, now: datetime) -> bool:
+    """Take the right to post a pending submission to moderators (True once per submission).
+
+    ``posted_at`` holds when it was taken until the post is recorded, so a restart can tell a
+    post cut short by a crash from one another process is making right now."""
     async with store.session() as s:
         result = await s.exec(
             sa.update(WorkLink)
             .where(col(WorkLink.id) == link_id, col(WorkLink.mod_message_id).is_(None))
-            .values(mod_channel_id=channel_id, mod_message_id=POSTING)
+            .values(mod_channel_id=channel_id, mod_message_id=POSTING, posted_at=now)
             .returning(col(WorkLink.id))
         )
         return result.first() is not None
@@ -145,6 +148,7 @@ async def record_posted(
         link.mod_url = url
         if message_id is None:
             link.mod_channel_id = None
+            link.posted_at = None
         else:
             link.posted_at = now
             s.add(_event(link, "posted", now, None, ""))
@@ -163,13 +167,18 @@ async def unposted(store: Store, platform: str, community_id: str | None = None)
         return list(await s.exec(query.order_by(col(WorkLink.created_at), col(WorkLink.id))))
 
 
-async def release_stuck_posting(store: Store, platform: str) -> None:
-    """At start-up: a post cut short by a crash is posted again (never lost, maybe twice)."""
+async def release_stuck_posting(store: Store, platform: str, taken_before: datetime) -> None:
+    """At start-up: a post taken before ``taken_before`` and never recorded was cut short by a
+    crash, so it is posted again (never lost); younger ones belong to a live process."""
     async with store.session() as s:
         await s.exec(
             sa.update(WorkLink)
-            .where(col(WorkLink.platform) == platform, col(WorkLink.mod_message_id) == POSTING)
-            .values(mod_message_id=None, mod_channel_id=None)
+            .where(
+                col(WorkLink.platform) == platform,
+                col(WorkLink.mod_message_id) == POSTING,
+                sa.or_(col(WorkLink.posted_at).is_(None), col(WorkLink.posted_at) < taken_before),
+            )
+            .values(mod_message_id=None, mod_channel_id=None, posted_at=None)
         )
 
 

@@ -1,0 +1,38 @@
+"""Races between replicas that share one database: start-up facts and half-made moderator posts."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from storage.engine import make_engine
+from storage.store import Person, Store
+from storage.submissions import release_stuck_posting, submit, take_for_posting, unposted
+from tests.conftest import START
+
+ANN = Person("discord", "g1", "ann", "Ann")
+
+
+async def test_replicas_setting_the_same_fact_at_once_both_succeed(db_url: str) -> None:
+    """Two processes syncing commands at start-up write the same meta key together: no crash."""
+    stores = [Store(make_engine(db_url)) for _ in range(4)]
+    try:
+        for round_ in range(5):
+            await asyncio.gather(*(s.set_meta(f"hash-{round_}", f"v{i}") for i, s in enumerate(stores)))
+            assert await stores[0].get_meta(f"hash-{round_}") in {"v0", "v1", "v2", "v3"}
+    finally:
+        for store in stores:
+            await store.close()
+
+
+async def test_a_restart_frees_only_posts_cut_short_long_ago(store: Store) -> None:
+    """A post another replica is making right now stays taken; one stuck for 10+ minutes is freed."""
+    old = await submit(store, "2.4", "https://example.org/a", "example.org/a", "", ANN, START, 10)
+    new = await submit(store, "2.4", "https://example.org/b", "example.org/b", "", ANN, START, 10)
+    assert await take_for_posting(store, old.id or 0, "mods", START)
+    assert await take_for_posting(store, new.id or 0, "mods", START + timedelta(minutes=9))
+    assert not await take_for_posting(store, new.id or 0, "mods", START + timedelta(minutes=9))
+    now = START + timedelta(minutes=12)
+    await release_stuck_posting(store, "discord", now - timedelta(minutes=10))
+    waiting = {link.url: link.mod_message_id for link in await unposted(store, "discord")}
+    assert waiting == {"https://example.org/a": None, "https://example.org/b": "posting"}
