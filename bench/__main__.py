@@ -6,8 +6,22 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from bench import catalogue_import, core, sweep
+from bench import catalogue_import, core, discord_e2e, e2e, e2e_parts, slack_e2e, sweep
 from bench.common import ROOT, machine
+
+E2E_NOTE = """\
+End to end (items 1, 2 and 6): each bot is its own process, configured only by its environment
+(copbot: `python -m bot.cli run` on a fresh SQLite file; the floor: bench/floor_discord.py, a bare
+discord.py client, or bench/floor_slack.py, a bare Bolt app with process_before_response=True,
+answering "ok"). The fake platform and the load generator run in the benchmark process. Open loop:
+requests go out at the rate whatever the answers. Latency: from dispatch to the answer reaching the
+fake (Discord: the interaction callback; Slack: the HTTP response). dropped: no answer within 5 s.
+deferred: the answer was "later" (Discord: a deferral, the reply by follow-up; Slack: an empty ack,
+the reply by response_url); it counts as answered at the deferral. failed: refused by the fake, or
+copbot's apology. send lag: how late the load generator sent, at worst (a stalled benchmark
+process). bot CPU: the bot process's CPU time (all threads) per request. peak RSS: the bot's VmHWM
+(its high-water mark since it started, so it includes the runs above it).
+"""
 
 
 def table(title: str, header: list[str], rows: list[list[str]]) -> str:
@@ -20,6 +34,9 @@ def table(title: str, header: list[str], rows: list[list[str]]) -> str:
 async def main(smoke: bool) -> str:
     """Run the benchmarks (small counts with ``smoke``) and return the report."""
     parts = [f"Machine: {machine()}{' (smoke run: small counts, numbers not meaningful)' if smoke else ''}\n"]
+    # First, while no earlier benchmark's database work (checkpoints, vacuum) competes for the CPU;
+    # printed last.
+    end_to_end_parts = await end_to_end(smoke)
     rows: list[list[str]] = []
     for backend in ("sqlite", "postgresql"):
         rows += await core.run(backend, callers=10 if smoke else 200, rounds=2 if smoke else 5)
@@ -53,7 +70,36 @@ async def main(smoke: bool) -> str:
             rows,
         )
     )
+    parts += end_to_end_parts
     return "\n".join(parts)
+
+
+async def end_to_end(smoke: bool) -> list[str]:
+    """The Discord and Slack end-to-end tables (items 1, 2 and 6), and copbot's parts."""
+    parts = [E2E_NOTE]
+    for name, module in (("Discord", discord_e2e), ("Slack", slack_e2e)):
+        runs = await module.run(smoke)
+        parts.append(
+            table(
+                f"End to end on {name} (targets: copbot p99 ≤ 1.5 × floor p99, nothing dropped, "
+                "peak RSS < 150 MB)",
+                e2e.HEADER,
+                e2e.rows(runs),
+            )
+        )
+        parts.append("\n".join(e2e.verdicts(runs)) + "\n")
+        top = max(run.rate for run in runs)
+        parts.append(
+            table(f"{name}: each command at {top:.0f}/s", e2e.BY_COMMAND_HEADER, e2e.by_command_rows(runs))
+        )
+    parts.append(
+        table(
+            "copbot's own parts per request, one call at a time (in process, SQLite)",
+            e2e_parts.HEADER,
+            await e2e_parts.run(20 if smoke else 500),
+        )
+    )
+    return parts
 
 
 if __name__ == "__main__":
