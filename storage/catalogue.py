@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from storage.legacy import legacy_name, legacy_start
@@ -294,7 +295,14 @@ async def ensure_seeded(store: Store, seed: Path, now: datetime) -> ImportReport
     """Load the seed catalogue into an empty database; None when it already has problems."""
     if await store.problem_count():
         return None
-    return await import_file(store, seed, now)
+    try:
+        return await import_file(store, seed, now)
+    except IntegrityError:
+        # Another replica starting at the same moment loaded it first (all or nothing, so
+        # the catalogue is whole either way).
+        if await store.problem_count():
+            return None
+        raise
 
 
 async def export_csv(store: Store) -> str:

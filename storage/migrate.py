@@ -9,6 +9,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -39,7 +40,21 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     Replicas that start together queue on the lock, and the later ones find nothing to do.
     """
     lock = _LOCKS.setdefault(asyncio.get_running_loop(), asyncio.Lock())
-    async with lock, engine.connect() as connection:
+    async with lock:
+        for attempt in range(5):
+            try:
+                await _upgrade_once(engine, revision)
+                return
+            except OperationalError:
+                # SQLite may refuse a lock outright (not via busy_timeout) while other processes
+                # start on the same fresh file; the upgrade is one transaction, so just try again.
+                if engine.dialect.name != "sqlite" or attempt == 4:
+                    raise
+                await asyncio.sleep(0.2 * (attempt + 1))
+
+
+async def _upgrade_once(engine: AsyncEngine, revision: str) -> None:
+    async with engine.connect() as connection:
         # SQLite: the first statement opens BEGIN IMMEDIATE, which already serialises writers.
         if connection.dialect.name == "postgresql":
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})

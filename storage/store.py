@@ -7,6 +7,7 @@ change writes its history event in the same transaction.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -77,6 +78,10 @@ class Store:
         """
         self.engine = engine
         self.catalogue_ttl = catalogue_ttl
+        # SQLite has one writer at a time. Writers of this process queue here, in order, instead
+        # of sleeping in SQLite's busy handler with growing back-off (which collapses throughput
+        # under load); other processes still wait on busy_timeout. PostgreSQL needs no queue.
+        self._write_queue: asyncio.Lock | None = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         self._catalogue: tuple[float, list[Problem], dict[str, Problem]] | None = None
 
     @property
@@ -89,9 +94,17 @@ class Store:
         await self.engine.dispose()
 
     @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        if self._write_queue is None:
+            yield
+            return
+        async with self._write_queue:
+            yield
+
+    @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commits on success, rolls back on any error."""
-        async with AsyncSession(self.engine, expire_on_commit=False) as session:
+        """One unit of work that may write: commits on success, rolls back on any error."""
+        async with self._writing(), AsyncSession(self.engine, expire_on_commit=False) as session:
             async with session.begin():
                 yield session
 
@@ -385,7 +398,7 @@ class Store:
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(ProcessedEvent.key)
         )
-        async with self.engine.connect() as conn:
+        async with self._writing(), self.engine.connect() as conn:
             autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
             result = await autocommit.execute(stmt)
             return result.first() is not None

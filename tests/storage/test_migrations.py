@@ -70,7 +70,7 @@ async def test_replicas_starting_together_all_come_up(empty_db_url: str) -> None
         for _ in range(4)
     ]
     results = await asyncio.gather(*(p.communicate() for p in procs))
-    assert [p.returncode for p in procs] == [0, 0, 0, 0], [err.decode()[-500:] for _, err in results]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [err.decode()[-3000:] for _, err in results]
     engine = make_engine(empty_db_url)
     try:
         async with engine.connect() as conn:
@@ -88,3 +88,22 @@ async def test_concurrent_upgrades_in_one_process_are_serialised(empty_db_url: s
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_replicas_seeding_an_empty_database_together_load_it_once(empty_db_url: str) -> None:
+    """Four processes' first start on one empty database: one catalogue, no crash."""
+    from storage.catalogue import ensure_seeded
+    from storage.store import Store
+    from tests.conftest import SEED, START
+
+    stores = [Store(make_engine(empty_db_url)) for _ in range(4)]
+    try:
+        await upgrade(stores[0].engine)
+        reports = await asyncio.gather(*(ensure_seeded(s, SEED, START) for s in stores))
+        assert sum(len(r.added) for r in reports if r is not None) == 98
+        assert await stores[0].problem_count() == 98
+        assert len(await stores[0].claimed_numbers()) == 11
+        assert len(await stores[0].claims_for_problem("2.4")) == 1
+    finally:
+        for store in stores:
+            await store.close()
