@@ -163,6 +163,15 @@ async def test_a_retried_reaction_event_is_applied_once(rig: Rig) -> None:
     assert history.count("mod approved") == 1
 
 
+async def test_a_first_delivery_that_is_a_retry_still_counts(rig: Rig) -> None:
+    """copbot was down for Slack's first attempt: the retry is the only delivery, and decides."""
+    _, post = await submit(rig)
+
+    await rig.react(MOD, "white_check_mark", post.ts, event_id="Ev0AFTERDOWN", retry_num=1)
+
+    assert await status(rig.ctx) == LinkStatus.APPROVED and len(rig.fake.updates) == 1
+
+
 async def test_a_retry_arriving_after_an_undo_does_not_decide_again(rig: Rig) -> None:
     """Only the event id tells a late retry from a new reaction: the decision is not re-applied."""
     _, post = await submit(rig)

@@ -33,42 +33,6 @@ async def test_unsigned_or_stale_requests_are_refused_and_change_nothing(
     assert await ctx.store.first_time(events.dedup_key("Ev0T"), ctx.clock())
 
 
-async def test_a_retried_event_is_applied_once(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[tuple[str, str]] = []
-
-    async def record(event: events.SlackEvent) -> None:
-        seen.append((event.event_id, event.event["reaction"]))
-
-    monkeypatch.setitem(events.EVENT_HANDLERS, "reaction_added", record)
-    reaction = reaction_event(BOB, "white_check_mark", "C0PROBLEMS", "1764072000.000100")
-
-    replies = [
-        await rig.slack.event(reaction, event_id="Ev0ONCE"),
-        await rig.slack.event(reaction, event_id="Ev0ONCE", retry_num=1),
-        await rig.slack.event(reaction, event_id="Ev0ONCE", retry_num=2, retry_reason="http_error"),
-        # Copbot was down for the first delivery: the retry is the only one, and counts.
-        await rig.slack.event(reaction, event_id="Ev0AFTERDOWN", retry_num=1),
-    ]
-
-    assert [r.status for r in replies] == [200, 200, 200, 200]
-    assert seen == [("Ev0ONCE", "white_check_mark"), ("Ev0AFTERDOWN", "white_check_mark")]
-
-
-async def test_a_failing_event_handler_is_logged_with_its_traceback(
-    rig: Rig, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    async def broken(event: events.SlackEvent) -> None:
-        raise RuntimeError("handler bug")
-
-    monkeypatch.setitem(events.EVENT_HANDLERS, "reaction_added", broken)
-
-    reply = await rig.slack.event(reaction_event(BOB, "eyes", "C0PROBLEMS", "1.1"), event_id="Ev0BUG")
-
-    assert reply.status == 200
-    failed = [r for r in caplog.records if r.name == "copbot.slack" and r.exc_info]
-    assert failed and "Ev0BUG" in failed[0].getMessage() and "handler bug" in caplog.text
-
-
 async def test_a_release_note_cannot_ping_the_channel(rig: Rig) -> None:
     await rig.command("/claim", "3.11", user=ANN)
     # As typed (Slack escapes it) and raw: either way it is stored as text and shown inert.

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from commands.registry import COMMANDS, CommandSpec
-from commands.types import Actor, Context, Reply, Request
+from commands.types import Context, Reply, Request
 from tests.bot.slack.slack_rig import ANN, running
 from tests.fakes.slack_api import FakeSlack
 
@@ -46,21 +46,18 @@ async def test_the_ack_does_not_wait_for_work_in_progress(
     assert later.args["response_type"] == "ephemeral" and later.args["text"] == "done for ann"
 
 
-async def test_a_failure_in_the_front_end_is_logged_and_answered_with_an_apology(
+async def test_a_failing_command_is_logged_and_answered_with_an_apology(
     fake: FakeSlack, ctx: Context, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A bug in a command (registered like any other) reaches the user as a private apology."""
+
+    async def boom(ctx: Context, request: Request) -> Reply:
+        raise RuntimeError("command bug")
+
+    monkeypatch.setitem(COMMANDS, "boom", CommandSpec("boom", "fails", (), boom))
     async with running(fake, ctx) as rig:
-        card = await rig.command("/random")  # a message with buttons to press
+        answer = await rig.command("/boom")
 
-        async def broken(team_id: str, user_id: str, fallback_name: str = "") -> Actor:
-            raise RuntimeError("directory bug")
-
-        monkeypatch.setattr(rig.front.directory, "actor", broken)
-        answer = await rig.command("/problem", "2.4")
-        clicked = await rig.click(card, "Claim")
-
-    for reply in (answer, clicked):
-        assert not reply.public
-        assert "Sorry, something went wrong on my side." in reply.shown
-    failures = [r for r in caplog.records if r.name == "copbot.slack" and r.exc_info]
-    assert len(failures) == 2 and "directory bug" in caplog.text
+    assert not answer.public and "Sorry, something went wrong on my side." in answer.shown
+    failures = [r for r in caplog.records if r.name == "copbot.commands" and r.exc_info]
+    assert len(failures) == 1 and "command bug" in caplog.text
