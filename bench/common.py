@@ -12,17 +12,14 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
-from sqlalchemy.engine import make_url
-
 from storage.catalogue import ensure_seeded
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.store import Store
+from tests.support.pg import admin_sql, pg_url
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "data" / "seed.csv"
-PG_ADMIN_URL = os.environ.get("COPBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
@@ -41,17 +38,6 @@ def machine() -> str:
     return f"{platform.node()} · {platform.machine()} · {os.cpu_count()} cores · Python {python}"
 
 
-async def _admin(sql: str) -> None:
-    url = make_url(PG_ADMIN_URL)
-    conn = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, database=url.database
-    )
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @asynccontextmanager
 async def fresh_store(backend: str, *, seed: bool = True) -> AsyncIterator[Store]:
     """A migrated (and seeded) store on a throwaway SQLite file or PostgreSQL database."""
@@ -67,8 +53,8 @@ async def fresh_store(backend: str, *, seed: bool = True) -> AsyncIterator[Store
                 await store.close()
         return
     name = f"copbot_bench_{uuid.uuid4().hex[:8]}"
-    await _admin(f'CREATE DATABASE "{name}"')
-    url = str(make_url(PG_ADMIN_URL).set(drivername="postgresql+asyncpg", database=name))
+    await admin_sql(f'CREATE DATABASE "{name}"')
+    url = pg_url(name)
     store = Store(make_engine(url, pool_size=20))
     try:
         await upgrade(store.engine)
@@ -77,4 +63,4 @@ async def fresh_store(backend: str, *, seed: bool = True) -> AsyncIterator[Store
         yield store
     finally:
         await store.close()
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
 from commands.types import Context
 from storage.catalogue import ensure_seeded
@@ -19,31 +16,15 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.store import Store
 from tests.support.clock import FakeClock
+from tests.support.pg import admin_sql, pg_url
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "data" / "seed.csv"
-PG_ADMIN_URL = os.environ.get("COPBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 # One template database per test run, migrated and seeded once; each test gets a copy.
 _RUN = uuid.uuid4().hex[:8]
 _PG_TEMPLATE = f"copbot_tpl_{_RUN}"
-
-
-def pg_url(database: str) -> str:
-    """An asyncpg SQLAlchemy URL for a database on the test server."""
-    return str(make_url(PG_ADMIN_URL).set(drivername="postgresql+asyncpg", database=database))
-
-
-async def _admin(sql: str) -> None:
-    url = make_url(PG_ADMIN_URL)
-    conn = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, database=url.database
-    )
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 async def _seed(url: str) -> None:
@@ -70,10 +51,10 @@ def pg_template() -> Iterator[str]:
     """A migrated, seeded PostgreSQL database, made once per run and dropped at its end."""
     import asyncio
 
-    asyncio.run(_admin(f'CREATE DATABASE "{_PG_TEMPLATE}"'))
+    asyncio.run(admin_sql(f'CREATE DATABASE "{_PG_TEMPLATE}"'))
     asyncio.run(_seed(pg_url(_PG_TEMPLATE)))
     yield _PG_TEMPLATE
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{_PG_TEMPLATE}" WITH (FORCE)'))
+    asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{_PG_TEMPLATE}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -89,9 +70,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
     template_name: str = request.getfixturevalue("pg_template")
     name = f"copbot_t_{_RUN}_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+    asyncio.run(admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
     yield pg_url(name)
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -103,9 +84,9 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     import asyncio
 
     name = f"copbot_e_{_RUN}_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
     yield pg_url(name)
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

@@ -31,19 +31,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
 from storage.engine import make_engine
 from storage.models import Claim, Event, WorkLink
 from storage.store import Person, Store
-from tests.conftest import PG_ADMIN_URL, pg_url
 from tests.fakes.discord_api import FakeDiscord
 from tests.support.discord_guilds import OtherGuild, guild_id_on_shard, shard_of
+from tests.support.pg import admin_sql, pg_url
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "fake-token-multi-instance"
@@ -60,24 +58,13 @@ REACT_ROUTE = "PUT /channels/{channel_id}/messages/{message_id}/reactions/{emoji
 # -- database -------------------------------------------------------------------------------
 
 
-async def _pg_admin(sql: str) -> None:
-    url = make_url(PG_ADMIN_URL)
-    conn = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, database=url.database
-    )
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture
 def pg_db_url(pg_template: str) -> Iterator[str]:
     """A fresh PostgreSQL copy of the seeded template: the replicas' shared database."""
     name = f"copbot_mi_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    asyncio.run(admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
     yield pg_url(name)
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
