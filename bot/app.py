@@ -23,7 +23,7 @@ def system_clock() -> datetime:
 
 async def open_store(settings: Settings, clock: Clock = system_clock) -> Store:
     """Connect, migrate to the latest schema and load the seed catalogue into an empty database."""
-    store = Store(make_engine(settings.db_url))
+    store = Store(make_engine(settings.db_url), state_ttl=settings.state_cache_seconds)
     await upgrade(store.engine)
     report = await ensure_seeded(store, settings.seed_file, clock())
     if report is not None:

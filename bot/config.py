@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     stale_grace_days: int = Field(default=14, ge=1)
     reminder_sweep_minutes: float = Field(default=60, gt=0)
     submissions_per_hour: int = Field(default=10, ge=1)
+    state_cache_seconds: float = Field(
+        default=2.0, ge=0, description="how long a problem's claims and links are served from memory"
+    )
 
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"

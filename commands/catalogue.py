@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from rapidfuzz import fuzz, process, utils
@@ -151,7 +154,7 @@ RANDOM_OPTIONS = (
 )
 
 
-def match_category(problems: list[Problem], wanted: str) -> str:
+def match_category(problems: Sequence[Problem], wanted: str) -> str:
     """The category ``wanted`` names: by section number, exact name or a close spelling."""
     categories: dict[str, str] = {}
     for p in problems:
@@ -217,21 +220,80 @@ SEARCH_OPTIONS = (
 )
 
 
-def score(query: str, words: list[str], document: str) -> float:
-    """How well a problem matches: typo-tolerant per word, plus the phrase as a whole."""
-    terms = utils.default_process(query).split()
+MATCH_AT = 60.0  # the score a problem needs to be listed
+
+
+@dataclass(frozen=True)
+class _Index:
+    """The catalogue as search sees it, built once per catalogue.
+
+    ``documents``: each problem's processed text; ``vocabulary``: every distinct word;
+    ``postings``: for each word, the problems (by position) that use it and how often.
+    """
+
+    documents: tuple[str, ...]
+    vocabulary: tuple[str, ...]
+    postings: dict[str, list[tuple[int, int]]]
+
+    @classmethod
+    def build(cls, problems: Sequence[Problem]) -> _Index:
+        documents = tuple(
+            utils.default_process(f"{p.number} {p.category} {p.subcategory} {p.text}") for p in problems
+        )
+        postings: dict[str, list[tuple[int, int]]] = {}
+        for position, document in enumerate(documents):
+            for word, count in Counter(document.split()).items():
+                postings.setdefault(word, []).append((position, count))
+        return cls(documents, tuple(sorted(postings)), postings)
+
+
+_last_index: list[tuple[Sequence[Problem], _Index]] = []
+
+
+def _index_of(problems: Sequence[Problem]) -> _Index:
+    """The index of this catalogue (the same tuple object while the store keeps it cached)."""
+    if _last_index and _last_index[0][0] is problems:
+        return _last_index[0][1]
+    index = _Index.build(problems)
+    _last_index[:] = [(problems, index)]  # holding ``problems`` keeps its id from being reused
+    return index
+
+
+def scores(query: str, problems: Sequence[Problem]) -> list[float]:
+    """How well each problem matches: typo-tolerant per word, plus the phrase as a whole.
+
+    Each query word is compared once with the catalogue's vocabulary, not with every problem;
+    a problem scores the best of its words per query word, plus a little per mention. A
+    problem that cannot reach MATCH_AT gets a lower bound of its score (still below it).
+    """
+    index = _index_of(problems)
+    processed = utils.default_process(query)
+    terms = processed.split()
     if not terms:
-        return 0.0
-    per_word = []
-    mentions = 0
+        return [0.0] * len(problems)
+    total = [0.0] * len(problems)
+    mentions = [0] * len(problems)
     for term in terms:
-        hits = process.extract(term, words, scorer=fuzz.ratio, score_cutoff=70, limit=None)
-        per_word.append(max((hit[1] for hit in hits), default=0.0))
-        mentions += sum(1 for hit in hits if hit[1] >= 80)
-    phrase = fuzz.partial_ratio(utils.default_process(query), document) if len(terms) > 1 else 0.0
-    mean = sum(per_word) / len(per_word)
-    # Ties are common (every exact hit scores 100): more mentions rank a problem higher.
-    return 0.75 * mean + 0.25 * max(phrase, mean) + min(mentions, 5) * 0.5
+        best = [0.0] * len(problems)
+        for word, similarity, _ in process.extract(
+            term, index.vocabulary, scorer=fuzz.ratio, score_cutoff=70, limit=None
+        ):
+            for position, count in index.postings[word]:
+                best[position] = max(best[position], similarity)
+                if similarity >= 80:
+                    mentions[position] += count
+        total = [a + b for a, b in zip(total, best, strict=True)]
+    out = []
+    for position, document in enumerate(index.documents):
+        mean = total[position] / len(terms)
+        bonus = min(mentions[position], 5) * 0.5
+        phrase = 0.0
+        # The phrase adds at most 0.25 × 100: skip it where even that cannot reach a match.
+        if len(terms) > 1 and 0.75 * mean + 25 + bonus >= MATCH_AT:
+            phrase = fuzz.partial_ratio(processed, document)
+        # Ties are common (every exact hit scores 100): more mentions rank a problem higher.
+        out.append(0.75 * mean + 0.25 * max(phrase, mean) + bonus)
+    return out
 
 
 async def search_command(ctx: Context, request: Request) -> Reply:
@@ -239,20 +301,24 @@ async def search_command(ctx: Context, request: Request) -> Reply:
     query: str = request.args["query"]
     if not utils.default_process(query):
         raise BadArgument("Search for some words, e.g. /search induction heads")
-    problems = await ctx.store.problems()
+    everything = await ctx.store.catalogue()
+    wanted = [True] * len(everything)
     if request.args.get("difficulty"):
-        problems = [p for p in problems if difficulty_matches(p.difficulty, request.args["difficulty"])]
+        wanted = [
+            w and difficulty_matches(p.difficulty, request.args["difficulty"])
+            for w, p in zip(wanted, everything, strict=True)
+        ]
     if request.args.get("category"):
-        name = match_category(await ctx.store.problems(), request.args["category"])
-        problems = [p for p in problems if p.category == name]
+        name = match_category(everything, request.args["category"])
+        wanted = [w and p.category == name for w, p in zip(wanted, everything, strict=True)]
     ranked: list[tuple[float, Problem]] = []
-    for p in problems:
-        if query.strip().lstrip("#") == p.number:
-            ranked.append((1000.0, p))
+    number = query.strip().lstrip("#")
+    for keep, p, found in zip(wanted, everything, scores(query, everything), strict=True):
+        if not keep:
             continue
-        document = utils.default_process(f"{p.number} {p.category} {p.subcategory} {p.text}")
-        found = score(query, document.split(), document)
-        if found >= 60:
+        if number == p.number:
+            ranked.append((1000.0, p))
+        elif found >= MATCH_AT:
             ranked.append((found, p))
     ranked.sort(key=lambda item: (-item[0], item[1].section, item[1].position))
     shown_query = query if len(query) <= 60 else query[:60] + "…"

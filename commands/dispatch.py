@@ -19,6 +19,7 @@ from commands.types import (
     UnknownCommand,
     parse_custom_id,
 )
+from storage.store import AlreadyApplied
 
 log = logging.getLogger("copbot.commands")
 
@@ -55,6 +56,9 @@ async def run(ctx: Context, request: Request) -> Reply:
     except CommandError as exc:
         outcome = "user_error"
         return error_reply(str(exc))
+    except AlreadyApplied:
+        outcome = "replay"
+        raise  # the front end answers nothing: the first delivery was answered
     except Exception:
         outcome = "error"
         log.exception(
@@ -120,6 +124,8 @@ async def run_action(ctx: Context, actor: Actor, custom_id: str) -> Reply:
         return await handler(ctx, actor, parsed[1])
     except CommandError as exc:
         return error_reply(str(exc))
+    except AlreadyApplied:
+        raise  # the front end answers nothing: the first delivery was answered
     except Exception:
         log.exception("button failed", extra={"action": parsed[0], "community": actor.community_id})
         return error_reply(APOLOGY)

@@ -7,9 +7,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import QueuePool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "copbot_read_only"
@@ -34,18 +35,38 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, pool_size=pool_size
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine.sync_engine)
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def make_sqlite_writer_engine(engine: AsyncEngine) -> Engine | None:
+    """A synchronous engine on the same SQLite file, for one writer thread (None if in memory).
+
+    A whole unit of work then costs the event loop one hand-off to that thread, instead of
+    several per statement through aiosqlite (measured: 4 statements in a transaction, 2.7 ms
+    of CPU through aiosqlite, 0.8 ms in the thread).
+    """
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    writer = create_engine(
+        url.set(drivername="sqlite"),
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        poolclass=QueuePool,
+        pool_size=1,
+        max_overflow=0,
+    )
+    _configure_sqlite(writer)
+    return writer
+
+
+def _configure_sqlite(sync_engine: Engine) -> None:
     """Non-legacy transactions: pysqlite's own BEGIN off, BEGIN IMMEDIATE on ours.
 
     With Python's legacy transaction handling concurrent writers lose updates or fail with
     "database is locked"; taking the write lock at BEGIN makes writers queue on busy_timeout.
     """
-    sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.engine import READ_ONLY
+from storage.engine import READ_ONLY, make_sqlite_writer_engine
 from storage.models import (
     OPEN_CLAIM_STATES,
     Claim,
@@ -55,34 +57,218 @@ class ClaimOutcome:
     created: bool
 
 
-def _open_claim_of(number: str, who: Person) -> tuple[Any, ...]:
-    """The conditions selecting ``who``'s active or stale claim on ``number`` (at most one row)."""
-    return (
-        col(Claim.problem_number) == number,
-        col(Claim.platform) == who.platform,
-        col(Claim.community_id) == who.community_id,
-        col(Claim.user_id) == who.user_id,
-        col(Claim.state).in_(OPEN_CLAIM_STATES),
+T = TypeVar("T")
+
+
+class AlreadyApplied(Exception):
+    """The inbound event being handled (see :meth:`Store.applying`) was applied before."""
+
+
+@dataclass
+class _Pending:
+    """An inbound event's id, recorded by the first write its handling commits.
+
+    Shared by reference with tasks the handler spawns (they copy the context, not this object),
+    so exactly one of them records it.
+    """
+
+    key: str
+    at: datetime
+    state: str = "pending"  # pending → recording (a transaction holds it) → recorded
+
+
+_APPLYING: ContextVar[_Pending | None] = ContextVar("copbot_applying", default=None)
+
+
+@dataclass
+class _StateCache:
+    """Problem states (claims, approved links) and the claimed numbers, read recently.
+
+    ``generation`` moves on every change this process commits, so a read that raced a write
+    does not store what it read.
+    """
+
+    ttl: float
+    now: Callable[[], float] = time.monotonic
+    problems: dict[str, tuple[float, list[Claim], list[WorkLink]]] = field(default_factory=dict)
+    claimed: tuple[float, set[str]] | None = None
+    generation: int = 0
+
+    def fresh(self, number: str) -> tuple[float, list[Claim], list[WorkLink]] | None:
+        """The cached state of a problem, if it is younger than the TTL."""
+        cached = self.problems.get(number)
+        if cached is None or self.now() - cached[0] >= self.ttl:
+            return None
+        return cached
+
+    def before_write(self, number: str) -> tuple[int, tuple[float, list[Claim], list[WorkLink]]] | None:
+        """What :meth:`after_write` needs to keep a problem's entry across this process's write."""
+        cached = self.fresh(number)
+        return None if cached is None else (self.generation, cached)
+
+    def after_write(
+        self, before: tuple[int, tuple[float, list[Claim], list[WorkLink]]] | None, claim: Claim
+    ) -> None:
+        """Put back the entry the write of ``claim`` dropped, with ``claim`` in it.
+
+        Only when that write was the one change since ``before``: any other may have changed
+        what the entry holds, so the next read goes to the database.
+        """
+        if before is None or self.generation != before[0] + 1:
+            return
+        at, claims, links = before[1]
+        self.problems[claim.problem_number] = (
+            at,
+            _open_first([c for c in claims if c.id != claim.id] + [claim]),
+            links,
+        )
+
+    def forget(self, number: str | None = None) -> None:
+        """Forget one problem's state (and the claimed set), or everything."""
+        self.generation += 1
+        self.claimed = None
+        if number is None:
+            self.problems.clear()
+        else:
+            self.problems.pop(number, None)
+
+
+def _open_first(claims: list[Claim]) -> list[Claim]:
+    """Claims oldest first, the open ones before the ended ones."""
+    ordered = sorted(claims, key=lambda c: (c.claimed_at, c.id or 0))
+    return sorted(ordered, key=lambda c: c.state not in OPEN_CLAIM_STATES)
+
+
+def _their_claim(number: str, who: Person, now: datetime) -> dict[str, Any]:
+    """The parameters naming ``who``'s open claim on ``number`` in the statements below."""
+    return {
+        "b_number": number,
+        "b_platform": who.platform,
+        "b_community": who.community_id,
+        "b_user": who.user_id,
+        "b_name": who.display_name,
+        "b_now": now,
+    }
+
+
+_CLAIM_COLUMNS = tuple(Claim.__table__.c)  # type: ignore[attr-defined]
+_THEIR_OPEN_CLAIM = (
+    col(Claim.problem_number) == sa.bindparam("b_number"),
+    col(Claim.platform) == sa.bindparam("b_platform"),
+    col(Claim.community_id) == sa.bindparam("b_community"),
+    col(Claim.user_id) == sa.bindparam("b_user"),
+    col(Claim.state).in_(OPEN_CLAIM_STATES),
+)
+_RENEW = (
+    sa.update(Claim)
+    .where(*_THEIR_OPEN_CLAIM)
+    .values(
+        renewed_at=sa.bindparam("b_now"),
+        state=ClaimState.ACTIVE.value,
+        reminded_at=None,
+        unreachable=False,
+        delivery="",
+        notice="",
+        display_name=sa.bindparam("b_name"),
     )
+    .returning(*_CLAIM_COLUMNS)
+)
+_INSERT_CLAIM = (
+    sa.insert(Claim)
+    .values(
+        problem_number=sa.bindparam("b_number"),
+        platform=sa.bindparam("b_platform"),
+        community_id=sa.bindparam("b_community"),
+        user_id=sa.bindparam("b_user"),
+        display_name=sa.bindparam("b_name"),
+        claimed_at=sa.bindparam("b_now"),
+        renewed_at=sa.bindparam("b_now"),
+        state=ClaimState.ACTIVE.value,
+        note="",
+        unreachable=False,
+        delivery="",
+        notice="",
+        date_known=True,
+        source_text="",
+    )
+    .returning(*_CLAIM_COLUMNS)
+)
+_RELEASE = (
+    sa.update(Claim)
+    .where(*_THEIR_OPEN_CLAIM)
+    .values(state=ClaimState.RELEASED.value, ended_at=sa.bindparam("b_now"), note=sa.bindparam("b_note"))
+    .returning(*_CLAIM_COLUMNS)
+)
+_INSERT_EVENT = sa.insert(Event)
+
+
+def _record(dialect: str, pending: _Pending) -> Any:
+    """Record an inbound event id; RETURNING nothing when it was recorded before."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(ProcessedEvent)
+        .values(key=pending.key[:200], at=pending.at)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(col(ProcessedEvent.key))
+    )
+
+
+def _event_values(
+    number: str,
+    kind: str,
+    at: datetime,
+    who: Person | None,
+    *,
+    detail: str = "",
+    claim_id: int | None = None,
+    link_id: int | None = None,
+) -> dict[str, Any]:
+    """The columns of a history entry."""
+    return {
+        "problem_number": number,
+        "kind": kind,
+        "at": at,
+        "actor_platform": who.platform if who else "",
+        "actor_id": who.user_id if who else None,
+        "actor_name": who.display_name if who else "",
+        "detail": detail,
+        "claim_id": claim_id,
+        "link_id": link_id,
+    }
 
 
 class Store:
     """Async access to the database behind one engine."""
 
-    def __init__(self, engine: AsyncEngine, catalogue_ttl: float = 30.0) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        catalogue_ttl: float = 30.0,
+        state_ttl: float = 2.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         """Wrap ``engine``; the caller owns its lifetime (see :meth:`close`).
 
         The catalogue (98 rows that change only on import) is cached for ``catalogue_ttl``
         seconds: an import in this process refreshes it at once, one in another process within
-        the TTL. Claims, links and history are always read fresh.
+        the TTL. A problem's state (its claims and approved links, what every card shows) is
+        cached for ``state_ttl`` seconds: every change this process commits refreshes it at
+        once, a change by another process (a replica, the CLI) shows within the TTL. 0 turns
+        the state cache off. History, settings and everything written are always read fresh.
         """
         self.engine = engine
         self.catalogue_ttl = catalogue_ttl
+        self._states = _StateCache(state_ttl, monotonic)
+        # On a SQLite file, hot writes run whole in one writer thread (see :meth:`write`).
+        self._writer_engine = make_sqlite_writer_engine(engine)
+        self._writer = (
+            ThreadPoolExecutor(1, thread_name_prefix="copbot-sqlite-writer") if self._writer_engine else None
+        )
         # SQLite has one writer at a time. Writers of this process queue here, in order, instead
         # of sleeping in SQLite's busy handler with growing back-off (which collapses throughput
         # under load); other processes still wait on busy_timeout. PostgreSQL needs no queue.
         self._write_queue: asyncio.Lock | None = asyncio.Lock() if engine.dialect.name == "sqlite" else None
-        self._catalogue: tuple[float, list[Problem], dict[str, Problem]] | None = None
+        self._catalogue: tuple[float, tuple[Problem, ...], dict[str, Problem]] | None = None
 
     @property
     def dialect(self) -> str:
@@ -90,7 +276,11 @@ class Store:
         return self.engine.dialect.name
 
     async def close(self) -> None:
-        """Dispose of the engine's connections."""
+        """Dispose of the engines' connections and stop the writer thread."""
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+        if self._writer_engine is not None:
+            self._writer_engine.dispose()
         await self.engine.dispose()
 
     @asynccontextmanager
@@ -102,11 +292,91 @@ class Store:
             yield
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work that may write: commits on success, rolls back on any error."""
-        async with self._writing(), AsyncSession(self.engine, expire_on_commit=False) as session:
-            async with session.begin():
+    async def _unit(self, touches: str | None) -> AsyncIterator[_Pending | None]:
+        """Around one unit of work that may write: the queue, the event id, the state cache.
+
+        Yields the inbound event id this unit must record (see :meth:`applying`), if any. The
+        unit commits before its block ends; then cached problem states are forgotten (only
+        ``touches``'s when the writer names the one problem it changes).
+        """
+        pending = _APPLYING.get()
+        if pending is not None and pending.state != "pending":
+            pending = None
+        if pending is not None:
+            pending.state = "recording"
+        committed = False
+        try:
+            async with self._writing():
+                yield pending
+            committed = True
+        finally:
+            # After the commit, so a read racing it cannot cache what it replaced.
+            self._states.forget(touches)
+            if pending is not None:
+                # Rolled back: the next unit of work records the id instead.
+                pending.state = "recorded" if committed else "pending"
+
+    @asynccontextmanager
+    async def transaction(self, *, touches: str | None = None) -> AsyncIterator[AsyncConnection]:
+        """One unit of work that may write, as a Core connection: commits on success, rolls back
+        on any error.
+
+        Once it ends, cached problem states are forgotten: only ``touches``'s when the writer
+        names the one problem it changes, otherwise all of them. Inside :meth:`applying`, the
+        first unit of work also records the event's id, and raises AlreadyApplied (writing
+        nothing) when it was recorded before.
+        """
+        async with self._unit(touches) as pending, self.engine.connect() as conn:
+            async with conn.begin():
+                if (
+                    pending is not None
+                    and (await conn.execute(_record(self.dialect, pending))).first() is None
+                ):
+                    raise AlreadyApplied(pending.key)
+                yield conn
+
+    @asynccontextmanager
+    async def session(self, *, touches: str | None = None) -> AsyncIterator[AsyncSession]:
+        """:meth:`transaction` as an ORM session (flushed before the commit)."""
+        async with self.transaction(touches=touches) as conn:
+            async with AsyncSession(bind=conn, expire_on_commit=False) as session:
                 yield session
+                await session.flush()
+
+    async def write(self, work: Callable[[sa.Connection], T], *, touches: str | None = None) -> T:
+        """Run ``work`` (synchronous Core statements) as one unit of work, like :meth:`transaction`.
+
+        On a SQLite file it runs whole in this store's writer thread: one hand-off for the
+        event loop instead of several per statement. Elsewhere it runs through the async engine.
+        """
+        if self._writer is None:
+            async with self.transaction(touches=touches) as conn:
+                return await conn.run_sync(work)
+        async with self._unit(touches) as pending:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._writer, self._write_in_thread, work, pending)
+
+    def _write_in_thread(self, work: Callable[[sa.Connection], T], pending: _Pending | None) -> T:
+        assert self._writer_engine is not None
+        with self._writer_engine.connect() as conn, conn.begin():
+            if pending is not None and conn.execute(_record("sqlite", pending)).first() is None:
+                raise AlreadyApplied(pending.key)
+            return work(conn)
+
+    @contextmanager
+    def applying(self, key: str, now: datetime) -> Iterator[None]:
+        """Handle one inbound event (an interaction, a click) exactly once.
+
+        Its id is recorded in the same transaction as the first change its handling commits, so
+        the change and the record stand or fall together: a replay (another process, a restart)
+        raises AlreadyApplied at its first write instead of applying it again. Handling that
+        writes nothing records nothing (it has nothing to apply twice).
+        """
+        token = _APPLYING.set(_Pending(key, now))
+        try:
+            yield
+        finally:
+            _APPLYING.reset(token)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -122,14 +392,19 @@ class Store:
 
     # -- catalogue ---------------------------------------------------------------------------
 
-    async def _load_catalogue(self) -> tuple[list[Problem], dict[str, Problem]]:
+    async def _load_catalogue(self) -> tuple[tuple[Problem, ...], dict[str, Problem]]:
         cached = self._catalogue
-        if cached is not None and time.monotonic() - cached[0] < self.catalogue_ttl:
+        if cached is not None and self._states.now() - cached[0] < self.catalogue_ttl:
             return cached[1], cached[2]
         async with self.read() as s:
-            rows = list(await s.exec(select(Problem).order_by(col(Problem.section), col(Problem.position))))
-        self._catalogue = (time.monotonic(), rows, {p.number: p for p in rows})
+            rows = tuple(await s.exec(select(Problem).order_by(col(Problem.section), col(Problem.position))))
+        self._catalogue = (self._states.now(), rows, {p.number: p for p in rows})
         return rows, self._catalogue[2]
+
+    async def catalogue(self) -> tuple[Problem, ...]:
+        """Every problem, in catalogue order: the same tuple while it is cached (do not change
+        its problems), so work derived from it (a search index) can be kept alongside."""
+        return (await self._load_catalogue())[0]
 
     def catalogue_changed(self) -> None:
         """Forget the cached catalogue (after an import)."""
@@ -151,51 +426,42 @@ class Store:
     # -- claims ------------------------------------------------------------------------------
 
     async def claim(self, number: str, who: Person, now: datetime) -> ClaimOutcome:
-        """Claim ``number`` for ``who`` stamped ``now``; an open claim of theirs is renewed."""
+        """Claim ``number`` for ``who`` stamped ``now``; an open claim of theirs is renewed.
+
+        The hottest write: three Core statements built once, in one :meth:`write`.
+        """
+        person = _their_claim(number, who, now)
+
+        def work(conn: sa.Connection) -> ClaimOutcome:
+            row = conn.execute(_RENEW, person).first()
+            created = row is None
+            if row is None:
+                row = conn.execute(_INSERT_CLAIM, person).one()
+            claim = Claim(**row._mapping)
+            kind = "claimed" if created else "renewed"
+            conn.execute(_INSERT_EVENT, _event_values(number, kind, now, who, claim_id=claim.id))
+            return ClaimOutcome(claim, created=created)
+
         for _ in range(3):
+            before = self._states.before_write(number)
             try:
-                async with self.session() as s:
-                    renewed = await self._renew(s, number, who, now)
-                    if renewed is not None:
-                        return ClaimOutcome(renewed, created=False)
-                    claim = Claim(
-                        problem_number=number,
-                        platform=who.platform,
-                        community_id=who.community_id,
-                        user_id=who.user_id,
-                        display_name=who.display_name,
-                        claimed_at=now,
-                        renewed_at=now,
-                    )
-                    s.add(claim)
-                    await s.flush()
-                    self._event(s, number, "claimed", now, who, claim_id=claim.id)
-                    return ClaimOutcome(claim, created=True)
+                outcome = await self.write(work, touches=number)
             except IntegrityError:
                 # Another transaction inserted the same open claim first: renew it instead.
                 continue
+            self._states.after_write(before, outcome.claim)
+            return outcome
         raise RuntimeError("claim kept conflicting")  # pragma: no cover - needs 3 races in a row
 
     async def _renew(self, s: AsyncSession, number: str, who: Person, now: datetime) -> Claim | None:
-        stmt = (
-            sa.update(Claim)
-            .where(*_open_claim_of(number, who))
-            .values(
-                renewed_at=now,
-                state=ClaimState.ACTIVE.value,
-                reminded_at=None,
-                unreachable=False,
-                delivery="",
-                notice="",
-                display_name=who.display_name,
-            )
-            .returning(col(Claim.id))
-        )
-        claim_id = (await s.exec(stmt)).scalar_one_or_none()
-        if claim_id is None:
+        conn = await s.connection()
+        person = _their_claim(number, who, now)
+        row = (await conn.execute(_RENEW, person)).first()
+        if row is None:
             return None
-        self._event(s, number, "renewed", now, who, claim_id=claim_id)
-        return await s.get(Claim, claim_id, populate_existing=True)
+        claim = Claim(**row._mapping)
+        await conn.execute(_INSERT_EVENT, _event_values(number, "renewed", now, who, claim_id=claim.id))
+        return claim
 
     async def renew_claim(self, claim_id: int, who: Person, now: datetime) -> Claim | None:
         """Renew one open claim of ``who`` by id (the reminder's button); None if not open."""
@@ -210,18 +476,21 @@ class Store:
         self, number: str, who: Person, note: str, now: datetime, *, kind: str = "released"
     ) -> Claim | None:
         """End ``who``'s open claim on ``number``, keeping ``note``; None if they hold none."""
-        async with self.session() as s:
-            stmt = (
-                sa.update(Claim)
-                .where(*_open_claim_of(number, who))
-                .values(state=ClaimState.RELEASED.value, ended_at=now, note=note)
-                .returning(col(Claim.id))
-            )
-            claim_id = (await s.exec(stmt)).scalar_one_or_none()
-            if claim_id is None:
+        values = {**_their_claim(number, who, now), "b_note": note}
+
+        def work(conn: sa.Connection) -> Claim | None:
+            row = conn.execute(_RELEASE, values).first()
+            if row is None:
                 return None
-            self._event(s, number, kind, now, who, detail=note, claim_id=claim_id)
-            return await s.get(Claim, claim_id, populate_existing=True)
+            claim = Claim(**row._mapping)
+            conn.execute(_INSERT_EVENT, _event_values(number, kind, now, who, detail=note, claim_id=claim.id))
+            return claim
+
+        before = self._states.before_write(number)
+        claim = await self.write(work, touches=number)
+        if claim is not None:
+            self._states.after_write(before, claim)
+        return claim
 
     async def claims_for_problem(self, number: str) -> list[Claim]:
         """Every claim on a problem, open ones first, each group oldest first."""
@@ -265,12 +534,19 @@ class Store:
             return [r for r in rows if r is not None]
 
     async def claimed_numbers(self) -> set[str]:
-        """Numbers of the problems somebody holds an active or stale claim on."""
+        """Numbers of the problems somebody holds an active or stale claim on (state cache)."""
+        cache = self._states
+        if cache.claimed is not None and cache.now() - cache.claimed[0] < cache.ttl:
+            return set(cache.claimed[1])
+        generation = cache.generation
         async with self.read() as s:
             rows = await s.exec(
                 select(Claim.problem_number).where(col(Claim.state).in_(OPEN_CLAIM_STATES)).distinct()
             )
-            return set(rows)
+            claimed = set(rows)
+        if cache.ttl > 0 and cache.generation == generation:
+            cache.claimed = (cache.now(), claimed)
+        return set(claimed)
 
     async def get_claim(self, claim_id: int) -> Claim | None:
         """One claim by id."""
@@ -280,7 +556,15 @@ class Store:
     # -- links -------------------------------------------------------------------------------
 
     async def problem_state(self, number: str) -> tuple[list[Claim], list[WorkLink]]:
-        """A problem's claims (open first) and approved links, read in one snapshot."""
+        """A problem's claims (open first) and approved links, read in one snapshot.
+
+        From the state cache when fresh; the objects returned are shared: do not change them.
+        """
+        cache = self._states
+        cached = cache.fresh(number)
+        if cached is not None:
+            return list(cached[1]), list(cached[2])
+        generation = cache.generation
         async with self.read() as s:
             claims = list(
                 await s.exec(
@@ -296,7 +580,10 @@ class Store:
                     .order_by(col(WorkLink.decided_at), col(WorkLink.id))
                 )
             )
-        return sorted(claims, key=lambda c: c.state not in OPEN_CLAIM_STATES), links
+        claims = _open_first(claims)
+        if cache.ttl > 0 and cache.generation == generation:
+            cache.problems[number] = (cache.now(), claims, links)
+        return list(claims), list(links)
 
     async def approved_links(self, number: str) -> list[WorkLink]:
         """Links to existing work approved for a problem, oldest first."""
@@ -309,32 +596,6 @@ class Store:
             return list(rows)
 
     # -- history -----------------------------------------------------------------------------
-
-    def _event(
-        self,
-        s: AsyncSession,
-        number: str,
-        kind: str,
-        at: datetime,
-        who: Person | None,
-        *,
-        detail: str = "",
-        claim_id: int | None = None,
-        link_id: int | None = None,
-    ) -> None:
-        s.add(
-            Event(
-                problem_number=number,
-                kind=kind,
-                at=at,
-                actor_platform=who.platform if who else "",
-                actor_id=who.user_id if who else None,
-                actor_name=who.display_name if who else "",
-                detail=detail,
-                claim_id=claim_id,
-                link_id=link_id,
-            )
-        )
 
     async def history(self, number: str, limit: int = 200) -> list[Event]:
         """A problem's timeline, oldest first (the latest ``limit`` entries)."""

@@ -28,6 +28,7 @@ from bot.discord import render, review
 from bot.discord.commands import CopTree, build_tree, payload_hash
 from bot.discord.suggest import Catalogue
 from bot.outbound import NotDelivered, Posted, Unreachable
+from bot.seen import Seen
 from commands import dispatch
 from commands.parser import Kind
 from commands.registry import COMMANDS
@@ -35,6 +36,7 @@ from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, decide_by_reaction
 from commands.types import Actor, CommandError, Context, Reply, parse_custom_id
 from storage import submissions
 from storage.models import LinkStatus, WorkLink
+from storage.store import AlreadyApplied
 
 log = logging.getLogger("copbot.discord")
 
@@ -172,6 +174,7 @@ class DiscordFrontEnd:
         self.catalogue = Catalogue(ctx.store)
         self.client: CopClient | None = None
         self.skipped_duplicates = 0
+        self._seen = Seen()
         self.reactions_handled = 0  # reaction events seen, whatever came of them (tests wait on it)
         self._connect_task: asyncio.Task[None] | None = None
         self._connected: set[int] = set()
@@ -360,7 +363,10 @@ class DiscordFrontEnd:
             self._inflight.add(task)
         try:
             work = asyncio.create_task(self._once(interaction, produce))
-            done, _ = await asyncio.wait({work}, timeout=self.defer_after)
+            # defer_after 0 defers every answer, however quick.
+            done = (
+                (await asyncio.wait({work}, timeout=self.defer_after))[0] if self.defer_after > 0 else set()
+            )
             deferred_public: bool | None = None
             if not done:
                 deferred_public = self._public.get(key, False)
@@ -397,18 +403,21 @@ class DiscordFrontEnd:
     async def _once(
         self, interaction: discord.Interaction[Any], produce: Callable[[], Awaitable[Reply]]
     ) -> Reply | None:
-        """The reply, or None when this interaction id was handled before (a replayed event)."""
+        """The reply, or None when this interaction id was handled before (a replayed event).
+
+        A replay reaching this process is caught in memory; one reaching another process (or
+        this one after a restart) at its first write, which records the id with the change.
+        """
+        if not self._seen.first(interaction.id):
+            return None
         try:
-            if not await self._first_time(interaction):
-                return None
-            return await produce()
+            with self.ctx.store.applying(f"discord:interaction:{interaction.id}", self.ctx.clock()):
+                return await produce()
+        except AlreadyApplied:
+            return None
         except Exception:
             log.exception("interaction %s failed", interaction.id)
             return dispatch.error_reply(dispatch.APOLOGY)
-
-    async def _first_time(self, interaction: discord.Interaction[Any]) -> bool:
-        """Record the interaction id; False when it was handled before (a replayed event)."""
-        return await self.ctx.store.first_time(f"discord:interaction:{interaction.id}", self.ctx.clock())
 
     async def _deliver(
         self, interaction: discord.Interaction[Any], reply: Reply, deferred_public: bool | None
@@ -538,7 +547,7 @@ class DiscordFrontEnd:
             return
         with self._busy():
             try:
-                if not await self._first_time(interaction):
+                if not self._seen.first(interaction.id):
                     self.skipped_duplicates += 1
                     log.info("skipped interaction %s (button reject): already handled", interaction.id)
                     return

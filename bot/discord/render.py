@@ -7,6 +7,7 @@ markdown nor as a mention; only ``Reply.mention`` may ping, and only that one us
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any
@@ -48,8 +49,12 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
 
 
+@functools.lru_cache(maxsize=2048)
 def escape(text: str) -> str:
-    """User text made inert: no markdown, no @everyone, no user or role mention."""
+    """User text made inert: no markdown, no @everyone, no user or role mention.
+
+    Cached: cards repeat the same texts (problems, names) and each escape is three regex passes.
+    """
     # escape_mentions only knows 17-20 digit ids; break every <@…> form whatever its length.
     return _MENTION.sub("@\u200b\\1", escape_mentions(escape_markdown(text)))
 

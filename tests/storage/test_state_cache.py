@@ -1,0 +1,182 @@
+"""What a card shows and when, with problem states served from memory; events applied once.
+
+Two Store objects on one database stand for two processes (replicas, or the bot and the CLI).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlmodel import col, select
+
+from storage.engine import make_engine
+from storage.models import LEGACY_PLATFORM, Claim, ClaimState, Event, ProcessedEvent
+from storage.store import AlreadyApplied, Person, Store
+from tests.conftest import START
+
+ANN = Person("discord", "g1", "ann", "Ann")
+BOB = Person("slack", "T1", "bob", "Bob")
+
+
+class Ticks:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def pair(db_url: str) -> AsyncIterator[tuple[Store, Store, Ticks]]:
+    """This process's store (2 s state cache on a test clock) and another process's."""
+    ticks = Ticks()
+    here = Store(make_engine(db_url), state_ttl=2.0, monotonic=ticks)
+    there = Store(make_engine(db_url))
+    yield here, there, ticks
+    await here.close()
+    await there.close()
+
+
+def holders(state: tuple[list[Claim], object]) -> list[str]:
+    """Who holds the problem through the bot (the sheet's old claims left out)."""
+    return [
+        c.display_name
+        for c in state[0]
+        if c.state in (ClaimState.ACTIVE, ClaimState.STALE) and c.platform != LEGACY_PLATFORM
+    ]
+
+
+async def test_own_changes_show_at_once_another_process_within_the_ttl(
+    pair: tuple[Store, Store, Ticks],
+) -> None:
+    here, there, ticks = pair
+    assert holders(await here.problem_state("3.11")) == []  # now cached
+    await here.claim("3.11", ANN, START)
+    assert holders(await here.problem_state("3.11")) == ["Ann"]  # this process's claim: at once
+
+    await there.claim("3.11", BOB, START + timedelta(minutes=1))  # another process
+    ticks.now += 1.9
+    assert holders(await here.problem_state("3.11")) == ["Ann"]  # still the cached view
+    ticks.now += 0.2
+    assert holders(await here.problem_state("3.11")) == ["Ann", "Bob"]  # 2.1 s later: read again
+
+    await there.release("3.11", BOB, "done", START + timedelta(minutes=2))
+    await here.release("3.11", ANN, "", START + timedelta(minutes=3))
+    # This process's release shows at once; the other's once the entry read at 2.1 s is 2 s old.
+    assert holders(await here.problem_state("3.11")) == ["Bob"]
+    ticks.now += 2.0
+    assert holders(await here.problem_state("3.11")) == []
+
+
+async def test_a_renewal_replaces_the_cached_claim(pair: tuple[Store, Store, Ticks]) -> None:
+    here, _, _ = pair
+    await here.claim("2.4", ANN, START)
+    await here.problem_state("2.4")
+    renewed = await here.claim("2.4", ANN, START + timedelta(days=3))
+    assert not renewed.created
+    claims, _ = await here.problem_state("2.4")
+    ours = [(c.display_name, c.renewed_at) for c in claims if c.platform != LEGACY_PLATFORM]
+    assert ours == [("Ann", START + timedelta(days=3))]
+
+
+async def test_other_writes_forget_every_cached_state(pair: tuple[Store, Store, Ticks]) -> None:
+    """A sweep, an approval, an import… (any unit of work not naming its problem)."""
+    here, there, ticks = pair
+    claimed = await here.claimed_numbers()
+    free = next(p.number for p in await here.catalogue() if p.number not in claimed)
+    ticks.now += 2.0  # the claimed set read just now has expired
+    await there.claim(free, BOB, START)
+    assert holders(await here.problem_state(free)) == ["Bob"]
+    assert free in await here.claimed_numbers()
+    await there.release(free, BOB, "", START)
+    async with here.session() as s:  # e.g. the sweep of this process
+        await s.exec(select(Claim.id))
+    assert holders(await here.problem_state(free)) == []
+    assert free not in await here.claimed_numbers()
+
+
+async def test_a_read_racing_a_write_does_not_cache_what_the_write_replaced(db_url: str) -> None:
+    store = Store(make_engine(db_url), state_ttl=60.0)
+    try:
+        reads = [asyncio.create_task(store.problem_state("3.11")) for _ in range(5)]
+        await store.claim("3.11", ANN, START)
+        await asyncio.gather(*reads)
+        assert holders(await store.problem_state("3.11")) == ["Ann"]
+    finally:
+        await store.close()
+
+
+async def test_a_zero_ttl_reads_every_time(db_url: str) -> None:
+    here, there = Store(make_engine(db_url), state_ttl=0), Store(make_engine(db_url))
+    try:
+        assert holders(await here.problem_state("3.11")) == []
+        await there.claim("3.11", BOB, START)
+        assert holders(await here.problem_state("3.11")) == ["Bob"]
+    finally:
+        await here.close()
+        await there.close()
+
+
+async def events(store: Store, kind: str) -> int:
+    """History entries of ``kind`` made through the bot."""
+    async with store.read() as s:
+        found = await s.exec(
+            select(Event.id).where(Event.kind == kind, Event.actor_platform != LEGACY_PLATFORM)
+        )
+        return len(list(found))
+
+
+async def recorded(store: Store, key: str) -> bool:
+    async with store.read() as s:
+        return (
+            await s.exec(select(ProcessedEvent.key).where(col(ProcessedEvent.key) == key))
+        ).first() is not None
+
+
+async def test_an_event_is_applied_once_across_processes(pair: tuple[Store, Store, Ticks]) -> None:
+    """The id is recorded with the change: the replay in another process applies nothing."""
+    here, there, _ = pair
+    with here.applying("discord:interaction:1", START):
+        await here.claim("3.11", ANN, START)
+    assert await recorded(here, "discord:interaction:1")
+    with there.applying("discord:interaction:1", START), pytest.raises(AlreadyApplied):
+        await there.claim("3.11", ANN, START + timedelta(hours=1))
+    assert await events(here, "claimed") == 1 and await events(here, "renewed") == 0
+    claims, _ = await there.problem_state("3.11")
+    assert [c.renewed_at for c in claims if c.platform != LEGACY_PLATFORM] == [START]
+
+
+async def test_one_event_records_its_id_once_over_several_writes(pair: tuple[Store, Store, Ticks]) -> None:
+    """A handler that writes twice (and a task it spawns) records the id with the first write."""
+    here, _, _ = pair
+    with here.applying("slack:click:7", START):
+        await here.claim("2.4", ANN, START)
+        await asyncio.create_task(here.release("2.4", ANN, "", START))
+        await here.claim("2.4", ANN, START)
+    assert await events(here, "claimed") == 2 and await events(here, "released") == 1
+
+
+async def test_a_failed_handling_leaves_the_id_for_the_retry(pair: tuple[Store, Store, Ticks]) -> None:
+    """Rolled back with the change: the retry (Slack's, a replay) applies it."""
+    here, _, _ = pair
+    with here.applying("discord:interaction:2", START), pytest.raises(RuntimeError):
+        async with here.session() as s:
+            s.add(Event(problem_number="2.4", kind="claimed", at=START, actor_platform="discord"))
+            raise RuntimeError("the disk is full")
+    assert not await recorded(here, "discord:interaction:2")
+    with here.applying("discord:interaction:2", START):
+        await here.claim("2.4", ANN, START)
+    assert await recorded(here, "discord:interaction:2") and await events(here, "claimed") == 1
+
+
+async def test_reading_records_nothing(pair: tuple[Store, Store, Ticks]) -> None:
+    here, _, _ = pair
+    with here.applying("discord:interaction:3", START):
+        await here.problem_state("2.4")
+        await here.history("2.4")
+    assert not await recorded(here, "discord:interaction:3")
