@@ -181,7 +181,7 @@ async def run(smoke: bool) -> list[Run]:
             for rate in rates:
                 runs.append(await floor.load(rate, duration, ("ok",), "/ok"))
                 runs.append(await copbot.load(rate, duration, MIX, "mix"))
-            # The framework + front end + per-interaction dedup write, without the core's queries.
+            # The framework + front end + rendering, without the core's queries or writes.
             runs.append(await copbot.load(rates[-1], duration, ("help",), "/help"))
         finally:
             await copbot.close()

@@ -93,6 +93,8 @@ class _StateCache:
     problems: dict[str, tuple[float, list[Claim], list[WorkLink]]] = field(default_factory=dict)
     claimed: tuple[float, set[str]] | None = None
     generation: int = 0
+    # The entry the last forget(number) dropped, so the writer can put it back updated.
+    dropped: tuple[int, str, tuple[float, list[Claim], list[WorkLink]]] | None = None
 
     def fresh(self, number: str) -> tuple[float, list[Claim], list[WorkLink]] | None:
         """The cached state of a problem, if it is younger than the TTL."""
@@ -101,22 +103,18 @@ class _StateCache:
             return None
         return cached
 
-    def before_write(self, number: str) -> tuple[int, tuple[float, list[Claim], list[WorkLink]]] | None:
-        """What :meth:`after_write` needs to keep a problem's entry across this process's write."""
-        cached = self.fresh(number)
-        return None if cached is None else (self.generation, cached)
+    def after_write(self, claim: Claim) -> None:
+        """Put back the entry the write of ``claim`` just dropped, with ``claim`` in it.
 
-    def after_write(
-        self, before: tuple[int, tuple[float, list[Claim], list[WorkLink]]] | None, claim: Claim
-    ) -> None:
-        """Put back the entry the write of ``claim`` dropped, with ``claim`` in it.
-
-        Only when that write was the one change since ``before``: any other may have changed
-        what the entry holds, so the next read goes to the database.
+        Only right after that write's :meth:`forget` (no other change since): the entry then
+        holds what was read plus every change this process made to the problem since.
         """
-        if before is None or self.generation != before[0] + 1:
+        dropped = self.dropped
+        if dropped is None or dropped[0] != self.generation or dropped[1] != claim.problem_number:
             return
-        at, claims, links = before[1]
+        at, claims, links = dropped[2]
+        if self.now() - at >= self.ttl:
+            return
         self.problems[claim.problem_number] = (
             at,
             _open_first([c for c in claims if c.id != claim.id] + [claim]),
@@ -127,10 +125,11 @@ class _StateCache:
         """Forget one problem's state (and the claimed set), or everything."""
         self.generation += 1
         self.claimed = None
+        self.dropped = None
         if number is None:
             self.problems.clear()
-        else:
-            self.problems.pop(number, None)
+        elif (entry := self.problems.pop(number, None)) is not None:
+            self.dropped = (self.generation, number, entry)
 
 
 def _open_first(claims: list[Claim]) -> list[Claim]:
@@ -443,13 +442,12 @@ class Store:
             return ClaimOutcome(claim, created=created)
 
         for _ in range(3):
-            before = self._states.before_write(number)
             try:
                 outcome = await self.write(work, touches=number)
             except IntegrityError:
                 # Another transaction inserted the same open claim first: renew it instead.
                 continue
-            self._states.after_write(before, outcome.claim)
+            self._states.after_write(outcome.claim)
             return outcome
         raise RuntimeError("claim kept conflicting")  # pragma: no cover - needs 3 races in a row
 
@@ -486,10 +484,9 @@ class Store:
             conn.execute(_INSERT_EVENT, _event_values(number, kind, now, who, detail=note, claim_id=claim.id))
             return claim
 
-        before = self._states.before_write(number)
         claim = await self.write(work, touches=number)
         if claim is not None:
-            self._states.after_write(before, claim)
+            self._states.after_write(claim)
         return claim
 
     async def claims_for_problem(self, number: str) -> list[Claim]:

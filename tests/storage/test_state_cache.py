@@ -180,3 +180,12 @@ async def test_reading_records_nothing(pair: tuple[Store, Store, Ticks]) -> None
         await here.problem_state("2.4")
         await here.history("2.4")
     assert not await recorded(here, "discord:interaction:3")
+
+
+async def test_claims_at_once_on_one_problem_all_show(pair: tuple[Store, Store, Ticks]) -> None:
+    here, _, _ = pair
+    await here.problem_state("3.11")
+    people = [Person("discord", "g1", f"u{i}", f"User {i}") for i in range(6)]
+    await asyncio.gather(*(here.claim("3.11", who, START) for who in people))
+    await here.release("3.11", people[0], "", START)
+    assert sorted(holders(await here.problem_state("3.11"))) == [f"User {i}" for i in range(1, 6)]
