@@ -47,7 +47,8 @@ async def help_command(ctx: Context, request: Request) -> Reply:
         if (not spec.moderator_only or request.actor.is_moderator)
         and (not spec.admin_only or request.actor.is_admin)
     ]
-    lines = tuple(f"{spec.usage} — {spec.description}" for spec in shown)
+    platform = request.actor.platform
+    lines = tuple(f"{USAGES.get((platform, spec.name), spec.usage)} — {spec.description}" for spec in shown)
     return Reply(
         title="copbot: the 200 Concrete Problems in Interpretability",
         text=HELP_TEXT,
@@ -57,6 +58,10 @@ async def help_command(ctx: Context, request: Request) -> Reply:
 
 
 COMMANDS: dict[str, CommandSpec] = {}
+
+# How a platform shapes a command differently from its core usage, by (platform, name): what /help
+# shows there (Discord's /setup is two subcommands, ``show`` and ``set``).
+USAGES: dict[tuple[str, str], str] = {}
 
 
 def register(spec: CommandSpec) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.engine import READ_ONLY, make_sqlite_writer_engine
+from storage.engine import READ_ONLY, make_sqlite_thread_engine
 from storage.models import (
     OPEN_CLAIM_STATES,
     Claim,
@@ -199,17 +199,36 @@ _RELEASE = (
     .returning(*_CLAIM_COLUMNS)
 )
 _INSERT_EVENT = sa.insert(Event)
-
-
-def _record(dialect: str, pending: _Pending) -> Any:
-    """Record an inbound event id; RETURNING nothing when it was recorded before."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert(ProcessedEvent)
-        .values(key=pending.key[:200], at=pending.at)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(col(ProcessedEvent.key))
+_STATE_CLAIMS = (
+    sa.select(*_CLAIM_COLUMNS)
+    .where(col(Claim.problem_number) == sa.bindparam("b_number"))
+    .order_by(col(Claim.claimed_at), col(Claim.id))
+)
+_STATE_LINKS = (
+    sa.select(*WorkLink.__table__.c)  # type: ignore[attr-defined]
+    .where(
+        col(WorkLink.problem_number) == sa.bindparam("b_number"),
+        col(WorkLink.status) == LinkStatus.APPROVED.value,
     )
+    .order_by(col(WorkLink.decided_at), col(WorkLink.id))
+)
+_CLAIMED = sa.select(col(Claim.problem_number)).where(col(Claim.state).in_(OPEN_CLAIM_STATES)).distinct()
+READERS = 2  # reader threads (and connections) per store on a SQLite file
+
+
+_RECORD = {
+    dialect: insert(ProcessedEvent)
+    .values(key=sa.bindparam("b_key"), at=sa.bindparam("b_at"))
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(col(ProcessedEvent.key))
+    for dialect, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+
+
+def _record(conn: sa.Connection, dialect: str, pending: _Pending) -> None:
+    """Record an inbound event id, or raise AlreadyApplied when it was recorded before."""
+    if conn.execute(_RECORD[dialect], {"b_key": pending.key[:200], "b_at": pending.at}).first() is None:
+        raise AlreadyApplied(pending.key)
 
 
 def _event_values(
@@ -258,11 +277,19 @@ class Store:
         self.engine = engine
         self.catalogue_ttl = catalogue_ttl
         self._states = _StateCache(state_ttl, monotonic)
-        # On a SQLite file, hot writes run whole in one writer thread (see :meth:`write`).
-        self._writer_engine = make_sqlite_writer_engine(engine)
+        # On a SQLite file, hot writes run whole in one writer thread (see :meth:`write`), hot
+        # reads in two reader threads (see :meth:`query`).
+        self._writer_engine = make_sqlite_thread_engine(engine)
         self._writer = (
             ThreadPoolExecutor(1, thread_name_prefix="copbot-sqlite-writer") if self._writer_engine else None
         )
+        self._reader_engine = make_sqlite_thread_engine(engine, pool_size=READERS)
+        self._reader = (
+            ThreadPoolExecutor(READERS, thread_name_prefix="copbot-sqlite-reader")
+            if self._reader_engine
+            else None
+        )
+        self._loading: dict[str, asyncio.Future[tuple[list[Claim], list[WorkLink]]]] = {}
         # SQLite has one writer at a time. Writers of this process queue here, in order, instead
         # of sleeping in SQLite's busy handler with growing back-off (which collapses throughput
         # under load); other processes still wait on busy_timeout. PostgreSQL needs no queue.
@@ -276,10 +303,12 @@ class Store:
 
     async def close(self) -> None:
         """Dispose of the engines' connections and stop the writer thread."""
-        if self._writer is not None:
-            self._writer.shutdown(wait=True)
-        if self._writer_engine is not None:
-            self._writer_engine.dispose()
+        for pool in (self._writer, self._reader):
+            if pool is not None:
+                pool.shutdown(wait=True)
+        for thread_engine in (self._writer_engine, self._reader_engine):
+            if thread_engine is not None:
+                thread_engine.dispose()
         await self.engine.dispose()
 
     @asynccontextmanager
@@ -327,11 +356,8 @@ class Store:
         """
         async with self._unit(touches) as pending, self.engine.connect() as conn:
             async with conn.begin():
-                if (
-                    pending is not None
-                    and (await conn.execute(_record(self.dialect, pending))).first() is None
-                ):
-                    raise AlreadyApplied(pending.key)
+                if pending is not None:
+                    await conn.run_sync(_record, self.dialect, pending)
                 yield conn
 
     @asynccontextmanager
@@ -355,11 +381,30 @@ class Store:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._writer, self._write_in_thread, work, pending)
 
+    async def query(self, work: Callable[[sa.Connection], T]) -> T:
+        """Run ``work`` (synchronous Core statements) as one read-only snapshot, like :meth:`read`.
+
+        On a SQLite file it runs whole in a reader thread (one hand-off for the event loop);
+        elsewhere through the async engine.
+        """
+        if self._reader is None:
+            async with self.read() as s:
+                return await (await s.connection()).run_sync(work)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._reader, self._query_in_thread, work)
+
+    def _query_in_thread(self, work: Callable[[sa.Connection], T]) -> T:
+        assert self._reader_engine is not None
+        with self._reader_engine.connect() as plain:
+            conn = plain.execution_options(**{READ_ONLY: True})
+            with conn.begin():
+                return work(conn)
+
     def _write_in_thread(self, work: Callable[[sa.Connection], T], pending: _Pending | None) -> T:
         assert self._writer_engine is not None
         with self._writer_engine.connect() as conn, conn.begin():
-            if pending is not None and conn.execute(_record("sqlite", pending)).first() is None:
-                raise AlreadyApplied(pending.key)
+            if pending is not None:
+                _record(conn, "sqlite", pending)
             return work(conn)
 
     @contextmanager
@@ -536,11 +581,7 @@ class Store:
         if cache.claimed is not None and cache.now() - cache.claimed[0] < cache.ttl:
             return set(cache.claimed[1])
         generation = cache.generation
-        async with self.read() as s:
-            rows = await s.exec(
-                select(Claim.problem_number).where(col(Claim.state).in_(OPEN_CLAIM_STATES)).distinct()
-            )
-            claimed = set(rows)
+        claimed = await self.query(lambda conn: set(conn.execute(_CLAIMED).scalars()))
         if cache.ttl > 0 and cache.generation == generation:
             cache.claimed = (cache.now(), claimed)
         return set(claimed)
@@ -556,31 +597,34 @@ class Store:
         """A problem's claims (open first) and approved links, read in one snapshot.
 
         From the state cache when fresh; the objects returned are shared: do not change them.
+        Callers missing the cache at once share one read.
         """
         cache = self._states
         cached = cache.fresh(number)
         if cached is not None:
             return list(cached[1]), list(cached[2])
+        loading = self._loading.get(number)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load_state(number))
+            self._loading[number] = loading
+            loading.add_done_callback(lambda _: self._loading.pop(number, None))
+        claims, links = await asyncio.shield(loading)
+        return list(claims), list(links)
+
+    async def _load_state(self, number: str) -> tuple[list[Claim], list[WorkLink]]:
+        cache = self._states
         generation = cache.generation
-        async with self.read() as s:
-            claims = list(
-                await s.exec(
-                    select(Claim)
-                    .where(Claim.problem_number == number)
-                    .order_by(col(Claim.claimed_at), col(Claim.id))
-                )
-            )
-            links = list(
-                await s.exec(
-                    select(WorkLink)
-                    .where(WorkLink.problem_number == number, WorkLink.status == LinkStatus.APPROVED)
-                    .order_by(col(WorkLink.decided_at), col(WorkLink.id))
-                )
-            )
+
+        def work(conn: sa.Connection) -> tuple[list[Claim], list[WorkLink]]:
+            claims = [Claim(**row._mapping) for row in conn.execute(_STATE_CLAIMS, {"b_number": number})]
+            links = [WorkLink(**row._mapping) for row in conn.execute(_STATE_LINKS, {"b_number": number})]
+            return claims, links
+
+        claims, links = await self.query(work)
         claims = _open_first(claims)
         if cache.ttl > 0 and cache.generation == generation:
             cache.problems[number] = (cache.now(), claims, links)
-        return list(claims), list(links)
+        return claims, links
 
     async def approved_links(self, number: str) -> list[WorkLink]:
         """Links to existing work approved for a problem, oldest first."""

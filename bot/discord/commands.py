@@ -21,7 +21,7 @@ import discord
 from discord import app_commands
 
 from commands.parser import Kind, Option
-from commands.registry import COMMANDS, CommandSpec
+from commands.registry import COMMANDS, USAGES, CommandSpec
 
 DIFFICULTY_CHOICES = ("A", "B", "C", "D", "A-B", "A-C", "B-C", "C-D")
 STRING_OPTION_MAX = 6000  # Discord's longest string option
@@ -183,6 +183,8 @@ def build_command(spec: CommandSpec, host: Host) -> app_commands.Command[Any, ..
         )
         command.add_command(show)
         command.add_command(change)
+        shown = " ".join(o.name if o.required else f"[{o.name}]" for o in rest)
+        USAGES["discord", spec.name] = f"/{spec.name} show · /{spec.name} set {shown}"
     else:
         command = _command(host, spec.name, spec.options, name=spec.name, description=spec.description)
     if spec.admin_only:
