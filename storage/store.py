@@ -84,8 +84,9 @@ _APPLYING: ContextVar[_Pending | None] = ContextVar("copbot_applying", default=N
 class _StateCache:
     """Problem states (claims, approved links) and the claimed numbers, read recently.
 
-    ``generation`` moves on every change this process commits, so a read that raced a write
-    does not store what it read.
+    ``generation`` moves on every change this process commits, ``versions[number]`` on each
+    change to that problem (and on every change that names none), so a read that raced a
+    change to what it read does not store it.
     """
 
     ttl: float
@@ -93,6 +94,8 @@ class _StateCache:
     problems: dict[str, tuple[float, list[Claim], list[WorkLink]]] = field(default_factory=dict)
     claimed: tuple[float, set[str]] | None = None
     generation: int = 0
+    versions: dict[str, int] = field(default_factory=dict)
+    epoch: int = 0  # moves when a change names no problem: every version is then outdated
     # The entry the last forget(number) dropped, so the writer can put it back updated.
     dropped: tuple[int, str, tuple[float, list[Claim], list[WorkLink]]] | None = None
 
@@ -121,14 +124,21 @@ class _StateCache:
             links,
         )
 
+    def version(self, number: str) -> tuple[int, int]:
+        """What a read of ``number`` compares before and after, to know nothing changed it."""
+        return self.epoch, self.versions.get(number, 0)
+
     def forget(self, number: str | None = None) -> None:
         """Forget one problem's state (and the claimed set), or everything."""
         self.generation += 1
         self.claimed = None
         self.dropped = None
         if number is None:
+            self.epoch += 1
             self.problems.clear()
-        elif (entry := self.problems.pop(number, None)) is not None:
+            return
+        self.versions[number] = self.versions.get(number, 0) + 1
+        if (entry := self.problems.pop(number, None)) is not None:
             self.dropped = (self.generation, number, entry)
 
 
@@ -213,6 +223,9 @@ _STATE_LINKS = (
     .order_by(col(WorkLink.decided_at), col(WorkLink.id))
 )
 _CLAIMED = sa.select(col(Claim.problem_number)).where(col(Claim.state).in_(OPEN_CLAIM_STATES)).distinct()
+_CATALOGUE = sa.select(*Problem.__table__.c).order_by(  # type: ignore[attr-defined]
+    col(Problem.section), col(Problem.position)
+)
 READERS = 2  # reader threads (and connections) per store on a SQLite file
 
 
@@ -295,6 +308,8 @@ class Store:
         # under load); other processes still wait on busy_timeout. PostgreSQL needs no queue.
         self._write_queue: asyncio.Lock | None = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         self._catalogue: tuple[float, tuple[Problem, ...], dict[str, Problem]] | None = None
+        self._catalogue_loading: asyncio.Future[tuple[tuple[Problem, ...], dict[str, Problem]]] | None = None
+        self._catalogue_version = 0
 
     @property
     def dialect(self) -> str:
@@ -440,19 +455,35 @@ class Store:
         cached = self._catalogue
         if cached is not None and self._states.now() - cached[0] < self.catalogue_ttl:
             return cached[1], cached[2]
-        async with self.read() as s:
-            rows = tuple(await s.exec(select(Problem).order_by(col(Problem.section), col(Problem.position))))
-        self._catalogue = (self._states.now(), rows, {p.number: p for p in rows})
-        return rows, self._catalogue[2]
+        if self._catalogue_loading is None:  # callers arriving meanwhile share this read
+            loading = asyncio.ensure_future(self._read_catalogue())
+            self._catalogue_loading = loading
+
+            def done(_: object) -> None:
+                self._catalogue_loading = None
+
+            loading.add_done_callback(done)
+        return await asyncio.shield(self._catalogue_loading)
+
+    async def _read_catalogue(self) -> tuple[tuple[Problem, ...], dict[str, Problem]]:
+        version = self._catalogue_version
+        rows = await self.query(
+            lambda conn: tuple(Problem(**row._mapping) for row in conn.execute(_CATALOGUE))
+        )
+        by_number = {p.number: p for p in rows}
+        if version == self._catalogue_version:  # no import in this process meanwhile
+            self._catalogue = (self._states.now(), rows, by_number)
+        return rows, by_number
+
+    def catalogue_changed(self) -> None:
+        """Forget the cached catalogue (after an import)."""
+        self._catalogue = None
+        self._catalogue_version += 1
 
     async def catalogue(self) -> tuple[Problem, ...]:
         """Every problem, in catalogue order: the same tuple while it is cached (do not change
         its problems), so work derived from it (a search index) can be kept alongside."""
         return (await self._load_catalogue())[0]
-
-    def catalogue_changed(self) -> None:
-        """Forget the cached catalogue (after an import)."""
-        self._catalogue = None
 
     async def get_problem(self, number: str) -> Problem | None:
         """The problem with this number, or None."""
@@ -613,7 +644,7 @@ class Store:
 
     async def _load_state(self, number: str) -> tuple[list[Claim], list[WorkLink]]:
         cache = self._states
-        generation = cache.generation
+        version = cache.version(number)
 
         def work(conn: sa.Connection) -> tuple[list[Claim], list[WorkLink]]:
             claims = [Claim(**row._mapping) for row in conn.execute(_STATE_CLAIMS, {"b_number": number})]
@@ -622,7 +653,7 @@ class Store:
 
         claims, links = await self.query(work)
         claims = _open_first(claims)
-        if cache.ttl > 0 and cache.generation == generation:
+        if cache.ttl > 0 and cache.version(number) == version:
             cache.problems[number] = (cache.now(), claims, links)
         return claims, links
 
