@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import collections
+import dataclasses
 
 import pytest
 
 from commands.catalogue import difficulty_matches
 from commands.types import Context
+from storage.catalogue import export_csv, import_rows, parse_csv
 from tests.support.transcript import person, say, shown
 
 ANN = person("ann")
@@ -125,6 +127,17 @@ async def test_search_ranks_and_tolerates_typos(ctx: Context) -> None:
     assert exact.footer and exact.footer.startswith("Page 1 of")
     page2 = await say(ctx, ANN, "/search induction page:2")
     assert set(map(str, page2.sections[0].lines)).isdisjoint(first)
+
+
+async def test_search_finds_what_an_import_changed(ctx: Context) -> None:
+    """The search index follows the catalogue: a rewritten problem is found by its new words."""
+    assert "Nothing matches" in (await say(ctx, ANN, "/search zebrafish")).text
+    text = await export_csv(ctx.store)
+    rows = [row for row in parse_csv(text) if row.number == "3.11"]
+    changed = dataclasses.replace(rows[0], problem="Find the zebrafish neurons in a toy model.")
+    await import_rows(ctx.store, [changed], ctx.clock())
+    reply = await say(ctx, ANN, "/search zebrafish")
+    assert [str(line).split(" — ")[0] for line in reply.sections[0].lines] == ["3.11"]
 
 
 async def test_search_by_number_and_nothing_found(ctx: Context) -> None:
