@@ -8,6 +8,7 @@ change writes its history event in the same transaction.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -58,6 +59,7 @@ class ClaimOutcome:
 
 
 T = TypeVar("T")
+log = logging.getLogger("copbot.store")
 
 
 class AlreadyApplied(Exception):
@@ -226,6 +228,8 @@ _CLAIMED = sa.select(col(Claim.problem_number)).where(col(Claim.state).in_(OPEN_
 _CATALOGUE = sa.select(*Problem.__table__.c).order_by(  # type: ignore[attr-defined]
     col(Problem.section), col(Problem.position)
 )
+CHECKPOINT_EVERY = 100  # writer-thread units of work between background WAL checkpoints
+WRITER_AUTOCHECKPOINT_PAGES = 4000  # SQLite's default is 1,000 (the commit passing it checkpoints)
 READERS = 2  # reader threads (and connections) per store on a SQLite file
 
 
@@ -292,10 +296,21 @@ class Store:
         self._states = _StateCache(state_ttl, monotonic)
         # On a SQLite file, hot writes run whole in one writer thread (see :meth:`write`), hot
         # reads in two reader threads (see :meth:`query`).
-        self._writer_engine = make_sqlite_thread_engine(engine)
+        self._writer_engine = make_sqlite_thread_engine(engine, autocheckpoint=WRITER_AUTOCHECKPOINT_PAGES)
         self._writer = (
             ThreadPoolExecutor(1, thread_name_prefix="copbot-sqlite-writer") if self._writer_engine else None
         )
+        # The writer's commits leave copying the WAL back to a checkpoint in the background (see
+        # :meth:`write`), which cannot finish while writes keep coming: past a larger size the
+        # writer's own commit finishes the job (cheaply: the background copied most of it).
+        self._checkpoint_engine = make_sqlite_thread_engine(engine)
+        self._checkpointer = (
+            ThreadPoolExecutor(1, thread_name_prefix="copbot-sqlite-checkpoint")
+            if self._checkpoint_engine
+            else None
+        )
+        self._writes_since_checkpoint = 0
+        self._checkpointing: asyncio.Future[None] | None = None
         self._reader_engine = make_sqlite_thread_engine(engine, pool_size=READERS)
         self._reader = (
             ThreadPoolExecutor(READERS, thread_name_prefix="copbot-sqlite-reader")
@@ -318,10 +333,10 @@ class Store:
 
     async def close(self) -> None:
         """Dispose of the engines' connections and stop the writer thread."""
-        for pool in (self._writer, self._reader):
+        for pool in (self._writer, self._reader, self._checkpointer):
             if pool is not None:
                 pool.shutdown(wait=True)
-        for thread_engine in (self._writer_engine, self._reader_engine):
+        for thread_engine in (self._writer_engine, self._reader_engine, self._checkpoint_engine):
             if thread_engine is not None:
                 thread_engine.dispose()
         await self.engine.dispose()
@@ -392,9 +407,30 @@ class Store:
         if self._writer is None:
             async with self.transaction(touches=touches) as conn:
                 return await conn.run_sync(work)
-        async with self._unit(touches) as pending:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._writer, self._write_in_thread, work, pending)
+        loop = asyncio.get_running_loop()
+        try:
+            async with self._unit(touches) as pending:
+                return await loop.run_in_executor(self._writer, self._write_in_thread, work, pending)
+        finally:
+            self._writes_since_checkpoint += 1
+            if self._writes_since_checkpoint >= CHECKPOINT_EVERY and self._checkpointing is None:
+                self._writes_since_checkpoint = 0
+                self._checkpointing = loop.run_in_executor(self._checkpointer, self._checkpoint)
+                self._checkpointing.add_done_callback(self._checkpointed)
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL back into the database without holding up writers (PASSIVE)."""
+        assert self._checkpoint_engine is not None
+        raw = self._checkpoint_engine.raw_connection()  # outside any transaction, as it must be
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            raw.close()
+
+    def _checkpointed(self, done: asyncio.Future[None]) -> None:
+        self._checkpointing = None
+        if not done.cancelled() and done.exception() is not None:
+            log.warning("background SQLite checkpoint failed: %s", done.exception())
 
     async def query(self, work: Callable[[sa.Connection], T]) -> T:
         """Run ``work`` (synchronous Core statements) as one read-only snapshot, like :meth:`read`.
