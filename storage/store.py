@@ -772,6 +772,11 @@ class Store:
             result = await autocommit.execute(stmt)
             return result.first() is not None
 
+    async def forget_event(self, key: str) -> None:
+        """Drop a recorded inbound event id: the next event under it is handled again."""
+        async with self.session() as s:
+            await s.exec(sa.delete(ProcessedEvent).where(col(ProcessedEvent.key) == key[:200]))
+
     async def get_meta(self, key: str) -> str | None:
         """A deployment fact by key."""
         async with self.read() as s:

@@ -58,6 +58,16 @@ RESTARTING = "copbot is restarting; please try again in a minute."
 OUTDATED = "That command has changed; Discord will show the new version shortly. Please try again."
 # Reactions that decide a submission under its moderator post.
 REVIEW_EMOJI = frozenset({APPROVE_EMOJI, REJECT_EMOJI})
+
+
+def _reaction_key(payload: discord.RawReactionActionEvent) -> str | None:
+    """What identifies one ✅ / ❌ of one user under one message (None for other emoji)."""
+    name = (payload.emoji.name or "").replace("\ufe0f", "")
+    if payload.emoji.id is not None or name not in REVIEW_EMOJI:
+        return None
+    return f"discord:reaction:{payload.message_id}:{payload.user_id}:{name}"
+
+
 NOT_A_MODERATOR = "Only moderators can decide submissions."
 NO_SUCH_SUBMISSION = "That submission does not exist; use /pending instead."
 NO_FORM = "Sorry, I could not open the form. Try again, or react ❌ to reject without a reason."
@@ -128,6 +138,10 @@ class CopClient(discord.AutoShardedClient):
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         """A reaction anywhere the bot can see (raw: also on messages not in any cache)."""
         await self.front_end.on_reaction(payload)
+
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        """A reaction taken back anywhere the bot can see."""
+        await self.front_end.on_reaction_removed(payload)
 
     async def on_shard_connect(self, shard_id: int) -> None:
         """A shard identified (READY)."""
@@ -491,15 +505,34 @@ class DiscordFrontEnd:
         with self._busy():
             try:
                 await self._react(payload)
+            except AlreadyApplied:
+                log.info("ignored a replayed reaction on message %s", payload.message_id)
             except Exception:
                 log.exception("handling a reaction on message %s failed", payload.message_id)
+            finally:
+                self.reactions_handled += 1
+
+    async def on_reaction_removed(self, payload: discord.RawReactionActionEvent) -> None:
+        """A ✅ / ❌ taken back: the same moderator's next one counts again.
+
+        Reaction events carry no id, so a reaction that decided is remembered (message, user,
+        emoji) until its removal: a replay of it, even after an Undo, decides nothing.
+        """
+        with self._busy():
+            try:
+                key = _reaction_key(payload)
+                if key is not None:
+                    await self.ctx.store.forget_event(key)
+            except Exception:
+                log.exception("handling a removed reaction on message %s failed", payload.message_id)
             finally:
                 self.reactions_handled += 1
 
     async def _react(self, payload: discord.RawReactionActionEvent) -> None:
         emoji = payload.emoji
         name = (emoji.name or "").replace("\ufe0f", "")
-        if payload.guild_id is None or emoji.id is not None or name not in REVIEW_EMOJI:
+        key = _reaction_key(payload)
+        if payload.guild_id is None or key is None:
             return
         me = self.client.user if self.client is not None else None
         if me is None or payload.user_id == me.id:
@@ -516,7 +549,8 @@ class DiscordFrontEnd:
         if not actor.is_moderator:
             log.debug("ignored %s on %s by %s: not a moderator", name, payload.message_id, member.id)
             return
-        reply = await decide_by_reaction(self.ctx, actor, str(payload.message_id), name)
+        with self.ctx.store.applying(key, self.ctx.clock()):
+            reply = await decide_by_reaction(self.ctx, actor, str(payload.message_id), name)
         if reply is not None:
             log.info(
                 "submission on message %s decided by %s from %s in guild %s",

@@ -279,6 +279,30 @@ async def test_a_replayed_reaction_event_applies_nothing_twice(rig: Moderated) -
     assert history.count("Bob approved") == 1
 
 
+async def test_a_reaction_replayed_after_an_undo_decides_nothing(rig: Moderated) -> None:
+    """Reaction events have no id: the ✅ that decided counts once until Bob takes it back."""
+    fake = rig.fake
+    post = await submit(rig)
+    payload = await rig.react(post, "✅", fake.bob_id)
+    assert await status(rig.bot.ctx) == LinkStatus.APPROVED
+    await click(fake, post, "Undo", fake.bob_id)
+    assert await status(rig.bot.ctx) == LinkStatus.PENDING
+
+    handled = rig.bot.reactions_handled
+    await fake.replay(payload)  # e.g. a second process on the same shard, late
+    await rig.settle(handled + 1)
+    assert await status(rig.bot.ctx) == LinkStatus.PENDING
+
+    # Bob really approves again: he takes his ✅ back and adds it anew.
+    handled = rig.bot.reactions_handled
+    await fake.unreact(int(post["channel_id"]), int(post["id"]), "✅", fake.bob_id)
+    await rig.settle(handled + 1)
+    await rig.react(post, "✅", fake.bob_id)
+    assert await status(rig.bot.ctx) == LinkStatus.APPROVED
+    history = text_of((await ask(fake, "history", {"number": "2.4"})).data or {})
+    assert history.count("Bob approved") == 2
+
+
 async def test_decisions_after_a_restart(
     fake: FakeDiscord, ctx: Context, db_url: str, clock: FakeClock
 ) -> None:
