@@ -302,19 +302,15 @@ async def search_command(ctx: Context, request: Request) -> Reply:
     if not utils.default_process(query):
         raise BadArgument("Search for some words, e.g. /search induction heads")
     everything = await ctx.store.catalogue()
-    wanted = [True] * len(everything)
-    if request.args.get("difficulty"):
-        wanted = [
-            w and difficulty_matches(p.difficulty, request.args["difficulty"])
-            for w, p in zip(wanted, everything, strict=True)
-        ]
-    if request.args.get("category"):
-        name = match_category(everything, request.args["category"])
-        wanted = [w and p.category == name for w, p in zip(wanted, everything, strict=True)]
-    ranked: list[tuple[float, Problem]] = []
+    difficulty = request.args.get("difficulty")
+    category = match_category(everything, request.args["category"]) if request.args.get("category") else None
     number = query.strip().lstrip("#")
-    for keep, p, found in zip(wanted, everything, scores(query, everything), strict=True):
-        if not keep:
+    ranked: list[tuple[float, Problem]] = []
+    # Scored against the whole catalogue (its index is built once), then filtered.
+    for p, found in zip(everything, scores(query, everything), strict=True):
+        if (difficulty and not difficulty_matches(p.difficulty, difficulty)) or (
+            category and p.category != category
+        ):
             continue
         if number == p.number:
             ranked.append((1000.0, p))

@@ -248,6 +248,19 @@ def _record(conn: sa.Connection, dialect: str, pending: _Pending) -> None:
         raise AlreadyApplied(pending.key)
 
 
+_CLAIM_BY_ID = sa.select(*_CLAIM_COLUMNS).where(col(Claim.id) == sa.bindparam("b_id"))
+
+
+def _renew(conn: sa.Connection, number: str, who: Person, now: datetime) -> Claim | None:
+    """Renew ``who``'s open claim on ``number`` (history included); None if they hold none."""
+    row = conn.execute(_RENEW, _their_claim(number, who, now)).first()
+    if row is None:
+        return None
+    claim = Claim(**row._mapping)
+    conn.execute(_INSERT_EVENT, _event_values(number, "renewed", now, who, claim_id=claim.id))
+    return claim
+
+
 def _event_values(
     number: str,
     kind: str,
@@ -541,17 +554,14 @@ class Store:
 
         The hottest write: three Core statements built once, in one :meth:`write`.
         """
-        person = _their_claim(number, who, now)
 
         def work(conn: sa.Connection) -> ClaimOutcome:
-            row = conn.execute(_RENEW, person).first()
-            created = row is None
-            if row is None:
-                row = conn.execute(_INSERT_CLAIM, person).one()
-            claim = Claim(**row._mapping)
-            kind = "claimed" if created else "renewed"
-            conn.execute(_INSERT_EVENT, _event_values(number, kind, now, who, claim_id=claim.id))
-            return ClaimOutcome(claim, created=created)
+            renewed = _renew(conn, number, who, now)
+            if renewed is not None:
+                return ClaimOutcome(renewed, created=False)
+            claim = Claim(**conn.execute(_INSERT_CLAIM, _their_claim(number, who, now)).one()._mapping)
+            conn.execute(_INSERT_EVENT, _event_values(number, "claimed", now, who, claim_id=claim.id))
+            return ClaimOutcome(claim, created=True)
 
         for _ in range(3):
             try:
@@ -563,24 +573,17 @@ class Store:
             return outcome
         raise RuntimeError("claim kept conflicting")  # pragma: no cover - needs 3 races in a row
 
-    async def _renew(self, s: AsyncSession, number: str, who: Person, now: datetime) -> Claim | None:
-        conn = await s.connection()
-        person = _their_claim(number, who, now)
-        row = (await conn.execute(_RENEW, person)).first()
-        if row is None:
-            return None
-        claim = Claim(**row._mapping)
-        await conn.execute(_INSERT_EVENT, _event_values(number, "renewed", now, who, claim_id=claim.id))
-        return claim
-
     async def renew_claim(self, claim_id: int, who: Person, now: datetime) -> Claim | None:
         """Renew one open claim of ``who`` by id (the reminder's button); None if not open."""
-        async with self.session() as s:
-            claim = await s.get(Claim, claim_id)
-            if claim is None or claim.user_id != who.user_id or claim.platform != who.platform:
+
+        def work(conn: sa.Connection) -> Claim | None:
+            found = conn.execute(_CLAIM_BY_ID, {"b_id": claim_id}).first()
+            if found is None or found.user_id != who.user_id or found.platform != who.platform:
                 return None
-            person = Person(who.platform, claim.community_id, who.user_id, who.display_name)
-            return await self._renew(s, claim.problem_number, person, now)
+            person = Person(who.platform, found.community_id, who.user_id, who.display_name)
+            return _renew(conn, found.problem_number, person, now)
+
+        return await self.write(work)
 
     async def release(
         self, number: str, who: Person, note: str, now: datetime, *, kind: str = "released"

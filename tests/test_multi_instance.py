@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
-import sys
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -42,8 +40,8 @@ from storage.store import Person, Store
 from tests.fakes.discord_api import FakeDiscord
 from tests.support.discord_guilds import OtherGuild, guild_id_on_shard, shard_of
 from tests.support.pg import admin_sql, pg_url
+from tests.support.process import start_copbot
 
-ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "fake-token-multi-instance"
 SHARDS = 2
 SWEEP_MINUTES = 0.02  # every 1.2 s in each process
@@ -118,23 +116,18 @@ class Replica:
 
 async def start_replica(fake: FakeDiscord, db_url: str, shard: int, tmp_path: Path) -> Replica:
     """`python -m bot.cli run` serving one shard, configured only by its environment."""
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "DISCORD_TOKEN": TOKEN,
-        "DISCORD_API_URL": fake.api_url,
-        "DISCORD_GATEWAY_URL": fake.gateway_url,
-        "DATABASE_URL": db_url,
-        "DATA_DIR": str(tmp_path),
-        "DISCORD_SHARD_COUNT": str(SHARDS),
-        "DISCORD_SHARD_IDS": str(shard),
-        "REMINDER_SWEEP_MINUTES": str(SWEEP_MINUTES),
-        "LOG_FORMAT": "json",
-    }
     log_path = tmp_path / f"copbot-shard{shard}.log"
-    with log_path.open("wb") as log:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=env, stdout=log, stderr=log
-        )
+    process = await start_copbot(
+        fake,
+        TOKEN,
+        db_url,
+        tmp_path,
+        log_path,
+        DISCORD_SHARD_COUNT=str(SHARDS),
+        DISCORD_SHARD_IDS=str(shard),
+        REMINDER_SWEEP_MINUTES=str(SWEEP_MINUTES),
+        LOG_FORMAT="json",
+    )
     return Replica(shard, process, log_path)
 
 

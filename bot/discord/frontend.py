@@ -60,11 +60,14 @@ OUTDATED = "That command has changed; Discord will show the new version shortly.
 REVIEW_EMOJI = frozenset({APPROVE_EMOJI, REJECT_EMOJI})
 
 
-def _reaction_key(payload: discord.RawReactionActionEvent) -> str | None:
-    """What identifies one ✅ / ❌ of one user under one message (None for other emoji)."""
+def _review_emoji(payload: discord.RawReactionActionEvent) -> str | None:
+    """✅ or ❌ (the emoji's name), or None for any other emoji."""
     name = (payload.emoji.name or "").replace("\ufe0f", "")
-    if payload.emoji.id is not None or name not in REVIEW_EMOJI:
-        return None
+    return name if payload.emoji.id is None and name in REVIEW_EMOJI else None
+
+
+def _reaction_key(payload: discord.RawReactionActionEvent, name: str) -> str:
+    """What identifies one ✅ / ❌ of one user under one message."""
     return f"discord:reaction:{payload.message_id}:{payload.user_id}:{name}"
 
 
@@ -520,19 +523,17 @@ class DiscordFrontEnd:
         """
         with self._busy():
             try:
-                key = _reaction_key(payload)
-                if key is not None:
-                    await self.ctx.store.forget_event(key)
+                name = _review_emoji(payload)
+                if name is not None:
+                    await self.ctx.store.forget_event(_reaction_key(payload, name))
             except Exception:
                 log.exception("handling a removed reaction on message %s failed", payload.message_id)
             finally:
                 self.reactions_handled += 1
 
     async def _react(self, payload: discord.RawReactionActionEvent) -> None:
-        emoji = payload.emoji
-        name = (emoji.name or "").replace("\ufe0f", "")
-        key = _reaction_key(payload)
-        if payload.guild_id is None or key is None:
+        name = _review_emoji(payload)
+        if payload.guild_id is None or name is None:
             return
         me = self.client.user if self.client is not None else None
         if me is None or payload.user_id == me.id:
@@ -549,7 +550,7 @@ class DiscordFrontEnd:
         if not actor.is_moderator:
             log.debug("ignored %s on %s by %s: not a moderator", name, payload.message_id, member.id)
             return
-        with self.ctx.store.applying(key, self.ctx.clock()):
+        with self.ctx.store.applying(_reaction_key(payload, name), self.ctx.clock()):
             reply = await decide_by_reaction(self.ctx, actor, str(payload.message_id), name)
         if reply is not None:
             log.info(

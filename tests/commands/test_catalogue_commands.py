@@ -129,6 +129,20 @@ async def test_search_ranks_and_tolerates_typos(ctx: Context) -> None:
     assert set(map(str, page2.sections[0].lines)).isdisjoint(first)
 
 
+async def test_search_filters_by_difficulty_and_category(ctx: Context) -> None:
+    everything = await say(ctx, ANN, "/search induction heads")
+    easy = await say(ctx, ANN, "/search induction heads difficulty:A")
+    in_two = await say(ctx, ANN, "/search induction heads category:2")
+    for reply, keep in (
+        (easy, lambda p: difficulty_matches(p.difficulty, "A")),
+        (in_two, lambda p: p.section == 2),
+    ):
+        numbers = [str(line).split(" — ")[0] for line in reply.sections[0].lines]
+        problems = [await ctx.store.get_problem(n) for n in numbers]
+        assert numbers and all(p is not None and keep(p) for p in problems)
+        assert reply.footer != everything.footer  # fewer matches than unfiltered
+
+
 async def test_search_finds_what_an_import_changed(ctx: Context) -> None:
     """The search index follows the catalogue: a rewritten problem is found by its new words."""
     assert "Nothing matches" in (await say(ctx, ANN, "/search zebrafish")).text

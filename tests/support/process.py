@@ -1,0 +1,32 @@
+"""Running copbot as its own process (``python -m bot.cli run``) against the fake Discord."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from tests.fakes.discord_api import FakeDiscord
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def start_copbot(
+    fake: FakeDiscord, token: str, db_url: str, data_dir: Path, log_path: Path, **settings: str
+) -> asyncio.subprocess.Process:
+    """Start copbot configured only by its environment (Discord on ``fake``, ``db_url``, and any
+    further ``settings`` by their variable names), its output going to ``log_path``."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DISCORD_TOKEN": token,
+        "DISCORD_API_URL": fake.api_url,
+        "DISCORD_GATEWAY_URL": fake.gateway_url,
+        "DATABASE_URL": db_url,
+        "DATA_DIR": str(data_dir),
+        **settings,
+    }
+    with log_path.open("wb") as log:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=env, stdout=log, stderr=log
+        )
