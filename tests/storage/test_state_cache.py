@@ -101,7 +101,7 @@ async def test_other_writes_forget_every_cached_state(pair: tuple[Store, Store, 
     assert free not in await here.claimed_numbers()
 
 
-async def test_a_read_racing_a_write_does_not_cache_what_the_write_replaced(db_url: str) -> None:
+async def test_reads_in_flight_while_a_claim_commits_still_show_the_claim(db_url: str) -> None:
     store = Store(make_engine(db_url), state_ttl=60.0)
     try:
         reads = [asyncio.create_task(store.problem_state("3.11")) for _ in range(5)]
