@@ -77,6 +77,7 @@ async def main(smoke: bool) -> str:
 async def end_to_end(smoke: bool) -> list[str]:
     """The Discord and Slack end-to-end tables (items 1, 2 and 6), and copbot's parts."""
     parts = [E2E_NOTE]
+    e2e.check_numbers()
     for name, module in (("Discord", discord_e2e), ("Slack", slack_e2e)):
         runs = await module.run(smoke)
         parts.append(

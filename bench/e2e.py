@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
 import gc
 import math
 import os
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, percentile
+from bench.common import ROOT, SEED, percentile
 
 DROP_AFTER = 5.0  # seconds without an answer: dropped
 # A load generator this late means the machine was busy with other work: no verdict from that run.
@@ -32,13 +33,23 @@ READY_TIMEOUT = 60.0
 
 # What every run sends: the spec's four commands, in turn, from USERS people.
 MIX = ("problem", "random", "search", "claim")
-NUMBERS = ("1.1", "1.6", "2.4", "2.8", "2.11", "3.11", "4.2", "5.3", "6.1", "7.4")
+# Problems that exist in data/seed.csv (checked before each end-to-end run: see check_numbers).
+NUMBERS = ("1.1", "1.6", "1.17", "2.4", "2.8", "2.11", "2.30", "3.11", "3.25", "4.2")
 QUERIES = ("induction heads", "neuron", "polysemantic", "circuits in the wild", "superposition")
 USERS = 20
 
 
 class BenchError(RuntimeError):
     """The benchmark could not run (a bot that did not start, crashed, or answered garbage)."""
+
+
+def check_numbers() -> None:
+    """Fail unless every number the load uses is a problem of the seed catalogue (an unknown one
+    is answered with a quick "no such problem", which would flatter the numbers)."""
+    with SEED.open(newline="", encoding="utf-8") as f:
+        known = {row["number"] for row in csv.DictReader(f)}
+    if missing := [n for n in NUMBERS if n not in known]:
+        raise BenchError(f"bench numbers not in {SEED.name}: {', '.join(missing)}")
 
 
 def free_port() -> int:

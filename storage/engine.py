@@ -41,7 +41,11 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 
 def make_sqlite_thread_engine(
-    engine: AsyncEngine, pool_size: int = 1, *, autocheckpoint: int | None = None
+    engine: AsyncEngine,
+    pool_size: int = 1,
+    *,
+    autocheckpoint: int | None = None,
+    busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
 ) -> Engine | None:
     """A synchronous engine on the same SQLite file, for worker threads (None if in memory).
 
@@ -50,18 +54,20 @@ def make_sqlite_thread_engine(
     through aiosqlite, 0.8 ms in a thread; a problem's two-query read makes 26 hand-offs).
     ``autocheckpoint``: the WAL size in pages at which a commit copies the WAL back into the
     database itself (SQLite's default 1,000, fsync included, on that commit's time).
+    ``busy_timeout_ms``: how long a statement waits for a lock another connection holds before
+    it fails with "database is locked" (0: it fails at once, for use on the event loop).
     """
     url = engine.url
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     writer = create_engine(
         url.set(drivername="sqlite"),
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
         poolclass=QueuePool,
         pool_size=pool_size,
         max_overflow=0,
     )
-    _configure_sqlite(writer)
+    _configure_sqlite(writer, busy_timeout_ms)
     if autocheckpoint is not None:
 
         @event.listens_for(writer, "connect")
@@ -71,7 +77,7 @@ def make_sqlite_thread_engine(
     return writer
 
 
-def _configure_sqlite(sync_engine: Engine) -> None:
+def _configure_sqlite(sync_engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
     """Non-legacy transactions: pysqlite's own BEGIN off, BEGIN IMMEDIATE on ours.
 
     With Python's legacy transaction handling concurrent writers lose updates or fail with
@@ -82,7 +88,7 @@ def _configure_sqlite(sync_engine: Engine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         # Switching a new file to WAL needs a moment alone with it; processes starting together
         # on a fresh file may find it taken (SQLite answers "locked" at once here), so try again.
         for attempt in range(50):

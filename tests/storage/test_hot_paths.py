@@ -1,0 +1,94 @@
+"""The store's fast paths give the same answers as the slow ones, and never stall the bot.
+
+On a SQLite file, claims, releases and card reads run right on the event loop on a connection
+that does not wait for locks; these tests show what happens when another process holds the
+write lock (the CLI importing, a backup, another bot process), and that rows turned into claims
+and links the fast way are the same objects the ORM's constructor makes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+from storage import submissions
+from storage.engine import make_engine
+from storage.models import Claim, Problem, WorkLink, from_row
+from storage.store import Person, Store
+from tests.conftest import START
+
+ANN = Person("discord", "g1", "ann", "Ann")
+BOB = Person("discord", "g1", "bob", "Bob")
+
+
+async def test_a_claim_waits_for_another_process_s_write_lock_without_stalling_the_bot(
+    sqlite_url: str,
+) -> None:
+    store = Store(make_engine(sqlite_url), state_ttl=0)
+    path = sqlite_url.removeprefix("sqlite+aiosqlite:///")
+    other = sqlite3.connect(path, isolation_level=None)  # another process, say the CLI importing
+    try:
+        await store.claim("2.4", ANN, START)  # opens the store's connections
+        other.execute("BEGIN IMMEDIATE")  # holds SQLite's write lock
+        other.execute("UPDATE problem SET existing_work = existing_work WHERE number = '1.1'")
+
+        claiming = asyncio.create_task(store.claim("3.11", BOB, START + timedelta(minutes=1)))
+        # The event loop keeps running: timers fire on time, cards are read (a WAL reader does
+        # not wait for the writer), and the claim waits in the writer thread.
+        for _ in range(5):
+            started = time.monotonic()
+            await asyncio.sleep(0.02)
+            assert time.monotonic() - started < 0.5
+        claims, _ = await store.problem_state("2.4")
+        assert [c.display_name for c in claims if c.state == "active" and c.platform == "discord"] == ["Ann"]
+        assert not claiming.done()
+        assert store.inline_fallbacks == 1
+
+        other.execute("COMMIT")
+        outcome = await asyncio.wait_for(claiming, 10)
+        assert outcome.created
+        claims, _ = await store.problem_state("3.11")
+        assert [c.display_name for c in claims if c.state == "active" and c.platform == "discord"] == ["Bob"]
+
+        # With the lock free again, the next write takes the fast path.
+        await store.release("3.11", BOB, "", START + timedelta(minutes=2))
+        assert store.inline_fallbacks == 1
+    finally:
+        other.close()
+        await store.close()
+
+
+def _same(fast: SQLModel, slow: SQLModel) -> None:
+    assert fast == slow
+    assert fast.model_dump() == slow.model_dump()
+    assert sa.inspect(fast).transient and sa.inspect(slow).transient
+
+
+async def test_rows_turned_into_models_the_fast_way_equal_the_constructor_s(store: Store) -> None:
+    await store.claim("2.4", ANN, START)
+    await store.release("2.4", ANN, "moved on", START + timedelta(days=3))
+    await store.claim("2.4", BOB, START + timedelta(days=4))
+    url = "https://example.org/paper"
+    link = await submissions.submit(store, "2.4", url, url, "a write-up", BOB, START, per_hour=10)
+    assert link.id is not None
+    await submissions.decide(store, link.id, ANN, True, "", START + timedelta(days=5))
+    tables = {Claim: Claim.__table__, WorkLink: WorkLink.__table__, Problem: Problem.__table__}  # type: ignore[attr-defined]
+    async with store.engine.connect() as conn:
+        for model, table in tables.items():
+            rows = (await conn.execute(sa.select(table).limit(50))).all()
+            assert rows, model
+            for row in rows:
+                _same(from_row(model, row), model(**row._mapping))
+    # Ended and open claims, with their dates and notes, as the card reads them.
+    claims, links = await store.problem_state("2.4")
+    assert [(link.url, link.note, link.decided_by_name) for link in links] == [(url, "a write-up", "Ann")]
+    assert [(c.display_name, c.state, c.note) for c in claims if c.platform == "discord"] == [
+        ("Bob", "active", ""),
+        ("Ann", "released", "moved on"),
+    ]
+    assert all(c.claimed_at.tzinfo is not None for c in claims)
