@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from rapidfuzz import fuzz, process, utils
@@ -29,6 +30,7 @@ LEVELS = "ABCD"
 MAX_PROBLEM_TEXT = 1500
 
 
+@functools.lru_cache(maxsize=256)
 def level_range(difficulty: str) -> tuple[int, int]:
     """``A-C`` → (0, 2)."""
     first, _, last = difficulty.partition("-")
@@ -175,13 +177,13 @@ def match_category(problems: Sequence[Problem], wanted: str) -> str:
 
 async def random_command(ctx: Context, request: Request) -> Reply:
     """/random [difficulty] [category] [unclaimed]: one matching problem, by chance."""
-    problems = await ctx.store.problems()
+    problems = await ctx.store.catalogue()
     difficulty = request.args.get("difficulty")
     category = request.args.get("category")
     unclaimed = bool(request.args.get("unclaimed"))
-    pool = problems
+    pool: Sequence[Problem] = problems
     if difficulty:
-        pool = [p for p in pool if difficulty_matches(p.difficulty, difficulty)]
+        pool = _index_of(problems).at_level(difficulty)
     if category:
         name = match_category(problems, category)
         pool = [p for p in pool if p.category == name]
@@ -225,7 +227,7 @@ MATCH_AT = 60.0  # the score a problem needs to be listed
 
 @dataclass(frozen=True)
 class _Index:
-    """The catalogue as search sees it, built once per catalogue.
+    """The catalogue as search and /random see it, built once per catalogue.
 
     ``documents``: each problem's processed text; ``vocabulary``: every distinct word;
     ``postings``: for each word, the problems (by position) that use it and how often.
@@ -234,6 +236,16 @@ class _Index:
     documents: tuple[str, ...]
     vocabulary: tuple[str, ...]
     postings: dict[str, list[tuple[int, int]]]
+    problems: Sequence[Problem] = ()
+    levels: dict[str, tuple[Problem, ...]] = field(default_factory=dict)  # difficulty → its problems
+
+    def at_level(self, difficulty: str) -> tuple[Problem, ...]:
+        """The problems whose difficulty matches ``difficulty`` (see difficulty_matches)."""
+        found = self.levels.get(difficulty)
+        if found is None:
+            found = tuple(p for p in self.problems if difficulty_matches(p.difficulty, difficulty))
+            self.levels[difficulty] = found
+        return found
 
     @classmethod
     def build(cls, problems: Sequence[Problem]) -> _Index:
@@ -244,7 +256,7 @@ class _Index:
         for position, document in enumerate(documents):
             for word, count in Counter(document.split()).items():
                 postings.setdefault(word, []).append((position, count))
-        return cls(documents, tuple(sorted(postings)), postings)
+        return cls(documents, tuple(sorted(postings)), postings, problems)
 
 
 _last_index: list[tuple[Sequence[Problem], _Index]] = []
@@ -269,30 +281,35 @@ def scores(query: str, problems: Sequence[Problem]) -> list[float]:
     index = _index_of(problems)
     processed = utils.default_process(query)
     terms = processed.split()
+    out = [0.0] * len(problems)  # a problem none of the words comes near scores 0
     if not terms:
-        return [0.0] * len(problems)
-    total = [0.0] * len(problems)
-    mentions = [0] * len(problems)
+        return out
+    total: dict[int, float] = {}  # by position: the sum over words of its best similarity
+    mentions: dict[int, int] = {}
     for term in terms:
-        best = [0.0] * len(problems)
+        best: dict[int, float] = {}
+        # Best match first, so a problem's first similarity for this word is its best.
         for word, similarity, _ in process.extract(
             term, index.vocabulary, scorer=fuzz.ratio, score_cutoff=70, limit=None
         ):
             for position, count in index.postings[word]:
-                best[position] = max(best[position], similarity)
+                best.setdefault(position, similarity)
                 if similarity >= 80:
-                    mentions[position] += count
-        total = [a + b for a, b in zip(total, best, strict=True)]
-    out = []
-    for position, document in enumerate(index.documents):
-        mean = total[position] / len(terms)
-        bonus = min(mentions[position], 5) * 0.5
+                    mentions[position] = mentions.get(position, 0) + count
+        for position, similarity in best.items():
+            total[position] = total.get(position, 0.0) + similarity
+    for position, summed in total.items():
+        mean = summed / len(terms)
+        bonus = min(mentions.get(position, 0), 5) * 0.5
         phrase = 0.0
         # The phrase adds at most 0.25 × 100: skip it where even that cannot reach a match.
         if len(terms) > 1 and 0.75 * mean + 25 + bonus >= MATCH_AT:
-            phrase = fuzz.partial_ratio(processed, document)
+            # Only a phrase score above the mean that lifts the total to MATCH_AT changes what is
+            # listed or its score; below that cutoff rapidfuzz may stop early and answer 0.
+            needed = max(mean, (MATCH_AT - 0.75 * mean - bonus) / 0.25)
+            phrase = fuzz.partial_ratio(processed, index.documents[position], score_cutoff=needed)
         # Ties are common (every exact hit scores 100): more mentions rank a problem higher.
-        out.append(0.75 * mean + 0.25 * max(phrase, mean) + bonus)
+        out[position] = 0.75 * mean + 0.25 * max(phrase, mean) + bonus
     return out
 
 

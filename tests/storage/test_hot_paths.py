@@ -92,3 +92,36 @@ async def test_rows_turned_into_models_the_fast_way_equal_the_constructor_s(stor
         ("Ann", "released", "moved on"),
     ]
     assert all(c.claimed_at.tzinfo is not None for c in claims)
+
+
+async def test_a_claim_written_the_fast_way_is_stored_as_the_orm_stores_one(sqlite_url: str) -> None:
+    store = Store(make_engine(sqlite_url))
+    try:
+        await store.claim("2.4", ANN, START)  # the fast path: statements run on the connection itself
+        async with store.session() as s:  # SQLAlchemy's whole pipeline
+            s.add(
+                Claim(
+                    problem_number="2.4",
+                    platform="discord",
+                    community_id="g1",
+                    user_id="bob",
+                    display_name="Bob",
+                    claimed_at=START,
+                    renewed_at=START,
+                )
+            )
+        path = sqlite_url.removeprefix("sqlite+aiosqlite:///")
+        with sqlite3.connect(path) as raw:
+            stored = raw.execute(
+                "SELECT user_id, claimed_at, renewed_at, state, unreachable, date_known FROM claim"
+                " WHERE problem_number = '2.4' AND platform = 'discord' ORDER BY user_id"
+            ).fetchall()
+        assert stored[0][1:] == stored[1][1:]  # same text for the same moment, same flags
+        assert [row[0] for row in stored] == ["ann", "bob"]
+        # Read back through the ORM and through the fast read: the same claims.
+        orm = {c.user_id: c for c in await store.claims_for_problem("2.4") if c.platform == "discord"}
+        fast, _ = await store.problem_state("2.4")
+        assert {c.user_id: c for c in fast if c.platform == "discord"} == orm
+        assert orm["ann"].claimed_at == START
+    finally:
+        await store.close()
