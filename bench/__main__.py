@@ -18,9 +18,11 @@ requests go out at the rate whatever the answers. Latency: from dispatch to the 
 fake (Discord: the interaction callback; Slack: the HTTP response). dropped: no answer within 5 s.
 deferred: the answer was "later" (Discord: a deferral, the reply by follow-up; Slack: an empty ack,
 the reply by response_url); it counts as answered at the deferral. failed: refused by the fake, or
-copbot's apology. send lag: how late the load generator sent, at worst (a stalled benchmark
-process). bot CPU: the bot process's CPU time (all threads) per request. peak RSS: the bot's VmHWM
-(its high-water mark since it started, so it includes the runs above it).
+copbot's apology. The mix's /search repeats five queries, so the matches of their words are
+kept by the search index (the parts table below times a search of new words too). send lag: how
+late the load generator sent, at worst (a stalled benchmark process). bot CPU: the bot process's
+CPU time (all threads) per request. peak RSS: the bot's VmHWM (its high-water mark since it
+started, so it includes the runs above it).
 """
 
 

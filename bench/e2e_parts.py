@@ -62,6 +62,14 @@ async def run(calls: int) -> list[list[str]]:
                 return await dispatch.run_text(ctx, actor(i), command, text(i))
 
             parts.append((f"core /{command}", core))
+
+        # The mix repeats five queries, whose words' matches the search index then keeps; this
+        # one's words were never searched before (a number makes each new, still close enough to
+        # a catalogue word to match it).
+        async def new_words(i: int) -> object:
+            return await dispatch.run_text(ctx, actor(i), "search", f"induction{i} heads{i}")
+
+        parts.append(("core /search, words never searched before", new_words))
         card: Reply = await dispatch.run_text(ctx, actor(0), "problem", "2.4")
 
         async def render_discord(i: int) -> object:

@@ -223,6 +223,7 @@ SEARCH_OPTIONS = (
 
 
 MATCH_AT = 60.0  # the score a problem needs to be listed
+MATCH_CACHE = 4096  # query words whose matches the index keeps (all dropped when full)
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,30 @@ class _Index:
     postings: dict[str, list[tuple[int, int]]]
     problems: Sequence[Problem] = ()
     levels: dict[str, tuple[Problem, ...]] = field(default_factory=dict)  # difficulty → its problems
+    # query word → (best similarity, mentions) by problem position; words recur across searches
+    # (and a search's next page repeats them all), so each is looked up in the vocabulary once.
+    matches: dict[str, tuple[dict[int, float], dict[int, int]]] = field(default_factory=dict)
+
+    def match(self, term: str) -> tuple[dict[int, float], dict[int, int]]:
+        """For one query word, by problem position: the best similarity (at least 70) of the
+        problem's words to it, and how often the problem uses words at least 80 similar."""
+        found = self.matches.get(term)
+        if found is not None:
+            return found
+        best: dict[int, float] = {}
+        mentions: dict[int, int] = {}
+        # Best match first, so a problem's first similarity is its best.
+        for word, similarity, _ in process.extract(
+            term, self.vocabulary, scorer=fuzz.ratio, score_cutoff=70, limit=None
+        ):
+            for position, count in self.postings[word]:
+                best.setdefault(position, similarity)
+                if similarity >= 80:
+                    mentions[position] = mentions.get(position, 0) + count
+        if len(self.matches) >= MATCH_CACHE:
+            self.matches.clear()
+        self.matches[term] = (best, mentions)
+        return best, mentions
 
     def at_level(self, difficulty: str) -> tuple[Problem, ...]:
         """The problems whose difficulty matches ``difficulty`` (see difficulty_matches)."""
@@ -287,17 +312,11 @@ def scores(query: str, problems: Sequence[Problem]) -> list[float]:
     total: dict[int, float] = {}  # by position: the sum over words of its best similarity
     mentions: dict[int, int] = {}
     for term in terms:
-        best: dict[int, float] = {}
-        # Best match first, so a problem's first similarity for this word is its best.
-        for word, similarity, _ in process.extract(
-            term, index.vocabulary, scorer=fuzz.ratio, score_cutoff=70, limit=None
-        ):
-            for position, count in index.postings[word]:
-                best.setdefault(position, similarity)
-                if similarity >= 80:
-                    mentions[position] = mentions.get(position, 0) + count
+        best, mentioned = index.match(term)
         for position, similarity in best.items():
             total[position] = total.get(position, 0.0) + similarity
+        for position, count in mentioned.items():
+            mentions[position] = mentions.get(position, 0) + count
     for position, summed in total.items():
         mean = summed / len(terms)
         bonus = min(mentions.get(position, 0), 5) * 0.5
@@ -322,18 +341,22 @@ async def search_command(ctx: Context, request: Request) -> Reply:
     difficulty = request.args.get("difficulty")
     category = match_category(everything, request.args["category"]) if request.args.get("category") else None
     number = query.strip().lstrip("#")
-    ranked: list[tuple[float, Problem]] = []
-    # Scored against the whole catalogue (its index is built once), then filtered.
-    for p, found in zip(everything, scores(query, everything), strict=True):
-        if (difficulty and not difficulty_matches(p.difficulty, difficulty)) or (
-            category and p.category != category
-        ):
-            continue
-        if number == p.number:
-            ranked.append((1000.0, p))
+    exact = number if await ctx.store.get_problem(number) is not None else None
+    # Scored against the whole catalogue (its index is built once); the matches, best first and
+    # then in catalogue order (the catalogue's own order: section, position), then filtered.
+    found_at: list[tuple[float, int, Problem]] = []
+    for position, (p, found) in enumerate(zip(everything, scores(query, everything), strict=True)):
+        if exact is not None and p.number == exact:
+            found_at.append((-1000.0, position, p))
         elif found >= MATCH_AT:
-            ranked.append((found, p))
-    ranked.sort(key=lambda item: (-item[0], item[1].section, item[1].position))
+            found_at.append((-found, position, p))
+    found_at.sort()
+    ranked = [
+        (-score, p)
+        for score, _, p in found_at
+        if not (difficulty and not difficulty_matches(p.difficulty, difficulty))
+        and not (category and p.category != category)
+    ]
     shown_query = query if len(query) <= 60 else query[:60] + "…"
     if not ranked:
         return Reply(text=f"Nothing matches {shown_query!r}. Try fewer or other words.", private=True)

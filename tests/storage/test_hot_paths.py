@@ -2,7 +2,7 @@
 
 On a SQLite file, claims, releases and card reads run right on the event loop on a connection
 that does not wait for locks; these tests show what happens when another process holds the
-write lock (the CLI importing, a backup, another bot process), and that rows turned into claims
+write lock (the CLI importing, another bot process), and that rows turned into claims
 and links the fast way are the same objects the ORM's constructor makes.
 """
 
