@@ -379,19 +379,27 @@ class DiscordFrontEnd:
         if task is not None:
             self._inflight.add(task)
         try:
-            work = asyncio.create_task(self._once(interaction, produce))
-            # defer_after 0 defers every answer, however quick.
-            done = (
-                (await asyncio.wait({work}, timeout=self.defer_after))[0] if self.defer_after > 0 else set()
-            )
+            # The answer is produced in this task; if it takes longer than defer_after, a timer
+            # sends the deferral from a task of its own meanwhile (defer_after 0: at once).
             deferred_public: bool | None = None
-            if not done:
+            deferral: asyncio.Task[None] | None = None
+
+            def defer() -> None:
+                nonlocal deferred_public, deferral
                 deferred_public = self._public.get(key, False)
-                try:
-                    await interaction.response.defer(ephemeral=not deferred_public, thinking=True)
-                except discord.HTTPException as exc:
-                    log.warning("could not defer %s in guild %s: %s", label, interaction.guild_id, exc)
-            reply = await work
+                deferral = asyncio.ensure_future(self._defer(interaction, label, not deferred_public))
+
+            loop = asyncio.get_running_loop()
+            timer = loop.call_later(self.defer_after, defer) if self.defer_after > 0 else None
+            if timer is None:
+                defer()
+            try:
+                reply = await self._once(interaction, produce)
+            finally:
+                if timer is not None:
+                    timer.cancel()
+                if deferral is not None:
+                    await deferral  # the deferral reaches Discord before the reply
             if reply is None:
                 self.skipped_duplicates += 1
                 log.info("skipped interaction %s (%s): already handled", interaction.id, label)
@@ -416,6 +424,13 @@ class DiscordFrontEnd:
         finally:
             if task is not None:
                 self._inflight.discard(task)
+
+    async def _defer(self, interaction: discord.Interaction[Any], label: str, ephemeral: bool) -> None:
+        """Tell Discord the answer comes later (it shows "thinking…"); a failure is only logged."""
+        try:
+            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        except discord.HTTPException as exc:
+            log.warning("could not defer %s in guild %s: %s", label, interaction.guild_id, exc)
 
     async def _once(
         self, interaction: discord.Interaction[Any], produce: Callable[[], Awaitable[Reply]]

@@ -82,11 +82,16 @@ class SlackFrontEnd:
         self.client = AsyncWebClient(base_url=base_url, token=settings.slack_bot_token.get_secret_value())
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         # Socket Mode requests are authenticated by the socket; Bolt skips the signature for them.
+        # Bolt formats a debug line per middleware and listener for every request unless its
+        # logger's own level says not to; give it the level copbot logs at.
+        bolt_logger = logging.getLogger("copbot.slack.bolt")
+        if bolt_logger.level == logging.NOTSET:
+            bolt_logger.setLevel(logging.getLogger().getEffectiveLevel())
         self.app = AsyncApp(
             client=self.client,
             signing_secret=secret,
             process_before_response=True,
-            logger=logging.getLogger("copbot.slack.bolt"),
+            logger=bolt_logger,
         )
         self.directory = directory or Directory(self.client, settings.slack_moderator_ids)
         self.messenger = Messenger(self.client)

@@ -17,8 +17,6 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 log = logging.getLogger("copbot.slack")
@@ -44,11 +42,21 @@ class SlackRequest(AsyncBoltRequest):
     """An :class:`AsyncBoltRequest` whose body is parsed by :func:`parse_body`."""
 
     def __init__(self, **kwargs: Any) -> None:
-        """Build the request as Bolt does, then re-parse an HTTP body and its context."""
-        super().__init__(**kwargs)
-        if self.mode == "http":
-            self.body = parse_body(self.raw_body, self.content_type)
-            self.context = build_async_context(AsyncBoltContext(kwargs.get("context") or {}), self.body)
+        """Build the request as Bolt does, with an HTTP body parsed once, by :func:`parse_body`.
+
+        Bolt is handed the parsed body (as it is in Socket Mode, so it does not parse it again)
+        and then the raw body, which its signature check reads, and the HTTP mode.
+        """
+        raw = kwargs.get("body")
+        if kwargs.get("mode", "http") != "http" or not isinstance(raw, str):
+            super().__init__(**kwargs)
+            return
+        headers = kwargs.get("headers") or {}
+        content_type = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), None)
+        body = parse_body(raw, content_type.split(";")[0].strip() if content_type else None)
+        super().__init__(**{**kwargs, "body": body, "mode": "socket_mode"})
+        self.raw_body = raw
+        self.mode = "http"
 
     def to_copyable(self) -> SlackRequest:
         """A copy for Bolt's lazy listeners, parsed the same way."""
