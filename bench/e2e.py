@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
 import gc
 import math
 import os
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import ROOT, SEED, percentile
+from storage.catalogue import parse_csv
 
 DROP_AFTER = 5.0  # seconds without an answer: dropped
 # A load generator this late means the machine was busy with other work: no verdict from that run.
@@ -46,8 +46,7 @@ class BenchError(RuntimeError):
 def check_numbers() -> None:
     """Fail unless every number the load uses is a problem of the seed catalogue (an unknown one
     is answered with a quick "no such problem", which would flatter the numbers)."""
-    with SEED.open(newline="", encoding="utf-8") as f:
-        known = {row["number"] for row in csv.DictReader(f)}
+    known = {row.number for row in parse_csv(SEED.read_text(encoding="utf-8"))}
     if missing := [n for n in NUMBERS if n not in known]:
         raise BenchError(f"bench numbers not in {SEED.name}: {', '.join(missing)}")
 

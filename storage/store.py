@@ -321,6 +321,19 @@ def _rows(conn: sa.Connection, statement: Any, values: dict[str, Any]) -> list[A
     return direct.run(conn.connection.dbapi_connection, values)
 
 
+def _run_unit(
+    engine: sa.Engine, work: Callable[[sa.Connection], T], pending: _Pending | None, *, read_only: bool
+) -> T:
+    """One unit of work on a synchronous SQLite engine: a snapshot for ``read_only``, otherwise
+    under the write lock with ``pending``'s event id recorded first; commits or rolls back."""
+    with engine.connect() as plain:
+        conn = plain.execution_options(**{READ_ONLY: True}) if read_only else plain
+        with conn.begin():
+            if pending is not None:
+                _record(conn, "sqlite", pending)
+            return work(conn)
+
+
 def _record(conn: sa.Connection, dialect: str, pending: _Pending) -> None:
     """Record an inbound event id, or raise AlreadyApplied when it was recorded before."""
     if not _rows(conn, _RECORD[dialect], {"b_key": pending.key[:200], "b_at": pending.at}):
@@ -508,9 +521,9 @@ class Store:
         event loop, when SQLite's write lock is free at once (this process's writers queue before
         it, so it normally is). That costs less than handing it to a thread and back (measured
         end to end at 200 commands/s: bot CPU 3.0 → 2.4 ms a command), and a commit in WAL mode
-        does not wait for the disk. When the lock is taken,
-        ``work`` waits for it in the writer thread instead, so the event loop never waits for a
-        lock. Elsewhere it runs through the async engine.
+        does not wait for the disk. When the lock is taken, ``work`` waits for it in the writer
+        thread instead, so the event loop never waits for a lock. Elsewhere it runs through the
+        async engine.
         """
         if self._writer is None:
             async with self.transaction(touches=touches) as conn:
@@ -563,43 +576,24 @@ class Store:
         return await loop.run_in_executor(self._reader, self._query_in_thread, work)
 
     def _inline(self, work: Callable[[sa.Connection], T], pending: _Pending | None, *, read_only: bool) -> T:
-        """Run ``work`` on the event loop's own connection; raise _Locked, having done nothing,
-        when a lock it needs is held elsewhere (a write's is taken at BEGIN IMMEDIATE, so a write
-        fails over only there; a read can be retried from anywhere)."""
+        """Run ``work`` on the event loop's own connection; raise _Locked when a lock it needs is
+        held elsewhere (a write's is taken at BEGIN IMMEDIATE). The unit has then rolled back,
+        so it can run again from its start, in a thread that waits for the lock."""
         assert self._inline_engine is not None
-        with self._inline_engine.connect() as plain:
-            conn = plain.execution_options(**{READ_ONLY: True}) if read_only else plain
-            try:
-                transaction = conn.begin()
-            except OperationalError as exc:
-                if _is_busy(exc):
-                    raise _Locked from exc
-                raise
-            with transaction:
-                if pending is not None:
-                    _record(conn, "sqlite", pending)
-                if not read_only:
-                    return work(conn)
-                try:
-                    return work(conn)
-                except OperationalError as exc:
-                    if _is_busy(exc):
-                        raise _Locked from exc
-                    raise
+        try:
+            return _run_unit(self._inline_engine, work, pending, read_only=read_only)
+        except OperationalError as exc:
+            if _is_busy(exc):
+                raise _Locked from exc
+            raise
 
     def _query_in_thread(self, work: Callable[[sa.Connection], T]) -> T:
         assert self._reader_engine is not None
-        with self._reader_engine.connect() as plain:
-            conn = plain.execution_options(**{READ_ONLY: True})
-            with conn.begin():
-                return work(conn)
+        return _run_unit(self._reader_engine, work, None, read_only=True)
 
     def _write_in_thread(self, work: Callable[[sa.Connection], T], pending: _Pending | None) -> T:
         assert self._writer_engine is not None
-        with self._writer_engine.connect() as conn, conn.begin():
-            if pending is not None:
-                _record(conn, "sqlite", pending)
-            return work(conn)
+        return _run_unit(self._writer_engine, work, pending, read_only=False)
 
     @contextmanager
     def applying(self, key: str, now: datetime) -> Iterator[None]:

@@ -18,6 +18,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import build_normalized_headers, extract_content_type
 
 log = logging.getLogger("copbot.slack")
 
@@ -51,9 +52,8 @@ class SlackRequest(AsyncBoltRequest):
         if kwargs.get("mode", "http") != "http" or not isinstance(raw, str):
             super().__init__(**kwargs)
             return
-        headers = kwargs.get("headers") or {}
-        content_type = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), None)
-        body = parse_body(raw, content_type.split(";")[0].strip() if content_type else None)
+        content_type = extract_content_type(build_normalized_headers(kwargs.get("headers")))
+        body = parse_body(raw, content_type)
         super().__init__(**{**kwargs, "body": body, "mode": "socket_mode"})
         self.raw_body = raw
         self.mode = "http"
