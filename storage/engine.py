@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 
@@ -110,4 +111,13 @@ def _configure_sqlite(sync_engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TI
         options = connection.get_execution_options()
         if options.get("isolation_level") == "AUTOCOMMIT":
             return
-        connection.exec_driver_sql("BEGIN" if options.get(READ_ONLY, False) else "BEGIN IMMEDIATE")
+        statement = "BEGIN" if options.get(READ_ONLY, False) else "BEGIN IMMEDIATE"
+        if connection.dialect.driver != "pysqlite":
+            connection.exec_driver_sql(statement)
+            return
+        # On pysqlite, straight on the connection: a claim's BEGIN through exec_driver_sql cost
+        # as much as one of its statements. A refusal is raised as exec_driver_sql raises it.
+        try:
+            connection.connection.dbapi_connection.execute(statement)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(statement, (), exc, sqlite3.Error) from exc
