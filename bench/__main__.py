@@ -14,7 +14,9 @@ End to end (items 1, 2 and 6): each bot is its own process, configured only by i
 (copbot: `python -m bot.cli run` on a fresh SQLite file; the floor: bench/floor_discord.py, a bare
 discord.py client, or bench/floor_slack.py, a bare Bolt app with process_before_response=True,
 answering "ok"). The fake platform and the load generator run in the benchmark process. Open loop:
-requests go out at the rate whatever the answers. Latency: from dispatch to the answer reaching the
+requests go out at the rate whatever the answers. Each load runs 20 s in all, in 4 slices of 5 s
+taken in turns with the other loads at its rate (floor, copbot, floor, copbot…), so a drift in
+the shared machine's speed falls on both sides of a ratio alike; its table row pools its slices. Latency: from dispatch to the answer reaching the
 fake (Discord: the interaction callback; Slack: the HTTP response). dropped: no answer within 5 s.
 deferred: the answer was "later" (Discord: a deferral, the reply by follow-up; Slack: an empty ack,
 the reply by response_url); it counts as answered at the deferral. failed: refused by the fake, or

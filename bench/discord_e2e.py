@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,14 @@ from bench.e2e import (
     MIX,
     NUMBERS,
     QUERIES,
+    SLICES,
     USERS,
     BenchError,
     BotProcess,
     Run,
     Sample,
     base_env,
+    in_turns,
     no_gc_pauses,
     open_loop,
     workdir,
@@ -168,7 +171,9 @@ class Target:
 
 
 async def run(smoke: bool) -> list[Run]:
-    """Floor and copbot at each rate (interleaved, as the machine is shared), then copbot on /help."""
+    """Floor and copbot at each rate, taking turns (see :func:`bench.e2e.in_turns`); at the top
+    rate also copbot on /help: the framework, front end and rendering without the core's
+    queries or writes."""
     rates = (20.0,) if smoke else (50.0, 200.0)
     duration = 2.0 if smoke else 20.0
     runs: list[Run] = []
@@ -179,10 +184,13 @@ async def run(smoke: bool) -> list[Run]:
             await copbot.start()
             await floor.start()
             for rate in rates:
-                runs.append(await floor.load(rate, duration, ("ok",), "/ok"))
-                runs.append(await copbot.load(rate, duration, MIX, "mix"))
-            # The framework + front end + rendering, without the core's queries or writes.
-            runs.append(await copbot.load(rates[-1], duration, ("help",), "/help"))
+                loads = [
+                    partial(floor.load, rate, commands=("ok",), label="/ok"),
+                    partial(copbot.load, rate, commands=MIX, label="mix"),
+                ]
+                if rate == rates[-1]:
+                    loads.append(partial(copbot.load, rate, commands=("help",), label="/help"))
+                runs += await in_turns(loads, duration, 1 if smoke else SLICES)
         finally:
             await copbot.close()
             await floor.close()

@@ -292,6 +292,51 @@ class Run:
         return max(values) if values else float("nan")
 
 
+# Each load at a rate runs in this many slices, in turns with the other loads at that rate.
+SLICES = 4
+
+
+async def in_turns(loads: list[Callable[[float], Awaitable[Run]]], duration: float, slices: int) -> list[Run]:
+    """Run each of ``loads`` (given its seconds) for ``duration`` seconds in all, in ``slices``
+    turns (floor, copbot, floor, copbot…); one run per load, its slices merged.
+
+    The machine's speed drifts while a benchmark runs (its cores are shared: the floor's own
+    CPU per request moved 30% between consecutive runs). Taken in turns, both sides of a ratio
+    see the same drift; one long run each would put it all on one side.
+    """
+    parts: list[list[Run]] = [[] for _ in loads]
+    for _ in range(slices):
+        for load, done in zip(loads, parts, strict=True):
+            done.append(await load(duration / slices))
+    return [merge(done) for done in parts]
+
+
+def merge(parts: list[Run]) -> Run:
+    """The slices of one load as one run: every sample, CPU per request over all of them."""
+    first = parts[0]
+    samples = [s for part in parts for s in part.samples]
+
+    def per_request(value: Callable[[Run], float | None]) -> float | None:
+        values = [(value(part), part.sent) for part in parts]
+        if any(v is None for v, _ in values) or not samples:
+            return None
+        return sum(v * n for v, n in values if v is not None) / len(samples)
+
+    peaks = [part.peak_rss_mb for part in parts if part.peak_rss_mb is not None]
+    return Run(
+        first.bot,
+        first.load,
+        first.rate,
+        samples,
+        max_lag_ms=max(part.max_lag_ms for part in parts),
+        peak_rss_mb=max(peaks) if peaks else None,
+        cpu_ms=per_request(lambda part: part.cpu_ms),
+        load_cpu_ms=per_request(lambda part: part.load_cpu_ms),
+        errors_logged=max(part.errors_logged for part in parts),  # counted since the bot started
+        load_avg=max(part.load_avg for part in parts),
+    )
+
+
 async def open_loop(
     rate: float,
     duration: float,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from bench.e2e import (
     MIX,
     NUMBERS,
     QUERIES,
+    SLICES,
     USERS,
     BenchError,
     BotProcess,
@@ -31,6 +33,7 @@ from bench.e2e import (
     Sample,
     base_env,
     free_port,
+    in_turns,
     no_gc_pauses,
     open_loop,
     workdir,
@@ -208,8 +211,9 @@ class Target:
 
 
 async def run(smoke: bool) -> list[Run]:
-    """Floor and copbot at each rate (interleaved, as the machine is shared), then copbot on
-    /cop-help (no database at all on Slack: Bolt + copbot's front end + rendering)."""
+    """Floor and copbot at each rate, taking turns (see :func:`bench.e2e.in_turns`); at the top
+    rate also copbot on /cop-help (no database at all on Slack: Bolt + copbot's front end +
+    rendering)."""
     rates = (20.0,) if smoke else (50.0, 200.0)
     duration = 2.0 if smoke else 20.0
     runs: list[Run] = []
@@ -220,9 +224,13 @@ async def run(smoke: bool) -> list[Run]:
             await copbot.start()
             await floor.start()
             for rate in rates:
-                runs.append(await floor.load(rate, duration, MIX, "same mix, acked ok"))
-                runs.append(await copbot.load(rate, duration, MIX, "mix"))
-            runs.append(await copbot.load(rates[-1], duration, ("help",), "/cop-help"))
+                loads = [
+                    partial(floor.load, rate, commands=MIX, label="same mix, acked ok"),
+                    partial(copbot.load, rate, commands=MIX, label="mix"),
+                ]
+                if rate == rates[-1]:
+                    loads.append(partial(copbot.load, rate, commands=("help",), label="/cop-help"))
+                runs += await in_turns(loads, duration, 1 if smoke else SLICES)
         finally:
             await copbot.close()
             await floor.close()

@@ -1238,6 +1238,7 @@ class FakeDiscord:
         return web.Response(status=status, body=json.dumps(body).encode(), headers=all_headers)
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
+        arrived = time.monotonic()  # before this fake reads and parses the body
         path = "/" + request.match_info["tail"]
         method = request.method
         body: Any = None
@@ -1285,7 +1286,7 @@ class FakeDiscord:
             json=body,
             files=files,
             headers=dict(request.headers),
-            at=time.monotonic(),
+            at=arrived,
         )
         headers: Mapping[str, str] | None = None
         try:
