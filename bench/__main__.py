@@ -16,15 +16,18 @@ discord.py client, or bench/floor_slack.py, a bare Bolt app with process_before_
 answering "ok"). The fake platform and the load generator run in the benchmark process. Open loop:
 requests go out at the rate whatever the answers. Each load runs 20 s in all, in 4 slices of 5 s
 taken in turns with the other loads at its rate (floor, copbot, floor, copbot…), so a drift in
-the shared machine's speed falls on both sides of a ratio alike; its table row pools its slices. Latency: from dispatch to the answer reaching the
-fake (Discord: the interaction callback; Slack: the HTTP response). dropped: no answer within 5 s.
-deferred: the answer was "later" (Discord: a deferral, the reply by follow-up; Slack: an empty ack,
-the reply by response_url); it counts as answered at the deferral. failed: refused by the fake, or
-copbot's apology. The mix's /search repeats five queries, so the matches of their words are
-kept by the search index (the parts table below times a search of new words too). send lag: how
-late the load generator sent, at worst (a stalled benchmark process). bot CPU: the bot process's
-CPU time (all threads) per request. peak RSS: the bot's VmHWM (its high-water mark since it
-started, so it includes the runs above it).
+the shared machine's speed falls on both sides of a ratio alike; a row pools its load's slices.
+Latency: from dispatch to the answer reaching the fake (Discord: the interaction callback, stamped
+as it arrives; Slack: the HTTP response). dropped: no answer within 5 s. deferred: the answer was
+"later" (Discord: a deferral, the reply by follow-up; Slack: an empty ack, the reply by
+response_url); it counts as answered at the deferral. failed: refused by the fake, or copbot's
+apology. The mix's /search repeats five queries, so the matches of their words are kept by the
+search index (the parts table below times a search of new words too); cards are built from
+claims and links kept in memory until another connection commits to the SQLite file (nothing
+else writes during these runs), and each /claim is a transaction. send lag: how late the load
+generator sent, at worst (a stalled benchmark process). bot CPU: the bot process's CPU time (all
+threads) per request. peak RSS: the bot's VmHWM (its high-water mark since it started, so it
+includes the runs above it).
 """
 
 

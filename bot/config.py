@@ -45,7 +45,10 @@ class Settings(BaseSettings):
     reminder_sweep_minutes: float = Field(default=60, gt=0)
     submissions_per_hour: int = Field(default=10, ge=1)
     state_cache_seconds: float = Field(
-        default=2.0, ge=0, description="how long a problem's claims and links are served from memory"
+        default=2.0,
+        ge=0,
+        description="how long a problem's claims and links are served from memory on PostgreSQL "
+        "(on SQLite: until another connection commits); 0: never",
     )
 
     log_level: str = "INFO"
