@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.orm import configure_mappers
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -210,7 +211,10 @@ def from_row(model: type[M], row: sa.Row[*tuple[Any, ...]] | Mapping[str, Any]) 
     a test compares them) at a twentieth of the cost (4 µs against 80 µs a claim here), which
     matters on the hot paths that turn rows into claims and links."""
     values = row._mapping if isinstance(row, sa.Row) else row
-    instance: M = sa.inspect(model).class_manager.new_instance()
+    mapper = sa.inspect(model)
+    if not mapper.configured:  # the ORM configures mappers on first use; this bypasses it
+        configure_mappers()
+    instance: M = mapper.class_manager.new_instance()
     instance.__dict__.update(values)
     object.__setattr__(instance, "__pydantic_fields_set__", set(values))
     return instance

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlmodel import SQLModel
@@ -125,3 +127,39 @@ async def test_a_claim_written_the_fast_way_is_stored_as_the_orm_stores_one(sqli
         assert orm["ann"].claimed_at == START
     finally:
         await store.close()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+FIRST_CLAIM = """
+import asyncio, sys
+from datetime import datetime, timezone
+from storage.engine import make_engine
+from storage.store import Person, Store
+
+async def main() -> None:
+    store = Store(make_engine(sys.argv[1]))
+    try:
+        ann = Person("discord", "g1", "ann", "Ann")
+        outcome = await store.claim("2.4", ann, datetime(2026, 1, 1, tzinfo=timezone.utc))
+        print(outcome.claim.display_name, outcome.created)
+    finally:
+        await store.close()
+
+asyncio.run(main())
+"""
+
+
+async def test_a_claim_works_as_a_new_process_s_first_database_work(sqlite_url: str) -> None:
+    """Say a bot whose first interaction after a restart is a claim (no ORM query before it)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        FIRST_CLAIM,
+        sqlite_url,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()[-2000:]
+    assert out.decode().split() == ["Ann", "True"]
