@@ -190,7 +190,7 @@ async def run(smoke: bool) -> list[Run]:
                 ]
                 if rate == rates[-1]:
                     loads.append(partial(copbot.load, rate, commands=("help",), label="/help"))
-                runs += await in_turns(loads, duration, 1 if smoke else SLICES)
+                runs += await in_turns(loads, duration, 2 if smoke else SLICES)
         finally:
             await copbot.close()
             await floor.close()

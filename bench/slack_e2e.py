@@ -230,7 +230,7 @@ async def run(smoke: bool) -> list[Run]:
                 ]
                 if rate == rates[-1]:
                     loads.append(partial(copbot.load, rate, commands=("help",), label="/cop-help"))
-                runs += await in_turns(loads, duration, 1 if smoke else SLICES)
+                runs += await in_turns(loads, duration, 2 if smoke else SLICES)
         finally:
             await copbot.close()
             await floor.close()
