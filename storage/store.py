@@ -145,7 +145,7 @@ class _StateCache:
         if dropped is None or dropped[0] != self.generation or dropped[1] != claim.problem_number:
             return
         at, claims, links = dropped[2]
-        if self.changes is None and self.now() - at >= self.ttl:
+        if not self._live(at):
             return
         self.problems[claim.problem_number] = (
             at,
