@@ -28,6 +28,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import eager
 from bot.config import Settings
 from bot.outbound import Posted
 from bot.slack import events, render, review, slash, transport
@@ -96,7 +97,7 @@ class SlackFrontEnd:
         self.directory = directory or Directory(self.client, settings.slack_moderator_ids)
         self.messenger = Messenger(self.client)
         self.bot_user_id: str | None = None  # from auth.test at start
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._port: int | None = None
@@ -200,15 +201,22 @@ class SlackFrontEnd:
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._track(task)
         return task
+
+    def _track(self, work: asyncio.Future[Any]) -> None:
+        """Count ``work`` among the requests in flight until it is done (see :meth:`drain`)."""
+        self._tasks.add(work)
+        work.add_done_callback(self._tasks.discard)
 
     async def _on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         """A slash command: answer in the ack when quick, else ack now and answer later."""
-        work = self._spawn(self._command_reply(command))
-        done, _ = await asyncio.wait({work}, timeout=self.answer_within)
-        if work in done:
+        # Most commands finish without waiting for anything: then there is no task to wait for.
+        work = eager.start(self._command_reply(command))
+        if not work.done():
+            self._track(work)
+            await asyncio.wait({work}, timeout=self.answer_within)
+        if work.done():
             await ack(**_ack_args(response(work.result())))
             return
         await ack()
@@ -232,7 +240,7 @@ class SlackFrontEnd:
             log.exception("Slack command %s failed", command.get("command"))
             return dispatch.error_reply(dispatch.APOLOGY)
 
-    async def _respond_when_done(self, work: asyncio.Task[Reply], respond: AsyncRespond | None) -> None:
+    async def _respond_when_done(self, work: asyncio.Future[Reply], respond: AsyncRespond | None) -> None:
         reply = await work
         await self._respond(respond, reply)
 
