@@ -111,13 +111,34 @@ def _configure_sqlite(sync_engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TI
         options = connection.get_execution_options()
         if options.get("isolation_level") == "AUTOCOMMIT":
             return
-        statement = "BEGIN" if options.get(READ_ONLY, False) else "BEGIN IMMEDIATE"
+        read_only = options.get(READ_ONLY, False)
         if connection.dialect.driver != "pysqlite":
-            connection.exec_driver_sql(statement)
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
             return
-        # On pysqlite, straight on the connection: a claim's BEGIN through exec_driver_sql cost
-        # as much as one of its statements. A refusal is raised as exec_driver_sql raises it.
-        try:
-            connection.connection.dbapi_connection.execute(statement)
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(statement, (), exc, sqlite3.Error) from exc
+        raw = connection.connection.dbapi_connection
+        # A statement run through SQLAlchemy inside a unit of work the store began on the
+        # connection itself (storage.store's _run_on) joins that unit.
+        if not raw.in_transaction:
+            begin_on(raw, read_only=read_only)
+
+
+def begin_on(raw: sqlite3.Connection, *, read_only: bool) -> None:
+    """BEGIN a read snapshot, or BEGIN IMMEDIATE (the write lock), straight on a pysqlite
+    connection (through exec_driver_sql a claim's BEGIN cost as much as one of its statements).
+    A refusal, such as a lock held elsewhere, is raised as SQLAlchemy raises it."""
+    statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+    try:
+        raw.execute(statement)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(statement, (), exc, sqlite3.Error) from exc
+
+
+def end_on(raw: sqlite3.Connection, *, commit: bool) -> None:
+    """COMMIT or ROLLBACK straight on a pysqlite connection; a failure raised as SQLAlchemy's."""
+    try:
+        if commit:
+            raw.commit()
+        else:
+            raw.rollback()
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance("COMMIT" if commit else "ROLLBACK", (), exc, sqlite3.Error) from exc

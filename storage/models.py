@@ -6,7 +6,7 @@ these classes describe it for queries and for autogenerate.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -204,6 +204,9 @@ class Meta(SQLModel, table=True):
 M = TypeVar("M", bound=SQLModel)
 
 
+_NEW_INSTANCE: dict[type[SQLModel], Callable[[], Any]] = {}  # by model: its mapper's constructor
+
+
 def from_row(model: type[M], row: sa.Row[*tuple[Any, ...]] | Mapping[str, Any]) -> M:
     """An instance of a table model from a Core row of its columns, built the way the ORM loads
     one: values straight into its attributes, without the per-attribute events and checks of
@@ -211,10 +214,13 @@ def from_row(model: type[M], row: sa.Row[*tuple[Any, ...]] | Mapping[str, Any]) 
     a test compares them) at a twentieth of the cost (4 µs against 80 µs a claim here), which
     matters on the hot paths that turn rows into claims and links."""
     values = row._mapping if isinstance(row, sa.Row) else row
-    mapper = sa.inspect(model)
-    if not mapper.configured:  # the ORM configures mappers on first use; this bypasses it
-        configure_mappers()
-    instance: M = mapper.class_manager.new_instance()
+    new = _NEW_INSTANCE.get(model)
+    if new is None:
+        mapper = sa.inspect(model)
+        if not mapper.configured:  # the ORM configures mappers on first use; this bypasses it
+            configure_mappers()
+        new = _NEW_INSTANCE[model] = mapper.class_manager.new_instance
+    instance: M = new()
     instance.__dict__.update(values)
     object.__setattr__(instance, "__pydantic_fields_set__", set(values))
     return instance

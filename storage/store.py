@@ -13,7 +13,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.engine import READ_ONLY, make_sqlite_thread_engine
+from storage.engine import READ_ONLY, begin_on, end_on, make_sqlite_thread_engine
 from storage.models import (
     OPEN_CLAIM_STATES,
     Claim,
@@ -261,6 +261,13 @@ WRITER_AUTOCHECKPOINT_PAGES = 4000  # SQLite's default is 1,000 (the commit pass
 READERS = 2  # reader threads (and connections) per store on a SQLite file
 
 
+class _Unqueued(AbstractAsyncContextManager[None]):
+    """The writers' queue where the database needs none (PostgreSQL): nothing to wait for."""
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
 class _Locked(Exception):
     """Another connection holds the lock an inline unit of work needed; nothing was done."""
 
@@ -358,13 +365,36 @@ def _run_unit(
 def _run_on(
     conn: sa.Connection, work: Callable[[sa.Connection], T], pending: _Pending | None, *, read_only: bool
 ) -> T:
-    """:func:`_run_unit` on a connection already open (and left open)."""
-    if conn.get_execution_options().get(READ_ONLY, False) != read_only:
-        conn.execution_options(**{READ_ONLY: read_only})  # changes ``conn`` itself
-    with conn.begin():
+    """:func:`_run_unit` on a connection already open (and left open).
+
+    BEGIN, COMMIT and ROLLBACK go straight to the pysqlite connection, not through a SQLAlchemy
+    transaction (its machinery cost a claim on the event loop about 30 µs). A statement ``work``
+    runs through SQLAlchemy makes SQLAlchemy begin a transaction of its own, which the engine's
+    begin hook joins to this unit; it ends with the unit.
+    """
+    raw = conn.connection.dbapi_connection
+    assert isinstance(raw, sqlite3.Connection)
+    begin_on(raw, read_only=read_only)
+    try:
         if pending is not None:
             _record(conn, "sqlite", pending)
-        return work(conn)
+        result = work(conn)
+        _end(conn, raw, commit=True)
+    except BaseException:
+        _end(conn, raw, commit=False)
+        raise
+    return result
+
+
+def _end(conn: sa.Connection, raw: sqlite3.Connection, *, commit: bool) -> None:
+    """Commit or roll back the unit :func:`_run_on` began (through SQLAlchemy if it joined)."""
+    if conn.in_transaction():
+        if commit:
+            conn.commit()
+        else:
+            conn.rollback()
+    elif raw.in_transaction:
+        end_on(raw, commit=commit)
 
 
 def _record(conn: sa.Connection, dialect: str, pending: _Pending) -> None:
@@ -470,7 +500,9 @@ class Store:
         # SQLite has one writer at a time. Writers of this process queue here, in order, instead
         # of sleeping in SQLite's busy handler with growing back-off (which collapses throughput
         # under load); other processes still wait on busy_timeout. PostgreSQL needs no queue.
-        self._write_queue: asyncio.Lock | None = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._writing: AbstractAsyncContextManager[Any] = (
+            asyncio.Lock() if engine.dialect.name == "sqlite" else _Unqueued()
+        )
         self._catalogue: tuple[float, tuple[Problem, ...], dict[str, Problem]] | None = None
         self._catalogue_loading: asyncio.Future[tuple[tuple[Problem, ...], dict[str, Problem]]] | None = None
         self._catalogue_version = 0
@@ -499,14 +531,6 @@ class Store:
         await self.engine.dispose()
 
     @asynccontextmanager
-    async def _writing(self) -> AsyncIterator[None]:
-        if self._write_queue is None:
-            yield
-            return
-        async with self._write_queue:
-            yield
-
-    @asynccontextmanager
     async def _unit(self, touches: str | None) -> AsyncIterator[_Pending | None]:
         """Around one unit of work that may write: the queue, the event id, the state cache.
 
@@ -521,7 +545,7 @@ class Store:
             pending.state = "recording"
         committed = False
         try:
-            async with self._writing():
+            async with self._writing:
                 yield pending
             committed = True
         finally:
@@ -954,7 +978,7 @@ class Store:
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(ProcessedEvent.key)
         )
-        async with self._writing(), self.engine.connect() as conn:
+        async with self._writing, self.engine.connect() as conn:
             autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
             result = await autocommit.execute(stmt)
             return result.first() is not None
