@@ -113,7 +113,7 @@ def _configure_sqlite(sync_engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TI
             return
         read_only = options.get(READ_ONLY, False)
         if connection.dialect.driver != "pysqlite":
-            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            connection.exec_driver_sql(_begin_sql(read_only))
             return
         raw = connection.connection.dbapi_connection
         # A statement run through SQLAlchemy inside a unit of work the store began on the
@@ -122,11 +122,16 @@ def _configure_sqlite(sync_engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TI
             begin_on(raw, read_only=read_only)
 
 
+def _begin_sql(read_only: bool) -> str:
+    """A read snapshot, or the write lock at once (writers queue on busy_timeout)."""
+    return "BEGIN" if read_only else "BEGIN IMMEDIATE"
+
+
 def begin_on(raw: sqlite3.Connection, *, read_only: bool) -> None:
     """BEGIN a read snapshot, or BEGIN IMMEDIATE (the write lock), straight on a pysqlite
     connection (through exec_driver_sql a claim's BEGIN cost as much as one of its statements).
     A refusal, such as a lock held elsewhere, is raised as SQLAlchemy raises it."""
-    statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+    statement = _begin_sql(read_only)
     try:
         raw.execute(statement)
     except sqlite3.Error as exc:
