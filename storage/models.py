@@ -190,6 +190,8 @@ class ProcessedEvent(SQLModel, table=True):
     """Ids of inbound platform events already handled, so a replay or retry runs nothing twice."""
 
     __tablename__ = "processed_event"
+    # On SQLite the key is the row's own key: one b-tree to write per event, not two.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     key: str = Field(primary_key=True, max_length=200)
     at: datetime = Field(sa_type=UTCDateTime)

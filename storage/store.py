@@ -198,6 +198,22 @@ _THEIR_OPEN_CLAIM = (
     # The states as SQL literals: a list of bound values would be re-rendered on every execution.
     col(Claim.state).in_([sa.literal_column(f"'{state}'") for state in OPEN_CLAIM_STATES]),
 )
+# Renewing a claim that is simply active changes only its date (and the name shown): naming
+# no other column lets SQLite leave the indexes on them alone (2 pages a renewal instead of 4).
+_RENEW_ACTIVE = (
+    sa.update(Claim)
+    .where(
+        *_THEIR_OPEN_CLAIM,
+        col(Claim.state) == sa.literal_column(f"'{ClaimState.ACTIVE.value}'"),
+        col(Claim.reminded_at).is_(None),
+        col(Claim.unreachable).is_(sa.false()),
+        col(Claim.delivery) == sa.literal_column("''"),
+        col(Claim.notice) == sa.literal_column("''"),
+    )
+    .values(renewed_at=sa.bindparam("b_now"), display_name=sa.bindparam("b_name"))
+    .returning(*_CLAIM_COLUMNS)
+)
+# Any other open claim (stale, reminded, its reminder under way) starts afresh.
 _RENEW = (
     sa.update(Claim)
     .where(*_THEIR_OPEN_CLAIM)
@@ -401,7 +417,8 @@ _CLAIM_BY_ID = sa.select(*_CLAIM_COLUMNS).where(col(Claim.id) == sa.bindparam("b
 
 def _renew(conn: sa.Connection, number: str, who: Person, now: datetime) -> Claim | None:
     """Renew ``who``'s open claim on ``number`` (history included); None if they hold none."""
-    rows = _rows(conn, _RENEW, _their_claim(number, who, now))
+    values = _their_claim(number, who, now)
+    rows = _rows(conn, _RENEW_ACTIVE, values) or _rows(conn, _RENEW, values)
     if not rows:
         return None
     claim = from_row(Claim, rows[0])

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from bot.reminders import Sweeper
 from commands import dispatch
@@ -135,6 +136,35 @@ async def test_claiming_again_before_expiry_keeps_the_claim(ctx: Context, clock:
     clock.advance(days=15)
     assert (await sweeper.run_once()).expired == 0
     assert (await claim_state(ctx.store, "ann", "3.11")).state == "active"
+
+
+@pytest.mark.parametrize(
+    "left_behind",
+    [
+        "state = 'stale'",
+        "reminded_at = renewed_at",
+        "unreachable = TRUE",
+        "delivery = 'sending'",
+        "notice = 'failed'",
+    ],
+)
+async def test_claiming_again_starts_afresh_whatever_a_reminder_left_behind(
+    ctx: Context, clock: FakeClock, left_behind: str
+) -> None:
+    """Each mark a reminder leaves on a claim (also one at a time, as a crash mid-sweep can) is
+    cleared by /claim: the claim is as new, and goes stale and gets its reminder again 30 days on."""
+    await say(ctx, ANN, "/claim 3.11")
+    async with ctx.store.engine.begin() as conn:
+        await conn.execute(sa.text(f"UPDATE claim SET {left_behind} WHERE user_id = 'ann'"))
+    clock.advance(days=1)
+    await say(ctx, ANN, "/claim 3.11")
+    claim = await claim_state(ctx.store, "ann", "3.11")
+    assert (claim.state, claim.renewed_at, claim.reminded_at) == ("active", clock(), None)
+    assert (claim.unreachable, claim.delivery, claim.notice) == (False, "", "")
+    outbound = MemoryOutbound()
+    clock.advance(days=31)
+    await make_sweeper(ctx, outbound).run_once()
+    assert [(s.kind, s.target) for s in outbound.sent] == [("dm", "ann")]
 
 
 async def test_closed_dms_fall_back_to_the_reminder_channel_then_unreachable(

@@ -28,7 +28,7 @@ async def test_upgrade_creates_every_table_and_is_idempotent(empty_db_url: str) 
             tables = await conn.run_sync(lambda c: set(sa.inspect(c).get_table_names()))
             version = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).scalar_one()
         assert set(SQLModel.metadata.tables) <= tables
-        assert version == "0003"
+        assert version == "0004"
     finally:
         await engine.dispose()
 
@@ -75,7 +75,7 @@ async def test_replicas_starting_together_all_come_up(empty_db_url: str) -> None
     try:
         async with engine.connect() as conn:
             versions = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).all()
-        assert [v[0] for v in versions] == ["0003"]
+        assert [v[0] for v in versions] == ["0004"]
     finally:
         await engine.dispose()
 
@@ -107,3 +107,29 @@ async def test_replicas_seeding_an_empty_database_together_load_it_once(empty_db
     finally:
         for store in stores:
             await store.close()
+
+
+async def test_upgrading_keeps_the_handled_event_ids(empty_db_url: str) -> None:
+    """A database from before 0004 keeps every event id it handled: a replay is still refused.
+
+    On SQLite the table is rebuilt keyed by the id itself (``WITHOUT ROWID``).
+    """
+    from datetime import UTC, datetime
+
+    from storage.store import Store
+
+    now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    store = Store(make_engine(empty_db_url))
+    try:
+        await upgrade(store.engine, "0003")
+        assert await store.first_time("discord:interaction:1", now)
+        await upgrade(store.engine)
+        assert not await store.first_time("discord:interaction:1", now)
+        assert await store.first_time("discord:interaction:2", now)
+        if store.engine.dialect.name == "sqlite":
+            ddl_of_the_table = sa.text("SELECT sql FROM sqlite_master WHERE name = 'processed_event'")
+            async with store.engine.connect() as conn:
+                ddl = (await conn.execute(ddl_of_the_table)).scalar_one()
+            assert "WITHOUT ROWID" in ddl
+    finally:
+        await store.close()
