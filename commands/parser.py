@@ -54,6 +54,8 @@ class Option:
 
 def normalise(text: str) -> str:
     """NFKC-fold, drop invisible format characters (zero-width spaces, bidi marks) and trim."""
+    if text.isascii():  # NFKC leaves ASCII as it is, and no ASCII character is a format character
+        return text.strip()
     folded = unicodedata.normalize("NFKC", text)
     return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf").strip()
 

@@ -50,4 +50,6 @@ def exposed() -> dict[str, CommandSpec]:
 
 def rename_in_text(text: str) -> str:
     """Point the core's ``/help`` hints at ``/cop-help``."""
+    if "/" not in text:  # most text (names, titles, dates) names no command: skip the regex
+        return text
     return _MENTIONED.sub(lambda m: slash_name(m.group(1)), text)
