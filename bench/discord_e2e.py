@@ -12,6 +12,7 @@ deferral (type 5) counts as answered, and in the "deferred" column.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from functools import partial
@@ -129,8 +130,16 @@ class Target:
         with no_gc_pauses():
             cpu, own_cpu = self.process.cpu_seconds(), time.process_time()
             samples, lag = await open_loop(rate, duration, commands, send)
-            by_token = {self.fake.interactions[iid]["token"]: sample for iid, sample in by_id.items()}
             deadline = max(s.sent_at for s in samples) + DROP_AFTER
+            # The fake stamps each answer as it arrives, on this event loop: reading the answers
+            # (parsing a slice's bodies takes tens of ms) waits until the last ones are in, or
+            # their stamps would be late by that long.
+            with contextlib.suppress(TimeoutError):  # some never came: dropped, found below
+                await self.fake.wait_until(
+                    lambda: len(self.fake.requests) >= cursor + len(samples),
+                    max(0.0, deadline - time.monotonic()),
+                )
+            by_token = {self.fake.interactions[iid]["token"]: sample for iid, sample in by_id.items()}
             while True:
                 cursor = self._collect(by_id, by_token, cursor)
                 if all(s.final_at is not None for s in samples) or time.monotonic() > deadline:
