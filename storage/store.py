@@ -997,16 +997,10 @@ class Store:
         One autocommitted statement (no BEGIN/COMMIT round trips): it runs on every interaction
         and event, so it holds SQLite's write lock only for the insert itself.
         """
-        stmt = (
-            self.insert(ProcessedEvent)
-            .values(key=key[:200], at=now)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(ProcessedEvent.key)
-        )
         async with self._writing, self.engine.connect() as conn:
             autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            result = await autocommit.execute(stmt)
-            return result.first() is not None
+            result = await autocommit.execute(_RECORD[self.dialect], {"b_key": key[:200], "b_at": now})
+            return bool(result.rowcount)
 
     async def forget_event(self, key: str) -> None:
         """Drop a recorded inbound event id: the next event under it is handled again."""
