@@ -190,6 +190,7 @@ def _their_claim(number: str, who: Person, now: datetime) -> dict[str, Any]:
 
 
 _CLAIM_COLUMNS = tuple(Claim.__table__.c)  # type: ignore[attr-defined]
+_CLAIM_COLUMN = {column.key: column for column in _CLAIM_COLUMNS}
 _THEIR_OPEN_CLAIM = (
     col(Claim.problem_number) == sa.bindparam("b_number"),
     col(Claim.platform) == sa.bindparam("b_platform"),
@@ -198,17 +199,24 @@ _THEIR_OPEN_CLAIM = (
     # The states as SQL literals: a list of bound values would be re-rendered on every execution.
     col(Claim.state).in_([sa.literal_column(f"'{state}'") for state in OPEN_CLAIM_STATES]),
 )
-# Renewing a claim that is simply active changes only its date (and the name shown): naming
-# no other column lets SQLite leave the indexes on them alone (2 pages a renewal instead of 4).
-_RENEW_ACTIVE = (
+# What a new or renewed claim holds apart from its dates: active, and no trace of a reminder.
+_FRESH: dict[str, Any] = {
+    "state": ClaimState.ACTIVE.value,
+    "reminded_at": None,
+    "unreachable": False,
+    "delivery": "",
+    "notice": "",
+}
+# Renewing a claim that is already fresh changes only its date (and the name shown): naming no
+# other column lets SQLite leave the indexes on them alone (2 pages a renewal instead of 4).
+_RENEW_FRESH = (
     sa.update(Claim)
     .where(
         *_THEIR_OPEN_CLAIM,
-        col(Claim.state) == sa.literal_column(f"'{ClaimState.ACTIVE.value}'"),
-        col(Claim.reminded_at).is_(None),
-        col(Claim.unreachable).is_(sa.false()),
-        col(Claim.delivery) == sa.literal_column("''"),
-        col(Claim.notice) == sa.literal_column("''"),
+        *(
+            _CLAIM_COLUMN[name].is_(None) if value is None else _CLAIM_COLUMN[name] == value
+            for name, value in _FRESH.items()
+        ),
     )
     .values(renewed_at=sa.bindparam("b_now"), display_name=sa.bindparam("b_name"))
     .returning(*_CLAIM_COLUMNS)
@@ -217,15 +225,7 @@ _RENEW_ACTIVE = (
 _RENEW = (
     sa.update(Claim)
     .where(*_THEIR_OPEN_CLAIM)
-    .values(
-        renewed_at=sa.bindparam("b_now"),
-        state=ClaimState.ACTIVE.value,
-        reminded_at=None,
-        unreachable=False,
-        delivery="",
-        notice="",
-        display_name=sa.bindparam("b_name"),
-    )
+    .values(renewed_at=sa.bindparam("b_now"), display_name=sa.bindparam("b_name"), **_FRESH)
     .returning(*_CLAIM_COLUMNS)
 )
 _INSERT_CLAIM = (
@@ -238,13 +238,10 @@ _INSERT_CLAIM = (
         display_name=sa.bindparam("b_name"),
         claimed_at=sa.bindparam("b_now"),
         renewed_at=sa.bindparam("b_now"),
-        state=ClaimState.ACTIVE.value,
         note="",
-        unreachable=False,
-        delivery="",
-        notice="",
         date_known=True,
         source_text="",
+        **_FRESH,
     )
     .returning(*_CLAIM_COLUMNS)
 )
@@ -434,7 +431,7 @@ _CLAIM_BY_ID = sa.select(*_CLAIM_COLUMNS).where(col(Claim.id) == sa.bindparam("b
 def _renew(conn: sa.Connection, number: str, who: Person, now: datetime) -> Claim | None:
     """Renew ``who``'s open claim on ``number`` (history included); None if they hold none."""
     values = _their_claim(number, who, now)
-    rows = _rows(conn, _RENEW_ACTIVE, values) or _rows(conn, _RENEW, values)
+    rows = _rows(conn, _RENEW_FRESH, values) or _rows(conn, _RENEW, values)
     if not rows:
         return None
     claim = from_row(Claim, rows[0])
