@@ -428,6 +428,17 @@ def _record(conn: sa.Connection, dialect: str, pending: _Pending) -> None:
 _CLAIM_BY_ID = sa.select(*_CLAIM_COLUMNS).where(col(Claim.id) == sa.bindparam("b_id"))
 
 
+def _state_of(number: str) -> Callable[[sa.Connection], tuple[list[Claim], list[WorkLink]]]:
+    """The read of a problem's state: its claims and approved links (unordered)."""
+
+    def work(conn: sa.Connection) -> tuple[list[Claim], list[WorkLink]]:
+        claims = [from_row(Claim, row) for row in _rows(conn, _STATE_CLAIMS, {"b_number": number})]
+        links = [from_row(WorkLink, row) for row in _rows(conn, _STATE_LINKS, {"b_number": number})]
+        return claims, links
+
+    return work
+
+
 def _renew(conn: sa.Connection, number: str, who: Person, now: datetime) -> Claim | None:
     """Renew ``who``'s open claim on ``number`` (history included); None if they hold none."""
     values = _their_claim(number, who, now)
@@ -645,21 +656,16 @@ class Store:
         if not done.cancelled() and done.exception() is not None:
             log.warning("background SQLite checkpoint failed: %s", done.exception())
 
-    async def query(self, work: Callable[[sa.Connection], T], *, small: bool = False) -> T:
+    async def query(self, work: Callable[[sa.Connection], T]) -> T:
         """Run ``work`` (synchronous Core statements) as one read-only snapshot, like :meth:`read`.
 
-        On a SQLite file a ``small`` read (a few rows by key) runs right on the event loop, like
-        :meth:`write`, unless it finds a lock taken; others run whole in a reader thread (one
-        hand-off for the event loop). Elsewhere it runs through the async engine.
+        On a SQLite file it runs whole in a reader thread (one hand-off for the event loop; the
+        small reads of cards run on the event loop instead, see :meth:`problem_state`).
+        Elsewhere it runs through the async engine.
         """
         if self._reader is None:
             async with self.read() as s:
                 return await (await s.connection()).run_sync(work)
-        if small:
-            try:
-                return self._inline(work, None, read_only=True)
-            except _Locked:
-                self.inline_fallbacks += 1
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._reader, self._query_in_thread, work)
 
@@ -900,7 +906,9 @@ class Store:
         """A problem's claims (open first) and approved links, read in one snapshot.
 
         From the state cache when fresh; the objects returned are shared: do not change them.
-        Callers missing the cache at once share one read.
+        On a SQLite file a miss is read on the event loop's own connection, without a task or a
+        turn of the loop (a card of a problem not shown lately, a /random); otherwise callers
+        missing the cache at once share one read.
         """
         cache = self._states
         cached = cache.fresh(number)
@@ -908,26 +916,34 @@ class Store:
             return list(cached[1]), list(cached[2])
         loading = self._loading.get(number)
         if loading is None:
+            if self._inline_engine is not None:  # unless the read finds a lock taken
+                version = cache.version(number)
+                try:
+                    state = self._inline(_state_of(number), None, read_only=True)
+                except _Locked:
+                    self.inline_fallbacks += 1
+                else:
+                    claims, links = self._keep_state(number, version, state)
+                    return list(claims), list(links)
             loading = asyncio.ensure_future(self._load_state(number))
             self._loading[number] = loading
             loading.add_done_callback(lambda _: self._loading.pop(number, None))
         claims, links = await asyncio.shield(loading)
         return list(claims), list(links)
 
-    async def _load_state(self, number: str) -> tuple[list[Claim], list[WorkLink]]:
+    def _keep_state(
+        self, number: str, version: tuple[int, int], state: tuple[list[Claim], list[WorkLink]]
+    ) -> tuple[list[Claim], list[WorkLink]]:
+        """A state just read, ordered, and cached unless a change to the problem came meanwhile."""
         cache = self._states
-        version = cache.version(number)
-
-        def work(conn: sa.Connection) -> tuple[list[Claim], list[WorkLink]]:
-            claims = [from_row(Claim, row) for row in _rows(conn, _STATE_CLAIMS, {"b_number": number})]
-            links = [from_row(WorkLink, row) for row in _rows(conn, _STATE_LINKS, {"b_number": number})]
-            return claims, links
-
-        claims, links = await self.query(work, small=True)
-        claims = _open_first(claims)
+        claims, links = _open_first(state[0]), state[1]
         if cache.ttl > 0 and cache.version(number) == version:
             cache.problems[number] = (cache.now(), claims, links)
         return claims, links
+
+    async def _load_state(self, number: str) -> tuple[list[Claim], list[WorkLink]]:
+        version = self._states.version(number)
+        return self._keep_state(number, version, await self.query(_state_of(number)))
 
     async def approved_links(self, number: str) -> list[WorkLink]:
         """Links to existing work approved for a problem, oldest first."""

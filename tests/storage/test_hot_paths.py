@@ -65,6 +65,33 @@ async def test_a_claim_waits_for_another_process_s_write_lock_without_stalling_t
         await store.close()
 
 
+async def test_a_card_read_that_misses_the_cache_finishes_without_waiting_for_the_event_loop(
+    sqlite_url: str,
+) -> None:
+    store = Store(make_engine(sqlite_url), state_ttl=60.0)
+    other = Store(make_engine(sqlite_url))  # another process
+    try:
+        await store.claim("2.4", ANN, START)  # opens the store's connections
+        claims, _ = await store.problem_state("3.11")  # now cached
+        assert "Bob" not in [c.display_name for c in claims]
+        await other.claim("3.11", BOB, START)
+        reading = store.problem_state("3.11")
+        # One step of the coroutine runs it to the end: no task, no turn of the loop in which
+        # other requests would go first.
+        try:
+            reading.send(None)
+        except StopIteration as finished:
+            claims, _ = finished.value
+        else:  # pragma: no cover - the failure this test exists for
+            reading.close()
+            raise AssertionError("the read waited for the event loop")
+        assert [c.display_name for c in claims if c.platform == "discord"] == ["Bob"]
+        assert store.inline_fallbacks == 0
+    finally:
+        await store.close()
+        await other.close()
+
+
 def _same(fast: SQLModel, slow: SQLModel) -> None:
     assert fast == slow
     assert fast.model_dump() == slow.model_dump()
