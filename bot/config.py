@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         default=2.0,
         ge=0,
         description="how long a problem's claims and links are served from memory on PostgreSQL "
-        "(on SQLite: until another connection commits); 0: never",
+        "(on SQLite: until another connection commits, noticed within a second); 0: never",
     )
 
     log_level: str = "INFO"
