@@ -138,6 +138,19 @@ class _StateCache:
         cached = self.problems.get(number)
         return cached if cached is not None and self._live(cached[0]) else None
 
+    def holds(self, number: str, who: Person) -> bool | None:
+        """Whether the cached state of ``number`` shows an open claim of ``who`` (None: not cached)."""
+        cached = self.fresh(number)
+        if cached is None:
+            return None
+        return any(
+            c.user_id == who.user_id
+            and c.platform == who.platform
+            and c.community_id == who.community_id
+            and c.state in OPEN_CLAIM_STATES
+            for c in cached[1]
+        )
+
     def fresh_claimed(self) -> set[str] | None:
         """The cached claimed numbers, if still what the database holds."""
         self._check()
@@ -807,13 +820,18 @@ class Store:
 
         The hottest write: Core statements built once, in one :meth:`write`. A renewal of a
         plainly active claim is one UPDATE and its history row; anything else tries the full
-        renewal next, then inserts a new claim.
+        renewal next, then inserts a new claim. When the cached state of the problem shows no
+        open claim of theirs (the card they just read), the new claim is inserted first, and
+        if they hold one after all (another process's change, not yet seen), the unique index
+        refuses it and the claim is renewed instead.
         """
+        insert_first = self._states.holds(number, who) is False
 
         def work(conn: sa.Connection) -> ClaimOutcome:
-            renewed = _renew(conn, number, who, now)
-            if renewed is not None:
-                return ClaimOutcome(renewed, created=False)
+            if not insert_first:
+                renewed = _renew(conn, number, who, now)
+                if renewed is not None:
+                    return ClaimOutcome(renewed, created=False)
             claim = from_row(Claim, _rows(conn, _INSERT_CLAIM, _their_claim(number, who, now))[0])
             _rows(conn, _INSERT_EVENT, _event_values(number, "claimed", now, who, claim_id=claim.id))
             return ClaimOutcome(claim, created=True)
@@ -822,7 +840,9 @@ class Store:
             try:
                 outcome = await self.write(work, touches=number)
             except IntegrityError:
-                # Another transaction inserted the same open claim first: renew it instead.
+                # They hold an open claim after all, or another transaction inserted the same
+                # open claim first: renew it instead.
+                insert_first = False
                 continue
             self._states.after_write(outcome.claim)
             return outcome

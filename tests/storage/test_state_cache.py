@@ -189,6 +189,25 @@ async def test_an_event_is_applied_once_across_processes(pair: tuple[Store, Stor
     assert [c.renewed_at for c in claims if c.platform != LEGACY_PLATFORM] == [START]
 
 
+async def test_a_claim_made_meanwhile_by_another_process_is_renewed_not_doubled(
+    pair: tuple[Store, Store, Ticks],
+) -> None:
+    """The card cached here shows no claim of Ann's, so her claim here tries a new one first;
+    she claimed through another process meanwhile (not yet seen here), so the database refuses
+    a second open claim and hers is renewed."""
+    here, there, _ = pair
+    claims, _ = await here.problem_state("3.11")
+    assert "Ann" not in holders((claims, None))  # cached: not hers
+    first = await there.claim("3.11", ANN, START)  # say her click reached the other replica
+    again = await here.claim("3.11", ANN, START + timedelta(hours=1))
+    assert first.created and not again.created and again.claim.id == first.claim.id
+    claims, _ = await there.problem_state("3.11")
+    assert [(c.display_name, c.renewed_at) for c in claims if c.user_id == ANN.user_id] == [
+        ("Ann", START + timedelta(hours=1))
+    ]
+    assert await events(here, "claimed") == 1 and await events(here, "renewed") == 1
+
+
 async def test_one_event_records_its_id_once_over_several_writes(pair: tuple[Store, Store, Ticks]) -> None:
     """A handler that writes twice (and a task it spawns) records the id with the first write."""
     here, _, _ = pair
