@@ -84,6 +84,16 @@ class _Pending:
 _APPLYING: ContextVar[_Pending | None] = ContextVar("copbot_applying", default=None)
 
 
+def _take_pending() -> _Pending | None:
+    """The inbound event id the unit of work starting now must record (marked as being
+    recorded), or None: none is being handled, or an earlier unit records it."""
+    pending = _APPLYING.get()
+    if pending is None or pending.state != "pending":
+        return None
+    pending.state = "recording"
+    return pending
+
+
 @dataclass
 class _StateCache:
     """Problem states (claims, approved links) and the claimed numbers, read recently.
@@ -559,8 +569,9 @@ class Store:
         # SQLite has one writer at a time. Writers of this process queue here, in order, instead
         # of sleeping in SQLite's busy handler with growing back-off (which collapses throughput
         # under load); other processes still wait on busy_timeout. PostgreSQL needs no queue.
+        self._write_lock = asyncio.Lock()
         self._writing: AbstractAsyncContextManager[Any] = (
-            asyncio.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+            self._write_lock if engine.dialect.name == "sqlite" else nullcontext()
         )
         self._catalogue: tuple[float, tuple[Problem, ...], dict[str, Problem]] | None = None
         self._catalogue_loading: asyncio.Future[tuple[tuple[Problem, ...], dict[str, Problem]]] | None = None
@@ -597,22 +608,22 @@ class Store:
         unit commits before its block ends; then cached problem states are forgotten (only
         ``touches``'s when the writer names the one problem it changes).
         """
-        pending = _APPLYING.get()
-        if pending is not None and pending.state != "pending":
-            pending = None
-        if pending is not None:
-            pending.state = "recording"
+        pending = _take_pending()
         committed = False
         try:
             async with self._writing:
                 yield pending
             committed = True
         finally:
-            # After the commit, so a read racing it cannot cache what it replaced.
-            self._states.forget(touches)
-            if pending is not None:
-                # Rolled back: the next unit of work records the id instead.
-                pending.state = "recorded" if committed else "pending"
+            self._unit_done(touches, pending, committed=committed)
+
+    def _unit_done(self, touches: str | None, pending: _Pending | None, *, committed: bool) -> None:
+        """After a unit of work: forget cached states, and note whether its event id is recorded."""
+        # After the commit, so a read racing it cannot cache what it replaced.
+        self._states.forget(touches)
+        if pending is not None:
+            # Rolled back: the next unit of work records the id instead.
+            pending.state = "recorded" if committed else "pending"
 
     @asynccontextmanager
     async def transaction(self, *, touches: str | None = None) -> AsyncIterator[AsyncConnection]:
@@ -653,14 +664,29 @@ class Store:
             async with self.transaction(touches=touches) as conn:
                 return await conn.run_sync(work)
         loop = asyncio.get_running_loop()
+        pending = _take_pending()
+        lock = self._write_lock
+        # The queue matters only to a unit that waits (in the writer thread): while it is free,
+        # nothing else runs on the event loop until an inline unit is done, so one skips it.
+        held = committed = False
         try:
-            async with self._unit(touches) as pending:
-                try:
-                    return self._inline(work, pending, read_only=False)
-                except _Locked:
-                    self.inline_fallbacks += 1
-                return await loop.run_in_executor(self._writer, self._write_in_thread, work, pending)
+            if lock.locked():
+                await lock.acquire()
+                held = True
+            try:
+                result = self._inline(work, pending, read_only=False)
+            except _Locked:
+                self.inline_fallbacks += 1
+                if not held:
+                    await lock.acquire()  # free: nothing ran since it was looked at
+                    held = True
+                result = await loop.run_in_executor(self._writer, self._write_in_thread, work, pending)
+            committed = True
+            return result
         finally:
+            if held:
+                lock.release()
+            self._unit_done(touches, pending, committed=committed)
             self._writes_since_checkpoint += 1
             if self._writes_since_checkpoint >= CHECKPOINT_EVERY and self._checkpointing is None:
                 self._writes_since_checkpoint = 0

@@ -50,10 +50,16 @@ async def test_a_claim_waits_for_another_process_s_write_lock_without_stalling_t
         assert [c.display_name for c in claims if c.state == "active" and c.platform == "discord"] == ["Ann"]
         assert not claiming.done()
         assert store.inline_fallbacks == 1
+        # A claim arriving meanwhile queues behind the waiting one instead of trying the lock.
+        queued = asyncio.create_task(store.claim("1.1", ANN, START + timedelta(minutes=1)))
+        await asyncio.sleep(0.05)
+        assert not queued.done() and store.inline_fallbacks == 1
 
         other.execute("COMMIT")
         outcome = await asyncio.wait_for(claiming, 10)
         assert outcome.created
+        assert (await asyncio.wait_for(queued, 10)).created
+        assert store.inline_fallbacks == 1  # the queued claim ran on the event loop, after it
         claims, _ = await store.problem_state("3.11")
         assert [c.display_name for c in claims if c.state == "active" and c.platform == "discord"] == ["Bob"]
 
