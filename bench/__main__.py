@@ -25,10 +25,9 @@ apology. The mix's /search repeats five queries, so the matches of their words a
 search index (the parts table below times a search of new words too); cards are built from
 claims and links kept in memory until another connection commits to the SQLite file (SQLite's
 count of such commits is read at most once a second; nothing else writes during these runs),
-and each /claim is a transaction. send lag: how late the load
-generator sent, at worst (a stalled benchmark process). bot CPU: the bot process's CPU time (all
-threads) per request. peak RSS: the bot's VmHWM (its high-water mark since it started, so it
-includes the runs above it).
+and each /claim is a transaction. send lag: how late the load generator sent, at worst (a
+stalled benchmark process). bot CPU: the bot process's CPU time (all threads) per request. peak
+RSS: the bot's VmHWM (its high-water mark since it started, so it includes the runs above it).
 """
 
 
