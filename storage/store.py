@@ -653,12 +653,12 @@ class Store:
         """Run ``work`` (synchronous Core statements) as one unit of work, like :meth:`transaction`.
 
         ``work`` must be small (a few keyed statements): on a SQLite file it runs right on the
-        event loop, when SQLite's write lock is free at once (this process's writers queue before
-        it, so it normally is). That costs less than handing it to a thread and back (measured
-        end to end at 200 commands/s: bot CPU 3.0 → 2.4 ms a command), and a commit in WAL mode
-        does not wait for the disk. When the lock is taken, ``work`` waits for it in the writer
-        thread instead, so the event loop never waits for a lock. Elsewhere it runs through the
-        async engine.
+        event loop, when SQLite's write lock is free at once (it normally is: this process's
+        writers queue while one of them waits in the writer thread). That costs less than
+        handing it to a thread and back (measured end to end at 200 commands/s: bot CPU 3.0 →
+        2.4 ms a command), and a commit in WAL mode does not wait for the disk. When the lock is
+        taken, ``work`` waits for it in the writer thread instead, so the event loop never waits
+        for a lock. Elsewhere it runs through the async engine.
         """
         if self._writer is None:
             async with self.transaction(touches=touches) as conn:
