@@ -80,6 +80,25 @@ async def test_replicas_starting_together_all_come_up(empty_db_url: str) -> None
         await engine.dispose()
 
 
+async def test_the_whole_upgrade_is_one_transaction(empty_db_url: str) -> None:
+    """A replica starting during another's upgrade sees all of it or none of it.
+
+    Alembic commits after each migration on SQLite unless it runs inside a transaction already
+    begun; a replica reading the version between two of those commits applied a migration again.
+    """
+    engine = make_engine(empty_db_url)
+    commits: list[object] = []
+    sa.event.listen(engine.sync_engine, "commit", commits.append)
+    try:
+        await upgrade(engine)
+        assert len(commits) == 1
+        async with engine.connect() as conn:
+            version = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).scalar_one()
+        assert version == "0004"
+    finally:
+        await engine.dispose()
+
+
 async def test_concurrent_upgrades_in_one_process_are_serialised(empty_db_url: str) -> None:
     """Two tasks upgrading at once in one process do not trip over Alembic's globals."""
     engines = [make_engine(empty_db_url) for _ in range(2)]
