@@ -55,11 +55,8 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
 async def _upgrade_once(engine: AsyncEngine, revision: str) -> None:
     async with engine.connect() as connection:
-        # One transaction for the whole upgrade, begun before Alembic looks: Alembic joins a
-        # transaction it finds, but on SQLite (no transactional DDL, to Alembic) it would commit
-        # after each migration, and a replica reading the version between two of those commits
-        # would apply a migration again. On SQLite this BEGIN IMMEDIATE serialises the replicas.
-        await connection.begin()
+        # The upgrade is one transaction (begun in migrations/env.py, or here by the lock); on
+        # SQLite its BEGIN IMMEDIATE already serialises the replicas.
         if connection.dialect.name == "postgresql":
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
         await connection.run_sync(_upgrade, revision)

@@ -15,6 +15,12 @@ target_metadata = SQLModel.metadata
 
 
 def _run(connection: Connection) -> None:
+    # Every migration in one transaction, begun before Alembic looks: Alembic joins a transaction
+    # it finds, but on SQLite (no transactional DDL, to Alembic) it would commit after each
+    # migration, and a replica reading the version between two of those commits would apply a
+    # migration again. The caller commits.
+    if not connection.in_transaction():
+        connection.begin()
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
