@@ -8,6 +8,7 @@ import logging
 import signal
 from typing import Protocol
 
+from bot import idle_gc
 from bot.app import make_context, open_store
 from bot.config import Settings
 from bot.moderation import Moderation
@@ -84,9 +85,15 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
         sweeper.also = moderation.post_all_waiting  # submissions a platform refused earlier
         scheduler = start_scheduler(sweeper, settings.reminder_sweep_minutes)
         settle_heap()
+        idle_gc.COLLECTOR.start()
+        log.info(
+            "start-up heap frozen (%d objects); young garbage collections wait for requests in flight",
+            gc.get_freeze_count(),
+        )
         await stop.wait()
         log.info("shutting down")
     finally:
+        idle_gc.COLLECTOR.stop()
         if scheduler is not None:
             scheduler.pause()  # AsyncIOExecutor.shutdown() would cancel a running sweep mid-query
             if sweeper is not None:

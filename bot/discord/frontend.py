@@ -23,6 +23,7 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from bot import idle_gc
 from bot.config import Settings
 from bot.discord import render, review
 from bot.discord.commands import CopTree, build_tree, payload_hash
@@ -375,55 +376,50 @@ class DiscordFrontEnd:
             await self._send_quietly(interaction, dispatch.error_reply(RESTARTING))
             return
         started = time.perf_counter()
-        task = asyncio.current_task()
-        if task is not None:
-            self._inflight.add(task)
-        try:
-            # The answer is produced in this task; if it takes longer than defer_after, a timer
-            # sends the deferral from a task of its own meanwhile (defer_after 0: at once).
-            deferred_public: bool | None = None
-            deferral: asyncio.Task[None] | None = None
-
-            def defer() -> None:
-                nonlocal deferred_public, deferral
-                deferred_public = self._public.get(key, False)
-                deferral = asyncio.ensure_future(self._defer(interaction, label, not deferred_public))
-
-            loop = asyncio.get_running_loop()
-            timer = loop.call_later(self.defer_after, defer) if self.defer_after > 0 else None
-            if timer is None:
-                defer()
+        with self._busy():
             try:
-                reply = await self._once(interaction, produce)
-            finally:
-                if timer is not None:
-                    timer.cancel()
-                if deferral is not None:
-                    await deferral  # the deferral reaches Discord before the reply
-            if reply is None:
-                self.skipped_duplicates += 1
-                log.info("skipped interaction %s (%s): already handled", interaction.id, label)
-                return
-            await self._deliver(interaction, reply, deferred_public)
-            if not reply.error:
-                self._public[key] = not reply.private
-            # The core already logs each command; say more only for buttons and deferrals.
-            quiet = deferred_public is None and label.startswith("/")
-            log.log(
-                logging.DEBUG if quiet else logging.INFO,
-                "%s in guild %s: %s in %.0f ms%s",
-                label,
-                interaction.guild_id or "dm",
-                "error" if reply.error else "ok",
-                (time.perf_counter() - started) * 1000,
-                " (deferred)" if deferred_public is not None else "",
-                extra={"command": label, "community": str(interaction.guild_id or "dm")},
-            )
-        except Exception:
-            log.exception("answering %s in guild %s failed", label, interaction.guild_id)
-        finally:
-            if task is not None:
-                self._inflight.discard(task)
+                # The answer is produced in this task; if it takes longer than defer_after, a timer
+                # sends the deferral from a task of its own meanwhile (defer_after 0: at once).
+                deferred_public: bool | None = None
+                deferral: asyncio.Task[None] | None = None
+
+                def defer() -> None:
+                    nonlocal deferred_public, deferral
+                    deferred_public = self._public.get(key, False)
+                    deferral = asyncio.ensure_future(self._defer(interaction, label, not deferred_public))
+
+                loop = asyncio.get_running_loop()
+                timer = loop.call_later(self.defer_after, defer) if self.defer_after > 0 else None
+                if timer is None:
+                    defer()
+                try:
+                    reply = await self._once(interaction, produce)
+                finally:
+                    if timer is not None:
+                        timer.cancel()
+                    if deferral is not None:
+                        await deferral  # the deferral reaches Discord before the reply
+                if reply is None:
+                    self.skipped_duplicates += 1
+                    log.info("skipped interaction %s (%s): already handled", interaction.id, label)
+                    return
+                await self._deliver(interaction, reply, deferred_public)
+                if not reply.error:
+                    self._public[key] = not reply.private
+                # The core already logs each command; say more only for buttons and deferrals.
+                quiet = deferred_public is None and label.startswith("/")
+                log.log(
+                    logging.DEBUG if quiet else logging.INFO,
+                    "%s in guild %s: %s in %.0f ms%s",
+                    label,
+                    interaction.guild_id or "dm",
+                    "error" if reply.error else "ok",
+                    (time.perf_counter() - started) * 1000,
+                    " (deferred)" if deferred_public is not None else "",
+                    extra={"command": label, "community": str(interaction.guild_id or "dm")},
+                )
+            except Exception:
+                log.exception("answering %s in guild %s failed", label, interaction.guild_id)
 
     async def _defer(self, interaction: discord.Interaction[Any], label: str, ephemeral: bool) -> None:
         """Tell Discord the answer comes later (it shows "thinking…"); a failure is only logged."""
@@ -500,12 +496,14 @@ class DiscordFrontEnd:
 
     @contextlib.contextmanager
     def _busy(self) -> Iterator[None]:
-        """Count the current task as work in flight, which :meth:`close` lets finish."""
+        """Count the current task as work in flight, which :meth:`close` lets finish (and which
+        garbage collection waits for, see :mod:`bot.idle_gc`)."""
         task = asyncio.current_task()
         if task is not None:
             self._inflight.add(task)
         try:
-            yield
+            with idle_gc.COLLECTOR.busy():
+                yield
         finally:
             if task is not None:
                 self._inflight.discard(task)

@@ -25,10 +25,12 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import eager
+from bot import eager, idle_gc
 from bot.config import Settings
 from bot.outbound import Posted
 from bot.slack import events, render, review, slash, transport
@@ -55,6 +57,16 @@ def response(reply: Reply) -> dict[str, Any]:
         reply = dispatch.error_reply(dispatch.APOLOGY)
         body = render.message(reply)
     return {**body, "response_type": "ephemeral" if reply.private else "in_channel"}
+
+
+class CopApp(AsyncApp):
+    """Bolt's app, with each request (HTTP or Socket Mode) counted in flight while it is handled,
+    so that garbage collection waits for its answer (see :mod:`bot.idle_gc`)."""
+
+    async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
+        """Bolt's dispatch, marked busy."""
+        with idle_gc.COLLECTOR.busy():
+            return await super().async_dispatch(req)
 
 
 class SlackFrontEnd:
@@ -88,7 +100,7 @@ class SlackFrontEnd:
         bolt_logger = logging.getLogger("copbot.slack.bolt")
         if bolt_logger.level == logging.NOTSET:
             bolt_logger.setLevel(logging.getLogger().getEffectiveLevel())
-        self.app = AsyncApp(
+        self.app = CopApp(
             client=self.client,
             signing_secret=secret,
             process_before_response=True,

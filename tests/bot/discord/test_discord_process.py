@@ -51,4 +51,5 @@ async def test_copbot_run_answers_then_exits_cleanly_on_sigterm(db_url: str, tmp
         assert fake.errors == []
     assert TOKEN not in output
     assert "invite copbot to a server" in output
+    assert "young garbage collections wait for requests in flight" in output
     assert "Traceback" not in output, output

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.discord.frontend import DiscordFrontEnd
 from commands.types import Context
 from storage.models import Problem
 from storage.store import Store
-from tests.bot.discord.discord_rig import embed, running
+from tests.bot.discord.discord_rig import ask, embed, running
 from tests.fakes.discord_api import FakeDiscord
+from tests.support.gc_watch import idle_collection
 
 
 class SlowStore(Store):
@@ -75,3 +77,15 @@ async def test_quick_answers_are_not_deferred(fake: FakeDiscord, ctx: Context, d
         answer = await fake.wait_for_callback(iid)
     assert answer.type == 4 and embed(answer)["title"].startswith("2.4")
     assert [f for f in fake.followups if f.interaction_id == iid] == []
+
+
+async def test_a_due_garbage_collection_waits_until_the_interaction_is_answered(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """CPython would collect in the middle of the command; copbot collects once it answered."""
+    async with idle_collection() as watch:
+        answer = await ask(fake, "problem", {"number": "2.4"})
+        await watch.first_collection()
+    assert embed(answer)["title"].startswith("2.4 — ")
+    assert watch.most_in_flight == 1  # the interaction counted in flight while it was handled
+    assert [in_flight for _, in_flight in watch.collections] == [0]

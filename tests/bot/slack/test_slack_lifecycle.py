@@ -16,6 +16,7 @@ from bot.slack.frontend import SlackFrontEnd
 from commands.types import Context
 from tests.bot.slack.slack_rig import ANN, TOKEN, Rig, add_people, settings_for
 from tests.fakes.slack_api import FakeSlack, reaction_event
+from tests.support.gc_watch import idle_collection
 
 APP_TOKEN = "xapp-1-test"
 
@@ -179,3 +180,13 @@ async def test_socket_mode_with_a_wrong_app_token_fails_to_start(
         await front.start()
     await front.close()
     assert not front.ready
+
+
+async def test_a_due_garbage_collection_waits_until_the_command_is_answered(rig: Rig) -> None:
+    """CPython would collect in the middle of the command; copbot collects once it answered."""
+    async with idle_collection() as watch:
+        answer = await rig.command("/problem", "2.4")
+        await watch.first_collection()
+    assert answer.via == "ack" and answer.header.startswith("2.4 — ")
+    assert watch.most_in_flight == 1  # the request counted in flight while it was handled
+    assert [in_flight for _, in_flight in watch.collections] == [0]
