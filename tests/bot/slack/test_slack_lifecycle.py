@@ -188,5 +188,5 @@ async def test_a_due_garbage_collection_waits_until_the_command_is_answered(rig:
         answer = await rig.command("/problem", "2.4")
         await watch.first_collection()
     assert answer.via == "ack" and answer.header.startswith("2.4 — ")
-    assert watch.most_in_flight == 1  # the request counted in flight while it was handled
-    assert [in_flight for _, in_flight in watch.collections] == [0]
+    assert watch.most_in_flight >= 1  # the request counted in flight while it was handled
+    assert watch.collections and all(in_flight == 0 for _, in_flight in watch.collections)
