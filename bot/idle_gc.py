@@ -73,9 +73,15 @@ class IdleCollector:
             yield
         finally:
             self.in_flight -= 1
-            if not self.in_flight and self._loop is not None and self._after_answer is None:
+            if not self.in_flight and self._after_answer is None and self._due():
+                assert self._loop is not None  # started
                 # From the next turn: what the request's task still sends goes out first.
                 self._after_answer = self._loop.call_soon(self._answered)
+
+    def _due(self) -> bool:
+        """Whether CPython would collect now: started, automatic collection on, and more young
+        objects than its threshold."""
+        return self._thresholds is not None and gc.isenabled() and gc.get_count()[0] > self._thresholds[0]
 
     def _answered(self) -> None:
         self._after_answer = None
@@ -83,7 +89,7 @@ class IdleCollector:
 
     def _tick(self) -> None:
         self.collect_if_due()
-        if self._loop is not None and self.running:
+        if self._loop is not None:
             self._timer = self._loop.call_later(self.tick_seconds, self._tick)
 
     def collect_if_due(self) -> int | None:
@@ -95,12 +101,11 @@ class IdleCollector:
         collection; here it is collected on its count alone: after every 121 young collections,
         at an idle moment.)
         """
-        if self._thresholds is None or self.in_flight or not gc.isenabled():
+        if self.in_flight or not self._due():
             return None
+        assert self._thresholds is not None  # started
         counts = gc.get_count()
-        if counts[0] <= self._thresholds[0]:
-            return None
-        generation = next(g for g in (2, 1, 0) if counts[g] > self._thresholds[g] or g == 0)
+        generation = next((g for g in (2, 1) if counts[g] > self._thresholds[g]), 0)
         gc.collect(generation)
         self.collected[generation] += 1
         return generation
