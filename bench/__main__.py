@@ -49,8 +49,12 @@ async def main(smoke: bool) -> str:
         rows += await core.run(backend, callers=10 if smoke else 200, rounds=2 if smoke else 5)
     parts.append(
         table(
-            "Command core in process", ["backend", "command", "callers", "p50 ms", "p99 ms", "errors"], rows
+            "Command core in process",
+            ["backend", "command", "callers", "p50 ms", "p99 ms", "calls/s", "CPU ms per call", "errors"],
+            rows,
         )
+        + "\n"
+        + core.NOTE
     )
     rows = []
     for backend in ("sqlite", "postgresql"):
