@@ -6,9 +6,13 @@ import logging
 import random
 from datetime import UTC, datetime
 
-from bot.config import Settings
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings, StartupError
 from commands.types import Clock, Context
-from storage.catalogue import ensure_seeded
+from storage.catalogue import CatalogueError, ensure_seeded
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.store import Store
@@ -21,11 +25,61 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def database_label(settings: Settings) -> str:
+    """The database URL in force without its password, for people to read."""
+    return make_url(settings.db_url).render_as_string(hide_password=True)
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong, in the words of the driver or the system, on one line."""
+    reason = getattr(exc, "orig", None) or exc
+    text = (getattr(reason, "strerror", None) or str(reason) or type(reason).__name__).strip()
+    return text.splitlines()[0]
+
+
+def open_engine(settings: Settings) -> AsyncEngine:
+    """The engine of the configured database; StartupError when the URL cannot make one."""
+    setting = "DATABASE_URL" if settings.database_url else "DATA_DIR"
+    try:
+        return make_engine(settings.db_url)
+    except (ArgumentError, InvalidRequestError, ImportError) as exc:
+        raise StartupError(
+            f"DATABASE_URL is not a database copbot can use ({_reason(exc)}): use "
+            "sqlite+aiosqlite:///path/to/copbot.db or postgresql+asyncpg://user:password@host:5432/name"
+        ) from exc
+    except OSError as exc:
+        raise StartupError(
+            f"cannot create the folder of the SQLite file {database_label(settings)} ({setting}): "
+            f"{_reason(exc)}"
+        ) from exc
+
+
+async def migrate(settings: Settings, engine: AsyncEngine) -> None:
+    """Bring the database to the latest schema; StartupError when it cannot be opened."""
+    try:
+        await upgrade(engine)
+    except (OSError, DBAPIError) as exc:
+        raise StartupError(f"cannot open the database {database_label(settings)}: {_reason(exc)}") from exc
+
+
 async def open_store(settings: Settings, clock: Clock = system_clock) -> Store:
-    """Connect, migrate to the latest schema and load the seed catalogue into an empty database."""
-    store = Store(make_engine(settings.db_url), state_ttl=settings.state_cache_seconds)
-    await upgrade(store.engine)
-    report = await ensure_seeded(store, settings.seed_file, clock())
+    """Connect, migrate to the latest schema and load the seed catalogue into an empty database.
+
+    A database out of reach or a seed file that cannot be read raises StartupError.
+    """
+    store = Store(open_engine(settings), state_ttl=settings.state_cache_seconds)
+    try:
+        await migrate(settings, store.engine)
+        try:
+            report = await ensure_seeded(store, settings.seed_file, clock())
+        except (OSError, CatalogueError) as exc:
+            raise StartupError(
+                f"cannot load the catalogue from {settings.seed_file} (SEED_FILE) into the new "
+                f"database: {_reason(exc)}"
+            ) from exc
+    except BaseException:
+        await store.close()
+        raise
     if report is not None:
         log.info("loaded the catalogue from %s: %s", settings.seed_file, report.summary())
     return store

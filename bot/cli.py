@@ -8,22 +8,15 @@ import logging
 import sys
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from pydantic import ValidationError
 
-from bot.app import make_context, open_store, system_clock
-from bot.config import Settings
+from bot.app import database_label, make_context, migrate, open_engine, open_store, system_clock
+from bot.config import Settings, StartupError, invalid_settings
 from bot.logs import setup_logging
 from storage.catalogue import CatalogueError, export_csv, import_file
-from storage.engine import make_engine
-from storage.migrate import upgrade
 from storage.store import Store
 
 log = logging.getLogger("copbot")
-
-
-def _db_label(settings: Settings) -> str:
-    """The database URL without its password, for people to read."""
-    return make_url(settings.db_url).render_as_string(hide_password=True)
 
 
 async def _console(settings: Settings, user: str | None) -> int:
@@ -36,7 +29,8 @@ async def _console(settings: Settings, user: str | None) -> int:
 
     store = await open_store(settings)
     try:
-        await run_console(make_context(settings, store), user or settings.local_user, _db_label(settings))
+        ctx = make_context(settings, store)
+        await run_console(ctx, user or settings.local_user, database_label(settings))
     finally:
         await store.close()
     return 0
@@ -51,12 +45,12 @@ async def _run(settings: Settings) -> int:
 
 
 async def _db_upgrade(settings: Settings) -> int:
-    engine = make_engine(settings.db_url)
+    engine = open_engine(settings)
     try:
-        await upgrade(engine)
+        await migrate(settings, engine)
     finally:
         await engine.dispose()
-    print(f"database {_db_label(settings)} is at the latest schema")
+    print(f"database {database_label(settings)} is at the latest schema")
     return 0
 
 
@@ -92,7 +86,7 @@ async def _db_backup(settings: Settings, path: Path) -> int:
     except BackupError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    print(f"backed up {_db_label(settings)} to {path} ({pages} pages)")
+    print(f"backed up {database_label(settings)} to {path} ({pages} pages)")
     return 0
 
 
@@ -101,8 +95,8 @@ async def _db_dump(settings: Settings, path: Path, load: bool) -> int:
     from storage.dump import load as load_dump
 
     if load:  # into an empty database: migrated, but without the seed a first start loads
-        store = Store(make_engine(settings.db_url))
-        await upgrade(store.engine)
+        store = Store(open_engine(settings))
+        await migrate(settings, store.engine)
     else:
         store = await open_store(settings)
     try:
@@ -145,7 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``copbot`` script."""
     args = build_parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for line in invalid_settings(exc):
+            print(f"copbot: {line}", file=sys.stderr)
+        return 2
     setup_logging(settings)
     match args.command, getattr(args, "action", None):
         case "run", _:
@@ -166,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
             coro = _db_upgrade(settings)
     try:
         return asyncio.run(coro)
+    except StartupError as exc:
+        log.critical("cannot start: %s", exc)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storage.engine import default_database_url
+
+# The catalogue that ships with copbot, found wherever copbot is started from.
+PROJECT_SEED = Path(__file__).resolve().parents[1] / "data" / "seed.csv"
+
+
+class StartupError(Exception):
+    """copbot cannot start for a reason in its settings or its surroundings (a database out of
+    reach, a token refused, a port taken); the message names the setting and says what is wrong,
+    and the command line prints it instead of a traceback."""
 
 
 class Settings(BaseSettings):
@@ -18,7 +28,7 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(default=None, description="SQLAlchemy async URL; default SQLite")
     data_dir: Path = Field(default=Path("data"), description="where the SQLite file lives")
-    seed_file: Path = Field(default=Path("data/seed.csv"), description="catalogue loaded on first start")
+    seed_file: Path = Field(default=PROJECT_SEED, description="catalogue loaded into an empty database")
     local_user: str = Field(default="local", description="console user name")
 
     discord_token: SecretStr | None = None
@@ -102,3 +112,20 @@ class Settings(BaseSettings):
         if not self.discord_shard_ids:
             return None
         return [int(part) for part in self.discord_shard_ids.split(",") if part.strip()]
+
+
+def cannot_listen(host: str, port: int | None, setting: str, error: OSError) -> StartupError:
+    """The StartupError of a server that cannot listen on ``host:port`` (``setting`` names the port)."""
+    reason = os.strerror(error.errno) if error.errno else str(error)
+    return StartupError(f"cannot listen on {host}:{port} (BIND_HOST, {setting}): {reason}")
+
+
+def invalid_settings(error: ValidationError) -> list[str]:
+    """One line per setting that failed to parse, named as its environment variable, with the value
+    given (tokens, secrets and URLs are plain strings, which always parse, so none is ever shown)."""
+    lines = []
+    for problem in error.errors():
+        name = "_".join(str(part) for part in problem["loc"]).upper() or "settings"
+        given = f" (got {problem['input']!r:.80})" if "input" in problem else ""
+        lines.append(f"{name}: {problem['msg']}{given}")
+    return lines

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from bot import idle_gc
 from bot.app import make_context, open_store
-from bot.config import Settings
+from bot.config import Settings, cannot_listen
 from bot.moderation import Moderation
 from bot.ops import Metrics, OpsServer
 from bot.outbound import Outbound
@@ -74,7 +74,10 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
         if settings.metrics_port is not None:
             checks = [(fe.name, lambda fe=fe: fe.ready) for fe in front_ends]
             ops = OpsServer(store, metrics, checks)
-            port = await ops.start(settings.bind_host, settings.metrics_port)
+            try:
+                port = await ops.start(settings.bind_host, settings.metrics_port)
+            except OSError as exc:
+                raise cannot_listen(settings.bind_host, settings.metrics_port, "METRICS_PORT", exc) from exc
             log.info("metrics and health on http://%s:%d/metrics and /healthz", settings.bind_host, port)
         for front_end in front_ends:
             await front_end.start()

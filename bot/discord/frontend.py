@@ -24,7 +24,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot import idle_gc
-from bot.config import Settings
+from bot.config import Settings, StartupError
 from bot.discord import render, review
 from bot.discord.commands import CopTree, build_tree, payload_hash
 from bot.discord.suggest import Catalogue
@@ -216,7 +216,7 @@ class DiscordFrontEnd:
         Route.BASE = self.settings.discord_api_url.rstrip("/")
         client = self.client = self.client_class(self, **self.client_options)
         try:
-            await client.login(self.settings.discord_token.get_secret_value())
+            await self._login(client)
             assert client.application_id is not None
             log.info("invite copbot to a server: %s", invite_url(client.application_id))
             await self.sync_commands()
@@ -226,6 +226,21 @@ class DiscordFrontEnd:
         except BaseException:
             await self._shut_client()
             raise
+
+    async def _login(self, client: CopClient) -> None:
+        """Log in with the token; StartupError when Discord refuses it or cannot be reached."""
+        assert self.settings.discord_token is not None
+        try:
+            await client.login(self.settings.discord_token.get_secret_value())
+        except discord.LoginFailure as exc:
+            raise StartupError(
+                "Discord refused the token in DISCORD_TOKEN: use the bot's token from the Developer "
+                "Portal (Bot, Reset Token), see docs/discord.md"
+            ) from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise StartupError(
+                f"cannot reach Discord at {Route.BASE} (DISCORD_API_URL): {exc or type(exc).__name__}"
+            ) from exc
 
     async def _wait_connected(self) -> None:
         assert self._connect_task is not None

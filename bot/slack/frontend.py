@@ -20,6 +20,7 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -27,11 +28,12 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import eager, idle_gc
-from bot.config import Settings
+from bot.config import Settings, StartupError, cannot_listen
 from bot.outbound import Posted
 from bot.slack import events, render, review, slash, transport
 from bot.slack.outbound import Messenger
@@ -124,7 +126,7 @@ class SlackFrontEnd:
         """Listen (HTTP) or connect (Socket Mode); returns once requests can arrive."""
         self._closing = False
         # A wrong or revoked bot token fails here, at start, rather than on every request.
-        identity = await self.client.auth_test()
+        identity = await self._ask("SLACK_BOT_TOKEN", self.client.auth_test())
         log.info("Slack bot %s in workspace %s", identity.get("user_id"), identity.get("team_id"))
         self.bot_user_id = identity.get("user_id")
         self.messenger.workspace_url = identity.get("url")
@@ -133,7 +135,13 @@ class SlackFrontEnd:
             return
         self._runner = web.AppRunner(transport.web_app(self.app), access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
-        await web.TCPSite(self._runner, self.settings.bind_host, self.settings.slack_port).start()
+        host, port = self.settings.bind_host, self.settings.slack_port
+        try:
+            await web.TCPSite(self._runner, host, port).start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            raise cannot_listen(host, port, "SLACK_PORT", exc) from exc
         self._port = self._runner.addresses[0][1]
         log.info("Slack HTTP mode on http://%s:%s%s", self.settings.bind_host, self._port, transport.PATH)
 
@@ -145,10 +153,22 @@ class SlackFrontEnd:
         )
         # Ask for the socket URL here, so a wrong app token fails start() instead of being
         # retried forever inside the Socket Mode client.
-        opened = await self.client.apps_connections_open(app_token=app_token)
+        opened = await self._ask("SLACK_APP_TOKEN", self.client.apps_connections_open(app_token=app_token))
         self._socket.client.wss_uri = opened["url"]
         await self._socket.connect_async()
         log.info("Slack Socket Mode connected")
+
+    async def _ask(self, token: str, call: Awaitable[Any]) -> Any:
+        """A start-up call to Slack's API; StartupError when Slack refuses ``token`` (the name of
+        its setting) or cannot be reached."""
+        try:
+            return await call
+        except SlackApiError as exc:
+            error = (exc.response.get("error") if exc.response is not None else None) or exc
+            raise StartupError(f"Slack refused the token in {token} ({error}), see docs/slack.md") from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            where = self.client.base_url
+            raise StartupError(f"cannot reach Slack at {where} (SLACK_API_URL): {exc}") from exc
 
     async def close(self) -> None:
         """Stop taking requests, let answers in flight finish, disconnect."""

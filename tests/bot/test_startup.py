@@ -1,0 +1,200 @@
+"""Starting copbot as an operator does: from any folder, and with each kind of mistake in its
+settings or surroundings, which it names in one line (exit status 2) instead of a traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.slack_api import FakeSlack
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "s3cret-pw"
+
+
+async def copbot(tmp_path: Path, *args: str, stdin: str = "", **settings: str) -> tuple[int, str]:
+    """Run ``copbot ARGS`` in ``tmp_path`` configured only by ``settings``; (status, all output)."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT), **settings}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *(args or ("run",)),
+        cwd=tmp_path,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(stdin.encode()), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, output.decode(errors="replace")
+
+
+def refused(status: int, output: str, *expected: str) -> None:
+    """copbot stopped with status 2 and one line that says what is wrong, no traceback."""
+    assert status == 2, output
+    assert "Traceback" not in output, output
+    for text in expected:
+        assert text in output, output
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A port on 127.0.0.1 something else listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_starts_from_any_folder_with_the_catalogue_it_ships(tmp_path: Path) -> None:
+    """Without SEED_FILE or DATA_DIR, run from elsewhere: the catalogue comes from the project,
+    the SQLite file goes to ./data of the folder it was started in."""
+    status, output = await copbot(tmp_path, stdin="/problem 2.4\n/quit\n")
+    assert status == 0, output
+    assert "3 letter acronyms" in output and "loaded the catalogue" in output
+    assert (tmp_path / "data" / "copbot.db").exists()
+
+
+async def test_settings_that_do_not_parse_are_named(tmp_path: Path) -> None:
+    status, output = await copbot(tmp_path, STALE_AFTER_DAYS="abc", METRICS_PORT="x", LOG_FORMAT="xml")
+    refused(status, output, "STALE_AFTER_DAYS: Input should be a valid integer", "(got 'abc')")
+    refused(status, output, "METRICS_PORT: ", "LOG_FORMAT: Input should be 'text' or 'json'")
+    assert len(output.splitlines()) == 3
+
+
+# What is wrong, the settings that say so ({tmp}: the test's folder, {port}: a closed port), and
+# what copbot answers.
+CASES = {
+    "missing seed": (
+        {"SEED_FILE": "{tmp}/nope.csv"},
+        "cannot load the catalogue from {tmp}/nope.csv (SEED_FILE) into the new database: No such file",
+    ),
+    "malformed seed": (
+        {"SEED_FILE": "{tmp}/bad.csv"},
+        "cannot load the catalogue from {tmp}/bad.csv (SEED_FILE) into the new database: "
+        "line 2: difficulty 'Q' of 2.4 is not one of A, B, C, D",
+    ),
+    "data dir is a file": (
+        {"DATA_DIR": "{tmp}/file"},
+        "cannot create the folder of the SQLite file sqlite+aiosqlite:///{tmp}/file/copbot.db (DATA_DIR): "
+        "File exists",
+    ),
+    "not a database": (
+        {"DATABASE_URL": "sqlite+aiosqlite:///{tmp}/junk.db"},
+        "cannot open the database sqlite+aiosqlite:///{tmp}/junk.db: file is not a database",
+    ),
+    "scheme": (
+        {"DATABASE_URL": "postgres://postgres:" + PASSWORD + "@127.0.0.1/test"},
+        "DATABASE_URL is not a database copbot can use (Can't load plugin: sqlalchemy.dialects:postgres): "
+        "use sqlite+aiosqlite:///path/to/copbot.db or postgresql+asyncpg://",
+    ),
+    "driver not installed": (
+        {"DATABASE_URL": "mysql+aiomysql://copbot@127.0.0.1/copbot"},
+        "DATABASE_URL is not a database copbot can use (No module named 'aiomysql')",
+    ),
+    "driver not async": (
+        {"DATABASE_URL": "sqlite:///{tmp}/copbot.db"},
+        "DATABASE_URL is not a database copbot can use (The asyncio extension requires an async driver",
+    ),
+    "server down": (
+        {"DATABASE_URL": "postgresql+asyncpg://postgres:" + PASSWORD + "@127.0.0.1:{port}/x"},
+        "cannot open the database postgresql+asyncpg://postgres:***@127.0.0.1:{port}/x: Connect call failed",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+async def test_a_database_or_catalogue_it_cannot_use_is_named(tmp_path: Path, case: str) -> None:
+    """Each way the database or the seed can be wrong: the setting, the reason, never a password."""
+    (tmp_path / "file").write_text("a file where DATA_DIR wants a folder")
+    (tmp_path / "junk.db").write_bytes(b"not SQLite " * 200)
+    (tmp_path / "bad.csv").write_text("number,category,difficulty,problem\n2.4,C,Q,x\n", encoding="utf-8")
+    port = closed_port()
+    settings, expected = CASES[case]
+    status, output = await copbot(
+        tmp_path, **{name: value.format(tmp=tmp_path, port=port) for name, value in settings.items()}
+    )
+    refused(status, output, "CRITICAL copbot: cannot start: " + expected.format(tmp=tmp_path, port=port))
+    assert PASSWORD not in output
+
+
+async def test_db_upgrade_names_a_database_out_of_reach(tmp_path: Path) -> None:
+    port = closed_port()
+    url = f"postgresql+asyncpg://postgres:{PASSWORD}@127.0.0.1:{port}/x"
+    status, output = await copbot(tmp_path, "db", "upgrade", DATABASE_URL=url)
+    refused(status, output, f"cannot open the database postgresql+asyncpg://postgres:***@127.0.0.1:{port}/x")
+    assert PASSWORD not in output
+
+
+def on_discord(fake: FakeDiscord, token: str, tmp_path: Path) -> dict[str, str]:
+    """The settings of copbot on ``fake`` with ``token``."""
+    return {
+        "DISCORD_TOKEN": token,
+        "DISCORD_API_URL": fake.api_url,
+        "DISCORD_GATEWAY_URL": fake.gateway_url,
+        "DATA_DIR": str(tmp_path),
+    }
+
+
+def on_slack(fake: FakeSlack, token: str, tmp_path: Path) -> dict[str, str]:
+    """The settings of copbot on ``fake`` with ``token``, in HTTP mode."""
+    return {
+        "SLACK_BOT_TOKEN": token,
+        "SLACK_SIGNING_SECRET": "secret",
+        "SLACK_API_URL": fake.api_url,
+        "DATA_DIR": str(tmp_path),
+    }
+
+
+async def test_a_discord_token_refused_or_discord_out_of_reach(tmp_path: Path) -> None:
+    async with FakeDiscord(token="the-right-token") as fake:
+        status, output = await copbot(tmp_path, **on_discord(fake, "a-wrong-token", tmp_path))
+        assert not fake.connections
+    refused(status, output, "cannot start: Discord refused the token in DISCORD_TOKEN")
+    assert "a-wrong-token" not in output
+    url = f"http://127.0.0.1:{closed_port()}/api/v10"
+    status, output = await copbot(tmp_path, DISCORD_TOKEN="t", DISCORD_API_URL=url, DATA_DIR=str(tmp_path))
+    refused(status, output, f"cannot start: cannot reach Discord at {url} (DISCORD_API_URL): Cannot connect")
+
+
+async def test_a_slack_token_refused(tmp_path: Path) -> None:
+    async with FakeSlack(tokens={"xoxb-right"}) as fake:
+        status, output = await copbot(tmp_path, **on_slack(fake, "xoxb-wrong", tmp_path))
+    refused(status, output, "cannot start: Slack refused the token in SLACK_BOT_TOKEN (invalid_auth)")
+    assert "xoxb-wrong" not in output
+
+
+async def test_a_port_already_taken(tmp_path: Path, taken_port: int) -> None:
+    """The metrics port and Slack's HTTP port, each taken by something else."""
+    async with FakeDiscord(token="t") as fake:
+        status, output = await copbot(
+            tmp_path, **on_discord(fake, "t", tmp_path), METRICS_PORT=str(taken_port)
+        )
+    where = f"127.0.0.1:{taken_port}"
+    refused(status, output, f"cannot listen on {where} (BIND_HOST, METRICS_PORT): Address already in use")
+    async with FakeSlack(tokens={"xoxb-right"}) as slack:
+        status, output = await copbot(
+            tmp_path, **on_slack(slack, "xoxb-right", tmp_path), SLACK_PORT=str(taken_port)
+        )
+    refused(status, output, f"cannot listen on {where} (BIND_HOST, SLACK_PORT): Address already in use")
