@@ -239,7 +239,7 @@ class DiscordFrontEnd:
             ) from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise StartupError(
-                f"cannot reach Discord at {Route.BASE} (DISCORD_API_URL): {exc or type(exc).__name__}"
+                f"cannot reach Discord at {Route.BASE} (DISCORD_API_URL): {str(exc) or type(exc).__name__}"
             ) from exc
 
     async def _wait_connected(self) -> None:

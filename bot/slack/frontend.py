@@ -164,8 +164,9 @@ class SlackFrontEnd:
         try:
             return await call
         except SlackApiError as exc:
-            error = (exc.response.get("error") if exc.response is not None else None) or exc
-            raise StartupError(f"Slack refused the token in {token} ({error}), see docs/slack.md") from exc
+            error = (exc.response.get("error") if exc.response is not None else None) or str(exc)
+            answer = f"Slack answered {error!r} to the token in {token} (see docs/slack.md)"
+            raise StartupError(answer) from exc
         except (aiohttp.ClientError, OSError) as exc:
             where = self.client.base_url
             raise StartupError(f"cannot reach Slack at {where} (SLACK_API_URL): {exc}") from exc

@@ -181,7 +181,7 @@ async def test_a_discord_token_refused_or_discord_out_of_reach(tmp_path: Path) -
 async def test_a_slack_token_refused(tmp_path: Path) -> None:
     async with FakeSlack(tokens={"xoxb-right"}) as fake:
         status, output = await copbot(tmp_path, **on_slack(fake, "xoxb-wrong", tmp_path))
-    refused(status, output, "cannot start: Slack refused the token in SLACK_BOT_TOKEN (invalid_auth)")
+    refused(status, output, "cannot start: Slack answered 'invalid_auth' to the token in SLACK_BOT_TOKEN")
     assert "xoxb-wrong" not in output
 
 

@@ -44,7 +44,7 @@ async def test_http_mode_refuses_to_start_without_a_signing_secret(fake: FakeSla
 async def test_a_wrong_bot_token_fails_at_start(fake: FakeSlack, ctx: Context) -> None:
     front = SlackFrontEnd(settings_for(fake, slack_bot_token="xoxb-revoked"), ctx)
 
-    with pytest.raises(StartupError, match=r"refused the token in SLACK_BOT_TOKEN \(invalid_auth\)"):
+    with pytest.raises(StartupError, match=r"answered 'invalid_auth' to the token in SLACK_BOT_TOKEN"):
         await front.start()
     await front.close()
     assert not front.ready
@@ -176,7 +176,7 @@ async def test_socket_mode_with_a_wrong_app_token_fails_to_start(
 ) -> None:
     front = SlackFrontEnd(settings_for(socket_fake, slack_app_token="xapp-wrong"), ctx)
 
-    with pytest.raises(StartupError, match=r"refused the token in SLACK_APP_TOKEN \(invalid_auth\)"):
+    with pytest.raises(StartupError, match=r"answered 'invalid_auth' to the token in SLACK_APP_TOKEN"):
         await front.start()
     await front.close()
     assert not front.ready
