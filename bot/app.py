@@ -41,7 +41,7 @@ def open_engine(settings: Settings) -> AsyncEngine:
     """The engine of the configured database; StartupError when the URL cannot make one."""
     setting = "DATABASE_URL" if settings.database_url else "DATA_DIR"
     try:
-        return make_engine(settings.db_url)
+        return make_engine(settings.db_url, timeout=settings.database_timeout)
     except (ArgumentError, InvalidRequestError, ImportError) as exc:
         raise StartupError(
             f"DATABASE_URL is not a database copbot can use ({_reason(exc)}): use "
@@ -59,7 +59,10 @@ async def migrate(settings: Settings, engine: AsyncEngine) -> None:
     try:
         await upgrade(engine)
     except (OSError, DBAPIError) as exc:
-        raise StartupError(f"cannot open the database {database_label(settings)}: {_reason(exc)}") from exc
+        reason = _reason(exc)
+        if isinstance(exc, TimeoutError):
+            reason = f"no answer within {settings.database_timeout:g} s (DATABASE_TIMEOUT)"
+        raise StartupError(f"cannot open the database {database_label(settings)}: {reason}") from exc
 
 
 async def open_store(settings: Settings, clock: Clock = system_clock) -> Store:

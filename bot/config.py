@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from storage.engine import default_database_url
+from storage.engine import POSTGRES_TIMEOUT, default_database_url
 
 # The catalogue that ships with copbot, found wherever copbot is started from.
 PROJECT_SEED = Path(__file__).resolve().parents[1] / "data" / "seed.csv"
@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     database_url: str | None = Field(default=None, description="SQLAlchemy async URL; default SQLite")
+    database_timeout: float = Field(
+        default=POSTGRES_TIMEOUT,
+        gt=0,
+        description="PostgreSQL: seconds to connect, or to run one statement, before giving up",
+    )
     data_dir: Path = Field(default=Path("data"), description="where the SQLite file lives")
     seed_file: Path = Field(default=PROJECT_SEED, description="catalogue loaded into an empty database")
     local_user: str = Field(default="local", description="console user name")

@@ -27,8 +27,17 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """Build an async engine for ``url`` with the settings each backend needs for safe writes."""
+POSTGRES_TIMEOUT = 10.0  # seconds
+
+
+def make_engine(url: str, *, pool_size: int = 10, timeout: float = POSTGRES_TIMEOUT) -> AsyncEngine:
+    """Build an async engine for ``url`` with the settings each backend needs for safe writes.
+
+    On PostgreSQL, ``timeout`` bounds connecting and each statement (the pool's liveness check
+    included), so a server cut off by the network fails a command within seconds instead of
+    leaving it waiting for TCP to give up; pooled connections are checked before use, so one the
+    server dropped (a restart, a failover) is replaced unnoticed.
+    """
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
@@ -38,7 +47,13 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         )
         _configure_sqlite(engine.sync_engine)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"timeout": timeout, "command_timeout": timeout},
+    )
 
 
 def make_sqlite_thread_engine(

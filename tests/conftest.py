@@ -75,6 +75,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture
+def pg_db_url(pg_template: str) -> Iterator[str]:
+    """A fresh copy of the seeded database on PostgreSQL only, for tests of PostgreSQL itself."""
+    import asyncio
+
+    name = f"copbot_p_{_RUN}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    yield pg_url(name)
+    asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database (no schema) on each backend."""

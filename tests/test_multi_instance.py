@@ -21,9 +21,8 @@ import asyncio
 import json
 import re
 import signal
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,7 +38,6 @@ from storage.models import Claim, Event, WorkLink
 from storage.store import Person, Store
 from tests.fakes.discord_api import FakeDiscord
 from tests.support.discord_guilds import OtherGuild, guild_id_on_shard, shard_of
-from tests.support.pg import admin_sql, pg_url
 from tests.support.process import start_copbot
 
 TOKEN = "fake-token-multi-instance"
@@ -54,15 +52,6 @@ REACT_ROUTE = "PUT /channels/{channel_id}/messages/{message_id}/reactions/{emoji
 
 
 # -- database -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def pg_db_url(pg_template: str) -> Iterator[str]:
-    """A fresh PostgreSQL copy of the seeded template: the replicas' shared database."""
-    name = f"copbot_mi_{uuid.uuid4().hex[:12]}"
-    asyncio.run(admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
-    yield pg_url(name)
-    asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

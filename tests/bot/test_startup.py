@@ -7,13 +7,17 @@ import asyncio
 import os
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack
+from tests.support.pg import pg_url
+from tests.support.tcp_proxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "s3cret-pw"
@@ -145,6 +149,19 @@ async def test_db_upgrade_names_a_database_out_of_reach(tmp_path: Path) -> None:
     status, output = await copbot(tmp_path, "db", "upgrade", DATABASE_URL=url)
     refused(status, output, f"cannot open the database postgresql+asyncpg://postgres:***@127.0.0.1:{port}/x")
     assert PASSWORD not in output
+
+
+async def test_a_database_that_does_not_answer_fails_after_database_timeout(tmp_path: Path) -> None:
+    """A server cut off by the network (it accepts, then says nothing): DATABASE_TIMEOUT, not TCP."""
+    server = make_url(pg_url("test"))
+    async with TcpProxy(server.host or "127.0.0.1", server.port or 5432) as proxy:
+        proxy.cut()
+        started = time.monotonic()
+        status, output = await copbot(
+            tmp_path, DATABASE_URL=str(server.set(port=proxy.port)), DATABASE_TIMEOUT="0.5"
+        )
+    refused(status, output, "cannot open the database", "no answer within 0.5 s (DATABASE_TIMEOUT)")
+    assert time.monotonic() - started < 8  # the default, 10 s, would not do
 
 
 def on_discord(fake: FakeDiscord, token: str, tmp_path: Path) -> dict[str, str]:

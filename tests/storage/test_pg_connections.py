@@ -1,0 +1,79 @@
+"""PostgreSQL out of reach: connections dropped between commands (a server restart, a failover, a
+proxy's idle timeout), and a network partition in the middle of one."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+from sqlalchemy.engine import make_url
+
+from commands import dispatch
+from commands.types import Actor, Context
+from storage.engine import make_engine
+from storage.models import OPEN_CLAIM_STATES, Claim
+from storage.store import Store
+from tests.conftest import START
+from tests.support.clock import FakeClock
+from tests.support.pg import admin_value
+from tests.support.tcp_proxy import TcpProxy
+
+ANN, BOB = Actor("discord", "g1", "u-ann", "Ann"), Actor("discord", "g1", "u-bob", "Bob")
+
+
+def open_claimants(claims: list[Claim]) -> set[str | None]:
+    """Who holds an open claim, of the users on Discord (the sheet's claim on 2.4 aside)."""
+    return {c.user_id for c in claims if c.state in OPEN_CLAIM_STATES and c.platform == "discord"}
+
+
+async def test_commands_work_after_postgresql_drops_every_connection(pg_db_url: str) -> None:
+    store = Store(make_engine(pg_db_url), state_ttl=0)  # every card read from the database
+    ctx = Context(store=store, clock=FakeClock(START), rng=random.Random(1))
+    ann, bob = ANN, BOB
+    try:
+        assert not (await dispatch.run_line(ctx, ann, "/claim 2.4")).error
+        assert not (await dispatch.run_line(ctx, bob, "/problem 2.4")).error
+        dropped = await admin_value(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1",
+            make_url(pg_db_url).database,
+        )
+        assert dropped, "the store held no connection to drop"
+
+        for actor, line in (
+            (bob, "/problem 2.4"),
+            (bob, "/claim 2.4"),
+            (ann, "/release 2.4 stuck on the tokenizer"),
+            (ann, "/claims"),
+        ):
+            reply = await dispatch.run_line(ctx, actor, line)
+            assert not reply.error, f"{line}: {reply.text}"
+        assert open_claimants(await store.claims_for_problem("2.4")) == {"u-bob"}
+    finally:
+        await store.close()
+
+
+async def test_a_command_cut_off_by_a_network_partition_fails_in_seconds_and_writes_nothing(
+    pg_db_url: str,
+) -> None:
+    """The user gets an answer (an apology) within about two timeouts, not when TCP gives up
+    (without the timeout it waited 90 s and more); nothing is half written; once the network
+    heals, the same command works."""
+    url = make_url(pg_db_url)
+    async with TcpProxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
+        store = Store(make_engine(str(url.set(port=proxy.port)), timeout=0.5), state_ttl=0)
+        ctx = Context(store=store, clock=FakeClock(START), rng=random.Random(1))
+        try:
+            assert not (await dispatch.run_line(ctx, ANN, "/claim 2.4")).error  # a pooled connection
+            proxy.cut()
+            started = time.monotonic()
+            reply = await asyncio.wait_for(dispatch.run_line(ctx, BOB, "/claim 2.4"), 10)
+            assert reply.error and reply.text == dispatch.APOLOGY
+            assert time.monotonic() - started < 3.0
+            proxy.heal()
+            assert open_claimants(await store.claims_for_problem("2.4")) == {"u-ann"}
+            reply = await dispatch.run_line(ctx, BOB, "/claim 2.4")
+            assert not reply.error, reply.text
+            assert open_claimants(await store.claims_for_problem("2.4")) == {"u-ann", "u-bob"}
+        finally:
+            await store.close()
