@@ -30,10 +30,9 @@ def open_claimants(claims: list[Claim]) -> set[str | None]:
 async def test_commands_work_after_postgresql_drops_every_connection(pg_db_url: str) -> None:
     store = Store(make_engine(pg_db_url), state_ttl=0)  # every card read from the database
     ctx = Context(store=store, clock=FakeClock(START), rng=random.Random(1))
-    ann, bob = ANN, BOB
     try:
-        assert not (await dispatch.run_line(ctx, ann, "/claim 2.4")).error
-        assert not (await dispatch.run_line(ctx, bob, "/problem 2.4")).error
+        assert not (await dispatch.run_line(ctx, ANN, "/claim 2.4")).error
+        assert not (await dispatch.run_line(ctx, BOB, "/problem 2.4")).error
         dropped = await admin_value(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1",
             make_url(pg_db_url).database,
@@ -41,10 +40,10 @@ async def test_commands_work_after_postgresql_drops_every_connection(pg_db_url: 
         assert dropped, "the store held no connection to drop"
 
         for actor, line in (
-            (bob, "/problem 2.4"),
-            (bob, "/claim 2.4"),
-            (ann, "/release 2.4 stuck on the tokenizer"),
-            (ann, "/claims"),
+            (BOB, "/problem 2.4"),
+            (BOB, "/claim 2.4"),
+            (ANN, "/release 2.4 stuck on the tokenizer"),
+            (ANN, "/claims"),
         ):
             reply = await dispatch.run_line(ctx, actor, line)
             assert not reply.error, f"{line}: {reply.text}"

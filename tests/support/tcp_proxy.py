@@ -33,11 +33,11 @@ class TcpProxy:
     ) -> None:
         assert self._server is not None
         self._server.close()
-        for task in self._tasks:
+        for task in list(self._tasks):
             task.cancel()
         for writer in self._writers:
             writer.close()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def cut(self) -> None:
         self._flowing.clear()
@@ -51,6 +51,10 @@ class TcpProxy:
         task.add_done_callback(self._tasks.discard)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepting = asyncio.current_task()
+        if accepting is not None:  # cancelled on exit too, when still waiting for the link to heal
+            self._tasks.add(accepting)
+            accepting.add_done_callback(self._tasks.discard)
         self._writers.append(writer)
         await self._flowing.wait()
         up_reader, up_writer = await asyncio.open_connection(*self.target)
