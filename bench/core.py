@@ -13,12 +13,12 @@ from commands.types import Actor, Context
 NOTE = """\
 Each of the callers makes its calls one after another, all callers at once (item 3): a call that
 waits for the database (on PostgreSQL every statement is a round trip; on SQLite the hot reads and
-writes never wait, see storage/store.py) waits meanwhile behind the other callers' work, so its p50
-is about callers ÷ calls/s. The same queueing sets the p99 of the reads on PostgreSQL: the few
-calls that miss the cached state of a problem (kept 2 s there) wait for a read whose every round
-trip waits its turn behind the other callers. CPU: this process's (all threads), not PostgreSQL's.
-One call of each command runs first, untimed: the first call after a start loads the catalogue, and
-all the callers would wait for it at once.
+writes never wait, see storage/store.py) waits meanwhile behind the other callers' work: on average
+a call takes callers ÷ calls/s (Little's law), mostly waiting. The same queueing sets the p99 of
+the reads on PostgreSQL: the few calls that miss the cached state of a problem (kept 2 s there)
+wait for a read whose every round trip waits its turn behind the other callers. CPU: this process's
+(all threads), not PostgreSQL's. One call of each command runs first, untimed: the first call after
+a start loads the catalogue, and all the callers would wait for it at once.
 """
 
 LINES = {
