@@ -1,7 +1,9 @@
-"""Shared fixtures: a migrated, seeded store on SQLite and on PostgreSQL, and a movable clock."""
+"""Shared fixtures: a migrated, seeded store on SQLite and on PostgreSQL, a movable clock, and
+PostgreSQL behind a link that can be cut."""
 
 from __future__ import annotations
 
+import random
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -9,14 +11,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
-from commands.types import Context
+from commands import dispatch
+from commands.types import Actor, Context
 from storage.catalogue import ensure_seeded
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.store import Store
 from tests.support.clock import FakeClock
 from tests.support.pg import admin_sql, pg_url
+from tests.support.tcp_proxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "data" / "seed.csv"
@@ -125,6 +130,23 @@ def clock() -> FakeClock:
 @pytest.fixture
 def ctx(store: Store, clock: FakeClock) -> Context:
     """A command context on this test's store and clock, with a seeded random generator."""
-    import random
-
     return Context(store=store, clock=clock, rng=random.Random(4))
+
+
+# The user whose claim opens the store's first connection in ``pg_behind_proxy``.
+ANN = Actor("discord", "g1", "u-ann", "Ann")
+
+
+@pytest.fixture
+async def pg_behind_proxy(pg_db_url: str) -> AsyncIterator[tuple[TcpProxy, Context]]:
+    """A command context whose store reaches PostgreSQL through a proxy that can cut the link,
+    with a 0.5 s DATABASE_TIMEOUT; ann already holds a pooled connection's worth of work."""
+    url = make_url(pg_db_url)
+    async with TcpProxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
+        store = Store(make_engine(str(url.set(port=proxy.port)), timeout=0.5), state_ttl=0)
+        ctx = Context(store=store, clock=FakeClock(START), rng=random.Random(1))
+        try:
+            assert not (await dispatch.run_line(ctx, ANN, "/claim 2.4")).error
+            yield proxy, ctx
+        finally:
+            await store.close()

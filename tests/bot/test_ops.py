@@ -12,6 +12,7 @@ import pytest
 from bot.ops import Metrics, OpsServer
 from commands.types import Context
 from storage.backup import BackupError, backup
+from tests.support.tcp_proxy import TcpProxy
 from tests.support.transcript import person, say
 
 
@@ -37,6 +38,29 @@ async def test_healthz_and_metrics(ctx: Context) -> None:
         assert 'copbot_claims{state="active"}' in text
         assert "copbot_pending_submissions 0.0" in text
         assert "copbot_command_seconds_bucket" in text
+    finally:
+        await server.close()
+
+
+async def test_healthz_turns_503_during_a_partition_and_200_after(
+    pg_behind_proxy: tuple[TcpProxy, Context],
+) -> None:
+    """What an orchestrator probing /healthz sees: not ready within seconds, ready again after."""
+    proxy, ctx = pg_behind_proxy
+    server = OpsServer(ctx.store, Metrics(), [])
+    port = await server.start("127.0.0.1", 0)
+    url = f"http://127.0.0.1:{port}/healthz"
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+            async with http.get(url) as response:
+                assert response.status == 200
+            proxy.cut()
+            async with http.get(url) as response:
+                assert response.status == 503
+                assert (await response.json())["database"].startswith("error")
+            proxy.heal()
+            async with http.get(url) as response:
+                assert response.status == 200
     finally:
         await server.close()
 

@@ -14,12 +14,12 @@ from commands.types import Actor, Context
 from storage.engine import make_engine
 from storage.models import OPEN_CLAIM_STATES, Claim
 from storage.store import Store
-from tests.conftest import START
+from tests.conftest import ANN, START
 from tests.support.clock import FakeClock
 from tests.support.pg import admin_value
 from tests.support.tcp_proxy import TcpProxy
 
-ANN, BOB = Actor("discord", "g1", "u-ann", "Ann"), Actor("discord", "g1", "u-bob", "Bob")
+BOB = Actor("discord", "g1", "u-bob", "Bob")
 
 
 def open_claimants(claims: list[Claim]) -> set[str | None]:
@@ -53,26 +53,19 @@ async def test_commands_work_after_postgresql_drops_every_connection(pg_db_url: 
 
 
 async def test_a_command_cut_off_by_a_network_partition_fails_in_seconds_and_writes_nothing(
-    pg_db_url: str,
+    pg_behind_proxy: tuple[TcpProxy, Context],
 ) -> None:
     """The user gets an answer (an apology) within about two timeouts, not when TCP gives up
     (without the timeout it waited 90 s and more); nothing is half written; once the network
     heals, the same command works."""
-    url = make_url(pg_db_url)
-    async with TcpProxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
-        store = Store(make_engine(str(url.set(port=proxy.port)), timeout=0.5), state_ttl=0)
-        ctx = Context(store=store, clock=FakeClock(START), rng=random.Random(1))
-        try:
-            assert not (await dispatch.run_line(ctx, ANN, "/claim 2.4")).error  # a pooled connection
-            proxy.cut()
-            started = time.monotonic()
-            reply = await asyncio.wait_for(dispatch.run_line(ctx, BOB, "/claim 2.4"), 10)
-            assert reply.error and reply.text == dispatch.APOLOGY
-            assert time.monotonic() - started < 3.0
-            proxy.heal()
-            assert open_claimants(await store.claims_for_problem("2.4")) == {"u-ann"}
-            reply = await dispatch.run_line(ctx, BOB, "/claim 2.4")
-            assert not reply.error, reply.text
-            assert open_claimants(await store.claims_for_problem("2.4")) == {"u-ann", "u-bob"}
-        finally:
-            await store.close()
+    proxy, ctx = pg_behind_proxy
+    proxy.cut()
+    started = time.monotonic()
+    reply = await asyncio.wait_for(dispatch.run_line(ctx, BOB, "/claim 2.4"), 10)
+    assert reply.error and reply.text == dispatch.APOLOGY
+    assert time.monotonic() - started < 3.0
+    proxy.heal()
+    assert open_claimants(await ctx.store.claims_for_problem("2.4")) == {"u-ann"}
+    reply = await dispatch.run_line(ctx, BOB, "/claim 2.4")
+    assert not reply.error, reply.text
+    assert open_claimants(await ctx.store.claims_for_problem("2.4")) == {"u-ann", "u-bob"}
