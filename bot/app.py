@@ -37,11 +37,17 @@ def _reason(exc: BaseException) -> str:
     return text.splitlines()[0]
 
 
-def open_engine(settings: Settings) -> AsyncEngine:
-    """The engine of the configured database; StartupError when the URL cannot make one."""
+def open_engine(settings: Settings, *, bound_statements: bool = True) -> AsyncEngine:
+    """The engine of the configured database; StartupError when the URL cannot make one.
+
+    ``bound_statements``: each statement on PostgreSQL gives up after DATABASE_TIMEOUT (for
+    serving; connecting always does).
+    """
     setting = "DATABASE_URL" if settings.database_url else "DATA_DIR"
     try:
-        return make_engine(settings.db_url, timeout=settings.database_timeout)
+        return make_engine(
+            settings.db_url, timeout=settings.database_timeout, bound_statements=bound_statements
+        )
     except (ArgumentError, InvalidRequestError, ImportError) as exc:
         raise StartupError(
             f"DATABASE_URL is not a database copbot can use ({_reason(exc)}): use "
@@ -54,8 +60,14 @@ def open_engine(settings: Settings) -> AsyncEngine:
         ) from exc
 
 
-async def migrate(settings: Settings, engine: AsyncEngine) -> None:
-    """Bring the database to the latest schema; StartupError when it cannot be opened."""
+async def migrate(settings: Settings) -> None:
+    """Bring the database to the latest schema; StartupError when it cannot be opened.
+
+    On an engine of its own whose statements have no time limit: a migration may take long on
+    big tables, and a replica starting meanwhile waits for its lock (DATABASE_TIMEOUT would
+    fail them, and a restart would only wait again).
+    """
+    engine = open_engine(settings, bound_statements=False)
     try:
         await upgrade(engine)
     except (OSError, DBAPIError) as exc:
@@ -63,6 +75,8 @@ async def migrate(settings: Settings, engine: AsyncEngine) -> None:
         if isinstance(exc, TimeoutError):
             reason = f"no answer within {settings.database_timeout:g} s (DATABASE_TIMEOUT)"
         raise StartupError(f"cannot open the database {database_label(settings)}: {reason}") from exc
+    finally:
+        await engine.dispose()
 
 
 async def open_store(settings: Settings, clock: Clock = system_clock) -> Store:
@@ -70,16 +84,16 @@ async def open_store(settings: Settings, clock: Clock = system_clock) -> Store:
 
     A database out of reach or a seed file that cannot be read raises StartupError.
     """
+    await migrate(settings)
     store = Store(open_engine(settings), state_ttl=settings.state_cache_seconds)
     try:
-        await migrate(settings, store.engine)
-        try:
-            report = await ensure_seeded(store, settings.seed_file, clock())
-        except (OSError, CatalogueError) as exc:
-            raise StartupError(
-                f"cannot load the catalogue from {settings.seed_file} (SEED_FILE) into the new "
-                f"database: {_reason(exc)}"
-            ) from exc
+        report = await ensure_seeded(store, settings.seed_file, clock())
+    except (OSError, CatalogueError) as exc:
+        await store.close()
+        raise StartupError(
+            f"cannot load the catalogue from {settings.seed_file} (SEED_FILE) into the new "
+            f"database: {_reason(exc)}"
+        ) from exc
     except BaseException:
         await store.close()
         raise

@@ -45,11 +45,7 @@ async def _run(settings: Settings) -> int:
 
 
 async def _db_upgrade(settings: Settings) -> int:
-    engine = open_engine(settings)
-    try:
-        await migrate(settings, engine)
-    finally:
-        await engine.dispose()
+    await migrate(settings)
     print(f"database {database_label(settings)} is at the latest schema")
     return 0
 
@@ -95,8 +91,8 @@ async def _db_dump(settings: Settings, path: Path, load: bool) -> int:
     from storage.dump import load as load_dump
 
     if load:  # into an empty database: migrated, but without the seed a first start loads
+        await migrate(settings)
         store = Store(open_engine(settings))
-        await migrate(settings, store.engine)
     else:
         store = await open_store(settings)
     try:

@@ -30,13 +30,15 @@ def is_sqlite(url: str) -> bool:
 POSTGRES_TIMEOUT = 10.0  # seconds
 
 
-def make_engine(url: str, *, pool_size: int = 10, timeout: float = POSTGRES_TIMEOUT) -> AsyncEngine:
+def make_engine(
+    url: str, *, pool_size: int = 10, timeout: float = POSTGRES_TIMEOUT, bound_statements: bool = True
+) -> AsyncEngine:
     """Build an async engine for ``url`` with the settings each backend needs for safe writes.
 
-    On PostgreSQL, ``timeout`` bounds connecting and each statement (the pool's liveness check
-    included), so a server cut off by the network fails a command within seconds instead of
-    leaving it waiting for TCP to give up; pooled connections are checked before use, so one the
-    server dropped (a restart, a failover) is replaced unnoticed.
+    On PostgreSQL, ``timeout`` bounds connecting and, with ``bound_statements``, each statement
+    (the pool's liveness check included), so a server cut off by the network fails a command
+    within seconds instead of leaving it waiting for TCP to give up; pooled connections are
+    checked before use, so one the server dropped (a restart, a failover) is replaced unnoticed.
     """
     if is_sqlite(url):
         database = make_url(url).database
@@ -52,7 +54,7 @@ def make_engine(url: str, *, pool_size: int = 10, timeout: float = POSTGRES_TIME
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args={"timeout": timeout, "command_timeout": timeout},
+        connect_args={"timeout": timeout, "command_timeout": timeout if bound_statements else None},
     )
 
 

@@ -11,9 +11,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
+from storage.migrate import ADVISORY_LOCK_KEY
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack
 from tests.support.pg import pg_url
@@ -182,6 +184,27 @@ def on_slack(fake: FakeSlack, token: str, tmp_path: Path) -> dict[str, str]:
         "SLACK_API_URL": fake.api_url,
         "DATA_DIR": str(tmp_path),
     }
+
+
+async def test_a_replica_starting_during_a_long_migration_waits_for_it(
+    tmp_path: Path, pg_db_url: str
+) -> None:
+    """Migrations are not cut short by DATABASE_TIMEOUT: a replica waits for another's migration
+    (here, its lock held for 2 s against a 0.5 s timeout), then finds nothing left to do."""
+    url = make_url(pg_db_url)
+    holder = await asyncpg.connect(host=url.host, port=url.port, user=url.username, database=url.database)
+    try:
+        await holder.execute("SELECT pg_advisory_lock($1)", ADVISORY_LOCK_KEY)
+        upgrading = asyncio.create_task(
+            copbot(tmp_path, "db", "upgrade", DATABASE_URL=pg_db_url, DATABASE_TIMEOUT="0.5")
+        )
+        await asyncio.sleep(2.0)
+        assert not upgrading.done(), upgrading.result()
+        await holder.execute("SELECT pg_advisory_unlock($1)", ADVISORY_LOCK_KEY)
+        status, output = await upgrading
+    finally:
+        await holder.close()
+    assert status == 0 and "is at the latest schema" in output, output
 
 
 async def test_a_discord_token_refused_or_discord_out_of_reach(tmp_path: Path) -> None:
