@@ -79,13 +79,15 @@ async def migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
-async def open_store(settings: Settings, clock: Clock = system_clock) -> Store:
+async def open_store(settings: Settings, clock: Clock = system_clock, *, serving: bool = True) -> Store:
     """Connect, migrate to the latest schema and load the seed catalogue into an empty database.
 
-    A database out of reach or a seed file that cannot be read raises StartupError.
+    A database out of reach or a seed file that cannot be read raises StartupError. ``serving``:
+    statements give up after DATABASE_TIMEOUT, so a user waiting for an answer gets one; the
+    command line's maintenance (import, export, dump, load) lets them take as long as they need.
     """
     await migrate(settings)
-    store = Store(open_engine(settings), state_ttl=settings.state_cache_seconds)
+    store = Store(open_engine(settings, bound_statements=serving), state_ttl=settings.state_cache_seconds)
     try:
         report = await ensure_seeded(store, settings.seed_file, clock())
     except (OSError, CatalogueError) as exc:

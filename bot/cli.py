@@ -51,7 +51,7 @@ async def _db_upgrade(settings: Settings) -> int:
 
 
 async def _import(settings: Settings, path: Path) -> int:
-    store = await open_store(settings)
+    store = await open_store(settings, serving=False)
     try:
         report = await import_file(store, path, system_clock())
     except (CatalogueError, OSError) as exc:
@@ -64,7 +64,7 @@ async def _import(settings: Settings, path: Path) -> int:
 
 
 async def _export(settings: Settings, path: Path) -> int:
-    store = await open_store(settings)
+    store = await open_store(settings, serving=False)
     try:
         text = await export_csv(store)
     finally:
@@ -92,9 +92,9 @@ async def _db_dump(settings: Settings, path: Path, load: bool) -> int:
 
     if load:  # into an empty database: migrated, but without the seed a first start loads
         await migrate(settings)
-        store = Store(open_engine(settings))
+        store = Store(open_engine(settings, bound_statements=False))
     else:
-        store = await open_store(settings)
+        store = await open_store(settings, serving=False)
     try:
         counts = await (load_dump(store, path) if load else dump(store, path))
     except (DumpError, OSError) as exc:

@@ -207,6 +207,34 @@ async def test_a_replica_starting_during_a_long_migration_waits_for_it(
     assert status == 0 and "is at the latest schema" in output, output
 
 
+async def test_a_dump_waits_for_a_table_another_transaction_locks(tmp_path: Path, pg_db_url: str) -> None:
+    """The command line's maintenance is not cut short by DATABASE_TIMEOUT either (serving is)."""
+    url = make_url(pg_db_url)
+    holder = await asyncpg.connect(host=url.host, port=url.port, user=url.username, database=url.database)
+    try:
+        locking = holder.transaction()
+        await locking.start()
+        await holder.execute("LOCK TABLE claim IN ACCESS EXCLUSIVE MODE")
+        dumping = asyncio.create_task(
+            copbot(
+                tmp_path,
+                "db",
+                "dump",
+                str(tmp_path / "all.jsonl"),
+                DATABASE_URL=pg_db_url,
+                DATABASE_TIMEOUT="0.5",
+            )
+        )
+        await asyncio.sleep(2.0)
+        assert not dumping.done(), dumping.result()
+        await locking.rollback()
+        status, output = await dumping
+    finally:
+        await holder.close()
+    assert status == 0 and "claim" in output, output
+    assert (tmp_path / "all.jsonl").stat().st_size > 0
+
+
 async def test_a_discord_token_refused_or_discord_out_of_reach(tmp_path: Path) -> None:
     async with FakeDiscord(token="the-right-token") as fake:
         status, output = await copbot(tmp_path, **on_discord(fake, "a-wrong-token", tmp_path))
