@@ -90,14 +90,13 @@ async def open_store(settings: Settings, clock: Clock = system_clock, *, serving
     store = Store(open_engine(settings, bound_statements=serving), state_ttl=settings.state_cache_seconds)
     try:
         report = await ensure_seeded(store, settings.seed_file, clock())
-    except (OSError, CatalogueError) as exc:
+    except BaseException as exc:
         await store.close()
-        raise StartupError(
-            f"cannot load the catalogue from {settings.seed_file} (SEED_FILE) into the new "
-            f"database: {_reason(exc)}"
-        ) from exc
-    except BaseException:
-        await store.close()
+        if isinstance(exc, OSError | CatalogueError):
+            raise StartupError(
+                f"cannot load the catalogue from {settings.seed_file} (SEED_FILE) into the new "
+                f"database: {_reason(exc)}"
+            ) from exc
         raise
     if report is not None:
         log.info("loaded the catalogue from %s: %s", settings.seed_file, report.summary())

@@ -11,14 +11,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
 from storage.migrate import ADVISORY_LOCK_KEY
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack
-from tests.support.pg import pg_url
+from tests.support.pg import connect, pg_url
 from tests.support.tcp_proxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -186,53 +185,40 @@ def on_slack(fake: FakeSlack, token: str, tmp_path: Path) -> dict[str, str]:
     }
 
 
+async def while_locked(tmp_path: Path, pg_db_url: str, lock: str, *args: str) -> tuple[int, str]:
+    """``copbot ARGS`` with a 0.5 s DATABASE_TIMEOUT while another transaction holds ``lock`` for
+    2 s: it must wait that out (still running when the lock goes), then finish."""
+    holder = await connect(pg_db_url)
+    try:
+        async with holder.transaction():
+            await holder.execute(lock)
+            running = asyncio.create_task(
+                copbot(tmp_path, *args, DATABASE_URL=pg_db_url, DATABASE_TIMEOUT="0.5")
+            )
+            await asyncio.sleep(2.0)
+            assert not running.done(), running.result()
+        return await running
+    finally:
+        await holder.close()
+
+
 async def test_a_replica_starting_during_a_long_migration_waits_for_it(
     tmp_path: Path, pg_db_url: str
 ) -> None:
     """Migrations are not cut short by DATABASE_TIMEOUT: a replica waits for another's migration
-    (here, its lock held for 2 s against a 0.5 s timeout), then finds nothing left to do."""
-    url = make_url(pg_db_url)
-    holder = await asyncpg.connect(host=url.host, port=url.port, user=url.username, database=url.database)
-    try:
-        await holder.execute("SELECT pg_advisory_lock($1)", ADVISORY_LOCK_KEY)
-        upgrading = asyncio.create_task(
-            copbot(tmp_path, "db", "upgrade", DATABASE_URL=pg_db_url, DATABASE_TIMEOUT="0.5")
-        )
-        await asyncio.sleep(2.0)
-        assert not upgrading.done(), upgrading.result()
-        await holder.execute("SELECT pg_advisory_unlock($1)", ADVISORY_LOCK_KEY)
-        status, output = await upgrading
-    finally:
-        await holder.close()
+    (its lock), then finds nothing left to do."""
+    lock = f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})"
+    status, output = await while_locked(tmp_path, pg_db_url, lock, "db", "upgrade")
     assert status == 0 and "is at the latest schema" in output, output
 
 
 async def test_a_dump_waits_for_a_table_another_transaction_locks(tmp_path: Path, pg_db_url: str) -> None:
     """The command line's maintenance is not cut short by DATABASE_TIMEOUT either (serving is)."""
-    url = make_url(pg_db_url)
-    holder = await asyncpg.connect(host=url.host, port=url.port, user=url.username, database=url.database)
-    try:
-        locking = holder.transaction()
-        await locking.start()
-        await holder.execute("LOCK TABLE claim IN ACCESS EXCLUSIVE MODE")
-        dumping = asyncio.create_task(
-            copbot(
-                tmp_path,
-                "db",
-                "dump",
-                str(tmp_path / "all.jsonl"),
-                DATABASE_URL=pg_db_url,
-                DATABASE_TIMEOUT="0.5",
-            )
-        )
-        await asyncio.sleep(2.0)
-        assert not dumping.done(), dumping.result()
-        await locking.rollback()
-        status, output = await dumping
-    finally:
-        await holder.close()
+    dumped = tmp_path / "all.jsonl"
+    lock = "LOCK TABLE claim IN ACCESS EXCLUSIVE MODE"
+    status, output = await while_locked(tmp_path, pg_db_url, lock, "db", "dump", str(dumped))
     assert status == 0 and "claim" in output, output
-    assert (tmp_path / "all.jsonl").stat().st_size > 0
+    assert dumped.stat().st_size > 0
 
 
 async def test_a_discord_token_refused_or_discord_out_of_reach(tmp_path: Path) -> None:

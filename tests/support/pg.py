@@ -28,11 +28,16 @@ async def admin_value(sql: str, *args: object) -> object:
     return await _as_admin(lambda conn: conn.fetchval(sql, *args))
 
 
-async def _as_admin(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    url = make_url(PG_ADMIN_URL)
-    conn = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, database=url.database
+async def connect(url: str) -> asyncpg.Connection:
+    """A plain asyncpg connection to the database ``url`` (a SQLAlchemy or libpq URL) names."""
+    parts = make_url(url)
+    return await asyncpg.connect(
+        host=parts.host, port=parts.port or 5432, user=parts.username, database=parts.database
     )
+
+
+async def _as_admin(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    conn = await connect(PG_ADMIN_URL)
     try:
         return await work(conn)
     finally:
