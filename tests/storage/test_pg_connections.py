@@ -52,6 +52,34 @@ async def test_commands_work_after_postgresql_drops_every_connection(pg_db_url: 
         await store.close()
 
 
+async def server_processes(url: str) -> list[int]:
+    """The PostgreSQL server processes serving connections to ``url``'s database."""
+    pids = await admin_value(
+        "SELECT array_agg(pid ORDER BY pid) FROM pg_stat_activity WHERE datname = $1",
+        make_url(url).database,
+    )
+    return list(pids or [])  # type: ignore[call-overload]
+
+
+async def test_healthy_connections_are_kept_between_commands(pg_db_url: str) -> None:
+    """The check a pooled connection passes before each use keeps a healthy one: twenty commands,
+    one after another, reach the same server process. (A check that failed healthy connections
+    would reconnect for every command: the server would start twenty.)"""
+    store = Store(make_engine(pg_db_url), state_ttl=0)
+    ctx = Context(store=store, clock=FakeClock(START), rng=random.Random(1))
+    try:
+        assert not (await dispatch.run_line(ctx, BOB, "/claim 2.4")).error
+        serving = await server_processes(pg_db_url)
+        assert len(serving) == 1, serving
+        for i in range(20):
+            line = "/claim 2.4" if i % 2 else "/problem 2.4"
+            reply = await dispatch.run_line(ctx, BOB, line)
+            assert not reply.error, f"{line}: {reply.text}"
+        assert await server_processes(pg_db_url) == serving
+    finally:
+        await store.close()
+
+
 async def test_a_command_cut_off_by_a_network_partition_fails_in_seconds_and_writes_nothing(
     pg_behind_proxy: tuple[TcpProxy, Context],
 ) -> None:
