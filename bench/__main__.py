@@ -110,6 +110,8 @@ async def end_to_end(smoke: bool) -> list[str]:
             e2e_parts.HEADER,
             await e2e_parts.run(20 if smoke else 500),
         )
+        + "\n"
+        + e2e_parts.NOTE
     )
     return parts
 

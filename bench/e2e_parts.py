@@ -8,13 +8,7 @@ command of the mix, and rendering a problem card for each platform. Wall time an
 Discord runs it (the interaction id recorded in the claim's transaction) with several calls in
 flight at once (wall time per call = the inverse of its throughput).
 
-Each part is timed twice: calls back to back, and calls spaced as the end-to-end load at 200/s
-spaces requests (the process idle 5 ms before each, only the call timed). Back to back, a call
-finds the code and data it needs in the CPU's caches, left there by the call before; after 5 ms
-idle it finds them cold (measured for /problem: 0.02 ms back to back; 0.13-0.17 ms after 5 ms
-asleep, as after touching 16 MB of other memory; 0.06 ms after 5 ms spinning instead of asleep),
-and waits for memory. That is how requests reach the bot in the end-to-end runs, so that column
-is the one to set beside them.
+How each part is timed: :data:`NOTE`.
 """
 
 from __future__ import annotations
@@ -40,6 +34,16 @@ HEADER = [
     "CPU ms",
 ]
 SPACING = 0.005  # seconds idle before each call (round) in the second timing: 200 requests/s
+
+NOTE = """\
+Each part is timed twice: calls back to back, and calls spaced as the end-to-end load at 200/s
+spaces requests (the process idle 5 ms before each, only the call timed). Back to back, a call
+finds the code and data it needs in the CPU's caches, left there by the call before; after 5 ms
+idle it finds them cold (measured for /problem: 0.02 ms back to back; 0.13-0.17 ms after 5 ms
+asleep, as after touching 16 MB of other memory; 0.06 ms after 5 ms spinning instead of asleep),
+and waits for memory. That is how requests reach the bot in the end-to-end runs, so that column
+is the one to set beside them.
+"""
 
 
 async def _time(
