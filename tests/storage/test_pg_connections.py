@@ -55,7 +55,8 @@ async def test_commands_work_after_postgresql_drops_every_connection(pg_db_url: 
 async def server_processes(url: str) -> list[int]:
     """The PostgreSQL server processes serving connections to ``url``'s database."""
     pids = await admin_value(
-        "SELECT array_agg(pid ORDER BY pid) FROM pg_stat_activity WHERE datname = $1",
+        "SELECT array_agg(pid ORDER BY pid) FROM pg_stat_activity"
+        " WHERE datname = $1 AND backend_type = 'client backend'",  # not autovacuum's workers
         make_url(url).database,
     )
     return list(pids or [])  # type: ignore[call-overload]
