@@ -51,8 +51,6 @@ async def _time(
 ) -> tuple[float, float]:
     """Wall and CPU ms per call over ``calls`` calls, ``at_once`` running together each round,
     the process idle ``idle`` seconds before each round (not timed)."""
-    for i in range(min(20, calls)):  # first-use costs (compiled statements, imports)
-        await work(-1 - i)
     wall = cpu = 0.0
     for start in range(0, calls, at_once):
         if idle:
@@ -67,6 +65,8 @@ async def _row(
     name: str, calls: int, work: Callable[[int], Awaitable[object]], at_once: int = 1
 ) -> list[str]:
     """A row of the table: ``work`` timed back to back, then spaced."""
+    for i in range(min(20, calls)):  # first-use costs (compiled statements, imports), once
+        await work(-1 - i)
     wall, cpu = await _time(calls, work, at_once)
     spaced_wall, spaced_cpu = await _time(calls, work, at_once, SPACING)
     return [name, str(calls), fmt(wall, 2), fmt(cpu, 2), fmt(spaced_wall, 2), fmt(spaced_cpu, 2)]
@@ -101,8 +101,11 @@ async def run(calls: int) -> list[list[str]]:
         # The mix repeats five queries, whose words' matches the search index then keeps; this
         # one's words were never searched before (a number makes each new, still close enough to
         # a catalogue word to match it).
+        fresh = itertools.count()  # not the call's index: each row times its calls twice
+
         async def new_words(i: int) -> object:
-            return await dispatch.run_text(ctx, actor(i), "search", f"induction{i} heads{i}")
+            n = next(fresh)
+            return await dispatch.run_text(ctx, actor(i), "search", f"induction{n} heads{n}")
 
         parts.append(("core /search, words never searched before", new_words))
         card: Reply = await dispatch.run_text(ctx, actor(0), "problem", "2.4")
@@ -118,7 +121,7 @@ async def run(calls: int) -> list[list[str]]:
         for name, work in parts:
             rows.append(await _row(name, calls, work))
         # Writers of this process queue for SQLite's one write lock (see Store.write).
-        interaction_ids = itertools.count()
+        interaction_ids = itertools.count()  # likewise: an id is recorded once
         for at_once in (1, 4, 10, 30):
 
             async def concurrent(i: int) -> object:
