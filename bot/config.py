@@ -125,6 +125,12 @@ def cannot_listen(host: str, port: int | None, setting: str, error: OSError) -> 
     return StartupError(f"cannot listen on {host}:{port} (BIND_HOST, {setting}): {reason}")
 
 
+def unreachable(service: str, url: object, setting: str, error: BaseException) -> StartupError:
+    """The StartupError of a platform's API out of reach at start (``setting`` names its URL)."""
+    reason = str(error) or type(error).__name__  # a timeout's text is empty
+    return StartupError(f"cannot reach {service} at {url} ({setting}): {reason}")
+
+
 def invalid_settings(error: ValidationError) -> list[str]:
     """One line per setting that failed to parse, named as its environment variable, with the value
     given (tokens, secrets and URLs are plain strings, which always parse, so none is ever shown)."""

@@ -24,7 +24,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot import idle_gc
-from bot.config import Settings, StartupError
+from bot.config import Settings, StartupError, unreachable
 from bot.discord import render, review
 from bot.discord.commands import CopTree, build_tree, payload_hash
 from bot.discord.suggest import Catalogue
@@ -238,9 +238,7 @@ class DiscordFrontEnd:
                 "Portal (Bot, Reset Token), see docs/discord.md"
             ) from exc
         except (aiohttp.ClientError, OSError) as exc:
-            raise StartupError(
-                f"cannot reach Discord at {Route.BASE} (DISCORD_API_URL): {str(exc) or type(exc).__name__}"
-            ) from exc
+            raise unreachable("Discord", Route.BASE, "DISCORD_API_URL", exc) from exc
 
     async def _wait_connected(self) -> None:
         assert self._connect_task is not None

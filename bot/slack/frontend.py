@@ -33,7 +33,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import eager, idle_gc
-from bot.config import Settings, StartupError, cannot_listen
+from bot.config import Settings, StartupError, cannot_listen, unreachable
 from bot.outbound import Posted
 from bot.slack import events, render, review, slash, transport
 from bot.slack.outbound import Messenger
@@ -168,8 +168,7 @@ class SlackFrontEnd:
             answer = f"Slack answered {error!r} to the token in {token} (see docs/slack.md)"
             raise StartupError(answer) from exc
         except (aiohttp.ClientError, OSError) as exc:
-            where = self.client.base_url
-            raise StartupError(f"cannot reach Slack at {where} (SLACK_API_URL): {exc}") from exc
+            raise unreachable("Slack", self.client.base_url, "SLACK_API_URL", exc) from exc
 
     async def close(self) -> None:
         """Stop taking requests, let answers in flight finish, disconnect."""

@@ -232,11 +232,15 @@ async def test_a_discord_token_refused_or_discord_out_of_reach(tmp_path: Path) -
     refused(status, output, f"cannot start: cannot reach Discord at {url} (DISCORD_API_URL): Cannot connect")
 
 
-async def test_a_slack_token_refused(tmp_path: Path) -> None:
+async def test_a_slack_token_refused_or_slack_out_of_reach(tmp_path: Path) -> None:
     async with FakeSlack(tokens={"xoxb-right"}) as fake:
         status, output = await copbot(tmp_path, **on_slack(fake, "xoxb-wrong", tmp_path))
     refused(status, output, "cannot start: Slack answered 'invalid_auth' to the token in SLACK_BOT_TOKEN")
     assert "xoxb-wrong" not in output
+    url = f"http://127.0.0.1:{closed_port()}/api/"
+    settings = {"SLACK_BOT_TOKEN": "xoxb-right", "SLACK_SIGNING_SECRET": "secret", "SLACK_API_URL": url}
+    status, output = await copbot(tmp_path, **settings, DATA_DIR=str(tmp_path))
+    refused(status, output, f"cannot start: cannot reach Slack at {url} (SLACK_API_URL): Cannot connect")
 
 
 async def test_a_port_already_taken(tmp_path: Path, taken_port: int) -> None:
