@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from bot.config import unreachable
 from storage.migrate import ADVISORY_LOCK_KEY
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack
@@ -242,6 +243,11 @@ async def test_a_slack_token_refused_or_slack_out_of_reach(tmp_path: Path) -> No
     status, output = await copbot(tmp_path, **settings, DATA_DIR=str(tmp_path))
     refused(status, output, f"cannot start: cannot reach Slack at {url} (SLACK_API_URL): Cannot connect")
 
+
+def test_a_platform_that_times_out_is_named_with_a_reason() -> None:
+    """A timeout has no text of its own; the line still says what went wrong (its type)."""
+    line = str(unreachable("Slack", "http://127.0.0.1:9/api/", "SLACK_API_URL", TimeoutError()))
+    assert line == "cannot reach Slack at http://127.0.0.1:9/api/ (SLACK_API_URL): TimeoutError"
 
 async def test_a_port_already_taken(tmp_path: Path, taken_port: int) -> None:
     """The metrics port and Slack's HTTP port, each taken by something else."""

@@ -15,12 +15,13 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from storage import submissions
 from storage.engine import make_engine
-from storage.models import Claim, Problem, WorkLink, from_row
+from storage.models import Claim, Problem, ProcessedEvent, WorkLink, from_row
 from storage.store import Person, Store
 from tests.conftest import START
 
@@ -194,3 +195,30 @@ async def test_a_claim_works_as_a_new_process_s_first_database_work(sqlite_url: 
     out, err = await process.communicate()
     assert process.returncode == 0, err.decode()[-2000:]
     assert out.decode().split() == ["Ann", "True"]
+
+
+async def test_a_unit_of_work_that_fails_midway_writes_nothing(store: Store, db_url: str) -> None:
+    """All or nothing, also when the unit ran a statement through SQLAlchemy before it failed;
+    the store's next units of work are not held up by it."""
+
+    def fails_midway(conn: sa.Connection) -> None:
+        conn.execute(sa.insert(ProcessedEvent).values(key="half-done", at=START))
+        raise RuntimeError("failed midway")
+
+    def succeeds(conn: sa.Connection) -> None:
+        conn.execute(sa.insert(ProcessedEvent).values(key="done", at=START))
+
+    with pytest.raises(RuntimeError, match="failed midway"):
+        await store.write(fails_midway)
+    await store.write(succeeds)
+    outcome = await store.claim("2.4", ANN, START)
+    assert outcome.created
+    assert await store.first_time("half-done", START)  # never written: recorded only now
+    assert not await store.first_time("done", START)  # written, and kept
+    other = Store(make_engine(db_url))  # another process, say: it sees what was committed
+    try:
+        assert [c.display_name for c in await other.claims_for_problem("2.4") if c.platform == "discord"] == [
+            "Ann"
+        ]
+    finally:
+        await other.close()
