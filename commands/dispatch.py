@@ -48,10 +48,8 @@ async def run(ctx: Context, request: Request) -> Reply:
     outcome = "ok"
     try:
         spec = _lookup(request.command)
-        if spec.moderator_only and not request.actor.is_moderator:
-            raise NotAllowed(f"/{spec.name} is for moderators.")
-        if spec.admin_only and not request.actor.is_admin:
-            raise NotAllowed(f"/{spec.name} needs admin rights in this community.")
+        if (refusal := spec.refusal(request.actor)) is not None:
+            raise NotAllowed(refusal)
         return await spec.handler(ctx, request)
     except CommandError as exc:
         outcome = "user_error"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from commands import catalogue, claims, reminders, settings, submissions
 from commands.parser import Option, convert_all
-from commands.types import Actor, Context, Reply, Request, Section
+from commands.types import Actor, Context, NotAllowed, Reply, Request, Section
 
 Handler = Callable[[Context, Request], Awaitable[Reply]]
 ActionHandler = Callable[[Context, Actor, str], Awaitable[Reply]]
@@ -24,6 +24,21 @@ class CommandSpec:
     moderator_only: bool = False
     admin_only: bool = False
     help: str = ""
+    # Its data belongs to one community (claims, submissions, settings): not in direct messages.
+    community: bool = False
+
+    def refusal(self, actor: Actor) -> str | None:
+        """Why ``actor`` may not run this command here, or None when they may."""
+        if self.community and actor.direct:
+            return (
+                f"/{self.name} works in a server, not in direct messages: claims, submissions and "
+                "settings belong to a community. Run it in one of the server's channels."
+            )
+        if self.moderator_only and not actor.is_moderator:
+            return f"/{self.name} is for moderators."
+        if self.admin_only and not actor.is_admin:
+            return f"/{self.name} needs admin rights in this community."
+        return None
 
     @property
     def usage(self) -> str:
@@ -40,14 +55,13 @@ HELP_TEXT = (
 
 
 async def help_command(ctx: Context, request: Request) -> Reply:
-    """/help: every command with its usage."""
+    """/help: every command the asker can run here, with its usage."""
+    platform = request.actor.platform
     shown = [
         spec
         for spec in COMMANDS.values()
-        if (not spec.moderator_only or request.actor.is_moderator)
-        and (not spec.admin_only or request.actor.is_admin)
+        if spec.refusal(request.actor) is None and (platform, spec.name) not in NOT_OFFERED
     ]
-    platform = request.actor.platform
     lines = tuple(f"{USAGES.get((platform, spec.name), spec.usage)} — {spec.description}" for spec in shown)
     return Reply(
         title="copbot: the 200 Concrete Problems in Interpretability",
@@ -62,6 +76,8 @@ COMMANDS: dict[str, CommandSpec] = {}
 # How a platform shapes a command differently from its core usage, by (platform, name): what /help
 # shows there (Discord's /setup is two subcommands, ``show`` and ``set``).
 USAGES: dict[tuple[str, str], str] = {}
+# Commands a platform does not offer at all, by (platform, name): /help leaves them out there.
+NOT_OFFERED: set[tuple[str, str]] = set()
 
 
 def register(spec: CommandSpec) -> None:
@@ -101,18 +117,21 @@ for _spec in (
         "say you are working on a problem (again: renew)",
         claims.CLAIM_OPTIONS,
         claims.claim_command,
+        community=True,
     ),
     CommandSpec(
         "release",
         "stop working on a problem, with an optional note",
         claims.RELEASE_OPTIONS,
         claims.release_command,
+        community=True,
     ),
     CommandSpec(
         "claims",
         "your open claims, someone else's, or a problem's",
         claims.CLAIMS_OPTIONS,
         claims.claims_command,
+        community=True,
     ),
     CommandSpec("history", "a problem's timeline", claims.HISTORY_OPTIONS, claims.history_command),
     CommandSpec(
@@ -120,6 +139,7 @@ for _spec in (
         "send a link to existing work to the moderators",
         submissions.SUBMIT_OPTIONS,
         submissions.submit_command,
+        community=True,
     ),
     CommandSpec(
         "pending",
@@ -127,6 +147,7 @@ for _spec in (
         submissions.PENDING_OPTIONS,
         submissions.pending_command,
         moderator_only=True,
+        community=True,
     ),
     CommandSpec("help", "what copbot can do", (), help_command),
     CommandSpec(
@@ -135,6 +156,7 @@ for _spec in (
         settings.SETUP_OPTIONS,
         settings.setup_command,
         admin_only=True,
+        community=True,
     ),
 ):
     register(_spec)
@@ -143,6 +165,8 @@ for _spec in (
 def _command_action(command: str, build: Callable[[str], dict[str, object]]) -> ActionHandler:
     async def run(ctx: Context, actor: Actor, target: str) -> Reply:
         spec = COMMANDS[command]
+        if (refusal := spec.refusal(actor)) is not None:
+            raise NotAllowed(refusal)
         # A button's target comes back from the platform: check it like typed input.
         args = convert_all(spec.options, build(target), command)
         return await spec.handler(ctx, Request(command, actor, args))

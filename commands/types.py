@@ -25,6 +25,9 @@ class Actor:
     display_name: str
     is_moderator: bool = False
     is_admin: bool = False
+    # A direct message outside any community (a Discord DM): ``community_id`` is then only a
+    # placeholder, and commands whose data belongs to a community refuse (CommandSpec.community).
+    direct: bool = False
 
     @property
     def person(self) -> Person:

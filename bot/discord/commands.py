@@ -190,7 +190,8 @@ def build_command(spec: CommandSpec, host: Host) -> app_commands.Command[Any, ..
     if spec.admin_only:
         # Discord hides it from members without Manage Server; the core checks again.
         command.default_permissions = ADMIN_PERMISSIONS
-        command.guild_only = True
+    # Discord offers it only in servers; the core refuses it in a DM all the same.
+    command.guild_only = spec.community
     return command
 
 

@@ -662,7 +662,7 @@ class DiscordFrontEnd:
         user = interaction.user
         guild_id = interaction.guild_id
         if guild_id is None:
-            return Actor("discord", "dm", str(user.id), user.display_name)
+            return Actor("discord", "dm", str(user.id), user.display_name, direct=True)
         return await self._guild_actor(guild_id, user, interaction.permissions)
 
     async def _guild_actor(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from commands.registry import COMMANDS, CommandSpec
+from commands.registry import COMMANDS, NOT_OFFERED, CommandSpec
 
 # Core name -> Slack name, where Slack's own name would clash (Slack reserves /help).
 ALIASES = {"help": "cop-help"}
@@ -17,6 +17,7 @@ NOT_ON_SLACK = {
     "setup": "On Slack, copbot takes its channels and moderators from its SLACK_* settings "
     "(ask whoever runs it; see docs/slack.md).",
 }
+NOT_OFFERED.update(("slack", name) for name in NOT_ON_SLACK)
 # An admin may rename a command that clashes in their workspace to /cop-<name>.
 PREFIX = "cop-"
 

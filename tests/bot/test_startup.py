@@ -249,6 +249,7 @@ def test_a_platform_that_times_out_is_named_with_a_reason() -> None:
     line = str(unreachable("Slack", "http://127.0.0.1:9/api/", "SLACK_API_URL", TimeoutError()))
     assert line == "cannot reach Slack at http://127.0.0.1:9/api/ (SLACK_API_URL): TimeoutError"
 
+
 async def test_a_port_already_taken(tmp_path: Path, taken_port: int) -> None:
     """The metrics port and Slack's HTTP port, each taken by something else."""
     async with FakeDiscord(token="t") as fake:

@@ -123,15 +123,39 @@ async def test_setup_needs_manage_server_and_is_stored_then_shown(
     assert row is not None and row.moderator_role_id == str(fake.moderator_role_id)
 
 
-async def test_global_commands_work_in_direct_messages(fake: FakeDiscord, ctx: Context, db_url: str) -> None:
-    """Without DISCORD_GUILD_ID commands are global; in a DM /claims answers (community "dm"),
-    and /setup is offered in servers only."""
+async def test_in_direct_messages_the_catalogue_works_and_community_commands_do_not(
+    fake: FakeDiscord, ctx: Context, db_url: str
+) -> None:
+    """Without DISCORD_GUILD_ID commands are global. In a DM the catalogue answers, but claims,
+    submissions and settings belong to a server: Discord is told to offer those commands in
+    servers only, and one that arrives from a DM anyway (a client with an old command list, or
+    a card's Claim button) is refused privately, with nothing written."""
+    community = {name for name, spec in COMMANDS.items() if spec.community}
+    assert community == {"claim", "release", "claims", "submit", "pending", "setup"}
     async with running(fake, ctx, db_url, discord_guild_id=None):
         assert [scope for scope, _ in fake.syncs] == [None]
-        setup = next(c for c in fake.app_commands[None] if c["name"] == "setup")
-        assert setup["dm_permission"] is False
-        answer = await ask(fake, "claims", guild=False)
-    assert "You hold no open claims" in embed(answer)["description"]
+        offered = {c["name"]: c["dm_permission"] for c in fake.app_commands[None]}
+        assert {name for name, in_dms in offered.items() if not in_dms} == community
+
+        card = await ask(fake, "problem", {"number": "3.11"}, guild=False)
+        assert embed(card)["title"].startswith("3.11")
+        listed = text_of((await ask(fake, "help", guild=False)).data or {})
+        assert "/search" in listed and "/claim" not in listed and "/submit" not in listed
+
+        claim = await ask(fake, "claim", {"number": "3.11"}, guild=False)
+        submit = await ask(fake, "submit", {"number": "2.4", "link": "https://example.org/x"}, guild=False)
+        assert card.message is not None
+        pressed = await fake.wait_for_callback(await fake.click(card.message, "cop:claim:3.11"))
+        for refused in (claim, submit, pressed):
+            assert refused.ephemeral
+            assert "works in a server, not in direct messages" in embed(refused)["description"]
+
+        assert not await ctx.store.open_claims_for_user("discord", "dm", str(fake.alice_id))
+        in_server = await ask(fake, "claim", {"number": "3.11"})
+        assert "You claimed 3.11" in embed(in_server)["description"]
+        # The refused DM submission holds nothing back: the same link is taken in the server.
+        submitted = await ask(fake, "submit", {"number": "2.4", "link": "https://example.org/x"})
+        assert embed(submitted)["description"].startswith("Thanks!")
 
 
 async def test_an_unknown_command_gets_a_private_answer(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:

@@ -117,6 +117,9 @@ async def test_cop_help_lists_the_commands_by_their_slack_names(rig: Rig) -> Non
     assert "/cop-help — what copbot can do" in answer.shown
     assert "/claim number — say you are working on a problem" in answer.shown
     assert "/setup" not in answer.shown
+    # Nor to a workspace admin, who could run it on Discord: Slack does not offer it at all.
+    as_admin = await rig.command("/cop-help", user=CAT)
+    assert "/cop-help — what copbot can do" in as_admin.shown and "/setup" not in as_admin.shown
 
 
 async def test_setup_is_not_offered_on_slack(rig: Rig) -> None:
