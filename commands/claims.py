@@ -159,8 +159,10 @@ def history_line(event: Event) -> str:
 
 
 async def history_command(ctx: Context, request: Request) -> Reply:
-    """/history NUMBER: the problem's timeline of claims, releases, expiries and links."""
+    """/history NUMBER: the problem's timeline of claims, releases, expiries and links, newest
+    first (where a platform cuts a long timeline short, the oldest lines give way)."""
     problem = await get_problem(ctx, request.args["number"])
     events = await ctx.store.history(problem.number, limit=50)
-    lines = tuple(history_line(e) for e in events) or ("Nothing has happened here yet.",)
-    return Reply(title=f"History of {problem_title(problem)}", sections=(Section("Timeline", lines),))
+    lines = tuple(history_line(e) for e in reversed(events)) or ("Nothing has happened here yet.",)
+    timeline = Section("Timeline, newest first", lines)
+    return Reply(title=f"History of {problem_title(problem)}", sections=(timeline,))

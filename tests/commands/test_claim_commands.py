@@ -69,16 +69,18 @@ async def test_claims_of_someone_else_by_name_and_mention(ctx: Context) -> None:
 
 
 async def test_history_records_every_change_with_who_and_when(ctx: Context, clock: FakeClock) -> None:
-    """Claim, renewal and release (with its note) appear in order in /history."""
+    """Claim, renewal and release (with its note) appear in /history, newest first."""
     await say(ctx, ANN, "/claim 3.11")
     clock.advance(days=3)
     await say(ctx, ANN, "/claim 3.11")
     clock.advance(days=3)
     await say(ctx, ANN, "/release 3.11 stuck on Y")
     text = await shown(ctx, BOB, "/history 3.11")
-    timeline = text.split("Timeline:\n")[1]
-    assert timeline.index("2026-11-25 · Ann claimed it") < timeline.index("2026-11-28 · Ann renewed")
-    assert "2026-12-01 · Ann released it: stuck on Y" in timeline
+    timeline = text.split("Timeline, newest first:\n")[1]
+    released = timeline.index("2026-12-01 · Ann released it: stuck on Y")
+    assert (
+        released < timeline.index("2026-11-28 · Ann renewed") < timeline.index("2026-11-25 · Ann claimed it")
+    )
 
 
 async def test_buttons_claim_and_release_for_the_clicker(ctx: Context) -> None:

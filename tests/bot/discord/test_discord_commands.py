@@ -7,6 +7,7 @@ from commands.registry import COMMANDS
 from commands.types import Context
 from tests.bot.discord.discord_rig import ask, buttons, embed, running, text_of
 from tests.fakes.discord_api import FakeDiscord
+from tests.support.clock import FakeClock
 
 
 async def test_problem_is_a_public_embed_with_its_claimant_and_buttons(
@@ -156,6 +157,24 @@ async def test_in_direct_messages_the_catalogue_works_and_community_commands_do_
         # The refused DM submission holds nothing back: the same link is taken in the server.
         submitted = await ask(fake, "submit", {"number": "2.4", "link": "https://example.org/x"})
         assert embed(submitted)["description"].startswith("Thanks!")
+
+
+async def test_a_long_history_keeps_its_newest_events(
+    fake: FakeDiscord, bot: DiscordFrontEnd, clock: FakeClock
+) -> None:
+    """Fifteen claims and releases overflow the embed's field: the oldest lines give way, so the
+    current claim and the latest notes are what /history shows."""
+    for attempt in range(15):
+        await ask(fake, "claim", {"number": "2.4"})
+        clock.advance(days=1)
+        await ask(fake, "release", {"number": "2.4", "note": f"attempt {attempt}: tried approach {attempt}"})
+    await ask(fake, "claim", {"number": "2.4"})
+    (timeline,) = embed(await ask(fake, "history", {"number": "2.4"}))["fields"]
+    lines = timeline["value"].splitlines()
+    assert timeline["name"] == "Timeline, newest first"
+    assert lines[0] == "• 2026-12-10 · Alice claimed it"
+    assert "attempt 14: tried approach 14" in lines[1]
+    assert lines[-1].startswith("… and ") and lines[-1].endswith(" more")
 
 
 async def test_an_unknown_command_gets_a_private_answer(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
