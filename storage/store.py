@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sqlite3
 import time
+import unicodedata
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
@@ -201,6 +202,11 @@ class _StateCache:
         self.versions[number] = self.versions.get(number, 0) + 1
         if (entry := self.problems.pop(number, None)) is not None:
             self.dropped = (self.generation, number, entry)
+
+
+def _folded(name: str) -> str:
+    """A name as compared: the same letters in any case or Unicode form match."""
+    return unicodedata.normalize("NFKC", name).casefold()
 
 
 def _open_first(claims: list[Claim]) -> list[Claim]:
@@ -932,19 +938,23 @@ class Store:
             return list(rows)
 
     async def find_claimants(self, platform: str, community_id: str, name: str) -> list[str]:
-        """User ids whose recorded display name is ``name`` (case-insensitive)."""
+        """User ids whose recorded display name is ``name``, ignoring case in every script.
+
+        Compared here rather than with the database's lower(), which on SQLite folds only A-Z
+        (so "élodie" would not find Élodie there, while PostgreSQL found her).
+        """
         async with self.read() as s:
             rows = await s.exec(
-                select(Claim.user_id)
+                select(Claim.user_id, Claim.display_name)
                 .where(
                     Claim.platform == platform,
                     Claim.community_id == community_id,
-                    sa.func.lower(Claim.display_name) == name.lower(),
                     col(Claim.user_id).is_not(None),
                 )
                 .distinct()
             )
-            return [r for r in rows if r is not None]
+            wanted = _folded(name)
+            return list(dict.fromkeys(user for user, shown in rows if user and _folded(shown) == wanted))
 
     async def claimed_numbers(self) -> set[str]:
         """Numbers of the problems somebody holds an active or stale claim on (state cache)."""

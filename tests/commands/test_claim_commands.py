@@ -66,6 +66,11 @@ async def test_claims_of_someone_else_by_name_and_mention(ctx: Context) -> None:
     assert "2.4 — 3 letter acronyms" in await shown(ctx, ANN, "/claims <@bob>")
     reply = await say(ctx, ANN, "/claims zed")
     assert reply.error and "nobody called 'zed'" in reply.text
+    # Any letters, in any case and Unicode form (SQLite's own lower() folds only A-Z).
+    elodie = person("élodie")  # shown as "Élodie"
+    await say(ctx, elodie, "/claim 3.11")
+    for typed in ("Élodie", "élodie", "ÉLODIE", "E\u0301lodie"):
+        assert "3.11 — Train a model" in await shown(ctx, ANN, f"/claims {typed}"), typed
 
 
 async def test_history_records_every_change_with_who_and_when(ctx: Context, clock: FakeClock) -> None:
