@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from commands.types import CommandError
 
-MAX_LINK = 2000
+# A link as platforms send it keeps these characters; every other one goes percent-encoded (each
+# of its UTF-8 bytes as %XX). Parentheses are not kept: they would end a markdown link.
+URL_KEPT = "/:?#[]@!$&'*+,;=%~-._"
+# The longest link as sent: it must show whole and clickable on every platform (on Discord, in
+# a 1,024-character embed field beside its label).
+MAX_LINK = 900
 TRACKING_PARAMS = {
     "fbclid",
     "gclid",
@@ -35,8 +40,11 @@ def check_link(raw: str) -> str:
     link = raw.strip().strip("<>")
     if not link:
         raise BadLink("Give a link, e.g. /submit 2.4 https://example.org/my-post")
-    if len(link) > MAX_LINK:
-        raise BadLink(f"That link is too long: at most {MAX_LINK} characters.")
+    if len(link) > MAX_LINK or len(quote(link, safe=URL_KEPT)) > MAX_LINK:
+        raise BadLink(
+            f"That link is too long: at most {MAX_LINK} characters as sent (a letter outside "
+            "A-Z counts as its %XX codes, 6 or more). Try a shorter link to the same page."
+        )
     if any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in link):
         raise BadLink("A link cannot contain spaces or control characters.")
     try:

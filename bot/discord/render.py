@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit
 import discord
 from discord.utils import escape_markdown, escape_mentions
 
+from commands.links import URL_KEPT
 from commands.types import Button, ButtonStyle, Link, Reply, ReplyField, Section
 
 log = logging.getLogger("copbot.discord")
@@ -27,6 +28,7 @@ _BUTTON_RE = re.compile(BUTTON_TEMPLATE)
 TITLE_MAX, DESCRIPTION_MAX, FIELD_NAME_MAX, FIELD_VALUE_MAX = 256, 4096, 256, 1024
 FOOTER_MAX, EMBED_TOTAL_MAX, FIELDS_MAX = 2048, 6000, 25
 BUTTONS_MAX, LABEL_MAX, CUSTOM_ID_MAX = 25, 80, 100
+LABEL_MIN = 12  # the shortest label a masked link is worth showing
 
 # Easiest green to hardest red; a range like A-C takes the colour of its middle.
 LEVEL_COLOURS = (0x2ECC71, 0xF1C40F, 0xE67E22, 0xE74C3C)
@@ -87,16 +89,20 @@ def safe_url(url: str | None) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
-    return quote(url, safe="/:?#[]@!$&'*+,;=%~-._")
+    return quote(url, safe=URL_KEPT)
 
 
-def link(line: Link) -> str:
-    """A masked link ``[label](url)`` for http(s) URLs; anything else as inert text."""
+def link(line: Link, limit: int = FIELD_VALUE_MAX) -> str:
+    """A masked link ``[label](url)`` for http(s) URLs, its label shortened to fit in ``limit``
+    characters with the whole URL; anything else as inert text."""
     url = safe_url(line.url)
     label = escape(" ".join(line.label.split()) or line.url).replace("]", "\\]")
     if url is None:
         return f"{label} ({escape(line.url)})" if line.url and line.url != line.label else label
-    return f"[{clip(label, 200)}]({url})"
+    room = min(limit - len(url) - len("[]()"), 200)
+    if room < LABEL_MIN:  # longer than the core now accepts (commands.links): an older link
+        return clip(label, limit)
+    return f"[{clip(label, room)}]({url})"
 
 
 def field_value(field: ReplyField) -> str:
@@ -110,15 +116,12 @@ def field_value(field: ReplyField) -> str:
 
 def section_value(section: Section) -> str:
     """A section's lines as bullets, as many whole lines as fit in one field."""
-    lines = [link(line) if isinstance(line, Link) else escape(line) for line in section.lines]
+    room = FIELD_VALUE_MAX - 40  # a line's most, with the "… and N more" line beside it
+    lines = [link(line, room - 2) if isinstance(line, Link) else escape(line) for line in section.lines]
     out: list[str] = []
     used = 0
     for index, line in enumerate(lines):
-        bullet = f"• {line}"
-        if len(bullet) > FIELD_VALUE_MAX - 40:
-            plain = section.lines[index]
-            text = escape(plain.label) if isinstance(plain, Link) else line
-            bullet = clip(f"• {text}", FIELD_VALUE_MAX - 40)
+        bullet = clip(f"• {line}", room)
         # Keep room for the "… and N more" line unless this is the last line.
         reserve = 24 if index < len(lines) - 1 else 0
         if used + len(bullet) + reserve > FIELD_VALUE_MAX:

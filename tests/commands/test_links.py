@@ -19,7 +19,8 @@ from commands.links import BadLink, check_link, normalise_link
         ("https:///nohost", "has no host"),
         ("https://localhostonly", "has no host"),
         ("http://[::1", "not a valid link"),
-        ("https://example.org/" + "a" * 2000, "at most 2000 characters"),
+        ("https://example.org/" + "a" * 881, "at most 900 characters as sent"),
+        ("https://ja.wikipedia.org/wiki/" + "日本" * 50, "at most 900 characters as sent"),  # 930 sent
         ("https://example.org/\u0000", "control characters"),
         ("", "Give a link"),
     ],
@@ -33,6 +34,10 @@ def test_bad_links_get_a_clear_error(raw: str, message: str) -> None:
 def test_good_links_pass_as_given() -> None:
     """A normal link comes back unchanged, angle brackets (Slack's) removed."""
     assert check_link("<https://example.org/a?b=1>") == "https://example.org/a?b=1"
+    longest = "https://example.org/" + "a" * 880  # 900 characters
+    assert check_link(longest) == longest
+    japanese = "https://ja.wikipedia.org/wiki/" + "日本" * 48  # 894 characters as sent
+    assert check_link(japanese) == japanese
 
 
 @pytest.mark.parametrize(

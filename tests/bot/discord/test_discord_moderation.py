@@ -374,3 +374,21 @@ async def test_a_note_cannot_ping_anyone(rig: Moderated) -> None:
     assert f"<@\u200b&{role}>" in shown and f"<@\u200b{fake.bob_id}>" in shown
     for raw in ("@everyone", "@here", f"<@&{role}>", f"<@{fake.bob_id}>", "**bold**"):
         assert raw not in shown
+
+
+async def test_the_longest_link_copbot_takes_reaches_the_moderators_whole_and_clickable(
+    rig: Moderated,
+) -> None:
+    """A link of 900 characters (the most /submit takes) shows in full in the post's Link field,
+    as a link with a shortened label; one longer is refused with a reason, and nothing is stored."""
+    longest = "https://example.org/paper?" + "&".join(f"k{i}=v{i}" for i in range(200))
+    longest = longest[: 900 - len("&end")] + "&end"
+    post = await submit(rig, link=longest)
+    (field,) = [f["value"] for f in post["embeds"][0]["fields"] if f["name"] == "Link"]
+    assert field.startswith("• [https://example.org/paper?k0=v0") and field.endswith(f"…]({longest})")
+
+    refused = await ask(rig.fake, "submit", {"number": "2.4", "link": longest + "x"})
+    assert (
+        refused.ephemeral and "That link is too long: at most 900 characters" in embed(refused)["description"]
+    )
+    assert await submissions.get_link(rig.bot.ctx.store, 2) is None

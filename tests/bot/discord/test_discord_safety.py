@@ -85,6 +85,9 @@ def test_links_render_only_for_http_and_https() -> None:
     assert "• [A write-up (v2)](https://example.org/a_%28b%29)" in value
     assert "](javascript" not in value and "](data" not in value
     assert "evil (javascript:alert(1))" in value
+    # A link stored before copbot took at most 900 characters, too long for a field: its label.
+    older = Link("An older long link", "https://example.org/" + "a" * 1500)
+    assert render.section_value(Section("Existing work", (older,))) == "• An older long link"
 
 
 def test_refs_and_mentions() -> None:

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 import pytest
 
@@ -446,3 +447,15 @@ async def test_channel_names_where_ids_belong_are_reported_at_start(
         "not the name",
         "SLACK_MODERATORS lists '@alice', which is not a member (U…) or user-group (S…) id",
     ]
+
+
+async def test_the_longest_non_ascii_link_reaches_the_moderators_whole(rig: Rig) -> None:
+    """A link in Japanese grows nine-fold as sent; the longest /submit takes (900 characters as
+    sent) shows whole and clickable in the post, and a longer one is refused with a reason."""
+    longest = "https://ja.wikipedia.org/wiki/" + "機械学習" * 24  # 894 characters as sent
+    _, post = await submit(rig, f"2.4 {longest} {NOTE}")
+    assert f"*Link*\n• <{quote(longest, safe=':/')}|{longest}>" in Answer.of(post).shown
+
+    refused = await rig.command("/submit", f"2.4 {longest}機械 {NOTE}")
+    assert "That link is too long: at most 900 characters as sent" in refused.shown
+    assert len(rig.posts_in(MODS)) == 1
