@@ -10,9 +10,9 @@ from enum import StrEnum
 from typing import Any
 
 from commands.types import BadArgument, UserRef
+from storage.text import NUMBER_RE, canonical_number, normalise
 
 DIFFICULTY_RE = re.compile(r"^([A-D])(?:\s*-\s*([A-D]))?$")
-NUMBER_RE = re.compile(r"^#?\s*([0-9]{1,3})\.([0-9]{1,3})$")
 MENTION_RE = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$")
 CHANNEL_RE = re.compile(r"^<#([A-Za-z0-9]+)(?:\|([^>]*))?>$|^([A-Z][A-Z0-9]{6,}|[0-9]{15,21})$")
 ROLE_RE = re.compile(
@@ -52,22 +52,14 @@ class Option:
     rest: bool = False  # a text option that takes every word not claimed by another option
 
 
-def normalise(text: str) -> str:
-    """NFKC-fold, drop invisible format characters (zero-width spaces, bidi marks) and trim."""
-    if text.isascii():  # NFKC leaves ASCII as it is, and no ASCII character is a format character
-        return text.strip()
-    folded = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf").strip()
-
-
 def parse_number(raw: str) -> str:
     """``2.4``, `` 2.4 ``, ``#2.4`` or ``２.４`` → ``2.4``; anything else is a BadArgument."""
-    text = normalise(raw)
-    match = NUMBER_RE.match(text)
-    if not match:
+    number = canonical_number(raw)
+    if number is None:
+        text = normalise(raw)
         shown = text if len(text) <= 40 else text[:40] + "…"
         raise BadArgument(f"{shown!r} is not a problem number: write it like 2.4")
-    return f"{int(match.group(1))}.{int(match.group(2))}"
+    return number
 
 
 def parse_difficulty(raw: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +26,7 @@ from storage.models import (
     WorkLink,
 )
 from storage.store import Store
+from storage.text import canonical_number
 
 DIFFICULTIES = ("A", "B", "C", "D", "A-B", "A-C", "B-C", "C-D")
 COLUMNS = (
@@ -59,7 +59,8 @@ _SHEET_NAMES = {
 # Lines the export writes for the bot's own links and claims end with this; import skips them,
 # since the bot's tables, not the sheet's cells, hold them.
 BOT_MARK = "(via copbot)"
-NUMBER_RE = re.compile(r"^(\d{1,3})\.(\d{1,3})$")
+# Columns a file may leave out; a problem keeps what it has in a column its file does not have.
+OPTIONAL = ("subcategory", "existing_work", "working_on")
 MAX_CELL = 20_000
 
 
@@ -69,15 +70,15 @@ class CatalogueError(ValueError):
 
 @dataclass(frozen=True)
 class Row:
-    """One problem as a CSV row gives it."""
+    """One problem as a CSV row gives it; None for an optional column the file does not have."""
 
     number: str
     category: str
-    subcategory: str
+    subcategory: str | None
     difficulty: str
     problem: str
-    existing_work: str
-    working_on: str
+    existing_work: str | None
+    working_on: str | None
 
     @property
     def section(self) -> int:
@@ -114,7 +115,9 @@ class ImportReport:
         )
 
 
-def _strip_bot_lines(text: str) -> str:
+def _strip_bot_lines(text: str | None) -> str | None:
+    if text is None:
+        return None
     return "\n".join(line for line in text.splitlines() if not line.rstrip().endswith(BOT_MARK)).strip()
 
 
@@ -141,13 +144,15 @@ def parse_csv(text: str) -> list[Row]:
     if missing:
         raise CatalogueError(f"line 1: the header has no column for {', '.join(missing)}")
     rows: list[Row] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}
     try:
         for cells in reader:
             line = reader.line_num
             if not any(cell.strip() for cell in cells):
                 continue
-            values = dict.fromkeys(COLUMNS, "")
+            # A column the header lacks stays None (left as it is); a short row's cells are empty.
+            values: dict[str, str | None] = dict.fromkeys(COLUMNS, None)
+            values.update(dict.fromkeys(mapping.values(), ""))
             for index, column in mapping.items():
                 if index < len(cells):
                     values[column] = cells[index].strip()
@@ -157,32 +162,49 @@ def parse_csv(text: str) -> list[Row]:
     return rows
 
 
-def _validate(values: dict[str, str], line: int, seen: dict[str, int]) -> Row:
-    number = values["number"].lstrip("#")
-    if not NUMBER_RE.match(number):
-        raise CatalogueError(f"line {line}: {values['number']!r} is not a problem number like 2.4")
+def _validate(values: dict[str, str | None], line: int, seen: dict[str, tuple[int, str]]) -> Row:
+    cells = {column: value for column, value in values.items() if value is not None}  # the file's columns
+    written = cells["number"]
+    # Stored as the commands read it (02.04 is 2.4), or /problem could never reach it.
+    number = canonical_number(written)
+    if number is None:
+        raise CatalogueError(f"line {line}: {written!r} is not a problem number like 2.4")
     if number in seen:
-        raise CatalogueError(f"line {line}: problem {number} is already on line {seen[number]}")
-    seen[number] = line
-    difficulty = values["difficulty"].upper().replace(" ", "")
+        first_line, first = seen[number]
+        if first == written:
+            raise CatalogueError(f"line {line}: problem {number} is already on line {first_line}")
+        raise CatalogueError(
+            f"line {line}: {written} is the same problem as {first} on line {first_line} "
+            f"(both are {number}: leading zeros do not count)"
+        )
+    seen[number] = (line, written)
+    difficulty = cells["difficulty"].upper().replace(" ", "")
     if difficulty not in DIFFICULTIES:
         raise CatalogueError(
-            f"line {line}: difficulty {values['difficulty']!r} of {number} is not one of "
+            f"line {line}: difficulty {cells['difficulty']!r} of {number} is not one of "
             + ", ".join(DIFFICULTIES)
         )
-    if not values["category"]:
+    if not cells["category"]:
         raise CatalogueError(f"line {line}: problem {number} has no category")
-    for column, value in values.items():
+    for column, value in cells.items():
         if len(value) > MAX_CELL:
             raise CatalogueError(f"line {line}: {column} of {number} is over {MAX_CELL} characters")
+        # PostgreSQL cannot store a NUL in text (SQLite can): refused here, so both behave alike.
+        # A NUL is never typed into a sheet; it means a damaged or non-UTF-8 file (UTF-16 reads as
+        # text with a NUL after every letter), which stripping would hide rather than mend.
+        if "\x00" in value:
+            raise CatalogueError(
+                f"line {line}: {column} of {number} holds a NUL character (\\x00); "
+                "is the file a UTF-8 CSV export of the sheet?"
+            )
     return Row(
         number=number,
-        category=values["category"],
-        subcategory=values["subcategory"],
+        category=cells["category"],
+        subcategory=cells.get("subcategory"),
         difficulty=difficulty,
-        problem=values["problem"],
-        existing_work=_strip_bot_lines(values["existing_work"]),
-        working_on=_strip_bot_lines(values["working_on"]),
+        problem=cells["problem"],
+        existing_work=_strip_bot_lines(cells.get("existing_work")),
+        working_on=_strip_bot_lines(cells.get("working_on")),
     )
 
 
@@ -190,7 +212,8 @@ async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> Impor
     """Upsert problems by number and sync the sheet's claims, all in one transaction.
 
     Nothing is deleted: problems missing from the file stay, bot claims and approved links are
-    untouched, and a sheet claim whose cell disappeared is ended, not removed.
+    untouched, and a sheet claim whose cell disappeared is ended, not removed. A column the file
+    does not have changes nothing: without "working on", the sheet's claims stay as they are.
     """
     rows = list(rows)
     report = ImportReport()
@@ -204,21 +227,22 @@ async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> Impor
             legacy.setdefault(claim.problem_number, []).append(claim)
         new_problems: list[dict[str, object]] = []
         for row in rows:
-            values = {
+            values: dict[str, object] = {
                 "number": row.number,
                 "section": row.section,
                 "position": row.position,
                 "category": row.category,
-                "subcategory": row.subcategory,
                 "difficulty": row.difficulty,
                 "text": row.problem,
-                "existing_work": row.existing_work,
-                "working_on": row.working_on,
                 "updated_at": now,
             }
+            for key in OPTIONAL:  # only the file's columns: one it lacks leaves the problem's as is
+                if (value := getattr(row, key)) is not None:
+                    values[key] = value
             current = existing.get(row.number)
             if current is None:
-                new_problems.append(values)
+                # A new problem has nothing to keep: a column the file lacks is empty.
+                new_problems.append({**dict.fromkeys(OPTIONAL, ""), **values})
                 report.added.append(row.number)
             elif any(getattr(current, k) != v for k, v in values.items() if k != "updated_at"):
                 for key, value in values.items():
@@ -231,8 +255,10 @@ async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> Impor
         claims: list[dict[str, object]] = []
         events: list[dict[str, object]] = []
         for row in rows:
-            open_legacy = {c.source_text: c for c in legacy.get(row.number, [])}
             wanted = row.working_on
+            if wanted is None:
+                continue
+            open_legacy = {c.source_text: c for c in legacy.get(row.number, [])}
             if wanted and wanted not in open_legacy:
                 start = legacy_start(wanted)
                 claims.append(

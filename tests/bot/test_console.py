@@ -68,6 +68,17 @@ def test_catalogue_export_import_and_db_upgrade(tmp_path: Path) -> None:
     assert result.returncode == 1 and "line 2: difficulty 'Q' of 2.4" in result.stderr
 
 
+def test_catalogue_import_refuses_a_nul_alike_on_both_backends(tmp_path: Path, db_url: str) -> None:
+    """A NUL in a cell, which PostgreSQL cannot store, gets the same one-line refusal on SQLite
+    and PostgreSQL: exit 1 and the line named, never a traceback."""
+    bad = tmp_path / "nul.csv"
+    bad.write_text("number,category,difficulty,problem\n2.4,C,B,text with a \x00 in it\n", encoding="utf-8")
+    result = run_cli(["catalogue", "import", str(bad)], tmp_path, DATABASE_URL=db_url, PYTHONPATH=str(ROOT))
+    assert result.returncode == 1
+    assert "line 2: problem of 2.4 holds a NUL character" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_every_subcommand_has_help(tmp_path: Path) -> None:
     """--help works on each subcommand."""
     for args in (

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.catalogue import SHEET_HEADER, CatalogueError, export_csv, import_rows, parse_csv
+from storage.catalogue import SHEET_HEADER, CatalogueError, export_csv, import_file, import_rows, parse_csv
 from storage.models import LinkStatus, WorkLink
 from storage.store import Person, Store
 from tests.conftest import SEED, START
@@ -80,6 +80,92 @@ async def test_import_never_deletes_claims_links_or_problems(store: Store) -> No
     assert [link.url for link in await store.approved_links("2.4")] == ["https://example.org/a"]
 
 
+def only_required_columns(rows: list[list[str]]) -> str:
+    """Rows with just the columns a file must have: number, category, difficulty, problem."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["number", "category", "difficulty", "problem"])
+    for number, category, _, difficulty, problem, _, _ in rows:
+        writer.writerow([number, category, difficulty, problem])
+    return out.getvalue()
+
+
+async def test_columns_a_file_lacks_leave_problems_and_sheet_claims_as_they_are(store: Store) -> None:
+    """A file without subcategory, existing work and working on changes only what it has: the
+    seed's subcategories, existing work and sheet claims stay, and the report counts one edit."""
+    before = {p.number: p for p in await store.problems()}
+    rows = seed_rows()
+    rows[0][4] = "An edited problem text"
+    rows.append(["4.5", rows[-1][1], "Ignored", "C", "A brand new problem", "Work", "Zoe - 3 March 2026"])
+    report = await import_rows(store, parse_csv(only_required_columns(rows)), START)
+    assert (report.added, report.changed, report.unchanged) == (["4.5"], ["1.1"], 97)
+    assert report.claims_added == 0 and report.claims_ended == 0
+    after = {p.number: p for p in await store.problems()}
+    assert after["1.1"].text == "An edited problem text"
+    for number, problem in before.items():
+        assert (after[number].subcategory, after[number].existing_work, after[number].working_on) == (
+            problem.subcategory,
+            problem.existing_work,
+            problem.working_on,
+        )
+    assert (after["4.5"].subcategory, after["4.5"].existing_work) == ("", "")
+    claims = await store.claims_for_problem("2.4")
+    assert [(c.display_name, c.state) for c in claims] == [("jknowak (Discord) - July 2023", "active")]
+
+
+async def test_an_empty_cell_of_a_column_the_file_has_clears(store: Store) -> None:
+    """Only a present, empty cell clears: 2.2's existing work and 2.4's sheet claim go."""
+    rows = [r for r in seed_rows() if r[0] in {"2.2", "2.4"}]
+    rows[0][5] = rows[1][6] = ""
+    report = await import_rows(store, parse_csv(as_sheet(rows)), START)
+    assert report.changed == ["2.2", "2.4"] and report.claims_ended == 1
+    problem = await store.get_problem("2.2")
+    assert problem and problem.existing_work == ""
+    (claim,) = await store.claims_for_problem("2.4")
+    assert claim.state == "released"
+
+
+async def test_numbers_are_stored_as_the_commands_read_them(store: Store) -> None:
+    """02.04 is problem 2.4 and 05.1 a new 5.1, as /problem reads them; never a second 2.04."""
+    text = "number,category,difficulty,problem\n2.04,Circuits In The Wild,B,Edited\n05.1,New,A,Fifth\n"
+    report = await import_rows(store, parse_csv(text), START)
+    assert report.added == ["5.1"] and report.changed == ["2.4"]
+    numbers = {p.number for p in await store.problems()}
+    assert {"2.4", "5.1"} <= numbers and not {"2.04", "05.1"} & numbers
+    problem = await store.get_problem("2.4")
+    assert problem and problem.text == "Edited"
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "message"),
+    [
+        (
+            ["2.04", "Circuits In The Wild", "", "B", "Again", "", ""],
+            r"line 4: 2.04 is the same problem as 2.4 on line 3 \(both are 2.4: leading zeros do not count\)",
+        ),
+        (
+            ["4.5", "Other", "", "A", "Text with a \x00 in it", "", ""],
+            r"line 4: problem of 4.5 holds a NUL character \(\\x00\); is the file a UTF-8 CSV",
+        ),
+    ],
+)
+async def test_refused_files_name_the_rows_and_change_nothing(
+    store: Store, tmp_path: Path, bad_row: list[str], message: str
+) -> None:
+    """A second spelling of a number, or a NUL PostgreSQL cannot store, is refused on both
+    backends with the line named, and the file's good edit is not made."""
+    rows = [r for r in seed_rows() if r[0] in {"1.1", "2.4"}]
+    rows[0][4] = "Edited"
+    rows.append(bad_row)
+    path = tmp_path / "bad.csv"
+    path.write_text(as_sheet(rows), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=message):
+        await import_file(store, path, START)
+    problem = await store.get_problem("1.1")
+    assert problem and problem.text != "Edited"
+    assert await store.problem_count() == 98
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -106,8 +192,6 @@ def test_malformed_files_name_the_line(text: str, message: str) -> None:
 
 async def test_a_bad_line_changes_nothing(store: Store, tmp_path: Path) -> None:
     """All or nothing: a file with a good edit and a bad line leaves the database as it was."""
-    from storage.catalogue import import_file
-
     rows = seed_rows()
     rows[0][4] = "Edited"
     rows[5][3] = "Z"
