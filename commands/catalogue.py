@@ -24,6 +24,7 @@ from commands.types import (
     Section,
     UnknownProblem,
 )
+from storage.legacy import sheet_origin
 from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, Claim, ClaimState, Problem
 
 LEVELS = "ABCD"
@@ -66,10 +67,10 @@ def claim_line(claim: Claim, now: datetime, stale_after_days: int) -> str:
         text = " ".join(claim.source_text.split())
         text = text if len(text) <= 300 else text[:299] + "…"
         if not claim.date_known:
-            return f"{text} (from the sheet, undated)"
+            return f"{text} ({sheet_origin(claim.date_known)})"
         age = ago(claim.renewed_at, now)
         stale = (now - claim.renewed_at).days >= stale_after_days
-        return f"{text} (from the sheet, {age}{', stale' if stale else ''})"
+        return f"{text} ({sheet_origin(claim.date_known)}, {age}{', stale' if stale else ''})"
     line = f"{claim.display_name} — since {day(claim.claimed_at)} ({ago(claim.claimed_at, now)})"
     if claim.renewed_at > claim.claimed_at and claim.renewed_at.date() != claim.claimed_at.date():
         line += f", renewed {day(claim.renewed_at)}"
@@ -81,8 +82,12 @@ def claim_line(claim: Claim, now: datetime, stale_after_days: int) -> str:
 def earlier_line(claim: Claim) -> str:
     """A claim that ended, with how and the note left."""
     how = "expired" if claim.state == ClaimState.EXPIRED else "released"
-    ended = f" to {day(claim.ended_at)}" if claim.ended_at else ""
-    line = f"{claim.display_name} — {day(claim.claimed_at)}{ended}, {how}"
+    if claim.date_known:
+        ended = f" to {day(claim.ended_at)}" if claim.ended_at else ""
+        line = f"{claim.display_name} — {day(claim.claimed_at)}{ended}, {how}"
+    else:  # its claimed_at is only the day an import found it, so it is not shown as a start
+        ended = f", until {day(claim.ended_at)}" if claim.ended_at else ""
+        line = f"{claim.display_name} — {sheet_origin(claim.date_known)}{ended}, {how}"
     if claim.note:
         note = " ".join(claim.note.split())
         line += f": “{note}”"

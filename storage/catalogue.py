@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from storage.legacy import legacy_name, legacy_start
+from storage.legacy import legacy_name, legacy_start, sheet_origin
 from storage.models import (
     LEGACY_PLATFORM,
     OPEN_CLAIM_STATES,
@@ -277,7 +277,9 @@ async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> Impor
                         "unreachable": True,
                     }
                 )
-                events.append(_sheet_event(row.number, "claimed", start or now, legacy_name(wanted)))
+                events.append(
+                    _sheet_event(row.number, "claimed", start or now, legacy_name(wanted), start is not None)
+                )
             for text, claim in open_legacy.items():
                 if text != wanted:
                     claim.state = ClaimState.RELEASED.value
@@ -294,7 +296,8 @@ async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> Impor
     return report
 
 
-def _sheet_event(number: str, kind: str, at: datetime, name: str) -> dict[str, object]:
+def _sheet_event(number: str, kind: str, at: datetime, name: str, dated: bool = True) -> dict[str, object]:
+    """An event of a sheet claim; an undated claim's start is only the day an import found it."""
     return {
         "problem_number": number,
         "kind": kind,
@@ -302,7 +305,7 @@ def _sheet_event(number: str, kind: str, at: datetime, name: str) -> dict[str, o
         "actor_platform": LEGACY_PLATFORM,
         "actor_id": None,
         "actor_name": name,
-        "detail": "from the sheet",
+        "detail": sheet_origin(dated) + ("" if dated else "; this is the day it was imported"),
         "claim_id": None,
         "link_id": None,
     }

@@ -65,3 +65,9 @@ def legacy_name(text: str, limit: int = 120) -> str:
     """A short one-line name for a cell: its first line, cut to ``limit`` characters."""
     first = " ".join(text.strip().splitlines()[0].split()) if text.strip() else "someone"
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
+def sheet_origin(dated: bool) -> str:
+    """How a sheet claim is labelled wherever it is shown; an undated one says so, since the
+    only day the bot has for it is the day an import found it, not the day its work began."""
+    return "from the sheet" if dated else "from the sheet, undated"

@@ -10,6 +10,7 @@ import pytest
 from commands.catalogue import difficulty_matches
 from commands.types import Context
 from storage.catalogue import export_csv, import_rows, parse_csv
+from tests.support.clock import FakeClock
 from tests.support.transcript import person, say, shown
 
 ANN = person("ann")
@@ -152,6 +153,25 @@ async def test_search_finds_what_an_import_changed(ctx: Context) -> None:
     await import_rows(ctx.store, [changed], ctx.clock())
     reply = await say(ctx, ANN, "/search zebrafish")
     assert [str(line).split(" — ")[0] for line in reply.sections[0].lines] == ["3.11"]
+
+
+async def test_an_undated_sheet_claim_stays_undated_after_it_ends(ctx: Context, clock: FakeClock) -> None:
+    """A sheet cell without a date reads as undated while open, under Earlier claims once its
+    cell is cleared, and in /history: the import's day is never given as the day work began."""
+    head = "number,category,difficulty,problem,working_on\n"
+    await import_rows(ctx.store, parse_csv(head + "2.5,Circuits In The Wild,B,Emails,Someone\n"), clock())
+    assert "Working on it:\n  - Someone (from the sheet, undated)" in await shown(ctx, ANN, "/problem 2.5")
+    clock.advance(days=40)
+    await import_rows(ctx.store, parse_csv(head + "2.5,Circuits In The Wild,B,Emails,\n"), clock())
+    card = await shown(ctx, ANN, "/problem 2.5")
+    assert "Earlier claims:\n  - Someone — from the sheet, undated, until 2027-01-04, released" in card
+    assert "2026-11-25" not in card
+    timeline = (await shown(ctx, ANN, "/history 2.5")).split("Timeline:\n")[1].splitlines()
+    assert timeline == [
+        "  - 2026-11-25 · Someone (sheet) claimed it: from the sheet, undated; "
+        "this is the day it was imported",
+        "  - 2027-01-04 · Someone (sheet) released it: from the sheet",
+    ]
 
 
 async def test_search_by_number_and_nothing_found(ctx: Context) -> None:
