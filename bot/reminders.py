@@ -3,6 +3,12 @@
 Each claim's reminder is taken by a guarded update before it is sent (at most once: a crash
 after the send never sends it again), then delivered by DM, else in the community's reminder
 channel, else the claim is marked unreachable. One failure never stops the sweep.
+
+The grace period before a stale claim expires runs from when its reminder arrived. A reminder
+the platform refused (rate limit, outage, missing permission) is sent again at each sweep and
+its claim does not expire meanwhile; one that can never arrive (closed DMs and no reminder
+channel) is written in the claim's history and the claim expires a grace period after that
+final attempt, its claimant told if they can be reached by then.
 """
 
 from __future__ import annotations

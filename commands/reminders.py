@@ -5,7 +5,7 @@ from __future__ import annotations
 from commands.catalogue import problem_title
 from commands.timefmt import day
 from commands.types import Actor, BadArgument, Button, ButtonStyle, Context, NotYourClaim, Reply
-from storage.models import OPEN_CLAIM_STATES, Claim, Problem
+from storage.models import OPEN_CLAIM_STATES, REMINDER_DELIVERED, Claim, Problem
 
 
 def reminder_reply(claim: Claim, problem: Problem, grace_days: int, *, mention: bool = False) -> Reply:
@@ -27,12 +27,17 @@ def reminder_reply(claim: Claim, problem: Problem, grace_days: int, *, mention: 
 
 
 def expiry_reply(claim: Claim, problem: Problem, *, mention: bool = False) -> Reply:
-    """Telling a claimant their claim expired."""
+    """Telling a claimant their claim expired, and why: no answer, or no reminder reached them."""
+    why = (
+        "without an answer to the reminder"
+        if claim.delivery in REMINDER_DELIVERED
+        else "after a long silence; my reminder may not have reached you"
+    )
     return Reply(
         title=f"Your claim on {problem.number} expired",
         text=(
-            f"Your claim on {problem_title(problem, 70)} (since {day(claim.claimed_at)}) expired without "
-            f"an answer to the reminder. /claim {problem.number} again any time if you pick it back up."
+            f"Your claim on {problem_title(problem, 70)} (since {day(claim.claimed_at)}) expired {why}. "
+            f"/claim {problem.number} again any time if you pick it back up."
         ),
         private=False,
         mention=claim.user_id if mention else None,

@@ -62,6 +62,10 @@ class LinkStatus(StrEnum):
 
 LEGACY_PLATFORM = "sheet"
 
+# The ways a stale reminder reaches its claimant (``Claim.delivery``): only these make a claim
+# "reminded" in its history and in the expiry notice.
+REMINDER_DELIVERED = ("dm", "channel")
+
 
 class Problem(SQLModel, table=True):
     """One problem of the catalogue, as the spreadsheet has it."""
@@ -106,6 +110,8 @@ class Claim(SQLModel, table=True):
     claimed_at: datetime = Field(sa_type=UTCDateTime)
     renewed_at: datetime = Field(sa_type=UTCDateTime)
     state: str = Field(default=ClaimState.ACTIVE.value, max_length=16)
+    # When the stale reminder was last sent or tried, its outcome recorded: for a delivered one,
+    # when it reached the claimant. The grace period before expiry runs from here.
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     note: str = ""

@@ -14,10 +14,26 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from storage.models import LEGACY_PLATFORM, Claim, ClaimState, CommunitySettings, Event, ProcessedEvent
+from storage.models import (
+    LEGACY_PLATFORM,
+    REMINDER_DELIVERED,
+    Claim,
+    ClaimState,
+    CommunitySettings,
+    Event,
+    ProcessedEvent,
+)
 from storage.store import Store
 
 BATCH = 500
+
+# What the history says when a reminder's outcome is recorded; a refused one ("retry") says
+# nothing yet: it is sent again, and the history speaks once it arrives or finally cannot.
+_REMINDER_EVENTS = {
+    **{how: ("stale", "") for how in REMINDER_DELIVERED},
+    "unreachable": ("unreachable", "no DM and no reminder channel"),
+    "failed": ("unreachable", "sending the reminder failed"),
+}
 
 
 async def stale_overrides(store: Store) -> dict[tuple[str, str], int]:
@@ -61,8 +77,9 @@ async def mark_stale(
     An empty list means another sweep moved the due rows first: look again.
 
     Claims of ``platforms`` are taken with ``delivery = "sending"``: this sweep owns their ping
-    and nobody else will send it. The sheet's legacy claims go stale by age with
-    ``delivery = "none"`` (nobody to ping).
+    and nobody else will send it. ``reminded_at`` is the time of this attempt until its outcome
+    is recorded, and the history says nothing yet (see :func:`record_deliveries`). The sheet's
+    legacy claims go stale by age with ``delivery = "none"`` (nobody to ping).
     """
     overrides = overrides or {}
     wanted = [*platforms, LEGACY_PLATFORM]
@@ -96,7 +113,7 @@ async def mark_stale(
     if not due:
         return None
     async with store.session() as s:
-        moved = list(
+        return list(
             (
                 await s.exec(
                     sa.update(Claim)
@@ -110,14 +127,18 @@ async def mark_stale(
                 )
             ).scalars()
         )
-        events = _event_rows([c for c in moved if c.platform != LEGACY_PLATFORM], "stale", now)
-        if events:
-            await s.exec(sa.insert(Event), params=events)
-    return moved
 
 
 async def record_deliveries(store: Store, outcomes: dict[int, str], now: datetime) -> None:
-    """Record how each reminder reached its claimant (``dm``, ``channel``, ``unreachable``), in one go."""
+    """Record how each reminder went (``dm``, ``channel``, ``retry``, ``unreachable``, ``failed``),
+    in one go, with ``reminded_at = now``.
+
+    The grace period before expiry thus runs from when the reminder reached its claimant. A
+    reminder that never can (no DM and no reminder channel; or sending it failed, and at most
+    once forbids another try) starts it at this final attempt: the history says so now, and the
+    claim, shown as stale meanwhile, expires ``grace_days`` later rather than staying open forever.
+    A refused one (``retry``) does not start it (see :func:`expire_due`).
+    """
     if not outcomes:
         return
     async with store.session() as s:
@@ -130,14 +151,14 @@ async def record_deliveries(store: Store, outcomes: dict[int, str], now: datetim
                     await s.exec(
                         sa.update(Claim)
                         .where(col(Claim.id).in_(ids), col(Claim.delivery) == "sending")
-                        .values(delivery=how, unreachable=how == "unreachable")
+                        .values(delivery=how, unreachable=how == "unreachable", reminded_at=now)
                         .returning(Claim)
                     )
                 ).scalars()
             )
-            if how == "unreachable" and moved:
-                rows = _event_rows(moved, "unreachable", now, "no DM and no reminder channel")
-                await s.exec(sa.insert(Event), params=rows)
+            if how in _REMINDER_EVENTS and moved:
+                kind, detail = _REMINDER_EVENTS[how]
+                await s.exec(sa.insert(Event), params=_event_rows(moved, kind, now, detail))
 
 
 async def expire_due(
@@ -147,21 +168,21 @@ async def expire_due(
 
     None when nothing was due; an empty list when another sweep took the due rows first.
 
-    Legacy claims never expire (nobody was asked). The caller tells each claimant once.
+    The grace runs from ``reminded_at``: when the reminder arrived, or its final failed attempt
+    (see :func:`record_deliveries`). A reminder the platform refused is still being sent, so its
+    claim waits however old the attempt (a sweep may not have taken it back yet, e.g. more were
+    refused than a batch holds). Legacy claims never expire (nobody was asked). The caller tells
+    each claimant once.
     """
-    cutoff = now - timedelta(days=grace_days)
+    is_due = (
+        col(Claim.state) == ClaimState.STALE.value,
+        col(Claim.reminded_at) < now - timedelta(days=grace_days),
+        col(Claim.delivery) != "retry",
+        col(Claim.platform).in_(list(platforms)),
+    )
     async with store.session() as s:
         due = list(
-            await s.exec(
-                select(Claim.id)
-                .where(
-                    Claim.state == ClaimState.STALE.value,
-                    col(Claim.reminded_at) < cutoff,
-                    col(Claim.platform).in_(list(platforms)),
-                )
-                .order_by(col(Claim.reminded_at))
-                .limit(limit)
-            )
+            await s.exec(select(Claim.id).where(*is_due).order_by(col(Claim.reminded_at)).limit(limit))
         )
     if not due:
         return None
@@ -170,15 +191,20 @@ async def expire_due(
             (
                 await s.exec(
                     sa.update(Claim)
-                    .where(col(Claim.id).in_(due), col(Claim.state) == ClaimState.STALE.value)
+                    .where(col(Claim.id).in_(due), *is_due)
                     .values(state=ClaimState.EXPIRED.value, ended_at=now, notice="sending")
                     .returning(Claim)
                 )
             ).scalars()
         )
-        if moved:
-            detail = f"no answer {grace_days} days after the reminder"
-            await s.exec(sa.insert(Event), params=_event_rows(moved, "expired", now, detail))
+        reminded = [c for c in moved if c.delivery in REMINDER_DELIVERED]
+        unreminded = [c for c in moved if c.delivery not in REMINDER_DELIVERED]
+        answered = f"no answer {grace_days} days after the reminder"
+        unknown = f"no reminder known to have reached them, {grace_days} days after the last try"
+        events = _event_rows(reminded, "expired", now, answered)
+        events += _event_rows(unreminded, "expired", now, unknown)
+        if events:
+            await s.exec(sa.insert(Event), params=events)
     return moved
 
 

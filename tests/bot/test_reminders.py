@@ -15,6 +15,7 @@ from commands import dispatch
 from commands.types import Context
 from storage.models import Claim
 from storage.store import Person, Store
+from storage.sweep import expire_due
 from tests.support.clock import FakeClock
 from tests.support.outbound import MemoryOutbound, SimulatedCrash
 from tests.support.transcript import person, say, shown
@@ -197,6 +198,75 @@ async def test_a_refused_reminder_is_sent_again_by_the_next_sweep(ctx: Context, 
     second = await sweeper.run_once()
     await sweeper.run_once()
     assert second.delivered == {"dm": 1} and [s.target for s in outbound.sent] == ["ann"]
+
+
+async def test_the_grace_period_starts_when_a_refused_reminder_finally_arrives(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """The platform refuses every DM for 17 days (a 429, a missing permission): the claim stays
+    stale and its history claims no reminder; once the DM goes through, Ann has 14 full days."""
+    await say(ctx, ANN, "/claim 3.11")
+    outbound = MemoryOutbound(refuse={"ann": 17})
+    sweeper = make_sweeper(ctx, outbound)
+    clock.advance(days=31)
+    for _ in range(17):
+        assert (await sweeper.run_once()).delivered == {"retry": 1}
+        clock.advance(days=1)
+    assert outbound.sent == [] and (await claim_state(ctx.store, "ann", "3.11")).state == "stale"
+    assert "reminded" not in await shown(ctx, ANN, "/history 3.11")
+    await sweeper.run_once()  # the platform takes DMs again
+    (reminder,) = outbound.sent
+    assert reminder.kind == "dm" and reminder.reply.title == "Still working on 3.11?"
+    assert "2027-01-12 · Ann was reminded (claim stale)" in await shown(ctx, ANN, "/history 3.11")
+    clock.advance(days=13, hours=23)
+    assert (await sweeper.run_once()).expired == 0 and len(outbound.sent) == 1
+    clock.advance(hours=1, minutes=1)
+    assert (await sweeper.run_once()).expired == 1
+    notice = outbound.sent[1]
+    assert notice.reply.title == "Your claim on 3.11 expired"
+    assert "expired without an answer to the reminder." in notice.reply.text
+
+
+async def test_a_reminder_still_to_be_sent_again_never_lets_its_claim_expire(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """However old the refusal, a reminder no sweep has taken back yet (more were refused than a
+    sweep's batch holds) keeps its claim open: the expiry passes it over."""
+    await say(ctx, ANN, "/claim 3.11")
+    clock.advance(days=31)
+    await make_sweeper(ctx, MemoryOutbound(refuse={"ann": 1})).run_once()
+    clock.advance(days=30)
+    assert await expire_due(ctx.store, clock(), 14, ["discord"]) is None
+    assert "stale: no news since 2026-11-25" in await shown(ctx, person("bob"), "/problem 3.11")
+
+
+async def test_a_reminder_that_cannot_arrive_is_told_in_the_history_and_the_grace_runs_from_it(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """Cy's DMs are closed and his server has no reminder channel: his history says he could
+    not be reached, not that he was reminded, and the claim expires 14 days after that final
+    attempt, telling him in the reminder channel his server has set up meanwhile."""
+    cy = person("cy", community="guild2")
+    await say(ctx, cy, "/claim 1.1")
+    outbound = MemoryOutbound(closed_dms={"cy"})
+    sweeper = make_sweeper(ctx, outbound)
+    clock.advance(days=31)
+    assert (await sweeper.run_once()).delivered == {"unreachable": 1}
+    history = await shown(ctx, cy, "/history 1.1")
+    assert "2026-12-26 · Cy could not be reached: no DM and no reminder channel" in history
+    assert "reminded" not in history
+    await ctx.store.update_settings("discord", "guild2", clock(), reminder_channel_id="reminders")
+    clock.advance(days=13)
+    assert (await sweeper.run_once()).expired == 0 and outbound.sent == []
+    clock.advance(days=1, minutes=1)
+    assert (await sweeper.run_once()).expired == 1
+    (notice,) = outbound.sent
+    assert (notice.kind, notice.target, notice.reply.mention) == ("channel", "reminders", "cy")
+    assert "expired after a long silence; my reminder may not have reached you." in notice.reply.text
+    assert (
+        "2027-01-09 · Cy let the claim expire: no reminder known to have reached them, "
+        "14 days after the last try" in await shown(ctx, cy, "/history 1.1")
+    )
 
 
 async def test_a_servers_stale_days_win_over_the_default(ctx: Context, clock: FakeClock) -> None:
