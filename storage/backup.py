@@ -21,7 +21,9 @@ def _copy(source: Path, target: Path) -> int:
         raise BackupError(f"no SQLite database at {str(source)!r}")
     tmp = target.with_name(target.name + ".partial")
     tmp.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    # Read-only needs a URI, so the path is percent-escaped: unescaped, a ``#`` or ``?`` in it
+    # would end the path there, and SQLite would create and copy an empty file of that name.
+    src = sqlite3.connect(f"{source.absolute().as_uri()}?mode=ro", uri=True, timeout=30)
     dst = sqlite3.connect(tmp)
     try:
         src.backup(dst, pages=1024)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
@@ -19,8 +19,13 @@ READ_ONLY = "copbot_read_only"
 
 
 def default_database_url(data_dir: Path) -> str:
-    """The embedded SQLite file used when no DATABASE_URL is configured."""
-    return f"sqlite+aiosqlite:///{(data_dir / 'copbot.db').resolve()}"
+    """The embedded SQLite file used when no DATABASE_URL is configured.
+
+    The path is escaped: unescaped, a ``?`` in DATA_DIR would start the URL's query and the bot
+    would use a file named after the part before it.
+    """
+    path = (data_dir / "copbot.db").resolve()
+    return URL.create("sqlite+aiosqlite", database=str(path)).render_as_string(hide_password=False)
 
 
 def is_sqlite(url: str) -> bool:

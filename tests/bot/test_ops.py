@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -85,6 +87,35 @@ async def test_backup_while_writing(sqlite_url: str, tmp_path: Path) -> None:
     with sqlite3.connect(target) as copy:
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert copy.execute("SELECT count(*) FROM problem").fetchone() == (98,)
+
+
+async def test_backup_of_a_data_dir_named_with_hash_and_question_mark(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    """DATA_DIR=…/d#x?y: the bot keeps its database in that directory, and the backup holds its
+    problems and claims, with nothing created beside it (unescaped, SQLite read and copied an
+    empty file named after the part before the ``#``)."""
+    from storage.engine import default_database_url, make_engine
+    from storage.store import Person, Store
+    from tests.conftest import START
+
+    data_dir = tmp_path / "d#x?y"
+    url = default_database_url(data_dir)
+    data_dir.mkdir()
+    shutil.copyfile(sqlite_template, data_dir / "copbot.db")
+    store = Store(make_engine(url))
+    try:
+        await store.claim("3.11", Person("discord", "g", "ann", "Ann"), START)
+    finally:
+        await store.close()
+    target = tmp_path / "copy.db"
+    assert await backup(url, target) > 1
+    assert sorted(await asyncio.to_thread(os.listdir, tmp_path)) == ["copy.db", "d#x?y"]
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("SELECT count(*) FROM problem").fetchone() == (98,)
+        assert copy.execute(
+            "SELECT problem_number, user_id FROM claim WHERE user_id IS NOT NULL"
+        ).fetchall() == [("3.11", "ann")]
 
 
 async def test_backup_refuses_postgresql(tmp_path: Path) -> None:
