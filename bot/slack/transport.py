@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -23,6 +24,9 @@ from slack_bolt.request.internals import build_normalized_headers, extract_conte
 log = logging.getLogger("copbot.slack")
 
 PATH = "/slack/events"
+
+# Bolt's answer to a request whose signature does not check out.
+REFUSED = {"error": "invalid request"}
 
 
 def parse_body(raw: str, content_type: str | None) -> dict[str, Any]:
@@ -37,6 +41,23 @@ def parse_body(raw: str, content_type: str | None) -> dict[str, Any]:
         payload = json.loads(form["payload"])
         return payload if isinstance(payload, dict) else {}
     return form
+
+
+def timestamp_readable(headers: Mapping[str, str]) -> bool:
+    """Whether a request's ``X-Slack-Request-Timestamp``, if it has one, is a whole number.
+
+    slack_sdk's signature check reads it with ``int()`` and raises ValueError on anything else
+    (``abc``, an empty value, ``1e10``): Bolt would answer 500 and log the traceback, for a
+    request anyone can send. Such a request cannot be correctly signed, so it is refused first.
+    """
+    timestamp = headers.get("X-Slack-Request-Timestamp")
+    if timestamp is None:
+        return True  # Bolt reads it as 0: too old, refused like any bad signature
+    try:
+        int(timestamp)
+    except ValueError:
+        return False
+    return True
 
 
 class SlackRequest(AsyncBoltRequest):
@@ -73,6 +94,9 @@ def web_app(app: AsyncApp, path: str = PATH) -> web.Application:
     """An aiohttp application that hands every POST on ``path`` to ``app``."""
 
     async def handle(request: web.Request) -> web.Response:
+        if not timestamp_readable(request.headers):
+            log.info("refused a Slack request whose timestamp is not a number")
+            return web.json_response(REFUSED, status=401)
         raw = await request.text()
         try:
             bolt_request = SlackRequest(

@@ -33,6 +33,27 @@ async def test_unsigned_or_stale_requests_are_refused_and_change_nothing(
     assert await ctx.store.first_time(events.dedup_key("Ev0T"), ctx.clock())
 
 
+@pytest.mark.parametrize("timestamp", ["abc", "", "1e10"])
+async def test_a_timestamp_that_is_not_a_number_is_refused_quietly(
+    rig: Rig, ctx: Context, caplog: pytest.LogCaptureFixture, timestamp: str
+) -> None:
+    """Anyone can send these: a refusal like any bad signature, not a 500 and a traceback each."""
+    caplog.set_level(logging.DEBUG)
+    tamper = {"headers": {"X-Slack-Request-Timestamp": timestamp}}
+
+    command = await rig.slack.command("/claim", "3.11", user_id=ANN, **tamper)
+    button = await rig.slack.block_action("cop:claim:2.4", user_id=ANN, **tamper)
+    event = await rig.slack.event(reaction_event(ANN, "eyes", "C0PROBLEMS", "1.1"), **tamper)
+
+    assert [command.status, button.status, event.status] == [401, 401, 401]
+    assert command.json() == {"error": "invalid request"}
+    assert rig.fake.calls == []
+    assert [c for c in await ctx.store.claims_for_problem("3.11") if c.platform == "slack"] == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info] == []
+    # Correctly signed requests are still served.
+    assert (await rig.command("/claim", "3.11", user=ANN)).via == "ack"
+
+
 async def test_a_release_note_cannot_ping_the_channel(rig: Rig) -> None:
     await rig.command("/claim", "3.11", user=ANN)
     # As typed (Slack escapes it) and raw: either way it is stored as text and shown inert.
