@@ -28,5 +28,9 @@ class Seen:
             self._ids.popitem(last=False)
         return True
 
+    def forget(self, key: Hashable) -> None:
+        """Forget ``key`` (its handling failed): the next delivery of it is handled."""
+        self._ids.pop(key, None)
+
     def __len__(self) -> int:
         return len(self._ids)

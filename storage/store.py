@@ -776,7 +776,9 @@ class Store:
         Its id is recorded in the same transaction as the first change its handling commits, so
         the change and the record stand or fall together: a replay (another process, a restart)
         raises AlreadyApplied at its first write instead of applying it again. Handling that
-        writes nothing records nothing (it has nothing to apply twice).
+        writes nothing records nothing (it has nothing to apply twice). Any unit of work counts
+        as a write, even one that only reads: a look-up before the change goes through
+        :meth:`read`, or the id would be recorded with it, before the change commits.
         """
         token = _APPLYING.set(_Pending(key, now))
         try:
@@ -1082,8 +1084,8 @@ class Store:
     async def first_time(self, key: str, now: datetime) -> bool:
         """Record an inbound event id; True only the first time ``key`` is seen.
 
-        One autocommitted statement (no BEGIN/COMMIT round trips): it runs on every interaction
-        and event, so it holds SQLite's write lock only for the insert itself.
+        One autocommitted statement, on its own: it does not tie the id to any change, so an
+        event's handling records its id with :meth:`applying` instead.
         """
         async with self._writing, self.engine.connect() as conn:
             autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")

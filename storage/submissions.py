@@ -112,8 +112,12 @@ async def get_link(store: Store, link_id: int) -> WorkLink | None:
 
 
 async def link_by_message(store: Store, platform: str, message_id: str) -> WorkLink | None:
-    """The submission whose moderator post is this message."""
-    async with store.session() as s:
+    """The submission whose moderator post is this message.
+
+    A read, not a unit of work: a reaction's handling (Store.applying) records its event id with
+    its first unit of work, which must be the decision, not this look-up before it.
+    """
+    async with store.read() as s:
         return (
             await s.exec(
                 select(WorkLink).where(WorkLink.platform == platform, WorkLink.mod_message_id == message_id)

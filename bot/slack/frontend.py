@@ -18,6 +18,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import nullcontext
 from typing import Any
 
 import aiohttp
@@ -35,6 +36,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import eager, idle_gc
 from bot.config import Settings, StartupError, cannot_listen, unreachable
 from bot.outbound import Posted
+from bot.seen import Seen
 from bot.slack import events, render, review, slash, transport
 from bot.slack.outbound import Messenger
 from bot.slack.people import Directory
@@ -43,6 +45,7 @@ from commands.submissions import decide_link
 from commands.types import Actor, CommandError, Context, Reply, parse_custom_id
 from storage import submissions
 from storage.models import LinkStatus
+from storage.store import AlreadyApplied
 
 log = logging.getLogger("copbot.slack")
 
@@ -112,6 +115,7 @@ class SlackFrontEnd:
         self.messenger = Messenger(self.client)
         self.bot_user_id: str | None = None  # from auth.test at start
         self._tasks: set[asyncio.Future[Any]] = set()
+        self._seen = Seen()  # event ids handled here: Slack's retries reaching this process
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._port: int | None = None
@@ -384,20 +388,31 @@ class SlackFrontEnd:
         return listener
 
     async def _handle_event(self, event_type: str, body: dict[str, Any], event: dict[str, Any]) -> None:
-        """Apply an event once: Slack's retries (and any replay) of the same id are skipped."""
+        """Apply an event once: a retry (or any replay) of an event that was applied changes nothing.
+
+        A retry reaching this process is caught in memory; one reaching another process (or this
+        one after a restart) at its first write, which records the id with the change. So an
+        event whose handling died before its change committed is applied by Slack's retry.
+        """
         event_id = str(body.get("event_id") or "")
+        if event_id and not self._seen.first(event_id):
+            log.info("skipped Slack event %s (%s): already handled", event_id, event_type)
+            return
+        handler = events.EVENT_HANDLERS.get(event_type)
+        if handler is None:
+            return
+        once = (
+            self.ctx.store.applying(events.dedup_key(event_id), self.ctx.clock())
+            if event_id
+            else nullcontext()
+        )
         try:
-            if event_id and not await self.ctx.store.first_time(events.dedup_key(event_id), self.ctx.clock()):
-                log.info("skipped Slack event %s (%s): already handled", event_id, event_type)
-                return
-            handler = events.EVENT_HANDLERS.get(event_type)
-            if handler is not None:
-                team_id = str(body.get("team_id") or "")
+            with once:
                 await handler(
                     events.SlackEvent(
                         self.ctx,
                         self.client,
-                        team_id,
+                        str(body.get("team_id") or ""),
                         event_id,
                         event,
                         directory=self.directory,
@@ -405,7 +420,12 @@ class SlackFrontEnd:
                         bot_user_id=self.bot_user_id,
                     )
                 )
+        except AlreadyApplied:
+            log.info("skipped Slack event %s (%s): already applied", event_id, event_type)
         except Exception:
+            # A retry reaching this process tries again: if the change committed before the
+            # failure, its id did too, and the retry's first write finds it.
+            self._seen.forget(event_id)
             log.exception("Slack event %s (%s) failed", event_id, event_type)
 
     async def _on_error(self, error: Exception) -> None:

@@ -11,10 +11,12 @@ import pytest
 from aiohttp import ClientSession, WSMsgType, web
 
 from bot.config import StartupError
-from bot.slack import events
+from bot.runner import make_moderation
 from bot.slack.frontend import SlackFrontEnd
 from commands.types import Context
-from tests.bot.slack.slack_rig import ANN, TOKEN, Rig, add_people, settings_for
+from storage import submissions
+from storage.models import LinkStatus
+from tests.bot.slack.slack_rig import ANN, MOD, MODERATED, MODS, TOKEN, Rig, add_people, settings_for
 from tests.fakes.slack_api import FakeSlack, reaction_event
 from tests.support.gc_watch import idle_collection
 
@@ -118,39 +120,51 @@ async def socket_fake() -> AsyncIterator[FakeSlack]:
 
 
 async def test_socket_mode_answers_commands_and_takes_events(socket_fake: FakeSlack, ctx: Context) -> None:
-    settings = settings_for(socket_fake, slack_app_token=APP_TOKEN, slack_signing_secret=None)
+    settings = settings_for(socket_fake, slack_app_token=APP_TOKEN, slack_signing_secret=None, **MODERATED)
     front = SlackFrontEnd(settings, ctx)
+    ctx.effects = make_moderation(settings, ctx, [front])
     async with SocketSlack(socket_fake) as slack:
         await front.start()
         try:
             assert front.ready and front.socket_mode and front.port is None
-            command = {
-                "team_id": socket_fake.team_id,
-                "user_id": ANN,
-                "user_name": "ann",
-                "command": "/problem",
-                "text": "2.4",
-                "channel_id": "C0GENERAL",
-                "api_app_id": socket_fake.app_id,
-                "response_url": socket_fake.response_url(),
-                "trigger_id": "1.2.3",
-            }
-            ack = await slack.send(
-                {
-                    "envelope_id": "E1",
-                    "type": "slash_commands",
-                    "accepts_response_payload": True,
-                    "payload": command,
+
+            def command(name: str, text: str) -> dict[str, Any]:
+                return {
+                    "team_id": socket_fake.team_id,
+                    "user_id": ANN,
+                    "user_name": "ann",
+                    "command": name,
+                    "text": text,
+                    "channel_id": "C0GENERAL",
+                    "api_app_id": socket_fake.app_id,
+                    "response_url": socket_fake.response_url(),
+                    "trigger_id": "1.2.3",
                 }
-            )
+
+            acks = [
+                await slack.send(
+                    {
+                        "envelope_id": envelope_id,
+                        "type": "slash_commands",
+                        "accepts_response_payload": True,
+                        "payload": command(name, text),
+                    }
+                )
+                for envelope_id, name, text in (
+                    ("E1", "/problem", "2.4"),
+                    ("E2", "/submit", "2.4 https://example.org/acronyms IOI-style circuit"),
+                )
+            ]
+            (post,) = [c for c in socket_fake.posts if c.response["channel"] == MODS]
             envelope = {
                 "type": "event_callback",
                 "team_id": socket_fake.team_id,
                 "api_app_id": socket_fake.app_id,
                 "event_id": "Ev0SOCKET",
-                "event": reaction_event(ANN, "eyes", "C0GENERAL", "1.1"),
+                "event": reaction_event(MOD, "white_check_mark", MODS, post.ts),
             }
-            for attempt, envelope_id in enumerate(("E2", "E3")):
+            # The moderator's ✅, and Slack's retry of it.
+            for attempt, envelope_id in enumerate(("E3", "E4")):
                 await slack.send(
                     {
                         "envelope_id": envelope_id,
@@ -163,12 +177,17 @@ async def test_socket_mode_answers_commands_and_takes_events(socket_fake: FakeSl
                 )
         finally:
             await front.close()
+            ctx.effects = None
 
     assert not front.ready
-    assert ack["envelope_id"] == "E1" and ack["payload"]["response_type"] == "in_channel"
-    assert ack["payload"]["blocks"][0]["text"]["text"].startswith("2.4 — 3 letter acronyms")
-    # The event arrived over the socket and was taken (its id is used up for any later retry).
-    assert not await ctx.store.first_time(events.dedup_key("Ev0SOCKET"), ctx.clock())
+    problem, submitted = acks
+    assert problem["envelope_id"] == "E1" and problem["payload"]["response_type"] == "in_channel"
+    assert problem["payload"]["blocks"][0]["text"]["text"].startswith("2.4 — 3 letter acronyms")
+    assert "went to the moderators" in json.dumps(submitted["payload"])
+    # The event arrived over the socket and decided, once.
+    link = await submissions.get_link(ctx.store, 1)
+    assert link is not None and link.status == LinkStatus.APPROVED
+    assert len(socket_fake.updates) == 1 and len(socket_fake.dms(ANN)) == 1
 
 
 async def test_socket_mode_with_a_wrong_app_token_fails_to_start(

@@ -39,6 +39,7 @@ from tests.bot.slack.slack_rig import (
 )
 from tests.fakes.slack_api import Call, FakeSlack, reaction_event
 from tests.support.clock import FakeClock
+from tests.support.pg import connect
 
 LINK = "https://example.org/acronyms"
 NOTE = "IOI-style circuit for acronyms"
@@ -182,6 +183,39 @@ async def test_a_retry_arriving_after_an_undo_does_not_decide_again(rig: Rig) ->
     await rig.react(MOD, "white_check_mark", post.ts, event_id="Ev0LATE", retry_num=3)
 
     assert await status(rig.ctx) == LinkStatus.PENDING
+
+
+@pytest.mark.parametrize("retried_by", ["the same process", "a restarted process"])
+async def test_a_reaction_whose_decision_failed_is_applied_by_slack_s_retry(
+    fake: FakeSlack, pg_db_url: str, clock: FakeClock, retried_by: str
+) -> None:
+    """The first delivery's decision never commits: another transaction holds the submission's
+    row past DATABASE_TIMEOUT (0.5 s here), as a process killed mid-decision never commits
+    either. The event id goes with it, so Slack's retry decides, wherever it arrives."""
+    first = Store(make_engine(pg_db_url, timeout=0.5))
+    restarted = Store(make_engine(pg_db_url))
+    holder = await connect(pg_db_url)
+    try:
+        async with moderated(fake, Context(store=first, clock=clock), answer_within=0.05) as rig:
+            _, post = await submit(rig)
+            async with holder.transaction():
+                await holder.execute("SELECT id FROM work_link WHERE id = 1 FOR UPDATE")
+                await rig.react(MOD, "white_check_mark", post.ts, event_id="Ev0FAILED")
+            assert await status(rig.ctx) == LinkStatus.PENDING and fake.updates == []
+            if retried_by == "the same process":
+                await rig.react(MOD, "white_check_mark", post.ts, event_id="Ev0FAILED", retry_num=1)
+        if retried_by == "a restarted process":
+            async with moderated(fake, Context(store=restarted, clock=clock)) as rig:
+                await rig.react(MOD, "white_check_mark", post.ts, event_id="Ev0FAILED", retry_num=1)
+
+        assert await status(rig.ctx) == LinkStatus.APPROVED
+        assert "Approved by mod." in rig.current(MODS, post.ts).shown
+        (dm,) = fake.dms(ANN)
+        assert "was approved" in dm["text"]
+    finally:
+        await holder.close()
+        await first.close()
+        await restarted.close()
 
 
 async def test_two_moderators_at_once_make_one_decision(fake: FakeSlack, ctx: Context) -> None:
