@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from commands.types import BadArgument, UserRef
+from storage.models import ID_LENGTH
 from storage.text import NUMBER_RE, canonical_number, normalise
 
 DIFFICULTY_RE = re.compile(r"^([A-D])(?:\s*-\s*([A-D]))?$")
@@ -35,7 +36,7 @@ class Kind(StrEnum):
     LINK = "link"
     CHANNEL = "channel"
     ROLE = "role"
-    PAGE = "page"
+    PAGE = "page"  # a whole number within the option's bounds (a page, a number of days)
     CATEGORY = "category"
     TEXT = "text"
 
@@ -50,6 +51,8 @@ class Option:
     required: bool = False
     max_length: int = 200
     rest: bool = False  # a text option that takes every word not claimed by another option
+    minimum: int = 1  # the bounds of a whole number (Kind.PAGE)
+    maximum: int = 1000
 
 
 def parse_number(raw: str) -> str:
@@ -74,12 +77,20 @@ def parse_difficulty(raw: str) -> str:
     return match.group(1) + (f"-{match.group(2)}" if match.group(2) else "")
 
 
+def _checked_id(found: str, what: str) -> str:
+    """An id read from a mention, refused when longer than storage keeps one: SQLite would store
+    it whole while PostgreSQL refuses it, so the same command would work on one and fail on the other."""
+    if len(found) > ID_LENGTH:
+        raise BadArgument(f"that {what} id is too long: at most {ID_LENGTH} characters")
+    return found
+
+
 def parse_user(raw: str) -> UserRef:
     """A mention (``<@U123>``, ``<@U123|ann>``, ``<@!123>``) or a display name."""
     text = normalise(raw).removeprefix("@")
     match = MENTION_RE.match(normalise(raw))
     if match:
-        return UserRef(user_id=match.group(1), name=match.group(2) or None)
+        return UserRef(user_id=_checked_id(match.group(1), "user"), name=match.group(2) or None)
     if not text:
         raise BadArgument("name someone, e.g. @ann")
     return UserRef(name=text[:200])
@@ -91,7 +102,7 @@ def parse_channel(raw: str) -> str:
     match = CHANNEL_RE.match(text)
     if not match:
         raise BadArgument(f"{text[:40]!r} is not a channel: pick one, e.g. #moderators")
-    return next(group for group in (match.group(1), match.group(3)) if group)
+    return _checked_id(next(group for group in (match.group(1), match.group(3)) if group), "channel")
 
 
 def parse_role(raw: str) -> str:
@@ -100,7 +111,7 @@ def parse_role(raw: str) -> str:
     match = ROLE_RE.match(text)
     if not match:
         raise BadArgument(f"{text[:40]!r} is not a role: pick one, e.g. @moderators")
-    return next(group for group in match.groups() if group)
+    return _checked_id(next(group for group in match.groups() if group), "role")
 
 
 def parse_flag(raw: str) -> bool:
@@ -113,11 +124,12 @@ def parse_flag(raw: str) -> bool:
     raise BadArgument(f"{text[:20]!r} is not yes or no")
 
 
-def parse_page(raw: str) -> int:
-    """A page number from 1 to 1000."""
+def parse_whole_number(option: Option, raw: str) -> int:
+    """A whole number within ``option``'s bounds; the error names the option and its range."""
     text = normalise(raw)
-    if not text.isdigit() or not 1 <= int(text) <= 1000:
-        raise BadArgument("page must be a whole number from 1")
+    # isdecimal, not isdigit: int() refuses digits such as superscripts that isdigit accepts.
+    if not text.isdecimal() or not option.minimum <= int(text) <= option.maximum:
+        raise BadArgument(f"{option.name} must be a whole number from {option.minimum} to {option.maximum}")
     return int(text)
 
 
@@ -134,7 +146,7 @@ def convert(option: Option, raw: Any) -> Any:
     if option.kind is Kind.FLAG and (isinstance(raw, bool) or normalise(str(raw)).lower() == option.name):
         return True if not isinstance(raw, bool) else raw
     if option.kind is Kind.PAGE and isinstance(raw, int):
-        return parse_page(str(raw))
+        return parse_whole_number(option, str(raw))
     raw = str(raw)
     match option.kind:
         case Kind.NUMBER:
@@ -146,7 +158,7 @@ def convert(option: Option, raw: Any) -> Any:
         case Kind.FLAG:
             return parse_flag(raw)
         case Kind.PAGE:
-            return parse_page(raw)
+            return parse_whole_number(option, raw)
         case Kind.CHANNEL:
             return parse_channel(raw)
         case Kind.ROLE:
@@ -207,6 +219,13 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
     ``key:value`` and ``key:"quoted value"`` name an option; bare words fill options by what
     they look like (a number, a difficulty, a mention…), and a ``rest`` text option takes the
     words left over.
+
+    Where that rest is free text (a note, a search query), a ``key:`` word that cannot be an
+    option is a word of the text, kept as written: one with nothing after the colon
+    (``Note: tried X``), one naming an option already given (``see number:3`` after the number),
+    and one naming the free text once it has begun. Naming the free text starts it, and the
+    words after it carry on (``note:tried X`` is the note "tried X"). Elsewhere a named option
+    given twice is an error.
     """
     if len(line) > MAX_LINE:
         raise BadArgument(f"that is too long: at most {MAX_LINE} characters")
@@ -223,6 +242,13 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
         if key is not None:
             value = match.group("qval") if match.group("qval") is not None else match.group("val")
             option = by_name.get(key.lower())
+            if option is not None and free_text:
+                # A key: that cannot be an option here is a word of the free text (see above).
+                empty = match.group("qval") is None and not value
+                begun = option is rest_option and bool(leftovers)
+                if empty or begun or option.name in raw:
+                    leftovers.append(match.group(0))
+                    continue
             if option is not None:
                 if option.name in raw:
                     raise BadArgument(f"{option.name} is given twice")
@@ -241,7 +267,10 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
         # A word where a required value belongs is that value, so its own check explains it.
         if option.required and option.name not in raw and leftovers:
             raw[option.name] = leftovers.pop(0)
-    if leftovers:
+    if leftovers and free_text and rest_option is not None and rest_option.name in raw:
+        # The free text was named (note:tried X, …): the words after it carry it on.
+        raw[rest_option.name] = " ".join([raw[rest_option.name], *leftovers])
+    elif leftovers:
         if rest_option is None or rest_option.name in raw:
             shown = " ".join(leftovers)
             shown = shown if len(shown) <= 60 else shown[:60] + "…"

@@ -67,7 +67,11 @@ async def help_command(ctx: Context, request: Request) -> Reply:
         title="copbot: the 200 Concrete Problems in Interpretability",
         text=HELP_TEXT,
         sections=(Section("Commands", lines),),
-        footer='Options can be named, e.g. /random difficulty:A category:"circuits in the wild".',
+        footer=(
+            "Options can be named, with no space after the colon, e.g. /random difficulty:A "
+            'category:"circuits in the wild". In a note or a search query, words like Note: or '
+            "number:3 (once the number is given) are just text."
+        ),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from commands.parser import Kind, Option
-from commands.types import BadArgument, Context, Reply, ReplyField, Request
+from commands.types import Context, Reply, ReplyField, Request
 from storage.models import CommunitySettings
 
 SETUP_OPTIONS = (
@@ -11,7 +11,7 @@ SETUP_OPTIONS = (
     Option("moderator_channel", Kind.CHANNEL, "where submissions go for review"),
     Option("moderator_role", Kind.ROLE, "who may approve or reject submissions"),
     Option("reminder_channel", Kind.CHANNEL, "where reminders go when a DM fails"),
-    Option("stale_days", Kind.PAGE, "days without news before a claim is stale"),
+    Option("stale_days", Kind.PAGE, "days without news before a claim is stale", maximum=365),
 )
 
 
@@ -26,11 +26,8 @@ async def setup_command(ctx: Context, request: Request) -> Reply:
     ):
         if key in request.args:
             changes[column] = request.args[key]
-    if "stale_days" in request.args:
-        days = int(request.args["stale_days"])
-        if not 1 <= days <= 365:
-            raise BadArgument("stale_days must be from 1 to 365")
-        changes["stale_after_days"] = days
+    if "stale_days" in request.args:  # within its option's bounds: the parser checked them
+        changes["stale_after_days"] = request.args["stale_days"]
     now = ctx.clock()
     row: CommunitySettings | None
     if changes:

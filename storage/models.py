@@ -66,6 +66,11 @@ LEGACY_PLATFORM = "sheet"
 # "reminded" in its history and in the expiry notice.
 REMINDER_DELIVERED = ("dm", "channel")
 
+# The width of every platform id column (communities, users, channels, roles, messages). The command
+# core refuses longer typed ids with this number, so SQLite (which ignores a width) and PostgreSQL
+# answer alike.
+ID_LENGTH = 64
+
 
 class Problem(SQLModel, table=True):
     """One problem of the catalogue, as the spreadsheet has it."""
@@ -104,8 +109,8 @@ class Claim(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     problem_number: str = Field(foreign_key="problem.number", index=True, max_length=16)
     platform: str = Field(max_length=16)
-    community_id: str = Field(default="", max_length=64)
-    user_id: str | None = Field(default=None, max_length=64)
+    community_id: str = Field(default="", max_length=ID_LENGTH)
+    user_id: str | None = Field(default=None, max_length=ID_LENGTH)
     display_name: str = Field(max_length=200)
     claimed_at: datetime = Field(sa_type=UTCDateTime)
     renewed_at: datetime = Field(sa_type=UTCDateTime)
@@ -148,17 +153,17 @@ class WorkLink(SQLModel, table=True):
     normalized_url: str = Field(max_length=2000)
     note: str = ""
     platform: str = Field(max_length=16)
-    community_id: str = Field(default="", max_length=64)
-    user_id: str = Field(max_length=64)
+    community_id: str = Field(default="", max_length=ID_LENGTH)
+    user_id: str = Field(max_length=ID_LENGTH)
     display_name: str = Field(max_length=200)
     created_at: datetime = Field(sa_type=UTCDateTime)
     status: str = Field(default=LinkStatus.PENDING.value, max_length=16)
-    decided_by_id: str | None = Field(default=None, max_length=64)
+    decided_by_id: str | None = Field(default=None, max_length=ID_LENGTH)
     decided_by_name: str | None = Field(default=None, max_length=200)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reason: str = ""
-    mod_channel_id: str | None = Field(default=None, max_length=64)
-    mod_message_id: str | None = Field(default=None, max_length=64, index=True)
+    mod_channel_id: str | None = Field(default=None, max_length=ID_LENGTH)
+    mod_message_id: str | None = Field(default=None, max_length=ID_LENGTH, index=True)
     mod_url: str | None = Field(default=None, max_length=500)
     posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -171,7 +176,7 @@ class Event(SQLModel, table=True):
     kind: str = Field(max_length=32)
     at: datetime = Field(sa_type=UTCDateTime)
     actor_platform: str = Field(default="", max_length=16)
-    actor_id: str | None = Field(default=None, max_length=64)
+    actor_id: str | None = Field(default=None, max_length=ID_LENGTH)
     actor_name: str = Field(default="", max_length=200)
     detail: str = ""
     claim_id: int | None = Field(default=None, foreign_key="claim.id")
@@ -184,10 +189,10 @@ class CommunitySettings(SQLModel, table=True):
     __tablename__ = "community_settings"
 
     platform: str = Field(primary_key=True, max_length=16)
-    community_id: str = Field(primary_key=True, max_length=64)
-    moderator_channel_id: str | None = Field(default=None, max_length=64)
-    moderator_role_id: str | None = Field(default=None, max_length=64)
-    reminder_channel_id: str | None = Field(default=None, max_length=64)
+    community_id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    moderator_channel_id: str | None = Field(default=None, max_length=ID_LENGTH)
+    moderator_role_id: str | None = Field(default=None, max_length=ID_LENGTH)
+    reminder_channel_id: str | None = Field(default=None, max_length=ID_LENGTH)
     stale_after_days: int | None = None
     updated_at: datetime = Field(sa_type=UTCDateTime)
 

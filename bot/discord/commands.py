@@ -25,7 +25,6 @@ from commands.registry import COMMANDS, USAGES, CommandSpec
 
 DIFFICULTY_CHOICES = ("A", "B", "C", "D", "A-B", "A-C", "B-C", "C-D")
 STRING_OPTION_MAX = 6000  # Discord's longest string option
-PAGE_MAX = 1000
 DESCRIPTION_MAX = 100
 ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
 _OPTION_TYPES = {
@@ -76,14 +75,14 @@ class CoreOption(app_commands.Transformer):
 
     @property
     def min_value(self) -> int | None:
-        """Pages start at 1."""
-        return 1 if self.option.kind is Kind.PAGE else None
+        """A whole number's lowest value (pages start at 1)."""
+        return self.option.minimum if self.option.kind is Kind.PAGE else None
 
     @property
     def max_value(self) -> int | None:
-        """The page ceiling, or the text's length limit (Discord's max_length)."""
+        """A whole number's highest value, or the text's length limit (Discord's max_length)."""
         if self.option.kind is Kind.PAGE:
-            return PAGE_MAX
+            return self.option.maximum
         if self.option.kind in (Kind.TEXT, Kind.LINK):
             return min(self.option.max_length, STRING_OPTION_MAX)
         return None

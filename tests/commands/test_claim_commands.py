@@ -53,6 +53,14 @@ async def test_only_the_claimant_can_release(ctx: Context) -> None:
     assert "Ann — since" not in text
 
 
+async def test_a_note_that_says_note_colon_is_kept_whole(ctx: Context) -> None:
+    """`/release 3.11 Note: tried X` releases, and the next visitor reads the note as written."""
+    await say(ctx, ANN, "/claim 3.11")
+    done = await say(ctx, ANN, "/release 3.11 Note: tried X, stuck on number:2")
+    assert not done.error and "Released your claim on 3.11" in done.text
+    assert "released: “Note: tried X, stuck on number:2”" in await shown(ctx, BOB, "/problem 3.11")
+
+
 async def test_release_without_a_claim_says_so(ctx: Context) -> None:
     """Releasing what nobody holds is a clear, private answer."""
     reply = await say(ctx, ANN, "/release 1.1")

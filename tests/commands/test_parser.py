@@ -6,7 +6,11 @@ import pytest
 
 from commands.parser import parse_difficulty, parse_line, parse_number
 from commands.registry import COMMANDS
-from commands.types import BadArgument, UserRef
+from commands.types import BadArgument, Context, UserRef
+from storage.models import ID_LENGTH
+from tests.support.transcript import person, say, shown
+
+ADMIN = person("boss", admin=True)
 
 
 def args(command: str, line: str) -> dict[str, object]:
@@ -71,6 +75,41 @@ def test_release_note_takes_the_rest_of_the_line() -> None:
     assert args("release", '#3.11 note:"tried X"') == {"number": "3.11", "note": "tried X"}
 
 
+@pytest.mark.parametrize(
+    ("command", "line", "note"),
+    [
+        ("release", "3.11 Note: tried X, stuck on Y", "Note: tried X, stuck on Y"),
+        ("release", "3.11 tried X. Note: stuck on Y", "tried X. Note: stuck on Y"),
+        ("release", "3.11 tried X note:Y", "tried X note:Y"),
+        ("release", "3.11 note:tried X, stuck on Y", "tried X, stuck on Y"),
+        ("release", 'number:3.11 note:"tried X" then Y', "tried X then Y"),
+        ("submit", "2.4 https://example.org/p Note: my blog post", "Note: my blog post"),
+        ("submit", "2.4 https://example.org/p see number:3 of the post", "see number:3 of the post"),
+        ("submit", "2.4 https://example.org/p mirror: link:https://x.org/q", "mirror: link:https://x.org/q"),
+    ],
+)
+def test_words_that_look_like_options_stay_in_the_note(command: str, line: str, note: str) -> None:
+    """A `name:` word that cannot be an option (nothing after the colon, an option already given,
+    the note once begun) is part of the note as written; `note:tried X` starts the note."""
+    assert args(command, line)["note"] == note
+
+
+def test_named_options_still_work_beside_free_text() -> None:
+    """Named options are read before, after and around the note, and after a search query."""
+    assert args("release", "tried X number:3.11") == {"number": "3.11", "note": "tried X"}
+    assert args("release", 'note:"tried X" number:3.11') == {"number": "3.11", "note": "tried X"}
+    assert args("submit", 'number:2.4 link:https://example.org/p note:"mine"') == {
+        "number": "2.4",
+        "link": "https://example.org/p",
+        "note": "mine",
+    }
+    assert args("search", "circuits category:2 difficulty:A") == {
+        "query": "circuits",
+        "category": "2",
+        "difficulty": "A",
+    }
+
+
 def test_claims_reads_mentions_names_and_numbers() -> None:
     """Slack and Discord mentions, a plain name, or a problem number."""
     assert args("claims", "<@U123|ann>") == {"user": UserRef("U123", "ann")}
@@ -91,7 +130,14 @@ def test_claims_reads_mentions_names_and_numbers() -> None:
         ("problem", "x" * 5000, "too long"),
         ("claim", "colour:red", "not a problem number"),
         ("claims", "2.4 2.5", "don.t understand"),
-        ("search", "induction page:0", "page must be"),
+        ("claims", "number:2.4 number:2.5", "given twice"),
+        ("search", "induction page:0", "page must be a whole number from 1 to 1000"),
+        ("search", "induction page:\u1369", "page must be a whole number from 1 to 1000"),
+        ("setup", "stale_days:0", "stale_days must be a whole number from 1 to 365"),
+        ("setup", "stale_days:-1", "stale_days must be a whole number from 1 to 365"),
+        ("setup", "stale_days:abc", "stale_days must be a whole number from 1 to 365"),
+        ("setup", "stale_days:366", "stale_days must be a whole number from 1 to 365"),
+        ("setup", "stale_days:5000", "stale_days must be a whole number from 1 to 365"),
     ],
 )
 def test_errors_are_clear(command: str, line: str, message: str) -> None:
@@ -104,3 +150,42 @@ def test_errors_are_clear(command: str, line: str, message: str) -> None:
 def test_invisible_characters_are_ignored_in_numbers(raw: str) -> None:
     """Zero-width spaces and bidi marks pasted with a number do not hide it."""
     assert parse_number(raw) == "2.4"
+
+
+async def test_setup_refuses_stale_days_out_of_range_by_name_and_keeps_the_setting(ctx: Context) -> None:
+    """`/setup stale_days:0` names stale_days and its range, saves nothing; 365 is saved."""
+    refused = await say(ctx, ADMIN, "/setup stale_days:0")
+    assert refused.error and refused.text == "stale_days must be a whole number from 1 to 365"
+    assert "Stale after: 30 days (default)" in await shown(ctx, ADMIN, "/setup show")
+    await say(ctx, ADMIN, "/setup stale_days:365")
+    assert "Stale after: 365 days" in await shown(ctx, ADMIN, "/setup show")
+
+
+@pytest.mark.parametrize(
+    ("line", "what"),
+    [
+        ("/setup moderator_channel:<#C" + "A" * 80 + ">", "channel"),
+        ("/setup reminder_channel:C" + "A" * ID_LENGTH, "channel"),
+        ("/setup moderator_role:<@&" + "1" * 80 + ">", "role"),
+        ("/setup moderator_role:<!subteam^S" + "A" * ID_LENGTH + ">", "role"),
+        ("/claims user:<@U" + "1" * ID_LENGTH + ">", "user"),
+    ],
+)
+async def test_ids_longer_than_storage_keeps_are_refused_on_every_backend(
+    ctx: Context, line: str, what: str
+) -> None:
+    """An id one character wider than the column gets a clear answer, not PostgreSQL's error
+    (SQLite would have stored it), and nothing is saved."""
+    reply = await say(ctx, ADMIN, line)
+    assert reply.error
+    assert reply.text == f"that {what} id is too long: at most {ID_LENGTH} characters"
+    assert "Moderator channel: not set" in await shown(ctx, ADMIN, "/setup show")
+
+
+async def test_ids_as_wide_as_the_column_are_saved_on_every_backend(ctx: Context) -> None:
+    """The limit is the column's own width: an id of exactly that length is kept whole."""
+    channel, role = "C" + "A" * (ID_LENGTH - 1), "1" * ID_LENGTH
+    saved = await say(ctx, ADMIN, f"/setup moderator_channel:<#{channel}> moderator_role:<@&{role}>")
+    assert not saved.error, saved.text
+    text = await shown(ctx, ADMIN, "/setup show")
+    assert f"channel {channel}" in text and f"role {role}" in text

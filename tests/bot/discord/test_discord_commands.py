@@ -99,6 +99,8 @@ async def test_setup_needs_manage_server_and_is_stored_then_shown(
     synced = {c["name"]: c for c in fake.app_commands[fake.guild_id]}
     assert int(synced["setup"]["default_member_permissions"]) == 32  # Manage Server
     assert [o["name"] for o in synced["setup"]["options"]] == ["show", "set"]
+    days = next(o for o in synced["setup"]["options"][1]["options"] if o["name"] == "stale_days")
+    assert (days["min_value"], days["max_value"]) == (1, 365)  # Discord's picker offers /setup's range
 
     refused = await ask(fake, "setup set", {"stale_days": 10}, user_id=fake.alice_id)
     assert refused.ephemeral
@@ -109,6 +111,8 @@ async def test_setup_needs_manage_server_and_is_stored_then_shown(
         "moderator_role": fake.moderator_role_id,
         "stale_days": 20,
     }
+    out_of_range = await ask(fake, "setup set", {"stale_days": 0}, user_id=fake.owner_id)
+    assert embed(out_of_range)["description"] == "stale\\_days must be a whole number from 1 to 365"
     saved = await ask(fake, "setup set", options, user_id=fake.owner_id)
     assert saved.ephemeral
     assert embed(saved)["description"] == "Settings saved."
