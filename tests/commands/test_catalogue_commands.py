@@ -166,11 +166,11 @@ async def test_an_undated_sheet_claim_stays_undated_after_it_ends(ctx: Context, 
     card = await shown(ctx, ANN, "/problem 2.5")
     assert "Earlier claims:\n  - Someone — from the sheet, undated, until 2027-01-04, released" in card
     assert "2026-11-25" not in card
-    timeline = (await shown(ctx, ANN, "/history 2.5")).split("Timeline:\n")[1].splitlines()
+    timeline = (await shown(ctx, ANN, "/history 2.5")).split("Timeline, newest first:\n")[1].splitlines()
     assert timeline == [
+        "  - 2027-01-04 · Someone (sheet) released it: from the sheet",
         "  - 2026-11-25 · Someone (sheet) claimed it: from the sheet, undated; "
         "this is the day it was imported",
-        "  - 2027-01-04 · Someone (sheet) released it: from the sheet",
     ]
 
 
