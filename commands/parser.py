@@ -133,9 +133,15 @@ def parse_whole_number(option: Option, raw: str) -> int:
     return int(text)
 
 
+def visible(raw: str) -> str:
+    """Text without control or invisible format characters (zero-width spaces, bidi overrides),
+    keeping newlines and tabs; trimmed."""
+    return "".join(ch for ch in raw if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
+
+
 def check_text(option: Option, raw: str) -> str:
     """Free text: trimmed, control characters removed, within the option's length."""
-    text = "".join(ch for ch in raw if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
+    text = visible(raw)
     if len(text) > option.max_length:
         raise BadArgument(f"{option.name} is too long: at most {option.max_length} characters")
     return text

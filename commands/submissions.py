@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands.catalogue import get_problem, problem_title
 from commands.links import BadLink, check_link, normalise_link
-from commands.parser import Kind, Option
+from commands.parser import Kind, Option, visible
 from commands.timefmt import ago, day
 from commands.types import (
     Actor,
@@ -25,6 +25,7 @@ from storage.models import LinkStatus, Problem, WorkLink
 
 APPROVE_EMOJI = "✅"
 REJECT_EMOJI = "❌"
+MAX_REASON = 500
 
 SUBMIT_OPTIONS = (
     Option("number", Kind.NUMBER, "problem number, like 2.4", required=True),
@@ -129,10 +130,17 @@ def _link_id(target: str) -> int:
     return int(target)
 
 
+def clean_reason(raw: str) -> str:
+    """A rejection's reason as the post and the submitter show it: like a note, without control
+    or invisible characters (zero-width spaces, bidi overrides), whitespace collapsed, at most
+    :data:`MAX_REASON` characters. '' means no reason was given: the forms ask again."""
+    return " ".join(visible(raw).split())[:MAX_REASON]
+
+
 async def decide_link(ctx: Context, actor: Actor, link_id: int, approve: bool, reason: str = "") -> Reply:
     """A moderator approves or rejects a submission; the first decision wins."""
     _require_moderator(actor)
-    reason = " ".join(reason.split())[:500]
+    reason = clean_reason(reason)
     decided = await submissions.decide(ctx.store, link_id, actor.person, approve, reason, ctx.clock())
     if decided is None:
         link = await submissions.get_link(ctx.store, link_id)

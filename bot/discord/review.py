@@ -18,13 +18,13 @@ from typing import Any
 import discord
 
 from bot.discord import render
+from commands.submissions import MAX_REASON, clean_reason
 from commands.types import Link
 from storage.models import WorkLink
 
 MODAL_TEMPLATE = r"cop:rejectmodal:(?P<link>[0-9]{1,18})"
 _MODAL_RE = re.compile(MODAL_TEMPLATE)
 REASON_ID = "reason"
-MAX_REASON = 500  # what decide_link keeps
 TITLE = "Reject submission"  # Discord: at most 45 characters
 TEXT_MAX = 4000
 
@@ -71,7 +71,7 @@ def reject_modal(link: WorkLink) -> discord.ui.Modal:
 
 
 def submitted_reason(data: Mapping[str, Any] | None) -> str:
-    """The reason typed into the form, whitespace collapsed ('' when there is none)."""
+    """The reason typed into the form, cleaned as the core keeps it ('' when nothing visible is left)."""
 
     def walk(components: Any) -> str | None:
         for component in components if isinstance(components, list) else []:
@@ -84,4 +84,4 @@ def submitted_reason(data: Mapping[str, Any] | None) -> str:
                 return found
         return None
 
-    return " ".join((walk((data or {}).get("components")) or "").split())
+    return clean_reason(walk((data or {}).get("components")) or "")

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.slack import render
+from commands.submissions import MAX_REASON, clean_reason
 from commands.types import Link
 from storage.models import WorkLink
 
 CALLBACK_ID = "cop_reject_reason"
 BLOCK_ID = "reason"
 ACTION_ID = "reason"
-MAX_REASON = 500  # what decide_link keeps
 MAX_METADATA = 3000  # Slack's limit on private_metadata
 MAX_TEXT = 3000
 
@@ -83,7 +83,7 @@ def reject_view(link: WorkLink, pending: Pending) -> dict[str, Any]:
 
 
 def submitted_reason(view: dict[str, Any]) -> str:
-    """The reason typed into the modal, whitespace collapsed ('' when there is none)."""
+    """The reason typed into the modal, cleaned as the core keeps it ('' when nothing visible is left)."""
     values = (view.get("state") or {}).get("values") or {}
     state = (values.get(BLOCK_ID) or {}).get(ACTION_ID) or {}
-    return " ".join(str(state.get("value") or "").split())
+    return clean_reason(str(state.get("value") or ""))

@@ -10,7 +10,7 @@ import pytest
 
 from bot.moderation import Moderation
 from commands import dispatch
-from commands.submissions import decide_by_reaction
+from commands.submissions import decide_by_reaction, decide_link
 from commands.types import Context
 from storage.catalogue import export_csv
 from tests.support.clock import FakeClock
@@ -240,3 +240,23 @@ async def test_a_refused_post_is_retried_later(moderated: Context, outbound: Mem
     await moderated.effects.post_all_waiting()  # type: ignore[attr-defined]
     await moderated.effects.post_all_waiting()  # type: ignore[attr-defined]
     assert [s.target for s in outbound.sent if s.kind == "channel"] == ["mods"]
+
+
+@pytest.mark.parametrize(
+    ("reason", "post"),
+    [("\u202eevil\u202c  ok\u200b", "Rejected by Mod: evil ok"), ("\u200b\u200b\u2066", "Rejected by Mod.")],
+)
+async def test_a_reason_keeps_no_invisible_characters(
+    moderated: Context, outbound: MemoryOutbound, reason: str, post: str
+) -> None:
+    """Bidi overrides and zero-width characters never reach the post, Ann or the history."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+
+    await decide_link(moderated, MOD, 1, False, reason)
+
+    edit, dm = (s for s in outbound.sent if s.kind in ("edit", "dm"))
+    assert edit.reply.text == post
+    assert dm.reply.text.endswith("was not accepted" + post.removeprefix("Rejected by Mod"))
+    history = await shown(moderated, ANN, "/history 2.4")
+    assert not any(ch in history for ch in "\u202e\u202c\u200b\u2066")

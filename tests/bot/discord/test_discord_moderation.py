@@ -376,9 +376,7 @@ async def test_a_note_cannot_ping_anyone(rig: Moderated) -> None:
         assert raw not in shown
 
 
-async def test_the_longest_link_copbot_takes_reaches_the_moderators_whole_and_clickable(
-    rig: Moderated,
-) -> None:
+async def test_the_longest_link_copbot_takes_reaches_the_moderators_whole(rig: Moderated) -> None:
     """A link of 900 characters (the most /submit takes) shows in full in the post's Link field,
     as a link with a shortened label; one longer is refused with a reason, and nothing is stored."""
     longest = "https://example.org/paper?" + "&".join(f"k{i}=v{i}" for i in range(200))
@@ -388,7 +386,32 @@ async def test_the_longest_link_copbot_takes_reaches_the_moderators_whole_and_cl
     assert field.startswith("• [https://example.org/paper?k0=v0") and field.endswith(f"…]({longest})")
 
     refused = await ask(rig.fake, "submit", {"number": "2.4", "link": longest + "x"})
-    assert (
-        refused.ephemeral and "That link is too long: at most 900 characters" in embed(refused)["description"]
-    )
+    assert refused.ephemeral
+    assert "That link is too long: at most 900 characters" in embed(refused)["description"]
     assert await submissions.get_link(rig.bot.ctx.store, 2) is None
+
+
+@pytest.mark.parametrize("reason", ["\u200b\u200b\u200b", "\u200b \u2066\u2069 \u200b"])
+async def test_an_invisible_reason_is_no_reason(rig: Moderated, reason: str) -> None:
+    """Zero-width and bidi characters only: the form asks why again, and nothing changes."""
+    fake = rig.fake
+    post = await submit(rig)
+    opened = await click(fake, post, "Reject with reason", fake.bob_id)
+
+    answer = await fake.wait_for_callback(await fake.submit_modal(opened.interaction_id, {"reason": reason}))
+
+    assert embed(answer)["description"] == "Please say why, in a few words; nothing changed."
+    assert await status(rig.bot.ctx) == LinkStatus.PENDING and edits(fake) == []
+
+
+async def test_a_reasons_bidi_overrides_reach_neither_the_post_nor_the_submitter(rig: Moderated) -> None:
+    fake = rig.fake
+    post = await submit(rig)
+    opened = await click(fake, post, "Reject with reason", fake.bob_id)
+
+    reason = "\u202eevil\u202c ok\u200b"
+    await fake.wait_for_callback(await fake.submit_modal(opened.interaction_id, {"reason": reason}))
+
+    assert description(fake, post) == "Rejected by Bob: evil ok"
+    (dm,) = fake.dms[fake.alice_id]
+    assert dm["embeds"][0]["description"].endswith("was not accepted: evil ok")

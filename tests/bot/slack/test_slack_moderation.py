@@ -37,7 +37,7 @@ from tests.bot.slack.slack_rig import (
     running,
     settings_for,
 )
-from tests.fakes.slack_api import Call, FakeSlack, reaction_event
+from tests.fakes.slack_api import Call, FakeSlack, SlackReply, reaction_event
 from tests.support.clock import FakeClock
 from tests.support.pg import connect
 
@@ -493,3 +493,31 @@ async def test_the_longest_non_ascii_link_reaches_the_moderators_whole(rig: Rig)
     refused = await rig.command("/submit", f"2.4 {longest}機械 {NOTE}")
     assert "That link is too long: at most 900 characters as sent" in refused.shown
     assert len(rig.posts_in(MODS)) == 1
+
+
+async def test_an_invisible_reason_is_no_reason_and_bidi_overrides_are_dropped(rig: Rig) -> None:
+    _, post = await submit(rig)
+    await rig.press(Answer.of(post), "Reject with reason", user=MOD, channel=MODS, ts=post.ts)
+    view = rig.fake.calls_to("views.open")[-1]["view"]
+
+    async def send(reason: str) -> SlackReply:
+        return await rig.slack.view_submission(
+            view["callback_id"],
+            {"reason": {"reason": reason}},
+            user_id=MOD,
+            private_metadata=view["private_metadata"],
+        )
+
+    blank = await send("\u200b\u200b\u200b")
+    assert blank.json() == {
+        "response_action": "errors",
+        "errors": {"reason": "Please say why, in a few words."},
+    }
+    assert await status(rig.ctx) == LinkStatus.PENDING
+
+    before = len(rig.fake.responses)
+    await send("\u202eevil\u202c ok")
+    await rig.fake.wait_for("response_url", count=before + 1)
+    assert "Rejected by mod: evil ok" in rig.current(MODS, post.ts).shown
+    (dm,) = rig.fake.dms(ANN)
+    assert dm["text"].endswith("was not accepted: evil ok")
