@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
-from bot.outbound import Outbound, Posted, Unreachable
+from bot.outbound import Outbound, Posted, Unreachable, delivered
 from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, moderator_post, submitter_notice
 from commands.types import Clock
 from storage import submissions
@@ -34,6 +34,9 @@ class Moderation:
         self.outbounds = dict(outbounds)
         self.clock = clock
         self.channel = channel
+        # Submission id → the revision an edit of its post on its way from this process shows:
+        # a second press during a decision's own edit does not edit the post again.
+        self._editing: dict[int, int] = {}
 
     async def submitted(self, link: WorkLink) -> str:
         """Post a stored submission to its moderators: "posted", "no_channel" (it stays pending
@@ -52,7 +55,9 @@ class Moderation:
             log.warning("posting submission %s failed: %s", link.id, exc)
             await submissions.record_posted(self.store, link.id, None, None, self.clock())
             return "later"
-        await submissions.record_posted(self.store, link.id, posted.message_id, posted.url, self.clock())
+        await submissions.record_posted(
+            self.store, link.id, posted.message_id, posted.url, self.clock(), link.revision
+        )
         try:
             await outbound.react(posted, [APPROVE_EMOJI, REJECT_EMOJI])
         except Exception as exc:  # the buttons still work without the bot's reactions
@@ -60,25 +65,77 @@ class Moderation:
         return "posted"
 
     async def decided(self, link: WorkLink) -> None:
-        """Edit the moderator post to show the decision, and tell the submitter."""
+        """Show a decision (or its undoing) on the moderator post and tell the submitter, once.
+
+        Both are recorded as due in the decision's own update, so what fails here (or what a
+        restart cuts short) is done at the next sweep (:meth:`catch_up`)."""
+        await self.refresh(link)
+        if link.id is not None and link.platform in self.outbounds:
+            await self._notify(await submissions.take_notices(self.store, [link.platform], link.id))
+
+    async def refresh(self, link: WorkLink) -> None:
+        """Edit the moderator post when it shows an older state than ``link`` has (an edit can be
+        repeated: a failure is left for the next sweep or the next press on the post)."""
         outbound = self.outbounds.get(link.platform)
-        problem = await self.store.get_problem(link.problem_number)
-        if outbound is None or problem is None:
+        if (
+            outbound is None
+            or link.id is None
+            or link.shown_revision >= link.revision
+            or self._editing.get(link.id, -1) >= link.revision
+        ):
             return
-        if link.mod_channel_id and link.mod_message_id and link.mod_message_id != submissions.POSTING:
-            try:
-                await outbound.edit(
-                    Posted(link.mod_channel_id, link.mod_message_id, link.mod_url),
-                    moderator_post(link, problem),
-                )
-            except Exception as exc:
-                log.warning("editing the post of submission %s failed: %s", link.id, exc)
+        self._editing[link.id] = link.revision  # before any await: one edit of a state at a time
         try:
-            await outbound.send_dm(link.community_id, link.user_id, submitter_notice(link, problem))
-        except Unreachable:
-            log.info("submitter of %s has closed DMs; the decision shows in /problem and /history", link.id)
+            await self._edit(outbound, link.id)
+        finally:
+            if self._editing.get(link.id) == link.revision:
+                del self._editing[link.id]
+
+    async def _edit(self, outbound: Outbound, link_id: int) -> None:
+        # Read again: a press that found the submission decided may have read it just before
+        # the decision's own edit was recorded.
+        link = await submissions.get_link(self.store, link_id)
+        if (
+            link is None
+            or link.shown_revision >= link.revision
+            or not link.mod_channel_id
+            or link.mod_message_id in (None, submissions.POSTING)
+        ):
+            return
+        problem = await self.store.get_problem(link.problem_number)
+        if problem is None:
+            return
+        assert link.mod_message_id is not None
+        try:
+            await outbound.edit(
+                Posted(link.mod_channel_id, link.mod_message_id, link.mod_url), moderator_post(link, problem)
+            )
+        except Unreachable as exc:  # the post or its channel is gone: editing again cannot help
+            log.info("the post of submission %s cannot be edited any more: %s", link_id, exc)
         except Exception as exc:
-            log.warning("telling the submitter of %s failed: %s", link.id, exc)
+            log.warning("editing the post of submission %s failed, will retry: %s", link_id, exc)
+            return
+        await submissions.record_shown(self.store, link_id, link.revision)
+
+    async def _notify(self, links: list[WorkLink]) -> None:
+        """Tell each submitter (their notice taken: sent at most once) and record how it went."""
+        for link in links:
+            assert link.id is not None
+            problem = await self.store.get_problem(link.problem_number)
+            try:
+                assert problem is not None
+                send = self.outbounds[link.platform].send_dm(
+                    link.community_id, link.user_id, submitter_notice(link, problem)
+                )
+                how = await delivered(send, "dm", log, f"telling the submitter of {link.id}")
+            except Exception:  # unknown whether it went out: never sent again (at most once)
+                log.exception("telling the submitter of %s failed", link.id)
+                how = "failed"
+            if how == "unreachable":
+                log.info(
+                    "submitter of %s has closed DMs; the decision shows in /problem and /history", link.id
+                )
+            await submissions.record_notice(self.store, link.id, how)
 
     async def settings_changed(self, platform: str, community_id: str) -> None:
         """A moderator channel may have appeared: post what was waiting for one."""
@@ -92,13 +149,21 @@ class Moderation:
                 count += 1
         return count
 
-    async def post_all_waiting(self) -> None:
-        """Post waiting submissions on every platform (each sweep: retries refused posts)."""
+    async def catch_up(self) -> None:
+        """Each sweep, on every platform: post waiting submissions (retries refused posts), edit
+        the posts left behind their decision, and tell the submitters whose notice is due."""
         for platform in self.outbounds:
             try:
                 await self.post_waiting(platform)
             except Exception:
                 log.exception("posting waiting submissions on %s failed", platform)
+        platforms = list(self.outbounds)
+        try:
+            for link in await submissions.posts_behind(self.store, platforms):
+                await self.refresh(link)
+            await self._notify(await submissions.take_notices(self.store, platforms))
+        except Exception:
+            log.exception("catching up on decided submissions failed")
 
     async def recover(self) -> None:
         """At start-up: re-post submissions whose posting a crash cut short, and any waiting ones."""

@@ -6,6 +6,8 @@ see this neutral interface.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -47,3 +49,21 @@ class Outbound(Protocol):
 
     async def react(self, posted: Posted, emojis: list[str]) -> None:
         """Add the bot's own reactions under a message (unicode emoji)."""
+
+
+async def delivered(send: Awaitable[Posted], sent: str, log: logging.Logger, what: str) -> str:
+    """Await one unprompted message and say how it went, in the words the delivery columns keep:
+    ``sent`` when it went out; "retry" when the platform refused it (certainly not sent, so
+    sending it again later cannot make a duplicate); "unreachable" (DMs closed, channel gone).
+
+    Any other error propagates: it is unknown whether the message went out, so the caller
+    records "failed" and never sends it again (at most once).
+    """
+    try:
+        await send
+    except NotDelivered as exc:
+        log.warning("%s refused, will retry: %s", what, exc)
+        return "retry"
+    except Unreachable:
+        return "unreachable"
+    return sent

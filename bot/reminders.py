@@ -21,7 +21,7 @@ from datetime import UTC, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.outbound import NotDelivered, Outbound, Unreachable
+from bot.outbound import Outbound, delivered
 from commands.reminders import expiry_reply, reminder_reply
 from commands.types import Clock, Reply
 from storage.models import LEGACY_PLATFORM, Claim, Problem
@@ -153,24 +153,18 @@ class Sweeper:
                     return reminder_reply(claim, problem, self.grace_days, mention=mention)
                 return expiry_reply(claim, problem, mention=mention)
 
-            try:
-                await outbound.send_dm(claim.community_id, claim.user_id, build(False))
-                return "dm"
-            except NotDelivered as exc:
-                log.warning("reminder for claim %s refused, will retry: %s", claim.id, exc)
-                return "retry"
-            except Unreachable:
-                channel = await self.reminder_channel(claim.platform, claim.community_id)
-                if not channel:
-                    return "unreachable"
-                try:
-                    await outbound.send_channel(claim.community_id, channel, build(True))
-                    return "channel"
-                except NotDelivered as exc:
-                    log.warning("reminder for claim %s refused, will retry: %s", claim.id, exc)
-                    return "retry"
-                except Unreachable:
-                    return "unreachable"
+            what = f"reminder for claim {claim.id}"
+            how = await delivered(
+                outbound.send_dm(claim.community_id, claim.user_id, build(False)), "dm", log, what
+            )
+            if how != "unreachable":
+                return how
+            channel = await self.reminder_channel(claim.platform, claim.community_id)
+            if not channel:
+                return "unreachable"
+            return await delivered(
+                outbound.send_channel(claim.community_id, channel, build(True)), "channel", log, what
+            )
         except Exception:
             # Unknown whether it was sent: never send it again (at most once), mark it failed.
             log.exception("reminder for claim %s failed", claim.id)

@@ -83,9 +83,8 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
             await front_end.start()
             log.info("%s front end started", front_end.name)
         await moderation.recover()
-        sweeper = make_sweeper(settings, ctx, front_ends)
+        sweeper = make_sweeper(settings, ctx, front_ends, moderation)
         sweeper.on_sweep = metrics.observe_sweep
-        sweeper.also = moderation.post_all_waiting  # submissions a platform refused earlier
         scheduler = start_scheduler(sweeper, settings.reminder_sweep_minutes)
         settle_heap()
         idle_gc.COLLECTOR.start()
@@ -142,8 +141,11 @@ def make_moderation(settings: Settings, ctx: Context, front_ends: list[FrontEnd]
     return Moderation(ctx.store, outbounds, ctx.clock, moderator_channel)
 
 
-def make_sweeper(settings: Settings, ctx: Context, front_ends: list[FrontEnd]) -> Sweeper:
-    """The stale-claim sweep over the platforms this process serves."""
+def make_sweeper(
+    settings: Settings, ctx: Context, front_ends: list[FrontEnd], moderation: Moderation | None = None
+) -> Sweeper:
+    """The stale-claim sweep over the platforms this process serves; each sweep also lets
+    ``moderation`` catch up (posts and notices a platform refused or a restart cut short)."""
     outbounds: dict[str, Outbound] = {fe.name: fe for fe in front_ends if isinstance(fe, Outbound)}
 
     async def reminder_channel(platform: str, community_id: str) -> str | None:
@@ -152,7 +154,7 @@ def make_sweeper(settings: Settings, ctx: Context, front_ends: list[FrontEnd]) -
         row = await ctx.store.get_settings(platform, community_id)
         return row.reminder_channel_id if row else None
 
-    return Sweeper(
+    sweeper = Sweeper(
         ctx.store,
         outbounds,
         ctx.clock,
@@ -160,3 +162,6 @@ def make_sweeper(settings: Settings, ctx: Context, front_ends: list[FrontEnd]) -
         grace_days=settings.stale_grace_days,
         reminder_channel=reminder_channel,
     )
+    if moderation is not None:
+        sweeper.also = moderation.catch_up
+    return sweeper

@@ -137,16 +137,24 @@ def clean_reason(raw: str) -> str:
     return " ".join(visible(raw).split())[:MAX_REASON]
 
 
+async def _unchanged(ctx: Context, link_id: int, answer: str) -> CommandError:
+    """A press that changes nothing: the post may still show an older state (its edit failed or
+    a restart cut it short), so bring it up to date; the error to answer with."""
+    link = await submissions.get_link(ctx.store, link_id)
+    if link is None:
+        return BadArgument("That submission does not exist.")
+    if ctx.effects:
+        await ctx.effects.refresh(link)
+    return CommandError(answer.format(status=link.status, who=link.decided_by_name or "someone"))
+
+
 async def decide_link(ctx: Context, actor: Actor, link_id: int, approve: bool, reason: str = "") -> Reply:
     """A moderator approves or rejects a submission; the first decision wins."""
     _require_moderator(actor)
     reason = clean_reason(reason)
     decided = await submissions.decide(ctx.store, link_id, actor.person, approve, reason, ctx.clock())
     if decided is None:
-        link = await submissions.get_link(ctx.store, link_id)
-        if link is None:
-            raise BadArgument("That submission does not exist.")
-        raise CommandError(f"Already {link.status} by {link.decided_by_name or 'someone'}; nothing changed.")
+        raise await _unchanged(ctx, link_id, "Already {status} by {who}; nothing changed.")
     if ctx.effects:
         await ctx.effects.decided(decided)
     verb = "Approved" if approve else "Rejected"
@@ -171,7 +179,7 @@ async def undo_action(ctx: Context, actor: Actor, target: str) -> Reply:
     except submissions.DuplicateLink:
         raise CommandError("The same work was submitted again meanwhile; decide that one instead.") from None
     if link is None:
-        raise CommandError("That submission is already pending; nothing to undo.")
+        raise await _unchanged(ctx, _link_id(target), "That submission is already pending; nothing to undo.")
     if ctx.effects:
         await ctx.effects.decided(link)
     return Reply(text=f"Undone: the link for {link.problem_number} is pending again.")

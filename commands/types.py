@@ -144,6 +144,9 @@ class Effects(Protocol):
     async def decided(self, link: WorkLink) -> None:
         """Show a decision (or its undoing) on the moderator post and tell the submitter."""
 
+    async def refresh(self, link: WorkLink) -> None:
+        """Bring the moderator post up to date if it shows an older state than ``link`` has."""
+
     async def settings_changed(self, platform: str, community_id: str) -> None:
         """A community's settings changed (e.g. a moderator channel appeared)."""
 

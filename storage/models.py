@@ -166,6 +166,15 @@ class WorkLink(SQLModel, table=True):
     mod_message_id: str | None = Field(default=None, max_length=ID_LENGTH, index=True)
     mod_url: str | None = Field(default=None, max_length=500)
     posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Each decision and each undo adds one to ``revision``; the moderator post shows
+    # ``shown_revision``. A post behind (its edit failed, or a restart came between the decision
+    # and the edit) is edited again at the next sweep or the next press on it.
+    revision: int = 0
+    shown_revision: int = 0
+    # Telling the submitter of the last decision, in the words of a claim's ``delivery``: "" (nothing
+    # to tell), "retry" (not sent yet: just decided, or the platform refused it), "sending" (taken
+    # to be sent; at most once), "dm", "unreachable", "failed" (unknown whether it went out).
+    notice: str = Field(default="", max_length=16)
 
 
 class Event(SQLModel, table=True):

@@ -3,10 +3,17 @@
 Duplicates are refused by a unique index on (problem, normalised link) over pending and approved
 rows; decisions and undos are guarded updates on the status, so a double click, two moderators at
 once, a replayed event or a retry change a submission once and record it once in the history.
+
+What a decision sets off outside the database is recorded in the same update, so nothing is lost
+to a failed call or a restart: ``revision`` moves ahead of the ``shown_revision`` of the moderator
+post (edited until it catches up: an edit can be repeated), and the submitter's ``notice`` becomes
+due (taken once to be sent, as a claim's reminder is: at most once, retried only when certainly
+not sent).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -17,6 +24,7 @@ from storage.models import Event, LinkStatus, WorkLink
 from storage.store import Person, Store
 
 POSTING = "posting"
+BATCH = 500
 
 
 class DuplicateLink(Exception):
@@ -141,9 +149,10 @@ async def take_for_posting(store: Store, link_id: int, channel_id: str, now: dat
 
 
 async def record_posted(
-    store: Store, link_id: int, message_id: str | None, url: str | None, now: datetime
+    store: Store, link_id: int, message_id: str | None, url: str | None, now: datetime, revision: int = 0
 ) -> None:
-    """Record the moderator post of a submission (None: posting failed, try again later)."""
+    """Record the moderator post of a submission (None: posting failed, try again later), which
+    shows the submission as it was at ``revision`` (a decision made meanwhile is shown later)."""
     async with store.session() as s:
         link = await s.get(WorkLink, link_id)
         if link is None:
@@ -155,7 +164,75 @@ async def record_posted(
             link.posted_at = None
         else:
             link.posted_at = now
+            link.shown_revision = revision
             s.add(_event(link, "posted", now, None, ""))
+
+
+async def record_shown(store: Store, link_id: int, revision: int) -> None:
+    """The moderator post now shows the submission as it was at ``revision`` (never moves back:
+    a slower edit of an older state does not undo the record of a newer one)."""
+    async with store.session() as s:
+        await s.exec(
+            sa.update(WorkLink)
+            .where(col(WorkLink.id) == link_id, col(WorkLink.shown_revision) < revision)
+            .values(shown_revision=revision)
+        )
+
+
+async def posts_behind(store: Store, platforms: Sequence[str], limit: int = BATCH) -> list[WorkLink]:
+    """Submissions whose moderator post shows an older state than theirs (its edit failed, or a
+    restart came between the decision and the edit)."""
+    async with store.session() as s:
+        return list(
+            await s.exec(
+                select(WorkLink)
+                .where(
+                    col(WorkLink.platform).in_(list(platforms)),
+                    col(WorkLink.shown_revision) < col(WorkLink.revision),
+                    col(WorkLink.mod_message_id).is_not(None),
+                    col(WorkLink.mod_message_id) != POSTING,
+                )
+                .order_by(col(WorkLink.id))
+                .limit(limit)
+            )
+        )
+
+
+async def take_notices(
+    store: Store, platforms: Sequence[str], link_id: int | None = None, limit: int = BATCH
+) -> list[WorkLink]:
+    """Take the submitters' notices that are due (``notice = "retry"``: just decided, or refused
+    earlier), all of ``platforms`` or only ``link_id``'s, to send them: each is taken once
+    (``"sending"``), so the moderator's own request and a sweep never both send it."""
+    async with store.session() as s:
+        due = select(WorkLink.id).where(
+            WorkLink.notice == "retry", col(WorkLink.platform).in_(list(platforms))
+        )
+        if link_id is not None:
+            due = due.where(WorkLink.id == link_id)
+        ids = list(await s.exec(due.order_by(col(WorkLink.id)).limit(limit)))
+        if not ids:
+            return []
+        return list(
+            (
+                await s.exec(
+                    sa.update(WorkLink)
+                    .where(col(WorkLink.id).in_(ids), col(WorkLink.notice) == "retry")
+                    .values(notice="sending")
+                    .returning(WorkLink)
+                )
+            ).scalars()
+        )
+
+
+async def record_notice(store: Store, link_id: int, how: str) -> None:
+    """Record how a taken notice went: "dm", "unreachable", "failed", or "retry" (send again)."""
+    async with store.session() as s:
+        await s.exec(
+            sa.update(WorkLink)
+            .where(col(WorkLink.id) == link_id, col(WorkLink.notice) == "sending")
+            .values(notice=how)
+        )
 
 
 async def unposted(store: Store, platform: str, community_id: str | None = None) -> list[WorkLink]:
@@ -217,6 +294,8 @@ async def decide(
                 decided_by_name=who.display_name,
                 decided_at=now,
                 reason=reason,
+                revision=col(WorkLink.revision) + 1,
+                notice="retry",
             )
             .returning(col(WorkLink.id))
         )
@@ -249,6 +328,8 @@ async def undo(store: Store, link_id: int, who: Person, now: datetime) -> WorkLi
                     decided_by_name=None,
                     decided_at=None,
                     reason="",
+                    revision=col(WorkLink.revision) + 1,
+                    notice="retry",
                 )
                 .returning(col(WorkLink.id))
             )

@@ -40,6 +40,9 @@ UNREACHABLE_ERRORS = frozenset(
     }
 )
 
+# chat.update's errors for a message that was deleted or can no longer be edited.
+GONE_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+
 # Unicode emoji the core uses → Slack's reaction names.
 REACTION_NAMES = {"✅": "white_check_mark", "❌": "x"}
 
@@ -112,16 +115,23 @@ class Messenger:
             return permalink_from(self.workspace_url, channel, ts)
 
     async def edit(self, posted: Posted, reply: Reply) -> None:
-        """Replace a message the bot posted (text, blocks and buttons)."""
+        """Replace a message the bot posted (text, blocks and buttons); a message or channel that
+        is gone: Unreachable (editing it again cannot help)."""
         body = render.message(reply)
-        await self.client.chat_update(
-            channel=posted.channel_id,
-            ts=posted.message_id,
-            text=body["text"],
-            blocks=body["blocks"],
-            parse="none",
-            link_names=False,
-        )
+        try:
+            await self.client.chat_update(
+                channel=posted.channel_id,
+                ts=posted.message_id,
+                text=body["text"],
+                blocks=body["blocks"],
+                parse="none",
+                link_names=False,
+            )
+        except SlackApiError as exc:
+            code = slack_error(exc)
+            if code in UNREACHABLE_ERRORS or code in GONE_ERRORS:
+                raise Unreachable(f"cannot edit Slack message {posted.message_id}: {code}") from exc
+            raise NotDelivered(f"Slack refused an edit of {posted.message_id}: {code}") from exc
 
     async def react(self, posted: Posted, emojis: list[str]) -> None:
         """Add the bot's reactions in order; one already there is fine."""

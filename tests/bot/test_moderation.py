@@ -14,7 +14,7 @@ from commands.submissions import decide_by_reaction, decide_link
 from commands.types import Context
 from storage.catalogue import export_csv
 from tests.support.clock import FakeClock
-from tests.support.outbound import MemoryOutbound
+from tests.support.outbound import MemoryOutbound, SimulatedCrash
 from tests.support.transcript import person, say, shown
 
 ANN = person("ann")
@@ -116,9 +116,11 @@ async def test_only_moderators_decide(moderated: Context, outbound: MemoryOutbou
 
 
 async def test_two_moderators_at_once_make_one_decision(moderated: Context, outbound: MemoryOutbound) -> None:
-    """Approve and reject race, plus double clicks: exactly one decision, one history entry."""
+    """Approve and reject race, plus double clicks: exactly one decision, one history entry, and
+    one edit (the others find it decided while the winner's edit is on its way)."""
     await with_channel(moderated)
     await say(moderated, ANN, SUBMIT)
+    outbound.delay = 0.02  # the platform's latency
     replies = await asyncio.gather(
         dispatch.run_action(moderated, MOD, "cop:approve:1"),
         dispatch.run_action(moderated, MOD2, "cop:reject:1"),
@@ -130,6 +132,7 @@ async def test_two_moderators_at_once_make_one_decision(moderated: Context, outb
     events = [e.kind for e in await moderated.store.history("2.4")]
     assert events.count("approved") + events.count("rejected") == 1
     assert sum(s.kind == "dm" for s in outbound.sent) == 1
+    assert sum(s.kind == "edit" for s in outbound.sent) == 1
 
 
 async def test_a_replayed_reaction_changes_nothing(moderated: Context, outbound: MemoryOutbound) -> None:
@@ -237,9 +240,131 @@ async def test_a_refused_post_is_retried_later(moderated: Context, outbound: Mem
     assert "will post it there shortly" in reply.text and outbound.sent == []
     outbound.broken.clear()
     assert moderated.effects is not None
-    await moderated.effects.post_all_waiting()  # type: ignore[attr-defined]
-    await moderated.effects.post_all_waiting()  # type: ignore[attr-defined]
+    await moderated.effects.catch_up()  # type: ignore[attr-defined]
+    await moderated.effects.catch_up()  # type: ignore[attr-defined]
     assert [s.target for s in outbound.sent if s.kind == "channel"] == ["mods"]
+
+
+def kinds(outbound: MemoryOutbound) -> list[str]:
+    """What the bot sent, in order: channel posts, reactions, edits and DMs."""
+    return [s.kind for s in outbound.sent]
+
+
+async def sweep(ctx: Context) -> None:
+    """The periodic sweep's moderation part, as ``copbot run`` wires it."""
+    assert isinstance(ctx.effects, Moderation)
+    await ctx.effects.catch_up()
+
+
+async def test_a_refused_edit_is_made_by_the_next_press(moderated: Context, outbound: MemoryOutbound) -> None:
+    """The post's edit is refused: the link is approved and Ann told, but the post still offers
+    Approve. Pressing it again says it is decided and brings the post up to date, with Undo."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    outbound.refuse["1"] = 1  # the moderator post
+
+    approved = await dispatch.run_action(moderated, MOD, "cop:approve:1")
+    assert approved.text == "Approved the link for 2.4."
+    assert kinds(outbound) == ["channel", "react", "dm"]
+
+    again = await dispatch.run_action(moderated, MOD2, "cop:approve:1")
+    assert again.error and again.text == "Already approved by Mod; nothing changed."
+    edit = outbound.sent[-1]
+    assert edit.kind == "edit" and edit.reply.text == "Approved by Mod."
+    assert [b.label for b in edit.reply.buttons] == ["Undo"]
+    # Up to date: another press, a reaction and the sweep edit nothing more; Ann was told once.
+    await dispatch.run_action(moderated, MOD2, "cop:approve:1")
+    assert await decide_by_reaction(moderated, MOD2, "1", "❌") is None
+    await sweep(moderated)
+    assert kinds(outbound) == ["channel", "react", "dm", "edit"]
+
+
+async def test_a_refused_edit_of_an_undo_is_made_by_the_next_undo(
+    moderated: Context, outbound: MemoryOutbound
+) -> None:
+    """Undo's edit is refused, so the post still offers Undo: pressing it says it is pending
+    already and brings back Approve and Reject."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    await dispatch.run_action(moderated, MOD, "cop:approve:1")
+    outbound.refuse["1"] = 1
+
+    assert (await dispatch.run_action(moderated, MOD, "cop:undo:1")).text.startswith("Undone")
+    last_edit = [s for s in outbound.sent if s.kind == "edit"][-1]
+    assert [b.label for b in last_edit.reply.buttons] == ["Undo"]
+
+    again = await dispatch.run_action(moderated, MOD, "cop:undo:1")
+    assert again.error and again.text == "That submission is already pending; nothing to undo."
+    edit = outbound.sent[-1]
+    assert edit.kind == "edit" and [b.label for b in edit.reply.buttons] == ["Approve", "Reject with reason"]
+
+
+async def test_the_sweep_makes_a_refused_edit_and_sends_a_refused_notice_once(
+    moderated: Context, outbound: MemoryOutbound
+) -> None:
+    """Both the edit and the DM to Ann are refused (a rate limit): the next sweep makes both,
+    and later sweeps nothing more."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    outbound.refuse.update({"1": 1, "ann": 1})
+
+    reply = await decide_by_reaction(moderated, MOD, "1", "❌")
+    assert reply and reply.text == "Rejected the link for 2.4."
+    assert kinds(outbound) == ["channel", "react"]
+
+    await sweep(moderated)
+    await sweep(moderated)
+    assert kinds(outbound) == ["channel", "react", "edit", "dm"]
+    edit, dm = outbound.sent[2:]
+    assert edit.reply.text == "Rejected by Mod." and [b.label for b in edit.reply.buttons] == ["Undo"]
+    assert dm.target == "ann" and dm.reply.text.endswith("was not accepted.")
+
+
+def restarted(ctx: Context, clock: FakeClock) -> tuple[Context, MemoryOutbound]:
+    """A new process on the same database, with its own platform connection."""
+    outbound = MemoryOutbound()
+    new = Context(store=ctx.store, clock=clock)
+
+    async def channel(platform: str, community: str) -> str | None:
+        return "mods"
+
+    new.effects = Moderation(new.store, {"discord": outbound}, clock, channel)
+    return new, outbound
+
+
+async def test_a_crash_right_after_a_decision_is_saved_loses_nothing(
+    moderated: Context, outbound: MemoryOutbound, clock: FakeClock
+) -> None:
+    """The process dies once the approval is saved, before the post is edited or Ann told: the
+    next process's first sweep does both, once."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    outbound.crash_before_edit = True
+    with pytest.raises(SimulatedCrash):
+        await dispatch.run_action(moderated, MOD, "cop:approve:1")
+
+    after, outbound = restarted(moderated, clock)
+    await sweep(after)
+    await sweep(after)
+    assert kinds(outbound) == ["edit", "dm"]
+    assert outbound.sent[0].reply.text == "Approved by Mod." and "was approved" in outbound.sent[1].reply.text
+
+
+async def test_a_notice_that_may_have_gone_out_is_never_sent_again(
+    moderated: Context, outbound: MemoryOutbound, clock: FakeClock
+) -> None:
+    """The process dies right after Ann's DM went out, before that was recorded: at most once,
+    so the next process does not tell her again (nor edit the post, which it shows already)."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    outbound.crash_after_send = True
+    with pytest.raises(SimulatedCrash):
+        await dispatch.run_action(moderated, MOD, "cop:approve:1")
+    assert kinds(outbound) == ["channel", "react", "edit", "dm"]
+
+    after, outbound = restarted(moderated, clock)
+    await sweep(after)
+    assert outbound.sent == []
 
 
 @pytest.mark.parametrize(

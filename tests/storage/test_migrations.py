@@ -16,6 +16,7 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
+HEAD = "0005"
 
 
 async def test_upgrade_creates_every_table_and_is_idempotent(empty_db_url: str) -> None:
@@ -28,7 +29,7 @@ async def test_upgrade_creates_every_table_and_is_idempotent(empty_db_url: str) 
             tables = await conn.run_sync(lambda c: set(sa.inspect(c).get_table_names()))
             version = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).scalar_one()
         assert set(SQLModel.metadata.tables) <= tables
-        assert version == "0004"
+        assert version == HEAD
     finally:
         await engine.dispose()
 
@@ -75,7 +76,7 @@ async def test_replicas_starting_together_all_come_up(empty_db_url: str) -> None
     try:
         async with engine.connect() as conn:
             versions = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).all()
-        assert [v[0] for v in versions] == ["0004"]
+        assert [v[0] for v in versions] == [HEAD]
     finally:
         await engine.dispose()
 
@@ -94,7 +95,7 @@ async def test_the_whole_upgrade_is_one_transaction(empty_db_url: str) -> None:
         assert len(commits) == 1
         async with engine.connect() as conn:
             version = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).scalar_one()
-        assert version == "0004"
+        assert version == HEAD
     finally:
         await engine.dispose()
 
@@ -150,5 +151,40 @@ async def test_upgrading_keeps_the_handled_event_ids(empty_db_url: str) -> None:
             async with store.engine.connect() as conn:
                 ddl = (await conn.execute(ddl_of_the_table)).scalar_one()
             assert "WITHOUT ROWID" in ddl
+    finally:
+        await store.close()
+
+
+async def test_submissions_decided_before_0005_are_not_edited_or_told_again(empty_db_url: str) -> None:
+    """After the upgrade, a submission decided and shown before it is not edited or told again at
+    the next sweep; a later decision on it is (its post behind, its notice due)."""
+    from datetime import UTC, datetime
+
+    from storage import submissions
+    from storage.catalogue import ensure_seeded
+    from storage.store import Person, Store
+    from tests.conftest import SEED, START
+
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    store = Store(make_engine(empty_db_url))
+    try:
+        await upgrade(store.engine, "0004")
+        await ensure_seeded(store, SEED, START)
+        decided_and_shown = sa.text(
+            "INSERT INTO work_link (problem_number, url, normalized_url, note, platform, community_id,"
+            " user_id, display_name, created_at, status, decided_by_id, decided_by_name, decided_at,"
+            " reason, mod_channel_id, mod_message_id) VALUES ('2.4', 'https://example.org/a',"
+            " 'example.org/a', '', 'discord', 'g1', 'ann', 'Ann', :now, 'approved', 'mod', 'Mod', :now,"
+            " '', 'mods', '42')"
+        )
+        async with store.engine.begin() as conn:
+            await conn.execute(decided_and_shown, {"now": now})
+        await upgrade(store.engine)
+
+        assert await submissions.posts_behind(store, ["discord"]) == []
+        assert await submissions.take_notices(store, ["discord"]) == []
+        await submissions.undo(store, 1, Person("discord", "g1", "mod", "Mod"), now)
+        assert [link.id for link in await submissions.posts_behind(store, ["discord"])] == [1]
+        assert [link.status for link in await submissions.take_notices(store, ["discord"])] == ["pending"]
     finally:
         await store.close()

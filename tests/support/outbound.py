@@ -28,13 +28,15 @@ class Sent:
 
 @dataclass
 class MemoryOutbound:
-    """Records messages; users in ``closed_dms`` and channels in ``broken`` are unreachable."""
+    """Records messages; users in ``closed_dms`` and channels in ``broken`` are unreachable;
+    ``refuse`` counts the refusals still due to a user id (DMs) or a message id (edits)."""
 
     name: str = "discord"
     sent: list[Sent] = field(default_factory=list)
     closed_dms: set[str] = field(default_factory=set)
     broken: set[str] = field(default_factory=set)
     crash_after_send: bool = False
+    crash_before_edit: bool = False
     refuse: dict[str, int] = field(default_factory=dict)
     delay: float = 0.0
 
@@ -60,7 +62,14 @@ class MemoryOutbound:
         return Posted(channel_id, str(len(self.sent)))
 
     async def edit(self, posted: Posted, reply: Reply) -> None:
-        """Record an edit."""
+        """Record an edit, or refuse it (the platform's error), or crash before it."""
+        if self.crash_before_edit:
+            raise SimulatedCrash("crash after the decision's commit, before the edit")
+        if self.refuse.get(posted.message_id):
+            self.refuse[posted.message_id] -= 1
+            raise NotDelivered(f"rate limited: edit of {posted.message_id}")
+        if self.delay:
+            await asyncio.sleep(self.delay)
         self.sent.append(Sent("edit", "", posted.message_id, reply))
 
     async def react(self, posted: Posted, emojis: list[str]) -> None:

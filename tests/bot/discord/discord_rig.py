@@ -122,6 +122,6 @@ async def moderated(
         moderation = make_moderation(settings, ctx, [front_end])
         ctx.effects = moderation
         try:
-            yield Moderated(fake, front_end, moderation, make_sweeper(settings, ctx, [front_end]))
+            yield Moderated(fake, front_end, moderation, make_sweeper(settings, ctx, [front_end], moderation))
         finally:
             ctx.effects = None

@@ -391,6 +391,49 @@ async def test_the_longest_link_copbot_takes_reaches_the_moderators_whole(rig: M
     assert await submissions.get_link(rig.bot.ctx.store, 2) is None
 
 
+async def test_a_post_whose_edit_failed_is_brought_up_to_date_by_the_next_press(rig: Moderated) -> None:
+    """Discord answers the edit with a 503: the link is approved and Alice told, but the post still
+    offers Approve. Bob's second press says it is decided and shows the decision, with Undo."""
+    fake = rig.fake
+    post = await submit(rig)
+    fake.fail("PATCH", "/channels/*/messages/*", status=503, times=1)
+
+    first = await click(fake, post, "Approve", fake.bob_id)
+    assert embed(first)["description"] == "Approved the link for 2.4."
+    assert description(fake, post).startswith("New existing work for 2.4")
+
+    again = await click(fake, post, "Approve", fake.bob_id)
+    assert embed(again)["description"] == "Already approved by Bob; nothing changed."
+    assert description(fake, post) == "Approved by Bob."
+    assert buttons(fake.message(int(post["id"]))) == [("Undo", "cop:undo:1")]
+    assert len(fake.dms[fake.alice_id]) == 1
+    # The decision can be undone from the post now.
+    undone = await click(fake, post, "Undo", fake.bob_id)
+    assert embed(undone)["description"] == "Undone: the link for 2.4 is pending again."
+
+
+async def test_the_sweep_edits_the_post_and_sends_the_dm_that_failed_once(rig: Moderated) -> None:
+    """The edit fails (503) and Alice's DM is rate limited past discord.py's retries: nothing is
+    shown yet; the next sweep edits the post and DMs Alice, and later sweeps nothing more."""
+    fake = rig.fake
+    post = await submit(rig)
+    fake.fail("PATCH", "/channels/*/messages/*", status=503, times=1)
+    fake.rate_limit("POST", "/users/@me/channels", times=5, retry_after=0.01)
+
+    await rig.react(post, "❌", fake.bob_id)
+    assert await status(rig.bot.ctx) == LinkStatus.REJECTED
+    assert description(fake, post).startswith("New existing work") and fake.dms[fake.alice_id] == []
+
+    await rig.sweeper.run_once()
+    await rig.sweeper.run_once()
+
+    assert description(fake, post) == "Rejected by Bob."
+    assert buttons(fake.message(int(post["id"]))) == [("Undo", "cop:undo:1")]
+    (dm,) = fake.dms[fake.alice_id]
+    assert dm["embeds"][0]["description"].endswith("was not accepted.")
+    assert len(edits(fake)) == 2  # the one that failed, the sweep's
+
+
 @pytest.mark.parametrize("reason", ["\u200b\u200b\u200b", "\u200b \u2066\u2069 \u200b"])
 async def test_an_invisible_reason_is_no_reason(rig: Moderated, reason: str) -> None:
     """Zero-width and bidi characters only: the form asks why again, and nothing changes."""

@@ -204,7 +204,7 @@ async def moderated(fake: FakeSlack, ctx: Context, **options: Any) -> AsyncItera
         settings = rig.front.settings
         rig.moderation = make_moderation(settings, ctx, [rig.front])
         ctx.effects = rig.moderation
-        rig.sweeper = make_sweeper(settings, ctx, [rig.front])
+        rig.sweeper = make_sweeper(settings, ctx, [rig.front], rig.moderation)
         try:
             yield rig
         finally:

@@ -431,7 +431,7 @@ async def test_posting_failures_leave_the_submission_pending_and_retried(
     fake.clear_failures()
     async with moderated(fake, ctx) as rig:
         assert rig.moderation is not None
-        await rig.moderation.post_all_waiting()  # the next sweep tick
+        await rig.moderation.catch_up()  # the next sweep tick
         assert len(rig.posts_in(MODS)) == 1
 
 
@@ -493,6 +493,59 @@ async def test_the_longest_non_ascii_link_reaches_the_moderators_whole(rig: Rig)
     refused = await rig.command("/submit", f"2.4 {longest}機械 {NOTE}")
     assert "That link is too long: at most 900 characters as sent" in refused.shown
     assert len(rig.posts_in(MODS)) == 1
+
+
+async def test_a_post_whose_update_failed_is_brought_up_to_date_by_the_next_press(rig: Rig) -> None:
+    """chat.update fails: the link is approved and ann told, but the post still offers Approve.
+    The moderator's second press says it is decided and shows the decision, with Undo."""
+    _, post = await submit(rig)
+    shown = Answer.of(post)
+    rig.fake.fail_method("chat.update", "internal_error")
+
+    approved = await rig.click(shown, "Approve", user=MOD, channel=MODS, ts=post.ts)
+    assert "Approved the link for 2.4." in approved.shown
+    assert rig.current(MODS, post.ts).buttons == ["Approve", "Reject with reason"]
+
+    again = await rig.click(shown, "Approve", user=MOD, channel=MODS, ts=post.ts)
+    assert "Already approved by mod; nothing changed." in again.shown
+    now = rig.current(MODS, post.ts)
+    assert "Approved by mod." in now.shown and now.buttons == ["Undo"]
+    assert len(rig.fake.dms(ANN)) == 1
+
+
+async def test_the_sweep_updates_the_post_and_sends_the_dm_that_failed_once(rig: Rig) -> None:
+    """chat.update fails and ann's DM is refused (missing scope): the next sweep makes both,
+    later sweeps nothing more."""
+    _, post = await submit(rig)
+    rig.fake.fail_method("chat.update", "internal_error")
+    rig.fake.fail(ANN, "missing_scope", methods={"conversations.open"}, times=1)
+
+    await rig.react(MOD, "x", post.ts)
+    assert await status(rig.ctx) == LinkStatus.REJECTED and rig.fake.dms(ANN) == []
+
+    assert rig.sweeper is not None
+    await rig.sweeper.run_once()
+    await rig.sweeper.run_once()
+
+    now = rig.current(MODS, post.ts)
+    assert "Rejected by mod." in now.shown and now.buttons == ["Undo"]
+    (dm,) = rig.fake.dms(ANN)
+    assert dm["text"].endswith("was not accepted.")
+    assert len(rig.fake.updates) == 1
+
+
+async def test_a_deleted_post_is_not_updated_again_and_again(rig: Rig) -> None:
+    """The moderators deleted the post: the decision stands, ann is told, and the sweep does not
+    keep calling chat.update for a message that is gone."""
+    _, post = await submit(rig)
+    rig.fake.fail_method("chat.update", "message_not_found", times=None)
+
+    await rig.react(MOD, "white_check_mark", post.ts)
+    assert rig.sweeper is not None
+    await rig.sweeper.run_once()
+
+    assert await status(rig.ctx) == LinkStatus.APPROVED and len(rig.fake.dms(ANN)) == 1
+    assert [c.error for c in rig.fake.calls_to("chat.update")] == ["message_not_found"]
 
 
 async def test_an_invisible_reason_is_no_reason_and_bidi_overrides_are_dropped(rig: Rig) -> None:
