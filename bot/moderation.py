@@ -150,11 +150,12 @@ class Moderation:
         return count
 
     async def catch_up(self) -> None:
-        """Each sweep, on every platform: post waiting submissions (retries refused posts), edit
-        the posts left behind their decision, and tell the submitters whose notice is due."""
+        """Each sweep, on every platform: post waiting submissions (retries refused posts, and
+        posts a crash cut short), edit the posts left behind their decision, and tell the
+        submitters whose notice is due."""
         for platform in self.outbounds:
             try:
-                await self.post_waiting(platform)
+                await self._post_due(platform)
             except Exception:
                 log.exception("posting waiting submissions on %s failed", platform)
         platforms = list(self.outbounds)
@@ -168,5 +169,11 @@ class Moderation:
     async def recover(self) -> None:
         """At start-up: re-post submissions whose posting a crash cut short, and any waiting ones."""
         for platform in self.outbounds:
-            await submissions.release_stuck_posting(self.store, platform, self.clock() - STUCK_POSTING)
-            await self.post_waiting(platform)
+            await self._post_due(platform)
+
+    async def _post_due(self, platform: str) -> None:
+        # A post taken STUCK_POSTING ago and never recorded was cut short (a crash, a kill): at a
+        # start soon after one, it is too recent to tell from a post in progress, so the sweeps
+        # after it look again.
+        await submissions.release_stuck_posting(self.store, platform, self.clock() - STUCK_POSTING)
+        await self.post_waiting(platform)

@@ -350,6 +350,29 @@ async def test_a_crash_right_after_a_decision_is_saved_loses_nothing(
     assert outbound.sent[0].reply.text == "Approved by Mod." and "was approved" in outbound.sent[1].reply.text
 
 
+async def test_a_crash_while_posting_is_posted_by_the_sweeps_after_a_quick_restart(
+    moderated: Context, outbound: MemoryOutbound, clock: FakeClock
+) -> None:
+    """The process dies while a submission's post is on its way (taken, never recorded) and the
+    next one starts 30 s later: too soon to tell from a post in progress, so its start leaves it;
+    its sweeps post it once it has been stuck 10 minutes, once."""
+    await with_channel(moderated)
+    outbound.crash_before_post = True
+    with pytest.raises(SimulatedCrash):
+        await say(moderated, ANN, SUBMIT)
+
+    clock.advance(seconds=30)
+    after, outbound = restarted(moderated, clock)
+    assert isinstance(after.effects, Moderation)
+    await after.effects.recover()
+    await sweep(after)
+    assert kinds(outbound) == []
+    clock.advance(minutes=10)
+    await sweep(after)
+    await sweep(after)
+    assert kinds(outbound) == ["channel", "react"]
+
+
 async def test_a_notice_that_may_have_gone_out_is_never_sent_again(
     moderated: Context, outbound: MemoryOutbound, clock: FakeClock
 ) -> None:

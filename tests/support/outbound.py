@@ -36,6 +36,7 @@ class MemoryOutbound:
     closed_dms: set[str] = field(default_factory=set)
     broken: set[str] = field(default_factory=set)
     crash_after_send: bool = False
+    crash_before_post: bool = False
     crash_before_edit: bool = False
     refuse: dict[str, int] = field(default_factory=dict)
     delay: float = 0.0
@@ -55,9 +56,11 @@ class MemoryOutbound:
         return Posted(f"dm-{user_id}", str(len(self.sent)))
 
     async def send_channel(self, community_id: str, channel_id: str, reply: Reply) -> Posted:
-        """Record a channel post."""
+        """Record a channel post, or refuse it (a broken channel), or crash before it."""
         if channel_id in self.broken:
             raise Unreachable(channel_id)
+        if self.crash_before_post:
+            raise SimulatedCrash("crash while the post is on its way")
         self.sent.append(Sent("channel", community_id, channel_id, reply))
         return Posted(channel_id, str(len(self.sent)))
 
