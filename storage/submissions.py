@@ -101,7 +101,7 @@ async def submit(
 
 async def find_live(store: Store, number: str, normalized: str) -> WorkLink | None:
     """The pending or approved submission of this work for this problem."""
-    async with store.session() as s:
+    async with store.read() as s:
         return (
             await s.exec(
                 select(WorkLink).where(
@@ -115,7 +115,7 @@ async def find_live(store: Store, number: str, normalized: str) -> WorkLink | No
 
 async def get_link(store: Store, link_id: int) -> WorkLink | None:
     """One submission by id."""
-    async with store.session() as s:
+    async with store.read() as s:
         return await s.get(WorkLink, link_id)
 
 
@@ -182,7 +182,7 @@ async def record_shown(store: Store, link_id: int, revision: int) -> None:
 async def posts_behind(store: Store, platforms: Sequence[str], limit: int = BATCH) -> list[WorkLink]:
     """Submissions whose moderator post shows an older state than theirs (its edit failed, or a
     restart came between the decision and the edit)."""
-    async with store.session() as s:
+    async with store.read() as s:
         return list(
             await s.exec(
                 select(WorkLink)
@@ -237,7 +237,7 @@ async def record_notice(store: Store, link_id: int, how: str) -> None:
 
 async def unposted(store: Store, platform: str, community_id: str | None = None) -> list[WorkLink]:
     """Pending submissions not yet posted to moderators (or whose posting was cut short)."""
-    async with store.session() as s:
+    async with store.read() as s:
         query = select(WorkLink).where(
             WorkLink.platform == platform,
             WorkLink.status == LinkStatus.PENDING.value,
@@ -249,8 +249,8 @@ async def unposted(store: Store, platform: str, community_id: str | None = None)
 
 
 async def release_stuck_posting(store: Store, platform: str, taken_before: datetime) -> None:
-    """At start-up: a post taken before ``taken_before`` and never recorded was cut short by a
-    crash, so it is posted again (never lost); younger ones belong to a live process."""
+    """A post taken before ``taken_before`` and never recorded was cut short by a crash, so it is
+    posted again (never lost); younger ones belong to a live process."""
     async with store.session() as s:
         await s.exec(
             sa.update(WorkLink)
@@ -265,7 +265,7 @@ async def release_stuck_posting(store: Store, platform: str, taken_before: datet
 
 async def pending(store: Store, platform: str, community_id: str) -> list[WorkLink]:
     """A community's pending submissions, oldest first."""
-    async with store.session() as s:
+    async with store.read() as s:
         return list(
             await s.exec(
                 select(WorkLink)

@@ -12,6 +12,7 @@ from bot.moderation import Moderation
 from commands import dispatch
 from commands.submissions import decide_by_reaction, decide_link
 from commands.types import Context
+from storage import submissions
 from storage.catalogue import export_csv
 from tests.support.clock import FakeClock
 from tests.support.outbound import MemoryOutbound, SimulatedCrash
@@ -408,3 +409,26 @@ async def test_a_reason_keeps_no_invisible_characters(
     assert dm.reply.text.endswith("was not accepted" + post.removeprefix("Rejected by Mod"))
     history = await shown(moderated, ANN, "/history 2.4")
     assert not any(ch in history for ch in "\u202e\u202c\u200b\u2066")
+
+
+async def test_looking_submissions_up_records_no_event(moderated: Context, clock: FakeClock) -> None:
+    """Handling an event records its id with its first change (Store.applying); a look-up before
+    it, or in place of it (a duplicate refused, a form sent back), is no change: were the id
+    recorded with it, the event's retry would be dropped as done with nothing done."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    store = moderated.store
+    (link,) = await submissions.pending(store, "discord", "guild1")
+    assert link.id is not None
+    lookups = {
+        "get_link": submissions.get_link(store, link.id),
+        "find_live": submissions.find_live(store, "2.4", link.normalized_url),
+        "pending": submissions.pending(store, "discord", "guild1"),
+        "unposted": submissions.unposted(store, "discord"),
+        "posts_behind": submissions.posts_behind(store, ["discord"]),
+        "link_by_message": submissions.link_by_message(store, "discord", str(link.mod_message_id)),
+    }
+    for name, lookup in lookups.items():
+        with store.applying(f"discord:interaction:{name}", clock()):
+            await lookup
+        assert await store.first_time(f"discord:interaction:{name}", clock()), name
