@@ -26,6 +26,7 @@ from commands.types import (
 )
 from storage.legacy import sheet_origin
 from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, Claim, ClaimState, Problem
+from storage.text import canonical_number
 
 LEVELS = "ABCD"
 MAX_PROBLEM_TEXT = 1500
@@ -337,6 +338,21 @@ def scores(query: str, problems: Sequence[Problem]) -> list[float]:
     return out
 
 
+def _search_again(query: str, difficulty: str | None, category: str | None, page: int) -> str:
+    """The same search at another page, written out with its filters (every option named, so it
+    reads the same as Discord's option fields and runs as typed on Slack and in the console)."""
+    words = [f"query:{_quoted(query)}"]
+    if difficulty:
+        words.append(f"difficulty:{difficulty}")
+    if category:
+        words.append(f"category:{_quoted(category)}")
+    return " ".join(["/search", *words, f"page:{page}"])
+
+
+def _quoted(text: str) -> str:
+    return f'"{text}"' if " " in text and '"' not in text else text
+
+
 async def search_command(ctx: Context, request: Request) -> Reply:
     """/search QUERY [difficulty] [category] [page]: ranked, typo-tolerant matches."""
     query: str = request.args["query"]
@@ -345,8 +361,8 @@ async def search_command(ctx: Context, request: Request) -> Reply:
     everything = await ctx.store.catalogue()
     difficulty = request.args.get("difficulty")
     category = match_category(everything, request.args["category"]) if request.args.get("category") else None
-    number = query.strip().lstrip("#")
-    exact = number if await ctx.store.get_problem(number) is not None else None
+    number = canonical_number(query)  # spelled any way /problem takes: 2.4, #2.4, 02.04, ２.４
+    exact = number if number is not None and await ctx.store.get_problem(number) is not None else None
     # Scored against the whole catalogue (its index is built once); the matches, best first and
     # then in catalogue order (the catalogue's own order: section, position), then filtered.
     found_at: list[tuple[float, int, Problem]] = []
@@ -372,7 +388,7 @@ async def search_command(ctx: Context, request: Request) -> Reply:
     buttons = tuple(Button(f"Show {p.number}", "show", p.number) for _, p in chunk)
     footer = f"Page {page} of {pages} ({len(ranked)} matches)."
     if page < pages:
-        footer += f" Next: /search {shown_query} page:{page + 1}"
+        footer += f" Next: {_search_again(query, difficulty, category, page + 1)}"
     return Reply(
         title=f"Search: {shown_query}",
         sections=(Section("Matches", lines),),

@@ -144,6 +144,23 @@ async def test_search_filters_by_difficulty_and_category(ctx: Context) -> None:
         assert reply.footer != everything.footer  # fewer matches than unfiltered
 
 
+async def test_the_next_page_hint_keeps_the_filters_and_runs_as_written(ctx: Context) -> None:
+    """The footer's "Next:" repeats the query and filters: typed as shown, it gives the next page
+    of the same search (not page 2 of the unfiltered one)."""
+    first = await say(ctx, ANN, "/search induction category:2")
+    assert first.footer is not None
+    hint = first.footer.split("Next: ")[1]
+    assert hint == '/search query:induction category:"Circuits In The Wild" page:2'
+    second = await say(ctx, ANN, hint)
+    assert second.footer and second.footer.startswith("Page 2 of 2 (7 matches)")
+    shown = [str(line).split(" — ")[0] for line in (*first.sections[0].lines, *second.sections[0].lines)]
+    problems = [await ctx.store.get_problem(n) for n in shown]
+    assert len(set(shown)) == 7 and all(p is not None and p.section == 2 for p in problems)
+    long = "induction heads in attention only transformers of two or three layers"
+    hint = (await say(ctx, ANN, f"/search {long}")).footer or ""
+    assert f'Next: /search query:"{long}" page:2' in hint  # the whole query, not cut at 60
+
+
 async def test_search_finds_what_an_import_changed(ctx: Context) -> None:
     """The search index follows the catalogue: a rewritten problem is found by its new words."""
     assert "Nothing matches" in (await say(ctx, ANN, "/search zebrafish")).text
@@ -176,8 +193,9 @@ async def test_an_undated_sheet_claim_stays_undated_after_it_ends(ctx: Context, 
 
 async def test_search_by_number_and_nothing_found(ctx: Context) -> None:
     """A number finds its problem first; gibberish gets a friendly 'nothing matches'."""
-    reply = await say(ctx, ANN, "/search 3.11")
-    assert str(reply.sections[0].lines[0]).startswith("3.11 — ")
+    for spelled in ("3.11", "#3.11", "# 3.11", "03.011", "３.１１"):  # as /problem takes it
+        reply = await say(ctx, ANN, f"/search {spelled}")
+        assert str(reply.sections[0].lines[0]).startswith("3.11 — "), spelled
     reply = await say(ctx, ANN, "/search qqqqzzzz")
     assert "Nothing matches" in reply.text
 

@@ -48,7 +48,7 @@ async def test_search_lists_matches_privately_with_show_buttons(rig: Rig) -> Non
     assert answer.header == "Search: induction heads"
     assert "1.19 — Does a 3L attn only model fix bugs in induction heads" in answer.shown
     assert answer.buttons[:2] == ["Show 1.12", "Show 1.19"]
-    assert "Page 1 of 3 (11 matches). Next: /search induction heads page:2" in answer.shown
+    assert 'Page 1 of 3 (11 matches). Next: /search query:"induction heads" page:2' in answer.shown
 
 
 async def test_the_word_payload_reaches_the_command(rig: Rig) -> None:
