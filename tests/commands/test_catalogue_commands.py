@@ -156,7 +156,7 @@ async def test_the_next_page_hint_keeps_the_filters_and_runs_as_written(ctx: Con
     shown = [str(line).split(" — ")[0] for line in (*first.sections[0].lines, *second.sections[0].lines)]
     problems = [await ctx.store.get_problem(n) for n in shown]
     assert len(set(shown)) == 7 and all(p is not None and p.section == 2 for p in problems)
-    long = "induction heads in attention only transformers of two or three layers"
+    long = "attention only models attention only models attention only models"  # 65 characters
     hint = (await say(ctx, ANN, f"/search {long}")).footer or ""
     assert f'Next: /search query:"{long}" page:2' in hint  # the whole query, not cut at 60
 
