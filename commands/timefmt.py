@@ -11,8 +11,12 @@ def day(moment: datetime) -> str:
 
 
 def ago(then: datetime, now: datetime) -> str:
-    """How long ago, roughly: ``today``, ``3 days ago``, ``2 months ago``, ``1 year ago``."""
-    days = (now - then).days
+    """How long ago, roughly: ``today``, ``3 days ago``, ``2 months ago``, ``1 year ago``.
+
+    Counted in calendar days, as :func:`day` prints dates: a claim made at 23:50 was made
+    "yesterday" at 00:10, beside yesterday's date.
+    """
+    days = (now.date() - then.date()).days
     if days < 0:
         return "in the future"
     if days == 0:

@@ -32,6 +32,19 @@ async def test_claiming_again_renews_and_keeps_one_claim(ctx: Context, clock: Fa
     assert "Your open claims (1)" in text
 
 
+async def test_how_long_ago_agrees_with_the_date_beside_it_around_midnight(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """A claim made at 23:50 is "yesterday" at 00:10, beside yesterday's date, and two dates back
+    is "2 days ago": ages count calendar days, as the dates are printed."""
+    clock.advance(hours=11, minutes=50)  # 2026-11-25 23:50
+    await say(ctx, ANN, "/claim 3.11")
+    clock.advance(minutes=20)
+    assert "Ann — since 2026-11-25 (yesterday)" in await shown(ctx, BOB, "/problem 3.11")
+    clock.advance(days=1)
+    assert "Ann — since 2026-11-25 (2 days ago)" in await shown(ctx, BOB, "/problem 3.11")
+
+
 async def test_several_people_may_work_on_one_problem(ctx: Context) -> None:
     """Ann and Bob both hold 3.11; /claims number:3.11 lists both."""
     await say(ctx, ANN, "/claim 3.11")
