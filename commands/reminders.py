@@ -5,7 +5,7 @@ from __future__ import annotations
 from commands.catalogue import problem_title
 from commands.timefmt import day
 from commands.types import Actor, BadArgument, Button, ButtonStyle, Context, NotYourClaim, Reply
-from storage.models import OPEN_CLAIM_STATES, REMINDER_DELIVERED, Claim, Problem
+from storage.models import OPEN_CLAIM_STATES, REMINDER_DELIVERED, Claim, ClaimState, Problem
 
 
 def reminder_reply(claim: Claim, problem: Problem, grace_days: int, *, mention: bool = False) -> Reply:
@@ -51,9 +51,16 @@ async def _own_open_claim(ctx: Context, actor: Actor, target: str) -> Claim:
     if claim is None or claim.user_id != actor.user_id or claim.platform != actor.platform:
         raise NotYourClaim("Only the claimant can answer this reminder.")
     if claim.state not in OPEN_CLAIM_STATES:
+        number = claim.problem_number
+        held = await ctx.store.open_claims_for_user(claim.platform, claim.community_id, actor.user_id)
+        newer = next((c for c in held if c.problem_number == number), None)
+        if newer is not None:
+            raise NotYourClaim(
+                f"That reminder was about an earlier claim on {number}, which has ended ({claim.state}); "
+                f"your claim since {day(newer.claimed_at)} is open. Nothing changed."
+            )
         raise NotYourClaim(
-            f"Your claim on {claim.problem_number} has already ended ({claim.state}); "
-            f"/claim {claim.problem_number} to take it up again."
+            f"Your claim on {number} has already ended ({claim.state}); /claim {number} to take it up again."
         )
     return claim
 
@@ -61,8 +68,13 @@ async def _own_open_claim(ctx: Context, actor: Actor, target: str) -> Claim:
 async def renew_action(ctx: Context, actor: Actor, target: str) -> Reply:
     """**Still working on it**: renew the claim, stamped today."""
     claim = await _own_open_claim(ctx, actor, target)
+    now = ctx.clock()
+    if claim.state == ClaimState.ACTIVE and claim.renewed_at.date() == now.date():
+        # A second press, or a press after /claim renewed it: nothing to add to its history.
+        number = claim.problem_number
+        return Reply(text=f"Your claim on {number} already counts from today ({day(now)}); nothing changed.")
     person = actor.person
-    renewed = await ctx.store.renew_claim(claim.id or 0, person, ctx.clock())
+    renewed = await ctx.store.renew_claim(claim.id or 0, person, now)
     if renewed is None:
         raise NotYourClaim(f"Your claim on {claim.problem_number} has already ended.")
     return Reply(text=f"Renewed your claim on {claim.problem_number} today ({day(ctx.clock())}). Good luck!")

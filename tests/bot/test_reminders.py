@@ -78,6 +78,10 @@ async def test_still_working_on_it_renews_and_restarts_the_clock(ctx: Context, c
     assert reply.text == "Renewed your claim on 3.11 today (2026-12-26). Good luck!"
     claim = await claim_state(ctx.store, "ann", "3.11")
     assert claim.state == "active" and claim.renewed_at == clock()
+    again = await dispatch.run_action(ctx, dm_actor, renew.custom_id)  # a second press
+    assert again.text == "Your claim on 3.11 already counts from today (2026-12-26); nothing changed."
+    renewals = [e.kind for e in await ctx.store.history("3.11")].count("renewed")
+    assert renewals == 1
     clock.advance(days=20)
     await sweeper.run_once()
     assert len(outbound.sent) == 1
@@ -100,6 +104,11 @@ async def test_release_it_ends_the_claim_and_only_the_claimant_may_click(
     assert "Released your claim on 3.11" in reply.text
     again = await dispatch.run_action(ctx, ANN, release.custom_id)
     assert again.error and "already ended (released)" in again.text
+    # Ann takes it up again: the old reminder's buttons say so and change nothing.
+    await say(ctx, ANN, "/claim 3.11")
+    stale = await dispatch.run_action(ctx, ANN, outbound.sent[0].reply.buttons[0].custom_id)
+    assert stale.error and "an earlier claim on 3.11, which has ended (released)" in stale.text
+    assert "your claim since 2026-12-26 is open" in stale.text
 
 
 async def test_no_answer_expires_after_the_grace_period_and_tells_them(
