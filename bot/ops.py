@@ -19,7 +19,7 @@ from sqlmodel import col, select
 
 from bot.reminders import SweepReport
 from commands import dispatch
-from storage.models import Claim, LinkStatus, WorkLink
+from storage.models import Claim, ClaimState, LinkStatus, WorkLink
 from storage.store import Store
 
 log = logging.getLogger("copbot.ops")
@@ -66,10 +66,13 @@ class Metrics:
 
     async def refresh(self, store: Store) -> None:
         """Read the gauges from the database (at scrape time)."""
-        async with store.session() as s:
-            by_state = await s.exec(select(Claim.state, sa.func.count()).group_by(col(Claim.state)))
-            for state, count in by_state:
-                self.claims.labels(state).set(count)
+        async with store.read() as s:
+            by_state = dict(
+                (await s.exec(select(Claim.state, sa.func.count()).group_by(col(Claim.state)))).all()
+            )
+            # Every state, also one no claim is in any more (the query has no row for it).
+            for state in {*ClaimState, *by_state}:
+                self.claims.labels(state).set(by_state.get(state, 0))
             pending = await s.exec(
                 select(sa.func.count())
                 .select_from(WorkLink)

@@ -44,13 +44,37 @@ def _lookup(name: str) -> Any:
 
 async def run(ctx: Context, request: Request) -> Reply:
     """Run a parsed request; a user mistake becomes a private answer, a bug an apology."""
+    return await _run(ctx, request.actor, request.command, lambda _spec: request.args)
+
+
+async def run_named(ctx: Context, actor: Actor, command: str, raw: dict[str, Any]) -> Reply:
+    """Run a command whose options arrive typed and named (Discord)."""
+    return await _run(ctx, actor, command, lambda spec: convert_all(spec.options, raw, spec.name))
+
+
+async def run_text(ctx: Context, actor: Actor, command: str, text: str) -> Reply:
+    """Run a command whose arguments are one line of text (console, Slack)."""
+    name = normalise(command).lower().lstrip("/")
+    return await _run(ctx, actor, name, lambda spec: parse_line(spec.options, text, spec.name))
+
+
+async def _run(ctx: Context, actor: Actor, name: str, parse: Callable[[Any], dict[str, Any]]) -> Reply:
+    """Look the command up, read its arguments (``parse``), check who asks, run it.
+
+    A user's mistake at any step becomes a private answer, a bug an apology; either way the
+    command is logged and observed once, under its name ("unknown" for a name nobody
+    registered: users type anything, and metrics labels must stay few).
+    """
     started = time.perf_counter()
     outcome = "ok"
+    command = "unknown"
     try:
-        spec = _lookup(request.command)
-        if (refusal := spec.refusal(request.actor)) is not None:
+        spec = _lookup(name)
+        command = spec.name
+        args = parse(spec)
+        if (refusal := spec.refusal(actor)) is not None:
             raise NotAllowed(refusal)
-        return await spec.handler(ctx, request)
+        return await spec.handler(ctx, Request(spec.name, actor, args))
     except CommandError as exc:
         outcome = "user_error"
         return error_reply(str(exc))
@@ -59,48 +83,25 @@ async def run(ctx: Context, request: Request) -> Reply:
         raise  # the front end answers nothing: the first delivery was answered
     except Exception:
         outcome = "error"
-        log.exception(
-            "command failed",
-            extra={"command": request.command, "community": request.actor.community_id},
-        )
+        log.exception("command failed", extra={"command": command, "community": actor.community_id})
         return error_reply(APOLOGY)
     finally:
         elapsed = time.perf_counter() - started
         log.info(
             "/%s %s in %.1f ms",
-            request.command,
+            command,
             outcome,
             elapsed * 1000,
             extra={
-                "command": request.command,
-                "platform": request.actor.platform,
-                "community": request.actor.community_id,
+                "command": command,
+                "platform": actor.platform,
+                "community": actor.community_id,
                 "outcome": outcome,
                 "latency_ms": round(elapsed * 1000, 2),
             },
         )
         for hook in OBSERVERS:
-            hook(request.command, outcome, elapsed)
-
-
-async def run_named(ctx: Context, actor: Actor, command: str, raw: dict[str, Any]) -> Reply:
-    """Run a command whose options arrive typed and named (Discord)."""
-    try:
-        spec = _lookup(command)
-        args = convert_all(spec.options, raw, spec.name)
-    except CommandError as exc:
-        return error_reply(str(exc))
-    return await run(ctx, Request(spec.name, actor, args))
-
-
-async def run_text(ctx: Context, actor: Actor, command: str, text: str) -> Reply:
-    """Run a command whose arguments are one line of text (console, Slack)."""
-    try:
-        spec = _lookup(normalise(command).lower().lstrip("/"))
-        args = parse_line(spec.options, text, spec.name)
-    except CommandError as exc:
-        return error_reply(str(exc))
-    return await run(ctx, Request(spec.name, actor, args))
+            hook(command, outcome, elapsed)
 
 
 async def run_line(ctx: Context, actor: Actor, line: str) -> Reply:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -14,6 +15,11 @@ import pytest
 from bot.ops import Metrics, OpsServer
 from commands.types import Context
 from storage.backup import BackupError, backup
+from storage.catalogue import import_rows, parse_csv
+from storage.engine import make_engine
+from storage.migrate import upgrade
+from storage.store import Store
+from tests.support.clock import FakeClock
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.transcript import person, say
 
@@ -42,6 +48,35 @@ async def test_healthz_and_metrics(ctx: Context) -> None:
         assert "copbot_command_seconds_bucket" in text
     finally:
         await server.close()
+
+
+async def test_claims_by_state_follow_the_database_down_to_zero(empty_db_url: str, clock: FakeClock) -> None:
+    """A state no claim is in any more reads 0, not the count it had at an earlier scrape; a
+    command refused for its arguments is counted as the user's error, like any other."""
+    store = Store(make_engine(empty_db_url))
+    await upgrade(store.engine)
+    await import_rows(store, parse_csv("number,category,difficulty,problem\n1.1,Toy models,A,One\n"), clock())
+    ctx = Context(store=store, clock=clock)
+    server = OpsServer(store, Metrics(), [])
+    port = await server.start("127.0.0.1", 0)
+
+    async def claims() -> dict[str, float]:
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/metrics") as response:
+            text = await response.text()
+        found = re.findall(r'^copbot_claims\{state="(\w+)"\} (\S+)$', text, re.M)
+        return {state: float(value) for state, value in found}
+
+    try:
+        await say(ctx, person("ann"), "/claim 1.1")
+        assert await claims() == {"active": 1, "stale": 0, "expired": 0, "released": 0}
+        await say(ctx, person("ann"), "/release 1.1")
+        assert await claims() == {"active": 0, "stale": 0, "expired": 0, "released": 1}
+        await say(ctx, person("ann"), "/claim")  # no number
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/metrics") as response:
+            assert 'copbot_commands_total{command="claim",outcome="user_error"} 1.0' in await response.text()
+    finally:
+        await server.close()
+        await store.close()
 
 
 async def test_healthz_turns_503_during_a_partition_and_200_after(
