@@ -229,6 +229,11 @@ SEARCH_OPTIONS = (
 
 
 MATCH_AT = 60.0  # the score a problem needs to be listed
+# Words nearly every problem uses: a query of these alone would list most of the catalogue.
+STOP_WORDS = frozenset(
+    "a an and are as at be by can do does for from how in into is it its of on or than that the "
+    "their there this to we what when where which who why with you your".split()
+)
 MATCH_CACHE = 4096  # query words whose matches the index keeps (all dropped when full)
 
 
@@ -356,8 +361,13 @@ def _quoted(text: str) -> str:
 async def search_command(ctx: Context, request: Request) -> Reply:
     """/search QUERY [difficulty] [category] [page]: ranked, typo-tolerant matches."""
     query: str = request.args["query"]
-    if not utils.default_process(query):
+    processed = utils.default_process(query)
+    if not processed:
         raise BadArgument("Search for some words, e.g. /search induction heads")
+    if STOP_WORDS.issuperset(processed.split()):
+        raise BadArgument(
+            "Those words are in nearly every problem: search for what it is about, e.g. induction heads"
+        )
     everything = await ctx.store.catalogue()
     difficulty = request.args.get("difficulty")
     category = match_category(everything, request.args["category"]) if request.args.get("category") else None

@@ -198,6 +198,10 @@ async def test_search_by_number_and_nothing_found(ctx: Context) -> None:
         assert str(reply.sections[0].lines[0]).startswith("3.11 — "), spelled
     reply = await say(ctx, ANN, "/search qqqqzzzz")
     assert "Nothing matches" in reply.text
+    reply = await say(ctx, ANN, "/search the of and")  # 42 "matches" before
+    assert reply.error and "Those words are in nearly every problem" in reply.text
+    reply = await say(ctx, ANN, "/search what is the residual stream")
+    assert str(reply.sections[0].lines[0]).split(" — ")[0] in {"2.31", "2.32", "2.38"}
 
 
 async def test_help_lists_every_command_and_the_difficulty_rule(ctx: Context) -> None:
