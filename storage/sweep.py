@@ -117,7 +117,13 @@ async def mark_stale(
             (
                 await s.exec(
                     sa.update(Claim)
-                    .where(col(Claim.id).in_(due), col(Claim.state) == ClaimState.ACTIVE.value)
+                    # Due still: a replica may have renewed it since the look-up (on PostgreSQL
+                    # the update waits for that renewal's row lock, then sees the new row).
+                    .where(
+                        col(Claim.id).in_(due),
+                        col(Claim.state) == ClaimState.ACTIVE.value,
+                        sa.or_(*conditions),
+                    )
                     .values(
                         state=ClaimState.STALE.value,
                         reminded_at=now,

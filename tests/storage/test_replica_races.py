@@ -8,7 +8,9 @@ from datetime import timedelta
 from storage.engine import make_engine
 from storage.store import Person, Store
 from storage.submissions import release_stuck_posting, submit, take_for_posting, unposted
+from storage.sweep import mark_stale
 from tests.conftest import START
+from tests.support.pg import connect
 
 ANN = Person("discord", "g1", "ann", "Ann")
 
@@ -36,3 +38,35 @@ async def test_a_restart_frees_only_posts_cut_short_long_ago(store: Store) -> No
     await release_stuck_posting(store, "discord", now - timedelta(minutes=10))
     waiting = {link.url: link.mod_message_id for link in await unposted(store, "discord")}
     assert waiting == {"https://example.org/a": None, "https://example.org/b": "posting"}
+
+
+async def test_a_claim_renewed_while_a_sweep_marks_it_stale_stays_active(pg_db_url: str) -> None:
+    """Another replica renews Ann's claim after a sweep found it due and before the sweep's update:
+    the update waits for that replica's row lock, then checks again that the claim is due, so Ann
+    gets no reminder for a claim she has just renewed."""
+    store = Store(make_engine(pg_db_url))
+    other = await connect(pg_db_url)
+    try:
+        claimed = (await store.claim("2.4", ANN, START)).claim
+        now = START + timedelta(days=31)
+        renewal = other.transaction()
+        await renewal.start()
+        await other.execute("UPDATE claim SET renewed_at = $1 WHERE id = $2", now, claimed.id)
+        sweeping = asyncio.create_task(mark_stale(store, now, 30, ["discord"]))
+        for _ in range(200):  # until the sweep's update waits for the renewal's lock
+            await asyncio.sleep(0.01)
+            waiting = await other.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            )
+            if waiting:
+                break
+        assert waiting == 1 and not sweeping.done()
+        await renewal.commit()
+        moved = await asyncio.wait_for(sweeping, 10)
+        assert claimed.id not in [c.id for c in moved or []]
+        (held,) = await store.open_claims_for_user("discord", "g1", "ann")
+        assert (held.state, held.renewed_at) == ("active", now)
+    finally:
+        await other.close()
+        await store.close()
