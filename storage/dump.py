@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 from storage import models  # noqa: F401  (registers the tables)
@@ -29,12 +33,26 @@ def _decode(value: Any) -> Any:
     return value
 
 
+@asynccontextmanager
+async def _snapshot(store: Store) -> AsyncIterator[AsyncConnection]:
+    """One read-only view of every table, however replicas write meanwhile. SQLite's read
+    transaction is one snapshot; PostgreSQL's default isolation (READ COMMITTED) takes one per
+    statement, so an event could be dumped without the claim it names, and the dump not load."""
+    if store.dialect != "postgresql":
+        async with store.read() as session:
+            yield await session.connection()
+        return
+    async with store.engine.connect() as conn:
+        snapshot = await conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        async with snapshot.begin():
+            yield snapshot
+
+
 async def dump(store: Store, path: Path) -> dict[str, int]:
     """Write every table's rows to ``path``; returns rows per table."""
     counts: dict[str, int] = {}
     lines: list[str] = []
-    async with store.read() as s:
-        conn = await s.connection()
+    async with _snapshot(store) as conn:
         for table in SQLModel.metadata.sorted_tables:
             rows = (await conn.execute(sa.select(table))).mappings().all()
             counts[table.name] = len(rows)
@@ -62,19 +80,27 @@ async def load(store: Store, path: Path) -> dict[str, int]:
     unknown = set(by_table) - set(tables)
     if unknown:
         raise DumpError(f"unknown tables in the dump: {', '.join(sorted(unknown))}")
-    async with store.session() as s:
-        conn = await s.connection()
-        for name in ("problem", "claim", "work_link", "event"):
-            if (await conn.execute(sa.select(sa.func.count()).select_from(tables[name]))).scalar_one():
-                raise DumpError(f"the target database already has {name} rows: load into an empty database")
-        for table in SQLModel.metadata.sorted_tables:
-            rows = by_table.get(table.name, [])
-            if rows:
-                await conn.execute(sa.insert(table), rows)
-        if store.dialect == "postgresql":
+    try:
+        async with store.session() as s:
+            conn = await s.connection()
+            for name in ("problem", "claim", "work_link", "event"):
+                if (await conn.execute(sa.select(sa.func.count()).select_from(tables[name]))).scalar_one():
+                    raise DumpError(
+                        f"the target database already has {name} rows: load into an empty database"
+                    )
             for table in SQLModel.metadata.sorted_tables:
-                if "id" in table.c and by_table.get(table.name):
-                    sequence = f"pg_get_serial_sequence('{table.name}', 'id')"
-                    await conn.execute(sa.text(f"SELECT setval({sequence}, MAX(id)) FROM {table.name}"))
+                rows = by_table.get(table.name, [])
+                if rows:
+                    await conn.execute(sa.insert(table), rows)
+            if store.dialect == "postgresql":
+                for table in SQLModel.metadata.sorted_tables:
+                    if "id" in table.c and by_table.get(table.name):
+                        sequence = f"pg_get_serial_sequence('{table.name}', 'id')"
+                        await conn.execute(sa.text(f"SELECT setval({sequence}, MAX(id)) FROM {table.name}"))
+    except IntegrityError as exc:
+        raise DumpError(
+            f"the dump does not hold together (a row names one it lacks, or two rows clash), so "
+            f"nothing was loaded: {exc.orig}"
+        ) from None
     store.catalogue_changed()
     return {name: len(rows) for name, rows in by_table.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,15 @@ from storage.migrate import upgrade
 from storage.store import Person, Store
 from storage.submissions import decide, submit
 from tests.conftest import START
+from tests.support.pg import connect
+
+CLAIM_COLUMNS = (
+    "problem_number, platform, community_id, user_id, display_name, claimed_at, renewed_at, state, "
+    "reminded_at, ended_at, note, unreachable, delivery, notice, date_known, source_text"
+)
+WAITING = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+)
 
 
 async def test_dump_and_load_move_everything(store: Store, empty_db_url: str, tmp_path: Path) -> None:
@@ -39,5 +49,65 @@ async def test_dump_and_load_move_everything(store: Store, empty_db_url: str, tm
         assert fresh.created and (fresh.claim.id or 0) > 12
         with pytest.raises(DumpError, match="already has problem rows"):
             await load(target, path)
+    finally:
+        await target.close()
+
+
+async def test_a_dump_taken_while_a_replica_writes_is_one_snapshot(pg_db_url: str, tmp_path: Path) -> None:
+    """A replica commits a claim and its event while a dump of PostgreSQL is under way (after the
+    dump's first read, before it reads the events): the dump holds neither, and it loads."""
+    store = Store(make_engine(pg_db_url))
+    replica = await connect(pg_db_url)
+    try:
+        writing = replica.transaction()
+        await writing.start()
+        await replica.execute("LOCK TABLE event IN ACCESS EXCLUSIVE MODE")  # the dump waits there
+        path = tmp_path / "dump.jsonl"
+        dumping = asyncio.create_task(dump(store, path))
+        for _ in range(200):  # until the dump has read the claims and waits for the events
+            await asyncio.sleep(0.01)
+            if await replica.fetchval(WAITING):
+                break
+        copied = CLAIM_COLUMNS.replace("user_id", "'zed'")
+        claim_id = await replica.fetchval(
+            f"INSERT INTO claim ({CLAIM_COLUMNS}) SELECT {copied} FROM claim ORDER BY id LIMIT 1 RETURNING id"
+        )
+        await replica.execute(
+            "INSERT INTO event (problem_number, kind, at, actor_platform, actor_id, actor_name, detail, "
+            "claim_id) SELECT problem_number, 'claimed', claimed_at, platform, 'zed', 'Zed', '', id "
+            "FROM claim WHERE id = $1",
+            claim_id,
+        )
+        await writing.commit()
+        counts = await asyncio.wait_for(dumping, 10)
+        assert counts["claim"] == 11  # the seed's sheet claims, not the replica's new one
+
+        target = Store(make_engine(f"sqlite+aiosqlite:///{tmp_path / 'moved.db'}"))
+        try:
+            await upgrade(target.engine)
+            assert (await load(target, path))["event"] == counts["event"]
+        finally:
+            await target.close()
+    finally:
+        await replica.close()
+        await store.close()
+
+
+async def test_a_dump_that_does_not_hold_together_is_refused_whole(
+    store: Store, empty_db_url: str, tmp_path: Path
+) -> None:
+    """An event naming a claim the file lacks (a dump cut or edited by hand): one clear error,
+    and nothing loaded."""
+    path = tmp_path / "dump.jsonl"
+    await store.claim("3.11", Person("discord", "g1", "ann", "Ann"), START)
+    await dump(store, path)
+    kept = [line for line in path.read_text().splitlines() if '"table": "claim"' not in line]
+    path.write_text("\n".join(kept) + "\n")
+    target = Store(make_engine(empty_db_url))
+    try:
+        await upgrade(target.engine)
+        with pytest.raises(DumpError, match="the dump does not hold together"):
+            await load(target, path)
+        assert not await target.problems()
     finally:
         await target.close()
