@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Literal
 
@@ -121,7 +122,11 @@ class Settings(BaseSettings):
 
 def cannot_listen(host: str, port: int | None, setting: str, error: OSError) -> StartupError:
     """The StartupError of a server that cannot listen on ``host:port`` (``setting`` names the port)."""
-    reason = os.strerror(error.errno) if error.errno else str(error)
+    if isinstance(error, socket.gaierror):
+        # BIND_HOST not found: the code is the resolver's (os.strerror(-2) is "Unknown error -2").
+        reason = error.strerror or str(error)
+    else:  # the system's words, without the server's repetition of the address
+        reason = os.strerror(error.errno) if error.errno else str(error)
     return StartupError(f"cannot listen on {host}:{port} (BIND_HOST, {setting}): {reason}")
 
 

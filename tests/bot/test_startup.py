@@ -250,6 +250,19 @@ def test_a_platform_that_times_out_is_named_with_a_reason() -> None:
     assert line == "cannot reach Slack at http://127.0.0.1:9/api/ (SLACK_API_URL): TimeoutError"
 
 
+async def test_a_bind_host_that_does_not_resolve(tmp_path: Path) -> None:
+    """BIND_HOST that names no host: the resolver's own reason (its error code is not errno's)."""
+    host = "no.such.host.invalid"
+    with pytest.raises(socket.gaierror) as resolving:
+        await asyncio.get_running_loop().getaddrinfo(host, 0)
+    async with FakeDiscord(token="t") as fake:
+        status, output = await copbot(
+            tmp_path, **on_discord(fake, "t", tmp_path), BIND_HOST=host, METRICS_PORT="0"
+        )
+    reason = resolving.value.strerror
+    refused(status, output, f"cannot listen on {host}:0 (BIND_HOST, METRICS_PORT): {reason}\n")
+
+
 async def test_a_port_already_taken(tmp_path: Path, taken_port: int) -> None:
     """The metrics port and Slack's HTTP port, each taken by something else."""
     async with FakeDiscord(token="t") as fake:
