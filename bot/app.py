@@ -6,7 +6,7 @@ import logging
 import random
 from datetime import UTC, datetime
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -25,9 +25,30 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def _database_setting(settings: Settings) -> str:
+    """The setting that chose the database."""
+    return "DATABASE_URL" if settings.database_url else "DATA_DIR"
+
+
+def _unusable_url(exc: BaseException) -> StartupError:
+    return StartupError(
+        f"DATABASE_URL is not a database copbot can use ({_reason(exc)}): use "
+        "sqlite+aiosqlite:///path/to/copbot.db or postgresql+asyncpg://user:password@host:5432/name"
+    )
+
+
+def database_url(settings: Settings) -> URL:
+    """The database URL in force, parsed; StartupError when it does not parse (a port that is
+    not a number). Never shown as it is: :func:`database_label` is for people."""
+    try:
+        return make_url(settings.db_url)
+    except (ArgumentError, ValueError) as exc:
+        raise _unusable_url(exc) from exc
+
+
 def database_label(settings: Settings) -> str:
     """The database URL in force without its password, for people to read."""
-    return make_url(settings.db_url).render_as_string(hide_password=True)
+    return database_url(settings).render_as_string(hide_password=True)
 
 
 def _reason(exc: BaseException) -> str:
@@ -43,21 +64,35 @@ def open_engine(settings: Settings, *, bound_statements: bool = True) -> AsyncEn
     ``bound_statements``: each statement on PostgreSQL gives up after DATABASE_TIMEOUT (for
     serving; connecting always does).
     """
-    setting = "DATABASE_URL" if settings.database_url else "DATA_DIR"
+    database_url(settings)  # one that does not parse is named as such
     try:
         return make_engine(
             settings.db_url, timeout=settings.database_timeout, bound_statements=bound_statements
         )
     except (ArgumentError, InvalidRequestError, ImportError) as exc:
-        raise StartupError(
-            f"DATABASE_URL is not a database copbot can use ({_reason(exc)}): use "
-            "sqlite+aiosqlite:///path/to/copbot.db or postgresql+asyncpg://user:password@host:5432/name"
-        ) from exc
+        raise _unusable_url(exc) from exc
     except OSError as exc:
         raise StartupError(
-            f"cannot create the folder of the SQLite file {database_label(settings)} ({setting}): "
-            f"{_reason(exc)}"
+            f"cannot create the folder of the SQLite file {database_label(settings)} "
+            f"({_database_setting(settings)}): {_reason(exc)}"
         ) from exc
+
+
+def _cannot_open(settings: Settings, reason: str) -> StartupError:
+    return StartupError(
+        f"cannot open the database {database_label(settings)} ({_database_setting(settings)}): {reason}"
+    )
+
+
+async def _connect(engine: AsyncEngine, settings: Settings) -> None:
+    """Connect once, before anything else: what only the driver finds wrong in the URL's parts
+    (a parameter it does not take, such as libpq's ?sslmode=; a port beyond 65535) is named as
+    the URL's fault, while the same errors later would be copbot's own bugs, and shown as such."""
+    try:
+        async with engine.connect():
+            pass
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise _cannot_open(settings, _reason(exc)) from exc
 
 
 async def migrate(settings: Settings) -> None:
@@ -69,12 +104,13 @@ async def migrate(settings: Settings) -> None:
     """
     engine = open_engine(settings, bound_statements=False)
     try:
+        await _connect(engine, settings)
         await upgrade(engine)
     except (OSError, DBAPIError) as exc:
         reason = _reason(exc)
         if isinstance(exc, TimeoutError):
             reason = f"no answer within {settings.database_timeout:g} s (DATABASE_TIMEOUT)"
-        raise StartupError(f"cannot open the database {database_label(settings)}: {reason}") from exc
+        raise _cannot_open(settings, reason) from exc
     finally:
         await engine.dispose()
 

@@ -10,7 +10,15 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.app import database_label, make_context, migrate, open_engine, open_store, system_clock
+from bot.app import (
+    database_label,
+    database_url,
+    make_context,
+    migrate,
+    open_engine,
+    open_store,
+    system_clock,
+)
 from bot.config import Settings, StartupError, invalid_settings
 from bot.logs import setup_logging
 from storage.catalogue import CatalogueError, export_csv, import_file
@@ -77,6 +85,7 @@ async def _export(settings: Settings, path: Path) -> int:
 async def _db_backup(settings: Settings, path: Path) -> int:
     from storage.backup import BackupError, backup
 
+    database_url(settings)  # one that does not parse is named as such
     try:
         pages = await backup(settings.db_url, path)
     except BackupError as exc:

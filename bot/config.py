@@ -5,15 +5,19 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from storage.engine import POSTGRES_TIMEOUT, default_database_url
 
 # The catalogue that ships with copbot, found wherever copbot is started from.
 PROJECT_SEED = Path(__file__).resolve().parents[1] / "data" / "seed.csv"
+
+# A TCP port; 0 lets the system pick a free one.
+Port = Annotated[int, Field(ge=0, le=65535)]
 
 
 class StartupError(Exception):
@@ -41,20 +45,21 @@ class Settings(BaseSettings):
     discord_api_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str | None = None
     discord_guild_id: int | None = None
-    discord_shard_count: int | None = None
-    discord_shard_ids: str | None = None
+    discord_shard_count: int | None = Field(default=None, ge=1)
+    # Read as written (0,1), not as JSON: the validators below parse it.
+    discord_shard_ids: Annotated[list[int] | None, NoDecode] = None
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
-    slack_port: int = 3000
+    slack_port: Port = 3000
     slack_api_url: str = "https://slack.com/api/"
     slack_moderator_channel: str | None = None
     slack_moderators: str = ""
     slack_reminder_channel: str | None = None
 
     bind_host: str = Field(default="127.0.0.1", description="address the HTTP servers bind")
-    metrics_port: int | None = None
+    metrics_port: Port | None = None
 
     stale_after_days: int = Field(default=30, ge=1)
     stale_grace_days: int = Field(default=14, ge=1)
@@ -67,7 +72,7 @@ class Settings(BaseSettings):
         "(on SQLite: until another connection commits, noticed within a second); 0: never",
     )
 
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 
     @field_validator(
@@ -90,6 +95,45 @@ class Settings(BaseSettings):
         """``FOO=`` in a .env file means unset, not an empty token."""
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: object) -> object:
+        """``LOG_LEVEL=debug`` as well as ``DEBUG``."""
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("discord_shard_ids", mode="before")
+    @classmethod
+    def _shard_numbers(cls, value: object) -> object:
+        """``DISCORD_SHARD_IDS=0,1``: shard numbers separated by commas."""
+        if not isinstance(value, str):
+            return value
+        try:
+            return [int(part) for part in value.split(",") if part.strip()] or None
+        except ValueError:
+            raise PydanticCustomError(
+                "shard_ids", "should be shard numbers separated by commas, such as 0,1"
+            ) from None
+
+    @field_validator("discord_shard_ids")
+    @classmethod
+    def _shards_of_the_count(cls, ids: list[int] | None, info: ValidationInfo) -> list[int] | None:
+        """The shards of this process are some of DISCORD_SHARD_COUNT's (checked here, not as the
+        whole model, so that the error names this variable and shows its value alone)."""
+        if ids is None or "discord_shard_count" not in info.data:  # a count that did not parse is named
+            return ids
+        count = info.data["discord_shard_count"]
+        if count is None:
+            raise PydanticCustomError(
+                "shard_count", "needs DISCORD_SHARD_COUNT as well, the number of shards in all"
+            )
+        if outside := [shard for shard in ids if not 0 <= shard < count]:
+            raise PydanticCustomError(
+                "shard_range",
+                "shard {shard} is not among the shards of DISCORD_SHARD_COUNT={count} (0 to {last})",
+                {"shard": outside[0], "count": count, "last": count - 1},
+            )
+        return ids
+
     @property
     def db_url(self) -> str:
         """The database URL in force."""
@@ -111,13 +155,6 @@ class Settings(BaseSettings):
     def slack_moderator_ids(self) -> set[str]:
         """User or user-group ids allowed to moderate on Slack."""
         return {part.strip() for part in self.slack_moderators.split(",") if part.strip()}
-
-    @property
-    def shard_ids(self) -> list[int] | None:
-        """The Discord shards this process runs, from ``DISCORD_SHARD_IDS=0,1``."""
-        if not self.discord_shard_ids:
-            return None
-        return [int(part) for part in self.discord_shard_ids.split(",") if part.strip()]
 
 
 def cannot_listen(host: str, port: int | None, setting: str, error: OSError) -> StartupError:

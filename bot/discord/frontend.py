@@ -101,8 +101,8 @@ class CopClient(discord.AutoShardedClient):
         settings = front_end.settings
         if settings.discord_shard_count is not None:
             options.setdefault("shard_count", settings.discord_shard_count)
-        if settings.shard_ids is not None:
-            options.setdefault("shard_ids", settings.shard_ids)
+        if settings.discord_shard_ids is not None:
+            options.setdefault("shard_ids", settings.discord_shard_ids)
         super().__init__(
             intents=intents(),
             allowed_mentions=discord.AllowedMentions.none(),
@@ -182,8 +182,6 @@ class DiscordFrontEnd:
         """
         if settings.discord_token is None:
             raise ValueError("DISCORD_TOKEN is not set")
-        if settings.shard_ids is not None and settings.discord_shard_count is None:
-            raise ValueError("DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT as well")
         self.settings, self.ctx = settings, ctx
         self.defer_after = defer_after
         self.connect_timeout = connect_timeout

@@ -89,6 +89,75 @@ async def test_settings_that_do_not_parse_are_named(tmp_path: Path) -> None:
     assert len(output.splitlines()) == 3
 
 
+# A value copbot cannot use, on `copbot run` with Discord and Slack configured, and the one line it
+# answers ({port}: a closed port; the driver refuses the last two before connecting anywhere).
+MISTAKES = {
+    "log level": (
+        {"LOG_LEVEL": "verbose"},
+        "copbot: LOG_LEVEL: Input should be 'DEBUG', 'INFO', 'WARNING', 'ERROR' or 'CRITICAL'",
+    ),
+    "shard ids not numbers": (
+        {"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "a,b"},
+        "copbot: DISCORD_SHARD_IDS: should be shard numbers separated by commas, such as 0,1 (got 'a,b')",
+    ),
+    "shard ids without a count": (
+        {"DISCORD_SHARD_IDS": "0"},
+        "copbot: DISCORD_SHARD_IDS: needs DISCORD_SHARD_COUNT as well",
+    ),
+    "shard id beyond the count": (
+        {"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "0,2"},
+        "copbot: DISCORD_SHARD_IDS: shard 2 is not among the shards of DISCORD_SHARD_COUNT=2 (0 to 1)",
+    ),
+    "metrics port too high": (
+        {"METRICS_PORT": "99999"},
+        "copbot: METRICS_PORT: Input should be less than or equal to 65535 (got '99999')",
+    ),
+    "metrics port negative": (
+        {"METRICS_PORT": "-1"},
+        "copbot: METRICS_PORT: Input should be greater than or equal to 0 (got '-1')",
+    ),
+    "slack port too high": (
+        {"SLACK_PORT": "70000"},
+        "copbot: SLACK_PORT: Input should be less than or equal to 65535 (got '70000')",
+    ),
+    "database port not a number": (
+        {"DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:abc/x"},
+        "cannot start: DATABASE_URL is not a database copbot can use (invalid literal for int() ",
+    ),
+    "database port too high": (
+        {"DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:99999/x"},
+        "cannot start: cannot open the database postgresql+asyncpg://postgres@127.0.0.1:99999/x "
+        "(DATABASE_URL): connect(): port must be 0-65535",
+    ),
+    "libpq's sslmode": (
+        {"DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:{port}/x?sslmode=require"},
+        "cannot start: cannot open the database postgresql+asyncpg://postgres@127.0.0.1:{port}/x?"
+        "sslmode=require (DATABASE_URL): connect() got an unexpected keyword argument 'sslmode'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", MISTAKES)
+async def test_a_value_copbot_cannot_use_is_named_in_one_line(tmp_path: Path, case: str) -> None:
+    """Values of the right type that copbot still cannot use: refused at start with the variable
+    named, not by a traceback where the value is first used."""
+    port = closed_port()
+    settings, expected = MISTAKES[case]
+    async with FakeDiscord(token="t") as discord, FakeSlack(tokens={"xoxb-right"}) as slack:
+        status, output = await copbot(
+            tmp_path,
+            **{
+                **on_discord(discord, "t", tmp_path),
+                **on_slack(slack, "xoxb-right", tmp_path),
+                "SLACK_PORT": "0",
+                **{name: value.format(port=port) for name, value in settings.items()},
+            },
+        )
+        assert not discord.connections
+    refused(status, output, expected.format(port=port))
+    assert len(output.splitlines()) == 1, output
+
+
 # What is wrong, the settings that say so ({tmp}: the test's folder, {port}: a closed port), and
 # what copbot answers.
 CASES = {
@@ -108,7 +177,7 @@ CASES = {
     ),
     "not a database": (
         {"DATABASE_URL": "sqlite+aiosqlite:///{tmp}/junk.db"},
-        "cannot open the database sqlite+aiosqlite:///{tmp}/junk.db: file is not a database",
+        "cannot open the database sqlite+aiosqlite:///{tmp}/junk.db (DATABASE_URL): file is not a database",
     ),
     "scheme": (
         {"DATABASE_URL": "postgres://postgres:" + PASSWORD + "@127.0.0.1/test"},
@@ -125,7 +194,8 @@ CASES = {
     ),
     "server down": (
         {"DATABASE_URL": "postgresql+asyncpg://postgres:" + PASSWORD + "@127.0.0.1:{port}/x"},
-        "cannot open the database postgresql+asyncpg://postgres:***@127.0.0.1:{port}/x: Connect call failed",
+        "cannot open the database postgresql+asyncpg://postgres:***@127.0.0.1:{port}/x (DATABASE_URL): "
+        "Connect call failed",
     ),
 }
 
@@ -151,6 +221,13 @@ async def test_db_upgrade_names_a_database_out_of_reach(tmp_path: Path) -> None:
     status, output = await copbot(tmp_path, "db", "upgrade", DATABASE_URL=url)
     refused(status, output, f"cannot open the database postgresql+asyncpg://postgres:***@127.0.0.1:{port}/x")
     assert PASSWORD not in output
+
+
+async def test_db_backup_names_a_database_url_that_does_not_parse(tmp_path: Path) -> None:
+    """`db backup` reads DATABASE_URL without opening it, and names it as every command does."""
+    url = "postgresql+asyncpg://postgres@127.0.0.1:abc/x"
+    status, output = await copbot(tmp_path, "db", "backup", "copy.db", DATABASE_URL=url)
+    refused(status, output, "cannot start: DATABASE_URL is not a database copbot can use (invalid literal")
 
 
 async def test_a_database_that_does_not_answer_fails_after_database_timeout(tmp_path: Path) -> None:

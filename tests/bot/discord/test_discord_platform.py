@@ -7,7 +7,7 @@ import pytest
 from bot.discord.frontend import DiscordFrontEnd
 from bot.outbound import NotDelivered, Posted, Unreachable
 from commands.types import Button, Context, Reply
-from tests.bot.discord.discord_rig import TOKEN, QuickClient, buttons, running, settings_for
+from tests.bot.discord.discord_rig import TOKEN, buttons, running, settings_for
 from tests.fakes.discord_api import FakeDiscord
 
 
@@ -72,13 +72,6 @@ async def test_shards_from_settings(ctx: Context, db_url: str) -> None:
         async with running(fake, ctx, db_url, discord_shard_count=2, discord_shard_ids=str(1 - owner)):
             assert fake.identifies[-1]["shard"] == [1 - owner, 2]
         assert len(fake.identifies) == 3
-
-
-def test_shard_ids_need_a_shard_count(ctx: Context) -> None:
-    """DISCORD_SHARD_IDS alone is a configuration error, said at once."""
-    settings = settings_for(FakeDiscord(), "sqlite+aiosqlite:///unused.db", discord_shard_ids="0")
-    with pytest.raises(ValueError, match="DISCORD_SHARD_COUNT"):
-        DiscordFrontEnd(settings, ctx, client_class=QuickClient)
 
 
 async def test_outbound_dm_channel_edit_and_react(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
