@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy.engine import URL, make_url
@@ -23,6 +24,11 @@ log = logging.getLogger("copbot")
 def system_clock() -> datetime:
     """Now, in UTC."""
     return datetime.now(UTC)
+
+
+# Query parameters of a database URL that may hold a secret: asyncpg takes ?password= as well as
+# user:password@, libpq-style URLs carry sslpassword=, and a key is as good as a password.
+_SECRET_PARAMETER = re.compile("pass|secret|token|key", re.IGNORECASE)
 
 
 def _database_setting(settings: Settings) -> str:
@@ -47,8 +53,11 @@ def database_url(settings: Settings) -> URL:
 
 
 def database_label(settings: Settings) -> str:
-    """The database URL in force without its password, for people to read."""
-    return database_url(settings).render_as_string(hide_password=True)
+    """The database URL in force for people to read (on screen, in logs, in errors): every
+    password in it hidden, in ``user:password@`` and in the query (``?password=``)."""
+    url = database_url(settings)
+    url = url.update_query_dict({name: "***" for name in url.query if _SECRET_PARAMETER.search(name)})
+    return url.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")  # as the user's is
 
 
 def _reason(exc: BaseException) -> str:

@@ -230,6 +230,32 @@ async def test_db_backup_names_a_database_url_that_does_not_parse(tmp_path: Path
     refused(status, output, "cannot start: DATABASE_URL is not a database copbot can use (invalid literal")
 
 
+async def test_a_password_in_the_database_urls_query_is_never_shown(tmp_path: Path, pg_db_url: str) -> None:
+    """asyncpg takes the password from ``?password=`` as well as from ``user:password@`` (and a
+    libpq URL may carry ``sslpassword=``): hidden wherever it is, in every line copbot prints,
+    whether it starts or not."""
+    secret = f"password={PASSWORD}"
+    shown = f"{pg_db_url}?password=***"
+    status, output = await copbot(tmp_path, "db", "upgrade", DATABASE_URL=f"{pg_db_url}?{secret}")
+    assert status == 0 and f"database {shown} is at the latest schema" in output, output
+    outputs = [output]
+    status, output = await copbot(
+        tmp_path, "console", stdin="/quit\n", DATABASE_URL=f"{pg_db_url}?{secret}", LOG_LEVEL="DEBUG"
+    )
+    assert status == 0 and shown in output, output
+    outputs.append(output)
+    port = closed_port()
+    status, output = await copbot(
+        tmp_path, "db", "upgrade", DATABASE_URL=f"postgresql+asyncpg://postgres@127.0.0.1:{port}/x?{secret}"
+    )
+    refused(status, output, f"postgres@127.0.0.1:{port}/x?password=*** (DATABASE_URL): Connect call failed")
+    outputs.append(output)
+    status, output = await copbot(tmp_path, DATABASE_URL=f"{pg_db_url}?sslmode=require&ssl{secret}")
+    refused(status, output, f"{pg_db_url}?sslmode=require&sslpassword=*** (DATABASE_URL): connect() got")
+    outputs.append(output)
+    assert not [output for output in outputs if PASSWORD in output]
+
+
 async def test_a_database_that_does_not_answer_fails_after_database_timeout(tmp_path: Path) -> None:
     """A server cut off by the network (it accepts, then says nothing): DATABASE_TIMEOUT, not TCP."""
     server = make_url(pg_url("test"))
