@@ -27,6 +27,14 @@ from storage.store import Store
 log = logging.getLogger("copbot")
 
 
+def _failed(path: Path, exc: Exception) -> int:
+    """Say on one line why the file given on the command line could not be read or written (for a
+    system error its words alone: they would repeat the path); the command's exit status."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    print(f"{path}: {reason}", file=sys.stderr)
+    return 1
+
+
 async def _console(settings: Settings, user: str | None) -> int:
     from bot.console import run_console
 
@@ -63,8 +71,7 @@ async def _import(settings: Settings, path: Path) -> int:
     try:
         report = await import_file(store, path, system_clock())
     except (CatalogueError, OSError) as exc:
-        print(f"{path}: {exc}", file=sys.stderr)
-        return 1
+        return _failed(path, exc)
     finally:
         await store.close()
     print(f"imported {path}: {report.summary()}")
@@ -77,7 +84,10 @@ async def _export(settings: Settings, path: Path) -> int:
         text = await export_csv(store)
     finally:
         await store.close()
-    await asyncio.to_thread(path.write_text, text, encoding="utf-8", newline="")
+    try:
+        await asyncio.to_thread(path.write_text, text, encoding="utf-8", newline="")
+    except OSError as exc:
+        return _failed(path, exc)
     print(f"exported the catalogue to {path}")
     return 0
 
@@ -91,6 +101,8 @@ async def _db_backup(settings: Settings, path: Path) -> int:
     except BackupError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    except OSError as exc:
+        return _failed(path, exc)
     print(f"backed up {database_label(settings)} to {path} ({pages} pages)")
     return 0
 
@@ -107,8 +119,7 @@ async def _db_dump(settings: Settings, path: Path, load: bool) -> int:
     try:
         counts = await (load_dump(store, path) if load else dump(store, path))
     except (DumpError, OSError) as exc:
-        print(f"{path}: {exc}", file=sys.stderr)
-        return 1
+        return _failed(path, exc)
     finally:
         await store.close()
     summary = ", ".join(f"{count} {table}" for table, count in counts.items())

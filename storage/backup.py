@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -20,18 +21,22 @@ def _copy(source: Path, target: Path) -> int:
     if not source.exists():
         raise BackupError(f"no SQLite database at {str(source)!r}")
     tmp = target.with_name(target.name + ".partial")
-    tmp.unlink(missing_ok=True)
+    # Made here, empty (what an earlier attempt left is dropped): a folder that is missing or not
+    # writable raises OSError in the system's words, where SQLite says "unable to open database file".
+    tmp.write_bytes(b"")
     # Read-only needs a URI, so the path is percent-escaped: unescaped, a ``#`` or ``?`` in it
     # would end the path there, and SQLite would create and copy an empty file of that name.
-    src = sqlite3.connect(f"{source.absolute().as_uri()}?mode=ro", uri=True, timeout=30)
-    dst = sqlite3.connect(tmp)
+    uri = f"{source.absolute().as_uri()}?mode=ro"
     try:
-        src.backup(dst, pages=1024)
-        pages = dst.execute("PRAGMA page_count").fetchone()[0]
-    finally:
-        dst.close()
-        src.close()
-    tmp.replace(target)
+        with closing(sqlite3.connect(uri, uri=True, timeout=30)) as src, closing(sqlite3.connect(tmp)) as dst:
+            src.backup(dst, pages=1024)
+            pages = dst.execute("PRAGMA page_count").fetchone()[0]
+        tmp.replace(target)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)  # all or nothing: no half copy is left beside the target
+        if isinstance(exc, sqlite3.Error):
+            raise BackupError(f"cannot copy {str(source)!r} to {str(target)!r}: {exc}") from exc
+        raise
     return int(pages)
 
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -103,3 +105,19 @@ def test_moving_from_sqlite_to_postgresql_with_dump_and_load(tmp_path: Path, emp
     assert result.returncode == 0, result.stderr
     result = run_cli(["console", "--as", "ann"], tmp_path, "/claims\n", DATABASE_URL=empty_db_url, **env)
     assert "Your open claims (1)" in result.stdout and "3.11" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("catalogue", "export"), ("catalogue", "import"), ("db", "dump"), ("db", "load"), ("db", "backup")],
+    ids=" ".join,
+)
+def test_a_file_in_a_folder_that_does_not_exist_is_named(tmp_path: Path, command: tuple[str, str]) -> None:
+    """Each maintenance command given a file it cannot write or read: one line with the file and
+    the system's reason, exit 1, never a traceback (export and backup used to end in one)."""
+    env = {"PYTHONPATH": str(ROOT)}
+    assert run_cli(["db", "upgrade"], tmp_path, **env).returncode == 0  # a database to back up
+    path = tmp_path / "missing" / "copbot.file"
+    result = run_cli([*command, str(path)], tmp_path, **env)
+    assert (result.returncode, result.stderr) == (1, f"{path}: No such file or directory\n")
+    assert not (tmp_path / "missing").exists()

@@ -157,3 +157,17 @@ async def test_backup_refuses_postgresql(tmp_path: Path) -> None:
     """PostgreSQL is backed up with its own tools; the command says so."""
     with pytest.raises(BackupError, match="pg_dump"):
         await backup("postgresql+asyncpg://x@127.0.0.1/db", tmp_path / "x")
+
+
+async def test_a_backup_that_fails_leaves_nothing_behind(sqlite_url: str, tmp_path: Path) -> None:
+    """A source that is not SQLite is named (not a traceback), and no half copy is left: neither
+    the target nor the partial file it is written to."""
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not SQLite " * 200)
+    out = tmp_path / "out"
+    (out / "folder").mkdir(parents=True)
+    with pytest.raises(BackupError, match=f"cannot copy '{junk}' to '{out}/copy.db': file is not a database"):
+        await backup(f"sqlite+aiosqlite:///{junk}", out / "copy.db")
+    with pytest.raises(IsADirectoryError):  # the copy is made, then cannot take the target's name
+        await backup(sqlite_url, out / "folder")
+    assert await asyncio.to_thread(os.listdir, out) == ["folder"]
