@@ -91,6 +91,14 @@ def pg_db_url(pg_template: str) -> Iterator[str]:
     asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture
+async def pg_store(pg_db_url: str) -> AsyncIterator[Store]:
+    """The test's own connection to the test's database (to plant claims and check rows)."""
+    store = Store(make_engine(pg_db_url))
+    yield store
+    await store.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database (no schema) on each backend."""

@@ -22,22 +22,18 @@ import json
 import re
 import signal
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import col, select
+from sqlmodel import select
 
-from storage.engine import make_engine
 from storage.models import Claim, Event, WorkLink
 from storage.store import Person, Store
 from tests.fakes.discord_api import FakeDiscord
 from tests.support.discord_guilds import OtherGuild, guild_id_on_shard, shard_of
+from tests.support.pg import lock_rows, lock_waiters
 from tests.support.process import start_copbot
 
 TOKEN = "fake-token-multi-instance"
@@ -49,17 +45,6 @@ STALE_PER_GUILD = 300
 CALLBACK_ROUTE = "POST /interactions/{interaction_id}/{token}/callback"
 EDIT_ROUTE = "PATCH /channels/{channel_id}/messages/{message_id}"
 REACT_ROUTE = "PUT /channels/{channel_id}/messages/{message_id}/reactions/{emoji}/{user}"
-
-
-# -- database -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def pg_store(pg_db_url: str) -> AsyncIterator[Store]:
-    """The test's own connection to the shared database (to plant claims and check rows)."""
-    store = Store(make_engine(pg_db_url))
-    yield store
-    await store.close()
 
 
 # -- the two processes ----------------------------------------------------------------------
@@ -135,28 +120,6 @@ async def stop(replicas: list[Replica], timeout: float = 15.0) -> list[int | Non
             return None
 
     return list(await asyncio.gather(*(wait(r) for r in replicas)))
-
-
-async def lock_rows(store: Store, table: type[Claim] | type[WorkLink], ids: list[int]) -> AsyncConnection:
-    """Lock rows in a transaction of the test's own; closing the connection releases them."""
-    conn = await store.engine.connect()
-    await conn.execute(select(table.id).where(col(table.id).in_(ids)).with_for_update())
-    return conn
-
-
-async def lock_waiters(store: Store, table: str, *, at_least: int, timeout: float) -> int:
-    """Wait until ``at_least`` sessions wait for a lock to update ``table``; how many do."""
-    query = sa.text(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-        " AND wait_event_type = 'Lock' AND query ILIKE :update"
-    ).bindparams(update=f"UPDATE {table} %")
-    async with asyncio.timeout(timeout):
-        while True:
-            async with store.engine.connect() as conn:
-                waiting = int((await conn.execute(query)).scalar_one())
-            if waiting >= at_least:
-                return waiting
-            await asyncio.sleep(0.05)
 
 
 # -- reading what users see -----------------------------------------------------------------
