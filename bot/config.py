@@ -72,6 +72,12 @@ class Settings(BaseSettings):
         "(on SQLite: until another connection commits, noticed within a second); 0: never",
     )
 
+    shutdown_grace_seconds: float = Field(
+        default=10,
+        ge=0,
+        description="at SIGTERM, how long commands and a sweep in flight may take to finish",
+    )
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 

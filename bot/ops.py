@@ -93,10 +93,12 @@ class OpsServer:
         self.checks = list(checks)
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
+        self.stopping = False  # set at shutdown: not ready, whatever the checks say
         dispatch.OBSERVERS.append(metrics.observe_command)
 
     async def healthz(self, _request: web.Request) -> web.Response:
-        """200 when the database answers and every platform is connected, else 503."""
+        """200 when the database answers and every platform is connected, else 503 (also from
+        the start of a shutdown, when the platforms say "stopping")."""
         status: dict[str, str] = {}
         try:
             await self.store.problem_count()
@@ -104,8 +106,8 @@ class OpsServer:
         except Exception as exc:
             status["database"] = f"error: {type(exc).__name__}"
         for name, ready in self.checks:
-            status[name] = "ok" if ready() else "connecting"
-        healthy = all(value == "ok" for value in status.values())
+            status[name] = "stopping" if self.stopping else "ok" if ready() else "connecting"
+        healthy = not self.stopping and all(value == "ok" for value in status.values())
         return web.json_response({"ready": healthy, **status}, status=200 if healthy else 503)
 
     async def metrics_endpoint(self, _request: web.Request) -> web.Response:

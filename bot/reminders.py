@@ -14,6 +14,7 @@ final attempt, its claimant told if they can be reached by then.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -89,6 +90,17 @@ class Sweeper:
         """Return once no sweep is running (shutdown waits for it before closing the store)."""
         async with self._lock:
             pass
+
+    @property
+    def running(self) -> bool:
+        """Whether a sweep is running."""
+        return self._lock.locked()
+
+    async def run_scheduled(self) -> None:
+        """A sweep the scheduler started; one that shutdown cuts short ends quietly (the runner
+        says so in a line; the scheduler would log the cancellation as an error)."""
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.run_once()
 
     async def run_once(self) -> SweepReport:
         """One full sweep: stale pings, then expiries; safe to cut anywhere and run again."""
@@ -177,7 +189,7 @@ def start_scheduler(sweeper: Sweeper, minutes: float) -> AsyncIOScheduler:
 
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.add_job(
-        sweeper.run_once,
+        sweeper.run_scheduled,
         "interval",
         minutes=minutes,
         next_run_time=datetime.now(UTC),

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Protocol
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import idle_gc
 from bot.app import make_context, open_store
@@ -16,10 +21,12 @@ from bot.ops import Metrics, OpsServer
 from bot.outbound import Outbound
 from bot.reminders import Sweeper, start_scheduler
 from commands.types import Context
+from storage.store import Store
 
 log = logging.getLogger("copbot")
 
-SHUTDOWN_GRACE_SECONDS = 10.0
+# After the work in flight: disconnecting the platforms, and the end of a sweep cut short.
+CLOSE_SECONDS = 8.0
 
 
 class FrontEnd(Protocol):
@@ -28,10 +35,19 @@ class FrontEnd(Protocol):
     name: str
 
     async def start(self) -> None:
-        """Connect and begin handling events; returns once running (work goes on in tasks)."""
+        """Connect and begin handling events; returns once running (work goes on in tasks).
+
+        A stop during start-up cancels it; :meth:`close` then closes whatever it opened."""
+
+    def stop_taking_work(self) -> None:
+        """Answer new commands that copbot is restarting and stop being ready; work in flight
+        goes on, and can still send through this front end."""
+
+    async def drain(self) -> None:
+        """Return once the work in flight has finished."""
 
     async def close(self) -> None:
-        """Stop taking new work, finish what is in flight, disconnect."""
+        """Stop taking new work, finish what is in flight (briefly), disconnect."""
 
     @property
     def ready(self) -> bool:
@@ -53,12 +69,21 @@ def build_front_ends(settings: Settings, ctx: Context) -> list[FrontEnd]:
 
 
 async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -> int:
-    """Run every configured front end until ``stop`` is set or SIGTERM/SIGINT arrives."""
+    """Run every configured front end until ``stop`` is set or SIGTERM/SIGINT arrives.
+
+    A stop, during start-up or after it, ends the process as :func:`shut_down` says.
+    """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal(sig: signal.Signals) -> None:
+        if not stop.is_set():
+            log.info("%s: shutting down", sig.name)
+        stop.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
         try:
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal, sig)
         except (NotImplementedError, RuntimeError):  # pragma: no cover - not on the main thread
             pass
     store = await open_store(settings)
@@ -67,25 +92,26 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
     moderation = make_moderation(settings, ctx, front_ends)
     ctx.effects = moderation
     metrics = Metrics()
-    ops: OpsServer | None = None
-    scheduler = None
-    sweeper: Sweeper | None = None
+    running = Running(store, front_ends)
     try:
         if settings.metrics_port is not None:
             checks = [(fe.name, lambda fe=fe: fe.ready) for fe in front_ends]
-            ops = OpsServer(store, metrics, checks)
+            running.ops = OpsServer(store, metrics, checks)
             try:
-                port = await ops.start(settings.bind_host, settings.metrics_port)
+                port = await running.ops.start(settings.bind_host, settings.metrics_port)
             except OSError as exc:
                 raise cannot_listen(settings.bind_host, settings.metrics_port, "METRICS_PORT", exc) from exc
             log.info("metrics and health on http://%s:%d/metrics and /healthz", settings.bind_host, port)
-        for front_end in front_ends:
-            await front_end.start()
-            log.info("%s front end started", front_end.name)
-        await moderation.recover()
-        sweeper = make_sweeper(settings, ctx, front_ends, moderation)
-        sweeper.on_sweep = metrics.observe_sweep
-        scheduler = start_scheduler(sweeper, settings.reminder_sweep_minutes)
+        # A stop cuts connecting short: Discord's gateway may stay out of reach for minutes.
+        if not await unless_stopped(stop, start_front_ends(front_ends)):
+            return 0
+        # Posting what a crash cut short is work in flight, as a sweep is: a stop lets it finish.
+        running.recovery = asyncio.create_task(moderation.recover(), name="moderation-recovery")
+        if not await unless_stopped(stop, asyncio.shield(running.recovery)):
+            return 0
+        running.sweeper = make_sweeper(settings, ctx, front_ends, moderation)
+        running.sweeper.on_sweep = metrics.observe_sweep
+        running.scheduler = start_scheduler(running.sweeper, settings.reminder_sweep_minutes)
         settle_heap()
         idle_gc.COLLECTOR.start()
         log.info(
@@ -93,27 +119,106 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
             gc.get_freeze_count(),
         )
         await stop.wait()
-        log.info("shutting down")
+        return 0
     finally:
         idle_gc.COLLECTOR.stop()
-        if scheduler is not None:
-            scheduler.pause()  # AsyncIOExecutor.shutdown() would cancel a running sweep mid-query
-            if sweeper is not None:
-                try:
-                    await asyncio.wait_for(sweeper.wait_idle(), SHUTDOWN_GRACE_SECONDS)
-                except TimeoutError:
-                    log.warning("a reminder sweep was still running at shutdown; it will run again")
-            scheduler.shutdown(wait=False)
-        for front_end in reversed(front_ends):
-            try:
-                await asyncio.wait_for(front_end.close(), SHUTDOWN_GRACE_SECONDS)
-            except Exception:
-                log.exception("closing %s failed", front_end.name)
-        if ops is not None:
-            await ops.close()
-        await store.close()
+        await shut_down(running, settings.shutdown_grace_seconds)
         log.info("stopped")
-    return 0
+
+
+async def start_front_ends(front_ends: list[FrontEnd]) -> None:
+    """Start each front end in turn."""
+    for front_end in front_ends:
+        await front_end.start()
+        log.info("%s front end started", front_end.name)
+
+
+async def unless_stopped(stop: asyncio.Event, work: Awaitable[object]) -> bool:
+    """Await ``work`` unless ``stop`` is set first, which cancels it: whether it finished.
+
+    Errors of ``work`` are raised.
+    """
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    if task.cancelled():
+        return False
+    task.result()
+    return True
+
+
+@dataclass
+class Running:
+    """What ``copbot run`` has started so far, for :func:`shut_down`."""
+
+    store: Store
+    front_ends: list[FrontEnd]
+    ops: OpsServer | None = None
+    recovery: asyncio.Task[None] | None = None
+    sweeper: Sweeper | None = None
+    scheduler: AsyncIOScheduler | None = None
+
+
+async def shut_down(running: Running, grace: float) -> None:
+    """Take no new work, give the work in flight up to ``grace`` seconds, close.
+
+    At once, the front ends answer new commands "restarting" and /healthz says not ready, so an
+    orchestrator sends new work elsewhere. Commands in flight, a running sweep and the start-up
+    recovery then have ``grace`` seconds to finish, the platforms still connected (they send
+    through them). What is still running after that is cut short, which is safe: each of its
+    steps is a guarded update, and the next sweep picks up where it stopped.
+    """
+    for front_end in running.front_ends:
+        front_end.stop_taking_work()
+    if running.ops is not None:
+        running.ops.stopping = True
+    sweeper, scheduler, recovery = running.sweeper, running.scheduler, running.recovery
+    if scheduler is not None:
+        scheduler.pause()
+    in_flight = [asyncio.ensure_future(fe.drain()) for fe in running.front_ends]
+    if sweeper is not None:
+        in_flight.append(asyncio.ensure_future(sweeper.wait_idle()))
+    if recovery is not None:
+        in_flight.append(recovery)
+    if in_flight:
+        await asyncio.wait(in_flight, timeout=grace)
+    if recovery is not None and not recovery.done():
+        log.warning("posting waiting submissions was cut short after %g s; the sweeps post the rest", grace)
+    if sweeper is not None and sweeper.running:
+        log.warning("a reminder sweep was cut short after %g s; the next sweep goes on from there", grace)
+    for work in in_flight:
+        work.cancel()
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)  # cancels a sweep still running
+    # A cut sweep or recovery rolls back while the platforms disconnect; then the database closes.
+    closing = [asyncio.ensure_future(_close(fe)) for fe in running.front_ends]
+    if sweeper is not None:
+        closing.append(asyncio.ensure_future(sweeper.wait_idle()))
+    if recovery is not None:
+        closing.append(recovery)
+    if closing:
+        _, late = await asyncio.wait(closing, timeout=CLOSE_SECONDS)
+        if late:
+            log.warning("closing took longer than %g s; closing the database anyway", CLOSE_SECONDS)
+        for work in late:
+            work.cancel()
+    if running.ops is not None:
+        await running.ops.close()
+    await running.store.close()
+
+
+async def _close(front_end: FrontEnd) -> None:
+    try:
+        await front_end.close()
+    except Exception:
+        log.exception("closing %s failed", front_end.name)
 
 
 def settle_heap() -> None:

@@ -27,6 +27,8 @@ log = logging.getLogger("copbot.commands")
 OBSERVERS: list[Callable[[str, str, float], None]] = []
 
 APOLOGY = "Sorry, something went wrong on my side. It has been logged; please try again later."
+# What a command gets while copbot shuts down (it finishes the work in flight, takes no more).
+RESTARTING = "copbot is restarting; please try again in a minute."
 
 
 def error_reply(message: str) -> Reply:

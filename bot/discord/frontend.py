@@ -55,7 +55,6 @@ PERMISSIONS = discord.Permissions(
     add_reactions=True,
 )
 SCOPES = ("bot", "applications.commands")
-RESTARTING = "copbot is restarting; please try again in a minute."
 OUTDATED = "That command has changed; Discord will show the new version shortly. Please try again."
 # Reactions that decide a submission under its moderator post.
 REVIEW_EMOJI = frozenset({APPROVE_EMOJI, REJECT_EMOJI})
@@ -160,6 +159,24 @@ class CopClient(discord.AutoShardedClient):
         self.front_end.shard_down(shard_id)
 
 
+async def _end_gateway_task(task: asyncio.Task[None]) -> None:
+    """End ``client.connect()``, its client closed: cancelled, and again until it ends (within
+    ``SHUTDOWN_GRACE``).
+
+    While it launches its shards (the gateway out of reach), discord.py retries every 5 s forever,
+    closed client or not, and loses a cancellation that lands as an attempt fails (its
+    ``asyncio.wait_for`` then raises the attempt's error, which it retries).
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SHUTDOWN_GRACE
+    while not task.done() and loop.time() < deadline:
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.2)
+    if task.done() and not task.cancelled() and task.exception() is not None:
+        # closing: a gateway error now is not worth more than a line
+        log.debug("the Discord gateway task ended with an error", exc_info=task.exception())
+
+
 class DiscordFrontEnd:
     """copbot on Discord: a :class:`bot.runner.FrontEnd` and a :class:`bot.outbound.Outbound`."""
 
@@ -241,19 +258,32 @@ class DiscordFrontEnd:
     async def _wait_connected(self) -> None:
         assert self._connect_task is not None
         waiter = asyncio.create_task(self._all_connected.wait())
-        done, _ = await asyncio.wait(
-            {waiter, self._connect_task}, timeout=self.connect_timeout, return_when=asyncio.FIRST_COMPLETED
-        )
-        waiter.cancel()
+        try:
+            done, _ = await asyncio.wait(
+                {waiter, self._connect_task},
+                timeout=self.connect_timeout,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            waiter.cancel()
         if self._connect_task in done:
             error = self._connect_task.exception()
             raise error or RuntimeError("the Discord gateway connection ended")
         if waiter not in done:
             log.warning("Discord gateway not connected after %.0f s; still trying", self.connect_timeout)
 
+    def stop_taking_work(self) -> None:
+        """Answer new interactions that copbot is restarting, and stop being ready."""
+        self._closing = True
+
+    async def drain(self) -> None:
+        """Return once the interactions and reactions in flight are handled."""
+        while self._inflight:
+            await asyncio.wait(set(self._inflight))
+
     async def close(self) -> None:
         """Stop taking interactions, let answers in flight finish (briefly), disconnect."""
-        self._closing = True
+        self.stop_taking_work()
         if self._inflight:
             await asyncio.wait(set(self._inflight), timeout=SHUTDOWN_GRACE)
         await self._shut_client()
@@ -264,10 +294,7 @@ class DiscordFrontEnd:
         if client is not None:
             await client.close()
         if task is not None:
-            try:
-                await asyncio.wait_for(task, SHUTDOWN_GRACE)
-            except Exception:  # closing: a gateway error now is not worth more than a line
-                log.debug("the Discord gateway task ended with an error", exc_info=True)
+            await _end_gateway_task(task)
         self._connected.clear()
         self._all_connected.clear()
         if self._saved is not None:
@@ -384,7 +411,7 @@ class DiscordFrontEnd:
         reply under the same key, and fixes a wrong guess by replacing the "thinking" message.
         """
         if self._closing:
-            await self._send_quietly(interaction, dispatch.error_reply(RESTARTING))
+            await self._send_quietly(interaction, dispatch.error_reply(dispatch.RESTARTING))
             return
         started = time.perf_counter()
         with self._busy():
@@ -602,7 +629,7 @@ class DiscordFrontEnd:
         does what is quick: the moderator check (role cached) and one row.
         """
         if self._closing:
-            await self._send_quietly(interaction, dispatch.error_reply(RESTARTING))
+            await self._send_quietly(interaction, dispatch.error_reply(dispatch.RESTARTING))
             return
         with self._busy():
             try:

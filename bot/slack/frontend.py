@@ -174,9 +174,14 @@ class SlackFrontEnd:
         except (aiohttp.ClientError, OSError) as exc:
             raise unreachable("Slack", self.client.base_url, "SLACK_API_URL", exc) from exc
 
+    def stop_taking_work(self) -> None:
+        """Answer new commands, buttons and forms that copbot is restarting, and stop being ready
+        (still listening, so that they get that answer)."""
+        self._closing = True
+
     async def close(self) -> None:
         """Stop taking requests, let answers in flight finish, disconnect."""
-        self._closing = True
+        self.stop_taking_work()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -247,6 +252,9 @@ class SlackFrontEnd:
 
     async def _on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         """A slash command: answer in the ack when quick, else ack now and answer later."""
+        if self._closing:
+            await ack(**_ack_args(response(dispatch.error_reply(dispatch.RESTARTING))))
+            return
         # Most commands finish without waiting for anything: then there is no task to wait for.
         work = eager.start(self._command_reply(command))
         if not work.done():
@@ -299,7 +307,9 @@ class SlackFrontEnd:
         """
         await ack()
         parsed = parse_custom_id(str(action.get("action_id", "")))
-        if parsed is not None and parsed[0] == "reject":
+        if self._closing:
+            work = self._spawn(self._respond(respond, dispatch.error_reply(dispatch.RESTARTING)))
+        elif parsed is not None and parsed[0] == "reject":
             work = self._spawn(self._open_reject_form(body, parsed[1], respond))
         else:
             work = self._spawn(self._answer_action(body, action, respond))
@@ -357,6 +367,9 @@ class SlackFrontEnd:
     async def _on_reject_reason(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The reason modal was submitted: ack within 3 s (closing it), then reject."""
         reason = review.submitted_reason(view)
+        if self._closing:  # the form stays open, to be sent again in a minute
+            await ack(response_action="errors", errors={review.BLOCK_ID: dispatch.RESTARTING})
+            return
         if not reason:
             await ack(response_action="errors", errors={review.BLOCK_ID: "Please say why, in a few words."})
             return

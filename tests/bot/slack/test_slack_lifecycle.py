@@ -12,7 +12,9 @@ from aiohttp import ClientSession, WSMsgType, web
 
 from bot.config import StartupError
 from bot.runner import make_moderation
+from bot.slack import review
 from bot.slack.frontend import SlackFrontEnd
+from commands.dispatch import RESTARTING
 from commands.types import Context
 from storage import submissions
 from storage.models import LinkStatus
@@ -36,6 +38,26 @@ async def test_http_mode_listens_on_the_configured_host_until_closed(rig: Rig) -
     async with ClientSession() as session:
         with pytest.raises(OSError):
             await session.post(f"http://127.0.0.1:{front.port}/slack/events", data=b"")
+
+
+async def test_once_stopping_commands_buttons_and_forms_are_answered_restarting(rig: Rig) -> None:
+    """A shutdown's first step: a new command, button or reason form is answered that copbot is
+    restarting and changes nothing (Slack still reaches copbot for that answer, no longer ready)."""
+    card = await rig.command("/problem", "2.4", user=ANN)
+
+    rig.front.stop_taking_work()
+    claim = await rig.command("/claim", "2.4", user=ANN)
+    clicked = await rig.click(card, "Claim", user=ANN)
+    form = await rig.slack.view_submission(
+        review.CALLBACK_ID, {"reason": {"reason": "spam"}}, user_id=MOD, private_metadata='{"link": 1}'
+    )
+
+    assert not rig.front.ready
+    assert claim.via == "ack" and not claim.public and claim.text == f":warning: {RESTARTING}"
+    assert not clicked.public and clicked.text == f":warning: {RESTARTING}"
+    # The form stays open, saying why: it can be sent again in a minute.
+    assert form.json() == {"response_action": "errors", "errors": {review.BLOCK_ID: RESTARTING}}
+    assert [c for c in await rig.ctx.store.claims_for_problem("2.4") if c.user_id == ANN] == []
 
 
 async def test_http_mode_refuses_to_start_without_a_signing_secret(fake: FakeSlack, ctx: Context) -> None:
