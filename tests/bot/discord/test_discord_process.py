@@ -176,11 +176,7 @@ async def test_sigterm_takes_no_new_work_and_lets_work_in_flight_finish(
     assert "1.1" in text_of(reminder)
     assert "cut short" not in output
     assert "ERROR" not in output and "Traceback" not in output, output
-    states = {
-        c.problem_number: c.state
-        for c in await pg_store.open_claims_for_user("discord", guild, str(stale_user))
-    }
-    assert states == {"1.1": "stale"}
+    assert await claim_states(pg_store, guild, stale_user) == {"1.1": "stale"}
 
 
 async def test_a_sweep_still_running_at_the_bound_is_cut_short_in_one_calm_line(
@@ -217,11 +213,7 @@ async def test_a_sweep_still_running_at_the_bound_is_cut_short_in_one_calm_line(
     assert "ERROR" not in after and "Traceback" not in after, after
     assert after.rstrip().endswith("copbot: stopped")
     assert fake.dms[stale_user] == []
-    states = {
-        c.problem_number: c.state
-        for c in await pg_store.open_claims_for_user("discord", guild, str(stale_user))
-    }
-    assert states == {"1.1": "active"}
+    assert await claim_states(pg_store, guild, stale_user) == {"1.1": "active"}
 
 
 async def test_sigterm_while_posting_a_waiting_submission_at_start_lets_it_be_posted(
