@@ -137,7 +137,9 @@ class SlackFrontEnd:
         if self.socket_mode:
             await self._start_socket_mode()
             return
-        self._runner = web.AppRunner(transport.web_app(self.app), access_log=None, shutdown_timeout=5.0)
+        secret = self.settings.slack_signing_secret
+        app = transport.web_app(self.app, signing_secret=secret.get_secret_value() if secret else "")
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
         host, port = self.settings.bind_host, self.settings.slack_port
         try:

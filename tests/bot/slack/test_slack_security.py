@@ -54,6 +54,25 @@ async def test_a_timestamp_that_is_not_a_number_is_refused_quietly(
     assert (await rig.command("/claim", "3.11", user=ANN)).via == "ack"
 
 
+async def test_a_body_that_is_not_json_is_refused_and_only_slack_s_own_is_worth_a_warning(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stranger's unsigned junk is refused like any bad signature (no warning anyone could make
+    copbot log); the same junk correctly signed (Slack's own, or a proxy's doing) is a 400 and a
+    warning."""
+    caplog.set_level(logging.DEBUG)
+    junk = "{not json"
+
+    unsigned = await rig.slack.post(junk, "application/json", bad_signature=True)
+    assert unsigned.status == 401 and unsigned.json() == {"error": "invalid request"}
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+    signed = await rig.slack.post(junk, "application/json")
+    assert signed.status == 400
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == ["refused a Slack request whose body is not valid JSON"]
+
+
 async def test_a_release_note_cannot_ping_the_channel(rig: Rig) -> None:
     await rig.command("/claim", "3.11", user=ANN)
     # As typed (Slack escapes it) and raw: either way it is stored as text and shown inert.
