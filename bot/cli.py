@@ -22,6 +22,7 @@ from bot.app import (
 from bot.config import Settings, StartupError, invalid_settings
 from bot.logs import setup_logging
 from storage.catalogue import CatalogueError, export_csv, import_file
+from storage.models import ID_LENGTH
 from storage.store import Store
 
 log = logging.getLogger("copbot")
@@ -127,13 +128,23 @@ async def _db_dump(settings: Settings, path: Path, load: bool) -> int:
     return 0
 
 
+def console_name(value: str) -> str:
+    """A user name for ``console --as``: the console's user id is the name, so it must fit the
+    database's id columns (longer, PostgreSQL would refuse the first claim with an apology)."""
+    if len(value.strip()) > ID_LENGTH:
+        raise argparse.ArgumentTypeError(f"a user name has at most {ID_LENGTH} characters")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with --help on every subcommand."""
     parser = argparse.ArgumentParser(prog="copbot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run on Discord/Slack when tokens are set, else the local console")
     console = sub.add_parser("console", help="the local console on the configured database")
-    console.add_argument("--as", dest="user", help="act as this user name (default LOCAL_USER)")
+    console.add_argument(
+        "--as", dest="user", type=console_name, help="act as this user name (default LOCAL_USER)"
+    )
     catalogue = sub.add_parser("catalogue", help="import or export the catalogue as CSV")
     cat_sub = catalogue.add_subparsers(dest="action", required=True)
     imp = cat_sub.add_parser("import", help="upsert problems from a CSV export of the sheet")

@@ -12,6 +12,7 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from storage.engine import POSTGRES_TIMEOUT, default_database_url
+from storage.models import ID_LENGTH
 
 # The catalogue that ships with copbot, found wherever copbot is started from.
 PROJECT_SEED = Path(__file__).resolve().parents[1] / "data" / "seed.csv"
@@ -39,7 +40,7 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default=Path("data"), description="where the SQLite file lives")
     seed_file: Path = Field(default=PROJECT_SEED, description="catalogue loaded into an empty database")
-    local_user: str = Field(default="local", description="console user name")
+    local_user: str = Field(default="local", max_length=ID_LENGTH, description="console user name")
 
     discord_token: SecretStr | None = None
     discord_api_url: str = "https://discord.com/api/v10"

@@ -54,6 +54,28 @@ def test_console_session_claim_claims_release_and_buttons(tmp_path: Path) -> Non
     assert "Earlier claims:\n  - ann — " in out
 
 
+def test_a_console_user_name_longer_than_a_user_id_is_refused_at_start(tmp_path: Path, db_url: str) -> None:
+    """The console's user id is its user name: one longer than the database's ids (64) is refused
+    in one line, from --as or LOCAL_USER, before a first /claim could fail with an apology."""
+    long = "a" * 65
+    by_option = run_cli(
+        ["console", "--as", long], tmp_path, "/claim 3.11\n", PYTHONPATH=str(ROOT), DATABASE_URL=db_url
+    )
+    assert (
+        by_option.returncode == 2
+        and "argument --as: a user name has at most 64 characters" in by_option.stderr
+    )
+    by_setting = run_cli(
+        ["console"], tmp_path, "/claim 3.11\n", PYTHONPATH=str(ROOT), DATABASE_URL=db_url, LOCAL_USER=long
+    )
+    assert by_setting.returncode == 2 and "LOCAL_USER" in by_setting.stderr, by_setting.stderr
+    assert "Traceback" not in by_option.stderr + by_setting.stderr
+    longest = run_cli(
+        ["console", "--as", "a" * 64], tmp_path, "/claim 3.11\n", PYTHONPATH=str(ROOT), DATABASE_URL=db_url
+    )
+    assert longest.returncode == 0 and "You claimed 3.11" in longest.stdout, longest.stderr
+
+
 def test_catalogue_export_import_and_db_upgrade(tmp_path: Path) -> None:
     """The CLI's maintenance commands work end to end and report what they did."""
     env = {"PYTHONPATH": str(ROOT)}
