@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from tests.fakes.discord_api import FakeDiscord
@@ -30,3 +32,18 @@ async def start_copbot(
         return await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=env, stdout=log, stderr=log
         )
+
+
+@asynccontextmanager
+async def copbot_process(
+    fake: FakeDiscord, token: str, db_url: str, data_dir: Path, log_path: Path, **settings: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """:func:`start_copbot`, killed on the way out if it is still running (a test that failed
+    before stopping it must not leave it behind)."""
+    process = await start_copbot(fake, token, db_url, data_dir, log_path, **settings)
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

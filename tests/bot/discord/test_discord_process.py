@@ -19,7 +19,7 @@ from storage.store import Person, Store
 from tests.bot.discord.discord_rig import TOKEN, buttons, text_of
 from tests.fakes.discord_api import FakeDiscord
 from tests.support.pg import lock_rows, lock_waiters
-from tests.support.process import start_copbot
+from tests.support.process import copbot_process
 
 DEFERRED = 5  # the interaction callback type that says "thinking…"
 HEALTH = re.compile(r"metrics and health on (http://[\d.]+:\d+)/metrics")
@@ -30,8 +30,7 @@ async def test_copbot_run_answers_then_exits_cleanly_on_sigterm(db_url: str, tmp
     and SIGTERM ends it with status 0 within a few seconds; the log never shows the token."""
     log_path = tmp_path / "copbot.log"
     async with FakeDiscord() as fake:
-        process = await start_copbot(fake, TOKEN, db_url, tmp_path, log_path)
-        try:
+        async with copbot_process(fake, TOKEN, db_url, tmp_path, log_path) as process:
             await fake.wait_ready(timeout=30)
             await fake.wait_until(lambda: fake.syncs, timeout=5)
 
@@ -46,10 +45,6 @@ async def test_copbot_run_answers_then_exits_cleanly_on_sigterm(db_url: str, tmp
 
             process.send_signal(signal.SIGTERM)  # the start-up sweep may still be running
             code = await stopped(process, 5)  # None: still running, fails below with its log
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
         output = log_path.read_text(errors="replace")
         assert code == 0, output
         assert fake.syncs[0][0] is None  # no DISCORD_GUILD_ID: global commands
@@ -107,10 +102,9 @@ async def test_sigterm_while_the_gateway_is_out_of_reach_exits_at_once(
         nobody = s.getsockname()[1]  # closed again: connections to it are refused
     log_path = tmp_path / "copbot.log"
     async with FakeDiscord() as fake:
-        process = await start_copbot(
+        async with copbot_process(
             fake, TOKEN, sqlite_url, tmp_path, log_path, DISCORD_GATEWAY_URL=f"ws://127.0.0.1:{nobody}/gw"
-        )
-        try:
+        ) as process:
             # discord.py's first attempt failed; it tries again every 5 s.
             await fake.wait_until(lambda: "Failed to connect for shard_id: 0" in log_path.read_text(), 30)
             mark = log_path.stat().st_size
@@ -118,10 +112,6 @@ async def test_sigterm_while_the_gateway_is_out_of_reach_exits_at_once(
             process.send_signal(signal.SIGTERM)
             code = await stopped(process, 3)
             took = time.monotonic() - started
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
     after = log_after(log_path, mark)
     assert code == 0, after
     assert took < 3
@@ -144,29 +134,26 @@ async def test_sigterm_takes_no_new_work_and_lets_work_in_flight_finish(
         stale = await pg_store.claim("1.1", Person("discord", guild, str(stale_user), "stale"), long_ago)
         left = await pg_store.claim("1.2", Person("discord", guild, str(leaver), "leaver"), datetime.now(UTC))
         held = await lock_rows(pg_store, Claim, [stale.claim.id or 0, left.claim.id or 0])
-        process = await start_copbot(fake, TOKEN, pg_db_url, tmp_path, log_path, METRICS_PORT="0")
-        try:
-            await fake.wait_ready(timeout=30)
-            listening = await fake.wait_until(lambda: HEALTH.search(log_path.read_text()))
-            await lock_waiters(pg_store, "claim", at_least=1, timeout=10)  # the start-up sweep
-            release = await fake.slash("release", {"number": "1.2"}, user_id=leaver)
-            await lock_waiters(pg_store, "claim", at_least=2, timeout=10)  # and the release
+        async with copbot_process(fake, TOKEN, pg_db_url, tmp_path, log_path, METRICS_PORT="0") as process:
+            try:
+                await fake.wait_ready(timeout=30)
+                listening = await fake.wait_until(lambda: HEALTH.search(log_path.read_text()))
+                await lock_waiters(pg_store, "claim", at_least=1, timeout=10)  # the start-up sweep
+                release = await fake.slash("release", {"number": "1.2"}, user_id=leaver)
+                await lock_waiters(pg_store, "claim", at_least=2, timeout=10)  # and the release
 
-            process.send_signal(signal.SIGTERM)
-            await fake.wait_until(lambda: "SIGTERM: shutting down" in log_path.read_text())
-            async with aiohttp.ClientSession() as http:
-                async with http.get(f"{listening.group(1)}/healthz") as response:
-                    health = (response.status, await response.json())
-            problem = await fake.slash("problem", {"number": "2.4"})
-            refused = await fake.wait_for_callback(problem)
-            await held.close()  # the sweep and the release go on
-            released = await answer_text(fake, release)
-            code = await stopped(process, 10)
-        finally:
-            await held.close()
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+                process.send_signal(signal.SIGTERM)
+                await fake.wait_until(lambda: "SIGTERM: shutting down" in log_path.read_text())
+                async with aiohttp.ClientSession() as http:
+                    async with http.get(f"{listening.group(1)}/healthz") as response:
+                        health = (response.status, await response.json())
+                problem = await fake.slash("problem", {"number": "2.4"})
+                refused = await fake.wait_for_callback(problem)
+                await held.close()  # the sweep and the release go on
+                released = await answer_text(fake, release)
+                code = await stopped(process, 10)
+            finally:
+                await held.close()
     output = log_path.read_text()
     assert code == 0, output
     assert health == (503, {"ready": False, "database": "ok", "discord": "stopping"})
@@ -192,20 +179,19 @@ async def test_a_sweep_still_running_at_the_bound_is_cut_short_in_one_calm_line(
         long_ago = datetime.now(UTC) - timedelta(days=40)
         stale = await pg_store.claim("1.1", Person("discord", guild, str(stale_user), "stale"), long_ago)
         held = await lock_rows(pg_store, Claim, [stale.claim.id or 0])
-        process = await start_copbot(fake, TOKEN, pg_db_url, tmp_path, log_path, SHUTDOWN_GRACE_SECONDS="1")
-        try:
-            await fake.wait_ready(timeout=30)
-            await lock_waiters(pg_store, "claim", at_least=1, timeout=10)
-            mark = log_path.stat().st_size
-            started = time.monotonic()
-            process.send_signal(signal.SIGTERM)
-            code = await stopped(process, 10)
-            took = time.monotonic() - started
-        finally:
-            await held.close()
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+        async with copbot_process(
+            fake, TOKEN, pg_db_url, tmp_path, log_path, SHUTDOWN_GRACE_SECONDS="1"
+        ) as process:
+            try:
+                await fake.wait_ready(timeout=30)
+                await lock_waiters(pg_store, "claim", at_least=1, timeout=10)
+                mark = log_path.stat().st_size
+                started = time.monotonic()
+                process.send_signal(signal.SIGTERM)
+                code = await stopped(process, 10)
+                took = time.monotonic() - started
+            finally:
+                await held.close()
     after = log_after(log_path, mark)
     assert code == 0, after
     assert 1 <= took < 4
@@ -230,18 +216,15 @@ async def test_sigterm_while_posting_a_waiting_submission_at_start_lets_it_be_po
         url = "https://example.org/write-up"
         link = await submissions.submit(pg_store, "2.4", url, url, "", who, now, per_hour=10)
         held = await lock_rows(pg_store, WorkLink, [link.id or 0])
-        process = await start_copbot(fake, TOKEN, pg_db_url, tmp_path, log_path)
-        try:
-            await lock_waiters(pg_store, "work_link", at_least=1, timeout=30)
-            process.send_signal(signal.SIGTERM)
-            await fake.wait_until(lambda: "SIGTERM: shutting down" in log_path.read_text())
-            await held.close()
-            code = await stopped(process, 10)
-        finally:
-            await held.close()
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+        async with copbot_process(fake, TOKEN, pg_db_url, tmp_path, log_path) as process:
+            try:
+                await lock_waiters(pg_store, "work_link", at_least=1, timeout=30)
+                process.send_signal(signal.SIGTERM)
+                await fake.wait_until(lambda: "SIGTERM: shutting down" in log_path.read_text())
+                await held.close()
+                code = await stopped(process, 10)
+            finally:
+                await held.close()
     output = log_path.read_text()
     assert code == 0, output
     (post,) = fake.messages[mods]
