@@ -11,7 +11,6 @@ import asyncio
 import logging
 import sqlite3
 import time
-import unicodedata
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
@@ -41,6 +40,7 @@ from storage.models import (
     WorkLink,
     from_row,
 )
+from storage.text import normalise
 
 
 @dataclass(frozen=True)
@@ -205,8 +205,9 @@ class _StateCache:
 
 
 def _folded(name: str) -> str:
-    """A name as compared: the same letters in any case or Unicode form match."""
-    return unicodedata.normalize("NFKC", name).casefold()
+    """A name as compared: the same letters in any case or Unicode form match (a typed name is
+    read through the same :func:`storage.text.normalise`)."""
+    return normalise(name).casefold()
 
 
 def _open_first(claims: list[Claim]) -> list[Claim]:
