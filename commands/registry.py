@@ -70,7 +70,8 @@ async def help_command(ctx: Context, request: Request) -> Reply:
         footer=(
             "Options can be named, with no space after the colon, e.g. /random difficulty:A "
             'category:"circuits in the wild". In a note or a search query, words like Note: or '
-            "number:3 (once the number is given) are just text."
+            "number:3 (once the number is given) are just text. Dates are days in UTC: "
+            "'today' and 'yesterday' turn at midnight UTC."
         ),
     )
 

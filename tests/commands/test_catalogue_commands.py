@@ -205,8 +205,9 @@ async def test_search_by_number_and_nothing_found(ctx: Context) -> None:
 
 
 async def test_help_lists_every_command_and_the_difficulty_rule(ctx: Context) -> None:
-    """/help names each command and explains what a level matches."""
+    """/help names each command, explains what a level matches, and says dates are UTC days."""
     text = await shown(ctx, ANN, "/help")
     for name in ["problem", "random", "search", "claim", "release", "claims", "history", "help"]:
         assert f"/{name}" in text
     assert "A matches A, A-B and A-C" in text
+    assert "Dates are days in UTC" in text
