@@ -54,6 +54,8 @@ async def _console(settings: Settings, user: str | None) -> int:
 
 
 async def _run(settings: Settings) -> int:
+    if problem := settings.slack_half_configured:
+        raise StartupError(problem)
     if not (settings.discord_enabled or settings.slack_enabled):
         return await _console(settings, None)
     from bot.runner import run_platforms

@@ -159,6 +159,31 @@ class Settings(BaseSettings):
         )
 
     @property
+    def slack_half_configured(self) -> str | None:
+        """What stops a half-configured Slack from running (None when Slack is off or complete):
+        ``copbot run`` refuses to start without it, rather than quietly leaving Slack out."""
+        mode = [
+            name
+            for name, value in (
+                ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
+                ("SLACK_APP_TOKEN", self.slack_app_token),
+            )
+            if value is not None
+        ]
+        if self.slack_bot_token is not None and not mode:
+            return (
+                "SLACK_BOT_TOKEN is set, but neither SLACK_SIGNING_SECRET (HTTP mode) nor "
+                "SLACK_APP_TOKEN (Socket Mode) is: set one of them, or unset SLACK_BOT_TOKEN "
+                "(see docs/slack.md)"
+            )
+        if self.slack_bot_token is None and mode:
+            return (
+                f"{' and '.join(mode)} {'is' if len(mode) == 1 else 'are'} set, but SLACK_BOT_TOKEN is not: "
+                "Slack needs its bot token as well (see docs/slack.md)"
+            )
+        return None
+
+    @property
     def slack_moderator_ids(self) -> set[str]:
         """User or user-group ids allowed to moderate on Slack."""
         return {part.strip() for part in self.slack_moderators.split(",") if part.strip()}

@@ -27,6 +27,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -62,6 +63,19 @@ def response(reply: Reply) -> dict[str, Any]:
         reply = dispatch.error_reply(dispatch.APOLOGY)
         body = render.message(reply)
     return {**body, "response_type": "ephemeral" if reply.private else "in_channel"}
+
+
+class _TokenFromEnvironment(logging.Filter):
+    """Drops Bolt's warning that a token it found in ``SLACK_BOT_TOKEN`` goes unused beside
+    copbot's client: Bolt reads that variable itself whenever the process environment has it
+    (docker's ``-e``, compose's ``env_file``), so the warning came at every start of a correctly
+    configured copbot. The client holds the same token, from the same setting."""
+
+    MESSAGE = warning_client_prioritized_and_token_skipped()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for that one message."""
+        return record.getMessage() != self.MESSAGE
 
 
 class CopApp(AsyncApp):
@@ -105,6 +119,8 @@ class SlackFrontEnd:
         bolt_logger = logging.getLogger("copbot.slack.bolt")
         if bolt_logger.level == logging.NOTSET:
             bolt_logger.setLevel(logging.getLogger().getEffectiveLevel())
+        if not any(isinstance(f, _TokenFromEnvironment) for f in bolt_logger.filters):
+            bolt_logger.addFilter(_TokenFromEnvironment())
         self.app = CopApp(
             client=self.client,
             signing_secret=secret,

@@ -347,6 +347,37 @@ async def test_a_slack_token_refused_or_slack_out_of_reach(tmp_path: Path) -> No
     refused(status, output, f"cannot start: cannot reach Slack at {url} (SLACK_API_URL): Cannot connect")
 
 
+HALF_SLACK = {
+    "bot token only": (
+        {"SLACK_BOT_TOKEN": "xoxb-1"},
+        "cannot start: SLACK_BOT_TOKEN is set, but neither SLACK_SIGNING_SECRET (HTTP mode) nor "
+        "SLACK_APP_TOKEN (Socket Mode) is",
+    ),
+    "signing secret only": (
+        {"SLACK_SIGNING_SECRET": "s"},
+        "cannot start: SLACK_SIGNING_SECRET is set, but SLACK_BOT_TOKEN is not",
+    ),
+    "app token only": (
+        {"SLACK_APP_TOKEN": "xapp-1"},
+        "cannot start: SLACK_APP_TOKEN is set, but SLACK_BOT_TOKEN is not",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", HALF_SLACK)
+async def test_a_half_configured_slack_is_refused_not_left_out(tmp_path: Path, case: str) -> None:
+    """A forgotten signing secret used to start the local console (exit 0 when its input ended: a
+    restart loop under compose), or Discord alone with /healthz ready and no word of Slack."""
+    settings, expected = HALF_SLACK[case]
+    status, output = await copbot(tmp_path, **settings, DATA_DIR=str(tmp_path))
+    refused(status, output, expected)
+    assert "copbot console" not in output and "xoxb-1" not in output
+    async with FakeDiscord(token="t") as discord:
+        status, output = await copbot(tmp_path, **on_discord(discord, "t", tmp_path), **settings)
+        assert not discord.connections
+    refused(status, output, expected)
+
+
 def test_a_platform_that_times_out_is_named_with_a_reason() -> None:
     """A timeout has no text of its own; the line still says what went wrong (its type)."""
     line = str(unreachable("Slack", "http://127.0.0.1:9/api/", "SLACK_API_URL", TimeoutError()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -63,6 +64,19 @@ async def test_once_stopping_commands_buttons_and_forms_are_answered_restarting(
 async def test_http_mode_refuses_to_start_without_a_signing_secret(fake: FakeSlack, ctx: Context) -> None:
     with pytest.raises(ValueError, match="SLACK_SIGNING_SECRET"):
         SlackFrontEnd(settings_for(fake, slack_signing_secret=None), ctx)
+
+
+async def test_a_bot_token_in_the_environment_gives_no_warning(
+    fake: FakeSlack, ctx: Context, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """docker -e / compose env_file put SLACK_BOT_TOKEN in the process environment, where Bolt
+    reads it too: a correct configuration must not warn at every start."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+    with caplog.at_level(logging.INFO):
+        SlackFrontEnd(settings_for(fake), ctx)
+        SlackFrontEnd(settings_for(fake), ctx)  # the filter is added once, the warning still dropped
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert len(logging.getLogger("copbot.slack.bolt").filters) == 1
 
 
 async def test_a_wrong_bot_token_fails_at_start(fake: FakeSlack, ctx: Context) -> None:

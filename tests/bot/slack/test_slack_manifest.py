@@ -134,3 +134,13 @@ def test_display_information_fits_slacks_limits(manifest: dict[str, Any]) -> Non
     assert re.fullmatch(r"#[0-9a-f]{6}", info["background_color"])
     assert manifest["features"]["bot_user"]["display_name"] == "copbot"
     assert manifest["_metadata"] == {"major_version": 1, "minor_version": 1}
+
+
+def test_the_setup_guide_counts_every_host_to_replace() -> None:
+    """docs/slack.md said four places; the manifest has one per command, plus events and
+    interactivity: an admin who replaced four left the other commands failing."""
+    guide = (MANIFEST.parents[1] / "docs" / "slack.md").read_text(encoding="utf-8")
+    places = MANIFEST.read_text(encoding="utf-8").count("YOUR-HOST/")
+    commands = len(slash.exposed())
+    assert places == commands + 2
+    assert f"({places} places: each of the {commands} slash commands, events and" in " ".join(guide.split())
