@@ -4,14 +4,13 @@ with front ends that receive typed options (Discord)."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from commands.types import BadArgument, UserRef
 from storage.models import ID_LENGTH
-from storage.text import NUMBER_RE, canonical_number, normalise
+from storage.text import NUMBER_RE, canonical_number, normalise, visible
 
 DIFFICULTY_RE = re.compile(r"^([A-D])(?:\s*-\s*([A-D]))?$")
 MENTION_RE = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$")
@@ -131,12 +130,6 @@ def parse_whole_number(option: Option, raw: str) -> int:
     if not text.isdecimal() or not option.minimum <= int(text) <= option.maximum:
         raise BadArgument(f"{option.name} must be a whole number from {option.minimum} to {option.maximum}")
     return int(text)
-
-
-def visible(raw: str) -> str:
-    """Text without control or invisible format characters (zero-width spaces, bidi overrides),
-    keeping newlines and tabs; trimmed."""
-    return "".join(ch for ch in raw if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
 
 
 def check_text(option: Option, raw: str) -> str:

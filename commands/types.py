@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from storage.models import WorkLink
 from storage.store import Person, Store
+from storage.text import display_name
 
 Clock = Callable[[], datetime]
 
@@ -28,6 +29,13 @@ class Actor:
     # A direct message outside any community (a Discord DM): ``community_id`` is then only a
     # placeholder, and commands whose data belongs to a community refuse (CommandSpec.community).
     direct: bool = False
+
+    def __post_init__(self) -> None:
+        # Names come from every platform as their users typed them: cleaned here, once, for
+        # every card, list, history and moderator post that shows them.
+        cleaned = display_name(self.display_name, self.user_id)
+        if cleaned is not self.display_name:
+            object.__setattr__(self, "display_name", cleaned)
 
     @property
     def person(self) -> Person:

@@ -20,6 +20,21 @@ def normalise(text: str) -> str:
     return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf").strip()
 
 
+def visible(raw: str) -> str:
+    """Text without control or invisible format characters (zero-width spaces, bidi overrides),
+    keeping newlines and tabs; trimmed."""
+    return "".join(ch for ch in raw if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
+
+
+def display_name(name: str, fallback: str) -> str:
+    """A person's name as copbot shows it: :func:`visible`, on one line with single spaces, so
+    a bidi override cannot turn the rest of a line around; ``fallback`` (their id) when nothing
+    visible is left (a name of only zero-width spaces)."""
+    if name.isascii() and name.isprintable() and name.strip() == name and "  " not in name:
+        return name or fallback  # the usual name: nothing to clean
+    return " ".join(visible(name).split()) or fallback
+
+
 def canonical_number(raw: str) -> str | None:
     """``2.4``, ``#2.4``, ``02.04`` or ``２.４`` → ``2.4``; None when it is no problem number."""
     match = NUMBER_RE.match(normalise(raw))
