@@ -212,6 +212,25 @@ def _looks_like(option: Option, token: str, free_text: bool, has_rest: bool) -> 
             return not has_rest
 
 
+def _free_text(line: str, pieces: list[tuple[int, int, int, str | None]]) -> str:
+    """The free text ``pieces`` make, as typed: each piece is (token index, start, end, value);
+    neighbouring tokens are one slice of ``line`` (its spaces, quotes and commas kept), a quoted
+    named value (``note:"tried X"``) is its value, and separate runs are joined by a space."""
+    runs: list[str] = []
+    previous: tuple[int, int] | None = None  # (token index, start) of the open run
+    for index, start, end, value in sorted(pieces):
+        if value is not None:
+            runs.append(value)
+            previous = None
+        elif previous is not None and index == previous[0] + 1 and runs:
+            runs[-1] = line[previous[1] : end]
+            previous = (index, previous[1])
+        else:
+            runs.append(line[start:end])
+            previous = (index, start)
+    return " ".join(runs)
+
+
 def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str, Any]:
     """Read ``line`` (everything after the command name) into converted arguments.
 
@@ -219,39 +238,46 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
     they look like (a number, a difficulty, a mention…), and a ``rest`` text option takes the
     words left over.
 
-    Where that rest is free text (a note, a search query), a ``key:`` word that cannot be an
-    option is a word of the text, kept as written: one with nothing after the colon
-    (``Note: tried X``), one naming an option already given (``see number:3`` after the number),
-    and one naming the free text once it has begun. Naming the free text starts it, and the
-    words after it carry on (``note:tried X`` is the note "tried X"). Elsewhere a named option
-    given twice is an error.
+    Where that rest is free text (a note, a search query), it is the line as typed (quotes,
+    commas and spacing kept), less the words other options took, and a quote need not be
+    closed (``a 6" gap``). A ``key:`` word that cannot be an option is a word of the text, kept
+    as written: one with nothing after the colon (``Note: tried X``), one naming an option
+    already given (``see number:3`` after the number), and one naming the free text once it has
+    begun. Naming the free text starts it, and the words after it carry on (``note:tried X`` is
+    the note "tried X"). Elsewhere a named option given twice is an error.
     """
     if len(line) > MAX_LINE:
         raise BadArgument(f"that is too long: at most {MAX_LINE} characters")
-    if line.count('"') % 2:
-        raise BadArgument('a quote is not closed: write key:"several words"')
     by_name = {o.name: o for o in options}
     rest_option = next((o for o in options if o.rest), None)
     free_text = rest_option is not None and rest_option.kind is Kind.TEXT
+    if line.count('"') % 2 and not free_text:
+        raise BadArgument('a quote is not closed: write key:"several words"')
     positional = sorted((o for o in options if not o.rest), key=lambda o: _PRIORITY.index(o.kind))
     raw: dict[str, Any] = {}
-    leftovers: list[str] = []
-    for match in TOKEN_RE.finditer(line):
+    # Words no option took, with where they were typed: (token index, start, end, token).
+    leftovers: list[tuple[int, int, int, str]] = []
+    named_rest: tuple[int, int, int, str | None] | None = None  # where the free text was named
+    for index, match in enumerate(TOKEN_RE.finditer(line)):
         key = match.group("key")
         if key is not None:
-            value = match.group("qval") if match.group("qval") is not None else match.group("val")
+            quoted = match.group("qval") is not None
+            value = match.group("qval") if quoted else match.group("val")
             option = by_name.get(key.lower())
             if option is not None and free_text:
                 # A key: that cannot be an option here is a word of the free text (see above).
-                empty = match.group("qval") is None and not value
+                empty = not quoted and not value
                 begun = option is rest_option and bool(leftovers)
                 if empty or begun or option.name in raw:
-                    leftovers.append(match.group(0))
+                    leftovers.append((index, match.start(), match.end(), match.group(0)))
                     continue
             if option is not None:
                 if option.name in raw:
                     raise BadArgument(f"{option.name} is given twice")
                 raw[option.name] = value
+                if option is rest_option:
+                    # An unquoted value runs on into the words after it as typed.
+                    named_rest = (index, match.start("val"), match.end("val"), value if quoted else None)
                 continue
             token = match.group(0)
         else:
@@ -261,19 +287,23 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
                 raw[option.name] = token
                 break
         else:
-            leftovers.append(token)
+            leftovers.append((index, match.start(), match.end(), token))
     for option in positional:
         # A word where a required value belongs is that value, so its own check explains it.
         if option.required and option.name not in raw and leftovers:
-            raw[option.name] = leftovers.pop(0)
+            raw[option.name] = leftovers.pop(0)[3]
     if leftovers and free_text and rest_option is not None and rest_option.name in raw:
         # The free text was named (note:tried X, …): the words after it carry it on.
-        raw[rest_option.name] = " ".join([raw[rest_option.name], *leftovers])
+        assert named_rest is not None
+        raw[rest_option.name] = _free_text(line, [named_rest, *((i, s, e, None) for i, s, e, _ in leftovers)])
     elif leftovers:
         if rest_option is None or rest_option.name in raw:
-            shown = " ".join(leftovers)
+            shown = " ".join(token for *_, token in leftovers)
             shown = shown if len(shown) <= 60 else shown[:60] + "…"
             usage = " ".join(o.name if o.required else f"[{o.name}]" for o in options)
             raise BadArgument(f"I don't understand {shown!r}. Usage: /{command} {usage}".rstrip())
-        raw[rest_option.name] = " ".join(leftovers)
+        if free_text:
+            raw[rest_option.name] = _free_text(line, [(i, s, e, None) for i, s, e, _ in leftovers])
+        else:
+            raw[rest_option.name] = " ".join(token for *_, token in leftovers)
     return convert_all(options, raw, command)

@@ -64,6 +64,17 @@ async def test_submit_posts_to_moderators_with_reactions(
     assert reactions.kind == "react" and reactions.reply.text == "✅ ❌"
 
 
+async def test_a_submitted_note_keeps_its_quotes_and_commas(
+    moderated: Context, outbound: MemoryOutbound
+) -> None:
+    """The moderators read the note as Ann typed it, quotes, commas and all."""
+    await with_channel(moderated)
+    reply = await say(moderated, ANN, '/submit 2.2 https://example.org/a note with "quotes", commas')
+    assert "went to the moderators" in reply.text, reply.text
+    post = outbound.sent[0]
+    assert [s.lines[0] for s in post.reply.sections][1] == 'note with "quotes", commas'
+
+
 async def test_approval_by_reaction_lists_the_link_and_tells_the_submitter(
     moderated: Context, outbound: MemoryOutbound
 ) -> None:

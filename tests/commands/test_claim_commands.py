@@ -74,6 +74,15 @@ async def test_a_note_that_says_note_colon_is_kept_whole(ctx: Context) -> None:
     assert "released: “Note: tried X, stuck on number:2”" in await shown(ctx, BOB, "/problem 3.11")
 
 
+async def test_a_note_with_quotes_is_kept_as_typed(ctx: Context) -> None:
+    """`/release 3.11 tried the "max" trick, failed`: the card and /history show the quotes."""
+    await say(ctx, ANN, "/claim 3.11")
+    done = await say(ctx, ANN, '/release 3.11 tried the "max" trick, failed')
+    assert not done.error, done.text
+    assert 'released: “tried the "max" trick, failed”' in await shown(ctx, BOB, "/problem 3.11")
+    assert 'Ann released it: tried the "max" trick, failed' in await shown(ctx, BOB, "/history 3.11")
+
+
 async def test_release_without_a_claim_says_so(ctx: Context) -> None:
     """Releasing what nobody holds is a clear, private answer."""
     reply = await say(ctx, ANN, "/release 1.1")

@@ -94,6 +94,34 @@ def test_words_that_look_like_options_stay_in_the_note(command: str, line: str, 
     assert args(command, line)["note"] == note
 
 
+@pytest.mark.parametrize(
+    ("command", "line", "option", "text"),
+    [
+        ("release", '3.11 tried the "max" trick, failed', "note", 'tried the "max" trick, failed'),
+        ("release", '3.11 a 6" gap,  then   "more"', "note", 'a 6" gap,  then   "more"'),
+        ("release", 'note:tried  "X" , then Y 3.11', "note", 'tried  "X" , then Y'),
+        ("release", 'tried "X" 3.11 then "Y"', "note", 'tried "X" then "Y"'),
+        (
+            "submit",
+            '2.2 https://example.org/a note with "quotes", commas',
+            "note",
+            'note with "quotes", commas',
+        ),
+        ("submit", '2.2 note:"as quoted"  https://example.org/a', "note", "as quoted"),
+        (
+            "search",
+            '"induction heads", in  toy models difficulty:A',
+            "query",
+            '"induction heads", in  toy models',
+        ),
+        ("search", 'query:"two words" difficulty:A', "query", "two words"),
+    ],
+)
+def test_free_text_is_kept_as_typed(command: str, line: str, option: str, text: str) -> None:
+    """A note or query keeps its quotes, commas and spacing; a quoted named value is its words."""
+    assert args(command, line)[option] == text
+
+
 def test_named_options_still_work_beside_free_text() -> None:
     """Named options are read before, after and around the note, and after a search query."""
     assert args("release", "tried X number:3.11") == {"number": "3.11", "note": "tried X"}

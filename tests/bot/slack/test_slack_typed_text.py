@@ -20,3 +20,12 @@ async def test_bidi_and_zero_width_display_names_are_shown_cleaned(rig: Rig) -> 
     assert "anna claimed it" in history.shown and "U0ZW claimed it" in history.shown
     for answer in (claims, card, history):
         assert "\u202e" not in answer.shown and "\u200b" not in answer.shown
+
+
+async def test_a_release_note_keeps_its_quotes_and_commas(rig: Rig) -> None:
+    """`/release 2.4 tried the "max" trick, failed`: /history shows the note as typed."""
+    await rig.command("/claim", "2.4")
+    released = await rig.command("/release", '2.4 tried the "max" trick, failed')
+    history = await rig.command("/history", "2.4", user=BOB)
+    assert "Released your claim on 2.4" in released.shown
+    assert 'ann released it: tried the "max" trick, failed' in history.shown
