@@ -62,6 +62,9 @@ BOT_MARK = "(via copbot)"
 # Columns a file may leave out; a problem keeps what it has in a column its file does not have.
 OPTIONAL = ("subcategory", "existing_work", "working_on")
 MAX_CELL = 20_000
+REQUIRED = ("number", "category", "difficulty", "problem")
+# How far down a file its header may be: the sheet's own CSV download puts its intro text first.
+HEADER_ROWS = 10
 
 
 class CatalogueError(ValueError):
@@ -121,16 +124,8 @@ def _strip_bot_lines(text: str | None) -> str | None:
     return "\n".join(line for line in text.splitlines() if not line.rstrip().endswith(BOT_MARK)).strip()
 
 
-def parse_csv(text: str) -> list[Row]:
-    """Parse and validate a catalogue CSV (our column names or the sheet's headers)."""
-    text = text.removeprefix("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise CatalogueError("line 1: the file is empty") from None
-    except csv.Error as exc:
-        raise CatalogueError(f"line 1: {exc}") from None
+def _columns(header: list[str]) -> dict[int, str]:
+    """Which column each cell of a header row names (our column names or the sheet's headers)."""
     mapping: dict[int, str] = {}
     for index, name in enumerate(header):
         key = name.strip().lower()
@@ -140,9 +135,47 @@ def parse_csv(text: str) -> list[Row]:
                 target = column
         if target and target not in mapping.values():
             mapping[index] = target
-    missing = [c for c in ("number", "category", "difficulty", "problem") if c not in mapping.values()]
-    if missing:
-        raise CatalogueError(f"line 1: the header has no column for {', '.join(missing)}")
+    return mapping
+
+
+def _no_header(looked: list[tuple[int, dict[int, str]]], last_line: int) -> str:
+    """Why none of the rows looked at is a header: which rows, and what the closest lacks."""
+    lacking = [[c for c in REQUIRED if c not in columns.values()] for _, columns in looked]
+    if len(looked) == 1:
+        return f"line 1: the header has no column for {', '.join(lacking[0])}"
+    where = f"rows 1-{len(looked)} (lines 1-{last_line})"
+    closest = min(range(len(looked)), key=lambda i: len(lacking[i]))  # the first, on a tie
+    if len(lacking[closest]) == len(REQUIRED):
+        found = "none of them names any"
+    else:
+        found = f"the closest, line {looked[closest][0]}, has no column for {', '.join(lacking[closest])}"
+    return f"no header in {where}: a header names the columns {', '.join(REQUIRED)}; {found}"
+
+
+def parse_csv(text: str) -> list[Row]:
+    """Parse and validate a catalogue CSV (our column names or the sheet's headers).
+
+    The header is the first of the first :data:`HEADER_ROWS` rows that names the required
+    columns: the sheet's own CSV download puts its intro text above it. Errors name the file's
+    own line numbers.
+    """
+    text = text.removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    looked: list[tuple[int, dict[int, str]]] = []  # the rows looked at: first line, columns named
+    start = 1
+    try:
+        for cells in reader:
+            looked.append((start, _columns(cells)))
+            start = reader.line_num + 1
+            if all(c in looked[-1][1].values() for c in REQUIRED) or len(looked) == HEADER_ROWS:
+                break
+    except csv.Error as exc:
+        raise CatalogueError(f"line {reader.line_num}: {exc}") from None
+    if not looked:
+        raise CatalogueError("line 1: the file is empty")
+    mapping = looked[-1][1]
+    if any(c not in mapping.values() for c in REQUIRED):
+        raise CatalogueError(_no_header(looked, reader.line_num))
     rows: list[Row] = []
     seen: dict[str, tuple[int, str]] = {}
     try:

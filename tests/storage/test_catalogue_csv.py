@@ -170,7 +170,17 @@ async def test_refused_files_name_the_rows_and_change_nothing(
     ("text", "message"),
     [
         ("", "line 1: the file is empty"),
-        ("foo,bar\n1,2\n", "line 1: the header has no column for number, category, difficulty, problem"),
+        ("number,category\n", "line 1: the header has no column for difficulty, problem"),
+        (
+            "foo,bar\n1,2\n",
+            "no header in rows 1-2 (lines 1-2): a header names the columns number, category, difficulty, "
+            "problem; none of them names any",
+        ),
+        (
+            '"intro\nmore intro"\nnumber,category\n' + "x\n" * 20,
+            "no header in rows 1-10 (lines 1-11): a header names the columns number, category, difficulty, "
+            "problem; the closest, line 3, has no column for difficulty, problem",
+        ),
         (
             "number,category,difficulty,problem\n2.4,C,B,x\nabc,C,B,x\n",
             "line 3: 'abc' is not a problem number",
@@ -188,6 +198,24 @@ def test_malformed_files_name_the_line(text: str, message: str) -> None:
     """Every kind of bad file gets an error that names the line."""
     with pytest.raises(CatalogueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_csv(text)
+
+
+def sheet_download(rows: list[list[str]]) -> str:
+    """Rows as the sheet's own CSV download has them: its intro text (one cell over several
+    lines) in row 1, an empty row, then the header."""
+    intro = "200 Concrete Problems In Interpretability Spreadsheet\n\nNote: …\n\nThe purpose of this sheet"
+    return f'"{intro}",,,,,,\n,,,,,,\n' + as_sheet(rows)
+
+
+async def test_the_sheets_own_download_with_its_intro_above_the_header_imports(store: Store) -> None:
+    """The header is found below the intro; the seed re-imports as unchanged, and an error names
+    the file's own line (the intro takes lines 1-5, the empty row 6, the header 7)."""
+    rows = seed_rows()
+    report = await import_rows(store, parse_csv(sheet_download(rows)), START)
+    assert (report.added, report.changed, report.unchanged) == ([], [], 98)
+    rows[1][3] = "Z"  # the second problem, on line 9
+    with pytest.raises(CatalogueError, match=r"^line 9: difficulty 'Z' of 1.2 is not one of"):
+        parse_csv(sheet_download(rows))
 
 
 async def test_a_bad_line_changes_nothing(store: Store, tmp_path: Path) -> None:
