@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -237,43 +238,72 @@ STOP_WORDS = frozenset(
 MATCH_CACHE = 4096  # query words whose matches the index keeps (all dropped when full)
 
 
+URL_RE = re.compile(r"\S+://\S+")  # links in existing work: their words are not what a problem is about
+
+
+def _postings(documents: Sequence[str]) -> dict[str, list[tuple[int, int]]]:
+    """For each word of ``documents``: the documents (by position) that use it and how often."""
+    postings: dict[str, list[tuple[int, int]]] = {}
+    for position, document in enumerate(documents):
+        for word, count in Counter(document.split()).items():
+            postings.setdefault(word, []).append((position, count))
+    return postings
+
+
+@dataclass(frozen=True)
+class _Matches:
+    """For one query word, by problem position: the best similarity (at least 70) of the
+    problem's words to it, and how often the problem uses words at least 80 similar; in its own
+    text (number, category, subcategory, problem) and in its existing work."""
+
+    best: dict[int, float]
+    mentions: dict[int, int]
+    work_best: dict[int, float]
+    work_mentions: dict[int, int]
+
+
 @dataclass(frozen=True)
 class _Index:
     """The catalogue as search and /random see it, built once per catalogue.
 
-    ``documents``: each problem's processed text; ``vocabulary``: every distinct word;
-    ``postings``: for each word, the problems (by position) that use it and how often.
+    ``documents``: each problem's processed text; ``work``: its existing work, links left out;
+    ``vocabulary``: every distinct word of both; ``postings`` and ``work_postings``: for each
+    word, the problems (by position) whose text or existing work uses it, and how often.
     """
 
     documents: tuple[str, ...]
     vocabulary: tuple[str, ...]
     postings: dict[str, list[tuple[int, int]]]
     problems: Sequence[Problem] = ()
+    work: tuple[str, ...] = ()
+    work_postings: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     levels: dict[str, tuple[Problem, ...]] = field(default_factory=dict)  # difficulty → its problems
-    # query word → (best similarity, mentions) by problem position; words recur across searches
-    # (and a search's next page repeats them all), so each is looked up in the vocabulary once.
-    matches: dict[str, tuple[dict[int, float], dict[int, int]]] = field(default_factory=dict)
+    # query word → its matches; words recur across searches (and a search's next page repeats
+    # them all), so each is looked up in the vocabulary once.
+    matches: dict[str, _Matches] = field(default_factory=dict)
 
-    def match(self, term: str) -> tuple[dict[int, float], dict[int, int]]:
-        """For one query word, by problem position: the best similarity (at least 70) of the
-        problem's words to it, and how often the problem uses words at least 80 similar."""
+    def match(self, term: str) -> _Matches:
+        """Where one query word matches, in the problems' own text and in their existing work."""
         found = self.matches.get(term)
         if found is not None:
             return found
-        best: dict[int, float] = {}
-        mentions: dict[int, int] = {}
+        found = _Matches({}, {}, {}, {})
         # Best match first, so a problem's first similarity is its best.
         for word, similarity, _ in process.extract(
             term, self.vocabulary, scorer=fuzz.ratio, score_cutoff=70, limit=None
         ):
-            for position, count in self.postings[word]:
-                best.setdefault(position, similarity)
-                if similarity >= 80:
-                    mentions[position] = mentions.get(position, 0) + count
+            for postings, best, mentions in (
+                (self.postings, found.best, found.mentions),
+                (self.work_postings, found.work_best, found.work_mentions),
+            ):
+                for position, count in postings.get(word, ()):
+                    best.setdefault(position, similarity)
+                    if similarity >= 80:
+                        mentions[position] = mentions.get(position, 0) + count
         if len(self.matches) >= MATCH_CACHE:
             self.matches.clear()
-        self.matches[term] = (best, mentions)
-        return best, mentions
+        self.matches[term] = found
+        return found
 
     def at_level(self, difficulty: str) -> tuple[Problem, ...]:
         """The problems whose difficulty matches ``difficulty`` (see difficulty_matches)."""
@@ -288,11 +318,10 @@ class _Index:
         documents = tuple(
             utils.default_process(f"{p.number} {p.category} {p.subcategory} {p.text}") for p in problems
         )
-        postings: dict[str, list[tuple[int, int]]] = {}
-        for position, document in enumerate(documents):
-            for word, count in Counter(document.split()).items():
-                postings.setdefault(word, []).append((position, count))
-        return cls(documents, tuple(sorted(postings)), postings, problems)
+        work = tuple(utils.default_process(URL_RE.sub(" ", p.existing_work)) for p in problems)
+        postings, work_postings = _postings(documents), _postings(work)
+        vocabulary = tuple(sorted(postings.keys() | work_postings.keys()))
+        return cls(documents, vocabulary, postings, problems, work, work_postings)
 
 
 _last_index: list[tuple[Sequence[Problem], _Index]] = []
@@ -307,8 +336,36 @@ def _index_of(problems: Sequence[Problem]) -> _Index:
     return index
 
 
-def scores(query: str, problems: Sequence[Problem]) -> list[float]:
-    """How well each problem matches: typo-tolerant per word, plus the phrase as a whole.
+def _scored(
+    terms: int,
+    processed: str,
+    total: dict[int, float],
+    mentions: dict[int, int],
+    document: Callable[[int], str],
+) -> dict[int, float]:
+    """Each problem's score from its summed best similarities and its mentions: the mean over
+    the ``terms`` query words, the phrase as a whole against ``document``, a little per mention."""
+    out: dict[int, float] = {}
+    for position, summed in total.items():
+        mean = summed / terms
+        bonus = min(mentions.get(position, 0), 5) * 0.5
+        phrase = 0.0
+        # The phrase adds at most 0.25 × 100: skip it where even that cannot reach a match.
+        if terms > 1 and 0.75 * mean + 25 + bonus >= MATCH_AT:
+            # Only a phrase score above the mean that lifts the total to MATCH_AT changes what is
+            # listed or its score; below that cutoff rapidfuzz may stop early and answer 0.
+            needed = max(mean, (MATCH_AT - 0.75 * mean - bonus) / 0.25)
+            phrase = fuzz.partial_ratio(processed, document(position), score_cutoff=needed)
+        # Ties are common (every exact hit scores 100): more mentions rank a problem higher.
+        out[position] = 0.75 * mean + 0.25 * max(phrase, mean) + bonus
+    return out
+
+
+def scores(query: str, problems: Sequence[Problem]) -> list[tuple[int, float]]:
+    """How well each problem matches, as (tier, score): typo-tolerant per word, plus the phrase
+    as a whole. Tier 0 is a match in the problem's own text; a problem that reaches MATCH_AT
+    only with its existing work too (the title of a paper, a tool named there) is tier 1, listed
+    after every tier 0 match.
 
     Each query word is compared once with the catalogue's vocabulary, not with every problem;
     a problem scores the best of its words per query word, plus a little per mention. A
@@ -317,29 +374,42 @@ def scores(query: str, problems: Sequence[Problem]) -> list[float]:
     index = _index_of(problems)
     processed = utils.default_process(query)
     terms = processed.split()
-    out = [0.0] * len(problems)  # a problem none of the words comes near scores 0
+    out = [(0, 0.0)] * len(problems)  # a problem none of the words comes near scores 0
     if not terms:
         return out
     total: dict[int, float] = {}  # by position: the sum over words of its best similarity
     mentions: dict[int, int] = {}
-    for term in terms:
-        best, mentioned = index.match(term)
-        for position, similarity in best.items():
+    found = [index.match(term) for term in terms]
+    for matched in found:
+        for position, similarity in matched.best.items():
             total[position] = total.get(position, 0.0) + similarity
-        for position, count in mentioned.items():
+        for position, count in matched.mentions.items():
             mentions[position] = mentions.get(position, 0) + count
-    for position, summed in total.items():
-        mean = summed / len(terms)
-        bonus = min(mentions.get(position, 0), 5) * 0.5
-        phrase = 0.0
-        # The phrase adds at most 0.25 × 100: skip it where even that cannot reach a match.
-        if len(terms) > 1 and 0.75 * mean + 25 + bonus >= MATCH_AT:
-            # Only a phrase score above the mean that lifts the total to MATCH_AT changes what is
-            # listed or its score; below that cutoff rapidfuzz may stop early and answer 0.
-            needed = max(mean, (MATCH_AT - 0.75 * mean - bonus) / 0.25)
-            phrase = fuzz.partial_ratio(processed, index.documents[position], score_cutoff=needed)
-        # Ties are common (every exact hit scores 100): more mentions rank a problem higher.
-        out[position] = 0.75 * mean + 0.25 * max(phrase, mean) + bonus
+    own = _scored(len(terms), processed, total, mentions, lambda position: index.documents[position])
+    for position, score in own.items():
+        out[position] = (0, score)
+    # Problems short of a match whose existing work has some of the words: scored again with it,
+    # per word the better of the two texts (a problem without such words would score the same).
+    again = {p for matched in found for p in matched.work_best if own.get(p, 0.0) < MATCH_AT}
+    if not again:
+        return out
+    total.clear()
+    for matched in found:
+        for position in again:
+            best = max(matched.best.get(position, 0.0), matched.work_best.get(position, 0.0))
+            total[position] = total.get(position, 0.0) + best
+        for position, count in matched.work_mentions.items():
+            mentions[position] = mentions.get(position, 0) + count
+    with_work = _scored(
+        len(terms),
+        processed,
+        total,
+        mentions,
+        lambda position: f"{index.documents[position]} {index.work[position]}",
+    )
+    for position, score in with_work.items():
+        if score >= MATCH_AT:
+            out[position] = (1, score)
     return out
 
 
@@ -375,16 +445,16 @@ async def search_command(ctx: Context, request: Request) -> Reply:
     exact = number if number is not None and await ctx.store.get_problem(number) is not None else None
     # Scored against the whole catalogue (its index is built once); the matches, best first and
     # then in catalogue order (the catalogue's own order: section, position), then filtered.
-    found_at: list[tuple[float, int, Problem]] = []
-    for position, (p, found) in enumerate(zip(everything, scores(query, everything), strict=True)):
+    found_at: list[tuple[int, float, int, Problem]] = []
+    for position, (p, (tier, found)) in enumerate(zip(everything, scores(query, everything), strict=True)):
         if exact is not None and p.number == exact:
-            found_at.append((-1000.0, position, p))
+            found_at.append((-1, 0.0, position, p))
         elif found >= MATCH_AT:
-            found_at.append((-found, position, p))
+            found_at.append((tier, -found, position, p))
     found_at.sort()
     ranked = [
         (-score, p)
-        for score, _, p in found_at
+        for _, score, _, p in found_at
         if not (difficulty and not difficulty_matches(p.difficulty, difficulty))
         and not (category and p.category != category)
     ]

@@ -172,6 +172,22 @@ async def test_search_finds_what_an_import_changed(ctx: Context) -> None:
     assert [str(line).split(" — ")[0] for line in reply.sections[0].lines] == ["3.11"]
 
 
+async def test_search_finds_existing_work_below_the_problems_own_text(ctx: Context) -> None:
+    """3.3 has no problem text, only existing work ("Max over a list", "Formalising in Coq"):
+    search finds it by those words. A problem found only through its existing work is listed
+    after those whose own text matches; the words of links are not searched."""
+    for query in ("max over a list", "Coq"):
+        reply = await say(ctx, ANN, f"/search {query}")
+        assert [str(line).split(" — ")[0] for line in reply.sections[0].lines] == ["3.3"], query
+    reply = await say(ctx, ANN, "/search subtraction")
+    numbers = [str(line).split(" — ")[0] for line in reply.sections[0].lines]
+    assert numbers[-1] == "2.37" and len(numbers) > 1  # 2.37's existing work says "2 digit subtraction"
+    for number in numbers[:-1]:
+        problem = await ctx.store.get_problem(number)
+        assert problem and "subtraction" in problem.text.lower()
+    assert "Nothing matches" in (await say(ctx, ANN, "/search colab")).text
+
+
 async def test_an_undated_sheet_claim_stays_undated_after_it_ends(ctx: Context, clock: FakeClock) -> None:
     """A sheet cell without a date reads as undated while open, under Earlier claims once its
     cell is cleared, and in /history: the import's day is never given as the day work began."""
