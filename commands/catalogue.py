@@ -25,7 +25,7 @@ from commands.types import (
     Section,
     UnknownProblem,
 )
-from storage.legacy import sheet_origin
+from storage.legacy import sheet_origin, sheet_text
 from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, Claim, ClaimState, Problem
 from storage.text import canonical_number
 
@@ -66,8 +66,7 @@ async def get_problem(ctx: Context, number: str) -> Problem:
 def claim_line(claim: Claim, now: datetime, stale_after_days: int) -> str:
     """Who is on a problem and since when, with its state."""
     if claim.platform == LEGACY_PLATFORM:
-        text = " ".join(claim.source_text.split())
-        text = text if len(text) <= 300 else text[:299] + "…"
+        text = sheet_text(claim.source_text, 300)
         if not claim.date_known:
             return f"{text} ({sheet_origin(claim.date_known)})"
         age = ago(claim.renewed_at, now)
@@ -84,12 +83,14 @@ def claim_line(claim: Claim, now: datetime, stale_after_days: int) -> str:
 def earlier_line(claim: Claim) -> str:
     """A claim that ended, with how and the note left."""
     how = "expired" if claim.state == ClaimState.EXPIRED else "released"
+    # A sheet claim is named by its whole cell, as while it was open (its first line may be a date).
+    who = sheet_text(claim.source_text, 300) if claim.platform == LEGACY_PLATFORM else claim.display_name
     if claim.date_known:
         ended = f" to {day(claim.ended_at)}" if claim.ended_at else ""
-        line = f"{claim.display_name} — {day(claim.claimed_at)}{ended}, {how}"
+        line = f"{who} — {day(claim.claimed_at)}{ended}, {how}"
     else:  # its claimed_at is only the day an import found it, so it is not shown as a start
         ended = f", until {day(claim.ended_at)}" if claim.ended_at else ""
-        line = f"{claim.display_name} — {sheet_origin(claim.date_known)}{ended}, {how}"
+        line = f"{who} — {sheet_origin(claim.date_known)}{ended}, {how}"
     if claim.note:
         note = " ".join(claim.note.split())
         line += f": “{note}”"

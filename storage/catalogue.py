@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from storage.legacy import legacy_name, legacy_start, sheet_origin
+from storage.legacy import legacy_name, legacy_start, sheet_origin, sheet_text
 from storage.models import (
     LEGACY_PLATFORM,
     OPEN_CLAIM_STATES,
@@ -62,6 +62,7 @@ BOT_MARK = "(via copbot)"
 # Columns a file may leave out; a problem keeps what it has in a column its file does not have.
 OPTIONAL = ("subcategory", "existing_work", "working_on")
 MAX_CELL = 20_000
+SHEET_NAME_LENGTH = 200  # how much of a sheet claim's cell its events name it by (Event.actor_name)
 REQUIRED = ("number", "category", "difficulty", "problem")
 # How far down a file its header may be: the sheet's own CSV download puts its intro text first.
 HEADER_ROWS = 10
@@ -310,15 +311,13 @@ async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> Impor
                         "unreachable": True,
                     }
                 )
-                events.append(
-                    _sheet_event(row.number, "claimed", start or now, legacy_name(wanted), start is not None)
-                )
+                events.append(_sheet_event(row.number, "claimed", start or now, wanted, start is not None))
             for text, claim in open_legacy.items():
                 if text != wanted:
                     claim.state = ClaimState.RELEASED.value
                     claim.ended_at = now
                     claim.note = "removed from the sheet"
-                    events.append(_sheet_event(row.number, "released", now, claim.display_name))
+                    events.append(_sheet_event(row.number, "released", now, claim.source_text))
                     report.claims_ended += 1
         if claims:
             await s.exec(sa.insert(Claim), params=claims)
@@ -329,15 +328,16 @@ async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> Impor
     return report
 
 
-def _sheet_event(number: str, kind: str, at: datetime, name: str, dated: bool = True) -> dict[str, object]:
-    """An event of a sheet claim; an undated claim's start is only the day an import found it."""
+def _sheet_event(number: str, kind: str, at: datetime, cell: str, dated: bool = True) -> dict[str, object]:
+    """An event of a sheet claim, named by its whole cell (as far as the column holds); an
+    undated claim's start is only the day an import found it."""
     return {
         "problem_number": number,
         "kind": kind,
         "at": at,
         "actor_platform": LEGACY_PLATFORM,
         "actor_id": None,
-        "actor_name": name,
+        "actor_name": sheet_text(cell, SHEET_NAME_LENGTH),
         "detail": sheet_origin(dated) + ("" if dated else "; this is the day it was imported"),
         "claim_id": None,
         "link_id": None,

@@ -67,6 +67,13 @@ def legacy_name(text: str, limit: int = 120) -> str:
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 
+def sheet_text(text: str, limit: int) -> str:
+    """A whole cell on one line, cut to ``limit`` characters: how a sheet claim is named where it
+    is shown (its first line alone may be only a date, or half a sentence)."""
+    whole = " ".join(text.split()) or "someone"
+    return whole if len(whole) <= limit else whole[: limit - 1].rstrip() + "…"
+
+
 def sheet_origin(dated: bool) -> str:
     """How a sheet claim is labelled wherever it is shown; an undated one says so, since the
     only day the bot has for it is the day an import found it, not the day its work began."""

@@ -207,6 +207,29 @@ async def test_an_undated_sheet_claim_stays_undated_after_it_ends(ctx: Context, 
     ]
 
 
+async def test_an_ended_sheet_claim_is_named_by_its_whole_cell(ctx: Context, clock: FakeClock) -> None:
+    """3.5's cell starts with a line that is only a date, 3.11's is one long sentence: once an
+    import clears them, the card and /history name each claim by its whole cell, as the card did
+    while it was open, not by a date or a sentence cut at "Might…"."""
+    cell = "July 10 2023 Max over a list Some work towards formalising in Coq"
+    assert f"{cell} (from the sheet, " in await shown(ctx, ANN, "/problem 3.5")
+    clock.advance(days=1)
+    rows = [dataclasses.replace(r, working_on="") for r in parse_csv(await export_csv(ctx.store))]
+    await import_rows(ctx.store, [r for r in rows if r.number in {"3.5", "3.11"}], clock())
+    card = await shown(ctx, ANN, "/problem 3.5")
+    assert f"Earlier claims:\n  - {cell} — 2023-07-10 to 2026-11-26, released" in card
+    timeline = (await shown(ctx, ANN, "/history 3.5")).split("Timeline, newest first:\n")[1].splitlines()
+    assert timeline == [
+        f"  - 2026-11-26 · {cell} (sheet) released it: from the sheet",
+        f"  - 2023-07-10 · {cell} (sheet) claimed it: from the sheet",
+    ]
+    history = await shown(ctx, ANN, "/history 3.11")
+    assert "as of Nov 6 2023. Might add more operations, too. Happy to collaborate" in history
+    assert "as of Nov 6 2023. Might add more operations, too. Happy to collaborate" in await shown(
+        ctx, ANN, "/problem 3.11"
+    )
+
+
 async def test_search_by_number_and_nothing_found(ctx: Context) -> None:
     """A number finds its problem first; gibberish gets a friendly 'nothing matches'."""
     for spelled in ("3.11", "#3.11", "# 3.11", "03.011", "３.１１"):  # as /problem takes it
