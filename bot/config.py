@@ -17,6 +17,9 @@ from storage.models import ID_LENGTH
 # The catalogue that ships with copbot, found wherever copbot is started from.
 PROJECT_SEED = Path(__file__).resolve().parents[1] / "data" / "seed.csv"
 
+# The most days STALE_AFTER_DAYS and STALE_GRACE_DAYS may be (as /setup stale_days).
+MAX_DAYS = 365
+
 # A TCP port; 0 lets the system pick a free one.
 Port = Annotated[int, Field(ge=0, le=65535)]
 
@@ -62,9 +65,10 @@ class Settings(BaseSettings):
     bind_host: str = Field(default="127.0.0.1", description="address the HTTP servers bind")
     metrics_port: Port | None = None
 
-    stale_after_days: int = Field(default=30, ge=1)
-    stale_grace_days: int = Field(default=14, ge=1)
-    reminder_sweep_minutes: float = Field(default=60, gt=0)
+    # Bounded like /setup stale_days: a larger number overflows the sweep's date arithmetic.
+    stale_after_days: int = Field(default=30, ge=1, le=MAX_DAYS)
+    stale_grace_days: int = Field(default=14, ge=1, le=MAX_DAYS)
+    reminder_sweep_minutes: float = Field(default=60, gt=0, le=24 * 60)
     submissions_per_hour: int = Field(default=10, ge=1)
     state_cache_seconds: float = Field(
         default=2.0,
@@ -76,6 +80,7 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(
         default=10,
         ge=0,
+        le=600,
         description="at SIGTERM, how long commands and a sweep in flight may take to finish",
     )
 

@@ -120,6 +120,23 @@ MISTAKES = {
         {"SLACK_PORT": "70000"},
         "copbot: SLACK_PORT: Input should be less than or equal to 65535 (got '70000')",
     ),
+    # A number of days meant as "never" overflowed every sweep's date arithmetic after the start.
+    "stale grace beyond a year": (
+        {"STALE_GRACE_DAYS": "1000000"},
+        "copbot: STALE_GRACE_DAYS: Input should be less than or equal to 365 (got '1000000')",
+    ),
+    "stale after beyond a year": (
+        {"STALE_AFTER_DAYS": "366"},
+        "copbot: STALE_AFTER_DAYS: Input should be less than or equal to 365 (got '366')",
+    ),
+    "sweep rarer than daily": (
+        {"REMINDER_SWEEP_MINUTES": "1e12"},
+        "copbot: REMINDER_SWEEP_MINUTES: Input should be less than or equal to 1440 (got '1e12')",
+    ),
+    "shutdown grace beyond ten minutes": (
+        {"SHUTDOWN_GRACE_SECONDS": "601"},
+        "copbot: SHUTDOWN_GRACE_SECONDS: Input should be less than or equal to 600 (got '601')",
+    ),
     "database port not a number": (
         {"DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:abc/x"},
         "cannot start: DATABASE_URL is not a database copbot can use (invalid literal for int() ",
