@@ -24,12 +24,26 @@ class Posted:
 
 
 class Unreachable(Exception):
-    """The user or channel cannot be messaged (DMs closed, channel gone, no access)."""
+    """The user or channel cannot be messaged (DMs closed, channel gone or archived; an edit
+    without access). A channel post copbot's own permissions forbid is :class:`ChannelRefused`."""
 
 
 class NotDelivered(Exception):
     """The platform answered with an error (rate limit, outage): the message was certainly not
     sent, so sending it again later cannot make a duplicate."""
+
+
+class ChannelRefused(NotDelivered):
+    """The platform refused copbot's post in a channel for copbot's own lack of access (a missing
+    permission, not invited): nothing was posted, and an admin can fix it. The message names
+    the channel and what to change."""
+
+
+class MaybeSent(Exception):
+    """The platform failed while the message was on its way (a server error, a dropped
+    connection, a timeout): it may have been posted all the same. A reminder is sent again (a
+    second reminder harms less than a claim expiring unreminded); other messages are not, so
+    none is ever sent twice."""
 
 
 @runtime_checkable
@@ -42,7 +56,9 @@ class Outbound(Protocol):
         """Message a user directly; raises :class:`Unreachable` when their DMs are closed."""
 
     async def send_channel(self, community_id: str, channel_id: str, reply: Reply) -> Posted:
-        """Post in a channel; ``reply.mention`` is the one user who may be pinged."""
+        """Post in a channel; ``reply.mention`` is the one user who may be pinged. Raises
+        :class:`Unreachable` when the channel is gone, :class:`ChannelRefused` when copbot may
+        not post there."""
 
     async def edit(self, posted: Posted, reply: Reply) -> None:
         """Replace a message the bot posted earlier."""
@@ -51,10 +67,14 @@ class Outbound(Protocol):
         """Add the bot's own reactions under a message (unicode emoji)."""
 
 
-async def delivered(send: Awaitable[Posted], sent: str, log: logging.Logger, what: str) -> str:
+async def delivered(
+    send: Awaitable[Posted], sent: str, log: logging.Logger, what: str, *, again_if_unsure: bool = False
+) -> str:
     """Await one unprompted message and say how it went, in the words the delivery columns keep:
     ``sent`` when it went out; "retry" when the platform refused it (certainly not sent, so
     sending it again later cannot make a duplicate); "unreachable" (DMs closed, channel gone).
+    With ``again_if_unsure`` (reminders), a message that may have gone out (:class:`MaybeSent`)
+    is "retry" too, with a warning.
 
     Any other error propagates: it is unknown whether the message went out, so the caller
     records "failed" and never sends it again (at most once).
@@ -63,6 +83,11 @@ async def delivered(send: Awaitable[Posted], sent: str, log: logging.Logger, wha
         await send
     except NotDelivered as exc:
         log.warning("%s refused, will retry: %s", what, exc)
+        return "retry"
+    except MaybeSent as exc:
+        if not again_if_unsure:
+            raise
+        log.warning("%s may not have gone out, sent again at the next sweep: %s", what, exc)
         return "retry"
     except Unreachable:
         return "unreachable"

@@ -1,14 +1,18 @@
 """The stale-claim sweep: the database decides what is due, APScheduler only wakes it up.
 
-Each claim's reminder is taken by a guarded update before it is sent (at most once: a crash
-after the send never sends it again), then delivered by DM, else in the community's reminder
-channel, else the claim is marked unreachable. One failure never stops the sweep.
+Each claim's reminder is taken by a guarded update before it is sent (a crash after the send
+never sends it again), then delivered by DM, else in the community's reminder channel, else the
+claim is marked unreachable. One failure never stops the sweep.
 
 The grace period before a stale claim expires runs from when its reminder arrived. A reminder
-the platform refused (rate limit, outage, missing permission) is sent again at each sweep and
-its claim does not expire meanwhile; one that can never arrive (closed DMs and no reminder
-channel) is written in the claim's history and the claim expires a grace period after that
-final attempt, its claimant told if they can be reached by then.
+the platform refused (rate limit, outage, missing permission, a reminder channel copbot may not
+post in) is sent again at each sweep and its claim does not expire meanwhile; so is one cut off
+by a server error or a lost connection, which may have arrived (a second reminder harms less
+than a claim expiring unreminded). A reminder channel copbot may not post in is named in one
+warning per sweep, with the setting that chose it. One that can never arrive (closed DMs and
+no reminder channel, or one that is gone) is written in the claim's history as such, and the
+claim expires a grace period after that final attempt, its claimant told if they can be
+reached by then.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from datetime import UTC, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.outbound import Outbound, delivered
+from bot.outbound import ChannelRefused, MaybeSent, NotDelivered, Outbound, Unreachable, delivered
 from commands.reminders import expiry_reply, reminder_reply
 from commands.types import Clock, Reply
 from storage.models import LEGACY_PLATFORM, Claim, Problem
@@ -41,6 +45,24 @@ log = logging.getLogger("copbot.reminders")
 
 # Platform → community → reminder channel id (Discord: /setup; Slack: SLACK_REMINDER_CHANNEL).
 ChannelLookup = Callable[[str, str], Awaitable[str | None]]
+
+# What a claim's history says when its reminder cannot arrive (after "could not be reached: ").
+NO_CHANNEL = "no DM and no reminder channel"
+CHANNEL_GONE = "no DM, and the reminder channel is gone"
+
+# How one message went ("dm", "channel", "retry", "unreachable", "failed"), and what the history
+# says about it when that is not the usual.
+Outcome = tuple[str, str]
+
+
+@dataclass
+class ChannelTrouble:
+    """A reminder channel that failed during one sweep: refused (copbot may not post there:
+    waiting) or gone (claims written off); how many messages, and the platform's last word."""
+
+    refused: bool
+    messages: int
+    reason: str
 
 
 @dataclass
@@ -68,17 +90,22 @@ class Sweeper:
         stale_after_days: int,
         grace_days: int,
         reminder_channel: ChannelLookup,
+        channel_settings: Mapping[str, str] | None = None,
         on_sweep: Callable[[SweepReport], None] | None = None,
         batch: int = 500,
         concurrency: int = 8,
     ) -> None:
-        """Wire the sweep; ``outbounds`` maps a platform name to its sender."""
+        """Wire the sweep; ``outbounds`` maps a platform name to its sender, ``channel_settings``
+        a platform to the setting that chooses its reminder channel (named in warnings)."""
         self.store = store
         self.outbounds = dict(outbounds)
         self.clock = clock
         self.stale_after_days = stale_after_days
         self.grace_days = grace_days
         self.reminder_channel = reminder_channel
+        self.channel_settings = dict(channel_settings or {})
+        # (platform, community, channel) → what went wrong there during the running sweep.
+        self._trouble: dict[tuple[str, str, str], ChannelTrouble] = {}
         self.on_sweep = on_sweep
         self.batch = batch
         self.concurrency = concurrency
@@ -106,16 +133,14 @@ class Sweeper:
         """One full sweep: stale pings, then expiries; safe to cut anywhere and run again."""
         async with self._lock:
             report = SweepReport()
+            self._trouble = {}
             platforms = list(self.outbounds)
             overrides = await stale_overrides(self.store)
             # Messages a platform refused at an earlier sweep (rate limit, outage) go out again first.
             retry = await take_retries(self.store, platforms, "delivery", self.batch) or []
-            outcomes = await self._deliver_all(retry, reminder=True)
-            await record_deliveries(self.store, outcomes, self.clock())
-            for how in outcomes.values():
-                report.count(how)
+            await self._remind(retry, report)
             retry = await take_retries(self.store, platforms, "notice", self.batch) or []
-            await record_notices(self.store, await self._deliver_all(retry, reminder=False))
+            await self._notify(retry)
             while (
                 moved := await mark_stale(
                     self.store, self.clock(), self.stale_after_days, platforms, overrides, self.batch
@@ -123,17 +148,15 @@ class Sweeper:
             ) is not None:
                 to_ping = [c for c in moved if c.platform != LEGACY_PLATFORM]
                 report.stale += len(to_ping)
-                outcomes = await self._deliver_all(to_ping, reminder=True)
-                await record_deliveries(self.store, outcomes, self.clock())
-                for how in outcomes.values():
-                    report.count(how)
+                await self._remind(to_ping, report)
             while (
                 expired := await expire_due(self.store, self.clock(), self.grace_days, platforms, self.batch)
             ) is not None:
                 report.expired += len(expired)
-                await record_notices(self.store, await self._deliver_all(expired, reminder=False))
+                await self._notify(expired)
             if report.stale or report.expired:
                 log.info("sweep: %d stale, %d expired, %s", report.stale, report.expired, report.delivered)
+            self._report_trouble()
             await prune_processed(self.store, self.clock() - timedelta(days=7))
             if self.also is not None:
                 await self.also()
@@ -141,22 +164,37 @@ class Sweeper:
                 self.on_sweep(report)
             return report
 
-    async def _deliver_all(self, claims: list[Claim], *, reminder: bool) -> dict[int, str]:
-        """Deliver a batch, a few at a time (platform rate limits apply); claim id → how."""
+    async def _remind(self, claims: list[Claim], report: SweepReport) -> None:
+        """Send a batch of reminders and record how each went."""
+        outcomes = await self._deliver_all(claims, reminder=True)
+        details = {claim_id: detail for claim_id, (_, detail) in outcomes.items() if detail}
+        hows = {claim_id: how for claim_id, (how, _) in outcomes.items()}
+        await record_deliveries(self.store, hows, self.clock(), details)
+        for how in hows.values():
+            report.count(how)
+
+    async def _notify(self, claims: list[Claim]) -> None:
+        """Send a batch of expiry notices and record how each went."""
+        outcomes = await self._deliver_all(claims, reminder=False)
+        await record_notices(self.store, {claim_id: how for claim_id, (how, _) in outcomes.items()})
+
+    async def _deliver_all(self, claims: list[Claim], *, reminder: bool) -> dict[int, Outcome]:
+        """Deliver a batch, a few at a time (platform rate limits apply); claim id → outcome."""
         if not claims:
             return {}
         problems = {p.number: p for p in await self.store.problems()}
         semaphore = asyncio.Semaphore(self.concurrency)
 
-        async def one(claim: Claim) -> tuple[int, str]:
+        async def one(claim: Claim) -> tuple[int, Outcome]:
             async with semaphore:
                 return claim.id or 0, await self._deliver(claim, problems[claim.problem_number], reminder)
 
         return dict(await asyncio.gather(*(one(c) for c in claims)))
 
-    async def _deliver(self, claim: Claim, problem: Problem, reminder: bool) -> str:
+    async def _deliver(self, claim: Claim, problem: Problem, reminder: bool) -> Outcome:
         """DM the claimant, else mention them in the reminder channel; never raises."""
         outbound = self.outbounds[claim.platform]
+        what = f"{'reminder' if reminder else 'expiry notice'} for claim {claim.id}"
         try:
             assert claim.user_id is not None
 
@@ -165,22 +203,66 @@ class Sweeper:
                     return reminder_reply(claim, problem, self.grace_days, mention=mention)
                 return expiry_reply(claim, problem, mention=mention)
 
-            what = f"reminder for claim {claim.id}"
             how = await delivered(
-                outbound.send_dm(claim.community_id, claim.user_id, build(False)), "dm", log, what
+                outbound.send_dm(claim.community_id, claim.user_id, build(False)),
+                "dm",
+                log,
+                what,
+                again_if_unsure=reminder,
             )
             if how != "unreachable":
-                return how
+                return how, ""
             channel = await self.reminder_channel(claim.platform, claim.community_id)
             if not channel:
-                return "unreachable"
-            return await delivered(
-                outbound.send_channel(claim.community_id, channel, build(True)), "channel", log, what
-            )
+                return "unreachable", NO_CHANNEL
+            try:
+                await outbound.send_channel(claim.community_id, channel, build(True))
+            except ChannelRefused as exc:  # an admin can fix it: one warning per sweep names it
+                self._note_trouble(claim, channel, refused=True, reason=str(exc))
+                return "retry", ""
+            except Unreachable as exc:
+                self._note_trouble(claim, channel, refused=False, reason=str(exc))
+                return "unreachable", CHANNEL_GONE
+            except NotDelivered as exc:
+                log.warning("%s refused in the reminder channel, will retry: %s", what, exc)
+                return "retry", ""
+            except MaybeSent as exc:
+                if not reminder:
+                    raise
+                log.warning("%s may not have gone out, sent again at the next sweep: %s", what, exc)
+                return "retry", ""
+            return "channel", ""
         except Exception:
             # Unknown whether it was sent: never send it again (at most once), mark it failed.
-            log.exception("reminder for claim %s failed", claim.id)
-            return "failed"
+            log.exception("%s failed", what)
+            return "failed", ""
+
+    def _note_trouble(self, claim: Claim, channel: str, *, refused: bool, reason: str) -> None:
+        key = (claim.platform, claim.community_id, channel)
+        seen = self._trouble.get(key)
+        self._trouble[key] = ChannelTrouble(refused, (seen.messages if seen else 0) + 1, reason)
+
+    def _report_trouble(self) -> None:
+        """One warning per reminder channel that failed during this sweep, naming its setting."""
+        for (platform, community, channel), trouble in self._trouble.items():
+            setting = self.channel_settings.get(platform, "the reminder channel setting")
+            where = f"the reminder channel {channel} ({setting}) of {platform} community {community}"
+            if trouble.refused:
+                log.warning(
+                    "copbot may not post in %s: %d message(s) wait and are sent again at each sweep "
+                    "until it can (%s)",
+                    where,
+                    trouble.messages,
+                    trouble.reason,
+                )
+            else:
+                log.warning(
+                    "%s cannot be used (%s): %d message(s) to claimants with closed DMs could not be "
+                    "delivered; set another channel",
+                    where,
+                    trouble.reason,
+                    trouble.messages,
+                )
 
 
 def start_scheduler(sweeper: Sweeper, minutes: float) -> AsyncIOScheduler:

@@ -266,6 +266,7 @@ def make_sweeper(
         stale_after_days=settings.stale_after_days,
         grace_days=settings.stale_grace_days,
         reminder_channel=reminder_channel,
+        channel_settings={"discord": "/setup reminder_channel", "slack": "SLACK_REMINDER_CHANNEL"},
     )
     if moderation is not None:
         sweeper.also = moderation.catch_up

@@ -8,7 +8,7 @@ sweep follows the due rows, found by range scans on ``(state, renewed_at)`` and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -27,8 +27,9 @@ from storage.store import Store
 
 BATCH = 500
 
-# What the history says when a reminder's outcome is recorded; a refused one ("retry") says
-# nothing yet: it is sent again, and the history speaks once it arrives or finally cannot.
+# What the history says when a reminder's outcome is recorded, unless the caller says more
+# precisely what happened; a refused one ("retry") says nothing yet: it is sent again, and the
+# history speaks once it arrives or finally cannot.
 _REMINDER_EVENTS = {
     **{how: ("stale", "") for how in REMINDER_DELIVERED},
     "unreachable": ("unreachable", "no DM and no reminder channel"),
@@ -135,18 +136,22 @@ async def mark_stale(
         )
 
 
-async def record_deliveries(store: Store, outcomes: dict[int, str], now: datetime) -> None:
+async def record_deliveries(
+    store: Store, outcomes: dict[int, str], now: datetime, details: Mapping[int, str] | None = None
+) -> None:
     """Record how each reminder went (``dm``, ``channel``, ``retry``, ``unreachable``, ``failed``),
-    in one go, with ``reminded_at = now``.
+    in one go, with ``reminded_at = now``; ``details`` (claim id → text) says in the history why
+    one could not arrive, in place of the default words.
 
     The grace period before expiry thus runs from when the reminder reached its claimant. A
-    reminder that never can (no DM and no reminder channel; or sending it failed, and at most
+    reminder that never can (no DM, and no usable reminder channel; or sending it failed, and at most
     once forbids another try) starts it at this final attempt: the history says so now, and the
     claim, shown as stale meanwhile, expires ``grace_days`` later rather than staying open forever.
     A refused one (``retry``) does not start it (see :func:`expire_due`).
     """
     if not outcomes:
         return
+    details = details or {}
     async with store.session() as s:
         by_how: dict[str, list[int]] = {}
         for claim_id, how in outcomes.items():
@@ -163,8 +168,13 @@ async def record_deliveries(store: Store, outcomes: dict[int, str], now: datetim
                 ).scalars()
             )
             if how in _REMINDER_EVENTS and moved:
-                kind, detail = _REMINDER_EVENTS[how]
-                await s.exec(sa.insert(Event), params=_event_rows(moved, kind, now, detail))
+                kind, default = _REMINDER_EVENTS[how]
+                rows = [
+                    row
+                    for claim in moved
+                    for row in _event_rows([claim], kind, now, details.get(claim.id or 0) or default)
+                ]
+                await s.exec(sa.insert(Event), params=rows)
 
 
 async def expire_due(

@@ -28,7 +28,7 @@ from bot.config import Settings, StartupError, unreachable
 from bot.discord import render, review
 from bot.discord.commands import CopTree, build_tree, payload_hash
 from bot.discord.suggest import Catalogue
-from bot.outbound import NotDelivered, Posted, Unreachable
+from bot.outbound import ChannelRefused, MaybeSent, NotDelivered, Posted, Unreachable
 from bot.seen import Seen
 from commands import dispatch
 from commands.parser import Kind
@@ -722,20 +722,33 @@ class DiscordFrontEnd:
     # -- outbound ----------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _delivery(self, what: str) -> Iterator[None]:
-        """Discord's answers as outbound errors: forbidden or gone → Unreachable; refused (rate
-        limit, bad request) or Discord unreachable → NotDelivered, as nothing was posted. Server
-        errors propagate unchanged: Discord may have posted the message anyway."""
+    def _delivery(self, what: str, *, channel: str | None = None) -> Iterator[None]:
+        """Discord's answers as outbound errors: forbidden or gone → Unreachable, except a post in
+        ``channel`` that copbot's own permissions forbid (403: 50013 Missing Permissions, 50001
+        Missing Access) → ChannelRefused, which an admin can fix; refused (rate limit, bad
+        request) or Discord out of reach → NotDelivered, as nothing was posted; a server error or
+        a connection lost on the way → MaybeSent: Discord may have posted the message anyway."""
         try:
             yield
-        except (discord.Forbidden, discord.NotFound) as exc:
+        except discord.Forbidden as exc:
+            if channel is not None:
+                raise ChannelRefused(
+                    f"{what}: Discord answered {exc.status} {exc.text}: give copbot's role View Channel "
+                    f"and Send Messages in channel {channel}"
+                ) from exc
             raise Unreachable(f"{what}: {exc.status} {exc.text}") from exc
-        except discord.DiscordServerError:
-            raise
+        except discord.NotFound as exc:
+            raise Unreachable(f"{what}: {exc.status} {exc.text}") from exc
+        except discord.DiscordServerError as exc:
+            raise MaybeSent(f"{what}: Discord answered {exc.status} {exc.text}") from exc
         except discord.HTTPException as exc:
             raise NotDelivered(f"{what}: Discord answered {exc.status} {exc.text}") from exc
         except aiohttp.ClientConnectorError as exc:
             raise NotDelivered(f"{what}: cannot reach Discord ({exc})") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise MaybeSent(
+                f"{what}: the connection to Discord failed ({str(exc) or type(exc).__name__})"
+            ) from exc
 
     def _sender(self) -> CopClient:
         if self.client is None or self.client.is_closed():
@@ -758,12 +771,13 @@ class DiscordFrontEnd:
         return Posted(str(sent.channel.id), str(sent.id), sent.jump_url)
 
     async def send_channel(self, community_id: str, channel_id: str, reply: Reply) -> Posted:
-        """Post in a channel; a missing channel or missing access raises Unreachable."""
+        """Post in a channel; a channel that is gone raises Unreachable, one copbot may not post
+        in (missing permission or access) ChannelRefused."""
         channel = self._snowflake(channel_id, "channel")
         guild_id = int(community_id) if community_id.isdigit() else None
         target = self._sender().get_partial_messageable(channel, guild_id=guild_id)
         kwargs = render.message(reply)
-        with self._delivery(f"post in Discord channel {channel_id}"):
+        with self._delivery(f"post in Discord channel {channel_id}", channel=channel_id):
             sent = await target.send(**kwargs)
         return Posted(str(sent.channel.id), str(sent.id), sent.jump_url)
 

@@ -1,19 +1,24 @@
 """What copbot posts on Slack on its own initiative: DMs, channel posts, edits and reactions.
 
 :class:`Messenger` implements :class:`bot.outbound.Outbound` for :class:`SlackFrontEnd`. A Slack
-error that means the person or channel cannot be messaged raises :class:`Unreachable` (the
-reminder sweep then falls back to the reminder channel); any other error propagates, so the
-caller logs it. Rate limits are retried by the client's retry handler.
+error that means the person cannot be messaged, or the channel is archived, raises
+:class:`Unreachable` (the reminder sweep then falls back to the reminder channel); a channel
+copbot may not post in (not invited, restricted) raises :class:`ChannelRefused`, which an admin
+can fix; any other Slack error :class:`NotDelivered`; a connection lost on the way
+:class:`MaybeSent`. Rate limits are retried by the client's retry handler.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.outbound import NotDelivered, Posted, Unreachable
+from bot.outbound import ChannelRefused, MaybeSent, NotDelivered, Posted, Unreachable
 from bot.slack import render
 from commands.types import Reply
 
@@ -40,6 +45,23 @@ UNREACHABLE_ERRORS = frozenset(
     }
 )
 
+# chat.postMessage's errors for a channel copbot may not post in, all of which an admin can fix:
+# not invited (not_in_channel; channel_not_found is also what Slack answers for a private channel
+# copbot was not invited to, and for a mistyped SLACK_REMINDER_CHANNEL), posting restricted.
+# A channel post they refuse is sent again later (ChannelRefused), never written off.
+CHANNEL_REFUSED_ERRORS = frozenset(
+    {
+        "not_in_channel",
+        "channel_not_found",
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+        "team_access_not_granted",
+        "access_denied",
+    }
+)
+
 # chat.update's errors for a message that was deleted or can no longer be edited.
 GONE_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 
@@ -55,6 +77,18 @@ def slack_error(exc: BaseException) -> str | None:
         return str(exc.response["error"])
     except (KeyError, TypeError):
         return None
+
+
+@contextlib.contextmanager
+def _connection(what: str) -> Iterator[None]:
+    """Slack out of reach → NotDelivered (nothing was sent); a connection lost or timed out on
+    the way → MaybeSent (Slack may have posted the message)."""
+    try:
+        yield
+    except aiohttp.ClientConnectorError as exc:
+        raise NotDelivered(f"{what}: cannot reach Slack ({exc})") from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise MaybeSent(f"{what}: the connection to Slack failed ({str(exc) or type(exc).__name__})") from exc
 
 
 def permalink_from(workspace_url: str | None, channel: str, ts: str) -> str | None:
@@ -85,8 +119,9 @@ class Messenger:
     async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
         """Open the app's DM with ``user_id`` and post there; closed or gone users: Unreachable."""
         try:
-            opened = await self.client.conversations_open(users=user_id)
-            channel, ts = await self._post(str(opened["channel"]["id"]), reply)
+            with _connection(f"DM to Slack user {user_id}"):
+                opened = await self.client.conversations_open(users=user_id)
+                channel, ts = await self._post(str(opened["channel"]["id"]), reply)
         except SlackApiError as exc:
             code = slack_error(exc)
             if code in UNREACHABLE_ERRORS:
@@ -95,11 +130,19 @@ class Messenger:
         return Posted(channel, ts)
 
     async def send_channel(self, community_id: str, channel_id: str, reply: Reply) -> Posted:
-        """Post in a channel (``reply.mention`` is pinged, nobody else); with its permalink."""
+        """Post in a channel (``reply.mention`` is pinged, nobody else); with its permalink. A
+        channel copbot may not post in raises ChannelRefused, an archived one Unreachable."""
         try:
-            channel, ts = await self._post(channel_id, reply)
+            with _connection(f"post in Slack channel {channel_id}"):
+                channel, ts = await self._post(channel_id, reply)
         except SlackApiError as exc:
             code = slack_error(exc)
+            if code in CHANNEL_REFUSED_ERRORS:
+                hint = {
+                    "not_in_channel": "invite copbot to it",
+                    "channel_not_found": "check the channel id; invite copbot if it is private",
+                }.get(code or "", "let copbot post there")
+                raise ChannelRefused(f"cannot post in Slack channel {channel_id}: {code} ({hint})") from exc
             if code in UNREACHABLE_ERRORS:
                 raise Unreachable(f"cannot post in Slack channel {channel_id}: {code}") from exc
             raise NotDelivered(f"Slack refused a post in {channel_id}: {code}") from exc

@@ -111,6 +111,7 @@ class _Fault:
     status: int = 200
     retry_after: int | None = None
     times: int | None = None  # None: forever
+    drop: bool = False  # close the connection without an answer
 
 
 @dataclass
@@ -244,15 +245,21 @@ class FakeSlack:
         *,
         methods: Iterable[str] | None = None,
         times: int | None = None,
+        status: int = 200,
+        drop: bool = False,
     ) -> None:
         """Answer ``{"ok": false, "error": error}`` to calls aimed at ``target``.
 
         A call is aimed at a channel or user id when its ``channel``, ``user`` or ``users`` arg
         names it (or, for a user, its DM channel). ``methods`` defaults to the posting/DM/reaction
-        methods; ``times=None`` fails forever.
+        methods; ``times=None`` fails forever. ``status`` answers with that HTTP status instead
+        of 200 (a 5xx outage); ``drop`` closes the connection without any answer (recorded with
+        status 0), as a proxy or a network cut does.
         """
         ms = frozenset(methods) if methods is not None else TARGET_METHODS
-        self._faults.append(_Fault(methods=ms, error=error, target=target, times=times))
+        self._faults.append(
+            _Fault(methods=ms, error=error, target=target, times=times, status=status, drop=drop)
+        )
 
     def fail_method(self, method: str, error: str, *, times: int | None = 1) -> None:
         """Answer the next ``times`` calls of ``method`` with Slack error ``error``."""
@@ -372,9 +379,15 @@ class FakeSlack:
 
         status, answer = 200, None
         fault = self._take_fault(method, args)
+        if fault is not None and fault.drop:
+            self._record(Call(method, args, token=token, status=0))
+            assert request.transport is not None
+            request.transport.abort()
+            return web.Response()
         if fault is not None and fault.status != 200:
             status, answer = fault.status, {"ok": False, "error": fault.error}
-            headers["Retry-After"] = str(fault.retry_after)
+            if fault.retry_after is not None:
+                headers["Retry-After"] = str(fault.retry_after)
         elif not token:
             answer = {"ok": False, "error": "not_authed"}
         elif self.tokens is not None and token not in self.tokens:

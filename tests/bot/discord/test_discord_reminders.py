@@ -7,6 +7,7 @@ moves, nothing sleeps.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -196,3 +197,116 @@ async def test_no_answer_expires_the_claim_after_the_grace_period(rig: Moderated
     assert "Alice — 2026-11-25 to 2027-01-09, expired" in card
     late = await click(fake, reminder, "Still working on it", fake.alice_id)
     assert "already ended (expired)" in embed(late)["description"]
+
+
+@pytest.mark.parametrize(
+    ("denied", "code"), [("send_messages", 50013), ("view_channel", 50001)], ids=["send", "view"]
+)
+async def test_a_reminder_channel_copbot_may_not_post_in_holds_the_reminder_until_an_admin_fixes_it(
+    fake: FakeDiscord,
+    ctx: Context,
+    db_url: str,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+    denied: str,
+    code: int,
+) -> None:
+    """DMs closed, and the reminder channel denies copbot Send Messages (or View Channel): the
+    reminders wait (the claims do not expire, however long), one warning per sweep names the
+    channel and its setting; once the admin fixes the permission the next sweep posts them, and
+    the grace runs from then."""
+    fake.add_channel("reminders", overwrites=[{"id": fake.bot_role_id, "type": 0, "deny": [denied]}])
+    async with moderated(fake, ctx, db_url) as rig:
+        await configure(fake, reminder_channel=fake.channel_id("reminders"))
+        await claim(rig, fake.alice_id, "3.11")
+        await claim(rig, fake.bob_id, "2.4")
+        fake.close_dms(fake.alice_id)
+        fake.close_dms(fake.bob_id)
+        clock.advance(days=31)
+
+        with caplog.at_level(logging.WARNING, logger="copbot.reminders"):
+            first = await rig.sweeper.run_once()
+            clock.advance(days=30)
+            later = await rig.sweeper.run_once()
+
+        assert [first.delivered, later.delivered] == [{"retry": 2}, {"retry": 2}]
+        assert later.expired == 0 and reminders(fake) == []
+        refused = [r.response["code"] for r in fake.requests if r.status == 403]
+        assert refused.count(code) == 4 and refused.count(50007) == 4
+        warned = [r.getMessage() for r in caplog.records if "may not post in" in r.getMessage()]
+        assert len(warned) == 2, warned  # once per sweep, not once per claim
+        channel = fake.channel_id("reminders")
+        assert f"the reminder channel {channel} (/setup reminder_channel) of discord community" in warned[0]
+        assert "2 message(s) wait and are sent again at each sweep" in warned[0]
+        alices = await latest(rig, fake.alice_id)
+        assert (alices.state, alices.delivery, alices.unreachable) == ("stale", "retry", False)
+        events = await rig.bot.ctx.store.history("3.11")
+        assert [e.kind for e in events if e.claim_id == alices.id] == ["claimed"]  # nothing written off
+
+        fake.channels[channel]["permission_overwrites"] = []  # the admin fixes it
+        clock.advance(days=1)
+        fixed = await rig.sweeper.run_once()
+
+        assert fixed.delivered == {"channel": 2}
+        assert sorted(m["content"] for m in reminders(fake)) == sorted(
+            [f"<@{fake.alice_id}>", f"<@{fake.bob_id}>"]
+        )
+        card = text_of((await ask(fake, "history", {"number": "3.11"}, user_id=fake.bob_id)).data or {})
+        assert "2027-01-26 · Alice was reminded (claim stale)" in card and "could not be reached" not in card
+        clock.advance(days=13)
+        assert (await rig.sweeper.run_once()).expired == 0
+        clock.advance(days=1, minutes=1)
+        assert (await rig.sweeper.run_once()).expired == 2
+
+
+async def test_a_deleted_reminder_channel_is_no_channel_and_the_history_says_so(
+    rig: Moderated, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The reminder channel was deleted (404 Unknown Channel): nothing to wait for, the claim is
+    not reachable, its history says why, and a warning asks for another channel."""
+    fake = rig.fake
+    await claim(rig, fake.alice_id)
+    fake.close_dms(fake.alice_id)
+    del fake.channels[fake.channel_id("reminders")]
+    clock.advance(days=31)
+
+    with caplog.at_level(logging.WARNING, logger="copbot.reminders"):
+        report = await rig.sweeper.run_once()
+
+    assert report.delivered == {"unreachable": 1}
+    assert (await latest(rig, fake.alice_id)).unreachable
+    card = text_of((await ask(fake, "history", {"number": "3.11"}, user_id=fake.bob_id)).data or {})
+    assert "2026-12-26 · Alice could not be reached: no DM, and the reminder channel is gone" in card
+    assert "(/setup reminder_channel) of discord community" in caplog.text
+    assert "set another channel" in caplog.text
+
+
+async def test_a_server_error_on_the_reminder_dm_is_retried_at_the_next_sweep(
+    rig: Moderated, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discord answers 503 to the DM: it may or may not have gone out, and a second reminder is
+    better than none, so the next sweep sends it again (a warning, no traceback, no fallback to
+    the channel), and the grace runs from the DM that arrived."""
+    fake = rig.fake
+    await claim(rig, fake.alice_id)
+    clock.advance(days=31)
+    fake.fail("POST", "/channels/{channel_id}/messages", status=503, body={"message": "Service Unavailable"})
+
+    with caplog.at_level(logging.WARNING, logger="copbot.reminders"):
+        first = await rig.sweeper.run_once()
+
+    assert first.delivered == {"retry": 1} and fake.dms[fake.alice_id] == [] and reminders(fake) == []
+    (warning,) = [r for r in caplog.records if r.name == "copbot.reminders"]
+    assert warning.levelno == logging.WARNING and warning.exc_info is None
+    assert "may not have gone out, sent again at the next sweep" in warning.getMessage()
+    assert "503" in warning.getMessage()
+    clock.advance(hours=1)
+    assert (await rig.sweeper.run_once()).delivered == {"dm": 1}
+    assert len(fake.dms[fake.alice_id]) == 1
+    clock.advance(days=14)
+    assert (await rig.sweeper.run_once()).expired == 0
+    clock.advance(hours=1, minutes=1)
+    assert (await rig.sweeper.run_once()).expired == 1
+    assert (
+        "expired without an answer to the reminder" in fake.dms[fake.alice_id][-1]["embeds"][0]["description"]
+    )

@@ -10,10 +10,11 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
-from bot.outbound import NotDelivered, Unreachable
+from bot.outbound import ChannelRefused, NotDelivered, Unreachable
 from bot.reminders import Sweeper
 from commands.types import Context, Reply
 from storage.models import Claim
@@ -215,8 +216,11 @@ async def test_send_dm_raises_unreachable_only_for_users_who_cannot_be_messaged(
     with pytest.raises(NotDelivered, match="invalid_auth"):
         await rig.front.send_dm(TEAM, BOB, Reply(text="hi"))
     rig.fake.fail("C0SECRET", "not_in_channel")
-    with pytest.raises(Unreachable, match="not_in_channel"):
+    with pytest.raises(ChannelRefused, match="not_in_channel"):  # an admin can invite copbot
         await rig.front.send_channel(TEAM, "C0SECRET", Reply(text="hi"))
+    rig.fake.fail("C0OLD", "is_archived")
+    with pytest.raises(Unreachable, match="is_archived"):
+        await rig.front.send_channel(TEAM, "C0OLD", Reply(text="hi"))
     posted = await rig.front.send_dm(TEAM, CAT, Reply(text="hi"))
     assert (posted.channel_id, posted.url) == ("D0CAT", None)
 
@@ -268,3 +272,97 @@ async def test_the_expiry_notice_falls_back_to_the_reminder_channel(rig: Rig, cl
 
     (post,) = rig.posts_in(REMIND)
     assert post["text"].startswith(f"<@{ANN}> Your claim on 3.11 expired")
+
+
+@pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found", "restricted_action"])
+async def test_a_reminder_channel_copbot_may_not_post_in_holds_the_reminder_until_it_can(
+    rig: Rig, clock: FakeClock, caplog: pytest.LogCaptureFixture, error: str
+) -> None:
+    """Ann cannot get DMs and copbot was not invited to SLACK_REMINDER_CHANNEL (or may not post
+    there): the reminder waits (the claim does not expire, however long), one warning per sweep
+    names the channel and its setting; once copbot is invited the next sweep posts it, and the
+    grace runs from then."""
+    await claim(rig, ANN, "3.11")
+    await claim(rig, BOB, "2.4")
+    rig.fake.fail(ANN, "messages_tab_disabled")
+    rig.fake.fail(BOB, "messages_tab_disabled")
+    rig.fake.fail(REMIND, error, times=4)  # two sweeps of two claims
+    clock.advance(days=31)
+
+    with caplog.at_level(logging.WARNING, logger="copbot.reminders"):
+        first = await sweeper(rig).run_once()
+        clock.advance(days=30)
+        later = await sweeper(rig).run_once()
+
+    assert [first.delivered, later.delivered] == [{"retry": 2}, {"retry": 2}]
+    assert later.expired == 0 and rig.posts_in(REMIND) == []
+    assert [c.error for c in rig.fake.calls_to("chat.postMessage") if c.channel == REMIND] == [error] * 4
+    warned = [r.getMessage() for r in caplog.records if "may not post in" in r.getMessage()]
+    assert len(warned) == 2, warned  # once per sweep, not once per claim
+    assert f"the reminder channel {REMIND} (SLACK_REMINDER_CHANNEL) of slack community {TEAM}" in warned[0]
+    assert "2 message(s) wait and are sent again at each sweep" in warned[0] and error in warned[0]
+    anns = await latest(rig, ANN)
+    assert (anns.state, anns.delivery, anns.unreachable) == ("stale", "retry", False)
+    assert "could not be reached" not in (await rig.command("/history", "3.11", user=ANN)).shown
+
+    clock.advance(days=1)  # copbot was invited meanwhile
+    fixed = await sweeper(rig).run_once()
+
+    assert fixed.delivered == {"channel": 2}
+    assert sorted(p["text"].split()[0] for p in rig.posts_in(REMIND)) == [f"<@{ANN}>", f"<@{BOB}>"]
+    assert (
+        "2027-01-26 · ann was reminded (claim stale)"
+        in (await rig.command("/history", "3.11", user=ANN)).shown
+    )
+    clock.advance(days=13)
+    assert (await sweeper(rig).run_once()).expired == 0
+    clock.advance(days=1, minutes=1)
+    assert (await sweeper(rig).run_once()).expired == 2
+
+
+async def test_an_archived_reminder_channel_is_no_channel_and_the_history_says_so(
+    rig: Rig, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    await claim(rig, ANN)
+    rig.fake.fail(ANN, "messages_tab_disabled")
+    rig.fake.fail(REMIND, "is_archived")
+    clock.advance(days=31)
+
+    with caplog.at_level(logging.WARNING, logger="copbot.reminders"):
+        report = await sweeper(rig).run_once()
+
+    assert report.delivered == {"unreachable": 1} and (await latest(rig, ANN)).unreachable
+    shown = (await rig.command("/history", "3.11", user=ANN)).shown
+    assert "2026-12-26 · ann could not be reached: no DM, and the reminder channel is gone" in shown
+    assert f"{REMIND} (SLACK_REMINDER_CHANNEL) of slack community {TEAM} cannot be used" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("fault", "seen"),
+    [
+        ({"error": "service_unavailable", "status": 503, "times": 1}, "service_unavailable"),
+        ({"error": "internal_error", "times": 1}, "internal_error"),
+        # Cut twice: the Slack client tries a lost connection once more by itself (after ~1 s).
+        ({"drop": True, "times": 2}, "the connection to Slack failed"),
+    ],
+    ids=["http-503", "internal_error", "connection-lost"],
+)
+async def test_an_outage_on_the_reminder_dm_is_retried_at_the_next_sweep(
+    rig: Rig, clock: FakeClock, caplog: pytest.LogCaptureFixture, fault: dict[str, Any], seen: str
+) -> None:
+    """Slack fails on the DM (a 5xx, an internal error, a lost connection): a warning without
+    traceback, no fallback to the channel, and the next sweep sends the DM, once."""
+    await claim(rig, ANN)
+    rig.fake.fail(ANN, methods={"chat.postMessage"}, **fault)
+    clock.advance(days=31)
+
+    with caplog.at_level(logging.WARNING, logger="copbot.reminders"):
+        first = await sweeper(rig).run_once()
+        clock.advance(hours=1)
+        second = await sweeper(rig).run_once()
+
+    assert first.delivered == {"retry": 1} and rig.posts_in(REMIND) == []
+    (warning, *_) = [r for r in caplog.records if r.name == "copbot.reminders"]
+    assert warning.levelno == logging.WARNING and warning.exc_info is None and seen in warning.getMessage()
+    assert second.delivered == {"dm": 1} and len(dm_of(rig, ANN)) == 1
+    assert (await latest(rig, ANN)).delivery == "dm"
