@@ -1,8 +1,9 @@
 """A neutral :class:`Reply` as a Discord message: one embed, persistent buttons, and the mention guard.
 
 Everything a user wrote (problem text, notes, names) is escaped here, so it can neither render as
-markdown nor as a mention; only ``Reply.mention`` may ping, and only that one user. Embed limits
-(title 256, description 4096, field 1024, 25 fields, 6000 in all) are enforced here too.
+markdown nor as a mention; only ``Reply.mention`` may ping, and only that one user. copbot's own
+links are the only masked links. Embed limits (title 256, description 4096, field 1024, 25 fields,
+6000 in all) are enforced here too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import discord
-from discord.utils import escape_markdown, escape_mentions
+from discord.utils import escape_mentions
 
 from commands.links import URL_KEPT
 from commands.types import Button, ButtonStyle, Link, Reply, ReplyField, Section
@@ -44,6 +45,14 @@ _STYLES = {
 _REF_FORMATS = {"channel": "<#{}>", "role": "<@&{}>", "user": "<@{}>"}
 _DIGITS = re.compile(r"^[0-9]{1,20}$")
 _MENTION = re.compile(r"(?<=<)@([!&]?[0-9]+>)")
+# A bare URL as Discord autolinks one (up to a space or "<"): kept as typed so that it stays
+# clickable, except for the characters below, which are %-quoted (the same address to a browser).
+_URL = re.compile(r"(?i)(?<![a-z0-9])https?://[^\s<]+")
+_URL_QUOTED = {ord(ch): f"%{ord(ch):02X}" for ch in "\\[]|*`"}
+# Markdown anywhere in a line: emphasis, strike, spoilers, code, masked links, <t:…>/<#…> forms.
+_INLINE = re.compile(r"[\\*_~`|\[\]<]")
+# Markdown at the start of a line: quotes, headings, "-#" subtext, list items ("-", "+", "1.").
+_LINE_START = re.compile(r"^([ \t]*)(?:([>#+-])|([0-9]+)\.(?=\s|$))", re.MULTILINE)
 
 
 def clip(text: str, limit: int) -> str:
@@ -51,14 +60,30 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
 
 
+def _escape_line_start(match: re.Match[str]) -> str:
+    space, marker, number = match.groups()
+    return f"{space}\\{marker}" if marker else f"{space}{number}\\."
+
+
 @functools.lru_cache(maxsize=2048)
 def escape(text: str) -> str:
-    """User text made inert: no markdown, no @everyone, no user or role mention.
+    """User text made inert: every markdown character literal, no @everyone, no mention.
 
-    Cached: cards repeat the same texts (problems, names) and each escape is three regex passes.
+    Each character Discord reads as markdown gets its own backslash (discord.py's
+    ``escape_markdown`` escapes a masked link as one span, so with two on a line everything
+    between them stayed live). Bare URLs stay clickable: Discord reads no markdown inside one.
+    Cached: cards repeat the same texts (problems, names).
     """
+    parts: list[str] = []
+    start = 0
+    for url in _URL.finditer(text):
+        parts.append(_INLINE.sub(r"\\\g<0>", text[start : url.start()]))
+        parts.append(url.group().translate(_URL_QUOTED))
+        start = url.end()
+    parts.append(_INLINE.sub(r"\\\g<0>", text[start:]))
+    escaped = _LINE_START.sub(_escape_line_start, "".join(parts))
     # escape_mentions only knows 17-20 digit ids; break every <@…> form whatever its length.
-    return _MENTION.sub("@\u200b\\1", escape_mentions(escape_markdown(text)))
+    return _MENTION.sub("@\u200b\\1", escape_mentions(escaped))
 
 
 def colour(reply: Reply) -> int:
@@ -96,7 +121,7 @@ def link(line: Link, limit: int = FIELD_VALUE_MAX) -> str:
     """A masked link ``[label](url)`` for http(s) URLs, its label shortened to fit in ``limit``
     characters with the whole URL; anything else as inert text."""
     url = safe_url(line.url)
-    label = escape(" ".join(line.label.split()) or line.url).replace("]", "\\]")
+    label = escape(" ".join(line.label.split()) or line.url)
     if url is None:
         return f"{label} ({escape(line.url)})" if line.url and line.url != line.label else label
     room = min(limit - len(url) - len("[]()"), 200)

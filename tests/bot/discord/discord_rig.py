@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +72,47 @@ def text_of(message: dict[str, Any]) -> str:
         parts += [f"{f['name']}\n{f['value']}" for f in e.get("fields") or []]
         parts.append((e.get("footer") or {}).get("text") or "")
     return "\n".join(p for p in parts if p)
+
+
+_ESCAPED = re.compile(r"\\([^0-9A-Za-z\s])")
+_BARE_URL = re.compile(r"(?<![0-9A-Za-z])https?://[^\s<]+")
+_MASKED_LINK = re.compile(r"\[((?:\\.|[^\\\[\]])*)\]\(<?(https?://[^\s)>]+)>?\)")
+_LINE_MARKUP = re.compile(r"[ \t]*(?:[>#+-]|[0-9]+\.(?=\s|$))")
+
+
+@dataclass
+class Markdown:
+    """How Discord reads a text (its markdown, roughly): the masked links, as (label, URL), and
+    every other markdown character left live (not escaped, outside bare URLs and link targets)."""
+
+    links: list[tuple[str, str]]
+    live: list[str]
+
+
+def markdown(text: str) -> Markdown:
+    """What of ``text`` Discord would render as markdown (see :class:`Markdown`)."""
+    found = Markdown([], [])
+    for line in text.split("\n"):
+        if start := _LINE_MARKUP.match(line):
+            found.live.append(start.group().strip())
+        at = 0
+        while at < len(line):
+            if skip := _ESCAPED.match(line, at) or _BARE_URL.match(line, at):
+                at = skip.end()
+            elif masked := _MASKED_LINK.match(line, at):
+                found.links.append((masked[1], masked[2]))
+                found.live += markdown(masked[1]).live
+                at = masked.end()
+            else:
+                if line[at] in "*_~`|[]<":
+                    found.live.append(line[at])
+                at += 1
+    return found
+
+
+def literal(text: str) -> str:
+    """``text`` as Discord shows it once its escapes are read (``\\*`` shows ``*``)."""
+    return _ESCAPED.sub(r"\1", text)
 
 
 def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:

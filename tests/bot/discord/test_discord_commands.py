@@ -88,7 +88,7 @@ async def test_help_lists_every_command_privately(fake: FakeDiscord, bot: Discor
     assert "/setup" not in member
     admin = text_of((await ask(fake, "help", user_id=fake.owner_id)).data or {})
     # As Discord shapes it (two subcommands), not as the core's usage with a [show] flag.
-    assert "/setup show · /setup set [moderator\\_channel]" in admin
+    assert "/setup show · /setup set \\[moderator\\_channel\\]" in admin
     assert "[show]" not in admin
 
 

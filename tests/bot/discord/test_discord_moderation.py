@@ -21,7 +21,16 @@ from storage.catalogue import export_csv
 from storage.engine import make_engine
 from storage.models import LinkStatus
 from storage.store import Store
-from tests.bot.discord.discord_rig import Moderated, ask, buttons, embed, moderated, text_of
+from tests.bot.discord.discord_rig import (
+    Moderated,
+    ask,
+    buttons,
+    embed,
+    literal,
+    markdown,
+    moderated,
+    text_of,
+)
 from tests.fakes.discord_api import Callback, FakeDiscord
 from tests.support.clock import FakeClock
 
@@ -374,6 +383,40 @@ async def test_a_note_cannot_ping_anyone(rig: Moderated) -> None:
     assert f"<@\u200b&{role}>" in shown and f"<@\u200b{fake.bob_id}>" in shown
     for raw in ("@everyone", "@here", f"<@&{role}>", f"<@{fake.bob_id}>", "**bold**"):
         assert raw not in shown
+
+
+MARKUP = "see [a](https://a.example) and **this** ||x|| [Click here](https://phish.example/login)"
+
+
+def read(message: dict[str, Any]) -> tuple[list[tuple[str, str]], list[str]]:
+    """The masked links and live markdown characters of every text in a message."""
+    shown = markdown(text_of(message))
+    return shown.links, shown.live
+
+
+async def test_markdown_in_notes_and_reasons_shows_literally(rig: Moderated) -> None:
+    """A note and a rejection reason with two masked links and markup: the moderators' post, the
+    submitter's DM and the public card show them as typed; copbot's own links are the only links."""
+    fake = rig.fake
+    post = await submit(rig, note=MARKUP)
+    assert read(post) == ([(LINK, LINK)], [])
+    assert MARKUP in literal(text_of(post))
+
+    opened = await click(fake, post, "Reject with reason", fake.bob_id)
+    await fake.wait_for_callback(await fake.submit_modal(opened.interaction_id, {"reason": MARKUP}))
+    assert read(fake.message(int(post["id"]))) == ([(LINK, LINK)], [])
+    assert literal(description(fake, post)) == f"Rejected by Bob: {MARKUP}"
+    (dm,) = fake.dms[fake.alice_id]
+    assert read(dm) == ([(LINK, LINK)], [])
+    assert literal(dm["embeds"][0]["description"]).endswith(f"was not accepted: {MARKUP}")
+
+    second = await submit(rig, link=LINK + "/v2", note=MARKUP)
+    await click(fake, second, "Approve", fake.bob_id)
+    card = await ask(fake, "problem", {"number": "2.4"})
+    assert not card.ephemeral
+    links, live = read(card.data or {})
+    assert live == [] and (LINK + "/v2") in [url for _, url in links]
+    assert all(url.startswith(("https://example.org/", "https://discord.com/")) for _, url in links), links
 
 
 async def test_the_longest_link_copbot_takes_reaches_the_moderators_whole(rig: Moderated) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.discord import render
 from bot.discord.frontend import DiscordFrontEnd
 from commands.types import Button, Context, Link, Reply, ReplyField, Section
-from tests.bot.discord.discord_rig import ask, embed, running, text_of
+from tests.bot.discord.discord_rig import ask, embed, literal, markdown, running, text_of
 from tests.fakes.discord_api import FakeDiscord
 
 
@@ -22,7 +22,7 @@ async def test_mentions_in_a_release_note_never_ping(fake: FakeDiscord, bot: Dis
     shown = text_of(answer.data or {})
     assert "@\u200beveryone" in shown and "@\u200bhere" in shown
     assert f"<@\u200b&{role}>" in shown and f"<@\u200b{bob}>" in shown
-    assert "\\*\\*bold\\*\\*" in shown and "\\[x](javascript" in shown
+    assert "\\*\\*bold\\*\\*" in shown and "\\[x\\](javascript" in shown
     for raw in ("@everyone", "@here", f"<@&{role}>", f"<@{bob}>"):
         assert raw not in shown
 
@@ -33,7 +33,60 @@ async def test_a_display_name_cannot_ping_either(fake: FakeDiscord, ctx: Context
     async with running(fake, ctx, db_url):
         await ask(fake, "claim", {"number": "1.6"}, user_id=eve)
         shown = text_of((await ask(fake, "problem", {"number": "1.6"})).data or {})
-    assert "@\u200beveryone <@\u200b&1234567890123456789>" in shown
+    assert "@\u200beveryone \\<@\u200b&1234567890123456789>" in shown
+
+
+# Two masked links on one line, with markup between them: discord.py's escape_markdown escaped
+# only the first "[" of such a line, leaving the rest live.
+NICK = "[a](b)[Mod team](https://x.io)"
+NOTE = (
+    "tried [a](https://a.example) then **this** ||x|| `code` ~~s~~ __u__ <t:1:R> <#1> "
+    "[Click here for the dataset](https://phish.example/login)"
+)
+
+
+async def test_markdown_in_names_and_notes_shows_literally_on_public_cards(
+    fake: FakeDiscord, ctx: Context, db_url: str
+) -> None:
+    """A nick and a release note full of masked links and markup show as typed, on the public
+    card, /history and /claims: no masked link but copbot's, no bold, spoiler or code, and the
+    URLs typed stay bare (clickable) links."""
+    mallory = fake.add_member("mallory", nick=NICK)
+    async with running(fake, ctx, db_url):
+        await ask(fake, "claim", {"number": "1.5"}, user_id=mallory)
+        await ask(fake, "claim", {"number": "1.5"})
+        await ask(fake, "release", {"number": "1.5", "note": NOTE})
+        answers = [
+            await ask(fake, "problem", {"number": "1.5"}),
+            await ask(fake, "history", {"number": "1.5"}),
+            await ask(fake, "claims", {"number": "1.5"}),
+        ]
+    assert not answers[0].ephemeral
+    for answer in answers:
+        for field in embed(answer)["fields"]:
+            read = markdown(field["value"])
+            assert read.links == [] and read.live == [], field
+    card = {f["name"]: f["value"] for f in embed(answers[0])["fields"]}
+    assert literal(card["Working on it"]).startswith(f"• {NICK} — since ")
+    assert f"released: “{NOTE}”" in literal(card["Earlier claims"])
+    assert "\\](https://phish.example/login)" in card["Earlier claims"]  # bare, so it shows whole
+    history = literal(text_of(answers[1].data or {}))
+    assert f"Alice released it: {NOTE}" in history and f"{NICK} claimed it" in history
+
+
+def test_every_markdown_character_of_user_text_is_literal() -> None:
+    """Headings, quotes, lists, subtext and inline markup in user text read as text; a URL in it
+    stays a bare link, the characters that could end or mark it %-quoted (the same address)."""
+    text = "# h\n> q\n- l\n1. n\n  -# sub\n* b\n\\*x\\* a_b <t:1:R> see https://x.io/a_b_(c)*|[d]`e"
+    escaped = render.escape(text)
+    assert markdown(escaped).live == [] and markdown(escaped).links == []
+    assert literal(escaped).replace("%2A%7C%5Bd%5D%60e", "*|[d]`e") == text
+    assert "see https://x.io/a_b_(c)%2A%7C%5Bd%5D%60e" in escaped
+    # copbot's own links stay links, the escaped label inside them inert.
+    value = render.section_value(Section("Existing work", (Link(NOTE, "https://example.org/w"),)))
+    (only,) = markdown(value).links
+    assert only[1] == "https://example.org/w" and literal(only[0]) == NOTE
+    assert markdown(value).live == []
 
 
 async def test_bad_input_gets_a_private_explanation(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
@@ -98,7 +151,7 @@ def test_refs_and_mentions() -> None:
         ReplyField("Person", "<@789>"),
     )
     card = render.embed(Reply(fields=fields))
-    assert [f.value for f in card.fields] == ["<#123>", "<@&456>", "<@\u200b789>"]
+    assert [f.value for f in card.fields] == ["<#123>", "<@&456>", "\\<@\u200b789>"]
 
     kwargs = render.message(Reply(text="your turn", mention="42"))
     assert kwargs["content"] == "<@42>"
