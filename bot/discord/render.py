@@ -3,7 +3,8 @@
 Everything a user wrote (problem text, notes, names) is escaped here, so it can neither render as
 markdown nor as a mention; only ``Reply.mention`` may ping, and only that one user. copbot's own
 links are the only masked links. Embed limits (title 256, description 4096, field 1024, 25 fields,
-6000 in all) are enforced here too.
+6000 in all) are enforced here too: a long section continues over several fields rather than
+being cut.
 """
 
 from __future__ import annotations
@@ -136,29 +137,76 @@ def field_value(field: ReplyField) -> str:
         kind, ident = field.ref
         if kind in _REF_FORMATS and _DIGITS.match(ident):
             return _REF_FORMATS[kind].format(ident)
-    return escape(field.value) or "—"
+    return _shown(escape(field.value))
+
+
+def _shown(text: str) -> str:
+    """``text``, or a dash where Discord would refuse it as blank."""
+    return text if text.strip() else "—"
+
+
+LINE_MAX = FIELD_VALUE_MAX - 40  # a line's most, with the "… and N more" line beside it
+MORE = "… and {} more"
+CONTINUED = " (continued)"
+
+
+def bullets(section: Section) -> list[str]:
+    """A section's lines as escaped bullets, each short enough to share a field with a count."""
+    return [
+        clip(f"• {link(line, LINE_MAX - 2) if isinstance(line, Link) else escape(line)}", LINE_MAX)
+        for line in section.lines
+    ]
+
+
+def pack(lines: list[str], fields: int, budget: int, name: int = 0) -> tuple[list[str], int]:
+    """Whole ``lines`` in at most ``fields`` field values of at most 1,024 characters each and
+    ``budget`` in all (a value after the first also costs ``name``, its field's name); lines that
+    do not fit are counted in a last "… and N more". The values, and how many lines they show."""
+    # (values, last value's length, characters used) after adding text, or None if it cannot go.
+    State = tuple[int, int, int]
+
+    def after(state: State, text: str) -> State | None:
+        count, last, used = state
+        if count and last + 1 + len(text) <= FIELD_VALUE_MAX and used + 1 + len(text) <= budget:
+            return count, last + 1 + len(text), used + 1 + len(text)
+        cost = len(text) + (name if count else 0)
+        if count < fields and len(text) <= FIELD_VALUE_MAX and used + cost <= budget:
+            return count + 1, len(text), used + cost
+        return None
+
+    values: list[list[str]] = []
+    state: State = (0, 0, 0)
+    for index, line in enumerate(lines):
+        rest = len(lines) - index - 1
+        placed = after(state, line)
+        if placed is not None and rest and after(placed, MORE.format(rest)) is None:
+            placed = None  # then there would be no room left to say what was left out
+        if placed is None:
+            marker = MORE.format(rest + 1)
+            placed = after(state, marker)
+            if placed is not None:
+                _put(values, marker, placed[0] > state[0])
+            return ["\n".join(value) for value in values] or ["—"], index
+        _put(values, line, placed[0] > state[0])
+        state = placed
+    return ["\n".join(value) for value in values] or ["—"], len(lines)
+
+
+def _put(values: list[list[str]], line: str, new: bool) -> None:
+    if new:
+        values.append([line])
+    else:
+        values[-1].append(line)
 
 
 def section_value(section: Section) -> str:
     """A section's lines as bullets, as many whole lines as fit in one field."""
-    room = FIELD_VALUE_MAX - 40  # a line's most, with the "… and N more" line beside it
-    lines = [link(line, room - 2) if isinstance(line, Link) else escape(line) for line in section.lines]
-    out: list[str] = []
-    used = 0
-    for index, line in enumerate(lines):
-        bullet = clip(f"• {line}", room)
-        # Keep room for the "… and N more" line unless this is the last line.
-        reserve = 24 if index < len(lines) - 1 else 0
-        if used + len(bullet) + reserve > FIELD_VALUE_MAX:
-            out.append(f"… and {len(lines) - index} more")
-            break
-        out.append(bullet)
-        used += len(bullet) + 1
-    return "\n".join(out) or "—"
+    return pack(bullets(section), 1, FIELD_VALUE_MAX)[0][0]
 
 
 def embed(reply: Reply) -> discord.Embed:
-    """The reply as one embed within every Discord limit."""
+    """The reply as one embed within every Discord limit. A section too long for one field goes
+    on in more fields while the embed has fields and characters to spare."""
     title = clip(escape(" ".join(reply.title.split())), TITLE_MAX) if reply.title else None
     description = clip(escape(reply.text), DESCRIPTION_MAX) if reply.text else None
     result = discord.Embed(
@@ -167,24 +215,42 @@ def embed(reply: Reply) -> discord.Embed:
         description=description,
         colour=colour(reply),
     )
-    fields: list[tuple[str, str, bool]] = [
-        (clip(escape(f.name), FIELD_NAME_MAX) or "—", clip(field_value(f), FIELD_VALUE_MAX), True)
-        for f in reply.fields
-    ]
-    fields += [
-        (clip(escape(s.title), FIELD_NAME_MAX) or "—", section_value(s), False) for s in reply.sections
-    ]
-    for name, value, inline in fields[:FIELDS_MAX]:
-        result.add_field(name=name, value=value, inline=inline)
     if reply.footer:
         result.set_footer(text=clip(escape_mentions(reply.footer), FOOTER_MAX))
-    if not len(result):
+    fields: list[tuple[str, str, bool]] = [
+        (_shown(clip(escape(f.name), FIELD_NAME_MAX)), clip(field_value(f), FIELD_VALUE_MAX), True)
+        for f in reply.fields
+    ]
+    inline = len(fields)
+    sections = [(_shown(clip(escape(s.title), FIELD_NAME_MAX)), bullets(s)) for s in reply.sections]
+    firsts = [pack(lines, 1, FIELD_VALUE_MAX) for _, lines in sections]
+    fields += [(name, values[0], False) for (name, _), (values, _) in zip(sections, firsts, strict=True)]
+    del fields[FIELDS_MAX:]
+
+    def size() -> int:
+        return len(result) + sum(len(name) + len(value) for name, value, _ in fields)
+
+    if not size():
         result.description = "…"  # Discord refuses an empty embed
-    overflow = len(result) - EMBED_TOTAL_MAX
+    overflow = size() - EMBED_TOTAL_MAX
     if overflow > 0 and result.description:
         result.description = clip(result.description, max(len(result.description) - overflow, 200))
-    while len(result) > EMBED_TOTAL_MAX and result.fields:
-        result.remove_field(len(result.fields) - 1)
+    while size() > EMBED_TOTAL_MAX and fields:
+        fields.pop()
+    # Sections cut short go on over the fields and characters left, in order.
+    spare_fields, spare = FIELDS_MAX - len(fields), EMBED_TOTAL_MAX - size()
+    laid = fields[:inline]
+    for index, (name, value, _) in enumerate(fields[inline:]):
+        section_name, lines = sections[index]
+        values = [value]
+        more = clip(section_name, FIELD_NAME_MAX - len(CONTINUED)) + CONTINUED
+        if spare_fields and firsts[index][1] < len(lines):
+            values, _ = pack(lines, 1 + spare_fields, len(value) + spare, len(more))
+            spare_fields -= len(values) - 1
+            spare -= sum(map(len, values)) + len(more) * (len(values) - 1) - len(value)
+        laid += [(name, values[0], False)] + [(more, rest, False) for rest in values[1:]]
+    for name, value, inline_field in laid:
+        result.add_field(name=name, value=value, inline=inline_field)
     return result
 
 

@@ -163,22 +163,34 @@ async def test_in_direct_messages_the_catalogue_works_and_community_commands_do_
         assert embed(submitted)["description"].startswith("Thanks!")
 
 
-async def test_a_long_history_keeps_its_newest_events(
+async def test_a_long_history_shows_whole_then_keeps_its_newest_events(
     fake: FakeDiscord, bot: DiscordFrontEnd, clock: FakeClock
 ) -> None:
-    """Fifteen claims and releases overflow the embed's field: the oldest lines give way, so the
-    current claim and the latest notes are what /history shows."""
+    """Fifteen claims and releases overflow one field: /history goes on over more fields and shows
+    all 32 events (the catalogue's claim and Alice's 31). With notes of 900 characters they
+    overflow the whole embed: the oldest lines give way, so the current claim and the latest
+    notes are what it shows."""
     for attempt in range(15):
         await ask(fake, "claim", {"number": "2.4"})
         clock.advance(days=1)
         await ask(fake, "release", {"number": "2.4", "note": f"attempt {attempt}: tried approach {attempt}"})
     await ask(fake, "claim", {"number": "2.4"})
-    (timeline,) = embed(await ask(fake, "history", {"number": "2.4"}))["fields"]
-    lines = timeline["value"].splitlines()
-    assert timeline["name"] == "Timeline, newest first"
-    assert lines[0] == "• 2026-12-10 · Alice claimed it"
-    assert "attempt 14: tried approach 14" in lines[1]
+    fields = embed(await ask(fake, "history", {"number": "2.4"}))["fields"]
+    lines = [line for field in fields for line in field["value"].splitlines()]
+    assert [f["name"] for f in fields] == ["Timeline, newest first", "Timeline, newest first (continued)"]
+    assert len(lines) == 32 and lines[0] == "• 2026-12-10 · Alice claimed it"
+    assert "attempt 14: tried approach 14" in lines[1] and lines[-2] == "• 2026-11-25 · Alice claimed it"
+    assert lines[-1].endswith("(sheet) claimed it: from the sheet")  # the catalogue's own claim
+
+    for attempt in range(15, 30):
+        await ask(fake, "release", {"number": "2.4", "note": f"attempt {attempt}: " + "long " * 180})
+        clock.advance(days=1)
+        await ask(fake, "claim", {"number": "2.4"})
+    shown = embed(await ask(fake, "history", {"number": "2.4"}))
+    lines = [line for field in shown["fields"] for line in field["value"].splitlines()]
+    assert lines[0] == "• 2026-12-25 · Alice claimed it" and "attempt 29: long" in lines[1]
     assert lines[-1].startswith("… and ") and lines[-1].endswith(" more")
+    assert len(shown["title"]) + sum(len(f["name"]) + len(f["value"]) for f in shown["fields"]) <= 6000
 
 
 async def test_an_unknown_command_gets_a_private_answer(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:

@@ -419,6 +419,34 @@ async def test_markdown_in_notes_and_reasons_shows_literally(rig: Moderated) -> 
     assert all(url.startswith(("https://example.org/", "https://discord.com/")) for _, url in links), links
 
 
+def lesswrong(i: int) -> str:
+    return f"https://www.lesswrong.com/posts/6tHNM2s6SWzFHv3Wo/mechanistically-interpreting-time-{i}"
+
+
+async def test_pending_shows_every_submission_it_lists(rig: Moderated, clock: FakeClock) -> None:
+    """Ten realistic submissions all show in /pending, oldest first, going on over several fields
+    (it showed 4 and "… and 6 more"); with 25 waiting, the 20 the title promises show."""
+    fake = rig.fake
+    for i in range(10):
+        await submit(rig, link=lesswrong(i))
+        clock.advance(minutes=7)
+    listed = embed(await ask(fake, "pending", user_id=fake.bob_id))
+    lines = [line for field in listed["fields"] for line in field["value"].splitlines()]
+    assert listed["title"] == "Pending submissions: 10"
+    assert len(lines) == 10 and all(f"{lesswrong(i)} from Alice" in lines[i] for i in range(10))
+    names = [field["name"] for field in listed["fields"]]
+    assert len(names) > 1 and names == ["Oldest first"] + ["Oldest first (continued)"] * (len(names) - 1)
+
+    clock.advance(hours=1)  # Alice may submit ten an hour
+    for i in range(10, 25):
+        await submit(rig, link=lesswrong(i))
+        clock.advance(minutes=5 if i < 19 else 61)
+    listed = embed(await ask(fake, "pending", user_id=fake.bob_id))
+    lines = [line for field in listed["fields"] for line in field["value"].splitlines()]
+    assert listed["title"] == "Pending submissions: 25 (showing 20 of 25)"
+    assert len(lines) == 20 and f"{lesswrong(19)} from Alice" in lines[-1]
+
+
 async def test_the_longest_link_copbot_takes_reaches_the_moderators_whole(rig: Moderated) -> None:
     """A link of 900 characters (the most /submit takes) shows in full in the post's Link field,
     as a link with a shortened label; one longer is refused with a reason, and nothing is stored."""

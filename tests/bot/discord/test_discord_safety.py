@@ -124,6 +124,30 @@ def test_embeds_stay_within_discord_limits() -> None:
     assert render.embed(Reply()).description == "…"  # never an empty embed
 
 
+def test_long_sections_go_on_over_more_fields_within_the_limits() -> None:
+    """Sections too long for a field continue over more, in order, while the embed has room: each
+    section keeps its first field, what does not fit is counted, nothing passes a limit."""
+    long = tuple(f"line {i} " + "w" * 180 for i in range(40))
+    reply = Reply(
+        title="T",
+        text="d" * 1500,
+        fields=tuple(ReplyField(f"f{i}", "v") for i in range(3)),
+        sections=tuple(Section(name, long) for name in ("First", "Second", "Third")),
+    )
+    card = render.embed(reply)
+    names = [f.name for f in card.fields]
+    assert names[:4] == ["f0", "f1", "f2", "First"] and "Second" in names and names[-1] == "Third"
+    assert "First (continued)" in names
+    assert len(card) <= 6000 and len(card.fields) <= 25
+    assert all(0 < len(f.value or "") <= 1024 and (f.name or "").strip() for f in card.fields)
+    first = [line for f in card.fields if (f.name or "").startswith("First") for line in f.value.splitlines()]
+    assert first[0].startswith("• line 0 ") and first[-1].startswith("… and ")
+    assert len(first) - 1 + int(first[-1].split()[2]) == 40  # shown + counted = all
+    # Room to spare: every line shows.
+    short = render.embed(Reply(sections=(Section("S", long[:25]),)))
+    assert sum(len(f.value.splitlines()) for f in short.fields) == 25 and len(short) <= 6000
+
+
 def test_links_render_only_for_http_and_https() -> None:
     """Existing work links are masked links when safe; other schemes stay plain, inert text."""
     section = Section(
