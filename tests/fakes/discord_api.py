@@ -259,6 +259,7 @@ _EVENT_INTENTS: dict[str, tuple[int, int]] = {
 
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
+COMPONENTS_V2 = 1 << 15
 
 # interaction types and callback types
 PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
@@ -492,6 +493,184 @@ def _form_error(path: str, code: str, message: str) -> tuple[int, Any]:
         node = node.setdefault(part, {})
     node[parts[-1]] = {"_errors": [{"code": code, "message": message}]}
     return _err(400, 50035, "Invalid Form Body", errors)
+
+
+def _too_long(path: str, most: int) -> tuple[int, Any]:
+    return _form_error(path, "BASE_TYPE_MAX_LENGTH", f"Must be {most} or fewer in length.")
+
+
+def _bad_length(path: str, least: int, most: int) -> tuple[int, Any]:
+    return _form_error(path, "BASE_TYPE_BAD_LENGTH", f"Must be between {least} and {most} in length.")
+
+
+def _required(path: str) -> tuple[int, Any]:
+    return _form_error(path, "BASE_TYPE_REQUIRED", "This field is required")
+
+
+# Discord's embed limits: https://discord.com/developers/docs/resources/message#embed-object-embed-limits
+EMBED_TITLE_MAX, EMBED_DESCRIPTION_MAX, EMBED_FIELDS_MAX = 256, 4096, 25
+FIELD_NAME_MAX, FIELD_VALUE_MAX, FOOTER_MAX, AUTHOR_NAME_MAX = 256, 1024, 2048, 256
+EMBEDS_TOTAL_MAX = 6000  # over every embed of one message
+ACTION_ROWS_MAX, ROW_ITEMS_MAX, BUTTON_LABEL_MAX, CUSTOM_ID_MAX = 5, 5, 80, 100
+LINK_BUTTON = 5
+CHOICES_MAX, CHOICE_MAX = 25, 100
+MODAL_TITLE_MAX, MODAL_LABEL_MAX, TEXT_INPUT_MAX, TEXT_DISPLAY_MAX, MODAL_COMPONENTS_MAX = (
+    45,
+    45,
+    4000,
+    4000,
+    5,
+)
+
+
+def _embeds_error(embeds: list[Any]) -> tuple[int, Any] | None:
+    """What real Discord refuses in a message's embeds (the same 400 and 50035 shape)."""
+    total = 0
+    for i, e in enumerate(embeds):
+        where = f"embeds.{i}"
+        texts: list[tuple[str, Any, int]] = [
+            (f"{where}.title", e.get("title"), EMBED_TITLE_MAX),
+            (f"{where}.description", e.get("description"), EMBED_DESCRIPTION_MAX),
+            (f"{where}.footer.text", (e.get("footer") or {}).get("text"), FOOTER_MAX),
+            (f"{where}.author.name", (e.get("author") or {}).get("name"), AUTHOR_NAME_MAX),
+        ]
+        fields = e.get("fields") or []
+        if len(fields) > EMBED_FIELDS_MAX:
+            return _too_long(f"{where}.fields", EMBED_FIELDS_MAX)
+        for n, entry in enumerate(fields):
+            for key, most in (("name", FIELD_NAME_MAX), ("value", FIELD_VALUE_MAX)):
+                text = entry.get(key)
+                if not isinstance(text, str) or not text.strip():
+                    return _required(f"{where}.fields.{n}.{key}")
+                texts.append((f"{where}.fields.{n}.{key}", text, most))
+        for path, text, most in texts:
+            if text is None:
+                continue
+            if len(str(text)) > most:
+                return _too_long(path, most)
+            total += len(str(text))
+    if total > EMBEDS_TOTAL_MAX:
+        return _form_error(
+            "embeds", "MAX_EMBED_SIZE_EXCEEDED", f"Embed size exceeds maximum size of {EMBEDS_TOTAL_MAX}"
+        )
+    return None
+
+
+def _components_error(components: list[Any], v2: bool) -> tuple[int, Any] | None:
+    """What real Discord refuses in a message's components (legacy action rows; a message with
+    the components-v2 flag is only held to its 40 components)."""
+    if v2:
+        return _too_long("components", 40) if len(components) > 40 else None
+    if len(components) > ACTION_ROWS_MAX:
+        return _too_long("components", ACTION_ROWS_MAX)
+    seen: set[str] = set()
+    for r, row in enumerate(components):
+        if row.get("type") != 1:
+            return _form_error(
+                f"components.{r}.type", "UNION_TYPE_CHOICES", 'Value of field "type" must be 1.'
+            )
+        items = row.get("components") or []
+        if not items:
+            return _form_error(
+                f"components.{r}.components", "BASE_TYPE_MIN_LENGTH", "Must be 1 or more in length."
+            )
+        selects = [item for item in items if item.get("type") in (3, 5, 6, 7, 8)]
+        if len(items) > ROW_ITEMS_MAX or (selects and len(items) > 1):
+            return _form_error(
+                f"components.{r}.components",
+                "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+                "The specified component exceeds the maximum width",
+            )
+        for c, item in enumerate(items):
+            where = f"components.{r}.components.{c}"
+            custom_id = item.get("custom_id")
+            if item.get("type") == 2:
+                if len(str(item.get("label") or "")) > BUTTON_LABEL_MAX:
+                    return _too_long(f"{where}.label", BUTTON_LABEL_MAX)
+                if item.get("style") == LINK_BUTTON:
+                    if custom_id is not None:
+                        return _form_error(
+                            f"{where}.custom_id",
+                            "BUTTON_COMPONENT_CUSTOM_ID_NOT_ALLOWED",
+                            "A link button cannot have a custom id",
+                        )
+                    if not item.get("url"):
+                        return _required(f"{where}.url")
+                    continue
+            if custom_id is None or custom_id == "":
+                return _required(f"{where}.custom_id")
+            if len(str(custom_id)) > CUSTOM_ID_MAX:
+                return _too_long(f"{where}.custom_id", CUSTOM_ID_MAX)
+            if custom_id in seen:
+                return _form_error(
+                    f"{where}.custom_id",
+                    "COMPONENT_CUSTOM_ID_DUPLICATED",
+                    "Component custom id cannot be duplicated",
+                )
+            seen.add(custom_id)
+    return None
+
+
+def _choices_error(data: Mapping[str, Any]) -> tuple[int, Any] | None:
+    """What real Discord refuses in an autocomplete answer."""
+    choices = data.get("choices") or []
+    if len(choices) > CHOICES_MAX:
+        return _too_long("data.choices", CHOICES_MAX)
+    for i, choice in enumerate(choices):
+        if not 1 <= len(str(choice.get("name", ""))) <= CHOICE_MAX:
+            return _bad_length(f"data.choices.{i}.name", 1, CHOICE_MAX)
+        value = choice.get("value")
+        if isinstance(value, str) and not 1 <= len(value) <= CHOICE_MAX:
+            return _bad_length(f"data.choices.{i}.value", 1, CHOICE_MAX)
+    return None
+
+
+def _modal_error(data: Mapping[str, Any]) -> tuple[int, Any] | None:
+    """What real Discord refuses in a modal: title, custom id, labels, text inputs, text."""
+    if not data.get("custom_id"):
+        return _required("data.custom_id")
+    if len(str(data["custom_id"])) > CUSTOM_ID_MAX:
+        return _too_long("data.custom_id", CUSTOM_ID_MAX)
+    if not 1 <= len(str(data.get("title") or "")) <= MODAL_TITLE_MAX:
+        return _bad_length("data.title", 1, MODAL_TITLE_MAX)
+    components = data.get("components") or []
+    if not 1 <= len(components) <= MODAL_COMPONENTS_MAX:
+        return _bad_length("data.components", 1, MODAL_COMPONENTS_MAX)
+
+    def check(item: Any, where: str) -> tuple[int, Any] | None:
+        kind = item.get("type")
+        if kind in (4, 18) and len(str(item.get("label") or "")) > MODAL_LABEL_MAX:
+            return _too_long(f"{where}.label", MODAL_LABEL_MAX)
+        if kind == 10 and not 1 <= len(str(item.get("content") or "")) <= TEXT_DISPLAY_MAX:
+            return _bad_length(f"{where}.content", 1, TEXT_DISPLAY_MAX)
+        if kind == 4:
+            if not item.get("custom_id") or len(str(item["custom_id"])) > CUSTOM_ID_MAX:
+                return _bad_length(f"{where}.custom_id", 1, CUSTOM_ID_MAX)
+            for key, least in (("min_length", 0), ("max_length", 1)):
+                value = item.get(key)
+                if value is not None and not least <= int(value) <= TEXT_INPUT_MAX:
+                    return _form_error(
+                        f"{where}.{key}",
+                        "NUMBER_TYPE_MAX" if int(value) > TEXT_INPUT_MAX else "NUMBER_TYPE_MIN",
+                        f"int value should be between {least} and {TEXT_INPUT_MAX}.",
+                    )
+            if len(str(item.get("value") or "")) > TEXT_INPUT_MAX:
+                return _too_long(f"{where}.value", TEXT_INPUT_MAX)
+            if len(str(item.get("placeholder") or "")) > 100:
+                return _too_long(f"{where}.placeholder", 100)
+        if isinstance(item.get("component"), dict) and (
+            err := check(item["component"], f"{where}.component")
+        ):
+            return err
+        return walk(item.get("components") or [], f"{where}.components")
+
+    def walk(items: list[Any], path: str) -> tuple[int, Any] | None:
+        for i, item in enumerate(items):
+            if err := check(item, f"{path}.{i}"):
+                return err
+        return None
+
+    return walk(components, "data.components")
 
 
 _ROUTE_PARAM = re.compile(r"\{(\w+)\}")
@@ -1618,17 +1797,26 @@ class FakeDiscord:
     # ---------------------------------------------------------------- REST: messages
 
     def _validate_message(
-        self, data: Mapping[str, Any], files: list[dict[str, Any]], *, edit: bool = False
+        self,
+        data: Mapping[str, Any],
+        files: list[dict[str, Any]],
+        *,
+        edit: bool = False,
+        message: Mapping[str, Any] | None = None,
     ) -> tuple[int, Any] | None:
+        """Real Discord's 400 for a message it refuses (``message``: the one being edited)."""
         content = data.get("content")
         if content is not None and len(str(content)) > 2000:
             return _form_error("content", "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")
         embeds = data.get("embeds") or []
         if len(embeds) > 10:
             return _form_error("embeds", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
+        if err := _embeds_error(embeds):
+            return err
         components = data.get("components") or []
-        if len(components) > 40:
-            return _form_error("components", "BASE_TYPE_MAX_LENGTH", "Must be 40 or fewer.")
+        flags = int(data.get("flags") or 0) | int((message or {}).get("flags") or 0)
+        if err := _components_error(components, bool(flags & COMPONENTS_V2)):
+            return err
         if not edit and not (
             content or embeds or components or files or data.get("sticker_ids") or data.get("poll")
         ):
@@ -1849,7 +2037,7 @@ class FakeDiscord:
         data = rq.json or {}
         if msg["author"]["id"] != str(self.bot_user_id) and set(data) - {"flags"}:
             return _err(403, 50005, "Cannot edit a message authored by another user")
-        if err := self._validate_message(data, rq.files, edit=True):
+        if err := self._validate_message(data, rq.files, edit=True, message=msg):
             return err
         return 200, await self._edit_message(msg, data, rq.files)
 
@@ -2005,21 +2193,14 @@ class FakeDiscord:
             return _form_error("type", "INTERACTION_CALLBACK_TYPE_INVALID", "No message to update")
         if cb_type == CHANNEL_MESSAGE and (err := self._validate_message(data or {}, rq.files)):
             return err
-        if cb_type == UPDATE_MESSAGE and (err := self._validate_message(data or {}, rq.files, edit=True)):
+        if cb_type == UPDATE_MESSAGE and (
+            err := self._validate_message(data or {}, rq.files, edit=True, message=inter.get("message"))
+        ):
             return err
-        if cb_type == AUTOCOMPLETE_RESULT:
-            choices = (data or {}).get("choices") or []
-            if len(choices) > 25:
-                return _form_error("data.choices", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
-            for i, choice in enumerate(choices):
-                if not 1 <= len(str(choice.get("name", ""))) <= 100:
-                    return _form_error(
-                        f"data.choices.{i}.name",
-                        "BASE_TYPE_BAD_LENGTH",
-                        "Must be between 1 and 100 in length.",
-                    )
-        if cb_type == MODAL and not (data or {}).get("custom_id"):
-            return _form_error("data.custom_id", "BASE_TYPE_REQUIRED", "This field is required")
+        if cb_type == AUTOCOMPLETE_RESULT and (err := _choices_error(data or {})):
+            return err
+        if cb_type == MODAL and (err := _modal_error(data or {})):
+            return err
 
         callback = Callback(iid, cb_type, copy.deepcopy(data), rq.files)
         self.callbacks[iid] = callback
@@ -2102,7 +2283,7 @@ class FakeDiscord:
             return _err(404, 10008, "Unknown Message")
         data = rq.json or {}
         if rq.method == "PATCH":
-            if err := self._validate_message(data, rq.files, edit=True):
+            if err := self._validate_message(data, rq.files, edit=True, message=msg):
                 return err
             await self._edit_message(msg, data, rq.files)
         elif rq.method == "DELETE":

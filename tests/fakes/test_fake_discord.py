@@ -7,7 +7,9 @@ import contextlib
 import io
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
+import aiohttp
 import discord
 import pytest
 import yarl
@@ -377,3 +379,216 @@ async def test_channel_overwrite_denies_bot(fake: FakeDiscord) -> None:
         with pytest.raises(discord.Forbidden) as excinfo:
             await channel.send("nope")
     assert excinfo.value.code == 50013
+
+
+# ------------------------------------------------------------------ what real Discord refuses
+
+
+def error_paths(errors: Any, prefix: str = "") -> list[str]:
+    """The dotted paths of a 50035 error body's ``errors`` tree."""
+    found = [prefix.rstrip(".")] if "_errors" in errors else []
+    for key, child in errors.items():
+        if key != "_errors":
+            found += error_paths(child, f"{prefix}{key}.")
+    return found
+
+
+def rows(*labels: list[str]) -> list[dict[str, Any]]:
+    return [
+        {"type": 1, "components": [{"type": 2, "style": 1, "label": x[:80], "custom_id": x} for x in row]}
+        for row in labels
+    ]
+
+
+def fields(count: int, name: str = "n", value: str = "v") -> list[dict[str, Any]]:
+    return [{"name": f"{name}{i}", "value": value} for i in range(count)]
+
+
+REFUSED_MESSAGES: list[tuple[str, dict[str, Any]]] = [
+    ("embeds.0.title", {"embeds": [{"title": "t" * 257}]}),
+    ("embeds.0.description", {"embeds": [{"description": "d" * 4097}]}),
+    ("embeds.0.fields", {"embeds": [{"fields": fields(26)}]}),
+    ("embeds.0.fields.0.name", {"embeds": [{"fields": [{"name": "", "value": "v"}]}]}),
+    ("embeds.0.fields.0.name", {"embeds": [{"fields": [{"name": "n" * 257, "value": "v"}]}]}),
+    ("embeds.0.fields.1.value", {"embeds": [{"fields": [*fields(1), {"name": "n", "value": " "}]}]}),
+    ("embeds.0.fields.0.value", {"embeds": [{"fields": [{"name": "n", "value": "v" * 1025}]}]}),
+    ("embeds.0.footer.text", {"embeds": [{"footer": {"text": "f" * 2049}}]}),
+    ("embeds.0.author.name", {"embeds": [{"author": {"name": "a" * 257}}]}),
+    ("embeds", {"embeds": [{"description": "d" * 4000}, {"description": "e" * 2001}]}),
+    ("components", {"content": "x", "components": rows(*[[f"b{i}"] for i in range(6)])}),
+    ("components.0.components", {"content": "x", "components": rows([f"b{i}" for i in range(6)])}),
+    (
+        "components.0.components.0.label",
+        {
+            "content": "x",
+            "components": [
+                {"type": 1, "components": [{**rows(["b"])[0]["components"][0], "label": "L" * 81}]}
+            ],
+        },
+    ),
+    ("components.0.components.0.custom_id", {"content": "x", "components": rows(["c" * 101])}),
+    ("components.1.components.0.custom_id", {"content": "x", "components": rows(["same"], ["same"])}),
+    (
+        "components.0.components.0.custom_id",
+        {
+            "content": "x",
+            "components": [
+                {
+                    "type": 1,
+                    "components": [
+                        {"type": 2, "style": 5, "label": "l", "url": "https://x.io", "custom_id": "c"}
+                    ],
+                }
+            ],
+        },
+    ),
+]
+
+# Every limit reached, none passed: 256 + 4096 + 1648 = 6000 characters, 5 rows of 5 buttons.
+AT_THE_LIMITS = {
+    "embeds": [{"title": "t" * 256, "description": "d" * 4096, "footer": {"text": "f" * 1648}}],
+    "components": rows(*[[f"{r}{c}".ljust(100, "x")[:100] for c in range(5)] for r in range(5)]),
+}
+
+
+async def post(fake: FakeDiscord, path: str, body: dict[str, Any], method: str = "POST") -> tuple[int, Any]:
+    """A raw request with the bot's token: the status and the body Discord would answer."""
+    headers = {"Authorization": "Bot fake-token"}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        async with session.request(method, f"{fake.api_url}{path}", json=body) as response:
+            return response.status, (await response.json() if response.status != 204 else None)
+
+
+def refusal(answer: tuple[int, Any]) -> list[str]:
+    """The paths of a 400 / 50035 refusal (fails on any other answer)."""
+    status, body = answer
+    assert status == 400 and body["code"] == 50035 and body["message"] == "Invalid Form Body", answer
+    return error_paths(body["errors"])
+
+
+@pytest.mark.parametrize(("path", "body"), REFUSED_MESSAGES, ids=[p for p, _ in REFUSED_MESSAGES])
+async def test_messages_real_discord_refuses_get_its_400(
+    fake: FakeDiscord, path: str, body: dict[str, Any]
+) -> None:
+    assert refusal(await post(fake, f"/channels/{fake.general_id}/messages", body)) == [path]
+    assert fake.messages[fake.general_id] == []
+
+
+async def test_a_message_at_every_limit_is_taken_and_edits_are_held_to_them_too(fake: FakeDiscord) -> None:
+    status, sent = await post(fake, f"/channels/{fake.general_id}/messages", AT_THE_LIMITS)
+    assert status == 200 and len(sent["components"]) == 5
+    edit = {"embeds": [{"title": "t" * 256, "description": "d" * 4096, "footer": {"text": "f" * 1649}}]}
+    path = f"/channels/{fake.general_id}/messages/{sent['id']}"
+    assert refusal(await post(fake, path, edit, "PATCH")) == ["embeds"]
+    assert fake.message(int(sent["id"]))["embeds"][0]["footer"]["text"] == "f" * 1648
+
+
+async def test_the_real_client_gets_the_refusal_as_an_http_exception(fake: FakeDiscord) -> None:
+    client = Bot()
+    async with running(fake, client):
+        channel = client.get_channel(fake.general_id)
+        assert isinstance(channel, discord.TextChannel)
+        with pytest.raises(discord.HTTPException) as refused:
+            await channel.send(embed=discord.Embed(title="t" * 257))
+    assert (refused.value.status, refused.value.code) == (400, 50035)
+    assert fake.messages[fake.general_id] == []
+
+
+class Answerer(discord.Client):
+    """Answers each interaction with the raw callback body the test queued, and keeps Discord's answer."""
+
+    def __init__(self, fake: FakeDiscord) -> None:
+        super().__init__(intents=discord.Intents.default())
+        self.fake = fake
+        self.bodies: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.answers: asyncio.Queue[tuple[int, Any]] = asyncio.Queue()
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        body = await self.bodies.get()
+        path = f"/interactions/{interaction.id}/{interaction.token}/callback"
+        await self.answers.put(await post(self.fake, path, body))
+
+
+def modal(title: str = "Form", **text_input: Any) -> dict[str, Any]:
+    field = {"type": 4, "custom_id": "reason", "style": 2, **text_input}
+    return {
+        "type": 9,
+        "data": {
+            "custom_id": "form",
+            "title": title,
+            "components": [{"type": 18, "label": "Reason", "component": field}],
+        },
+    }
+
+
+REFUSED_CALLBACKS: list[tuple[str, str, dict[str, Any]]] = [
+    ("autocomplete", "data.choices", {"type": 8, "data": {"choices": [{"name": "n", "value": "v"}] * 26}}),
+    (
+        "autocomplete",
+        "data.choices.0.name",
+        {"type": 8, "data": {"choices": [{"name": "n" * 101, "value": "v"}]}},
+    ),
+    (
+        "autocomplete",
+        "data.choices.0.value",
+        {"type": 8, "data": {"choices": [{"name": "n", "value": "v" * 101}]}},
+    ),
+    ("slash", "data.title", modal("T" * 46)),
+    ("slash", "data.components.0.component.max_length", modal(max_length=4001)),
+    (
+        "slash",
+        "data.components.0.label",
+        {
+            "type": 9,
+            "data": {
+                **modal()["data"],
+                "components": [{**modal()["data"]["components"][0], "label": "L" * 46}],
+            },
+        },
+    ),
+    (
+        "slash",
+        "data.components.0.components.0.label",
+        {
+            "type": 9,
+            "data": {
+                "custom_id": "form",
+                "title": "Form",
+                "components": [
+                    {"type": 1, "components": [{"type": 4, "custom_id": "r", "style": 1, "label": "L" * 46}]}
+                ],
+            },
+        },
+    ),
+    ("slash", "embeds.0.description", {"type": 4, "data": {"embeds": [{"description": "d" * 4097}]}}),
+    (
+        "click",
+        "components.0.components",
+        {"type": 7, "data": {"components": rows([f"b{i}" for i in range(6)])}},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "path", "body"), REFUSED_CALLBACKS, ids=[f"{k}-{p}" for k, p, _ in REFUSED_CALLBACKS]
+)
+async def test_interaction_answers_real_discord_refuses_get_its_400(
+    fake: FakeDiscord, kind: str, path: str, body: dict[str, Any]
+) -> None:
+    """Autocomplete choices, modals, messages and message updates, each past one limit: refused,
+    and the interaction is still unanswered (an answer within the limits is then taken)."""
+    client = Answerer(fake)
+    async with running(fake, client):
+        message = await fake.add_message(fake.general_id, "x", components=rows(["b"]))
+        await client.bodies.put(body)
+        if kind == "autocomplete":
+            iid = await fake.autocomplete("problem", {"name": ""}, focused="name")
+        elif kind == "click":
+            iid = await fake.click(message, "b")
+        else:
+            iid = await fake.slash("problem", {"name": "x"})
+        assert refusal(await asyncio.wait_for(client.answers.get(), 5)) == [path]
+        assert iid not in fake.callbacks
+        await client.bodies.put({"type": 8, "data": {"choices": []}} if kind == "autocomplete" else modal())
+        await fake.replay(iid)
+        assert (await asyncio.wait_for(client.answers.get(), 5))[0] in (200, 204)

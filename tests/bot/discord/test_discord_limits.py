@@ -1,0 +1,124 @@
+"""The longest legal content, through every card copbot draws: Discord would take every message.
+
+The fake Discord refuses (400, 50035) what real Discord refuses: an embed over 6,000 characters
+or 25 fields, a field over 1,024, a modal label over 45, more than 25 choices... So copbot's
+answers here, with long sections going on over several fields, must all be accepted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+
+import pytest
+
+from commands.links import normalise_link
+from commands.types import Context
+from storage import submissions
+from storage.catalogue import import_rows, parse_csv
+from storage.store import Person
+from tests.bot.discord.discord_rig import Moderated, ask, buttons, embed, moderated
+from tests.fakes.discord_api import FakeDiscord
+from tests.support.clock import FakeClock
+
+MARKUP = "**b** _i_ `c` ~~s~~ ||sp|| > q # h - l [x](https://evil.example/p) @everyone <@&123> 🧠 "
+
+
+def long_text(n: int, seed: str = "") -> str:
+    return (seed + MARKUP * (n // len(MARKUP) + 1))[:n]
+
+
+def long_url(i: int, n: int = 880) -> str:
+    base = f"https://example.org/work/{i}/"
+    return base + "a" * (n - len(base))
+
+
+async def plant(ctx: Context, clock: FakeClock) -> None:
+    """A catalogue row at the importer's 20,000 characters a cell, 80 claims (40 open, 40 released
+    with 1,000-character notes), 60 approved near-longest links, all by people with long names."""
+    store, now = ctx.store, clock()
+    work = "\n".join(f"- {long_text(40, str(i))} https://example.org/{i}" for i in range(400))[:20000]
+    out = io.StringIO()
+    csv.writer(out).writerows(
+        [
+            ["number", "category", "subcategory", "difficulty", "problem", "existing_work", "working_on"],
+            ["9.1", long_text(20000, "Cat "), long_text(20000, "Sub "), "A-C", long_text(20000), work, ""],
+        ]
+    )
+    assert await import_rows(store, parse_csv(out.getvalue()), now) is not None
+    for i in range(80):
+        who = Person("slack", "T1", f"U{i}", long_text(200, f"{i} "))
+        await store.claim("2.4", who, now)
+        await store.claim("9.1", who, now)
+        if i >= 40:
+            await store.release("2.4", who, long_text(1000, "note "), now)
+    moderator = Person("slack", "T1", "UMOD", long_text(200, "mod "))
+    for i in range(60):
+        who = Person("slack", "T1", f"S{i}", long_text(200, f"s{i} "))
+        url = long_url(i)
+        link = await submissions.submit(
+            store, "2.4", url, normalise_link(url), long_text(500), who, now, 1000
+        )
+        assert link.id is not None
+        await submissions.decide(store, link.id, moderator, True, long_text(500, "ok "), now)
+
+
+@pytest.fixture
+async def rig(fake: FakeDiscord, ctx: Context, db_url: str, clock: FakeClock) -> AsyncIterator[Moderated]:
+    fake.add_channel("mods")
+    await plant(ctx, clock)
+    async with moderated(fake, ctx, db_url) as rig:
+        saved = await ask(
+            fake, "setup set", {"moderator_channel": fake.channel_id("mods")}, user_id=fake.owner_id
+        )
+        assert embed(saved)["description"] == "Settings saved."
+        yield rig
+
+
+def refused(fake: FakeDiscord) -> list[str]:
+    return [f"{r.method} {r.route}: {r.response}" for r in fake.requests if r.status >= 400]
+
+
+async def test_every_card_with_the_longest_content_is_one_discord_takes(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    fake = rig.fake
+    cards = []
+    for name, options in [
+        ("problem", {"number": "2.4"}),
+        ("problem", {"number": "9.1"}),
+        ("claims", {"number": "2.4"}),
+        ("history", {"number": "2.4"}),
+        ("search", {"query": "Cat"}),
+        ("random", {"category": "9"}),
+    ]:
+        cards.append(await ask(fake, name, options))
+    for current in ("", "9", "Cat", long_text(100)):
+        await fake.wait_for_callback(
+            await fake.autocomplete("problem", {"number": current}, focused="number")
+        )
+        await fake.wait_for_callback(
+            await fake.autocomplete("random", {"category": current}, focused="category")
+        )
+    for i in range(25):
+        who = Person("discord", str(fake.guild_id), str(10**17 + i), long_text(200, f"p{i} "))
+        url = long_url(1000 + i)
+        await submissions.submit(
+            rig.bot.ctx.store, "9.1", url, normalise_link(url), long_text(500), who, clock(), 100
+        )
+    await ask(fake, "submit", {"number": "9.1", "link": long_url(7, 900), "note": long_text(500)})
+    cards.append(await ask(fake, "pending", user_id=fake.bob_id))
+    post = fake.messages[fake.channel_id("mods")][-1]
+    opened = await fake.wait_for_callback(
+        await fake.click(post, dict(buttons(post))["Reject with reason"], user_id=fake.bob_id)
+    )
+    await fake.wait_for_callback(
+        await fake.submit_modal(opened.interaction_id, {"reason": long_text(500, "no ")})
+    )
+
+    assert refused(fake) == []
+    assert all(c.embeds for c in cards)
+    two_four = [f["name"] for f in embed(cards[0])["fields"]]
+    assert "Existing work (continued)" in two_four  # 60 links: more than one field's worth shows
+    assert len(fake.dms[fake.alice_id]) == 1
