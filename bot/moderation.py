@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from bot.outbound import Outbound, Posted, Unreachable, delivered
-from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, moderator_post, submitter_notice
+from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, moderator_post, moved_post, submitter_notice
 from commands.types import Clock
 from storage import submissions
-from storage.models import WorkLink
+from storage.models import LinkStatus, WorkLink
 from storage.store import Store
 
 log = logging.getLogger("copbot.moderation")
@@ -58,11 +58,66 @@ class Moderation:
         await submissions.record_posted(
             self.store, link.id, posted.message_id, posted.url, self.clock(), link.revision
         )
+        await self._add_reactions(outbound, posted, link.id)
+        return "posted"
+
+    @staticmethod
+    async def _add_reactions(outbound: Outbound, posted: Posted, link_id: int) -> None:
         try:
             await outbound.react(posted, [APPROVE_EMOJI, REJECT_EMOJI])
         except Exception as exc:  # the buttons still work without the bot's reactions
-            log.warning("adding reactions to submission %s failed: %s", link.id, exc)
-        return "posted"
+            log.warning("adding reactions to submission %s failed: %s", link_id, exc)
+
+    async def move_misplaced(self, platform: str, community_id: str | None = None) -> int:
+        """Post again, in the moderator channel now configured, each pending submission whose
+        post is in another channel (the channel was changed, or deleted and replaced), and say
+        on the old post where it went; returns how many moved.
+
+        Each post is taken once (a guarded update on its message), so two processes, or a sweep
+        and a /setup at once, move it once."""
+        outbound = self.outbounds.get(platform)
+        if outbound is None:
+            return 0
+        count = 0
+        for community, old_channel in await submissions.posted_channels(self.store, platform, community_id):
+            channel = await self.channel(platform, community)
+            if channel is None or channel == old_channel:
+                continue
+            for link in await submissions.posted_in(self.store, platform, community, old_channel):
+                if await self._move(outbound, channel, link):
+                    count += 1
+        return count
+
+    async def _move(self, outbound: Outbound, channel: str, link: WorkLink) -> bool:
+        assert link.id is not None and link.mod_channel_id and link.mod_message_id
+        moving = await submissions.take_for_moving(
+            self.store, link.id, link.mod_message_id, channel, self.clock()
+        )
+        if moving is None:
+            return False  # decided, or moved by another process, meanwhile
+        problem = await self.store.get_problem(moving.problem_number)
+        assert problem is not None
+        try:
+            posted = await outbound.send_channel(
+                moving.community_id, channel, moderator_post(moving, problem)
+            )
+        except Exception as exc:
+            log.warning("moving submission %s to channel %s failed, will retry: %s", link.id, channel, exc)
+            await submissions.return_post(self.store, link)
+            return False
+        await submissions.record_posted(
+            self.store, link.id, posted.message_id, posted.url, self.clock(), moving.revision
+        )
+        log.info("submission %s moved from channel %s to %s", link.id, link.mod_channel_id, channel)
+        await self._add_reactions(outbound, posted, link.id)
+        old = Posted(link.mod_channel_id, link.mod_message_id, link.mod_url)
+        try:
+            await outbound.edit(old, moved_post(moving, problem, posted.url))
+        except Unreachable as exc:  # the old channel or post is gone: nobody will see it anyway
+            log.info("the old post of submission %s cannot say it moved: %s", link.id, exc)
+        except Exception as exc:  # its buttons still work (they name the submission, not the post)
+            log.warning("the old post of submission %s could not say it moved: %s", link.id, exc)
+        return True
 
     async def decided(self, link: WorkLink) -> None:
         """Show a decision (or its undoing) on the moderator post and tell the submitter, once.
@@ -112,6 +167,14 @@ class Moderation:
             )
         except Unreachable as exc:  # the post or its channel is gone: editing again cannot help
             log.info("the post of submission %s cannot be edited any more: %s", link_id, exc)
+            if link.status == LinkStatus.PENDING and await submissions.forget_post(
+                self.store, link_id, link.mod_message_id
+            ):
+                # Pending again (an Undo) under a post that is gone: the moderators need a new one.
+                again = await submissions.get_link(self.store, link_id)
+                if again is not None:
+                    await self.submitted(again)
+                return
         except Exception as exc:
             log.warning("editing the post of submission %s failed, will retry: %s", link_id, exc)
             return
@@ -138,8 +201,10 @@ class Moderation:
             await submissions.record_notice(self.store, link.id, how)
 
     async def settings_changed(self, platform: str, community_id: str) -> None:
-        """A moderator channel may have appeared: post what was waiting for one."""
+        """A moderator channel may have appeared or changed: post what was waiting for one, and
+        move the pending posts left in another channel."""
         await self.post_waiting(platform, community_id)
+        await self.move_misplaced(platform, community_id)
 
     async def post_waiting(self, platform: str, community_id: str | None = None) -> int:
         """Post every pending submission that has no moderator post yet; returns how many."""
@@ -151,8 +216,8 @@ class Moderation:
 
     async def catch_up(self) -> None:
         """Each sweep, on every platform: post waiting submissions (retries refused posts, and
-        posts a crash cut short), edit the posts left behind their decision, and tell the
-        submitters whose notice is due."""
+        posts a crash cut short), move pending posts out of a former moderator channel, edit the
+        posts left behind their decision, and tell the submitters whose notice is due."""
         for platform in self.outbounds:
             try:
                 await self._post_due(platform)
@@ -167,7 +232,8 @@ class Moderation:
             log.exception("catching up on decided submissions failed")
 
     async def recover(self) -> None:
-        """At start-up: re-post submissions whose posting a crash cut short, and any waiting ones."""
+        """At start-up: re-post submissions whose posting a crash cut short, and any waiting ones;
+        move pending posts out of a former moderator channel (Slack's is set at start)."""
         for platform in self.outbounds:
             await self._post_due(platform)
 
@@ -177,3 +243,4 @@ class Moderation:
         # after it look again.
         await submissions.release_stuck_posting(self.store, platform, self.clock() - STUCK_POSTING)
         await self.post_waiting(platform)
+        await self.move_misplaced(platform)

@@ -104,6 +104,24 @@ def moderator_post(link: WorkLink, problem: Problem) -> Reply:
     )
 
 
+def moved_post(link: WorkLink, problem: Problem, new_post: str | None) -> Reply:
+    """What a moderator post says once its submission was posted again in the moderator channel
+    now in use (the channel changed): no buttons, a link to the new post when there is one."""
+    fields = (ReplyField("Problem", problem_title(problem, 80)), ReplyField("From", link.display_name))
+    sections = [Section("Link", (Link(link.url, link.url),))]
+    if new_post:
+        sections.append(
+            Section("Decide it on the new post", (Link(f"Submission for {problem.number}", new_post),))
+        )
+    return Reply(
+        title=f"Submission for {problem.number}",
+        text="Moved: the moderator channel changed, so this submission was posted again there.",
+        fields=fields,
+        sections=tuple(sections),
+        private=False,
+    )
+
+
 def submitter_notice(link: WorkLink, problem: Problem) -> Reply:
     """Telling the submitter what the moderators decided."""
     if link.status == LinkStatus.APPROVED:
@@ -185,13 +203,17 @@ async def undo_action(ctx: Context, actor: Actor, target: str) -> Reply:
     return Reply(text=f"Undone: the link for {link.problem_number} is pending again.")
 
 
-async def decide_by_reaction(ctx: Context, actor: Actor, message_id: str, emoji: str) -> Reply | None:
-    """A reaction under a moderator post: ✅ approves, ❌ rejects; others' reactions do nothing."""
+async def decide_by_reaction(
+    ctx: Context, actor: Actor, message_id: str, emoji: str, channel_id: str | None = None
+) -> Reply | None:
+    """A reaction under a moderator post (in ``channel_id``, when message ids are unique only
+    within a channel): ✅ approves, ❌ rejects; others' reactions, and reactions on messages that
+    are not the recorded post of a submission of the actor's community, do nothing."""
     approve = {APPROVE_EMOJI: True, REJECT_EMOJI: False, "white_check_mark": True, "x": False}.get(emoji)
     if approve is None or not actor.is_moderator:
         return None
-    link = await submissions.link_by_message(ctx.store, actor.platform, message_id)
-    if link is None or link.id is None:
+    link = await submissions.link_by_message(ctx.store, actor.platform, message_id, channel_id)
+    if link is None or link.id is None or link.community_id != actor.community_id:
         return None
     try:
         return await decide_link(ctx, actor, link.id, approve)

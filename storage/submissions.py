@@ -9,6 +9,10 @@ to a failed call or a restart: ``revision`` moves ahead of the ``shown_revision`
 post (edited until it catches up: an edit can be repeated), and the submitter's ``notice`` becomes
 due (taken once to be sent, as a claim's reminder is: at most once, retried only when certainly
 not sent).
+
+Posting is taken once too: a first post (:func:`take_for_posting`) and a move to another
+moderator channel (:func:`take_for_moving`) mark the row "posting" in a guarded update, so two
+processes never post one submission twice.
 """
 
 from __future__ import annotations
@@ -119,18 +123,20 @@ async def get_link(store: Store, link_id: int) -> WorkLink | None:
         return await s.get(WorkLink, link_id)
 
 
-async def link_by_message(store: Store, platform: str, message_id: str) -> WorkLink | None:
-    """The submission whose moderator post is this message.
+async def link_by_message(
+    store: Store, platform: str, message_id: str, channel_id: str | None = None
+) -> WorkLink | None:
+    """The submission whose moderator post is this message (in ``channel_id``, when given: a
+    Slack message id is a timestamp, unique only within its channel).
 
     A read, not a unit of work: a reaction's handling (Store.applying) records its event id with
     its first unit of work, which must be the decision, not this look-up before it.
     """
+    query = select(WorkLink).where(WorkLink.platform == platform, WorkLink.mod_message_id == message_id)
+    if channel_id is not None:
+        query = query.where(WorkLink.mod_channel_id == channel_id)
     async with store.read() as s:
-        return (
-            await s.exec(
-                select(WorkLink).where(WorkLink.platform == platform, WorkLink.mod_message_id == message_id)
-            )
-        ).first()
+        return (await s.exec(query)).first()
 
 
 async def take_for_posting(store: Store, link_id: int, channel_id: str, now: datetime) -> bool:
@@ -143,6 +149,66 @@ async def take_for_posting(store: Store, link_id: int, channel_id: str, now: dat
             sa.update(WorkLink)
             .where(col(WorkLink.id) == link_id, col(WorkLink.mod_message_id).is_(None))
             .values(mod_channel_id=channel_id, mod_message_id=POSTING, posted_at=now)
+            .returning(col(WorkLink.id))
+        )
+        return result.first() is not None
+
+
+async def take_for_moving(
+    store: Store, link_id: int, message_id: str, channel_id: str, now: datetime
+) -> WorkLink | None:
+    """Take the right to post a pending submission again in ``channel_id``, its post
+    ``message_id`` being in another channel (the moderator channel changed): the submission as
+    taken, once per post (None when it was decided, moved or posted again meanwhile).
+
+    The old post stays recorded in the returned copy only; the row holds the posting mark, as a
+    first post does, until :func:`record_posted` or :func:`return_post`."""
+    async with store.session() as s:
+        taken = (
+            await s.exec(
+                sa.update(WorkLink)
+                .where(
+                    col(WorkLink.id) == link_id,
+                    col(WorkLink.status) == LinkStatus.PENDING.value,
+                    col(WorkLink.mod_message_id) == message_id,
+                )
+                .values(mod_channel_id=channel_id, mod_message_id=POSTING, posted_at=now)
+                .returning(col(WorkLink.id))
+            )
+        ).first()
+        if taken is None:
+            return None
+        return await s.get(WorkLink, link_id, populate_existing=True)
+
+
+async def return_post(store: Store, old: WorkLink) -> None:
+    """A move that failed: the old post (as ``old`` recorded it) is the submission's post again,
+    so reactions on it still decide, and the next sweep tries the move again."""
+    async with store.session() as s:
+        await s.exec(
+            sa.update(WorkLink)
+            .where(col(WorkLink.id) == old.id, col(WorkLink.mod_message_id) == POSTING)
+            .values(
+                mod_channel_id=old.mod_channel_id,
+                mod_message_id=old.mod_message_id,
+                mod_url=old.mod_url,
+                posted_at=old.posted_at,
+            )
+        )
+
+
+async def forget_post(store: Store, link_id: int, message_id: str) -> bool:
+    """The moderator post of a pending submission is gone (deleted, or its channel is): the
+    submission is posted again like a new one. True when this call forgot it (once)."""
+    async with store.session() as s:
+        result = await s.exec(
+            sa.update(WorkLink)
+            .where(
+                col(WorkLink.id) == link_id,
+                col(WorkLink.status) == LinkStatus.PENDING.value,
+                col(WorkLink.mod_message_id) == message_id,
+            )
+            .values(mod_channel_id=None, mod_message_id=None, mod_url=None, posted_at=None)
             .returning(col(WorkLink.id))
         )
         return result.first() is not None
@@ -248,6 +314,46 @@ async def unposted(store: Store, platform: str, community_id: str | None = None)
         return list(await s.exec(query.order_by(col(WorkLink.created_at), col(WorkLink.id))))
 
 
+async def posted_channels(
+    store: Store, platform: str, community_id: str | None = None
+) -> list[tuple[str, str]]:
+    """The (community, channel) pairs holding the moderator posts of pending submissions."""
+    query = (
+        select(WorkLink.community_id, WorkLink.mod_channel_id)
+        .where(
+            WorkLink.platform == platform,
+            WorkLink.status == LinkStatus.PENDING.value,
+            col(WorkLink.mod_channel_id).is_not(None),
+            col(WorkLink.mod_message_id).is_not(None),
+            col(WorkLink.mod_message_id) != POSTING,
+        )
+        .distinct()
+    )
+    if community_id is not None:
+        query = query.where(WorkLink.community_id == community_id)
+    async with store.read() as s:
+        return [(community, channel) for community, channel in await s.exec(query) if channel]
+
+
+async def posted_in(store: Store, platform: str, community_id: str, channel_id: str) -> list[WorkLink]:
+    """A community's pending submissions whose moderator post is in ``channel_id``, oldest first."""
+    async with store.read() as s:
+        return list(
+            await s.exec(
+                select(WorkLink)
+                .where(
+                    WorkLink.platform == platform,
+                    WorkLink.community_id == community_id,
+                    WorkLink.status == LinkStatus.PENDING.value,
+                    WorkLink.mod_channel_id == channel_id,
+                    col(WorkLink.mod_message_id).is_not(None),
+                    col(WorkLink.mod_message_id) != POSTING,
+                )
+                .order_by(col(WorkLink.created_at), col(WorkLink.id))
+            )
+        )
+
+
 async def release_stuck_posting(store: Store, platform: str, taken_before: datetime) -> None:
     """A post taken before ``taken_before`` and never recorded was cut short by a crash, so it is
     posted again (never lost); younger ones belong to a live process."""
@@ -259,7 +365,7 @@ async def release_stuck_posting(store: Store, platform: str, taken_before: datet
                 col(WorkLink.mod_message_id) == POSTING,
                 sa.or_(col(WorkLink.posted_at).is_(None), col(WorkLink.posted_at) < taken_before),
             )
-            .values(mod_message_id=None, mod_channel_id=None, posted_at=None)
+            .values(mod_message_id=None, mod_channel_id=None, mod_url=None, posted_at=None)
         )
 
 

@@ -14,9 +14,10 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.people import Directory
+from bot.slack.people import PLATFORM, Directory
 from commands.submissions import decide_by_reaction
 from commands.types import Context
+from storage import submissions
 
 log = logging.getLogger("copbot.slack")
 
@@ -52,29 +53,36 @@ def reaction_name(event: dict[str, Any]) -> str:
 
 
 async def on_reaction_added(event: SlackEvent) -> None:
-    """✅ / ❌ by a moderator under a submission's post in the moderator channel decides it.
+    """✅ / ❌ by a moderator under a submission's moderator post decides it, in whichever
+    channel that post is (one made before SLACK_MODERATOR_CHANNEL changed still counts until
+    copbot moves it to the new channel).
 
-    Reactions elsewhere, other emoji, copbot's own reactions and anyone who is not a moderator
-    change nothing; the first decision wins (the core's guarded update).
+    Reactions on any other message (the post is looked up by channel and timestamp), other
+    emoji, copbot's own reactions and anyone who is not a moderator change nothing; the first
+    decision wins (the core's guarded update).
     """
     item = event.event.get("item") or {}
     user = str(event.event.get("user") or "")
     reaction = reaction_name(event.event)
+    channel = str(item.get("channel") or "")
     if (
         item.get("type") != "message"
-        or not event.moderator_channel
-        or item.get("channel") != event.moderator_channel
+        or not channel
         or reaction not in REVIEW_REACTIONS
         or not user
         or user == event.bot_user_id
         or event.directory is None
     ):
         return
+    ts = str(item.get("ts") or "")
+    # ✅ and ❌ are everyday emoji: only one on a submission's post costs a look-up of the person.
+    if await submissions.link_by_message(event.ctx.store, PLATFORM, ts, channel) is None:
+        return
     actor = await event.directory.actor(event.team_id, user)
     if not actor.is_moderator:
         log.info("ignored :%s: by %s: not a moderator", reaction, user)
         return
-    reply = await decide_by_reaction(event.ctx, actor, str(item.get("ts") or ""), reaction)
+    reply = await decide_by_reaction(event.ctx, actor, ts, reaction, channel)
     if reply is not None:
         log.info("submission decided by :%s: from %s (%s)", reaction, user, event.event_id)
 

@@ -14,6 +14,8 @@ from commands.submissions import decide_by_reaction, decide_link
 from commands.types import Context
 from storage import submissions
 from storage.catalogue import export_csv
+from storage.engine import make_engine
+from storage.store import Store
 from tests.support.clock import FakeClock
 from tests.support.outbound import MemoryOutbound, SimulatedCrash
 from tests.support.transcript import person, say, shown
@@ -257,6 +259,137 @@ async def test_a_refused_post_is_retried_later(moderated: Context, outbound: Mem
     assert [s.target for s in outbound.sent if s.kind == "channel"] == ["mods"]
 
 
+async def test_a_new_moderator_channel_takes_the_pending_posts(
+    moderated: Context, outbound: MemoryOutbound
+) -> None:
+    """/setup names another moderator channel: the pending submission is posted there (with ✅
+    ❌), its old post says where it went and loses its buttons; a decided one stays where it is.
+    Reactions count on the new post only, and later sweeps and /setups post nothing more."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)  # message 1, in mods
+    await say(moderated, ANN, "/submit 2.4 https://example.org/other")  # message 3
+    await dispatch.run_action(moderated, MOD, "cop:approve:2")
+    before = len(outbound.sent)  # the posts, reactions, the approval's edit and DM
+
+    reply = await say(moderated, ADMIN, "/setup moderator_channel:<#mods2>")
+    assert reply.text == "Settings saved."
+
+    post, reactions, moved = outbound.sent[before:]
+    new_id = str(before + 1)
+    assert (post.kind, post.target, post.reply.title) == ("channel", "mods2", "Submission for 2.4")
+    assert [b.label for b in post.reply.buttons] == ["Approve", "Reject with reason"]
+    assert "IOI-style circuit for acronyms" in [s.lines[0] for s in post.reply.sections]
+    assert (reactions.kind, reactions.target) == ("react", new_id)
+    assert (moved.kind, moved.target) == ("edit", "1")
+    assert moved.reply.text.startswith("Moved: the moderator channel changed") and moved.reply.buttons == ()
+    link = await submissions.get_link(moderated.store, 1)
+    assert link is not None and (link.mod_channel_id, link.mod_message_id) == ("mods2", new_id)
+
+    await sweep(moderated)
+    await say(moderated, ADMIN, "/setup moderator_channel:<#mods2>")
+    assert len(outbound.sent) == before + 3
+    assert await decide_by_reaction(moderated, MOD, "1", "✅") is None  # the old post
+    assert await status_of(moderated, 1) == "pending"
+    reply = await decide_by_reaction(moderated, MOD, new_id, "✅")
+    assert reply and reply.text == "Approved the link for 2.4."
+
+
+async def test_a_pending_post_is_moved_once_by_two_processes_at_once(
+    moderated: Context, outbound: MemoryOutbound, clock: FakeClock, db_url: str
+) -> None:
+    """Two replicas on the same database sweep together after the channel changed: one post."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    await moderated.store.update_settings("discord", "guild1", clock(), moderator_channel_id="mods2")
+    other_store = Store(make_engine(db_url))
+    try:
+        other_outbound = MemoryOutbound(delay=0.01)
+        outbound.delay = 0.01
+
+        async def channel(platform: str, community: str) -> str | None:
+            row = await other_store.get_settings(platform, community)
+            return row.moderator_channel_id if row else None
+
+        other = Moderation(other_store, {"discord": other_outbound}, clock, channel)
+        await asyncio.gather(sweep(moderated), other.catch_up(), sweep(moderated), other.catch_up())
+    finally:
+        await other_store.close()
+    posts = [s for s in outbound.sent + other_outbound.sent if s.kind == "channel"]
+    assert [p.target for p in posts] == ["mods", "mods2"]
+
+
+async def test_a_post_is_taken_for_moving_once(moderated: Context, clock: FakeClock) -> None:
+    """Two processes that both read the old post: the first takes it, the second finds it taken
+    (and, once a failed move gives the old post back, it can be taken again)."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    old = await submissions.get_link(moderated.store, 1)
+    assert old is not None and old.mod_message_id == "1"
+
+    first = await submissions.take_for_moving(moderated.store, 1, "1", "mods2", clock())
+    second = await submissions.take_for_moving(moderated.store, 1, "1", "mods2", clock())
+    assert first is not None and first.mod_message_id == submissions.POSTING and second is None
+
+    await submissions.return_post(moderated.store, old)
+    back = await submissions.get_link(moderated.store, 1)
+    assert back is not None and (back.mod_channel_id, back.mod_message_id) == ("mods", "1")
+    assert await submissions.take_for_moving(moderated.store, 1, "1", "mods2", clock()) is not None
+
+
+async def test_a_move_the_new_channel_refuses_leaves_the_old_post_working(
+    moderated: Context, outbound: MemoryOutbound
+) -> None:
+    """The new channel refuses the post: the old post still decides by reaction until a sweep
+    moves it (once the channel takes posts)."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    await say(moderated, ANN, "/submit 2.4 https://example.org/other")  # message 3
+    outbound.broken.add("mods2")
+    await say(moderated, ADMIN, "/setup moderator_channel:<#mods2>")
+    assert kinds(outbound) == ["channel", "react", "channel", "react"]
+
+    reply = await decide_by_reaction(moderated, MOD, "3", "❌")
+    assert reply and reply.text == "Rejected the link for 2.4."
+    outbound.broken.clear()
+    await sweep(moderated)
+    await sweep(moderated)
+    moved = [s.target for s in outbound.sent if s.kind == "channel"]
+    assert moved == ["mods", "mods", "mods2"]  # only the pending one
+    assert await decide_by_reaction(moderated, MOD, "1", "✅") is None  # moved away
+
+
+async def test_an_undone_submission_whose_post_was_deleted_is_posted_again(
+    moderated: Context, outbound: MemoryOutbound
+) -> None:
+    """Undo makes it pending, but its post was deleted (the edit answers "unknown message"): it
+    is posted again, and the new post decides."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    await dispatch.run_action(moderated, MOD, "cop:approve:1")
+    outbound.gone.add("1")
+    before = len(outbound.sent)
+
+    undone = await dispatch.run_action(moderated, MOD, "cop:undo:1")
+    assert undone.text == "Undone: the link for 2.4 is pending again."
+    assert kinds(outbound)[before:] == ["channel", "react", "dm"]
+    post = outbound.sent[before]
+    assert post.target == "mods" and [b.label for b in post.reply.buttons] == [
+        "Approve",
+        "Reject with reason",
+    ]
+    await sweep(moderated)
+    assert kinds(outbound)[before:] == ["channel", "react", "dm"]
+    assert await decide_by_reaction(moderated, MOD, "1", "❌") is None  # the deleted post
+    reply = await decide_by_reaction(moderated, MOD, str(before + 1), "❌")
+    assert reply and reply.text == "Rejected the link for 2.4."
+
+
+async def status_of(ctx: Context, link_id: int) -> str:
+    link = await submissions.get_link(ctx.store, link_id)
+    assert link is not None
+    return link.status
+
+
 def kinds(outbound: MemoryOutbound) -> list[str]:
     """What the bot sent, in order: channel posts, reactions, edits and DMs."""
     return [s.kind for s in outbound.sent]
@@ -438,6 +571,8 @@ async def test_looking_submissions_up_records_no_event(moderated: Context, clock
         "unposted": submissions.unposted(store, "discord"),
         "posts_behind": submissions.posts_behind(store, ["discord"]),
         "link_by_message": submissions.link_by_message(store, "discord", str(link.mod_message_id)),
+        "posted_channels": submissions.posted_channels(store, "discord"),
+        "posted_in": submissions.posted_in(store, "discord", "guild1", "mods"),
     }
     for name, lookup in lookups.items():
         with store.applying(f"discord:interaction:{name}", clock()):

@@ -28,8 +28,9 @@ class Sent:
 
 @dataclass
 class MemoryOutbound:
-    """Records messages; users in ``closed_dms`` and channels in ``broken`` are unreachable;
-    ``refuse`` counts the refusals still due to a user id (DMs) or a message id (edits)."""
+    """Records messages; users in ``closed_dms``, channels in ``broken`` and messages in
+    ``gone`` (deleted: their edits) are unreachable; ``refuse`` counts the refusals still due to
+    a user id (DMs) or a message id (edits); ``delay`` is the platform's latency."""
 
     name: str = "discord"
     sent: list[Sent] = field(default_factory=list)
@@ -39,6 +40,7 @@ class MemoryOutbound:
     crash_before_post: bool = False
     crash_before_edit: bool = False
     refuse: dict[str, int] = field(default_factory=dict)
+    gone: set[str] = field(default_factory=set)
     delay: float = 0.0
 
     async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
@@ -61,6 +63,8 @@ class MemoryOutbound:
             raise Unreachable(channel_id)
         if self.crash_before_post:
             raise SimulatedCrash("crash while the post is on its way")
+        if self.delay:
+            await asyncio.sleep(self.delay)
         self.sent.append(Sent("channel", community_id, channel_id, reply))
         return Posted(channel_id, str(len(self.sent)))
 
@@ -68,6 +72,8 @@ class MemoryOutbound:
         """Record an edit, or refuse it (the platform's error), or crash before it."""
         if self.crash_before_edit:
             raise SimulatedCrash("crash after the decision's commit, before the edit")
+        if posted.channel_id in self.broken or posted.message_id in self.gone:
+            raise Unreachable(f"{posted.channel_id}/{posted.message_id}")
         if self.refuse.get(posted.message_id):
             self.refuse[posted.message_id] -= 1
             raise NotDelivered(f"rate limited: edit of {posted.message_id}")

@@ -529,3 +529,61 @@ async def test_a_reasons_bidi_overrides_reach_neither_the_post_nor_the_submitter
     assert description(fake, post) == "Rejected by Bob: evil ok"
     (dm,) = fake.dms[fake.alice_id]
     assert dm["embeds"][0]["description"].endswith("was not accepted: evil ok")
+
+
+async def test_a_new_moderator_channel_takes_the_pending_posts(rig: Moderated) -> None:
+    """The admins make #mods2 the moderator channel: the pending submission is posted there with
+    ✅ ❌ (a decided one is not), the old post says where it went and loses its buttons, /pending
+    links to the new post, and only the new post decides. Later sweeps post nothing more."""
+    fake = rig.fake
+    post = await submit(rig)
+    decided = await submit(rig, "https://example.org/other", "another one")
+    await rig.react(decided, "❌", fake.bob_id)
+    mods2 = fake.add_channel("mods2")
+
+    handled = rig.bot.reactions_handled
+    await configure(fake, moderator_channel=mods2)
+    await rig.settle(handled + 2)  # the bot's own ✅ ❌ under the new post
+
+    (new,) = fake.messages[mods2]
+    assert (
+        new["embeds"][0]["title"] == "Submission for 2.4"
+        and new["embeds"][0]["fields"][1]["value"] == "Alice"
+    )
+    assert buttons(new) == [("Approve", "cop:approve:1"), ("Reject with reason", "cop:reject:1")]
+    assert fake.reactions[int(new["id"])] == [("✅", fake.bot_user_id), ("❌", fake.bot_user_id)]
+    old = fake.message(int(post["id"]))
+    assert old["embeds"][0]["description"].startswith("Moved: the moderator channel changed")
+    assert new["id"] in text_of(old) and buttons(old) == []
+    pending = text_of((await ask(fake, "pending", user_id=fake.bob_id)).data or {})
+    assert f"/{mods2}/{new['id']})" in pending and post["id"] not in pending
+
+    await rig.react(post, "✅", fake.bob_id)  # the old post decides nothing any more
+    assert await status(rig.bot.ctx) == LinkStatus.PENDING
+    await rig.sweeper.run_once()
+    await configure(fake, moderator_channel=mods2)
+    assert len(fake.messages[mods2]) == 1 and await status(rig.bot.ctx, 2) == LinkStatus.REJECTED
+    await rig.react(new, "✅", fake.user_id("carol"))
+    assert await status(rig.bot.ctx) == LinkStatus.APPROVED
+    assert description(fake, new) == "Approved by Carol."
+
+
+async def test_a_deleted_moderator_channel_replaced_by_another(rig: Moderated) -> None:
+    """#mods is deleted with its posts, #mods2 becomes the moderator channel: what waited in
+    #mods is posted in #mods2 (it was lost with the channel before)."""
+    fake = rig.fake
+    post = await submit(rig)
+    del fake.channels[int(post["channel_id"])]  # deleted in Discord, with its messages
+    mods2 = fake.add_channel("mods2")
+
+    handled = rig.bot.reactions_handled
+    await configure(fake, moderator_channel=mods2)
+    await rig.settle(handled + 2)  # the bot's own ✅ ❌ under the new post
+    await rig.sweeper.run_once()
+
+    (new,) = fake.messages[mods2]
+    assert buttons(new) == [("Approve", "cop:approve:1"), ("Reject with reason", "cop:reject:1")]
+    link = await submissions.get_link(rig.bot.ctx.store, 1)
+    assert link is not None and link.mod_message_id == new["id"] and link.mod_channel_id == str(mods2)
+    await rig.react(new, "✅", fake.bob_id)
+    assert await status(rig.bot.ctx) == LinkStatus.APPROVED

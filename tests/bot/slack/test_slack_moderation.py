@@ -574,3 +574,63 @@ async def test_an_invisible_reason_is_no_reason_and_bidi_overrides_are_dropped(r
     assert "Rejected by mod: evil ok" in rig.current(MODS, post.ts).shown
     (dm,) = rig.fake.dms(ANN)
     assert dm["text"].endswith("was not accepted: evil ok")
+
+
+MODS2 = "C0MODS2"
+
+
+async def test_a_new_moderator_channel_takes_the_pending_posts(fake: FakeSlack, ctx: Context) -> None:
+    """copbot restarts with another SLACK_MODERATOR_CHANNEL: its start posts the pending
+    submission there, once (not the decided one); the old post says where it went and loses its
+    buttons; /pending links to the new post, which decides, and the old one no longer does."""
+    async with moderated(fake, ctx) as rig:
+        _, post = await submit(rig)
+        _, decided = await submit(rig, "2.4 https://example.org/other another one")
+        await rig.react(MOD, "x", decided.ts)
+
+    async with moderated(fake, ctx, slack_moderator_channel=MODS2) as rig:
+        assert rig.moderation is not None
+        await rig.moderation.recover()
+        await rig.moderation.recover()  # a second start moves nothing more
+
+        (new,) = rig.posts_in(MODS2)
+        shown = Answer.of(new)
+        assert shown.header == "Submission for 2.4" and shown.field("From") == "ann"
+        assert shown.buttons == ["Approve", "Reject with reason"]
+        assert sorted((c["channel"], c["name"]) for c in fake.reactions) == [
+            (MODS2, "white_check_mark"),
+            (MODS2, "x"),
+        ]
+        old = rig.current(MODS, post.ts)
+        assert "Moved: the moderator channel changed" in old.shown and old.buttons == []
+        permalink = f"https://fake-team.slack.com/archives/{MODS2}/p{new.ts.replace('.', '')}"
+        assert permalink in old.shown
+        assert f"<{permalink}|2.4: {LINK} from ann" in (await rig.command("/pending", user=MOD)).shown
+
+        await rig.react(MOD, "white_check_mark", post.ts)  # on the old post
+        assert await status(ctx) == LinkStatus.PENDING
+        await rig.react(MOD, "white_check_mark", new.ts, channel=MODS2)
+        assert await status(ctx) == LinkStatus.APPROVED
+        assert "Approved by mod." in rig.current(MODS2, new.ts).shown
+        assert await status(ctx, 2) == LinkStatus.REJECTED
+
+
+async def test_a_post_left_in_the_old_channel_still_decides_by_reaction(
+    fake: FakeSlack, ctx: Context
+) -> None:
+    """The new moderator channel refuses copbot (not invited): the submission's post stays in
+    the old channel, where a moderator's ✅ still approves it (and a member's does nothing)."""
+    async with moderated(fake, ctx) as rig:
+        _, post = await submit(rig)
+
+    fake.fail(MODS2, "not_in_channel", methods={"chat.postMessage"})
+    async with moderated(fake, ctx, slack_moderator_channel=MODS2) as rig:
+        assert rig.moderation is not None
+        await rig.moderation.recover()
+        assert rig.posts_in(MODS2) == []
+
+        await rig.react(BOB, "white_check_mark", post.ts)
+        assert await status(ctx) == LinkStatus.PENDING
+        await rig.react(MOD, "white_check_mark", post.ts)
+        assert await status(ctx) == LinkStatus.APPROVED
+        assert "Approved by mod." in rig.current(MODS, post.ts).shown
