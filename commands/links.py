@@ -31,6 +31,13 @@ ARXIV_ID = re.compile(
 )
 
 
+# An http(s) address inside free text (the sheet's "Existing work" cells): up to whitespace or a
+# character that cannot be part of a link as written there (quotes, angle brackets).
+LINK_IN_TEXT = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+# What ends a sentence or a list around a link rather than the link itself.
+TRAILING = ".,;:!?*]}"
+
+
 class BadLink(CommandError):
     """A link that is not an http(s) address of a page."""
 
@@ -85,3 +92,34 @@ def normalise_link(link: str) -> str:
         if not key.lower().startswith("utm_") and key.lower() not in TRACKING_PARAMS
     ]
     return urlunsplit(("", host + port, path, urlencode(sorted(query)), "")).removeprefix("//")
+
+
+def links_in(text: str) -> list[str]:
+    """The http(s) links written in free text, without the punctuation around them: a closing
+    ``)`` is kept only when the link opened one (``…/Foo_(bar)``), so ``(see https://x.org/a).``
+    gives ``https://x.org/a``; ``[label](https://x.org/a)`` gives the link too."""
+    found: list[str] = []
+    for match in LINK_IN_TEXT.finditer(text):
+        link = match.group(0)
+        while link:
+            if link[-1] in TRAILING:
+                link = link[:-1]
+            elif link[-1] == ")" and link.count(")") > link.count("("):
+                link = link[:-1]
+            else:
+                break
+        found.append(link)
+    return found
+
+
+def listed_in(text: str, link: str) -> bool:
+    """Whether free text (a problem's existing work) already names the same work as ``link``,
+    compared as :func:`normalise_link` spells them."""
+    key = normalise_link(link)
+    for listed in links_in(text):
+        try:
+            if normalise_link(listed) == key:
+                return True
+        except ValueError:  # not a link after all (a bad port…): it names nothing
+            continue
+    return False

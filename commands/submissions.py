@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from commands.catalogue import get_problem, problem_title
-from commands.links import BadLink, check_link, normalise_link
+from commands.links import BadLink, check_link, listed_in, normalise_link
 from commands.parser import Kind, Option, visible
 from commands.timefmt import ago, day
 from commands.types import (
@@ -39,6 +39,8 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
     problem = await get_problem(ctx, request.args["number"])
     link = check_link(request.args["link"])
     note = request.args.get("note", "")
+    if listed_in(problem.existing_work, link):
+        raise BadLink(f"That work is already listed under existing work for {problem.number}.")
     try:
         stored = await submissions.submit(
             ctx.store,

@@ -228,6 +228,39 @@ async def test_the_hourly_limit(moderated: Context, clock: FakeClock) -> None:
 
 
 @pytest.mark.parametrize(
+    ("line", "number"),
+    [
+        ("/submit 3.12 https://arxiv.org/abs/2402.11917", "3.12"),  # as the sheet has it
+        ("/submit 3.12 https://arxiv.org/pdf/2402.11917v2.pdf the same paper", "3.12"),
+        ("/submit 3.1 https://github.com/MatthewBaggins/one-attention-head-is-all-you-need", "3.1"),
+        ("/submit 3.1 https://github.com/MatthewBaggins/one-attention-head-is-all-you-need/", "3.1"),
+        # In running text: after a colon with no space, and on a line of its own.
+        (
+            "/submit 2.2 https://alignmentjam.com/project/one-is-1-analyzing-activations-of-numerical-words-vs-digits",
+            "2.2",
+        ),
+        ("/submit 2.2 http://www.arxiv.org/abs/2312.09230v3", "2.2"),
+        # Followed by a full stop (3.8) and by "?usp=sharing" (3.3: tracking-free query kept).
+        (
+            "/submit 3.8 https://philipquirke.github.io/transformer-maths/2023/10/14/Understanding-Addition.html",
+            "3.8",
+        ),
+    ],
+)
+async def test_a_link_already_under_existing_work_is_refused(
+    moderated: Context, line: str, number: str
+) -> None:
+    """The sheet lists it already: refused in the same terms as a duplicate submission, nothing
+    stored, so it is never listed twice."""
+    reply = await say(moderated, ANN, line)
+    assert reply.error and reply.text == f"That work is already listed under existing work for {number}."
+    assert (await say(moderated, MOD, "/pending")).text == "Nothing is waiting for a decision."
+    # Another problem whose sheet does not list it may still have it.
+    other = await say(moderated, ANN, line.replace(f"/submit {number} ", "/submit 1.1 "))
+    assert not other.error, other.text
+
+
+@pytest.mark.parametrize(
     "line",
     [
         "/submit 2.4 javascript:alert(1)",

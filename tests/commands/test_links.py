@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from commands.links import BadLink, check_link, normalise_link
+from commands.links import BadLink, check_link, links_in, listed_in, normalise_link
 
 
 @pytest.mark.parametrize(
@@ -63,3 +63,38 @@ def test_different_works_stay_different() -> None:
     )
     assert normalise_link("https://example.org/a?id=1") != normalise_link("https://example.org/a?id=2")
     assert normalise_link("https://example.org/a") != normalise_link("https://example.org/b")
+
+
+@pytest.mark.parametrize(
+    ("text", "links"),
+    [
+        ("https://arxiv.org/abs/2402.11917,", ["https://arxiv.org/abs/2402.11917"]),
+        (
+            "See https://x.org/a. And (https://x.org/b), then https://x.org/c;",
+            ["https://x.org/a", "https://x.org/b", "https://x.org/c"],
+        ),
+        ("[the post](https://x.org/post)", ["https://x.org/post"]),
+        ("https://en.wikipedia.org/wiki/Foo_(bar)", ["https://en.wikipedia.org/wiki/Foo_(bar)"]),
+        ("(https://en.wikipedia.org/wiki/Foo_(bar))", ["https://en.wikipedia.org/wiki/Foo_(bar)"]),
+        (
+            "done during a hackathon:https://a.com/p and <https://b.com/q>",
+            ["https://a.com/p", "https://b.com/q"],
+        ),
+        (
+            '"https://x.org/q?usp=sharing" or HTTP://X.ORG/Y!',
+            ["https://x.org/q?usp=sharing", "HTTP://X.ORG/Y"],
+        ),
+        ("no links here, only example.org", []),
+    ],
+)
+def test_links_are_found_in_running_text(text: str, links: list[str]) -> None:
+    """Links in the sheet's cells, without the punctuation around them."""
+    assert links_in(text) == links
+
+
+def test_a_link_listed_in_running_text_is_the_same_work_however_spelled() -> None:
+    text = "Paper (https://arxiv.org/abs/2402.11917). Code: https://github.com/o/r/, and https://x.org:bad."
+    assert listed_in(text, "https://arxiv.org/pdf/2402.11917v2.pdf")
+    assert listed_in(text, "http://www.github.com/o/r")
+    assert not listed_in(text, "https://arxiv.org/abs/2402.1191")
+    assert not listed_in(text, "https://x.org/")
