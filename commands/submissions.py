@@ -5,7 +5,7 @@ from __future__ import annotations
 from commands.catalogue import get_problem, problem_title
 from commands.links import BadLink, check_link, listed_in, normalise_link
 from commands.parser import Kind, Option, visible
-from commands.timefmt import ago, day
+from commands.timefmt import ago, clock_time, day, minutes_until, next_minute
 from commands.types import (
     Actor,
     BadArgument,
@@ -55,9 +55,12 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
     except submissions.DuplicateLink as dup:
         state = "approved" if dup.existing.status == LinkStatus.APPROVED else "waiting for the moderators"
         raise BadLink(f"That work is already submitted for {problem.number} ({state}).") from None
-    except submissions.TooManySubmissions:
+    except submissions.TooManySubmissions as limit:
+        links = "link" if limit.per_hour == 1 else "links"
+        ready = next_minute(limit.retry_at)
         raise CommandError(
-            f"You can submit at most {ctx.submissions_per_hour} links an hour; please try again later."
+            f"You can submit at most {limit.per_hour} {links} an hour; you can submit again at "
+            f"{clock_time(ready)} UTC ({minutes_until(limit.retry_at, ctx.clock())})."
         ) from None
     posted = await ctx.effects.submitted(stored) if ctx.effects else "no_channel"
     if posted == "posted":

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import UTC, datetime, timedelta
 
 
 def day(moment: datetime) -> str:
@@ -28,3 +29,20 @@ def ago(then: datetime, now: datetime) -> str:
     if days < 730:
         return f"{days // 30} months ago"
     return f"{days // 365} years ago"
+
+
+def clock_time(moment: datetime) -> str:
+    """The UTC time of day, e.g. ``14:05``."""
+    return moment.astimezone(UTC).strftime("%H:%M")
+
+
+def minutes_until(then: datetime, now: datetime) -> str:
+    """How long until ``then``, in whole minutes rounded up: ``in 1 minute``, ``in 23 minutes``."""
+    minutes = max(1, math.ceil((then - now).total_seconds() / 60))
+    return f"in {minutes} minute" + ("" if minutes == 1 else "s")
+
+
+def next_minute(moment: datetime) -> datetime:
+    """``moment`` rounded up to a whole minute (a time shown to the minute is never too early)."""
+    whole = moment.replace(second=0, microsecond=0)
+    return whole if whole == moment else whole + timedelta(minutes=1)

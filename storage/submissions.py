@@ -41,7 +41,14 @@ class DuplicateLink(Exception):
 
 
 class TooManySubmissions(Exception):
-    """The user reached the hourly limit."""
+    """The user reached the hourly limit; ``retry_at`` is when the oldest submission of the
+    last hour leaves it (the limit counts a rolling hour)."""
+
+    def __init__(self, per_hour: int, retry_at: datetime) -> None:
+        """Keep the limit and when a submission is taken again."""
+        super().__init__(per_hour, retry_at)
+        self.per_hour = per_hour
+        self.retry_at = retry_at
 
 
 def _event(link: WorkLink, kind: str, at: datetime, who: Person | None, detail: str = "") -> Event:
@@ -68,19 +75,20 @@ async def submit(
                 key = f"submit:{who.platform}:{who.user_id}"
                 lock = sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))").bindparams(key=key)
                 await (await s.connection()).execute(lock)
-            recent = (
-                await s.exec(
-                    select(sa.func.count())
-                    .select_from(WorkLink)
-                    .where(
-                        WorkLink.platform == who.platform,
-                        WorkLink.user_id == who.user_id,
-                        col(WorkLink.created_at) > now - timedelta(hours=1),
-                    )
+            window = (
+                select(col(WorkLink.created_at))
+                .where(
+                    WorkLink.platform == who.platform,
+                    WorkLink.user_id == who.user_id,
+                    col(WorkLink.created_at) > now - timedelta(hours=1),
                 )
-            ).one()
-            if recent >= per_hour:
-                raise TooManySubmissions(per_hour)
+                .order_by(col(WorkLink.created_at).desc())
+                .limit(max(per_hour, 1))
+            )
+            recent = list(await s.exec(window))
+            if len(recent) >= per_hour:
+                # A submission is taken again once the per_hour-th newest of them is an hour old.
+                raise TooManySubmissions(per_hour, (recent[-1] if recent else now) + timedelta(hours=1))
             link = WorkLink(
                 problem_number=number,
                 url=url,

@@ -216,15 +216,36 @@ async def test_duplicates_are_refused_after_normalising(moderated: Context) -> N
 
 
 async def test_the_hourly_limit(moderated: Context, clock: FakeClock) -> None:
-    """Ten submissions an hour; the eleventh is refused with the limit; an hour later it works."""
+    """Ten submissions in a rolling hour; the eleventh is refused with the time the oldest of
+    them leaves the hour, and it is taken from then on."""
     for i in range(10):
         assert not (await say(moderated, ANN, f"/submit 1.1 https://example.org/{i}")).error
+        clock.advance(minutes=2)  # the first at 12:00, the last at 12:18
+    clock.advance(minutes=1, seconds=30)  # 12:21:30
     refused = await say(moderated, ANN, "/submit 1.1 https://example.org/10")
-    assert (
-        refused.error and refused.text == "You can submit at most 10 links an hour; please try again later."
+    assert refused.error and refused.text == (
+        "You can submit at most 10 links an hour; you can submit again at 13:00 UTC (in 39 minutes)."
     )
-    clock.advance(hours=1, seconds=1)
+    clock.advance(minutes=38, seconds=29)  # 12:59:59
+    assert (await say(moderated, ANN, "/submit 1.1 https://example.org/10")).error
+    clock.advance(seconds=1)
     assert not (await say(moderated, ANN, "/submit 1.1 https://example.org/10")).error
+
+
+async def test_a_limit_of_one_link_an_hour_says_so_in_the_singular(
+    moderated: Context, clock: FakeClock
+) -> None:
+    """At most 1 link (not "1 links"); the time is rounded up to the minute, never too early."""
+    moderated.submissions_per_hour = 1
+    clock.advance(seconds=20)  # 12:00:20
+    assert not (await say(moderated, ANN, "/submit 1.2 https://b.org/x")).error
+    clock.advance(minutes=59)  # 12:59:20
+    refused = await say(moderated, ANN, "/submit 1.2 https://b.org/y")
+    assert refused.error and refused.text == (
+        "You can submit at most 1 link an hour; you can submit again at 13:01 UTC (in 1 minute)."
+    )
+    # Someone else is not limited by Ann's submission.
+    assert not (await say(moderated, person("bob"), "/submit 1.2 https://b.org/y")).error
 
 
 @pytest.mark.parametrize(
