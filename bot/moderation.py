@@ -40,10 +40,13 @@ class Moderation:
 
     async def submitted(self, link: WorkLink) -> str:
         """Post a stored submission to its moderators: "posted", "no_channel" (it stays pending
-        until one is configured) or "later" (the platform refused; the next sweep retries)."""
+        until one is configured), "later" (the platform refused; the next sweep retries) or
+        "nowhere" (this process serves no platform of the submission's: it waits in /pending)."""
         outbound = self.outbounds.get(link.platform)
+        if outbound is None:
+            return "nowhere"
         channel = await self.channel(link.platform, link.community_id)
-        if outbound is None or channel is None or link.id is None:
+        if channel is None or link.id is None:
             return "no_channel"
         if not await submissions.take_for_posting(self.store, link.id, channel, self.clock()):
             return "posted"  # another task or process is posting it

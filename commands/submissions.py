@@ -62,7 +62,8 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
             f"You can submit at most {limit.per_hour} {links} an hour; you can submit again at "
             f"{clock_time(ready)} UTC ({minutes_until(limit.retry_at, ctx.clock())})."
         ) from None
-    posted = await ctx.effects.submitted(stored) if ctx.effects else "no_channel"
+    # Without effects nothing is posted anywhere (the local console): moderators use /pending.
+    posted = await ctx.effects.submitted(stored) if ctx.effects else "nowhere"
     if posted == "posted":
         text = (
             f"Thanks! Your link for {problem.number} went to the moderators; I'll tell you what they decide."
@@ -71,6 +72,11 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
         text = (
             f"Thanks! Your link for {problem.number} is saved; I could not reach the moderators' channel "
             "just now and will post it there shortly."
+        )
+    elif posted == "nowhere":
+        text = (
+            f"Thanks! Your link for {problem.number} is saved and pending. This console posts "
+            "nowhere: a moderator decides it with /pending."
         )
     else:
         text = (
