@@ -146,8 +146,9 @@ class Effects(Protocol):
     """What the platforms do after a command changed something (posting to moderators…)."""
 
     async def submitted(self, link: WorkLink) -> str:
-        """Post a new submission to its moderators: "posted", "no_channel", or "later" (the
-        platform refused; it is retried at the next sweep)."""
+        """Post a new submission to its moderators: "posted", "no_channel", "later" (the
+        platform refused; it is retried at the next sweep), or "nowhere" (no platform of the
+        submission's is served here, as in the console: it waits in /pending)."""
 
     async def decided(self, link: WorkLink) -> None:
         """Show a decision (or its undoing) on the moderator post and tell the submitter."""
