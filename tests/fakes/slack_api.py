@@ -8,6 +8,7 @@ to a Bolt app served on 127.0.0.1 (see `serve_bolt_app`). Nothing here talks to 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -23,9 +24,12 @@ from aiohttp import ClientSession, web
 from multidict import CIMultiDictProxy
 from slack_sdk.signature import SignatureVerifier
 
+from tests.fakes.slack_blocks import ack_errors, message_errors, view_errors
+
 __all__ = [
     "Call",
     "FakeSlack",
+    "InvalidAck",
     "SlackReply",
     "SlackSender",
     "reaction_event",
@@ -59,6 +63,7 @@ class Call:
     status: int = 200
     response: Any = None
     response_id: str | None = None
+    block_errors: tuple[str, ...] = ()  # why Slack refused its blocks or view (Block Kit limits)
 
     @property
     def ok(self) -> bool:
@@ -128,8 +133,9 @@ class FakeSlack:
 
     Lenient where tests benefit (unknown users are synthesised, ``chat.update`` / ``views.update``
     accept unknown ids) and strict where Slack's answer matters (auth, ``no_text``,
-    ``already_reacted``, ``no_reaction``, ``no_such_subteam``). Use a token starting with
-    ``xoxb-``: Bolt treats other tokens as user tokens.
+    ``already_reacted``, ``no_reaction``, ``no_such_subteam``, and Block Kit's limits: see
+    :mod:`tests.fakes.slack_blocks`; `refused_blocks` lists what was refused for them). Use a
+    token starting with ``xoxb-``: Bolt treats other tokens as user tokens.
     """
 
     def __init__(
@@ -311,6 +317,11 @@ class FakeSlack:
         return self.calls_to("reactions.remove", ok=True)
 
     @property
+    def refused_blocks(self) -> list[Call]:
+        """Messages and views refused for breaking Block Kit's limits (``errors`` say where)."""
+        return [c for c in self.calls if c.block_errors]
+
+    @property
     def responses(self) -> list[Call]:
         """POSTs to response_urls; args hold the JSON (``response_type``, ``replace_original``)."""
         return self.calls_to("response_url")
@@ -367,6 +378,11 @@ class FakeSlack:
         except ValueError:
             body = {"_raw": text}
         rid = request.match_info["rid"]
+        errors = tuple(message_errors(body))
+        if errors:  # Slack answers a response_url post it cannot show with a 400
+            call = Call("response_url", body, status=400, response="invalid_blocks", response_id=rid)
+            self._record(dataclasses.replace(call, block_errors=errors))
+            return web.Response(status=400, text="invalid_blocks")
         self._record(Call("response_url", body, response="ok", response_id=rid))
         return web.Response(text="ok")
 
@@ -397,7 +413,8 @@ class FakeSlack:
         else:
             handler = getattr(self, "_api_" + method.replace(".", "_"), None)
             answer = handler(args) if handler else {"ok": True}
-        self._record(Call(method, args, token=token, status=status, response=answer))
+        problems = tuple(answer.pop("_block_errors", ())) if isinstance(answer, dict) else ()
+        self._record(Call(method, args, token, status, answer, block_errors=problems))
         return web.json_response(answer, status=status, headers=headers)
 
     def _take_fault(self, method: str, args: Mapping[str, Any]) -> _Fault | None:
@@ -439,6 +456,16 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ API methods
 
+    @staticmethod
+    def _refuse_blocks(error: str, errors: list[str]) -> dict[str, Any]:
+        """Slack's answer to a message or view it cannot show: which limits, where."""
+        messages = [f"[ERROR] {e}" for e in errors]
+        answer: dict[str, Any] = {"ok": False, "error": error, "_block_errors": errors}
+        if error == "invalid_blocks":
+            answer["errors"] = errors
+        answer["response_metadata"] = {"messages": messages}
+        return answer
+
     def _api_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {
             "ok": True,
@@ -457,8 +484,8 @@ class FakeSlack:
             return {"ok": False, "error": "channel_not_found"}
         if not (args.get("text") or args.get("blocks") or args.get("attachments")):
             return {"ok": False, "error": "no_text"}
-        if len(args.get("blocks") or []) > 50:
-            return {"ok": False, "error": "invalid_blocks"}
+        if errors := message_errors(args):
+            return self._refuse_blocks("invalid_blocks", errors)
         if channel[0] in "UW":  # posting to a user id lands in the app's DM with them
             channel = self.dm_channel(channel)
         ts = self._new_ts()
@@ -473,12 +500,16 @@ class FakeSlack:
             return {"ok": False, "error": "user_not_found"}
         if not (args.get("text") or args.get("blocks") or args.get("attachments")):
             return {"ok": False, "error": "no_text"}
+        if errors := message_errors(args):
+            return self._refuse_blocks("invalid_blocks", errors)
         return {"ok": True, "message_ts": self._new_ts()}
 
     def _api_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         channel, ts = args.get("channel"), args.get("ts")
         if not channel or not ts:
             return {"ok": False, "error": "message_not_found"}
+        if errors := message_errors(args):
+            return self._refuse_blocks("invalid_blocks", errors)
         message = {**self.state.messages.get((channel, ts), {}), **self._bot_message(args, ts)}
         self.state.messages[(channel, ts)] = message
         text = message["text"]
@@ -559,11 +590,18 @@ class FakeSlack:
             return {"ok": False, "error": "invalid_trigger_id"}
         if not isinstance(args.get("view"), dict):
             return {"ok": False, "error": "invalid_arguments"}
+        if errors := view_errors(args["view"]):
+            return self._refuse_blocks("invalid_arguments", errors)
         return self._view(f"V{next(self._ids):08d}", args["view"])
+
+    def _api_views_push(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self._api_views_open(args)
 
     def _api_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(args.get("view"), dict):
             return {"ok": False, "error": "invalid_arguments"}
+        if errors := view_errors(args["view"]):
+            return self._refuse_blocks("invalid_arguments", errors)
         view_id = args.get("view_id")
         if not view_id and args.get("external_id"):
             ext = args["external_id"]
@@ -600,6 +638,15 @@ async def _parse_args(request: web.Request) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- Slack -> app
+
+
+class InvalidAck(AssertionError):
+    """The app acked with a message or view Slack would refuse (Block Kit's limits): Slack shows
+    the user an error instead of it. ``errors`` say which limits, where."""
+
+    def __init__(self, errors: list[str], body: str) -> None:
+        super().__init__("Slack would refuse this ack: " + "; ".join(errors) + f"\n{body[:2000]}")
+        self.errors = errors
 
 
 class SlackReply(NamedTuple):
@@ -709,7 +756,11 @@ class SlackSender:
             hdrs["X-Slack-Retry-Reason"] = retry_reason or "http_timeout"
         hdrs.update(headers or {})
         async with self._session.post(self.url, data=body.encode(), headers=hdrs) as resp:
-            return SlackReply(resp.status, await resp.text(), resp.headers)
+            reply = SlackReply(resp.status, await resp.text(), resp.headers)
+        if reply.status == 200 and reply.text.startswith("{"):
+            if errors := ack_errors(json.loads(reply.text)):
+                raise InvalidAck(errors, reply.text)
+        return reply
 
     async def _form(self, fields: Mapping[str, Any], **opts: Any) -> SlackReply:
         return await self.post(urlencode(fields), "application/x-www-form-urlencoded", **opts)

@@ -10,13 +10,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from aiohttp import ClientSession
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import builtin_async_handlers
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.fakes.slack_api import FakeSlack, SlackSender, reaction_event, serve_bolt_app
+from tests.fakes.slack_api import FakeSlack, InvalidAck, SlackSender, reaction_event, serve_bolt_app
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token"
@@ -255,8 +256,9 @@ async def test_fake_web_api_surface(fake: FakeSlack) -> None:
         await client.reactions_add(channel="C0PROBLEMS", timestamp=posted["ts"], name="eyes")
     link = await client.chat_getPermalink(channel="C0PROBLEMS", message_ts=posted["ts"])
     assert link["permalink"].endswith(posted["ts"].replace(".", ""))
-    view = await client.views_open(trigger_id="1.2.abc", view={"type": "modal", "blocks": []})
-    await client.views_update(view_id=view["view"]["id"], view={"type": "modal", "blocks": []})
+    modal = {"type": "modal", "title": {"type": "plain_text", "text": "Form"}, "blocks": []}
+    view = await client.views_open(trigger_id="1.2.abc", view=modal)
+    await client.views_update(view_id=view["view"]["id"], view=modal)
     await client.chat_postEphemeral(channel="C0PROBLEMS", user="U0ADMIN", text="psst")
     await client.api_call("bookmarks.add", params={"channel_id": "C0PROBLEMS"})
     assert [c.ts for c in fake.reactions] == [posted["ts"]] and len(fake.ephemerals) == 1
@@ -285,3 +287,136 @@ async def test_wait_for_sees_calls_made_after_the_answer(rig: Rig) -> None:
     assert rig.fake.dms("U0ALICE")[0].text == "done"
     with pytest.raises(AssertionError, match="no 1 call"):
         await rig.fake.wait_for("views.open", timeout=0.05)
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _button(label: str, action_id: str = "a", value: str = "v") -> dict[str, Any]:
+    text = {"type": "plain_text", "text": label}
+    return {"type": "button", "text": text, "action_id": action_id, "value": value}
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+# Block Kit's limits, each broken once: what Slack refuses, and where it says the problem is.
+TOO_BIG = {
+    "section text 3001": ([_section("a" * 3001)], "/blocks/0/text/text"),
+    "empty section text": ([_section("")], "/blocks/0/text/text"),
+    "11 fields": ([{"type": "section", "fields": [_mrkdwn("f")] * 11}], "/blocks/0/fields"),
+    "field 2001": ([{"type": "section", "fields": [_mrkdwn("f" * 2001)]}], "/blocks/0/fields/0/text"),
+    "header 151": (
+        [{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}],
+        "/blocks/0/text/text",
+    ),
+    "mrkdwn header": ([{"type": "header", "text": _mrkdwn("h")}], "/blocks/0/text/type"),
+    "context 11": ([{"type": "context", "elements": [_mrkdwn("c")] * 11}], "/blocks/0/elements"),
+    "button text 76": (
+        [{"type": "actions", "elements": [_button("b" * 76)]}],
+        "/blocks/0/elements/0/text/text",
+    ),
+    "action_id 256": ([{"type": "actions", "elements": [_button("b", "x" * 256)]}], "/elements/0/action_id"),
+    "repeated action_id": (
+        [{"type": "actions", "elements": [_button("b")]}, {"type": "actions", "elements": [_button("c")]}],
+        "/blocks/1/elements/0/action_id",
+    ),
+    "value 2001": ([{"type": "actions", "elements": [_button("b", value="v" * 2001)]}], "/elements/0/value"),
+    "51 blocks": ([_section("a")] * 51, "[json-pointer:/blocks]"),
+}
+# The same limits, just kept: Slack takes these.
+AT_THE_LIMIT = [
+    _section("a" * 3000),
+    {"type": "section", "fields": [_mrkdwn("f" * 2000)] * 10},
+    {"type": "header", "text": {"type": "plain_text", "text": "h" * 150}},
+    {"type": "context", "elements": [_mrkdwn("c" * 3000)] * 10},
+    {"type": "actions", "elements": [_button("b" * 75, "x" * 255, "v" * 2000), _button("c", "y")]},
+] + [_section("a")] * 45
+
+
+@pytest.mark.parametrize("case", TOO_BIG)
+async def test_messages_slack_would_refuse_are_refused_on_every_surface(fake: FakeSlack, case: str) -> None:
+    blocks, where = TOO_BIG[case]
+    client = AsyncWebClient(base_url=fake.api_url, token=TOKEN)
+    posted = await client.chat_postMessage(channel="C0PROBLEMS", text="ok")
+    sends = {
+        "chat.postMessage": client.chat_postMessage(channel="C0PROBLEMS", text="x", blocks=blocks),
+        "chat.postEphemeral": client.chat_postEphemeral(
+            channel="C0PROBLEMS", user="U0A", text="x", blocks=blocks
+        ),
+        "chat.update": client.chat_update(channel="C0PROBLEMS", ts=posted["ts"], text="x", blocks=blocks),
+    }
+    for method, send in sends.items():
+        with pytest.raises(SlackApiError) as refused:
+            await send
+        assert refused.value.response["error"] == "invalid_blocks", method
+        assert where in refused.value.response["errors"][0], method
+    async with ClientSession() as session:
+        answer = await session.post(fake.response_url(), json={"text": "x", "blocks": blocks})
+        assert (answer.status, await answer.text()) == (400, "invalid_blocks")
+
+    assert [c.method for c in fake.refused_blocks] == [*sends, "response_url"]
+    assert fake.message("C0PROBLEMS", posted["ts"])["text"] == "ok"  # the refused update changed nothing
+    assert fake.responses[-1].ok is False
+
+
+async def test_messages_at_the_limits_are_accepted(fake: FakeSlack) -> None:
+    client = AsyncWebClient(base_url=fake.api_url, token=TOKEN)
+
+    posted = await client.chat_postMessage(channel="C0PROBLEMS", text="x", blocks=AT_THE_LIMIT)
+    await client.chat_update(channel="C0PROBLEMS", ts=posted["ts"], text="y", blocks=AT_THE_LIMIT)
+    async with ClientSession() as session:
+        answer = await session.post(fake.response_url(), json={"text": "x", "blocks": AT_THE_LIMIT})
+
+    assert answer.status == 200 and fake.refused_blocks == []
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        ({"title": {"type": "plain_text", "text": "t" * 25}}, "/view/title/text"),
+        ({"submit": {"type": "plain_text", "text": "s" * 25}}, "/view/submit/text"),
+        ({"private_metadata": "m" * 3001}, "/view/private_metadata"),
+        ({"blocks": [_section("a")] * 101}, "/view/blocks]"),
+        ({"blocks": [_section("a" * 3001)]}, "/view/blocks/0/text/text"),
+    ],
+)
+async def test_modals_slack_would_refuse_are_refused(
+    fake: FakeSlack, change: dict[str, Any], where: str
+) -> None:
+    client = AsyncWebClient(base_url=fake.api_url, token=TOKEN)
+    fine = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "t" * 24},
+        "blocks": [_section("a")] * 100,
+    }
+    opened = await client.views_open(trigger_id="1.2.abc", view=fine)
+
+    for send in (
+        client.views_open(trigger_id="1.2.abc", view={**fine, **change}),
+        client.views_update(view_id=opened["view"]["id"], view={**fine, **change}),
+    ):
+        with pytest.raises(SlackApiError) as refused:
+            await send
+        assert refused.value.response["error"] == "invalid_arguments"
+        assert where in refused.value.response["response_metadata"]["messages"][0]
+
+    assert [c.method for c in fake.refused_blocks] == ["views.open", "views.update"]
+
+
+async def test_an_ack_slack_would_refuse_fails_the_sender(rig: Rig) -> None:
+    @rig.app.command("/big")
+    async def big(ack: Any) -> None:
+        await ack(text="x", blocks=[_section("a" * 3001)])
+
+    @rig.app.command("/fine")
+    async def fine(ack: Any) -> None:
+        await ack(text="x", blocks=[_section("a" * 3000)])
+
+    with pytest.raises(
+        InvalidAck, match=r"must be less than 3001 characters \[json-pointer:/blocks/0/text/text\]"
+    ):
+        await rig.slack.command("/big")
+    assert (await rig.slack.command("/fine")).status == 200

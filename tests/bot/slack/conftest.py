@@ -13,10 +13,16 @@ from tests.fakes.slack_api import FakeSlack
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeSlack]:
-    """Slack's Web API on loopback, knowing Ann, Bob and Cat (an admin)."""
+    """Slack's Web API on loopback, knowing Ann, Bob and Cat (an admin).
+
+    A test fails if Slack would have refused anything copbot sent for its blocks (Block Kit's
+    limits: the user would have seen nothing, or an error).
+    """
     async with FakeSlack(tokens={TOKEN}) as fake:
         add_people(fake)
         yield fake
+        refused = [f"{c.method}: {'; '.join(c.block_errors)}" for c in fake.refused_blocks]
+        assert not refused, "Slack would refuse:\n" + "\n".join(refused)
 
 
 @pytest.fixture
