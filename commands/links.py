@@ -14,6 +14,10 @@ URL_KEPT = "/:?#[]@!$&'*+,;=%~-._"
 # The longest link as sent: it must show whole and clickable on every platform (on Discord, in
 # a 1,024-character embed field beside its label).
 MAX_LINK = 900
+# The longest link with each & written as Slack's markup must write it (``&amp;``): it must fit
+# whole, beside a label, in one of Slack's 3,000-character texts. Only a link made mostly of
+# &s (over 475 of them) is longer.
+MAX_LINK_MARKUP = 2800
 TRACKING_PARAMS = {
     "fbclid",
     "gclid",
@@ -51,6 +55,11 @@ def check_link(raw: str) -> str:
         raise BadLink(
             f"That link is too long: at most {MAX_LINK} characters as sent (a letter outside "
             "A-Z counts as its %XX codes, 6 or more). Try a shorter link to the same page."
+        )
+    if len(quote(link, safe=URL_KEPT)) + 4 * link.count("&") > MAX_LINK_MARKUP:
+        raise BadLink(
+            f"That link has too many & signs ({link.count('&')}) to show whole on Slack, which "
+            "writes each one as 5 characters. Try a shorter link to the same page."
         )
     if any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in link):
         raise BadLink("A link cannot contain spaces or control characters.")

@@ -26,6 +26,8 @@ MAX_ACTION_ID = 255
 MAX_VALUE = 2000
 MAX_URL = 2000
 MAX_FALLBACK = 3000
+MAX_LINK_LABEL = 500  # a link's label, at most (less when its URL leaves less room)
+MIN_LINK_LABEL = 8  # below this a link is shown as text: longer than any link /submit accepts
 
 Block = dict[str, Any]
 
@@ -97,14 +99,18 @@ def safe_url(url: str) -> str | None:
     return quote(url, safe="/:?#[]@!$'()*+,;=%-._~&").replace("&", "&amp;")
 
 
-def link(item: Link) -> str:
-    """``<https://…|label>`` for http(s) URLs; anything else is shown as inert text."""
-    label = _text(" ".join(item.label.split()) or item.url)
+def link(item: Link, limit: int = MAX_TEXT, longest: int = MAX_LINK_LABEL) -> str:
+    """``<https://…|label>`` for http(s) URLs, at most ``limit`` characters: the label (at most
+    ``longest``) gives way to the URL, which is never cut. Anything else is shown as inert text."""
+    label = escape(" ".join(item.label.split()) or item.url.strip())
     url = safe_url(item.url)
     if url is None:
         shown = escape(item.url.strip())
-        return label if shown == label else f"{label} ({fit(shown, 200)})"
-    return f"<{url}|{fit(label, 500)}>"
+        return fit(label if shown == label else f"{label} ({fit(shown, 200)})", limit)
+    room = min(longest, limit - len(url) - len("<|>"))
+    if room < MIN_LINK_LABEL:  # too long to be a link in ``limit``: an older or a sheet link
+        return fit(label, limit)
+    return f"<{url}|{fit(label, room)}>"
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
@@ -134,8 +140,12 @@ def _fields(fields: tuple[ReplyField, ...], private: bool) -> list[Block]:
 
 
 def _section(section: Section) -> list[Block]:
-    lines = [link(line) if isinstance(line, Link) else _text(line) for line in section.lines]
-    pieces = [f"*{_text(section.title)}*", *(f"• {line}" for line in lines)]
+    bullet = "• "
+    lines = [
+        link(line, MAX_TEXT - len(bullet)) if isinstance(line, Link) else _text(line)
+        for line in section.lines
+    ]
+    pieces = [f"*{_text(section.title)}*", *(bullet + line for line in lines)]
     return [{"type": "section", "text": _mrkdwn(chunk)} for chunk in _pack(pieces, MAX_TEXT)]
 
 
@@ -197,8 +207,8 @@ def blocks(reply: Reply) -> list[Block]:
         body += _section(section)
     tail = _buttons(reply.buttons)
     context = [_mrkdwn(fit(_text(reply.footer), MAX_TEXT))] if reply.footer else []
-    if reply.url and (url := safe_url(reply.url)):
-        context.append(_mrkdwn(f"<{url}|{fit(escape(reply.url.strip()), 200)}>"))
+    if reply.url and safe_url(reply.url):
+        context.append(_mrkdwn(link(Link(reply.url, reply.url), MAX_TEXT, 200)))
     if context:
         tail.append({"type": "context", "elements": context})
     room = MAX_BLOCKS - len(head) - len(tail)

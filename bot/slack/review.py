@@ -55,9 +55,11 @@ def reject_view(link: WorkLink, pending: Pending) -> dict[str, Any]:
     """The modal: what is being rejected, and a required reason shown to the submitter."""
     about = render.fit(
         f"Rejecting the link for {render.escape(link.problem_number)} from "
-        f"{render.escape(link.display_name)}:\n{render.link(Link(link.url, link.url))}",
+        f"{render.escape(link.display_name)}:",
         MAX_TEXT,
     )
+    # The link in a block of its own, so that it always has the room to show whole.
+    shown = render.link(Link(link.url, link.url), MAX_TEXT)
     return {
         "type": "modal",
         "callback_id": CALLBACK_ID,
@@ -67,6 +69,7 @@ def reject_view(link: WorkLink, pending: Pending) -> dict[str, Any]:
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": about, "verbatim": True}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": shown, "verbatim": True}},
             {
                 "type": "input",
                 "block_id": BLOCK_ID,

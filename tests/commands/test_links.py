@@ -21,6 +21,7 @@ from commands.links import BadLink, check_link, links_in, listed_in, normalise_l
         ("http://[::1", "not a valid link"),
         ("https://example.org/" + "a" * 881, "at most 900 characters as sent"),
         ("https://ja.wikipedia.org/wiki/" + "日本" * 50, "at most 900 characters as sent"),  # 930 sent
+        ("https://example.org/?" + "&" * 879, r"too many & signs \(879\) to show whole on Slack"),
         ("https://example.org/\u0000", "control characters"),
         ("", "Give a link"),
     ],
@@ -38,6 +39,8 @@ def test_good_links_pass_as_given() -> None:
     assert check_link(longest) == longest
     japanese = "https://ja.wikipedia.org/wiki/" + "日本" * 48  # 894 characters as sent
     assert check_link(japanese) == japanese
+    ampersands = "https://example.org/?" + "a&" * 439 + "a"  # 900, and 2,656 as Slack's markup
+    assert check_link(ampersands) == ampersands
 
 
 @pytest.mark.parametrize(

@@ -262,7 +262,7 @@ async def test_reject_with_reason_opens_a_modal_whose_reason_reaches_the_submitt
     view = opened["view"]
     assert opened["trigger_id"] and view["callback_id"] == "cop_reject_reason"
     assert json.loads(view["private_metadata"])["link"] == 1
-    assert f"<{LINK}|{LINK}>" in view["blocks"][0]["text"]["text"]
+    assert f"<{LINK}|{LINK}>" in view["blocks"][1]["text"]["text"]
     assert await status(rig.ctx) == LinkStatus.PENDING  # nothing decided by opening the form
 
     before = len(rig.fake.responses)
@@ -634,3 +634,36 @@ async def test_a_post_left_in_the_old_channel_still_decides_by_reaction(
         await rig.react(MOD, "white_check_mark", post.ts)
         assert await status(ctx) == LinkStatus.APPROVED
         assert "Approved by mod." in rig.current(MODS, post.ts).shown
+
+
+# A link /submit accepts (900 characters) with 439 &s: Slack's markup writes each as &amp;, so
+# the link alone takes 2,656 of a text's 3,000 characters.
+AMP_LINK = "https://example.org/?" + "a&" * 439 + "a"
+AMP_SHOWN = AMP_LINK.replace("&", "&amp;")
+
+
+async def test_a_link_full_of_ampersands_shows_whole_and_clickable_everywhere(rig: Rig) -> None:
+    _, post = await submit(rig, f"2.4 {AMP_LINK} a paper")
+    _, bare = await submit(rig, f"2.5 {AMP_LINK.replace('.org', '.net')}")  # no note
+    await rig.press(Answer.of(post), "Reject with reason", user=MOD, channel=MODS, ts=post.ts)
+    view = rig.fake.calls_to("views.open", ok=True)[-1]["view"]
+    await rig.slack.view_submission(
+        view["callback_id"],
+        {"reason": {"reason": "off topic"}},
+        user_id=MOD,
+        private_metadata=view["private_metadata"],
+    )
+    await rig.front.drain()
+    await rig.react(MOD, "white_check_mark", bare.ts)
+    card = await rig.command("/problem", "2.5", user=BOB)
+
+    # The label (the link itself, shortened) gives way to the link; before, the whole line was
+    # cut to "• …" on the post, in the modal, in the DM and on the card.
+    label = "https://example.org/?a&amp;a&amp;a"
+    assert f"*Link*\n• <{AMP_SHOWN}|{label}" in Answer.of(post).shown
+    assert view["blocks"][1]["text"]["text"].startswith(f"<{AMP_SHOWN}|{label}")
+    rejected = Answer.of(rig.fake.dms(ANN)[0])
+    assert "was not accepted: off topic" in rejected.text and f"• <{AMP_SHOWN}|{label}" in rejected.shown
+    shown_bare = AMP_SHOWN.replace(".org", ".net")
+    assert f"*Existing work*\n• <{shown_bare}|{label.replace('.org', '.net')}" in card.shown
+    assert rig.fake.refused_blocks == []

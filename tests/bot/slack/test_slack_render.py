@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.slack.render import blocks, escape, fit, message, safe_url, unescape
+from bot.slack.render import MAX_TEXT, blocks, escape, fit, link, message, safe_url, unescape
 from commands.types import Button, ButtonStyle, Link, Reply, ReplyField, Section
 from tests.bot.slack.slack_rig import texts
 
@@ -164,3 +164,18 @@ def test_an_empty_reply_still_has_notification_text() -> None:
 
 def test_unescape_reverses_slacks_escaping_once() -> None:
     assert unescape("a &amp;lt; b &lt;!channel&gt; &amp; c") == "a &lt; b <!channel> & c"
+
+
+def test_a_long_link_keeps_its_room_and_its_label_gives_way() -> None:
+    ampersands = "https://example.org/?" + "a&" * 439 + "a"  # 900 characters, 2,656 as Slack markup
+    shown = ampersands.replace("&", "&amp;")
+    reply = Reply(sections=(Section("Existing work", (Link("n" * 500, ampersands), Link("", ampersands))),))
+
+    lines = texts(blocks(reply))
+
+    assert lines[0] == "*Existing work*"
+    assert lines[1].startswith(f"• <{shown}|nnnn")
+    assert lines[2].startswith(f"• <{shown}|https://example.org/?a&amp;a")
+    assert all(len(text) <= MAX_TEXT and text.endswith("…>") for text in lines[1:])
+    # Where not even a short label fits, the link is shown as text, never cut inside its <…>.
+    assert link(Link("label", ampersands), len(shown) + 5) == "label"
