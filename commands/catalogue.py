@@ -31,6 +31,7 @@ from storage.text import canonical_number
 
 LEVELS = "ABCD"
 MAX_PROBLEM_TEXT = 1500
+CARD_WORK = 10  # existing-work lines on a card, at most (the last says how many more)
 
 
 @functools.lru_cache(maxsize=256)
@@ -124,6 +125,8 @@ async def problem_card(
     sections: list[Section] = []
     work: list[str | Link] = [line for line in problem.existing_work.splitlines() if line.strip()]
     work += [Link(link.note or link.url, link.url) for link in links]
+    if len(work) > CARD_WORK:  # so that who is working on it always shows, on every platform
+        work[CARD_WORK - 1 :] = [f"… and {len(work) - CARD_WORK + 1} more"]
     sections.append(Section("Existing work", tuple(work) or ("None yet.",)))
     open_claims = [c for c in claims if c.state in OPEN_CLAIM_STATES]
     ended = [c for c in claims if c.state not in OPEN_CLAIM_STATES]

@@ -27,6 +27,8 @@ MAX_VALUE = 2000
 MAX_URL = 2000
 MAX_FALLBACK = 3000
 MAX_LINK_LABEL = 500  # a link's label, at most (less when its URL leaves less room)
+# Where a part of a reply was cut short to fit Slack's 50 blocks.
+MORE = "… and more than fits in one Slack message."
 MIN_LINK_LABEL = 8  # below this a link is shown as text: longer than any link /submit accepts
 
 Block = dict[str, Any]
@@ -194,28 +196,40 @@ def blocks(reply: Reply) -> list[Block]:
     head: list[Block] = []
     if reply.title:
         head.append({"type": "header", "text": _plain(_text(" ".join(reply.title.split())), MAX_HEADER)})
-    body: list[Block] = []
     paragraphs = [_text(p) for p in reply.text.split("\n")] if reply.text.strip() else []
     lead = (":warning: " if reply.error else "") + _mention(reply)
     if lead and not paragraphs:
         paragraphs = [""]
     if paragraphs:
         paragraphs[0] = lead + paragraphs[0]
-    body += [{"type": "section", "text": _mrkdwn(chunk)} for chunk in _pack(paragraphs, MAX_TEXT)]
-    body += _fields(reply.fields, reply.private)
-    for section in reply.sections:
-        body += _section(section)
+    parts = [[{"type": "section", "text": _mrkdwn(chunk)} for chunk in _pack(paragraphs, MAX_TEXT)]]
+    parts.append(_fields(reply.fields, reply.private))
+    parts += [_section(section) for section in reply.sections]
     tail = _buttons(reply.buttons)
     context = [_mrkdwn(fit(_text(reply.footer), MAX_TEXT))] if reply.footer else []
     if reply.url and safe_url(reply.url):
         context.append(_mrkdwn(link(Link(reply.url, reply.url), MAX_TEXT, 200)))
     if context:
         tail.append({"type": "context", "elements": context})
-    room = MAX_BLOCKS - len(head) - len(tail)
-    if len(body) > room:
-        more = "… more than fits in one message; ask for less (a page or a filter)."
-        body = body[: room - 1] + [{"type": "context", "elements": [_mrkdwn(more)]}]
+    body = [block for part in _shorten(parts, MAX_BLOCKS - len(head) - len(tail)) for block in part]
     return head + body + tail
+
+
+def _shorten(parts: list[list[Block]], room: int) -> list[list[Block]]:
+    """The text, fields and sections of a reply in at most ``room`` blocks: the longest part gives
+    way first (its last blocks, then a note saying so), so a long list cannot push the short
+    sections after it out of the message."""
+    parts = [list(part) for part in parts]
+    cut: set[int] = set()
+    while sum(map(len, parts)) + len(cut) > room:
+        longest = max(range(len(parts)), key=lambda i: (len(parts[i]), i))
+        if not parts[longest]:
+            break
+        parts[longest].pop()
+        cut.add(longest)
+    for index in sorted(cut):
+        parts[index].append({"type": "context", "elements": [_mrkdwn(MORE)]})
+    return parts
 
 
 def message(reply: Reply) -> dict[str, Any]:

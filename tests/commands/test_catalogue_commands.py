@@ -8,8 +8,10 @@ import dataclasses
 import pytest
 
 from commands.catalogue import difficulty_matches
-from commands.types import Context
+from commands.types import Context, Link
+from storage import submissions
 from storage.catalogue import export_csv, import_rows, parse_csv
+from storage.store import Person
 from tests.support.clock import FakeClock
 from tests.support.transcript import person, say, shown
 
@@ -32,6 +34,27 @@ async def test_problem_shows_existing_work_links(ctx: Context) -> None:
     text = await shown(ctx, ANN, "/problem 3.3")
     assert "https://github.com/JasonGross/neural-net-coq-interp/blob/main/theories/max.v" in text
     assert "no problem sentence" in text
+
+
+async def test_a_card_lists_ten_lines_of_existing_work_and_counts_the_rest(ctx: Context) -> None:
+    """However many links are approved, the card stays short enough for who is working on it to
+    show on every platform (Slack's 50 blocks filled up with 95 long links and cut it off)."""
+    ann, mod = Person("discord", "guild1", "ann", "Ann"), Person("discord", "guild1", "mod", "Mod")
+    for i in range(14):
+        link = await submissions.submit(
+            ctx.store, "3.3", f"https://example.org/{i}", f"k{i}", f"paper {i}", ann, ctx.clock(), 99
+        )
+        await submissions.decide(ctx.store, link.id, mod, True, "", ctx.clock())
+    await say(ctx, ANN, "/claim 3.3")
+
+    reply = await say(ctx, ANN, "/problem 3.3")
+
+    work, working = reply.sections[0].lines, reply.sections[1].lines
+    # The sheet's two lines, the first seven links, and how many more (7 links).
+    assert len(work) == 10 and work[0].startswith("(July 10 2023) Max over a list")
+    assert work[2] == Link("paper 0", "https://example.org/0") and work[8].url.endswith("/6")
+    assert work[-1] == "… and 7 more"
+    assert reply.sections[1].title == "Working on it" and working[-1].startswith("Ann — since")
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,9 @@ import pytest
 from commands.parser import Kind, Option
 from commands.registry import COMMANDS, CommandSpec
 from commands.types import Context, Reply, Request
-from tests.bot.slack.slack_rig import ANN, BOB, CAT, Rig, running
+from storage import submissions
+from storage.store import Person
+from tests.bot.slack.slack_rig import ANN, BOB, CAT, MOD, Rig, running
 from tests.fakes.slack_api import FakeSlack
 
 
@@ -29,6 +31,27 @@ async def test_problem_is_posted_in_the_channel_as_a_card(rig: Rig) -> None:
     assert answer.button("Claim")["value"] == "2.4" and answer.button("Claim")["style"] == "primary"
     assert answer.message["text"].startswith("2.4 — 3 letter acronyms")  # notification fallback
     assert rig.fake.responses == []
+
+
+async def test_a_card_with_many_links_still_shows_who_is_working_on_it(rig: Rig, ctx: Context) -> None:
+    """95 approved links as long as /submit takes (900-character link, 500-character note)."""
+    ann, mod = Person("slack", "T0FAKE", ANN, "ann"), Person("slack", "T0FAKE", MOD, "mod")
+    for i in range(95):
+        url = f"https://example.org/paper-{i}?" + "q" * 860
+        link = await submissions.submit(
+            ctx.store, "2.4", url, f"k{i}", f"note {i} " + "n" * 490, ann, ctx.clock(), 999
+        )
+        await submissions.decide(ctx.store, link.id, mod, True, "", ctx.clock())
+    await rig.command("/claim", "2.4", user=BOB)
+
+    card = await rig.command("/problem", "2.4", user=ANN)
+
+    # Before, the links filled Slack's 50 blocks and "Working on it" was cut off the end.
+    assert "*Working on it*\n• jknowak (Discord) - July 2023" in card.shown
+    assert "\n• bob — since 2026-11-25 (today)" in card.shown
+    assert "<https://example.org/paper-8?" in card.shown and "paper-9?" not in card.shown
+    assert "\n• … and 86 more\n" in card.shown
+    assert "a page or a filter" not in card.shown and len(card.blocks) < 50
 
 
 @pytest.mark.parametrize("text", ["A", "difficulty:A", "a"])

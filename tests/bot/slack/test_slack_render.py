@@ -133,7 +133,7 @@ def test_limits_header_text_blocks_buttons() -> None:
     assert len(ids) == len(set(ids)) == 30  # the duplicate id is dropped
     assert all(len(e["text"]["text"]) <= 75 for b in actions for e in b["elements"])
     assert out[-1]["type"] == "context" and out[-3:-1] == actions
-    assert "more than fits in one message" in texts(out[-4:-3])[0]
+    assert texts(out[-4:-3]) == ["… and more than fits in one Slack message."]
 
 
 def test_cutting_never_leaves_half_an_entity_or_link() -> None:
@@ -179,3 +179,24 @@ def test_a_long_link_keeps_its_room_and_its_label_gives_way() -> None:
     assert all(len(text) <= MAX_TEXT and text.endswith("…>") for text in lines[1:])
     # Where not even a short label fits, the link is shown as text, never cut inside its <…>.
     assert link(Link("label", ampersands), len(shown) + 5) == "label"
+
+
+def test_a_long_section_gives_way_to_the_short_ones_after_it() -> None:
+    work = tuple(Link("note " + "n" * 500, f"https://example.org/{i}?" + "q" * 880) for i in range(95))
+    reply = Reply(
+        title="2.4",
+        text="A problem",
+        sections=(Section("Existing work", work), Section("Working on it", ("bob — since today",))),
+        buttons=(Button("Claim", "claim", "2.4"),),
+    )
+
+    out = blocks(reply)
+    shown = texts(out)
+
+    assert len(out) == 50
+    assert shown[-3:] == [
+        "… and more than fits in one Slack message.",
+        "*Working on it*\n• bob — since today",
+        "Claim",
+    ]
+    assert not any("a page or a filter" in text for text in shown)
