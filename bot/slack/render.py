@@ -3,7 +3,8 @@
 Slack reads ``&``, ``<`` and ``>`` as markup (``<!channel>``, ``<@U123>``, ``<url|label>``), so
 all user and catalogue text is escaped, and mrkdwn is sent ``verbatim`` so Slack does not
 link-ify or parse mentions on its own. The only markup in a message is what this module writes:
-links to http(s) URLs, references from :attr:`ReplyField.ref`, and :attr:`Reply.mention`.
+links to http(s) URLs (a :class:`Link`, or a bare URL in the text, shown as itself), references
+from :attr:`ReplyField.ref`, and :attr:`Reply.mention`.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ _REFS = {
 # References that notify people: shown only in ephemeral replies, which notify nobody else.
 _PINGING_REFS = {"role", "user"}
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,4}$")
+# A bare http(s) URL in text; what ends a sentence around it is trimmed off by _bare_url.
+_BARE_URL = re.compile(r"(?<![\w/.@-])https?://[^\s<>\"|]+", re.IGNORECASE)
+_URL_TAIL = ".,;:!?'*_~)]}"
 _STYLES = {ButtonStyle.PRIMARY: "primary", ButtonStyle.SUCCESS: "primary", ButtonStyle.DANGER: "danger"}
 
 
@@ -59,6 +63,31 @@ def unescape(text: str) -> str:
 def _text(raw: str) -> str:
     """Core text as escaped Slack text, with /help pointed at /cop-help."""
     return escape(rename_in_text(raw))
+
+
+def _bare_url(found: str) -> str:
+    """A URL found in text without what follows it in the sentence: ``(see https://x.org/a).``
+    gives ``https://x.org/a``; a ``)`` closing a ``(`` inside the URL stays (``…/Foo_(bar)``)."""
+    while found and found[-1] in _URL_TAIL:
+        if found[-1] == ")" and found.count("(") >= found.count(")"):
+            break
+        found = found[:-1]
+    return found
+
+
+def _linked(raw: str) -> str:
+    """Core text as escaped mrkdwn (see :func:`_text`) with each bare http(s) URL clickable as
+    ``<url>``: Slack shows the URL itself, so no text becomes a link's label."""
+    out: list[str] = []
+    done = 0
+    for match in _BARE_URL.finditer(raw):
+        found = _bare_url(match.group(0))
+        url = safe_url(found)
+        if url is None:
+            continue
+        out += [_text(raw[done : match.start()]), f"<{url}>"]
+        done = match.start() + len(found)
+    return "".join(out) + _text(raw[done:])
 
 
 def fit(rendered: str, limit: int) -> str:
@@ -130,7 +159,7 @@ def _field_value(item: ReplyField, private: bool) -> str:
         if known and _SLACK_ID.match(ref_id) and ref_id[0] in known[1]:
             if private or kind not in _PINGING_REFS:
                 return known[0].format(ref_id)
-    return _text(item.value)
+    return _linked(item.value)
 
 
 def _fields(fields: tuple[ReplyField, ...], private: bool) -> list[Block]:
@@ -144,7 +173,7 @@ def _fields(fields: tuple[ReplyField, ...], private: bool) -> list[Block]:
 def _section(section: Section) -> list[Block]:
     bullet = "• "
     lines = [
-        link(line, MAX_TEXT - len(bullet)) if isinstance(line, Link) else _text(line)
+        link(line, MAX_TEXT - len(bullet)) if isinstance(line, Link) else _linked(line)
         for line in section.lines
     ]
     pieces = [f"*{_text(section.title)}*", *(bullet + line for line in lines)]
@@ -196,7 +225,7 @@ def blocks(reply: Reply) -> list[Block]:
     head: list[Block] = []
     if reply.title:
         head.append({"type": "header", "text": _plain(_text(" ".join(reply.title.split())), MAX_HEADER)})
-    paragraphs = [_text(p) for p in reply.text.split("\n")] if reply.text.strip() else []
+    paragraphs = [_linked(p) for p in reply.text.split("\n")] if reply.text.strip() else []
     lead = (":warning: " if reply.error else "") + _mention(reply)
     if lead and not paragraphs:
         paragraphs = [""]
@@ -206,7 +235,7 @@ def blocks(reply: Reply) -> list[Block]:
     parts.append(_fields(reply.fields, reply.private))
     parts += [_section(section) for section in reply.sections]
     tail = _buttons(reply.buttons)
-    context = [_mrkdwn(fit(_text(reply.footer), MAX_TEXT))] if reply.footer else []
+    context = [_mrkdwn(fit(_linked(reply.footer), MAX_TEXT))] if reply.footer else []
     if reply.url and safe_url(reply.url):
         context.append(_mrkdwn(link(Link(reply.url, reply.url), MAX_TEXT, 200)))
     if context:

@@ -200,3 +200,20 @@ def test_a_long_section_gives_way_to_the_short_ones_after_it() -> None:
         "Claim",
     ]
     assert not any("a page or a filter" in text for text in shown)
+
+
+def test_bare_urls_in_text_are_clickable_without_what_follows_them() -> None:
+    reply = Reply(
+        text="See (https://example.org/a_(b)) and https://example.org/c?x=1&y=2.",
+        fields=(ReplyField("Repo", "https://github.com/x/y, then"),),
+        sections=(Section("Existing work", ("Eric (repo: https://github.com/DKdekes/rotary-interp)",)),),
+        footer="<https://evil.example|trusted> hxxps://no and https://",
+    )
+
+    shown = texts(blocks(reply))
+
+    assert shown[0] == "See (<https://example.org/a_(b)>) and <https://example.org/c?x=1&amp;y=2>."
+    assert shown[1] == "*Repo*\n<https://github.com/x/y>, then"
+    assert shown[2] == "*Existing work*\n• Eric (repo: <https://github.com/DKdekes/rotary-interp>)"
+    # Someone's own markup stays inert: its URL shows as itself, never behind their label.
+    assert shown[3] == "&lt;<https://evil.example>|trusted&gt; hxxps://no and https://"
