@@ -148,6 +148,7 @@ def _shown(text: str) -> str:
 LINE_MAX = FIELD_VALUE_MAX - 40  # a line's most, with the "… and N more" line beside it
 MORE = "… and {} more"
 CONTINUED = " (continued)"
+_COUNTED = re.compile(r"^• … and ([0-9]+) more$")
 
 
 def bullets(section: Section) -> list[str]:
@@ -176,8 +177,11 @@ def pack(lines: list[str], fields: int, budget: int, name: int = 0) -> tuple[lis
 
     values: list[list[str]] = []
     state: State = (0, 0, 0)
+    # A section may end with its own "… and N more" (a card's existing work): it stands for N.
+    counted = _COUNTED.match(lines[-1]) if lines else None
+    beyond = int(counted.group(1)) - 1 if counted else 0
     for index, line in enumerate(lines):
-        rest = len(lines) - index - 1
+        rest = len(lines) - index - 1 + beyond
         placed = after(state, line)
         if placed is not None and rest and after(placed, MORE.format(rest)) is None:
             placed = None  # then there would be no room left to say what was left out

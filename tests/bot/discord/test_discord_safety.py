@@ -148,6 +148,17 @@ def test_long_sections_go_on_over_more_fields_within_the_limits() -> None:
     assert sum(len(f.value.splitlines()) for f in short.fields) == 25 and len(short) <= 6000
 
 
+def test_a_cut_section_counts_what_its_own_more_line_stood_for() -> None:
+    """A card lists 9 links and "… and 86 more" (the core's cap): when Discord has room for
+    fewer of the 9, its count includes the 86, not the one line that said so."""
+    links = tuple(Link(f"note {i}", f"https://example.org/{i}/" + "p" * 880) for i in range(9))
+    card = render.embed(Reply(sections=(Section("Existing work", (*links, "… and 86 more")),)))
+    shown = [line for f in card.fields for line in f.value.splitlines()]
+    assert 0 < len(shown) - 1 < 9 and shown[-1].startswith("… and "), shown
+    assert len(shown) - 1 + int(shown[-1].split()[2]) == 9 + 86
+    assert len(card) <= 6000
+
+
 def test_links_render_only_for_http_and_https() -> None:
     """Existing work links are masked links when safe; other schemes stay plain, inert text."""
     section = Section(
