@@ -42,8 +42,9 @@ class ChannelRefused(NotDelivered):
 class MaybeSent(Exception):
     """The platform failed while the message was on its way (a server error, a dropped
     connection, a timeout): it may have been posted all the same. A reminder is sent again (a
-    second reminder harms less than a claim expiring unreminded); other messages are not, so
-    none is ever sent twice."""
+    second reminder harms less than a claim expiring unreminded), and so is a moderator post (a
+    second post of a submission harms less than none: its buttons decide it wherever they are);
+    a notice to a person (a submitter's DM, an expiry notice) is not, so none is sent twice."""
 
 
 @runtime_checkable

@@ -29,6 +29,7 @@ TRACKING_PARAMS = {
     "ref_src",
     "si",
     "igshid",
+    "usp",  # Google Docs / Colab: how the link was shared (?usp=sharing), not which document
 }
 ARXIV_ID = re.compile(
     r"^/(?:abs|pdf|html)/(?P<id>(?:\d{4}\.\d{4,5})|(?:[a-z\-]+(?:\.[A-Z]{2})?/\d{7}))(?:v\d+)?(?:\.pdf)?/?$"

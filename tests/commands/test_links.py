@@ -52,6 +52,10 @@ def test_good_links_pass_as_given() -> None:
         ("https://arxiv.org/abs/2312.09230", "https://arxiv.org/pdf/2312.09230v2.pdf"),
         ("http://arxiv.org/abs/2312.09230v1", "https://www.arxiv.org/pdf/2312.09230"),
         ("https://arxiv.org/abs/hep-th/9901001v2", "https://arxiv.org/pdf/hep-th/9901001"),
+        (
+            "https://colab.research.google.com/drive/1WdvPyO-bB6l-iWq8SYjiovHp5R3834wN?usp=sharing",
+            "https://colab.research.google.com/drive/1WdvPyO-bB6l-iWq8SYjiovHp5R3834wN",
+        ),
     ],
 )
 def test_the_same_work_normalises_to_one_key(a: str, b: str) -> None:
