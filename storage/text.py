@@ -20,19 +20,33 @@ def normalise(text: str) -> str:
     return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf").strip()
 
 
+# Format characters that are part of how text is written, kept by :func:`visible`: the
+# zero-width non-joiner and joiner (Persian and Indic words; emoji sequences such as 👩‍💻, 🏳️‍🌈),
+# the soft hyphen, and the tag characters of subdivision flags (England's).
+_JOINERS = frozenset("\u200c\u200d\u00ad") | frozenset(map(chr, range(0xE0020, 0xE0080)))
+
+
+def _kept(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    return category[0] != "C" or ch in "\n\t" or (category == "Cf" and ch in _JOINERS)
+
+
 def visible(raw: str) -> str:
     """Text without control or invisible format characters (zero-width spaces, bidi overrides),
-    keeping newlines and tabs; trimmed."""
-    return "".join(ch for ch in raw if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
+    keeping newlines and tabs, and the joiners written text and emoji need; trimmed."""
+    if raw.isascii() and raw.isprintable():
+        return raw.strip()
+    return "".join(ch for ch in raw if _kept(ch)).strip()
 
 
 def display_name(name: str, fallback: str) -> str:
     """A person's name as copbot shows it: :func:`visible`, on one line with single spaces, so
     a bidi override cannot turn the rest of a line around; ``fallback`` (their id) when nothing
-    visible is left (a name of only zero-width spaces)."""
+    visible is left (a name of only zero-width spaces or joiners)."""
     if name.isascii() and name.isprintable() and name.strip() == name and "  " not in name:
         return name or fallback  # the usual name: nothing to clean
-    return " ".join(visible(name).split()) or fallback
+    cleaned = " ".join(visible(name).split())
+    return cleaned if any(ch not in _JOINERS for ch in cleaned) else fallback
 
 
 def canonical_number(raw: str) -> str | None:

@@ -29,3 +29,23 @@ async def test_a_release_note_keeps_its_quotes_and_commas(rig: Rig) -> None:
     history = await rig.command("/history", "2.4", user=BOB)
     assert "Released your claim on 2.4" in released.shown
     assert 'ann released it: tried the "max" trick, failed' in history.shown
+
+
+async def test_names_keep_the_joiners_their_letters_and_emoji_need(rig: Rig) -> None:
+    """Cleaning a name keeps what it is written with: 👩‍💻 (a zero-width joiner), a Persian
+    name's zero-width non-joiner, a rainbow flag, England's tag sequence; a name of only a
+    joiner shows the user's id."""
+    names = {
+        "U0EMO": "👩\u200d💻 Ann",
+        "U0FA": "مهدی\u200cزاده",
+        "U0FLAG": "🏳\ufe0f\u200d🌈 Kim",
+        "U0ENG": "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f Jo",
+        "U0ZWJ": "\u200d",
+    }
+    for user, name in names.items():
+        rig.fake.add_user(user, user.lower(), display_name=name)
+        await rig.command("/claim", "2.4", user=user)
+    claims = await rig.command("/claims", "number:2.4", user=BOB)
+    for user, name in names.items():
+        shown = user if user == "U0ZWJ" else name
+        assert f"{shown} — since 2026-11-25" in claims.shown, (name, claims.shown)
