@@ -274,6 +274,11 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
             if option is not None:
                 if option.name in raw:
                     raise BadArgument(f"{option.name} is given twice")
+                if not quoted and value.startswith('"') and option is not rest_option:
+                    # Its quote is never closed: the words after it are not the free text's.
+                    raise BadArgument(
+                        f'the quote after {option.name}: is not closed: write {option.name}:"several words"'
+                    )
                 raw[option.name] = value
                 if option is rest_option:
                     # An unquoted value runs on into the words after it as typed.

@@ -217,3 +217,17 @@ async def test_ids_as_wide_as_the_column_are_saved_on_every_backend(ctx: Context
     assert not saved.error, saved.text
     text = await shown(ctx, ADMIN, "/setup show")
     assert f"channel {channel}" in text and f"role {role}" in text
+
+
+@pytest.mark.parametrize(
+    ("command", "line", "name"),
+    [
+        ("search", 'neuron category:"Toy Language', "category"),
+        ("submit", '1.1 link:"https://x.org/a my paper', "link"),
+    ],
+)
+def test_an_unclosed_quote_after_a_named_option_is_refused(command: str, line: str, name: str) -> None:
+    """Beside free text, `category:"Toy Language` used to read "Toy as the category and
+    Language as part of the query; the quote is named instead."""
+    with pytest.raises(BadArgument, match=f"the quote after {name}: is not closed"):
+        args(command, line)
