@@ -46,10 +46,19 @@ _STYLES = {
 _REF_FORMATS = {"channel": "<#{}>", "role": "<@&{}>", "user": "<@{}>"}
 _DIGITS = re.compile(r"^[0-9]{1,20}$")
 _MENTION = re.compile(r"(?<=<)@([!&]?[0-9]+>)")
-# A bare URL as Discord autolinks one (up to a space or "<"): kept as typed so that it stays
-# clickable, except for the characters below, which are %-quoted (the same address to a browser).
-_URL = re.compile(r"(?i)(?<![a-z0-9])https?://[^\s<]+")
+# Spans of user text kept as typed: a custom emoji (<:name:id>, which pings nobody), a URL in
+# angle brackets (<https://…>, Discord's link without a preview), and a bare URL as Discord
+# autolinks one (up to a space or "<"), clickable; inside a URL the characters of _URL_QUOTED
+# are %-quoted (the same address to a browser).
+_KEPT = re.compile(
+    r"(?P<emoji><a?:[A-Za-z0-9_]{2,32}:[0-9]{15,21}>)"
+    r"|<(?P<angled>https?://[^\s<>]+)>"
+    r"|(?<![A-Za-z0-9])(?P<url>https?://[^\s<]+)",
+    re.IGNORECASE,
+)
 _URL_QUOTED = {ord(ch): f"%{ord(ch):02X}" for ch in "\\[]|*`"}
+# What ends a sentence rather than a URL: left out of it, as Discord's own autolink leaves it.
+_URL_TAIL = ".,:;\"')]>*_~|`"
 # Markdown anywhere in a line: emphasis, strike, spoilers, code, masked links, <t:…>/<#…> forms.
 _INLINE = re.compile(r"[\\*_~`|\[\]<]")
 # Markdown at the start of a line: quotes, headings, "-#" subtext, list items ("-", "+", "1.").
@@ -77,14 +86,37 @@ def escape(text: str) -> str:
     """
     parts: list[str] = []
     start = 0
-    for url in _URL.finditer(text):
-        parts.append(_INLINE.sub(r"\\\g<0>", text[start : url.start()]))
-        parts.append(url.group().translate(_URL_QUOTED))
-        start = url.end()
+    for kept in _KEPT.finditer(text):
+        if kept.start() < start:
+            continue
+        parts.append(_INLINE.sub(r"\\\g<0>", text[start : kept.start()]))
+        url = kept.group("url")
+        if url is None:
+            angled = kept.group("angled")
+            parts.append(f"<{angled.translate(_URL_QUOTED)}>" if angled else kept.group())
+            start = kept.end()
+            continue
+        url = _url_end(url)
+        parts.append(url.translate(_URL_QUOTED))
+        start = kept.start() + len(url)
+        # A "]" right after it stays bare: a backslash there would become part of the link.
+        while start < len(text) and text[start] == "]":
+            parts.append("]")
+            start += 1
     parts.append(_INLINE.sub(r"\\\g<0>", text[start:]))
     escaped = _LINE_START.sub(_escape_line_start, "".join(parts))
     # escape_mentions only knows 17-20 digit ids; break every <@…> form whatever its length.
     return _MENTION.sub("@\u200b\\1", escape_mentions(escaped))
+
+
+def _url_end(url: str) -> str:
+    """``url`` without the punctuation after it in a sentence; a ")" closing a "(" of the URL
+    (``…/Foo_(bar)``) stays."""
+    while url and url[-1] in _URL_TAIL:
+        if url[-1] == ")" and url.count("(") >= url.count(")"):
+            break
+        url = url[:-1]
+    return url
 
 
 def colour(reply: Reply) -> int:

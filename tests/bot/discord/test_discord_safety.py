@@ -89,6 +89,23 @@ def test_every_markdown_character_of_user_text_is_literal() -> None:
     assert markdown(value).live == []
 
 
+def test_urls_end_where_the_sentence_goes_on_and_custom_emoji_show() -> None:
+    """A URL in brackets keeps its "]" out of the link (it linked to …5678%5D, a 404), one in
+    angle brackets stays Discord's link without a preview (its brackets were shown), a custom
+    emoji shows as the emoji (it showed as <:pog:…>); the text around them stays inert."""
+    text = (
+        "paper [https://arxiv.org/abs/1234.5678] and repo <https://github.com/a/b>. "
+        "done <:pog:123456789012345678>"
+    )
+    escaped = render.escape(text)
+    assert "\\[https://arxiv.org/abs/1234.5678] and" in escaped and "%5D" not in escaped
+    assert " <https://github.com/a/b>. done <:pog:123456789012345678>" in escaped
+    # Those two spans are the only markup left, and no masked link.
+    rest = escaped.replace("<https://github.com/a/b>", "").replace("<:pog:123456789012345678>", "")
+    assert markdown(rest).live == [] and markdown(escaped).links == []
+    assert literal(escaped) == text
+
+
 async def test_bad_input_gets_a_private_explanation(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
     """Unknown numbers, 10,000 characters and odd unicode: clear private errors, no crash."""
     unknown = await ask(fake, "problem", {"number": "9.99"})
