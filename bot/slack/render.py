@@ -85,7 +85,8 @@ def _linked(raw: str) -> str:
         url = safe_url(found)
         if url is None:
             continue
-        out += [_text(raw[done : match.start()]), f"<{url}>"]
+        shown = escape(found)  # a URL with é or ß shows as typed, not %-quoted
+        out += [_text(raw[done : match.start()]), f"<{url}>" if shown == url else f"<{url}|{shown}>"]
         done = match.start() + len(found)
     return "".join(out) + _text(raw[done:])
 

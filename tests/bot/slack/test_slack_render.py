@@ -217,3 +217,12 @@ def test_bare_urls_in_text_are_clickable_without_what_follows_them() -> None:
     assert shown[2] == "*Existing work*\n• Eric (repo: <https://github.com/DKdekes/rotary-interp>)"
     # Someone's own markup stays inert: its URL shows as itself, never behind their label.
     assert shown[3] == "&lt;<https://evil.example>|trusted&gt; hxxps://no and https://"
+
+
+def test_a_bare_url_with_letters_beyond_ascii_shows_as_typed() -> None:
+    """Slack shows a <url> as its %-quoted form: the text says what was typed."""
+    shown = texts(blocks(Reply(text="see https://de.wikipedia.org/wiki/Größe for the idea")))
+    assert (
+        shown[0] == "see <https://de.wikipedia.org/wiki/Gr%C3%B6%C3%9Fe|"
+        "https://de.wikipedia.org/wiki/Größe> for the idea"
+    )
