@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.outbound import Outbound, Posted, Unreachable, delivered
 from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, moderator_post, moved_post, submitter_notice
@@ -19,8 +20,18 @@ log = logging.getLogger("copbot.moderation")
 # A post taken longer ago than this and never recorded was cut short by a crash: post it again.
 STUCK_POSTING = timedelta(minutes=10)
 
-# (platform, community id) → the moderator channel id, or None when none is configured.
-ChannelLookup = Callable[[str, str], Awaitable[str | None]]
+
+@dataclass(frozen=True)
+class ModeratorChannel:
+    """A community's moderator channel as this process has it, and since when: the time its
+    setting was saved (/setup), or this process's start for one read from the environment."""
+
+    id: str
+    since: datetime
+
+
+# (platform, community id) → the moderator channel, or None when none is configured.
+ChannelLookup = Callable[[str, str], Awaitable[ModeratorChannel | None]]
 
 
 class Moderation:
@@ -45,9 +56,10 @@ class Moderation:
         outbound = self.outbounds.get(link.platform)
         if outbound is None:
             return "nowhere"
-        channel = await self.channel(link.platform, link.community_id)
-        if channel is None or link.id is None:
+        setting = await self.channel(link.platform, link.community_id)
+        if setting is None or link.id is None:
             return "no_channel"
+        channel = setting.id
         if not await submissions.take_for_posting(self.store, link.id, channel, self.clock()):
             return "posted"  # another task or process is posting it
         problem = await self.store.get_problem(link.problem_number)
@@ -77,17 +89,21 @@ class Moderation:
         on the old post where it went; returns how many moved.
 
         Each post is taken once (a guarded update on its message), so two processes, or a sweep
-        and a /setup at once, move it once."""
+        and a /setup at once, move it once. Only posts made before this process's setting came
+        into force are moved: a replica whose setting is behind (a rolling deploy, a setting read
+        just before it changed) leaves alone the posts the others made in the new channel, rather
+        than moving them back and forth with them each sweep."""
         outbound = self.outbounds.get(platform)
         if outbound is None:
             return 0
         count = 0
         for community, old_channel in await submissions.posted_channels(self.store, platform, community_id):
-            channel = await self.channel(platform, community)
-            if channel is None or channel == old_channel:
+            setting = await self.channel(platform, community)
+            if setting is None or setting.id == old_channel:
                 continue
-            for link in await submissions.posted_in(self.store, platform, community, old_channel):
-                if await self._move(outbound, channel, link):
+            since = setting.since
+            for link in await submissions.posted_in(self.store, platform, community, old_channel, since):
+                if await self._move(outbound, setting.id, link):
                     count += 1
         return count
 

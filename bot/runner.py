@@ -16,7 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot import idle_gc
 from bot.app import make_context, open_store
 from bot.config import Settings, cannot_listen
-from bot.moderation import Moderation
+from bot.moderation import Moderation, ModeratorChannel
 from bot.ops import Metrics, OpsServer
 from bot.outbound import Outbound
 from bot.reminders import Sweeper, start_scheduler
@@ -236,12 +236,16 @@ def settle_heap() -> None:
 def make_moderation(settings: Settings, ctx: Context, front_ends: list[FrontEnd]) -> Moderation:
     """Posting submissions to each community's moderators."""
     outbounds: dict[str, Outbound] = {fe.name: fe for fe in front_ends if isinstance(fe, Outbound)}
+    started = ctx.clock()  # Slack's channel comes from the environment: in force since now
 
-    async def moderator_channel(platform: str, community_id: str) -> str | None:
+    async def moderator_channel(platform: str, community_id: str) -> ModeratorChannel | None:
         if platform == "slack":
-            return settings.slack_moderator_channel
+            channel = settings.slack_moderator_channel
+            return ModeratorChannel(channel, started) if channel else None
         row = await ctx.store.get_settings(platform, community_id)
-        return row.moderator_channel_id if row else None
+        if row is None or not row.moderator_channel_id:
+            return None
+        return ModeratorChannel(row.moderator_channel_id, row.updated_at)
 
     return Moderation(ctx.store, outbounds, ctx.clock, moderator_channel)
 

@@ -28,6 +28,13 @@ from storage.models import Event, LinkStatus, WorkLink
 from storage.store import Person, Store
 
 POSTING = "posting"
+# The values of the ``moved_from_*`` columns when no move is in progress.
+NOT_MOVING: dict[str, None] = {
+    "moved_from_channel_id": None,
+    "moved_from_message_id": None,
+    "moved_from_url": None,
+    "moved_from_posted_at": None,
+}
 BATCH = 500
 
 
@@ -169,8 +176,9 @@ async def take_for_moving(
     ``message_id`` being in another channel (the moderator channel changed): the submission as
     taken, once per post (None when it was decided, moved or posted again meanwhile).
 
-    The old post stays recorded in the returned copy only; the row holds the posting mark, as a
-    first post does, until :func:`record_posted` or :func:`return_post`."""
+    The row holds the posting mark, as a first post does, until :func:`record_posted` or
+    :func:`return_post`; the old post is kept in its ``moved_from_*`` columns meanwhile, so a move
+    a crash cuts short gives it back (:func:`release_stuck_posting`) instead of losing it."""
     async with store.session() as s:
         taken = (
             await s.exec(
@@ -180,7 +188,16 @@ async def take_for_moving(
                     col(WorkLink.status) == LinkStatus.PENDING.value,
                     col(WorkLink.mod_message_id) == message_id,
                 )
-                .values(mod_channel_id=channel_id, mod_message_id=POSTING, posted_at=now)
+                .values(
+                    # The right-hand sides read the row as it was before this update.
+                    moved_from_channel_id=col(WorkLink.mod_channel_id),
+                    moved_from_message_id=col(WorkLink.mod_message_id),
+                    moved_from_url=col(WorkLink.mod_url),
+                    moved_from_posted_at=col(WorkLink.posted_at),
+                    mod_channel_id=channel_id,
+                    mod_message_id=POSTING,
+                    posted_at=now,
+                )
                 .returning(col(WorkLink.id))
             )
         ).first()
@@ -201,6 +218,7 @@ async def return_post(store: Store, old: WorkLink) -> None:
                 mod_message_id=old.mod_message_id,
                 mod_url=old.mod_url,
                 posted_at=old.posted_at,
+                **NOT_MOVING,
             )
         )
 
@@ -233,6 +251,8 @@ async def record_posted(
             return
         link.mod_message_id = message_id
         link.mod_url = url
+        for column, value in NOT_MOVING.items():
+            setattr(link, column, value)
         if message_id is None:
             link.mod_channel_id = None
             link.posted_at = None
@@ -343,28 +363,32 @@ async def posted_channels(
         return [(community, channel) for community, channel in await s.exec(query) if channel]
 
 
-async def posted_in(store: Store, platform: str, community_id: str, channel_id: str) -> list[WorkLink]:
-    """A community's pending submissions whose moderator post is in ``channel_id``, oldest first."""
+async def posted_in(
+    store: Store, platform: str, community_id: str, channel_id: str, before: datetime | None = None
+) -> list[WorkLink]:
+    """A community's pending submissions whose moderator post is in ``channel_id``, oldest first;
+    with ``before``, only the posts made no later than then."""
+    query = select(WorkLink).where(
+        WorkLink.platform == platform,
+        WorkLink.community_id == community_id,
+        WorkLink.status == LinkStatus.PENDING.value,
+        WorkLink.mod_channel_id == channel_id,
+        col(WorkLink.mod_message_id).is_not(None),
+        col(WorkLink.mod_message_id) != POSTING,
+    )
+    if before is not None:
+        query = query.where(sa.or_(col(WorkLink.posted_at).is_(None), col(WorkLink.posted_at) <= before))
     async with store.read() as s:
-        return list(
-            await s.exec(
-                select(WorkLink)
-                .where(
-                    WorkLink.platform == platform,
-                    WorkLink.community_id == community_id,
-                    WorkLink.status == LinkStatus.PENDING.value,
-                    WorkLink.mod_channel_id == channel_id,
-                    col(WorkLink.mod_message_id).is_not(None),
-                    col(WorkLink.mod_message_id) != POSTING,
-                )
-                .order_by(col(WorkLink.created_at), col(WorkLink.id))
-            )
-        )
+        return list(await s.exec(query.order_by(col(WorkLink.created_at), col(WorkLink.id))))
 
 
 async def release_stuck_posting(store: Store, platform: str, taken_before: datetime) -> None:
     """A post taken before ``taken_before`` and never recorded was cut short by a crash, so it is
-    posted again (never lost); younger ones belong to a live process."""
+    posted again (never lost); younger ones belong to a live process.
+
+    A move cut short gives the old post back, as a failed move does (:func:`return_post`): a
+    pending submission is moved again at the next sweep, and a decision made meanwhile (by the old
+    post's buttons) is shown on it by the catch-up (:func:`posts_behind`)."""
     async with store.session() as s:
         await s.exec(
             sa.update(WorkLink)
@@ -373,7 +397,14 @@ async def release_stuck_posting(store: Store, platform: str, taken_before: datet
                 col(WorkLink.mod_message_id) == POSTING,
                 sa.or_(col(WorkLink.posted_at).is_(None), col(WorkLink.posted_at) < taken_before),
             )
-            .values(mod_message_id=None, mod_channel_id=None, mod_url=None, posted_at=None)
+            .values(
+                # None for a first post: posted again like a new one.
+                mod_channel_id=col(WorkLink.moved_from_channel_id),
+                mod_message_id=col(WorkLink.moved_from_message_id),
+                mod_url=col(WorkLink.moved_from_url),
+                posted_at=col(WorkLink.moved_from_posted_at),
+                **NOT_MOVING,
+            )
         )
 
 

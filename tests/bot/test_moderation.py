@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from bot.moderation import Moderation
+from bot.moderation import ChannelLookup, Moderation, ModeratorChannel
 from commands import dispatch
 from commands.submissions import decide_by_reaction, decide_link
 from commands.types import Context
@@ -37,12 +37,20 @@ def outbound() -> MemoryOutbound:
 def moderated(ctx: Context, outbound: MemoryOutbound) -> Context:
     """The context with moderation wired to the in-memory platform and /setup's channel."""
 
-    async def channel(platform: str, community: str) -> str | None:
-        row = await ctx.store.get_settings(platform, community)
-        return row.moderator_channel_id if row else None
-
-    ctx.effects = Moderation(ctx.store, {"discord": outbound}, ctx.clock, channel)
+    ctx.effects = Moderation(ctx.store, {"discord": outbound}, ctx.clock, setup_channel(ctx.store))
     return ctx
+
+
+def setup_channel(store: Store) -> ChannelLookup:
+    """The moderator channel /setup saved, as the bot reads it."""
+
+    async def channel(platform: str, community: str) -> ModeratorChannel | None:
+        row = await store.get_settings(platform, community)
+        if row is None or not row.moderator_channel_id:
+            return None
+        return ModeratorChannel(row.moderator_channel_id, row.updated_at)
+
+    return channel
 
 
 async def with_channel(ctx: Context) -> None:
@@ -196,8 +204,8 @@ async def test_a_decision_after_a_restart_finds_its_submission(
     restarted_outbound = MemoryOutbound()
     restarted = Context(store=moderated.store, clock=clock)
 
-    async def channel(platform: str, community: str) -> str | None:
-        return "mods"
+    async def channel(platform: str, community: str) -> ModeratorChannel | None:
+        return ModeratorChannel("mods", clock())
 
     restarted.effects = Moderation(restarted.store, {"discord": restarted_outbound}, clock, channel)
     assert await decide_by_reaction(restarted, MOD, "1", "✅")
@@ -360,11 +368,7 @@ async def test_a_pending_post_is_moved_once_by_two_processes_at_once(
         other_outbound = MemoryOutbound(delay=0.01)
         outbound.delay = 0.01
 
-        async def channel(platform: str, community: str) -> str | None:
-            row = await other_store.get_settings(platform, community)
-            return row.moderator_channel_id if row else None
-
-        other = Moderation(other_store, {"discord": other_outbound}, clock, channel)
+        other = Moderation(other_store, {"discord": other_outbound}, clock, setup_channel(other_store))
         await asyncio.gather(sweep(moderated), other.catch_up(), sweep(moderated), other.catch_up())
     finally:
         await other_store.close()
@@ -410,6 +414,96 @@ async def test_a_move_the_new_channel_refuses_leaves_the_old_post_working(
     moved = [s.target for s in outbound.sent if s.kind == "channel"]
     assert moved == ["mods", "mods", "mods2"]  # only the pending one
     assert await decide_by_reaction(moderated, MOD, "1", "✅") is None  # moved away
+
+
+def after_a_crash(ctx: Context, clock: FakeClock) -> tuple[Context, MemoryOutbound]:
+    """A new process on the same database, reading /setup's channel, with its own connection."""
+    outbound = MemoryOutbound()
+    new = Context(store=ctx.store, clock=clock)
+    new.effects = Moderation(new.store, {"discord": outbound}, clock, setup_channel(new.store))
+    return new, outbound
+
+
+async def crash_mid_move(ctx: Context, outbound: MemoryOutbound, clock: FakeClock) -> None:
+    """A pending submission posted in mods (message 1); the channel becomes mods2 and the
+    process dies while the move's post is on its way (the post taken, nothing recorded)."""
+    await with_channel(ctx)
+    await say(ctx, ANN, SUBMIT)
+    clock.advance(minutes=1)
+    await ctx.store.update_settings("discord", "guild1", clock(), moderator_channel_id="mods2")
+    outbound.crash_before_post = True
+    with pytest.raises(SimulatedCrash):
+        await sweep(ctx)
+
+
+async def test_a_move_cut_short_by_a_crash_is_made_by_a_later_sweep(
+    moderated: Context, outbound: MemoryOutbound, clock: FakeClock
+) -> None:
+    """The next process's sweep, once the move is old enough to be a crash's, moves it again:
+    one post in mods2, and the old post says where it went (it kept 'pending' and its buttons)."""
+    await crash_mid_move(moderated, outbound, clock)
+    after, out = after_a_crash(moderated, clock)
+    await sweep(after)
+    assert out.sent == []  # too recent to tell from a move in progress
+    clock.advance(minutes=11)
+    await sweep(after)
+    await sweep(after)
+    assert [(s.kind, s.target) for s in out.sent] == [("channel", "mods2"), ("react", "1"), ("edit", "1")]
+    assert out.sent[2].reply.text.startswith("Moved: the moderator channel changed")
+    link = await submissions.get_link(after.store, 1)
+    assert link is not None and (link.mod_channel_id, link.mod_message_id) == ("mods2", "1")
+    assert link.moved_from_message_id is None
+
+
+async def test_a_decision_on_the_old_post_of_a_move_cut_short_is_shown_on_it(
+    moderated: Context, outbound: MemoryOutbound, clock: FakeClock
+) -> None:
+    """After the crash a moderator approves with the old post's button (it names the
+    submission): a later sweep shows the approval on that post (it kept 'pending' and live
+    buttons for good), and posts nothing in mods2."""
+    await crash_mid_move(moderated, outbound, clock)
+    after, out = after_a_crash(moderated, clock)
+    reply = await dispatch.run_action(after, MOD, "cop:approve:1")
+    assert reply.text == "Approved the link for 2.4."
+    clock.advance(minutes=11)
+    await sweep(after)
+    await sweep(after)
+    edits = [(s.target, s.reply.text) for s in out.sent if s.kind in ("edit", "channel")]
+    assert edits == [("1", "Approved by Mod.")]
+    link = await submissions.get_link(after.store, 1)
+    assert link is not None and (link.mod_channel_id, link.mod_message_id) == ("mods", "1")
+    assert link.shown_revision == link.revision
+
+
+async def test_a_replica_whose_setting_is_behind_does_not_move_posts_back(
+    moderated: Context, outbound: MemoryOutbound, clock: FakeClock
+) -> None:
+    """/setup moves the pending post to mods2; a replica still holding the old setting (mods)
+    leaves it there, sweep after sweep, instead of moving it back (and the first replica then
+    moving it again)."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    behind = await moderated.store.get_settings("discord", "guild1")
+    assert behind is not None
+    clock.advance(minutes=1)
+    await say(moderated, ADMIN, "/setup moderator_channel:<#mods2>")
+    link = await submissions.get_link(moderated.store, 1)
+    assert link is not None and link.mod_channel_id == "mods2"
+
+    async def stale(platform: str, community: str) -> ModeratorChannel | None:
+        assert behind is not None and behind.moderator_channel_id
+        return ModeratorChannel(behind.moderator_channel_id, behind.updated_at)
+
+    out = MemoryOutbound()
+    replica = Moderation(moderated.store, {"discord": out}, clock, stale)
+    before = len(outbound.sent)
+    for _ in range(2):
+        clock.advance(minutes=1)
+        await replica.catch_up()
+        await sweep(moderated)
+    assert out.sent == [] and len(outbound.sent) == before
+    link = await submissions.get_link(moderated.store, 1)
+    assert link is not None and link.mod_channel_id == "mods2"
 
 
 async def test_an_undone_submission_whose_post_was_deleted_is_posted_again(
@@ -524,8 +618,8 @@ def restarted(ctx: Context, clock: FakeClock) -> tuple[Context, MemoryOutbound]:
     outbound = MemoryOutbound()
     new = Context(store=ctx.store, clock=clock)
 
-    async def channel(platform: str, community: str) -> str | None:
-        return "mods"
+    async def channel(platform: str, community: str) -> ModeratorChannel | None:
+        return ModeratorChannel("mods", clock())
 
     new.effects = Moderation(new.store, {"discord": outbound}, clock, channel)
     return new, outbound
