@@ -110,7 +110,7 @@ class Moderation:
     async def _move(self, outbound: Outbound, channel: str, link: WorkLink) -> bool:
         assert link.id is not None and link.mod_channel_id and link.mod_message_id
         moving = await submissions.take_for_moving(
-            self.store, link.id, link.mod_message_id, channel, self.clock()
+            self.store, link.id, link.mod_message_id, channel, self.clock(), from_channel=link.mod_channel_id
         )
         if moving is None:
             return False  # decided, or moved by another process, meanwhile

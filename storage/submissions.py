@@ -170,11 +170,13 @@ async def take_for_posting(store: Store, link_id: int, channel_id: str, now: dat
 
 
 async def take_for_moving(
-    store: Store, link_id: int, message_id: str, channel_id: str, now: datetime
+    store: Store, link_id: int, message_id: str, channel_id: str, now: datetime, *, from_channel: str
 ) -> WorkLink | None:
     """Take the right to post a pending submission again in ``channel_id``, its post
-    ``message_id`` being in another channel (the moderator channel changed): the submission as
-    taken, once per post (None when it was decided, moved or posted again meanwhile).
+    ``message_id`` being in ``from_channel`` (the moderator channel changed): the submission as
+    taken, once per post (None when it was decided, moved or posted again meanwhile). The post is
+    named by channel and message: a Slack message id is unique only within its channel, so the
+    new post of a move made meanwhile may carry the old one's id.
 
     The row holds the posting mark, as a first post does, until :func:`record_posted` or
     :func:`return_post`; the old post is kept in its ``moved_from_*`` columns meanwhile, so a move
@@ -186,6 +188,7 @@ async def take_for_moving(
                 .where(
                     col(WorkLink.id) == link_id,
                     col(WorkLink.status) == LinkStatus.PENDING.value,
+                    col(WorkLink.mod_channel_id) == from_channel,
                     col(WorkLink.mod_message_id) == message_id,
                 )
                 .values(

@@ -378,20 +378,28 @@ async def test_a_pending_post_is_moved_once_by_two_processes_at_once(
 
 async def test_a_post_is_taken_for_moving_once(moderated: Context, clock: FakeClock) -> None:
     """Two processes that both read the old post: the first takes it, the second finds it taken
-    (and, once a failed move gives the old post back, it can be taken again)."""
+    (and, once a failed move gives the old post back, it can be taken again). A process that read
+    the old post before another moved it does not take (and post again) the new post that came
+    to have the same message id in the new channel (a Slack id is unique only in its channel)."""
     await with_channel(moderated)
     await say(moderated, ANN, SUBMIT)
     old = await submissions.get_link(moderated.store, 1)
     assert old is not None and old.mod_message_id == "1"
 
-    first = await submissions.take_for_moving(moderated.store, 1, "1", "mods2", clock())
-    second = await submissions.take_for_moving(moderated.store, 1, "1", "mods2", clock())
+    first = await submissions.take_for_moving(moderated.store, 1, "1", "mods2", clock(), from_channel="mods")
+    second = await submissions.take_for_moving(moderated.store, 1, "1", "mods2", clock(), from_channel="mods")
     assert first is not None and first.mod_message_id == submissions.POSTING and second is None
 
     await submissions.return_post(moderated.store, old)
     back = await submissions.get_link(moderated.store, 1)
     assert back is not None and (back.mod_channel_id, back.mod_message_id) == ("mods", "1")
-    assert await submissions.take_for_moving(moderated.store, 1, "1", "mods2", clock()) is not None
+    assert (
+        await submissions.take_for_moving(moderated.store, 1, "1", "mods2", clock(), from_channel="mods")
+        is not None
+    )
+    await submissions.record_posted(moderated.store, 1, "1", None, clock())  # moved: mods2, "1"
+    late = await submissions.take_for_moving(moderated.store, 1, "1", "mods3", clock(), from_channel="mods")
+    assert late is None
 
 
 async def test_a_move_the_new_channel_refuses_leaves_the_old_post_working(
