@@ -231,13 +231,21 @@ class DiscordFrontEnd:
         Route.BASE = self.settings.discord_api_url.rstrip("/")
         client = self.client = self.client_class(self, **self.client_options)
         try:
-            await self._login(client)
-            assert client.application_id is not None
-            log.info("invite copbot to a server: %s", invite_url(client.application_id))
-            await self.sync_commands()
-            await self.catalogue.refresh()
-            self._connect_task = asyncio.create_task(client.connect(reconnect=True), name="discord-gateway")
-            await self._wait_connected()
+            try:
+                await self._login(client)
+                assert client.application_id is not None
+                log.info("invite copbot to a server: %s", invite_url(client.application_id))
+                await self.sync_commands()
+                await self.catalogue.refresh()
+                self._connect_task = asyncio.create_task(
+                    client.connect(reconnect=True), name="discord-gateway"
+                )
+                await self._wait_connected()
+            except discord.HTTPException as exc:  # an outage (5xx) or a refusal, past its retries
+                raise StartupError(
+                    f"Discord answered {exc.status} {exc.text or getattr(exc.response, 'reason', '')} "
+                    f"at start ({Route.BASE}, DISCORD_API_URL); copbot stops so that it is started again"
+                ) from exc
         except BaseException:
             await self._shut_client()
             raise

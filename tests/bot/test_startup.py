@@ -364,6 +364,21 @@ async def test_a_slack_token_refused_or_slack_out_of_reach(tmp_path: Path) -> No
     refused(status, output, f"cannot start: cannot reach Slack at {url} (SLACK_API_URL): Cannot connect")
 
 
+async def test_a_discord_outage_at_start_is_named_in_one_line(tmp_path: Path) -> None:
+    """Discord answering 503 to the login ended copbot with a traceback (exit 1), Slack beside it
+    never served; now one line with Discord's answer, exit 2, so that the orchestrator starts it
+    again."""
+    async with FakeDiscord(token="t") as discord, FakeSlack(tokens={"xoxb-right"}) as slack:
+        discord.fail("GET", "/users/@me", status=503, times=100)
+        status, output = await copbot(
+            tmp_path, **{**on_discord(discord, "t", tmp_path), **on_slack(slack, "xoxb-right", tmp_path)}
+        )
+    refused(
+        status, output, "CRITICAL copbot: cannot start: Discord answered 503 Service Unavailable at start ("
+    )
+    assert "DISCORD_API_URL); copbot stops so that it is started again" in output
+
+
 HALF_SLACK = {
     "bot token only": (
         {"SLACK_BOT_TOKEN": "xoxb-1"},
