@@ -64,8 +64,26 @@ async def get_problem(ctx: Context, number: str) -> Problem:
     raise UnknownProblem(f"No problem {number} — {hint}.")
 
 
-def claim_line(claim: Claim, now: datetime, stale_after_days: int) -> str:
-    """Who is on a problem and since when, with its state."""
+# What a platform's users call the community the bot serves there (default: a server).
+_COMMUNITY_WORD = {"slack": "workspace"}
+
+
+def community_word(platform: str) -> str:
+    """``server`` on Discord, ``workspace`` on Slack: for "made in another server"."""
+    return _COMMUNITY_WORD.get(platform, "server")
+
+
+def named(name: str, platform: str, viewer: str) -> str:
+    """A person's name as ``viewer``'s platform shows it: ``Ann (Slack)`` when they are of another
+    platform than the viewer's, so Discord's Ann and Slack's Ann are told apart; just ``Ann`` on
+    their own platform (a one-platform community sees no labels). The sheet marks its own."""
+    if not platform or platform == viewer or platform == LEGACY_PLATFORM:
+        return name
+    return f"{name} ({platform.title()})"
+
+
+def claim_line(claim: Claim, now: datetime, stale_after_days: int, viewer: str) -> str:
+    """Who is on a problem and since when, with its state (as seen from platform ``viewer``)."""
     if claim.platform == LEGACY_PLATFORM:
         text = sheet_text(claim.source_text, 300)
         if not claim.date_known:
@@ -73,7 +91,8 @@ def claim_line(claim: Claim, now: datetime, stale_after_days: int) -> str:
         age = ago(claim.renewed_at, now)
         stale = (now - claim.renewed_at).days >= stale_after_days
         return f"{text} ({sheet_origin(claim.date_known)}, {age}{', stale' if stale else ''})"
-    line = f"{claim.display_name} — since {day(claim.claimed_at)} ({ago(claim.claimed_at, now)})"
+    who = named(claim.display_name, claim.platform, viewer)
+    line = f"{who} — since {day(claim.claimed_at)} ({ago(claim.claimed_at, now)})"
     if claim.renewed_at > claim.claimed_at and claim.renewed_at.date() != claim.claimed_at.date():
         line += f", renewed {day(claim.renewed_at)}"
     if claim.state == ClaimState.STALE:
@@ -81,11 +100,14 @@ def claim_line(claim: Claim, now: datetime, stale_after_days: int) -> str:
     return line
 
 
-def earlier_line(claim: Claim) -> str:
-    """A claim that ended, with how and the note left."""
+def earlier_line(claim: Claim, viewer: str) -> str:
+    """A claim that ended, with how and the note left (as seen from platform ``viewer``)."""
     how = "expired" if claim.state == ClaimState.EXPIRED else "released"
     # A sheet claim is named by its whole cell, as while it was open (its first line may be a date).
-    who = sheet_text(claim.source_text, 300) if claim.platform == LEGACY_PLATFORM else claim.display_name
+    if claim.platform == LEGACY_PLATFORM:
+        who = sheet_text(claim.source_text, 300)
+    else:
+        who = named(claim.display_name, claim.platform, viewer)
     if claim.date_known:
         ended = f" to {day(claim.ended_at)}" if claim.ended_at else ""
         line = f"{who} — {day(claim.claimed_at)}{ended}, {how}"
@@ -107,12 +129,14 @@ def problem_title(problem: Problem, limit: int = 80) -> str:
 async def problem_card(
     ctx: Context,
     problem: Problem,
+    viewer: str,
     *,
     private: bool = False,
     text: str = "",
     extra: tuple[Button, ...] = (),
 ) -> Reply:
-    """The full card of a problem: text, fields, existing work, who is on it, earlier claims."""
+    """The full card of a problem: text, fields, existing work, who is on it, earlier claims,
+    for a member of platform ``viewer``."""
     now = ctx.clock()
     claims, links = await ctx.store.problem_state(problem.number)
     body = problem.text or "(The sheet has no problem sentence for this one; see its existing work.)"
@@ -130,10 +154,10 @@ async def problem_card(
     sections.append(Section("Existing work", tuple(work) or ("None yet.",)))
     open_claims = [c for c in claims if c.state in OPEN_CLAIM_STATES]
     ended = [c for c in claims if c.state not in OPEN_CLAIM_STATES]
-    working = tuple(claim_line(c, now, ctx.stale_after_days) for c in open_claims)
+    working = tuple(claim_line(c, now, ctx.stale_after_days, viewer) for c in open_claims)
     sections.append(Section("Working on it", working or ("Nobody yet: /claim " + problem.number,)))
     if ended:
-        sections.append(Section("Earlier claims", tuple(earlier_line(c) for c in ended[-5:])))
+        sections.append(Section("Earlier claims", tuple(earlier_line(c, viewer) for c in ended[-5:])))
     buttons = (
         Button("Claim", "claim", problem.number, ButtonStyle.PRIMARY),
         Button("Release", "release", problem.number),
@@ -157,7 +181,7 @@ PROBLEM_OPTIONS = (Option("number", Kind.NUMBER, "problem number, like 2.4", req
 async def problem_command(ctx: Context, request: Request) -> Reply:
     """/problem NUMBER: the problem's card, in the channel."""
     problem = await get_problem(ctx, request.args["number"])
-    return await problem_card(ctx, problem)
+    return await problem_card(ctx, problem, request.actor.platform)
 
 
 RANDOM_OPTIONS = (
@@ -206,7 +230,7 @@ async def random_command(ctx: Context, request: Request) -> Reply:
     problem = ctx.rng.choice(pool)
     filters = f"{difficulty or ''}/{problem.section if category else ''}/{'u' if unclaimed else ''}"
     picked = f"Picked at random from {len(pool)} matching problem{'s' if len(pool) != 1 else ''}."
-    card = await problem_card(ctx, problem, text=picked)
+    card = await problem_card(ctx, problem, request.actor.platform, text=picked)
     buttons = tuple(b if b.action != "random" else Button(b.label, "random", filters) for b in card.buttons)
     return Reply(**{**card.__dict__, "buttons": buttons})
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from commands.catalogue import claim_line, earlier_line, get_problem, problem_card, problem_title
+from commands.catalogue import (
+    claim_line,
+    community_word,
+    earlier_line,
+    get_problem,
+    named,
+    problem_card,
+    problem_title,
+)
 from commands.parser import Kind, Option
 from commands.timefmt import day
 from commands.types import (
@@ -29,7 +37,7 @@ async def claim_command(ctx: Context, request: Request) -> Reply:
     else:
         text = f"You already hold {problem.number}: renewed your claim today ({day(ctx.clock())})."
     text += " /release " + problem.number + " when you stop; a note there helps the next person."
-    return await problem_card(ctx, problem, private=True, text=text)
+    return await problem_card(ctx, problem, request.actor.platform, private=True, text=text)
 
 
 RELEASE_OPTIONS = (
@@ -44,11 +52,17 @@ async def release_command(ctx: Context, request: Request) -> Reply:
     note = request.args.get("note", "")
     claim = await ctx.store.release(problem.number, request.actor.person, note, ctx.clock())
     if claim is None:
-        others = [
-            c.display_name
-            for c in await ctx.store.claims_for_problem(problem.number)
-            if c.state in OPEN_CLAIM_STATES
+        actor = request.actor
+        holding = [
+            c for c in await ctx.store.claims_for_problem(problem.number) if c.state in OPEN_CLAIM_STATES
         ]
+        if any(c.platform == actor.platform and c.user_id == actor.user_id for c in holding):
+            # Their own claim, made in another community of the same platform: it is released there.
+            raise NotYourClaim(
+                f"Your claim on {problem.number} was made in another {community_word(actor.platform)}; "
+                "release it there."
+            )
+        others = [named(c.display_name, c.platform, actor.platform) for c in holding]
         if others:
             raise NotYourClaim(
                 f"You hold no claim on {problem.number}; only its claimant can release it "
@@ -77,9 +91,11 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
             ids = await _user_ids(ctx, request, user)
             on_problem = [c for c in on_problem if c.user_id in ids]
         open_lines = [
-            claim_line(c, now, ctx.stale_after_days) for c in on_problem if c.state in OPEN_CLAIM_STATES
+            claim_line(c, now, ctx.stale_after_days, actor.platform)
+            for c in on_problem
+            if c.state in OPEN_CLAIM_STATES
         ]
-        ended = [earlier_line(c) for c in on_problem if c.state not in OPEN_CLAIM_STATES]
+        ended = [earlier_line(c, actor.platform) for c in on_problem if c.state not in OPEN_CLAIM_STATES]
         sections = [Section("Working on it", tuple(open_lines) or ("Nobody.",))]
         if ended:
             sections.append(Section("Earlier claims", tuple(ended[-10:])))
@@ -99,8 +115,9 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
         nobody = "You hold" if whose == "Your" else "They hold"
         return Reply(text=f"{nobody} no open claims. /random finds a problem to start on.")
     problems = {p.number: p for p in await ctx.store.problems()}
+    stale_days = ctx.stale_after_days
     lines = tuple(
-        f"{problem_title(problems[c.problem_number], 60)}: {claim_line(c, now, ctx.stale_after_days)}"
+        f"{problem_title(problems[c.problem_number], 60)}: {claim_line(c, now, stale_days, actor.platform)}"
         for c in claims
     )
     buttons: tuple[Button, ...] = ()
@@ -125,7 +142,11 @@ async def _user_ids(ctx: Context, request: Request, user: UserRef) -> set[str]:
     ids = await ctx.store.find_claimants(actor.platform, actor.community_id, user.name)
     if not ids:
         shown = user.name if len(user.name) <= 40 else user.name[:40] + "…"
-        raise BadArgument(f"I know nobody called {shown!r} here who has claimed a problem.")
+        raise BadArgument(
+            f"I know nobody called {shown!r} here who has claimed a problem. Claims made on another "
+            f"platform or in another {community_word(actor.platform)} show on the problem: "
+            "/claims number:NUMBER."
+        )
     return set(ids)
 
 
@@ -146,9 +167,9 @@ _VERBS = {
 }
 
 
-def history_line(event: Event) -> str:
-    """One line of a timeline."""
-    who = event.actor_name or "copbot"
+def history_line(event: Event, viewer: str) -> str:
+    """One line of a timeline, as seen from platform ``viewer``."""
+    who = named(event.actor_name or "copbot", event.actor_platform, viewer)
     if event.actor_platform == LEGACY_PLATFORM:
         who = f"{who} (sheet)"
     verb = _VERBS.get(event.kind, event.kind)
@@ -163,6 +184,8 @@ async def history_command(ctx: Context, request: Request) -> Reply:
     first (where a platform cuts a long timeline short, the oldest lines give way)."""
     problem = await get_problem(ctx, request.args["number"])
     events = await ctx.store.history(problem.number, limit=50)
-    lines = tuple(history_line(e) for e in reversed(events)) or ("Nothing has happened here yet.",)
+    lines = tuple(history_line(e, request.actor.platform) for e in reversed(events)) or (
+        "Nothing has happened here yet.",
+    )
     timeline = Section("Timeline, newest first", lines)
     return Reply(title=f"History of {problem_title(problem)}", sections=(timeline,))

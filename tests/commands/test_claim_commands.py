@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from commands import dispatch
-from commands.types import Context
+from commands.types import Actor, Context
 from storage.models import OPEN_CLAIM_STATES
 from tests.support.clock import FakeClock
 from tests.support.transcript import person, say, shown
@@ -87,6 +87,52 @@ async def test_release_without_a_claim_says_so(ctx: Context) -> None:
     """Releasing what nobody holds is a clear, private answer."""
     reply = await say(ctx, ANN, "/release 1.1")
     assert reply.error and reply.text == "You hold no claim on 1.1, so there is nothing to release."
+
+
+async def test_a_claimant_of_another_platform_is_named_with_it(ctx: Context) -> None:
+    """Discord's Ann and Slack's Ann on one database: each platform shows the other's Ann with her
+    platform, on cards, claim lists, earlier claims, /history and a refused /release; its own
+    members stay unlabelled, and a name from the sheet keeps only its own marking."""
+    slack_ann = Actor("slack", "T0TEAM", "U0ANN", "Ann")
+    slack_bob = Actor("slack", "T0TEAM", "U0BOB", "Bob")
+    await say(ctx, ANN, "/claim 2.4")
+    refused = await say(ctx, slack_ann, "/release 2.4")
+    assert refused.error and refused.text == (
+        "You hold no claim on 2.4; only its claimant can release it "
+        "(jknowak (Discord) - July 2023, Ann (Discord))."
+    )
+    await say(ctx, slack_ann, "/claim 2.4")
+    on_slack = await shown(ctx, slack_bob, "/claims number:2.4")
+    assert "Ann (Discord) — since 2026-11-25" in on_slack and "\n  - Ann — since 2026-11-25" in on_slack
+    on_discord = await shown(ctx, BOB, "/problem 2.4")
+    assert "\n  - Ann — since 2026-11-25" in on_discord and "Ann (Slack) — since 2026-11-25" in on_discord
+    await say(ctx, slack_ann, "/release 2.4 tried X")
+    assert "Ann (Slack) — 2026-11-25 to 2026-11-25, released: “tried X”" in await shown(
+        ctx, BOB, "/problem 2.4"
+    )
+    history = await shown(ctx, slack_bob, "/history 2.4")
+    assert "2026-11-25 · Ann (Discord) claimed it" in history
+    assert "2026-11-25 · Ann released it: tried X" in history
+    assert "jknowak (Discord) - July 2023 (sheet) claimed it" in history
+    console = Actor("console", "local", "local", "local", True, True)
+    assert "Ann (Discord) — since 2026-11-25" in await shown(ctx, console, "/problem 2.4")
+
+
+async def test_releasing_a_claim_made_in_another_community_says_where_it_is(ctx: Context) -> None:
+    """Ann claims in one Discord server and types /release in another: she is told her claim lives
+    in the other server (not that she holds none), and it stays open there; likewise on Slack."""
+    await say(ctx, ANN, "/claim 3.11")
+    elsewhere = person("ann", community="guild2")
+    refused = await say(ctx, elsewhere, "/release 3.11")
+    assert (
+        refused.error and refused.text == "Your claim on 3.11 was made in another server; release it there."
+    )
+    in_team = Actor("slack", "T1", "U0ANN", "Ann")
+    await say(ctx, in_team, "/claim 2.4")
+    refused = await say(ctx, Actor("slack", "T2", "U0ANN", "Ann"), "/release 2.4")
+    assert refused.text == "Your claim on 2.4 was made in another workspace; release it there."
+    assert "Ann — since" in await shown(ctx, ANN, "/claims number:3.11")
+    assert "Released" in (await say(ctx, ANN, "/release 3.11")).text
 
 
 async def test_claims_of_someone_else_by_name_and_mention(ctx: Context) -> None:
