@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands.catalogue import problem_title
 from commands.timefmt import day
-from commands.types import Actor, BadArgument, Button, ButtonStyle, Context, NotYourClaim, Reply
+from commands.types import Actor, BadArgument, Button, ButtonStyle, Context, NotYourClaim, Reply, record_id
 from storage.models import OPEN_CLAIM_STATES, REMINDER_DELIVERED, Claim, ClaimState, Problem
 
 
@@ -45,9 +45,10 @@ def expiry_reply(claim: Claim, problem: Problem, *, mention: bool = False) -> Re
 
 
 async def _own_open_claim(ctx: Context, actor: Actor, target: str) -> Claim:
-    if not target.isdigit():
+    claim_id = record_id(target)
+    if claim_id is None:
         raise BadArgument("That button is broken; use /claims instead.")
-    claim = await ctx.store.get_claim(int(target))
+    claim = await ctx.store.get_claim(claim_id)
     if claim is None or claim.user_id != actor.user_id or claim.platform != actor.platform:
         raise NotYourClaim("Only the claimant can answer this reminder.")
     if claim.state not in OPEN_CLAIM_STATES:

@@ -19,6 +19,7 @@ from commands.types import (
     ReplyField,
     Request,
     Section,
+    record_id,
 )
 from storage import submissions
 from storage.models import LinkStatus, Problem, WorkLink
@@ -53,7 +54,12 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
             ctx.submissions_per_hour,
         )
     except submissions.DuplicateLink as dup:
-        state = "approved" if dup.existing.status == LinkStatus.APPROVED else "waiting for the moderators"
+        if dup.existing.status == LinkStatus.APPROVED:
+            state = "approved"
+        elif ours(dup.existing, request.actor):
+            state = "waiting for the moderators"
+        else:  # another community's moderators decide it; this one's /pending does not show it
+            state = f"waiting for the moderators {_elsewhere(dup.existing, request.actor)}"
         raise BadLink(f"That work is already submitted for {problem.number} ({state}).") from None
     except submissions.TooManySubmissions as limit:
         links = "link" if limit.per_hour == 1 else "links"
@@ -154,9 +160,43 @@ def _require_moderator(actor: Actor) -> None:
 
 
 def _link_id(target: str) -> int:
-    if not target.isdigit():
+    link_id = record_id(target)
+    if link_id is None:
         raise BadArgument("That button is broken; use /pending instead.")
-    return int(target)
+    return link_id
+
+
+NO_SUCH_SUBMISSION = "That submission does not exist; use /pending instead."
+PLATFORM_NAMES = {
+    "discord": ("Discord", "server"),
+    "slack": ("Slack", "workspace"),
+    "console": ("the console", ""),
+}
+
+
+def ours(link: WorkLink, actor: Actor) -> bool:
+    """Whether ``link`` was submitted in the actor's community, whose moderators decide it."""
+    return (link.platform, link.community_id) == (actor.platform, actor.community_id)
+
+
+def _elsewhere(link: WorkLink, actor: Actor) -> str:
+    """Where another community's submission waits, as the actor would say it: "on Slack",
+    "in another Discord server", or "elsewhere" (an imported sheet row)."""
+    name, community = PLATFORM_NAMES.get(link.platform, ("", ""))
+    if not name:
+        return "elsewhere"
+    if link.platform != actor.platform:
+        return f"on {name}"
+    return f"in another {name} {community}".rstrip()
+
+
+async def _own_link(ctx: Context, actor: Actor, link_id: int) -> WorkLink:
+    """The submission a moderator's button or form names, when it is their community's: each
+    community decides only its own (a button id or form can name any submission)."""
+    link = await submissions.get_link(ctx.store, link_id)
+    if link is None or not ours(link, actor):
+        raise BadArgument(NO_SUCH_SUBMISSION)
+    return link
 
 
 def clean_reason(raw: str) -> str:
@@ -180,6 +220,7 @@ async def _unchanged(ctx: Context, link_id: int, answer: str) -> CommandError:
 async def decide_link(ctx: Context, actor: Actor, link_id: int, approve: bool, reason: str = "") -> Reply:
     """A moderator approves or rejects a submission; the first decision wins."""
     _require_moderator(actor)
+    await _own_link(ctx, actor, link_id)
     reason = clean_reason(reason)
     decided = await submissions.decide(ctx.store, link_id, actor.person, approve, reason, ctx.clock())
     if decided is None:
@@ -203,12 +244,21 @@ async def reject_action(ctx: Context, actor: Actor, target: str) -> Reply:
 async def undo_action(ctx: Context, actor: Actor, target: str) -> Reply:
     """**Undo** under a decided post: back to pending, the link leaves the catalogue."""
     _require_moderator(actor)
+    link_id = _link_id(target)
+    await _own_link(ctx, actor, link_id)
     try:
-        link = await submissions.undo(ctx.store, _link_id(target), actor.person, ctx.clock())
-    except submissions.DuplicateLink:
-        raise CommandError("The same work was submitted again meanwhile; decide that one instead.") from None
+        link = await submissions.undo(ctx.store, link_id, actor.person, ctx.clock())
+    except submissions.DuplicateLink as dup:
+        if ours(dup.existing, actor):
+            raise CommandError(
+                "The same work was submitted again meanwhile; decide that one instead."
+            ) from None
+        raise CommandError(
+            f"The same work was submitted again {_elsewhere(dup.existing, actor)} meanwhile; "
+            "its moderators there decide it."
+        ) from None
     if link is None:
-        raise await _unchanged(ctx, _link_id(target), "That submission is already pending; nothing to undo.")
+        raise await _unchanged(ctx, link_id, "That submission is already pending; nothing to undo.")
     if ctx.effects:
         await ctx.effects.decided(link)
     return Reply(text=f"Undone: the link for {link.problem_number} is pending again.")

@@ -121,6 +121,22 @@ def parse_custom_id(custom_id: str) -> tuple[str, str] | None:
     return parts[1], parts[2]
 
 
+# Record ids are SQL INTEGERs (PostgreSQL's is 32-bit): a button naming a larger one names nothing.
+MAX_RECORD_ID = 2**31 - 1
+
+
+def record_id(target: str) -> int | None:
+    """The database id a button or form names (ASCII digits only), or None when it names none.
+
+    Not ``str.isdigit``: it accepts digits such as ``²`` that ``int`` refuses, and ``isdecimal``
+    alone accepts other scripts' digits, which no id copbot writes contains.
+    """
+    if not (target.isascii() and target.isdecimal()) or len(target) > 10:
+        return None
+    value = int(target)
+    return value if value <= MAX_RECORD_ID else None
+
+
 @dataclass(frozen=True)
 class Reply:
     """A platform-neutral answer; each front end renders it its own way.

@@ -34,7 +34,7 @@ from commands import dispatch
 from commands.parser import Kind
 from commands.registry import COMMANDS
 from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, decide_by_reaction, decide_link
-from commands.types import Actor, CommandError, Context, Reply, parse_custom_id
+from commands.types import Actor, CommandError, Context, Reply, parse_custom_id, record_id
 from storage import submissions
 from storage.models import LinkStatus, WorkLink
 from storage.store import AlreadyApplied
@@ -623,7 +623,8 @@ class DiscordFrontEnd:
 
     async def _submission_for(self, actor: Actor, target: str) -> WorkLink | None:
         """The submission a button or form names, if it belongs to the actor's community."""
-        link = await submissions.get_link(self.ctx.store, int(target)) if target.isdigit() else None
+        link_id = record_id(target)
+        link = await submissions.get_link(self.ctx.store, link_id) if link_id is not None else None
         if link is None or link.id is None:
             return None
         if (link.platform, link.community_id) != (actor.platform, actor.community_id):

@@ -42,8 +42,8 @@ from bot.slack import events, render, review, slash, transport
 from bot.slack.outbound import Messenger
 from bot.slack.people import Directory
 from commands import dispatch
-from commands.submissions import decide_link
-from commands.types import Actor, CommandError, Context, Reply, parse_custom_id
+from commands.submissions import NO_SUCH_SUBMISSION, decide_link, ours
+from commands.types import Actor, CommandError, Context, Reply, parse_custom_id, record_id
 from storage import submissions
 from storage.models import LinkStatus
 from storage.store import AlreadyApplied
@@ -361,11 +361,12 @@ class SlackFrontEnd:
         """
         try:
             actor = await self._actor(body)
-            link = await submissions.get_link(self.ctx.store, int(target)) if target.isdigit() else None
+            link_id = record_id(target)
+            link = await submissions.get_link(self.ctx.store, link_id) if link_id is not None else None
             if not actor.is_moderator:
                 reply = dispatch.error_reply("Only moderators can decide submissions.")
-            elif link is None or link.id is None or link.platform != actor.platform:
-                reply = dispatch.error_reply("That submission does not exist; use /pending instead.")
+            elif link is None or link.id is None or not ours(link, actor):
+                reply = dispatch.error_reply(NO_SUCH_SUBMISSION)
             elif link.status != LinkStatus.PENDING:
                 who = link.decided_by_name or "someone"
                 reply = dispatch.error_reply(f"Already {link.status} by {who}; nothing changed.")

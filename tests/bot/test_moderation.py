@@ -137,6 +137,25 @@ async def test_only_moderators_decide(moderated: Context, outbound: MemoryOutbou
     assert (await say(moderated, ANN, "/pending")).text == "/pending is for moderators."
 
 
+async def test_the_same_work_in_another_server_is_named(moderated: Context, outbound: MemoryOutbound) -> None:
+    """Another server decides its own submissions, which this one's /pending does not list: the
+    answers about one of them say where it waits."""
+    await with_channel(moderated)
+    cy = person("cy", community="guild2")
+    await say(moderated, ANN, SUBMIT)
+    again = await say(moderated, cy, SUBMIT)
+    assert again.text == (
+        "That work is already submitted for 2.4 (waiting for the moderators in another Discord server)."
+    )
+    await dispatch.run_action(moderated, MOD, "cop:reject:1")
+    await say(moderated, cy, SUBMIT)
+    undo = await dispatch.run_action(moderated, MOD, "cop:undo:1")
+    assert undo.error and undo.text == (
+        "The same work was submitted again in another Discord server meanwhile; "
+        "its moderators there decide it."
+    )
+
+
 async def test_two_moderators_at_once_make_one_decision(moderated: Context, outbound: MemoryOutbound) -> None:
     """Approve and reject race, plus double clicks: exactly one decision, one history entry, and
     one edit (the others find it decided while the winner's edit is on its way)."""

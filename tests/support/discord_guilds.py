@@ -15,11 +15,13 @@ public way to build an interaction without dispatching it to its own guild's sha
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from typing import Any
 
 from tests.fakes.discord_api import FakeDiscord, snowflake
 
-APPLICATION_COMMAND = 2
+APPLICATION_COMMAND, MESSAGE_COMPONENT = 2, 3
 
 
 def shard_of(guild_id: int, shard_count: int) -> int:
@@ -38,7 +40,8 @@ def guild_id_on_shard(shard: int, shard_count: int) -> int:
 
 
 class OtherGuild:
-    """Slash commands from a guild the fake does not hold, dispatched to that guild's shard."""
+    """Slash commands and button presses from a guild the fake does not hold, dispatched to that
+    guild's shard."""
 
     def __init__(self, fake: FakeDiscord, guild_id: int, channel_id: int) -> None:
         """``channel_id``: a channel of the fake that stands for this guild's channel."""
@@ -68,6 +71,19 @@ class OtherGuild:
         # The fake keeps this very dict as the interaction (for its callback and for replay()).
         payload = self.fake._interaction_payload(
             APPLICATION_COMMAND, data, user_id=user_id, channel_id=channel
+        )
+        self._relabel(payload)
+        await self.fake.dispatch("INTERACTION_CREATE", payload)
+        return int(payload["id"])
+
+    async def click(self, message: Mapping[str, Any], custom_id: str, *, user_id: int) -> int:
+        """Press the button ``custom_id`` on a copy of the bot's ``message`` posted in this guild
+        (its channel is this guild's); return the interaction id."""
+        posted = copy.deepcopy(dict(message))
+        posted["channel_id"] = str(self.channel_id)
+        data = {"custom_id": custom_id, "component_type": 2}
+        payload = self.fake._interaction_payload(
+            MESSAGE_COMPONENT, data, user_id=user_id, channel_id=self.channel_id, message=posted
         )
         self._relabel(payload)
         await self.fake.dispatch("INTERACTION_CREATE", payload)

@@ -33,6 +33,7 @@ from tests.bot.discord.discord_rig import (
 )
 from tests.fakes.discord_api import Callback, FakeDiscord
 from tests.support.clock import FakeClock
+from tests.support.discord_guilds import OtherGuild, guild_id_on_shard
 
 LINK = "https://example.org/acronyms"
 NOTE = "IOI-style circuit for acronyms"
@@ -228,6 +229,45 @@ async def test_approve_button_and_undo_for_moderators_only(rig: Moderated) -> No
     # Pending again: a reaction on the same post decides it again.
     await rig.react(post, "❌", fake.bob_id)
     assert await status(rig.bot.ctx) == LinkStatus.REJECTED
+
+
+async def test_a_moderator_of_another_server_cannot_decide_or_undo_this_ones_submission(
+    rig: Moderated,
+) -> None:
+    """Each server decides its own submissions: a button id names a submission of any server, so
+    a moderator pressing Approve or Undo on a copy naming another server's gets the refusal
+    Reject with reason gives, and nothing changes (post, catalogue, submitter's DMs)."""
+    fake = rig.fake
+    post = await submit(rig)
+    other = OtherGuild(fake, guild_id_on_shard(0, 1), fake.general_id)
+    # Bob holds Manage Messages there too: a moderator of the other server.
+    approve = await fake.wait_for_callback(await other.click(post, "cop:approve:1", user_id=fake.bob_id))
+
+    assert embed(approve)["description"] == "That submission does not exist; use /pending instead."
+    assert await status(rig.bot.ctx) == LinkStatus.PENDING
+    assert edits(fake) == [] and fake.dms[fake.alice_id] == []
+
+    await click(fake, post, "Approve", fake.bob_id)  # this server's own decision
+    decided = fake.message(int(post["id"]))
+    undo = await fake.wait_for_callback(await other.click(decided, "cop:undo:1", user_id=fake.bob_id))
+
+    assert embed(undo)["description"] == "That submission does not exist; use /pending instead."
+    assert await status(rig.bot.ctx) == LinkStatus.APPROVED
+    assert description(fake, post) == "Approved by Bob." and edits(fake) == [post["id"]]
+    assert len(fake.dms[fake.alice_id]) == 1
+
+
+async def test_a_button_id_of_other_digits_is_a_broken_button(rig: Moderated) -> None:
+    """``²`` is a digit to ``str.isdigit`` but not to ``int``: such an id was an apology and a
+    logged traceback."""
+    fake = rig.fake
+    post = await submit(rig)
+    forged = copy.deepcopy(fake.message(int(post["id"])))
+    forged["components"][0]["components"][0]["custom_id"] = "cop:approve:²"
+    pressed = await fake.wait_for_callback(await fake.click(forged, "cop:approve:²", user_id=fake.bob_id))
+
+    assert embed(pressed)["description"] == "That button is broken; use /pending instead."
+    assert await status(rig.bot.ctx) == LinkStatus.PENDING
 
 
 async def test_reactions_that_change_nothing(rig: Moderated) -> None:

@@ -18,12 +18,13 @@ import pytest
 from bot.outbound import Posted
 from bot.runner import make_moderation
 from bot.slack.frontend import SlackFrontEnd
+from commands.links import normalise_link
 from commands.types import Context
 from storage import submissions
 from storage.catalogue import export_csv
 from storage.engine import make_engine
 from storage.models import LinkStatus
-from storage.store import Store
+from storage.store import Person, Store
 from tests.bot.slack.slack_rig import (
     ANN,
     BOB,
@@ -344,6 +345,87 @@ async def test_undo_for_moderators_returns_the_submission_to_pending(rig: Rig) -
     # Pending again: the same post's reactions decide it again.
     await rig.react(MOD, "x", post.ts)
     assert await status(rig.ctx) == LinkStatus.REJECTED
+
+
+DORA = Person("discord", "111111111111111111", "222222222222222222", "dora")
+
+
+async def submit_on_discord(rig: Rig, link: str = "https://example.org/dora") -> int:
+    """A submission of a Discord server's member, stored as Discord's /submit stores it."""
+    normalized = normalise_link(link)
+    stored = await submissions.submit(rig.ctx.store, "2.4", link, normalized, "", DORA, rig.ctx.clock(), 10)
+    assert stored.id is not None
+    return stored.id
+
+
+async def press_id(rig: Rig, action_id: str, user: str = MOD) -> str:
+    """A button press whose id is ``action_id`` (a crafted one, or a copy of a real one); the answer."""
+    before = len(rig.fake.responses)
+    await rig.slack.block_action(action_id, user_id=user, channel_id=MODS)
+    await rig.front.drain()
+    return str((await rig.fake.wait_for("response_url", count=before + 1))["text"])
+
+
+async def test_a_moderator_decides_only_their_own_communitys_submissions(rig: Rig) -> None:
+    """A button id or a form's metadata can name any submission: a Discord server's, or another
+    workspace's. Each community decides its own; the others get Reject with reason's refusal."""
+    nowhere = ":warning: That submission does not exist; use /pending instead."
+    _, post = await submit(rig)
+    dora = await submit_on_discord(rig)
+    meta = json.dumps({"link": dora, "response_url": None})
+
+    approve = await press_id(rig, f"cop:approve:{dora}")
+    await rig.slack.view_submission(
+        "cop_reject_reason", {"reason": {"reason": "nope"}}, user_id=MOD, private_metadata=meta
+    )
+    await rig.front.drain()
+    assert approve == nowhere
+    assert await status(rig.ctx, dora) == LinkStatus.PENDING
+
+    await submissions.decide(rig.ctx.store, dora, DORA, True, "", rig.ctx.clock())  # on Discord
+    undo = await press_id(rig, f"cop:undo:{dora}")
+    assert undo == nowhere
+    assert await status(rig.ctx, dora) == LinkStatus.APPROVED
+
+    # The same workspace app installed in another workspace: its moderator presses Approve there.
+    rig.slack.team_id = "T0OTHER"
+    other = await rig.click(Answer.of(post), "Approve", user=MOD, channel=MODS, ts=post.ts)
+    form = await rig.click(Answer.of(post), "Reject with reason", user=MOD, channel=MODS, ts=post.ts)
+    assert other.message["text"] == nowhere and form.message["text"] == nowhere
+    assert await status(rig.ctx) == LinkStatus.PENDING
+    assert rig.fake.calls_to("views.open") == [] and rig.fake.dms(ANN) == []
+    assert "New existing work for 2.4" in rig.current(MODS, post.ts).shown
+
+
+async def test_another_communitys_submission_of_the_same_work_is_named(rig: Rig) -> None:
+    """/pending shows only this workspace's submissions: an answer about another community's
+    says where it waits."""
+    await submit_on_discord(rig, LINK)
+    again = await rig.command("/submit", SUBMIT, user=ANN)
+    assert "That work is already submitted for 2.4 (waiting for the moderators on Discord)." in again.shown
+
+    _, post = await submit(rig, f"2.4 {LINK}/other")
+    ours = int(Answer.of(post).button("Approve")["action_id"].rsplit(":", 1)[1])
+    await rig.react(MOD, "x", post.ts)
+    await submit_on_discord(rig, f"{LINK}/other")
+    undo = await rig.click(rig.current(MODS, post.ts), "Undo", user=MOD, channel=MODS, ts=post.ts)
+    assert (
+        "The same work was submitted again on Discord meanwhile; its moderators there decide it."
+        in undo.shown
+    )
+    assert await status(rig.ctx, ours) == LinkStatus.REJECTED
+
+
+async def test_a_button_id_of_other_digits_is_a_broken_button(rig: Rig) -> None:
+    """``²`` is a digit to ``str.isdigit`` but not to ``int``: such ids were an apology and a
+    logged traceback."""
+    await submit(rig)
+    assert await press_id(rig, "cop:approve:²") == ":warning: That button is broken; use /pending instead."
+    assert (
+        await press_id(rig, "cop:renew:²", user=ANN)
+        == ":warning: That button is broken; use /claims instead."
+    )
+    assert await status(rig.ctx) == LinkStatus.PENDING
 
 
 async def test_a_decision_after_a_restart(
