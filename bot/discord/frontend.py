@@ -33,7 +33,13 @@ from bot.seen import Seen
 from commands import dispatch
 from commands.parser import Kind
 from commands.registry import COMMANDS
-from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, decide_by_reaction, decide_link
+from commands.submissions import (
+    APPROVE_EMOJI,
+    NO_SUCH_SUBMISSION,
+    REJECT_EMOJI,
+    decide_by_reaction,
+    decide_link,
+)
 from commands.types import Actor, CommandError, Context, Reply, parse_custom_id, record_id
 from storage import submissions
 from storage.models import LinkStatus, WorkLink
@@ -72,7 +78,6 @@ def _reaction_key(payload: discord.RawReactionActionEvent, name: str) -> str:
 
 
 NOT_A_MODERATOR = "Only moderators can decide submissions."
-NO_SUCH_SUBMISSION = "That submission does not exist; use /pending instead."
 NO_FORM = "Sorry, I could not open the form. Try again, or react ❌ to reject without a reason."
 NO_REASON = "Please say why, in a few words; nothing changed."
 
