@@ -122,7 +122,9 @@ class Target:
 
         await self.process.wait_until(listening, "HTTP listener")
         url = f"http://127.0.0.1:{self.port}/slack/events"
-        self.sender = await Sender(url, SECRET, fake=self.fake).__aenter__()
+        # Acks are not checked against Block Kit here (the tests do): the check ran in this
+        # process before a response counted as answered, and only copbot's acks have blocks.
+        self.sender = await Sender(url, SECRET, fake=self.fake, check_acks=False).__aenter__()
 
     async def close(self) -> None:
         """Stop the app, then the sender and the fake."""

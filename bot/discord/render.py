@@ -195,6 +195,9 @@ def pack(lines: list[str], fields: int, budget: int, name: int = 0) -> tuple[lis
     """Whole ``lines`` in at most ``fields`` field values of at most 1,024 characters each and
     ``budget`` in all (a value after the first also costs ``name``, its field's name); lines that
     do not fit are counted in a last "… and N more". The values, and how many lines they show."""
+    joined = "\n".join(lines)
+    if lines and len(joined) <= min(FIELD_VALUE_MAX, budget):  # the usual section: one field
+        return [joined], len(lines)
     # (values, last value's length, characters used) after adding text, or None if it cannot go.
     State = tuple[int, int, int]
 
@@ -266,15 +269,19 @@ def embed(reply: Reply) -> discord.Embed:
     def size() -> int:
         return len(result) + sum(len(name) + len(value) for name, value, _ in fields)
 
-    if not size():
+    used = size()
+    if not used:
         result.description = "…"  # Discord refuses an empty embed
-    overflow = size() - EMBED_TOTAL_MAX
-    if overflow > 0 and result.description:
-        result.description = clip(result.description, max(len(result.description) - overflow, 200))
-    while size() > EMBED_TOTAL_MAX and fields:
-        fields.pop()
+        used = size()
+    if used > EMBED_TOTAL_MAX:
+        overflow = used - EMBED_TOTAL_MAX
+        if result.description:
+            result.description = clip(result.description, max(len(result.description) - overflow, 200))
+        while size() > EMBED_TOTAL_MAX and fields:
+            fields.pop()
+        used = size()
     # Sections cut short go on over the fields and characters left, in order.
-    spare_fields, spare = FIELDS_MAX - len(fields), EMBED_TOTAL_MAX - size()
+    spare_fields, spare = FIELDS_MAX - len(fields), EMBED_TOTAL_MAX - used
     laid = fields[:inline]
     for index, (name, value, _) in enumerate(fields[inline:]):
         section_name, lines = sections[index]

@@ -78,6 +78,8 @@ def _bare_url(found: str) -> str:
 def _linked(raw: str) -> str:
     """Core text as escaped mrkdwn (see :func:`_text`) with each bare http(s) URL clickable as
     ``<url>``: Slack shows the URL itself, so no text becomes a link's label."""
+    if "://" not in raw:  # most text (names, dates, titles) holds no URL
+        return _text(raw)
     out: list[str] = []
     done = 0
     for match in _BARE_URL.finditer(raw):
