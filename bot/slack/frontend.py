@@ -20,6 +20,7 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import nullcontext
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -409,8 +410,21 @@ class SlackFrontEnd:
         except Exception:
             log.exception("rejecting with a reason failed")
             reply = dispatch.error_reply(dispatch.APOLOGY)
-        url = pending.response_url if pending else None
+        url = self._slacks(pending.response_url) if pending else None
         await self._respond(AsyncRespond(response_url=url) if url else None, reply)
+
+    def _slacks(self, url: str | None) -> str | None:
+        """``url`` if it is Slack's to answer through (https://hooks.slack.com/…, or on
+        SLACK_API_URL's own host: a proxy, or a test's fake); else None, with a warning. A
+        form's response_url comes back in its private_metadata: copbot wrote it there, but the
+        form could be forged by whoever holds the signing secret, and copbot posts to no one else."""
+        if not url:
+            return None
+        parts, api = urlsplit(url), urlsplit(self.settings.slack_api_url)
+        if (parts.scheme, parts.netloc) in {("https", "hooks.slack.com"), (api.scheme, api.netloc)}:
+            return url
+        log.warning("a reject form named a response_url that is not Slack's; not answered there")
+        return None
 
     def _event_listener(self, event_type: str) -> Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]:
         async def listener(body: dict[str, Any], event: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 import pytest
+from aiohttp import web
 
 from bot.outbound import Posted
 from bot.runner import make_moderation
@@ -314,6 +315,38 @@ async def test_reject_form_needs_a_reason_and_a_moderator(rig: Rig) -> None:
         "errors": {"reason": "Please say why, in a few words."},
     }
     assert not_mod["text"].endswith("Only moderators can decide submissions.")
+    assert await status(rig.ctx) == LinkStatus.PENDING
+
+
+async def test_a_form_naming_a_response_url_off_slack_is_not_answered_there(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A reject form comes back with the response_url copbot wrote in its metadata; one forged to
+    name another address (it takes the signing secret) gets no post from copbot."""
+    _, post = await submit(rig)
+    got: list[str] = []
+
+    async def listener(request: web.Request) -> web.Response:
+        got.append(await request.text())
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/anything", listener)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        meta = json.dumps({"link": 1, "response_url": f"http://127.0.0.1:{port}/anything"})
+        await rig.slack.view_submission(
+            "cop_reject_reason", {"reason": {"reason": "spam"}}, user_id=BOB, private_metadata=meta
+        )
+        await rig.front.drain()
+    finally:
+        await runner.cleanup()
+    assert got == []
+    assert "a reject form named a response_url that is not Slack's" in caplog.text
     assert await status(rig.ctx) == LinkStatus.PENDING
 
 
