@@ -494,7 +494,7 @@ async def search_command(ctx: Context, request: Request) -> Reply:
     chunk = ranked[(page - 1) * ctx.page_size : page * ctx.page_size]
     lines = tuple(f"{problem_title(p, 120)} [{p.difficulty}]" for _, p in chunk)
     buttons = tuple(Button(f"Show {p.number}", "show", p.number) for _, p in chunk)
-    footer = f"Page {page} of {pages} ({len(ranked)} matches)."
+    footer = f"Page {page} of {pages} ({len(ranked)} {'match' if len(ranked) == 1 else 'matches'})."
     if page < pages:
         footer += f" Next: {_search_again(query, difficulty, category, page + 1)}"
     return Reply(

@@ -266,6 +266,12 @@ async def test_search_by_number_and_nothing_found(ctx: Context) -> None:
     assert str(reply.sections[0].lines[0]).split(" — ")[0] in {"2.31", "2.32", "2.38"}
 
 
+async def test_one_match_is_counted_in_the_singular(ctx: Context) -> None:
+    """/search Coq finds 3.3 alone (through its existing work): "1 match", not "1 matches"."""
+    reply = await say(ctx, ANN, "/search Coq")
+    assert reply.footer == "Page 1 of 1 (1 match)."
+
+
 async def test_help_lists_every_command_and_the_difficulty_rule(ctx: Context) -> None:
     """/help names each command, explains what a level matches, and says dates are UTC days."""
     text = await shown(ctx, ANN, "/help")
