@@ -9,6 +9,7 @@ import logging
 import signal
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -233,6 +234,11 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+# How long a replica still on an older SLACK_MODERATOR_CHANNEL may post in the old channel
+# after a process on the new one started (a rolling deploy) before its posts are moved.
+SLACK_SETTING_SETTLES = timedelta(hours=1)
+
+
 def make_moderation(settings: Settings, ctx: Context, front_ends: list[FrontEnd]) -> Moderation:
     """Posting submissions to each community's moderators."""
     outbounds: dict[str, Outbound] = {fe.name: fe for fe in front_ends if isinstance(fe, Outbound)}
@@ -241,7 +247,11 @@ def make_moderation(settings: Settings, ctx: Context, front_ends: list[FrontEnd]
     async def moderator_channel(platform: str, community_id: str) -> ModeratorChannel | None:
         if platform == "slack":
             channel = settings.slack_moderator_channel
-            return ModeratorChannel(channel, started) if channel else None
+            # In force since this start, for posts made before it; a replica still on an older
+            # setting (a rolling deploy) may post in the old channel after it: such posts move
+            # once SLACK_SETTING_SETTLES old, when no replica of the old setting should be left.
+            since = max(started, ctx.clock() - SLACK_SETTING_SETTLES)
+            return ModeratorChannel(channel, since) if channel else None
         row = await ctx.store.get_settings(platform, community_id)
         if row is None or not row.moderator_channel_id:
             return None

@@ -260,7 +260,9 @@ async def record_posted(
             link.mod_channel_id = None
             link.posted_at = None
         else:
-            link.posted_at = now
+            # When it was taken, if it was: a channel setting changed while it was on its way is
+            # newer than the post, so the post is moved (see bot.moderation.move_misplaced).
+            link.posted_at = link.posted_at or now
             link.shown_revision = revision
             s.add(_event(link, "posted", now, None, ""))
 

@@ -247,8 +247,11 @@ class DiscordFrontEnd:
                 )
                 await self._wait_connected()
             except discord.HTTPException as exc:  # an outage (5xx) or a refusal, past its retries
+                # Discord's own message when it answered in JSON; else the HTTP reason (a proxy's
+                # error page is HTML, and this must stay one line).
+                said = exc.text if exc.code else getattr(exc.response, "reason", "")
                 raise StartupError(
-                    f"Discord answered {exc.status} {exc.text or getattr(exc.response, 'reason', '')} "
+                    f"Discord answered {exc.status} {' '.join(str(said or '').split())[:200]} "
                     f"at start ({Route.BASE}, DISCORD_API_URL); copbot stops so that it is started again"
                 ) from exc
         except BaseException:

@@ -8,10 +8,12 @@ import io
 
 import pytest
 
+from bot.config import Settings
 from bot.moderation import ChannelLookup, Moderation, ModeratorChannel
+from bot.runner import make_moderation
 from commands import dispatch
 from commands.submissions import decide_by_reaction, decide_link
-from commands.types import Context
+from commands.types import Actor, Context
 from storage import submissions
 from storage.catalogue import export_csv
 from storage.engine import make_engine
@@ -531,6 +533,55 @@ async def test_a_replica_whose_setting_is_behind_does_not_move_posts_back(
     assert out.sent == [] and len(outbound.sent) == before
     link = await submissions.get_link(moderated.store, 1)
     assert link is not None and link.mod_channel_id == "mods2"
+
+
+async def test_a_first_post_on_its_way_when_the_channel_changes_is_moved(
+    moderated: Context, outbound: MemoryOutbound, clock: FakeClock
+) -> None:
+    """The post was taken (for mods) before /setup named mods2, and recorded after it: it counts
+    from when it was taken, so the next sweep moves it (it stayed in mods for good)."""
+    await with_channel(moderated)
+    outbound.delay = 0.2  # the platform's latency for the first post
+    submitting = asyncio.create_task(say(moderated, ANN, SUBMIT))
+    await asyncio.sleep(0.05)  # taken for mods, on its way
+    clock.advance(minutes=1)
+    assert (await say(moderated, ADMIN, "/setup moderator_channel:<#mods2>")).text == "Settings saved."
+    clock.advance(seconds=1)
+    await submitting
+    outbound.delay = 0
+    clock.advance(minutes=15)
+    await sweep(moderated)
+    link = await submissions.get_link(moderated.store, 1)
+    assert link is not None and link.mod_channel_id == "mods2"
+    assert [s.target for s in outbound.sent if s.kind == "channel"] == ["mods", "mods2"]
+
+
+async def test_a_slack_post_a_replica_behind_made_after_this_start_moves_once_settled(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """A rolling deploy of SLACK_MODERATOR_CHANNEL: a replica still on C0OLD posts a submission a
+    minute after this process (on C0NEW) started. It is left alone while replicas of both
+    settings may run (no moving back and forth), and moved once an hour old."""
+    slack = MemoryOutbound(name="slack")
+    settings = Settings(_env_file=None, slack_moderator_channel="C0NEW")
+    moderation = make_moderation(settings, ctx, [slack])
+    clock.advance(minutes=1)
+    ann = Actor("slack", "T0", "U0ANN", "ann")
+    link = await submissions.submit(
+        ctx.store, "2.4", "https://example.org/w", "example.org/w", "", ann.person, clock(), 10
+    )
+    assert link.id is not None
+    assert await submissions.take_for_posting(ctx.store, link.id, "C0OLD", clock())
+    await submissions.record_posted(ctx.store, link.id, "1.000", "https://old/post", clock())
+    where = []
+    for _ in range(5):
+        clock.advance(minutes=15)
+        await moderation.catch_up()
+        found = await submissions.get_link(ctx.store, link.id)
+        assert found is not None
+        where.append(found.mod_channel_id)
+    assert where == ["C0OLD", "C0OLD", "C0OLD", "C0NEW", "C0NEW"]
+    assert [s.target for s in slack.sent if s.kind == "channel"] == ["C0NEW"]
 
 
 async def test_an_undone_submission_whose_post_was_deleted_is_posted_again(

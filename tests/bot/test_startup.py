@@ -377,6 +377,14 @@ async def test_a_discord_outage_at_start_is_named_in_one_line(tmp_path: Path) ->
         status, output, "CRITICAL copbot: cannot start: Discord answered 503 Service Unavailable at start ("
     )
     assert "DISCORD_API_URL); copbot stops so that it is started again" in output
+    # A proxy's HTML error page in front of Discord: still one line, with the HTTP reason.
+    page = b"<html>\n<head><title>503 Service Temporarily Unavailable</title></head>\n</html>\n"
+    async with FakeDiscord(token="t") as discord:
+        html = {"Content-Type": "text/html"}
+        discord.fail("GET", "/users/@me", status=503, body=page, headers=html, times=100)
+        status, output = await copbot(tmp_path, **on_discord(discord, "t", tmp_path))
+    refused(status, output, "cannot start: Discord answered 503 Service Unavailable at start (")
+    assert "<html>" not in output and "</html>" not in output, output
 
 
 HALF_SLACK = {

@@ -1412,6 +1412,8 @@ class FakeDiscord:
     def _response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> web.Response:
         if body is None and status == 204:
             return web.Response(status=204, headers=dict(headers or {}))
+        if isinstance(body, bytes):  # an injected answer as sent (a proxy's HTML error page)
+            return web.Response(status=status, body=body, headers=dict(headers or {}))
         # exactly "application/json": discord.py compares the header verbatim
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         return web.Response(status=status, body=json.dumps(body).encode(), headers=all_headers)
