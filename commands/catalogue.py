@@ -64,13 +64,18 @@ async def get_problem(ctx: Context, number: str) -> Problem:
     raise UnknownProblem(f"No problem {number} — {hint}.")
 
 
-# What a platform's users call the community the bot serves there (default: a server).
-_COMMUNITY_WORD = {"slack": "workspace"}
+# What people call each platform, and the community the bot serves there.
+PLATFORMS = {"discord": ("Discord", "server"), "slack": ("Slack", "workspace")}
+
+
+def platform_name(platform: str) -> str:
+    """``Discord``, ``Slack``; another platform by its id, capitalised (``Console``)."""
+    return PLATFORMS.get(platform, (platform.title(), ""))[0]
 
 
 def community_word(platform: str) -> str:
     """``server`` on Discord, ``workspace`` on Slack: for "made in another server"."""
-    return _COMMUNITY_WORD.get(platform, "server")
+    return PLATFORMS.get(platform, ("", "server"))[1]
 
 
 def named(name: str, platform: str, viewer: str) -> str:
@@ -79,7 +84,7 @@ def named(name: str, platform: str, viewer: str) -> str:
     their own platform (a one-platform community sees no labels). The sheet marks its own."""
     if not platform or platform == viewer or platform == LEGACY_PLATFORM:
         return name
-    return f"{name} ({platform.title()})"
+    return f"{name} ({platform_name(platform)})"
 
 
 def claim_line(claim: Claim, now: datetime, stale_after_days: int, viewer: str) -> str:

@@ -108,18 +108,20 @@ def links_in(text: str) -> list[str]:
     """The http(s) links written in free text, without the punctuation around them: a closing
     ``)`` is kept only when the link opened one (``…/Foo_(bar)``), so ``(see https://x.org/a).``
     gives ``https://x.org/a``; ``[label](https://x.org/a)`` gives the link too."""
-    found: list[str] = []
-    for match in LINK_IN_TEXT.finditer(text):
-        link = match.group(0)
-        while link:
-            if link[-1] in TRAILING:
-                link = link[:-1]
-            elif link[-1] == ")" and link.count(")") > link.count("("):
-                link = link[:-1]
-            else:
+    return [without_tail(match.group(0), TRAILING) for match in LINK_IN_TEXT.finditer(text)]
+
+
+def without_tail(link: str, tail: str) -> str:
+    """``link`` as found in text, without the characters of ``tail`` that end the sentence around
+    it; a ``)`` goes only when the link did not open it (``…/Foo_(bar)`` keeps its own)."""
+    while link:
+        if link[-1] == ")":
+            if link.count(")") <= link.count("("):
                 break
-        found.append(link)
-    return found
+        elif link[-1] not in tail:
+            break
+        link = link[:-1]
+    return link
 
 
 def listed_in(text: str, link: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands.catalogue import get_problem, problem_title
+from commands.catalogue import PLATFORMS, community_word, get_problem, platform_name, problem_title
 from commands.links import BadLink, check_link, listed_in, normalise_link
 from commands.parser import Kind, Option, visible
 from commands.timefmt import ago, clock_time, day, minutes_until, next_minute
@@ -167,11 +167,6 @@ def _link_id(target: str) -> int:
 
 
 NO_SUCH_SUBMISSION = "That submission does not exist; use /pending instead."
-PLATFORM_NAMES = {
-    "discord": ("Discord", "server"),
-    "slack": ("Slack", "workspace"),
-    "console": ("the console", ""),
-}
 
 
 def ours(link: WorkLink, actor: Actor) -> bool:
@@ -182,12 +177,14 @@ def ours(link: WorkLink, actor: Actor) -> bool:
 def _elsewhere(link: WorkLink, actor: Actor) -> str:
     """Where another community's submission waits, as the actor would say it: "on Slack",
     "in another Discord server", or "elsewhere" (an imported sheet row)."""
-    name, community = PLATFORM_NAMES.get(link.platform, ("", ""))
-    if not name:
+    if link.platform == "console":
+        return "on the console"
+    if link.platform not in PLATFORMS:
         return "elsewhere"
+    name = platform_name(link.platform)
     if link.platform != actor.platform:
         return f"on {name}"
-    return f"in another {name} {community}".rstrip()
+    return f"in another {name} {community_word(link.platform)}"
 
 
 async def _own_link(ctx: Context, actor: Actor, link_id: int) -> WorkLink:

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 import discord
 from discord.utils import escape_mentions
 
-from commands.links import URL_KEPT
+from commands.links import URL_KEPT, without_tail
 from commands.types import Button, ButtonStyle, Link, Reply, ReplyField, Section
 
 log = logging.getLogger("copbot.discord")
@@ -96,7 +96,7 @@ def escape(text: str) -> str:
             parts.append(f"<{angled.translate(_URL_QUOTED)}>" if angled else kept.group())
             start = kept.end()
             continue
-        url = _url_end(url)
+        url = without_tail(url, _URL_TAIL)
         parts.append(url.translate(_URL_QUOTED))
         start = kept.start() + len(url)
         # A "]" right after it stays bare: a backslash there would become part of the link.
@@ -107,16 +107,6 @@ def escape(text: str) -> str:
     escaped = _LINE_START.sub(_escape_line_start, "".join(parts))
     # escape_mentions only knows 17-20 digit ids; break every <@…> form whatever its length.
     return _MENTION.sub("@\u200b\\1", escape_mentions(escaped))
-
-
-def _url_end(url: str) -> str:
-    """``url`` without the punctuation after it in a sentence; a ")" closing a "(" of the URL
-    (``…/Foo_(bar)``) stays."""
-    while url and url[-1] in _URL_TAIL:
-        if url[-1] == ")" and url.count("(") >= url.count(")"):
-            break
-        url = url[:-1]
-    return url
 
 
 def colour(reply: Reply) -> int:

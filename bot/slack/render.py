@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from bot.slack.slash import rename_in_text
+from commands.links import without_tail
 from commands.types import Button, ButtonStyle, Link, Reply, ReplyField, Section
 
 MAX_TEXT = 3000  # one text object (section text, context element)
@@ -44,7 +45,7 @@ _REFS = {
 # References that notify people: shown only in ephemeral replies, which notify nobody else.
 _PINGING_REFS = {"role", "user"}
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,4}$")
-# A bare http(s) URL in text; what ends a sentence around it is trimmed off by _bare_url.
+# A bare http(s) URL in text; what ends a sentence around it is left out (links.without_tail).
 _BARE_URL = re.compile(r"(?<![\w/.@-])https?://[^\s<>\"|]+", re.IGNORECASE)
 _URL_TAIL = ".,;:!?'*_~)]}"
 _STYLES = {ButtonStyle.PRIMARY: "primary", ButtonStyle.SUCCESS: "primary", ButtonStyle.DANGER: "danger"}
@@ -65,16 +66,6 @@ def _text(raw: str) -> str:
     return escape(rename_in_text(raw))
 
 
-def _bare_url(found: str) -> str:
-    """A URL found in text without what follows it in the sentence: ``(see https://x.org/a).``
-    gives ``https://x.org/a``; a ``)`` closing a ``(`` inside the URL stays (``…/Foo_(bar)``)."""
-    while found and found[-1] in _URL_TAIL:
-        if found[-1] == ")" and found.count("(") >= found.count(")"):
-            break
-        found = found[:-1]
-    return found
-
-
 def _linked(raw: str) -> str:
     """Core text as escaped mrkdwn (see :func:`_text`) with each bare http(s) URL clickable as
     ``<url>``: Slack shows the URL itself, so no text becomes a link's label."""
@@ -83,7 +74,7 @@ def _linked(raw: str) -> str:
     out: list[str] = []
     done = 0
     for match in _BARE_URL.finditer(raw):
-        found = _bare_url(match.group(0))
+        found = without_tail(match.group(0), _URL_TAIL)
         url = safe_url(found)
         if url is None:
             continue
