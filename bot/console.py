@@ -38,7 +38,7 @@ def render(reply: Reply, width: int | None = WIDTH) -> str:
         out.append(" · ".join(f"{f.name}: {f.value}" for f in reply.fields))
     for section in reply.sections:
         out += ["", f"{section.title}:"]
-        for line in section.lines:
+        for line in section.shown_lines:
             text = f"{line.label} <{line.url}>" if isinstance(line, Link) else line
             out.append(
                 textwrap.indent(_fill(text, width and width - 4), "  - ")[:4000].replace("\n  - ", "\n    ")

@@ -154,9 +154,10 @@ async def problem_card(
     sections: list[Section] = []
     work: list[str | Link] = [line for line in problem.existing_work.splitlines() if line.strip()]
     work += [Link(link.note or link.url, link.url) for link in links]
-    if len(work) > CARD_WORK:  # so that who is working on it always shows, on every platform
-        work[CARD_WORK - 1 :] = [f"… and {len(work) - CARD_WORK + 1} more"]
-    sections.append(Section("Existing work", tuple(work) or ("None yet.",)))
+    # At most CARD_WORK lines, the last counting the rest, so that who is working on it always
+    # shows, on every platform.
+    more = len(work) - CARD_WORK + 1 if len(work) > CARD_WORK else 0
+    sections.append(Section("Existing work", tuple(work[: len(work) - more]) or ("None yet.",), more))
     open_claims = [c for c in claims if c.state in OPEN_CLAIM_STATES]
     ended = [c for c in claims if c.state not in OPEN_CLAIM_STATES]
     working = tuple(claim_line(c, now, ctx.stale_after_days, viewer) for c in open_claims)

@@ -68,12 +68,22 @@ class Link:
     url: str
 
 
+MORE_LINES = "… and {} more"
+
+
 @dataclass(frozen=True)
 class Section:
-    """A titled block of lines; a line is plain text or a link."""
+    """A titled block of lines; a line is plain text or a link. ``more``: how many further lines
+    the core left out (a card's existing work), shown as a last "… and N more"."""
 
     title: str
     lines: tuple[str | Link, ...]
+    more: int = 0
+
+    @property
+    def shown_lines(self) -> tuple[str | Link, ...]:
+        """The lines, then "… and N more" for those left out."""
+        return (*self.lines, MORE_LINES.format(self.more)) if self.more else self.lines
 
 
 @dataclass(frozen=True)

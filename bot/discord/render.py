@@ -19,7 +19,7 @@ import discord
 from discord.utils import escape_mentions
 
 from commands.links import URL_KEPT, without_tail
-from commands.types import Button, ButtonStyle, Link, Reply, ReplyField, Section
+from commands.types import MORE_LINES, Button, ButtonStyle, Link, Reply, ReplyField, Section
 
 log = logging.getLogger("copbot.discord")
 
@@ -168,23 +168,23 @@ def _shown(text: str) -> str:
 
 
 LINE_MAX = FIELD_VALUE_MAX - 40  # a line's most, with the "… and N more" line beside it
-MORE = "… and {} more"
+MORE = MORE_LINES
 CONTINUED = " (continued)"
-_COUNTED = re.compile(r"^• … and ([0-9]+) more$")
 
 
 def bullets(section: Section) -> list[str]:
     """A section's lines as escaped bullets, each short enough to share a field with a count."""
     return [
         clip(f"• {link(line, LINE_MAX - 2) if isinstance(line, Link) else escape(line)}", LINE_MAX)
-        for line in section.lines
+        for line in section.shown_lines
     ]
 
 
-def pack(lines: list[str], fields: int, budget: int, name: int = 0) -> tuple[list[str], int]:
+def pack(lines: list[str], fields: int, budget: int, name: int = 0, more: int = 0) -> tuple[list[str], int]:
     """Whole ``lines`` in at most ``fields`` field values of at most 1,024 characters each and
     ``budget`` in all (a value after the first also costs ``name``, its field's name); lines that
-    do not fit are counted in a last "… and N more". The values, and how many lines they show."""
+    do not fit are counted in a last "… and N more" (the last of ``lines`` is the section's own
+    when it left ``more`` out). The values, and how many lines they show."""
     joined = "\n".join(lines)
     if lines and len(joined) <= min(FIELD_VALUE_MAX, budget):  # the usual section: one field
         return [joined], len(lines)
@@ -202,9 +202,7 @@ def pack(lines: list[str], fields: int, budget: int, name: int = 0) -> tuple[lis
 
     values: list[list[str]] = []
     state: State = (0, 0, 0)
-    # A section may end with its own "… and N more" (a card's existing work): it stands for N.
-    counted = _COUNTED.match(lines[-1]) if lines else None
-    beyond = int(counted.group(1)) - 1 if counted else 0
+    beyond = max(more - 1, 0)  # the section's own "… and N more" stands for N lines
     for index, line in enumerate(lines):
         rest = len(lines) - index - 1 + beyond
         placed = after(state, line)
@@ -230,7 +228,7 @@ def _put(values: list[list[str]], line: str, new: bool) -> None:
 
 def section_value(section: Section) -> str:
     """A section's lines as bullets, as many whole lines as fit in one field."""
-    return pack(bullets(section), 1, FIELD_VALUE_MAX)[0][0]
+    return pack(bullets(section), 1, FIELD_VALUE_MAX, more=section.more)[0][0]
 
 
 def embed(reply: Reply) -> discord.Embed:
@@ -251,9 +249,9 @@ def embed(reply: Reply) -> discord.Embed:
         for f in reply.fields
     ]
     inline = len(fields)
-    sections = [(_shown(clip(escape(s.title), FIELD_NAME_MAX)), bullets(s)) for s in reply.sections]
-    firsts = [pack(lines, 1, FIELD_VALUE_MAX) for _, lines in sections]
-    fields += [(name, values[0], False) for (name, _), (values, _) in zip(sections, firsts, strict=True)]
+    sections = [(_shown(clip(escape(s.title), FIELD_NAME_MAX)), bullets(s), s.more) for s in reply.sections]
+    firsts = [pack(lines, 1, FIELD_VALUE_MAX, more=more) for _, lines, more in sections]
+    fields += [(name, values[0], False) for (name, _, _), (values, _) in zip(sections, firsts, strict=True)]
     del fields[FIELDS_MAX:]
 
     def size() -> int:
@@ -274,14 +272,14 @@ def embed(reply: Reply) -> discord.Embed:
     spare_fields, spare = FIELDS_MAX - len(fields), EMBED_TOTAL_MAX - used
     laid = fields[:inline]
     for index, (name, value, _) in enumerate(fields[inline:]):
-        section_name, lines = sections[index]
+        section_name, lines, left_out = sections[index]
         values = [value]
-        more = clip(section_name, FIELD_NAME_MAX - len(CONTINUED)) + CONTINUED
+        continued = clip(section_name, FIELD_NAME_MAX - len(CONTINUED)) + CONTINUED
         if spare_fields and firsts[index][1] < len(lines):
-            values, _ = pack(lines, 1 + spare_fields, len(value) + spare, len(more))
+            values, _ = pack(lines, 1 + spare_fields, len(value) + spare, len(continued), left_out)
             spare_fields -= len(values) - 1
-            spare -= sum(map(len, values)) + len(more) * (len(values) - 1) - len(value)
-        laid += [(name, values[0], False)] + [(more, rest, False) for rest in values[1:]]
+            spare -= sum(map(len, values)) + len(continued) * (len(values) - 1) - len(value)
+        laid += [(name, values[0], False)] + [(continued, rest, False) for rest in values[1:]]
     for name, value, inline_field in laid:
         result.add_field(name=name, value=value, inline=inline_field)
     return result

@@ -168,7 +168,7 @@ def _section(section: Section) -> list[Block]:
     bullet = "• "
     lines = [
         link(line, MAX_TEXT - len(bullet)) if isinstance(line, Link) else _linked(line)
-        for line in section.lines
+        for line in section.shown_lines
     ]
     pieces = [f"*{_text(section.title)}*", *(bullet + line for line in lines)]
     return [{"type": "section", "text": _mrkdwn(chunk)} for chunk in _pack(pieces, MAX_TEXT)]

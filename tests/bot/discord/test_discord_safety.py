@@ -169,7 +169,7 @@ def test_a_cut_section_counts_what_its_own_more_line_stood_for() -> None:
     """A card lists 9 links and "… and 86 more" (the core's cap): when Discord has room for
     fewer of the 9, its count includes the 86, not the one line that said so."""
     links = tuple(Link(f"note {i}", f"https://example.org/{i}/" + "p" * 880) for i in range(9))
-    card = render.embed(Reply(sections=(Section("Existing work", (*links, "… and 86 more")),)))
+    card = render.embed(Reply(sections=(Section("Existing work", links, more=86),)))
     shown = [line for f in card.fields for line in f.value.splitlines()]
     assert 0 < len(shown) - 1 < 9 and shown[-1].startswith("… and "), shown
     assert len(shown) - 1 + int(shown[-1].split()[2]) == 9 + 86
