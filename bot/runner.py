@@ -128,10 +128,22 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
 
 
 async def start_front_ends(front_ends: list[FrontEnd]) -> None:
-    """Start each front end in turn."""
-    for front_end in front_ends:
+    """Start the front ends side by side, so that a slow one (Discord's gateway may take up to
+    its connect timeout) does not keep the others from serving; the first failure stops the
+    others' starts and is raised."""
+
+    async def start(front_end: FrontEnd) -> None:
         await front_end.start()
         log.info("%s front end started", front_end.name)
+
+    starts = [asyncio.create_task(start(fe), name=f"start-{fe.name}") for fe in front_ends]
+    try:
+        for done in asyncio.as_completed(starts):
+            await done  # raises the first failure
+    finally:
+        for task in starts:
+            task.cancel()
+        await asyncio.gather(*starts, return_exceptions=True)
 
 
 async def unless_stopped(stop: asyncio.Event, work: Awaitable[object]) -> bool:

@@ -17,8 +17,9 @@ from sqlalchemy.engine import make_url
 from bot.config import unreachable
 from storage.migrate import ADVISORY_LOCK_KEY
 from tests.fakes.discord_api import FakeDiscord
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import FakeSlack, SlackSender
 from tests.support.pg import connect, pg_url
+from tests.support.process import copbot_process
 from tests.support.tcp_proxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -385,6 +386,38 @@ async def test_a_discord_outage_at_start_is_named_in_one_line(tmp_path: Path) ->
         status, output = await copbot(tmp_path, **on_discord(discord, "t", tmp_path))
     refused(status, output, "cannot start: Discord answered 503 Service Unavailable at start (")
     assert "<html>" not in output and "</html>" not in output, output
+
+
+async def test_slack_serves_while_discord_is_still_connecting(tmp_path: Path) -> None:
+    """With both platforms configured, Slack used to wait for Discord's start (up to a minute on a
+    slow gateway); they start side by side now: a Slack command is answered while Discord is
+    still retrying its login, and Discord connects after."""
+    port = closed_port()
+    async with FakeDiscord(token="t") as discord, FakeSlack(tokens={"xoxb-right"}) as slack:
+        discord.fail("GET", "/users/@me", status=502, times=2)  # discord.py retries after 1 s, 3 s
+        slack_settings = {**on_slack(slack, "xoxb-right", tmp_path), "SLACK_PORT": str(port)}
+        db_url = f"sqlite+aiosqlite:///{tmp_path}/copbot.db"
+        log_path = tmp_path / "copbot.log"
+        async with copbot_process(discord, "t", db_url, tmp_path, log_path, **slack_settings) as process:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    _, writer = await asyncio.open_connection("127.0.0.1", port)
+                except OSError:
+                    assert process.returncode is None and time.monotonic() < deadline, log_path.read_text()
+                    await asyncio.sleep(0.05)
+                    continue
+                writer.close()
+                break
+            url = f"http://127.0.0.1:{port}/slack/events"
+            async with SlackSender(url, "secret", fake=slack) as sender:
+                reply = await sender.command("/problem", "2.4")
+            logged_in = [r for r in discord.requests if r.path == "/users/@me" and r.status == 200]
+            assert logged_in == [] and discord.connections == [], "Discord was up before Slack answered"
+            assert reply.status == 200 and "2.4" in reply.text, reply.text
+            await discord.wait_ready(timeout=15)
+            process.terminate()
+            assert await process.wait() == 0, log_path.read_text()
 
 
 HALF_SLACK = {
