@@ -9,8 +9,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from storage.claims import Person
 from storage.models import WorkLink
-from storage.store import Person, Store
+from storage.store import Store
 from storage.text import display_name
 
 Clock = Callable[[], datetime]

@@ -47,7 +47,7 @@ from commands.submissions import NO_SUCH_SUBMISSION, decide_link, ours
 from commands.types import Actor, CommandError, Context, Reply, parse_custom_id, record_id
 from storage import submissions
 from storage.models import LinkStatus
-from storage.store import AlreadyApplied
+from storage.units import AlreadyApplied
 
 log = logging.getLogger("copbot.slack")
 

@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from bot.reminders import Sweeper
 from commands import dispatch
 from commands.types import Context
+from storage.claims import Person
 from storage.models import Claim
-from storage.store import Person, Store
+from storage.store import Store
 from storage.sweep import expire_due
 from tests.support.clock import FakeClock
 from tests.support.outbound import MemoryOutbound, SimulatedCrash

@@ -11,7 +11,7 @@ from commands.catalogue import difficulty_matches
 from commands.types import Context, Link
 from storage import submissions
 from storage.catalogue import export_csv, import_rows, parse_csv
-from storage.store import Person
+from storage.claims import Person
 from tests.support.clock import FakeClock
 from tests.support.transcript import person, say, shown
 

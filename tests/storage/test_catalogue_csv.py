@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from storage.catalogue import SHEET_HEADER, CatalogueError, export_csv, import_file, import_rows, parse_csv
+from storage.claims import Person
 from storage.models import LinkStatus, WorkLink
-from storage.store import Person, Store
+from storage.store import Store
 from tests.conftest import SEED, START
 
 ANN = Person("discord", "g1", "ann", "Ann")

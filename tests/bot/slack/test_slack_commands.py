@@ -8,7 +8,7 @@ from commands.parser import Kind, Option
 from commands.registry import COMMANDS, CommandSpec
 from commands.types import Context, Reply, Request
 from storage import submissions
-from storage.store import Person
+from storage.claims import Person
 from tests.bot.slack.slack_rig import ANN, BOB, CAT, MOD, Rig, running
 from tests.fakes.slack_api import FakeSlack
 

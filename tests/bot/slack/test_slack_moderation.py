@@ -23,9 +23,10 @@ from commands.links import normalise_link
 from commands.types import Context
 from storage import submissions
 from storage.catalogue import export_csv
+from storage.claims import Person
 from storage.engine import make_engine
 from storage.models import LinkStatus
-from storage.store import Person, Store
+from storage.store import Store
 from tests.bot.slack.slack_rig import (
     ANN,
     BOB,
