@@ -21,11 +21,12 @@ import discord
 from discord import app_commands
 
 from commands.parser import Kind, Option
-from commands.registry import COMMANDS, USAGES, CommandSpec
+from commands.registry import COMMANDS, EXAMPLES, NOT_OFFERED, USAGES, CommandSpec
 
 DIFFICULTY_CHOICES = ("A", "B", "C", "D", "A-B", "A-C", "B-C", "C-D")
 STRING_OPTION_MAX = 6000  # Discord's longest string option
 DESCRIPTION_MAX = 100
+CHOICES_MAX = 25
 ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
 _OPTION_TYPES = {
     Kind.USER: discord.AppCommandOptionType.user,
@@ -68,9 +69,18 @@ class CoreOption(app_commands.Transformer):
 
     @property
     def choices(self) -> list[app_commands.Choice[str | int | float]] | None:
-        """Difficulties are a fixed list; everything else is free or autocompleted."""
+        """Difficulties and command names (/help's) are fixed lists; everything else is free or
+        autocompleted."""
         if self.option.kind is Kind.DIFFICULTY:
             return [app_commands.Choice(name=d, value=d) for d in DIFFICULTY_CHOICES]
+        if self.option.kind is Kind.COMMAND:
+            names: list[app_commands.Choice[str | int | float]] = [
+                app_commands.Choice(name=_short(f"{name} — {spec.description}"), value=name)
+                for name, spec in COMMANDS.items()
+                if ("discord", name) not in NOT_OFFERED
+            ]
+            # Discord takes at most 25 choices; past that the name is typed (the core checks it).
+            return names if len(names) <= CHOICES_MAX else None
         return None
 
     @property
@@ -184,6 +194,13 @@ def build_command(spec: CommandSpec, host: Host) -> app_commands.Command[Any, ..
         command.add_command(change)
         shown = " ".join(o.name if o.required else f"[{o.name}]" for o in rest)
         USAGES["discord", spec.name] = f"/{spec.name} show · /{spec.name} set {shown}"
+        # Its examples as Discord runs them: ``/setup stale_days:20`` is ``/setup set stale_days:20``.
+        EXAMPLES["discord", spec.name] = tuple(
+            example
+            if example.split()[1:2] == ["show"]
+            else example.replace(f"/{spec.name} ", f"/{spec.name} set ", 1)
+            for example in spec.examples
+        )
     else:
         command = _command(host, spec.name, spec.options, name=spec.name, description=spec.description)
     if spec.admin_only:

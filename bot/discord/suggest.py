@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from commands.catalogue import problem_title
+from commands.parser import NUMBER_PREFIX_RE
 from storage.store import Store
+from storage.text import canonical_number
 
 log = logging.getLogger("copbot.discord")
 
@@ -97,7 +99,9 @@ class Catalogue:
         except Exception:  # autocomplete errors are only logged by discord.py: answer empty
             log.exception("loading the catalogue for autocomplete failed")
             return []
-        typed = _fold(current).lstrip("#").strip()
+        typed = NUMBER_PREFIX_RE.sub("", _fold(current), count=1).lstrip("#").strip()
+        # A whole number as the commands read it (2.4., 2,4, 02.04) is looked up as that number.
+        typed = canonical_number(typed) or typed
         if not typed:
             found = entries
         elif _NUMBER_PREFIX.match(typed):

@@ -145,6 +145,10 @@ async def test_numbers_are_stored_as_the_commands_read_them(store: Store) -> Non
             r"line 4: 2.04 is the same problem as 2.4 on line 3 \(both are 2.4: leading zeros do not count\)",
         ),
         (
+            ["2,4", "Circuits In The Wild", "", "B", "Again", "", ""],
+            r"line 4: 2,4 is the same problem as 2.4 on line 3 \(both are 2.4: spelled differently\)",
+        ),
+        (
             ["4.5", "Other", "", "A", "Text with a \x00 in it", "", ""],
             r"line 4: problem of 4.5 holds a NUL character \(\\x00\); is the file a UTF-8 CSV",
         ),
