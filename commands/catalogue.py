@@ -163,7 +163,8 @@ async def problem_card(
     fields.append(ReplyField("Difficulty", problem.difficulty))
     sections: list[Section] = []
     work: list[str | Link] = [line for line in problem.existing_work.splitlines() if line.strip()]
-    work += [Link(link.note or link.url, link.url) for link in links]
+    # An approved link shows its own URL; the submitter's note goes beside it as text.
+    work += [Link(link.url, link.url, link.note) for link in links]
     # At most CARD_WORK lines, the last counting the rest, so that who is working on it always
     # shows, on every platform.
     more = len(work) - CARD_WORK + 1 if len(work) > CARD_WORK else 0

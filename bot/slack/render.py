@@ -32,6 +32,7 @@ MAX_LINK_LABEL = 500  # a link's label, at most (less when its URL leaves less r
 # Where a part of a reply was cut short to fit Slack's 50 blocks.
 MORE = "… and more than fits in one Slack message."
 MIN_LINK_LABEL = 8  # below this a link is shown as text: longer than any link /submit accepts
+NOTE_AFTER = " — "  # between a link and its note
 
 Block = dict[str, Any]
 
@@ -126,7 +127,17 @@ def safe_url(url: str) -> str | None:
 
 def link(item: Link, limit: int = MAX_TEXT, longest: int = MAX_LINK_LABEL) -> str:
     """``<https://…|label>`` for http(s) URLs, at most ``limit`` characters: the label (at most
-    ``longest``) gives way to the URL, which is never cut. Anything else is shown as inert text."""
+    ``longest``) gives way to the URL, which is never cut. Anything else is shown as inert text.
+    The link's note follows as inert text (`` — note``), cut first."""
+    shown = _link(item, limit, longest)
+    note = " ".join(item.note.split())
+    room = limit - len(shown) - len(NOTE_AFTER)
+    if not note or room < MIN_LINK_LABEL:
+        return shown
+    return shown + NOTE_AFTER + fit(escape(note), room)
+
+
+def _link(item: Link, limit: int, longest: int) -> str:
     label = escape(" ".join(item.label.split()) or item.url.strip())
     url = safe_url(item.url)
     if url is None:

@@ -53,7 +53,9 @@ async def test_a_card_lists_ten_lines_of_existing_work_and_counts_the_rest(ctx: 
     work, working = reply.sections[0].shown_lines, reply.sections[1].lines
     # The sheet's two lines, the first seven links, and how many more (7 links).
     assert len(work) == 10 and work[0].startswith("(July 10 2023) Max over a list")
-    assert work[2] == Link("paper 0", "https://example.org/0") and work[8].url.endswith("/6")
+    assert work[2] == Link("https://example.org/0", "https://example.org/0", "paper 0") and work[
+        8
+    ].url.endswith("/6")
     assert work[-1] == "… and 7 more" and reply.sections[0].more == 7
     assert "  - … and 7 more\n" in await shown(ctx, ANN, "/problem 3.3")  # as the console prints it
     assert reply.sections[1].title == "Working on it" and working[-1].startswith("Ann — since")

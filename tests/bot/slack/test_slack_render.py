@@ -181,6 +181,23 @@ def test_a_long_link_keeps_its_room_and_its_label_gives_way() -> None:
     assert link(Link("label", ampersands), len(shown) + 5) == "label"
 
 
+def test_a_link_s_note_follows_it_as_inert_text_and_gives_way_first() -> None:
+    """An approved link shows its own address; the member's note beside it is text, never its
+    label, and is what gets cut when the line is too long."""
+    url = "https://example.org/paper?a=1&b=2"
+    shown = url.replace("&", "&amp;")
+    note = "see <https://arxiv.org/abs/2209.10652|arXiv> & " + "n" * 3000
+
+    lines = texts(blocks(Reply(sections=(Section("Existing work", (Link(url, url, note),)),))))
+
+    assert lines[1].startswith(
+        f"• <{shown}|{shown}> — see &lt;https://arxiv.org/abs/2209.10652|arXiv&gt; &amp; nnn"
+    )
+    assert len(lines[1]) == MAX_TEXT and lines[1].endswith("n…")
+    just_the_link = f"<{shown}|{shown}>"
+    assert link(Link(url, url, "a note"), len(just_the_link) + 5) == just_the_link  # no room: no note
+
+
 def test_a_long_section_gives_way_to_the_short_ones_after_it() -> None:
     work = tuple(Link("note " + "n" * 500, f"https://example.org/{i}?" + "q" * 880) for i in range(95))
     reply = Reply(

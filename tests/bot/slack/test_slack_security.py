@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from bot.slack import events
 from commands.types import Context
 from storage.models import LinkStatus, WorkLink
-from tests.bot.slack.slack_rig import ANN, BOB, SECRET, TOKEN, Rig
-from tests.fakes.slack_api import reaction_event
+from tests.bot.slack.slack_rig import ANN, BOB, MOD, MODS, SECRET, TOKEN, Answer, Rig, moderated
+from tests.fakes.slack_api import FakeSlack, reaction_event
 
 
 @pytest.mark.parametrize("tamper", [{"bad_signature": True}, {"stale": True}])
@@ -172,5 +172,20 @@ async def test_existing_work_links_only_to_http_and_labels_stay_inert(rig: Rig, 
 
     card = await rig.command("/problem", "2.4")
 
-    assert "• <https://arxiv.org/abs/2211.00593?a=1&amp;b=2|IOI &lt;!channel&gt; paper>" in card.shown
-    assert "• click me (javascript:alert(1))" in card.shown
+    url = "https://arxiv.org/abs/2211.00593?a=1&amp;b=2"
+    assert f"• <{url}|{url}> — IOI &lt;!channel&gt; paper" in card.shown
+    assert "• javascript:alert(1) — click me" in card.shown
+
+
+async def test_a_submitter_s_note_never_labels_the_approved_link(fake: FakeSlack, ctx: Context) -> None:
+    """A note that reads as another address was the approved link's text on every card: the
+    card showed arxiv.org and linked to evil.example. The link shows its own address now."""
+    evil, disguise = "https://evil.example/login", "https://arxiv.org/abs/2209.10652"
+    async with moderated(fake, ctx) as rig:
+        await rig.command("/submit", f"2.4 {evil} {disguise}", user=ANN)
+        post = rig.posts_in(MODS)[-1]
+        await rig.click(Answer.of(post), "Approve", user=MOD, channel=MODS, ts=post.response["ts"])
+        card = await rig.command("/problem", "2.4", user=BOB)
+
+    assert f"• <{evil}|{evil}> — {disguise}" in card.shown
+    assert f"|{disguise}" not in json.dumps(card.message)
