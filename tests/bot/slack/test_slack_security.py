@@ -189,3 +189,20 @@ async def test_a_submitter_s_note_never_labels_the_approved_link(fake: FakeSlack
 
     assert f"• <{evil}|{evil}> — {disguise}" in card.shown
     assert f"|{disguise}" not in json.dumps(card.message)
+
+
+async def test_look_alike_links_are_shown_as_where_they_go_or_refused(fake: FakeSlack, ctx: Context) -> None:
+    """``https://аrxiv.org/…`` (a Cyrillic а) was accepted as typed, shown as arXiv, and missed
+    the duplicate check for arXiv's paper; ``https://arxiv.org@evil.example/…`` was accepted."""
+    async with moderated(fake, ctx) as rig:
+        refused = await rig.command("/submit", "2.4 https://arxiv.org@evil.example/abs/2209.10652", user=ANN)
+        look_alike = await rig.command("/submit", "2.4 https://\u0430rxiv.org/abs/2209.10652 IOI", user=ANN)
+        post = Answer.of(rig.posts_in(MODS)[-1])
+        real = await rig.command("/submit", "2.4 https://arxiv.org/abs/2209.10652 IOI", user=BOB)
+
+    assert "That link goes to evil.example, not to what comes before the @ in it." in refused.shown
+    assert "listed as browsers reach it: <https://xn--rxiv-43d.org/abs/2209.10652>" in look_alike.shown
+    punycode = "https://xn--rxiv-43d.org/abs/2209.10652"
+    assert f"*Link*\n• <{punycode}|{punycode}>" in post.shown and "\u0430rxiv" not in json.dumps(post.message)
+    assert "went to the moderators" in real.shown  # arXiv's own paper is not taken for a duplicate
+    assert len(rig.posts_in(MODS)) == 2
