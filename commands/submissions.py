@@ -103,8 +103,8 @@ def moderator_post(link: WorkLink, problem: Problem) -> Reply:
     """What moderators see for a submission, with its decision when there is one."""
     fields = [ReplyField("Problem", problem_title(problem, 80)), ReplyField("From", link.display_name)]
     sections = [Section("Link", (Link(link.url, link.url),))]
-    if link.note:
-        sections.append(Section("Note", (link.note,)))
+    if link.note:  # one line, as earlier_line shows a release note: no lines of its own making
+        sections.append(Section("Note", (" ".join(link.note.split()),)))
     if link.status == LinkStatus.PENDING:
         text = (
             f"New existing work for {problem.number}: react {APPROVE_EMOJI} to approve, "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from bot.slack import events
 from commands.types import Context
 from storage.models import LinkStatus, WorkLink
-from tests.bot.slack.slack_rig import ANN, BOB, MOD, MODS, SECRET, TOKEN, Answer, Rig, moderated
+from tests.bot.slack.slack_rig import ANN, BOB, MOD, MODS, SECRET, TOKEN, Answer, Rig, moderated, texts
 from tests.fakes.slack_api import FakeSlack, reaction_event
 
 
@@ -206,3 +207,33 @@ async def test_look_alike_links_are_shown_as_where_they_go_or_refused(fake: Fake
     assert f"*Link*\n• <{punycode}|{punycode}>" in post.shown and "\u0430rxiv" not in json.dumps(post.message)
     assert "went to the moderators" in real.shown  # arXiv's own paper is not taken for a duplicate
     assert len(rig.posts_in(MODS)) == 2
+
+
+FAKE_STRUCTURE = (
+    "great paper\n\n*Link*\n• https://arxiv.org/abs/2209.10652\n"
+    "~New existing work~ *Approved by Neel (moderator)*"
+)
+
+
+async def test_a_note_cannot_draw_sections_or_a_decision_in_the_moderators_post(
+    fake: FakeSlack, ctx: Context
+) -> None:
+    """A note with newlines and mrkdwn drew a bold second "Link" section and a struck-through,
+    bold "Approved by" line in the post moderators decide on."""
+    fake.add_user("U0EVE", "eve", display_name="> *Neel* (moderator)")
+    async with moderated(fake, ctx) as rig:
+        await rig.command("/submit", f"2.4 https://evil.example/login {FAKE_STRUCTURE}", user="U0EVE")
+        post = Answer.of(rig.posts_in(MODS)[-1])
+
+    z = "\u200b"
+    assert post.field("From") == f"{z}&gt; *{z}Neel*{z} (moderator)"
+    note = next(text for text in texts(post.blocks) if text.startswith("*Note*"))
+    assert note == (
+        f"*Note*\n• great paper *{z}Link*{z} • <https://arxiv.org/abs/2209.10652> "
+        f"~{z}New existing work~{z} *{z}Approved by Neel (moderator)*{z}"
+    )
+    # Bold is only copbot's own titles ("*Note*" on a line of its own); every other formatting
+    # character is followed by a zero-width space, so none can open or close a span.
+    for text in texts(post.blocks):
+        ours = re.sub(r"(?m)^\*[A-Z][a-z ]+\*$", "", text)
+        assert re.findall(r"[*_~`](?!\u200b)", ours) == [], text
