@@ -274,6 +274,33 @@ async def test_a_password_in_the_database_urls_query_is_never_shown(tmp_path: Pa
     assert not [output for output in outputs if PASSWORD in output]
 
 
+@pytest.mark.parametrize(
+    ("command", "url"),
+    [
+        (("db", "upgrade"), "postgresql+asyncpg://copbot:Xy@9kLm2Q@db.internal/copbot"),
+        (("run",), "postgresql+asyncpg://copbot:Xy@9kLm2Q@db.internal/copbot"),
+        (("db", "upgrade"), "postgresql+asyncpg://copbot:Xy@9kLm2Q:5432@db.internal:5432/copbot"),
+        (("db", "upgrade"), "postgresql+asyncpg://copbot:Xy/9@kLm2Q@db.internal/copbot?x=1"),
+    ],
+    ids=["upgrade", "run", "port", "slash"],
+)
+async def test_an_at_left_in_the_database_password_shows_none_of_it(
+    tmp_path: Path, command: tuple[str, ...], url: str
+) -> None:
+    """The password Xy@9kLm2Q, not percent-encoded: its end was printed as the host
+    (copbot:***@9kLm2Q@db.internal). Only scheme, user and database are named now."""
+    status, output = await copbot(tmp_path, *command, DATABASE_URL=url)
+
+    refused(
+        status,
+        output,
+        "cannot start: DATABASE_URL postgresql+asyncpg://copbot:***@…/copbot has an @ in its password",
+        "percent-encode @ in the password as %40",
+    )
+    assert "kLm2Q" not in output and "Xy" not in output
+    assert len(output.splitlines()) == 1, output
+
+
 async def test_a_database_that_does_not_answer_fails_after_database_timeout(tmp_path: Path) -> None:
     """A server cut off by the network (it accepts, then says nothing): DATABASE_TIMEOUT, not TCP."""
     server = make_url(pg_url("test"))
