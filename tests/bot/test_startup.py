@@ -334,6 +334,29 @@ def on_slack(fake: FakeSlack, token: str, tmp_path: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.parametrize("setting", ["SLACK_API_URL", "DISCORD_API_URL", "DISCORD_GATEWAY_URL"])
+async def test_an_api_url_with_credentials_is_refused_without_showing_them(
+    tmp_path: Path, setting: str
+) -> None:
+    """A proxy's credentials in SLACK_API_URL crashed the start with a 57-line traceback and exit
+    status 1 (aiohttp refuses them beside the token's Authorization header)."""
+    with_credentials = f"http://copbot:{PASSWORD}@127.0.0.1:{closed_port()}/api/"
+    async with FakeDiscord(token="t") as discord, FakeSlack(tokens={"xoxb-right"}) as slack:
+        status, output = await copbot(
+            tmp_path,
+            **{
+                **on_discord(discord, "t", tmp_path),
+                **on_slack(slack, "xoxb-right", tmp_path),
+                "SLACK_PORT": "0",
+                setting: with_credentials,
+            },
+        )
+        assert not discord.connections and not slack.calls
+
+    refused(status, output, f"copbot: {setting}: should not hold a user name or password (user:password@")
+    assert PASSWORD not in output and len(output.splitlines()) == 1, output
+
+
 async def while_locked(tmp_path: Path, pg_db_url: str, lock: str, *args: str) -> tuple[int, str]:
     """``copbot ARGS`` with a 0.5 s DATABASE_TIMEOUT while another transaction holds ``lock`` for
     2 s: it must wait that out (still running when the lock goes), then finish."""
