@@ -12,7 +12,6 @@ stranger's request is refused with one line that holds nothing of it.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import logging
@@ -26,6 +25,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import build_normalized_headers, extract_content_type
+from slack_sdk.signature import SignatureVerifier
 
 log = logging.getLogger("copbot.slack")
 
@@ -59,14 +59,16 @@ class Refusal(NamedTuple):
     why: str
 
 
-def check_signature(secret: str, raw: bytes, headers: Mapping[str, str], now: float) -> Refusal | None:
+def check_signature(
+    verifier: SignatureVerifier, raw: bytes, headers: Mapping[str, str], now: float
+) -> Refusal | None:
     """Why a request is not Slack's, or None when its signature and timestamp check out.
 
-    Checked on the raw bytes, before anything reads them: what a stranger sends is neither
-    parsed (a JSON nested 200,000 deep, a body that is not UTF-8) nor logged (Bolt's own check
-    logs the whole body of a request it refuses). Slack signs ``v0:<timestamp>:<body>`` with
-    HMAC-SHA256 (slack_sdk's SignatureVerifier does the same on text, and raises on a body that
-    is not UTF-8 or a timestamp that is not a number).
+    Checked before anything parses the body or logs it: what a stranger sends is not parsed (a
+    JSON nested 200,000 deep) nor logged (Bolt's own check logs the whole body of a request it
+    refuses). slack_sdk's SignatureVerifier computes the signature; it reads the timestamp with
+    ``int()`` and the body as UTF-8, raising on anything else, so those are refused first (Slack
+    sends only UTF-8). Unlike ``is_valid``, this tells a wrong signature from a clock that is off.
     """
     timestamp = headers.get("X-Slack-Request-Timestamp")
     signature = headers.get("X-Slack-Signature")
@@ -74,10 +76,10 @@ def check_signature(secret: str, raw: bytes, headers: Mapping[str, str], now: fl
         return Refusal(logging.INFO, "without a signature")
     try:
         stamp = int(timestamp)
-    except ValueError:
-        return Refusal(logging.INFO, "whose timestamp is not a number")
-    signed = b"v0:" + timestamp.encode("utf-8", "surrogateescape") + b":" + raw
-    expected = "v0=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+        body = raw.decode("utf-8")
+    except ValueError:  # UnicodeDecodeError is one
+        return Refusal(logging.INFO, "whose timestamp is not a number or body is not UTF-8")
+    expected = verifier.generate_signature(timestamp=timestamp, body=body) or ""
     if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "surrogateescape")):
         return Refusal(logging.INFO, "with a wrong signature")
     if abs(now - stamp) > MAX_SKEW:
@@ -122,9 +124,11 @@ def web_app(app: AsyncApp, path: str = PATH, signing_secret: str = "") -> web.Ap
     """An aiohttp application that hands every POST on ``path`` to ``app`` (whose requests are
     signed with ``signing_secret``)."""
 
+    verifier = SignatureVerifier(signing_secret)  # an empty secret is refused here (ValueError)
+
     async def handle(request: web.Request) -> web.Response:
         raw = await request.read()
-        if refusal := check_signature(signing_secret, raw, request.headers, time.time()):
+        if refusal := check_signature(verifier, raw, request.headers, time.time()):
             # One line and nothing of the request: anyone can send these.
             log.log(refusal.level, "refused a Slack request %s", refusal.why)
             return web.json_response(REFUSED, status=401)
@@ -134,9 +138,9 @@ def web_app(app: AsyncApp, path: str = PATH, signing_secret: str = "") -> web.Ap
                 query=request.query_string,
                 headers=dict(request.headers),
             )
-        except (ValueError, RecursionError):  # not UTF-8, not JSON, or JSON nested too deep
+        except (ValueError, RecursionError):  # not JSON, or JSON nested too deep
             # Signed, so Slack's own (or a proxy's doing): worth a warning, without the body.
-            log.warning("refused a signed Slack request whose body is not UTF-8 or not valid JSON")
+            log.warning("refused a signed Slack request whose body is not valid JSON")
             return web.Response(status=400, text="bad request")
         return await to_aiohttp_response(await app.async_dispatch(bolt_request))
 
