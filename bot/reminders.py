@@ -157,7 +157,10 @@ class Sweeper:
             if report.stale or report.expired:
                 log.info("sweep: %d stale, %d expired, %s", report.stale, report.expired, report.delivered)
             self._report_trouble()
-            await prune_processed(self.store, self.clock() - timedelta(days=7))
+            try:
+                await prune_processed(self.store, self.clock() - timedelta(days=7))
+            except Exception:  # the ids are pruned at the next sweep; the rest goes on now
+                log.exception("sweep: forgetting handled event ids older than a week failed")
             if self.also is not None:
                 await self.also()
             if self.on_sweep:

@@ -186,8 +186,12 @@ class WorkLink(SQLModel, table=True):
 class Event(SQLModel, table=True):
     """One entry of a problem's history, written in the same transaction as the change."""
 
+    # A problem's latest entries come off the end of this index, however long its history
+    # (``/history`` reads the last 200 by ``at``, then ``id``), without sorting them all.
+    __table_args__ = (sa.Index("ix_event_problem_at", "problem_number", "at", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
-    problem_number: str = Field(foreign_key="problem.number", index=True, max_length=16)
+    problem_number: str = Field(foreign_key="problem.number", max_length=16)
     kind: str = Field(max_length=32)
     at: datetime = Field(sa_type=UTCDateTime)
     actor_platform: str = Field(default="", max_length=16)
@@ -220,7 +224,8 @@ class ProcessedEvent(SQLModel, table=True):
     __table_args__ = {"sqlite_with_rowid": False}
 
     key: str = Field(primary_key=True, max_length=200)
-    at: datetime = Field(sa_type=UTCDateTime)
+    # Indexed: the hourly prune finds the old ids by range, not by reading every row.
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 class Meta(SQLModel, table=True):

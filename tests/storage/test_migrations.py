@@ -16,7 +16,7 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0006"
+HEAD = "0007"
 
 
 async def test_upgrade_creates_every_table_and_is_idempotent(empty_db_url: str) -> None:
@@ -187,5 +187,57 @@ async def test_submissions_decided_before_0005_are_not_edited_or_told_again(empt
         await submissions.undo(store, 1, Person("discord", "g1", "mod", "Mod"), now)
         assert [link.id for link in await submissions.posts_behind(store, ["discord"])] == [1]
         assert [link.status for link in await submissions.take_notices(store, ["discord"])] == ["pending"]
+    finally:
+        await store.close()
+
+
+async def test_replicas_upgrading_a_database_in_use_together_index_it_once(empty_db_url: str) -> None:
+    """A database at 0006 with weeks of use (claims, history, handled event ids): four replicas
+    starting at once all come up, the history and the event ids are all kept, and both tables
+    have their new indexes (0007) in place of the old one."""
+    from datetime import UTC, datetime, timedelta
+
+    from storage.catalogue import ensure_seeded
+    from storage.store import Person, Store
+    from tests.conftest import SEED, START
+
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    ann = Person("discord", "g1", "ann", "Ann")
+    store = Store(make_engine(empty_db_url))
+    try:
+        await upgrade(store.engine, "0006")
+        await ensure_seeded(store, SEED, START)
+        for day in range(3):
+            await store.claim("2.4", ann, now + timedelta(days=day))
+            await store.release("2.4", ann, f"try {day}", now + timedelta(days=day, hours=1))
+        for i in range(20):
+            assert await store.first_time(f"slack:Ev{i}", now - timedelta(days=i))
+        history = [(e.kind, e.at, e.detail) for e in await store.history("2.4")]
+    finally:
+        await store.close()
+
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", REPLICA, empty_db_url, cwd=ROOT, stderr=asyncio.subprocess.PIPE
+        )
+        for _ in range(4)
+    ]
+    results = await asyncio.gather(*(p.communicate() for p in procs))
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [err.decode()[-3000:] for _, err in results]
+
+    store = Store(make_engine(empty_db_url))
+    try:
+        async with store.engine.connect() as conn:
+            versions = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).all()
+            indexes = await conn.run_sync(
+                lambda c: {
+                    t: {i["name"] for i in sa.inspect(c).get_indexes(t)} for t in ("event", "processed_event")
+                }
+            )
+        assert [v[0] for v in versions] == [HEAD]
+        assert indexes == {"event": {"ix_event_problem_at"}, "processed_event": {"ix_processed_event_at"}}
+        assert [(e.kind, e.at, e.detail) for e in await store.history("2.4")] == history
+        assert len(history) == 7  # the sheet's claim, then three claims and releases
+        assert not any([await store.first_time(f"slack:Ev{i}", now) for i in range(20)])
     finally:
         await store.close()

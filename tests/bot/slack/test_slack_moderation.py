@@ -11,9 +11,11 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
+import sqlalchemy as sa
 from aiohttp import web
 
 from bot.outbound import Posted
@@ -648,6 +650,47 @@ async def test_the_sweep_updates_the_post_and_sends_the_dm_that_failed_once(rig:
     (dm,) = rig.fake.dms(ANN)
     assert dm["text"].endswith("was not accepted.")
     assert len(rig.fake.updates) == 1
+
+
+REFUSE_PRUNE = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_prune BEFORE DELETE ON processed_event"
+        " BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_prune() RETURNS trigger LANGUAGE plpgsql"
+        " AS $$ BEGIN RAISE EXCEPTION 'disk I/O error'; END $$",
+        "CREATE TRIGGER refuse_prune BEFORE DELETE ON processed_event"
+        " FOR EACH ROW EXECUTE FUNCTION refuse_prune()",
+    ],
+}
+
+
+async def test_a_sweep_whose_pruning_fails_still_updates_the_post_and_tells_the_submitter(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """chat.update fails and ann's DM is refused; at the next sweep, forgetting the week-old
+    event ids fails (the database refuses): the sweep says so in the log and still updates the
+    post and sends the DM."""
+    store = rig.ctx.store
+    assert await store.first_time("slack:week-old", rig.ctx.clock() - timedelta(days=8))
+    _, post = await submit(rig)
+    rig.fake.fail_method("chat.update", "internal_error")
+    rig.fake.fail(ANN, "missing_scope", methods={"conversations.open"}, times=1)
+    await rig.react(MOD, "x", post.ts)
+    async with store.engine.begin() as conn:
+        for ddl in REFUSE_PRUNE[store.dialect]:
+            await conn.execute(sa.text(ddl))
+
+    assert rig.sweeper is not None
+    await rig.sweeper.run_once()
+
+    now = rig.current(MODS, post.ts)
+    assert "Rejected by mod." in now.shown and now.buttons == ["Undo"]
+    (dm,) = rig.fake.dms(ANN)
+    assert dm["text"].endswith("was not accepted.")
+    assert "forgetting handled event ids older than a week failed" in caplog.text
+    assert not await store.first_time("slack:week-old", rig.ctx.clock())  # kept for the next sweep
 
 
 async def test_a_deleted_post_is_not_updated_again_and_again(rig: Rig) -> None:
