@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -15,6 +17,7 @@ log = logging.getLogger("copbot.slack")
 
 PLATFORM = "slack"
 MAX_NAME = 80
+V = TypeVar("V")
 
 
 class Directory:
@@ -22,8 +25,9 @@ class Directory:
 
     ``moderator_ids`` holds user ids and user-group ids (``S…``); a member of a listed group
     is a moderator. Answers are cached (users for ``user_ttl`` seconds, group members for
-    ``group_ttl``) so a busy channel costs few API calls; a failed lookup falls back to the
-    name Slack sent with the request and no rights.
+    ``group_ttl``) so a busy channel costs few API calls, the least recently seen dropped past
+    ``capacity``; a failed lookup falls back to the name Slack sent with the request and no
+    rights.
     """
 
     def __init__(
@@ -34,36 +38,34 @@ class Directory:
         user_ttl: float = 600.0,
         group_ttl: float = 60.0,
         timer: Callable[[], float] = time.monotonic,
+        capacity: int = 5_000,
     ) -> None:
-        """Look people up with ``client``."""
+        """Look people up with ``client``; remember at most ``capacity`` users (and groups)."""
         self.client = client
         self.moderator_ids = frozenset(moderator_ids)
         self.user_ttl, self.group_ttl = user_ttl, group_ttl
         self.timer = timer
-        self._users: dict[str, tuple[float, dict[str, Any] | None]] = {}
-        self._groups: dict[str, tuple[float, frozenset[str]]] = {}
+        # Bounded: a workspace's every passer-by would otherwise stay for the process's life.
+        self._users: _Recent[_Known] = _Recent(capacity)
+        self._groups: _Recent[frozenset[str]] = _Recent(capacity)
 
     async def actor(self, team_id: str, user_id: str, fallback_name: str = "") -> Actor:
         """The actor behind ``user_id`` in workspace ``team_id``."""
-        user = await self._user(user_id)
-        profile = (user or {}).get("profile") or {}
-        names = (
-            profile.get("display_name"),
-            profile.get("real_name"),
-            (user or {}).get("real_name"),
-            (user or {}).get("name"),
-            fallback_name,
-            user_id,
-        )
-        name = next(" ".join(str(n).split()) for n in names if n and str(n).strip())
+        known = await self._user(user_id)
+        name = known.name or next((_spaced(n) for n in (fallback_name, user_id) if _spaced(n)), user_id)
         return Actor(
             platform=PLATFORM,
             community_id=team_id,
             user_id=user_id,
             display_name=name[:MAX_NAME],
             is_moderator=await self.is_moderator(user_id),
-            is_admin=bool(user and (user.get("is_admin") or user.get("is_owner"))),
+            is_admin=known.is_admin,
         )
+
+    @property
+    def remembered(self) -> int:
+        """How many users are cached (at most ``capacity``)."""
+        return len(self._users)
 
     async def is_moderator(self, user_id: str) -> bool:
         """Whether the user, or a user group they belong to, is listed in SLACK_MODERATORS."""
@@ -74,34 +76,92 @@ class Directory:
                 return True
         return False
 
-    async def _user(self, user_id: str) -> dict[str, Any] | None:
+    async def _user(self, user_id: str) -> _Known:
         now = self.timer()
-        cached = self._users.get(user_id)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        cached = self._users.get(user_id, now)
+        if cached is not None:
+            return cached
         try:
             answer = await self.client.users_info(user=user_id)
             user: dict[str, Any] | None = answer.get("user")
         except Exception as exc:  # an API error or an outage: carry on with what the request says
             log.warning("users.info failed for %s: %s", user_id, _reason(exc))
             user = None
+        known = _Known.of(user)
         # A failure is cached briefly too, so an outage does not cost a call per request.
-        self._users[user_id] = (now + (self.user_ttl if user else min(self.user_ttl, 30.0)), user)
-        return user
+        self._users.put(user_id, known, now, now + (self.user_ttl if user else min(self.user_ttl, 30.0)))
+        return known
 
     async def _members(self, group_id: str) -> frozenset[str]:
         now = self.timer()
-        cached = self._groups.get(group_id)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        cached = self._groups.get(group_id, now)
+        if cached is not None:
+            return cached
         try:
             answer = await self.client.usergroups_users_list(usergroup=group_id)
             members = frozenset(answer.get("users") or ())
         except Exception as exc:
             log.warning("usergroups.users.list failed for %s: %s", group_id, _reason(exc))
             members = frozenset()
-        self._groups[group_id] = (now + self.group_ttl, members)
+        self._groups.put(group_id, members, now, now + self.group_ttl)
         return members
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What copbot keeps of a Slack user: the name it shows (None: the request's) and rights."""
+
+    name: str | None
+    is_admin: bool
+
+    @classmethod
+    def of(cls, user: dict[str, Any] | None) -> _Known:
+        """From ``users.info``'s user object (None when the lookup failed)."""
+        user = user or {}
+        profile = user.get("profile") or {}
+        names = (
+            profile.get("display_name"),
+            profile.get("real_name"),
+            user.get("real_name"),
+            user.get("name"),
+        )
+        name = next((_spaced(n) for n in names if _spaced(n)), None)
+        return cls(name[:MAX_NAME] if name else None, bool(user.get("is_admin") or user.get("is_owner")))
+
+
+class _Recent(Generic[V]):
+    """Up to ``capacity`` keys, each with an expiry: the least recently used dropped first, and
+    the expired ones at the old end dropped as new ones come."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._entries: OrderedDict[str, tuple[float, V]] = OrderedDict()
+
+    def get(self, key: str, now: float) -> V | None:
+        """The value of ``key`` if it has not expired by ``now``."""
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= now:
+            return None
+        self._entries.move_to_end(key)
+        return entry[1]
+
+    def put(self, key: str, value: V, now: float, expires: float) -> None:
+        """Remember ``value`` for ``key`` until ``expires``."""
+        self._entries[key] = (expires, value)
+        self._entries.move_to_end(key)
+        while self._entries:
+            oldest_expires, _ = next(iter(self._entries.values()))
+            if oldest_expires > now and len(self._entries) <= self.capacity:
+                break
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _spaced(text: object) -> str:
+    """A name with its runs of white space made single spaces ('' for none)."""
+    return " ".join(str(text).split()) if text else ""
 
 
 def _reason(exc: Exception) -> str:

@@ -70,3 +70,33 @@ async def test_lookups_are_cached_and_failures_fall_back_to_the_request() -> Non
 
     assert not still_cached.is_moderator and refreshed.is_moderator
     assert (stranger.display_name, stranger.is_admin, stranger.is_moderator) == ("ext-person", False, False)
+
+
+async def test_many_passers_by_leave_the_cache_bounded_and_a_regular_is_still_named() -> None:
+    """300 people drop by, one a second, with room for 50: at most 50 are remembered, and Ann, a
+    regular among them, stays cached (one lookup). After ten quiet minutes the next newcomer
+    finds every expired entry dropped; Ann, back then, is looked up again and named as before."""
+    async with FakeSlack(tokens={TOKEN}) as fake:
+        fake.add_user("U0ANN", "ann", display_name="", real_name="Ann  Lee", is_admin=True)
+        timer = Timer()
+        people = Directory(AsyncWebClient(base_url=fake.api_url, token=TOKEN), timer=timer, capacity=50)
+
+        sizes, regular = [], []
+        for i in range(300):
+            if i % 10 == 0:
+                regular.append(await people.actor("T1", "U0ANN", "ann-handle"))
+            passer = await people.actor("T1", f"U{i:08d}", "someone")
+            assert passer.display_name == f"u{i:08d}"  # the fake's display name: looked up
+            sizes.append(people.remembered)
+            timer.now += 1.0
+        assert max(sizes) == 50
+        assert len(fake.calls_to("users.info")) == 301  # each passer-by once, Ann once
+
+        timer.now += 600
+        await people.actor("T1", "U0NEW")
+        assert people.remembered == 1
+        back = await people.actor("T1", "U0ANN", "ann-handle")
+        assert len(fake.calls_to("users.info")) == 303
+
+    assert {(a.display_name, a.is_admin) for a in regular} == {("Ann Lee", True)}
+    assert (back.display_name, back.is_admin, back.is_moderator) == ("Ann Lee", True, False)
