@@ -59,16 +59,12 @@ def free_port() -> int:
 
 
 def base_env(**values: str) -> dict[str, str]:
-    """A clean environment: PATH, no platform the run does not configure, then ``values``."""
+    """A clean environment: PATH and HOME, then ``values`` (no platform the run does not configure:
+    nothing else of the caller's environment, and :class:`BotProcess` runs where no .env is)."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", "/tmp"),
         "LOG_LEVEL": "WARNING",
-        # Empty means unset to copbot; stated so that a .env file cannot switch a platform on.
-        "DISCORD_TOKEN": "",
-        "SLACK_BOT_TOKEN": "",
-        "SLACK_APP_TOKEN": "",
-        "METRICS_PORT": "",
     }
     env.update(values)
     return env
@@ -98,11 +94,14 @@ def _cpu_seconds(pid: int) -> float | None:
 
 
 class BotProcess:
-    """``python -m <module> [args]`` in ROOT with ``env``, its output in a log file; RSS sampled."""
+    """``python -m <module> [args]`` of ROOT with ``env`` alone, its output in a log file; RSS sampled.
+
+    It runs in ``workdir``, not in ROOT: copbot reads a ``.env`` from its working directory, and a
+    developer's own one in the checkout (real tokens, other settings) must not reach the bench."""
 
     def __init__(self, name: str, args: list[str], env: dict[str, str], workdir: Path) -> None:
         """Describe the process; nothing starts until :meth:`start`."""
-        self.name, self.args, self.env = name, args, env
+        self.name, self.args, self.env, self.workdir = name, args, env, workdir
         self.log_path = workdir / f"{name}.log"
         self.process: asyncio.subprocess.Process | None = None
         self.peak_rss_kb = 0
@@ -112,7 +111,12 @@ class BotProcess:
         """Start it, and sample its RSS every 50 ms from now on."""
         with self.log_path.open("wb") as log:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, *self.args, cwd=ROOT, env=self.env, stdout=log, stderr=log
+                sys.executable,
+                *self.args,
+                cwd=self.workdir,
+                env={**self.env, "PYTHONPATH": str(ROOT)},
+                stdout=log,
+                stderr=log,
             )
         self._sampler = asyncio.create_task(self._sample())
 

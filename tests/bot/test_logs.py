@@ -28,7 +28,12 @@ def test_json_lines_carry_extra_fields_and_tracebacks() -> None:
 
 def test_settings_never_show_their_secrets() -> None:
     """Printing or logging the settings shows tokens masked."""
-    settings = Settings(discord_token="dtok-123", slack_bot_token="xoxb-456", slack_signing_secret="sig-789")
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        discord_token="dtok-123",
+        slack_bot_token="xoxb-456",
+        slack_signing_secret="sig-789",
+    )
     shown = repr(settings) + str(settings) + settings.model_dump_json()
     assert "dtok-123" not in shown and "xoxb-456" not in shown and "sig-789" not in shown
 

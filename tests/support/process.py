@@ -18,9 +18,13 @@ async def start_copbot(
     fake: FakeDiscord, token: str, db_url: str, data_dir: Path, log_path: Path, **settings: str
 ) -> asyncio.subprocess.Process:
     """Start copbot configured only by its environment (Discord on ``fake``, ``db_url``, and any
-    further ``settings`` by their variable names), its output going to ``log_path``."""
+    further ``settings`` by their variable names), its output going to ``log_path``.
+
+    It runs in ``data_dir``, not in the checkout: copbot reads a ``.env`` from its working
+    directory, and a developer's own one there (with their real tokens) must not reach it."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(ROOT),
         "DISCORD_TOKEN": token,
         "DISCORD_API_URL": fake.api_url,
         "DISCORD_GATEWAY_URL": fake.gateway_url,
@@ -30,7 +34,7 @@ async def start_copbot(
     }
     with log_path.open("wb") as log:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=env, stdout=log, stderr=log
+            sys.executable, "-m", "bot.cli", "run", cwd=data_dir, env=env, stdout=log, stderr=log
         )
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from commands.dispatch import RESTARTING
 from storage import submissions
@@ -22,6 +23,7 @@ from tests.fakes.discord_api import FakeDiscord
 from tests.support.pg import lock_rows, lock_waiters
 from tests.support.process import copbot_process
 
+ROOT = Path(__file__).resolve().parents[3]
 DEFERRED = 5  # the interaction callback type that says "thinking…"
 HEALTH = re.compile(r"metrics and health on (http://[\d.]+:\d+)/metrics")
 
@@ -57,6 +59,41 @@ async def test_copbot_run_answers_then_exits_cleanly_on_sigterm(db_url: str, tmp
     assert TOKEN not in output
     assert "invite copbot to a server" in output
     assert "Traceback" not in output, output
+
+
+async def test_a_developers_env_file_in_the_checkout_never_reaches_the_suites_copbot(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """A .env in the checkout (docs/slack.md suggests one for `make run`) stays the developer's:
+    the copbot the tests start serves the fake Discord alone. Before, it ran in the checkout, read
+    the file from there and sent the developer's real Slack token to slack.com; this .env points
+    Slack at a closed local port instead, where a copbot that read it could not start (status 2)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        nobody = s.getsockname()[1]  # closed again: nothing answers there, nothing leaves the machine
+    env_file = ROOT / ".env"
+    try:
+        with env_file.open("x", encoding="utf-8") as planted:  # never overwrites a developer's own
+            planted.write(
+                "SLACK_BOT_TOKEN=xoxb-from-the-checkouts-env\n"
+                "SLACK_APP_TOKEN=xapp-from-the-checkouts-env\n"
+                f"SLACK_API_URL=http://127.0.0.1:{nobody}/api/\n"
+            )
+    except FileExistsError:
+        pytest.skip(f"{env_file} exists (a developer's own): not overwritten, so not tested here")
+    log_path = tmp_path / "copbot.log"
+    try:
+        async with FakeDiscord() as fake:
+            async with copbot_process(fake, TOKEN, sqlite_url, tmp_path, log_path) as process:
+                serving = lambda: fake.syncs and any(c.ready for c in fake.connections)  # noqa: E731
+                await fake.wait_until(lambda: process.returncode is not None or serving(), timeout=30)
+                assert process.returncode is None, log_path.read_text(errors="replace")
+                iid = await fake.slash("problem", {"number": "2.4"})
+                await fake.wait_for_callback(iid, timeout=10)
+    finally:
+        env_file.unlink()
+    output = log_path.read_text(errors="replace")
+    assert f"127.0.0.1:{nobody}" not in output and "slack" not in output.lower(), output
 
 
 def log_after(log_path: Path, mark: int) -> str:

@@ -23,7 +23,8 @@ MODS, REMIND = "C0MODS", "C0REMIND"  # the moderator and reminder channels of `m
 
 
 def settings_for(fake: FakeSlack, **overrides: Any) -> Settings:
-    """Settings for a front end that talks to ``fake`` and listens on a free loopback port."""
+    """Settings for a front end that talks to ``fake`` and listens on a free loopback port, ignoring
+    any .env file (a developer's own, in the folder the tests run in)."""
     values: dict[str, Any] = {
         "database_url": "sqlite+aiosqlite:///unused.db",
         "slack_bot_token": TOKEN,
@@ -34,7 +35,7 @@ def settings_for(fake: FakeSlack, **overrides: Any) -> Settings:
         "bind_host": "127.0.0.1",
         **overrides,
     }
-    return Settings(**values)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 def add_people(fake: FakeSlack) -> None:

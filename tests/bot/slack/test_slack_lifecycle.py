@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -64,6 +65,20 @@ async def test_once_stopping_commands_buttons_and_forms_are_answered_restarting(
 async def test_http_mode_refuses_to_start_without_a_signing_secret(fake: FakeSlack, ctx: Context) -> None:
     with pytest.raises(ValueError, match="SLACK_SIGNING_SECRET"):
         SlackFrontEnd(settings_for(fake, slack_signing_secret=None), ctx)
+
+
+async def test_a_developers_env_file_where_the_tests_run_changes_no_slack_test(
+    fake: FakeSlack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A .env in the folder `make test` runs in (a developer's own, for `make run`) does not reach
+    the Slack front ends the tests build: their moderators, channels and days stay the tests'."""
+    (tmp_path / ".env").write_text(
+        "SLACK_MODERATORS=U0DEV\nSLACK_REMINDER_CHANNEL=C0DEV\nSTALE_AFTER_DAYS=3\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    settings = settings_for(fake)
+    assert settings.slack_moderator_ids == set()
+    assert (settings.slack_reminder_channel, settings.stale_after_days) == (None, 30)
 
 
 async def test_a_bot_token_in_the_environment_gives_no_warning(
