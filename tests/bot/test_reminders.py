@@ -61,13 +61,14 @@ async def test_a_card_says_anyone_may_claim_once_every_claim_on_it_is_stale(
 
 
 async def test_a_stale_claim_gets_exactly_one_reminder(ctx: Context, clock: FakeClock) -> None:
-    """30 days of silence: one DM with two buttons; more sweeps send nothing more."""
+    """30 days of silence: one DM with two buttons (none a minute before); more sweeps send
+    nothing more."""
     await say(ctx, ANN, "/claim 3.11")
     outbound = MemoryOutbound()
     sweeper = make_sweeper(ctx, outbound)
-    clock.advance(days=29)
+    clock.advance(days=30, minutes=-1)
     assert (await sweeper.run_once()).stale == 0 and outbound.sent == []
-    clock.advance(days=1, minutes=1)
+    clock.advance(minutes=2)
     for _ in range(3):
         await sweeper.run_once()
     (dm,) = outbound.sent
@@ -293,14 +294,25 @@ async def test_a_reminder_that_cannot_arrive_is_told_in_the_history_and_the_grac
 
 
 async def test_a_servers_stale_days_win_over_the_default(ctx: Context, clock: FakeClock) -> None:
-    """A server that chose 7 days gets reminders after 7 days; others still after 30."""
+    """A server that chose 7 days gets reminders after 7 days; others still after 30 (and each
+    not a minute before)."""
     await say(ctx, ANN, "/claim 3.11")
     await say(ctx, person("dee", community="guild2"), "/claim 3.11")
     await say(ctx, person("ann", admin=True), "/setup stale_days:7")
     outbound = MemoryOutbound()
-    clock.advance(days=8)
-    await make_sweeper(ctx, outbound).run_once()
+    sweeper = make_sweeper(ctx, outbound)
+    clock.advance(days=7, minutes=-1)
+    await sweeper.run_once()
+    assert outbound.sent == []
+    clock.advance(minutes=2)
+    await sweeper.run_once()
     assert [s.target for s in outbound.sent] == ["ann"]
+    clock.advance(days=23, minutes=-2)  # 30 days after the claims, less a minute (ann's expired)
+    await sweeper.run_once()
+    assert "dee" not in [s.target for s in outbound.sent]
+    clock.advance(minutes=2)
+    await sweeper.run_once()
+    assert [s.target for s in outbound.sent].count("dee") == 1
 
 
 async def test_sheet_claims_go_stale_by_age_and_nobody_is_pinged(ctx: Context) -> None:

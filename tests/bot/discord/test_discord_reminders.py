@@ -59,10 +59,10 @@ async def test_a_stale_claim_gets_exactly_one_dm_with_two_buttons(rig: Moderated
     fake = rig.fake
     mine = await claim(rig, fake.alice_id)
     assert (mine.platform, mine.community_id) == ("discord", str(fake.guild_id))
-    clock.advance(days=29)
+    clock.advance(days=30, minutes=-1)  # a minute short of 30 days of silence
     assert (await rig.sweeper.run_once()).stale == 0 and fake.dms[fake.alice_id] == []
 
-    clock.advance(days=2)
+    clock.advance(minutes=2)  # a minute past them
     reports = [await rig.sweeper.run_once() for _ in range(3)]
 
     assert [r.delivered for r in reports] == [{"dm": 1}, {}, {}]

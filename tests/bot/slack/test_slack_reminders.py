@@ -56,10 +56,10 @@ def dm_of(rig: Rig, user: str) -> list[Call]:
 async def test_a_stale_claim_gets_exactly_one_dm_with_two_buttons(rig: Rig, clock: FakeClock) -> None:
     mine = await claim(rig, ANN)
     assert (mine.platform, mine.community_id) == ("slack", TEAM)
-    clock.advance(days=29)
+    clock.advance(days=30, minutes=-1)  # a minute short of 30 days of silence
     assert (await sweeper(rig).run_once()).stale == 0 and rig.fake.posts == []
 
-    clock.advance(days=2)
+    clock.advance(minutes=2)  # a minute past them
     reports = [await sweeper(rig).run_once() for _ in range(3)]
 
     assert [r.delivered for r in reports] == [{"dm": 1}, {}, {}]
