@@ -216,6 +216,12 @@ class Database:
         finally:
             raw.close()
 
+    async def checkpointed(self) -> None:
+        """Wait until the background checkpoint under way, if any, is done (a quiet moment, as a
+        test makes one; its failure was logged)."""
+        if self._checkpointing is not None:
+            await asyncio.wait([self._checkpointing])
+
     def _checkpointed(self, done: asyncio.Future[None]) -> None:
         self._checkpointing = None
         if not done.cancelled() and done.exception() is not None:

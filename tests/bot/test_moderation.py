@@ -163,13 +163,19 @@ async def test_two_moderators_at_once_make_one_decision(moderated: Context, outb
     one edit (the others find it decided while the winner's edit is on its way)."""
     await with_channel(moderated)
     await say(moderated, ANN, SUBMIT)
-    outbound.delay = 0.02  # the platform's latency
-    replies = await asyncio.gather(
-        dispatch.run_action(moderated, MOD, "cop:approve:1"),
-        dispatch.run_action(moderated, MOD2, "cop:reject:1"),
-        dispatch.run_action(moderated, MOD, "cop:approve:1"),
-        decide_by_reaction(moderated, MOD2, "1", "✅"),
-    )
+    landing = outbound.hold_next()  # the winner's edit stays on its way until the others answered
+    deciding = [
+        asyncio.create_task(dispatch.run_action(moderated, MOD, "cop:approve:1")),
+        asyncio.create_task(dispatch.run_action(moderated, MOD2, "cop:reject:1")),
+        asyncio.create_task(dispatch.run_action(moderated, MOD, "cop:approve:1")),
+        asyncio.create_task(decide_by_reaction(moderated, MOD2, "1", "✅")),
+    ]
+    await outbound.on_its_way()
+    async with asyncio.timeout(10):
+        while sum(t.done() for t in deciding) < 3:
+            await asyncio.wait([t for t in deciding if not t.done()], return_when=asyncio.FIRST_COMPLETED)
+    landing.set()
+    replies = await asyncio.gather(*deciding)
     decided = [r for r in replies if r is not None and not r.error]
     assert len(decided) == 1
     events = [e.kind for e in await moderated.store.history("2.4")]
@@ -541,14 +547,14 @@ async def test_a_first_post_on_its_way_when_the_channel_changes_is_moved(
     """The post was taken (for mods) before /setup named mods2, and recorded after it: it counts
     from when it was taken, so the next sweep moves it (it stayed in mods for good)."""
     await with_channel(moderated)
-    outbound.delay = 0.2  # the platform's latency for the first post
+    landing = outbound.hold_next()  # the first post stays with the platform until the test says
     submitting = asyncio.create_task(say(moderated, ANN, SUBMIT))
-    await asyncio.sleep(0.05)  # taken for mods, on its way
+    await outbound.on_its_way()  # taken for mods, on its way
     clock.advance(minutes=1)
     assert (await say(moderated, ADMIN, "/setup moderator_channel:<#mods2>")).text == "Settings saved."
     clock.advance(seconds=1)
+    landing.set()
     await submitting
-    outbound.delay = 0
     clock.advance(minutes=15)
     await sweep(moderated)
     link = await submissions.get_link(moderated.store, 1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -357,11 +356,13 @@ async def main():
     now = datetime.fromisoformat(sys.argv[2])
     sweeper = Sweeper(store, {"discord": outbound}, lambda: now, stale_after_days=30, grace_days=14,
                       reminder_channel=no_channel, batch=10)
-    await store.problem_count()  # connect before the start line
-    await asyncio.sleep(max(0.0, float(sys.argv[3]) - time.time()))
+    await store.problem_count()  # connect before the start
+    print("ready", flush=True)
+    await asyncio.to_thread(sys.stdin.readline)  # the test starts both processes at once
+    started = time.time()
     await sweeper.run_once()
     print(" ".join(s.target for s in outbound.sent))
-    print(time.time(), file=sys.stderr)
+    print(started, time.time(), file=sys.stderr)
     await store.close()
 
 asyncio.run(main())
@@ -376,7 +377,6 @@ async def test_two_processes_sweeping_at_once_ping_each_claim_once(
     for chunk in range(0, 300, 50):
         await asyncio.gather(*(ctx.store.claim("3.11", p, clock()) for p in people[chunk : chunk + 50]))
     later = clock.advance(days=31).isoformat()
-    start_at = str(time.time() + 2.5)  # both processes start sweeping at the same instant
     procs = [
         await asyncio.create_subprocess_exec(
             sys.executable,
@@ -384,20 +384,32 @@ async def test_two_processes_sweeping_at_once_ping_each_claim_once(
             SWEEP_PROCESS,
             db_url,
             later,
-            start_at,
             cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
         for _ in range(2)
     ]
-    outputs = await asyncio.gather(*(p.communicate() for p in procs))
+    try:
+        for p in procs:  # both connected, however long starting took
+            assert p.stdout is not None and p.stderr is not None
+            ready = await asyncio.wait_for(p.stdout.readline(), 60)
+            assert ready == b"ready\n", ready or (await p.stderr.read()).decode()[-800:]  # ended
+        for p in procs:  # then both start sweeping at the same moment
+            assert p.stdin is not None
+            p.stdin.write(b"go\n")
+        outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in procs)), 60)
+    finally:
+        for p in procs:
+            if p.returncode is None:
+                p.kill()
+                await p.wait()
     assert all(p.returncode == 0 for p in procs), [err.decode()[-800:] for _, err in outputs]
     pinged = [out.decode().split() for out, _ in outputs]
     assert sorted(pinged[0] + pinged[1]) == sorted(p.user_id for p in people)
     assert pinged[0] and pinged[1], (
-        "both processes took part in the sweep",
-        start_at,
+        "both processes took part in the sweep (when each started and ended)",
         [e.decode() for _, e in outputs],
     )
 

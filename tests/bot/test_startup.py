@@ -24,6 +24,9 @@ from tests.support.tcp_proxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "s3cret-pw"
+LOCK_WAITERS = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+)
 
 
 async def copbot(tmp_path: Path, *args: str, stdin: str = "", **settings: str) -> tuple[int, str]:
@@ -358,20 +361,28 @@ async def test_an_api_url_with_credentials_is_refused_without_showing_them(
 
 
 async def while_locked(tmp_path: Path, pg_db_url: str, lock: str, *args: str) -> tuple[int, str]:
-    """``copbot ARGS`` with a 0.5 s DATABASE_TIMEOUT while another transaction holds ``lock`` for
-    2 s: it must wait that out (still running when the lock goes), then finish."""
-    holder = await connect(pg_db_url)
+    """``copbot ARGS`` with a 0.5 s DATABASE_TIMEOUT while another transaction holds ``lock``:
+    once copbot waits for it, it must wait three times that timeout out (still waiting when the
+    lock goes), then finish."""
+    holder, watcher = await connect(pg_db_url), await connect(pg_db_url)
     try:
         async with holder.transaction():
             await holder.execute(lock)
             running = asyncio.create_task(
                 copbot(tmp_path, *args, DATABASE_URL=pg_db_url, DATABASE_TIMEOUT="0.5")
             )
-            await asyncio.sleep(2.0)
+            async with asyncio.timeout(30):  # however long copbot takes to start
+                while not await watcher.fetchval(LOCK_WAITERS):
+                    assert not running.done(), running.result()
+                    await asyncio.sleep(0.05)
+            # The timeout is PostgreSQL's (or the driver's) own, in real time: let it pass.
+            await asyncio.sleep(1.5)
+            assert await watcher.fetchval(LOCK_WAITERS) == 1
             assert not running.done(), running.result()
         return await running
     finally:
         await holder.close()
+        await watcher.close()
 
 
 async def test_a_replica_starting_during_a_long_migration_waits_for_it(

@@ -258,7 +258,7 @@ async def test_the_write_ahead_log_stays_small_under_many_claims(sqlite_url: str
         for i in range(600):
             await store.claim(("2.4", "3.11", "1.1")[i % 3], Person("discord", "g1", f"u{i}", "U"), START)
             if i % 50 == 49:
-                await asyncio.sleep(0.02)  # traffic has gaps; a checkpoint completes in one
+                await store.checkpointed()  # traffic has gaps; a checkpoint completes in one
         # Unchecked (and below the writer's own 4,000-page checkpoint), 600 claims leave ~20 MB.
         assert (await asyncio.to_thread(wal.stat)).st_size < 8_000_000
         assert len(await store.claims_for_problem("2.4")) >= 200

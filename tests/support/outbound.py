@@ -30,7 +30,11 @@ class Sent:
 class MemoryOutbound:
     """Records messages; users in ``closed_dms``, channels in ``broken`` and messages in
     ``gone`` (deleted: their edits) are unreachable; ``refuse`` counts the refusals still due to
-    a user id (DMs) or a message id (edits); ``delay`` is the platform's latency."""
+    a user id (DMs) or a message id (edits); ``delay`` is the platform's latency.
+
+    :meth:`hold_next` keeps the next send, post or edit on its way (taken by the bot, not yet on
+    the platform) until the test lets it land: what happens meanwhile is ordered by events that
+    the test awaits, not by sleeping."""
 
     name: str = "discord"
     sent: list[Sent] = field(default_factory=list)
@@ -42,6 +46,27 @@ class MemoryOutbound:
     refuse: dict[str, int] = field(default_factory=dict)
     gone: set[str] = field(default_factory=set)
     delay: float = 0.0
+    _gate: asyncio.Event | None = field(default=None, init=False, repr=False)
+    _on_its_way: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
+
+    def hold_next(self) -> asyncio.Event:
+        """Hold the next send, post or edit on its way; ``set()`` the event returned to let it land."""
+        self._gate = asyncio.Event()
+        self._on_its_way.clear()
+        return self._gate
+
+    async def on_its_way(self) -> None:
+        """Wait until the held send, post or edit has started (the bot is waiting for the platform)."""
+        await self._on_its_way.wait()
+
+    async def _travel(self) -> None:
+        """The platform's latency: the gate of :meth:`hold_next` (once), then ``delay``."""
+        gate, self._gate = self._gate, None
+        if gate is not None:
+            self._on_its_way.set()
+            await gate.wait()
+        if self.delay:
+            await asyncio.sleep(self.delay)
 
     async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
         """Record a DM, or refuse it like a closed DM."""
@@ -50,8 +75,7 @@ class MemoryOutbound:
         if self.refuse.get(user_id):
             self.refuse[user_id] -= 1
             raise NotDelivered(f"rate limited: {user_id}")
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        await self._travel()
         self.sent.append(Sent("dm", community_id, user_id, reply))
         if self.crash_after_send:
             raise SimulatedCrash("crash after the send, before the commit")
@@ -63,8 +87,7 @@ class MemoryOutbound:
             raise Unreachable(channel_id)
         if self.crash_before_post:
             raise SimulatedCrash("crash while the post is on its way")
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        await self._travel()
         self.sent.append(Sent("channel", community_id, channel_id, reply))
         return Posted(channel_id, str(len(self.sent)))
 
@@ -77,8 +100,7 @@ class MemoryOutbound:
         if self.refuse.get(posted.message_id):
             self.refuse[posted.message_id] -= 1
             raise NotDelivered(f"rate limited: edit of {posted.message_id}")
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        await self._travel()
         self.sent.append(Sent("edit", "", posted.message_id, reply))
 
     async def react(self, posted: Posted, emojis: list[str]) -> None:

@@ -14,24 +14,27 @@ from tests.support.gc_watch import idle_collection
 
 
 class SlowStore(Store):
-    """The real store, with problem look-ups that take ``delay`` seconds (a loaded database)."""
+    """The real store, whose problem look-ups wait until ``answer`` is set (a loaded database)."""
 
-    delay = 0.0
+    answer: asyncio.Event
 
     async def get_problem(self, number: str) -> Problem | None:
-        """Wait, then look up."""
-        await asyncio.sleep(self.delay)
+        """Wait for the test, then look up."""
+        await self.answer.wait()
         return await super().get_problem(number)
 
 
 async def test_a_slow_answer_is_deferred_within_the_deadline(db_url: str, ctx: Context) -> None:
-    """The core takes longer than Discord waits: the bot defers in time, then follows up."""
+    """The core is still working when Discord's deadline nears: the bot defers in time (within
+    Discord's 3 s), then follows up with the answer."""
     store = SlowStore(ctx.store.engine)
-    store.delay = 0.6
+    store.answer = asyncio.Event()
     slow_ctx = Context(store=store, clock=ctx.clock)
-    async with FakeDiscord(interaction_timeout=0.4) as fake:
+    async with FakeDiscord() as fake:
         async with running(fake, slow_ctx, db_url, defer_after=0.15):
             iid = await fake.slash("claim", {"number": "3.11"})
+            await fake.wait_for_callback(iid)  # the deferral, while the look-up still waits
+            store.answer.set()
             followup = await fake.wait_for_followup(iid)
         assert fake.errors == []
     assert fake.callbacks[iid].type == 5 and fake.callbacks[iid].ephemeral
