@@ -13,7 +13,7 @@ from commands.types import Actor, Context
 NOTE = """\
 Each of the callers makes its calls one after another, all callers at once (item 3): a call that
 waits for the database (on PostgreSQL every statement is a round trip; on SQLite the hot reads and
-writes never wait, see storage/store.py) waits meanwhile behind the other callers' work: on average
+writes never wait, see storage/database.py) waits meanwhile behind the other callers' work: on average
 a call takes callers ÷ calls/s (Little's law), mostly waiting. The same queueing sets the p99 of
 the reads on PostgreSQL: the few calls that miss the cached state of a problem (kept 2 s there)
 wait for a read whose every round trip waits its turn behind the other callers. CPU: this process's

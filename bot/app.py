@@ -43,13 +43,37 @@ def _unusable_url(exc: BaseException) -> StartupError:
     )
 
 
+# Two @ before the URL's path: the first is in a password (or user name) that was not encoded.
+_TWO_ATS = re.compile(r"^[^:/]*://[^/?#]*@[^/?#]*@")
+
+
+def _at_in_password(raw: str) -> StartupError:
+    """The URL named by scheme, user and database only: where its password ends is unknown, so
+    nothing between the user and the last @ may be shown (not even as the host)."""
+    scheme, _, rest = raw.partition("://")
+    user = re.match(r"[^:@/]*", rest)
+    after = rest.rsplit("@", 1)[1]  # the host and the database, or the query's text: no password
+    database = after.partition("/")[2].partition("?")[0] if "/" in after else ""
+    return StartupError(
+        f"DATABASE_URL {scheme}://{user.group() if user else ''}:***@…/{database} has an @ in its "
+        "password or user name, which ends it early: percent-encode @ in the password as %40"
+    )
+
+
 def database_url(settings: Settings) -> URL:
     """The database URL in force, parsed; StartupError when it does not parse (a port that is
-    not a number). Never shown as it is: :func:`database_label` is for people."""
+    not a number, an @ left unencoded in the password). Never shown as it is:
+    :func:`database_label` is for people."""
+    raw = settings.db_url
+    if _TWO_ATS.match(raw):
+        raise _at_in_password(raw)
     try:
-        return make_url(settings.db_url)
+        url = make_url(raw)
     except (ArgumentError, ValueError) as exc:
         raise _unusable_url(exc) from exc
+    if url.host and "@" in url.host:  # copbot:a/b@c@host: the password holds a / as well
+        raise _at_in_password(raw)
+    return url
 
 
 def database_label(settings: Settings) -> str:

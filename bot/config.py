@@ -6,6 +6,7 @@ import os
 import socket
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -22,6 +23,20 @@ MAX_DAYS = 365
 
 # A TCP port; 0 lets the system pick a free one.
 Port = Annotated[int, Field(ge=0, le=65535)]
+
+# Settings whose value is never shown back, even when it is refused: it may hold a secret.
+UNSHOWN = frozenset(
+    {
+        "database_url",
+        "discord_token",
+        "discord_api_url",
+        "discord_gateway_url",
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "slack_api_url",
+    }
+)
 
 
 class StartupError(Exception):
@@ -106,6 +121,20 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         """``FOO=`` in a .env file means unset, not an empty token."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("discord_api_url", "discord_gateway_url", "slack_api_url")
+    @classmethod
+    def _no_credentials(cls, url: str | None) -> str | None:
+        """An API URL without ``user:password@``: the platform's client sends its token in an
+        Authorization header, which aiohttp refuses to combine with credentials in the URL (a
+        traceback at the first call, the password in it)."""
+        if url is not None and "@" in urlsplit(url.strip()).netloc:
+            raise PydanticCustomError(
+                "credentials",
+                "should not hold a user name or password (user:password@ before its host): copbot "
+                "sends the platform's token itself; give the address alone",
+            )
+        return url
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -212,10 +241,12 @@ def unreachable(service: str, url: object, setting: str, error: BaseException) -
 
 def invalid_settings(error: ValidationError) -> list[str]:
     """One line per setting that failed to parse, named as its environment variable, with the value
-    given (tokens, secrets and URLs are plain strings, which always parse, so none is ever shown)."""
+    given, unless it may hold a secret (:data:`UNSHOWN`: tokens, and URLs that could carry a
+    password)."""
     lines = []
     for problem in error.errors():
         name = "_".join(str(part) for part in problem["loc"]).upper() or "settings"
-        given = f" (got {problem['input']!r:.80})" if "input" in problem else ""
+        shown = "input" in problem and not (problem["loc"] and problem["loc"][0] in UNSHOWN)
+        given = f" (got {problem['input']!r:.80})" if shown else ""
         lines.append(f"{name}: {problem['msg']}{given}")
     return lines

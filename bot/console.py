@@ -27,6 +27,12 @@ To run on Discord set DISCORD_TOKEN, on Slack SLACK_BOT_TOKEN and SLACK_SIGNING_
 (or SLACK_APP_TOKEN for Socket Mode), in the environment or a .env file; see the README."""
 
 
+def _link(line: Link) -> str:
+    """``label <url>``, or the URL alone when it is its own label; then `` — note``."""
+    shown = line.url if line.label == line.url else f"{line.label} <{line.url}>"
+    return shown + (f" — {' '.join(line.note.split())}" if line.note else "")
+
+
 def render(reply: Reply, width: int | None = WIDTH) -> str:
     """A reply as plain terminal text, wrapped at ``width`` columns."""
     out: list[str] = []
@@ -39,7 +45,7 @@ def render(reply: Reply, width: int | None = WIDTH) -> str:
     for section in reply.sections:
         out += ["", f"{section.title}:"]
         for line in section.shown_lines:
-            text = f"{line.label} <{line.url}>" if isinstance(line, Link) else line
+            text = _link(line) if isinstance(line, Link) else line
             out.append(
                 textwrap.indent(_fill(text, width and width - 4), "  - ")[:4000].replace("\n  - ", "\n    ")
             )

@@ -13,7 +13,7 @@ from datetime import datetime
 from rapidfuzz import fuzz, process, utils
 from rapidfuzz.distance import OSA
 
-from commands.parser import DIFFICULTY_RE, Kind, Option
+from commands.parser import DIFFICULTY_RE, SMART_QUOTES, Kind, Option
 from commands.timefmt import ago, day
 from commands.types import (
     BadArgument,
@@ -34,6 +34,8 @@ from storage.text import canonical_number
 LEVELS = "ABCD"
 MAX_PROBLEM_TEXT = 1500
 CARD_WORK = 10  # existing-work lines on a card, at most (the last says how many more)
+# Under a card's claims when all of them are stale, before the problem's number.
+STALE_HINT = "Stale, so anyone may still /claim"
 
 
 @functools.lru_cache(maxsize=256)
@@ -89,6 +91,14 @@ def named(name: str, platform: str, viewer: str) -> str:
     return f"{name} ({platform_name(platform)})"
 
 
+def is_stale(claim: Claim, now: datetime, stale_after_days: int) -> bool:
+    """Whether an open claim shows as stale: the sweep marked it, or (a sheet claim, which the
+    sweep leaves alone) its known date is ``stale_after_days`` old."""
+    if claim.platform == LEGACY_PLATFORM:
+        return claim.date_known and (now - claim.renewed_at).days >= stale_after_days
+    return claim.state == ClaimState.STALE
+
+
 def claim_line(claim: Claim, now: datetime, stale_after_days: int, viewer: str) -> str:
     """Who is on a problem and since when, with its state (as seen from platform ``viewer``)."""
     if claim.platform == LEGACY_PLATFORM:
@@ -96,7 +106,7 @@ def claim_line(claim: Claim, now: datetime, stale_after_days: int, viewer: str) 
         if not claim.date_known:
             return f"{text} ({sheet_origin(claim.date_known)})"
         age = ago(claim.renewed_at, now)
-        stale = (now - claim.renewed_at).days >= stale_after_days
+        stale = is_stale(claim, now, stale_after_days)
         return f"{text} ({sheet_origin(claim.date_known)}, {age}{', stale' if stale else ''})"
     who = named(claim.display_name, claim.platform, viewer)
     line = f"{who} — since {day(claim.claimed_at)} ({ago(claim.claimed_at, now)})"
@@ -155,7 +165,8 @@ async def problem_card(
     fields.append(ReplyField("Difficulty", problem.difficulty))
     sections: list[Section] = []
     work: list[str | Link] = [line for line in problem.existing_work.splitlines() if line.strip()]
-    work += [Link(link.note or link.url, link.url) for link in links]
+    # An approved link shows its own URL; the submitter's note goes beside it as text.
+    work += [Link(link.url, link.url, link.note) for link in links]
     # At most CARD_WORK lines, the last counting the rest, so that who is working on it always
     # shows, on every platform.
     more = len(work) - CARD_WORK + 1 if len(work) > CARD_WORK else 0
@@ -163,6 +174,9 @@ async def problem_card(
     open_claims = [c for c in claims if c.state in OPEN_CLAIM_STATES]
     ended = [c for c in claims if c.state not in OPEN_CLAIM_STATES]
     working = tuple(claim_line(c, now, ctx.stale_after_days, viewer) for c in open_claims)
+    if open_claims and all(is_stale(c, now, ctx.stale_after_days) for c in open_claims):
+        # Stale says nobody has given news for a while, not that the problem is taken.
+        working += (f"{STALE_HINT} {problem.number}",)
     sections.append(Section("Working on it", working or ("Nobody yet: /claim " + problem.number,)))
     if ended:
         sections.append(Section("Earlier claims", tuple(earlier_line(c, viewer) for c in ended[-5:])))
@@ -586,7 +600,8 @@ def _search_again(query: str, difficulty: str | None, category: str | None, page
 
 
 def _quoted(text: str) -> str:
-    return f'"{text}"' if " " in text and '"' not in text else text
+    # A query already in quotes, straight or smart (“induction heads”), is not quoted again.
+    return f'"{text}"' if " " in text and '"' not in text.translate(SMART_QUOTES) else text
 
 
 async def search_command(ctx: Context, request: Request) -> Reply:

@@ -112,8 +112,9 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
     for user_id in sorted(ids):
         claims += await ctx.store.open_claims_for_user(actor.platform, actor.community_id, user_id)
     if not claims:
-        nobody = "You hold" if whose == "Your" else "They hold"
-        return Reply(text=f"{nobody} no open claims. /random finds a problem to start on.")
+        if whose == "Your":
+            return Reply(text="You hold no open claims. /random finds a problem to start on.")
+        return Reply(text="They hold no open claims.")
     problems = {p.number: p for p in await ctx.store.problems()}
     stale_days = ctx.stale_after_days
     lines = tuple(
@@ -132,12 +133,16 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
     )
 
 
+# Words for the asker where /claims takes a name ("/claims mine").
+MYSELF = frozenset({"me", "my", "mine", "myself"})
+
+
 async def _user_ids(ctx: Context, request: Request, user: UserRef) -> set[str]:
     if user.user_id:
         return {user.user_id}
     assert user.name is not None
     actor = request.actor
-    if user.name.lower() == actor.display_name.lower():
+    if user.name.lower() in MYSELF or user.name.lower() == actor.display_name.lower():
         return {actor.user_id}
     ids = await ctx.store.find_claimants(actor.platform, actor.community_id, user.name)
     if not ids:

@@ -19,7 +19,7 @@ from commands.types import (
     UnknownCommand,
     parse_custom_id,
 )
-from storage.store import AlreadyApplied
+from storage.units import AlreadyApplied
 
 log = logging.getLogger("copbot.commands")
 

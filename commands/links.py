@@ -6,6 +6,8 @@ import re
 import unicodedata
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+import idna
+
 from commands.types import CommandError
 
 # A link as platforms send it keeps these characters; every other one goes percent-encoded (each
@@ -43,6 +45,10 @@ LINK_IN_TEXT = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
 TRAILING = ".,;:!?*]}"
 
 
+# A host name as it may be written in a link, in ASCII (an IPv6 address without its brackets).
+HOST = re.compile(r"[a-z0-9._:-]+")
+
+
 class BadLink(CommandError):
     """A link that is not an http(s) address of a page."""
 
@@ -77,7 +83,33 @@ def check_link(raw: str) -> str:
         raise BadLink("That link has no host; it should look like https://example.org/page.")
     if port == 0:
         raise BadLink("That link's port is not valid.")
+    if "@" in parts.netloc:
+        # https://arxiv.org@evil.example/… reads as arXiv and goes to evil.example.
+        raise BadLink(
+            f"That link goes to {host}, not to what comes before the @ in it. Give the page's own "
+            "address, without a name or password before its host."
+        )
+    try:
+        ascii_name = ascii_host(host)
+    except ValueError:
+        ascii_name = ""
+    if not HOST.fullmatch(ascii_name):  # %40, a backslash: read one way here, another by browsers
+        raise BadLink("That link's host is not a valid domain name.")
+    if ascii_name != host:
+        # The host as browsers send it (xn--…): Cyrillic "а" in "аrxiv.org" reads as arXiv and
+        # is another site. Only the host changes; the rest stays as given.
+        start = link.index(parts.netloc)
+        netloc = ascii_name + (f":{port}" if port is not None else "")
+        link = link[:start] + netloc + link[start + len(parts.netloc) :]
     return link
+
+
+def ascii_host(host: str) -> str:
+    """A host name as browsers look it up: letters beyond ASCII in their IDNA form (``xn--…``,
+    UTS #46 as browsers map them); ValueError if it is not a valid domain name."""
+    if host.isascii():
+        return host.lower()
+    return idna.encode(host, uts46=True, transitional=False).decode("ascii")
 
 
 def normalise_link(link: str) -> str:
@@ -89,6 +121,10 @@ def normalise_link(link: str) -> str:
     """
     parts = urlsplit(link.strip())
     host = (parts.hostname or "").lower().rstrip(".")
+    try:  # münchen.de and xn--mnchen-3ya.de are one host
+        host = ascii_host(host)
+    except ValueError:
+        pass
     host = host.removeprefix("www.")
     if host in {"arxiv.org", "export.arxiv.org"}:
         match = ARXIV_ID.match(parts.path)

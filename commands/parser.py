@@ -10,7 +10,7 @@ from typing import Any
 
 from commands.types import BadArgument, UserRef
 from storage.models import ID_LENGTH
-from storage.text import NUMBER_RE, canonical_number, normalise, visible
+from storage.text import canonical_number, normalise, visible
 
 DIFFICULTY_RE = re.compile(r"^([A-D])(?:\s*-\s*([A-D]))?$")
 MENTION_RE = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$")
@@ -22,6 +22,11 @@ TOKEN_RE = re.compile(
     r'(?P<key>[A-Za-z_]+):(?:"(?P<qval>[^"]*)"|(?P<val>\S*))|"(?P<quoted>[^"]*)"|(?P<word>\S+)'
 )
 MAX_LINE = 4000
+# Typographic double quotes (phones and Macs turn " into them as people type) read as ".
+SMART_QUOTES = str.maketrans(dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\uff02", '"'))
+# A word people put before a number: "/problem problem 2.4", "/claim # 2.4".
+NUMBER_PREFIXES = ("problem", "#")
+NUMBER_PREFIX_RE = re.compile(r"^(?:problem|#)\s+", re.IGNORECASE)
 
 
 class Kind(StrEnum):
@@ -37,6 +42,7 @@ class Kind(StrEnum):
     ROLE = "role"
     PAGE = "page"  # a whole number within the option's bounds (a page, a number of days)
     CATEGORY = "category"
+    COMMAND = "command"  # a command's name (/help's): front ends may offer the names
     TEXT = "text"
 
 
@@ -55,12 +61,17 @@ class Option:
 
 
 def parse_number(raw: str) -> str:
-    """``2.4``, `` 2.4 ``, ``#2.4`` or ``２.４`` → ``2.4``; anything else is a BadArgument."""
-    number = canonical_number(raw)
+    """``2.4``, `` 2.4 ``, ``#2.4``, ``２.４``, ``2,4``, ``2.4.`` or ``problem 2.4`` → ``2.4``;
+    anything else is a BadArgument, which points words at /search."""
+    text = normalise(raw)
+    number = canonical_number(NUMBER_PREFIX_RE.sub("", text, count=1))
     if number is None:
-        text = normalise(raw)
         shown = text if len(text) <= 40 else text[:40] + "…"
-        raise BadArgument(f"{shown!r} is not a problem number: write it like 2.4")
+        message = f"{shown!r} is not a problem number: write it like 2.4"
+        if any(ch.isalpha() for ch in text):
+            # Words where a number belongs: most likely the problem's own words.
+            message += f", or /search {text}" if len(text) <= 40 else ", or /search a few of its words"
+        raise BadArgument(message)
     return number
 
 
@@ -192,12 +203,12 @@ def _looks_like(option: Option, token: str, free_text: bool, has_rest: bool) -> 
     text = normalise(token)
     match option.kind:
         case Kind.NUMBER:
-            return bool(NUMBER_RE.match(text))
+            return canonical_number(text) is not None
         case Kind.DIFFICULTY:
             # Next to a free-text query "a" is a word, so only a capital A is a difficulty.
             return bool(DIFFICULTY_RE.match(text if free_text else text.upper()))
         case Kind.USER:
-            return bool(MENTION_RE.match(text)) or not NUMBER_RE.match(text)
+            return bool(MENTION_RE.match(text)) or canonical_number(text) is None
         case Kind.FLAG:
             return text.lower() == option.name
         case Kind.LINK:
@@ -248,17 +259,30 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
     """
     if len(line) > MAX_LINE:
         raise BadArgument(f"that is too long: at most {MAX_LINE} characters")
+    # Words are split on the line with its smart quotes read as straight ones; free text is
+    # sliced from ``line`` itself, as typed (the translation keeps every position).
+    words_of = line.translate(SMART_QUOTES)
     by_name = {o.name: o for o in options}
     rest_option = next((o for o in options if o.rest), None)
     free_text = rest_option is not None and rest_option.kind is Kind.TEXT
-    if line.count('"') % 2 and not free_text:
+    if words_of.count('"') % 2 and not free_text:
         raise BadArgument('a quote is not closed: write key:"several words"')
     positional = sorted((o for o in options if not o.rest), key=lambda o: _PRIORITY.index(o.kind))
     raw: dict[str, Any] = {}
     # Words no option took, with where they were typed: (token index, start, end, token).
     leftovers: list[tuple[int, int, int, str]] = []
     named_rest: tuple[int, int, int, str | None] | None = None  # where the free text was named
-    for index, match in enumerate(TOKEN_RE.finditer(line)):
+    tokens = list(TOKEN_RE.finditer(words_of))
+    # "/problem problem 2.4", "/claim # 2.4": the word before a leading number goes.
+    skip = (
+        len(tokens) > 1
+        and tokens[0].group(0).lower() in NUMBER_PREFIXES
+        and canonical_number(tokens[1].group(0)) is not None
+        and any(o.kind is Kind.NUMBER for o in options)
+    )
+    for index, match in enumerate(tokens):
+        if skip and index == 0:
+            continue
         key = match.group("key")
         if key is not None:
             quoted = match.group("qval") is not None
@@ -296,7 +320,13 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
     for option in positional:
         # A word where a required value belongs is that value, so its own check explains it.
         if option.required and option.name not in raw and leftovers:
-            raw[option.name] = leftovers.pop(0)[3]
+            if option.kind is Kind.NUMBER:
+                # No word looked like a number: all of them are what was given for it, so the
+                # answer is the same as Discord's for the whole field ('Permuting lists' is not…).
+                raw[option.name] = _free_text(line, [(i, s, e, None) for i, s, e, _ in leftovers])
+                leftovers.clear()
+            else:
+                raw[option.name] = leftovers.pop(0)[3]
     if leftovers and free_text and rest_option is not None and rest_option.name in raw:
         # The free text was named (note:tried X, …): the words after it carry it on.
         assert named_rest is not None

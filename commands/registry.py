@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from commands import catalogue, claims, reminders, settings, submissions
-from commands.parser import Option, convert_all
+from commands.parser import Kind, Option, convert_all
 from commands.types import Actor, Context, NotAllowed, Reply, Request, Section
 
 Handler = Callable[[Context, Request], Awaitable[Reply]]
@@ -23,9 +23,10 @@ class CommandSpec:
     handler: Handler
     moderator_only: bool = False
     admin_only: bool = False
-    help: str = ""
+    help: str = ""  # what /help <name> says about it, after its description
     # Its data belongs to one community (claims, submissions, settings): not in direct messages.
     community: bool = False
+    examples: tuple[str, ...] = ()  # complete commands as typed, shown by /help <name>
 
     def refusal(self, actor: Actor) -> str | None:
         """Why ``actor`` may not run this command here, or None when they may."""
@@ -52,27 +53,74 @@ HELP_TEXT = (
     "Asking for a level matches every range that includes it (A matches A, A-B and A-C); "
     "asking for a range matches every problem whose range overlaps it."
 )
+# What "stale" on a claim means; {days}: this community's setting.
+STALE_TEXT = (
+    "A claim turns stale after {days} days without news (claiming again renews it). Anyone may "
+    "still claim a problem whose claims are stale; several people may work on one problem."
+)
+HELP_FOOTER = (
+    "Options can be named, with no space after the colon, e.g. /random difficulty:A "
+    'category:"circuits in the wild". In a note or a search query, words like Note: or '
+    "number:3 (once the number is given) are just text. Dates are days in UTC: "
+    "'today' and 'yesterday' turn at midnight UTC."
+)
+
+
+def _offered(spec: CommandSpec, platform: str) -> bool:
+    return (platform, spec.name) not in NOT_OFFERED
 
 
 async def help_command(ctx: Context, request: Request) -> Reply:
-    """/help: every command the asker can run here, with its usage."""
-    platform = request.actor.platform
-    shown = [
-        spec
-        for spec in COMMANDS.values()
-        if spec.refusal(request.actor) is None and (platform, spec.name) not in NOT_OFFERED
+    """/help [command]: every command the asker can run here, with its usage; or one command's
+    options and examples."""
+    actor = request.actor
+    platform = actor.platform
+    wanted = request.args.get("command", "")
+    unknown = ""
+    if wanted:
+        name = wanted.split()[0].removeprefix("/").lower()
+        spec = COMMANDS.get(NAMES.get((platform, name), name))
+        if spec is not None and _offered(spec, platform):
+            return command_help(spec, actor)
+        shown = wanted if len(wanted) <= 30 else wanted[:30] + "…"
+        unknown = f"There is no command {shown!r}; these are copbot's commands.\n\n"
+    days = ctx.stale_after_days
+    if not actor.direct:
+        settings = await ctx.store.get_settings(platform, actor.community_id)
+        days = settings.stale_after_days if settings and settings.stale_after_days else days
+    shown_specs = [
+        spec for spec in COMMANDS.values() if spec.refusal(actor) is None and _offered(spec, platform)
     ]
-    lines = tuple(f"{USAGES.get((platform, spec.name), spec.usage)} — {spec.description}" for spec in shown)
+    lines = tuple(
+        f"{USAGES.get((platform, spec.name), spec.usage)} — {spec.description}" for spec in shown_specs
+    )
     return Reply(
         title="copbot: the 200 Concrete Problems in Interpretability",
-        text=HELP_TEXT,
+        text=f"{unknown}{HELP_TEXT}\n\n{STALE_TEXT.format(days=days)}",
         sections=(Section("Commands", lines),),
-        footer=(
-            "Options can be named, with no space after the colon, e.g. /random difficulty:A "
-            'category:"circuits in the wild". In a note or a search query, words like Note: or '
-            "number:3 (once the number is given) are just text. Dates are days in UTC: "
-            "'today' and 'yesterday' turn at midnight UTC."
-        ),
+        footer=f"{HELP_FOOTER} /help and a command's name explain it, e.g. /help claim.",
+    )
+
+
+def command_help(spec: CommandSpec, actor: Actor) -> Reply:
+    """/help NAME: a command's usage, what it does, what each option takes, and examples."""
+    platform = actor.platform
+    text = spec.description[:1].upper() + spec.description[1:] + "."
+    if spec.help:
+        text += " " + spec.help
+    if (refusal := spec.refusal(actor)) is not None:
+        text += "\n\n" + refusal
+    sections = []
+    if spec.options:
+        sections.append(Section("Options", tuple(f"{o.name} — {o.description}" for o in spec.options)))
+    examples = EXAMPLES.get((platform, spec.name), spec.examples)
+    if examples:
+        sections.append(Section("Examples" if len(examples) > 1 else "Example", examples))
+    return Reply(
+        title=USAGES.get((platform, spec.name), spec.usage),
+        text=text,
+        sections=tuple(sections),
+        footer="/help lists every command.",
     )
 
 
@@ -81,6 +129,10 @@ COMMANDS: dict[str, CommandSpec] = {}
 # How a platform shapes a command differently from its core usage, by (platform, name): what /help
 # shows there (Discord's /setup is two subcommands, ``show`` and ``set``).
 USAGES: dict[tuple[str, str], str] = {}
+# A platform's own names for commands, by (platform, name) → the core's name: Slack's /cop-help.
+NAMES: dict[tuple[str, str], str] = {}
+# A platform's own examples of a command, by (platform, name), where the core's would not run there.
+EXAMPLES: dict[tuple[str, str], tuple[str, ...]] = {}
 # Commands a platform does not offer at all, by (platform, name): /help leaves them out there.
 NOT_OFFERED: set[tuple[str, str]] = set()
 
@@ -98,24 +150,35 @@ def register_action(name: str, handler: ActionHandler) -> None:
     ACTIONS[name] = handler
 
 
+HELP_OPTIONS = (
+    Option("command", Kind.COMMAND, "a command to explain, e.g. claim", rest=True, max_length=100),
+)
+
 for _spec in (
     CommandSpec(
         "problem",
         "show a problem, its existing work and who is on it",
         catalogue.PROBLEM_OPTIONS,
         catalogue.problem_command,
+        help="Its card, posted in the channel, has Claim and Release buttons and lists earlier claims "
+        "with the notes they left. Not sure of the number? /search finds it by its words.",
+        examples=("/problem 2.4",),
     ),
     CommandSpec(
         "random",
         "a random problem at your level",
         catalogue.RANDOM_OPTIONS,
         catalogue.random_command,
+        help="Every option is optional; the card's Another random button picks again with the same ones.",
+        examples=("/random A", '/random difficulty:B category:"circuits in the wild" unclaimed'),
     ),
     CommandSpec(
         "search",
         "find problems by words (typos are fine)",
         catalogue.SEARCH_OPTIONS,
         catalogue.search_command,
+        help="Matches in a problem's own text come first, then those only its existing work mentions.",
+        examples=("/search induction heads", "/search superposition difficulty:A"),
     ),
     CommandSpec(
         "claim",
@@ -123,6 +186,9 @@ for _spec in (
         claims.CLAIM_OPTIONS,
         claims.claim_command,
         community=True,
+        help="The claim is dated today and shows on the problem's card; several people may claim one "
+        "problem. Claiming it again renews your claim, so it does not turn stale.",
+        examples=("/claim 3.11",),
     ),
     CommandSpec(
         "release",
@@ -130,6 +196,8 @@ for _spec in (
         claims.RELEASE_OPTIONS,
         claims.release_command,
         community=True,
+        help="Only your own claim; the note stays on the problem's card and /history for the next person.",
+        examples=("/release 3.11", "/release 3.11 tried probing the MLPs, stuck on SAE training"),
     ),
     CommandSpec(
         "claims",
@@ -137,14 +205,25 @@ for _spec in (
         claims.CLAIMS_OPTIONS,
         claims.claims_command,
         community=True,
+        help="Without options, your own, with a Release button each.",
+        examples=("/claims", "/claims @ann", "/claims 2.4"),
     ),
-    CommandSpec("history", "a problem's timeline", claims.HISTORY_OPTIONS, claims.history_command),
+    CommandSpec(
+        "history",
+        "a problem's timeline",
+        claims.HISTORY_OPTIONS,
+        claims.history_command,
+        help="Claims, renewals, releases with their notes, reminders and submitted links, newest first.",
+        examples=("/history 2.4",),
+    ),
     CommandSpec(
         "submit",
         "send a link to existing work to the moderators",
         submissions.SUBMIT_OPTIONS,
         submissions.submit_command,
         community=True,
+        help="Once a moderator approves it, the link shows under the problem's existing work.",
+        examples=("/submit 2.4 https://example.org/post my write-up",),
     ),
     CommandSpec(
         "pending",
@@ -153,8 +232,17 @@ for _spec in (
         submissions.pending_command,
         moderator_only=True,
         community=True,
+        help="Oldest first, each with a link to its post in the moderator channel.",
+        examples=("/pending",),
     ),
-    CommandSpec("help", "what copbot can do", (), help_command),
+    CommandSpec(
+        "help",
+        "what copbot can do",
+        HELP_OPTIONS,
+        help_command,
+        help="Without a command, every command you can run here.",
+        examples=("/help", "/help claim"),
+    ),
     CommandSpec(
         "setup",
         "community settings (admins only)",
@@ -162,6 +250,8 @@ for _spec in (
         settings.setup_command,
         admin_only=True,
         community=True,
+        help="Without options it shows the settings; with some it changes those, then shows them all.",
+        examples=("/setup show", "/setup stale_days:20"),
     ),
 ):
     register(_spec)

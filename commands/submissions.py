@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from commands.catalogue import PLATFORMS, community_word, get_problem, platform_name, problem_title
 from commands.links import BadLink, check_link, listed_in, normalise_link
 from commands.parser import Kind, Option, visible
@@ -39,6 +41,11 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
     """/submit NUMBER LINK [note]: send a link to existing work to the moderators."""
     problem = await get_problem(ctx, request.args["number"])
     link = check_link(request.args["link"])
+    if urlsplit(link).hostname != urlsplit(request.args["link"].strip().strip("<>")).hostname:
+        # A host with letters beyond A-Z, which can pass for another site's name: say so.
+        host_note = f" Its host has letters beyond A–Z, so it is listed as browsers reach it: {link}"
+    else:
+        host_note = ""
     note = request.args.get("note", "")
     if listed_in(problem.existing_work, link):
         raise BadLink(f"That work is already listed under existing work for {problem.number}.")
@@ -89,15 +96,15 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
             f"Thanks! Your link for {problem.number} is saved, but no moderator channel is set up yet: "
             "it stays pending and goes to the moderators as soon as one is."
         )
-    return Reply(text=text, private=True)
+    return Reply(text=text + host_note, private=True)
 
 
 def moderator_post(link: WorkLink, problem: Problem) -> Reply:
     """What moderators see for a submission, with its decision when there is one."""
     fields = [ReplyField("Problem", problem_title(problem, 80)), ReplyField("From", link.display_name)]
     sections = [Section("Link", (Link(link.url, link.url),))]
-    if link.note:
-        sections.append(Section("Note", (link.note,)))
+    if link.note:  # one line, as earlier_line shows a release note: no lines of its own making
+        sections.append(Section("Note", (" ".join(link.note.split()),)))
     if link.status == LinkStatus.PENDING:
         text = (
             f"New existing work for {problem.number}: react {APPROVE_EMOJI} to approve, "

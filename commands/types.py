@@ -9,8 +9,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from storage.claims import Person
 from storage.models import WorkLink
-from storage.store import Person, Store
+from storage.store import Store
 from storage.text import display_name
 
 Clock = Callable[[], datetime]
@@ -62,10 +63,15 @@ class Request:
 
 @dataclass(frozen=True)
 class Link:
-    """A link shown as its label."""
+    """A link shown as its label, then ``note`` as inert text beside it (``<url> — note``).
+
+    The label is copbot's own words or the URL itself; what a member wrote goes in ``note``,
+    never in the label, where it could pass for another address.
+    """
 
     label: str
     url: str
+    note: str = ""
 
 
 MORE_LINES = "… and {} more"

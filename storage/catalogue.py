@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +27,7 @@ from storage.models import (
     WorkLink,
 )
 from storage.store import Store
-from storage.text import canonical_number
+from storage.text import canonical_number, normalise
 
 DIFFICULTIES = ("A", "B", "C", "D", "A-B", "A-C", "B-C", "C-D")
 COLUMNS = (
@@ -196,6 +197,10 @@ def parse_csv(text: str) -> list[Row]:
     return rows
 
 
+def _digits(written: str) -> list[str]:
+    return re.findall(r"[0-9]+", normalise(written))
+
+
 def _validate(values: dict[str, str | None], line: int, seen: dict[str, tuple[int, str]]) -> Row:
     cells = {column: value for column, value in values.items() if value is not None}  # the file's columns
     written = cells["number"]
@@ -207,9 +212,11 @@ def _validate(values: dict[str, str | None], line: int, seen: dict[str, tuple[in
         first_line, first = seen[number]
         if first == written:
             raise CatalogueError(f"line {line}: problem {number} is already on line {first_line}")
+        # 2.04 and 2.4 differ in their digits; 2,4 and 2.4. in how they are written around them.
+        why = "leading zeros do not count" if _digits(written) != _digits(first) else "spelled differently"
         raise CatalogueError(
             f"line {line}: {written} is the same problem as {first} on line {first_line} "
-            f"(both are {number}: leading zeros do not count)"
+            f"(both are {number}: {why})"
         )
     seen[number] = (line, written)
     difficulty = cells["difficulty"].upper().replace(" ", "")

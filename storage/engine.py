@@ -173,7 +173,7 @@ def _configure_sqlite(sync_engine: Engine, busy_timeout_ms: int = SQLITE_BUSY_TI
             return
         raw = connection.connection.dbapi_connection
         # A statement run through SQLAlchemy inside a unit of work the store began on the
-        # connection itself (storage.store's _run_on) joins that unit.
+        # connection itself (storage.units' _run_on) joins that unit.
         if not raw.in_transaction:
             begin_on(raw, read_only=read_only)
 

@@ -24,8 +24,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from storage.claims import Person
 from storage.models import Event, LinkStatus, WorkLink
-from storage.store import Person, Store
+from storage.store import Store
 
 POSTING = "posting"
 # The values of the ``moved_from_*`` columns when no move is in progress.

@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-NUMBER_RE = re.compile(r"^#?\s*([0-9]{1,3})\.([0-9]{1,3})$")
+# Section and position, split by a dot or a decimal comma (``2,4``); one mark that ends a
+# sentence or a list item may follow (``/claim 2.4.``, ``2.4)``, ``2.4:``). The position's digits
+# are read as a whole number (``2.04`` is 2.4), so ``2.40`` stays a problem of its own.
+NUMBER_RE = re.compile(r"^#?\s*([0-9]{1,3})[.,]([0-9]{1,3})[.,):]?$")
 
 
 def normalise(text: str) -> str:
@@ -50,6 +53,7 @@ def display_name(name: str, fallback: str) -> str:
 
 
 def canonical_number(raw: str) -> str | None:
-    """``2.4``, ``#2.4``, ``02.04`` or ``２.４`` → ``2.4``; None when it is no problem number."""
+    """``2.4``, ``#2.4``, ``02.04``, ``２.４``, ``2,4`` or ``2.4.`` → ``2.4``; None when it is no
+    problem number. ``2.40`` is ``2.40``, another problem than ``2.4``."""
     match = NUMBER_RE.match(normalise(raw))
     return f"{int(match.group(1))}.{int(match.group(2))}" if match else None

@@ -29,8 +29,9 @@ from typing import Any
 
 from sqlmodel import select
 
+from storage.claims import Person
 from storage.models import Claim, Event, WorkLink
-from storage.store import Person, Store
+from storage.store import Store
 from tests.fakes.discord_api import FakeDiscord
 from tests.support.discord_guilds import OtherGuild, guild_id_on_shard, shard_of
 from tests.support.pg import lock_rows, lock_waiters

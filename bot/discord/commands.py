@@ -22,7 +22,7 @@ from discord import app_commands
 
 from commands.catalogue import LEVELS
 from commands.parser import Kind, Option
-from commands.registry import COMMANDS, USAGES, CommandSpec
+from commands.registry import COMMANDS, EXAMPLES, NOT_OFFERED, USAGES, CommandSpec
 
 # Every level and range the core reads (10 of Discord's 25 choices), as the console and Slack
 # take them: A, A-B, A-C, A-D, B, B-C…
@@ -32,6 +32,7 @@ DIFFICULTY_CHOICES = tuple(
 CHOICE_NOTES = {"A": "A (easiest)", "D": "D (hardest)"}
 STRING_OPTION_MAX = 6000  # Discord's longest string option
 DESCRIPTION_MAX = 100
+CHOICES_MAX = 25
 ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
 _OPTION_TYPES = {
     Kind.USER: discord.AppCommandOptionType.user,
@@ -77,9 +78,18 @@ class CoreOption(app_commands.Transformer):
 
     @property
     def choices(self) -> list[app_commands.Choice[str | int | float]] | None:
-        """Difficulties are a fixed list; everything else is free or autocompleted."""
+        """Difficulties and command names (/help's) are fixed lists; everything else is free or
+        autocompleted."""
         if self.option.kind is Kind.DIFFICULTY:
             return [app_commands.Choice(name=CHOICE_NOTES.get(d, d), value=d) for d in DIFFICULTY_CHOICES]
+        if self.option.kind is Kind.COMMAND:
+            names: list[app_commands.Choice[str | int | float]] = [
+                app_commands.Choice(name=_short(f"{name} — {spec.description}"), value=name)
+                for name, spec in COMMANDS.items()
+                if ("discord", name) not in NOT_OFFERED
+            ]
+            # Discord takes at most 25 choices; past that the name is typed (the core checks it).
+            return names if len(names) <= CHOICES_MAX else None
         return None
 
     @property
@@ -194,6 +204,13 @@ def build_command(spec: CommandSpec, host: Host) -> app_commands.Command[Any, ..
         command.add_command(change)
         shown = " ".join(o.name if o.required else f"[{o.name}]" for o in rest)
         USAGES["discord", spec.name] = f"/{spec.name} show · /{spec.name} set {shown}"
+        # Its examples as Discord runs them: ``/setup stale_days:20`` is ``/setup set stale_days:20``.
+        EXAMPLES["discord", spec.name] = tuple(
+            example
+            if example.split()[1:2] == ["show"]
+            else example.replace(f"/{spec.name} ", f"/{spec.name} set ", 1)
+            for example in spec.examples
+        )
     else:
         command = _command(host, spec.name, spec.options, name=spec.name, description=spec.description)
     if spec.admin_only:

@@ -43,7 +43,7 @@ from commands.submissions import (
 from commands.types import Actor, CommandError, Context, Reply, parse_custom_id, record_id
 from storage import submissions
 from storage.models import LinkStatus, WorkLink
-from storage.store import AlreadyApplied
+from storage.units import AlreadyApplied
 
 log = logging.getLogger("copbot.discord")
 

@@ -31,6 +31,7 @@ TITLE_MAX, DESCRIPTION_MAX, FIELD_NAME_MAX, FIELD_VALUE_MAX = 256, 4096, 256, 10
 FOOTER_MAX, EMBED_TOTAL_MAX, FIELDS_MAX = 2048, 6000, 25
 BUTTONS_MAX, LABEL_MAX, CUSTOM_ID_MAX = 25, 80, 100
 LABEL_MIN = 12  # the shortest label a masked link is worth showing
+NOTE_AFTER = " — "  # between a link and its note
 
 # Easiest green to hardest red; a range like A-C takes the colour of its middle.
 LEVEL_COLOURS = (0x2ECC71, 0xF1C40F, 0xE67E22, 0xE74C3C)
@@ -142,7 +143,17 @@ def safe_url(url: str | None) -> str | None:
 
 def link(line: Link, limit: int = FIELD_VALUE_MAX) -> str:
     """A masked link ``[label](url)`` for http(s) URLs, its label shortened to fit in ``limit``
-    characters with the whole URL; anything else as inert text."""
+    characters with the whole URL; anything else as inert text. The link's note follows as inert
+    text (`` — note``), cut first."""
+    shown = _link(line, limit)
+    note = " ".join(line.note.split())
+    room = limit - len(shown) - len(NOTE_AFTER)
+    if not note or room < LABEL_MIN:
+        return shown
+    return shown + NOTE_AFTER + clip(escape(note), room)
+
+
+def _link(line: Link, limit: int) -> str:
     url = safe_url(line.url)
     label = escape(" ".join(line.label.split()) or line.url)
     if url is None:

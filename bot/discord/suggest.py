@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from commands.catalogue import problem_title
+from commands.parser import NUMBER_PREFIX_RE
 from storage.models import Claim
 from storage.store import Store
 from storage.text import canonical_number
@@ -128,8 +129,8 @@ class Catalogue:
         except Exception:  # autocomplete errors are only logged by discord.py: answer empty
             log.exception("loading the catalogue for autocomplete failed")
             return []
-        typed = _fold(current).lstrip("#").strip()
-        number = canonical_number(current)  # as the command will read it
+        typed = NUMBER_PREFIX_RE.sub("", _fold(current), count=1).lstrip("#").strip()
+        number = canonical_number(typed)  # as the command will read it (2.4., 2,4, 02.04)
         prefix = _NUMBER_PREFIX.match(typed)
         if not typed:
             found = entries

@@ -29,6 +29,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.middleware import RequestVerification
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -47,7 +48,7 @@ from commands.submissions import NO_SUCH_SUBMISSION, decide_link, ours
 from commands.types import Actor, CommandError, Context, Reply, parse_custom_id, record_id
 from storage import submissions
 from storage.models import LinkStatus
-from storage.store import AlreadyApplied
+from storage.units import AlreadyApplied
 
 log = logging.getLogger("copbot.slack")
 
@@ -128,6 +129,9 @@ class SlackFrontEnd:
             process_before_response=True,
             logger=bolt_logger,
         )
+        # Bolt's signature check logs the whole body of a request it refuses, at INFO: anyone's
+        # text, newlines included. transport.web_app refuses those first; keep Bolt's line off.
+        logging.getLogger(f"slack_bolt.{RequestVerification.__name__}").setLevel(logging.WARNING)
         self.directory = directory or Directory(self.client, settings.slack_moderator_ids)
         self.messenger = Messenger(self.client)
         self.bot_user_id: str | None = None  # from auth.test at start

@@ -2,9 +2,13 @@
 
 Slack reads ``&``, ``<`` and ``>`` as markup (``<!channel>``, ``<@U123>``, ``<url|label>``), so
 all user and catalogue text is escaped, and mrkdwn is sent ``verbatim`` so Slack does not
-link-ify or parse mentions on its own. The only markup in a message is what this module writes:
-links to http(s) URLs (a :class:`Link`, or a bare URL in the text, shown as itself), references
-from :attr:`ReplyField.ref`, and :attr:`Reply.mention`.
+link-ify or parse mentions on its own. mrkdwn has no escape for ``*bold*``, ``_italic_``,
+``~strike~``, `` `code` `` or a ``>`` quote, so in mrkdwn each of those characters in the core's
+text is followed by a zero-width space, and a line that would open with ``>`` starts with one
+(:func:`inert`): a member's note cannot draw a bold "Link" section or a struck-through line.
+The only markup in a message is what this module writes: bold titles, links to http(s) URLs (a
+:class:`Link`, or a bare URL in the text, shown as itself), references from
+:attr:`ReplyField.ref`, and :attr:`Reply.mention`.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ MAX_LINK_LABEL = 500  # a link's label, at most (less when its URL leaves less r
 # Where a part of a reply was cut short to fit Slack's 50 blocks.
 MORE = "… and more than fits in one Slack message."
 MIN_LINK_LABEL = 8  # below this a link is shown as text: longer than any link /submit accepts
+NOTE_AFTER = " — "  # between a link and its note
 
 Block = dict[str, Any]
 
@@ -45,6 +50,11 @@ _REFS = {
 # References that notify people: shown only in ephemeral replies, which notify nobody else.
 _PINGING_REFS = {"role", "user"}
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,4}$")
+ZWSP = "\u200b"
+# What formats mrkdwn text, and a line (escaped) that Slack would show as a quote.
+_FORMATTING = re.compile(r"[*_~`]")
+_QUOTE_START = re.compile(r"^(?=[ \t]*&gt;)", re.MULTILINE)
+_DANGLING = re.compile(r"[*_~`]+$")
 # A bare http(s) URL in text; what ends a sentence around it is left out (links.without_tail).
 _BARE_URL = re.compile(r"(?<![\w/.@-])https?://[^\s<>\"|]+", re.IGNORECASE)
 _URL_TAIL = ".,;:!?'*_~)]}"
@@ -61,16 +71,28 @@ def unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def inert(text: str) -> str:
+    """Text escaped (:func:`escape`) and unable to format in mrkdwn: a zero-width space after each
+    ``*``, ``_``, ``~`` and backtick (no pair of them can open and close a span around text), and
+    before a ``>`` that would open a line as a quote."""
+    return _QUOTE_START.sub(ZWSP, _FORMATTING.sub(rf"\g<0>{ZWSP}", escape(text)))
+
+
 def _text(raw: str) -> str:
-    """Core text as escaped Slack text, with /help pointed at /cop-help."""
+    """Core text as escaped Slack text, with /help pointed at /cop-help (for plain_text)."""
     return escape(rename_in_text(raw))
+
+
+def _inert(raw: str) -> str:
+    """Core text for mrkdwn: :func:`_text` that cannot format (:func:`inert`)."""
+    return inert(rename_in_text(raw))
 
 
 def _linked(raw: str) -> str:
     """Core text as escaped mrkdwn (see :func:`_text`) with each bare http(s) URL clickable as
     ``<url>``: Slack shows the URL itself, so no text becomes a link's label."""
     if "://" not in raw:  # most text (names, dates, titles) holds no URL
-        return _text(raw)
+        return _inert(raw)
     out: list[str] = []
     done = 0
     for match in _BARE_URL.finditer(raw):
@@ -79,9 +101,9 @@ def _linked(raw: str) -> str:
         if url is None:
             continue
         shown = escape(found)  # a URL with é or ß shows as typed, not %-quoted
-        out += [_text(raw[done : match.start()]), f"<{url}>" if shown == url else f"<{url}|{shown}>"]
+        out += [_inert(raw[done : match.start()]), f"<{url}>" if shown == url else f"<{url}|{shown}>"]
         done = match.start() + len(found)
-    return "".join(out) + _text(raw[done:])
+    return "".join(out) + _inert(raw[done:])
 
 
 def fit(rendered: str, limit: int) -> str:
@@ -92,7 +114,8 @@ def fit(rendered: str, limit: int) -> str:
     opened = cut.rfind("<")
     if opened > cut.rfind(">"):
         cut = cut[:opened]
-    return _PARTIAL_ENTITY.sub("", cut) + "…"
+    # Nor leave a formatting character without its zero-width space (see inert).
+    return _DANGLING.sub("", _PARTIAL_ENTITY.sub("", cut)) + "…"
 
 
 def _pack(pieces: list[str], limit: int) -> list[str]:
@@ -126,16 +149,26 @@ def safe_url(url: str) -> str | None:
 
 def link(item: Link, limit: int = MAX_TEXT, longest: int = MAX_LINK_LABEL) -> str:
     """``<https://…|label>`` for http(s) URLs, at most ``limit`` characters: the label (at most
-    ``longest``) gives way to the URL, which is never cut. Anything else is shown as inert text."""
-    label = escape(" ".join(item.label.split()) or item.url.strip())
+    ``longest``) gives way to the URL, which is never cut. Anything else is shown as inert text.
+    The link's note follows as inert text (`` — note``), cut first."""
+    shown = _link(item, limit, longest)
+    note = " ".join(item.note.split())
+    room = limit - len(shown) - len(NOTE_AFTER)
+    if not note or room < MIN_LINK_LABEL:
+        return shown
+    return shown + NOTE_AFTER + fit(inert(note), room)
+
+
+def _link(item: Link, limit: int, longest: int) -> str:
+    label = " ".join(item.label.split()) or item.url.strip()
     url = safe_url(item.url)
-    if url is None:
-        shown = escape(item.url.strip())
-        return fit(label if shown == label else f"{label} ({fit(shown, 200)})", limit)
+    if url is None:  # shown as text, which must not format
+        shown, text = inert(item.url.strip()), inert(label)
+        return fit(text if shown == text else f"{text} ({fit(shown, 200)})", limit)
     room = min(longest, limit - len(url) - len("<|>"))
     if room < MIN_LINK_LABEL:  # too long to be a link in ``limit``: an older or a sheet link
-        return fit(label, limit)
-    return f"<{url}|{fit(label, room)}>"
+        return fit(inert(label), limit)
+    return f"<{url}|{fit(escape(label), room)}>"
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
@@ -157,7 +190,7 @@ def _field_value(item: ReplyField, private: bool) -> str:
 
 
 def _fields(fields: tuple[ReplyField, ...], private: bool) -> list[Block]:
-    rendered = [_mrkdwn(fit(f"*{_text(f.name)}*\n{_field_value(f, private)}", MAX_FIELD)) for f in fields]
+    rendered = [_mrkdwn(fit(f"*{_inert(f.name)}*\n{_field_value(f, private)}", MAX_FIELD)) for f in fields]
     return [
         {"type": "section", "fields": rendered[i : i + MAX_FIELDS]}
         for i in range(0, len(rendered), MAX_FIELDS)
@@ -170,7 +203,7 @@ def _section(section: Section) -> list[Block]:
         link(line, MAX_TEXT - len(bullet)) if isinstance(line, Link) else _linked(line)
         for line in section.shown_lines
     ]
-    pieces = [f"*{_text(section.title)}*", *(bullet + line for line in lines)]
+    pieces = [f"*{_inert(section.title)}*", *(bullet + line for line in lines)]
     return [{"type": "section", "text": _mrkdwn(chunk)} for chunk in _pack(pieces, MAX_TEXT)]
 
 
@@ -211,7 +244,7 @@ def fallback_text(reply: Reply) -> str:
     if not parts:
         parts = [s.title for s in reply.sections] or [reply.footer or "copbot"]
     prefix = (":warning: " if reply.error else "") + _mention(reply)
-    return prefix + fit(_text("\n".join(parts)), MAX_FALLBACK - len(prefix))
+    return prefix + fit(_inert("\n".join(parts)), MAX_FALLBACK - len(prefix))
 
 
 def blocks(reply: Reply) -> list[Block]:

@@ -55,7 +55,7 @@ def reject_view(link: WorkLink, pending: Pending) -> dict[str, Any]:
     """The modal: what is being rejected, and a required reason shown to the submitter."""
     about = render.fit(
         f"Rejecting the link for {render.escape(link.problem_number)} from "
-        f"{render.escape(link.display_name)}:",
+        f"{render.inert(link.display_name)}:",
         MAX_TEXT,
     )
     # The link in a block of its own, so that it always has the room to show whole.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from commands.registry import COMMANDS, NOT_OFFERED, CommandSpec
+from commands.registry import COMMANDS, NAMES, NOT_OFFERED, CommandSpec
 
 # Core name -> Slack name, where Slack's own name would clash (Slack reserves /help).
 ALIASES = {"help": "cop-help"}
@@ -20,6 +20,11 @@ NOT_ON_SLACK = {
 NOT_OFFERED.update(("slack", name) for name in NOT_ON_SLACK)
 # An admin may rename a command that clashes in their workspace to /cop-<name>.
 PREFIX = "cop-"
+
+# So that `/cop-help cop-help` (or cop-claim) explains the command as Slack names it.
+NAMES.update(
+    {("slack", PREFIX + core): core for core in COMMANDS} | {("slack", s): c for c, s in ALIASES.items()}
+)
 
 # What the front end listens to: every slash command, and every button copbot made.
 COMMAND_PATTERN = re.compile(r"^/")

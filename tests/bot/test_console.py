@@ -54,6 +54,23 @@ def test_console_session_claim_claims_release_and_buttons(tmp_path: Path) -> Non
     assert "Earlier claims:\n  - ann — " in out
 
 
+def test_console_newcomer_session_help_for_a_command_and_loose_spellings(tmp_path: Path) -> None:
+    """What a newcomer typed first, once refused: /help random, "problem 2.4", a number ending a
+    sentence, /claims mine."""
+    lines = "/help random\n/problem problem 2.4\n/claim 2.4.\n/claims mine\n"
+    result = run_cli(["console", "--as", "ann"], tmp_path, lines, PYTHONPATH=str(ROOT))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert (
+        "I don't understand" not in out and "not a problem number" not in out and "nobody called" not in out
+    )
+    assert "/random [difficulty] [category] [unclaimed]\n=====" in out
+    assert "  - difficulty — A (easiest) to D, or a range like A-B" in out
+    assert "  - Stale, so anyone may still /claim 2.4\n" in out
+    assert "You claimed 2.4 on " in out
+    assert "Your open claims (1)" in out
+
+
 def test_a_console_user_name_longer_than_a_user_id_is_refused_at_start(tmp_path: Path, db_url: str) -> None:
     """The console's user id is its user name: one longer than the database's ids (64) is refused
     in one line, from --as or LOCAL_USER, before a first /claim could fail with an apology."""

@@ -99,7 +99,7 @@ async def test_approval_by_reaction_lists_the_link_and_tells_the_submitter(
     assert edit.reply.text == "Approved by Mod." and [b.label for b in edit.reply.buttons] == ["Undo"]
     dm = next(s for s in outbound.sent if s.kind == "dm")
     assert dm.target == "ann" and "was approved" in dm.reply.text
-    assert "IOI-style circuit for acronyms <https://example.org/acronyms>" in await shown(
+    assert "https://example.org/acronyms — IOI-style circuit for acronyms" in await shown(
         moderated, ANN, "/problem 2.4"
     )
     rows = {r[3]: r for r in csv.reader(io.StringIO(await export_csv(moderated.store)))}

@@ -104,8 +104,9 @@ async def test_healthz_turns_503_during_a_partition_and_200_after(
 
 async def test_backup_while_writing(sqlite_url: str, tmp_path: Path) -> None:
     """A backup taken while claims are being written is a complete, readable database."""
+    from storage.claims import Person
     from storage.engine import make_engine
-    from storage.store import Person, Store
+    from storage.store import Store
     from tests.conftest import START
 
     store = Store(make_engine(sqlite_url))
@@ -130,8 +131,9 @@ async def test_backup_of_a_data_dir_named_with_hash_and_question_mark(
     """DATA_DIR=…/d#x?y: the bot keeps its database in that directory, and the backup holds its
     problems and claims, with nothing created beside it (unescaped, SQLite read and copied an
     empty file named after the part before the ``#``)."""
+    from storage.claims import Person
     from storage.engine import default_database_url, make_engine
-    from storage.store import Person, Store
+    from storage.store import Store
     from tests.conftest import START
 
     data_dir = tmp_path / "d#x?y"

@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from bot.reminders import Sweeper
 from commands import dispatch
 from commands.types import Context
+from storage.claims import Person
 from storage.models import Claim
-from storage.store import Person, Store
+from storage.store import Store
 from storage.sweep import expire_due
 from tests.support.clock import FakeClock
 from tests.support.outbound import MemoryOutbound, SimulatedCrash
@@ -44,6 +45,19 @@ def make_sweeper(ctx: Context, outbound: MemoryOutbound, channel: str | None = N
 async def claim_state(store: Store, user: str, number: str) -> Claim:
     """The latest claim of ``user`` on ``number``."""
     return [c for c in await store.claims_for_problem(number) if c.user_id == user][-1]
+
+
+async def test_a_card_says_anyone_may_claim_once_every_claim_on_it_is_stale(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """3.11's sheet claim is stale; Ann's new claim is not, until 30 days of silence make it so."""
+    hint = "Stale, so anyone may still /claim 3.11"
+    await say(ctx, ANN, "/claim 3.11")
+    assert hint not in await shown(ctx, person("bob"), "/problem 3.11")
+    clock.advance(days=30, minutes=1)
+    await make_sweeper(ctx, MemoryOutbound()).run_once()
+    card = await shown(ctx, person("bob"), "/problem 3.11")
+    assert f"Ann — since 2026-11-25 (30 days ago) · stale: no news since 2026-11-25\n  - {hint}\n" in card
 
 
 async def test_a_stale_claim_gets_exactly_one_reminder(ctx: Context, clock: FakeClock) -> None:

@@ -274,6 +274,33 @@ async def test_a_password_in_the_database_urls_query_is_never_shown(tmp_path: Pa
     assert not [output for output in outputs if PASSWORD in output]
 
 
+@pytest.mark.parametrize(
+    ("command", "url"),
+    [
+        (("db", "upgrade"), "postgresql+asyncpg://copbot:Xy@9kLm2Q@db.internal/copbot"),
+        (("run",), "postgresql+asyncpg://copbot:Xy@9kLm2Q@db.internal/copbot"),
+        (("db", "upgrade"), "postgresql+asyncpg://copbot:Xy@9kLm2Q:5432@db.internal:5432/copbot"),
+        (("db", "upgrade"), "postgresql+asyncpg://copbot:Xy/9@kLm2Q@db.internal/copbot?x=1"),
+    ],
+    ids=["upgrade", "run", "port", "slash"],
+)
+async def test_an_at_left_in_the_database_password_shows_none_of_it(
+    tmp_path: Path, command: tuple[str, ...], url: str
+) -> None:
+    """The password Xy@9kLm2Q, not percent-encoded: its end was printed as the host
+    (copbot:***@9kLm2Q@db.internal). Only scheme, user and database are named now."""
+    status, output = await copbot(tmp_path, *command, DATABASE_URL=url)
+
+    refused(
+        status,
+        output,
+        "cannot start: DATABASE_URL postgresql+asyncpg://copbot:***@…/copbot has an @ in its password",
+        "percent-encode @ in the password as %40",
+    )
+    assert "kLm2Q" not in output and "Xy" not in output
+    assert len(output.splitlines()) == 1, output
+
+
 async def test_a_database_that_does_not_answer_fails_after_database_timeout(tmp_path: Path) -> None:
     """A server cut off by the network (it accepts, then says nothing): DATABASE_TIMEOUT, not TCP."""
     server = make_url(pg_url("test"))
@@ -305,6 +332,29 @@ def on_slack(fake: FakeSlack, token: str, tmp_path: Path) -> dict[str, str]:
         "SLACK_API_URL": fake.api_url,
         "DATA_DIR": str(tmp_path),
     }
+
+
+@pytest.mark.parametrize("setting", ["SLACK_API_URL", "DISCORD_API_URL", "DISCORD_GATEWAY_URL"])
+async def test_an_api_url_with_credentials_is_refused_without_showing_them(
+    tmp_path: Path, setting: str
+) -> None:
+    """A proxy's credentials in SLACK_API_URL crashed the start with a 57-line traceback and exit
+    status 1 (aiohttp refuses them beside the token's Authorization header)."""
+    with_credentials = f"http://copbot:{PASSWORD}@127.0.0.1:{closed_port()}/api/"
+    async with FakeDiscord(token="t") as discord, FakeSlack(tokens={"xoxb-right"}) as slack:
+        status, output = await copbot(
+            tmp_path,
+            **{
+                **on_discord(discord, "t", tmp_path),
+                **on_slack(slack, "xoxb-right", tmp_path),
+                "SLACK_PORT": "0",
+                setting: with_credentials,
+            },
+        )
+        assert not discord.connections and not slack.calls
+
+    refused(status, output, f"copbot: {setting}: should not hold a user name or password (user:password@")
+    assert PASSWORD not in output and len(output.splitlines()) == 1, output
 
 
 async def while_locked(tmp_path: Path, pg_db_url: str, lock: str, *args: str) -> tuple[int, str]:

@@ -7,11 +7,12 @@ import dataclasses
 
 import pytest
 
+from commands import dispatch
 from commands.catalogue import difficulty_matches
 from commands.types import Context, Link, Reply
 from storage import submissions
 from storage.catalogue import export_csv, import_rows, parse_csv
-from storage.store import Person
+from storage.claims import Person
 from tests.support.clock import FakeClock
 from tests.support.transcript import person, say, shown
 
@@ -52,7 +53,9 @@ async def test_a_card_lists_ten_lines_of_existing_work_and_counts_the_rest(ctx: 
     work, working = reply.sections[0].shown_lines, reply.sections[1].lines
     # The sheet's two lines, the first seven links, and how many more (7 links).
     assert len(work) == 10 and work[0].startswith("(July 10 2023) Max over a list")
-    assert work[2] == Link("paper 0", "https://example.org/0") and work[8].url.endswith("/6")
+    assert work[2] == Link("https://example.org/0", "https://example.org/0", "paper 0") and work[
+        8
+    ].url.endswith("/6")
     assert work[-1] == "… and 7 more" and reply.sections[0].more == 7
     assert "  - … and 7 more\n" in await shown(ctx, ANN, "/problem 3.3")  # as the console prints it
     assert reply.sections[1].title == "Working on it" and working[-1].startswith("Ann — since")
@@ -63,7 +66,7 @@ async def test_a_card_lists_ten_lines_of_existing_work_and_counts_the_rest(ctx: 
     [
         ("/problem 2.99", "No problem 2.99 — section 2 runs 2.1–2.38."),
         ("/problem 9.1", "No problem 9.1 — sections are 1, 2, 3, 4."),
-        ("/problem abc", "'abc' is not a problem number: write it like 2.4"),
+        ("/problem abc", "'abc' is not a problem number: write it like 2.4, or /search abc"),
         ("/nonsense", "There is no command /nonsense. /help lists them."),
     ],
 )
@@ -401,3 +404,50 @@ async def test_help_lists_every_command_and_the_difficulty_rule(ctx: Context) ->
         assert f"/{name}" in text
     assert "A matches A, A-B and A-C" in text
     assert "Dates are days in UTC" in text
+
+
+async def test_a_number_given_as_words_gets_the_same_answer_typed_or_as_a_field(ctx: Context) -> None:
+    """`/problem Permuting lists` typed (console, Slack) and as Discord's number field: one answer."""
+    typed = await say(ctx, ANN, "/problem Permuting lists")
+    field = await dispatch.run_named(ctx, ANN, "problem", {"number": "Permuting lists"})
+    expected = "'Permuting lists' is not a problem number: write it like 2.4, or /search Permuting lists"
+    assert typed.error and typed.text == field.text == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "number"),
+    [
+        ("/problem 2.4.", "2.4"),
+        ("/problem 2,4", "2.4"),
+        ("/problem problem 2.4", "2.4"),
+        ("/problem 2.10.", "2.10"),
+        ("/problem 2.1.", "2.1"),
+    ],
+)
+async def test_a_number_ending_a_sentence_or_with_a_decimal_comma_is_read(
+    ctx: Context, line: str, number: str
+) -> None:
+    """`/problem 2.4.` and `/problem 2,4` were "not a problem number"; 2.10 stays 2.10, not 2.1."""
+    reply = await say(ctx, ANN, line)
+    assert not reply.error and reply.title and reply.title.startswith(f"{number} — ")
+
+
+async def test_smart_quotes_in_a_search_are_not_quoted_again_in_the_next_hint(ctx: Context) -> None:
+    """`/search “induction heads”` gave `Next: /search query:"“induction heads”" page:2`."""
+    reply = await say(ctx, ANN, "/search “induction heads”")
+    assert reply.footer and reply.footer.endswith("Next: /search query:“induction heads” page:2")
+    again = await say(ctx, ANN, "/search query:“induction heads” page:2")
+    assert again.footer and again.footer.startswith("Page 2 of ")
+
+
+async def test_a_card_whose_claims_are_all_stale_says_anyone_may_claim(ctx: Context) -> None:
+    """2.4's only claim is the sheet's, stale: the card says the problem may be claimed all the
+    same; once someone active is on it, it does not."""
+    working = (
+        "Working on it:\n  - jknowak (Discord) - July 2023 (from the sheet, 3 years ago, stale)\n"
+        "  - Stale, so anyone may still /claim 2.4\n"
+    )
+    assert working in await shown(ctx, ANN, "/problem 2.4")
+    await say(ctx, person("bob"), "/claim 2.4")
+    assert "anyone may still" not in await shown(ctx, ANN, "/problem 2.4")
+    assert "Working on it:\n  - Nobody yet: /claim 2.1\n" in await shown(ctx, ANN, "/problem 2.1")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from commands import dispatch
 from commands.types import Actor, Context
 from storage.models import OPEN_CLAIM_STATES
@@ -147,6 +149,26 @@ async def test_claims_of_someone_else_by_name_and_mention(ctx: Context) -> None:
     await say(ctx, elodie, "/claim 3.11")
     for typed in ("Élodie", "élodie", "ÉLODIE", "E\u0301lodie"):
         assert "3.11 — Train a model" in await shown(ctx, ANN, f"/claims {typed}"), typed
+
+
+@pytest.mark.parametrize("word", ["mine", "me", "my", "Mine"])
+async def test_claims_mine_is_the_askers_own_list(ctx: Context, word: str) -> None:
+    """`/claims mine` answered "I know nobody called 'mine'": it is the asker's own list."""
+    await say(ctx, ANN, "/claim 3.11")
+    reply = await say(ctx, ANN, f"/claims {word}")
+    assert reply.title == "Your open claims (1)" and [b.label for b in reply.buttons] == ["Release 3.11"]
+    assert "Ann — since 2026-11-25" in await shown(ctx, ANN, f"/claims {word} 3.11")
+
+
+async def test_only_your_own_empty_list_suggests_random(ctx: Context) -> None:
+    """Someone else's empty list is no prompt for the asker to start a problem."""
+    await say(ctx, BOB, "/claim 2.4")
+    await say(ctx, BOB, "/release 2.4")
+    assert (await say(ctx, ANN, "/claims bob")).text == "They hold no open claims."
+    assert (await say(ctx, ANN, "/claims <@bob>")).text == "They hold no open claims."
+    assert (
+        await say(ctx, ANN, "/claims")
+    ).text == "You hold no open claims. /random finds a problem to start on."
 
 
 async def test_history_records_every_change_with_who_and_when(ctx: Context, clock: FakeClock) -> None:

@@ -23,6 +23,13 @@ from commands.links import BadLink, check_link, links_in, listed_in, normalise_l
         ("https://ja.wikipedia.org/wiki/" + "日本" * 50, "at most 900 characters as sent"),  # 930 sent
         ("https://example.org/?" + "&" * 879, r"too many & signs \(879\) to show whole on Slack"),
         ("https://example.org/\u0000", "control characters"),
+        # What comes before an @ reads as the host and is not: refused, naming the real host.
+        ("https://arxiv.org@evil.example/abs/2209.10652", "goes to evil.example, not to what comes before"),
+        ("https://user:secret@example.org/x", "without a name or password before its host"),
+        ("https://arxiv.org%40evil.example/abs/1", "host is not a valid domain name"),
+        ("https://evil.example\\arxiv.org/abs/1", "host is not a valid domain name"),
+        ("https://exa\u2060mple.org/x", "control characters"),
+        ("https://ex\u00e4mple..org/x", "host is not a valid domain name"),  # an empty label
         ("", "Give a link"),
     ],
 )
@@ -41,6 +48,24 @@ def test_good_links_pass_as_given() -> None:
     assert check_link(japanese) == japanese
     ampersands = "https://example.org/?" + "a&" * 439 + "a"  # 900, and 2,656 as Slack's markup
     assert check_link(ampersands) == ampersands
+
+
+def test_a_host_beyond_ascii_is_given_as_browsers_reach_it() -> None:
+    """A Cyrillic "а" makes "аrxiv.org" look like arXiv: the link is kept as the host browsers
+    go to (xn--…), so it shows as another site and is not taken for arXiv's paper."""
+    look_alike = check_link("https://\u0430rxiv.org/abs/2209.10652")
+    assert look_alike == "https://xn--rxiv-43d.org/abs/2209.10652"
+    assert normalise_link(look_alike) != normalise_link("https://arxiv.org/abs/2209.10652")
+    # Only the host changes: port, path and query stay as given.
+    assert (
+        check_link("https://M\u00fcnchen.de:8080/Stra\u00dfe?q=\u00fc")
+        == "https://xn--mnchen-3ya.de:8080/Stra\u00dfe?q=\u00fc"
+    )
+    assert check_link("https://ARXIV.org/abs/2209.10652") == "https://ARXIV.org/abs/2209.10652"
+
+
+def test_one_international_host_in_either_spelling_is_one_work() -> None:
+    assert normalise_link("https://m\u00fcnchen.de/a") == normalise_link("https://xn--mnchen-3ya.de/a")
 
 
 @pytest.mark.parametrize(

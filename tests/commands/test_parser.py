@@ -18,14 +18,41 @@ def args(command: str, line: str) -> dict[str, object]:
     return parse_line(COMMANDS[command].options, line, command)
 
 
-@pytest.mark.parametrize("raw", ["2.4", " 2.4 ", "#2.4", "# 2.4", "２.４", "02.04"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2.4",
+        " 2.4 ",
+        "#2.4",
+        "# 2.4",
+        "２.４",
+        "02.04",
+        "2,4",
+        "2.4.",
+        "2.4,",
+        "2.4)",
+        "2.4:",
+        "#2,4.",
+        "problem 2.4",
+    ],
+)
 def test_number_spellings_all_mean_2_4(raw: str) -> None:
-    """Every way people write a problem number reads as 2.4."""
+    """Every way people write a problem number reads as 2.4: a decimal comma, the full stop or
+    comma of a sentence it ends (``/claim 2.4.``), and the word "problem" before it."""
     assert parse_number(raw) == "2.4"
 
 
 @pytest.mark.parametrize(
-    "raw", ["", "2", "2.", "two", "2.4.1", "2,4", "'; DROP TABLE problem;--", "9" * 10_000]
+    ("raw", "expected"), [("2.40", "2.40"), ("2.40.", "2.40"), ("2,40", "2.40"), ("2.040", "2.40")]
+)
+def test_a_trailing_zero_is_a_number_of_its_own(raw: str, expected: str) -> None:
+    """2.40 is not 2.4 (the catalogue has 2.1 and 2.10): only a mark after the digits goes."""
+    assert parse_number(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["", "2", "2.", "two", "2.4.1", "2.4..", "2,4,5", "2.4).", "'; DROP TABLE problem;--", "9" * 10_000],
 )
 def test_bad_numbers_say_how_to_write_one(raw: str) -> None:
     """Anything else gets an error showing the right form, never the whole input."""
@@ -231,3 +258,40 @@ def test_an_unclosed_quote_after_a_named_option_is_refused(command: str, line: s
     Language as part of the query; the quote is named instead."""
     with pytest.raises(BadArgument, match=f"the quote after {name}: is not closed"):
         args(command, line)
+
+
+@pytest.mark.parametrize("line", ["Permuting lists", "problem Permuting lists"])
+def test_words_where_a_number_belongs_are_one_answer_pointing_at_search(line: str) -> None:
+    """`/problem Permuting lists` was "I don't understand 'lists'": now every word is what was
+    given for the number, as on Discord, and /search is suggested with them."""
+    with pytest.raises(BadArgument) as err:
+        args("problem", line)
+    assert str(err.value) == f"{line!r} is not a problem number: write it like 2.4, or /search {line}"
+
+
+def test_a_long_text_where_a_number_belongs_is_cut_and_still_points_at_search() -> None:
+    """The answer quotes at most 40 characters of it."""
+    with pytest.raises(
+        BadArgument, match=r"…' is not a problem number: write it like 2.4, or /search a few of its words$"
+    ):
+        parse_number("Permuting lists " * 10)
+
+
+@pytest.mark.parametrize(
+    ("command", "line"),
+    [("problem", "problem 2.4"), ("problem", "Problem #2.4"), ("claim", "# 2.4."), ("claims", "problem 2.4")],
+)
+def test_the_word_problem_before_a_number_is_dropped(command: str, line: str) -> None:
+    """`/problem problem 2.4` (refused with "I don't understand 'problem'") reads as 2.4, also
+    where a bare word could be a name (/claims)."""
+    assert args(command, line) == {"number": "2.4"}
+
+
+def test_smart_quotes_are_quotes() -> None:
+    """“…” as phones and Macs type them group words like straight quotes; free text keeps them."""
+    assert args("random", "“circuits in the wild” B") == {
+        "category": "circuits in the wild",
+        "difficulty": "B",
+    }
+    assert args("random", "category:“circuits in the wild”") == {"category": "circuits in the wild"}
+    assert args("release", "2.4 tried “X”, then „Y“") == {"number": "2.4", "note": "tried “X”, then „Y“"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import hmac
 import itertools
 import json
 import secrets
@@ -734,7 +735,7 @@ class SlackSender:
 
     async def post(
         self,
-        body: str,
+        body: str | bytes,
         content_type: str,
         *,
         bad_signature: bool = False,
@@ -743,12 +744,22 @@ class SlackSender:
         retry_reason: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> SlackReply:
-        """POST a raw body with Slack's headers and signature."""
+        """POST a raw body (text, or bytes as they are) with Slack's headers and signature."""
         if self._session is None:
             raise RuntimeError("use `async with SlackSender(...)`")
         timestamp = str(int(time.time()) - (360 if stale else 0))
         secret = self.signing_secret + "-wrong" if bad_signature else self.signing_secret
-        signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
+        if isinstance(body, str):
+            data = body.encode()
+            signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
+        else:  # slack_sdk's signature, on bytes that need not be UTF-8
+            data = body
+            signature = (
+                "v0="
+                + hmac.new(
+                    secret.encode(), b"v0:%s:%s" % (timestamp.encode(), data), hashlib.sha256
+                ).hexdigest()
+            )
         hdrs = {
             "Content-Type": content_type,
             "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
@@ -759,7 +770,7 @@ class SlackSender:
             hdrs["X-Slack-Retry-Num"] = str(retry_num)
             hdrs["X-Slack-Retry-Reason"] = retry_reason or "http_timeout"
         hdrs.update(headers or {})
-        async with self._session.post(self.url, data=body.encode(), headers=hdrs) as resp:
+        async with self._session.post(self.url, data=data, headers=hdrs) as resp:
             reply = SlackReply(resp.status, await resp.text(), resp.headers)
         if self.check_acks and reply.status == 200 and reply.text.startswith("{"):
             if errors := ack_errors(json.loads(reply.text)):

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from storage.catalogue import SHEET_HEADER, CatalogueError, export_csv, import_file, import_rows, parse_csv
+from storage.claims import Person
 from storage.models import LinkStatus, WorkLink
-from storage.store import Person, Store
+from storage.store import Store
 from tests.conftest import SEED, START
 
 ANN = Person("discord", "g1", "ann", "Ann")
@@ -142,6 +143,10 @@ async def test_numbers_are_stored_as_the_commands_read_them(store: Store) -> Non
         (
             ["2.04", "Circuits In The Wild", "", "B", "Again", "", ""],
             r"line 4: 2.04 is the same problem as 2.4 on line 3 \(both are 2.4: leading zeros do not count\)",
+        ),
+        (
+            ["2,4", "Circuits In The Wild", "", "B", "Again", "", ""],
+            r"line 4: 2,4 is the same problem as 2.4 on line 3 \(both are 2.4: spelled differently\)",
         ),
         (
             ["4.5", "Other", "", "A", "Text with a \x00 in it", "", ""],

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from storage.claims import Person
 from storage.dump import DumpError, dump, load
 from storage.engine import make_engine
 from storage.migrate import upgrade
-from storage.store import Person, Store
+from storage.store import Store
 from storage.submissions import decide, submit
 from tests.conftest import START
 from tests.support.pg import connect

@@ -20,9 +20,10 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from storage import submissions
+from storage.claims import Person
 from storage.engine import make_engine
 from storage.models import Claim, Problem, ProcessedEvent, WorkLink, from_row
-from storage.store import Person, Store
+from storage.store import Store
 from tests.conftest import START
 
 ANN = Person("discord", "g1", "ann", "Ann")
@@ -166,7 +167,8 @@ FIRST_CLAIM = """
 import asyncio, sys
 from datetime import datetime, timezone
 from storage.engine import make_engine
-from storage.store import Person, Store
+from storage.claims import Person
+from storage.store import Store
 
 async def main() -> None:
     store = Store(make_engine(sys.argv[1]))

@@ -162,7 +162,8 @@ async def test_submissions_decided_before_0005_are_not_edited_or_told_again(empt
 
     from storage import submissions
     from storage.catalogue import ensure_seeded
-    from storage.store import Person, Store
+    from storage.claims import Person
+    from storage.store import Store
     from tests.conftest import SEED, START
 
     now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

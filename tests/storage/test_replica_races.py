@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from storage.claims import Person
 from storage.engine import make_engine
-from storage.store import Person, Store
+from storage.store import Store
 from storage.submissions import release_stuck_posting, submit, take_for_posting, unposted
 from storage.sweep import mark_stale
 from tests.conftest import START

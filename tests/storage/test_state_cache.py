@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
+from storage.claims import Person
 from storage.engine import make_engine
 from storage.models import LEGACY_PLATFORM, Claim, ClaimState, Event, ProcessedEvent
-from storage.store import AlreadyApplied, Person, Store
+from storage.store import Store
+from storage.units import AlreadyApplied
 from tests.conftest import START
 
 ANN = Person("discord", "g1", "ann", "Ann")

@@ -30,6 +30,10 @@ async def test_numbers_by_number_and_by_words(fake: FakeDiscord, bot: DiscordFro
     assert by_number[0]["value"] == "2.4"
     assert by_number[0]["name"].startswith("2.4 — 3 letter acronyms, like")
 
+    for spelled in ("2.4.", "2,4", "problem 2.4", "02.04"):  # as the commands read them
+        assert (await choices(fake, "problem", "number", spelled))[0]["value"] == "2.4", spelled
+    assert (await choices(fake, "problem", "number", "2.10."))[0]["value"] == "2.10"
+
     section = await choices(fake, "history", "number", "#3.")
     assert section and all(c["value"].startswith("3.") for c in section) and len(section) <= 25
 
@@ -87,4 +91,5 @@ async def test_a_value_nobody_suggested_is_checked_by_the_core(
     iid = await fake.slash("problem", {"number": "acronyms"})
     answer = await fake.wait_for_callback(iid)
     assert answer.ephemeral
-    assert answer.embeds[0]["description"] == "'acronyms' is not a problem number: write it like 2.4"
+    refusal = "'acronyms' is not a problem number: write it like 2.4, or /search acronyms"
+    assert answer.embeds[0]["description"] == refusal

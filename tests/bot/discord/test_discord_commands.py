@@ -93,6 +93,38 @@ async def test_help_lists_every_command_privately(fake: FakeDiscord, bot: Discor
     assert "[show]" not in admin
 
 
+async def test_help_takes_a_command_from_a_list_and_explains_it(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """/help had no option; now an optional `command`, offered as a list of the command names,
+    answers with that command's usage, options and examples, as Discord runs them."""
+    synced = {c["name"]: c for c in fake.app_commands[fake.guild_id]}
+    (option,) = synced["help"]["options"]
+    assert option["name"] == "command" and not option.get("required")
+    assert [c["value"] for c in option["choices"]] == list(COMMANDS)
+    assert option["choices"][3]["name"] == "claim — say you are working on a problem (again: renew)"
+
+    answer = await ask(fake, "help", {"command": "claim"})
+    assert answer.ephemeral
+    card = embed(answer)
+    assert card["title"] == "/claim number"
+    assert "problem number, like 3.11" in text_of(answer.data or {})
+    assert "/claim 3.11" in text_of(answer.data or {})
+
+    setup = text_of((await ask(fake, "help", {"command": "setup"}, user_id=fake.owner_id)).data or {})
+    assert "/setup set stale\\_days:20" in setup and "/setup show" in setup
+
+    listed = await ask(fake, "help")  # without it, as before
+    assert embed(listed)["title"] == "copbot: the 200 Concrete Problems in Interpretability"
+
+
+async def test_words_for_a_problem_number_point_at_search(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
+    """The answer the console and Slack give too, suggesting /search with the words."""
+    answer = await ask(fake, "problem", {"number": "Permuting lists"})
+    refusal = "'Permuting lists' is not a problem number: write it like 2.4, or /search Permuting lists"
+    assert answer.ephemeral and embed(answer)["description"] == refusal
+
+
 async def test_setup_needs_manage_server_and_is_stored_then_shown(
     fake: FakeDiscord, bot: DiscordFrontEnd
 ) -> None:

@@ -17,7 +17,7 @@ from commands.links import normalise_link
 from commands.types import Context
 from storage import submissions
 from storage.catalogue import import_rows, parse_csv
-from storage.store import Person
+from storage.claims import Person
 from tests.bot.discord.discord_rig import Moderated, ask, buttons, embed, moderated
 from tests.fakes.discord_api import FakeDiscord
 from tests.support.clock import FakeClock

@@ -143,11 +143,24 @@ async def test_a_moderators_approval_by_reaction(rig: Moderated) -> None:
     assert "Your link for 2.4 — 3 letter acronyms" in dm["embeds"][0]["description"]
     assert "was approved" in dm["embeds"][0]["description"]
     card = text_of((await ask(fake, "problem", {"number": "2.4"}, user_id=fake.bob_id)).data or {})
-    assert f"({LINK})" in card and "IOI" in card
+    assert f"[{LINK}]({LINK}) — {NOTE}" in card
     history = text_of((await ask(fake, "history", {"number": "2.4"})).data or {})
     assert f"Bob approved: {LINK}" in history
     rows = {r[3]: r for r in csv.reader(io.StringIO(await export_csv(rig.bot.ctx.store)))}
     assert f"{LINK} — {NOTE} (via copbot)" in rows["2.4"][5]
+
+
+async def test_a_submitter_s_note_never_labels_the_approved_link(rig: Moderated) -> None:
+    """A note that reads as another address was the approved link's text on every card:
+    ``[https://arxiv.org/…](https://evil.example/login)``. The link shows its own address now."""
+    evil, disguise = "https://evil.example/login", "https://arxiv.org/abs/2209.10652"
+    post = await submit(rig, evil, disguise)
+
+    await rig.react(post, "✅", rig.fake.bob_id)
+
+    card = text_of((await ask(rig.fake, "problem", {"number": "2.4"}, user_id=rig.fake.bob_id)).data or {})
+    assert f"[{evil}]({evil}) — {disguise}" in card
+    assert f"[{disguise}]" not in card
 
 
 async def test_reject_with_reason_opens_a_form_whose_reason_reaches_the_submitter(rig: Moderated) -> None:

@@ -14,8 +14,9 @@ import aiohttp
 
 from commands.dispatch import RESTARTING
 from storage import submissions
+from storage.claims import Person
 from storage.models import Claim, WorkLink
-from storage.store import Person, Store
+from storage.store import Store
 from tests.bot.discord.discord_rig import TOKEN, buttons, text_of
 from tests.fakes.discord_api import FakeDiscord
 from tests.support.pg import lock_rows, lock_waiters

@@ -195,6 +195,18 @@ def test_links_render_only_for_http_and_https() -> None:
     assert render.section_value(Section("Existing work", (older,))) == "• An older long link"
 
 
+def test_a_link_s_note_follows_it_as_inert_text_and_gives_way_first() -> None:
+    """An approved link shows its own address; the member's note beside it is escaped text,
+    never its label, and is what gets cut when the line is too long."""
+    url = "https://example.org/work/paper"
+    note = "**see** [arXiv](https://evil.example/x) " + "n" * 1000
+
+    value = render.section_value(Section("Existing work", (Link(url, url, note),)))
+
+    assert value.startswith(f"• [{url}]({url}) — \\*\\*see\\*\\* \\[arXiv\\](https://evil.example/x) nnn")
+    assert value.endswith("n…") and len(value) <= render.LINE_MAX
+
+
 def test_refs_and_mentions() -> None:
     """Setting refs become channel/role/user references; Reply.mention is the one allowed ping."""
     fields = (

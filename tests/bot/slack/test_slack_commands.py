@@ -8,7 +8,7 @@ from commands.parser import Kind, Option
 from commands.registry import COMMANDS, CommandSpec
 from commands.types import Context, Reply, Request
 from storage import submissions
-from storage.store import Person
+from storage.claims import Person
 from tests.bot.slack.slack_rig import ANN, BOB, CAT, MOD, Rig, running
 from tests.fakes.slack_api import FakeSlack
 
@@ -137,18 +137,53 @@ async def test_cop_help_lists_the_commands_by_their_slack_names(rig: Rig) -> Non
 
     assert not answer.public
     assert answer.header == "copbot: the 200 Concrete Problems in Interpretability"
-    assert "/cop-help — what copbot can do" in answer.shown
+    assert "/cop-help [command] — what copbot can do" in answer.shown
     assert "/claim number — say you are working on a problem" in answer.shown
     assert "/setup" not in answer.shown
     # Nor to a workspace admin, who could run it on Discord: Slack does not offer it at all.
     as_admin = await rig.command("/cop-help", user=CAT)
-    assert "/cop-help — what copbot can do" in as_admin.shown and "/setup" not in as_admin.shown
+    assert "/cop-help [command] — what copbot can do" in as_admin.shown and "/setup" not in as_admin.shown
+
+
+async def test_cop_help_with_a_command_explains_it(rig: Rig) -> None:
+    """`/cop-help claim` answered "I don't understand 'claim'": now its usage, options, example."""
+    answer = await rig.command("/cop-help", "claim")
+
+    assert not answer.public
+    assert answer.header == "/claim number"
+    assert "• number — problem number, like 3.11" in answer.shown
+    assert "• /claim 3.11" in answer.shown
+    for name in ("help", "cop-help", "/cop-help"):  # the core's name or Slack's
+        itself = await rig.command("/cop-help", name)
+        assert itself.header == "/cop-help [command]" and "• /cop-help claim" in itself.shown, name
+    assert (await rig.command("/cop-help", "cop-claim")).header == "/claim number"
+    setup = await rig.command("/cop-help", "setup", user=CAT)  # Slack does not offer it
+    assert "There is no command 'setup'" in setup.shown and "/setup" not in setup.shown.replace("'setup'", "")
+
+
+async def test_a_newcomers_spellings_of_numbers_and_names(rig: Rig) -> None:
+    """Words for a number point at /search (as on Discord); a number ending a sentence, a decimal
+    comma and "problem 2.4" are read; "mine" is the asker; a member with no claims is not told
+    to start one."""
+    words = await rig.command("/problem", "Permuting lists")
+    assert (
+        "'Permuting lists' is not a problem number: write it like 2.4, or /search Permuting lists"
+        in words.shown
+    )
+    for text in ("2.4.", "2,4", "problem 2.4"):
+        assert (await rig.command("/problem", text)).header.startswith("2.4 — 3 letter acronyms"), text
+    claimed = await rig.command("/claim", "3.11.")
+    assert "You claimed 3.11 on 2026-11-25" in claimed.shown
+    assert (await rig.command("/claims", "mine")).header == "Your open claims (1)"
+    bobs = await rig.command("/claims", f"<@{BOB}|bob>")
+    assert bobs.shown == "They hold no open claims."
 
 
 async def test_setup_is_not_offered_on_slack(rig: Rig) -> None:
     answer = await rig.command("/setup", "show", user=CAT)
 
-    assert not answer.public and "SLACK_* settings" in answer.shown
+    # (shown as sent: a zero-width space after "_" and "*", which then cannot format)
+    assert not answer.public and "SLACK_\u200b*\u200b settings" in answer.shown
 
 
 async def test_an_unknown_command_points_at_cop_help(rig: Rig) -> None:

@@ -23,9 +23,10 @@ from commands.links import normalise_link
 from commands.types import Context
 from storage import submissions
 from storage.catalogue import export_csv
+from storage.claims import Person
 from storage.engine import make_engine
 from storage.models import LinkStatus
-from storage.store import Person, Store
+from storage.store import Store
 from tests.bot.slack.slack_rig import (
     ANN,
     BOB,
@@ -112,7 +113,7 @@ async def test_approval_by_reaction_lists_the_link_and_tells_the_submitter(rig: 
     (dm,) = rig.fake.dms(ANN)
     assert "Your link for 2.4 — 3 letter acronyms" in dm["text"] and "was approved" in dm["text"]
     card = await rig.command("/problem", "2.4", user=BOB)
-    assert f"<{LINK}|{NOTE}>" in card.shown
+    assert f"<{LINK}|{LINK}> — {NOTE}" in card.shown
     history = await rig.command("/history", "2.4", user=BOB)
     assert "mod approved: <https://example.org/acronyms>" in history.shown
     rows = {r[3]: r for r in csv.reader(io.StringIO(await export_csv(rig.ctx.store)))}

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.slack.render import MAX_TEXT, blocks, escape, fit, link, message, safe_url, unescape
+from bot.slack.render import MAX_TEXT, blocks, escape, fallback_text, fit, link, message, safe_url, unescape
 from commands.types import Button, ButtonStyle, Link, Reply, ReplyField, Section
 from tests.bot.slack.slack_rig import texts
 
@@ -181,6 +181,23 @@ def test_a_long_link_keeps_its_room_and_its_label_gives_way() -> None:
     assert link(Link("label", ampersands), len(shown) + 5) == "label"
 
 
+def test_a_link_s_note_follows_it_as_inert_text_and_gives_way_first() -> None:
+    """An approved link shows its own address; the member's note beside it is text, never its
+    label, and is what gets cut when the line is too long."""
+    url = "https://example.org/paper?a=1&b=2"
+    shown = url.replace("&", "&amp;")
+    note = "see <https://arxiv.org/abs/2209.10652|arXiv> & " + "n" * 3000
+
+    lines = texts(blocks(Reply(sections=(Section("Existing work", (Link(url, url, note),)),))))
+
+    assert lines[1].startswith(
+        f"• <{shown}|{shown}> — see &lt;https://arxiv.org/abs/2209.10652|arXiv&gt; &amp; nnn"
+    )
+    assert len(lines[1]) == MAX_TEXT and lines[1].endswith("n…")
+    just_the_link = f"<{shown}|{shown}>"
+    assert link(Link(url, url, "a note"), len(just_the_link) + 5) == just_the_link  # no room: no note
+
+
 def test_a_long_section_gives_way_to_the_short_ones_after_it() -> None:
     work = tuple(Link("note " + "n" * 500, f"https://example.org/{i}?" + "q" * 880) for i in range(95))
     reply = Reply(
@@ -226,3 +243,31 @@ def test_a_bare_url_with_letters_beyond_ascii_shows_as_typed() -> None:
         shown[0] == "see <https://de.wikipedia.org/wiki/Gr%C3%B6%C3%9Fe|"
         "https://de.wikipedia.org/wiki/Größe> for the idea"
     )
+
+
+Z = "\u200b"  # what follows each formatting character of the core's text in mrkdwn
+
+
+def test_text_cannot_format_and_copbot_s_own_markup_still_does() -> None:
+    """mrkdwn has no escape: each *, _, ~ and backtick gets a zero-width space after it (no span
+    can open and close), and a line that would start a quote gets one before its ">"."""
+    reply = Reply(
+        text="> quoted *bold* _it_ ~s~ `c`",
+        fields=(ReplyField("From", "> *Eve*"),),
+        sections=(
+            Section("Existing work", ("see https://x.org/a_b_c *x*", Link("Post", "https://x.org/p", "_n_"))),
+        ),
+        mention="U0ANN",
+    )
+
+    shown = texts(blocks(reply))
+
+    assert shown[0] == f"<@U0ANN> {Z}&gt; quoted *{Z}bold*{Z} _{Z}it_{Z} ~{Z}s~{Z} `{Z}c`{Z}"
+    assert shown[1] == f"*From*\n{Z}&gt; *{Z}Eve*{Z}"
+    assert (
+        shown[2]
+        == f"*Existing work*\n• see <https://x.org/a_b_c> *{Z}x*{Z}\n• <https://x.org/p|Post> — _{Z}n_{Z}"
+    )
+    assert fallback_text(reply) == f"<@U0ANN> {Z}&gt; quoted *{Z}bold*{Z} _{Z}it_{Z} ~{Z}s~{Z} `{Z}c`{Z}"
+    # A cut never leaves a formatting character without its zero-width space.
+    assert fit(f"{'a' * 10}*{Z}b", 12) == "a" * 10 + "…"

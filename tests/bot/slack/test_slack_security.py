@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 import pytest
@@ -12,8 +13,8 @@ import sqlalchemy as sa
 from bot.slack import events
 from commands.types import Context
 from storage.models import LinkStatus, WorkLink
-from tests.bot.slack.slack_rig import ANN, BOB, SECRET, TOKEN, Rig
-from tests.fakes.slack_api import reaction_event
+from tests.bot.slack.slack_rig import ANN, BOB, MOD, MODS, SECRET, TOKEN, Answer, Rig, moderated, texts
+from tests.fakes.slack_api import FakeSlack, reaction_event
 
 
 @pytest.mark.parametrize("tamper", [{"bad_signature": True}, {"stale": True}])
@@ -70,7 +71,7 @@ async def test_a_body_that_is_not_json_is_refused_and_only_slack_s_own_is_worth_
     signed = await rig.slack.post(junk, "application/json")
     assert signed.status == 400
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-    assert warnings == ["refused a Slack request whose body is not valid JSON"]
+    assert warnings == ["refused a signed Slack request whose body is not UTF-8 or not valid JSON"]
 
 
 async def test_a_release_note_cannot_ping_the_channel(rig: Rig) -> None:
@@ -172,5 +173,67 @@ async def test_existing_work_links_only_to_http_and_labels_stay_inert(rig: Rig, 
 
     card = await rig.command("/problem", "2.4")
 
-    assert "• <https://arxiv.org/abs/2211.00593?a=1&amp;b=2|IOI &lt;!channel&gt; paper>" in card.shown
-    assert "• click me (javascript:alert(1))" in card.shown
+    url = "https://arxiv.org/abs/2211.00593?a=1&amp;b=2"
+    assert f"• <{url}|{url}> — IOI &lt;!channel&gt; paper" in card.shown
+    assert "• javascript:alert(1) — click me" in card.shown
+
+
+async def test_a_submitter_s_note_never_labels_the_approved_link(fake: FakeSlack, ctx: Context) -> None:
+    """A note that reads as another address was the approved link's text on every card: the
+    card showed arxiv.org and linked to evil.example. The link shows its own address now."""
+    evil, disguise = "https://evil.example/login", "https://arxiv.org/abs/2209.10652"
+    async with moderated(fake, ctx) as rig:
+        await rig.command("/submit", f"2.4 {evil} {disguise}", user=ANN)
+        post = rig.posts_in(MODS)[-1]
+        await rig.click(Answer.of(post), "Approve", user=MOD, channel=MODS, ts=post.response["ts"])
+        card = await rig.command("/problem", "2.4", user=BOB)
+
+    assert f"• <{evil}|{evil}> — {disguise}" in card.shown
+    assert f"|{disguise}" not in json.dumps(card.message)
+
+
+async def test_look_alike_links_are_shown_as_where_they_go_or_refused(fake: FakeSlack, ctx: Context) -> None:
+    """``https://аrxiv.org/…`` (a Cyrillic а) was accepted as typed, shown as arXiv, and missed
+    the duplicate check for arXiv's paper; ``https://arxiv.org@evil.example/…`` was accepted."""
+    async with moderated(fake, ctx) as rig:
+        refused = await rig.command("/submit", "2.4 https://arxiv.org@evil.example/abs/2209.10652", user=ANN)
+        look_alike = await rig.command("/submit", "2.4 https://\u0430rxiv.org/abs/2209.10652 IOI", user=ANN)
+        post = Answer.of(rig.posts_in(MODS)[-1])
+        real = await rig.command("/submit", "2.4 https://arxiv.org/abs/2209.10652 IOI", user=BOB)
+
+    assert "That link goes to evil.example, not to what comes before the @ in it." in refused.shown
+    assert "listed as browsers reach it: <https://xn--rxiv-43d.org/abs/2209.10652>" in look_alike.shown
+    punycode = "https://xn--rxiv-43d.org/abs/2209.10652"
+    assert f"*Link*\n• <{punycode}|{punycode}>" in post.shown and "\u0430rxiv" not in json.dumps(post.message)
+    assert "went to the moderators" in real.shown  # arXiv's own paper is not taken for a duplicate
+    assert len(rig.posts_in(MODS)) == 2
+
+
+FAKE_STRUCTURE = (
+    "great paper\n\n*Link*\n• https://arxiv.org/abs/2209.10652\n"
+    "~New existing work~ *Approved by Neel (moderator)*"
+)
+
+
+async def test_a_note_cannot_draw_sections_or_a_decision_in_the_moderators_post(
+    fake: FakeSlack, ctx: Context
+) -> None:
+    """A note with newlines and mrkdwn drew a bold second "Link" section and a struck-through,
+    bold "Approved by" line in the post moderators decide on."""
+    fake.add_user("U0EVE", "eve", display_name="> *Neel* (moderator)")
+    async with moderated(fake, ctx) as rig:
+        await rig.command("/submit", f"2.4 https://evil.example/login {FAKE_STRUCTURE}", user="U0EVE")
+        post = Answer.of(rig.posts_in(MODS)[-1])
+
+    z = "\u200b"
+    assert post.field("From") == f"{z}&gt; *{z}Neel*{z} (moderator)"
+    note = next(text for text in texts(post.blocks) if text.startswith("*Note*"))
+    assert note == (
+        f"*Note*\n• great paper *{z}Link*{z} • <https://arxiv.org/abs/2209.10652> "
+        f"~{z}New existing work~{z} *{z}Approved by Neel (moderator)*{z}"
+    )
+    # Bold is only copbot's own titles ("*Note*" on a line of its own); every other formatting
+    # character is followed by a zero-width space, so none can open or close a span.
+    for text in texts(post.blocks):
+        ours = re.sub(r"(?m)^\*[A-Z][a-z ]+\*$", "", text)
+        assert re.findall(r"[*_~`](?!\u200b)", ours) == [], text

@@ -1,0 +1,172 @@
+"""Claims: who acts (:class:`Person`), what a claim comes to (:class:`ClaimOutcome`), and the
+Core statements, built once, that claims, renewals, releases and card reads run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col
+
+from storage.models import OPEN_CLAIM_STATES, Claim, ClaimState, Event, LinkStatus, WorkLink, from_row
+from storage.units import _rows
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who does something: a user on a platform in a community."""
+
+    platform: str
+    community_id: str
+    user_id: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class ClaimOutcome:
+    """The result of a claim: the claim as it is now, and whether it was new."""
+
+    claim: Claim
+    created: bool
+
+
+def _their_claim(number: str, who: Person, now: datetime) -> dict[str, Any]:
+    """The parameters naming ``who``'s open claim on ``number`` in the statements below."""
+    return {
+        "b_number": number,
+        "b_platform": who.platform,
+        "b_community": who.community_id,
+        "b_user": who.user_id,
+        "b_name": who.display_name,
+        "b_now": now,
+    }
+
+
+_CLAIM_COLUMNS = tuple(Claim.__table__.c)  # type: ignore[attr-defined]
+_CLAIM_COLUMN = {column.key: column for column in _CLAIM_COLUMNS}
+_THEIR_OPEN_CLAIM = (
+    col(Claim.problem_number) == sa.bindparam("b_number"),
+    col(Claim.platform) == sa.bindparam("b_platform"),
+    col(Claim.community_id) == sa.bindparam("b_community"),
+    col(Claim.user_id) == sa.bindparam("b_user"),
+    # The states as SQL literals: a list of bound values would be re-rendered on every execution.
+    col(Claim.state).in_([sa.literal_column(f"'{state}'") for state in OPEN_CLAIM_STATES]),
+)
+# What a new or renewed claim holds apart from its dates: active, and no trace of a reminder.
+_FRESH: dict[str, Any] = {
+    "state": ClaimState.ACTIVE.value,
+    "reminded_at": None,
+    "unreachable": False,
+    "delivery": "",
+    "notice": "",
+}
+# Renewing a claim that is already fresh changes only its date (and the name shown): naming no
+# other column lets SQLite leave the indexes on them alone (2 pages a renewal instead of 4).
+_RENEW_FRESH = (
+    sa.update(Claim)
+    .where(
+        *_THEIR_OPEN_CLAIM,
+        *(
+            _CLAIM_COLUMN[name].is_(None) if value is None else _CLAIM_COLUMN[name] == value
+            for name, value in _FRESH.items()
+        ),
+    )
+    .values(renewed_at=sa.bindparam("b_now"), display_name=sa.bindparam("b_name"))
+    .returning(*_CLAIM_COLUMNS)
+)
+# Any other open claim (stale, reminded, its reminder under way) starts afresh.
+_RENEW = (
+    sa.update(Claim)
+    .where(*_THEIR_OPEN_CLAIM)
+    .values(renewed_at=sa.bindparam("b_now"), display_name=sa.bindparam("b_name"), **_FRESH)
+    .returning(*_CLAIM_COLUMNS)
+)
+_INSERT_CLAIM = (
+    sa.insert(Claim)
+    .values(
+        problem_number=sa.bindparam("b_number"),
+        platform=sa.bindparam("b_platform"),
+        community_id=sa.bindparam("b_community"),
+        user_id=sa.bindparam("b_user"),
+        display_name=sa.bindparam("b_name"),
+        claimed_at=sa.bindparam("b_now"),
+        renewed_at=sa.bindparam("b_now"),
+        note="",
+        date_known=True,
+        source_text="",
+        **_FRESH,
+    )
+    .returning(*_CLAIM_COLUMNS)
+)
+_RELEASE = (
+    sa.update(Claim)
+    .where(*_THEIR_OPEN_CLAIM)
+    .values(state=ClaimState.RELEASED.value, ended_at=sa.bindparam("b_now"), note=sa.bindparam("b_note"))
+    .returning(*_CLAIM_COLUMNS)
+)
+_INSERT_EVENT = sa.insert(Event)
+_STATE_CLAIMS = (
+    sa.select(*_CLAIM_COLUMNS)
+    .where(col(Claim.problem_number) == sa.bindparam("b_number"))
+    .order_by(col(Claim.claimed_at), col(Claim.id))
+)
+_STATE_LINKS = (
+    sa.select(*WorkLink.__table__.c)  # type: ignore[attr-defined]
+    .where(
+        col(WorkLink.problem_number) == sa.bindparam("b_number"),
+        col(WorkLink.status) == LinkStatus.APPROVED.value,
+    )
+    .order_by(col(WorkLink.decided_at), col(WorkLink.id))
+)
+_CLAIMED = sa.select(col(Claim.problem_number)).where(col(Claim.state).in_(OPEN_CLAIM_STATES)).distinct()
+_CLAIM_BY_ID = sa.select(*_CLAIM_COLUMNS).where(col(Claim.id) == sa.bindparam("b_id"))
+
+
+def _state_of(number: str) -> Callable[[sa.Connection], tuple[list[Claim], list[WorkLink]]]:
+    """The read of a problem's state: its claims and approved links (unordered)."""
+
+    def work(conn: sa.Connection) -> tuple[list[Claim], list[WorkLink]]:
+        claims = [from_row(Claim, row) for row in _rows(conn, _STATE_CLAIMS, {"b_number": number})]
+        links = [from_row(WorkLink, row) for row in _rows(conn, _STATE_LINKS, {"b_number": number})]
+        return claims, links
+
+    return work
+
+
+def _renew(conn: sa.Connection, number: str, who: Person, now: datetime) -> Claim | None:
+    """Renew ``who``'s open claim on ``number`` (history included); None if they hold none."""
+    values = _their_claim(number, who, now)
+    rows = _rows(conn, _RENEW_FRESH, values) or _rows(conn, _RENEW, values)
+    if not rows:
+        return None
+    claim = from_row(Claim, rows[0])
+    _rows(conn, _INSERT_EVENT, _event_values(number, "renewed", now, who, claim_id=claim.id))
+    return claim
+
+
+def _event_values(
+    number: str,
+    kind: str,
+    at: datetime,
+    who: Person | None,
+    *,
+    detail: str = "",
+    claim_id: int | None = None,
+    link_id: int | None = None,
+) -> dict[str, Any]:
+    """The columns of a history entry."""
+    return {
+        "problem_number": number,
+        "kind": kind,
+        "at": at,
+        "actor_platform": who.platform if who else "",
+        "actor_id": who.user_id if who else None,
+        "actor_name": who.display_name if who else "",
+        "detail": detail,
+        "claim_id": claim_id,
+        "link_id": link_id,
+    }

@@ -1,0 +1,81 @@
+"""/help and /help NAME: what a newcomer reads before their first command."""
+
+from __future__ import annotations
+
+import pytest
+
+from commands.registry import COMMANDS
+from commands.types import Actor, Context
+from tests.support.transcript import person, say, shown
+
+ANN = person("ann")
+BOSS = person("boss", admin=True)
+
+
+async def test_help_with_a_command_explains_its_options_with_examples(ctx: Context) -> None:
+    """`/help random` answered "I don't understand 'random'": now the usage, what each option
+    takes (its description) and examples that run as written."""
+    text = await shown(ctx, ANN, "/help random")
+    assert text.startswith("/random [difficulty] [category] [unclaimed]\n")
+    assert "A random problem at your level." in text
+    assert "Options:\n  - difficulty — A (easiest) to D, or a range like A-B\n" in text
+    assert "  - unclaimed — only problems nobody is working on" in text
+    assert "Examples:\n  - /random A\n" in text
+    for example in COMMANDS["random"].examples:
+        assert not (await say(ctx, ANN, example)).error, example
+
+
+@pytest.mark.parametrize("line", ["/help claim", "/help /claim", "/help CLAIM", "/help claim 3.11"])
+async def test_help_reads_a_command_name_as_people_type_it(ctx: Context, line: str) -> None:
+    """With or without its slash, in any case, and followed by what they meant to type."""
+    text = await shown(ctx, ANN, line)
+    assert text.startswith("/claim number\n")
+    assert "  - number — problem number, like 3.11" in text and "Example:\n  - /claim 3.11" in text
+
+
+async def test_every_command_has_help_and_examples_that_run(ctx: Context) -> None:
+    """Each registered command explains itself, and its examples parse (as the admin, who may run
+    them all)."""
+    for name, spec in COMMANDS.items():
+        reply = await say(ctx, BOSS, f"/help {name}")
+        assert not reply.error and reply.title and reply.title.startswith(f"/{name}"), name
+        assert spec.help and spec.examples, name
+        options = next(s for s in reply.sections if s.title == "Options") if spec.options else None
+        assert options is None or len(options.lines) == len(spec.options)
+
+
+async def test_help_for_a_command_the_asker_may_not_run_says_why(ctx: Context) -> None:
+    """/help pending explains it, and that it is for moderators."""
+    text = await shown(ctx, ANN, "/help pending")
+    assert text.startswith("/pending\n") and "/pending is for moderators." in text
+
+
+async def test_help_with_an_unknown_name_lists_the_commands(ctx: Context) -> None:
+    """A name no command has: said so, then the whole list as /help gives it."""
+    reply = await say(ctx, ANN, "/help nonsense")
+    assert not reply.error and reply.text.startswith(
+        "There is no command 'nonsense'; these are copbot's commands."
+    )
+    listed = (await say(ctx, ANN, "/help")).sections
+    assert reply.sections == listed and any("/claim number" in str(line) for line in listed[0].lines)
+
+
+async def test_help_without_a_command_lists_them_and_says_how_to_ask_about_one(ctx: Context) -> None:
+    """/help itself is unchanged but for its own option and the hint at the end."""
+    text = await shown(ctx, ANN, "/help")
+    assert "/help [command] — what copbot can do" in text
+    assert text.endswith("/help and a command's name explain it, e.g. /help claim.")
+
+
+async def test_help_says_what_stale_means_with_the_communitys_days(ctx: Context) -> None:
+    """Cards say "stale" and /help said nowhere what it means: after how many days (the
+    community's /setup stale_days, else the default), and that anyone may still claim."""
+    text = await shown(ctx, ANN, "/help")
+    assert "A claim turns stale after 30 days without news (claiming again renews it)." in text
+    assert "Anyone may still claim a problem whose claims are stale" in text
+    await say(ctx, BOSS, "/setup stale_days:20")
+    assert "stale after 20 days without news" in await shown(ctx, ANN, "/help")
+    other = person("cid", community="guild2")
+    assert "stale after 30 days without news" in await shown(ctx, other, "/help")
+    in_dm = Actor("discord", "dm", "ann", "Ann", direct=True)
+    assert "stale after 30 days without news" in await shown(ctx, in_dm, "/help")
