@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections import Counter
@@ -10,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from rapidfuzz import fuzz, process, utils
+from rapidfuzz.distance import OSA
 
-from commands.parser import SMART_QUOTES, Kind, Option
+from commands.parser import DIFFICULTY_RE, SMART_QUOTES, Kind, Option
 from commands.timefmt import ago, day
 from commands.types import (
     BadArgument,
@@ -211,8 +213,48 @@ RANDOM_OPTIONS = (
 )
 
 
-def match_category(problems: Sequence[Problem], wanted: str) -> str:
-    """The category ``wanted`` names: by section number, exact name or a close spelling."""
+# Words for a level on the catalogue's scale (A: a beginner's problem, D: the hardest), so that
+# /random easy picks an A rather than looking for a category called easy.
+LEVEL_WORDS = {
+    **dict.fromkeys("easy easiest beginner beginners novice simple starter intro introductory".split(), "A"),
+    "easier": "A-B",
+    **dict.fromkeys("medium intermediate moderate".split(), "B-C"),
+    **dict.fromkeys("hard harder difficult advanced challenging".split(), "C-D"),
+    **dict.fromkeys("hardest expert".split(), "D"),
+}
+LEVEL_FILLER = frozenset("an and difficulty level levels one or problem problems to".split())
+SCALE = "A is the easiest level, D the hardest; two levels make a range like A-B"
+
+
+def _level_of(word: str) -> str | None:
+    """The level or range a word names: ``b``, ``A-C``, ``easy`` (A); None for any other word."""
+    if DIFFICULTY_RE.match(word.upper()):
+        return word.upper()
+    return LEVEL_WORDS.get(word.lower())
+
+
+def read_levels(difficulty: str | None, words: str) -> tuple[str | None, str, str]:
+    """/random's category words read for a level: (difficulty, the words left for the category,
+    the words read as a level). Words for a level (``easy``, ``hard``) count wherever they are
+    (``easy circuits``); letters when every word names a level (``/random A B``: the difficulty
+    A and the word B), not in a name (``a toy model``). Several levels make their span (A-B)."""
+    tokens = words.replace(",", " ").split()
+    if all(_level_of(t) or t.lower() in LEVEL_FILLER for t in tokens):
+        taken = [t for t in tokens if _level_of(t)]
+        rest: list[str] = []
+    else:
+        taken = [t for t in tokens if t.lower() in LEVEL_WORDS]
+        rest = [t for t in tokens if t.lower() not in LEVEL_WORDS]
+    if not taken:  # words only around a level ("/random level A") say nothing more
+        return difficulty, "" if difficulty and not rest else words, ""
+    levels = "".join(str(_level_of(t)) for t in [*filter(None, [difficulty]), *taken]).replace("-", "")
+    low, high = min(levels), max(levels)
+    return (low if low == high else f"{low}-{high}"), " ".join(rest), " ".join(taken)
+
+
+def match_category(problems: Sequence[Problem], wanted: str, hint: str = "") -> str:
+    """The category ``wanted`` names: by section number, exact name or a close spelling; a
+    BadArgument listing them (then ``hint``) when none is close."""
     categories: dict[str, str] = {}
     for p in problems:
         categories.setdefault(str(p.section), p.category)
@@ -226,31 +268,48 @@ def match_category(problems: Sequence[Problem], wanted: str) -> str:
     if found is None:
         listed = "; ".join(f"{s} {n}" for s, n in categories.items())
         shown = text if len(text) <= 40 else text[:40] + "…"
-        raise BadArgument(f"No category {shown!r}. Categories: {listed}.")
+        raise BadArgument(f"No category {shown!r}. Categories: {listed}.{hint}")
     return str(found[0])
 
 
+def _is_category_name(problems: Sequence[Problem], text: str) -> bool:
+    """Whether ``text`` is a section number or a category's name, as written (any case)."""
+    text = " ".join(text.split()).casefold()
+    return any(text in (str(p.section), p.category.casefold()) for p in problems)
+
+
 async def random_command(ctx: Context, request: Request) -> Reply:
-    """/random [difficulty] [category] [unclaimed]: one matching problem, by chance."""
+    """/random [difficulty] [category] [unclaimed]: one matching problem, by chance.
+
+    Words for a level in the category (``/random easy``, ``/random A B``) are read as the
+    difficulty, and the answer says how."""
     problems = await ctx.store.catalogue()
     difficulty = request.args.get("difficulty")
     category = request.args.get("category")
     unclaimed = bool(request.args.get("unclaimed"))
+    read = ""
+    if category and not _is_category_name(problems, category):
+        given = difficulty
+        difficulty, category, taken = read_levels(difficulty, category)
+        if taken:
+            shown = " ".join(filter(None, [given, taken]))
+            shown = shown if len(shown) <= 40 else shown[:40] + "…"
+            read = f"Read {shown!r} as difficulty {difficulty} ({SCALE}). "
     pool: Sequence[Problem] = problems
     if difficulty:
         pool = _index_of(problems).at_level(difficulty)
     if category:
-        name = match_category(problems, category)
+        name = match_category(problems, category, f" For a difficulty: {SCALE} (/random B, /random A-B).")
         pool = [p for p in pool if p.category == name]
     if unclaimed:
         claimed = await ctx.store.claimed_numbers()
         pool = [p for p in pool if p.number not in claimed]
     if not pool:
-        raise BadArgument("No problem matches all of that; try fewer filters.")
+        raise BadArgument(f"{read}No problem matches all of that; try fewer filters.")
     problem = ctx.rng.choice(pool)
     filters = f"{difficulty or ''}/{problem.section if category else ''}/{'u' if unclaimed else ''}"
     picked = f"Picked at random from {len(pool)} matching problem{'s' if len(pool) != 1 else ''}."
-    card = await problem_card(ctx, problem, request.actor.platform, text=picked)
+    card = await problem_card(ctx, problem, request.actor.platform, text=read + picked)
     buttons = tuple(b if b.action != "random" else Button(b.label, "random", filters) for b in card.buttons)
     return Reply(**{**card.__dict__, "buttons": buttons})
 
@@ -284,8 +343,15 @@ STOP_WORDS = frozenset(
     "their there this to we what when where which who why with you your".split()
 )
 MATCH_CACHE = 4096  # query words whose matches the index keeps (all dropped when full)
+# How a query word finds the catalogue's words (see _Index.similar).
+SHORT_WORD = 4  # a word this short has no typos: only itself, its singular and the words it starts
+LONG_WORD = 8  # a word this long may have two typos, or one in the start of a longer word
+PREFIX_AT = 80.0  # the similarity at least of a word the query word starts (max: maximum)
+STEM = 5  # letters a word shares at its start with one it may stand for (pronombres: pronouns) …
+STEM_AT = 65.0  # … when they are this similar at least
 
 
+_LAST = chr(0x10FFFF)  # after every character: a prefix + _LAST sorts after each word it starts
 URL_RE = re.compile(r"\S+://\S+")  # links in existing work: their words are not what a problem is about
 
 
@@ -300,9 +366,9 @@ def _postings(documents: Sequence[str]) -> dict[str, list[tuple[int, int]]]:
 
 @dataclass(frozen=True)
 class _Matches:
-    """For one query word, by problem position: the best similarity (at least 70) of the
-    problem's words to it, and how often the problem uses words at least 80 similar; in its own
-    text (number, category, subcategory, problem) and in its existing work."""
+    """For one query word, by problem position: the best similarity of the problem's words that
+    stand for it (see _Index.similar), and how often the problem uses words at least 80 similar;
+    in its own text (number, category, subcategory, problem) and in its existing work."""
 
     best: dict[int, float]
     mentions: dict[int, int]
@@ -336,10 +402,7 @@ class _Index:
         if found is not None:
             return found
         found = _Matches({}, {}, {}, {})
-        # Best match first, so a problem's first similarity is its best.
-        for word, similarity, _ in process.extract(
-            term, self.vocabulary, scorer=fuzz.ratio, score_cutoff=70, limit=None
-        ):
+        for word, similarity in self.similar(term):
             for postings, best, mentions in (
                 (self.postings, found.best, found.mentions),
                 (self.work_postings, found.work_best, found.work_mentions),
@@ -352,6 +415,70 @@ class _Index:
             self.matches.clear()
         self.matches[term] = found
         return found
+
+    def known(self, word: str) -> bool:
+        """Whether some problem's text or existing work uses ``word``."""
+        return word in self.postings or word in self.work_postings
+
+    def starting(self, prefix: str) -> tuple[str, ...]:
+        """The vocabulary's words that start with ``prefix`` (it is sorted: two bisections)."""
+        words = self.vocabulary
+        return words[bisect.bisect_left(words, prefix) : bisect.bisect_left(words, prefix + _LAST)]
+
+    def similar(self, term: str) -> list[tuple[str, float]]:
+        """The vocabulary's words that stand for query word ``term``, best first (so that a
+        problem's first similarity is its best), with their similarity (fuzz.ratio; the word
+        itself 100).
+
+        Those are: the word itself; the words it starts (from 3 letters, not a stop word:
+        superpos, superposition), at least PREFIX_AT, but a short word in the catalogue only
+        those at most 2 letters longer; a short word's singular (mlps: mlp). Longer than
+        SHORT_WORD letters, also: a word with its first letter within a typo of it, singular or
+        plural (OSA distance, where two letters swapped are one typo: nueron, neurons), two
+        typos from LONG_WORD letters, when the start of a longer word (polysemantc,
+        polysemanticity) one; the longest word that starts it, from two thirds of it; and when
+        none of those is in the catalogue, the words that start like it: the longest starting
+        it from SHORT_WORD letters (copying: copy), or else the words sharing its first STEM
+        letters at least STEM_AT similar (pronombres: pronouns). A short word has no typos:
+        "sae" would be "same", "head" "hard".
+        """
+        found: dict[str, float] = {}
+        if self.known(term):
+            found[term] = 100.0
+        # A short word found as itself starts only its inflections (head: heads; solu, not solution).
+        longest = len(term) + 2 if found and len(term) <= SHORT_WORD else None
+        if len(term) >= 3 and term not in STOP_WORDS:
+            for word in self.starting(term):
+                if longest is None or len(word) <= longest:
+                    found[word] = max(found.get(word, 0.0), fuzz.ratio(term, word), PREFIX_AT)
+        if len(term) <= SHORT_WORD:
+            singular = term[:-1]
+            if len(singular) >= 3 and term.endswith("s") and self.known(singular):
+                found[singular] = fuzz.ratio(term, singular)
+            return sorted(found.items(), key=lambda item: -item[1])
+        typos, long = (1, False) if len(term) < LONG_WORD else (2, True)
+        singular = term.removesuffix("s")
+        shortest = max(STEM, -(-2 * len(term) // 3))  # a word that starts it: two thirds of it
+        # Only words with its first letter: a typo there is rare, and "reduction" is no "induction".
+        for word, similarity, _ in process.extract(
+            term, self.starting(term[0]), scorer=fuzz.ratio, score_cutoff=70, limit=None
+        ):
+            if (
+                OSA.distance(singular, word.removesuffix("s"), score_cutoff=typos) <= typos
+                or (long and OSA.distance(term, word[: len(term)], score_cutoff=1) <= 1)
+                or (len(word) >= shortest and term.startswith(word))
+            ):
+                found.setdefault(word, similarity)
+        if not found:  # the words that start like it
+            for length in range(len(term) - 1, SHORT_WORD - 1, -1):
+                if self.known(start := term[:length]):
+                    found[start] = fuzz.ratio(term, start)
+                    break
+            else:
+                for word in self.starting(term[:STEM]):
+                    if (similarity := fuzz.ratio(term, word)) >= STEM_AT:
+                        found[word] = similarity
+        return sorted(found.items(), key=lambda item: -item[1])
 
     def at_level(self, difficulty: str) -> tuple[Problem, ...]:
         """The problems whose difficulty matches ``difficulty`` (see difficulty_matches)."""

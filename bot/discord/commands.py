@@ -20,10 +20,16 @@ from typing import Any, Protocol
 import discord
 from discord import app_commands
 
+from commands.catalogue import LEVELS
 from commands.parser import Kind, Option
 from commands.registry import COMMANDS, EXAMPLES, NOT_OFFERED, USAGES, CommandSpec
 
-DIFFICULTY_CHOICES = ("A", "B", "C", "D", "A-B", "A-C", "B-C", "C-D")
+# Every level and range the core reads (10 of Discord's 25 choices), as the console and Slack
+# take them: A, A-B, A-C, A-D, B, B-C…
+DIFFICULTY_CHOICES = tuple(
+    low if low == high else f"{low}-{high}" for i, low in enumerate(LEVELS) for high in LEVELS[i:]
+)
+CHOICE_NOTES = {"A": "A (easiest)", "D": "D (hardest)"}
 STRING_OPTION_MAX = 6000  # Discord's longest string option
 DESCRIPTION_MAX = 100
 CHOICES_MAX = 25
@@ -45,8 +51,11 @@ class Host(Protocol):
     ) -> None:
         """Run core command ``command`` with raw option values and answer the interaction."""
 
-    async def suggest(self, kind: Kind, current: str) -> list[app_commands.Choice[str]]:
-        """At most 25 choices for an option of ``kind`` given what was typed so far."""
+    async def suggest(
+        self, interaction: discord.Interaction[Any], command: str, kind: Kind, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """At most 25 choices for an option of ``kind`` of core command ``command``, given what
+        was typed so far by the interaction's user."""
 
 
 def _short(text: str) -> str:
@@ -72,7 +81,7 @@ class CoreOption(app_commands.Transformer):
         """Difficulties and command names (/help's) are fixed lists; everything else is free or
         autocompleted."""
         if self.option.kind is Kind.DIFFICULTY:
-            return [app_commands.Choice(name=d, value=d) for d in DIFFICULTY_CHOICES]
+            return [app_commands.Choice(name=CHOICE_NOTES.get(d, d), value=d) for d in DIFFICULTY_CHOICES]
         if self.option.kind is Kind.COMMAND:
             names: list[app_commands.Choice[str | int | float]] = [
                 app_commands.Choice(name=_short(f"{name} — {spec.description}"), value=name)
@@ -122,21 +131,22 @@ class CoreOption(app_commands.Transformer):
 class SuggestedOption(CoreOption):
     """A string option answered with autocomplete (problem numbers, categories)."""
 
-    def __init__(self, option: Option, host: Host) -> None:
-        """Ask ``host`` for suggestions."""
+    def __init__(self, option: Option, host: Host, command: str) -> None:
+        """Ask ``host`` for suggestions for an option of core command ``command``."""
         super().__init__(option)
         self.host = host
+        self.command = command
 
     async def autocomplete(  # type: ignore[override]
         self, interaction: discord.Interaction[Any], value: str | int | float, /
     ) -> list[app_commands.Choice[str]]:
         """At most 25 choices, from the host's cached catalogue."""
-        return (await self.host.suggest(self.option.kind, str(value)))[:25]
+        return (await self.host.suggest(interaction, self.command, self.option.kind, str(value)))[:25]
 
 
-def _transformer(option: Option, host: Host) -> CoreOption:
+def _transformer(option: Option, host: Host, command: str) -> CoreOption:
     if option.kind in (Kind.NUMBER, Kind.CATEGORY):
-        return SuggestedOption(option, host)
+        return SuggestedOption(option, host, command)
     return CoreOption(option)
 
 
@@ -164,7 +174,7 @@ def _command(
             inspect.Parameter(
                 option.name,
                 inspect.Parameter.KEYWORD_ONLY,
-                annotation=_transformer(option, host),
+                annotation=_transformer(option, host, core_name),
                 default=inspect.Parameter.empty if option.required else None,
             )
         )

@@ -406,10 +406,16 @@ class DiscordFrontEnd:
 
         await self._answer(interaction, f"button {action}", f"button:{action}", produce)
 
-    async def suggest(self, kind: Kind, current: str) -> list[app_commands.Choice[str]]:
-        """Autocomplete from the cached catalogue."""
+    async def suggest(
+        self, interaction: discord.Interaction[Any], command: str, kind: Kind, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Autocomplete from the cached catalogue; /release's lists the user's claims first."""
         if kind is Kind.NUMBER:
-            found = await self.catalogue.numbers(current)
+            mine: list[str] = []
+            if command == "release":  # claims are released where they were made: this server's
+                community = str(interaction.guild_id) if interaction.guild_id else "dm"
+                mine = await self.catalogue.claimed("discord", community, str(interaction.user.id))
+            found = await self.catalogue.numbers(current, mine)
         else:
             found = await self.catalogue.categories(current)
         return [app_commands.Choice(name=s.name, value=s.value) for s in found]

@@ -11,13 +11,14 @@ import logging
 import re
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
 from commands.catalogue import problem_title
 from commands.parser import NUMBER_PREFIX_RE
+from storage.models import Claim
 from storage.store import Store
 from storage.text import canonical_number
 
@@ -25,7 +26,10 @@ log = logging.getLogger("copbot.discord")
 
 MAX_CHOICES = 25
 CHOICE_NAME_MAX = 100
-_NUMBER_PREFIX = re.compile(r"^#?\s*[0-9]{1,3}(\.[0-9]{0,3})?$")
+# A number as it is being typed: a section, then the start of a position (``2.``, ``#3.1``,
+# ``02.4``, ``2,4``), a mark after it as the commands take it (``2.4.``).
+_NUMBER_PREFIX = re.compile(r"^#?\s*([0-9]{1,3})(?:[.,]([0-9]{0,3})[.,):]?)?$")
+CLAIMS_WAIT = 1.0  # seconds /release's suggestions wait for the user's claims (Discord allows 3)
 
 
 @dataclass(frozen=True)
@@ -60,13 +64,37 @@ def _close_matches(entries: list[_Entry], terms: list[str]) -> list[_Entry]:
     return [entry for _, entry in scored]
 
 
+def _starts(entry: _Entry, typed: re.Match[str]) -> bool:
+    """Whether ``entry``'s number starts as typed: its section, and the start of its position
+    read as the commands read it (``2.04``: 2.4; ``2.0``: any of section 2)."""
+    section, _, position = entry.number.partition(".")
+    if int(section) != int(typed.group(1)):
+        return False
+    start = (typed.group(2) or "").lstrip("0")
+    return position.startswith(start)
+
+
+def _yours(label: str) -> str:
+    """A problem's label marked as the user's claim, within Discord's 100 characters."""
+    name = f"Your claim: {label}"
+    return name if len(name) <= CHOICE_NAME_MAX else name[: CHOICE_NAME_MAX - 1] + "…"
+
+
 class Catalogue:
     """Problem labels and categories, reloaded from the store at most every ``ttl`` seconds."""
 
-    def __init__(self, store: Store, ttl: float = 30.0, now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        store: Store,
+        ttl: float = 30.0,
+        now: Callable[[], float] = time.monotonic,
+        claims_wait: float = CLAIMS_WAIT,
+    ) -> None:
         """Read ``store`` lazily; ``now`` is a monotonic clock."""
         self.store = store
         self.ttl = ttl
+        self.claims_wait = claims_wait
+        self._reads: set[asyncio.Future[list[Claim]]] = set()
         self._now = now
         self._entries: list[_Entry] = []
         self._loaded_at: float | None = None
@@ -92,27 +120,48 @@ class Catalogue:
         self._entries = entries
         self._loaded_at = self._now()
 
-    async def numbers(self, current: str) -> list[Suggestion]:
-        """Problems matching what was typed: a number prefix (``2.``), or words (``acronym``)."""
+    async def numbers(self, current: str, mine: Sequence[str] = ()) -> list[Suggestion]:
+        """Problems matching what was typed: a number spelled any way the commands take it
+        (``2.4``, ``02.04``, ``#2.4``) first, then those it starts (``2.`` → 2.1, 2.2…), or
+        words (``acronym``). The problems in ``mine`` (the user's claims) come first, marked."""
         try:
             entries = await self.entries()
         except Exception:  # autocomplete errors are only logged by discord.py: answer empty
             log.exception("loading the catalogue for autocomplete failed")
             return []
         typed = NUMBER_PREFIX_RE.sub("", _fold(current), count=1).lstrip("#").strip()
-        # A whole number as the commands read it (2.4., 2,4, 02.04) is looked up as that number.
-        typed = canonical_number(typed) or typed
+        number = canonical_number(typed)  # as the command will read it (2.4., 2,4, 02.04)
+        prefix = _NUMBER_PREFIX.match(typed)
         if not typed:
             found = entries
-        elif _NUMBER_PREFIX.match(typed):
-            exact = [e for e in entries if e.number == typed]
-            found = exact + [e for e in entries if e.number.startswith(typed) and e.number != typed]
+        elif number is not None or prefix:
+            exact = [e for e in entries if e.number == number]
+            found = exact + [e for e in entries if prefix and _starts(e, prefix) and e.number != number]
         else:
             terms = typed.split()
             found = [e for e in entries if all(any(w.startswith(t) for w in e.words) for t in terms)]
             if not found:
                 found = _close_matches(entries, terms)
-        return [Suggestion(e.label, e.number) for e in found[:MAX_CHOICES]]
+        order = {claimed: i for i, claimed in enumerate(mine)}
+        if order:
+            theirs = sorted((e for e in found if e.number in order), key=lambda e: order[e.number])
+            found = theirs + [e for e in found if e.number not in order]
+        shown = found[:MAX_CHOICES]
+        return [Suggestion(_yours(e.label) if e.number in order else e.label, e.number) for e in shown]
+
+    async def claimed(self, platform: str, community_id: str, user_id: str) -> list[str]:
+        """The problems ``user_id`` holds an open claim on in the community, oldest first: one
+        indexed read. None at all when the database has not answered within ``claims_wait``
+        (the read goes on, unawaited), so that the suggestions still come in time."""
+        read = asyncio.ensure_future(self.store.open_claims_for_user(platform, community_id, user_id))
+        self._reads.add(read)
+        read.add_done_callback(self._reads.discard)
+        try:
+            claims = await asyncio.wait_for(asyncio.shield(read), self.claims_wait)
+        except Exception:
+            log.warning("reading a user's claims for autocomplete failed or took too long", exc_info=True)
+            return []
+        return [c.problem_number for c in claims]
 
     async def categories(self, current: str) -> list[Suggestion]:
         """Categories whose section number or name contains what was typed."""

@@ -9,7 +9,7 @@ import pytest
 
 from commands import dispatch
 from commands.catalogue import difficulty_matches
-from commands.types import Context, Link
+from commands.types import Context, Link, Reply
 from storage import submissions
 from storage.catalogue import export_csv, import_rows, parse_csv
 from storage.claims import Person
@@ -143,6 +143,50 @@ async def test_random_with_impossible_filters_says_so(ctx: Context) -> None:
     assert reply.error and "Categories: 1 Toy Language Models" in reply.text
 
 
+@pytest.mark.parametrize(
+    ("line", "level", "read"),
+    [
+        ("/random easy", "A", "Read 'easy' as difficulty A (A is the easiest level, D the hardest;"),
+        ("/random beginner", "A", "Read 'beginner' as difficulty A"),
+        ("/random hard", "C-D", "Read 'hard' as difficulty C-D"),
+        ("/random medium", "B-C", "Read 'medium' as difficulty B-C"),
+        ("/random A B", "A-B", "Read 'A B' as difficulty A-B"),  # "No category 'B'" before
+        ("/random B A", "A-B", "Read 'B A' as difficulty A-B"),
+        ("/random level A", "A", "Picked at random"),
+    ],
+)
+async def test_random_reads_words_for_a_level_as_the_difficulty(
+    ctx: Context, line: str, level: str, read: str
+) -> None:
+    """A newcomer's "/random easy" picks an A problem, saying how it read the words, instead of
+    answering that there is no category 'easy'; a second letter makes a range."""
+    for _ in range(10):
+        reply = await say(ctx, ANN, line)
+        assert not reply.error, reply.text
+        assert reply.text.startswith(read) and reply.difficulty
+        assert difficulty_matches(reply.difficulty, level), (line, reply.difficulty)
+    another = next(b for b in reply.buttons if b.action == "random")
+    assert another.target == f"{level}//"
+
+
+async def test_random_reads_a_level_beside_a_category(ctx: Context) -> None:
+    """ "easy circuits" is an A problem in Circuits In The Wild (the whole words would have
+    matched the category alone and dropped "easy"); a category nobody has still gets the list
+    of categories, and now the difficulty scale too."""
+    for _ in range(10):
+        reply = await say(ctx, ANN, "/random easy circuits")
+        assert reply.difficulty and difficulty_matches(reply.difficulty, "A")
+        assert ("Category", "Circuits In The Wild") in [(f.name, f.value) for f in reply.fields]
+    reply = await say(ctx, ANN, "/random astrology")
+    assert reply.error and reply.text.startswith(
+        "No category 'astrology'. Categories: 1 Toy Language Models;"
+    )
+    assert reply.text.endswith(
+        "For a difficulty: A is the easiest level, D the hardest; two levels make a "
+        "range like A-B (/random B, /random A-B)."
+    )
+
+
 async def test_search_ranks_and_tolerates_typos(ctx: Context) -> None:
     """/search finds induction problems, also misspelt, a page at a time."""
     exact = await say(ctx, ANN, "/search induction")
@@ -155,6 +199,83 @@ async def test_search_ranks_and_tolerates_typos(ctx: Context) -> None:
     assert exact.footer and exact.footer.startswith("Page 1 of")
     page2 = await say(ctx, ANN, "/search induction page:2")
     assert set(map(str, page2.sections[0].lines)).isdisjoint(first)
+
+
+def _numbers(reply: Reply) -> list[str]:
+    return [str(line).split(" — ")[0] for line in reply.sections[0].lines] if reply.sections else []
+
+
+async def _listed(ctx: Context, query: str) -> list[str]:
+    """Every number /search lists for ``query``, page after page."""
+    reply = await say(ctx, ANN, f"/search {query}")
+    listed = _numbers(reply)
+    pages = int(reply.footer.split(" of ")[1].split(" ")[0]) if reply.footer else 0
+    for page in range(2, pages + 1):
+        listed += _numbers(await say(ctx, ANN, f"/search {query} page:{page}"))
+    return listed
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("SAE", []),  # 5 unrelated problems before, through "same"
+        ("SAEs", []),
+        ("acronyms", ["2.4"]),  # and 3.19 before, through "across"
+        ("pronombres", ["2.12"]),  # 3.20 before, through "probes"
+        ("probe", ["3.20"]),  # every problem of "Interpreting Algorithmic Problems" before
+        ("gelu", ["1.14", "1.16", "3.23"]),  # and three ReLU problems before
+        ("SoLU", ["1.4", "1.14", "1.15", "1.16"]),  # not 3.18's "solution": a word, not its start
+        # Not 3.25, 3.26 ("reduction": two typos, but a typo in the first letter is rare), 3.9,
+        # 4.3 ("function") as before.
+        (
+            "induction",
+            [
+                "1.19",
+                "1.21",
+                "1.9",
+                "1.12",
+                "1.20",
+                "2.1",
+                "2.3",
+                "2.11",
+                "2.19",
+                "2.29",
+                "2.33",
+                "2.35",
+                "3.16",
+            ],
+        ),
+        (
+            "nueron",
+            ["1.1", "1.2", "1.5", "3.32", "4.3", "1.3", "1.4", "1.6", "1.7", "1.8", "2.7", "2.32", "3.26"],
+        ),
+        ("copying", ["2.18", "2.21"]),  # "copy" (and 2.14, 2.15 through "closing" before)
+    ],
+)
+async def test_search_lists_what_the_words_say_not_what_they_look_like(
+    ctx: Context, query: str, listed: list[str]
+) -> None:
+    """A short word (an acronym) matches only itself and the words it starts; a longer one a
+    word within a typo or two, or its inflections, not any word with the same letters."""
+    assert await _listed(ctx, query) == listed, query
+
+
+async def test_search_keeps_its_typo_tolerance(ctx: Context) -> None:
+    """Misspelt, swapped, plural or the start of a word: the same problems as the right word."""
+
+    for typo, right in [
+        ("inducton heads", "induction heads"),
+        ("indcution", "induction"),
+        ("atention heads", "attention heads"),
+        ("superpostion", "superposition"),
+        ("polysemantc", "polysemantic"),
+        ("polysemanticity", "polysemantic"),
+        ("nueron", "neuron"),
+        ("circiut", "circuits"),
+        ("MLPs", "MLP"),
+        ("superpos", "superposition"),
+    ]:
+        assert set(await _listed(ctx, typo)) == set(await _listed(ctx, right)) != set(), typo
 
 
 async def test_search_filters_by_difficulty_and_category(ctx: Context) -> None:

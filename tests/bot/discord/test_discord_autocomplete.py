@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from bot.discord.frontend import DiscordFrontEnd
+from tests.bot.discord.discord_rig import ask, text_of
 from tests.fakes.discord_api import FakeDiscord
 
 
 async def choices(
-    fake: FakeDiscord, command: str, option: str, typed: str, **others: Any
+    fake: FakeDiscord, command: str, option: str, typed: str, user_id: int | None = None, **others: Any
 ) -> list[dict[str, Any]]:
-    """The choices Discord would show while ``typed`` is in ``option``."""
-    iid = await fake.autocomplete(command, {**others, option: typed}, focused=option)
+    """The choices Discord would show ``user_id`` while ``typed`` is in ``option``."""
+    iid = await fake.autocomplete(command, {**others, option: typed}, focused=option, user_id=user_id)
     answer = await fake.wait_for_callback(iid)
     assert answer.type == 8
     return answer.choices or []
@@ -43,6 +44,36 @@ async def test_numbers_by_number_and_by_words(fake: FakeDiscord, bot: DiscordFro
 
     nothing = await choices(fake, "problem", "number", "\u202e\u0000" + "zz" * 300)
     assert len(nothing) <= 25
+
+
+async def test_a_number_is_suggested_however_the_commands_take_it(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """2.04, 02.4, #2.4 name 2.4 for /problem, so they suggest it first; so does the 2.4 of a
+    sentence ("2.4."), and 2.0 is the start of every number in section 2."""
+    for typed in ("2.4", "2.04", "02.4", "#2.4", "2.4.", "2,4"):
+        found = await choices(fake, "problem", "number", typed)
+        assert found and found[0]["value"] == "2.4", typed
+    section = await choices(fake, "claim", "number", "3.0")
+    assert [c["value"] for c in section][:3] == ["3.1", "3.2", "3.3"] and len(section) == 25
+
+
+async def test_release_suggests_the_users_own_claims_first(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
+    """/release offers what the user holds first, marked, oldest first, then the catalogue;
+    someone else, and /claim, get the catalogue as before."""
+    for number in ("3.11", "1.2"):
+        claimed = await ask(fake, "claim", {"number": number}, user_id=fake.alice_id)
+        assert "You claimed" in text_of(claimed.data or {}), text_of(claimed.data or {})
+    hers = await choices(fake, "release", "number", "", user_id=fake.alice_id)
+    assert [c["value"] for c in hers][:3] == ["3.11", "1.2", "1.1"]
+    assert hers[0]["name"].startswith("Your claim: 3.11 — ") and len(hers[0]["name"]) <= 100
+    assert not hers[2]["name"].startswith("Your claim")
+    typed = await choices(fake, "release", "number", "1.", user_id=fake.alice_id)
+    assert [c["value"] for c in typed][:2] == ["1.2", "1.1"]
+    others = await choices(fake, "release", "number", "", user_id=fake.owner_id)
+    assert others[0]["value"] == "1.1" and not any(c["name"].startswith("Your") for c in others)
+    claim = await choices(fake, "claim", "number", "", user_id=fake.alice_id)
+    assert claim[0]["value"] == "1.1"
 
 
 async def test_categories_by_section_or_name(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.discord.frontend import DiscordFrontEnd
+from commands.parser import parse_difficulty
 from commands.registry import COMMANDS
-from commands.types import Context
+from commands.types import BadArgument, Context
 from tests.bot.discord.discord_rig import ask, buttons, embed, running, text_of
 from tests.fakes.discord_api import FakeDiscord
 from tests.support.clock import FakeClock
@@ -241,6 +242,27 @@ async def test_every_core_command_is_on_discord(fake: FakeDiscord, bot: DiscordF
             assert [o["name"] for o in synced[name]["options"]] == [o.name for o in spec.options]
     submitted = await ask(fake, "submit", {"number": "2.4", "link": "https://example.org/acronyms"})
     assert submitted.ephemeral and "Your link for 2.4 is saved" in embed(submitted)["description"]
+
+
+async def test_the_difficulty_choices_are_every_level_and_range_the_core_reads(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """/random and /search offer each difficulty the console and Slack take (B-D and A-D too),
+    easiest first, the ends of the scale named."""
+    readable = []
+    for low in "ABCD":
+        for high in "ABCD":
+            for typed in {low, f"{low}-{high}"}:
+                try:
+                    readable.append(parse_difficulty(typed))
+                except BadArgument:
+                    pass
+    synced = {c["name"]: c for c in fake.app_commands[fake.guild_id]}
+    for command in ("random", "search"):
+        option = next(o for o in synced[command]["options"] if o["name"] == "difficulty")
+        assert sorted(c["value"] for c in option["choices"]) == sorted(set(readable))
+        assert [c["name"] for c in option["choices"]][:2] == ["A (easiest)", "A-B"]
+        assert option["choices"][-1] == {"name": "D (hardest)", "value": "D"}
 
 
 async def test_moderators_by_permission_or_by_the_configured_role(
