@@ -6,7 +6,9 @@ import logging
 import random
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
+from sqlalchemy import inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -128,16 +130,49 @@ async def _connect(engine: AsyncEngine, settings: Settings) -> None:
         raise _cannot_open(settings, _reason(exc)) from exc
 
 
-async def migrate(settings: Settings) -> None:
+def missing_sqlite_file(settings: Settings) -> Path | None:
+    """The SQLite file the settings name when it does not exist (None for PostgreSQL, or when
+    it does)."""
+    url = database_url(settings)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(url.database or "")
+    return None if path.exists() else path
+
+
+def _not_the_bots(settings: Settings, what: str) -> StartupError:
+    return StartupError(
+        f"{what} ({_database_setting(settings)}): set DATABASE_URL or DATA_DIR to the bot's database"
+    )
+
+
+def require_sqlite_file(settings: Settings) -> None:
+    """StartupError when the settings name a SQLite file that does not exist: a command that
+    only reads (dump, export, backup) run from another folder or with another DATA_DIR than the
+    bot's would otherwise make a new database there and report on it."""
+    if (path := missing_sqlite_file(settings)) is not None:
+        raise _not_the_bots(settings, f"no SQLite database at {path}")
+
+
+async def migrate(settings: Settings, *, create: bool = True) -> None:
     """Bring the database to the latest schema; StartupError when it cannot be opened.
 
     On an engine of its own whose statements have no time limit: a migration may take long on
     big tables, and a replica starting meanwhile waits for its lock (DATABASE_TIMEOUT would
-    fail them, and a restart would only wait again).
+    fail them, and a restart would only wait again). ``create=False``: only a database copbot
+    has made already (a SQLite file that exists, with copbot's tables) is migrated; another is
+    refused untouched.
     """
+    if not create:
+        require_sqlite_file(settings)  # before the engine, which makes the file's folder
     engine = open_engine(settings, bound_statements=False)
     try:
         await _connect(engine, settings)
+        if not create:
+            async with engine.connect() as conn:
+                made = await conn.run_sync(lambda sync: inspect(sync).has_table("alembic_version"))
+            if not made:
+                raise _not_the_bots(settings, f"the database {database_label(settings)} has no copbot tables")
         await upgrade(engine)
     except (OSError, DBAPIError) as exc:
         reason = _reason(exc)
@@ -148,15 +183,26 @@ async def migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
-async def open_store(settings: Settings, clock: Clock = system_clock, *, serving: bool = True) -> Store:
+async def open_store(
+    settings: Settings,
+    clock: Clock = system_clock,
+    *,
+    serving: bool = True,
+    create: bool = True,
+    seed: bool = True,
+) -> Store:
     """Connect, migrate to the latest schema and load the seed catalogue into an empty database.
 
     A database out of reach or a seed file that cannot be read raises StartupError. ``serving``:
     statements give up after DATABASE_TIMEOUT, so a user waiting for an answer gets one; the
     command line's maintenance (import, export, dump, load) lets them take as long as they need.
+    ``create=False`` (commands that only read): a database copbot has not made is refused, not
+    made. ``seed=False`` (an import): an empty database stays empty.
     """
-    await migrate(settings)
+    await migrate(settings, create=create)
     store = Store(open_engine(settings, bound_statements=serving), state_ttl=settings.state_cache_seconds)
+    if not seed:
+        return store
     try:
         report = await ensure_seeded(store, settings.seed_file, clock())
     except BaseException as exc:

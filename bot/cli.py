@@ -12,11 +12,12 @@ from pydantic import ValidationError
 
 from bot.app import (
     database_label,
-    database_url,
     make_context,
     migrate,
+    missing_sqlite_file,
     open_engine,
     open_store,
+    require_sqlite_file,
     system_clock,
 )
 from bot.config import Settings, StartupError, invalid_settings
@@ -70,19 +71,23 @@ async def _db_upgrade(settings: Settings) -> int:
 
 
 async def _import(settings: Settings, path: Path) -> int:
-    store = await open_store(settings, serving=False)
+    new = missing_sqlite_file(settings)
+    # Not seeded first: into a new database the file is the whole catalogue, and the report
+    # counts its problems as added (not the seed's 98, then the file's as changed).
+    store = await open_store(settings, serving=False, seed=False)
     try:
         report = await import_file(store, path, system_clock())
     except (CatalogueError, OSError) as exc:
         return _failed(path, exc)
     finally:
         await store.close()
-    print(f"imported {path}: {report.summary()}")
+    where = f" into a new database at {new}" if new is not None else ""
+    print(f"imported {path}{where}: {report.summary()}")
     return 0
 
 
 async def _export(settings: Settings, path: Path) -> int:
-    store = await open_store(settings, serving=False)
+    store = await open_store(settings, serving=False, create=False)
     try:
         text = await export_csv(store)
     finally:
@@ -98,7 +103,7 @@ async def _export(settings: Settings, path: Path) -> int:
 async def _db_backup(settings: Settings, path: Path) -> int:
     from storage.backup import BackupError, backup
 
-    database_url(settings)  # one that does not parse is named as such
+    require_sqlite_file(settings)  # named as dump and export name it (a URL that does not parse too)
     try:
         pages = await backup(settings.db_url, path)
     except BackupError as exc:
@@ -118,7 +123,7 @@ async def _db_dump(settings: Settings, path: Path, load: bool) -> int:
         await migrate(settings)
         store = Store(open_engine(settings, bound_statements=False))
     else:
-        store = await open_store(settings, serving=False)
+        store = await open_store(settings, serving=False, create=False)
     try:
         counts = await (load_dump(store, path) if load else dump(store, path))
     except (DumpError, OSError) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -16,10 +17,32 @@ class BackupError(Exception):
     """The database cannot be backed up this way."""
 
 
+# The files SQLite keeps beside a database while it is in use: writing over one corrupts it.
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _live_file(source: Path, target: Path) -> str | None:
+    """Which of the live database's own files ``target`` names (the database, or its -wal,
+    -shm or -journal), through any path, symlink or hard link; None when it names none."""
+    live = source.resolve()
+    files = {"": live, **{side: live.with_name(live.name + side) for side in _SIDE_FILES}}
+    aimed = target.resolve()
+    for side, path in files.items():
+        if aimed == path or (aimed.exists() and path.exists() and os.path.samefile(aimed, path)):
+            return side
+    return None
+
+
 def _copy(source: Path, target: Path) -> int:
     """SQLite's online backup API: a consistent snapshot even while others write."""
     if not source.exists():
         raise BackupError(f"no SQLite database at {str(source)!r}")
+    # Checked before anything is written: the copy would take the live file's name (its
+    # writes since lost, or a database torn in two when it is the -wal or -shm).
+    side = _live_file(source, target)
+    if side is not None:
+        what = "the database itself" if not side else f"the database's own {side} file"
+        raise BackupError(f"{str(target)!r} is {what} ({str(source)!r}): name the copy another file")
     tmp = target.with_name(target.name + ".partial")
     # Made here, empty (what an earlier attempt left is dropped): a folder that is missing or not
     # writable raises OSError in the system's words, where SQLite says "unable to open database file".
@@ -29,7 +52,11 @@ def _copy(source: Path, target: Path) -> int:
     uri = f"{source.absolute().as_uri()}?mode=ro"
     try:
         with closing(sqlite3.connect(uri, uri=True, timeout=30)) as src, closing(sqlite3.connect(tmp)) as dst:
-            src.backup(dst, pages=1024)
+            # In one step: copied a batch of pages at a time, SQLite starts the copy over whenever
+            # another connection commits between two batches, so a bot that writes steadily kept
+            # a large database's backup from ever finishing. One step reads one snapshot (WAL
+            # lets the bot write meanwhile).
+            src.backup(dst, pages=-1)
             pages = dst.execute("PRAGMA page_count").fetchone()[0]
         tmp.replace(target)
     except BaseException as exc:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,7 +13,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.catalogue_csv import BOT_MARK, OPTIONAL, SHEET_HEADER, CatalogueError, Row, parse_csv
+from storage.catalogue_csv import COLUMNS as COLUMNS  # re-exported: bench and tests use it here
 from storage.legacy import legacy_name, legacy_start, sheet_origin, sheet_text
 from storage.models import (
     LEGACY_PLATFORM,
@@ -27,226 +29,70 @@ from storage.models import (
     WorkLink,
 )
 from storage.store import Store
-from storage.text import canonical_number, normalise
 
-DIFFICULTIES = ("A", "B", "C", "D", "A-B", "A-C", "B-C", "C-D")
-COLUMNS = (
-    "number",
-    "category",
-    "subcategory",
-    "difficulty",
-    "problem",
-    "existing_work",
-    "working_on",
-)
-SHEET_HEADER = (
-    "Category",
-    "Subcategory",
-    "Difficulty",
-    "Number",
-    "Problem",
-    "Existing Work",
-    "Currently Working On (include date!)",
-)
-_SHEET_NAMES = {
-    "category": "category",
-    "subcategory": "subcategory",
-    "difficulty": "difficulty",
-    "number": "number",
-    "problem": "problem",
-    "existing work": "existing_work",
-    "currently working on": "working_on",
-}
-# Lines the export writes for the bot's own links and claims end with this; import skips them,
-# since the bot's tables, not the sheet's cells, hold them.
-BOT_MARK = "(via copbot)"
-# Columns a file may leave out; a problem keeps what it has in a column its file does not have.
-OPTIONAL = ("subcategory", "existing_work", "working_on")
-MAX_CELL = 20_000
 SHEET_NAME_LENGTH = 200  # how much of a sheet claim's cell its events name it by (Event.actor_name)
-REQUIRED = ("number", "category", "difficulty", "problem")
-# How far down a file its header may be: the sheet's own CSV download puts its intro text first.
-HEADER_ROWS = 10
-
-
-class CatalogueError(ValueError):
-    """A catalogue file that cannot be imported; the message names the line."""
 
 
 @dataclass(frozen=True)
-class Row:
-    """One problem as a CSV row gives it; None for an optional column the file does not have."""
+class Held:
+    """What copbot holds on a problem whose text an import changed: it stays with the number."""
 
-    number: str
-    category: str
-    subcategory: str | None
-    difficulty: str
-    problem: str
-    existing_work: str | None
-    working_on: str | None
+    claims: int = 0
+    approved: int = 0
+    pending: int = 0
 
-    @property
-    def section(self) -> int:
-        """The section: 2 for 2.4."""
-        return int(self.number.split(".")[0])
+    def __str__(self) -> str:
+        counts = (
+            (self.claims, "open claim"),
+            (self.approved, "approved link"),
+            (self.pending, "pending link"),
+        )
+        return ", ".join(f"{n} {what}{'s' if n > 1 else ''}" for n, what in counts if n)
 
-    @property
-    def position(self) -> int:
-        """The place within the section: 4 for 2.4."""
-        return int(self.number.split(".")[1])
+
+def _shown(items: list[str]) -> str:
+    return ", ".join(items[:20]) + (" …" if len(items) > 20 else "")
+
+
+def _listed(items: list[str]) -> str:
+    return f" ({_shown(items)})" if items else ""
 
 
 @dataclass
 class ImportReport:
-    """What an import changed."""
+    """What an import changed, and what it left that the admin should know about."""
 
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     unchanged: int = 0
     claims_added: int = 0
     claims_ended: int = 0
+    kept: list[str] = field(default_factory=list)  # problems the file does not have, left as they are
+    bot_lines: int = 0  # lines marked (via copbot) skipped
+    # Problems whose text changed while copbot's own claims or links are on them: those follow
+    # the number, not the text (a renumbered file puts them under another problem).
+    held: dict[str, Held] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One line a person can read."""
-
-        def listed(numbers: list[str]) -> str:
-            shown = ", ".join(numbers[:20]) + (" …" if len(numbers) > 20 else "")
-            return f" ({shown})" if numbers else ""
-
-        return (
-            f"{len(self.added)} added{listed(self.added)}, "
-            f"{len(self.changed)} changed{listed(self.changed)}, {self.unchanged} unchanged; "
-            f"{self.claims_added} sheet claims added, {self.claims_ended} ended"
-        )
-
-
-def _strip_bot_lines(text: str | None) -> str | None:
-    if text is None:
-        return None
-    return "\n".join(line for line in text.splitlines() if not line.rstrip().endswith(BOT_MARK)).strip()
-
-
-def _columns(header: list[str]) -> dict[int, str]:
-    """Which column each cell of a header row names (our column names or the sheet's headers)."""
-    mapping: dict[int, str] = {}
-    for index, name in enumerate(header):
-        key = name.strip().lower()
-        target = key if key in COLUMNS else None
-        for sheet_name, column in _SHEET_NAMES.items():
-            if key.startswith(sheet_name):
-                target = column
-        if target and target not in mapping.values():
-            mapping[index] = target
-    return mapping
-
-
-def _no_header(looked: list[tuple[int, dict[int, str]]], last_line: int) -> str:
-    """Why none of the rows looked at is a header: which rows, and what the closest lacks."""
-    lacking = [[c for c in REQUIRED if c not in columns.values()] for _, columns in looked]
-    if len(looked) == 1:
-        return f"line 1: the header has no column for {', '.join(lacking[0])}"
-    where = f"rows 1-{len(looked)} (lines 1-{last_line})"
-    closest = min(range(len(looked)), key=lambda i: len(lacking[i]))  # the first, on a tie
-    if len(lacking[closest]) == len(REQUIRED):
-        found = "none of them names any"
-    else:
-        found = f"the closest, line {looked[closest][0]}, has no column for {', '.join(lacking[closest])}"
-    return f"no header in {where}: a header names the columns {', '.join(REQUIRED)}; {found}"
-
-
-def parse_csv(text: str) -> list[Row]:
-    """Parse and validate a catalogue CSV (our column names or the sheet's headers).
-
-    The header is the first of the first :data:`HEADER_ROWS` rows that names the required
-    columns: the sheet's own CSV download puts its intro text above it. Errors name the file's
-    own line numbers.
-    """
-    text = text.removeprefix("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    looked: list[tuple[int, dict[int, str]]] = []  # the rows looked at: first line, columns named
-    start = 1
-    try:
-        for cells in reader:
-            looked.append((start, _columns(cells)))
-            start = reader.line_num + 1
-            if all(c in looked[-1][1].values() for c in REQUIRED) or len(looked) == HEADER_ROWS:
-                break
-    except csv.Error as exc:
-        raise CatalogueError(f"line {reader.line_num}: {exc}") from None
-    if not looked:
-        raise CatalogueError("line 1: the file is empty")
-    mapping = looked[-1][1]
-    if any(c not in mapping.values() for c in REQUIRED):
-        raise CatalogueError(_no_header(looked, reader.line_num))
-    rows: list[Row] = []
-    seen: dict[str, tuple[int, str]] = {}
-    try:
-        for cells in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            # A column the header lacks stays None (left as it is); a short row's cells are empty.
-            values: dict[str, str | None] = dict.fromkeys(COLUMNS, None)
-            values.update(dict.fromkeys(mapping.values(), ""))
-            for index, column in mapping.items():
-                if index < len(cells):
-                    values[column] = cells[index].strip()
-            rows.append(_validate(values, line, seen))
-    except csv.Error as exc:
-        raise CatalogueError(f"line {reader.line_num}: {exc}") from None
-    return rows
-
-
-def _digits(written: str) -> list[str]:
-    return re.findall(r"[0-9]+", normalise(written))
-
-
-def _validate(values: dict[str, str | None], line: int, seen: dict[str, tuple[int, str]]) -> Row:
-    cells = {column: value for column, value in values.items() if value is not None}  # the file's columns
-    written = cells["number"]
-    # Stored as the commands read it (02.04 is 2.4), or /problem could never reach it.
-    number = canonical_number(written)
-    if number is None:
-        raise CatalogueError(f"line {line}: {written!r} is not a problem number like 2.4")
-    if number in seen:
-        first_line, first = seen[number]
-        if first == written:
-            raise CatalogueError(f"line {line}: problem {number} is already on line {first_line}")
-        # 2.04 and 2.4 differ in their digits; 2,4 and 2.4. in how they are written around them.
-        why = "leading zeros do not count" if _digits(written) != _digits(first) else "spelled differently"
-        raise CatalogueError(
-            f"line {line}: {written} is the same problem as {first} on line {first_line} "
-            f"(both are {number}: {why})"
-        )
-    seen[number] = (line, written)
-    difficulty = cells["difficulty"].upper().replace(" ", "")
-    if difficulty not in DIFFICULTIES:
-        raise CatalogueError(
-            f"line {line}: difficulty {cells['difficulty']!r} of {number} is not one of "
-            + ", ".join(DIFFICULTIES)
-        )
-    if not cells["category"]:
-        raise CatalogueError(f"line {line}: problem {number} has no category")
-    for column, value in cells.items():
-        if len(value) > MAX_CELL:
-            raise CatalogueError(f"line {line}: {column} of {number} is over {MAX_CELL} characters")
-        # PostgreSQL cannot store a NUL in text (SQLite can): refused here, so both behave alike.
-        # A NUL is never typed into a sheet; it means a damaged or non-UTF-8 file (UTF-16 reads as
-        # text with a NUL after every letter), which stripping would hide rather than mend.
-        if "\x00" in value:
-            raise CatalogueError(
-                f"line {line}: {column} of {number} holds a NUL character (\\x00); "
-                "is the file a UTF-8 CSV export of the sheet?"
+        line = f"{len(self.added)} added{_listed(self.added)}, "
+        line += f"{len(self.changed)} changed{_listed(self.changed)}, {self.unchanged} unchanged"
+        if self.kept:
+            line += f", {len(self.kept)} not in the file, kept{_listed(self.kept)}"
+        line += f"; {self.claims_added} sheet claims added, {self.claims_ended} ended"
+        if self.bot_lines:
+            line += (
+                f"; {self.bot_lines} line{'s' if self.bot_lines > 1 else ''} marked {BOT_MARK} skipped "
+                "(copbot's own claims and links, "
+                "which an import never adds)"
             )
-    return Row(
-        number=number,
-        category=cells["category"],
-        subcategory=cells.get("subcategory"),
-        difficulty=difficulty,
-        problem=cells["problem"],
-        existing_work=_strip_bot_lines(cells.get("existing_work")),
-        working_on=_strip_bot_lines(cells.get("working_on")),
-    )
+        if self.held:
+            held = [f"{number} ({what})" for number, what in self.held.items()]
+            line += (
+                "; the text changed under copbot's claims and links, which stay with their number "
+                f"(check they still fit): {_shown(held)}"
+            )
+        return line
 
 
 async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> ImportReport:
@@ -255,9 +101,13 @@ async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> Impor
     Nothing is deleted: problems missing from the file stay, bot claims and approved links are
     untouched, and a sheet claim whose cell disappeared is ended, not removed. A column the file
     does not have changes nothing: without "working on", the sheet's claims stay as they are.
+    The report names the problems the file lacks, the lines of copbot's own it skipped, and the
+    problems whose text changed under copbot's claims and links (they keep their number, so a
+    file that renumbers problems leaves them under another problem's text).
     """
     rows = list(rows)
-    report = ImportReport()
+    report = ImportReport(bot_lines=sum(row.bot_lines for row in rows))
+    retexted: list[str] = []
     async with store.session() as s:
         existing = {p.number: p for p in await s.exec(select(Problem))}
         legacy: dict[str, list[Claim]] = {}
@@ -286,6 +136,8 @@ async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> Impor
                 new_problems.append({**dict.fromkeys(OPTIONAL, ""), **values})
                 report.added.append(row.number)
             elif any(getattr(current, k) != v for k, v in values.items() if k != "updated_at"):
+                if current.text != row.problem:
+                    retexted.append(row.number)
                 for key, value in values.items():
                     setattr(current, key, value)
                 report.changed.append(row.number)
@@ -293,6 +145,10 @@ async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> Impor
                 report.unchanged += 1
         if new_problems:
             await s.exec(sa.insert(Problem), params=new_problems)
+        in_file = {row.number for row in rows}
+        missing = [p for p in existing.values() if p.number not in in_file]
+        report.kept = [p.number for p in sorted(missing, key=lambda p: (p.section, p.position))]
+        report.held = await _held(s, retexted)
         claims: list[dict[str, object]] = []
         events: list[dict[str, object]] = []
         for row in rows:
@@ -333,6 +189,35 @@ async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> Impor
             await s.exec(sa.insert(Event), params=events)
     store.catalogue_changed()
     return report
+
+
+async def _held(s: AsyncSession, numbers: list[str]) -> dict[str, Held]:
+    """copbot's open claims and its approved and pending links on these problems, by number."""
+    if not numbers:
+        return {}
+    counts: dict[str, dict[str, int]] = {}
+    claims = await s.exec(
+        select(Claim.problem_number, sa.func.count())
+        .where(
+            col(Claim.problem_number).in_(numbers),
+            col(Claim.state).in_(OPEN_CLAIM_STATES),
+            Claim.platform != LEGACY_PLATFORM,
+        )
+        .group_by(col(Claim.problem_number))
+    )
+    for number, count in claims:
+        counts.setdefault(number, {})["claims"] = count
+    links = await s.exec(
+        select(WorkLink.problem_number, WorkLink.status, sa.func.count())
+        .where(
+            col(WorkLink.problem_number).in_(numbers),
+            col(WorkLink.status).in_((LinkStatus.APPROVED, LinkStatus.PENDING)),
+        )
+        .group_by(col(WorkLink.problem_number), col(WorkLink.status))
+    )
+    for number, status, count in links:
+        counts.setdefault(number, {})[str(LinkStatus(status).value)] = count
+    return {n: Held(**counts[n]) for n in numbers if n in counts}
 
 
 def _sheet_event(number: str, kind: str, at: datetime, cell: str, dated: bool = True) -> dict[str, object]:

@@ -86,7 +86,8 @@ async def load(store: Store, path: Path) -> dict[str, int]:
             for name in ("problem", "claim", "work_link", "event"):
                 if (await conn.execute(sa.select(sa.func.count()).select_from(tables[name]))).scalar_one():
                     raise DumpError(
-                        f"the target database already has {name} rows: load into an empty database"
+                        f"the target database already has {name} rows: load into an empty database, "
+                        "one copbot has never started on (its first start loads the seed catalogue)"
                     )
             for table in SQLModel.metadata.sorted_tables:
                 rows = by_table.get(table.name, [])

@@ -7,10 +7,14 @@ import os
 import re
 import shutil
 import sqlite3
+import threading
+import time
+from contextlib import closing
 from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.ops import Metrics, OpsServer
 from commands.types import Context
@@ -125,6 +129,56 @@ async def test_backup_while_writing(sqlite_url: str, tmp_path: Path) -> None:
         assert copy.execute("SELECT count(*) FROM problem").fetchone() == (98,)
 
 
+HISTORY = (
+    "INSERT INTO event (problem_number, kind, at, actor_platform, actor_name, detail) "
+    "VALUES ('1.1', 'released', '2026-01-01 00:00:00.000000', 'discord', 'Ann', ?)"
+)
+
+
+async def test_a_backup_finishes_while_the_bot_writes_steadily(sqlite_url: str, tmp_path: Path) -> None:
+    """A database of some 10,000 pages (years of history) and another connection committing every
+    millisecond, as a busy bot does: the backup is one snapshot, taken while the writes go on,
+    and a sound database. (Copied 1,024 pages at a time, SQLite started it over at each commit
+    between two batches, and it never finished.)"""
+    path = Path(make_url(sqlite_url).database or "")
+    with closing(sqlite3.connect(path)) as db:
+        db.executemany(HISTORY, [("x" * 3900,)] * 10_000)
+        db.commit()
+    writing, stop, gave_up = threading.Event(), threading.Event(), threading.Event()
+    written = [0]
+
+    def bot() -> None:
+        with closing(sqlite3.connect(path, isolation_level=None)) as db:
+            db.execute("PRAGMA synchronous=OFF")  # commits at a steady pace, with no fsync to stall them
+            until = time.monotonic() + 4  # a backup that restarts forever is given up on here
+            while not stop.is_set():
+                if time.monotonic() > until:
+                    gave_up.set()
+                    return
+                db.execute(HISTORY, ("",))
+                written[0] += 1
+                if written[0] == 5:
+                    writing.set()
+                time.sleep(0.001)
+
+    writer = threading.Thread(target=bot)
+    writer.start()
+    try:
+        await asyncio.to_thread(writing.wait, 5)  # the bot is writing before the backup starts
+        target = tmp_path / "copy.db"
+        pages = await backup(sqlite_url, target)
+        finished_while_writing = not gave_up.is_set()
+        during = written[0]
+    finally:
+        stop.set()
+        await asyncio.to_thread(writer.join)
+    assert finished_while_writing, f"the backup finished only when the writes stopped ({during} of them)"
+    assert pages > 10_000
+    with closing(sqlite3.connect(target)) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert copy.execute("SELECT count(*) FROM event WHERE length(detail) = 3900").fetchone() == (10_000,)
+
+
 async def test_backup_of_a_data_dir_named_with_hash_and_question_mark(
     sqlite_template: Path, tmp_path: Path
 ) -> None:
@@ -153,6 +207,28 @@ async def test_backup_of_a_data_dir_named_with_hash_and_question_mark(
         assert copy.execute(
             "SELECT problem_number, user_id FROM claim WHERE user_id IS NOT NULL"
         ).fetchall() == [("3.11", "ann")]
+
+
+async def test_a_backup_onto_the_live_file_by_another_name_is_refused(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """The live database reached through a symlink, a hard link or a path with ``..`` in it, and
+    its -journal: refused like the file itself, before anything is written beside it."""
+    live = Path(make_url(sqlite_url).database or "")
+    (tmp_path / "link.db").symlink_to(live)
+    os.link(live, tmp_path / "hard.db")
+    (tmp_path / "sub").mkdir()
+    before = await asyncio.to_thread(live.read_bytes)
+    for target, what in (
+        (tmp_path / "link.db", "the database itself"),
+        (tmp_path / "hard.db", "the database itself"),
+        (tmp_path / "sub" / ".." / live.name, "the database itself"),
+        (tmp_path / "sub" / ".." / f"{live.name}-journal", "the database's own -journal file"),
+    ):
+        with pytest.raises(BackupError, match=f"^'{re.escape(str(target))}' is {what} "):
+            await backup(sqlite_url, target)
+    assert await asyncio.to_thread(live.read_bytes) == before
+    assert sorted(await asyncio.to_thread(os.listdir, tmp_path)) == ["copbot.db", "hard.db", "link.db", "sub"]
 
 
 async def test_backup_refuses_postgresql(tmp_path: Path) -> None:

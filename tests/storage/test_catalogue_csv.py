@@ -8,13 +8,23 @@ from pathlib import Path
 
 import pytest
 
-from storage.catalogue import SHEET_HEADER, CatalogueError, export_csv, import_file, import_rows, parse_csv
+from storage.catalogue import (
+    SHEET_HEADER,
+    CatalogueError,
+    Held,
+    export_csv,
+    import_file,
+    import_rows,
+    parse_csv,
+)
 from storage.claims import Person
 from storage.models import LinkStatus, WorkLink
 from storage.store import Store
+from storage.submissions import decide, submit
 from tests.conftest import SEED, START
 
 ANN = Person("discord", "g1", "ann", "Ann")
+MOD = Person("discord", "g1", "mod", "Mod")
 
 
 def seed_rows() -> list[list[str]]:
@@ -135,6 +145,23 @@ async def test_numbers_are_stored_as_the_commands_read_them(store: Store) -> Non
     assert {"2.4", "5.1"} <= numbers and not {"2.04", "05.1"} & numbers
     problem = await store.get_problem("2.4")
     assert problem and problem.text == "Edited"
+
+
+async def test_decimal_commas_in_a_semicolon_file_are_the_numbers_commands_read(store: Store) -> None:
+    """Excel in much of Europe saves semicolons and may write 2,4 with a decimal comma, or a
+    number with a closing dot (2.5.): they are problems 2.4 and 2.5, as /problem reads them, while
+    2,40 is 2.40, a problem of its own (the catalogue has 2.1 and 2.10), never 2.4 again."""
+    text = (
+        "number;category;difficulty;problem\n"
+        "2,4;Circuits In The Wild;B;Edited fourth\n"
+        "2.5.;Circuits In The Wild;B;Edited fifth\n"
+        "2,40;Circuits In The Wild;A;Fortieth\n"
+    )
+    report = await import_rows(store, parse_csv(text), START)
+    assert (report.added, sorted(report.changed)) == (["2.40"], ["2.4", "2.5"])
+    texts = {p.number: p.text for p in await store.problems()}
+    assert (texts["2.4"], texts["2.5"], texts["2.40"]) == ("Edited fourth", "Edited fifth", "Fortieth")
+    assert not {"2,4", "2.5.", "2,40"} & texts.keys()
 
 
 @pytest.mark.parametrize(
@@ -263,3 +290,79 @@ async def test_export_appends_approved_links_and_claims_and_round_trips(store: S
     assert by_number["3.11"][6].endswith("\nAnn (Discord) - 2026-11-25 (via copbot)")
     report = await import_rows(store, parse_csv(text), START)
     assert report.changed == [] and report.claims_added == 0 and report.claims_ended == 0
+    assert report.bot_lines == 2  # the link and the claim: copbot's own, never imported, counted
+    assert "; 2 lines marked (via copbot) skipped (copbot's own claims and links" in report.summary()
+
+
+async def test_a_renumbering_import_names_the_problems_whose_claims_and_links_stay(store: Store) -> None:
+    """A file that inserts a problem at 2.5 and shifts the rest of section 2 by one: copbot's
+    claims and links stay with their numbers, now under another problem's text, and the report
+    names those numbers with what they hold (the admin used to see only "34 changed"). Sheet
+    claims, which follow their cell, and ended claims or rejected links are not counted."""
+    for number in ("2.5", "2.6", "2.7", "3.11"):
+        await store.claim(number, ANN, START)
+    await store.release("2.7", ANN, "", START)
+    approved = await submit(store, "2.5", "https://x.org/a", "x.org/a", "", ANN, START, 10)
+    await decide(store, approved.id or 0, MOD, True, "", START)
+    await submit(store, "2.6", "https://x.org/b", "x.org/b", "", ANN, START, 10)
+    rejected = await submit(store, "2.8", "https://x.org/c", "x.org/c", "", ANN, START, 10)
+    await decide(store, rejected.id or 0, MOD, False, "", START)
+    rows = []
+    for row in seed_rows():
+        section, position = (int(part) for part in row[0].split("."))
+        if section == 2 and position >= 5:
+            if position == 5:
+                rows.append(["2.5", row[1], "", "A", "A brand new problem", "", ""])
+            row = [f"2.{position + 1}", *row[1:]]
+        rows.append(row)
+    report = await import_rows(store, parse_csv(as_sheet(rows)), START)
+    assert report.added == ["2.39"] and len(report.changed) == 34
+    assert report.held == {"2.5": Held(claims=1, approved=1), "2.6": Held(claims=1, pending=1)}
+    assert report.summary().endswith(
+        "; the text changed under copbot's claims and links, which stay with their number (check they "
+        "still fit): 2.5 (1 open claim, 1 approved link), 2.6 (1 open claim, 1 pending link)"
+    )
+
+
+async def test_problems_missing_from_the_file_are_kept_and_named(store: Store) -> None:
+    """A file without 2.5 and 3.11 changes nothing and says so: both are kept, and named."""
+    rows = [row for row in seed_rows() if row[0] not in {"2.5", "3.11"}]
+    report = await import_rows(store, parse_csv(as_sheet(rows)), START)
+    assert report.kept == ["2.5", "3.11"] and report.unchanged == 96
+    assert report.summary() == (
+        "0 added, 0 changed, 96 unchanged, 2 not in the file, kept (2.5, 3.11); 0 sheet claims added, 0 ended"
+    )
+    assert await store.problem_count() == 98
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"], ids=["semicolons", "tabs"])
+async def test_a_sheet_saved_with_semicolons_or_tabs_imports(store: Store, delimiter: str) -> None:
+    """Excel in much of Europe saves "CSV" with semicolons, and a sheet copied as text has tabs:
+    the header is found either way, and the seed re-imports unchanged (a semicolon file used to
+    be refused as having "no column for number, difficulty, problem")."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter)
+    writer.writerow(SHEET_HEADER)
+    writer.writerows([c, s, d, n, p, w, o] for n, c, s, d, p, w, o in seed_rows())
+    report = await import_rows(store, parse_csv(out.getvalue()), START)
+    assert (report.added, report.changed, report.unchanged) == ([], [], 98)
+
+
+def test_a_header_no_separator_finds_says_which_were_tried() -> None:
+    """A semicolon file with a misspelt header: the error is the closest reading's (by semicolons),
+    and names the separators tried."""
+    with pytest.raises(CatalogueError) as refused:
+        parse_csv("Nummer;category;difficulty;problem\n2.4;C;B;x\n")
+    assert str(refused.value) == (
+        "no header in rows 1-2 (lines 1-2): a header names the columns number, category, difficulty, "
+        "problem; the closest, line 1, has no column for number (its columns read as separated by "
+        "semicolons; commas, semicolons and tabs were tried)"
+    )
+
+
+def test_a_column_named_exactly_wins_over_one_that_starts_with_its_name() -> None:
+    """An extra "Number of votes" column before "Number": the problem numbers come from "Number"
+    (the first column starting with "number" used to take it: '3' is not a problem number)."""
+    text = "Number of votes,Category,Difficulty,Number,Problem\n3,Circuits In The Wild,B,2.4,Text\n"
+    (row,) = parse_csv(text)
+    assert (row.number, row.difficulty, row.problem) == ("2.4", "B", "Text")

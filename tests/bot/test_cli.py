@@ -1,0 +1,117 @@
+"""The command line's data commands as an operator runs them, from the wrong folder or with the
+wrong file too: each names what is wrong instead of making a database or breaking one."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from storage.claims import Person
+from storage.engine import make_engine
+from storage.store import Store
+from tests.bot.test_startup import copbot, refused
+from tests.conftest import START
+from tests.support.pg import connect
+
+SETTING = "set DATABASE_URL or DATA_DIR to the bot's database"
+
+ANN = Person("discord", "g1", "ann", "Ann")
+
+
+async def test_a_backup_onto_the_live_database_or_its_wal_is_refused(tmp_path: Path) -> None:
+    """`db backup data/copbot.db` (or its -wal, -shm) while the bot runs: refused before anything
+    is written, and the bot's next claim lands in a sound database (the copy used to replace the
+    live file: claims written meanwhile were lost, and the file failed its integrity check)."""
+    status, output = await copbot(tmp_path, "console", "--as", "ann", stdin="/claim 3.11\n/quit\n")
+    assert status == 0, output
+    live = tmp_path / "data" / "copbot.db"
+    bot = Store(make_engine(f"sqlite+aiosqlite:///{live}"))
+    try:
+        assert (await bot.claim("2.4", ANN, START)).created  # the bot holds the file, with its -wal and -shm
+        for name, what in (
+            ("copbot.db", "the database itself"),
+            ("copbot.db-wal", "the database's own -wal file"),
+            ("copbot.db-shm", "the database's own -shm file"),
+        ):
+            status, output = await copbot(tmp_path, "db", "backup", f"data/{name}")
+            assert status == 1, output
+            assert output == f"'data/{name}' is {what} ('{live}'): name the copy another file\n"
+        assert sorted(os.listdir(live.parent)) == ["copbot.db", "copbot.db-shm", "copbot.db-wal"]
+        assert (await bot.claim("1.1", ANN, START)).created
+    finally:
+        await bot.close()
+    with closing(sqlite3.connect(live)) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        claims = db.execute("SELECT problem_number FROM claim WHERE user_id = 'ann' ORDER BY id").fetchall()
+    assert claims == [("3.11",), ("2.4",), ("1.1",)]
+
+
+async def test_read_only_commands_from_another_folder_make_no_database(tmp_path: Path) -> None:
+    """`db dump`, `catalogue export` and `db backup` run where the bot's data/ is not (another
+    folder, another DATA_DIR): refused with the file they looked for and the settings that choose
+    it; no data/ folder or file is made (dump and export used to create and seed a new database
+    there, and report on it with exit status 0, leaving the real data behind)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for command in (
+        ("db", "dump", "copbot.jsonl"),
+        ("catalogue", "export", "copbot.csv"),
+        ("db", "backup", "copy.db"),
+    ):
+        status, output = await copbot(elsewhere, *command)
+        refused(
+            status,
+            output,
+            f"cannot start: no SQLite database at {elsewhere}/data/copbot.db (DATA_DIR): {SETTING}",
+        )
+    assert os.listdir(elsewhere) == []
+
+
+async def test_a_dump_of_a_database_copbot_never_made_is_refused(tmp_path: Path, empty_db_url: str) -> None:
+    """DATABASE_URL naming a SQLite file that does not exist, or a PostgreSQL database without
+    copbot's tables: `db dump` and `catalogue export` refuse, and leave it as it was (no file, no
+    tables), where they used to migrate and seed it and dump the seed."""
+    for command in (("db", "dump", "copbot.jsonl"), ("catalogue", "export", "copbot.csv")):
+        status, output = await copbot(tmp_path, *command, DATABASE_URL=empty_db_url)
+        if empty_db_url.startswith("sqlite"):
+            refused(status, output, f"no SQLite database at {tmp_path}/empty.db (DATABASE_URL): {SETTING}")
+        else:
+            refused(
+                status, output, f"the database {empty_db_url} has no copbot tables (DATABASE_URL): {SETTING}"
+            )
+    assert os.listdir(tmp_path) == []
+    if not empty_db_url.startswith("sqlite"):
+        db = await connect(empty_db_url)
+        try:
+            assert await db.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
+        finally:
+            await db.close()
+
+
+async def test_an_import_into_a_new_database_loads_the_file_alone(tmp_path: Path, empty_db_url: str) -> None:
+    """A community's own catalogue imported into a database copbot never started on: its one
+    problem is reported as added and is the whole catalogue (the 98-problem seed used to be loaded
+    first, and the report said "0 added, 1 changed")."""
+    own = tmp_path / "own.csv"
+    own.write_text("number,category,difficulty,problem\n1.1,Cat,A,My own first problem\n", encoding="utf-8")
+    status, output = await copbot(tmp_path, "catalogue", "import", "own.csv", DATABASE_URL=empty_db_url)
+    assert status == 0, output
+    new = f" into a new database at {tmp_path}/empty.db" if empty_db_url.startswith("sqlite") else ""
+    assert f"imported own.csv{new}: 1 added (1.1), 0 changed, 0 unchanged;" in output, output
+    status, output = await copbot(tmp_path, "db", "dump", "all.jsonl", DATABASE_URL=empty_db_url)
+    assert status == 0 and " 1 problem, " in output, output
+
+
+async def test_an_export_moved_into_a_new_database_counts_the_lines_it_leaves(tmp_path: Path) -> None:
+    """Export → import into a new database: copbot's own claim, written in the export marked
+    (via copbot), is not imported, and the report says how many such lines it skipped."""
+    status, output = await copbot(tmp_path, "console", "--as", "ann", stdin="/claim 3.11\n/quit\n")
+    assert status == 0, output
+    status, output = await copbot(tmp_path, "catalogue", "export", "sheet.csv")
+    assert status == 0, output
+    other = f"sqlite+aiosqlite:///{tmp_path / 'other.db'}"
+    status, output = await copbot(tmp_path, "catalogue", "import", "sheet.csv", DATABASE_URL=other)
+    assert status == 0, output
+    assert "98 added" in output and "1 line marked (via copbot) skipped" in output, output
