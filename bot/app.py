@@ -46,7 +46,9 @@ def _unusable_url(exc: BaseException) -> StartupError:
 
 
 # Two @ before the URL's path: the first is in a password (or user name) that was not encoded.
-_TWO_ATS = re.compile(r"^[^:/]*://[^/?#]*@[^/?#]*@")
+# An @ after the password's colon and before the host's @: the password holds an @ (an @ in the
+# user name alone, as in Azure's user@server, is SQLAlchemy's to read, and works).
+_TWO_ATS = re.compile(r"^[^:/]*://[^:/@]*:[^/?#]*@[^/?#]*@")
 
 
 def _at_in_password(raw: str) -> StartupError:
@@ -58,7 +60,7 @@ def _at_in_password(raw: str) -> StartupError:
     database = after.partition("/")[2].partition("?")[0] if "/" in after else ""
     return StartupError(
         f"DATABASE_URL {scheme}://{user.group() if user else ''}:***@…/{database} has an @ in its "
-        "password or user name, which ends it early: percent-encode @ in the password as %40"
+        "password, which ends it early: percent-encode @ in the password as %40"
     )
 
 

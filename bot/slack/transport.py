@@ -90,6 +90,13 @@ def check_signature(
     return None
 
 
+def is_ssl_check(raw: bytes) -> bool:
+    """Whether a body is Slack's certificate check (``ssl_check=1&token=…``), which is unsigned."""
+    if len(raw) > 1024 or not raw.startswith(b"ssl_check=") and b"&ssl_check=" not in raw:
+        return False
+    return dict(parse_qsl(raw.decode("utf-8", "replace"))).get("ssl_check") == "1"
+
+
 class SlackRequest(AsyncBoltRequest):
     """An :class:`AsyncBoltRequest` whose body is parsed by :func:`parse_body`."""
 
@@ -128,6 +135,10 @@ def web_app(app: AsyncApp, path: str = PATH, signing_secret: str = "") -> web.Ap
 
     async def handle(request: web.Request) -> web.Response:
         raw = await request.read()
+        if is_ssl_check(raw):
+            # Slack checking the Request URL's certificate sends this unsigned; Bolt answers it
+            # with a 200 before its own signature check, and so does copbot.
+            return web.Response(status=200, text="")
         if refusal := check_signature(verifier, raw, request.headers, time.time()):
             # One line and nothing of the request: anyone can send these.
             log.log(refusal.level, "refused a Slack request %s", refusal.why)

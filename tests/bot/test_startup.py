@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.config import unreachable
+from bot.app import database_url
+from bot.config import Settings, StartupError, unreachable
 from storage.migrate import ADVISORY_LOCK_KEY
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack, SlackSender
@@ -302,6 +303,20 @@ async def test_an_at_left_in_the_database_password_shows_none_of_it(
     )
     assert "kLm2Q" not in output and "Xy" not in output
     assert len(output.splitlines()) == 1, output
+
+
+def test_an_at_in_the_database_user_name_alone_is_read_as_sqlalchemy_reads_it() -> None:
+    """Azure's user@server names: the refusal of an @ in the password refused them too, advising
+    about the password, though SQLAlchemy reads them right and nothing of the password shows."""
+    url = "postgresql+asyncpg://copbot@myserver:pw@myserver.postgres.database.azure.com/copbot"
+    read = database_url(Settings(_env_file=None, database_url=url))
+    assert (read.username, read.password, read.host) == (
+        "copbot@myserver",
+        "pw",
+        "myserver.postgres.database.azure.com",
+    )
+    with pytest.raises(StartupError, match="has an @ in its password"):  # both: still refused
+        database_url(Settings(_env_file=None, database_url=url.replace(":pw@", ":p@w@")))
 
 
 async def test_a_database_that_does_not_answer_fails_after_database_timeout(tmp_path: Path) -> None:

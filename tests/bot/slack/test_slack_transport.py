@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
 import pytest
+from aiohttp import ClientSession
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.slack.transport import SlackRequest, parse_body
@@ -176,3 +177,25 @@ async def test_unsigned_junk_is_refused_quietly_and_signed_junk_is_a_400(
     assert (signed.status, loud_lines) == answer
     assert loud.fake.calls == []
     assert (await loud.command("/claim", "3.11", user=ANN)).via == "ack"  # and Slack is still served
+
+
+async def test_slack_s_certificate_check_is_answered_though_unsigned(
+    loud: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack checks a Request URL's certificate with an unsigned ``ssl_check=1`` POST, which Bolt
+    answers 200 before its signature check; copbot's own check refused it (401, and a "refused"
+    line pointing the operator at the signing secret)."""
+    plain = {"Content-Type": FORM, "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)"}
+    async with (
+        ClientSession() as session,
+        session.post(loud.slack.url, data="ssl_check=1&token=xxx", headers=plain) as response,
+    ):
+        assert (response.status, await response.text()) == (200, "")
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("copbot")] == []
+    # Anything else unsigned is still refused, even with ssl_check in it.
+    async with (
+        ClientSession() as session,
+        session.post(loud.slack.url, data="ssl_check=0&command=/claim&text=3.11", headers=plain) as response,
+    ):
+        assert response.status == 401
+    assert loud.fake.calls == []
