@@ -27,6 +27,7 @@ from commands.types import (
     Section,
     UnknownProblem,
 )
+from storage.claims import STATE_ENDED
 from storage.legacy import sheet_origin, sheet_text
 from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, Claim, ClaimState, Problem
 from storage.text import canonical_number
@@ -36,6 +37,7 @@ MAX_PROBLEM_TEXT = 1500
 CARD_WORK = 10  # existing-work lines on a card, at most (the last says how many more)
 # Under a card's claims when all of them are stale, before the problem's number.
 STALE_HINT = "Stale, so anyone may still /claim"
+CARD_EARLIER = STATE_ENDED  # earlier claims on a card: the latest ended, all a problem's state holds
 
 
 @functools.lru_cache(maxsize=256)
@@ -179,7 +181,9 @@ async def problem_card(
         working += (f"{STALE_HINT} {problem.number}",)
     sections.append(Section("Working on it", working or ("Nobody yet: /claim " + problem.number,)))
     if ended:
-        sections.append(Section("Earlier claims", tuple(earlier_line(c, viewer) for c in ended[-5:])))
+        sections.append(
+            Section("Earlier claims", tuple(earlier_line(c, viewer) for c in ended[-CARD_EARLIER:]))
+        )
     buttons = (
         Button("Claim", "claim", problem.number, ButtonStyle.PRIMARY),
         Button("Release", "release", problem.number),

@@ -54,7 +54,9 @@ async def release_command(ctx: Context, request: Request) -> Reply:
     if claim is None:
         actor = request.actor
         holding = [
-            c for c in await ctx.store.claims_for_problem(problem.number) if c.state in OPEN_CLAIM_STATES
+            c
+            for c in await ctx.store.claims_for_problem(problem.number, ended=0)
+            if c.state in OPEN_CLAIM_STATES
         ]
         if any(c.platform == actor.platform and c.user_id == actor.user_id for c in holding):
             # Their own claim, made in another community of the same platform: it is released there.
@@ -73,6 +75,8 @@ async def release_command(ctx: Context, request: Request) -> Reply:
     return Reply(text=f"Released your claim on {problem.number}.{kept}", private=True)
 
 
+CLAIMS_EARLIER = 10  # earlier claims /claims number: lists: the latest ended
+
 CLAIMS_OPTIONS = (
     Option("user", Kind.USER, "whose claims (default: yours)"),
     Option("number", Kind.NUMBER, "everyone's claims on one problem"),
@@ -85,11 +89,9 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
     actor = request.actor
     if "number" in request.args:
         problem = await get_problem(ctx, request.args["number"])
-        on_problem = await ctx.store.claims_for_problem(problem.number)
         user: UserRef | None = request.args.get("user")
-        if user is not None:
-            ids = await _user_ids(ctx, request, user)
-            on_problem = [c for c in on_problem if c.user_id in ids]
+        ids = None if user is None else await _user_ids(ctx, request, user)
+        on_problem = await ctx.store.claims_for_problem(problem.number, ended=CLAIMS_EARLIER, users=ids)
         open_lines = [
             claim_line(c, now, ctx.stale_after_days, actor.platform)
             for c in on_problem
@@ -98,7 +100,7 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
         ended = [earlier_line(c, actor.platform) for c in on_problem if c.state not in OPEN_CLAIM_STATES]
         sections = [Section("Working on it", tuple(open_lines) or ("Nobody.",))]
         if ended:
-            sections.append(Section("Earlier claims", tuple(ended[-10:])))
+            sections.append(Section("Earlier claims", tuple(ended[-CLAIMS_EARLIER:])))
         return Reply(title=f"Claims on {problem_title(problem)}", sections=tuple(sections))
     user = request.args.get("user")
     if user is None:

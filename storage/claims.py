@@ -109,11 +109,36 @@ _RELEASE = (
     .returning(*_CLAIM_COLUMNS)
 )
 _INSERT_EVENT = sa.insert(Event)
-_STATE_CLAIMS = (
-    sa.select(*_CLAIM_COLUMNS)
-    .where(col(Claim.problem_number) == sa.bindparam("b_number"))
-    .order_by(col(Claim.claimed_at), col(Claim.id))
-)
+# How many of a problem's ended claims its state holds (see Store.problem_state): the latest,
+# by end date. A card shows them under its earlier claims, and says nothing of older ones.
+STATE_ENDED = 5
+
+
+def _claims_on(ended: int | None, *where: Any) -> Any:
+    """The claims of problem ``b_number`` (``where`` narrowing them): all when ``ended`` is None;
+    otherwise those without an end date (the open ones) and the latest ``ended`` with one.
+
+    Read off ``ix_claim_problem_ended``: the claims without an end date lie together, and the
+    latest ended ones at its end, so the cost does not grow with the problem's ended claims.
+    Unordered.
+    """
+    on = (col(Claim.problem_number) == sa.bindparam("b_number"), *where)
+    if ended is None:
+        return sa.select(*_CLAIM_COLUMNS).where(*on)
+    undated = sa.select(*_CLAIM_COLUMNS).where(*on, col(Claim.ended_at).is_(None))
+    if ended == 0:
+        return undated
+    latest = (
+        sa.select(*_CLAIM_COLUMNS)
+        .where(*on, col(Claim.ended_at).is_not(None))
+        .order_by(col(Claim.ended_at).desc(), col(Claim.id).desc())
+        .limit(ended)
+        .subquery()
+    )
+    return sa.union_all(undated, sa.select(*latest.c))
+
+
+_STATE_CLAIMS = _claims_on(STATE_ENDED)
 _STATE_LINKS = (
     sa.select(*WorkLink.__table__.c)  # type: ignore[attr-defined]
     .where(
@@ -127,7 +152,8 @@ _CLAIM_BY_ID = sa.select(*_CLAIM_COLUMNS).where(col(Claim.id) == sa.bindparam("b
 
 
 def _state_of(number: str) -> Callable[[sa.Connection], tuple[list[Claim], list[WorkLink]]]:
-    """The read of a problem's state: its claims and approved links (unordered)."""
+    """The read of a problem's state: its open claims, its latest ended ones (STATE_ENDED) and
+    its approved links (unordered)."""
 
     def work(conn: sa.Connection) -> tuple[list[Claim], list[WorkLink]]:
         claims = [from_row(Claim, row) for row in _rows(conn, _STATE_CLAIMS, {"b_number": number})]

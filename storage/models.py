@@ -104,10 +104,13 @@ class Claim(SQLModel, table=True):
         sa.Index("ix_claim_state_renewed", "state", "renewed_at"),
         sa.Index("ix_claim_state_reminded", "state", "reminded_at"),
         sa.Index("ix_claim_user", "platform", "community_id", "user_id"),
+        # A problem's claims by end date: the open ones (without one) lie together, and the
+        # latest ended ones at its end, however many ended before (storage.claims._claims_on).
+        sa.Index("ix_claim_problem_ended", "problem_number", "ended_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    problem_number: str = Field(foreign_key="problem.number", index=True, max_length=16)
+    problem_number: str = Field(foreign_key="problem.number", max_length=16)
     platform: str = Field(max_length=16)
     community_id: str = Field(default="", max_length=ID_LENGTH)
     user_id: str | None = Field(default=None, max_length=ID_LENGTH)
@@ -118,6 +121,8 @@ class Claim(SQLModel, table=True):
     # When the stale reminder was last sent or tried, its outcome recorded: for a delivered one,
     # when it reached the claimant. The grace period before expiry runs from here.
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set when the claim ends (released, expired, dropped from the sheet), and only then: nothing
+    # reopens a claim. A problem's reads find its open claims as those without one.
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     note: str = ""
     unreachable: bool = False

@@ -6,13 +6,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from storage.claims import Person
+from storage.claims import STATE_ENDED, Person
 from storage.models import OPEN_CLAIM_STATES, Claim, WorkLink
 
 
 @dataclass
 class _StateCache:
-    """Problem states (claims, approved links) and the claimed numbers, read recently.
+    """Problem states (open and latest ended claims, approved links) and the claimed numbers,
+    read recently.
 
     ``generation`` moves on every change this process commits, ``versions[number]`` on each
     change to that problem (and on every change that names none), so a read that raced a
@@ -97,7 +98,7 @@ class _StateCache:
             return
         self.problems[claim.problem_number] = (
             at,
-            _open_first([c for c in claims if c.id != claim.id] + [claim]),
+            _kept([c for c in claims if c.id != claim.id] + [claim]),
             links,
         )
 
@@ -117,6 +118,18 @@ class _StateCache:
         self.versions[number] = self.versions.get(number, 0) + 1
         if (entry := self.problems.pop(number, None)) is not None:
             self.dropped = (self.generation, number, entry)
+
+
+def _kept(claims: list[Claim]) -> list[Claim]:
+    """``claims`` as a problem's state holds them, as a fresh read would find them: those
+    without an end date (the open ones) and the latest STATE_ENDED with one, by end date (a
+    release moves a claim from the first to the second, and the one that ended first leaves)."""
+    dated = [c for c in claims if c.ended_at is not None]
+    if len(dated) > STATE_ENDED:
+        dated.sort(key=lambda c: (c.ended_at, c.id or 0))
+        older = {id(c) for c in dated[:-STATE_ENDED]}
+        claims = [c for c in claims if id(c) not in older]
+    return _open_first(claims)
 
 
 def _open_first(claims: list[Claim]) -> list[Claim]:

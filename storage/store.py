@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from storage.claims import (
     _RELEASE,
     ClaimOutcome,
     Person,
+    _claims_on,
     _event_values,
     _renew,
     _state_of,
@@ -211,16 +212,19 @@ class Store(Database):
             self._states.after_write(claim)
         return claim
 
-    async def claims_for_problem(self, number: str) -> list[Claim]:
-        """Every claim on a problem, open ones first, each group oldest first."""
-        async with self.read() as s:
-            rows = await s.exec(
-                select(Claim)
-                .where(Claim.problem_number == number)
-                .order_by(col(Claim.claimed_at), col(Claim.id))
-            )
-            claims = list(rows)
-        return sorted(claims, key=lambda c: c.state not in OPEN_CLAIM_STATES)
+    async def claims_for_problem(
+        self, number: str, *, ended: int | None = None, users: Collection[str] | None = None
+    ) -> list[Claim]:
+        """The claims on a problem, open ones first, each group oldest first: every one, or
+        given ``ended`` the open ones and the latest ``ended`` ended ones (by end date, read
+        without reading the older ones); given ``users``, only claims of those user ids."""
+        where = () if users is None else (col(Claim.user_id).in_(list(users)),)
+        statement = _claims_on(ended, *where)
+
+        def work(conn: sa.Connection) -> list[Claim]:
+            return [from_row(Claim, row) for row in conn.execute(statement, {"b_number": number})]
+
+        return _open_first(await self.query(work))
 
     async def open_claims_for_user(self, platform: str, community_id: str, user_id: str) -> list[Claim]:
         """A user's active and stale claims, oldest first."""
@@ -275,7 +279,8 @@ class Store(Database):
     # -- links -------------------------------------------------------------------------------
 
     async def problem_state(self, number: str) -> tuple[list[Claim], list[WorkLink]]:
-        """A problem's claims (open first) and approved links, read in one snapshot.
+        """A problem's open claims and latest ended ones (STATE_ENDED, by end date; open
+        first, each group oldest first) and its approved links, read in one snapshot.
 
         From the state cache when fresh; the objects returned are shared: do not change them.
         On a SQLite file a miss is read on the event loop's own connection, without a task or a

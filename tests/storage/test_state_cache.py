@@ -11,9 +11,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import col, select
 
-from storage.claims import Person
+from storage.claims import _STATE_CLAIMS, STATE_ENDED, Person
 from storage.engine import make_engine
 from storage.models import LEGACY_PLATFORM, Claim, ClaimState, Event, ProcessedEvent
 from storage.store import Store
@@ -264,3 +265,100 @@ async def test_the_write_ahead_log_stays_small_under_many_claims(sqlite_url: str
         assert len(await store.claims_for_problem("2.4")) >= 200
     finally:
         await store.close()
+
+
+async def plant_ended(store: Store, number: str, count: int) -> None:
+    """``count`` claims on ``number`` released long ago, one an hour."""
+    past = START - timedelta(days=400)
+    await store.execute(
+        sa.insert(Claim),
+        [
+            {
+                "problem_number": number,
+                "platform": "discord",
+                "community_id": "g1",
+                "user_id": f"old{i}",
+                "display_name": f"Old {i}",
+                "claimed_at": past + timedelta(hours=i),
+                "renewed_at": past + timedelta(hours=i),
+                "state": ClaimState.RELEASED.value,
+                "ended_at": past + timedelta(hours=i, minutes=30),
+                "note": "",
+            }
+            for i in range(count)
+        ],
+    )
+
+
+def ended_ids(claims: list[Claim]) -> list[int | None]:
+    return [c.id for c in claims if c.state not in (ClaimState.ACTIVE, ClaimState.STALE)]
+
+
+async def test_a_state_holds_the_open_claims_and_only_the_latest_ended_ones(
+    pair: tuple[Store, Store, Ticks],
+) -> None:
+    """However many claims ended on a problem, its state (read, cached, then updated by this
+    process's claims and releases) holds its open claims and the latest STATE_ENDED ended ones:
+    what a fresh read of them finds."""
+    here, there, ticks = pair
+    await here.problem_state("2.4")  # cached
+    await plant_ended(there, "2.4", 2_000)  # by another process
+    ticks.now += 2.0  # past the TTL on PostgreSQL; SQLite saw another connection commit
+    claims, _ = await here.problem_state("2.4")
+    assert len(claims) == 1 + STATE_ENDED  # the sheet's open claim, and five of 2,000
+    assert [c.display_name for c in claims if c.user_id] == [f"Old {i}" for i in range(1995, 2000)]
+
+    people = [Person("discord", "g1", f"u{i}", f"User {i}") for i in range(8)]
+    for i, who in enumerate(people):
+        await here.claim("2.4", who, START + timedelta(hours=i))
+        if i % 2:  # every other one releases: the claim moves from the open ones to the ended
+            await here.release("2.4", who, "", START + timedelta(hours=i, minutes=30))
+        cached, _ = await here.problem_state("2.4")
+        fresh = await there.claims_for_problem("2.4", ended=STATE_ENDED)
+        assert [c.id for c in cached] == [c.id for c in fresh]
+        assert len(ended_ids(cached)) == STATE_ENDED
+    assert len(cached) == 1 + 4 + STATE_ENDED  # the sheet's claim, four open, five ended
+    assert [c.display_name for c in cached if c.state == ClaimState.RELEASED] == [
+        "Old 1999",
+        "User 1",
+        "User 3",
+        "User 5",
+        "User 7",
+    ]
+
+
+async def test_claims_for_problem_reads_the_latest_ended_claims_when_asked(store: Store) -> None:
+    """The whole past by default; the open claims and the latest ``ended`` ones when asked; of
+    some users only, their latest (not those of the problem's latest that are theirs)."""
+    await plant_ended(store, "2.4", 300)
+    assert len(await store.claims_for_problem("2.4")) == 301  # and the sheet's claim
+    latest = await store.claims_for_problem("2.4", ended=10)
+    assert [c.display_name for c in latest if c.user_id] == [f"Old {i}" for i in range(290, 300)]
+    assert [c.user_id for c in await store.claims_for_problem("2.4", ended=0)] == [None]
+    theirs = await store.claims_for_problem("2.4", ended=2, users=["old3", "old5", "old7"])
+    assert [c.display_name for c in theirs] == ["Old 5", "Old 7"]
+
+
+async def test_the_state_read_takes_the_latest_ended_claims_off_an_index(store: Store) -> None:
+    """With 3,000 ended claims on 2.4 (and on 3.11), the read of 2.4's state finds its open
+    claims and its latest ended ones by ``ix_claim_problem_ended`` and sorts nothing: it reads
+    no more claims than it keeps."""
+    await plant_ended(store, "2.4", 3_000)
+    await plant_ended(store, "3.11", 3_000)
+    async with store.engine.begin() as conn:
+        await conn.execute(sa.text("ANALYZE"))
+    statement = _STATE_CLAIMS.params(b_number="2.4").compile(
+        dialect=store.engine.dialect, compile_kwargs={"literal_binds": True}
+    )
+    explain = "EXPLAIN QUERY PLAN " if store.dialect == "sqlite" else "EXPLAIN "
+    async with store.engine.connect() as conn:
+        rows = (await conn.exec_driver_sql(explain + str(statement), ())).all()
+    plan = "\n".join(" ".join(str(v) for v in row) for row in rows)
+    if store.dialect == "sqlite":
+        assert "USING INDEX ix_claim_problem_ended (problem_number=? AND ended_at=?)" in plan, plan
+        assert "USING INDEX ix_claim_problem_ended (problem_number=? AND ended_at>?)" in plan, plan
+    else:
+        assert plan.count("Index Scan using ix_claim_problem_ended") == 1, plan
+        assert plan.count("Index Scan Backward using ix_claim_problem_ended") == 1, plan
+        assert plan.count("Index Cond: (((problem_number)::text = '2.4'::text) AND (ended_at IS") == 2, plan
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan and "SCAN claim" not in plan, plan
