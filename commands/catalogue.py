@@ -357,13 +357,27 @@ STEM_AT = 65.0  # … when they are this similar at least
 
 _LAST = chr(0x10FFFF)  # after every character: a prefix + _LAST sorts after each word it starts
 URL_RE = re.compile(r"\S+://\S+")  # links in existing work: their words are not what a problem is about
+# Words written with hyphens (GPT-2, in-context, GPT-2-small): the index splits them into words.
+HYPHENATED_RE = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)+")
 
 
-def _postings(documents: Sequence[str]) -> dict[str, list[tuple[int, int]]]:
-    """For each word of ``documents``: the documents (by position) that use it and how often."""
+def _joined(text: str) -> list[str]:
+    """Each pair of neighbouring words a hyphen joins in ``text``, written as one word, as people
+    type them: gpt2 for GPT-2, incontext for in-context, gpt2 and 2small for GPT-2-small."""
+    joined = []
+    for match in HYPHENATED_RE.finditer(text):
+        parts = utils.default_process(match.group(0)).split()
+        joined += [first + second for first, second in zip(parts, parts[1:], strict=False)]
+    return joined
+
+
+def _postings(documents: Sequence[str], texts: Sequence[str]) -> dict[str, list[tuple[int, int]]]:
+    """For each word of ``documents``, and each pair of hyphenated words of ``texts`` (the
+    documents before processing) joined (see _joined): the documents (by position) that use it
+    and how often."""
     postings: dict[str, list[tuple[int, int]]] = {}
-    for position, document in enumerate(documents):
-        for word, count in Counter(document.split()).items():
+    for position, (document, text) in enumerate(zip(documents, texts, strict=True)):
+        for word, count in Counter(document.split() + _joined(text)).items():
             postings.setdefault(word, []).append((position, count))
     return postings
 
@@ -386,7 +400,9 @@ class _Index:
 
     ``documents``: each problem's processed text; ``work``: its existing work, links left out;
     ``vocabulary``: every distinct word of both; ``postings`` and ``work_postings``: for each
-    word, the problems (by position) whose text or existing work uses it, and how often.
+    word, the problems (by position) whose text or existing work uses it, and how often. They
+    also hold the hyphenated words joined (gpt2 for GPT-2, see _joined), which are not in the
+    vocabulary: a query word finds them only as themselves, never through a typo or a prefix.
     """
 
     documents: tuple[str, ...]
@@ -494,12 +510,12 @@ class _Index:
 
     @classmethod
     def build(cls, problems: Sequence[Problem]) -> _Index:
-        documents = tuple(
-            utils.default_process(f"{p.number} {p.category} {p.subcategory} {p.text}") for p in problems
-        )
-        work = tuple(utils.default_process(URL_RE.sub(" ", p.existing_work)) for p in problems)
-        postings, work_postings = _postings(documents), _postings(work)
-        vocabulary = tuple(sorted(postings.keys() | work_postings.keys()))
+        texts = [f"{p.number} {p.category} {p.subcategory} {p.text}" for p in problems]
+        works = [URL_RE.sub(" ", p.existing_work) for p in problems]
+        documents = tuple(utils.default_process(text) for text in texts)
+        work = tuple(utils.default_process(text) for text in works)
+        postings, work_postings = _postings(documents, texts), _postings(work, works)
+        vocabulary = tuple(sorted({word for text in (*documents, *work) for word in text.split()}))
         return cls(documents, vocabulary, postings, problems, work, work_postings)
 
 

@@ -250,6 +250,11 @@ async def _listed(ctx: Context, query: str) -> list[str]:
             ["1.1", "1.2", "1.5", "3.32", "4.3", "1.3", "1.4", "1.6", "1.7", "1.8", "2.7", "2.32", "3.26"],
         ),
         ("copying", ["2.18", "2.21"]),  # "copy" (and 2.14, 2.15 through "closing" before)
+        # Hyphenated words typed as one: GPT-2 (3.18, 3.22 in their existing work), not GPT-Neo
+        # or GPT-J; GPT-J; In-Context.
+        ("gpt2", ["2.1", "2.26", "2.30", "3.18", "3.22"]),
+        ("gptj", ["2.34", "2.35"]),
+        ("incontext", ["3.13", "3.14"]),
     ],
 )
 async def test_search_lists_what_the_words_say_not_what_they_look_like(
@@ -274,8 +279,13 @@ async def test_search_keeps_its_typo_tolerance(ctx: Context) -> None:
         ("circiut", "circuits"),
         ("MLPs", "MLP"),
         ("superpos", "superposition"),
+        ("gptj", "GPT-J"),
+        ("incontext", "in-context"),
     ]:
         assert set(await _listed(ctx, typo)) == set(await _listed(ctx, right)) != set(), typo
+    # "gpt-2" is "gpt" and "2" (so also section 2's GPT-Neo and GPT-J): all that "gpt2" lists.
+    gpt2 = set(await _listed(ctx, "gpt2"))
+    assert gpt2 and gpt2 <= set(await _listed(ctx, "gpt-2"))
 
 
 async def test_search_filters_by_difficulty_and_category(ctx: Context) -> None:
