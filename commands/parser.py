@@ -10,7 +10,7 @@ from typing import Any
 
 from commands.types import BadArgument, UserRef
 from storage.models import ID_LENGTH
-from storage.text import canonical_number, normalise, visible
+from storage.text import canonical_number, normalise, plain_number, visible
 
 DIFFICULTY_RE = re.compile(r"^([A-D])(?:\s*-\s*([A-D]))?$")
 MENTION_RE = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$")
@@ -198,12 +198,14 @@ def convert_all(options: tuple[Option, ...], raw: dict[str, Any], command: str) 
 _PRIORITY = list(Kind)
 
 
-def _looks_like(option: Option, token: str, free_text: bool, has_rest: bool) -> bool:
-    """Whether a bare word can fill ``option``; ``free_text`` when a query takes the rest."""
+def _looks_like(option: Option, token: str, free_text: bool, has_rest: bool, plain: bool) -> bool:
+    """Whether a bare word can fill ``option``; ``free_text`` when a query takes the rest;
+    ``plain`` when some word of the line is a number written plainly (2.4), which then is the
+    number rather than a ``2.4.`` or ``2,4`` before it (``tried it, see 2.4. 3.11``)."""
     text = normalise(token)
     match option.kind:
         case Kind.NUMBER:
-            return canonical_number(text) is not None
+            return canonical_number(text) is not None and (not plain or plain_number(text))
         case Kind.DIFFICULTY:
             # Next to a free-text query "a" is a word, so only a capital A is a difficulty.
             return bool(DIFFICULTY_RE.match(text if free_text else text.upper()))
@@ -280,6 +282,8 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
         and canonical_number(tokens[1].group(0)) is not None
         and any(o.kind is Kind.NUMBER for o in options)
     )
+    plain = any(match.group("key") is None and plain_number(match.group(0).strip('"')) for match in tokens)
+    has_rest = rest_option is not None
     for index, match in enumerate(tokens):
         if skip and index == 0:
             continue
@@ -312,7 +316,7 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
         else:
             token = match.group("quoted") if match.group("quoted") is not None else match.group("word")
         for option in positional:
-            if option.name not in raw and _looks_like(option, token, free_text, rest_option is not None):
+            if option.name not in raw and _looks_like(option, token, free_text, has_rest, plain):
                 raw[option.name] = token
                 break
         else:

@@ -13,6 +13,9 @@ import unicodedata
 # sentence or a list item may follow (``/claim 2.4.``, ``2.4)``, ``2.4:``). The position's digits
 # are read as a whole number (``2.04`` is 2.4), so ``2.40`` stays a problem of its own.
 NUMBER_RE = re.compile(r"^#?\s*([0-9]{1,3})[.,]([0-9]{1,3})[.,):]?$")
+# A number written plainly (``2.4``, ``#2.4``): no decimal comma, nothing after it. In a line,
+# ``2.4.`` and ``2,4`` may be a sentence's (``see 2.4. 3.11``), where ``3.11`` is the number.
+PLAIN_NUMBER_RE = re.compile(r"^#?\s*[0-9]{1,3}\.[0-9]{1,3}$")
 
 
 def normalise(text: str) -> str:
@@ -57,3 +60,8 @@ def canonical_number(raw: str) -> str | None:
     problem number. ``2.40`` is ``2.40``, another problem than ``2.4``."""
     match = NUMBER_RE.match(normalise(raw))
     return f"{int(match.group(1))}.{int(match.group(2))}" if match else None
+
+
+def plain_number(raw: str) -> bool:
+    """Whether ``raw`` is a problem number written plainly (see PLAIN_NUMBER_RE)."""
+    return PLAIN_NUMBER_RE.match(normalise(raw)) is not None

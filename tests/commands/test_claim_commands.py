@@ -85,6 +85,18 @@ async def test_a_note_with_quotes_is_kept_as_typed(ctx: Context) -> None:
     assert 'Ann released it: tried the "max" trick, failed' in await shown(ctx, BOB, "/history 3.11")
 
 
+async def test_a_note_that_names_another_number_releases_the_plain_one(ctx: Context) -> None:
+    """`/release tried it, see 2.4. 3.11` releases 3.11 with the note (it answered "You hold no
+    claim on 2.4" and kept 3.11 in the note); `2.4.` alone is still the number."""
+    await say(ctx, ANN, "/claim 3.11")
+    done = await say(ctx, ANN, "/release tried it, see 2.4. 3.11")
+    assert not done.error and "Released your claim on 3.11" in done.text, done.text
+    assert "released: “tried it, see 2.4.”" in await shown(ctx, BOB, "/problem 3.11")
+    await say(ctx, ANN, "/claim 2.4")
+    assert "Released your claim on 2.4" in (await say(ctx, ANN, "/release 2.4.")).text
+    assert "2.4 —" in await shown(ctx, BOB, "/problem 2.4.")
+
+
 async def test_release_without_a_claim_says_so(ctx: Context) -> None:
     """Releasing what nobody holds is a clear, private answer."""
     reply = await say(ctx, ANN, "/release 1.1")

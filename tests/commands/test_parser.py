@@ -103,6 +103,23 @@ def test_release_note_takes_the_rest_of_the_line() -> None:
 
 
 @pytest.mark.parametrize(
+    ("line", "note"),
+    [
+        ("tried it, see 2.4. 3.11", "tried it, see 2.4."),
+        ("see 2,4 3.11", "see 2,4"),
+        ("like 2.4: 3.11 also 2.5)", "like 2.4: also 2.5)"),
+        ("3.11 see 2.4.", "see 2.4."),
+        ("see 2.4. #3.11", "see 2.4."),
+    ],
+)
+def test_a_number_written_plainly_is_the_number_before_one_a_sentence_ends(line: str, note: str) -> None:
+    """`/release tried it, see 2.4. 3.11` releases 3.11: `2.4.`, `2,4` are the note's, as
+    written, when a plain number is in the line (2.4. was the number and 3.11 the note)."""
+    assert args("release", line) == {"number": "3.11", "note": note}
+    assert args("release", "tried it, see 2.4.") == {"number": "2.4", "note": "tried it, see"}
+
+
+@pytest.mark.parametrize(
     ("command", "line", "note"),
     [
         ("release", "3.11 Note: tried X, stuck on Y", "Note: tried X, stuck on Y"),
