@@ -22,7 +22,7 @@ from bot.app import (
 )
 from bot.config import Settings, StartupError, invalid_settings
 from bot.logs import setup_logging
-from storage.catalogue import CatalogueError, export_csv, import_file
+from storage.catalogue import CatalogueError, export_csv, import_rows, read_catalogue
 from storage.models import ID_LENGTH
 from storage.store import Store
 
@@ -70,24 +70,56 @@ async def _db_upgrade(settings: Settings) -> int:
     return 0
 
 
+def _not_yet_there(database: Path) -> list[Path]:
+    """What making a new SQLite file may create: the file, its -wal, -shm and -journal, and its
+    folders that do not exist yet (innermost first after the files), each not there now."""
+    paths = [database.with_name(database.name + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
+    folder = database.parent
+    while not folder.exists() and folder != folder.parent:
+        paths.append(folder)
+        folder = folder.parent
+    return [path for path in paths if not path.exists()]
+
+
+def _remove_made(paths: list[Path]) -> None:
+    """Remove what this run made of a new SQLite database (a folder only when empty)."""
+    for path in paths:
+        try:
+            if path.is_dir():
+                path.rmdir()
+            else:
+                path.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
 async def _import(settings: Settings, path: Path) -> int:
-    new = missing_sqlite_file(settings)
-    # Not seeded first: into a new database the file is the whole catalogue, and the report
-    # counts its problems as added (not the seed's 98, then the file's as changed).
-    store = await open_store(settings, serving=False, seed=False)
+    # The file is read and checked before the database is opened: a file that is refused leaves
+    # no database made (or migrated) behind, under a wrong DATA_DIR or DATABASE_URL too.
     try:
-        report = await import_file(store, path, system_clock())
+        rows = await read_catalogue(path)
     except (CatalogueError, OSError) as exc:
         return _failed(path, exc)
-    finally:
-        await store.close()
+    new = missing_sqlite_file(settings)
+    made = _not_yet_there(new) if new is not None else []
+    try:
+        # Not seeded first: into a new database the file is the whole catalogue, and the report
+        # counts its problems as added (not the seed's 98, then the file's as changed).
+        store = await open_store(settings, serving=False, seed=False)
+        try:
+            report = await import_rows(store, rows, system_clock())
+        finally:
+            await store.close()
+    except BaseException:
+        _remove_made(made)  # a failed import into a new SQLite file leaves no empty database
+        raise
     where = f" into a new database at {new}" if new is not None else ""
     print(f"imported {path}{where}: {report.summary()}")
     return 0
 
 
 async def _export(settings: Settings, path: Path) -> int:
-    store = await open_store(settings, serving=False, create=False)
+    store = await open_store(settings, serving=False, create=False, seed=False)
     try:
         text = await export_csv(store)
     finally:
@@ -123,7 +155,7 @@ async def _db_dump(settings: Settings, path: Path, load: bool) -> int:
         await migrate(settings)
         store = Store(open_engine(settings, bound_statements=False))
     else:
-        store = await open_store(settings, serving=False, create=False)
+        store = await open_store(settings, serving=False, create=False, seed=False)
     try:
         counts = await (load_dump(store, path) if load else dump(store, path))
     except (DumpError, OSError) as exc:

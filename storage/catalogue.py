@@ -236,13 +236,19 @@ def _sheet_event(number: str, kind: str, at: datetime, cell: str, dated: bool = 
     }
 
 
-async def import_file(store: Store, path: Path, now: datetime) -> ImportReport:
-    """Import a CSV file; a malformed file raises :class:`CatalogueError` and changes nothing."""
+async def read_catalogue(path: Path) -> list[Row]:
+    """The rows of a CSV file, checked; a malformed file raises :class:`CatalogueError`, one that
+    cannot be read OSError (before any database is touched)."""
     try:
         text = await asyncio.to_thread(path.read_text, encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise CatalogueError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    return await import_rows(store, parse_csv(text), now)
+    return parse_csv(text)
+
+
+async def import_file(store: Store, path: Path, now: datetime) -> ImportReport:
+    """Import a CSV file; a malformed file raises :class:`CatalogueError` and changes nothing."""
+    return await import_rows(store, await read_catalogue(path), now)
 
 
 async def ensure_seeded(store: Store, seed: Path, now: datetime) -> ImportReport | None:

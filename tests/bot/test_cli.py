@@ -115,3 +115,67 @@ async def test_an_export_moved_into_a_new_database_counts_the_lines_it_leaves(tm
     status, output = await copbot(tmp_path, "catalogue", "import", "sheet.csv", DATABASE_URL=other)
     assert status == 0, output
     assert "98 added" in output and "1 line marked (via copbot) skipped" in output, output
+
+
+BAD_CSV = "Number;Difficulty;Problem\n2,4;B;new text\n"  # no category column: refused
+
+
+async def test_a_refused_import_into_a_wrong_data_dir_leaves_no_database(tmp_path: Path) -> None:
+    """`catalogue import` of a file it refuses, with a DATA_DIR that is not the bot's: refused
+    (status 1) without making the folder or a database there, so the `catalogue export` that
+    follows is refused too (the import used to leave an empty, migrated wrong/copbot.db, which the
+    export then seeded and exported with exit status 0: 98 problems that were never the bot's)."""
+    (tmp_path / "bad.csv").write_text(BAD_CSV, encoding="utf-8")
+    wrong = tmp_path / "wrong"
+    status, output = await copbot(tmp_path, "catalogue", "import", "bad.csv", DATA_DIR=str(wrong))
+    assert status == 1, output
+    assert output.startswith("bad.csv: no header in rows 1-2"), output
+    assert sorted(os.listdir(tmp_path)) == ["bad.csv"]
+    status, output = await copbot(tmp_path, "catalogue", "export", "out.csv", DATA_DIR=str(wrong))
+    refused(status, output, f"cannot start: no SQLite database at {wrong}/copbot.db (DATA_DIR): {SETTING}")
+    assert sorted(os.listdir(tmp_path)) == ["bad.csv"]
+
+
+async def test_a_refused_import_leaves_a_new_database_untouched(tmp_path: Path, empty_db_url: str) -> None:
+    """The file is checked before the database is opened: a refused import into a SQLite file
+    that does not exist makes none, and leaves an empty PostgreSQL database without tables (it
+    used to be migrated first, and the file refused after)."""
+    (tmp_path / "bad.csv").write_text(BAD_CSV, encoding="utf-8")
+    status, output = await copbot(tmp_path, "catalogue", "import", "bad.csv", DATABASE_URL=empty_db_url)
+    assert status == 1, output
+    assert output.startswith("bad.csv: no header in rows 1-2"), output
+    assert sorted(os.listdir(tmp_path)) == ["bad.csv"]
+    if not empty_db_url.startswith("sqlite"):
+        db = await connect(empty_db_url)
+        try:
+            assert await db.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
+        finally:
+            await db.close()
+
+
+async def test_an_import_that_fails_in_a_new_database_removes_it(tmp_path: Path) -> None:
+    """An import whose new SQLite file cannot be set up (here a folder where its -wal would go:
+    a disk I/O error) stops with the database's error and removes the file it made, so a later
+    command there does not find an empty database and take it for the bot's. What was there
+    before (the folder) is left as it was."""
+    (tmp_path / "own.csv").write_text("number,category,difficulty,problem\n1.1,Cat,A,One\n", encoding="utf-8")
+    data = tmp_path / "data"
+    (data / "copbot.db-wal").mkdir(parents=True)
+    status, output = await copbot(tmp_path, "catalogue", "import", "own.csv")
+    refused(status, output, f"cannot start: cannot open the database sqlite+aiosqlite:///{data}/copbot.db")
+    assert os.listdir(data) == ["copbot.db-wal"]
+
+
+async def test_read_only_commands_never_seed_an_empty_database(tmp_path: Path) -> None:
+    """A database copbot made but never loaded a catalogue into (`db upgrade` alone): `catalogue
+    export` and `db dump` report the empty catalogue and leave it empty (they used to load the
+    98-problem seed into it and report that, as if it were the bot's)."""
+    status, output = await copbot(tmp_path, "db", "upgrade")
+    assert status == 0, output
+    status, output = await copbot(tmp_path, "catalogue", "export", "out.csv")
+    assert status == 0, output
+    assert len((tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()) == 1  # the header alone
+    status, output = await copbot(tmp_path, "db", "dump", "all.jsonl")
+    assert status == 0 and " 0 problem, " in output, output
+    with closing(sqlite3.connect(tmp_path / "data" / "copbot.db")) as db:
+        assert db.execute("SELECT count(*) FROM problem").fetchone() == (0,)
