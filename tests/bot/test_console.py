@@ -94,10 +94,17 @@ def test_a_console_user_name_longer_than_a_user_id_is_refused_at_start(tmp_path:
 
 
 def test_catalogue_export_import_and_db_upgrade(tmp_path: Path) -> None:
-    """The CLI's maintenance commands work end to end and report what they did."""
+    """The CLI's maintenance commands work end to end and report what they did (`db upgrade`
+    makes the tables alone: the catalogue comes from an import, an export never seeds it)."""
     env = {"PYTHONPATH": str(ROOT)}
     assert run_cli(["db", "upgrade"], tmp_path, **env).stdout.endswith("is at the latest schema\n")
     exported = tmp_path / "out.csv"
+    result = run_cli(["catalogue", "export", str(exported)], tmp_path, **env)
+    assert result.returncode == 0, result.stderr
+    (header,) = exported.read_text(encoding="utf-8").splitlines()  # an empty catalogue
+    assert header.startswith("Category,Subcategory,Difficulty,Number,Problem")
+    result = run_cli(["catalogue", "import", str(ROOT / "data" / "seed.csv")], tmp_path, **env)
+    assert result.returncode == 0 and "98 added" in result.stdout, result.stderr
     result = run_cli(["catalogue", "export", str(exported)], tmp_path, **env)
     assert result.returncode == 0, result.stderr
     assert exported.read_text(encoding="utf-8").startswith("Category,Subcategory,Difficulty,Number,Problem")
