@@ -82,6 +82,8 @@ async def help_command(ctx: Context, request: Request) -> Reply:
         spec = COMMANDS.get(NAMES.get((platform, name), name))
         if spec is not None and _offered(spec, platform):
             return command_help(spec, actor)
+        if spec is not None:  # a command this platform does not offer: say why, as running it does
+            return Reply(text=NOT_OFFERED[(platform, spec.name)], private=True, error=True)
         shown = wanted if len(wanted) <= 30 else wanted[:30] + "…"
         unknown = f"There is no command {shown!r}; these are copbot's commands.\n\n"
     days = ctx.stale_after_days
@@ -133,8 +135,9 @@ USAGES: dict[tuple[str, str], str] = {}
 NAMES: dict[tuple[str, str], str] = {}
 # A platform's own examples of a command, by (platform, name), where the core's would not run there.
 EXAMPLES: dict[tuple[str, str], tuple[str, ...]] = {}
-# Commands a platform does not offer at all, by (platform, name): /help leaves them out there.
-NOT_OFFERED: set[tuple[str, str]] = set()
+# Commands a platform does not offer at all, by (platform, name), with what to tell someone who asks
+# for one there: /help leaves them out of its list and answers /help NAME with that reason.
+NOT_OFFERED: dict[tuple[str, str], str] = {}
 
 
 def register(spec: CommandSpec) -> None:

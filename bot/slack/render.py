@@ -4,8 +4,11 @@ Slack reads ``&``, ``<`` and ``>`` as markup (``<!channel>``, ``<@U123>``, ``<ur
 all user and catalogue text is escaped, and mrkdwn is sent ``verbatim`` so Slack does not
 link-ify or parse mentions on its own. mrkdwn has no escape for ``*bold*``, ``_italic_``,
 ``~strike~``, `` `code` `` or a ``>`` quote, so in mrkdwn each of those characters in the core's
-text is followed by a zero-width space, and a line that would open with ``>`` starts with one
-(:func:`inert`): a member's note cannot draw a bold "Link" section or a struck-through line.
+text that could open or close a span is followed by a zero-width space, and a line that would
+open with ``>`` starts with one (:func:`inert`): a member's note cannot draw a bold "Link"
+section or a struck-through line. An ``_`` between two letters or digits (``ann_the_dev``,
+``induction_heads``) can do neither, as Slack italicises only at word boundaries, and is left as
+typed so what people copy is what they see; URLs in text are never touched (:func:`_linked`).
 The only markup in a message is what this module writes: bold titles, links to http(s) URLs (a
 :class:`Link`, or a bare URL in the text, shown as itself), references from
 :attr:`ReplyField.ref`, and :attr:`Reply.mention`.
@@ -51,8 +54,10 @@ _REFS = {
 _PINGING_REFS = {"role", "user"}
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,4}$")
 ZWSP = "\u200b"
-# What formats mrkdwn text, and a line (escaped) that Slack would show as a quote.
-_FORMATTING = re.compile(r"[*_~`]")
+# What could format mrkdwn text: *, ~ and backticks anywhere, and an _ unless it sits between two
+# letters or digits (inside a word, where Slack neither opens nor closes italics); and a line
+# (escaped) that Slack would show as a quote.
+_FORMATTING = re.compile(r"[*~`]|_(?![^\W_])|(?<![^\W_])_")
 _QUOTE_START = re.compile(r"^(?=[ \t]*&gt;)", re.MULTILINE)
 _DANGLING = re.compile(r"[*_~`]+$")
 # A bare http(s) URL in text; what ends a sentence around it is left out (links.without_tail).
@@ -73,8 +78,8 @@ def unescape(text: str) -> str:
 
 def inert(text: str) -> str:
     """Text escaped (:func:`escape`) and unable to format in mrkdwn: a zero-width space after each
-    ``*``, ``_``, ``~`` and backtick (no pair of them can open and close a span around text), and
-    before a ``>`` that would open a line as a quote."""
+    ``*``, ``~`` and backtick and each ``_`` not inside a word (no pair of them can open and close
+    a span around text), and before a ``>`` that would open a line as a quote."""
     return _QUOTE_START.sub(ZWSP, _FORMATTING.sub(rf"\g<0>{ZWSP}", escape(text)))
 
 
@@ -150,13 +155,14 @@ def safe_url(url: str) -> str | None:
 def link(item: Link, limit: int = MAX_TEXT, longest: int = MAX_LINK_LABEL) -> str:
     """``<https://…|label>`` for http(s) URLs, at most ``limit`` characters: the label (at most
     ``longest``) gives way to the URL, which is never cut. Anything else is shown as inert text.
-    The link's note follows as inert text (`` — note``), cut first."""
+    The link's note follows as text (`` — note``), cut first: inert, with its URLs clickable and
+    as written (:func:`_linked`)."""
     shown = _link(item, limit, longest)
     note = " ".join(item.note.split())
     room = limit - len(shown) - len(NOTE_AFTER)
     if not note or room < MIN_LINK_LABEL:
         return shown
-    return shown + NOTE_AFTER + fit(inert(note), room)
+    return shown + NOTE_AFTER + fit(_linked(note), room)
 
 
 def _link(item: Link, limit: int, longest: int) -> str:

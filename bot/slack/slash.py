@@ -17,7 +17,7 @@ NOT_ON_SLACK = {
     "setup": "On Slack, copbot takes its channels and moderators from its SLACK_* settings "
     "(ask whoever runs it; see docs/slack.md).",
 }
-NOT_OFFERED.update(("slack", name) for name in NOT_ON_SLACK)
+NOT_OFFERED.update({("slack", name): reason for name, reason in NOT_ON_SLACK.items()})
 # An admin may rename a command that clashes in their workspace to /cop-<name>.
 PREFIX = "cop-"
 

@@ -191,8 +191,8 @@ def test_a_link_s_note_follows_it_as_inert_text_and_gives_way_first() -> None:
     lines = texts(blocks(Reply(sections=(Section("Existing work", (Link(url, url, note),)),))))
 
     assert lines[1].startswith(
-        f"• <{shown}|{shown}> — see &lt;https://arxiv.org/abs/2209.10652|arXiv&gt; &amp; nnn"
-    )
+        f"• <{shown}|{shown}> — see &lt;<https://arxiv.org/abs/2209.10652>|arXiv&gt; &amp; nnn"
+    )  # like other text: its URL clickable as itself, its markup inert
     assert len(lines[1]) == MAX_TEXT and lines[1].endswith("n…")
     just_the_link = f"<{shown}|{shown}>"
     assert link(Link(url, url, "a note"), len(just_the_link) + 5) == just_the_link  # no room: no note

@@ -188,7 +188,8 @@ async def test_a_submitter_s_note_never_labels_the_approved_link(fake: FakeSlack
         await rig.click(Answer.of(post), "Approve", user=MOD, channel=MODS, ts=post.response["ts"])
         card = await rig.command("/problem", "2.4", user=BOB)
 
-    assert f"• <{evil}|{evil}> — {disguise}" in card.shown
+    # The note's own URL is a link to itself beside it, never the approved link's label.
+    assert f"• <{evil}|{evil}> — <{disguise}>" in card.shown
     assert f"|{disguise}" not in json.dumps(card.message)
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tests.bot.slack.slack_rig import BOB, Rig
+from commands.types import Context
+from storage import submissions
+from storage.claims import Person
+from tests.bot.slack.slack_rig import BOB, MOD, Rig
 
 
 async def test_bidi_and_zero_width_display_names_are_shown_cleaned(rig: Rig) -> None:
@@ -49,3 +52,36 @@ async def test_names_keep_the_joiners_their_letters_and_emoji_need(rig: Rig) -> 
     for user, name in names.items():
         shown = user if user == "U0ZWJ" else name
         assert f"{shown} — since 2026-11-25" in claims.shown, (name, claims.shown)
+
+
+async def test_urls_in_a_note_and_underscores_inside_words_are_shown_as_written(
+    rig: Rig, ctx: Context
+) -> None:
+    """Making text inert put a zero-width space after every _: a URL in an approved link's note
+    (github.com/foo/bar_<zwsp>baz_<zwsp>qux) was neither a link nor copyable, and ann_the_dev on a
+    card, in /history and a search's "Next: /search query:induction_heads" footer copied with
+    invisible characters in them. Now the note's URL is a link as written, and an _ inside a word
+    is kept; one that could start or end italics (_this_) is still inert."""
+    rig.fake.add_user("U0UND", "ann", display_name="ann_the_dev")
+    await rig.command("/claim", "2.4", user="U0UND")
+    ann, mod = Person("slack", "T0FAKE", "U0UND", "ann_the_dev"), Person("slack", "T0FAKE", MOD, "mod")
+    note = "see https://github.com/foo/bar_baz_qux and _this_"
+    link = await submissions.submit(ctx.store, "2.4", "https://x.org/p", "x.org/p", note, ann, ctx.clock(), 9)
+    await submissions.decide(ctx.store, link.id, mod, True, "", ctx.clock())
+
+    card = await rig.command("/problem", "2.4", user=BOB)
+    history = await rig.command("/history", "2.4", user=BOB)
+    search = await rig.command("/search", "query:induction_heads", user=BOB)
+
+    z = "\u200b"
+    assert (
+        f"<https://x.org/p|https://x.org/p> — see <https://github.com/foo/bar_baz_qux> and _{z}this_{z}"
+        in (card.shown)
+    )
+    assert "• ann_the_dev — since 2026-11-25" in card.shown
+    assert (
+        "ann_the_dev claimed it" in history.shown
+        and "ann_the_dev submitted: <https://x.org/p>" in history.shown
+    )
+    assert "Next: /search query:induction_heads page:2" in search.shown
+    assert search.message["text"] == "Search: induction_heads"  # the notification's text
