@@ -67,6 +67,12 @@ def _folded(name: str) -> str:
     return normalise(name).casefold()
 
 
+# A community's settings row by its key (Store.get_settings' inline read).
+_SETTINGS = sa.select(*CommunitySettings.__table__.c).where(  # type: ignore[attr-defined]
+    col(CommunitySettings.platform) == sa.bindparam("b_platform"),
+    col(CommunitySettings.community_id) == sa.bindparam("b_community"),
+)
+
 class Store(Database):
     """Async access to the database behind one engine."""
 
@@ -348,7 +354,19 @@ class Store(Database):
     # -- settings, dedup, meta ---------------------------------------------------------------
 
     async def get_settings(self, platform: str, community_id: str) -> CommunitySettings | None:
-        """A community's settings row, if it has one."""
+        """A community's settings row, if it has one.
+
+        Read for every /help (its stale_days): on a SQLite file on the event loop's own
+        connection, like a card's state (through a session and the aiosqlite thread it doubled
+        /help's time end to end, 1.0 → 2.0 ms at 200/s)."""
+        values = {"b_platform": platform, "b_community": community_id}
+        if self._inline_engine is not None:  # unless the read finds a lock taken
+            try:
+                rows = self._inline(lambda conn: _rows(conn, _SETTINGS, values), None, read_only=True)
+            except _Locked:
+                self.inline_fallbacks += 1
+            else:
+                return from_row(CommunitySettings, rows[0]) if rows else None
         async with self.read() as s:
             return await s.get(CommunitySettings, (platform, community_id))
 
