@@ -73,6 +73,7 @@ _SETTINGS = sa.select(*CommunitySettings.__table__.c).where(  # type: ignore[att
     col(CommunitySettings.community_id) == sa.bindparam("b_community"),
 )
 
+
 class Store(Database):
     """Async access to the database behind one engine."""
 
