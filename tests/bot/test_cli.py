@@ -20,6 +20,18 @@ SETTING = "set DATABASE_URL or DATA_DIR to the bot's database"
 ANN = Person("discord", "g1", "ann", "Ann")
 
 
+async def assert_no_tables(db_url: str) -> None:
+    """A PostgreSQL database at ``db_url`` still has no tables (a SQLite one: its file is checked
+    by the caller)."""
+    if db_url.startswith("sqlite"):
+        return
+    db = await connect(db_url)
+    try:
+        assert await db.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
+    finally:
+        await db.close()
+
+
 async def test_a_backup_onto_the_live_database_or_its_wal_is_refused(tmp_path: Path) -> None:
     """`db backup data/copbot.db` (or its -wal, -shm) while the bot runs: refused before anything
     is written, and the bot's next claim lands in a sound database (the copy used to replace the
@@ -82,12 +94,7 @@ async def test_a_dump_of_a_database_copbot_never_made_is_refused(tmp_path: Path,
                 status, output, f"the database {empty_db_url} has no copbot tables (DATABASE_URL): {SETTING}"
             )
     assert os.listdir(tmp_path) == []
-    if not empty_db_url.startswith("sqlite"):
-        db = await connect(empty_db_url)
-        try:
-            assert await db.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
-        finally:
-            await db.close()
+    await assert_no_tables(empty_db_url)
 
 
 async def test_an_import_into_a_new_database_loads_the_file_alone(tmp_path: Path, empty_db_url: str) -> None:
@@ -145,12 +152,7 @@ async def test_a_refused_import_leaves_a_new_database_untouched(tmp_path: Path, 
     assert status == 1, output
     assert output.startswith("bad.csv: no header in rows 1-2"), output
     assert sorted(os.listdir(tmp_path)) == ["bad.csv"]
-    if not empty_db_url.startswith("sqlite"):
-        db = await connect(empty_db_url)
-        try:
-            assert await db.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
-        finally:
-            await db.close()
+    await assert_no_tables(empty_db_url)
 
 
 async def test_an_import_that_fails_in_a_new_database_removes_it(tmp_path: Path) -> None:

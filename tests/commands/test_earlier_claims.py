@@ -6,15 +6,10 @@ A problem worked on for years has thousands of ended claims; the card shows the 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import sqlalchemy as sa
-
 from commands.types import Context
 from storage.engine import make_engine
-from storage.models import Claim, ClaimState
 from storage.store import Store
-from tests.conftest import START
+from tests.support.claims import plant_ended
 from tests.support.clock import FakeClock
 from tests.support.transcript import person, say, shown
 
@@ -24,25 +19,7 @@ OLD = 3_000  # ended claims planted before the test's own (a problem's long past
 
 async def plant_the_past(ctx: Context) -> None:
     """OLD claims on 2.4, released long before the test's clock starts."""
-    past = START - timedelta(days=400)
-    await ctx.store.execute(
-        sa.insert(Claim),
-        [
-            {
-                "problem_number": "2.4",
-                "platform": "discord",
-                "community_id": "guild1",
-                "user_id": f"old{i}",
-                "display_name": f"Old {i}",
-                "claimed_at": past + timedelta(hours=i),
-                "renewed_at": past + timedelta(hours=i),
-                "state": ClaimState.RELEASED.value,
-                "ended_at": past + timedelta(hours=i, minutes=30),
-                "note": "",
-            }
-            for i in range(OLD)
-        ],
-    )
+    await plant_ended(ctx.store, "2.4", OLD, community="guild1")
 
 
 async def work_on_it(ctx: Context, clock: FakeClock, people: int) -> None:

@@ -7,17 +7,11 @@ The expected strings below were typed from the source text dump, not from the CS
 import csv
 from pathlib import Path
 
+from storage.catalogue_csv import COLUMNS
+
 CSV_PATH = Path(__file__).resolve().parents[2] / "data" / "seed.csv"
 
-HEADER = [
-    "number",
-    "category",
-    "subcategory",
-    "difficulty",
-    "problem",
-    "existing_work",
-    "working_on",
-]
+HEADER = list(COLUMNS)  # the columns the catalogue import reads, in its order
 ALLOWED_DIFFICULTIES = {"A", "B", "C", "D", "A-B", "A-C", "B-C", "C-D"}
 EXPECTED_NUMBERS = (
     [f"1.{i}" for i in range(1, 24)]

@@ -62,16 +62,21 @@ asyncio.run(main())
 """
 
 
-async def test_replicas_starting_together_all_come_up(empty_db_url: str) -> None:
-    """Four bot processes migrating one empty database at once all succeed, once."""
+async def four_replicas_migrate(db_url: str) -> None:
+    """Four processes migrate ``db_url`` at once (REPLICA); each must succeed."""
     procs = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-c", REPLICA, empty_db_url, cwd=ROOT, stderr=asyncio.subprocess.PIPE
+            sys.executable, "-c", REPLICA, db_url, cwd=ROOT, stderr=asyncio.subprocess.PIPE
         )
         for _ in range(4)
     ]
     results = await asyncio.gather(*(p.communicate() for p in procs))
     assert [p.returncode for p in procs] == [0, 0, 0, 0], [err.decode()[-3000:] for _, err in results]
+
+
+async def test_replicas_starting_together_all_come_up(empty_db_url: str) -> None:
+    """Four bot processes migrating one empty database at once all succeed, once."""
+    await four_replicas_migrate(empty_db_url)
     engine = make_engine(empty_db_url)
     try:
         async with engine.connect() as conn:
@@ -216,14 +221,7 @@ async def test_replicas_upgrading_a_database_in_use_together_index_it_once(empty
     finally:
         await store.close()
 
-    procs = [
-        await asyncio.create_subprocess_exec(
-            sys.executable, "-c", REPLICA, empty_db_url, cwd=ROOT, stderr=asyncio.subprocess.PIPE
-        )
-        for _ in range(4)
-    ]
-    results = await asyncio.gather(*(p.communicate() for p in procs))
-    assert [p.returncode for p in procs] == [0, 0, 0, 0], [err.decode()[-3000:] for _, err in results]
+    await four_replicas_migrate(empty_db_url)
 
     store = Store(make_engine(empty_db_url))
     try:

@@ -20,6 +20,7 @@ from storage.models import LEGACY_PLATFORM, Claim, ClaimState, Event, ProcessedE
 from storage.store import Store
 from storage.units import AlreadyApplied
 from tests.conftest import START
+from tests.support.claims import plant_ended
 
 ANN = Person("discord", "g1", "ann", "Ann")
 BOB = Person("slack", "T1", "bob", "Bob")
@@ -265,29 +266,6 @@ async def test_the_write_ahead_log_stays_small_under_many_claims(sqlite_url: str
         assert len(await store.claims_for_problem("2.4")) >= 200
     finally:
         await store.close()
-
-
-async def plant_ended(store: Store, number: str, count: int) -> None:
-    """``count`` claims on ``number`` released long ago, one an hour."""
-    past = START - timedelta(days=400)
-    await store.execute(
-        sa.insert(Claim),
-        [
-            {
-                "problem_number": number,
-                "platform": "discord",
-                "community_id": "g1",
-                "user_id": f"old{i}",
-                "display_name": f"Old {i}",
-                "claimed_at": past + timedelta(hours=i),
-                "renewed_at": past + timedelta(hours=i),
-                "state": ClaimState.RELEASED.value,
-                "ended_at": past + timedelta(hours=i, minutes=30),
-                "note": "",
-            }
-            for i in range(count)
-        ],
-    )
 
 
 def ended_ids(claims: list[Claim]) -> list[int | None]:
