@@ -1,8 +1,10 @@
 """The stale-claim sweep: the database decides what is due, APScheduler only wakes it up.
 
 Each claim's reminder is taken by a guarded update before it is sent (a crash after the send
-never sends it again), then delivered by DM, else in the community's reminder channel, else the
-claim is marked unreachable. One failure never stops the sweep.
+does not send it again at once), then delivered by DM, else in the community's reminder channel,
+else the claim is marked unreachable. One failure never stops the sweep. Outcomes the database
+could not take (it went away) are kept and recorded first at the next sweep; a reminder taken
+and never recorded (the process died) is taken back :data:`STUCK_SENDING` later and sent again.
 
 The grace period before a stale claim expires runs from when its reminder arrived. A reminder
 the platform refused (rate limit, outage, missing permission, a reminder channel copbot may not
@@ -22,7 +24,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -53,6 +55,23 @@ CHANNEL_GONE = "no DM, and the reminder channel is gone"
 # How one message went ("dm", "channel", "retry", "unreachable", "failed"), and what the history
 # says about it when that is not the usual.
 Outcome = tuple[str, str]
+
+# A reminder taken to be sent this long ago whose outcome was never recorded belonged to a sweep
+# that died with it (a crash, a kill): the next sweep sends it again. Longer than a sweep takes,
+# and than the sweep interval (a replica whose database went away records what it sent at its
+# next sweep, see Sweeper.run_once).
+STUCK_SENDING = timedelta(hours=2)
+
+
+@dataclass
+class Unrecorded:
+    """The outcomes of a batch of reminders (``column="delivery"``) or expiry notices
+    (``"notice"``) that could not be recorded (the database went away), kept to record later."""
+
+    column: str
+    outcomes: dict[int, str]
+    at: datetime
+    details: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -94,9 +113,11 @@ class Sweeper:
         on_sweep: Callable[[SweepReport], None] | None = None,
         batch: int = 500,
         concurrency: int = 8,
+        stuck_after: timedelta = STUCK_SENDING,
     ) -> None:
         """Wire the sweep; ``outbounds`` maps a platform name to its sender, ``channel_settings``
-        a platform to the setting that chooses its reminder channel (named in warnings)."""
+        a platform to the setting that chooses its reminder channel (named in warnings);
+        ``stuck_after``: see :data:`STUCK_SENDING`."""
         self.store = store
         self.outbounds = dict(outbounds)
         self.clock = clock
@@ -109,6 +130,10 @@ class Sweeper:
         self.on_sweep = on_sweep
         self.batch = batch
         self.concurrency = concurrency
+        self.stuck_after = stuck_after
+        # Outcomes this process knows but could not record yet, oldest first: recorded before
+        # anything else at the next sweep, so what arrived is not sent again, and what did not is.
+        self._unrecorded: list[Unrecorded] = []
         # Other periodic work that rides on the sweep's tick (e.g. posting waiting submissions).
         self.also: Callable[[], Awaitable[None]] | None = None
         self._lock = asyncio.Lock()
@@ -135,9 +160,22 @@ class Sweeper:
             report = SweepReport()
             self._trouble = {}
             platforms = list(self.outbounds)
+            await self._record_unrecorded()
             overrides = await stale_overrides(self.store)
-            # Messages a platform refused at an earlier sweep (rate limit, outage) go out again first.
-            retry = await take_retries(self.store, platforms, "delivery", self.batch) or []
+            # Messages a platform refused at an earlier sweep (rate limit, outage) go out again
+            # first, and reminders a sweep that died took and never recorded.
+            now = self.clock()
+            retry = (
+                await take_retries(
+                    self.store,
+                    platforms,
+                    "delivery",
+                    self.batch,
+                    now=now,
+                    stuck_before=now - self.stuck_after,
+                )
+                or []
+            )
             await self._remind(retry, report)
             retry = await take_retries(self.store, platforms, "notice", self.batch) or []
             await self._notify(retry)
@@ -172,20 +210,44 @@ class Sweeper:
         outcomes = await self._deliver_all(claims, reminder=True)
         details = {claim_id: detail for claim_id, (_, detail) in outcomes.items() if detail}
         hows = {claim_id: how for claim_id, (how, _) in outcomes.items()}
-        await record_deliveries(self.store, hows, self.clock(), details)
         for how in hows.values():
             report.count(how)
+        await self._record(Unrecorded("delivery", hows, self.clock(), details))
 
     async def _notify(self, claims: list[Claim]) -> None:
         """Send a batch of expiry notices and record how each went."""
         outcomes = await self._deliver_all(claims, reminder=False)
-        await record_notices(self.store, {claim_id: how for claim_id, (how, _) in outcomes.items()})
+        await self._record(
+            Unrecorded("notice", {claim_id: how for claim_id, (how, _) in outcomes.items()}, self.clock())
+        )
+
+    async def _record(self, batch: Unrecorded) -> None:
+        """Record a batch's outcomes; when the database fails, keep them for the next sweep (and
+        raise: the sweep stops, the database being away)."""
+        if batch.outcomes:
+            self._unrecorded.append(batch)
+        await self._record_unrecorded()
+
+    async def _record_unrecorded(self) -> None:
+        """Record the outcomes kept from earlier, oldest first (each batch once: the updates are
+        guarded by the ``"sending"`` this process took them with)."""
+        while self._unrecorded:
+            batch = self._unrecorded[0]
+            if batch.column == "delivery":
+                await record_deliveries(self.store, batch.outcomes, batch.at, batch.details)
+            else:
+                await record_notices(self.store, batch.outcomes)
+            self._unrecorded.pop(0)
 
     async def _deliver_all(self, claims: list[Claim], *, reminder: bool) -> dict[int, Outcome]:
         """Deliver a batch, a few at a time (platform rate limits apply); claim id → outcome."""
         if not claims:
             return {}
-        problems = {p.number: p for p in await self.store.problems()}
+        try:
+            problems = {p.number: p for p in await self.store.problems()}
+        except Exception:  # nothing was sent: each goes again, once the database is back
+            log.exception("sweep: reading the catalogue failed; %d message(s) wait", len(claims))
+            return {claim.id or 0: ("retry", "") for claim in claims}
         semaphore = asyncio.Semaphore(self.concurrency)
 
         async def one(claim: Claim) -> tuple[int, Outcome]:

@@ -20,7 +20,7 @@ from bot.config import Settings, cannot_listen
 from bot.moderation import Moderation, ModeratorChannel
 from bot.ops import Metrics, OpsServer
 from bot.outbound import Outbound
-from bot.reminders import Sweeper, start_scheduler
+from bot.reminders import STUCK_SENDING, Sweeper, start_scheduler
 from commands.types import Context
 from storage.store import Store
 
@@ -293,6 +293,8 @@ def make_sweeper(
         grace_days=settings.stale_grace_days,
         reminder_channel=reminder_channel,
         channel_settings={"discord": "/setup reminder_channel", "slack": "SLACK_REMINDER_CHANNEL"},
+        # Two sweep intervals at least: a replica records what it sent at its next sweep.
+        stuck_after=max(STUCK_SENDING, timedelta(minutes=2 * settings.reminder_sweep_minutes)),
     )
     if moderation is not None:
         sweeper.also = moderation.catch_up

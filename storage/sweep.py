@@ -190,15 +190,17 @@ async def expire_due(
     None when nothing was due; an empty list when another sweep took the due rows first.
 
     The grace runs from ``reminded_at``: when the reminder arrived, or its final failed attempt
-    (see :func:`record_deliveries`). A reminder the platform refused is still being sent, so its
-    claim waits however old the attempt (a sweep may not have taken it back yet, e.g. more were
-    refused than a batch holds). Legacy claims never expire (nobody was asked). The caller tells
-    each claimant once.
+    (see :func:`record_deliveries`). A reminder the platform refused, or one whose outcome is not
+    recorded yet, is still being sent, so its claim waits however old the attempt (a sweep may
+    not have taken it back yet, e.g. more were refused than a batch holds). Legacy claims never
+    expire (nobody was asked). The caller tells each claimant once.
     """
     is_due = (
         col(Claim.state) == ClaimState.STALE.value,
         col(Claim.reminded_at) < now - timedelta(days=grace_days),
-        col(Claim.delivery) != "retry",
+        # Not arrived yet: refused (sent again at each sweep) or on its way (a sweep that died
+        # with it is taken back by :func:`take_retries`).
+        col(Claim.delivery).not_in(["retry", "sending"]),
         col(Claim.platform).in_(list(platforms)),
     )
     async with store.session() as s:
@@ -244,17 +246,38 @@ async def record_notices(store: Store, outcomes: dict[int, str]) -> None:
 
 
 async def take_retries(
-    store: Store, platforms: Sequence[str], column: str, limit: int = BATCH
+    store: Store,
+    platforms: Sequence[str],
+    column: str,
+    limit: int = BATCH,
+    *,
+    now: datetime | None = None,
+    stuck_before: datetime | None = None,
 ) -> list[Claim] | None:
     """Take back reminders (``column="delivery"``) or expiry notices (``"notice"``) that the
-    platform refused earlier, to send them again; None when there are none."""
+    platform refused earlier, to send them again; None when there are none.
+
+    With ``stuck_before``, reminders too that were taken to be sent (``"sending"``) before then
+    and whose outcome was never recorded: the sweep that took them died (a crash, a kill) after
+    taking them, perhaps after sending them, and nobody else will. They are sent again (a second
+    reminder harms less than a claim expiring unreminded, see :func:`expire_due`). A reminder
+    taken here is taken afresh: ``reminded_at = now``, the time of this attempt, so no other
+    sweep takes it back while this one sends it.
+    """
     state = ClaimState.STALE.value if column == "delivery" else ClaimState.EXPIRED.value
     field = getattr(Claim, column)
+    due_now: sa.ColumnElement[bool] = col(field) == "retry"
+    if column == "delivery" and stuck_before is not None:
+        stuck = sa.and_(col(field) == "sending", col(Claim.reminded_at) < stuck_before)
+        due_now = sa.or_(due_now, stuck)
+    taken: dict[str, object] = {column: "sending"}
+    if column == "delivery" and now is not None:
+        taken["reminded_at"] = now
     async with store.session() as s:
         due = list(
             await s.exec(
                 select(Claim.id)
-                .where(Claim.state == state, col(field) == "retry", col(Claim.platform).in_(list(platforms)))
+                .where(Claim.state == state, due_now, col(Claim.platform).in_(list(platforms)))
                 .limit(limit)
             )
         )
@@ -263,9 +286,10 @@ async def take_retries(
         return list(
             (
                 await s.exec(
+                    # Still due: another sweep may have taken it meanwhile (and set reminded_at).
                     sa.update(Claim)
-                    .where(col(Claim.id).in_(due), col(field) == "retry")
-                    .values({column: "sending"})
+                    .where(col(Claim.id).in_(due), col(Claim.state) == state, due_now)
+                    .values(taken)
                     .returning(Claim)
                 )
             ).scalars()

@@ -4,27 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from bot.outbound import NotDelivered, Posted
 from bot.reminders import Sweeper
 from commands import dispatch
-from commands.types import Context
+from commands.types import Context, Reply
 from storage.claims import Person
 from storage.models import Claim
 from storage.store import Store
-from storage.sweep import expire_due
+from storage.sweep import expire_due, mark_stale
+from tests.conftest import START
 from tests.support.clock import FakeClock
-from tests.support.outbound import MemoryOutbound, SimulatedCrash
+from tests.support.outbound import MemoryOutbound, Sent, SimulatedCrash
+from tests.support.tcp_proxy import TcpProxy
 from tests.support.transcript import person, say, shown
 
 ROOT = Path(__file__).resolve().parents[2]
 ANN = person("ann")
 
 
-def make_sweeper(ctx: Context, outbound: MemoryOutbound, channel: str | None = None) -> Sweeper:
+def make_sweeper(
+    ctx: Context, outbound: MemoryOutbound, channel: str | None = None, batch: int = 500
+) -> Sweeper:
     """A sweeper over the Discord claims, with a reminder channel when given."""
 
     async def reminder_channel(platform: str, community: str) -> str | None:
@@ -38,7 +44,14 @@ def make_sweeper(ctx: Context, outbound: MemoryOutbound, channel: str | None = N
         stale_after_days=30,
         grace_days=14,
         reminder_channel=reminder_channel,
+        batch=batch,
     )
+
+
+def is_reminder(sent: Sent, user: str) -> bool:
+    """Whether ``sent`` is a reminder DM to ``user``, with its two buttons."""
+    labels = [b.label for b in sent.reply.buttons]
+    return sent.kind == "dm" and sent.target == user and labels == ["Still working on it", "Release it"]
 
 
 async def claim_state(store: Store, user: str, number: str) -> Claim:
@@ -326,23 +339,118 @@ async def test_sheet_claims_go_stale_by_age_and_nobody_is_pinged(ctx: Context) -
     assert "jknowak (Discord) - July 2023 (from the sheet, 3 years ago, stale)" in text
 
 
-async def test_a_crash_after_the_ping_never_pings_twice(ctx: Context, clock: FakeClock) -> None:
-    """The process dies after sending, before recording it: the restarted sweep sends nothing again."""
+async def test_a_reminder_a_crash_left_unrecorded_goes_again_hours_later_and_the_claim_waits(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """The process dies after sending, before recording it: the restarted sweep sends nothing at
+    once (the reminder may be on its way from a live sweep); two hours on, the outcome unknown,
+    it goes again rather than the claim expiring unreminded, and the grace runs from then."""
     await say(ctx, ANN, "/claim 3.11")
     clock.advance(days=31)
     crashing = MemoryOutbound(crash_after_send=True)
     with pytest.raises(SimulatedCrash):
         await make_sweeper(ctx, crashing).run_once()
     restarted = MemoryOutbound()
-    await make_sweeper(ctx, restarted).run_once()
+    sweeper = make_sweeper(ctx, restarted)
+    await sweeper.run_once()
+    clock.advance(hours=1, minutes=59)
+    await sweeper.run_once()
     assert len(crashing.sent) == 1 and restarted.sent == []
+    clock.advance(minutes=2)
+    await sweeper.run_once()
+    (again,) = restarted.sent
+    assert is_reminder(again, "ann")
     claim = await claim_state(ctx.store, "ann", "3.11")
-    assert claim.state == "stale" and claim.reminded_at is not None
+    assert (claim.state, claim.delivery) == ("stale", "dm")
+    clock.advance(days=14, minutes=-1)
+    await sweeper.run_once()
+    assert (await claim_state(ctx.store, "ann", "3.11")).state == "stale" and len(restarted.sent) == 1
+
+
+async def test_a_reminder_taken_by_a_sweep_that_died_is_never_expired_unsent(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """However long ago a dead sweep took a reminder, its claim is reminded before it expires;
+    also when more were taken than a sweep takes back at once (here one)."""
+    await say(ctx, ANN, "/claim 3.11")
+    await say(ctx, person("bob"), "/claim 2.4")
+    clock.advance(days=31)
+    await mark_stale(ctx.store, clock(), 30, ["discord"])  # a sweep that died at once
+    clock.advance(days=20)
+    outbound = MemoryOutbound()
+    sweeper = make_sweeper(ctx, outbound, batch=1)
+    await sweeper.run_once()
+    await sweeper.run_once()
+    assert sorted((s.kind, s.target) for s in outbound.sent) == [("dm", "ann"), ("dm", "bob")]
+    assert (await claim_state(ctx.store, "ann", "3.11")).state == "stale"
+    assert (await claim_state(ctx.store, "bob", "2.4")).state == "stale"
+
+
+async def test_two_replicas_take_back_a_dead_sweeps_reminders_once(ctx: Context, clock: FakeClock) -> None:
+    """Two sweeps at once over the reminders a dead sweep took: each claimant is reminded once."""
+    names = ["ann", "bob", "cy", "dee", "eve"]
+    for name, number in zip(names, ["3.11", "2.4", "1.1", "1.2", "1.3"], strict=True):
+        await say(ctx, person(name), f"/claim {number}")
+    clock.advance(days=31)
+    await mark_stale(ctx.store, clock(), 30, ["discord"])
+    clock.advance(hours=3)
+    first, second = MemoryOutbound(delay=0.001), MemoryOutbound(delay=0.001)
+    await asyncio.gather(make_sweeper(ctx, first).run_once(), make_sweeper(ctx, second).run_once())
+    assert sorted(s.target for s in first.sent + second.sent) == sorted(names)
+
+
+class NetworkCut(MemoryOutbound):
+    """Sends ``outcome`` ("dm": it arrives; "refused": the platform refuses it), and the same
+    network cut takes PostgreSQL away with it, once."""
+
+    def __init__(self, proxy: TcpProxy, outcome: str) -> None:
+        super().__init__()
+        self.proxy, self.outcome, self.cut = proxy, outcome, True
+
+    async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
+        if not self.cut:
+            return await super().send_dm(community_id, user_id, reply)
+        self.cut = False
+        self.proxy.cut()
+        if self.outcome == "refused":
+            raise NotDelivered("cannot reach Discord (network down)")
+        return await super().send_dm(community_id, user_id, reply)
+
+
+@pytest.mark.parametrize("outcome", ["dm", "refused"])
+async def test_a_reminder_whose_outcome_the_database_missed_is_recorded_once_it_is_back(
+    pg_behind_proxy: tuple[TcpProxy, Context], outcome: str
+) -> None:
+    """The database goes away while a reminder is out: the sweep stops; once it is back, the next
+    sweep records what happened. A reminder that arrived is not sent again, and its grace runs from
+    its arrival; one refused goes out now. Either way the claim expires 14 days after it arrived."""
+    proxy, ctx = pg_behind_proxy  # Ann (u-ann) holds 2.4
+    clock = ctx.clock
+    assert isinstance(clock, FakeClock)
+    outbound = NetworkCut(proxy, outcome)
+    sweeper = make_sweeper(ctx, outbound)
+    clock.advance(days=31)
+    with pytest.raises(Exception):  # noqa: B017 - whichever error the lost connection gives
+        await sweeper.run_once()
+    proxy.heal()
+    clock.advance(hours=1)
+    for _ in range(3):
+        await sweeper.run_once()
+    (dm,) = outbound.sent
+    assert is_reminder(dm, "u-ann")
+    claim = await claim_state(ctx.store, "u-ann", "2.4")
+    arrived = START + timedelta(days=31, hours=0 if outcome == "dm" else 1)
+    assert (claim.state, claim.delivery, claim.reminded_at) == ("stale", "dm", arrived)
+    clock.advance(days=14, minutes=1)
+    await sweeper.run_once()
+    assert (await claim_state(ctx.store, "u-ann", "2.4")).state == "expired"
+    assert [s.reply.buttons != () for s in outbound.sent] == [True, False]  # the reminder, the notice
 
 
 SWEEP_PROCESS = """
 import asyncio, sys, time
 from datetime import datetime
+from bot.outbound import NotDelivered, Posted
 from bot.reminders import Sweeper
 from storage.engine import make_engine
 from storage.store import Store
