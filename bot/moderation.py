@@ -19,6 +19,9 @@ log = logging.getLogger("copbot.moderation")
 
 # A post taken longer ago than this and never recorded was cut short by a crash: post it again.
 STUCK_POSTING = timedelta(minutes=10)
+# Tries at recording a post the platform accepted, within the command that made it, before it is
+# left to the next sweep (each on a fresh connection: a restarted database's are replaced).
+RECORD_TRIES = 2
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ class Moderation:
         # Submission id → the revision an edit of its post on its way from this process shows:
         # a second press during a decision's own edit does not edit the post again.
         self._editing: dict[int, int] = {}
+        # Submission id → its moderator post that this process made but could not record (the
+        # database went away just then), and the revision the post shows: recorded at the next
+        # sweep, or at the first reaction that finds no post, instead of being posted again.
+        self._unrecorded: dict[int, tuple[Posted, int]] = {}
 
     async def submitted(self, link: WorkLink) -> str:
         """Post a stored submission to its moderators: "posted", "no_channel" (it stays pending
@@ -70,11 +77,42 @@ class Moderation:
             log.warning("posting submission %s failed: %s", link.id, exc)
             await submissions.record_posted(self.store, link.id, None, None, self.clock())
             return "later"
-        await submissions.record_posted(
-            self.store, link.id, posted.message_id, posted.url, self.clock(), link.revision
-        )
+        # Posted: whatever the database does now, the moderators have it and the member is told.
+        self._unrecorded[link.id] = (posted, link.revision)
+        for attempt in range(1, RECORD_TRIES + 1):
+            try:
+                await self.record_posts(only=link.id)
+                break
+            except Exception as exc:
+                log.warning(
+                    "recording the post of submission %s failed (try %d of %d), kept for the next sweep: %r",
+                    link.id,
+                    attempt,
+                    RECORD_TRIES,
+                    exc,
+                )
         await self._add_reactions(outbound, posted, link.id)
         return "posted"
+
+    async def record_posts(self, only: int | None = None) -> int:
+        """Record the moderator posts this process made but could not record yet (all, or only
+        submission ``only``'s); returns how many it recorded. Raises when the database fails (the
+        rest are kept)."""
+        count = 0
+        for link_id, (posted, revision) in list(self._unrecorded.items()):
+            if only is not None and link_id != only:
+                continue
+            # Apart from a reaction being handled: the decision it makes next records its event.
+            with self.store.apart():
+                recorded = await submissions.record_posted(
+                    self.store, link_id, posted.message_id, posted.url, self.clock(), revision
+                )
+            if recorded:
+                count += 1
+            else:  # posted again meanwhile by another process, which recorded its own post
+                log.warning("submission %s has another post recorded; %s stays unused", link_id, posted.url)
+            del self._unrecorded[link_id]
+        return count
 
     @staticmethod
     async def _add_reactions(outbound: Outbound, posted: Posted, link_id: int) -> None:
@@ -237,6 +275,12 @@ class Moderation:
         """Each sweep, on every platform: post waiting submissions (retries refused posts, and
         posts a crash cut short), move pending posts out of a former moderator channel, edit the
         posts left behind their decision, and tell the submitters whose notice is due."""
+        try:
+            # Before the posts cut short are released: these were made, and are not made again.
+            await self.record_posts()
+        except Exception:
+            log.exception("recording moderator posts made while the database was away failed")
+            return
         for platform in self.outbounds:
             try:
                 await self._post_due(platform)

@@ -191,6 +191,10 @@ class Effects(Protocol):
     async def settings_changed(self, platform: str, community_id: str) -> None:
         """A community's settings changed (e.g. a moderator channel appeared)."""
 
+    async def record_posts(self, only: int | None = None) -> int:
+        """Record the moderator posts made while the database was away (all, or only submission
+        ``only``'s); returns how many it recorded."""
+
 
 @dataclass
 class Context:

@@ -300,6 +300,16 @@ class Database:
         finally:
             _APPLYING.reset(token)
 
+    @contextmanager
+    def apart(self) -> Iterator[None]:
+        """Units of work inside are not the change an inbound event being handled (:meth:`applying`)
+        makes: they record nothing of it, and its id is recorded with the change that follows."""
+        token = _APPLYING.set(None)
+        try:
+            yield
+        finally:
+            _APPLYING.reset(token)
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A read-only unit of work: on SQLite a plain snapshot that never waits for writers."""

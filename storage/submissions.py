@@ -246,13 +246,16 @@ async def forget_post(store: Store, link_id: int, message_id: str) -> bool:
 
 async def record_posted(
     store: Store, link_id: int, message_id: str | None, url: str | None, now: datetime, revision: int = 0
-) -> None:
+) -> bool:
     """Record the moderator post of a submission (None: posting failed, try again later), which
-    shows the submission as it was at ``revision`` (a decision made meanwhile is shown later)."""
+    shows the submission as it was at ``revision`` (a decision made meanwhile is shown later).
+
+    False, recording nothing, when another post is recorded already: a post recorded late (the
+    database was away) whose submission was posted again meanwhile leaves the new one alone."""
     async with store.session() as s:
         link = await s.get(WorkLink, link_id)
-        if link is None:
-            return
+        if link is None or link.mod_message_id not in (None, POSTING):
+            return False
         link.mod_message_id = message_id
         link.mod_url = url
         for column, value in NOT_MOVING.items():
@@ -266,6 +269,7 @@ async def record_posted(
             link.posted_at = link.posted_at or now
             link.shown_revision = revision
             s.add(_event(link, "posted", now, None, ""))
+        return True
 
 
 async def record_shown(store: Store, link_id: int, revision: int) -> None:

@@ -10,16 +10,18 @@ import pytest
 
 from bot.config import Settings
 from bot.moderation import ChannelLookup, Moderation, ModeratorChannel
+from bot.outbound import Posted
 from bot.runner import make_moderation
 from commands import dispatch
 from commands.submissions import decide_by_reaction, decide_link
-from commands.types import Actor, Context
+from commands.types import Actor, Context, Reply
 from storage import submissions
 from storage.catalogue import export_csv
 from storage.engine import make_engine
 from storage.store import Store
 from tests.support.clock import FakeClock
 from tests.support.outbound import MemoryOutbound, SimulatedCrash
+from tests.support.tcp_proxy import TcpProxy
 from tests.support.transcript import person, say, shown
 
 ANN = person("ann")
@@ -810,3 +812,52 @@ async def test_looking_submissions_up_records_no_event(moderated: Context, clock
         with store.applying(f"discord:interaction:{name}", clock()):
             await lookup
         assert await store.first_time(f"discord:interaction:{name}", clock()), name
+
+
+class PostThenCut(MemoryOutbound):
+    """Posts to the moderators; the next post lands just as PostgreSQL goes away."""
+
+    proxy: TcpProxy | None = None
+    cut_on_post: bool = False
+
+    async def send_channel(self, community_id: str, channel_id: str, reply: Reply) -> Posted:
+        posted = await super().send_channel(community_id, channel_id, reply)
+        if self.cut_on_post:
+            self.cut_on_post = False
+            assert self.proxy is not None
+            self.proxy.cut()
+        return posted
+
+
+@pytest.mark.parametrize("first", ["reaction", "sweep"])
+async def test_a_post_made_as_the_database_goes_away_is_kept_not_made_twice(
+    pg_behind_proxy: tuple[TcpProxy, Context], first: str
+) -> None:
+    """PostgreSQL drops just after the moderators' post lands: Ann is told it went to them, the
+    post gets its reactions, and once the database is back the post is recorded (by a moderator's
+    ✅ on it, or by the sweep), decides the submission, and is never made a second time."""
+    proxy, ctx = pg_behind_proxy
+    outbound = PostThenCut()
+    outbound.proxy = proxy
+    ctx.effects = moderation = Moderation(
+        ctx.store, {"discord": outbound}, ctx.clock, setup_channel(ctx.store)
+    )
+    await with_channel(ctx)
+    outbound.cut_on_post = True
+    reply = await say(ctx, ANN, SUBMIT)
+    assert not reply.error and "went to the moderators" in reply.text, reply.text
+    post, reactions = outbound.sent
+    assert (post.kind, reactions.kind, reactions.reply.text) == ("channel", "react", "✅ ❌")
+    proxy.heal()
+    clock = ctx.clock
+    assert isinstance(clock, FakeClock)
+    if first == "sweep":
+        clock.advance(minutes=11)
+        await moderation.catch_up()
+    decided = await decide_by_reaction(ctx, MOD, "1", "✅")
+    assert decided is not None and (await submissions.get_link(ctx.store, 1)).status == "approved"  # type: ignore[union-attr]
+    clock.advance(minutes=11)
+    await moderation.catch_up()
+    assert [s.kind for s in outbound.sent if s.kind == "channel"] == ["channel"]
+    assert ("edit", "1") in [(s.kind, s.target) for s in outbound.sent]  # the post shows the decision
+    assert "approved" in [s.reply.text for s in outbound.sent if s.kind == "dm"][0]
