@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from commands import catalogue, claims, reminders, settings, submissions
+from commands import catalogue, claims, random_problem, reminders, search, settings, submissions
 from commands.parser import Kind, Option, convert_all
 from commands.types import Actor, Context, NotAllowed, Reply, Request, Section
 
@@ -170,16 +170,16 @@ for _spec in (
     CommandSpec(
         "random",
         "a random problem at your level",
-        catalogue.RANDOM_OPTIONS,
-        catalogue.random_command,
+        random_problem.RANDOM_OPTIONS,
+        random_problem.random_command,
         help="Every option is optional; the card's Another random button picks again with the same ones.",
         examples=("/random A", '/random difficulty:B category:"circuits in the wild" unclaimed'),
     ),
     CommandSpec(
         "search",
         "find problems by words (typos are fine)",
-        catalogue.SEARCH_OPTIONS,
-        catalogue.search_command,
+        search.SEARCH_OPTIONS,
+        search.search_command,
         help="Matches in a problem's own text come first, then those only its existing work mentions.",
         examples=("/search induction heads", "/search superposition difficulty:A"),
     ),
@@ -275,7 +275,7 @@ def _command_action(command: str, build: Callable[[str], dict[str, object]]) -> 
 register_action("claim", _command_action("claim", lambda t: {"number": t}))
 register_action("release", _command_action("release", lambda t: {"number": t}))
 register_action("show", _command_action("problem", lambda t: {"number": t}))
-register_action("random", _command_action("random", catalogue.random_filters))
+register_action("random", _command_action("random", random_problem.random_filters))
 register_action("renew", reminders.renew_action)
 register_action("drop", reminders.drop_action)
 register_action("approve", submissions.approve_action)

@@ -1,0 +1,95 @@
+"""/random as a user sees it, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import collections
+
+import pytest
+
+from commands.catalogue import difficulty_matches
+from commands.types import Context
+from tests.support.transcript import person, say
+
+ANN = person("ann")
+
+
+async def test_random_level_a_matches_every_range_that_includes_a(ctx: Context) -> None:
+    """/random A only ever picks A, A-B or A-C problems, and eventually each of them."""
+    seen = collections.Counter()
+    for _ in range(120):
+        reply = await say(ctx, ANN, "/random difficulty:A")
+        seen[reply.difficulty] += 1
+    assert set(seen) == {"A", "A-B", "A-C"}
+
+
+async def test_random_unclaimed_skips_claimed_problems(ctx: Context) -> None:
+    """With `unclaimed`, nothing anybody works on comes up."""
+    claimed = await ctx.store.claimed_numbers()
+    assert "2.4" in claimed
+    for _ in range(60):
+        reply = await say(ctx, ANN, "/random unclaimed circuits in the wild")
+        assert reply.title and reply.title.split(" — ")[0] not in claimed
+        assert ("Category", "Circuits In The Wild") in [(f.name, f.value) for f in reply.fields]
+
+
+async def test_random_another_button_keeps_the_filters(ctx: Context) -> None:
+    """ "Another random" under a /random D answer gives another D-level problem."""
+    from commands import dispatch
+
+    reply = await say(ctx, ANN, "/random D")
+    button = next(b for b in reply.buttons if b.action == "random")
+    for _ in range(10):
+        again = await dispatch.run_action(ctx, ANN, button.custom_id)
+        assert again.difficulty and difficulty_matches(again.difficulty, "D")
+
+
+async def test_random_with_impossible_filters_says_so(ctx: Context) -> None:
+    """No match is an answer, not a crash."""
+    reply = await say(ctx, ANN, "/random D category:4")
+    assert reply.error and "No problem matches" in reply.text
+    reply = await say(ctx, ANN, "/random category:astrology")
+    assert reply.error and "Categories: 1 Toy Language Models" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("line", "level", "read"),
+    [
+        ("/random easy", "A", "Read 'easy' as difficulty A (A is the easiest level, D the hardest;"),
+        ("/random beginner", "A", "Read 'beginner' as difficulty A"),
+        ("/random hard", "C-D", "Read 'hard' as difficulty C-D"),
+        ("/random medium", "B-C", "Read 'medium' as difficulty B-C"),
+        ("/random A B", "A-B", "Read 'A B' as difficulty A-B"),  # "No category 'B'" before
+        ("/random B A", "A-B", "Read 'B A' as difficulty A-B"),
+        ("/random level A", "A", "Picked at random"),
+    ],
+)
+async def test_random_reads_words_for_a_level_as_the_difficulty(
+    ctx: Context, line: str, level: str, read: str
+) -> None:
+    """A newcomer's "/random easy" picks an A problem, saying how it read the words, instead of
+    answering that there is no category 'easy'; a second letter makes a range."""
+    for _ in range(10):
+        reply = await say(ctx, ANN, line)
+        assert not reply.error, reply.text
+        assert reply.text.startswith(read) and reply.difficulty
+        assert difficulty_matches(reply.difficulty, level), (line, reply.difficulty)
+    another = next(b for b in reply.buttons if b.action == "random")
+    assert another.target == f"{level}//"
+
+
+async def test_random_reads_a_level_beside_a_category(ctx: Context) -> None:
+    """ "easy circuits" is an A problem in Circuits In The Wild (the whole words would have
+    matched the category alone and dropped "easy"); a category nobody has still gets the list
+    of categories, and now the difficulty scale too."""
+    for _ in range(10):
+        reply = await say(ctx, ANN, "/random easy circuits")
+        assert reply.difficulty and difficulty_matches(reply.difficulty, "A")
+        assert ("Category", "Circuits In The Wild") in [(f.name, f.value) for f in reply.fields]
+    reply = await say(ctx, ANN, "/random astrology")
+    assert reply.error and reply.text.startswith(
+        "No category 'astrology'. Categories: 1 Toy Language Models;"
+    )
+    assert reply.text.endswith(
+        "For a difficulty: A is the easiest level, D the hardest; two levels make a "
+        "range like A-B (/random B, /random A-B)."
+    )

@@ -1,0 +1,200 @@
+"""/search as a user sees it, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from commands.catalogue import difficulty_matches
+from commands.types import Context, Reply
+from storage.catalogue import export_csv, import_rows, parse_csv
+from tests.support.transcript import person, say
+
+ANN = person("ann")
+
+
+async def test_search_ranks_and_tolerates_typos(ctx: Context) -> None:
+    """/search finds induction problems, also misspelt, a page at a time."""
+    exact = await say(ctx, ANN, "/search induction")
+    typo = await say(ctx, ANN, "/search indcution")
+    first = [str(line) for line in exact.sections[0].lines]
+    for line in first:
+        problem = await ctx.store.get_problem(line.split(" — ")[0])
+        assert problem and "induction" in problem.text.lower()
+    assert [str(line) for line in typo.sections[0].lines][:3] == first[:3]
+    assert exact.footer and exact.footer.startswith("Page 1 of")
+    page2 = await say(ctx, ANN, "/search induction page:2")
+    assert set(map(str, page2.sections[0].lines)).isdisjoint(first)
+
+
+def _numbers(reply: Reply) -> list[str]:
+    return [str(line).split(" — ")[0] for line in reply.sections[0].lines] if reply.sections else []
+
+
+async def _listed(ctx: Context, query: str) -> list[str]:
+    """Every number /search lists for ``query``, page after page."""
+    reply = await say(ctx, ANN, f"/search {query}")
+    listed = _numbers(reply)
+    pages = int(reply.footer.split(" of ")[1].split(" ")[0]) if reply.footer else 0
+    for page in range(2, pages + 1):
+        listed += _numbers(await say(ctx, ANN, f"/search {query} page:{page}"))
+    return listed
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("SAE", []),  # 5 unrelated problems before, through "same"
+        ("SAEs", []),
+        ("acronyms", ["2.4"]),  # and 3.19 before, through "across"
+        ("pronombres", ["2.12"]),  # 3.20 before, through "probes"
+        ("probe", ["3.20"]),  # every problem of "Interpreting Algorithmic Problems" before
+        ("gelu", ["1.14", "1.16", "3.23"]),  # and three ReLU problems before
+        ("SoLU", ["1.4", "1.14", "1.15", "1.16"]),  # not 3.18's "solution": a word, not its start
+        # Not 3.25, 3.26 ("reduction": two typos, but a typo in the first letter is rare), 3.9,
+        # 4.3 ("function") as before.
+        (
+            "induction",
+            [
+                "1.19",
+                "1.21",
+                "1.9",
+                "1.12",
+                "1.20",
+                "2.1",
+                "2.3",
+                "2.11",
+                "2.19",
+                "2.29",
+                "2.33",
+                "2.35",
+                "3.16",
+            ],
+        ),
+        (
+            "nueron",
+            ["1.1", "1.2", "1.5", "3.32", "4.3", "1.3", "1.4", "1.6", "1.7", "1.8", "2.7", "2.32", "3.26"],
+        ),
+        ("copying", ["2.18", "2.21"]),  # "copy" (and 2.14, 2.15 through "closing" before)
+        # Hyphenated words typed as one: GPT-2 (3.18, 3.22 in their existing work), not GPT-Neo
+        # or GPT-J; GPT-J; In-Context.
+        ("gpt2", ["2.1", "2.26", "2.30", "3.18", "3.22"]),
+        ("gptj", ["2.34", "2.35"]),
+        ("incontext", ["3.13", "3.14"]),
+    ],
+)
+async def test_search_lists_what_the_words_say_not_what_they_look_like(
+    ctx: Context, query: str, listed: list[str]
+) -> None:
+    """A short word (an acronym) matches only itself and the words it starts; a longer one a
+    word within a typo or two, or its inflections, not any word with the same letters."""
+    assert await _listed(ctx, query) == listed, query
+
+
+async def test_search_keeps_its_typo_tolerance(ctx: Context) -> None:
+    """Misspelt, swapped, plural or the start of a word: the same problems as the right word."""
+
+    for typo, right in [
+        ("inducton heads", "induction heads"),
+        ("indcution", "induction"),
+        ("atention heads", "attention heads"),
+        ("superpostion", "superposition"),
+        ("polysemantc", "polysemantic"),
+        ("polysemanticity", "polysemantic"),
+        ("nueron", "neuron"),
+        ("circiut", "circuits"),
+        ("MLPs", "MLP"),
+        ("superpos", "superposition"),
+        ("gptj", "GPT-J"),
+        ("incontext", "in-context"),
+    ]:
+        assert set(await _listed(ctx, typo)) == set(await _listed(ctx, right)) != set(), typo
+    # "gpt-2" is "gpt" and "2" (so also section 2's GPT-Neo and GPT-J): all that "gpt2" lists.
+    gpt2 = set(await _listed(ctx, "gpt2"))
+    assert gpt2 and gpt2 <= set(await _listed(ctx, "gpt-2"))
+
+
+async def test_search_filters_by_difficulty_and_category(ctx: Context) -> None:
+    everything = await say(ctx, ANN, "/search induction heads")
+    easy = await say(ctx, ANN, "/search induction heads difficulty:A")
+    in_two = await say(ctx, ANN, "/search induction heads category:2")
+    for reply, keep in (
+        (easy, lambda p: difficulty_matches(p.difficulty, "A")),
+        (in_two, lambda p: p.section == 2),
+    ):
+        numbers = [str(line).split(" — ")[0] for line in reply.sections[0].lines]
+        problems = [await ctx.store.get_problem(n) for n in numbers]
+        assert numbers and all(p is not None and keep(p) for p in problems)
+        assert reply.footer != everything.footer  # fewer matches than unfiltered
+
+
+async def test_the_next_page_hint_keeps_the_filters_and_runs_as_written(ctx: Context) -> None:
+    """The footer's "Next:" repeats the query and filters: typed as shown, it gives the next page
+    of the same search (not page 2 of the unfiltered one)."""
+    first = await say(ctx, ANN, "/search induction category:2")
+    assert first.footer is not None
+    hint = first.footer.split("Next: ")[1]
+    assert hint == '/search query:induction category:"Circuits In The Wild" page:2'
+    second = await say(ctx, ANN, hint)
+    assert second.footer and second.footer.startswith("Page 2 of 2 (7 matches)")
+    shown = [str(line).split(" — ")[0] for line in (*first.sections[0].lines, *second.sections[0].lines)]
+    problems = [await ctx.store.get_problem(n) for n in shown]
+    assert len(set(shown)) == 7 and all(p is not None and p.section == 2 for p in problems)
+    long = "attention only models attention only models attention only models"  # 65 characters
+    hint = (await say(ctx, ANN, f"/search {long}")).footer or ""
+    assert f'Next: /search query:"{long}" page:2' in hint  # the whole query, not cut at 60
+
+
+async def test_search_finds_what_an_import_changed(ctx: Context) -> None:
+    """The search index follows the catalogue: a rewritten problem is found by its new words."""
+    assert "Nothing matches" in (await say(ctx, ANN, "/search zebrafish")).text
+    text = await export_csv(ctx.store)
+    rows = [row for row in parse_csv(text) if row.number == "3.11"]
+    changed = dataclasses.replace(rows[0], problem="Find the zebrafish neurons in a toy model.")
+    await import_rows(ctx.store, [changed], ctx.clock())
+    reply = await say(ctx, ANN, "/search zebrafish")
+    assert [str(line).split(" — ")[0] for line in reply.sections[0].lines] == ["3.11"]
+
+
+async def test_search_finds_existing_work_below_the_problems_own_text(ctx: Context) -> None:
+    """3.3 has no problem text, only existing work ("Max over a list", "Formalising in Coq"):
+    search finds it by those words. A problem found only through its existing work is listed
+    after those whose own text matches; the words of links are not searched."""
+    for query in ("max over a list", "Coq"):
+        reply = await say(ctx, ANN, f"/search {query}")
+        assert [str(line).split(" — ")[0] for line in reply.sections[0].lines] == ["3.3"], query
+    reply = await say(ctx, ANN, "/search subtraction")
+    numbers = [str(line).split(" — ")[0] for line in reply.sections[0].lines]
+    assert numbers[-1] == "2.37" and len(numbers) > 1  # 2.37's existing work says "2 digit subtraction"
+    for number in numbers[:-1]:
+        problem = await ctx.store.get_problem(number)
+        assert problem and "subtraction" in problem.text.lower()
+    assert "Nothing matches" in (await say(ctx, ANN, "/search colab")).text
+
+
+async def test_search_by_number_and_nothing_found(ctx: Context) -> None:
+    """A number finds its problem first; gibberish gets a friendly 'nothing matches'."""
+    for spelled in ("3.11", "#3.11", "# 3.11", "03.011", "３.１１"):  # as /problem takes it
+        reply = await say(ctx, ANN, f"/search {spelled}")
+        assert str(reply.sections[0].lines[0]).startswith("3.11 — "), spelled
+    reply = await say(ctx, ANN, "/search qqqqzzzz")
+    assert "Nothing matches" in reply.text
+    reply = await say(ctx, ANN, "/search the of and")  # 42 "matches" before
+    assert reply.error and "Those words are in nearly every problem" in reply.text
+    reply = await say(ctx, ANN, "/search what is the residual stream")
+    assert str(reply.sections[0].lines[0]).split(" — ")[0] in {"2.31", "2.32", "2.38"}
+
+
+async def test_one_match_is_counted_in_the_singular(ctx: Context) -> None:
+    """/search Coq finds 3.3 alone (through its existing work): "1 match", not "1 matches"."""
+    reply = await say(ctx, ANN, "/search Coq")
+    assert reply.footer == "Page 1 of 1 (1 match)."
+
+
+async def test_smart_quotes_in_a_search_are_not_quoted_again_in_the_next_hint(ctx: Context) -> None:
+    """`/search “induction heads”` gave `Next: /search query:"“induction heads”" page:2`."""
+    reply = await say(ctx, ANN, "/search “induction heads”")
+    assert reply.footer and reply.footer.endswith("Next: /search query:“induction heads” page:2")
+    again = await say(ctx, ANN, "/search query:“induction heads” page:2")
+    assert again.footer and again.footer.startswith("Page 2 of ")
