@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
-from bot.discord.frontend import CopClient, DiscordFrontEnd
+from bot.discord.client import CopClient
+from bot.discord.frontend import DiscordFrontEnd
 from bot.moderation import Moderation
 from bot.reminders import Sweeper
 from bot.runner import make_moderation, make_sweeper

@@ -1,0 +1,163 @@
+"""copbot's discord.py client: intents, permissions, the gateway, and syncing the app commands.
+
+:class:`CopClient` is an auto-sharded client that hands every event copbot cares about to the
+parts of its :class:`bot.discord.frontend.DiscordFrontEnd`: commands and buttons to
+:mod:`bot.discord.interactions`, reactions to :mod:`bot.discord.reactions`, shard state to the
+front end itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+import yarl
+from discord.gateway import DiscordWebSocket
+
+from bot.discord import render, review
+from bot.discord.commands import CopTree, build_tree, payload_hash
+from storage.store import Store
+
+if TYPE_CHECKING:
+    from bot.discord.frontend import DiscordFrontEnd
+
+log = logging.getLogger("copbot.discord")
+
+SHUTDOWN_GRACE = 5.0
+# What the bot needs where it posts: see docs/discord.md for each one.
+PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    embed_links=True,
+    read_message_history=True,
+    add_reactions=True,
+)
+SCOPES = ("bot", "applications.commands")
+
+
+def intents() -> discord.Intents:
+    """Guilds (channels and roles) and guild reactions; nothing privileged."""
+    chosen = discord.Intents.none()
+    chosen.guilds = True
+    chosen.guild_reactions = True
+    return chosen
+
+
+def invite_url(application_id: int) -> str:
+    """The URL a server admin opens to add copbot, with its scopes and permissions."""
+    return discord.utils.oauth_url(application_id, permissions=PERMISSIONS, scopes=SCOPES)
+
+
+class CopClient(discord.AutoShardedClient):
+    """discord.py's auto-sharded client, wired to one :class:`DiscordFrontEnd`."""
+
+    tree: CopTree
+
+    def __init__(self, front_end: DiscordFrontEnd, **options: Any) -> None:
+        """A client with minimal intents, no message cache, and nobody mentionable by default."""
+        settings = front_end.settings
+        if settings.discord_shard_count is not None:
+            options.setdefault("shard_count", settings.discord_shard_count)
+        if settings.discord_shard_ids is not None:
+            options.setdefault("shard_ids", settings.discord_shard_ids)
+        super().__init__(
+            intents=intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            max_messages=None,
+            **options,
+        )
+        self.front_end = front_end
+        guild = discord.Object(settings.discord_guild_id) if settings.discord_guild_id else None
+        self.tree = build_tree(self, front_end.interactions, guild)
+        self.tree.error_handler = front_end.interactions.on_tree_error
+
+    async def setup_hook(self) -> None:
+        """Before the gateway connects: where it is, and the persistent buttons."""
+        gateway = self.front_end.settings.discord_gateway_url
+        if gateway:
+            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+            if self.shard_count is None:
+                # The sharded client connects to the URL GET /gateway/bot names unless it is
+                # given a shard count; take the count from there and keep the configured URL.
+                self.shard_count, _, _ = await self.http.get_bot_gateway()
+        self.add_dynamic_items(render.CopButton)
+
+    async def sync_commands(self, store: Store) -> bool:
+        """Send the app commands to Discord if their payload changed since the last sync.
+
+        ``CommandTree.sync`` overwrites every command of its scope and creates are rate limited,
+        so the payload's hash is kept in the database per application and scope.
+        """
+        guild_id = self.front_end.settings.discord_guild_id
+        guild = discord.Object(guild_id) if guild_id else None
+        scope = f"guild:{guild_id}" if guild_id else "global"
+        key = f"discord:commands:{self.application_id}:{scope}"
+        digest = payload_hash(self.tree, guild)
+        if await store.get_meta(key) == digest:
+            log.info("Discord commands unchanged (%s); not syncing", scope)
+            return False
+        try:
+            synced = await self.tree.sync(guild=guild)
+        except discord.HTTPException as exc:
+            # Keep serving the commands Discord already has; the next start tries again.
+            log.error("syncing Discord commands (%s) failed: %s %s", scope, exc.status, exc.text)
+            return False
+        await store.set_meta(key, digest)
+        log.info("synced %d Discord commands (%s)", len(synced), scope)
+        return True
+
+    async def handle_button(self, interaction: discord.Interaction[Any], custom_id: str) -> None:
+        """A copbot button was clicked (see :class:`render.CopButton`)."""
+        await self.front_end.interactions.on_click(interaction, custom_id)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """Every interaction; copbot's own modal forms are routed from here (see
+        :mod:`bot.discord.review` for why not through discord.py's modal store)."""
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        data: Any = interaction.data or {}
+        link_id = review.link_id_of(str(data.get("custom_id", "")))
+        if link_id is not None:
+            reason = review.submitted_reason(data)
+            await self.front_end.interactions.on_reject_reason(interaction, link_id, reason)
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        """A reaction anywhere the bot can see (raw: also on messages not in any cache)."""
+        await self.front_end.reactions.on_reaction(payload)
+
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        """A reaction taken back anywhere the bot can see."""
+        await self.front_end.reactions.on_reaction_removed(payload)
+
+    async def on_shard_connect(self, shard_id: int) -> None:
+        """A shard identified (READY)."""
+        self.front_end.shard_up(shard_id)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        """A shard resumed its session."""
+        self.front_end.shard_up(shard_id)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        """A shard lost its connection (discord.py reconnects it)."""
+        self.front_end.shard_down(shard_id)
+
+
+async def end_gateway_task(task: asyncio.Task[None]) -> None:
+    """End ``client.connect()``, its client closed: cancelled, and again until it ends (within
+    ``SHUTDOWN_GRACE``).
+
+    While it launches its shards (the gateway out of reach), discord.py retries every 5 s forever,
+    closed client or not, and loses a cancellation that lands as an attempt fails (its
+    ``asyncio.wait_for`` then raises the attempt's error, which it retries).
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SHUTDOWN_GRACE
+    while not task.done() and loop.time() < deadline:
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.2)
+    if task.done() and not task.cancelled() and task.exception() is not None:
+        # closing: a gateway error now is not worth more than a line
+        log.debug("the Discord gateway task ended with an error", exc_info=task.exception())

@@ -1,0 +1,309 @@
+"""Answering Discord interactions: slash commands, autocomplete, buttons and the reason form.
+
+Each interaction is run through the core once per interaction id (a replayed event is skipped)
+and answered within Discord's 3 s: at once, or deferred ("thinking…") and followed up. **Reject
+with reason** answers with a modal instead, whose submission rejects (:mod:`bot.discord.review`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.discord import render, review
+from bot.discord.inflight import InFlight
+from bot.discord.people import Directory
+from bot.discord.suggest import Catalogue
+from bot.seen import Seen
+from commands import dispatch
+from commands.parser import Kind
+from commands.registry import COMMANDS
+from commands.submissions import NO_SUCH_SUBMISSION, decide_link
+from commands.types import Actor, CommandError, Context, Reply, parse_custom_id, record_id
+from storage import submissions
+from storage.models import LinkStatus, WorkLink
+from storage.units import AlreadyApplied
+
+log = logging.getLogger("copbot.discord")
+
+DEFER_AFTER = 2.0  # Discord drops an interaction not answered within 3 s
+OUTDATED = "That command has changed; Discord will show the new version shortly. Please try again."
+NOT_A_MODERATOR = "Only moderators can decide submissions."
+NO_FORM = "Sorry, I could not open the form. Try again, or react ❌ to reject without a reason."
+NO_REASON = "Please say why, in a few words; nothing changed."
+
+
+class Interactions:
+    """Answers interactions through the core in ``ctx``: the :class:`bot.discord.commands.Host`
+    of the command tree, and what the client hands buttons and forms to."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        directory: Directory,
+        catalogue: Catalogue,
+        inflight: InFlight,
+        *,
+        defer_after: float = DEFER_AFTER,
+    ) -> None:
+        """``defer_after``: seconds the core may take before the interaction is deferred."""
+        self.ctx, self.directory, self.catalogue, self.inflight = ctx, directory, catalogue, inflight
+        self.defer_after = defer_after
+        self.skipped_duplicates = 0
+        self._seen = Seen()
+        self._public: dict[str, bool] = {}
+
+    async def run_command(
+        self, interaction: discord.Interaction[Any], command: str, values: dict[str, Any]
+    ) -> None:
+        """A slash command: run it through the core and answer."""
+
+        async def produce() -> Reply:
+            actor = await self.directory.actor(interaction)
+            reply = await dispatch.run_named(self.ctx, actor, command, values)
+            spec = COMMANDS.get(command)
+            if spec is not None and spec.admin_only and interaction.guild_id:
+                self.directory.forget(interaction.guild_id)  # settings may have changed
+            return reply
+
+        await self._answer(interaction, f"/{command}", command, produce)
+
+    async def on_click(self, interaction: discord.Interaction[Any], custom_id: str) -> None:
+        """A button: run its action through the core and answer.
+
+        **Reject with reason** (``cop:reject:<id>``) opens the reason form instead.
+        """
+        parsed = parse_custom_id(custom_id)
+        if parsed is not None and parsed[0] == "reject":
+            await self._open_reject_form(interaction, parsed[1])
+            return
+        action = custom_id.split(":")[1] if custom_id.count(":") >= 2 else "?"
+
+        async def produce() -> Reply:
+            return await dispatch.run_action(self.ctx, await self.directory.actor(interaction), custom_id)
+
+        await self._answer(interaction, f"button {action}", f"button:{action}", produce)
+
+    async def suggest(
+        self, interaction: discord.Interaction[Any], command: str, kind: Kind, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Autocomplete from the cached catalogue; /release's lists the user's claims first."""
+        if kind is Kind.NUMBER:
+            mine: list[str] = []
+            if command == "release":  # claims are released where they were made: this server's
+                community = str(interaction.guild_id) if interaction.guild_id else "dm"
+                mine = await self.catalogue.claimed("discord", community, str(interaction.user.id))
+            found = await self.catalogue.numbers(current, mine)
+        else:
+            found = await self.catalogue.categories(current)
+        return [app_commands.Choice(name=s.name, value=s.value) for s in found]
+
+    async def on_tree_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        """A command the tree could not run (unknown, out of date, bad option): say so privately."""
+        outdated = isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch)
+        if outdated:
+            log.warning("unknown or outdated command in guild %s: %s", interaction.guild_id, error)
+        else:
+            log.error("command failed in guild %s", interaction.guild_id, exc_info=error)
+        answer = OUTDATED if outdated else dispatch.APOLOGY
+        await self._send_quietly(interaction, dispatch.error_reply(answer))
+
+    # -- reject with reason ------------------------------------------------------------------
+
+    async def _open_reject_form(self, interaction: discord.Interaction[Any], target: str) -> None:
+        """**Reject with reason**: a moderator gets the form; anyone else a private answer why not.
+
+        A modal must be the first answer (a deferred interaction cannot open one), so this only
+        does what is quick: the moderator check (role cached) and one row.
+        """
+        if self.inflight.closing:
+            await self._send_quietly(interaction, dispatch.error_reply(dispatch.RESTARTING))
+            return
+        with self.inflight.busy():
+            try:
+                if not self._seen.first(interaction.id):
+                    self.skipped_duplicates += 1
+                    log.info("skipped interaction %s (button reject): already handled", interaction.id)
+                    return
+                actor = await self.directory.actor(interaction)
+                link = await self._submission_for(actor, target)
+                if not actor.is_moderator:
+                    reply = dispatch.error_reply(NOT_A_MODERATOR)
+                elif link is None:
+                    reply = dispatch.error_reply(NO_SUCH_SUBMISSION)
+                elif link.status != LinkStatus.PENDING:
+                    who = link.decided_by_name or "someone"
+                    reply = dispatch.error_reply(f"Already {link.status} by {who}; nothing changed.")
+                else:
+                    await interaction.response.send_modal(review.reject_modal(link))
+                    log.info(
+                        "button reject in guild %s: form opened for submission %s",
+                        interaction.guild_id,
+                        link.id,
+                        extra={"command": "button reject", "community": str(interaction.guild_id or "dm")},
+                    )
+                    return
+            except Exception:
+                log.exception("opening the reject form for submission %s failed", target)
+                reply = dispatch.error_reply(NO_FORM)
+            await self._send_quietly(interaction, reply)
+
+    async def on_reject_reason(
+        self, interaction: discord.Interaction[Any], link_id: int, reason: str
+    ) -> None:
+        """The reason form was submitted: reject with that reason (moderators only, once)."""
+
+        async def produce() -> Reply:
+            actor = await self.directory.actor(interaction)
+            if not actor.is_moderator:
+                return dispatch.error_reply(NOT_A_MODERATOR)
+            if await self._submission_for(actor, str(link_id)) is None:
+                return dispatch.error_reply(NO_SUCH_SUBMISSION)
+            if not reason:
+                return dispatch.error_reply(NO_REASON)
+            try:
+                return await decide_link(self.ctx, actor, link_id, False, reason)
+            except CommandError as exc:
+                return dispatch.error_reply(str(exc))
+
+        await self._answer(interaction, "form reject", "form:reject", produce)
+
+    async def _submission_for(self, actor: Actor, target: str) -> WorkLink | None:
+        """The submission a button or form names, if it belongs to the actor's community."""
+        link_id = record_id(target)
+        link = await submissions.get_link(self.ctx.store, link_id) if link_id is not None else None
+        if link is None or link.id is None:
+            return None
+        if (link.platform, link.community_id) != (actor.platform, actor.community_id):
+            return None
+        return link
+
+    # -- answering ---------------------------------------------------------------------------
+
+    async def _answer(
+        self,
+        interaction: discord.Interaction[Any],
+        label: str,
+        key: str,
+        produce: Callable[[], Awaitable[Reply]],
+    ) -> None:
+        """Run ``produce`` once per interaction id; answer at once, or defer and follow up.
+
+        ``key`` names the kind of answer: a deferral guesses the reply's visibility from the last
+        reply under the same key, and fixes a wrong guess by replacing the "thinking" message.
+        """
+        if self.inflight.closing:
+            await self._send_quietly(interaction, dispatch.error_reply(dispatch.RESTARTING))
+            return
+        started = time.perf_counter()
+        with self.inflight.busy():
+            try:
+                # The answer is produced in this task; if it takes longer than defer_after, a timer
+                # sends the deferral from a task of its own meanwhile (defer_after 0: at once).
+                deferred_public: bool | None = None
+                deferral: asyncio.Task[None] | None = None
+
+                def defer() -> None:
+                    nonlocal deferred_public, deferral
+                    deferred_public = self._public.get(key, False)
+                    deferral = asyncio.ensure_future(self._defer(interaction, label, not deferred_public))
+
+                loop = asyncio.get_running_loop()
+                timer = loop.call_later(self.defer_after, defer) if self.defer_after > 0 else None
+                if timer is None:
+                    defer()
+                try:
+                    reply = await self._once(interaction, produce)
+                finally:
+                    if timer is not None:
+                        timer.cancel()
+                    if deferral is not None:
+                        await deferral  # the deferral reaches Discord before the reply
+                if reply is None:
+                    self.skipped_duplicates += 1
+                    log.info("skipped interaction %s (%s): already handled", interaction.id, label)
+                    return
+                await self._deliver(interaction, reply, deferred_public)
+                if not reply.error:
+                    self._public[key] = not reply.private
+                # The core already logs each command; say more only for buttons and deferrals.
+                quiet = deferred_public is None and label.startswith("/")
+                log.log(
+                    logging.DEBUG if quiet else logging.INFO,
+                    "%s in guild %s: %s in %.0f ms%s",
+                    label,
+                    interaction.guild_id or "dm",
+                    "error" if reply.error else "ok",
+                    (time.perf_counter() - started) * 1000,
+                    " (deferred)" if deferred_public is not None else "",
+                    extra={"command": label, "community": str(interaction.guild_id or "dm")},
+                )
+            except Exception:
+                log.exception("answering %s in guild %s failed", label, interaction.guild_id)
+
+    async def _defer(self, interaction: discord.Interaction[Any], label: str, ephemeral: bool) -> None:
+        """Tell Discord the answer comes later (it shows "thinking…"); a failure is only logged."""
+        try:
+            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        except discord.HTTPException as exc:
+            log.warning("could not defer %s in guild %s: %s", label, interaction.guild_id, exc)
+
+    async def _once(
+        self, interaction: discord.Interaction[Any], produce: Callable[[], Awaitable[Reply]]
+    ) -> Reply | None:
+        """The reply, or None when this interaction id was handled before (a replayed event).
+
+        A replay reaching this process is caught in memory; one reaching another process (or
+        this one after a restart) at its first write, which records the id with the change.
+        """
+        if not self._seen.first(interaction.id):
+            return None
+        try:
+            with self.ctx.store.applying(f"discord:interaction:{interaction.id}", self.ctx.clock()):
+                return await produce()
+        except AlreadyApplied:
+            return None
+        except Exception:
+            log.exception("interaction %s failed", interaction.id)
+            return dispatch.error_reply(dispatch.APOLOGY)
+
+    async def _deliver(
+        self, interaction: discord.Interaction[Any], reply: Reply, deferred_public: bool | None
+    ) -> None:
+        kwargs = _render(reply)
+        if deferred_public is None:
+            await interaction.response.send_message(**kwargs, ephemeral=reply.private)
+            return
+        if deferred_public == reply.private:
+            # The "thinking" message has the wrong visibility: replace it.
+            try:
+                await interaction.delete_original_response()
+            except discord.HTTPException as exc:
+                log.warning("could not remove the deferred message of %s: %s", interaction.id, exc)
+        await interaction.followup.send(**kwargs, ephemeral=reply.private)
+
+    async def _send_quietly(self, interaction: discord.Interaction[Any], reply: Reply) -> None:
+        """Answer privately if nothing answered yet; a failure here is only logged."""
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(**_render(reply), ephemeral=True)
+            else:
+                await interaction.response.send_message(**_render(reply), ephemeral=True)
+        except discord.HTTPException as exc:
+            log.warning("could not answer interaction %s: %s", interaction.id, exc)
+
+
+def _render(reply: Reply) -> dict[str, Any]:
+    try:
+        return render.message(reply)
+    except Exception:  # a rendering bug must still leave the user an answer
+        log.exception("rendering a Discord reply failed")
+        return render.message(dispatch.error_reply(dispatch.APOLOGY))

@@ -1,0 +1,108 @@
+"""What copbot posts on Discord on its own initiative: DMs, channel posts, edits and reactions.
+
+:class:`Messenger` implements :class:`bot.outbound.Outbound` for
+:class:`bot.discord.frontend.DiscordFrontEnd`, rendered like every other reply; Discord's
+refusals become the outbound errors (see :func:`_delivery`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+
+import aiohttp
+import discord
+
+from bot.discord import render
+from bot.outbound import ChannelRefused, MaybeSent, NotDelivered, Posted, Unreachable
+from commands.types import Reply
+
+
+@contextlib.contextmanager
+def _delivery(what: str, *, channel: str | None = None) -> Iterator[None]:
+    """Discord's answers as outbound errors: forbidden or gone → Unreachable, except a post in
+    ``channel`` that copbot's own permissions forbid (403: 50013 Missing Permissions, 50001
+    Missing Access) → ChannelRefused, which an admin can fix; refused (rate limit, bad
+    request) or Discord out of reach → NotDelivered, as nothing was posted; a server error or
+    a connection lost on the way → MaybeSent: Discord may have posted the message anyway."""
+    try:
+        yield
+    except discord.Forbidden as exc:
+        if channel is not None:
+            raise ChannelRefused(
+                f"{what}: Discord answered {exc.status} {exc.text}: give copbot's role View Channel "
+                f"and Send Messages in channel {channel}"
+            ) from exc
+        raise Unreachable(f"{what}: {exc.status} {exc.text}") from exc
+    except discord.NotFound as exc:
+        raise Unreachable(f"{what}: {exc.status} {exc.text}") from exc
+    except discord.DiscordServerError as exc:
+        raise MaybeSent(f"{what}: Discord answered {exc.status} {exc.text}") from exc
+    except discord.HTTPException as exc:
+        raise NotDelivered(f"{what}: Discord answered {exc.status} {exc.text}") from exc
+    except aiohttp.ClientConnectorError as exc:
+        raise NotDelivered(f"{what}: cannot reach Discord ({exc})") from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise MaybeSent(
+            f"{what}: the connection to Discord failed ({str(exc) or type(exc).__name__})"
+        ) from exc
+
+
+def _snowflake(value: str, what: str) -> int:
+    if not value.isdigit():
+        raise Unreachable(f"{value[:40]!r} is not a Discord {what} id")
+    return int(value)
+
+
+class Messenger:
+    """Posts through the front end's client while it runs (``client()``: the current one)."""
+
+    def __init__(self, client: Callable[[], discord.Client | None]) -> None:
+        """Post with whatever client ``client()`` returns at the time."""
+        self.client = client
+
+    def _sender(self) -> discord.Client:
+        client = self.client()
+        if client is None or client.is_closed():
+            raise NotDelivered("the Discord front end is not running")
+        return client
+
+    async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
+        """Message a user directly; closed DMs (50007) and unknown users raise Unreachable."""
+        user = _snowflake(user_id, "user")
+        client, kwargs = self._sender(), render.message(reply)
+        with _delivery(f"DM to Discord user {user_id}"):
+            channel = await client.create_dm(discord.Object(user))
+            sent = await channel.send(**kwargs)
+        return Posted(str(sent.channel.id), str(sent.id), sent.jump_url)
+
+    async def send_channel(self, community_id: str, channel_id: str, reply: Reply) -> Posted:
+        """Post in a channel; a channel that is gone raises Unreachable, one copbot may not post
+        in (missing permission or access) ChannelRefused."""
+        channel = _snowflake(channel_id, "channel")
+        guild_id = int(community_id) if community_id.isdigit() else None
+        target = self._sender().get_partial_messageable(channel, guild_id=guild_id)
+        kwargs = render.message(reply)
+        with _delivery(f"post in Discord channel {channel_id}", channel=channel_id):
+            sent = await target.send(**kwargs)
+        return Posted(str(sent.channel.id), str(sent.id), sent.jump_url)
+
+    def _message(self, posted: Posted) -> discord.PartialMessage:
+        channel = _snowflake(posted.channel_id, "channel")
+        message = _snowflake(posted.message_id, "message")
+        return self._sender().get_partial_messageable(channel).get_partial_message(message)
+
+    async def edit(self, posted: Posted, reply: Reply) -> None:
+        """Replace a message the bot posted (content, embed and buttons)."""
+        kwargs = render.message(reply)
+        kwargs.setdefault("content", None)
+        kwargs.setdefault("view", None)
+        with _delivery(f"edit of Discord message {posted.message_id}"):
+            await self._message(posted).edit(**kwargs)
+
+    async def react(self, posted: Posted, emojis: list[str]) -> None:
+        """Add the bot's reactions under a message, in order."""
+        message = self._message(posted)
+        with _delivery(f"reaction on Discord message {posted.message_id}"):
+            for emoji in emojis:
+                await message.add_reaction(emoji)

@@ -1,0 +1,115 @@
+"""Moderators decide submissions on Discord with ✅ / ❌ reactions under copbot's moderator posts.
+
+Raw gateway events carry the message id and the member, so this needs no message cache and works
+on posts from before a restart (the post ↔ submission mapping is in the database).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import discord
+
+from bot.discord.inflight import InFlight
+from bot.discord.people import Directory
+from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, decide_by_reaction
+from commands.types import Context
+from storage.units import AlreadyApplied
+
+log = logging.getLogger("copbot.discord")
+
+# Reactions that decide a submission under its moderator post.
+REVIEW_EMOJI = frozenset({APPROVE_EMOJI, REJECT_EMOJI})
+
+
+def _review_emoji(payload: discord.RawReactionActionEvent) -> str | None:
+    """✅ or ❌ (the emoji's name), or None for any other emoji."""
+    name = (payload.emoji.name or "").replace("\ufe0f", "")
+    return name if payload.emoji.id is None and name in REVIEW_EMOJI else None
+
+
+def _reaction_key(payload: discord.RawReactionActionEvent, name: str) -> str:
+    """What identifies one ✅ / ❌ of one user under one message."""
+    return f"discord:reaction:{payload.message_id}:{payload.user_id}:{name}"
+
+
+class Reactions:
+    """Decides submissions by reaction; ``client()`` is the front end's current client."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        directory: Directory,
+        inflight: InFlight,
+        client: Callable[[], discord.Client | None],
+    ) -> None:
+        """Decide through the core in ``ctx``; who moderates, from ``directory``."""
+        self.ctx, self.directory, self.inflight, self.client = ctx, directory, inflight, client
+        self.handled = 0  # reaction events seen, whatever came of them (tests wait on it)
+
+    async def on_reaction(self, payload: discord.RawReactionActionEvent) -> None:
+        """✅ / ❌ by a moderator under a submission's moderator post decides it.
+
+        Other emoji, reactions outside servers or on messages copbot did not write, copbot's own
+        reactions, other bots' and non-moderators' change nothing. The first decision wins (the
+        core's guarded update): a later or replayed reaction neither edits the post nor tells
+        the submitter again.
+        """
+        with self.inflight.busy():
+            try:
+                await self._react(payload)
+            except AlreadyApplied:
+                log.info("ignored a replayed reaction on message %s", payload.message_id)
+            except Exception:
+                log.exception("handling a reaction on message %s failed", payload.message_id)
+            finally:
+                self.handled += 1
+
+    async def on_reaction_removed(self, payload: discord.RawReactionActionEvent) -> None:
+        """A ✅ / ❌ taken back: the same moderator's next one counts again.
+
+        Reaction events carry no id, so a reaction that decided is remembered (message, user,
+        emoji) until its removal: a replay of it, even after an Undo, decides nothing.
+        """
+        with self.inflight.busy():
+            try:
+                name = _review_emoji(payload)
+                if name is not None:
+                    await self.ctx.store.forget_event(_reaction_key(payload, name))
+            except Exception:
+                log.exception("handling a removed reaction on message %s failed", payload.message_id)
+            finally:
+                self.handled += 1
+
+    async def _react(self, payload: discord.RawReactionActionEvent) -> None:
+        name = _review_emoji(payload)
+        if payload.guild_id is None or name is None:
+            return
+        client = self.client()
+        me = client.user if client is not None else None
+        if me is None or payload.user_id == me.id:
+            return
+        if payload.message_author_id is not None and payload.message_author_id != me.id:
+            return  # moderator posts are copbot's own messages
+        member = payload.member
+        if member is None or member.bot:
+            log.debug("ignored %s on %s: not from a known member", name, payload.message_id)
+            return
+        channel = member.guild.get_channel_or_thread(payload.channel_id)
+        permissions = channel.permissions_for(member) if channel is not None else member.guild_permissions
+        actor = await self.directory.guild_actor(payload.guild_id, member, permissions)
+        if not actor.is_moderator:
+            log.debug("ignored %s on %s by %s: not a moderator", name, payload.message_id, member.id)
+            return
+        with self.ctx.store.applying(_reaction_key(payload, name), self.ctx.clock()):
+            reply = await decide_by_reaction(self.ctx, actor, str(payload.message_id), name)
+        if reply is not None:
+            log.info(
+                "submission on message %s decided by %s from %s in guild %s",
+                payload.message_id,
+                name,
+                member.id,
+                payload.guild_id,
+                extra={"command": "reaction", "community": str(payload.guild_id)},
+            )
