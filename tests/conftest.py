@@ -122,6 +122,14 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
 
 
 @pytest.fixture
+async def sqlite_ctx(sqlite_url: str, clock: FakeClock) -> AsyncIterator[Context]:
+    """A command context on a fresh seeded SQLite database, for tests that only need one backend."""
+    store = Store(make_engine(sqlite_url))
+    yield Context(store=store, clock=clock, rng=random.Random(4))
+    await store.close()
+
+
+@pytest.fixture
 async def store(db_url: str) -> AsyncIterator[Store]:
     """A store on this test's fresh database."""
     store = Store(make_engine(db_url))

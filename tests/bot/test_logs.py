@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
+import discord
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+
 from bot.config import Settings
 from bot.logs import JsonFormatter
+from bot.ops import Metrics, OpsServer
+from bot.reminders import start_scheduler
+from bot.runner import make_sweeper
+from commands.types import Context
+from tests.support.logged import assert_malformed_refused_quietly, copbot_logging, send_malformed
 
 
 def test_json_lines_carry_extra_fields_and_tracebacks() -> None:
@@ -47,3 +56,106 @@ async def test_each_command_is_logged_with_its_context(ctx, caplog) -> None:  # 
     (record,) = [r for r in caplog.records if r.name == "copbot.commands"]
     assert (record.command, record.community, record.outcome) == ("problem", "guild1", "user_error")
     assert record.latency_ms >= 0
+
+
+def test_secret_urls_and_settings_are_masked_in_every_line() -> None:
+    """Whatever a library or copbot puts in a line (message, arguments, traceback, extra field),
+    an interaction's or webhook's token, a response_url's path and the configured secrets are
+    masked, in text and JSON alike; the rest of the line stays readable."""
+    api = "http://127.0.0.1:8123/api/"
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        discord_token="dtok-MTIzNDU2Nzg5.secret",
+        slack_bot_token="xoxb-1111-bot-secret",
+        slack_app_token="xapp-2222-app-secret",
+        slack_signing_secret="signing-secret-3333",
+        slack_api_url=api,
+        database_url="postgresql+asyncpg://copbot:pa%2Fss-word44@db:5432/copbot",
+    )
+    said = [
+        (
+            "POST %s failed",
+            ("https://discord.com/api/v10/interactions/123/aW50ZXJhY3Rpb246tok1/callback?x=1",),
+        ),
+        ("follow-up to https://discord.com/api/v10/webhooks/456/aW50tok2/messages/@original", ()),
+        ("posting to %s", ("https://hooks.slack.com/commands/T0ABC/789/Tok3xyz",)),
+        ("body: response_url=https%3A%2F%2Fhooks.slack.com%2Factions%2FT0ABC%2F789%2FTok4xyz&x=1", ()),
+        ("a proxy's %s", ("http://10.0.0.9/commands/T0ABC/789/Tok5xyz",)),
+        ("the fake's %s, then %s", (f"{api[:-5]}/response/Tok6xyz", f"{api}chat.postMessage")),
+        (
+            "tokens %s %s %s %s",
+            ("dtok-MTIzNDU2Nzg5.secret", "xoxb-1111-bot-secret", "xapp-2222-app-secret", "x"),
+        ),
+        ("signed with signing-secret-3333; password pa/ss-word44 or pa%2Fss-word44", ()),
+    ]
+    hidden = [
+        "tok1",
+        "tok2",
+        "Tok3",
+        "Tok4",
+        "Tok5",
+        "Tok6",
+        "Nzg5.secret",
+        "bot-secret",
+        "app-secret",
+        "-3333",
+        "word44",
+    ]
+    for log_format in ("text", "json"):
+        with copbot_logging(settings.model_copy(update={"log_format": log_format})) as logged:
+            log = logging.getLogger("some.library")
+            for message, args in said:
+                log.warning(message, *args)
+            try:
+                raise RuntimeError("url='https://discord.com/api/v10/interactions/9/aW50tok1/callback'")
+            except RuntimeError:
+                log.exception("failed", extra={"command": "xoxb-1111-bot-secret"})
+            log.warning(
+                "where", stack_info=True, extra={"url": "https://hooks.slack.com/services/T0/B0/Tok3"}
+            )
+        assert [word for word in hidden if word in logged.text] == []
+        for shown in (
+            "/interactions/123/***/callback?x=1",
+            "/webhooks/456/***/messages",
+            "hooks.slack.com/***",
+        ):
+            assert shown in logged.text
+        assert "/commands/T0ABC/789/***" in logged.text and f"{api}chat.postMessage" in logged.text
+        assert "RuntimeError" in logged.text and "where" in logged.text
+
+
+async def test_malformed_http_to_the_metrics_port_is_one_line_each(sqlite_ctx: Context) -> None:
+    """METRICS_PORT may be reachable from afar too: junk there is an INFO line, not a traceback."""
+    settings = Settings(_env_file=None, log_format="json")  # type: ignore[call-arg]
+    with copbot_logging(settings) as logged:
+        server = OpsServer(sqlite_ctx.store, Metrics(), [])
+        port = await server.start("127.0.0.1", 0)
+        try:
+            statuses = await send_malformed(port)
+        finally:
+            await server.close()
+    assert all(b" 400 " in s for s in statuses), statuses
+    assert_malformed_refused_quietly(logged)
+
+
+async def test_each_start_and_sweep_logs_no_library_chatter(sqlite_ctx: Context) -> None:
+    """discord.py's warnings that voice is unsupported (copbot has none) and APScheduler's two
+    INFO lines around each sweep are not logged; a job APScheduler saw fail still is."""
+    settings = Settings(_env_file=None, discord_token="dtok-unused")  # type: ignore[call-arg]
+    with copbot_logging(settings) as logged:
+        client = discord.Client(intents=discord.Intents.none())
+        scheduler = start_scheduler(make_sweeper(settings, sqlite_ctx, []), 60)
+        done: asyncio.Queue[JobExecutionEvent] = asyncio.Queue()
+        scheduler.add_listener(done.put_nowait, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        scheduler.add_job(_fails, id="broken")
+        events = [await asyncio.wait_for(done.get(), 5) for _ in range(2)]
+        scheduler.shutdown(wait=False)
+        await client.close()
+    assert sorted(e.job_id for e in events) == ["broken", "stale-sweep"]
+    assert "voice" not in logged.text
+    assert "Running job" not in logged.text and "executed successfully" not in logged.text
+    assert "apscheduler.executors.default: Job " in logged.text and "ZeroDivisionError" in logged.text
+
+
+async def _fails() -> None:
+    raise ZeroDivisionError

@@ -356,6 +356,11 @@ class Option:
     value: Any
 
 
+# An injected answer HTTP clients cannot parse (a header line without a colon), as a broken
+# proxy in front of Discord might send.
+GARBLED = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nBad Header\r\n\r\n{}"
+
+
 @dataclass
 class _Injection:
     method: str
@@ -1173,6 +1178,11 @@ class FakeDiscord:
         """
         self._injections.append(_Injection(method.upper(), pattern, status, body, dict(headers or {}), times))
 
+    def garble(self, method: str, pattern: str, *, times: int = 1) -> None:
+        """Answer the next ``times`` matching requests with `GARBLED` bytes (aiohttp raises
+        ``ClientResponseError``), then close the connection; ``pattern`` as in :meth:`fail`."""
+        self.fail(method, pattern, status=200, body=GARBLED, times=times)
+
     def rate_limit(
         self,
         method: str,
@@ -1490,6 +1500,9 @@ class FakeDiscord:
         record.response = copy.deepcopy(out)
         self.requests.append(record)
         self._notify()
+        if out is GARBLED and request.transport is not None:
+            request.transport.write(GARBLED)
+            request.transport.close()
         return self._response(status, out, headers)
 
     def _authorized(self, path: str, header: str | None) -> bool:
