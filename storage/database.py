@@ -284,7 +284,7 @@ class Database:
         return _run_unit(self._writer_engine, work, pending, read_only=False)
 
     @contextmanager
-    def applying(self, key: str, now: datetime) -> Iterator[None]:
+    def applying(self, key: str, now: datetime) -> Iterator[_Pending]:
         """Handle one inbound event (an interaction, a click) exactly once.
 
         Its id is recorded in the same transaction as the first change its handling commits, so
@@ -293,10 +293,14 @@ class Database:
         writes nothing records nothing (it has nothing to apply twice). Any unit of work counts
         as a write, even one that only reads: a look-up before the change goes through
         :meth:`read`, or the id would be recorded with it, before the change commits.
+
+        Yields the event's record, whose ``recorded`` tells afterwards whether its first change
+        committed (so a failure after it left the event applied).
         """
-        token = _APPLYING.set(_Pending(key, now))
+        pending = _Pending(key, now)
+        token = _APPLYING.set(pending)
         try:
-            yield
+            yield pending
         finally:
             _APPLYING.reset(token)
 

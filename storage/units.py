@@ -41,6 +41,11 @@ class _Pending:
     at: datetime
     state: str = "pending"  # pending → recording (a transaction holds it) → recorded
 
+    @property
+    def recorded(self) -> bool:
+        """Whether the id (and so the handling's first change) has committed."""
+        return self.state == "recorded"
+
 
 _APPLYING: ContextVar[_Pending | None] = ContextVar("copbot_applying", default=None)
 

@@ -52,15 +52,9 @@ def reaction_name(event: dict[str, Any]) -> str:
     return str(event.get("reaction") or "").split("::", 1)[0]
 
 
-async def on_reaction_added(event: SlackEvent) -> None:
-    """✅ / ❌ by a moderator under a submission's moderator post decides it, in whichever
-    channel that post is (one made before SLACK_MODERATOR_CHANNEL changed still counts until
-    copbot moves it to the new channel).
-
-    Reactions on any other message (the post is looked up by channel and timestamp), other
-    emoji, copbot's own reactions and anyone who is not a moderator change nothing; the first
-    decision wins (the core's guarded update).
-    """
+def _review(event: SlackEvent) -> tuple[str, str, str, str] | None:
+    """(user, reaction, channel, message ts) of a ✅ / ❌ someone other than copbot added to a
+    message, else None."""
     item = event.event.get("item") or {}
     user = str(event.event.get("user") or "")
     reaction = reaction_name(event.event)
@@ -71,10 +65,24 @@ async def on_reaction_added(event: SlackEvent) -> None:
         or reaction not in REVIEW_REACTIONS
         or not user
         or user == event.bot_user_id
-        or event.directory is None
     ):
+        return None
+    return user, reaction, channel, str(item.get("ts") or "")
+
+
+async def on_reaction_added(event: SlackEvent) -> None:
+    """✅ / ❌ by a moderator under a submission's moderator post decides it, in whichever
+    channel that post is (one made before SLACK_MODERATOR_CHANNEL changed still counts until
+    copbot moves it to the new channel).
+
+    Reactions on any other message (the post is looked up by channel and timestamp), other
+    emoji, copbot's own reactions and anyone who is not a moderator change nothing; the first
+    decision wins (the core's guarded update).
+    """
+    review = _review(event)
+    if review is None or event.directory is None:
         return
-    ts = str(item.get("ts") or "")
+    user, reaction, channel, ts = review
     # ✅ and ❌ are everyday emoji: only one on a submission's post costs a look-up of the person.
     if await submissions.link_by_message(event.ctx.store, PLATFORM, ts, channel) is None:
         return
@@ -90,6 +98,33 @@ async def on_reaction_added(event: SlackEvent) -> None:
 # The front end subscribes to each type listed when it is built; the handler itself is looked
 # up when an event arrives.
 EVENT_HANDLERS: dict[str, EventHandler] = {"reaction_added": on_reaction_added}
+
+
+async def reaction_not_applied(event: SlackEvent) -> None:
+    """A ✅ / ❌ that failed (the database did not answer…) and that Slack will not send again:
+    the moderator who reacted is told, in the moderator channel, only they seeing it, that
+    nothing was decided and to react again. Nothing is said for other emoji, channels or people.
+    """
+    review = _review(event)
+    if review is None or event.directory is None:
+        return
+    user, reaction, channel, _ = review
+    if channel != event.moderator_channel or not await event.directory.is_moderator(user):
+        return
+    await event.client.chat_postEphemeral(
+        channel=channel,
+        user=user,
+        text=(
+            f"Your :{reaction}: was not recorded: something failed on my side (the admins have "
+            f"it in the log), and nothing was decided. Please remove the reaction and add it "
+            f"again in a minute."
+        ),
+    )
+
+
+# What the person behind an event is told when it could not be applied and Slack will not send
+# it again (see SlackFrontEnd's event listener).
+NOT_APPLIED_NOTICES: dict[str, EventHandler] = {"reaction_added": reaction_not_applied}
 
 
 def register_event(event_type: str, handler: EventHandler) -> None:

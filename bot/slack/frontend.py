@@ -430,46 +430,60 @@ class SlackFrontEnd:
         log.warning("a reject form named a response_url that is not Slack's; not answered there")
         return None
 
-    def _event_listener(self, event_type: str) -> Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]:
-        async def listener(body: dict[str, Any], event: dict[str, Any]) -> None:
+    def _event_listener(
+        self, event_type: str
+    ) -> Callable[[dict[str, Any], dict[str, Any], AsyncBoltRequest], Awaitable[None]]:
+        async def listener(body: dict[str, Any], event: dict[str, Any], request: AsyncBoltRequest) -> None:
             work = self._spawn(self._handle_event(event_type, body, event))
-            await asyncio.wait({work}, timeout=self.answer_within)
+            done, _ = await asyncio.wait({work}, timeout=self.answer_within)
+            if work not in done:
+                # Slack gets its 200 now and will not send the event again: if the work fails
+                # after all, the person must hear it from copbot.
+                self._spawn(self._tell_if_not_applied(event_type, body, event, work))
+            elif not work.result():
+                if _slack_will_retry(request, socket_mode=self.socket_mode):
+                    raise EventNotApplied(str(body.get("event_id") or ""), event_type)
+                await self._tell_not_applied(event_type, body, event)
 
         return listener
 
-    async def _handle_event(self, event_type: str, body: dict[str, Any], event: dict[str, Any]) -> None:
+    def _slack_event(self, body: dict[str, Any], event: dict[str, Any]) -> events.SlackEvent:
+        return events.SlackEvent(
+            self.ctx,
+            self.client,
+            str(body.get("team_id") or ""),
+            str(body.get("event_id") or ""),
+            event,
+            directory=self.directory,
+            moderator_channel=self.settings.slack_moderator_channel,
+            bot_user_id=self.bot_user_id,
+        )
+
+    async def _handle_event(self, event_type: str, body: dict[str, Any], event: dict[str, Any]) -> bool:
         """Apply an event once: a retry (or any replay) of an event that was applied changes nothing.
 
         A retry reaching this process is caught in memory; one reaching another process (or this
         one after a restart) at its first write, which records the id with the change. So an
         event whose handling died before its change committed is applied by Slack's retry.
+
+        False when the handling failed before its first change committed (nothing was applied,
+        and handling it again may succeed), else True.
         """
         event_id = str(body.get("event_id") or "")
         if event_id and not self._seen.first(event_id):
             log.info("skipped Slack event %s (%s): already handled", event_id, event_type)
-            return
+            return True
         handler = events.EVENT_HANDLERS.get(event_type)
         if handler is None:
-            return
+            return True
         once = (
             self.ctx.store.applying(events.dedup_key(event_id), self.ctx.clock())
             if event_id
             else nullcontext()
         )
         try:
-            with once:
-                await handler(
-                    events.SlackEvent(
-                        self.ctx,
-                        self.client,
-                        str(body.get("team_id") or ""),
-                        event_id,
-                        event,
-                        directory=self.directory,
-                        moderator_channel=self.settings.slack_moderator_channel,
-                        bot_user_id=self.bot_user_id,
-                    )
-                )
+            with once as applying:
+                await handler(self._slack_event(body, event))
         except AlreadyApplied:
             log.info("skipped Slack event %s (%s): already applied", event_id, event_type)
         except Exception:
@@ -477,10 +491,62 @@ class SlackFrontEnd:
             # failure, its id did too, and the retry's first write finds it.
             self._seen.forget(event_id)
             log.exception("Slack event %s (%s) failed", event_id, event_type)
+            return applying is not None and applying.recorded
+        return True
+
+    async def _tell_if_not_applied(
+        self, event_type: str, body: dict[str, Any], event: dict[str, Any], work: asyncio.Future[bool]
+    ) -> None:
+        if not await work:
+            await self._tell_not_applied(event_type, body, event)
+
+    async def _tell_not_applied(self, event_type: str, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """An event failed and Slack will not send it again: tell whoever caused it (a
+        moderator's ✅ is not recorded), through the event type's notice if it has one."""
+        notice = events.NOT_APPLIED_NOTICES.get(event_type)
+        log.warning(
+            "Slack event %s (%s) was not applied and Slack will not send it again",
+            body.get("event_id"),
+            event_type,
+        )
+        if notice is None:
+            return
+        try:
+            await notice(self._slack_event(body, event))
+        except Exception as exc:
+            log.warning("telling that Slack event %s was not applied failed: %s", body.get("event_id"), exc)
 
     async def _on_error(self, error: Exception) -> None:
-        """Whatever escaped a listener or middleware: logged with its traceback."""
+        """Whatever escaped a listener or middleware: logged with its traceback (Bolt answers
+        Slack 500). An event left unapplied was logged already, with its cause."""
+        if isinstance(error, EventNotApplied):
+            log.warning("%s", error)
+            return
         log.error("Slack request failed", exc_info=error)
+
+
+class EventNotApplied(Exception):
+    """An event whose handling failed before anything was applied, raised from its listener so
+    that Bolt answers Slack with a 500 and Slack sends the event again (its id makes sure a
+    retry applies it at most once)."""
+
+    def __init__(self, event_id: str, event_type: str) -> None:
+        """The event that failed."""
+        super().__init__(f"Slack event {event_id} ({event_type}) not applied: answered 500, Slack retries")
+
+
+# Slack sends an event it got no 2xx for three more times (X-Slack-Retry-Num 1, 2, 3; at once,
+# after a minute, after five), then gives up.
+SLACK_RETRIES = 3
+
+
+def _slack_will_retry(request: AsyncBoltRequest, *, socket_mode: bool) -> bool:
+    """Whether Slack sends this event again if it is answered with an error: in HTTP mode, until
+    its last retry. Socket Mode is not counted on: Bolt then sends no acknowledgement at all."""
+    if socket_mode:
+        return False
+    retry = (request.headers.get("x-slack-retry-num") or ["0"])[0]
+    return not retry.isdigit() or int(retry) < SLACK_RETRIES
 
 
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")

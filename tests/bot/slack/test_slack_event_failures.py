@@ -1,0 +1,96 @@
+"""A moderator's ✅ / ❌ while the database is out of reach: answered so that Slack sends it again,
+or, when Slack will not, the moderator is told it was not recorded.
+
+Through the real Bolt app and the fake Slack, on PostgreSQL behind a proxy that cuts the link
+(the store gives up after DATABASE_TIMEOUT, 0.5 s here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from commands.types import Context
+from storage.models import LinkStatus
+from tests.bot.slack.slack_rig import ANN, BOB, MOD, MODS, Rig, moderated
+from tests.bot.slack.test_slack_moderation import status, submit
+from tests.fakes.slack_api import FakeSlack, reaction_event
+from tests.support.tcp_proxy import TcpProxy
+
+
+async def react(rig: Rig, user: str, ts: str, event_id: str, retry_num: int | None = None) -> int:
+    """``user`` adds ✅ to message ``ts``; the HTTP status copbot answered Slack, once handled."""
+    reply = await rig.slack.event(
+        reaction_event(user, "white_check_mark", MODS, ts), event_id=event_id, retry_num=retry_num
+    )
+    await rig.front.drain()
+    return reply.status
+
+
+@asynccontextmanager
+async def cut_off(
+    fake: FakeSlack, pg_behind_proxy: tuple[TcpProxy, Context], **options: Any
+) -> AsyncIterator[tuple[Rig, str, TcpProxy]]:
+    """A moderated front end, its submission's post (its ts), and the proxy, which has just cut
+    the database off."""
+    proxy, ctx = pg_behind_proxy
+    async with moderated(fake, ctx, **options) as rig:
+        _, post = await submit(rig)
+        assert post.ts is not None
+        proxy.cut()
+        yield rig, post.ts, proxy
+
+
+def notices(rig: Rig, user: str = MOD) -> list[str]:
+    """What ``user`` was shown, only to them, in the moderator channel."""
+    return [c["text"] for c in rig.fake.ephemerals if c["channel"] == MODS and c["user"] == user]
+
+
+async def test_a_reaction_during_an_outage_is_refused_and_applied_once_by_slack_s_retry(
+    fake: FakeSlack, pg_behind_proxy: tuple[TcpProxy, Context]
+) -> None:
+    async with cut_off(fake, pg_behind_proxy) as (rig, ts, proxy):
+        assert await react(rig, MOD, ts, "Ev0OUTAGE") == 500  # so Slack sends it again
+        proxy.heal()
+        assert await status(rig.ctx) == LinkStatus.PENDING and notices(rig) == []
+
+        assert await react(rig, MOD, ts, "Ev0OUTAGE", retry_num=1) == 200
+        assert await react(rig, MOD, ts, "Ev0OUTAGE", retry_num=2) == 200  # a replay
+
+        assert await status(rig.ctx) == LinkStatus.APPROVED
+        assert "Approved by mod." in rig.current(MODS, ts).shown
+        assert len(fake.updates) == 1 and len(fake.dms(ANN)) == 1
+        assert (await rig.command("/history", "2.4")).shown.count("mod approved") == 1
+        assert notices(rig) == []
+
+
+async def test_when_slack_gives_up_the_moderator_is_told_to_react_again(
+    fake: FakeSlack, pg_behind_proxy: tuple[TcpProxy, Context]
+) -> None:
+    async with cut_off(fake, pg_behind_proxy) as (rig, ts, proxy):
+        # Slack's third retry is its last: an error answer would only be lost.
+        assert await react(rig, MOD, ts, "Ev0LAST", retry_num=3) == 200
+        assert await react(rig, BOB, ts, "Ev0NOTAMOD", retry_num=3) == 200
+        proxy.heal()
+
+        assert await status(rig.ctx) == LinkStatus.PENDING
+        (notice,) = notices(rig)
+        assert "not recorded" in notice and "nothing was decided" in notice and "again" in notice
+        assert notices(rig, BOB) == []  # not a moderator: their ✅ never decides anything
+
+        assert await react(rig, MOD, ts, "Ev0AGAIN") == 200
+        assert await status(rig.ctx) == LinkStatus.APPROVED
+
+
+async def test_a_reaction_failing_after_slack_had_its_answer_is_reported_to_the_moderator(
+    fake: FakeSlack, pg_behind_proxy: tuple[TcpProxy, Context]
+) -> None:
+    """The store gives up after Slack had its 200 (answer_within 0.05 s): no retry will come."""
+    async with cut_off(fake, pg_behind_proxy, answer_within=0.05) as (rig, ts, proxy):
+        assert await react(rig, MOD, ts, "Ev0LATE") == 200
+        proxy.heal()
+
+        assert await status(rig.ctx) == LinkStatus.PENDING
+        (notice,) = notices(rig)
+        assert "not recorded" in notice
