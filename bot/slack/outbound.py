@@ -4,8 +4,10 @@
 error that means the person cannot be messaged, or the channel is archived, raises
 :class:`Unreachable` (the reminder sweep then falls back to the reminder channel); a channel
 copbot may not post in (not invited, restricted) raises :class:`ChannelRefused`, which an admin
-can fix; any other Slack error :class:`NotDelivered`; a connection lost on the way
-:class:`MaybeSent`. Rate limits are retried by the client's retry handler.
+can fix; a server error on a post (``internal_error``, ``fatal_error``, an HTTP 5xx), after
+which the message may have been posted all the same, or a connection lost on the way
+:class:`MaybeSent`; any other Slack error :class:`NotDelivered`. Rate limits are retried by
+the client's retry handler.
 """
 
 from __future__ import annotations
@@ -62,6 +64,10 @@ CHANNEL_REFUSED_ERRORS = frozenset(
     }
 )
 
+# Slack's answers for a failure on its side, after which "some aspect of the operation may have
+# succeeded" (its words for internal_error and fatal_error): a post may have been made.
+SERVER_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable"})
+
 # chat.update's errors for a message that was deleted or can no longer be edited.
 GONE_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 
@@ -77,6 +83,13 @@ def slack_error(exc: BaseException) -> str | None:
         return str(exc.response["error"])
     except (KeyError, TypeError):
         return None
+
+
+def server_failed(exc: SlackApiError) -> bool:
+    """Whether Slack failed on its side (an HTTP 5xx or a server error in its answer), rather
+    than refusing the call (rate limits, 4xx-type errors): the call may have taken effect."""
+    status = exc.response.status_code if exc.response is not None else 0
+    return status >= 500 or slack_error(exc) in SERVER_ERRORS
 
 
 @contextlib.contextmanager
@@ -111,9 +124,15 @@ class Messenger:
         body = render.message(reply)
         # The renderer escapes user text and sends mrkdwn verbatim; parse/link_names off keeps
         # Slack from turning a plain "@here" in the fallback text into a mention.
-        answer = await self.client.chat_postMessage(
-            channel=channel, text=body["text"], blocks=body["blocks"], parse="none", link_names=False
-        )
+        try:
+            answer = await self.client.chat_postMessage(
+                channel=channel, text=body["text"], blocks=body["blocks"], parse="none", link_names=False
+            )
+        except SlackApiError as exc:
+            if server_failed(exc):
+                failure = slack_error(exc) or f"HTTP {exc.response.status_code}"
+                raise MaybeSent(f"Slack failed on a post in {channel}: {failure}") from exc
+            raise
         return str(answer.get("channel") or channel), str(answer["ts"])
 
     async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:

@@ -652,6 +652,26 @@ async def test_the_sweep_updates_the_post_and_sends_the_dm_that_failed_once(rig:
     assert len(rig.fake.updates) == 1
 
 
+@pytest.mark.parametrize(
+    "fault",
+    [{"error": "internal_error"}, {"error": "service_unavailable", "status": 503}],
+    ids=["internal_error", "http-503"],
+)
+async def test_a_dm_slack_failed_on_is_not_sent_again(rig: Rig, fault: dict[str, object]) -> None:
+    """Slack fails on its side while posting ann's DM: it may have reached her, so the sweeps
+    that follow do not send it again (one notice at most)."""
+    _, post = await submit(rig)
+    rig.fake.fail(ANN, methods={"chat.postMessage"}, times=1, **fault)  # type: ignore[arg-type]
+
+    await rig.react(MOD, "white_check_mark", post.ts)
+    assert rig.sweeper is not None
+    await rig.sweeper.run_once()
+    await rig.sweeper.run_once()
+
+    assert await status(rig.ctx) == LinkStatus.APPROVED
+    assert [c.channel for c in rig.fake.calls_to("chat.postMessage")].count(ANN_DM) == 1
+
+
 REFUSE_PRUNE = {
     "sqlite": [
         "CREATE TRIGGER refuse_prune BEFORE DELETE ON processed_event"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.outbound import ChannelRefused, NotDelivered, Unreachable
+from bot.outbound import ChannelRefused, MaybeSent, NotDelivered, Unreachable
 from bot.reminders import Sweeper
 from commands.types import Context, Reply
 from storage.models import Claim
@@ -223,6 +223,27 @@ async def test_send_dm_raises_unreachable_only_for_users_who_cannot_be_messaged(
         await rig.front.send_channel(TEAM, "C0OLD", Reply(text="hi"))
     posted = await rig.front.send_dm(TEAM, CAT, Reply(text="hi"))
     assert (posted.channel_id, posted.url) == ("D0CAT", None)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [{"error": "internal_error"}, {"error": "fatal_error"}, {"error": "service_unavailable", "status": 503}],
+    ids=["internal_error", "fatal_error", "http-503"],
+)
+async def test_a_server_error_on_a_post_may_have_posted_it(rig: Rig, fault: dict[str, Any]) -> None:
+    """Slack says "some aspect of the operation may have succeeded": MaybeSent, never "certainly
+    not sent" (which would send a notice twice). Opening the DM failing is NotDelivered: nothing
+    was posted."""
+    rig.fake.fail(ANN, methods={"chat.postMessage"}, times=1, **fault)
+    rig.fake.fail("C0GENERAL", methods={"chat.postMessage"}, times=1, **fault)
+    rig.fake.fail(BOB, methods={"conversations.open"}, times=1, **fault)
+
+    with pytest.raises(MaybeSent, match=fault["error"]):
+        await rig.front.send_dm(TEAM, ANN, Reply(text="Your link was approved."))
+    with pytest.raises(MaybeSent, match=fault["error"]):
+        await rig.front.send_channel(TEAM, "C0GENERAL", Reply(text="hi"))
+    with pytest.raises(NotDelivered, match=fault["error"]):
+        await rig.front.send_dm(TEAM, BOB, Reply(text="Your link was approved."))
 
 
 async def test_a_rate_limited_dm_is_retried(rig: Rig, clock: FakeClock) -> None:
