@@ -19,6 +19,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,7 +42,7 @@ from bot.config import Settings, StartupError, cannot_listen, unreachable
 from bot.outbound import Posted
 from bot.seen import Seen
 from bot.slack import events, render, review, slash, transport
-from bot.slack.outbound import Messenger
+from bot.slack.outbound import Messenger, slack_error
 from bot.slack.people import Directory
 from commands import dispatch
 from commands.submissions import NO_SUCH_SUBMISSION, decide_link, ours
@@ -88,6 +89,28 @@ class CopApp(AsyncApp):
         """Bolt's dispatch, marked busy."""
         with idle_gc.COLLECTOR.busy():
             return await super().async_dispatch(req)
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who a response_url answer is for and where they asked (a channel, a DM, or "" for a
+    form): where the answer goes when the response_url fails."""
+
+    team_id: str
+    user_id: str
+    channel_id: str
+
+    @classmethod
+    def of_command(cls, command: dict[str, Any]) -> Asker:
+        """The person who typed a slash command, in its channel."""
+        return cls(*(str(command.get(k) or "") for k in ("team_id", "user_id", "channel_id")))
+
+    @classmethod
+    def of_action(cls, body: dict[str, Any]) -> Asker:
+        """The person who clicked a button (in its message's channel) or submitted a form."""
+        user, team, channel = body.get("user") or {}, body.get("team") or {}, body.get("channel") or {}
+        team_id = team.get("id") or user.get("team_id") or ""
+        return cls(str(team_id), str(user.get("id") or ""), str(channel.get("id") or ""))
 
 
 class SlackFrontEnd:
@@ -287,7 +310,7 @@ class SlackFrontEnd:
             await ack(**_ack_args(response(work.result())))
             return
         await ack()
-        self._spawn(self._respond_when_done(work, respond))
+        self._spawn(self._respond_when_done(work, respond, Asker.of_command(command)))
 
     async def _command_reply(self, command: dict[str, Any]) -> Reply:
         """Run a slash command through the core; never raises."""
@@ -307,19 +330,43 @@ class SlackFrontEnd:
             log.exception("Slack command %s failed", command.get("command"))
             return dispatch.error_reply(dispatch.APOLOGY)
 
-    async def _respond_when_done(self, work: asyncio.Future[Reply], respond: AsyncRespond | None) -> None:
+    async def _respond_when_done(
+        self, work: asyncio.Future[Reply], respond: AsyncRespond | None, asker: Asker
+    ) -> None:
         reply = await work
-        await self._respond(respond, reply)
+        await self._respond(respond, reply, asker)
 
-    async def _respond(self, respond: AsyncRespond | None, reply: Reply) -> None:
-        """Answer through the response_url, as a new message (never replacing the original)."""
-        if respond is None:
-            log.warning("no response_url to answer a Slack request with")
+    async def _respond(self, respond: AsyncRespond | None, reply: Reply, asker: Asker | None = None) -> None:
+        """Answer through the response_url, as a new message (never replacing the original).
+
+        Slack answers a response_url that failed with an HTTP status, not an exception: a 5xx is
+        tried once more (a lost connection was, by the webhook client itself); then, when the
+        asker is known, the answer goes by the Web API instead (:meth:`_answer_elsewhere`), with
+        a warning that never holds the response_url (it is a secret: it can post as copbot).
+        """
+        failure = "no response_url" if respond is None else await _post_response(respond, reply)
+        if failure is None:
+            return
+        if asker is None:
+            log.warning("answering a Slack request failed (%s); the answer is lost", failure)
             return
         try:
-            await respond(**response(reply), replace_original=False)
-        except Exception:
-            log.exception("answering through Slack's response_url failed")
+            how = await self._answer_elsewhere(asker, reply)
+        except Exception as exc:
+            error = slack_error(exc) or type(exc).__name__
+            log.warning("answering a Slack request failed (%s), and by the Web API too: %s", failure, error)
+            return
+        log.warning("answering a Slack request by its response_url failed (%s); sent by %s", failure, how)
+
+    async def _answer_elsewhere(self, asker: Asker, reply: Reply) -> str:
+        """An answer the response_url could not take, by the Web API: shown only to the asker
+        where they asked (a slash command, a click in a channel), or in their DM with copbot (a
+        click there, a form). Returns the method used."""
+        if asker.channel_id and not asker.channel_id.startswith("D"):
+            await self.messenger.whisper(asker.channel_id, asker.user_id, reply)
+            return "chat.postEphemeral"
+        await self.messenger.send_dm(asker.team_id, asker.user_id, reply)
+        return "chat.postMessage"
 
     async def _on_action(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
@@ -331,7 +378,8 @@ class SlackFrontEnd:
         await ack()
         parsed = parse_custom_id(str(action.get("action_id", "")))
         if self._closing:
-            work = self._spawn(self._respond(respond, dispatch.error_reply(dispatch.RESTARTING)))
+            restarting = dispatch.error_reply(dispatch.RESTARTING)
+            work = self._spawn(self._respond(respond, restarting, Asker.of_action(body)))
         elif parsed is not None and parsed[0] == "reject":
             work = self._spawn(self._open_reject_form(body, parsed[1], respond))
         else:
@@ -357,7 +405,7 @@ class SlackFrontEnd:
         except Exception:
             log.exception("Slack button %s failed", action.get("action_id"))
             reply = dispatch.error_reply(dispatch.APOLOGY)
-        await self._respond(respond, reply)
+        await self._respond(respond, reply, Asker.of_action(body))
 
     async def _open_reject_form(self, body: dict[str, Any], target: str, respond: AsyncRespond) -> None:
         """**Reject with reason**: a moderator gets the modal; anyone else an answer saying why not.
@@ -386,7 +434,7 @@ class SlackFrontEnd:
             reply = dispatch.error_reply(
                 "Sorry, I could not open the form. Try again, or react ❌ to reject without a reason."
             )
-        await self._respond(respond, reply)
+        await self._respond(respond, reply, Asker.of_action(body))
 
     async def _on_reject_reason(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The reason modal was submitted: ack within 3 s (closing it), then reject."""
@@ -415,7 +463,7 @@ class SlackFrontEnd:
             log.exception("rejecting with a reason failed")
             reply = dispatch.error_reply(dispatch.APOLOGY)
         url = self._slacks(pending.response_url) if pending else None
-        await self._respond(AsyncRespond(response_url=url) if url else None, reply)
+        await self._respond(AsyncRespond(response_url=url) if url else None, reply, Asker.of_action(body))
 
     def _slacks(self, url: str | None) -> str | None:
         """``url`` if it is Slack's to answer through (https://hooks.slack.com/…, or on
@@ -569,6 +617,23 @@ def settings_problems(settings: Settings) -> list[str]:
         if not _MODERATOR_ID.match(value)
     ]
     return problems
+
+
+async def _post_response(respond: AsyncRespond, reply: Reply) -> str | None:
+    """Post a reply to a response_url, a second time after a 5xx; None once it is taken, else
+    what went wrong (never the response_url itself)."""
+    failure = None
+    for _ in range(2):
+        try:
+            answer = await respond(**response(reply), replace_original=False)
+        except Exception as exc:  # a connection error, after the webhook client's own retry
+            return type(exc).__name__
+        if 200 <= answer.status_code < 300:
+            return None
+        failure = f"HTTP {answer.status_code} {str(answer.body or '')[:60]!r}"
+        if answer.status_code < 500:
+            break
+    return failure
 
 
 def _ack_args(body: dict[str, Any]) -> dict[str, Any]:

@@ -167,6 +167,18 @@ class Messenger:
             raise NotDelivered(f"Slack refused a post in {channel_id}: {code}") from exc
         return Posted(channel, ts, await self._permalink(channel, ts))
 
+    async def whisper(self, channel_id: str, user_id: str, reply: Reply) -> None:
+        """Show a reply to one person in a channel (``chat.postEphemeral``)."""
+        body = render.message(reply)
+        await self.client.chat_postEphemeral(
+            channel=channel_id,
+            user=user_id,
+            text=body["text"],
+            blocks=body["blocks"],
+            parse="none",
+            link_names=False,
+        )
+
     async def _permalink(self, channel: str, ts: str) -> str | None:
         """The message's link; never fails (the message is posted, whatever happens here)."""
         try:

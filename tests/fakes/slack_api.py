@@ -160,6 +160,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.state = _State()
         self._faults: list[_Fault] = []
+        self._response_faults: list[tuple[int, str]] = []  # (status, body) for response_url posts
         self._changed = asyncio.Event()
         self._ids = itertools.count(1)
         self._ts_base = int(time.time())
@@ -284,8 +285,14 @@ class FakeSlack:
             )
         )
 
+    def fail_responses(self, status: int = 500, body: str = "internal_error", *, times: int = 1) -> None:
+        """Answer the next ``times`` response_url posts with HTTP ``status`` and ``body``, taking
+        nothing (Slack's ``expired_url``/``used_url`` are 404s; an outage a 5xx)."""
+        self._response_faults += [(status, body)] * times
+
     def clear_failures(self) -> None:
         self._faults.clear()
+        self._response_faults.clear()
 
     # ------------------------------------------------------------------ recorded calls
 
@@ -379,6 +386,10 @@ class FakeSlack:
         except ValueError:
             body = {"_raw": text}
         rid = request.match_info["rid"]
+        if self._response_faults:
+            status, answer = self._response_faults.pop(0)
+            self._record(Call("response_url", body, status=status, response=answer, response_id=rid))
+            return web.Response(status=status, text=answer)
         errors = tuple(message_errors(body))
         if errors:  # Slack answers a response_url post it cannot show with a 400
             call = Call("response_url", body, status=400, response="invalid_blocks", response_id=rid)
