@@ -98,11 +98,14 @@ class OpsServer:
 
     async def healthz(self, _request: web.Request) -> web.Response:
         """200 when the database answers and every platform is connected, else 503 (also from
-        the start of a shutdown, when the platforms say "stopping")."""
+        the start of a shutdown, when the platforms say "stopping"). A database that answers
+        reads but failed a write in the last minute, with none committed since (disk full,
+        read-only, locked past its busy timeout) is not fine: "writes failing: <error>"."""
         status: dict[str, str] = {}
         try:
             await self.store.problem_count()
-            status["database"] = "ok"
+            failing = self.store.writes_failing()
+            status["database"] = f"writes failing: {failing}" if failing else "ok"
         except Exception as exc:
             status["database"] = f"error: {type(exc).__name__}"
         for name, ready in self.checks:

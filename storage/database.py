@@ -42,6 +42,16 @@ CHECKPOINT_EVERY = 100  # SQLite units of work (inline or in the writer thread) 
 WRITER_AUTOCHECKPOINT_PAGES = 4000  # SQLite's default is 1,000 (the commit passing it checkpoints)
 READERS = 2  # reader threads (and connections) per store on a SQLite file
 CHANGES_EVERY = 1.0  # seconds between looks at SQLite's count of other connections' commits
+WRITES_FAILING_FOR = 60.0  # seconds a failed write counts as "writes failing" unless one commits
+
+
+def _is_write_failure(exc: BaseException) -> bool:
+    """Whether a unit of work failed for the database's sake (locked past the busy timeout, disk
+    full, read-only, out of reach), not for what it asked (a constraint, a bug in a statement)
+    nor for its caller's code (an event applied before, a refusal)."""
+    if isinstance(exc, (sa.exc.IntegrityError, sa.exc.ProgrammingError, sa.exc.DataError)):
+        return False
+    return isinstance(exc, (sa.exc.DBAPIError, sqlite3.OperationalError, OSError, TimeoutError))
 
 
 class Database:
@@ -87,6 +97,9 @@ class Database:
         # of sleeping in SQLite's busy handler with growing back-off (which collapses throughput
         # under load); other processes still wait on busy_timeout. PostgreSQL needs no queue.
         self._write_lock = asyncio.Lock()
+        # The last unit of work that failed for the database's sake: its error's class and when
+        # (on the state cache's clock); cleared by the next commit. See :meth:`writes_failing`.
+        self.write_failure: tuple[str, float] | None = None
         self._writing: AbstractAsyncContextManager[Any] = (
             self._write_lock if engine.dialect.name == "sqlite" else nullcontext()
         )
@@ -128,11 +141,28 @@ class Database:
             async with self._writing:
                 yield pending
             committed = True
+        except BaseException as exc:
+            self._write_failed(exc)
+            raise
         finally:
             self._unit_done(touches, pending, committed=committed)
 
+    def _write_failed(self, exc: BaseException) -> None:
+        if _is_write_failure(exc):
+            self.write_failure = (type(exc).__name__, self._states.now())
+
+    def writes_failing(self, within: float = WRITES_FAILING_FOR) -> str | None:
+        """The error class of the last unit of work that failed for the database's sake, when it
+        failed less than ``within`` seconds ago and none has committed since; else None."""
+        if self.write_failure is None:
+            return None
+        error, at = self.write_failure
+        return error if self._states.now() - at < within else None
+
     def _unit_done(self, touches: str | None, pending: _Pending | None, *, committed: bool) -> None:
         """After a unit of work: forget cached states, and note whether its event id is recorded."""
+        if committed:
+            self.write_failure = None
         # After the commit, so a read racing it cannot cache what it replaced.
         self._states.forget(touches)
         if pending is not None:
@@ -197,6 +227,9 @@ class Database:
                 result = await loop.run_in_executor(self._writer, self._write_in_thread, work, pending)
             committed = True
             return result
+        except BaseException as exc:
+            self._write_failed(exc)
+            raise
         finally:
             if held:
                 lock.release()

@@ -24,6 +24,7 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.store import Store
 from tests.support.clock import FakeClock
+from tests.support.pg import connect
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.transcript import person, say
 
@@ -104,6 +105,75 @@ async def test_healthz_turns_503_during_a_partition_and_200_after(
                 assert response.status == 200
     finally:
         await server.close()
+
+
+class Probe:
+    """/healthz of an OpsServer on ``store``, as an orchestrator reads it: (status, database)."""
+
+    def __init__(self, store: Store) -> None:
+        self.server = OpsServer(store, Metrics(), [])
+
+    async def __aenter__(self) -> Probe:
+        await self.server.start("127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.server.close()
+
+    async def __call__(self) -> tuple[int, str]:
+        url = f"http://127.0.0.1:{self.server.port}/healthz"
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            return response.status, (await response.json())["database"]
+
+
+async def test_healthz_says_writes_fail_on_a_read_only_sqlite_file(sqlite_url: str, clock: FakeClock) -> None:
+    """The file opens read-only (a volume mounted so, permissions): reads work, every write
+    fails; /healthz says so for a minute after the last failed write."""
+    now = [0.0]
+    path = make_url(sqlite_url).database
+    store = Store(make_engine(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true"), monotonic=lambda: now[0])
+    ctx = Context(store=store, clock=clock)
+    try:
+        async with Probe(store) as health:
+            assert await health() == (200, "ok")
+            assert (await say(ctx, person("ann"), "/claim 3.11")).error
+
+            assert await health() == (503, "writes failing: OperationalError")
+            now[0] += 59
+            assert (await health())[0] == 503
+            now[0] += 2  # no write for a minute: nothing says they still fail
+            assert await health() == (200, "ok")
+    finally:
+        await store.close()
+
+
+async def test_healthz_is_ready_again_once_a_write_commits(pg_db_url: str, clock: FakeClock) -> None:
+    """PostgreSQL turns read-only (as after a failover to a standby): /healthz says writes fail;
+    once it takes writes again, the first one that commits makes it ready."""
+    store = Store(make_engine(pg_db_url))
+    ctx = Context(store=store, clock=clock)
+    admin = await connect(pg_db_url)
+    database = make_url(pg_db_url).database
+
+    async def read_only(on: bool) -> None:
+        setting = "SET default_transaction_read_only = on" if on else "RESET default_transaction_read_only"
+        await admin.execute(f'ALTER DATABASE "{database}" {setting}')
+        await store.engine.dispose()  # connections made from now on have it
+
+    try:
+        async with Probe(store) as health:
+            await read_only(True)
+            assert (await say(ctx, person("ann"), "/claim 3.11")).error
+            status, database_status = await health()
+            assert status == 503 and database_status.startswith("writes failing: ")
+
+            await read_only(False)
+            assert await health() == (503, database_status)  # until a write commits
+            assert not (await say(ctx, person("ann"), "/claim 3.11")).error
+            assert await health() == (200, "ok")
+    finally:
+        await admin.close()
+        await store.close()
 
 
 async def test_backup_while_writing(sqlite_url: str, tmp_path: Path) -> None:
