@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -15,6 +15,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 from sqlmodel import col, select
 
 from bot.reminders import SweepReport
@@ -48,10 +51,17 @@ class Metrics:
         self.pings = Counter(
             "copbot_reminders", "Reminders sent, by how they arrived", ["how"], registry=self.registry
         )
-        self.pending = Gauge(
-            "copbot_pending_submissions", "Submissions waiting for moderators", registry=self.registry
+        self.database_up = Gauge(
+            "copbot_database_up",
+            "1 when the last scrape read the database, 0 when it could not",
+            registry=self.registry,
         )
-        self.claims = Gauge("copbot_claims", "Claims by state", ["state"], registry=self.registry)
+        # Claims by state and pending submissions, as the last refresh read them; None while the
+        # database is out of reach: then those series are left out of the scrape (Prometheus
+        # marks them stale) rather than served at their last value as if current.
+        self.snapshot: tuple[dict[str, int], int] | None = None
+        self.database_up_value: bool | None = None  # None: not read yet
+        self.registry.register(_DatabaseGauges(self))
 
     def observe_command(self, command: str, outcome: str, seconds: float) -> None:
         """Record one command (a dispatch observer)."""
@@ -65,20 +75,61 @@ class Metrics:
             self.pings.labels(how).inc(count)
 
     async def refresh(self, store: Store) -> None:
-        """Read the gauges from the database (at scrape time)."""
-        async with store.read() as s:
-            by_state = dict(
-                (await s.exec(select(Claim.state, sa.func.count()).group_by(col(Claim.state)))).all()
-            )
-            # Every state, also one no claim is in any more (the query has no row for it).
-            for state in {*ClaimState, *by_state}:
-                self.claims.labels(state).set(by_state.get(state, 0))
-            pending = await s.exec(
-                select(sa.func.count())
-                .select_from(WorkLink)
-                .where(WorkLink.status == LinkStatus.PENDING.value)
-            )
-            self.pending.set(pending.one())
+        """Read the database's gauges (at scrape time), and whether the database answered.
+
+        An outage is logged once, as one line, when it starts and again when it ends (Prometheus
+        scrapes every few seconds; ``copbot_database_up`` says it meanwhile).
+        """
+        try:
+            self.snapshot = await _read_gauges(store)
+        except Exception as exc:
+            self.snapshot = None
+            log.debug("metrics: reading the database failed", exc_info=True)
+            if self.database_up_value is not False:
+                log.warning(
+                    "metrics: reading the database failed (%s); its gauges are left out until it answers",
+                    type(exc).__name__,
+                )
+            self.database_up_value = False
+        else:
+            if self.database_up_value is False:
+                log.info("metrics: the database answers again")
+            self.database_up_value = True
+        self.database_up.set(1 if self.database_up_value else 0)
+
+
+async def _read_gauges(store: Store) -> tuple[dict[str, int], int]:
+    """Claims by state (every state, also one no claim is in any more) and pending submissions."""
+    async with store.read() as s:
+        by_state = dict((await s.exec(select(Claim.state, sa.func.count()).group_by(col(Claim.state)))).all())
+        pending = await s.exec(
+            select(sa.func.count()).select_from(WorkLink).where(WorkLink.status == LinkStatus.PENDING.value)
+        )
+        return {str(state): by_state.get(state, 0) for state in {*ClaimState, *by_state}}, pending.one()
+
+
+class _DatabaseGauges(Collector):
+    """``copbot_claims{state}`` and ``copbot_pending_submissions`` from the last refresh, or
+    nothing when it failed."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        snapshot = self.metrics.snapshot
+        if snapshot is None:
+            return
+        by_state, pending = snapshot
+        yield GaugeMetricFamily("copbot_pending_submissions", "Submissions waiting for moderators", pending)
+        claims = GaugeMetricFamily("copbot_claims", "Claims by state", labels=["state"])
+        for state, count in sorted(by_state.items()):
+            claims.add_metric([state], count)
+        yield claims
+
+    def describe(self) -> Iterator[Metric]:
+        # Names only (the registry checks for clashes), without reading the last snapshot.
+        yield GaugeMetricFamily("copbot_pending_submissions", "Submissions waiting for moderators")
+        yield GaugeMetricFamily("copbot_claims", "Claims by state", labels=["state"])
 
 
 class OpsServer:
@@ -115,10 +166,7 @@ class OpsServer:
 
     async def metrics_endpoint(self, _request: web.Request) -> web.Response:
         """Prometheus text format."""
-        try:
-            await self.metrics.refresh(self.store)
-        except Exception:
-            log.exception("refreshing metrics failed")
+        await self.metrics.refresh(self.store)
         body = generate_latest(self.metrics.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

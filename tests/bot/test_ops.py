@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import shutil
@@ -319,3 +320,56 @@ async def test_a_backup_that_fails_leaves_nothing_behind(sqlite_url: str, tmp_pa
     with pytest.raises(IsADirectoryError):  # the copy is made, then cannot take the target's name
         await backup(sqlite_url, out / "folder")
     assert await asyncio.to_thread(os.listdir, out) == ["folder"]
+
+
+async def scrape(port: int) -> dict[str, float]:
+    """/metrics as Prometheus reads it: each sample (``name{labels}``) and its value."""
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/metrics") as response:
+        assert response.status == 200
+        text = await response.text()
+    return {key: float(value) for key, value in re.findall(r"^(\S+) (\S+)$", text, re.M)}
+
+
+def database_series(samples: dict[str, float]) -> dict[str, float]:
+    return {k: v for k, v in samples.items() if k.startswith(("copbot_claims", "copbot_pending_submissions"))}
+
+
+async def test_metrics_during_an_outage_leave_out_the_database_gauges_and_log_it_once(
+    pg_behind_proxy: tuple[TcpProxy, Context], caplog: pytest.LogCaptureFixture
+) -> None:
+    """While PostgreSQL is out of reach, /metrics says so (copbot_database_up 0) and leaves out
+    the claims and pending submissions rather than serve their last values as current; the log
+    says so once, in one line, and once more when the database answers again."""
+    caplog.set_level(logging.INFO, logger="copbot.ops")
+    proxy, ctx = pg_behind_proxy
+    server = OpsServer(ctx.store, Metrics(), [])
+    port = await server.start("127.0.0.1", 0)
+    try:
+        before = await scrape(port)
+        assert before["copbot_database_up"] == 1
+        assert set(database_series(before)) == {
+            'copbot_claims{state="active"}',
+            'copbot_claims{state="stale"}',
+            'copbot_claims{state="expired"}',
+            'copbot_claims{state="released"}',
+            "copbot_pending_submissions",
+        }
+        assert before['copbot_claims{state="active"}'] >= 1  # ann's, at least
+        caplog.clear()
+        proxy.cut()
+        during = [await scrape(port), await scrape(port)]
+        logged_during = [(r.levelno, r.getMessage(), r.exc_info) for r in caplog.records]
+        proxy.heal()
+        after = await scrape(port)
+        logged_after = [(r.levelno, r.getMessage()) for r in caplog.records[len(logged_during) :]]
+    finally:
+        await server.close()
+    for samples in during:
+        assert samples["copbot_database_up"] == 0
+        assert database_series(samples) == {}
+        assert samples["copbot_sweeps_total"] == 0  # the rest is served as ever
+    ((level, message, exc_info),) = logged_during
+    assert level == logging.WARNING and exc_info is None and "\n" not in message
+    assert "Error" in message  # the exception's class, e.g. TimeoutError or OperationalError
+    assert logged_after == [(logging.INFO, "metrics: the database answers again")]
+    assert after["copbot_database_up"] == 1 and database_series(after) == database_series(before)
