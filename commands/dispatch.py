@@ -88,22 +88,27 @@ async def _run(ctx: Context, actor: Actor, name: str, parse: Callable[[Any], dic
         log.exception("command failed", extra={"command": command, "community": actor.community_id})
         return error_reply(APOLOGY)
     finally:
-        elapsed = time.perf_counter() - started
-        log.info(
-            "/%s %s in %.1f ms",
-            command,
-            outcome,
-            elapsed * 1000,
-            extra={
-                "command": command,
-                "platform": actor.platform,
-                "community": actor.community_id,
-                "outcome": outcome,
-                "latency_ms": round(elapsed * 1000, 2),
-            },
-        )
-        for hook in OBSERVERS:
-            hook(command, outcome, elapsed)
+        _record(command, actor, outcome, started, f"/{command}")
+
+
+def _record(command: str, actor: Actor, outcome: str, started: float, shown: str) -> None:
+    """Log one command or button press as one structured line, and tell the observers."""
+    elapsed = time.perf_counter() - started
+    log.info(
+        "%s %s in %.1f ms",
+        shown,
+        outcome,
+        elapsed * 1000,
+        extra={
+            "command": command,
+            "platform": actor.platform,
+            "community": actor.community_id,
+            "outcome": outcome,
+            "latency_ms": round(elapsed * 1000, 2),
+        },
+    )
+    for hook in OBSERVERS:
+        hook(command, outcome, elapsed)
 
 
 async def run_line(ctx: Context, actor: Actor, line: str) -> Reply:
@@ -116,17 +121,29 @@ async def run_line(ctx: Context, actor: Actor, line: str) -> Reply:
 
 
 async def run_action(ctx: Context, actor: Actor, custom_id: str) -> Reply:
-    """Run a button click by its ``cop:<action>:<target>`` id."""
+    """Run a button click by its ``cop:<action>:<target>`` id.
+
+    Logged and observed once like a command, as ``button:<action>`` (``button:unknown`` for an
+    id naming no registered action: ids come back from the platform, labels must stay few).
+    """
+    started = time.perf_counter()
+    outcome = "ok"
     parsed = parse_custom_id(custom_id)
     handler = ACTIONS.get(parsed[0]) if parsed else None
-    if parsed is None or handler is None:
-        return error_reply("That button is no longer supported; run the command again.")
+    command = f"button:{parsed[0]}" if parsed is not None and handler is not None else "button:unknown"
     try:
+        if parsed is None or handler is None:
+            raise CommandError("That button is no longer supported; run the command again.")
         return await handler(ctx, actor, parsed[1])
     except CommandError as exc:
+        outcome = "user_error"
         return error_reply(str(exc))
     except AlreadyApplied:
+        outcome = "replay"
         raise  # the front end answers nothing: the first delivery was answered
     except Exception:
-        log.exception("button failed", extra={"action": parsed[0], "community": actor.community_id})
+        outcome = "error"
+        log.exception("button failed", extra={"command": command, "community": actor.community_id})
         return error_reply(APOLOGY)
+    finally:
+        _record(command, actor, outcome, started, command)

@@ -234,8 +234,9 @@ class Interactions:
                 await self._deliver(interaction, reply, deferred_public)
                 if not reply.error:
                     self._public[key] = not reply.private
-                # The core already logs each command; say more only for buttons and deferrals.
-                quiet = deferred_public is None and label.startswith("/")
+                # The core already logs each command and button press (with its outcome and
+                # latency); say more only for deferrals and forms.
+                quiet = deferred_public is None and key != "form:reject"
                 log.log(
                     logging.DEBUG if quiet else logging.INFO,
                     "%s in guild %s: %s in %.0f ms%s",

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.ops import Metrics, OpsServer
+from commands import dispatch
 from commands.types import Context
 from storage.backup import BackupError, backup
 from storage.catalogue import import_rows, parse_csv
@@ -373,3 +374,50 @@ async def test_metrics_during_an_outage_leave_out_the_database_gauges_and_log_it
     assert "Error" in message  # the exception's class, e.g. TimeoutError or OperationalError
     assert logged_after == [(logging.INFO, "metrics: the database answers again")]
     assert after["copbot_database_up"] == 1 and database_series(after) == database_series(before)
+
+
+async def test_button_presses_are_counted_and_logged_like_commands(
+    ctx: Context, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A claim made with a card's Claim button is in /metrics (as button:claim, beside the typed
+    /claim) and in the log with its outcome and latency; an id naming no action counts as
+    button:unknown, whatever it says."""
+    caplog.set_level(logging.INFO, logger="copbot.commands")
+    server = OpsServer(ctx.store, Metrics(), [])
+    port = await server.start("127.0.0.1", 0)
+    try:
+        await say(ctx, person("ann"), "/claim 3.11")
+        assert not (await dispatch.run_action(ctx, person("bob"), "cop:claim:2.4")).error
+        assert (await dispatch.run_action(ctx, person("bob"), "cop:release:9.99")).error
+        for junk in ("cop:made-up-1:2.4", "cop:made-up-2:2.4", "nonsense"):
+            assert (await dispatch.run_action(ctx, person("bob"), junk)).error
+        samples = await scrape(port)
+    finally:
+        await server.close()
+    counted = {k: v for k, v in samples.items() if k.startswith("copbot_commands_total")}
+    assert counted == {
+        'copbot_commands_total{command="claim",outcome="ok"}': 1,
+        'copbot_commands_total{command="button:claim",outcome="ok"}': 1,
+        'copbot_commands_total{command="button:release",outcome="user_error"}': 1,
+        'copbot_commands_total{command="button:unknown",outcome="user_error"}': 3,
+    }
+    assert samples['copbot_command_seconds_count{command="button:claim"}'] == 1
+    (line,) = [r for r in caplog.records if getattr(r, "command", None) == "button:claim"]
+    assert (line.platform, line.community, line.outcome) == ("discord", "guild1", "ok")  # type: ignore[attr-defined]
+    assert isinstance(line.latency_ms, float)  # type: ignore[attr-defined]
+
+
+async def test_a_button_that_fails_is_counted_as_an_error(pg_behind_proxy: tuple[TcpProxy, Context]) -> None:
+    """A Claim button pressed while PostgreSQL is out of reach: an apology, and an error in /metrics."""
+    proxy, ctx = pg_behind_proxy
+    server = OpsServer(ctx.store, Metrics(), [])
+    port = await server.start("127.0.0.1", 0)
+    try:
+        proxy.cut()
+        reply = await dispatch.run_action(ctx, person("bob"), "cop:claim:2.4")
+        proxy.heal()
+        samples = await scrape(port)
+    finally:
+        await server.close()
+    assert reply.text == dispatch.APOLOGY
+    assert samples['copbot_commands_total{command="button:claim",outcome="error"}'] == 1

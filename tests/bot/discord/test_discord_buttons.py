@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import pytest
+
 from bot.discord.frontend import DiscordFrontEnd
+from bot.ops import Metrics, OpsServer
 from commands.types import Context
 from tests.bot.discord.discord_rig import ask, buttons, embed, running, text_of
 from tests.fakes.discord_api import Callback, FakeDiscord
@@ -96,3 +100,33 @@ async def test_a_replayed_interaction_runs_once(fake: FakeDiscord, bot: DiscordF
     events = [e.kind for e in await bot.ctx.store.history("3.11") if e.actor_platform == "discord"]
     assert events == ["claimed", "claimed"]  # Alice once, Bob once
     assert not [r for r in fake.requests if r.status == 400]
+
+
+async def test_a_claim_made_with_the_button_is_counted(
+    fake: FakeDiscord, bot: DiscordFrontEnd, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The card's Claim button counts in /metrics as button:claim, the /problem that posted the
+    card as problem; the log has one line for the click, with its outcome and latency."""
+    caplog.set_level(logging.INFO)
+    metrics = Metrics()
+    server = OpsServer(bot.ctx.store, metrics, [])
+    try:
+        card = await problem_message(fake, "1.2")
+        claimed = await click(fake, card, "Claim")
+        await bot.drain()  # the front end's own work after answering
+    finally:
+        await server.close()
+    assert embed(claimed)["description"].startswith("You claimed 1.2 on 2026-11-25.")
+    counted = {
+        command: metrics.registry.get_sample_value(
+            "copbot_commands_total", {"command": command, "outcome": "ok"}
+        )
+        for command in ("problem", "button:claim", "claim")
+    }
+    assert counted == {"problem": 1, "button:claim": 1, "claim": None}
+    clicks = [
+        (r.command, getattr(r, "outcome", None), type(getattr(r, "latency_ms", None)))  # type: ignore[attr-defined]
+        for r in caplog.records
+        if r.levelno >= logging.INFO and str(getattr(r, "command", "")).startswith("button")
+    ]
+    assert clicks == [("button:claim", "ok", float)]

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from tests.bot.slack.slack_rig import ANN, BOB, CAT, Rig
+import logging
+
+import pytest
+
+from bot.ops import Metrics, OpsServer
+from commands import dispatch
+from commands.types import Context
+from tests.bot.slack.slack_rig import ANN, BOB, CAT, Rig, running
+from tests.fakes.slack_api import FakeSlack
+from tests.support.tcp_proxy import TcpProxy
 
 
 async def test_claim_button_claims_for_whoever_presses_it(rig: Rig) -> None:
@@ -72,3 +81,39 @@ async def test_an_unknown_button_asks_to_run_the_command_again(rig: Rig) -> None
 
     assert answer.args["response_type"] == "ephemeral"
     assert "That button is no longer supported; run the command again." in answer.args["text"]
+
+
+async def test_button_presses_are_in_the_metrics_and_the_log(
+    fake: FakeSlack, pg_behind_proxy: tuple[TcpProxy, Context], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A claim made with the card's Claim button counts as button:claim, logged with its outcome
+    and latency; pressed while PostgreSQL is out of reach, it is an apology counted as an error."""
+    caplog.set_level(logging.INFO, logger="copbot.commands")
+    proxy, ctx = pg_behind_proxy
+    metrics = Metrics()
+    server = OpsServer(ctx.store, metrics, [])
+    try:
+        async with running(fake, ctx) as rig:
+            card = await rig.command("/problem", "2.4", user=ANN)
+            claimed = await rig.click(card, "Claim", user=BOB)
+            proxy.cut()
+            failed = await rig.click(card, "Claim", user=CAT)
+            proxy.heal()
+    finally:
+        await server.close()
+    assert "You claimed 2.4" in claimed.shown
+    assert dispatch.APOLOGY in failed.shown
+    counted = {
+        outcome: metrics.registry.get_sample_value(
+            "copbot_commands_total", {"command": "button:claim", "outcome": outcome}
+        )
+        for outcome in ("ok", "error")
+    }
+    assert counted == {"ok": 1, "error": 1}
+    lines = [
+        (r.platform, r.outcome, r.latency_ms)  # type: ignore[attr-defined]
+        for r in caplog.records
+        if hasattr(r, "outcome") and getattr(r, "command", None) == "button:claim"
+    ]
+    assert [(platform, outcome) for platform, outcome, _ in lines] == [("slack", "ok"), ("slack", "error")]
+    assert all(isinstance(latency, float) for _, _, latency in lines)
