@@ -106,7 +106,9 @@ def open_engine(settings: Settings, *, bound_statements: bool = True) -> AsyncEn
         return make_engine(
             settings.db_url, timeout=settings.database_timeout, bound_statements=bound_statements
         )
-    except (ArgumentError, InvalidRequestError, ImportError) as exc:
+    except (ArgumentError, InvalidRequestError, ImportError, ValueError, TypeError) as exc:
+        # ValueError, TypeError: a value in the URL's query that the dialect reads as it makes the
+        # engine, and cannot (?prepared_statement_cache_size=x)
         raise _unusable_url(exc) from exc
     except OSError as exc:
         raise StartupError(

@@ -252,6 +252,27 @@ async def test_db_backup_names_a_database_url_that_does_not_parse(tmp_path: Path
     refused(status, output, "cannot start: DATABASE_URL is not a database copbot can use (invalid literal")
 
 
+@pytest.mark.parametrize("command", [("db", "upgrade"), ("run",)])
+async def test_a_query_value_the_driver_cannot_read_is_named(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """``?prepared_statement_cache_size=x``: SQLAlchemy's asyncpg dialect reads it as a number when
+    it makes the engine, and its ValueError was a traceback (exit 1); now one line, exit 2, and
+    the password stays hidden."""
+    url = (
+        f"postgresql+asyncpg://copbot:{PASSWORD}@127.0.0.1:{closed_port()}/db?prepared_statement_cache_size=x"
+    )
+    status, output = await copbot(tmp_path, *command, DATABASE_URL=url)
+    refused(
+        status,
+        output,
+        "CRITICAL copbot: cannot start: DATABASE_URL is not a database copbot can use "
+        "(invalid literal for int() with base 10: 'x'): use sqlite+aiosqlite:///",
+    )
+    assert len(output.splitlines()) == 1, output
+    assert PASSWORD not in output
+
+
 async def test_a_password_in_the_database_urls_query_is_never_shown(tmp_path: Path, pg_db_url: str) -> None:
     """asyncpg takes the password from ``?password=`` as well as from ``user:password@`` (and a
     libpq URL may carry ``sslpassword=``): hidden wherever it is, in every line copbot prints,
