@@ -236,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # unforeseen: still in the log's format (one JSON object with LOG_FORMAT=json)
+        said = " ".join(str(exc).split())[:300]
+        log.critical("copbot stopped: %s%s", type(exc).__name__, f": {said}" if said else "", exc_info=exc)
+        return 1
 
 
 if __name__ == "__main__":

@@ -51,6 +51,25 @@ def invite_url(application_id: int) -> str:
     return discord.utils.oauth_url(application_id, permissions=PERMISSIONS, scopes=SCOPES)
 
 
+# Gateway close codes after which Discord takes no RESUME nor IDENTIFY as it stands (discord.py
+# closes the client and raises): what each means, and what to check.
+GATEWAY_CLOSES = {
+    4004: ("authentication failed", "check DISCORD_TOKEN (reset in the Developer Portal: Bot, Reset Token)"),
+    4010: ("invalid shard", "check DISCORD_SHARD_IDS: each below DISCORD_SHARD_COUNT"),
+    4011: ("sharding required", "raise DISCORD_SHARD_COUNT, or unset it and DISCORD_SHARD_IDS"),
+    4012: ("invalid API version", "this copbot's discord.py is too old for Discord: upgrade copbot"),
+    4013: ("invalid intents", "this copbot's discord.py asks for intents Discord lacks: upgrade copbot"),
+    4014: ("disallowed intents", "check the Privileged Gateway Intents on the Developer Portal's Bot page"),
+}
+
+
+def gateway_closed(error: discord.ConnectionClosed | discord.PrivilegedIntentsRequired) -> str:
+    """One line on a gateway close for good: the code, what it means, and the setting to check."""
+    code = 4014 if isinstance(error, discord.PrivilegedIntentsRequired) else error.code
+    meaning, check = GATEWAY_CLOSES.get(code, ("", "see Discord's list of gateway close event codes"))
+    return f"Discord closed the gateway with {code}{f' ({meaning})' if meaning else ''}: {check}"
+
+
 class CopClient(discord.AutoShardedClient):
     """discord.py's auto-sharded client, wired to one :class:`DiscordFrontEnd`."""
 

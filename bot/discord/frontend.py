@@ -22,7 +22,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.config import Settings, StartupError, unreachable
-from bot.discord.client import SHUTDOWN_GRACE, CopClient, end_gateway_task, invite_url
+from bot.discord.client import SHUTDOWN_GRACE, CopClient, end_gateway_task, gateway_closed, invite_url
 from bot.discord.inflight import InFlight
 from bot.discord.interactions import DEFER_AFTER, Interactions
 from bot.discord.outbound import Messenger
@@ -110,6 +110,8 @@ class DiscordFrontEnd:
                     client.connect(reconnect=True), name="discord-gateway"
                 )
                 await self._wait_connected()
+            except (discord.ConnectionClosed, discord.PrivilegedIntentsRequired) as exc:
+                raise StartupError(gateway_closed(exc)) from exc
             except discord.HTTPException as exc:  # an outage (5xx) or a refusal, past its retries
                 # Discord's own message when it answered in JSON; else the HTTP reason (a proxy's
                 # error page is HTML, and this must stay one line).

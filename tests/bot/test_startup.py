@@ -4,6 +4,7 @@ settings or surroundings, which it names in one line (exit status 2) instead of 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import sys
@@ -483,6 +484,58 @@ async def test_a_discord_outage_at_start_is_named_in_one_line(tmp_path: Path) ->
         status, output = await copbot(tmp_path, **on_discord(discord, "t", tmp_path))
     refused(status, output, "cannot start: Discord answered 503 Service Unavailable at start (")
     assert "<html>" not in output and "</html>" not in output, output
+
+
+# Discord's gateway closes IDENTIFY (the token passed the login): the close, and what copbot says.
+GATEWAY_REFUSALS = {
+    "token reset since login": (
+        (4004, "Authentication failed."),
+        "Discord closed the gateway with 4004 (authentication failed): check DISCORD_TOKEN",
+    ),
+    "too few shards": (
+        (4011, "Sharding required."),
+        "Discord closed the gateway with 4011 (sharding required): raise DISCORD_SHARD_COUNT",
+    ),
+    "a shard that does not exist": (
+        (4010, "Invalid shard."),
+        "Discord closed the gateway with 4010 (invalid shard): check DISCORD_SHARD_IDS",
+    ),
+    "privileged intents": (
+        (4014, "Disallowed intent(s)."),
+        "Discord closed the gateway with 4014 (disallowed intents): ",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", GATEWAY_REFUSALS)
+async def test_a_gateway_that_refuses_at_start_is_named_in_one_json_line(tmp_path: Path, case: str) -> None:
+    """The login passed but the gateway closed IDENTIFY for good: discord.py's ConnectionClosed
+    came out as a plain traceback among the JSON lines, exit 1. Now: one line naming the close
+    code, its meaning and the setting to check, exit 2, every line JSON."""
+    close, expected = GATEWAY_REFUSALS[case]
+    async with FakeDiscord(token="t") as fake:
+        fake.identify_refusal = close
+        status, output = await copbot(tmp_path, **on_discord(fake, "t", tmp_path), LOG_FORMAT="json")
+        assert fake.identifies == []
+    assert status == 2, output
+    lines = [json.loads(line) for line in output.splitlines()]  # each line one JSON object
+    (critical,) = [line for line in lines if line["level"] == "CRITICAL"]
+    assert critical["message"].startswith("cannot start: " + expected), critical
+    assert "exception" not in critical
+    assert not [line for line in lines if line["level"] == "ERROR"], output
+
+
+async def test_a_crash_at_start_stays_in_the_logs_format(tmp_path: Path) -> None:
+    """What copbot does not foresee (here a gateway that answers with a page that is not JSON)
+    still ends it in one JSON line, its traceback inside, and status 1, not a plain traceback."""
+    async with FakeDiscord(token="t") as fake:
+        fake.garble_ready = True
+        status, output = await copbot(tmp_path, **on_discord(fake, "t", tmp_path), LOG_FORMAT="json")
+    assert status == 1, output
+    lines = [json.loads(line) for line in output.splitlines()]  # each line one JSON object
+    last = lines[-1]
+    assert last["level"] == "CRITICAL" and last["message"].startswith("copbot stopped: "), last
+    assert "Traceback" in last["exception"]
 
 
 async def test_slack_serves_while_discord_is_still_connecting(tmp_path: Path) -> None:

@@ -716,6 +716,11 @@ class FakeDiscord:
         self.interaction_timeout = interaction_timeout
         self.allowed_intents = allowed_intents
         self.echo_messages = echo_messages
+        # IDENTIFY answered by closing with this (code, reason), as Discord does for a token reset
+        # since login (4004), too few shards (4011) or intents the bot may not have (4014).
+        self.identify_refusal: tuple[int, str] | None = None
+        # IDENTIFY answered by a frame that is not JSON (a broken proxy): discord.py cannot read it.
+        self.garble_ready = False
 
         self.application_id = application_id or snowflake()
         self.bot_user_id = bot_user_id or self.application_id
@@ -2381,6 +2386,12 @@ class FakeDiscord:
     async def _on_identify(self, conn: GatewayConnection, data: Mapping[str, Any]) -> None:
         if conn.session is not None:
             await conn.close(4005, "Already authenticated.")
+            return
+        if self.identify_refusal is not None:
+            await conn.close(*self.identify_refusal)
+            return
+        if self.garble_ready:
+            await conn.ws.send_str("<html>502 Bad Gateway</html>")
             return
         token = data.get("token")
         if not self._token_ok(token):
