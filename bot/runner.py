@@ -10,7 +10,7 @@ import signal
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -55,6 +55,14 @@ class FrontEnd(Protocol):
         """Whether the platform connection is up."""
 
 
+@runtime_checkable
+class MayFail(Protocol):
+    """A front end whose platform may go for good after start (Discord closing its gateway with
+    4004): it logs why and sets ``failed``."""
+
+    failed: asyncio.Event
+
+
 def build_front_ends(settings: Settings, ctx: Context) -> list[FrontEnd]:
     """The front ends the settings configure."""
     front_ends: list[FrontEnd] = []
@@ -70,7 +78,8 @@ def build_front_ends(settings: Settings, ctx: Context) -> list[FrontEnd]:
 
 
 async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -> int:
-    """Run every configured front end until ``stop`` is set or SIGTERM/SIGINT arrives.
+    """Run every configured front end until ``stop`` is set or SIGTERM/SIGINT arrives (exit
+    status 0), or a platform is gone for good (2: an orchestrator starts copbot again).
 
     A stop, during start-up or after it, ends the process as :func:`shut_down` says.
     """
@@ -94,6 +103,13 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
     ctx.effects = moderation
     metrics = Metrics()
     running = Running(store, front_ends)
+    failures = [fe.failed for fe in front_ends if isinstance(fe, MayFail)]
+    ending = asyncio.Event()  # a stop, or a platform gone for good
+    watchers = [asyncio.create_task(_relay(event, ending)) for event in (stop, *failures)]
+
+    def status() -> int:
+        return 2 if any(failed.is_set() for failed in failures) else 0
+
     try:
         if settings.metrics_port is not None:
             checks = [(fe.name, lambda fe=fe: fe.ready) for fe in front_ends]
@@ -104,12 +120,12 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
                 raise cannot_listen(settings.bind_host, settings.metrics_port, "METRICS_PORT", exc) from exc
             log.info("metrics and health on http://%s:%d/metrics and /healthz", settings.bind_host, port)
         # A stop cuts connecting short: Discord's gateway may stay out of reach for minutes.
-        if not await unless_stopped(stop, start_front_ends(front_ends)):
-            return 0
+        if not await unless_stopped(ending, start_front_ends(front_ends)):
+            return status()
         # Posting what a crash cut short is work in flight, as a sweep is: a stop lets it finish.
         running.recovery = asyncio.create_task(moderation.recover(), name="moderation-recovery")
-        if not await unless_stopped(stop, asyncio.shield(running.recovery)):
-            return 0
+        if not await unless_stopped(ending, asyncio.shield(running.recovery)):
+            return status()
         running.sweeper = make_sweeper(settings, ctx, front_ends, moderation)
         running.sweeper.on_sweep = metrics.observe_sweep
         running.scheduler = start_scheduler(running.sweeper, settings.reminder_sweep_minutes)
@@ -119,12 +135,19 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
             "start-up heap frozen (%d objects); young garbage collections wait for requests in flight",
             gc.get_freeze_count(),
         )
-        await stop.wait()
-        return 0
+        await ending.wait()
+        return status()
     finally:
+        for watcher in watchers:
+            watcher.cancel()
         idle_gc.COLLECTOR.stop()
         await shut_down(running, settings.shutdown_grace_seconds)
         log.info("stopped")
+
+
+async def _relay(event: asyncio.Event, to: asyncio.Event) -> None:
+    await event.wait()
+    to.set()
 
 
 async def start_front_ends(front_ends: list[FrontEnd]) -> None:

@@ -75,6 +75,8 @@ class DiscordFrontEnd:
         self._connect_task: asyncio.Task[None] | None = None
         self._connected: set[int] = set()
         self._all_connected = asyncio.Event()
+        # Set when the gateway is gone for good after start (logged): copbot has to be restarted.
+        self.failed = asyncio.Event()
         self._saved: tuple[str, yarl.URL] | None = None
 
     @property
@@ -110,6 +112,7 @@ class DiscordFrontEnd:
                     client.connect(reconnect=True), name="discord-gateway"
                 )
                 await self._wait_connected()
+                self._connect_task.add_done_callback(self._gateway_ended)
             except (discord.ConnectionClosed, discord.PrivilegedIntentsRequired) as exc:
                 raise StartupError(gateway_closed(exc)) from exc
             except discord.HTTPException as exc:  # an outage (5xx) or a refusal, past its retries
@@ -153,6 +156,21 @@ class DiscordFrontEnd:
             raise error or RuntimeError("the Discord gateway connection ended")
         if waiter not in done:
             log.warning("Discord gateway not connected after %.0f s; still trying", self.connect_timeout)
+
+    def _gateway_ended(self, task: asyncio.Task[None]) -> None:
+        """``client.connect()`` ended after start. Unless copbot is closing, Discord is gone for
+        good (discord.py resumes and reconnects whatever else happens): say why, and fail."""
+        if task is not self._connect_task or self.inflight.closing:
+            return  # closing: end_gateway_task sees to it
+        error = None if task.cancelled() else task.exception()
+        if isinstance(error, discord.ConnectionClosed | discord.PrivilegedIntentsRequired):
+            log.error("%s; copbot stops so that it is started again", gateway_closed(error))
+        else:
+            log.error(
+                "the Discord gateway connection ended; copbot stops so that it is started again",
+                exc_info=error,
+            )
+        self.failed.set()
 
     def stop_taking_work(self) -> None:
         """Answer new interactions that copbot is restarting, and stop being ready."""

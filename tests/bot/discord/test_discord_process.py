@@ -273,3 +273,39 @@ async def test_sigterm_while_posting_a_waiting_submission_at_start_lets_it_be_po
     assert (await submissions.get_link(pg_store, link.id or 0)).mod_message_id == str(post["id"])
     assert "cut short" not in output and "Scheduler started" not in output
     assert "ERROR" not in output and "Traceback" not in output, output
+
+
+async def test_the_gateway_closed_for_good_after_start_stops_copbot_with_status_2(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """A resumable drop (4000) is resumed and copbot goes on; a close Discord means for good
+    (4004: the token was reset while copbot ran) stops it with one ERROR line naming the code and
+    the setting, a graceful shutdown and status 2, so that the orchestrator starts it again.
+    Before, discord.py's error was logged at DEBUG at shutdown only: copbot ran on, /healthz
+    answering "connecting" forever (an unhealthy container is not restarted)."""
+    log_path = tmp_path / "copbot.log"
+    async with FakeDiscord() as fake:
+        async with copbot_process(fake, TOKEN, sqlite_url, tmp_path, log_path, METRICS_PORT="0") as process:
+            await fake.wait_ready(timeout=30)
+            frozen = "young garbage collections wait for requests in flight"
+            await fake.wait_until(lambda: frozen in log_path.read_text(errors="replace"), timeout=10)
+            base = HEALTH.search(log_path.read_text())
+            assert base is not None
+
+            await fake.disconnect(4000)
+            await fake.wait_until(lambda: fake.resumes and any(c.ready for c in fake.connections), 10)
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"{base.group(1)}/healthz") as response:
+                    assert response.status == 200, log_path.read_text()
+            assert process.returncode is None
+
+            mark = log_path.stat().st_size
+            await fake.disconnect(4004)
+            code = await stopped(process, 15)  # None: still running after 15 s
+    after = log_after(log_path, mark)
+    assert code == 2, after
+    errors = [line for line in after.splitlines() if " ERROR " in line or " CRITICAL " in line]
+    assert len(errors) == 1, after
+    assert "Discord closed the gateway with 4004 (authentication failed): check DISCORD_TOKEN" in errors[0]
+    assert "Traceback" not in after, after
+    assert after.rstrip().endswith("copbot: stopped"), after
