@@ -8,10 +8,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.outbound import Outbound, Posted, Unreachable, delivered
+from bot.departures import community_left
+from bot.outbound import Outbound, Posted, Revoked, Unreachable, delivered
 from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, moderator_post, moved_post, submitter_notice
 from commands.types import Clock
-from storage import submissions
+from storage import departures, submissions
 from storage.models import LinkStatus, WorkLink
 from storage.store import Store
 
@@ -76,6 +77,8 @@ class Moderation:
         except Exception as exc:
             log.warning("posting submission %s failed: %s", link.id, exc)
             await submissions.record_posted(self.store, link.id, None, None, self.clock())
+            if isinstance(exc, Revoked):  # removed from the community: its submissions close
+                await self._removed(link, exc)
             return "later"
         # Posted: whatever the database does now, the moderators have it and the member is told.
         self._unrecorded[link.id] = (posted, link.revision)
@@ -248,6 +251,9 @@ class Moderation:
                     link.community_id, link.user_id, submitter_notice(link, problem)
                 )
                 how = await delivered(send, "dm", log, f"telling the submitter of {link.id}")
+            except Revoked as exc:
+                how = "unreachable"
+                await self._removed(link, exc)
             except Exception:  # unknown whether it went out: never sent again (at most once)
                 log.exception("telling the submitter of %s failed", link.id)
                 how = "failed"
@@ -256,6 +262,16 @@ class Moderation:
                     "submitter of %s has closed DMs; the decision shows in /problem and /history", link.id
                 )
             await submissions.record_notice(self.store, link.id, how)
+
+    async def _removed(self, link: WorkLink, exc: Revoked) -> None:
+        """The platform refuses copbot's credentials in the community of ``link``: it was removed."""
+        where = (link.platform, link.community_id)
+        try:
+            await community_left(
+                self.store, link.platform, link.community_id, self.clock(), str(exc), level=logging.ERROR
+            )
+        except Exception:  # the next refusal, or the next sweep, records it
+            log.exception("recording that %s community %s removed copbot failed", *where)
 
     async def settings_changed(self, platform: str, community_id: str) -> None:
         """A moderator channel may have appeared or changed: post what was waiting for one, and
@@ -272,15 +288,23 @@ class Moderation:
         return count
 
     async def catch_up(self) -> None:
-        """Each sweep, on every platform: post waiting submissions (retries refused posts, and
-        posts a crash cut short), move pending posts out of a former moderator channel, edit the
-        posts left behind their decision, and tell the submitters whose notice is due."""
+        """Each sweep, on every platform: close the pending submissions of the communities that
+        removed copbot, post waiting submissions (retries refused posts, and posts a crash cut
+        short), move pending posts out of a former moderator channel, edit the posts left behind
+        their decision, and tell the submitters whose notice is due."""
         try:
             # Before the posts cut short are released: these were made, and are not made again.
             await self.record_posts()
         except Exception:
             log.exception("recording moderator posts made while the database was away failed")
             return
+        try:
+            # Before posting: nothing is posted to a community that removed copbot.
+            closed = await departures.close_submissions(self.store, list(self.outbounds), self.clock())
+            if closed:
+                log.info("closed %d pending submission(s) of communities that removed copbot", len(closed))
+        except Exception:
+            log.exception("closing the submissions of communities that removed copbot failed")
         for platform in self.outbounds:
             try:
                 await self._post_due(platform)

@@ -28,6 +28,12 @@ class Unreachable(Exception):
     without access). A channel post copbot's own permissions forbid is :class:`ChannelRefused`."""
 
 
+class Revoked(Unreachable):
+    """copbot may no longer act in the community at all: the platform refuses its credentials
+    there (a Slack app uninstalled, its token revoked or its account deactivated). Nothing can be
+    sent there until copbot is added again: see :mod:`bot.departures`."""
+
+
 class NotDelivered(Exception):
     """The platform answered with an error (rate limit, outage): the message was certainly not
     sent, so sending it again later cannot make a duplicate."""
@@ -77,8 +83,9 @@ async def delivered(
     With ``again_if_unsure`` (reminders), a message that may have gone out (:class:`MaybeSent`)
     is "retry" too, with a warning.
 
-    Any other error propagates: it is unknown whether the message went out, so the caller
-    records "failed" and never sends it again (at most once).
+    :class:`Revoked` propagates: the caller records the community as gone. Any other error
+    propagates too: it is unknown whether the message went out, so the caller records "failed"
+    and never sends it again (at most once).
     """
     try:
         await send
@@ -90,6 +97,8 @@ async def delivered(
             raise
         log.warning("%s may not have gone out, sent again at the next sweep: %s", what, exc)
         return "retry"
+    except Revoked:
+        raise  # the whole community is out of reach: the caller records it (bot.departures)
     except Unreachable:
         return "unreachable"
     return sent

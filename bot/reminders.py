@@ -14,7 +14,9 @@ than a claim expiring unreminded). A reminder channel copbot may not post in is 
 warning per sweep, with the setting that chose it. One that can never arrive (closed DMs and
 no reminder channel, or one that is gone) is written in the claim's history as such, and the
 claim expires a grace period after that final attempt, its claimant told if they can be
-reached by then.
+reached by then. Nothing at all is sent to a community that removed copbot (:mod:`bot.departures`):
+its reminders are unreachable at once, and one the platform refuses for copbot's credentials
+(:class:`bot.outbound.Revoked`) records the community as gone.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.outbound import ChannelRefused, MaybeSent, NotDelivered, Outbound, Unreachable, delivered
+from bot.departures import REMOVED, community_left
+from bot.outbound import ChannelRefused, MaybeSent, NotDelivered, Outbound, Revoked, Unreachable, delivered
 from commands.reminders import expiry_reply, reminder_reply
 from commands.types import Clock, Reply
+from storage.departures import left
 from storage.models import LEGACY_PLATFORM, Claim, Problem
 from storage.store import Store
 from storage.sweep import (
@@ -127,6 +131,8 @@ class Sweeper:
         self.channel_settings = dict(channel_settings or {})
         # (platform, community, channel) → what went wrong there during the running sweep.
         self._trouble: dict[tuple[str, str, str], ChannelTrouble] = {}
+        # (platform, community) of the communities that removed copbot, as of the running sweep.
+        self._left: set[tuple[str, str]] = set()
         self.on_sweep = on_sweep
         self.batch = batch
         self.concurrency = concurrency
@@ -161,6 +167,7 @@ class Sweeper:
             self._trouble = {}
             platforms = list(self.outbounds)
             await self._record_unrecorded()
+            self._left = await left(self.store, platforms)
             overrides = await stale_overrides(self.store)
             # Messages a platform refused at an earlier sweep (rate limit, outage) go out again
             # first, and reminders a sweep that died took and never recorded.
@@ -257,9 +264,12 @@ class Sweeper:
         return dict(await asyncio.gather(*(one(c) for c in claims)))
 
     async def _deliver(self, claim: Claim, problem: Problem, reminder: bool) -> Outcome:
-        """DM the claimant, else mention them in the reminder channel; never raises."""
+        """DM the claimant, else mention them in the reminder channel; never raises. Nothing is
+        sent to a community that removed copbot: its claimants cannot be reached there."""
         outbound = self.outbounds[claim.platform]
         what = f"{'reminder' if reminder else 'expiry notice'} for claim {claim.id}"
+        if (claim.platform, claim.community_id) in self._left:
+            return "unreachable", REMOVED
         try:
             assert claim.user_id is not None
 
@@ -282,6 +292,8 @@ class Sweeper:
                 return "unreachable", NO_CHANNEL
             try:
                 await outbound.send_channel(claim.community_id, channel, build(True))
+            except Revoked:
+                raise
             except ChannelRefused as exc:  # an admin can fix it: one warning per sweep names it
                 self._note_trouble(claim, channel, refused=True, reason=str(exc))
                 return "retry", ""
@@ -297,10 +309,25 @@ class Sweeper:
                 log.warning("%s may not have gone out, sent again at the next sweep: %s", what, exc)
                 return "retry", ""
             return "channel", ""
+        except Revoked as exc:  # the platform refuses copbot's credentials there: it was removed
+            await self._removed(claim, exc)
+            return "unreachable", REMOVED
         except Exception:
             # Unknown whether it was sent: never send it again (at most once), mark it failed.
             log.exception("%s failed", what)
             return "failed", ""
+
+    async def _removed(self, claim: Claim, exc: Revoked) -> None:
+        """Record ``claim``'s community as one that removed copbot (once, with an error naming
+        why): the rest of this sweep sends nothing there."""
+        key = (claim.platform, claim.community_id)
+        if key in self._left:
+            return
+        self._left.add(key)
+        try:
+            await community_left(self.store, *key, self.clock(), str(exc), level=logging.ERROR)
+        except Exception:  # the next refusal records it
+            log.exception("recording that %s community %s removed copbot failed", *key)
 
     def _note_trouble(self, claim: Claim, channel: str, *, refused: bool, reason: str) -> None:
         key = (claim.platform, claim.community_id, channel)

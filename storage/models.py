@@ -219,6 +219,9 @@ class CommunitySettings(SQLModel, table=True):
     reminder_channel_id: str | None = Field(default=None, max_length=ID_LENGTH)
     stale_after_days: int | None = None
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    # When copbot was removed from the community (kicked from the Discord server, uninstalled from
+    # the Slack workspace or its token revoked); None while it is there. See storage.departures.
+    left_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ProcessedEvent(SQLModel, table=True):

@@ -16,6 +16,7 @@ import discord
 import yarl
 from discord.gateway import DiscordWebSocket
 
+from bot import departures
 from bot.discord import render, review
 from bot.discord.commands import CopTree, build_tree, payload_hash
 from storage.store import Store
@@ -150,6 +151,31 @@ class CopClient(discord.AutoShardedClient):
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
         """A reaction taken back anywhere the bot can see."""
         await self.front_end.reactions.on_reaction_removed(payload)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """copbot was removed from a server (kicked or banned, or the server was deleted; a server
+        that is only unavailable for an outage is ``on_guild_unavailable``, left alone): its
+        claims stop being reminded and its pending submissions close (:mod:`bot.departures`)."""
+        ctx = self.front_end.ctx
+        why = f"copbot was removed from the Discord server {guild.name!r}"
+        try:
+            await departures.community_left(ctx.store, "discord", str(guild.id), ctx.clock(), why)
+        except Exception:  # the server stays as it was; a GUILD_DELETE is not sent again
+            log.exception("recording that copbot left Discord server %s failed", guild.id)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """copbot was added to a server, perhaps one that removed it before."""
+        await self._in_guild(guild)
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        """A server of copbot's at connection (one it rejoined while this process was away)."""
+        await self._in_guild(guild)
+
+    async def _in_guild(self, guild: discord.Guild) -> None:
+        try:
+            await departures.community_back(self.front_end.ctx.store, "discord", str(guild.id))
+        except Exception:
+            log.exception("recording that copbot is in Discord server %s failed", guild.id)
 
     async def on_shard_connect(self, shard_id: int) -> None:
         """A shard identified (READY)."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.departures import community_left
 from bot.slack.people import PLATFORM, Directory
 from commands.submissions import decide_by_reaction
 from commands.types import Context
@@ -95,9 +96,36 @@ async def on_reaction_added(event: SlackEvent) -> None:
         log.info("submission decided by :%s: from %s (%s)", reaction, user, event.event_id)
 
 
+async def on_app_uninstalled(event: SlackEvent) -> None:
+    """The app was uninstalled from the workspace: copbot is gone from it (:mod:`bot.departures`).
+
+    Bolt lets this event through without checking the token, which Slack has revoked already."""
+    why = "the Slack app was uninstalled from the workspace (app_uninstalled)"
+    await _removed(event, why)
+
+
+async def on_tokens_revoked(event: SlackEvent) -> None:
+    """Tokens were revoked: copbot's bot token among them means copbot is gone from the
+    workspace; users' own tokens (which copbot does not use) change nothing."""
+    bots = [str(user) for user in (event.event.get("tokens") or {}).get("bot") or []]
+    if not bots or (event.bot_user_id and event.bot_user_id not in bots):
+        return
+    await _removed(event, "the Slack app's bot token was revoked (tokens_revoked)")
+
+
+async def _removed(event: SlackEvent, why: str) -> None:
+    guide = "; to bring copbot back, reinstall the app and set SLACK_BOT_TOKEN to its new token"
+    now = event.ctx.clock()
+    await community_left(event.ctx.store, PLATFORM, event.team_id, now, why + guide, level=logging.ERROR)
+
+
 # The front end subscribes to each type listed when it is built; the handler itself is looked
 # up when an event arrives.
-EVENT_HANDLERS: dict[str, EventHandler] = {"reaction_added": on_reaction_added}
+EVENT_HANDLERS: dict[str, EventHandler] = {
+    "reaction_added": on_reaction_added,
+    "app_uninstalled": on_app_uninstalled,
+    "tokens_revoked": on_tokens_revoked,
+}
 
 
 async def reaction_not_applied(event: SlackEvent) -> None:

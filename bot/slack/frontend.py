@@ -37,13 +37,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import eager, idle_gc
+from bot import departures, eager, idle_gc
 from bot.config import Settings, StartupError, cannot_listen, unreachable
 from bot.outbound import Posted
 from bot.seen import Seen
 from bot.slack import events, render, review, slash, transport
 from bot.slack.outbound import Messenger, slack_error
-from bot.slack.people import Directory
+from bot.slack.people import PLATFORM, Directory
 from commands import dispatch
 from commands.submissions import NO_SUCH_SUBMISSION, decide_link, ours
 from commands.types import Actor, CommandError, Context, Reply, parse_custom_id, record_id
@@ -177,6 +177,8 @@ class SlackFrontEnd:
         identity = await self._ask("SLACK_BOT_TOKEN", self.client.auth_test())
         log.info("Slack bot %s in workspace %s", identity.get("user_id"), identity.get("team_id"))
         self.bot_user_id = identity.get("user_id")
+        # Slack takes the token: the app is installed (again, if it was removed before).
+        await departures.community_back(self.ctx.store, PLATFORM, str(identity.get("team_id") or ""))
         self.messenger.workspace_url = identity.get("url")
         if self.socket_mode:
             await self._start_socket_mode()

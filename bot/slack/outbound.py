@@ -20,15 +20,15 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.outbound import ChannelRefused, MaybeSent, NotDelivered, Posted, Unreachable
+from bot.outbound import ChannelRefused, MaybeSent, NotDelivered, Posted, Revoked, Unreachable
 from bot.slack import render
 from commands.types import Reply
 
 log = logging.getLogger("copbot.slack")
 
 # Slack errors meaning "this user or channel cannot be messaged", from conversations.open and
-# chat.postMessage: reported as Unreachable. Anything else (missing_scope, invalid_auth,
-# ratelimited after the retries…) is a problem of copbot's own and propagates.
+# chat.postMessage: reported as Unreachable. Anything else (missing_scope, ratelimited after
+# the retries…) is a problem of copbot's own and propagates; a token refused is REVOKED_ERRORS.
 UNREACHABLE_ERRORS = frozenset(
     {
         "cannot_dm_bot",
@@ -67,6 +67,9 @@ CHANNEL_REFUSED_ERRORS = frozenset(
 # Slack's answers for a failure on its side, after which "some aspect of the operation may have
 # succeeded" (its words for internal_error and fatal_error): a post may have been made.
 SERVER_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable"})
+# Slack's answers to a token it no longer takes: the app was uninstalled, its token revoked, or
+# its bot deactivated. Nothing can be sent until the app is added again (Revoked).
+REVOKED_ERRORS = frozenset({"invalid_auth", "token_revoked", "account_inactive"})
 
 # chat.update's errors for a message that was deleted or can no longer be edited.
 GONE_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
@@ -95,9 +98,16 @@ def server_failed(exc: SlackApiError) -> bool:
 @contextlib.contextmanager
 def _connection(what: str) -> Iterator[None]:
     """Slack out of reach → NotDelivered (nothing was sent); a connection lost or timed out on
-    the way → MaybeSent (Slack may have posted the message)."""
+    the way → MaybeSent (Slack may have posted the message); copbot's token refused → Revoked."""
     try:
         yield
+    except SlackApiError as exc:
+        if (code := slack_error(exc)) in REVOKED_ERRORS:
+            raise Revoked(
+                f"Slack refused copbot's token ({code}): the Slack app was uninstalled from the "
+                "workspace or its token revoked; reinstall it and set SLACK_BOT_TOKEN to its new token"
+            ) from exc
+        raise
     except aiohttp.ClientConnectorError as exc:
         raise NotDelivered(f"{what}: cannot reach Slack ({exc})") from exc
     except (aiohttp.ClientError, TimeoutError) as exc:

@@ -16,7 +16,7 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0008"
+HEAD = "0009"
 
 
 async def test_upgrade_creates_every_table_and_is_idempotent(empty_db_url: str) -> None:
@@ -237,5 +237,32 @@ async def test_replicas_upgrading_a_database_in_use_together_index_it_once(empty
         assert [(e.kind, e.at, e.detail) for e in await store.history("2.4")] == history
         assert len(history) == 7  # the sheet's claim, then three claims and releases
         assert not any([await store.first_time(f"slack:Ev{i}", now) for i in range(20)])
+    finally:
+        await store.close()
+
+
+async def test_communities_set_up_before_0009_are_all_still_there(empty_db_url: str) -> None:
+    """Settings chosen before the upgrade are kept, and no community is taken for gone."""
+    from datetime import UTC, datetime
+
+    from storage import departures
+    from storage.store import Store
+
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    store = Store(make_engine(empty_db_url))
+    try:
+        await upgrade(store.engine, "0008")
+        set_up = sa.text(
+            "INSERT INTO community_settings (platform, community_id, moderator_channel_id, updated_at)"
+            " VALUES ('discord', 'g1', 'mods', :now)"
+        )
+        async with store.engine.begin() as conn:
+            await conn.execute(set_up, {"now": now})
+        await upgrade(store.engine)
+
+        row = await store.get_settings("discord", "g1")
+        assert row is not None and (row.moderator_channel_id, row.left_at) == ("mods", None)
+        assert await departures.left(store, ["discord"]) == set()
+        assert await departures.mark_left(store, "discord", "g1", now)
     finally:
         await store.close()

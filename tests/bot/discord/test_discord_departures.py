@@ -1,0 +1,142 @@
+"""copbot removed from a Discord server: its claims stop being reminded there and expire, its
+pending submissions close, so other servers can take the same work; added again, it is served.
+
+Through the real client and the fake Discord's GUILD_DELETE / GUILD_CREATE, with moderation and
+the sweep wired as ``copbot run`` wires them, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from commands.types import Context
+from storage import submissions
+from storage.models import ClaimState, LinkStatus
+from tests.bot.discord.discord_rig import Moderated, ask, embed, moderated, text_of
+from tests.fakes.discord_api import FakeDiscord
+from tests.support.clock import FakeClock
+from tests.support.discord_guilds import OtherGuild, guild_id_on_shard
+
+LINK = "https://example.org/acronyms"
+
+
+@pytest.fixture
+async def rig(fake: FakeDiscord, ctx: Context, db_url: str) -> AsyncIterator[Moderated]:
+    """Global commands (so another server can use them); moderator and reminder channels set;
+    Alice holds 3.11 and has submitted a link for 2.4, posted for the moderators."""
+    fake.add_channel("mods")
+    fake.add_channel("reminders")
+    async with moderated(fake, ctx, db_url, discord_guild_id=None) as rig:
+        values = {"moderator_channel": fake.channel_id("mods")}
+        values["reminder_channel"] = fake.channel_id("reminders")
+        saved = await ask(fake, "setup set", values, user_id=fake.owner_id)
+        assert embed(saved)["description"] == "Settings saved.", embed(saved)
+        claimed = await ask(fake, "claim", {"number": "3.11"}, user_id=fake.alice_id)
+        assert "You claimed" in embed(claimed)["description"]
+        sent = await ask(fake, "submit", {"number": "2.4", "link": LINK}, user_id=fake.alice_id)
+        assert "went to the moderators" in embed(sent)["description"], embed(sent)
+        yield rig
+
+
+async def guild_delete(fake: FakeDiscord, *, unavailable: bool) -> None:
+    """Discord's GUILD_DELETE for the fake's server: a removal, or an outage when ``unavailable``."""
+    data = {"id": str(fake.guild_id), "unavailable": unavailable}
+    await fake.dispatch("GUILD_DELETE", data, guild_id=fake.guild_id)
+
+
+async def settings_left(rig: Moderated) -> bool:
+    row = await rig.bot.ctx.store.get_settings("discord", str(rig.fake.guild_id))
+    return row is not None and row.left_at is not None
+
+
+async def until_left(rig: Moderated, left: bool) -> None:
+    """Let the client handle what the gateway sent until the server is recorded as gone (or not)."""
+    for _ in range(200):
+        if await settings_left(rig) == left:
+            return
+        await rig.fake.sync()
+    raise AssertionError(f"the server was never recorded as {'gone' if left else 'back'}")
+
+
+async def removed(rig: Moderated) -> None:
+    """The server kicks copbot: GUILD_DELETE (not an outage), then Discord refuses it everything
+    there (no access to its channels, no DMs to its members)."""
+    fake = rig.fake
+    await guild_delete(fake, unavailable=False)
+    await until_left(rig, True)
+    fake.members.pop(fake.bot_user_id)
+    fake.close_dms(fake.alice_id)
+
+
+async def test_a_removed_servers_claims_expire_and_its_submissions_free_the_work(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """Without the fix, the claim was stale and "retry" forever (the reminder channel refused
+    with 403 Missing Access) and another server's /submit of the same link was refused as
+    "already submitted … in another Discord server"."""
+    fake = rig.fake
+    store = rig.bot.ctx.store
+    await removed(rig)
+    requests_before = len(fake.requests)
+
+    for _ in range(12):
+        clock.advance(days=7)
+        await rig.sweeper.run_once()
+
+    (claim,) = [c for c in await store.claims_for_problem("3.11") if c.user_id == str(fake.alice_id)]
+    assert claim.state == ClaimState.EXPIRED and claim.delivery == "unreachable"
+    # Nothing was tried in the server copbot left: no DM, no post in its reminder channel.
+    assert fake.requests[requests_before:] == []
+    history = [(e.kind, e.detail) for e in await store.history("3.11")]
+    assert ("unreachable", "copbot was removed from the community") in history
+
+    other = OtherGuild(fake, guild_id_on_shard(0, 1), fake.general_id)
+    answer = await fake.wait_for_callback(
+        await other.slash("submit", {"number": "2.4", "link": LINK}, user_id=fake.bob_id)
+    )
+    said = embed(answer)["description"]
+    assert "already submitted" not in said and "Your link for 2.4" in said, said
+    timeline = text_of((await ask(fake, "history", {"number": "2.4"}, user_id=fake.bob_id)).data or {})
+    assert f"copbot rejected: {LINK} (the community removed copbot)" in timeline
+    card = await fake.wait_for_callback(await other.slash("problem", {"number": "3.11"}, user_id=fake.bob_id))
+    (line,) = [line for line in text_of(card.data or {}).splitlines() if "Alice" in line]
+    assert line.endswith(", expired"), line
+
+
+async def test_the_submissions_close_at_once_and_an_outage_is_not_a_removal(rig: Moderated) -> None:
+    """A server that is only unavailable (an outage: GUILD_DELETE with unavailable true) keeps
+    everything; a removal closes its pending submission at once, nobody told (nobody can be)."""
+    fake = rig.fake
+    store = rig.bot.ctx.store
+    await guild_delete(fake, unavailable=True)
+    await fake.sync()
+    await rig.sweeper.run_once()
+    assert not await settings_left(rig)
+    link = await submissions.get_link(store, 1)
+    assert link is not None and link.status == LinkStatus.PENDING
+
+    await fake.dispatch("GUILD_CREATE", fake.guild_create_payload(), guild_id=fake.guild_id)
+    await fake.sync()
+    await removed(rig)
+    link = await submissions.get_link(store, 1)
+    assert link is not None and link.status == LinkStatus.REJECTED
+    assert link.reason == "the community removed copbot" and fake.dms[fake.alice_id] == []
+
+
+async def test_added_again_the_server_is_served_again(rig: Moderated, clock: FakeClock) -> None:
+    """Re-invited (GUILD_CREATE of a server the client does not hold: on_guild_join), its
+    claimants are reminded by DM again."""
+    fake = rig.fake
+    await guild_delete(fake, unavailable=False)
+    await until_left(rig, True)
+
+    await fake.dispatch("GUILD_CREATE", fake.guild_create_payload(), guild_id=fake.guild_id)
+    await until_left(rig, False)
+    clock.advance(days=31)
+    report = await rig.sweeper.run_once()
+
+    assert report.delivered == {"dm": 1}
+    (dm,) = fake.dms[fake.alice_id]
+    assert dm["embeds"][0]["title"] == "Still working on 3.11?"
