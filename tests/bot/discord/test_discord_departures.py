@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from commands.types import Context
-from storage import submissions
+from storage import departures, submissions
 from storage.models import ClaimState, LinkStatus
 from tests.bot.discord.discord_rig import Moderated, ask, embed, moderated, text_of
 from tests.fakes.discord_api import FakeDiscord
@@ -140,3 +140,19 @@ async def test_added_again_the_server_is_served_again(rig: Moderated, clock: Fak
     assert report.delivered == {"dm": 1}
     (dm,) = fake.dms[fake.alice_id]
     assert dm["embeds"][0]["title"] == "Still working on 3.11?"
+
+
+async def test_a_removal_another_process_recorded_closes_the_submissions_at_the_next_sweep(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """The server's shard is another replica's: it recorded the removal; this one's sweep closes
+    the pending submission rather than posting or editing anything there."""
+    store = rig.bot.ctx.store
+    requests_before = len(rig.fake.requests)
+    await departures.mark_left(store, "discord", str(rig.fake.guild_id), clock())
+
+    await rig.sweeper.run_once()
+
+    link = await submissions.get_link(store, 1)
+    assert link is not None and link.status == LinkStatus.REJECTED
+    assert rig.fake.requests[requests_before:] == []
