@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from bot.outbound import ChannelRefused, MaybeSent, NotDelivered, Unreachable
+from bot.outbound import ChannelRefused, MaybeSent, NotDelivered, Revoked, Unreachable
 from bot.reminders import Sweeper
 from commands.types import Context, Reply
 from storage.models import Claim
-from tests.bot.slack.slack_rig import ANN, BOB, CAT, REMIND, Answer, Rig, moderated
+from tests.bot.slack.slack_rig import ANN, BOB, CAT, MOD, REMIND, Answer, Rig, moderated
 from tests.fakes.slack_api import Call, FakeSlack
 from tests.support.clock import FakeClock
 
@@ -209,12 +209,16 @@ async def test_a_refused_slack_call_is_retried_at_the_next_sweep(
 
 async def test_send_dm_raises_unreachable_only_for_users_who_cannot_be_messaged(rig: Rig) -> None:
     rig.fake.fail(ANN, "user_disabled")
-    rig.fake.fail(BOB, "invalid_auth")
+    rig.fake.fail(BOB, "missing_scope")
+    rig.fake.fail(MOD, "invalid_auth")
 
     with pytest.raises(Unreachable, match="user_disabled"):
         await rig.front.send_dm(TEAM, ANN, Reply(text="hi"))
-    with pytest.raises(NotDelivered, match="invalid_auth"):
+    with pytest.raises(NotDelivered, match="missing_scope"):
         await rig.front.send_dm(TEAM, BOB, Reply(text="hi"))
+    # copbot's token refused: the app was uninstalled, nobody there can be messaged any more.
+    with pytest.raises(Revoked, match="invalid_auth"):
+        await rig.front.send_dm(TEAM, MOD, Reply(text="hi"))
     rig.fake.fail("C0SECRET", "not_in_channel")
     with pytest.raises(ChannelRefused, match="not_in_channel"):  # an admin can invite copbot
         await rig.front.send_channel(TEAM, "C0SECRET", Reply(text="hi"))
