@@ -79,13 +79,31 @@ class Messenger:
     async def send_channel(self, community_id: str, channel_id: str, reply: Reply) -> Posted:
         """Post in a channel; a channel that is gone raises Unreachable, one copbot may not post
         in (missing permission or access) ChannelRefused."""
-        channel = _snowflake(channel_id, "channel")
-        guild_id = int(community_id) if community_id.isdigit() else None
-        target = self._sender().get_partial_messageable(channel, guild_id=guild_id)
+        target = self._channel(community_id, channel_id)
         kwargs = render.message(reply)
         with _delivery(f"post in Discord channel {channel_id}", channel=channel_id):
             sent = await target.send(**kwargs)
         return Posted(str(sent.channel.id), str(sent.id), sent.jump_url)
+
+    async def reply(self, community_id: str, posted: Posted, reply: Reply) -> Posted:
+        """Post in the channel of a message the bot posted, as an answer to it (it stays
+        readable if that message is gone); errors as :meth:`send_channel`'s."""
+        kwargs = render.message(reply)
+        reference = self._message(posted).to_reference(fail_if_not_exists=False)
+        target = self._channel(community_id, posted.channel_id)
+        with _delivery(f"reply in Discord channel {posted.channel_id}", channel=posted.channel_id):
+            sent = await target.send(reference=reference, **kwargs)
+        return Posted(str(sent.channel.id), str(sent.id), sent.jump_url)
+
+    async def own_reactions(self, posted: Posted) -> set[str]:
+        """The emoji the bot itself put under a message (as Discord has it now)."""
+        with _delivery(f"read of Discord message {posted.message_id}"):
+            message = await self._message(posted).fetch()
+        return {str(reaction.emoji) for reaction in message.reactions if reaction.me}
+
+    def _channel(self, community_id: str, channel_id: str) -> discord.PartialMessageable:
+        guild_id = int(community_id) if community_id.isdigit() else None
+        return self._sender().get_partial_messageable(_snowflake(channel_id, "channel"), guild_id=guild_id)
 
     def _message(self, posted: Posted) -> discord.PartialMessage:
         channel = _snowflake(posted.channel_id, "channel")

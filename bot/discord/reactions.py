@@ -10,11 +10,14 @@ import logging
 from collections.abc import Callable
 
 import discord
+from sqlalchemy.exc import DBAPIError
 
 from bot.discord.inflight import InFlight
+from bot.discord.outbound import Messenger
 from bot.discord.people import Directory
+from bot.outbound import MaybeSent, NotDelivered, Posted, Unreachable
 from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, decide_by_reaction
-from commands.types import Context
+from commands.types import Context, Reply
 from storage.units import AlreadyApplied
 
 log = logging.getLogger("copbot.discord")
@@ -46,6 +49,7 @@ class Reactions:
     ) -> None:
         """Decide through the core in ``ctx``; who moderates, from ``directory``."""
         self.ctx, self.directory, self.inflight, self.client = ctx, directory, inflight, client
+        self.messenger = Messenger(client)
         self.handled = 0  # reaction events seen, whatever came of them (tests wait on it)
 
     async def on_reaction(self, payload: discord.RawReactionActionEvent) -> None:
@@ -54,7 +58,8 @@ class Reactions:
         Other emoji, reactions outside servers or on messages copbot did not write, copbot's own
         reactions, other bots' and non-moderators' change nothing. The first decision wins (the
         core's guarded update): a later or replayed reaction neither edits the post nor tells
-        the submitter again.
+        the submitter again. A moderator's ✅ / ❌ that failed before deciding is answered (see
+        :meth:`_not_recorded`): Discord never sends a reaction event again.
         """
         with self.inflight.busy():
             try:
@@ -102,8 +107,16 @@ class Reactions:
         if not actor.is_moderator:
             log.debug("ignored %s on %s by %s: not a moderator", name, payload.message_id, member.id)
             return
-        with self.ctx.store.applying(_reaction_key(payload, name), self.ctx.clock()):
-            reply = await decide_by_reaction(self.ctx, actor, str(payload.message_id), name)
+        with self.ctx.store.applying(_reaction_key(payload, name), self.ctx.clock()) as applying:
+            try:
+                reply = await decide_by_reaction(self.ctx, actor, str(payload.message_id), name)
+            except AlreadyApplied:
+                raise
+            except Exception as exc:
+                if applying.recorded:
+                    raise  # the decision committed: what failed after it is the sweep's to mend
+                await self._not_recorded(payload, member, name, exc)
+                return
         if reply is not None:
             log.info(
                 "submission on message %s decided by %s from %s in guild %s",
@@ -113,3 +126,40 @@ class Reactions:
                 payload.guild_id,
                 extra={"command": "reaction", "community": str(payload.guild_id)},
             )
+
+    async def _not_recorded(
+        self, payload: discord.RawReactionActionEvent, member: discord.Member, name: str, exc: Exception
+    ) -> None:
+        """A moderator's ✅ / ❌ failed before it decided anything (the database out of reach…).
+
+        Discord sends no reaction event twice and the post still shows the submission pending,
+        so the moderator is told in a reply to the post, which pings only them: they are in that
+        channel, and copbot may post there (a DM may be closed, and would not show which post).
+        Only under a submission's moderator post, known without the database as a message copbot
+        put ✅ and ❌ under (a moderator's ✅ on any other message of copbot's decides nothing).
+        """
+        outage = isinstance(exc, (DBAPIError, OSError, TimeoutError))
+        if outage:
+            log.warning(
+                "%s by %s on message %s was not recorded: the database did not answer (%s)",
+                name,
+                member.id,
+                payload.message_id,
+                type(exc).__name__,
+            )
+        else:
+            log.error("handling a reaction on message %s failed", payload.message_id, exc_info=exc)
+        why = "the database is out of reach" if outage else "something failed on my side"
+        posted = Posted(str(payload.channel_id), str(payload.message_id))
+        try:
+            if name not in await self.messenger.own_reactions(posted):
+                return
+            notice = (
+                f"I couldn't record your {name} ({why}); nothing was decided. Remove your "
+                f"reaction and add it again in a minute."
+            )
+            await self.messenger.reply(
+                str(payload.guild_id), posted, Reply(text=notice, mention=str(member.id), error=True)
+            )
+        except (Unreachable, NotDelivered, MaybeSent) as failure:
+            log.warning("telling %s that their %s was not recorded failed: %s", member.id, name, failure)
