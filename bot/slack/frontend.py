@@ -158,6 +158,9 @@ class SlackFrontEnd:
         self.directory = directory or Directory(self.client, settings.slack_moderator_ids)
         self.messenger = Messenger(self.client)
         self.bot_user_id: str | None = None  # from auth.test at start
+        # The community every request is attributed to: the installed workspace (auth.test at
+        # start), whatever team a request names; see installed_community.
+        self.community_id: str | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
         self._seen = Seen()  # event ids handled here: Slack's retries reaching this process
         self._runner: web.AppRunner | None = None
@@ -175,7 +178,8 @@ class SlackFrontEnd:
         self._closing = False
         # A wrong or revoked bot token fails here, at start, rather than on every request.
         identity = await self._ask("SLACK_BOT_TOKEN", self.client.auth_test())
-        log.info("Slack bot %s in workspace %s", identity.get("user_id"), identity.get("team_id"))
+        self.community_id = installed_community(identity)
+        log.info("Slack bot %s in workspace %s", identity.get("user_id"), self.community_id)
         self.bot_user_id = identity.get("user_id")
         # Slack takes the token: the app is installed (again, if it was removed before).
         await departures.community_back(self.ctx.store, PLATFORM, str(identity.get("team_id") or ""))
@@ -321,7 +325,7 @@ class SlackFrontEnd:
             if name in slash.NOT_ON_SLACK:
                 return dispatch.error_reply(slash.NOT_ON_SLACK[name])
             actor = await self.directory.actor(
-                str(command.get("team_id", "")),
+                self._community(command.get("team_id")),
                 str(command.get("user_id", "")),
                 str(command.get("user_name", "")),
             )
@@ -388,12 +392,24 @@ class SlackFrontEnd:
             work = self._spawn(self._answer_action(body, action, respond))
         await asyncio.wait({work}, timeout=self.answer_within)
 
+    def _community(self, team_id: object) -> str:
+        """The community of a request that names ``team_id``: the installed workspace's.
+
+        One install is one community, with one moderator channel and one set of moderators.
+        Slack names another team in requests from the same install: a user's own workspace in
+        a Slack Connect channel, another workspace of an Enterprise Grid organisation in a
+        channel shared between them. Keyed by that team, a submission was posted to the
+        moderators but theirs to decide nowhere, and a member's claims split in two. The
+        request's team serves only before ``start`` has asked Slack (never, in service).
+        """
+        return self.community_id or str(team_id or "")
+
     async def _actor(self, body: dict[str, Any]) -> Actor:
-        """Who clicked or submitted: their community is the workspace (also in a DM)."""
+        """Who clicked or submitted: their community is the installed workspace (also in a DM)."""
         user = body.get("user") or {}
         team = body.get("team") or {}
         return await self.directory.actor(
-            str(team.get("id") or user.get("team_id") or ""),
+            self._community(team.get("id") or user.get("team_id")),
             str(user.get("id", "")),
             str(user.get("username") or user.get("name") or ""),
         )
@@ -501,7 +517,7 @@ class SlackFrontEnd:
         return events.SlackEvent(
             self.ctx,
             self.client,
-            str(body.get("team_id") or ""),
+            self._community(body.get("team_id")),
             str(body.get("event_id") or ""),
             event,
             directory=self.directory,
@@ -597,6 +613,17 @@ def _slack_will_retry(request: AsyncBoltRequest, *, socket_mode: bool) -> bool:
         return False
     retry = (request.headers.get("x-slack-retry-num") or ["0"])[0]
     return not retry.isdigit() or int(retry) < SLACK_RETRIES
+
+
+def installed_community(identity: Any) -> str | None:
+    """The community of the install that ``auth.test`` describes: its workspace's team id, or
+    for an organisation-wide Enterprise Grid install (which has no one workspace) the
+    organisation's enterprise id."""
+    enterprise = identity.get("enterprise_id")
+    if identity.get("is_enterprise_install") and enterprise:
+        return str(enterprise)
+    team = identity.get("team_id") or enterprise
+    return str(team) if team else None
 
 
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")

@@ -49,13 +49,14 @@ class Directory:
         self._users: _Recent[_Known] = _Recent(capacity)
         self._groups: _Recent[frozenset[str]] = _Recent(capacity)
 
-    async def actor(self, team_id: str, user_id: str, fallback_name: str = "") -> Actor:
-        """The actor behind ``user_id`` in workspace ``team_id``."""
+    async def actor(self, community_id: str, user_id: str, fallback_name: str = "") -> Actor:
+        """The actor behind ``user_id`` in ``community_id`` (the installed workspace, whichever
+        team the user belongs to: user ids are unique across Slack)."""
         known = await self._user(user_id)
         name = known.name or next((_spaced(n) for n in (fallback_name, user_id) if _spaced(n)), user_id)
         return Actor(
             platform=PLATFORM,
-            community_id=team_id,
+            community_id=community_id,
             user_id=user_id,
             display_name=name[:MAX_NAME],
             is_moderator=await self.is_moderator(user_id),

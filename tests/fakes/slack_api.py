@@ -151,7 +151,13 @@ class FakeSlack:
         bot_name: str = "copbot",
         app_id: str = "A0FAKE",
         scopes: str = DEFAULT_SCOPES,
+        enterprise_id: str | None = None,
+        org_wide: bool = False,
     ) -> None:
+        # An Enterprise Grid install: ``enterprise_id`` its organisation; ``org_wide`` installed
+        # for the whole organisation (auth.test says so; ``team_id`` is then what it names as
+        # the team: the organisation's id, or "" for none).
+        self.enterprise_id, self.org_wide = enterprise_id, org_wide
         self.tokens = set(tokens) if tokens is not None else None
         self.team_id, self.team, self.team_domain = team_id, team, team_domain
         self.bot_user_id, self.bot_id = bot_user_id, bot_id
@@ -487,7 +493,8 @@ class FakeSlack:
             "team_id": self.team_id,
             "user_id": self.bot_user_id,
             "bot_id": self.bot_id,
-            "is_enterprise_install": False,
+            "is_enterprise_install": self.org_wide,
+            **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
         }
 
     def _api_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:

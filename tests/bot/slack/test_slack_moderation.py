@@ -36,8 +36,10 @@ from tests.bot.slack.slack_rig import (
     MOD,
     MODS,
     REMIND,
+    TOKEN,
     Answer,
     Rig,
+    add_people,
     moderated,
     running,
     settings_for,
@@ -423,11 +425,18 @@ async def test_a_moderator_decides_only_their_own_communitys_submissions(rig: Ri
     assert undo == nowhere
     assert await status(rig.ctx, dora) == LinkStatus.APPROVED
 
-    # The same workspace app installed in another workspace: its moderator presses Approve there.
-    rig.slack.team_id = "T0OTHER"
-    other = await rig.click(Answer.of(post), "Approve", user=MOD, channel=MODS, ts=post.ts)
-    form = await rig.click(Answer.of(post), "Reject with reason", user=MOD, channel=MODS, ts=post.ts)
+    # The app installed in another workspace too (a second copbot on the same database, with
+    # that install's token): its moderator presses Approve there.
+    async with FakeSlack(tokens={TOKEN}, team_id="T0OTHER") as elsewhere:
+        add_people(elsewhere)
+        settings = {"slack_moderators": MOD, "slack_moderator_channel": MODS}
+        async with running(elsewhere, rig.ctx, **settings) as other_rig:
+            other = await other_rig.click(Answer.of(post), "Approve", user=MOD, channel=MODS, ts=post.ts)
+            form = await other_rig.click(
+                Answer.of(post), "Reject with reason", user=MOD, channel=MODS, ts=post.ts
+            )
     assert other.message["text"] == nowhere and form.message["text"] == nowhere
+    assert elsewhere.calls_to("views.open") == []
     assert await status(rig.ctx) == LinkStatus.PENDING
     assert rig.fake.calls_to("views.open") == [] and rig.fake.dms(ANN) == []
     assert "New existing work for 2.4" in rig.current(MODS, post.ts).shown
