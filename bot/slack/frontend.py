@@ -182,7 +182,7 @@ class SlackFrontEnd:
         log.info("Slack bot %s in workspace %s", identity.get("user_id"), self.community_id)
         self.bot_user_id = identity.get("user_id")
         # Slack takes the token: the app is installed (again, if it was removed before).
-        await departures.community_back(self.ctx.store, PLATFORM, str(identity.get("team_id") or ""))
+        await departures.community_back(self.ctx.store, PLATFORM, self.community_id or "")
         self.messenger.workspace_url = identity.get("url")
         if self.socket_mode:
             await self._start_socket_mode()
