@@ -51,6 +51,8 @@ log = logging.getLogger("copbot.reminders")
 
 # Platform → community → reminder channel id (Discord: /setup; Slack: SLACK_REMINDER_CHANNEL).
 ChannelLookup = Callable[[str, str], Awaitable[str | None]]
+# Platform → community → its name, when the platform knows it (Discord: a server in its cache).
+NameLookup = Callable[[str, str], str | None]
 
 # What a claim's history says when its reminder cannot arrive (after "could not be reached: ").
 NO_CHANNEL = "no DM and no reminder channel"
@@ -118,10 +120,12 @@ class Sweeper:
         batch: int = 500,
         concurrency: int = 8,
         stuck_after: timedelta = STUCK_SENDING,
+        community_name: NameLookup | None = None,
     ) -> None:
         """Wire the sweep; ``outbounds`` maps a platform name to its sender, ``channel_settings``
         a platform to the setting that chooses its reminder channel (named in warnings);
-        ``stuck_after``: see :data:`STUCK_SENDING`."""
+        ``stuck_after``: see :data:`STUCK_SENDING`; ``community_name``: the name of the community
+        a claim was made in, which its reminder and expiry notice say where known."""
         self.store = store
         self.outbounds = dict(outbounds)
         self.clock = clock
@@ -137,6 +141,7 @@ class Sweeper:
         self.batch = batch
         self.concurrency = concurrency
         self.stuck_after = stuck_after
+        self.community_name = community_name
         # Outcomes this process knows but could not record yet, oldest first: recorded before
         # anything else at the next sweep, so what arrived is not sent again, and what did not is.
         self._unrecorded: list[Unrecorded] = []
@@ -272,11 +277,13 @@ class Sweeper:
             return "unreachable", REMOVED
         try:
             assert claim.user_id is not None
+            lookup = self.community_name
+            name = (lookup(claim.platform, claim.community_id) if lookup else None) or ""
 
             def build(mention: bool) -> Reply:
                 if reminder:
-                    return reminder_reply(claim, problem, self.grace_days, mention=mention)
-                return expiry_reply(claim, problem, mention=mention)
+                    return reminder_reply(claim, problem, self.grace_days, mention=mention, community=name)
+                return expiry_reply(claim, problem, mention=mention, community=name)
 
             how = await delivered(
                 outbound.send_dm(claim.community_id, claim.user_id, build(False)),

@@ -20,7 +20,7 @@ from bot.config import Settings, cannot_listen
 from bot.moderation import Moderation, ModeratorChannel
 from bot.ops import Metrics, OpsServer
 from bot.outbound import Outbound
-from bot.reminders import STUCK_SENDING, Sweeper, start_scheduler
+from bot.reminders import STUCK_SENDING, NameLookup, Sweeper, start_scheduler
 from commands.types import Context
 from storage.store import Store
 
@@ -308,6 +308,19 @@ def make_sweeper(
         row = await ctx.store.get_settings(platform, community_id)
         return row.reminder_channel_id if row else None
 
+    names: dict[str, NameLookup] = {}
+    for front_end in front_ends:
+        if front_end.name == "discord":
+            from bot.discord.frontend import DiscordFrontEnd
+            from bot.discord.guilds import guild_names
+
+            if isinstance(front_end, DiscordFrontEnd):
+                names["discord"] = guild_names(front_end)
+
+    def community_name(platform: str, community_id: str) -> str | None:
+        lookup = names.get(platform)
+        return lookup(platform, community_id) if lookup else None
+
     sweeper = Sweeper(
         ctx.store,
         outbounds,
@@ -318,6 +331,7 @@ def make_sweeper(
         channel_settings={"discord": "/setup reminder_channel", "slack": "SLACK_REMINDER_CHANNEL"},
         # Two sweep intervals at least: a replica records what it sent at its next sweep.
         stuck_after=max(STUCK_SENDING, timedelta(minutes=2 * settings.reminder_sweep_minutes)),
+        community_name=community_name,
     )
     if moderation is not None:
         sweeper.also = moderation.catch_up

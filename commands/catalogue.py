@@ -12,6 +12,7 @@ from rapidfuzz import fuzz, process, utils
 from commands.parser import Kind, Option
 from commands.timefmt import ago, day
 from commands.types import (
+    Actor,
     BadArgument,
     Button,
     ButtonStyle,
@@ -116,6 +117,21 @@ def is_stale(claim: Claim, now: datetime, stale_after_days: int) -> bool:
     return claim.state == ClaimState.STALE
 
 
+async def stale_after_days(ctx: Context, actor: Actor, claims: Sequence[Claim] | None = None) -> int:
+    """The days after which a claim shows stale to ``actor``: their community's /setup stale_days,
+    else (and in a direct message, outside any community) the process default.
+
+    Given ``claims``, the setting is read only if it matters to them: it dates only the sheet's
+    claims (the sweep marks the others), so most cards read no settings at all."""
+    days = ctx.stale_after_days
+    if actor.direct:
+        return days
+    if claims is not None and not any(c.platform == LEGACY_PLATFORM and c.date_known for c in claims):
+        return days
+    settings = await ctx.store.recent_settings(actor.platform, actor.community_id)
+    return settings.stale_after_days if settings and settings.stale_after_days else days
+
+
 def claim_line(claim: Claim, now: datetime, stale_after_days: int, viewer: str) -> str:
     """Who is on a problem and since when, with its state (as seen from platform ``viewer``)."""
     if claim.platform == LEGACY_PLATFORM:
@@ -163,15 +179,17 @@ def problem_title(problem: Problem, limit: int = 80) -> str:
 async def problem_card(
     ctx: Context,
     problem: Problem,
-    viewer: str,
+    actor: Actor,
     *,
     private: bool = False,
     text: str = "",
     extra: tuple[Button, ...] = (),
 ) -> Reply:
     """The full card of a problem: text, fields, existing work, who is on it, earlier claims,
-    for a member of platform ``viewer``."""
+    as ``actor`` sees it (their platform's names, their community's stale_days, and only the
+    buttons they can use there)."""
     now = ctx.clock()
+    viewer = actor.platform
     claims, links = await ctx.store.problem_state(problem.number)
     body = problem.text or "(The sheet has no problem sentence for this one; see its existing work.)"
     if len(body) > MAX_PROBLEM_TEXT:
@@ -190,8 +208,9 @@ async def problem_card(
     sections.append(Section("Existing work", tuple(work[: len(work) - more]) or ("None yet.",), more))
     open_claims = [c for c in claims if c.state in OPEN_CLAIM_STATES]
     ended = [c for c in claims if c.state not in OPEN_CLAIM_STATES]
-    working = tuple(claim_line(c, now, ctx.stale_after_days, viewer) for c in open_claims)
-    if open_claims and all(is_stale(c, now, ctx.stale_after_days) for c in open_claims):
+    days = await stale_after_days(ctx, actor, open_claims)
+    working = tuple(claim_line(c, now, days, viewer) for c in open_claims)
+    if open_claims and all(is_stale(c, now, days) for c in open_claims):
         # Stale says nobody has given news for a while, not that the problem is taken.
         working += (f"{STALE_HINT} {problem.number}",)
     sections.append(Section("Working on it", working or ("Nobody yet: /claim " + problem.number,)))
@@ -199,12 +218,14 @@ async def problem_card(
         sections.append(
             Section("Earlier claims", tuple(earlier_line(c, viewer) for c in ended[-CARD_EARLIER:]))
         )
-    buttons = (
-        Button("Claim", "claim", problem.number, ButtonStyle.PRIMARY),
-        Button("Release", "release", problem.number),
-        Button("Another random", "random", ""),
-        *extra,
-    )
+    # Claim and Release work in a community, not in a direct message; Release only when a member
+    # holds the problem (nobody releases the sheet's claims here).
+    buttons: tuple[Button, ...] = ()
+    if not actor.direct:
+        buttons += (Button("Claim", "claim", problem.number, ButtonStyle.PRIMARY),)
+        if any(c.user_id is not None for c in open_claims):
+            buttons += (Button("Release", "release", problem.number),)
+    buttons += (Button("Another random", "random", ""), *extra)
     return Reply(
         title=problem_title(problem, 90),
         text=(text + "\n\n" + body) if text else body,
@@ -222,4 +243,4 @@ PROBLEM_OPTIONS = (Option("number", Kind.NUMBER, "problem number, like 2.4", req
 async def problem_command(ctx: Context, request: Request) -> Reply:
     """/problem NUMBER: the problem's card, in the channel."""
     problem = await get_problem(ctx, request.args["number"])
-    return await problem_card(ctx, problem, request.actor.platform)
+    return await problem_card(ctx, problem, request.actor)

@@ -10,6 +10,7 @@ from commands.catalogue import (
     named,
     problem_card,
     problem_title,
+    stale_after_days,
 )
 from commands.parser import Kind, Option
 from commands.timefmt import day
@@ -30,14 +31,24 @@ CLAIM_OPTIONS = (Option("number", Kind.NUMBER, "problem number, like 3.11", requ
 
 async def claim_command(ctx: Context, request: Request) -> Reply:
     """/claim NUMBER: record that you work on it, stamped today; again renews it."""
+    actor = request.actor
     problem = await get_problem(ctx, request.args["number"])
-    outcome = await ctx.store.claim(problem.number, request.actor.person, ctx.clock())
+    outcome = await ctx.store.claim(problem.number, actor.person, ctx.clock())
+    claim, number = outcome.claim, problem.number
+    release = f" /release {number} when you stop; a note there helps the next person."
     if outcome.created:
-        text = f"You claimed {problem.number} on {day(outcome.claim.claimed_at)}. Good luck!"
+        text = f"You claimed {number} on {day(claim.claimed_at)}. Good luck!{release}"
+    elif claim.community_id != actor.community_id:
+        # One claim per person and problem on a platform: the one made elsewhere, renewed.
+        where = community_word(actor.platform)
+        text = (
+            f"You already hold {number}, claimed in another {where} on {day(claim.claimed_at)}: "
+            f"renewed that claim today ({day(ctx.clock())}). It stays that {where}'s: "
+            f"/release {number} there when you stop."
+        )
     else:
-        text = f"You already hold {problem.number}: renewed your claim today ({day(ctx.clock())})."
-    text += " /release " + problem.number + " when you stop; a note there helps the next person."
-    return await problem_card(ctx, problem, request.actor.platform, private=True, text=text)
+        text = f"You already hold {number}: renewed your claim today ({day(ctx.clock())}).{release}"
+    return await problem_card(ctx, problem, actor, private=True, text=text)
 
 
 RELEASE_OPTIONS = (
@@ -92,11 +103,9 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
         user: UserRef | None = request.args.get("user")
         ids = None if user is None else await _user_ids(ctx, request, user)
         on_problem = await ctx.store.claims_for_problem(problem.number, ended=CLAIMS_EARLIER, users=ids)
-        open_lines = [
-            claim_line(c, now, ctx.stale_after_days, actor.platform)
-            for c in on_problem
-            if c.state in OPEN_CLAIM_STATES
-        ]
+        held = [c for c in on_problem if c.state in OPEN_CLAIM_STATES]
+        days = await stale_after_days(ctx, actor, held)
+        open_lines = [claim_line(c, now, days, actor.platform) for c in held]
         ended = [earlier_line(c, actor.platform) for c in on_problem if c.state not in OPEN_CLAIM_STATES]
         sections = [Section("Working on it", tuple(open_lines) or ("Nobody.",))]
         if ended:
@@ -110,24 +119,29 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
         whose = f"{user.name or 'Their'}'s" if user.name else "Their"
         if actor.user_id in ids:
             whose = "Your"
+    # A user id names the same person in every community of the platform: their claims made in
+    # the others are listed too, marked, as they are released there.
     claims: list[Claim] = []
     for user_id in sorted(ids):
-        claims += await ctx.store.open_claims_for_user(actor.platform, actor.community_id, user_id)
+        claims += await ctx.store.open_claims_for_user(actor.platform, None, user_id)
     if not claims:
         if whose == "Your":
             return Reply(text="You hold no open claims. /random finds a problem to start on.")
         return Reply(text="They hold no open claims.")
     problems = {p.number: p for p in await ctx.store.problems()}
-    stale_days = ctx.stale_after_days
-    lines = tuple(
-        f"{problem_title(problems[c.problem_number], 60)}: {claim_line(c, now, stale_days, actor.platform)}"
-        for c in claims
-    )
+    elsewhere = f" (another {community_word(actor.platform)})"
+    days = await stale_after_days(ctx, actor, claims)  # reads nothing: members' claims only
+
+    def line(c: Claim) -> str:
+        where = elsewhere if c.community_id != actor.community_id else ""
+        title = problem_title(problems[c.problem_number], 60)
+        return f"{title}: {claim_line(c, now, days, actor.platform)}{where}"
+
+    lines = tuple(line(c) for c in claims)
     buttons: tuple[Button, ...] = ()
     if whose == "Your":
-        buttons = tuple(
-            Button(f"Release {c.problem_number}", "release", c.problem_number) for c in claims[:5]
-        )
+        here = [c for c in claims if c.community_id == actor.community_id]
+        buttons = tuple(Button(f"Release {c.problem_number}", "release", c.problem_number) for c in here[:5])
     return Reply(
         title=f"{whose} open claims ({len(claims)})",
         sections=(Section("Claims", lines),),

@@ -62,7 +62,7 @@ async def random_command(ctx: Context, request: Request) -> Reply:
     problem = ctx.rng.choice(pool)
     filters = f"{difficulty or ''}/{problem.section if category else ''}/{'u' if unclaimed else ''}"
     picked = f"Picked at random from {len(pool)} matching problem{'s' if len(pool) != 1 else ''}."
-    card = await problem_card(ctx, problem, request.actor.platform, text=read + picked)
+    card = await problem_card(ctx, problem, request.actor, text=read + picked)
     buttons = tuple(b if b.action != "random" else Button(b.label, "random", filters) for b in card.buttons)
     return Reply(**{**card.__dict__, "buttons": buttons})
 

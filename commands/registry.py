@@ -53,11 +53,13 @@ HELP_TEXT = (
     "Asking for a level matches every range that includes it (A matches A, A-B and A-C); "
     "asking for a range matches every problem whose range overlaps it."
 )
-# What "stale" on a claim means; {days}: this community's setting.
+# What "stale" on a claim means; {days}: this community's setting, or in a direct message the
+# default, {own} then saying that a server may set its own (SERVERS_MAY).
 STALE_TEXT = (
-    "A claim turns stale after {days} days without news (claiming again renews it). Anyone may "
+    "A claim turns stale after {days} days without news ({own}claiming again renews it). Anyone may "
     "still claim a problem whose claims are stale; several people may work on one problem."
 )
+SERVERS_MAY = "servers may set their own; "
 HELP_FOOTER = (
     "Options can be named, with no space after the colon, e.g. /random difficulty:A "
     'category:"circuits in the wild". In a note or a search query, words like Note: or '
@@ -86,10 +88,8 @@ async def help_command(ctx: Context, request: Request) -> Reply:
             return Reply(text=NOT_OFFERED[(platform, spec.name)], private=True, error=True)
         shown = wanted if len(wanted) <= 30 else wanted[:30] + "…"
         unknown = f"There is no command {shown!r}; these are copbot's commands.\n\n"
-    days = ctx.stale_after_days
-    if not actor.direct:
-        settings = await ctx.store.get_settings(platform, actor.community_id)
-        days = settings.stale_after_days if settings and settings.stale_after_days else days
+    days = await catalogue.stale_after_days(ctx, actor)
+    own = SERVERS_MAY if actor.direct else ""
     shown_specs = [
         spec for spec in COMMANDS.values() if spec.refusal(actor) is None and _offered(spec, platform)
     ]
@@ -98,7 +98,7 @@ async def help_command(ctx: Context, request: Request) -> Reply:
     )
     return Reply(
         title="copbot: the 200 Concrete Problems in Interpretability",
-        text=f"{unknown}{HELP_TEXT}\n\n{STALE_TEXT.format(days=days)}",
+        text=f"{unknown}{HELP_TEXT}\n\n{STALE_TEXT.format(days=days, own=own)}",
         sections=(Section("Commands", lines),),
         footer=f"{HELP_FOOTER} /help and a command's name explain it, e.g. /help claim.",
     )
@@ -163,8 +163,9 @@ for _spec in (
         "show a problem, its existing work and who is on it",
         catalogue.PROBLEM_OPTIONS,
         catalogue.problem_command,
-        help="Its card, posted in the channel, has Claim and Release buttons and lists earlier claims "
-        "with the notes they left. Not sure of the number? /search finds it by its words.",
+        help="Its card, posted in the channel, has a Claim button (and Release once someone holds the "
+        "problem) and lists earlier claims with the notes they left. Not sure of the number? /search "
+        "finds it by its words.",
         examples=("/problem 2.4",),
     ),
     CommandSpec(
@@ -190,7 +191,8 @@ for _spec in (
         claims.claim_command,
         community=True,
         help="The claim is dated today and shows on the problem's card; several people may claim one "
-        "problem. Claiming it again renews your claim, so it does not turn stale.",
+        "problem. Claiming it again renews your claim, so it does not turn stale; so does claiming it "
+        "in another server or workspace, where it stays.",
         examples=("/claim 3.11",),
     ),
     CommandSpec(

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from commands.catalogue import problem_title
+from commands.catalogue import community_word, problem_title
 from commands.timefmt import day
 from commands.types import Actor, BadArgument, Button, ButtonStyle, Context, NotYourClaim, Reply, record_id
 from storage.models import OPEN_CLAIM_STATES, REMINDER_DELIVERED, Claim, ClaimState, Problem
 
 
-def reminder_reply(claim: Claim, problem: Problem, grace_days: int, *, mention: bool = False) -> Reply:
-    """The one reminder a stale claim gets: still on it, or release?"""
+def _made_in(claim: Claim, community: str) -> str:
+    """`` in the server “Concrete Problems”``: where the claim was made, for a message that may
+    be read outside it (a Discord DM reaches the user of every server); "" when it is not known."""
+    if not community:
+        return ""
+    return f" in the {community_word(claim.platform)} “{' '.join(community.split())}”"
+
+
+def reminder_reply(
+    claim: Claim, problem: Problem, grace_days: int, *, mention: bool = False, community: str = ""
+) -> Reply:
+    """The one reminder a stale claim gets: still on it, or release? ``community``: the name of
+    the community the claim was made in, when the platform knows it."""
     text = (
-        f"You claimed {problem_title(problem, 70)} on {day(claim.claimed_at)}. Still working on it? "
+        f"You claimed {problem_title(problem, 70)}{_made_in(claim, community)} on "
+        f"{day(claim.claimed_at)}. Still working on it? "
         f"If I hear nothing in {grace_days} days the claim expires, so others know it is free."
     )
     return Reply(
@@ -26,8 +38,9 @@ def reminder_reply(claim: Claim, problem: Problem, grace_days: int, *, mention: 
     )
 
 
-def expiry_reply(claim: Claim, problem: Problem, *, mention: bool = False) -> Reply:
-    """Telling a claimant their claim expired, and why: no answer, or no reminder reached them."""
+def expiry_reply(claim: Claim, problem: Problem, *, mention: bool = False, community: str = "") -> Reply:
+    """Telling a claimant their claim expired, and why: no answer, or no reminder reached them.
+    ``community``: as for :func:`reminder_reply`."""
     why = (
         "without an answer to the reminder"
         if claim.delivery in REMINDER_DELIVERED
@@ -36,7 +49,8 @@ def expiry_reply(claim: Claim, problem: Problem, *, mention: bool = False) -> Re
     return Reply(
         title=f"Your claim on {problem.number} expired",
         text=(
-            f"Your claim on {problem_title(problem, 70)} (since {day(claim.claimed_at)}) expired {why}. "
+            f"Your claim on {problem_title(problem, 70)}{_made_in(claim, community)} "
+            f"(since {day(claim.claimed_at)}) expired {why}. "
             f"/claim {problem.number} again any time if you pick it back up."
         ),
         private=False,

@@ -48,14 +48,17 @@ def _their_claim(number: str, who: Person, now: datetime) -> dict[str, Any]:
 
 _CLAIM_COLUMNS = tuple(Claim.__table__.c)  # type: ignore[attr-defined]
 _CLAIM_COLUMN = {column.key: column for column in _CLAIM_COLUMNS}
-_THEIR_OPEN_CLAIM = (
+# ``who``'s open claim on ``b_number`` made in any community of their platform (a Discord user id
+# is the same in every server): at most one, by ``uq_claim_open_per_user``.
+_THEIR_OPEN_CLAIM_ANYWHERE = (
     col(Claim.problem_number) == sa.bindparam("b_number"),
     col(Claim.platform) == sa.bindparam("b_platform"),
-    col(Claim.community_id) == sa.bindparam("b_community"),
     col(Claim.user_id) == sa.bindparam("b_user"),
     # The states as SQL literals: a list of bound values would be re-rendered on every execution.
     col(Claim.state).in_([sa.literal_column(f"'{state}'") for state in OPEN_CLAIM_STATES]),
 )
+# The same, made in their community.
+_THEIR_OPEN_CLAIM = (*_THEIR_OPEN_CLAIM_ANYWHERE, col(Claim.community_id) == sa.bindparam("b_community"))
 # What a new or renewed claim holds apart from its dates: active, and no trace of a reminder.
 _FRESH: dict[str, Any] = {
     "state": ClaimState.ACTIVE.value,
@@ -108,6 +111,7 @@ _RELEASE = (
     .values(state=ClaimState.RELEASED.value, ended_at=sa.bindparam("b_now"), note=sa.bindparam("b_note"))
     .returning(*_CLAIM_COLUMNS)
 )
+_FIND_THEIR_OPEN_CLAIM = sa.select(*_CLAIM_COLUMNS).where(*_THEIR_OPEN_CLAIM_ANYWHERE)
 _INSERT_EVENT = sa.insert(Event)
 # How many of a problem's ended claims its state holds (see Store.problem_state): the latest,
 # by end date. A card shows them under its earlier claims, and says nothing of older ones.
@@ -172,6 +176,19 @@ def _renew(conn: sa.Connection, number: str, who: Person, now: datetime) -> Clai
     claim = from_row(Claim, rows[0])
     _rows(conn, _INSERT_EVENT, _event_values(number, "renewed", now, who, claim_id=claim.id))
     return claim
+
+
+def _renew_anywhere(conn: sa.Connection, number: str, who: Person, now: datetime) -> Claim | None:
+    """Renew ``who``'s open claim on ``number``, made in their community or in another of their
+    platform's (keeping the name it shows there); None if they hold none."""
+    renewed = _renew(conn, number, who, now)
+    if renewed is not None:
+        return renewed
+    found = conn.execute(_FIND_THEIR_OPEN_CLAIM, _their_claim(number, who, now)).first()
+    if found is None:
+        return None
+    there = Person(who.platform, found.community_id, who.user_id, found.display_name)
+    return _renew(conn, number, there, now)
 
 
 def _event_values(

@@ -92,10 +92,11 @@ class Claim(SQLModel, table=True):
 
     __table_args__ = (
         sa.Index(
+            # One open claim per person and problem on a platform, whichever of its communities
+            # (a Discord user id is the same in every server) the claim was made in.
             "uq_claim_open_per_user",
             "problem_number",
             "platform",
-            "community_id",
             "user_id",
             unique=True,
             sqlite_where=sa.text("state IN ('active', 'stale') AND user_id IS NOT NULL"),

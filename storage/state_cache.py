@@ -66,15 +66,13 @@ class _StateCache:
         return cached if cached is not None and self._live(cached[0]) else None
 
     def holds(self, number: str, who: Person) -> bool | None:
-        """Whether the cached state of ``number`` shows an open claim of ``who`` (None: not cached)."""
+        """Whether the cached state of ``number`` shows an open claim of ``who``, made in any
+        community of their platform (None: not cached)."""
         cached = self.fresh(number)
         if cached is None:
             return None
         return any(
-            c.user_id == who.user_id
-            and c.platform == who.platform
-            and c.community_id == who.community_id
-            and c.state in OPEN_CLAIM_STATES
+            c.user_id == who.user_id and c.platform == who.platform and c.state in OPEN_CLAIM_STATES
             for c in cached[1]
         )
 

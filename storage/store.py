@@ -32,6 +32,7 @@ from storage.claims import (
     _claims_on,
     _event_values,
     _renew,
+    _renew_anywhere,
     _state_of,
     _their_claim,
 )
@@ -103,6 +104,8 @@ class Store(Database):
         self._catalogue: tuple[float, tuple[Problem, ...], dict[str, Problem]] | None = None
         self._catalogue_loading: asyncio.Future[tuple[tuple[Problem, ...], dict[str, Problem]]] | None = None
         self._catalogue_version = 0
+        # Settings read lately where a read is a round trip (see recent_settings).
+        self._settings: dict[tuple[str, str], tuple[float, CommunitySettings | None]] = {}
 
     # -- catalogue ---------------------------------------------------------------------------
 
@@ -156,7 +159,8 @@ class Store(Database):
     # -- claims ------------------------------------------------------------------------------
 
     async def claim(self, number: str, who: Person, now: datetime) -> ClaimOutcome:
-        """Claim ``number`` for ``who`` stamped ``now``; an open claim of theirs is renewed.
+        """Claim ``number`` for ``who`` stamped ``now``; an open claim of theirs is renewed, also
+        one made in another community of their platform (the outcome's claim then names it).
 
         The hottest write: Core statements built once, in one :meth:`write`. A renewal of a
         plainly active claim is one UPDATE and its history row; anything else tries the full
@@ -169,7 +173,7 @@ class Store(Database):
 
         def work(conn: sa.Connection) -> ClaimOutcome:
             if not insert_first:
-                renewed = _renew(conn, number, who, now)
+                renewed = _renew_anywhere(conn, number, who, now)
                 if renewed is not None:
                     return ClaimOutcome(renewed, created=False)
             claim = from_row(Claim, _rows(conn, _INSERT_CLAIM, _their_claim(number, who, now))[0])
@@ -233,14 +237,18 @@ class Store(Database):
 
         return _open_first(await self.query(work))
 
-    async def open_claims_for_user(self, platform: str, community_id: str, user_id: str) -> list[Claim]:
-        """A user's active and stale claims, oldest first."""
+    async def open_claims_for_user(
+        self, platform: str, community_id: str | None, user_id: str
+    ) -> list[Claim]:
+        """A user's active and stale claims made in a community, or (``community_id`` None) in
+        every community of the platform, oldest first."""
+        where = [] if community_id is None else [Claim.community_id == community_id]
         async with self.read() as s:
             rows = await s.exec(
                 select(Claim)
                 .where(
                     Claim.platform == platform,
-                    Claim.community_id == community_id,
+                    *where,
                     Claim.user_id == user_id,
                     col(Claim.state).in_(OPEN_CLAIM_STATES),
                 )
@@ -371,6 +379,25 @@ class Store(Database):
         async with self.read() as s:
             return await s.get(CommunitySettings, (platform, community_id))
 
+    async def recent_settings(self, platform: str, community_id: str) -> CommunitySettings | None:
+        """A community's settings row as :meth:`get_settings` reads it, for reads on every card
+        (its stale_days): where a read is a round trip (PostgreSQL), kept like a problem's state,
+        ``state_ttl`` seconds (a change made in this process shows at once, one by another
+        process within that time); on a SQLite file read each time, inline and cheap."""
+        cache = self._states
+        if self._inline_engine is not None or cache.ttl <= 0:
+            return await self.get_settings(platform, community_id)
+        key = (platform, community_id)
+        cached = self._settings.get(key)
+        if cached is not None and cache.now() - cached[0] < cache.ttl:
+            return cached[1]
+        at = cache.now()
+        row = await self.get_settings(platform, community_id)
+        if len(self._settings) >= 1000:  # many communities: keep only the fresh ones
+            self._settings = {k: v for k, v in self._settings.items() if at - v[0] < cache.ttl}
+        self._settings[key] = (at, row)
+        return row
+
     async def update_settings(
         self, platform: str, community_id: str, now: datetime, **values: Any
     ) -> CommunitySettings:
@@ -384,24 +411,27 @@ class Store(Database):
         unknown = set(values) - allowed
         if unknown:
             raise ValueError(f"unknown settings: {sorted(unknown)}")
-        async with self.session() as s:
-            await s.exec(
-                self.insert(CommunitySettings)
-                .values(platform=platform, community_id=community_id, updated_at=now)
-                .on_conflict_do_nothing(index_elements=["platform", "community_id"])
-            )
-            if values:
+        try:
+            async with self.session() as s:
                 await s.exec(
-                    sa.update(CommunitySettings)
-                    .where(
-                        col(CommunitySettings.platform) == platform,
-                        col(CommunitySettings.community_id) == community_id,
-                    )
-                    .values(updated_at=now, **values)
+                    self.insert(CommunitySettings)
+                    .values(platform=platform, community_id=community_id, updated_at=now)
+                    .on_conflict_do_nothing(index_elements=["platform", "community_id"])
                 )
-            row = await s.get(CommunitySettings, (platform, community_id), populate_existing=True)
-            assert row is not None
-            return row
+                if values:
+                    await s.exec(
+                        sa.update(CommunitySettings)
+                        .where(
+                            col(CommunitySettings.platform) == platform,
+                            col(CommunitySettings.community_id) == community_id,
+                        )
+                        .values(updated_at=now, **values)
+                    )
+                row = await s.get(CommunitySettings, (platform, community_id), populate_existing=True)
+                assert row is not None
+                return row
+        finally:  # once committed: the next read sees the change
+            self._settings.pop((platform, community_id), None)
 
     async def first_time(self, key: str, now: datetime) -> bool:
         """Record an inbound event id; True only the first time ``key`` is seen.

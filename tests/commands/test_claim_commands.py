@@ -9,6 +9,7 @@ import pytest
 from commands import dispatch
 from commands.types import Actor, Context
 from storage.models import OPEN_CLAIM_STATES
+from tests.support.claims import plant_sheet_claim
 from tests.support.clock import FakeClock
 from tests.support.transcript import person, say, shown
 
@@ -199,11 +200,14 @@ async def test_history_records_every_change_with_who_and_when(ctx: Context, cloc
 
 
 async def test_buttons_claim_and_release_for_the_clicker(ctx: Context) -> None:
-    """The Claim button under a card claims for whoever clicks; Release only for them."""
+    """The Claim button under a card claims for whoever clicks; Release only for them. A card
+    nobody holds has no Release button; the one the claim answers with has."""
     card = await say(ctx, ANN, "/problem 1.1")
+    assert [b.label for b in card.buttons] == ["Claim", "Another random"]
     claim = next(b for b in card.buttons if b.action == "claim")
-    release = next(b for b in card.buttons if b.action == "release")
-    await dispatch.run_action(ctx, BOB, claim.custom_id)
+    claimed = await dispatch.run_action(ctx, BOB, claim.custom_id)
+    assert [b.label for b in claimed.buttons] == ["Claim", "Release", "Another random"]
+    release = next(b for b in claimed.buttons if b.action == "release")
     assert (await dispatch.run_action(ctx, ANN, release.custom_id)).error
     assert "Released" in (await dispatch.run_action(ctx, BOB, release.custom_id)).text
 
@@ -234,3 +238,58 @@ async def test_fifty_users_claiming_at_once_make_fifty_claims(ctx: Context) -> N
     assert sorted(c.user_id for c in claims) == sorted(p.user_id for p in people)
     history = await ctx.store.history("3.11")
     assert sum(e.kind == "claimed" and e.actor_id is not None for e in history) == 50
+
+
+async def test_claiming_in_a_second_server_renews_the_claim_made_in_the_first(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """One Discord user id is one person in every server: Ann's /claim 3.11 in a second server
+    renews her claim from the first (and says so) instead of making a second one; the card lists
+    her once; /claims there lists it, marked, without a Release button; /release there says where
+    the claim lives. Likewise on Slack, across workspaces."""
+    await say(ctx, ANN, "/claim 3.11")
+    clock.advance(days=3)
+    elsewhere = person("ann", community="guild2")
+    again = await say(ctx, elsewhere, "/claim 3.11")
+    assert not again.error
+    assert again.text.startswith(
+        "You already hold 3.11, claimed in another server on 2026-11-25: renewed that claim today "
+        "(2026-11-28). It stays that server's: /release 3.11 there when you stop."
+    )
+    card = await shown(ctx, BOB, "/problem 3.11")
+    assert card.count("Ann — since") == 1
+    assert "Ann — since 2026-11-25 (3 days ago), renewed 2026-11-28" in card
+    claims = [c for c in await ctx.store.claims_for_problem("3.11") if c.user_id == "ann"]
+    assert [(c.community_id, c.state) for c in claims] == [("guild1", "active")]
+
+    mine = await say(ctx, elsewhere, "/claims")
+    assert mine.title == "Your open claims (1)" and mine.buttons == ()
+    assert "Ann — since 2026-11-25 (3 days ago), renewed 2026-11-28 (another server)" in await shown(
+        ctx, elsewhere, "/claims"
+    )
+    assert "(another server)" not in await shown(ctx, ANN, "/claims")
+    assert "(another server)" in await shown(ctx, person("bob", community="guild2"), "/claims <@ann>")
+    refused = await say(ctx, elsewhere, "/release 3.11")
+    assert refused.text == "Your claim on 3.11 was made in another server; release it there."
+
+    in_team, other_team = Actor("slack", "T1", "U0ANN", "Ann"), Actor("slack", "T2", "U0ANN", "Ann")
+    await say(ctx, in_team, "/claim 2.4")
+    assert "claimed in another workspace" in (await say(ctx, other_team, "/claim 2.4")).text
+    assert "(another workspace)" in await shown(ctx, other_team, "/claims")
+    assert (await shown(ctx, BOB, "/problem 2.4")).count("Ann (Slack) — since") == 1
+
+
+async def test_a_sheet_claim_is_stale_by_the_servers_stale_days(ctx: Context, clock: FakeClock) -> None:
+    """With /setup stale_days:10, a sheet claim 20 days old shows stale on the card, in /claims
+    number: and with the card's "all stale" hint, as /help says; another server, on the default
+    30 days, and a direct message see it fresh."""
+    await plant_sheet_claim(ctx.store, "2.5", "kim - working on it", age_days=20)
+    boss = person("boss", admin=True)
+    await say(ctx, boss, "/setup stale_days:10")
+    assert "A claim turns stale after 10 days" in await shown(ctx, ANN, "/help")
+    card = await shown(ctx, ANN, "/problem 2.5")
+    assert "20 days ago, stale)" in card and "Stale, so anyone may still /claim 2.5" in card
+    assert "20 days ago, stale)" in await shown(ctx, ANN, "/claims number:2.5")
+    for viewer in (person("ann", community="guild2"), Actor("discord", "dm", "ann", "Ann", direct=True)):
+        fresh = await shown(ctx, viewer, "/problem 2.5")
+        assert "20 days ago)" in fresh and "Stale, so anyone" not in fresh

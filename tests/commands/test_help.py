@@ -102,4 +102,9 @@ async def test_help_says_what_stale_means_with_the_communitys_days(ctx: Context)
     other = person("cid", community="guild2")
     assert "stale after 30 days without news" in await shown(ctx, other, "/help")
     in_dm = Actor("discord", "dm", "ann", "Ann", direct=True)
-    assert "stale after 30 days without news" in await shown(ctx, in_dm, "/help")
+    # Outside any server: the default, and that a server may have its own.
+    assert (
+        "stale after 30 days without news (servers may set their own; claiming again renews it)."
+        in await shown(ctx, in_dm, "/help")
+    )
+    assert "servers may set their own" not in await shown(ctx, ANN, "/help")

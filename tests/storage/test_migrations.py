@@ -16,7 +16,7 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0009"
+HEAD = "0010"
 
 
 async def test_upgrade_creates_every_table_and_is_idempotent(empty_db_url: str) -> None:
@@ -264,5 +264,55 @@ async def test_communities_set_up_before_0009_are_all_still_there(empty_db_url: 
         assert row is not None and (row.moderator_channel_id, row.left_at) == ("mods", None)
         assert await departures.left(store, ["discord"]) == set()
         assert await departures.mark_left(store, "discord", "g1", now)
+    finally:
+        await store.close()
+
+
+async def test_a_second_open_claim_from_another_server_is_merged_by_0010(empty_db_url: str) -> None:
+    """Before 0010 Ann could hold 3.11 twice, once per Discord server: after the upgrade the claim
+    renewed last stays open, the other is released (in the history, dated when last renewed), and
+    /claim in a third server renews the one left instead of making another."""
+    from datetime import UTC, datetime, timedelta
+
+    from storage.catalogue import ensure_seeded
+    from storage.models import OPEN_CLAIM_STATES, Claim
+    from storage.store import Person, Store
+    from tests.conftest import SEED, START
+
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    in_a, in_b = Person("discord", "gA", "ann", "Ann"), Person("discord", "gB", "ann", "Annie")
+    # Planted as rows: the store of today would renew the first claim instead of making the second.
+    store = Store(make_engine(empty_db_url))
+    try:
+        await upgrade(store.engine, "0009")
+        await ensure_seeded(store, SEED, START)
+        held = [(in_a, now), (in_b, now + timedelta(days=1)), (Person("slack", "T1", "ann", "Ann"), now)]
+        await store.execute(
+            sa.insert(Claim),
+            [
+                {
+                    "problem_number": "3.11",
+                    "platform": who.platform,
+                    "community_id": who.community_id,
+                    "user_id": who.user_id,
+                    "display_name": who.display_name,
+                    "claimed_at": at,
+                    "renewed_at": at,
+                }
+                for who, at in held
+            ],
+        )
+        await upgrade(store.engine)
+
+        claims = [c for c in await store.claims_for_problem("3.11") if c.platform != "sheet"]
+        open_ones = [(c.platform, c.community_id) for c in claims if c.state in OPEN_CLAIM_STATES]
+        assert open_ones == [("slack", "T1"), ("discord", "gB")]
+        (merged,) = [c for c in claims if c.state not in OPEN_CLAIM_STATES]
+        assert (merged.community_id, merged.state, merged.ended_at) == ("gA", "released", now)
+        released = [(e.kind, e.actor_name, e.at) for e in await store.history("3.11") if e.kind == "released"]
+        assert released == [("released", "Ann", now)]
+
+        third = await store.claim("3.11", Person("discord", "gC", "ann", "Ann"), now + timedelta(days=2))
+        assert not third.created and third.claim.community_id == "gB"
     finally:
         await store.close()

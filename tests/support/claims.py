@@ -33,3 +33,20 @@ async def plant_ended(store: Store, number: str, count: int, community: str = "g
             for i in range(count)
         ],
     )
+
+
+async def plant_sheet_claim(store: Store, number: str, text: str, age_days: int) -> None:
+    """A claim copied from the sheet's cell ``text`` on ``number``, dated ``age_days`` before the
+    tests' clock starts."""
+    at = START - timedelta(days=age_days)
+    await store.execute(
+        sa.insert(Claim).values(
+            problem_number=number,
+            platform="sheet",
+            display_name=text.split(" ")[0],
+            source_text=text,
+            claimed_at=at,
+            renewed_at=at,
+            date_known=True,
+        )
+    )

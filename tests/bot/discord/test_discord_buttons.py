@@ -29,11 +29,13 @@ async def problem_message(fake: FakeDiscord, number: str = "2.4") -> dict[str, A
 
 
 async def test_claim_and_release_buttons(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
-    """Claim answers privately; Release works for the claimant only."""
+    """Claim answers privately; Release (on a card once someone holds the problem) works for the
+    claimant only."""
     card = await problem_message(fake, "1.2")
     claimed = await click(fake, card, "Claim")
     assert claimed.ephemeral
     assert embed(claimed)["description"].startswith("You claimed 1.2 on 2026-11-25.")
+    card = await problem_message(fake, "1.2")
 
     refused = await click(fake, card, "Release", user_id=fake.bob_id)
     assert refused.ephemeral

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from bot.discord.frontend import DiscordFrontEnd
 from commands.parser import parse_difficulty
 from commands.registry import COMMANDS
@@ -22,7 +24,8 @@ async def test_problem_is_a_public_embed_with_its_claimant_and_buttons(
     assert "jknowak (Discord) - July 2023" in text_of(answer.data or {})
     assert card["color"] == 0xF1C40F  # difficulty B
     assert [f["name"] for f in card["fields"]][:3] == ["Category", "Subcategory", "Difficulty"]
-    assert [label for label, _ in buttons(answer.data or {})] == ["Claim", "Release", "Another random"]
+    # Only the sheet's claim: no Release button (nobody here holds it).
+    assert [label for label, _ in buttons(answer.data or {})] == ["Claim", "Another random"]
     assert fake.messages[fake.general_id][-1]["embeds"][0]["title"] == card["title"]
 
 
@@ -183,7 +186,11 @@ async def test_in_direct_messages_the_catalogue_works_and_community_commands_do_
         claim = await ask(fake, "claim", {"number": "3.11"}, guild=False)
         submit = await ask(fake, "submit", {"number": "2.4", "link": "https://example.org/x"}, guild=False)
         assert card.message is not None
-        pressed = await fake.wait_for_callback(await fake.click(card.message, "cop:claim:3.11"))
+        assert [label for label, _ in buttons(card.message)] == ["Another random"]
+        # A card from before DM cards lost their Claim button: its press is refused.
+        old_card = copy.deepcopy(card.message)
+        old_card["components"][0]["components"][0]["custom_id"] = "cop:claim:3.11"
+        pressed = await fake.wait_for_callback(await fake.click(old_card, "cop:claim:3.11"))
         for refused in (claim, submit, pressed):
             assert refused.ephemeral
             assert "works in a server, not in direct messages" in embed(refused)["description"]

@@ -31,6 +31,7 @@ async def test_claim_button_claims_for_whoever_presses_it(rig: Rig) -> None:
 async def test_release_button_only_releases_your_own_claim(rig: Rig) -> None:
     card = await rig.command("/problem", "2.4", user=ANN)
     await rig.click(card, "Claim", user=BOB)
+    card = await rig.command("/problem", "2.4", user=ANN)  # now with a Release button
 
     refused = await rig.click(card, "Release", user=CAT)
     released = await rig.click(card, "Release", user=BOB)
@@ -50,7 +51,7 @@ async def test_another_random_posts_a_new_card_in_the_channel(rig: Rig) -> None:
     assert second.public and second.message["replace_original"] is False
     assert second.field("Difficulty").startswith("A")
     assert "Picked at random from 18 matching problems." in second.shown
-    assert second.buttons == ["Claim", "Release", "Another random"]
+    assert second.buttons == ["Claim", "Another random"]  # nobody holds it: no Release
 
 
 async def test_show_button_on_search_results_posts_the_card(rig: Rig) -> None:
@@ -60,7 +61,7 @@ async def test_show_button_on_search_results_posts_the_card(rig: Rig) -> None:
 
     assert shown.public
     assert shown.header.startswith("1.19 — Does a 3L attn only model fix bugs in induction heads")
-    assert shown.buttons == ["Claim", "Release", "Another random"]
+    assert shown.buttons == ["Claim", "Another random"]
 
 
 async def test_release_buttons_on_claims_release_that_claim(rig: Rig) -> None:

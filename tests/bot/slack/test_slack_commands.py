@@ -22,10 +22,9 @@ async def test_problem_is_posted_in_the_channel_as_a_card(rig: Rig) -> None:
     assert answer.field("Difficulty") == "B"
     assert "*Working on it*\n• jknowak (Discord) - July 2023" in answer.shown
     assert "*Existing work*" in answer.shown
-    assert answer.buttons == ["Claim", "Release", "Another random"]
+    assert answer.buttons == ["Claim", "Another random"]  # only the sheet's claim: no Release
     assert [answer.button(b)["action_id"] for b in answer.buttons] == [
         "cop:claim:2.4",
-        "cop:release:2.4",
         "cop:random:",
     ]
     assert answer.button("Claim")["value"] == "2.4" and answer.button("Claim")["style"] == "primary"
