@@ -184,10 +184,10 @@ def _renew_anywhere(conn: sa.Connection, number: str, who: Person, now: datetime
     renewed = _renew(conn, number, who, now)
     if renewed is not None:
         return renewed
-    found = conn.execute(_FIND_THEIR_OPEN_CLAIM, _their_claim(number, who, now)).first()
-    if found is None:
+    found = _rows(conn, _FIND_THEIR_OPEN_CLAIM, _their_claim(number, who, now))
+    if not found:
         return None
-    there = Person(who.platform, found.community_id, who.user_id, found.display_name)
+    there = Person(who.platform, found[0]["community_id"], who.user_id, found[0]["display_name"])
     return _renew(conn, number, there, now)
 
 
