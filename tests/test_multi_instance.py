@@ -72,11 +72,11 @@ class Replica:
         return out
 
     def sweeps(self) -> int:
-        """Reminder sweeps this process has finished."""
+        """Reminder sweeps this process has run through its stale claims and expiries (one line each)."""
         return sum(
             1
             for r in self.records()
-            if r.get("logger", "").startswith("apscheduler") and "executed successfully" in r["message"]
+            if r.get("logger") == "copbot.reminders" and re.match(r"sweep: \d+ stale", r["message"])
         )
 
     def reminded(self) -> int:
