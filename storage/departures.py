@@ -30,11 +30,7 @@ async def mark_left(store: Store, platform: str, community_id: str, now: datetim
     """Record that copbot was removed from a community; True only the first time (not while it
     is recorded as gone already)."""
     async with store.session() as s:
-        await s.exec(
-            store.insert(CommunitySettings)
-            .values(platform=platform, community_id=community_id, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["platform", "community_id"])
-        )
+        await s.exec(store.settings_row(platform, community_id, now))
         return await _set_left(s, platform, community_id, now)
 
 

@@ -398,6 +398,14 @@ class Store(Database):
         self._settings[key] = (at, row)
         return row
 
+    def settings_row(self, platform: str, community_id: str, now: datetime) -> Any:
+        """The INSERT that makes a community's settings row (all defaults) unless it has one."""
+        return (
+            self.insert(CommunitySettings)
+            .values(platform=platform, community_id=community_id, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["platform", "community_id"])
+        )
+
     async def update_settings(
         self, platform: str, community_id: str, now: datetime, **values: Any
     ) -> CommunitySettings:
@@ -413,11 +421,7 @@ class Store(Database):
             raise ValueError(f"unknown settings: {sorted(unknown)}")
         try:
             async with self.session() as s:
-                await s.exec(
-                    self.insert(CommunitySettings)
-                    .values(platform=platform, community_id=community_id, updated_at=now)
-                    .on_conflict_do_nothing(index_elements=["platform", "community_id"])
-                )
+                await s.exec(self.settings_row(platform, community_id, now))
                 if values:
                     await s.exec(
                         sa.update(CommunitySettings)
