@@ -1,4 +1,5 @@
-"""The store's cache of problem states (claims and approved links) and of the claimed numbers."""
+"""The store's cache of problem states (claims and approved links), of the claimed numbers and
+of communities' settings."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from storage.claims import STATE_ENDED, Person
-from storage.models import OPEN_CLAIM_STATES, Claim, WorkLink
+from storage.models import OPEN_CLAIM_STATES, Claim, CommunitySettings, WorkLink
 
 
 @dataclass
 class _StateCache:
-    """Problem states (open and latest ended claims, approved links) and the claimed numbers,
-    read recently.
+    """Problem states (open and latest ended claims, approved links), the claimed numbers and
+    communities' settings rows, read recently.
 
     ``generation`` moves on every change this process commits, ``versions[number]`` on each
     change to that problem (and on every change that names none), so a read that raced a
@@ -35,6 +36,8 @@ class _StateCache:
     seen_at: float | None = None
     problems: dict[str, tuple[float, list[Claim], list[WorkLink]]] = field(default_factory=dict)
     claimed: tuple[float, set[str]] | None = None
+    # Settings rows by (platform, community id); only a change naming no problem drops them.
+    settings: dict[tuple[str, str], tuple[float, CommunitySettings | None]] = field(default_factory=dict)
     generation: int = 0
     versions: dict[str, int] = field(default_factory=dict)
     epoch: int = 0  # moves when a change names no problem: every version is then outdated
@@ -82,6 +85,22 @@ class _StateCache:
         cached = self.claimed
         return cached[1] if cached is not None and self._live(cached[0]) else None
 
+    def fresh_settings(self, key: tuple[str, str]) -> tuple[CommunitySettings | None] | None:
+        """The cached settings row of a community (in a 1-tuple: the row may be None), if still
+        what the database holds."""
+        self._check()
+        cached = self.settings.get(key)
+        return (cached[1],) if cached is not None and self._live(cached[0]) else None
+
+    def keep_settings(self, key: tuple[str, str], generation: int, row: CommunitySettings | None) -> None:
+        """Keep a settings row read while the cache was at ``generation``, unless a change came
+        meanwhile (many communities: only the live entries stay)."""
+        if self.ttl <= 0 or generation != self.generation:
+            return
+        if len(self.settings) >= 1000:
+            self.settings = {k: v for k, v in self.settings.items() if self._live(v[0])}
+        self.settings[key] = (self.now(), row)
+
     def after_write(self, claim: Claim) -> None:
         """Put back the entry the write of ``claim`` just dropped, with ``claim`` in it.
 
@@ -112,6 +131,7 @@ class _StateCache:
         if number is None:
             self.epoch += 1
             self.problems.clear()
+            self.settings.clear()
             return
         self.versions[number] = self.versions.get(number, 0) + 1
         if (entry := self.problems.pop(number, None)) is not None:

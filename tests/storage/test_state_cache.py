@@ -142,6 +142,29 @@ async def test_other_writes_forget_every_cached_state(pair: tuple[Store, Store, 
     assert free not in await here.claimed_numbers()
 
 
+async def test_settings_read_on_every_card_are_kept_until_a_change(pair: tuple[Store, Store, Ticks]) -> None:
+    """/help and cards with a sheet claim read the community's stale_days: kept like a state.
+    This process's /setup shows at once; another process's within the window (SQLite: once it
+    commits, looked at once a second; PostgreSQL: the 2 s TTL); a claim leaves them kept."""
+    here, there, ticks = pair
+    window = 1.0 if here.dialect == "sqlite" else 2.0
+    assert await here.recent_settings("discord", "g1") is None  # kept: no row
+    await here.update_settings("discord", "g1", START, stale_after_days=9)
+    first = await here.recent_settings("discord", "g1")
+    assert first is not None and first.stale_after_days == 9  # this process's change: at once
+    await here.claim("3.11", ANN, START)  # a change naming a problem keeps them
+    assert await here.recent_settings("discord", "g1") is first
+
+    await there.update_settings("discord", "g1", START, stale_after_days=4)
+    ticks.now += window - 0.1
+    kept = await here.recent_settings("discord", "g1")
+    assert kept is not None and kept.stale_after_days == 9
+    ticks.now += 0.2
+    fresh = await here.recent_settings("discord", "g1")
+    assert fresh is not None and fresh.stale_after_days == 4
+    assert (await here.recent_settings("slack", "g1")) is None  # by platform and community
+
+
 async def test_reads_in_flight_while_a_claim_commits_still_show_the_claim(db_url: str) -> None:
     store = Store(make_engine(db_url), state_ttl=60.0)
     try:
