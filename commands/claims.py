@@ -23,6 +23,7 @@ from commands.types import (
     Request,
     Section,
     UserRef,
+    page_of,
 )
 from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, Claim, Event
 
@@ -91,7 +92,13 @@ CLAIMS_EARLIER = 10  # earlier claims /claims number: lists: the latest ended
 CLAIMS_OPTIONS = (
     Option("user", Kind.USER, "whose claims (default: yours)"),
     Option("number", Kind.NUMBER, "everyone's claims on one problem"),
+    Option("everyone", Kind.FLAG, "every open claim in this community, by problem"),
+    Option("page", Kind.PAGE, "which page of everyone's claims"),
 )
+# Claims on a page of /claims everyone.
+EVERYONE_PAGE = 20
+# Words that ask for everyone's claims where /claims takes a name ("/claims all").
+EVERYONE = frozenset({"everyone", "@everyone", "all", "anyone", "everybody"})
 
 
 async def claims_command(ctx: Context, request: Request) -> Reply:
@@ -112,6 +119,12 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
             sections.append(Section("Earlier claims", tuple(ended[-CLAIMS_EARLIER:])))
         return Reply(title=f"Claims on {problem_title(problem)}", sections=tuple(sections))
     user = request.args.get("user")
+    if request.args.get("everyone") or (user is not None and not user.user_id and _everyone_word(user)):
+        if user is not None and not _everyone_word(user):
+            raise BadArgument(
+                "Give a user or everyone, not both: /claims everyone lists every open claim here."
+            )
+        return await _everyone(ctx, request)
     if user is None:
         ids, whose = {actor.user_id}, "Your"
     else:
@@ -146,6 +159,42 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
         title=f"{whose} open claims ({len(claims)})",
         sections=(Section("Claims", lines),),
         buttons=buttons,
+    )
+
+
+def _everyone_word(user: UserRef) -> bool:
+    return not user.user_id and (user.name or "").lower() in EVERYONE
+
+
+async def _everyone(ctx: Context, request: Request) -> Reply:
+    """/claims everyone [page]: the open claims made in this community, by problem number (as the
+    catalogue orders them), EVERYONE_PAGE a page: who is working on what here."""
+    actor = request.actor
+    claims = await ctx.store.open_claims_for_user(actor.platform, actor.community_id, None)
+    where = f"this {community_word(actor.platform)}"
+    if not claims:
+        return Reply(text=f"Nobody in {where} holds an open claim. /random finds a problem to start on.")
+    problems = await ctx.store.problems()
+    order = {p.number: i for i, p in enumerate(problems)}
+    by_number = {p.number: p for p in problems}
+    claims.sort(key=lambda c: (order.get(c.problem_number, len(order)), c.claimed_at, c.id or 0))
+    chunk, page, pages = page_of(claims, request.args.get("page", 1), EVERYONE_PAGE)
+    now = ctx.clock()
+    days = await stale_after_days(ctx, actor, chunk)  # reads nothing: members' claims only
+    lines = tuple(
+        f"{problem_title(by_number[c.problem_number], 60)}: {claim_line(c, now, days, actor.platform)}"
+        for c in chunk
+    )
+    held = len({c.problem_number for c in claims})
+    counted = f"{len(claims)} open {'claim' if len(claims) == 1 else 'claims'} on {held} " + (
+        "problem" if held == 1 else "problems"
+    )
+    more = f" Next: /claims everyone page:{page + 1}" if page < pages else ""
+    elsewhere = "Claims from the sheet and from other communities show on each problem: /problem NUMBER."
+    return Reply(
+        title=f"Open claims in {where} ({len(claims)})",
+        sections=(Section("Who is working on what", lines),),
+        footer=f"Page {page} of {pages}. {counted}. {elsewhere}{more}",
     )
 
 

@@ -210,8 +210,11 @@ for _spec in (
         claims.CLAIMS_OPTIONS,
         claims.claims_command,
         community=True,
-        help="Without options, your own, with a Release button each.",
-        examples=("/claims", "/claims @ann", "/claims 2.4"),
+        help=(
+            "Without options, your own, with a Release button each; with everyone, who is working "
+            "on what in this community."
+        ),
+        examples=("/claims", "/claims @ann", "/claims 2.4", "/claims everyone"),
     ),
     CommandSpec(
         "history",

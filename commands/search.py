@@ -14,7 +14,7 @@ from rapidfuzz.distance import OSA
 
 from commands.catalogue import difficulty_matches, match_category, problem_title
 from commands.parser import SMART_QUOTES, Kind, Option
-from commands.types import BadArgument, Button, Context, Reply, Request, Section
+from commands.types import BadArgument, Button, Context, Reply, Request, Section, page_of
 from storage.models import Problem
 from storage.text import canonical_number
 
@@ -67,9 +67,7 @@ async def search_command(ctx: Context, request: Request) -> Reply:
     shown_query = query if len(query) <= 60 else query[:60] + "…"
     if not ranked:
         return Reply(text=f"Nothing matches {shown_query!r}. Try fewer or other words.", private=True)
-    pages = (len(ranked) + ctx.page_size - 1) // ctx.page_size
-    page = min(request.args.get("page", 1), pages)
-    chunk = ranked[(page - 1) * ctx.page_size : page * ctx.page_size]
+    chunk, page, pages = page_of(ranked, request.args.get("page", 1), ctx.page_size)
     lines = tuple(f"{problem_title(p, 120)} [{p.difficulty}]" for _, p in chunk)
     buttons = tuple(Button(f"Show {p.number}", "show", p.number) for _, p in chunk)
     footer = f"Page {page} of {pages} ({len(ranked)} {'match' if len(ranked) == 1 else 'matches'})."

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from storage.claims import Person
 from storage.models import WorkLink
 from storage.store import Store
 from storage.text import display_name
+
+T = TypeVar("T")
 
 Clock = Callable[[], datetime]
 
@@ -232,3 +234,11 @@ class NotYourClaim(CommandError):
 
 class NotAllowed(CommandError):
     """The actor lacks the role this needs."""
+
+
+def page_of(items: Sequence[T], wanted: int, size: int) -> tuple[Sequence[T], int, int]:
+    """Page ``wanted`` (1-based; past the end: the last) of ``items`` cut in pages of ``size``:
+    its items, its number and how many pages there are (at least one)."""
+    pages = max(1, (len(items) + size - 1) // size)
+    page = min(wanted, pages)
+    return items[(page - 1) * size : page * size], page, pages

@@ -236,20 +236,17 @@ class Store(Database):
         return _open_first(await self.query(work))
 
     async def open_claims_for_user(
-        self, platform: str, community_id: str | None, user_id: str
+        self, platform: str, community_id: str | None, user_id: str | None
     ) -> list[Claim]:
         """A user's active and stale claims made in a community, or (``community_id`` None) in
-        every community of the platform, oldest first."""
+        every community of the platform; ``user_id`` None: everyone's. Oldest first."""
         where = [] if community_id is None else [Claim.community_id == community_id]
+        if user_id is not None:
+            where.append(Claim.user_id == user_id)
         async with self.read() as s:
             rows = await s.exec(
                 select(Claim)
-                .where(
-                    Claim.platform == platform,
-                    *where,
-                    Claim.user_id == user_id,
-                    col(Claim.state).in_(OPEN_CLAIM_STATES),
-                )
+                .where(Claim.platform == platform, *where, col(Claim.state).in_(OPEN_CLAIM_STATES))
                 .order_by(col(Claim.claimed_at), col(Claim.id))
             )
             return list(rows)

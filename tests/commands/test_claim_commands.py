@@ -173,6 +173,43 @@ async def test_claims_mine_is_the_askers_own_list(ctx: Context, word: str) -> No
     assert "Ann — since 2026-11-25" in await shown(ctx, ANN, f"/claims {word} 3.11")
 
 
+async def test_claims_everyone_shows_who_is_working_on_what_here_by_problem(ctx: Context) -> None:
+    """/claims everyone: every open claim made in this server, in catalogue order, paged; not
+    the released ones, not another server's; "/claims all" is the same list."""
+    await say(ctx, BOB, "/claim 3.11")
+    await say(ctx, ANN, "/claim 2.4")
+    await say(ctx, ANN, "/claim 1.1")
+    await say(ctx, BOB, "/claim 1.2")
+    await say(ctx, BOB, "/release 1.2")
+    await say(ctx, person("cy", community="guild2"), "/claim 1.3")  # another server
+    reply = await say(ctx, person("dee"), "/claims everyone")
+    assert reply.title == "Open claims in this server (3)"
+    assert [line.split(" — ")[0] for line in reply.sections[0].lines] == ["1.1", "2.4", "3.11"]
+    assert "Ann — since 2026-11-25" in reply.sections[0].lines[0]
+    assert "Bob — since 2026-11-25" in reply.sections[0].lines[2]
+    assert "3 open claims on 3 problems" in reply.footer and "Next:" not in reply.footer
+    assert reply.buttons == ()  # nobody's Release buttons on a shared list
+    assert (await say(ctx, person("dee"), "/claims all")).sections == reply.sections
+
+    free = [p.number for p in await ctx.store.problems() if p.number not in {"1.1", "2.4", "3.11"}]
+    for i, number in enumerate(free[:24]):  # 24 more, by 24 members of this server, before 3.11
+        assert "You claimed" in (await say(ctx, person(f"m{i}"), f"/claim {number}")).text
+    first = await say(ctx, ANN, "/claims everyone")
+    assert first.title == "Open claims in this server (27)" and len(first.sections[0].lines) == 20
+    assert first.footer.endswith("Next: /claims everyone page:2")
+    second = await say(ctx, ANN, "/claims everyone page:2")
+    assert len(second.sections[0].lines) == 7 and second.sections[0].lines[-1].startswith("3.11 — ")
+    assert "Page 2 of 2" in second.footer and "Next:" not in second.footer
+    assert (await say(ctx, ANN, "/claims everyone page:9")).sections == second.sections  # the last page
+
+
+async def test_claims_everyone_with_nobody_on_anything_says_so(ctx: Context) -> None:
+    reply = await say(ctx, ANN, "/claims everyone")
+    assert reply.text == "Nobody in this server holds an open claim. /random finds a problem to start on."
+    refused = await say(ctx, ANN, "/claims <@bob> everyone")
+    assert refused.error and "Give a user or everyone, not both" in refused.text
+
+
 async def test_only_your_own_empty_list_suggests_random(ctx: Context) -> None:
     """Someone else's empty list is no prompt for the asker to start a problem."""
     await say(ctx, BOB, "/claim 2.4")

@@ -72,6 +72,20 @@ async def test_claim_then_claims_then_history(fake: FakeDiscord, bot: DiscordFro
     assert "2026-11-25 · Alice claimed it" in text_of(history.data or {})
 
 
+async def test_claims_everyone_lists_the_servers_claims_by_problem(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """/claims everyone:True (a boolean option): who is working on what in this server."""
+    await ask(fake, "claim", {"number": "3.11"})
+    await ask(fake, "claim", {"number": "2.4"}, user_id=fake.bob_id)
+    everyone = await ask(fake, "claims", {"everyone": True}, user_id=fake.owner_id)
+    assert embed(everyone)["title"] == "Open claims in this server (2)"
+    shown = text_of(everyone.data or {})
+    assert shown.index("2.4 — ") < shown.index("Bob — since 2026-11-25")
+    assert shown.index("Bob — since") < shown.index("3.11 — ") < shown.index("Alice — since 2026-11-25")
+    assert buttons(everyone.data or {}) == []
+
+
 async def test_release_by_someone_else_is_refused_privately(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
     """Only the claimant can release: Bob is told who holds it, and the claim stays."""
     await ask(fake, "claim", {"number": "3.11"})

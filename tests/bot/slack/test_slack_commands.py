@@ -105,6 +105,18 @@ async def test_claims_of_someone_mentioned(rig: Rig) -> None:
     assert by_name.header == "ann's open claims (1)"
 
 
+async def test_claims_everyone_lists_the_workspaces_claims_by_problem(rig: Rig) -> None:
+    await rig.command("/claim", "3.11", user=ANN)
+    await rig.command("/claim", "2.4", user=BOB)
+
+    everyone = await rig.command("/claims", "everyone", user=ANN)
+
+    assert everyone.header == "Open claims in this workspace (2)"
+    assert everyone.shown.index("2.4 — ") < everyone.shown.index("bob — since 2026-11-25")
+    assert everyone.shown.index("3.11 — ") < everyone.shown.index("ann — since 2026-11-25")
+    assert everyone.buttons == []
+
+
 async def test_release_by_someone_else_is_refused_and_the_claim_stays(rig: Rig) -> None:
     await rig.command("/claim", "3.11", user=ANN)
 
