@@ -98,7 +98,8 @@ CLAIMS_OPTIONS = (
 # Claims on a page of /claims everyone.
 EVERYONE_PAGE = 20
 # Words that ask for everyone's claims where /claims takes a name ("/claims all").
-EVERYONE = frozenset({"everyone", "@everyone", "all", "anyone", "everybody"})
+# Slack escapes a typed @everyone as <!everyone>.
+EVERYONE = frozenset({"everyone", "all", "anyone", "everybody", "<!everyone>"})
 
 
 async def claims_command(ctx: Context, request: Request) -> Reply:

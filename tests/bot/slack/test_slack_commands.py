@@ -115,6 +115,8 @@ async def test_claims_everyone_lists_the_workspaces_claims_by_problem(rig: Rig) 
     assert everyone.shown.index("2.4 — ") < everyone.shown.index("bob — since 2026-11-25")
     assert everyone.shown.index("3.11 — ") < everyone.shown.index("ann — since 2026-11-25")
     assert everyone.buttons == []
+    typed_at = await rig.command("/claims", "<!everyone>", user=BOB)  # "@everyone", as Slack escapes it
+    assert typed_at.header == everyone.header and typed_at.shown == everyone.shown
 
 
 async def test_release_by_someone_else_is_refused_and_the_claim_stays(rig: Rig) -> None:
