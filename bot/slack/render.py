@@ -17,18 +17,23 @@ The only markup in a message is what this module writes: bold titles, links to h
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from bot.slack.slash import rename_in_text
 from commands.links import without_tail
-from commands.types import Button, ButtonStyle, Link, Reply, ReplyField, Section
+from commands.types import MORE_LINES, Button, ButtonStyle, Link, Reply, ReplyField, Section
 
 MAX_TEXT = 3000  # one text object (section text, context element)
 MAX_FIELD = 2000  # one section field
 MAX_FIELDS = 10  # fields in one section
 MAX_HEADER = 150
 MAX_BLOCKS = 50
+# The text of a message's blocks, all together: Slack refuses a message with more, whatever each
+# block holds (msg_blocks_too_long; its SDK's maintainers give 12,000 characters, with a buffer
+# for the blocks themselves), so a message keeps under that.
+MAX_BLOCKS_TEXT = 11500
 MAX_BUTTONS = 25  # elements in one actions block
 MAX_LABEL = 75  # button text
 MAX_ACTION_ID = 255
@@ -36,7 +41,7 @@ MAX_VALUE = 2000
 MAX_URL = 2000
 MAX_FALLBACK = 3000
 MAX_LINK_LABEL = 500  # a link's label, at most (less when its URL leaves less room)
-# Where a part of a reply was cut short to fit Slack's 50 blocks.
+# Where a part of a reply other than a section was cut short to fit in one Slack message.
 MORE = "… and more than fits in one Slack message."
 MIN_LINK_LABEL = 8  # below this a link is shown as text: longer than any link /submit accepts
 NOTE_AFTER = " — "  # between a link and its note
@@ -203,14 +208,61 @@ def _fields(fields: tuple[ReplyField, ...], private: bool) -> list[Block]:
     ]
 
 
-def _section(section: Section) -> list[Block]:
+@dataclass
+class _Part:
+    """A run of a reply's blocks that gives way as one when the message is too big. A section
+    gives way a line at a time from its end (``pieces``: its title, then its lines), counting
+    them in a last "… and N more" with those the core left out; other parts a block at a time,
+    then say :data:`MORE`."""
+
+    blocks: list[Block]
+    pieces: list[str] | None = None
+    left_out: int = 0
+    cut: bool = False
+
+    @property
+    def shrinkable(self) -> bool:
+        return len(self.pieces) > 1 if self.pieces is not None else bool(self.blocks)
+
+    def shrink(self) -> None:
+        if self.pieces is None:
+            self.blocks.pop()
+            self.cut = True
+            return
+        self.pieces.pop()
+        self.left_out += 1
+        self.blocks = _section_blocks(self.pieces, self.left_out)
+
+    @property
+    def shown(self) -> list[Block]:
+        return [*self.blocks, {"type": "context", "elements": [_mrkdwn(MORE)]}] if self.cut else self.blocks
+
+
+def _section_blocks(pieces: list[str], left_out: int) -> list[Block]:
+    more = [f"• {MORE_LINES.format(left_out)}"] if left_out else []
+    return [{"type": "section", "text": _mrkdwn(chunk)} for chunk in _pack([*pieces, *more], MAX_TEXT)]
+
+
+def _section(section: Section) -> _Part:
     bullet = "• "
     lines = [
         link(line, MAX_TEXT - len(bullet)) if isinstance(line, Link) else _linked(line)
-        for line in section.shown_lines
+        for line in section.lines
     ]
     pieces = [f"*{_inert(section.title)}*", *(bullet + line for line in lines)]
-    return [{"type": "section", "text": _mrkdwn(chunk)} for chunk in _pack(pieces, MAX_TEXT)]
+    return _Part(_section_blocks(pieces, section.more), pieces, section.more)
+
+
+def text_size(blocks: Any) -> int:
+    """The characters of text in blocks, every text object's together, as Slack counts them for
+    :data:`MAX_BLOCKS_TEXT`."""
+    if isinstance(blocks, dict):
+        text = blocks.get("text")
+        own = len(text) if isinstance(text, str) and blocks.get("type") in ("mrkdwn", "plain_text") else 0
+        return own + sum(text_size(v) for v in blocks.values() if isinstance(v, (dict, list)))
+    if isinstance(blocks, list):
+        return sum(text_size(item) for item in blocks)
+    return 0
 
 
 def _buttons(buttons: tuple[Button, ...]) -> list[Block]:
@@ -264,8 +316,8 @@ def blocks(reply: Reply) -> list[Block]:
         paragraphs = [""]
     if paragraphs:
         paragraphs[0] = lead + paragraphs[0]
-    parts = [[{"type": "section", "text": _mrkdwn(chunk)} for chunk in _pack(paragraphs, MAX_TEXT)]]
-    parts.append(_fields(reply.fields, reply.private))
+    parts = [_Part([{"type": "section", "text": _mrkdwn(chunk)} for chunk in _pack(paragraphs, MAX_TEXT)])]
+    parts.append(_Part(_fields(reply.fields, reply.private)))
     parts += [_section(section) for section in reply.sections]
     tail = _buttons(reply.buttons)
     context = [_mrkdwn(fit(_linked(reply.footer), MAX_TEXT))] if reply.footer else []
@@ -273,25 +325,28 @@ def blocks(reply: Reply) -> list[Block]:
         context.append(_mrkdwn(link(Link(reply.url, reply.url), MAX_TEXT, 200)))
     if context:
         tail.append({"type": "context", "elements": context})
-    body = [block for part in _shorten(parts, MAX_BLOCKS - len(head) - len(tail)) for block in part]
+    room, budget = MAX_BLOCKS - len(head) - len(tail), MAX_BLOCKS_TEXT - text_size(head + tail)
+    body = [block for part in _shorten(parts, room, budget) for block in part.shown]
     return head + body + tail
 
 
-def _shorten(parts: list[list[Block]], room: int) -> list[list[Block]]:
-    """The text, fields and sections of a reply in at most ``room`` blocks: the longest part gives
-    way first (its last blocks, then a note saying so), so a long list cannot push the short
-    sections after it out of the message."""
-    parts = [list(part) for part in parts]
-    cut: set[int] = set()
-    while sum(map(len, parts)) + len(cut) > room:
-        longest = max(range(len(parts)), key=lambda i: (len(parts[i]), i))
-        if not parts[longest]:
-            break
-        parts[longest].pop()
-        cut.add(longest)
-    for index in sorted(cut):
-        parts[index].append({"type": "context", "elements": [_mrkdwn(MORE)]})
-    return parts
+def _shorten(parts: list[_Part], room: int, budget: int) -> list[_Part]:
+    """The text, fields and sections of a reply in at most ``room`` blocks holding at most
+    ``budget`` characters of text: the longest part gives way first (see :class:`_Part`), so a
+    long list cannot push the short sections after it out of the message."""
+    while True:
+        shown = [part.shown for part in parts]
+        over_blocks = sum(map(len, shown)) > room
+        if not over_blocks and sum(map(text_size, shown)) <= budget:
+            return parts
+        candidates = [i for i, part in enumerate(parts) if part.shrinkable]
+        if not candidates:
+            return parts
+        if over_blocks:
+            longest = max(candidates, key=lambda i: (len(shown[i]), i))
+        else:
+            longest = max(candidates, key=lambda i: (text_size(shown[i]), i))
+        parts[longest].shrink()
 
 
 def message(reply: Reply) -> dict[str, Any]:

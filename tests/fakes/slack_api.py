@@ -25,7 +25,7 @@ from aiohttp import ClientSession, web
 from multidict import CIMultiDictProxy
 from slack_sdk.signature import SignatureVerifier
 
-from tests.fakes.slack_blocks import ack_errors, message_errors, view_errors
+from tests.fakes.slack_blocks import ack_errors, message_errors, refusal, view_errors
 
 __all__ = [
     "Call",
@@ -504,7 +504,7 @@ class FakeSlack:
         if not (args.get("text") or args.get("blocks") or args.get("attachments")):
             return {"ok": False, "error": "no_text"}
         if errors := message_errors(args):
-            return self._refuse_blocks("invalid_blocks", errors)
+            return self._refuse_blocks(refusal(errors), errors)
         if channel[0] in "UW":  # posting to a user id lands in the app's DM with them
             channel = self.dm_channel(channel)
         ts = self._new_ts()
@@ -520,7 +520,7 @@ class FakeSlack:
         if not (args.get("text") or args.get("blocks") or args.get("attachments")):
             return {"ok": False, "error": "no_text"}
         if errors := message_errors(args):
-            return self._refuse_blocks("invalid_blocks", errors)
+            return self._refuse_blocks(refusal(errors), errors)
         return {"ok": True, "message_ts": self._new_ts()}
 
     def _api_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -528,7 +528,7 @@ class FakeSlack:
         if not channel or not ts:
             return {"ok": False, "error": "message_not_found"}
         if errors := message_errors(args):
-            return self._refuse_blocks("invalid_blocks", errors)
+            return self._refuse_blocks(refusal(errors), errors)
         message = {**self.state.messages.get((channel, ts), {}), **self._bot_message(args, ts)}
         self.state.messages[(channel, ts)] = message
         text = message["text"]

@@ -6,6 +6,13 @@ One validator for every surface the fakes see: ``chat.postMessage``, ``chat.post
 Each problem is reported as Slack does, with a JSON pointer: ``must be less than 3001 characters
 [json-pointer:/blocks/0/text/text]``. Limits: https://docs.slack.dev/reference/block-kit/blocks
 and …/composition-objects/text-object.
+
+A message's blocks are also refused as a whole when their text adds up to more than 12,000
+characters (``msg_blocks_too_long``, one of chat.postMessage's documented errors, which names no
+number): 12,000 is the number Slack's own SDK maintainers give for it, "12,000 text characters
+with a buffer for block containers" (slackapi/bolt-js#2509, where a message of sections refused at
+~13,200 characters was measured; #2867 saw one refused at 11,341), and the cumulative limit of
+the markdown block's reference (…/blocks/markdown-block).
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ MAX_VIEW_TITLE = 24  # title, submit and close
 MAX_PRIVATE_METADATA = 3000
 MAX_CALLBACK_ID = 255
 MAX_MESSAGE_TEXT = 40000
+MAX_BLOCKS_TEXT = 12000  # every text of a message's blocks together (msg_blocks_too_long)
+TOO_LONG = "msg_blocks_too_long"
 TEXT_TYPES = ("plain_text", "mrkdwn")
 
 
@@ -162,7 +171,26 @@ def message_errors(body: Mapping[str, Any]) -> list[str]:
     if isinstance(text, str) and len(text) > MAX_MESSAGE_TEXT:
         check.fail("/text", f"must be less than {MAX_MESSAGE_TEXT + 1} characters")
     check.blocks(body.get("blocks"), "/blocks", MAX_MESSAGE_BLOCKS)
+    if (total := blocks_text(body.get("blocks"))) > MAX_BLOCKS_TEXT:
+        check.fail("/blocks", f"{TOO_LONG}: {total} characters of text, more than {MAX_BLOCKS_TEXT}")
     return check.errors
+
+
+def blocks_text(blocks: Any) -> int:
+    """How many characters of text blocks hold, every text object's together (button labels,
+    field and context texts too)."""
+    if isinstance(blocks, Mapping):
+        text = blocks.get("text")
+        own = len(text) if isinstance(text, str) and blocks.get("type") in TEXT_TYPES else 0
+        return own + sum(blocks_text(v) for v in blocks.values() if isinstance(v, (Mapping, list)))
+    if isinstance(blocks, list):
+        return sum(blocks_text(item) for item in blocks)
+    return 0
+
+
+def refusal(errors: list[str]) -> str:
+    """The error code Slack answers a message it refuses with."""
+    return TOO_LONG if any(e.startswith(TOO_LONG) for e in errors) else "invalid_blocks"
 
 
 def view_errors(view: Any) -> list[str]:

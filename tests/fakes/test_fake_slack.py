@@ -326,14 +326,22 @@ TOO_BIG = {
     "value 2001": ([{"type": "actions", "elements": [_button("b", value="v" * 2001)]}], "/elements/0/value"),
     "51 blocks": ([_section("a")] * 51, "[json-pointer:/blocks]"),
 }
-# The same limits, just kept: Slack takes these.
+# The same limits, just kept: Slack takes these, each message within 12,000 characters of text.
 AT_THE_LIMIT = [
-    _section("a" * 3000),
-    {"type": "section", "fields": [_mrkdwn("f" * 2000)] * 10},
-    {"type": "header", "text": {"type": "plain_text", "text": "h" * 150}},
-    {"type": "context", "elements": [_mrkdwn("c" * 3000)] * 10},
-    {"type": "actions", "elements": [_button("b" * 75, "x" * 255, "v" * 2000), _button("c", "y")]},
-] + [_section("a")] * 45
+    [
+        _section("a" * 3000),
+        {"type": "section", "fields": [_mrkdwn("f" * 2000)] * 4},
+        {"type": "header", "text": {"type": "plain_text", "text": "h" * 150}},
+        {"type": "actions", "elements": [_button("b" * 75, "x" * 255, "v" * 2000), _button("c", "y")]},
+    ]
+    + [_section("a")] * 46,
+    [{"type": "section", "fields": [_mrkdwn("f" * 1200)] * 10}],
+    [{"type": "context", "elements": [_mrkdwn("c" * 1200)] * 10}],
+    [_section("a" * 3000)] * 4,
+]
+# Text in blocks, all together: https://docs.slack.dev/reference/methods/chat.postMessage lists
+# msg_blocks_too_long; 12,000 characters in slackapi/bolt-js#2509 (see slack_blocks).
+OVER_ALL = [_section("a" * 3000)] * 4 + [_section("a")]
 
 
 @pytest.mark.parametrize("case", TOO_BIG)
@@ -365,12 +373,32 @@ async def test_messages_slack_would_refuse_are_refused_on_every_surface(fake: Fa
 async def test_messages_at_the_limits_are_accepted(fake: FakeSlack) -> None:
     client = AsyncWebClient(base_url=fake.api_url, token=TOKEN)
 
-    posted = await client.chat_postMessage(channel="C0PROBLEMS", text="x", blocks=AT_THE_LIMIT)
-    await client.chat_update(channel="C0PROBLEMS", ts=posted["ts"], text="y", blocks=AT_THE_LIMIT)
-    async with ClientSession() as session:
-        answer = await session.post(fake.response_url(), json={"text": "x", "blocks": AT_THE_LIMIT})
+    for blocks in AT_THE_LIMIT:
+        posted = await client.chat_postMessage(channel="C0PROBLEMS", text="x", blocks=blocks)
+        await client.chat_update(channel="C0PROBLEMS", ts=posted["ts"], text="y", blocks=blocks)
+        async with ClientSession() as session:
+            answer = await session.post(fake.response_url(), json={"text": "x", "blocks": blocks})
+        assert answer.status == 200
 
-    assert answer.status == 200 and fake.refused_blocks == []
+    assert fake.refused_blocks == []
+
+
+async def test_messages_over_12000_characters_of_text_are_refused_as_too_long(fake: FakeSlack) -> None:
+    client = AsyncWebClient(base_url=fake.api_url, token=TOKEN)
+    posted = await client.chat_postMessage(channel="C0PROBLEMS", text="ok")
+
+    for send in (
+        client.chat_postMessage(channel="C0PROBLEMS", text="x", blocks=OVER_ALL),
+        client.chat_postEphemeral(channel="C0PROBLEMS", user="U0A", text="x", blocks=OVER_ALL),
+        client.chat_update(channel="C0PROBLEMS", ts=posted["ts"], text="x", blocks=OVER_ALL),
+    ):
+        with pytest.raises(SlackApiError) as refused:
+            await send
+        assert refused.value.response["error"] == "msg_blocks_too_long"
+    async with ClientSession() as session:
+        answer = await session.post(fake.response_url(), json={"text": "x", "blocks": OVER_ALL})
+
+    assert answer.status == 400 and len(fake.refused_blocks) == 4
 
 
 @pytest.mark.parametrize(

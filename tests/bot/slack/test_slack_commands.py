@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from commands.parser import Kind, Option
@@ -11,6 +13,7 @@ from storage import submissions
 from storage.claims import Person
 from tests.bot.slack.slack_rig import ANN, BOB, CAT, MOD, Rig, running
 from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_blocks import message_errors
 
 
 async def test_problem_is_posted_in_the_channel_as_a_card(rig: Rig) -> None:
@@ -48,8 +51,10 @@ async def test_a_card_with_many_links_still_shows_who_is_working_on_it(rig: Rig,
     # Before, the links filled Slack's 50 blocks and "Working on it" was cut off the end.
     assert "*Working on it*\n• jknowak (Discord) - July 2023" in card.shown
     assert "\n• bob — since 2026-11-25 (today)" in card.shown
-    assert "<https://example.org/paper-8?" in card.shown and "paper-9?" not in card.shown
-    assert "\n• … and 86 more\n" in card.shown
+    # Slack takes 12,000 characters of text a message: 5 of the 9 links shown before still fit.
+    assert "<https://example.org/paper-4?" in card.shown and "paper-5?" not in card.shown
+    assert "\n• … and 90 more\n" in card.shown
+    assert message_errors(card.message) == []
     assert "a page or a filter" not in card.shown and len(card.blocks) < 50
 
 
@@ -231,3 +236,26 @@ async def test_a_command_added_to_the_registry_works_on_slack(
     assert "2: nothing to triage for bob" in by_member.shown
     assert "1: nothing to triage for cat" in by_listed.shown
     assert "/triage is for moderators." in by_other.shown
+
+
+async def test_a_card_of_a_problem_many_worked_on_fits_in_one_slack_message(rig: Rig, ctx: Context) -> None:
+    """40 people on 2.4, 40 who gave it up with a note as long as /release takes: Slack refuses a
+    message whose blocks hold more than 12,000 characters of text (msg_blocks_too_long)."""
+    now = ctx.clock()
+    for i in range(80):
+        who = Person("slack", "T0FAKE", f"U{i:04d}", f"Researcher {i:02d} of the reading group " + "x" * 40)
+        await ctx.store.claim("2.4", who, now)
+        if i >= 40:
+            note = f"note {i}: tried activation patching on the acronym heads, no luck; " * 16
+            await ctx.store.release("2.4", who, note[:1000], now)
+
+    card = await rig.command("/problem", "2.4", user=ANN)
+    history = await rig.command("/claims", "number:2.4", user=ANN)
+
+    for answer in (card, history):
+        assert message_errors(answer.message) == []
+    assert "*Working on it*\n• jknowak (Discord) - July 2023" in card.shown
+    assert "• Researcher 00 of the reading group xxx" in card.shown
+    # The earlier claims gave way, a line at a time, counted rather than cut off unsaid.
+    assert "*Working on it*\n• jknowak (Discord) - July 2023" in history.shown
+    assert re.search(r"\n• … and [1-9] more$", history.shown.split("\nRelease")[0])

@@ -6,9 +6,21 @@ import json
 
 import pytest
 
-from bot.slack.render import MAX_TEXT, blocks, escape, fallback_text, fit, link, message, safe_url, unescape
+from bot.slack.render import (
+    MAX_TEXT,
+    blocks,
+    escape,
+    fallback_text,
+    fit,
+    link,
+    message,
+    safe_url,
+    text_size,
+    unescape,
+)
 from commands.types import Button, ButtonStyle, Link, Reply, ReplyField, Section
 from tests.bot.slack.slack_rig import texts
+from tests.fakes.slack_blocks import message_errors
 
 PINGS = ("<!channel>", "<!here>", "<!everyone>", "<@U0BOB>", "<!subteam^S0MODS>", "<#C0GEN>")
 
@@ -120,7 +132,8 @@ def test_limits_header_text_blocks_buttons() -> None:
 
     out = blocks(reply)
 
-    assert len(out) == 50
+    assert len(out) <= 50 and text_size(out) <= 12000  # Slack's 12,000 characters a message
+    assert message_errors({"text": "x", "blocks": out}) == []
     assert len(out[0]["text"]["text"]) == 150 and out[0]["type"] == "header"
     for block in out:
         for text in texts([block]):
@@ -133,7 +146,8 @@ def test_limits_header_text_blocks_buttons() -> None:
     assert len(ids) == len(set(ids)) == 30  # the duplicate id is dropped
     assert all(len(e["text"]["text"]) <= 75 for b in actions for e in b["elements"])
     assert out[-1]["type"] == "context" and out[-3:-1] == actions
-    assert texts(out[-4:-3]) == ["… and more than fits in one Slack message."]
+    assert texts(out[-4:-3])[0].endswith("x\n• … and 590 more")  # the lines left out, counted
+    assert texts(out[1:3]) == ["… and more than fits in one Slack message."] * 2  # text, fields
 
 
 def test_cutting_never_leaves_half_an_entity_or_link() -> None:
@@ -210,12 +224,10 @@ def test_a_long_section_gives_way_to_the_short_ones_after_it() -> None:
     out = blocks(reply)
     shown = texts(out)
 
-    assert len(out) == 50
-    assert shown[-3:] == [
-        "… and more than fits in one Slack message.",
-        "*Working on it*\n• bob — since today",
-        "Claim",
-    ]
+    # Slack takes 12,000 characters of text a message: 8 links of 95 fit, the rest counted.
+    assert text_size(out) <= 12000 and message_errors({"text": "x", "blocks": out}) == []
+    assert shown[-3].endswith("\n• … and 87 more") and "\n".join(shown).count("https://example.org/") == 8
+    assert shown[-2:] == ["*Working on it*\n• bob — since today", "Claim"]
     assert not any("a page or a filter" in text for text in shown)
 
 
