@@ -151,7 +151,7 @@ async def reaction_not_applied(event: SlackEvent) -> None:
 
 
 # What the person behind an event is told when it could not be applied and Slack will not send
-# it again (see SlackFrontEnd's event listener).
+# it again (see :mod:`bot.slack.delivery`).
 NOT_APPLIED_NOTICES: dict[str, EventHandler] = {"reaction_added": reaction_not_applied}
 
 

@@ -1,0 +1,185 @@
+"""Answering Slack's interactive requests: slash commands, buttons and the reject-reason form.
+
+A slash command is answered in its ack when the core is quick, else acked empty and answered by
+response_url (:mod:`bot.slack.answers`). A button is acked at once and answered by response_url;
+**Reject with reason** opens a modal instead (:mod:`bot.slack.review`), whose submission rejects.
+While copbot is closing, each of them is answered that it is restarting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot import eager
+from bot.slack import render, review, slash
+from bot.slack.answers import Asker, Responder, ack_args, response
+from bot.slack.inflight import InFlight
+from bot.slack.installation import Installation
+from commands import dispatch
+from commands.submissions import NO_SUCH_SUBMISSION, decide_link, ours
+from commands.types import Actor, CommandError, Context, Reply, parse_custom_id, record_id
+from storage import submissions
+from storage.models import LinkStatus
+
+log = logging.getLogger("copbot.slack")
+
+
+class Interactions:
+    """The listeners for slash commands, buttons and the reason form, answered by the core."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        installation: Installation,
+        inflight: InFlight,
+        responder: Responder,
+        *,
+        answer_within: float,
+    ) -> None:
+        """``answer_within``: seconds the core may take before a command is answered later."""
+        self.ctx, self.installation, self.inflight, self.responder = ctx, installation, inflight, responder
+        self.client, self.directory = installation.client, installation.directory
+        self.answer_within = answer_within
+
+    async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        """A slash command: answer in the ack when quick, else ack now and answer later."""
+        if self.inflight.closing:
+            await ack(**ack_args(response(dispatch.error_reply(dispatch.RESTARTING))))
+            return
+        # Most commands finish without waiting for anything: then there is no task to wait for.
+        work = eager.start(self._command_reply(command))
+        if not work.done():
+            self.inflight.track(work)
+            await asyncio.wait({work}, timeout=self.answer_within)
+        if work.done():
+            await ack(**ack_args(response(work.result())))
+            return
+        await ack()
+        self.inflight.spawn(self._respond_when_done(work, respond, Asker.of_command(command)))
+
+    async def _command_reply(self, command: dict[str, Any]) -> Reply:
+        """Run a slash command through the core; never raises."""
+        try:
+            name = slash.core_name(str(command.get("command", "")))
+            if name in slash.NOT_ON_SLACK:
+                return dispatch.error_reply(slash.NOT_ON_SLACK[name])
+            actor = await self.directory.actor(
+                self.installation.community(command.get("team_id")),
+                str(command.get("user_id", "")),
+                str(command.get("user_name", "")),
+            )
+            # Slack escapes &, < and > in what people type; the core wants their real text.
+            text = render.unescape(str(command.get("text", "")))
+            return await dispatch.run_text(self.ctx, actor, name, text)
+        except Exception:
+            log.exception("Slack command %s failed", command.get("command"))
+            return dispatch.error_reply(dispatch.APOLOGY)
+
+    async def _respond_when_done(
+        self, work: asyncio.Future[Reply], respond: AsyncRespond | None, asker: Asker
+    ) -> None:
+        reply = await work
+        await self.responder.respond(respond, reply, asker)
+
+    async def on_action(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """A button click: ack at once, run the button's action, answer by response_url.
+
+        **Reject** (``cop:reject:<id>``) opens the reason modal instead.
+        """
+        await ack()
+        parsed = parse_custom_id(str(action.get("action_id", "")))
+        if self.inflight.closing:
+            restarting = dispatch.error_reply(dispatch.RESTARTING)
+            work = self.inflight.spawn(self.responder.respond(respond, restarting, Asker.of_action(body)))
+        elif parsed is not None and parsed[0] == "reject":
+            work = self.inflight.spawn(self._open_reject_form(body, parsed[1], respond))
+        else:
+            work = self.inflight.spawn(self._answer_action(body, action, respond))
+        await asyncio.wait({work}, timeout=self.answer_within)
+
+    async def _actor(self, body: dict[str, Any]) -> Actor:
+        """Who clicked or submitted: their community is the installed workspace (also in a DM)."""
+        user = body.get("user") or {}
+        team = body.get("team") or {}
+        return await self.directory.actor(
+            self.installation.community(team.get("id") or user.get("team_id")),
+            str(user.get("id", "")),
+            str(user.get("username") or user.get("name") or ""),
+        )
+
+    async def _answer_action(
+        self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        try:
+            actor = await self._actor(body)
+            reply = await dispatch.run_action(self.ctx, actor, str(action.get("action_id", "")))
+        except Exception:
+            log.exception("Slack button %s failed", action.get("action_id"))
+            reply = dispatch.error_reply(dispatch.APOLOGY)
+        await self.responder.respond(respond, reply, Asker.of_action(body))
+
+    async def _open_reject_form(self, body: dict[str, Any], target: str, respond: AsyncRespond) -> None:
+        """**Reject with reason**: a moderator gets the modal; anyone else an answer saying why not.
+
+        Slack's trigger_id lasts 3 s, so this checks only what is quick (cached rights, one row).
+        """
+        try:
+            actor = await self._actor(body)
+            link_id = record_id(target)
+            link = await submissions.get_link(self.ctx.store, link_id) if link_id is not None else None
+            if not actor.is_moderator:
+                reply = dispatch.error_reply("Only moderators can decide submissions.")
+            elif link is None or link.id is None or not ours(link, actor):
+                reply = dispatch.error_reply(NO_SUCH_SUBMISSION)
+            elif link.status != LinkStatus.PENDING:
+                who = link.decided_by_name or "someone"
+                reply = dispatch.error_reply(f"Already {link.status} by {who}; nothing changed.")
+            else:
+                pending = review.Pending(link.id, body.get("response_url"))
+                await self.client.views_open(
+                    trigger_id=str(body.get("trigger_id", "")), view=review.reject_view(link, pending)
+                )
+                return
+        except Exception:
+            log.exception("opening the reject form for submission %s failed", target)
+            reply = dispatch.error_reply(
+                "Sorry, I could not open the form. Try again, or react ❌ to reject without a reason."
+            )
+        await self.responder.respond(respond, reply, Asker.of_action(body))
+
+    async def on_reject_reason(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """The reason modal was submitted: ack within 3 s (closing it), then reject."""
+        reason = review.submitted_reason(view)
+        if self.inflight.closing:  # the form stays open, to be sent again in a minute
+            await ack(response_action="errors", errors={review.BLOCK_ID: dispatch.RESTARTING})
+            return
+        if not reason:
+            await ack(response_action="errors", errors={review.BLOCK_ID: "Please say why, in a few words."})
+            return
+        await ack()
+        work = self.inflight.spawn(self._reject_with_reason(body, view, reason))
+        await asyncio.wait({work}, timeout=self.answer_within)
+
+    async def _reject_with_reason(self, body: dict[str, Any], view: dict[str, Any], reason: str) -> None:
+        pending = review.Pending.load(str(view.get("private_metadata") or ""))
+        try:
+            if pending is None:
+                reply = dispatch.error_reply("That form is broken; use /pending instead.")
+            else:
+                actor = await self._actor(body)
+                reply = await decide_link(self.ctx, actor, pending.link_id, False, reason)
+        except CommandError as exc:
+            reply = dispatch.error_reply(str(exc))
+        except Exception:
+            log.exception("rejecting with a reason failed")
+            reply = dispatch.error_reply(dispatch.APOLOGY)
+        url = self.responder.slacks(pending.response_url) if pending else None
+        respond = AsyncRespond(response_url=url) if url else None
+        await self.responder.respond(respond, reply, Asker.of_action(body))
