@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from commands.parser import convert_all, normalise, parse_line
@@ -126,15 +126,34 @@ async def run_action(ctx: Context, actor: Actor, custom_id: str) -> Reply:
     Logged and observed once like a command, as ``button:<action>`` (``button:unknown`` for an
     id naming no registered action: ids come back from the platform, labels must stay few).
     """
-    started = time.perf_counter()
-    outcome = "ok"
     parsed = parse_custom_id(custom_id)
     handler = ACTIONS.get(parsed[0]) if parsed else None
     command = f"button:{parsed[0]}" if parsed is not None and handler is not None else "button:unknown"
-    try:
+
+    async def work() -> Reply:
         if parsed is None or handler is None:
             raise CommandError("That button is no longer supported; run the command again.")
         return await handler(ctx, actor, parsed[1])
+
+    return await _observed(command, actor, work, "button failed")
+
+
+async def run_form(actor: Actor, name: str, work: Callable[[], Awaitable[Reply]]) -> Reply:
+    """Run a submitted form (``name``: ``reject``, the moderators' rejection reason) as the front
+    end reads it: ``work`` decides, raising :class:`CommandError` for the user's mistakes.
+
+    Logged and observed once like a command, as ``form:<name>``.
+    """
+    return await _observed(f"form:{name}", actor, work, "form failed")
+
+
+async def _observed(command: str, actor: Actor, work: Callable[[], Awaitable[Reply]], failed: str) -> Reply:
+    """``work``'s reply, a user's mistake as a private answer, a bug as an apology (``failed``
+    says what failed in the log); logged and observed once as ``command``, with its outcome."""
+    started = time.perf_counter()
+    outcome = "ok"
+    try:
+        return await work()
     except CommandError as exc:
         outcome = "user_error"
         return error_reply(str(exc))
@@ -143,7 +162,7 @@ async def run_action(ctx: Context, actor: Actor, custom_id: str) -> Reply:
         raise  # the front end answers nothing: the first delivery was answered
     except Exception:
         outcome = "error"
-        log.exception("button failed", extra={"command": command, "community": actor.community_id})
+        log.exception(failed, extra={"command": command, "community": actor.community_id})
         return error_reply(APOLOGY)
     finally:
         _record(command, actor, outcome, started, command)

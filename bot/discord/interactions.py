@@ -163,16 +163,17 @@ class Interactions:
 
         async def produce() -> Reply:
             actor = await self.directory.actor(interaction)
-            if not actor.is_moderator:
-                return dispatch.error_reply(NOT_A_MODERATOR)
-            if await self._submission_for(actor, str(link_id)) is None:
-                return dispatch.error_reply(NO_SUCH_SUBMISSION)
-            if not reason:
-                return dispatch.error_reply(NO_REASON)
-            try:
+
+            async def reject() -> Reply:
+                if not actor.is_moderator:
+                    raise CommandError(NOT_A_MODERATOR)
+                if await self._submission_for(actor, str(link_id)) is None:
+                    raise CommandError(NO_SUCH_SUBMISSION)
+                if not reason:
+                    raise CommandError(NO_REASON)
                 return await decide_link(self.ctx, actor, link_id, False, reason)
-            except CommandError as exc:
-                return dispatch.error_reply(str(exc))
+
+            return await dispatch.run_form(actor, "reject", reject)
 
         await self._answer(interaction, "form reject", "form:reject", produce)
 

@@ -170,13 +170,14 @@ class Interactions:
     async def _reject_with_reason(self, body: dict[str, Any], view: dict[str, Any], reason: str) -> None:
         pending = review.Pending.load(str(view.get("private_metadata") or ""))
         try:
-            if pending is None:
-                reply = dispatch.error_reply("That form is broken; use /pending instead.")
-            else:
-                actor = await self._actor(body)
-                reply = await decide_link(self.ctx, actor, pending.link_id, False, reason)
-        except CommandError as exc:
-            reply = dispatch.error_reply(str(exc))
+            actor = await self._actor(body)
+
+            async def reject() -> Reply:
+                if pending is None:
+                    raise CommandError("That form is broken; use /pending instead.")
+                return await decide_link(self.ctx, actor, pending.link_id, False, reason)
+
+            reply = await dispatch.run_form(actor, "reject", reject)
         except Exception:
             log.exception("rejecting with a reason failed")
             reply = dispatch.error_reply(dispatch.APOLOGY)

@@ -26,6 +26,7 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.store import Store
 from tests.support.clock import FakeClock
+from tests.support.metrics import scrape
 from tests.support.pg import connect
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.transcript import person, say
@@ -321,14 +322,6 @@ async def test_a_backup_that_fails_leaves_nothing_behind(sqlite_url: str, tmp_pa
     with pytest.raises(IsADirectoryError):  # the copy is made, then cannot take the target's name
         await backup(sqlite_url, out / "folder")
     assert await asyncio.to_thread(os.listdir, out) == ["folder"]
-
-
-async def scrape(port: int) -> dict[str, float]:
-    """/metrics as Prometheus reads it: each sample (``name{labels}``) and its value."""
-    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/metrics") as response:
-        assert response.status == 200
-        text = await response.text()
-    return {key: float(value) for key, value in re.findall(r"^(\S+) (\S+)$", text, re.M)}
 
 
 def database_series(samples: dict[str, float]) -> dict[str, float]:

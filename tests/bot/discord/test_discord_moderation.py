@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from bot.ops import Metrics, OpsServer
 from commands.types import Context
 from storage import submissions
 from storage.catalogue import export_csv
@@ -34,6 +35,7 @@ from tests.bot.discord.discord_rig import (
 from tests.fakes.discord_api import Callback, FakeDiscord
 from tests.support.clock import FakeClock
 from tests.support.discord_guilds import OtherGuild, guild_id_on_shard
+from tests.support.metrics import counted, scrape
 
 LINK = "https://example.org/acronyms"
 NOTE = "IOI-style circuit for acronyms"
@@ -215,6 +217,27 @@ async def test_the_form_is_for_moderators_and_pending_submissions_only(rig: Mode
     assert embed(again)["description"] == "Already approved by Bob; nothing changed."
     assert embed(late)["description"] == "Already approved by Bob; nothing changed."
     assert edits(fake) == [post["id"]] and len(fake.dms[fake.alice_id]) == 1
+
+
+async def test_the_reject_form_is_counted_in_the_metrics(rig: Moderated) -> None:
+    """Each reject form submitted counts in /metrics as form:reject by its outcome, as a button
+    press does: the rejection, and the refusals (not a moderator, no reason, already decided)."""
+    fake = rig.fake
+    server = OpsServer(rig.bot.ctx.store, Metrics(), [])
+    port = await server.start("127.0.0.1", 0)
+    try:
+        post = await submit(rig)
+        opened = await click(fake, post, "Reject with reason", fake.bob_id)
+        for values, user in [("   ", fake.bob_id), ("spam", fake.alice_id), ("spam", fake.bob_id)]:
+            iid = await fake.submit_modal(opened.interaction_id, {"reason": values}, user_id=user)
+            await fake.wait_for_callback(iid)
+        late = await fake.submit_modal(opened.interaction_id, {"reason": "again"})
+        assert "Already rejected" in embed(await fake.wait_for_callback(late))["description"]
+        samples = await scrape(port)
+    finally:
+        await server.close()
+    assert counted(samples, "form:reject") == {"ok": 1, "user_error": 3}
+    assert samples['copbot_command_seconds_count{command="form:reject"}'] == 4
 
 
 async def test_approve_button_and_undo_for_moderators_only(rig: Moderated) -> None:

@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from aiohttp import web
 
+from bot.ops import Metrics, OpsServer
 from bot.outbound import Posted
 from bot.runner import make_moderation
 from bot.slack.frontend import SlackFrontEnd
@@ -46,6 +47,7 @@ from tests.bot.slack.slack_rig import (
 )
 from tests.fakes.slack_api import Call, FakeSlack, SlackReply, reaction_event
 from tests.support.clock import FakeClock
+from tests.support.metrics import counted, scrape
 from tests.support.pg import connect
 
 LINK = "https://example.org/acronyms"
@@ -321,6 +323,31 @@ async def test_reject_form_needs_a_reason_and_a_moderator(rig: Rig) -> None:
     }
     assert not_mod["text"].endswith("Only moderators can decide submissions.")
     assert await status(rig.ctx) == LinkStatus.PENDING
+
+
+async def test_the_reject_form_is_counted_in_the_metrics(rig: Rig) -> None:
+    """Each reject form submitted counts in /metrics as form:reject by its outcome, as a button
+    press does: the rejection, and the refusals (not a moderator, already decided)."""
+    server = OpsServer(rig.ctx.store, Metrics(), [])
+    port = await server.start("127.0.0.1", 0)
+    try:
+        _, post = await submit(rig)
+        await rig.press(Answer.of(post), "Reject with reason", user=MOD, channel=MODS, ts=post.ts)
+        view = rig.fake.calls_to("views.open")[-1]["view"]
+        for user, reason in [(BOB, "spam"), (MOD, "spam"), (MOD, "again")]:
+            before = len(rig.fake.responses)
+            await rig.slack.view_submission(
+                view["callback_id"],
+                {"reason": {"reason": reason}},
+                user_id=user,
+                private_metadata=view["private_metadata"],
+            )
+            await rig.fake.wait_for("response_url", count=before + 1)
+        samples = await scrape(port)
+    finally:
+        await server.close()
+    assert counted(samples, "form:reject") == {"ok": 1, "user_error": 2}
+    assert samples['copbot_command_seconds_count{command="form:reject"}'] == 3
 
 
 async def test_a_form_naming_a_response_url_off_slack_is_not_answered_there(
