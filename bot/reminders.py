@@ -3,8 +3,9 @@
 Each claim's reminder is taken by a guarded update before it is sent (a crash after the send
 does not send it again at once), then delivered by DM, else in the community's reminder channel,
 else the claim is marked unreachable. One failure never stops the sweep. Outcomes the database
-could not take (it went away) are kept and recorded first at the next sweep; a reminder taken
-and never recorded (the process died) is taken back :data:`STUCK_SENDING` later and sent again.
+could not take (it went away) are kept and recorded first at the next sweep; a reminder or
+expiry notice taken and never recorded (the process died) is taken back :data:`STUCK_SENDING`
+later and sent again, by one sweep.
 
 The grace period before a stale claim expires runs from when its reminder arrived. A reminder
 the platform refused (rate limit, outage, missing permission, a reminder channel copbot may not
@@ -62,10 +63,10 @@ CHANNEL_GONE = "no DM, and the reminder channel is gone"
 # says about it when that is not the usual.
 Outcome = tuple[str, str]
 
-# A reminder taken to be sent this long ago whose outcome was never recorded belonged to a sweep
-# that died with it (a crash, a kill): the next sweep sends it again. Longer than a sweep takes,
-# and than the sweep interval (a replica whose database went away records what it sent at its
-# next sweep, see Sweeper.run_once).
+# A reminder or expiry notice taken to be sent this long ago whose outcome was never recorded
+# belonged to a sweep that died with it (a crash, a kill): the next sweep sends it again. Longer
+# than a sweep takes, and than the sweep interval (a replica whose database went away records
+# what it sent at its next sweep, see Sweeper.run_once).
 STUCK_SENDING = timedelta(hours=2)
 
 
@@ -175,7 +176,7 @@ class Sweeper:
             self._left = await left(self.store, platforms)
             overrides = await stale_overrides(self.store)
             # Messages a platform refused at an earlier sweep (rate limit, outage) go out again
-            # first, and reminders a sweep that died took and never recorded.
+            # first, and reminders and expiry notices a sweep that died took and never recorded.
             now = self.clock()
             retry = (
                 await take_retries(
@@ -189,7 +190,12 @@ class Sweeper:
                 or []
             )
             await self._remind(retry, report)
-            retry = await take_retries(self.store, platforms, "notice", self.batch) or []
+            retry = (
+                await take_retries(
+                    self.store, platforms, "notice", self.batch, now=now, stuck_before=now - self.stuck_after
+                )
+                or []
+            )
             await self._notify(retry)
             while (
                 moved := await mark_stale(

@@ -110,12 +110,17 @@ async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> Impor
     retexted: list[str] = []
     async with store.session() as s:
         existing = {p.number: p for p in await s.exec(select(Problem))}
-        legacy: dict[str, list[Claim]] = {}
+        # The sheet's open claims by problem: (source text, id). The columns named, not the model:
+        # a database at an older revision (a migration test planting rows) lacks its newer ones.
+        legacy: dict[str, list[tuple[str, int]]] = {}
         legacy_rows = await s.exec(
-            select(Claim).where(Claim.platform == LEGACY_PLATFORM, col(Claim.state).in_(OPEN_CLAIM_STATES))
+            select(Claim.problem_number, Claim.source_text, Claim.id).where(
+                Claim.platform == LEGACY_PLATFORM, col(Claim.state).in_(OPEN_CLAIM_STATES)
+            )
         )
-        for claim in legacy_rows:
-            legacy.setdefault(claim.problem_number, []).append(claim)
+        for number, text, claim_id in legacy_rows:
+            legacy.setdefault(number, []).append((text, claim_id or 0))
+        ended: list[int] = []
         new_problems: list[dict[str, object]] = []
         for row in rows:
             values: dict[str, object] = {
@@ -155,7 +160,7 @@ async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> Impor
             wanted = row.working_on
             if wanted is None:
                 continue
-            open_legacy = {c.source_text: c for c in legacy.get(row.number, [])}
+            open_legacy = dict(legacy.get(row.number, []))
             if wanted and wanted not in open_legacy:
                 start = legacy_start(wanted)
                 claims.append(
@@ -175,13 +180,17 @@ async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> Impor
                     }
                 )
                 events.append(_sheet_event(row.number, "claimed", start or now, wanted, start is not None))
-            for text, claim in open_legacy.items():
+            for text, claim_id in open_legacy.items():
                 if text != wanted:
-                    claim.state = ClaimState.RELEASED.value
-                    claim.ended_at = now
-                    claim.note = "removed from the sheet"
-                    events.append(_sheet_event(row.number, "released", now, claim.source_text))
+                    ended.append(claim_id)
+                    events.append(_sheet_event(row.number, "released", now, text))
                     report.claims_ended += 1
+        if ended:
+            await s.exec(
+                sa.update(Claim)
+                .where(col(Claim.id).in_(ended))
+                .values(state=ClaimState.RELEASED.value, ended_at=now, note="removed from the sheet")
+            )
         if claims:
             await s.exec(sa.insert(Claim), params=claims)
             report.claims_added = len(claims)

@@ -132,6 +132,9 @@ class Claim(SQLModel, table=True):
     # "retry" (the platform refused it: send again), "failed" (unknown whether it went out).
     delivery: str = Field(default="", max_length=16)
     notice: str = Field(default="", max_length=16)
+    # When a sweep took the expiry notice to send it (``notice = "sending"``): one that died with
+    # it is taken back a while later (storage.sweep.take_retries).
+    notice_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     date_known: bool = True
     source_text: str = ""
 

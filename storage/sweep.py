@@ -215,7 +215,7 @@ async def expire_due(
                 await s.exec(
                     sa.update(Claim)
                     .where(col(Claim.id).in_(due), *is_due)
-                    .values(state=ClaimState.EXPIRED.value, ended_at=now, notice="sending")
+                    .values(state=ClaimState.EXPIRED.value, ended_at=now, notice="sending", notice_at=now)
                     .returning(Claim)
                 )
             ).scalars()
@@ -257,22 +257,24 @@ async def take_retries(
     """Take back reminders (``column="delivery"``) or expiry notices (``"notice"``) that the
     platform refused earlier, to send them again; None when there are none.
 
-    With ``stuck_before``, reminders too that were taken to be sent (``"sending"``) before then
-    and whose outcome was never recorded: the sweep that took them died (a crash, a kill) after
+    With ``stuck_before``, those too that were taken to be sent (``"sending"``) before then and
+    whose outcome was never recorded: the sweep that took them died (a crash, a kill) after
     taking them, perhaps after sending them, and nobody else will. They are sent again (a second
-    reminder harms less than a claim expiring unreminded, see :func:`expire_due`). A reminder
-    taken here is taken afresh: ``reminded_at = now``, the time of this attempt, so no other
-    sweep takes it back while this one sends it.
+    reminder harms less than a claim expiring unreminded, see :func:`expire_due`; a second
+    expiry notice less than a claimant never told their claim was let go). One taken here is
+    taken afresh at ``now`` (``reminded_at``, ``notice_at``), the time of this attempt, so no
+    other sweep takes it back while this one sends it.
     """
     state = ClaimState.STALE.value if column == "delivery" else ClaimState.EXPIRED.value
     field = getattr(Claim, column)
+    taken_at = "reminded_at" if column == "delivery" else "notice_at"
     due_now: sa.ColumnElement[bool] = col(field) == "retry"
-    if column == "delivery" and stuck_before is not None:
-        stuck = sa.and_(col(field) == "sending", col(Claim.reminded_at) < stuck_before)
+    if stuck_before is not None:
+        stuck = sa.and_(col(field) == "sending", col(getattr(Claim, taken_at)) < stuck_before)
         due_now = sa.or_(due_now, stuck)
     taken: dict[str, object] = {column: "sending"}
-    if column == "delivery" and now is not None:
-        taken["reminded_at"] = now
+    if now is not None:
+        taken[taken_at] = now
     async with store.session() as s:
         due = list(
             await s.exec(
@@ -286,7 +288,7 @@ async def take_retries(
         return list(
             (
                 await s.exec(
-                    # Still due: another sweep may have taken it meanwhile (and set reminded_at).
+                    # Still due: another sweep may have taken it meanwhile (and set its time).
                     sa.update(Claim)
                     .where(col(Claim.id).in_(due), col(Claim.state) == state, due_now)
                     .values(taken)

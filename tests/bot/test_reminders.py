@@ -350,7 +350,7 @@ async def test_a_reminder_a_crash_left_unrecorded_goes_again_hours_later_and_the
     crashing = MemoryOutbound(crash_after_send=True)
     with pytest.raises(SimulatedCrash):
         await make_sweeper(ctx, crashing).run_once()
-    restarted = MemoryOutbound()
+    restarted = MemoryOutbound(delay=0.001)
     sweeper = make_sweeper(ctx, restarted)
     await sweeper.run_once()
     clock.advance(hours=1, minutes=59)
@@ -384,6 +384,43 @@ async def test_a_reminder_taken_by_a_sweep_that_died_is_never_expired_unsent(
     assert sorted((s.kind, s.target) for s in outbound.sent) == [("dm", "ann"), ("dm", "bob")]
     assert (await claim_state(ctx.store, "ann", "3.11")).state == "stale"
     assert (await claim_state(ctx.store, "bob", "2.4")).state == "stale"
+
+
+def is_expiry_notice(sent: Sent, user: str) -> bool:
+    """Whether ``sent`` is the DM telling ``user`` their claim expired."""
+    return sent.kind == "dm" and sent.target == user and sent.reply.title.endswith("expired")
+
+
+async def test_an_expiry_notice_a_dead_sweep_took_goes_out_hours_later_once(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """A sweep expired Ann's claim and died before telling her (its row left "sending"): the
+    next sweeps send nothing at once (a live sweep may be sending it), and two hours on one of
+    them tells her, once, however many sweeps follow; two replicas at once tell her once too."""
+    await say(ctx, ANN, "/claim 3.11")
+    await say(ctx, person("bob"), "/claim 2.4")
+    clock.advance(days=31)
+    await make_sweeper(ctx, MemoryOutbound()).run_once()  # both reminded
+    clock.advance(days=14, minutes=1)
+    await expire_due(ctx.store, clock(), 14, ["discord"])  # the sweep that died right after
+    left = await claim_state(ctx.store, "ann", "3.11")
+    assert (left.state, left.notice) == ("expired", "sending")
+    restarted = MemoryOutbound(delay=0.001)
+    sweeper = make_sweeper(ctx, restarted)
+    await sweeper.run_once()
+    clock.advance(hours=1, minutes=59)
+    await sweeper.run_once()
+    assert restarted.sent == []
+    clock.advance(minutes=2)
+    other = MemoryOutbound(delay=0.001)
+    await asyncio.gather(sweeper.run_once(), make_sweeper(ctx, other).run_once())
+    clock.advance(hours=3)
+    await sweeper.run_once()
+    sent = restarted.sent + other.sent
+    assert sorted(s.target for s in sent) == ["ann", "bob"] and all(
+        is_expiry_notice(s, s.target) for s in sent
+    )
+    assert (await claim_state(ctx.store, "ann", "3.11")).notice == "dm"
 
 
 async def test_two_replicas_take_back_a_dead_sweeps_reminders_once(ctx: Context, clock: FakeClock) -> None:

@@ -16,7 +16,7 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0010"
+HEAD = "0011"
 
 
 async def test_upgrade_creates_every_table_and_is_idempotent(empty_db_url: str) -> None:
@@ -203,6 +203,7 @@ async def test_replicas_upgrading_a_database_in_use_together_index_it_once(empty
     from datetime import UTC, datetime, timedelta
 
     from storage.catalogue import ensure_seeded
+    from storage.models import Claim, Event
     from storage.store import Person, Store
     from tests.conftest import SEED, START
 
@@ -212,9 +213,22 @@ async def test_replicas_upgrading_a_database_in_use_together_index_it_once(empty
     try:
         await upgrade(store.engine, "0006")
         await ensure_seeded(store, SEED, START)
+        # Planted as rows: today's store names claim columns that 0006 lacks.
         for day in range(3):
-            await store.claim("2.4", ann, now + timedelta(days=day))
-            await store.release("2.4", ann, f"try {day}", now + timedelta(days=day, hours=1))
+            at, ended = now + timedelta(days=day), now + timedelta(days=day, hours=1)
+            claim = {"problem_number": "2.4", "platform": ann.platform, "community_id": ann.community_id}
+            claim |= {"user_id": ann.user_id, "display_name": ann.display_name, "claimed_at": at}
+            claim |= {"renewed_at": at, "state": "released", "ended_at": ended, "note": f"try {day}"}
+            await store.execute(sa.insert(Claim), [claim])
+            who = {
+                "problem_number": "2.4",
+                "actor_platform": "discord",
+                "actor_id": "ann",
+                "actor_name": "Ann",
+            }
+            events = [who | {"kind": "claimed", "at": at, "detail": ""}]
+            events.append(who | {"kind": "released", "at": ended, "detail": f"try {day}"})
+            await store.execute(sa.insert(Event), events)
         for i in range(20):
             assert await store.first_time(f"slack:Ev{i}", now - timedelta(days=i))
         history = [(e.kind, e.at, e.detail) for e in await store.history("2.4")]
