@@ -22,6 +22,16 @@ TOKEN_RE = re.compile(
     r'(?P<key>[A-Za-z_]+):(?:"(?P<qval>[^"]*)"|(?P<val>\S*))|"(?P<quoted>[^"]*)"|(?P<word>\S+)'
 )
 MAX_LINE = 4000
+# Words for a level on the catalogue's scale (A: a beginner's problem, D: the hardest), so that
+# /random easy picks an A rather than looking for a category called easy.
+LEVEL_WORDS = {
+    **dict.fromkeys("easy easiest beginner beginners novice simple starter intro introductory".split(), "A"),
+    "easier": "A-B",
+    **dict.fromkeys("medium intermediate moderate".split(), "B-C"),
+    **dict.fromkeys("hard harder difficult advanced challenging".split(), "C-D"),
+    **dict.fromkeys("hardest expert".split(), "D"),
+}
+LEVEL_FILLER = frozenset("an and difficulty level levels one or problem problems to".split())
 # Typographic double quotes (phones and Macs turn " into them as people type) read as ".
 SMART_QUOTES = str.maketrans(dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\uff02", '"'))
 # A word people put before a number: "/problem problem 2.4", "/claim # 2.4".
@@ -58,6 +68,8 @@ class Option:
     rest: bool = False  # a text option that takes every word not claimed by another option
     minimum: int = 1  # the bounds of a whole number (Kind.PAGE)
     maximum: int = 1000
+    # A difficulty that may also be given in words (``easy``, ``A B``): see level_words.
+    words: bool = False
 
 
 def parse_number(raw: str) -> str:
@@ -85,6 +97,26 @@ def parse_difficulty(raw: str) -> str:
             f"{shown!r} is not a difficulty: use A (easiest), B, C or D (hardest), or a range like A-B"
         )
     return match.group(1) + (f"-{match.group(2)}" if match.group(2) else "")
+
+
+def level_of(word: str) -> str | None:
+    """The level or range a word names: ``b``, ``A-C``, ``easy`` (A); None for any other word."""
+    if DIFFICULTY_RE.match(word.upper()):
+        return word.upper()
+    return LEVEL_WORDS.get(word.lower())
+
+
+def level_words(raw: str) -> str:
+    """A difficulty as /random also reads it in its category's words: a letter or range as
+    parse_difficulty reads it (``b-c`` → ``B-C``; ``C-A`` refused), else words that all name a
+    level or go with one (``easy``, ``A B``, ``easy to medium``), kept as typed for the command
+    to read and explain; anything else is refused as parse_difficulty refuses it."""
+    text = normalise(raw)
+    tokens = text.replace(",", " ").split()
+    if not DIFFICULTY_RE.match(text.upper()) and any(level_of(t) for t in tokens):
+        if all(level_of(t) or t.lower() in LEVEL_FILLER for t in tokens):
+            return text
+    return parse_difficulty(raw)
 
 
 def _checked_id(found: str, what: str) -> str:
@@ -162,7 +194,7 @@ def convert(option: Option, raw: Any) -> Any:
         case Kind.NUMBER:
             return parse_number(raw)
         case Kind.DIFFICULTY:
-            return parse_difficulty(raw)
+            return level_words(raw) if option.words else parse_difficulty(raw)
         case Kind.USER:
             return parse_user(raw)
         case Kind.FLAG:

@@ -6,28 +6,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from commands.catalogue import match_category, problem_card
-from commands.parser import DIFFICULTY_RE, Kind, Option
+from commands.parser import DIFFICULTY_RE, LEVEL_FILLER, LEVEL_WORDS, Kind, Option, level_of
 from commands.search import index_of
 from commands.types import BadArgument, Button, Context, Reply, Request
 from storage.models import Problem
 
 RANDOM_OPTIONS = (
-    Option("difficulty", Kind.DIFFICULTY, "A (easiest) to D, or a range like A-B"),
+    Option("difficulty", Kind.DIFFICULTY, "A (easiest) to D, or a range like A-B", words=True),
     Option("category", Kind.CATEGORY, "a category name or section number", rest=True),
     Option("unclaimed", Kind.FLAG, "only problems nobody is working on"),
 )
 
 
-# Words for a level on the catalogue's scale (A: a beginner's problem, D: the hardest), so that
-# /random easy picks an A rather than looking for a category called easy.
-LEVEL_WORDS = {
-    **dict.fromkeys("easy easiest beginner beginners novice simple starter intro introductory".split(), "A"),
-    "easier": "A-B",
-    **dict.fromkeys("medium intermediate moderate".split(), "B-C"),
-    **dict.fromkeys("hard harder difficult advanced challenging".split(), "C-D"),
-    **dict.fromkeys("hardest expert".split(), "D"),
-}
-LEVEL_FILLER = frozenset("an and difficulty level levels one or problem problems to".split())
 SCALE = "A is the easiest level, D the hardest; two levels make a range like A-B"
 
 
@@ -37,17 +27,18 @@ async def random_command(ctx: Context, request: Request) -> Reply:
     Words for a level in the category (``/random easy``, ``/random A B``) are read as the
     difficulty, and the answer says how."""
     problems = await ctx.store.catalogue()
-    difficulty = request.args.get("difficulty")
+    # difficulty:easy is read as /random easy is: ``given`` is what was read as a level in words.
+    difficulty, given = read_difficulty(request.args.get("difficulty"))
     category = request.args.get("category")
     unclaimed = bool(request.args.get("unclaimed"))
-    read = ""
     if category and not _is_category_name(problems, category):
-        given = difficulty
+        before = given or difficulty
         difficulty, category, taken = read_levels(difficulty, category)
-        if taken:
-            shown = " ".join(filter(None, [given, taken]))
-            shown = shown if len(shown) <= 40 else shown[:40] + "…"
-            read = f"Read {shown!r} as difficulty {difficulty} ({SCALE}). "
+        given = " ".join(filter(None, [before, taken])) if taken else given
+    read = ""
+    if given:
+        shown = given if len(given) <= 40 else given[:40] + "…"
+        read = f"Read {shown!r} as difficulty {difficulty} ({SCALE}). "
     pool: Sequence[Problem] = problems
     if difficulty:
         pool = index_of(problems).at_level(difficulty)
@@ -87,27 +78,29 @@ def _is_category_name(problems: Sequence[Problem], text: str) -> bool:
     return any(text in (str(p.section), p.category.casefold()) for p in problems)
 
 
+def read_difficulty(value: str | None) -> tuple[str | None, str]:
+    """The difficulty option, which the parser leaves in words when given so (``easy``, ``A B``):
+    (the difficulty, the words read as a level, or "" for a letter or range as such)."""
+    if value is None or DIFFICULTY_RE.match(value):
+        return value, ""
+    difficulty, _, taken = read_levels(None, value)
+    return difficulty, taken
+
+
 def read_levels(difficulty: str | None, words: str) -> tuple[str | None, str, str]:
     """/random's category words read for a level: (difficulty, the words left for the category,
     the words read as a level). Words for a level (``easy``, ``hard``) count wherever they are
     (``easy circuits``); letters when every word names a level (``/random A B``: the difficulty
     A and the word B), not in a name (``a toy model``). Several levels make their span (A-B)."""
     tokens = words.replace(",", " ").split()
-    if all(_level_of(t) or t.lower() in LEVEL_FILLER for t in tokens):
-        taken = [t for t in tokens if _level_of(t)]
+    if all(level_of(t) or t.lower() in LEVEL_FILLER for t in tokens):
+        taken = [t for t in tokens if level_of(t)]
         rest: list[str] = []
     else:
         taken = [t for t in tokens if t.lower() in LEVEL_WORDS]
         rest = [t for t in tokens if t.lower() not in LEVEL_WORDS]
     if not taken:  # words only around a level ("/random level A") say nothing more
         return difficulty, "" if difficulty and not rest else words, ""
-    levels = "".join(str(_level_of(t)) for t in [*filter(None, [difficulty]), *taken]).replace("-", "")
+    levels = "".join(str(level_of(t)) for t in [*filter(None, [difficulty]), *taken]).replace("-", "")
     low, high = min(levels), max(levels)
     return (low if low == high else f"{low}-{high}"), " ".join(rest), " ".join(taken)
-
-
-def _level_of(word: str) -> str | None:
-    """The level or range a word names: ``b``, ``A-C``, ``easy`` (A); None for any other word."""
-    if DIFFICULTY_RE.match(word.upper()):
-        return word.upper()
-    return LEVEL_WORDS.get(word.lower())

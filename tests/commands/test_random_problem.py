@@ -61,6 +61,17 @@ async def test_random_with_impossible_filters_says_so(ctx: Context) -> None:
         ("/random A B", "A-B", "Read 'A B' as difficulty A-B"),  # "No category 'B'" before
         ("/random B A", "A-B", "Read 'B A' as difficulty A-B"),
         ("/random level A", "A", "Picked at random"),
+        # By name, as positionally (difficulty:easy was refused: "'EASY' is not a difficulty").
+        (
+            "/random difficulty:easy",
+            "A",
+            "Read 'easy' as difficulty A (A is the easiest level, D the hardest;",
+        ),
+        ("/random difficulty:Hard", "C-D", "Read 'Hard' as difficulty C-D"),
+        ('/random difficulty:"A B"', "A-B", "Read 'A B' as difficulty A-B"),
+        ('/random difficulty:"easy to medium"', "A-C", "Read 'easy medium' as difficulty A-C"),
+        ("/random difficulty:easy hard", "A-D", "Read 'easy hard' as difficulty A-D"),
+        ("/random difficulty:b-c", "B-C", "Picked at random"),
     ],
 )
 async def test_random_reads_words_for_a_level_as_the_difficulty(
@@ -93,3 +104,18 @@ async def test_random_reads_a_level_beside_a_category(ctx: Context) -> None:
         "For a difficulty: A is the easiest level, D the hardest; two levels make a "
         "range like A-B (/random B, /random A-B)."
     )
+
+
+async def test_random_named_level_words_beside_a_category_and_nonsense(ctx: Context) -> None:
+    """difficulty:easy with a category picks in both; a named difficulty that names no level is
+    still refused as before, and so is a range written backwards, as /random C-A is."""
+    for _ in range(10):
+        reply = await say(ctx, ANN, "/random difficulty:easy circuits")
+        assert reply.difficulty and difficulty_matches(reply.difficulty, "A")
+        assert ("Category", "Circuits In The Wild") in [(f.name, f.value) for f in reply.fields]
+    reply = await say(ctx, ANN, "/random difficulty:circuits")
+    assert reply.error and reply.text.startswith("'CIRCUITS' is not a difficulty: use A (easiest)")
+    reply = await say(ctx, ANN, '/random difficulty:"easy circuits"')
+    assert reply.error and "is not a difficulty" in reply.text
+    assert (await say(ctx, ANN, "/random C-A")).text == (await say(ctx, ANN, "/random difficulty:C-A")).text
+    assert "is not a difficulty" in (await say(ctx, ANN, "/random difficulty:C-A")).text

@@ -58,9 +58,12 @@ async def test_a_card_with_many_links_still_shows_who_is_working_on_it(rig: Rig,
     assert "a page or a filter" not in card.shown and len(card.blocks) < 50
 
 
-@pytest.mark.parametrize("text", ["A", "difficulty:A", "a"])
+@pytest.mark.parametrize("text", ["A", "difficulty:A", "a", "easy", "difficulty:easy"])
 async def test_random_at_level_a_picks_from_every_range_that_includes_a(rig: Rig, text: str) -> None:
+    """difficulty:easy reads as /random easy does (it was refused: "'EASY' is not a difficulty")."""
     answer = await rig.command("/random", text)
+
+    assert ("Read 'easy' as difficulty A (A is the easiest level" in answer.shown) == text.endswith("easy")
 
     assert answer.public
     assert answer.field("Difficulty").startswith("A")
