@@ -6,9 +6,10 @@ link-ify or parse mentions on its own. mrkdwn has no escape for ``*bold*``, ``_i
 ``~strike~``, `` `code` `` or a ``>`` quote, so in mrkdwn each of those characters in the core's
 text that could open or close a span is followed by a zero-width space, and a line that would
 open with ``>`` starts with one (:func:`inert`): a member's note cannot draw a bold "Link"
-section or a struck-through line. An ``_`` between two letters or digits (``ann_the_dev``,
-``induction_heads``) can do neither, as Slack italicises only at word boundaries, and is left as
-typed so what people copy is what they see; URLs in text are never touched (:func:`_linked`).
+section or a struck-through line. A ``*``, ``_`` or ``~`` between two ASCII letters or digits
+(``ann_the_dev``, ``x*y``, ``a~b``) can do neither, as Slack formats only at word boundaries, and
+is left as typed so what people copy or search for is what they see; URLs in text are never
+touched (:func:`_linked`).
 The only markup in a message is what this module writes: bold titles, links to http(s) URLs (a
 :class:`Link`, or a bare URL in the text, shown as itself), references from
 :attr:`ReplyField.ref`, and :attr:`Reply.mention`.
@@ -59,10 +60,12 @@ _REFS = {
 _PINGING_REFS = {"role", "user"}
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,4}$")
 ZWSP = "\u200b"
-# What could format mrkdwn text: *, ~ and backticks anywhere, and an _ unless it sits between two
-# letters or digits (inside a word, where Slack neither opens nor closes italics); and a line
-# (escaped) that Slack would show as a quote.
-_FORMATTING = re.compile(r"[*~`]|_(?![^\W_])|(?<![^\W_])_")
+# What could format mrkdwn text: a backtick anywhere, and a *, _ or ~ unless it sits between two
+# ASCII letters or digits (inside a word, where Slack neither opens nor closes a span: x*y,
+# file_name, a~b); and a line (escaped) that Slack would show as a quote. Only ASCII counts as
+# inside a word: whether Slack takes é or 名 for a word's edge is not documented (parsers that
+# mimic it use JavaScript's ASCII \W), and whether inline code needs a word's edge neither.
+_FORMATTING = re.compile(r"`|[*_~](?![A-Za-z0-9])|(?<![A-Za-z0-9])[*_~]")
 _QUOTE_START = re.compile(r"^(?=[ \t]*&gt;)", re.MULTILINE)
 _DANGLING = re.compile(r"[*_~`]+$")
 # A bare http(s) URL in text; what ends a sentence around it is left out (links.without_tail).
@@ -83,7 +86,7 @@ def unescape(text: str) -> str:
 
 def inert(text: str) -> str:
     """Text escaped (:func:`escape`) and unable to format in mrkdwn: a zero-width space after each
-    ``*``, ``~`` and backtick and each ``_`` not inside a word (no pair of them can open and close
+    backtick and each ``*``, ``_`` and ``~`` not inside a word (no pair of them can open and close
     a span around text), and before a ``>`` that would open a line as a quote."""
     return _QUOTE_START.sub(ZWSP, _FORMATTING.sub(rf"\g<0>{ZWSP}", escape(text)))
 

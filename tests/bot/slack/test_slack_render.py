@@ -281,5 +281,9 @@ def test_text_cannot_format_and_copbot_s_own_markup_still_does() -> None:
         == f"*Existing work*\n• see <https://x.org/a_b_c> *{Z}x*{Z}\n• <https://x.org/p|Post> — _{Z}n_{Z}"
     )
     assert fallback_text(reply) == f"<@U0ANN> {Z}&gt; quoted *{Z}bold*{Z} _{Z}it_{Z} ~{Z}s~{Z} `{Z}c`{Z}"
+    # Between two letters or digits (ASCII: Slack may read é as a word's edge) none can format,
+    # and each is kept as typed; a backtick always gets one (inline code's rules are less sure).
+    shown = texts(blocks(Reply(text="x*y a~b file_name 2*3 café*x*é a_*b*_c a`b`c _x_y")))
+    assert shown[0] == f"x*y a~b file_name 2*3 café*{Z}x*{Z}é a_{Z}*{Z}b*{Z}_{Z}c a`{Z}b`{Z}c _{Z}x_y"
     # A cut never leaves a formatting character without its zero-width space.
     assert fit(f"{'a' * 10}*{Z}b", 12) == "a" * 10 + "…"

@@ -85,3 +85,22 @@ async def test_urls_in_a_note_and_underscores_inside_words_are_shown_as_written(
     )
     assert "Next: /search query:induction_heads page:2" in search.shown
     assert search.message["text"] == "Search: induction_heads"  # the notification's text
+
+
+async def test_formatting_characters_inside_words_are_shown_as_typed(rig: Rig) -> None:
+    """A zero-width space followed every * and ~ even inside a word (x*y, a~b), where Slack never
+    formats, so a name or a note copied or searched for did not match what was typed. Now one
+    between two letters or digits is kept as typed; one that could open or close a span is
+    still followed by a zero-width space, so *this* and ~that~ stay plain."""
+    z = "\u200b"
+    rig.fake.add_user("U0AST", "ast", display_name="x*y~z")
+    await rig.command("/claim", "2.4", user="U0AST")
+    released = await rig.command(
+        "/release", "2.4 a~b, file_name, 2*3*4 but *this* and ~that~ and _it_", user="U0AST"
+    )
+    assert "Released your claim" in released.shown
+    history = await rig.command("/history", "2.4", user=BOB)
+    assert f"x*y~z released it: a~b, file_name, 2*3*4 but *{z}this*{z} and ~{z}that~{z} and _{z}it_{z}" in (
+        history.shown
+    )
+    assert "x*y~z claimed it" in history.shown
