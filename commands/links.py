@@ -105,11 +105,35 @@ def check_link(raw: str) -> str:
 
 
 def ascii_host(host: str) -> str:
-    """A host name as browsers look it up: letters beyond ASCII in their IDNA form (``xn--…``,
-    UTS #46 as browsers map them); ValueError if it is not a valid domain name."""
+    """A host name as browsers look it up: letters beyond ASCII in their IDNA form (``xn--…``),
+    as the URL standard reads them (UTS #46, non-transitional, without STD3 rules: ``faß.de``
+    keeps its ß, ``i❤.ws`` is ``xn--i-7iq.ws``); ValueError if it is not a valid domain name.
+
+    idna's own encode also holds each label to IDNA2008, which has no symbols, so it refuses the
+    hosts with an emoji that browsers go to; its UTS #46 table and label checks are used here
+    instead: a code point UTS #46 disallows, an empty label, a Unicode label marked ``xn--``, one
+    opening with a combining mark, a joiner out of place, a broken bidi rule or a label over 63
+    characters is no domain name."""
     if host.isascii():
         return host.lower()
-    return idna.encode(host, uts46=True, transitional=False).decode("ascii")
+    labels = idna.uts46_remap(host, std3_rules=False, transitional=False).split(".")
+    trailing = labels[-1] == "" and len(labels) > 1  # a last dot (example.org.) names the same host
+    if trailing:
+        labels.pop()
+    ascii_labels = []
+    for label in labels:
+        if not label.isascii():
+            if label.lower().startswith("xn--"):
+                raise ValueError(f"{label!r} is marked as punycode and is not")
+            idna.check_initial_combiner(label)
+            idna.check_bidi(label)
+            if any(ch in "\u200c\u200d" and not idna.valid_contextj(label, i) for i, ch in enumerate(label)):
+                raise ValueError(f"a joiner is out of place in {label!r}")
+            label = "xn--" + label.encode("punycode").decode("ascii")
+        if not 0 < len(label) <= 63:
+            raise ValueError("a label is empty or longer than 63 characters")
+        ascii_labels.append(label)
+    return ".".join(ascii_labels) + ("." if trailing else "")
 
 
 def normalise_link(link: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from commands.links import BadLink, check_link, links_in, listed_in, normalise_link
+from commands.types import Context
+from tests.support.transcript import person, say
 
 
 @pytest.mark.parametrize(
@@ -130,3 +132,42 @@ def test_a_link_listed_in_running_text_is_the_same_work_however_spelled() -> Non
     assert listed_in(text, "http://www.github.com/o/r")
     assert not listed_in(text, "https://arxiv.org/abs/2402.1191")
     assert not listed_in(text, "https://x.org/")
+
+
+@pytest.mark.parametrize(
+    ("raw", "sent"),
+    [
+        ("https://i\u2764.ws/", "https://xn--i-7iq.ws/"),
+        ("https://\u2603.net/snow?x=\u00fc", "https://xn--n3h.net/snow?x=\u00fc"),
+        ("https://I\u2764.WS:8080/a", "https://xn--i-7iq.ws:8080/a"),
+        ("https://f\u00fc\u00df\u2764.de/", "https://xn--f-qfa0gr68p.de/"),  # ß kept, as browsers do
+    ],
+)
+def test_a_host_with_an_emoji_is_taken_as_browsers_reach_it(raw: str, sent: str) -> None:
+    """https://i❤.ws/ was refused ("not a valid domain name"): IDNA2008 has no emoji, but
+    browsers (UTS #46, non-transitional, as the URL standard applies it) go there, as
+    xn--i-7iq.ws; the link is kept that way."""
+    assert check_link(raw) == sent
+    assert normalise_link(raw) == normalise_link(sent)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "\u0301a.net",  # a label that starts with a combining mark
+        "\ufffd.net",  # a code point no domain name may hold
+        "\u0661\u0662.com",  # a right-to-left label that breaks the bidi rule
+        "xn--\u00fc.net",  # a Unicode label already marked as punycode
+        "\u2764" * 64 + ".ws",  # a label longer than DNS takes
+    ],
+)
+def test_a_host_that_is_no_domain_name_is_still_refused(host: str) -> None:
+    with pytest.raises(BadLink, match="host is not a valid domain name"):
+        check_link(f"https://{host}/")
+
+
+async def test_submitting_a_link_to_an_emoji_host_saves_it_as_browsers_reach_it(ctx: Context) -> None:
+    """/submit 2.4 https://i❤.ws/ answered "That link's host is not a valid domain name"."""
+    reply = await say(ctx, person("ann"), "/submit 2.4 https://i\u2764.ws/ a short link")
+    assert not reply.error, reply.text
+    assert "https://xn--i-7iq.ws/" in reply.text
