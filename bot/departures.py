@@ -10,6 +10,7 @@ Either way the community is recorded as gone and its pending submissions are clo
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from storage import departures
@@ -20,6 +21,15 @@ log = logging.getLogger("copbot.departures")
 # What a reminder's history says when its community removed copbot (after "could not be reached: ").
 REMOVED = "copbot was removed from the community"
 
+# Told, in this process, each time copbot is found removed from a community (platform, community
+# id, why) or back in one (why None): a front end serving only that community stops being ready.
+WATCHERS: list[Callable[[str, str, str | None], None]] = []
+
+
+def _tell(platform: str, community_id: str, why: str | None) -> None:
+    for watcher in list(WATCHERS):
+        watcher(platform, community_id, why)
+
 
 async def community_left(
     store: Store, platform: str, community_id: str, now: datetime, why: str, *, level: int = logging.WARNING
@@ -27,6 +37,7 @@ async def community_left(
     """Record that copbot was removed from a community (``why``: how the platform said so) and
     close its pending submissions; logs once, at ``level``. True the first time."""
     first = await departures.mark_left(store, platform, community_id, now)
+    _tell(platform, community_id, why)
     closed = await departures.close_submissions(store, [platform], now)
     if first:
         log.log(
@@ -46,6 +57,7 @@ async def community_left(
 
 async def community_back(store: Store, platform: str, community_id: str) -> bool:
     """copbot is in the community (again): no longer gone. True when it was recorded as gone."""
+    _tell(platform, community_id, None)
     if back := await departures.mark_back(store, platform, community_id):
         log.info("copbot is back in %s community %s; it is served again", platform, community_id)
     return back

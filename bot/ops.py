@@ -51,6 +51,12 @@ class Metrics:
         self.pings = Counter(
             "copbot_reminders", "Reminders sent, by how they arrived", ["how"], registry=self.registry
         )
+        self.platform_ready = Gauge(
+            "copbot_platform_ready",
+            "1 while a platform is connected and serving, 0 while connecting or removed",
+            ["platform"],
+            registry=self.registry,
+        )
         self.database_up = Gauge(
             "copbot_database_up",
             "1 when the last scrape read the database, 0 when it could not",
@@ -136,9 +142,10 @@ class OpsServer:
     """The HTTP server for health and metrics."""
 
     def __init__(
-        self, store: Store, metrics: Metrics, checks: Sequence[tuple[str, Callable[[], bool]]]
+        self, store: Store, metrics: Metrics, checks: Sequence[tuple[str, Callable[[], bool | str]]]
     ) -> None:
-        """``checks`` name each platform and tell whether it is connected."""
+        """``checks`` name each platform and tell whether it is connected: True, False (still
+        connecting), or why it cannot serve (e.g. copbot was removed from the workspace)."""
         self.store = store
         self.metrics = metrics
         self.checks = list(checks)
@@ -159,14 +166,28 @@ class OpsServer:
             status["database"] = f"writes failing: {failing}" if failing else "ok"
         except Exception as exc:
             status["database"] = f"error: {type(exc).__name__}"
-        for name, ready in self.checks:
-            status[name] = "stopping" if self.stopping else "ok" if ready() else "connecting"
+        status.update(self._platforms())
         healthy = not self.stopping and all(value == "ok" for value in status.values())
         return web.json_response({"ready": healthy, **status}, status=200 if healthy else 503)
+
+    def _platforms(self) -> dict[str, str]:
+        """Each platform's state: "ok", "connecting", "stopping" or why it cannot serve."""
+        status = {}
+        for name, check in self.checks:
+            state = check()
+            if self.stopping:
+                status[name] = "stopping"
+            elif isinstance(state, str):
+                status[name] = state
+            else:
+                status[name] = "ok" if state else "connecting"
+        return status
 
     async def metrics_endpoint(self, _request: web.Request) -> web.Response:
         """Prometheus text format."""
         await self.metrics.refresh(self.store)
+        for name, state in self._platforms().items():
+            self.metrics.platform_ready.labels(name).set(1 if state == "ok" else 0)
         body = generate_latest(self.metrics.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

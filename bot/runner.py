@@ -7,7 +7,7 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol, runtime_checkable
@@ -63,6 +63,21 @@ class MayFail(Protocol):
     failed: asyncio.Event
 
 
+@runtime_checkable
+class MayBeRemoved(Protocol):
+    """A front end that serves one community only (a Slack install), so that copbot's removal
+    from it leaves nothing to serve: ``removed`` says how, once known."""
+
+    removed: str | None
+
+
+def health_check(fe: FrontEnd) -> Callable[[], bool | str]:
+    """What /healthz asks of ``fe``: ready, or why it cannot serve."""
+    if isinstance(fe, MayBeRemoved):
+        return lambda: f"removed: {fe.removed}" if fe.removed else fe.ready
+    return lambda: fe.ready
+
+
 def build_front_ends(settings: Settings, ctx: Context) -> list[FrontEnd]:
     """The front ends the settings configure."""
     front_ends: list[FrontEnd] = []
@@ -112,7 +127,7 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
 
     try:
         if settings.metrics_port is not None:
-            checks = [(fe.name, lambda fe=fe: fe.ready) for fe in front_ends]
+            checks = [(fe.name, health_check(fe)) for fe in front_ends]
             running.ops = OpsServer(store, metrics, checks)
             try:
                 port = await running.ops.start(settings.bind_host, settings.metrics_port)

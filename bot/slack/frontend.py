@@ -68,6 +68,9 @@ class SlackFrontEnd:
         # The community and bot user come from auth.test at start.
         self.installation = Installation(self.client, self.directory)
         self.inflight = InFlight()
+        # How copbot was removed from the workspace, once known (its events, or a refused token):
+        # nothing is left to serve, so /healthz says so (see bot.runner.MayBeRemoved).
+        self.removed: str | None = None
         responder = Responder(self.messenger, settings.slack_api_url)
         self.interactions = Interactions(
             ctx, self.installation, self.inflight, responder, answer_within=answer_within
@@ -106,6 +109,7 @@ class SlackFrontEnd:
     async def start(self) -> None:
         """Listen (HTTP) or connect (Socket Mode); returns once requests can arrive."""
         self.inflight.closing = False
+        departures.WATCHERS.append(self._departed)
         # A wrong or revoked bot token fails here, at start, rather than on every request.
         identity = await ask(self.client, "SLACK_BOT_TOKEN", self.client.auth_test())
         self.installation.learn(identity)
@@ -122,9 +126,15 @@ class SlackFrontEnd:
     async def close(self) -> None:
         """Stop taking requests, let answers in flight finish, disconnect."""
         self.stop_taking_work()
+        if self._departed in departures.WATCHERS:
+            departures.WATCHERS.remove(self._departed)
         await self.connection.stop_listening()
         await self.drain()
         await self.connection.disconnect()
+
+    def _departed(self, platform: str, community_id: str, why: str | None) -> None:
+        if platform == PLATFORM and community_id == self.installation.community_id:
+            self.removed = why
 
     @property
     def ready(self) -> bool:

@@ -10,14 +10,18 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
+from bot.ops import Metrics, OpsServer
+from bot.runner import health_check
 from commands.types import Context
 from storage import submissions
 from storage.models import ClaimState, LinkStatus
 from tests.bot.slack.slack_rig import ANN, TOKEN, Rig, moderated, running
 from tests.fakes.slack_api import FakeSlack
 from tests.support.clock import FakeClock
+from tests.support.metrics import scrape
 
 LINK = "https://example.org/acronyms"
 
@@ -107,3 +111,41 @@ async def test_a_users_revoked_token_changes_nothing_and_a_reinstall_brings_the_
     clock.advance(days=31)
     assert rig.sweeper is not None
     assert (await rig.sweeper.run_once()).delivered == {"dm": 1}
+
+
+async def health(port: int) -> tuple[int, dict[str, object]]:
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/healthz") as response:
+        return response.status, await response.json()
+
+
+@pytest.mark.parametrize("how", ["app_uninstalled", "found by the sweep"])
+async def test_an_operator_sees_the_workspace_removed_copbot(
+    rig: Rig, fake: FakeSlack, ctx: Context, clock: FakeClock, how: str
+) -> None:
+    """/healthz said ready (200) after the app was uninstalled, though copbot could serve nobody
+    there: one install is one workspace. Now 503 with how, and copbot_platform_ready 0; a start
+    with a token Slack takes (reinstalled) makes it ready again."""
+    server = OpsServer(ctx.store, Metrics(), [("slack", health_check(rig.front))])
+    port = await server.start("127.0.0.1", 0)
+    try:
+        assert await health(port) == (200, {"ready": True, "database": "ok", "slack": "ok"})
+        assert (await scrape(port))['copbot_platform_ready{platform="slack"}'] == 1.0
+        fake.tokens.discard(TOKEN)
+        if how == "app_uninstalled":
+            assert (await rig.slack.event({"type": "app_uninstalled"})).status == 200
+            await rig.front.drain()
+        else:
+            await weeks_of_sweeps(rig, clock, weeks=5)
+        status, body = await health(port)
+        assert status == 503 and body["ready"] is False and body["database"] == "ok"
+        said = str(body["slack"])
+        assert said.startswith("removed: ") and "SLACK_BOT_TOKEN" in said
+        assert ("uninstalled" in said) and (how != "app_uninstalled" or "app_uninstalled" in said)
+        assert (await scrape(port))['copbot_platform_ready{platform="slack"}'] == 0.0
+
+        fake.tokens.add(TOKEN)
+        async with running(fake, ctx):  # the app installed again, copbot restarted
+            pass
+        assert await health(port) == (200, {"ready": True, "database": "ok", "slack": "ok"})
+    finally:
+        await server.close()
