@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -26,6 +28,14 @@ from storage.models import Claim, ClaimState, LinkStatus, WorkLink
 from storage.store import Store
 
 log = logging.getLogger("copbot.ops")
+
+T = TypeVar("T")
+
+# How long /healthz and /metrics wait for the database: an orchestrator's probe and Prometheus's
+# scrape give up after a few seconds (Kubernetes 1 s, Prometheus 10 s), sooner than a read
+# does (DATABASE_TIMEOUT, 10 s), and a scrape that times out loses every series, not only the
+# database's (copbot_database_up among them).
+READ_WITHIN = 2.0
 
 
 class Metrics:
@@ -80,14 +90,14 @@ class Metrics:
         for how, count in report.delivered.items():
             self.pings.labels(how).inc(count)
 
-    async def refresh(self, store: Store) -> None:
+    async def refresh(self, read: Callable[[], Awaitable[tuple[dict[str, int], int]]]) -> None:
         """Read the database's gauges (at scrape time), and whether the database answered.
 
         An outage is logged once, as one line, when it starts and again when it ends (Prometheus
         scrapes every few seconds; ``copbot_database_up`` says it meanwhile).
         """
         try:
-            self.snapshot = await _read_gauges(store)
+            self.snapshot = await read()
         except Exception as exc:
             self.snapshot = None
             log.debug("metrics: reading the database failed", exc_info=True)
@@ -112,6 +122,28 @@ async def _read_gauges(store: Store) -> tuple[dict[str, int], int]:
             select(sa.func.count()).select_from(WorkLink).where(WorkLink.status == LinkStatus.PENDING.value)
         )
         return {str(state): by_state.get(state, 0) for state in {*ClaimState, *by_state}}, pending.one()
+
+
+class _Shared(Generic[T]):
+    """A database read made once for every request that wants it meanwhile, each waiting at most
+    ``within`` seconds (TimeoutError after): a read cut short by cancelling could leave its pooled
+    connection half used, so a slow one runs on until its own timeout, and the next request
+    waits for it rather than starting another."""
+
+    def __init__(self, read: Callable[[], Awaitable[T]], within: float) -> None:
+        self.read, self.within = read, within
+        self.task: asyncio.Future[T] | None = None
+
+    async def __call__(self) -> T:
+        if self.task is None or self.task.done():
+            self.task = asyncio.ensure_future(self.read())
+            # A read nobody waits for any more still has its error looked at (not logged as lost).
+            self.task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        task = self.task
+        finished, _ = await asyncio.wait({task}, timeout=self.within)
+        if not finished:
+            raise TimeoutError(f"no answer within {self.within:g} s")
+        return task.result()
 
 
 class _DatabaseGauges(Collector):
@@ -142,7 +174,12 @@ class OpsServer:
     """The HTTP server for health and metrics."""
 
     def __init__(
-        self, store: Store, metrics: Metrics, checks: Sequence[tuple[str, Callable[[], bool | str]]]
+        self,
+        store: Store,
+        metrics: Metrics,
+        checks: Sequence[tuple[str, Callable[[], bool | str]]],
+        *,
+        read_within: float = READ_WITHIN,
     ) -> None:
         """``checks`` name each platform and tell whether it is connected: True, False (still
         connecting), or why it cannot serve (e.g. copbot was removed from the workspace)."""
@@ -152,6 +189,8 @@ class OpsServer:
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
         self.stopping = False  # set at shutdown: not ready, whatever the checks say
+        self._probe = _Shared(store.problem_count, read_within)
+        self._gauges = _Shared(lambda: _read_gauges(store), read_within)
         dispatch.OBSERVERS.append(metrics.observe_command)
 
     async def healthz(self, _request: web.Request) -> web.Response:
@@ -161,7 +200,7 @@ class OpsServer:
         read-only, locked past its busy timeout) is not fine: "writes failing: <error>"."""
         status: dict[str, str] = {}
         try:
-            await self.store.problem_count()
+            await self._probe()
             failing = self.store.writes_failing()
             status["database"] = f"writes failing: {failing}" if failing else "ok"
         except Exception as exc:
@@ -185,7 +224,7 @@ class OpsServer:
 
     async def metrics_endpoint(self, _request: web.Request) -> web.Response:
         """Prometheus text format."""
-        await self.metrics.refresh(self.store)
+        await self.metrics.refresh(self._gauges)
         for name, state in self._platforms().items():
             self.metrics.platform_ready.labels(name).set(1 if state == "ok" else 0)
         body = generate_latest(self.metrics.registry)

@@ -110,6 +110,44 @@ async def test_healthz_turns_503_during_a_partition_and_200_after(
         await server.close()
 
 
+async def test_a_database_that_hangs_costs_a_probe_and_a_scrape_seconds_not_the_read_timeout(
+    pg_db_url: str,
+) -> None:
+    """A partition with DATABASE_TIMEOUT 10 s: /healthz and /metrics waited the whole 10 s, past
+    a Kubernetes probe's and Prometheus's own timeouts, so the scrape was lost whole
+    (copbot_database_up with it). Now each waits ``read_within`` (2 s; 0.5 s here): 503, and a
+    scrape with copbot_database_up 0 and the database's series left out; after, as before. The
+    read cut short is not cancelled: the next request waits for it instead of adding another."""
+    url = make_url(pg_db_url)
+    async with TcpProxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
+        store = Store(make_engine(str(url.set(port=proxy.port)), timeout=10.0), state_ttl=0)
+        server = OpsServer(store, Metrics(), [], read_within=0.5)
+        port = await server.start("127.0.0.1", 0)
+        health = f"http://127.0.0.1:{port}/healthz"
+        try:
+            async with aiohttp.ClientSession() as http:
+                async with http.get(health) as response:
+                    assert response.status == 200
+                assert (await scrape(port))["copbot_database_up"] == 1.0
+                proxy.cut()
+                started = time.monotonic()
+                async with http.get(health) as response:
+                    assert response.status == 503
+                    assert (await response.json())["database"] == "error: TimeoutError"
+                samples = await scrape(port)
+                assert time.monotonic() - started < 3.0  # two waits of 0.5 s, not 2 × 10 s
+                assert samples["copbot_database_up"] == 0.0
+                assert not [k for k in samples if k.startswith(("copbot_claims", "copbot_pending"))]
+                proxy.heal()
+                async with http.get(health) as response:
+                    assert response.status == 200
+                samples = await scrape(port)
+                assert samples["copbot_database_up"] == 1.0 and "copbot_pending_submissions" in samples
+        finally:
+            await server.close()
+            await store.close()
+
+
 class Probe:
     """/healthz of an OpsServer on ``store``, as an orchestrator reads it: (status, database)."""
 
