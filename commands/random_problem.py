@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from commands.catalogue import match_category, problem_card
-from commands.parser import DIFFICULTY_RE, LEVEL_FILLER, LEVEL_WORDS, Kind, Option, level_of
+from commands.levels import SCALE, read_difficulty, read_levels
+from commands.parser import Kind, Option
 from commands.search import index_of
 from commands.types import BadArgument, Button, Context, Reply, Request
 from storage.models import Problem
@@ -16,9 +17,6 @@ RANDOM_OPTIONS = (
     Option("category", Kind.CATEGORY, "a category name or section number", rest=True),
     Option("unclaimed", Kind.FLAG, "only problems nobody is working on"),
 )
-
-
-SCALE = "A is the easiest level, D the hardest; two levels make a range like A-B"
 
 
 async def random_command(ctx: Context, request: Request) -> Reply:
@@ -76,31 +74,3 @@ def _is_category_name(problems: Sequence[Problem], text: str) -> bool:
     """Whether ``text`` is a section number or a category's name, as written (any case)."""
     text = " ".join(text.split()).casefold()
     return any(text in (str(p.section), p.category.casefold()) for p in problems)
-
-
-def read_difficulty(value: str | None) -> tuple[str | None, str]:
-    """The difficulty option, which the parser leaves in words when given so (``easy``, ``A B``):
-    (the difficulty, the words read as a level, or "" for a letter or range as such)."""
-    if value is None or DIFFICULTY_RE.match(value):
-        return value, ""
-    difficulty, _, taken = read_levels(None, value)
-    return difficulty, taken
-
-
-def read_levels(difficulty: str | None, words: str) -> tuple[str | None, str, str]:
-    """/random's category words read for a level: (difficulty, the words left for the category,
-    the words read as a level). Words for a level (``easy``, ``hard``) count wherever they are
-    (``easy circuits``); letters when every word names a level (``/random A B``: the difficulty
-    A and the word B), not in a name (``a toy model``). Several levels make their span (A-B)."""
-    tokens = words.replace(",", " ").split()
-    if all(level_of(t) or t.lower() in LEVEL_FILLER for t in tokens):
-        taken = [t for t in tokens if level_of(t)]
-        rest: list[str] = []
-    else:
-        taken = [t for t in tokens if t.lower() in LEVEL_WORDS]
-        rest = [t for t in tokens if t.lower() not in LEVEL_WORDS]
-    if not taken:  # words only around a level ("/random level A") say nothing more
-        return difficulty, "" if difficulty and not rest else words, ""
-    levels = "".join(str(level_of(t)) for t in [*filter(None, [difficulty]), *taken]).replace("-", "")
-    low, high = min(levels), max(levels)
-    return (low if low == high else f"{low}-{high}"), " ".join(rest), " ".join(taken)

@@ -13,6 +13,7 @@ from rapidfuzz import fuzz, process, utils
 from rapidfuzz.distance import OSA
 
 from commands.catalogue import difficulty_matches, match_category, problem_title
+from commands.levels import SCALE, read_difficulty
 from commands.parser import SMART_QUOTES, Kind, Option
 from commands.types import BadArgument, Button, Context, Reply, Request, Section, page_of
 from storage.models import Problem
@@ -20,7 +21,7 @@ from storage.text import canonical_number
 
 SEARCH_OPTIONS = (
     Option("query", Kind.TEXT, "words to look for", required=True, rest=True, max_length=200),
-    Option("difficulty", Kind.DIFFICULTY, "A (easiest) to D, or a range like A-B"),
+    Option("difficulty", Kind.DIFFICULTY, "A (easiest) to D, or a range like A-B", words=True),
     Option("category", Kind.CATEGORY, "a category name or section number"),
     Option("page", Kind.PAGE, "which page of results"),
 )
@@ -45,7 +46,9 @@ async def search_command(ctx: Context, request: Request) -> Reply:
             "Those words are in nearly every problem: search for what it is about, e.g. induction heads"
         )
     everything = await ctx.store.catalogue()
-    difficulty = request.args.get("difficulty")
+    # difficulty:easy is read as /random reads it; ``given``: the words read so, to say how.
+    difficulty, given = read_difficulty(request.args.get("difficulty"))
+    read = f"Read {given[:40]!r} as difficulty {difficulty} ({SCALE})." if given else ""
     category = match_category(everything, request.args["category"]) if request.args.get("category") else None
     number = canonical_number(query)  # spelled any way /problem takes: 2.4, #2.4, 02.04, ２.４
     exact = number if number is not None and await ctx.store.get_problem(number) is not None else None
@@ -66,7 +69,8 @@ async def search_command(ctx: Context, request: Request) -> Reply:
     ]
     shown_query = query if len(query) <= 60 else query[:60] + "…"
     if not ranked:
-        return Reply(text=f"Nothing matches {shown_query!r}. Try fewer or other words.", private=True)
+        nothing = f"Nothing matches {shown_query!r}. Try fewer or other words."
+        return Reply(text=f"{read} {nothing}".strip(), private=True)
     chunk, page, pages = page_of(ranked, request.args.get("page", 1), ctx.page_size)
     lines = tuple(f"{problem_title(p, 120)} [{p.difficulty}]" for _, p in chunk)
     buttons = tuple(Button(f"Show {p.number}", "show", p.number) for _, p in chunk)
@@ -75,6 +79,7 @@ async def search_command(ctx: Context, request: Request) -> Reply:
         footer += f" Next: {_search_again(query, difficulty, category, page + 1)}"
     return Reply(
         title=f"Search: {shown_query}",
+        text=read,
         sections=(Section("Matches", lines),),
         buttons=buttons,
         footer=footer,

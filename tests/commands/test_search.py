@@ -129,6 +129,24 @@ async def test_search_filters_by_difficulty_and_category(ctx: Context) -> None:
         assert reply.footer != everything.footer  # fewer matches than unfiltered
 
 
+async def test_a_named_difficulty_in_words_is_read_as_random_reads_it(ctx: Context) -> None:
+    """/search … difficulty:easy was refused ("'EASY' is not a difficulty") though /random
+    difficulty:easy is read as A: the same words, the same explanation, the same matches as
+    difficulty:A; the next page keeps the level. Bare words stay search words."""
+    by_letter = await say(ctx, ANN, "/search induction heads difficulty:A")
+    in_words = await say(ctx, ANN, "/search induction heads difficulty:easy")
+    assert not in_words.error and in_words.text.startswith("Read 'easy' as difficulty A (A is the easiest")
+    assert in_words.sections == by_letter.sections and in_words.footer == by_letter.footer
+    hard = await say(ctx, ANN, "/search attention difficulty:hard")
+    numbers = [str(line).split(" — ")[0] for line in hard.sections[0].lines]
+    problems = [await ctx.store.get_problem(n) for n in numbers]
+    assert numbers and all(p is not None and difficulty_matches(p.difficulty, "C-D") for p in problems)
+    refused = await say(ctx, ANN, "/search induction difficulty:sideways")
+    assert refused.error and "'SIDEWAYS' is not a difficulty" in refused.text
+    bare = await say(ctx, ANN, "/search easy induction")  # "easy" is searched for, not a level
+    assert bare.text == "Nothing matches 'easy induction'. Try fewer or other words."
+
+
 async def test_the_next_page_hint_keeps_the_filters_and_runs_as_written(ctx: Context) -> None:
     """The footer's "Next:" repeats the query and filters: typed as shown, it gives the next page
     of the same search (not page 2 of the unfiltered one)."""

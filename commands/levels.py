@@ -1,0 +1,37 @@
+"""A difficulty given in words (``easy``, ``A B``, ``easy to medium``), as /random reads its
+category's words and /random and /search read their named difficulty option."""
+
+from __future__ import annotations
+
+from commands.parser import DIFFICULTY_RE, LEVEL_FILLER, LEVEL_WORDS, level_of
+
+SCALE = "A is the easiest level, D the hardest; two levels make a range like A-B"
+
+
+def read_difficulty(value: str | None) -> tuple[str | None, str]:
+    """The difficulty option, which the parser leaves in words when given so (``easy``, ``A B``):
+    (the difficulty, the words read as a level, or "" for a letter or range as such)."""
+    if value is None or DIFFICULTY_RE.match(value):
+        return value, ""
+    difficulty, _, taken = read_levels(None, value)
+    return difficulty, taken
+
+
+def read_levels(difficulty: str | None, words: str) -> tuple[str | None, str, str]:
+    """Words read for a level (/random's category, a named difficulty): (difficulty, the words
+    left for the category, the words read as a level). Words for a level (``easy``, ``hard``)
+    count wherever they are (``easy circuits``); letters when every word names a level
+    (``/random A B``: the difficulty A and the word B), not in a name (``a toy model``). Several
+    levels make their span (A-B)."""
+    tokens = words.replace(",", " ").split()
+    if all(level_of(t) or t.lower() in LEVEL_FILLER for t in tokens):
+        taken = [t for t in tokens if level_of(t)]
+        rest: list[str] = []
+    else:
+        taken = [t for t in tokens if t.lower() in LEVEL_WORDS]
+        rest = [t for t in tokens if t.lower() not in LEVEL_WORDS]
+    if not taken:  # words only around a level ("/random level A") say nothing more
+        return difficulty, "" if difficulty and not rest else words, ""
+    levels = "".join(str(level_of(t)) for t in [*filter(None, [difficulty]), *taken]).replace("-", "")
+    low, high = min(levels), max(levels)
+    return (low if low == high else f"{low}-{high}"), " ".join(rest), " ".join(taken)
