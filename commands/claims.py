@@ -95,6 +95,8 @@ CLAIMS_OPTIONS = (
     Option("everyone", Kind.FLAG, "every open claim in this community, by problem"),
     Option("page", Kind.PAGE, "which page of everyone's claims"),
 )
+# Release buttons under /claims (one row of them on Discord).
+RELEASE_BUTTONS = 5
 # Claims on a page of /claims everyone.
 EVERYONE_PAGE = 20
 # Words that ask for everyone's claims where /claims takes a name ("/claims all").
@@ -153,13 +155,19 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
 
     lines = tuple(line(c) for c in claims)
     buttons: tuple[Button, ...] = ()
+    footer = None
     if whose == "Your":
         here = [c for c in claims if c.community_id == actor.community_id]
-        buttons = tuple(Button(f"Release {c.problem_number}", "release", c.problem_number) for c in here[:5])
+        buttons = tuple(
+            Button(f"Release {c.problem_number}", "release", c.problem_number) for c in here[:RELEASE_BUTTONS]
+        )
+        if len(here) > RELEASE_BUTTONS:
+            footer = f"Buttons release the first {RELEASE_BUTTONS}; /release NUMBER releases any of them."
     return Reply(
         title=f"{whose} open claims ({len(claims)})",
         sections=(Section("Claims", lines),),
         buttons=buttons,
+        footer=footer,
     )
 
 

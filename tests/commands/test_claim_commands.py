@@ -210,6 +210,20 @@ async def test_claims_everyone_with_nobody_on_anything_says_so(ctx: Context) -> 
     assert refused.error and "Give a user or everyone, not both" in refused.text
 
 
+async def test_claims_says_when_there_are_more_claims_than_release_buttons(ctx: Context) -> None:
+    """Seven claims: five Release buttons, and the list says how to release the other two (it
+    offered five buttons for seven claims without a word)."""
+    numbers = [p.number for p in await ctx.store.problems()][:7]
+    for number in numbers:
+        await say(ctx, ANN, f"/claim {number}")
+    reply = await say(ctx, ANN, "/claims")
+    assert len(reply.sections[0].lines) == 7 and len(reply.buttons) == 5
+    assert reply.footer == "Buttons release the first 5; /release NUMBER releases any of them."
+    await say(ctx, ANN, f"/release {numbers[0]}")
+    await say(ctx, ANN, f"/release {numbers[1]}")
+    assert (await say(ctx, ANN, "/claims")).footer is None  # five claims, five buttons
+
+
 async def test_only_your_own_empty_list_suggests_random(ctx: Context) -> None:
     """Someone else's empty list is no prompt for the asker to start a problem."""
     await say(ctx, BOB, "/claim 2.4")
