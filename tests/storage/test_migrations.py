@@ -330,3 +330,66 @@ async def test_a_second_open_claim_from_another_server_is_merged_by_0010(empty_d
         assert not third.created and third.claim.community_id == "gB"
     finally:
         await store.close()
+
+
+async def test_expiry_notices_left_sending_before_0011_go_out_two_hours_after_their_expiry(
+    empty_db_url: str,
+) -> None:
+    """A notice a dead sweep left "sending" before 0011 had no time of its taking: the upgrade
+    dates it from its claim's expiry, so it is taken back once that is STUCK_SENDING old, not at
+    once (a live sweep of an older replica may still be sending it) and not never; a notice
+    already sent or still due is left as it was."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import select
+
+    from bot.reminders import STUCK_SENDING
+    from storage.catalogue import ensure_seeded
+    from storage.models import Claim
+    from storage.store import Store
+    from storage.sweep import take_retries
+    from tests.conftest import SEED, START
+
+    expired_at = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+    store = Store(make_engine(empty_db_url))
+    try:
+        await upgrade(store.engine, "0010")
+        await ensure_seeded(store, SEED, START)
+        rows = [("ann", "3.11", "sending"), ("bob", "2.4", "dm"), ("cy", "1.1", "retry")]
+        await store.execute(
+            sa.insert(Claim),
+            [
+                {
+                    "problem_number": number,
+                    "platform": "discord",
+                    "community_id": "g1",
+                    "user_id": user,
+                    "display_name": user.title(),
+                    "claimed_at": START,
+                    "renewed_at": START,
+                    "state": "expired",
+                    "ended_at": expired_at,
+                    "notice": notice,
+                }
+                for user, number, notice in rows
+            ],
+        )
+        await upgrade(store.engine)
+
+        async with store.read() as s:
+            claims = await s.exec(select(Claim).where(Claim.platform == "discord"))
+            dated = {c.user_id: c.notice_at for c in claims}
+        assert dated == {"ann": expired_at, "bob": None, "cy": None}
+
+        def stuck(after: timedelta) -> dict[str, datetime]:
+            now = expired_at + after
+            return {"now": now, "stuck_before": now - STUCK_SENDING}
+
+        soon = await take_retries(store, ["discord"], "notice", **stuck(timedelta(hours=1)))
+        assert [c.user_id for c in soon or []] == ["cy"]  # the refused one: due at once
+        later = await take_retries(
+            store, ["discord"], "notice", **stuck(STUCK_SENDING + timedelta(minutes=1))
+        )
+        assert [c.user_id for c in later or []] == ["ann"]
+    finally:
+        await store.close()
