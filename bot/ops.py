@@ -145,6 +145,13 @@ class _Shared(Generic[T]):
             raise TimeoutError(f"no answer within {self.within:g} s")
         return task.result()
 
+    async def close(self) -> None:
+        """End a read still running (nobody waits for it any more: the server is closing, the
+        store with it), so that it does not outlive the server."""
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+            await asyncio.wait({self.task})
+
 
 class _DatabaseGauges(Collector):
     """``copbot_claims{state}`` and ``copbot_pending_submissions`` from the last refresh, or
@@ -248,3 +255,6 @@ class OpsServer:
             dispatch.OBSERVERS.remove(self.metrics.observe_command)
         if self.runner is not None:
             await self.runner.cleanup()
+        # After the requests: a read a probe gave up on would otherwise run on past the store.
+        await self._probe.close()
+        await self._gauges.close()

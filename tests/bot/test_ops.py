@@ -148,6 +148,32 @@ async def test_a_database_that_hangs_costs_a_probe_and_a_scrape_seconds_not_the_
             await store.close()
 
 
+async def test_closing_the_ops_server_leaves_no_database_read_of_a_probe_running(pg_db_url: str) -> None:
+    """A probe that gave up on a hung database (a partition) left its read running: closing the
+    server at shutdown did not end it, so it outlived the server, held a pooled connection while
+    the store closed and was destroyed pending with the event loop. Closing ends it."""
+    url = make_url(pg_db_url)
+    async with TcpProxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
+        store = Store(make_engine(str(url.set(port=proxy.port)), timeout=10.0), state_ttl=0)
+        server = OpsServer(store, Metrics(), [], read_within=0.2)
+        port = await server.start("127.0.0.1", 0)
+        try:
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    assert response.status == 200
+                proxy.cut()
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    assert response.status == 503
+                await scrape(port)
+        finally:
+            await server.close()
+            reads = [
+                t for t in asyncio.all_tasks() if "problem_count" in repr(t) or "_read_gauges" in repr(t)
+            ]
+            await store.close()
+        assert [t for t in reads if not t.done()] == []
+
+
 class Probe:
     """/healthz of an OpsServer on ``store``, as an orchestrator reads it: (status, database)."""
 
