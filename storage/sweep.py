@@ -270,7 +270,14 @@ async def take_retries(
     taken_at = "reminded_at" if column == "delivery" else "notice_at"
     due_now: sa.ColumnElement[bool] = col(field) == "retry"
     if stuck_before is not None:
-        stuck = sa.and_(col(field) == "sending", col(getattr(Claim, taken_at)) < stuck_before)
+        # A notice taken without a time (by a replica on a release before notice_at, still
+        # sweeping while the new ones start) counts as taken when its claim expired.
+        since = (
+            col(Claim.reminded_at)
+            if column == "delivery"
+            else sa.func.coalesce(col(Claim.notice_at), col(Claim.ended_at))
+        )
+        stuck = sa.and_(col(field) == "sending", since < stuck_before)
         due_now = sa.or_(due_now, stuck)
     taken: dict[str, object] = {column: "sending"}
     if now is not None:

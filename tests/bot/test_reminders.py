@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import col
 
 from bot.outbound import NotDelivered, Posted
 from bot.reminders import Sweeper
@@ -420,6 +421,32 @@ async def test_an_expiry_notice_a_dead_sweep_took_goes_out_hours_later_once(
     assert sorted(s.target for s in sent) == ["ann", "bob"] and all(
         is_expiry_notice(s, s.target) for s in sent
     )
+    assert (await claim_state(ctx.store, "ann", "3.11")).notice == "dm"
+
+
+async def test_an_expiry_notice_an_older_replica_took_and_died_with_still_goes_out(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """During a rolling update (migration 0011 run, a replica of the release before it still
+    sweeping), that replica expired Ann's claim as it did, "sending" with no notice_at, and was
+    killed before telling her: the new replicas never took the notice back (a NULL time is
+    before nothing), so she was never told. It goes out two hours after her claim expired."""
+    await say(ctx, ANN, "/claim 3.11")
+    clock.advance(days=31)
+    await make_sweeper(ctx, MemoryOutbound()).run_once()  # reminded
+    clock.advance(days=14, minutes=1)
+    await expire_due(ctx.store, clock(), 14, ["discord"])
+    async with ctx.store.session() as s:  # as the release before 0011 writes it
+        await s.exec(sa.update(Claim).where(col(Claim.user_id) == "ann").values(notice_at=None))
+    outbound = MemoryOutbound(delay=0.001)
+    sweeper = make_sweeper(ctx, outbound)
+    await sweeper.run_once()
+    assert outbound.sent == []
+    clock.advance(hours=2, minutes=1)
+    await sweeper.run_once()
+    clock.advance(hours=3)
+    await sweeper.run_once()
+    assert [s.target for s in outbound.sent] == ["ann"] and is_expiry_notice(outbound.sent[0], "ann")
     assert (await claim_state(ctx.store, "ann", "3.11")).notice == "dm"
 
 
