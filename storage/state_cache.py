@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from storage.claims import STATE_ENDED, Person
 from storage.models import OPEN_CLAIM_STATES, Claim, CommunitySettings, WorkLink
 
+# Communities whose settings are kept at most (each a small row; a bot in many servers).
+SETTINGS_KEPT = 1000
+
 
 @dataclass
 class _StateCache:
@@ -94,11 +97,14 @@ class _StateCache:
 
     def keep_settings(self, key: tuple[str, str], generation: int, row: CommunitySettings | None) -> None:
         """Keep a settings row read while the cache was at ``generation``, unless a change came
-        meanwhile (many communities: only the live entries stay)."""
+        meanwhile. At most SETTINGS_KEPT communities: past that only the live entries stay, and
+        if all are (on a SQLite file an entry lives until another connection commits), none."""
         if self.ttl <= 0 or generation != self.generation:
             return
-        if len(self.settings) >= 1000:
+        if len(self.settings) >= SETTINGS_KEPT:
             self.settings = {k: v for k, v in self.settings.items() if self._live(v[0])}
+            if len(self.settings) >= SETTINGS_KEPT:
+                self.settings.clear()
         self.settings[key] = (self.now(), row)
 
     def after_write(self, claim: Claim) -> None:

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from storage.claims import _STATE_CLAIMS, STATE_ENDED, Person
 from storage.engine import make_engine
 from storage.models import LEGACY_PLATFORM, Claim, ClaimState, Event, ProcessedEvent
+from storage.state_cache import SETTINGS_KEPT
 from storage.store import Store
 from storage.units import AlreadyApplied
 from tests.conftest import START
@@ -163,6 +164,15 @@ async def test_settings_read_on_every_card_are_kept_until_a_change(pair: tuple[S
     fresh = await here.recent_settings("discord", "g1")
     assert fresh is not None and fresh.stale_after_days == 4
     assert (await here.recent_settings("slack", "g1")) is None  # by platform and community
+
+
+async def test_settings_of_many_communities_are_kept_within_a_bound(pair: tuple[Store, Store, Ticks]) -> None:
+    """On a SQLite file every kept entry stays live until another connection commits, so the
+    bound dropped none of them: a bot in thousands of servers kept every server's row."""
+    here, _, _ = pair
+    for i in range(SETTINGS_KEPT + 5):
+        await here.recent_settings("discord", f"g{i}")
+    assert len(here._states.settings) <= SETTINGS_KEPT
 
 
 async def test_reads_in_flight_while_a_claim_commits_still_show_the_claim(db_url: str) -> None:
