@@ -109,12 +109,14 @@ class SlackFrontEnd:
     async def start(self) -> None:
         """Listen (HTTP) or connect (Socket Mode); returns once requests can arrive."""
         self.inflight.closing = False
-        departures.WATCHERS.append(self._departed)
         # A wrong or revoked bot token fails here, at start, rather than on every request.
         identity = await ask(self.client, "SLACK_BOT_TOKEN", self.client.auth_test())
         self.installation.learn(identity)
         # Slack takes the token: the app is installed (again, if it was removed before).
         await departures.community_back(self.ctx.store, PLATFORM, self.installation.community_id or "")
+        self.removed = None
+        if self._departed not in departures.WATCHERS:  # once, however many starts
+            departures.WATCHERS.append(self._departed)
         self.messenger.workspace_url = identity.get("url")
         await self.connection.open()
 
