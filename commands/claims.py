@@ -122,7 +122,10 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
             sections.append(Section("Earlier claims", tuple(ended[-CLAIMS_EARLIER:])))
         return Reply(title=f"Claims on {problem_title(problem)}", sections=tuple(sections))
     user = request.args.get("user")
-    if request.args.get("everyone") or (user is not None and not user.user_id and _everyone_word(user)):
+    everyone = bool(request.args.get("everyone")) or (user is not None and _everyone_word(user))
+    if "page" in request.args and not everyone:
+        raise BadArgument("page: turns the pages of /claims everyone, e.g. /claims everyone page:2.")
+    if everyone:
         if user is not None and not _everyone_word(user):
             raise BadArgument(
                 "Give a user or everyone, not both: /claims everyone lists every open claim here."

@@ -208,6 +208,9 @@ async def test_claims_everyone_with_nobody_on_anything_says_so(ctx: Context) -> 
     assert reply.text == "Nobody in this server holds an open claim. /random finds a problem to start on."
     refused = await say(ctx, ANN, "/claims <@bob> everyone")
     assert refused.error and "Give a user or everyone, not both" in refused.text
+    paged = await say(ctx, ANN, "/claims page:2")  # was answered as /claims, the page ignored
+    assert paged.error and paged.text.startswith("page: turns the pages of /claims everyone")
+    assert not (await say(ctx, ANN, "/claims all page:2")).error
 
 
 async def test_claims_says_when_there_are_more_claims_than_release_buttons(ctx: Context) -> None:
