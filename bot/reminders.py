@@ -2,10 +2,11 @@
 
 Each claim's reminder is taken by a guarded update before it is sent (a crash after the send
 does not send it again at once), then delivered by DM, else in the community's reminder channel,
-else the claim is marked unreachable. One failure never stops the sweep. Outcomes the database
-could not take (it went away) are kept and recorded first at the next sweep; a reminder or
-expiry notice taken and never recorded (the process died) is taken back :data:`STUCK_SENDING`
-later and sent again, by one sweep.
+else the claim is marked unreachable. The claims of one claimant in a batch share one message
+(:data:`PER_MESSAGE` at most), whose outcome is recorded for each of them; so do expiry notices.
+One failure never stops the sweep. Outcomes the database could not take (it went away) are kept
+and recorded first at the next sweep; a reminder or expiry notice taken and never recorded (the
+process died) is taken back :data:`STUCK_SENDING` later and sent again, by one sweep.
 
 The grace period before a stale claim expires runs from when its reminder arrived. A reminder
 the platform refused (rate limit, outage, missing permission, a reminder channel copbot may not
@@ -33,7 +34,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.departures import REMOVED, community_left
 from bot.outbound import ChannelRefused, MaybeSent, NotDelivered, Outbound, Revoked, Unreachable, delivered
-from commands.reminders import expiry_reply, reminder_reply
+from commands.reminders import by_claimant, expiries_reply, reminders_reply
 from commands.types import Clock, Reply
 from storage.departures import left
 from storage.models import LEGACY_PLATFORM, Claim, Problem
@@ -62,6 +63,11 @@ CHANNEL_GONE = "no DM, and the reminder channel is gone"
 # How one message went ("dm", "channel", "retry", "unreachable", "failed"), and what the history
 # says about it when that is not the usual.
 Outcome = tuple[str, str]
+
+# The most claims one reminder or expiry notice names: two buttons each, 24 in all, within
+# Discord's 25 buttons (5 rows of 5) and one Slack actions block (25); a dozen lines of at most
+# ~120 characters fit an embed's 6,000 and Slack's 12,000 characters of block text.
+PER_MESSAGE = 12
 
 # A reminder or expiry notice taken to be sent this long ago whose outcome was never recorded
 # belonged to a sweep that died with it (a crash, a kill): the next sweep sends it again. Longer
@@ -258,7 +264,9 @@ class Sweeper:
             self._unrecorded.pop(0)
 
     async def _deliver_all(self, claims: list[Claim], *, reminder: bool) -> dict[int, Outcome]:
-        """Deliver a batch, a few at a time (platform rate limits apply); claim id → outcome."""
+        """Deliver a batch, a few messages at a time (platform rate limits apply): one message per
+        claimant and community naming all their claims in the batch (:data:`PER_MESSAGE` at most),
+        whose outcome is each of its claims'; claim id → outcome."""
         if not claims:
             return {}
         try:
@@ -268,17 +276,23 @@ class Sweeper:
             return {claim.id or 0: ("retry", "") for claim in claims}
         semaphore = asyncio.Semaphore(self.concurrency)
 
-        async def one(claim: Claim) -> tuple[int, Outcome]:
+        async def one(group: list[Claim]) -> list[tuple[int, Outcome]]:
             async with semaphore:
-                return claim.id or 0, await self._deliver(claim, problems[claim.problem_number], reminder)
+                held = [(claim, problems[claim.problem_number]) for claim in group]
+                outcome = await self._deliver(held, reminder)
+                return [(claim.id or 0, outcome) for claim in group]
 
-        return dict(await asyncio.gather(*(one(c) for c in claims)))
+        done = await asyncio.gather(*(one(group) for group in by_claimant(claims, PER_MESSAGE)))
+        return {claim_id: outcome for outcomes in done for claim_id, outcome in outcomes}
 
-    async def _deliver(self, claim: Claim, problem: Problem, reminder: bool) -> Outcome:
-        """DM the claimant, else mention them in the reminder channel; never raises. Nothing is
-        sent to a community that removed copbot: its claimants cannot be reached there."""
+    async def _deliver(self, held: list[tuple[Claim, Problem]], reminder: bool) -> Outcome:
+        """DM the claimant about their claims ``held``, else mention them in the reminder
+        channel; never raises. Nothing is sent to a community that removed copbot: its claimants
+        cannot be reached there."""
+        claim = held[0][0]
         outbound = self.outbounds[claim.platform]
-        what = f"{'reminder' if reminder else 'expiry notice'} for claim {claim.id}"
+        ids = ", ".join(str(c.id) for c, _ in held)
+        what = f"{'reminder' if reminder else 'expiry notice'} for claim{'s' if len(held) > 1 else ''} {ids}"
         if (claim.platform, claim.community_id) in self._left:
             return "unreachable", REMOVED
         try:
@@ -288,8 +302,8 @@ class Sweeper:
 
             def build(mention: bool) -> Reply:
                 if reminder:
-                    return reminder_reply(claim, problem, self.grace_days, mention=mention, community=name)
-                return expiry_reply(claim, problem, mention=mention, community=name)
+                    return reminders_reply(held, self.grace_days, mention=mention, community=name)
+                return expiries_reply(held, mention=mention, community=name)
 
             how = await delivered(
                 outbound.send_dm(claim.community_id, claim.user_id, build(False)),

@@ -1,10 +1,27 @@
-"""What a stale claim's reminder and expiry notice say, and the buttons under the reminder."""
+"""What a stale claim's reminder and expiry notice say, and the buttons under the reminder.
+
+A member whose claims go stale (or expire) together gets one message naming them all: each claim
+on its own line, and under the reminder two buttons per claim, named by its problem, whose ids
+name the claim. How many claims one message holds is the front end's business (bot.reminders).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from commands.catalogue import community_word, problem_title
 from commands.timefmt import day
-from commands.types import Actor, BadArgument, Button, ButtonStyle, Context, NotYourClaim, Reply, record_id
+from commands.types import (
+    Actor,
+    BadArgument,
+    Button,
+    ButtonStyle,
+    Context,
+    NotYourClaim,
+    Reply,
+    Section,
+    record_id,
+)
 from storage.models import OPEN_CLAIM_STATES, REMINDER_DELIVERED, Claim, ClaimState, Problem
 
 
@@ -55,6 +72,83 @@ def expiry_reply(claim: Claim, problem: Problem, *, mention: bool = False, commu
         ),
         private=False,
         mention=claim.user_id if mention else None,
+    )
+
+
+def by_claimant(claims: Sequence[Claim], per_message: int) -> list[list[Claim]]:
+    """``claims`` as the messages that tell their claimants: one per claimant in each community,
+    in the order their first claim comes, each of at most ``per_message`` claims (as few as fit)."""
+    held: dict[tuple[str, str, str | None], list[Claim]] = {}
+    for claim in claims:
+        held.setdefault((claim.platform, claim.community_id, claim.user_id), []).append(claim)
+    return [mine[at : at + per_message] for mine in held.values() for at in range(0, len(mine), per_message)]
+
+
+def reminders_reply(
+    held: Sequence[tuple[Claim, Problem]], grace_days: int, *, mention: bool = False, community: str = ""
+) -> Reply:
+    """One reminder for claims of one member that went stale together (``held``: each with its
+    problem, in the order listed): each claim a line, and two buttons each, "Still on 3.11" and
+    "Release 3.11", acting on that claim alone. One claim gets :func:`reminder_reply`."""
+    if len(held) == 1:
+        ((claim, problem),) = held
+        return reminder_reply(claim, problem, grace_days, mention=mention, community=community)
+    first = held[0][0]
+    text = (
+        f"You claimed these {len(held)} problems{_made_in(first, community)} and I have heard nothing "
+        f"about them for a while. Still working on them? Answer for each with its buttons. "
+        f"If I hear nothing about one in {grace_days} days its claim expires, so others know it is free."
+    )
+    lines = tuple(
+        f"{problem_title(problem, 70)} — claimed {day(claim.claimed_at)}" for claim, problem in held
+    )
+    buttons = tuple(
+        button
+        for claim, problem in held
+        for button in (
+            Button(f"Still on {problem.number}", "renew", str(claim.id), ButtonStyle.SUCCESS),
+            Button(f"Release {problem.number}", "drop", str(claim.id), ButtonStyle.DANGER),
+        )
+    )
+    mentioned = first.user_id if mention else None
+    listed = (Section("Your claims", lines),)
+    return Reply(
+        text,
+        f"Still working on {len(held)} problems?",
+        sections=listed,
+        buttons=buttons,
+        private=False,
+        mention=mentioned,
+    )
+
+
+def expiries_reply(
+    held: Sequence[tuple[Claim, Problem]], *, mention: bool = False, community: str = ""
+) -> Reply:
+    """One expiry notice for claims of one member that expired together, each on its line with
+    why; one claim gets :func:`expiry_reply`."""
+    if len(held) == 1:
+        ((claim, problem),) = held
+        return expiry_reply(claim, problem, mention=mention, community=community)
+    first = held[0][0]
+    lines = tuple(
+        f"{problem_title(problem, 70)} — since {day(claim.claimed_at)}, "
+        + (
+            "no answer to the reminder"
+            if claim.delivery in REMINDER_DELIVERED
+            else "my reminder may not have reached you"
+        )
+        for claim, problem in held
+    )
+    return Reply(
+        title=f"Your claims on {len(held)} problems expired",
+        text=(
+            f"Your claims on these {len(held)} problems{_made_in(first, community)} expired after a long "
+            "silence, so others know they are free. /claim NUMBER again any time if you pick one back up."
+        ),
+        sections=(Section("Expired claims", lines),),
+        private=False,
+        mention=first.user_id if mention else None,
     )
 
 

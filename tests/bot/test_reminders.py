@@ -14,7 +14,7 @@ from sqlmodel import col
 from bot.outbound import NotDelivered, Posted
 from bot.reminders import Sweeper
 from commands import dispatch
-from commands.types import Context, Reply
+from commands.types import Actor, Context, Reply
 from storage.claims import Person
 from storage.models import Claim
 from storage.store import Store
@@ -594,3 +594,133 @@ async def test_the_sweep_forgets_event_ids_after_a_week(ctx: Context, clock: Fak
     clock.advance(days=8)
     await make_sweeper(ctx, MemoryOutbound()).run_once()
     assert await ctx.store.first_time("slack:Ev1", clock())
+
+
+THREE = ("3.11", "2.4", "1.1")
+
+
+async def claim_three(ctx: Context, clock: FakeClock, who: Actor = ANN) -> list[Claim]:
+    """``who`` claims 3.11, 2.4 and 1.1 a minute apart (so they go stale in that order)."""
+    for number in THREE:
+        await say(ctx, who, f"/claim {number}")
+        clock.advance(minutes=1)
+    return [await claim_state(ctx.store, who.user_id, number) for number in THREE]
+
+
+def listed(sent: Sent) -> str:
+    """The lines of a message's sections."""
+    return "\n".join(str(line) for section in sent.reply.sections for line in section.lines)
+
+
+async def test_a_member_whose_claims_go_stale_together_gets_one_reminder_listing_them(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """Ann's three claims go quiet together: one DM lists them with two buttons each, each
+    button answers for its own claim, and each claim's reminder is recorded as delivered."""
+    claims = await claim_three(ctx, clock)
+    outbound = MemoryOutbound()
+    sweeper = make_sweeper(ctx, outbound)
+    clock.advance(days=31)
+    report = await sweeper.run_once()
+    await sweeper.run_once()
+    assert report.stale == 3 and report.delivered == {"dm": 3}
+    (dm,) = outbound.sent
+    assert dm.kind == "dm" and dm.target == "ann" and dm.reply.title == "Still working on 3 problems?"
+    for number in THREE:
+        assert f"{number} — " in listed(dm)
+    assert [(b.label, b.custom_id) for b in dm.reply.buttons] == [
+        (f"{verb} {c.problem_number}", f"cop:{action}:{c.id}")
+        for c in claims
+        for verb, action in (("Still on", "renew"), ("Release", "drop"))
+    ]
+    assert [(await claim_state(ctx.store, "ann", n)).delivery for n in THREE] == ["dm"] * 3
+    by_label = {b.label: b.custom_id for b in dm.reply.buttons}
+    assert (await dispatch.run_action(ctx, person("bob"), by_label["Release 2.4"])).error
+    released = await dispatch.run_action(ctx, ANN, by_label["Release 2.4"])
+    assert released.text == "Released your claim on 2.4. Thanks for saying so!"
+    renewed = await dispatch.run_action(ctx, ANN, by_label["Still on 1.1"])
+    assert renewed.text.startswith("Renewed your claim on 1.1 today")
+    states = [(await claim_state(ctx.store, "ann", n)).state for n in THREE]
+    assert states == ["stale", "released", "active"]
+
+
+async def test_a_batch_falls_back_to_one_channel_post_and_a_refused_one_goes_again_whole(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """Closed DMs: one post in the reminder channel lists Bob's three claims; a refused DM to Ann
+    leaves her three claims to retry, and the next sweep sends them in one DM, once."""
+    await claim_three(ctx, clock, person("bob"))
+    await claim_three(ctx, clock)
+    outbound = MemoryOutbound(closed_dms={"bob"}, refuse={"ann": 1})
+    sweeper = make_sweeper(ctx, outbound, channel="reminders")
+    clock.advance(days=31)
+    first = await sweeper.run_once()
+    assert first.delivered == {"channel": 3, "retry": 3}
+    (post,) = outbound.sent
+    assert (post.kind, post.target, post.reply.mention) == ("channel", "reminders", "bob")
+    assert len(post.reply.buttons) == 6 and all(f"{n} — " in listed(post) for n in THREE)
+    assert [(await claim_state(ctx.store, "bob", n)).delivery for n in THREE] == ["channel"] * 3
+    assert [(await claim_state(ctx.store, "ann", n)).delivery for n in THREE] == ["retry"] * 3
+    second = await sweeper.run_once()
+    await sweeper.run_once()
+    assert second.delivered == {"dm": 3}
+    assert [(s.kind, s.target, len(s.reply.buttons)) for s in outbound.sent[1:]] == [("dm", "ann", 6)]
+    assert [(await claim_state(ctx.store, "ann", n)).delivery for n in THREE] == ["dm"] * 3
+
+
+async def test_more_stale_claims_than_one_message_holds_go_in_as_few_messages_as_fit(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """Fourteen claims: two DMs (12 claims with 24 buttons, then 2), each claim in exactly one."""
+    numbers = [p.number for p in await ctx.store.problems()][:14]
+    for number in numbers:
+        await ctx.store.claim(number, ANN.person, clock())
+    outbound = MemoryOutbound()
+    clock.advance(days=31)
+    await make_sweeper(ctx, outbound).run_once()
+    assert [(s.kind, len(s.reply.buttons)) for s in outbound.sent] == [("dm", 24), ("dm", 4)]
+    targets = [b.target for s in outbound.sent for b in s.reply.buttons if b.action == "drop"]
+    ids = [str((await claim_state(ctx.store, "ann", n)).id) for n in numbers]
+    assert sorted(targets) == sorted(ids)
+
+
+async def test_claims_expiring_together_get_one_notice(ctx: Context, clock: FakeClock) -> None:
+    """The grace period ends for Ann's three claims at once: one notice names all three."""
+    await claim_three(ctx, clock)
+    outbound = MemoryOutbound()
+    sweeper = make_sweeper(ctx, outbound)
+    for days in (31, 15, 1):  # stale, then expired, then a sweep with nothing more to say
+        clock.advance(days=days)
+        await sweeper.run_once()
+    reminder, notice = outbound.sent
+    assert (notice.kind, notice.target, notice.reply.title) == (
+        "dm",
+        "ann",
+        "Your claims on 3 problems expired",
+    )
+    assert all(f"{n} — " in listed(notice) for n in THREE) and not notice.reply.buttons
+    assert [(await claim_state(ctx.store, "ann", n)).notice for n in THREE] == ["dm"] * 3
+
+
+async def test_two_sweeps_at_once_remind_each_of_a_members_claims_once(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """Three members with three claims each; two sweeps at once, then two more over reminders a
+    dead sweep took: every claim is in exactly one reminder, each reminder to its claimant."""
+    names = ["ann", "bob", "cy"]
+    for name in names:
+        await claim_three(ctx, clock, person(name))
+    clock.advance(days=31)
+    outbounds = [MemoryOutbound(delay=0.001) for _ in range(4)]
+    await asyncio.gather(*(make_sweeper(ctx, o).run_once() for o in outbounds[:2]))
+    for name in names:  # a sweep took the later claims and died before sending
+        await claim_three(ctx, clock, person(f"{name}2"))
+    clock.advance(days=31)
+    await mark_stale(ctx.store, clock(), 30, ["discord"])
+    clock.advance(hours=3)
+    await asyncio.gather(*(make_sweeper(ctx, o).run_once() for o in outbounds[2:]))
+    sent = [s for o in outbounds for s in o.sent]
+    reminded = [(s.target, b.target) for s in sent for b in s.reply.buttons if b.action == "drop"]
+    claims = [await claim_state(ctx.store, who, n) for who in [*names, "ann2", "bob2", "cy2"] for n in THREE]
+    assert sorted(reminded) == sorted((c.user_id, str(c.id)) for c in claims)
+    assert {c.delivery for c in claims} == {"dm"}

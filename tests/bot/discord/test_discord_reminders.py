@@ -310,3 +310,64 @@ async def test_a_server_error_on_the_reminder_dm_is_retried_at_the_next_sweep(
     assert (
         "expired without an answer to the reminder" in fake.dms[fake.alice_id][-1]["embeds"][0]["description"]
     )
+
+
+async def test_three_claims_going_stale_together_get_one_dm_with_each_claims_buttons(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """Alice's three claims go quiet together: one DM lists them, two buttons each naming the
+    problem; each acts on its own claim. With her DMs closed the same happens in one post."""
+    fake = rig.fake
+    numbers = ["3.11", "2.4", "1.1"]
+    mine = []
+    for number in numbers:
+        mine.append(await claim(rig, fake.alice_id, number))
+        clock.advance(minutes=1)
+    for number in numbers:
+        await claim(rig, fake.bob_id, number)
+    fake.close_dms(fake.bob_id)
+    clock.advance(days=31)
+
+    report = await rig.sweeper.run_once()
+    await rig.sweeper.run_once()
+
+    assert report.delivered == {"dm": 3, "channel": 3}
+    (dm,) = fake.dms[fake.alice_id]
+    shown = dm["embeds"][0]
+    assert shown["title"] == "Still working on 3 problems?"
+    assert all(f"{n} — " in field["value"] for n in numbers for field in shown["fields"][:1])
+    assert buttons(dm) == [
+        (f"{verb} {c.problem_number}", f"cop:{action}:{c.id}")
+        for c in mine
+        for verb, action in (("Still on", "renew"), ("Release", "drop"))
+    ]
+    assert [(await latest(rig, fake.alice_id, n)).delivery for n in numbers] == ["dm"] * 3
+    released = await click(fake, dm, "Release 2.4", fake.alice_id)
+    renewed = await click(fake, dm, "Still on 1.1", fake.alice_id)
+    assert embed(released)["description"] == "Released your claim on 2.4. Thanks for saying so!"
+    assert embed(renewed)["description"].startswith("Renewed your claim on 1.1 today")
+    states = [(await latest(rig, fake.alice_id, n)).state for n in numbers]
+    assert states == ["stale", "released", "active"]
+    (post,) = reminders(fake)
+    assert post["content"] == f"<@{fake.bob_id}>" and len(buttons(post)) == 6
+    assert [(await latest(rig, fake.bob_id, n)).delivery for n in numbers] == ["channel"] * 3
+    refused = await click(fake, post, "Release 3.11", fake.alice_id)
+    assert embed(refused)["description"] == "Only the claimant can answer this reminder."
+
+
+async def test_more_stale_claims_than_25_buttons_hold_go_in_two_dms(rig: Moderated, clock: FakeClock) -> None:
+    """Fourteen claims: 12 in the first DM (24 buttons in 5 rows), 2 in the second."""
+    fake = rig.fake
+    numbers = [p.number for p in await rig.bot.ctx.store.problems()][:14]
+    for number in numbers:
+        await claim(rig, fake.alice_id, number)
+    clock.advance(days=31)
+
+    report = await rig.sweeper.run_once()
+
+    assert report.delivered == {"dm": 14}
+    first, second = fake.dms[fake.alice_id]
+    assert [len(row["components"]) for row in first["components"]] == [5, 5, 5, 5, 4]
+    assert len(buttons(second)) == 4
+    released = {custom_id for dm in (first, second) for _, custom_id in buttons(dm) if "drop" in custom_id}
+    assert len(released) == 14

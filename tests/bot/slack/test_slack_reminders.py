@@ -391,3 +391,58 @@ async def test_an_outage_on_the_reminder_dm_is_retried_at_the_next_sweep(
     assert warning.levelno == logging.WARNING and warning.exc_info is None and seen in warning.getMessage()
     assert second.delivered == {"dm": 1} and len(dm_of(rig, ANN)) == 1
     assert (await latest(rig, ANN)).delivery == "dm"
+
+
+async def test_three_claims_going_stale_together_get_one_dm_with_each_claims_buttons(
+    rig: Rig, clock: FakeClock
+) -> None:
+    """Ann's three claims go quiet together: one DM lists them, two buttons each naming the
+    problem; each acts on its own claim. Bob's DMs are closed: one post in the reminder channel."""
+    numbers = ["3.11", "2.4", "1.1"]
+    mine = []
+    for number in numbers:
+        mine.append(await claim(rig, ANN, number))
+        clock.advance(minutes=1)
+    for number in numbers:
+        await claim(rig, BOB, number)
+    rig.fake.fail(BOB, "messages_tab_disabled", methods={"chat.postMessage"})
+    clock.advance(days=31)
+
+    report = await sweeper(rig).run_once()
+    await sweeper(rig).run_once()
+
+    assert report.delivered == {"dm": 3, "channel": 3}
+    (dm,) = dm_of(rig, ANN)
+    reminder = Answer.of(dm)
+    assert reminder.header == "Still working on 3 problems?"
+    assert all(f"{n} — " in reminder.shown for n in numbers)
+    assert [(b, reminder.button(b)["action_id"]) for b in reminder.buttons] == [
+        (f"{verb} {c.problem_number}", f"cop:{action}:{c.id}")
+        for c in mine
+        for verb, action in (("Still on", "renew"), ("Release", "drop"))
+    ]
+    assert [(await latest(rig, ANN, n)).delivery for n in numbers] == ["dm"] * 3
+    released = await rig.click(reminder, "Release 2.4", user=ANN, channel=dm.channel, ts=dm.ts)
+    renewed = await rig.click(reminder, "Still on 1.1", user=ANN, channel=dm.channel, ts=dm.ts)
+    assert "Released your claim on 2.4. Thanks for saying so!" in released.shown
+    assert "Renewed your claim on 1.1 today" in renewed.shown
+    assert [(await latest(rig, ANN, n)).state for n in numbers] == ["stale", "released", "active"]
+    (post,) = rig.posts_in(REMIND)
+    assert post["text"].startswith(f"<@{BOB}> ") and len(Answer.of(post).buttons) == 6
+    assert [(await latest(rig, BOB, n)).delivery for n in numbers] == ["channel"] * 3
+
+
+async def test_more_stale_claims_than_one_message_holds_go_in_two_dms(rig: Rig, clock: FakeClock) -> None:
+    """Fourteen claims: 12 in the first DM (24 buttons), 2 in the second, each in one of them."""
+    numbers = [p.number for p in await rig.ctx.store.problems()][:14]
+    for number in numbers:
+        await claim(rig, ANN, number)
+    clock.advance(days=31)
+
+    report = await sweeper(rig).run_once()
+
+    assert report.delivered == {"dm": 14}
+    first, second = (Answer.of(dm) for dm in dm_of(rig, ANN))
+    assert (len(first.buttons), len(second.buttons)) == (24, 4)
+    drops = {a.button(b)["action_id"] for a in (first, second) for b in a.buttons if b.startswith("Release")}
+    assert len(drops) == 14
