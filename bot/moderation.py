@@ -12,7 +12,7 @@ from bot.departures import community_left
 from bot.outbound import Outbound, Posted, Revoked, Unreachable, delivered
 from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, moderator_post, moved_post, submitter_notice
 from commands.types import Clock
-from storage import departures, submissions
+from storage import departures, posts, submissions
 from storage.models import LinkStatus, WorkLink
 from storage.store import Store
 
@@ -68,7 +68,7 @@ class Moderation:
         if setting is None or link.id is None:
             return "no_channel"
         channel = setting.id
-        if not await submissions.take_for_posting(self.store, link.id, channel, self.clock()):
+        if not await posts.take_for_posting(self.store, link.id, channel, self.clock()):
             return "posted"  # another task or process is posting it
         problem = await self.store.get_problem(link.problem_number)
         assert problem is not None
@@ -76,7 +76,7 @@ class Moderation:
             posted = await outbound.send_channel(link.community_id, channel, moderator_post(link, problem))
         except Exception as exc:
             log.warning("posting submission %s failed: %s", link.id, exc)
-            await submissions.record_posted(self.store, link.id, None, None, self.clock())
+            await posts.record_posted(self.store, link.id, None, None, self.clock())
             if isinstance(exc, Revoked):  # removed from the community: its submissions close
                 await self._removed(link, exc)
             return "later"
@@ -107,7 +107,7 @@ class Moderation:
                 continue
             # Apart from a reaction being handled: the decision it makes next records its event.
             with self.store.apart():
-                recorded = await submissions.record_posted(
+                recorded = await posts.record_posted(
                     self.store, link_id, posted.message_id, posted.url, self.clock(), revision
                 )
             if recorded:
@@ -138,19 +138,19 @@ class Moderation:
         if outbound is None:
             return 0
         count = 0
-        for community, old_channel in await submissions.posted_channels(self.store, platform, community_id):
+        for community, old_channel in await posts.posted_channels(self.store, platform, community_id):
             setting = await self.channel(platform, community)
             if setting is None or setting.id == old_channel:
                 continue
             since = setting.since
-            for link in await submissions.posted_in(self.store, platform, community, old_channel, since):
+            for link in await posts.posted_in(self.store, platform, community, old_channel, since):
                 if await self._move(outbound, setting.id, link):
                     count += 1
         return count
 
     async def _move(self, outbound: Outbound, channel: str, link: WorkLink) -> bool:
         assert link.id is not None and link.mod_channel_id and link.mod_message_id
-        moving = await submissions.take_for_moving(
+        moving = await posts.take_for_moving(
             self.store, link.id, link.mod_message_id, channel, self.clock(), from_channel=link.mod_channel_id
         )
         if moving is None:
@@ -163,9 +163,9 @@ class Moderation:
             )
         except Exception as exc:
             log.warning("moving submission %s to channel %s failed, will retry: %s", link.id, channel, exc)
-            await submissions.return_post(self.store, link)
+            await posts.return_post(self.store, link)
             return False
-        await submissions.record_posted(
+        await posts.record_posted(
             self.store, link.id, posted.message_id, posted.url, self.clock(), moving.revision
         )
         log.info("submission %s moved from channel %s to %s", link.id, link.mod_channel_id, channel)
@@ -214,7 +214,7 @@ class Moderation:
             link is None
             or link.shown_revision >= link.revision
             or not link.mod_channel_id
-            or link.mod_message_id in (None, submissions.POSTING)
+            or link.mod_message_id in (None, posts.POSTING)
         ):
             return
         problem = await self.store.get_problem(link.problem_number)
@@ -227,7 +227,7 @@ class Moderation:
             )
         except Unreachable as exc:  # the post or its channel is gone: editing again cannot help
             log.info("the post of submission %s cannot be edited any more: %s", link_id, exc)
-            if link.status == LinkStatus.PENDING and await submissions.forget_post(
+            if link.status == LinkStatus.PENDING and await posts.forget_post(
                 self.store, link_id, link.mod_message_id
             ):
                 # Pending again (an Undo) under a post that is gone: the moderators need a new one.
@@ -238,7 +238,7 @@ class Moderation:
         except Exception as exc:
             log.warning("editing the post of submission %s failed, will retry: %s", link_id, exc)
             return
-        await submissions.record_shown(self.store, link_id, link.revision)
+        await posts.record_shown(self.store, link_id, link.revision)
 
     async def _notify(self, links: list[WorkLink]) -> None:
         """Tell each submitter (their notice taken: sent at most once) and record how it went."""
@@ -282,7 +282,7 @@ class Moderation:
     async def post_waiting(self, platform: str, community_id: str | None = None) -> int:
         """Post every pending submission that has no moderator post yet; returns how many."""
         count = 0
-        for link in await submissions.unposted(self.store, platform, community_id):
+        for link in await posts.unposted(self.store, platform, community_id):
             if link.mod_message_id is None and await self.submitted(link) == "posted":
                 count += 1
         return count
@@ -312,7 +312,7 @@ class Moderation:
                 log.exception("posting waiting submissions on %s failed", platform)
         platforms = list(self.outbounds)
         try:
-            for link in await submissions.posts_behind(self.store, platforms):
+            for link in await posts.posts_behind(self.store, platforms):
                 await self.refresh(link)
             await self._notify(await submissions.take_notices(self.store, platforms))
         except Exception:
@@ -328,6 +328,6 @@ class Moderation:
         # A post taken STUCK_POSTING ago and never recorded was cut short (a crash, a kill): at a
         # start soon after one, it is too recent to tell from a post in progress, so the sweeps
         # after it look again.
-        await submissions.release_stuck_posting(self.store, platform, self.clock() - STUCK_POSTING)
+        await posts.release_stuck_posting(self.store, platform, self.clock() - STUCK_POSTING)
         await self.post_waiting(platform)
         await self.move_misplaced(platform)

@@ -23,7 +23,7 @@ from commands.types import (
     Section,
     record_id,
 )
-from storage import submissions
+from storage import posts, submissions
 from storage.models import LinkStatus, Problem, WorkLink
 
 APPROVE_EMOJI = "✅"
@@ -277,10 +277,10 @@ async def decide_by_reaction(
     approve = {APPROVE_EMOJI: True, REJECT_EMOJI: False, "white_check_mark": True, "x": False}.get(emoji)
     if approve is None or not actor.is_moderator:
         return None
-    link = await submissions.link_by_message(ctx.store, actor.platform, message_id, channel_id)
+    link = await posts.link_by_message(ctx.store, actor.platform, message_id, channel_id)
     if link is None and ctx.effects is not None and await ctx.effects.record_posts():
         # A post made while the database was away is recorded now: it may be this one.
-        link = await submissions.link_by_message(ctx.store, actor.platform, message_id, channel_id)
+        link = await posts.link_by_message(ctx.store, actor.platform, message_id, channel_id)
     if link is None or link.id is None or link.community_id != actor.community_id:
         return None
     try:

@@ -176,7 +176,7 @@ class WorkLink(SQLModel, table=True):
     mod_url: str | None = Field(default=None, max_length=500)
     posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # While the post is being moved to a new moderator channel (the row holds the posting mark),
-    # the old post, given back if the move is cut short (a crash): see submissions.take_for_moving.
+    # the old post, given back if the move is cut short (a crash): see storage.posts.take_for_moving.
     moved_from_channel_id: str | None = Field(default=None, max_length=ID_LENGTH)
     moved_from_message_id: str | None = Field(default=None, max_length=ID_LENGTH)
     moved_from_url: str | None = Field(default=None, max_length=500)

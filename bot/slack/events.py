@@ -18,7 +18,7 @@ from bot.departures import community_left
 from bot.slack.people import PLATFORM, Directory
 from commands.submissions import decide_by_reaction
 from commands.types import Context
-from storage import submissions
+from storage import posts
 
 log = logging.getLogger("copbot.slack")
 
@@ -85,7 +85,7 @@ async def on_reaction_added(event: SlackEvent) -> None:
         return
     user, reaction, channel, ts = review
     # ✅ and ❌ are everyday emoji: only one on a submission's post costs a look-up of the person.
-    if await submissions.link_by_message(event.ctx.store, PLATFORM, ts, channel) is None:
+    if await posts.link_by_message(event.ctx.store, PLATFORM, ts, channel) is None:
         return
     actor = await event.directory.actor(event.team_id, user)
     if not actor.is_moderator:

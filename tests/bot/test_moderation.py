@@ -15,7 +15,7 @@ from bot.runner import make_moderation
 from commands import dispatch
 from commands.submissions import decide_by_reaction, decide_link
 from commands.types import Actor, Context, Reply
-from storage import submissions
+from storage import posts, submissions
 from storage.catalogue import export_csv
 from storage.engine import make_engine
 from storage.store import Store
@@ -415,19 +415,19 @@ async def test_a_post_is_taken_for_moving_once(moderated: Context, clock: FakeCl
     old = await submissions.get_link(moderated.store, 1)
     assert old is not None and old.mod_message_id == "1"
 
-    first = await submissions.take_for_moving(moderated.store, 1, "1", "mods2", clock(), from_channel="mods")
-    second = await submissions.take_for_moving(moderated.store, 1, "1", "mods2", clock(), from_channel="mods")
-    assert first is not None and first.mod_message_id == submissions.POSTING and second is None
+    first = await posts.take_for_moving(moderated.store, 1, "1", "mods2", clock(), from_channel="mods")
+    second = await posts.take_for_moving(moderated.store, 1, "1", "mods2", clock(), from_channel="mods")
+    assert first is not None and first.mod_message_id == posts.POSTING and second is None
 
-    await submissions.return_post(moderated.store, old)
+    await posts.return_post(moderated.store, old)
     back = await submissions.get_link(moderated.store, 1)
     assert back is not None and (back.mod_channel_id, back.mod_message_id) == ("mods", "1")
     assert (
-        await submissions.take_for_moving(moderated.store, 1, "1", "mods2", clock(), from_channel="mods")
+        await posts.take_for_moving(moderated.store, 1, "1", "mods2", clock(), from_channel="mods")
         is not None
     )
-    await submissions.record_posted(moderated.store, 1, "1", None, clock())  # moved: mods2, "1"
-    late = await submissions.take_for_moving(moderated.store, 1, "1", "mods3", clock(), from_channel="mods")
+    await posts.record_posted(moderated.store, 1, "1", None, clock())  # moved: mods2, "1"
+    late = await posts.take_for_moving(moderated.store, 1, "1", "mods3", clock(), from_channel="mods")
     assert late is None
 
 
@@ -579,8 +579,8 @@ async def test_a_slack_post_a_replica_behind_made_after_this_start_moves_once_se
         ctx.store, "2.4", "https://example.org/w", "example.org/w", "", ann.person, clock(), 10
     )
     assert link.id is not None
-    assert await submissions.take_for_posting(ctx.store, link.id, "C0OLD", clock())
-    await submissions.record_posted(ctx.store, link.id, "1.000", "https://old/post", clock())
+    assert await posts.take_for_posting(ctx.store, link.id, "C0OLD", clock())
+    await posts.record_posted(ctx.store, link.id, "1.000", "https://old/post", clock())
     where = []
     for _ in range(5):
         clock.advance(minutes=15)
@@ -802,11 +802,11 @@ async def test_looking_submissions_up_records_no_event(moderated: Context, clock
         "get_link": submissions.get_link(store, link.id),
         "find_live": submissions.find_live(store, "2.4", link.normalized_url),
         "pending": submissions.pending(store, "discord", "guild1"),
-        "unposted": submissions.unposted(store, "discord"),
-        "posts_behind": submissions.posts_behind(store, ["discord"]),
-        "link_by_message": submissions.link_by_message(store, "discord", str(link.mod_message_id)),
-        "posted_channels": submissions.posted_channels(store, "discord"),
-        "posted_in": submissions.posted_in(store, "discord", "guild1", "mods"),
+        "unposted": posts.unposted(store, "discord"),
+        "posts_behind": posts.posts_behind(store, ["discord"]),
+        "link_by_message": posts.link_by_message(store, "discord", str(link.mod_message_id)),
+        "posted_channels": posts.posted_channels(store, "discord"),
+        "posted_in": posts.posted_in(store, "discord", "guild1", "mods"),
     }
     for name, lookup in lookups.items():
         with store.applying(f"discord:interaction:{name}", clock()):

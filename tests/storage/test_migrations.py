@@ -165,7 +165,7 @@ async def test_submissions_decided_before_0005_are_not_edited_or_told_again(empt
     the next sweep; a later decision on it is (its post behind, its notice due)."""
     from datetime import UTC, datetime
 
-    from storage import submissions
+    from storage import posts, submissions
     from storage.catalogue import ensure_seeded
     from storage.claims import Person
     from storage.store import Store
@@ -187,10 +187,10 @@ async def test_submissions_decided_before_0005_are_not_edited_or_told_again(empt
             await conn.execute(decided_and_shown, {"now": now})
         await upgrade(store.engine)
 
-        assert await submissions.posts_behind(store, ["discord"]) == []
+        assert await posts.posts_behind(store, ["discord"]) == []
         assert await submissions.take_notices(store, ["discord"]) == []
         await submissions.undo(store, 1, Person("discord", "g1", "mod", "Mod"), now)
-        assert [link.id for link in await submissions.posts_behind(store, ["discord"])] == [1]
+        assert [link.id for link in await posts.posts_behind(store, ["discord"])] == [1]
         assert [link.status for link in await submissions.take_notices(store, ["discord"])] == ["pending"]
     finally:
         await store.close()

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from storage.claims import Person
 from storage.engine import make_engine
+from storage.posts import release_stuck_posting, take_for_posting, unposted
 from storage.store import Store
-from storage.submissions import release_stuck_posting, submit, take_for_posting, unposted
+from storage.submissions import submit
 from storage.sweep import mark_stale
 from tests.conftest import START
 from tests.support.pg import connect
