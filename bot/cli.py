@@ -1,4 +1,4 @@
-"""The ``copbot`` command line: run, console, catalogue import/export, db upgrade/backup."""
+"""The ``copbot`` command line: run, console, catalogue import/export, db upgrade/backup/dump/load."""
 
 from __future__ import annotations
 

@@ -8,6 +8,9 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
+from bot.cli import main
 from storage.claims import Person
 from storage.engine import make_engine
 from storage.store import Store
@@ -181,3 +184,13 @@ async def test_read_only_commands_never_seed_an_empty_database(tmp_path: Path) -
     assert status == 0 and " 0 problem, " in output, output
     with closing(sqlite3.connect(tmp_path / "data" / "copbot.db")) as db:
         assert db.execute("SELECT count(*) FROM problem").fetchone() == (0,)
+
+
+def test_copbot_help_names_every_subcommand_it_offers(capsys: pytest.CaptureFixture[str]) -> None:
+    """`copbot --help` opened with "run, console, catalogue import/export, db upgrade/backup.",
+    leaving out `db dump` and `db load`, the two the README's move to PostgreSQL relies on."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    summary = capsys.readouterr().out.split("positional arguments")[0]
+    for command in ("run", "console", "import", "export", "upgrade", "backup", "dump", "load"):
+        assert command in summary, command
