@@ -211,8 +211,8 @@ for _spec in (
         claims.claims_command,
         community=True,
         help=(
-            "Without options, your own, with a Release button each; with everyone, who is working "
-            "on what in this community."
+            "Without options, your own, with Release buttons for the first five; with everyone, who "
+            "is working on what in this community."
         ),
         examples=("/claims", "/claims @ann", "/claims 2.4", "/claims everyone"),
     ),

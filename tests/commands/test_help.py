@@ -108,3 +108,14 @@ async def test_help_says_what_stale_means_with_the_communitys_days(ctx: Context)
         in await shown(ctx, in_dm, "/help")
     )
     assert "servers may set their own" not in await shown(ctx, ANN, "/help")
+
+
+async def test_help_claims_says_how_many_release_buttons_it_offers(ctx: Context) -> None:
+    """/help claims said "your own, with a Release button each", but a member with six claims
+    gets five buttons (one row on Discord) and a footer: help says the first five."""
+    for number in ("1.1", "1.2", "1.3", "1.4", "1.5", "1.6"):
+        assert not (await say(ctx, ANN, f"/claim {number}")).error
+    listed = await say(ctx, ANN, "/claims")
+    assert [b.label for b in listed.buttons] == [f"Release 1.{n}" for n in range(1, 6)]
+    text = await shown(ctx, ANN, "/help claims")
+    assert "a Release button each" not in text and "Release buttons for the first five" in text
