@@ -96,8 +96,9 @@ def platform_name(platform: str) -> str:
 
 
 def community_word(platform: str) -> str:
-    """``server`` on Discord, ``workspace`` on Slack: for "made in another server"."""
-    return PLATFORMS.get(platform, ("", "server"))[1]
+    """``server`` on Discord, ``workspace`` on Slack, ``community`` elsewhere (the local console):
+    for "made in another server"."""
+    return PLATFORMS.get(platform, ("", "community"))[1]
 
 
 def named(name: str, platform: str, viewer: str) -> str:

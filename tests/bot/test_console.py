@@ -43,10 +43,12 @@ def test_run_without_tokens_opens_the_console_on_sqlite(tmp_path: Path) -> None:
 
 def test_console_session_claim_claims_release_and_buttons(tmp_path: Path) -> None:
     """A whole session as `--as ann`: claim, list, press a button, release; state persists."""
-    lines = "/claim 3.11\n/claims\n!1\n/claims\n/problem 3.11\n"
+    lines = "/claim 3.11\n/claims\n!1\n/claims\n/problem 3.11\n/claims everyone\n"
     result = run_cli(["console", "--as", "ann"], tmp_path, lines, PYTHONPATH=str(ROOT))
     assert result.returncode == 0, result.stderr
     out = result.stdout
+    # The console is no server: it said "Nobody in this server holds an open claim".
+    assert "Nobody in this community holds an open claim." in out
     assert "You claimed 3.11" in out
     assert "Your open claims (1)" in out
     assert "Released your claim on 3.11" in out
