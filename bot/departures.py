@@ -1,6 +1,8 @@
 """When copbot is removed from a community, and when it comes back.
 
-Discord says so with GUILD_DELETE (:class:`bot.discord.client.CopClient`); Slack with the
+Discord says so with GUILD_DELETE (:class:`bot.discord.client.CopClient`), or, when copbot was
+removed while away, by no longer listing the server at a shard's start (:mod:`bot.discord.guilds`);
+Slack with the
 ``app_uninstalled`` and ``tokens_revoked`` events (:mod:`bot.slack.events`), or, when those were
 missed, by refusing copbot's token (:class:`bot.outbound.Revoked`, met by the sweep or a post).
 Either way the community is recorded as gone and its pending submissions are closed

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import CommunitySettings, Event, LinkStatus, WorkLink
+from storage.models import OPEN_CLAIM_STATES, Claim, CommunitySettings, Event, LinkStatus, WorkLink
 from storage.store import Store
 
 # Who closed a removed community's submissions, and why, in its history and on its row.
@@ -73,6 +73,22 @@ async def left(store: Store, platforms: Sequence[str]) -> set[tuple[str, str]]:
             )
         )
         return {(platform, community) for platform, community in rows}
+
+
+async def held(store: Store, platform: str) -> set[str]:
+    """The communities of ``platform`` copbot holds something for and has not recorded as gone:
+    an open claim, a pending submission, or a settings row (its ids as stored, "dm" included)."""
+    claims = select(Claim.community_id).where(
+        col(Claim.platform) == platform, col(Claim.state).in_(OPEN_CLAIM_STATES)
+    )
+    links = select(WorkLink.community_id).where(
+        col(WorkLink.platform) == platform, col(WorkLink.status) == LinkStatus.PENDING.value
+    )
+    settings = select(CommunitySettings.community_id).where(col(CommunitySettings.platform) == platform)
+    async with store.read() as s:
+        rows = await s.exec(sa.union(claims, links, settings))  # type: ignore[call-overload]
+        found = {community for (community,) in rows}
+    return found - {community for _, community in await left(store, [platform])}
 
 
 async def close_submissions(store: Store, platforms: Sequence[str], now: datetime) -> list[WorkLink]:

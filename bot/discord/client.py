@@ -17,7 +17,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 
 from bot import departures
-from bot.discord import render, review
+from bot.discord import guilds, render, review
 from bot.discord.commands import CopTree, build_tree, payload_hash
 from storage.store import Store
 
@@ -180,6 +180,16 @@ class CopClient(discord.AutoShardedClient):
     async def on_shard_connect(self, shard_id: int) -> None:
         """A shard identified (READY)."""
         self.front_end.shard_up(shard_id)
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """A shard's READY and the GUILD_CREATEs after it are handled: the servers it no longer
+        lists that copbot holds data for removed copbot while it was away (:mod:`bot.discord.guilds`)."""
+        try:
+            gone = await guilds.gone_while_away(self.front_end, shard_id)
+        except Exception:  # checked again at the next READY (a restart, or a new session)
+            log.exception("finding the Discord servers of shard %s that removed copbot failed", shard_id)
+            return
+        log.info("Discord shard %s ready: %d server(s), %d found gone", shard_id, len(self.guilds), len(gone))
 
     async def on_shard_resumed(self, shard_id: int) -> None:
         """A shard resumed its session."""

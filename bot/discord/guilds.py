@@ -1,13 +1,21 @@
-"""The names of the servers copbot is in, as its Discord client's cache knows them."""
+"""The servers copbot is in, as its Discord client's cache knows them: their names, and the
+servers it was removed from while it was not connected."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot import departures
 from bot.reminders import NameLookup
+from storage import departures as held_data
 
 if TYPE_CHECKING:
     from bot.discord.frontend import DiscordFrontEnd
+
+# Why a server is taken for gone at a shard's start (before departures' "copbot can no longer reach").
+GONE_WHILE_AWAY = (
+    "the Discord gateway no longer lists this server (copbot was removed while it was not connected)"
+)
 
 
 def guild_names(front_end: DiscordFrontEnd) -> NameLookup:
@@ -23,3 +31,34 @@ def guild_names(front_end: DiscordFrontEnd) -> NameLookup:
         return guild.name if guild is not None and guild.name else None
 
     return name
+
+
+async def gone_while_away(front_end: DiscordFrontEnd, shard_id: int) -> list[str]:
+    """Once shard ``shard_id`` is ready (its READY and the GUILD_CREATEs after it handled): record
+    as gone, as a GUILD_DELETE would (:func:`bot.departures.community_left`), each server of that
+    shard that copbot holds claims, submissions or settings for and the client does not hold.
+    Returns their ids.
+
+    READY lists every server of the shard, unavailable ones (an outage) included, and the client
+    keeps each it listed, so a server missing from the client was removed while copbot was away
+    (no GUILD_DELETE reached it). Only the servers Discord routes to this shard are concluded
+    about: another process may serve the others. With ``DISCORD_GUILD_ID`` (one server, for
+    development, perhaps beside another copbot on the same database) nothing is; nor are DMs."""
+    client = front_end.client
+    if client is None or front_end.settings.discord_guild_id:
+        return []
+    ctx = front_end.ctx
+    held = await held_data.held(ctx.store, "discord")
+    # After the read: a server that added copbot meanwhile is in the client by now.
+    present = {guild.id for guild in client.guilds}
+    shard_count = client.shard_count or 1
+    gone = [
+        community
+        for community in sorted(held)
+        if community.isdigit()
+        and (int(community) >> 22) % shard_count == shard_id
+        and int(community) not in present
+    ]
+    for community in gone:
+        await departures.community_left(ctx.store, "discord", community, ctx.clock(), GONE_WHILE_AWAY)
+    return gone

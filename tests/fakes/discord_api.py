@@ -721,6 +721,14 @@ class FakeDiscord:
         self.identify_refusal: tuple[int, str] | None = None
         # IDENTIFY answered by a frame that is not JSON (a broken proxy): discord.py cannot read it.
         self.garble_ready = False
+        # False: copbot was removed from the guild (while it was away): READY no longer lists it,
+        # and no GUILD_CREATE follows.
+        self.bot_in_guild = True
+        # True: the guild is in an outage: READY lists it as unavailable, no GUILD_CREATE follows.
+        self.guild_unavailable = False
+        # Other guilds copbot is in, which the fake models only through interactions naming them
+        # (tests.support.discord_guilds): READY lists each, on its shard, as unavailable.
+        self.other_guilds: set[int] = set()
 
         self.application_id = application_id or snowflake()
         self.bot_user_id = bot_user_id or self.application_id
@@ -2414,7 +2422,7 @@ class FakeDiscord:
         conn.session = session
         session.connection = conn
         conn.identify = dict(data)
-        on_shard = self._shard_of(self.guild_id, shard_count) == shard_id
+        on_shard = self.bot_in_guild and self._shard_of(self.guild_id, shard_count) == shard_id
         ready = {
             "v": API_VERSION,
             "user_settings": {},
@@ -2430,7 +2438,11 @@ class FakeDiscord:
             "relationships": [],
             "private_channels": [],
             "presences": [],
-            "guilds": [{"id": str(self.guild_id), "unavailable": True}] if on_shard else [],
+            "guilds": [
+                {"id": str(guild_id), "unavailable": True}
+                for guild_id in sorted(self.other_guilds | ({self.guild_id} if on_shard else set()))
+                if self._shard_of(guild_id, shard_count) == shard_id
+            ],
             "guild_join_requests": [],
             "geo_ordered_rtc_regions": ["fake"],
             "game_relationships": [],
@@ -2440,7 +2452,7 @@ class FakeDiscord:
             "_trace": ['["fake-gateway",{"micros":0}]'],
         }
         await conn.dispatch("READY", ready)
-        if on_shard and intents & Intents.GUILDS:
+        if on_shard and intents & Intents.GUILDS and not self.guild_unavailable:
             await conn.dispatch("GUILD_CREATE", self.guild_create_payload())
         self._spawn(self._mark_ready(conn))
 

@@ -5,7 +5,9 @@ guild's. A shard only hears about its own guilds, and an interaction carries eve
 reads from it (guild id, the member with their permissions, the channel), so a second guild is
 simulated by interactions that name another guild id: the fake routes a dispatch by its
 ``guild_id``, so it reaches that guild's shard, accepts its callback like any other, and
-``FakeDiscord.replay`` re-sends it to the same shard.
+``FakeDiscord.replay`` re-sends it to the same shard. The fake's READY lists it (unavailable, as
+in an outage: no GUILD_CREATE follows), so that copbot knows it is in that guild: make it before
+copbot connects, and drop it from ``FakeDiscord.other_guilds`` for a guild that removed copbot.
 
 Its users are members of the fake (``add_member``), which builds their member payloads; its
 channels are channels of the fake, relabelled as the other guild's in the payload. The payload is
@@ -50,6 +52,7 @@ class OtherGuild:
         self.fake = fake
         self.guild_id = guild_id
         self.channel_id = channel_id
+        fake.other_guilds.add(guild_id)
 
     def _relabel(self, payload: dict[str, Any]) -> None:
         gid = str(self.guild_id)

@@ -45,11 +45,22 @@ def settings_for(fake: FakeDiscord, db_url: str, **overrides: Any) -> Settings:
 
 @contextlib.asynccontextmanager
 async def running(
-    fake: FakeDiscord, ctx: Context, db_url: str, *, defer_after: float = 2.0, **overrides: Any
+    fake: FakeDiscord,
+    ctx: Context,
+    db_url: str,
+    *,
+    defer_after: float = 2.0,
+    client_options: dict[str, Any] | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[DiscordFrontEnd]:
-    """The front end started on ``fake`` (its guild in the client's cache), closed afterwards."""
+    """The front end started on ``fake`` (its guild in the client's cache), closed afterwards;
+    ``client_options`` for discord.py's client (``guild_ready_timeout``, say)."""
     front_end = DiscordFrontEnd(
-        settings_for(fake, db_url, **overrides), ctx, defer_after=defer_after, client_class=QuickClient
+        settings_for(fake, db_url, **overrides),
+        ctx,
+        defer_after=defer_after,
+        client_class=QuickClient,
+        client_options=client_options,
     )
     await front_end.start()
     try:
@@ -168,3 +179,18 @@ async def moderated(
             yield Moderated(fake, front_end, moderation, make_sweeper(settings, ctx, [front_end], moderation))
         finally:
             ctx.effects = None
+
+
+async def alice_holds_work(fake: FakeDiscord, link: str) -> None:
+    """In the fake's server, through a running copbot: the owner sets the moderator and reminder
+    channels (made here); Alice claims 3.11 and submits ``link`` for 2.4, posted for the
+    moderators."""
+    fake.add_channel("mods")
+    fake.add_channel("reminders")
+    values = {"moderator_channel": fake.channel_id("mods"), "reminder_channel": fake.channel_id("reminders")}
+    saved = await ask(fake, "setup set", values, user_id=fake.owner_id)
+    assert embed(saved)["description"] == "Settings saved.", embed(saved)
+    claimed = await ask(fake, "claim", {"number": "3.11"}, user_id=fake.alice_id)
+    assert "You claimed" in embed(claimed)["description"]
+    sent = await ask(fake, "submit", {"number": "2.4", "link": link}, user_id=fake.alice_id)
+    assert "went to the moderators" in embed(sent)["description"], embed(sent)

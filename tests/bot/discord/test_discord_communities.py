@@ -24,8 +24,8 @@ async def test_a_claim_in_a_second_server_renews_the_first_and_its_reminder_name
     """Alice holds 3.11 in this server; /claim 3.11 in another server renews that claim (and
     says so), so the card lists her once and one reminder DM comes, naming the server; /claims
     there lists it, marked; /release there says where to release it."""
+    other = OtherGuild(fake, guild_id_on_shard(0, 1), fake.general_id)
     async with moderated(fake, ctx, db_url, discord_guild_id=None) as rig:
-        other = OtherGuild(fake, guild_id_on_shard(0, 1), fake.general_id)
         first = await ask(fake, "claim", {"number": "3.11"})
         assert embed(first)["description"].startswith("You claimed 3.11 on 2026-11-25. Good luck!")
         clock.advance(days=1)
@@ -61,6 +61,7 @@ async def test_a_sheet_claim_is_stale_by_the_servers_setup_stale_days(
     """With /setup stale_days:10, /help says 10 days, and a 20-day-old sheet claim on 2.5 shows
     stale, with the card's hint that anyone may still claim; another server (30 days) sees it fresh."""
     await plant_sheet_claim(ctx.store, "2.5", "kim - working on it", age_days=20)
+    other = OtherGuild(fake, guild_id_on_shard(0, 1), fake.general_id)
     async with moderated(fake, ctx, db_url, discord_guild_id=None):
         saved = await ask(fake, "setup set", {"stale_days": 10}, user_id=fake.owner_id)
         assert embed(saved)["description"] == "Settings saved."
@@ -70,7 +71,6 @@ async def test_a_sheet_claim_is_stale_by_the_servers_setup_stale_days(
         assert "kim - working on it (from the sheet, 20 days ago, stale)" in card, card
         assert "Stale, so anyone may still /claim 2.5" in card
 
-        other = OtherGuild(fake, guild_id_on_shard(0, 1), fake.general_id)
         elsewhere = text_of(
             (await other_guild_says(other, "problem", {"number": "2.5"}, fake.bob_id)).data or {}
         )

@@ -14,7 +14,7 @@ import pytest
 from commands.types import Context
 from storage import departures, submissions
 from storage.models import ClaimState, LinkStatus
-from tests.bot.discord.discord_rig import Moderated, ask, embed, moderated, text_of
+from tests.bot.discord.discord_rig import Moderated, alice_holds_work, ask, embed, moderated, text_of
 from tests.fakes.discord_api import FakeDiscord
 from tests.support.clock import FakeClock
 from tests.support.discord_guilds import OtherGuild, guild_id_on_shard
@@ -23,20 +23,17 @@ LINK = "https://example.org/acronyms"
 
 
 @pytest.fixture
-async def rig(fake: FakeDiscord, ctx: Context, db_url: str) -> AsyncIterator[Moderated]:
+def other(fake: FakeDiscord) -> OtherGuild:
+    """Another server copbot is in (made before copbot connects, so READY lists it)."""
+    return OtherGuild(fake, guild_id_on_shard(0, 1), fake.general_id)
+
+
+@pytest.fixture
+async def rig(fake: FakeDiscord, other: OtherGuild, ctx: Context, db_url: str) -> AsyncIterator[Moderated]:
     """Global commands (so another server can use them); moderator and reminder channels set;
     Alice holds 3.11 and has submitted a link for 2.4, posted for the moderators."""
-    fake.add_channel("mods")
-    fake.add_channel("reminders")
     async with moderated(fake, ctx, db_url, discord_guild_id=None) as rig:
-        values = {"moderator_channel": fake.channel_id("mods")}
-        values["reminder_channel"] = fake.channel_id("reminders")
-        saved = await ask(fake, "setup set", values, user_id=fake.owner_id)
-        assert embed(saved)["description"] == "Settings saved.", embed(saved)
-        claimed = await ask(fake, "claim", {"number": "3.11"}, user_id=fake.alice_id)
-        assert "You claimed" in embed(claimed)["description"]
-        sent = await ask(fake, "submit", {"number": "2.4", "link": LINK}, user_id=fake.alice_id)
-        assert "went to the moderators" in embed(sent)["description"], embed(sent)
+        await alice_holds_work(fake, LINK)
         yield rig
 
 
@@ -71,7 +68,7 @@ async def removed(rig: Moderated) -> None:
 
 
 async def test_a_removed_servers_claims_expire_and_its_submissions_free_the_work(
-    rig: Moderated, clock: FakeClock
+    rig: Moderated, other: OtherGuild, clock: FakeClock
 ) -> None:
     """Without the fix, the claim was stale and "retry" forever (the reminder channel refused
     with 403 Missing Access) and another server's /submit of the same link was refused as
@@ -92,7 +89,6 @@ async def test_a_removed_servers_claims_expire_and_its_submissions_free_the_work
     history = [(e.kind, e.detail) for e in await store.history("3.11")]
     assert ("unreachable", "copbot was removed from the community") in history
 
-    other = OtherGuild(fake, guild_id_on_shard(0, 1), fake.general_id)
     answer = await fake.wait_for_callback(
         await other.slash("submit", {"number": "2.4", "link": LINK}, user_id=fake.bob_id)
     )

@@ -1,0 +1,168 @@
+"""copbot removed from a Discord server while it was not running: no GUILD_DELETE ever reaches it,
+but the gateway's READY at the next start no longer lists the server. Once a shard is ready, a
+server copbot holds claims, submissions or settings for that the shard no longer lists is recorded
+as gone, as a GUILD_DELETE would have; an outage (the server listed as unavailable) is not, nor is
+a server of a shard another process serves.
+
+Through the real client and the fake Discord, restarted between the two halves of each test, on
+SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from commands.types import Context
+from storage import submissions
+from storage.models import ClaimState, LinkStatus
+from tests.bot.discord.discord_rig import Moderated, alice_holds_work, embed, moderated
+from tests.fakes.discord_api import FakeDiscord
+from tests.support.clock import FakeClock
+from tests.support.discord_guilds import OtherGuild, guild_id_on_shard
+
+LINK = "https://example.org/acronyms"
+# discord.py waits this long after the last GUILD_CREATE before a shard is ready (2 s by default).
+QUICK = {"guild_ready_timeout": 0.05}
+
+
+@pytest.fixture(autouse=True)
+def info(caplog: pytest.LogCaptureFixture) -> None:
+    """copbot's info lines are caught: "Discord shard 0 ready" says the check is done."""
+    caplog.set_level(logging.INFO, logger="copbot")
+
+
+async def is_left(ctx: Context, guild_id: int | str) -> bool:
+    row = await ctx.store.get_settings("discord", str(guild_id))
+    return row is not None and row.left_at is not None
+
+
+async def until_ready(rig: Moderated, caplog: pytest.LogCaptureFixture, shard: int = 0) -> None:
+    """Let the client handle the gateway's READY (and GUILD_CREATEs) until ``shard`` is ready."""
+    said = f"Discord shard {shard} ready"
+    await rig.fake.wait_until(
+        lambda: any(r.getMessage().startswith(said) for r in caplog.records), description=repr(said)
+    )
+
+
+async def first_run(fake: FakeDiscord, ctx: Context, db_url: str, **overrides: Any) -> None:
+    """copbot runs with global commands: moderator and reminder channels set; Alice claims 3.11
+    and submits a link for 2.4, posted for the moderators. Then it stops."""
+    async with moderated(fake, ctx, db_url, discord_guild_id=None, **overrides):
+        await alice_holds_work(fake, LINK)
+
+
+async def claim_in(other: OtherGuild, number: str) -> None:
+    """Bob claims ``number`` in another server (copbot holds that server's claim)."""
+    answer = await other.fake.wait_for_callback(
+        await other.slash("claim", {"number": number}, user_id=other.fake.bob_id)
+    )
+    assert "You claimed" in embed(answer)["description"], embed(answer)
+
+
+async def test_a_server_that_removed_copbot_while_it_was_down_is_found_gone_at_start(
+    fake: FakeDiscord, ctx: Context, db_url: str, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without the fix, READY simply no longer listed the server and nothing noticed: the pending
+    submission stayed pending (refusing the same link from any other server) and the claim was
+    reminded into a server copbot could no longer reach, "retry" at every sweep, never expiring."""
+    await first_run(fake, ctx, db_url)
+    # copbot is down; the server kicks it. Discord refuses it everything there from now on.
+    fake.bot_in_guild = False
+    fake.members.pop(fake.bot_user_id)
+    fake.close_dms(fake.alice_id)
+    caplog.clear()
+
+    async with moderated(fake, ctx, db_url, discord_guild_id=None, client_options=QUICK) as rig:
+        await until_ready(rig, caplog)
+        assert await is_left(ctx, fake.guild_id)
+        link = await submissions.get_link(ctx.store, 1)
+        assert link is not None and link.status == LinkStatus.REJECTED
+        assert link.reason == "the community removed copbot" and fake.dms[fake.alice_id] == []
+        gone = [r for r in caplog.records if "copbot can no longer reach" in r.getMessage()]
+        assert len(gone) == 1 and str(fake.guild_id) in gone[0].getMessage()
+        assert gone[0].levelno == logging.WARNING
+
+        requests_before = len(fake.requests)
+        for _ in range(12):
+            clock.advance(days=7)
+            await rig.sweeper.run_once()
+        (claim,) = [c for c in await ctx.store.claims_for_problem("3.11") if c.user_id == str(fake.alice_id)]
+        assert claim.state == ClaimState.EXPIRED and claim.delivery == "unreachable"
+        assert fake.requests[requests_before:] == []  # no DM, no post in the server copbot left
+        history = [(e.kind, e.detail) for e in await ctx.store.history("3.11")]
+        assert ("unreachable", "copbot was removed from the community") in history
+
+
+async def test_a_server_listed_as_unavailable_at_start_is_not_gone(
+    fake: FakeDiscord, ctx: Context, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An outage at start (READY lists the server as unavailable, no GUILD_CREATE follows) keeps
+    everything; a server with a claim that READY does not list at all is gone meanwhile."""
+    away = OtherGuild(fake, guild_id_on_shard(0, 1), fake.general_id)
+    await first_run(fake, ctx, db_url)
+    async with moderated(fake, ctx, db_url, discord_guild_id=None):
+        await claim_in(away, "1.1")
+    fake.guild_unavailable = True
+    fake.other_guilds.discard(away.guild_id)  # removed copbot meanwhile
+    caplog.clear()
+
+    async with moderated(fake, ctx, db_url, discord_guild_id=None, client_options=QUICK) as rig:
+        await until_ready(rig, caplog)
+        assert await is_left(ctx, away.guild_id)
+        assert not await is_left(ctx, fake.guild_id)
+        link = await submissions.get_link(ctx.store, 1)
+        assert link is not None and link.status == LinkStatus.PENDING
+
+
+async def test_a_process_serving_shard_0_leaves_the_servers_of_shard_1_alone(
+    ctx: Context, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two shards, this process serving only shard 0 (DISCORD_SHARD_IDS=0): shard 0's READY says
+    nothing of shard 1's servers, so one of those is not taken for gone; one of shard 0's is."""
+    async with FakeDiscord(shard_count=2, guild_id=guild_id_on_shard(0, 2)) as fake:
+        # Not the fake's own id, made within the same millisecond: the same shard, other low bits.
+        on_0 = OtherGuild(fake, guild_id_on_shard(0, 2) | 2, fake.general_id)
+        on_1 = OtherGuild(fake, guild_id_on_shard(1, 2), fake.general_id)
+        both = {"discord_shard_count": 2, "discord_shard_ids": [0, 1]}
+        await first_run(fake, ctx, db_url, **both)
+        async with moderated(fake, ctx, db_url, discord_guild_id=None, **both):
+            await claim_in(on_0, "1.1")
+            await claim_in(on_1, "1.2")
+        fake.other_guilds.discard(on_0.guild_id)  # removed copbot meanwhile
+        caplog.clear()
+
+        shard_0 = {"discord_shard_count": 2, "discord_shard_ids": [0]}
+        async with moderated(
+            fake, ctx, db_url, discord_guild_id=None, client_options=QUICK, **shard_0
+        ) as rig:
+            await until_ready(rig, caplog)
+            assert await is_left(ctx, on_0.guild_id)
+            assert not await is_left(ctx, on_1.guild_id)
+            assert not await is_left(ctx, fake.guild_id)
+        assert fake.errors == [] and fake.unhandled == []
+
+
+async def test_with_discord_guild_id_nothing_is_taken_for_gone(
+    fake: FakeDiscord, ctx: Context, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """DISCORD_GUILD_ID (commands in one server, for development) leaves every server as it is,
+    even one READY does not list; so do DMs' "dm" community and its settings."""
+    away = OtherGuild(fake, guild_id_on_shard(0, 1), fake.general_id)
+    await first_run(fake, ctx, db_url)
+    async with moderated(fake, ctx, db_url, discord_guild_id=None):
+        await claim_in(away, "1.1")
+    await ctx.store.update_settings("discord", "dm", ctx.clock(), stale_after_days=9)
+    fake.other_guilds.discard(away.guild_id)  # removed copbot meanwhile
+    caplog.clear()
+
+    async with moderated(fake, ctx, db_url, client_options=QUICK) as rig:
+        await until_ready(rig, caplog)
+        assert not await is_left(ctx, away.guild_id)
+    caplog.clear()
+    async with moderated(fake, ctx, db_url, discord_guild_id=None, client_options=QUICK) as rig:
+        await until_ready(rig, caplog)
+        assert await is_left(ctx, away.guild_id)
+        assert not await is_left(ctx, "dm")
