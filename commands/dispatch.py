@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -23,6 +24,7 @@ from storage.units import AlreadyApplied
 
 log = logging.getLogger("copbot.commands")
 
+_NAME_END = re.compile(r"\s")
 # Observers of every command (metrics, logs): called with (command, outcome, seconds).
 OBSERVERS: list[Callable[[str, str, float], None]] = []
 
@@ -116,8 +118,9 @@ async def run_line(ctx: Context, actor: Actor, line: str) -> Reply:
     text = line.strip().removeprefix("/")
     if not text:
         return error_reply("Type a command, e.g. /problem 2.4 — /help lists them all.")
-    name, _, rest = text.partition(" ")
-    return await run_text(ctx, actor, name, rest)
+    # The name ends at the first space of any kind: a tab, a newline, a wide or no-break space.
+    name, *rest = _NAME_END.split(text, maxsplit=1)
+    return await run_text(ctx, actor, name, rest[0] if rest else "")
 
 
 async def run_action(ctx: Context, actor: Actor, custom_id: str) -> Reply:

@@ -78,6 +78,23 @@ async def test_unknown_numbers_and_commands_get_helpful_errors(ctx: Context, lin
 
 
 @pytest.mark.parametrize(
+    ("line", "answer"),
+    [
+        ("/claim\t3.11", "You claimed 3.11 on 2026-11-25"),
+        ("/claim\u30003.11", "You claimed 3.11 on 2026-11-25"),  # a Japanese keyboard's wide space
+        ("/claim\n3.11", "You claimed 3.11 on 2026-11-25"),
+        ("/problem\u00a02.4", "2.4"),  # a no-break space, as some editors paste
+    ],
+)
+async def test_any_space_after_a_command_name_ends_it(ctx: Context, line: str, answer: str) -> None:
+    """The name ends at the first space of any kind, not only an ASCII one: "/claim<TAB>3.11" was
+    "There is no command /claim\t3.11", and "/claim　3.11" "There is no command /claim 3.11"."""
+    reply = await say(ctx, ANN, line)
+    assert not reply.error, reply.text
+    assert answer in f"{reply.title} {reply.text}"
+
+
+@pytest.mark.parametrize(
     "line",
     [
         "/problem " + "9" * 10_000,
