@@ -41,8 +41,10 @@ def error_reply(message: str) -> Reply:
 def _lookup(name: str) -> Any:
     spec = COMMANDS.get(name.lower())
     if spec is None:
-        shown = name if len(name) <= 30 else name[:30] + "…"
-        raise UnknownCommand(f"There is no command /{shown}. /help lists them.")
+        shown = "/" + (name if len(name) <= 30 else name[:30] + "…")
+        # A control character (ESC, a backspace) is shown escaped, never sent to a terminal as typed.
+        shown = shown if shown.isprintable() else repr(shown)
+        raise UnknownCommand(f"There is no command {shown}. /help lists them.")
     return spec
 
 

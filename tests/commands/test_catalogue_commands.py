@@ -68,6 +68,10 @@ async def test_a_card_lists_ten_lines_of_existing_work_and_counts_the_rest(ctx: 
         ("/problem 9.1", "No problem 9.1 — sections are 1, 2, 3, 4."),
         ("/problem abc", "'abc' is not a problem number: write it like 2.4, or /search abc"),
         ("/nonsense", "There is no command /nonsense. /help lists them."),
+        # A control character typed or pasted into a command's name is shown, not sent to the
+        # terminal (ESC starts an escape sequence; a backspace rubs out the slash).
+        ("/\x08", "There is no command '/\\x08'. /help lists them."),
+        ("/\x1b[2Jnope", "There is no command '/\\x1b[2jnope'. /help lists them."),
     ],
 )
 async def test_unknown_numbers_and_commands_get_helpful_errors(ctx: Context, line: str, answer: str) -> None:
