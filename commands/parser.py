@@ -80,9 +80,11 @@ def parse_number(raw: str) -> str:
     if number is None:
         shown = text if len(text) <= 40 else text[:40] + "…"
         message = f"{shown!r} is not a problem number: write it like 2.4"
-        if any(ch.isalpha() for ch in text):
-            # Words where a number belongs: most likely the problem's own words.
-            message += f", or /search {text}" if len(text) <= 40 else ", or /search a few of its words"
+        # Words where a number belongs: most likely the problem's own words, suggested as one line
+        # of what can be seen of them (no control character reaches a terminal).
+        words = " ".join(visible(text).split())
+        if any(ch.isalpha() for ch in words):
+            message += f", or /search {words}" if len(words) <= 40 else ", or /search a few of its words"
         raise BadArgument(message)
     return number
 

@@ -68,6 +68,15 @@ async def test_a_card_lists_ten_lines_of_existing_work_and_counts_the_rest(ctx: 
         ("/problem 9.1", "No problem 9.1 — sections are 1, 2, 3, 4."),
         ("/problem abc", "'abc' is not a problem number: write it like 2.4, or /search abc"),
         ("/nonsense", "There is no command /nonsense. /help lists them."),
+        # The /search it suggests is one line of visible words, ready to be typed or copied.
+        (
+            "/problem \x1b[2Jinduction",
+            "'\\x1b[2Jinduction' is not a problem number: write it like 2.4, or /search [2Jinduction",
+        ),
+        (
+            "/problem induction\nheads",
+            "'induction\\nheads' is not a problem number: write it like 2.4, or /search induction heads",
+        ),
         # A control character typed or pasted into a command's name is shown, not sent to the
         # terminal (ESC starts an escape sequence; a backspace rubs out the slash).
         ("/\x08", "There is no command '/\\x08'. /help lists them."),
