@@ -59,6 +59,16 @@ async def gone_while_away(front_end: DiscordFrontEnd, shard_id: int) -> list[str
         and (int(community) >> 22) % shard_count == shard_id
         and int(community) not in present
     ]
+    found = []
     for community in gone:
+        # A server may add copbot again while the servers before it are recorded: its
+        # GUILD_CREATE (on_guild_join) finds nothing to clear yet, so it is looked for here, before
+        # and after, never left recorded as gone while copbot is in it.
+        if client.get_guild(int(community)) is not None:
+            continue
         await departures.community_left(ctx.store, "discord", community, ctx.clock(), GONE_WHILE_AWAY)
-    return gone
+        if client.get_guild(int(community)) is not None:
+            await departures.community_back(ctx.store, "discord", community)
+            continue
+        found.append(community)
+    return found

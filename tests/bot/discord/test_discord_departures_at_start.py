@@ -166,3 +166,39 @@ async def test_with_discord_guild_id_nothing_is_taken_for_gone(
         await until_ready(rig, caplog)
         assert await is_left(ctx, away.guild_id)
         assert not await is_left(ctx, "dm")
+
+
+async def test_a_server_that_adds_copbot_again_while_the_start_check_runs_is_not_taken_for_gone(
+    fake: FakeDiscord, ctx: Context, db_url: str, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The server removed copbot while it was down and adds it again just as it starts, while
+    the check is still recording other servers that left long ago (GUILD_CREATE: on_guild_join,
+    which finds nothing to clear yet). Without the fix the check went on to record the server as
+    gone although copbot was in it: Alice's claims were never reminded again ("unreachable"),
+    and every submission made there was closed at the next departure anywhere."""
+    await first_run(fake, ctx, db_url)
+    # Servers that removed copbot long ago, listed before this one (their ids sort first).
+    long_gone = [str(fake.guild_id - (n + 1) * (1 << 22) | 1) for n in range(120)]
+    for community in long_gone:
+        await ctx.store.update_settings("discord", community, clock(), stale_after_days=9)
+    fake.bot_in_guild = False
+    caplog.clear()
+
+    async with moderated(fake, ctx, db_url, discord_guild_id=None, client_options=QUICK) as rig:
+        await fake.wait_until(
+            lambda: any("copbot can no longer reach" in r.getMessage() for r in caplog.records),
+            description="the check recording the first server gone",
+        )
+        fake.bot_in_guild = True  # added again
+        await fake.dispatch("GUILD_CREATE", fake.guild_create_payload(), guild_id=fake.guild_id)
+        await until_ready(rig, caplog)
+        assert await is_left(ctx, long_gone[-1])
+        client = rig.bot.client
+        assert client is not None and client.get_guild(fake.guild_id) is not None
+        assert not await is_left(ctx, fake.guild_id)
+
+        clock.advance(days=31)
+        report = await rig.sweeper.run_once()
+        assert report.delivered == {"dm": 1}
+        (dm,) = fake.dms[fake.alice_id]
+        assert dm["embeds"][0]["title"] == "Still working on 3.11?"
