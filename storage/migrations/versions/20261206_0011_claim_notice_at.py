@@ -3,8 +3,9 @@
 Set with ``notice = 'sending'`` when the claim expires, and again when a later sweep takes back a
 notice whose sweep died before recording it (a crash, a kill): it is sent again once taken
 STUCK_SENDING ago, as reminders are, and the new time keeps a second sweep from taking it too.
-Notices left "sending" before this revision are dated from when their claim expired, so they
-are sent by the first sweep STUCK_SENDING after that. Nullable: a claim without a notice has none.
+Nullable: a claim without a notice has none, and a notice taken without a time (before this
+revision, or by a replica still on the release before it) counts from its claim's expiry
+(storage.sweep.take_retries), so nothing needs filling in here.
 
 Revision ID: 0011
 Revises: 0010
@@ -28,7 +29,6 @@ def upgrade() -> None:
     """Apply this revision."""
     with op.batch_alter_table("claim", schema=None) as batch_op:
         batch_op.add_column(sa.Column("notice_at", storage.models.UTCDateTime(timezone=True), nullable=True))
-    op.execute("UPDATE claim SET notice_at = ended_at WHERE notice = 'sending'")
 
 
 def downgrade() -> None:
