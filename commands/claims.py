@@ -105,7 +105,8 @@ EVERYONE = frozenset({"everyone", "all", "anyone", "everybody", "<!everyone>"})
 
 
 async def claims_command(ctx: Context, request: Request) -> Reply:
-    """/claims [user] [number]: your open claims, someone else's, or everyone's on a problem."""
+    """/claims [user] [number] [everyone] [page]: your open claims, someone else's, everyone's on a
+    problem, or (everyone) every open claim in this community, paged."""
     now = ctx.clock()
     actor = request.actor
     if "number" in request.args:
