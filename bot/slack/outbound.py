@@ -29,9 +29,13 @@ log = logging.getLogger("copbot.slack")
 # Slack errors meaning "this user or channel cannot be messaged", from conversations.open and
 # chat.postMessage: reported as Unreachable. Anything else (missing_scope, ratelimited after
 # the retries…) is a problem of copbot's own and propagates; a token refused is REVOKED_ERRORS.
+# invalid_user_combination: conversations.open's answer for a member of another organisation
+# (Slack Connect) who no longer shares a channel with copbot ("all external people must already
+# be in at least one channel together").
 UNREACHABLE_ERRORS = frozenset(
     {
         "cannot_dm_bot",
+        "invalid_user_combination",
         "user_disabled",
         "user_not_found",
         "users_not_found",

@@ -127,6 +127,9 @@ class _State:
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     reactions: set[tuple[str, str, str]] = field(default_factory=set)
+    # Users of another organisation (Slack Connect) who share no channel with the bot any more:
+    # conversations.open refuses to start a DM with them.
+    apart: set[str] = field(default_factory=set)
 
 
 class FakeSlack:
@@ -218,14 +221,26 @@ class FakeSlack:
         is_bot: bool = False,
         deleted: bool = False,
         tz: str = "Etc/UTC",
+        team_id: str | None = None,
+        shares_a_channel: bool = True,
     ) -> dict[str, Any]:
-        """Register a user for `users.info`; returns Slack's user object."""
+        """Register a user for `users.info`; returns Slack's user object.
+
+        ``team_id``: the user's own team when it is not the installed one (a member of another
+        organisation, met in a Slack Connect channel); ``shares_a_channel=False``: such a user
+        no longer shares a channel with the bot, so `conversations.open` refuses a DM with them
+        (``invalid_user_combination``, "All external people must already be in at least one
+        channel together").
+        """
         name = name or user_id.lower()
+        team_id = team_id or self.team_id
+        if team_id != self.team_id and not shares_a_channel:
+            self.state.apart.add(user_id)
         real_name = real_name if real_name is not None else name.title()
         display_name = display_name if display_name is not None else name
         user = {
             "id": user_id,
-            "team_id": self.team_id,
+            "team_id": team_id,
             "name": name,
             "real_name": real_name,
             "deleted": deleted,
@@ -240,9 +255,11 @@ class FakeSlack:
                 "real_name_normalized": real_name,
                 "display_name": display_name,
                 "display_name_normalized": display_name,
-                "team": self.team_id,
+                "team": team_id,
             },
         }
+        if user_id in self.state.apart:  # users.info: of another team, in no channel the app sees
+            user["is_stranger"] = True
         self.state.users[user_id] = user
         return user
 
@@ -547,6 +564,8 @@ class FakeSlack:
         users = [u for u in str(args.get("users") or "").split(",") if u]
         if not users:
             return {"ok": False, "error": "users_list_not_supplied"}
+        if any(user in self.state.apart for user in users):
+            return {"ok": False, "error": "invalid_user_combination"}
         if len(users) == 1:
             channel_id = self.dm_channel(users[0])
         else:
