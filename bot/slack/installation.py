@@ -40,6 +40,7 @@ class Installation:
     def learn(self, identity: Any) -> None:
         """Take the install's community and bot user from ``auth.test``'s answer."""
         self.community_id = installed_community(identity)
+        self.directory.org_wide = bool(identity.get("is_enterprise_install"))
         log.info("Slack bot %s in workspace %s", identity.get("user_id"), self.community_id)
         self.bot_user_id = identity.get("user_id")
 

@@ -24,10 +24,12 @@ class Directory:
     """Turns Slack user ids into :class:`Actor` s through ``users.info`` and user groups.
 
     ``moderator_ids`` holds user ids and user-group ids (``S…``); a member of a listed group
-    is a moderator. Answers are cached (users for ``user_ttl`` seconds, group members for
-    ``group_ttl``) so a busy channel costs few API calls, the least recently seen dropped past
-    ``capacity``; a failed lookup falls back to the name Slack sent with the request and no
-    rights.
+    is a moderator. For an org-wide Enterprise Grid install (:attr:`org_wide`) a group is listed
+    in each workspace the person belongs to: Slack lists a group for an org token only with the
+    workspace it is in (``team_id``, "required if org token is used"). Answers are cached
+    (users for ``user_ttl`` seconds, group members for ``group_ttl``) so a busy channel costs
+    few API calls, the least recently seen dropped past ``capacity``; a failed lookup falls back
+    to the name Slack sent with the request and no rights.
     """
 
     def __init__(
@@ -48,6 +50,8 @@ class Directory:
         # Bounded: a workspace's every passer-by would otherwise stay for the process's life.
         self._users: _Recent[_Known] = _Recent(capacity)
         self._groups: _Recent[frozenset[str]] = _Recent(capacity)
+        # Installed for a whole Enterprise Grid organisation (auth.test, at start).
+        self.org_wide = False
 
     async def actor(self, community_id: str, user_id: str, fallback_name: str = "") -> Actor:
         """The actor behind ``user_id`` in ``community_id`` (the installed workspace, whichever
@@ -72,9 +76,15 @@ class Directory:
         """Whether the user, or a user group they belong to, is listed in SLACK_MODERATORS."""
         if user_id in self.moderator_ids:
             return True
-        for group_id in sorted(i for i in self.moderator_ids if i.startswith("S")):
-            if user_id in await self._members(group_id):
-                return True
+        groups = sorted(i for i in self.moderator_ids if i.startswith("S"))
+        # An org token names the workspace: a group of one of theirs can hold them.
+        teams: tuple[str | None, ...] = (
+            (await self._user(user_id)).teams if groups and self.org_wide else (None,)
+        )
+        for group_id in groups:
+            for team in teams:
+                if user_id in await self._members(group_id, team):
+                    return True
         return False
 
     async def _user(self, user_id: str) -> _Known:
@@ -93,18 +103,21 @@ class Directory:
         self._users.put(user_id, known, now, now + (self.user_ttl if user else min(self.user_ttl, 30.0)))
         return known
 
-    async def _members(self, group_id: str) -> frozenset[str]:
+    async def _members(self, group_id: str, team: str | None = None) -> frozenset[str]:
+        """The members of a user group; ``team``: the workspace to list it in (an org token)."""
         now = self.timer()
-        cached = self._groups.get(group_id, now)
+        key = f"{group_id}@{team}" if team else group_id
+        cached = self._groups.get(key, now)
         if cached is not None:
             return cached
         try:
-            answer = await self.client.usergroups_users_list(usergroup=group_id)
+            answer = await self.client.usergroups_users_list(usergroup=group_id, team_id=team)
             members = frozenset(answer.get("users") or ())
         except Exception as exc:
-            log.warning("usergroups.users.list failed for %s: %s", group_id, _reason(exc))
+            if not team or _reason(exc) != "no_such_subteam":  # a group of another workspace
+                log.warning("usergroups.users.list failed for %s: %s", key, _reason(exc))
             members = frozenset()
-        self._groups.put(group_id, members, now, now + self.group_ttl)
+        self._groups.put(key, members, now, now + self.group_ttl)
         return members
 
 
@@ -114,6 +127,7 @@ class _Known:
 
     name: str | None
     is_admin: bool
+    teams: tuple[str, ...] = ()  # the workspaces they belong to (all of them, in a Grid organisation)
 
     @classmethod
     def of(cls, user: dict[str, Any] | None) -> _Known:
@@ -127,7 +141,11 @@ class _Known:
             user.get("name"),
         )
         name = next((_spaced(n) for n in names if _spaced(n)), None)
-        return cls(name[:MAX_NAME] if name else None, bool(user.get("is_admin") or user.get("is_owner")))
+        grid = user.get("enterprise_user") or {}
+        teams = tuple(str(t) for t in grid.get("teams") or [user.get("team_id")] if t)
+        return cls(
+            name[:MAX_NAME] if name else None, bool(user.get("is_admin") or user.get("is_owner")), teams
+        )
 
 
 class _Recent(Generic[V]):

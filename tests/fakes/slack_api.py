@@ -124,6 +124,7 @@ class _Fault:
 class _State:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     usergroups: dict[str, list[str]] = field(default_factory=dict)
+    usergroup_teams: dict[str, str] = field(default_factory=dict)  # a group's workspace (Grid)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     reactions: set[tuple[str, str, str]] = field(default_factory=set)
@@ -223,6 +224,7 @@ class FakeSlack:
         tz: str = "Etc/UTC",
         team_id: str | None = None,
         shares_a_channel: bool = True,
+        teams: Iterable[str] | None = None,
     ) -> dict[str, Any]:
         """Register a user for `users.info`; returns Slack's user object.
 
@@ -230,7 +232,8 @@ class FakeSlack:
         organisation, met in a Slack Connect channel); ``shares_a_channel=False``: such a user
         no longer shares a channel with the bot, so `conversations.open` refuses a DM with them
         (``invalid_user_combination``, "All external people must already be in at least one
-        channel together").
+        channel together"). ``teams``: in an Enterprise Grid organisation (``enterprise_id``
+        set), the workspaces the user belongs to (``enterprise_user.teams``; default their own).
         """
         name = name or user_id.lower()
         team_id = team_id or self.team_id
@@ -260,12 +263,23 @@ class FakeSlack:
         }
         if user_id in self.state.apart:  # users.info: of another team, in no channel the app sees
             user["is_stranger"] = True
+        if self.enterprise_id and (teams is not None or team_id == self.team_id):
+            user["enterprise_user"] = {
+                "id": user_id,
+                "enterprise_id": self.enterprise_id,
+                "enterprise_name": self.team,
+                "is_admin": is_admin,
+                "is_owner": is_owner,
+                "teams": list(teams) if teams is not None else [team_id],
+            }
         self.state.users[user_id] = user
         return user
 
-    def add_usergroup(self, usergroup_id: str, users: Iterable[str]) -> None:
-        """Register a user group for `usergroups.users.list`."""
+    def add_usergroup(self, usergroup_id: str, users: Iterable[str], *, team_id: str | None = None) -> None:
+        """Register a user group for `usergroups.users.list`; ``team_id``: the workspace of the
+        organisation it belongs to, which an org-wide install must name to list it."""
         self.state.usergroups[usergroup_id] = list(users)
+        self.state.usergroup_teams[usergroup_id] = team_id or self.team_id
 
     # ------------------------------------------------------------------ failure injection
 
@@ -597,7 +611,13 @@ class FakeSlack:
         return {"ok": True, "user": user}
 
     def _api_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
-        users = self.state.usergroups.get(args.get("usergroup", ""))
+        group = args.get("usergroup", "")
+        users = self.state.usergroups.get(group)
+        if self.org_wide:  # an org token: "team_id … required if org token is used"
+            if not args.get("team_id"):
+                return {"ok": False, "error": "missing_argument"}
+            if self.state.usergroup_teams.get(group) != args["team_id"]:
+                users = None
         if users is None:
             return {"ok": False, "error": "no_such_subteam"}
         return {"ok": True, "users": list(users)}

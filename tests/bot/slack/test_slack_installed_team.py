@@ -12,7 +12,18 @@ import pytest
 
 from commands.types import Context
 from tests.bot.slack import slack_rig
-from tests.bot.slack.slack_rig import ANN, MOD, MODS, SECRET, TOKEN, Answer, add_people, moderated, running
+from tests.bot.slack.slack_rig import (
+    ANN,
+    BOB,
+    MOD,
+    MODS,
+    SECRET,
+    TOKEN,
+    Answer,
+    add_people,
+    moderated,
+    running,
+)
 from tests.fakes.slack_api import FakeSlack, SlackSender, reaction_event
 
 LINK = "https://example.org/acronyms"
@@ -92,3 +103,28 @@ async def test_an_org_wide_install_is_one_community_across_its_workspaces(
             theirs = await two.command("/claims", user_id=ANN)
 
     assert "Your open claims (1)" in theirs.text, theirs.text
+
+
+async def test_an_org_wide_install_knows_moderators_by_a_user_group_of_a_workspace(ctx: Context) -> None:
+    """An org-wide install's token must name the workspace of a user group to list it: the
+    group of SLACK_MODERATORS is found in its moderators' own workspaces, and they decide."""
+    async with FakeSlack(tokens={TOKEN}, team_id="E0ORG", enterprise_id="E0ORG", org_wide=True) as org:
+        add_people(org)
+        org.add_user(MOD, "mod", team_id="T0ONE", teams=["T0TWO", "T0ONE"])
+        org.add_user(BOB, "bob", team_id=TWO, teams=[TWO])
+        org.add_usergroup("S0MODS", [MOD], team_id="T0ONE")
+        async with moderated(org, ctx, slack_moderators="S0MODS") as rig, other_team(rig) as two:
+            await two.command("/submit", f"2.4 {LINK}", user_id=ANN)
+            await rig.front.drain()
+            (post,) = rig.posts_in(MODS)
+
+            pending = await rig.command("/pending", user=MOD)
+            refused = await rig.command("/pending", user=BOB)
+            await rig.react(BOB, "white_check_mark", post.ts)
+            undecided = rig.current(MODS, post.ts).shown
+            await rig.react(MOD, "white_check_mark", post.ts)
+
+            assert f"2.4: {LINK} from ann" in pending.shown, pending.shown
+            assert "/pending is for moderators." in refused.shown
+            assert "Approved by" not in undecided
+            assert "Approved by mod." in rig.current(MODS, post.ts).shown
