@@ -1,7 +1,8 @@
 """When copbot is removed from a community, and when it comes back.
 
 Discord says so with GUILD_DELETE (:class:`bot.discord.client.CopClient`), or, when copbot was
-removed while away, by no longer listing the server at a shard's start (:mod:`bot.discord.guilds`);
+removed while away, by no longer listing a server it was in when a shard is ready after a start or
+a new session (:mod:`bot.discord.guilds`);
 Slack with the
 ``app_uninstalled`` and ``tokens_revoked`` events (:mod:`bot.slack.events`), or, when those were
 missed, by refusing copbot's token (:class:`bot.outbound.Revoked`, met by the sweep or a post).

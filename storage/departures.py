@@ -11,14 +11,22 @@ closed meanwhile stays closed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import OPEN_CLAIM_STATES, Claim, CommunitySettings, Event, LinkStatus, WorkLink
+from storage.models import (
+    OPEN_CLAIM_STATES,
+    Claim,
+    CommunitySettings,
+    Event,
+    LinkStatus,
+    Membership,
+    WorkLink,
+)
 from storage.store import Store
 
 # Who closed a removed community's submissions, and why, in its history and on its row.
@@ -89,6 +97,36 @@ async def held(store: Store, platform: str) -> set[str]:
         rows = await s.exec(sa.union(claims, links, settings))  # type: ignore[call-overload]
         found = {community for (community,) in rows}
     return found - {community for _, community in await left(store, [platform])}
+
+
+async def mark_members(
+    store: Store, platform: str, app_id: str, communities: Iterable[str], now: datetime
+) -> None:
+    """Record that application ``app_id`` of ``platform`` was seen as a member of each of
+    ``communities`` (those recorded already keep their first time)."""
+    rows = [
+        {"platform": platform, "app_id": app_id, "community_id": community, "seen_at": now}
+        for community in communities
+    ]
+    if not rows:
+        return
+    stmt = store.insert(Membership).on_conflict_do_nothing(
+        index_elements=["platform", "app_id", "community_id"]
+    )
+    async with store.session() as s:
+        await s.exec(stmt, params=rows)
+
+
+async def members(store: Store, platform: str, app_id: str) -> set[str]:
+    """The communities application ``app_id`` of ``platform`` was ever seen in as a member:
+    only those can be taken for gone when it no longer finds itself there."""
+    async with store.read() as s:
+        rows = await s.exec(
+            select(Membership.community_id).where(
+                col(Membership.platform) == platform, col(Membership.app_id) == app_id
+            )
+        )
+        return set(rows)
 
 
 async def close_submissions(store: Store, platforms: Sequence[str], now: datetime) -> list[WorkLink]:

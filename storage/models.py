@@ -228,6 +228,21 @@ class CommunitySettings(SQLModel, table=True):
     left_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class Membership(SQLModel, table=True):
+    """The communities a copbot application was seen in as a member, so that one it no longer
+    finds there can be taken for gone (:func:`storage.departures.members`). Discord: the servers
+    a shard's READY listed (available or not) or a GUILD_CREATE brought, per application (two
+    copbots may share a database); not a server that added only copbot's commands (no bot user
+    in it, so the gateway never lists it). A row is kept after copbot leaves: a community that
+    left is recorded in ``community_settings.left_at``."""
+
+    platform: str = Field(primary_key=True, max_length=16)
+    app_id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    community_id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    # When this application was first seen there.
+    seen_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class ProcessedEvent(SQLModel, table=True):
     """Ids of inbound platform events already handled, so a replay or retry runs nothing twice."""
 

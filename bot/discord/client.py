@@ -19,6 +19,7 @@ from discord.gateway import DiscordWebSocket
 from bot import departures
 from bot.discord import guilds, render, review
 from bot.discord.commands import CopTree, build_tree, payload_hash
+from storage import departures as held_data
 from storage.store import Store
 
 if TYPE_CHECKING:
@@ -90,6 +91,8 @@ class CopClient(discord.AutoShardedClient):
             **options,
         )
         self.front_end = front_end
+        self.listings = guilds.Listings(self)
+        self._members_recorded: set[int] = set()
         guild = discord.Object(settings.discord_guild_id) if settings.discord_guild_id else None
         self.tree = build_tree(self, front_end.interactions, guild)
         self.tree.error_handler = front_end.interactions.on_tree_error
@@ -156,6 +159,7 @@ class CopClient(discord.AutoShardedClient):
         """copbot was removed from a server (kicked or banned, or the server was deleted; a server
         that is only unavailable for an outage is ``on_guild_unavailable``, left alone): its
         claims stop being reminded and its pending submissions close (:mod:`bot.departures`)."""
+        self.listings.forget(guild.id)
         ctx = self.front_end.ctx
         why = f"copbot was removed from the Discord server {guild.name!r}"
         try:
@@ -168,28 +172,56 @@ class CopClient(discord.AutoShardedClient):
         await self._in_guild(guild)
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
-        """A server of copbot's at connection (one it rejoined while this process was away)."""
+        """A server of copbot's at connection (one it rejoined while this process was away), or
+        after an outage."""
         await self._in_guild(guild)
 
     async def _in_guild(self, guild: discord.Guild) -> None:
+        """A GUILD_CREATE: copbot is a member of the server, so that it can be found gone later
+        (:mod:`bot.discord.guilds`), and no longer gone if it was."""
+        self.listings.seen(guild)
+        await self._members([guild.id])
         try:
             await departures.community_back(self.front_end.ctx.store, "discord", str(guild.id))
         except Exception:
             log.exception("recording that copbot is in Discord server %s failed", guild.id)
 
+    async def _members(self, guild_ids: list[int]) -> None:
+        """Record that copbot's application is a member of these servers: only such a server is
+        taken for gone when a READY no longer lists it (:mod:`bot.discord.guilds`)."""
+        ctx = self.front_end.ctx
+        # Once a process: a GUILD_CREATE comes for every server at each new session.
+        new = [guild_id for guild_id in guild_ids if guild_id not in self._members_recorded]
+        if self.application_id is None or not new:
+            return
+        try:
+            await held_data.mark_members(
+                ctx.store, "discord", str(self.application_id), map(str, new), ctx.clock()
+            )
+        except Exception:  # recorded again at the next READY or GUILD_CREATE
+            log.exception("recording that copbot is in %d Discord server(s) failed", len(new))
+        else:
+            self._members_recorded.update(new)
+
     async def on_shard_connect(self, shard_id: int) -> None:
-        """A shard identified (READY)."""
+        """A shard identified (READY): which servers it lists, before anything else; copbot's
+        application is a member of each (:mod:`bot.discord.guilds`)."""
+        self.listings.ready(shard_id)
         self.front_end.shard_up(shard_id)
+        await self._members(self.listings.listed(shard_id))
 
     async def on_shard_ready(self, shard_id: int) -> None:
-        """A shard's READY and the GUILD_CREATEs after it are handled: the servers it no longer
-        lists that copbot holds data for removed copbot while it was away (:mod:`bot.discord.guilds`)."""
+        """A shard's READY and the GUILD_CREATEs after it are handled (at a start, or in a new
+        session after one that could not be resumed): the servers it no longer lists that copbot
+        was a member of and holds data for removed copbot while it was away
+        (:mod:`bot.discord.guilds`)."""
         try:
             gone = await guilds.gone_while_away(self.front_end, shard_id)
         except Exception:  # checked again at the next READY (a restart, or a new session)
             log.exception("finding the Discord servers of shard %s that removed copbot failed", shard_id)
             return
-        log.info("Discord shard %s ready: %d server(s), %d found gone", shard_id, len(self.guilds), len(gone))
+        listed = len(self.listings.listed(shard_id))
+        log.info("Discord shard %s ready: %d server(s), %d found gone", shard_id, listed, len(gone))
 
     async def on_shard_resumed(self, shard_id: int) -> None:
         """A shard resumed its session."""

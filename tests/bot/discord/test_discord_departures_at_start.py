@@ -1,24 +1,28 @@
-"""copbot removed from a Discord server while it was not running: no GUILD_DELETE ever reaches it,
-but the gateway's READY at the next start no longer lists the server. Once a shard is ready, a
-server copbot holds claims, submissions or settings for that the shard no longer lists is recorded
-as gone, as a GUILD_DELETE would have; an outage (the server listed as unavailable) is not, nor is
-a server of a shard another process serves.
+"""copbot removed from a Discord server while it was not running, or while it was disconnected for
+longer than Discord keeps its session: no GUILD_DELETE ever reaches it, but the gateway's READY at
+the next start (or in the new session) no longer lists the server. Once a shard is ready, a server
+copbot holds claims, submissions or settings for, that it was seen in as a member before, and that
+the shard no longer lists is recorded as gone, as a GUILD_DELETE would have; an outage (the server
+listed as unavailable) is not, nor is a server of a shard another process serves, a server that
+added only copbot's commands, or another copbot application's server.
 
-Through the real client and the fake Discord, restarted between the two halves of each test, on
-SQLite and PostgreSQL.
+Through the real client and the fake Discord, restarted between the two halves of each test (or
+made to identify anew), on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from commands.types import Context
-from storage import submissions
+from storage import departures, submissions
 from storage.models import ClaimState, LinkStatus
-from tests.bot.discord.discord_rig import Moderated, alice_holds_work, embed, moderated
+from tests.bot.discord.discord_rig import Moderated, alice_holds_work, embed, moderated, text_of
 from tests.fakes.discord_api import FakeDiscord
 from tests.support.clock import FakeClock
 from tests.support.discord_guilds import OtherGuild, guild_id_on_shard
@@ -45,6 +49,49 @@ async def until_ready(rig: Moderated, caplog: pytest.LogCaptureFixture, shard: i
     await rig.fake.wait_until(
         lambda: any(r.getMessage().startswith(said) for r in caplog.records), description=repr(said)
     )
+
+
+@contextlib.asynccontextmanager
+async def holding_work_in_two_servers(
+    fake: FakeDiscord, ctx: Context, db_url: str, caplog: pytest.LogCaptureFixture
+) -> AsyncIterator[tuple[Moderated, OtherGuild]]:
+    """copbot running with global commands, its shard ready: Alice's work in the fake's server
+    (:func:`alice_holds_work`), Bob's claim of 1.1 in another server (listed as unavailable)."""
+    elsewhere = OtherGuild(fake, guild_id_on_shard(0, 1), fake.general_id)
+    async with moderated(fake, ctx, db_url, discord_guild_id=None, client_options=QUICK) as rig:
+        await until_ready(rig, caplog)
+        await alice_holds_work(fake, LINK)
+        await claim_in(elsewhere, "1.1")
+        yield rig, elsewhere
+
+
+async def new_session(fake: FakeDiscord, rig: Moderated, caplog: pytest.LogCaptureFixture) -> None:
+    """The connection is lost for longer than Discord keeps the session: discord.py cannot resume
+    it, identifies anew, and the shard is ready again after the new READY."""
+    identified = len(fake.identifies)
+    caplog.clear()
+    await fake.invalidate_session()
+    await until_ready(rig, caplog)
+    assert len(fake.identifies) == identified + 1
+
+
+async def found_gone(ctx: Context, caplog: pytest.LogCaptureFixture, guild_id: int) -> None:
+    """The server is recorded as gone, with one warning, and Alice's submission there closed."""
+    assert await is_left(ctx, guild_id)
+    link = await submissions.get_link(ctx.store, 1)
+    assert link is not None and link.status == LinkStatus.REJECTED
+    assert link.reason == "the community removed copbot"
+    gone = [r for r in caplog.records if "copbot can no longer reach" in r.getMessage()]
+    assert len(gone) == 1 and str(guild_id) in gone[0].getMessage()
+    assert gone[0].levelno == logging.WARNING
+
+
+async def only_gone(ctx: Context, gone: int, kept: int) -> None:
+    """``gone`` is recorded as gone; ``kept`` is not, and Alice's submission there is pending."""
+    assert await is_left(ctx, gone)
+    assert not await is_left(ctx, kept)
+    link = await submissions.get_link(ctx.store, 1)
+    assert link is not None and link.status == LinkStatus.PENDING
 
 
 async def first_run(fake: FakeDiscord, ctx: Context, db_url: str, **overrides: Any) -> None:
@@ -77,13 +124,8 @@ async def test_a_server_that_removed_copbot_while_it_was_down_is_found_gone_at_s
 
     async with moderated(fake, ctx, db_url, discord_guild_id=None, client_options=QUICK) as rig:
         await until_ready(rig, caplog)
-        assert await is_left(ctx, fake.guild_id)
-        link = await submissions.get_link(ctx.store, 1)
-        assert link is not None and link.status == LinkStatus.REJECTED
-        assert link.reason == "the community removed copbot" and fake.dms[fake.alice_id] == []
-        gone = [r for r in caplog.records if "copbot can no longer reach" in r.getMessage()]
-        assert len(gone) == 1 and str(fake.guild_id) in gone[0].getMessage()
-        assert gone[0].levelno == logging.WARNING
+        await found_gone(ctx, caplog, fake.guild_id)
+        assert fake.dms[fake.alice_id] == []
 
         requests_before = len(fake.requests)
         for _ in range(12):
@@ -111,10 +153,7 @@ async def test_a_server_listed_as_unavailable_at_start_is_not_gone(
 
     async with moderated(fake, ctx, db_url, discord_guild_id=None, client_options=QUICK) as rig:
         await until_ready(rig, caplog)
-        assert await is_left(ctx, away.guild_id)
-        assert not await is_left(ctx, fake.guild_id)
-        link = await submissions.get_link(ctx.store, 1)
-        assert link is not None and link.status == LinkStatus.PENDING
+        await only_gone(ctx, away.guild_id, fake.guild_id)
 
 
 async def test_a_process_serving_shard_0_leaves_the_servers_of_shard_1_alone(
@@ -181,6 +220,7 @@ async def test_a_server_that_adds_copbot_again_while_the_start_check_runs_is_not
     long_gone = [str(fake.guild_id - (n + 1) * (1 << 22) | 1) for n in range(120)]
     for community in long_gone:
         await ctx.store.update_settings("discord", community, clock(), stale_after_days=9)
+    await departures.mark_members(ctx.store, "discord", str(fake.application_id), long_gone, clock())
     fake.bot_in_guild = False
     caplog.clear()
 
@@ -202,3 +242,116 @@ async def test_a_server_that_adds_copbot_again_while_the_start_check_runs_is_not
         assert report.delivered == {"dm": 1}
         (dm,) = fake.dms[fake.alice_id]
         assert dm["embeds"][0]["title"] == "Still working on 3.11?"
+
+
+async def test_a_server_copbot_serves_only_by_its_commands_is_never_taken_for_gone(
+    fake: FakeDiscord, ctx: Context, db_url: str, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server that added copbot with the ``applications.commands`` scope alone (no bot user in
+    it) sends copbot its commands, but the gateway never lists it. Without the fix it was taken
+    for gone at every start: Bob's pending submission there was closed ("the community removed
+    copbot") and his claim was never reminded (its claimant "unreachable")."""
+    commands_only = OtherGuild(fake, guild_id_on_shard(0, 1), fake.general_id)
+    fake.other_guilds.discard(commands_only.guild_id)  # no bot user there: READY never lists it
+    async with moderated(fake, ctx, db_url, discord_guild_id=None):
+        await claim_in(commands_only, "1.1")
+        sent = await fake.wait_for_callback(
+            await commands_only.slash("submit", {"number": "2.4", "link": LINK}, user_id=fake.bob_id)
+        )
+        assert "Your link for 2.4 is saved" in embed(sent)["description"], embed(sent)
+
+    for start, number in enumerate(("1.2", "1.3")):  # every start, not only the first
+        caplog.clear()
+        async with moderated(fake, ctx, db_url, discord_guild_id=None, client_options=QUICK) as rig:
+            await until_ready(rig, caplog)
+            assert not await is_left(ctx, commands_only.guild_id)
+            assert not [r for r in caplog.records if "copbot can no longer reach" in r.getMessage()]
+            link = await submissions.get_link(ctx.store, 1)
+            assert link is not None and link.status == LinkStatus.PENDING, link
+            await claim_in(commands_only, number)
+            if start == 1:
+                clock.advance(days=31)
+                report = await rig.sweeper.run_once()
+                assert report.delivered == {"dm": 3}  # 1.1, 1.2 and 1.3, in one DM
+                (dm,) = fake.dms[fake.bob_id]
+                assert "1.1" in text_of(dm), text_of(dm)
+
+
+async def test_a_server_that_added_the_bot_user_while_copbot_ran_is_found_gone_after_removing_it(
+    fake: FakeDiscord, ctx: Context, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The server first used copbot by its commands alone, then added its bot user while copbot
+    ran (a GUILD_CREATE, nothing at start): from then on copbot knows it is a member there, so
+    a removal while it was down is noticed at the next start."""
+    fake.bot_in_guild = False
+    async with moderated(fake, ctx, db_url, discord_guild_id=None) as rig:
+        fake.bot_in_guild = True
+        await fake.dispatch("GUILD_CREATE", fake.guild_create_payload(), guild_id=fake.guild_id)
+        client = rig.bot.client
+        assert client is not None
+        await fake.wait_until(lambda: client.get_guild(fake.guild_id) is not None, description="the join")
+        await alice_holds_work(fake, LINK)
+    fake.bot_in_guild = False  # removed while copbot was down
+    fake.members.pop(fake.bot_user_id)
+    caplog.clear()
+
+    async with moderated(fake, ctx, db_url, discord_guild_id=None, client_options=QUICK) as rig:
+        await until_ready(rig, caplog)
+        assert await is_left(ctx, fake.guild_id)
+        link = await submissions.get_link(ctx.store, 1)
+        assert link is not None and link.status == LinkStatus.REJECTED
+
+
+async def test_a_server_that_removed_copbot_during_a_long_disconnect_is_found_gone_at_the_new_session(
+    fake: FakeDiscord, ctx: Context, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The connection is lost for longer than Discord keeps the session, and the server removes
+    copbot meanwhile: the session cannot be resumed, so discord.py identifies anew and gets a new
+    READY, which no longer lists the server. Without the fix discord.py's cache kept the server
+    from the old session and nothing noticed until the next restart: the submission stayed pending
+    (refusing the same link from any other server) and the claim was reminded into a server copbot
+    could no longer reach."""
+    async with holding_work_in_two_servers(fake, ctx, db_url, caplog) as (rig, elsewhere):
+        fake.bot_in_guild = False
+        fake.members.pop(fake.bot_user_id)
+        await new_session(fake, rig, caplog)
+        await found_gone(ctx, caplog, fake.guild_id)
+        assert not await is_left(ctx, elsewhere.guild_id)  # listed again (unavailable): still in it
+
+
+async def test_after_a_new_session_a_server_in_an_outage_is_not_gone_and_one_no_longer_listed_is(
+    fake: FakeDiscord, ctx: Context, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A new READY after a lost session lists the fake's server as unavailable (an outage: no
+    GUILD_CREATE follows), and no longer lists another server at all: only the second is gone."""
+    async with holding_work_in_two_servers(fake, ctx, db_url, caplog) as (rig, elsewhere):
+        fake.guild_unavailable = True
+        fake.other_guilds.discard(elsewhere.guild_id)  # removed copbot meanwhile
+        await new_session(fake, rig, caplog)
+        await only_gone(ctx, elsewhere.guild_id, fake.guild_id)
+
+
+async def test_two_copbot_applications_on_one_database_leave_each_others_servers_alone(
+    ctx: Context, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two copbots (two applications, two tokens) share a database, neither setting
+    DISCORD_GUILD_ID. Without the fix each took the other's servers, which its own gateway never
+    lists, for gone at its start: the other's pending submissions were closed."""
+    async with FakeDiscord() as first, FakeDiscord() as second:
+        await first_run(first, ctx, db_url)
+        caplog.clear()
+        async with moderated(second, ctx, db_url, discord_guild_id=None, client_options=QUICK) as rig:
+            await until_ready(rig, caplog)
+            assert not await is_left(ctx, first.guild_id)
+            link = await submissions.get_link(ctx.store, 1)
+            assert link is not None and link.status == LinkStatus.PENDING
+
+        first.bot_in_guild = False  # the first copbot still notices its own server leaving
+        first.members.pop(first.bot_user_id)
+        caplog.clear()
+        async with moderated(first, ctx, db_url, discord_guild_id=None, client_options=QUICK) as rig:
+            await until_ready(rig, caplog)
+            assert await is_left(ctx, first.guild_id)
+        for fake in (first, second):
+            assert fake.errors == [] and fake.unhandled == []
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
