@@ -4,6 +4,9 @@ Each claim's reminder is taken by a guarded update before it is sent (a crash af
 does not send it again at once), then delivered by DM, else in the community's reminder channel,
 else the claim is marked unreachable. The claims of one claimant in a batch share one message
 (:data:`PER_MESSAGE` at most), whose outcome is recorded for each of them; so do expiry notices.
+Reminders (notices) sent again join the sweep's first batch of newly stale (expired) claims, so
+a member gets one message a sweep for all of them (more only past :data:`PER_MESSAGE`, or when
+more claims are due at once than a batch holds).
 One failure never stops the sweep. Outcomes the database could not take (it went away) are kept
 and recorded first at the next sweep; a reminder or expiry notice taken and never recorded (the
 process died) is taken back :data:`STUCK_SENDING` later and sent again, by one sweep.
@@ -181,41 +184,37 @@ class Sweeper:
             await self._record_unrecorded()
             self._left = await left(self.store, platforms)
             overrides = await stale_overrides(self.store)
-            # Messages a platform refused at an earlier sweep (rate limit, outage) go out again
-            # first, and reminders and expiry notices a sweep that died took and never recorded.
+            # Messages a platform refused at an earlier sweep (rate limit, outage) go out again,
+            # and reminders and expiry notices a sweep that died took and never recorded: in the
+            # same messages as the first batch of newly stale (expired) claims, so a member hears
+            # once per sweep about all of theirs.
             now = self.clock()
-            retry = (
-                await take_retries(
-                    self.store,
-                    platforms,
-                    "delivery",
-                    self.batch,
-                    now=now,
-                    stuck_before=now - self.stuck_after,
-                )
-                or []
+            stuck_before = now - self.stuck_after
+            retry = await take_retries(
+                self.store, platforms, "delivery", self.batch, now=now, stuck_before=stuck_before
             )
-            await self._remind(retry, report)
-            retry = (
-                await take_retries(
-                    self.store, platforms, "notice", self.batch, now=now, stuck_before=now - self.stuck_after
-                )
-                or []
-            )
-            await self._notify(retry)
-            while (
-                moved := await mark_stale(
+
+            async def stale() -> list[Claim] | None:
+                moved = await mark_stale(
                     self.store, self.clock(), self.stale_after_days, platforms, overrides, self.batch
                 )
-            ) is not None:
+                if moved is None:
+                    return None
                 to_ping = [c for c in moved if c.platform != LEGACY_PLATFORM]
                 report.stale += len(to_ping)
-                await self._remind(to_ping, report)
-            while (
-                expired := await expire_due(self.store, self.clock(), self.grace_days, platforms, self.batch)
-            ) is not None:
-                report.expired += len(expired)
-                await self._notify(expired)
+                return to_ping
+
+            await self._in_batches(retry or [], stale, lambda claims: self._remind(claims, report))
+            retry = await take_retries(
+                self.store, platforms, "notice", self.batch, now=now, stuck_before=stuck_before
+            )
+
+            async def expired() -> list[Claim] | None:
+                moved = await expire_due(self.store, self.clock(), self.grace_days, platforms, self.batch)
+                report.expired += len(moved or [])
+                return moved
+
+            await self._in_batches(retry or [], expired, self._notify)
             # One line a sweep (APScheduler's own two a run are held back, see bot.logs).
             log.info("sweep: %d stale, %d expired, %s", report.stale, report.expired, report.delivered)
             self._report_trouble()
@@ -228,6 +227,29 @@ class Sweeper:
             if self.on_sweep:
                 self.on_sweep(report)
             return report
+
+    @staticmethod
+    async def _in_batches(
+        taken: list[Claim],
+        take: Callable[[], Awaitable[list[Claim] | None]],
+        send: Callable[[list[Claim]], Awaitable[None]],
+    ) -> None:
+        """Send ``taken`` (messages sent again) with the first batch ``take`` gives, then each
+        further batch until it gives None. Should taking fail (the database went away), what
+        was taken still goes out before the error does."""
+        while True:
+            try:
+                batch = await take()
+            except Exception:
+                if taken:
+                    await send(taken)
+                raise
+            if batch is None:
+                break
+            claims, taken = taken + batch, []
+            await send(claims)
+        if taken:
+            await send(taken)
 
     async def _remind(self, claims: list[Claim], report: SweepReport) -> None:
         """Send a batch of reminders and record how each went."""

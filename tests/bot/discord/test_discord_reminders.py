@@ -371,3 +371,57 @@ async def test_more_stale_claims_than_25_buttons_hold_go_in_two_dms(rig: Moderat
     assert len(buttons(second)) == 4
     released = {custom_id for dm in (first, second) for _, custom_id in buttons(dm) if "drop" in custom_id}
     assert len(released) == 14
+
+
+async def test_a_refused_reminder_sent_again_with_new_stale_claims_goes_in_the_same_dm(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """Alice's DM about 3.11 is refused (Discord answers 503); by the next sweep 2.4 has gone
+    quiet too: one DM names both, with each claim's buttons, and each claim is reminded once."""
+    fake = rig.fake
+    first = await claim(rig, fake.alice_id, "3.11")
+    clock.advance(days=5)
+    second = await claim(rig, fake.alice_id, "2.4")
+    clock.advance(days=26)
+    fake.fail("POST", "/channels/{channel_id}/messages", status=503, body={"message": "Service Unavailable"})
+    assert (await rig.sweeper.run_once()).delivered == {"retry": 1} and fake.dms[fake.alice_id] == []
+
+    clock.advance(days=5)
+    reports = [await rig.sweeper.run_once() for _ in range(2)]
+
+    assert [r.delivered for r in reports] == [{"dm": 2}, {}]
+    (dm,) = fake.dms[fake.alice_id]
+    assert dm["embeds"][0]["title"] == "Still working on 2 problems?"
+    assert [custom_id for _, custom_id in buttons(dm)] == [
+        f"cop:{action}:{c.id}" for c in (first, second) for action in ("renew", "drop")
+    ]
+    assert [(await latest(rig, fake.alice_id, n)).delivery for n in ("3.11", "2.4")] == ["dm", "dm"]
+
+
+async def test_a_refused_expiry_notice_sent_again_with_new_expiries_goes_in_the_same_dm(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """Alice's notice that 3.11 expired is refused (Discord answers 400); by the next sweep her
+    claim on 2.4 has expired too: one DM tells her of both, once."""
+    fake = rig.fake
+    await claim(rig, fake.alice_id, "3.11")
+    clock.advance(days=5)
+    await claim(rig, fake.alice_id, "2.4")
+    clock.advance(days=26)
+    await rig.sweeper.run_once()  # the reminder about 3.11
+    clock.advance(days=5)
+    await rig.sweeper.run_once()  # the reminder about 2.4
+    assert len(fake.dms[fake.alice_id]) == 2
+    clock.advance(days=10, minutes=1)  # 3.11's grace is over
+    fake.fail("POST", "/channels/{channel_id}/messages", status=400, body={"message": "Bad", "code": 0})
+    assert (await rig.sweeper.run_once()).expired == 1 and len(fake.dms[fake.alice_id]) == 2
+
+    clock.advance(days=5)  # 2.4's grace is over
+    reports = [await rig.sweeper.run_once() for _ in range(2)]
+
+    assert [r.expired for r in reports] == [1, 0]
+    (notice,) = fake.dms[fake.alice_id][2:]
+    shown = notice["embeds"][0]
+    assert shown["title"] == "Your claims on 2 problems expired"
+    assert all(f"{n} — " in shown["fields"][0]["value"] for n in ("3.11", "2.4"))
+    assert [(await latest(rig, fake.alice_id, n)).notice for n in ("3.11", "2.4")] == ["dm", "dm"]

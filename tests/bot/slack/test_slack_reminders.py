@@ -446,3 +446,57 @@ async def test_more_stale_claims_than_one_message_holds_go_in_two_dms(rig: Rig, 
     assert (len(first.buttons), len(second.buttons)) == (24, 4)
     drops = {a.button(b)["action_id"] for a in (first, second) for b in a.buttons if b.startswith("Release")}
     assert len(drops) == 14
+
+
+async def test_a_refused_reminder_sent_again_with_new_stale_claims_goes_in_the_same_dm(
+    rig: Rig, clock: FakeClock
+) -> None:
+    """Slack refuses Ann's reminder about 3.11 (a missing scope); by the next sweep 2.4 has gone
+    quiet too: one DM names both, with each claim's buttons, and each claim is reminded once."""
+    first = await claim(rig, ANN, "3.11")
+    clock.advance(days=5)
+    second = await claim(rig, ANN, "2.4")
+    clock.advance(days=26)
+    rig.fake.fail(ANN, "missing_scope", methods={"conversations.open"})
+    assert (await sweeper(rig).run_once()).delivered == {"retry": 1} and dm_of(rig, ANN) == []
+    rig.fake.clear_failures()
+
+    clock.advance(days=5)
+    reports = [await sweeper(rig).run_once() for _ in range(2)]
+
+    assert [r.delivered for r in reports] == [{"dm": 2}, {}]
+    (dm,) = dm_of(rig, ANN)
+    reminder = Answer.of(dm)
+    assert reminder.header == "Still working on 2 problems?"
+    assert [reminder.button(b)["action_id"] for b in reminder.buttons] == [
+        f"cop:{action}:{c.id}" for c in (first, second) for action in ("renew", "drop")
+    ]
+    assert [(await latest(rig, ANN, n)).delivery for n in ("3.11", "2.4")] == ["dm", "dm"]
+
+
+async def test_a_refused_expiry_notice_sent_again_with_new_expiries_goes_in_the_same_dm(
+    rig: Rig, clock: FakeClock
+) -> None:
+    """Slack refuses Ann's notice that 3.11 expired; by the next sweep her claim on 2.4 has
+    expired too: one DM tells her of both, once."""
+    await claim(rig, ANN, "3.11")
+    clock.advance(days=5)
+    await claim(rig, ANN, "2.4")
+    clock.advance(days=26)
+    await sweeper(rig).run_once()  # the reminder about 3.11
+    clock.advance(days=5)
+    await sweeper(rig).run_once()  # the reminder about 2.4
+    assert len(dm_of(rig, ANN)) == 2
+    clock.advance(days=10, minutes=1)  # 3.11's grace is over
+    rig.fake.fail(ANN, "missing_scope", methods={"conversations.open"})
+    assert (await sweeper(rig).run_once()).expired == 1 and len(dm_of(rig, ANN)) == 2
+    rig.fake.clear_failures()
+
+    clock.advance(days=5)  # 2.4's grace is over
+    reports = [await sweeper(rig).run_once() for _ in range(2)]
+
+    assert [r.expired for r in reports] == [1, 0]
+    (notice,) = (Answer.of(dm) for dm in dm_of(rig, ANN)[2:])
+    assert notice.header == "Your claims on 2 problems expired"
+    assert all(f"{n} — " in notice.shown for n in ("3.11", "2.4"))
+    assert [(await latest(rig, ANN, n)).notice for n in ("3.11", "2.4")] == ["dm", "dm"]
