@@ -240,7 +240,10 @@ for _spec in (
         submissions.pending_command,
         moderator_only=True,
         community=True,
-        help="Oldest first, each with a link to its post in the moderator channel.",
+        help=(
+            "Oldest first, each with a link to its post in the moderator channel; "
+            "the first 20, then how many more wait."
+        ),
         examples=("/pending",),
     ),
     CommandSpec(

@@ -290,17 +290,20 @@ async def decide_by_reaction(
 
 
 PENDING_OPTIONS: tuple[Option, ...] = ()
+# The most submissions /pending lists; a last line counts the rest.
+PENDING_SHOWN = 20
 
 
 async def pending_command(ctx: Context, request: Request) -> Reply:
-    """/pending: this community's pending submissions, oldest first, with their posts."""
+    """/pending: this community's pending submissions, oldest first, with their posts: the
+    first :data:`PENDING_SHOWN`, then how many more wait."""
     actor = request.actor
     waiting = await submissions.pending(ctx.store, actor.platform, actor.community_id)
     if not waiting:
         return Reply(text="Nothing is waiting for a decision.")
     now = ctx.clock()
     lines: list[str | Link] = []
-    for link in waiting[:20]:
+    for link in waiting[:PENDING_SHOWN]:
         when = f"{day(link.created_at)} ({ago(link.created_at, now)})"
         line = f"{link.problem_number}: {link.url} from {link.display_name}, {when}"
         lines.append(Link(line, link.mod_url) if link.mod_url else line + " — not posted yet")
@@ -312,9 +315,9 @@ async def pending_command(ctx: Context, request: Request) -> Reply:
             Button(f"Reject {link.problem_number} #{link.id}", "reject", str(link.id), ButtonStyle.DANGER),
         )
     )
-    more = f" (showing 20 of {len(waiting)})" if len(waiting) > 20 else ""
     return Reply(
-        title=f"Pending submissions: {len(waiting)}{more}",
-        sections=(Section("Oldest first", tuple(lines)),),
+        title=f"Pending submissions: {len(waiting)}",
+        # The rest counted in a last "… and N more", with those a front end has no room for.
+        sections=(Section("Oldest first", tuple(lines), more=len(waiting) - len(lines)),),
         buttons=buttons,
     )

@@ -861,3 +861,21 @@ async def test_a_post_made_as_the_database_goes_away_is_kept_not_made_twice(
     assert [s.kind for s in outbound.sent if s.kind == "channel"] == ["channel"]
     assert ("edit", "1") in [(s.kind, s.target) for s in outbound.sent]  # the post shows the decision
     assert "approved" in [s.reply.text for s in outbound.sent if s.kind == "dm"][0]
+
+
+async def test_pending_on_the_console_counts_the_submissions_past_the_twenty_listed(
+    moderated: Context, clock: FakeClock
+) -> None:
+    """Twenty-five waiting: the console lists the oldest twenty, then "… and 5 more"."""
+    await with_channel(moderated)
+    for i in range(25):
+        reply = await say(moderated, ANN, f"/submit 2.4 https://example.org/{i:02d}/acronyms")
+        assert "went to the moderators" in reply.text, reply.text
+        clock.advance(minutes=1 if i % 10 < 9 else 61)  # Ann may submit ten an hour
+
+    out = await shown(moderated, MOD, "/pending")
+
+    listed = [line for line in out.splitlines() if line.startswith("  - ")]
+    assert out.startswith("Pending submissions: 25\n")
+    assert [f"example.org/{i:02d}/" in line for i, line in enumerate(listed[:-1])] == [True] * 20
+    assert listed[-1] == "  - … and 5 more"

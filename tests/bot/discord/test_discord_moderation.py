@@ -501,7 +501,7 @@ def lesswrong(i: int) -> str:
 
 async def test_pending_shows_every_submission_it_lists(rig: Moderated, clock: FakeClock) -> None:
     """Ten realistic submissions all show in /pending, oldest first, going on over several fields
-    (it showed 4 and "… and 6 more"); with 25 waiting, the 20 the title promises show."""
+    (it showed 4 and "… and 6 more"); with 25 waiting, the first 20 show, then "… and 5 more"."""
     fake = rig.fake
     for i in range(10):
         await submit(rig, link=lesswrong(i))
@@ -519,8 +519,29 @@ async def test_pending_shows_every_submission_it_lists(rig: Moderated, clock: Fa
         clock.advance(minutes=5 if i < 19 else 61)
     listed = embed(await ask(fake, "pending", user_id=fake.bob_id))
     lines = [line for field in listed["fields"] for line in field["value"].splitlines()]
-    assert listed["title"] == "Pending submissions: 25 (showing 20 of 25)"
-    assert len(lines) == 20 and f"{lesswrong(19)} from Alice" in lines[-1]
+    assert listed["title"] == "Pending submissions: 25"
+    assert len(lines) == 21 and f"{lesswrong(19)} from Alice" in lines[-2]
+    assert lines[-1] == "• … and 5 more"
+
+
+def long_link(i: int) -> str:
+    return f"https://example.org/{i:02d}/" + "/".join(f"section-{j}" for j in range(40))
+
+
+async def test_pending_counts_every_submission_it_does_not_show(rig: Moderated, clock: FakeClock) -> None:
+    """Sixty links too long for twenty to fit in one embed: /pending shows as many as fit,
+    oldest first, and its last line counts all the others (it counted only those of the first
+    twenty that did not fit: "… and 3 more" for 60 waiting)."""
+    fake = rig.fake
+    for i in range(60):
+        await submit(rig, link=long_link(i))
+        clock.advance(minutes=1 if i % 10 < 9 else 61)  # Alice may submit ten an hour
+    listed = embed(await ask(fake, "pending", user_id=fake.bob_id))
+    lines = [line for field in listed["fields"] for line in field["value"].splitlines()]
+    *shown, more = lines
+    assert 1 < len(shown) < 20 and all(f"example.org/{i:02d}/" in line for i, line in enumerate(shown))
+    assert more.removeprefix("• ") == f"… and {60 - len(shown)} more"
+    assert listed["title"] == "Pending submissions: 60"
 
 
 async def test_the_longest_link_copbot_takes_reaches_the_moderators_whole(rig: Moderated) -> None:

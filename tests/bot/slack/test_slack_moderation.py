@@ -882,3 +882,18 @@ async def test_a_link_full_of_ampersands_shows_whole_and_clickable_everywhere(ri
     shown_bare = AMP_SHOWN.replace(".org", ".net")
     assert f"*Existing work*\n• <{shown_bare}|{label.replace('.org', '.net')}" in card.shown
     assert rig.fake.refused_blocks == []
+
+
+async def test_pending_counts_every_submission_it_does_not_show(rig: Rig, clock: FakeClock) -> None:
+    """Sixty submissions: /pending lists the oldest twenty, and a last line counts the other forty
+    (only the title said "showing 20 of 60")."""
+    for i in range(60):
+        await submit(rig, f"2.4 https://example.org/{i:02d}/acronyms")
+        clock.advance(minutes=1 if i % 10 < 9 else 61)  # Ann may submit ten an hour
+
+    pending = await rig.command("/pending", user=MOD)
+
+    assert pending.header == "Pending submissions: 60"
+    *shown, more = [line for line in pending.shown.splitlines() if line.startswith("• ")]
+    assert [f"example.org/{i:02d}/" in line for i, line in enumerate(shown)] == [True] * 20
+    assert more == "• … and 40 more"
