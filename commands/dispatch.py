@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from commands.parser import convert_all, normalise, parse_line
+from commands.parser import convert_all, normalise, parse_line, split_command
 from commands.registry import ACTIONS, COMMANDS
 from commands.types import (
     Actor,
@@ -24,7 +23,6 @@ from storage.units import AlreadyApplied
 
 log = logging.getLogger("copbot.commands")
 
-_NAME_END = re.compile(r"\s")
 # Observers of every command (metrics, logs): called with (command, outcome, seconds).
 OBSERVERS: list[Callable[[str, str, float], None]] = []
 
@@ -120,9 +118,9 @@ async def run_line(ctx: Context, actor: Actor, line: str) -> Reply:
     text = line.strip().removeprefix("/")
     if not text:
         return error_reply("Type a command, e.g. /problem 2.4 — /help lists them all.")
-    # The name ends at the first space of any kind: a tab, a newline, a wide or no-break space.
-    name, *rest = _NAME_END.split(text, maxsplit=1)
-    return await run_text(ctx, actor, name, rest[0] if rest else "")
+    # The name ends at the first space of any kind, or at an invisible character after a name.
+    name, rest = split_command(text, COMMANDS)
+    return await run_text(ctx, actor, name, rest)
 
 
 async def run_action(ctx: Context, actor: Actor, custom_id: str) -> Reply:

@@ -4,6 +4,8 @@ with front ends that receive typed options (Discord)."""
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Container
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -37,6 +39,26 @@ SMART_QUOTES = str.maketrans(dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\uff02
 # A word people put before a number: "/problem problem 2.4", "/claim # 2.4".
 NUMBER_PREFIXES = ("problem", "#")
 NUMBER_PREFIX_RE = re.compile(r"^(?:problem|#)\s+", re.IGNORECASE)
+
+
+# What ends a command's name: a space of any kind (a tab, a newline, a wide or no-break space).
+NAME_END = re.compile(r"\s")
+
+
+def split_command(text: str, names: Container[str]) -> tuple[str, str]:
+    """``claim 3.11`` → (``claim``, ``3.11``): a typed line (without its ``/``) as the command's name
+    and its arguments. The name ends at the first space of any kind; when what comes before that is
+    no command in ``names`` (lower-case), an invisible format character (a zero-width space, a word
+    joiner, a bidi mark, as pasted text carries them) right after a command's name ends it too:
+    ``claim\u200b3.11`` is /claim 3.11. Inside a name one is dropped, as elsewhere
+    (``cl\u200baim`` is /claim)."""
+    name, *rest = NAME_END.split(text, maxsplit=1)
+    if name.isascii() or normalise(name).lower() in names:
+        return name, rest[0] if rest else ""
+    for at, ch in enumerate(name):
+        if unicodedata.category(ch) == "Cf" and normalise(name[:at]).lower() in names:
+            return name[:at], text[at:]
+    return name, rest[0] if rest else ""
 
 
 class Kind(StrEnum):

@@ -108,6 +108,35 @@ async def test_any_space_after_a_command_name_ends_it(ctx: Context, line: str, a
 
 
 @pytest.mark.parametrize(
+    ("line", "answer"),
+    [
+        ("/claim\u200b3.11", "You claimed 3.11 on 2026-11-25"),  # a zero-width space, as pasted
+        ("/claim\u200b\u200b 3.11", "You claimed 3.11 on 2026-11-25"),
+        ("/claim\u20603.11", "You claimed 3.11 on 2026-11-25"),  # a word joiner
+        ("/claim\ufeff3.11", "You claimed 3.11 on 2026-11-25"),  # a byte-order mark
+        ("/problem\u200e2.4", "2.4"),  # a left-to-right mark
+        ("/CLAIM\u200b3.11", "You claimed 3.11 on 2026-11-25"),
+        ("/cl\u200baim 3.11", "You claimed 3.11 on 2026-11-25"),  # inside the name: still dropped
+        ("/claims\u200beveryone", "Nobody in this server holds an open claim"),  # not /claim
+    ],
+)
+async def test_an_invisible_character_after_a_command_name_ends_it(
+    ctx: Context, line: str, answer: str
+) -> None:
+    """A zero-width space (or another invisible format character) between the name and its
+    arguments made one unknown name: "/claim\u200b3.11" answered "There is no command
+    /claim3.11". It now separates them, as a space does."""
+    reply = await say(ctx, ANN, line)
+    assert not reply.error, reply.text
+    assert answer in f"{reply.title} {reply.text}"
+
+
+async def test_an_invisible_character_after_an_unknown_name_is_still_unknown(ctx: Context) -> None:
+    reply = await say(ctx, ANN, "/clam\u200b3.11")
+    assert reply.error and reply.text == "There is no command /clam3.11. /help lists them."
+
+
+@pytest.mark.parametrize(
     "line",
     [
         "/problem " + "9" * 10_000,
