@@ -53,6 +53,14 @@ class BadLink(CommandError):
     """A link that is not an http(s) address of a page."""
 
 
+class BadHost(ValueError):
+    """A host that is no domain name, for a reason worth telling the member (its message)."""
+
+
+# The longest domain name as browsers look it up, in ASCII (its xn-- form), without a last dot.
+MAX_HOST = 253
+
+
 def check_link(raw: str) -> str:
     """The link as given, trimmed, if it is an http or https URL with a host; else BadLink."""
     link = raw.strip().strip("<>")
@@ -91,6 +99,8 @@ def check_link(raw: str) -> str:
         )
     try:
         ascii_name = ascii_host(host)
+    except BadHost as exc:  # a reason the member can act on
+        raise BadLink(f"That link's host is not a valid domain name: {exc}.") from None
     except ValueError:
         ascii_name = ""
     if not HOST.fullmatch(ascii_name):  # %40, a backslash: read one way here, another by browsers
@@ -113,10 +123,13 @@ def ascii_host(host: str) -> str:
     hosts with an emoji that browsers go to; its UTS #46 table and label checks are used here
     instead: a code point UTS #46 disallows, an empty label, a Unicode label marked ``xn--``, one
     opening with a combining mark, a joiner out of place, a broken bidi rule or a label over 63
-    characters is no domain name."""
+    characters is no domain name. Every host, ASCII or not, is held to the same rules once in
+    ASCII: each label from 1 to 63 characters, an ``xn--`` label one that decodes to a valid
+    label, and the whole at most 253 characters (:class:`BadHost` says which failed)."""
     if host.isascii():
-        return host.lower()
-    labels = idna.uts46_remap(host, std3_rules=False, transitional=False).split(".")
+        labels = host.lower().split(".")
+    else:
+        labels = idna.uts46_remap(host, std3_rules=False, transitional=False).split(".")
     trailing = labels[-1] == "" and len(labels) > 1  # a last dot (example.org.) names the same host
     if trailing:
         labels.pop()
@@ -125,15 +138,45 @@ def ascii_host(host: str) -> str:
         if not label.isascii():
             if label.lower().startswith("xn--"):
                 raise ValueError(f"{label!r} is marked as punycode and is not")
-            idna.check_initial_combiner(label)
-            idna.check_bidi(label)
-            if any(ch in "\u200c\u200d" and not idna.valid_contextj(label, i) for i, ch in enumerate(label)):
-                raise ValueError(f"a joiner is out of place in {label!r}")
+            _check_label(label)
             label = "xn--" + label.encode("punycode").decode("ascii")
+        elif label.startswith("xn--"):
+            _check_encoded(label)
         if not 0 < len(label) <= 63:
             raise ValueError("a label is empty or longer than 63 characters")
         ascii_labels.append(label)
-    return ".".join(ascii_labels) + ("." if trailing else "")
+    name = ".".join(ascii_labels)
+    if len(name) > MAX_HOST:
+        raise BadHost(
+            f"it is {len(name)} characters long as browsers look it up (letters beyond A-Z written "
+            f"as xn--…), and a domain name has at most {MAX_HOST}"
+        )
+    return name + ("." if trailing else "")
+
+
+def _check_label(label: str) -> None:
+    """ValueError unless a Unicode label passes UTS #46's label checks (see :func:`ascii_host`)."""
+    idna.check_initial_combiner(label)
+    idna.check_bidi(label)
+    if any(ch in "\u200c\u200d" and not idna.valid_contextj(label, i) for i, ch in enumerate(label)):
+        raise ValueError(f"a joiner is out of place in {label!r}")
+
+
+def _check_encoded(label: str) -> None:
+    """BadHost unless an ``xn--`` label decodes to a label browsers would write that way: one
+    beyond ASCII that UTS #46 leaves as it is and whose checks it passes (as the URL standard
+    decodes and checks such labels; a browser refuses the link otherwise)."""
+    try:
+        decoded = label[4:].encode("ascii").decode("punycode")
+        valid = not decoded.isascii() and (
+            idna.uts46_remap(decoded, std3_rules=False, transitional=False) == decoded
+        )
+        if valid:
+            _check_label(decoded)
+    except ValueError:  # UnicodeError and idna's errors among them
+        valid = False
+    if not valid:
+        raise BadHost(f"its part {label} is marked as an encoded name (xn--) but does not decode to one")
 
 
 def normalise_link(link: str) -> str:

@@ -171,3 +171,69 @@ async def test_submitting_a_link_to_an_emoji_host_saves_it_as_browsers_reach_it(
     reply = await say(ctx, person("ann"), "/submit 2.4 https://i\u2764.ws/ a short link")
     assert not reply.error, reply.text
     assert "https://xn--i-7iq.ws/" in reply.text
+
+
+# 18 labels of "münchen" (8 letters each, 144 as typed) are 18 of "xn--mnchen-3ya" (14) as sent.
+LONG_UNICODE_HOST = "m\u00fcnchen." * 18 + "de"
+LONG_ASCII_HOST = "xn--mnchen-3ya." * 18 + "de"
+
+
+@pytest.mark.parametrize(
+    ("link", "answer"),
+    [
+        (
+            f"https://{LONG_UNICODE_HOST}/paper",
+            "That link's host is not a valid domain name: it is 272 characters long as browsers "
+            "look it up (letters beyond A-Z written as xn--…), and a domain name has at most 253.",
+        ),
+        (
+            f"https://{LONG_ASCII_HOST}/paper",
+            "That link's host is not a valid domain name: it is 272 characters long as browsers "
+            "look it up (letters beyond A-Z written as xn--…), and a domain name has at most 253.",
+        ),
+        (
+            "https://m\u00fcnchen.xn--zz.de/paper",
+            "That link's host is not a valid domain name: its part xn--zz is marked as an encoded "
+            "name (xn--) but does not decode to one.",
+        ),
+        (
+            "https://xn--zz.m\u00fcnchen.de/paper",
+            "That link's host is not a valid domain name: its part xn--zz is marked as an encoded "
+            "name (xn--) but does not decode to one.",
+        ),
+        (  # decodes, but to plain ASCII ("ab"), which is never written as xn--
+            "https://m\u00fcnchen.xn--ab-.de/paper",
+            "That link's host is not a valid domain name: its part xn--ab- is marked as an encoded "
+            "name (xn--) but does not decode to one.",
+        ),
+        (  # decodes to a control character
+            "https://xn--a.example.org/paper",
+            "That link's host is not a valid domain name: its part xn--a is marked as an encoded "
+            "name (xn--) but does not decode to one.",
+        ),
+    ],
+)
+async def test_a_host_too_long_or_with_a_broken_xn_label_is_refused_with_why(
+    ctx: Context, link: str, answer: str
+) -> None:
+    """A host with letters beyond A-Z was turned into its xn-- form with no check of the whole
+    host's length (at most 253) nor of the xn-- labels it already had: /submit took a link no
+    browser can open. Every host, however written, now gets both checks, and the member is told
+    which one failed; nothing is stored."""
+    reply = await say(ctx, person("ann"), f"/submit 2.4 {link} my notes")
+    assert reply.error and reply.text == answer
+    pending = await say(ctx, person("mo", moderator=True), "/pending")
+    assert pending.text == "Nothing is waiting for a decision."
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://xn--mnchen-3ya.de/a",  # a valid xn-- label, as browsers send münchen.de
+        "https://m\u00fcnchen.xn--i-7iq.ws/a",
+        "https://" + "a" * 63 + "." + ("b" * 63 + ".") * 2 + "c" * 61 + "/x",  # 253: the most
+        "https://" + "m\u00fcnchen." * 16 + "abcdefghijklm./x",  # 253, and a last dot beyond
+    ],
+)
+def test_a_host_at_the_limits_is_taken(link: str) -> None:
+    assert check_link(link)
