@@ -38,7 +38,8 @@ _PATTERNS = [
         rf"({_SEP}(?:commands|actions|services|workflows|triggers){_SEP}T\w+{_SEP}\w+{_SEP}){_SEGMENT}"
     ),
 ]
-# Secrets shorter than this are not masked verbatim: every word holding them would be.
+# Secrets shorter than this are masked only where they stand as a whole word (between characters
+# that are not letters, digits or _): masked wherever they appear, every word holding them would be.
 MIN_SECRET = 6
 _PLAIN = logging.Formatter()
 # What discord.py warns at each start, about voice, which copbot does not use.
@@ -57,9 +58,11 @@ class Redact(logging.Filter):
             # a response_url on SLACK_API_URL's host (a proxy, a test's fake): all but the Web API
             base = re.escape(f"{api.scheme}://{api.netloc}")
             self.patterns.append(re.compile(rf"({base}/)(?!{re.escape(api.path.lstrip('/'))})[^\s'\"<>]+"))
-        shown = {form for s in secrets if len(s) >= MIN_SECRET for form in (s, quote(s, safe=""))}
+        shown = {form for s in secrets if s for form in (s, quote(s, safe=""))}
         # longest first, so that a secret holding another is masked whole
-        self.secrets = sorted(shown, key=len, reverse=True)
+        self.secrets = sorted((s for s in shown if len(s) >= MIN_SECRET), key=len, reverse=True)
+        short = sorted((s for s in shown if len(s) < MIN_SECRET), key=len, reverse=True)
+        self.short = re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, short))})(?!\w)") if short else None
 
     def redact(self, text: str) -> str:
         """``text`` with every secret masked as ``***``."""
@@ -67,7 +70,7 @@ class Redact(logging.Filter):
             text = pattern.sub(r"\1***", text)
         for secret in self.secrets:
             text = text.replace(secret, "***")
-        return text
+        return self.short.sub("***", text) if self.short else text
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Mask the record in place; always keep it."""

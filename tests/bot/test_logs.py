@@ -159,3 +159,34 @@ async def test_each_start_and_sweep_logs_no_library_chatter(sqlite_ctx: Context)
 
 async def _fails() -> None:
     raise ZeroDivisionError
+
+
+def test_a_short_secret_is_masked_where_it_stands_whole() -> None:
+    """A secret under 6 characters (a database password such as ``pw7``) was written to the log
+    as it was: only longer ones were masked. Any configured secret is now masked wherever it
+    stands as a whole word (in a URL, after a colon, between quotes); inside a longer word it is
+    left alone, so the rest of the line stays readable."""
+    short = {"discord_token": "dt", "slack_signing_secret": "q", "slack_bot_token": "xoxb-1111-bot"}
+    url = "postgresql+asyncpg://copbot:p%40w@db:5432/copbot"  # the password p@w, as a URL writes it
+    settings = Settings(_env_file=None, database_url=url, **short)  # type: ignore[call-arg, arg-type]
+    for log_format in ("text", "json"):
+        with copbot_logging(settings.model_copy(update={"log_format": log_format})) as logged:
+            log = logging.getLogger("some.library")
+            log.warning("connecting to %s", url)
+            log.warning("password 'p@w' refused; Authorization: Bot dt; signed with q.")
+            log.warning("the dtype of p@wn is quick, dt2 and aq stay; so does p%40wn")
+            try:
+                raise RuntimeError("dsn={'password': 'p@w'}")
+            except RuntimeError:
+                log.exception("failed")
+        lines = [
+            json.loads(line)["message"] if log_format == "json" else line.split(": ", 1)[1]
+            for line in logged.text.splitlines()
+            if "some.library" in line
+        ]
+        assert lines[:3] == [
+            "connecting to postgresql+asyncpg://copbot:***@db:5432/copbot",
+            "password '***' refused; Authorization: Bot ***; signed with ***.",
+            "the dtype of p@wn is quick, dt2 and aq stay; so does p%40wn",
+        ]
+        assert "dsn={'password': '***'}" in logged.text and "p@w'" not in logged.text
