@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
 
 import pytest
 
-from commands.links import normalise_link
+from commands.links import normalise_link, without_tail
 from commands.types import Context
 from storage import submissions
 from storage.catalogue import import_rows, parse_csv
@@ -22,6 +23,8 @@ from tests.bot.discord.discord_rig import Moderated, ask, buttons, embed, modera
 from tests.fakes.discord_api import FakeDiscord
 from tests.support.clock import FakeClock
 
+# A link as Discord makes one of bare text: from http(s):// to a space or a "<".
+BARE_URL = re.compile(r"(?<![0-9A-Za-z])https?://[^\s<]+")
 MARKUP = "**b** _i_ `c` ~~s~~ ||sp|| > q # h - l [x](https://evil.example/p) @everyone <@&123> 🧠 "
 
 
@@ -122,3 +125,40 @@ async def test_every_card_with_the_longest_content_is_one_discord_takes(
     two_four = [f["name"] for f in embed(cards[0])["fields"]]
     assert "Existing work (continued)" in two_four  # 60 links: more than one field's worth shows
     assert len(fake.dms[fake.alice_id]) == 1
+
+
+# A Discord bullet holds at most LINE_MAX characters, its last an ellipsis when cut.
+BULLET_KEPT = 984 - 1
+# How far past the cut each member's link ends (negative: before it), and what follows it: well
+# inside the link, its last character, exactly at the cut, a full stop at the cut, a space there.
+LINK_PAST_CUT = ((30, " "), (1, " "), (0, " "), (-1, ". "), (-1, " "))
+
+
+async def test_a_cut_release_note_never_leaves_half_a_link(bot: object, fake: FakeDiscord) -> None:
+    """A release note as long as /release takes (1,000 characters) goes over a card's bullet
+    (984): its line on /problem was cut at the limit whatever stood there, so a link near the
+    end showed cut short ("https://example.org/paper-0/aaaa…") yet still clickable, to a page
+    that is not the one the member gave, and one ending right at the cut took the ellipsis into
+    itself. Now the cut goes before such a link, or leaves a space before the ellipsis, so every
+    link Discord makes of the card is one a member wrote, whole."""
+    written = []
+    for i, (past, after) in enumerate(LINK_PAST_CUT):
+        member = fake.add_member(f"member{i}")
+        url = f"https://example.org/paper-{i}/" + "a" * 30
+        prefix = f"• Member{i} — 2026-11-25 to 2026-11-25, released: “"
+        filler = "w" * (BULLET_KEPT + past - len(prefix) - len(url) - 1)
+        note = f"{filler} {url}{after}" + "then more words " * 2
+        written.append(url)
+        assert len(note) <= 1000
+        await ask(fake, "claim", {"number": "2.4"}, user_id=member)
+        released = await ask(fake, "release", {"number": "2.4", "note": note}, user_id=member)
+        assert embed(released)["description"].startswith("Released your claim on 2.4")
+    card = embed(await ask(fake, "problem", {"number": "2.4"}))
+    # Each line is a field's worth: the section goes on in "Earlier claims (continued)" fields.
+    earlier = "\n".join(f["value"] for f in card["fields"] if f["name"].startswith("Earlier claims"))
+    lines = earlier.split("\n")
+    assert len(lines) == len(LINK_PAST_CUT) and all(line.endswith("…") for line in lines), lines
+    linked = [without_tail(url, ".,:;\"')]>*_~|`") for url in BARE_URL.findall(earlier)]
+    assert set(linked) <= set(written), linked
+    shown = [url for url in written if url in earlier]
+    assert shown == written[3:], shown  # the links that ended before the cut, whole
