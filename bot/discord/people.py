@@ -38,7 +38,7 @@ class Directory:
         moderator = permissions.manage_messages or permissions.administrator
         if not moderator and isinstance(user, discord.Member):
             role_id = await self._moderator_role(guild_id)
-            moderator = bool(role_id and role_id.isdigit() and user.get_role(int(role_id)) is not None)
+            moderator = bool(role_id and role_id.isdigit() and _holds(user, int(role_id)))
         return Actor(
             "discord",
             str(guild_id),
@@ -62,3 +62,11 @@ class Directory:
         role = row.moderator_role_id if row else None
         self._moderator_roles[guild_id] = (now + SETTINGS_TTL, role)
         return role
+
+
+def _holds(member: discord.Member, role_id: int) -> bool:
+    """Whether ``member`` has the role, by the role ids their payload lists. ``Member.get_role``
+    and ``Member.roles`` look each role up in the server's cache, which is empty for a server
+    copbot has not received (in an outage, or its details not in yet after a connect): there a
+    moderator by role was refused."""
+    return bool(member._roles.has(role_id))
