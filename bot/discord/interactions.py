@@ -16,7 +16,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.discord import render, review
+from bot.discord import channels, render, review
 from bot.discord.inflight import InFlight
 from bot.discord.people import Directory
 from bot.discord.suggest import Catalogue
@@ -37,6 +37,7 @@ OUTDATED = "That command has changed; Discord will show the new version shortly.
 NOT_A_MODERATOR = "Only moderators can decide submissions."
 NO_FORM = "Sorry, I could not open the form. Try again, or react ❌ to reject without a reason."
 NO_REASON = "Please say why, in a few words; nothing changed."
+SETUP = "setup"  # the core command that names the moderator and reminder channels
 
 
 class Interactions:
@@ -70,6 +71,11 @@ class Interactions:
             spec = COMMANDS.get(command)
             if spec is not None and spec.admin_only and interaction.guild_id:
                 self.directory.forget(interaction.guild_id)  # settings may have changed
+            if command == SETUP and interaction.guild_id:
+                # Say which channel copbot cannot use as it must (Discord let the admin pick it).
+                reply = await channels.with_warnings(
+                    self.ctx.store, interaction.guild, interaction.guild_id, reply
+                )
             return reply
 
         await self._answer(interaction, f"/{command}", command, produce)

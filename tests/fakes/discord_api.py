@@ -990,15 +990,7 @@ class FakeDiscord:
             "type": type,
             "name": name,
             "position": len(self.channels),
-            "permission_overwrites": [
-                {
-                    "id": str(o["id"]),
-                    "type": int(o.get("type", 0)),
-                    "allow": str(_perm_value(o.get("allow"))),
-                    "deny": str(_perm_value(o.get("deny"))),
-                }
-                for o in overwrites
-            ],
+            "permission_overwrites": self._overwrites(overwrites),
             "parent_id": str(parent_id) if parent_id else None,
             "topic": topic,
             "nsfw": False,
@@ -1009,6 +1001,33 @@ class FakeDiscord:
             "theme_color": None,
         }
         return channel_id
+
+    @staticmethod
+    def _overwrites(overwrites: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": str(o["id"]),
+                "type": int(o.get("type", 0)),
+                "allow": str(_perm_value(o.get("allow"))),
+                "deny": str(_perm_value(o.get("deny"))),
+            }
+            for o in overwrites
+        ]
+
+    async def set_overwrites(self, channel_id: int, overwrites: Iterable[Mapping[str, Any]]) -> None:
+        """Replace a channel's permission overwrites (as :meth:`add_channel` takes them), and
+        send CHANNEL_UPDATE with the whole channel, as Discord does when an admin edits them."""
+        self.channels[channel_id]["permission_overwrites"] = self._overwrites(overwrites)
+        await self._broadcast("CHANNEL_UPDATE", self.channel_payload(channel_id), self.guild_id)
+
+    async def delete_channel(self, channel_id: int) -> None:
+        """Delete a guild channel, its messages with it, and send CHANNEL_DELETE, as Discord does:
+        requests naming it are answered 404 Unknown Channel from then on."""
+        payload = self.channel_payload(channel_id)
+        del self.channels[channel_id]
+        for msg in self.messages.pop(channel_id, []):
+            self._message_index.pop(int(msg["id"]), None)
+        await self._broadcast("CHANNEL_DELETE", payload, self.guild_id)
 
     def close_dms(self, user_id: int) -> None:
         """Make messages to this user's DM channel fail with 403 / 50007."""
@@ -2690,8 +2709,17 @@ class FakeDiscord:
         return None, None
 
     def _add_resolved(
-        self, resolved: dict[str, dict[str, Any]], otype: int, value: int, channel_id: int
+        self,
+        resolved: dict[str, dict[str, Any]],
+        otype: int,
+        value: int,
+        channel_id: int,
+        user_id: int | None = None,
     ) -> None:
+        """Resolved users, members, roles and channels of an option. A channel's ``permissions``
+        are the invoking user's there (Discord's channel object: "computed permissions for the
+        invoking user in the channel, including overwrites", in resolved data only), not the
+        app's: a bot learns its own from the server it has cached."""
         in_guild = channel_id in self.channels
         if otype in (6, 9) and value in self.users:
             resolved.setdefault("users", {})[str(value)] = self.user_payload(value)
@@ -2714,7 +2742,7 @@ class FakeDiscord:
                 "rate_limit_per_user": channel["rate_limit_per_user"],
                 "last_message_id": channel["last_message_id"],
                 "flags": channel["flags"],
-                "permissions": str(self.permissions_for(self.bot_user_id, value)),
+                "permissions": str(self.permissions_for(self._default_user(user_id), value)),
             }
 
     def _build_options(
@@ -2724,6 +2752,7 @@ class FakeDiscord:
         resolved: dict[str, dict[str, Any]],
         channel_id: int,
         focused: str | None,
+        user_id: int | None = None,
     ) -> list[dict[str, Any]]:
         if options is None:
             return []
@@ -2731,7 +2760,7 @@ class FakeDiscord:
             out = copy.deepcopy(options)
             for opt in out:
                 if opt.get("type") in (6, 7, 8, 9):
-                    self._add_resolved(resolved, opt["type"], int(opt["value"]), channel_id)
+                    self._add_resolved(resolved, opt["type"], int(opt["value"]), channel_id, user_id)
                 if focused and opt["name"] == focused:
                     opt["focused"] = True
             return out
@@ -2756,7 +2785,7 @@ class FakeDiscord:
                 opt["focused"] = True
             elif otype in (6, 7, 8, 9):
                 opt["value"] = str(value)
-                self._add_resolved(resolved, otype, int(value), channel_id)
+                self._add_resolved(resolved, otype, int(value), channel_id, user_id)
             elif otype == 4:
                 opt["value"] = int(value)
             elif otype == 10:
@@ -2776,6 +2805,7 @@ class FakeDiscord:
         channel_id: int,
         guild: bool,
         focused: str | None = None,
+        user_id: int | None = None,
     ) -> dict[str, Any]:
         parts = name.split()
         cmd, scope = self._find_command(parts[0], guild)
@@ -2791,7 +2821,7 @@ class FakeDiscord:
             otype = int(sub["type"]) if sub else (1 if part == parts[-1] else 2)
             nested.append((part, otype))
             schema = (sub or {}).get("options") or []
-        leaf = self._build_options(options, schema, resolved, channel_id, focused)
+        leaf = self._build_options(options, schema, resolved, channel_id, focused, user_id)
         for part, otype in reversed(nested):
             leaf = [{"name": part, "type": otype, "options": leaf}]
         data: dict[str, Any] = {"id": command_id, "name": parts[0], "type": 1}
@@ -2822,7 +2852,7 @@ class FakeDiscord:
         """
         user_id = self._default_user(user_id)
         channel_id = self._resolve_channel(user_id, channel_id, guild)
-        data = self._command_data(name, options, channel_id=channel_id, guild=guild)
+        data = self._command_data(name, options, channel_id=channel_id, guild=guild, user_id=user_id)
         payload = self._interaction_payload(
             APPLICATION_COMMAND, data, user_id=user_id, channel_id=channel_id, locale=locale
         )
@@ -2844,7 +2874,9 @@ class FakeDiscord:
         already carrying ``"focused": True``); return the interaction id."""
         user_id = self._default_user(user_id)
         channel_id = self._resolve_channel(user_id, channel_id, guild)
-        data = self._command_data(name, options, channel_id=channel_id, guild=guild, focused=focused)
+        data = self._command_data(
+            name, options, channel_id=channel_id, guild=guild, focused=focused, user_id=user_id
+        )
         payload = self._interaction_payload(
             AUTOCOMPLETE, data, user_id=user_id, channel_id=channel_id, locale=locale
         )
@@ -2866,7 +2898,7 @@ class FakeDiscord:
         resolved: dict[str, dict[str, Any]] = {}
         if isinstance(target, int):
             ctype, target_id = 2, target
-            self._add_resolved(resolved, 6, target, channel_id)
+            self._add_resolved(resolved, 6, target, channel_id, user_id)
         else:
             ctype, target_id = 3, int(target["id"])
             resolved["messages"] = {str(target_id): copy.deepcopy(dict(target))}

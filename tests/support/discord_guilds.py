@@ -70,7 +70,7 @@ class OtherGuild:
     ) -> int:
         """Dispatch a slash command from ``user_id`` in this guild; return the interaction id."""
         channel = channel_id or self.channel_id
-        data = self.fake._command_data(name, options, channel_id=channel, guild=True)
+        data = self.fake._command_data(name, options, channel_id=channel, guild=True, user_id=user_id)
         # The fake keeps this very dict as the interaction (for its callback and for replay()).
         payload = self.fake._interaction_payload(
             APPLICATION_COMMAND, data, user_id=user_id, channel_id=channel

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from commands.types import Context
-from tests.bot.discord.discord_rig import embed, moderated, text_of
+from tests.bot.discord.discord_rig import ask, embed, moderated, text_of
 from tests.fakes.discord_api import Callback, FakeDiscord
+from tests.support.clock import FakeClock
 from tests.support.discord_guilds import OtherGuild, guild_id_on_shard
 
 
@@ -37,3 +38,85 @@ async def test_a_moderator_by_role_is_one_in_a_server_copbot_has_not_cached(
         assert "2.4" in pending and "example.org/acronyms" in pending, pending
         refused = embed(await other_guild_says(other, "pending", {}, fake.alice_id))
         assert refused["description"] == "/pending is for moderators."
+
+
+async def processed(fake: FakeDiscord) -> None:
+    """Return once copbot has handled every gateway event sent so far."""
+    for conn in fake.connections:
+        if not conn.closed and conn.ready:
+            await conn.barrier()
+
+
+async def setup_says(fake: FakeDiscord, command: str, options: dict[str, Any] | None = None) -> str:
+    """What the owner reads in the answer to ``/setup show`` or ``/setup set``."""
+    answer = await ask(fake, command, options, user_id=fake.owner_id)
+    assert answer.ephemeral
+    return text_of(answer.data or {})
+
+
+async def test_setup_says_which_channel_copbot_cannot_use_and_what_waits_till_it_can(
+    fake: FakeDiscord, ctx: Context, db_url: str, clock: FakeClock
+) -> None:
+    """Discord lets an admin pick a channel that denies copbot what it needs there: /setup set
+    saves it and says, in the same answer, what copbot lacks in which channel and what waits
+    meanwhile; /submit keeps the link. Once the admin gives copbot the permissions, /setup show
+    says nothing more and the next sweep posts what waited."""
+    mods = fake.add_channel(
+        "mods", overwrites=[{"id": fake.bot_role_id, "type": 0, "deny": ["send_messages", "add_reactions"]}]
+    )
+    hidden = {"id": fake.guild_id, "type": 0, "deny": ["view_channel"]}
+    reminders = fake.add_channel("reminders", overwrites=[hidden])  # private; copbot not added
+    async with moderated(fake, ctx, db_url) as rig:
+        saved = await setup_says(
+            fake, "setup set", {"moderator_channel": mods, "reminder_channel": reminders}
+        )
+        assert "Settings saved." in saved
+        assert "Needs attention" in saved, saved
+        assert (
+            # Embed Links too: without Send Messages Discord denies it as well
+            "copbot lacks Send Messages, Embed Links, Add Reactions in the moderator channel #mods, so "
+            "submissions wait there unposted: give copbot's role these in the channel's permissions."
+        ) in saved, saved
+        assert (
+            "copbot lacks View Channel, Send Messages, Embed Links in the reminder channel #reminders, "
+            "so reminders for members with closed DMs wait"
+        ) in saved, saved
+        assert "Needs attention" in await setup_says(fake, "setup show")
+
+        sent = await ask(fake, "submit", {"number": "2.4", "link": "https://example.org/acronyms"})
+        assert "is saved" in embed(sent)["description"], embed(sent)
+        assert fake.messages[mods] == []
+
+        await fake.set_overwrites(mods, [])
+        copbot = {
+            "id": fake.bot_role_id,
+            "type": 0,
+            "allow": ["view_channel", "send_messages", "embed_links"],
+        }
+        await fake.set_overwrites(reminders, [hidden, copbot])
+        await processed(fake)
+        shown = await setup_says(fake, "setup show")
+        assert "Current settings." in shown and "Needs attention" not in shown, shown
+
+        await rig.sweeper.run_once()
+        (post,) = fake.messages[mods]
+        assert post["embeds"][0]["title"] == "Submission for 2.4"
+
+
+async def test_setup_show_says_the_moderator_channel_is_gone(
+    fake: FakeDiscord, ctx: Context, db_url: str
+) -> None:
+    """The moderator channel set with /setup was deleted since: /setup show says copbot cannot see
+    it and that submissions wait, instead of showing it as if all were well."""
+    mods = fake.add_channel("mods")
+    async with moderated(fake, ctx, db_url):
+        saved = await setup_says(fake, "setup set", {"moderator_channel": mods})
+        assert "Needs attention" not in saved, saved
+        await fake.delete_channel(mods)
+        await processed(fake)
+        shown = await setup_says(fake, "setup show")
+        assert (
+            "copbot cannot see the moderator channel (it was deleted, or copbot's role lacks View "
+            "Channel there), so submissions wait there unposted: give copbot access, or /setup set "
+            "another moderator channel."
+        ) in shown, shown

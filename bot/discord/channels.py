@@ -1,0 +1,85 @@
+"""Whether copbot can do its work in the channels ``/setup`` names, said to the admin who runs it.
+
+Discord lets an admin pick any text or announcement channel, also one copbot cannot see or post
+in (a private channel it was not added to, one that denies its role a permission). Discord
+refuses the posts there only later, and only the log said so: submissions waited unposted and
+reminders waited, while ``/setup`` answered "Settings saved.". So ``/setup`` (show and set) reads
+copbot's permissions in each channel from discord.py's cache of the server (its channels, roles
+and overwrites and copbot's own member, all sent with the GUILDS intent) and lists what is
+missing. A server not in the cache (an outage) is not checked: nothing is said then.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import discord
+
+from commands.types import Reply, Section
+from storage.store import Store
+
+TITLE = "Needs attention"
+_SEE, _SEND, _EMBED = (
+    ("view_channel", "View Channel"),
+    ("send_messages", "Send Messages"),
+    ("embed_links", "Embed Links"),
+)
+# Each channel's job, what waits while copbot cannot do it, and the permissions it takes there
+# (docs/discord.md): posts are embeds; ✅ and ❌ go under a moderator post.
+_MODERATOR = (
+    "moderator channel",
+    "submissions wait there unposted",
+    (
+        _SEE,
+        _SEND,
+        _EMBED,
+        ("read_message_history", "Read Message History"),
+        ("add_reactions", "Add Reactions"),
+    ),
+)
+_REMINDER = ("reminder channel", "reminders for members with closed DMs wait", (_SEE, _SEND, _EMBED))
+
+
+def trouble(
+    guild: discord.Guild, channel_id: str | None, job: tuple[str, str, tuple[tuple[str, str], ...]]
+) -> str | None:
+    """What keeps copbot from doing ``job`` in the channel, or None when nothing does (or when
+    the cache cannot tell)."""
+    what, waits, needs = job
+    me = guild.me
+    if not channel_id or not channel_id.isdigit() or guild.unavailable or me is None:
+        return None
+    channel = guild.get_channel_or_thread(int(channel_id))
+    if channel is None:
+        return (
+            f"copbot cannot see the {what} (it was deleted, or copbot's role lacks View Channel "
+            f"there), so {waits}: give copbot access, or /setup set another {what}."
+        )
+    granted = channel.permissions_for(me)
+    missing = [label for flag, label in needs if not getattr(granted, flag)]
+    if not missing:
+        return None
+    return (
+        f"copbot lacks {', '.join(missing)} in the {what} #{channel.name}, so {waits}: give "
+        "copbot's role these in the channel's permissions."
+    )
+
+
+async def with_warnings(store: Store, guild: discord.Guild | None, guild_id: int, reply: Reply) -> Reply:
+    """``reply`` (what /setup answered) with a section on each channel copbot cannot use as it must."""
+    if guild is None or reply.error:
+        return reply
+    row = await store.get_settings("discord", str(guild_id))
+    if row is None:
+        return reply
+    lines = [
+        line
+        for line in (
+            trouble(guild, row.moderator_channel_id, _MODERATOR),
+            trouble(guild, row.reminder_channel_id, _REMINDER),
+        )
+        if line
+    ]
+    if not lines:
+        return reply
+    return dataclasses.replace(reply, sections=(*reply.sections, Section(TITLE, tuple(lines))))
