@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.departures import community_left
-from bot.outbound import Outbound, Posted, Revoked, Unreachable, delivered
+from bot.outbound import ChannelRefused, Outbound, Posted, Revoked, Unreachable, delivered
 from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, moderator_post, moved_post, submitter_notice
 from commands.types import Clock
 from storage import departures, posts, submissions
@@ -59,8 +59,10 @@ class Moderation:
 
     async def submitted(self, link: WorkLink) -> str:
         """Post a stored submission to its moderators: "posted", "no_channel" (it stays pending
-        until one is configured), "later" (the platform refused; the next sweep retries) or
-        "nowhere" (this process serves no platform of the submission's: it waits in /pending)."""
+        until one is configured), "later" (the platform refused; the next sweep retries),
+        "blocked" (copbot may not post in the moderator channel, or it is gone: retried at each
+        sweep, but only an admin can mend it) or "nowhere" (this process serves no platform of the
+        submission's: it waits in /pending)."""
         outbound = self.outbounds.get(link.platform)
         if outbound is None:
             return "nowhere"
@@ -79,6 +81,8 @@ class Moderation:
             await posts.record_posted(self.store, link.id, None, None, self.clock())
             if isinstance(exc, Revoked):  # removed from the community: its submissions close
                 await self._removed(link, exc)
+            elif isinstance(exc, ChannelRefused | Unreachable):
+                return "blocked"
             return "later"
         # Posted: whatever the database does now, the moderators have it and the member is told.
         self._unrecorded[link.id] = (posted, link.revision)

@@ -86,6 +86,12 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
             f"Thanks! Your link for {problem.number} is saved; I could not reach the moderators' channel "
             "just now and will post it there shortly."
         )
+    elif posted == "blocked":
+        text = (
+            f"Thanks! Your link for {problem.number} is saved and pending, but I may not post in the "
+            "moderators' channel (it is gone, or I lack a permission there): please tell an admin. "
+            "It goes to the moderators as soon as I can post there."
+        )
     elif posted == "nowhere":
         text = (
             f"Thanks! Your link for {problem.number} is saved and pending. This console posts "

@@ -181,8 +181,10 @@ class Effects(Protocol):
 
     async def submitted(self, link: WorkLink) -> str:
         """Post a new submission to its moderators: "posted", "no_channel", "later" (the
-        platform refused; it is retried at the next sweep), or "nowhere" (no platform of the
-        submission's is served here, as in the console: it waits in /pending)."""
+        platform refused; it is retried at the next sweep), "blocked" (copbot may not post in
+        the moderator channel, or it is gone: it waits until an admin mends that), or "nowhere"
+        (no platform of the submission's is served here, as in the console: it waits in
+        /pending)."""
 
     async def decided(self, link: WorkLink) -> None:
         """Show a decision (or its undoing) on the moderator post and tell the submitter."""

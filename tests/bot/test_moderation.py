@@ -338,11 +338,13 @@ async def test_bad_submissions_are_refused_and_nothing_is_stored(moderated: Cont
 
 
 async def test_a_refused_post_is_retried_later(moderated: Context, outbound: MemoryOutbound) -> None:
-    """The channel refuses the post: the submitter is told it will follow; the next tick posts it."""
+    """The channel is out of copbot's reach: the submitter is told to tell an admin, as only one
+    can mend it; the next tick once it is mended posts it."""
     await with_channel(moderated)
     outbound.broken.add("mods")
     reply = await say(moderated, ANN, SUBMIT)
-    assert "will post it there shortly" in reply.text and outbound.sent == []
+    assert "I may not post in the moderators' channel" in reply.text and outbound.sent == []
+    assert "please tell an admin" in reply.text
     outbound.broken.clear()
     assert moderated.effects is not None
     await moderated.effects.catch_up()  # type: ignore[attr-defined]

@@ -40,6 +40,30 @@ async def test_a_moderator_by_role_is_one_in_a_server_copbot_has_not_cached(
         assert refused["description"] == "/pending is for moderators."
 
 
+# What a submitter reads when copbot may not post in the moderator channel, or it is gone.
+BLOCKED = (
+    "Thanks! Your link for 2.4 is saved and pending, but I may not post in the moderators' channel "
+    "(it is gone, or I lack a permission there): please tell an admin. It goes to the moderators "
+    "as soon as I can post there."
+)
+
+
+async def test_a_post_discord_refuses_for_a_while_is_promised_shortly(
+    fake: FakeDiscord, ctx: Context, db_url: str
+) -> None:
+    """A moderator post Discord refuses for its own reasons (a rate limit past discord.py's
+    retries, here a 400) is not the admin's to mend: the submitter is told it follows shortly."""
+    mods = fake.add_channel("mods")
+    async with moderated(fake, ctx, db_url):
+        await setup_says(fake, "setup set", {"moderator_channel": mods})
+        fake.fail("POST", f"/channels/{mods}/messages", status=400, body={"code": 0, "message": "busy"})
+        sent = embed(await ask(fake, "submit", {"number": "2.4", "link": "https://example.org/acronyms"}))
+        assert (
+            "I could not reach the moderators' channel just now and will post it there shortly"
+            in (sent["description"])
+        ), sent
+
+
 async def processed(fake: FakeDiscord) -> None:
     """Return once copbot has handled every gateway event sent so far."""
     for conn in fake.connections:
@@ -83,8 +107,8 @@ async def test_setup_says_which_channel_copbot_cannot_use_and_what_waits_till_it
         ) in saved, saved
         assert "Needs attention" in await setup_says(fake, "setup show")
 
-        sent = await ask(fake, "submit", {"number": "2.4", "link": "https://example.org/acronyms"})
-        assert "is saved" in embed(sent)["description"], embed(sent)
+        sent = embed(await ask(fake, "submit", {"number": "2.4", "link": "https://example.org/acronyms"}))
+        assert sent["description"] == BLOCKED, sent
         assert fake.messages[mods] == []
 
         await fake.set_overwrites(mods, [])
@@ -114,6 +138,8 @@ async def test_setup_show_says_the_moderator_channel_is_gone(
         assert "Needs attention" not in saved, saved
         await fake.delete_channel(mods)
         await processed(fake)
+        sent = embed(await ask(fake, "submit", {"number": "2.4", "link": "https://example.org/acronyms"}))
+        assert sent["description"] == BLOCKED, sent
         shown = await setup_says(fake, "setup show")
         assert (
             "copbot cannot see the moderator channel (it was deleted, or copbot's role lacks View "

@@ -580,7 +580,8 @@ async def test_posting_failures_leave_the_submission_pending_and_retried(
     fake.fail(MODS, "not_in_channel", methods={"chat.postMessage"})
     async with moderated(fake, ctx) as rig:
         answer = await rig.command("/submit", SUBMIT, user=ANN)
-        assert "will post it there shortly" in answer.shown and rig.posts_in(MODS) == []
+        assert "I may not post in the moderators' channel" in answer.shown and rig.posts_in(MODS) == []
+        assert "please tell an admin" in answer.shown
 
     fake.clear_failures()
     async with moderated(fake, ctx) as rig:
