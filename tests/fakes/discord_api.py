@@ -65,6 +65,7 @@ __all__ = [
 ]
 
 API_VERSION = 10
+_THREAD_TYPES = (10, 11, 12)  # announcement, public and private threads
 DISCORD_EPOCH = 1420070400000
 
 # --------------------------------------------------------------------------------------------
@@ -1000,7 +1001,45 @@ class FakeDiscord:
             "icon_emoji": None,
             "theme_color": None,
         }
+        if type in (2, 13):  # voice and stage channels: Discord's voice fields (their text chat too)
+            self.channels[channel_id].update(
+                bitrate=64000, user_limit=0, rtc_region=None, video_quality_mode=1
+            )
         return channel_id
+
+    def add_thread(
+        self,
+        name: str,
+        parent_id: int,
+        *,
+        private: bool = False,
+        archived: bool = False,
+        locked: bool = False,
+    ) -> int:
+        """Add a thread under a text channel (type 11 public, 12 private); return its id.
+
+        As on Discord, a thread has no overwrites of its own (its parent's apply), GUILD_CREATE
+        lists it under ``threads`` (active ones only), and a command or button in it carries
+        the thread as the interaction's channel.
+        """
+        thread_id = self.add_channel(name, type=12 if private else 11, parent_id=parent_id)
+        thread = self.channels[thread_id]
+        for key in ("topic", "position", "permission_overwrites", "icon_emoji", "theme_color"):
+            thread.pop(key, None)
+        thread.update(
+            owner_id=str(self.owner_id),
+            member_count=1,
+            message_count=0,
+            total_message_sent=0,
+            thread_metadata={
+                "archived": archived,
+                "locked": locked,
+                "auto_archive_duration": 1440,
+                "archive_timestamp": _iso(datetime.now(UTC)),
+                **({"invitable": False} if private else {}),
+            },
+        )
+        return thread_id
 
     @staticmethod
     def _overwrites(overwrites: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -1082,6 +1121,8 @@ class FakeDiscord:
         if base & PERMISSIONS["administrator"]:
             return ALL_PERMISSIONS
         channel = self.channels.get(channel_id) if channel_id is not None else None
+        if channel is not None and channel["type"] in _THREAD_TYPES:  # a thread: its parent's
+            channel = self.channels.get(int(channel["parent_id"]))
         if channel is None:
             return base
         overwrites = {int(o["id"]): o for o in channel["permission_overwrites"]}
@@ -1178,8 +1219,14 @@ class FakeDiscord:
             "member_count": len(self.members),
             "voice_states": [],
             "members": [self.member_payload(uid) for uid in self.members],
-            "channels": copy.deepcopy(list(self.channels.values())),
-            "threads": [],
+            "channels": copy.deepcopy([c for c in self.channels.values() if c["type"] not in _THREAD_TYPES]),
+            "threads": copy.deepcopy(
+                [
+                    {**c, "guild_id": str(self.guild_id)}
+                    for c in self.channels.values()
+                    if c["type"] in _THREAD_TYPES and not c["thread_metadata"]["archived"]
+                ]
+            ),
             "presences": [],
             "stage_instances": [],
             "guild_scheduled_events": [],
@@ -2736,12 +2783,12 @@ class FakeDiscord:
                 "type": channel["type"],
                 "parent_id": channel["parent_id"],
                 "guild_id": str(self.guild_id),
-                "nsfw": channel["nsfw"],
-                "position": channel["position"],
-                "topic": channel["topic"],
-                "rate_limit_per_user": channel["rate_limit_per_user"],
-                "last_message_id": channel["last_message_id"],
-                "flags": channel["flags"],
+                "nsfw": channel.get("nsfw"),
+                "position": channel.get("position"),
+                "topic": channel.get("topic"),
+                "rate_limit_per_user": channel.get("rate_limit_per_user"),
+                "last_message_id": channel.get("last_message_id"),
+                "flags": channel.get("flags"),
                 "permissions": str(self.permissions_for(self._default_user(user_id), value)),
             }
 

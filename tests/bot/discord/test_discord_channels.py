@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from commands.types import Context
-from tests.bot.discord.discord_rig import ask, embed, moderated, text_of
+from tests.bot.discord.discord_rig import ask, buttons, embed, moderated, text_of
 from tests.fakes.discord_api import Callback, FakeDiscord
 from tests.support.clock import FakeClock
 from tests.support.discord_guilds import OtherGuild, guild_id_on_shard
@@ -38,6 +40,11 @@ async def test_a_moderator_by_role_is_one_in_a_server_copbot_has_not_cached(
         assert "2.4" in pending and "example.org/acronyms" in pending, pending
         refused = embed(await other_guild_says(other, "pending", {}, fake.alice_id))
         assert refused["description"] == "/pending is for moderators."
+
+        # Nor does /setup take the channels of a server it has not cached for deleted ones.
+        reminders = {"reminder_channel": fake.general_id}
+        saved = text_of((await other_guild_says(other, "setup set", reminders, fake.owner_id)).data or {})
+        assert "Settings saved." in saved and "Needs attention" not in saved, saved
 
 
 # What a submitter reads when copbot may not post in the moderator channel, or it is gone.
@@ -146,3 +153,29 @@ async def test_setup_show_says_the_moderator_channel_is_gone(
             "Channel there), so submissions wait there unposted: give copbot access, or /setup set "
             "another moderator channel."
         ) in shown, shown
+
+
+def add_place(fake: FakeDiscord, kind: str) -> int:
+    """A channel of ``kind`` where members run commands: a thread, or a channel of another type."""
+    if kind.endswith("thread"):
+        return fake.add_thread("2.4 study group", fake.general_id, private=kind == "private thread")
+    return fake.add_channel(kind, type={"announcement": 5, "voice": 2, "stage": 13}[kind])
+
+
+@pytest.mark.parametrize("kind", ["public thread", "private thread", "announcement", "voice", "stage"])
+async def test_commands_and_buttons_work_in_threads_and_other_channel_types(
+    fake: FakeDiscord, ctx: Context, db_url: str, kind: str
+) -> None:
+    """In a thread (public or private, under #general), an announcement channel, or the text
+    chat of a voice or stage channel, /problem answers there, and its Claim button, pressed
+    there by another member, claims."""
+    thread = add_place(fake, kind)
+    async with moderated(fake, ctx, db_url):
+        card = await ask(fake, "problem", {"number": "3.11"}, channel_id=thread)
+        assert not card.ephemeral and card.message is not None
+        assert card.message["channel_id"] == str(thread)
+        claim = dict(buttons(card.message))["Claim"]
+        pressed = await fake.wait_for_callback(await fake.click(card.message, claim, user_id=fake.bob_id))
+        assert "You claimed 3.11" in text_of(pressed.data or {}), text_of(pressed.data or {})
+        mine = text_of((await ask(fake, "claims", {}, user_id=fake.bob_id, channel_id=thread)).data or {})
+        assert "3.11" in mine, mine
