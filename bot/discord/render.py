@@ -70,14 +70,20 @@ _LINE_START = re.compile(r"^([ \t]*)(?:([>#+-])|([0-9]+)\.(?=\s|$))", re.MULTILI
 _AUTOLINK = re.compile(r"(?<![A-Za-z0-9])https?://[^\s<]+", re.IGNORECASE)
 
 
-def clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int, *, links: bool = True) -> str:
     """``text`` cut to ``limit`` characters, marking the cut with an ellipsis. Never half a link:
     Discord would still make one of it, to another page; nor a link with the ellipsis run into it.
     A link the cut would go through goes whole (its text with it, up to a space before it); one
-    that ends right before the cut is kept, a space between it and the ellipsis."""
+    that ends right before the cut is kept, a space between it and the ellipsis.
+
+    ``links=False``: a masked link's label, where Discord makes no link of a URL's text (the
+    whole label leads to the link's own target), so a URL there is cut like any text: the part
+    kept still tells a moderator which link it is."""
     if len(text) <= limit:
         return text
     cut = max(limit - 1, 0)
+    if not links:
+        return text[:cut] + "…"
     for found in _AUTOLINK.finditer(text, 0, cut):
         if found.end() < cut:
             continue  # a space or a "<" ends it before the cut
@@ -180,7 +186,7 @@ def _link(line: Link, limit: int) -> str:
     room = min(limit - len(url) - len("[]()"), 200)
     if room < LABEL_MIN:  # longer than the core now accepts (commands.links): an older link
         return clip(label, limit)
-    return f"[{clip(label, room)}]({url})"
+    return f"[{clip(label, room, links=False)}]({url})"
 
 
 def field_value(field: ReplyField) -> str:
