@@ -41,7 +41,7 @@ async def community_left(
     close its pending submissions; logs once, at ``level``. True the first time."""
     first = await departures.mark_left(store, platform, community_id, now)
     _tell(platform, community_id, why)
-    closed = await departures.close_submissions(store, [platform], now)
+    closed = await departures.close_submissions(store, {platform: community_id}, now)
     if first:
         log.log(
             level,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.departures import community_left
-from bot.outbound import ChannelRefused, Outbound, Posted, Revoked, Unreachable, delivered
+from bot.outbound import ChannelRefused, Outbound, Posted, Revoked, Unreachable, delivered, scope_of
 from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, moderator_post, moved_post, submitter_notice
 from commands.types import Clock
 from storage import departures, posts, submissions
@@ -64,7 +64,7 @@ class Moderation:
         sweep, but only an admin can mend it) or "nowhere" (this process serves no platform of the
         submission's: it waits in /pending)."""
         outbound = self.outbounds.get(link.platform)
-        if outbound is None:
+        if outbound is None or not self._serves(link.platform, link.community_id):
             return "nowhere"
         setting = await self.channel(link.platform, link.community_id)
         if setting is None or link.id is None:
@@ -121,6 +121,13 @@ class Moderation:
             del self._unrecorded[link_id]
         return count
 
+    def _serves(self, platform: str, community_id: str) -> bool:
+        """Whether this process posts and tells for ``community_id``: on a platform where it
+        serves one community (a Slack install), only that one; another install's moderators and
+        members are out of its reach (:mod:`storage.scope`)."""
+        own = self._own(platform)
+        return own is None or own == community_id
+
     @staticmethod
     async def _add_reactions(outbound: Outbound, posted: Posted, link_id: int) -> None:
         try:
@@ -143,6 +150,8 @@ class Moderation:
             return 0
         count = 0
         for community, old_channel in await posts.posted_channels(self.store, platform, community_id):
+            if not self._serves(platform, community):
+                continue
             setting = await self.channel(platform, community)
             if setting is None or setting.id == old_channel:
                 continue
@@ -190,7 +199,7 @@ class Moderation:
         restart cuts short) is done at the next sweep (:meth:`catch_up`)."""
         await self.refresh(link)
         if link.id is not None and link.platform in self.outbounds:
-            await self._notify(await submissions.take_notices(self.store, [link.platform], link.id))
+            await self._notify(await submissions.take_notices(self.store, scope_of(self.outbounds), link.id))
 
     async def refresh(self, link: WorkLink) -> None:
         """Edit the moderator post when it shows an older state than ``link`` has (an edit can be
@@ -198,6 +207,7 @@ class Moderation:
         outbound = self.outbounds.get(link.platform)
         if (
             outbound is None
+            or not self._serves(link.platform, link.community_id)
             or link.id is None
             or link.shown_revision >= link.revision
             or self._editing.get(link.id, -1) >= link.revision
@@ -268,12 +278,11 @@ class Moderation:
             await submissions.record_notice(self.store, link.id, how)
 
     async def _removed(self, link: WorkLink, exc: Revoked) -> None:
-        """The platform refuses copbot's credentials in the community of ``link``: it was removed."""
-        where = (link.platform, link.community_id)
+        """The platform refuses copbot's credentials in the community of ``link``: it was removed
+        (where this process serves one community, that one: its credentials were refused)."""
+        where = (link.platform, self._own(link.platform) or link.community_id)
         try:
-            await community_left(
-                self.store, link.platform, link.community_id, self.clock(), str(exc), level=logging.ERROR
-            )
+            await community_left(self.store, *where, self.clock(), str(exc), level=logging.ERROR)
         except Exception:  # the next refusal, or the next sweep, records it
             log.exception("recording that %s community %s removed copbot failed", *where)
 
@@ -286,7 +295,7 @@ class Moderation:
     async def post_waiting(self, platform: str, community_id: str | None = None) -> int:
         """Post every pending submission that has no moderator post yet; returns how many."""
         count = 0
-        for link in await posts.unposted(self.store, platform, community_id):
+        for link in await posts.unposted(self.store, platform, community_id or self._own(platform)):
             if link.mod_message_id is None and await self.submitted(link) == "posted":
                 count += 1
         return count
@@ -304,7 +313,7 @@ class Moderation:
             return
         try:
             # Before posting: nothing is posted to a community that removed copbot.
-            closed = await departures.close_submissions(self.store, list(self.outbounds), self.clock())
+            closed = await departures.close_submissions(self.store, scope_of(self.outbounds), self.clock())
             if closed:
                 log.info("closed %d pending submission(s) of communities that removed copbot", len(closed))
         except Exception:
@@ -314,7 +323,7 @@ class Moderation:
                 await self._post_due(platform)
             except Exception:
                 log.exception("posting waiting submissions on %s failed", platform)
-        platforms = list(self.outbounds)
+        platforms = scope_of(self.outbounds)
         try:
             for link in await posts.posts_behind(self.store, platforms):
                 await self.refresh(link)
@@ -332,6 +341,11 @@ class Moderation:
         # A post taken STUCK_POSTING ago and never recorded was cut short (a crash, a kill): at a
         # start soon after one, it is too recent to tell from a post in progress, so the sweeps
         # after it look again.
-        await posts.release_stuck_posting(self.store, platform, self.clock() - STUCK_POSTING)
-        await self.post_waiting(platform)
-        await self.move_misplaced(platform)
+        own = self._own(platform)
+        await posts.release_stuck_posting(self.store, platform, self.clock() - STUCK_POSTING, own)
+        await self.post_waiting(platform, own)
+        await self.move_misplaced(platform, own)
+
+    def _own(self, platform: str) -> str | None:
+        """The one community of ``platform`` this process serves, or None for all of them."""
+        return scope_of(self.outbounds).get(platform)

@@ -7,7 +7,7 @@ see this neutral interface.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -72,6 +72,26 @@ class Outbound(Protocol):
 
     async def react(self, posted: Posted, emojis: list[str]) -> None:
         """Add the bot's own reactions under a message (unicode emoji)."""
+
+
+@runtime_checkable
+class OneCommunity(Protocol):
+    """A sender that can reach one community of its platform only (a Slack install: one
+    workspace or organisation, its own token), not all of them (a Discord application)."""
+
+    @property
+    def served_community(self) -> str | None:
+        """The community's id, once the platform said which it is (at start)."""
+
+
+def scope_of(outbounds: Mapping[str, Outbound]) -> dict[str, str | None]:
+    """What the senders ``outbounds`` (platform → sender) send for: per platform, the one
+    community a :class:`OneCommunity` sender serves, else None for all of the platform's (see
+    :mod:`storage.scope`). A sender that does not know its community yet serves none."""
+    return {
+        platform: (outbound.served_community or "") if isinstance(outbound, OneCommunity) else None
+        for platform, outbound in outbounds.items()
+    }
 
 
 async def delivered(

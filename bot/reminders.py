@@ -36,7 +36,16 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.departures import REMOVED, community_left
-from bot.outbound import ChannelRefused, MaybeSent, NotDelivered, Outbound, Revoked, Unreachable, delivered
+from bot.outbound import (
+    ChannelRefused,
+    MaybeSent,
+    NotDelivered,
+    Outbound,
+    Revoked,
+    Unreachable,
+    delivered,
+    scope_of,
+)
 from commands.reminders import by_claimant, expiries_reply, reminders_reply
 from commands.types import Clock, Reply
 from storage.departures import left
@@ -147,6 +156,8 @@ class Sweeper:
         self._trouble: dict[tuple[str, str, str], ChannelTrouble] = {}
         # (platform, community) of the communities that removed copbot, as of the running sweep.
         self._left: set[tuple[str, str]] = set()
+        # Platform → the one community this process serves there (None: all), as of the sweep.
+        self._scope: dict[str, str | None] = {}
         self.on_sweep = on_sweep
         self.batch = batch
         self.concurrency = concurrency
@@ -181,6 +192,9 @@ class Sweeper:
             report = SweepReport()
             self._trouble = {}
             platforms = list(self.outbounds)
+            # What this process reminds: a Slack install only its own workspace's claims (and
+            # those no other install serves), another install's being out of its reach.
+            scope = self._scope = scope_of(self.outbounds)
             await self._record_unrecorded()
             self._left = await left(self.store, platforms)
             overrides = await stale_overrides(self.store)
@@ -191,12 +205,12 @@ class Sweeper:
             now = self.clock()
             stuck_before = now - self.stuck_after
             retry = await take_retries(
-                self.store, platforms, "delivery", self.batch, now=now, stuck_before=stuck_before
+                self.store, scope, "delivery", self.batch, now=now, stuck_before=stuck_before
             )
 
             async def stale() -> list[Claim] | None:
                 moved = await mark_stale(
-                    self.store, self.clock(), self.stale_after_days, platforms, overrides, self.batch
+                    self.store, self.clock(), self.stale_after_days, scope, overrides, self.batch
                 )
                 if moved is None:
                     return None
@@ -206,11 +220,11 @@ class Sweeper:
 
             await self._in_batches(retry or [], stale, lambda claims: self._remind(claims, report))
             retry = await take_retries(
-                self.store, platforms, "notice", self.batch, now=now, stuck_before=stuck_before
+                self.store, scope, "notice", self.batch, now=now, stuck_before=stuck_before
             )
 
             async def expired() -> list[Claim] | None:
-                moved = await expire_due(self.store, self.clock(), self.grace_days, platforms, self.batch)
+                moved = await expire_due(self.store, self.clock(), self.grace_days, scope, self.batch)
                 report.expired += len(moved or [])
                 return moved
 
@@ -315,7 +329,8 @@ class Sweeper:
         outbound = self.outbounds[claim.platform]
         ids = ", ".join(str(c.id) for c, _ in held)
         what = f"{'reminder' if reminder else 'expiry notice'} for claim{'s' if len(held) > 1 else ''} {ids}"
-        if (claim.platform, claim.community_id) in self._left:
+        own = self._scope.get(claim.platform)
+        if (claim.platform, claim.community_id) in self._left or (claim.platform, own) in self._left:
             return "unreachable", REMOVED
         try:
             assert claim.user_id is not None
@@ -368,8 +383,10 @@ class Sweeper:
 
     async def _removed(self, claim: Claim, exc: Revoked) -> None:
         """Record ``claim``'s community as one that removed copbot (once, with an error naming
-        why): the rest of this sweep sends nothing there."""
-        key = (claim.platform, claim.community_id)
+        why): the rest of this sweep sends nothing there. Where this process serves one
+        community (a Slack install), its credentials were refused: that community removed it,
+        whichever community the claim was kept under."""
+        key = (claim.platform, self._scope.get(claim.platform) or claim.community_id)
         if key in self._left:
             return
         self._left.add(key)

@@ -27,6 +27,7 @@ from storage.models import (
     Membership,
     WorkLink,
 )
+from storage.scope import Scope, served
 from storage.store import Store
 
 # Who closed a removed community's submissions, and why, in its history and on its row.
@@ -129,8 +130,8 @@ async def members(store: Store, platform: str, app_id: str) -> set[str]:
         return set(rows)
 
 
-async def close_submissions(store: Store, platforms: Sequence[str], now: datetime) -> list[WorkLink]:
-    """Close the pending submissions of the communities of ``platforms`` that removed copbot:
+async def close_submissions(store: Store, platforms: Sequence[str] | Scope, now: datetime) -> list[WorkLink]:
+    """Close the pending submissions of the communities ``platforms`` serves that removed copbot:
     rejected by copbot for :data:`CLOSED_WHY`, in one guarded update (a decision, or another
     process closing them, first leaves them alone), with one history entry each. Nothing is to
     be edited or told: the post and the submitter are in the community copbot left. Returns the
@@ -145,7 +146,7 @@ async def close_submissions(store: Store, platforms: Sequence[str], now: datetim
     )
     due = (
         col(WorkLink.status) == LinkStatus.PENDING.value,
-        col(WorkLink.platform).in_(list(platforms)),
+        served(col(WorkLink.platform), col(WorkLink.community_id), platforms),
         col(WorkLink.community_id).in_(gone.scalar_subquery()),
     )
     async with store.session() as s:

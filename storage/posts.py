@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from storage.models import LinkStatus, WorkLink
+from storage.scope import Scope, served
 from storage.store import Store
 from storage.submissions import BATCH, history_event
 
@@ -172,15 +173,15 @@ async def record_shown(store: Store, link_id: int, revision: int) -> None:
         )
 
 
-async def posts_behind(store: Store, platforms: Sequence[str], limit: int = BATCH) -> list[WorkLink]:
+async def posts_behind(store: Store, platforms: Sequence[str] | Scope, limit: int = BATCH) -> list[WorkLink]:
     """Submissions whose moderator post shows an older state than theirs (its edit failed, or a
-    restart came between the decision and the edit)."""
+    restart came between the decision and the edit), of the communities ``platforms`` serves."""
     async with store.read() as s:
         return list(
             await s.exec(
                 select(WorkLink)
                 .where(
-                    col(WorkLink.platform).in_(list(platforms)),
+                    served(col(WorkLink.platform), col(WorkLink.community_id), platforms),
                     col(WorkLink.shown_revision) < col(WorkLink.revision),
                     col(WorkLink.mod_message_id).is_not(None),
                     col(WorkLink.mod_message_id) != POSTING,
@@ -244,18 +245,21 @@ async def posted_in(
         return list(await s.exec(query.order_by(col(WorkLink.created_at), col(WorkLink.id))))
 
 
-async def release_stuck_posting(store: Store, platform: str, taken_before: datetime) -> None:
+async def release_stuck_posting(
+    store: Store, platform: str, taken_before: datetime, community_id: str | None = None
+) -> None:
     """A post taken before ``taken_before`` and never recorded was cut short by a crash, so it is
     posted again (never lost); younger ones belong to a live process.
 
     A move cut short gives the old post back, as a failed move does (:func:`return_post`): a
     pending submission is moved again at the next sweep, and a decision made meanwhile (by the old
-    post's buttons) is shown on it by the catch-up (:func:`posts_behind`)."""
+    post's buttons) is shown on it by the catch-up (:func:`posts_behind`). With ``community_id``,
+    only that community's."""
     async with store.session() as s:
         await s.exec(
             sa.update(WorkLink)
             .where(
-                col(WorkLink.platform) == platform,
+                served(col(WorkLink.platform), col(WorkLink.community_id), {platform: community_id}),
                 col(WorkLink.mod_message_id) == POSTING,
                 sa.or_(col(WorkLink.posted_at).is_(None), col(WorkLink.posted_at) < taken_before),
             )

@@ -25,6 +25,7 @@ from sqlmodel import col, select
 
 from storage.claims import Person
 from storage.models import Event, LinkStatus, WorkLink
+from storage.scope import Scope, served
 from storage.store import Store
 
 BATCH = 500
@@ -131,14 +132,15 @@ async def get_link(store: Store, link_id: int) -> WorkLink | None:
 
 
 async def take_notices(
-    store: Store, platforms: Sequence[str], link_id: int | None = None, limit: int = BATCH
+    store: Store, platforms: Sequence[str] | Scope, link_id: int | None = None, limit: int = BATCH
 ) -> list[WorkLink]:
     """Take the submitters' notices that are due (``notice = "retry"``: just decided, or refused
-    earlier), all of ``platforms`` or only ``link_id``'s, to send them: each is taken once
-    (``"sending"``), so the moderator's own request and a sweep never both send it."""
+    earlier), all of those of the communities ``platforms`` serves or only ``link_id``'s, to send
+    them: each is taken once (``"sending"``), so the moderator's own request and a sweep never
+    both send it."""
     async with store.session() as s:
         due = select(WorkLink.id).where(
-            WorkLink.notice == "retry", col(WorkLink.platform).in_(list(platforms))
+            WorkLink.notice == "retry", served(col(WorkLink.platform), col(WorkLink.community_id), platforms)
         )
         if link_id is not None:
             due = due.where(WorkLink.id == link_id)

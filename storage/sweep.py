@@ -24,6 +24,7 @@ from storage.models import (
     Event,
     ProcessedEvent,
 )
+from storage.scope import Scope, claims_served
 from storage.store import Store
 
 BATCH = 500
@@ -74,7 +75,7 @@ async def mark_stale(
     store: Store,
     now: datetime,
     default_days: int,
-    platforms: Sequence[str],
+    platforms: Sequence[str] | Scope,
     overrides: dict[tuple[str, str], int] | None = None,
     limit: int = BATCH,
 ) -> list[Claim] | None:
@@ -82,13 +83,17 @@ async def mark_stale(
 
     An empty list means another sweep moved the due rows first: look again.
 
-    Claims of ``platforms`` are taken with ``delivery = "sending"``: this sweep owns their ping
-    and nobody else will send it. ``reminded_at`` is the time of this attempt until its outcome
-    is recorded, and the history says nothing yet (see :func:`record_deliveries`). The sheet's
-    legacy claims go stale by age with ``delivery = "none"`` (nobody to ping).
+    Claims of ``platforms`` (those this process reminds, see :mod:`storage.scope`) are taken
+    with ``delivery = "sending"``: this sweep owns their ping and nobody else will send it.
+    ``reminded_at`` is the time of this attempt until its outcome is recorded, and the history
+    says nothing yet (see :func:`record_deliveries`). The sheet's legacy claims go stale by age
+    with ``delivery = "none"`` (nobody to ping).
     """
     overrides = overrides or {}
-    wanted = [*platforms, LEGACY_PLATFORM]
+    wanted = sa.or_(
+        claims_served(col(Claim.platform), col(Claim.community_id), platforms),
+        col(Claim.platform) == LEGACY_PLATFORM,
+    )
     # Due = silent longer than its community's threshold: one range condition per threshold.
     default_due = col(Claim.renewed_at) < now - timedelta(days=default_days)
     if overrides:
@@ -109,7 +114,7 @@ async def mark_stale(
                 select(Claim.id)
                 .where(
                     Claim.state == ClaimState.ACTIVE.value,
-                    col(Claim.platform).in_(wanted),
+                    wanted,
                     sa.or_(*conditions),
                 )
                 .order_by(col(Claim.renewed_at))
@@ -183,7 +188,7 @@ async def record_deliveries(
 
 
 async def expire_due(
-    store: Store, now: datetime, grace_days: int, platforms: Sequence[str], limit: int = BATCH
+    store: Store, now: datetime, grace_days: int, platforms: Sequence[str] | Scope, limit: int = BATCH
 ) -> list[Claim] | None:
     """Expire stale claims whose reminder went unanswered for ``grace_days``; returns those moved.
 
@@ -201,7 +206,7 @@ async def expire_due(
         # Not arrived yet: refused (sent again at each sweep) or on its way (a sweep that died
         # with it is taken back by :func:`take_retries`).
         col(Claim.delivery).not_in(["retry", "sending"]),
-        col(Claim.platform).in_(list(platforms)),
+        claims_served(col(Claim.platform), col(Claim.community_id), platforms),
     )
     async with store.session() as s:
         due = list(
@@ -247,7 +252,7 @@ async def record_notices(store: Store, outcomes: dict[int, str]) -> None:
 
 async def take_retries(
     store: Store,
-    platforms: Sequence[str],
+    platforms: Sequence[str] | Scope,
     column: str,
     limit: int = BATCH,
     *,
@@ -286,7 +291,11 @@ async def take_retries(
         due = list(
             await s.exec(
                 select(Claim.id)
-                .where(Claim.state == state, due_now, col(Claim.platform).in_(list(platforms)))
+                .where(
+                    Claim.state == state,
+                    due_now,
+                    claims_served(col(Claim.platform), col(Claim.community_id), platforms),
+                )
                 .limit(limit)
             )
         )

@@ -112,8 +112,12 @@ class SlackFrontEnd:
         # A wrong or revoked bot token fails here, at start, rather than on every request.
         identity = await ask(self.client, "SLACK_BOT_TOKEN", self.client.auth_test())
         self.installation.learn(identity)
-        # Slack takes the token: the app is installed (again, if it was removed before).
-        await departures.community_back(self.ctx.store, PLATFORM, self.installation.community_id or "")
+        # Slack takes the token: the app is installed (again, if it was removed before). Its
+        # community is recorded as served: copbots of other workspaces on the same database
+        # leave its claims alone (storage.scope).
+        community = self.installation.community_id or ""
+        await self.ctx.store.update_settings(PLATFORM, community, self.ctx.clock())
+        await departures.community_back(self.ctx.store, PLATFORM, community)
         self.removed = None
         if self._departed not in departures.WATCHERS:  # once, however many starts
             departures.WATCHERS.append(self._departed)
@@ -146,6 +150,12 @@ class SlackFrontEnd:
     async def drain(self) -> None:
         """Wait until the work of every request received so far has finished."""
         await self.inflight.drain()
+
+    @property
+    def served_community(self) -> str | None:
+        """The one community this install serves (:class:`bot.outbound.OneCommunity`): its
+        workspace, or its organisation, as ``auth.test`` said at start."""
+        return self.installation.community_id
 
     @property
     def port(self) -> int | None:
