@@ -231,4 +231,5 @@ def make_context(settings: Settings, store: Store, clock: Clock = system_clock) 
         stale_after_days=settings.stale_after_days,
         stale_grace_days=settings.stale_grace_days,
         submissions_per_hour=settings.submissions_per_hour,
+        max_claims=settings.max_claims or None,
     )

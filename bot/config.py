@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from commands.settings import MAX_CLAIMS
 from storage.engine import POSTGRES_TIMEOUT, default_database_url
 from storage.models import ID_LENGTH
 
@@ -85,6 +86,13 @@ class Settings(BaseSettings):
     stale_grace_days: int = Field(default=14, ge=1, le=MAX_DAYS)
     reminder_sweep_minutes: float = Field(default=60, gt=0, le=24 * 60)
     submissions_per_hour: int = Field(default=10, ge=1)
+    max_claims: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_CLAIMS,
+        description="the most open claims a member may hold in a community that set none with "
+        "/setup max_claims (on Slack, which has no /setup: in every community); 0: no limit",
+    )
     state_cache_seconds: float = Field(
         default=2.0,
         ge=0,

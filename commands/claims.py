@@ -15,6 +15,7 @@ from commands.catalogue import (
 from commands.parser import Kind, Option
 from commands.timefmt import day
 from commands.types import (
+    Actor,
     BadArgument,
     Button,
     Context,
@@ -22,9 +23,11 @@ from commands.types import (
     Reply,
     Request,
     Section,
+    TooManyClaims,
     UserRef,
     page_of,
 )
+from storage.claims import ClaimLimitReached
 from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, Claim, Event
 
 CLAIM_OPTIONS = (Option("number", Kind.NUMBER, "problem number, like 3.11", required=True),)
@@ -34,7 +37,18 @@ async def claim_command(ctx: Context, request: Request) -> Reply:
     """/claim NUMBER: record that you work on it, stamped today; again renews it."""
     actor = request.actor
     problem = await get_problem(ctx, request.args["number"])
-    outcome = await ctx.store.claim(problem.number, actor.person, ctx.clock())
+    try:
+        outcome = await ctx.store.claim(
+            problem.number, actor.person, ctx.clock(), limit=await max_claims(ctx, actor)
+        )
+    except ClaimLimitReached as full:
+        held = len(full.held)
+        numbers = ", ".join(full.held[:10]) + (", …" if held > 10 else "")
+        raise TooManyClaims(
+            f"You already hold {held} open {'claim' if held == 1 else 'claims'} here ({numbers}), "
+            f"the most this {community_word(actor.platform)} allows a member. Release one you are "
+            "no longer working on first: /release NUMBER, or the buttons under /claims."
+        ) from None
     claim, number = outcome.claim, problem.number
     release = f" /release {number} when you stop; a note there helps the next person."
     if outcome.created:
@@ -50,6 +64,14 @@ async def claim_command(ctx: Context, request: Request) -> Reply:
     else:
         text = f"You already hold {number}: renewed your claim today ({day(ctx.clock())}).{release}"
     return await problem_card(ctx, problem, actor, private=True, text=text)
+
+
+async def max_claims(ctx: Context, actor: Actor) -> int | None:
+    """The most open claims ``actor`` may hold in their community: its /setup max_claims, else the
+    process default (MAX_CLAIMS); None when there is no limit (0 in either)."""
+    settings = await ctx.store.recent_settings(actor.platform, actor.community_id)
+    limit = settings.max_claims if settings and settings.max_claims is not None else ctx.max_claims
+    return limit or None
 
 
 RELEASE_OPTIONS = (

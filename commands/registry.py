@@ -261,8 +261,10 @@ for _spec in (
         settings.setup_command,
         admin_only=True,
         community=True,
-        help="Without options it shows the settings; with some it changes those, then shows them all.",
-        examples=("/setup show", "/setup stale_days:20"),
+        help="Without options it shows the settings; with some it changes those, then shows them all. "
+        "max_claims caps how many problems one member may hold at once here (0: no cap); a member at "
+        "the cap releases one before claiming another, and may always renew their own.",
+        examples=("/setup show", "/setup stale_days:20", "/setup max_claims:5"),
     ),
 ):
     register(_spec)

@@ -6,13 +6,28 @@ from commands.parser import Kind, Option
 from commands.types import Context, Reply, ReplyField, Request
 from storage.models import CommunitySettings
 
+MAX_CLAIMS = 200  # the largest /setup max_claims (more than the catalogue holds)
+
 SETUP_OPTIONS = (
     Option("show", Kind.FLAG, "only show the current settings"),
     Option("moderator_channel", Kind.CHANNEL, "where submissions go for review"),
     Option("moderator_role", Kind.ROLE, "who may approve or reject submissions"),
     Option("reminder_channel", Kind.CHANNEL, "where reminders go when a DM fails"),
     Option("stale_days", Kind.PAGE, "days without news before a claim is stale", maximum=365),
+    Option(
+        "max_claims",
+        Kind.PAGE,
+        "the most open claims a member may hold here (0: no limit)",
+        minimum=0,
+        maximum=MAX_CLAIMS,
+    ),
 )
+
+
+def _max_claims(own: int | None, default: int | None) -> str:
+    """How /setup shows the cap on a member's open claims: the community's own, else the default."""
+    limit, suffix = (own, "") if own is not None else (default, " (default)")
+    return (f"{limit} a member" if limit else "no limit") + suffix
 
 
 async def setup_command(ctx: Context, request: Request) -> Reply:
@@ -28,6 +43,8 @@ async def setup_command(ctx: Context, request: Request) -> Reply:
             changes[column] = request.args[key]
     if "stale_days" in request.args:  # within its option's bounds: the parser checked them
         changes["stale_after_days"] = request.args["stale_days"]
+    if "max_claims" in request.args:  # 0 is kept: no limit here, whatever MAX_CLAIMS says
+        changes["max_claims"] = request.args["max_claims"]
     now = ctx.clock()
     row: CommunitySettings | None
     if changes:
@@ -50,6 +67,7 @@ async def setup_command(ctx: Context, request: Request) -> Reply:
         ReplyField(
             "Stale after", f"{stale_days} days" if stale_days else f"{ctx.stale_after_days} days (default)"
         ),
+        ReplyField("Max open claims", _max_claims(row.max_claims if row else None, ctx.max_claims)),
     )
     text = "Settings saved." if changes else "Current settings."
     return Reply(title="copbot settings", text=text, fields=fields, private=True)

@@ -210,6 +210,9 @@ class Context:
     stale_after_days: int = 30
     stale_grace_days: int = 14
     submissions_per_hour: int = 10
+    # The most open claims a member may hold in a community that set none with /setup max_claims
+    # (MAX_CLAIMS); None: no limit.
+    max_claims: int | None = None
     page_size: int = 5
     effects: Effects | None = None
 
@@ -232,6 +235,10 @@ class BadArgument(CommandError):
 
 class NotYourClaim(CommandError):
     """Only the claimant can do this to a claim."""
+
+
+class TooManyClaims(CommandError):
+    """A new claim past the community's cap on a member's open claims."""
 
 
 class NotAllowed(CommandError):

@@ -26,6 +26,16 @@ class Person:
     display_name: str
 
 
+class ClaimLimitReached(Exception):
+    """A new claim refused: its claimant already holds ``limit`` open claims in the community
+    (``held``: the problem numbers, oldest claim first). Nothing was written."""
+
+    def __init__(self, held: list[str], limit: int) -> None:
+        super().__init__(f"{len(held)} open claims held, at most {limit}")
+        self.held = held
+        self.limit = limit
+
+
 @dataclass(frozen=True)
 class ClaimOutcome:
     """The result of a claim: the claim as it is now, and whether it was new."""
@@ -111,6 +121,26 @@ _RELEASE = (
     .values(state=ClaimState.RELEASED.value, ended_at=sa.bindparam("b_now"), note=sa.bindparam("b_note"))
     .returning(*_CLAIM_COLUMNS)
 )
+# The problems of ``who``'s open claims made in their community, oldest first (read off
+# ``ix_claim_user``): what a community's max_claims counts.
+_THEIR_OPEN_CLAIMS_HERE = (
+    sa.select(col(Claim.problem_number))
+    .where(
+        col(Claim.platform) == sa.bindparam("b_platform"),
+        col(Claim.community_id) == sa.bindparam("b_community"),
+        col(Claim.user_id) == sa.bindparam("b_user"),
+        col(Claim.state).in_([sa.literal_column(f"'{state}'") for state in OPEN_CLAIM_STATES]),
+    )
+    .order_by(col(Claim.claimed_at), col(Claim.id))
+)
+# On PostgreSQL, a lock on the claimant for the rest of the transaction, so that two new claims of
+# theirs at once (two commands, two replicas) count each other's: the second counts after the
+# first commits. SQLite needs none: a write transaction holds the database's one write lock.
+_LOCK_CLAIMANT = sa.select(
+    sa.func.pg_advisory_xact_lock(
+        sa.func.hashtextextended(sa.literal("copbot:claims:") + sa.bindparam("b_key", type_=sa.String), 0)
+    )
+)
 _FIND_THEIR_OPEN_CLAIM = sa.select(*_CLAIM_COLUMNS).where(*_THEIR_OPEN_CLAIM_ANYWHERE)
 _INSERT_EVENT = sa.insert(Event)
 # How many of a problem's ended claims its state holds (see Store.problem_state): the latest,
@@ -189,6 +219,18 @@ def _renew_anywhere(conn: sa.Connection, number: str, who: Person, now: datetime
         return None
     there = Person(who.platform, found[0]["community_id"], who.user_id, found[0]["display_name"])
     return _renew(conn, number, there, now)
+
+
+def _check_limit(conn: sa.Connection, who: Person, limit: int) -> None:
+    """Raise ClaimLimitReached when ``who`` holds ``limit`` open claims in their community or more;
+    on PostgreSQL, first lock them until the transaction ends (see _LOCK_CLAIMANT)."""
+    if conn.dialect.name == "postgresql":
+        key = "\x1f".join((who.platform, who.community_id, who.user_id))
+        conn.execute(_LOCK_CLAIMANT, {"b_key": key})
+    values = {"b_platform": who.platform, "b_community": who.community_id, "b_user": who.user_id}
+    held = [row["problem_number"] for row in _rows(conn, _THEIR_OPEN_CLAIMS_HERE, values)]
+    if len(held) >= limit:
+        raise ClaimLimitReached(held, limit)
 
 
 def _event_values(

@@ -222,6 +222,9 @@ class CommunitySettings(SQLModel, table=True):
     moderator_role_id: str | None = Field(default=None, max_length=ID_LENGTH)
     reminder_channel_id: str | None = Field(default=None, max_length=ID_LENGTH)
     stale_after_days: int | None = None
+    # The most open claims a member may hold in this community (/setup max_claims): None follows
+    # the deployment's MAX_CLAIMS, 0 means no limit here.
+    max_claims: int | None = None
     updated_at: datetime = Field(sa_type=UTCDateTime)
     # When copbot was removed from the community (kicked from the Discord server, uninstalled from
     # the Slack workspace or its token revoked); None while it is there. See storage.departures.

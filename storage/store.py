@@ -29,6 +29,7 @@ from storage.claims import (
     _RELEASE,
     ClaimOutcome,
     Person,
+    _check_limit,
     _claims_on,
     _event_values,
     _renew,
@@ -156,9 +157,15 @@ class Store(Database):
 
     # -- claims ------------------------------------------------------------------------------
 
-    async def claim(self, number: str, who: Person, now: datetime) -> ClaimOutcome:
+    async def claim(
+        self, number: str, who: Person, now: datetime, *, limit: int | None = None
+    ) -> ClaimOutcome:
         """Claim ``number`` for ``who`` stamped ``now``; an open claim of theirs is renewed, also
         one made in another community of their platform (the outcome's claim then names it).
+
+        ``limit``: the most open claims ``who`` may hold in their community; a new claim past it
+        raises ClaimLimitReached (a renewal is always made). Counted in the same transaction as
+        the insert, after a lock on the claimant on PostgreSQL, so claims at once cannot pass it.
 
         The hottest write: Core statements built once, in one :meth:`write`. A renewal of a
         plainly active claim is one UPDATE and its history row; anything else tries the full
@@ -167,13 +174,16 @@ class Store(Database):
         if they hold one after all (another process's change, not yet seen), the unique index
         refuses it and the claim is renewed instead.
         """
-        insert_first = self._states.holds(number, who) is False
+        # Under a limit, what they hold is counted before any insert: a renewal comes first.
+        insert_first = limit is None and self._states.holds(number, who) is False
 
         def work(conn: sa.Connection) -> ClaimOutcome:
             if not insert_first:
                 renewed = _renew_anywhere(conn, number, who, now)
                 if renewed is not None:
                     return ClaimOutcome(renewed, created=False)
+            if limit is not None:
+                _check_limit(conn, who, limit)
             claim = from_row(Claim, _rows(conn, _INSERT_CLAIM, _their_claim(number, who, now))[0])
             _rows(conn, _INSERT_EVENT, _event_values(number, "claimed", now, who, claim_id=claim.id))
             return ClaimOutcome(claim, created=True)
@@ -408,6 +418,7 @@ class Store(Database):
             "moderator_role_id",
             "reminder_channel_id",
             "stale_after_days",
+            "max_claims",
         }
         unknown = set(values) - allowed
         if unknown:

@@ -173,9 +173,46 @@ async def test_setup_needs_manage_server_and_is_stored_then_shown(
         "Moderator role": f"<@&{fake.moderator_role_id}>",
         "Reminder channel": "not set",
         "Stale after": "20 days",
+        "Max open claims": "no limit (default)",
     }
     row = await bot.ctx.store.get_settings("discord", str(fake.guild_id))
     assert row is not None and row.moderator_role_id == str(fake.moderator_role_id)
+
+
+async def test_a_cap_on_open_claims_set_in_setup_stops_a_member_claiming_everything(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """The owner sets max_claims:2 (Discord offers 0 to 200); Alice's third /claim and the card's
+    Claim button answer privately with her two claims and how to release one; her renewal works,
+    and max_claims:0 lifts the cap."""
+    synced = {c["name"]: c for c in fake.app_commands[fake.guild_id]}
+    cap = next(o for o in synced["setup"]["options"][1]["options"] if o["name"] == "max_claims")
+    assert (cap["type"], cap["min_value"], cap["max_value"]) == (4, 0, 200)  # an integer
+    refused = await ask(fake, "setup set", {"max_claims": 1}, user_id=fake.alice_id)
+    assert embed(refused)["description"] == "/setup needs admin rights in this community."
+    saved = await ask(fake, "setup set", {"max_claims": 2}, user_id=fake.owner_id)
+    assert {f["name"]: f["value"] for f in embed(saved)["fields"]}["Max open claims"] == "2 a member"
+
+    for number in ("1.1", "1.2"):
+        assert "You claimed" in embed(await ask(fake, "claim", {"number": number}))["description"]
+    third = await ask(fake, "claim", {"number": "1.3"})
+    assert third.ephemeral
+    assert embed(third)["description"] == (
+        "You already hold 2 open claims here (1.1, 1.2), the most this server allows a member. "
+        "Release one you are no longer working on first: /release NUMBER, or the buttons under /claims."
+    )
+    card = await ask(fake, "problem", {"number": "1.3"}, user_id=fake.bob_id)
+    assert card.message is not None and ("Claim", "cop:claim:1.3") in buttons(card.message)
+    clicked = await fake.wait_for_callback(await fake.click(card.message, "cop:claim:1.3"))
+    assert clicked.ephemeral
+    assert embed(clicked)["description"].startswith("You already hold 2 open claims here (1.1, 1.2)")
+    renewed = await ask(fake, "claim", {"number": "1.2"})
+    assert "renewed your claim today" in embed(renewed)["description"]
+    mine = await ask(fake, "claims")
+    assert embed(mine)["title"] == "Your open claims (2)"
+
+    await ask(fake, "setup set", {"max_claims": 0}, user_id=fake.owner_id)
+    assert "You claimed 1.3" in embed(await ask(fake, "claim", {"number": "1.3"}))["description"]
 
 
 async def test_in_direct_messages_the_catalogue_works_and_community_commands_do_not(

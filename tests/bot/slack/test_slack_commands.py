@@ -6,12 +6,13 @@ import re
 
 import pytest
 
+from bot.app import make_context
 from commands.parser import Kind, Option
 from commands.registry import COMMANDS, CommandSpec
 from commands.types import Context, Reply, Request
 from storage import submissions
 from storage.claims import Person
-from tests.bot.slack.slack_rig import ANN, BOB, CAT, MOD, Rig, running
+from tests.bot.slack.slack_rig import ANN, BOB, CAT, MOD, Rig, running, settings_for
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_blocks import message_errors
 
@@ -262,3 +263,22 @@ async def test_a_card_of_a_problem_many_worked_on_fits_in_one_slack_message(rig:
     # The earlier claims gave way, a line at a time, counted rather than cut off unsaid.
     assert "*Working on it*\n• jknowak (Discord) - July 2023" in history.shown
     assert re.search(r"\n• … and [1-9] more$", history.shown.split("\nRelease")[0])
+
+
+async def test_max_claims_caps_a_members_open_claims_in_the_workspace(fake: FakeSlack, ctx: Context) -> None:
+    """Slack has no /setup: MAX_CLAIMS, read as `copbot run` reads it, caps every member's open
+    claims. Ann's second /claim is answered privately with her claim and how to release one;
+    Bob has a cap of his own, and Ann's renewal still works."""
+    settings = settings_for(fake, max_claims=1)
+    capped = make_context(settings, ctx.store, ctx.clock)
+    async with running(fake, capped) as rig:
+        assert "You claimed 1.1" in (await rig.command("/claim", "1.1")).text
+        refused = await rig.command("/claim", "1.2")
+        assert not refused.public
+        assert refused.shown == (
+            ":warning: You already hold 1 open claim here (1.1), the most this workspace allows a member. "
+            "Release one you are no longer working on first: /release NUMBER, or the buttons under "
+            "/claims."
+        )
+        assert "You claimed 1.2" in (await rig.command("/claim", "1.2", user=BOB)).text
+        assert "renewed your claim today" in (await rig.command("/claim", "1.1")).text

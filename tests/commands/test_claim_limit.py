@@ -1,0 +1,115 @@
+"""A community's cap on open claims (/setup max_claims, MAX_CLAIMS): nobody holds every problem."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import replace
+
+from commands.types import Context
+from storage.engine import make_engine
+from storage.store import Store
+from tests.support.clock import FakeClock
+from tests.support.transcript import person, say, shown
+
+ANN, BOB = person("ann"), person("bob")
+BOSS = person("boss", admin=True)
+NUMBERS = ("1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8", "1.9", "1.10")
+
+
+async def open_numbers(ctx: Context, who: str = "ann", community: str | None = "guild1") -> list[str]:
+    return [c.problem_number for c in await ctx.store.open_claims_for_user("discord", community, who)]
+
+
+async def test_without_a_cap_a_member_may_claim_as_many_as_they_like(ctx: Context) -> None:
+    """Existing communities keep working as before: no cap unless an admin sets one."""
+    for number in NUMBERS:
+        assert "You claimed" in (await say(ctx, ANN, f"/claim {number}")).text
+    assert len(await open_numbers(ctx)) == len(NUMBERS)
+    assert "Max open claims: no limit (default)" in await shown(ctx, BOSS, "/setup show")
+
+
+async def test_at_the_cap_a_new_claim_is_refused_with_a_way_out(ctx: Context) -> None:
+    """With max_claims:2, Ann's third claim is refused, naming her two claims and /release;
+    renewing one of hers still works, and once she releases one she may claim again."""
+    saved = await shown(ctx, BOSS, "/setup max_claims:2")
+    assert "Settings saved." in saved and "Max open claims: 2 a member" in saved
+    await say(ctx, ANN, "/claim 1.1")
+    await say(ctx, ANN, "/claim 1.2")
+    refused = await say(ctx, ANN, "/claim 1.3")
+    assert refused.error and refused.private
+    assert refused.text == (
+        "You already hold 2 open claims here (1.1, 1.2), the most this server allows a member. "
+        "Release one you are no longer working on first: /release NUMBER, or the buttons under /claims."
+    )
+    assert await open_numbers(ctx) == ["1.1", "1.2"]
+    assert "Nobody" in await shown(ctx, BOB, "/claims number:1.3")
+    assert "renewed your claim today" in (await say(ctx, ANN, "/claim 1.2")).text
+    # Bob has a cap of his own.
+    assert "You claimed 1.3" in (await say(ctx, BOB, "/claim 1.3")).text
+    await say(ctx, ANN, "/release 1.1 not for me")
+    assert "You claimed 1.3" in (await say(ctx, ANN, "/claim 1.3")).text
+    # The card's Claim button is the same /claim.
+    refused = await say(ctx, ANN, "/claim 1.4")
+    assert refused.error and "You already hold 2 open claims here (1.2, 1.3)" in refused.text
+
+
+async def test_only_admins_set_the_cap_and_zero_lifts_it(ctx: Context) -> None:
+    """A member cannot set it; an admin sets it, /setup show reads it, max_claims:0 lifts it."""
+    refused = await say(ctx, ANN, "/setup max_claims:1")
+    assert refused.error and refused.text == "/setup needs admin rights in this community."
+    assert "Max open claims: no limit (default)" in await shown(ctx, BOSS, "/setup show")
+    await say(ctx, BOSS, "/setup max_claims:1")
+    await say(ctx, ANN, "/claim 1.1")
+    assert (await say(ctx, ANN, "/claim 1.2")).error
+    lifted = await shown(ctx, BOSS, "/setup max_claims:0")
+    assert lifted.endswith("Max open claims: no limit")
+    assert "You claimed 1.2" in (await say(ctx, ANN, "/claim 1.2")).text
+    too_many = await say(ctx, BOSS, "/setup max_claims:-1")
+    assert too_many.error and "max_claims must be a whole number from 0 to 200" in too_many.text
+
+
+async def test_the_deployments_default_applies_where_no_admin_set_one(ctx: Context) -> None:
+    """MAX_CLAIMS (Slack's only way, as Slack has no /setup) caps every community; a server's
+    /setup max_claims wins over it, 0 lifting it there."""
+    capped = replace(ctx, max_claims=1)
+    await say(capped, ANN, "/claim 1.1")
+    refused = await say(capped, ANN, "/claim 1.2")
+    assert refused.error and "You already hold 1 open claim here (1.1)" in refused.text
+    assert "Max open claims: 1 a member (default)" in await shown(capped, BOSS, "/setup show")
+    await say(capped, BOSS, "/setup max_claims:0")
+    assert "You claimed 1.2" in (await say(capped, ANN, "/claim 1.2")).text
+
+
+async def test_each_community_has_its_own_cap_and_counts_its_own_claims(ctx: Context) -> None:
+    """Claims made in another server neither count against this server's cap nor are capped by it;
+    renewing a claim made elsewhere is always allowed."""
+    elsewhere = replace(ANN, community_id="guild2")
+    await say(ctx, BOSS, "/setup max_claims:1")
+    for number in ("1.1", "1.2", "1.3"):
+        assert "You claimed" in (await say(ctx, elsewhere, f"/claim {number}")).text
+    assert "You claimed 1.4" in (await say(ctx, ANN, "/claim 1.4")).text
+    assert "claimed in another server" in (await say(ctx, ANN, "/claim 1.2")).text
+    assert (await say(ctx, ANN, "/claim 1.5")).error
+    assert await open_numbers(ctx) == ["1.4"]
+
+
+async def test_claims_at_once_from_one_member_never_pass_the_cap(db_url: str, clock: FakeClock) -> None:
+    """Two replicas (and two commands in each) take Ann's claims on different problems at the same
+    moment: exactly the cap stands, on SQLite and PostgreSQL alike."""
+    stores = [Store(make_engine(db_url), state_ttl=0) for _ in range(2)]
+    try:
+        ctxs = [Context(store=s, clock=clock, rng=random.Random(4)) for s in stores]
+        await say(ctxs[0], BOSS, "/setup max_claims:3")
+        for _ in range(2):  # both replicas have read the cap
+            for c in ctxs:
+                assert "Max open claims: 3" in await shown(c, BOSS, "/setup show")
+        replies = await asyncio.gather(
+            *(say(ctxs[i % 2], ANN, f"/claim {number}") for i, number in enumerate(NUMBERS))
+        )
+        taken = [r for r in replies if not r.error]
+        assert len(taken) == 3, [r.text for r in replies]
+        assert len(await open_numbers(ctxs[0])) == 3
+    finally:
+        for s in stores:
+            await s.close()
