@@ -221,7 +221,8 @@ for _spec in (
         "a problem's timeline",
         claims.HISTORY_OPTIONS,
         claims.history_command,
-        help="Claims, renewals, releases with their notes, reminders and submitted links, newest first.",
+        help="Claims, renewals (one a day at most), releases with their notes, reminders and submitted "
+        "links, newest first.",
         examples=("/history 2.4",),
     ),
     CommandSpec(

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from storage.models import OPEN_CLAIM_STATES, Claim, ClaimState, Event, LinkStatus, WorkLink, from_row
-from storage.units import _rows
+from storage.units import _changed, _rows
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,22 @@ _LOCK_CLAIMANT = sa.select(
         sa.func.hashtextextended(sa.literal("copbot:claims:") + sa.bindparam("b_key", type_=sa.String), 0)
     )
 )
+_EVENT_COLUMN = {column.key: column for column in Event.__table__.c}  # type: ignore[attr-defined]
+_EVENT_KEYS = tuple(key for key in _EVENT_COLUMN if key != "id")
+# A renewal's history entry, unless the claim was made or renewed earlier the same day (UTC):
+# the dates a member reads are days, and claiming again and again (or pressing "Still on it")
+# would otherwise push everything else off the problem's /history.
+_INSERT_RENEWED = sa.insert(Event).from_select(
+    list(_EVENT_KEYS),
+    sa.select(*(sa.bindparam(f"e_{key}", type_=_EVENT_COLUMN[key].type) for key in _EVENT_KEYS)).where(
+        ~sa.exists().where(
+            col(Event.problem_number) == sa.bindparam("e_problem_number"),
+            col(Event.at) >= sa.bindparam("e_day", type_=_EVENT_COLUMN["at"].type),
+            col(Event.claim_id) == sa.bindparam("e_claim_id"),
+            col(Event.kind).in_([sa.literal_column("'claimed'"), sa.literal_column("'renewed'")]),
+        )
+    ),
+)
 _FIND_THEIR_OPEN_CLAIM = sa.select(*_CLAIM_COLUMNS).where(*_THEIR_OPEN_CLAIM_ANYWHERE)
 _INSERT_EVENT = sa.insert(Event)
 # How many of a problem's ended claims its state holds (see Store.problem_state): the latest,
@@ -200,11 +216,17 @@ def _state_of(number: str) -> Callable[[sa.Connection], tuple[list[Claim], list[
 def _renew(conn: sa.Connection, number: str, who: Person, now: datetime) -> Claim | None:
     """Renew ``who``'s open claim on ``number`` (history included); None if they hold none."""
     values = _their_claim(number, who, now)
-    rows = _rows(conn, _RENEW_FRESH, values) or _rows(conn, _RENEW, values)
+    fresh = _rows(conn, _RENEW_FRESH, values)
+    rows = fresh or _rows(conn, _RENEW, values)
     if not rows:
         return None
     claim = from_row(Claim, rows[0])
-    _rows(conn, _INSERT_EVENT, _event_values(number, "renewed", now, who, claim_id=claim.id))
+    event = _event_values(number, "renewed", now, who, claim_id=claim.id)
+    if fresh:  # a claim taken back from a reminder or staleness is always news
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        _changed(conn, _INSERT_RENEWED, {"e_day": day, **{f"e_{key}": value for key, value in event.items()}})
+    else:
+        _rows(conn, _INSERT_EVENT, event)
     return claim
 
 

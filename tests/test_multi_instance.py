@@ -438,8 +438,10 @@ async def test_two_replicas_apply_claims_submissions_and_reminders_once(
                     "active",
                 )
                 kinds = Counter(e.kind for e in events if e.claim_id == mine.id)
-                expected = {"claimed": 1, "renewed": 1} if user_id in renewers[guild_id] else {"claimed": 1}
-                assert kinds == expected, (user_id, kinds)
+                # A renewal the same day as the claim moves its time but is no news in /history.
+                assert kinds == {"claimed": 1}, (user_id, kinds)
+                renewed = mine.renewed_at > mine.claimed_at
+                assert renewed == (user_id in renewers[guild_id]), (user_id, mine)
         assert set(links) == {"https://example.org/one", "https://example.org/two"}
         one, two = links["https://example.org/one"], links["https://example.org/two"]
         assert (one.status, two.status) == ("approved", "approved")

@@ -347,3 +347,24 @@ async def test_a_sheet_claim_is_stale_by_the_servers_stale_days(ctx: Context, cl
     for viewer in (person("ann", community="guild2"), Actor("discord", "dm", "ann", "Ann", direct=True)):
         fresh = await shown(ctx, viewer, "/problem 2.5")
         assert "20 days ago)" in fresh and "Stale, so anyone" not in fresh
+
+
+async def test_claiming_again_and_again_in_one_day_does_not_flood_the_history(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """Ann runs /claim 2.4 sixty times in a day (or mashes Still on it): /history keeps her claim
+    and Bob's release instead of a page of renewals; a renewal on a later day is still recorded."""
+    await say(ctx, BOB, "/claim 2.4")
+    await say(ctx, BOB, "/release 2.4 tried probing")
+    for _ in range(60):
+        assert not (await say(ctx, ANN, "/claim 2.4")).error
+        clock.advance(minutes=1)
+    timeline = await shown(ctx, BOB, "/history 2.4")
+    assert "Bob released it: tried probing" in timeline and "Ann claimed it" in timeline
+    assert timeline.count("Ann renewed their claim") == 0
+    clock.advance(days=2)
+    for _ in range(3):
+        await say(ctx, ANN, "/claim 2.4")
+    timeline = await shown(ctx, BOB, "/history 2.4")
+    assert timeline.count("2026-11-27 · Ann renewed their claim") == 1
+    assert "Ann — since 2026-11-25 (2 days ago), renewed 2026-11-27" in await shown(ctx, BOB, "/problem 2.4")

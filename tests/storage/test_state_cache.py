@@ -236,11 +236,11 @@ async def test_a_claim_made_meanwhile_by_another_process_is_renewed_not_doubled(
     claims, _ = await here.problem_state("3.11")
     assert "Ann" not in holders((claims, None))  # cached: not hers
     first = await there.claim("3.11", ANN, START)  # say her click reached the other replica
-    again = await here.claim("3.11", ANN, START + timedelta(hours=1))
+    again = await here.claim("3.11", ANN, START + timedelta(days=1))
     assert first.created and not again.created and again.claim.id == first.claim.id
     claims, _ = await there.problem_state("3.11")
     assert [(c.display_name, c.renewed_at) for c in claims if c.user_id == ANN.user_id] == [
-        ("Ann", START + timedelta(hours=1))
+        ("Ann", START + timedelta(days=1))
     ]
     assert await events(here, "claimed") == 1 and await events(here, "renewed") == 1
 
