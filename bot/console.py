@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from commands import dispatch
+from commands.text import clip
 from commands.types import Actor, Context, Link, Reply
 
 WIDTH = 88
@@ -47,7 +48,9 @@ def render(reply: Reply, width: int | None = WIDTH) -> str:
         for line in section.shown_lines:
             text = _link(line) if isinstance(line, Link) else line
             out.append(
-                textwrap.indent(_fill(text, width and width - 4), "  - ")[:4000].replace("\n  - ", "\n    ")
+                clip(textwrap.indent(_fill(text, width and width - 4), "  - "), 4000).replace(
+                    "\n  - ", "\n    "
+                )
             )
     if reply.footer:
         out += ["", reply.footer]

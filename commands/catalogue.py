@@ -10,6 +10,7 @@ from datetime import datetime
 from rapidfuzz import fuzz, process, utils
 
 from commands.parser import Kind, Option
+from commands.text import clip
 from commands.timefmt import ago, day
 from commands.types import (
     Actor,
@@ -30,6 +31,7 @@ from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, Claim, ClaimState
 
 LEVELS = "ABCD"
 MAX_PROBLEM_TEXT = 1500
+SHEET_CELL_SHOWN = 300  # a sheet claim's cell, where a card names the claim by it
 CARD_WORK = 10  # existing-work lines on a card, at most (the last says how many more)
 # Under a card's claims when all of them are stale, before the problem's number.
 STALE_HINT = "Stale, so anyone may still /claim"
@@ -81,8 +83,7 @@ def match_category(problems: Sequence[Problem], wanted: str, hint: str = "") -> 
     )
     if found is None:
         listed = "; ".join(f"{s} {n}" for s, n in categories.items())
-        shown = text if len(text) <= 40 else text[:40] + "…"
-        raise BadArgument(f"No category {shown!r}. Categories: {listed}.{hint}")
+        raise BadArgument(f"No category {clip(text, 41)!r}. Categories: {listed}.{hint}")
     return str(found[0])
 
 
@@ -136,7 +137,7 @@ async def stale_after_days(ctx: Context, actor: Actor, claims: Sequence[Claim] |
 def claim_line(claim: Claim, now: datetime, stale_after_days: int, viewer: str) -> str:
     """Who is on a problem and since when, with its state (as seen from platform ``viewer``)."""
     if claim.platform == LEGACY_PLATFORM:
-        text = sheet_text(claim.source_text, 300)
+        text = clip(sheet_text(claim.source_text), SHEET_CELL_SHOWN)
         if not claim.date_known:
             return f"{text} ({sheet_origin(claim.date_known)})"
         age = ago(claim.renewed_at, now)
@@ -156,7 +157,7 @@ def earlier_line(claim: Claim, viewer: str) -> str:
     how = "expired" if claim.state == ClaimState.EXPIRED else "released"
     # A sheet claim is named by its whole cell, as while it was open (its first line may be a date).
     if claim.platform == LEGACY_PLATFORM:
-        who = sheet_text(claim.source_text, 300)
+        who = clip(sheet_text(claim.source_text), SHEET_CELL_SHOWN)
     else:
         who = named(claim.display_name, claim.platform, viewer)
     if claim.date_known:
@@ -174,7 +175,7 @@ def earlier_line(claim: Claim, viewer: str) -> str:
 def problem_title(problem: Problem, limit: int = 80) -> str:
     """``2.4 — 3 letter acronyms…``: number and the start of the text."""
     text = " ".join(problem.text.split()) or "(no problem text in the sheet)"
-    return f"{problem.number} — {text if len(text) <= limit else text[: limit - 1].rstrip() + '…'}"
+    return f"{problem.number} — {clip(text, limit)}"
 
 
 async def problem_card(
@@ -193,8 +194,7 @@ async def problem_card(
     viewer = actor.platform
     claims, links = await ctx.store.problem_state(problem.number)
     body = problem.text or "(The sheet has no problem sentence for this one; see its existing work.)"
-    if len(body) > MAX_PROBLEM_TEXT:
-        body = body[: MAX_PROBLEM_TEXT - 1] + "…"
+    body = clip(body, MAX_PROBLEM_TEXT)  # never half a link: it would still open, another page
     fields = [ReplyField("Category", problem.category)]
     if problem.subcategory:
         fields.append(ReplyField("Subcategory", problem.subcategory))

@@ -13,6 +13,7 @@ from commands.catalogue import (
     stale_after_days,
 )
 from commands.parser import Kind, Option
+from commands.text import clip
 from commands.timefmt import day
 from commands.types import (
     Actor,
@@ -246,7 +247,7 @@ async def _user_ids(ctx: Context, request: Request, user: UserRef) -> set[str]:
         return {actor.user_id}
     ids = await ctx.store.find_claimants(actor.platform, actor.community_id, user.name)
     if not ids:
-        shown = user.name if len(user.name) <= 40 else user.name[:40] + "…"
+        shown = clip(user.name, 41)
         raise BadArgument(
             f"I know nobody called {shown!r} here who has claimed a problem. Claims made on another "
             f"platform or in another {community_word(actor.platform)} show on the problem: "
@@ -279,8 +280,7 @@ def history_line(event: Event, viewer: str) -> str:
         who = f"{who} (sheet)"
     verb = _VERBS.get(event.kind, event.kind)
     detail = " ".join(event.detail.split())
-    if len(detail) > 300:
-        detail = detail[:299] + "…"
+    detail = clip(detail, 300)  # a note's link whole or not at all
     return f"{day(event.at)} · {who} {verb}" + (f": {detail}" if detail else "")
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from commands.parser import convert_all, normalise, parse_line, split_command
 from commands.registry import ACTIONS, COMMANDS
+from commands.text import clip
 from commands.types import (
     Actor,
     CommandError,
@@ -39,7 +40,7 @@ def error_reply(message: str) -> Reply:
 def _lookup(name: str) -> Any:
     spec = COMMANDS.get(name.lower())
     if spec is None:
-        shown = "/" + (name if len(name) <= 30 else name[:30] + "…")
+        shown = "/" + clip(name, 31)
         # A control character (ESC, a backspace) is shown escaped, never sent to a terminal as typed.
         shown = shown if shown.isprintable() else repr(shown)
         raise UnknownCommand(f"There is no command {shown}. /help lists them.")

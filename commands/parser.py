@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from commands.text import clip
 from commands.types import BadArgument, UserRef
 from storage.models import ID_LENGTH
 from storage.text import canonical_number, normalise, plain_number, visible
@@ -100,7 +101,7 @@ def parse_number(raw: str) -> str:
     text = normalise(raw)
     number = canonical_number(NUMBER_PREFIX_RE.sub("", text, count=1))
     if number is None:
-        shown = text if len(text) <= 40 else text[:40] + "…"
+        shown = clip(text, 41)
         message = f"{shown!r} is not a problem number: write it like 2.4"
         # Words where a number belongs: most likely the problem's own words, suggested as one line
         # of what can be seen of them (no control character reaches a terminal).
@@ -116,7 +117,7 @@ def parse_difficulty(raw: str) -> str:
     text = normalise(raw).upper()
     match = DIFFICULTY_RE.match(text)
     if not match or (match.group(2) and match.group(2) <= match.group(1)):
-        shown = text if len(text) <= 20 else text[:20] + "…"
+        shown = clip(text, 21)
         raise BadArgument(
             f"{shown!r} is not a difficulty: use A (easiest), B, C or D (hardest), or a range like A-B"
         )
@@ -394,7 +395,7 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
     elif leftovers:
         if rest_option is None or rest_option.name in raw:
             shown = " ".join(token for *_, token in leftovers)
-            shown = shown if len(shown) <= 60 else shown[:60] + "…"
+            shown = clip(shown, 61)
             usage = " ".join(o.name if o.required else f"[{o.name}]" for o in options)
             raise BadArgument(f"I don't understand {shown!r}. Usage: /{command} {usage}".rstrip())
         if free_text:

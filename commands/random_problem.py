@@ -9,6 +9,7 @@ from commands.catalogue import match_category, problem_card
 from commands.levels import SCALE, read_difficulty, read_levels
 from commands.parser import Kind, Option
 from commands.search import index_of
+from commands.text import clip
 from commands.types import BadArgument, Button, Context, Reply, Request
 from storage.models import Problem
 
@@ -35,7 +36,7 @@ async def random_command(ctx: Context, request: Request) -> Reply:
         given = " ".join(filter(None, [before, taken])) if taken else given
     read = ""
     if given:
-        shown = given if len(given) <= 40 else given[:40] + "…"
+        shown = clip(given, 41)
         read = f"Read {shown!r} as difficulty {difficulty} ({SCALE}). "
     pool: Sequence[Problem] = problems
     if difficulty:

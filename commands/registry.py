@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from commands import catalogue, claims, random_problem, reminders, search, settings, submissions
 from commands.parser import Kind, Option, convert_all
+from commands.text import clip
 from commands.types import Actor, Context, NotAllowed, Reply, Request, Section
 
 Handler = Callable[[Context, Request], Awaitable[Reply]]
@@ -86,7 +87,7 @@ async def help_command(ctx: Context, request: Request) -> Reply:
             return command_help(spec, actor)
         if spec is not None:  # a command this platform does not offer: say why, as running it does
             return Reply(text=NOT_OFFERED[(platform, spec.name)], private=True, error=True)
-        shown = wanted if len(wanted) <= 30 else wanted[:30] + "…"
+        shown = clip(wanted, 31)
         unknown = f"There is no command {shown!r}; these are copbot's commands.\n\n"
     days = await catalogue.stale_after_days(ctx, actor)
     own = SERVERS_MAY if actor.direct else ""

@@ -15,6 +15,7 @@ from rapidfuzz.distance import OSA
 from commands.catalogue import difficulty_matches, match_category, problem_title
 from commands.levels import SCALE, read_difficulty
 from commands.parser import SMART_QUOTES, Kind, Option
+from commands.text import clip
 from commands.types import BadArgument, Button, Context, Reply, Request, Section, page_of
 from storage.models import Problem
 from storage.text import canonical_number
@@ -67,7 +68,7 @@ async def search_command(ctx: Context, request: Request) -> Reply:
         if not (difficulty and not difficulty_matches(p.difficulty, difficulty))
         and not (category and p.category != category)
     ]
-    shown_query = query if len(query) <= 60 else query[:60] + "…"
+    shown_query = clip(query, 61)
     if not ranked:
         nothing = f"Nothing matches {shown_query!r}. Try fewer or other words."
         return Reply(text=f"{read} {nothing}".strip(), private=True)

@@ -67,11 +67,12 @@ def legacy_name(text: str, limit: int = 120) -> str:
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 
-def sheet_text(text: str, limit: int) -> str:
-    """A whole cell on one line, cut to ``limit`` characters: how a sheet claim is named where it
-    is shown (its first line alone may be only a date, or half a sentence)."""
+def sheet_text(text: str, limit: int | None = None) -> str:
+    """A whole cell on one line, cut to ``limit`` characters (None: not cut; the commands cut what
+    they show themselves, never through a link): how a sheet claim is named where it is shown
+    (its first line alone may be only a date, or half a sentence)."""
     whole = " ".join(text.split()) or "someone"
-    return whole if len(whole) <= limit else whole[: limit - 1].rstrip() + "…"
+    return whole if limit is None or len(whole) <= limit else whole[: limit - 1].rstrip() + "…"
 
 
 def sheet_origin(dated: bool) -> str:

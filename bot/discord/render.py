@@ -19,6 +19,7 @@ import discord
 from discord.utils import escape_mentions
 
 from commands.links import URL_KEPT, without_tail
+from commands.text import clip
 from commands.types import MORE_LINES, Button, ButtonStyle, Link, Reply, ReplyField, Section
 
 log = logging.getLogger("copbot.discord")
@@ -64,36 +65,6 @@ _URL_TAIL = ".,:;\"')]>*_~|`"
 _INLINE = re.compile(r"[\\*_~`|\[\]<]")
 # Markdown at the start of a line: quotes, headings, "-#" subtext, list items ("-", "+", "1.").
 _LINE_START = re.compile(r"^([ \t]*)(?:([>#+-])|([0-9]+)\.(?=\s|$))", re.MULTILINE)
-
-
-# A link Discord makes of bare text (an angled one's inside too): from http(s):// to a space or "<".
-_AUTOLINK = re.compile(r"(?<![A-Za-z0-9])https?://[^\s<]+", re.IGNORECASE)
-
-
-def clip(text: str, limit: int, *, links: bool = True) -> str:
-    """``text`` cut to ``limit`` characters, marking the cut with an ellipsis. Never half a link:
-    Discord would still make one of it, to another page; nor a link with the ellipsis run into it.
-    A link the cut would go through goes whole (its text with it, up to a space before it); one
-    that ends right before the cut is kept, a space between it and the ellipsis.
-
-    ``links=False``: a masked link's label, where Discord makes no link of a URL's text (the
-    whole label leads to the link's own target), so a URL there is cut like any text: the part
-    kept still tells a moderator which link it is."""
-    if len(text) <= limit:
-        return text
-    cut = max(limit - 1, 0)
-    if not links:
-        return text[:cut] + "…"
-    for found in _AUTOLINK.finditer(text, 0, cut):
-        if found.end() < cut:
-            continue  # a space or a "<" ends it before the cut
-        whole = _AUTOLINK.match(text, found.start())
-        assert whole is not None
-        if found.start() + len(without_tail(whole.group(), _URL_TAIL)) < cut:
-            return text[: cut - 1] + " …"
-        start = found.start() - (text[found.start() - 1 : found.start()] == "<")
-        return text[:start].rstrip() + "…"
-    return text[:cut] + "…"
 
 
 def _escape_line_start(match: re.Match[str]) -> str:

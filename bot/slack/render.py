@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit
 
 from bot.slack.slash import rename_in_text
 from commands.links import without_tail
+from commands.text import clip
 from commands.types import MORE_LINES, Button, ButtonStyle, Link, Reply, ReplyField, Section
 
 MAX_TEXT = 3000  # one text object (section text, context element)
@@ -119,11 +120,14 @@ def _linked(raw: str) -> str:
     return "".join(out) + _inert(raw[done:])
 
 
-def fit(rendered: str, limit: int) -> str:
-    """Cut rendered text to ``limit`` characters without splitting an entity or a ``<…>``."""
+def fit(rendered: str, limit: int, *, links: bool = True) -> str:
+    """Cut rendered text to ``limit`` characters without splitting an entity or a ``<…>``, nor
+    a bare URL (plain text, the notification's): where it is shown, it would still be a link,
+    to another page (see :func:`commands.text.clip`). ``links=False``: a link's label, which
+    is no link of its own (the whole label leads to the link's target), cut like any text."""
     if len(rendered) <= limit:
         return rendered
-    cut = rendered[: limit - 1]
+    cut = clip(rendered, limit, links=links).removesuffix("…")
     opened = cut.rfind("<")
     if opened > cut.rfind(">"):
         cut = cut[:opened]
@@ -182,7 +186,7 @@ def _link(item: Link, limit: int, longest: int) -> str:
     room = min(longest, limit - len(url) - len("<|>"))
     if room < MIN_LINK_LABEL:  # too long to be a link in ``limit``: an older or a sheet link
         return fit(inert(label), limit)
-    return f"<{url}|{fit(escape(label), room)}>"
+    return f"<{url}|{fit(escape(label), room, links=False)}>"
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import long_links
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -185,3 +187,24 @@ def test_the_console_says_it_posts_nowhere(tmp_path: Path) -> None:
     )
     assert "no moderator channel" not in out
     assert "Approved the link for 1.2." in out and "https://b.org/x" in out.split("Approved the link")[1]
+
+
+def test_a_link_across_the_cut_of_a_problem_s_text_or_title_shows_whole_or_not_at_all(
+    tmp_path: Path,
+) -> None:
+    """The command core cut a problem's text at 1,500 characters, and its title at 60 to 120, over
+    any link there: the terminal showed https://example.org/far/bbbb…, which terminals make a
+    link of, to a page that is not the one the sheet gave; and a line of existing work over 4,000
+    characters was cut there, inside a link, with no ellipsis. Now the cut goes before the link."""
+    (tmp_path / "data").mkdir()
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(long_links.catalogue_csv(), encoding="utf-8")
+    env = {"PYTHONPATH": str(ROOT)}
+    imported = run_cli(["catalogue", "import", str(sheet)], tmp_path, **env)
+    assert imported.returncode == 0, imported.stderr
+    lines = "/problem 9.1\n/random 9\n/search probing circuits\n"
+    result = run_cli(["console", "--as", "ann"], tmp_path, lines, **env)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.count("9.1 — Probing circuits, see") == 3 and out.count("then words") >= 2
+    assert long_links.half_links(out) == [], out

@@ -19,8 +19,9 @@ from commands.types import Context
 from storage import submissions
 from storage.catalogue import import_rows, parse_csv
 from storage.claims import Person
-from tests.bot.discord.discord_rig import Moderated, ask, buttons, embed, moderated
+from tests.bot.discord.discord_rig import Moderated, ask, buttons, embed, moderated, text_of
 from tests.fakes.discord_api import FakeDiscord
+from tests.support import long_links
 from tests.support.clock import FakeClock
 
 # A link as Discord makes one of bare text: from http(s):// to a space or a "<".
@@ -162,3 +163,23 @@ async def test_a_cut_release_note_never_leaves_half_a_link(bot: object, fake: Fa
     assert set(linked) <= set(written), linked
     shown = [url for url in written if url in earlier]
     assert shown == written[3:], shown  # the links that ended before the cut, whole
+
+
+async def test_a_link_across_the_cut_of_a_problem_s_text_or_title_shows_whole_or_not_at_all(
+    bot: object, fake: FakeDiscord, ctx: Context, clock: FakeClock
+) -> None:
+    """A problem's text is cut at 1,500 characters on its card, and at 60 to 120 where a line
+    names it (the card's title, a /search line), by the command core, whatever stood there: a
+    link across the cut showed cut short ("https://example.org/far/bbbb…"), still clickable, to
+    a page that is not the one the sheet gave. Now the cut goes before the link."""
+    await long_links.plant(ctx.store, clock())
+    for name, options in [("problem", {"number": "9.1"}), ("random", {"category": "9"})]:
+        answer = await ask(fake, name, options)
+        card = embed(answer)
+        assert card["title"].startswith("9.1 — Probing circuits, see") and card["title"].endswith("…")
+        assert card["description"].endswith("…") and "then words" in card["description"]
+        assert long_links.half_links(text_of(answer.data or {})) == [], text_of(answer.data or {})
+    found = await ask(fake, "search", {"query": "probing circuits"})
+    lines = text_of(found.data or {})
+    assert "9.1 — Probing circuits, see" in lines
+    assert long_links.half_links(lines) == [], lines

@@ -15,6 +15,7 @@ from storage.claims import Person
 from tests.bot.slack.slack_rig import ANN, BOB, CAT, MOD, Rig, running, settings_for
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_blocks import message_errors
+from tests.support import long_links
 
 
 async def test_problem_is_posted_in_the_channel_as_a_card(rig: Rig) -> None:
@@ -34,6 +35,24 @@ async def test_problem_is_posted_in_the_channel_as_a_card(rig: Rig) -> None:
     assert answer.button("Claim")["value"] == "2.4" and answer.button("Claim")["style"] == "primary"
     assert answer.message["text"].startswith("2.4 — 3 letter acronyms")  # notification fallback
     assert rig.fake.responses == []
+
+
+async def test_a_link_across_the_cut_of_a_problem_s_text_or_title_shows_whole_or_not_at_all(
+    rig: Rig, ctx: Context
+) -> None:
+    """The command core cut a problem's text at 1,500 characters, and its title at 60 to 120, over
+    any link there: Slack showed the half kept as a link, <https://example.org/far/bbbb…>, to a
+    page that is not the one the sheet gave. Now the cut goes before the link."""
+    await long_links.plant(ctx.store, ctx.clock())
+    for name, text in [("/problem", "9.1"), ("/random", "9")]:
+        card = await rig.command(name, text)
+        assert card.header.startswith("9.1 — Probing circuits, see") and card.header.endswith("…")
+        assert "then words" in card.shown
+        everything = "\n".join([card.shown, card.text])  # the notification's text too
+        assert long_links.half_links(everything) == [], everything
+    found = await rig.command("/search", "probing circuits")
+    assert "9.1 — Probing circuits, see" in found.shown
+    assert long_links.half_links(found.shown) == [], found.shown
 
 
 async def test_a_card_with_many_links_still_shows_who_is_working_on_it(rig: Rig, ctx: Context) -> None:

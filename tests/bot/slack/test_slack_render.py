@@ -287,3 +287,17 @@ def test_text_cannot_format_and_copbot_s_own_markup_still_does() -> None:
     assert shown[0] == f"x*y a~b file_name 2*3 café*{Z}x*{Z}é a_{Z}*{Z}b*{Z}_{Z}c a`{Z}b`{Z}c _{Z}x_y"
     # A cut never leaves a formatting character without its zero-width space.
     assert fit(f"{'a' * 10}*{Z}b", 12) == "a" * 10 + "…"
+
+
+def test_a_notification_cut_short_never_leaves_half_a_link() -> None:
+    """The notification text (``text``, plain, where Slack makes links of bare URLs) was cut at
+    3,000 characters wherever that fell, so a URL across it showed cut short, a link to another
+    page. Now it goes whole or not at all; the blocks' links were never cut (``<url>``)."""
+    url = "https://example.org/paper/" + "p" * 200
+    reply = Reply(title="Notes", text="w " * 1470 + url + " after")
+    assert 2900 < reply.text.index(url) < 3000 < reply.text.index(url) + len(url)
+
+    shown = fallback_text(reply)
+
+    assert len(shown) <= 3000 and shown.endswith("w w…") and "https://" not in shown
+    assert message_errors(message(reply)) == []

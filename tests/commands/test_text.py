@@ -1,0 +1,34 @@
+"""The command core's cut of long text: never half a link, nor a link run into the ellipsis."""
+
+from __future__ import annotations
+
+import pytest
+
+from commands.text import clip
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "shown"),
+    [
+        ("short", 10, "short"),
+        ("plain words go on and on", 12, "plain words…"),  # no space left before the ellipsis
+        # A link across the cut goes whole, with an "<" opening it.
+        ("see https://example.org/long/path now", 20, "see…"),
+        ("see <https://example.org/long/path> now", 20, "see…"),
+        # Ending just before the cut (or its sentence's full stop at it): a space keeps it whole.
+        ("see https://example.org/a. more", 27, "see https://example.org/a …"),
+        ("see https://example.org/a more", 27, "see https://example.org/a …"),
+        ("see https://example.org/a more", 26, "see…"),  # no room for the space
+        # The link before the one dropped, or before the spaces cut off, is not run into either.
+        ("https://a.org/x https://b.org/yyyyyyyyyyyy", 30, "https://a.org/x …"),
+        ("https://a.org/x     more words", 19, "https://a.org/x …"),
+    ],
+)
+def test_a_cut_keeps_every_link_whole_or_leaves_it_out(text: str, limit: int, shown: str) -> None:
+    assert clip(text, limit) == shown
+    assert len(clip(text, limit)) <= limit
+
+
+def test_a_label_is_cut_as_text() -> None:
+    """links=False: a masked link's label, where no platform makes a link of the URL's text."""
+    assert clip("https://example.org/long/path", 12, links=False) == "https://exa…"
