@@ -243,12 +243,18 @@ def _renew_anywhere(conn: sa.Connection, number: str, who: Person, now: datetime
     return _renew(conn, number, there, now)
 
 
-def _check_limit(conn: sa.Connection, who: Person, limit: int) -> None:
-    """Raise ClaimLimitReached when ``who`` holds ``limit`` open claims in their community or more;
-    on PostgreSQL, first lock them until the transaction ends (see _LOCK_CLAIMANT)."""
+def _lock_claimant(conn: sa.Connection, who: Person) -> None:
+    """On PostgreSQL, lock ``who`` until the transaction ends (see _LOCK_CLAIMANT). Taken before
+    their claim is looked for to renew: a claim of theirs on the same problem committed meanwhile
+    (a double click, through two replicas) is then renewed, not counted against them."""
     if conn.dialect.name == "postgresql":
         key = "\x1f".join((who.platform, who.community_id, who.user_id))
         conn.execute(_LOCK_CLAIMANT, {"b_key": key})
+
+
+def _check_limit(conn: sa.Connection, who: Person, limit: int) -> None:
+    """Raise ClaimLimitReached when ``who`` holds ``limit`` open claims in their community or more
+    (under :func:`_lock_claimant`, taken first)."""
     values = {"b_platform": who.platform, "b_community": who.community_id, "b_user": who.user_id}
     held = [row["problem_number"] for row in _rows(conn, _THEIR_OPEN_CLAIMS_HERE, values)]
     if len(held) >= limit:

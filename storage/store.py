@@ -32,6 +32,7 @@ from storage.claims import (
     _check_limit,
     _claims_on,
     _event_values,
+    _lock_claimant,
     _renew,
     _renew_anywhere,
     _state_of,
@@ -178,6 +179,8 @@ class Store(Database):
         insert_first = limit is None and self._states.holds(number, who) is False
 
         def work(conn: sa.Connection) -> ClaimOutcome:
+            if limit is not None:
+                _lock_claimant(conn, who)
             if not insert_first:
                 renewed = _renew_anywhere(conn, number, who, now)
                 if renewed is not None:

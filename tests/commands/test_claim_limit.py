@@ -113,3 +113,24 @@ async def test_claims_at_once_from_one_member_never_pass_the_cap(db_url: str, cl
     finally:
         for s in stores:
             await s.close()
+
+
+async def test_one_claim_pressed_twice_at_once_at_the_cap_is_taken_and_renewed(
+    db_url: str, clock: FakeClock
+) -> None:
+    """Ann, one claim short of the cap, presses Claim on 1.2 twice at once (a double click, each
+    press reaching another replica): one press claims it, the other renews that claim; neither
+    tells her she holds too many, as 1.2 is the claim she just made."""
+    stores = [Store(make_engine(db_url), state_ttl=0) for _ in range(2)]
+    try:
+        ctxs = [Context(store=s, clock=clock, rng=random.Random(4)) for s in stores]
+        await say(ctxs[0], BOSS, "/setup max_claims:2")
+        await say(ctxs[0], ANN, "/claim 1.1")
+        for number in NUMBERS[1:]:
+            replies = await asyncio.gather(*(say(c, ANN, f"/claim {number}") for c in ctxs))
+            assert [r.text for r in replies if r.error] == [], number
+            assert await open_numbers(ctxs[0]) == ["1.1", number]
+            await say(ctxs[0], ANN, f"/release {number}")
+    finally:
+        for s in stores:
+            await s.close()
