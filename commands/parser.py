@@ -58,7 +58,12 @@ def split_command(text: str, names: Container[str]) -> tuple[str, str]:
         return name, rest[0] if rest else ""
     for at, ch in enumerate(name):
         if unicodedata.category(ch) == "Cf" and normalise(name[:at]).lower() in names:
-            return name[:at], text[at:]
+            # The characters that ended it go with it, as a space does: left at the front of the
+            # arguments they would hide a named option (``claims\u200bnumber:3.11``).
+            end = at
+            while end < len(text) and unicodedata.category(text[end]) == "Cf":
+                end += 1
+            return name[:at], text[end:]
     return name, rest[0] if rest else ""
 
 

@@ -118,6 +118,10 @@ async def test_any_space_after_a_command_name_ends_it(ctx: Context, line: str, a
         ("/CLAIM\u200b3.11", "You claimed 3.11 on 2026-11-25"),
         ("/cl\u200baim 3.11", "You claimed 3.11 on 2026-11-25"),  # inside the name: still dropped
         ("/claims\u200beveryone", "Nobody in this server holds an open claim"),  # not /claim
+        # A named option right after it: the character ends the name, it does not start the option.
+        ("/problem\u200bnumber:2.4", "2.4 — 3 letter acronyms"),
+        ("/claims\u200bnumber:3.11", "Claims on 3.11"),
+        ("/claims\u2060\u200bnumber:3.11", "Claims on 3.11"),
     ],
 )
 async def test_an_invisible_character_after_a_command_name_ends_it(
