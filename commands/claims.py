@@ -45,10 +45,15 @@ async def claim_command(ctx: Context, request: Request) -> Reply:
     except ClaimLimitReached as full:
         held = len(full.held)
         numbers = ", ".join(full.held[:10]) + (", …" if held > 10 else "")
+        where = community_word(actor.platform)
+        holding = f"You already hold {held} open {'claim' if held == 1 else 'claims'} here ({numbers})"
+        if held > full.limit:  # the cap was lowered since: releasing one is not enough
+            cap = f"; this {where} now allows a member at most {full.limit}. Release {held - full.limit + 1}"
+        else:
+            cap = f", the most this {where} allows a member. Release one"
         raise TooManyClaims(
-            f"You already hold {held} open {'claim' if held == 1 else 'claims'} here ({numbers}), "
-            f"the most this {community_word(actor.platform)} allows a member. Release one you are "
-            "no longer working on first: /release NUMBER, or the buttons under /claims."
+            f"{holding}{cap} you are no longer working on first: /release NUMBER, or the buttons "
+            "under /claims."
         ) from None
     claim, number = outcome.claim, problem.number
     release = f" /release {number} when you stop; a note there helps the next person."

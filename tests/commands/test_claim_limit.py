@@ -134,3 +134,24 @@ async def test_one_claim_pressed_twice_at_once_at_the_cap_is_taken_and_renewed(
     finally:
         for s in stores:
             await s.close()
+
+
+async def test_a_member_over_a_cap_lowered_since_is_told_the_cap_and_how_many_to_release(
+    ctx: Context,
+) -> None:
+    """Ann holds five claims when an admin lowers the cap to two: her next claim was refused with
+    "You already hold 5 open claims here (…), the most this server allows a member. Release one
+    … first", though the server allows two and releasing one would not let her claim."""
+    await say(ctx, BOSS, "/setup max_claims:5")
+    for number in NUMBERS[:5]:
+        await say(ctx, ANN, f"/claim {number}")
+    await say(ctx, BOSS, "/setup max_claims:2")
+    refused = await say(ctx, ANN, "/claim 1.6")
+    assert refused.error and refused.text == (
+        "You already hold 5 open claims here (1.1, 1.2, 1.3, 1.4, 1.5); this server now allows a "
+        "member at most 2. Release 4 you are no longer working on first: /release NUMBER, or the "
+        "buttons under /claims."
+    )
+    for number in NUMBERS[:4]:
+        await say(ctx, ANN, f"/release {number}")
+    assert "You claimed 1.6" in (await say(ctx, ANN, "/claim 1.6")).text
