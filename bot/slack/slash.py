@@ -14,8 +14,9 @@ from commands.registry import COMMANDS, NAMES, NOT_OFFERED, CommandSpec
 ALIASES = {"help": "cop-help"}
 # Core commands Slack does not offer, with what to tell someone who types them anyway.
 NOT_ON_SLACK = {
-    "setup": "On Slack, copbot takes its channels and moderators from its SLACK_* settings "
-    "(ask whoever runs it; see docs/slack.md).",
+    "setup": "On Slack, copbot takes its channels and moderators from its SLACK_* settings, and "
+    "its stale days and claim cap from STALE_AFTER_DAYS and MAX_CLAIMS (ask whoever runs it; "
+    "see docs/slack.md).",
 }
 NOT_OFFERED.update({("slack", name): reason for name, reason in NOT_ON_SLACK.items()})
 # An admin may rename a command that clashes in their workspace to /cop-<name>.
