@@ -9,6 +9,7 @@ front end itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -108,6 +109,11 @@ class CopClient(discord.AutoShardedClient):
                 self.shard_count, _, _ = await self.http.get_bot_gateway()
         self.add_dynamic_items(render.CopButton)
 
+    def _store_work(self) -> contextlib.AbstractContextManager[None]:
+        """Around a gateway event's database work: work in flight, which closing the front end
+        lets finish before the store is closed (cut there, it would hold one of its connections)."""
+        return self.front_end.inflight.busy()
+
     async def sync_commands(self, store: Store) -> bool:
         """Send the app commands to Discord if their payload changed since the last sync.
 
@@ -162,10 +168,11 @@ class CopClient(discord.AutoShardedClient):
         self.listings.forget(guild.id)
         ctx = self.front_end.ctx
         why = f"copbot was removed from the Discord server {guild.name!r}"
-        try:
-            await departures.community_left(ctx.store, "discord", str(guild.id), ctx.clock(), why)
-        except Exception:  # the server stays as it was; a GUILD_DELETE is not sent again
-            log.exception("recording that copbot left Discord server %s failed", guild.id)
+        with self._store_work():
+            try:
+                await departures.community_left(ctx.store, "discord", str(guild.id), ctx.clock(), why)
+            except Exception:  # the server stays as it was; a GUILD_DELETE is not sent again
+                log.exception("recording that copbot left Discord server %s failed", guild.id)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         """copbot was added to a server, perhaps one that removed it before."""
@@ -180,11 +187,12 @@ class CopClient(discord.AutoShardedClient):
         """A GUILD_CREATE: copbot is a member of the server, so that it can be found gone later
         (:mod:`bot.discord.guilds`), and no longer gone if it was."""
         self.listings.seen(guild)
-        await self._members([guild.id])
-        try:
-            await departures.community_back(self.front_end.ctx.store, "discord", str(guild.id))
-        except Exception:
-            log.exception("recording that copbot is in Discord server %s failed", guild.id)
+        with self._store_work():
+            await self._members([guild.id])
+            try:
+                await departures.community_back(self.front_end.ctx.store, "discord", str(guild.id))
+            except Exception:
+                log.exception("recording that copbot is in Discord server %s failed", guild.id)
 
     async def _members(self, guild_ids: list[int]) -> None:
         """Record that copbot's application is a member of these servers: only such a server is
@@ -208,7 +216,8 @@ class CopClient(discord.AutoShardedClient):
         application is a member of each (:mod:`bot.discord.guilds`)."""
         self.listings.ready(shard_id)
         self.front_end.shard_up(shard_id)
-        await self._members(self.listings.listed(shard_id))
+        with self._store_work():
+            await self._members(self.listings.listed(shard_id))
 
     async def on_shard_ready(self, shard_id: int) -> None:
         """A shard's READY and the GUILD_CREATEs after it are handled (at a start, or in a new
@@ -216,7 +225,8 @@ class CopClient(discord.AutoShardedClient):
         was a member of and holds data for removed copbot while it was away
         (:mod:`bot.discord.guilds`)."""
         try:
-            gone = await guilds.gone_while_away(self.front_end, shard_id)
+            with self._store_work():
+                gone = await guilds.gone_while_away(self.front_end, shard_id)
         except Exception:  # checked again at the next READY (a restart, or a new session)
             log.exception("finding the Discord servers of shard %s that removed copbot failed", shard_id)
             return

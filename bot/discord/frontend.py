@@ -181,10 +181,13 @@ class DiscordFrontEnd:
         await self.inflight.drain()
 
     async def close(self) -> None:
-        """Stop taking interactions, let answers in flight finish (briefly), disconnect."""
+        """Stop taking interactions, let answers in flight finish (briefly), disconnect, then
+        let the gateway events that came meanwhile finish their database work (briefly): the
+        store is closed next, and work still holding one of its connections would be cut."""
         self.stop_taking_work()
         await self.inflight.settle(SHUTDOWN_GRACE)
         await self._shut_client()
+        await self.inflight.settle(SHUTDOWN_GRACE)
 
     async def _shut_client(self) -> None:
         client, task = self.client, self._connect_task

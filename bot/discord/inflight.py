@@ -1,4 +1,5 @@
-"""The interactions and reactions a Discord front end is handling, and whether it takes new ones."""
+"""The interactions and reactions a Discord front end is handling, the gateway events whose
+database work is under way, and whether it takes new interactions."""
 
 from __future__ import annotations
 

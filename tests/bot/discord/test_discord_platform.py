@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator
+
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from bot.discord.frontend import DiscordFrontEnd
 from bot.outbound import NotDelivered, Posted, Unreachable
 from commands.types import Button, Context, Reply
-from tests.bot.discord.discord_rig import TOKEN, buttons, running, settings_for
+from storage import departures
+from storage.models import Membership
+from tests.bot.discord.discord_rig import TOKEN, QuickClient, buttons, running, settings_for
 from tests.fakes.discord_api import FakeDiscord
+from tests.support import pg
 
 
 async def test_start_logs_the_invite_and_never_the_token(
@@ -58,6 +68,53 @@ async def test_a_failed_sync_is_logged_and_retried_at_the_next_start(
     async with running(fake, ctx, db_url):
         pass
     assert len(fake.syncs) == 1
+
+
+@contextlib.asynccontextmanager
+async def writes_held(db_url: str) -> AsyncIterator[None]:
+    """Another process holds the write lock of the database (SQLite's, or PostgreSQL's lock on
+    the membership table) while the block runs."""
+    if db_url.startswith("sqlite"):
+        other = sqlite3.connect(make_url(db_url).database or "", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            other.close()
+        return
+    conn = await pg.connect(db_url)
+    try:
+        await conn.execute("BEGIN")
+        await conn.execute("LOCK TABLE membership IN EXCLUSIVE MODE")  # reads go on, inserts wait
+        yield
+    finally:
+        await conn.close()
+
+
+async def test_closing_lets_the_membership_a_ready_brought_be_recorded(
+    fake: FakeDiscord, ctx: Context, db_url: str
+) -> None:
+    """copbot stopping while it records the servers a READY listed (their membership, waiting
+    for a lock another process holds) lets that write finish before the front end is closed.
+    Before, close returned at once: the write went on holding one of the store's connections
+    while the store was closed under it, and was cut when the process ended (on stderr:
+    'Exception in thread … Event loop is closed'; in the suite, SQLAlchemy's warning of a
+    connection never checked in), the membership unrecorded."""
+    async with running(fake, ctx, db_url):
+        pass  # the commands are synced: the next start writes nothing before it is connected
+    async with ctx.store.session() as s:
+        await s.exec(sa.delete(Membership))  # type: ignore[call-overload]
+
+    front_end = DiscordFrontEnd(settings_for(fake, db_url), ctx, client_class=QuickClient)
+    async with writes_held(db_url):
+        await front_end.start()  # returns once READY came: its servers are being recorded
+        closing = asyncio.create_task(front_end.close())
+        await asyncio.sleep(0.3)
+        waited = not closing.done()  # for the write, the lock still held
+    await closing
+    assert waited
+    assert ctx.store.engine.sync_engine.pool.checkedout() == 0
+    assert await departures.members(ctx.store, "discord", str(fake.application_id)) == {str(fake.guild_id)}
 
 
 async def test_shards_from_settings(ctx: Context, db_url: str) -> None:
