@@ -64,6 +64,21 @@ class Directory:
         return role
 
 
+async def fetch_member(
+    client: discord.Client, guild_id: int, user_id: int, channel_id: int
+) -> tuple[discord.Member, discord.Permissions]:
+    """A member of a server discord.py has not cached, and their permissions in a channel there,
+    from Discord's REST API: the server's roles and owner (``GET /guilds/{id}``), the member
+    (``GET /guilds/{id}/members/{user}``), the channel's overwrites (``GET /channels/{id}``; a
+    thread's are its parent's). Raises what discord.py raises (``NotFound``: not a member)."""
+    guild = await client.fetch_guild(guild_id)
+    member = await guild.fetch_member(user_id)
+    channel = await guild.fetch_channel(channel_id)
+    if isinstance(channel, discord.Thread):
+        channel = await guild.fetch_channel(channel.parent_id)
+    return member, channel.permissions_for(member)
+
+
 def _holds(member: discord.Member, role_id: int) -> bool:
     """Whether ``member`` has the role, by the role ids their payload lists. ``Member.get_role``
     and ``Member.roles`` look each role up in the server's cache, which is empty for a server

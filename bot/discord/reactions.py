@@ -9,21 +9,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import aiohttp
 import discord
 from sqlalchemy.exc import DBAPIError
 
 from bot.discord.inflight import InFlight
 from bot.discord.outbound import Messenger
-from bot.discord.people import Directory
+from bot.discord.people import Directory, fetch_member
 from bot.outbound import MaybeSent, NotDelivered, Posted, Unreachable
 from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, decide_by_reaction
-from commands.types import Context, Reply
+from commands.types import Actor, Context, Reply
 from storage.units import AlreadyApplied
 
 log = logging.getLogger("copbot.discord")
 
 # Reactions that decide a submission under its moderator post.
 REVIEW_EMOJI = frozenset({APPROVE_EMOJI, REJECT_EMOJI})
+
+UNKNOWN_MEMBER = 10007  # Discord's error code: the user is not a member of the server
 
 
 def _review_emoji(payload: discord.RawReactionActionEvent) -> str | None:
@@ -93,17 +96,17 @@ class Reactions:
             return
         client = self.client()
         me = client.user if client is not None else None
-        if me is None or payload.user_id == me.id:
+        if client is None or me is None or payload.user_id == me.id:
             return
         if payload.message_author_id is not None and payload.message_author_id != me.id:
             return  # moderator posts are copbot's own messages
-        member = payload.member
-        if member is None or member.bot:
-            log.debug("ignored %s on %s: not from a known member", name, payload.message_id)
+        found = await self._reactor(client, payload, payload.guild_id, name)
+        if found is None:
             return
-        channel = member.guild.get_channel_or_thread(payload.channel_id)
-        permissions = channel.permissions_for(member) if channel is not None else member.guild_permissions
-        actor = await self.directory.guild_actor(payload.guild_id, member, permissions)
+        member, actor = found
+        if member.bot:
+            log.debug("ignored %s on %s: from a bot", name, payload.message_id)
+            return
         if not actor.is_moderator:
             log.debug("ignored %s on %s by %s: not a moderator", name, payload.message_id, member.id)
             return
@@ -126,6 +129,52 @@ class Reactions:
                 payload.guild_id,
                 extra={"command": "reaction", "community": str(payload.guild_id)},
             )
+
+    async def _reactor(
+        self, client: discord.Client, payload: discord.RawReactionActionEvent, guild_id: int, name: str
+    ) -> tuple[discord.Member, Actor] | None:
+        """Who reacted, and what they are to copbot; None when Discord could not say.
+
+        In a server discord.py has not cached (in an outage, or its details not in yet after a
+        connect) its member knows its role ids but not the server's roles nor the channel, so
+        Manage Messages cannot be read there: unless the role ids name the /setup moderator
+        role, the member and their permissions in the channel come from Discord's REST API. A
+        lookup that fails decides nothing (logged; the reactor may not even be a moderator).
+        """
+        member = payload.member
+        if member is not None and member.guild.default_role is not None:  # the server is cached
+            channel = member.guild.get_channel_or_thread(payload.channel_id)
+            permissions = channel.permissions_for(member) if channel is not None else member.guild_permissions
+            return member, await self.directory.guild_actor(guild_id, member, permissions)
+        if member is not None:
+            by_role = await self.directory.guild_actor(guild_id, member, discord.Permissions.none())
+            if by_role.is_moderator or member.bot:
+                return member, by_role
+        try:
+            fetched, permissions = await fetch_member(client, guild_id, payload.user_id, payload.channel_id)
+        except (
+            discord.HTTPException,
+            discord.InvalidData,
+            aiohttp.ClientError,
+            OSError,
+            TimeoutError,
+        ) as exc:
+            if isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_MEMBER:
+                log.info(
+                    "ignored %s on %s by %s: no longer a member", name, payload.message_id, payload.user_id
+                )
+            else:
+                log.warning(
+                    "%s by %s on message %s decided nothing: asking Discord who they are in server "
+                    "%s, which discord.py has not cached, failed (%s)",
+                    name,
+                    payload.user_id,
+                    payload.message_id,
+                    guild_id,
+                    exc,
+                )
+            return None
+        return fetched, await self.directory.guild_actor(guild_id, fetched, permissions)
 
     async def _not_recorded(
         self, payload: discord.RawReactionActionEvent, member: discord.Member, name: str, exc: Exception
