@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import idna
 
 from commands.types import CommandError
+from storage.text import without_tail as without_tail  # re-exported: the renderers use it here
 
 # A link as platforms send it keeps these characters; every other one goes percent-encoded (each
 # of its UTF-8 bytes as %XX). Parentheses are not kept: they would end a markdown link.
@@ -212,19 +213,6 @@ def links_in(text: str) -> list[str]:
     ``)`` is kept only when the link opened one (``…/Foo_(bar)``), so ``(see https://x.org/a).``
     gives ``https://x.org/a``; ``[label](https://x.org/a)`` gives the link too."""
     return [without_tail(match.group(0), TRAILING) for match in LINK_IN_TEXT.finditer(text)]
-
-
-def without_tail(link: str, tail: str) -> str:
-    """``link`` as found in text, without the characters of ``tail`` that end the sentence around
-    it; a ``)`` goes only when the link did not open it (``…/Foo_(bar)`` keeps its own)."""
-    while link:
-        if link[-1] == ")":
-            if link.count(")") <= link.count("("):
-                break
-        elif link[-1] not in tail:
-            break
-        link = link[:-1]
-    return link
 
 
 def listed_in(text: str, link: str) -> bool:

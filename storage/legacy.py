@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
+from storage.text import clip
+
 _MONTHS = {
     name: index
     for index, names in enumerate(
@@ -62,17 +64,18 @@ def legacy_start(text: str) -> datetime | None:
 
 
 def legacy_name(text: str, limit: int = 120) -> str:
-    """A short one-line name for a cell: its first line, cut to ``limit`` characters."""
+    """A short one-line name for a cell: its first line, cut to ``limit`` characters, never
+    through a link the cell holds (see :func:`storage.text.clip`)."""
     first = " ".join(text.strip().splitlines()[0].split()) if text.strip() else "someone"
-    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+    return clip(first, limit)
 
 
 def sheet_text(text: str, limit: int | None = None) -> str:
-    """A whole cell on one line, cut to ``limit`` characters (None: not cut; the commands cut what
-    they show themselves, never through a link): how a sheet claim is named where it is shown
-    (its first line alone may be only a date, or half a sentence)."""
+    """A whole cell on one line, cut to ``limit`` characters, never through a link it holds (None:
+    not cut; the commands cut what they show themselves): how a sheet claim is named where it is
+    shown (its first line alone may be only a date, or half a sentence)."""
     whole = " ".join(text.split()) or "someone"
-    return whole if limit is None or len(whole) <= limit else whole[: limit - 1].rstrip() + "…"
+    return whole if limit is None else clip(whole, limit)
 
 
 def sheet_origin(dated: bool) -> str:

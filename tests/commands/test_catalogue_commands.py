@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
+import re
 
 import pytest
 
 from commands import dispatch
 from commands.catalogue import difficulty_matches
+from commands.links import without_tail
 from commands.types import Context, Link
 from storage import submissions
 from storage.catalogue import export_csv, import_rows, parse_csv
@@ -256,3 +260,32 @@ async def test_a_card_whose_claims_are_all_stale_says_anyone_may_claim(ctx: Cont
     await say(ctx, person("bob"), "/claim 2.4")
     assert "anyone may still" not in await shown(ctx, ANN, "/problem 2.4")
     assert "Working on it:\n  - Nobody yet: /claim 2.1\n" in await shown(ctx, ANN, "/problem 2.1")
+
+
+async def test_a_sheet_claims_cell_with_a_link_across_its_cuts_never_shows_half_a_link(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """A "Currently Working On" cell holding a long link: the claim's name and its events' names
+    were cut at import (120 and 200 characters) through that link, so /history, and a /release
+    by someone else, showed half of it, a link to another page. Each now leaves it out whole."""
+    link = "https://example.org/notes/" + "n" * 120
+    cell = "Kim - July 10 2023 - " + "working on it, ".ljust(90, ".") + link + " and more words after it"
+    assert cell.index(link) < 120 < 200 < cell.index(link) + len(link) < 300
+    out = io.StringIO()
+    csv.writer(out).writerows([["number", "category", "difficulty", "problem", "working_on"]])
+    csv.writer(out).writerow(["2.5", "Circuits In The Wild", "B", "Emails", cell])
+    await import_rows(ctx.store, parse_csv(out.getvalue()), clock())
+    shown_texts = [
+        await shown(ctx, ANN, "/history 2.5"),
+        await shown(ctx, ANN, "/problem 2.5"),
+        (await say(ctx, ANN, "/release 2.5")).text,
+    ]
+    clock.advance(days=1)
+    cleared = "number,category,difficulty,problem,working_on\n2.5,Circuits In The Wild,B,Emails,\n"
+    await import_rows(ctx.store, parse_csv(cleared), clock())
+    shown_texts += [await shown(ctx, ANN, "/history 2.5"), await shown(ctx, ANN, "/problem 2.5")]
+    assert "Kim - July 10 2023" in shown_texts[0] and "Kim - July 10 2023" in shown_texts[2]
+    assert "released it" in shown_texts[3] and "Earlier claims" in shown_texts[4]
+    for text in shown_texts:
+        urls = [without_tail(url, ".,;:'*_~)]") for url in re.findall(r"https?://[^\s<>|\"]+", text)]
+        assert all(url == link for url in urls), (urls, text)

@@ -22,6 +22,9 @@ from commands.text import clip
         # The link before the one dropped, or before the spaces cut off, is not run into either.
         ("https://a.org/x https://b.org/yyyyyyyyyyyy", 30, "https://a.org/x …"),
         ("https://a.org/x     more words", 19, "https://a.org/x …"),
+        # Only its scheme before the cut: "https://…" is a link too (to nowhere), so it goes.
+        ("see https://example.org/long", 13, "see…"),
+        ("see http://example.org/long", 12, "see…"),
     ],
 )
 def test_a_cut_keeps_every_link_whole_or_leaves_it_out(text: str, limit: int, shown: str) -> None:
