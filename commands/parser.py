@@ -21,8 +21,17 @@ CHANNEL_RE = re.compile(r"^<#([A-Za-z0-9]+)(?:\|([^>]*))?>$|^([A-Z][A-Z0-9]{6,}|
 ROLE_RE = re.compile(
     r"^<@&([0-9]+)>$|^<!subteam\^([A-Za-z0-9]+)(?:\|[^>]*)?>$|^([0-9]{15,21}|S[A-Z0-9]{6,})$"
 )
+# The invisible format characters (Unicode's category Cf: zero-width spaces, word joiners, a
+# byte-order mark, bidi marks) that pasted text carries; every one is below U+20000 or a tag.
+FORMAT_CHARS = "".join(
+    ch for ch in map(chr, (*range(0x20000), *range(0xE0000, 0xE1000))) if unicodedata.category(ch) == "Cf"
+)
+_CF = "[" + FORMAT_CHARS + "]"
+# A named option's name may carry such characters, as pasted (``\u200bnumber:3.11``, and after a
+# quoted value ``note:"X"\u200b``): they are not there when it is read (normalise drops them).
 TOKEN_RE = re.compile(
-    r'(?P<key>[A-Za-z_]+):(?:"(?P<qval>[^"]*)"|(?P<val>\S*))|"(?P<quoted>[^"]*)"|(?P<word>\S+)'
+    rf'(?P<key>{_CF}*[A-Za-z_][A-Za-z_{FORMAT_CHARS}]*):(?:"(?P<qval>[^"]*)"{_CF}*|(?P<val>\S*))'
+    r'|"(?P<quoted>[^"]*)"|(?P<word>\S+)'
 )
 MAX_LINE = 4000
 # Words for a level on the catalogue's scale (A: a beginner's problem, D: the hardest), so that
@@ -320,6 +329,11 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
     already given (``see number:3`` after the number), and one naming the free text once it has
     begun. Naming the free text starts it, and the words after it carry on (``note:tried X`` is
     the note "tried X"). Elsewhere a named option given twice is an error.
+
+    Invisible format characters (a zero-width space, a word joiner, a bidi mark, as pasted text
+    carries them) are not there for reading a name: before it, inside it or after a quoted value
+    (``\u200bnumber:3.11`` is ``number:3.11``); a word of nothing else fills no option. Free
+    text keeps them where they stand, as typed.
     """
     if len(line) > MAX_LINE:
         raise BadArgument(f"that is too long: at most {MAX_LINE} characters")
@@ -353,7 +367,7 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
         if key is not None:
             quoted = match.group("qval") is not None
             value = match.group("qval") if quoted else match.group("val")
-            option = by_name.get(key.lower())
+            option = by_name.get(normalise(key).lower())
             if option is not None and free_text:
                 # A key: that cannot be an option here is a word of the free text (see above).
                 empty = not quoted and not value
@@ -375,6 +389,12 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
                     named_rest = (index, match.start("val"), match.end("val"), value if quoted else None)
                 continue
             token = match.group(0)
+        elif match.group("word") is not None and not normalise(match.group("word")):
+            # Only invisible characters (a zero-width space between spaces): no option's value;
+            # free text keeps it where it stands.
+            if free_text:
+                leftovers.append((index, match.start(), match.end(), match.group("word")))
+            continue
         else:
             token = match.group("quoted") if match.group("quoted") is not None else match.group("word")
         for option in positional:

@@ -208,3 +208,14 @@ def test_a_link_across_the_cut_of_a_problem_s_text_or_title_shows_whole_or_not_a
     out = result.stdout
     assert out.count("9.1 — Probing circuits, see") == 3 and out.count("then words") >= 2
     assert long_links.half_links(out) == [], out
+
+
+def test_an_invisible_character_before_a_named_option_typed_at_the_console(tmp_path: Path) -> None:
+    """A zero-width space pasted after the space before a named option hid it: /claims read
+    "number:3.11" as someone's name and /search looked for the words "difficulty:A circuits"."""
+    lines = "/claim 3.11\n/claims \u200bnumber:3.11\n/search \u2060difficulty:A circuits\n"
+    result = run_cli(["console", "--as", "ann"], tmp_path, lines, PYTHONPATH=str(ROOT))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Claims on 3.11" in out and "nobody called" not in out
+    assert "Search: circuits\n" in out and "(5 matches)" in out and "difficulty:A" not in out

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from bot.console import render
 from commands import dispatch
 from commands.catalogue import difficulty_matches
 from commands.links import without_tail
@@ -137,6 +138,47 @@ async def test_an_invisible_character_after_a_command_name_ends_it(
     reply = await say(ctx, ANN, line)
     assert not reply.error, reply.text
     assert answer in f"{reply.title} {reply.text}"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "/claims \u200bnumber:3.11",  # a zero-width space after the real space, as pasted
+        "/claims \u2060number:3.11",  # a word joiner
+        "/claims \ufeffnumber:3.11",  # a byte-order mark
+        "/claims \u200e\u200bnumber:3.11",  # a left-to-right mark and a zero-width space
+        "/claims \u200bnumber:3.11\u200b",
+        '/claims number:"3.11"\u200b',  # after a quoted value: not a word of its own
+        "/claims \u200b number:3.11",  # between spaces: a word of nothing
+        "/claims num\u200bber:3.11",  # inside the name: dropped, as in a command's name
+        "/claims number\u200b:3.11",
+    ],
+)
+async def test_an_invisible_character_at_a_named_options_edge_does_not_hide_it(
+    ctx: Context, line: str
+) -> None:
+    """/claims \u200bnumber:3.11 listed the claims of someone called "number:3.11" (none): the
+    zero-width space before the option made it a word. It is read as if it were not there."""
+    await say(ctx, person("bob"), "/claim 3.11")
+    reply = await say(ctx, ANN, line)
+    assert not reply.error, reply.text
+    assert (reply.title or "").startswith("Claims on 3.11 — ") and "Bob — since" in render(reply, width=None)
+
+
+async def test_an_invisible_character_before_a_named_option_beside_free_text(ctx: Context) -> None:
+    """/search \u200bdifficulty:A circuits looked for the words "difficulty:A circuits"; the
+    option is now read. Free text keeps such a character where it stands (a note as typed)."""
+    plain = await shown(ctx, ANN, "/search difficulty:A circuits")
+    assert (
+        "(5 matches)" in plain and "[B]" not in plain and plain != await shown(ctx, ANN, "/search circuits")
+    )
+    assert await shown(ctx, ANN, "/search \u200bdifficulty:A circuits") == plain
+    assert await shown(ctx, ANN, "/search circuits \u200bdifficulty:A") == plain
+    await say(ctx, ANN, "/claim 3.11")
+    reply = await say(ctx, ANN, "/release tried \u200bnote:X then Y \u200bnumber:3.11")
+    assert not reply.error, reply.text
+    # Shown without the character, as every note is (the note's own words after its start).
+    assert "released: “tried note:X then Y”" in await shown(ctx, ANN, "/problem 3.11")
 
 
 async def test_an_invisible_character_after_an_unknown_name_is_still_unknown(ctx: Context) -> None:

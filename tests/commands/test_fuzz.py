@@ -43,8 +43,9 @@ from bot.discord import render as discord_render
 from bot.slack import render as slack_render
 from bot.slack.slash import ALIASES, PREFIX
 from commands import dispatch
+from commands.parser import Kind, parse_line
 from commands.registry import ACTIONS, COMMANDS
-from commands.types import Actor, Context, Reply
+from commands.types import Actor, BadArgument, Context, Reply
 from storage.engine import make_engine
 from storage.store import Store
 from tests.conftest import START
@@ -409,3 +410,53 @@ async def test_typed_options_keep_every_promise(
         before = await snapshot(ctx)
         reply = await dispatch.run_named(ctx, actor, name, raw)
         await check_reply(ctx, reply, f"{name} {raw!r}", before)
+
+
+# Invisible format characters (category Cf) as pasted text carries them.
+FORMAT = st.text(
+    st.sampled_from(["\u200b", "\u2060", "\ufeff", "\u200e", "\u200f", "\u202a", "\u2066"]),
+    min_size=1,
+    max_size=3,
+)
+_plain_value = st.one_of(
+    st.sampled_from(
+        [w for w in (*NUMBERS, *WORDS, *MENTIONS, *LINKS) if not any(c.isspace() or c == '"' for c in w)]
+    ),
+    st.text(
+        st.characters(codec="utf-8", exclude_categories=("Zs", "Zl", "Zp", "Cc"), exclude_characters='"'),
+        min_size=1,
+        max_size=12,
+    ),
+)
+
+
+def _outcome(name: str, line: str) -> object:
+    try:
+        return parse_line(COMMANDS[name].options, line, name)
+    except BadArgument as exc:
+        return ("refused", str(exc))
+
+
+@settings(FUZZ, max_examples=int(DEEPER or 300))
+@given(data=st.data(), name=st.sampled_from(sorted(n for n, spec in COMMANDS.items() if spec.options)))
+def test_invisible_characters_at_a_named_options_edges_change_nothing(data: st.DataObject, name: str) -> None:
+    """A named option reads the same with invisible characters before it (``\u200bnumber:3.11``),
+    inside its name, or after its quoted value, and (where no free text takes every word) with
+    words of only such characters between the options: they are read as if they were not there."""
+    options = COMMANDS[name].options
+    chosen = data.draw(st.lists(st.sampled_from(options), unique_by=lambda o: o.name, min_size=1, max_size=3))
+    free_text = any(o.rest and o.kind is Kind.TEXT for o in options)
+    plain, hidden = [], []
+    for option in chosen:
+        value = data.draw(_plain_value)
+        quoted = data.draw(st.booleans())
+        written = f'"{value}"' if quoted else value
+        plain.append(f"{option.name}:{written}")
+        cut = data.draw(st.integers(0, len(option.name)))
+        key = option.name[:cut] + data.draw(st.sampled_from(["", "\u200b", "\u00ad"])) + option.name[cut:]
+        after = data.draw(FORMAT) if quoted and data.draw(st.booleans()) else ""
+        word = f"{data.draw(FORMAT)}{key}:{written}{after}"
+        if not free_text and data.draw(st.booleans()):
+            word = data.draw(FORMAT) + " " + word
+        hidden.append(word)
+    assert _outcome(name, " ".join(hidden)) == _outcome(name, " ".join(plain))

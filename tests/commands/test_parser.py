@@ -218,6 +218,34 @@ def test_errors_are_clear(command: str, line: str, message: str) -> None:
         args(command, line)
 
 
+@pytest.mark.parametrize(
+    ("command", "line", "expected"),
+    [
+        ("claims", "\u200bnumber:3.11", {"number": "3.11"}),
+        ("claims", "\u200e\u2060number:3.11\u200b", {"number": "3.11"}),
+        ("claims", '\ufeffnumber:"3.11"\u200b', {"number": "3.11"}),
+        ("claims", "\u200b \u200b everyone", {"everyone": True}),
+        ("search", "\u200bdifficulty:A circuits", {"difficulty": "A", "query": "circuits"}),
+        ("search", "\u200bquery:two words", {"query": "two words"}),
+        # Free text is as before: the name: that is no option stays in it, and the characters
+        # the note keeps (a joiner) stay where they stand; the others it never kept.
+        ("release", "tried \u200bX \u200bnumber:3.11", {"number": "3.11", "note": "tried X"}),
+        ("release", "3.11 tried \u200dfoo:bar", {"number": "3.11", "note": "tried \u200dfoo:bar"}),
+        (
+            "release",
+            "3.11 tried \u200bnumber:3 \u200bfoo:bar",
+            {"number": "3.11", "note": "tried number:3 foo:bar"},
+        ),
+        ("release", "3.11 tried \u200b it", {"number": "3.11", "note": "tried  it"}),
+    ],
+)
+def test_invisible_characters_at_a_named_options_edge_are_not_there(
+    command: str, line: str, expected: dict[str, object]
+) -> None:
+    """``\u200bnumber:3.11`` (a zero-width space pasted before a named option) was a word."""
+    assert args(command, line) == expected
+
+
 @pytest.mark.parametrize("raw", ["\u200b2.4", "2.\u200d4", "\u202e2.4\u202c", "\ufeff#2.4"])
 def test_invisible_characters_are_ignored_in_numbers(raw: str) -> None:
     """Zero-width spaces and bidi marks pasted with a number do not hide it."""

@@ -34,6 +34,16 @@ async def test_a_release_note_keeps_its_quotes_and_commas(rig: Rig) -> None:
     assert 'ann released it: tried the "max" trick, failed' in history.shown
 
 
+async def test_a_zero_width_space_before_a_named_option_does_not_hide_it(rig: Rig) -> None:
+    """`/claims \u200bnumber:2.4` (pasted with a zero-width space) looked for someone called
+    "number:2.4"; `/search \u200bdifficulty:A circuits` looked for "difficulty:A" as words."""
+    await rig.command("/claim", "2.4", user=BOB)
+    claims = await rig.command("/claims", "\u200bnumber:2.4")
+    search = await rig.command("/search", "\u2060difficulty:A circuits")
+    assert "Claims on 2.4" in claims.shown and "nobody called" not in claims.shown
+    assert "Search: circuits" in search.shown and "difficulty:A" not in search.shown
+
+
 async def test_names_keep_the_joiners_their_letters_and_emoji_need(rig: Rig) -> None:
     """Cleaning a name keeps what it is written with: 👩‍💻 (a zero-width joiner), a Persian
     name's zero-width non-joiner, a rainbow flag, England's tag sequence; a name of only a
