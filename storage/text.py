@@ -100,10 +100,11 @@ def clip(text: str, limit: int, *, links: bool = True) -> str:
         return text[:cut] + ELLIPSIS
     end = cut
     # Links are found in the whole text: one whose scheme alone comes before the cut
-    # (``https://`` and the rest after it) is a link too, ``https://…``.
+    # (``https://`` and the rest after it) is a link too, ``https://…``; part of a scheme
+    # (``https:/…``) is none.
     for found in AUTOLINK.finditer(text):
-        if found.start() >= cut:
-            break
+        if text.find("://", found.start(), cut) < 0:
+            break  # it, and every one after it, starts too near the cut or beyond it
         if found.end() < cut:
             continue  # a space or a "<" ends it before the cut
         if found.start() + len(without_tail(found.group(), URL_TAIL)) < cut:

@@ -25,6 +25,7 @@ from commands.text import clip
         # Only its scheme before the cut: "https://…" is a link too (to nowhere), so it goes.
         ("see https://example.org/long", 13, "see…"),
         ("see http://example.org/long", 12, "see…"),
+        ("see https://example.org/long", 12, "see https:/…"),  # part of a scheme is no link
     ],
 )
 def test_a_cut_keeps_every_link_whole_or_leaves_it_out(text: str, limit: int, shown: str) -> None:
