@@ -182,12 +182,16 @@ class DiscordFrontEnd:
 
     async def close(self) -> None:
         """Stop taking interactions, let answers in flight finish (briefly), disconnect, then
-        let the gateway events that came meanwhile finish their database work (briefly): the
-        store is closed next, and work still holding one of its connections would be cut."""
+        let the gateway events that came meanwhile finish their database work: the store is
+        closed next, and work still holding one of its connections would be cut. Work in flight
+        gets ``SHUTDOWN_GRACE`` in all, before and after disconnecting, not that much each time
+        (a command held up would be waited for twice, past the runner's bound for closing)."""
         self.stop_taking_work()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SHUTDOWN_GRACE
         await self.inflight.settle(SHUTDOWN_GRACE)
         await self._shut_client()
-        await self.inflight.settle(SHUTDOWN_GRACE)
+        await self.inflight.settle(max(deadline - loop.time(), 0.0))
 
     async def _shut_client(self) -> None:
         client, task = self.client, self._connect_task
