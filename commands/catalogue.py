@@ -172,10 +172,11 @@ def earlier_line(claim: Claim, viewer: str) -> str:
     return line
 
 
-def problem_title(problem: Problem, limit: int = 80) -> str:
-    """``2.4 — 3 letter acronyms…``: number and the start of the text."""
+def problem_title(problem: Problem, limit: int = 80, *, links: bool = True) -> str:
+    """``2.4 — 3 letter acronyms…``: number and the start of the text. ``links=False``: shown
+    where nothing is a link (an autocomplete choice), so a link there is cut like any words."""
     text = " ".join(problem.text.split()) or "(no problem text in the sheet)"
-    return f"{problem.number} — {clip(text, limit)}"
+    return f"{problem.number} — {clip(text, limit, links=links)}"
 
 
 async def problem_card(

@@ -114,7 +114,8 @@ class Catalogue:
         entries = []
         for p in await self.store.problems():
             head = f"{p.number} — "
-            label = problem_title(p, CHOICE_NAME_MAX - len(head))
+            # A choice's name is plain text, no link: a link there is cut like any words.
+            label = problem_title(p, CHOICE_NAME_MAX - len(head), links=False)
             text = f"{p.category} {p.subcategory} {p.text}"
             entries.append(_Entry(p.number, label, tuple(_fold(text).split()), p.section, p.category))
         self._entries = entries

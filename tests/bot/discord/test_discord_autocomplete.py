@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot.discord.frontend import DiscordFrontEnd
-from tests.bot.discord.discord_rig import ask, text_of
+from commands.types import Context
+from tests.bot.discord.discord_rig import ask, running, text_of
 from tests.fakes.discord_api import FakeDiscord
+from tests.support import long_links
+from tests.support.clock import FakeClock
 
 
 async def choices(
@@ -93,3 +96,19 @@ async def test_a_value_nobody_suggested_is_checked_by_the_core(
     assert answer.ephemeral
     refusal = "'acronyms' is not a problem number: write it like 2.4, or /search acronyms"
     assert answer.embeds[0]["description"] == refusal
+
+
+async def test_a_choice_shows_a_link_in_the_problem_s_text_as_far_as_it_fits(
+    fake: FakeDiscord, ctx: Context, db_url: str, clock: FakeClock
+) -> None:
+    """A choice's name is plain text, never a link, so the start of a link in the problem's text
+    shows in it like any words, up to the 100 characters a name may have. Since the core's cut
+    drops a link it goes through whole (a link elsewhere, cut short, would still open), a
+    problem whose text names a link early was offered as '9.1 — Probing circuits, see…', with
+    nothing of it to tell the problem by."""
+    await long_links.plant(ctx.store, clock())
+    async with running(fake, ctx, db_url):
+        offered = await choices(fake, "problem", "number", "9.1")
+    (found,) = [c for c in offered if c["value"] == "9.1"]
+    assert found["name"].startswith("9.1 — Probing circuits, see https://example.org/lead/aaa")
+    assert len(found["name"]) == 100 and found["name"].endswith("a…")
