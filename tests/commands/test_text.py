@@ -15,6 +15,8 @@ from commands.text import clip
         # A link across the cut goes whole, with an "<" opening it.
         ("see https://example.org/long/path now", 20, "see…"),
         ("see <https://example.org/long/path> now", 20, "see…"),
+        ("see https://example.org/long/path now", 13, "see…"),  # cut right after its https://
+        ("see http://example.org/long/path now", 12, "see…"),
         # Ending just before the cut (or its sentence's full stop at it): a space keeps it whole.
         ("see https://example.org/a. more", 27, "see https://example.org/a …"),
         ("see https://example.org/a more", 27, "see https://example.org/a …"),

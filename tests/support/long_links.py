@@ -32,21 +32,23 @@ def problem_text() -> str:
     return text
 
 
-def catalogue_csv() -> str:
-    """The CSV of one problem (section 9, category Probes) with links across the cuts."""
+def catalogue_csv(*more: tuple[str, str]) -> str:
+    """The CSV of one problem (section 9, category Probes) with links across the cuts, and of
+    ``more`` problems of that category (their number and text)."""
     out = io.StringIO()
     csv.writer(out).writerows(
         [
             ["number", "category", "subcategory", "difficulty", "problem", "existing_work", "working_on"],
             [NUMBER, "Probes", "", "B", problem_text(), "Notes: " + " ".join(WORK), ""],
+            *([number, "Probes", "", "B", text, "", ""] for number, text in more),
         ]
     )
     return out.getvalue()
 
 
-async def plant(store: Store, now: datetime) -> None:
-    """Import the problem through the catalogue import."""
-    assert await import_rows(store, parse_csv(catalogue_csv()), now) is not None
+async def plant(store: Store, now: datetime, *more: tuple[str, str]) -> None:
+    """Import the problem (and ``more``, see :func:`catalogue_csv`) through the catalogue import."""
+    assert await import_rows(store, parse_csv(catalogue_csv(*more)), now) is not None
 
 
 # Anything a platform or a terminal could take for a link: from http(s):// to a space, a "<", a

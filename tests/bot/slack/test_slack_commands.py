@@ -55,6 +55,17 @@ async def test_a_link_across_the_cut_of_a_problem_s_text_or_title_shows_whole_or
     assert long_links.half_links(found.shown) == [], found.shown
 
 
+async def test_a_title_cut_right_after_a_link_s_https_shows_no_link(rig: Rig, ctx: Context) -> None:
+    """A /search line cuts a problem's title at 120 characters. Where the cut fell right after a
+    link's "https://", the core's cut kept "https://" before the ellipsis (too short to be a link
+    itself), and Slack showed <https://…>, a link to a host named "…"."""
+    head = "Probing circuits at the edge " + "e" * 81 + " "  # the link from the title's 111th character
+    await long_links.plant(ctx.store, ctx.clock(), ("9.2", f"{head}https://example.org/edge/{'x' * 50} more"))
+    found = await rig.command("/search", "probing circuits edge")
+    assert f"9.2 — {head.strip()}…" in found.shown, found.shown
+    assert long_links.half_links(found.shown) == [], found.shown
+
+
 async def test_a_card_with_many_links_still_shows_who_is_working_on_it(rig: Rig, ctx: Context) -> None:
     """95 approved links as long as /submit takes (900-character link, 500-character note)."""
     ann, mod = Person("slack", "T0FAKE", ANN, "ann"), Person("slack", "T0FAKE", MOD, "mod")
