@@ -81,14 +81,21 @@ AUTOLINK = re.compile(r"https?://[^\s<]+", re.IGNORECASE)
 # characters Discord's and Slack's renderers both drop, see without_tail): a link kept
 # without them is the link each platform made of the whole text.
 URL_TAIL = ".,;:'*_~)]"
+# What makes a link's text one: left out, it is text every platform shows as it is.
+_SCHEME = re.compile(r"https?://(?:www\.)?", re.IGNORECASE)
 
 
-def clip(text: str, limit: int, *, links: bool = True) -> str:
+def clip(text: str, limit: int, *, links: bool = True, readable: bool = True) -> str:
     """``text`` cut to at most ``limit`` characters, marking the cut with an ellipsis. Never half
     a link: a platform would still make one of it, to another page; nor a link with the ellipsis
     run into it. A link the cut would go through goes whole (an ``<`` just before it with it,
     and the space before that); one that ends right before the cut is kept, a space between it
     and the ellipsis. Spaces before the ellipsis otherwise go.
+
+    Where that would leave no word before the ellipsis (a title that opens with a long link),
+    the link's text is shown without its ``https://`` (and ``www.``), which no platform makes a
+    link of, cut like words. ``readable=False``: not so (``text`` is a platform's markup, where
+    a URL's text that is no longer a link would have to be escaped).
 
     ``links=False``: text no platform makes links of (a masked link's label on Discord, whose
     whole label leads to the link's own target), cut like any text: the part kept of a URL
@@ -110,11 +117,19 @@ def clip(text: str, limit: int, *, links: bool = True) -> str:
         if found.start() + len(without_tail(found.group(), URL_TAIL)) < cut:
             return text[: cut - 1] + " " + ELLIPSIS
         end = found.start() - (text[found.start() - 1 : found.start()] == "<")
+        if readable and end == found.start() and limit - end > 1 and not _has_word(text[:end]):
+            rest = _SCHEME.sub("", text[end:], count=1)  # a link no longer
+            return text[:end] + clip(rest, limit - end, readable=readable)
         break
     kept = text[:end].rstrip()
     # A link ending where the text now ends (before the spaces cut off): a space keeps the
     # ellipsis out of it.
     return kept + (" " + ELLIPSIS if _ends_in_link(kept) else ELLIPSIS)
+
+
+def _has_word(text: str) -> bool:
+    """Whether ``text`` holds a letter or a digit: something to read."""
+    return any(ch.isalnum() for ch in text)
 
 
 def _ends_in_link(text: str) -> bool:

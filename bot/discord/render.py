@@ -19,7 +19,7 @@ import discord
 from discord.utils import escape_mentions
 
 from commands.links import URL_KEPT, without_tail
-from commands.text import clip
+from commands.text import clip as clip_text
 from commands.types import MORE_LINES, Button, ButtonStyle, Link, Reply, ReplyField, Section
 
 log = logging.getLogger("copbot.discord")
@@ -65,6 +65,12 @@ _URL_TAIL = ".,:;\"')]>*_~|`"
 _INLINE = re.compile(r"[\\*_~`|\[\]<]")
 # Markdown at the start of a line: quotes, headings, "-#" subtext, list items ("-", "+", "1.").
 _LINE_START = re.compile(r"^([ \t]*)(?:([>#+-])|([0-9]+)\.(?=\s|$))", re.MULTILINE)
+
+
+def clip(markup: str, limit: int, *, links: bool = True) -> str:
+    """:func:`commands.text.clip` of Discord markup (escaped text): a link it leaves out is not
+    shown as text instead, which would have to be escaped."""
+    return clip_text(markup, limit, links=links, readable=False)
 
 
 def _escape_line_start(match: re.Match[str]) -> str:

@@ -38,3 +38,16 @@ def test_a_cut_keeps_every_link_whole_or_leaves_it_out(text: str, limit: int, sh
 def test_a_label_is_cut_as_text() -> None:
     """links=False: a masked link's label, where no platform makes a link of the URL's text."""
     assert clip("https://example.org/long/path", 12, links=False) == "https://exa…"
+
+
+def test_a_link_that_would_leave_nothing_shows_as_text() -> None:
+    """A cut that would leave no word before the ellipsis shows the link's text without what
+    makes it one (https://, www.), cut like words; a second link in it still goes whole."""
+    url = "https://www.example.org/lead/" + "a" * 100
+    assert clip(f"{url} is the write-up", 30) == "example.org/lead/aaaaaaaaaaaa…"
+    assert clip(f"({url})", 20) == "(example.org/lead/a…"
+    archived = "https://web.archive.org/web/2020/https://example.org/" + "b" * 40
+    assert clip(archived, 50) == "web.archive.org/web/2020/…"
+    assert clip(f"see {url}", 30) == "see…"  # a word is left
+    assert clip(f"<{url}>", 30) == "…"  # <…> is the platform's markup: not shown as text
+    assert clip(url, 30, readable=False) == "…"

@@ -183,3 +183,21 @@ async def test_a_link_across_the_cut_of_a_problem_s_text_or_title_shows_whole_or
     lines = text_of(found.data or {})
     assert "9.1 — Probing circuits, see" in lines
     assert long_links.half_links(lines) == [], lines
+
+
+async def test_a_problem_s_title_that_opens_with_a_long_link_still_says_something(
+    bot: object, fake: FakeDiscord, ctx: Context, clock: FakeClock
+) -> None:
+    """A problem whose text opens with a link longer than its title's room (60 to 120
+    characters): the core's cut left the link out whole and nothing before it, so its card's
+    title and its /search line read '9.3 — …'. Now they show the link's text without its
+    https:// (which no platform makes a link of), as far as it fits."""
+    await long_links.plant(ctx.store, clock(), ("9.3", f"{long_links.LEAD} is the write-up; beat its bound"))
+    readable = "9.3 — example.org/lead/aaaa"
+    card = await ask(fake, "problem", {"number": "9.3"})
+    assert embed(card)["title"].startswith(readable) and embed(card)["title"].endswith("a…")
+    found = await ask(fake, "search", {"query": "write-up beat its bound"})
+    lines = text_of(found.data or {})
+    assert readable in lines, lines
+    for shown in (text_of(card.data or {}), lines):
+        assert long_links.half_links(shown) == [], shown
