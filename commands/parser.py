@@ -90,6 +90,7 @@ class Kind(StrEnum):
     PAGE = "page"  # a whole number within the option's bounds (a page, a number of days)
     CATEGORY = "category"
     COMMAND = "command"  # a command's name (/help's): front ends may offer the names
+    CHOICE = "choice"  # one of the option's own choices, named (``reset:stale_days``), never bare
     TEXT = "text"
 
 
@@ -107,6 +108,17 @@ class Option:
     maximum: int = 1000
     # A difficulty that may also be given in words (``easy``, ``A B``): see level_words.
     words: bool = False
+    choices: tuple[str, ...] = ()  # what a Kind.CHOICE option takes: front ends offer these
+
+
+def parse_choice(option: Option, raw: str) -> str:
+    """One of ``option``'s choices, in any case; anything else is refused, naming them all."""
+    text = normalise(raw).lower()
+    if text not in option.choices:
+        *first, last = option.choices
+        named = f"{', '.join(first)} or {last}" if first else last
+        raise BadArgument(f"{clip(text, 31)!r} is not something {option.name} takes: {named}")
+    return text
 
 
 def parse_number(raw: str) -> str:
@@ -244,6 +256,8 @@ def convert(option: Option, raw: Any) -> Any:
             return parse_channel(raw)
         case Kind.ROLE:
             return parse_role(raw)
+        case Kind.CHOICE:
+            return parse_choice(option, raw)
         case _:
             return check_text(option, raw)
 
@@ -290,7 +304,7 @@ def _looks_like(option: Option, token: str, free_text: bool, has_rest: bool, pla
             return bool(CHANNEL_RE.match(text)) and text.startswith("<#")
         case Kind.ROLE:
             return bool(ROLE_RE.match(text)) and text.startswith("<")
-        case Kind.PAGE:
+        case Kind.PAGE | Kind.CHOICE:
             return False
         case _:
             return not has_rest

@@ -265,8 +265,9 @@ for _spec in (
         community=True,
         help="Without options it shows the settings; with some it changes those, then shows them all. "
         "max_claims caps how many problems one member may hold at once here (0: no cap); a member at "
-        "the cap releases one before claiming another, and may always renew their own.",
-        examples=("/setup show", "/setup stale_days:20", "/setup max_claims:5"),
+        "the cap releases one before claiming another, and may always renew their own. reset gives "
+        "stale_days or max_claims back to the operator's default (STALE_AFTER_DAYS, MAX_CLAIMS).",
+        examples=("/setup show", "/setup stale_days:20", "/setup max_claims:5", "/setup reset:max_claims"),
     ),
 ):
     register(_spec)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from commands.parser import Kind, Option
-from commands.types import Context, Reply, ReplyField, Request
+from commands.types import BadArgument, Context, Reply, ReplyField, Request
 from storage.models import CommunitySettings
 
 MAX_CLAIMS = 200  # the largest /setup max_claims (more than the catalogue holds)
+# The settings with an operator's default (STALE_AFTER_DAYS, MAX_CLAIMS), by option → column:
+# /setup reset:NAME clears the community's own value (NULL), so the default applies again.
+RESETTABLE = {"stale_days": "stale_after_days", "max_claims": "max_claims"}
 
 SETUP_OPTIONS = (
     Option("show", Kind.FLAG, "only show the current settings"),
@@ -20,6 +23,12 @@ SETUP_OPTIONS = (
         "the most open claims a member may hold here (0: no limit)",
         minimum=0,
         maximum=MAX_CLAIMS,
+    ),
+    Option(
+        "reset",
+        Kind.CHOICE,
+        "a setting to give back to the operator's default",
+        choices=tuple(RESETTABLE),
     ),
 )
 
@@ -45,6 +54,10 @@ async def setup_command(ctx: Context, request: Request) -> Reply:
         changes["stale_after_days"] = request.args["stale_days"]
     if "max_claims" in request.args:  # 0 is kept: no limit here, whatever MAX_CLAIMS says
         changes["max_claims"] = request.args["max_claims"]
+    if (reset := request.args.get("reset")) is not None:
+        if reset in request.args:
+            raise BadArgument(f"{reset} is both set and reset: give one of them")
+        changes[RESETTABLE[reset]] = None
     now = ctx.clock()
     row: CommunitySettings | None
     if changes:

@@ -78,8 +78,10 @@ class CoreOption(app_commands.Transformer):
 
     @property
     def choices(self) -> list[app_commands.Choice[str | int | float]] | None:
-        """Difficulties and command names (/help's) are fixed lists; everything else is free or
-        autocompleted."""
+        """Difficulties, command names (/help's) and an option's own choices (/setup's reset) are
+        fixed lists; everything else is free or autocompleted."""
+        if self.option.kind is Kind.CHOICE:
+            return [app_commands.Choice(name=choice, value=choice) for choice in self.option.choices]
         if self.option.kind is Kind.DIFFICULTY:
             return [app_commands.Choice(name=CHOICE_NOTES.get(d, d), value=d) for d in DIFFICULTY_CHOICES]
         if self.option.kind is Kind.COMMAND:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
 from bot.discord.frontend import DiscordFrontEnd
 from commands.parser import parse_difficulty
@@ -213,6 +214,39 @@ async def test_a_cap_on_open_claims_set_in_setup_stops_a_member_claiming_everyth
 
     await ask(fake, "setup set", {"max_claims": 0}, user_id=fake.owner_id)
     assert "You claimed 1.3" in embed(await ask(fake, "claim", {"number": "1.3"}))["description"]
+
+
+async def test_setup_reset_gives_stale_days_and_max_claims_back_to_the_operators_defaults(
+    fake: FakeDiscord, ctx: Context, db_url: str
+) -> None:
+    """Discord's integer options cannot take a word, and max_claims:0 means "no limit here": the
+    owner picks reset (a choice: stale_days or max_claims) under /setup set, and the server follows
+    STALE_AFTER_DAYS and MAX_CLAIMS again, /setup show saying "(default)"."""
+    operator = replace(ctx, stale_after_days=45, max_claims=1)
+    async with running(fake, operator, db_url):
+        synced = {c["name"]: c for c in fake.app_commands[fake.guild_id]}
+        reset = next(o for o in synced["setup"]["options"][1]["options"] if o["name"] == "reset")
+        assert reset["type"] == 3 and not reset.get("required")  # an optional string
+        assert [c["value"] for c in reset["choices"]] == ["stale_days", "max_claims"]
+
+        await ask(fake, "setup set", {"stale_days": 10, "max_claims": 0}, user_id=fake.owner_id)
+        for number in ("1.1", "1.2"):
+            assert "You claimed" in embed(await ask(fake, "claim", {"number": number}))["description"]
+        refused = await ask(fake, "setup set", {"reset": "max_claims"}, user_id=fake.alice_id)
+        assert embed(refused)["description"] == "/setup needs admin rights in this community."
+
+        for setting in ("stale_days", "max_claims"):
+            saved = await ask(fake, "setup set", {"reset": setting}, user_id=fake.owner_id)
+            assert saved.ephemeral and embed(saved)["description"] == "Settings saved."
+        shown = await ask(fake, "setup show", user_id=fake.owner_id)
+        values = {f["name"]: f["value"] for f in embed(shown)["fields"]}
+        assert values["Stale after"] == "45 days (default)"
+        assert values["Max open claims"] == "1 a member (default)"
+        third = await ask(fake, "claim", {"number": "1.3"})
+        assert third.ephemeral
+        assert embed(third)["description"].startswith("You already hold 2 open claims here (1.1, 1.2)")
+        helped = await ask(fake, "help")
+        assert "A claim turns stale after 45 days" in embed(helped)["description"]
 
 
 async def test_in_direct_messages_the_catalogue_works_and_community_commands_do_not(
