@@ -2,7 +2,9 @@
 
 :class:`Messenger` implements :class:`bot.outbound.Outbound` for
 :class:`bot.discord.frontend.DiscordFrontEnd`, rendered like every other reply; Discord's
-refusals become the outbound errors (see :func:`_delivery`).
+refusals become the outbound errors (see :func:`_delivery`). In a server channel where copbot
+lacks Embed Links, Discord would post the message without its embed (a bare mention and
+buttons), so there the reply goes as the message's text (:func:`bot.discord.render.text`).
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ class Messenger:
         """Post in a channel; a channel that is gone raises Unreachable, one copbot may not post
         in (missing permission or access) ChannelRefused."""
         target = self._channel(community_id, channel_id)
-        kwargs = render.message(reply)
+        kwargs = render.message(reply, embeds=self._may_embed(channel_id))
         with _delivery(f"post in Discord channel {channel_id}", channel=channel_id):
             sent = await target.send(**kwargs)
         return Posted(str(sent.channel.id), str(sent.id), sent.jump_url)
@@ -88,7 +90,7 @@ class Messenger:
     async def reply(self, community_id: str, posted: Posted, reply: Reply) -> Posted:
         """Post in the channel of a message the bot posted, as an answer to it (it stays
         readable if that message is gone); errors as :meth:`send_channel`'s."""
-        kwargs = render.message(reply)
+        kwargs = render.message(reply, embeds=self._may_embed(posted.channel_id))
         reference = self._message(posted).to_reference(fail_if_not_exists=False)
         target = self._channel(community_id, posted.channel_id)
         with _delivery(f"reply in Discord channel {posted.channel_id}", channel=posted.channel_id):
@@ -101,6 +103,18 @@ class Messenger:
             message = await self._message(posted).fetch()
         return {str(reaction.emoji) for reaction in message.reactions if reaction.me}
 
+    def _may_embed(self, channel_id: str) -> bool:
+        """Whether copbot's permissions in the channel, as discord.py's cache of the server has
+        them (as ``/setup`` reads them, :mod:`bot.discord.channels`), include Embed Links; True
+        for a DM and when the cache cannot tell (then Discord decides)."""
+        client = self.client()
+        channel = client.get_channel(int(channel_id)) if client and channel_id.isdigit() else None
+        guild = getattr(channel, "guild", None)
+        if channel is None or guild is None or guild.unavailable or guild.me is None:
+            return True
+        assert isinstance(channel, discord.abc.GuildChannel | discord.Thread)
+        return channel.permissions_for(guild.me).embed_links
+
     def _channel(self, community_id: str, channel_id: str) -> discord.PartialMessageable:
         guild_id = int(community_id) if community_id.isdigit() else None
         return self._sender().get_partial_messageable(_snowflake(channel_id, "channel"), guild_id=guild_id)
@@ -112,7 +126,7 @@ class Messenger:
 
     async def edit(self, posted: Posted, reply: Reply) -> None:
         """Replace a message the bot posted (content, embed and buttons)."""
-        kwargs = render.message(reply)
+        kwargs = render.message(reply, embeds=self._may_embed(posted.channel_id))
         kwargs.setdefault("content", None)
         kwargs.setdefault("view", None)
         with _delivery(f"edit of Discord message {posted.message_id}"):

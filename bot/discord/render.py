@@ -363,11 +363,58 @@ def allowed_mentions(reply: Reply) -> discord.AllowedMentions:
     return discord.AllowedMentions.none()
 
 
-def message(reply: Reply) -> dict[str, Any]:
-    """Keyword arguments for ``send``/``send_message``/``edit``: content, embed, view, mentions."""
-    kwargs: dict[str, Any] = {"embed": embed(reply), "allowed_mentions": allowed_mentions(reply)}
+CONTENT_MAX = 2000  # a message's content
+FIELD_LINE_MAX, FOOTER_LINE_MAX, TITLE_URL_MAX = 400, 300, 500
+DESCRIPTION_LEAST = 200  # what the text keeps at least when the sections want its room
+
+
+def text(reply: Reply) -> str:
+    """The reply as a message's content, for a channel where copbot lacks Embed Links (Discord
+    drops its embeds there): the same parts as :func:`embed`'s, escaped alike, as markdown
+    within 2,000 characters. The mention (if any) first, then the title in bold, the text, the
+    fields, each section under its bold title (cut short with "… and N more" when out of
+    room), the footer as subtext. The text is cut before the sections are."""
+    head: list[str] = []
     if reply.mention and _DIGITS.match(reply.mention):
-        kwargs["content"] = f"<@{reply.mention}>"
+        head.append(f"<@{reply.mention}>")
+    if reply.title:
+        title = clip(escape(" ".join(reply.title.split())), TITLE_MAX)
+        url = safe_url(reply.url)
+        head.append(f"**[{title}](<{url}>)**" if url and len(url) <= TITLE_URL_MAX else f"**{title}**")
+    fields = [
+        clip(f"**{clip(escape(f.name), FIELD_NAME_MAX)}**: {field_value(f)}", FIELD_LINE_MAX)
+        for f in reply.fields
+    ]
+    tail = [clip(f"-# {escape(' '.join(reply.footer.split()))}", FOOTER_LINE_MAX)] if reply.footer else []
+    sections = [(f"**{clip(escape(s.title), FIELD_NAME_MAX)}**", bullets(s), s.more) for s in reply.sections]
+    room = CONTENT_MAX - sum(len(line) + 1 for line in head + fields + tail)
+    wanted = sum(len(name) + 1 + len("\n".join(lines)) + 1 for name, lines, _ in sections)
+    if reply.text:
+        description = clip(escape(reply.text), max(room - wanted - 1, min(DESCRIPTION_LEAST, room - 1), 1))
+        head.append(description)
+        room -= len(description) + 1
+    body: list[str] = []
+    for name, lines, more in sections:
+        if room < len(name) + 1 + LABEL_MIN:
+            break
+        # Two values of at most 1,024 characters each hold all the room there is, joined by "\n".
+        values, _ = pack(lines, 2, room - len(name) - 2, name=1, more=more)
+        body += [name, "\n".join(values)]
+        room -= len(name) + len(body[-1]) + 2
+    return clip("\n".join(head + fields + body + tail), CONTENT_MAX) or "…"
+
+
+def message(reply: Reply, *, embeds: bool = True) -> dict[str, Any]:
+    """Keyword arguments for ``send``/``send_message``/``edit``: content, embed, view, mentions.
+    Without ``embeds`` (copbot lacks Embed Links where it posts) the reply is the content,
+    :func:`text`, and ``embeds`` is empty, so an edit removes an embed the message had."""
+    kwargs: dict[str, Any] = {"allowed_mentions": allowed_mentions(reply)}
+    if not embeds:
+        kwargs.update(content=text(reply), embeds=[])
+    else:
+        kwargs["embed"] = embed(reply)
+        if reply.mention and _DIGITS.match(reply.mention):
+            kwargs["content"] = f"<@{reply.mention}>"
     buttons = view(reply.buttons)
     if buttons is not None:
         kwargs["view"] = buttons

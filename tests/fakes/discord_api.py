@@ -2100,10 +2100,22 @@ class FakeDiscord:
             return _err(404, 10008, "Unknown Message")
         return msg
 
+    def _without_embeds(self, channel_id: str, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``data`` as real Discord keeps it from copbot in a guild channel where copbot lacks
+        Embed Links: its embeds silently dropped (the rest is posted; nothing else left is an
+        empty message, refused)."""
+        cid = int(channel_id) if channel_id.isdigit() else 0
+        if (
+            cid not in self.channels
+            or self.permissions_for(self.bot_user_id, cid) & PERMISSIONS["embed_links"]
+        ):
+            return data
+        return {key: value for key, value in data.items() if key != "embeds"}
+
     async def _post_message(self, rq: RecordedRequest, channel_id: str) -> tuple[int, Any]:
         if err := self._channel_error(channel_id, send=True):
             return err
-        data = rq.json or {}
+        data = self._without_embeds(channel_id, rq.json or {})
         if err := self._validate_message(data, rq.files):
             return err
         return 200, await self._create_message(int(channel_id), data, rq.files)
@@ -2128,7 +2140,7 @@ class FakeDiscord:
         msg = self._channel_message(channel_id, message_id)
         if isinstance(msg, tuple):
             return msg
-        data = rq.json or {}
+        data = self._without_embeds(channel_id, rq.json or {})
         if msg["author"]["id"] != str(self.bot_user_id) and set(data) - {"flags"}:
             return _err(403, 50005, "Cannot edit a message authored by another user")
         if err := self._validate_message(data, rq.files, edit=True, message=msg):

@@ -381,6 +381,25 @@ async def test_channel_overwrite_denies_bot(fake: FakeDiscord) -> None:
     assert excinfo.value.code == 50013
 
 
+async def test_without_embed_links_the_embeds_are_dropped_as_on_discord(fake: FakeDiscord) -> None:
+    """Real Discord posts the message (and its edit) but silently drops its embeds; an embed
+    alone is an empty message, refused (50006). Once allowed, embeds go through."""
+    everyone = {"id": fake.guild_id, "type": 0, "deny": permissions("embed_links")}
+    plain = fake.add_channel("no-embeds", overwrites=[everyone])
+    assert not fake.permissions_for(fake.bot_user_id, plain) & permissions("embed_links")
+    async with running(fake, client := Bot()):
+        target = client.get_partial_messageable(plain, guild_id=fake.guild_id)
+        sent = await target.send("hello", embed=discord.Embed(title="lost"))
+        await sent.edit(content="edited", embed=discord.Embed(title="lost too"))
+        with pytest.raises(discord.HTTPException) as refused:
+            await target.send(embed=discord.Embed(title="alone"))
+        await fake.set_overwrites(plain, [])
+        kept = await target.send("again", embed=discord.Embed(title="kept"))
+    assert (fake.message(sent.id)["content"], fake.message(sent.id)["embeds"]) == ("edited", [])
+    assert refused.value.code == 50006
+    assert [e["title"] for e in fake.message(kept.id)["embeds"]] == ["kept"]
+
+
 # ------------------------------------------------------------------ what real Discord refuses
 
 

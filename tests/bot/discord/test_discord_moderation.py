@@ -132,6 +132,30 @@ async def test_submit_posts_to_the_moderator_channel_with_the_bots_two_reactions
     assert f"]({link.mod_url})" in text_of(pending.data or {})
 
 
+async def test_a_moderator_channel_denying_embed_links_gets_the_post_as_text_with_its_buttons(
+    rig: Moderated,
+) -> None:
+    """Discord would drop the embed, leaving two buttons that say nothing: the post is the
+    message's text instead (problem, sender, link, note), with its buttons; so is its edit."""
+    fake = rig.fake
+    deny = {"id": fake.bot_role_id, "type": 0, "deny": ["embed_links"]}
+    await fake.set_overwrites(fake.channel_id("mods"), [deny])
+    await fake.sync()
+    post = await submit(rig)
+
+    assert post["embeds"] == []
+    said = post["content"]
+    assert said.startswith("**Submission for 2.4**\n"), said
+    assert "**Problem**: 2.4 — 3 letter acronyms" in said and "**From**: Alice" in said
+    assert f"• [{LINK}]({LINK})" in said and NOTE in said and len(said) <= 2000
+    assert buttons(post) == [("Approve", "cop:approve:1"), ("Reject with reason", "cop:reject:1")]
+
+    await click(fake, post, "Approve", fake.bob_id)
+    decided = fake.message(int(post["id"]))
+    assert decided["embeds"] == [] and "Approved by Bob" in decided["content"], decided["content"]
+    assert [label for label, _ in buttons(decided)] == ["Undo"]
+
+
 async def test_a_moderators_approval_by_reaction(rig: Moderated) -> None:
     """Edited to "Approved by …" with Undo; listed by /problem and the export; the submitter told."""
     fake = rig.fake

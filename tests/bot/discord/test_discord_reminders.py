@@ -158,6 +158,46 @@ async def test_closed_dms_fall_back_to_the_reminder_channel_pinging_only_the_cla
     assert (await latest(rig, fake.alice_id)).id == mine.id
 
 
+async def test_a_reminder_channel_denying_embed_links_gets_the_reminder_as_text_with_its_buttons(
+    fake: FakeDiscord, ctx: Context, db_url: str, clock: FakeClock
+) -> None:
+    """DMs closed, and the reminder channel denies copbot Embed Links: Discord would drop an
+    embed, leaving "@Alice" and two buttons that say nothing; the reminder is the message's own
+    text instead (which claim, what to do), pinging Alice only, with its buttons; so is the
+    expiry notice."""
+    deny = {"id": fake.bot_role_id, "type": 0, "deny": ["embed_links"]}
+    fake.add_channel("reminders", overwrites=[deny])
+    async with moderated(fake, ctx, db_url) as rig:
+        await configure(fake, reminder_channel=fake.channel_id("reminders"))
+        mine = await claim(rig, fake.alice_id)
+        fake.close_dms(fake.alice_id)
+        clock.advance(days=31)
+
+        assert (await rig.sweeper.run_once()).delivered == {"channel": 1}
+
+        (post,) = reminders(fake)
+        assert post["embeds"] == []
+        said = post["content"]
+        assert said.startswith(f"<@{fake.alice_id}>\n**Still working on 3.11?**"), said
+        assert "You claimed 3.11 — Train a model on multiple algorithmic tasks" in said
+        assert "Still working on it?" in said and len(said) <= 2000
+        sent = [
+            r for r in fake.requests if r.route == "POST /channels/{channel_id}/messages" and r.status == 200
+        ]
+        assert sent[-1].json["allowed_mentions"] == {"parse": [], "users": [fake.alice_id]}
+        assert buttons(post) == [
+            ("Still working on it", f"cop:renew:{mine.id}"),
+            ("Release it", f"cop:drop:{mine.id}"),
+        ]
+
+        clock.advance(days=15)
+        assert (await rig.sweeper.run_once()).expired == 1
+        notice = reminders(fake)[-1]
+        assert notice["embeds"] == [] and notice["content"].startswith(f"<@{fake.alice_id}>\n")
+        assert "**Your claim on 3.11 expired**" in notice["content"]
+        assert "/claim 3.11 again any time" in notice["content"]
+
+
 async def test_without_a_reminder_channel_the_claim_is_unreachable_and_the_sweep_goes_on(
     fake: FakeDiscord, ctx: Context, db_url: str, clock: FakeClock
 ) -> None:
@@ -243,7 +283,8 @@ async def test_a_reminder_channel_copbot_may_not_post_in_holds_the_reminder_unti
         events = await rig.bot.ctx.store.history("3.11")
         assert [e.kind for e in events if e.claim_id == alices.id] == ["claimed"]  # nothing written off
 
-        fake.channels[channel]["permission_overwrites"] = []  # the admin fixes it
+        await fake.set_overwrites(channel, [])  # the admin fixes it (CHANNEL_UPDATE)
+        await fake.sync()
         clock.advance(days=1)
         fixed = await rig.sweeper.run_once()
 
