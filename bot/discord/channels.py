@@ -59,6 +59,11 @@ def trouble(
     missing = [label for flag, label in needs if not getattr(granted, flag)]
     if not missing:
         return None
+    if missing == [_EMBED[1]]:  # posts still go, as plain text (bot.discord.outbound)
+        return (
+            f"copbot lacks Embed Links in the {what} #{channel.name}, so its posts there come as "
+            "plain text: give copbot's role Embed Links in the channel's permissions."
+        )
     return (
         f"copbot lacks {', '.join(missing)} in the {what} #{channel.name}, so {waits}: give "
         "copbot's role these in the channel's permissions."

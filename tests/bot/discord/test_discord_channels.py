@@ -155,6 +155,24 @@ async def test_setup_show_says_the_moderator_channel_is_gone(
         ) in shown, shown
 
 
+async def test_setup_says_posts_come_as_text_in_a_channel_denying_only_embed_links(
+    fake: FakeDiscord, ctx: Context, db_url: str, clock: FakeClock
+) -> None:
+    """A moderator channel that denies copbot Embed Links alone: copbot still posts there, as plain
+    text, so /setup says that, not that submissions wait unposted; the submission is posted."""
+    mods = fake.add_channel("mods", overwrites=[{"id": fake.bot_role_id, "type": 0, "deny": ["embed_links"]}])
+    async with moderated(fake, ctx, db_url):
+        saved = await setup_says(fake, "setup set", {"moderator_channel": mods})
+        assert (
+            "copbot lacks Embed Links in the moderator channel #mods, so its posts there come as "
+            "plain text: give copbot's role Embed Links in the channel's permissions."
+        ) in saved, saved
+        assert "wait there unposted" not in saved, saved
+        await ask(fake, "submit", {"number": "2.4", "link": "https://example.org/acronyms"})
+        (post,) = fake.messages[mods]
+        assert "example.org/acronyms" in post["content"] and not post.get("embeds"), post
+
+
 def add_place(fake: FakeDiscord, kind: str) -> int:
     """A channel of ``kind`` where members run commands: a thread, or a channel of another type."""
     if kind.endswith("thread"):
