@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import TextIO
 
 from commands import dispatch
-from commands.text import clip
 from commands.types import Actor, Context, Link, Reply
+from storage.text import clip
 
 WIDTH = 88
 

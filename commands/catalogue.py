@@ -10,7 +10,6 @@ from datetime import datetime
 from rapidfuzz import fuzz, process, utils
 
 from commands.parser import Kind, Option
-from commands.text import clip
 from commands.timefmt import ago, day
 from commands.types import (
     Actor,
@@ -28,6 +27,7 @@ from commands.types import (
 from storage.claims import STATE_ENDED
 from storage.legacy import sheet_origin, sheet_text
 from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, Claim, ClaimState, Problem
+from storage.text import clip
 
 LEVELS = "ABCD"
 MAX_PROBLEM_TEXT = 1500

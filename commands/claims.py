@@ -13,7 +13,6 @@ from commands.catalogue import (
     stale_after_days,
 )
 from commands.parser import Kind, Option
-from commands.text import clip
 from commands.timefmt import day
 from commands.types import (
     Actor,
@@ -30,6 +29,7 @@ from commands.types import (
 )
 from storage.claims import ClaimLimitReached
 from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, Claim, Event
+from storage.text import clip
 
 CLAIM_OPTIONS = (Option("number", Kind.NUMBER, "problem number, like 3.11", required=True),)
 

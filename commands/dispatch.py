@@ -9,7 +9,6 @@ from typing import Any
 
 from commands.parser import convert_all, normalise, parse_line, split_command
 from commands.registry import ACTIONS, COMMANDS
-from commands.text import clip
 from commands.types import (
     Actor,
     CommandError,
@@ -20,6 +19,7 @@ from commands.types import (
     UnknownCommand,
     parse_custom_id,
 )
+from storage.text import clip
 from storage.units import AlreadyApplied
 
 log = logging.getLogger("copbot.commands")

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import idna
 
 from commands.types import CommandError
-from storage.text import without_tail as without_tail  # re-exported: the renderers use it here
+from storage.text import without_tail
 
 # A link as platforms send it keeps these characters; every other one goes percent-encoded (each
 # of its UTF-8 bytes as %XX). Parentheses are not kept: they would end a markdown link.

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from commands.text import clip
 from commands.types import BadArgument, UserRef
 from storage.models import ID_LENGTH
-from storage.text import canonical_number, normalise, plain_number, visible
+from storage.text import canonical_number, clip, normalise, plain_number, visible
 
 DIFFICULTY_RE = re.compile(r"^([A-D])(?:\s*-\s*([A-D]))?$")
 MENTION_RE = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$")

@@ -9,9 +9,9 @@ from commands.catalogue import match_category, problem_card
 from commands.levels import SCALE, read_difficulty, read_levels
 from commands.parser import Kind, Option
 from commands.search import index_of
-from commands.text import clip
 from commands.types import BadArgument, Button, Context, Reply, Request
 from storage.models import Problem
+from storage.text import clip
 
 RANDOM_OPTIONS = (
     Option("difficulty", Kind.DIFFICULTY, "A (easiest) to D, or a range like A-B", words=True),

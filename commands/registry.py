@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from commands import catalogue, claims, random_problem, reminders, search, settings, submissions
 from commands.parser import Kind, Option, convert_all
-from commands.text import clip
 from commands.types import Actor, Context, NotAllowed, Reply, Request, Section
+from storage.text import clip
 
 Handler = Callable[[Context, Request], Awaitable[Reply]]
 ActionHandler = Callable[[Context, Actor, str], Awaitable[Reply]]

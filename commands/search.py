@@ -15,10 +15,9 @@ from rapidfuzz.distance import OSA
 from commands.catalogue import difficulty_matches, match_category, problem_title
 from commands.levels import SCALE, read_difficulty
 from commands.parser import SMART_QUOTES, Kind, Option
-from commands.text import clip
 from commands.types import BadArgument, Button, Context, Reply, Request, Section, page_of
 from storage.models import Problem
-from storage.text import canonical_number
+from storage.text import canonical_number, clip
 
 SEARCH_OPTIONS = (
     Option("query", Kind.TEXT, "words to look for", required=True, rest=True, max_length=200),

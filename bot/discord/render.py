@@ -18,9 +18,10 @@ from urllib.parse import quote, urlsplit
 import discord
 from discord.utils import escape_mentions
 
-from commands.links import URL_KEPT, without_tail
-from commands.text import clip as clip_text
+from commands.links import URL_KEPT
 from commands.types import MORE_LINES, Button, ButtonStyle, Link, Reply, ReplyField, Section
+from storage.text import clip as clip_text
+from storage.text import without_tail
 
 log = logging.getLogger("copbot.discord")
 
@@ -68,7 +69,7 @@ _LINE_START = re.compile(r"^([ \t]*)(?:([>#+-])|([0-9]+)\.(?=\s|$))", re.MULTILI
 
 
 def clip(markup: str, limit: int, *, links: bool = True) -> str:
-    """:func:`commands.text.clip` of Discord markup (escaped text): a link it leaves out is not
+    """:func:`storage.text.clip` of Discord markup (escaped text): a link it leaves out is not
     shown as text instead, which would have to be escaped."""
     return clip_text(markup, limit, links=links, readable=False)
 

@@ -23,9 +23,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from bot.slack.slash import rename_in_text
-from commands.links import without_tail
-from commands.text import clip
 from commands.types import MORE_LINES, Button, ButtonStyle, Link, Reply, ReplyField, Section
+from storage.text import clip, without_tail
 
 MAX_TEXT = 3000  # one text object (section text, context element)
 MAX_FIELD = 2000  # one section field
@@ -123,7 +122,7 @@ def _linked(raw: str) -> str:
 def fit(rendered: str, limit: int, *, links: bool = True) -> str:
     """Cut rendered text to ``limit`` characters without splitting an entity or a ``<…>``, nor
     a bare URL (plain text, the notification's): where it is shown, it would still be a link,
-    to another page (see :func:`commands.text.clip`). ``links=False``: a link's label, which
+    to another page (see :func:`storage.text.clip`). ``links=False``: a link's label, which
     is no link of its own (the whole label leads to the link's target), cut like any text."""
     if len(rendered) <= limit:
         return rendered

@@ -12,11 +12,11 @@ import pytest
 from bot.console import render
 from commands import dispatch
 from commands.catalogue import difficulty_matches
-from commands.links import without_tail
 from commands.types import Context, Link
 from storage import submissions
 from storage.catalogue import export_csv, import_rows, parse_csv
 from storage.claims import Person
+from storage.text import without_tail
 from tests.support.clock import FakeClock
 from tests.support.transcript import person, say, shown
 

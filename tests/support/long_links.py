@@ -9,9 +9,9 @@ import re
 from datetime import datetime
 
 from commands.catalogue import MAX_PROBLEM_TEXT
-from commands.links import without_tail
 from storage.catalogue import import_rows, parse_csv
 from storage.store import Store
+from storage.text import without_tail
 
 NUMBER = "9.1"
 # Across the cut of every line naming the problem (its title: 60 to 120 characters, by where it

@@ -14,11 +14,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from commands.links import normalise_link, without_tail
+from commands.links import normalise_link
 from commands.types import Context
 from storage import submissions
 from storage.catalogue import import_rows, parse_csv
 from storage.claims import Person
+from storage.text import without_tail
 from tests.bot.discord.discord_rig import Moderated, ask, buttons, embed, moderated, text_of
 from tests.fakes.discord_api import FakeDiscord
 from tests.support import long_links

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from commands.text import clip
+from storage.text import clip
 
 
 @pytest.mark.parametrize(
