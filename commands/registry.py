@@ -265,9 +265,17 @@ for _spec in (
         community=True,
         help="Without options it shows the settings; with some it changes those, then shows them all. "
         "max_claims caps how many problems one member may hold at once here (0: no cap); a member at "
-        "the cap releases one before claiming another, and may always renew their own. reset gives "
-        "stale_days or max_claims back to the operator's default (STALE_AFTER_DAYS, MAX_CLAIMS).",
-        examples=("/setup show", "/setup stale_days:20", "/setup max_claims:5", "/setup reset:max_claims"),
+        "the cap releases one before claiming another, and may always renew their own. reset unsets "
+        "moderator_channel (submissions then wait for /pending), moderator_role or reminder_channel "
+        "(reminders by DM only), or gives stale_days or max_claims back to the operator's default "
+        "(STALE_AFTER_DAYS, MAX_CLAIMS); one at a time.",
+        examples=(
+            "/setup show",
+            "/setup stale_days:20",
+            "/setup max_claims:5",
+            "/setup reset:max_claims",
+            "/setup reset:moderator_channel",
+        ),
     ),
 ):
     register(_spec)

@@ -7,9 +7,38 @@ from commands.types import BadArgument, Context, Reply, ReplyField, Request
 from storage.models import CommunitySettings
 
 MAX_CLAIMS = 200  # the largest /setup max_claims (more than the catalogue holds)
-# The settings with an operator's default (STALE_AFTER_DAYS, MAX_CLAIMS), by option → column:
-# /setup reset:NAME clears the community's own value (NULL), so the default applies again.
-RESETTABLE = {"stale_days": "stale_after_days", "max_claims": "max_claims"}
+# What /setup reset:NAME clears, by option → column (NULL): a channel or role is unset, a number
+# follows the operator's default again (STALE_AFTER_DAYS, MAX_CLAIMS). In the options' order.
+RESETTABLE = {
+    "moderator_channel": "moderator_channel_id",
+    "moderator_role": "moderator_role_id",
+    "reminder_channel": "reminder_channel_id",
+    "stale_days": "stale_after_days",
+    "max_claims": "max_claims",
+}
+# What now happens without a setting once reset cleared it ({rights}: who moderates without the
+# role; {grace}: STALE_GRACE_DAYS); the numbers say "(default)" in the fields instead.
+CLEARED = {
+    "moderator_channel": "The moderator channel is cleared: new submissions wait, unposted, until one "
+    "is set again with /setup; moderators find them in /pending and can decide them there. Those "
+    "already posted stay in the old channel until then, and move to the new one.",
+    "moderator_role": "The moderator role is cleared: only {rights} moderate submissions now.",
+    "reminder_channel": "The reminder channel is cleared: reminders go by DM only. A member whose DMs "
+    "are closed cannot be reminded: their claim's history says so, and the claim expires {grace} days "
+    "after the reminder was due.",
+}
+# What reset answers when there was nothing to clear.
+NOT_SET = {
+    "moderator_channel": "No moderator channel was set: nothing to clear.",
+    "moderator_role": "No moderator role was set: nothing to clear.",
+    "reminder_channel": "No reminder channel was set: nothing to clear.",
+    "stale_days": "stale_days already follows the default: nothing to reset.",
+    "max_claims": "max_claims already follows the default: nothing to reset.",
+}
+# Who moderates without a moderator role, on each platform with /setup: the rights that make a
+# member a moderator there by themselves (bot.discord.people).
+MODERATOR_RIGHTS = {"discord": "members with Manage Messages or Administrator"}
+OTHER_MODERATORS = "members whose own rights make them moderators"
 
 SETUP_OPTIONS = (
     Option("show", Kind.FLAG, "only show the current settings"),
@@ -27,7 +56,7 @@ SETUP_OPTIONS = (
     Option(
         "reset",
         Kind.CHOICE,
-        "a setting to give back to the operator's default",
+        "a setting to clear: a channel or role unset, a number back to the operator's default",
         choices=tuple(RESETTABLE),
     ),
 )
@@ -54,10 +83,18 @@ async def setup_command(ctx: Context, request: Request) -> Reply:
         changes["stale_after_days"] = request.args["stale_days"]
     if "max_claims" in request.args:  # 0 is kept: no limit here, whatever MAX_CLAIMS says
         changes["max_claims"] = request.args["max_claims"]
+    note = ""
     if (reset := request.args.get("reset")) is not None:
         if reset in request.args:
             raise BadArgument(f"{reset} is both set and reset: give one of them")
-        changes[RESETTABLE[reset]] = None
+        column = RESETTABLE[reset]
+        before = await ctx.store.get_settings(actor.platform, actor.community_id)
+        if before is None or getattr(before, column) is None:
+            note = NOT_SET[reset]
+        else:
+            changes[column] = None
+            rights = MODERATOR_RIGHTS.get(actor.platform, OTHER_MODERATORS)
+            note = CLEARED.get(reset, "").format(rights=rights, grace=ctx.stale_grace_days)
     now = ctx.clock()
     row: CommunitySettings | None
     if changes:
@@ -82,5 +119,8 @@ async def setup_command(ctx: Context, request: Request) -> Reply:
         ),
         ReplyField("Max open claims", _max_claims(row.max_claims if row else None, ctx.max_claims)),
     )
-    text = "Settings saved." if changes else "Current settings."
+    if changes:
+        text = " ".join(("Settings saved.", note)).strip()
+    else:
+        text = note or "Current settings."
     return Reply(title="copbot settings", text=text, fields=fields, private=True)

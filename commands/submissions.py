@@ -99,8 +99,8 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
         )
     else:
         text = (
-            f"Thanks! Your link for {problem.number} is saved, but no moderator channel is set up yet: "
-            "it stays pending and goes to the moderators as soon as one is."
+            f"Thanks! Your link for {problem.number} is saved, but no moderator channel is set: it stays "
+            "pending (moderators see it in /pending) and is posted for them as soon as one is set."
         )
     return Reply(text=text + host_note, private=True)
 

@@ -218,7 +218,7 @@ async def test_without_a_channel_it_waits_then_posts_when_one_is_set(
 ) -> None:
     """No moderator channel: the submitter is told, it stays pending, /setup posts it."""
     reply = await say(moderated, ANN, SUBMIT)
-    assert "no moderator channel is set up yet" in reply.text
+    assert "no moderator channel is set:" in reply.text
     assert outbound.sent == []
     await with_channel(moderated)
     assert [s.target for s in outbound.sent if s.kind == "channel"] == ["mods"]

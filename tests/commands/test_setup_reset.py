@@ -1,5 +1,6 @@
 """/setup reset: a server that once set stale_days or max_claims follows the operator's default
-(STALE_AFTER_DAYS, MAX_CLAIMS) again, on SQLite and PostgreSQL alike."""
+(STALE_AFTER_DAYS, MAX_CLAIMS) again, and one that set a moderator channel, moderator role or
+reminder channel can unset it, on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -53,9 +54,62 @@ async def test_reset_is_for_admins_and_takes_only_a_setting_with_a_default(ctx: 
     refused = await say(ctx, ANN, "/setup reset:stale_days")
     assert refused.error and refused.text == "/setup needs admin rights in this community."
     wrong = await say(ctx, BOSS, "/setup reset:colour")
-    assert wrong.error and wrong.text == "'colour' is not something reset takes: stale_days or max_claims"
+    assert wrong.error and wrong.text == (
+        "'colour' is not something reset takes: moderator_channel, moderator_role, reminder_channel, "
+        "stale_days or max_claims"
+    )
     both = await say(ctx, BOSS, "/setup stale_days:20 reset:stale_days")
     assert both.error and both.text == "stale_days is both set and reset: give one of them"
     assert "Stale after: 10 days ·" in await shown(ctx, BOSS, "/setup show")
     assert "reset — " in await shown(ctx, BOSS, "/help setup")
     assert not (await say(ctx, BOSS, "/setup reset:stale_days")).error
+
+
+MODS, ROLE, REMINDERS = "111111111111111111", "222222222222222222", "333333333333333333"
+
+
+async def test_reset_clears_the_moderator_channel_role_and_reminder_channel(ctx: Context) -> None:
+    """A channel archived, a role deleted, reminders wanted by DM only: each of the three can be
+    unset (before, only changed), and the answer says what happens without it."""
+    all_three = f"moderator_channel:<#{MODS}> moderator_role:<@&{ROLE}> reminder_channel:<#{REMINDERS}>"
+    assert "Settings saved." in (await say(ctx, BOSS, f"/setup {all_three}")).text
+    await say(ctx, BOSS, "/setup stale_days:10")
+
+    channel = await shown(ctx, BOSS, "/setup reset:moderator_channel")
+    assert channel.startswith("copbot settings")
+    assert (
+        "Settings saved. The moderator channel is cleared: new submissions wait, unposted, until one is "
+        "set again with /setup; moderators find them in /pending and can decide them there. Those "
+        "already posted stay in the old channel until then, and move to the new one."
+    ) in channel
+    assert "Moderator channel: not set · Moderator role: role 222222222222222222" in channel
+
+    role = await say(ctx, BOSS, "/setup reset:moderator_role")
+    assert role.text == (
+        "Settings saved. The moderator role is cleared: only members with Manage Messages or "
+        "Administrator moderate submissions now."
+    )
+    reminders = await say(ctx, BOSS, "/setup reset:reminder_channel")
+    assert reminders.text == (
+        "Settings saved. The reminder channel is cleared: reminders go by DM only. A member whose DMs "
+        "are closed cannot be reminded: their claim's history says so, and the claim expires 14 days "
+        "after the reminder was due."
+    )
+    assert (await shown(ctx, BOSS, "/setup show")).endswith(
+        "Moderator channel: not set · Moderator role: not set · Reminder channel: not set · "
+        "Stale after: 10 days · Max open claims: no limit (default)"
+    )
+    row = await ctx.store.get_settings("discord", "guild1")
+    assert row is not None and row.stale_after_days == 10
+    assert (row.moderator_channel_id, row.moderator_role_id, row.reminder_channel_id) == (None, None, None)
+
+    again = await say(ctx, BOSS, "/setup reset:moderator_role")
+    assert not again.error and again.text == "No moderator role was set: nothing to clear."
+    mixed = await say(ctx, BOSS, "/setup max_claims:3 reset:reminder_channel")
+    assert mixed.text == "Settings saved. No reminder channel was set: nothing to clear."
+    assert "Max open claims: 3 a member" in await shown(ctx, BOSS, "/setup show")
+    both = await say(ctx, BOSS, f"/setup reminder_channel:<#{REMINDERS}> reset:reminder_channel")
+    assert both.error and both.text == "reminder_channel is both set and reset: give one of them"
+    refused = await say(ctx, ANN, "/setup reset:moderator_channel")
+    assert refused.error and refused.text == "/setup needs admin rights in this community."
+    assert "reset — a setting to clear" in await shown(ctx, BOSS, "/help setup")

@@ -33,7 +33,7 @@ async def test_a_moderator_by_role_is_one_in_a_server_copbot_has_not_cached(
         sent = await other_guild_says(
             other, "submit", {"number": "2.4", "link": "https://example.org/acronyms"}, fake.alice_id
         )
-        assert "no moderator channel is set up yet" in embed(sent)["description"], embed(sent)
+        assert "no moderator channel is set:" in embed(sent)["description"], embed(sent)
 
         pending = text_of((await other_guild_says(other, "pending", {}, carol)).data or {})
         assert "/pending is for moderators." not in pending

@@ -220,14 +220,14 @@ async def test_setup_reset_gives_stale_days_and_max_claims_back_to_the_operators
     fake: FakeDiscord, ctx: Context, db_url: str
 ) -> None:
     """Discord's integer options cannot take a word, and max_claims:0 means "no limit here": the
-    owner picks reset (a choice: stale_days or max_claims) under /setup set, and the server follows
-    STALE_AFTER_DAYS and MAX_CLAIMS again, /setup show saying "(default)"."""
+    owner picks reset (a choice, among them stale_days and max_claims) under /setup set, and the
+    server follows STALE_AFTER_DAYS and MAX_CLAIMS again, /setup show saying "(default)"."""
     operator = replace(ctx, stale_after_days=45, max_claims=1)
     async with running(fake, operator, db_url):
         synced = {c["name"]: c for c in fake.app_commands[fake.guild_id]}
         reset = next(o for o in synced["setup"]["options"][1]["options"] if o["name"] == "reset")
         assert reset["type"] == 3 and not reset.get("required")  # an optional string
-        assert [c["value"] for c in reset["choices"]] == ["stale_days", "max_claims"]
+        assert {"stale_days", "max_claims"} <= {c["value"] for c in reset["choices"]}
 
         await ask(fake, "setup set", {"stale_days": 10, "max_claims": 0}, user_id=fake.owner_id)
         for number in ("1.1", "1.2"):

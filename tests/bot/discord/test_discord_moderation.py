@@ -453,7 +453,7 @@ async def test_without_a_moderator_channel_it_waits_then_is_posted_once(
         answer = await ask(fake, "submit", {"number": "2.4", "link": LINK, "note": NOTE})
         pending = await ask(fake, "pending", user_id=fake.bob_id)
 
-        assert "no moderator channel is set up yet" in embed(answer)["description"]
+        assert "no moderator channel is set:" in embed(answer)["description"]
         assert "not posted yet" in text_of(pending.data or {})
         assert mods(fake) == [] and fake.reactions == {}
 

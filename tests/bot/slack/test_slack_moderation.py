@@ -528,7 +528,7 @@ async def test_without_a_moderator_channel_it_waits_then_is_posted_once(
         answer = await rig.command("/submit", SUBMIT, user=ANN)
         pending = await rig.command("/pending", user=MOD)
 
-        assert "no moderator channel is set up yet" in answer.shown
+        assert "no moderator channel is set:" in answer.shown
         assert "not posted yet" in pending.shown
         assert fake.posts == [] and fake.reactions == []
 

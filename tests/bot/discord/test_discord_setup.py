@@ -1,0 +1,160 @@
+"""/setup on Discord, through the real discord.py client and the fake Discord, on SQLite and
+PostgreSQL: unsetting the moderator channel, the moderator role and the reminder channel, and what
+happens downstream without them (submissions, moderators, reminders).
+
+Moderation and the sweep are wired as ``copbot run`` wires them (``make_moderation``,
+``make_sweeper``); the clock moves, nothing sleeps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from commands.types import Context
+from storage import submissions
+from storage.models import LinkStatus
+from tests.bot.discord.discord_rig import ask, embed, moderated, text_of
+from tests.fakes.discord_api import Callback, FakeDiscord
+from tests.support.clock import FakeClock
+
+LINK = "https://example.org/acronyms"
+OTHER = "https://example.org/other"
+
+
+async def setup_set(fake: FakeDiscord, **options: Any) -> Callback:
+    """The owner's ``/setup set`` with ``options``."""
+    return await ask(fake, "setup set", options, user_id=fake.owner_id)
+
+
+def fields(answer: Callback) -> dict[str, str]:
+    return {f["name"]: f["value"] for f in embed(answer)["fields"]}
+
+
+async def test_reset_offers_the_channels_and_the_role_and_a_cleared_role_moderates_no_more(
+    fake: FakeDiscord, ctx: Context, db_url: str
+) -> None:
+    """The moderator role was deleted, or the admins want moderation back to Manage Messages: reset
+    offers moderator_role (and both channels) beside stale_days and max_claims, the answer says
+    who moderates now, Carol (a moderator by the role only) is refused /pending at once, and Bob
+    (Manage Messages) is not. A member cannot reset anything."""
+    reviewers = fake.add_role("Reviewers")
+    carol = fake.add_member("carol", roles=[reviewers])
+    async with moderated(fake, ctx, db_url):
+        synced = {c["name"]: c for c in fake.app_commands[fake.guild_id]}
+        reset = next(o for o in synced["setup"]["options"][1]["options"] if o["name"] == "reset")
+        assert [c["value"] for c in reset["choices"]] == [
+            "moderator_channel",
+            "moderator_role",
+            "reminder_channel",
+            "stale_days",
+            "max_claims",
+        ]
+        await setup_set(fake, moderator_role=reviewers)
+        assert (
+            embed(await ask(fake, "pending", user_id=carol))["description"] != "/pending is for moderators."
+        )
+
+        refused = await ask(fake, "setup set", {"reset": "moderator_role"}, user_id=fake.alice_id)
+        assert embed(refused)["description"] == "/setup needs admin rights in this community."
+        cleared = await setup_set(fake, reset="moderator_role")
+        assert cleared.ephemeral
+        assert embed(cleared)["description"] == (
+            "Settings saved. The moderator role is cleared: only members with Manage Messages or "
+            "Administrator moderate submissions now."
+        )
+        assert fields(cleared)["Moderator role"] == "not set"
+
+        assert (
+            embed(await ask(fake, "pending", user_id=carol))["description"] == "/pending is for moderators."
+        )
+        by_permission = await ask(fake, "pending", user_id=fake.bob_id)
+        assert embed(by_permission)["description"] != "/pending is for moderators."
+        again = await setup_set(fake, reset="moderator_role")
+        assert embed(again)["description"] == "No moderator role was set: nothing to clear."
+
+
+async def test_a_cleared_moderator_channel_keeps_every_submission_and_a_new_one_takes_them_all(
+    fake: FakeDiscord, ctx: Context, db_url: str
+) -> None:
+    """#mods is archived: the admin clears the moderator channel. The submission already posted
+    there stays pending; a new /submit says its link waits unposted and that moderators see it in
+    /pending, which lists both; sweeps post nothing anywhere. Once #mods2 is set, the new one is
+    posted there and the old post moves there, and a reaction decides."""
+    mods = fake.add_channel("mods")
+    async with moderated(fake, ctx, db_url) as rig:
+        await setup_set(fake, moderator_channel=mods)
+        first = await ask(fake, "submit", {"number": "2.4", "link": LINK})
+        assert "went to the moderators" in embed(first)["description"]
+        (old_post,) = fake.messages[mods]
+        await rig.settle(2)
+
+        cleared = await setup_set(fake, reset="moderator_channel")
+        assert embed(cleared)["description"] == (
+            "Settings saved. The moderator channel is cleared: new submissions wait, unposted, until one "
+            "is set again with /setup; moderators find them in /pending and can decide them there. Those "
+            "already posted stay in the old channel until then, and move to the new one."
+        )
+        assert fields(cleared)["Moderator channel"] == "not set"
+
+        second = await ask(fake, "submit", {"number": "2.4", "link": OTHER}, user_id=fake.bob_id)
+        assert second.ephemeral and embed(second)["description"] == (
+            "Thanks! Your link for 2.4 is saved, but no moderator channel is set: it stays pending "
+            "(moderators see it in /pending) and is posted for them as soon as one is set."
+        )
+        await rig.sweeper.run_once()
+        assert fake.messages[mods] == [old_post]
+        pending = text_of((await ask(fake, "pending", user_id=fake.bob_id)).data or {})
+        assert f"/{mods}/{old_post['id']})" in pending
+        assert f"{OTHER} from Bob" in pending and "not posted yet" in pending
+
+        mods2 = fake.add_channel("mods2")
+        handled = rig.bot.reactions_handled
+        await setup_set(fake, moderator_channel=mods2)
+        await rig.settle(handled + 4)  # the bot's own ✅ ❌ under both new posts
+        moved = fake.message(int(old_post["id"]))
+        assert moved["embeds"][0]["description"].startswith("Moved: the moderator channel changed")
+        posted = fake.messages[mods2]
+        assert sorted(p["embeds"][0]["fields"][1]["value"] for p in posted) == ["Alice", "Bob"]
+        await rig.react(posted[0], "✅", fake.bob_id)
+        links = [await submissions.get_link(ctx.store, i) for i in (1, 2)]
+        assert sorted(link.status for link in links if link) == [LinkStatus.APPROVED, LinkStatus.PENDING]
+
+
+async def test_a_cleared_reminder_channel_sends_reminders_by_dm_only(
+    fake: FakeDiscord, ctx: Context, db_url: str, clock: FakeClock
+) -> None:
+    """The reminder channel was deleted: /setup show says copbot cannot see it; the admin clears it
+    and the warning goes. Bob's reminder comes by DM; Alice's DMs are closed, so nothing is posted
+    in any channel and her claim's history says she could not be reached, and why."""
+    reminders = fake.add_channel("reminders")
+    async with moderated(fake, ctx, db_url) as rig:
+        await setup_set(fake, reminder_channel=reminders)
+        for user, number in ((fake.alice_id, "3.11"), (fake.bob_id, "2.4")):
+            assert (
+                "You claimed"
+                in embed(await ask(fake, "claim", {"number": number}, user_id=user))["description"]
+            )
+        await fake.delete_channel(reminders)
+        shown = text_of((await ask(fake, "setup show", user_id=fake.owner_id)).data or {})
+        assert "copbot cannot see the reminder channel" in shown
+
+        cleared = await setup_set(fake, reset="reminder_channel")
+        assert embed(cleared)["description"] == (
+            "Settings saved. The reminder channel is cleared: reminders go by DM only. A member whose DMs "
+            "are closed cannot be reminded: their claim's history says so, and the claim expires 14 days "
+            "after the reminder was due."
+        )
+        assert "Needs attention" not in text_of(cleared.data or {})
+        fake.close_dms(fake.alice_id)
+        clock.advance(days=31)
+
+        report = await rig.sweeper.run_once()
+
+        assert report.delivered == {"dm": 1, "unreachable": 1}
+        assert len(fake.dms[fake.bob_id]) == 1
+        posts = [
+            m for c in fake.channels for m in fake.messages.get(c, []) if not m.get("interaction_metadata")
+        ]
+        assert posts == []
+        history = text_of((await ask(fake, "history", {"number": "3.11"}, user_id=fake.bob_id)).data or {})
+        assert "Alice could not be reached: no DM and no reminder channel" in history
