@@ -52,9 +52,24 @@ async def run(ctx: Context, request: Request) -> Reply:
     return await _run(ctx, request.actor, request.command, lambda _spec: request.args)
 
 
-async def run_named(ctx: Context, actor: Actor, command: str, raw: dict[str, Any]) -> Reply:
-    """Run a command whose options arrive typed and named (Discord)."""
-    return await _run(ctx, actor, command, lambda spec: convert_all(spec.options, raw, spec.name))
+async def run_named(
+    ctx: Context,
+    actor: Actor,
+    command: str,
+    raw: dict[str, Any],
+    vet: Callable[[str], None] | None = None,
+) -> Reply:
+    """Run a command whose options arrive typed and named (Discord). ``vet``, given the command's
+    name once its values are read, may refuse them with a :class:`CommandError` for what only the
+    platform can tell (a role every member has)."""
+
+    def parse(spec: Any) -> dict[str, Any]:
+        args = convert_all(spec.options, raw, spec.name)
+        if vet is not None:
+            vet(spec.name)
+        return args
+
+    return await _run(ctx, actor, command, parse)
 
 
 async def run_text(ctx: Context, actor: Actor, command: str, text: str) -> Reply:

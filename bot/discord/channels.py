@@ -12,6 +12,7 @@ missing. A server not in the cache (an outage) is not checked: nothing is said t
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import discord
 
@@ -68,6 +69,29 @@ def trouble(
         f"copbot lacks {', '.join(missing)} in the {what} #{channel.name}, so {waits}: give "
         "copbot's role these in the channel's permissions."
     )
+
+
+def role_refusal(interaction: discord.Interaction[Any]) -> str | None:
+    """Why the role ``/setup set moderator_role`` names cannot be the moderator role, or None.
+
+    Discord offers every role, also @everyone (which no member's role ids list, so it made no
+    one a moderator while /setup showed it saved) and roles an integration manages (a bot's own,
+    the booster or a subscription role), which an admin cannot give to moderators."""
+    role = getattr(interaction.namespace, "moderator_role", None)
+    if not isinstance(role, discord.Role):
+        return None
+    if role.id == interaction.guild_id:
+        return (
+            "@everyone cannot be the moderator role: pick a role you give to moderators (members "
+            "with Manage Messages moderate without one). Nothing changed."
+        )
+    if role.managed:
+        return (
+            f"@{role.name} is managed by an integration (a bot's own role, the booster or a "
+            "subscription role), so you cannot give it to moderators: pick a role you hand out. "
+            "Nothing changed."
+        )
+    return None
 
 
 async def with_warnings(store: Store, guild: discord.Guild | None, guild_id: int, reply: Reply) -> Reply:

@@ -25,7 +25,7 @@ from commands import dispatch
 from commands.parser import Kind
 from commands.registry import COMMANDS
 from commands.submissions import NO_SUCH_SUBMISSION, decide_link
-from commands.types import Actor, CommandError, Context, Reply, parse_custom_id, record_id
+from commands.types import Actor, BadArgument, CommandError, Context, Reply, parse_custom_id, record_id
 from storage import submissions
 from storage.models import LinkStatus, WorkLink
 from storage.units import AlreadyApplied
@@ -65,9 +65,13 @@ class Interactions:
     ) -> None:
         """A slash command: run it through the core and answer."""
 
+        def vet(name: str) -> None:
+            if name == SETUP and (refusal := channels.role_refusal(interaction)) is not None:
+                raise BadArgument(refusal)
+
         async def produce() -> Reply:
             actor = await self.directory.actor(interaction)
-            reply = await dispatch.run_named(self.ctx, actor, command, values)
+            reply = await dispatch.run_named(self.ctx, actor, command, values, vet)
             spec = COMMANDS.get(command)
             if spec is not None and spec.admin_only and interaction.guild_id:
                 self.directory.forget(interaction.guild_id)  # settings may have changed

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.discord.frontend import DiscordFrontEnd
 from commands.types import Context
 from storage import submissions
 from storage.models import LinkStatus
-from tests.bot.discord.discord_rig import ask, embed, moderated, text_of
+from tests.bot.discord.discord_rig import ask, embed, literal, moderated, text_of
 from tests.fakes.discord_api import Callback, FakeDiscord
 from tests.support.clock import FakeClock
 
@@ -24,6 +25,12 @@ OTHER = "https://example.org/other"
 async def setup_set(fake: FakeDiscord, **options: Any) -> Callback:
     """The owner's ``/setup set`` with ``options``."""
     return await ask(fake, "setup set", options, user_id=fake.owner_id)
+
+
+def said(answer: Callback) -> str:
+    """The answer's text as the admin reads it (escapes read, the zero-width space that keeps an
+    @everyone from pinging unseen)."""
+    return literal(embed(answer)["description"]).replace("\u200b", "")
 
 
 def fields(answer: Callback) -> dict[str, str]:
@@ -158,3 +165,36 @@ async def test_a_cleared_reminder_channel_sends_reminders_by_dm_only(
         assert posts == []
         history = text_of((await ask(fake, "history", {"number": "3.11"}, user_id=fake.bob_id)).data or {})
         assert "Alice could not be reached: no DM and no reminder channel" in history
+
+
+async def test_everyone_or_a_role_an_integration_manages_cannot_be_the_moderator_role(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """Discord's role picker offers @everyone and the roles integrations manage. @everyone was saved
+    and shown as the moderator role but made no one a moderator (no member's role ids list it);
+    copbot's own role or the booster role cannot be given to moderators. Each is refused with
+    what to pick instead, and the role set before stays."""
+    reviewers = fake.add_role("Reviewers")
+    boosters = fake.add_role("Server Booster")
+    fake.roles[boosters]["managed"] = True
+    fake.roles[boosters]["tags"] = {"premium_subscriber": None}
+    await setup_set(fake, moderator_role=reviewers)
+
+    everyone = await setup_set(fake, moderator_role=fake.guild_id)
+    assert everyone.ephemeral and said(everyone) == (
+        "@everyone cannot be the moderator role: pick a role you give to moderators (members with "
+        "Manage Messages moderate without one). Nothing changed."
+    )
+    for managed, name in (
+        (fake.bot_role_id, fake.roles[fake.bot_role_id]["name"]),
+        (boosters, "Server Booster"),
+    ):
+        refused = await setup_set(fake, moderator_role=managed, stale_days=20)
+        assert said(refused) == (
+            f"@{name} is managed by an integration (a bot's own role, the booster or a subscription "
+            "role), so you cannot give it to moderators: pick a role you hand out. Nothing changed."
+        )
+    shown = fields(await ask(fake, "setup show", user_id=fake.owner_id))
+    assert shown["Moderator role"] == f"<@&{reviewers}>" and shown["Stale after"] == "30 days (default)"
+    row = await bot.ctx.store.get_settings("discord", str(fake.guild_id))
+    assert row is not None and row.moderator_role_id == str(reviewers)
