@@ -94,8 +94,22 @@ def role_refusal(interaction: discord.Interaction[Any]) -> str | None:
     return None
 
 
+def role_trouble(guild: discord.Guild, role_id: str | None) -> str | None:
+    """What is wrong with the moderator role /setup chose: None unless it no longer exists
+    (deleted since), or when the cache cannot tell."""
+    if not role_id or not role_id.isdigit() or guild.unavailable or guild.me is None:
+        return None
+    if guild.get_role(int(role_id)) is not None:
+        return None
+    return (
+        "The moderator role no longer exists (it was deleted), so only members with Manage Messages "
+        "or Administrator moderate: /setup set another moderator_role, or reset:moderator_role."
+    )
+
+
 async def with_warnings(store: Store, guild: discord.Guild | None, guild_id: int, reply: Reply) -> Reply:
-    """``reply`` (what /setup answered) with a section on each channel copbot cannot use as it must."""
+    """``reply`` (what /setup answered) with a section on each channel copbot cannot use as it
+    must, and on a moderator role that is gone."""
     if guild is None or reply.error:
         return reply
     row = await store.get_settings("discord", str(guild_id))
@@ -106,6 +120,7 @@ async def with_warnings(store: Store, guild: discord.Guild | None, guild_id: int
         for line in (
             trouble(guild, row.moderator_channel_id, _MODERATOR),
             trouble(guild, row.reminder_channel_id, _REMINDER),
+            role_trouble(guild, row.moderator_role_id),
         )
         if line
     ]

@@ -1068,6 +1068,16 @@ class FakeDiscord:
             self._message_index.pop(int(msg["id"]), None)
         await self._broadcast("CHANNEL_DELETE", payload, self.guild_id)
 
+    async def delete_role(self, role_id: int) -> None:
+        """Delete a guild role, take it from its members, and send GUILD_ROLE_DELETE, as Discord
+        does: its id no longer resolves to a role."""
+        del self.roles[role_id]
+        for member in self.members.values():
+            if str(role_id) in member["roles"]:
+                member["roles"].remove(str(role_id))
+        event = {"guild_id": str(self.guild_id), "role_id": str(role_id)}
+        await self._broadcast("GUILD_ROLE_DELETE", event, self.guild_id)
+
     def close_dms(self, user_id: int) -> None:
         """Make messages to this user's DM channel fail with 403 / 50007."""
         self.closed_dms.add(user_id)

@@ -198,3 +198,28 @@ async def test_everyone_or_a_role_an_integration_manages_cannot_be_the_moderator
     assert shown["Moderator role"] == f"<@&{reviewers}>" and shown["Stale after"] == "30 days (default)"
     row = await bot.ctx.store.get_settings("discord", str(fake.guild_id))
     assert row is not None and row.moderator_role_id == str(reviewers)
+
+
+async def test_setup_show_says_the_moderator_role_was_deleted(
+    fake: FakeDiscord, ctx: Context, db_url: str
+) -> None:
+    """The moderator role was deleted in Discord: /setup show still listed it as if it counted
+    (Discord shows it as @deleted-role) and said nothing. Now it says, under Needs attention, that
+    only Manage Messages moderate and how to mend it; reset:moderator_role clears the warning."""
+    reviewers = fake.add_role("Reviewers")
+    async with moderated(fake, ctx, db_url):
+        await setup_set(fake, moderator_role=reviewers)
+        assert "Needs attention" not in text_of(
+            (await ask(fake, "setup show", user_id=fake.owner_id)).data or {}
+        )
+        await fake.delete_role(reviewers)
+
+        shown = literal(text_of((await ask(fake, "setup show", user_id=fake.owner_id)).data or {}))
+        assert "Needs attention" in shown
+        assert (
+            "The moderator role no longer exists (it was deleted), so only members with Manage Messages "
+            "or Administrator moderate: /setup set another moderator_role, or reset:moderator_role."
+        ) in shown
+        cleared = await setup_set(fake, reset="moderator_role")
+        assert said(cleared).startswith("Settings saved. The moderator role is cleared")
+        assert "Needs attention" not in text_of(cleared.data or {})
