@@ -71,13 +71,39 @@ def trouble(
     )
 
 
-def role_refusal(interaction: discord.Interaction[Any]) -> str | None:
-    """Why the role ``/setup set moderator_role`` names cannot be the moderator role, or None.
+# The channels /setup may name (copbot posts messages there; Discord's picker offers only these),
+# and what to call the others in a refusal.
+_POSTABLE = (discord.ChannelType.text, discord.ChannelType.news)
+_KINDS = {
+    discord.ChannelType.category: "a category",
+    discord.ChannelType.voice: "a voice channel",
+    discord.ChannelType.stage_voice: "a stage channel",
+    discord.ChannelType.forum: "a forum",
+    discord.ChannelType.media: "a media channel",
+    discord.ChannelType.public_thread: "a thread",
+    discord.ChannelType.private_thread: "a thread",
+    discord.ChannelType.news_thread: "a thread",
+}
+
+
+def setup_refusal(interaction: discord.Interaction[Any]) -> str | None:
+    """Why ``/setup set`` cannot take the channel or role it names, or None when it can.
 
     Discord offers every role, also @everyone (which no member's role ids list, so it made no
     one a moderator while /setup showed it saved) and roles an integration manages (a bot's own,
-    the booster or a subscription role), which an admin cannot give to moderators."""
-    role = getattr(interaction.namespace, "moderator_role", None)
+    the booster or a subscription role), which an admin cannot give to moderators. Its channel
+    picker offers text and announcement channels only, but another client may send any channel
+    (a category, a forum), where copbot's posts could never go."""
+    namespace = interaction.namespace
+    for option in ("moderator_channel", "reminder_channel"):
+        channel = getattr(namespace, option, None)
+        kind = getattr(channel, "type", None)
+        if isinstance(kind, discord.ChannelType) and kind not in _POSTABLE:
+            return (
+                f"#{getattr(channel, 'name', '')} is {_KINDS.get(kind, 'not a text channel')}, not a text or "
+                "announcement channel: pick one of those (copbot posts its messages there). Nothing changed."
+            )
+    role = getattr(namespace, "moderator_role", None)
     if not isinstance(role, discord.Role):
         return None
     if role.id == interaction.guild_id:

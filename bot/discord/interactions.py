@@ -66,7 +66,7 @@ class Interactions:
         """A slash command: run it through the core and answer."""
 
         def vet(name: str) -> None:
-            if name == SETUP and (refusal := channels.role_refusal(interaction)) is not None:
+            if name == SETUP and (refusal := channels.setup_refusal(interaction)) is not None:
                 raise BadArgument(refusal)
 
         async def produce() -> Reply:

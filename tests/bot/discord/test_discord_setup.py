@@ -223,3 +223,29 @@ async def test_setup_show_says_the_moderator_role_was_deleted(
         cleared = await setup_set(fake, reset="moderator_role")
         assert said(cleared).startswith("Settings saved. The moderator role is cleared")
         assert "Needs attention" not in text_of(cleared.data or {})
+
+
+async def test_a_channel_that_is_not_a_text_channel_is_refused(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """Discord's picker offers text and announcement channels only, but another client may send
+    any channel: a category, a voice channel or a forum was saved as the moderator or reminder
+    channel, where copbot's posts cannot go or nobody looks. Each is refused, naming the channel
+    and what to pick, and nothing changes."""
+    mods = fake.add_channel("mods")
+    await setup_set(fake, moderator_channel=mods)
+    for name, kind, shown in (
+        ("Projects", 4, "a category"),
+        ("Lobby", 2, "a voice channel"),
+        ("ideas", 15, "a forum"),
+    ):
+        other = fake.add_channel(name, type=kind)
+        for option in ("moderator_channel", "reminder_channel"):
+            refused = await setup_set(fake, **{option: other, "stale_days": 20})
+            assert refused.ephemeral and said(refused) == (
+                f"#{name} is {shown}, not a text or announcement channel: pick one of those (copbot "
+                "posts its messages there). Nothing changed."
+            ), option
+    shown_now = fields(await ask(fake, "setup show", user_id=fake.owner_id))
+    assert shown_now["Moderator channel"] == f"<#{mods}>" and shown_now["Reminder channel"] == "not set"
+    assert shown_now["Stale after"] == "30 days (default)"
