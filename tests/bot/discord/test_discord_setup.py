@@ -20,6 +20,7 @@ from tests.support.clock import FakeClock
 
 LINK = "https://example.org/acronyms"
 OTHER = "https://example.org/other"
+THIRD = "https://example.org/third"
 
 
 async def setup_set(fake: FakeDiscord, **options: Any) -> Callback:
@@ -83,17 +84,19 @@ async def test_reset_offers_the_channels_and_the_role_and_a_cleared_role_moderat
 async def test_a_cleared_moderator_channel_keeps_every_submission_and_a_new_one_takes_them_all(
     fake: FakeDiscord, ctx: Context, db_url: str
 ) -> None:
-    """#mods is archived: the admin clears the moderator channel. The submission already posted
-    there stays pending; a new /submit says its link waits unposted and that moderators see it in
-    /pending, which lists both; sweeps post nothing anywhere. Once #mods2 is set, the new one is
-    posted there and the old post moves there, and a reaction decides."""
+    """#mods is archived: the admin clears the moderator channel. The submissions already posted
+    there stay pending, and a reaction on such a post still decides; a new /submit says its link
+    waits unposted and that moderators see it in /pending, which lists it; sweeps post nothing
+    anywhere. Once #mods2 is set, the new one is posted there and the pending old post moves
+    there (the decided one stays), and a reaction on the new post decides."""
     mods = fake.add_channel("mods")
     async with moderated(fake, ctx, db_url) as rig:
         await setup_set(fake, moderator_channel=mods)
-        first = await ask(fake, "submit", {"number": "2.4", "link": LINK})
-        assert "went to the moderators" in embed(first)["description"]
-        (old_post,) = fake.messages[mods]
-        await rig.settle(2)
+        for link in (LINK, THIRD):
+            sent = await ask(fake, "submit", {"number": "2.4", "link": link})
+            assert "went to the moderators" in embed(sent)["description"]
+        old_post, decided_post = fake.messages[mods]
+        await rig.settle(4)
 
         cleared = await setup_set(fake, reset="moderator_channel")
         assert embed(cleared)["description"] == (
@@ -102,6 +105,7 @@ async def test_a_cleared_moderator_channel_keeps_every_submission_and_a_new_one_
             "already posted stay in the old channel until then, and move to the new one."
         )
         assert fields(cleared)["Moderator channel"] == "not set"
+        await rig.react(decided_post, "❌", fake.bob_id)
 
         second = await ask(fake, "submit", {"number": "2.4", "link": OTHER}, user_id=fake.bob_id)
         assert second.ephemeral and embed(second)["description"] == (
@@ -109,9 +113,9 @@ async def test_a_cleared_moderator_channel_keeps_every_submission_and_a_new_one_
             "(moderators see it in /pending) and is posted for them as soon as one is set."
         )
         await rig.sweeper.run_once()
-        assert fake.messages[mods] == [old_post]
+        assert [m["id"] for m in fake.messages[mods]] == [old_post["id"], decided_post["id"]]
         pending = text_of((await ask(fake, "pending", user_id=fake.bob_id)).data or {})
-        assert f"/{mods}/{old_post['id']})" in pending
+        assert f"/{mods}/{old_post['id']})" in pending and THIRD not in pending
         assert f"{OTHER} from Bob" in pending and "not posted yet" in pending
 
         mods2 = fake.add_channel("mods2")
@@ -123,8 +127,12 @@ async def test_a_cleared_moderator_channel_keeps_every_submission_and_a_new_one_
         posted = fake.messages[mods2]
         assert sorted(p["embeds"][0]["fields"][1]["value"] for p in posted) == ["Alice", "Bob"]
         await rig.react(posted[0], "✅", fake.bob_id)
-        links = [await submissions.get_link(ctx.store, i) for i in (1, 2)]
-        assert sorted(link.status for link in links if link) == [LinkStatus.APPROVED, LinkStatus.PENDING]
+        links = [await submissions.get_link(ctx.store, i) for i in (1, 2, 3)]
+        assert sorted(link.status for link in links if link) == [
+            LinkStatus.APPROVED,
+            LinkStatus.PENDING,
+            LinkStatus.REJECTED,
+        ]
 
 
 async def test_a_cleared_reminder_channel_sends_reminders_by_dm_only(
