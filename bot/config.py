@@ -80,6 +80,13 @@ class Settings(BaseSettings):
 
     bind_host: str = Field(default="127.0.0.1", description="address the HTTP servers bind")
     metrics_port: Port | None = None
+    http_timeout: float = Field(
+        default=10,
+        gt=0,
+        le=600,
+        description="Slack's HTTP port and METRICS_PORT: seconds a client has to send a request's "
+        "headers, then its body, and that an idle connection is kept open",
+    )
 
     # Bounded like /setup stale_days: a larger number overflows the sweep's date arithmetic.
     stale_after_days: int = Field(default=30, ge=1, le=MAX_DAYS)

@@ -187,12 +187,16 @@ class OpsServer:
         checks: Sequence[tuple[str, Callable[[], bool | str]]],
         *,
         read_within: float = READ_WITHIN,
+        client_timeout: float = 10.0,
     ) -> None:
         """``checks`` name each platform and tell whether it is connected: True, False (still
-        connecting), or why it cannot serve (e.g. copbot was removed from the workspace)."""
+        connecting), or why it cannot serve (e.g. copbot was removed from the workspace).
+        ``client_timeout`` (HTTP_TIMEOUT): how long a connection may stay idle, or take to send
+        its request's headers, before it is closed."""
         self.store = store
         self.metrics = metrics
         self.checks = list(checks)
+        self.client_timeout = client_timeout
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
         self.stopping = False  # set at shutdown: not ready, whatever the checks say
@@ -242,7 +246,9 @@ class OpsServer:
         app = web.Application()
         app.router.add_get("/healthz", self.healthz)
         app.router.add_get("/metrics", self.metrics_endpoint)
-        self.runner = web.AppRunner(app, access_log=None)
+        # keepalive_timeout also closes a connection whose request's headers have not all come
+        # by then (aiohttp's default waits an hour: slow clients could hold every connection).
+        self.runner = web.AppRunner(app, access_log=None, keepalive_timeout=self.client_timeout)
         await self.runner.setup()
         site = web.TCPSite(self.runner, host, port)
         await site.start()

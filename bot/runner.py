@@ -128,7 +128,7 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
     try:
         if settings.metrics_port is not None:
             checks = [(fe.name, health_check(fe)) for fe in front_ends]
-            running.ops = OpsServer(store, metrics, checks)
+            running.ops = OpsServer(store, metrics, checks, client_timeout=settings.http_timeout)
             try:
                 port = await running.ops.start(settings.bind_host, settings.metrics_port)
             except OSError as exc:

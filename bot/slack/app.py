@@ -116,8 +116,13 @@ class Connection:
             await self._start_socket_mode()
             return
         secret = self.settings.slack_signing_secret
-        app = transport.web_app(self.app, signing_secret=secret.get_secret_value() if secret else "")
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
+        patience = self.settings.http_timeout
+        app = transport.web_app(
+            self.app, signing_secret=secret.get_secret_value() if secret else "", body_within=patience
+        )
+        # keepalive_timeout also closes a connection whose request's headers have not all come
+        # by then (aiohttp's default waits an hour: slow clients could hold every connection).
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0, keepalive_timeout=patience)
         await self._runner.setup()
         host, port = self.settings.bind_host, self.settings.slack_port
         try:

@@ -7,11 +7,14 @@ form properly (only a ``payload`` *field* is a payload) and hand Bolt the right 
 the raw body for its signature check.
 
 The signature is checked first, on the raw bytes, before anything parses or logs the body: a
-stranger's request is refused with one line that holds nothing of it.
+stranger's request is refused with one line that holds nothing of it. So is a body that does
+not arrive in time (408), one larger than Slack's requests ever are (413), and one whose sender
+hangs up halfway: one INFO line each, not a traceback anyone could flood the log with.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -36,6 +39,11 @@ REFUSED = {"error": "invalid request"}
 
 # Slack's requests are refused when their timestamp is further than this from the clock (s).
 MAX_SKEW = 5 * 60
+
+# The largest body read (aiohttp's default, 1 MiB): Slack's requests are a few kB.
+MAX_BODY = 1 << 20
+# An answer after which the connection is closed: what is left of its body is not read.
+_CLOSE = {"Connection": "close"}
 
 
 def parse_body(raw: str, content_type: str | None) -> dict[str, Any]:
@@ -127,14 +135,37 @@ class SlackRequest(AsyncBoltRequest):
         )
 
 
-def web_app(app: AsyncApp, path: str = PATH, signing_secret: str = "") -> web.Application:
+async def read_body(request: web.Request, within: float) -> bytes | web.Response:
+    """The request's body, or the answer to a request refused while reading it (logged as one
+    INFO line): a body that has not all arrived ``within`` seconds (408: a slow client holds a
+    connection and a task meanwhile), one larger than :data:`MAX_BODY` (413, the rest left
+    unread), or a sender that hung up halfway (nobody is left to answer)."""
+    try:
+        async with asyncio.timeout(within):
+            return await request.read()
+    except TimeoutError:
+        log.info("refused a Slack request whose body did not arrive within %g s", within)
+        return web.Response(status=408, text="request timeout", headers=_CLOSE)
+    except web.HTTPRequestEntityTooLarge as too_large:
+        log.info("refused a Slack request larger than %d MiB", MAX_BODY >> 20)
+        return web.Response(status=too_large.status, text="request too large", headers=_CLOSE)
+    except ConnectionError:
+        log.info("refused a Slack request whose sender hung up before its body arrived")
+        return web.Response(status=400, text="bad request")
+
+
+def web_app(
+    app: AsyncApp, path: str = PATH, signing_secret: str = "", *, body_within: float = 10.0
+) -> web.Application:
     """An aiohttp application that hands every POST on ``path`` to ``app`` (whose requests are
-    signed with ``signing_secret``)."""
+    signed with ``signing_secret``); a body must arrive within ``body_within`` seconds."""
 
     verifier = SignatureVerifier(signing_secret)  # an empty secret is refused here (ValueError)
 
     async def handle(request: web.Request) -> web.Response:
-        raw = await request.read()
+        raw = await read_body(request, body_within)
+        if isinstance(raw, web.Response):
+            return raw
         if is_ssl_check(raw):
             # Slack checking the Request URL's certificate sends this unsigned; Bolt answers it
             # with a 200 before its own signature check, and so does copbot.
@@ -155,6 +186,6 @@ def web_app(app: AsyncApp, path: str = PATH, signing_secret: str = "") -> web.Ap
             return web.Response(status=400, text="bad request")
         return await to_aiohttp_response(await app.async_dispatch(bolt_request))
 
-    application = web.Application()
+    application = web.Application(client_max_size=MAX_BODY)
     application.router.add_post(path, handle)
     return application

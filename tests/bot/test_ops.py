@@ -478,3 +478,23 @@ async def test_a_button_that_fails_is_counted_as_an_error(pg_behind_proxy: tuple
         await server.close()
     assert reply.text == dispatch.APOLOGY
     assert samples['copbot_commands_total{command="button:claim",outcome="error"}'] == 1
+
+
+async def test_the_metrics_port_cuts_off_a_client_that_never_finishes_its_headers(ctx: Context) -> None:
+    """METRICS_PORT may be reachable from afar: headers that stop halfway, or a connection that
+    sends nothing, are closed after HTTP_TIMEOUT (aiohttp's own limit is an hour), while a probe
+    that sends its request is answered as ever."""
+    server = OpsServer(ctx.store, Metrics(), [], client_timeout=0.3)
+    port = await server.start("127.0.0.1", 0)
+    try:
+        halfway_reader, halfway = await asyncio.open_connection("127.0.0.1", port)
+        halfway.write(b"GET /healthz HTTP/1.1\r\nHost: copbot\r\n")
+        silent_reader, silent = await asyncio.open_connection("127.0.0.1", port)
+        assert await asyncio.wait_for(halfway_reader.read(), 5) == b""
+        assert await asyncio.wait_for(silent_reader.read(), 5) == b""
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/healthz") as response:
+            assert response.status == 200
+        halfway.close()
+        silent.close()
+    finally:
+        await server.close()
