@@ -17,7 +17,9 @@ from datetime import UTC, datetime
 from typing import IO
 from urllib.parse import quote, unquote, urlsplit
 
+from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.typedefs import Handler, Middleware
 
 from bot.config import Settings
 
@@ -108,6 +110,26 @@ class MalformedRequests(logging.Filter):
         record.levelname = logging.getLevelName(record.levelno)
         record.exc_info, record.exc_text = None, None
         return logging.getLogger(record.name).isEnabledFor(record.levelno)
+
+
+def refusing_strays(log: logging.Logger, port: str, serves: str) -> Middleware:
+    """An aiohttp middleware that logs each request for a path or with a method the server does
+    not serve (answered 404 or 405 as ever) as one INFO line: "refused GET '/slack/event' on the
+    Slack port: it serves POST /slack/events" tells an operator that Slack's Request URL, or a
+    probe, names the wrong path. The path is shown escaped and cut short (anyone can send one,
+    with a newline in it); its query, which may carry anything, is left out."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
+            path = request.path  # decoded: %0A is a newline here
+            shown = repr(path if len(path) <= 100 else f"{path[:100]}…")
+            log.info("refused %s %s on %s: it serves %s", request.method[:16], shown, port, serves)
+            raise
+
+    return middleware
 
 
 class NoVoice(logging.Filter):

@@ -22,6 +22,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from sqlmodel import col, select
 
+from bot.logs import refusing_strays
 from bot.reminders import SweepReport
 from commands import dispatch
 from storage.models import Claim, ClaimState, LinkStatus, WorkLink
@@ -243,7 +244,7 @@ class OpsServer:
 
     async def start(self, host: str, port: int) -> int:
         """Listen on ``host:port`` (0: any free port); returns the port."""
-        app = web.Application()
+        app = web.Application(middlewares=[refusing_strays(log, "METRICS_PORT", "GET /metrics and /healthz")])
         app.router.add_get("/healthz", self.healthz)
         app.router.add_get("/metrics", self.metrics_endpoint)
         # keepalive_timeout also closes a connection whose request's headers have not all come

@@ -30,6 +30,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import build_normalized_headers, extract_content_type
 from slack_sdk.signature import SignatureVerifier
 
+from bot.logs import refusing_strays
+
 log = logging.getLogger("copbot.slack")
 
 PATH = "/slack/events"
@@ -186,6 +188,7 @@ def web_app(
             return web.Response(status=400, text="bad request")
         return await to_aiohttp_response(await app.async_dispatch(bolt_request))
 
-    application = web.Application(client_max_size=MAX_BODY)
+    strays = refusing_strays(log, "the Slack port", f"POST {path}")
+    application = web.Application(client_max_size=MAX_BODY, middlewares=[strays])
     application.router.add_post(path, handle)
     return application

@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 from sqlalchemy.engine import make_url
 
+from bot.config import Settings
 from bot.ops import Metrics, OpsServer
 from commands import dispatch
 from commands.types import Context
@@ -26,6 +27,7 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.store import Store
 from tests.support.clock import FakeClock
+from tests.support.logged import copbot_logging
 from tests.support.metrics import scrape
 from tests.support.pg import connect
 from tests.support.tcp_proxy import TcpProxy
@@ -498,3 +500,27 @@ async def test_the_metrics_port_cuts_off_a_client_that_never_finishes_its_header
         silent.close()
     finally:
         await server.close()
+
+
+async def test_a_request_the_metrics_port_does_not_serve_is_one_line(ctx: Context) -> None:
+    """A scrape configured with the wrong path or method gets its 404 or 405 as before, and one
+    INFO line (one JSON object) saying what the port serves, without the request's query."""
+    settings = Settings(_env_file=None, log_format="json")  # type: ignore[call-arg]
+    with copbot_logging(settings) as logged:
+        server = OpsServer(ctx.store, Metrics(), [])
+        port = await server.start("127.0.0.1", 0)
+        try:
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"http://127.0.0.1:{port}/metric?auth=secret-in-query") as wrong_path:
+                    pass
+                async with http.post(f"http://127.0.0.1:{port}/metrics") as wrong_method:
+                    pass
+        finally:
+            await server.close()
+    assert (wrong_path.status, wrong_method.status) == (404, 405)
+    refused = [(r["level"], r["message"]) for r in logged.records() if r["message"].startswith("refused")]
+    assert refused == [
+        ("INFO", "refused GET '/metric' on METRICS_PORT: it serves GET /metrics and /healthz"),
+        ("INFO", "refused POST '/metrics' on METRICS_PORT: it serves GET /metrics and /healthz"),
+    ]
+    assert "secret-in-query" not in logged.text

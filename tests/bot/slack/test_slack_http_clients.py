@@ -7,6 +7,9 @@ import asyncio
 import logging
 import tracemalloc
 
+import aiohttp
+from yarl import URL
+
 from commands.types import Context
 from tests.bot.slack.slack_rig import running, settings_for
 from tests.fakes.slack_api import FakeSlack
@@ -139,3 +142,35 @@ async def test_a_100_mb_body_is_refused_413_in_bounded_memory_and_said_once(
     assert peak < 16 << 20, f"peak {peak / (1 << 20):.1f} MiB"
     assert quiet(records)
     assert refusals(records) == [("INFO", "refused a Slack request larger than 1 MiB")]
+
+
+async def test_a_request_for_another_path_or_method_is_one_escaped_line(
+    fake: FakeSlack, sqlite_ctx: Context
+) -> None:
+    """A Request URL set to the wrong path in Slack's app settings, a GET from a browser or a
+    scanner: answered 404 or 405 as before, and now one INFO line that says what copbot serves,
+    so the operator sees why Slack's requests go unanswered. The path is escaped (a %0A in it
+    does not start a forged line of its own, an ESC reaches no terminal) and its query, which
+    may hold anything, is left out."""
+    forged = "%0A2026-01-01 00:00:00,000 CRITICAL copbot: forged%1B[31m".replace(" ", "%20")
+    with copbot_logging(settings_for(fake)) as logged:
+        async with running(fake, sqlite_ctx) as rig:
+            base = f"http://127.0.0.1:{rig.front.port}"
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"{base}/slack/events") as wrong_method:
+                    pass
+                async with http.post(f"{base}/slack/event?token=query-secret-1234") as wrong_path:
+                    pass
+                async with http.post(URL(f"{base}/slack/events{forged}", encoded=True)) as forging:
+                    pass
+    assert (wrong_method.status, wrong_path.status, forging.status) == (405, 404, 404)
+    lines = logged.text.splitlines()
+    refused = [line.split(": ", 1)[1] for line in lines if " copbot.slack: refused " in line]
+    assert refused == [
+        "refused GET '/slack/events' on the Slack port: it serves POST /slack/events",
+        "refused POST '/slack/event' on the Slack port: it serves POST /slack/events",
+        "refused POST '/slack/events\\n2026-01-01 00:00:00,000 CRITICAL copbot: forged\\x1b[31m' on the "
+        "Slack port: it serves POST /slack/events",
+    ]
+    assert not [line for line in lines if line.startswith("2026-01-01")]
+    assert "\x1b" not in logged.text and "query-secret" not in logged.text
