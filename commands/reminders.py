@@ -152,7 +152,15 @@ def expiries_reply(
     )
 
 
-async def _own_open_claim(ctx: Context, actor: Actor, target: str) -> Claim:
+def _buttons_of(claim_id: int) -> tuple[str, ...]:
+    """The custom ids of the two buttons a reminder has for claim ``claim_id``."""
+    return tuple(Button("", action, str(claim_id)).custom_id for action in ("renew", "drop"))
+
+
+async def _own_open_claim(ctx: Context, actor: Actor, target: str, *, releasing: bool) -> Claim:
+    """The open claim a reminder's button names, if it is the actor's. A claim that has ended
+    is refused with the reminder's buttons for it spent (``releasing``: the press was Release
+    it, so the answer says how to release a newer claim, not how to claim again)."""
     claim_id = record_id(target)
     if claim_id is None:
         raise BadArgument("That button is broken; use /claims instead.")
@@ -161,39 +169,56 @@ async def _own_open_claim(ctx: Context, actor: Actor, target: str) -> Claim:
         raise NotYourClaim("Only the claimant can answer this reminder.")
     if claim.state not in OPEN_CLAIM_STATES:
         number = claim.problem_number
+        spent = _buttons_of(claim_id)
         held = await ctx.store.open_claims_for_user(claim.platform, claim.community_id, actor.user_id)
         newer = next((c for c in held if c.problem_number == number), None)
         if newer is not None:
+            then = f": /release {number} releases it." if releasing else "."
             raise NotYourClaim(
                 f"That reminder was about an earlier claim on {number}, which has ended ({claim.state}); "
-                f"your claim since {day(newer.claimed_at)} is open. Nothing changed."
+                f"your claim since {day(newer.claimed_at)} is open. Nothing changed{then}",
+                spent=spent,
+            )
+        if releasing:
+            raise NotYourClaim(
+                f"Your claim on {number} has already ended ({claim.state}); nothing changed.", spent=spent
             )
         raise NotYourClaim(
-            f"Your claim on {number} has already ended ({claim.state}); /claim {number} to take it up again."
+            f"Your claim on {number} has already ended ({claim.state}); /claim {number} to take it up again.",
+            spent=spent,
         )
     return claim
 
 
 async def renew_action(ctx: Context, actor: Actor, target: str) -> Reply:
-    """**Still working on it**: renew the claim, stamped today."""
-    claim = await _own_open_claim(ctx, actor, target)
+    """**Still working on it**: renew the claim, stamped today. The reminder's buttons for the
+    claim are spent once it is answered (or found ended)."""
+    claim = await _own_open_claim(ctx, actor, target, releasing=False)
+    spent = _buttons_of(claim.id or 0)
     now = ctx.clock()
     if claim.state == ClaimState.ACTIVE and claim.renewed_at.date() == now.date():
         # A second press, or a press after /claim renewed it: nothing to add to its history.
         number = claim.problem_number
-        return Reply(text=f"Your claim on {number} already counts from today ({day(now)}); nothing changed.")
+        return Reply(
+            text=f"Your claim on {number} already counts from today ({day(now)}); nothing changed.",
+            spent=spent,
+        )
     person = actor.person
     renewed = await ctx.store.renew_claim(claim.id or 0, person, now)
     if renewed is None:
-        raise NotYourClaim(f"Your claim on {claim.problem_number} has already ended.")
-    return Reply(text=f"Renewed your claim on {claim.problem_number} today ({day(ctx.clock())}). Good luck!")
+        raise NotYourClaim(f"Your claim on {claim.problem_number} has already ended.", spent=spent)
+    return Reply(
+        text=f"Renewed your claim on {claim.problem_number} today ({day(ctx.clock())}). Good luck!",
+        spent=spent,
+    )
 
 
 async def drop_action(ctx: Context, actor: Actor, target: str) -> Reply:
-    """**Release it**: end the claim."""
-    claim = await _own_open_claim(ctx, actor, target)
+    """**Release it**: end the claim (its reminder's buttons are then spent)."""
+    claim = await _own_open_claim(ctx, actor, target, releasing=True)
+    spent = _buttons_of(claim.id or 0)
     person = actor.person.__class__(claim.platform, claim.community_id, actor.user_id, actor.display_name)
     released = await ctx.store.release(claim.problem_number, person, "", ctx.clock())
     if released is None:
-        raise NotYourClaim(f"Your claim on {claim.problem_number} has already ended.")
-    return Reply(text=f"Released your claim on {claim.problem_number}. Thanks for saying so!")
+        raise NotYourClaim(f"Your claim on {claim.problem_number} has already ended.", spent=spent)
+    return Reply(text=f"Released your claim on {claim.problem_number}. Thanks for saying so!", spent=spent)

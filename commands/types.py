@@ -174,6 +174,10 @@ class Reply:
     private: bool = True
     mention: str | None = None
     error: bool = False
+    # Buttons (by custom id) of the message whose button was pressed that have nothing left to
+    # do (an answered reminder's): the front end takes them off that message, so that nobody
+    # presses them again expecting something.
+    spent: tuple[str, ...] = ()
 
 
 class Effects(Protocol):
@@ -218,7 +222,14 @@ class Context:
 
 
 class CommandError(Exception):
-    """A user's mistake, answered privately with the message; never logged as a failure."""
+    """A user's mistake, answered privately with the message; never logged as a failure.
+
+    ``spent``: as :attr:`Reply.spent`, for a press that changed nothing because what its
+    buttons act on has moved on (an answered reminder's claim that ended meanwhile)."""
+
+    def __init__(self, message: str = "", *, spent: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.spent = spent
 
 
 class UnknownProblem(CommandError):

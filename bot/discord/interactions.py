@@ -243,6 +243,7 @@ class Interactions:
                     log.info("skipped interaction %s (%s): already handled", interaction.id, label)
                     return
                 await self._deliver(interaction, reply, deferred_public)
+                await self._take_off(interaction, reply.spent)
                 if not reply.error:
                     self._public[key] = not reply.private
                 # The core already logs each command and button press (with its outcome and
@@ -301,6 +302,24 @@ class Interactions:
             except discord.HTTPException as exc:
                 log.warning("could not remove the deferred message of %s: %s", interaction.id, exc)
         await interaction.followup.send(**kwargs, ephemeral=reply.private)
+
+    async def _take_off(self, interaction: discord.Interaction[Any], spent: tuple[str, ...]) -> None:
+        """Take the buttons the reply says are spent off the message whose button was pressed
+        (an answered reminder's), so that nobody presses them again; a failure is only logged.
+
+        Only a message copbot posted itself (a reminder in a DM or a channel) is edited: an
+        ephemeral one cannot be, through the channel.
+        """
+        message = interaction.message
+        if not spent or message is None or message.flags.ephemeral:
+            return
+        kept = render.without(message, spent)
+        if kept is None:
+            return
+        try:
+            await message.edit(view=render.view(kept))
+        except discord.HTTPException as exc:
+            log.warning("could not take spent buttons off message %s: %s", message.id, exc)
 
     async def _send_quietly(self, interaction: discord.Interaction[Any], reply: Reply) -> None:
         """Answer privately if nothing answered yet; a failure here is only logged."""

@@ -19,7 +19,7 @@ import discord
 from discord.utils import escape_mentions
 
 from commands.links import URL_KEPT
-from commands.types import MORE_LINES, Button, ButtonStyle, Link, Reply, ReplyField, Section
+from commands.types import MORE_LINES, Button, ButtonStyle, Link, Reply, ReplyField, Section, parse_custom_id
 from storage.text import clip as clip_text
 from storage.text import without_tail
 
@@ -353,6 +353,26 @@ def view(buttons: tuple[Button, ...]) -> discord.ui.View | None:
         return None
     result.stop()
     return result
+
+
+def without(message: discord.Message, spent: tuple[str, ...]) -> tuple[Button, ...] | None:
+    """The buttons ``message`` keeps once those named in ``spent`` go (in their order), or None
+    when it has none of them (nothing to change)."""
+    kept: list[Button] = []
+    found = False
+    core_styles = {style: name for name, style in _STYLES.items()}
+    for row in message.components:
+        for item in getattr(row, "children", ()):
+            custom_id = getattr(item, "custom_id", None)
+            parsed = parse_custom_id(custom_id) if isinstance(item, discord.Button) and custom_id else None
+            if parsed is None:
+                continue
+            if custom_id in spent:
+                found = True
+                continue
+            style = core_styles.get(item.style, ButtonStyle.SECONDARY)
+            kept.append(Button(item.label or "…", parsed[0], parsed[1], style))
+    return tuple(kept) if found else None
 
 
 def allowed_mentions(reply: Reply) -> discord.AllowedMentions:

@@ -20,6 +20,7 @@ from bot.slack import render, review, slash
 from bot.slack.answers import Asker, Responder, ack_args, response
 from bot.slack.inflight import InFlight
 from bot.slack.installation import Installation
+from bot.slack.outbound import slack_error
 from commands import dispatch
 from commands.submissions import NO_SUCH_SUBMISSION, decide_link, ours
 from commands.types import Actor, CommandError, Context, Reply, parse_custom_id, record_id
@@ -124,6 +125,31 @@ class Interactions:
             log.exception("Slack button %s failed", action.get("action_id"))
             reply = dispatch.error_reply(dispatch.APOLOGY)
         await self.responder.respond(respond, reply, Asker.of_action(body))
+        await self._take_off(body, reply.spent)
+
+    async def _take_off(self, body: dict[str, Any], spent: tuple[str, ...]) -> None:
+        """Take the buttons the reply says are spent off the message whose button was pressed
+        (an answered reminder's), by ``chat.update``, so that nobody presses them again; a
+        failure is only logged. An ephemeral message (which Slack sends no copy of) is left."""
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        channel, ts = container.get("channel_id"), container.get("message_ts") or message.get("ts")
+        if not spent or container.get("is_ephemeral") or not channel or not ts:
+            return
+        blocks = render.without(message.get("blocks"), spent)
+        if blocks is None:
+            return
+        try:
+            await self.client.chat_update(
+                channel=str(channel),
+                ts=str(ts),
+                text=str(message.get("text") or ""),
+                blocks=blocks,
+                parse="none",
+                link_names=False,
+            )
+        except Exception as exc:
+            log.warning("could not take spent buttons off Slack message %s: %s", ts, slack_error(exc) or exc)
 
     async def _open_reject_form(self, body: dict[str, Any], target: str, respond: AsyncRespond) -> None:
         """**Reject with reason**: a moderator gets the modal; anyone else an answer saying why not.

@@ -295,6 +295,31 @@ def _buttons(buttons: tuple[Button, ...]) -> list[Block]:
     ]
 
 
+def without(blocks: Any, spent: tuple[str, ...]) -> list[Block] | None:
+    """``blocks`` (a message's, as Slack sent them back) once the buttons whose action ids are in
+    ``spent`` go (an actions block left empty goes too), or None when they hold none of them."""
+    if not isinstance(blocks, list):
+        return None
+    kept: list[Block] = []
+    found = False
+    for block in blocks:
+        if not isinstance(block, dict) or block.get("type") != "actions":
+            kept.append(block)
+            continue
+        elements = [
+            e
+            for e in block.get("elements") or []
+            if not (isinstance(e, dict) and e.get("action_id") in spent)
+        ]
+        if len(elements) == len(block.get("elements") or []):
+            kept.append(block)
+            continue
+        found = True
+        if elements:
+            kept.append({**block, "elements": elements})
+    return kept if found else None
+
+
 def _mention(reply: Reply) -> str:
     """``<@U123> `` when the reply names a user to ping, else nothing."""
     if reply.mention and _SLACK_ID.match(reply.mention) and reply.mention[0] in "UW":

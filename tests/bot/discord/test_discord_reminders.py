@@ -466,3 +466,82 @@ async def test_a_refused_expiry_notice_sent_again_with_new_expiries_goes_in_the_
     assert shown["title"] == "Your claims on 2 problems expired"
     assert all(f"{n} — " in shown["fields"][0]["value"] for n in ("3.11", "2.4"))
     assert [(await latest(rig, fake.alice_id, n)).notice for n in ("3.11", "2.4")] == ["dm", "dm"]
+
+
+async def test_an_answered_reminder_loses_the_buttons_of_the_claim_it_answered(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """Alice answers for 3.11 in a reminder about two claims: its buttons leave the DM, 2.4's
+    stay; once she answers for 2.4 too, the DM has no buttons left to mislead her later."""
+    fake = rig.fake
+    await claim(rig, fake.alice_id, "3.11")
+    await claim(rig, fake.alice_id, "2.4")
+    clock.advance(days=31)
+    await rig.sweeper.run_once()
+    (dm,) = fake.dms[fake.alice_id]
+
+    await click(fake, dm, "Still on 3.11", fake.alice_id)
+    await fake.wait_until(lambda: len(buttons(fake.message(int(dm["id"])))) == 2)
+    now = fake.message(int(dm["id"]))
+    assert [label for label, _ in buttons(now)] == ["Still on 2.4", "Release 2.4"]
+    assert now["embeds"] == dm["embeds"]  # what it says stays
+
+    await click(fake, now, "Release 2.4", fake.alice_id)
+    await fake.wait_until(lambda: buttons(fake.message(int(dm["id"]))) == [])
+    assert [(await latest(rig, fake.alice_id, n)).state for n in ("3.11", "2.4")] == ["active", "released"]
+
+
+async def test_a_reminder_pressed_after_its_claim_ended_says_so_and_loses_its_buttons(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """Alice released 3.11 with /release after the reminder came: pressing the reminder's
+    Release it says the claim already ended and that nothing changed (not to /claim it), and the
+    reminder's buttons go. Bob pressing a reminder in the channel that is not his changes
+    nothing on it."""
+    fake = rig.fake
+    await claim(rig, fake.alice_id)
+    await claim(rig, fake.bob_id, "2.4")
+    fake.close_dms(fake.bob_id)
+    clock.advance(days=31)
+    await rig.sweeper.run_once()
+    (dm,) = fake.dms[fake.alice_id]
+    (post,) = reminders(fake)
+    released = await ask(fake, "release", {"number": "3.11"}, user_id=fake.alice_id)
+    assert "Released your claim on 3.11" in embed(released)["description"]
+
+    answer = await click(fake, dm, "Release it", fake.alice_id)
+
+    assert answer.ephemeral
+    said = embed(answer)["description"]
+    assert said == "Your claim on 3.11 has already ended (released); nothing changed."
+    await fake.wait_until(lambda: buttons(fake.message(int(dm["id"]))) == [])
+    refused = await click(fake, post, "Release it", fake.alice_id)
+    assert refused.ephemeral
+    assert embed(refused)["description"] == "Only the claimant can answer this reminder."
+    assert len(buttons(fake.message(int(post["id"])))) == 2
+
+
+async def test_a_reminder_pressed_after_the_claim_expired_and_was_claimed_again(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """The claim expired, Alice claimed 3.11 again; the old reminder's Release it tells her it
+    was about the ended claim and how to release the open one, and changes nothing."""
+    fake = rig.fake
+    await claim(rig, fake.alice_id)
+    clock.advance(days=31)
+    await rig.sweeper.run_once()
+    clock.advance(days=15)
+    await rig.sweeper.run_once()
+    dm = fake.dms[fake.alice_id][0]
+    await claim(rig, fake.alice_id)
+
+    answer = await click(fake, dm, "Release it", fake.alice_id)
+
+    assert embed(answer)["description"] == (
+        "That reminder was about an earlier claim on 3.11, which has ended (expired); your claim "
+        "since 2027-01-10 is open. Nothing changed: /release 3.11 releases it."
+    )
+    mine = [c for c in await rig.bot.ctx.store.claims_for_problem("3.11") if c.user_id == str(fake.alice_id)]
+    states = sorted(c.state for c in mine)
+    assert states == ["active", "expired"]
+    await fake.wait_until(lambda: buttons(fake.message(int(dm["id"]))) == [])

@@ -168,7 +168,7 @@ class Rig:
             button["action_id"],
             user_id=user,
             channel_id=channel,
-            message={"ts": ts, "blocks": answer.blocks},
+            message={"ts": ts, "text": answer.text, "blocks": answer.blocks},
             is_ephemeral=not answer.public,
         )
         assert (reply.status, reply.text) == (200, ""), reply

@@ -500,3 +500,47 @@ async def test_a_refused_expiry_notice_sent_again_with_new_expiries_goes_in_the_
     assert notice.header == "Your claims on 2 problems expired"
     assert all(f"{n} — " in notice.shown for n in ("3.11", "2.4"))
     assert [(await latest(rig, ANN, n)).notice for n in ("3.11", "2.4")] == ["dm", "dm"]
+
+
+async def test_an_answered_reminder_loses_the_buttons_of_the_claim_it_answered(
+    rig: Rig, clock: FakeClock
+) -> None:
+    """Ann answers for 3.11 in a reminder about two claims: its buttons leave the DM (by
+    chat.update), 2.4's stay; once she answers for 2.4 too, no buttons are left to mislead her."""
+    await claim(rig, ANN, "3.11")
+    await claim(rig, ANN, "2.4")
+    clock.advance(days=31)
+    await sweeper(rig).run_once()
+    (dm,) = dm_of(rig, ANN)
+
+    await rig.click(Answer.of(dm), "Still on 3.11", user=ANN, channel=dm.channel, ts=dm.ts)
+    now = rig.current(dm.channel, dm.ts)
+    assert now.buttons == ["Still on 2.4", "Release 2.4"]
+    assert now.header == "Still working on 2 problems?" and "3.11 — " in now.shown  # what it says stays
+
+    answer = await rig.click(now, "Release 2.4", user=ANN, channel=dm.channel, ts=dm.ts)
+    assert not answer.public and "Released your claim on 2.4" in answer.shown
+    assert rig.current(dm.channel, dm.ts).buttons == []
+    assert [(await latest(rig, ANN, n)).state for n in ("3.11", "2.4")] == ["active", "released"]
+
+
+async def test_a_reminder_pressed_after_its_claim_ended_says_so_and_loses_its_buttons(
+    rig: Rig, clock: FakeClock
+) -> None:
+    """Ann released 3.11 with /release after the reminder came: the reminder's Release it says
+    the claim already ended and that nothing changed, and its buttons go. Bob's press on a
+    reminder that is not his changes nothing on it."""
+    await claim(rig, ANN)
+    clock.advance(days=31)
+    await sweeper(rig).run_once()
+    (dm,) = dm_of(rig, ANN)
+    assert "Released your claim on 3.11" in (await rig.command("/release", "3.11", user=ANN)).shown
+
+    refused = await rig.click(Answer.of(dm), "Release it", user=BOB, channel=dm.channel, ts=dm.ts)
+    assert not refused.public and "Only the claimant can answer this reminder." in refused.shown
+    assert rig.fake.updates == []
+    answer = await rig.click(Answer.of(dm), "Release it", user=ANN, channel=dm.channel, ts=dm.ts)
+
+    assert not answer.public
+    assert "Your claim on 3.11 has already ended (released); nothing changed." in answer.shown
+    assert rig.current(dm.channel, dm.ts).buttons == []
