@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from commands import catalogue, claims, random_problem, reminders, search, settings, submissions
 from commands.parser import Kind, Option, convert_all
-from commands.types import Actor, Context, NotAllowed, Reply, Request, Section
+from commands.types import Actor, CommandError, Context, NotAllowed, Reply, Request, Section
 from storage.text import clip
 
 Handler = Callable[[Context, Request], Awaitable[Reply]]
@@ -293,8 +294,36 @@ def _command_action(command: str, build: Callable[[str], dict[str, object]]) -> 
     return run
 
 
-register_action("claim", _command_action("claim", lambda t: {"number": t}))
-register_action("release", _command_action("release", lambda t: {"number": t}))
+def _card_action(command: str) -> ActionHandler:
+    """A card's Claim or Release: the command, with the card as it now is (:attr:`Reply.refresh`),
+    also when the press is refused (the card may have shown a claim that ended meanwhile)."""
+    run = _command_action(command, lambda t: {"number": t})
+
+    async def act(ctx: Context, actor: Actor, target: str) -> Reply:
+        try:
+            reply = await run(ctx, actor, target)
+        except CommandError as exc:
+            exc.refresh = await _card(ctx, actor, target)
+            raise
+        return dataclasses.replace(reply, refresh=await _card(ctx, actor, target))
+
+    return act
+
+
+async def _card(ctx: Context, actor: Actor, target: str) -> Reply | None:
+    """The public card of the problem a button names, as ``actor`` sees it; None without one."""
+    if actor.direct:
+        return None
+    try:
+        number = convert_all(catalogue.PROBLEM_OPTIONS, {"number": target}, "problem")["number"]
+    except CommandError:
+        return None
+    problem = await ctx.store.get_problem(number)
+    return await catalogue.problem_card(ctx, problem, actor) if problem is not None else None
+
+
+register_action("claim", _card_action("claim"))
+register_action("release", _card_action("release"))
 register_action("show", _command_action("problem", lambda t: {"number": t}))
 register_action("random", _command_action("random", random_problem.random_filters))
 register_action("renew", reminders.renew_action)

@@ -178,6 +178,22 @@ class Reply:
     # do (an answered reminder's): the front end takes them off that message, so that nobody
     # presses them again expecting something.
     spent: tuple[str, ...] = ()
+    # What a problem card whose Claim or Release was pressed shows now (who holds it, which
+    # buttons): the front end puts it in place of that card (see :meth:`refreshing`), so that the
+    # next reader is not told a problem is free when it was just claimed, or the reverse.
+    refresh: Reply | None = None
+
+    def refreshing(self, pressed: Sequence[Button]) -> Reply | None:
+        """What the message with buttons ``pressed`` should now show, or None to leave it: only a
+        card of the same problem (holding its Claim button) is refreshed, and its Another random
+        keeps the filters it had."""
+        new = self.refresh
+        claim = next((b for b in new.buttons if b.action == "claim"), None) if new else None
+        if new is None or claim is None or not any(b.custom_id == claim.custom_id for b in pressed):
+            return None
+        again = next((b for b in pressed if b.action == "random"), None)
+        buttons = tuple(again if again and b.action == "random" else b for b in new.buttons)
+        return Reply(**{**new.__dict__, "buttons": buttons})
 
 
 class Effects(Protocol):
@@ -225,11 +241,13 @@ class CommandError(Exception):
     """A user's mistake, answered privately with the message; never logged as a failure.
 
     ``spent``: as :attr:`Reply.spent`, for a press that changed nothing because what its
-    buttons act on has moved on (an answered reminder's claim that ended meanwhile)."""
+    buttons act on has moved on (an answered reminder's claim that ended meanwhile); ``refresh``
+    as :attr:`Reply.refresh` (a card's Release pressed after the claim ended)."""
 
     def __init__(self, message: str = "", *, spent: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.spent = spent
+        self.refresh: Reply | None = None  # see Reply.refresh
 
 
 class UnknownProblem(CommandError):

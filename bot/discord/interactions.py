@@ -243,7 +243,7 @@ class Interactions:
                     log.info("skipped interaction %s (%s): already handled", interaction.id, label)
                     return
                 await self._deliver(interaction, reply, deferred_public)
-                await self._take_off(interaction, reply.spent)
+                await self._update_pressed(interaction, reply)
                 if not reply.error:
                     self._public[key] = not reply.private
                 # The core already logs each command and button press (with its outcome and
@@ -303,23 +303,34 @@ class Interactions:
                 log.warning("could not remove the deferred message of %s: %s", interaction.id, exc)
         await interaction.followup.send(**kwargs, ephemeral=reply.private)
 
-    async def _take_off(self, interaction: discord.Interaction[Any], spent: tuple[str, ...]) -> None:
-        """Take the buttons the reply says are spent off the message whose button was pressed
-        (an answered reminder's), so that nobody presses them again; a failure is only logged.
+    async def _update_pressed(self, interaction: discord.Interaction[Any], reply: Reply) -> None:
+        """Bring the message whose button was pressed up to date, so that the next person is not
+        misled: a card whose Claim or Release was pressed shows who holds the problem now
+        (:attr:`Reply.refresh`); an answered reminder loses that claim's buttons
+        (:attr:`Reply.spent`). A failure is only logged.
 
-        Only a message copbot posted itself (a reminder in a DM or a channel) is edited: an
-        ephemeral one cannot be, through the channel.
+        Only a message in a channel copbot can see is edited (an ephemeral one cannot be,
+        through the channel; nor one where copbot answers only as an app).
         """
         message = interaction.message
-        if not spent or message is None or message.flags.ephemeral:
+        if message is None or message.flags.ephemeral or not (reply.spent or reply.refresh):
             return
-        kept = render.without(message, spent)
-        if kept is None:
-            return
+        pressed = render.buttons_of(message)
+        card = reply.refreshing(pressed)
+        perms = interaction.app_permissions
+        if card is not None:
+            if not perms.view_channel:
+                return
+            edit = render.message(card, embeds=perms.embed_links)
+        else:
+            kept = tuple(b for b in pressed if b.custom_id not in reply.spent)
+            if len(kept) == len(pressed):
+                return
+            edit = {"view": render.view(kept)}
         try:
-            await message.edit(view=render.view(kept))
+            await message.edit(**edit)
         except discord.HTTPException as exc:
-            log.warning("could not take spent buttons off message %s: %s", message.id, exc)
+            log.warning("could not update message %s after a button press: %s", message.id, exc)
 
     async def _send_quietly(self, interaction: discord.Interaction[Any], reply: Reply) -> None:
         """Answer privately if nothing answered yet; a failure here is only logged."""

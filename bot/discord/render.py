@@ -355,24 +355,18 @@ def view(buttons: tuple[Button, ...]) -> discord.ui.View | None:
     return result
 
 
-def without(message: discord.Message, spent: tuple[str, ...]) -> tuple[Button, ...] | None:
-    """The buttons ``message`` keeps once those named in ``spent`` go (in their order), or None
-    when it has none of them (nothing to change)."""
-    kept: list[Button] = []
-    found = False
+def buttons_of(message: discord.Message) -> tuple[Button, ...]:
+    """The copbot buttons a message holds, in their order, as the core describes them."""
+    found: list[Button] = []
     core_styles = {style: name for name, style in _STYLES.items()}
     for row in message.components:
         for item in getattr(row, "children", ()):
-            custom_id = getattr(item, "custom_id", None)
-            parsed = parse_custom_id(custom_id) if isinstance(item, discord.Button) and custom_id else None
-            if parsed is None:
-                continue
-            if custom_id in spent:
-                found = True
-                continue
-            style = core_styles.get(item.style, ButtonStyle.SECONDARY)
-            kept.append(Button(item.label or "…", parsed[0], parsed[1], style))
-    return tuple(kept) if found else None
+            custom_id = item.custom_id if isinstance(item, discord.Button) else None
+            parsed = parse_custom_id(custom_id) if custom_id else None
+            if parsed is not None:
+                style = core_styles.get(item.style, ButtonStyle.SECONDARY)
+                found.append(Button(item.label or "…", parsed[0], parsed[1], style))
+    return tuple(found)
 
 
 def allowed_mentions(reply: Reply) -> discord.AllowedMentions:

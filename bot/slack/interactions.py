@@ -125,19 +125,30 @@ class Interactions:
             log.exception("Slack button %s failed", action.get("action_id"))
             reply = dispatch.error_reply(dispatch.APOLOGY)
         await self.responder.respond(respond, reply, Asker.of_action(body))
-        await self._take_off(body, reply.spent)
+        await self._update_pressed(body, reply, respond)
 
-    async def _take_off(self, body: dict[str, Any], spent: tuple[str, ...]) -> None:
-        """Take the buttons the reply says are spent off the message whose button was pressed
-        (an answered reminder's), by ``chat.update``, so that nobody presses them again; a
-        failure is only logged. An ephemeral message (which Slack sends no copy of) is left."""
+    async def _update_pressed(self, body: dict[str, Any], reply: Reply, respond: AsyncRespond) -> None:
+        """Bring the message whose button was pressed up to date, so that the next person is not
+        misled; a failure is only logged. A card whose Claim or Release was pressed is replaced
+        (by the response_url) by one showing who holds the problem now (:attr:`Reply.refresh`);
+        an answered reminder loses that claim's buttons by ``chat.update`` (:attr:`Reply.spent`).
+        An ephemeral message (which Slack sends no copy of) is left as it is."""
         container = body.get("container") or {}
         message = body.get("message") or {}
-        channel, ts = container.get("channel_id"), container.get("message_ts") or message.get("ts")
-        if not spent or container.get("is_ephemeral") or not channel or not ts:
+        if not (reply.spent or reply.refresh) or container.get("is_ephemeral") or not message:
             return
-        blocks = render.without(message.get("blocks"), spent)
-        if blocks is None:
+        card = reply.refreshing(render.buttons_of(message.get("blocks")))
+        if card is not None:
+            try:
+                answer = await respond(**response(card), replace_original=True)
+                if not 200 <= answer.status_code < 300:
+                    log.warning("could not refresh a card after a button press: HTTP %s", answer.status_code)
+            except Exception as exc:
+                log.warning("could not refresh a card after a button press: %s", type(exc).__name__)
+            return
+        channel, ts = container.get("channel_id"), container.get("message_ts") or message.get("ts")
+        blocks = render.without(message.get("blocks"), reply.spent)
+        if blocks is None or not channel or not ts:
             return
         try:
             await self.client.chat_update(

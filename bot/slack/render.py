@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from bot.slack.slash import rename_in_text
-from commands.types import MORE_LINES, Button, ButtonStyle, Link, Reply, ReplyField, Section
+from commands.types import MORE_LINES, Button, ButtonStyle, Link, Reply, ReplyField, Section, parse_custom_id
 from storage.text import clip, without_tail
 
 MAX_TEXT = 3000  # one text object (section text, context element)
@@ -293,6 +293,22 @@ def _buttons(buttons: tuple[Button, ...]) -> list[Block]:
         {"type": "actions", "elements": elements[i : i + MAX_BUTTONS]}
         for i in range(0, len(elements), MAX_BUTTONS)
     ]
+
+
+def buttons_of(blocks: Any) -> tuple[Button, ...]:
+    """The copbot buttons in a message's blocks (as Slack sent them back), as the core has them."""
+    found: list[Button] = []
+    for block in blocks if isinstance(blocks, list) else []:
+        if not isinstance(block, dict) or block.get("type") != "actions":
+            continue
+        for element in block.get("elements") or []:
+            parsed = (
+                parse_custom_id(str(element.get("action_id") or "")) if isinstance(element, dict) else None
+            )
+            if parsed is not None:
+                label = str((element.get("text") or {}).get("text") or "")
+                found.append(Button(label, parsed[0], parsed[1]))
+    return tuple(found)
 
 
 def without(blocks: Any, spent: tuple[str, ...]) -> list[Block] | None:

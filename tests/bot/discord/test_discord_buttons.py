@@ -132,3 +132,53 @@ async def test_a_claim_made_with_the_button_is_counted(
         if r.levelno >= logging.INFO and str(getattr(r, "command", "")).startswith("button")
     ]
     assert clicks == [("button:claim", "ok", float)]
+
+
+async def test_a_card_shows_who_holds_the_problem_once_its_claim_or_release_is_pressed(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """Bob claims 1.2 with the card's button: the card in the channel now names him and offers
+    Release (before, it still said nobody was on it); he releases it from the card, and the card
+    says so and drops Release. Answers to him stay private."""
+    card = await problem_message(fake, "1.2")
+    assert "Nobody yet" in text_of(card)
+
+    claimed = await click(fake, card, "Claim", user_id=fake.bob_id)
+
+    assert claimed.ephemeral
+    await fake.wait_until(lambda: "Release" in dict(buttons(fake.message(int(card["id"])))))
+    now = fake.message(int(card["id"]))
+    assert "Bob — since 2026-11-25" in text_of(now) and "Nobody yet" not in text_of(now)
+    assert [label for label, _ in buttons(now)] == ["Claim", "Release", "Another random"]
+
+    released = await click(fake, now, "Release", user_id=fake.bob_id)
+    assert released.ephemeral
+    await fake.wait_until(lambda: "Release" not in dict(buttons(fake.message(int(card["id"])))))
+    assert "Nobody yet" in text_of(fake.message(int(card["id"])))
+
+
+async def test_release_on_a_card_whose_claim_already_ended_says_so_and_refreshes_the_card(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """Alice's claim shows on a card; she released it with /release. Bob pressing the card's
+    Release is told privately there is nothing to release, and the card drops Release and
+    Alice; the card of a /random keeps its Another random filters."""
+    await ask(fake, "claim", {"number": "1.2"})
+    card = await problem_message(fake, "1.2")
+    assert "Release" in dict(buttons(card))
+    await ask(fake, "release", {"number": "1.2"})
+
+    refused = await click(fake, card, "Release", user_id=fake.bob_id)
+
+    assert refused.ephemeral
+    assert embed(refused)["description"] == "You hold no claim on 1.2, so there is nothing to release."
+    await fake.wait_until(lambda: "Release" not in dict(buttons(fake.message(int(card["id"])))))
+    assert "Alice — since" not in text_of(fake.message(int(card["id"])))
+
+    picked = await ask(fake, "random", {"difficulty": "A", "unclaimed": True})
+    assert picked.message is not None
+    again = dict(buttons(picked.message))["Another random"]
+    assert again == "cop:random:A//u"
+    await click(fake, picked.message, "Claim", user_id=fake.bob_id)
+    await fake.wait_until(lambda: "Release" in dict(buttons(fake.message(int(picked.message["id"])))))
+    assert dict(buttons(fake.message(int(picked.message["id"]))))["Another random"] == again

@@ -9,7 +9,7 @@ import pytest
 from bot.ops import Metrics, OpsServer
 from commands import dispatch
 from commands.types import Context
-from tests.bot.slack.slack_rig import ANN, BOB, CAT, Rig, running
+from tests.bot.slack.slack_rig import ANN, BOB, CAT, Answer, Rig, running
 from tests.fakes.slack_api import FakeSlack
 from tests.support.tcp_proxy import TcpProxy
 
@@ -118,3 +118,50 @@ async def test_button_presses_are_in_the_metrics_and_the_log(
     ]
     assert [(platform, outcome) for platform, outcome, _ in lines] == [("slack", "ok"), ("slack", "error")]
     assert all(isinstance(latency, float) for _, _, latency in lines)
+
+
+def replacements(rig: Rig) -> list[Answer]:
+    """What copbot put in place of the messages whose buttons were pressed (response_url posts
+    with replace_original)."""
+    return [Answer("response_url", c.args) for c in rig.fake.responses if c.args.get("replace_original")]
+
+
+async def test_a_card_shows_who_holds_the_problem_once_its_claim_or_release_is_pressed(rig: Rig) -> None:
+    """Bob claims 1.2 with the button on Ann's card: the card in the channel is replaced by one
+    naming him, with Release (before, it still said nobody was on it); his Release puts it back.
+    His answers stay ephemeral; the /claims list's Release button replaces nothing."""
+    card = await rig.command("/problem", "1.2", user=ANN)
+    assert "Nobody yet" in card.shown
+
+    claimed = await rig.click(card, "Claim", user=BOB)
+
+    assert not claimed.public and claimed.message["replace_original"] is False
+    (now,) = replacements(rig)
+    assert now.buttons == ["Claim", "Release", "Another random"]
+    assert "bob — since 2026-11-25" in now.shown and "Nobody yet" not in now.shown
+
+    released = await rig.click(now, "Release", user=BOB)
+    assert not released.public and "Released your claim on 1.2." in released.shown
+    assert replacements(rig)[-1].buttons == ["Claim", "Another random"]
+    assert "Nobody yet" in replacements(rig)[-1].shown
+
+    await rig.command("/claim", "3.11", user=BOB)
+    mine = await rig.command("/claims", user=BOB)
+    await rig.click(mine, "Release 3.11", user=BOB)
+    assert len(replacements(rig)) == 2
+
+
+async def test_release_on_a_card_whose_claim_already_ended_says_so_and_refreshes_the_card(rig: Rig) -> None:
+    """Ann's claim shows on a card; she released it with /release. Bob's press of the card's
+    Release is told, privately, there is nothing to release, and the card drops Release."""
+    await rig.command("/claim", "1.2", user=ANN)
+    card = await rig.command("/problem", "1.2", user=BOB)
+    assert "Release" in card.buttons
+    await rig.command("/release", "1.2", user=ANN)
+
+    refused = await rig.click(card, "Release", user=BOB)
+
+    assert not refused.public
+    assert "You hold no claim on 1.2, so there is nothing to release." in refused.shown
+    (now,) = replacements(rig)
+    assert now.buttons == ["Claim", "Another random"] and "ann — since" not in now.shown
