@@ -53,6 +53,25 @@ class MaybeSent(Exception):
     a notice to a person (a submitter's DM, an expiry notice) is not, so none is sent twice."""
 
 
+class Outage(Exception):
+    """Marks a :class:`NotDelivered` or :class:`MaybeSent` the platform as a whole caused, not
+    the message: a server error, the platform out of reach, a connection lost, on Discord a rate
+    limit still in force after discord.py's five tries (each further request would count toward
+    the 10,000 refused requests in 10 minutes after which Discord bans the bot's address for an
+    hour). Whatever is sent next is likely to fail the
+    same way, so the reminder sweep sends nothing more there until its next run."""
+
+
+class Unavailable(NotDelivered, Outage):
+    """The platform refused the message for an outage or a rate limit, or could not be reached:
+    nothing was sent."""
+
+
+class FailedOnTheWay(MaybeSent, Outage):
+    """The platform failed (a server error) or the connection dropped while the message was on
+    its way: it may have been posted."""
+
+
 @runtime_checkable
 class Outbound(Protocol):
     """Messages the bot sends unprompted, rendered by the platform's own renderer."""

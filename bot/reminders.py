@@ -19,7 +19,10 @@ than a claim expiring unreminded). A reminder channel copbot may not post in is 
 warning per sweep, with the setting that chose it. One that can never arrive (closed DMs and
 no reminder channel, or one that is gone) is written in the claim's history as such, and the
 claim expires a grace period after that final attempt, its claimant told if they can be
-reached by then. Nothing at all is sent to a community that removed copbot (:mod:`bot.departures`):
+reached by then. A platform that fails as a whole (:class:`bot.outbound.Outage`: a server error,
+out of reach, on Discord a rate limit outlasting discord.py's retries) is sent nothing more for
+the rest of the sweep: its messages left wait for the next one, as refused ones do. Nothing at
+all is sent to a community that removed copbot (:mod:`bot.departures`):
 its reminders are unreachable at once, and one the platform refuses for copbot's credentials
 (:class:`bot.outbound.Revoked`) records the community as gone.
 """
@@ -40,7 +43,9 @@ from bot.outbound import (
     ChannelRefused,
     MaybeSent,
     NotDelivered,
+    Outage,
     Outbound,
+    Posted,
     Revoked,
     Unreachable,
     delivered,
@@ -158,6 +163,11 @@ class Sweeper:
         self._left: set[tuple[str, str]] = set()
         # Platform → the one community this process serves there (None: all), as of the sweep.
         self._scope: dict[str, str | None] = {}
+        # Platform → why it failed as a whole during the running sweep (an outage, a rate limit
+        # outlasting the client's retries): nothing more is sent there until the next sweep;
+        # and how many messages that left waiting.
+        self._down: dict[str, str] = {}
+        self._skipped: dict[str, int] = {}
         self.on_sweep = on_sweep
         self.batch = batch
         self.concurrency = concurrency
@@ -191,6 +201,7 @@ class Sweeper:
         async with self._lock:
             report = SweepReport()
             self._trouble = {}
+            self._down, self._skipped = {}, {}
             platforms = list(self.outbounds)
             # What this process reminds: a Slack install only its own workspace's claims (and
             # those no other install serves), another install's being out of its reach.
@@ -232,6 +243,13 @@ class Sweeper:
             # One line a sweep (APScheduler's own two a run are held back, see bot.logs).
             log.info("sweep: %d stale, %d expired, %s", report.stale, report.expired, report.delivered)
             self._report_trouble()
+            for platform, skipped in self._skipped.items():
+                log.warning(
+                    "sweep: %s failed as a whole, so %d more message(s) wait for the next sweep (%s)",
+                    platform,
+                    skipped,
+                    self._down[platform],
+                )
             try:
                 await prune_processed(self.store, self.clock() - timedelta(days=7))
             except Exception:  # the ids are pruned at the next sweep; the rest goes on now
@@ -332,6 +350,18 @@ class Sweeper:
         own = self._scope.get(claim.platform)
         if (claim.platform, claim.community_id) in self._left or (claim.platform, own) in self._left:
             return "unreachable", REMOVED
+        if claim.platform in self._down:  # failing as a whole: asking again would only add load
+            self._skipped[claim.platform] = self._skipped.get(claim.platform, 0) + 1
+            return "retry", ""
+
+        async def watched(send: Awaitable[Posted]) -> Posted:
+            """``send``, noting an outage of the platform's for the rest of the sweep."""
+            try:
+                return await send
+            except Outage as exc:
+                self._down.setdefault(claim.platform, str(exc))
+                raise
+
         try:
             assert claim.user_id is not None
             lookup = self.community_name
@@ -343,7 +373,7 @@ class Sweeper:
                 return expiries_reply(held, mention=mention, community=name)
 
             how = await delivered(
-                outbound.send_dm(claim.community_id, claim.user_id, build(False)),
+                watched(outbound.send_dm(claim.community_id, claim.user_id, build(False))),
                 "dm",
                 log,
                 what,
@@ -355,7 +385,7 @@ class Sweeper:
             if not channel:
                 return "unreachable", NO_CHANNEL
             try:
-                await outbound.send_channel(claim.community_id, channel, build(True))
+                await watched(outbound.send_channel(claim.community_id, channel, build(True)))
             except Revoked:
                 raise
             except ChannelRefused as exc:  # an admin can fix it: one warning per sweep names it

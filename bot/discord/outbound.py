@@ -16,7 +16,14 @@ import aiohttp
 import discord
 
 from bot.discord import render
-from bot.outbound import ChannelRefused, MaybeSent, NotDelivered, Posted, Unreachable
+from bot.outbound import (
+    ChannelRefused,
+    FailedOnTheWay,
+    NotDelivered,
+    Posted,
+    Unavailable,
+    Unreachable,
+)
 from commands.types import Reply
 
 
@@ -26,7 +33,9 @@ def _delivery(what: str, *, channel: str | None = None) -> Iterator[None]:
     ``channel`` that copbot's own permissions forbid (403: 50013 Missing Permissions, 50001
     Missing Access) → ChannelRefused, which an admin can fix; refused (rate limit, bad
     request) or Discord out of reach → NotDelivered, as nothing was posted; a server error or
-    a connection lost on the way → MaybeSent: Discord may have posted the message anyway."""
+    a connection lost on the way → MaybeSent: Discord may have posted the message anyway. A
+    failure of Discord as a whole (a server error, a lost connection, out of reach, a rate
+    limit discord.py's own retries did not outlast) is also an :class:`bot.outbound.Outage`."""
     try:
         yield
     except discord.Forbidden as exc:
@@ -39,13 +48,17 @@ def _delivery(what: str, *, channel: str | None = None) -> Iterator[None]:
     except discord.NotFound as exc:
         raise Unreachable(f"{what}: {exc.status} {exc.text}") from exc
     except discord.DiscordServerError as exc:
-        raise MaybeSent(f"{what}: Discord answered {exc.status} {exc.text}") from exc
+        raise FailedOnTheWay(f"{what}: Discord answered {exc.status} {exc.text}") from exc
     except discord.HTTPException as exc:
+        if exc.status == 429:  # still rate limited after discord.py's own retries
+            raise Unavailable(f"{what}: Discord answered {exc.status} {exc.text}") from exc
         raise NotDelivered(f"{what}: Discord answered {exc.status} {exc.text}") from exc
+    except discord.RateLimited as exc:  # a wait longer than the client's max_ratelimit_timeout
+        raise Unavailable(f"{what}: Discord asks copbot to wait {exc.retry_after:.0f} s") from exc
     except aiohttp.ClientConnectorError as exc:
-        raise NotDelivered(f"{what}: cannot reach Discord ({exc})") from exc
+        raise Unavailable(f"{what}: cannot reach Discord ({exc})") from exc
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise MaybeSent(
+        raise FailedOnTheWay(
             f"{what}: the connection to Discord failed ({str(exc) or type(exc).__name__})"
         ) from exc
 

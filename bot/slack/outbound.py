@@ -7,7 +7,8 @@ copbot may not post in (not invited, restricted) raises :class:`ChannelRefused`,
 can fix; a server error on a post (``internal_error``, ``fatal_error``, an HTTP 5xx), after
 which the message may have been posted all the same, or a connection lost on the way
 :class:`MaybeSent`; any other Slack error :class:`NotDelivered`. Rate limits are retried by
-the client's retry handler.
+the client's retry handler. Slack out of reach and its server errors are also
+outages (:class:`bot.outbound.Outage`: the reminder sweep stops sending there until its next run).
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.outbound import ChannelRefused, MaybeSent, NotDelivered, Posted, Revoked, Unreachable
+from bot.outbound import (
+    ChannelRefused,
+    FailedOnTheWay,
+    NotDelivered,
+    Posted,
+    Revoked,
+    Unavailable,
+    Unreachable,
+)
 from bot.slack import render
 from commands.types import Reply
 
@@ -99,6 +108,17 @@ def server_failed(exc: SlackApiError) -> bool:
     return status >= 500 or slack_error(exc) in SERVER_ERRORS
 
 
+def refused(exc: SlackApiError, message: str) -> NotDelivered:
+    """What a Slack error nothing else explains is: :class:`Unavailable` for an outage of
+    Slack's, else :class:`NotDelivered`. A rate limit that outlasted the client's retries is not
+    an outage: Slack's limits are per method (and per channel for posts), the retries honour
+    its Retry-After, and the next message may well go out (a sweep that stopped at the first one
+    left most of its reminders for an hour later)."""
+    if server_failed(exc):
+        return Unavailable(message)
+    return NotDelivered(message)
+
+
 @contextlib.contextmanager
 def _connection(what: str) -> Iterator[None]:
     """Slack out of reach → NotDelivered (nothing was sent); a connection lost or timed out on
@@ -113,9 +133,11 @@ def _connection(what: str) -> Iterator[None]:
             ) from exc
         raise
     except aiohttp.ClientConnectorError as exc:
-        raise NotDelivered(f"{what}: cannot reach Slack ({exc})") from exc
+        raise Unavailable(f"{what}: cannot reach Slack ({exc})") from exc
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise MaybeSent(f"{what}: the connection to Slack failed ({str(exc) or type(exc).__name__})") from exc
+        raise FailedOnTheWay(
+            f"{what}: the connection to Slack failed ({str(exc) or type(exc).__name__})"
+        ) from exc
 
 
 def permalink_from(workspace_url: str | None, channel: str, ts: str) -> str | None:
@@ -145,7 +167,7 @@ class Messenger:
         except SlackApiError as exc:
             if server_failed(exc):
                 failure = slack_error(exc) or f"HTTP {exc.response.status_code}"
-                raise MaybeSent(f"Slack failed on a post in {channel}: {failure}") from exc
+                raise FailedOnTheWay(f"Slack failed on a post in {channel}: {failure}") from exc
             raise
         return str(answer.get("channel") or channel), str(answer["ts"])
 
@@ -159,7 +181,7 @@ class Messenger:
             code = slack_error(exc)
             if code in UNREACHABLE_ERRORS:
                 raise Unreachable(f"cannot DM Slack user {user_id}: {code}") from exc
-            raise NotDelivered(f"Slack refused a DM to {user_id}: {code}") from exc
+            raise refused(exc, f"Slack refused a DM to {user_id}: {code}") from exc
         return Posted(channel, ts)
 
     async def send_channel(self, community_id: str, channel_id: str, reply: Reply) -> Posted:
@@ -178,7 +200,7 @@ class Messenger:
                 raise ChannelRefused(f"cannot post in Slack channel {channel_id}: {code} ({hint})") from exc
             if code in UNREACHABLE_ERRORS:
                 raise Unreachable(f"cannot post in Slack channel {channel_id}: {code}") from exc
-            raise NotDelivered(f"Slack refused a post in {channel_id}: {code}") from exc
+            raise refused(exc, f"Slack refused a post in {channel_id}: {code}") from exc
         return Posted(channel, ts, await self._permalink(channel, ts))
 
     async def whisper(self, channel_id: str, user_id: str, reply: Reply) -> None:
@@ -219,7 +241,7 @@ class Messenger:
             code = slack_error(exc)
             if code in UNREACHABLE_ERRORS or code in GONE_ERRORS:
                 raise Unreachable(f"cannot edit Slack message {posted.message_id}: {code}") from exc
-            raise NotDelivered(f"Slack refused an edit of {posted.message_id}: {code}") from exc
+            raise refused(exc, f"Slack refused an edit of {posted.message_id}: {code}") from exc
 
     async def react(self, posted: Posted, emojis: list[str]) -> None:
         """Add the bot's reactions in order; one already there is fine."""

@@ -373,6 +373,33 @@ class _Injection:
 
 
 @dataclass
+class _Limit:
+    """A rate limit as Discord keeps it: ``limit`` requests per ``per`` seconds, in windows that
+    start with the first request after the last one ended; one per route and major parameter
+    (channel, guild, webhook), or for the whole bot (the global limit)."""
+
+    pattern: str
+    limit: int
+    per: float
+    bucket: str = field(default_factory=lambda: secrets.token_hex(16))
+    windows: dict[str, tuple[float, int]] = field(default_factory=dict)  # key -> (ends, used)
+
+    def take(self, key: str, now: float) -> tuple[bool, int, float]:
+        """Count one request under ``key``: (allowed, remaining, seconds until the window ends)."""
+        ends, used = self.windows.get(key, (0.0, 0))
+        if now >= ends:
+            ends, used = now + self.per, 0
+        if used >= self.limit:
+            return False, 0, ends - now
+        self.windows[key] = (ends, used + 1)
+        return True, self.limit - used - 1, ends - now
+
+
+# Paths Discord exempts from the global rate limit: interaction callbacks and their follow-ups.
+_INTERACTION_PATHS = ("/interactions/", "/webhooks/")
+
+
+@dataclass
 class GatewaySession:
     """A gateway session (survives reconnects; RESUME replays what the client missed)."""
 
@@ -774,6 +801,8 @@ class FakeDiscord:
         self._interaction_messages: defaultdict[int, set[int]] = defaultdict(set)
         self._unsynced_command_ids: dict[str, int] = {}
         self._injections: list[_Injection] = []
+        self._global_limit: _Limit | None = None
+        self._route_limits: list[_Limit] = []
         self._changed = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
@@ -1267,6 +1296,10 @@ class FakeDiscord:
         """
         self._injections.append(_Injection(method.upper(), pattern, status, body, dict(headers or {}), times))
 
+    def recover(self) -> None:
+        """Discord is back: drop the failures :meth:`fail` injected that are still waiting."""
+        self._injections.clear()
+
     def garble(self, method: str, pattern: str, *, times: int = 1) -> None:
         """Answer the next ``times`` matching requests with `GARBLED` bytes (aiohttp raises
         ``ClientResponseError``), then close the connection; ``pattern`` as in :meth:`fail`."""
@@ -1300,6 +1333,74 @@ class FakeDiscord:
         body["global"] = global_
         body["code"] = 0
         self.fail(method, pattern, status=429, body=body, times=times, headers=headers)
+
+    def limit_rate(
+        self,
+        per_second: int | None = None,
+        *,
+        routes: Mapping[str, tuple[int, float]] | None = None,
+    ) -> None:
+        """Enforce rate limits as Discord does, from now on.
+
+        ``per_second``: the global limit, requests a second across the bot, interaction callbacks
+        and follow-ups exempt (Discord's are not bound to it); beyond it a global 429 (no
+        X-RateLimit-Remaining: discord.py cannot see it coming). ``routes``: pattern (as in
+        :meth:`fail`, with the method: ``"POST /users/@me/channels"``) → (limit, per seconds), per
+        major parameter (a channel's messages, a guild's); every answer on such a route carries
+        the X-RateLimit headers discord.py paces itself by, and a request beyond it gets a 429
+        whose ``retry_after`` is the rest of the window. 429s are answered the way discord.py
+        retries them (JSON body, ``Via`` header); see :attr:`rate_limited`.
+        """
+        self._global_limit = _Limit("*", per_second, 1.0) if per_second else None
+        self._route_limits = [_Limit(pattern, limit, per) for pattern, (limit, per) in (routes or {}).items()]
+
+    @property
+    def rate_limited(self) -> list[RecordedRequest]:
+        """Requests answered 429 (Discord counts each toward its 10,000 invalid requests in 10
+        minutes, after which Cloudflare bans the bot's address for an hour)."""
+        return [r for r in self.requests if r.status == 429]
+
+    def _limited(
+        self, method: str, path: str, route: str | None, params: Mapping[str, str], headers: dict[str, str]
+    ) -> tuple[int, Any] | tuple[None, None]:
+        """The 429 a request gets under :meth:`limit_rate`, else (None, None); the answer's
+        rate-limit headers go into ``headers``."""
+        now = time.time()
+        template = route.split(" ", 1)[1] if route else None
+        for limit in self._route_limits:
+            l_method, _, pattern = limit.pattern.partition(" ")
+            if l_method not in ("*", method) or not (
+                pattern == template or fnmatch.fnmatchcase(path, pattern)
+            ):
+                continue
+            major = params.get("channel_id") or params.get("guild_id") or params.get("webhook_id") or ""
+            allowed, remaining, reset_after = limit.take(major, now)
+            headers |= {
+                "X-RateLimit-Limit": str(limit.limit),
+                "X-RateLimit-Remaining": str(remaining),
+                "X-RateLimit-Reset": f"{now + reset_after:.3f}",
+                "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+                "X-RateLimit-Bucket": limit.bucket,
+            }
+            if not allowed:
+                headers |= {"Via": "1.1 google", "Retry-After": str(max(1, round(reset_after + 0.4999)))}
+                headers["X-RateLimit-Scope"] = "user"
+                body = {"message": "You are being rate limited.", "retry_after": round(reset_after, 3)}
+                return 429, body | {"global": False, "code": 0}
+            break
+        if self._global_limit is not None and not path.startswith(_INTERACTION_PATHS):
+            allowed, _, reset_after = self._global_limit.take("", now)
+            if not allowed:
+                headers.clear()
+                headers |= {
+                    "Via": "1.1 google",
+                    "Retry-After": str(max(1, round(reset_after + 0.4999))),
+                    "X-RateLimit-Global": "true",
+                    "X-RateLimit-Scope": "global",
+                }
+                body = {"message": "You are being rate limited.", "retry_after": round(reset_after, 3)}
+                return 429, body | {"global": True, "code": 0}
+        return None, None
 
     def _injection_for(self, method: str, path: str, route: str | None) -> _Injection | None:
         for inj in self._injections:
@@ -1569,6 +1670,7 @@ class FakeDiscord:
             at=arrived,
         )
         headers: Mapping[str, str] | None = None
+        limits: dict[str, str] = {}  # the X-RateLimit headers of a limited route (limit_rate)
         try:
             if handler is None:
                 self.unhandled.append(record)
@@ -1577,11 +1679,15 @@ class FakeDiscord:
                 status, out = _err(400, 50109, "The request body contains invalid JSON.")
             elif (inj := self._injection_for(method, path, route)) is not None:
                 status, out, headers = inj.status, inj.body, inj.headers
+            elif (refusal := self._limited(method, path, route, params, limits))[0] is not None:
+                status, out = refusal
+                headers = limits
             elif not self._authorized(path, request.headers.get("Authorization")):
                 status, out = _err(401, 0, "401: Unauthorized")
             else:
                 result = await handler(record, **params)
                 status, out = result[0], result[1]
+                headers = limits
         except Exception as exc:  # a bug in the fake: fail fast (a 5xx would be retried)
             self.errors.append(f"{method} {path}: {exc!r}")
             status, out = _err(400, 0, f"fake error: {exc!r}")

@@ -170,7 +170,10 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.state = _State()
         self._faults: list[_Fault] = []
+        # method -> [limit, per seconds, {key: (window ends, calls in it)}]: see limit_rate.
+        self._limits: dict[str, tuple[int, float, dict[str, tuple[float, int]]]] = {}
         self._response_faults: list[tuple[int, str]] = []  # (status, body) for response_url posts
+        self._per_channel: frozenset[str] = frozenset()
         self._changed = asyncio.Event()
         self._ids = itertools.count(1)
         self._ts_base = int(time.time())
@@ -306,9 +309,10 @@ class FakeSlack:
             _Fault(methods=ms, error=error, target=target, times=times, status=status, drop=drop)
         )
 
-    def fail_method(self, method: str, error: str, *, times: int | None = 1) -> None:
-        """Answer the next ``times`` calls of ``method`` with Slack error ``error``."""
-        self._faults.append(_Fault(methods=frozenset({method}), error=error, times=times))
+    def fail_method(self, method: str, error: str, *, times: int | None = 1, status: int = 200) -> None:
+        """Answer the next ``times`` calls of ``method`` (None: all) with Slack error ``error``,
+        with HTTP ``status`` (a 5xx: an outage)."""
+        self._faults.append(_Fault(methods=frozenset({method}), error=error, times=times, status=status))
 
     def rate_limit(self, method: str, *, times: int = 1, retry_after: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` with HTTP 429 and ``Retry-After``."""
@@ -322,6 +326,29 @@ class FakeSlack:
             )
         )
 
+    def limit_rate(self, limits: Mapping[str, tuple[int, float]], *, per_channel: Iterable[str] = ()) -> None:
+        """Enforce Slack's rate limits from now on: method → (calls, per seconds), for the app
+        as a whole, or per channel for the methods in ``per_channel`` (chat.postMessage: about
+        one a second in each). A call beyond it is answered as Slack does: HTTP 429,
+        ``ratelimited``, and ``Retry-After`` the whole seconds until its window ends."""
+        self._limits = {method: (limit, per, {}) for method, (limit, per) in limits.items()}
+        self._per_channel = frozenset(per_channel)
+
+    def _limited(self, method: str, args: Mapping[str, Any]) -> int | None:
+        """Seconds to wait (Retry-After) when the call is beyond :meth:`limit_rate`'s limits."""
+        if method not in self._limits:
+            return None
+        limit, per, windows = self._limits[method]
+        key = str(args.get("channel") or args.get("users") or "") if method in self._per_channel else ""
+        now = time.monotonic()
+        ends, used = windows.get(key, (0.0, 0))
+        if now >= ends:
+            ends, used = now + per, 0
+        if used >= limit:
+            return max(1, int(ends - now + 0.999))
+        windows[key] = (ends, used + 1)
+        return None
+
     def fail_responses(self, status: int = 500, body: str = "internal_error", *, times: int = 1) -> None:
         """Answer the next ``times`` response_url posts with HTTP ``status`` and ``body``, taking
         nothing (Slack's ``expired_url``/``used_url`` are 404s; an outage a 5xx)."""
@@ -329,6 +356,7 @@ class FakeSlack:
 
     def clear_failures(self) -> None:
         self._faults.clear()
+        self._limits.clear()
         self._response_faults.clear()
 
     # ------------------------------------------------------------------ recorded calls
@@ -453,6 +481,9 @@ class FakeSlack:
             status, answer = fault.status, {"ok": False, "error": fault.error}
             if fault.retry_after is not None:
                 headers["Retry-After"] = str(fault.retry_after)
+        elif (wait := self._limited(method, args)) is not None:
+            status, answer = 429, {"ok": False, "error": "ratelimited"}
+            headers["Retry-After"] = str(wait)
         elif not token:
             answer = {"ok": False, "error": "not_authed"}
         elif self.tokens is not None and token not in self.tokens:

@@ -10,9 +10,11 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from bot.outbound import ChannelRefused, MaybeSent, NotDelivered, Revoked, Unreachable
 from bot.reminders import Sweeper
@@ -259,6 +261,36 @@ async def test_a_rate_limited_dm_is_retried(rig: Rig, clock: FakeClock) -> None:
 
     assert report.delivered == {"dm": 1} and len(dm_of(rig, ANN)) == 1
     assert [c.status for c in rig.fake.calls_to("chat.postMessage")] == [429, 200]
+
+
+async def test_a_sweep_during_a_slack_outage_stops_asking_and_reminds_everyone_once_it_is_over(
+    rig: Rig, clock: FakeClock
+) -> None:
+    """Slack answers 503 to every conversations.open: the sweep does not go on asking once per
+    claimant but leaves the rest for the next sweep; once Slack is back, each gets one DM."""
+    users = [f"U{i:05d}" for i in range(60)]
+    for user in users:
+        rig.fake.add_user(user)
+    at = clock() - timedelta(days=31)
+    await rig.ctx.store.execute(
+        sa.insert(Claim),
+        [
+            {"problem_number": "3.11", "platform": "slack", "community_id": TEAM, "user_id": user}
+            | {"display_name": user, "claimed_at": at, "renewed_at": at, "note": ""}
+            for user in users
+        ],
+    )
+    rig.fake.fail_method("conversations.open", "service_unavailable", times=None, status=503)
+
+    report = await sweeper(rig).run_once()
+
+    assert report.delivered == {"retry": 60}
+    asked = rig.fake.calls_to("conversations.open")
+    assert len(asked) <= 2 * sweeper(rig).concurrency, f"{len(asked)} DMs asked of a Slack that is down"
+    rig.fake.clear_failures()
+    clock.advance(hours=1)
+    await sweeper(rig).run_once()
+    assert sorted(len(dm_of(rig, user)) for user in users) == [1] * 60
 
 
 async def test_no_answer_expires_the_claim_after_the_grace_period(rig: Rig, clock: FakeClock) -> None:
