@@ -83,11 +83,20 @@ class Messenger:
         return client
 
     async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
-        """Message a user directly; closed DMs (50007) and unknown users raise Unreachable."""
+        """Message a user directly; closed DMs (50007) and unknown users raise Unreachable.
+
+        Opening the DM channel posts nothing: when Discord fails there (a server error, a lost
+        connection), the message was certainly not sent, and may be sent again (a notice, which
+        is never sent twice, would otherwise be written off unsent)."""
         user = _snowflake(user_id, "user")
         client, kwargs = self._sender(), render.message(reply)
-        with _delivery(f"DM to Discord user {user_id}"):
-            channel = await client.create_dm(discord.Object(user))
+        what = f"DM to Discord user {user_id}"
+        try:
+            with _delivery(f"{what} (opening the DM)"):
+                channel = await client.create_dm(discord.Object(user))
+        except FailedOnTheWay as exc:
+            raise Unavailable(str(exc)) from exc.__cause__
+        with _delivery(what):
             sent = await channel.send(**kwargs)
         return Posted(str(sent.channel.id), str(sent.id), sent.jump_url)
 

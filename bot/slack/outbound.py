@@ -172,10 +172,17 @@ class Messenger:
         return str(answer.get("channel") or channel), str(answer["ts"])
 
     async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
-        """Open the app's DM with ``user_id`` and post there; closed or gone users: Unreachable."""
+        """Open the app's DM with ``user_id`` and post there; closed or gone users: Unreachable.
+        Opening the DM posts nothing: a connection lost there is :class:`Unavailable` (the
+        message was certainly not sent), not :class:`MaybeSent`."""
+        what = f"DM to Slack user {user_id}"
         try:
-            with _connection(f"DM to Slack user {user_id}"):
-                opened = await self.client.conversations_open(users=user_id)
+            try:
+                with _connection(f"{what} (opening the DM)"):
+                    opened = await self.client.conversations_open(users=user_id)
+            except FailedOnTheWay as exc:
+                raise Unavailable(str(exc)) from exc.__cause__
+            with _connection(what):
                 channel, ts = await self._post(str(opened["channel"]["id"]), reply)
         except SlackApiError as exc:
             code = slack_error(exc)

@@ -626,6 +626,25 @@ async def test_the_sweep_edits_the_post_and_sends_the_dm_that_failed_once(rig: M
     assert len(edits(fake)) == 2  # the one that failed, the sweep's
 
 
+async def test_a_decision_whose_dm_could_not_be_opened_reaches_the_submitter_at_the_next_sweep(
+    rig: Moderated,
+) -> None:
+    """Discord fails (503) to open the DM telling Alice her link was rejected: nothing was sent,
+    so the next sweep tells her, once (it used to be written off as perhaps sent)."""
+    fake = rig.fake
+    post = await submit(rig)
+    fake.fail("POST", "/users/@me/channels", status=503, body={"message": "503", "code": 0})
+
+    await rig.react(post, "❌", fake.bob_id)
+    assert description(fake, post) == "Rejected by Bob." and fake.dms[fake.alice_id] == []
+
+    await rig.sweeper.run_once()
+    await rig.sweeper.run_once()
+
+    (dm,) = fake.dms[fake.alice_id]
+    assert dm["embeds"][0]["description"].endswith("was not accepted.")
+
+
 @pytest.mark.parametrize("reason", ["\u200b\u200b\u200b", "\u200b \u2066\u2069 \u200b"])
 async def test_an_invisible_reason_is_no_reason(rig: Moderated, reason: str) -> None:
     """Zero-width and bidi characters only: the form asks why again, and nothing changes."""

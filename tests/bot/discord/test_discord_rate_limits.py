@@ -112,3 +112,26 @@ async def test_a_sweep_during_an_outage_stops_asking_and_reminds_everyone_once_i
     assert sorted(len(fake.dms[user]) for user in users) == [1] * 120
     clock.advance(days=13)
     assert (await rig.sweeper.run_once()).expired == 0
+
+
+async def test_an_expiry_notice_whose_dm_could_not_be_opened_is_sent_at_the_next_sweep(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """Discord fails (503) to open the DM for the notice that a claim expired: nothing was sent,
+    so the next sweep sends it, once (it used to be written off as perhaps sent)."""
+    fake = rig.fake
+    (user,) = await plant_stale(rig, clock, 1)
+    reminded = clock() - timedelta(days=15)
+    await rig.bot.ctx.store.execute(
+        sa.update(Claim).values(state="stale", delivery="dm", reminded_at=reminded)
+    )
+    fake.fail("POST", "/users/@me/channels", status=503, body={"message": "503", "code": 0})
+
+    assert (await rig.sweeper.run_once()).expired == 1
+    assert fake.dms[user] == []
+    await rig.sweeper.run_once()
+    await rig.sweeper.run_once()
+
+    (notice,) = fake.dms[user]
+    assert notice["embeds"][0]["title"].startswith("Your claim on ")
+    assert notice["embeds"][0]["title"].endswith(" expired")

@@ -318,6 +318,26 @@ async def test_no_answer_expires_the_claim_after_the_grace_period(rig: Rig, cloc
     assert "already ended (expired)" in late.shown
 
 
+async def test_an_expiry_notice_whose_dm_could_not_be_opened_is_sent_at_the_next_sweep(
+    rig: Rig, clock: FakeClock
+) -> None:
+    """The connection drops while Slack opens the DM for the notice that Ann's claim expired:
+    nothing was posted, so the next sweep sends it, once (it used to be written off)."""
+    await claim(rig, ANN)
+    clock.advance(days=31)
+    await sweeper(rig).run_once()
+    clock.advance(days=15)
+    rig.fake.fail(ANN, methods=["conversations.open"], drop=True, times=2)  # and slack_sdk's one retry
+
+    assert (await sweeper(rig).run_once()).expired == 1
+    assert len(dm_of(rig, ANN)) == 1  # the reminder only
+    await sweeper(rig).run_once()
+    await sweeper(rig).run_once()
+
+    reminder, notice = dm_of(rig, ANN)
+    assert Answer.of(notice).header == "Your claim on 3.11 expired"
+
+
 async def test_the_expiry_notice_falls_back_to_the_reminder_channel(rig: Rig, clock: FakeClock) -> None:
     await claim(rig, ANN)
     clock.advance(days=31)
