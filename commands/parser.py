@@ -282,17 +282,22 @@ def convert_all(options: tuple[Option, ...], raw: dict[str, Any], command: str) 
 _PRIORITY = list(Kind)
 
 
-def _looks_like(option: Option, token: str, free_text: bool, has_rest: bool, plain: bool) -> bool:
+def _looks_like(option: Option, token: str, free_text: bool, has_rest: bool, plain: bool, last: bool) -> bool:
     """Whether a bare word can fill ``option``; ``free_text`` when a query takes the rest;
     ``plain`` when some word of the line is a number written plainly (2.4), which then is the
-    number rather than a ``2.4.`` or ``2,4`` before it (``tried it, see 2.4. 3.11``)."""
+    number rather than a ``2.4.`` or ``2,4`` before it (``tried it, see 2.4. 3.11``); ``last``
+    when no bare word comes after it."""
     text = normalise(token)
     match option.kind:
         case Kind.NUMBER:
             return canonical_number(text) is not None and (not plain or plain_number(text))
         case Kind.DIFFICULTY:
-            # Next to a free-text query "a" is a word, so only a capital A is a difficulty.
-            return bool(DIFFICULTY_RE.match(text if free_text else text.upper()))
+            # Next to a free-text query "a" is a word, so only a capital A is a difficulty, and
+            # only as the last word (``induction A``): inside a sentence it is a word too
+            # (``A harder example…``, ``where A and b are…``).
+            if free_text:
+                return last and bool(DIFFICULTY_RE.match(text))
+            return bool(DIFFICULTY_RE.match(text.upper()))
         case Kind.USER:
             return bool(MENTION_RE.match(text)) or canonical_number(text) is None
         case Kind.FLAG:
@@ -373,6 +378,8 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
     )
     plain = any(match.group("key") is None and plain_number(match.group(0).strip('"')) for match in tokens)
     has_rest = rest_option is not None
+    # The last word not naming an option (``key:value``): the only one a search reads as a level.
+    last = max((i for i, match in enumerate(tokens) if match.group("key") is None), default=-1)
     for index, match in enumerate(tokens):
         if skip and index == 0:
             continue
@@ -410,8 +417,9 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
             continue
         else:
             token = match.group("quoted") if match.group("quoted") is not None else match.group("word")
+        at_end = index == last
         for option in positional:
-            if option.name not in raw and _looks_like(option, token, free_text, has_rest, plain):
+            if option.name not in raw and _looks_like(option, token, free_text, has_rest, plain, at_end):
                 raw[option.name] = token
                 break
         else:

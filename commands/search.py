@@ -68,9 +68,14 @@ async def search_command(ctx: Context, request: Request) -> Reply:
         and not (category and p.category != category)
     ]
     shown_query = clip(query, 61)
+    # The filters, said in the answer: a level may have come from a bare word (induction A).
+    level = f" at difficulty {difficulty}" if difficulty and not read else ""
+    within = level + (f" in {category}" if category else "")
     if not ranked:
-        nothing = f"Nothing matches {shown_query!r}. Try fewer or other words."
-        return Reply(text=f"{read} {nothing}".strip(), private=True)
+        nothing = f"Nothing matches {shown_query!r}{within}."
+        return Reply(text=f"{read} {nothing} Try fewer or other words.".strip(), private=True)
+    if within:
+        read = f"{read} Only problems{within}.".strip()
     chunk, page, pages = page_of(ranked, request.args.get("page", 1), ctx.page_size)
     lines = tuple(f"{problem_title(p, 120)} [{p.difficulty}]" for _, p in chunk)
     buttons = tuple(Button(f"Show {p.number}", "show", p.number) for _, p in chunk)

@@ -96,6 +96,19 @@ def test_search_keeps_words_and_only_capital_letters_are_levels() -> None:
     }
 
 
+def test_a_capital_letter_inside_a_search_is_a_word_not_a_level() -> None:
+    """A pasted sentence ("A harder example would be…", "…where A and b are…") lost its "A" to the
+    difficulty filter: a bare level filters a search only as its last word."""
+    for sentence in ("A harder example would be numbers", "where A and b are different"):
+        assert args("search", sentence) == {"query": sentence}
+    assert args("search", "induction heads B-C page:2") == {
+        "query": "induction heads",
+        "difficulty": "B-C",
+        "page": 2,
+    }
+    assert args("search", "induction A") == {"query": "induction", "difficulty": "A"}
+
+
 def test_release_note_takes_the_rest_of_the_line() -> None:
     """`/release 3.11 tried X, stuck on Y` keeps the note as written."""
     assert args("release", "3.11 tried X, stuck on Y") == {"number": "3.11", "note": "tried X, stuck on Y"}

@@ -147,6 +147,21 @@ async def test_a_named_difficulty_in_words_is_read_as_random_reads_it(ctx: Conte
     assert bare.text == "Nothing matches 'easy induction'. Try fewer or other words."
 
 
+async def test_a_pasted_sentence_keeps_its_capital_a_and_a_level_filter_says_so(ctx: Context) -> None:
+    """Pasting 2.3's opening, "A harder example would be numbers at the start of lines", answered
+    "Nothing matches 'harder example…'": its "A" was silently taken as difficulty A (2.3 is a B).
+    A bare level filters only as the last word, and the answer says what it kept."""
+    reply = await say(ctx, ANN, "/search A harder example would be numbers at the start of lines")
+    assert _numbers(reply)[:1] == ["2.3"], reply.text
+    reply = await say(ctx, ANN, "/search linear regression where A and b are different for each prompt")
+    assert _numbers(reply)[:1] == ["3.13"], reply.text
+    filtered = await say(ctx, ANN, "/search induction A")
+    assert filtered.title == "Search: induction" and _numbers(filtered) == ["2.19"]
+    assert filtered.text == "Only problems at difficulty A."
+    nothing = await say(ctx, ANN, "/search zebrafish D category:1")
+    assert nothing.text.startswith("Nothing matches 'zebrafish' at difficulty D in Toy Language Models.")
+
+
 async def test_the_next_page_hint_keeps_the_filters_and_runs_as_written(ctx: Context) -> None:
     """The footer's "Next:" repeats the query and filters: typed as shown, it gives the next page
     of the same search (not page 2 of the unfiltered one)."""
