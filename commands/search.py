@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process, utils
 from rapidfuzz.distance import OSA
 
-from commands.catalogue import difficulty_matches, match_category, problem_title
+from commands.catalogue import difficulty_matches, get_problem, match_category, problem_title
 from commands.levels import SCALE, read_difficulty
-from commands.parser import SMART_QUOTES, Kind, Option
+from commands.parser import NUMBER_PREFIX_RE, SMART_QUOTES, Kind, Option
 from commands.types import BadArgument, Button, Context, Reply, Request, Section, page_of
 from storage.models import Problem
 from storage.text import canonical_number, clip
@@ -50,17 +50,21 @@ async def search_command(ctx: Context, request: Request) -> Reply:
     difficulty, given = read_difficulty(request.args.get("difficulty"))
     read = f"Read {given[:40]!r} as difficulty {difficulty} ({SCALE})." if given else ""
     category = match_category(everything, request.args["category"]) if request.args.get("category") else None
-    number = canonical_number(query)  # spelled any way /problem takes: 2.4, #2.4, 02.04, ２.４
-    exact = number if number is not None and await ctx.store.get_problem(number) is not None else None
-    # Scored against the whole catalogue (its index is built once); the matches, best first and
-    # then in catalogue order (the catalogue's own order: section, position), then filtered.
+    # A number, spelled any way /problem takes it (2.4, #2.4, 02.04, ２.４, problem 2.4), is its
+    # problem alone: the digits 2 and 4 in other problems' text ("1 2 3 4") are no match for it.
+    # One that is no problem is answered as /problem answers it, naming the numbers there are.
+    number = canonical_number(NUMBER_PREFIX_RE.sub("", query.strip()))
     found_at: list[tuple[int, float, int, Problem]] = []
-    for position, (p, (tier, found)) in enumerate(zip(everything, scores(query, everything), strict=True)):
-        if exact is not None and p.number == exact:
-            found_at.append((-1, 0.0, position, p))
-        elif found >= MATCH_AT:
-            found_at.append((tier, -found, position, p))
-    found_at.sort()
+    if number is not None:
+        found_at.append((0, 0.0, 0, await get_problem(ctx, number)))
+    else:
+        # Scored against the whole catalogue (its index is built once); the matches, best first
+        # and then in catalogue order (its own order: section, position), then filtered.
+        scored = zip(everything, scores(query, everything), strict=True)
+        for position, (p, (tier, found)) in enumerate(scored):
+            if found >= MATCH_AT:
+                found_at.append((tier, -found, position, p))
+        found_at.sort()
     ranked = [
         (-score, p)
         for _, score, _, p in found_at

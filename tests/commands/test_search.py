@@ -219,6 +219,18 @@ async def test_search_by_number_and_nothing_found(ctx: Context) -> None:
     assert str(reply.sections[0].lines[0]).split(" — ")[0] in {"2.31", "2.32", "2.38"}
 
 
+async def test_a_problem_number_finds_that_problem_alone(ctx: Context) -> None:
+    """`/search problem 2.4` listed eleven problems and not 2.4 (the word "problem" made it no
+    number), and `/search 2.4` listed five more after it, found through the digits 2 and 4 in
+    their text ("1 2 3 4"). A number, spelled as /problem takes it, lists its problem alone; a
+    number that is no problem says which there are."""
+    for spelled in ("2.4", "#2.4", "problem 2.4", "Problem #2.4", "02.04", " 2,4 "):
+        reply = await say(ctx, ANN, f"/search {spelled}")
+        assert _numbers(reply) == ["2.4"] and reply.footer == "Page 1 of 1 (1 match).", spelled
+    reply = await say(ctx, ANN, "/search problem 2.99")
+    assert reply.error and reply.text == "No problem 2.99 — section 2 runs 2.1–2.38."
+
+
 async def test_one_match_is_counted_in_the_singular(ctx: Context) -> None:
     """/search Coq finds 3.3 alone (through its existing work): "1 match", not "1 matches"."""
     reply = await say(ctx, ANN, "/search Coq")
