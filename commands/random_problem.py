@@ -44,14 +44,28 @@ async def random_command(ctx: Context, request: Request) -> Reply:
     if category:
         name = match_category(problems, category, f" For a difficulty: {SCALE} (/random B, /random A-B).")
         pool = [p for p in pool if p.category == name]
-    if unclaimed:
-        claimed = await ctx.store.claimed_numbers()
-        pool = [p for p in pool if p.number not in claimed]
     if not pool:
         raise BadArgument(f"{read}No problem matches all of that; try fewer filters.")
-    problem = ctx.rng.choice(pool)
+    # A problem nobody is working on, when there is one: what a newcomer asking for a problem
+    # expects. When all are claimed, one of them all the same, saying so (several people may
+    # work on one problem), unless only unclaimed ones were asked for.
+    claimed = await ctx.store.claimed_numbers()
+    free = [p for p in pool if p.number not in claimed]
+    matching = f"{len(pool)} matching problem{'s' if len(pool) != 1 else ''}"
+    every = f"All {matching} are" if len(pool) > 1 else "The one matching problem is"
+    if not free and unclaimed:
+        raise BadArgument(f"{read}{every} claimed; try other filters, or /random without unclaimed.")
+    if not free:
+        picked = (
+            f"{every} claimed{', this one too' if len(pool) > 1 else ''}: see who is on it below "
+            "(several people may work on one problem), or try other filters."
+        )
+    elif len(free) < len(pool):
+        picked = f"Picked at random from the {len(free)} of {matching} nobody is working on."
+    else:
+        picked = f"Picked at random from {matching}."
+    problem = ctx.rng.choice(free or pool)
     filters = f"{difficulty or ''}/{problem.section if category else ''}/{'u' if unclaimed else ''}"
-    picked = f"Picked at random from {len(pool)} matching problem{'s' if len(pool) != 1 else ''}."
     card = await problem_card(ctx, problem, request.actor, text=read + picked)
     buttons = tuple(b if b.action != "random" else Button(b.label, "random", filters) for b in card.buttons)
     return Reply(**{**card.__dict__, "buttons": buttons})

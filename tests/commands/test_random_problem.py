@@ -6,11 +6,17 @@ import collections
 
 import pytest
 
+from commands import dispatch
 from commands.catalogue import difficulty_matches
-from commands.types import Context
+from commands.types import Context, Reply
 from tests.support.transcript import person, say
 
 ANN = person("ann")
+BOB = person("bob")
+
+
+def _number(reply: Reply) -> str:
+    return (reply.title or "").split(" — ")[0]
 
 
 async def test_random_level_a_matches_every_range_that_includes_a(ctx: Context) -> None:
@@ -34,8 +40,6 @@ async def test_random_unclaimed_skips_claimed_problems(ctx: Context) -> None:
 
 async def test_random_another_button_keeps_the_filters(ctx: Context) -> None:
     """ "Another random" under a /random D answer gives another D-level problem."""
-    from commands import dispatch
-
     reply = await say(ctx, ANN, "/random D")
     button = next(b for b in reply.buttons if b.action == "random")
     for _ in range(10):
@@ -119,3 +123,29 @@ async def test_random_named_level_words_beside_a_category_and_nonsense(ctx: Cont
     assert reply.error and "is not a difficulty" in reply.text
     assert (await say(ctx, ANN, "/random C-A")).text == (await say(ctx, ANN, "/random difficulty:C-A")).text
     assert "is not a difficulty" in (await say(ctx, ANN, "/random difficulty:C-A")).text
+
+
+async def test_random_hands_out_a_problem_nobody_is_working_on(ctx: Context) -> None:
+    """With two of the three D problems claimed, /random D handed a newcomer a claimed one two
+    times in three, saying nothing ("Picked at random from 3 matching problems."). It picks among
+    those nobody is working on and says so; when every match is claimed it still shows one, and
+    says that it is; `unclaimed` then says why nothing is left."""
+    for number in ("2.36", "3.28"):
+        assert not (await say(ctx, ANN, f"/claim {number}")).error
+    for _ in range(10):
+        reply = await say(ctx, BOB, "/random D")
+        assert _number(reply) == "3.29"
+        assert reply.text.startswith("Picked at random from the 1 of 3 matching problems nobody is")
+    assert not (await say(ctx, ANN, "/claim 3.29")).error
+    reply = await say(ctx, BOB, "/random D")
+    assert not reply.error and _number(reply) in {"2.36", "3.28", "3.29"}
+    assert reply.text.startswith(
+        "All 3 matching problems are claimed, this one too: see who is on it below "
+        "(several people may work on one problem), or try other filters."
+    )
+    refused = await say(ctx, BOB, "/random D unclaimed")
+    assert refused.error and refused.text == (
+        "All 3 matching problems are claimed; try other filters, or /random without unclaimed."
+    )
+    reply = await say(ctx, BOB, "/random easy")
+    assert "Picked at random from the 14 of 18 matching problems nobody is working on." in reply.text

@@ -50,7 +50,7 @@ async def test_another_random_posts_a_new_card_in_the_channel(rig: Rig) -> None:
 
     assert second.public and second.message["replace_original"] is False
     assert second.field("Difficulty").startswith("A")
-    assert "Picked at random from 18 matching problems." in second.shown
+    assert "Picked at random from the 14 of 18 matching problems nobody is working on." in second.shown
     assert second.buttons == ["Claim", "Another random"]  # nobody holds it: no Release
 
 

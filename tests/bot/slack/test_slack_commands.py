@@ -98,7 +98,7 @@ async def test_random_at_level_a_picks_from_every_range_that_includes_a(rig: Rig
 
     assert answer.public
     assert answer.field("Difficulty").startswith("A")
-    assert "Picked at random from 18 matching problems." in answer.shown
+    assert "Picked at random from the 14 of 18 matching problems nobody is working on." in answer.shown
     assert answer.button("Another random")["action_id"] == "cop:random:A//"
 
 
