@@ -227,7 +227,8 @@ async def problem_card(
         buttons += (Button("Claim", "claim", problem.number, ButtonStyle.PRIMARY),)
         if any(c.user_id is not None for c in open_claims):
             buttons += (Button("Release", "release", problem.number),)
-    buttons += (Button("Another random", "random", ""), *extra)
+    # Another random: any problem, but not this one (see random_problem.showing).
+    buttons += (Button("Another random", "random", f"///{problem.number}"), *extra)
     return Reply(
         title=problem_title(problem, 90),
         text=(text + "\n\n" + body) if text else body,

@@ -9,7 +9,7 @@ from commands.catalogue import match_category, problem_card
 from commands.levels import SCALE, read_difficulty, read_levels
 from commands.parser import Kind, Option
 from commands.search import index_of
-from commands.types import BadArgument, Button, Context, Reply, Request
+from commands.types import Actor, BadArgument, Button, Context, Reply, Request
 from storage.models import Problem
 from storage.text import clip
 
@@ -64,17 +64,46 @@ async def random_command(ctx: Context, request: Request) -> Reply:
         picked = f"Picked at random from the {len(free)} of {matching} nobody is working on."
     else:
         picked = f"Picked at random from {matching}."
-    problem = ctx.rng.choice(free or pool)
+    problem = _pick(ctx, request.actor, free or pool)
     filters = f"{difficulty or ''}/{problem.section if category else ''}/{'u' if unclaimed else ''}"
     card = await problem_card(ctx, problem, request.actor, text=read + picked)
-    buttons = tuple(b if b.action != "random" else Button(b.label, "random", filters) for b in card.buttons)
+    # The button carries the filters and the problem it is under (``A/2/u/3.11``).
+    again = f"{filters}/{problem.number}"
+    buttons = tuple(b if b.action != "random" else Button(b.label, "random", again) for b in card.buttons)
     return Reply(**{**card.__dict__, "buttons": buttons})
 
 
+RECENT_PICKS = 4096  # people whose last /random problem Context.shown keeps (the oldest go first)
+
+
+def _pick(ctx: Context, actor: Actor, pool: Sequence[Problem]) -> Problem:
+    """A problem of ``pool`` by chance, not the one ``actor`` was shown last when there is
+    another: a second /random (or Another random) never shows the same problem again."""
+    key = (actor.platform, actor.user_id)
+    last = ctx.shown.pop(key, None)
+    others = [p for p in pool if p.number != last]
+    problem = ctx.rng.choice(others or pool)
+    ctx.shown[key] = problem.number
+    if len(ctx.shown) > RECENT_PICKS:
+        del ctx.shown[next(iter(ctx.shown))]
+    return problem
+
+
+def showing(ctx: Context, actor: Actor, target: str) -> None:
+    """An Another random button pressed: the card it is under (the problem its target names,
+    ``A/2/u/3.11``) is the one ``actor`` sees, so the next pick is another."""
+    number = target.split("/")[3] if target.count("/") >= 3 else ""
+    if number:
+        ctx.shown.pop((actor.platform, actor.user_id), None)
+        ctx.shown[(actor.platform, actor.user_id)] = number
+
+
 def random_filters(target: str) -> dict[str, object]:
-    """The filters an "Another random" button carries (``A/2/u``) as /random arguments."""
+    """The filters an "Another random" button carries (``A/2/u``, and after them the problem the
+    button is under, see showing) as /random arguments."""
     difficulty, _, rest = target.partition("/")
-    section, _, unclaimed = rest.partition("/")
+    section, _, rest = rest.partition("/")
+    unclaimed = rest.partition("/")[0]
     args: dict[str, object] = {}
     if difficulty:
         args["difficulty"] = difficulty

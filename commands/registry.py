@@ -325,7 +325,16 @@ async def _card(ctx: Context, actor: Actor, target: str) -> Reply | None:
 register_action("claim", _card_action("claim"))
 register_action("release", _card_action("release"))
 register_action("show", _command_action("problem", lambda t: {"number": t}))
-register_action("random", _command_action("random", random_problem.random_filters))
+_another_random = _command_action("random", random_problem.random_filters)
+
+
+async def _another_random_under(ctx: Context, actor: Actor, target: str) -> Reply:
+    """Another random: a pick with the button's filters, never the card it is under."""
+    random_problem.showing(ctx, actor, target)
+    return await _another_random(ctx, actor, target)
+
+
+register_action("random", _another_random_under)
 register_action("renew", reminders.renew_action)
 register_action("drop", reminders.drop_action)
 register_action("approve", submissions.approve_action)

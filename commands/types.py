@@ -235,6 +235,10 @@ class Context:
     max_claims: int | None = None
     page_size: int = 5
     effects: Effects | None = None
+    # The problem /random (or the card whose Another random button they pressed) last showed each
+    # person, by (platform, user id): their next /random picks another. In this process only,
+    # the latest RECENT_PICKS people (see commands.random_problem).
+    shown: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 class CommandError(Exception):

@@ -40,6 +40,8 @@ async def test_random_unclaimed_skips_claimed_problems(ctx: Context) -> None:
 
 async def test_random_another_button_keeps_the_filters(ctx: Context) -> None:
     """ "Another random" under a /random D answer gives another D-level problem."""
+    from commands import dispatch
+
     reply = await say(ctx, ANN, "/random D")
     button = next(b for b in reply.buttons if b.action == "random")
     for _ in range(10):
@@ -89,7 +91,7 @@ async def test_random_reads_words_for_a_level_as_the_difficulty(
         assert reply.text.startswith(read) and reply.difficulty
         assert difficulty_matches(reply.difficulty, level), (line, reply.difficulty)
     another = next(b for b in reply.buttons if b.action == "random")
-    assert another.target == f"{level}//"
+    assert another.target == f"{level}///{_number(reply)}"  # its filters, and the card it is under
 
 
 async def test_random_reads_a_level_beside_a_category(ctx: Context) -> None:
@@ -149,3 +151,23 @@ async def test_random_hands_out_a_problem_nobody_is_working_on(ctx: Context) -> 
     )
     reply = await say(ctx, BOB, "/random easy")
     assert "Picked at random from the 14 of 18 matching problems nobody is working on." in reply.text
+
+
+async def test_random_never_shows_the_same_problem_twice_in_a_row(ctx: Context) -> None:
+    """/random D drew 3.28 and then 3.28 again, typed or through Another random (three D
+    problems: one chance in three each time). The next pick is never the problem just shown to
+    whoever asks: their last /random, or the card whose button they press (Bob's click under
+    Ann's card), while the draw still reaches every problem."""
+    seen: list[str] = []
+    for _ in range(15):
+        seen.append(_number(await say(ctx, ANN, "/random D")))
+    reply = await say(ctx, ANN, "/random D")
+    seen.append(_number(reply))
+    for clicker in [BOB, ANN] * 8:
+        button = next(b for b in reply.buttons if b.action == "random")
+        reply = await dispatch.run_action(ctx, clicker, button.custom_id)
+        seen.append(_number(reply))
+    assert all(a != b for a, b in zip(seen, seen[1:], strict=False)), seen
+    assert set(seen) == {"2.36", "3.28", "3.29"}
+    # One problem to pick from: that one, again.
+    assert {_number(await say(ctx, ANN, "/random D category:2")) for _ in range(3)} == {"2.36"}

@@ -41,7 +41,8 @@ async def test_random_with_a_difficulty_is_public_and_matches_it(
     assert difficulty.startswith("A")
     assert card["description"].startswith("Picked at random from")
     another = dict(buttons(answer.data or {}))["Another random"]
-    assert another == "cop:random:A//u"  # the button repeats the same filters
+    # The button repeats the same filters, and names the card it is under (the next is another).
+    assert another == f"cop:random:A//u/{card['title'].split(' — ')[0]}"
 
 
 async def test_search_is_private_with_a_show_button_per_match(

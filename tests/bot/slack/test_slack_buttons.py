@@ -51,6 +51,7 @@ async def test_another_random_posts_a_new_card_in_the_channel(rig: Rig) -> None:
     assert second.public and second.message["replace_original"] is False
     assert second.field("Difficulty").startswith("A")
     assert "Picked at random from the 14 of 18 matching problems nobody is working on." in second.shown
+    assert second.header != first.header  # not the card the button is under
     assert second.buttons == ["Claim", "Another random"]  # nobody holds it: no Release
 
 

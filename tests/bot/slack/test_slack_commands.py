@@ -30,7 +30,7 @@ async def test_problem_is_posted_in_the_channel_as_a_card(rig: Rig) -> None:
     assert answer.buttons == ["Claim", "Another random"]  # only the sheet's claim: no Release
     assert [answer.button(b)["action_id"] for b in answer.buttons] == [
         "cop:claim:2.4",
-        "cop:random:",
+        "cop:random:///2.4",  # any problem but this one
     ]
     assert answer.button("Claim")["value"] == "2.4" and answer.button("Claim")["style"] == "primary"
     assert answer.message["text"].startswith("2.4 — 3 letter acronyms")  # notification fallback
@@ -99,7 +99,9 @@ async def test_random_at_level_a_picks_from_every_range_that_includes_a(rig: Rig
     assert answer.public
     assert answer.field("Difficulty").startswith("A")
     assert "Picked at random from the 14 of 18 matching problems nobody is working on." in answer.shown
-    assert answer.button("Another random")["action_id"] == "cop:random:A//"
+    # The same filters, and the problem it is under (the next pick is another).
+    number = answer.header.split(" — ")[0]
+    assert answer.button("Another random")["action_id"] == f"cop:random:A///{number}"
 
 
 async def test_search_lists_matches_privately_with_show_buttons(rig: Rig) -> None:
