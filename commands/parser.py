@@ -14,7 +14,9 @@ from commands.types import BadArgument, UserRef
 from storage.models import ID_LENGTH
 from storage.text import canonical_number, clip, normalise, plain_number, visible
 
-DIFFICULTY_RE = re.compile(r"^([A-D])(?:\s*-\s*([A-D]))?$")
+# The dashes a range may be written with: phones and Macs turn "A-B" into "A–B" as people type.
+DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
+DIFFICULTY_RE = re.compile(rf"^([A-D])(?:\s*[{DASHES}]\s*([A-D]))?$")
 MENTION_RE = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$")
 CHANNEL_RE = re.compile(r"^<#([A-Za-z0-9]+)(?:\|([^>]*))?>$|^([A-Z][A-Z0-9]{6,}|[0-9]{15,21})$")
 ROLE_RE = re.compile(
@@ -42,7 +44,8 @@ LEVEL_WORDS = {
     **dict.fromkeys("hard harder difficult advanced challenging".split(), "C-D"),
     **dict.fromkeys("hardest expert".split(), "D"),
 }
-LEVEL_FILLER = frozenset("an and difficulty level levels one or problem problems to".split())
+# Words that go with a level (``level A``, ``easy to medium``, ``A - B``).
+LEVEL_FILLER = frozenset("an and difficulty level levels one or problem problems to".split()) | set(DASHES)
 # Typographic double quotes (phones and Macs turn " into them as people type) read as ".
 SMART_QUOTES = str.maketrans(dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\uff02", '"'))
 # A word people put before a number: "/problem problem 2.4", "/claim # 2.4".
@@ -151,8 +154,8 @@ def parse_difficulty(raw: str) -> str:
 
 def level_of(word: str) -> str | None:
     """The level or range a word names: ``b``, ``A-C``, ``easy`` (A); None for any other word."""
-    if DIFFICULTY_RE.match(word.upper()):
-        return word.upper()
+    if match := DIFFICULTY_RE.match(word.upper()):
+        return match.group(1) + (f"-{match.group(2)}" if match.group(2) else "")
     return LEVEL_WORDS.get(word.lower())
 
 

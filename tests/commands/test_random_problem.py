@@ -78,6 +78,13 @@ async def test_random_with_impossible_filters_says_so(ctx: Context) -> None:
         ('/random difficulty:"easy to medium"', "A-C", "Read 'easy medium' as difficulty A-C"),
         ("/random difficulty:easy hard", "A-D", "Read 'easy hard' as difficulty A-D"),
         ("/random difficulty:b-c", "B-C", "Picked at random"),
+        # A phone's or a Mac's dash (en, em, minus) and spaces around it: "No category 'A–B'",
+        # "No category '- B'" before.
+        ("/random A–B", "A-B", "Picked at random"),
+        ("/random difficulty:B—C", "B-C", "Picked at random"),
+        ("/random a − b", "A-B", "Read 'A b' as difficulty A-B"),
+        ("/random A - B", "A-B", "Read 'A B' as difficulty A-B"),
+        ("/random easy – medium", "A-C", "Read 'easy medium' as difficulty A-C"),
     ],
 )
 async def test_random_reads_words_for_a_level_as_the_difficulty(
