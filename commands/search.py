@@ -13,8 +13,8 @@ from rapidfuzz import fuzz, process, utils
 from rapidfuzz.distance import OSA
 
 from commands.catalogue import difficulty_matches, get_problem, match_category, problem_title
-from commands.levels import SCALE, read_difficulty
-from commands.parser import NUMBER_PREFIX_RE, SMART_QUOTES, Kind, Option
+from commands.levels import SCALE, read_difficulty, read_levels
+from commands.parser import LEVEL_WORDS, NUMBER_PREFIX_RE, SMART_QUOTES, Kind, Option
 from commands.types import BadArgument, Button, Context, Reply, Request, Section, page_of
 from storage.models import Problem
 from storage.text import canonical_number, clip
@@ -77,7 +77,8 @@ async def search_command(ctx: Context, request: Request) -> Reply:
     within = level + (f" in {category}" if category else "")
     if not ranked:
         nothing = f"Nothing matches {shown_query!r}{within}."
-        return Reply(text=f"{read} {nothing} Try fewer or other words.".strip(), private=True)
+        hint = _what_would(query, everything, difficulty, category) or "Try fewer or other words."
+        return Reply(text=f"{read} {nothing} {hint}".strip(), private=True)
     if within:
         read = f"{read} Only problems{within}.".strip()
     chunk, page, pages = page_of(ranked, request.args.get("page", 1), ctx.page_size)
@@ -105,6 +106,52 @@ def _search_again(query: str, difficulty: str | None, category: str | None, page
     if category:
         words.append(f"category:{_quoted(category)}")
     return " ".join(["/search", *words, f"page:{page}"])
+
+
+def _matching(query: str, problems: Sequence[Problem], difficulty: str | None, category: str | None) -> int:
+    """How many problems /search lists for ``query`` with these filters."""
+    return sum(
+        1
+        for p, (_, found) in zip(problems, scores(query, problems), strict=True)
+        if found >= MATCH_AT
+        and not (difficulty and not difficulty_matches(p.difficulty, difficulty))
+        and not (category and p.category != category)
+    )
+
+
+def _what_would(query: str, problems: Sequence[Problem], difficulty: str | None, category: str | None) -> str:
+    """When nothing matches: a search that finds something, ready to type, or "" when none
+    is near. A word for a level (``easy induction``) as the filter; else the word that matches
+    the most on its own (``induction zebrafish``); else the catalogue's word closest to one that
+    matches nothing (``supperpossitoin``: superposition)."""
+    words = [w for w in dict.fromkeys(utils.default_process(query).split()) if w not in STOP_WORDS]
+    filters = (f" difficulty:{difficulty}" if difficulty else "") + (
+        f" category:{_quoted(category)}" if category else ""
+    )
+
+    def counted(n: int) -> str:
+        return f"{n} {'match' if n == 1 else 'matches'}"
+
+    levels = [w for w in words if w in LEVEL_WORDS]
+    rest = " ".join(w for w in words if w not in LEVEL_WORDS)
+    if levels and rest and not difficulty:
+        level = read_levels(None, " ".join(levels))[0]
+        if found := _matching(rest, problems, level, category):
+            return f"For a level, name it: /search {rest} difficulty:{levels[0]}{filters} ({counted(found)})."
+    if len(words) > 1:
+        found, word = max((_matching(w, problems, difficulty, category), w) for w in words)
+        if found:
+            problem_s = "problem" if found == 1 else "problems"
+            return f"On its own, {word!r} matches {found} {problem_s}: /search {word}{filters}"
+    index = index_of(problems)
+    for word in words:
+        if len(word) < SHORT_WORD:
+            continue
+        # Among the words with its first letter, as for a typo (see _Index.similar).
+        close = process.extractOne(word, index.starting(word[0]), scorer=fuzz.ratio, score_cutoff=70)
+        if close is not None and (found := _matching(close[0], problems, difficulty, category)):
+            return f"Did you mean {close[0]}? /search {close[0]}{filters} ({counted(found)})"
+    return ""
 
 
 def _quoted(text: str) -> str:

@@ -144,7 +144,7 @@ async def test_a_named_difficulty_in_words_is_read_as_random_reads_it(ctx: Conte
     refused = await say(ctx, ANN, "/search induction difficulty:sideways")
     assert refused.error and "'SIDEWAYS' is not a difficulty" in refused.text
     bare = await say(ctx, ANN, "/search easy induction")  # "easy" is searched for, not a level
-    assert bare.text == "Nothing matches 'easy induction'. Try fewer or other words."
+    assert bare.text.startswith("Nothing matches 'easy induction'.")
 
 
 async def test_a_pasted_sentence_keeps_its_capital_a_and_a_level_filter_says_so(ctx: Context) -> None:
@@ -229,6 +229,31 @@ async def test_a_problem_number_finds_that_problem_alone(ctx: Context) -> None:
         assert _numbers(reply) == ["2.4"] and reply.footer == "Page 1 of 1 (1 match).", spelled
     reply = await say(ctx, ANN, "/search problem 2.99")
     assert reply.error and reply.text == "No problem 2.99 — section 2 runs 2.1–2.38."
+
+
+async def test_when_nothing_matches_the_answer_says_what_would(ctx: Context) -> None:
+    """ "Nothing matches … Try fewer or other words." was all a user got for `/search easy
+    induction` (13 induction problems, one of them an A), `/search induction zebrafish` or a word
+    three typos off (`supperpossitoin`). Now the answer names a search that finds something,
+    ready to type: the level as a filter, the word that matches on its own, the catalogue's
+    word closest to one that matches nothing; and each runs as suggested."""
+    cases = {
+        "easy induction": "For a level, name it: /search induction difficulty:easy (1 match).",
+        "induction zebrafish": "On its own, 'induction' matches 13 problems: /search induction",
+        "supperpossitoin": "Did you mean superposition? /search superposition (6 matches)",
+        "zebrafish neurons difficulty:A": (
+            "On its own, 'neurons' matches 2 problems: /search neurons difficulty:A"
+        ),
+    }
+    for query, hint in cases.items():
+        reply = await say(ctx, ANN, f"/search {query}")
+        assert reply.text.startswith("Nothing matches") and hint in reply.text, reply.text
+        suggested = hint.split(": ", 1)[1] if hint.startswith(("For", "On")) else hint.split("? ")[1]
+        suggested = suggested.split(" (")[0]
+        found = await say(ctx, ANN, suggested)
+        assert found.sections and found.footer, suggested
+    reply = await say(ctx, ANN, "/search qqqqzzzz")
+    assert reply.text == "Nothing matches 'qqqqzzzz'. Try fewer or other words."
 
 
 async def test_one_match_is_counted_in_the_singular(ctx: Context) -> None:
