@@ -179,7 +179,7 @@ async def test_release_on_a_card_whose_claim_already_ended_says_so_and_refreshes
     picked = await ask(fake, "random", {"difficulty": "A", "unclaimed": True})
     assert picked.message is not None
     again = dict(buttons(picked.message))["Another random"]
-    assert again == "cop:random:A//u"
+    assert again.startswith("cop:random:A//u/")  # the filters, then the problem it shows
     await click(fake, picked.message, "Claim", user_id=fake.bob_id)
     await fake.wait_until(lambda: "Release" in dict(buttons(fake.message(int(picked.message["id"])))))
     assert dict(buttons(fake.message(int(picked.message["id"]))))["Another random"] == again
