@@ -343,7 +343,7 @@ def make_sweeper(
         stale_after_days=settings.stale_after_days,
         grace_days=settings.stale_grace_days,
         reminder_channel=reminder_channel,
-        channel_settings={"discord": "/setup reminder_channel", "slack": "SLACK_REMINDER_CHANNEL"},
+        channel_settings={"discord": "/setup set reminder_channel", "slack": "SLACK_REMINDER_CHANNEL"},
         # Two sweep intervals at least: a replica records what it sent at its next sweep.
         stuck_after=max(STUCK_SENDING, timedelta(minutes=2 * settings.reminder_sweep_minutes)),
         community_name=community_name,

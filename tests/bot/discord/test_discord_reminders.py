@@ -276,7 +276,8 @@ async def test_a_reminder_channel_copbot_may_not_post_in_holds_the_reminder_unti
         warned = [r.getMessage() for r in caplog.records if "may not post in" in r.getMessage()]
         assert len(warned) == 2, warned  # once per sweep, not once per claim
         channel = fake.channel_id("reminders")
-        assert f"the reminder channel {channel} (/setup reminder_channel) of discord community" in warned[0]
+        said = f"the reminder channel {channel} (/setup set reminder_channel) of discord community"
+        assert said in warned[0]
         assert "2 message(s) wait and are sent again at each sweep" in warned[0]
         alices = await latest(rig, fake.alice_id)
         assert (alices.state, alices.delivery, alices.unreachable) == ("stale", "retry", False)
@@ -318,7 +319,7 @@ async def test_a_deleted_reminder_channel_is_no_channel_and_the_history_says_so(
     assert (await latest(rig, fake.alice_id)).unreachable
     card = text_of((await ask(fake, "history", {"number": "3.11"}, user_id=fake.bob_id)).data or {})
     assert "2026-12-26 · Alice could not be reached: no DM, and the reminder channel is gone" in card
-    assert "(/setup reminder_channel) of discord community" in caplog.text
+    assert "(/setup set reminder_channel) of discord community" in caplog.text
     assert "set another channel" in caplog.text
 
 
