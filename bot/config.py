@@ -137,6 +137,42 @@ class Settings(BaseSettings):
         """``FOO=`` in a .env file means unset, not an empty token."""
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("discord_token", "slack_bot_token", "slack_signing_secret", "slack_app_token")
+    @classmethod
+    def _token_as_copied(cls, token: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """A token or secret as the platform shows it: the line break a secret file or a copy
+        leaves around it is dropped (a signing secret with one failed every request's signature,
+        unlogged); what no token holds inside (a space, a quote, a line break: a traceback at
+        the first request) and the other setting's token are refused, named, never shown."""
+        if token is None:
+            return None
+        value = token.get_secret_value().strip()
+        if info.field_name == "discord_token" and value[:4].lower() == "bot ":
+            raise PydanticCustomError(
+                "token_prefix",
+                "should be the token alone, without 'Bot ' before it (copbot adds that itself)",
+            )
+        if not value.isascii() or not value.isprintable() or any(c in value for c in " \"'`"):
+            raise PydanticCustomError(
+                "token_characters",
+                "holds a space, a quote, a line break or a letter beyond ASCII, which no token has: "
+                "copy the value alone again (docs/discord.md, docs/slack.md)",
+            )
+        if info.field_name == "slack_bot_token" and value.startswith(("xoxp-", "xapp-")):
+            what = "a user token (xoxp-…)" if value.startswith("xoxp-") else "the app-level token (xapp-…)"
+            raise PydanticCustomError(
+                "token_kind",
+                "is {what}: use the Bot User OAuth Token (xoxb-…) of OAuth & Permissions",
+                {"what": what},
+            )
+        if info.field_name == "slack_app_token" and value.startswith("xox"):
+            raise PydanticCustomError(
+                "token_kind",
+                "is a bot or user token (xox…): Socket Mode needs the app-level token (xapp-…) of "
+                "Basic Information, App-Level Tokens",
+            )
+        return SecretStr(value)
+
     @field_validator("discord_api_url", "discord_gateway_url", "slack_api_url")
     @classmethod
     def _no_credentials(cls, url: str | None) -> str | None:

@@ -633,3 +633,90 @@ async def test_a_port_already_taken(tmp_path: Path, taken_port: int) -> None:
             tmp_path, **on_slack(slack, "xoxb-right", tmp_path), SLACK_PORT=str(taken_port)
         )
     refused(status, output, f"cannot listen on {where} (BIND_HOST, SLACK_PORT): Address already in use")
+
+
+# A token as an operator may paste it, and the one line copbot answers (never the token).
+MISPASTED_TOKENS = {
+    "discord token with Bot before it": (
+        {"DISCORD_TOKEN": "Bot MTA1.abc.def"},
+        "copbot: DISCORD_TOKEN: should be the token alone, without 'Bot ' before it",
+    ),
+    "discord token in quotes (docker compose keeps them)": (
+        {"DISCORD_TOKEN": '"MTA1.abc.def"'},
+        "copbot: DISCORD_TOKEN: holds a space, a quote, a line break or a letter beyond ASCII",
+    ),
+    "discord token of two lines": (
+        {"DISCORD_TOKEN": "MTA1.abc.def\r\nMTA1.abc.def"},
+        "copbot: DISCORD_TOKEN: holds a space, a quote, a line break or a letter beyond ASCII",
+    ),
+    "slack user token": (
+        {"SLACK_BOT_TOKEN": "xoxp-1-MTA1abcdef"},
+        "copbot: SLACK_BOT_TOKEN: is a user token (xoxp-…): use the Bot User OAuth Token (xoxb-…)",
+    ),
+    "slack app token as the bot token": (
+        {"SLACK_BOT_TOKEN": "xapp-1-MTA1abcdef", "SLACK_APP_TOKEN": "xapp-1-MTA1abcdef"},
+        "copbot: SLACK_BOT_TOKEN: is the app-level token (xapp-…): use the Bot User OAuth Token",
+    ),
+    "slack bot token as the app token": (
+        {"SLACK_APP_TOKEN": "xoxb-1-MTA1abcdef"},
+        "copbot: SLACK_APP_TOKEN: is a bot or user token (xox…): Socket Mode needs the app-level token",
+    ),
+    "slack bot token of two lines": (
+        {"SLACK_BOT_TOKEN": "xoxb-right\nxoxb-right"},
+        "copbot: SLACK_BOT_TOKEN: holds a space, a quote, a line break",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", MISPASTED_TOKENS)
+async def test_a_token_pasted_wrong_is_named_before_anything_is_sent(tmp_path: Path, case: str) -> None:
+    """A token with 'Bot ' or quotes around it, a Slack token of the wrong kind: one line naming
+    the variable and what to paste instead, before any request. A line break inside a token was
+    a traceback (aiohttp refuses it in a header) and exit status 1; the others a refusal by the
+    platform that did not say why (or, for Slack's user token, a bot acting as a person)."""
+    settings, expected = MISPASTED_TOKENS[case]
+    async with FakeDiscord(token="MTA1.abc.def") as discord, FakeSlack(tokens={"xoxb-right"}) as slack:
+        status, output = await copbot(
+            tmp_path,
+            **{
+                **on_discord(discord, "MTA1.abc.def", tmp_path),
+                **on_slack(slack, "xoxb-right", tmp_path),
+                "SLACK_PORT": "0",
+                **settings,
+            },
+        )
+        assert not discord.requests and not slack.calls
+    refused(status, output, expected)
+    assert len(output.splitlines()) == 1, output
+    assert "MTA1" not in output
+
+
+async def test_a_signing_secret_with_a_line_break_after_it_still_checks_signatures(tmp_path: Path) -> None:
+    """A Kubernetes or Docker secret made from a file keeps the file's last line break: copbot used
+    the secret with it, so every request's signature was wrong (401, 'dispatch_failed' in Slack)
+    and nothing said why. The value is taken as Slack shows it, without the line break."""
+    port = closed_port()
+    async with FakeDiscord() as discord, FakeSlack(tokens={"xoxb-right"}) as slack:
+        settings = {
+            **on_slack(slack, "xoxb-right\n", tmp_path),
+            "SLACK_SIGNING_SECRET": "secret\n",
+            "SLACK_PORT": str(port),
+        }
+        log_path = tmp_path / "copbot.log"
+        # DISCORD_TOKEN empty: Slack alone.
+        async with copbot_process(discord, "", "", tmp_path, log_path, **settings) as process:
+            async with asyncio.timeout(20):
+                while True:
+                    assert process.returncode is None, log_path.read_text()
+                    try:
+                        _, writer = await asyncio.open_connection("127.0.0.1", port)
+                    except OSError:
+                        await asyncio.sleep(0.05)
+                        continue
+                    writer.close()
+                    break
+            async with SlackSender(f"http://127.0.0.1:{port}/slack/events", "secret", fake=slack) as sender:
+                reply = await sender.command("/problem", "2.4")
+            assert reply.status == 200 and "2.4" in reply.text, log_path.read_text()
+            process.terminate()
+            assert await process.wait() == 0, log_path.read_text()
