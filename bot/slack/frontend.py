@@ -200,4 +200,9 @@ def settings_problems(settings: Settings) -> list[str]:
         for value in sorted(settings.slack_moderator_ids)
         if not _MODERATOR_ID.match(value)
     ]
+    if settings.slack_app_token is not None and settings.slack_signing_secret is not None:
+        problems.append(
+            "SLACK_APP_TOKEN and SLACK_SIGNING_SECRET are both set: Slack runs in Socket Mode and the "
+            "signing secret is not used (for HTTP mode, unset SLACK_APP_TOKEN)"
+        )
     return problems

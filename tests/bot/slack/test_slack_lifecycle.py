@@ -264,3 +264,26 @@ async def test_a_due_garbage_collection_waits_until_the_command_is_answered(rig:
     assert answer.via == "ack" and answer.header.startswith("2.4 — ")
     assert watch.most_in_flight >= 1  # the request counted in flight while it was handled
     assert watch.collections and all(in_flight == 0 for _, in_flight in watch.collections)
+
+
+async def test_both_modes_configured_runs_socket_mode_and_says_so(
+    socket_fake: FakeSlack, ctx: Context, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SLACK_APP_TOKEN and SLACK_SIGNING_SECRET both set (the secret kept from HTTP mode, or both
+    copied from the app's pages): copbot opened a socket without a word, and an app still in HTTP
+    mode had Slack post to a URL nothing listened on. Now one warning at start names both and
+    what to unset for HTTP mode; Socket Mode still serves (docs/slack.md: the app token selects it)."""
+    settings = settings_for(socket_fake, slack_app_token=APP_TOKEN)
+    with caplog.at_level(logging.WARNING, logger="copbot"):
+        front = SlackFrontEnd(settings, ctx)
+    async with SocketSlack(socket_fake):
+        await front.start()
+        try:
+            assert front.ready and front.socket_mode and front.port is None
+        finally:
+            await front.close()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "SLACK_APP_TOKEN and SLACK_SIGNING_SECRET are both set: Slack runs in Socket Mode and the "
+        "signing secret is not used (for HTTP mode, unset SLACK_APP_TOKEN)"
+    ]
