@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import random
 import re
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -113,7 +115,8 @@ def open_engine(settings: Settings, *, bound_statements: bool = True) -> AsyncEn
     except OSError as exc:
         raise StartupError(
             f"cannot create the folder of the SQLite file {database_label(settings)} "
-            f"({_database_setting(settings)}): {_reason(exc)}"
+            f"({_database_setting(settings)}): {_reason(exc)}: give {_database_setting(settings)} a "
+            "folder copbot may write in"
         ) from exc
 
 
@@ -132,6 +135,34 @@ async def _connect(engine: AsyncEngine, settings: Settings) -> None:
             pass
     except (TypeError, ValueError, OverflowError) as exc:
         raise _cannot_open(settings, _reason(exc)) from exc
+
+
+def _sqlite_unwritable(settings: Settings) -> str | None:
+    """Why copbot may not write the SQLite file the settings name, in the system's words, with
+    the fix (None when it may, or the database is not a SQLite file). SQLite itself only says
+    "unable to open database file"; in WAL mode it also needs to make its -wal and -shm files
+    beside the database, so a read-only folder fails a database that exists too."""
+    url = database_url(settings)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(url.database or "")
+    files = [path.with_name(path.name + suffix) for suffix in ("", "-wal", "-shm")]
+    target = path
+    try:
+        for target in [file for file in files if file.exists()]:
+            os.close(os.open(target, os.O_RDWR))
+        if not all(file.exists() for file in files):  # SQLite makes them: the folder must take files
+            target = path.parent
+            fd, probe = tempfile.mkstemp(dir=target, prefix=".copbot-", suffix=".probe")
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as exc:
+        where = f"in {target}" if target == path.parent else str(target)
+        return (
+            f"copbot may not write {where} ({exc.strerror or exc}), where SQLite keeps the database "
+            f"and its -wal and -shm files: give {_database_setting(settings)} a folder copbot may write in"
+        )
+    return None
 
 
 def missing_sqlite_file(settings: Settings) -> Path | None:
@@ -171,6 +202,10 @@ async def migrate(settings: Settings, *, create: bool = True) -> None:
         require_sqlite_file(settings)  # before the engine, which makes the file's folder
     engine = open_engine(settings, bound_statements=False)
     try:
+        # Before SQLite tries: its "unable to open database file" says neither why nor what to do
+        # (and aiosqlite's thread of a connection that failed may outlive the event loop).
+        if unwritable := _sqlite_unwritable(settings):
+            raise _cannot_open(settings, unwritable)
         await _connect(engine, settings)
         if not create:
             async with engine.connect() as conn:

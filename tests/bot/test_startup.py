@@ -196,7 +196,7 @@ CASES = {
     "data dir is a file": (
         {"DATA_DIR": "{tmp}/file"},
         "cannot create the folder of the SQLite file sqlite+aiosqlite:///{tmp}/file/copbot.db (DATA_DIR): "
-        "File exists",
+        "File exists: give DATA_DIR a folder copbot may write in",
     ),
     "not a database": (
         {"DATABASE_URL": "sqlite+aiosqlite:///{tmp}/junk.db"},
@@ -720,3 +720,42 @@ async def test_a_signing_secret_with_a_line_break_after_it_still_checks_signatur
             assert reply.status == 200 and "2.4" in reply.text, log_path.read_text()
             process.terminate()
             assert await process.wait() == 0, log_path.read_text()
+
+
+@pytest.fixture
+def unwritable_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder that exists and that copbot may not write in: one made read-only, or for root
+    (whom permissions do not stop) /sys, where nobody may create a file."""
+    if os.geteuid() == 0:
+        if not Path("/sys/kernel").is_dir():
+            pytest.skip("no unwritable folder for root here")
+        yield Path("/sys")
+        return
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    yield folder
+    folder.chmod(0o755)
+
+
+@pytest.mark.parametrize("setting", ["DATA_DIR", "DATABASE_URL"])
+async def test_a_sqlite_folder_copbot_may_not_write_in_is_named(
+    tmp_path: Path, unwritable_folder: Path, setting: str
+) -> None:
+    """DATA_DIR (or a SQLite DATABASE_URL) in a folder copbot may not write, or on a read-only
+    file system: SQLite's own words, 'unable to open database file', said neither why nor what
+    to do. Now the folder, the system's reason and the fix."""
+    value = str(unwritable_folder)
+    if setting == "DATABASE_URL":
+        value = f"sqlite+aiosqlite:///{unwritable_folder}/copbot.db"
+    for command in (("run",), ("db", "upgrade")):
+        status, output = await copbot(tmp_path, *command, **{setting: value})
+        refused(
+            status,
+            output,
+            f"cannot start: cannot open the database sqlite+aiosqlite:///{unwritable_folder}/copbot.db "
+            f"({setting}): copbot may not write in {unwritable_folder} "
+            f"(Permission denied), where SQLite keeps the database and its -wal and -shm files: "
+            f"give {setting} a folder copbot may write in",
+        )
+        assert len(output.splitlines()) == 1, output
