@@ -189,6 +189,24 @@ def require_sqlite_file(settings: Settings) -> None:
         raise _not_the_bots(settings, f"no SQLite database at {path}")
 
 
+def _postgres_fix(exc: BaseException, settings: Settings) -> str | None:
+    """What to do when PostgreSQL refused to connect because the URL names a database or a user
+    it does not have (by SQLSTATE); None for any other error."""
+    state = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    url = database_url(settings)
+    server = f"-h {url.host or 'localhost'}" + (f" -p {url.port}" if url.port else "")
+    if state == "3D000":  # invalid_catalog_name
+        return (
+            f"create it (createdb {server} -U {url.username or 'postgres'} {url.database}) "
+            "or name an existing database in DATABASE_URL"
+        )
+    if state == "28000" and "does not exist" in str(getattr(exc, "orig", "")):  # no such role
+        return (
+            f"create the user (createuser {server} -P {url.username}) or name an existing one in DATABASE_URL"
+        )
+    return None
+
+
 async def migrate(settings: Settings, *, create: bool = True) -> None:
     """Bring the database to the latest schema; StartupError when it cannot be opened.
 
@@ -217,6 +235,8 @@ async def migrate(settings: Settings, *, create: bool = True) -> None:
         reason = _reason(exc)
         if isinstance(exc, TimeoutError):
             reason = f"no answer within {settings.database_timeout:g} s (DATABASE_TIMEOUT)"
+        elif fix := _postgres_fix(exc, settings):
+            reason = f"{reason}: {fix}"
         raise _cannot_open(settings, reason) from exc
     finally:
         await engine.dispose()

@@ -759,3 +759,26 @@ async def test_a_sqlite_folder_copbot_may_not_write_in_is_named(
             f"give {setting} a folder copbot may write in",
         )
         assert len(output.splitlines()) == 1, output
+
+
+@pytest.mark.parametrize("missing", ["database", "user"])
+async def test_a_postgresql_database_or_user_that_does_not_exist_is_named_with_the_fix(
+    tmp_path: Path, missing: str
+) -> None:
+    """A first deployment points DATABASE_URL at a database nobody made yet (or a user nobody
+    created): PostgreSQL's words alone said what was missing, not what to do; now the command
+    that makes it, built from the URL (never its password), or to name an existing one."""
+    server = make_url(pg_url("test"))
+    name = f"copbot_never_made_{os.getpid()}"
+    wrong = {"database": name} if missing == "database" else {"username": name}
+    url = server.set(password=PASSWORD, **wrong).render_as_string(hide_password=False)
+    where = f"-h {server.host}" + (f" -p {server.port}" if server.port else "")
+    fix = {
+        "database": f"create it (createdb {where} -U {server.username} {name}) or name an existing database",
+        "user": f"create the user (createuser {where} -P {name}) or name an existing one in DATABASE_URL",
+    }[missing]
+    for command in (("run",), ("db", "upgrade")):
+        status, output = await copbot(tmp_path, *command, DATABASE_URL=url)
+        what = "database" if missing == "database" else "role"
+        refused(status, output, f'{what} "{name}" does not exist: {fix}')
+        assert PASSWORD not in output and len(output.splitlines()) == 1, output
