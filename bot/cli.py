@@ -176,29 +176,54 @@ def console_name(value: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser, with --help on every subcommand."""
-    parser = argparse.ArgumentParser(prog="copbot", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run on Discord/Slack when tokens are set, else the local console")
-    console = sub.add_parser("console", help="the local console on the configured database")
-    console.add_argument(
-        "--as", dest="user", type=console_name, help="act as this user name (default LOCAL_USER)"
+    """The argument parser, with --help on every subcommand: its usage, what it does and what
+    each argument is (the README's "Command line" lists the same)."""
+    parser = argparse.ArgumentParser(
+        prog="copbot",
+        description="The copbot command line: run, console, catalogue import/export, "
+        "db upgrade/backup/dump/load. Settings come from the environment or a .env file (see the README).",
     )
-    catalogue = sub.add_parser("catalogue", help="import or export the catalogue as CSV")
-    cat_sub = catalogue.add_subparsers(dest="action", required=True)
-    imp = cat_sub.add_parser("import", help="upsert problems from a CSV export of the sheet")
-    imp.add_argument("file", type=Path)
-    exp = cat_sub.add_parser("export", help="write the catalogue in the sheet's columns")
-    exp.add_argument("file", type=Path)
-    db = sub.add_parser("db", help="database maintenance")
-    db_sub = db.add_subparsers(dest="action", required=True)
-    db_sub.add_parser("upgrade", help="migrate the database to the latest schema")
-    bak = db_sub.add_parser("backup", help="a consistent copy of the SQLite database, also while it runs")
-    bak.add_argument("file", type=Path)
-    dmp = db_sub.add_parser("dump", help="every row of every table as JSON lines (to move backends)")
-    dmp.add_argument("file", type=Path)
-    lod = db_sub.add_parser("load", help="load a dump into an empty database (e.g. a new PostgreSQL)")
-    lod.add_argument("file", type=Path)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(
+        parent: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str, more: str = ""
+    ) -> argparse.ArgumentParser:
+        return parent.add_parser(name, help=summary, description=f"{summary[0].upper()}{summary[1:]}.{more}")
+
+    command(
+        sub,
+        "run",
+        "run on Discord/Slack when tokens are set, else the local console",
+        " Stops with exit status 2 and one line naming the setting when it cannot start.",
+    )
+    console = command(sub, "console", "the local console on the configured database", " /quit leaves.")
+    console.add_argument(
+        "--as",
+        dest="user",
+        metavar="NAME",
+        type=console_name,
+        help="act as this user name (default: LOCAL_USER, else 'local')",
+    )
+    catalogue = command(sub, "catalogue", "import or export the catalogue as CSV")
+    cat_sub = catalogue.add_subparsers(dest="action", required=True, metavar="ACTION")
+    imp = command(
+        cat_sub,
+        "import",
+        "upsert problems from a CSV export of the sheet",
+        " Never deletes problems, claims or approved links; a malformed line changes nothing.",
+    )
+    imp.add_argument("file", metavar="FILE.csv", type=Path, help="the sheet's CSV (commas, semicolons, tabs)")
+    exp = command(cat_sub, "export", "write the catalogue in the sheet's columns")
+    exp.add_argument("file", metavar="FILE.csv", type=Path, help="the CSV file to write")
+    db = command(sub, "db", "database maintenance")
+    db_sub = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    command(db_sub, "upgrade", "migrate the database to the latest schema", " Every start migrates too.")
+    bak = command(db_sub, "backup", "a consistent copy of the SQLite database, also while the bot runs")
+    bak.add_argument("file", metavar="FILE.db", type=Path, help="the copy to write (not the live database)")
+    dmp = command(db_sub, "dump", "every row of every table as JSON lines (to move to another database)")
+    dmp.add_argument("file", metavar="FILE.jsonl", type=Path, help="the dump to write")
+    lod = command(db_sub, "load", "load a dump into an empty database (e.g. a new PostgreSQL)")
+    lod.add_argument("file", metavar="FILE.jsonl", type=Path, help="a dump made by copbot db dump")
     return parser
 
 

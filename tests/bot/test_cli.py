@@ -4,6 +4,7 @@ wrong file too: each names what is wrong instead of making a database or breakin
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -194,3 +195,34 @@ def test_copbot_help_names_every_subcommand_it_offers(capsys: pytest.CaptureFixt
     summary = capsys.readouterr().out.split("positional arguments")[0]
     for command in ("run", "console", "import", "export", "upgrade", "backup", "dump", "load"):
         assert command in summary, command
+
+
+def readme_commands() -> list[tuple[list[str], str]]:
+    """The README's "Command line" block: each line's words (before its comment) and comment."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Command line\n\n```\n", 1)[1].split("```", 1)[0]
+    lines = [line.partition("#") for line in block.splitlines() if line.strip()]
+    return [(words.split(), comment.strip()) for words, _, comment in lines]
+
+
+@pytest.mark.parametrize("line", [" ".join(words) for words, _ in readme_commands()])
+def test_each_command_the_readme_lists_explains_itself_in_its_help(
+    line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`copbot db backup --help` (each subcommand's) showed its usage alone: not what it does nor
+    what its file is, and `console` read `--as USER` where the README writes `--as NAME`. Each
+    command the README lists now has the README's usage, a description and a word on each
+    argument."""
+    words = line.split()[1:]
+    path = [word for word in words if word.isalpha() and word.islower()]
+    rest = words[len(path) :]
+    with pytest.raises(SystemExit):
+        main([*path, "--help"])
+    shown = capsys.readouterr().out
+    usage, description, *_ = shown.split("\n\n")
+    assert " ".join(usage.split()) == " ".join(["usage: copbot", *path, "[-h]", *rest]), shown
+    assert not description.startswith(("positional", "options")), shown
+    for argument in re.findall(r"\[([^]]+)\]|(\S+)", " ".join(rest)):
+        named = "".join(argument)  # `--as NAME` from `[--as NAME]`, or `FILE.db`
+        (entry,) = [row.split() for row in shown.splitlines() if row.strip().startswith(named)]
+        assert len(entry) > len(named.split()), shown  # explained, not only named
