@@ -42,7 +42,7 @@ def render(reply: Reply, width: int | None = WIDTH) -> str:
     if reply.text:
         out += [_fill(p, width) for p in reply.text.split("\n")]
     if reply.fields:
-        out.append(" · ".join(f"{f.name}: {f.value}" for f in reply.fields))
+        out.append(_fill(" · ".join(f"{f.name}: {f.value}" for f in reply.fields), width))
     for section in reply.sections:
         out += ["", f"{section.title}:"]
         for line in section.shown_lines:
@@ -53,7 +53,7 @@ def render(reply: Reply, width: int | None = WIDTH) -> str:
                 )
             )
     if reply.footer:
-        out += ["", reply.footer]
+        out += ["", *(_fill(p, width) for p in reply.footer.split("\n"))]
     if reply.buttons:
         out += ["", "  ".join(f"[!{i}] {b.label}" for i, b in enumerate(reply.buttons, 1))]
     return "\n".join(out).strip()

@@ -219,3 +219,17 @@ def test_an_invisible_character_before_a_named_option_typed_at_the_console(tmp_p
     out = result.stdout
     assert "Claims on 3.11" in out and "nobody called" not in out
     assert "Search: circuits\n" in out and "(5 matches)" in out and "difficulty:A" not in out
+
+
+def test_help_and_settings_fit_the_console_s_width(tmp_path: Path) -> None:
+    """/help's closing paragraph came out as one line of 337 characters, /setup show's settings as
+    one of 151, and a card's category line overran by a column or two: the console wraps every
+    paragraph at its width (88), as it wraps the text above them."""
+    lines = "/help\n/setup show\n/problem 2.4\n/help claim\n"
+    result = run_cli(["console"], tmp_path, lines, PYTHONPATH=str(ROOT))
+    assert result.returncode == 0, result.stderr
+    replies = "\n".join(result.stdout.splitlines()[4:])  # after the banner, which names the database
+    titles = {line for line in replies.splitlines() if line.startswith(("2.4 — ", "History of"))}
+    too_wide = [line for line in replies.splitlines() if len(line) > 88 and line not in titles]
+    assert too_wide == [], too_wide
+    assert "Dates are days in UTC" in replies and "Max open claims: no limit" in replies
