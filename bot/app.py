@@ -79,6 +79,11 @@ def database_url(settings: Settings) -> URL:
         raise _unusable_url(exc) from exc
     if url.host and "@" in url.host:  # copbot:a/b@c@host: the password holds a / as well
         raise _at_in_password(raw)
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        raise StartupError(
+            f"{_database_setting(settings)} names an in-memory SQLite database, which would keep nothing: "
+            "name a file, as in sqlite+aiosqlite:///data/copbot.db"
+        )
     return url
 
 

@@ -152,6 +152,17 @@ MISTAKES = {
         "cannot start: cannot open the database postgresql+asyncpg://postgres@127.0.0.1:99999/x "
         "(DATABASE_URL): connect(): port must be 0-65535",
     ),
+    # An empty path is SQLite's in-memory database: SQLAlchemy refused its pool with a sentence
+    # about pool_size and StaticPool that did not say what was wrong.
+    "sqlite without a path": (
+        {"DATABASE_URL": "sqlite+aiosqlite:///"},
+        "cannot start: DATABASE_URL names an in-memory SQLite database, which would keep nothing: name "
+        "a file, as in sqlite+aiosqlite:///data/copbot.db",
+    ),
+    "sqlite in memory": (
+        {"DATABASE_URL": "sqlite+aiosqlite:///:memory:"},
+        "cannot start: DATABASE_URL names an in-memory SQLite database, which would keep nothing",
+    ),
     "libpq's sslmode": (
         {"DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:{port}/x?sslmode=require"},
         "cannot start: cannot open the database postgresql+asyncpg://postgres@127.0.0.1:{port}/x?"
