@@ -193,6 +193,12 @@ class Settings(BaseSettings):
         """``LOG_LEVEL=debug`` as well as ``DEBUG``."""
         return value.strip().upper() if isinstance(value, str) else value
 
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_in_any_case(cls, value: object) -> object:
+        """``LOG_FORMAT=JSON`` as well as ``json``, as LOG_LEVEL is read."""
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("discord_shard_ids", mode="before")
     @classmethod
     def _shard_numbers(cls, value: object) -> object:

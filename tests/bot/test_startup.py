@@ -793,3 +793,12 @@ async def test_a_postgresql_database_or_user_that_does_not_exist_is_named_with_t
         what = "database" if missing == "database" else "role"
         refused(status, output, f'{what} "{name}" does not exist: {fix}')
         assert PASSWORD not in output and len(output.splitlines()) == 1, output
+
+
+async def test_log_format_is_read_in_any_case_as_log_level_is(tmp_path: Path) -> None:
+    """LOG_LEVEL=debug was taken but LOG_FORMAT=JSON refused ('should be text or json'): both are
+    read in any case now, and the log is JSON."""
+    status, output = await copbot(tmp_path, LOG_FORMAT="JSON", LOG_LEVEL="warning", SEED_FILE="nope.csv")
+    assert status == 2, output
+    (line,) = [json.loads(line) for line in output.splitlines()]
+    assert line["level"] == "CRITICAL" and "(SEED_FILE)" in line["message"], line
