@@ -49,7 +49,10 @@ class StartupError(Exception):
 class Settings(BaseSettings):
     """Every setting of copbot; the README lists them with their defaults."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # `FOO=` (a .env template's blank) is unset: the default, not an empty path, host or number.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     database_url: str | None = Field(default=None, description="SQLAlchemy async URL; default SQLite")
     database_timeout: float = Field(

@@ -802,3 +802,21 @@ async def test_log_format_is_read_in_any_case_as_log_level_is(tmp_path: Path) ->
     assert status == 2, output
     (line,) = [json.loads(line) for line in output.splitlines()]
     assert line["level"] == "CRITICAL" and "(SEED_FILE)" in line["message"], line
+
+
+async def test_a_setting_left_empty_takes_its_default(tmp_path: Path) -> None:
+    """`DATA_DIR=`, `BIND_HOST=`, `SLACK_PORT=` as a .env template leaves them: DATA_DIR put the
+    database in the working folder instead of data/, SEED_FILE read the folder itself, BIND_HOST
+    bound every interface (the metrics open to the network) and SLACK_PORT was refused as not a
+    number, though `METRICS_PORT=` and the tokens left empty were unset. Each takes its default."""
+    (tmp_path / ".env").write_text("DATA_DIR=\nSEED_FILE=\nBIND_HOST=\nSLACK_PORT=\nLOG_LEVEL=\n")
+    status, output = await copbot(tmp_path, "console", stdin="/problem 2.4\n/quit\n")
+    assert status == 0 and "3 letter acronyms" in output, output
+    assert (tmp_path / "data" / "copbot.db").exists() and not (tmp_path / "copbot.db").exists()
+    async with FakeDiscord(token="t") as fake:
+        log_path = tmp_path / "copbot.log"
+        async with copbot_process(fake, "t", "", tmp_path, log_path, METRICS_PORT="0") as process:
+            await fake.wait_ready(timeout=30)
+            process.terminate()
+            assert await process.wait() == 0, log_path.read_text()
+    assert "metrics and health on http://127.0.0.1:" in log_path.read_text()
