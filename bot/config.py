@@ -40,6 +40,14 @@ UNSHOWN = frozenset(
 )
 
 
+# What each API address setting looks like (its scheme tells the ones it may have).
+ADDRESS_EXAMPLES = {
+    "discord_api_url": "https://discord.com/api/v10",
+    "discord_gateway_url": "wss://gateway.discord.gg",
+    "slack_api_url": "https://slack.com/api/",
+}
+
+
 class StartupError(Exception):
     """copbot cannot start for a reason in its settings or its surroundings (a database out of
     reach, a token refused, a port taken); the message names the setting and says what is wrong,
@@ -187,6 +195,21 @@ class Settings(BaseSettings):
                 "credentials",
                 "should not hold a user name or password (user:password@ before its host): copbot "
                 "sends the platform's token itself; give the address alone",
+            )
+        return url
+
+    @field_validator("discord_api_url", "discord_gateway_url", "slack_api_url")
+    @classmethod
+    def _an_address(cls, url: str | None, info: ValidationInfo) -> str | None:
+        """An address with its scheme and host (without, aiohttp's error names only the URL)."""
+        example = ADDRESS_EXAMPLES[info.field_name or ""]
+        schemes = ("ws", "wss") if example.startswith("wss:") else ("http", "https")
+        parts = urlsplit(url.strip()) if url is not None else None
+        if parts is not None and (parts.scheme.lower() not in schemes or not parts.hostname):
+            raise PydanticCustomError(
+                "address",
+                "should be an address beginning with {first}:// or {second}://, such as {example}",
+                {"first": schemes[0], "second": schemes[1], "example": example},
             )
         return url
 

@@ -152,6 +152,23 @@ MISTAKES = {
         "cannot start: cannot open the database postgresql+asyncpg://postgres@127.0.0.1:99999/x "
         "(DATABASE_URL): connect(): port must be 0-65535",
     ),
+    # Without a scheme aiohttp's InvalidURL said only the URL: "cannot reach Discord at
+    # discord.com/api/v10 (DISCORD_API_URL): discord.com/api/v10/users/@me".
+    "discord api url without a scheme": (
+        {"DISCORD_API_URL": "discord.com/api/v10"},
+        "copbot: DISCORD_API_URL: should be an address beginning with http:// or https://, such as "
+        "https://discord.com/api/v10",
+    ),
+    "slack api url without a scheme": (
+        {"SLACK_API_URL": "slack.com/api/"},
+        "copbot: SLACK_API_URL: should be an address beginning with http:// or https://, such as "
+        "https://slack.com/api/",
+    ),
+    "discord gateway url over http": (
+        {"DISCORD_GATEWAY_URL": "gateway.discord.gg"},
+        "copbot: DISCORD_GATEWAY_URL: should be an address beginning with ws:// or wss://, such as "
+        "wss://gateway.discord.gg",
+    ),
     # An empty path is SQLite's in-memory database: SQLAlchemy refused its pool with a sentence
     # about pool_size and StaticPool that did not say what was wrong.
     "sqlite without a path": (
