@@ -20,6 +20,7 @@ from bot.discord import channels, render, review
 from bot.discord.inflight import InFlight
 from bot.discord.people import Directory
 from bot.discord.suggest import Catalogue
+from bot.pressed import PressedMessages
 from bot.seen import Seen
 from commands import dispatch
 from commands.parser import Kind
@@ -59,6 +60,7 @@ class Interactions:
         self.skipped_duplicates = 0
         self._seen = Seen()
         self._public: dict[str, bool] = {}
+        self._pressed = PressedMessages()
 
     async def run_command(
         self, interaction: discord.Interaction[Any], command: str, values: dict[str, Any]
@@ -318,19 +320,22 @@ class Interactions:
         pressed = render.buttons_of(message)
         card = reply.refreshing(pressed)
         perms = interaction.app_permissions
-        if card is not None:
-            if not perms.view_channel:
-                return
-            edit = render.message(card, embeds=perms.embed_links)
-        else:
-            kept = tuple(b for b in pressed if b.custom_id not in reply.spent)
-            if len(kept) == len(pressed):
-                return
-            edit = {"view": render.view(kept)}
-        try:
-            await message.edit(**edit)
-        except discord.HTTPException as exc:
-            log.warning("could not update message %s after a button press: %s", message.id, exc)
+        if card is not None and not perms.view_channel:
+            return
+        # The message as this press carried it may predate an earlier press's edit: the buttons
+        # that press took off stay off (bot.pressed).
+        async with self._pressed.editing(str(message.id), reply.spent) as spent:
+            if card is not None:
+                edit = render.message(card, embeds=perms.embed_links)
+            else:
+                kept = tuple(b for b in pressed if b.custom_id not in spent)
+                if len(kept) == len(pressed):
+                    return
+                edit = {"view": render.view(kept)}
+            try:
+                await message.edit(**edit)
+            except discord.HTTPException as exc:
+                log.warning("could not update message %s after a button press: %s", message.id, exc)
 
     async def _send_quietly(self, interaction: discord.Interaction[Any], reply: Reply) -> None:
         """Answer privately if nothing answered yet; a failure here is only logged."""

@@ -16,6 +16,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot import eager
+from bot.pressed import PressedMessages
 from bot.slack import render, review, slash
 from bot.slack.answers import Asker, Responder, ack_args, response
 from bot.slack.inflight import InFlight
@@ -46,6 +47,7 @@ class Interactions:
         self.ctx, self.installation, self.inflight, self.responder = ctx, installation, inflight, responder
         self.client, self.directory = installation.client, installation.directory
         self.answer_within = answer_within
+        self._pressed = PressedMessages()
 
     async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         """A slash command: answer in the ack when quick, else ack now and answer later."""
@@ -138,29 +140,34 @@ class Interactions:
         if not (reply.spent or reply.refresh) or container.get("is_ephemeral") or not message:
             return
         card = reply.refreshing(render.buttons_of(message.get("blocks")))
-        if card is not None:
-            try:
-                answer = await respond(**response(card), replace_original=True)
-                if not 200 <= answer.status_code < 300:
-                    log.warning("could not refresh a card after a button press: HTTP %s", answer.status_code)
-            except Exception as exc:
-                log.warning("could not refresh a card after a button press: %s", type(exc).__name__)
-            return
         channel, ts = container.get("channel_id"), container.get("message_ts") or message.get("ts")
-        blocks = render.without(message.get("blocks"), reply.spent)
-        if blocks is None or not channel or not ts:
-            return
-        try:
-            await self.client.chat_update(
-                channel=str(channel),
-                ts=str(ts),
-                text=str(message.get("text") or ""),
-                blocks=blocks,
-                parse="none",
-                link_names=False,
-            )
-        except Exception as exc:
-            log.warning("could not take spent buttons off Slack message %s: %s", ts, slack_error(exc) or exc)
+        # The message as this press carried it may predate an earlier press's update: the
+        # buttons that press took off stay off (bot.pressed).
+        async with self._pressed.editing(f"{channel}/{ts}", reply.spent) as spent:
+            if card is not None:
+                try:
+                    answer = await respond(**response(card), replace_original=True)
+                    if not 200 <= answer.status_code < 300:
+                        failed = f"HTTP {answer.status_code}"
+                        log.warning("could not refresh a card after a button press: %s", failed)
+                except Exception as exc:
+                    log.warning("could not refresh a card after a button press: %s", type(exc).__name__)
+                return
+            blocks = render.without(message.get("blocks"), tuple(spent))
+            if blocks is None or not channel or not ts:
+                return
+            try:
+                await self.client.chat_update(
+                    channel=str(channel),
+                    ts=str(ts),
+                    text=str(message.get("text") or ""),
+                    blocks=blocks,
+                    parse="none",
+                    link_names=False,
+                )
+            except Exception as exc:
+                failure = slack_error(exc) or exc
+                log.warning("could not take spent buttons off Slack message %s: %s", ts, failure)
 
     async def _open_reject_form(self, body: dict[str, Any], target: str, respond: AsyncRespond) -> None:
         """**Reject with reason**: a moderator gets the modal; anyone else an answer saying why not.

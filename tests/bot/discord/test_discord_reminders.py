@@ -7,6 +7,7 @@ moves, nothing sleeps.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -469,17 +470,23 @@ async def test_a_refused_expiry_notice_sent_again_with_new_expiries_goes_in_the_
     assert [(await latest(rig, fake.alice_id, n)).notice for n in ("3.11", "2.4")] == ["dm", "dm"]
 
 
+async def reminded_of_two(rig: Moderated, clock: FakeClock) -> dict[str, Any]:
+    """Alice claims 3.11 and 2.4, which go stale together: the one DM reminding her of both."""
+    await claim(rig, rig.fake.alice_id, "3.11")
+    await claim(rig, rig.fake.alice_id, "2.4")
+    clock.advance(days=31)
+    await rig.sweeper.run_once()
+    (dm,) = rig.fake.dms[rig.fake.alice_id]
+    return dm
+
+
 async def test_an_answered_reminder_loses_the_buttons_of_the_claim_it_answered(
     rig: Moderated, clock: FakeClock
 ) -> None:
     """Alice answers for 3.11 in a reminder about two claims: its buttons leave the DM, 2.4's
     stay; once she answers for 2.4 too, the DM has no buttons left to mislead her later."""
     fake = rig.fake
-    await claim(rig, fake.alice_id, "3.11")
-    await claim(rig, fake.alice_id, "2.4")
-    clock.advance(days=31)
-    await rig.sweeper.run_once()
-    (dm,) = fake.dms[fake.alice_id]
+    dm = await reminded_of_two(rig, clock)
 
     await click(fake, dm, "Still on 3.11", fake.alice_id)
     await fake.wait_until(lambda: len(buttons(fake.message(int(dm["id"])))) == 2)
@@ -546,3 +553,22 @@ async def test_a_reminder_pressed_after_the_claim_expired_and_was_claimed_again(
     states = sorted(c.state for c in mine)
     assert states == ["active", "expired"]
     await fake.wait_until(lambda: buttons(fake.message(int(dm["id"]))) == [])
+
+
+async def test_two_quick_answers_to_one_reminder_leave_neither_claims_buttons_behind(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """Alice presses Still on 3.11 and, before Discord showed her the DM without its buttons,
+    Release 2.4 (her second press carries the DM as it was, all four buttons on it): the DM ends
+    with no buttons, rather than 3.11's coming back for her to press again later."""
+    fake = rig.fake
+    dm = await reminded_of_two(rig, clock)
+    as_sent = copy.deepcopy(dm)
+
+    await click(fake, dm, "Still on 3.11", fake.alice_id)
+    await fake.wait_until(lambda: len(buttons(fake.message(int(dm["id"])))) == 2)
+    answer = await click(fake, as_sent, "Release 2.4", fake.alice_id)  # the DM as her press saw it
+    assert "Released your claim on 2.4" in embed(answer)["description"]
+    await rig.bot.drain()
+
+    assert buttons(fake.message(int(dm["id"]))) == []

@@ -554,16 +554,22 @@ async def test_a_refused_expiry_notice_sent_again_with_new_expiries_goes_in_the_
     assert [(await latest(rig, ANN, n)).notice for n in ("3.11", "2.4")] == ["dm", "dm"]
 
 
-async def test_an_answered_reminder_loses_the_buttons_of_the_claim_it_answered(
-    rig: Rig, clock: FakeClock
-) -> None:
-    """Ann answers for 3.11 in a reminder about two claims: its buttons leave the DM (by
-    chat.update), 2.4's stay; once she answers for 2.4 too, no buttons are left to mislead her."""
+async def reminded_of_two(rig: Rig, clock: FakeClock) -> Call:
+    """Ann claims 3.11 and 2.4, which go stale together: the one DM reminding her of both."""
     await claim(rig, ANN, "3.11")
     await claim(rig, ANN, "2.4")
     clock.advance(days=31)
     await sweeper(rig).run_once()
     (dm,) = dm_of(rig, ANN)
+    return dm
+
+
+async def test_an_answered_reminder_loses_the_buttons_of_the_claim_it_answered(
+    rig: Rig, clock: FakeClock
+) -> None:
+    """Ann answers for 3.11 in a reminder about two claims: its buttons leave the DM (by
+    chat.update), 2.4's stay; once she answers for 2.4 too, no buttons are left to mislead her."""
+    dm = await reminded_of_two(rig, clock)
 
     await rig.click(Answer.of(dm), "Still on 3.11", user=ANN, channel=dm.channel, ts=dm.ts)
     now = rig.current(dm.channel, dm.ts)
@@ -595,4 +601,20 @@ async def test_a_reminder_pressed_after_its_claim_ended_says_so_and_loses_its_bu
 
     assert not answer.public
     assert "Your claim on 3.11 has already ended (released); nothing changed." in answer.shown
+    assert rig.current(dm.channel, dm.ts).buttons == []
+
+
+async def test_two_quick_answers_to_one_reminder_leave_neither_claims_buttons_behind(
+    rig: Rig, clock: FakeClock
+) -> None:
+    """Ann presses Still on 3.11 and, before Slack showed her the DM without its buttons,
+    Release 2.4 (her second press carries the DM as it was, all four buttons on it): the DM ends
+    with no buttons, rather than 3.11's coming back for her to press again later."""
+    dm = await reminded_of_two(rig, clock)
+
+    await rig.click(Answer.of(dm), "Still on 3.11", user=ANN, channel=dm.channel, ts=dm.ts)
+    assert rig.current(dm.channel, dm.ts).buttons == ["Still on 2.4", "Release 2.4"]
+    answer = await rig.click(Answer.of(dm), "Release 2.4", user=ANN, channel=dm.channel, ts=dm.ts)
+    assert "Released your claim on 2.4" in answer.shown
+
     assert rig.current(dm.channel, dm.ts).buttons == []
