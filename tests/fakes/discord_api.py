@@ -1114,6 +1114,12 @@ class FakeDiscord:
     def open_dms(self, user_id: int) -> None:
         self.closed_dms.discard(user_id)
 
+    def delete_account(self, user_id: int) -> None:
+        """The user deleted their Discord account: they leave the server, and opening a DM with
+        them is refused with 400 / 50033 Invalid Recipient(s), as real Discord does."""
+        self.users.pop(user_id, None)
+        self.members.pop(user_id, None)
+
     def user_id(self, username: str) -> int:
         return next(int(u["id"]) for u in self.users.values() if u["username"] == username)
 

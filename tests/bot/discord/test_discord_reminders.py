@@ -573,3 +573,25 @@ async def test_two_quick_answers_to_one_reminder_leave_neither_claims_buttons_be
     await rig.bot.drain()
 
     assert buttons(fake.message(int(dm["id"]))) == []
+
+
+async def test_a_claimant_who_deleted_their_account_is_reminded_in_the_channel_not_asked_forever(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """Bob claimed 2.4 and then deleted his Discord account: Discord refuses to open a DM with
+    him (400, 50033 Invalid Recipient(s)) now and at every later sweep. His reminder goes to the
+    reminder channel, as for closed DMs, and the claim expires unanswered, freeing 2.4; it is
+    not tried again at each sweep with the claim held for good."""
+    fake = rig.fake
+    await claim(rig, fake.bob_id, "2.4")
+    fake.delete_account(fake.bob_id)
+    clock.advance(days=31)
+
+    assert (await rig.sweeper.run_once()).delivered == {"channel": 1}
+
+    (post,) = reminders(fake)
+    assert post["embeds"][0]["title"] == "Still working on 2.4?"
+    assert (await latest(rig, fake.bob_id, "2.4")).delivery == "channel"
+    clock.advance(days=15)
+    assert (await rig.sweeper.run_once()).expired == 1
+    assert (await latest(rig, fake.bob_id, "2.4")).state == "expired"
