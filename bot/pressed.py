@@ -1,47 +1,83 @@
-"""The buttons taken off the messages whose buttons were pressed, so that no edit puts them back.
+"""The updates of messages whose buttons were pressed, made so that an older one never wins.
 
 A press carries the message as the presser's app showed it, which may be from before an earlier
 press's edit landed: Alice answers for 3.11 in a reminder about two claims and, a moment later,
 for 2.4. Edited from her second press's copy alone, the reminder would get 3.11's buttons back.
-So each front end remembers, per message, every button taken off it so far (for the last
-:data:`REMEMBERED` messages), and edits one message at a time, in the order the presses got there.
+And two presses on one card a moment apart (Bob's Claim, then Alice's) each work out what the
+card shows, but the answers, then the edits, may go out in the other order: Bob's card, which
+does not name Alice, would be the one left.
+
+So each front end notes every press as soon as its answer is worked out
+(:meth:`PressedMessages.answered`: its place in line, and the buttons it takes off), and edits
+one message at a time (:meth:`PressedMessages.editing`): the buttons taken off so far stay off,
+and a card worked out before the one the message already shows is not put back. This holds
+for the last :data:`REMEMBERED` messages pressed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
-# Messages whose taken-off buttons are remembered (the most recently pressed): a press on an older
-# copy of one pressed long ago is answered, and its edit may show a button its claim already lost.
+# Messages whose presses are remembered (the most recently pressed).
 REMEMBERED = 1024
 
 
+@dataclass
+class Update:
+    """What an update of a message must keep to: ``taken``, every button taken off it so far;
+    ``superseded``, whether it already shows what a later press worked out."""
+
+    taken: frozenset[str]
+    superseded: bool
+
+
+@dataclass
+class _Known:
+    taken: frozenset[str] = frozenset()
+    shown: int = 0  # the place in line of the press whose update the message shows
+
+
 class PressedMessages:
-    """The buttons taken off each recently pressed message, and one edit of a message at a time."""
+    """The presses on recently pressed messages, and one update of a message at a time."""
 
     def __init__(self, remembered: int = REMEMBERED) -> None:
-        """Remember the buttons taken off the last ``remembered`` messages."""
+        """Remember the presses on the last ``remembered`` messages pressed."""
         self.remembered = remembered
-        self._spent: OrderedDict[str, frozenset[str]] = OrderedDict()
+        self._known: OrderedDict[str, _Known] = OrderedDict()
+        self._line = itertools.count(1)
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
+    def _of(self, message: str) -> _Known:
+        known = self._known.pop(message, None) or _Known()
+        self._known[message] = known
+        while len(self._known) > self.remembered:
+            self._known.popitem(last=False)
+        return known
+
+    def answered(self, message: str, spent: tuple[str, ...] = ()) -> int:
+        """Note a press on ``message`` whose answer was just worked out, taking the ``spent``
+        buttons off it; returns its place in line, for :meth:`editing`."""
+        known = self._of(message)
+        known.taken |= frozenset(spent)
+        return next(self._line)
+
     @contextlib.asynccontextmanager
-    async def editing(self, message: str, spent: tuple[str, ...] = ()) -> AsyncIterator[frozenset[str]]:
-        """While ``message`` is edited (no other edit of it runs meanwhile): every button id taken
-        off it so far, the ``spent`` ones of this press included."""
+    async def editing(self, message: str, place: int) -> AsyncIterator[Update]:
+        """While the press at ``place`` updates ``message`` (no other update of it runs
+        meanwhile): what the update must keep to."""
         lock, users = self._locks.get(message) or (asyncio.Lock(), 0)
         self._locks[message] = (lock, users + 1)
         try:
             async with lock:
-                taken = self._spent.pop(message, frozenset()) | frozenset(spent)
-                if taken:
-                    self._spent[message] = taken
-                    while len(self._spent) > self.remembered:
-                        self._spent.popitem(last=False)
-                yield taken
+                known = self._of(message)
+                superseded = known.shown > place
+                known.shown = max(known.shown, place)
+                yield Update(known.taken, superseded)
         finally:
             lock, users = self._locks[message]
             if users > 1:

@@ -235,6 +235,7 @@ class Interactions:
                     defer()
                 try:
                     reply = await self._once(interaction, produce)
+                    place = self._note_press(interaction, reply)
                 finally:
                     if timer is not None:
                         timer.cancel()
@@ -245,7 +246,7 @@ class Interactions:
                     log.info("skipped interaction %s (%s): already handled", interaction.id, label)
                     return
                 await self._deliver(interaction, reply, deferred_public)
-                await self._update_pressed(interaction, reply)
+                await self._update_pressed(interaction, reply, place)
                 if not reply.error:
                     self._public[key] = not reply.private
                 # The core already logs each command and button press (with its outcome and
@@ -305,7 +306,15 @@ class Interactions:
                 log.warning("could not remove the deferred message of %s: %s", interaction.id, exc)
         await interaction.followup.send(**kwargs, ephemeral=reply.private)
 
-    async def _update_pressed(self, interaction: discord.Interaction[Any], reply: Reply) -> None:
+    def _note_press(self, interaction: discord.Interaction[Any], reply: Reply | None) -> int:
+        """Note a press whose answer updates the pressed message, as soon as it is worked out:
+        its place in line (bot.pressed), 0 for any other interaction."""
+        message = interaction.message
+        if reply is None or message is None or not (reply.spent or reply.refresh):
+            return 0
+        return self._pressed.answered(str(message.id), reply.spent)
+
+    async def _update_pressed(self, interaction: discord.Interaction[Any], reply: Reply, place: int) -> None:
         """Bring the message whose button was pressed up to date, so that the next person is not
         misled: a card whose Claim or Release was pressed shows who holds the problem now
         (:attr:`Reply.refresh`); an answered reminder loses that claim's buttons
@@ -322,13 +331,15 @@ class Interactions:
         perms = interaction.app_permissions
         if card is not None and not perms.view_channel:
             return
-        # The message as this press carried it may predate an earlier press's edit: the buttons
-        # that press took off stay off (bot.pressed).
-        async with self._pressed.editing(str(message.id), reply.spent) as spent:
+        # The message as this press carried it may predate an earlier press's edit, and a later
+        # press may have updated it already (bot.pressed).
+        async with self._pressed.editing(str(message.id), place) as update:
             if card is not None:
+                if update.superseded:
+                    return
                 edit = render.message(card, embeds=perms.embed_links)
             else:
-                kept = tuple(b for b in pressed if b.custom_id not in spent)
+                kept = tuple(b for b in pressed if b.custom_id not in update.taken)
                 if len(kept) == len(pressed):
                     return
                 edit = {"view": render.view(kept)}

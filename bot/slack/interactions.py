@@ -126,10 +126,15 @@ class Interactions:
         except Exception:
             log.exception("Slack button %s failed", action.get("action_id"))
             reply = dispatch.error_reply(dispatch.APOLOGY)
+        # Noted as soon as it is worked out: its place in line among the presses on the message.
+        updates = reply.spent or reply.refresh
+        place = self._pressed.answered(_pressed_message(body), reply.spent) if updates else 0
         await self.responder.respond(respond, reply, Asker.of_action(body))
-        await self._update_pressed(body, reply, respond)
+        await self._update_pressed(body, reply, respond, place)
 
-    async def _update_pressed(self, body: dict[str, Any], reply: Reply, respond: AsyncRespond) -> None:
+    async def _update_pressed(
+        self, body: dict[str, Any], reply: Reply, respond: AsyncRespond, place: int
+    ) -> None:
         """Bring the message whose button was pressed up to date, so that the next person is not
         misled; a failure is only logged. A card whose Claim or Release was pressed is replaced
         (by the response_url) by one showing who holds the problem now (:attr:`Reply.refresh`);
@@ -141,10 +146,12 @@ class Interactions:
             return
         card = reply.refreshing(render.buttons_of(message.get("blocks")))
         channel, ts = container.get("channel_id"), container.get("message_ts") or message.get("ts")
-        # The message as this press carried it may predate an earlier press's update: the
-        # buttons that press took off stay off (bot.pressed).
-        async with self._pressed.editing(f"{channel}/{ts}", reply.spent) as spent:
+        # The message as this press carried it may predate an earlier press's update, and a
+        # later press may have updated it already (bot.pressed).
+        async with self._pressed.editing(_pressed_message(body), place) as update:
             if card is not None:
+                if update.superseded:
+                    return
                 try:
                     answer = await respond(**response(card), replace_original=True)
                     if not 200 <= answer.status_code < 300:
@@ -153,7 +160,7 @@ class Interactions:
                 except Exception as exc:
                     log.warning("could not refresh a card after a button press: %s", type(exc).__name__)
                 return
-            blocks = render.without(message.get("blocks"), tuple(spent))
+            blocks = render.without(message.get("blocks"), tuple(update.taken))
             if blocks is None or not channel or not ts:
                 return
             try:
@@ -228,3 +235,9 @@ class Interactions:
         url = self.responder.slacks(pending.response_url) if pending else None
         respond = AsyncRespond(response_url=url) if url else None
         await self.responder.respond(respond, reply, Asker.of_action(body))
+
+
+def _pressed_message(body: dict[str, Any]) -> str:
+    """The message whose button an action payload presses, as ``channel/ts``."""
+    container, message = body.get("container") or {}, body.get("message") or {}
+    return f"{container.get('channel_id')}/{container.get('message_ts') or message.get('ts')}"

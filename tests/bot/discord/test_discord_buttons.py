@@ -183,3 +183,23 @@ async def test_release_on_a_card_whose_claim_already_ended_says_so_and_refreshes
     await click(fake, picked.message, "Claim", user_id=fake.bob_id)
     await fake.wait_until(lambda: "Release" in dict(buttons(fake.message(int(picked.message["id"])))))
     assert dict(buttons(fake.message(int(picked.message["id"]))))["Another random"] == again
+
+
+async def test_two_claims_pressed_at_once_on_a_card_both_show_whichever_answer_goes_out_last(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """Bob and Alice press the card's Claim a moment apart; Bob's answer is held up (Discord
+    asks copbot to wait before it takes it), so Alice's card update is made first. The card ends
+    naming them both, not only Bob, as the update worked out before Alice claimed would say."""
+    card = await problem_message(fake, "1.2")
+    fake.rate_limit("POST", "/interactions/*/*/callback", retry_after=1.0)
+
+    bobs = await fake.click(card, dict(buttons(card))["Claim"], user_id=fake.bob_id)
+    await fake.wait_until(lambda: bool(fake.rate_limited))  # Bob holds 1.2; his answer waits
+    alices = await click(fake, card, "Claim", user_id=fake.alice_id)
+    assert alices.ephemeral and "You claimed" in embed(alices)["description"]
+    await fake.wait_for_callback(bobs)
+    await bot.drain()
+
+    shown = text_of(fake.message(int(card["id"])))
+    assert "Bob — since" in shown and "Alice — since" in shown, shown
