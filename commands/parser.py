@@ -381,8 +381,10 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
     )
     plain = any(match.group("key") is None and plain_number(match.group(0).strip('"')) for match in tokens)
     has_rest = rest_option is not None
-    # The last word not naming an option (``key:value``): the only one a search reads as a level.
+    # The last word not naming an option (``key:value``): the only one a search reads as a level,
+    # unless the level is named (``induction B difficulty:A``: the named one filters, B is a word).
     last = max((i for i, match in enumerate(tokens) if match.group("key") is None), default=-1)
+    named = {normalise(match.group("key")).lower() for match in tokens if match.group("key") is not None}
     for index, match in enumerate(tokens):
         if skip and index == 0:
             continue
@@ -422,7 +424,8 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
             token = match.group("quoted") if match.group("quoted") is not None else match.group("word")
         at_end = index == last
         for option in positional:
-            if option.name not in raw and _looks_like(option, token, free_text, has_rest, plain, at_end):
+            ends = at_end and option.name not in named
+            if option.name not in raw and _looks_like(option, token, free_text, has_rest, plain, ends):
                 raw[option.name] = token
                 break
         else:

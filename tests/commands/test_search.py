@@ -268,3 +268,15 @@ async def test_smart_quotes_in_a_search_are_not_quoted_again_in_the_next_hint(ct
     assert reply.footer and reply.footer.endswith("Next: /search query:“induction heads” page:2")
     again = await say(ctx, ANN, "/search query:“induction heads” page:2")
     assert again.footer and again.footer.startswith("Page 2 of ")
+
+
+async def test_a_level_named_with_difficulty_is_the_filter_and_a_bare_one_a_word(ctx: Context) -> None:
+    """`/search induction B difficulty:A` (Slack, console) filtered at B and searched for
+    "induction difficulty:A": the bare B before the named option was taken as the level, and the
+    level the user named became words of the query. A named difficulty is the filter; a bare
+    level beside it is a word."""
+    for line in ("/search induction B difficulty:A", "/search induction difficulty:A B"):
+        reply = await say(ctx, ANN, line)
+        assert reply.title == "Search: induction B", (line, reply.title)
+        assert _numbers(reply) == ["2.19"], (line, _numbers(reply))
+        assert reply.text == "Only problems at difficulty A.", (line, reply.text)
