@@ -77,7 +77,11 @@ async def search_command(ctx: Context, request: Request) -> Reply:
     within = level + (f" in {category}" if category else "")
     if not ranked:
         nothing = f"Nothing matches {shown_query!r}{within}."
-        hint = _what_would(query, everything, difficulty, category) or "Try fewer or other words."
+        if number is not None:  # its problem, outside the filters: where it is, not its digits
+            p = found_at[0][3]
+            hint = f"{p.number} is at difficulty {p.difficulty} in {p.category}: /problem {p.number}"
+        else:
+            hint = _what_would(query, everything, difficulty, category) or "Try fewer or other words."
         return Reply(text=f"{read} {nothing} {hint}".strip(), private=True)
     if within:
         read = f"{read} Only problems{within}.".strip()

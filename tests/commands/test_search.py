@@ -280,3 +280,18 @@ async def test_a_level_named_with_difficulty_is_the_filter_and_a_bare_one_a_word
         assert reply.title == "Search: induction B", (line, reply.title)
         assert _numbers(reply) == ["2.19"], (line, _numbers(reply))
         assert reply.text == "Only problems at difficulty A.", (line, reply.text)
+
+
+async def test_a_problem_number_outside_the_filters_says_where_it_is(ctx: Context) -> None:
+    """`/search 2.4 difficulty:A` (2.4 is a B) answered "On its own, '2' matches 7 problems:
+    /search 2 difficulty:A", sending the user to problems that merely contain the digit 2. It
+    says what 2.4 is and how to see it."""
+    reply = await say(ctx, ANN, "/search 2.4 difficulty:A")
+    assert reply.text == (
+        "Nothing matches '2.4' at difficulty A. 2.4 is at difficulty B in Circuits In The Wild: /problem 2.4"
+    ), reply.text
+    reply = await say(ctx, ANN, "/search problem 2.4 category:3")
+    assert reply.text == (
+        "Nothing matches 'problem 2.4' in Interpreting Algorithmic Problems. "
+        "2.4 is at difficulty B in Circuits In The Wild: /problem 2.4"
+    ), reply.text
