@@ -1,4 +1,4 @@
-"""Ninety days of two Discord servers in seconds: a seeded random population of 30 members (two
+"""Sixty days of two Discord servers in seconds: a seeded random population of 30 members (two
 of them in both servers, two with closed DMs) claims, renews (claims again), releases, answers
 reminders "still on it" or "release" or ignores them, submits links that moderators approve,
 reject or take back, and admins change /setup stale_days and max_claims, while the sweep runs
@@ -11,6 +11,11 @@ what happened: who is reminded when (once per stale period, only once stale by t
 rules), when an ignored claim expires (the grace period after its reminder, with a notice),
 /problem's "Working on it" lines and dates, /claims, /history, the counts /metrics reads, and
 approved links listed once.
+
+Sixty days (not ninety, which took 15 s on SQLite and 29 s on PostgreSQL on a shared machine)
+still fail, within the first 30 days with this seed, when the grace is cut by a day, when the
+sweep ignores /setup stale_days, and when a same-day renewal adds a history line (a member
+claims again at once now and then, as people do to be sure).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from tests.support.clock import FakeClock
 from tests.support.outbound import MemoryOutbound, Sent, SimulatedCrash
 
 SEED = 20261125
-DAYS = 90
+DAYS = 60
 SWEEPS_A_DAY = 2
 STALE_CHOICES = (7, 10, 14, 21, 30, 45)  # what admins set /setup stale_days to
 DEFAULT_STALE = 30
@@ -233,6 +238,8 @@ async def run_simulation(url: str, seed: int = SEED, days: int = DAYS) -> World:
         assert claim.id is not None and claim.id not in world.ended
         world.open[(user, number)] = Open(claim.id, user, number, guild, now, now, last_line=now)
         world.event(number, "claimed", user, now)
+        if rng.random() < 0.1:  # claims it again at once, to be sure: a renewal the same day
+            await do_claim(user, number, guild)
 
     async def do_release(user: str, number: str, guild: str) -> None:
         held = world.open.get((user, number))
@@ -598,13 +605,13 @@ async def check_day(  # noqa: C901
     assert pending == sum(1 for _, _, s in world.links.values() if s == "pending"), (when, pending)
 
 
-async def test_ninety_days_of_a_community(db_url: str) -> None:
-    """Members, moderators and admins for 90 days, restarts included: every day's checks pass."""
-    await _ninety_days(db_url, SEED)
+async def test_sixty_days_of_a_community(db_url: str) -> None:
+    """Members, moderators and admins for 60 days, restarts included: every day's checks pass."""
+    await _days_of_a_community(db_url, SEED)
 
 
-async def _ninety_days(db_url: str, seed: int) -> None:
-    """Members, moderators and admins for 90 days, restarts included: every day's checks pass."""
+async def _days_of_a_community(db_url: str, seed: int) -> None:
+    """Members, moderators and admins for DAYS days, restarts included: every day's checks pass."""
     began = time.monotonic()
     world = await run_simulation(db_url, seed)
     took = time.monotonic() - began
