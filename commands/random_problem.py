@@ -79,14 +79,20 @@ RECENT_PICKS = 4096  # people whose last /random problem Context.shown keeps (th
 def _pick(ctx: Context, actor: Actor, pool: Sequence[Problem]) -> Problem:
     """A problem of ``pool`` by chance, not the one ``actor`` was shown last when there is
     another: a second /random (or Another random) never shows the same problem again."""
-    key = (actor.platform, actor.user_id)
-    last = ctx.shown.pop(key, None)
+    last = ctx.shown.get((actor.platform, actor.user_id))
     others = [p for p in pool if p.number != last]
     problem = ctx.rng.choice(others or pool)
-    ctx.shown[key] = problem.number
-    if len(ctx.shown) > RECENT_PICKS:
-        del ctx.shown[next(iter(ctx.shown))]
+    _remember(ctx, actor, problem.number)
     return problem
+
+
+def _remember(ctx: Context, actor: Actor, number: str) -> None:
+    """``number`` is what ``actor`` saw last; the oldest people are forgotten past RECENT_PICKS."""
+    key = (actor.platform, actor.user_id)
+    ctx.shown.pop(key, None)
+    ctx.shown[key] = number
+    while len(ctx.shown) > RECENT_PICKS:
+        del ctx.shown[next(iter(ctx.shown))]
 
 
 def showing(ctx: Context, actor: Actor, target: str) -> None:
@@ -94,8 +100,7 @@ def showing(ctx: Context, actor: Actor, target: str) -> None:
     ``A/2/u/3.11``) is the one ``actor`` sees, so the next pick is another."""
     number = target.split("/")[3] if target.count("/") >= 3 else ""
     if number:
-        ctx.shown.pop((actor.platform, actor.user_id), None)
-        ctx.shown[(actor.platform, actor.user_id)] = number
+        _remember(ctx, actor, number)
 
 
 def random_filters(target: str) -> dict[str, object]:

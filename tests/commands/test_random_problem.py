@@ -8,7 +8,8 @@ import pytest
 
 from commands import dispatch
 from commands.catalogue import difficulty_matches
-from commands.types import Context, Reply
+from commands.random_problem import RECENT_PICKS
+from commands.types import Actor, Context, Reply
 from tests.support.transcript import person, say
 
 ANN = person("ann")
@@ -178,3 +179,16 @@ async def test_random_never_shows_the_same_problem_twice_in_a_row(ctx: Context) 
     assert set(seen) == {"2.36", "3.28", "3.29"}
     # One problem to pick from: that one, again.
     assert {_number(await say(ctx, ANN, "/random D category:2")) for _ in range(3)} == {"2.36"}
+
+
+async def test_another_random_presses_that_find_nothing_do_not_grow_copbots_memory(ctx: Context) -> None:
+    """copbot remembers the last /random problem of the latest RECENT_PICKS people. An Another
+    random press remembered the card it is under before picking, and only a pick forgot the
+    oldest person: presses whose filters find nothing (no D problem in section 1) each added one
+    person for good, so copbot's memory grew with every such press by someone new."""
+    custom_id = "cop:random:D/1//1.1"
+    for n in range(RECENT_PICKS + 20):
+        presser = Actor("discord", "guild1", f"member{n}", f"Member {n}")
+        reply = await dispatch.run_action(ctx, presser, custom_id)
+        assert reply.error and "No problem matches all of that" in reply.text, reply.text
+    assert len(ctx.shown) <= RECENT_PICKS
