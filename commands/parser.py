@@ -17,6 +17,8 @@ from storage.text import canonical_number, clip, normalise, plain_number, visibl
 # The dashes a range may be written with: phones and Macs turn "A-B" into "A–B" as people type.
 DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
 DIFFICULTY_RE = re.compile(rf"^([A-D])(?:\s*[{DASHES}]\s*([A-D]))?$")
+# A level range ending a text, spaced or not (``induction A - B``): a search's level (see parse_line).
+RANGE_AT_END_RE = re.compile(rf"(?<!\S)([A-D])\s*[{DASHES}]\s*([A-D])\s*$")
 MENTION_RE = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$")
 CHANNEL_RE = re.compile(r"^<#([A-Za-z0-9]+)(?:\|([^>]*))?>$|^([A-Z][A-Z0-9]{6,}|[0-9]{15,21})$")
 ROLE_RE = re.compile(
@@ -372,6 +374,16 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
     leftovers: list[tuple[int, int, int, str]] = []
     named_rest: tuple[int, int, int, str | None] | None = None  # where the free text was named
     tokens = list(TOKEN_RE.finditer(words_of))
+    named = {normalise(match.group("key")).lower() for match in tokens if match.group("key") is not None}
+    level = next((o for o in options if o.kind is Kind.DIFFICULTY and not o.rest), None)
+    if free_text and level is not None and level.name not in named:
+        # A range as a search's last words, spaced (``induction A - B page:2``) as well as not
+        # (``A–B``), is the level, not a level B after the words "A -".
+        end = max((m.end() for m in tokens if m.group("key") is None), default=0)
+        if spaced := RANGE_AT_END_RE.search(words_of[:end]):
+            line, words_of = line[: spaced.start()] + line[end:], words_of[: spaced.start()] + words_of[end:]
+            tokens = list(TOKEN_RE.finditer(words_of))
+            raw[level.name] = f"{spaced.group(1)}-{spaced.group(2)}"
     # "/problem problem 2.4", "/claim # 2.4": the word before a leading number goes.
     skip = (
         len(tokens) > 1
@@ -384,7 +396,6 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
     # The last word not naming an option (``key:value``): the only one a search reads as a level,
     # unless the level is named (``induction B difficulty:A``: the named one filters, B is a word).
     last = max((i for i, match in enumerate(tokens) if match.group("key") is None), default=-1)
-    named = {normalise(match.group("key")).lower() for match in tokens if match.group("key") is not None}
     for index, match in enumerate(tokens):
         if skip and index == 0:
             continue

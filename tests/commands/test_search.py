@@ -295,3 +295,16 @@ async def test_a_problem_number_outside_the_filters_says_where_it_is(ctx: Contex
         "Nothing matches 'problem 2.4' in Interpreting Algorithmic Problems. "
         "2.4 is at difficulty B in Circuits In The Wild: /problem 2.4"
     ), reply.text
+
+
+async def test_a_spaced_level_range_ending_a_search_is_the_range(ctx: Context) -> None:
+    """`/search induction A - B` (a range written with spaces, as /random reads it) filtered at B
+    alone and searched for "induction A -", listing 2.3 for its capital A and no A problem. A
+    range typed last, spaced, with any dash, is the level range, as unspaced (`A–B`) it was."""
+    wanted = await _listed(ctx, "induction difficulty:A-B")
+    assert "2.19" in wanted  # an A
+    for spaced in ("A - B", "A – B", "A -B", "A- B"):
+        reply = await say(ctx, ANN, f"/search induction {spaced}")
+        assert reply.title == "Search: induction", (spaced, reply.title)
+        assert reply.text == "Only problems at difficulty A-B.", (spaced, reply.text)
+        assert await _listed(ctx, f"induction {spaced}") == wanted, spaced
