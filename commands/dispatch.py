@@ -60,16 +60,9 @@ async def run_named(
     vet: Callable[[str], None] | None = None,
 ) -> Reply:
     """Run a command whose options arrive typed and named (Discord). ``vet``, given the command's
-    name once its values are read, may refuse them with a :class:`CommandError` for what only the
-    platform can tell (a role every member has)."""
-
-    def parse(spec: Any) -> dict[str, Any]:
-        args = convert_all(spec.options, raw, spec.name)
-        if vet is not None:
-            vet(spec.name)
-        return args
-
-    return await _run(ctx, actor, command, parse)
+    name once its values are read and the actor may run it, may refuse them with a
+    :class:`CommandError` for what only the platform can tell (a role every member has)."""
+    return await _run(ctx, actor, command, lambda spec: convert_all(spec.options, raw, spec.name), vet)
 
 
 async def run_text(ctx: Context, actor: Actor, command: str, text: str) -> Reply:
@@ -78,8 +71,15 @@ async def run_text(ctx: Context, actor: Actor, command: str, text: str) -> Reply
     return await _run(ctx, actor, name, lambda spec: parse_line(spec.options, text, spec.name))
 
 
-async def _run(ctx: Context, actor: Actor, name: str, parse: Callable[[Any], dict[str, Any]]) -> Reply:
-    """Look the command up, read its arguments (``parse``), check who asks, run it.
+async def _run(
+    ctx: Context,
+    actor: Actor,
+    name: str,
+    parse: Callable[[Any], dict[str, Any]],
+    vet: Callable[[str], None] | None = None,
+) -> Reply:
+    """Look the command up, read its arguments (``parse``), check who asks (then ``vet``, see
+    run_named), run it.
 
     A user's mistake at any step becomes a private answer, a bug an apology; either way the
     command is logged and observed once, under its name ("unknown" for a name nobody
@@ -94,6 +94,8 @@ async def _run(ctx: Context, actor: Actor, name: str, parse: Callable[[Any], dic
         args = parse(spec)
         if (refusal := spec.refusal(actor)) is not None:
             raise NotAllowed(refusal)
+        if vet is not None:
+            vet(spec.name)
         return await spec.handler(ctx, Request(spec.name, actor, args))
     except CommandError as exc:
         outcome = "user_error"

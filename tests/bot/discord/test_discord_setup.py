@@ -257,3 +257,16 @@ async def test_a_channel_that_is_not_a_text_channel_is_refused(
     shown_now = fields(await ask(fake, "setup show", user_id=fake.owner_id))
     assert shown_now["Moderator channel"] == f"<#{mods}>" and shown_now["Reminder channel"] == "not set"
     assert shown_now["Stale after"] == "30 days (default)"
+
+
+async def test_a_member_without_admin_rights_is_told_so_before_anything_about_the_role(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """A member who may not use /setup (Alice, no Manage Server; the command can be opened to her
+    under Server Settings → Integrations) naming @everyone or a category was told how to pick a
+    better role or channel, as if /setup would take her next choice, and only then, when she
+    did, that she needs admin rights. She is told that at once."""
+    category = fake.add_channel("archive", type=4)
+    for options in ({"moderator_role": fake.guild_id}, {"reminder_channel": category}):
+        refused = await ask(fake, "setup set", options, user_id=fake.alice_id)
+        assert embed(refused)["description"] == "/setup needs admin rights in this community.", options
