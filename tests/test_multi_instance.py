@@ -101,6 +101,9 @@ async def start_replica(fake: FakeDiscord, db_url: str, shard: int, tmp_path: Pa
         DISCORD_SHARD_COUNT=str(SHARDS),
         DISCORD_SHARD_IDS=str(shard),
         REMINDER_SWEEP_MINUTES=str(SWEEP_MINUTES),
+        # Replica 0's start-up sweep waits on the claims the test holds until replica 1 has
+        # started too, which takes more than the default 10 s on a loaded machine.
+        DATABASE_TIMEOUT="60",
         LOG_FORMAT="json",
     )
     return Replica(shard, process, log_path)
@@ -253,20 +256,15 @@ async def test_two_replicas_apply_claims_submissions_and_reminders_once(
                     owner = shard_of(int(fake.interactions[iid]["guild_id"]), SHARDS)
                     await fake.dispatch("INTERACTION_CREATE", fake.interactions[iid], shard=1 - owner)
                     duplicates += 1
-            await fake.wait_until(
-                lambda: all(i in fake.callbacks for i in iids), 10, description="the claims' answers"
-            )
+            # Each answer at once, or (a process slow under load) deferred and then followed up.
             for iid in iids:
-                assert "You claimed 3.11" in text_of(fake.callbacks[iid].data), iid
+                assert "You claimed 3.11" in await answer(fake, iid), iid
             # Two users per guild claim again on purpose: a new interaction renews the claim.
             renewers = {guild_a: claimers[guild_a][:2], guild_b: claimers[guild_b][:2]}
             again = [await fake.slash("claim", {"number": "3.11"}, user_id=u) for u in renewers[guild_a]]
             again += [await b.slash("claim", {"number": "3.11"}, user_id=u) for u in renewers[guild_b]]
-            await fake.wait_until(
-                lambda: all(i in fake.callbacks for i in again), 10, description="the renewals"
-            )
             for iid in again:
-                assert "You already hold 3.11" in text_of(fake.callbacks[iid].data)
+                assert "You already hold 3.11" in await answer(fake, iid), iid
             iids += again
 
             # Submissions in guild A: one before the moderator channel exists. /setup then posts
@@ -290,8 +288,7 @@ async def test_two_replicas_apply_claims_submissions_and_reminders_once(
             sub2 = await fake.slash(
                 "submit", {"number": "3.12", "link": "https://example.org/two"}, user_id=submitter2
             )
-            await fake.wait_for_callback(sub2)
-            assert "went to the moderators" in text_of(fake.callbacks[sub2].data)
+            assert "went to the moderators" in await answer(fake, sub2)
             iids += [sub1, setup, sub2]
             await fake.wait_until(
                 lambda: len(fake.messages[mods_a]) >= 2, 10, description="two moderator posts"
@@ -309,10 +306,7 @@ async def test_two_replicas_apply_claims_submissions_and_reminders_once(
             )
             clicks = [click, bob_click]
             duplicates += 2
-            await fake.wait_until(
-                lambda: all(i in fake.callbacks for i in clicks), 10, description="the clicks' answers"
-            )
-            answers = sorted(text_of(fake.callbacks[i].data) for i in clicks)
+            answers = sorted([await answer(fake, i) for i in clicks])
             assert answers[0].startswith("Already approved by"), answers
             assert answers[1] == "Approved the link for 3.11.", answers
             iids += clicks
@@ -363,7 +357,10 @@ async def test_two_replicas_apply_claims_submissions_and_reminders_once(
             for replica in replicas:  # shown by pytest when the test fails
                 print(f"--- replica {replica.shard}: warnings and errors, then the end of its log")
                 for record in replica.records():
-                    if record.get("level") not in ("DEBUG", "INFO") and "Sweeper" not in record["message"]:
+                    if (
+                        record.get("level") not in ("DEBUG", "INFO")
+                        and "skipped: maximum" not in record["message"]
+                    ):
                         print(record["level"], record["message"], record.get("exception", ""))
                 print(replica.log_path.read_text(errors="replace")[-3000:])
 
@@ -384,11 +381,16 @@ async def test_two_replicas_apply_claims_submissions_and_reminders_once(
         assert all(r.skipped() for r in replicas)  # both processes saw duplicates
 
         # Interactions: every one answered exactly once, no second answer even attempted.
-        answered = Counter(
-            int(r.params["interaction_id"]) for r in fake.requests if r.route == CALLBACK_ROUTE
-        )
+        # One exception, which the processes cannot help: a duplicate reaching the process that
+        # does not own it is found out at its first write, and when that takes more than 2 s
+        # (a loaded machine), that process defers meanwhile; Discord refuses that deferral
+        # (40060), as the owner answered, and the process skips the interaction.
+        callbacks = [r for r in fake.requests if r.route == CALLBACK_ROUTE]
+        answered = Counter(int(r.params["interaction_id"]) for r in callbacks if r.status < 300)
         assert {iid: answered[iid] for iid in iids} == dict.fromkeys(iids, 1)
         assert sum(answered.values()) == len(iids)
+        refused = [(r.status, r.response["code"], r.json["type"]) for r in callbacks if r.status >= 300]
+        assert set(refused) <= {(400, 40060, 5)}, refused
 
         # DMs: one reminder per stale claim, with that claim's buttons; one notice per submitter.
         reminded = {**stale_ids, **later_ids}
