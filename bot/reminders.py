@@ -30,7 +30,6 @@ its reminders are unreachable at once, and one the platform refuses for copbot's
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -53,6 +52,7 @@ from bot.outbound import (
 )
 from commands.reminders import by_claimant, expiries_reply, reminders_reply
 from commands.types import Clock, Reply
+from storage.database import is_database_failure
 from storage.departures import left
 from storage.models import LEGACY_PLATFORM, Claim, Problem
 from storage.store import Store
@@ -192,9 +192,21 @@ class Sweeper:
 
     async def run_scheduled(self) -> None:
         """A sweep the scheduler started; one that shutdown cuts short ends quietly (the runner
-        says so in a line; the scheduler would log the cancellation as an error)."""
-        with contextlib.suppress(asyncio.CancelledError):
+        says so in a line; the scheduler would log the cancellation as an error). One the database
+        failed (out of reach, DATABASE_TIMEOUT, locked) is one warning line: the sweep is safe to
+        cut anywhere, so the next one does its work; any other failure keeps its traceback."""
+        try:
             await self.run_once()
+        except asyncio.CancelledError:
+            pass
+        except Exception as exc:
+            if not is_database_failure(exc):
+                raise
+            log.warning(
+                "sweep: the database did not answer (%s); nothing is lost, the sweep runs again "
+                "at the next interval (REMINDER_SWEEP_MINUTES)",
+                type(exc).__name__,
+            )
 
     async def run_once(self) -> SweepReport:
         """One full sweep: stale pings, then expiries; safe to cut anywhere and run again."""

@@ -45,7 +45,7 @@ CHANGES_EVERY = 1.0  # seconds between looks at SQLite's count of other connecti
 WRITES_FAILING_FOR = 60.0  # seconds a failed write counts as "writes failing" unless one commits
 
 
-def _is_write_failure(exc: BaseException) -> bool:
+def is_database_failure(exc: BaseException) -> bool:
     """Whether a unit of work failed for the database's sake (locked past the busy timeout, disk
     full, read-only, out of reach), not for what it asked (a constraint, a bug in a statement)
     nor for its caller's code (an event applied before, a refusal)."""
@@ -148,7 +148,7 @@ class Database:
             self._unit_done(touches, pending, committed=committed)
 
     def _write_failed(self, exc: BaseException) -> None:
-        if _is_write_failure(exc):
+        if is_database_failure(exc):
             self.write_failure = (type(exc).__name__, self._states.now())
 
     def writes_failing(self, within: float = WRITES_FAILING_FOR) -> str | None:

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from sqlmodel import col
 
+from bot.config import Settings
 from bot.outbound import NotDelivered, Posted
-from bot.reminders import Sweeper
+from bot.reminders import Sweeper, start_scheduler
 from commands import dispatch
 from commands.types import Actor, Context, Reply
 from storage.claims import Person
@@ -21,6 +23,7 @@ from storage.store import Store
 from storage.sweep import expire_due, mark_stale
 from tests.conftest import START
 from tests.support.clock import FakeClock
+from tests.support.logged import Logged, copbot_logging
 from tests.support.outbound import MemoryOutbound, Sent, SimulatedCrash
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.transcript import person, say, shown
@@ -509,6 +512,60 @@ async def test_a_reminder_whose_outcome_the_database_missed_is_recorded_once_it_
     await sweeper.run_once()
     assert (await claim_state(ctx.store, "u-ann", "2.4")).state == "expired"
     assert [s.reply.buttons != () for s in outbound.sent] == [True, False]  # the reminder, the notice
+
+
+async def first_scheduled_sweep(sweeper: Sweeper) -> tuple[JobExecutionEvent, Logged]:
+    """Start the scheduler as `copbot run` does, with its logging; its first sweep's outcome as
+    APScheduler saw it, and what was logged meanwhile."""
+    with copbot_logging(Settings(_env_file=None, log_format="json")) as logged:  # type: ignore[call-arg]
+        scheduler = start_scheduler(sweeper, 60)
+        done: asyncio.Queue[JobExecutionEvent] = asyncio.Queue()
+        scheduler.add_listener(done.put_nowait, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        try:
+            return await asyncio.wait_for(done.get(), 10), logged
+        finally:
+            scheduler.shutdown(wait=False)
+
+
+async def test_a_scheduled_sweep_the_database_does_not_answer_is_one_warning_line(
+    pg_behind_proxy: tuple[TcpProxy, Context],
+) -> None:
+    """PostgreSQL out of reach when the sweep is due (DATABASE_TIMEOUT, 0.5 s here): the log says
+    so in one WARNING line, no traceback and no error from APScheduler, and once the database is
+    back the next sweep sends the reminder that was due."""
+    proxy, ctx = pg_behind_proxy  # Ann (u-ann) holds 2.4
+    clock = ctx.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(days=31)
+    outbound = MemoryOutbound()
+    sweeper = make_sweeper(ctx, outbound)
+    proxy.cut()
+    event, logged = await first_scheduled_sweep(sweeper)
+    proxy.heal()
+    assert event.code == EVENT_JOB_EXECUTED and event.exception is None, repr(event.exception)
+    (line,) = [r for r in logged.records() if r["level"] in ("WARNING", "ERROR", "CRITICAL")]
+    assert (line["level"], line["logger"]) == ("WARNING", "copbot.reminders")
+    assert "database" in line["message"] and "runs again" in line["message"]
+    assert "exception" not in line and "Traceback" not in logged.text
+    assert outbound.sent == []
+    await sweeper.run_once()
+    (dm,) = outbound.sent
+    assert is_reminder(dm, "u-ann")
+
+
+async def test_a_scheduled_sweep_that_fails_for_a_bug_still_logs_its_traceback(ctx: Context) -> None:
+    """A failure that is not the database's (a bug) is not hidden in a warning: APScheduler
+    logs it with its traceback."""
+    sweeper = make_sweeper(ctx, MemoryOutbound())
+
+    async def broken() -> None:
+        raise ZeroDivisionError
+
+    sweeper.also = broken
+    event, logged = await first_scheduled_sweep(sweeper)
+    assert event.code == EVENT_JOB_ERROR
+    (line,) = [r for r in logged.records() if r["level"] in ("WARNING", "ERROR", "CRITICAL")]
+    assert line["level"] == "ERROR" and "ZeroDivisionError" in line["exception"]
 
 
 SWEEP_PROCESS = """
