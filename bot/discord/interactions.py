@@ -34,6 +34,7 @@ from storage.units import AlreadyApplied
 log = logging.getLogger("copbot.discord")
 
 DEFER_AFTER = 2.0  # Discord drops an interaction not answered within 3 s
+ALREADY_ACKNOWLEDGED = 40060  # Discord's code for a second answer to one interaction
 OUTDATED = "That command has changed; Discord will show the new version shortly. Please try again."
 NOT_A_MODERATOR = "Only moderators can decide submissions."
 NO_FORM = "Sorry, I could not open the form. Try again, or react ❌ to reject without a reason."
@@ -270,6 +271,11 @@ class Interactions:
         try:
             await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         except discord.HTTPException as exc:
+            if exc.code == ALREADY_ACKNOWLEDGED:  # a duplicate: another process (or delivery) answered
+                log.info(
+                    "could not defer %s in guild %s, already answered: %s", label, interaction.guild_id, exc
+                )
+                return
             log.warning("could not defer %s in guild %s: %s", label, interaction.guild_id, exc)
 
     async def _once(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+
+import pytest
 
 from bot.discord.frontend import DiscordFrontEnd
 from commands.types import Context
@@ -92,3 +95,38 @@ async def test_a_due_garbage_collection_waits_until_the_interaction_is_answered(
     assert embed(answer)["title"].startswith("2.4 — ")
     assert watch.most_in_flight >= 1  # the interaction counted in flight while it was handled
     assert watch.collections and all(in_flight == 0 for _, in_flight in watch.collections)
+
+
+def defer_lines(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
+    """copbot's log lines about a deferral Discord refused, with their levels."""
+    return [(r.levelname, r.getMessage()) for r in caplog.records if "could not defer" in r.getMessage()]
+
+
+async def test_a_duplicate_whose_deferral_discord_refuses_as_answered_is_an_info_line(
+    fake: FakeDiscord, ctx: Context, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A duplicate of an interaction already answered (another replica got it, or Discord sent it
+    again) is deferred at once and Discord refuses with 40060, already acknowledged: nothing is
+    wrong, so the line says so at INFO, not as a warning an operator would chase."""
+    caplog.set_level(logging.INFO, logger="copbot")
+    async with running(fake, ctx, db_url, defer_after=0.0):
+        iid = await fake.slash("problem", {"number": "2.4"})
+        await fake.wait_for_followup(iid, count=2)
+        await fake.replay(iid)
+        await fake.wait_until(lambda: "skipped interaction" in caplog.text, description="duplicate skipped")
+    assert fake.callbacks[iid].type == 5
+    ((level, message),) = defer_lines(caplog)
+    assert level == "INFO" and "40060" in message and "already" in message
+
+
+async def test_a_deferral_discord_refuses_for_another_reason_is_still_a_warning(
+    ctx: Context, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A deferral refused because the interaction is unknown (10062: it came too late) is
+    something to look into: it stays a WARNING."""
+    async with FakeDiscord(interaction_timeout=0.0) as fake:
+        async with running(fake, ctx, db_url, defer_after=0.0):
+            await fake.slash("problem", {"number": "2.4"})
+            await fake.wait_until(lambda: defer_lines(caplog), description="the deferral refused")
+    ((level, message),) = defer_lines(caplog)
+    assert level == "WARNING" and "10062" in message
