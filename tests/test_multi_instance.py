@@ -141,14 +141,7 @@ def text_of(message: dict[str, Any] | None) -> str:
 
 async def answer(fake: FakeDiscord, iid: int) -> str:
     """What the user reads in answer to an interaction: the reply, or the follow-up of a deferral."""
-    callback = await fake.wait_for_callback(iid, timeout=10)
-    if callback.type != 5:
-        return text_of(callback.data)
-    followup = await fake.wait_until(
-        lambda: next((f for f in fake.followups if f.interaction_id == iid and f.method == "POST"), None),
-        10,
-    )
-    return text_of(followup.message)
+    return text_of(await fake.answer(iid))
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:

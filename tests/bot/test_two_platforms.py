@@ -23,15 +23,8 @@ class Both:
 
     async def ask(self, command: str, options: dict[str, Any] | None = None, **kw: Any) -> str:
         """A Discord slash command's answer, as its user reads it (deferred or not)."""
-        callback = await dr.ask(self.discord, command, options, **kw)
-        if callback.type != 5:
-            return dr.text_of(callback.data or {})
-        followup = await self.discord.wait_until(
-            lambda: next(
-                (f for f in self.discord.followups if f.interaction_id == callback.interaction_id), None
-            )
-        )
-        return dr.text_of(followup.message)
+        iid = await self.discord.slash(command, options, **kw)
+        return dr.text_of(await self.discord.answer(iid))
 
 
 @contextlib.asynccontextmanager

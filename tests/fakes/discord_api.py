@@ -1482,6 +1482,21 @@ class FakeDiscord:
 
         return await self.wait_until(found, timeout, description=f"follow-up #{count} of {interaction_id}")
 
+    async def answer(self, interaction_id: int, timeout: float = 10.0) -> dict[str, Any]:
+        """What the user reads in answer to an interaction: the reply sent at once, or the
+        follow-up message posted after a deferral ("thinking…")."""
+        callback = await self.wait_for_callback(interaction_id, timeout)
+        if callback.type != DEFERRED_CHANNEL_MESSAGE:
+            return callback.data or {}
+        followup = await self.wait_until(
+            lambda: next(
+                (f for f in self.followups if f.interaction_id == interaction_id and f.method == "POST"), None
+            ),
+            timeout,
+            description=f"the follow-up answering interaction {interaction_id}",
+        )
+        return followup.message or {}
+
     async def wait_for_message(
         self,
         channel_id: int,

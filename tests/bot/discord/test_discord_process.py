@@ -25,7 +25,6 @@ from tests.support.pg import lock_rows, lock_waiters
 from tests.support.process import copbot_process
 
 ROOT = Path(__file__).resolve().parents[3]
-DEFERRED = 5  # the interaction callback type that says "thinking…"
 HEALTH = re.compile(r"metrics and health on (http://[\d.]+:\d+)/metrics")
 
 
@@ -132,16 +131,7 @@ async def claim_states(store: Store, guild: str, user_id: int) -> dict[str, str]
 
 async def answer_text(fake: FakeDiscord, interaction_id: int) -> str:
     """What the user reads in answer to an interaction, answered at once or deferred."""
-    callback = await fake.wait_for_callback(interaction_id, timeout=10)
-    if callback.type != DEFERRED:
-        return text_of(callback.data or {})
-    followup = await fake.wait_until(
-        lambda: next(
-            (f for f in fake.followups if f.interaction_id == interaction_id and f.method == "POST"), None
-        ),
-        10,
-    )
-    return text_of(followup.data or {})
+    return text_of(await fake.answer(interaction_id))
 
 
 async def test_sigterm_while_the_gateway_is_out_of_reach_exits_at_once(
