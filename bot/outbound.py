@@ -39,6 +39,18 @@ class NotDelivered(Exception):
     sent, so sending it again later cannot make a duplicate."""
 
 
+class Rejected(NotDelivered):
+    """The platform refused the message itself, for good: a form it will not take (Discord's 400
+    "Invalid Form Body", 50035; Slack's ``invalid_blocks``, ``msg_too_long``). Nothing was sent,
+    and the same message would be refused at every try, so it is never sent again: a reminder
+    counts as one that cannot arrive, a notice as failed. ``code`` is the platform's error code,
+    which the one error logged names."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class ChannelRefused(NotDelivered):
     """The platform refused copbot's post in a channel for copbot's own lack of access (a missing
     permission, not invited): nothing was posted, and an admin can fix it. The message names
@@ -122,12 +134,15 @@ async def delivered(
     With ``again_if_unsure`` (reminders), a message that may have gone out (:class:`MaybeSent`)
     is "retry" too, with a warning.
 
-    :class:`Revoked` propagates: the caller records the community as gone. Any other error
+    :class:`Revoked` propagates: the caller records the community as gone; so does
+    :class:`Rejected` (refused for good: the caller writes it off, never sending it again). Any other error
     propagates too: it is unknown whether the message went out, so the caller records "failed"
     and never sends it again (at most once).
     """
     try:
         await send
+    except Rejected:
+        raise  # the same message would be refused again: the caller writes it off
     except NotDelivered as exc:
         log.warning("%s refused, will retry: %s", what, exc)
         return "retry"

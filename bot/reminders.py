@@ -19,7 +19,10 @@ than a claim expiring unreminded). A reminder channel copbot may not post in is 
 warning per sweep, with the setting that chose it. One that can never arrive (closed DMs and
 no reminder channel, or one that is gone) is written in the claim's history as such, and the
 claim expires a grace period after that final attempt, its claimant told if they can be
-reached by then. A platform that fails as a whole (:class:`bot.outbound.Outage`: a server error,
+reached by then; so is one the platform refuses for the message itself (:class:`bot.outbound.Rejected`:
+Discord's 400 Invalid Form Body, Slack's ``invalid_blocks``), which would be refused at every try
+(an expiry notice refused so is failed: never sent again). One error names the platform's code.
+A platform that fails as a whole (:class:`bot.outbound.Outage`: a server error,
 out of reach, on Discord a rate limit outlasting discord.py's retries) is sent nothing more for
 the rest of the sweep: its messages left wait for the next one, as refused ones do. Nothing at
 all is sent to a community that removed copbot (:mod:`bot.departures`):
@@ -45,6 +48,7 @@ from bot.outbound import (
     Outage,
     Outbound,
     Posted,
+    Rejected,
     Revoked,
     Unreachable,
     delivered,
@@ -76,6 +80,7 @@ NameLookup = Callable[[str, str], str | None]
 # What a claim's history says when its reminder cannot arrive (after "could not be reached: ").
 NO_CHANNEL = "no DM and no reminder channel"
 CHANNEL_GONE = "no DM, and the reminder channel is gone"
+REJECTED = "{platform} refused the message ({code})"
 
 # How one message went ("dm", "channel", "retry", "unreachable", "failed"), and what the history
 # says about it when that is not the usual.
@@ -398,7 +403,7 @@ class Sweeper:
                 return "unreachable", NO_CHANNEL
             try:
                 await watched(outbound.send_channel(claim.community_id, channel, build(True)))
-            except Revoked:
+            except (Revoked, Rejected):
                 raise
             except ChannelRefused as exc:  # an admin can fix it: one warning per sweep names it
                 self._note_trouble(claim, channel, refused=True, reason=str(exc))
@@ -418,6 +423,15 @@ class Sweeper:
         except Revoked as exc:  # the platform refuses copbot's credentials there: it was removed
             await self._removed(claim, exc)
             return "unreachable", REMOVED
+        except Rejected as exc:
+            # Refused for the message itself: every try would be refused alike. A reminder cannot
+            # arrive (its claim expires a grace period from now); a notice is failed. Never again.
+            log.error(
+                "%s refused by %s for good (%s), not sent again: %s", what, claim.platform, exc.code, exc
+            )
+            if reminder:
+                return "unreachable", REJECTED.format(platform=claim.platform.capitalize(), code=exc.code)
+            return "failed", ""
         except Exception:
             # Unknown whether it was sent: never send it again (at most once), mark it failed.
             log.exception("%s failed", what)

@@ -21,6 +21,7 @@ from bot.outbound import (
     FailedOnTheWay,
     NotDelivered,
     Posted,
+    Rejected,
     Unavailable,
     Unreachable,
 )
@@ -29,14 +30,18 @@ from commands.types import Reply
 # Discord's answer (400) to opening a DM with someone who cannot have one: an account that was
 # deleted. Asking again cannot help, so it counts as closed DMs do (the reminder channel).
 INVALID_RECIPIENT = 50033
+# Discord's answers to a request it will not take as it is (400 Bad Request, e.g. 50035 Invalid
+# Form Body: an embed too long; 413 Payload Too Large): the same message is refused at every try.
+REJECTED_STATUSES = frozenset({400, 413})
 
 
 @contextlib.contextmanager
 def _delivery(what: str, *, channel: str | None = None) -> Iterator[None]:
     """Discord's answers as outbound errors: forbidden, gone or no such recipient (50033) →
     Unreachable, except a post in ``channel`` that copbot's own permissions forbid (403: 50013
-    Missing Permissions, 50001 Missing Access) → ChannelRefused, which an admin can fix; refused
-    (rate limit, bad request) or Discord out of reach → NotDelivered, as nothing was posted; a server error or
+    Missing Permissions, 50001 Missing Access) → ChannelRefused, which an admin can fix; the
+    message itself refused (400, 413: sent again, it would be refused again) → Rejected; refused
+    otherwise (a rate limit) or Discord out of reach → NotDelivered, as nothing was posted; a server error or
     a connection lost on the way → MaybeSent: Discord may have posted the message anyway. A
     failure of Discord as a whole (a server error, a lost connection, out of reach, a rate
     limit discord.py's own retries did not outlast) is also an :class:`bot.outbound.Outage`."""
@@ -56,6 +61,11 @@ def _delivery(what: str, *, channel: str | None = None) -> Iterator[None]:
     except discord.HTTPException as exc:
         if exc.code == INVALID_RECIPIENT:  # a deleted account: refused again at every try
             raise Unreachable(f"{what}: {exc.status} {exc.text}") from exc
+        if exc.status in REJECTED_STATUSES:
+            raise Rejected(
+                f"{what}: Discord refused the message ({exc.status}, code {exc.code}): {exc.text}",
+                str(exc.code),
+            ) from exc
         if exc.status == 429:  # still rate limited after discord.py's own retries
             raise Unavailable(f"{what}: Discord answered {exc.status} {exc.text}") from exc
         raise NotDelivered(f"{what}: Discord answered {exc.status} {exc.text}") from exc

@@ -6,7 +6,9 @@ error that means the person cannot be messaged, or the channel is archived, rais
 copbot may not post in (not invited, restricted) raises :class:`ChannelRefused`, which an admin
 can fix; a server error on a post (``internal_error``, ``fatal_error``, an HTTP 5xx), after
 which the message may have been posted all the same, or a connection lost on the way
-:class:`MaybeSent`; any other Slack error :class:`NotDelivered`. Rate limits are retried by
+:class:`MaybeSent`; the message itself refused (``invalid_blocks``, ``msg_too_long``:
+:data:`REJECTED_ERRORS`) :class:`Rejected`, as it would be refused at every try; any other Slack
+error :class:`NotDelivered`. Rate limits are retried by
 the client's retry handler. Slack out of reach and its server errors are also
 outages (:class:`bot.outbound.Outage`: the reminder sweep stops sending there until its next run).
 """
@@ -26,6 +28,7 @@ from bot.outbound import (
     FailedOnTheWay,
     NotDelivered,
     Posted,
+    Rejected,
     Revoked,
     Unavailable,
     Unreachable,
@@ -77,6 +80,26 @@ CHANNEL_REFUSED_ERRORS = frozenset(
     }
 )
 
+# chat.postMessage's (and every method's) answers to a message Slack will not take as it is:
+# sent again, the same message is refused again (Rejected), so it is never retried.
+REJECTED_ERRORS = frozenset(
+    {
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "no_text",
+        "too_many_attachments",
+        "attachment_payload_limit_exceeded",
+        "invalid_arguments",
+        "invalid_arg_name",
+        "invalid_array_arg",
+        "invalid_charset",
+        "invalid_form_data",
+        "invalid_post_type",
+        "missing_post_type",
+    }
+)
+
 # Slack's answers for a failure on its side, after which "some aspect of the operation may have
 # succeeded" (its words for internal_error and fatal_error): a post may have been made.
 SERVER_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable"})
@@ -110,12 +133,15 @@ def server_failed(exc: SlackApiError) -> bool:
 
 def refused(exc: SlackApiError, message: str) -> NotDelivered:
     """What a Slack error nothing else explains is: :class:`Unavailable` for an outage of
-    Slack's, else :class:`NotDelivered`. A rate limit that outlasted the client's retries is not
+    Slack's, :class:`Rejected` for a message Slack will never take (:data:`REJECTED_ERRORS`),
+    else :class:`NotDelivered`. A rate limit that outlasted the client's retries is not
     an outage: Slack's limits are per method (and per channel for posts), the retries honour
     its Retry-After, and the next message may well go out (a sweep that stopped at the first one
     left most of its reminders for an hour later)."""
     if server_failed(exc):
         return Unavailable(message)
+    if (code := slack_error(exc)) in REJECTED_ERRORS:
+        return Rejected(message, code or "")
     return NotDelivered(message)
 
 

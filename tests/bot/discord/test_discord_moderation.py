@@ -10,6 +10,7 @@ import asyncio
 import copy
 import csv
 import io
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -727,3 +728,26 @@ async def test_a_deleted_moderator_channel_replaced_by_another(rig: Moderated) -
     assert link is not None and link.mod_message_id == new["id"] and link.mod_channel_id == str(mods2)
     await rig.react(new, "✅", fake.bob_id)
     assert await status(rig.bot.ctx) == LinkStatus.APPROVED
+
+
+async def test_a_decision_dm_discord_refuses_for_its_form_is_failed_once_not_sent_at_every_sweep(
+    rig: Moderated, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discord refuses the DM telling Alice her link was rejected for the message itself (400,
+    50035 Invalid Form Body), as it would at every try: it is marked failed with one error naming
+    the code, and no sweep sends it again."""
+    fake = rig.fake
+    post = await submit(rig)
+    body = {"message": "Invalid Form Body", "code": 50035}
+    fake.fail("POST", "/channels/{channel_id}/messages", status=400, body=body)
+
+    await rig.react(post, "❌", fake.bob_id)
+    await rig.sweeper.run_once()
+    await rig.sweeper.run_once()
+
+    assert description(fake, post) == "Rejected by Bob." and fake.dms[fake.alice_id] == []
+    link = await submissions.get_link(rig.bot.ctx.store, 1)
+    assert link is not None and link.notice == "failed"
+    (error,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "50035" in error.getMessage() + str(error.exc_info and error.exc_info[1])
+    caplog.clear()  # the one error expected (the fixture checks nothing else was logged)

@@ -16,7 +16,7 @@ import pytest
 
 from commands.types import Context
 from storage.models import Claim
-from tests.bot.discord.discord_rig import Moderated, ask, buttons, embed, moderated, text_of
+from tests.bot.discord.discord_rig import TOKEN, Moderated, ask, buttons, embed, moderated, text_of
 from tests.fakes.discord_api import Callback, FakeDiscord
 from tests.support.clock import FakeClock
 
@@ -444,8 +444,8 @@ async def test_a_refused_reminder_sent_again_with_new_stale_claims_goes_in_the_s
 async def test_a_refused_expiry_notice_sent_again_with_new_expiries_goes_in_the_same_dm(
     rig: Moderated, clock: FakeClock
 ) -> None:
-    """Alice's notice that 3.11 expired is refused (Discord answers 400); by the next sweep her
-    claim on 2.4 has expired too: one DM tells her of both, once."""
+    """Alice's notice that 3.11 expired is refused (Discord still answers 429 after discord.py's
+    five tries); by the next sweep her claim on 2.4 has expired too: one DM tells her of both, once."""
     fake = rig.fake
     await claim(rig, fake.alice_id, "3.11")
     clock.advance(days=5)
@@ -456,7 +456,7 @@ async def test_a_refused_expiry_notice_sent_again_with_new_expiries_goes_in_the_
     await rig.sweeper.run_once()  # the reminder about 2.4
     assert len(fake.dms[fake.alice_id]) == 2
     clock.advance(days=10, minutes=1)  # 3.11's grace is over
-    fake.fail("POST", "/channels/{channel_id}/messages", status=400, body={"message": "Bad", "code": 0})
+    fake.rate_limit("POST", "/channels/{channel_id}/messages", times=5, retry_after=0.01)
     assert (await rig.sweeper.run_once()).expired == 1 and len(fake.dms[fake.alice_id]) == 2
 
     clock.advance(days=5)  # 2.4's grace is over
@@ -595,3 +595,60 @@ async def test_a_claimant_who_deleted_their_account_is_reminded_in_the_channel_n
     clock.advance(days=15)
     assert (await rig.sweeper.run_once()).expired == 1
     assert (await latest(rig, fake.bob_id, "2.4")).state == "expired"
+
+
+INVALID_FORM_BODY = {
+    "message": "Invalid Form Body",
+    "code": 50035,
+    "errors": {
+        "embeds": {
+            "0": {
+                "description": {
+                    "_errors": [
+                        {"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 4096 or fewer in length."}
+                    ]
+                }
+            }
+        }
+    },
+}
+
+
+async def test_a_reminder_discord_refuses_as_invalid_is_written_off_once_and_the_claim_expires(
+    rig: Moderated, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discord refuses every message to Alice for its form (400, 50035 Invalid Form Body): the
+    same message is refused at every try. Her reminder is not asked for again at each sweep with
+    3.11 held for good: one error names Discord's code, her /history says why, the claim expires
+    after the grace like one with closed DMs, and its expiry notice, refused too, is failed once."""
+    fake = rig.fake
+    await claim(rig, fake.alice_id)
+    clock.advance(days=31)
+    fake.fail("POST", "/channels/{channel_id}/messages", status=400, body=INVALID_FORM_BODY, times=100)
+    posts = len([r for r in fake.requests if r.route == "POST /channels/{channel_id}/messages"])
+
+    with caplog.at_level(logging.WARNING, logger="copbot.reminders"):
+        assert (await rig.sweeper.run_once()).delivered == {"unreachable": 1}
+
+    (error,) = [r for r in caplog.records if r.name == "copbot.reminders"]
+    assert error.levelno == logging.ERROR and "50035" in error.getMessage()
+    assert TOKEN not in error.getMessage()
+    caplog.clear()  # the one error expected (the fixture checks nothing else was logged)
+    refused = await latest(rig, fake.alice_id)
+    assert refused.delivery == "unreachable" and refused.state == "stale"
+    history = text_of((await ask(fake, "history", {"number": "3.11"}, user_id=fake.bob_id)).data or {})
+    assert "Discord refused the message (50035)" in history, history
+    tried = len([r for r in fake.requests if r.route == "POST /channels/{channel_id}/messages"]) - posts
+    assert tried == 1 and reminders(fake) == []  # no fallback post the same refusal would meet
+    clock.advance(hours=1)
+    assert (await rig.sweeper.run_once()).delivered == {}
+    clock.advance(days=14)
+    reports = [await rig.sweeper.run_once() for _ in range(3)]
+
+    assert [r.expired for r in reports] == [1, 0, 0]
+    gone = await latest(rig, fake.alice_id)
+    assert gone.state == "expired" and gone.notice == "failed"
+    assert len([r for r in caplog.records if r.levelno == logging.ERROR]) == 1
+    caplog.clear()
+    tried = len([r for r in fake.requests if r.route == "POST /channels/{channel_id}/messages"]) - posts
+    assert tried == 2 and fake.dms[fake.alice_id] == []

@@ -618,3 +618,41 @@ async def test_two_quick_answers_to_one_reminder_leave_neither_claims_buttons_be
     assert "Released your claim on 2.4" in answer.shown
 
     assert rig.current(dm.channel, dm.ts).buttons == []
+
+
+@pytest.mark.parametrize("error", ["invalid_blocks", "msg_too_long"])
+async def test_a_reminder_slack_refuses_for_good_is_written_off_once_and_the_claim_expires(
+    rig: Rig, clock: FakeClock, caplog: pytest.LogCaptureFixture, error: str
+) -> None:
+    """Slack refuses every message to Ann for the message itself (``invalid_blocks``,
+    ``msg_too_long``): the same message is refused at every try. Her reminder is not asked for
+    again at each sweep with 3.11 held for good: one error names Slack's code (not the token),
+    /history says why, the claim expires after the grace like one with closed DMs, and its
+    expiry notice, refused too, is failed once."""
+    await claim(rig, ANN, "3.11")
+    await claim(rig, BOB, "2.4")
+    rig.fake.fail(ANN, error, methods={"chat.postMessage"})
+    clock.advance(days=31)
+
+    with caplog.at_level(logging.WARNING, logger="copbot.reminders"):
+        assert (await sweeper(rig).run_once()).delivered == {"dm": 1, "unreachable": 1}
+
+    (logged,) = [r for r in caplog.records if r.name == "copbot.reminders"]
+    assert logged.levelno == logging.ERROR and error in logged.getMessage()
+    assert "xoxb" not in logged.getMessage()
+    refused = await latest(rig, ANN)
+    assert refused.delivery == "unreachable" and refused.state == "stale"
+    history = await rig.command("/history", "3.11", user=BOB)
+    assert f"Slack refused the message ({error})" in history.shown, history.shown
+    assert rig.posts_in(REMIND) == [] and len(rig.fake.calls_to("chat.postMessage", ok=False)) == 1
+    clock.advance(hours=1)
+    assert (await sweeper(rig).run_once()).delivered == {}
+    clock.advance(days=14)
+    reports = [await sweeper(rig).run_once() for _ in range(3)]
+
+    assert [r.expired for r in reports] == [2, 0, 0]
+    gone = await latest(rig, ANN)
+    assert gone.state == "expired" and gone.notice == "failed"
+    assert len(rig.fake.calls_to("chat.postMessage", ok=False)) == 2 and dm_of(rig, ANN) == []
+    assert len([r for r in caplog.records if r.levelno == logging.ERROR]) == 2
+    caplog.clear()
