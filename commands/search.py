@@ -17,7 +17,7 @@ from commands.levels import SCALE, read_difficulty, read_levels
 from commands.parser import LEVEL_WORDS, NUMBER_PREFIX_RE, SMART_QUOTES, Kind, Option
 from commands.types import BadArgument, Button, Context, Reply, Request, Section, page_of
 from storage.models import Problem
-from storage.text import canonical_number, clip
+from storage.text import canonical_number, clip, normalise
 
 SEARCH_OPTIONS = (
     Option("query", Kind.TEXT, "words to look for", required=True, rest=True, max_length=200),
@@ -38,7 +38,7 @@ STOP_WORDS = frozenset(
 async def search_command(ctx: Context, request: Request) -> Reply:
     """/search QUERY [difficulty] [category] [page]: ranked, typo-tolerant matches."""
     query: str = request.args["query"]
-    processed = utils.default_process(query)
+    processed = processed_text(query)
     if not processed:
         raise BadArgument("Search for some words, e.g. /search induction heads")
     if STOP_WORDS.issuperset(processed.split()):
@@ -101,6 +101,14 @@ async def search_command(ctx: Context, request: Request) -> Reply:
     )
 
 
+def processed_text(text: str) -> str:
+    """Text as search compares it, a query's or the catalogue's: compatibility forms folded
+    (full-width ＩＮＤＵＣＴＩＯＮ as typed with a CJK input method, the ligature ﬁ: NFKC), invisible
+    characters dropped, then lower case with punctuation as spaces. Only for matching: what
+    is shown (titles, the query, notes) stays as written."""
+    return utils.default_process(normalise(text))
+
+
 def _search_again(query: str, difficulty: str | None, category: str | None, page: int) -> str:
     """The same search at another page, written out with its filters (every option named, so it
     reads the same as Discord's option fields and runs as typed on Slack and in the console)."""
@@ -128,7 +136,7 @@ def _what_would(query: str, problems: Sequence[Problem], difficulty: str | None,
     is near. A word for a level (``easy induction``) as the filter; else the word that matches
     the most on its own (``induction zebrafish``); else the catalogue's word closest to one that
     matches nothing (``supperpossitoin``: superposition)."""
-    words = [w for w in dict.fromkeys(utils.default_process(query).split()) if w not in STOP_WORDS]
+    words = [w for w in dict.fromkeys(processed_text(query).split()) if w not in STOP_WORDS]
     filters = (f" difficulty:{difficulty}" if difficulty else "") + (
         f" category:{_quoted(category)}" if category else ""
     )
@@ -174,7 +182,7 @@ def scores(query: str, problems: Sequence[Problem]) -> list[tuple[int, float]]:
     problem that cannot reach MATCH_AT gets a lower bound of its score (still below it).
     """
     index = index_of(problems)
-    processed = utils.default_process(query)
+    processed = processed_text(query)
     terms = processed.split()
     out = [(0, 0.0)] * len(problems)  # a problem none of the words comes near scores 0
     if not terms:
@@ -384,10 +392,11 @@ class _Index:
 
     @classmethod
     def build(cls, problems: Sequence[Problem]) -> _Index:
-        texts = [f"{p.number} {p.category} {p.subcategory} {p.text}" for p in problems]
-        works = [URL_RE.sub(" ", p.existing_work) for p in problems]
-        documents = tuple(utils.default_process(text) for text in texts)
-        work = tuple(utils.default_process(text) for text in works)
+        # Folded as queries are (see processed_text); a text with ``-`` joins its words (_joined).
+        texts = [normalise(f"{p.number} {p.category} {p.subcategory} {p.text}") for p in problems]
+        works = [normalise(URL_RE.sub(" ", p.existing_work)) for p in problems]
+        documents = tuple(processed_text(text) for text in texts)
+        work = tuple(processed_text(text) for text in works)
         postings, work_postings = _postings(documents, texts), _postings(work, works)
         vocabulary = tuple(sorted({word for text in (*documents, *work) for word in text.split()}))
         return cls(documents, vocabulary, postings, problems, work, work_postings)
@@ -421,6 +430,6 @@ def _joined(text: str) -> list[str]:
     type them: gpt2 for GPT-2, incontext for in-context, gpt2 and 2small for GPT-2-small."""
     joined = []
     for match in HYPHENATED_RE.finditer(text):
-        parts = utils.default_process(match.group(0)).split()
+        parts = processed_text(match.group(0)).split()
         joined += [first + second for first, second in zip(parts, parts[1:], strict=False)]
     return joined

@@ -308,3 +308,25 @@ async def test_a_spaced_level_range_ending_a_search_is_the_range(ctx: Context) -
         assert reply.title == "Search: induction", (spaced, reply.title)
         assert reply.text == "Only problems at difficulty A-B.", (spaced, reply.text)
         assert await _listed(ctx, f"induction {spaced}") == wanted, spaced
+
+
+async def test_full_width_letters_find_what_plain_ones_do(ctx: Context) -> None:
+    """Letters typed with a CJK input method (full-width ＩＮＤＵＣＴＩＯＮ) or other compatibility
+    forms find what plain letters find (nothing before), and the same goes for the catalogue's
+    own words (a ligature ﬁ in a problem's text); what is shown stays as written."""
+    plain = await _listed(ctx, "induction")
+    assert len(plain) == 13
+    assert await _listed(ctx, "ＩＮＤＵＣＴＩＯＮ") == plain
+    wide = await say(ctx, ANN, "/search ＩＮＤＵＣＴＩＯＮ")
+    assert wide.title == "Search: ＩＮＤＵＣＴＩＯＮ"  # the query as typed
+    assert _numbers(await say(ctx, ANN, "/search ｚｅｂｒａｆｉｓｈ")) == []
+    text = await export_csv(ctx.store)
+    rows = [row for row in parse_csv(text) if row.number == "3.11"]
+    changed = dataclasses.replace(rows[0], problem="Find the zebraﬁsh neurons in a ＴＯＹ model.")
+    await import_rows(ctx.store, [changed], ctx.clock())
+    for query in ("zebrafish", "ｚｅｂｒａｆｉｓｈ", "toy zebrafish"):
+        assert _numbers(await say(ctx, ANN, f"/search {query}"))[:1] == ["3.11"], query
+    shown = await say(ctx, ANN, "/problem ２.４")
+    assert not shown.error and shown.title and shown.title.startswith("2.4")
+    card = await say(ctx, ANN, "/problem 3.11")
+    assert "zebraﬁsh neurons in a ＴＯＹ model" in card.text + " ".join(f.value for f in card.fields)
