@@ -26,6 +26,7 @@ from commands.types import (
     TooManyClaims,
     UserRef,
     page_of,
+    past_the_last,
 )
 from storage.claims import ClaimLimitReached
 from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, Claim, Event
@@ -219,7 +220,8 @@ async def _everyone(ctx: Context, request: Request) -> Reply:
     order = {p.number: i for i, p in enumerate(problems)}
     by_number = {p.number: p for p in problems}
     claims.sort(key=lambda c: (order.get(c.problem_number, len(order)), c.claimed_at, c.id or 0))
-    chunk, page, pages = page_of(claims, request.args.get("page", 1), EVERYONE_PAGE)
+    wanted = request.args.get("page", 1)
+    chunk, page, pages = page_of(claims, wanted, EVERYONE_PAGE)
     now = ctx.clock()
     days = await stale_after_days(ctx, actor, chunk)  # reads nothing: members' claims only
     lines = tuple(
@@ -234,6 +236,7 @@ async def _everyone(ctx: Context, request: Request) -> Reply:
     elsewhere = "Claims from the sheet and from other communities show on each problem: /problem NUMBER."
     return Reply(
         title=f"Open claims in {where} ({len(claims)})",
+        text=past_the_last(wanted, pages),
         sections=(Section("Who is working on what", lines),),
         footer=f"Page {page} of {pages}. {counted}. {elsewhere}{more}",
     )

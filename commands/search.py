@@ -15,7 +15,7 @@ from rapidfuzz.distance import OSA
 from commands.catalogue import difficulty_matches, get_problem, match_category, problem_title
 from commands.levels import SCALE, read_difficulty, read_levels
 from commands.parser import LEVEL_WORDS, NUMBER_PREFIX_RE, SMART_QUOTES, Kind, Option
-from commands.types import BadArgument, Button, Context, Reply, Request, Section, page_of
+from commands.types import BadArgument, Button, Context, Reply, Request, Section, page_of, past_the_last
 from storage.models import Problem
 from storage.text import canonical_number, clip, normalise
 
@@ -85,7 +85,9 @@ async def search_command(ctx: Context, request: Request) -> Reply:
         return Reply(text=f"{read} {nothing} {hint}".strip(), private=True)
     if within:
         read = f"{read} Only problems{within}.".strip()
-    chunk, page, pages = page_of(ranked, request.args.get("page", 1), ctx.page_size)
+    wanted = request.args.get("page", 1)
+    chunk, page, pages = page_of(ranked, wanted, ctx.page_size)
+    read = f"{read} {past_the_last(wanted, pages)}".strip()
     lines = tuple(f"{problem_title(p, 120)} [{p.difficulty}]" for _, p in chunk)
     buttons = tuple(Button(f"Show {p.number}", "show", p.number) for _, p in chunk)
     footer = f"Page {page} of {pages} ({len(ranked)} {'match' if len(ranked) == 1 else 'matches'})."

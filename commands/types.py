@@ -284,3 +284,15 @@ def page_of(items: Sequence[T], wanted: int, size: int) -> tuple[Sequence[T], in
     pages = max(1, (len(items) + size - 1) // size)
     page = min(wanted, pages)
     return items[(page - 1) * size : page * size], page, pages
+
+
+def past_the_last(wanted: int, pages: int) -> str:
+    """What to say when page ``wanted`` is past the last of ``pages`` (page_of shows the last):
+    "There are only 2 pages; here is page 2.", or "" when that page exists."""
+    if wanted <= pages:
+        return ""
+    return (
+        "There is only 1 page; here it is."
+        if pages == 1
+        else f"There are only {pages} pages; here is page {pages}."
+    )

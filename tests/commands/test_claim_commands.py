@@ -200,7 +200,19 @@ async def test_claims_everyone_shows_who_is_working_on_what_here_by_problem(ctx:
     second = await say(ctx, ANN, "/claims everyone page:2")
     assert len(second.sections[0].lines) == 7 and second.sections[0].lines[-1].startswith("3.11 — ")
     assert "Page 2 of 2" in second.footer and "Next:" not in second.footer
-    assert (await say(ctx, ANN, "/claims everyone page:9")).sections == second.sections  # the last page
+    assert not second.text
+    past = await say(ctx, ANN, "/claims everyone page:9")
+    assert past.sections == second.sections  # the last page, and it says so
+    assert past.text == "There are only 2 pages; here is page 2."
+
+
+async def test_claims_everyone_past_its_one_page_says_there_is_only_one(ctx: Context) -> None:
+    """/claims everyone page:2 with one page of claims shows that page, saying it is the only one."""
+    await say(ctx, ANN, "/claim 2.4")
+    reply = await say(ctx, ANN, "/claims everyone page:2")
+    assert [line.split(" — ")[0] for line in reply.sections[0].lines] == ["2.4"]
+    assert reply.text == "There is only 1 page; here it is."
+    assert "Page 1 of 1" in reply.footer
 
 
 async def test_claims_everyone_with_nobody_on_anything_says_so(ctx: Context) -> None:

@@ -330,3 +330,19 @@ async def test_full_width_letters_find_what_plain_ones_do(ctx: Context) -> None:
     assert not shown.error and shown.title and shown.title.startswith("2.4")
     card = await say(ctx, ANN, "/problem 3.11")
     assert "zebraﬁsh neurons in a ＴＯＹ model" in card.text + " ".join(f.value for f in card.fields)
+
+
+async def test_a_page_past_the_last_says_it_is_the_last(ctx: Context) -> None:
+    """/search induction page:99 shows the last page (13 matches: 3 pages) and says so, instead
+    of passing it off as the page asked for; a page that exists says nothing of the kind."""
+    past = await say(ctx, ANN, "/search induction page:99")
+    last = await say(ctx, ANN, "/search induction page:3")
+    assert [str(line) for line in past.sections[0].lines] == [str(line) for line in last.sections[0].lines]
+    assert past.footer and past.footer.startswith("Page 3 of 3")
+    assert past.text == "There are only 3 pages; here is page 3."
+    assert not last.text
+    one = await say(ctx, ANN, "/search induction difficulty:easy page:5")
+    assert one.footer and one.footer.startswith("Page 1 of 1")
+    assert one.text.startswith("Read 'easy' as difficulty A") and one.text.endswith(
+        "There is only 1 page; here it is."
+    )
