@@ -22,11 +22,19 @@ def read_levels(difficulty: str | None, words: str) -> tuple[str | None, str, st
     left for the category, the words read as a level). Words for a level (``easy``, ``hard``)
     count wherever they are (``easy circuits``); letters when every word names a level
     (``/random A B``: the difficulty A and the word B), not in a name (``a toy model``). Several
-    levels make their span (A-B)."""
+    levels make their span (A-B). The words read as a level come back as the answer may echo
+    them: as typed, with the dashes and "to" between levels (``A – B``, ``b to c``: ``B to C``)."""
     tokens = words.replace(",", " ").split()
+    shown = ""  # the words read as a level, as the answer echoes them
     if all(level_of(t) or t.lower() in LEVEL_FILLER for t in tokens):
         taken = [t for t in tokens if level_of(t)]
         rest: list[str] = []
+        # As typed from the first level (from the start after a ``difficulty``: "B" + "to c")
+        # to the last, dashes and "to" kept, letters as levels: "A – B", "B to C", "easy to medium".
+        at = [i for i, t in enumerate(tokens) if level_of(t)]
+        if at:
+            span = tokens[0 if difficulty else at[0] : at[-1] + 1]
+            shown = " ".join(t.upper() if DIFFICULTY_RE.match(t.upper()) else t for t in span)
     else:
         taken = [t for t in tokens if t.lower() in LEVEL_WORDS]
         rest = [t for t in tokens if t.lower() not in LEVEL_WORDS]
@@ -34,4 +42,4 @@ def read_levels(difficulty: str | None, words: str) -> tuple[str | None, str, st
         return difficulty, "" if difficulty and not rest else words, ""
     levels = "".join(str(level_of(t)) for t in [*filter(None, [difficulty]), *taken]).replace("-", "")
     low, high = min(levels), max(levels)
-    return (low if low == high else f"{low}-{high}"), " ".join(rest), " ".join(taken)
+    return (low if low == high else f"{low}-{high}"), " ".join(rest), shown or " ".join(taken)

@@ -76,16 +76,19 @@ async def test_random_with_impossible_filters_says_so(ctx: Context) -> None:
         ),
         ("/random difficulty:Hard", "C-D", "Read 'Hard' as difficulty C-D"),
         ('/random difficulty:"A B"', "A-B", "Read 'A B' as difficulty A-B"),
-        ('/random difficulty:"easy to medium"', "A-C", "Read 'easy medium' as difficulty A-C"),
+        ('/random difficulty:"easy to medium"', "A-C", "Read 'easy to medium' as difficulty A-C"),
         ("/random difficulty:easy hard", "A-D", "Read 'easy hard' as difficulty A-D"),
         ("/random difficulty:b-c", "B-C", "Picked at random"),
         # A phone's or a Mac's dash (en, em, minus) and spaces around it: "No category 'A–B'",
         # "No category '- B'" before.
         ("/random A–B", "A-B", "Picked at random"),
         ("/random difficulty:B—C", "B-C", "Picked at random"),
-        ("/random a − b", "A-B", "Read 'A b' as difficulty A-B"),
-        ("/random A - B", "A-B", "Read 'A B' as difficulty A-B"),
-        ("/random easy – medium", "A-C", "Read 'easy medium' as difficulty A-C"),
+        # The words as typed, read as a range ("Read 'A b'", "Read 'A B'", "Read 'B c'" before).
+        ("/random a − b", "A-B", "Read 'A − B' as difficulty A-B"),
+        ("/random A - B", "A-B", "Read 'A - B' as difficulty A-B"),
+        ("/random A – B", "A-B", "Read 'A – B' as difficulty A-B"),
+        ("/random b to c", "B-C", "Read 'B to C' as difficulty B-C"),
+        ("/random easy – medium", "A-C", "Read 'easy – medium' as difficulty A-C"),
     ],
 )
 async def test_random_reads_words_for_a_level_as_the_difficulty(
