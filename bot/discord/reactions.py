@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 import aiohttp
 import discord
-from sqlalchemy.exc import DBAPIError
 
 from bot.discord.inflight import InFlight
 from bot.discord.outbound import Messenger
@@ -19,6 +18,7 @@ from bot.discord.people import Directory, fetch_member
 from bot.outbound import MaybeSent, NotDelivered, Posted, Unreachable
 from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, decide_by_reaction
 from commands.types import Actor, Context, Reply
+from storage.database import is_database_failure
 from storage.units import AlreadyApplied
 
 log = logging.getLogger("copbot.discord")
@@ -187,7 +187,7 @@ class Reactions:
         Only under a submission's moderator post, known without the database as a message copbot
         put ✅ and ❌ under (a moderator's ✅ on any other message of copbot's decides nothing).
         """
-        outage = isinstance(exc, (DBAPIError, OSError, TimeoutError))
+        outage = is_database_failure(exc)
         if outage:
             log.warning(
                 "%s by %s on message %s was not recorded: the database did not answer (%s)",
