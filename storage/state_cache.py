@@ -46,6 +46,8 @@ class _StateCache:
     epoch: int = 0  # moves when a change names no problem: every version is then outdated
     # The entry the last forget(number) dropped, so the writer can put it back updated.
     dropped: tuple[int, str, tuple[float, list[Claim], list[WorkLink]]] | None = None
+    # The claimed numbers that forget dropped with it, likewise.
+    dropped_claimed: tuple[float, set[str]] | None = None
 
     def _check(self) -> None:
         """Given ``changes``: forget every entry if another connection committed since the last
@@ -108,7 +110,8 @@ class _StateCache:
         self.settings[key] = (self.now(), row)
 
     def after_write(self, claim: Claim) -> None:
-        """Put back the entry the write of ``claim`` just dropped, with ``claim`` in it.
+        """Put back the entry the write of ``claim`` just dropped, with ``claim`` in it (and the
+        claimed numbers, with its problem in or out as the entry now says).
 
         Only right after that write's :meth:`forget` (no other change since): the entry then
         holds what was read plus every change this process made to the problem since.
@@ -116,14 +119,16 @@ class _StateCache:
         dropped = self.dropped
         if dropped is None or dropped[0] != self.generation or dropped[1] != claim.problem_number:
             return
+        number = claim.problem_number
         at, claims, links = dropped[2]
         if not self._live(at):
             return
-        self.problems[claim.problem_number] = (
-            at,
-            _kept([c for c in claims if c.id != claim.id] + [claim]),
-            links,
-        )
+        kept = _kept([c for c in claims if c.id != claim.id] + [claim])
+        self.problems[number] = (at, kept, links)
+        # The claimed numbers too: /random reads them after every claim of a busy community.
+        if (was := self.dropped_claimed) is not None and self._live(was[0]):
+            open_now = any(c.state in OPEN_CLAIM_STATES for c in kept)
+            self.claimed = (was[0], was[1] | {number} if open_now else was[1] - {number})
 
     def version(self, number: str) -> tuple[int, int]:
         """What a read of ``number`` compares before and after, to know nothing changed it."""
@@ -132,7 +137,7 @@ class _StateCache:
     def forget(self, number: str | None = None) -> None:
         """Forget one problem's state (and the claimed set), or everything."""
         self.generation += 1
-        self.claimed = None
+        self.dropped_claimed, self.claimed = self.claimed, None
         self.dropped = None
         if number is None:
             self.epoch += 1

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from storage.claims import _STATE_CLAIMS, STATE_ENDED, Person
+from storage.claims import _CLAIMED, _STATE_CLAIMS, STATE_ENDED, Person
 from storage.engine import make_engine
 from storage.models import LEGACY_PLATFORM, Claim, ClaimState, Event, ProcessedEvent
 from storage.state_cache import SETTINGS_KEPT
@@ -141,6 +141,44 @@ async def test_other_writes_forget_every_cached_state(pair: tuple[Store, Store, 
         await s.exec(select(Claim.id))
     assert holders(await here.problem_state(free)) == []
     assert free not in await here.claimed_numbers()
+
+
+async def test_this_process_s_claims_and_releases_keep_the_claimed_set_without_reading_it_again(
+    pair: tuple[Store, Store, Ticks],
+) -> None:
+    """/random reads the claimed numbers: after a claim or a release made here (the problem's
+    state cached, as when its card was just shown) they are what the database holds, not read
+    again; a release leaves a problem claimed while someone else still holds it."""
+    here, there, _ = pair
+    claimed = await here.claimed_numbers()
+    free = next(p.number for p in await here.catalogue() if p.number not in claimed)
+    cara = Person("discord", "g1", "cara", "Cara")
+    reads: list[str] = []
+
+    def executed(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "DISTINCT" in statement.upper():
+            reads.append(statement)
+
+    async def claimed_now() -> set[str]:
+        """The cached set, checked against the database."""
+        cached = await here.claimed_numbers()
+        async with there.engine.connect() as conn:
+            assert cached == set((await conn.execute(_CLAIMED)).scalars())
+        return cached
+
+    await here.problem_state(free)
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", executed)
+    try:
+        await here.claim(free, ANN, START)
+        assert free in await claimed_now()
+        await here.claim(free, cara, START)
+        await here.release(free, ANN, "", START + timedelta(hours=1))
+        assert free in await claimed_now()  # Cara still holds it
+        await here.release(free, cara, "", START + timedelta(hours=2))
+        assert free not in await claimed_now()
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", executed)
+    assert len(reads) == 3  # the checks' own: none by the store
 
 
 async def test_settings_read_on_every_card_are_kept_until_a_change(pair: tuple[Store, Store, Ticks]) -> None:
