@@ -32,6 +32,7 @@ from sqlmodel import select
 from storage.claims import Person
 from storage.models import Claim, Event, WorkLink
 from storage.store import Store
+from tests.bot.discord.discord_rig import text_of
 from tests.fakes.discord_api import FakeDiscord
 from tests.support.discord_guilds import OtherGuild, guild_id_on_shard, shard_of
 from tests.support.pg import lock_rows, lock_waiters
@@ -127,16 +128,6 @@ async def stop(replicas: list[Replica], timeout: float = 15.0) -> list[int | Non
 
 
 # -- reading what users see -----------------------------------------------------------------
-
-
-def text_of(message: dict[str, Any] | None) -> str:
-    """Content, embed titles, descriptions and fields of a message or callback payload."""
-    message = message or {}
-    parts = [message.get("content") or ""]
-    for e in message.get("embeds") or []:
-        parts += [e.get("title") or "", e.get("description") or ""]
-        parts += [f"{f['name']}\n{f['value']}" for f in e.get("fields") or []]
-    return "\n".join(p for p in parts if p)
 
 
 async def answer(fake: FakeDiscord, iid: int) -> str:

@@ -76,8 +76,10 @@ def embed(callback: Callback) -> dict[str, Any]:
     return only
 
 
-def text_of(message: dict[str, Any]) -> str:
-    """Everything a user reads in a message: content, title, description, fields, footer."""
+def text_of(message: dict[str, Any] | None) -> str:
+    """Everything a user reads in a message or callback payload: content, title, description,
+    fields, footer (nothing for none)."""
+    message = message or {}
     parts = [message.get("content") or ""]
     for e in message.get("embeds") or []:
         parts += [e.get("title") or "", e.get("description") or ""]
