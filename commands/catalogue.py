@@ -27,7 +27,7 @@ from commands.types import (
 from storage.claims import STATE_ENDED
 from storage.legacy import sheet_origin, sheet_text
 from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, Claim, ClaimState, Problem
-from storage.text import clip
+from storage.text import clip, normalise
 
 LEVELS = "ABCD"
 MAX_PROBLEM_TEXT = 1500
@@ -74,17 +74,22 @@ def match_category(problems: Sequence[Problem], wanted: str, hint: str = "") -> 
     categories: dict[str, str] = {}
     for p in problems:
         categories.setdefault(str(p.section), p.category)
-    text = " ".join(wanted.split())
+    # Folded as search folds words (NFKC: full-width ｃｉｒｃｕｉｔｓ or ２ as a CJK input method types
+    # them, the ligature ﬁ; invisible characters dropped), the names as well as what was typed.
+    text = " ".join(normalise(wanted).split())
     if text in categories:
         return categories[text]
     names = list(dict.fromkeys(categories.values()))
-    found = process.extractOne(
-        text, names, scorer=fuzz.WRatio, processor=utils.default_process, score_cutoff=80
-    )
+    found = process.extractOne(text, names, scorer=fuzz.WRatio, processor=_folded, score_cutoff=80)
     if found is None:
         listed = "; ".join(f"{s} {n}" for s, n in categories.items())
         raise BadArgument(f"No category {clip(text, 41)!r}. Categories: {listed}.{hint}")
     return str(found[0])
+
+
+def _folded(text: str) -> str:
+    """A category name as match_category compares it: NFKC-folded, lower case, no punctuation."""
+    return utils.default_process(normalise(text))
 
 
 # What people call each platform, and the community the bot serves there.

@@ -3,7 +3,7 @@ category's words and /random and /search read their named difficulty option."""
 
 from __future__ import annotations
 
-from commands.parser import DIFFICULTY_RE, LEVEL_FILLER, LEVEL_WORDS, level_of
+from commands.parser import DIFFICULTY_RE, LEVEL_FILLER, LEVEL_JOINERS, LEVEL_WORDS, level_of
 
 SCALE = "A is the easiest level, D the hardest; two levels make a range like A-B"
 
@@ -36,10 +36,35 @@ def read_levels(difficulty: str | None, words: str) -> tuple[str | None, str, st
             span = tokens[0 if difficulty else at[0] : at[-1] + 1]
             shown = " ".join(t.upper() if DIFFICULTY_RE.match(t.upper()) else t for t in span)
     else:
-        taken = [t for t in tokens if t.lower() in LEVEL_WORDS]
-        rest = [t for t in tokens if t.lower() not in LEVEL_WORDS]
+        taken, rest = [], []
+        spans: list[str] = []  # each level as typed, with what joins it (``easy to medium``)
+        here = 0
+        while here < len(tokens):
+            # Beside a category's words, a level is a word for one (``easy``), or after a given
+            # difficulty a "to" or dash and a level (B + "circuits to c"); levels joined to it so
+            # go with it (``easy to medium``, not "easy" and the category's word "to").
+            if tokens[here].lower() in LEVEL_WORDS:
+                end = here
+            elif difficulty and _joins(tokens, here):
+                end = here + 1
+            else:
+                rest.append(tokens[here])
+                here += 1
+                continue
+            while _joins(tokens, end + 1):
+                end += 2
+            span = tokens[here : end + 1]
+            taken += [t for t in span if level_of(t)]
+            spans.append(" ".join(t.upper() if DIFFICULTY_RE.match(t.upper()) else t for t in span))
+            here = end + 1
+        shown = " ".join(spans)
     if not taken:  # words only around a level ("/random level A") say nothing more
         return difficulty, "" if difficulty and not rest else words, ""
     levels = "".join(str(level_of(t)) for t in [*filter(None, [difficulty]), *taken]).replace("-", "")
     low, high = min(levels), max(levels)
     return (low if low == high else f"{low}-{high}"), " ".join(rest), shown or " ".join(taken)
+
+
+def _joins(tokens: list[str], at: int) -> bool:
+    """Whether ``tokens[at]`` is a "to" or a dash and a level follows it (``to medium``, ``– C``)."""
+    return at + 1 < len(tokens) and tokens[at].lower() in LEVEL_JOINERS and bool(level_of(tokens[at + 1]))

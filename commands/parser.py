@@ -18,7 +18,9 @@ from storage.text import canonical_number, clip, normalise, plain_number, visibl
 DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
 DIFFICULTY_RE = re.compile(rf"^([A-D])(?:\s*[{DASHES}]\s*([A-D]))?$")
 # A level range ending a text, spaced or not (``induction A - B``): a search's level (see parse_line).
-RANGE_AT_END_RE = re.compile(rf"(?<!\S)([A-D])\s*[{DASHES}]\s*([A-D])\s*$")
+RANGE_AT_END_RE = re.compile(rf"(?<!\S)([A-D])(?:\s*[{DASHES}]\s*|\s+[Tt][Oo]\s+)([A-D])\s*$")
+# What joins two levels into a range as typed: ``b to c``, ``easy – medium``.
+LEVEL_JOINERS = frozenset(["to", *DASHES])
 MENTION_RE = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$")
 CHANNEL_RE = re.compile(r"^<#([A-Za-z0-9]+)(?:\|([^>]*))?>$|^([A-Z][A-Z0-9]{6,}|[0-9]{15,21})$")
 ROLE_RE = re.compile(
@@ -338,6 +340,21 @@ def _free_text(line: str, pieces: list[tuple[int, int, int, str | None]]) -> str
     return " ".join(runs)
 
 
+def _range_goes_on(tokens: list[re.Match[str]], at: int) -> int:
+    """The last token of a range that a named difficulty (token ``at``) begins: each further
+    level joined by "to" or a dash, as bare words (``difficulty:b to c``, ``difficulty:easy –
+    medium``); ``at`` when none follows it so."""
+    end = at
+    while end + 2 < len(tokens):
+        joiner, level = tokens[end + 1].group("word"), tokens[end + 2].group("word")
+        if joiner is None or level is None or normalise(joiner).lower() not in LEVEL_JOINERS:
+            break
+        if not level_of(normalise(level)):
+            break
+        end += 2
+    return end
+
+
 def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str, Any]:
     """Read ``line`` (everything after the command name) into converted arguments.
 
@@ -396,8 +413,9 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
     # The last word not naming an option (``key:value``): the only one a search reads as a level,
     # unless the level is named (``induction B difficulty:A``: the named one filters, B is a word).
     last = max((i for i, match in enumerate(tokens) if match.group("key") is None), default=-1)
+    carried: set[int] = set()  # words a named difficulty's range took (see _range_goes_on)
     for index, match in enumerate(tokens):
-        if skip and index == 0:
+        if (skip and index == 0) or index in carried:
             continue
         key = match.group("key")
         if key is not None:
@@ -419,6 +437,13 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
                     raise BadArgument(
                         f'the quote after {option.name}: is not closed: write {option.name}:"several words"'
                     )
+                if option.kind is Kind.DIFFICULTY and option.words and not quoted and value:
+                    # A range typed out after its name (``difficulty:b to c``, ``difficulty:easy -
+                    # medium``) is the option's, as one value: not B and the words "to c".
+                    through = _range_goes_on(tokens, index)
+                    if through > index:
+                        value = words_of[match.start("val") : tokens[through].end()]
+                        carried.update(range(index + 1, through + 1))
                 raw[option.name] = value
                 if option is rest_option:
                     # An unquoted value runs on into the words after it as typed.
@@ -455,6 +480,10 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
         # The free text was named (note:tried X, …): the words after it carry it on.
         assert named_rest is not None
         raw[rest_option.name] = _free_text(line, [named_rest, *((i, s, e, None) for i, s, e, _ in leftovers)])
+    elif leftovers and named_rest is not None and named_rest[3] is None and rest_option is not None:
+        # A rest option named unquoted takes the words no other option took, as it does unnamed
+        # (``/random category:Circuits In The Wild`` as ``/random Circuits In The Wild``).
+        raw[rest_option.name] = " ".join([raw[rest_option.name], *(token for *_, token in leftovers)])
     elif leftovers:
         if rest_option is None or rest_option.name in raw:
             shown = " ".join(token for *_, token in leftovers)

@@ -11,7 +11,7 @@ from commands.parser import Kind, Option
 from commands.search import index_of
 from commands.types import Actor, BadArgument, Button, Context, Reply, Request
 from storage.models import Problem
-from storage.text import clip
+from storage.text import clip, normalise
 
 RANDOM_OPTIONS = (
     Option("difficulty", Kind.DIFFICULTY, "A (easiest) to D, or a range like A-B", words=True),
@@ -28,7 +28,8 @@ async def random_command(ctx: Context, request: Request) -> Reply:
     problems = await ctx.store.catalogue()
     # difficulty:easy is read as /random easy is: ``given`` is what was read as a level in words.
     difficulty, given = read_difficulty(request.args.get("difficulty"))
-    category = request.args.get("category")
+    # Folded (NFKC) as search folds words: full-width ｅａｓｙ or ｃｉｒｃｕｉｔｓ read as typed in ASCII.
+    category = normalise(request.args.get("category") or "") or None
     unclaimed = bool(request.args.get("unclaimed"))
     if category and not _is_category_name(problems, category):
         before = given or difficulty
@@ -121,5 +122,5 @@ def random_filters(target: str) -> dict[str, object]:
 
 def _is_category_name(problems: Sequence[Problem], text: str) -> bool:
     """Whether ``text`` is a section number or a category's name, as written (any case)."""
-    text = " ".join(text.split()).casefold()
+    text = " ".join(normalise(text).split()).casefold()
     return any(text in (str(p.section), p.category.casefold()) for p in problems)

@@ -195,3 +195,61 @@ async def test_another_random_presses_that_find_nothing_do_not_grow_copbots_memo
         reply = await dispatch.run_action(ctx, presser, custom_id)
         assert reply.error and "No problem matches all of that" in reply.text, reply.text
     assert len(ctx.shown) <= RECENT_PICKS
+
+
+def _category(reply: Reply) -> str:
+    return next(f.value for f in reply.fields if f.name == "Category")
+
+
+# What follows /random | the words echoed as read | the range read.
+RANGES_BESIDE_A_CATEGORY = [
+    # "Read 'easy medium'": the "to" went to the category's words and the echo lost it.
+    "easy to medium circuits | easy to medium | A-C",
+    "circuits easy – medium | easy – medium | A-C",
+    # These filtered at B alone, silently: "to c" and "– C" were read as the category's words.
+    "b to c circuits | B to C | B-C",
+    "circuits b to c | B to C | B-C",
+    "circuits B – C | B – C | B-C",
+    "difficulty:b to c circuits | B to C | B-C",
+    "A to B 2 | A to B | A-B",  # "No category 'to B 2'" before
+]
+
+
+@pytest.mark.parametrize("case", RANGES_BESIDE_A_CATEGORY)
+async def test_random_reads_a_range_beside_a_category_whole(ctx: Context, case: str) -> None:
+    """A range typed out beside a category's words is the whole range, echoed as typed, and the
+    category is still the one named."""
+    words, echoed, level = (part.strip() for part in case.split("|"))
+    read = f"Read {echoed!r} as difficulty {level}"
+    for _ in range(8):
+        reply = await say(ctx, ANN, f"/random {words}")
+        assert not reply.error, reply.text
+        assert reply.text.startswith(read), reply.text
+        assert reply.difficulty and difficulty_matches(reply.difficulty, level), (words, reply.difficulty)
+        assert _category(reply) == "Circuits In The Wild"
+    another = next(b for b in reply.buttons if b.action == "random")
+    assert another.target.startswith(f"{level}/2//")
+    # The same pool as the range given as such: every B-C (A-C…) circuits problem comes up.
+    picked = reply.text.split(". ", 1)[1].split("\n")[0]
+    assert picked == (await say(ctx, BOB, f"/random difficulty:{level} category:2")).text.split("\n")[0]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "/random ｃｉｒｃｕｉｔｓ",  # full-width, as a CJK input method types: "No category" before
+        "/random category:ＣＩＲＣＵＩＴＳ",
+        '/random category:"Ｃｉｒｃｕｉｔｓ Ｉｎ Ｔｈｅ Ｗｉｌｄ"',
+        "/random category:２",
+        # Named but unquoted: "I don't understand 'In The Wild'" before, though unnamed it works.
+        "/random category:Circuits In The Wild",
+    ],
+)
+async def test_random_reads_a_category_as_search_reads_words(ctx: Context, line: str) -> None:
+    """A category typed in full-width letters (or digits) is read as plain ones, as /search's
+    words are; a named category of several words takes them all."""
+    reply = await say(ctx, ANN, line)
+    assert not reply.error, reply.text
+    assert _category(reply) == "Circuits In The Wild"
+    easy = await say(ctx, ANN, "/random ｅａｓｙ ｃｉｒｃｕｉｔｓ")
+    assert easy.text.startswith("Read 'easy' as difficulty A") and _category(easy) == "Circuits In The Wild"

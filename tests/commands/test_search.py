@@ -346,3 +346,46 @@ async def test_a_page_past_the_last_says_it_is_the_last(ctx: Context) -> None:
     assert one.text.startswith("Read 'easy' as difficulty A") and one.text.endswith(
         "There is only 1 page; here it is."
     )
+
+
+async def test_a_named_range_typed_out_in_words_is_the_whole_range(ctx: Context) -> None:
+    """`/search circuits difficulty:b to c` (Slack, console) filtered at B alone and searched for
+    "circuits to c" (13 matches where difficulty:B-C gives 41); `difficulty:easy to medium` read
+    only "easy". A range after difficulty:, joined by "to" or a spaced dash, is the whole range,
+    as difficulty:B-C is and as /random reads it; the next page keeps it."""
+    wanted = await _listed(ctx, "circuits difficulty:B-C")
+    for typed in ("b to c", "B to C", "b - c", "B – C"):
+        reply = await say(ctx, ANN, f"/search circuits difficulty:{typed}")
+        assert reply.title == "Search: circuits", (typed, reply.title)
+        assert "difficulty B-C" in reply.text, (typed, reply.text)
+        assert await _listed(ctx, f"circuits difficulty:{typed}") == wanted, typed
+    words = await say(ctx, ANN, "/search circuits difficulty:easy to medium")
+    assert words.title == "Search: circuits"
+    assert words.text.startswith("Read 'easy to medium' as difficulty A-C (A is the easiest")
+    assert await _listed(ctx, "circuits difficulty:easy to medium") == await _listed(
+        ctx, "circuits difficulty:A-C"
+    )
+    assert words.footer and words.footer.endswith("/search query:circuits difficulty:A-C page:2")
+    # Words after a level that make no range stay words of the query.
+    reply = await say(ctx, ANN, "/search difficulty:A to find circuits")
+    assert reply.title == "Search: to find circuits"
+
+
+async def test_a_level_range_with_to_ending_a_search_is_the_range(ctx: Context) -> None:
+    """`/search induction B to C` searched for "induction B to" at difficulty C alone; "to"
+    between two capital levels ending a search is the range, as a dash there is."""
+    reply = await say(ctx, ANN, "/search induction B to C")
+    assert reply.title == "Search: induction"
+    assert reply.text == "Only problems at difficulty B-C."
+    assert await _listed(ctx, "induction B to C") == await _listed(ctx, "induction difficulty:B-C")
+
+
+async def test_a_category_typed_full_width_is_the_category(ctx: Context) -> None:
+    """`/search induction category:ｃｉｒｃｕｉｔｓ` (a CJK input method's full-width letters)
+    answered "No category 'ｃｉｒｃｕｉｔｓ'" though the query's own words are folded (NFKC); the
+    category is read as plain letters are, and so is a full-width section number."""
+    plain = await _listed(ctx, "induction category:circuits")
+    assert plain and await _listed(ctx, "induction category:ｃｉｒｃｕｉｔｓ") == plain
+    assert await _listed(ctx, "induction category:２") == plain
+    reply = await say(ctx, ANN, "/search induction category:ＣＩＲＣＵＩＴＳ")
+    assert reply.text == "Only problems in Circuits In The Wild."
