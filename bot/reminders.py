@@ -64,6 +64,7 @@ from storage.sweep import (
     expire_due,
     mark_stale,
     prune_processed,
+    reclaimed,
     record_deliveries,
     record_notices,
     stale_overrides,
@@ -310,11 +311,21 @@ class Sweeper:
         await self._record(Unrecorded("delivery", hows, self.clock(), details))
 
     async def _notify(self, claims: list[Claim]) -> None:
-        """Send a batch of expiry notices and record how each went."""
-        outcomes = await self._deliver_all(claims, reminder=False)
-        await self._record(
-            Unrecorded("notice", {claim_id: how for claim_id, (how, _) in outcomes.items()}, self.clock())
-        )
+        """Send a batch of expiry notices and record how each went.
+
+        A notice that comes late (refused and sent again, or taken back from a sweep that died)
+        to someone who has claimed the problem again meanwhile is not sent: "your claim on 2.4
+        expired" would read as the claim they now hold. It is recorded as ``reclaimed``; their
+        history still says the earlier claim expired."""
+        try:
+            again = await reclaimed(self.store, claims)
+        except Exception:  # the database went away: tell them all, as before this check
+            log.exception("sweep: reading who claimed again failed; %d notice(s) go out", len(claims))
+            again = set()
+        outcomes = await self._deliver_all([c for c in claims if (c.id or 0) not in again], reminder=False)
+        hows = {claim_id: how for claim_id, (how, _) in outcomes.items()}
+        hows.update(dict.fromkeys(again, "reclaimed"))
+        await self._record(Unrecorded("notice", hows, self.clock()))
 
     async def _record(self, batch: Unrecorded) -> None:
         """Record a batch's outcomes; when the database fails, keep them for the next sweep (and

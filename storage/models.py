@@ -129,7 +129,8 @@ class Claim(SQLModel, table=True):
     unreachable: bool = False
     # How the stale reminder and the expiry notice reached the claimant: "" (not yet),
     # "sending" (taken by a sweep; at most once), "dm", "channel", "unreachable", "none",
-    # "retry" (the platform refused it: send again), "failed" (unknown whether it went out).
+    # "retry" (the platform refused it: send again), "failed" (unknown whether it went out);
+    # a notice also "reclaimed" (not sent: its claimant had claimed the problem again by then).
     delivery: str = Field(default="", max_length=16)
     notice: str = Field(default="", max_length=16)
     # When a sweep took the expiry notice to send it (``notice = "sending"``): one that died with

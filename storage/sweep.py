@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from storage.models import (
     LEGACY_PLATFORM,
+    OPEN_CLAIM_STATES,
     REMINDER_DELIVERED,
     Claim,
     ClaimState,
@@ -248,6 +249,35 @@ async def record_notices(store: Store, outcomes: dict[int, str]) -> None:
                 .where(col(Claim.id).in_(ids), col(Claim.notice) == "sending")
                 .values(notice=how)
             )
+
+
+async def reclaimed(store: Store, claims: Sequence[Claim]) -> set[int]:
+    """The ids of expired ``claims`` whose claimant has claimed the same problem again since, in
+    the same community (an open claim of theirs on it): their expiry notice, late (refused and
+    sent again, or taken back from a sweep that died), would tell them a claim they hold expired.
+
+    Read on the primary, where a /claim made a moment ago already is."""
+    users = {c.user_id for c in claims if c.user_id is not None}
+    if not users:
+        return set()
+    numbers = {c.problem_number for c in claims}
+    async with store.session() as s:
+        rows = list(
+            await s.exec(
+                select(Claim.platform, Claim.community_id, Claim.user_id, Claim.problem_number).where(
+                    col(Claim.user_id).in_(users),
+                    col(Claim.problem_number).in_(numbers),
+                    col(Claim.state).in_(OPEN_CLAIM_STATES),
+                )
+            )
+        )
+    held = {tuple(row) for row in rows}
+    return {
+        c.id or 0
+        for c in claims
+        if (c.platform, c.community_id, c.user_id, c.problem_number) in held
+        and c.state not in OPEN_CLAIM_STATES
+    }
 
 
 async def take_retries(

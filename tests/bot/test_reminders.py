@@ -781,3 +781,64 @@ async def test_two_sweeps_at_once_remind_each_of_a_members_claims_once(
     claims = [await claim_state(ctx.store, who, n) for who in [*names, "ann2", "bob2", "cy2"] for n in THREE]
     assert sorted(reminded) == sorted((c.user_id, str(c.id)) for c in claims)
     assert {c.delivery for c in claims} == {"dm"}
+
+
+async def test_a_late_expiry_notice_is_not_sent_to_someone_who_claimed_the_problem_again(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """Ann's claims on 3.11 and 2.4 expired and the platform refused the notice (a rate limit);
+    before the next sweep sent it again she claimed 3.11 anew, and that sweep told her "Your
+    claims on 2 problems expired", 3.11 among them, while she held a fresh claim on it. The late
+    notice now names only 2.4, her new claim stands, 3.11's earlier claim is still in its
+    history as expired, and no later sweep says more."""
+    await say(ctx, ANN, "/claim 3.11")
+    await say(ctx, ANN, "/claim 2.4")
+    outbound = MemoryOutbound()
+    sweeper = make_sweeper(ctx, outbound)
+    clock.advance(days=31)
+    await sweeper.run_once()  # one reminder for both
+    outbound.refuse["ann"] = 1
+    clock.advance(days=14, minutes=1)
+    assert (await sweeper.run_once()).expired == 2
+    assert len(outbound.sent) == 1
+    assert [(await claim_state(ctx.store, "ann", n)).notice for n in ("3.11", "2.4")] == ["retry"] * 2
+    assert not (await say(ctx, ANN, "/claim 3.11")).error
+    clock.advance(minutes=10)
+    await sweeper.run_once()
+    (notice,) = outbound.sent[1:]
+    assert is_expiry_notice(notice, "ann") and notice.reply.title == "Your claim on 2.4 expired"
+    assert "3.11" not in notice.reply.text
+    (held,) = await ctx.store.open_claims_for_user("discord", "guild1", "ann")
+    assert (held.problem_number, held.state, held.notice) == ("3.11", "active", "")
+    await assert_told_nothing_of_earlier_claim(ctx, clock, sweeper, outbound)
+    assert "Ann let the claim expire" in await shown(ctx, ANN, "/history 3.11")
+
+
+async def assert_told_nothing_of_earlier_claim(
+    ctx: Context, clock: FakeClock, sweeper: Sweeper, outbound: MemoryOutbound
+) -> None:
+    """Sweeps hours apart send Ann nothing more, and her earlier claim on 3.11 is expired with its
+    notice recorded as not sent for her new claim."""
+    sent = len(outbound.sent)
+    for _ in range(2):
+        clock.advance(hours=3)
+        await sweeper.run_once()
+    assert len(outbound.sent) == sent
+    (earlier,) = [c for c in await ctx.store.claims_for_problem("3.11") if c.user_id == "ann" and c.ended_at]
+    assert (earlier.state, earlier.notice) == ("expired", "reclaimed")
+
+
+async def test_an_expiry_notice_a_dead_sweep_took_is_not_sent_after_the_problem_was_claimed_again(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """A sweep expired Ann's claim on 3.11 and died before telling her; she claimed 3.11 again
+    before a later sweep took the notice back, which would have told her the claim expired."""
+    await say(ctx, ANN, "/claim 3.11")
+    clock.advance(days=31)
+    await make_sweeper(ctx, MemoryOutbound()).run_once()
+    clock.advance(days=14, minutes=1)
+    await expire_due(ctx.store, clock(), 14, ["discord"])  # the sweep that died right after
+    assert not (await say(ctx, ANN, "/claim 3.11")).error
+    later = MemoryOutbound()
+    await assert_told_nothing_of_earlier_claim(ctx, clock, make_sweeper(ctx, later), later)
+    assert later.sent == []
