@@ -3,7 +3,7 @@ category's words and /random and /search read their named difficulty option."""
 
 from __future__ import annotations
 
-from commands.parser import DIFFICULTY_RE, LEVEL_FILLER, LEVEL_JOINERS, LEVEL_WORDS, level_of
+from commands.parser import DIFFICULTY_RE, LEVEL_FILLER, LEVEL_JOINERS, level_of
 
 SCALE = "A is the easiest level, D the hardest; two levels make a range like A-B"
 
@@ -40,10 +40,10 @@ def read_levels(difficulty: str | None, words: str) -> tuple[str | None, str, st
         spans: list[str] = []  # each level as typed, with what joins it (``easy to medium``)
         here = 0
         while here < len(tokens):
-            # Beside a category's words, a level is a word for one (``easy``), or after a given
-            # difficulty a "to" or dash and a level (B + "circuits to c"); levels joined to it so
-            # go with it (``easy to medium``, not "easy" and the category's word "to").
-            if tokens[here].lower() in LEVEL_WORDS:
+            # Beside a category's words, a level is a word for one (``easy``, ``easy-medium``), or
+            # after a given difficulty a "to" or dash and a level (B + "circuits to c"); levels
+            # joined to it so go with it (``easy to medium``, not "easy" and the word "to").
+            if level_of(tokens[here]) and not DIFFICULTY_RE.match(tokens[here].upper()):
                 end = here
             elif difficulty and _joins(tokens, here):
                 end = here + 1

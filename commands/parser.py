@@ -157,10 +157,18 @@ def parse_difficulty(raw: str) -> str:
 
 
 def level_of(word: str) -> str | None:
-    """The level or range a word names: ``b``, ``A-C``, ``easy`` (A); None for any other word."""
+    """The level or range a word names: ``b``, ``A-C``, ``easy`` (A), two words for a level
+    joined by a dash (``easy-medium``: A-C, their span); None for any other word."""
     if match := DIFFICULTY_RE.match(word.upper()):
         return match.group(1) + (f"-{match.group(2)}" if match.group(2) else "")
-    return LEVEL_WORDS.get(word.lower())
+    if (level := LEVEL_WORDS.get(word.lower())) is not None:
+        return level
+    parts = re.split(f"[{DASHES}]", word.lower())
+    if len(parts) == 2 and all(part in LEVEL_WORDS for part in parts):
+        levels = "".join(LEVEL_WORDS[part] for part in parts).replace("-", "")
+        low, high = min(levels), max(levels)
+        return low if low == high else f"{low}-{high}"
+    return None
 
 
 def level_words(raw: str) -> str:

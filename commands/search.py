@@ -150,8 +150,10 @@ def _what_would(query: str, problems: Sequence[Problem], difficulty: str | None,
     rest = " ".join(w for w in words if w not in LEVEL_WORDS)
     if levels and rest and not difficulty:
         level = read_levels(None, " ".join(levels))[0]
+        # Words for several levels (easy medium) are their span, named as such: the count is its.
+        named = levels[0] if len(levels) == 1 else level
         if found := _matching(rest, problems, level, category):
-            return f"For a level, name it: /search {rest} difficulty:{levels[0]}{filters} ({counted(found)})."
+            return f"For a level, name it: /search {rest} difficulty:{named}{filters} ({counted(found)})."
     if len(words) > 1:
         found, word = max((_matching(w, problems, difficulty, category), w) for w in words)
         if found:

@@ -212,6 +212,9 @@ RANGES_BESIDE_A_CATEGORY = [
     "circuits B – C | B – C | B-C",
     "difficulty:b to c circuits | B to C | B-C",
     "A to B 2 | A to B | A-B",  # "No category 'to B 2'" before
+    # "No category 'easy-medium circuits'" before: two words for a level joined by a dash.
+    "easy-medium circuits | easy-medium | A-C",
+    "circuits easy–hard | easy–hard | A-D",
 ]
 
 

@@ -389,3 +389,21 @@ async def test_a_category_typed_full_width_is_the_category(ctx: Context) -> None
     assert await _listed(ctx, "induction category:２") == plain
     reply = await say(ctx, ANN, "/search induction category:ＣＩＲＣＵＩＴＳ")
     assert reply.text == "Only problems in Circuits In The Wild."
+
+
+async def test_the_level_a_search_suggests_finds_what_it_counts(ctx: Context) -> None:
+    """`/search easy medium induction` suggested "/search induction difficulty:easy (13
+    matches)", counting the A-C span of both words while the search it named finds the A one
+    alone. Several words for a level are named as their span; a span typed with a dash
+    (`difficulty:easy-medium`) is read as that span, not refused as "'EASY-MEDIUM' is not a
+    difficulty"."""
+    for query in ("easy medium induction", "easy to medium induction"):
+        reply = await say(ctx, ANN, f"/search {query}")
+        hint = "For a level, name it: /search induction difficulty:A-C (13 matches)."
+        assert reply.text.endswith(hint), reply.text
+        assert "(13 matches)." in (await say(ctx, ANN, "/search induction difficulty:A-C")).footer
+    spanned = await say(ctx, ANN, "/search induction difficulty:easy-medium")
+    assert spanned.text.startswith("Read 'easy-medium' as difficulty A-C")
+    assert await _listed(ctx, "induction difficulty:easy-medium") == await _listed(
+        ctx, "induction difficulty:A-C"
+    )
