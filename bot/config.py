@@ -10,10 +10,16 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from commands.settings import MAX_CLAIMS
-from storage.engine import POSTGRES_TIMEOUT, default_database_url
+from storage.engine import POSTGRES_TIMEOUT, async_url, default_database_url
 from storage.models import ID_LENGTH
 
 # The catalogue that ships with copbot, found wherever copbot is started from.
@@ -57,12 +63,14 @@ class StartupError(Exception):
 class Settings(BaseSettings):
     """Every setting of copbot; the README lists them with their defaults."""
 
-    # `FOO=` (a .env template's blank) is unset: the default, not an empty path, host or number.
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
-    )
+    # A blank `FOO=` is unset: see settings_customise_sources.
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    database_url: str | None = Field(default=None, description="SQLAlchemy async URL; default SQLite")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; postgres://, postgresql:// and sqlite:// are read with copbot's "
+        "async drivers (asyncpg, aiosqlite); default SQLite",
+    )
     database_timeout: float = Field(
         default=POSTGRES_TIMEOUT,
         gt=0,
@@ -128,25 +136,32 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 
-    @field_validator(
-        "discord_token",
-        "slack_bot_token",
-        "slack_signing_secret",
-        "slack_app_token",
-        "discord_guild_id",
-        "discord_shard_count",
-        "discord_shard_ids",
-        "discord_gateway_url",
-        "slack_moderator_channel",
-        "slack_reminder_channel",
-        "metrics_port",
-        "database_url",
-        mode="before",
-    )
     @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        """``FOO=`` in a .env file means unset, not an empty token."""
-        return None if isinstance(value, str) and not value.strip() else value
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """``FOO=`` or ``FOO=   `` (a .env template's blank, or an environment variable a compose
+        file passes on unset) is unset, in the environment and in .env alike: the default, or the
+        other source's value, not an empty path, host, token or number. Dropped where each source
+        reads its variables, so that a blank in the environment leaves .env's value in force."""
+        for source in (env_settings, dotenv_settings):
+            if isinstance(source, EnvSettingsSource):
+                source.env_vars = {
+                    name: value for name, value in source.env_vars.items() if value is None or value.strip()
+                }
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str | None) -> str | None:
+        """``postgres://`` (Heroku's), ``postgresql://`` (libpq's) and ``sqlite:///path``, as
+        providers give them, read with copbot's async drivers (asyncpg, aiosqlite)."""
+        return async_url(url) if url is not None else None
 
     @field_validator("discord_token", "slack_bot_token", "slack_signing_secret", "slack_app_token")
     @classmethod

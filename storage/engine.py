@@ -28,6 +28,25 @@ def default_database_url(data_dir: Path) -> str:
     return URL.create("sqlite+aiosqlite", database=str(path)).render_as_string(hide_password=False)
 
 
+# Schemes as providers and libpq write them (Heroku's postgres://, psql's postgresql://, a plain
+# sqlite:///path), and the async driver copbot reads each with.
+_ASYNC_SCHEMES = {
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
+
+
+def async_url(raw: str) -> str:
+    """``raw`` with a scheme that names no driver (``postgres://``, ``postgresql://``,
+    ``sqlite://``) given copbot's async one (``postgresql+asyncpg://``, ``sqlite+aiosqlite://``);
+    the rest of the URL, password included, exactly as written. A URL that names its driver, or
+    another database, is returned as it is (and refused where it is opened, if copbot cannot)."""
+    scheme, separator, rest = raw.partition("://")
+    driver = _ASYNC_SCHEMES.get(scheme.lower()) if separator else None
+    return f"{driver}://{rest}" if driver else raw
+
+
 def is_sqlite(url: str) -> bool:
     """Whether a database URL names SQLite."""
     return make_url(url).get_backend_name() == "sqlite"
@@ -46,6 +65,7 @@ def make_engine(
     within seconds instead of leaving it waiting for TCP to give up; pooled connections are
     checked before use, so one the server dropped (a restart, a failover) is replaced unnoticed.
     """
+    url = async_url(url)
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":

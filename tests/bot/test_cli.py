@@ -226,3 +226,56 @@ def test_each_command_the_readme_lists_explains_itself_in_its_help(
         named = "".join(argument)  # `--as NAME` from `[--as NAME]`, or `FILE.db`
         (entry,) = [row.split() for row in shown.splitlines() if row.strip().startswith(named)]
         assert len(entry) > len(named.split()), shown  # explained, not only named
+
+
+def as_a_provider_gives_it(db_url: str, scheme: str) -> str:
+    """``db_url`` (copbot's own form) in the form a provider pastes: ``scheme://`` without a
+    driver, and on PostgreSQL with a password (the test server trusts, so it is not checked)."""
+    rest = db_url.partition("://")[2]
+    if scheme.startswith("postgres"):
+        rest = rest.replace("postgres@", f"postgres:{PROVIDER_PASSWORD}@", 1)
+    return f"{scheme}://{rest}"
+
+
+PROVIDER_PASSWORD = "pr0vider-pw"
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
+async def test_a_postgresql_url_as_providers_give_it_works_in_every_command(
+    tmp_path: Path, pg_db_url: str, scheme: str
+) -> None:
+    """Heroku's ``postgres://…`` and libpq's ``postgresql://…``, pasted into DATABASE_URL as the
+    provider shows them: every command used to stop with "No module named 'psycopg'" (or "Can't
+    load plugin: sqlalchemy.dialects:postgres"). Now each is read with copbot's async driver,
+    named so on screen, and its password is shown nowhere."""
+    await each_command_works(tmp_path, pg_db_url, scheme)
+
+
+async def test_a_sqlite_url_without_its_driver_works_in_every_command(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """``sqlite:///path``, SQLite's URL as other tools write it: read with aiosqlite (it used to
+    stop every command with "The asyncio extension requires an async driver")."""
+    await each_command_works(tmp_path, sqlite_url, "sqlite")
+
+
+async def each_command_works(tmp_path: Path, db_url: str, scheme: str) -> None:
+    """Every command that opens the database works with ``db_url`` given as ``scheme://…``."""
+    url = as_a_provider_gives_it(db_url, scheme)
+    driver = "sqlite+aiosqlite" if scheme == "sqlite" else "postgresql+asyncpg"
+    shown = as_a_provider_gives_it(db_url, driver).replace(PROVIDER_PASSWORD, "***")
+    outputs = []
+    for command, expected in (
+        (("db", "upgrade"), f"database {shown} is at the latest schema\n"),
+        (("catalogue", "export", "all.csv"), "exported the catalogue to all.csv\n"),
+        (("db", "dump", "all.jsonl"), "dumped all.jsonl: "),
+        (("console", "--as", "ann"), "3 letter acronyms"),
+    ):
+        status, output = await copbot(tmp_path, *command, stdin="/claim 2.4\n/quit\n", DATABASE_URL=url)
+        assert status == 0 and expected in output, output
+        outputs.append(output)
+    if scheme == "sqlite":
+        status, output = await copbot(tmp_path, "db", "backup", "copy.db", DATABASE_URL=url)
+        assert status == 0 and output.startswith(f"backed up {shown} to copy.db ("), output
+    assert "3 letter acronyms" in (tmp_path / "all.csv").read_text(encoding="utf-8")
+    assert PROVIDER_PASSWORD not in "".join(outputs)

@@ -230,9 +230,10 @@ CASES = {
         {"DATABASE_URL": "sqlite+aiosqlite:///{tmp}/junk.db"},
         "cannot open the database sqlite+aiosqlite:///{tmp}/junk.db (DATABASE_URL): file is not a database",
     ),
+    # (postgres:// and postgresql://, as providers give them, are read as postgresql+asyncpg://.)
     "scheme": (
-        {"DATABASE_URL": "postgres://postgres:" + PASSWORD + "@127.0.0.1/test"},
-        "DATABASE_URL is not a database copbot can use (Can't load plugin: sqlalchemy.dialects:postgres): "
+        {"DATABASE_URL": "postgre://postgres:" + PASSWORD + "@127.0.0.1/test"},
+        "DATABASE_URL is not a database copbot can use (Can't load plugin: sqlalchemy.dialects:postgre): "
         "use sqlite+aiosqlite:///path/to/copbot.db or postgresql+asyncpg://",
     ),
     "driver not installed": (
@@ -240,7 +241,7 @@ CASES = {
         "DATABASE_URL is not a database copbot can use (No module named 'aiomysql')",
     ),
     "driver not async": (
-        {"DATABASE_URL": "sqlite:///{tmp}/copbot.db"},
+        {"DATABASE_URL": "sqlite+pysqlite:///{tmp}/copbot.db"},
         "DATABASE_URL is not a database copbot can use (The asyncio extension requires an async driver",
     ),
     "server down": (
@@ -837,3 +838,18 @@ async def test_a_setting_left_empty_takes_its_default(tmp_path: Path) -> None:
             process.terminate()
             assert await process.wait() == 0, log_path.read_text()
     assert "metrics and health on http://127.0.0.1:" in log_path.read_text()
+
+
+async def test_a_setting_of_spaces_alone_is_unset_in_the_environment_and_in_env(tmp_path: Path) -> None:
+    """`SLACK_PORT="  "` in .env and `BIND_HOST=" "`, `METRICS_PORT=" "`, `DISCORD_TOKEN=" "` in the
+    environment, as a template or a compose file leaves them: unset, as `FOO=` is (SLACK_PORT was
+    refused as not a number, DATA_DIR of spaces made a folder named so). A blank in the
+    environment leaves .env's value in force, as an unset one does."""
+    (tmp_path / ".env").write_text('DATA_DIR=store\nSLACK_PORT="  "\nSEED_FILE=" "\nLOG_LEVEL="  "\n')
+    blanks = {
+        name: "  " for name in ("DATA_DIR", "BIND_HOST", "METRICS_PORT", "DISCORD_TOKEN", "SLACK_BOT_TOKEN")
+    }
+    status, output = await copbot(tmp_path, "console", stdin="/problem 2.4\n/quit\n", **blanks)
+    assert status == 0 and "3 letter acronyms" in output, output
+    assert sorted(os.listdir(tmp_path)) == [".env", "store"]
+    assert (tmp_path / "store" / "copbot.db").exists()

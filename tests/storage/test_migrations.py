@@ -386,3 +386,31 @@ async def test_expiry_notices_left_sending_before_0011_go_out_two_hours_after_th
         assert [c.user_id for c in later or []] == ["ann"]
     finally:
         await store.close()
+
+
+async def test_alembics_own_command_line_takes_a_url_as_providers_give_it(empty_db_url: str) -> None:
+    """``alembic -x url=…`` (for autogenerate) with the URL as copbot's DATABASE_URL takes it
+    (``postgresql://``, ``sqlite:///path``): it used to fail on the psycopg or pysqlite driver
+    SQLAlchemy picks for a URL that names none."""
+    url = empty_db_url.replace("+asyncpg", "").replace("+aiosqlite", "")
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("alembic")),
+        "-c",
+        str(ROOT / "storage" / "alembic.ini"),
+        "-x",
+        f"url={url}",
+        "upgrade",
+        "head",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, output.decode()
+    engine = make_engine(empty_db_url)
+    try:
+        async with engine.connect() as conn:
+            version = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).scalar_one()
+        assert version == HEAD
+    finally:
+        await engine.dispose()
