@@ -7,10 +7,12 @@ import os
 import random
 import re
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings, StartupError
 from commands.types import Clock, Context
 from storage.catalogue import CatalogueError, ensure_seeded
-from storage.engine import make_engine
-from storage.migrate import upgrade
+from storage.engine import changed_while_immutable, make_engine, read_only_query, read_only_url
+from storage.migrate import head_revision, upgrade
 from storage.store import Store
 
 log = logging.getLogger("copbot")
@@ -184,6 +186,69 @@ def _not_the_bots(settings: Settings, what: str) -> StartupError:
     return StartupError(
         f"{what} ({_database_setting(settings)}): set DATABASE_URL or DATA_DIR to the bot's database"
     )
+
+
+async def _schema_of(engine: AsyncEngine) -> str | None:
+    """The schema revision of a database (None without copbot's tables), without writing."""
+    async with engine.connect() as conn:
+        made = await conn.run_sync(lambda sync: inspect(sync).has_table("alembic_version"))
+        if not made:
+            return None
+        return (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
+
+
+@asynccontextmanager
+async def reading_store(settings: Settings) -> AsyncIterator[Store]:
+    """The store of the commands that only read (catalogue export, db dump): a database copbot
+    has made, migrated but never seeded (see :func:`open_store`).
+
+    A SQLite file in a folder this user may not write in (a read-only mount or snapshot, the bot
+    user's folder) is read without writing beside it (:func:`storage.engine.read_only_query`):
+    SQLite needs its -shm file even to read a WAL database, and without it these commands failed
+    with "copbot may not write in …". Such a database cannot be migrated, so it must be at this
+    copbot's schema already.
+    """
+    require_sqlite_file(settings)
+    unwritable = _sqlite_unwritable(settings)
+    if unwritable is None:
+        store = await open_store(settings, serving=False, create=False, seed=False)
+        try:
+            yield store
+        finally:
+            await store.close()
+        return
+    path = Path(database_url(settings).database or "")
+    query = read_only_query(path)
+    if query is None:
+        raise _cannot_open(
+            settings,
+            f"{unwritable} (its -wal or -shm file is there without the other, as a crash leaves them, "
+            "so SQLite cannot read it without writing beside it)",
+        )
+    store = Store(make_engine(read_only_url(path, query), pool_size=1), state_ttl=0)
+    try:
+        try:
+            schema = await _schema_of(store.engine)
+        except (OSError, DBAPIError) as exc:
+            raise _cannot_open(settings, f"read-only: {_reason(exc)}") from exc
+        if schema is None:
+            raise _not_the_bots(settings, f"the database {database_label(settings)} has no copbot tables")
+        if schema != (head := head_revision()):
+            raise _cannot_open(
+                settings,
+                f"it is read-only to copbot here and at schema {schema}, not this copbot's {head}, which it "
+                "cannot migrate to: run copbot db upgrade where it may be written, or read a copy "
+                "(copbot db backup FILE, then DATABASE_URL=sqlite:///FILE)",
+            )
+        yield store
+    finally:
+        await store.close()
+    if changed_while_immutable(path, query):
+        raise _cannot_open(
+            settings,
+            "it was written while copbot read it without locks (its folder is read-only to this user, "
+            "and a bot opened it meanwhile): run the command again",
+        )
 
 
 def require_sqlite_file(settings: Settings) -> None:

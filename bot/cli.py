@@ -17,6 +17,7 @@ from bot.app import (
     missing_sqlite_file,
     open_engine,
     open_store,
+    reading_store,
     require_sqlite_file,
     system_clock,
 )
@@ -119,11 +120,8 @@ async def _import(settings: Settings, path: Path) -> int:
 
 
 async def _export(settings: Settings, path: Path) -> int:
-    store = await open_store(settings, serving=False, create=False, seed=False)
-    try:
+    async with reading_store(settings) as store:
         text = await export_csv(store)
-    finally:
-        await store.close()
     try:
         await asyncio.to_thread(path.write_text, text, encoding="utf-8", newline="")
     except OSError as exc:
@@ -151,17 +149,19 @@ async def _db_dump(settings: Settings, path: Path, load: bool) -> int:
     from storage.dump import DumpError, dump
     from storage.dump import load as load_dump
 
-    if load:  # into an empty database: migrated, but without the seed a first start loads
-        await migrate(settings)
-        store = Store(open_engine(settings, bound_statements=False))
-    else:
-        store = await open_store(settings, serving=False, create=False, seed=False)
     try:
-        counts = await (load_dump(store, path) if load else dump(store, path))
+        if load:  # into an empty database: migrated, but without the seed a first start loads
+            await migrate(settings)
+            store = Store(open_engine(settings, bound_statements=False))
+            try:
+                counts = await load_dump(store, path)
+            finally:
+                await store.close()
+        else:
+            async with reading_store(settings) as store:
+                counts = await dump(store, path)
     except (DumpError, OSError) as exc:
         return _failed(path, exc)
-    finally:
-        await store.close()
     summary = ", ".join(f"{count} {table}" for table, count in counts.items())
     print(f"{'loaded' if load else 'dumped'} {path}: {summary}")
     return 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from storage.engine import is_sqlite
+from storage.engine import changed_while_immutable, is_sqlite, read_only_query
 
 
 class BackupError(Exception):
@@ -33,6 +33,20 @@ def _live_file(source: Path, target: Path) -> str | None:
     return None
 
 
+def _backup_step(source_uri: str, target: Path) -> int:
+    """Copy the database at ``source_uri`` into ``target``; the pages copied."""
+    with (
+        closing(sqlite3.connect(source_uri, uri=True, timeout=30)) as src,
+        closing(sqlite3.connect(target)) as dst,
+    ):
+        # In one step: copied a batch of pages at a time, SQLite starts the copy over whenever
+        # another connection commits between two batches, so a bot that writes steadily kept
+        # a large database's backup from ever finishing. One step reads one snapshot (WAL
+        # lets the bot write meanwhile).
+        src.backup(dst, pages=-1)
+        return int(dst.execute("PRAGMA page_count").fetchone()[0])
+
+
 def _copy(source: Path, target: Path) -> int:
     """SQLite's online backup API: a consistent snapshot even while others write."""
     if not source.exists():
@@ -49,15 +63,22 @@ def _copy(source: Path, target: Path) -> int:
     tmp.write_bytes(b"")
     # Read-only needs a URI, so the path is percent-escaped: unescaped, a ``#`` or ``?`` in it
     # would end the path there, and SQLite would create and copy an empty file of that name.
-    uri = f"{source.absolute().as_uri()}?mode=ro"
+    uri = source.absolute().as_uri()
     try:
-        with closing(sqlite3.connect(uri, uri=True, timeout=30)) as src, closing(sqlite3.connect(tmp)) as dst:
-            # In one step: copied a batch of pages at a time, SQLite starts the copy over whenever
-            # another connection commits between two batches, so a bot that writes steadily kept
-            # a large database's backup from ever finishing. One step reads one snapshot (WAL
-            # lets the bot write meanwhile).
-            src.backup(dst, pages=-1)
-            pages = dst.execute("PRAGMA page_count").fetchone()[0]
+        try:
+            pages = _backup_step(f"{uri}?mode=ro", tmp)
+        except sqlite3.OperationalError:
+            # A folder SQLite may not write in (a read-only mount, another user's): without -shm
+            # even a reader fails, so a database nothing has open is read as immutable.
+            query = read_only_query(source)
+            if query is None or "immutable" not in query:
+                raise
+            pages = _backup_step(f"{uri}?{query}", tmp)
+            if changed_while_immutable(source, query):
+                raise BackupError(
+                    f"{str(source)!r} was written while it was copied without locks (its folder is "
+                    "read-only to this user, and a bot opened it meanwhile): run db backup again"
+                ) from None
         tmp.replace(target)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)  # all or nothing: no half copy is left beside the target

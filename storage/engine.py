@@ -52,6 +52,43 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def side_files(database: Path) -> tuple[Path, Path]:
+    """The -wal and -shm files SQLite keeps beside ``database`` while it is open in WAL mode."""
+    return database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")
+
+
+def read_only_query(database: Path) -> str | None:
+    """The SQLite URI query that reads ``database`` where no file may be written beside it.
+
+    Even a read-only connection to a WAL database makes the -shm file when there is none, and
+    fails without it ("unable to open database file"). While -wal and -shm are there (a bot has
+    the database open) ``mode=ro`` reads through them, its latest commits included; when neither
+    is (nothing has it open) ``immutable=1`` reads the file alone, without locks: the caller
+    checks afterwards that no -wal appeared meanwhile (:func:`changed_while_immutable`). None
+    when only one of them is there (left by a crash: reading would need to write).
+    """
+    wal, shm = side_files(database)
+    if wal.exists() and shm.exists():
+        return "mode=ro"
+    if not wal.exists() and not shm.exists():
+        return "mode=ro&immutable=1"
+    return None
+
+
+def read_only_url(database: Path, query: str) -> str:
+    """The async URL that opens ``database`` as a URI with ``query`` (of :func:`read_only_query`);
+    the path percent-escaped, so that a ``?`` or ``#`` in it cannot end it."""
+    uri = database.absolute().as_uri()
+    url = URL.create("sqlite+aiosqlite", database=uri, query={"uri": "true"})
+    return f"{url.render_as_string(hide_password=False)}&{query}"
+
+
+def changed_while_immutable(database: Path, query: str) -> bool:
+    """Whether a read with ``query`` (of :func:`read_only_query`) may have missed a writer: read
+    as immutable, and a -wal is there now (a bot started meanwhile)."""
+    return "immutable=1" in query and side_files(database)[0].exists()
+
+
 POSTGRES_TIMEOUT = 10.0  # seconds
 
 

@@ -3,10 +3,13 @@ wrong file too: each names what is wrong instead of making a database or breakin
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -279,3 +282,69 @@ async def each_command_works(tmp_path: Path, db_url: str, scheme: str) -> None:
         assert status == 0 and output.startswith(f"backed up {shown} to copy.db ("), output
     assert "3 letter acronyms" in (tmp_path / "all.csv").read_text(encoding="utf-8")
     assert PROVIDER_PASSWORD not in "".join(outputs)
+
+
+def bound_by_modes() -> tuple[str, ...]:
+    """A command that runs copbot bound by files' modes: as root (as the tests may run), chmod
+    stops no write, so copbot runs as root without the capabilities that let it past them."""
+    if os.geteuid() != 0:
+        return ()
+    if shutil.which("setpriv") is None:
+        pytest.skip("run as root without setpriv: chmod cannot make a folder read-only to copbot")
+    drop = "-dac_override,-dac_read_search"
+    return ("setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}", "--")
+
+
+@contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """``folder`` and its files read-only to everyone (a read-only mount, another user's files)."""
+    for path in [folder, *folder.iterdir()]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    try:
+        yield
+    finally:
+        for path in [folder, *folder.iterdir()]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+async def reads_it_all(tmp_path: Path, claimed: list[str]) -> None:
+    """db backup, db dump and catalogue export each read the whole database, ``claimed`` the
+    problems ann holds, without writing beside it."""
+    data = tmp_path / "data"
+    before = sorted(os.listdir(data))
+    for command, said in (
+        (("db", "backup", "copy.db"), "backed up sqlite+aiosqlite:///"),
+        (("db", "dump", "all.jsonl"), "dumped all.jsonl: "),
+        (("catalogue", "export", "all.csv"), "exported the catalogue to all.csv"),
+    ):
+        status, output = await copbot(tmp_path, *command, wrapper=bound_by_modes())
+        assert status == 0 and output.startswith(said), output
+    assert sorted(os.listdir(data)) == before
+    with closing(sqlite3.connect(tmp_path / "copy.db")) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        rows = db.execute("SELECT problem_number FROM claim WHERE user_id = 'ann' ORDER BY id").fetchall()
+    assert [number for (number,) in rows] == claimed
+    dumped = [json.loads(line) for line in (tmp_path / "all.jsonl").read_text().splitlines()]
+    assert [d["row"]["problem_number"] for d in dumped if d["row"].get("user_id") == "ann"] == claimed
+    assert "3 letter acronyms" in (tmp_path / "all.csv").read_text(encoding="utf-8")
+
+
+async def test_the_reading_commands_read_a_database_in_a_read_only_folder(tmp_path: Path) -> None:
+    """The bot's data/ read-only to the operator (a read-only mount or snapshot, the bot user's
+    folder): `db backup` failed with "attempt to write a readonly database" and `db dump` and
+    `catalogue export` with "copbot may not write in …": SQLite makes a -shm file even to read.
+    Now each reads it: with nothing holding it open as immutable, and while a bot holds it
+    (its -wal and -shm there) through them, the bot's latest claim (still in the -wal) included."""
+    status, output = await copbot(tmp_path, "console", "--as", "ann", stdin="/claim 3.11\n/quit\n")
+    assert status == 0, output
+    data = tmp_path / "data"
+    assert os.listdir(data) == ["copbot.db"]
+    with read_only(data):
+        await reads_it_all(tmp_path, ["3.11"])
+    bot = Store(make_engine(f"sqlite+aiosqlite:///{data / 'copbot.db'}"))
+    try:
+        assert (await bot.claim("2.4", ANN, START)).created  # the bot holds the file, with its -wal and -shm
+        with read_only(data):
+            await reads_it_all(tmp_path, ["3.11", "2.4"])
+    finally:
+        await bot.close()

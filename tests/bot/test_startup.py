@@ -31,10 +31,14 @@ LOCK_WAITERS = (
 )
 
 
-async def copbot(tmp_path: Path, *args: str, stdin: str = "", **settings: str) -> tuple[int, str]:
-    """Run ``copbot ARGS`` in ``tmp_path`` configured only by ``settings``; (status, all output)."""
+async def copbot(
+    tmp_path: Path, *args: str, stdin: str = "", wrapper: tuple[str, ...] = (), **settings: str
+) -> tuple[int, str]:
+    """Run ``copbot ARGS`` in ``tmp_path`` configured only by ``settings``; (status, all output).
+    ``wrapper``: a command that runs copbot (such as setpriv with its options)."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT), **settings}
     process = await asyncio.create_subprocess_exec(
+        *wrapper,
         sys.executable,
         "-m",
         "bot.cli",
