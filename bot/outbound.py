@@ -79,6 +79,11 @@ class Unavailable(NotDelivered, Outage):
     nothing was sent."""
 
 
+class HeldBack(NotDelivered):
+    """Not sent for an outage of the platform's (an :class:`Unavailable`) that the caller reports
+    once for all the messages it held back: sent again later, without a warning of its own."""
+
+
 class FailedOnTheWay(MaybeSent, Outage):
     """The platform failed (a server error) or the connection dropped while the message was on
     its way: it may have been posted."""
@@ -143,6 +148,8 @@ async def delivered(
         await send
     except Rejected:
         raise  # the same message would be refused again: the caller writes it off
+    except HeldBack:
+        return "retry"  # the caller reports the outage once
     except NotDelivered as exc:
         log.warning("%s refused, will retry: %s", what, exc)
         return "retry"

@@ -43,6 +43,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.departures import REMOVED, community_left
 from bot.outbound import (
     ChannelRefused,
+    HeldBack,
     MaybeSent,
     NotDelivered,
     Outage,
@@ -263,7 +264,7 @@ class Sweeper:
             self._report_trouble()
             for platform, skipped in self._skipped.items():
                 log.warning(
-                    "sweep: %s failed as a whole, so %d more message(s) wait for the next sweep (%s)",
+                    "sweep: %s failed as a whole, so %d message(s) wait for the next sweep (%s)",
                     platform,
                     skipped,
                     self._down[platform],
@@ -383,11 +384,16 @@ class Sweeper:
             return "retry", ""
 
         async def watched(send: Awaitable[Posted]) -> Posted:
-            """``send``, noting an outage of the platform's for the rest of the sweep."""
+            """``send``, noting an outage of the platform's for the rest of the sweep. A message
+            the outage certainly kept from going out waits with those the sweep then holds back,
+            reported with them in one warning (messages in flight together used to warn each)."""
             try:
                 return await send
             except Outage as exc:
                 self._down.setdefault(claim.platform, str(exc))
+                if isinstance(exc, NotDelivered):
+                    self._skipped[claim.platform] = self._skipped.get(claim.platform, 0) + 1
+                    raise HeldBack(str(exc)) from exc
                 raise
 
         try:
@@ -422,6 +428,8 @@ class Sweeper:
             except Unreachable as exc:
                 self._note_trouble(claim, channel, refused=False, reason=str(exc))
                 return "unreachable", CHANNEL_GONE
+            except HeldBack:
+                return "retry", ""
             except NotDelivered as exc:
                 log.warning("%s refused in the reminder channel, will retry: %s", what, exc)
                 return "retry", ""

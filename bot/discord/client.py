@@ -73,6 +73,14 @@ def gateway_closed(error: discord.ConnectionClosed | discord.PrivilegedIntentsRe
     return f"Discord closed the gateway with {code}{f' ({meaning})' if meaning else ''}: {check}"
 
 
+# The longest discord.py waits out a rate limit (a 429's retry_after, or a bucket it knows is
+# empty) before it raises discord.RateLimited instead: 30 s, the least discord.py takes. Unset,
+# a global limit of ten minutes was slept through in silence, inside a command's work or the
+# reminder sweep; raised, the sweep counts it as an outage (one warning, the rest of its
+# Discord messages wait for the next sweep) and a command answers with its apology.
+RATE_LIMIT_WAIT = 30.0
+
+
 class CopClient(discord.AutoShardedClient):
     """discord.py's auto-sharded client, wired to one :class:`DiscordFrontEnd`."""
 
@@ -89,6 +97,7 @@ class CopClient(discord.AutoShardedClient):
             intents=intents(),
             allowed_mentions=discord.AllowedMentions.none(),
             max_messages=None,
+            max_ratelimit_timeout=RATE_LIMIT_WAIT,
             **options,
         )
         self.front_end = front_end

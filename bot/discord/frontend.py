@@ -24,7 +24,7 @@ from discord.http import Route
 from bot.config import Settings, StartupError, unreachable
 from bot.discord.client import SHUTDOWN_GRACE, CopClient, end_gateway_task, gateway_closed, invite_url
 from bot.discord.inflight import InFlight
-from bot.discord.interactions import DEFER_AFTER, Interactions
+from bot.discord.interactions import ANSWER_WAIT, DEFER_AFTER, Interactions
 from bot.discord.outbound import Messenger
 from bot.discord.people import Directory
 from bot.discord.reactions import Reactions
@@ -48,13 +48,15 @@ class DiscordFrontEnd:
         ctx: Context,
         *,
         defer_after: float = DEFER_AFTER,
+        answer_wait: float = ANSWER_WAIT,
         connect_timeout: float = CONNECT_TIMEOUT,
         client_class: type[CopClient] = CopClient,
         client_options: dict[str, Any] | None = None,
     ) -> None:
         """Configure; nothing connects until :meth:`start`.
 
-        ``defer_after``: seconds the core may take before the interaction is deferred.
+        ``defer_after``: seconds the core may take before the interaction is deferred;
+        ``answer_wait``: seconds Discord may take to accept one answer before copbot gives it up.
         ``client_class``/``client_options``: the discord.py client to build, and extra options.
         """
         if settings.discord_token is None:
@@ -68,7 +70,7 @@ class DiscordFrontEnd:
         self.inflight = InFlight()
         directory = Directory(ctx.store)
         self.interactions = Interactions(
-            ctx, directory, self.catalogue, self.inflight, defer_after=defer_after
+            ctx, directory, self.catalogue, self.inflight, defer_after=defer_after, answer_wait=answer_wait
         )
         self.reactions = Reactions(ctx, directory, self.inflight, lambda: self.client)
         self.messenger = Messenger(lambda: self.client)

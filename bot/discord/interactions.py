@@ -34,6 +34,11 @@ from storage.units import AlreadyApplied
 log = logging.getLogger("copbot.discord")
 
 DEFER_AFTER = 2.0  # Discord drops an interaction not answered within 3 s
+# The longest copbot waits for Discord to take one answer (a deferral, a reply, a follow-up).
+# discord.py sends these through its webhook client, which sleeps out any 429's retry_after
+# without a bound (its max_ratelimit_timeout does not apply there): a rate limit of minutes held
+# the answer, its user looking at "thinking…", and the follow-ups queued behind it.
+ANSWER_WAIT = 10.0
 ALREADY_ACKNOWLEDGED = 40060  # Discord's code for a second answer to one interaction
 OUTDATED = "That command has changed; Discord will show the new version shortly. Please try again."
 NOT_A_MODERATOR = "Only moderators can decide submissions."
@@ -54,10 +59,13 @@ class Interactions:
         inflight: InFlight,
         *,
         defer_after: float = DEFER_AFTER,
+        answer_wait: float = ANSWER_WAIT,
     ) -> None:
-        """``defer_after``: seconds the core may take before the interaction is deferred."""
+        """``defer_after``: seconds the core may take before the interaction is deferred;
+        ``answer_wait``: seconds Discord may take to accept one answer before copbot gives it up."""
         self.ctx, self.directory, self.catalogue, self.inflight = ctx, directory, catalogue, inflight
         self.defer_after = defer_after
+        self.answer_wait = answer_wait
         self.skipped_duplicates = 0
         self._seen = Seen()
         self._public: dict[str, bool] = {}
@@ -246,7 +254,18 @@ class Interactions:
                     self.skipped_duplicates += 1
                     log.info("skipped interaction %s (%s): already handled", interaction.id, label)
                     return
-                await self._deliver(interaction, reply, deferred_public)
+                try:
+                    async with asyncio.timeout(self.answer_wait):
+                        await self._deliver(interaction, reply, deferred_public)
+                except TimeoutError:
+                    log.warning(
+                        "could not answer %s in guild %s: Discord did not take the answer within %g s "
+                        "(rate limited, or slow to answer)",
+                        label,
+                        interaction.guild_id,
+                        self.answer_wait,
+                    )
+                    return
                 await self._update_pressed(interaction, reply, place)
                 if not reply.error:
                     self._public[key] = not reply.private
@@ -269,7 +288,16 @@ class Interactions:
     async def _defer(self, interaction: discord.Interaction[Any], label: str, ephemeral: bool) -> None:
         """Tell Discord the answer comes later (it shows "thinking…"); a failure is only logged."""
         try:
-            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+            async with asyncio.timeout(self.answer_wait):
+                await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        except TimeoutError:
+            log.warning(
+                "could not defer %s in guild %s: Discord did not take it within %g s (rate limited, or "
+                "slow to answer)",
+                label,
+                interaction.guild_id,
+                self.answer_wait,
+            )
         except discord.HTTPException as exc:
             if exc.code == ALREADY_ACKNOWLEDGED:  # a duplicate: another process (or delivery) answered
                 log.info(

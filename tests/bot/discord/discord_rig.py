@@ -11,6 +11,7 @@ from typing import Any
 from bot.config import Settings
 from bot.discord.client import CopClient
 from bot.discord.frontend import DiscordFrontEnd
+from bot.discord.interactions import ANSWER_WAIT
 from bot.moderation import Moderation
 from bot.reminders import Sweeper
 from bot.runner import make_moderation, make_sweeper
@@ -50,6 +51,7 @@ async def running(
     db_url: str,
     *,
     defer_after: float = 2.0,
+    answer_wait: float = ANSWER_WAIT,
     client_options: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[DiscordFrontEnd]:
@@ -59,6 +61,7 @@ async def running(
         settings_for(fake, db_url, **overrides),
         ctx,
         defer_after=defer_after,
+        answer_wait=answer_wait,
         client_class=QuickClient,
         client_options=client_options,
     )

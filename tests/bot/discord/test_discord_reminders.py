@@ -7,6 +7,7 @@ moves, nothing sleeps.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 from collections.abc import AsyncIterator
@@ -652,3 +653,27 @@ async def test_a_reminder_discord_refuses_as_invalid_is_written_off_once_and_the
     caplog.clear()
     tried = len([r for r in fake.requests if r.route == "POST /channels/{channel_id}/messages"]) - posts
     assert tried == 2 and fake.dms[fake.alice_id] == []
+
+
+async def test_a_rate_limit_of_minutes_ends_the_sweeps_discord_messages_at_once(
+    rig: Moderated, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discord answers the first reminder's DM with a global 429 asking copbot to wait ten
+    minutes: discord.py slept it through in silence, the sweep stuck that long (and the next
+    one queued behind it). Now the sweep gives Discord up at once, as in an outage: nothing more
+    is sent to it this sweep, one warning says so, and the next sweep sends both reminders."""
+    fake = rig.fake
+    await claim(rig, fake.alice_id, "3.11")
+    await claim(rig, fake.bob_id, "2.4")
+    clock.advance(days=31)
+    fake.rate_limit("POST", "/users/@me/channels", retry_after=600, global_=True, times=2)
+    with caplog.at_level(logging.WARNING, logger="copbot"):
+        async with asyncio.timeout(15):
+            report = await rig.sweeper.run_once()
+    assert report.delivered == {"retry": 2} and fake.dms[fake.alice_id] == fake.dms[fake.bob_id] == []
+    assert reminders(fake) == [] and len(fake.rate_limited) <= 2
+    warned = [r.getMessage() for r in caplog.records if r.name.startswith("copbot")]
+    assert len(warned) == 1, warned
+
+    assert (await rig.sweeper.run_once()).delivered == {"dm": 2}
+    assert len(fake.dms[fake.alice_id]) == len(fake.dms[fake.bob_id]) == 1

@@ -130,3 +130,25 @@ async def test_a_deferral_discord_refuses_for_another_reason_is_still_a_warning(
             await fake.wait_until(lambda: defer_lines(caplog), description="the deferral refused")
     ((level, message),) = defer_lines(caplog)
     assert level == "WARNING" and "10062" in message
+
+
+async def test_an_answer_discord_holds_back_for_minutes_is_given_up_in_seconds(
+    fake: FakeDiscord, ctx: Context, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discord answers /problem's answer with a 429 asking copbot to wait ten minutes (a rate
+    limit: discord.py's webhook client, which sends interaction answers, sleeps out any
+    retry_after without a bound): the answer held its task ten minutes, silent, and closing
+    the front end waited on it. Now the answer is given up after ``answer_wait``, with one
+    warning naming the command, and the next command is answered as usual."""
+    async with running(fake, ctx, db_url, answer_wait=1.0) as bot:
+        fake.rate_limit("POST", "/interactions/*/*/callback", retry_after=600)
+        with caplog.at_level(logging.WARNING, logger="copbot"):
+            await fake.slash("problem", {"number": "2.4"}, user_id=fake.alice_id)
+            await fake.wait_until(lambda: bool(fake.rate_limited))
+            async with asyncio.timeout(10):
+                await bot.drain()
+        (warning,) = [r.getMessage() for r in caplog.records if r.name.startswith("copbot")]
+        assert warning.startswith("could not answer /problem in guild ")
+        assert "Discord did not take the answer within 1 s" in warning
+        answer = await ask(fake, "problem", {"number": "2.4"}, user_id=fake.alice_id)
+        assert "3 letter acronyms" in embed(answer)["title"] + embed(answer)["description"]
