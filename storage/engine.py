@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -37,14 +38,25 @@ _ASYNC_SCHEMES = {
 }
 
 
+# libpq's sslmode, as hosted PostgreSQL providers write it in their URLs (?sslmode=require):
+# asyncpg takes the same values as ssl.
+_SSLMODE = re.compile(r"(^|&)sslmode=", re.IGNORECASE)
+
+
 def async_url(raw: str) -> str:
     """``raw`` with a scheme that names no driver (``postgres://``, ``postgresql://``,
-    ``sqlite://``) given copbot's async one (``postgresql+asyncpg://``, ``sqlite+aiosqlite://``);
-    the rest of the URL, password included, exactly as written. A URL that names its driver, or
-    another database, is returned as it is (and refused where it is opened, if copbot cannot)."""
+    ``sqlite://``) given copbot's async one (``postgresql+asyncpg://``, ``sqlite+aiosqlite://``),
+    and such a PostgreSQL URL's libpq ``sslmode=`` written as asyncpg's ``ssl=``; the rest of
+    the URL, password included, exactly as written. A URL that names its driver, or another
+    database, is returned as it is (and refused where it is opened, if copbot cannot)."""
     scheme, separator, rest = raw.partition("://")
     driver = _ASYNC_SCHEMES.get(scheme.lower()) if separator else None
-    return f"{driver}://{rest}" if driver else raw
+    if driver is None:
+        return raw
+    if driver.startswith("postgresql") and "?" in rest:
+        path, _, query = rest.partition("?")
+        rest = path + "?" + _SSLMODE.sub(r"\1ssl=", query)
+    return f"{driver}://{rest}"
 
 
 def is_sqlite(url: str) -> bool:

@@ -243,15 +243,20 @@ def as_a_provider_gives_it(db_url: str, scheme: str) -> str:
 PROVIDER_PASSWORD = "pr0vider-pw"
 
 
-@pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
+@pytest.mark.parametrize(
+    ("scheme", "query", "read_as"),
+    [("postgres", "", ""), ("postgresql", "?sslmode=prefer", "?ssl=prefer")],
+    ids=["heroku", "libpq-sslmode"],
+)
 async def test_a_postgresql_url_as_providers_give_it_works_in_every_command(
-    tmp_path: Path, pg_db_url: str, scheme: str
+    tmp_path: Path, pg_db_url: str, scheme: str, query: str, read_as: str
 ) -> None:
-    """Heroku's ``postgres://…`` and libpq's ``postgresql://…``, pasted into DATABASE_URL as the
-    provider shows them: every command used to stop with "No module named 'psycopg'" (or "Can't
-    load plugin: sqlalchemy.dialects:postgres"). Now each is read with copbot's async driver,
-    named so on screen, and its password is shown nowhere."""
-    await each_command_works(tmp_path, pg_db_url, scheme)
+    """Heroku's ``postgres://…`` and libpq's ``postgresql://…?sslmode=…`` (as hosted providers
+    show theirs), pasted into DATABASE_URL: every command used to stop with "No module named
+    'psycopg'" (or "Can't load plugin: sqlalchemy.dialects:postgres"). Now each is read with
+    copbot's async driver (sslmode as asyncpg's ssl), named so on screen, and its password is
+    shown nowhere."""
+    await each_command_works(tmp_path, pg_db_url, scheme, query, read_as)
 
 
 async def test_a_sqlite_url_without_its_driver_works_in_every_command(
@@ -262,11 +267,14 @@ async def test_a_sqlite_url_without_its_driver_works_in_every_command(
     await each_command_works(tmp_path, sqlite_url, "sqlite")
 
 
-async def each_command_works(tmp_path: Path, db_url: str, scheme: str) -> None:
-    """Every command that opens the database works with ``db_url`` given as ``scheme://…``."""
-    url = as_a_provider_gives_it(db_url, scheme)
+async def each_command_works(
+    tmp_path: Path, db_url: str, scheme: str, query: str = "", read_as: str = ""
+) -> None:
+    """Every command that opens the database works with ``db_url`` given as ``scheme://…`` with
+    ``query``, and shows it in its driver's form, with ``read_as`` for its query."""
+    url = as_a_provider_gives_it(db_url, scheme) + query
     driver = "sqlite+aiosqlite" if scheme == "sqlite" else "postgresql+asyncpg"
-    shown = as_a_provider_gives_it(db_url, driver).replace(PROVIDER_PASSWORD, "***")
+    shown = as_a_provider_gives_it(db_url, driver).replace(PROVIDER_PASSWORD, "***") + read_as
     outputs = []
     for command, expected in (
         (("db", "upgrade"), f"database {shown} is at the latest schema\n"),
