@@ -356,3 +356,28 @@ async def test_the_reading_commands_read_a_database_in_a_read_only_folder(tmp_pa
             await reads_it_all(tmp_path, ["3.11", "2.4"])
     finally:
         await bot.close()
+
+
+async def test_a_read_only_database_at_another_schema_is_named_not_migrated(tmp_path: Path) -> None:
+    """A read-only database of an older copbot cannot be migrated where it is: `db dump` and
+    `catalogue export` stop in one line that says so and what to do (`db backup` still copies
+    it), and the file is left as it was."""
+    status, output = await copbot(tmp_path, "db", "upgrade")
+    assert status == 0, output
+    live = tmp_path / "data" / "copbot.db"
+    with closing(sqlite3.connect(live)) as db, db:
+        db.execute("UPDATE alembic_version SET version_num = '0012'")
+    with read_only(tmp_path / "data"):
+        for command in (("db", "dump", "all.jsonl"), ("catalogue", "export", "all.csv")):
+            status, output = await copbot(tmp_path, *command, wrapper=bound_by_modes())
+            refused(
+                status,
+                output,
+                "is read-only to copbot here and at schema 0012, not this copbot's ",
+                "run copbot db upgrade where it may be written, or read a copy (copbot db backup FILE",
+            )
+        status, output = await copbot(tmp_path, "db", "backup", "copy.db", wrapper=bound_by_modes())
+        assert status == 0, output
+    with closing(sqlite3.connect(live)) as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone() == ("0012",)
+    assert not (tmp_path / "all.jsonl").exists() and not (tmp_path / "all.csv").exists()
