@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot import outbound as sent
 from bot.departures import community_left
 from bot.outbound import ChannelRefused, Outbound, Posted, Revoked, Unreachable, delivered, scope_of
 from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, moderator_post, moved_post, submitter_notice
@@ -23,6 +24,12 @@ STUCK_POSTING = timedelta(minutes=10)
 # Tries at recording a post the platform accepted, within the command that made it, before it is
 # left to the next sweep (each on a fresh connection: a restarted database's are replaced).
 RECORD_TRIES = 2
+# A moderator channel copbot may not post in (a missing permission, not invited) or that is gone
+# (deleted, archived) is tried again this long after it refused a post, with one post (the
+# community's oldest waiting): not at every sweep, whose refused requests a platform counts
+# against copbot (Discord bans an address that makes too many). A new /submit tries at once, and
+# so does an admin's /setup (run to check or change the settings after mending them), and a start.
+BLOCKED_RETRY = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -60,9 +67,10 @@ class Moderation:
     async def submitted(self, link: WorkLink) -> str:
         """Post a stored submission to its moderators: "posted", "no_channel" (it stays pending
         until one is configured), "later" (the platform refused; the next sweep retries),
-        "blocked" (copbot may not post in the moderator channel, or it is gone: retried at each
-        sweep, but only an admin can mend it) or "nowhere" (this process serves no platform of the
-        submission's: it waits in /pending)."""
+        "blocked" (copbot may not post in the moderator channel, or it is gone: only an admin can
+        mend it; tried again :data:`BLOCKED_RETRY` later), "refused" (the platform refused the
+        message itself: never tried again, moderators decide it with /pending) or "nowhere" (this
+        process serves no platform of the submission's: it waits in /pending)."""
         outbound = self.outbounds.get(link.platform)
         if outbound is None or not self._serves(link.platform, link.community_id):
             return "nowhere"
@@ -76,13 +84,37 @@ class Moderation:
         assert problem is not None
         try:
             posted = await outbound.send_channel(link.community_id, channel, moderator_post(link, problem))
+        except sent.Rejected as exc:  # the same message would be refused at every try: written off
+            log.error(
+                "the moderator post of submission %s was refused by %s for good (%s), not posted "
+                "again; moderators decide it with /pending: %s",
+                link.id,
+                link.platform,
+                exc.code,
+                exc,
+            )
+            why = f"{link.platform.capitalize()} refused the message ({exc.code})"
+            await posts.record_refused(self.store, link, why, self.clock(), None)
+            return "refused"
         except Exception as exc:
+            if isinstance(exc, ChannelRefused | Unreachable) and not isinstance(exc, Revoked):
+                retry_at = self.clock() + BLOCKED_RETRY
+                log.warning(
+                    "posting submission %s refused in the moderator channel %s of %s community %s, "
+                    "tried again at %s: %s",
+                    link.id,
+                    channel,
+                    link.platform,
+                    link.community_id,
+                    f"{retry_at:%Y-%m-%d %H:%M} UTC",
+                    exc,
+                )
+                await posts.record_refused(self.store, link, str(exc), self.clock(), retry_at)
+                return "blocked"
             log.warning("posting submission %s failed: %s", link.id, exc)
             await posts.record_posted(self.store, link.id, None, None, self.clock())
             if isinstance(exc, Revoked):  # removed from the community: its submissions close
                 await self._removed(link, exc)
-            elif isinstance(exc, ChannelRefused | Unreachable):
-                return "blocked"
             return "later"
         # Posted: whatever the database does now, the moderators have it and the member is told.
         self._unrecorded[link.id] = (posted, link.revision)
@@ -99,6 +131,10 @@ class Moderation:
                     exc,
                 )
         await self._add_reactions(outbound, posted, link.id)
+        try:  # the channel takes posts (again): what waited for it is due now, not in an hour
+            await posts.retry_refused(self.store, link.platform, link.community_id, self.clock())
+        except Exception as exc:  # they are tried at their time
+            log.warning("marking the posts waiting in %s due failed: %r", channel, exc)
         return "posted"
 
     async def record_posts(self, only: int | None = None) -> int:
@@ -249,6 +285,15 @@ class Moderation:
                 if again is not None:
                     await self.submitted(again)
                 return
+        except sent.Rejected as exc:  # the same edit would be refused at every try: written off once
+            log.error(
+                "the edit of submission %s's moderator post was refused by %s for good (%s), not "
+                "tried again; the decision stands and its submitter is told: %s",
+                link_id,
+                link.platform,
+                exc.code,
+                exc,
+            )
         except Exception as exc:
             log.warning("editing the post of submission %s failed, will retry: %s", link_id, exc)
             return
@@ -289,15 +334,26 @@ class Moderation:
     async def settings_changed(self, platform: str, community_id: str) -> None:
         """A moderator channel may have appeared or changed: post what was waiting for one, and
         move the pending posts left in another channel."""
+        # An admin may have mended what refused the posts: what waited is tried now.
+        await posts.retry_refused(self.store, platform, community_id, self.clock())
         await self.post_waiting(platform, community_id)
         await self.move_misplaced(platform, community_id)
 
     async def post_waiting(self, platform: str, community_id: str | None = None) -> int:
-        """Post every pending submission that has no moderator post yet; returns how many."""
+        """Post every pending submission that has no moderator post yet and is due (not one
+        whose channel refused it lately: see :data:`BLOCKED_RETRY`); returns how many. Once a
+        community's channel refuses one, the rest of its submissions wait with it."""
         count = 0
-        for link in await posts.unposted(self.store, platform, community_id or self._own(platform)):
-            if link.mod_message_id is None and await self.submitted(link) == "posted":
+        blocked: set[str] = set()
+        own = community_id or self._own(platform)
+        for link in await posts.unposted(self.store, platform, own, self.clock()):
+            if link.mod_message_id is not None or link.community_id in blocked:
+                continue
+            how = await self.submitted(link)
+            if how == "posted":
                 count += 1
+            elif how == "blocked":
+                blocked.add(link.community_id)
         return count
 
     async def catch_up(self) -> None:
@@ -333,8 +389,11 @@ class Moderation:
 
     async def recover(self) -> None:
         """At start-up: re-post submissions whose posting a crash cut short, and any waiting ones;
-        move pending posts out of a former moderator channel (Slack's is set at start)."""
+        move pending posts out of a former moderator channel (Slack's is set at start). Posts a
+        moderator channel refused are tried now, once: a restart may be how it was mended (Slack's
+        channel is a setting of the environment)."""
         for platform in self.outbounds:
+            await posts.retry_refused(self.store, platform, self._own(platform), self.clock())
             await self._post_due(platform)
 
     async def _post_due(self, platform: str) -> None:

@@ -43,7 +43,8 @@ class Rejected(NotDelivered):
     """The platform refused the message itself, for good: a form it will not take (Discord's 400
     "Invalid Form Body", 50035; Slack's ``invalid_blocks``, ``msg_too_long``). Nothing was sent,
     and the same message would be refused at every try, so it is never sent again: a reminder
-    counts as one that cannot arrive, a notice as failed. ``code`` is the platform's error code,
+    counts as one that cannot arrive, a notice as failed, a moderator post as refused (decided
+    with /pending), an edit of one as shown. ``code`` is the platform's error code,
     which the one error logged names."""
 
     def __init__(self, message: str, code: str) -> None:

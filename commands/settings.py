@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from commands.parser import Kind, Option
+from commands.submissions import refused_posts, refused_posts_section
 from commands.types import BadArgument, Context, Reply, ReplyField, Request
 from storage.models import CommunitySettings
 
@@ -103,6 +104,12 @@ async def setup_command(ctx: Context, request: Request) -> Reply:
             await ctx.effects.settings_changed(actor.platform, actor.community_id)
     else:
         row = await ctx.store.get_settings(actor.platform, actor.community_id)
+        if ctx.effects and any(
+            link.mod_retry_at for link in await refused_posts(ctx, actor.platform, actor.community_id)
+        ):
+            # The moderator channel refused copbot's posts: an admin looking may just have mended
+            # it, so what waits is tried now rather than at its time (see bot.moderation).
+            await ctx.effects.settings_changed(actor.platform, actor.community_id)
 
     def show(name: str, kind: str, value: str | None) -> ReplyField:
         if not value:
@@ -123,4 +130,12 @@ async def setup_command(ctx: Context, request: Request) -> Reply:
         text = " ".join(("Settings saved.", note)).strip()
     else:
         text = note or "Current settings."
-    return Reply(title="copbot settings", text=text, fields=fields, private=True)
+    # Moderator posts the platform refused: what only an admin can mend, said where they look.
+    attention = await refused_posts_section(ctx, actor.platform, actor.community_id)
+    return Reply(
+        title="copbot settings",
+        text=text,
+        fields=fields,
+        sections=(attention,) if attention else (),
+        private=True,
+    )

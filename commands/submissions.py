@@ -92,6 +92,12 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
             "moderators' channel (it is gone, or I lack a permission there): please tell an admin. "
             "It goes to the moderators as soon as I can post there."
         )
+    elif posted == "refused":
+        text = (
+            f"Thanks! Your link for {problem.number} is saved and pending, but "
+            f"{platform_name(stored.platform)} refused my post of it in the moderators' channel, so "
+            "a moderator decides it with /pending instead; I'll tell you what they decide."
+        )
     elif posted == "nowhere":
         text = (
             f"Thanks! Your link for {problem.number} is saved and pending. This console posts "
@@ -312,7 +318,14 @@ async def pending_command(ctx: Context, request: Request) -> Reply:
     for link in waiting[:PENDING_SHOWN]:
         when = f"{day(link.created_at)} ({ago(link.created_at, now)})"
         line = f"{link.problem_number}: {link.url} from {link.display_name}, {when}"
-        lines.append(Link(line, link.mod_url) if link.mod_url else line + " — not posted yet")
+        if link.mod_url:
+            lines.append(Link(line, link.mod_url))
+        elif link.mod_refused and link.mod_retry_at is None:
+            lines.append(f"{line} — not posted: {link.mod_refused}")
+        elif link.mod_refused:
+            lines.append(line + " — not posted yet: the moderator channel refuses copbot's posts")
+        else:
+            lines.append(line + " — not posted yet")
     buttons = tuple(
         button
         for link in waiting[:2]
@@ -321,9 +334,50 @@ async def pending_command(ctx: Context, request: Request) -> Reply:
             Button(f"Reject {link.problem_number} #{link.id}", "reject", str(link.id), ButtonStyle.DANGER),
         )
     )
+    sections = [Section("Oldest first", tuple(lines), more=len(waiting) - len(lines))]
+    if attention := await refused_posts_section(ctx, actor.platform, actor.community_id):
+        sections.append(attention)
     return Reply(
         title=f"Pending submissions: {len(waiting)}",
         # The rest counted in a last "… and N more", with those a front end has no room for.
-        sections=(Section("Oldest first", tuple(lines), more=len(waiting) - len(lines)),),
+        sections=tuple(sections),
         buttons=buttons,
     )
+
+
+ATTENTION = "Needs attention"
+
+
+async def refused_posts(ctx: Context, platform: str, community_id: str) -> list[WorkLink]:
+    """A community's pending submissions whose moderator post the platform refused, oldest first."""
+    waiting = await submissions.pending(ctx.store, platform, community_id)
+    return [link for link in waiting if link.mod_refused is not None and link.mod_message_id is None]
+
+
+async def refused_posts_section(ctx: Context, platform: str, community_id: str) -> Section | None:
+    """What an admin should know about the moderator posts the platform refused in a community
+    (:mod:`bot.moderation`): the moderator channel refusing copbot's posts (named, with the
+    platform's reason, what waits and when it is tried again), and the submissions whose post
+    was refused for the message itself; None when there are none."""
+    refused = await refused_posts(ctx, platform, community_id)
+    if not refused:
+        return None
+    lines: list[str] = []
+    waiting = [link for link in refused if link.mod_retry_at is not None]
+    if waiting:
+        retry_at = min(link.mod_retry_at for link in waiting if link.mod_retry_at is not None)
+        count = len(waiting)
+        subs = "submission waits" if count == 1 else "submissions wait"
+        when = f"at {clock_time(retry_at)} UTC" if retry_at > ctx.clock() else "at the next sweep"
+        lines.append(
+            f"copbot's posts in the moderator channel are refused ({waiting[-1].mod_refused}), so "
+            f"{count} {subs} unposted: tried again {when}, or at once by an admin's /setup; "
+            "moderators can decide them with /pending meanwhile."
+        )
+    for link in refused:
+        if link.mod_retry_at is None:
+            lines.append(
+                f"The moderator post of {link.problem_number} #{link.id} from {link.display_name} was "
+                f"refused: {link.mod_refused}. It is not posted again: decide it with /pending."
+            )
+    return Section(ATTENTION, tuple(lines))

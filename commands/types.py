@@ -202,7 +202,8 @@ class Effects(Protocol):
     async def submitted(self, link: WorkLink) -> str:
         """Post a new submission to its moderators: "posted", "no_channel", "later" (the
         platform refused; it is retried at the next sweep), "blocked" (copbot may not post in
-        the moderator channel, or it is gone: it waits until an admin mends that), or "nowhere"
+        the moderator channel, or it is gone: it waits until an admin mends that), "refused" (the
+        platform refused the message itself, for good: moderators decide it with /pending), or "nowhere"
         (no platform of the submission's is served here, as in the console: it waits in
         /pending)."""
 

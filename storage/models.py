@@ -182,6 +182,12 @@ class WorkLink(SQLModel, table=True):
     moved_from_message_id: str | None = Field(default=None, max_length=ID_LENGTH)
     moved_from_url: str | None = Field(default=None, max_length=500)
     moved_from_posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The platform's reason when it refused the moderator post for good (copbot may not post in
+    # the moderator channel, or it is gone; or the message itself), and when to try again: None
+    # for never (the message itself: the same one would be refused at every try). Cleared when
+    # posted. See bot.moderation.
+    mod_refused: str | None = Field(default=None, max_length=500)
+    mod_retry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Each decision and each undo adds one to ``revision``; the moderator post shows
     # ``shown_revision``. A post behind (its edit failed, or a restart came between the decision
     # and the edit) is edited again at the next sweep or the next press on it.

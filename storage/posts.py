@@ -158,6 +158,7 @@ async def record_posted(
             # newer than the post, so the post is moved (see bot.moderation.move_misplaced).
             link.posted_at = link.posted_at or now
             link.shown_revision = revision
+            link.mod_refused = link.mod_retry_at = None
             s.add(history_event(link, "posted", now, None, ""))
         return True
 
@@ -192,14 +193,25 @@ async def posts_behind(store: Store, platforms: Sequence[str] | Scope, limit: in
         )
 
 
-async def unposted(store: Store, platform: str, community_id: str | None = None) -> list[WorkLink]:
-    """Pending submissions not yet posted to moderators (or whose posting was cut short)."""
+async def unposted(
+    store: Store, platform: str, community_id: str | None = None, now: datetime | None = None
+) -> list[WorkLink]:
+    """Pending submissions not yet posted to moderators (or whose posting was cut short); with
+    ``now``, only those due: not refused for good, and not refused for their channel until
+    their ``mod_retry_at`` (see :func:`record_refused`)."""
     async with store.read() as s:
         query = select(WorkLink).where(
             WorkLink.platform == platform,
             WorkLink.status == LinkStatus.PENDING.value,
             sa.or_(col(WorkLink.mod_message_id).is_(None), col(WorkLink.mod_message_id) == POSTING),
         )
+        if now is not None:
+            query = query.where(
+                sa.or_(
+                    col(WorkLink.mod_refused).is_(None),
+                    sa.and_(col(WorkLink.mod_retry_at).is_not(None), col(WorkLink.mod_retry_at) <= now),
+                )
+            )
         if community_id is not None:
             query = query.where(WorkLink.community_id == community_id)
         return list(await s.exec(query.order_by(col(WorkLink.created_at), col(WorkLink.id))))
@@ -272,3 +284,59 @@ async def release_stuck_posting(
                 **NOT_MOVING,
             )
         )
+
+
+async def record_refused(
+    store: Store, link: WorkLink, reason: str, now: datetime, retry_at: datetime | None
+) -> None:
+    """The platform refused the moderator post of ``link`` (taken for posting) for good: it is
+    given back unposted with ``reason``, in one unit of work.
+
+    With ``retry_at`` (copbot may not post in the moderator channel, or it is gone: an admin can
+    mend it), it is tried again then, and so is every other submission of its community waiting
+    for a post: they would be refused alike, so none is tried before (a bounded pace, not every
+    sweep). Without (the message itself was refused: it would be at every try), never again; its
+    history says so once."""
+    async with store.session() as s:
+        row = await s.get(WorkLink, link.id)
+        if row is None or row.mod_message_id != POSTING:
+            return
+        row.mod_channel_id = row.mod_message_id = row.mod_url = row.posted_at = None
+        for column, value in NOT_MOVING.items():
+            setattr(row, column, value)
+        row.mod_refused, row.mod_retry_at = reason[:500], retry_at
+        if retry_at is None:
+            s.add(history_event(row, "post_refused", now, None, reason))
+            return
+        await s.exec(
+            sa.update(WorkLink)
+            .where(
+                col(WorkLink.platform) == link.platform,
+                col(WorkLink.community_id) == link.community_id,
+                col(WorkLink.status) == LinkStatus.PENDING.value,
+                col(WorkLink.mod_message_id).is_(None),
+                col(WorkLink.id) != link.id,
+                # Not those refused for the message itself: they are never tried again.
+                sa.or_(col(WorkLink.mod_refused).is_(None), col(WorkLink.mod_retry_at).is_not(None)),
+            )
+            .values(mod_refused=reason[:500], mod_retry_at=retry_at)
+        )
+
+
+async def retry_refused(store: Store, platform: str, community_id: str | None, now: datetime) -> int:
+    """The community's (None: the platform's) submissions waiting for a moderator channel that
+    refused them are due now (a post there went through, an admin ran /setup, copbot restarted);
+    returns how many."""
+    async with store.session() as s:
+        result = await s.exec(
+            sa.update(WorkLink)
+            .where(
+                served(col(WorkLink.platform), col(WorkLink.community_id), {platform: community_id}),
+                col(WorkLink.status) == LinkStatus.PENDING.value,
+                col(WorkLink.mod_retry_at).is_not(None),
+                col(WorkLink.mod_retry_at) > now,
+            )
+            .values(mod_retry_at=now)
+            .returning(col(WorkLink.id))
+        )
+        return len(result.all())

@@ -16,10 +16,11 @@ from typing import Any
 
 import discord
 
+from commands.submissions import ATTENTION
 from commands.types import Reply, Section
 from storage.store import Store
 
-TITLE = "Needs attention"
+TITLE = ATTENTION
 _SEE, _SEND, _EMBED = (
     ("view_channel", "View Channel"),
     ("send_messages", "Send Messages"),
@@ -152,4 +153,7 @@ async def with_warnings(store: Store, guild: discord.Guild | None, guild_id: int
     ]
     if not lines:
         return reply
-    return dataclasses.replace(reply, sections=(*reply.sections, Section(TITLE, tuple(lines))))
+    # One section: the core's own (moderator posts Discord refused) follows what the cache tells.
+    others = tuple(section for section in reply.sections if section.title != TITLE)
+    told = tuple(line for section in reply.sections if section.title == TITLE for line in section.lines)
+    return dataclasses.replace(reply, sections=(*others, Section(TITLE, (*lines, *told))))

@@ -31,8 +31,13 @@ from commands.types import Reply
 # deleted. Asking again cannot help, so it counts as closed DMs do (the reminder channel).
 INVALID_RECIPIENT = 50033
 # Discord's answers to a request it will not take as it is (400 Bad Request, e.g. 50035 Invalid
-# Form Body: an embed too long; 413 Payload Too Large): the same message is refused at every try.
-REJECTED_STATUSES = frozenset({400, 413})
+# Form Body: an embed too long; 405 Method Not Allowed; 413 Payload Too Large): the same message
+# is refused at every try.
+REJECTED_STATUSES = frozenset({400, 405, 413})
+# Discord's answer to a token it no longer takes (reset in the Developer Portal): nothing this
+# process sends can go out, and each refused request counts toward the limit past which Discord
+# bans its address; a restart with the new token sends what waited.
+UNAUTHORIZED = 401
 
 
 @contextlib.contextmanager
@@ -40,8 +45,10 @@ def _delivery(what: str, *, channel: str | None = None) -> Iterator[None]:
     """Discord's answers as outbound errors: forbidden, gone or no such recipient (50033) →
     Unreachable, except a post in ``channel`` that copbot's own permissions forbid (403: 50013
     Missing Permissions, 50001 Missing Access) → ChannelRefused, which an admin can fix; the
-    message itself refused (400, 413: sent again, it would be refused again) → Rejected; refused
-    otherwise (a rate limit) or Discord out of reach → NotDelivered, as nothing was posted; a server error or
+    message itself refused (400, 405, 413: sent again, it would be refused again) → Rejected;
+    copbot's token refused (401) → Unavailable, an outage: nothing more goes out till a restart
+    with a valid token; refused otherwise (a rate limit) or Discord out of reach → NotDelivered,
+    as nothing was posted; a server error or
     a connection lost on the way → MaybeSent: Discord may have posted the message anyway. A
     failure of Discord as a whole (a server error, a lost connection, out of reach, a rate
     limit discord.py's own retries did not outlast) is also an :class:`bot.outbound.Outage`."""
@@ -61,6 +68,11 @@ def _delivery(what: str, *, channel: str | None = None) -> Iterator[None]:
     except discord.HTTPException as exc:
         if exc.code == INVALID_RECIPIENT:  # a deleted account: refused again at every try
             raise Unreachable(f"{what}: {exc.status} {exc.text}") from exc
+        if exc.status == UNAUTHORIZED:  # the whole platform is out of reach, not this message
+            raise Unavailable(
+                f"{what}: Discord refused copbot's token ({exc.status} {exc.text}): set DISCORD_TOKEN "
+                "to the bot's current token from the Developer Portal and restart copbot"
+            ) from exc
         if exc.status in REJECTED_STATUSES:
             raise Rejected(
                 f"{what}: Discord refused the message ({exc.status}, code {exc.code}): {exc.text}",

@@ -9,7 +9,7 @@ import io
 import pytest
 
 from bot.config import Settings
-from bot.moderation import ChannelLookup, Moderation, ModeratorChannel
+from bot.moderation import BLOCKED_RETRY, ChannelLookup, Moderation, ModeratorChannel
 from bot.outbound import Posted
 from bot.runner import make_moderation
 from commands import dispatch
@@ -339,7 +339,8 @@ async def test_bad_submissions_are_refused_and_nothing_is_stored(moderated: Cont
 
 async def test_a_refused_post_is_retried_later(moderated: Context, outbound: MemoryOutbound) -> None:
     """The channel is out of copbot's reach: the submitter is told to tell an admin, as only one
-    can mend it; the next tick once it is mended posts it."""
+    can mend it; it is tried again an hour later (not at each tick before), which posts it once
+    it is mended."""
     await with_channel(moderated)
     outbound.broken.add("mods")
     reply = await say(moderated, ANN, SUBMIT)
@@ -347,6 +348,10 @@ async def test_a_refused_post_is_retried_later(moderated: Context, outbound: Mem
     assert "please tell an admin" in reply.text
     outbound.broken.clear()
     assert moderated.effects is not None
+    await moderated.effects.catch_up()  # type: ignore[attr-defined]
+    assert outbound.sent == []
+    assert isinstance(moderated.clock, FakeClock)
+    moderated.clock.advance(seconds=BLOCKED_RETRY.total_seconds())
     await moderated.effects.catch_up()  # type: ignore[attr-defined]
     await moderated.effects.catch_up()  # type: ignore[attr-defined]
     assert [s.target for s in outbound.sent if s.kind == "channel"] == ["mods"]

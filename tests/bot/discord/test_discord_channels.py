@@ -59,11 +59,11 @@ async def test_a_post_discord_refuses_for_a_while_is_promised_shortly(
     fake: FakeDiscord, ctx: Context, db_url: str
 ) -> None:
     """A moderator post Discord refuses for its own reasons (a rate limit past discord.py's
-    retries, here a 400) is not the admin's to mend: the submitter is told it follows shortly."""
+    retries) is not the admin's to mend: the submitter is told it follows shortly."""
     mods = fake.add_channel("mods")
     async with moderated(fake, ctx, db_url):
         await setup_says(fake, "setup set", {"moderator_channel": mods})
-        fake.fail("POST", f"/channels/{mods}/messages", status=400, body={"code": 0, "message": "busy"})
+        fake.rate_limit("POST", f"/channels/{mods}/messages", times=5, retry_after=0.01)
         sent = embed(await ask(fake, "submit", {"number": "2.4", "link": "https://example.org/acronyms"}))
         assert (
             "I could not reach the moderators' channel just now and will post it there shortly"
@@ -91,7 +91,8 @@ async def test_setup_says_which_channel_copbot_cannot_use_and_what_waits_till_it
     """Discord lets an admin pick a channel that denies copbot what it needs there: /setup set
     saves it and says, in the same answer, what copbot lacks in which channel and what waits
     meanwhile; /submit keeps the link. Once the admin gives copbot the permissions, /setup show
-    says nothing more and the next sweep posts what waited."""
+    posts what waited (it need not wait for the hour a refused channel waits) and says nothing
+    more; the next sweep posts nothing again."""
     mods = fake.add_channel(
         "mods", overwrites=[{"id": fake.bot_role_id, "type": 0, "deny": ["send_messages", "add_reactions"]}]
     )

@@ -751,3 +751,157 @@ async def test_a_decision_dm_discord_refuses_for_its_form_is_failed_once_not_sen
     (error,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert "50035" in error.getMessage() + str(error.exc_info and error.exc_info[1])
     caplog.clear()  # the one error expected (the fixture checks nothing else was logged)
+
+
+def posts_to_mods(fake: FakeDiscord) -> int:
+    """How many posts copbot asked Discord to make in the moderator channel (refused ones too)."""
+    mods_id = str(fake.channel_id("mods"))
+    return len(
+        [
+            r
+            for r in fake.requests
+            if r.route == "POST /channels/{channel_id}/messages" and r.params.get("channel_id") == mods_id
+        ]
+    )
+
+
+async def approve_from_pending(fake: FakeDiscord, link_id: int) -> Callback:
+    """Bob approves submission ``link_id`` with the button under his /pending."""
+    listed = await ask(fake, "pending", user_id=fake.bob_id)
+    assert listed.message is not None
+    custom_id = f"cop:approve:{link_id}"
+    assert custom_id in dict(buttons(listed.message)).values(), buttons(listed.message)
+    return await fake.wait_for_callback(await fake.click(listed.message, custom_id, user_id=fake.bob_id))
+
+
+MISSING_PERMISSIONS = {"message": "Missing Permissions", "code": 50013}
+
+
+async def test_a_moderator_channel_refusing_copbots_posts_waits_an_hour_and_needs_attention(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """Discord refuses copbot's posts in the moderator channel (403, 50013 Missing Permissions:
+    a permission the cache did not show missing). Alice is told to tell an admin; the sweeps of
+    the next hour ask Discord nothing more (they asked at every sweep, forever, for each
+    submission); /pending shows both submissions waiting and what needs attention, naming the
+    channel and Discord's answer, and decides them meanwhile. An hour on, one post tries for
+    both; once Discord takes it, the other follows at once."""
+    fake = rig.fake
+    fake.fail(
+        "POST",
+        f"/channels/{fake.channel_id('mods')}/messages",
+        status=403,
+        body=MISSING_PERMISSIONS,
+        times=100,
+    )
+    for link in (LINK, "https://example.org/other"):
+        sent = embed(await ask(fake, "submit", {"number": "2.4", "link": link}))
+        assert "I may not post in the moderators' channel" in sent["description"], sent
+    assert posts_to_mods(fake) == 2 and mods(fake) == []
+
+    for _ in range(3):
+        clock.advance(minutes=15)
+        await rig.sweeper.run_once()
+    assert posts_to_mods(fake) == 2
+
+    listed = text_of((await ask(fake, "pending", user_id=fake.bob_id)).data or {})
+    assert "not posted yet: the moderator channel refuses copbot's posts" in listed, listed
+    assert "Needs attention" in listed and "2 submissions wait unposted" in listed, listed
+    assert f"post in Discord channel {fake.channel_id('mods')}" in listed and "Missing Permissions" in listed
+
+    clock.advance(minutes=15)  # an hour since the refusal: one post tries for both
+    await rig.sweeper.run_once()
+    assert posts_to_mods(fake) == 3 and mods(fake) == []
+
+    fake.recover()
+    clock.advance(hours=1)
+    await rig.sweeper.run_once()
+    assert posts_to_mods(fake) == 5 and len(mods(fake)) == 2
+    listed = text_of((await ask(fake, "pending", user_id=fake.bob_id)).data or {})
+    assert "Needs attention" not in listed and "not posted" not in listed, listed
+
+
+async def test_setup_show_names_the_refusing_moderator_channel_and_posts_once_it_is_mended(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """The admin's /setup show says what needs attention: the moderator channel refuses copbot's
+    posts, with Discord's reason and what waits. Once the admin mends it, the next /setup show
+    posts what waited at once (not an hour later) and says nothing more."""
+    fake = rig.fake
+    fake.fail(
+        "POST", f"/channels/{fake.channel_id('mods')}/messages", status=403, body=MISSING_PERMISSIONS, times=2
+    )
+    await ask(fake, "submit", {"number": "2.4", "link": LINK})
+    shown = text_of((await ask(fake, "setup show", user_id=fake.owner_id)).data or {})
+    assert "Needs attention" in shown, shown
+    assert (
+        f"copbot's posts in the moderator channel are refused (post in Discord channel {fake.channel_id('mods')}: "
+        "Discord answered 403 Missing Permissions"
+    ) in shown, shown
+    assert "1 submission waits unposted" in shown and mods(fake) == []
+
+    shown = text_of((await ask(fake, "setup show", user_id=fake.owner_id)).data or {})
+    assert "Needs attention" not in shown, shown
+    assert len(mods(fake)) == 1
+
+
+async def test_a_moderator_post_discord_refuses_for_its_form_is_written_off_once_and_decided_in_pending(
+    rig: Moderated, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discord refuses the moderator post for the message itself (400, 50035 Invalid Form Body),
+    as it would at every try: Alice is told the moderators decide it with /pending (she was told
+    it would be posted shortly, and it was tried at every sweep, forever); one error names the
+    code, no sweep posts it, /pending and /history say why, and Bob's approval there reaches
+    Alice."""
+    fake = rig.fake
+    body = {"message": "Invalid Form Body", "code": 50035}
+    fake.fail("POST", f"/channels/{fake.channel_id('mods')}/messages", status=400, body=body)
+    sent = embed(await ask(fake, "submit", {"number": "2.4", "link": LINK}))
+    assert sent["description"] == (
+        "Thanks! Your link for 2.4 is saved and pending, but Discord refused my post of it in the "
+        "moderators' channel, so a moderator decides it with /pending instead; I'll tell you what they decide."
+    ), sent
+    (error,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "50035" in error.getMessage()
+    caplog.clear()  # the one error expected (the fixture checks nothing else was logged)
+
+    for _ in range(3):
+        clock.advance(hours=2)
+        await rig.sweeper.run_once()
+    assert posts_to_mods(fake) == 1 and mods(fake) == []
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+    listed = text_of((await ask(fake, "pending", user_id=fake.bob_id)).data or {})
+    assert "not posted: Discord refused the message (50035)" in listed and "Needs attention" in listed, listed
+    history = text_of((await ask(fake, "history", {"number": "2.4"}, user_id=fake.bob_id)).data or {})
+    assert "Discord refused the message (50035)" in history, history
+
+    approved = await approve_from_pending(fake, 1)
+    assert embed(approved)["description"] == "Approved the link for 2.4.", embed(approved)
+    assert await status(rig.bot.ctx) == LinkStatus.APPROVED
+    (dm,) = fake.dms[fake.alice_id]
+    assert "2.4" in dm["embeds"][0]["description"]
+
+
+async def test_an_edit_discord_refuses_for_its_form_is_written_off_once(
+    rig: Moderated, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discord refuses the edit showing Bob's approval for the message itself (400, 50035): one
+    error names the code, and neither the sweeps nor Bob's next press ask Discord again (each
+    did, forever); the approval stands and Alice is told."""
+    fake = rig.fake
+    post = await submit(rig)
+    body = {"message": "Invalid Form Body", "code": 50035}
+    fake.fail("PATCH", "/channels/*/messages/*", status=400, body=body, times=100)
+
+    await rig.react(post, "✅", fake.bob_id)
+    assert await status(rig.bot.ctx) == LinkStatus.APPROVED
+    (error,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "50035" in error.getMessage()
+    caplog.clear()  # the one error expected (the fixture checks nothing else was logged)
+    await rig.sweeper.run_once()
+    await rig.sweeper.run_once()
+    again = await click(fake, post, "Approve", fake.bob_id)
+    assert embed(again)["description"] == "Already approved by Bob; nothing changed."
+    assert len(edits(fake)) == 1
+    assert len(fake.dms[fake.alice_id]) == 1

@@ -677,3 +677,49 @@ async def test_a_rate_limit_of_minutes_ends_the_sweeps_discord_messages_at_once(
 
     assert (await rig.sweeper.run_once()).delivered == {"dm": 2}
     assert len(fake.dms[fake.alice_id]) == len(fake.dms[fake.bob_id]) == 1
+
+
+def dm_opens(fake: FakeDiscord) -> int:
+    return len([r for r in fake.requests if r.route == "POST /users/@me/channels"])
+
+
+async def test_a_reminder_discord_refuses_as_not_allowed_is_written_off_once(
+    rig: Moderated, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discord answers Alice's reminder with 405 Method Not Allowed, which it would at every try:
+    it is written off once, with one error naming it (it was asked for again at every sweep)."""
+    fake = rig.fake
+    await claim(rig, fake.alice_id)
+    clock.advance(days=31)
+    body = {"message": "405: Method Not Allowed", "code": 0}
+    fake.fail("POST", "/channels/{channel_id}/messages", status=405, body=body, times=100)
+    with caplog.at_level(logging.WARNING, logger="copbot.reminders"):
+        assert (await rig.sweeper.run_once()).delivered == {"unreachable": 1}
+    (error,) = [r for r in caplog.records if r.name == "copbot.reminders"]
+    assert error.levelno == logging.ERROR and "405" in error.getMessage()
+    caplog.clear()  # the one error expected (the fixture checks nothing else was logged)
+    clock.advance(hours=1)
+    assert (await rig.sweeper.run_once()).delivered == {}
+
+
+async def test_a_refused_token_stops_the_sweep_on_discord_until_the_next(
+    rig: Moderated, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discord refuses copbot's token (401: it was reset): every request would be refused alike,
+    and each counts toward the refused requests after which Discord bans copbot's address. The
+    sweep stops asking (it asked for each of ten claimants, as for a passing refusal), keeps
+    every reminder for the next sweep, and says what to do once."""
+    fake = rig.fake
+    members = [fake.add_member(f"member{i}") for i in range(10)]
+    for i, member in enumerate(members, start=1):
+        await claim(rig, member, f"1.{i}")
+    clock.advance(days=31)
+    refused = {"message": "401: Unauthorized", "code": 0}
+    fake.fail("POST", "/users/@me/channels", status=401, body=refused, times=100)
+    with caplog.at_level(logging.WARNING):
+        await rig.sweeper.run_once()
+    assert dm_opens(fake) < len(members)  # those already on their way when the first was refused
+    (whole,) = [r.getMessage() for r in caplog.records if "failed as a whole" in r.getMessage()]
+    assert "DISCORD_TOKEN" in whole, whole
+    for i, member in enumerate(members, start=1):
+        assert (await latest(rig, member, f"1.{i}")).delivery == "retry"

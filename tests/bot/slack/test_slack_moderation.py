@@ -10,6 +10,7 @@ import asyncio
 import csv
 import io
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from urllib.parse import quote
@@ -576,7 +577,9 @@ def _texts(block: dict[str, object]) -> list[dict[str, object]]:
 async def test_posting_failures_leave_the_submission_pending_and_retried(
     fake: FakeSlack, ctx: Context
 ) -> None:
-    """The bot was not invited to the channel: stored, pending, posted at the next start."""
+    """The bot was not invited to the channel: stored, pending, posted at the next start (where
+    ``copbot run`` recovers: the restart may be how the channel was mended), not sooner than the
+    hour a refusing channel waits at the sweeps."""
     fake.fail(MODS, "not_in_channel", methods={"chat.postMessage"})
     async with moderated(fake, ctx) as rig:
         answer = await rig.command("/submit", SUBMIT, user=ANN)
@@ -586,6 +589,8 @@ async def test_posting_failures_leave_the_submission_pending_and_retried(
     fake.clear_failures()
     async with moderated(fake, ctx) as rig:
         assert rig.moderation is not None
+        await rig.moderation.recover()  # what copbot run does at start
+        assert len(rig.posts_in(MODS)) == 1
         await rig.moderation.catch_up()  # the next sweep tick
         assert len(rig.posts_in(MODS)) == 1
 
@@ -898,3 +903,62 @@ async def test_pending_counts_every_submission_it_does_not_show(rig: Rig, clock:
     *shown, more = [line for line in pending.shown.splitlines() if line.startswith("• ")]
     assert [f"example.org/{i:02d}/" in line for i, line in enumerate(shown)] == [True] * 20
     assert more == "• … and 40 more"
+
+
+def tries_in(fake: FakeSlack, channel: str) -> int:
+    """How many posts copbot asked Slack to make in ``channel`` (refused ones too)."""
+    return len([c for c in fake.calls_to("chat.postMessage") if c.args.get("channel") == channel])
+
+
+async def test_a_moderator_channel_copbot_is_not_in_waits_an_hour_and_pending_says_so(
+    rig: Rig, clock: FakeClock
+) -> None:
+    """copbot was not invited to the moderator channel (not_in_channel): Ann is told to tell an
+    admin; the sweeps of the next hour ask Slack nothing more (they asked at every sweep,
+    forever); the moderators' /pending says what needs attention, naming the channel and Slack's
+    answer, and decides it meanwhile; an hour on it is tried again."""
+    rig.fake.fail(MODS, "not_in_channel", methods={"chat.postMessage"})
+    answer = await rig.command("/submit", SUBMIT, user=ANN)
+    assert "please tell an admin" in answer.shown and tries_in(rig.fake, MODS) == 1
+    assert rig.sweeper is not None
+    for _ in range(3):
+        clock.advance(minutes=15)
+        await rig.sweeper.run_once()
+    assert tries_in(rig.fake, MODS) == 1
+
+    pending = await rig.command("/pending", user=MOD)
+    assert "Needs attention" in pending.shown, pending.shown
+    assert f"cannot post in Slack channel {MODS}: not_in_channel (invite copbot to it)" in pending.shown
+    assert "1 submission waits unposted" in pending.shown
+
+    clock.advance(minutes=15)
+    await rig.sweeper.run_once()
+    assert tries_in(rig.fake, MODS) == 2 and rig.posts_in(MODS) == []
+
+    await rig.press(pending, "Approve 2.4 #1", user=MOD)
+    assert await status(rig.ctx) == LinkStatus.APPROVED
+    (told,) = rig.fake.dms(ANN)
+    assert "2.4" in told["text"], told
+
+
+async def test_a_moderator_post_slack_refuses_as_too_long_is_written_off_once(
+    rig: Rig, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack refuses the moderator post for the message itself (msg_too_long), as it would at
+    every try: Ann is told a moderator decides it with /pending (she was promised a post soon,
+    and it was tried at every sweep, forever); one error names the code; no sweep posts it;
+    /pending says why."""
+    rig.fake.fail(MODS, "msg_too_long", methods={"chat.postMessage"}, times=1)
+    answer = await rig.command("/submit", SUBMIT, user=ANN)
+    assert "Slack refused my post of it in the moderators' channel" in answer.shown, answer.shown
+    assert "decides it with /pending" in answer.shown
+    (error,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "msg_too_long" in error.getMessage()
+    caplog.clear()  # the one error expected (the fixture checks nothing else was logged)
+    assert rig.sweeper is not None
+    for _ in range(3):
+        clock.advance(hours=2)
+        await rig.sweeper.run_once()
+    assert tries_in(rig.fake, MODS) == 1 and rig.posts_in(MODS) == []
+    pending = await rig.command("/pending", user=MOD)
+    assert "not posted: Slack refused the message (msg_too_long)" in pending.shown, pending.shown
