@@ -835,8 +835,8 @@ async def test_setup_show_names_the_refusing_moderator_channel_and_posts_once_it
     shown = text_of((await ask(fake, "setup show", user_id=fake.owner_id)).data or {})
     assert "Needs attention" in shown, shown
     assert (
-        f"copbot's posts in the moderator channel are refused (post in Discord channel {fake.channel_id('mods')}: "
-        "Discord answered 403 Missing Permissions"
+        "copbot's posts in the moderator channel are refused (post in Discord channel "
+        f"{fake.channel_id('mods')}: Discord answered 403 Missing Permissions"
     ) in shown, shown
     assert "1 submission waits unposted" in shown and mods(fake) == []
 
@@ -859,7 +859,8 @@ async def test_a_moderator_post_discord_refuses_for_its_form_is_written_off_once
     sent = embed(await ask(fake, "submit", {"number": "2.4", "link": LINK}))
     assert sent["description"] == (
         "Thanks! Your link for 2.4 is saved and pending, but Discord refused my post of it in the "
-        "moderators' channel, so a moderator decides it with /pending instead; I'll tell you what they decide."
+        "moderators' channel, so a moderator decides it with /pending instead; I'll tell you what "
+        "they decide."
     ), sent
     (error,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert "50035" in error.getMessage()
