@@ -278,6 +278,7 @@ _VERBS = {
     "rejected": "rejected",
     "undone": "undid the decision on",
     "posted": "posted for moderators",
+    "post_refused": "— their link could not be posted for moderators",
 }
 
 

@@ -875,7 +875,9 @@ async def test_a_moderator_post_discord_refuses_for_its_form_is_written_off_once
     listed = text_of((await ask(fake, "pending", user_id=fake.bob_id)).data or {})
     assert "not posted: Discord refused the message (50035)" in listed and "Needs attention" in listed, listed
     history = text_of((await ask(fake, "history", {"number": "2.4"}, user_id=fake.bob_id)).data or {})
-    assert "Discord refused the message (50035)" in history, history
+    assert "Alice — their link could not be posted for moderators: Discord refused the message (50035)" in (
+        history
+    ), history
 
     approved = await approve_from_pending(fake, 1)
     assert embed(approved)["description"] == "Approved the link for 2.4.", embed(approved)
