@@ -265,6 +265,9 @@ class Interactions:
                         interaction.guild_id,
                         self.answer_wait,
                     )
+                    # The press did its work (a claim made, a reminder answered): the message
+                    # pressed still shows it, through a route of its own the limit may spare.
+                    await self._update_pressed(interaction, reply, place)
                     return
                 await self._update_pressed(interaction, reply, place)
                 if not reply.error:

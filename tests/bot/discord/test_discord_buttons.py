@@ -203,3 +203,23 @@ async def test_two_claims_pressed_at_once_on_a_card_both_show_whichever_answer_g
 
     shown = text_of(fake.message(int(card["id"])))
     assert "Bob — since" in shown and "Alice — since" in shown, shown
+
+
+async def test_a_claim_pressed_while_discord_holds_its_answer_back_still_shows_on_the_card(
+    fake: FakeDiscord, ctx: Context, db_url: str
+) -> None:
+    """Bob presses Claim on a card while Discord answers interaction callbacks with a 429 of ten
+    minutes: copbot gives the answer up after ``answer_wait`` (he sees "did not respond"), but
+    the claim was made. The card in the channel (edited through another route, not rate
+    limited) used to keep saying "Nobody yet" and offering no Release; it now names him, as
+    after an answered press."""
+    async with running(fake, ctx, db_url, answer_wait=0.5) as bot:
+        card = await problem_message(fake, "1.2")
+        assert "Nobody yet" in text_of(card)
+        fake.rate_limit("POST", "/interactions/*/*/callback", retry_after=600)
+        await fake.click(card, dict(buttons(card))["Claim"], user_id=fake.bob_id)
+        await fake.wait_until(lambda: bool(fake.rate_limited))
+        await bot.drain()
+        now = fake.message(int(card["id"]))
+        assert "Bob — since 2026-11-25" in text_of(now), text_of(now)
+        assert [label for label, _ in buttons(now)] == ["Claim", "Release", "Another random"]
