@@ -19,7 +19,7 @@ from pydantic_settings import (
 )
 
 from commands.settings import MAX_CLAIMS
-from storage.engine import POSTGRES_TIMEOUT, async_url, default_database_url
+from storage.engine import POSTGRES_TIMEOUT, ChannelBindingRequired, async_url, default_database_url
 from storage.models import ID_LENGTH
 
 # The catalogue that ships with copbot, found wherever copbot is started from.
@@ -161,7 +161,10 @@ class Settings(BaseSettings):
     def _async_driver(cls, url: str | None) -> str | None:
         """``postgres://`` (Heroku's), ``postgresql://`` (libpq's) and ``sqlite:///path``, as
         providers give them, read with copbot's async drivers (asyncpg, aiosqlite)."""
-        return async_url(url) if url is not None else None
+        try:
+            return async_url(url) if url is not None else None
+        except ChannelBindingRequired as exc:
+            raise PydanticCustomError("channel_binding", str(exc)) from None
 
     @field_validator("discord_token", "slack_bot_token", "slack_signing_secret", "slack_app_token")
     @classmethod

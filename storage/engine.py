@@ -7,6 +7,7 @@ import sqlite3
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -55,8 +56,35 @@ def async_url(raw: str) -> str:
         return raw
     if driver.startswith("postgresql") and "?" in rest:
         path, _, query = rest.partition("?")
-        rest = path + "?" + _SSLMODE.sub(r"\1ssl=", query)
+        query = "&".join(_for_asyncpg(pair) for pair in query.split("&") if not _no_binding(pair))
+        rest = path + ("?" + query if query else "")
     return f"{driver}://{rest}"
+
+
+class ChannelBindingRequired(ValueError):
+    """A libpq URL asks for channel binding (``channel_binding=require``), which asyncpg cannot do."""
+
+
+def _for_asyncpg(pair: str) -> str:
+    """One ``name=value`` of a libpq URL's query as asyncpg takes it: ``sslmode`` as ``ssl``."""
+    return _SSLMODE.sub(r"\1ssl=", pair)
+
+
+def _no_binding(pair: str) -> bool:
+    """Whether ``pair`` is libpq's ``channel_binding`` (Neon's URLs carry ``channel_binding=require``),
+    which asyncpg has no parameter for (connect() refused it). ``prefer`` and ``disable`` are
+    dropped: libpq too connects without binding where it cannot bind. ``require`` is refused
+    (:class:`ChannelBindingRequired`) rather than silently connecting without what it asks for."""
+    name, _, value = pair.partition("=")
+    if name.lower() != "channel_binding":
+        return False
+    if unquote(value).strip().lower() == "require":
+        raise ChannelBindingRequired(
+            "asks for channel_binding=require, which asyncpg (copbot's PostgreSQL driver) cannot do: "
+            "remove channel_binding=require from it (sslmode=verify-full, with the provider's CA "
+            "certificate, checks the server instead)"
+        )
+    return True
 
 
 def is_sqlite(url: str) -> bool:

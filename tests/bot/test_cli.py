@@ -245,8 +245,13 @@ PROVIDER_PASSWORD = "pr0vider-pw"
 
 @pytest.mark.parametrize(
     ("scheme", "query", "read_as"),
-    [("postgres", "", ""), ("postgresql", "?sslmode=prefer", "?ssl=prefer")],
-    ids=["heroku", "libpq-sslmode"],
+    [
+        ("postgres", "", ""),
+        ("postgresql", "?sslmode=prefer", "?ssl=prefer"),
+        # 'connect() got an unexpected keyword argument channel_binding' before.
+        ("postgresql", "?sslmode=prefer&channel_binding=prefer", "?ssl=prefer"),
+    ],
+    ids=["heroku", "libpq-sslmode", "libpq-channel-binding"],
 )
 async def test_a_postgresql_url_as_providers_give_it_works_in_every_command(
     tmp_path: Path, pg_db_url: str, scheme: str, query: str, read_as: str

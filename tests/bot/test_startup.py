@@ -184,6 +184,13 @@ MISTAKES = {
         {"DATABASE_URL": "sqlite+aiosqlite:///:memory:"},
         "cannot start: DATABASE_URL names an in-memory SQLite database, which would keep nothing",
     ),
+    # Neon's URLs end ?sslmode=require&channel_binding=require: asyncpg has no channel binding, and
+    # its connect() stopped at 'unexpected keyword argument channel_binding'. Said so, and what to do.
+    "libpq's channel_binding=require": (
+        {"DATABASE_URL": "postgresql://postgres@127.0.0.1:{port}/x?sslmode=require&channel_binding=require"},
+        "copbot: DATABASE_URL: asks for channel_binding=require, which asyncpg (copbot's PostgreSQL "
+        "driver) cannot do: remove channel_binding=require from it",
+    ),
     "libpq's sslmode": (
         {"DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:{port}/x?sslmode=require"},
         "cannot start: cannot open the database postgresql+asyncpg://postgres@127.0.0.1:{port}/x?"
