@@ -126,9 +126,11 @@ class _StateCache:
         kept = _kept([c for c in claims if c.id != claim.id] + [claim])
         self.problems[number] = (at, kept, links)
         # The claimed numbers too: /random reads them after every claim of a busy community.
+        # Kept only as long as the older of the two reads lives: the problem's membership now
+        # comes from its entry, which another process's change may have outdated since.
         if (was := self.dropped_claimed) is not None and self._live(was[0]):
             open_now = any(c.state in OPEN_CLAIM_STATES for c in kept)
-            self.claimed = (was[0], was[1] | {number} if open_now else was[1] - {number})
+            self.claimed = (min(at, was[0]), was[1] | {number} if open_now else was[1] - {number})
 
     def version(self, number: str) -> tuple[int, int]:
         """What a read of ``number`` compares before and after, to know nothing changed it."""

@@ -181,6 +181,29 @@ async def test_this_process_s_claims_and_releases_keep_the_claimed_set_without_r
     assert len(reads) == 3  # the checks' own: none by the store
 
 
+async def test_a_claim_and_release_here_do_not_keep_another_process_s_release_from_the_claimed_set(
+    pair: tuple[Store, Store, Ticks],
+) -> None:
+    """Bob's claim shows on a card here; he releases it through another process. Ann then claims
+    and releases it here: the claimed numbers were put back with the card's older state (Bob still
+    on it), yet kept as long as the newer claimed set read after his release, so /random unclaimed
+    skipped the problem, and called it claimed, past the TTL after his release (2 s here; 3 s in
+    this test). Another process's change shows within the TTL in the claimed numbers too."""
+    here, there, ticks = pair
+    taken = await there.claimed_numbers()
+    free = next(p.number for p in await here.catalogue() if p.number not in taken)
+    await there.claim(free, BOB, START)
+    assert holders(await here.problem_state(free)) == ["Bob"]  # the card, cached
+    await there.release(free, BOB, "", START + timedelta(minutes=1))
+    ticks.now += 1.5
+    assert free not in await here.claimed_numbers()  # read after his release
+    await here.claim(free, ANN, START + timedelta(minutes=2))
+    await here.release(free, ANN, "", START + timedelta(minutes=3))
+    ticks.now += 1.5  # 3 s after Bob's release, past the TTL
+    assert free not in await here.claimed_numbers()
+    assert holders(await here.problem_state(free)) == []
+
+
 async def test_settings_read_on_every_card_are_kept_until_a_change(pair: tuple[Store, Store, Ticks]) -> None:
     """/help and cards with a sheet claim read the community's stale_days: kept like a state.
     This process's /setup shows at once; another process's within the window (SQLite: once it
