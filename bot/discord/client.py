@@ -143,6 +143,13 @@ class CopClient(discord.AutoShardedClient):
             # Keep serving the commands Discord already has; the next start tries again.
             log.error("syncing Discord commands (%s) failed: %s %s", scope, exc.status, exc.text)
             return False
+        except discord.RateLimited as exc:  # a wait past RATE_LIMIT_WAIT (command creates: per day)
+            log.error(
+                "syncing Discord commands (%s) failed: rate limited for %.0f s; the next start tries again",
+                scope,
+                exc.retry_after,
+            )
+            return False
         await store.set_meta(key, digest)
         log.info("synced %d Discord commands (%s)", len(synced), scope)
         return True

@@ -117,6 +117,11 @@ class DiscordFrontEnd:
                 self._connect_task.add_done_callback(self._gateway_ended)
             except (discord.ConnectionClosed, discord.PrivilegedIntentsRequired) as exc:
                 raise StartupError(gateway_closed(exc)) from exc
+            except discord.RateLimited as exc:  # a wait past RATE_LIMIT_WAIT, which copbot does not sleep
+                raise StartupError(
+                    f"Discord rate limits copbot for {exc.retry_after:.0f} s at start ({Route.BASE}, "
+                    "DISCORD_API_URL); copbot stops so that it is started again"
+                ) from exc
             except discord.HTTPException as exc:  # an outage (5xx) or a refusal, past its retries
                 # Discord's own message when it answered in JSON; else the HTTP reason (a proxy's
                 # error page is HTML, and this must stay one line).

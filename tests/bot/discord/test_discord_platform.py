@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from bot.config import StartupError
 from bot.discord.frontend import DiscordFrontEnd
 from bot.outbound import NotDelivered, Posted, Unreachable
 from commands.types import Button, Context, Reply
@@ -68,6 +69,37 @@ async def test_a_failed_sync_is_logged_and_retried_at_the_next_start(
     async with running(fake, ctx, db_url):
         pass
     assert len(fake.syncs) == 1
+
+
+async def test_a_sync_discord_rate_limits_for_minutes_is_logged_and_the_bot_starts(
+    fake: FakeDiscord, ctx: Context, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discord answers the commands' sync with a 429 asking to wait ten minutes (command creates
+    are limited per day): since copbot bounds discord.py's waits at 30 s, discord.py raised
+    RateLimited, which is no HTTPException, and the bot did not start at all. Now it starts,
+    serving the commands Discord already has, says so, and syncs at the next start."""
+    fake.rate_limit("PUT", "/applications/*/guilds/*/commands", retry_after=600)
+    async with asyncio.timeout(20):
+        async with running(fake, ctx, db_url) as bot:
+            assert bot.ready
+    assert "syncing Discord commands (guild:" in caplog.text and fake.syncs == []
+    assert "rate limited for 600 s" in caplog.text
+    caplog.clear()
+    async with running(fake, ctx, db_url):
+        pass
+    assert len(fake.syncs) == 1
+
+
+async def test_a_login_discord_rate_limits_for_minutes_stops_the_bot_in_one_line(
+    fake: FakeDiscord, ctx: Context, db_url: str
+) -> None:
+    """A 429 of ten minutes on the login request: discord.py's RateLimited came out of start as
+    itself (a traceback, not the one-line StartupError every other refusal at start gives)."""
+    fake.rate_limit("GET", "/users/@me", retry_after=600)
+    async with asyncio.timeout(20):
+        with pytest.raises(StartupError, match=r"Discord rate limits copbot for 600 s at start"):
+            async with running(fake, ctx, db_url):
+                pass
 
 
 @contextlib.asynccontextmanager
