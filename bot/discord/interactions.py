@@ -164,7 +164,19 @@ class Interactions:
                     who = link.decided_by_name or "someone"
                     reply = dispatch.error_reply(f"Already {link.status} by {who}; nothing changed.")
                 else:
-                    await interaction.response.send_modal(review.reject_modal(link))
+                    try:
+                        # A form is an answer too: bounded as the others are (see ANSWER_WAIT).
+                        async with asyncio.timeout(self.answer_wait):
+                            await interaction.response.send_modal(review.reject_modal(link))
+                    except TimeoutError:
+                        log.warning(
+                            "could not open the reject form for submission %s in guild %s: Discord did "
+                            "not take it within %g s (rate limited, or slow to answer)",
+                            link.id,
+                            interaction.guild_id,
+                            self.answer_wait,
+                        )
+                        return
                     log.info(
                         "button reject in guild %s: form opened for submission %s",
                         interaction.guild_id,
@@ -386,12 +398,20 @@ class Interactions:
                 log.warning("could not update message %s after a button press: %s", message.id, exc)
 
     async def _send_quietly(self, interaction: discord.Interaction[Any], reply: Reply) -> None:
-        """Answer privately if nothing answered yet; a failure here is only logged."""
+        """Answer privately if nothing answered yet; a failure here is only logged. Bounded by
+        ``answer_wait`` as every answer is."""
         try:
-            if interaction.response.is_done():
-                await interaction.followup.send(**_render(reply), ephemeral=True)
-            else:
-                await interaction.response.send_message(**_render(reply), ephemeral=True)
+            async with asyncio.timeout(self.answer_wait):
+                if interaction.response.is_done():
+                    await interaction.followup.send(**_render(reply), ephemeral=True)
+                else:
+                    await interaction.response.send_message(**_render(reply), ephemeral=True)
+        except TimeoutError:
+            log.warning(
+                "could not answer interaction %s: Discord did not take it within %g s",
+                interaction.id,
+                self.answer_wait,
+            )
         except discord.HTTPException as exc:
             log.warning("could not answer interaction %s: %s", interaction.id, exc)
 

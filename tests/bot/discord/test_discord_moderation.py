@@ -908,3 +908,37 @@ async def test_an_edit_discord_refuses_for_its_form_is_written_off_once(
     assert embed(again)["description"] == "Already approved by Bob; nothing changed."
     assert len(edits(fake)) == 1
     assert len(fake.dms[fake.alice_id]) == 1
+
+
+async def test_a_reject_form_discord_holds_back_for_minutes_is_given_up_in_seconds(
+    fake: FakeDiscord, ctx: Context, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bob presses Reject with reason while Discord answers interaction callbacks with a 429 of
+    ten minutes. The form is an answer like any other, but it was not bounded by answer_wait:
+    discord.py's webhook client slept the ten minutes out, the press held its task, and closing
+    copbot (a restart, a deploy) waited on it. Now it is given up after answer_wait, with one
+    warning, as other answers are."""
+    add_people(fake)
+    async with moderated(fake, ctx, db_url, answer_wait=0.5) as rig:
+        await configure(fake)
+        post = await submit(rig)
+        fake.rate_limit("POST", "/interactions/*/*/callback", retry_after=600)
+        current = fake.message(int(post["id"]))
+        with caplog.at_level(logging.WARNING, logger="copbot"):
+            await fake.click(current, dict(buttons(current))["Reject with reason"], user_id=fake.bob_id)
+            await fake.wait_until(lambda: bool(fake.rate_limited))
+            async with asyncio.timeout(10):
+                await rig.bot.drain()
+        warned = [r.getMessage() for r in caplog.records if r.name.startswith("copbot")]
+        assert any("could not open the reject form" in w and "within 0.5 s" in w for w in warned), warned
+        assert await status(ctx) == LinkStatus.PENDING
+        # Alice, no moderator, is told so privately: that answer is bounded alike.
+        fake.rate_limit("POST", "/interactions/*/*/callback", retry_after=600)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="copbot"):
+            await fake.click(current, dict(buttons(current))["Reject with reason"], user_id=fake.alice_id)
+            await fake.wait_until(lambda: len(fake.rate_limited) == 2)
+            async with asyncio.timeout(10):
+                await rig.bot.drain()
+        warned = [r.getMessage() for r in caplog.records if r.name.startswith("copbot")]
+        assert any("did not take it within 0.5 s" in w for w in warned), warned
