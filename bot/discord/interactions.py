@@ -394,7 +394,7 @@ class Interactions:
                 edit = {"view": render.view(kept)}
             try:
                 await message.edit(**edit)
-            except discord.HTTPException as exc:
+            except (discord.HTTPException, discord.RateLimited) as exc:  # RateLimited: past RATE_LIMIT_WAIT
                 log.warning("could not update message %s after a button press: %s", message.id, exc)
 
     async def _send_quietly(self, interaction: discord.Interaction[Any], reply: Reply) -> None:

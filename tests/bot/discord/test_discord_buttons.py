@@ -223,3 +223,23 @@ async def test_a_claim_pressed_while_discord_holds_its_answer_back_still_shows_o
         now = fake.message(int(card["id"]))
         assert "Bob — since 2026-11-25" in text_of(now), text_of(now)
         assert [label for label, _ in buttons(now)] == ["Claim", "Release", "Another random"]
+
+
+async def test_a_card_edit_discord_rate_limits_for_minutes_is_a_warning_and_the_answer_stands(
+    fake: FakeDiscord, bot: DiscordFrontEnd, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bob's Claim on a card is answered; the card's edit gets a 429 of ten minutes. discord.py
+    raises RateLimited there (copbot bounds its waits at 30 s), which is no HTTPException: it
+    came out as "answering button claim failed" with a traceback at ERROR. Now it is the
+    warning any failed card edit gives, and the next press updates the card."""
+    card = await problem_message(fake, "1.2")
+    fake.rate_limit("PATCH", "/channels/*/messages/*", retry_after=600)
+    with caplog.at_level(logging.WARNING, logger="copbot"):
+        claimed = await click(fake, card, "Claim", user_id=fake.bob_id)
+        assert embed(claimed)["description"].startswith("You claimed 1.2")
+        await fake.wait_until(lambda: bool(fake.rate_limited))
+        await bot.drain()
+    warned = [r.getMessage() for r in caplog.records if r.name.startswith("copbot")]
+    assert any(w.startswith("could not update message") for w in warned), warned
+    await click(fake, card, "Claim", user_id=fake.alice_id)
+    await fake.wait_until(lambda: "Alice" in text_of(fake.message(int(card["id"]))))
