@@ -243,7 +243,7 @@ class Interactions:
                 # The answer is produced in this task; if it takes longer than defer_after, a timer
                 # sends the deferral from a task of its own meanwhile (defer_after 0: at once).
                 deferred_public: bool | None = None
-                deferral: asyncio.Task[None] | None = None
+                deferral: asyncio.Task[bool] | None = None
 
                 def defer() -> None:
                     nonlocal deferred_public, deferral
@@ -269,6 +269,19 @@ class Interactions:
                 try:
                     async with asyncio.timeout(self.answer_wait):
                         await self._deliver(interaction, reply, deferred_public)
+                except discord.HTTPException as exc:
+                    if deferral is None or deferral.result():
+                        raise
+                    # The deferral was given up: most likely Discord never took it, so there is
+                    # no answer to follow up (had it taken it late, the follow-up went out).
+                    log.warning(
+                        "could not answer %s in guild %s after its deferral was given up: %s",
+                        label,
+                        interaction.guild_id,
+                        exc,
+                    )
+                    await self._update_pressed(interaction, reply, place)
+                    return
                 except TimeoutError:
                     log.warning(
                         "could not answer %s in guild %s: Discord did not take the answer within %g s "
@@ -300,8 +313,9 @@ class Interactions:
             except Exception:
                 log.exception("answering %s in guild %s failed", label, interaction.guild_id)
 
-    async def _defer(self, interaction: discord.Interaction[Any], label: str, ephemeral: bool) -> None:
-        """Tell Discord the answer comes later (it shows "thinking…"); a failure is only logged."""
+    async def _defer(self, interaction: discord.Interaction[Any], label: str, ephemeral: bool) -> bool:
+        """Tell Discord the answer comes later (it shows "thinking…"); a failure is only logged.
+        False when it was given up after ``answer_wait`` (Discord may never have taken it)."""
         try:
             async with asyncio.timeout(self.answer_wait):
                 await interaction.response.defer(ephemeral=ephemeral, thinking=True)
@@ -313,13 +327,15 @@ class Interactions:
                 interaction.guild_id,
                 self.answer_wait,
             )
+            return False
         except discord.HTTPException as exc:
             if exc.code == ALREADY_ACKNOWLEDGED:  # a duplicate: another process (or delivery) answered
                 log.info(
                     "could not defer %s in guild %s, already answered: %s", label, interaction.guild_id, exc
                 )
-                return
+                return True
             log.warning("could not defer %s in guild %s: %s", label, interaction.guild_id, exc)
+        return True
 
     async def _once(
         self, interaction: discord.Interaction[Any], produce: Callable[[], Awaitable[Reply]]
