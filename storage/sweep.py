@@ -256,12 +256,12 @@ async def reclaimed(store: Store, claims: Sequence[Claim]) -> set[int]:
     the same community (an open claim of theirs on it): their expiry notice, late (refused and
     sent again, or taken back from a sweep that died), would tell them a claim they hold expired.
 
-    Read on the primary, where a /claim made a moment ago already is."""
+    A read-only snapshot: it sees every committed /claim, and leaves the cached card states be."""
     users = {c.user_id for c in claims if c.user_id is not None}
     if not users:
         return set()
     numbers = {c.problem_number for c in claims}
-    async with store.session() as s:
+    async with store.read() as s:
         rows = list(
             await s.exec(
                 select(Claim.platform, Claim.community_id, Claim.user_id, Claim.problem_number).where(
