@@ -326,9 +326,12 @@ async def pending_command(ctx: Context, request: Request) -> Reply:
             lines.append(line + " — not posted yet: the moderator channel refuses copbot's posts")
         else:
             lines.append(line + " — not posted yet")
+    # Buttons for two, those without a moderator post first: a post written off (refused for the
+    # message itself) or not made yet can be decided here only; a posted one has its own buttons.
+    unposted_first = sorted(waiting, key=lambda link: link.mod_message_id is not None)
     buttons = tuple(
         button
-        for link in waiting[:2]
+        for link in unposted_first[:2]
         for button in (
             Button(f"Approve {link.problem_number} #{link.id}", "approve", str(link.id), ButtonStyle.SUCCESS),
             Button(f"Reject {link.problem_number} #{link.id}", "reject", str(link.id), ButtonStyle.DANGER),
@@ -369,9 +372,11 @@ async def refused_posts_section(ctx: Context, platform: str, community_id: str) 
         count = len(waiting)
         subs = "submission waits" if count == 1 else "submissions wait"
         when = f"at {clock_time(retry_at)} UTC" if retry_at > ctx.clock() else "at the next sweep"
+        # Slack's moderator channel is a setting of the environment (its /setup only says so).
+        now = "when copbot restarts" if platform == "slack" else "by an admin's /setup"
         lines.append(
             f"copbot's posts in the moderator channel are refused ({waiting[-1].mod_refused}), so "
-            f"{count} {subs} unposted: tried again {when}, or at once by an admin's /setup; "
+            f"{count} {subs} unposted: tried again {when}, or at once {now}; "
             "moderators can decide them with /pending meanwhile."
         )
     for link in refused:

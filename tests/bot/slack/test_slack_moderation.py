@@ -962,3 +962,41 @@ async def test_a_moderator_post_slack_refuses_as_too_long_is_written_off_once(
     assert tries_in(rig.fake, MODS) == 1 and rig.posts_in(MODS) == []
     pending = await rig.command("/pending", user=MOD)
     assert "not posted: Slack refused the message (msg_too_long)" in pending.shown, pending.shown
+
+
+async def test_pending_tells_slack_admins_a_restart_not_setup_tries_a_refusing_channel_again(
+    rig: Rig,
+) -> None:
+    """On Slack the moderator channel is a setting of the environment and /setup only says so:
+    the Needs attention line sent Slack admins to "an admin's /setup", which tries nothing there.
+    It says a restart tries at once (what ``copbot run`` does at start)."""
+    rig.fake.fail(MODS, "not_in_channel", methods={"chat.postMessage"})
+    await rig.command("/submit", SUBMIT, user=ANN)
+
+    pending = await rig.command("/pending", user=MOD)
+
+    (line,) = [line for line in pending.shown.splitlines() if "moderator channel are refused" in line]
+    assert "/setup" not in line, line
+    assert "at once when copbot restarts" in line, line
+
+
+async def test_pending_offers_buttons_for_a_written_off_post_behind_two_posted_ones(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two submissions are posted (their posts have buttons); Slack refuses the third's post for
+    the message itself (msg_too_long), so /pending is the only place to decide it: its buttons
+    were for the two oldest only, the posted ones, and the third could not be decided until they
+    were. /pending's buttons now go first to the submissions without a post."""
+    await submit(rig, "2.4 https://example.org/one")
+    await submit(rig, "2.4 https://example.org/two")
+    rig.fake.fail(MODS, "msg_too_long", methods={"chat.postMessage"}, times=1)
+    answer = await rig.command("/submit", "2.4 https://example.org/three", user=ANN)
+    assert "decides it with /pending" in answer.shown, answer.shown
+    caplog.clear()  # the one error expected: the write-off
+
+    pending = await rig.command("/pending", user=MOD)
+
+    assert "Approve 2.4 #3" in pending.buttons, pending.buttons
+    await rig.press(pending, "Approve 2.4 #3", user=MOD)
+    assert await status(rig.ctx, 3) == LinkStatus.APPROVED
+    assert [await status(rig.ctx, i) for i in (1, 2)] == [LinkStatus.PENDING] * 2
