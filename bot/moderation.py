@@ -30,6 +30,8 @@ RECORD_TRIES = 2
 # against copbot (Discord bans an address that makes too many). A new /submit tries at once, and
 # so does an admin's /setup (run to check or change the settings after mending them), and a start.
 BLOCKED_RETRY = timedelta(hours=1)
+# What :meth:`Moderation._submit` answers for a post the platform as a whole failed (see there).
+OUTAGE = "outage"
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,13 @@ class Moderation:
         mend it; tried again :data:`BLOCKED_RETRY` later), "refused" (the platform refused the
         message itself: never tried again, moderators decide it with /pending) or "nowhere" (this
         process serves no platform of the submission's: it waits in /pending)."""
+        how = await self._submit(link)
+        return "later" if how == OUTAGE else how
+
+    async def _submit(self, link: WorkLink) -> str:
+        """:meth:`submitted`, with "later" for a failure of the platform as a whole (a server
+        error, out of reach, its token refused: :class:`bot.outbound.Outage`) told apart as
+        :data:`OUTAGE`, after which :meth:`post_waiting` asks the platform nothing more."""
         outbound = self.outbounds.get(link.platform)
         if outbound is None or not self._serves(link.platform, link.community_id):
             return "nowhere"
@@ -115,7 +124,7 @@ class Moderation:
             await posts.record_posted(self.store, link.id, None, None, self.clock())
             if isinstance(exc, Revoked):  # removed from the community: its submissions close
                 await self._removed(link, exc)
-            return "later"
+            return OUTAGE if isinstance(exc, sent.Outage) else "later"
         # Posted: whatever the database does now, the moderators have it and the member is told.
         self._unrecorded[link.id] = (posted, link.revision)
         for attempt in range(1, RECORD_TRIES + 1):
@@ -342,18 +351,23 @@ class Moderation:
     async def post_waiting(self, platform: str, community_id: str | None = None) -> int:
         """Post every pending submission that has no moderator post yet and is due (not one
         whose channel refused it lately: see :data:`BLOCKED_RETRY`); returns how many. Once a
-        community's channel refuses one, the rest of its submissions wait with it."""
+        community's channel refuses one, the rest of its submissions wait with it; once the
+        platform as a whole fails one (an outage, copbot's token refused), all the rest wait for
+        the next sweep, as its reminders do: each request would fail alike, and Discord counts the
+        refused ones toward banning copbot's address."""
         count = 0
         blocked: set[str] = set()
         own = community_id or self._own(platform)
         for link in await posts.unposted(self.store, platform, own, self.clock()):
             if link.mod_message_id is not None or link.community_id in blocked:
                 continue
-            how = await self.submitted(link)
+            how = await self._submit(link)
             if how == "posted":
                 count += 1
             elif how == "blocked":
                 blocked.add(link.community_id)
+            elif how == OUTAGE:  # said once, in the warning about this one
+                break
         return count
 
     async def catch_up(self) -> None:

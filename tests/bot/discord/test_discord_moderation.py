@@ -942,3 +942,32 @@ async def test_a_reject_form_discord_holds_back_for_minutes_is_given_up_in_secon
                 await rig.bot.drain()
         warned = [r.getMessage() for r in caplog.records if r.name.startswith("copbot")]
         assert any("did not take it within 0.5 s" in w for w in warned), warned
+
+
+async def test_a_refused_token_stops_the_sweeps_moderator_posts_on_discord_until_the_next(
+    rig: Moderated, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discord refuses copbot's token (401: it was reset) while four submissions wait for their
+    moderator post: every post would be refused alike, and each refused request counts toward
+    the ones after which Discord bans copbot's address. The sweep asked once per waiting
+    submission, with a warning each; it stops at the first (as its reminders do), says what to do
+    once, and keeps them all for the next sweep, which posts them once the token is mended."""
+    fake = rig.fake
+    refused = {"message": "401: Unauthorized", "code": 0}
+    fake.fail("POST", f"/channels/{fake.channel_id('mods')}/messages", status=401, body=refused, times=100)
+    for i in range(4):
+        await ask(fake, "submit", {"number": "2.4", "link": f"https://example.org/{i}"})
+    assert posts_to_mods(fake) == 4 and mods(fake) == []
+    caplog.clear()
+
+    clock.advance(minutes=15)
+    with caplog.at_level(logging.WARNING):
+        await rig.sweeper.run_once()
+
+    assert posts_to_mods(fake) == 5
+    told = [r.getMessage() for r in caplog.records if "DISCORD_TOKEN" in r.getMessage()]
+    assert len(told) == 1, told
+    fake.recover()
+    clock.advance(minutes=15)
+    await rig.sweeper.run_once()
+    assert len(mods(fake)) == 4
