@@ -76,7 +76,8 @@ def _delivery(what: str, *, channel: str | None = None) -> Iterator[None]:
         if exc.status in REJECTED_STATUSES:
             raise Rejected(
                 f"{what}: Discord refused the message ({exc.status}, code {exc.code}): {exc.text}",
-                str(exc.code),
+                # 405 and 413 come without a code of Discord's (0): their status says what it was.
+                str(exc.code or exc.status),
             ) from exc
         if exc.status == 429:  # still rate limited after discord.py's own retries
             raise Unavailable(f"{what}: Discord answered {exc.status} {exc.text}") from exc

@@ -971,3 +971,22 @@ async def test_a_refused_token_stops_the_sweeps_moderator_posts_on_discord_until
     clock.advance(minutes=15)
     await rig.sweeper.run_once()
     assert len(mods(fake)) == 4
+
+
+async def test_a_moderator_post_discord_refuses_as_too_large_names_the_status_not_code_zero(
+    rig: Moderated, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discord refuses the moderator post with 413 Payload Too Large, whose answer carries no
+    error code (0): /pending said "Discord refused the message (0)", which tells a moderator
+    nothing; it names the HTTP status instead, as the one error does."""
+    fake = rig.fake
+    body = {"message": "413 Request Entity Too Large", "code": 0}
+    fake.fail("POST", f"/channels/{fake.channel_id('mods')}/messages", status=413, body=body)
+    await ask(fake, "submit", {"number": "2.4", "link": LINK})
+    (error,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "(413)" in error.getMessage(), error.getMessage()
+    caplog.clear()  # the one error expected (the fixture checks nothing else was logged)
+
+    listed = text_of((await ask(fake, "pending", user_id=fake.bob_id)).data or {})
+
+    assert "not posted: Discord refused the message (413)" in listed, listed
