@@ -20,7 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings, StartupError
 from commands.types import Clock, Context
 from storage.catalogue import CatalogueError, ensure_seeded
-from storage.engine import changed_while_immutable, make_engine, read_only_query, read_only_url
+from storage.engine import (
+    UnusableParameter,
+    changed_while_immutable,
+    file_stamp,
+    make_engine,
+    read_only_query,
+    read_only_url,
+)
 from storage.migrate import head_revision, upgrade
 from storage.store import Store
 
@@ -112,9 +119,13 @@ def open_engine(settings: Settings, *, bound_statements: bool = True) -> AsyncEn
     """
     database_url(settings)  # one that does not parse is named as such
     try:
-        return make_engine(
-            settings.db_url, timeout=settings.database_timeout, bound_statements=bound_statements
+        return make_engine(  # as written: a libpq URL's parameters are read as libpq reads them
+            settings.database_url or settings.db_url,
+            timeout=settings.database_timeout,
+            bound_statements=bound_statements,
         )
+    except UnusableParameter as exc:  # ?sslrootcert= names a file that holds no certificates
+        raise StartupError(f"DATABASE_URL {exc}") from exc
     except (ArgumentError, InvalidRequestError, ImportError, ValueError, TypeError) as exc:
         # ValueError, TypeError: a value in the URL's query that the dialect reads as it makes the
         # engine, and cannot (?prepared_statement_cache_size=x)
@@ -225,6 +236,7 @@ async def reading_store(settings: Settings) -> AsyncIterator[Store]:
             f"{unwritable} (its -wal or -shm file is there without the other, as a crash leaves them, "
             "so SQLite cannot read it without writing beside it)",
         )
+    before = file_stamp(path)
     store = Store(make_engine(read_only_url(path, query), pool_size=1), state_ttl=0)
     try:
         try:
@@ -243,7 +255,7 @@ async def reading_store(settings: Settings) -> AsyncIterator[Store]:
         yield store
     finally:
         await store.close()
-    if changed_while_immutable(path, query):
+    if changed_while_immutable(path, query, before):
         raise _cannot_open(
             settings,
             "it was written while copbot read it without locks (its folder is read-only to this user, "

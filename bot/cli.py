@@ -120,10 +120,12 @@ async def _import(settings: Settings, path: Path) -> int:
 
 
 async def _export(settings: Settings, path: Path) -> int:
+    from storage.dump import write_whole
+
     async with reading_store(settings) as store:
         text = await export_csv(store)
-    try:
-        await asyncio.to_thread(path.write_text, text, encoding="utf-8", newline="")
+    try:  # only once reading_store found the read sound (a read-only file no bot wrote meanwhile)
+        await write_whole(path, text)
     except OSError as exc:
         return _failed(path, exc)
     print(f"exported the catalogue to {path}")
@@ -146,7 +148,7 @@ async def _db_backup(settings: Settings, path: Path) -> int:
 
 
 async def _db_dump(settings: Settings, path: Path, load: bool) -> int:
-    from storage.dump import DumpError, dump
+    from storage.dump import DumpError, read_all, write_whole
     from storage.dump import load as load_dump
 
     try:
@@ -159,7 +161,10 @@ async def _db_dump(settings: Settings, path: Path, load: bool) -> int:
                 await store.close()
         else:
             async with reading_store(settings) as store:
-                counts = await dump(store, path)
+                counts, text = await read_all(store)
+            # Written only once reading_store found the read sound: when a bot wrote a read-only
+            # file meanwhile, it says "run the command again" and nothing is left at the path.
+            await write_whole(path, text)
     except (DumpError, OSError) as exc:
         return _failed(path, exc)
     summary = ", ".join(f"{count} {table}" for table, count in counts.items())

@@ -19,7 +19,7 @@ from pydantic_settings import (
 )
 
 from commands.settings import MAX_CLAIMS
-from storage.engine import POSTGRES_TIMEOUT, ChannelBindingRequired, async_url, default_database_url
+from storage.engine import POSTGRES_TIMEOUT, UnusableParameter, async_url, default_database_url
 from storage.models import ID_LENGTH
 
 # The catalogue that ships with copbot, found wherever copbot is started from.
@@ -160,11 +160,16 @@ class Settings(BaseSettings):
     @classmethod
     def _async_driver(cls, url: str | None) -> str | None:
         """``postgres://`` (Heroku's), ``postgresql://`` (libpq's) and ``sqlite:///path``, as
-        providers give them, read with copbot's async drivers (asyncpg, aiosqlite)."""
+        providers give them, read with copbot's async drivers (asyncpg, aiosqlite) (:attr:`db_url`).
+        Kept as written, for the engine to read a libpq URL's parameters as libpq does; one that
+        cannot be honoured (``channel_binding=require``, a name asyncpg has nothing like) is
+        refused here, named without its value."""
         try:
-            return async_url(url) if url is not None else None
-        except ChannelBindingRequired as exc:
-            raise PydanticCustomError("channel_binding", str(exc)) from None
+            if url is not None:
+                async_url(url)
+        except UnusableParameter as exc:
+            raise PydanticCustomError("database_url_parameter", str(exc)) from None
+        return url
 
     @field_validator("discord_token", "slack_bot_token", "slack_signing_secret", "slack_app_token")
     @classmethod
@@ -278,8 +283,8 @@ class Settings(BaseSettings):
 
     @property
     def db_url(self) -> str:
-        """The database URL in force."""
-        return self.database_url or default_database_url(self.data_dir)
+        """The database URL in force, with copbot's async driver (:func:`storage.engine.async_url`)."""
+        return async_url(self.database_url) if self.database_url else default_database_url(self.data_dir)
 
     @property
     def discord_enabled(self) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from storage.engine import changed_while_immutable, is_sqlite, read_only_query
+from storage.engine import changed_while_immutable, file_stamp, is_sqlite, read_only_query
 
 
 class BackupError(Exception):
@@ -73,8 +73,9 @@ def _copy(source: Path, target: Path) -> int:
             query = read_only_query(source)
             if query is None or "immutable" not in query:
                 raise
+            before = file_stamp(source)
             pages = _backup_step(f"{uri}?{query}", tmp)
-            if changed_while_immutable(source, query):
+            if changed_while_immutable(source, query, before):
                 raise BackupError(
                     f"{str(source)!r} was written while it was copied without locks (its folder is "
                     "read-only to this user, and a bot opened it meanwhile): run db backup again"

@@ -50,6 +50,35 @@ async def _snapshot(store: Store) -> AsyncIterator[AsyncConnection]:
 
 async def dump(store: Store, path: Path) -> dict[str, int]:
     """Write every table's rows to ``path``; returns rows per table."""
+    counts, text = await read_all(store)
+    await write_whole(path, text)
+    return counts
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """``text`` at ``path`` whole or not at all: written beside it, then renamed over it, so
+    that a failed write leaves nothing there (what was there stays). A path that is no regular
+    file (/dev/stdout, a pipe) is written as it is."""
+    if path.exists() and not path.is_file():
+        path.write_text(text, encoding="utf-8", newline="")
+        return
+    path = path.resolve() if path.is_symlink() else path  # the file a link names, the link kept
+    tmp = path.with_name(path.name + ".partial")
+    try:
+        tmp.write_text(text, encoding="utf-8", newline="")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+async def write_whole(path: Path, text: str) -> None:
+    """:func:`_write_whole` in a thread."""
+    await asyncio.to_thread(_write_whole, path, text)
+
+
+async def read_all(store: Store) -> tuple[dict[str, int], str]:
+    """Every table's rows as the dump's JSON lines, read in one snapshot; and rows per table."""
     counts: dict[str, int] = {}
     lines: list[str] = []
     async with _snapshot(store) as conn:
@@ -60,8 +89,7 @@ async def dump(store: Store, path: Path) -> dict[str, int]:
                 lines.append(
                     json.dumps({"table": table.name, "row": {k: _encode(v) for k, v in row.items()}})
                 )
-    await asyncio.to_thread(path.write_text, "\n".join(lines) + "\n", encoding="utf-8")
-    return counts
+    return counts, "\n".join(lines) + "\n"
 
 
 async def load(store: Store, path: Path) -> dict[str, int]:

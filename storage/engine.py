@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
+import os
 import re
 import sqlite3
+import ssl
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import asyncpg
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError
@@ -49,20 +53,121 @@ def async_url(raw: str) -> str:
     ``sqlite://``) given copbot's async one (``postgresql+asyncpg://``, ``sqlite+aiosqlite://``),
     and such a PostgreSQL URL's libpq ``sslmode=`` written as asyncpg's ``ssl=``; the rest of
     the URL, password included, exactly as written. A URL that names its driver, or another
-    database, is returned as it is (and refused where it is opened, if copbot cannot)."""
+    database, is returned as it is (and refused where it is opened, if copbot cannot).
+
+    Such a libpq URL's other parameters are checked here (:class:`UnusableParameter` names one
+    copbot cannot honour) and kept in the URL; :func:`make_engine` hands them to asyncpg."""
     scheme, separator, rest = raw.partition("://")
     driver = _ASYNC_SCHEMES.get(scheme.lower()) if separator else None
     if driver is None:
         return raw
     if driver.startswith("postgresql") and "?" in rest:
         path, _, query = rest.partition("?")
-        query = "&".join(_for_asyncpg(pair) for pair in query.split("&") if not _no_binding(pair))
+        pairs = [pair for pair in query.split("&") if pair and not _no_binding(pair)]
+        _check_libpq(pairs)
+        query = "&".join(_for_asyncpg(pair) for pair in pairs)
         rest = path + ("?" + query if query else "")
     return f"{driver}://{rest}"
 
 
-class ChannelBindingRequired(ValueError):
+class UnusableParameter(ValueError):
+    """A libpq URL's query parameter that copbot cannot honour with asyncpg (said without its value,
+    which may be a secret)."""
+
+
+class ChannelBindingRequired(UnusableParameter):
     """A libpq URL asks for channel binding (``channel_binding=require``), which asyncpg cannot do."""
+
+
+# libpq's parameters copbot reads itself in a URL without a driver (postgresql://…?name=value), and
+# passes to asyncpg as it takes them (see _libpq_connect_args).
+_LIBPQ_READ = ("connect_timeout", "application_name", "options", "sslrootcert", "dbname")
+# The rest of such a URL's query goes to asyncpg.connect as it is (SQLAlchemy passes each as a
+# keyword argument): libpq's names that asyncpg takes with the same meaning, and asyncpg's own.
+_ASYNCPG_TAKES = frozenset(inspect.signature(asyncpg.connect).parameters) - {
+    "dsn",
+    "loop",
+    "connection_class",
+    "record_class",
+    "server_settings",
+} | {"prepared_statement_cache_size", "sslmode", "channel_binding"}
+
+
+def _pair(pair: str) -> tuple[str, str]:
+    name, _, value = pair.partition("=")
+    return unquote(name), unquote(value)
+
+
+def _check_libpq(pairs: list[str]) -> None:
+    """:class:`UnusableParameter` for the first parameter of a libpq URL's query that neither copbot
+    nor asyncpg reads (asyncpg's connect() refused it: "unexpected keyword argument"), or whose
+    value cannot be honoured."""
+    values = dict(_pair(pair) for pair in pairs)
+    for name, value in values.items():
+        if name not in _LIBPQ_READ and name not in _ASYNCPG_TAKES and name.lower() != "sslmode":
+            raise UnusableParameter(
+                f"has the parameter {name}, which copbot cannot honour (asyncpg, its PostgreSQL driver, "
+                f"has nothing like it): remove {name}= from it"
+            )
+        if name == "connect_timeout" and not (value.strip().isdigit() and int(value) > 0):
+            raise UnusableParameter(
+                "has a connect_timeout that is not a whole number of seconds above 0 (copbot never "
+                "waits forever to connect): give one, such as connect_timeout=10, or remove it"
+            )
+    mode = values.get("sslmode", "").strip().lower()
+    if values.get("sslrootcert") == "system" and mode not in ("", "verify-full"):
+        raise UnusableParameter(
+            f"has sslrootcert=system with sslmode={mode}: the system's certificate authorities are "
+            "for sslmode=verify-full alone (as in libpq): use sslmode=verify-full, or remove sslmode="
+        )
+
+
+def _libpq_connect_args(raw: str) -> tuple[URL, dict[str, Any]]:
+    """The URL (of :func:`async_url`) without the libpq parameters copbot reads itself, and what
+    asyncpg.connect takes for them: ``connect_timeout`` as ``timeout`` (libpq's minimum of 2
+    seconds), ``application_name`` and ``options`` (``-c search_path=…``) as startup parameters
+    (``server_settings``, which the server reads as from libpq), ``dbname`` as ``database``, and
+    ``sslrootcert`` (a file, or ``system``: the system's authorities) in the SSL context that
+    sslmode asks for. Only for a URL without a driver: one that names asyncpg is asyncpg's to read."""
+    url = make_url(async_url(raw))
+    scheme, _, rest = raw.partition("://")
+    if _ASYNC_SCHEMES.get(scheme.lower()) != "postgresql+asyncpg" or "?" not in rest:
+        return url, {}
+    values = dict(_pair(pair) for pair in rest.partition("?")[2].split("&") if pair)
+    url = url.difference_update_query(_LIBPQ_READ)
+    args: dict[str, Any] = {}
+    if "connect_timeout" in values:
+        args["timeout"] = float(max(2, int(values["connect_timeout"])))
+    settings = {name: values[name] for name in ("application_name", "options") if name in values}
+    if settings:
+        args["server_settings"] = settings
+    if "dbname" in values:
+        args["database"] = values["dbname"]
+    if (root := values.get("sslrootcert")) is not None:
+        mode = str(url.query.get("ssl") or ("verify-full" if root == "system" else "prefer")).lower()
+        if mode in ("require", "verify-ca", "verify-full"):
+            args["ssl"] = _ssl_context(root, check_hostname=mode == "verify-full")
+            url = url.difference_update_query(["ssl"])
+    return url, args
+
+
+def _ssl_context(root: str, *, check_hostname: bool) -> ssl.SSLContext:
+    """A context that trusts the certificate authorities of ``root`` (a file, or ``system``); the
+    server's name checked too with ``check_hostname`` (as libpq: sslmode=require with a root
+    certificate checks as verify-ca does)."""
+    if root == "system":
+        return ssl.create_default_context()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = check_hostname
+    context.verify_mode = ssl.CERT_REQUIRED
+    try:
+        context.load_verify_locations(cafile=root)
+    except (OSError, ssl.SSLError) as exc:
+        raise UnusableParameter(
+            f"has sslrootcert={root}, which copbot cannot read as certificates "
+            f"({getattr(exc, 'strerror', None) or exc}): name the provider's CA certificate file"
+        ) from None
+    return context
 
 
 def _for_asyncpg(pair: str) -> str:
@@ -123,10 +228,30 @@ def read_only_url(database: Path, query: str) -> str:
     return f"{url.render_as_string(hide_password=False)}&{query}"
 
 
-def changed_while_immutable(database: Path, query: str) -> bool:
+FileStamp = tuple[int, int, int, bytes] | None
+
+
+def file_stamp(database: Path) -> FileStamp:
+    """What changes when anything writes ``database`` itself: its inode, size, modification time
+    (ns) and SQLite's 100-byte header (its change counter goes up at each commit a rollback
+    journal makes); None when it cannot be read. Taken before a read as immutable, for
+    :func:`changed_while_immutable`."""
+    try:
+        with database.open("rb") as file:
+            status = os.fstat(file.fileno())
+            return status.st_ino, status.st_size, status.st_mtime_ns, file.read(100)
+    except OSError:
+        return None
+
+
+def changed_while_immutable(database: Path, query: str, before: FileStamp) -> bool:
     """Whether a read with ``query`` (of :func:`read_only_query`) may have missed a writer: read
-    as immutable, and a -wal is there now (a bot started meanwhile)."""
-    return "immutable=1" in query and side_files(database)[0].exists()
+    as immutable, and a -wal is there now (a bot started meanwhile), or the file is not as it was
+    (``before``, of :func:`file_stamp`): a bot opened, wrote, checkpointed and closed it meanwhile,
+    leaving no -wal behind, or wrote it without a WAL."""
+    if "immutable=1" not in query:
+        return False
+    return side_files(database)[0].exists() or file_stamp(database) != before
 
 
 POSTGRES_TIMEOUT = 10.0  # seconds
@@ -142,21 +267,25 @@ def make_engine(
     within seconds instead of leaving it waiting for TCP to give up; pooled connections are
     checked before use, so one the server dropped (a restart, a failover) is replaced unnoticed.
     """
-    url = async_url(url)
-    if is_sqlite(url):
-        database = make_url(url).database
-        if database and database != ":memory:":
+    if is_sqlite(async_url(url)):
+        url = async_url(url)
+        parsed = make_url(url)
+        database = parsed.database
+        # Not for a URI (file:///…, of read_only_url): its folder as a path was a folder named
+        # "file:" made in the current one by every read of a read-only database.
+        if database and database != ":memory:" and parsed.query.get("uri") != "true":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, pool_size=pool_size
         )
         _configure_sqlite(engine.sync_engine)
         return engine
+    postgres, libpq = _libpq_connect_args(url)
     engine = create_async_engine(
-        url,
+        postgres,
         pool_size=pool_size,
         max_overflow=pool_size,
-        connect_args={"timeout": timeout, "command_timeout": timeout if bound_statements else None},
+        connect_args={"timeout": timeout, "command_timeout": timeout if bound_statements else None, **libpq},
     )
     _check_on_checkout(engine)
     return engine

@@ -8,6 +8,8 @@ import os
 import re
 import shutil
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -386,3 +388,53 @@ async def test_a_read_only_database_at_another_schema_is_named_not_migrated(tmp_
     with closing(sqlite3.connect(live)) as db:
         assert db.execute("SELECT version_num FROM alembic_version").fetchone() == ("0012",)
     assert not (tmp_path / "all.jsonl").exists() and not (tmp_path / "all.csv").exists()
+
+
+async def test_a_read_only_database_written_meanwhile_leaves_no_output(tmp_path: Path) -> None:
+    """A database nothing holds open, in a folder read-only to copbot, is read as immutable
+    (without locks). A writer that leaves no -wal behind (one that wrote, checkpointed and closed,
+    or one without a WAL, as here) went unnoticed: `db dump` wrote what it read, possibly torn,
+    and said it dumped. Now the file's size, time and header are compared too: each reading
+    command says "run the command again" and leaves nothing at its path."""
+    status, output = await copbot(tmp_path, "db", "upgrade")
+    assert status == 0, output
+    data = tmp_path / "data"
+    live = data / "copbot.db"
+    with closing(sqlite3.connect(live)) as db:
+        db.execute("PRAGMA journal_mode=DELETE")
+        db.execute("CREATE TABLE ticker (n INTEGER)")
+    assert os.listdir(data) == ["copbot.db"]
+    stop = threading.Event()
+
+    def write_steadily() -> None:
+        # Its journal in memory: it writes the file alone, where no other file may be made.
+        with closing(sqlite3.connect(live, isolation_level=None, timeout=10)) as db:
+            db.execute("PRAGMA journal_mode=MEMORY")
+            n = 0
+            while not stop.is_set():
+                db.execute("BEGIN IMMEDIATE")
+                db.execute("INSERT INTO ticker VALUES (?)", (n,))
+                db.execute("COMMIT")
+                n += 1
+                time.sleep(0.002)
+
+    with read_only(data):
+        live.chmod(0o644)  # for the writer; copbot still may not write in the folder
+        writer = threading.Thread(target=write_steadily)
+        writer.start()
+        try:
+            for command in (("db", "dump", "all.jsonl"), ("catalogue", "export", "all.csv")):
+                status, output = await copbot(tmp_path, *command, wrapper=bound_by_modes())
+                refused(
+                    status, output, "was written while copbot read it without locks", "run the command again"
+                )
+            # db backup reads such a file (no WAL) with SQLite's locks: a sound copy.
+            status, output = await copbot(tmp_path, "db", "backup", "copy.db", wrapper=bound_by_modes())
+            assert status == 0, output
+        finally:
+            stop.set()
+            writer.join()
+    with closing(sqlite3.connect(tmp_path / "copy.db")) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert sorted(os.listdir(tmp_path)) == ["copy.db", "data"], os.listdir(tmp_path)
+    assert os.listdir(data) == ["copbot.db"]

@@ -191,6 +191,29 @@ MISTAKES = {
         "copbot: DATABASE_URL: asks for channel_binding=require, which asyncpg (copbot's PostgreSQL "
         "driver) cannot do: remove channel_binding=require from it",
     ),
+    # A libpq URL's parameter asyncpg has nothing like stopped at connect with "connect() got an
+    # unexpected keyword argument 'keepalives'"; named now (its value never shown), and why.
+    "libpq's parameter asyncpg has nothing like": (
+        {"DATABASE_URL": "postgresql://postgres:pw@127.0.0.1:{port}/x?sslmode=require&keepalives=1"},
+        "copbot: DATABASE_URL: has the parameter keepalives, which copbot cannot honour (asyncpg, its "
+        "PostgreSQL driver, has nothing like it): remove keepalives= from it",
+    ),
+    "libpq's connect_timeout=0 (wait forever)": (
+        {"DATABASE_URL": "postgresql://postgres@127.0.0.1:{port}/x?connect_timeout=0"},
+        "copbot: DATABASE_URL: has a connect_timeout that is not a whole number of seconds above 0",
+    ),
+    "libpq's sslrootcert=system with a weaker sslmode": (
+        {"DATABASE_URL": "postgresql://postgres@127.0.0.1:{port}/x?sslmode=require&sslrootcert=system"},
+        "copbot: DATABASE_URL: has sslrootcert=system with sslmode=require: the system's certificate "
+        "authorities are for sslmode=verify-full alone",
+    ),
+    "libpq's sslrootcert naming no file": (
+        {
+            "DATABASE_URL": "postgresql://postgres:pw@127.0.0.1:{port}/x?sslmode=verify-ca&sslrootcert=/nope/ca.pem"
+        },
+        "cannot start: DATABASE_URL has sslrootcert=/nope/ca.pem, which copbot cannot read as "
+        "certificates (No such file or directory)",
+    ),
     "libpq's sslmode": (
         {"DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:{port}/x?sslmode=require"},
         "cannot start: cannot open the database postgresql+asyncpg://postgres@127.0.0.1:{port}/x?"
@@ -864,3 +887,61 @@ async def test_a_setting_of_spaces_alone_is_unset_in_the_environment_and_in_env(
     assert status == 0 and "3 letter acronyms" in output, output
     assert sorted(os.listdir(tmp_path)) == [".env", "store"]
     assert (tmp_path / "store" / "copbot.db").exists()
+
+
+def libpq_style(url: str) -> str:
+    """copbot's ``postgresql+asyncpg://`` URL as libpq and providers write it."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def test_a_libpq_urls_application_name_and_connect_timeout_reach_the_server(
+    tmp_path: Path, pg_db_url: str
+) -> None:
+    """``?application_name=…&connect_timeout=…`` in a libpq URL stopped every command with
+    "connect() got an unexpected keyword argument"; now the server shows the name (seen in
+    pg_stat_activity while a dump waits for a table another transaction locks)."""
+    url = libpq_style(pg_db_url) + "?application_name=copbot-ops&connect_timeout=5"
+    holder, watcher = await connect(pg_db_url), await connect(pg_db_url)
+    waiting = (
+        "SELECT application_name FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    try:
+        async with holder.transaction():
+            await holder.execute("LOCK TABLE claim IN ACCESS EXCLUSIVE MODE")
+            running = asyncio.create_task(copbot(tmp_path, "db", "dump", "all.jsonl", DATABASE_URL=url))
+            async with asyncio.timeout(30):
+                while not (names := [row[0] for row in await watcher.fetch(waiting)]):
+                    assert not running.done(), running.result()
+                    await asyncio.sleep(0.05)
+            assert names == ["copbot-ops"]
+        status, output = await running
+    finally:
+        await holder.close()
+        await watcher.close()
+    assert status == 0 and "dumped all.jsonl" in output, output
+
+
+async def test_a_libpq_urls_options_search_path_is_honoured(tmp_path: Path, pg_db_url: str) -> None:
+    """``?options=-c%20search_path%3Dops`` (libpq's way to put copbot's tables in a schema of their
+    own): the server reads it as from libpq, and db upgrade makes copbot's tables in ``ops``."""
+    admin = await connect(pg_db_url)
+    try:
+        await admin.execute("CREATE SCHEMA ops")
+        url = libpq_style(pg_db_url) + "?options=-c%20search_path%3Dops"
+        status, output = await copbot(tmp_path, "db", "upgrade", DATABASE_URL=url)
+        assert status == 0 and "is at the latest schema" in output, output
+        assert await admin.fetchval("SELECT to_regclass('ops.claim') IS NOT NULL")
+        assert await admin.fetchval("SELECT to_regclass('ops.alembic_version') IS NOT NULL")
+    finally:
+        await admin.close()
+
+
+async def test_a_libpq_urls_sslrootcert_asks_for_tls(tmp_path: Path, pg_db_url: str) -> None:
+    """``?sslrootcert=system`` (libpq: the system's authorities, sslmode verify-full): copbot asks
+    the server for TLS (this test server has none, so it is refused there), where it used to stop
+    at "unexpected keyword argument 'sslrootcert'"."""
+    url = libpq_style(pg_db_url) + "?sslrootcert=system"
+    status, output = await copbot(tmp_path, "db", "upgrade", DATABASE_URL=url)
+    refused(status, output, "rejected SSL upgrade")
+    assert "unexpected keyword" not in output, output
