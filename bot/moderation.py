@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot import outbound as sent
@@ -43,6 +43,48 @@ class ModeratorChannel:
     since: datetime
 
 
+@dataclass
+class Sweep:
+    """What one run of moderation work on the platforms (a sweep, a start, an admin's /setup)
+    learned so far: the platforms that failed as a whole (an outage, copbot's token refused:
+    :class:`bot.outbound.Outage`), asked nothing more until the next run (each request would
+    fail alike, and Discord counts the refused ones toward banning copbot's address), and how
+    much that left waiting."""
+
+    down: dict[str, str] = field(default_factory=dict)
+    held: dict[str, int] = field(default_factory=dict)
+
+    def holds(self, platform: str) -> bool:
+        """Whether ``platform`` failed as a whole in this run (counting what waits for it)."""
+        if platform not in self.down:
+            return False
+        self.held[platform] = self.held.get(platform, 0) + 1
+        return True
+
+    def note(self, platform: str, exc: BaseException) -> None:
+        """``exc`` is what a request to ``platform`` failed with: an outage stops the run there."""
+        if isinstance(exc, sent.Outage):
+            self.down.setdefault(platform, str(exc))
+
+    def report(self) -> None:
+        """One line per platform that failed as a whole: what waits for the next run (its first
+        failure said why, in its own warning)."""
+        for platform, count in self.held.items():
+            log.info(
+                "%s failed as a whole (%s): %d more moderator post(s), move(s), edit(s) or "
+                "notice(s) wait for the next sweep",
+                platform,
+                self.down[platform],
+                count,
+            )
+
+
+def channel_blocked(exc: Exception) -> bool:
+    """Whether ``exc`` says copbot may not post in a channel, or that it is gone (an admin can
+    mend it), not that it was removed from the community."""
+    return isinstance(exc, ChannelRefused | Unreachable) and not isinstance(exc, Revoked)
+
+
 # (platform, community id) → the moderator channel, or None when none is configured.
 ChannelLookup = Callable[[str, str], Awaitable[ModeratorChannel | None]]
 
@@ -76,7 +118,7 @@ class Moderation:
         how = await self._submit(link)
         return "later" if how == OUTAGE else how
 
-    async def _submit(self, link: WorkLink) -> str:
+    async def _submit(self, link: WorkLink, sweep: Sweep | None = None) -> str:
         """:meth:`submitted`, with "later" for a failure of the platform as a whole (a server
         error, out of reach, its token refused: :class:`bot.outbound.Outage`) told apart as
         :data:`OUTAGE`, after which :meth:`post_waiting` asks the platform nothing more."""
@@ -106,20 +148,12 @@ class Moderation:
             await posts.record_refused(self.store, link, why, self.clock(), None)
             return "refused"
         except Exception as exc:
-            if isinstance(exc, ChannelRefused | Unreachable) and not isinstance(exc, Revoked):
-                retry_at = self.clock() + BLOCKED_RETRY
-                log.warning(
-                    "posting submission %s refused in the moderator channel %s of %s community %s, "
-                    "tried again at %s: %s",
-                    link.id,
-                    channel,
-                    link.platform,
-                    link.community_id,
-                    f"{retry_at:%Y-%m-%d %H:%M} UTC",
-                    exc,
-                )
+            if channel_blocked(exc):
+                retry_at = self._blocked(f"posting submission {link.id}", link, channel, exc)
                 await posts.record_refused(self.store, link, str(exc), self.clock(), retry_at)
                 return "blocked"
+            if sweep is not None:
+                sweep.note(link.platform, exc)
             log.warning("posting submission %s failed: %s", link.id, exc)
             await posts.record_posted(self.store, link.id, None, None, self.clock())
             if isinstance(exc, Revoked):  # removed from the community: its submissions close
@@ -145,6 +179,21 @@ class Moderation:
         except Exception as exc:  # they are tried at their time
             log.warning("marking the posts waiting in %s due failed: %r", channel, exc)
         return "posted"
+
+    def _blocked(self, what: str, link: WorkLink, channel: str, exc: Exception) -> datetime:
+        """Warn that the moderator channel refused ``what`` (a post of ``link``'s); returns when
+        it is tried again."""
+        retry_at = self.clock() + BLOCKED_RETRY
+        log.warning(
+            "%s refused in the moderator channel %s of %s community %s, tried again at %s: %s",
+            what,
+            channel,
+            link.platform,
+            link.community_id,
+            f"{retry_at:%Y-%m-%d %H:%M} UTC",
+            exc,
+        )
+        return retry_at
 
     async def record_posts(self, only: int | None = None) -> int:
         """Record the moderator posts this process made but could not record yet (all, or only
@@ -180,7 +229,9 @@ class Moderation:
         except Exception as exc:  # the buttons still work without the bot's reactions
             log.warning("adding reactions to submission %s failed: %s", link_id, exc)
 
-    async def move_misplaced(self, platform: str, community_id: str | None = None) -> int:
+    async def move_misplaced(
+        self, platform: str, community_id: str | None = None, sweep: Sweep | None = None
+    ) -> int:
         """Post again, in the moderator channel now configured, each pending submission whose
         post is in another channel (the channel was changed, or deleted and replaced), and say
         on the old post where it went; returns how many moved.
@@ -189,30 +240,49 @@ class Moderation:
         and a /setup at once, move it once. Only posts made before this process's setting came
         into force are moved: a replica whose setting is behind (a rolling deploy, a setting read
         just before it changed) leaves alone the posts the others made in the new channel, rather
-        than moving them back and forth with them each sweep."""
+        than moving them back and forth with them each sweep.
+
+        A new channel copbot may not post in (or that is gone) is paced as a first post is: the
+        community's moves wait :data:`BLOCKED_RETRY` (shown under "Needs attention"); once the
+        platform fails as a whole, nothing more is asked of it (see :class:`Sweep`)."""
         outbound = self.outbounds.get(platform)
         if outbound is None:
             return 0
+        sweep = sweep or Sweep()
         count = 0
+        moves: dict[str, tuple[str, list[WorkLink]]] = {}
         for community, old_channel in await posts.posted_channels(self.store, platform, community_id):
             if not self._serves(platform, community):
                 continue
             setting = await self.channel(platform, community)
             if setting is None or setting.id == old_channel:
                 continue
-            since = setting.since
-            for link in await posts.posted_in(self.store, platform, community, old_channel, since):
-                if await self._move(outbound, setting.id, link):
+            due = await posts.posted_in(
+                self.store, platform, community, old_channel, setting.since, due_at=self.clock()
+            )
+            moves.setdefault(community, (setting.id, []))[1].extend(due)
+        for channel, links in moves.values():
+            for i, link in enumerate(links):
+                if sweep.holds(platform):
+                    continue
+                how = await self._move(outbound, channel, link, links[i + 1 :], sweep)
+                if how == "moved":
                     count += 1
+                elif how == "blocked":  # the rest of the community's moves wait with it
+                    break
         return count
 
-    async def _move(self, outbound: Outbound, channel: str, link: WorkLink) -> bool:
+    async def _move(
+        self, outbound: Outbound, channel: str, link: WorkLink, rest: list[WorkLink], sweep: Sweep
+    ) -> str:
+        """Move ``link``'s post to ``channel``: "moved", "blocked" (copbot may not post there:
+        it and ``rest`` wait :data:`BLOCKED_RETRY`) or "later"."""
         assert link.id is not None and link.mod_channel_id and link.mod_message_id
         moving = await posts.take_for_moving(
             self.store, link.id, link.mod_message_id, channel, self.clock(), from_channel=link.mod_channel_id
         )
         if moving is None:
-            return False  # decided, or moved by another process, meanwhile
+            return "later"  # decided, or moved by another process, meanwhile
         problem = await self.store.get_problem(moving.problem_number)
         assert problem is not None
         try:
@@ -220,9 +290,15 @@ class Moderation:
                 moving.community_id, channel, moderator_post(moving, problem)
             )
         except Exception as exc:
+            if channel_blocked(exc):
+                what = f"moving submission {link.id} (its post stays in channel {link.mod_channel_id})"
+                retry_at = self._blocked(what, link, channel, exc)
+                await posts.return_post(self.store, link, refused=(str(exc), retry_at), rest=rest)
+                return "blocked"
+            sweep.note(link.platform, exc)
             log.warning("moving submission %s to channel %s failed, will retry: %s", link.id, channel, exc)
             await posts.return_post(self.store, link)
-            return False
+            return "later"
         await posts.record_posted(
             self.store, link.id, posted.message_id, posted.url, self.clock(), moving.revision
         )
@@ -234,8 +310,13 @@ class Moderation:
         except Unreachable as exc:  # the old channel or post is gone: nobody will see it anyway
             log.info("the old post of submission %s cannot say it moved: %s", link.id, exc)
         except Exception as exc:  # its buttons still work (they name the submission, not the post)
+            sweep.note(link.platform, exc)
             log.warning("the old post of submission %s could not say it moved: %s", link.id, exc)
-        return True
+        try:  # the channel takes posts (again): what waited for it is due now, not in an hour
+            await posts.retry_refused(self.store, link.platform, link.community_id, self.clock())
+        except Exception as exc:  # they are tried at their time
+            log.warning("marking the posts waiting in %s due failed: %r", channel, exc)
+        return "moved"
 
     async def decided(self, link: WorkLink) -> None:
         """Show a decision (or its undoing) on the moderator post and tell the submitter, once.
@@ -246,26 +327,28 @@ class Moderation:
         if link.id is not None and link.platform in self.outbounds:
             await self._notify(await submissions.take_notices(self.store, scope_of(self.outbounds), link.id))
 
-    async def refresh(self, link: WorkLink) -> None:
+    async def refresh(self, link: WorkLink, sweep: Sweep | None = None) -> None:
         """Edit the moderator post when it shows an older state than ``link`` has (an edit can be
         repeated: a failure is left for the next sweep or the next press on the post)."""
         outbound = self.outbounds.get(link.platform)
+        sweep = sweep or Sweep()
         if (
             outbound is None
             or not self._serves(link.platform, link.community_id)
             or link.id is None
             or link.shown_revision >= link.revision
             or self._editing.get(link.id, -1) >= link.revision
+            or sweep.holds(link.platform)
         ):
             return
         self._editing[link.id] = link.revision  # before any await: one edit of a state at a time
         try:
-            await self._edit(outbound, link.id)
+            await self._edit(outbound, link.id, sweep)
         finally:
             if self._editing.get(link.id) == link.revision:
                 del self._editing[link.id]
 
-    async def _edit(self, outbound: Outbound, link_id: int) -> None:
+    async def _edit(self, outbound: Outbound, link_id: int, sweep: Sweep) -> None:
         # Read again: a press that found the submission decided may have read it just before
         # the decision's own edit was recorded.
         link = await submissions.get_link(self.store, link_id)
@@ -304,19 +387,29 @@ class Moderation:
                 exc,
             )
         except Exception as exc:
+            sweep.note(link.platform, exc)
             log.warning("editing the post of submission %s failed, will retry: %s", link_id, exc)
             return
         await posts.record_shown(self.store, link_id, link.revision)
 
-    async def _notify(self, links: list[WorkLink]) -> None:
-        """Tell each submitter (their notice taken: sent at most once) and record how it went."""
+    async def _notify(self, links: list[WorkLink], sweep: Sweep | None = None) -> None:
+        """Tell each submitter (their notice taken: sent at most once) and record how it went;
+        once a platform fails as a whole, its notices are given back for the next sweep."""
+        sweep = sweep or Sweep()
         for link in links:
             assert link.id is not None
+            if sweep.holds(link.platform):
+                await submissions.record_notice(self.store, link.id, "retry")
+                continue
             problem = await self.store.get_problem(link.problem_number)
             try:
                 assert problem is not None
-                send = self.outbounds[link.platform].send_dm(
-                    link.community_id, link.user_id, submitter_notice(link, problem)
+                send = self._watched(
+                    self.outbounds[link.platform].send_dm(
+                        link.community_id, link.user_id, submitter_notice(link, problem)
+                    ),
+                    link.platform,
+                    sweep,
                 )
                 how = await delivered(send, "dm", log, f"telling the submitter of {link.id}")
             except Revoked as exc:
@@ -330,6 +423,15 @@ class Moderation:
                     "submitter of %s has closed DMs; the decision shows in /problem and /history", link.id
                 )
             await submissions.record_notice(self.store, link.id, how)
+
+    @staticmethod
+    async def _watched(send: Awaitable[Posted], platform: str, sweep: Sweep) -> Posted:
+        """``send``, noting in ``sweep`` a failure of the platform as a whole."""
+        try:
+            return await send
+        except Exception as exc:
+            sweep.note(platform, exc)
+            raise
 
     async def _removed(self, link: WorkLink, exc: Revoked) -> None:
         """The platform refuses copbot's credentials in the community of ``link``: it was removed
@@ -345,10 +447,13 @@ class Moderation:
         move the pending posts left in another channel."""
         # An admin may have mended what refused the posts: what waited is tried now.
         await posts.retry_refused(self.store, platform, community_id, self.clock())
-        await self.post_waiting(platform, community_id)
-        await self.move_misplaced(platform, community_id)
+        sweep = Sweep()
+        await self.post_waiting(platform, community_id, sweep)
+        await self.move_misplaced(platform, community_id, sweep)
 
-    async def post_waiting(self, platform: str, community_id: str | None = None) -> int:
+    async def post_waiting(
+        self, platform: str, community_id: str | None = None, sweep: Sweep | None = None
+    ) -> int:
         """Post every pending submission that has no moderator post yet and is due (not one
         whose channel refused it lately: see :data:`BLOCKED_RETRY`); returns how many. Once a
         community's channel refuses one, the rest of its submissions wait with it; once the
@@ -357,24 +462,26 @@ class Moderation:
         refused ones toward banning copbot's address."""
         count = 0
         blocked: set[str] = set()
+        sweep = sweep or Sweep()
         own = community_id or self._own(platform)
         for link in await posts.unposted(self.store, platform, own, self.clock()):
             if link.mod_message_id is not None or link.community_id in blocked:
                 continue
-            how = await self._submit(link)
+            if sweep.holds(platform):
+                continue
+            how = await self._submit(link, sweep)
             if how == "posted":
                 count += 1
             elif how == "blocked":
                 blocked.add(link.community_id)
-            elif how == OUTAGE:  # said once, in the warning about this one
-                break
         return count
 
     async def catch_up(self) -> None:
         """Each sweep, on every platform: close the pending submissions of the communities that
         removed copbot, post waiting submissions (retries refused posts, and posts a crash cut
         short), move pending posts out of a former moderator channel, edit the posts left behind
-        their decision, and tell the submitters whose notice is due."""
+        their decision, and tell the submitters whose notice is due. A platform that fails as a
+        whole is asked nothing more until the next sweep (:class:`Sweep`): all stays due."""
         try:
             # Before the posts cut short are released: these were made, and are not made again.
             await self.record_posts()
@@ -388,36 +495,44 @@ class Moderation:
                 log.info("closed %d pending submission(s) of communities that removed copbot", len(closed))
         except Exception:
             log.exception("closing the submissions of communities that removed copbot failed")
+        sweep = Sweep()
         for platform in self.outbounds:
             try:
-                await self._post_due(platform)
+                await self._post_due(platform, sweep)
             except Exception:
                 log.exception("posting waiting submissions on %s failed", platform)
-        platforms = scope_of(self.outbounds)
+        # Only the platforms still answering: a taken notice of one that is down would be given
+        # back unsent.
+        platforms = {p: c for p, c in scope_of(self.outbounds).items() if p not in sweep.down}
         try:
             for link in await posts.posts_behind(self.store, platforms):
-                await self.refresh(link)
-            await self._notify(await submissions.take_notices(self.store, platforms))
+                await self.refresh(link, sweep)
+            platforms = {p: c for p, c in platforms.items() if p not in sweep.down}
+            if platforms:
+                await self._notify(await submissions.take_notices(self.store, platforms), sweep)
         except Exception:
             log.exception("catching up on decided submissions failed")
+        sweep.report()
 
     async def recover(self) -> None:
         """At start-up: re-post submissions whose posting a crash cut short, and any waiting ones;
         move pending posts out of a former moderator channel (Slack's is set at start). Posts a
         moderator channel refused are tried now, once: a restart may be how it was mended (Slack's
         channel is a setting of the environment)."""
+        sweep = Sweep()
         for platform in self.outbounds:
             await posts.retry_refused(self.store, platform, self._own(platform), self.clock())
-            await self._post_due(platform)
+            await self._post_due(platform, sweep)
+        sweep.report()
 
-    async def _post_due(self, platform: str) -> None:
+    async def _post_due(self, platform: str, sweep: Sweep) -> None:
         # A post taken STUCK_POSTING ago and never recorded was cut short (a crash, a kill): at a
         # start soon after one, it is too recent to tell from a post in progress, so the sweeps
         # after it look again.
         own = self._own(platform)
         await posts.release_stuck_posting(self.store, platform, self.clock() - STUCK_POSTING, own)
-        await self.post_waiting(platform, own)
-        await self.move_misplaced(platform, own)
+        await self.post_waiting(platform, own, sweep)
+        await self.move_misplaced(platform, own, sweep)
 
     def _own(self, platform: str) -> str | None:
         """The one community of ``platform`` this process serves, or None for all of them."""

@@ -352,9 +352,14 @@ ATTENTION = "Needs attention"
 
 
 async def refused_posts(ctx: Context, platform: str, community_id: str) -> list[WorkLink]:
-    """A community's pending submissions whose moderator post the platform refused, oldest first."""
+    """A community's pending submissions whose moderator post (or its move to a new moderator
+    channel: those have a post, and a time to try again) the platform refused, oldest first."""
     waiting = await submissions.pending(ctx.store, platform, community_id)
-    return [link for link in waiting if link.mod_refused is not None and link.mod_message_id is None]
+    return [
+        link
+        for link in waiting
+        if link.mod_refused is not None and (link.mod_message_id is None or link.mod_retry_at is not None)
+    ]
 
 
 async def refused_posts_section(ctx: Context, platform: str, community_id: str) -> Section | None:
@@ -369,14 +374,22 @@ async def refused_posts_section(ctx: Context, platform: str, community_id: str) 
     waiting = [link for link in refused if link.mod_retry_at is not None]
     if waiting:
         retry_at = min(link.mod_retry_at for link in waiting if link.mod_retry_at is not None)
-        count = len(waiting)
-        subs = "submission waits" if count == 1 else "submissions wait"
+        unposted = sum(1 for link in waiting if link.mod_message_id is None)
+        unmoved = len(waiting) - unposted
+        told = []
+        if unposted:
+            told.append(f"{unposted} {'submission waits' if unposted == 1 else 'submissions wait'} unposted")
+        if unmoved:
+            told.append(
+                f"{unmoved} {'post waits' if unmoved == 1 else 'posts wait'} in the former moderator "
+                "channel (its buttons still decide)"
+            )
         when = f"at {clock_time(retry_at)} UTC" if retry_at > ctx.clock() else "at the next sweep"
         # Slack's moderator channel is a setting of the environment (its /setup only says so).
         now = "when copbot restarts" if platform == "slack" else "by an admin's /setup"
         lines.append(
             f"copbot's posts in the moderator channel are refused ({waiting[-1].mod_refused}), so "
-            f"{count} {subs} unposted: tried again {when}, or at once {now}; "
+            f"{' and '.join(told)}: tried again {when}, or at once {now}; "
             "moderators can decide them with /pending meanwhile."
         )
     for link in refused:

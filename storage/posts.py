@@ -100,9 +100,19 @@ async def take_for_moving(
         return await s.get(WorkLink, link_id, populate_existing=True)
 
 
-async def return_post(store: Store, old: WorkLink) -> None:
+async def return_post(
+    store: Store,
+    old: WorkLink,
+    refused: tuple[str, datetime] | None = None,
+    rest: Sequence[WorkLink] = (),
+) -> None:
     """A move that failed: the old post (as ``old`` recorded it) is the submission's post again,
-    so reactions on it still decide, and the next sweep tries the move again."""
+    so reactions on it still decide, and the next sweep tries the move again.
+
+    With ``refused`` (the platform's reason and when to try again: copbot may not post in the
+    new moderator channel, or it is gone), the move is tried again then, as a refused first
+    post is (:func:`record_refused`), and so are the moves of ``rest`` (the community's other
+    posts to move, which would be refused alike), in the same unit of work."""
     async with store.session() as s:
         await s.exec(
             sa.update(WorkLink)
@@ -114,6 +124,19 @@ async def return_post(store: Store, old: WorkLink) -> None:
                 posted_at=old.posted_at,
                 **NOT_MOVING,
             )
+        )
+        if refused is None:
+            return
+        reason, retry_at = refused
+        await s.exec(
+            sa.update(WorkLink)
+            .where(
+                col(WorkLink.id).in_([old.id, *(link.id for link in rest)]),
+                col(WorkLink.status) == LinkStatus.PENDING.value,
+                col(WorkLink.mod_message_id).is_not(None),
+                col(WorkLink.mod_message_id) != POSTING,
+            )
+            .values(mod_refused=reason[:500], mod_retry_at=retry_at)
         )
 
 
@@ -239,10 +262,16 @@ async def posted_channels(
 
 
 async def posted_in(
-    store: Store, platform: str, community_id: str, channel_id: str, before: datetime | None = None
+    store: Store,
+    platform: str,
+    community_id: str,
+    channel_id: str,
+    before: datetime | None = None,
+    due_at: datetime | None = None,
 ) -> list[WorkLink]:
     """A community's pending submissions whose moderator post is in ``channel_id``, oldest first;
-    with ``before``, only the posts made no later than then."""
+    with ``before``, only the posts made no later than then; with ``due_at``, not those whose
+    move the new channel refused until after then (see :func:`return_post`)."""
     query = select(WorkLink).where(
         WorkLink.platform == platform,
         WorkLink.community_id == community_id,
@@ -253,6 +282,9 @@ async def posted_in(
     )
     if before is not None:
         query = query.where(sa.or_(col(WorkLink.posted_at).is_(None), col(WorkLink.posted_at) <= before))
+    if due_at is not None:
+        retry_at = col(WorkLink.mod_retry_at)
+        query = query.where(sa.or_(retry_at.is_(None), retry_at <= due_at))
     async with store.read() as s:
         return list(await s.exec(query.order_by(col(WorkLink.created_at), col(WorkLink.id))))
 
@@ -326,8 +358,21 @@ async def record_refused(
 async def retry_refused(store: Store, platform: str, community_id: str | None, now: datetime) -> int:
     """The community's (None: the platform's) submissions waiting for a moderator channel that
     refused them are due now (a post there went through, an admin ran /setup, copbot restarted);
-    returns how many."""
+    returns how many. The moves of posts it refused are forgotten, not only due: the moderator
+    channel may have been set back to the one they are in (a move refused again marks them
+    again)."""
     async with store.session() as s:
+        await s.exec(
+            sa.update(WorkLink)
+            .where(
+                served(col(WorkLink.platform), col(WorkLink.community_id), {platform: community_id}),
+                col(WorkLink.status) == LinkStatus.PENDING.value,
+                col(WorkLink.mod_retry_at).is_not(None),
+                col(WorkLink.mod_message_id).is_not(None),
+                col(WorkLink.mod_message_id) != POSTING,
+            )
+            .values(mod_refused=None, mod_retry_at=None)
+        )
         result = await s.exec(
             sa.update(WorkLink)
             .where(

@@ -439,10 +439,10 @@ async def test_a_post_is_taken_for_moving_once(moderated: Context, clock: FakeCl
 
 
 async def test_a_move_the_new_channel_refuses_leaves_the_old_post_working(
-    moderated: Context, outbound: MemoryOutbound
+    moderated: Context, outbound: MemoryOutbound, clock: FakeClock
 ) -> None:
     """The new channel refuses the post: the old post still decides by reaction until a sweep
-    moves it (once the channel takes posts)."""
+    moves it (once the channel takes posts: the move is tried again an hour later)."""
     await with_channel(moderated)
     await say(moderated, ANN, SUBMIT)
     await say(moderated, ANN, "/submit 2.4 https://example.org/other")  # message 3
@@ -453,6 +453,7 @@ async def test_a_move_the_new_channel_refuses_leaves_the_old_post_working(
     reply = await decide_by_reaction(moderated, MOD, "3", "❌")
     assert reply and reply.text == "Rejected the link for 2.4."
     outbound.broken.clear()
+    clock.advance(hours=1)
     await sweep(moderated)
     await sweep(moderated)
     moved = [s.target for s in outbound.sent if s.kind == "channel"]

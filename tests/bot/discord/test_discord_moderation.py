@@ -990,3 +990,96 @@ async def test_a_moderator_post_discord_refuses_as_too_large_names_the_status_no
     listed = text_of((await ask(fake, "pending", user_id=fake.bob_id)).data or {})
 
     assert "not posted: Discord refused the message (413)" in listed, listed
+
+
+def refused_tokens(fake: FakeDiscord) -> int:
+    """How many of copbot's requests Discord refused for its token (401)."""
+    return len([r for r in fake.requests if r.status == 401])
+
+
+async def test_a_refused_token_stops_the_whole_moderation_sweep_on_discord_until_the_next(
+    rig: Moderated, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discord refuses copbot's token (401) while two decisions wait to be shown on their posts
+    and told to Alice, and a pending post waits to move to the new moderator channel: the sweep
+    asked Discord once per post to move, per edit and per DM (each refused request counts toward
+    Discord's ban of copbot's address; a 5xx costs discord.py's retries each). It stops at the
+    first (one request, one warning naming DISCORD_TOKEN); once the token is mended, the next
+    sweep does it all."""
+    fake = rig.fake
+    posted = [await submit(rig, f"https://example.org/{i}") for i in range(3)]
+    refused = {"message": "401: Unauthorized", "code": 0}
+    fake.fail("*", "/channels/*", status=401, body=refused, times=1000)
+    fake.fail("*", "/users/@me/channels", status=401, body=refused, times=1000)
+    for post in posted[:2]:
+        await rig.react(post, "❌", fake.bob_id)
+    mods2 = fake.add_channel("mods2")
+    await configure(fake, moderator_channel=mods2)
+    assert fake.dms[fake.alice_id] == [] and fake.messages[mods2] == []
+    before = refused_tokens(fake)
+    caplog.clear()
+
+    clock.advance(minutes=15)
+    with caplog.at_level(logging.WARNING):
+        await rig.sweeper.run_once()
+
+    assert refused_tokens(fake) == before + 1
+    told = [r.getMessage() for r in caplog.records if "DISCORD_TOKEN" in r.getMessage()]
+    assert len(told) == 1, told
+    caplog.clear()
+    fake.recover()
+    clock.advance(minutes=15)
+    handled = rig.bot.reactions_handled
+    await rig.sweeper.run_once()
+    await rig.settle(handled + 2)  # the bot's own ✅ ❌ under the moved post
+    assert len(fake.messages[mods2]) == 1 and len(fake.dms[fake.alice_id]) == 2
+    assert [description(fake, post) for post in posted[:2]] == ["Rejected by Bob."] * 2
+
+
+def posts_to(fake: FakeDiscord, channel_id: int) -> int:
+    """How many posts copbot asked Discord to make in ``channel_id`` (refused ones too)."""
+    route = "POST /channels/{channel_id}/messages"
+    return len(
+        [r for r in fake.requests if r.route == route and r.params.get("channel_id") == str(channel_id)]
+    )
+
+
+async def test_a_new_moderator_channel_refusing_copbots_posts_paces_the_moves_and_needs_attention(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """The admins make #mods2 the moderator channel, but copbot's role may not post there (403,
+    50013). Moving the two pending posts was asked at every sweep, for each, with nothing in
+    /pending or /setup show: now the sweeps of the next hour ask nothing, /pending and /setup
+    show say what needs attention (the old posts still decide), an hour on one move tries for
+    both, and once the admin mends it, /setup show moves both at once."""
+    fake = rig.fake
+    for i in range(2):
+        await submit(rig, f"https://example.org/{i}")
+    mods2 = fake.add_channel("mods2")
+    fake.fail("POST", f"/channels/{mods2}/messages", status=403, body=MISSING_PERMISSIONS, times=100)
+    await configure(fake, moderator_channel=mods2)
+    assert posts_to(fake, mods2) == 1
+
+    for _ in range(3):
+        clock.advance(minutes=15)
+        await rig.sweeper.run_once()
+    assert posts_to(fake, mods2) == 1
+
+    listed = text_of((await ask(fake, "pending", user_id=fake.bob_id)).data or {})
+    assert "Needs attention" in listed and "2 posts wait in the former moderator channel" in listed, listed
+    assert f"post in Discord channel {mods2}" in listed and "Missing Permissions" in listed, listed
+    shown = text_of((await ask(fake, "setup show", user_id=fake.owner_id)).data or {})
+    assert "Needs attention" in shown and "2 posts wait" in shown, shown
+    assert posts_to(fake, mods2) == 2  # /setup show tried once, at once
+
+    clock.advance(hours=1)
+    await rig.sweeper.run_once()
+    assert posts_to(fake, mods2) == 3 and fake.messages[mods2] == []
+
+    fake.recover()
+    handled = rig.bot.reactions_handled
+    shown = text_of((await ask(fake, "setup show", user_id=fake.owner_id)).data or {})
+    await rig.settle(handled + 4)
+    assert posts_to(fake, mods2) == 5 and len(fake.messages[mods2]) == 2
+    listed = text_of((await ask(fake, "pending", user_id=fake.bob_id)).data or {})
+    assert "Needs attention" not in listed, listed

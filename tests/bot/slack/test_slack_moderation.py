@@ -1000,3 +1000,70 @@ async def test_pending_offers_buttons_for_a_written_off_post_behind_two_posted_o
     await rig.press(pending, "Approve 2.4 #3", user=MOD)
     assert await status(rig.ctx, 3) == LinkStatus.APPROVED
     assert [await status(rig.ctx, i) for i in (1, 2)] == [LinkStatus.PENDING] * 2
+
+
+async def test_a_slack_outage_stops_the_whole_moderation_sweep_until_the_next(
+    rig: Rig, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack is down (503) while two decisions wait to be shown on their posts and told to Ann:
+    the sweep asked Slack once per edit and per DM, each failing alike. It stops at the first
+    (one request, one warning) and keeps the rest due; once Slack is back, the next sweep does
+    it all."""
+    _, first = await submit(rig)
+    _, second = await submit(rig, "2.4 https://example.org/other another one")
+    for method in ("chat.update", "conversations.open", "chat.postMessage"):
+        rig.fake.fail_method(method, "service_unavailable", times=None, status=503)
+    for post in (first, second):
+        await rig.react(MOD, "x", post.ts)
+    asked = {m: len(rig.fake.calls_to(m)) for m in ("chat.update", "conversations.open")}
+    assert rig.fake.dms(ANN) == []
+    caplog.clear()
+
+    assert rig.sweeper is not None
+    clock.advance(minutes=15)
+    with caplog.at_level(logging.WARNING):
+        await rig.sweeper.run_once()
+
+    more = sum(len(rig.fake.calls_to(m)) - n for m, n in asked.items())
+    assert more == 1, more
+    warned = [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("copbot")]
+    assert len(warned) == 1, [r.getMessage() for r in warned]
+    caplog.clear()
+    rig.fake.clear_failures()
+    clock.advance(minutes=15)
+    await rig.sweeper.run_once()
+    assert "Rejected by mod." in rig.current(MODS, first.ts).shown
+    assert "Rejected by mod." in rig.current(MODS, second.ts).shown
+    assert len(rig.fake.dms(ANN)) == 2
+
+
+async def test_a_new_moderator_channel_copbot_is_not_in_paces_the_moves_and_pending_says_so(
+    fake: FakeSlack, ctx: Context, clock: FakeClock
+) -> None:
+    """copbot restarts with SLACK_MODERATOR_CHANNEL set to a channel it was not invited to
+    (not_in_channel): moving the two pending posts was asked at every sweep, for each, with
+    nothing in /pending. Now the sweeps of the next hour ask Slack nothing, /pending says what
+    needs attention (the old posts still decide), and an hour on one move tries for both."""
+    async with moderated(fake, ctx) as rig:
+        await submit(rig)
+        await submit(rig, "2.4 https://example.org/other another one")
+
+    fake.fail(MODS2, "not_in_channel", methods={"chat.postMessage"})
+    async with moderated(fake, ctx, slack_moderator_channel=MODS2) as rig:
+        assert rig.moderation is not None and rig.sweeper is not None
+        await rig.moderation.recover()
+        assert tries_in(fake, MODS2) == 1
+        for _ in range(3):
+            clock.advance(minutes=15)
+            await rig.sweeper.run_once()
+        assert tries_in(fake, MODS2) == 1
+
+        pending = await rig.command("/pending", user=MOD)
+        assert "Needs attention" in pending.shown, pending.shown
+        assert f"cannot post in Slack channel {MODS2}: not_in_channel" in pending.shown, pending.shown
+        assert "2 posts wait in the former moderator channel" in pending.shown, pending.shown
+        assert "when copbot restarts" in pending.shown
+
+        clock.advance(minutes=15)
+        await rig.sweeper.run_once()
+        assert tries_in(fake, MODS2) == 2 and rig.posts_in(MODS2) == []
