@@ -164,18 +164,10 @@ class Interactions:
                     who = link.decided_by_name or "someone"
                     reply = dispatch.error_reply(f"Already {link.status} by {who}; nothing changed.")
                 else:
-                    try:
-                        # A form is an answer too: bounded as the others are (see ANSWER_WAIT).
-                        async with asyncio.timeout(self.answer_wait):
-                            await interaction.response.send_modal(review.reject_modal(link))
-                    except TimeoutError:
-                        log.warning(
-                            "could not open the reject form for submission %s in guild %s: Discord did "
-                            "not take it within %g s (rate limited, or slow to answer)",
-                            link.id,
-                            interaction.guild_id,
-                            self.answer_wait,
-                        )
+                    # A form is an answer too: bounded as the others are (see ANSWER_WAIT).
+                    opened = interaction.response.send_modal(review.reject_modal(link))
+                    where = f"open the reject form for submission {link.id} in guild {interaction.guild_id}"
+                    if not await self._within(opened, where):
                         return
                     log.info(
                         "button reject in guild %s: form opened for submission %s",
@@ -267,8 +259,11 @@ class Interactions:
                     log.info("skipped interaction %s (%s): already handled", interaction.id, label)
                     return
                 try:
-                    async with asyncio.timeout(self.answer_wait):
-                        await self._deliver(interaction, reply, deferred_public)
+                    answered = await self._within(
+                        self._deliver(interaction, reply, deferred_public),
+                        f"answer {label} in guild {interaction.guild_id}",
+                        "the answer",
+                    )
                 except discord.HTTPException as exc:
                     if deferral is None or deferral.result():
                         raise
@@ -282,14 +277,7 @@ class Interactions:
                     )
                     await self._update_pressed(interaction, reply, place)
                     return
-                except TimeoutError:
-                    log.warning(
-                        "could not answer %s in guild %s: Discord did not take the answer within %g s "
-                        "(rate limited, or slow to answer)",
-                        label,
-                        interaction.guild_id,
-                        self.answer_wait,
-                    )
+                if not answered:
                     # The press did its work (a claim made, a reminder answered): the message
                     # pressed still shows it, through a route of its own the limit may spare.
                     await self._update_pressed(interaction, reply, place)
@@ -317,17 +305,9 @@ class Interactions:
         """Tell Discord the answer comes later (it shows "thinking…"); a failure is only logged.
         False when it was given up after ``answer_wait`` (Discord may never have taken it)."""
         try:
-            async with asyncio.timeout(self.answer_wait):
-                await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-        except TimeoutError:
-            log.warning(
-                "could not defer %s in guild %s: Discord did not take it within %g s (rate limited, or "
-                "slow to answer)",
-                label,
-                interaction.guild_id,
-                self.answer_wait,
-            )
-            return False
+            deferral = interaction.response.defer(ephemeral=ephemeral, thinking=True)
+            if not await self._within(deferral, f"defer {label} in guild {interaction.guild_id}"):
+                return False
         except discord.HTTPException as exc:
             if exc.code == ALREADY_ACKNOWLEDGED:  # a duplicate: another process (or delivery) answered
                 log.info(
@@ -413,21 +393,31 @@ class Interactions:
             except (discord.HTTPException, discord.RateLimited) as exc:  # RateLimited: past RATE_LIMIT_WAIT
                 log.warning("could not update message %s after a button press: %s", message.id, exc)
 
+    async def _within(self, send: Awaitable[Any], doing: str, what: str = "it") -> bool:
+        """Await ``send`` (one answer to Discord) for at most ``answer_wait`` seconds; False, with
+        one warning ("could not <doing>"), when Discord did not take ``what`` by then."""
+        try:
+            async with asyncio.timeout(self.answer_wait):
+                await send
+        except TimeoutError:
+            log.warning(
+                "could not %s: Discord did not take %s within %g s (rate limited, or slow to answer)",
+                doing,
+                what,
+                self.answer_wait,
+            )
+            return False
+        return True
+
     async def _send_quietly(self, interaction: discord.Interaction[Any], reply: Reply) -> None:
         """Answer privately if nothing answered yet; a failure here is only logged. Bounded by
         ``answer_wait`` as every answer is."""
         try:
-            async with asyncio.timeout(self.answer_wait):
-                if interaction.response.is_done():
-                    await interaction.followup.send(**_render(reply), ephemeral=True)
-                else:
-                    await interaction.response.send_message(**_render(reply), ephemeral=True)
-        except TimeoutError:
-            log.warning(
-                "could not answer interaction %s: Discord did not take it within %g s",
-                interaction.id,
-                self.answer_wait,
-            )
+            if interaction.response.is_done():
+                send = interaction.followup.send(**_render(reply), ephemeral=True)
+            else:
+                send = interaction.response.send_message(**_render(reply), ephemeral=True)
+            await self._within(send, f"answer interaction {interaction.id}")
         except discord.HTTPException as exc:
             log.warning("could not answer interaction %s: %s", interaction.id, exc)
 
