@@ -363,7 +363,30 @@ def _range_goes_on(tokens: list[re.Match[str]], at: int) -> int:
     return end
 
 
+# Lines read lately, by command: the same few lines come again and again (``/claim 2.4``,
+# ``/random difficulty:A``), and reading one costs more than the rest of a cached card. Reading
+# is a pure function of its arguments, whose values are all immutable; a line refused is read
+# again each time. Only short lines are kept, at most PARSED_KEPT of them (oldest out first).
+PARSED_KEPT = 1024
+PARSED_LONGEST = 200
+_parsed: dict[tuple[str, str], tuple[tuple[Option, ...], dict[str, Any]]] = {}
+
+
 def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str, Any]:
+    """:func:`read_line`, answered from the lines read lately when it read this one before."""
+    key = (command, line)
+    kept = _parsed.get(key)
+    if kept is not None and kept[0] is options:
+        return dict(kept[1])
+    args = read_line(options, line, command)
+    if len(line) <= PARSED_LONGEST:
+        if len(_parsed) >= PARSED_KEPT:
+            del _parsed[next(iter(_parsed))]
+        _parsed[key] = (options, args)
+    return dict(args)
+
+
+def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str, Any]:
     """Read ``line`` (everything after the command name) into converted arguments.
 
     ``key:value`` and ``key:"quoted value"`` name an option; bare words fill options by what

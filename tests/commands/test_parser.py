@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from commands.parser import parse_difficulty, parse_line, parse_number
+from commands import parser
+from commands.parser import Kind, Option, parse_difficulty, parse_line, parse_number
 from commands.registry import COMMANDS
 from commands.types import BadArgument, Context, UserRef
 from storage.models import ID_LENGTH
@@ -353,3 +354,39 @@ def test_smart_quotes_are_quotes() -> None:
     }
     assert args("random", "category:“circuits in the wild”") == {"category": "circuits in the wild"}
     assert args("release", "2.4 tried “X”, then „Y“") == {"number": "2.4", "note": "tried “X”, then „Y“"}
+
+
+def test_a_line_read_again_is_read_the_same_and_its_arguments_are_the_callers_own() -> None:
+    """Lines read lately are answered from memory: the same arguments, in a dict of the caller's
+    own (a command that changed its arguments does not change the next command's)."""
+    first = args("random", "difficulty:A circuits")
+    assert first == {"difficulty": "A", "category": "circuits"}
+    first["difficulty"] = "D"
+    first.pop("category")
+    assert args("random", "difficulty:A circuits") == {"difficulty": "A", "category": "circuits"}
+
+
+def test_a_refused_line_is_refused_every_time() -> None:
+    """A mistake is not remembered as an answer."""
+    for _ in range(3):
+        with pytest.raises(BadArgument, match="is not a problem number"):
+            args("problem", "banana")
+
+
+def test_the_same_line_for_other_options_is_read_for_them() -> None:
+    """What a line means depends on the options it is read for, not only on the command's name."""
+    assert args("problem", "2.4") == {"number": "2.4"}
+    note = (Option("note", Kind.TEXT, "a note", rest=True),)
+    assert parse_line(note, "2.4", "problem") == {"note": "2.4"}
+    assert args("problem", "2.4") == {"number": "2.4"}
+
+
+def test_lines_read_lately_are_bounded() -> None:
+    """However many different lines people type, at most PARSED_KEPT are kept, and none longer
+    than PARSED_LONGEST; each is still read right."""
+    for i in range(parser.PARSED_KEPT + 50):
+        assert args("search", f"induction {i}") == {"query": f"induction {i}"}
+    assert len(parser._parsed) <= parser.PARSED_KEPT
+    long = "2.4 " + "tried " * (parser.PARSED_LONGEST // 6)
+    assert args("release", long) == {"number": "2.4", "note": long[4:].strip()}
+    assert ("release", long) not in parser._parsed
