@@ -65,7 +65,6 @@ def web_client(settings: Settings) -> AsyncWebClient:
 def bolt_app(client: AsyncWebClient, signing_secret: str) -> CopApp:
     """Bolt's app on ``client``, answering Slack once a listener has finished (see
     :mod:`bot.slack.frontend`), and logging no more than copbot does."""
-    # Socket Mode requests are authenticated by the socket; Bolt skips the signature for them.
     # Bolt formats a debug line per middleware and listener for every request unless its
     # logger's own level says not to; give it the level copbot logs at.
     bolt_logger = logging.getLogger("copbot.slack.bolt")
