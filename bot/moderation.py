@@ -443,8 +443,11 @@ class Moderation:
             log.exception("recording that %s community %s removed copbot failed", *where)
 
     async def settings_changed(self, platform: str, community_id: str) -> None:
-        """A moderator channel may have appeared or changed: post what was waiting for one, and
-        move the pending posts left in another channel."""
+        """A moderator channel may have appeared or changed, or may take copbot's posts now (an
+        admin's /setup, copbot invited to it: :func:`bot.slack.events.on_member_joined_channel`):
+        post what was waiting for one, and move the pending posts left in another channel. Each
+        post is taken once (:func:`storage.posts.take_for_posting`), so a sweep at the same
+        moment posts none twice."""
         # An admin may have mended what refused the posts: what waited is tried now.
         await posts.retry_refused(self.store, platform, community_id, self.clock())
         sweep = Sweep()

@@ -385,8 +385,10 @@ async def refused_posts_section(ctx: Context, platform: str, community_id: str) 
                 "channel (its buttons still decide)"
             )
         when = f"at {clock_time(retry_at)} UTC" if retry_at > ctx.clock() else "at the next sweep"
-        # Slack's moderator channel is a setting of the environment (its /setup only says so).
-        now = "when copbot restarts" if platform == "slack" else "by an admin's /setup"
+        # Slack's moderator channel is a setting of the environment (its /setup only says so);
+        # copbot's invitation to it tries at once (bot.slack.events.on_member_joined_channel).
+        slack = "when copbot is invited to the channel or restarts"
+        now = slack if platform == "slack" else "by an admin's /setup"
         lines.append(
             f"copbot's posts in the moderator channel are refused ({waiting[-1].mod_refused}), so "
             f"{' and '.join(told)}: tried again {when}, or at once {now}; "

@@ -214,7 +214,9 @@ class Effects(Protocol):
         """Bring the moderator post up to date if it shows an older state than ``link`` has."""
 
     async def settings_changed(self, platform: str, community_id: str) -> None:
-        """A community's settings changed (e.g. a moderator channel appeared)."""
+        """A community's settings changed (e.g. a moderator channel appeared), or what refused
+        its moderator posts may have been mended (an admin's /setup, copbot invited to the
+        moderator channel): what waits for a post, or a move, is tried now."""
 
     async def record_posts(self, only: int | None = None) -> int:
         """Record the moderator posts made while the database was away (all, or only submission

@@ -119,12 +119,37 @@ async def _removed(event: SlackEvent, why: str) -> None:
     await community_left(event.ctx.store, PLATFORM, event.team_id, now, why + guide, level=logging.ERROR)
 
 
+async def on_member_joined_channel(event: SlackEvent) -> None:
+    """copbot itself joined SLACK_MODERATOR_CHANNEL (someone invited it): the submissions whose
+    moderator post that channel refused (``not_in_channel``…, waiting :data:`BLOCKED_RETRY
+    <bot.moderation.BLOCKED_RETRY>` for their retry) are posted now, and the pending posts
+    whose move there it refused are moved, by the same work as an admin's /setup
+    (:meth:`bot.moderation.Moderation.settings_changed`).
+
+    Anyone else joining, and copbot joining any other channel, changes nothing. Each post is
+    taken once (a guarded update), so the sweep retrying at the same moment does not post it
+    twice; a replayed event is skipped by its id (:mod:`bot.slack.delivery`)."""
+    user = str(event.event.get("user") or "")
+    channel = str(event.event.get("channel") or "")
+    if (
+        not user
+        or user != event.bot_user_id
+        or not channel
+        or channel != event.moderator_channel
+        or event.ctx.effects is None
+    ):
+        return
+    log.info("copbot joined the moderator channel %s: posting what waited for it", channel)
+    await event.ctx.effects.settings_changed(PLATFORM, event.team_id)
+
+
 # The front end subscribes to each type listed when it is built; the handler itself is looked
 # up when an event arrives.
 EVENT_HANDLERS: dict[str, EventHandler] = {
     "reaction_added": on_reaction_added,
     "app_uninstalled": on_app_uninstalled,
     "tokens_revoked": on_tokens_revoked,
+    "member_joined_channel": on_member_joined_channel,
 }
 
 

@@ -121,6 +121,16 @@ class _Fault:
 
 
 @dataclass
+class _Hold:
+    """Calls of one method kept unanswered until ``until`` of them wait together (see hold)."""
+
+    until: int
+    within: float
+    waiting: int = 0
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
 class _State:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     usergroups: dict[str, list[str]] = field(default_factory=dict)
@@ -173,6 +183,8 @@ class FakeSlack:
         # method -> [limit, per seconds, {key: (window ends, calls in it)}]: see limit_rate.
         self._limits: dict[str, tuple[int, float, dict[str, tuple[float, int]]]] = {}
         self._response_faults: list[tuple[int, str]] = []  # (status, body) for response_url posts
+        self._holds: dict[str, _Hold] = {}
+        self.holds_met: list[str] = []  # the methods whose held calls met (see hold)
         self._per_channel: frozenset[str] = frozenset()
         self._changed = asyncio.Event()
         self._ids = itertools.count(1)
@@ -354,6 +366,28 @@ class FakeSlack:
         nothing (Slack's ``expired_url``/``used_url`` are 404s; an outage a 5xx)."""
         self._response_faults += [(status, body)] * times
 
+    def hold(self, method: str, *, until: int = 2, within: float = 5.0) -> None:
+        """Keep the next calls of ``method`` unanswered until ``until`` of them wait at once, then
+        answer them all (once): two tasks are then surely in the middle of the same work
+        together. ``within`` seconds bounds the wait, so that a test whose calls never meet
+        fails on :attr:`holds_met` instead of hanging."""
+        self._holds[method] = _Hold(until, within)
+
+    async def _held(self, method: str) -> None:
+        hold = self._holds.get(method)
+        if hold is None:
+            return
+        hold.waiting += 1
+        if hold.waiting >= hold.until:
+            del self._holds[method]
+            self.holds_met.append(method)
+            hold.released.set()
+            return
+        try:
+            await asyncio.wait_for(hold.released.wait(), hold.within)
+        except TimeoutError:
+            self._holds.pop(method, None)
+
     def clear_failures(self) -> None:
         self._faults.clear()
         self._limits.clear()
@@ -469,6 +503,7 @@ class FakeSlack:
         auth = request.headers.get("Authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else args.pop("token", None)
         headers = {"X-OAuth-Scopes": self.scopes}
+        await self._held(method)
 
         status, answer = 200, None
         fault = self._take_fault(method, args)
@@ -768,6 +803,24 @@ def reaction_event(
     }
     if item_user:
         event["item_user"] = item_user
+    return event
+
+
+def member_joined_event(
+    user_id: str, channel_id: str, *, inviter: str | None = None, team_id: str = "T0FAKE"
+) -> dict[str, Any]:
+    """A ``member_joined_channel`` event as Slack delivers it: ``user_id`` joined (or was
+    invited by ``inviter`` to) ``channel_id``. copbot gets it for its own join too."""
+    event = {
+        "type": "member_joined_channel",
+        "user": user_id,
+        "channel": channel_id,
+        "channel_type": "C",
+        "team": team_id,
+        "event_ts": f"{time.time():.6f}",
+    }
+    if inviter:
+        event["inviter"] = inviter
     return event
 
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from commands.types import Context
-from tests.bot.slack.slack_rig import TOKEN, Rig, add_people, running
+from tests.bot.slack.slack_rig import TOKEN, Rig, add_people, moderated, running
 from tests.fakes.slack_api import FakeSlack
 
 
@@ -29,4 +29,12 @@ async def fake() -> AsyncIterator[FakeSlack]:
 async def rig(fake: FakeSlack, ctx: Context) -> AsyncIterator[Rig]:
     """The Slack front end in HTTP mode on this test's database (SQLite and PostgreSQL)."""
     async with running(fake, ctx) as rig:
+        yield rig
+
+
+@pytest.fixture
+async def moderated_rig(fake: FakeSlack, ctx: Context) -> AsyncIterator[Rig]:
+    """The front end with moderation and the sweep, SLACK_MODERATOR_CHANNEL=C0MODS,
+    SLACK_MODERATORS=U0MOD (:func:`tests.bot.slack.slack_rig.moderated`)."""
+    async with moderated(fake, ctx) as rig:
         yield rig

@@ -192,6 +192,11 @@ class Rig:
         return Answer("api", dict(message))
 
 
+def tries_in(fake: FakeSlack, channel: str) -> int:
+    """How many posts copbot asked Slack to make in ``channel`` (refused ones too)."""
+    return len([c for c in fake.calls_to("chat.postMessage") if c.args.get("channel") == channel])
+
+
 MODERATED = {"slack_moderator_channel": MODS, "slack_moderators": MOD, "slack_reminder_channel": REMIND}
 
 

@@ -119,6 +119,8 @@ def test_scopes_events_interactivity_and_socket_mode(manifest: dict[str, Any]) -
         "reactions:write",
         "users:read",
         "usergroups:read",
+        "channels:read",
+        "groups:read",
     ]
     assert settings["event_subscriptions"] == {"request_url": URL, "bot_events": list(events.EVENT_HANDLERS)}
     assert settings["interactivity"] == {"is_enabled": True, "request_url": URL}

@@ -45,6 +45,7 @@ from tests.bot.slack.slack_rig import (
     moderated,
     running,
     settings_for,
+    tries_in,
 )
 from tests.fakes.slack_api import Call, FakeSlack, SlackReply, reaction_event
 from tests.support.clock import FakeClock
@@ -905,11 +906,6 @@ async def test_pending_counts_every_submission_it_does_not_show(rig: Rig, clock:
     assert more == "• … and 40 more"
 
 
-def tries_in(fake: FakeSlack, channel: str) -> int:
-    """How many posts copbot asked Slack to make in ``channel`` (refused ones too)."""
-    return len([c for c in fake.calls_to("chat.postMessage") if c.args.get("channel") == channel])
-
-
 async def test_a_moderator_channel_copbot_is_not_in_waits_an_hour_and_pending_says_so(
     rig: Rig, clock: FakeClock
 ) -> None:
@@ -969,7 +965,8 @@ async def test_pending_tells_slack_admins_a_restart_not_setup_tries_a_refusing_c
 ) -> None:
     """On Slack the moderator channel is a setting of the environment and /setup only says so:
     the Needs attention line sent Slack admins to "an admin's /setup", which tries nothing there.
-    It says a restart tries at once (what ``copbot run`` does at start)."""
+    It says a restart (what ``copbot run`` does at start) or copbot's invitation to the channel
+    (test_slack_invited.py) tries at once."""
     rig.fake.fail(MODS, "not_in_channel", methods={"chat.postMessage"})
     await rig.command("/submit", SUBMIT, user=ANN)
 
@@ -977,7 +974,7 @@ async def test_pending_tells_slack_admins_a_restart_not_setup_tries_a_refusing_c
 
     (line,) = [line for line in pending.shown.splitlines() if "moderator channel are refused" in line]
     assert "/setup" not in line, line
-    assert "at once when copbot restarts" in line, line
+    assert "at once when copbot is invited to the channel or restarts" in line, line
 
 
 async def test_pending_offers_buttons_for_a_written_off_post_behind_two_posted_ones(
@@ -1062,7 +1059,7 @@ async def test_a_new_moderator_channel_copbot_is_not_in_paces_the_moves_and_pend
         assert "Needs attention" in pending.shown, pending.shown
         assert f"cannot post in Slack channel {MODS2}: not_in_channel" in pending.shown, pending.shown
         assert "2 posts wait in the former moderator channel" in pending.shown, pending.shown
-        assert "when copbot restarts" in pending.shown
+        assert "when copbot is invited to the channel or restarts" in pending.shown
 
         clock.advance(minutes=15)
         await rig.sweeper.run_once()
