@@ -3,18 +3,24 @@ category's words and /random and /search read their named difficulty option."""
 
 from __future__ import annotations
 
-from commands.parser import DIFFICULTY_RE, LEVEL_FILLER, LEVEL_JOINERS, level_of
+from commands.parser import DIFFICULTY_RE, LEVEL_FILLER, joins_level, level_of
 
 SCALE = "A is the easiest level, D the hardest; two levels make a range like A-B"
+# Every level and range as the parser gives them (A, A-B, A-C…); others are words to read.
+LEVELS = tuple(
+    f"{low}-{high}" if high else low for low in "ABCD" for high in ["", *"ABCD"] if not high or high > low
+)
 
 
 def read_difficulty(value: str | None) -> tuple[str | None, str]:
-    """The difficulty option, which the parser leaves in words when given so (``easy``, ``A B``):
-    (the difficulty, the words read as a level, or "" for a letter or range as such)."""
-    if value is None or DIFFICULTY_RE.match(value):
+    """The difficulty option, which the parser leaves in words when given so (``easy``, ``A B``,
+    and a range written backwards, ``C-B``): (the difficulty, the words read as a level, or ""
+    for a letter or range as such)."""
+    if value is None or value in LEVELS:
         return value, ""
     difficulty, _, taken = read_levels(None, value)
-    return difficulty, taken
+    # A letter among words that go with it (``level A``) needs no explaining.
+    return difficulty, "" if taken == difficulty else taken
 
 
 def read_levels(difficulty: str | None, words: str) -> tuple[str | None, str, str]:
@@ -67,4 +73,4 @@ def read_levels(difficulty: str | None, words: str) -> tuple[str | None, str, st
 
 def _joins(tokens: list[str], at: int) -> bool:
     """Whether ``tokens[at]`` is a "to" or a dash and a level follows it (``to medium``, ``– C``)."""
-    return at + 1 < len(tokens) and tokens[at].lower() in LEVEL_JOINERS and bool(level_of(tokens[at + 1]))
+    return at + 1 < len(tokens) and joins_level(tokens[at], tokens[at + 1])

@@ -17,10 +17,11 @@ from storage.text import canonical_number, clip, normalise, plain_number, visibl
 # The dashes a range may be written with: phones and Macs turn "A-B" into "A–B" as people type.
 DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
 DIFFICULTY_RE = re.compile(rf"^([A-D])(?:\s*[{DASHES}]\s*([A-D]))?$")
-# A level range ending a text, spaced or not (``induction A - B``): a search's level (see parse_line).
-RANGE_AT_END_RE = re.compile(rf"(?<!\S)([A-D])(?:\s*[{DASHES}]\s*|\s+[Tt][Oo]\s+)([A-D])\s*$")
-# What joins two levels into a range as typed: ``b to c``, ``easy – medium``.
-LEVEL_JOINERS = frozenset(["to", *DASHES])
+# A level range ending a text, joined by a dash, spaced or not (``induction A - B``, ``A–B``): a
+# search's level (see parse_line). Joined by "to" it is a search's words (``mapping A to B``).
+RANGE_AT_END_RE = re.compile(rf"(?<!\S)([A-D])\s*[{DASHES}]\s*([A-D])\s*$")
+# What joins two levels into a range as typed: ``b to c``, ``b through c``, ``easy – medium``.
+LEVEL_JOINERS = frozenset(["to", "through", "thru", "and", *DASHES])
 MENTION_RE = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$")
 CHANNEL_RE = re.compile(r"^<#([A-Za-z0-9]+)(?:\|([^>]*))?>$|^([A-Z][A-Z0-9]{6,}|[0-9]{15,21})$")
 ROLE_RE = re.compile(
@@ -48,8 +49,10 @@ LEVEL_WORDS = {
     **dict.fromkeys("hard harder difficult advanced challenging".split(), "C-D"),
     **dict.fromkeys("hardest expert".split(), "D"),
 }
+# Words that say a level follows (``between A and B``, ``circuits level A``).
+LEVEL_CUES = frozenset("between difficulty from level levels".split())
 # Words that go with a level (``level A``, ``easy to medium``, ``A - B``).
-LEVEL_FILLER = frozenset("an and difficulty level levels one or problem problems to".split()) | set(DASHES)
+LEVEL_FILLER = frozenset("an one or problem problems".split()) | LEVEL_CUES | LEVEL_JOINERS
 # Typographic double quotes (phones and Macs turn " into them as people type) read as ".
 SMART_QUOTES = str.maketrans(dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\uff02", '"'))
 # A word people put before a number: "/problem problem 2.4", "/claim # 2.4".
@@ -173,12 +176,17 @@ def level_of(word: str) -> str | None:
 
 def level_words(raw: str) -> str:
     """A difficulty as /random also reads it in its category's words: a letter or range as
-    parse_difficulty reads it (``b-c`` → ``B-C``; ``C-A`` refused), else words that all name a
-    level or go with one (``easy``, ``A B``, ``easy to medium``), kept as typed for the command
-    to read and explain; anything else is refused as parse_difficulty refuses it."""
+    parse_difficulty reads it (``b-c`` → ``B-C``), else words that all name a level or go with
+    one (``easy``, ``A B``, ``easy to medium``), kept as typed for the command to read and
+    explain; anything else is refused as parse_difficulty refuses it. A range written backwards
+    (``C-A``, ``c - b``) is kept as typed too: it is read as its span, as ``c to b`` is, and the
+    answer says so."""
     text = normalise(raw)
     tokens = text.replace(",", " ").split()
-    if not DIFFICULTY_RE.match(text.upper()) and any(level_of(t) for t in tokens):
+    if match := DIFFICULTY_RE.match(text.upper()):
+        if match.group(2) and (match.group(2) <= match.group(1) or " " in text):
+            return text  # also a range spaced as words are (``A – B``): the answer says how it read
+    elif any(level_of(t) for t in tokens):
         if all(level_of(t) or t.lower() in LEVEL_FILLER for t in tokens):
             return text
     return parse_difficulty(raw)
@@ -355,12 +363,51 @@ def _range_goes_on(tokens: list[re.Match[str]], at: int) -> int:
     end = at
     while end + 2 < len(tokens):
         joiner, level = tokens[end + 1].group("word"), tokens[end + 2].group("word")
-        if joiner is None or level is None or normalise(joiner).lower() not in LEVEL_JOINERS:
-            break
-        if not level_of(normalise(level)):
+        if joiner is None or level is None or not joins_level(normalise(joiner), normalise(level)):
             break
         end += 2
     return end
+
+
+def joins_level(joiner: str | None, level: str | None) -> bool:
+    """Whether ``joiner`` ("to", a dash…) joins a range to ``level`` (``to c``, ``– medium``); not
+    "and a" (``A and a toy model``: the word "a")."""
+    if joiner is None or level is None or joiner.lower() not in LEVEL_JOINERS:
+        return False
+    return bool(level_of(level)) and not (joiner.lower() == "and" and level == "a")
+
+
+def _level_run(tokens: list[re.Match[str]], at: int) -> tuple[int, int]:
+    """The first and last token of the levels typed around a bare level (token ``at``), as
+    /random takes them for its difficulty: neighbours joined by "to" or a dash (``easy to b``,
+    ``b – c``), side by side (``easy b``, ``A B``), but not a lowercase "a" after a letter
+    (``B a toy model``: the word "a"); and the words before them that say a level follows
+    (``from``, ``between``, ``level``)."""
+
+    def word(i: int) -> str | None:
+        found = tokens[i].group("word") if 0 <= i < len(tokens) else None
+        return normalise(found) if found is not None else None
+
+    def spoken(i: int) -> bool:  # a word for a level (easy), not a letter
+        found = word(i) or ""
+        return bool(level_of(found)) and not DIFFICULTY_RE.match(found.upper())
+
+    def beside(i: int, step: int) -> int | None:  # the level joined to token i on that side
+        if joins_level(word(i + step), word(i + 2 * step)):
+            return i + 2 * step
+        neighbour = word(i + step) or ""
+        # Two letters side by side are two levels (A B), but "a" after one is a word (B a toy model).
+        joined = spoken(i) or spoken(i + step) or neighbour != "a"
+        return i + step if level_of(neighbour) and joined else None
+
+    first = last = at
+    while (earlier := beside(first, -1)) is not None:
+        first = earlier
+    while (later := beside(last, 1)) is not None:
+        last = later
+    while (word(first - 1) or "").lower() in LEVEL_CUES:  # circuits between A and B
+        first -= 1
+    return first, last
 
 
 # Lines read lately, by command: the same few lines come again and again (``/claim 2.4``,
@@ -431,7 +478,9 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
         if spaced := RANGE_AT_END_RE.search(words_of[:end]):
             line, words_of = line[: spaced.start()] + line[end:], words_of[: spaced.start()] + words_of[end:]
             tokens = list(TOKEN_RE.finditer(words_of))
-            raw[level.name] = f"{spaced.group(1)}-{spaced.group(2)}"
+            low, high = spaced.group(1), spaced.group(2)
+            # As typed when backwards (``C - B``), for the answer to say how it was read.
+            raw[level.name] = f"{low}-{high}" if low < high else spaced.group(0).strip()
     # "/problem problem 2.4", "/claim # 2.4": the word before a leading number goes.
     skip = (
         len(tokens) > 1
@@ -490,9 +539,19 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
         else:
             token = match.group("quoted") if match.group("quoted") is not None else match.group("word")
         at_end = index == last
+        # A letter ending a search after "to" or a dash is a word of it (``mapping A to B``).
+        before = tokens[index - 1].group("word") if index else None
+        joined = before is not None and normalise(before).lower() in LEVEL_JOINERS
         for option in positional:
-            ends = at_end and option.name not in named
+            ends = at_end and option.name not in named and not (free_text and joined)
             if option.name not in raw and _looks_like(option, token, free_text, has_rest, plain, ends):
+                if option.kind is Kind.DIFFICULTY and option.words and not free_text and match.group("word"):
+                    # /random easy to b circuits: the levels typed around the letter are its
+                    # difficulty, as typed (not B and the category "easy to circuits").
+                    first, through = _level_run(tokens, index)
+                    token = words_of[tokens[first].start() : tokens[through].end()]
+                    carried.update(range(index + 1, through + 1))
+                    leftovers = [left for left in leftovers if not first <= left[0] < index]
                 raw[option.name] = token
                 break
         else:

@@ -27,6 +27,9 @@ SEARCH_OPTIONS = (
 )
 
 
+# Two levels joined by "to" ending a search (``mapping A to B``) are its words, not a level range
+# as ``A-B`` there is: the answer says how to filter by them.
+TO_RANGE_AT_END_RE = re.compile(r"(?<!\S)([A-D])\s+(?i:to|through|thru)\s+([A-D])\s*$")
 MATCH_AT = 60.0  # the score a problem needs to be listed
 # Words nearly every problem uses: a query of these alone would list most of the catalogue.
 STOP_WORDS = frozenset(
@@ -75,19 +78,24 @@ async def search_command(ctx: Context, request: Request) -> Reply:
     # The filters, said in the answer: a level may have come from a bare word (induction A).
     level = f" at difficulty {difficulty}" if difficulty and not read else ""
     within = level + (f" in {category}" if category else "")
+    as_level = _as_level(query, everything, difficulty, category)
     if not ranked:
         nothing = f"Nothing matches {shown_query!r}{within}."
         if number is not None:  # its problem, outside the filters: where it is, not its digits
             p = found_at[0][3]
             hint = f"{p.number} is at difficulty {p.difficulty} in {p.category}: /problem {p.number}"
         else:
-            hint = _what_would(query, everything, difficulty, category) or "Try fewer or other words."
+            hint = (
+                as_level
+                or _what_would(query, everything, difficulty, category)
+                or "Try fewer or other words."
+            )
         return Reply(text=f"{read} {nothing} {hint}".strip(), private=True)
     if within:
         read = f"{read} Only problems{within}.".strip()
     wanted = request.args.get("page", 1)
     chunk, page, pages = page_of(ranked, wanted, ctx.page_size)
-    read = f"{read} {past_the_last(wanted, pages)}".strip()
+    read = f"{read} {past_the_last(wanted, pages)} {as_level}".strip()
     lines = tuple(f"{problem_title(p, 120)} [{p.difficulty}]" for _, p in chunk)
     buttons = tuple(Button(f"Show {p.number}", "show", p.number) for _, p in chunk)
     footer = f"Page {page} of {pages} ({len(ranked)} {'match' if len(ranked) == 1 else 'matches'})."
@@ -109,6 +117,23 @@ def processed_text(text: str) -> str:
     characters dropped, then lower case with punctuation as spaces. Only for matching: what
     is shown (titles, the query, notes) stays as written."""
     return utils.default_process(normalise(text))
+
+
+def _as_level(query: str, problems: Sequence[Problem], difficulty: str | None, category: str | None) -> str:
+    """For a search ending in two levels joined by "to" (``mapping A to B``), searched as words:
+    the search that filters by them instead, ready to type, when it finds something; else ""."""
+    found = TO_RANGE_AT_END_RE.search(query)
+    words = query[: found.start()].strip() if found else ""
+    if not found or difficulty or STOP_WORDS.issuperset(processed_text(words).split()):
+        return ""
+    low, high = sorted((found.group(1), found.group(2)))
+    level = low if low == high else f"{low}-{high}"
+    if not (count := _matching(words, problems, level, category)):
+        return ""
+    filters = f" category:{_quoted(category)}" if category else ""
+    matches = f"{count} {'match' if count == 1 else 'matches'}"
+    again = f"/search {words} {level}{filters}"
+    return f"Searched {found.group(0).strip()!r} as words; for difficulty {level}: {again} ({matches})."
 
 
 def _search_again(query: str, difficulty: str | None, category: str | None, page: int) -> str:

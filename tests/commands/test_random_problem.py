@@ -89,6 +89,14 @@ async def test_random_with_impossible_filters_says_so(ctx: Context) -> None:
         ("/random A – B", "A-B", "Read 'A – B' as difficulty A-B"),
         ("/random b to c", "B-C", "Read 'B to C' as difficulty B-C"),
         ("/random easy – medium", "A-C", "Read 'easy – medium' as difficulty A-C"),
+        # "Read 'B easy'" before: the letter came first, then the words around it.
+        ("/random easy to b", "A-B", "Read 'easy to B' as difficulty A-B"),
+        ("/random levels A to C", "A-C", "Read 'A to C' as difficulty A-C"),  # 'A levels to C'
+        # "through", "from … to", "between … and" as people say a range ("No category…" before).
+        ("/random b through c", "B-C", "Read 'B through C' as difficulty B-C"),
+        ("/random difficulty:b thru c", "B-C", "Read 'B thru C' as difficulty B-C"),
+        ("/random from A to B", "A-B", "Read 'A to B' as difficulty A-B"),
+        ("/random between A and B", "A-B", "Read 'A and B' as difficulty A-B"),
     ],
 )
 async def test_random_reads_words_for_a_level_as_the_difficulty(
@@ -125,7 +133,7 @@ async def test_random_reads_a_level_beside_a_category(ctx: Context) -> None:
 
 async def test_random_named_level_words_beside_a_category_and_nonsense(ctx: Context) -> None:
     """difficulty:easy with a category picks in both; a named difficulty that names no level is
-    still refused as before, and so is a range written backwards, as /random C-A is."""
+    still refused as before."""
     for _ in range(10):
         reply = await say(ctx, ANN, "/random difficulty:easy circuits")
         assert reply.difficulty and difficulty_matches(reply.difficulty, "A")
@@ -134,8 +142,6 @@ async def test_random_named_level_words_beside_a_category_and_nonsense(ctx: Cont
     assert reply.error and reply.text.startswith("'CIRCUITS' is not a difficulty: use A (easiest)")
     reply = await say(ctx, ANN, '/random difficulty:"easy circuits"')
     assert reply.error and "is not a difficulty" in reply.text
-    assert (await say(ctx, ANN, "/random C-A")).text == (await say(ctx, ANN, "/random difficulty:C-A")).text
-    assert "is not a difficulty" in (await say(ctx, ANN, "/random difficulty:C-A")).text
 
 
 async def test_random_hands_out_a_problem_nobody_is_working_on(ctx: Context) -> None:
@@ -215,6 +221,16 @@ RANGES_BESIDE_A_CATEGORY = [
     # "No category 'easy-medium circuits'" before: two words for a level joined by a dash.
     "easy-medium circuits | easy-medium | A-C",
     "circuits easy–hard | easy–hard | A-D",
+    # "Read 'B easy'" before: the letter first, then the words for a level around it.
+    "easy to b circuits | easy to B | A-B",
+    "circuits easy b | easy B | A-B",
+    # Filtered at A alone before, "B" going to the category's words and silently nowhere.
+    "A B circuits | A B | A-B",
+    "circuits A B | A B | A-B",
+    "b through c circuits | B through C | B-C",
+    "from A to B circuits | A to B | A-B",
+    "circuits between A and B | A and B | A-B",  # "No category 'circuits between'" before
+    "circuits levels b to c | B to C | B-C",
 ]
 
 
@@ -256,3 +272,38 @@ async def test_random_reads_a_category_as_search_reads_words(ctx: Context, line:
     assert _category(reply) == "Circuits In The Wild"
     easy = await say(ctx, ANN, "/random ｅａｓｙ ｃｉｒｃｕｉｔｓ")
     assert easy.text.startswith("Read 'easy' as difficulty A") and _category(easy) == "Circuits In The Wild"
+
+
+# A range written from the harder level, as typed (console, Slack) or as Discord's options give it.
+BACKWARDS = [
+    ("/random difficulty:c to b", "C to B"),  # read as B-C before, while the rest were refused
+    ("/random c to b", "C to B"),
+    ("/random difficulty:c - b", "C - B"),
+    ("/random difficulty:c-b", "C-B"),
+    ("/random difficulty:C–B", "C–B"),
+    ("/random c - b", "C - B"),
+    ("/random c-b", "C-B"),
+    ("/random C–B", "C–B"),
+    ({"difficulty": "c-b"}, "C-B"),
+    ({"difficulty": "C - B"}, "C - B"),
+    ({"difficulty": "c to b"}, "C to B"),
+]
+
+
+@pytest.mark.parametrize(("typed", "echoed"), BACKWARDS)
+async def test_random_reads_a_range_written_backwards_as_its_span(
+    ctx: Context, typed: str | dict[str, str], echoed: str
+) -> None:
+    """`/random difficulty:c to b` picked from B-C, but `difficulty:c - b`, `c-b` and `C–B` were
+    refused ("'C-B' is not a difficulty"): the same range, two answers. Written from the harder
+    level, a range is its span however it is joined, and the answer says how it was read."""
+    for _ in range(5):
+        if isinstance(typed, dict):
+            reply = await dispatch.run_named(ctx, ANN, "random", typed)
+        else:
+            reply = await say(ctx, ANN, typed)
+        assert not reply.error, reply.text
+        assert reply.text.startswith(f"Read {echoed!r} as difficulty B-C (A is the easiest level"), reply.text
+        assert reply.difficulty and difficulty_matches(reply.difficulty, "B-C"), reply.difficulty
+    another = next(b for b in reply.buttons if b.action == "random")
+    assert another.target.startswith("B-C///")

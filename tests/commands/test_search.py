@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from commands import dispatch
 from commands.catalogue import difficulty_matches
 from commands.types import Context, Reply
 from storage.catalogue import export_csv, import_rows, parse_csv
@@ -366,18 +367,59 @@ async def test_a_named_range_typed_out_in_words_is_the_whole_range(ctx: Context)
         ctx, "circuits difficulty:A-C"
     )
     assert words.footer and words.footer.endswith("/search query:circuits difficulty:A-C page:2")
+    # "through" joins a range as "to" does ("induction through c" at B alone before).
+    through = await say(ctx, ANN, "/search circuits difficulty:b through c")
+    assert through.title == "Search: circuits" and through.text.startswith(
+        "Read 'B through C' as difficulty B-C"
+    )
     # Words after a level that make no range stay words of the query.
     reply = await say(ctx, ANN, "/search difficulty:A to find circuits")
     assert reply.title == "Search: to find circuits"
 
 
-async def test_a_level_range_with_to_ending_a_search_is_the_range(ctx: Context) -> None:
-    """`/search induction B to C` searched for "induction B to" at difficulty C alone; "to"
-    between two capital levels ending a search is the range, as a dash there is."""
+async def test_two_levels_joined_by_to_ending_a_search_are_its_words(ctx: Context) -> None:
+    """`/search mapping A to B` answered "Nothing matches 'mapping' at difficulty A-B": "A to B"
+    ending a search was read as a level range, though in a search it is far more often words
+    (mapping A to B, from A to B). Joined by "to" the letters are searched for, and the answer
+    names the search that filters by them when that finds something; a range joined by a dash
+    (`induction A - B`, `A–B`) is still the level, and a letter after "to" is no level alone
+    (`induction a to B` filtered at B and searched for "induction a to")."""
+    mapping = await say(ctx, ANN, "/search mapping A to B")
+    assert not mapping.error and mapping.title == "Search: mapping A to B", mapping.text
+    assert _numbers(mapping) and "difficulty" not in mapping.text
     reply = await say(ctx, ANN, "/search induction B to C")
-    assert reply.title == "Search: induction"
-    assert reply.text == "Only problems at difficulty B-C."
-    assert await _listed(ctx, "induction B to C") == await _listed(ctx, "induction difficulty:B-C")
+    assert reply.text == (
+        "Nothing matches 'induction B to C'. "
+        "Searched 'B to C' as words; for difficulty B-C: /search induction B-C (12 matches)."
+    )
+    assert await _listed(ctx, "induction B-C") == await _listed(ctx, "induction difficulty:B-C")
+    assert len(await _listed(ctx, "induction B-C")) == 12
+    lower = await say(ctx, ANN, "/search induction a to B")
+    assert lower.title == "Search: induction a to B" and "difficulty" not in lower.text
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "induction C-B",
+        "induction C - B",
+        "induction C–B",
+        "induction difficulty:c-b",
+        "induction difficulty:c - b",
+    ],
+)
+async def test_a_range_written_backwards_is_read_as_its_span(ctx: Context, typed: str) -> None:
+    """`/search induction difficulty:c to b` searched B-C while `difficulty:c - b`, `c-b` and
+    `induction C - B` were refused ("'C-B' is not a difficulty"): a range written from the harder
+    level is read as the span between them however it is joined, and the answer says so."""
+    reply = await say(ctx, ANN, f"/search {typed}")
+    assert reply.title == "Search: induction", (typed, reply.text)
+    shown = typed.split(":")[-1].removeprefix("induction ").upper()
+    assert reply.text.startswith(f"Read {shown!r} as difficulty B-C (A is the easiest level"), reply.text
+    assert await _listed(ctx, typed) == await _listed(ctx, "induction difficulty:B-C")
+    # As Discord's typed options give it.
+    named = await dispatch.run_named(ctx, ANN, "search", {"query": "induction", "difficulty": "c-b"})
+    assert named.text.startswith("Read 'C-B' as difficulty B-C") and _numbers(named) == _numbers(reply)
 
 
 async def test_a_category_typed_full_width_is_the_category(ctx: Context) -> None:
