@@ -19,7 +19,7 @@ DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
 DIFFICULTY_RE = re.compile(rf"^([A-D])(?:\s*[{DASHES}]\s*([A-D]))?$")
 # A level range ending a text, joined by a dash, spaced or not (``induction A - B``, ``A–B``): a
 # search's level (see parse_line). Joined by "to" it is a search's words (``mapping A to B``).
-RANGE_AT_END_RE = re.compile(rf"(?<!\S)([A-D])\s*[{DASHES}]\s*([A-D])\s*$")
+RANGE_AT_END_RE = re.compile(rf"(?<!\S)(?:(?i:difficulty|levels?|lvl)\s+)?([A-D])\s*[{DASHES}]\s*([A-D])\s*$")
 # What joins two levels into a range as typed: ``b to c``, ``b through c``, ``easy – medium``.
 LEVEL_JOINERS = frozenset(["to", "through", "thru", "and", *DASHES])
 MENTION_RE = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$")
@@ -50,7 +50,9 @@ LEVEL_WORDS = {
     **dict.fromkeys("hardest expert".split(), "D"),
 }
 # Words that say a level follows (``between A and B``, ``circuits level A``).
-LEVEL_CUES = frozenset("between difficulty from level levels".split())
+LEVEL_CUES = frozenset("between difficulty from level levels lvl".split())
+# Those a search's last word may follow as a level (``induction level A``): they go with it.
+SEARCH_CUES = frozenset("difficulty level levels lvl".split())
 # Words that go with a level (``level A``, ``easy to medium``, ``A - B``).
 LEVEL_FILLER = frozenset("an one or problem problems".split()) | LEVEL_CUES | LEVEL_JOINERS
 # Typographic double quotes (phones and Macs turn " into them as people type) read as ".
@@ -161,14 +163,16 @@ def parse_difficulty(raw: str) -> str:
 
 def level_of(word: str) -> str | None:
     """The level or range a word names: ``b``, ``A-C``, ``easy`` (A), two words for a level
-    joined by a dash (``easy-medium``: A-C, their span); None for any other word."""
+    joined by a dash (``easy-medium``: A-C, their span), or one and a letter (``easy-b``: A-B);
+    None for any other word."""
     if match := DIFFICULTY_RE.match(word.upper()):
         return match.group(1) + (f"-{match.group(2)}" if match.group(2) else "")
     if (level := LEVEL_WORDS.get(word.lower())) is not None:
         return level
     parts = re.split(f"[{DASHES}]", word.lower())
-    if len(parts) == 2 and all(part in LEVEL_WORDS for part in parts):
-        levels = "".join(LEVEL_WORDS[part] for part in parts).replace("-", "")
+    if len(parts) == 2 and all(part in LEVEL_WORDS or part in ("a", "b", "c", "d") for part in parts):
+        # Words for a level, or one and a letter (``easy-b``, as ``easy to b`` is read).
+        levels = "".join(LEVEL_WORDS.get(part, part.upper()) for part in parts).replace("-", "")
         low, high = min(levels), max(levels)
         return low if low == high else f"{low}-{high}"
     return None
@@ -384,9 +388,9 @@ def _level_run(tokens: list[re.Match[str]], at: int) -> tuple[int, int]:
     (``B a toy model``: the word "a"); and the words before them that say a level follows
     (``from``, ``between``, ``level``)."""
 
-    def word(i: int) -> str | None:
+    def word(i: int) -> str | None:  # a bare word, as a level is read: ``A, B`` is A and B
         found = tokens[i].group("word") if 0 <= i < len(tokens) else None
-        return normalise(found) if found is not None else None
+        return normalise(found).strip(",") if found is not None else None
 
     def spoken(i: int) -> bool:  # a word for a level (easy), not a letter
         found = word(i) or ""
@@ -476,11 +480,13 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
         # (``A–B``), is the level, not a level B after the words "A -".
         end = max((m.end() for m in tokens if m.group("key") is None), default=0)
         if spaced := RANGE_AT_END_RE.search(words_of[:end]):
-            line, words_of = line[: spaced.start()] + line[end:], words_of[: spaced.start()] + words_of[end:]
-            tokens = list(TOKEN_RE.finditer(words_of))
             low, high = spaced.group(1), spaced.group(2)
             # As typed when backwards (``C - B``), for the answer to say how it was read.
-            raw[level.name] = f"{low}-{high}" if low < high else spaced.group(0).strip()
+            raw[level.name] = (
+                f"{low}-{high}" if low < high else spaced.string[spaced.start(1) : spaced.end(2)]
+            )
+            line, words_of = line[: spaced.start()] + line[end:], words_of[: spaced.start()] + words_of[end:]
+            tokens = list(TOKEN_RE.finditer(words_of))
     # "/problem problem 2.4", "/claim # 2.4": the word before a leading number goes.
     skip = (
         len(tokens) > 1
@@ -502,6 +508,22 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
             quoted = match.group("qval") is not None
             value = match.group("qval") if quoted else match.group("val")
             option = by_name.get(normalise(key).lower())
+            after = tokens[index + 1].group("word") if index + 1 < len(tokens) else None
+            if (
+                option is not None
+                and option.kind is Kind.DIFFICULTY
+                and option.words
+                and not quoted
+                and not value
+                and option.name not in raw
+                and after is not None
+                and level_of(normalise(after).strip(","))
+            ):
+                # ``difficulty: b`` as people type it, a space after the colon: the level after it
+                # (and the rest of a range typed out, ``difficulty: b to c``), not words.
+                through = _range_goes_on(tokens, index + 1)
+                value = words_of[tokens[index + 1].start() : tokens[through].end()]
+                carried.update(range(index + 1, through + 1))
             if option is not None and free_text:
                 # A key: that cannot be an option here is a word of the free text (see above).
                 empty = not quoted and not value
@@ -545,6 +567,9 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
         for option in positional:
             ends = at_end and option.name not in named and not (free_text and joined)
             if option.name not in raw and _looks_like(option, token, free_text, has_rest, plain, ends):
+                cue = leftovers[-1] if leftovers and leftovers[-1][0] == index - 1 else None
+                if option.kind is Kind.DIFFICULTY and free_text and cue and cue[3].lower() in SEARCH_CUES:
+                    leftovers.pop()  # induction level A: the word "level" goes with the level
                 if option.kind is Kind.DIFFICULTY and option.words and not free_text and match.group("word"):
                     # /random easy to b circuits: the levels typed around the letter are its
                     # difficulty, as typed (not B and the category "easy to circuits").

@@ -35,6 +35,8 @@ async def random_command(ctx: Context, request: Request) -> Reply:
         before = given or difficulty
         difficulty, category, taken = read_levels(difficulty, category)
         given = " ".join(filter(None, [before, taken])) if taken else given
+    if given == difficulty:  # ``difficulty: A``: the letter alone needs no explaining
+        given = ""
     read = ""
     if given:
         shown = clip(given, 41)

@@ -97,6 +97,14 @@ async def test_random_with_impossible_filters_says_so(ctx: Context) -> None:
         ("/random difficulty:b thru c", "B-C", "Read 'B thru C' as difficulty B-C"),
         ("/random from A to B", "A-B", "Read 'A to B' as difficulty A-B"),
         ("/random between A and B", "A-B", "Read 'A and B' as difficulty A-B"),
+        ("/random A, B", "A-B", "Read 'A B' as difficulty A-B"),  # "Read 'B A'" before
+        (
+            "/random difficulty:easy-b",
+            "A-B",
+            "Read 'easy-b' as difficulty A-B",
+        ),  # refused, as easy to b is not
+        ("/random lvl A", "A", "Picked at random"),  # "No category 'lvl'" before
+        ("/random difficulty: A", "A", "Picked at random"),  # "Read 'A' as difficulty A" before
     ],
 )
 async def test_random_reads_words_for_a_level_as_the_difficulty(
@@ -231,6 +239,7 @@ RANGES_BESIDE_A_CATEGORY = [
     "from A to B circuits | A to B | A-B",
     "circuits between A and B | A and B | A-B",  # "No category 'circuits between'" before
     "circuits levels b to c | B to C | B-C",
+    "easy-b circuits | easy-b | A-B",  # "No category 'easy-b circuits'" before
 ]
 
 

@@ -401,6 +401,29 @@ async def test_two_levels_joined_by_to_ending_a_search_are_its_words(ctx: Contex
 @pytest.mark.parametrize(
     "typed",
     [
+        "induction difficulty: A",  # searched for "induction difficulty: A" as words before
+        "induction difficulty A",  # these for "induction difficulty" (or "level") at A: nothing
+        "induction level A",
+        "induction lvl A",
+        "induction level A-A",
+    ],
+)
+async def test_a_level_named_with_a_space_or_a_word_before_it_is_the_level(ctx: Context, typed: str) -> None:
+    """`difficulty: A`, with the space after the colon people type, searched the words
+    "difficulty: A"; `induction level A` looked for "induction level" at A and found nothing.
+    The level after `difficulty:` and a space is the level, and "level" or "difficulty" before a
+    search's level goes with it."""
+    reply = await say(ctx, ANN, f"/search {typed}")
+    assert reply.title == "Search: induction", (typed, reply.title, reply.text)
+    assert "difficulty A" in reply.text, reply.text
+    assert await _listed(ctx, typed) == await _listed(ctx, "induction difficulty:A")
+    ranged = await say(ctx, ANN, "/search induction difficulty: b to c")
+    assert ranged.title == "Search: induction" and ranged.text.startswith("Read 'B to C' as difficulty B-C")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
         "induction C-B",
         "induction C - B",
         "induction C–B",
