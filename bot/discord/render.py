@@ -33,6 +33,9 @@ TITLE_MAX, DESCRIPTION_MAX, FIELD_NAME_MAX, FIELD_VALUE_MAX = 256, 4096, 256, 10
 FOOTER_MAX, EMBED_TOTAL_MAX, FIELDS_MAX = 2048, 6000, 25
 BUTTONS_MAX, LABEL_MAX, CUSTOM_ID_MAX = 25, 80, 100
 LABEL_MIN = 12  # the shortest label a masked link is worth showing
+# An address in a masked link's label: Discord then shows the markdown as typed, not a link.
+_ADDRESS = re.compile(r"https?://\w", re.IGNORECASE)
+_LABEL_TAIL = ":;,.—– "  # what ends the words before an address in a label: kept out of the link
 NOTE_AFTER = " — "  # between a link and its note
 
 # Easiest green to hardest red; a range like A-C takes the colour of its middle.
@@ -158,13 +161,39 @@ def link(line: Link, limit: int = FIELD_VALUE_MAX) -> str:
 
 def _link(line: Link, limit: int) -> str:
     url = safe_url(line.url)
-    label = escape(" ".join(line.label.split()) or line.url)
+    plain = " ".join(line.label.split()) or line.url
+    label = escape(plain)
     if url is None:
         return f"{label} ({escape(line.url)})" if line.url and line.url != line.label else label
+    address = _ADDRESS.search(plain)
+    if address is not None:
+        # Discord shows a masked link whose text holds an address as its raw markdown:
+        # "[https://a.org/x](https://a.org/x)", brackets and all, on every card with approved work.
+        return _addressed(plain, address.start(), url, limit)
     room = min(limit - len(url) - len("[]()"), 200)
     if room < LABEL_MIN:  # longer than the core now accepts (commands.links): an older link
         return clip(label, limit)
     return f"[{clip(label, room, links=False)}]({url})"
+
+
+def _addressed(plain: str, at: int, url: str, limit: int) -> str:
+    """A link whose label holds an address at ``at``: the link itself as a bare URL when the
+    label is its address; else the words before the address as the masked link and the rest of
+    the label after it as text (``[2.4](post): https://… from Ann``); if no words come before the
+    address, the label as text, its address clickable as typed."""
+    if safe_url(plain) == url:
+        bare = url.translate(_URL_QUOTED)
+        if bare[-1] in _URL_TAIL:  # Discord's autolink would leave it out: the same address
+            bare = bare[:-1] + f"%{ord(bare[-1]):02X}"
+        return bare if len(bare) <= limit else clip(escape(plain), limit)
+    words = plain[:at].rstrip()
+    masked = words.rstrip(_LABEL_TAIL)
+    room = min(limit - len(url) - len("[]()"), 200)
+    if not masked or room < LABEL_MIN:
+        return clip(escape(plain), limit)
+    head = f"[{clip(escape(masked), room, links=False)}]({url})"
+    rest = escape(plain[len(masked) :])
+    return head + clip(rest, limit - len(head)) if limit - len(head) >= LABEL_MIN else head
 
 
 def field_value(field: ReplyField) -> str:

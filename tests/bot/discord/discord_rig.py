@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import Settings
@@ -95,15 +95,20 @@ _ESCAPED = re.compile(r"\\([^0-9A-Za-z\s])")
 _BARE_URL = re.compile(r"(?<![0-9A-Za-z])https?://[^\s<]+")
 _MASKED_LINK = re.compile(r"\[((?:\\.|[^\\\[\]])*)\]\(<?(https?://[^\s)>]+)>?\)")
 _LINE_MARKUP = re.compile(r"[ \t]*(?:[>#+-]|[0-9]+\.(?=\s|$))")
+# Discord shows a masked link whose text holds an address (``[https://a.org](https://a.org)``,
+# ``[see https://a.org](…)``) as its raw markdown, brackets and all: no link of it.
+_ADDRESS = re.compile(r"https?://\w", re.IGNORECASE)
 
 
 @dataclass
 class Markdown:
     """How Discord reads a text (its markdown, roughly): the masked links, as (label, URL), and
-    every other markdown character left live (not escaped, outside bare URLs and link targets)."""
+    every other markdown character left live (not escaped, outside bare URLs and link targets);
+    a masked link whose label holds an address is no link, its brackets live characters."""
 
     links: list[tuple[str, str]]
     live: list[str]
+    bare: list[str] = field(default_factory=list)  # the URLs Discord makes links of as they stand
 
 
 def markdown(text: str) -> Markdown:
@@ -114,9 +119,12 @@ def markdown(text: str) -> Markdown:
             found.live.append(start.group().strip())
         at = 0
         while at < len(line):
-            if skip := _ESCAPED.match(line, at) or _BARE_URL.match(line, at):
+            if bare := _BARE_URL.match(line, at):
+                found.bare.append(bare.group())
+                at = bare.end()
+            elif skip := _ESCAPED.match(line, at):
                 at = skip.end()
-            elif masked := _MASKED_LINK.match(line, at):
+            elif (masked := _MASKED_LINK.match(line, at)) and not _ADDRESS.search(masked[1]):
                 found.links.append((masked[1], masked[2]))
                 found.live += markdown(masked[1]).live
                 at = masked.end()

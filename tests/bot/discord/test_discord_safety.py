@@ -83,9 +83,10 @@ def test_every_markdown_character_of_user_text_is_literal() -> None:
     assert literal(escaped).replace("%2A%7C%5Bd%5D%60e", "*|[d]`e") == text
     assert "see https://x.io/a_b_(c)%2A%7C%5Bd%5D%60e" in escaped
     # copbot's own links stay links, the escaped label inside them inert.
-    value = render.section_value(Section("Existing work", (Link(NOTE, "https://example.org/w"),)))
+    label = NOTE.replace("https://", "")  # an address in the label would make it no link at all
+    value = render.section_value(Section("Existing work", (Link(label, "https://example.org/w"),)))
     (only,) = markdown(value).links
-    assert only[1] == "https://example.org/w" and literal(only[0]) == NOTE
+    assert only[1] == "https://example.org/w" and literal(only[0]) == label
     assert markdown(value).live == []
 
 
@@ -203,7 +204,7 @@ def test_a_link_s_note_follows_it_as_inert_text_and_gives_way_first() -> None:
 
     value = render.section_value(Section("Existing work", (Link(url, url, note),)))
 
-    assert value.startswith(f"• [{url}]({url}) — \\*\\*see\\*\\* \\[arXiv\\](https://evil.example/x) nnn")
+    assert value.startswith(f"• {url} — \\*\\*see\\*\\* \\[arXiv\\](https://evil.example/x) nnn")
     assert value.endswith("n…") and len(value) <= render.LINE_MAX
 
 
