@@ -180,17 +180,19 @@ def _addressed(plain: str, at: int, url: str, limit: int) -> str:
     """A link whose label holds an address at ``at``: the link itself as a bare URL when the
     label is its address; else the words before the address as the masked link and the rest of
     the label after it as text (``[2.4](post): https://… from Ann``); if no words come before the
-    address, the label as text, its address clickable as typed."""
+    address, the label as text and then the address it links to, bare."""
+    bare = url.translate(_URL_QUOTED)
+    if bare[-1] in _URL_TAIL:  # Discord's autolink would leave it out: the same address
+        bare = bare[:-1] + f"%{ord(bare[-1]):02X}"
     if safe_url(plain) == url:
-        bare = url.translate(_URL_QUOTED)
-        if bare[-1] in _URL_TAIL:  # Discord's autolink would leave it out: the same address
-            bare = bare[:-1] + f"%{ord(bare[-1]):02X}"
         return bare if len(bare) <= limit else clip(escape(plain), limit)
-    words = plain[:at].rstrip()
-    masked = words.rstrip(_LABEL_TAIL)
+    masked = plain[:at].rstrip().rstrip(_LABEL_TAIL)
     room = min(limit - len(url) - len("[]()"), 200)
     if not masked or room < LABEL_MIN:
-        return clip(escape(plain), limit)
+        after = NOTE_AFTER + bare  # the label, then the address it links to
+        if limit - len(after) < LABEL_MIN:
+            return clip(escape(plain), limit)
+        return clip(escape(plain), limit - len(after)) + after
     head = f"[{clip(escape(masked), room, links=False)}]({url})"
     rest = escape(plain[len(masked) :])
     return head + clip(rest, limit - len(head)) if limit - len(head) >= LABEL_MIN else head

@@ -208,6 +208,23 @@ def test_a_link_s_note_follows_it_as_inert_text_and_gives_way_first() -> None:
     assert value.endswith("n…") and len(value) <= render.LINE_MAX
 
 
+def test_a_link_whose_label_holds_an_address_is_no_masked_link() -> None:
+    """Discord shows ``[https://a.org](https://a.org)`` as typed, brackets and all: a link that is
+    its own address shows bare (a last character its autolink would leave out %-quoted), and one
+    whose label holds another address links its words before it, or is followed by its own."""
+    post = "https://discord.com/channels/1/2/3"
+    for url, shown in (
+        ("https://example.org/v1.", "https://example.org/v1%2E"),
+        ("https://x.io/a_(b)", "https://x.io/a_%28b%29"),
+    ):
+        assert render.link(Link(url, url, "n")) == f"{shown} — n"
+        assert markdown(shown).bare == [shown]
+    line = render.link(Link("2.4: https://x.io/a from Ann", post))
+    assert line == f"[2.4]({post}): https://x.io/a from Ann"
+    assert markdown(line).links == [("2.4", post)] and markdown(line).bare == ["https://x.io/a"]
+    assert render.link(Link("https://x.io/a from Ann", post)) == f"https://x.io/a from Ann — {post}"
+
+
 def test_refs_and_mentions() -> None:
     """Setting refs become channel/role/user references; Reply.mention is the one allowed ping."""
     fields = (
