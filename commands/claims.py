@@ -29,7 +29,7 @@ from commands.types import (
     past_the_last,
 )
 from storage.claims import ClaimLimitReached
-from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, Claim, Event
+from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, Claim, CommunitySettings, Event
 from storage.text import clip
 
 CLAIM_OPTIONS = (Option("number", Kind.NUMBER, "problem number, like 3.11", required=True),)
@@ -41,7 +41,11 @@ async def claim_command(ctx: Context, request: Request) -> Reply:
     problem = await get_problem(ctx, request.args["number"])
     try:
         outcome = await ctx.store.claim(
-            problem.number, actor.person, ctx.clock(), limit=await max_claims(ctx, actor)
+            problem.number,
+            actor.person,
+            ctx.clock(),
+            limit=await max_claims(ctx, actor),
+            limit_of=lambda settings: _cap(settings, ctx.max_claims),
         )
     except ClaimLimitReached as full:
         held = len(full.held)
@@ -76,8 +80,12 @@ async def claim_command(ctx: Context, request: Request) -> Reply:
 async def max_claims(ctx: Context, actor: Actor) -> int | None:
     """The most open claims ``actor`` may hold in their community: its /setup max_claims, else the
     process default (MAX_CLAIMS); None when there is no limit (0 in either)."""
-    settings = await ctx.store.recent_settings(actor.platform, actor.community_id)
-    limit = settings.max_claims if settings and settings.max_claims is not None else ctx.max_claims
+    return _cap(await ctx.store.recent_settings(actor.platform, actor.community_id), ctx.max_claims)
+
+
+def _cap(settings: CommunitySettings | None, default: int | None) -> int | None:
+    """The cap a community's settings row sets (``default`` when it sets none); None: no cap."""
+    limit = settings.max_claims if settings and settings.max_claims is not None else default
     return limit or None
 
 

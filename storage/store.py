@@ -159,7 +159,13 @@ class Store(Database):
     # -- claims ------------------------------------------------------------------------------
 
     async def claim(
-        self, number: str, who: Person, now: datetime, *, limit: int | None = None
+        self,
+        number: str,
+        who: Person,
+        now: datetime,
+        *,
+        limit: int | None = None,
+        limit_of: Callable[[CommunitySettings | None], int | None] | None = None,
     ) -> ClaimOutcome:
         """Claim ``number`` for ``who`` stamped ``now``; an open claim of theirs is renewed, also
         one made in another community of their platform (the outcome's claim then names it).
@@ -167,6 +173,10 @@ class Store(Database):
         ``limit``: the most open claims ``who`` may hold in their community; a new claim past it
         raises ClaimLimitReached (a renewal is always made). Counted in the same transaction as
         the insert, after a lock on the claimant on PostgreSQL, so claims at once cannot pass it.
+        ``limit_of``: how the limit follows from the community's settings row. On PostgreSQL,
+        where another replica may have changed the cap a moment ago (and ``limit``, read from
+        :meth:`recent_settings`, may be that old), the row is read again in the claim's own
+        transaction and the limit taken from it; elsewhere ``limit`` stands.
 
         The hottest write: Core statements built once, in one :meth:`write`. A renewal of a
         plainly active claim is one UPDATE and its history row; anything else tries the full
@@ -177,16 +187,23 @@ class Store(Database):
         """
         # Under a limit, what they hold is counted before any insert: a renewal comes first.
         insert_first = limit is None and self._states.holds(number, who) is False
+        fresh = limit_of is not None and self.dialect == "postgresql"
+        key = {"b_platform": who.platform, "b_community": who.community_id}
 
         def work(conn: sa.Connection) -> ClaimOutcome:
-            if limit is not None:
+            cap = limit
+            if fresh:
+                assert limit_of is not None
+                row = _rows(conn, _SETTINGS, key)
+                cap = limit_of(from_row(CommunitySettings, row[0]) if row else None)
+            if cap is not None:
                 _lock_claimant(conn, who)
-            if not insert_first:
+            if not insert_first or cap is not None:
                 renewed = _renew_anywhere(conn, number, who, now)
                 if renewed is not None:
                     return ClaimOutcome(renewed, created=False)
-            if limit is not None:
-                _check_limit(conn, who, limit)
+            if cap is not None:
+                _check_limit(conn, who, cap)
             claim = from_row(Claim, _rows(conn, _INSERT_CLAIM, _their_claim(number, who, now))[0])
             _rows(conn, _INSERT_EVENT, _event_values(number, "claimed", now, who, claim_id=claim.id))
             return ClaimOutcome(claim, created=True)

@@ -155,3 +155,28 @@ async def test_a_member_over_a_cap_lowered_since_is_told_the_cap_and_how_many_to
     for number in NUMBERS[:4]:
         await say(ctx, ANN, f"/release {number}")
     assert "You claimed 1.6" in (await say(ctx, ANN, "/claim 1.6")).text
+
+
+async def test_a_cap_set_on_one_replica_holds_at_once_on_another_that_read_the_old_one(
+    pg_db_url: str, clock: FakeClock
+) -> None:
+    """Replica B has just read the community's settings (Ann's claim there, no cap yet) and keeps
+    them for STATE_CACHE_SECONDS; an admin sets max_claims:1 through replica A. Ann's next claim,
+    through B within those seconds, was accepted: she held two claims in a community that
+    allows one, though the admin had already been told "Settings saved.". (PostgreSQL: replicas
+    share no SQLite file.)"""
+    frozen = 100.0  # within the state cache's seconds throughout
+    stores = [Store(make_engine(pg_db_url), monotonic=lambda: frozen) for _ in range(2)]
+    try:
+        a, b = (Context(store=s, clock=clock, rng=random.Random(4)) for s in stores)
+        assert "You claimed 1.1" in (await say(b, ANN, "/claim 1.1")).text
+        assert "Settings saved." in await shown(a, BOSS, "/setup max_claims:1")
+        refused = await say(b, ANN, "/claim 1.2")
+        assert refused.error and "the most this server allows a member" in refused.text, refused.text
+        assert await open_numbers(b) == ["1.1"]
+        # Lifted on A: B lets her claim at once, too.
+        await say(a, BOSS, "/setup max_claims:0")
+        assert "You claimed 1.2" in (await say(b, ANN, "/claim 1.2")).text
+    finally:
+        for s in stores:
+            await s.close()
