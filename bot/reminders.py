@@ -69,6 +69,7 @@ from storage.sweep import (
     record_deliveries,
     record_notices,
     stale_overrides,
+    still_to_remind,
     take_retries,
 )
 
@@ -87,6 +88,9 @@ REJECTED = "{platform} refused the message ({code})"
 # How one message went ("dm", "channel", "retry", "unreachable", "failed"), and what the history
 # says about it when that is not the usual.
 Outcome = tuple[str, str]
+# A reminder not sent: its claim was released or renewed after the sweep took it (see
+# Sweeper._still_wanted). Recorded like a sheet claim's ("none": nobody to ping), history silent.
+WITHHELD = "none"
 
 # The most claims one reminder or expiry notice names: two buttons each, 24 in all, within
 # Discord's 25 buttons (5 rows of 5) and one Slack actions block (25); a dozen lines of at most
@@ -308,7 +312,8 @@ class Sweeper:
         details = {claim_id: detail for claim_id, (_, detail) in outcomes.items() if detail}
         hows = {claim_id: how for claim_id, (how, _) in outcomes.items()}
         for how in hows.values():
-            report.count(how)
+            if how != WITHHELD:
+                report.count(how)
         await self._record(Unrecorded("delivery", hows, self.clock(), details))
 
     async def _notify(self, claims: list[Claim]) -> None:
@@ -361,12 +366,30 @@ class Sweeper:
 
         async def one(group: list[Claim]) -> list[tuple[int, Outcome]]:
             async with semaphore:
+                withheld: list[tuple[int, Outcome]] = []
+                if reminder:
+                    wanted = await self._still_wanted(group)
+                    withheld = [(c.id or 0, (WITHHELD, "")) for c in group if (c.id or 0) not in wanted]
+                    group = [c for c in group if (c.id or 0) in wanted]
+                    if not group:
+                        return withheld
                 held = [(claim, problems[claim.problem_number]) for claim in group]
                 outcome = await self._deliver(held, reminder)
-                return [(claim.id or 0, outcome) for claim in group]
+                return [(claim.id or 0, outcome) for claim in group] + withheld
 
         done = await asyncio.gather(*(one(group) for group in by_claimant(claims, PER_MESSAGE)))
         return {claim_id: outcome for outcomes in done for claim_id, outcome in outcomes}
+
+    async def _still_wanted(self, claims: list[Claim]) -> set[int]:
+        """The ids of ``claims`` whose reminder is still wanted, read just before their message
+        goes (see :func:`storage.sweep.still_to_remind`); when the database does not answer,
+        all of them (they were due when taken)."""
+        try:
+            return await still_to_remind(self.store, [c.id or 0 for c in claims])
+        except Exception as exc:
+            if not is_database_failure(exc):
+                raise
+            return {c.id or 0 for c in claims}
 
     async def _deliver(self, held: list[tuple[Claim, Problem]], reminder: bool) -> Outcome:
         """DM the claimant about their claims ``held``, else mention them in the reminder

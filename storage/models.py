@@ -128,7 +128,8 @@ class Claim(SQLModel, table=True):
     note: str = ""
     unreachable: bool = False
     # How the stale reminder and the expiry notice reached the claimant: "" (not yet),
-    # "sending" (taken by a sweep; at most once), "dm", "channel", "unreachable", "none",
+    # "sending" (taken by a sweep; at most once), "dm", "channel", "unreachable", "none" (nobody
+    # to ping: a sheet claim, or one released after a sweep took its reminder, before it went),
     # "retry" (the platform refused it: send again), "failed" (unknown whether it went out);
     # a notice also "reclaimed" (not sent: its claimant had claimed the problem again by then).
     delivery: str = Field(default="", max_length=16)

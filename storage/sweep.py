@@ -9,7 +9,7 @@ sweep follows the due rows, found by range scans on ``(state, renewed_at)`` and
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -145,6 +145,25 @@ async def mark_stale(
                 )
             ).scalars()
         )
+
+
+async def still_to_remind(store: Store, claim_ids: Collection[int]) -> set[int]:
+    """Of claims a sweep took to remind (:func:`mark_stale`, :func:`take_retries`), those whose
+    reminder is still wanted: stale, and still taken (``delivery = "sending"``). The others were
+    released, renewed or claimed again since (perhaps through another replica), while the sweep
+    sent the reminders before theirs: "still working on it?" would then be about a claim they had
+    just ended or renewed. A read-only snapshot, read just before each message goes."""
+    if not claim_ids:
+        return set()
+    async with store.read() as s:
+        rows = await s.exec(
+            select(Claim.id).where(
+                col(Claim.id).in_(list(claim_ids)),
+                Claim.state == ClaimState.STALE.value,
+                Claim.delivery == "sending",
+            )
+        )
+        return {claim_id for claim_id in rows if claim_id is not None}
 
 
 async def record_deliveries(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from bot.reminders import Sweeper, start_scheduler
 from commands import dispatch
 from commands.types import Actor, Context, Reply
 from storage.claims import Person
+from storage.engine import make_engine
 from storage.models import Claim
 from storage.store import Store
 from storage.sweep import expire_due, mark_stale
@@ -842,3 +844,45 @@ async def test_an_expiry_notice_a_dead_sweep_took_is_not_sent_after_the_problem_
     later = MemoryOutbound()
     await assert_told_nothing_of_earlier_claim(ctx, clock, make_sweeper(ctx, later), later)
     assert later.sent == []
+
+
+async def test_a_claim_released_or_renewed_on_another_replica_while_the_sweep_sends_gets_no_reminder(
+    ctx: Context, clock: FakeClock, db_url: str
+) -> None:
+    """A sweep took the stale claims of Ann, Bob and Cy and is sending their reminders one at a
+    time (the platform is slow: Ann's is on its way). Meanwhile Bob releases 2.4 and Cy claims 1.1
+    again, through another replica. Bob and Cy then got "still working on it?" for a claim they
+    had just released or renewed; now only Ann is reminded, Bob's history shows no reminder after
+    his release, and Cy's claim stays fresh."""
+    bob, cy = person("bob"), person("cy")
+    for who, number in ((ANN, "3.11"), (bob, "2.4"), (cy, "1.1")):
+        await say(ctx, who, f"/claim {number}")
+        clock.advance(minutes=1)
+    clock.advance(days=31)
+    other = Store(make_engine(db_url))
+    try:
+        replica = Context(store=other, clock=clock, rng=random.Random(4))
+        outbound = MemoryOutbound()
+        sweeper = make_sweeper(ctx, outbound)
+        sweeper.concurrency = 1  # one message at a time, Ann's first
+        arrived = outbound.hold_next()
+        sweeping = asyncio.create_task(sweeper.run_once())
+        await outbound.on_its_way()
+        assert "Released your claim on 2.4" in (await say(replica, bob, "/release 2.4")).text
+        assert "renewed your claim today" in (await say(replica, cy, "/claim 1.1")).text
+        arrived.set()
+        report = await sweeping
+        assert [s.target for s in outbound.sent] == ["ann"] and is_reminder(outbound.sent[0], "ann")
+        assert report.stale == 3
+        released = await claim_state(ctx.store, "bob", "2.4")
+        assert released.state == "released"
+        assert "stale" not in [e.kind for e in await ctx.store.history("2.4")]
+        renewed = await claim_state(ctx.store, "cy", "1.1")
+        assert (renewed.state, renewed.delivery, renewed.renewed_at) == ("active", "", clock())
+        assert (await claim_state(ctx.store, "ann", "3.11")).delivery == "dm"
+        for _ in range(2):  # later sweeps send nothing more
+            clock.advance(hours=3)
+            await sweeper.run_once()
+        assert len(outbound.sent) == 1
+    finally:
+        await other.close()
