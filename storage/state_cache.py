@@ -123,6 +123,17 @@ class _StateCache:
         at, claims, links = dropped[2]
         if not self._live(at):
             return
+        if claim.user_id is not None and any(
+            c.id != claim.id
+            and c.user_id == claim.user_id
+            and c.platform == claim.platform
+            and c.state in OPEN_CLAIM_STATES
+            for c in claims
+        ):
+            # The entry shows another open claim of theirs, which the database cannot hold beside
+            # this one (one open claim per person and problem): it ended through another process
+            # since the entry was read. Left out: the next read sees how it ended.
+            return
         kept = _kept([c for c in claims if c.id != claim.id] + [claim])
         self.problems[number] = (at, kept, links)
         # The claimed numbers too: /random reads them after every claim of a busy community.

@@ -434,3 +434,22 @@ async def test_the_state_read_takes_the_latest_ended_claims_off_an_index(store: 
         assert plan.count("Index Scan Backward using ix_claim_problem_ended") == 1, plan
         assert plan.count("Index Cond: (((problem_number)::text = '2.4'::text) AND (ended_at IS") == 2, plan
     assert "TEMP B-TREE" not in plan and "Sort" not in plan and "SCAN claim" not in plan, plan
+
+
+async def test_a_claim_here_after_a_release_elsewhere_shows_one_claim_of_hers(
+    pair: tuple[Store, Store, Ticks],
+) -> None:
+    """The card cached here shows Ann's claim on 3.11; she released it through another replica and
+    claimed 3.11 again here, within the cache's seconds. The card her claim answers with showed
+    her twice, her released claim still open beside the new one (and /claim 3.11's card on this
+    replica kept saying so until the entry aged out): she holds one claim, the new one."""
+    here, there, _ = pair
+    first = await here.claim("3.11", ANN, START)
+    claims, _ = await here.problem_state("3.11")
+    assert holders((claims, None)).count("Ann") == 1
+    assert await there.release("3.11", ANN, "", START + timedelta(days=1)) is not None
+    again = await here.claim("3.11", ANN, START + timedelta(days=2))
+    assert again.created and again.claim.id != first.claim.id
+    claims, _ = await here.problem_state("3.11")
+    mine = [(c.id, c.state) for c in claims if c.user_id == ANN.user_id and c.state in ("active", "stale")]
+    assert mine == [(again.claim.id, "active")]
