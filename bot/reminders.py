@@ -319,18 +319,13 @@ class Sweeper:
     async def _notify(self, claims: list[Claim]) -> None:
         """Send a batch of expiry notices and record how each went.
 
-        A notice that comes late (refused and sent again, or taken back from a sweep that died)
-        to someone who has claimed the problem again meanwhile is not sent: "your claim on 2.4
-        expired" would read as the claim they now hold. It is recorded as ``reclaimed``; their
-        history still says the earlier claim expired."""
-        try:
-            again = await reclaimed(self.store, claims)
-        except Exception:  # the database went away: tell them all, as before this check
-            log.exception("sweep: reading who claimed again failed; %d notice(s) go out", len(claims))
-            again = set()
-        outcomes = await self._deliver_all([c for c in claims if (c.id or 0) not in again], reminder=False)
+        A notice that comes late (refused and sent again, taken back from a sweep that died, or
+        behind the others of its batch) to someone who has claimed the problem again meanwhile
+        is not sent (see :meth:`_still_wanted`): "your claim on 2.4 expired" would read as the
+        claim they now hold. It is recorded as ``reclaimed``; their history still says the
+        earlier claim expired."""
+        outcomes = await self._deliver_all(claims, reminder=False)
         hows = {claim_id: how for claim_id, (how, _) in outcomes.items()}
-        hows.update(dict.fromkeys(again, "reclaimed"))
         await self._record(Unrecorded("notice", hows, self.clock()))
 
     async def _record(self, batch: Unrecorded) -> None:
@@ -366,13 +361,12 @@ class Sweeper:
 
         async def one(group: list[Claim]) -> list[tuple[int, Outcome]]:
             async with semaphore:
-                withheld: list[tuple[int, Outcome]] = []
-                if reminder:
-                    wanted = await self._still_wanted(group)
-                    withheld = [(c.id or 0, (WITHHELD, "")) for c in group if (c.id or 0) not in wanted]
-                    group = [c for c in group if (c.id or 0) in wanted]
-                    if not group:
-                        return withheld
+                wanted = await self._still_wanted(group, reminder)
+                unwanted = (WITHHELD if reminder else "reclaimed", "")
+                withheld = [(c.id or 0, unwanted) for c in group if (c.id or 0) not in wanted]
+                group = [c for c in group if (c.id or 0) in wanted]
+                if not group:
+                    return withheld
                 held = [(claim, problems[claim.problem_number]) for claim in group]
                 outcome = await self._deliver(held, reminder)
                 return [(claim.id or 0, outcome) for claim in group] + withheld
@@ -380,16 +374,22 @@ class Sweeper:
         done = await asyncio.gather(*(one(group) for group in by_claimant(claims, PER_MESSAGE)))
         return {claim_id: outcome for outcomes in done for claim_id, outcome in outcomes}
 
-    async def _still_wanted(self, claims: list[Claim]) -> set[int]:
-        """The ids of ``claims`` whose reminder is still wanted, read just before their message
-        goes (see :func:`storage.sweep.still_to_remind`); when the database does not answer,
-        all of them (they were due when taken)."""
+    async def _still_wanted(self, claims: list[Claim], reminder: bool) -> set[int]:
+        """The ids of ``claims`` whose message is still wanted, read just before it goes: a
+        reminder's claim not released nor renewed since the sweep took it (see
+        :func:`storage.sweep.still_to_remind`), an expiry notice's claimant not holding the
+        problem again (:func:`storage.sweep.reclaimed`). Messages go out one after another
+        (platform rate limits), so a big batch takes minutes, in which members answer through any
+        replica. When the read fails (the database went away), all of them, as before the check."""
+        ids = {c.id or 0 for c in claims}
         try:
-            return await still_to_remind(self.store, [c.id or 0 for c in claims])
-        except Exception as exc:
-            if not is_database_failure(exc):
-                raise
-            return {c.id or 0 for c in claims}
+            if reminder:
+                return await still_to_remind(self.store, ids)
+            return ids - await reclaimed(self.store, claims)
+        except Exception:
+            what = "reminder" if reminder else "expiry notice"
+            log.exception("sweep: reading whether a %s is still wanted failed; it goes out", what)
+            return ids
 
     async def _deliver(self, held: list[tuple[Claim, Problem]], reminder: bool) -> Outcome:
         """DM the claimant about their claims ``held``, else mention them in the reminder

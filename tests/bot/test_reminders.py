@@ -886,3 +886,40 @@ async def test_a_claim_released_or_renewed_on_another_replica_while_the_sweep_se
         assert len(outbound.sent) == 1
     finally:
         await other.close()
+
+
+async def test_an_expiry_notice_is_not_sent_to_someone_who_claimed_again_while_the_sweep_sent_others(
+    ctx: Context, clock: FakeClock, db_url: str
+) -> None:
+    """Ann's and Bob's claims expired in one sweep, which sends the notices one at a time (Ann's
+    is on its way). Meanwhile Bob claims 2.4 again through another replica: he was then told "Your
+    claim on 2.4 expired" while holding a fresh claim on it. Now his notice is not sent (recorded
+    as reclaimed, as a late one is), and his history still says the earlier claim expired."""
+    bob = person("bob")
+    for who, number in ((ANN, "3.11"), (bob, "2.4")):
+        await say(ctx, who, f"/claim {number}")
+        clock.advance(minutes=1)
+    outbound = MemoryOutbound()
+    sweeper = make_sweeper(ctx, outbound)
+    sweeper.concurrency = 1  # one message at a time, Ann's first
+    clock.advance(days=31)
+    await sweeper.run_once()  # the reminders
+    clock.advance(days=14, minutes=1)
+    other = Store(make_engine(db_url))
+    try:
+        replica = Context(store=other, clock=clock, rng=random.Random(4))
+        arrived = outbound.hold_next()
+        sweeping = asyncio.create_task(sweeper.run_once())
+        await outbound.on_its_way()
+        assert "You claimed 2.4" in (await say(replica, bob, "/claim 2.4")).text
+        arrived.set()
+        assert (await sweeping).expired == 2
+        notices = [s for s in outbound.sent if s.reply.title.endswith("expired")]
+        assert [s.target for s in notices] == ["ann"] and is_expiry_notice(notices[0], "ann")
+        bobs = await ctx.store.claims_for_problem("2.4", users=["bob"])
+        (earlier,) = [c for c in bobs if c.ended_at]
+        assert (earlier.state, earlier.notice) == ("expired", "reclaimed")
+        (held,) = await ctx.store.open_claims_for_user("discord", "guild1", "bob")
+        assert (held.problem_number, held.state) == ("2.4", "active")
+    finally:
+        await other.close()
