@@ -7,12 +7,13 @@ from datetime import timedelta
 
 from storage.claims import Person
 from storage.engine import make_engine
+from storage.models import WorkLink
 from storage.posts import release_stuck_posting, take_for_posting, unposted
 from storage.store import Store
-from storage.submissions import submit
+from storage.submissions import decide, get_link, submit, undo
 from storage.sweep import mark_stale
 from tests.conftest import START
-from tests.support.pg import connect
+from tests.support.pg import connect, lock_rows, lock_waiters
 
 ANN = Person("discord", "g1", "ann", "Ann")
 
@@ -72,3 +73,43 @@ async def test_a_claim_renewed_while_a_sweep_marks_it_stale_stays_active(pg_db_u
     finally:
         await other.close()
         await store.close()
+
+
+async def test_decisions_of_one_submission_through_two_replicas_at_once_apply_once(pg_db_url: str) -> None:
+    """Two moderators (one of them clicking twice) decide the same submission through two replicas,
+    and later two undo it at once: every press has read the submission pending (or decided)
+    before any writes, as the row is held until all of them wait for it. One decision, one undo,
+    one history line each, one notice due each time."""
+    replicas = [Store(make_engine(pg_db_url)) for _ in range(2)]
+    mod, mod2 = Person("discord", "g1", "mod", "Mod"), Person("discord", "g1", "mod2", "Mod2")
+    try:
+        link = await submit(replicas[0], "2.4", "https://example.org/a", "example.org/a", "", ANN, START, 10)
+        assert link.id is not None
+        for presses, expected in (
+            ([(0, mod, True), (1, mod2, False), (1, mod, True)], "decided"),
+            ([(0, mod, None), (1, mod2, None)], "undone"),
+        ):
+            held = await lock_rows(replicas[0], WorkLink, [link.id])
+            try:
+                pressing = [
+                    asyncio.create_task(
+                        undo(replicas[i], link.id, who, START)
+                        if approve is None
+                        else decide(replicas[i], link.id, who, approve, "", START)
+                    )
+                    for i, who, approve in presses
+                ]
+                assert await lock_waiters(replicas[0], "work_link", at_least=len(presses), timeout=10) == len(
+                    presses
+                )
+            finally:
+                await held.close()
+            done = [r for r in await asyncio.gather(*pressing) if r is not None]
+            assert len(done) == 1, expected
+        kinds = [e.kind for e in await replicas[0].history("2.4")]
+        assert kinds.count("approved") + kinds.count("rejected") == 1 and kinds.count("undone") == 1
+        after = await get_link(replicas[1], link.id)
+        assert after is not None and (after.status, after.revision, after.notice) == ("pending", 2, "retry")
+    finally:
+        for store in replicas:
+            await store.close()
