@@ -231,7 +231,6 @@ class Sweeper:
             scope = self._scope = scope_of(self.outbounds)
             await self._record_unrecorded()
             self._left = await left(self.store, platforms)
-            overrides = await stale_overrides(self.store)
             # Messages a platform refused at an earlier sweep (rate limit, outage) go out again,
             # and reminders and expiry notices a sweep that died took and never recorded: in the
             # same messages as the first batch of newly stale (expired) claims, so a member hears
@@ -243,6 +242,9 @@ class Sweeper:
             )
 
             async def stale() -> list[Claim] | None:
+                # Read for each batch: an admin may change a community's stale days (through any
+                # replica) while the batches before go out, which takes minutes for a big sweep.
+                overrides = await stale_overrides(self.store)
                 moved = await mark_stale(
                     self.store, self.clock(), self.stale_after_days, scope, overrides, self.batch
                 )

@@ -45,8 +45,9 @@ _REMINDER_EVENTS = {
 
 
 async def stale_overrides(store: Store) -> dict[tuple[str, str], int]:
-    """Communities whose admins chose their own stale-after days."""
-    async with store.session() as s:
+    """Communities whose admins chose their own stale-after days (a read: it leaves the cached
+    card states be)."""
+    async with store.read() as s:
         rows = await s.exec(
             select(CommunitySettings).where(col(CommunitySettings.stale_after_days).is_not(None))
         )

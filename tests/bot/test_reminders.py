@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import random
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -846,6 +848,23 @@ async def test_an_expiry_notice_a_dead_sweep_took_is_not_sent_after_the_problem_
     assert later.sent == []
 
 
+async def claim_in_turn(ctx: Context, clock: FakeClock, *claims: tuple[Actor, str]) -> None:
+    """Each member claims their problem a minute after the one before (so they go stale in turn)."""
+    for who, number in claims:
+        await say(ctx, who, f"/claim {number}")
+        clock.advance(minutes=1)
+
+
+@asynccontextmanager
+async def another_replica(db_url: str, clock: FakeClock) -> AsyncIterator[Context]:
+    """A second bot process on the test's database (its own store and caches)."""
+    other = Store(make_engine(db_url))
+    try:
+        yield Context(store=other, clock=clock, rng=random.Random(4))
+    finally:
+        await other.close()
+
+
 async def test_a_claim_released_or_renewed_on_another_replica_while_the_sweep_sends_gets_no_reminder(
     ctx: Context, clock: FakeClock, db_url: str
 ) -> None:
@@ -855,13 +874,9 @@ async def test_a_claim_released_or_renewed_on_another_replica_while_the_sweep_se
     had just released or renewed; now only Ann is reminded, Bob's history shows no reminder after
     his release, and Cy's claim stays fresh."""
     bob, cy = person("bob"), person("cy")
-    for who, number in ((ANN, "3.11"), (bob, "2.4"), (cy, "1.1")):
-        await say(ctx, who, f"/claim {number}")
-        clock.advance(minutes=1)
+    await claim_in_turn(ctx, clock, (ANN, "3.11"), (bob, "2.4"), (cy, "1.1"))
     clock.advance(days=31)
-    other = Store(make_engine(db_url))
-    try:
-        replica = Context(store=other, clock=clock, rng=random.Random(4))
+    async with another_replica(db_url, clock) as replica:
         outbound = MemoryOutbound()
         sweeper = make_sweeper(ctx, outbound)
         sweeper.concurrency = 1  # one message at a time, Ann's first
@@ -884,8 +899,6 @@ async def test_a_claim_released_or_renewed_on_another_replica_while_the_sweep_se
             clock.advance(hours=3)
             await sweeper.run_once()
         assert len(outbound.sent) == 1
-    finally:
-        await other.close()
 
 
 async def test_an_expiry_notice_is_not_sent_to_someone_who_claimed_again_while_the_sweep_sent_others(
@@ -896,18 +909,14 @@ async def test_an_expiry_notice_is_not_sent_to_someone_who_claimed_again_while_t
     claim on 2.4 expired" while holding a fresh claim on it. Now his notice is not sent (recorded
     as reclaimed, as a late one is), and his history still says the earlier claim expired."""
     bob = person("bob")
-    for who, number in ((ANN, "3.11"), (bob, "2.4")):
-        await say(ctx, who, f"/claim {number}")
-        clock.advance(minutes=1)
+    await claim_in_turn(ctx, clock, (ANN, "3.11"), (bob, "2.4"))
     outbound = MemoryOutbound()
     sweeper = make_sweeper(ctx, outbound)
     sweeper.concurrency = 1  # one message at a time, Ann's first
     clock.advance(days=31)
     await sweeper.run_once()  # the reminders
     clock.advance(days=14, minutes=1)
-    other = Store(make_engine(db_url))
-    try:
-        replica = Context(store=other, clock=clock, rng=random.Random(4))
+    async with another_replica(db_url, clock) as replica:
         arrived = outbound.hold_next()
         sweeping = asyncio.create_task(sweeper.run_once())
         await outbound.on_its_way()
@@ -921,5 +930,26 @@ async def test_an_expiry_notice_is_not_sent_to_someone_who_claimed_again_while_t
         assert (earlier.state, earlier.notice) == ("expired", "reclaimed")
         (held,) = await ctx.store.open_claims_for_user("discord", "guild1", "bob")
         assert (held.problem_number, held.state) == ("2.4", "active")
-    finally:
-        await other.close()
+
+
+async def test_stale_days_raised_on_another_replica_during_a_sweep_hold_for_its_later_batches(
+    ctx: Context, clock: FakeClock, db_url: str
+) -> None:
+    """A sweep reminds its stale claims a batch at a time (here one a batch; big sweeps take
+    minutes). While Ann's reminder is on its way, an admin raises the server's stale_days to 60
+    through another replica, told "Settings saved.". Bob's 31-day-old claim, in the next batch,
+    was still reminded by the 30 days the sweep had read at its start; now it waits for 60."""
+    bob, boss = person("bob"), person("boss", admin=True)
+    await claim_in_turn(ctx, clock, (ANN, "3.11"), (bob, "2.4"))
+    clock.advance(days=31)
+    async with another_replica(db_url, clock) as replica:
+        outbound = MemoryOutbound()
+        sweeper = make_sweeper(ctx, outbound, batch=1)
+        arrived = outbound.hold_next()
+        sweeping = asyncio.create_task(sweeper.run_once())
+        await outbound.on_its_way()
+        assert "Settings saved." in await shown(replica, boss, "/setup stale_days:60")
+        arrived.set()
+        await sweeping
+        assert [s.target for s in outbound.sent] == ["ann"]
+        assert (await claim_state(ctx.store, "bob", "2.4")).state == "active"
