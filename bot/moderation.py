@@ -30,6 +30,9 @@ RECORD_TRIES = 2
 # against copbot (Discord bans an address that makes too many). A new /submit tries at once, and
 # so does an admin's /setup (run to check or change the settings after mending them), and a start.
 BLOCKED_RETRY = timedelta(hours=1)
+# Edits of one post in a row at most, when decisions keep coming while the edits are on their
+# way (see Moderation._edit); the next press or sweep goes on from there.
+EDIT_ROUNDS = 3
 # What :meth:`Moderation._submit` answers for a post the platform as a whole failed (see there).
 OUTAGE = "outage"
 
@@ -349,20 +352,33 @@ class Moderation:
                 del self._editing[link.id]
 
     async def _edit(self, outbound: Outbound, link_id: int, sweep: Sweep) -> None:
-        # Read again: a press that found the submission decided may have read it just before
-        # the decision's own edit was recorded.
-        link = await submissions.get_link(self.store, link_id)
-        if (
-            link is None
-            or link.shown_revision >= link.revision
-            or not link.mod_channel_id
-            or link.mod_message_id in (None, posts.POSTING)
-        ):
-            return
+        """Edit the post to show the submission as it is now, if it shows an older state.
+
+        Another decision (an Undo, a second approval; through this replica or another) may come
+        while the edit is on its way, and its own edit land first: this older one would then
+        stay on the post, though the newer state is recorded as shown, so nothing would edit it
+        again. So once an edit has landed, the submission is read again and, when it has moved
+        on meanwhile, the post is edited again (:data:`EDIT_ROUNDS` edits at most)."""
+        shown: int | None = None
+        for _ in range(EDIT_ROUNDS):
+            # Read again: a press that found the submission decided may have read it just before
+            # the decision's own edit was recorded.
+            link = await submissions.get_link(self.store, link_id)
+            if link is None or not link.mod_channel_id or link.mod_message_id in (None, posts.POSTING):
+                return
+            if link.revision == shown or (shown is None and link.shown_revision >= link.revision):
+                return
+            if not await self._edit_once(outbound, link, sweep):
+                return
+            shown = link.revision
+
+    async def _edit_once(self, outbound: Outbound, link: WorkLink, sweep: Sweep) -> bool:
+        """Edit the post to show ``link``; whether the edit landed (and was recorded)."""
+        link_id = link.id
         problem = await self.store.get_problem(link.problem_number)
-        if problem is None:
-            return
-        assert link.mod_message_id is not None
+        if problem is None or link_id is None:
+            return False
+        assert link.mod_channel_id and link.mod_message_id is not None
         try:
             await outbound.edit(
                 Posted(link.mod_channel_id, link.mod_message_id, link.mod_url), moderator_post(link, problem)
@@ -376,7 +392,9 @@ class Moderation:
                 again = await submissions.get_link(self.store, link_id)
                 if again is not None:
                     await self.submitted(again)
-                return
+                return False
+            await posts.record_shown(self.store, link_id, link.revision)
+            return False
         except sent.Rejected as exc:  # the same edit would be refused at every try: written off once
             log.error(
                 "the edit of submission %s's moderator post was refused by %s for good (%s), not "
@@ -386,11 +404,14 @@ class Moderation:
                 exc.code,
                 exc,
             )
+            await posts.record_shown(self.store, link_id, link.revision)
+            return False
         except Exception as exc:
             sweep.note(link.platform, exc)
             log.warning("editing the post of submission %s failed, will retry: %s", link_id, exc)
-            return
+            return False
         await posts.record_shown(self.store, link_id, link.revision)
+        return True
 
     async def _notify(self, links: list[WorkLink], sweep: Sweep | None = None) -> None:
         """Tell each submitter (their notice taken: sent at most once) and record how it went;

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import random
 
 import pytest
 
@@ -887,3 +888,35 @@ async def test_pending_on_the_console_counts_the_submissions_past_the_twenty_lis
     assert out.startswith("Pending submissions: 25\n")
     assert [f"example.org/{i:02d}/" in line for i, line in enumerate(listed[:-1])] == [True] * 20
     assert listed[-1] == "  - … and 5 more"
+
+
+async def test_a_slow_edit_of_an_older_decision_never_stays_on_the_post(
+    moderated: Context, outbound: MemoryOutbound, clock: FakeClock, db_url: str
+) -> None:
+    """Mod approves Ann's link through this replica; Mo2 presses Undo through another, whose edit of
+    the post is slow (Discord's rate limit, a retry); meanwhile Mod approves it again. The Undo's
+    edit landed last, so the post showed the link pending, with Approve and Reject, although it
+    was approved, and nothing ever edited it again (the post counted as up to date). Now the
+    replica whose edit landed behind a newer decision edits the post once more."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    assert not (await dispatch.run_action(moderated, MOD, "cop:approve:1")).error
+    other_store = Store(make_engine(db_url))
+    try:
+        slow = MemoryOutbound(sent=outbound.sent)  # one platform: edits land in one order
+        other = Context(store=other_store, clock=clock, rng=random.Random(4))
+        other.effects = Moderation(other_store, {"discord": slow}, clock, setup_channel(other_store))
+        landing = slow.hold_next()
+        undoing = asyncio.create_task(dispatch.run_action(other, MOD2, "cop:undo:1"))
+        await slow.on_its_way()
+        assert not (await dispatch.run_action(moderated, MOD, "cop:approve:1")).error
+        landing.set()
+        assert not (await undoing).error
+    finally:
+        await other_store.close()
+    assert await status_of(moderated, 1) == "approved"
+    edits = [s for s in outbound.sent if s.kind == "edit" and s.target == "1"]
+    assert [b.label for b in edits[-1].reply.buttons] == ["Undo"]
+    assert edits[-1].reply.text == "Approved by Mod."
+    await sweep(moderated)  # and nothing more is due
+    assert [s for s in outbound.sent if s.kind == "edit"] == edits
