@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from storage.claims import Person
 from storage.engine import make_engine
-from storage.models import WorkLink
+from storage.models import Claim, WorkLink
 from storage.posts import release_stuck_posting, take_for_posting, unposted
 from storage.store import Store
 from storage.submissions import decide, get_link, submit, undo
-from storage.sweep import mark_stale
+from storage.sweep import expire_due, mark_stale, still_to_remind
 from tests.conftest import START
 from tests.support.pg import connect, lock_rows, lock_waiters
 
@@ -112,4 +112,47 @@ async def test_decisions_of_one_submission_through_two_replicas_at_once_apply_on
         assert after is not None and (after.status, after.revision, after.notice) == ("pending", 2, "retry")
     finally:
         for store in replicas:
+            await store.close()
+
+
+async def test_a_sweep_a_release_and_a_renewal_of_one_claim_through_three_replicas_apply_in_turn(
+    pg_db_url: str,
+) -> None:
+    """Ann's claim is due: one replica's sweep marks it stale while, through two others, she
+    releases it and presses "Still working on it" on an older reminder, each having read the claim
+    open before any of them writes (the row is held until all three wait, in that order). They
+    apply one after another: stale, then released, and the renewal finds it ended; its reminder
+    is no longer wanted, the history holds one release and no renewal, and a later sweep and
+    expiry leave it be."""
+    stores = [Store(make_engine(pg_db_url)) for _ in range(3)]
+    try:
+        claimed = (await stores[0].claim("2.4", ANN, START)).claim
+        assert claimed.id is not None
+        now = START + timedelta(days=31)
+        held = await lock_rows(stores[0], Claim, [claimed.id])
+        try:
+            sweeping = asyncio.create_task(mark_stale(stores[0], now, 30, ["discord"]))
+            await lock_waiters(stores[0], "claim", at_least=1, timeout=10)
+            releasing = asyncio.create_task(stores[1].release("2.4", ANN, "done", now))
+            await lock_waiters(stores[0], "claim", at_least=2, timeout=10)
+            renewing = asyncio.create_task(stores[2].renew_claim(claimed.id, ANN, now))
+            await lock_waiters(stores[0], "claim", at_least=3, timeout=10)
+        finally:
+            await held.close()
+        moved, released, renewed = await asyncio.gather(sweeping, releasing, renewing)
+        assert claimed.id in [c.id for c in moved or []]
+        assert released is not None and released.state == "released" and renewed is None
+        assert await still_to_remind(stores[0], [claimed.id]) == set()
+        kinds = [e.kind for e in await stores[1].history("2.4") if e.claim_id == claimed.id]
+        assert kinds == ["claimed", "released"]
+        later = now + timedelta(days=60)
+        for sweep in (
+            mark_stale(stores[0], later, 30, ["discord"]),
+            expire_due(stores[0], later, 14, ["discord"]),
+        ):
+            assert claimed.id not in [c.id for c in await sweep or []]
+        (after,) = [c for c in await stores[2].claims_for_problem("2.4") if c.id == claimed.id]
+        assert (after.state, after.note) == ("released", "done")
+    finally:
+        for store in stores:
             await store.close()
