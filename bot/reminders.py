@@ -360,10 +360,13 @@ class Sweeper:
             log.exception("sweep: reading the catalogue failed; %d message(s) wait", len(claims))
             return {claim.id or 0: ("retry", "") for claim in claims}
         semaphore = asyncio.Semaphore(self.concurrency)
+        # Read for the whole batch, then again for each message that waited for its turn.
+        first = await self._still_wanted(claims, reminder)
 
         async def one(group: list[Claim]) -> list[tuple[int, Outcome]]:
+            waits = semaphore.locked()
             async with semaphore:
-                wanted = await self._still_wanted(group, reminder)
+                wanted = await self._still_wanted(group, reminder) if waits else first
                 unwanted = (WITHHELD if reminder else "reclaimed", "")
                 withheld = [(c.id or 0, unwanted) for c in group if (c.id or 0) not in wanted]
                 group = [c for c in group if (c.id or 0) in wanted]
@@ -380,9 +383,10 @@ class Sweeper:
         """The ids of ``claims`` whose message is still wanted, read just before it goes: a
         reminder's claim not released nor renewed since the sweep took it (see
         :func:`storage.sweep.still_to_remind`), an expiry notice's claimant not holding the
-        problem again (:func:`storage.sweep.reclaimed`). Messages go out one after another
+        problem again (:func:`storage.sweep.reclaimed`). Messages go out a few at a time
         (platform rate limits), so a big batch takes minutes, in which members answer through any
-        replica. When the read fails (the database went away), all of them, as before the check."""
+        replica: read once for the batch, and again for each message that waited for its turn.
+        When the read fails (the database went away), all of them, as before the check."""
         ids = {c.id or 0 for c in claims}
         try:
             if reminder:
