@@ -319,7 +319,12 @@ async def _card(ctx: Context, actor: Actor, target: str) -> Reply | None:
     except CommandError:
         return None
     problem = await ctx.store.get_problem(number)
-    return await catalogue.problem_card(ctx, problem, actor) if problem is not None else None
+    if problem is None:
+        return None
+    # It replaces the pressed card and stays: read as the database has it now, with the claims
+    # other replicas made within the seconds this one keeps a problem's state.
+    ctx.store.reread_state(number)
+    return await catalogue.problem_card(ctx, problem, actor)
 
 
 register_action("claim", _card_action("claim"))

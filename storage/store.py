@@ -348,6 +348,14 @@ class Store(Database):
         claims, links = await asyncio.shield(loading)
         return list(claims), list(links)
 
+    def reread_state(self, number: str) -> None:
+        """Have the next :meth:`problem_state` of ``number`` read the database where other
+        processes' changes show only after ``state_ttl`` (PostgreSQL): for a card that stands as
+        it is shown (one that replaces the card whose Claim or Release was pressed). On a SQLite
+        file nothing: its entries follow other connections' commits."""
+        if self._states.changes is None:
+            self._states.forget(number)
+
     def _keep_state(
         self, number: str, version: tuple[int, int], state: tuple[list[Claim], list[WorkLink]]
     ) -> tuple[list[Claim], list[WorkLink]]:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import random
 
 import pytest
 
 from commands import dispatch
 from commands.types import Actor, Context
+from storage.engine import make_engine
 from storage.models import OPEN_CLAIM_STATES
+from storage.store import Store
 from tests.support.claims import plant_sheet_claim
 from tests.support.clock import FakeClock
 from tests.support.transcript import person, say, shown
@@ -380,3 +383,29 @@ async def test_claiming_again_and_again_in_one_day_does_not_flood_the_history(
     timeline = await shown(ctx, BOB, "/history 2.4")
     assert timeline.count("2026-11-27 · Ann renewed their claim") == 1
     assert "Ann — since 2026-11-25 (2 days ago), renewed 2026-11-27" in await shown(ctx, BOB, "/problem 2.4")
+
+
+async def test_a_card_pressed_through_two_replicas_at_once_names_both_claimants(
+    pg_db_url: str, clock: FakeClock
+) -> None:
+    """A public card of 2.4 in a busy channel (Slack replicas behind a load balancer): Ann presses
+    Claim and her press reaches replica B; a moment later Bob's reaches replica A, which had shown
+    the card within STATE_CACHE_SECONDS. A's refreshed card, the last to replace the message,
+    named only Bob, and the channel's card kept saying so: Ann's claim was missing from it. Now
+    the card a press leaves behind is read afresh and names both."""
+    frozen = 100.0  # within the state cache's seconds throughout
+    stores = [Store(make_engine(pg_db_url), monotonic=lambda: frozen) for _ in range(2)]
+    try:
+        a, b = (Context(store=s, clock=clock, rng=random.Random(4)) for s in stores)
+        await shown(a, BOB, "/problem 2.4")  # the card, as replica A keeps it
+        pressed = await dispatch.run_action(b, ANN, "cop:claim:2.4")
+        assert not pressed.error and pressed.refresh is not None
+        pressed = await dispatch.run_action(a, BOB, "cop:claim:2.4")
+        assert not pressed.error and pressed.refresh is not None
+        card = "\n".join(
+            [pressed.refresh.text, *(line for s in pressed.refresh.sections for line in s.lines)]
+        )
+        assert "Ann" in card and "Bob" in card, card
+    finally:
+        for s in stores:
+            await s.close()
