@@ -180,3 +180,33 @@ async def test_a_cap_set_on_one_replica_holds_at_once_on_another_that_read_the_o
     finally:
         for s in stores:
             await s.close()
+
+
+async def test_claims_at_once_in_two_communities_keep_each_community_s_cap(
+    db_url: str, clock: FakeClock
+) -> None:
+    """Ann claims through two replicas at once in two servers with a cap of 2 each, some of the
+    problems the same in both (one claim per person and problem: the second renews the first,
+    wherever it was made). Each server's cap holds: neither holds more than 2 of her claims, and
+    no problem is claimed twice."""
+    stores = [Store(make_engine(db_url)) for _ in range(2)]
+    boss2 = person("boss", admin=True, community="guild2")
+    ann2 = replace(ANN, community_id="guild2")
+    try:
+        ctxs = [Context(store=s, clock=clock, rng=random.Random(4)) for s in stores]
+        await say(ctxs[0], BOSS, "/setup max_claims:2")
+        await say(ctxs[1], boss2, "/setup max_claims:2")
+        replies = await asyncio.gather(
+            *(
+                say(ctxs[i % 2], who, f"/claim {number}")
+                for i, number in enumerate(NUMBERS[:6])
+                for who in (ANN, ann2)
+            )
+        )
+        assert all(r.error or "claim" in r.text for r in replies)
+        here, there = await open_numbers(ctxs[0]), await open_numbers(ctxs[0], community="guild2")
+        assert len(here) == 2 and len(there) <= 2, (here, there)
+        assert not set(here) & set(there)
+    finally:
+        for s in stores:
+            await s.close()
