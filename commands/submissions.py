@@ -317,7 +317,8 @@ async def pending_command(ctx: Context, request: Request) -> Reply:
     lines: list[str | Link] = []
     for link in waiting[:PENDING_SHOWN]:
         when = f"{day(link.created_at)} ({ago(link.created_at, now)})"
-        line = f"{link.problem_number}: {link.url} from {link.display_name}, {when}"
+        # "#id" as the buttons name it: several links for one problem are told apart.
+        line = f"{link.problem_number} #{link.id}: {link.url} from {link.display_name}, {when}"
         if link.mod_url:
             lines.append(Link(line, link.mod_url))
         elif link.mod_refused and link.mod_retry_at is None:

@@ -138,7 +138,7 @@ async def test_only_moderators_decide(moderated: Context, outbound: MemoryOutbou
     assert await decide_by_reaction(moderated, person("eve"), "1", "✅") is None
     refused = await dispatch.run_action(moderated, person("eve"), "cop:approve:1")
     assert refused.error and refused.text == "Only moderators can decide submissions."
-    assert "2.4: https://example.org/acronyms from Ann" in await shown(moderated, MOD, "/pending")
+    assert "2.4 #1: https://example.org/acronyms from Ann" in await shown(moderated, MOD, "/pending")
     assert (await say(moderated, ANN, "/pending")).text == "/pending is for moderators."
 
 
@@ -920,3 +920,19 @@ async def test_a_slow_edit_of_an_older_decision_never_stays_on_the_post(
     assert edits[-1].reply.text == "Approved by Mod."
     await sweep(moderated)  # and nothing more is due
     assert [s for s in outbound.sent if s.kind == "edit"] == edits
+
+
+async def test_pending_names_each_submission_as_its_buttons_do(ctx: Context) -> None:
+    """Three links for 2.4 wait (on the console, where nothing is posted): the buttons read
+    "Approve 2.4 #2", and each listed line says which number it is, so a moderator can tell which
+    of the three links a button decides. The lines said "2.4: <link>" alone."""
+    for url in ("https://example.org/one", "https://example.org/two", "https://example.org/three"):
+        await say(ctx, ANN, f"/submit 2.4 {url}")
+    await dispatch.run_action(ctx, MOD, "cop:approve:1")
+
+    reply = await say(ctx, MOD, "/pending")
+    out = await shown(ctx, MOD, "/pending")
+
+    assert [b.label for b in reply.buttons][::2] == ["Approve 2.4 #2", "Approve 2.4 #3"]
+    assert "  - 2.4 #2: https://example.org/two from Ann, " in out, out
+    assert "  - 2.4 #3: https://example.org/three from Ann, " in out, out

@@ -50,7 +50,9 @@ async def test_a_submission_from_another_team_is_the_installed_moderators_to_dec
         approved = await rig.click(Answer.of(first), "Approve", MOD, channel=MODS, ts=first.ts)
         await rig.react(MOD, "x", second.ts)
 
-        assert f"2.4: {LINK} from ann" in pending.shown and f"2.4: {LINK}/second from ann" in pending.shown
+        assert (
+            f"2.4 #1: {LINK} from ann" in pending.shown and f"2.4 #2: {LINK}/second from ann" in pending.shown
+        )
         assert "Approved the link for 2.4." in approved.shown
         assert "Rejected by mod." in rig.current(MODS, second.ts).shown
         assert "Nothing is waiting for a decision." in (await rig.command("/pending", user=MOD)).shown
@@ -124,7 +126,7 @@ async def test_an_org_wide_install_knows_moderators_by_a_user_group_of_a_workspa
             undecided = rig.current(MODS, post.ts).shown
             await rig.react(MOD, "white_check_mark", post.ts)
 
-            assert f"2.4: {LINK} from ann" in pending.shown, pending.shown
+            assert f"2.4 #1: {LINK} from ann" in pending.shown, pending.shown
             assert "/pending is for moderators." in refused.shown
             assert "Approved by" not in undecided
             assert "Approved by mod." in rig.current(MODS, post.ts).shown

@@ -107,7 +107,7 @@ async def test_pending_links_to_the_post(rig: Rig) -> None:
     refused = await rig.command("/pending", user=ANN)
 
     permalink = f"https://fake-team.slack.com/archives/{MODS}/p{post.ts.replace('.', '')}"
-    assert f"<{permalink}|2.4: {LINK} from ann, 2026-11-25 (today)>" in pending.shown
+    assert f"<{permalink}|2.4 #1: {LINK} from ann, 2026-11-25 (today)>" in pending.shown
     assert "/pending is for moderators." in refused.shown
 
 
@@ -827,7 +827,7 @@ async def test_a_new_moderator_channel_takes_the_pending_posts(fake: FakeSlack, 
         assert "Moved: the moderator channel changed" in old.shown and old.buttons == []
         permalink = f"https://fake-team.slack.com/archives/{MODS2}/p{new.ts.replace('.', '')}"
         assert permalink in old.shown
-        assert f"<{permalink}|2.4: {LINK} from ann" in (await rig.command("/pending", user=MOD)).shown
+        assert f"<{permalink}|2.4 #1: {LINK} from ann" in (await rig.command("/pending", user=MOD)).shown
 
         await rig.react(MOD, "white_check_mark", post.ts)  # on the old post
         assert await status(ctx) == LinkStatus.PENDING
