@@ -458,7 +458,13 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
     text keeps them where they stand, as typed.
     """
     if len(line) > MAX_LINE:
-        raise BadArgument(f"that is too long: at most {MAX_LINE} characters")
+        # Said with the free text's own limit: a note cut to just under the line's would be refused
+        # again for its own.
+        rest = next((o for o in options if o.rest and o.max_length < MAX_LINE), None)
+        its = f", its {rest.name} at most {rest.max_length}" if rest is not None else ""
+        raise BadArgument(
+            f"That is too long ({len(line)} characters): /{command} reads at most {MAX_LINE}{its}."
+        )
     # Words are split on the line with its smart quotes read as straight ones; free text is
     # sliced from ``line`` itself, as typed (the translation keeps every position).
     words_of = line.translate(SMART_QUOTES)

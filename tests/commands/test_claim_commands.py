@@ -72,6 +72,22 @@ async def test_only_the_claimant_can_release(ctx: Context) -> None:
     assert "Ann — since" not in text
 
 
+async def test_a_note_pasted_past_the_line_limit_says_how_long_a_note_may_be(ctx: Context) -> None:
+    """A 5,000-character release note (a pasted log): the answer was "that is too long: at most
+    4000 characters", and a note cut to 3,999 was then refused again at 1000. It says what it
+    read and the note's own limit; the claim stays open, and a note within it releases."""
+    await say(ctx, ANN, "/claim 3.11")
+    refused = await say(ctx, ANN, "/release 3.11 " + "x" * 5000)
+    assert refused.error
+    assert (
+        refused.text
+        == "That is too long (5005 characters): /release reads at most 4000, its note at most 1000."
+    )
+    assert "Ann — since" in await shown(ctx, BOB, "/problem 3.11")
+    done = await say(ctx, ANN, "/release 3.11 " + "x" * 1000)
+    assert "Released your claim on 3.11" in done.text
+
+
 async def test_a_note_that_says_note_colon_is_kept_whole(ctx: Context) -> None:
     """`/release 3.11 Note: tried X` releases, and the next visitor reads the note as written."""
     await say(ctx, ANN, "/claim 3.11")
