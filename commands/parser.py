@@ -414,6 +414,35 @@ def _level_run(tokens: list[re.Match[str]], at: int) -> tuple[int, int]:
     return first, last
 
 
+# Words between problem numbers a member lists in one line (``2.4 and 3.11``, ``2.4 & 3.11``).
+LIST_JOINERS = frozenset(["and", "&", "+", "then"])
+
+
+def _more_numbers(
+    options: tuple[Option, ...],
+    raw: dict[str, Any],
+    words_of: str,
+    leftovers: list[tuple[int, int, int, str]],
+) -> tuple[str, str] | None:
+    """The first two problem numbers, as typed, when the words left over beside a command's number
+    are more numbers (``/claim 2.4, 3.11``); None when any of them is something else."""
+    option = next((o for o in options if o.kind is Kind.NUMBER and o.name in raw), None)
+    if option is None:
+        return None
+    given = canonical_number(NUMBER_PREFIX_RE.sub("", normalise(str(raw[option.name])), count=1))
+    found = [(words_of.find(str(raw[option.name])), given)]
+    for _, start, _, token in leftovers:
+        word = normalise(token).strip(",;")
+        if word.lower() in LIST_JOINERS or not word:
+            continue
+        found.append((start, canonical_number(word)))
+    numbers = list(dict.fromkeys(number for _, number in sorted(found, key=lambda pair: pair[0])))
+    if len(numbers) < 2 or None in numbers:
+        return None
+    first, second = numbers[:2]
+    return (first, second) if first is not None and second is not None else None
+
+
 # Lines read lately, by command: the same few lines come again and again (``/claim 2.4``,
 # ``/random difficulty:A``), and reading one costs more than the rest of a cached card. Reading
 # is a pure function of its arguments, whose values are all immutable; a line refused is read
@@ -609,6 +638,11 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
         if rest_option is None or rest_option.name in raw:
             shown = " ".join(token for *_, token in leftovers)
             shown = clip(shown, 61)
+            if (numbers := _more_numbers(options, raw, words_of, leftovers)) is not None:
+                first, second = numbers
+                raise BadArgument(
+                    f"/{command} takes one problem at a time: /{command} {first}, then /{command} {second}."
+                )
             usage = " ".join(o.name if o.required else f"[{o.name}]" for o in options)
             raise BadArgument(f"I don't understand {shown!r}. Usage: /{command} {usage}".rstrip())
         if free_text:

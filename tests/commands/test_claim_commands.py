@@ -88,6 +88,16 @@ async def test_a_note_pasted_past_the_line_limit_says_how_long_a_note_may_be(ctx
     assert "Released your claim on 3.11" in done.text
 
 
+@pytest.mark.parametrize("numbers", ["2.4, 3.11", "2.4 3.11", "2.4 and 3.11", "#2.4 & #3.11"])
+async def test_two_problems_claimed_in_one_line_are_told_one_at_a_time(ctx: Context, numbers: str) -> None:
+    """`/claim 2.4, 3.11` answered "I don't understand '2.4,'", a number it reads alone; it says
+    /claim takes one problem at a time, with both commands to type, and claims neither."""
+    refused = await say(ctx, ANN, f"/claim {numbers}")
+    assert refused.error
+    assert "/claim takes one problem at a time: /claim 2.4, then /claim 3.11." in refused.text, refused.text
+    assert "You hold no open claims" in await shown(ctx, ANN, "/claims")
+
+
 async def test_a_note_that_says_note_colon_is_kept_whole(ctx: Context) -> None:
     """`/release 3.11 Note: tried X` releases, and the next visitor reads the note as written."""
     await say(ctx, ANN, "/claim 3.11")
