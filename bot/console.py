@@ -87,7 +87,7 @@ async def run_console(
         line = line.strip()
         if not line:
             continue
-        if line in {"/quit", "quit", "/exit", "exit"}:
+        if line.lower() in {"/quit", "quit", "/exit", "exit"}:
             break
         if line.startswith("!") and line[1:].isdigit():
             index = int(line[1:]) - 1

@@ -233,3 +233,13 @@ def test_help_and_settings_fit_the_console_s_width(tmp_path: Path) -> None:
     too_wide = [line for line in replies.splitlines() if len(line) > 88 and line not in titles]
     assert too_wide == [], too_wide
     assert "Dates are days in UTC" in replies and "Max open claims: no limit" in replies
+
+
+@pytest.mark.parametrize("leave", ["/QUIT", "/Quit", "Exit"])
+def test_quit_typed_in_capitals_leaves(tmp_path: Path, leave: str) -> None:
+    """The banner says /quit leaves; typed with caps lock on, /QUIT answered "There is no command
+    /quit. /help lists them." and the console went on to run the next line."""
+    result = run_cli(["console", "--as", "ann"], tmp_path, f"{leave}\n/claim 3.11\n", PYTHONPATH=str(ROOT))
+    assert result.returncode == 0, result.stderr
+    assert "There is no command" not in result.stdout
+    assert "You claimed 3.11" not in result.stdout
