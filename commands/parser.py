@@ -220,7 +220,11 @@ def parse_channel(raw: str) -> str:
     text = normalise(raw)
     match = CHANNEL_RE.match(text)
     if not match:
-        raise BadArgument(f"{text[:40]!r} is not a channel: pick one, e.g. #moderators")
+        # Typed (console), a channel's name is no channel: its id or its mention is (Discord's picker
+        # and Slack's setting give those).
+        raise BadArgument(
+            f"{text[:40]!r} is not a channel: give its id or its mention (<#123456789012345678>)"
+        )
     return _checked_id(next(group for group in (match.group(1), match.group(3)) if group), "channel")
 
 
@@ -229,7 +233,7 @@ def parse_role(raw: str) -> str:
     text = normalise(raw)
     match = ROLE_RE.match(text)
     if not match:
-        raise BadArgument(f"{text[:40]!r} is not a role: pick one, e.g. @moderators")
+        raise BadArgument(f"{text[:40]!r} is not a role: give its id or its mention (<@&123456789012345678>)")
     return _checked_id(next(group for group in match.groups() if group), "role")
 
 

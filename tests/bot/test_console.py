@@ -243,3 +243,18 @@ def test_quit_typed_in_capitals_leaves(tmp_path: Path, leave: str) -> None:
     assert result.returncode == 0, result.stderr
     assert "There is no command" not in result.stdout
     assert "You claimed 3.11" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("option", "typed"), [("moderator_channel", "#moderators"), ("moderator_role", "@moderators")]
+)
+def test_a_refused_channel_or_role_suggests_what_is_taken(tmp_path: Path, option: str, typed: str) -> None:
+    """`/setup moderator_role:@moderators` answered "'@moderators' is not a role: pick one, e.g.
+    @moderators", refusing the very example it gave. The refusal's example, typed, is taken."""
+    first = run_cli(["console"], tmp_path, f"/setup {option}:{typed}\n", PYTHONPATH=str(ROOT))
+    assert first.returncode == 0, first.stderr
+    refusal = first.stdout.strip().splitlines()[-1]
+    assert refusal.startswith(f"'{typed}' is not a "), first.stdout
+    example = refusal[refusal.index("(") + 1 : refusal.index(")")]
+    second = run_cli(["console"], tmp_path, f"/setup {option}:{example}\n", PYTHONPATH=str(ROOT))
+    assert "Settings saved." in second.stdout, (refusal, second.stdout)
