@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import textwrap
+import threading
 from collections.abc import Callable
 from typing import TextIO
 
@@ -59,6 +60,35 @@ def render(reply: Reply, width: int | None = WIDTH) -> str:
     return "\n".join(out).strip()
 
 
+async def _next_line(read: Callable[[], str]) -> str:
+    """The next line ``read`` gives, read on a daemon thread: one waiting for the keyboard at
+    Ctrl-C neither holds the process (as the loop's executor, which is joined on the way out,
+    did until Enter was pressed) nor outlives it."""
+    loop = asyncio.get_running_loop()
+    line: asyncio.Future[str] = loop.create_future()
+
+    def settle(value: str | None, error: BaseException | None) -> None:
+        if line.done():  # cancelled meanwhile (Ctrl-C)
+            return
+        if error is not None:
+            line.set_exception(error)
+        else:
+            line.set_result(value or "")
+
+    def work() -> None:
+        try:
+            value, error = read(), None
+        except BaseException as exc:  # handed to the reader, as asyncio.to_thread would
+            value, error = None, exc
+        try:
+            loop.call_soon_threadsafe(settle, value, error)
+        except RuntimeError:  # the loop closed meanwhile: nobody waits for this line
+            pass
+
+    threading.Thread(target=work, name="console-input", daemon=True).start()
+    return await line
+
+
 def console_actor(name: str) -> Actor:
     """The local user: a moderator and admin of the local community."""
     return Actor("console", "local", name.strip().lower() or "local", name.strip() or "local", True, True)
@@ -81,7 +111,7 @@ async def run_console(
     while True:
         if source.isatty():
             print("> ", end="", file=out, flush=True)
-        line = await asyncio.to_thread(read or source.readline)
+        line = await _next_line(read or source.readline)
         if not line:
             break
         line = line.strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -258,3 +259,35 @@ def test_a_refused_channel_or_role_suggests_what_is_taken(tmp_path: Path, option
     example = refusal[refusal.index("(") + 1 : refusal.index(")")]
     second = run_cli(["console"], tmp_path, f"/setup {option}:{example}\n", PYTHONPATH=str(ROOT))
     assert "Settings saved." in second.stdout, (refusal, second.stdout)
+
+
+def test_ctrl_c_at_the_prompt_leaves_at_once(tmp_path: Path) -> None:
+    """Ctrl-C while the console waits for a line did nothing until Enter was pressed (the line
+    being read held the process), however often it was pressed. It leaves at once: status 130, no
+    traceback, and what was done before it kept."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLACK_", "DATABASE_"))}
+    environ.update(DATA_DIR=str(tmp_path / "data"), LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
+    environ["SEED_FILE"] = str(ROOT / "data" / "seed.csv")
+    console = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "console", "--as", "ann"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=environ,
+    )
+    try:
+        assert console.stdin is not None and console.stdout is not None and console.stderr is not None
+        console.stdin.write("/claim 3.11\n")
+        console.stdin.flush()
+        while "[!1] Claim" not in (line := console.stdout.readline()):
+            assert line, console.stderr.read()
+        console.send_signal(signal.SIGINT)  # the console now waits for the next line
+        status = console.wait(timeout=20)
+        assert status == 130 and "Traceback" not in console.stderr.read()
+    finally:
+        console.kill()
+        console.wait()
+    after = run_cli(["console", "--as", "ann"], tmp_path, "/claims\n", PYTHONPATH=str(ROOT))
+    assert "Your open claims (1)" in after.stdout
