@@ -148,15 +148,21 @@ async def _db_backup(settings: Settings, path: Path) -> int:
 
 
 async def _db_dump(settings: Settings, path: Path, load: bool) -> int:
-    from storage.dump import DumpError, read_all, write_whole
+    from storage.dump import DumpError, read_all, read_dump, write_whole
     from storage.dump import load as load_dump
 
+    made: list[Path] = []
     try:
         if load:  # into an empty database: migrated, but without the seed a first start loads
+            # The dump is read and checked first: a file that is not there or not a dump (a typo,
+            # a wrong DATA_DIR) leaves no database made or migrated, as for catalogue import.
+            rows = await read_dump(path)
+            new = missing_sqlite_file(settings)
+            made = _not_yet_there(new) if new is not None else []
             await migrate(settings)
             store = Store(open_engine(settings, bound_statements=False))
             try:
-                counts = await load_dump(store, path)
+                counts = await load_dump(store, rows)
             finally:
                 await store.close()
         else:
@@ -166,7 +172,11 @@ async def _db_dump(settings: Settings, path: Path, load: bool) -> int:
             # file meanwhile, it says "run the command again" and nothing is left at the path.
             await write_whole(path, text)
     except (DumpError, OSError) as exc:
+        _remove_made(made)  # a load refused into a new SQLite file leaves no empty database
         return _failed(path, exc)
+    except BaseException:
+        _remove_made(made)
+        raise
     summary = ", ".join(f"{count} {table}" for table, count in counts.items())
     print(f"{'loaded' if load else 'dumped'} {path}: {summary}")
     return 0

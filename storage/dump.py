@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
@@ -92,22 +92,53 @@ async def read_all(store: Store) -> tuple[dict[str, int], str]:
     return counts, "\n".join(lines) + "\n"
 
 
-async def load(store: Store, path: Path) -> dict[str, int]:
-    """Load a dump into an empty, migrated (not seeded) database, all or nothing; rows per table."""
-    text = await asyncio.to_thread(path.read_text, encoding="utf-8")
-    by_table: dict[str, list[dict[str, Any]]] = {}
+Rows = dict[str, list[dict[str, Any]]]
+
+
+def _read_dump(path: Path) -> Rows:
+    """A dump's rows by table, each line checked: a JSON object naming a table of copbot's, its
+    row only columns that table has, and the same columns as that table's other rows (SQLAlchemy
+    inserts them together). DumpError names the first line that is not; OSError for the file."""
+    text = path.read_text(encoding="utf-8")
+    tables = {t.name: t for t in SQLModel.metadata.sorted_tables}
+    by_table: Rows = {}
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
-            by_table.setdefault(item["table"], []).append({k: _decode(v) for k, v in item["row"].items()})
-        except (ValueError, KeyError, TypeError) as exc:
+            row = {k: _decode(v) for k, v in item["row"].items()}
+            name = item["table"]
+            rows = by_table.setdefault(name, [])
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise DumpError(f"line {number}: not a copbot dump line ({exc})") from None
-    tables = {t.name: t for t in SQLModel.metadata.sorted_tables}
-    unknown = set(by_table) - set(tables)
-    if unknown:
+        table = tables.get(name)
+        if table is None:
+            continue  # every unknown table is named at once below
+        if extra := sorted(set(row) - set(table.c.keys())):
+            shown = ", ".join(str(column)[:40] for column in extra[:5])
+            raise DumpError(f"line {number}: a {name} row with a column copbot's {name} table lacks: {shown}")
+        if rows and set(row) != set(rows[0]):
+            differ = ", ".join(sorted(set(rows[0]) ^ set(row))[:5])
+            raise DumpError(
+                f"line {number}: a {name} row with other columns than the rows before it ({differ})"
+            )
+        rows.append(row)
+    if unknown := set(by_table) - set(tables):
         raise DumpError(f"unknown tables in the dump: {', '.join(sorted(unknown))}")
+    return by_table
+
+
+async def read_dump(path: Path) -> Rows:
+    """:func:`_read_dump` in a thread: read and checked before any database is opened."""
+    return await asyncio.to_thread(_read_dump, path)
+
+
+async def load(store: Store, path: Path | Rows) -> dict[str, int]:
+    """Load a dump (its file, or the rows :func:`read_dump` read from it) into an empty,
+    migrated (not seeded) database, all or nothing; rows per table."""
+    by_table = await read_dump(path) if isinstance(path, Path) else path
+    tables = {t.name: t for t in SQLModel.metadata.sorted_tables}
     try:
         async with store.session() as s:
             conn = await s.connection()
@@ -131,5 +162,8 @@ async def load(store: Store, path: Path) -> dict[str, int]:
             f"the dump does not hold together (a row names one it lacks, or two rows clash), so "
             f"nothing was loaded: {exc.orig}"
         ) from None
+    except StatementError as exc:  # a value the column cannot take: said without the rows
+        said = " ".join(str(exc.orig).split())[:300]
+        raise DumpError(f"a row copbot's tables cannot take, so nothing was loaded: {said}") from None
     store.catalogue_changed()
     return {name: len(rows) for name, rows in by_table.items()}

@@ -438,3 +438,43 @@ async def test_a_read_only_database_written_meanwhile_leaves_no_output(tmp_path:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert sorted(os.listdir(tmp_path)) == ["copy.db", "data"], os.listdir(tmp_path)
     assert os.listdir(data) == ["copbot.db"]
+
+
+async def test_a_load_of_a_missing_dump_into_a_wrong_data_dir_leaves_no_database(tmp_path: Path) -> None:
+    """`db load` of a file that is not there (a typo), with a DATA_DIR that is not the bot's: it
+    migrated wrong/copbot.db first and only then looked for the file, leaving an empty database
+    that `catalogue export` then exported with status 0. The file is read first: nothing is made,
+    and the export that follows is refused."""
+    wrong = tmp_path / "wrong"
+    status, output = await copbot(tmp_path, "db", "load", "dump.jsonl", DATA_DIR=str(wrong))
+    assert (status, output) == (1, "dump.jsonl: No such file or directory\n")
+    assert os.listdir(tmp_path) == []
+    status, output = await copbot(tmp_path, "catalogue", "export", "out.csv", DATA_DIR=str(wrong))
+    refused(status, output, f"cannot start: no SQLite database at {wrong}/copbot.db (DATA_DIR): {SETTING}")
+
+
+async def test_a_dump_with_a_row_copbot_cannot_read_is_named_in_one_line(tmp_path: Path) -> None:
+    """A dump line whose row has a column copbot's table lacks (edited by hand, or cut and pasted
+    together): `db load` ended in a CRITICAL traceback that printed the other rows, members' names
+    and emails among them. It names the line in one line, status 1, loads nothing and makes no
+    database; the good dump then loads."""
+    made = await copbot(tmp_path, "console", "--as", "ann", stdin="/claim 3.11\n", DATA_DIR="bot")
+    assert made[0] == 0, made[1]
+    status, output = await copbot(tmp_path, "db", "dump", "good.jsonl", DATA_DIR="bot")
+    assert status == 0, output
+    good = (tmp_path / "good.jsonl").read_text()
+    claim = next(line for line in good.splitlines() if '"table": "claim"' in line)
+    bad = good.replace(claim, claim.replace('"row": {', '"row": {"colour": "red", ', 1))
+    (tmp_path / "bad.jsonl").write_text(bad)
+    line = good.splitlines().index(claim) + 1
+
+    status, output = await copbot(tmp_path, "db", "load", "bad.jsonl", DATA_DIR="new")
+
+    assert status == 1 and "Traceback" not in output and len(output.splitlines()) == 1, output
+    assert output.startswith(
+        f"bad.jsonl: line {line}: a claim row with a column copbot's claim table lacks: colour"
+    )
+    assert "@" not in output
+    assert not (tmp_path / "new").exists()
+    status, output = await copbot(tmp_path, "db", "load", "good.jsonl", DATA_DIR="new")
+    assert status == 0 and "\nloaded good.jsonl: 98 problem, " in output, output
