@@ -57,6 +57,13 @@ def _copy(source: Path, target: Path) -> int:
     if side is not None:
         what = "the database itself" if not side else f"the database's own {side} file"
         raise BackupError(f"{str(target)!r} is {what} ({str(source)!r}): name the copy another file")
+    if not target.name or (target.exists() and not target.is_file()):
+        # The copy is made beside the target and renamed over it: over a pipe or a device
+        # (/dev/stdout) that would put a file in its place; a folder ("." too) cannot take it.
+        kind = "a folder" if not target.name or target.is_dir() else "a pipe or a device"
+        raise BackupError(
+            f"{str(target)!r} is no file to write the copy to ({kind}): name a file, e.g. copy.db"
+        )
     tmp = target.with_name(target.name + ".partial")
     # Made here, empty (what an earlier attempt left is dropped): a folder that is missing or not
     # writable raises OSError in the system's words, where SQLite says "unable to open database file".

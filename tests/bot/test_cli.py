@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -478,3 +479,23 @@ async def test_a_dump_with_a_row_copbot_cannot_read_is_named_in_one_line(tmp_pat
     assert not (tmp_path / "new").exists()
     status, output = await copbot(tmp_path, "db", "load", "good.jsonl", DATA_DIR="new")
     assert status == 0 and "\nloaded good.jsonl: 98 problem, " in output, output
+
+
+@pytest.mark.parametrize("target", ["pipe", ".", ""])
+async def test_a_backup_onto_a_pipe_or_a_folder_is_refused_and_leaves_it_as_it_was(
+    tmp_path: Path, target: str
+) -> None:
+    """`db backup` onto what is no file: a named pipe (as `/dev/stdout` into a pipeline is) was
+    replaced by a regular file holding the copy, with status 0 (run as root, `/dev/stdout` and
+    `/dev/full` themselves were); `.` or an empty name ended in a ValueError traceback. Each is
+    refused in one line, status 1, and left as it was."""
+    status, output = await copbot(tmp_path, "db", "upgrade")
+    assert status == 0, output
+    if target == "pipe":
+        os.mkfifo(tmp_path / "pipe")
+    status, output = await copbot(tmp_path, "db", "backup", target)
+    assert status == 1 and "Traceback" not in output and len(output.splitlines()) == 1, output
+    assert "is no file to write the copy to" in output, output
+    if target == "pipe":
+        assert stat.S_ISFIFO((tmp_path / "pipe").stat().st_mode)
+    assert sorted(os.listdir(tmp_path)) == sorted(["data", *(["pipe"] if target == "pipe" else [])])
