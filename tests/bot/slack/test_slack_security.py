@@ -110,8 +110,11 @@ async def test_ten_thousand_characters_are_refused_politely(rig: Rig, ctx: Conte
     answer = await rig.command("/release", "3.11 " + "x" * 10_000)
     search = await rig.command("/search", "heads " * 2000)
 
-    assert "that is too long: at most 4000 characters" in answer.shown
-    assert "that is too long" in search.shown and not search.public
+    assert (
+        "That is too long (10005 characters): /release reads at most 4000, its note at most 1000."
+        in answer.shown
+    )
+    assert "/search reads at most 4000, its query at most 200." in search.shown and not search.public
 
 
 async def test_odd_unicode_numbers_still_find_the_problem(rig: Rig) -> None:
