@@ -14,8 +14,10 @@ from rapidfuzz.distance import OSA
 
 from commands.catalogue import difficulty_matches, get_problem, match_category, problem_title
 from commands.levels import SCALE, read_difficulty, read_levels
+from commands.links import LINK_IN_TEXT, listed_in, normalise_link
 from commands.parser import LEVEL_WORDS, NUMBER_PREFIX_RE, SMART_QUOTES, Kind, Option
 from commands.types import BadArgument, Button, Context, Reply, Request, Section, page_of, past_the_last
+from storage import submissions
 from storage.models import Problem
 from storage.text import canonical_number, clip, normalise
 
@@ -58,8 +60,16 @@ async def search_command(ctx: Context, request: Request) -> Reply:
     # One that is no problem is answered as /problem answers it, naming the numbers there are.
     number = canonical_number(NUMBER_PREFIX_RE.sub("", query.strip()))
     found_at: list[tuple[int, float, int, Problem]] = []
+    link = _one_link(query)
     if number is not None:
         found_at.append((0, 0.0, 0, await get_problem(ctx, number)))
+    elif link is not None:
+        # A link (a paper someone pasted) finds the problems whose existing work names the same
+        # work, compared as /submit compares links: its words are no match for anything.
+        approved = set(await submissions.approved_for(ctx.store, normalise_link(link)))
+        for position, p in enumerate(everything):
+            if p.number in approved or listed_in(p.existing_work, link):
+                found_at.append((0, 0.0, position, p))
     else:
         # Scored against the whole catalogue (its index is built once); the matches, best first
         # and then in catalogue order (its own order: section, position), then filtered.
@@ -84,6 +94,11 @@ async def search_command(ctx: Context, request: Request) -> Reply:
         if number is not None:  # its problem, outside the filters: where it is, not its digits
             p = found_at[0][3]
             hint = f"{p.number} is at difficulty {p.difficulty} in {p.category}: /problem {p.number}"
+        elif link is not None and not found_at:
+            nothing = f"Nothing matches {shown_query!r}: no problem lists that work."
+            hint = f"If it tackles one, /submit NUMBER {link} sends it to the moderators."
+        elif link is not None:
+            hint = "Try without the filters."
         else:
             hint = (
                 as_level
@@ -109,6 +124,18 @@ async def search_command(ctx: Context, request: Request) -> Reply:
         footer=footer,
         private=True,
     )
+
+
+def _one_link(query: str) -> str | None:
+    """The query when it is one http(s) link, as /submit would take it; else None."""
+    text = query.strip().strip("<>")
+    if not LINK_IN_TEXT.fullmatch(text):
+        return None
+    try:
+        normalise_link(text)
+    except ValueError:  # a bad port: no link to compare
+        return None
+    return text
 
 
 def processed_text(text: str) -> str:

@@ -125,6 +125,17 @@ async def find_live(store: Store, number: str, normalized: str) -> WorkLink | No
         ).first()
 
 
+async def approved_for(store: Store, normalized: str) -> list[str]:
+    """The problems an approved submission of this work (its normalised link) belongs to."""
+    async with store.read() as s:
+        rows = await s.exec(
+            select(WorkLink.problem_number).where(
+                WorkLink.normalized_url == normalized, WorkLink.status == LinkStatus.APPROVED.value
+            )
+        )
+        return list(rows)
+
+
 async def get_link(store: Store, link_id: int) -> WorkLink | None:
     """One submission by id."""
     async with store.read() as s:

@@ -472,3 +472,29 @@ async def test_the_level_a_search_suggests_finds_what_it_counts(ctx: Context) ->
     assert await _listed(ctx, "induction difficulty:easy-medium") == await _listed(
         ctx, "induction difficulty:A-C"
     )
+
+
+async def test_a_link_finds_the_problems_that_list_that_work(ctx: Context) -> None:
+    """A member pasted a paper's link to see whether someone had done it: 3.11's existing work
+    lists https://arxiv.org/pdf/2402.16726.pdf, yet /search of that very link said "Nothing
+    matches … Did you mean 2023?" (its words: links in existing work are not indexed). A link
+    finds the problems whose existing work names the same work, as /submit compares links (its
+    abs page, an approved link with tracking parameters); one nobody lists says how to submit it."""
+    mod = person("mo", moderator=True)
+    await say(ctx, ANN, "/submit 2.4 https://example.org/acronyms?utm_source=x")
+    pending = await say(ctx, mod, "/pending")
+    assert pending.buttons[0].label == "Approve 2.4 #1"
+    await dispatch.run_action(ctx, mod, pending.buttons[0].custom_id)
+
+    for link, number in (
+        ("https://arxiv.org/pdf/2402.16726.pdf", "3.11"),
+        ("https://arxiv.org/abs/2402.16726", "3.11"),
+        ("https://www.example.org/acronyms/", "2.4"),
+    ):
+        found = await say(ctx, ANN, f"/search {link}")
+        assert [str(line).split(" — ")[0] for line in found.sections[0].lines] == [number], (link, found)
+    unknown = await say(ctx, ANN, "/search https://example.org/nobody-lists-this")
+    assert unknown.text == (
+        "Nothing matches 'https://example.org/nobody-lists-this': no problem lists that work. If it "
+        "tackles one, /submit NUMBER https://example.org/nobody-lists-this sends it to the moderators."
+    )
