@@ -159,7 +159,8 @@ def _as_level(query: str, problems: Sequence[Problem], difficulty: str | None, c
         return ""
     filters = f" category:{_quoted(category)}" if category else ""
     matches = f"{count} {'match' if count == 1 else 'matches'}"
-    again = f"/search {words} {level}{filters}"
+    # The level named, as Discord's difficulty field gives it: a query's words there are words.
+    again = f"/search {words} difficulty:{level}{filters}"
     return f"Searched {found.group(0).strip()!r} as words; for difficulty {level}: {again} ({matches})."
 
 

@@ -390,12 +390,36 @@ async def test_two_levels_joined_by_to_ending_a_search_are_its_words(ctx: Contex
     reply = await say(ctx, ANN, "/search induction B to C")
     assert reply.text == (
         "Nothing matches 'induction B to C'. "
-        "Searched 'B to C' as words; for difficulty B-C: /search induction B-C (12 matches)."
+        "Searched 'B to C' as words; for difficulty B-C: /search induction difficulty:B-C (12 matches)."
     )
     assert await _listed(ctx, "induction B-C") == await _listed(ctx, "induction difficulty:B-C")
     assert len(await _listed(ctx, "induction B-C")) == 12
     lower = await say(ctx, ANN, "/search induction a to B")
     assert lower.title == "Search: induction a to B" and "difficulty" not in lower.text
+
+
+async def test_the_search_by_level_named_for_two_levels_joined_by_to_runs_the_same_on_discord(
+    ctx: Context,
+) -> None:
+    """A Discord member searching "induction B to C" (the query field) was told "for difficulty
+    B-C: /search induction B-C (12 matches)". On Discord the query is a field of its own whose
+    words are all searched for, so typing that search there looked for the words "induction B-C"
+    and listed none of those 12. The search is named with its difficulty option, as the answer's
+    other suggestions are: it lists the 12 it counts typed on Slack or in the console and given
+    as Discord's fields alike."""
+    typed = await say(ctx, ANN, "/search induction B to C")
+    fields = await dispatch.run_named(ctx, ANN, "search", {"query": "induction B to C"})
+    for reply in (typed, fields):
+        assert reply.text == (
+            "Nothing matches 'induction B to C'. "
+            "Searched 'B to C' as words; for difficulty B-C: /search induction difficulty:B-C (12 matches)."
+        ), reply.text
+    named = await dispatch.run_named(ctx, ANN, "search", {"query": "induction", "difficulty": "B-C"})
+    listed = await _listed(ctx, "induction difficulty:B-C")
+    assert len(listed) == 12 and _numbers(named) == listed[: len(_numbers(named))]
+    # The old suggestion as a Discord member types it: its words, none of the 12 problems.
+    bare = await dispatch.run_named(ctx, ANN, "search", {"query": "induction B-C"})
+    assert set(_numbers(bare)).isdisjoint(listed)
 
 
 @pytest.mark.parametrize(
