@@ -4,12 +4,14 @@ Bolt 1.30 decides that a form body is an interactivity payload when the word ``p
 appears anywhere in it (``slack_bolt.request.internals.parse_body``), so ``/search payload``,
 or a user or channel whose name contains it, reaches no listener and gets a 404. We parse the
 form properly (only a ``payload`` *field* is a payload) and hand Bolt the right body, keeping
-the raw body for its signature check.
+the raw body for the copies Bolt makes of a request (``to_copyable``).
 
 The signature is checked first, on the raw bytes, before anything parses or logs the body: a
 stranger's request is refused with one line that holds nothing of it. So is a body that does
 not arrive in time (408), one larger than Slack's requests ever are (413), and one whose sender
-hangs up halfway: one INFO line each, not a traceback anyone could flood the log with.
+hangs up halfway: one INFO line each, not a traceback anyone could flood the log with. This is
+the only check: Bolt's own signature and certificate-check middleware are off
+(:func:`bot.slack.app.bolt_app`), so nothing but :func:`web_app` may hand Bolt an HTTP request.
 """
 
 from __future__ import annotations
@@ -114,7 +116,7 @@ class SlackRequest(AsyncBoltRequest):
         """Build the request as Bolt does, with an HTTP body parsed once, by :func:`parse_body`.
 
         Bolt is handed the parsed body (as it is in Socket Mode, so it does not parse it again)
-        and then the raw body, which its signature check reads, and the HTTP mode.
+        and then the raw body (which :meth:`to_copyable` reads), and the HTTP mode.
         """
         raw = kwargs.get("body")
         if kwargs.get("mode", "http") != "http" or not isinstance(raw, str):
@@ -169,8 +171,8 @@ def web_app(
         if isinstance(raw, web.Response):
             return raw
         if is_ssl_check(raw):
-            # Slack checking the Request URL's certificate sends this unsigned; Bolt answers it
-            # with a 200 before its own signature check, and so does copbot.
+            # Slack checking the Request URL's certificate sends this unsigned: a 200, before the
+            # signature check (Bolt's own answer to it is off, see bot.slack.app.bolt_app).
             return web.Response(status=200, text="")
         if refusal := check_signature(verifier, raw, request.headers, time.time()):
             # One line and nothing of the request: anyone can send these.
