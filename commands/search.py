@@ -110,7 +110,7 @@ async def search_command(ctx: Context, request: Request) -> Reply:
         read = f"{read} Only problems{within}.".strip()
     wanted = request.args.get("page", 1)
     chunk, page, pages = page_of(ranked, wanted, ctx.page_size)
-    read = f"{read} {past_the_last(wanted, pages)} {as_level}".strip()
+    read = " ".join(filter(None, [read, past_the_last(wanted, pages), as_level]))
     lines = tuple(f"{problem_title(p, 120)} [{p.difficulty}]" for _, p in chunk)
     buttons = tuple(Button(f"Show {p.number}", "show", p.number) for _, p in chunk)
     footer = f"Page {page} of {pages} ({len(ranked)} {'match' if len(ranked) == 1 else 'matches'})."

@@ -422,6 +422,18 @@ async def test_the_search_by_level_named_for_two_levels_joined_by_to_runs_the_sa
     assert set(_numbers(bare)).isdisjoint(listed)
 
 
+async def test_the_search_by_level_follows_the_category_said_with_one_space(ctx: Context) -> None:
+    """Matches in a category, with the search by level for "B to C": the answer read "Only
+    problems in Toy Language Models.  Searched 'B to C'…", two spaces where the page note (none
+    on the first page) stood between them."""
+    reply = await say(ctx, ANN, "/search neurons B to C category:1")
+    assert reply.title == "Search: neurons B to C" and _numbers(reply), reply.text
+    assert reply.text == (
+        "Only problems in Toy Language Models. Searched 'B to C' as words; for difficulty B-C: "
+        '/search neurons difficulty:B-C category:"Toy Language Models" (8 matches).'
+    ), reply.text
+
+
 @pytest.mark.parametrize(
     "typed",
     [
