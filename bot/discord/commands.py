@@ -20,15 +20,13 @@ from typing import Any, Protocol
 import discord
 from discord import app_commands
 
-from commands.catalogue import LEVELS
+from commands.levels import LEVELS
 from commands.parser import Kind, Option
 from commands.registry import COMMANDS, EXAMPLES, NOT_OFFERED, USAGES, CommandSpec
 
 # Every level and range the core reads (10 of Discord's 25 choices), as the console and Slack
 # take them: A, A-B, A-C, A-D, B, B-C…
-DIFFICULTY_CHOICES = tuple(
-    low if low == high else f"{low}-{high}" for i, low in enumerate(LEVELS) for high in LEVELS[i:]
-)
+DIFFICULTY_CHOICES = LEVELS
 CHOICE_NOTES = {"A": "A (easiest)", "D": "D (hardest)"}
 STRING_OPTION_MAX = 6000  # Discord's longest string option
 DESCRIPTION_MAX = 100
