@@ -225,6 +225,22 @@ def test_a_link_whose_label_holds_an_address_is_no_masked_link() -> None:
     assert render.link(Link("https://x.io/a from Ann", post)) == f"https://x.io/a from Ann — {post}"
 
 
+def test_user_text_beside_an_address_in_a_label_stays_inert() -> None:
+    """A label that holds an address is split around it (a /pending line: the number linked, then
+    the submitted link and who sent it; or the label, then its target): the member's name and
+    words in it still form no masked link, no markup and no mention, whichever part they land in
+    and however the line is cut."""
+    post = "https://discord.com/channels/1/2/3"
+    words = f"{NICK} {NOTE} @everyone <@123>"
+    for label in (f"2.4: https://x.io/a from {words}", f"https://x.io/a from {words}"):
+        for limit in (render.LINE_MAX - 2, 120, 60):
+            line = render.link(Link(label, post), limit)
+            shown = markdown(line)
+            assert len(line) <= limit and shown.live == [], (limit, line)
+            assert all(url == post for _, url in shown.links), (limit, line)
+            assert "@everyone" not in line and "<@123>" not in line, (limit, line)
+
+
 def test_refs_and_mentions() -> None:
     """Setting refs become channel/role/user references; Reply.mention is the one allowed ping."""
     fields = (
