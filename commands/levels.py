@@ -18,6 +18,10 @@ def read_difficulty(value: str | None) -> tuple[str | None, str]:
     for a letter or range as such)."""
     if value is None or value in LEVELS:
         return value, ""
+    if match := DIFFICULTY_RE.match(value.upper()):
+        # Two letters and a dash, spaced (``A – B``, ``A -B``) or backwards (``C-B``): their span.
+        low, high = sorted(filter(None, match.groups()))
+        return (low if low == high else f"{low}-{high}"), " ".join(value.upper().split())
     difficulty, _, taken = read_levels(None, value)
     # A letter among words that go with it (``level A``) needs no explaining.
     return difficulty, "" if taken == difficulty else taken

@@ -105,6 +105,9 @@ async def test_random_with_impossible_filters_says_so(ctx: Context) -> None:
         ),  # refused, as easy to b is not
         ("/random lvl A", "A", "Picked at random"),  # "No category 'lvl'" before
         ("/random difficulty: A", "A", "Picked at random"),  # "Read 'A' as difficulty A" before
+        # A dash spaced on one side: picked from every level, nothing said (A-B before d3829db).
+        ('/random difficulty:"A -B"', "A-B", "Read 'A -B' as difficulty A-B"),
+        ('/random difficulty:"a– b"', "A-B", "Read 'A– B' as difficulty A-B"),
     ],
 )
 async def test_random_reads_words_for_a_level_as_the_difficulty(
@@ -296,6 +299,9 @@ BACKWARDS = [
     ({"difficulty": "c-b"}, "C-B"),
     ({"difficulty": "C - B"}, "C - B"),
     ({"difficulty": "c to b"}, "C to B"),
+    # A dash spaced on one side: picked from every level, nothing said.
+    ('/random difficulty:"c -b"', "C -B"),
+    ({"difficulty": "C- B"}, "C- B"),
 ]
 
 

@@ -465,6 +465,9 @@ async def test_a_level_named_with_a_space_or_a_word_before_it_is_the_level(ctx: 
         "induction C–B",
         "induction difficulty:c-b",
         "induction difficulty:c - b",
+        # A dash spaced on one side: "induction" searched at every level, nothing said.
+        "induction C -B",
+        "induction C- B",
     ],
 )
 async def test_a_range_written_backwards_is_read_as_its_span(ctx: Context, typed: str) -> None:
