@@ -643,9 +643,9 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
             shown = " ".join(token for *_, token in leftovers)
             shown = clip(shown, 61)
             if (numbers := _more_numbers(options, raw, words_of, leftovers)) is not None:
-                first, second = numbers
+                one, other = numbers
                 raise BadArgument(
-                    f"/{command} takes one problem at a time: /{command} {first}, then /{command} {second}."
+                    f"/{command} takes one problem at a time: /{command} {one}, then /{command} {other}."
                 )
             usage = " ".join(o.name if o.required else f"[{o.name}]" for o in options)
             raise BadArgument(f"I don't understand {shown!r}. Usage: /{command} {usage}".rstrip())

@@ -133,9 +133,9 @@ async def test_submit_posts_to_the_moderator_channel_with_the_bots_two_reactions
     # label holding an address, "[2.4: https://… from Alice](post)", Discord shows as typed).
     pending = await ask(fake, "pending", user_id=fake.user_id("carol"))
     (line,) = embed(pending)["fields"][0]["value"].splitlines()
-    assert line.startswith(f"• [2.4]({link.mod_url}): {LINK} from Alice, "), line
+    assert line.startswith(f"• [2.4 #{link.id}]({link.mod_url}): {LINK} from Alice, "), line
     shown = markdown(line)
-    assert shown.links == [("2.4", link.mod_url)] and shown.bare == [LINK] and shown.live == []
+    assert shown.links == [(f"2.4 #{link.id}", link.mod_url)] and shown.bare == [LINK] and shown.live == []
 
 
 async def test_a_moderator_channel_denying_embed_links_gets_the_post_as_text_with_its_buttons(
