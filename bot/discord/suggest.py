@@ -133,11 +133,20 @@ class Catalogue:
         typed = NUMBER_PREFIX_RE.sub("", _fold(current), count=1).lstrip("#").strip()
         number = canonical_number(typed)  # as the command will read it (2.4., 2,4, 02.04)
         prefix = _NUMBER_PREFIX.match(typed)
+        words: list[str] = []
+        head, _, rest = typed.partition(" ")
+        if number is None and not prefix and rest and (canonical_number(head) or _NUMBER_PREFIX.match(head)):
+            # A number, then words ("2.4 acronyms"): the number's problems, those the words
+            # also describe first.
+            number, prefix, words = canonical_number(head), _NUMBER_PREFIX.match(head), rest.split()
         if not typed:
             found = entries
         elif number is not None or prefix:
             exact = [e for e in entries if e.number == number]
             found = exact + [e for e in entries if prefix and _starts(e, prefix) and e.number != number]
+            if words:
+                described = [e for e in found if all(any(w.startswith(t) for w in e.words) for t in words)]
+                found = described + [e for e in found if e not in described]
         else:
             terms = typed.split()
             found = [e for e in entries if all(any(w.startswith(t) for w in e.words) for t in terms)]

@@ -112,3 +112,15 @@ async def test_a_choice_shows_a_link_in_the_problem_s_text_as_far_as_it_fits(
     (found,) = [c for c in offered if c["value"] == "9.1"]
     assert found["name"].startswith("9.1 — Probing circuits, see https://example.org/lead/aaa")
     assert len(found["name"]) == 100 and found["name"].endswith("a…")
+
+
+async def test_a_number_followed_by_words_suggests_that_number(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """A number then words about it ("2.4 acro") still suggests 2.4 first; "2. acro" puts
+    section 2's problems the words describe first."""
+    for typed in ("2.4 acro", "2.4 acronyms", "#2.4 three letter", "2.4. acro", "problem 2.4 acro"):
+        found = await choices(fake, "problem", "number", typed)
+        assert found and found[0]["value"] == "2.4", (typed, found[:2])
+    section = await choices(fake, "claim", "number", "2. acro")
+    assert section[0]["value"] == "2.4" and all(c["value"].startswith("2.") for c in section)
