@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from commands import catalogue, claims, random_problem, reminders, search, settings, submissions
@@ -114,9 +114,9 @@ def command_help(spec: CommandSpec, actor: Actor) -> Reply:
         text += " " + spec.help
     if (refusal := spec.refusal(actor)) is not None:
         text += "\n\n" + refusal
-    sections = []
-    if spec.options:
-        sections.append(Section("Options", tuple(f"{o.name} — {o.description}" for o in spec.options)))
+    sections = list(OPTION_SECTIONS.get((platform, spec.name), ()))
+    if spec.options and not sections:
+        sections.append(Section("Options", option_lines(spec.options)))
     examples = EXAMPLES.get((platform, spec.name), spec.examples)
     if examples:
         sections.append(Section("Examples" if len(examples) > 1 else "Example", examples))
@@ -128,6 +128,11 @@ def command_help(spec: CommandSpec, actor: Actor) -> Reply:
     )
 
 
+def option_lines(options: Sequence[Option]) -> tuple[str, ...]:
+    """How /help NAME lists options: one line each, its name and what it takes."""
+    return tuple(f"{o.name} — {o.description}" for o in options)
+
+
 COMMANDS: dict[str, CommandSpec] = {}
 
 # How a platform shapes a command differently from its core usage, by (platform, name): what /help
@@ -135,6 +140,9 @@ COMMANDS: dict[str, CommandSpec] = {}
 USAGES: dict[tuple[str, str], str] = {}
 # A platform's own names for commands, by (platform, name) → the core's name: Slack's /cop-help.
 NAMES: dict[tuple[str, str], str] = {}
+# What /help NAME lists in place of a command's options where a platform shapes them otherwise, by
+# (platform, name): Discord's /setup has subcommands, not a ``show`` option.
+OPTION_SECTIONS: dict[tuple[str, str], tuple[Section, ...]] = {}
 # A platform's own examples of a command, by (platform, name), where the core's would not run there.
 EXAMPLES: dict[tuple[str, str], tuple[str, ...]] = {}
 # Commands a platform does not offer at all, by (platform, name), with what to tell someone who asks

@@ -22,7 +22,16 @@ from discord import app_commands
 
 from commands.levels import LEVELS
 from commands.parser import Kind, Option
-from commands.registry import COMMANDS, EXAMPLES, NOT_OFFERED, USAGES, CommandSpec
+from commands.registry import (
+    COMMANDS,
+    EXAMPLES,
+    NOT_OFFERED,
+    OPTION_SECTIONS,
+    USAGES,
+    CommandSpec,
+    option_lines,
+)
+from commands.types import Section
 
 # Every level and range the core reads (10 of Discord's 25 choices), as the console and Slack
 # take them: A, A-B, A-C, A-D, B, B-C…
@@ -32,6 +41,9 @@ STRING_OPTION_MAX = 6000  # Discord's longest string option
 DESCRIPTION_MAX = 100
 CHOICES_MAX = 25
 ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
+# The subcommands of a settings-shaped command (/setup), as Discord lists them.
+SHOW = "show the current settings"
+SET = "change settings, then show them all"
 _OPTION_TYPES = {
     Kind.USER: discord.AppCommandOptionType.user,
     Kind.FLAG: discord.AppCommandOptionType.boolean,
@@ -193,17 +205,18 @@ def build_command(spec: CommandSpec, host: Host) -> app_commands.Command[Any, ..
     command: app_commands.Command[Any, ..., None] | app_commands.Group
     if _is_settings_shaped(spec):
         command = app_commands.Group(name=spec.name, description=_short(spec.description))
-        show = _command(
-            host, spec.name, (), name="show", description="show the current settings", fixed={"show": True}
-        )
+        show = _command(host, spec.name, (), name="show", description=SHOW, fixed={"show": True})
         rest = [o for o in spec.options if o.name != "show"]
-        change = _command(
-            host, spec.name, rest, name="set", description="change settings, then show them all"
-        )
+        change = _command(host, spec.name, rest, name="set", description=SET)
         command.add_command(show)
         command.add_command(change)
         shown = " ".join(o.name if o.required else f"[{o.name}]" for o in rest)
         USAGES["discord", spec.name] = f"/{spec.name} show · /{spec.name} set {shown}"
+        # /help setup as Discord shows it: subcommands, and the options of ``set`` (no ``show``).
+        OPTION_SECTIONS["discord", spec.name] = (
+            Section("Subcommands", (f"show — {SHOW}", f"set — {SET}")),
+            Section(f"Options of /{spec.name} set", option_lines(rest)),
+        )
         # Its examples as Discord runs them: ``/setup stale_days:20`` is ``/setup set stale_days:20``.
         EXAMPLES["discord", spec.name] = tuple(
             example

@@ -132,6 +132,14 @@ async def test_help_takes_a_command_from_a_list_and_explains_it(
 
     setup = text_of((await ask(fake, "help", {"command": "setup"}, user_id=fake.owner_id)).data or {})
     assert "/setup set stale\\_days:20" in setup and "/setup show" in setup
+    # Its options as Discord shows them: show and set are subcommands, show no option of set's.
+    sections = {
+        f["name"]: f["value"]
+        for f in embed(await ask(fake, "help", {"command": "setup"}, user_id=fake.owner_id))["fields"]
+    }
+    assert "show — show the current settings" in sections["Subcommands"], sections
+    options = sections["Options of /setup set"]
+    assert "stale\\_days" in options and "show" not in options, options
 
     listed = await ask(fake, "help")  # without it, as before
     assert embed(listed)["title"] == "copbot: the 200 Concrete Problems in Interpretability"
