@@ -8,7 +8,17 @@ from dataclasses import dataclass
 
 from commands import catalogue, claims, random_problem, reminders, search, settings, submissions
 from commands.parser import Kind, Option, convert_all
-from commands.types import Actor, CommandError, Context, NotAllowed, Reply, Request, Section
+from commands.types import (
+    Actor,
+    Button,
+    CommandError,
+    Context,
+    NotAllowed,
+    NotYourClaim,
+    Reply,
+    Request,
+    Section,
+)
 from storage.text import clip
 
 Handler = Callable[[Context, Request], Awaitable[Reply]]
@@ -304,16 +314,23 @@ def _command_action(command: str, build: Callable[[str], dict[str, object]]) -> 
 
 def _card_action(command: str) -> ActionHandler:
     """A card's Claim or Release: the command, with the card as it now is (:attr:`Reply.refresh`),
-    also when the press is refused (the card may have shown a claim that ended meanwhile)."""
+    also when the press is refused (the card may have shown a claim that ended meanwhile).
+
+    A Release pressed elsewhere (under /claims) is spent once the claim is released, or was
+    already (:attr:`Reply.spent`): the list it was pressed in loses it."""
     run = _command_action(command, lambda t: {"number": t})
 
     async def act(ctx: Context, actor: Actor, target: str) -> Reply:
+        spent = (Button("", command, target).custom_id,) if command == "release" else ()
         try:
             reply = await run(ctx, actor, target)
+        except NotYourClaim as exc:
+            exc.spent, exc.refresh = spent, await _card(ctx, actor, target)
+            raise
         except CommandError as exc:
             exc.refresh = await _card(ctx, actor, target)
             raise
-        return dataclasses.replace(reply, refresh=await _card(ctx, actor, target))
+        return dataclasses.replace(reply, refresh=await _card(ctx, actor, target), spent=spent)
 
     return act
 

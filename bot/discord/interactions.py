@@ -8,9 +8,10 @@ with reason** answers with a modal instead, whose submission rejects (:mod:`bot.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import discord
@@ -260,7 +261,7 @@ class Interactions:
                     return
                 try:
                     answered = await self._within(
-                        self._deliver(interaction, reply, deferred_public),
+                        self._deliver(interaction, reply, deferred_public, place),
                         f"answer {label} in guild {interaction.guild_id}",
                         "the answer",
                     )
@@ -337,10 +338,19 @@ class Interactions:
             return dispatch.error_reply(dispatch.APOLOGY)
 
     async def _deliver(
-        self, interaction: discord.Interaction[Any], reply: Reply, deferred_public: bool | None
+        self, interaction: discord.Interaction[Any], reply: Reply, deferred_public: bool | None, place: int
     ) -> None:
         kwargs = _render(reply)
         if deferred_public is None:
+            if self._through_interaction(interaction, reply):
+                # The pressed message is brought up to date by the answer itself (UPDATE_MESSAGE),
+                # and the reply follows it up.
+                async with self._pressed_edit(interaction, reply, place, embeds=True) as edit:
+                    if edit is not None:
+                        await interaction.response.edit_message(**edit)
+                if interaction.response.is_done():
+                    await interaction.followup.send(**kwargs, ephemeral=reply.private)
+                    return
             await interaction.response.send_message(**kwargs, ephemeral=reply.private)
             return
         if deferred_public == reply.private:
@@ -359,11 +369,45 @@ class Interactions:
             return 0
         return self._pressed.answered(str(message.id), reply.spent)
 
+    def _through_interaction(self, interaction: discord.Interaction[Any], reply: Reply) -> bool:
+        """Whether the pressed message is brought up to date through the press's own answer
+        (Discord's UPDATE_MESSAGE), where an edit through the channel cannot do it well: an
+        ephemeral message (a private /claims list), which the channel cannot edit at all, and a
+        card refreshed where copbot lacks Embed Links (a channel edit would lose its embed; an
+        interaction's answer keeps it)."""
+        message = interaction.message
+        if message is None or not (reply.spent or reply.refresh):
+            return False
+        if message.flags.ephemeral:
+            return True
+        refreshed = reply.refreshing(render.buttons_of(message)) is not None
+        return refreshed and not interaction.app_permissions.embed_links
+
+    @contextlib.asynccontextmanager
+    async def _pressed_edit(
+        self, interaction: discord.Interaction[Any], reply: Reply, place: int, *, embeds: bool
+    ) -> AsyncIterator[dict[str, Any] | None]:
+        """While no other update of the pressed message runs: the edit that brings it up to
+        date, or None to leave it. A card whose Claim or Release was pressed shows who holds the
+        problem now (:attr:`Reply.refresh`); any other message loses its spent buttons (an
+        answered reminder's, a /claims list's released one: :attr:`Reply.spent`)."""
+        message = interaction.message
+        assert message is not None
+        pressed = render.buttons_of(message)
+        card = reply.refreshing(pressed)
+        # The message as this press carried it may predate an earlier press's edit, and a later
+        # press may have updated it already (bot.pressed).
+        async with self._pressed.editing(str(message.id), place) as update:
+            if card is not None:
+                yield None if update.superseded else render.message(card, embeds=embeds)
+            else:
+                kept = tuple(b for b in pressed if b.custom_id not in update.taken)
+                yield None if len(kept) == len(pressed) else {"view": render.view(kept)}
+
     async def _update_pressed(self, interaction: discord.Interaction[Any], reply: Reply, place: int) -> None:
-        """Bring the message whose button was pressed up to date, so that the next person is not
-        misled: a card whose Claim or Release was pressed shows who holds the problem now
-        (:attr:`Reply.refresh`); an answered reminder loses that claim's buttons
-        (:attr:`Reply.spent`). A failure is only logged.
+        """Bring the message whose button was pressed up to date through the channel, so that
+        the next person is not misled (see :meth:`_pressed_edit`), unless the answer did
+        (:meth:`_through_interaction`). A failure is only logged.
 
         Only a message in a channel copbot can see is edited (an ephemeral one cannot be,
         through the channel; nor one where copbot answers only as an app).
@@ -371,23 +415,14 @@ class Interactions:
         message = interaction.message
         if message is None or message.flags.ephemeral or not (reply.spent or reply.refresh):
             return
-        pressed = render.buttons_of(message)
-        card = reply.refreshing(pressed)
+        if interaction.response.type == discord.InteractionResponseType.message_update:
+            return  # the answer updated it
         perms = interaction.app_permissions
-        if card is not None and not perms.view_channel:
+        if reply.refreshing(render.buttons_of(message)) is not None and not perms.view_channel:
             return
-        # The message as this press carried it may predate an earlier press's edit, and a later
-        # press may have updated it already (bot.pressed).
-        async with self._pressed.editing(str(message.id), place) as update:
-            if card is not None:
-                if update.superseded:
-                    return
-                edit = render.message(card, embeds=perms.embed_links)
-            else:
-                kept = tuple(b for b in pressed if b.custom_id not in update.taken)
-                if len(kept) == len(pressed):
-                    return
-                edit = {"view": render.view(kept)}
+        async with self._pressed_edit(interaction, reply, place, embeds=perms.embed_links) as edit:
+            if edit is None:
+                return
             try:
                 await message.edit(**edit)
             except (discord.HTTPException, discord.RateLimited) as exc:  # RateLimited: past RATE_LIMIT_WAIT

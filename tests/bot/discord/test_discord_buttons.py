@@ -65,8 +65,10 @@ async def test_release_button_under_claims(fake: FakeDiscord, bot: DiscordFrontE
     await ask(fake, "claim", {"number": "1.3"})
     mine = await ask(fake, "claims")
     assert mine.message is not None
-    released = await click(fake, mine.message, "Release 1.3")
-    assert embed(released)["description"] == "Released your claim on 1.3."
+    pressed = await click(fake, mine.message, "Release 1.3")
+    released = await fake.wait_for_followup(pressed.interaction_id)  # the answer updated the list
+    assert released.message is not None
+    assert released.message["embeds"][0]["description"] == "Released your claim on 1.3."
 
 
 async def test_buttons_work_after_a_restart_and_commands_sync_once(
@@ -243,3 +245,54 @@ async def test_a_card_edit_discord_rate_limits_for_minutes_is_a_warning_and_the_
     assert any(w.startswith("could not update message") for w in warned), warned
     await click(fake, card, "Claim", user_id=fake.alice_id)
     await fake.wait_until(lambda: "Alice" in text_of(fake.message(int(card["id"]))))
+
+
+async def test_release_pressed_in_a_private_claims_list_takes_that_button_off_the_list(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """Alice's private /claims lists Release 1.3 and Release 2.4. She presses Release 1.3: the
+    list she pressed it in (ephemeral, so only editable through the interaction) loses that
+    button, and she is told privately it is released; Release 2.4 stays and still works."""
+    await ask(fake, "claim", {"number": "1.3"})
+    await ask(fake, "claim", {"number": "2.4"})
+    mine = await ask(fake, "claims")
+    assert mine.ephemeral and mine.message is not None
+    assert [label for label, _ in buttons(mine.message)] == ["Release 1.3", "Release 2.4"]
+
+    iid = await fake.click(mine.message, dict(buttons(mine.message))["Release 1.3"])
+    await fake.wait_for_callback(iid)
+    told = await fake.wait_for_followup(iid)
+
+    listed = fake.message(int(mine.message["id"]))
+    assert [label for label, _ in buttons(listed)] == ["Release 2.4"], buttons(listed)
+    assert told.message is not None and told.message["flags"] & 64  # private
+    assert "Released your claim on 1.3." in text_of(told.message)
+    assert listed in fake.ephemeral_messages and not fake.errors
+
+    again = await click(fake, listed, "Release 2.4")
+    await fake.wait_for_followup(again.interaction_id)
+    assert buttons(fake.message(int(mine.message["id"]))) == []
+
+
+async def test_a_card_refreshed_after_a_claim_keeps_its_embed_where_copbot_lacks_embed_links(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """In a channel denying copbot Embed Links, a /problem card is an embed (an interaction's
+    answer keeps it). Bob presses Claim: the card, edited through his interaction, still is an
+    embed naming him, not a plain-text copy; his answer stays private."""
+    deny = {"id": fake.bot_role_id, "type": 0, "deny": ["embed_links"]}
+    await fake.set_overwrites(fake.channel_id("general"), [deny])
+    await fake.sync()
+    card = await problem_message(fake, "1.2")
+    assert card["embeds"] and "Nobody yet" in text_of(card)
+
+    iid = await fake.click(card, dict(buttons(card))["Claim"], user_id=fake.bob_id)
+    await fake.wait_for_callback(iid)
+    told = await fake.wait_for_followup(iid)
+
+    now = fake.message(int(card["id"]))
+    assert now["embeds"] and not now["content"], now
+    assert "Bob — since 2026-11-25" in text_of(now)
+    assert [label for label, _ in buttons(now)] == ["Claim", "Release", "Another random"]
+    assert told.message is not None and told.message["flags"] & 64
+    assert "You claimed 1.2" in text_of(told.message)
