@@ -360,13 +360,19 @@ class Sweeper:
             log.exception("sweep: reading the catalogue failed; %d message(s) wait", len(claims))
             return {claim.id or 0: ("retry", "") for claim in claims}
         semaphore = asyncio.Semaphore(self.concurrency)
-        # Read for the whole batch, then again for each message that waited for its turn.
+        # Read for the whole batch, then again for each message that waited for its turn; once a
+        # read failed (the database went away), not again: each would wait out DATABASE_TIMEOUT.
         first = await self._still_wanted(claims, reminder)
+        down = first is None
 
         async def one(group: list[Claim]) -> list[tuple[int, Outcome]]:
+            nonlocal down
             waits = semaphore.locked()
             async with semaphore:
-                wanted = await self._still_wanted(group, reminder) if waits else first
+                wanted = await self._still_wanted(group, reminder) if waits and not down else first
+                down = down or wanted is None
+                if wanted is None:
+                    wanted = {c.id or 0 for c in group}
                 unwanted = (WITHHELD if reminder else "reclaimed", "")
                 withheld = [(c.id or 0, unwanted) for c in group if (c.id or 0) not in wanted]
                 group = [c for c in group if (c.id or 0) in wanted]
@@ -379,14 +385,14 @@ class Sweeper:
         done = await asyncio.gather(*(one(group) for group in by_claimant(claims, PER_MESSAGE)))
         return {claim_id: outcome for outcomes in done for claim_id, outcome in outcomes}
 
-    async def _still_wanted(self, claims: list[Claim], reminder: bool) -> set[int]:
+    async def _still_wanted(self, claims: list[Claim], reminder: bool) -> set[int] | None:
         """The ids of ``claims`` whose message is still wanted, read just before it goes: a
         reminder's claim not released nor renewed since the sweep took it (see
         :func:`storage.sweep.still_to_remind`), an expiry notice's claimant not holding the
         problem again (:func:`storage.sweep.reclaimed`). Messages go out a few at a time
         (platform rate limits), so a big batch takes minutes, in which members answer through any
         replica: read once for the batch, and again for each message that waited for its turn.
-        When the read fails (the database went away), all of them, as before the check."""
+        None when the read fails (the database went away): all of them go, as before the check."""
         ids = {c.id or 0 for c in claims}
         try:
             if reminder:
@@ -394,8 +400,8 @@ class Sweeper:
             return ids - await reclaimed(self.store, claims)
         except Exception:
             what = "reminder" if reminder else "expiry notice"
-            log.exception("sweep: reading whether a %s is still wanted failed; it goes out", what)
-            return ids
+            log.exception("sweep: reading whether a %s is still wanted failed; the batch goes out", what)
+            return None
 
     async def _deliver(self, held: list[tuple[Claim, Problem]], reminder: bool) -> Outcome:
         """DM the claimant about their claims ``held``, else mention them in the reminder

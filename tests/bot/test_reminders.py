@@ -953,3 +953,31 @@ async def test_stale_days_raised_on_another_replica_during_a_sweep_hold_for_its_
         await sweeping
         assert [s.target for s in outbound.sent] == ["ann"]
         assert (await claim_state(ctx.store, "bob", "2.4")).state == "active"
+
+
+async def test_a_database_lost_while_a_sweep_sends_is_one_error_not_one_wait_per_reminder(
+    pg_behind_proxy: tuple[TcpProxy, Context], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database goes away as the first of five reminders goes out, one at a time. Each
+    reminder checks its claim just before it goes; once that read failed, the others of the batch
+    go out without waiting for the database again (a DATABASE_TIMEOUT each, minutes for a big
+    batch) and the log holds one traceback for it, not one per reminder."""
+    proxy, ctx = pg_behind_proxy  # Ann (u-ann) holds 2.4
+    clock = ctx.clock
+    assert isinstance(clock, FakeClock)
+    others = [person(name) for name in ("bob", "cy", "dee", "eve")]
+    await claim_in_turn(ctx, clock, *zip(others, ("1.1", "3.11", "2.7", "3.3"), strict=True))
+    clock.advance(days=31)
+    outbound = NetworkCut(proxy, "dm")
+    sweeper = make_sweeper(ctx, outbound)
+    sweeper.concurrency = 1  # one message at a time, the others waiting for their turn
+    arrived = outbound.hold_next()
+    sweeping = asyncio.create_task(sweeper.run_once())
+    await outbound.on_its_way()
+    arrived.set()
+    with pytest.raises(Exception):  # noqa: B017 - recording them fails: the sweep stops
+        await sweeping
+    proxy.heal()
+    assert sorted(s.target for s in outbound.sent) == ["bob", "cy", "dee", "eve", "u-ann"]
+    failed = [r for r in caplog.records if "is still wanted failed" in r.getMessage()]
+    assert len(failed) == 1
