@@ -99,7 +99,10 @@ def _read_dump(path: Path) -> Rows:
     """A dump's rows by table, each line checked: a JSON object naming a table of copbot's, its
     row only columns that table has, and the same columns as that table's other rows (SQLAlchemy
     inserts them together). DumpError names the first line that is not; OSError for the file."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:  # a SQLite file (copbot.db, a backup) given for its dump
+        raise DumpError(f"not a copbot dump: not UTF-8 text (byte {exc.start})") from None
     tables = {t.name: t for t in SQLModel.metadata.sorted_tables}
     by_table: Rows = {}
     for number, line in enumerate(text.splitlines(), 1):

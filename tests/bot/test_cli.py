@@ -499,3 +499,15 @@ async def test_a_backup_onto_a_pipe_or_a_folder_is_refused_and_leaves_it_as_it_w
     if target == "pipe":
         assert stat.S_ISFIFO((tmp_path / "pipe").stat().st_mode)
     assert sorted(os.listdir(tmp_path)) == sorted(["data", *(["pipe"] if target == "pipe" else [])])
+
+
+async def test_a_load_of_the_database_file_itself_is_named_in_one_line(tmp_path: Path) -> None:
+    """`db load copbot.db` (the SQLite file given for the dump, or a backup's copy): its bytes are
+    no UTF-8 text, and the load ended in a CRITICAL traceback. It is named in one line, status 1,
+    and nothing is made in the new DATA_DIR."""
+    made = await copbot(tmp_path, "console", "--as", "ann", stdin="/claim 3.11\n", DATA_DIR="bot")
+    assert made[0] == 0, made[1]
+    status, output = await copbot(tmp_path, "db", "load", "bot/copbot.db", DATA_DIR="new")
+    assert status == 1 and "Traceback" not in output and len(output.splitlines()) == 1, output
+    assert output.startswith("bot/copbot.db: ") and "not a copbot dump" in output, output
+    assert not (tmp_path / "new").exists()
