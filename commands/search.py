@@ -14,7 +14,7 @@ from rapidfuzz.distance import OSA
 
 from commands.catalogue import difficulty_matches, get_problem, match_category, problem_title
 from commands.levels import SCALE, read_difficulty, read_levels
-from commands.links import LINK_IN_TEXT, listed_in, normalise_link
+from commands.links import LINK_IN_TEXT, BadLink, check_link, listed_in, normalise_link
 from commands.parser import LEVEL_WORDS, NUMBER_PREFIX_RE, SMART_QUOTES, Kind, Option
 from commands.types import BadArgument, Button, Context, Reply, Request, Section, page_of, past_the_last
 from storage import submissions
@@ -96,7 +96,11 @@ async def search_command(ctx: Context, request: Request) -> Reply:
             hint = f"{p.number} is at difficulty {p.difficulty} in {p.category}: /problem {p.number}"
         elif link is not None and not found_at:
             nothing = f"Nothing matches {shown_query!r}: no problem lists that work."
-            hint = f"If it tackles one, /submit NUMBER {link} sends it to the moderators."
+            try:  # suggested only as /submit would take it
+                check_link(link)
+                hint = f"If it tackles one, /submit NUMBER {link} sends it to the moderators."
+            except BadLink as refused:
+                hint = f"/submit would not take it: {refused}"
         elif link is not None:
             hint = "Try without the filters."
         else:

@@ -537,3 +537,16 @@ async def test_a_link_finds_the_problems_that_list_that_work(ctx: Context) -> No
         "Nothing matches 'https://example.org/nobody-lists-this': no problem lists that work. If it "
         "tackles one, /submit NUMBER https://example.org/nobody-lists-this sends it to the moderators."
     )
+
+
+async def test_a_link_nobody_lists_that_submit_would_refuse_is_not_suggested_for_submit(ctx: Context) -> None:
+    """/search of a link nobody lists answered "If it tackles one, /submit NUMBER <link> sends it
+    to the moderators." also for a link /submit refuses (one with a name before an @, which goes
+    to another site than it reads as): the member did as told and was refused. It says why now,
+    in /submit's words, and the suggested command is not given."""
+    link = "https://arxiv.org@evil.example/abs/2402.16726"
+    found = await say(ctx, ANN, f"/search {link}")
+    assert "/submit NUMBER" not in found.text, found.text
+    refused = await say(ctx, ANN, f"/submit 2.4 {link}")
+    assert refused.error and "not to what comes before the @" in refused.text
+    assert "not to what comes before the @" in found.text, found.text
