@@ -80,16 +80,31 @@ def match_category(problems: Sequence[Problem], wanted: str, hint: str = "") -> 
     if text in categories:
         return categories[text]
     names = list(dict.fromkeys(categories.values()))
-    found = process.extractOne(text, names, scorer=fuzz.WRatio, processor=_folded, score_cutoff=80)
+    # Compared without the words any name or sentence has (``and a toy model`` is no match for
+    # "Exploring Polysemanticity and Superposition" by its "and", nor ``the`` for "Circuits In The Wild").
+    by_words = {category_words(name): name for name in names}
+    wanted_words = category_words(text)
+    found = (
+        process.extractOne(wanted_words, list(by_words), scorer=fuzz.WRatio, score_cutoff=80)
+        if wanted_words
+        else None
+    )
     if found is None:
         listed = "; ".join(f"{s} {n}" for s, n in categories.items())
         raise BadArgument(f"No category {clip(text, 41)!r}. Categories: {listed}.{hint}")
-    return str(found[0])
+    return by_words[str(found[0])]
 
 
-def _folded(text: str) -> str:
-    """A category name as match_category compares it: NFKC-folded, lower case, no punctuation."""
-    return utils.default_process(normalise(text))
+# Words that say nothing of a category: articles, joining words, and "problem" (every category's).
+CATEGORY_FILLER = frozenset(
+    "a an the and or of in on at to for with from about some any me give problem problems category".split()
+)
+
+
+def category_words(text: str) -> str:
+    """A category name, or words given for one, as match_category compares them: NFKC-folded,
+    lower case, no punctuation, without CATEGORY_FILLER; "" when only such words are left."""
+    return " ".join(w for w in utils.default_process(normalise(text)).split() if w not in CATEGORY_FILLER)
 
 
 # What people call each platform, and the community the bot serves there.

@@ -3,7 +3,7 @@ category's words and /random and /search read their named difficulty option."""
 
 from __future__ import annotations
 
-from commands.parser import DIFFICULTY_RE, LEVEL_FILLER, joins_level, level_of
+from commands.parser import DIFFICULTY_RE, LEVEL_FILLER, is_article, joins_level, level_of
 
 SCALE = "A is the easiest level, D the hardest; two levels make a range like A-B"
 # Every level and range as the parser gives them (A, A-B, A-C…); others are words to read.
@@ -35,6 +35,11 @@ def read_levels(difficulty: str | None, words: str) -> tuple[str | None, str, st
     levels make their span (A-B). The words read as a level come back as the answer may echo
     them: as typed, with the dashes and "to" between levels (``A – B``, ``b to c``: ``B to C``)."""
     tokens = words.replace(",", " ").split()
+    # A lowercase "a" before a word that is no level is the article (``a problem``, ``a toy
+    # model``), not the level A: as the parser reads it.
+    tokens = [
+        "an" if is_article(t, after) else t for t, after in zip(tokens, [*tokens[1:], None], strict=True)
+    ]
     shown = ""  # the words read as a level, as the answer echoes them
     if all(level_of(t) or t.lower() in LEVEL_FILLER for t in tokens):
         taken = [t for t in tokens if level_of(t)]

@@ -17,9 +17,12 @@ from storage.text import canonical_number, clip, normalise, plain_number, visibl
 # The dashes a range may be written with: phones and Macs turn "A-B" into "A–B" as people type.
 DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
 DIFFICULTY_RE = re.compile(rf"^([A-D])(?:\s*[{DASHES}]\s*([A-D]))?$")
-# A level range ending a text, joined by a dash, spaced or not (``induction A - B``, ``A–B``): a
-# search's level (see parse_line). Joined by "to" it is a search's words (``mapping A to B``).
-RANGE_AT_END_RE = re.compile(rf"(?<!\S)(?:(?i:difficulty|levels?|lvl)\s+)?([A-D])\s*[{DASHES}]\s*([A-D])\s*$")
+# A level range ending a text, joined by a dash, spaced or not (``induction A - B``, ``A–B``), or
+# two capital levels side by side (``induction A B``, as /random reads ``A B``): a search's level
+# (see parse_line). Joined by "to" it is a search's words (``mapping A to B``).
+RANGE_AT_END_RE = re.compile(
+    rf"(?<!\S)(?:(?i:difficulty|levels?|lvl)\s+)?([A-D])(\s*[{DASHES}]\s*|\s+)([A-D])\s*$"
+)
 # What joins two levels into a range as typed: ``b to c``, ``b through c``, ``easy – medium``.
 LEVEL_JOINERS = frozenset(["to", "through", "thru", "and", *DASHES])
 MENTION_RE = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$")
@@ -385,6 +388,15 @@ def joins_level(joiner: str | None, level: str | None) -> bool:
     return bool(level_of(level)) and not (joiner.lower() == "and" and level == "a")
 
 
+def is_article(word: str | None, after: str | None) -> bool:
+    """Whether ``word`` is the article "a", not the level A: lowercase, before a word that is no
+    level (``a toy model``, ``a problem``). Alone, or before a level or a "to", it is the level
+    (``a``, ``a b``, ``a to c``)."""
+    if word != "a" or after is None:
+        return False
+    return not level_of(after.strip(",")) and after.lower() not in LEVEL_JOINERS
+
+
 def _level_run(tokens: list[re.Match[str]], at: int) -> tuple[int, int]:
     """The first and last token of the levels typed around a bare level (token ``at``), as
     /random takes them for its difficulty: neighbours joined by "to" or a dash (``easy to b``,
@@ -519,11 +531,11 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
         # (``A–B``), is the level, not a level B after the words "A -".
         end = max((m.end() for m in tokens if m.group("key") is None), default=0)
         if spaced := RANGE_AT_END_RE.search(words_of[:end]):
-            low, high = spaced.group(1), spaced.group(2)
-            # As typed when backwards (``C - B``), for the answer to say how it was read.
-            raw[level.name] = (
-                f"{low}-{high}" if low < high else spaced.string[spaced.start(1) : spaced.end(2)]
-            )
+            low, high = spaced.group(1), spaced.group(3)
+            # As typed when backwards (``C - B``) or side by side (``A B``), for the answer to say
+            # how it was read.
+            dashed = low < high and bool(spaced.group(2).strip())
+            raw[level.name] = f"{low}-{high}" if dashed else spaced.string[spaced.start(1) : spaced.end(3)]
             line, words_of = line[: spaced.start()] + line[end:], words_of[: spaced.start()] + words_of[end:]
             tokens = list(TOKEN_RE.finditer(words_of))
     # "/problem problem 2.4", "/claim # 2.4": the word before a leading number goes.
@@ -603,8 +615,12 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
         # A letter ending a search after "to" or a dash is a word of it (``mapping A to B``).
         before = tokens[index - 1].group("word") if index else None
         joined = before is not None and normalise(before).lower() in LEVEL_JOINERS
+        after = tokens[index + 1].group("word") if index + 1 < len(tokens) else None
+        article = is_article(match.group("word"), normalise(after) if after is not None else None)
         for option in positional:
             ends = at_end and option.name not in named and not (free_text and joined)
+            if article and option.kind is Kind.DIFFICULTY:
+                continue
             if option.name not in raw and _looks_like(option, token, free_text, has_rest, plain, ends):
                 cue = leftovers[-1] if leftovers and leftovers[-1][0] == index - 1 else None
                 if option.kind is Kind.DIFFICULTY and free_text and cue and cue[3].lower() in SEARCH_CUES:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from commands.catalogue import match_category, problem_card
+from commands.catalogue import category_words, match_category, problem_card
 from commands.levels import SCALE, read_difficulty, read_levels
 from commands.parser import Kind, Option
 from commands.search import index_of
@@ -44,9 +44,17 @@ async def random_command(ctx: Context, request: Request) -> Reply:
     pool: Sequence[Problem] = problems
     if difficulty:
         pool = index_of(problems).at_level(difficulty)
+    if category and not category_words(category):
+        # Only words that name nothing ("a problem", "and the"): no category, not one they resemble.
+        category = None
     if category:
         name = match_category(problems, category, f" For a difficulty: {SCALE} (/random B, /random A-B).")
         pool = [p for p in pool if p.category == name]
+        words = set(category_words(category).split())
+        if not _is_category_name(problems, category) and not words <= set(category_words(name).split()):
+            # Words only close to a category's name (a typo, ``a toy model``) filter by it: the
+            # answer says which it took. Words of its name (``circuits``, ``in the wild``) need not.
+            read += f"Read {clip(category, 41)!r} as category {name}. "
     if not pool:
         raise BadArgument(f"{read}No problem matches all of that; try fewer filters.")
     # A problem nobody is working on, when there is one: what a newcomer asking for a problem

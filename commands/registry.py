@@ -201,7 +201,8 @@ for _spec in (
         "find problems by words (typos are fine)",
         search.SEARCH_OPTIONS,
         search.search_command,
-        help="Matches in a problem's own text come first, then those only its existing work mentions.",
+        help="Matches in a problem's own text come first, then those only its existing work mentions. "
+        "A difficulty with no words lists the problems at that level.",
         examples=("/search induction heads", "/search superposition difficulty:A"),
     ),
     CommandSpec(

@@ -15,14 +15,23 @@ from rapidfuzz.distance import OSA
 from commands.catalogue import difficulty_matches, get_problem, match_category, problem_title
 from commands.levels import SCALE, read_difficulty, read_levels
 from commands.links import LINK_IN_TEXT, BadLink, check_link, listed_in, normalise_link
-from commands.parser import LEVEL_WORDS, NUMBER_PREFIX_RE, SMART_QUOTES, Kind, Option
+from commands.parser import (
+    DIFFICULTY_RE,
+    LEVEL_FILLER,
+    LEVEL_WORDS,
+    NUMBER_PREFIX_RE,
+    SMART_QUOTES,
+    Kind,
+    Option,
+)
 from commands.types import BadArgument, Button, Context, Reply, Request, Section, page_of, past_the_last
 from storage import submissions
 from storage.models import Problem
 from storage.text import canonical_number, clip, normalise
 
 SEARCH_OPTIONS = (
-    Option("query", Kind.TEXT, "words to look for", required=True, rest=True, max_length=200),
+    # Optional: a level (or category) alone lists its problems (see _without_words).
+    Option("query", Kind.TEXT, "words to look for", rest=True, max_length=200),
     Option("difficulty", Kind.DIFFICULTY, "A (easiest) to D, or a range like A-B", words=True),
     Option("category", Kind.CATEGORY, "a category name or section number"),
     Option("page", Kind.PAGE, "which page of results"),
@@ -42,7 +51,13 @@ STOP_WORDS = frozenset(
 
 async def search_command(ctx: Context, request: Request) -> Reply:
     """/search QUERY [difficulty] [category] [page]: ranked, typo-tolerant matches."""
-    query: str = request.args["query"]
+    query: str = request.args.get("query", "")
+    named = request.args.get("difficulty")
+    if named is None and _only_levels(query):
+        # A level typed as the whole query (Discord's query field: ``A``, ``level A``, ``A - B``).
+        named, query = query, ""
+    if not query and (named or request.args.get("category")):
+        return await _without_words(ctx, request, named)
     processed = processed_text(query)
     if not processed:
         raise BadArgument("Search for some words, e.g. /search induction heads")
@@ -115,19 +130,58 @@ async def search_command(ctx: Context, request: Request) -> Reply:
     wanted = request.args.get("page", 1)
     chunk, page, pages = page_of(ranked, wanted, ctx.page_size)
     read = " ".join(filter(None, [read, past_the_last(wanted, pages), as_level]))
-    lines = tuple(f"{problem_title(p, 120)} [{p.difficulty}]" for _, p in chunk)
-    buttons = tuple(Button(f"Show {p.number}", "show", p.number) for _, p in chunk)
     footer = f"Page {page} of {pages} ({len(ranked)} {'match' if len(ranked) == 1 else 'matches'})."
     if page < pages:
         footer += f" Next: {_search_again(query, difficulty, category, page + 1)}"
+    return _listing(f"Search: {shown_query}", read, "Matches", [p for _, p in chunk], footer)
+
+
+def _listing(title: str, text: str, heading: str, problems: Sequence[Problem], footer: str) -> Reply:
+    """A page of problems, each with its difficulty and a Show button, privately."""
     return Reply(
-        title=f"Search: {shown_query}",
-        text=read,
-        sections=(Section("Matches", lines),),
-        buttons=buttons,
+        title=title,
+        text=text,
+        sections=(Section(heading, tuple(f"{problem_title(p, 120)} [{p.difficulty}]" for p in problems)),),
+        buttons=tuple(Button(f"Show {p.number}", "show", p.number) for p in problems),
         footer=footer,
         private=True,
     )
+
+
+def _only_levels(query: str) -> bool:
+    """Whether ``query`` is only levels as a search reads them (capitals: ``A``, ``A-B``, ``A B``)
+    and the words that go with them (``level A``, ``A - B``, ``from A to B``)."""
+    tokens = query.replace(",", " ").split()
+    letters = [t for t in tokens if DIFFICULTY_RE.match(normalise(t))]
+    return bool(letters) and all(t in letters or t.lower() in LEVEL_FILLER for t in tokens)
+
+
+async def _without_words(ctx: Context, request: Request, named: str | None) -> Reply:
+    """/search with a level (or a category) but no words: the problems there, a page at a time,
+    and the /random that picks one of them."""
+    everything = await ctx.store.catalogue()
+    difficulty, given = read_difficulty(named)
+    read = f"Read {given[:40]!r} as difficulty {difficulty} ({SCALE}). " if given else ""
+    category = match_category(everything, request.args["category"]) if request.args.get("category") else None
+    pool = [
+        p
+        for p in (index_of(everything).at_level(difficulty) if difficulty else everything)
+        if not (category and p.category != category)
+    ]
+    where = (f" at difficulty {difficulty}" if difficulty else "") + (f" in {category}" if category else "")
+    filters = (f" difficulty:{difficulty}" if difficulty else "") + (
+        f" category:{_quoted(category)}" if category else ""
+    )
+    if not pool:
+        return Reply(text=f"{read}No problem is{where}. Try other filters.", private=True)
+    wanted = request.args.get("page", 1)
+    chunk, page, pages = page_of(pool, wanted, ctx.page_size)
+    listed = f"No words to search for: every problem{where}, in the catalogue's order. "
+    text = f"{read}{past_the_last(wanted, pages)} {listed}One picked at random: /random{filters}".strip()
+    footer = f"Page {page} of {pages} ({len(pool)} problem{'s' if len(pool) != 1 else ''})."
+    if page < pages:
+        footer += f" Next: /search{filters} page:{page + 1}"
+    return _listing(f"Problems{where}", text, "Problems", chunk, footer)
 
 
 def _one_link(query: str) -> str | None:

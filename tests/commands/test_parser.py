@@ -393,3 +393,18 @@ def test_lines_read_lately_are_bounded() -> None:
     long = "2.4 " + "tried " * (parser.PARSED_LONGEST // 6)
     assert args("release", long) == {"number": "2.4", "note": long[4:].strip()}
     assert ("release", long) not in parser._parsed
+
+
+def test_an_article_is_no_level_and_levels_side_by_side_end_a_search() -> None:
+    """`/random a toy model` read "a" as the level A; `/search induction A B` the level B and the
+    words "induction A"; `/search level A` was refused for its missing query."""
+    # The article before a word is no level; alone, or before a level, "a" is one.
+    assert args("random", "a toy model") == {"category": "a toy model"}
+    assert args("random", "a") == {"difficulty": "A"}
+    assert args("random", "a b") == {"difficulty": "a b"}
+    # Two capital levels side by side ending a search: the range, as typed for the answer to say.
+    assert args("search", "induction A B") == {"query": "induction", "difficulty": "A B"}
+    assert args("search", "mapping A to B") == {"query": "mapping A to B"}
+    # A level and no words: no query, which /search answers by listing the level's problems.
+    assert args("search", "level A") == {"difficulty": "A"}
+    assert args("search", "A - B") == {"difficulty": "A-B"}

@@ -322,3 +322,42 @@ async def test_random_reads_a_range_written_backwards_as_its_span(
         assert reply.difficulty and difficulty_matches(reply.difficulty, "B-C"), reply.difficulty
     another = next(b for b in reply.buttons if b.action == "random")
     assert another.target.startswith("B-C///")
+
+
+def _filters(reply: Reply) -> str:
+    """The filters the card's Another random button carries (``A/2/u``)."""
+    again = next(b for b in reply.buttons if b.action == "random")
+    return again.target.rsplit("/", 1)[0]
+
+
+async def test_an_article_or_filler_words_are_no_level_and_no_category(ctx: Context) -> None:
+    """`/random a toy model` picked only A problems, the article "a" read as the level A, and
+    `/random and a toy model` picked in "Exploring Polysemanticity and Superposition" for its
+    "and" (and `/random the` in "Circuits In The Wild"): silent, surprising filters. An article
+    is no level, words every name has match no category, and a category read from words only
+    close to its name is said."""
+    for line, said in (
+        ("/random a toy model", "Read 'a toy model' as category Toy Language Models. "),
+        ("/random and a toy model", "Read 'and a toy model' as category Toy Language Models. "),
+    ):
+        reply = await say(ctx, ANN, line)
+        assert not reply.error, reply.text
+        assert reply.text.startswith(said), (line, reply.text)
+        assert _filters(reply) == "/1/", (line, _filters(reply))
+    # Capital A is still the level, and "a" after a level the article (B a toy model).
+    for line, level in (("/random A and a toy model", "A"), ("/random B a toy model", "B")):
+        assert _filters(await say(ctx, ANN, line)) == f"{level}/1/", line
+    # Only words that name nothing: no filter at all.
+    for line in ("/random a problem", "/random the", "/random and"):
+        reply = await say(ctx, ANN, line)
+        assert not reply.error and _filters(reply) == "//", (line, reply.text)
+    # Words that match no category, once "and" and "a" are no help, say so.
+    reply = await say(ctx, ANN, "/random circuits and a toy model")
+    assert reply.error and reply.text.startswith("No category 'circuits and a toy model'. Categories:")
+    # A lowercase a alone, or before a level, is still the level (/random a, /random a b).
+    assert _filters(await say(ctx, ANN, "/random a")) == "A//"
+    assert _filters(await say(ctx, ANN, "/random a b")) == "A-B//"
+    # Words of a category's name, or its number, need no saying.
+    for line in ("/random circuits", "/random category:2", "/random in the wild"):
+        reply = await say(ctx, ANN, line)
+        assert _filters(reply) == "/2/" and not reply.text.startswith("Read"), (line, reply.text)

@@ -550,3 +550,66 @@ async def test_a_link_nobody_lists_that_submit_would_refuse_is_not_suggested_for
     refused = await say(ctx, ANN, f"/submit 2.4 {link}")
     assert refused.error and "not to what comes before the @" in refused.text
     assert "not to what comes before the @" in found.text, found.text
+
+
+# A level and no words, as typed | the level | how the answer says it read them.
+LEVEL_ALONE = [
+    "difficulty:A | A |",
+    "A | A |",
+    "level A | A |",
+    "A - B | A-B |",
+    "A B | A-B | Read 'A B' as difficulty A-B",
+    "difficulty: easy | A | Read 'easy' as difficulty A",
+]
+
+
+@pytest.mark.parametrize("case", LEVEL_ALONE)
+async def test_a_level_and_no_words_lists_the_problems_at_that_level(ctx: Context, case: str) -> None:
+    """`/search difficulty:A`, `/search A - B`, `/search level A`, `/search difficulty: easy` (a
+    level, no words) answered "/search needs query": a member giving only a level wants a
+    problem at that level. The answer lists the problems there, a page at a time, and names the
+    /random that picks one of them."""
+    typed, level, said = (part.strip() for part in case.split("|"))
+    reply = await say(ctx, ANN, f"/search {typed}")
+    assert not reply.error, reply.text
+    assert reply.text.startswith(said), reply.text
+    assert reply.text.endswith(
+        f"No words to search for: every problem at difficulty {level}, in the catalogue's order. "
+        f"One picked at random: /random difficulty:{level}"
+    ), reply.text
+    every = [p.number for p in await ctx.store.catalogue() if difficulty_matches(p.difficulty, level)]
+    listed, page = _numbers(reply), 1
+    while reply.footer and "Next: " in reply.footer:
+        # The next page as the footer writes it, typed as it stands.
+        reply = await say(ctx, ANN, reply.footer.split("Next: ")[1])
+        listed += _numbers(reply)
+        page += 1
+    assert listed == every and page > 1
+    # The /random it names picks at that level.
+    picked = await say(ctx, ANN, f"/random difficulty:{level}")
+    assert picked.difficulty and difficulty_matches(picked.difficulty, level)
+
+
+async def test_a_level_alone_in_discords_query_field_lists_its_problems(ctx: Context) -> None:
+    """On Discord the level may be given with no query at all, or typed in the query field
+    (`A`, `level A`: "those words are in nearly every problem" before): both list the problems
+    at that level. With nothing at all, the answer asks for words."""
+    for fields in ({"difficulty": "A"}, {"query": "A"}, {"query": "level A"}):
+        reply = await dispatch.run_named(ctx, ANN, "search", fields)
+        assert reply.title == "Problems at difficulty A", (fields, reply.title, reply.text)
+    reply = await dispatch.run_named(ctx, ANN, "search", {})
+    assert reply.error and reply.text == "Search for some words, e.g. /search induction heads"
+
+
+async def test_two_levels_side_by_side_ending_a_search_are_the_range(ctx: Context) -> None:
+    """`/search induction A B` filtered at B and searched for "induction A", while /random reads
+    `A B` as the range A-B. Two capital levels side by side ending a search are the range too,
+    either way round, the answer saying how it read them; joined by "to" they stay words."""
+    wanted = await _listed(ctx, "induction difficulty:A-B")
+    for typed in ("A B", "B A"):
+        reply = await say(ctx, ANN, f"/search induction {typed}")
+        assert reply.title == "Search: induction", (typed, reply.title)
+        assert reply.text.startswith(f"Read {typed!r} as difficulty A-B (A is the easiest level"), reply.text
+        assert await _listed(ctx, f"induction {typed}") == wanted, typed
+    reply = await say(ctx, ANN, "/search mapping A to B")
+    assert reply.title == "Search: mapping A to B"
