@@ -11,7 +11,7 @@ from typing import TextIO
 
 from commands import dispatch
 from commands.types import Actor, Context, Link, Reply
-from storage.text import clip
+from storage.text import clip, without_bidi
 
 WIDTH = 88
 
@@ -36,7 +36,8 @@ def _link(line: Link) -> str:
 
 
 def render(reply: Reply, width: int | None = WIDTH) -> str:
-    """A reply as plain terminal text, wrapped at ``width`` columns."""
+    """A reply as plain terminal text, wrapped at ``width`` columns, without bidi controls
+    (:func:`storage.text.without_bidi`): one left open would turn the lines after it around."""
     out: list[str] = []
     if reply.title:
         out += [reply.title, "=" * min(len(reply.title), width or WIDTH)]
@@ -57,7 +58,7 @@ def render(reply: Reply, width: int | None = WIDTH) -> str:
         out += ["", *(_fill(p, width) for p in reply.footer.split("\n"))]
     if reply.buttons:
         out += ["", "  ".join(f"[!{i}] {b.label}" for i, b in enumerate(reply.buttons, 1))]
-    return "\n".join(out).strip()
+    return without_bidi("\n".join(out)).strip()
 
 
 async def _next_line(read: Callable[[], str]) -> str:

@@ -8,7 +8,7 @@ import io
 import re
 from dataclasses import dataclass
 
-from storage.text import canonical_number, normalise
+from storage.text import canonical_number, normalise, without_bidi
 
 DIFFICULTIES = ("A", "B", "C", "D", "A-B", "A-C", "B-C", "C-D")
 COLUMNS = (
@@ -194,7 +194,9 @@ def _rows(reader: _csv.Reader, mapping: dict[int, str]) -> list[Row]:
             values.update(dict.fromkeys(mapping.values(), ""))
             for index, column in mapping.items():
                 if index < len(cells):
-                    values[column] = cells[index].strip()
+                    # A cell's bidi controls go (see storage.text.BIDI_CONTROLS): an override left
+                    # open in a problem's text turned the rest of its card around.
+                    values[column] = without_bidi(cells[index]).strip()
             rows.append(_validate(values, line, seen))
     except csv.Error as exc:
         raise CatalogueError(f"line {reader.line_num}: {exc}") from None

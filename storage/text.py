@@ -47,6 +47,21 @@ def visible(raw: str) -> str:
     return "".join(ch for ch in raw if _kept(ch)).strip()
 
 
+# Bidirectional controls: the embeddings and overrides (LRE, RLE, PDF, LRO, RLO), the isolates
+# (LRI, RLI, FSI, PDI) and the marks (LRM, RLM, ALM). One left open in a cell or a name (an RLO
+# with no PDF) turns around everything after it on the line, on every platform: a link, a name,
+# a date then read as something else. Right-to-left letters need none of them (Arabic and Hebrew
+# letters carry their own direction), so text keeps every letter and loses only these.
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_BIDI_TABLE = dict.fromkeys(map(ord, BIDI_CONTROLS))
+
+
+def without_bidi(text: str) -> str:
+    """``text`` without bidirectional controls (:data:`BIDI_CONTROLS`), every other character
+    as it is: Arabic and Hebrew read as typed, and nothing it holds can reorder what follows."""
+    return text if text.isascii() else text.translate(_BIDI_TABLE)
+
+
 def display_name(name: str, fallback: str) -> str:
     """A person's name as copbot shows it: :func:`visible`, on one line with single spaces, so
     a bidi override cannot turn the rest of a line around; ``fallback`` (their id) when nothing

@@ -21,7 +21,7 @@ from discord.utils import escape_mentions
 from commands.links import URL_KEPT
 from commands.types import MORE_LINES, Button, ButtonStyle, Link, Reply, ReplyField, Section, parse_custom_id
 from storage.text import clip as clip_text
-from storage.text import without_tail
+from storage.text import without_bidi, without_tail
 
 log = logging.getLogger("copbot.discord")
 
@@ -89,8 +89,11 @@ def escape(text: str) -> str:
     Each character Discord reads as markdown gets its own backslash (discord.py's
     ``escape_markdown`` escapes a masked link as one span, so with two on a line everything
     between them stayed live). Bare URLs stay clickable: Discord reads no markdown inside one.
-    Cached: cards repeat the same texts (problems, names).
+    Bidi controls go (:func:`storage.text.without_bidi`): one left open in a problem's text, a
+    name or a note turned the rest of the message around. Cached: cards repeat the same texts
+    (problems, names).
     """
+    text = without_bidi(text)
     parts: list[str] = []
     start = 0
     for kept in _KEPT.finditer(text):
@@ -288,7 +291,7 @@ def embed(reply: Reply) -> discord.Embed:
         colour=colour(reply),
     )
     if reply.footer:
-        result.set_footer(text=clip(escape_mentions(reply.footer), FOOTER_MAX))
+        result.set_footer(text=clip(escape_mentions(without_bidi(reply.footer)), FOOTER_MAX))
     fields: list[tuple[str, str, bool]] = [
         (_shown(clip(escape(f.name), FIELD_NAME_MAX)), clip(field_value(f), FIELD_VALUE_MAX), True)
         for f in reply.fields

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 
 from bot.slack.slash import rename_in_text
 from commands.types import MORE_LINES, Button, ButtonStyle, Link, Reply, ReplyField, Section, parse_custom_id
-from storage.text import clip, without_tail
+from storage.text import clip, without_bidi, without_tail
 
 MAX_TEXT = 3000  # one text object (section text, context element)
 MAX_FIELD = 2000  # one section field
@@ -75,8 +75,9 @@ _STYLES = {ButtonStyle.PRIMARY: "primary", ButtonStyle.SUCCESS: "primary", Butto
 
 
 def escape(text: str) -> str:
-    """Make text inert for Slack: ``<!channel>`` becomes ``&lt;!channel&gt;``."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Make text inert for Slack: ``<!channel>`` becomes ``&lt;!channel&gt;``; bidi controls go
+    (:func:`storage.text.without_bidi`), so none left open reorders the rest of the message."""
+    return without_bidi(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def unescape(text: str) -> str:

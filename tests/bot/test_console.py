@@ -291,3 +291,30 @@ def test_ctrl_c_at_the_prompt_leaves_at_once(tmp_path: Path) -> None:
         console.wait()
     after = run_cli(["console", "--as", "ann"], tmp_path, "/claims\n", PYTHONPATH=str(ROOT))
     assert "Your open claims (1)" in after.stdout
+
+
+def test_the_console_shows_no_bidi_control_and_right_to_left_words_as_typed() -> None:
+    """A reply holding text stored before bidi controls were dropped (a problem's text, a name,
+    a note with an override left open): the terminal gets the letters, Hebrew and Arabic as
+    typed, and no control that would turn the lines after it around."""
+    from bot.console import render
+    from commands.types import Link, Reply, ReplyField, Section
+
+    hebrew, arabic = "מעגלי השראה", "دوائر الحث"
+    reply = Reply(
+        title=f"1.5 — \u202eFind the {hebrew} circuit",
+        text=f"\u202eFind the {hebrew} circuit ({arabic})\u200f in GPT-2",
+        fields=(ReplyField("Working on it", "\u202eanna — since 2026-11-25"),),
+        sections=(
+            Section(
+                "Existing work", (Link("https://example.org/a", "https://example.org/a", f"\u2067{arabic}"),)
+            ),
+        ),
+    )
+    shown = render(reply)
+    assert not any(
+        ch in shown for ch in "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    )
+    assert f"Find the {hebrew} circuit ({arabic}) in GPT-2" in shown
+    assert "Working on it: anna — since 2026-11-25" in shown
+    assert f"https://example.org/a — {arabic}" in shown

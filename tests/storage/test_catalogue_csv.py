@@ -366,3 +366,21 @@ def test_a_column_named_exactly_wins_over_one_that_starts_with_its_name() -> Non
     text = "Number of votes,Category,Difficulty,Number,Problem\n3,Circuits In The Wild,B,2.4,Text\n"
     (row,) = parse_csv(text)
     assert (row.number, row.difficulty, row.problem) == ("2.4", "B", "Text")
+
+
+async def test_bidi_controls_in_the_sheet_are_dropped_and_right_to_left_text_kept(store: Store) -> None:
+    """A cell with an override left open (U+202E), embeddings, isolates and marks: stored
+    without them, so the problem's card cannot turn around after its text; its Hebrew and
+    Arabic words as typed, and the claim its cell names under the name as written."""
+    hebrew, arabic = "מעגלי השראה", "دوائر الحث"
+    rows = seed_rows()
+    rows[0][4] = f"\u202eFind the {hebrew} circuit (\u2067{arabic}\u2069)\u200f in GPT-2"
+    rows[0][5] = "\u202bsee\u202c https://example.org/\u202ework"
+    rows[0][6] = "\u202eZoe - 3 March 2026"
+    await import_rows(store, parse_csv(as_sheet(rows)), START)
+    problem = await store.get_problem("1.1")
+    assert problem is not None
+    assert problem.text == f"Find the {hebrew} circuit ({arabic}) in GPT-2"
+    assert problem.existing_work == "see https://example.org/work"
+    (claim,) = await store.claims_for_problem("1.1")
+    assert claim.display_name == "Zoe - 3 March 2026"

@@ -5,8 +5,10 @@ from __future__ import annotations
 from bot.discord import render
 from bot.discord.frontend import DiscordFrontEnd
 from commands.types import Button, Context, Link, Reply, ReplyField, Section
+from storage.claims import Person
 from tests.bot.discord.discord_rig import ask, embed, literal, markdown, running, text_of
 from tests.fakes.discord_api import FakeDiscord
+from tests.support.bidi import ARABIC, HEBREW, PROBLEM_TEXT, RLO, has_bidi, plant_unclosed_overrides
 
 
 async def test_mentions_in_a_release_note_never_ping(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
@@ -265,3 +267,33 @@ async def test_buttons_are_persistent_and_within_limits() -> None:
     ids = [item.custom_id for item in view.children]  # type: ignore[attr-defined]
     assert len(ids) == 25 and ids[0] == "cop:show:0"
     assert render.view(()) is None
+
+
+async def test_an_unclosed_rtl_override_cannot_turn_the_rest_of_a_reply_around(
+    fake: FakeDiscord, ctx: Context, db_url: str
+) -> None:
+    """A problem's text, a name and notes each holding an RLO with no end (stored by an import
+    or a copbot from before bidi controls were dropped, or typed now): the card, /history and
+    /claims show their letters, Hebrew and Arabic as typed, and no bidi control at all, so the
+    text after them reads as written."""
+    old = Person("slack", "T1", "U9", f"{RLO}anna")  # a name stored before names were cleaned
+    await plant_unclosed_overrides(ctx.store, "1.5", old, ctx.clock())
+    eve = fake.add_member("eve", nick=f"{RLO}eve {HEBREW}")
+    async with running(fake, ctx, db_url):
+        await ask(fake, "claim", {"number": "1.5"}, user_id=eve)
+        await ask(fake, "claim", {"number": "1.5"})
+        await ask(fake, "release", {"number": "1.5", "note": f"{RLO}tried {ARABIC}, stuck"})
+        answers = [
+            await ask(fake, "problem", {"number": "1.5"}),
+            await ask(fake, "history", {"number": "1.5"}),
+            await ask(fake, "claims", {"number": "1.5"}),
+        ]
+    card, history, claims = (text_of(answer.data or {}) for answer in answers)
+    for shown in (card, history, claims):
+        assert not has_bidi(shown), shown
+    assert PROBLEM_TEXT in card
+    assert f"eve {HEBREW} — since 2026-11-25" in card
+    assert f"released: “tried {ARABIC}, stuck”" in card
+    assert "anna (Slack) released it: see https://example.org/a" in history
+    assert f"Alice released it: tried {ARABIC}, stuck" in history
+    assert f"eve {HEBREW} — since 2026-11-25" in claims

@@ -5,7 +5,9 @@ from __future__ import annotations
 from commands.types import Context
 from storage import submissions
 from storage.claims import Person
-from tests.bot.slack.slack_rig import BOB, MOD, Rig
+from tests.bot.slack.slack_rig import BOB, MOD, Rig, running
+from tests.fakes.slack_api import FakeSlack
+from tests.support.bidi import ARABIC, HEBREW, PROBLEM_TEXT, RLO, has_bidi, plant_unclosed_overrides
 
 
 async def test_bidi_and_zero_width_display_names_are_shown_cleaned(rig: Rig) -> None:
@@ -114,3 +116,28 @@ async def test_formatting_characters_inside_words_are_shown_as_typed(rig: Rig) -
         history.shown
     )
     assert "x*y~z claimed it" in history.shown
+
+
+async def test_an_unclosed_rtl_override_cannot_turn_the_rest_of_a_message_around(
+    fake: FakeSlack, ctx: Context
+) -> None:
+    """Slack's blocks, as Discord's embeds: an RLO left open in a problem's text, an old claim's
+    name and note (stored before bidi controls were dropped), a display name and a note typed
+    now shows as the letters alone, Hebrew and Arabic as typed; what follows reads as written."""
+    fake.add_user("U0EVE", "eve", display_name=f"{RLO}eve {HEBREW}")
+    old = Person("discord", "G1", "9", f"{RLO}anna")
+    await plant_unclosed_overrides(ctx.store, "1.5", old, ctx.clock())
+    async with running(fake, ctx) as rig:
+        await rig.command("/claim", "1.5", user="U0EVE")
+        await rig.command("/claim", "1.5")
+        await rig.command("/release", f"1.5 {RLO}tried {ARABIC}, stuck")
+        card = (await rig.command("/problem", "1.5", user=BOB)).shown
+        history = (await rig.command("/history", "1.5", user=BOB)).shown
+        claims = (await rig.command("/claims", "number:1.5", user=BOB)).shown
+    for shown in (card, history, claims):
+        assert not has_bidi(shown), shown
+    assert PROBLEM_TEXT in card
+    assert f"eve {HEBREW} — since 2026-11-25" in card
+    assert "anna (Discord) released it: see" in history
+    assert f"ann released it: tried {ARABIC}, stuck" in history
+    assert f"eve {HEBREW} — since 2026-11-25" in claims
