@@ -30,6 +30,7 @@ from commands.submissions import NO_SUCH_SUBMISSION, decide_link
 from commands.types import Actor, BadArgument, CommandError, Context, Reply, parse_custom_id, record_id
 from storage import submissions
 from storage.models import LinkStatus, WorkLink
+from storage.text import without_bidi
 from storage.units import AlreadyApplied
 
 log = logging.getLogger("copbot.discord")
@@ -124,7 +125,9 @@ class Interactions:
             found = await self.catalogue.numbers(current, mine)
         else:
             found = await self.catalogue.categories(current)
-        return [app_commands.Choice(name=s.name, value=s.value) for s in found]
+        # A problem's text holding a bidi control (stored before imports dropped them) would
+        # turn the choice around: shown without them, as replies are (render.escape).
+        return [app_commands.Choice(name=without_bidi(s.name), value=s.value) for s in found]
 
     async def on_tree_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError

@@ -288,6 +288,11 @@ async def test_an_unclosed_rtl_override_cannot_turn_the_rest_of_a_reply_around(
             await ask(fake, "history", {"number": "1.5"}),
             await ask(fake, "claims", {"number": "1.5"}),
         ]
+        offered = await fake.wait_for_callback(
+            await fake.autocomplete("problem", {"number": "1.5"}, focused="number")
+        )
+    (choice, *_) = offered.choices or [{}]
+    assert choice["name"].startswith("1.5") and "Find the" in choice["name"] and not has_bidi(choice["name"])
     card, history, claims = (text_of(answer.data or {}) for answer in answers)
     for shown in (card, history, claims):
         assert not has_bidi(shown), shown
