@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from commands.catalogue import (
     claim_line,
     community_word,
@@ -274,31 +276,46 @@ async def _user_ids(ctx: Context, request: Request, user: UserRef) -> set[str]:
 
 HISTORY_OPTIONS = (Option("number", Kind.NUMBER, "problem number, like 2.4", required=True),)
 
-_VERBS = {
-    "claimed": "claimed it",
-    "renewed": "renewed their claim",
-    "released": "released it",
-    "stale": "was reminded (claim stale)",
-    "expired": "let the claim expire",
-    "unreachable": "could not be reached",
-    "submitted": "submitted",
-    "approved": "approved",
-    "rejected": "rejected",
-    "undone": "undid the decision on",
-    "posted": "posted for moderators",
-    "post_refused": "— their link could not be posted for moderators",
+# Each kind of history entry as a sentence about ``{who}``: the person who did it, or, for a
+# link's posting, the person who submitted it. A detail follows after ": " (a note, a reason),
+# or after a space where it is the link the sentence is about.
+_LINES = {
+    "claimed": "{who} claimed it",
+    "renewed": "{who} renewed their claim",
+    "released": "{who} released it",
+    "stale": "{who} was reminded that their claim had gone stale",
+    "expired": "The claim by {who} expired",
+    "unreachable": "{who} could not be reached",
+    "submitted": "{who} submitted",
+    "approved": "{who} approved",
+    "rejected": "{who} rejected",
+    "posted": "The link from {who} was posted for the moderators",
+    "post_refused": "The link from {who} could not be posted for the moderators",
 }
+# Kinds whose detail is the link itself (and a reason in brackets): "Mod approved https://…".
+_ABOUT_A_LINK = {"submitted", "approved", "rejected"}
+# An undone decision's detail, as storage.submissions.undo writes it: "<url> was approved".
+_UNDONE = re.compile(r"(?P<url>\S+) was (?P<was>approved|rejected)")
+_UNDID = {"approved": "the approval of", "rejected": "the rejection of"}
 
 
 def history_line(event: Event, viewer: str) -> str:
-    """One line of a timeline, as seen from platform ``viewer``."""
+    """One line of a timeline, as seen from platform ``viewer``: a sentence a member reads."""
     who = named(event.actor_name or "copbot", event.actor_platform, viewer)
     if event.actor_platform == LEGACY_PLATFORM:
         who = f"{who} (sheet)"
-    verb = _VERBS.get(event.kind, event.kind)
     detail = " ".join(event.detail.split())
-    detail = clip(detail, 300)  # a note's link whole or not at all
-    return f"{day(event.at)} · {who} {verb}" + (f": {detail}" if detail else "")
+    undone = _UNDONE.fullmatch(detail) if event.kind == "undone" else None
+    if undone is not None:
+        sentence = f"{who} undid {_UNDID[undone['was']]} {clip(undone['url'], 300)}"
+    elif event.kind == "undone":
+        sentence = f"{who} undid a decision" + (f": {clip(detail, 300)}" if detail else "")
+    else:
+        sentence = _LINES[event.kind].format(who=who) if event.kind in _LINES else f"{who} {event.kind}"
+        detail = clip(detail, 300)  # a note's link whole or not at all
+        if detail:
+            sentence += (" " if event.kind in _ABOUT_A_LINK else ": ") + detail
+    return f"{day(event.at)} · {sentence}"
 
 
 async def history_command(ctx: Context, request: Request) -> Reply:

@@ -109,8 +109,8 @@ async def test_approval_by_reaction_lists_the_link_and_tells_the_submitter(
     assert "https://example.org/acronyms — IOI-style circuit for acronyms (via copbot)" in rows["2.4"][5]
     history = await shown(moderated, ANN, "/history 2.4")
     assert (
-        "Ann submitted: https://example.org/acronyms" in history
-        and "Mod approved: https://example.org/acronyms" in history
+        "Ann submitted https://example.org/acronyms" in history
+        and "Mod approved https://example.org/acronyms" in history
     )
 
 
@@ -126,7 +126,7 @@ async def test_rejection_with_a_reason_reaches_the_submitter(
     dm = next(s for s in outbound.sent if s.kind == "dm")
     assert dm.reply.text.endswith("was not accepted: not about acronyms")
     assert "Existing work:\n  - None yet." in await shown(moderated, ANN, "/problem 2.4")
-    assert "Mod rejected: https://example.org/acronyms (not about acronyms)" in await shown(
+    assert "Mod rejected https://example.org/acronyms (not about acronyms)" in await shown(
         moderated, ANN, "/history 2.4"
     )
 
@@ -207,7 +207,7 @@ async def test_undo_returns_to_pending_and_takes_the_link_out(
     reply = await dispatch.run_action(moderated, MOD2, "cop:undo:1")
     assert reply.text == "Undone: the link for 2.4 is pending again."
     assert "example.org/acronyms" not in await shown(moderated, ANN, "/problem 2.4")
-    assert "Mo2 undid the decision on: https://example.org/acronyms was approved" in await shown(
+    assert "Mo2 undid the approval of https://example.org/acronyms" in await shown(
         moderated, ANN, "/history 2.4"
     )
     last_edit = [s for s in outbound.sent if s.kind == "edit"][-1]
@@ -936,3 +936,56 @@ async def test_pending_names_each_submission_as_its_buttons_do(ctx: Context) -> 
     assert [b.label for b in reply.buttons][::2] == ["Approve 2.4 #2", "Approve 2.4 #3"]
     assert "  - 2.4 #2: https://example.org/two from Ann, " in out, out
     assert "  - 2.4 #3: https://example.org/three from Ann, " in out, out
+
+
+async def test_every_line_of_a_history_reads_as_a_sentence(
+    moderated: Context, outbound: MemoryOutbound, clock: FakeClock
+) -> None:
+    """A timeline with each kind of entry, as members read it: who did what, in plain words.
+    An undone decision read "Mo2 undid the decision on: <url> was rejected"; a link's posting
+    for the moderators "Ann posted for moderators" (Ann posted nothing: copbot did); a stale
+    claim "was reminded (claim stale)"; a link's decisions "Mod approved: <url>"."""
+    from tests.bot.test_reminders import make_sweeper
+
+    bob, cy = person("bob"), person("cy")
+    await with_channel(moderated)
+    await say(moderated, ANN, "/claim 2.4")
+    clock.advance(days=1)
+    await say(moderated, ANN, "/claim 2.4")
+    await say(moderated, ANN, "/release 2.4 tried X, stuck on Y")
+    await say(moderated, bob, "/claim 2.4")
+    await say(moderated, cy, "/claim 2.4")
+    outbound.closed_dms.add("cy")
+    sweeper = make_sweeper(moderated, outbound)
+    clock.advance(days=31)
+    await sweeper.run_once()
+    clock.advance(days=15)
+    await sweeper.run_once()
+    await say(moderated, ANN, SUBMIT)
+    await dispatch.run_action(moderated, MOD, "cop:approve:1")
+    await dispatch.run_action(moderated, MOD2, "cop:undo:1")
+    await decide_link(moderated, MOD, 1, False, "not about acronyms")
+    await dispatch.run_action(moderated, MOD2, "cop:undo:1")
+
+    history = await shown(moderated, ANN, "/history 2.4")
+    timeline = history.split("Timeline, newest first:\n")[1].splitlines()
+    url = "https://example.org/acronyms"
+    assert [line.removeprefix("  - ") for line in timeline] == [
+        f"2027-01-11 · Mo2 undid the rejection of {url}",
+        f"2027-01-11 · Mod rejected {url} (not about acronyms)",
+        f"2027-01-11 · Mo2 undid the approval of {url}",
+        f"2027-01-11 · Mod approved {url}",
+        "2027-01-11 · The link from Ann was posted for the moderators",
+        f"2027-01-11 · Ann submitted {url}",
+        "2027-01-11 · The claim by Cy expired: no reminder known to have reached them, "
+        "14 days after the last try",
+        "2027-01-11 · The claim by Bob expired: no answer 14 days after the reminder",
+        "2026-12-27 · Cy could not be reached: no DM and no reminder channel",
+        "2026-12-27 · Bob was reminded that their claim had gone stale",
+        "2026-11-26 · Cy claimed it",
+        "2026-11-26 · Bob claimed it",
+        "2026-11-26 · Ann released it: tried X, stuck on Y",
+        "2026-11-26 · Ann renewed their claim",
+        "2026-11-25 · Ann claimed it",
+        "2023-07-01 · jknowak (Discord) - July 2023 (sheet) claimed it: from the sheet",
+    ], history

@@ -167,7 +167,7 @@ async def test_no_answer_expires_after_the_grace_period_and_tells_them(
     text = await shown(ctx, person("bob"), "/problem 3.11")
     assert "Earlier claims:\n  - Ann — 2026-11-25 to 2027-01-09, expired" in text
     assert "Ann — since" not in text
-    assert "Ann let the claim expire" in await shown(ctx, ANN, "/history 3.11")
+    assert "The claim by Ann expired" in await shown(ctx, ANN, "/history 3.11")
 
 
 async def test_claiming_again_before_expiry_keeps_the_claim(ctx: Context, clock: FakeClock) -> None:
@@ -261,7 +261,9 @@ async def test_the_grace_period_starts_when_a_refused_reminder_finally_arrives(
     await sweeper.run_once()  # the platform takes DMs again
     (reminder,) = outbound.sent
     assert reminder.kind == "dm" and reminder.reply.title == "Still working on 3.11?"
-    assert "2027-01-12 · Ann was reminded (claim stale)" in await shown(ctx, ANN, "/history 3.11")
+    assert "2027-01-12 · Ann was reminded that their claim had gone stale" in await shown(
+        ctx, ANN, "/history 3.11"
+    )
     clock.advance(days=13, hours=23)
     assert (await sweeper.run_once()).expired == 0 and len(outbound.sent) == 1
     clock.advance(hours=1, minutes=1)
@@ -308,7 +310,7 @@ async def test_a_reminder_that_cannot_arrive_is_told_in_the_history_and_the_grac
     assert (notice.kind, notice.target, notice.reply.mention) == ("channel", "reminders", "cy")
     assert "expired after a long silence; my reminder may not have reached you." in notice.reply.text
     assert (
-        "2027-01-09 · Cy let the claim expire: no reminder known to have reached them, "
+        "2027-01-09 · The claim by Cy expired: no reminder known to have reached them, "
         "14 days after the last try" in await shown(ctx, cy, "/history 1.1")
     )
 
@@ -815,7 +817,7 @@ async def test_a_late_expiry_notice_is_not_sent_to_someone_who_claimed_the_probl
     (held,) = await ctx.store.open_claims_for_user("discord", "guild1", "ann")
     assert (held.problem_number, held.state, held.notice) == ("3.11", "active", "")
     await assert_told_nothing_of_earlier_claim(ctx, clock, sweeper, outbound)
-    assert "Ann let the claim expire" in await shown(ctx, ANN, "/history 3.11")
+    assert "The claim by Ann expired" in await shown(ctx, ANN, "/history 3.11")
 
 
 async def assert_told_nothing_of_earlier_claim(

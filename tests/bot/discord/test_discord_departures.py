@@ -95,7 +95,7 @@ async def test_a_removed_servers_claims_expire_and_its_submissions_free_the_work
     said = embed(answer)["description"]
     assert "already submitted" not in said and "Your link for 2.4" in said, said
     timeline = text_of((await ask(fake, "history", {"number": "2.4"}, user_id=fake.bob_id)).data or {})
-    assert f"copbot rejected: {LINK} (the community removed copbot)" in timeline
+    assert f"copbot rejected {LINK} (the community removed copbot)" in timeline
     card = await fake.wait_for_callback(await other.slash("problem", {"number": "3.11"}, user_id=fake.bob_id))
     (line,) = [line for line in text_of(card.data or {}).splitlines() if "Alice" in line]
     assert line.endswith(", expired"), line

@@ -177,7 +177,7 @@ async def test_a_moderators_approval_by_reaction(rig: Moderated) -> None:
     card = text_of((await ask(fake, "problem", {"number": "2.4"}, user_id=fake.bob_id)).data or {})
     assert f"• {LINK} — {NOTE}" in card
     history = text_of((await ask(fake, "history", {"number": "2.4"})).data or {})
-    assert f"Bob approved: {LINK}" in history
+    assert f"Bob approved {LINK}" in history
     rows = {r[3]: r for r in csv.reader(io.StringIO(await export_csv(rig.bot.ctx.store)))}
     assert f"{LINK} — {NOTE} (via copbot)" in rows["2.4"][5]
 
@@ -214,7 +214,7 @@ async def test_reject_with_reason_opens_a_form_whose_reason_reaches_the_submitte
     (dm,) = fake.dms[fake.alice_id]
     assert dm["embeds"][0]["description"].endswith("was not accepted: not about acronyms")
     history = text_of((await ask(fake, "history", {"number": "2.4"})).data or {})
-    assert f"Bob rejected: {LINK} (not about acronyms)" in history
+    assert f"Bob rejected {LINK} (not about acronyms)" in history
 
 
 async def test_the_form_is_for_moderators_and_pending_submissions_only(rig: Moderated) -> None:
@@ -291,7 +291,7 @@ async def test_approve_button_and_undo_for_moderators_only(rig: Moderated) -> No
     assert "New existing work for 2.4" in description(fake, post)
     assert LINK not in text_of((await ask(fake, "problem", {"number": "2.4"})).data or {})
     assert "was undone; it is pending again" in fake.dms[fake.alice_id][-1]["embeds"][0]["description"]
-    assert "Bob undid the decision" in text_of((await ask(fake, "history", {"number": "2.4"})).data or {})
+    assert "Bob undid the approval of" in text_of((await ask(fake, "history", {"number": "2.4"})).data or {})
     # Pending again: a reaction on the same post decides it again.
     await rig.react(post, "❌", fake.bob_id)
     assert await status(rig.bot.ctx) == LinkStatus.REJECTED
@@ -881,8 +881,9 @@ async def test_a_moderator_post_discord_refuses_for_its_form_is_written_off_once
     listed = text_of((await ask(fake, "pending", user_id=fake.bob_id)).data or {})
     assert "not posted: Discord refused the message (50035)" in listed and "Needs attention" in listed, listed
     history = text_of((await ask(fake, "history", {"number": "2.4"}, user_id=fake.bob_id)).data or {})
-    assert "Alice — their link could not be posted for moderators: Discord refused the message (50035)" in (
-        history
+    assert (
+        "The link from Alice could not be posted for the moderators: Discord refused the message (50035)"
+        in (history)
     ), history
 
     approved = await approve_from_pending(fake, 1)

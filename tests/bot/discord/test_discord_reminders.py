@@ -296,7 +296,10 @@ async def test_a_reminder_channel_copbot_may_not_post_in_holds_the_reminder_unti
             [f"<@{fake.alice_id}>", f"<@{fake.bob_id}>"]
         )
         card = text_of((await ask(fake, "history", {"number": "3.11"}, user_id=fake.bob_id)).data or {})
-        assert "2027-01-26 · Alice was reminded (claim stale)" in card and "could not be reached" not in card
+        assert (
+            "2027-01-26 · Alice was reminded that their claim had gone stale" in card
+            and "could not be reached" not in card
+        )
         clock.advance(days=13)
         assert (await rig.sweeper.run_once()).expired == 0
         clock.advance(days=1, minutes=1)

@@ -123,7 +123,7 @@ async def test_approval_by_reaction_lists_the_link_and_tells_the_submitter(rig: 
     card = await rig.command("/problem", "2.4", user=BOB)
     assert f"<{LINK}|{LINK}> — {NOTE}" in card.shown
     history = await rig.command("/history", "2.4", user=BOB)
-    assert "mod approved: <https://example.org/acronyms>" in history.shown
+    assert "mod approved <https://example.org/acronyms>" in history.shown
     rows = {r[3]: r for r in csv.reader(io.StringIO(await export_csv(rig.ctx.store)))}
     assert f"{LINK} — {NOTE} (via copbot)" in rows["2.4"][5]
 
@@ -291,7 +291,7 @@ async def test_reject_with_reason_opens_a_modal_whose_reason_reaches_the_submitt
     (dm,) = rig.fake.dms(ANN)
     assert dm["text"].endswith("was not accepted: not about acronyms")
     history = (await rig.command("/history", "2.4")).shown
-    assert "mod rejected: <https://example.org/acronyms> (not about acronyms)" in history
+    assert "mod rejected <https://example.org/acronyms> (not about acronyms)" in history
 
 
 async def test_reject_form_needs_a_reason_and_a_moderator(rig: Rig) -> None:
@@ -408,7 +408,7 @@ async def test_undo_for_moderators_returns_the_submission_to_pending(rig: Rig) -
     assert again.buttons == ["Approve", "Reject with reason"] and "New existing work for 2.4" in again.shown
     assert LINK not in (await rig.command("/problem", "2.4")).shown
     assert "was undone; it is pending again" in rig.fake.dms(ANN)[-1]["text"]
-    assert "mod undid the decision" in (await rig.command("/history", "2.4")).shown
+    assert "mod undid the approval of" in (await rig.command("/history", "2.4")).shown
     # Pending again: the same post's reactions decide it again.
     await rig.react(MOD, "x", post.ts)
     assert await status(rig.ctx) == LinkStatus.REJECTED

@@ -388,7 +388,7 @@ async def test_a_reminder_channel_copbot_may_not_post_in_holds_the_reminder_unti
     assert fixed.delivered == {"channel": 2}
     assert sorted(p["text"].split()[0] for p in rig.posts_in(REMIND)) == [f"<@{ANN}>", f"<@{BOB}>"]
     assert (
-        "2027-01-26 · ann was reminded (claim stale)"
+        "2027-01-26 · ann was reminded that their claim had gone stale"
         in (await rig.command("/history", "3.11", user=ANN)).shown
     )
     clock.advance(days=13)

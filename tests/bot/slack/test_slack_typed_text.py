@@ -93,7 +93,7 @@ async def test_urls_in_a_note_and_underscores_inside_words_are_shown_as_written(
     assert "• ann_the_dev — since 2026-11-25" in card.shown
     assert (
         "ann_the_dev claimed it" in history.shown
-        and "ann_the_dev submitted: <https://x.org/p>" in history.shown
+        and "ann_the_dev submitted <https://x.org/p>" in history.shown
     )
     assert "Next: /search query:induction_heads page:2" in search.shown
     assert search.message["text"] == "Search: induction_heads"  # the notification's text
