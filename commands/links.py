@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 import idna
 
@@ -34,6 +34,11 @@ TRACKING_PARAMS = {
     "igshid",
     "usp",  # Google Docs / Colab: how the link was shared (?usp=sharing), not which document
 }
+# The tracking parameters a submitted link is stored and shown without (with every utm_*): they
+# say who shared the link or which ad led to it, never which page it is. ``ref``, ``usp`` and
+# ``si`` are left as typed: some sites read them (a GitHub branch, a Google Docs view, a
+# share), so they only do not count when links are compared.
+STRIPPED_PARAMS = {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "ref_src"}
 ARXIV_ID = re.compile(
     r"^/(?:abs|pdf|html)/(?P<id>(?:\d{4}\.\d{4,5})|(?:[a-z\-]+(?:\.[A-Z]{2})?/\d{7}))(?:v\d+)?(?:\.pdf)?/?$"
 )
@@ -178,6 +183,29 @@ def _check_encoded(label: str) -> None:
         valid = False
     if not valid:
         raise BadHost(f"its part {label} is marked as an encoded name (xn--) but does not decode to one")
+
+
+def _tracking(parameter: str) -> bool:
+    """Whether a query's ``key=value`` (as written) is a tracking parameter to store without."""
+    key = unquote_plus(parameter.partition("=")[0]).strip().lower()
+    return key.startswith("utm_") or key in STRIPPED_PARAMS
+
+
+def without_tracking(link: str) -> tuple[str, list[str]]:
+    """``link`` without its tracking parameters (utm_*, fbclid, gclid…: :data:`STRIPPED_PARAMS`),
+    and the names of those it dropped. Everything else stays as typed: the other parameters in
+    their order and spelling, the fragment, the rest of the link; a ``?`` left with nothing
+    after it goes too."""
+    base, hashed, fragment = link.partition("#")
+    address, asked, query = base.partition("?")
+    if not asked:
+        return link, []
+    parameters = query.split("&")
+    dropped = [p.partition("=")[0] for p in parameters if _tracking(p)]
+    if not dropped:
+        return link, []
+    kept = "&".join(p for p in parameters if p and not _tracking(p))
+    return address + ("?" + kept if kept else "") + hashed + fragment, dropped
 
 
 def normalise_link(link: str) -> str:

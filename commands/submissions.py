@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from commands.catalogue import PLATFORMS, community_word, get_problem, platform_name, problem_title
-from commands.links import BadLink, check_link, listed_in, normalise_link
+from commands.links import BadLink, check_link, listed_in, normalise_link, without_tracking
 from commands.parser import Kind, Option, visible
 from commands.timefmt import ago, clock_time, day, minutes_until, next_minute
 from commands.types import (
@@ -40,7 +40,9 @@ SUBMIT_OPTIONS = (
 async def submit_command(ctx: Context, request: Request) -> Reply:
     """/submit NUMBER LINK [note]: send a link to existing work to the moderators."""
     problem = await get_problem(ctx, request.args["number"])
-    link = check_link(request.args["link"])
+    # Stored and shown without its tracking parameters (utm_source, fbclid…): a clean link.
+    link, tracking = without_tracking(request.args["link"].strip().strip("<>"))
+    link = check_link(link)
     if urlsplit(link).hostname != urlsplit(request.args["link"].strip().strip("<>")).hostname:
         # A host with letters beyond A-Z, which can pass for another site's name: say so.
         host_note = f" Its host has letters beyond A–Z, so it is listed as browsers reach it: {link}"
@@ -108,6 +110,10 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
             f"Thanks! Your link for {problem.number} is saved, but no moderator channel is set: it stays "
             "pending (moderators see it in /pending) and is posted for them as soon as one is set."
         )
+    if tracking:
+        names = list(dict.fromkeys(tracking))
+        which = "parameter" if len(names) == 1 else "parameters"
+        text += f" It is listed without its tracking {which} ({', '.join(names)})."
     return Reply(text=text + host_note, private=True)
 
 

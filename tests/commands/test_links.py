@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from commands import dispatch
 from commands.links import BadLink, check_link, links_in, listed_in, normalise_link
 from commands.types import Context
-from tests.support.transcript import person, say
+from tests.support.transcript import person, say, shown
 
 
 @pytest.mark.parametrize(
@@ -237,3 +238,39 @@ async def test_a_host_too_long_or_with_a_broken_xn_label_is_refused_with_why(
 )
 def test_a_host_at_the_limits_is_taken(link: str) -> None:
     assert check_link(link)
+
+
+async def test_a_submitted_link_is_stored_and_shown_without_its_tracking_parameters(ctx: Context) -> None:
+    """/submit kept utm_source, fbclid and the like in the link moderators saw, the card listed
+    and the export wrote. Now the link is stored without them, its other parameters, their
+    order and its fragment as typed; the submitter is told what was left out; the same link
+    with other tracking, or none, is still the same work, waiting or approved."""
+    ann, bob, mod = person("ann"), person("bob"), person("mod", moderator=True)
+    typed = "https://example.org/post?id=7&utm_source=twitter&UTM_Medium=social&fbclid=IwAR0x&ref=main#part-2"
+    clean = "https://example.org/post?id=7&ref=main#part-2"
+    reply = await say(ctx, ann, f"/submit 2.4 {typed} the acronym circuit")
+    assert not reply.error, reply.text
+    assert reply.text.endswith(
+        "It is listed without its tracking parameters (utm_source, UTM_Medium, fbclid)."
+    ), reply.text
+    pending = await shown(ctx, mod, "/pending")
+    assert f"2.4 #1: {clean} from Ann" in pending and "utm" not in pending.lower()
+
+    again = await say(ctx, bob, "/submit 2.4 https://example.org/post?ref=main&id=7&gclid=Cj0")
+    assert (
+        again.error and again.text == "That work is already submitted for 2.4 (waiting for the moderators)."
+    )
+    await dispatch.run_action(ctx, mod, "cop:approve:1")
+    card = await shown(ctx, bob, "/problem 2.4")
+    assert f"{clean} — the acronym circuit" in card and "fbclid" not in card
+    approved = await say(ctx, bob, f"/submit 2.4 {typed}")
+    assert approved.error and approved.text == "That work is already submitted for 2.4 (approved)."
+
+    only = await say(ctx, bob, "/submit 2.5 <https://example.org/a/?utm_campaign=x&mc_eid=1#> see")
+    assert only.text.endswith("It is listed without its tracking parameters (utm_campaign, mc_eid)."), (
+        only.text
+    )
+    assert ": https://example.org/a/# from Bob" in await shown(ctx, mod, "/pending")
+    plain = await say(ctx, bob, "/submit 2.6 https://example.org/b?q=a+b&usp=sharing")
+    assert "tracking" not in plain.text
+    assert ": https://example.org/b?q=a+b&usp=sharing from Bob" in await shown(ctx, mod, "/pending")
