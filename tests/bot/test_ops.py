@@ -401,7 +401,7 @@ async def test_a_backup_that_fails_leaves_nothing_behind(sqlite_url: str, tmp_pa
     (out / "folder").mkdir(parents=True)
     with pytest.raises(BackupError, match=f"cannot copy '{junk}' to '{out}/copy.db': file is not a database"):
         await backup(f"sqlite+aiosqlite:///{junk}", out / "copy.db")
-    with pytest.raises(IsADirectoryError):  # the copy is made, then cannot take the target's name
+    with pytest.raises(BackupError, match="is no file to write the copy to [(]a folder[)]"):  # refused first
         await backup(sqlite_url, out / "folder")
     assert await asyncio.to_thread(os.listdir, out) == ["folder"]
 

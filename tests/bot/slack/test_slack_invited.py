@@ -62,7 +62,7 @@ async def test_inviting_copbot_to_the_moderator_channel_posts_what_waited_at_onc
     assert sorted(c["name"] for c in rig.fake.reactions) == ["white_check_mark", "x"]
     pending = await rig.command("/pending", user=MOD)
     assert "Needs attention" not in pending.shown, pending.shown
-    assert "2.4: https://example.org/acronyms from ann" in pending.shown, pending.shown
+    assert "2.4 #1: https://example.org/acronyms from ann" in pending.shown, pending.shown
 
 
 async def test_a_replayed_join_posts_nothing_more(fake: FakeSlack, ctx: Context) -> None:
