@@ -177,7 +177,8 @@ async def _without_words(ctx: Context, request: Request, named: str | None) -> R
     wanted = request.args.get("page", 1)
     chunk, page, pages = page_of(pool, wanted, ctx.page_size)
     listed = f"No words to search for: every problem{where}, in the catalogue's order. "
-    text = f"{read}{past_the_last(wanted, pages)} {listed}One picked at random: /random{filters}".strip()
+    said = " ".join(filter(None, [read.strip(), past_the_last(wanted, pages)]))
+    text = f"{said} {listed}One picked at random: /random{filters}".strip()
     footer = f"Page {page} of {pages} ({len(pool)} problem{'s' if len(pool) != 1 else ''})."
     if page < pages:
         footer += f" Next: /search{filters} page:{page + 1}"

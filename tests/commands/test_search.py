@@ -613,3 +613,21 @@ async def test_two_levels_side_by_side_ending_a_search_are_the_range(ctx: Contex
         assert await _listed(ctx, f"induction {typed}") == wanted, typed
     reply = await say(ctx, ANN, "/search mapping A to B")
     assert reply.title == "Search: mapping A to B"
+
+
+async def test_a_level_read_from_words_and_no_words_is_said_with_single_spaces(ctx: Context) -> None:
+    """`/search B-A`, `/search from A to B`, `/search difficulty:easy page:9` answered "Read 'B-A'
+    as difficulty A-B (…).  No words to search for…": two spaces where the level's reading met
+    the listing. One space between the sentences, however many there are."""
+    for line, start in (
+        ("/search B-A", "Read 'B-A' as difficulty A-B ("),
+        ("/search from A to B", "Read 'A to B' as difficulty A-B ("),
+        ("/search difficulty:easy page:9", "Read 'easy' as difficulty A ("),
+    ):
+        reply = await say(ctx, ANN, line)
+        assert not reply.error and reply.text.startswith(start), (line, reply.text)
+        assert "  " not in reply.text, (line, reply.text)
+        assert "No words to search for: every problem at difficulty" in reply.text, (line, reply.text)
+    paged = await say(ctx, ANN, "/search difficulty:easy page:9")
+    said = "like A-B). There are only 4 pages; here is page 4. No words to search for"
+    assert said in paged.text, paged.text
