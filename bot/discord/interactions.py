@@ -402,7 +402,9 @@ class Interactions:
         # press may have updated it already (bot.pressed).
         async with self._pressed.editing(str(message.id), place) as update:
             if card is not None:
-                yield None if update.superseded else render.message(card, embeds=embeds)
+                # The whole message is the card: text a card left as plain text before (an
+                # edit where copbot lacked Embed Links) goes, or it would show above the embed.
+                yield None if update.superseded else {"content": None, **render.message(card, embeds=embeds)}
             else:
                 kept = tuple(b for b in pressed if b.custom_id not in update.taken)
                 yield None if len(kept) == len(pressed) else {"view": render.view(kept)}

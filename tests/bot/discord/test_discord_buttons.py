@@ -296,3 +296,31 @@ async def test_a_card_refreshed_after_a_claim_keeps_its_embed_where_copbot_lacks
     assert [label for label, _ in buttons(now)] == ["Claim", "Release", "Another random"]
     assert told.message is not None and told.message["flags"] & 64
     assert "You claimed 1.2" in text_of(told.message)
+
+
+async def test_a_card_left_as_plain_text_is_refreshed_into_an_embed_without_that_text(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """A card an earlier refresh left as plain text (edited through the channel where copbot
+    lacked Embed Links, as copbot did before) kept that text when a later press refreshed it as
+    an embed: the message showed the old card, "Nobody yet", above the new one naming Bob. The
+    refreshed card replaces the text, through the press's answer as through the channel."""
+    for embed_links in (True, False):
+        overwrites = [{"id": fake.bot_role_id, "type": 0, "deny": ["embed_links"]}] if not embed_links else []
+        await fake.set_overwrites(fake.channel_id("general"), overwrites)
+        await fake.sync()
+        card = await problem_message(fake, "1.2" if embed_links else "1.3")
+        stored = fake.message(int(card["id"]))
+        stored["content"], stored["embeds"] = "**1.2 — an old plain-text card**\nNobody yet", []
+
+        iid = await fake.click(stored, dict(buttons(stored))["Claim"], user_id=fake.bob_id)
+        await fake.wait_for_callback(iid)
+        message_id = int(card["id"])
+
+        def refreshed(message_id: int = message_id) -> dict[str, Any] | None:
+            now = fake.message(message_id)
+            return now if now["embeds"] and "Bob" in text_of(now) else None
+
+        now = await fake.wait_until(refreshed, description="the card refreshed")
+        assert not now["content"], (embed_links, now)
+        assert "Bob — since 2026-11-25" in text_of(now), embed_links
