@@ -390,11 +390,12 @@ def joins_level(joiner: str | None, level: str | None) -> bool:
 
 def is_article(word: str | None, after: str | None) -> bool:
     """Whether ``word`` is the article "a", not the level A: lowercase, before a word that is no
-    level (``a toy model``, ``a problem``). Alone, or before a level or a "to", it is the level
-    (``a``, ``a b``, ``a to c``)."""
+    level (``a toy model``, ``a problem``). Alone, or before a level, a "to" or an "or", or
+    before a section number, it is the level (``a``, ``a b``, ``a to c``, ``a or b``, ``a 2``)."""
     if word != "a" or after is None:
         return False
-    return not level_of(after.strip(",")) and after.lower() not in LEVEL_JOINERS
+    bare = after.strip(",")
+    return not level_of(bare) and bare.lower() not in LEVEL_JOINERS | {"or"} and not bare.isdigit()
 
 
 def _level_run(tokens: list[re.Match[str]], at: int) -> tuple[int, int]:

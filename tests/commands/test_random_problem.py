@@ -361,3 +361,16 @@ async def test_an_article_or_filler_words_are_no_level_and_no_category(ctx: Cont
     for line in ("/random circuits", "/random category:2", "/random in the wild"):
         reply = await say(ctx, ANN, line)
         assert _filters(reply) == "/2/" and not reply.text.startswith("Read"), (line, reply.text)
+
+
+async def test_a_lowercase_a_before_or_or_a_section_number_is_still_the_level(ctx: Context) -> None:
+    """`/random a or b` picked at B only (the "a" read as an article before "or", dropped
+    silently) and `/random a 2` answered "No category 'a 2'", where both read the level A before:
+    A-B, and A in category 2. An "a" before "or" or before a section number is the level; an
+    "a" before a word is still the article (`/random a toy model`)."""
+    read = (("/random a or b", "A-B//"), ("/random a 2", "A/2/"), ("/random a 2 unclaimed", "A/2/u"))
+    for line, filters in read:
+        reply = await say(ctx, ANN, line)
+        assert not reply.error, (line, reply.text)
+        assert _filters(reply) == filters, (line, _filters(reply))
+    assert _filters(await say(ctx, ANN, "/random a toy model")) == "/1/"
