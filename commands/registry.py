@@ -283,7 +283,7 @@ for _spec in (
         settings.setup_command,
         admin_only=True,
         community=True,
-        help="Without options it shows the settings; with some it changes those, then shows them all. "
+        help="show shows the settings; giving some of them changes those, then shows them all. "
         "max_claims caps how many problems one member may hold at once here (0: no cap); a member at "
         "the cap releases one before claiming another, and may always renew their own. reset unsets "
         "moderator_channel (submissions then wait for /pending), moderator_role or reminder_channel "

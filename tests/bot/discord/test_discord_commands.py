@@ -132,6 +132,8 @@ async def test_help_takes_a_command_from_a_list_and_explains_it(
 
     setup = text_of((await ask(fake, "help", {"command": "setup"}, user_id=fake.owner_id)).data or {})
     assert "/setup set stale\\_days:20" in setup and "/setup show" in setup
+    # Discord offers no /setup "without options": the text names the subcommands' work instead.
+    assert "Without options" not in setup and "show shows the settings" in setup, setup
     # Its options as Discord shows them: show and set are subcommands, show no option of set's.
     sections = {
         f["name"]: f["value"]
