@@ -34,10 +34,15 @@ async def test_help_reads_a_command_name_as_people_type_it(ctx: Context, line: s
     assert "  - number — problem number, like 3.11" in text and "Example:\n  - /claim 3.11" in text
 
 
+# The core's own help, as the console shows it: a platform may shape a command differently in its
+# /help (Discord's /setup is two subcommands, registered once a Discord client is built).
+CONSOLE_ADMIN = Actor("console", "local", "boss", "Boss", True, True)
+
+
 async def test_every_command_has_help_and_examples(ctx: Context) -> None:
     """Each registered command explains itself, with examples and every option described."""
     for name, spec in COMMANDS.items():
-        reply = await say(ctx, BOSS, f"/help {name}")
+        reply = await say(ctx, CONSOLE_ADMIN, f"/help {name}")
         assert not reply.error and reply.title and reply.title.startswith(f"/{name}"), name
         assert spec.help and spec.examples, name
         options = next(s for s in reply.sections if s.title == "Options") if spec.options else None
