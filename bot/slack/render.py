@@ -66,6 +66,7 @@ ZWSP = "\u200b"
 # inside a word: whether Slack takes é or 名 for a word's edge is not documented (parsers that
 # mimic it use JavaScript's ASCII \W), and whether inline code needs a word's edge neither.
 _FORMATTING = re.compile(r"`|[*_~](?![A-Za-z0-9])|(?<![A-Za-z0-9])[*_~]")
+_FORMATTING_CHARACTER = re.compile(r"[`*_~]")  # what _FORMATTING could match at all
 _QUOTE_START = re.compile(r"^(?=[ \t]*&gt;)", re.MULTILINE)
 _DANGLING = re.compile(r"[*_~`]+$")
 # A bare http(s) URL in text; what ends a sentence around it is left out (links.without_tail).
@@ -89,7 +90,12 @@ def inert(text: str) -> str:
     """Text escaped (:func:`escape`) and unable to format in mrkdwn: a zero-width space after each
     backtick and each ``*``, ``_`` and ``~`` not inside a word (no pair of them can open and close
     a span around text), and before a ``>`` that would open a line as a quote."""
-    return _QUOTE_START.sub(ZWSP, _FORMATTING.sub(rf"\g<0>{ZWSP}", escape(text)))
+    text = escape(text)
+    # Most text (a name, a date, a title) holds no character that could format: it is looked
+    # through once for one, instead of matching every position against _FORMATTING.
+    if _FORMATTING_CHARACTER.search(text) is not None:
+        text = _FORMATTING.sub(rf"\g<0>{ZWSP}", text)
+    return _QUOTE_START.sub(ZWSP, text) if "&gt;" in text else text
 
 
 def _text(raw: str) -> str:
@@ -263,13 +269,18 @@ def _section(section: Section) -> _Part:
 def text_size(blocks: Any) -> int:
     """The characters of text in blocks, every text object's together, as Slack counts them for
     :data:`MAX_BLOCKS_TEXT`."""
-    if isinstance(blocks, dict):
-        text = blocks.get("text")
-        own = len(text) if isinstance(text, str) and blocks.get("type") in ("mrkdwn", "plain_text") else 0
-        return own + sum(text_size(v) for v in blocks.values() if isinstance(v, (dict, list)))
-    if isinstance(blocks, list):
-        return sum(text_size(item) for item in blocks)
-    return 0
+    size = 0
+    pending = [blocks]  # walked without recursion: a message's blocks are a few hundred values
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            text = value.get("text")
+            if isinstance(text, str) and value.get("type") in ("mrkdwn", "plain_text"):
+                size += len(text)
+            pending += [v for v in value.values() if isinstance(v, (dict, list))]
+        elif isinstance(value, list):
+            pending += value
+    return size
 
 
 def _buttons(buttons: tuple[Button, ...]) -> list[Block]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from storage.text import clip
+from storage.text import BIDI_CONTROLS, clip, without_bidi
 
 
 @pytest.mark.parametrize(
@@ -51,3 +53,9 @@ def test_a_link_that_would_leave_nothing_shows_as_text() -> None:
     assert clip(f"see {url}", 30) == "see…"  # a word is left
     assert clip(f"<{url}>", 30) == "…"  # <…> is the platform's markup: not shown as text
     assert clip(url, 30, readable=False) == "…"
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from("ab é名\u05d0\u0627" + BIDI_CONTROLS), max_size=30))
+def test_without_bidi_drops_every_bidi_control_and_nothing_else(text: str) -> None:
+    assert without_bidi(text) == "".join(ch for ch in text if ch not in BIDI_CONTROLS)

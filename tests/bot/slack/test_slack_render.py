@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.slack.render import (
     MAX_TEXT,
@@ -12,6 +15,7 @@ from bot.slack.render import (
     escape,
     fallback_text,
     fit,
+    inert,
     link,
     message,
     safe_url,
@@ -301,3 +305,38 @@ def test_a_notification_cut_short_never_leaves_half_a_link() -> None:
 
     assert len(shown) <= 3000 and shown.endswith("w w…") and "https://" not in shown
     assert message_errors(message(reply)) == []
+
+
+# The renderer's fast paths (a look for a formatting character before the formatting pattern, a
+# look for "&gt;" before the quote pattern, a walk without recursion) must render exactly what
+# their definitions do: here the definitions, written out plainly, against arbitrary text.
+_MARKUP = st.text(alphabet=st.sampled_from("ab1 \t\n*_~`<>&>é\u202e\u200b|:/."), max_size=40)
+
+
+def _inert_by_definition(text: str) -> str:
+    formatting = re.compile(r"`|[*_~](?![A-Za-z0-9])|(?<![A-Za-z0-9])[*_~]")
+    quote_start = re.compile(r"^(?=[ \t]*&gt;)", re.MULTILINE)
+    return quote_start.sub("\u200b", formatting.sub("\\g<0>\u200b", escape(text)))
+
+
+def _size_by_definition(value: object) -> int:
+    if isinstance(value, dict):
+        text = value.get("text")
+        own = len(text) if isinstance(text, str) and value.get("type") in ("mrkdwn", "plain_text") else 0
+        return own + sum(_size_by_definition(v) for v in value.values() if isinstance(v, (dict, list)))
+    if isinstance(value, list):
+        return sum(_size_by_definition(v) for v in value)
+    return 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_MARKUP)
+def test_inert_text_is_what_its_definition_makes_of_it(text: str) -> None:
+    assert inert(text) == _inert_by_definition(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=_MARKUP)
+def test_a_message_s_text_size_is_every_text_object_s_length(text: str) -> None:
+    out = blocks(everything_says(text))
+    assert text_size(out) == _size_by_definition(out) > 0
