@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot import outbound as sent
 from bot.departures import community_left
 from bot.outbound import ChannelRefused, Outbound, Posted, Revoked, Unreachable, delivered, scope_of
 from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, moderator_post, moved_post, submitter_notice
-from commands.types import Clock
+from commands.types import Clock, Reply
 from storage import departures, posts, submissions
 from storage.models import LinkStatus, WorkLink
 from storage.store import Store
@@ -90,19 +90,29 @@ def channel_blocked(exc: Exception) -> bool:
 
 # (platform, community id) → the moderator channel, or None when none is configured.
 ChannelLookup = Callable[[str, str], Awaitable[ModeratorChannel | None]]
+# (platform, community id) → the channel where members whose DMs are closed are told what
+# concerns them (the reminder channel), or None when there is none.
+NoticeChannelLookup = Callable[[str, str], Awaitable[str | None]]
 
 
 class Moderation:
     """Posts submissions for review and reflects decisions, per platform."""
 
     def __init__(
-        self, store: Store, outbounds: Mapping[str, Outbound], clock: Clock, channel: ChannelLookup
+        self,
+        store: Store,
+        outbounds: Mapping[str, Outbound],
+        clock: Clock,
+        channel: ChannelLookup,
+        notice_channel: NoticeChannelLookup | None = None,
     ) -> None:
-        """Wire moderation to the platforms this process serves."""
+        """Wire moderation to the platforms this process serves; ``notice_channel`` is where a
+        submitter whose DMs are closed is told the decision instead (the reminder channel)."""
         self.store = store
         self.outbounds = dict(outbounds)
         self.clock = clock
         self.channel = channel
+        self.notice_channel = notice_channel
         # Submission id → the revision an edit of its post on its way from this process shows:
         # a second press during a decision's own edit does not edit the post again.
         self._editing: dict[int, int] = {}
@@ -433,6 +443,8 @@ class Moderation:
                     sweep,
                 )
                 how = await delivered(send, "dm", log, f"telling the submitter of {link.id}")
+                if how == "unreachable":  # DMs closed: where their reminders would go instead
+                    how = await self._notify_in_channel(link, submitter_notice(link, problem), sweep)
             except Revoked as exc:
                 how = "unreachable"
                 await self._removed(link, exc)
@@ -441,9 +453,28 @@ class Moderation:
                 how = "failed"
             if how == "unreachable":
                 log.info(
-                    "submitter of %s has closed DMs; the decision shows in /problem and /history", link.id
+                    "submitter of %s has closed DMs and no reminder channel takes the notice; the "
+                    "decision shows in /problem and /history",
+                    link.id,
                 )
             await submissions.record_notice(self.store, link.id, how)
+
+    async def _notify_in_channel(self, link: WorkLink, notice: Reply, sweep: Sweep) -> str:
+        """Tell a submitter whose DMs are closed in their community's reminder channel, pinging
+        only them (as a reminder would be); how it went, "unreachable" without such a channel."""
+        channel = await self.notice_channel(link.platform, link.community_id) if self.notice_channel else None
+        if not channel:
+            return "unreachable"
+        send = self._watched(
+            self.outbounds[link.platform].send_channel(
+                link.community_id, channel, replace(notice, mention=link.user_id)
+            ),
+            link.platform,
+            sweep,
+        )
+        return await delivered(
+            send, "channel", log, f"telling the submitter of {link.id} in channel {channel}"
+        )
 
     @staticmethod
     async def _watched(send: Awaitable[Posted], platform: str, sweep: Sweep) -> Posted:

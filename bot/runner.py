@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot import idle_gc
 from bot.app import make_context, open_store
 from bot.config import Settings, cannot_listen
-from bot.moderation import Moderation, ModeratorChannel
+from bot.moderation import Moderation, ModeratorChannel, NoticeChannelLookup
 from bot.ops import Metrics, OpsServer
 from bot.outbound import Outbound
 from bot.reminders import STUCK_SENDING, NameLookup, Sweeper, start_scheduler
@@ -307,7 +307,20 @@ def make_moderation(settings: Settings, ctx: Context, front_ends: list[FrontEnd]
             return None
         return ModeratorChannel(row.moderator_channel_id, row.updated_at)
 
-    return Moderation(ctx.store, outbounds, ctx.clock, moderator_channel)
+    return Moderation(ctx.store, outbounds, ctx.clock, moderator_channel, reminder_channels(settings, ctx))
+
+
+def reminder_channels(settings: Settings, ctx: Context) -> NoticeChannelLookup:
+    """Each community's reminder channel (Discord: /setup; Slack: SLACK_REMINDER_CHANNEL): where
+    a member whose DMs are closed gets their reminders, and a submitter the moderators' decision."""
+
+    async def reminder_channel(platform: str, community_id: str) -> str | None:
+        if platform == "slack":
+            return settings.slack_reminder_channel
+        row = await ctx.store.get_settings(platform, community_id)
+        return row.reminder_channel_id if row else None
+
+    return reminder_channel
 
 
 def make_sweeper(
@@ -316,13 +329,7 @@ def make_sweeper(
     """The stale-claim sweep over the platforms this process serves; each sweep also lets
     ``moderation`` catch up (posts and notices a platform refused or a restart cut short)."""
     outbounds: dict[str, Outbound] = {fe.name: fe for fe in front_ends if isinstance(fe, Outbound)}
-
-    async def reminder_channel(platform: str, community_id: str) -> str | None:
-        if platform == "slack":
-            return settings.slack_reminder_channel
-        row = await ctx.store.get_settings(platform, community_id)
-        return row.reminder_channel_id if row else None
-
+    reminder_channel = reminder_channels(settings, ctx)
     names: dict[str, NameLookup] = {}
     for front_end in front_ends:
         if front_end.name == "discord":

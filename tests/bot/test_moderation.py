@@ -989,3 +989,40 @@ async def test_every_line_of_a_history_reads_as_a_sentence(
         "2026-11-25 · Ann claimed it",
         "2023-07-01 · jknowak (Discord) - July 2023 (sheet) claimed it: from the sheet",
     ], history
+
+
+async def test_a_submitter_with_closed_dms_is_told_in_the_reminder_channel(
+    ctx: Context, outbound: MemoryOutbound
+) -> None:
+    """Ann's DMs are closed: the moderators' decision, with its reason, reaches her in the
+    reminder channel (where members with closed DMs are reminded), pinging only her. Before,
+    she was told "I'll tell you what they decide" and then never heard a word."""
+    ctx.effects = make_moderation(Settings(_env_file=None), ctx, [outbound])
+    reply = await say(ctx, ADMIN, "/setup moderator_channel:<#mods> reminder_channel:<#general>")
+    assert "Settings saved" in reply.text, reply.text
+    outbound.closed_dms.add("ann")
+    await say(ctx, ANN, SUBMIT)
+    await decide_link(ctx, MOD, 1, False, "not about acronyms")
+    told = [s for s in outbound.sent if s.target == "general"]
+    assert len(told) == 1 and told[0].kind == "channel"
+    assert told[0].reply.mention == "ann"
+    assert told[0].reply.text.endswith("was not accepted: not about acronyms")
+    link = await submissions.get_link(ctx.store, 1)
+    assert link is not None and link.notice == "channel"
+    # Told once: later sweeps send nothing more.
+    await ctx.effects.catch_up()
+    assert len([s for s in outbound.sent if s.target == "general"]) == 1
+
+
+async def test_a_submitter_with_closed_dms_and_no_reminder_channel_is_not_reachable(
+    ctx: Context, outbound: MemoryOutbound
+) -> None:
+    """Without a reminder channel there is nowhere to tell Ann: nothing is posted elsewhere."""
+    ctx.effects = make_moderation(Settings(_env_file=None), ctx, [outbound])
+    await with_channel(ctx)
+    outbound.closed_dms.add("ann")
+    await say(ctx, ANN, SUBMIT)
+    await decide_link(ctx, MOD, 1, True)
+    assert [s.kind for s in outbound.sent] == ["channel", "react", "edit"]
+    link = await submissions.get_link(ctx.store, 1)
+    assert link is not None and link.notice == "unreachable"
