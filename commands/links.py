@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 from urllib.parse import parse_qsl, quote, unquote_plus, urlencode, urlsplit, urlunsplit
@@ -118,6 +119,28 @@ def check_link(raw: str) -> str:
         netloc = ascii_name + (f":{port}" if port is not None else "")
         link = link[:start] + netloc + link[start + len(parts.netloc) :]
     return link
+
+
+# Names that reach only the submitter's own computer or home/company network: a Jupyter server at
+# localhost:8888, a laptop's name.local. Nobody else can open such a link.
+LOCAL_NAMES = ("localhost",)
+LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
+
+
+def check_public(link: str) -> None:
+    """BadLink when ``link`` (checked by :func:`check_link`) goes to a host only its submitter
+    can reach: localhost, a private, loopback or link-local address, a local network's name."""
+    host = (urlsplit(link).hostname or "").rstrip(".")
+    try:
+        local = not ipaddress.ip_address(host).is_global
+    except ValueError:  # a name, not an address
+        local = host in LOCAL_NAMES or host.endswith(LOCAL_SUFFIXES)
+    if local:
+        raise BadLink(
+            f"That link goes to {host}, which only opens on your own computer or network: nobody "
+            "else can follow it. Share the work where others can read it (a post, a repository, "
+            "a paper, a shared notebook) and submit that link."
+        )
 
 
 def ascii_host(host: str) -> str:

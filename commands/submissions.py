@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from commands.catalogue import PLATFORMS, community_word, get_problem, platform_name, problem_title
-from commands.links import BadLink, check_link, listed_in, normalise_link, without_tracking
+from commands.links import BadLink, check_link, check_public, listed_in, normalise_link, without_tracking
 from commands.parser import Kind, Option, visible
 from commands.timefmt import ago, clock_time, day, minutes_until, next_minute
 from commands.types import (
@@ -43,6 +43,7 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
     # Stored and shown without its tracking parameters (utm_source, fbclid…): a clean link.
     link, tracking = without_tracking(request.args["link"].strip().strip("<>"))
     link = check_link(link)
+    check_public(link)
     if urlsplit(link).hostname != urlsplit(request.args["link"].strip().strip("<>")).hostname:
         # A host with letters beyond A-Z, which can pass for another site's name: say so.
         host_note = f" Its host has letters beyond A–Z, so it is listed as browsers reach it: {link}"

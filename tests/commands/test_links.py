@@ -274,3 +274,35 @@ async def test_a_submitted_link_is_stored_and_shown_without_its_tracking_paramet
     plain = await say(ctx, bob, "/submit 2.6 https://example.org/b?q=a+b&usp=sharing")
     assert "tracking" not in plain.text
     assert ": https://example.org/b?q=a+b&usp=sharing from Bob" in await shown(ctx, mod, "/pending")
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "http://localhost:8888/notebooks/acronyms.ipynb",
+        "http://127.0.0.1:8888/lab/tree/acronyms.ipynb",
+        "http://0.0.0.0:8000/report.html",
+        "http://192.168.1.20/results",
+        "http://10.0.0.5:8501/",
+        "http://172.16.4.2/",
+        "http://169.254.1.1/",
+        "http://my-laptop.local:8888/tree",
+        "http://jupyter.internal/notebooks/x.ipynb",
+        "http://app.localhost/",
+    ],
+)
+async def test_a_link_that_only_opens_on_the_submitters_own_machine_is_refused(
+    ctx: Context, link: str
+) -> None:
+    """A Jupyter notebook's address as the browser shows it (localhost:8888) or a home network's
+    reaches nobody else: /submit says so at once, instead of sending the moderators a link they
+    cannot open (and nothing is stored)."""
+    reply = await say(ctx, person("ann"), f"/submit 2.4 {link} my notebook")
+    assert reply.error and "only opens on your own computer or network" in reply.text, reply.text
+    assert "Nothing is waiting" in (await say(ctx, person("mod", moderator=True), "/pending")).text
+
+
+async def test_a_link_to_a_public_address_by_number_is_taken(ctx: Context) -> None:
+    """An address of the open internet written as numbers still reaches everyone."""
+    reply = await say(ctx, person("ann"), "/submit 2.4 http://93.184.216.34/post")
+    assert not reply.error, reply.text
