@@ -251,7 +251,10 @@ async def decide_link(ctx: Context, actor: Actor, link_id: int, approve: bool, r
     if ctx.effects:
         await ctx.effects.decided(decided)
     verb = "Approved" if approve else "Rejected"
-    return Reply(text=f"{verb} the link for {decided.problem_number}.")
+    # Undo here too: a decision made from /pending (no moderator channel, or its post refused)
+    # has no moderator post whose Undo could take back a mistake.
+    undo = Button("Undo", "undo", str(link_id))
+    return Reply(text=f"{verb} the link for {decided.problem_number}.", buttons=(undo,))
 
 
 async def approve_action(ctx: Context, actor: Actor, target: str) -> Reply:

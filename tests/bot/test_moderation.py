@@ -1026,3 +1026,22 @@ async def test_a_submitter_with_closed_dms_and_no_reminder_channel_is_not_reacha
     assert [s.kind for s in outbound.sent] == ["channel", "react", "edit"]
     link = await submissions.get_link(ctx.store, 1)
     assert link is not None and link.notice == "unreachable"
+
+
+async def test_a_decision_made_from_pending_can_be_undone_from_its_answer(ctx: Context) -> None:
+    """No moderator channel is set, so Mod decides from /pending: there is no moderator post,
+    hence no post with an Undo button. The answer to the decision carries one, so a mistaken
+    approval (or rejection) can be taken back; before, nothing could undo it."""
+    await say(ctx, ANN, SUBMIT)
+    pending = await say(ctx, MOD, "/pending")
+    approve = next(b for b in pending.buttons if b.label == "Approve 2.4 #1")
+    answer = await dispatch.run_action(ctx, MOD, f"cop:{approve.action}:{approve.target}")
+    assert answer.text == "Approved the link for 2.4."
+    [undo] = answer.buttons
+    assert undo.label == "Undo" and undo.action == "undo"
+    undone = await dispatch.run_action(ctx, MOD, f"cop:{undo.action}:{undo.target}")
+    assert undone.text == "Undone: the link for 2.4 is pending again.", undone.text
+    assert "2.4 #1" in await shown(ctx, MOD, "/pending")
+
+    rejected = await decide_link(ctx, MOD, 1, False, "not about acronyms")
+    assert [b.label for b in rejected.buttons] == ["Undo"]
