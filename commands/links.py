@@ -44,6 +44,13 @@ ARXIV_ID = re.compile(
     r"^/(?:abs|pdf|html)/(?P<id>(?:\d{4}\.\d{4,5})|(?:[a-z\-]+(?:\.[A-Z]{2})?/\d{7}))(?:v\d+)?(?:\.pdf)?/?$"
 )
 
+# LessWrong's posts are the same posts on the Alignment Forum and on GreaterWrong, under one id
+# of 17 letters and digits: /posts/<id>, with the title's slug or without, or /s/<sequence>/p/<id>
+# in a sequence. A comment (/posts/<id>/<slug>/comment/…, ?commentId=…) stays its own work.
+# storage/migrations/versions/*_0015_* keys the links stored before this under the same rule.
+FORUM_HOSTS = {"lesswrong.com", "alignmentforum.org", "greaterwrong.com"}
+FORUM_POST = re.compile(r"^/(?:posts|s/[^/]+/p)/(?P<id>[A-Za-z0-9]{17})(?:/[^/]*)?/*$")
+
 
 # An http(s) address inside free text (the sheet's "Existing work" cells): up to whitespace or a
 # character that cannot be part of a link as written there (quotes, angle brackets).
@@ -236,7 +243,8 @@ def normalise_link(link: str) -> str:
 
     http and https, host case and ``www.``, default ports, trailing slashes, fragments, tracking
     parameters and the order of query parameters do not matter; arXiv's abs, pdf and versioned
-    links of one paper are one paper.
+    links of one paper are one paper, and a LessWrong post is one post on the Alignment Forum
+    and GreaterWrong, slug or none (:data:`FORUM_POST`).
     """
     parts = urlsplit(link.strip())
     host = (parts.hostname or "").lower().rstrip(".")
@@ -256,6 +264,9 @@ def normalise_link(link: str) -> str:
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
         if not key.lower().startswith("utm_") and key.lower() not in TRACKING_PARAMS
     ]
+    if host in FORUM_HOSTS and not port and (post := FORUM_POST.match(parts.path)):
+        query_text = urlencode(sorted(query))
+        return f"lesswrong:{post['id']}" + (f"?{query_text}" if query_text else "")
     return urlunsplit(("", host + port, path, urlencode(sorted(query)), "")).removeprefix("//")
 
 

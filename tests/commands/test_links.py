@@ -306,3 +306,44 @@ async def test_a_link_to_a_public_address_by_number_is_taken(ctx: Context) -> No
     """An address of the open internet written as numbers still reaches everyone."""
     reply = await say(ctx, person("ann"), "/submit 2.4 http://93.184.216.34/post")
     assert not reply.error, reply.text
+
+
+LW_POST = "https://www.lesswrong.com/posts/6tHNM2s6SWzFHv3Wo/mechanistically-interpreting-time-in-gpt-2-small"
+
+
+@pytest.mark.parametrize(
+    "same",
+    [
+        "https://www.alignmentforum.org/posts/6tHNM2s6SWzFHv3Wo/mechanistically-interpreting-time-in-gpt-2-small",
+        "https://www.lesswrong.com/posts/6tHNM2s6SWzFHv3Wo",
+        "https://lesswrong.com/posts/6tHNM2s6SWzFHv3Wo/a-slug-renamed-since/",
+        "https://www.greaterwrong.com/posts/6tHNM2s6SWzFHv3Wo/mechanistically-interpreting-time-in-gpt-2-small",
+        "https://www.lesswrong.com/s/yivyHaCAmMJ3CqSyj/p/6tHNM2s6SWzFHv3Wo",
+        "https://www.alignmentforum.org/posts/6tHNM2s6SWzFHv3Wo/x?utm_source=twitter#intro",
+    ],
+)
+def test_one_forum_post_in_any_of_its_addresses_is_one_work(same: str) -> None:
+    """A LessWrong post is the same post on the Alignment Forum and GreaterWrong (one id), with
+    or without its title's slug, or seen in a sequence."""
+    assert normalise_link(same) == normalise_link(LW_POST)
+
+
+def test_forum_comments_and_other_posts_stay_different() -> None:
+    """A comment on the post, another post, or a post of another forum is other work."""
+    comment = LW_POST + "?commentId=abcdefghijklmnopq"
+    assert normalise_link(comment) != normalise_link(LW_POST)
+    assert normalise_link("https://www.lesswrong.com/posts/6tHNM2s6SWzFHv3Wx") != normalise_link(LW_POST)
+    ea = "https://forum.effectivealtruism.org/posts/6tHNM2s6SWzFHv3Wo/mechanistically"
+    assert normalise_link(ea) != normalise_link(LW_POST)
+
+
+async def test_a_forum_post_listed_or_submitted_under_another_address_is_refused(ctx: Context) -> None:
+    """3.31's existing work is an Alignment Forum post: the same post on LessWrong is already
+    listed. A post submitted from LessWrong is 'already submitted' from the Alignment Forum."""
+    ann, bob = person("ann"), person("bob")
+    listed = "https://www.lesswrong.com/posts/nwLQt4e7bstCyPEXs/internal-interfaces-are-a-high-priority-interpretability"
+    reply = await say(ctx, ann, f"/submit 3.31 {listed}")
+    assert reply.error and "already listed under existing work for 3.31" in reply.text, reply.text
+    assert not (await say(ctx, ann, f"/submit 2.4 {LW_POST}")).error
+    again = await say(ctx, bob, "/submit 2.4 https://www.alignmentforum.org/posts/6tHNM2s6SWzFHv3Wo")
+    assert again.error and "already submitted for 2.4" in again.text, again.text

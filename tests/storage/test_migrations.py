@@ -16,7 +16,7 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0014"
+HEAD = "0015"
 
 
 async def test_upgrade_creates_every_table_and_is_idempotent(empty_db_url: str) -> None:
@@ -414,3 +414,82 @@ async def test_alembics_own_command_line_takes_a_url_as_providers_give_it(empty_
         assert version == HEAD
     finally:
         await engine.dispose()
+
+
+async def test_forum_posts_submitted_before_0015_are_found_under_any_of_their_addresses(
+    empty_db_url: str,
+) -> None:
+    """A LessWrong post approved for 2.4 before 0015 (keyed by its LessWrong address): after the
+    upgrade, the same post from the Alignment Forum is 'already submitted'. Two pending links to
+    one post of 2.5 keep working (the older takes the post's key), and a rejected one is re-keyed
+    without refusing anything."""
+    from datetime import UTC, datetime
+
+    from storage import submissions
+    from storage.catalogue import ensure_seeded
+    from storage.claims import Person
+    from storage.models import WorkLink
+    from storage.store import Store
+    from tests.conftest import SEED, START
+
+    now = datetime(2026, 12, 9, 12, 0, tzinfo=UTC)
+    post = "6tHNM2s6SWzFHv3Wo"
+    store = Store(make_engine(empty_db_url))
+    try:
+        await upgrade(store.engine, "0014")
+        await ensure_seeded(store, SEED, START)
+        planted = [  # (problem, key as normalise_link wrote it before 0015, status)
+            ("2.4", f"lesswrong.com/posts/{post}/mechanistically-interpreting-time", "approved"),
+            ("2.5", f"alignmentforum.org/posts/{post}", "pending"),
+            ("2.5", f"lesswrong.com/posts/{post}/mechanistically-interpreting-time", "pending"),
+            ("2.6", f"greaterwrong.com/posts/{post}/x", "rejected"),
+            ("2.6", f"lesswrong.com/posts/{post}/x/comment/abcdefghijklmnopq", "approved"),
+        ]
+        await store.execute(
+            sa.insert(WorkLink),
+            [
+                {
+                    "problem_number": number,
+                    "url": "https://" + key,
+                    "normalized_url": key,
+                    "platform": "discord",
+                    "community_id": "g1",
+                    "user_id": "ann",
+                    "display_name": "Ann",
+                    "created_at": now,
+                    "status": status,
+                }
+                for number, key, status in planted
+            ],
+        )
+        await upgrade(store.engine)
+
+        async with store.read() as s:
+            rows = await s.exec(sa.select(WorkLink.normalized_url).order_by(WorkLink.id))
+            keys = list(rows.scalars())
+        assert keys == [
+            f"lesswrong:{post}",
+            f"lesswrong:{post}",
+            f"lesswrong.com/posts/{post}/mechanistically-interpreting-time",
+            f"lesswrong:{post}",
+            f"lesswrong.com/posts/{post}/x/comment/abcdefghijklmnopq",
+        ]
+        bob = Person("discord", "g1", "bob", "Bob")
+        for number in ("2.4", "2.5"):
+            try:
+                await submissions.submit(
+                    store,
+                    number,
+                    f"https://www.alignmentforum.org/posts/{post}",
+                    f"lesswrong:{post}",
+                    "",
+                    bob,
+                    now,
+                    10,
+                )
+            except submissions.DuplicateLink as dup:
+                assert dup.existing.problem_number == number
+            else:
+                raise AssertionError(f"the post was taken again for {number}")
+    finally:
+        await store.close()
