@@ -527,7 +527,8 @@ async def test_markdown_in_notes_and_reasons_shows_literally(rig: Moderated) -> 
 
 
 def lesswrong(i: int) -> str:
-    return f"https://www.lesswrong.com/posts/6tHNM2s6SWzFHv3Wo/mechanistically-interpreting-time-{i}"
+    """A LessWrong post of its own (17-character id) for each ``i``."""
+    return f"https://www.lesswrong.com/posts/6tHNM2s6SWzFHv{i:03d}/mechanistically-interpreting-time-{i}"
 
 
 async def test_pending_shows_every_submission_it_lists(rig: Moderated, clock: FakeClock) -> None:
