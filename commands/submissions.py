@@ -129,6 +129,15 @@ def moderator_post(link: WorkLink, problem: Problem) -> Reply:
             f"New existing work for {problem.number}: react {APPROVE_EMOJI} to approve, "
             f"{REJECT_EMOJI} to reject."
         )
+        if link.revision:
+            # Undone (each decision and undo moves the revision): the reactions of the decision
+            # stay under the post, and one still there is not sent again when added.
+            text = (
+                f"New existing work for {problem.number}, pending again: its decision was undone "
+                f"(see /history {problem.number}). React {APPROVE_EMOJI} to approve, {REJECT_EMOJI} "
+                f"to reject (remove your earlier {APPROVE_EMOJI} or {REJECT_EMOJI} first), or use "
+                "the buttons."
+            )
         buttons: tuple[Button, ...] = (
             Button("Approve", "approve", str(link.id), ButtonStyle.SUCCESS),
             Button("Reject with reason", "reject", str(link.id), ButtonStyle.DANGER),

@@ -1045,3 +1045,22 @@ async def test_a_decision_made_from_pending_can_be_undone_from_its_answer(ctx: C
 
     rejected = await decide_link(ctx, MOD, 1, False, "not about acronyms")
     assert [b.label for b in rejected.buttons] == ["Undo"]
+
+
+async def test_an_undone_post_says_it_is_pending_again_and_how_to_react_again(
+    moderated: Context, outbound: MemoryOutbound
+) -> None:
+    """Mod approved with ✅, Mo2 undid it. The post read exactly as a new submission, Mod's ✅
+    still under it: others took it for approved, and Mod's next ✅ did nothing (a reaction that
+    is still there is not sent again). Now it says it is pending again after an undo, and that
+    an earlier reaction must be removed before reacting again."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    fresh = outbound.sent[0].reply.text
+    assert "undone" not in fresh
+    await decide_by_reaction(moderated, MOD, "1", "✅")
+    await dispatch.run_action(moderated, MOD2, "cop:undo:1")
+    undone = [s for s in outbound.sent if s.kind == "edit"][-1].reply
+    assert [b.label for b in undone.buttons] == ["Approve", "Reject with reason"]
+    assert "pending again: its decision was undone" in undone.text, undone.text
+    assert "remove your earlier ✅ or ❌ first" in undone.text
