@@ -201,6 +201,12 @@ def settings_problems(settings: Settings) -> list[str]:
         for value in sorted(settings.slack_moderator_ids)
         if not _MODERATOR_ID.match(value)
     ]
+    if settings.slack_moderator_channel and not settings.slack_moderator_ids:
+        problems.append(
+            "SLACK_MODERATOR_CHANNEL is set but SLACK_MODERATORS is empty: submissions are posted "
+            "for review, and nobody can approve or reject them (list moderators' member or "
+            "user-group ids)"
+        )
     if settings.slack_app_token is not None and settings.slack_signing_secret is not None:
         problems.append(
             "SLACK_APP_TOKEN and SLACK_SIGNING_SECRET are both set: Slack runs in Socket Mode and the "

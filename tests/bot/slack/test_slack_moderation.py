@@ -644,6 +644,23 @@ async def test_channel_names_where_ids_belong_are_reported_at_start(
     ]
 
 
+async def test_a_moderator_channel_without_moderators_is_reported_at_start(
+    fake: FakeSlack, ctx: Context, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SLACK_MODERATOR_CHANNEL set, SLACK_MODERATORS left empty: submissions are posted there, but
+    nobody's ✅ or Approve counts. Before, nothing said so (each reaction was only logged at INFO
+    as "not a moderator"); now one warning at start names the setting to fill in."""
+    SlackFrontEnd(settings_for(fake, slack_moderator_channel=MODS, slack_moderators=" , "), ctx)
+
+    warnings = [
+        r.getMessage() for r in caplog.records if r.name == "copbot.slack" and r.levelname == "WARNING"
+    ]
+    assert warnings == [
+        "SLACK_MODERATOR_CHANNEL is set but SLACK_MODERATORS is empty: submissions are posted for "
+        "review, and nobody can approve or reject them (list moderators' member or user-group ids)"
+    ]
+
+
 async def test_the_longest_non_ascii_link_reaches_the_moderators_whole(rig: Rig) -> None:
     """A link in Japanese grows nine-fold as sent; the longest /submit takes (900 characters as
     sent) shows whole and clickable in the post, and a longer one is refused with a reason."""
