@@ -14,7 +14,7 @@ from bot.outbound import ChannelRefused, Outbound, Posted, Revoked, Unreachable,
 from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, moderator_post, moved_post, submitter_notice
 from commands.types import Clock, Reply
 from storage import departures, posts, submissions
-from storage.models import LinkStatus, WorkLink
+from storage.models import LinkStatus, Problem, WorkLink
 from storage.store import Store
 
 log = logging.getLogger("copbot.moderation")
@@ -147,7 +147,7 @@ class Moderation:
         problem = await self.store.get_problem(link.problem_number)
         assert problem is not None
         try:
-            posted = await outbound.send_channel(link.community_id, channel, moderator_post(link, problem))
+            posted = await outbound.send_channel(link.community_id, channel, await self._post(link, problem))
         except sent.Rejected as exc:  # the same message would be refused at every try: written off
             log.error(
                 "the moderator post of submission %s was refused by %s for good (%s), not posted "
@@ -192,6 +192,11 @@ class Moderation:
         except Exception as exc:  # they are tried at their time
             log.warning("marking the posts waiting in %s due failed: %r", channel, exc)
         return "posted"
+
+    async def _post(self, link: WorkLink, problem: Problem) -> Reply:
+        """The moderator post of ``link``, naming the last rejection of the same work for the
+        problem: a member may submit it again, and its moderators should know."""
+        return moderator_post(link, problem, await submissions.rejected_before(self.store, link))
 
     def _blocked(self, what: str, link: WorkLink, channel: str, exc: Exception) -> datetime:
         """Warn that the moderator channel refused ``what`` (a post of ``link``'s); returns when
@@ -300,7 +305,7 @@ class Moderation:
         assert problem is not None
         try:
             posted = await outbound.send_channel(
-                moving.community_id, channel, moderator_post(moving, problem)
+                moving.community_id, channel, await self._post(moving, problem)
             )
         except Exception as exc:
             if channel_blocked(exc):
@@ -391,7 +396,8 @@ class Moderation:
         assert link.mod_channel_id and link.mod_message_id is not None
         try:
             await outbound.edit(
-                Posted(link.mod_channel_id, link.mod_message_id, link.mod_url), moderator_post(link, problem)
+                Posted(link.mod_channel_id, link.mod_message_id, link.mod_url),
+                await self._post(link, problem),
             )
         except Unreachable as exc:  # the post or its channel is gone: editing again cannot help
             log.info("the post of submission %s cannot be edited any more: %s", link_id, exc)

@@ -118,12 +118,18 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
     return Reply(text=text + host_note, private=True)
 
 
-def moderator_post(link: WorkLink, problem: Problem) -> Reply:
-    """What moderators see for a submission, with its decision when there is one."""
+def moderator_post(link: WorkLink, problem: Problem, rejected: WorkLink | None = None) -> Reply:
+    """What moderators see for a submission, with its decision when there is one, and the last
+    rejection of the same work for the problem (``rejected``), so none is reviewed blind."""
     fields = [ReplyField("Problem", problem_title(problem, 80)), ReplyField("From", link.display_name)]
     sections = [Section("Link", (Link(link.url, link.url),))]
     if link.note:  # one line, as earlier_line shows a release note: no lines of its own making
         sections.append(Section("Note", (" ".join(link.note.split()),)))
+    if rejected is not None and rejected.decided_at is not None:
+        why = f": {rejected.reason}" if rejected.reason else ""
+        sections.append(
+            Section("Rejected before", (f"{day(rejected.decided_at)} by {rejected.decided_by_name}{why}",))
+        )
     if link.status == LinkStatus.PENDING:
         text = (
             f"New existing work for {problem.number}: react {APPROVE_EMOJI} to approve, "

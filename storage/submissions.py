@@ -125,6 +125,25 @@ async def find_live(store: Store, number: str, normalized: str) -> WorkLink | No
         ).first()
 
 
+async def rejected_before(store: Store, link: WorkLink) -> WorkLink | None:
+    """The latest rejection of the same work for the same problem by a moderator (not one closed
+    by copbot when its community removed it), submitted before ``link``."""
+    async with store.read() as s:
+        return (
+            await s.exec(
+                select(WorkLink)
+                .where(
+                    WorkLink.problem_number == link.problem_number,
+                    WorkLink.normalized_url == link.normalized_url,
+                    WorkLink.status == LinkStatus.REJECTED.value,
+                    col(WorkLink.decided_by_id).is_not(None),
+                    col(WorkLink.id) < (link.id or 0),
+                )
+                .order_by(col(WorkLink.decided_at).desc(), col(WorkLink.id).desc())
+            )
+        ).first()
+
+
 async def approved_for(store: Store, normalized: str) -> list[str]:
     """The problems an approved submission of this work (its normalised link) belongs to."""
     async with store.read() as s:

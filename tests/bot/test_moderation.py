@@ -1064,3 +1064,21 @@ async def test_an_undone_post_says_it_is_pending_again_and_how_to_react_again(
     assert [b.label for b in undone.buttons] == ["Approve", "Reject with reason"]
     assert "pending again: its decision was undone" in undone.text, undone.text
     assert "remove your earlier ✅ or ❌ first" in undone.text
+
+
+async def test_work_rejected_before_says_so_on_its_new_post(
+    moderated: Context, outbound: MemoryOutbound
+) -> None:
+    """Mod rejected Ann's link; Bob submits the same work again (another spelling). Its new post
+    read as if nobody had looked at it, so a moderator could approve what another had just
+    rejected without knowing; now it says when, by whom and why it was rejected before."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    await decide_link(moderated, MOD, 1, False, "not about acronyms")
+    reply = await say(moderated, person("bob"), "/submit 2.4 http://www.example.org/acronyms/ again")
+    assert "went to the moderators" in reply.text, reply.text
+    post = [s for s in outbound.sent if s.kind == "channel"][-1].reply
+    earlier = {section.title: section.lines for section in post.sections}.get("Rejected before")
+    assert earlier == ("2026-11-25 by Mod: not about acronyms",), post.sections
+    first = outbound.sent[0].reply
+    assert "Rejected before" not in [section.title for section in first.sections]
