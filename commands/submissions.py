@@ -310,7 +310,11 @@ async def decide_by_reaction(
 ) -> Reply | None:
     """A reaction under a moderator post (in ``channel_id``, when message ids are unique only
     within a channel): ✅ approves, ❌ rejects; others' reactions, and reactions on messages that
-    are not the recorded post of a submission of the actor's community, do nothing."""
+    are not the recorded post of a submission of the actor's community, do nothing.
+
+    On a submission decided the other way already, it changes nothing either, but its reactor
+    may take it for their decision (their ❌ under an approved post): the answer, an error to
+    them alone (``mention``), says so and how to change it. One agreeing with it answers None."""
     approve = {APPROVE_EMOJI: True, REJECT_EMOJI: False, "white_check_mark": True, "x": False}.get(emoji)
     if approve is None or not actor.is_moderator:
         return None
@@ -323,7 +327,19 @@ async def decide_by_reaction(
     try:
         return await decide_link(ctx, actor, link.id, approve)
     except CommandError:
+        pass
+    now = await submissions.get_link(ctx.store, link.id)
+    if now is None or now.status == LinkStatus.PENDING or (now.status == LinkStatus.APPROVED) == approve:
         return None
+    return Reply(
+        text=(
+            f"{now.problem_number} #{now.id} is already {now.status} by {now.decided_by_name or 'someone'}: "
+            f"your {APPROVE_EMOJI if approve else REJECT_EMOJI} changed nothing. To change the decision, "
+            "press Undo on the post, then decide again."
+        ),
+        error=True,
+        mention=actor.user_id,
+    )
 
 
 PENDING_OPTIONS: tuple[Option, ...] = ()

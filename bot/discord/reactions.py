@@ -120,7 +120,9 @@ class Reactions:
                     raise  # the decision committed: what failed after it is the sweep's to mend
                 await self._not_recorded(payload, member, name, exc)
                 return
-        if reply is not None:
+        if reply is not None and reply.error:  # decided the other way already: say so, to them
+            await self._tell(payload, member, name, reply)
+        elif reply is not None:
             log.info(
                 "submission on message %s decided by %s from %s in guild %s",
                 payload.message_id,
@@ -203,12 +205,24 @@ class Reactions:
         try:
             if name not in await self.messenger.own_reactions(posted):
                 return
-            notice = (
-                f"I couldn't record your {name} ({why}); nothing was decided. Remove your "
-                f"reaction and add it again in a minute."
-            )
-            await self.messenger.reply(
-                str(payload.guild_id), posted, Reply(text=notice, mention=str(member.id), error=True)
-            )
         except (Unreachable, NotDelivered, MaybeSent) as failure:
             log.warning("telling %s that their %s was not recorded failed: %s", member.id, name, failure)
+            return
+        notice = (
+            f"I couldn't record your {name} ({why}); nothing was decided. Remove your "
+            f"reaction and add it again in a minute."
+        )
+        await self._tell(payload, member, name, Reply(text=notice, mention=str(member.id), error=True))
+
+    async def _tell(
+        self, payload: discord.RawReactionActionEvent, member: discord.Member, name: str, reply: Reply
+    ) -> None:
+        """Answer a moderator's ✅ / ❌ in a reply to the post that pings only them: they are in
+        that channel, and copbot may post there (a DM may be closed, and would not show which post)."""
+        posted = Posted(str(payload.channel_id), str(payload.message_id))
+        try:
+            await self.messenger.reply(str(payload.guild_id), posted, reply)
+        except (Unreachable, NotDelivered, MaybeSent) as failure:
+            log.warning(
+                "answering the %s of %s on %s failed: %s", name, member.id, payload.message_id, failure
+            )

@@ -15,6 +15,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.departures import community_left
+from bot.slack import render
 from bot.slack.people import PLATFORM, Directory
 from commands.submissions import decide_by_reaction
 from commands.types import Context
@@ -92,7 +93,9 @@ async def on_reaction_added(event: SlackEvent) -> None:
         log.info("ignored :%s: by %s: not a moderator", reaction, user)
         return
     reply = await decide_by_reaction(event.ctx, actor, ts, reaction, channel)
-    if reply is not None:
+    if reply is not None and reply.error:  # decided the other way already: say so, to them alone
+        await event.client.chat_postEphemeral(channel=channel, user=user, **render.message(reply))
+    elif reply is not None:
         log.info("submission decided by :%s: from %s (%s)", reaction, user, event.event_id)
 
 

@@ -662,7 +662,8 @@ async def test_a_refused_edit_is_made_by_the_next_press(moderated: Context, outb
     assert [b.label for b in edit.reply.buttons] == ["Undo"]
     # Up to date: another press, a reaction and the sweep edit nothing more; Ann was told once.
     await dispatch.run_action(moderated, MOD2, "cop:approve:1")
-    assert await decide_by_reaction(moderated, MOD2, "1", "❌") is None
+    against = await decide_by_reaction(moderated, MOD2, "1", "❌")  # answered, changing nothing
+    assert against is not None and against.error
     await sweep(moderated)
     assert kinds(outbound) == ["channel", "react", "dm", "edit"]
 
@@ -1082,3 +1083,22 @@ async def test_work_rejected_before_says_so_on_its_new_post(
     assert earlier == ("2026-11-25 by Mod: not about acronyms",), post.sections
     first = outbound.sent[0].reply
     assert "Rejected before" not in [section.title for section in first.sections]
+
+
+async def test_a_reaction_against_the_decision_made_is_answered(moderated: Context) -> None:
+    """Mod approved with ✅; Mo2 reacts ❌, taking it for a rejection: nothing changes, and before
+    nothing said so (Mo2's ❌ sat under an approved post). Mo2 is now told, alone, that it is
+    already approved by Mod and how to change that (Undo). A ✅ agreeing with it stays quiet."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    await decide_by_reaction(moderated, MOD, "1", "✅")
+
+    answer = await decide_by_reaction(moderated, MOD2, "1", "❌")
+    assert answer is not None and answer.error and answer.mention == "mo2"
+    assert answer.text == (
+        "2.4 #1 is already approved by Mod: your ❌ changed nothing. To change the decision, "
+        "press Undo on the post, then decide again."
+    )
+    assert await decide_by_reaction(moderated, MOD2, "1", "✅") is None
+    link = await submissions.get_link(moderated.store, 1)
+    assert link is not None and link.status == "approved"

@@ -357,6 +357,34 @@ async def test_reactions_that_change_nothing(rig: Moderated) -> None:
     assert edits(fake) == [] and fake.dms[fake.alice_id] == []
 
 
+async def test_a_reaction_against_the_decision_is_answered_to_its_moderator_alone(rig: Moderated) -> None:
+    """Bob approved with ✅; Carol reacts ❌ to the approved post. It stays approved, and before
+    nothing told Carol her ❌ changed nothing (it sat under the post as if it counted). Now copbot
+    answers her post in a reply that pings only her, naming the decision and Undo; Bob's second
+    reaction agreeing with it (👍-like ✅ of another moderator) gets no answer."""
+    fake = rig.fake
+    post = await submit(rig)
+    await rig.react(post, "✅", fake.bob_id)
+    carol = fake.user_id("carol")
+
+    await rig.react(post, "❌", carol)
+
+    assert await status(rig.bot.ctx) == LinkStatus.APPROVED
+    answers = [m for m in mods(fake) if (m.get("message_reference") or {}).get("message_id") == post["id"]]
+    (answer,) = answers
+    assert answer["content"] == f"<@{carol}>"
+    told = text_of(answer)
+    assert "2.4 #1 is already approved by Bob: your ❌ changed nothing" in told and "Undo" in told
+    (request,) = [
+        r for r in fake.requests if isinstance(r.response, dict) and r.response.get("id") == answer["id"]
+    ]
+    allowed = request.json["allowed_mentions"]
+    assert allowed["parse"] == [] and [str(u) for u in allowed["users"]] == [str(carol)]  # only her
+
+    await rig.react(post, "✅", carol)
+    assert len([m for m in mods(fake) if m.get("message_reference")]) == 1
+
+
 async def test_two_moderators_at_once_make_one_decision(rig: Moderated) -> None:
     """Bob ✅ and Carol ❌ arrive together: the first wins, one edit, one DM, one history entry."""
     fake = rig.fake

@@ -394,6 +394,28 @@ async def test_reject_form_on_a_decided_submission_says_so(rig: Rig) -> None:
     assert rig.fake.calls_to("views.open") == []
 
 
+async def test_a_reaction_against_the_decision_is_answered_to_its_moderator_alone(rig: Rig) -> None:
+    """The moderator approved with ✅, then reacts ❌ to the approved post: it stays approved, and
+    before nothing said the ❌ changed nothing. Now an ephemeral message, to them alone, names the
+    decision and Undo; a ✅ agreeing with it gets none."""
+    _, post = await submit(rig)
+    await rig.react(MOD, "white_check_mark", post.ts)
+    assert rig.fake.ephemerals == []
+
+    await rig.react(MOD, "x", post.ts)
+
+    assert await status(rig.ctx) == LinkStatus.APPROVED
+    (told,) = rig.fake.ephemerals
+    assert told.args["channel"] == MODS and told.args["user"] == MOD
+    assert (
+        "2.4 #1 is already approved by" in told.args["text"]
+        and "your ❌ changed nothing" in told.args["text"]
+    )
+    assert "Undo" in told.args["text"]
+    await rig.react(MOD, "white_check_mark", post.ts)
+    assert len(rig.fake.ephemerals) == 1
+
+
 async def test_undo_for_moderators_returns_the_submission_to_pending(rig: Rig) -> None:
     _, post = await submit(rig)
     await rig.react(MOD, "white_check_mark", post.ts)
