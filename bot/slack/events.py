@@ -94,7 +94,10 @@ async def on_reaction_added(event: SlackEvent) -> None:
         return
     reply = await decide_by_reaction(event.ctx, actor, ts, reaction, channel)
     if reply is not None and reply.error:  # decided the other way already: say so, to them alone
-        await event.client.chat_postEphemeral(channel=channel, user=user, **render.message(reply))
+        try:
+            await event.client.chat_postEphemeral(channel=channel, user=user, **render.message(reply))
+        except Exception as exc:  # the reaction itself is handled: Slack must not send it again
+            log.warning("answering :%s: by %s on %s failed: %r", reaction, user, ts, exc)
     elif reply is not None:
         log.info("submission decided by :%s: from %s (%s)", reaction, user, event.event_id)
 

@@ -416,6 +416,24 @@ async def test_a_reaction_against_the_decision_is_answered_to_its_moderator_alon
     assert len(rig.fake.ephemerals) == 1
 
 
+async def test_an_answer_to_a_reaction_against_the_decision_that_fails_is_not_a_failed_reaction(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack refuses the ephemeral answer to a ❌ under an approved post: the reaction was handled
+    all the same, so it is one warning, not a failed event (an ERROR, and Slack asked to send it
+    again or the moderator told it was 'not recorded')."""
+    _, post = await submit(rig)
+    await rig.react(MOD, "white_check_mark", post.ts)
+    rig.fake.fail_method("chat.postEphemeral", "ratelimited")
+
+    response = await rig.react(MOD, "x", post.ts)
+
+    assert response.status == 200
+    assert rig.fake.ephemerals == [] and await status(rig.ctx) == LinkStatus.APPROVED
+    assert any("answering :x:" in r.getMessage() for r in caplog.records)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []  # no "event failed"
+
+
 async def test_undo_for_moderators_returns_the_submission_to_pending(rig: Rig) -> None:
     _, post = await submit(rig)
     await rig.react(MOD, "white_check_mark", post.ts)
