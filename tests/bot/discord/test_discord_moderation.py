@@ -385,6 +385,26 @@ async def test_a_reaction_against_the_decision_is_answered_to_its_moderator_alon
     assert len([m for m in mods(fake) if m.get("message_reference")]) == 1
 
 
+async def test_a_submitter_with_closed_dms_is_told_in_the_reminder_channel(rig: Moderated) -> None:
+    """Alice's DMs are closed (50007): Bob's ❌ reaches her in the reminder channel, pinging her
+    alone. Before, she was never told anything."""
+    fake = rig.fake
+    post = await submit(rig)
+    fake.close_dms(fake.alice_id)
+
+    await rig.react(post, "❌", fake.bob_id)
+
+    assert await status(rig.bot.ctx) == LinkStatus.REJECTED
+    (told,) = fake.messages[fake.channel_id("reminders")]
+    assert told["content"] == f"<@{fake.alice_id}>"
+    assert "was not accepted" in text_of(told)
+    (request,) = [
+        r for r in fake.requests if isinstance(r.response, dict) and r.response.get("id") == told["id"]
+    ]
+    allowed = request.json["allowed_mentions"]
+    assert allowed["parse"] == [] and [str(u) for u in allowed["users"]] == [str(fake.alice_id)]
+
+
 async def test_two_moderators_at_once_make_one_decision(rig: Moderated) -> None:
     """Bob ✅ and Carol ❌ arrive together: the first wins, one edit, one DM, one history entry."""
     fake = rig.fake
