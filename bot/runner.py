@@ -111,7 +111,13 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
             loop.add_signal_handler(sig, on_signal, sig)
         except (NotImplementedError, RuntimeError):  # pragma: no cover - not on the main thread
             pass
-    store = await open_store(settings)
+    # A stop cuts opening short too: a replica may wait here for another's long migration (its
+    # lock), or for a database out of reach; the migration is one transaction, so it rolls back.
+    opening = asyncio.ensure_future(open_store(settings))
+    if not await unless_stopped(stop, opening):
+        log.info("stopped")
+        return 0
+    store = opening.result()
     ctx = make_context(settings, store)
     front_ends = build_front_ends(settings, ctx)
     moderation = make_moderation(settings, ctx, front_ends)

@@ -59,6 +59,17 @@ async def lock_rows(store: Store, table: type[Claim] | type[WorkLink], ids: list
     return conn
 
 
+async def lock_waiters_on(store: Store, query: str) -> int:
+    """How many sessions wait for a lock in a statement that holds ``query`` (such as
+    ``pg_advisory_xact_lock``), now."""
+    waiting = sa.text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock' AND query ILIKE :query"
+    ).bindparams(query=f"%{query}%")
+    async with store.engine.connect() as conn:
+        return int((await conn.execute(waiting)).scalar_one())
+
+
 async def lock_waiters(store: Store, table: str, *, at_least: int, timeout: float) -> int:  # noqa: ASYNC109
     """Wait until ``at_least`` sessions wait for a lock to update ``table``; how many do."""
     query = sa.text(

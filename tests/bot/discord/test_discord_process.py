@@ -13,15 +13,17 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 
 from commands.dispatch import RESTARTING
 from storage import submissions
 from storage.claims import Person
+from storage.migrate import ADVISORY_LOCK_KEY
 from storage.models import Claim, WorkLink
 from storage.store import Store
 from tests.bot.discord.discord_rig import TOKEN, buttons, text_of
 from tests.fakes.discord_api import FakeDiscord
-from tests.support.pg import lock_rows, lock_waiters
+from tests.support.pg import lock_rows, lock_waiters, lock_waiters_on
 from tests.support.process import copbot_process
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -161,6 +163,32 @@ async def test_sigterm_while_the_gateway_is_out_of_reach_exits_at_once(
     assert "SIGTERM: shutting down" in after and after.rstrip().endswith("copbot: stopped")
     assert "ERROR" not in after and "Traceback" not in after, after
     assert "Scheduler started" not in log_path.read_text()  # start-up went no further
+
+
+async def test_sigterm_while_waiting_for_another_replicas_migration_exits_at_once(
+    pg_db_url: str, pg_store: Store, tmp_path: Path
+) -> None:
+    """SIGTERM while copbot waits for the migration lock another replica holds (a long migration
+    in a rolling deploy): exit 0 within seconds, without logging in to Discord. Before, it went
+    on waiting for the lock however long the migration took (an orchestrator's 20 s grace ran
+    out and it was killed), then logged in and started serving /metrics only to stop."""
+    log_path = tmp_path / "copbot.log"
+    async with pg_store.engine.connect() as holder:
+        await holder.execute(sa.text(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})"))
+        async with (
+            FakeDiscord() as fake,
+            copbot_process(fake, TOKEN, pg_db_url, tmp_path, log_path) as process,
+        ):
+            async with asyncio.timeout(30):  # however long copbot takes to start and ask for the lock
+                while not await lock_waiters_on(pg_store, "pg_advisory_xact_lock"):
+                    assert process.returncode is None, log_path.read_text()
+                    await asyncio.sleep(0.05)
+            code, took, after = await sigterm_timed(process, log_path, 5)
+            assert not fake.requests  # no login, no command sync
+    assert code == 0, log_path.read_text()
+    assert took < 5
+    assert "SIGTERM: shutting down" in after and after.rstrip().endswith("copbot: stopped"), after
+    assert "Traceback" not in log_path.read_text() and "metrics and health" not in log_path.read_text()
 
 
 async def test_sigterm_takes_no_new_work_and_lets_work_in_flight_finish(
