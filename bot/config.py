@@ -324,9 +324,40 @@ class Settings(BaseSettings):
         return None
 
     @property
+    def platform_meant(self) -> str | None:
+        """What stops ``copbot run`` when a setting only a platform reads is set without any
+        platform's token (None otherwise): a compose file's replica whose DISCORD_TOKEN is missing
+        from .env (or misspelt) would open the local console, end with its empty input and be
+        restarted over and over, without a word of why."""
+        if self.discord_enabled or self.slack_enabled:
+            return None
+        given = [
+            name
+            for name, value in (
+                ("DISCORD_SHARD_COUNT", self.discord_shard_count),
+                ("DISCORD_SHARD_IDS", self.discord_shard_ids),
+                ("DISCORD_GUILD_ID", self.discord_guild_id),
+                ("METRICS_PORT", self.metrics_port),
+            )
+            if value is not None
+        ]
+        if not given:
+            return None
+        return (
+            f"{given[0]} is set, but neither DISCORD_TOKEN nor SLACK_BOT_TOKEN is: set the token of the "
+            "platform copbot should serve (docs/discord.md, docs/slack.md), or unset "
+            f"{_listed(given)} for the local console (which serves no /metrics)"
+        )
+
+    @property
     def slack_moderator_ids(self) -> set[str]:
         """User or user-group ids allowed to moderate on Slack."""
         return {part.strip() for part in self.slack_moderators.split(",") if part.strip()}
+
+
+def _listed(names: list[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C``."""
+    return " and ".join(filter(None, (", ".join(names[:-1]), names[-1])))
 
 
 def cannot_listen(host: str, port: int | None, setting: str, error: OSError) -> StartupError:

@@ -664,6 +664,26 @@ async def test_a_half_configured_slack_is_refused_not_left_out(tmp_path: Path, c
     refused(status, output, expected)
 
 
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "0", "METRICS_PORT": "0"}, "DISCORD_SHARD_COUNT"),
+        ({"DISCORD_GUILD_ID": "123"}, "DISCORD_GUILD_ID"),
+        ({"METRICS_PORT": "0"}, "METRICS_PORT"),
+    ],
+)
+async def test_a_platform_setting_without_any_token_is_refused_not_left_to_the_console(
+    tmp_path: Path, settings: dict[str, str], named: str
+) -> None:
+    """docker-compose.yml's replica with DISCORD_TOKEN missing from .env (or misspelt): before,
+    `copbot run` opened the local console, whose input ended at once, and exited 0, so the
+    orchestrator restarted it again and again, /healthz never served, nothing saying why. Now one
+    line names the setting that says a platform was meant, and the token it lacks, status 2."""
+    status, output = await copbot(tmp_path, **settings, DATA_DIR=str(tmp_path))
+    refused(status, output, f"cannot start: {named} is set, but neither DISCORD_TOKEN nor SLACK_BOT_TOKEN is")
+    assert "copbot console —" not in output and len(output.splitlines()) == 1, output
+
+
 def test_a_platform_that_times_out_is_named_with_a_reason() -> None:
     """A timeout has no text of its own; the line still says what went wrong (its type)."""
     line = str(unreachable("Slack", "http://127.0.0.1:9/api/", "SLACK_API_URL", TimeoutError()))
