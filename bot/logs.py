@@ -162,8 +162,8 @@ class JsonFormatter(logging.Formatter):
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    """The configured secrets' values: tokens, the signing secret, the database password (as
-    written in DATABASE_URL and decoded)."""
+    """The configured secrets' values: tokens, the signing secret, the database password (in
+    DATABASE_URL's ``user:password@`` or its query's ``password=``, as written and decoded)."""
     tokens = (
         settings.discord_token,
         settings.slack_bot_token,
@@ -172,9 +172,12 @@ def secrets_of(settings: Settings) -> list[str]:
     )
     values = [t.get_secret_value() for t in tokens if t is not None]
     if settings.database_url:
-        password = urlsplit(settings.database_url).password
-        if password:
-            values += [password, unquote(password)]
+        url = urlsplit(settings.database_url)
+        # user:password@, and asyncpg's password= in the query (which copbot passes on to it)
+        query = (pair.partition("=") for pair in url.query.split("&"))
+        for password in (url.password, *(value for name, _, value in query if unquote(name) == "password")):
+            if password:
+                values += [password, unquote(password)]
     return values
 
 

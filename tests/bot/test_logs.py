@@ -190,3 +190,19 @@ def test_a_short_secret_is_masked_where_it_stands_whole() -> None:
             "the dtype of p@wn is quick, dt2 and aq stay; so does p%40wn",
         ]
         assert "dsn={'password': '***'}" in logged.text and "p@w'" not in logged.text
+
+
+def test_a_database_password_given_in_the_urls_query_is_masked_too() -> None:
+    """``postgresql://copbot@db/copbot?password=…`` (asyncpg's connect() parameter, which copbot
+    passes on) is hidden where copbot shows the URL, but was written to the log as it was
+    wherever a line held it (a driver's error repeating its connect arguments); now it is masked
+    there as the password of ``user:password@`` is."""
+    url = "postgresql://copbot@db:5432/copbot?password=q%40ery-pass-77&application_name=bot"
+    settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
+    with copbot_logging(settings) as logged:
+        log = logging.getLogger("some.library")
+        log.warning("connect(password='q@ery-pass-77') failed; from %s", url)
+    assert "q@ery-pass-77" not in logged.text and "q%40ery-pass-77" not in logged.text, logged.text
+    assert (
+        "connect(password='***') failed; from postgresql://copbot@db:5432/copbot?password=***&" in logged.text
+    )
