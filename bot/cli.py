@@ -21,7 +21,7 @@ from bot.app import (
     require_sqlite_file,
     system_clock,
 )
-from bot.config import Settings, StartupError, invalid_settings
+from bot.config import Settings, StartupError, invalid_settings, unreadable_env
 from bot.logs import setup_logging
 from storage.catalogue import CatalogueError, export_csv, import_rows, read_catalogue
 from storage.models import ID_LENGTH
@@ -250,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         for line in invalid_settings(exc):
             print(f"copbot: {line}", file=sys.stderr)
+        return 2
+    except (UnicodeDecodeError, OSError) as exc:  # reading .env, the one file settings come from
+        print(f"copbot: {unreadable_env(exc)}", file=sys.stderr)
         return 2
     setup_logging(settings)
     match args.command, getattr(args, "action", None):

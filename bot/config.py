@@ -376,6 +376,22 @@ def unreachable(service: str, url: object, setting: str, error: BaseException) -
     return StartupError(f"cannot reach {service} at {url} ({setting}): {reason}")
 
 
+def unreadable_env(error: UnicodeDecodeError | OSError) -> str:
+    """Why the ``.env`` file could not be read, for one line: a file saved as UTF-16 (Windows
+    Notepad's "Unicode") or another encoding fails deep inside pydantic-settings."""
+    env_file = Settings.model_config.get("env_file")
+    if isinstance(error, UnicodeDecodeError):
+        if error.object[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16's byte order mark
+            where = "it is UTF-16"
+        else:
+            line = error.object[: error.start].count(b"\n") + 1
+            where = f"line {line}: byte 0x{error.object[error.start]:02x}"
+        reason = f"not UTF-8 text ({where}): save it as UTF-8"
+    else:
+        reason = f"cannot read it: {error.strerror or error}"
+    return f"{env_file}: {reason}"
+
+
 def invalid_settings(error: ValidationError) -> list[str]:
     """One line per setting that failed to parse, named as its environment variable, with the value
     given, unless it may hold a secret (:data:`UNSHOWN`: tokens, and URLs that could carry a

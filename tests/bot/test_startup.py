@@ -684,6 +684,17 @@ async def test_a_platform_setting_without_any_token_is_refused_not_left_to_the_c
     assert "copbot console —" not in output and len(output.splitlines()) == 1, output
 
 
+async def test_an_env_file_that_is_not_utf8_is_named_in_one_line(tmp_path: Path) -> None:
+    """A .env saved as "Unicode" by Windows Notepad (UTF-16, with its byte order mark) stopped
+    copbot with a 20-line UnicodeDecodeError traceback from inside pydantic-settings, status 1.
+    Now one line names the file and says to save it as UTF-8, status 2, as any setting."""
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=t\nSTALE_AFTER_DAYS=3\n", encoding="utf-16")
+    status, output = await copbot(tmp_path, "db", "upgrade", DATA_DIR=str(tmp_path))
+    refused(status, output, "copbot: .env: not UTF-8 text (it is UTF-16): save it as UTF-8")
+    assert len(output.splitlines()) == 1, output
+    assert not (tmp_path / "copbot.db").exists()
+
+
 def test_a_platform_that_times_out_is_named_with_a_reason() -> None:
     """A timeout has no text of its own; the line still says what went wrong (its type)."""
     line = str(unreachable("Slack", "http://127.0.0.1:9/api/", "SLACK_API_URL", TimeoutError()))
