@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from bot.app import (
     require_sqlite_file,
     system_clock,
 )
-from bot.config import Settings, StartupError, invalid_settings, unreadable_env
+from bot.config import Settings, StartupError, invalid_settings, misspelt_settings, unreadable_env
 from bot.logs import setup_logging
 from storage.catalogue import CatalogueError, export_csv, import_rows, read_catalogue
 from storage.models import ID_LENGTH
@@ -255,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"copbot: {unreadable_env(exc)}", file=sys.stderr)
         return 2
     setup_logging(settings)
+    env_file = Settings.model_config.get("env_file")
+    for warning in misspelt_settings(os.environ, Path(env_file) if isinstance(env_file, str) else None):
+        log.warning("%s", warning)
     match args.command, getattr(args, "action", None):
         case "run", _:
             coro = _run(settings)

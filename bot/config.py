@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Mapping
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import (
@@ -374,6 +377,26 @@ def unreachable(service: str, url: object, setting: str, error: BaseException) -
     """The StartupError of a platform's API out of reach at start (``setting`` names its URL)."""
     reason = str(error) or type(error).__name__  # a timeout's text is empty
     return StartupError(f"cannot reach {service} at {url} ({setting}): {reason}")
+
+
+def misspelt_settings(environ: Mapping[str, str], env_file: Path | None = None) -> list[str]:
+    """A warning for each variable, in the environment or the .env file, that is no setting but
+    looks like one (``DISCORD_BOT_TOKEN``, ``STALE_AFTER_DAY``): copbot ignores what it does not
+    know, so a misspelt token left it on the console and a misspelt number at its default. Only
+    names close to a setting's are named (a compose file's ``POSTGRES_PASSWORD`` in the same .env
+    is not), and from the environment only those that begin as a setting does (``SLACK_…``)."""
+    known = {name.upper() for name in Settings.model_fields}
+    words = {name.split("_", 1)[0] for name in known}
+    from_file = list(dotenv_values(env_file)) if env_file is not None and env_file.is_file() else []
+    given = [(name, "") for name in environ if name.split("_", 1)[0].upper() in words]
+    given += [(name, f" (in {env_file})") for name in from_file if name]
+    lines = []
+    for name, where in given:
+        if name.upper() in known:
+            continue
+        if close := get_close_matches(name.upper(), sorted(known), n=1, cutoff=0.8):
+            lines.append(f"{name}{where} is no copbot setting, so it is ignored: did you mean {close[0]}?")
+    return lines
 
 
 def unreadable_env(error: UnicodeDecodeError | OSError) -> str:

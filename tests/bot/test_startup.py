@@ -695,6 +695,23 @@ async def test_an_env_file_that_is_not_utf8_is_named_in_one_line(tmp_path: Path)
     assert not (tmp_path / "copbot.db").exists()
 
 
+async def test_a_misspelt_setting_is_named_with_the_one_it_resembles(tmp_path: Path) -> None:
+    """DISCORD_BOT_TOKEN in the environment or STALE_AFTER_DAY in .env was ignored without a
+    word (copbot reads only its own names), so copbot ran with the default, or on the console
+    instead of Discord. Now each is named in a warning with the setting it resembles; names
+    like no setting (a compose file's POSTGRES_PASSWORD in the same .env) are left alone."""
+    (tmp_path / ".env").write_text("STALE_AFTER_DAY=7\nPOSTGRES_PASSWORD=pw-for-db-7\n")
+    status, output = await copbot(tmp_path, "db", "upgrade", DISCORD_BOT_TOKEN="t", DATA_DIR=str(tmp_path))
+    assert status == 0, output
+    warnings = [line.split(" WARNING ", 1)[1] for line in output.splitlines() if " WARNING " in line]
+    assert warnings == [
+        "copbot: DISCORD_BOT_TOKEN is no copbot setting, so it is ignored: did you mean DISCORD_TOKEN?",
+        "copbot: STALE_AFTER_DAY (in .env) is no copbot setting, so it is ignored: did you mean "
+        "STALE_AFTER_DAYS?",
+    ], output
+    assert "POSTGRES_PASSWORD" not in output and "pw-for-db-7" not in output
+
+
 def test_a_platform_that_times_out_is_named_with_a_reason() -> None:
     """A timeout has no text of its own; the line still says what went wrong (its type)."""
     line = str(unreachable("Slack", "http://127.0.0.1:9/api/", "SLACK_API_URL", TimeoutError()))
