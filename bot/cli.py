@@ -246,6 +246,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``copbot`` script."""
     args = build_parser().parse_args(argv)
+    # python-dotenv warns of a .env line it cannot parse before copbot's logging is set up (a bare
+    # line, outside LOG_FORMAT=json); misspelt_settings reads .env again and its warning is logged.
+    dotenv_log = logging.getLogger("dotenv.main")
+    dotenv_log.disabled = True
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -255,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     except (UnicodeDecodeError, OSError) as exc:  # reading .env, the one file settings come from
         print(f"copbot: {unreadable_env(exc)}", file=sys.stderr)
         return 2
+    finally:
+        dotenv_log.disabled = False
     setup_logging(settings)
     env_file = Settings.model_config.get("env_file")
     for warning in misspelt_settings(os.environ, Path(env_file) if isinstance(env_file, str) else None):

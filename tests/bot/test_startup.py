@@ -712,6 +712,17 @@ async def test_a_misspelt_setting_is_named_with_the_one_it_resembles(tmp_path: P
     assert "POSTGRES_PASSWORD" not in output and "pw-for-db-7" not in output
 
 
+async def test_a_line_of_env_that_does_not_parse_is_named_once_in_the_logs_format(tmp_path: Path) -> None:
+    """``DISCORD_TOKEN abc`` (no ``=``) in .env: python-dotenv's warning came out twice, once as
+    a bare line outside LOG_FORMAT=json. Now it is one line, a JSON object like every other."""
+    (tmp_path / ".env").write_text("LOG_FORMAT=json\nDISCORD_TOKEN abc\n")
+    status, output = await copbot(tmp_path, "db", "upgrade", DATA_DIR=str(tmp_path))
+    assert status == 0, output
+    said = [line for line in output.splitlines() if "could not parse" in line]
+    assert len(said) == 1, output
+    assert json.loads(said[0])["message"] == "python-dotenv could not parse statement starting at line 2"
+
+
 def test_a_platform_that_times_out_is_named_with_a_reason() -> None:
     """A timeout has no text of its own; the line still says what went wrong (its type)."""
     line = str(unreachable("Slack", "http://127.0.0.1:9/api/", "SLACK_API_URL", TimeoutError()))
