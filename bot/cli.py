@@ -57,7 +57,7 @@ async def _console(settings: Settings, user: str | None) -> int:
 
 
 async def _run(settings: Settings) -> int:
-    if problem := settings.slack_half_configured or settings.platform_meant:
+    if problem := settings.slack_half_configured or settings.platform_meant or settings.ports_clash:
         raise StartupError(problem)
     if not (settings.discord_enabled or settings.slack_enabled):
         return await _console(settings, None)

@@ -353,6 +353,19 @@ class Settings(BaseSettings):
         )
 
     @property
+    def ports_clash(self) -> str | None:
+        """What stops ``copbot run`` when /metrics and Slack's HTTP mode would share one port
+        (None otherwise): the second to listen failed with "Address already in use", as if
+        another program held the port."""
+        http_mode = self.slack_enabled and self.slack_app_token is None
+        if not http_mode or self.metrics_port != self.slack_port or self.slack_port == 0:
+            return None
+        return (
+            f"METRICS_PORT and SLACK_PORT are both {self.slack_port}: Slack's requests and /metrics "
+            "need a port each; give METRICS_PORT another"
+        )
+
+    @property
     def slack_moderator_ids(self) -> set[str]:
         """User or user-group ids allowed to moderate on Slack."""
         return {part.strip() for part in self.slack_moderators.split(",") if part.strip()}

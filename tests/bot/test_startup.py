@@ -723,6 +723,20 @@ async def test_a_line_of_env_that_does_not_parse_is_named_once_in_the_logs_forma
     assert json.loads(said[0])["message"] == "python-dotenv could not parse statement starting at line 2"
 
 
+async def test_metrics_on_the_slack_port_is_named_as_such(tmp_path: Path) -> None:
+    """METRICS_PORT set to SLACK_PORT: copbot started /metrics there, then said the Slack port was
+    "Address already in use", as if another program held it. Now one line names both settings,
+    before anything listens or anything is sent to Slack."""
+    port = str(closed_port())
+    async with FakeSlack(tokens={"xoxb-right"}) as slack:
+        status, output = await copbot(
+            tmp_path, **on_slack(slack, "xoxb-right", tmp_path), SLACK_PORT=port, METRICS_PORT=port
+        )
+        assert not slack.calls
+    refused(status, output, f"cannot start: METRICS_PORT and SLACK_PORT are both {port}")
+    assert "Address already in use" not in output and "metrics and health" not in output, output
+
+
 def test_a_platform_that_times_out_is_named_with_a_reason() -> None:
     """A timeout has no text of its own; the line still says what went wrong (its type)."""
     line = str(unreachable("Slack", "http://127.0.0.1:9/api/", "SLACK_API_URL", TimeoutError()))
