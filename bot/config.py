@@ -349,7 +349,8 @@ class Settings(BaseSettings):
         return (
             f"{given[0]} is set, but neither DISCORD_TOKEN nor SLACK_BOT_TOKEN is: set the token of the "
             "platform copbot should serve (docs/discord.md, docs/slack.md), or unset "
-            f"{_listed(given)} for the local console (which serves no /metrics)"
+            f"{_listed(given)} to have copbot run open the local console (copbot console opens it "
+            "whatever they say)"
         )
 
     @property
