@@ -22,7 +22,14 @@ from bot.app import (
     require_sqlite_file,
     system_clock,
 )
-from bot.config import Settings, StartupError, invalid_settings, misspelt_settings, unreadable_env
+from bot.config import (
+    Settings,
+    StartupError,
+    invalid_settings,
+    misspelt_settings,
+    parsed_apart_from,
+    unreadable_env,
+)
 from bot.logs import setup_logging
 from storage.catalogue import CatalogueError, export_csv, import_rows, read_catalogue
 from storage.models import ID_LENGTH
@@ -253,8 +260,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as exc:
-        for line in invalid_settings(exc):
-            print(f"copbot: {line}", file=sys.stderr)
+        if (rest := parsed_apart_from(exc)) is not None and rest.log_format == "json":
+            setup_logging(rest)  # one JSON object a line, as every other refusal at start
+            for line in invalid_settings(exc):
+                log.critical("cannot start: %s", line)
+        else:
+            for line in invalid_settings(exc):
+                print(f"copbot: {line}", file=sys.stderr)
         return 2
     except (UnicodeDecodeError, OSError) as exc:  # reading .env, the one file settings come from
         print(f"copbot: {unreadable_env(exc)}", file=sys.stderr)

@@ -429,6 +429,17 @@ def unreadable_env(error: UnicodeDecodeError | OSError) -> str:
     return f"{env_file}: {reason}"
 
 
+def parsed_apart_from(error: ValidationError) -> Settings | None:
+    """The settings with those ``error`` refused left at their defaults (None when the rest do not
+    parse either): how to log the refusal (LOG_FORMAT=json) when LOG_FORMAT itself is fine."""
+    refused = {str(problem["loc"][0]) for problem in error.errors() if problem["loc"]}
+    defaults = {name: field.default for name, field in Settings.model_fields.items() if name in refused}
+    try:
+        return Settings(**defaults)
+    except (ValidationError, UnicodeDecodeError, OSError):
+        return None
+
+
 def invalid_settings(error: ValidationError) -> list[str]:
     """One line per setting that failed to parse, named as its environment variable, with the value
     given, unless it may hold a secret (:data:`UNSHOWN`: tokens, and URLs that could carry a

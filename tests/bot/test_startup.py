@@ -99,6 +99,21 @@ async def test_settings_that_do_not_parse_are_named(tmp_path: Path) -> None:
     assert len(output.splitlines()) == 3
 
 
+async def test_settings_that_do_not_parse_are_named_in_json_with_log_format_json(tmp_path: Path) -> None:
+    """With LOG_FORMAT=json (itself fine) a setting that did not parse was named in a bare text
+    line, the one line of copbot's output a JSON log pipeline could not read. Now each is a
+    CRITICAL JSON object like the other refusals at start; the token's value is still not shown."""
+    status, output = await copbot(
+        tmp_path, STALE_AFTER_DAYS="abc", DISCORD_TOKEN="Bot sekrit-token-1", LOG_FORMAT="json"
+    )
+    assert status == 2 and "sekrit-token-1" not in output, output
+    lines = [json.loads(line) for line in output.splitlines()]
+    assert [(line["level"], line["message"].split(":")[:2]) for line in lines] == [
+        ("CRITICAL", ["cannot start", " DISCORD_TOKEN"]),
+        ("CRITICAL", ["cannot start", " STALE_AFTER_DAYS"]),
+    ], output
+
+
 # A value copbot cannot use, on `copbot run` with Discord and Slack configured, and the one line it
 # answers ({port}: a closed port; the driver refuses the last two before connecting anywhere).
 MISTAKES = {
