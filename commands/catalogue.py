@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz, process, utils
 
@@ -26,7 +26,7 @@ from commands.types import (
 )
 from storage.claims import STATE_ENDED
 from storage.legacy import sheet_origin, sheet_text
-from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, Claim, ClaimState, Problem
+from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, REMINDER_DELIVERED, Claim, ClaimState, Problem
 from storage.text import clip, normalise
 
 LEVELS = "ABCD"
@@ -154,8 +154,15 @@ async def stale_after_days(ctx: Context, actor: Actor, claims: Sequence[Claim] |
     return settings.stale_after_days if settings and settings.stale_after_days else days
 
 
-def claim_line(claim: Claim, now: datetime, stale_after_days: int, viewer: str) -> str:
-    """Who is on a problem and since when, with its state (as seen from platform ``viewer``)."""
+# How a stale claim's reminder (``Claim.delivery``) finally failed to reach its claimant: its
+# grace runs from that last attempt all the same (storage.sweep.record_deliveries).
+UNDELIVERED = ("unreachable", "failed")
+
+
+def claim_line(claim: Claim, now: datetime, stale_after_days: int, viewer: str, grace_days: int) -> str:
+    """Who is on a problem and since when, with its state (as seen from platform ``viewer``); a
+    stale claim whose reminder went out says when it expires (``grace_days`` after the reminder,
+    as the sweep expires it), and whether the reminder could not reach its claimant."""
     if claim.platform == LEGACY_PLATFORM:
         text = clip(sheet_text(claim.source_text), SHEET_CELL_SHOWN)
         if not claim.date_known:
@@ -169,6 +176,11 @@ def claim_line(claim: Claim, now: datetime, stale_after_days: int, viewer: str) 
         line += f", renewed {day(claim.renewed_at)}"
     if claim.state == ClaimState.STALE:
         line += f" · stale: no news since {day(claim.renewed_at)}"
+        # A reminder still on its way (refused, being sent) starts no countdown yet.
+        if claim.reminded_at is not None and claim.delivery in (*REMINDER_DELIVERED, *UNDELIVERED):
+            if claim.delivery in UNDELIVERED:
+                line += ", my reminder could not reach them"
+            line += f", expires {day(claim.reminded_at + timedelta(days=grace_days))} unless renewed"
     return line
 
 
@@ -231,7 +243,7 @@ async def problem_card(
     open_claims = [c for c in claims if c.state in OPEN_CLAIM_STATES]
     ended = [c for c in claims if c.state not in OPEN_CLAIM_STATES]
     days = await stale_after_days(ctx, actor, open_claims)
-    working = tuple(claim_line(c, now, days, viewer) for c in open_claims)
+    working = tuple(claim_line(c, now, days, viewer, ctx.stale_grace_days) for c in open_claims)
     if open_claims and all(is_stale(c, now, days) for c in open_claims):
         # Stale says nobody has given news for a while, not that the problem is taken.
         working += (f"{STALE_HINT} {problem.number}",)

@@ -31,7 +31,7 @@ from commands.types import (
     past_the_last,
 )
 from storage.claims import ClaimLimitReached
-from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, Claim, CommunitySettings, Event
+from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, Claim, ClaimState, CommunitySettings, Event
 from storage.text import clip
 
 CLAIM_OPTIONS = (Option("number", Kind.NUMBER, "problem number, like 3.11", required=True),)
@@ -155,7 +155,7 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
         on_problem = await ctx.store.claims_for_problem(problem.number, ended=CLAIMS_EARLIER, users=ids)
         held = [c for c in on_problem if c.state in OPEN_CLAIM_STATES]
         days = await stale_after_days(ctx, actor, held)
-        open_lines = [claim_line(c, now, days, actor.platform) for c in held]
+        open_lines = [claim_line(c, now, days, actor.platform, ctx.stale_grace_days) for c in held]
         ended = [earlier_line(c, actor.platform) for c in on_problem if c.state not in OPEN_CLAIM_STATES]
         sections = [Section("Working on it", tuple(open_lines) or ("Nobody.",))]
         if ended:
@@ -194,7 +194,7 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
     def line(c: Claim) -> str:
         where = elsewhere if c.community_id != actor.community_id else ""
         title = problem_title(problems[c.problem_number], 60)
-        return f"{title}: {claim_line(c, now, days, actor.platform)}{where}"
+        return f"{title}: {claim_line(c, now, days, actor.platform, ctx.stale_grace_days)}{where}"
 
     lines = tuple(line(c) for c in claims)
     buttons: tuple[Button, ...] = ()
@@ -204,8 +204,15 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
         buttons = tuple(
             Button(f"Release {c.problem_number}", "release", c.problem_number) for c in here[:RELEASE_BUTTONS]
         )
+        notes = []
         if len(here) > RELEASE_BUTTONS:
-            footer = f"Buttons release the first {RELEASE_BUTTONS}; /release NUMBER releases any of them."
+            notes.append(
+                f"Buttons release the first {RELEASE_BUTTONS}; /release NUMBER releases any of them."
+            )
+        if any(c.state == ClaimState.STALE for c in claims):
+            # The reminder may never have reached them (closed DMs): this list is where they look.
+            notes.append("/claim NUMBER renews a stale claim, so it does not expire.")
+        footer = " ".join(notes) or None
     return Reply(
         title=f"{whose} open claims ({len(claims)})",
         sections=(Section("Claims", lines),),
@@ -234,8 +241,9 @@ async def _everyone(ctx: Context, request: Request) -> Reply:
     chunk, page, pages = page_of(claims, wanted, EVERYONE_PAGE)
     now = ctx.clock()
     days = await stale_after_days(ctx, actor, chunk)  # reads nothing: members' claims only
+    grace = ctx.stale_grace_days
     lines = tuple(
-        f"{problem_title(by_number[c.problem_number], 60)}: {claim_line(c, now, days, actor.platform)}"
+        f"{problem_title(by_number[c.problem_number], 60)}: {claim_line(c, now, days, actor.platform, grace)}"
         for c in chunk
     )
     held = len({c.problem_number for c in claims})

@@ -508,6 +508,9 @@ def expected_line(c: Open, now: datetime) -> str:
         line += f", renewed {c.renewed_at.date()}"
     if c.stale:
         line += f" · stale: no news since {c.renewed_at.date()}"
+        if not c.pending and c.reminded_at is not None:
+            line += ", my reminder could not reach them" if c.unreachable else ""
+            line += f", expires {(c.reminded_at + timedelta(days=GRACE)).date()} unless renewed"
     return line
 
 

@@ -77,7 +77,8 @@ async def test_a_card_says_anyone_may_claim_once_every_claim_on_it_is_stale(
     clock.advance(days=30, minutes=1)
     await make_sweeper(ctx, MemoryOutbound()).run_once()
     card = await shown(ctx, person("bob"), "/problem 3.11")
-    assert f"Ann — since 2026-11-25 (30 days ago) · stale: no news since 2026-11-25\n  - {hint}\n" in card
+    stale = "stale: no news since 2026-11-25, expires 2027-01-08 unless renewed"
+    assert f"Ann — since 2026-11-25 (30 days ago) · {stale}\n  - {hint}\n" in card
 
 
 async def test_a_stale_claim_gets_exactly_one_reminder(ctx: Context, clock: FakeClock) -> None:
@@ -983,3 +984,27 @@ async def test_a_database_lost_while_a_sweep_sends_is_one_error_not_one_wait_per
     assert sorted(s.target for s in outbound.sent) == ["bob", "cy", "dee", "eve", "u-ann"]
     failed = [r for r in caplog.records if "is still wanted failed" in r.getMessage()]
     assert len(failed) == 1
+
+
+async def test_claims_and_the_card_say_when_a_stale_claim_expires_and_that_its_reminder_did_not_arrive(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """Bob's DMs are closed and there is no reminder channel: his own /claims was the only place
+    he could learn his claim was running out, and it said only "stale". It says when it expires
+    (14 days after the reminder), that the reminder could not reach him, and how to keep it;
+    Ann's reminder arrived, so her line says only when hers expires."""
+    await say(ctx, ANN, "/claim 3.11")
+    await say(ctx, person("bob"), "/claim 2.4")
+    clock.advance(days=31)
+    await make_sweeper(ctx, MemoryOutbound(closed_dms={"bob"})).run_once()
+    mine = await shown(ctx, person("bob"), "/claims")
+    gone = (
+        "stale: no news since 2026-11-25, my reminder could not reach them, expires 2027-01-09 unless renewed"
+    )
+    assert gone in mine
+    assert "/claim NUMBER renews a stale claim" in mine
+    card = await shown(ctx, person("cy"), "/problem 3.11")
+    assert (
+        "Ann — since 2026-11-25 (31 days ago) · stale: no news since 2026-11-25, expires 2027-01-09" in card
+    )
+    assert "/claim NUMBER renews" not in await shown(ctx, person("cy"), "/claims everyone")
