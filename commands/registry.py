@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from commands import catalogue, claims, random_problem, reminders, search, settings, submissions
+from commands import catalogue, claims, random_problem, reminders, search, settings, submissions, timefmt
 from commands.parser import Kind, Option, convert_all
 from commands.types import (
     Actor,
@@ -68,7 +68,7 @@ HELP_TEXT = (
 # What "stale" on a claim means; {days}: this community's setting, or in a direct message the
 # default, {own} then saying that a server may set its own (SERVERS_MAY).
 STALE_TEXT = (
-    "A claim turns stale after {days} days without news ({own}claiming again renews it). Anyone may "
+    "A claim turns stale after {days} without news ({own}claiming again renews it). Anyone may "
     "still claim a problem whose claims are stale; several people may work on one problem."
 )
 SERVERS_MAY = "servers may set their own; "
@@ -110,7 +110,7 @@ async def help_command(ctx: Context, request: Request) -> Reply:
     )
     return Reply(
         title="copbot: the 200 Concrete Problems in Interpretability",
-        text=f"{unknown}{HELP_TEXT}\n\n{STALE_TEXT.format(days=days, own=own)}",
+        text=f"{unknown}{HELP_TEXT}\n\n{STALE_TEXT.format(days=timefmt.days(days), own=own)}",
         sections=(Section("Commands", lines),),
         footer=f"{HELP_FOOTER} /help and a command's name explain it, e.g. /help claim.",
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from commands.catalogue import community_word, problem_title
-from commands.timefmt import day
+from commands.timefmt import day, days
 from commands.types import (
     Actor,
     BadArgument,
@@ -41,7 +41,7 @@ def reminder_reply(
     text = (
         f"You claimed {problem_title(problem, 70)}{_made_in(claim, community)} on "
         f"{day(claim.claimed_at)}. Still working on it? "
-        f"If I hear nothing in {grace_days} days the claim expires, so others know it is free."
+        f"If I hear nothing in {days(grace_days)} the claim expires, so others know it is free."
     )
     return Reply(
         title=f"Still working on {problem.number}?",
@@ -97,7 +97,7 @@ def reminders_reply(
     text = (
         f"You claimed these {len(held)} problems{_made_in(first, community)} and I have heard nothing "
         f"about them for a while. Still working on them? Answer for each with its buttons. "
-        f"If I hear nothing about one in {grace_days} days its claim expires, so others know it is free."
+        f"If I hear nothing about one in {days(grace_days)} its claim expires, so others know it is free."
     )
     lines = tuple(
         f"{problem_title(problem, 70)} — claimed {day(claim.claimed_at)}" for claim, problem in held

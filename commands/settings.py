@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commands.parser import Kind, Option
 from commands.submissions import refused_posts, refused_posts_section
+from commands.timefmt import days
 from commands.types import BadArgument, Context, Reply, ReplyField, Request
 from storage.models import CommunitySettings
 
@@ -25,7 +26,7 @@ CLEARED = {
     "already posted stay in the old channel until then, and move to the new one.",
     "moderator_role": "The moderator role is cleared: only {rights} moderate submissions now.",
     "reminder_channel": "The reminder channel is cleared: reminders go by DM only. A member whose DMs "
-    "are closed cannot be reminded: their claim's history says so, and the claim expires {grace} days "
+    "are closed cannot be reminded: their claim's history says so, and the claim expires {grace} "
     "after the reminder was due.",
 }
 # What reset answers when there was nothing to clear.
@@ -95,7 +96,7 @@ async def setup_command(ctx: Context, request: Request) -> Reply:
         else:
             changes[column] = None
             rights = MODERATOR_RIGHTS.get(actor.platform, OTHER_MODERATORS)
-            note = CLEARED.get(reset, "").format(rights=rights, grace=ctx.stale_grace_days)
+            note = CLEARED.get(reset, "").format(rights=rights, grace=days(ctx.stale_grace_days))
     now = ctx.clock()
     row: CommunitySettings | None
     if changes:
@@ -122,7 +123,7 @@ async def setup_command(ctx: Context, request: Request) -> Reply:
         show("Moderator role", "role", row.moderator_role_id if row else None),
         show("Reminder channel", "channel", row.reminder_channel_id if row else None),
         ReplyField(
-            "Stale after", f"{stale_days} days" if stale_days else f"{ctx.stale_after_days} days (default)"
+            "Stale after", days(stale_days) if stale_days else f"{days(ctx.stale_after_days)} (default)"
         ),
         ReplyField("Max open claims", _max_claims(row.max_claims if row else None, ctx.max_claims)),
     )

@@ -11,6 +11,11 @@ def day(moment: datetime) -> str:
     return moment.date().isoformat()
 
 
+def days(count: int) -> str:
+    """A number of days: ``1 day``, ``14 days`` (settings may be 1)."""
+    return f"{count} day" + ("" if count == 1 else "s")
+
+
 def ago(then: datetime, now: datetime) -> str:
     """How long ago, roughly: ``today``, ``3 days ago``, ``2 months ago``, ``1 year ago``.
 

@@ -7,6 +7,7 @@ import random
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -1008,3 +1009,26 @@ async def test_claims_and_the_card_say_when_a_stale_claim_expires_and_that_its_r
         "Ann — since 2026-11-25 (31 days ago) · stale: no news since 2026-11-25, expires 2027-01-09" in card
     )
     assert "/claim NUMBER renews" not in await shown(ctx, person("cy"), "/claims everyone")
+
+
+async def test_a_one_day_setting_reads_one_day_not_one_days(ctx: Context, clock: FakeClock) -> None:
+    """STALE_GRACE_DAYS=1 and /setup stale_days:1 are allowed; the reminder, /setup and /help said
+    "in 1 days", "1 days" and "after 1 days"."""
+    admin = person("boss", admin=True)
+    setup = await shown(ctx, admin, "/setup stale_days:1")
+    assert "Stale after: 1 day ·" in setup
+    assert "turns stale after 1 day without news" in await shown(ctx, ANN, "/help")
+    await say(ctx, ANN, "/claim 3.11")
+    await say(ctx, ANN, "/claim 2.4")
+    await say(ctx, person("bob"), "/claim 1.1")
+    outbound = MemoryOutbound()
+    sweeper = make_sweeper(ctx, outbound)
+    sweeper.grace_days = 1
+    clock.advance(days=2)
+    await sweeper.run_once()
+    texts = {s.target: s.reply.text for s in outbound.sent}
+    assert "If I hear nothing in 1 day the claim expires" in texts["bob"]
+    assert "If I hear nothing about one in 1 day its claim expires" in texts["ann"]
+    await ctx.store.update_settings("discord", "guild1", clock(), reminder_channel_id="reminders")
+    cleared = await shown(replace(ctx, stale_grace_days=1), admin, "/setup reset:reminder_channel")
+    assert "the claim expires 1 day after the reminder was due" in cleared
