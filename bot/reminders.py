@@ -438,7 +438,9 @@ class Sweeper:
 
             def build(mention: bool) -> Reply:
                 if reminder:
-                    return reminders_reply(held, self.grace_days, mention=mention, community=name)
+                    return reminders_reply(
+                        held, self.grace_days, self.clock(), mention=mention, community=name
+                    )
                 return expiries_reply(held, mention=mention, community=name)
 
             how = await delivered(

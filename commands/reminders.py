@@ -8,6 +8,7 @@ name the claim. How many claims one message holds is the front end's business (b
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from commands.catalogue import community_word, problem_title
 from commands.timefmt import day, days
@@ -33,15 +34,34 @@ def _made_in(claim: Claim, community: str) -> str:
     return f" in the {community_word(claim.platform)} “{' '.join(community.split())}”"
 
 
+def _since(claim: Claim) -> str:
+    """``2026-11-25``, or ``2026-11-25, last renewed 2026-12-05``: when the claim was made and,
+    when that was another day, last renewed (its silence counts from then)."""
+    renewed = day(claim.renewed_at)
+    return day(claim.claimed_at) + ("" if renewed == day(claim.claimed_at) else f", last renewed {renewed}")
+
+
+def _expiring(grace_days: int, now: datetime) -> str:
+    """``in 14 days (by 2026-12-09, UTC)``: the grace runs from the reminder, sent ``now``; the
+    day helps whoever reads it days later."""
+    return f"in {days(grace_days)} (by {day(now + timedelta(days=grace_days))}, UTC)"
+
+
 def reminder_reply(
-    claim: Claim, problem: Problem, grace_days: int, *, mention: bool = False, community: str = ""
+    claim: Claim,
+    problem: Problem,
+    grace_days: int,
+    now: datetime,
+    *,
+    mention: bool = False,
+    community: str = "",
 ) -> Reply:
-    """The one reminder a stale claim gets: still on it, or release? ``community``: the name of
-    the community the claim was made in, when the platform knows it."""
+    """The one reminder a stale claim gets (sent ``now``): still on it, or release?
+    ``community``: the name of the community the claim was made in, when the platform knows it."""
     text = (
         f"You claimed {problem_title(problem, 70)}{_made_in(claim, community)} on "
-        f"{day(claim.claimed_at)}. Still working on it? "
-        f"If I hear nothing in {days(grace_days)} the claim expires, so others know it is free."
+        f"{_since(claim)}. Still working on it? "
+        f"If I hear nothing {_expiring(grace_days, now)} the claim expires, so others know it is free."
     )
     return Reply(
         title=f"Still working on {problem.number}?",
@@ -85,23 +105,27 @@ def by_claimant(claims: Sequence[Claim], per_message: int) -> list[list[Claim]]:
 
 
 def reminders_reply(
-    held: Sequence[tuple[Claim, Problem]], grace_days: int, *, mention: bool = False, community: str = ""
+    held: Sequence[tuple[Claim, Problem]],
+    grace_days: int,
+    now: datetime,
+    *,
+    mention: bool = False,
+    community: str = "",
 ) -> Reply:
     """One reminder for claims of one member that went stale together (``held``: each with its
     problem, in the order listed): each claim a line, and two buttons each, "Still on 3.11" and
     "Release 3.11", acting on that claim alone. One claim gets :func:`reminder_reply`."""
     if len(held) == 1:
         ((claim, problem),) = held
-        return reminder_reply(claim, problem, grace_days, mention=mention, community=community)
+        return reminder_reply(claim, problem, grace_days, now, mention=mention, community=community)
     first = held[0][0]
     text = (
         f"You claimed these {len(held)} problems{_made_in(first, community)} and I have heard nothing "
         f"about them for a while. Still working on them? Answer for each with its buttons. "
-        f"If I hear nothing about one in {days(grace_days)} its claim expires, so others know it is free."
+        f"If I hear nothing about one {_expiring(grace_days, now)} its claim expires, "
+        "so others know it is free."
     )
-    lines = tuple(
-        f"{problem_title(problem, 70)} — claimed {day(claim.claimed_at)}" for claim, problem in held
-    )
+    lines = tuple(f"{problem_title(problem, 70)} — claimed {_since(claim)}" for claim, problem in held)
     buttons = tuple(
         button
         for claim, problem in held

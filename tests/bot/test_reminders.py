@@ -1027,8 +1027,33 @@ async def test_a_one_day_setting_reads_one_day_not_one_days(ctx: Context, clock:
     clock.advance(days=2)
     await sweeper.run_once()
     texts = {s.target: s.reply.text for s in outbound.sent}
-    assert "If I hear nothing in 1 day the claim expires" in texts["bob"]
-    assert "If I hear nothing about one in 1 day its claim expires" in texts["ann"]
+    assert "If I hear nothing in 1 day (by 2026-11-28, UTC) the claim expires" in texts["bob"]
+    assert "If I hear nothing about one in 1 day (by 2026-11-28, UTC) its claim expires" in texts["ann"]
     await ctx.store.update_settings("discord", "guild1", clock(), reminder_channel_id="reminders")
     cleared = await shown(replace(ctx, stale_grace_days=1), admin, "/setup reset:reminder_channel")
     assert "the claim expires 1 day after the reminder was due" in cleared
+
+
+async def test_a_reminder_says_since_when_it_heard_nothing_and_the_day_the_claim_expires(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """Ann renewed 3.11 ten days after claiming it: her reminder said only "You claimed 3.11 on
+    2026-11-25" (so why ask, she renewed it) and "in 14 days", which, read days later, no longer
+    says when. It names the renewal and the UTC day the claim expires; so does each line of a
+    reminder listing several claims."""
+    await say(ctx, ANN, "/claim 3.11")
+    await say(ctx, person("bob"), "/claim 3.11")
+    await say(ctx, person("bob"), "/claim 2.4")
+    clock.advance(days=10)
+    await say(ctx, ANN, "/claim 3.11")
+    await say(ctx, person("bob"), "/claim 2.4")
+    outbound = MemoryOutbound()
+    clock.advance(days=31)
+    await make_sweeper(ctx, outbound).run_once()
+    texts = {s.target: s.reply for s in outbound.sent}
+    assert "on 2026-11-25, last renewed 2026-12-05. Still working on it?" in texts["ann"].text
+    assert "If I hear nothing in 14 days (by 2027-01-19, UTC) the claim expires" in texts["ann"].text
+    bob = texts["bob"]
+    assert "If I hear nothing about one in 14 days (by 2027-01-19, UTC) its claim expires" in bob.text
+    lines = [line.split(" — ")[-1] for line in bob.sections[0].lines]
+    assert sorted(lines) == ["claimed 2026-11-25", "claimed 2026-11-25, last renewed 2026-12-05"]

@@ -47,7 +47,8 @@ async def test_a_claim_in_a_second_server_renews_the_first_and_its_reminder_name
         await rig.sweeper.run_once()
         (dm,) = fake.dms[fake.alice_id]
         assert dm["embeds"][0]["title"] == "Still working on 3.11?"
-        assert "in the server “Concrete Problems” on 2026-11-25." in dm["embeds"][0]["description"]
+        said = dm["embeds"][0]["description"]
+        assert "in the server “Concrete Problems” on 2026-11-25, last renewed 2026-11-26." in said
         clock.advance(days=15)
         await rig.sweeper.run_once()
         expired = fake.dms[fake.alice_id][-1]["embeds"][0]
