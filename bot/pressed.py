@@ -8,7 +8,8 @@ card shows, but the answers, then the edits, may go out in the other order: Bob'
 does not name Alice, would be the one left.
 
 So each front end notes every press as soon as its answer is worked out
-(:meth:`PressedMessages.answered`: its place in line, and the buttons it takes off), and edits
+(:meth:`PressedMessages.answered`: its place in line, the buttons it takes off and the line it
+adds saying how it was answered), and edits
 one message at a time (:meth:`PressedMessages.editing`): the buttons taken off so far stay off,
 and a card worked out before the one the message already shows is not put back. This holds
 for the last :data:`REMEMBERED` messages pressed.
@@ -20,7 +21,7 @@ import asyncio
 import contextlib
 import itertools
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 # Messages whose presses are remembered (the most recently pressed).
@@ -34,12 +35,22 @@ class Update:
 
     taken: frozenset[str]
     superseded: bool
+    # The lines saying how the message was answered so far (Reply.answered), oldest first.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass
 class _Known:
     taken: frozenset[str] = frozenset()
+    notes: tuple[str, ...] = ()
     shown: int = 0  # the place in line of the press whose update the message shows
+
+
+def answers(shown: Sequence[str], notes: Sequence[str]) -> tuple[str, ...] | None:
+    """The lines saying how a message was answered: those it ``shown`` (an earlier edit's, maybe
+    from before a restart) and then the ``notes`` noted since; None when that adds nothing."""
+    added = tuple(dict.fromkeys(n for n in notes if n not in shown))
+    return (*shown, *added) if added else None
 
 
 class PressedMessages:
@@ -59,11 +70,14 @@ class PressedMessages:
             self._known.popitem(last=False)
         return known
 
-    def answered(self, message: str, spent: tuple[str, ...] = ()) -> int:
+    def answered(self, message: str, spent: tuple[str, ...] = (), note: str = "") -> int:
         """Note a press on ``message`` whose answer was just worked out, taking the ``spent``
-        buttons off it; returns its place in line, for :meth:`editing`."""
+        buttons off it and adding ``note`` (how it was answered) to it; returns its place in
+        line, for :meth:`editing`."""
         known = self._of(message)
         known.taken |= frozenset(spent)
+        if note and note not in known.notes:
+            known.notes += (note,)
         return next(self._line)
 
     @contextlib.asynccontextmanager
@@ -77,7 +91,7 @@ class PressedMessages:
                 known = self._of(message)
                 superseded = known.shown > place
                 known.shown = max(known.shown, place)
-                yield Update(known.taken, superseded)
+                yield Update(known.taken, superseded, known.notes)
         finally:
             lock, users = self._locks[message]
             if users > 1:

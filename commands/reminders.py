@@ -232,8 +232,9 @@ async def renew_action(ctx: Context, actor: Actor, target: str) -> Reply:
     if renewed is None:
         raise NotYourClaim(f"Your claim on {claim.problem_number} has already ended.", spent=spent)
     return Reply(
-        text=f"Renewed your claim on {claim.problem_number} today ({day(ctx.clock())}). Good luck!",
+        text=f"Renewed your claim on {claim.problem_number} today ({day(now)}). Good luck!",
         spent=spent,
+        answered=f"{claim.problem_number}: still working on it, renewed {day(now)}",
     )
 
 
@@ -242,7 +243,12 @@ async def drop_action(ctx: Context, actor: Actor, target: str) -> Reply:
     claim = await _own_open_claim(ctx, actor, target, releasing=True)
     spent = _buttons_of(claim.id or 0)
     person = actor.person.__class__(claim.platform, claim.community_id, actor.user_id, actor.display_name)
-    released = await ctx.store.release(claim.problem_number, person, "", ctx.clock())
+    now = ctx.clock()
+    released = await ctx.store.release(claim.problem_number, person, "", now)
     if released is None:
         raise NotYourClaim(f"Your claim on {claim.problem_number} has already ended.", spent=spent)
-    return Reply(text=f"Released your claim on {claim.problem_number}. Thanks for saying so!", spent=spent)
+    return Reply(
+        text=f"Released your claim on {claim.problem_number}. Thanks for saying so!",
+        spent=spent,
+        answered=f"{claim.problem_number}: released {day(now)}",
+    )

@@ -178,6 +178,10 @@ class Reply:
     # do (an answered reminder's): the front end takes them off that message, so that nobody
     # presses them again expecting something.
     spent: tuple[str, ...] = ()
+    # A line the message whose button was pressed gains as it loses its ``spent`` buttons: what
+    # the press did ("3.11: released 2026-12-26"), so that a reminder left without buttons still
+    # says how it was answered, to the claimant later and to whoever reads the reminder channel.
+    answered: str = ""
     # What a problem card whose Claim or Release was pressed shows now (who holds it, which
     # buttons): the front end puts it in place of that card (see :meth:`refreshing`), so that the
     # next reader is not told a problem is free when it was just claimed, or the reverse.

@@ -370,7 +370,7 @@ class Interactions:
         message = interaction.message
         if reply is None or message is None or not (reply.spent or reply.refresh):
             return 0
-        return self._pressed.answered(str(message.id), reply.spent)
+        return self._pressed.answered(str(message.id), reply.spent, reply.answered)
 
     def _through_interaction(self, interaction: discord.Interaction[Any], reply: Reply) -> bool:
         """Whether the pressed message is brought up to date through the press's own answer
@@ -407,7 +407,10 @@ class Interactions:
                 yield None if update.superseded else {"content": None, **render.message(card, embeds=embeds)}
             else:
                 kept = tuple(b for b in pressed if b.custom_id not in update.taken)
-                yield None if len(kept) == len(pressed) else {"view": render.view(kept)}
+                edit: dict[str, Any] = {} if len(kept) == len(pressed) else {"view": render.view(kept)}
+                if (said := render.answered(message, update.notes)) is not None:
+                    edit["embeds"] = said  # how it was answered, said on the message itself
+                yield edit or None
 
     async def _update_pressed(self, interaction: discord.Interaction[Any], reply: Reply, place: int) -> None:
         """Bring the message whose button was pressed up to date through the channel, so that

@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit
 import discord
 from discord.utils import escape_mentions
 
+from bot.pressed import answers
 from commands.links import URL_KEPT
 from commands.types import MORE_LINES, Button, ButtonStyle, Link, Reply, ReplyField, Section, parse_custom_id
 from storage.text import clip as clip_text
@@ -387,6 +388,30 @@ def view(buttons: tuple[Button, ...]) -> discord.ui.View | None:
         return None
     result.stop()
     return result
+
+
+# The field an answered reminder gains, listing how each of its claims was answered.
+ANSWERED = "Answered"
+
+
+def answered(message: discord.Message, notes: tuple[str, ...]) -> list[discord.Embed] | None:
+    """The embeds of ``message`` (a reminder) with ``notes`` in its :data:`ANSWERED` field, added
+    to the lines it shows there; None when nothing is new, or the message has no embed (posted
+    as text where copbot lacked Embed Links: it keeps its words)."""
+    if not notes or not message.embeds:
+        return None
+    shown = message.embeds[0].copy()
+    at = next((i for i, f in enumerate(shown.fields) if f.name == ANSWERED), None)
+    before = (shown.fields[at].value or "").splitlines() if at is not None else []
+    lines = answers(before, notes)
+    if lines is None:
+        return None
+    value = clip_text("\n".join(lines), FIELD_VALUE_MAX)
+    if at is None:
+        shown.add_field(name=ANSWERED, value=value, inline=False)
+    else:
+        shown.set_field_at(at, name=ANSWERED, value=value, inline=False)
+    return [shown, *message.embeds[1:]]
 
 
 def buttons_of(message: discord.Message) -> tuple[Button, ...]:

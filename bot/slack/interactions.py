@@ -128,7 +128,7 @@ class Interactions:
             reply = dispatch.error_reply(dispatch.APOLOGY)
         # Noted as soon as it is worked out: its place in line among the presses on the message.
         updates = reply.spent or reply.refresh
-        place = self._pressed.answered(_pressed_message(body), reply.spent) if updates else 0
+        place = self._pressed.answered(_pressed_message(body), reply.spent, reply.answered) if updates else 0
         await self.responder.respond(respond, reply, Asker.of_action(body))
         await self._update_pressed(body, reply, respond, place)
 
@@ -161,6 +161,8 @@ class Interactions:
                     log.warning("could not refresh a card after a button press: %s", type(exc).__name__)
                 return
             blocks = render.without(message.get("blocks"), tuple(update.taken))
+            # How it was answered, said on the message itself.
+            blocks = render.answered(blocks or message.get("blocks"), update.notes) or blocks
             if blocks is None or not channel or not ts:
                 return
             try:

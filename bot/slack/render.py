@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from bot.pressed import answers
 from bot.slack.slash import rename_in_text
 from commands.types import MORE_LINES, Button, ButtonStyle, Link, Reply, ReplyField, Section, parse_custom_id
 from storage.text import clip, without_bidi, without_tail
@@ -346,6 +347,33 @@ def without(blocks: Any, spent: tuple[str, ...]) -> list[Block] | None:
         if elements:
             kept.append({**block, "elements": elements})
     return kept if found else None
+
+
+# The block an answered reminder gains, listing how each of its claims was answered.
+ANSWERED_BLOCK = "cop_answered"
+ANSWERED_TITLE = "*Answered*"
+
+
+def answered(blocks: Any, notes: tuple[str, ...]) -> list[Block] | None:
+    """``blocks`` (a reminder's) with ``notes`` in its :data:`ANSWERED_BLOCK` (a context block
+    after the rest), added to the lines it shows there; None when nothing is new."""
+    if not notes or not isinstance(blocks, list):
+        return None
+    at = next(
+        (i for i, b in enumerate(blocks) if isinstance(b, dict) and b.get("block_id") == ANSWERED_BLOCK), None
+    )
+    before: list[str] = []
+    if at is not None:
+        elements = blocks[at].get("elements") or [{}]
+        text = str(elements[0].get("text") or "") if isinstance(elements[0], dict) else ""
+        before = [unescape(line) for line in text.splitlines()[1:]]
+    lines = answers(before, notes)
+    if lines is None:
+        return None
+    text = fit("\n".join([ANSWERED_TITLE, *(escape(line) for line in lines)]), MAX_TEXT)
+    block = {"type": "context", "block_id": ANSWERED_BLOCK, "elements": [_mrkdwn(text)]}
+    kept = [b for i, b in enumerate(blocks) if i != at]
+    return [*kept, block]
 
 
 def _mention(reply: Reply) -> str:

@@ -53,6 +53,12 @@ async def click(fake: FakeDiscord, message: dict[str, Any], label: str, user_id:
     return await fake.wait_for_callback(iid)
 
 
+def answered(message: dict[str, Any]) -> list[str]:
+    """The lines of a reminder's Answered field (how each claim was answered), or []."""
+    fields = message["embeds"][0].get("fields") or []
+    return next((f["value"].splitlines() for f in fields if f["name"] == "Answered"), [])
+
+
 def reminders(fake: FakeDiscord) -> list[dict[str, Any]]:
     return fake.messages[fake.channel_id("reminders")]
 
@@ -491,15 +497,20 @@ async def test_an_answered_reminder_loses_the_buttons_of_the_claim_it_answered(
     stay; once she answers for 2.4 too, the DM has no buttons left to mislead her later."""
     fake = rig.fake
     dm = await reminded_of_two(rig, clock)
+    sent = copy.deepcopy(dm)
 
     await click(fake, dm, "Still on 3.11", fake.alice_id)
     await fake.wait_until(lambda: len(buttons(fake.message(int(dm["id"])))) == 2)
     now = fake.message(int(dm["id"]))
     assert [label for label, _ in buttons(now)] == ["Still on 2.4", "Release 2.4"]
-    assert now["embeds"] == dm["embeds"]  # what it says stays
+    said, was = now["embeds"][0], sent["embeds"][0]
+    assert said["description"] == was["description"] and said["fields"][:-1] == was["fields"]  # it stays
+    assert answered(now) == ["3.11: still working on it, renewed 2026-12-26"]
 
     await click(fake, now, "Release 2.4", fake.alice_id)
     await fake.wait_until(lambda: buttons(fake.message(int(dm["id"]))) == [])
+    both = ["3.11: still working on it, renewed 2026-12-26", "2.4: released 2026-12-26"]
+    assert answered(fake.message(int(dm["id"]))) == both
     assert [(await latest(rig, fake.alice_id, n)).state for n in ("3.11", "2.4")] == ["active", "released"]
 
 
@@ -577,6 +588,8 @@ async def test_two_quick_answers_to_one_reminder_leave_neither_claims_buttons_be
     await rig.bot.drain()
 
     assert buttons(fake.message(int(dm["id"]))) == []
+    both = ["3.11: still working on it, renewed 2026-12-26", "2.4: released 2026-12-26"]
+    assert answered(fake.message(int(dm["id"]))) == both
 
 
 async def test_a_claimant_who_deleted_their_account_is_reminded_in_the_channel_not_asked_forever(
@@ -726,3 +739,26 @@ async def test_a_refused_token_stops_the_sweep_on_discord_until_the_next(
     assert "DISCORD_TOKEN" in whole, whole
     for i, member in enumerate(members, start=1):
         assert (await latest(rig, member, f"1.{i}")).delivery == "retry"
+
+
+async def test_an_answer_in_the_reminder_channel_stays_written_on_the_reminder(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """Bob's DMs are closed, so his reminder is in the channel. Once he pressed Release it, the
+    post lost its buttons but still asked "Still working on 2.4?": whoever read the channel
+    (and Bob, his answer being private) could not tell it had been answered, nor how. It now
+    says so under the reminder; a press by someone else adds nothing."""
+    fake = rig.fake
+    await claim(rig, fake.bob_id, "2.4")
+    fake.close_dms(fake.bob_id)
+    clock.advance(days=31)
+    await rig.sweeper.run_once()
+    (post,) = reminders(fake)
+    await click(fake, post, "Still working on it", fake.alice_id)
+
+    await click(fake, post, "Release it", fake.bob_id)
+
+    await fake.wait_until(lambda: buttons(fake.message(int(post["id"]))) == [])
+    shown = fake.message(int(post["id"]))["embeds"][0]
+    assert shown["title"] == "Still working on 2.4?"
+    assert answered(fake.message(int(post["id"]))) == ["2.4: released 2026-12-26"]

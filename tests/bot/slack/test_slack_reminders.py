@@ -166,6 +166,11 @@ async def test_an_undeliverable_dm_mentions_the_claimant_in_the_reminder_channel
     assert "Renewed your claim on 3.11" in answer.shown
     renewed = await latest(rig, ANN)
     assert renewed.id == mine.id and renewed.state == "active"
+    # The post says how it was answered (the answer above is Ann's alone), and has no buttons left.
+    now = rig.current(REMIND, post.ts)
+    assert now.buttons == [] and now.shown.endswith(
+        "*Answered*\n3.11: still working on it, renewed 2026-12-26"
+    )
 
 
 async def test_without_a_reminder_channel_the_claim_is_unreachable_and_the_sweep_goes_on(
@@ -579,6 +584,8 @@ async def test_an_answered_reminder_loses_the_buttons_of_the_claim_it_answered(
     answer = await rig.click(now, "Release 2.4", user=ANN, channel=dm.channel, ts=dm.ts)
     assert not answer.public and "Released your claim on 2.4" in answer.shown
     assert rig.current(dm.channel, dm.ts).buttons == []
+    both = "*Answered*\n3.11: still working on it, renewed 2026-12-26\n2.4: released 2026-12-26"
+    assert rig.current(dm.channel, dm.ts).shown.endswith(both)
     assert [(await latest(rig, ANN, n)).state for n in ("3.11", "2.4")] == ["active", "released"]
 
 
@@ -618,6 +625,8 @@ async def test_two_quick_answers_to_one_reminder_leave_neither_claims_buttons_be
     assert "Released your claim on 2.4" in answer.shown
 
     assert rig.current(dm.channel, dm.ts).buttons == []
+    both = "*Answered*\n3.11: still working on it, renewed 2026-12-26\n2.4: released 2026-12-26"
+    assert rig.current(dm.channel, dm.ts).shown.endswith(both)
 
 
 @pytest.mark.parametrize("error", ["invalid_blocks", "msg_too_long"])
