@@ -32,9 +32,11 @@ APOLOGY = "Sorry, something went wrong on my side. It has been logged; please tr
 RESTARTING = "copbot is restarting; please try again in a minute."
 
 
-def error_reply(message: str, spent: tuple[str, ...] = (), refresh: Reply | None = None) -> Reply:
-    """A private answer to a mistake (``spent``, ``refresh``: see :class:`Reply`)."""
-    return Reply(text=message, private=True, error=True, spent=spent, refresh=refresh)
+def error_reply(
+    message: str, spent: tuple[str, ...] = (), refresh: Reply | None = None, answered: str = ""
+) -> Reply:
+    """A private answer to a mistake (``spent``, ``refresh``, ``answered``: see :class:`Reply`)."""
+    return Reply(text=message, private=True, error=True, spent=spent, refresh=refresh, answered=answered)
 
 
 def _lookup(name: str) -> Any:
@@ -177,7 +179,7 @@ async def _observed(command: str, actor: Actor, work: Callable[[], Awaitable[Rep
         return await work()
     except CommandError as exc:
         outcome = "user_error"
-        return error_reply(str(exc), exc.spent, exc.refresh)
+        return error_reply(str(exc), exc.spent, exc.refresh, exc.answered)
     except AlreadyApplied:
         outcome = "replay"
         raise  # the front end answers nothing: the first delivery was answered

@@ -196,20 +196,26 @@ async def _own_open_claim(ctx: Context, actor: Actor, target: str, *, releasing:
         spent = _buttons_of(claim_id)
         held = await ctx.store.open_claims_for_user(claim.platform, claim.community_id, actor.user_id)
         newer = next((c for c in held if c.problem_number == number), None)
+        # What the reminder then says about the claim, its buttons gone.
+        ended = f"{number}: the claim had already ended ({claim.state})"
         if newer is not None:
             then = f": /release {number} releases it." if releasing else "."
             raise NotYourClaim(
                 f"That reminder was about an earlier claim on {number}, which has ended ({claim.state}); "
                 f"your claim since {day(newer.claimed_at)} is open. Nothing changed{then}",
                 spent=spent,
+                answered=f"{ended}; claimed again {day(newer.claimed_at)}",
             )
         if releasing:
             raise NotYourClaim(
-                f"Your claim on {number} has already ended ({claim.state}); nothing changed.", spent=spent
+                f"Your claim on {number} has already ended ({claim.state}); nothing changed.",
+                spent=spent,
+                answered=ended,
             )
         raise NotYourClaim(
             f"Your claim on {number} has already ended ({claim.state}); /claim {number} to take it up again.",
             spent=spent,
+            answered=ended,
         )
     return claim
 
@@ -226,6 +232,7 @@ async def renew_action(ctx: Context, actor: Actor, target: str) -> Reply:
         return Reply(
             text=f"Your claim on {number} already counts from today ({day(now)}); nothing changed.",
             spent=spent,
+            answered=f"{number}: still working on it, renewed {day(claim.renewed_at)}",
         )
     person = actor.person
     renewed = await ctx.store.renew_claim(claim.id or 0, person, now)

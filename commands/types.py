@@ -253,11 +253,13 @@ class CommandError(Exception):
 
     ``spent``: as :attr:`Reply.spent`, for a press that changed nothing because what its
     buttons act on has moved on (an answered reminder's claim that ended meanwhile); ``refresh``
-    as :attr:`Reply.refresh` (a card's Release pressed after the claim ended)."""
+    as :attr:`Reply.refresh` (a card's Release pressed after the claim ended); ``answered`` as
+    :attr:`Reply.answered` (what the pressed reminder then says about that claim)."""
 
-    def __init__(self, message: str = "", *, spent: tuple[str, ...] = ()) -> None:
+    def __init__(self, message: str = "", *, spent: tuple[str, ...] = (), answered: str = "") -> None:
         super().__init__(message)
         self.spent = spent
+        self.answered = answered
         self.refresh: Reply | None = None  # see Reply.refresh
 
 

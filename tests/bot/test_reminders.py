@@ -117,6 +117,7 @@ async def test_still_working_on_it_renews_and_restarts_the_clock(ctx: Context, c
     assert claim.state == "active" and claim.renewed_at == clock()
     again = await dispatch.run_action(ctx, dm_actor, renew.custom_id)  # a second press
     assert again.text == "Your claim on 3.11 already counts from today (2026-12-26); nothing changed."
+    assert again.answered == "3.11: still working on it, renewed 2026-12-26"  # the reminder says so
     renewals = [e.kind for e in await ctx.store.history("3.11")].count("renewed")
     assert renewals == 1
     clock.advance(days=20)

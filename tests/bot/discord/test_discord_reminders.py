@@ -538,6 +538,8 @@ async def test_a_reminder_pressed_after_its_claim_ended_says_so_and_loses_its_bu
     said = embed(answer)["description"]
     assert said == "Your claim on 3.11 has already ended (released); nothing changed."
     await fake.wait_until(lambda: buttons(fake.message(int(dm["id"]))) == [])
+    # The reminder, its buttons gone, no longer seems to wait for an answer.
+    assert answered(fake.message(int(dm["id"]))) == ["3.11: the claim had already ended (released)"]
     refused = await click(fake, post, "Release it", fake.alice_id)
     assert refused.ephemeral
     assert embed(refused)["description"] == "Only the claimant can answer this reminder."
@@ -569,6 +571,8 @@ async def test_a_reminder_pressed_after_the_claim_expired_and_was_claimed_again(
     states = sorted(c.state for c in mine)
     assert states == ["active", "expired"]
     await fake.wait_until(lambda: buttons(fake.message(int(dm["id"]))) == [])
+    said = ["3.11: the claim had already ended (expired); claimed again 2027-01-10"]
+    assert answered(fake.message(int(dm["id"]))) == said
 
 
 async def test_two_quick_answers_to_one_reminder_leave_neither_claims_buttons_behind(
