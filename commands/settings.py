@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from commands.parser import Kind, Option
 from commands.submissions import refused_posts, refused_posts_section
 from commands.timefmt import days
 from commands.types import BadArgument, Context, Reply, ReplyField, Request
-from storage.models import CommunitySettings
+from storage.models import ClaimState, CommunitySettings
 
 MAX_CLAIMS = 200  # the largest /setup max_claims (more than the catalogue holds)
 # What /setup reset:NAME clears, by option → column (NULL): a channel or role is unset, a number
@@ -70,6 +72,28 @@ def _max_claims(own: int | None, default: int | None) -> str:
     return (f"{limit} a member" if limit else "no limit") + suffix
 
 
+async def _due_now(
+    ctx: Context, platform: str, community: str, now: datetime, row: CommunitySettings | None
+) -> str:
+    """After stale days changed: how many active claims here the next sweep turns stale and
+    reminds their claimants of (a lower setting may remind many members at once), or ""."""
+    quiet = row.stale_after_days if row and row.stale_after_days else ctx.stale_after_days
+    limit = now - timedelta(days=quiet)
+    held = await ctx.store.open_claims_for_user(platform, community, None)
+    due = sum(1 for c in held if c.state == ClaimState.ACTIVE and c.renewed_at < limit)
+    if not due:
+        return ""
+    if due == 1:
+        return (
+            f"1 open claim here has had no news for more than {days(quiet)}: it turns stale at the "
+            "next sweep, and its claimant gets a reminder."
+        )
+    return (
+        f"{due} open claims here have had no news for more than {days(quiet)}: they turn stale at "
+        "the next sweep, and their claimants get a reminder."
+    )
+
+
 async def setup_command(ctx: Context, request: Request) -> Reply:
     """/setup [options]: change the given settings, then show them all."""
     actor = request.actor
@@ -127,6 +151,8 @@ async def setup_command(ctx: Context, request: Request) -> Reply:
         ),
         ReplyField("Max open claims", _max_claims(row.max_claims if row else None, ctx.max_claims)),
     )
+    if "stale_after_days" in changes:
+        note = " ".join((note, await _due_now(ctx, actor.platform, actor.community_id, now, row))).strip()
     if changes:
         text = " ".join(("Settings saved.", note)).strip()
     else:

@@ -1058,3 +1058,28 @@ async def test_a_reminder_says_since_when_it_heard_nothing_and_the_day_the_claim
     assert "If I hear nothing about one in 14 days (by 2027-01-19, UTC) its claim expires" in bob.text
     lines = [line.split(" — ")[-1] for line in bob.sections[0].lines]
     assert sorted(lines) == ["claimed 2026-11-25", "claimed 2026-11-25, last renewed 2026-12-05"]
+
+
+async def test_lowering_stale_days_tells_the_admin_how_many_claimants_the_next_sweep_reminds(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """An admin trying /setup stale_days:7 was told only "Settings saved." while the next sweep
+    DMed every member whose claim had been quiet a week. /setup now says how many claims that
+    is; claims already stale, or recent, do not count."""
+    admin = person("boss", admin=True)
+    await say(ctx, ANN, "/claim 3.11")
+    await say(ctx, person("bob"), "/claim 2.4")
+    clock.advance(days=8)
+    await say(ctx, person("cy"), "/claim 1.1")
+    saved = await shown(ctx, admin, "/setup stale_days:7")
+    assert (
+        "2 open claims here have had no news for more than 7 days: they turn stale at the next "
+        "sweep, and their claimants get a reminder." in saved
+    )
+    outbound = MemoryOutbound()
+    await make_sweeper(ctx, outbound).run_once()
+    assert sorted(s.target for s in outbound.sent) == ["ann", "bob"]
+    again = await shown(ctx, admin, "/setup stale_days:7")
+    assert "no news" not in again
+    clock.advance(days=1)
+    assert "no news" not in await shown(ctx, admin, "/setup stale_days:10")
