@@ -23,6 +23,7 @@ from commands.types import (
     Section,
     record_id,
 )
+from storage.claims import Person
 from storage.models import OPEN_CLAIM_STATES, REMINDER_DELIVERED, Claim, ClaimState, Problem
 
 
@@ -220,6 +221,14 @@ async def _own_open_claim(ctx: Context, actor: Actor, target: str, *, releasing:
     return claim
 
 
+def _answering(actor: Actor, claim: Claim) -> Person:
+    """Who answers ``claim``'s reminder, in the community the claim was made in. From a direct
+    message (outside any community: a Discord DM knows only the account's name) they keep the
+    name the claim shows there, their server nickname, rather than renaming it on every card."""
+    name = claim.display_name if actor.direct and claim.display_name else actor.display_name
+    return Person(claim.platform, claim.community_id, actor.user_id, name)
+
+
 async def renew_action(ctx: Context, actor: Actor, target: str) -> Reply:
     """**Still working on it**: renew the claim, stamped today. The reminder's buttons for the
     claim are spent once it is answered (or found ended)."""
@@ -234,8 +243,7 @@ async def renew_action(ctx: Context, actor: Actor, target: str) -> Reply:
             spent=spent,
             answered=f"{number}: still working on it, renewed {day(claim.renewed_at)}",
         )
-    person = actor.person
-    renewed = await ctx.store.renew_claim(claim.id or 0, person, now)
+    renewed = await ctx.store.renew_claim(claim.id or 0, _answering(actor, claim), now)
     if renewed is None:
         raise NotYourClaim(f"Your claim on {claim.problem_number} has already ended.", spent=spent)
     return Reply(
@@ -249,8 +257,8 @@ async def drop_action(ctx: Context, actor: Actor, target: str) -> Reply:
     """**Release it**: end the claim (its reminder's buttons are then spent)."""
     claim = await _own_open_claim(ctx, actor, target, releasing=True)
     spent = _buttons_of(claim.id or 0)
-    person = actor.person.__class__(claim.platform, claim.community_id, actor.user_id, actor.display_name)
     now = ctx.clock()
+    person = _answering(actor, claim)
     released = await ctx.store.release(claim.problem_number, person, "", now)
     if released is None:
         raise NotYourClaim(f"Your claim on {claim.problem_number} has already ended.", spent=spent)

@@ -766,3 +766,24 @@ async def test_an_answer_in_the_reminder_channel_stays_written_on_the_reminder(
     shown = fake.message(int(post["id"]))["embeds"][0]
     assert shown["title"] == "Still working on 2.4?"
     assert answered(fake.message(int(post["id"]))) == ["2.4: released 2026-12-26"]
+
+
+async def test_answering_from_the_dm_keeps_the_name_the_claim_shows_in_the_server(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """Alice is "Ali (mods)" in the server, where she claimed 3.11 and 2.4. Her answers come
+    from a DM, outside the server, where Discord knows only her account's name: pressing Still on
+    3.11 there renamed her claim on the server's cards to "alice", and Release 2.4 wrote "alice
+    released it" in its history. Both keep the name she has in the server."""
+    fake = rig.fake
+    fake.members[fake.alice_id]["nick"] = "Ali (mods)"
+    dm = await reminded_of_two(rig, clock)
+    assert (await latest(rig, fake.alice_id)).display_name == "Ali (mods)"
+
+    await click(fake, dm, "Still on 3.11", fake.alice_id)
+    await click(fake, dm, "Release 2.4", fake.alice_id)
+
+    card = text_of((await ask(fake, "problem", {"number": "3.11"}, user_id=fake.bob_id)).data or {})
+    assert "Ali (mods) — since 2026-11-25" in card, card
+    history = text_of((await ask(fake, "history", {"number": "2.4"}, user_id=fake.bob_id)).data or {})
+    assert "Ali (mods) released it" in history, history
