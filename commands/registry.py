@@ -66,9 +66,10 @@ HELP_TEXT = (
     "asking for a range matches every problem whose range overlaps it."
 )
 # What "stale" on a claim means; {days}: this community's setting, or in a direct message the
-# default, {own} then saying that a server may set its own (SERVERS_MAY).
+# default, {own} then saying that a server may set its own (SERVERS_MAY); {grace}: STALE_GRACE_DAYS.
 STALE_TEXT = (
-    "A claim turns stale after {days} without news ({own}claiming again renews it). Anyone may "
+    "A claim turns stale after {days} without news ({own}claiming again renews it). A stale "
+    "claim's claimant gets a reminder; without an answer within {grace} the claim expires. Anyone may "
     "still claim a problem whose claims are stale; several people may work on one problem."
 )
 SERVERS_MAY = "servers may set their own; "
@@ -108,9 +109,11 @@ async def help_command(ctx: Context, request: Request) -> Reply:
     lines = tuple(
         f"{USAGES.get((platform, spec.name), spec.usage)} — {spec.description}" for spec in shown_specs
     )
+    grace = timefmt.days(ctx.stale_grace_days)
+    stale = STALE_TEXT.format(days=timefmt.days(days), own=own, grace=grace)
     return Reply(
         title="copbot: the 200 Concrete Problems in Interpretability",
-        text=f"{unknown}{HELP_TEXT}\n\n{STALE_TEXT.format(days=timefmt.days(days), own=own)}",
+        text=f"{unknown}{HELP_TEXT}\n\n{stale}",
         sections=(Section("Commands", lines),),
         footer=f"{HELP_FOOTER} /help and a command's name explain it, e.g. /help claim.",
     )

@@ -149,6 +149,8 @@ async def setup_command(ctx: Context, request: Request) -> Reply:
         ReplyField(
             "Stale after", days(stale_days) if stale_days else f"{days(ctx.stale_after_days)} (default)"
         ),
+        # Not a /setup option (the operator's STALE_GRACE_DAYS), shown so admins know what follows.
+        ReplyField("Expires", f"{days(ctx.stale_grace_days)} after an unanswered reminder"),
         ReplyField("Max open claims", _max_claims(row.max_claims if row else None, ctx.max_claims)),
     )
     if "stale_after_days" in changes:

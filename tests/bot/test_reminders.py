@@ -1083,3 +1083,19 @@ async def test_lowering_stale_days_tells_the_admin_how_many_claimants_the_next_s
     assert "no news" not in again
     clock.advance(days=1)
     assert "no news" not in await shown(ctx, admin, "/setup stale_days:10")
+
+
+async def test_help_and_setup_say_that_an_unanswered_stale_claim_expires(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """/help said what a stale claim is but not that it then expires, so a member whose claim
+    expired had never been told it could; /setup showed admins the stale days but not the grace
+    period after the reminder (STALE_GRACE_DAYS, the operator's: not theirs to change)."""
+    one = replace(ctx, stale_grace_days=1)
+    helped = await shown(one, ANN, "/help")
+    assert (
+        "A stale claim's claimant gets a reminder; without an answer within 1 day the claim expires."
+        in helped
+    )
+    setup = await shown(ctx, person("boss", admin=True), "/setup show")
+    assert "Stale after: 30 days (default) · Expires: 14 days after an unanswered reminder ·" in setup

@@ -97,7 +97,8 @@ async def test_reset_clears_the_moderator_channel_role_and_reminder_channel(ctx:
     )
     assert (await shown(ctx, BOSS, "/setup show")).endswith(
         "Moderator channel: not set · Moderator role: not set · Reminder channel: not set · "
-        "Stale after: 10 days · Max open claims: no limit (default)"
+        "Stale after: 10 days · Expires: 14 days after an unanswered reminder · "
+        "Max open claims: no limit (default)"
     )
     row = await ctx.store.get_settings("discord", "guild1")
     assert row is not None and row.stale_after_days == 10
