@@ -432,6 +432,23 @@ async def run_simulation(url: str, seed: int = SEED, days: int = DAYS) -> World:
             if world.max_claims[guild] is None:
                 want = "max_claims already follows the default: nothing to reset."
             line, world.max_claims[guild] = "/setup reset:max_claims", None
+        if line.startswith(("/setup stale_days", "/setup reset:stale_days")) and want == "Settings saved.":
+            # /setup counts the claims the new stale days make due at the next sweep.
+            days = world.days(guild)
+            quiet = clock() - timedelta(days=days)
+            due = sum(
+                1 for c in world.open.values() if c.guild == guild and not c.stale and c.renewed_at < quiet
+            )
+            if due == 1:
+                want += (
+                    f" 1 open claim here has had no news for more than {days} days: it turns stale at the "
+                    "next sweep, and its claimant gets a reminder."
+                )
+            elif due:
+                want += (
+                    f" {due} open claims here have had no news for more than {days} days: they turn stale "
+                    "at the next sweep, and their claimants get a reminder."
+                )
         reply = await say(boss(guild), line)
         assert not reply.error and reply.text == want, (line, reply.text)
 
