@@ -28,7 +28,7 @@ from storage.engine import (
     read_only_query,
     read_only_url,
 )
-from storage.migrate import head_revision, upgrade
+from storage.migrate import head_revision, known_revision, upgrade
 from storage.store import Store
 
 log = logging.getLogger("copbot")
@@ -208,10 +208,30 @@ async def _schema_of(engine: AsyncEngine) -> str | None:
         return (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
 
 
+def _require_head(settings: Settings, schema: str | None) -> None:
+    """StartupError unless a database is at this copbot's schema: the commands that only read
+    never migrate (nor make) it, so one of another copbot is named, not changed."""
+    if schema is None:
+        raise _not_the_bots(settings, f"the database {database_label(settings)} has no copbot tables")
+    if schema == (head := head_revision()):
+        return
+    if known_revision(schema):
+        raise _cannot_open(
+            settings,
+            f"it is at schema {schema}, older than this copbot's {head}, and db dump and catalogue export "
+            "only read: run copbot db upgrade first (or use the copbot that wrote it)",
+        )
+    raise _cannot_open(
+        settings,
+        f"it is at schema {schema}, which this copbot does not know (a newer copbot's?), "
+        f"its own being {head}: use the copbot that wrote it",
+    )
+
+
 @asynccontextmanager
 async def reading_store(settings: Settings) -> AsyncIterator[Store]:
     """The store of the commands that only read (catalogue export, db dump): a database copbot
-    has made, migrated but never seeded (see :func:`open_store`).
+    has made, at this copbot's schema (never migrated, made or seeded here).
 
     A SQLite file in a folder this user may not write in (a read-only mount or snapshot, the bot
     user's folder) is read without writing beside it (:func:`storage.engine.read_only_query`):
@@ -222,8 +242,14 @@ async def reading_store(settings: Settings) -> AsyncIterator[Store]:
     require_sqlite_file(settings)
     unwritable = _sqlite_unwritable(settings)
     if unwritable is None:
-        store = await open_store(settings, serving=False, create=False, seed=False)
+        store = Store(open_engine(settings, bound_statements=False), state_ttl=0)
         try:
+            try:
+                await _connect(store.engine, settings)
+                schema = await _schema_of(store.engine)
+            except (OSError, DBAPIError) as exc:
+                raise _cannot_open(settings, _open_failure(exc, settings)) from exc
+            _require_head(settings, schema)
             yield store
         finally:
             await store.close()
@@ -243,15 +269,14 @@ async def reading_store(settings: Settings) -> AsyncIterator[Store]:
             schema = await _schema_of(store.engine)
         except (OSError, DBAPIError) as exc:
             raise _cannot_open(settings, f"read-only: {_reason(exc)}") from exc
-        if schema is None:
-            raise _not_the_bots(settings, f"the database {database_label(settings)} has no copbot tables")
-        if schema != (head := head_revision()):
+        if schema is not None and schema != (head := head_revision()):
             raise _cannot_open(
                 settings,
                 f"it is read-only to copbot here and at schema {schema}, not this copbot's {head}, which it "
                 "cannot migrate to: run copbot db upgrade where it may be written, or read a copy "
                 "(copbot db backup FILE, then DATABASE_URL=sqlite:///FILE)",
             )
+        _require_head(settings, schema)
         yield store
     finally:
         await store.close()
@@ -289,6 +314,15 @@ def _postgres_fix(exc: BaseException, settings: Settings) -> str | None:
     return None
 
 
+def _open_failure(exc: OSError | DBAPIError, settings: Settings) -> str:
+    """Why the database could not be opened, with the fix when copbot knows it."""
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {settings.database_timeout:g} s (DATABASE_TIMEOUT)"
+    reason = _reason(exc)
+    fix = _postgres_fix(exc, settings)
+    return f"{reason}: {fix}" if fix else reason
+
+
 async def migrate(settings: Settings, *, create: bool = True) -> None:
     """Bring the database to the latest schema; StartupError when it cannot be opened.
 
@@ -314,12 +348,7 @@ async def migrate(settings: Settings, *, create: bool = True) -> None:
                 raise _not_the_bots(settings, f"the database {database_label(settings)} has no copbot tables")
         await upgrade(engine)
     except (OSError, DBAPIError) as exc:
-        reason = _reason(exc)
-        if isinstance(exc, TimeoutError):
-            reason = f"no answer within {settings.database_timeout:g} s (DATABASE_TIMEOUT)"
-        elif fix := _postgres_fix(exc, settings):
-            reason = f"{reason}: {fix}"
-        raise _cannot_open(settings, reason) from exc
+        raise _cannot_open(settings, _open_failure(exc, settings)) from exc
     finally:
         await engine.dispose()
 

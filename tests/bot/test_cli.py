@@ -20,6 +20,7 @@ import pytest
 from bot.cli import main
 from storage.claims import Person
 from storage.engine import make_engine
+from storage.migrate import upgrade
 from storage.store import Store
 from tests.bot.test_startup import copbot, refused
 from tests.conftest import START
@@ -511,3 +512,30 @@ async def test_a_load_of_the_database_file_itself_is_named_in_one_line(tmp_path:
     assert status == 1 and "Traceback" not in output and len(output.splitlines()) == 1, output
     assert output.startswith("bot/copbot.db: ") and "not a copbot dump" in output, output
     assert not (tmp_path / "new").exists()
+
+
+async def test_the_reading_commands_never_migrate_a_writable_database(tmp_path: Path) -> None:
+    """`db dump` and `catalogue export` only read: against a writable database of an older copbot
+    they used to migrate it to this copbot's schema (and against a newer copbot's they failed
+    inside Alembic). Now they stop in one line naming its schema and what to do, and leave it."""
+    data = tmp_path / "data"
+    data.mkdir()
+    live = data / "copbot.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{live}")
+    try:
+        await upgrade(engine, "0012")
+    finally:
+        await engine.dispose()
+    for version, expected in (
+        ("0012", ("at schema 0012, older than this copbot's ", "run copbot db upgrade first")),
+        ("9999", ("at schema 9999, which this copbot does not know (a newer copbot's?)",)),
+    ):
+        with closing(sqlite3.connect(live)) as db, db:
+            db.execute("UPDATE alembic_version SET version_num = ?", (version,))
+        for command in (("db", "dump", "all.jsonl"), ("catalogue", "export", "all.csv")):
+            status, output = await copbot(tmp_path, *command)
+            refused(status, output, *expected)
+            assert output.count("\n") == 1, output
+        with closing(sqlite3.connect(live)) as db:
+            assert db.execute("SELECT version_num FROM alembic_version").fetchone() == (version,)
+        assert not (tmp_path / "all.jsonl").exists() and not (tmp_path / "all.csv").exists()
