@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -54,12 +55,34 @@ async def _console(settings: Settings, user: str | None) -> int:
         for name in ("copbot.commands", "alembic"):
             logging.getLogger(name).setLevel(logging.WARNING)
 
-    store = await open_store(settings)
+    # SIGTERM ends the console as Ctrl-C does, the database closed, but with copbot run's status
+    # at SIGTERM (0): killed by it, the process left the database open and exited 143.
+    loop = asyncio.get_running_loop()
+    console = asyncio.current_task()
+    assert console is not None
+    terminated = False
+
+    def on_sigterm() -> None:
+        nonlocal terminated
+        if not terminated:
+            log.info("SIGTERM: leaving the console")
+            terminated = True
+            console.cancel()
+
+    loop.add_signal_handler(signal.SIGTERM, on_sigterm)
     try:
-        ctx = make_context(settings, store)
-        await run_console(ctx, user or settings.local_user, database_label(settings))
+        store = await open_store(settings)
+        try:
+            ctx = make_context(settings, store)
+            await run_console(ctx, user or settings.local_user, database_label(settings))
+        finally:
+            await store.close()
+    except asyncio.CancelledError:
+        if not terminated:
+            raise
+        console.uncancel()
     finally:
-        await store.close()
+        loop.remove_signal_handler(signal.SIGTERM)
     return 0
 
 

@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -262,10 +264,10 @@ def test_a_refused_channel_or_role_suggests_what_is_taken(tmp_path: Path, option
     assert "Settings saved." in second.stdout, (refusal, second.stdout)
 
 
-def test_ctrl_c_at_the_prompt_leaves_at_once(tmp_path: Path) -> None:
-    """Ctrl-C while the console waits for a line did nothing until Enter was pressed (the line
-    being read held the process), however often it was pressed. It leaves at once: status 130, no
-    traceback, and what was done before it kept."""
+@contextmanager
+def console_after_a_claim(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """`copbot console --as ann` in ``tmp_path`` that has claimed 3.11 and waits for the next
+    line; killed on the way out if still running."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLACK_", "DATABASE_"))}
     environ.update(DATA_DIR=str(tmp_path / "data"), LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
     environ["SEED_FILE"] = str(ROOT / "data" / "seed.csv")
@@ -284,12 +286,36 @@ def test_ctrl_c_at_the_prompt_leaves_at_once(tmp_path: Path) -> None:
         console.stdin.flush()
         while "[!1] Claim" not in (line := console.stdout.readline()):
             assert line, console.stderr.read()
-        console.send_signal(signal.SIGINT)  # the console now waits for the next line
-        status = console.wait(timeout=20)
-        assert status == 130 and "Traceback" not in console.stderr.read()
+        yield console
     finally:
         console.kill()
         console.wait()
+
+
+def test_ctrl_c_at_the_prompt_leaves_at_once(tmp_path: Path) -> None:
+    """Ctrl-C while the console waits for a line did nothing until Enter was pressed (the line
+    being read held the process), however often it was pressed. It leaves at once: status 130, no
+    traceback, and what was done before it kept."""
+    with console_after_a_claim(tmp_path) as console:
+        assert console.stderr is not None
+        console.send_signal(signal.SIGINT)  # the console now waits for the next line
+        status = console.wait(timeout=20)
+        assert status == 130 and "Traceback" not in console.stderr.read()
+    after = run_cli(["console", "--as", "ann"], tmp_path, "/claims\n", PYTHONPATH=str(ROOT))
+    assert "Your open claims (1)" in after.stdout
+
+
+def test_sigterm_leaves_the_console_cleanly_with_the_database_closed(tmp_path: Path) -> None:
+    """SIGTERM to `copbot console` (a terminal closed, `kill`, a service stopped) killed it with
+    status 143, the database left open (its -wal and -shm files behind). It now ends as `copbot
+    run` does at SIGTERM: status 0, no traceback, the database closed and what was done kept."""
+    with console_after_a_claim(tmp_path) as console:
+        assert console.stderr is not None
+        console.send_signal(signal.SIGTERM)  # the console now waits for the next line
+        status = console.wait(timeout=20)
+        errors = console.stderr.read()
+        assert status == 0 and "Traceback" not in errors, (status, errors)
+    assert sorted(os.listdir(tmp_path / "data")) == ["copbot.db"]  # closed: SQLite removed its -wal, -shm
     after = run_cli(["console", "--as", "ann"], tmp_path, "/claims\n", PYTHONPATH=str(ROOT))
     assert "Your open claims (1)" in after.stdout
 
