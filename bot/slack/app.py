@@ -136,8 +136,13 @@ class Connection:
     async def _start_socket_mode(self) -> None:
         assert self.settings.slack_app_token is not None
         app_token = self.settings.slack_app_token.get_secret_value()
+        # Under slack_sdk's own name, so it is held at WARNING as slack_sdk is (bot/logs.py): at
+        # DEBUG it logs every envelope whole and the socket's URL, whose ticket opens a session.
         self._socket = AsyncSocketModeHandler(
-            self.app, app_token, logger=logging.getLogger("copbot.slack.socket"), web_client=self.client
+            self.app,
+            app_token,
+            logger=logging.getLogger("slack_sdk.socket_mode.aiohttp"),
+            web_client=self.client,
         )
         # Ask for the socket URL here, so a wrong app token fails start() instead of being
         # retried forever inside the Socket Mode client.

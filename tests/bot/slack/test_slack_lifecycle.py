@@ -24,6 +24,7 @@ from storage.models import LinkStatus
 from tests.bot.slack.slack_rig import ANN, MOD, MODERATED, MODS, TOKEN, Rig, add_people, settings_for
 from tests.fakes.slack_api import FakeSlack, reaction_event
 from tests.support.gc_watch import idle_collection
+from tests.support.logged import copbot_logging
 
 APP_TOKEN = "xapp-1-test"
 
@@ -287,3 +288,43 @@ async def test_both_modes_configured_runs_socket_mode_and_says_so(
         "SLACK_APP_TOKEN and SLACK_SIGNING_SECRET are both set: Slack runs in Socket Mode and the "
         "signing secret is not used (for HTTP mode, unset SLACK_APP_TOKEN)"
     ]
+
+
+async def test_at_debug_socket_mode_logs_no_payload_nor_socket_url(
+    socket_fake: FakeSlack, ctx: Context
+) -> None:
+    """LOG_LEVEL=DEBUG: the Socket Mode client logged under copbot's name, so it followed
+    LOG_LEVEL and wrote every envelope whole (a member's text, its response_url) and the socket's
+    URL, though the README holds slack_sdk at WARNING. Now it is slack_sdk's, held there."""
+    settings = settings_for(
+        socket_fake, slack_app_token=APP_TOKEN, slack_signing_secret=None, log_level="DEBUG"
+    )
+    front = SlackFrontEnd(settings, ctx)
+    with copbot_logging(settings) as logged:
+        async with SocketSlack(socket_fake) as slack:
+            await front.start()
+            try:
+                ack = await slack.send(
+                    {
+                        "envelope_id": "E1",
+                        "type": "slash_commands",
+                        "accepts_response_payload": True,
+                        "payload": {
+                            "team_id": socket_fake.team_id,
+                            "user_id": ANN,
+                            "user_name": "ann",
+                            "command": "/search",
+                            "text": "zebra-marker-text",
+                            "channel_id": "C0GENERAL",
+                            "api_app_id": socket_fake.app_id,
+                            "response_url": socket_fake.response_url(),
+                            "trigger_id": "1.2.3",
+                        },
+                    }
+                )
+            finally:
+                await front.close()
+    assert ack["envelope_id"] == "E1"
+    assert "zebra-marker-text" not in logged.text
+    assert "/link" not in logged.text and APP_TOKEN not in logged.text
+    assert "copbot.slack.socket" not in logged.text
