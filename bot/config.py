@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     database_timeout: float = Field(
         default=POSTGRES_TIMEOUT,
         gt=0,
+        # "inf" or 1e12 (meant as "never give up") overflowed the drivers' and asyncio's timers.
+        le=3600,
+        allow_inf_nan=False,
         description="PostgreSQL: seconds to connect, or to run one statement, before giving up",
     )
     data_dir: Path = Field(default=Path("data"), description="where the SQLite file lives")

@@ -162,6 +162,23 @@ MISTAKES = {
         {"SHUTDOWN_GRACE_SECONDS": "601"},
         "copbot: SHUTDOWN_GRACE_SECONDS: Input should be less than or equal to 600 (got '601')",
     ),
+    # "inf" (meant as "never give up") was taken, and every statement's limit overflowed or never came.
+    "database timeout infinite": (
+        {"DATABASE_TIMEOUT": "inf"},
+        "copbot: DATABASE_TIMEOUT: Input should be a finite number (got 'inf')",
+    ),
+    "database timeout not a number": (
+        {"DATABASE_TIMEOUT": "nan"},
+        "copbot: DATABASE_TIMEOUT: Input should be a finite number (got 'nan')",
+    ),
+    "database timeout beyond an hour": (
+        {"DATABASE_TIMEOUT": "1e12"},
+        "copbot: DATABASE_TIMEOUT: Input should be less than or equal to 3600 (got '1e12')",
+    ),
+    "database timeout negative": (
+        {"DATABASE_TIMEOUT": "-1"},
+        "copbot: DATABASE_TIMEOUT: Input should be greater than 0 (got '-1')",
+    ),
     "database port not a number": (
         {"DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:abc/x"},
         "cannot start: DATABASE_URL is not a database copbot can use (invalid literal for int() ",
