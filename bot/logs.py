@@ -1,10 +1,11 @@
 """Logging: readable text or one JSON object a line (LOG_FORMAT=json); never a token.
 
 Every line passes `Redact` first: a Discord interaction or webhook token, a Slack response_url
-(valid for a while, and enough to answer as copbot) and any configured secret are masked in the
-message, its arguments and its traceback. Libraries copbot leans on are held quieter than the
-root level where their INFO lines are noise or carry such URLs (discord.py at INFO, slack_sdk and
-APScheduler at WARNING), and malformed HTTP from the internet is one INFO line, not a traceback.
+or Socket Mode ticket (valid for a while, and enough to answer as copbot) and any configured
+secret are masked in the message, its arguments and its traceback. Libraries copbot leans on
+are held quieter than the root level where their INFO lines are noise or carry such URLs
+(discord.py at INFO, slack_sdk and APScheduler at WARNING), and malformed HTTP from the
+internet is one INFO line, not a traceback.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ _PATTERNS = [
     re.compile(
         rf"({_SEP}(?:commands|actions|services|workflows|triggers){_SEP}T\w+{_SEP}\w+{_SEP}){_SEGMENT}"
     ),
+    # Socket Mode's websocket URL (in slack_sdk's errors): its ticket opens a session as copbot
+    re.compile(r"([?&]ticket=)[^\s&'\"<>]+"),
 ]
 # Secrets shorter than this are masked only where they stand as a whole word (between characters
 # that are not letters, digits or _): masked wherever they appear, every word holding them would be.

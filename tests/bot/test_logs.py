@@ -81,6 +81,11 @@ def test_secret_urls_and_settings_are_masked_in_every_line() -> None:
         ("posting to %s", ("https://hooks.slack.com/commands/T0ABC/789/Tok3xyz",)),
         ("body: response_url=https%3A%2F%2Fhooks.slack.com%2Factions%2FT0ABC%2F789%2FTok4xyz&x=1", ()),
         ("a proxy's %s", ("http://10.0.0.9/commands/T0ABC/789/Tok5xyz",)),
+        # Socket Mode's URL, in slack_sdk's error when the handshake fails: its ticket opens a session
+        (
+            "Failed to connect (error: 502, url='%s')",
+            ("wss://wss-primary.slack.com/link/?ticket=Tok7xyz&app_id=A1",),
+        ),
         ("the fake's %s, then %s", (f"{api[:-5]}/response/Tok6xyz", f"{api}chat.postMessage")),
         (
             "tokens %s %s %s %s",
@@ -95,6 +100,7 @@ def test_secret_urls_and_settings_are_masked_in_every_line() -> None:
         "Tok4",
         "Tok5",
         "Tok6",
+        "Tok7",
         "Nzg5.secret",
         "bot-secret",
         "app-secret",
