@@ -27,10 +27,12 @@ from storage.claims import Person
 from storage.models import OPEN_CLAIM_STATES, REMINDER_DELIVERED, Claim, ClaimState, Problem
 
 
-def _made_in(claim: Claim, community: str) -> str:
+def _made_in(claim: Claim, community: str, *, mention: bool) -> str:
     """`` in the server “Concrete Problems”``: where the claim was made, for a message that may
-    be read outside it (a Discord DM reaches the user of every server); "" when it is not known."""
-    if not community:
+    be read outside it (a Discord DM reaches the user of every server); "" when it is not known,
+    and in a message that ``mention``s the claimant, posted in that community's own reminder
+    channel, where everyone reading it knows."""
+    if not community or mention:
         return ""
     return f" in the {community_word(claim.platform)} “{' '.join(community.split())}”"
 
@@ -60,7 +62,7 @@ def reminder_reply(
     """The one reminder a stale claim gets (sent ``now``): still on it, or release?
     ``community``: the name of the community the claim was made in, when the platform knows it."""
     text = (
-        f"You claimed {problem_title(problem, 70)}{_made_in(claim, community)} on "
+        f"You claimed {problem_title(problem, 70)}{_made_in(claim, community, mention=mention)} on "
         f"{_since(claim)}. Still working on it? "
         f"If I hear nothing {_expiring(grace_days, now)} the claim expires, so others know it is free."
     )
@@ -87,8 +89,8 @@ def expiry_reply(claim: Claim, problem: Problem, *, mention: bool = False, commu
     return Reply(
         title=f"Your claim on {problem.number} expired",
         text=(
-            f"Your claim on {problem_title(problem, 70)}{_made_in(claim, community)} "
-            f"(since {day(claim.claimed_at)}) expired {why}. "
+            f"Your claim on {problem_title(problem, 70)}{_made_in(claim, community, mention=mention)} "
+            f"(since {_since(claim)}) expired {why}. "
             f"/claim {problem.number} again any time if you pick it back up."
         ),
         private=False,
@@ -121,7 +123,8 @@ def reminders_reply(
         return reminder_reply(claim, problem, grace_days, now, mention=mention, community=community)
     first = held[0][0]
     text = (
-        f"You claimed these {len(held)} problems{_made_in(first, community)} and I have heard nothing "
+        f"You claimed these {len(held)} problems{_made_in(first, community, mention=mention)} "
+        "and I have heard nothing "
         f"about them for a while. Still working on them? Answer for each with its buttons. "
         f"If I hear nothing about one {_expiring(grace_days, now)} its claim expires, "
         "so others know it is free."
@@ -157,7 +160,7 @@ def expiries_reply(
         return expiry_reply(claim, problem, mention=mention, community=community)
     first = held[0][0]
     lines = tuple(
-        f"{problem_title(problem, 70)} — since {day(claim.claimed_at)}, "
+        f"{problem_title(problem, 70)} — since {_since(claim)}, "
         + (
             "no answer to the reminder"
             if claim.delivery in REMINDER_DELIVERED
@@ -168,7 +171,8 @@ def expiries_reply(
     return Reply(
         title=f"Your claims on {len(held)} problems expired",
         text=(
-            f"Your claims on these {len(held)} problems{_made_in(first, community)} expired after a long "
+            f"Your claims on these {len(held)} problems{_made_in(first, community, mention=mention)} "
+            "expired after a long "
             "silence, so others know they are free. /claim NUMBER again any time if you pick one back up."
         ),
         sections=(Section("Expired claims", lines),),

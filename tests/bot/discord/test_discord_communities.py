@@ -53,7 +53,8 @@ async def test_a_claim_in_a_second_server_renews_the_first_and_its_reminder_name
         await rig.sweeper.run_once()
         expired = fake.dms[fake.alice_id][-1]["embeds"][0]
         assert expired["title"] == "Your claim on 3.11 expired"
-        assert "in the server “Concrete Problems” (since 2026-11-25) expired" in expired["description"]
+        since = "(since 2026-11-25, last renewed 2026-11-26)"
+        assert f"in the server “Concrete Problems” {since} expired" in expired["description"]
 
 
 async def test_a_sheet_claim_is_stale_by_the_servers_setup_stale_days(

@@ -787,3 +787,50 @@ async def test_answering_from_the_dm_keeps_the_name_the_claim_shows_in_the_serve
     assert "Ali (mods) — since 2026-11-25" in card, card
     history = text_of((await ask(fake, "history", {"number": "2.4"}, user_id=fake.bob_id)).data or {})
     assert "Ali (mods) released it" in history, history
+
+
+async def test_a_reminder_in_the_servers_own_channel_does_not_name_the_server(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """Alice's DMs are closed, so her reminder and expiry notice are posted in the server's own
+    reminder channel: they used to say "in the server “Concrete Problems”", read by everyone
+    already in it. In the channel they no longer name the server (a DM still does)."""
+    fake = rig.fake
+    await claim(rig, fake.alice_id)
+    fake.close_dms(fake.alice_id)
+    clock.advance(days=31)
+    await rig.sweeper.run_once()
+    (post,) = reminders(fake)
+    said = post["embeds"][0]["description"]
+    assert said.startswith("You claimed 3.11 — Train a model on multiple algorithmic tasks"), said
+    assert "(like modul… on 2026-11-25. Still working on it?" in said, said
+    assert "in the server" not in said and "Concrete Problems" not in said
+
+    clock.advance(days=15)
+    assert (await rig.sweeper.run_once()).expired == 1
+    notice = reminders(fake)[-1]["embeds"][0]["description"]
+    assert "in the server" not in notice and "Concrete Problems" not in notice, notice
+
+
+async def test_an_expiry_notice_says_when_the_claim_was_last_renewed(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """Alice claimed 3.11 and renewed it ten days later; her reminder said "on 2026-11-25, last
+    renewed 2026-12-05", but the expiry notice only "(since 2026-11-25)", as if she had been silent
+    since. It now names the last renewal too."""
+    fake = rig.fake
+    await claim(rig, fake.alice_id)
+    clock.advance(days=10)
+    again = await ask(fake, "claim", {"number": "3.11"}, user_id=fake.alice_id)
+    assert "renewed your claim today (2026-12-05)" in embed(again)["description"]
+    clock.advance(days=31)
+    await rig.sweeper.run_once()
+    assert (
+        "on 2026-11-25, last renewed 2026-12-05." in fake.dms[fake.alice_id][-1]["embeds"][0]["description"]
+    )
+
+    clock.advance(days=15)
+    assert (await rig.sweeper.run_once()).expired == 1
+    notice = fake.dms[fake.alice_id][-1]["embeds"][0]
+    assert notice["title"] == "Your claim on 3.11 expired"
+    assert "(since 2026-11-25, last renewed 2026-12-05) expired" in notice["description"], notice
