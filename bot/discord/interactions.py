@@ -409,7 +409,7 @@ class Interactions:
                 kept = tuple(b for b in pressed if b.custom_id not in update.taken)
                 edit: dict[str, Any] = {} if len(kept) == len(pressed) else {"view": render.view(kept)}
                 if (said := render.answered(message, update.notes)) is not None:
-                    edit["embeds"] = said  # how it was answered, said on the message itself
+                    edit.update(said)  # how it was answered, said on the message itself
                 yield edit or None
 
     async def _update_pressed(self, interaction: discord.Interaction[Any], reply: Reply, place: int) -> None:

@@ -394,12 +394,14 @@ def view(buttons: tuple[Button, ...]) -> discord.ui.View | None:
 ANSWERED = "Answered"
 
 
-def answered(message: discord.Message, notes: tuple[str, ...]) -> list[discord.Embed] | None:
-    """The embeds of ``message`` (a reminder) with ``notes`` in its :data:`ANSWERED` field, added
-    to the lines it shows there; None when nothing is new, or the message has no embed (posted
-    as text where copbot lacked Embed Links: it keeps its words)."""
-    if not notes or not message.embeds:
+def answered(message: discord.Message, notes: tuple[str, ...]) -> dict[str, Any] | None:
+    """The edit that writes ``notes`` on ``message`` (a reminder), added to the lines it shows
+    already: in its :data:`ANSWERED` field (``embeds``), or, posted as text where copbot lacked
+    Embed Links, under a bold "Answered" at the end of its ``content``; None when nothing is new."""
+    if not notes:
         return None
+    if not message.embeds:
+        return _answered_text(message.content or "", notes)
     shown = message.embeds[0].copy()
     at = next((i for i, f in enumerate(shown.fields) if f.name == ANSWERED), None)
     before = (shown.fields[at].value or "").splitlines() if at is not None else []
@@ -411,7 +413,21 @@ def answered(message: discord.Message, notes: tuple[str, ...]) -> list[discord.E
         shown.add_field(name=ANSWERED, value=value, inline=False)
     else:
         shown.set_field_at(at, name=ANSWERED, value=value, inline=False)
-    return [shown, *message.embeds[1:]]
+    return {"embeds": [shown, *message.embeds[1:]]}
+
+
+def _answered_text(content: str, notes: tuple[str, ...]) -> dict[str, Any] | None:
+    """:func:`answered` for a reminder posted as text: its words, cut short if need be (within
+    2,000 characters), then the "Answered" lines."""
+    head = f"\n**{ANSWERED}**\n"
+    body, marked, shown = content.rpartition(head)
+    if not marked:
+        body, shown = content, ""
+    lines = answers(shown.splitlines(), notes)
+    if lines is None:
+        return None
+    block = head + clip_text("\n".join(lines), FIELD_VALUE_MAX)
+    return {"content": clip(body, CONTENT_MAX - len(block)) + block}
 
 
 def buttons_of(message: discord.Message) -> tuple[Button, ...]:

@@ -834,3 +834,36 @@ async def test_an_expiry_notice_says_when_the_claim_was_last_renewed(
     notice = fake.dms[fake.alice_id][-1]["embeds"][0]
     assert notice["title"] == "Your claim on 3.11 expired"
     assert "(since 2026-11-25, last renewed 2026-12-05) expired" in notice["description"], notice
+
+
+async def test_an_answer_to_a_reminder_posted_as_text_stays_written_on_it(
+    fake: FakeDiscord, ctx: Context, db_url: str, clock: FakeClock
+) -> None:
+    """The reminder channel denies copbot Embed Links, so Bob's reminder (DMs closed) is plain
+    text. Once he pressed Release it, the post lost its buttons but said nothing of his answer,
+    unlike the embed version; it now ends with the same "Answered" line, and a second answer
+    (after Still on for another claim) is added under it, each once."""
+    deny = {"id": fake.bot_role_id, "type": 0, "deny": ["embed_links"]}
+    fake.add_channel("reminders", overwrites=[deny])
+    async with moderated(fake, ctx, db_url) as rig:
+        await configure(fake, reminder_channel=fake.channel_id("reminders"))
+        await claim(rig, fake.bob_id, "2.4")
+        await claim(rig, fake.bob_id, "3.11")
+        fake.close_dms(fake.bob_id)
+        clock.advance(days=31)
+        await rig.sweeper.run_once()
+        (post,) = reminders(fake)
+        assert post["embeds"] == []
+
+        await click(fake, post, "Release 2.4", fake.bob_id)
+        await fake.wait_until(lambda: len(buttons(fake.message(int(post["id"])))) == 2)
+        shown = fake.message(int(post["id"]))["content"]
+        assert shown.startswith(f"<@{fake.bob_id}>\n**Still working on 2 problems?**"), shown
+        assert shown.endswith("\n**Answered**\n2.4: released 2026-12-26"), shown
+
+        await click(fake, fake.message(int(post["id"])), "Still on 3.11", fake.bob_id)
+        await fake.wait_until(lambda: buttons(fake.message(int(post["id"]))) == [])
+        shown = fake.message(int(post["id"]))["content"]
+        both = "\n**Answered**\n2.4: released 2026-12-26\n3.11: still working on it, renewed 2026-12-26"
+        assert shown.endswith(both) and shown.count("**Answered**") == 1, shown
+        assert len(shown) <= 2000
