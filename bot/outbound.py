@@ -34,6 +34,12 @@ class Revoked(Unreachable):
     sent there until copbot is added again: see :mod:`bot.departures`."""
 
 
+class Gone(Unreachable):
+    """The user can never be reached in the community: they left it (on Discord, sharing no
+    server with copbot, their DMs are refused too), or their account was deleted or deactivated.
+    Nobody is pinged for them in a channel they can no longer read."""
+
+
 class NotDelivered(Exception):
     """The platform answered with an error (rate limit, outage): the message was certainly not
     sent, so sending it again later cannot make a duplicate."""

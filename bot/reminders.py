@@ -17,7 +17,9 @@ post in) is sent again at each sweep and its claim does not expire meanwhile; so
 by a server error or a lost connection, which may have arrived (a second reminder harms less
 than a claim expiring unreminded). A reminder channel copbot may not post in is named in one
 warning per sweep, with the setting that chose it. One that can never arrive (closed DMs and
-no reminder channel, or one that is gone) is written in the claim's history as such, and the
+no reminder channel, or one that is gone; a claimant who left the community or whose account is
+deactivated or deleted, :class:`bot.outbound.Gone`, whom a mention would ping in vain) is
+written in the claim's history as such, and the
 claim expires a grace period after that final attempt, its claimant told if they can be
 reached by then; so is one the platform refuses for the message itself (:class:`bot.outbound.Rejected`:
 Discord's 400 Invalid Form Body, Slack's ``invalid_blocks``), which would be refused at every try
@@ -43,6 +45,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.departures import REMOVED, community_left
 from bot.outbound import (
     ChannelRefused,
+    Gone,
     HeldBack,
     MaybeSent,
     NotDelivered,
@@ -83,6 +86,8 @@ NameLookup = Callable[[str, str], str | None]
 # What a claim's history says when its reminder cannot arrive (after "could not be reached: ").
 NO_CHANNEL = "no DM and no reminder channel"
 CHANNEL_GONE = "no DM, and the reminder channel is gone"
+# ... when the claimant left the community or their account is gone: nobody is pinged for them.
+CLAIMANT_GONE = "the claimant left or their account is gone"
 REJECTED = "{platform} refused the message ({code})"
 
 # How one message went ("dm", "channel", "retry", "unreachable", "failed"), and what the history
@@ -433,6 +438,7 @@ class Sweeper:
 
         try:
             assert claim.user_id is not None
+            user = claim.user_id
             lookup = self.community_name
             name = (lookup(claim.platform, claim.community_id) if lookup else None) or ""
 
@@ -443,15 +449,21 @@ class Sweeper:
                     )
                 return expiries_reply(held, mention=mention, community=name)
 
-            how = await delivered(
-                watched(outbound.send_dm(claim.community_id, claim.user_id, build(False))),
-                "dm",
-                log,
-                what,
-                again_if_unsure=reminder,
-            )
+            gone = False
+
+            async def dm() -> Posted:
+                nonlocal gone
+                try:
+                    return await watched(outbound.send_dm(claim.community_id, user, build(False)))
+                except Gone:
+                    gone = True
+                    raise
+
+            how = await delivered(dm(), "dm", log, what, again_if_unsure=reminder)
             if how != "unreachable":
                 return how, ""
+            if gone:  # a mention in the channel would ping someone who can never read it
+                return "unreachable", CLAIMANT_GONE
             channel = await self.reminder_channel(claim.platform, claim.community_id)
             if not channel:
                 return "unreachable", NO_CHANNEL

@@ -19,6 +19,7 @@ from bot.discord import render
 from bot.outbound import (
     ChannelRefused,
     FailedOnTheWay,
+    Gone,
     NotDelivered,
     Posted,
     Rejected,
@@ -28,7 +29,7 @@ from bot.outbound import (
 from commands.types import Reply
 
 # Discord's answer (400) to opening a DM with someone who cannot have one: an account that was
-# deleted. Asking again cannot help, so it counts as closed DMs do (the reminder channel).
+# deleted. Asking again cannot help; its claimant is gone from the server (Messenger.send_dm).
 INVALID_RECIPIENT = 50033
 # Discord's answers to a request it will not take as it is (400 Bad Request, e.g. 50035 Invalid
 # Form Body: an embed too long; 405 Method Not Allowed; 413 Payload Too Large): the same message
@@ -112,7 +113,9 @@ class Messenger:
         return client
 
     async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
-        """Message a user directly; closed DMs (50007) and unknown users raise Unreachable.
+        """Message a user directly; closed DMs (50007) and unknown users raise Unreachable, and
+        :class:`bot.outbound.Gone` when the user is no longer a member of the server (left it,
+        or deleted their account), asked only once Discord refused the DM.
 
         Opening the DM channel posts nothing: when Discord fails there (a server error, a lost
         connection), the message was certainly not sent, and may be sent again (a notice, which
@@ -121,13 +124,32 @@ class Messenger:
         client, kwargs = self._sender(), render.message(reply)
         what = f"DM to Discord user {user_id}"
         try:
-            with _delivery(f"{what} (opening the DM)"):
-                channel = await client.create_dm(discord.Object(user))
-        except FailedOnTheWay as exc:
-            raise Unavailable(str(exc)) from exc.__cause__
-        with _delivery(what):
-            sent = await channel.send(**kwargs)
+            try:
+                with _delivery(f"{what} (opening the DM)"):
+                    channel = await client.create_dm(discord.Object(user))
+            except FailedOnTheWay as exc:
+                raise Unavailable(str(exc)) from exc.__cause__
+            with _delivery(what):
+                sent = await channel.send(**kwargs)
+        except Unreachable as exc:
+            if await self._gone(client, community_id, user):
+                raise Gone(f"{exc}; and user {user_id} is no longer in server {community_id}") from exc
+            raise
         return Posted(str(sent.channel.id), str(sent.id), sent.jump_url)
+
+    @staticmethod
+    async def _gone(client: discord.Client, community_id: str, user: int) -> bool:
+        """Whether Discord says ``user`` is not a member of server ``community_id`` (they left
+        it, or deleted their account: 10007 Unknown Member); False when it cannot tell."""
+        if not community_id.isdigit():
+            return False
+        try:
+            await client.http.get_member(int(community_id), user)
+        except discord.NotFound:
+            return True
+        except (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, TimeoutError):
+            return False
+        return False
 
     async def send_channel(self, community_id: str, channel_id: str, reply: Reply) -> Posted:
         """Post in a channel; a channel that is gone raises Unreachable, one copbot may not post

@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.outbound import (
     ChannelRefused,
     FailedOnTheWay,
+    Gone,
     NotDelivered,
     Posted,
     Rejected,
@@ -44,6 +45,8 @@ log = logging.getLogger("copbot.slack")
 # invalid_user_combination: conversations.open's answer for a member of another organisation
 # (Slack Connect) who no longer shares a channel with copbot ("all external people must already
 # be in at least one channel together").
+# Of those, a claimant whose account is deactivated or no longer exists: Gone (nobody pings them).
+USER_GONE_ERRORS = frozenset({"user_disabled", "user_not_found", "users_not_found"})
 UNREACHABLE_ERRORS = frozenset(
     {
         "cannot_dm_bot",
@@ -212,6 +215,8 @@ class Messenger:
                 channel, ts = await self._post(str(opened["channel"]["id"]), reply)
         except SlackApiError as exc:
             code = slack_error(exc)
+            if code in USER_GONE_ERRORS:
+                raise Gone(f"cannot DM Slack user {user_id}: {code}") from exc
             if code in UNREACHABLE_ERRORS:
                 raise Unreachable(f"cannot DM Slack user {user_id}: {code}") from exc
             raise refused(exc, f"Slack refused a DM to {user_id}: {code}") from exc

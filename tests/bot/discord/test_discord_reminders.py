@@ -596,26 +596,26 @@ async def test_two_quick_answers_to_one_reminder_leave_neither_claims_buttons_be
     assert answered(fake.message(int(dm["id"]))) == both
 
 
-async def test_a_claimant_who_deleted_their_account_is_reminded_in_the_channel_not_asked_forever(
+async def test_a_claimant_who_deleted_their_account_is_not_pinged_nor_asked_forever(
     rig: Moderated, clock: FakeClock
 ) -> None:
     """Bob claimed 2.4 and then deleted his Discord account: Discord refuses to open a DM with
-    him (400, 50033 Invalid Recipient(s)) now and at every later sweep. His reminder goes to the
-    reminder channel, as for closed DMs, and the claim expires unanswered, freeing 2.4; it is
-    not tried again at each sweep with the claim held for good."""
+    him (400, 50033 Invalid Recipient(s)) now and at every later sweep, and he is no longer in
+    the server. Nobody is pinged in the reminder channel for him (he could never answer), and
+    the claim expires unanswered, freeing 2.4; it is not tried again at each sweep."""
     fake = rig.fake
     await claim(rig, fake.bob_id, "2.4")
     fake.delete_account(fake.bob_id)
     clock.advance(days=31)
 
-    assert (await rig.sweeper.run_once()).delivered == {"channel": 1}
+    assert (await rig.sweeper.run_once()).delivered == {"unreachable": 1}
 
-    (post,) = reminders(fake)
-    assert post["embeds"][0]["title"] == "Still working on 2.4?"
-    assert (await latest(rig, fake.bob_id, "2.4")).delivery == "channel"
+    assert reminders(fake) == []
+    assert (await latest(rig, fake.bob_id, "2.4")).delivery == "unreachable"
     clock.advance(days=15)
     assert (await rig.sweeper.run_once()).expired == 1
     assert (await latest(rig, fake.bob_id, "2.4")).state == "expired"
+    assert reminders(fake) == []
 
 
 INVALID_FORM_BODY = {
@@ -867,3 +867,30 @@ async def test_an_answer_to_a_reminder_posted_as_text_stays_written_on_it(
         both = "\n**Answered**\n2.4: released 2026-12-26\n3.11: still working on it, renewed 2026-12-26"
         assert shown.endswith(both) and shown.count("**Answered**") == 1, shown
         assert len(shown) <= 2000
+
+
+async def test_a_claimant_who_left_the_server_is_not_pinged_and_the_claim_still_expires(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """Bob claimed 2.4, then left the server; he shares no server with copbot, so Discord refuses
+    the DM (403 / 50007) as for closed DMs. He used to be @-mentioned in the reminder channel, and
+    again at expiry, though he can never see it nor answer. Now nobody is pinged: the claim's
+    history says why, and it expires a grace period later as scheduled, freeing 2.4."""
+    fake = rig.fake
+    await claim(rig, fake.bob_id, "2.4")
+    fake.close_dms(fake.bob_id)
+    fake.members.pop(fake.bob_id)
+    clock.advance(days=31)
+
+    report = await rig.sweeper.run_once()
+
+    assert report.stale == 1 and report.delivered == {"unreachable": 1}
+    assert reminders(fake) == []
+    stale = await latest(rig, fake.bob_id, "2.4")
+    assert stale.delivery == "unreachable"
+    card = text_of((await ask(fake, "history", {"number": "2.4"}, user_id=fake.alice_id)).data or {})
+    assert "could not be reached: the claimant left or their account is gone" in card, card
+    clock.advance(days=15)
+    assert (await rig.sweeper.run_once()).expired == 1
+    assert reminders(fake) == []
+    assert (await latest(rig, fake.bob_id, "2.4")).state == "expired"

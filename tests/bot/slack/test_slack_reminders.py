@@ -137,8 +137,6 @@ async def test_a_click_in_a_dm_acts_for_the_workspace(rig: Rig) -> None:
     ("error", "methods"),
     [
         ("cannot_dm_bot", {"conversations.open"}),
-        ("user_disabled", {"conversations.open"}),
-        ("user_not_found", {"conversations.open"}),
         ("messages_tab_disabled", {"chat.postMessage"}),
         ("channel_not_found", None),
     ],
@@ -212,6 +210,27 @@ async def test_a_refused_slack_call_is_retried_at_the_next_sweep(
     again = await sweeper(rig).run_once()
     await sweeper(rig).run_once()
     assert again.delivered == {"dm": 1} and len(dm_of(rig, ANN)) == 1
+
+
+@pytest.mark.parametrize("error", ["user_disabled", "user_not_found"])
+async def test_a_deactivated_claimant_is_not_pinged_and_the_claim_still_expires(
+    rig: Rig, clock: FakeClock, error: str
+) -> None:
+    """Ann's Slack account was deactivated (or removed): opening a DM with her fails. She used to
+    be @-mentioned in the reminder channel, and again at expiry, though she can never answer.
+    Now nobody is pinged; her claim is written down as not reachable, and expires as scheduled."""
+    await claim(rig, ANN)
+    rig.fake.fail(ANN, error, methods={"conversations.open"})
+    clock.advance(days=31)
+
+    assert (await sweeper(rig).run_once()).delivered == {"unreachable": 1}
+
+    assert rig.posts_in(REMIND) == [] and dm_of(rig, ANN) == []
+    assert (await latest(rig, ANN)).delivery == "unreachable"
+    clock.advance(days=15)
+    assert (await sweeper(rig).run_once()).expired == 1
+    assert rig.posts_in(REMIND) == []
+    assert (await latest(rig, ANN)).state == "expired"
 
 
 async def test_send_dm_raises_unreachable_only_for_users_who_cannot_be_messaged(rig: Rig) -> None:
@@ -347,7 +366,7 @@ async def test_the_expiry_notice_falls_back_to_the_reminder_channel(rig: Rig, cl
     await claim(rig, ANN)
     clock.advance(days=31)
     await sweeper(rig).run_once()
-    rig.fake.fail(ANN, "user_disabled")
+    rig.fake.fail(ANN, "messages_tab_disabled", methods={"chat.postMessage"})
     clock.advance(days=15)
 
     await sweeper(rig).run_once()
