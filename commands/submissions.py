@@ -151,7 +151,7 @@ def moderator_post(link: WorkLink, problem: Problem, rejected: WorkLink | None =
     else:
         verb = "Approved" if link.status == LinkStatus.APPROVED else "Rejected"
         text = f"{verb} by {link.decided_by_name}" + (f": {link.reason}" if link.reason else ".")
-        buttons = (Button("Undo", "undo", str(link.id)),)
+        buttons = (undo_button(link),)
     return Reply(
         title=f"Submission for {problem.number}",
         text=text,
@@ -198,6 +198,22 @@ def submitter_notice(link: WorkLink, problem: Problem) -> Reply:
 def _require_moderator(actor: Actor) -> None:
     if not actor.is_moderator:
         raise NotAllowed("Only moderators can decide submissions.")
+
+
+def undo_button(link: WorkLink) -> Button:
+    """The Undo of ``link``'s decision: it names the decision (``<id>.<revision>``), so a late
+    press, or one on an older answer, never undoes a decision made since."""
+    return Button("Undo", "undo", f"{link.id}.{link.revision}")
+
+
+def _undo_target(target: str) -> tuple[int, int | None]:
+    """The submission and decision revision an Undo names; buttons made before Undo named its
+    decision carry the submission's id alone (revision None)."""
+    link_part, dot, revision_part = target.partition(".")
+    revision = record_id(revision_part) if dot else None
+    if dot and revision is None:
+        raise BadArgument("That button is broken; use /pending instead.")
+    return _link_id(link_part), revision
 
 
 def _link_id(target: str) -> int:
@@ -268,8 +284,7 @@ async def decide_link(ctx: Context, actor: Actor, link_id: int, approve: bool, r
     verb = "Approved" if approve else "Rejected"
     # Undo here too: a decision made from /pending (no moderator channel, or its post refused)
     # has no moderator post whose Undo could take back a mistake.
-    undo = Button("Undo", "undo", str(link_id))
-    return Reply(text=f"{verb} the link for {decided.problem_number}.", buttons=(undo,))
+    return Reply(text=f"{verb} the link for {decided.problem_number}.", buttons=(undo_button(decided),))
 
 
 async def approve_action(ctx: Context, actor: Actor, target: str) -> Reply:
@@ -285,10 +300,10 @@ async def reject_action(ctx: Context, actor: Actor, target: str) -> Reply:
 async def undo_action(ctx: Context, actor: Actor, target: str) -> Reply:
     """**Undo** under a decided post: back to pending, the link leaves the catalogue."""
     _require_moderator(actor)
-    link_id = _link_id(target)
+    link_id, revision = _undo_target(target)
     await _own_link(ctx, actor, link_id)
     try:
-        link = await submissions.undo(ctx.store, link_id, actor.person, ctx.clock())
+        link = await submissions.undo(ctx.store, link_id, actor.person, ctx.clock(), revision)
     except submissions.DuplicateLink as dup:
         if ours(dup.existing, actor):
             raise CommandError(
@@ -299,6 +314,14 @@ async def undo_action(ctx: Context, actor: Actor, target: str) -> Reply:
             "its moderators there decide it."
         ) from None
     if link is None:
+        now = await submissions.get_link(ctx.store, link_id)
+        if now is not None and revision is not None and now.status != LinkStatus.PENDING:
+            raise await _unchanged(
+                ctx,
+                link_id,
+                "This Undo was for an earlier decision; since then it was {status} by {who}. "
+                "Nothing changed: use the Undo under that decision to take it back.",
+            )
         raise await _unchanged(ctx, link_id, "That submission is already pending; nothing to undo.")
     if ctx.effects:
         await ctx.effects.decided(link)

@@ -243,8 +243,12 @@ async def decide(
         return link
 
 
-async def undo(store: Store, link_id: int, who: Person, now: datetime) -> WorkLink | None:
-    """Return a decided submission to pending; None when it is pending already.
+async def undo(
+    store: Store, link_id: int, who: Person, now: datetime, revision: int | None = None
+) -> WorkLink | None:
+    """Return a decided submission to pending; None when it is pending already, or when
+    ``revision`` (the decision's, as its Undo button names it) is given and is no longer the
+    submission's: an Undo shown for one decision never undoes a newer one.
 
     Raises DuplicateLink when the same work was submitted again meanwhile and is live.
     """
@@ -257,6 +261,7 @@ async def undo(store: Store, link_id: int, who: Person, now: datetime) -> WorkLi
                 .where(
                     col(WorkLink.id) == link_id,
                     col(WorkLink.status).in_([LinkStatus.APPROVED.value, LinkStatus.REJECTED.value]),
+                    *([col(WorkLink.revision) == revision] if revision is not None else []),
                 )
                 .values(
                     status=LinkStatus.PENDING.value,

@@ -1102,3 +1102,25 @@ async def test_a_reaction_against_the_decision_made_is_answered(moderated: Conte
     assert await decide_by_reaction(moderated, MOD2, "1", "✅") is None
     link = await submissions.get_link(moderated.store, 1)
     assert link is not None and link.status == "approved"
+
+
+async def test_a_stale_undo_does_not_undo_a_newer_decision(ctx: Context) -> None:
+    """Mod approves from /pending and gets an Undo; Mo2 undoes that approval and rejects the link.
+    Before, Mod's late press on the old Undo undid Mo2's rejection (a decision it was never shown
+    for). Now the old Undo says it was for an earlier decision and changes nothing; the Undo
+    under the rejection still works."""
+    await say(ctx, ANN, SUBMIT)
+    approved = await decide_link(ctx, MOD, 1, True)
+    [old_undo] = approved.buttons
+    assert not (await dispatch.run_action(ctx, MOD2, f"cop:undo:{old_undo.target}")).error
+    rejected = await decide_link(ctx, MOD2, 1, False, "not about acronyms")
+    late = await dispatch.run_action(ctx, MOD, f"cop:undo:{old_undo.target}")
+    assert late.error and late.text == (
+        "This Undo was for an earlier decision; since then it was rejected by Mo2. "
+        "Nothing changed: use the Undo under that decision to take it back."
+    ), late.text
+    link = await submissions.get_link(ctx.store, 1)
+    assert link is not None and link.status == "rejected" and link.reason == "not about acronyms"
+    [new_undo] = rejected.buttons
+    undone = await dispatch.run_action(ctx, MOD, f"cop:undo:{new_undo.target}")
+    assert undone.text == "Undone: the link for 2.4 is pending again.", undone.text

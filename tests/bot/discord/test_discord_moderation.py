@@ -170,7 +170,7 @@ async def test_a_moderators_approval_by_reaction(rig: Moderated) -> None:
     await rig.react(post, "✅", fake.bob_id)
 
     assert description(fake, post) == "Approved by Bob."
-    assert buttons(fake.message(int(post["id"]))) == [("Undo", "cop:undo:1")]
+    assert buttons(fake.message(int(post["id"]))) == [("Undo", "cop:undo:1.1")]
     (dm,) = fake.dms[fake.alice_id]
     assert "Your link for 2.4 — 3 letter acronyms" in dm["embeds"][0]["description"]
     assert "was approved" in dm["embeds"][0]["description"]
@@ -315,7 +315,7 @@ async def test_a_moderator_of_another_server_cannot_decide_or_undo_this_ones_sub
 
     await click(fake, post, "Approve", fake.bob_id)  # this server's own decision
     decided = fake.message(int(post["id"]))
-    undo = await fake.wait_for_callback(await other.click(decided, "cop:undo:1", user_id=fake.bob_id))
+    undo = await fake.wait_for_callback(await other.click(decided, "cop:undo:1.1", user_id=fake.bob_id))
 
     assert embed(undo)["description"] == "That submission does not exist; use /pending instead."
     assert await status(rig.bot.ctx) == LinkStatus.APPROVED
@@ -653,7 +653,7 @@ async def test_a_post_whose_edit_failed_is_brought_up_to_date_by_the_next_press(
     again = await click(fake, post, "Approve", fake.bob_id)
     assert embed(again)["description"] == "Already approved by Bob; nothing changed."
     assert description(fake, post) == "Approved by Bob."
-    assert buttons(fake.message(int(post["id"]))) == [("Undo", "cop:undo:1")]
+    assert buttons(fake.message(int(post["id"]))) == [("Undo", "cop:undo:1.1")]
     assert len(fake.dms[fake.alice_id]) == 1
     # The decision can be undone from the post now.
     undone = await click(fake, post, "Undo", fake.bob_id)
@@ -676,7 +676,7 @@ async def test_the_sweep_edits_the_post_and_sends_the_dm_that_failed_once(rig: M
     await rig.sweeper.run_once()
 
     assert description(fake, post) == "Rejected by Bob."
-    assert buttons(fake.message(int(post["id"]))) == [("Undo", "cop:undo:1")]
+    assert buttons(fake.message(int(post["id"]))) == [("Undo", "cop:undo:1.1")]
     (dm,) = fake.dms[fake.alice_id]
     assert dm["embeds"][0]["description"].endswith("was not accepted.")
     assert len(edits(fake)) == 2  # the one that failed, the sweep's
