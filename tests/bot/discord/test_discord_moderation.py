@@ -385,6 +385,35 @@ async def test_a_reaction_against_the_decision_is_answered_to_its_moderator_alon
     assert len([m for m in mods(fake) if m.get("message_reference")]) == 1
 
 
+async def test_a_replayed_reaction_against_the_decision_is_answered_once(rig: Moderated) -> None:
+    """Bob approved; Carol's ❌ against it is delivered twice (a gateway replay). Before, copbot
+    answered her twice under the post; now once. Taking her ❌ back and adding it again is a new
+    reaction, answered again."""
+    fake = rig.fake
+    post = await submit(rig)
+    await rig.react(post, "✅", fake.bob_id)
+    carol = fake.user_id("carol")
+    payload = await rig.react(post, "❌", carol)
+
+    handled = rig.bot.reactions_handled
+    await fake.replay(payload)
+    await rig.settle(handled + 1)
+
+    def answers() -> int:
+        replies = [
+            m for m in mods(fake) if (m.get("message_reference") or {}).get("message_id") == post["id"]
+        ]
+        return len(replies)
+
+    assert answers() == 1
+    handled = rig.bot.reactions_handled
+    await fake.unreact(int(post["channel_id"]), int(post["id"]), "❌", carol)
+    await rig.settle(handled + 1)
+    await rig.react(post, "❌", carol)
+    assert answers() == 2
+    assert await status(rig.bot.ctx) == LinkStatus.APPROVED
+
+
 async def test_a_submitter_with_closed_dms_is_told_in_the_reminder_channel(rig: Moderated) -> None:
     """Alice's DMs are closed (50007): Bob's ❌ reaches her in the reminder channel, pinging her
     alone. Before, she was never told anything."""
