@@ -243,6 +243,10 @@ async def decide(
         return link
 
 
+# A decision's notice states in which the submitter was certainly not told of it.
+NEVER_TOLD = ("retry", "unreachable")
+
+
 async def undo(
     store: Store, link_id: int, who: Person, now: datetime, revision: int | None = None
 ) -> WorkLink | None:
@@ -270,7 +274,10 @@ async def undo(
                     decided_at=None,
                     reason="",
                     revision=col(WorkLink.revision) + 1,
-                    notice="retry",
+                    # The submitter hears of the undo only when they may have heard of the
+                    # decision: its notice not sent yet ("retry") or unable to reach them
+                    # ("unreachable") is dropped, and no undo notice follows it.
+                    notice=sa.case((col(WorkLink.notice).in_(NEVER_TOLD), ""), else_="retry"),
                 )
                 .returning(col(WorkLink.id))
             )

@@ -1124,3 +1124,29 @@ async def test_a_stale_undo_does_not_undo_a_newer_decision(ctx: Context) -> None
     [new_undo] = rejected.buttons
     undone = await dispatch.run_action(ctx, MOD, f"cop:undo:{new_undo.target}")
     assert undone.text == "Undone: the link for 2.4 is pending again.", undone.text
+
+
+async def test_an_undo_of_a_decision_ann_never_heard_of_tells_her_nothing(
+    moderated: Context, outbound: MemoryOutbound
+) -> None:
+    """Mod approves while the DM to Ann is refused (an outage: it waits for the next sweep), and
+    undoes it before that sweep. Before, the sweep told Ann "the decision … was undone" about a
+    decision she was never told of; now she is told nothing (the undelivered approval notice is
+    dropped too), and her link is simply pending again."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    outbound.refuse.update({"ann": 1})
+    await dispatch.run_action(moderated, MOD, "cop:approve:1")
+    assert [s.target for s in outbound.sent if s.kind == "dm"] == []
+    await dispatch.run_action(moderated, MOD, "cop:undo:1.1")
+
+    await sweep(moderated)
+    await sweep(moderated)
+    assert [s.reply.text for s in outbound.sent if s.kind == "dm"] == []
+
+    # A decision Ann was told of is still followed by its undo's notice.
+    await dispatch.run_action(moderated, MOD, "cop:reject:1")
+    await dispatch.run_action(moderated, MOD, "cop:undo:1.3")
+    await sweep(moderated)
+    told = [s.reply.text for s in outbound.sent if s.kind == "dm"]
+    assert len(told) == 2 and told[0].endswith("was not accepted.") and "was undone" in told[1], told
