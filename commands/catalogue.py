@@ -233,9 +233,12 @@ async def problem_card(
         fields.append(ReplyField("Subcategory", problem.subcategory))
     fields.append(ReplyField("Difficulty", problem.difficulty))
     sections: list[Section] = []
-    work: list[str | Link] = [line for line in problem.existing_work.splitlines() if line.strip()]
-    # An approved link shows its own URL; the submitter's note goes beside it as text.
-    work += [Link(link.url, link.url, link.note) for link in links]
+    # Approved links first, newest first, then the sheet's lines (which the sheet itself still
+    # shows whole): a card cut short leaves out the oldest, never a newly approved link. An
+    # approved link shows its own URL; the submitter's note goes beside it as text.
+    newest = sorted(links, key=lambda link: (link.decided_at or link.created_at, link.id or 0), reverse=True)
+    work: list[str | Link] = [Link(link.url, link.url, link.note) for link in newest]
+    work += [line for line in problem.existing_work.splitlines() if line.strip()]
     # At most CARD_WORK lines, the last counting the rest, so that who is working on it always
     # shows, on every platform.
     more = len(work) - CARD_WORK + 1 if len(work) > CARD_WORK else 0

@@ -44,7 +44,8 @@ async def test_problem_shows_existing_work_links(ctx: Context) -> None:
 
 async def test_a_card_lists_ten_lines_of_existing_work_and_counts_the_rest(ctx: Context) -> None:
     """However many links are approved, the card stays short enough for who is working on it to
-    show on every platform (Slack's 50 blocks filled up with 95 long links and cut it off)."""
+    show on every platform (Slack's 50 blocks filled up with 95 long links and cut it off); what
+    it leaves out is the oldest work, never a newly approved link."""
     ann, mod = Person("discord", "guild1", "ann", "Ann"), Person("discord", "guild1", "mod", "Mod")
     for i in range(14):
         link = await submissions.submit(
@@ -56,11 +57,12 @@ async def test_a_card_lists_ten_lines_of_existing_work_and_counts_the_rest(ctx: 
     reply = await say(ctx, ANN, "/problem 3.3")
 
     work, working = reply.sections[0].shown_lines, reply.sections[1].lines
-    # The sheet's two lines, the first seven links, and how many more (7 links).
-    assert len(work) == 10 and work[0].startswith("(July 10 2023) Max over a list")
-    assert work[2] == Link("https://example.org/0", "https://example.org/0", "paper 0") and work[
-        8
-    ].url.endswith("/6")
+    # The nine newest links, newest first, and how many more (five older links, the sheet's two
+    # lines). Before, the sheet's lines came first and the newest seven links were the ones hidden.
+    assert len(work) == 10 and work[0] == Link("https://example.org/13", "https://example.org/13", "paper 13")
+    assert [w.url.rsplit("/", 1)[1] for w in work[:9] if isinstance(w, Link)] == [
+        str(i) for i in range(13, 4, -1)
+    ]
     assert work[-1] == "… and 7 more" and reply.sections[0].more == 7
     assert "  - … and 7 more\n" in await shown(ctx, ANN, "/problem 3.3")  # as the console prints it
     assert reply.sections[1].title == "Working on it" and working[-1].startswith("Ann — since")

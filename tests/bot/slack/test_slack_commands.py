@@ -82,8 +82,9 @@ async def test_a_card_with_many_links_still_shows_who_is_working_on_it(rig: Rig,
     # Before, the links filled Slack's 50 blocks and "Working on it" was cut off the end.
     assert "*Working on it*\n• jknowak (Discord) - July 2023" in card.shown
     assert "\n• bob — since 2026-11-25 (today)" in card.shown
-    # Slack takes 12,000 characters of text a message: 5 of the 9 links shown before still fit.
-    assert "<https://example.org/paper-4?" in card.shown and "paper-5?" not in card.shown
+    # Slack takes 12,000 characters of text a message: 5 of the 9 links shown before still fit,
+    # the newest first.
+    assert "<https://example.org/paper-90?" in card.shown and "paper-89?" not in card.shown
     assert "\n• … and 90 more\n" in card.shown
     assert message_errors(card.message) == []
     assert "a page or a filter" not in card.shown and len(card.blocks) < 50
