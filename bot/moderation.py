@@ -10,7 +10,16 @@ from datetime import datetime, timedelta
 
 from bot import outbound as sent
 from bot.departures import community_left
-from bot.outbound import ChannelRefused, Outbound, Posted, Revoked, Unreachable, delivered, scope_of
+from bot.outbound import (
+    ChannelRefused,
+    Gone,
+    Outbound,
+    Posted,
+    Revoked,
+    Unreachable,
+    delivered,
+    scope_of,
+)
 from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, moderator_post, moved_post, submitter_notice
 from commands.types import Clock, Reply
 from storage import departures, posts, submissions
@@ -18,6 +27,10 @@ from storage.models import LinkStatus, Problem, WorkLink
 from storage.store import Store
 
 log = logging.getLogger("copbot.moderation")
+
+# A submitter the DM found gone (they left the community, or their account was deleted or
+# deactivated: :class:`bot.outbound.Gone`): pinged nowhere, their notice recorded "unreachable".
+GONE = "gone"
 
 # A post taken longer ago than this and never recorded was cut short by a crash: post it again.
 STUCK_POSTING = timedelta(minutes=10)
@@ -439,18 +452,15 @@ class Moderation:
                 await submissions.record_notice(self.store, link.id, "retry")
                 continue
             problem = await self.store.get_problem(link.problem_number)
+            gone = False
             try:
                 assert problem is not None
-                send = self._watched(
-                    self.outbounds[link.platform].send_dm(
-                        link.community_id, link.user_id, submitter_notice(link, problem)
-                    ),
-                    link.platform,
-                    sweep,
-                )
-                how = await delivered(send, "dm", log, f"telling the submitter of {link.id}")
-                if how == "unreachable":  # DMs closed: where their reminders would go instead
-                    how = await self._notify_in_channel(link, submitter_notice(link, problem), sweep)
+                notice = submitter_notice(link, problem)
+                how = await self._dm(link, notice, sweep)
+                if how == GONE:  # a mention in the channel would ping someone who can never read it
+                    how, gone = "unreachable", True
+                elif how == "unreachable":  # DMs closed: where their reminders would go instead
+                    how = await self._notify_in_channel(link, notice, sweep)
             except Revoked as exc:
                 how = "unreachable"
                 await self._removed(link, exc)
@@ -459,11 +469,33 @@ class Moderation:
                 how = "failed"
             if how == "unreachable":
                 log.info(
-                    "submitter of %s has closed DMs and no reminder channel takes the notice; the "
-                    "decision shows in /problem and /history",
+                    "submitter of %s %s; the decision shows in /problem and /history",
                     link.id,
+                    "left the community or their account is gone, so nobody is pinged"
+                    if gone
+                    else "has closed DMs and no reminder channel takes the notice",
                 )
             await submissions.record_notice(self.store, link.id, how)
+
+    async def _dm(self, link: WorkLink, notice: Reply, sweep: Sweep) -> str:
+        """DM the submitter ``notice``; how it went (:func:`bot.outbound.delivered`), or
+        :data:`GONE` when they left the community or their account is gone."""
+        gone = False
+
+        async def send() -> Posted:
+            nonlocal gone
+            try:
+                return await self._watched(
+                    self.outbounds[link.platform].send_dm(link.community_id, link.user_id, notice),
+                    link.platform,
+                    sweep,
+                )
+            except Gone:
+                gone = True
+                raise
+
+        how = await delivered(send(), "dm", log, f"telling the submitter of {link.id}")
+        return GONE if gone else how
 
     async def _notify_in_channel(self, link: WorkLink, notice: Reply, sweep: Sweep) -> str:
         """Tell a submitter whose DMs are closed in their community's reminder channel, pinging

@@ -434,6 +434,26 @@ async def test_a_submitter_with_closed_dms_is_told_in_the_reminder_channel(rig: 
     assert allowed["parse"] == [] and [str(u) for u in allowed["users"]] == [str(fake.alice_id)]
 
 
+async def test_a_submitter_who_left_the_server_is_not_pinged_in_the_reminder_channel(
+    rig: Moderated,
+) -> None:
+    """Alice submitted, then left the server: Discord refuses the DM (she shares no server with
+    copbot). Bob's ❌ used to @-mention her in the reminder channel, which she can never read.
+    Now nobody is pinged, as for a claimant who left; her notice counts as one that could not
+    reach her, so an undo sends her no notice of a decision she never heard of."""
+    fake = rig.fake
+    post = await submit(rig)
+    fake.close_dms(fake.alice_id)
+    fake.members.pop(fake.alice_id)
+
+    await rig.react(post, "❌", fake.bob_id)
+
+    assert await status(rig.bot.ctx) == LinkStatus.REJECTED
+    assert fake.messages[fake.channel_id("reminders")] == []
+    link = await submissions.get_link(rig.bot.ctx.store, 1)
+    assert link is not None and link.notice == "unreachable"
+
+
 async def test_two_moderators_at_once_make_one_decision(rig: Moderated) -> None:
     """Bob ✅ and Carol ❌ arrive together: the first wins, one edit, one DM, one history entry."""
     fake = rig.fake
