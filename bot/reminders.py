@@ -130,6 +130,16 @@ class ChannelTrouble:
     reason: str
 
 
+# How a reminder went (a claim's ``delivery``), as the sweep's log line says it, in this order.
+HOW_SAID = {
+    "dm": "by DM",
+    "channel": "in channel",
+    "retry": "to send again",
+    "unreachable": "unreachable",
+    "failed": "failed",
+}
+
+
 @dataclass
 class SweepReport:
     """What one sweep did."""
@@ -141,6 +151,15 @@ class SweepReport:
     def count(self, how: str) -> None:
         """Count one delivery by how it went."""
         self.delivered[how] = self.delivered.get(how, 0) + 1
+
+    def summary(self) -> str:
+        """The sweep in words, for its log line: ``3 stale, 1 expired; reminders: 2 by DM, 1 in
+        channel`` (only the two counts when no reminder was sent)."""
+        said = f"{self.stale} stale, {self.expired} expired"
+        ways = [how for how in HOW_SAID if how in self.delivered]
+        ways += sorted(set(self.delivered) - set(HOW_SAID))
+        sent = ", ".join(f"{self.delivered[how]} {HOW_SAID.get(how, how)}" for how in ways)
+        return f"{said}; reminders: {sent}" if sent else said
 
 
 class Sweeper:
@@ -271,7 +290,11 @@ class Sweeper:
 
             await self._in_batches(retry or [], expired, self._notify)
             # One line a sweep (APScheduler's own two a run are held back, see bot.logs).
-            log.info("sweep: %d stale, %d expired, %s", report.stale, report.expired, report.delivered)
+            log.info(
+                "sweep: %s",
+                report.summary(),
+                extra={"stale": report.stale, "expired": report.expired, "reminders": dict(report.delivered)},
+            )
             self._report_trouble()
             for platform, skipped in self._skipped.items():
                 log.warning(

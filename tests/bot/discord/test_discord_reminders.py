@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 
+from bot.config import Settings
 from commands.types import Context
 from storage.models import Claim
 from tests.bot.discord.discord_rig import TOKEN, Moderated, ask, buttons, embed, moderated, text_of
 from tests.fakes.discord_api import Callback, FakeDiscord
 from tests.support.clock import FakeClock
+from tests.support.logged import copbot_logging
 
 
 async def configure(fake: FakeDiscord, **options: Any) -> None:
@@ -894,3 +896,38 @@ async def test_a_claimant_who_left_the_server_is_not_pinged_and_the_claim_still_
     assert (await rig.sweeper.run_once()).expired == 1
     assert reminders(fake) == []
     assert (await latest(rig, fake.bob_id, "2.4")).state == "expired"
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+async def test_the_sweeps_log_line_says_how_its_reminders_went(
+    rig: Moderated, clock: FakeClock, log_format: str
+) -> None:
+    """Alice's reminder goes by DM, Bob's (DMs closed) to the reminder channel. The sweep's one
+    log line used to end with a Python dict (``sweep: 2 stale, 0 expired, {'dm': 1, ...}``, and
+    ``{}`` when nothing was sent); now it reads plainly, and as JSON carries the counts as fields.
+    A sweep that sends nothing says only its two counts."""
+    fake = rig.fake
+    await claim(rig, fake.alice_id, "2.4")
+    await claim(rig, fake.bob_id, "3.11")
+    fake.close_dms(fake.bob_id)
+    clock.advance(days=31)
+    settings = Settings(_env_file=None, log_format=log_format)  # type: ignore[call-arg]
+
+    with copbot_logging(settings) as logged:
+        await rig.sweeper.run_once()
+        await rig.sweeper.run_once()
+
+    if log_format == "text":
+        lines = [line for line in logged.text.splitlines() if "sweep: " in line]
+        assert lines[0].endswith("sweep: 2 stale, 0 expired; reminders: 1 by DM, 1 in channel"), lines
+        assert lines[1].endswith("sweep: 0 stale, 0 expired"), lines
+        return
+    sweeps = [r for r in logged.records() if r["message"].startswith("sweep: ")]
+    assert [r["message"] for r in sweeps] == [
+        "sweep: 2 stale, 0 expired; reminders: 1 by DM, 1 in channel",
+        "sweep: 0 stale, 0 expired",
+    ]
+    assert [(r["stale"], r["expired"], r["reminders"]) for r in sweeps] == [
+        (2, 0, {"dm": 1, "channel": 1}),
+        (0, 0, {}),
+    ]
