@@ -143,6 +143,17 @@ EVERYONE_PAGE = 20
 EVERYONE = frozenset({"everyone", "all", "anyone", "everybody", "<!everyone>"})
 
 
+def release_button(number: str) -> Button:
+    """The Release button of one claim in a member's own /claims list (a card's says "Release")."""
+    return Button(f"Release {number}", "release", number)
+
+
+async def own_claims(ctx: Context, actor: Actor) -> Reply:
+    """``actor``'s own /claims list as it is now (a front end shows it in place of a list whose
+    Release was pressed, where it cannot take that one button off)."""
+    return await claims_command(ctx, Request("claims", actor))
+
+
 async def claims_command(ctx: Context, request: Request) -> Reply:
     """/claims [user] [number] [everyone] [page]: your open claims, someone else's, everyone's on a
     problem, or (everyone) every open claim in this community, paged."""
@@ -201,9 +212,7 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
     footer = None
     if whose == "Your":
         here = [c for c in claims if c.community_id == actor.community_id]
-        buttons = tuple(
-            Button(f"Release {c.problem_number}", "release", c.problem_number) for c in here[:RELEASE_BUTTONS]
-        )
+        buttons = tuple(release_button(c.problem_number) for c in here[:RELEASE_BUTTONS])
         notes = []
         if len(here) > RELEASE_BUTTONS:
             notes.append(

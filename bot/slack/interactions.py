@@ -23,6 +23,7 @@ from bot.slack.inflight import InFlight
 from bot.slack.installation import Installation
 from bot.slack.outbound import slack_error
 from commands import dispatch
+from commands.claims import own_claims, release_button
 from commands.submissions import NO_SUCH_SUBMISSION, decide_link, ours
 from commands.types import Actor, CommandError, Context, Reply, parse_custom_id, record_id
 from storage import submissions
@@ -139,10 +140,16 @@ class Interactions:
         misled; a failure is only logged. A card whose Claim or Release was pressed is replaced
         (by the response_url) by one showing who holds the problem now (:attr:`Reply.refresh`);
         an answered reminder loses that claim's buttons by ``chat.update`` (:attr:`Reply.spent`).
-        An ephemeral message (which Slack sends no copy of) is left as it is."""
+        An ephemeral message (which Slack sends no copy of) is left as it is, but for a private
+        /claims list whose Release was pressed: see :meth:`_relist`."""
         container = body.get("container") or {}
         message = body.get("message") or {}
-        if not (reply.spent or reply.refresh) or container.get("is_ephemeral") or not message:
+        if not (reply.spent or reply.refresh):
+            return
+        if container.get("is_ephemeral"):
+            await self._relist(body, reply, respond, place)
+            return
+        if not message:
             return
         card = reply.refreshing(render.buttons_of(message.get("blocks")))
         channel, ts = container.get("channel_id"), container.get("message_ts") or message.get("ts")
@@ -177,6 +184,30 @@ class Interactions:
             except Exception as exc:
                 failure = slack_error(exc) or exc
                 log.warning("could not take spent buttons off Slack message %s: %s", ts, failure)
+
+    async def _relist(self, body: dict[str, Any], reply: Reply, respond: AsyncRespond, place: int) -> None:
+        """A member's private /claims list whose Release was pressed: Slack sends no copy of an
+        ephemeral message, so that one button cannot be taken off it; the list is replaced (by
+        the response_url) by their list as it is now, without the claim released. A failure is
+        only logged."""
+        action = (body.get("actions") or [{}])[0]
+        parsed = parse_custom_id(str(action.get("action_id") or ""))
+        label = str((action.get("text") or {}).get("text") or "")
+        if parsed is None or parsed[0] != "release" or action.get("action_id") not in reply.spent:
+            return
+        if label != release_button(parsed[1]).label:  # a private card's Release, not the list's
+            return
+        async with self._pressed.editing(_pressed_message(body), place) as update:
+            if update.superseded:  # a later press showed the list as it is now
+                return
+            try:
+                listed = await own_claims(self.ctx, await self._actor(body))
+                answer = await respond(**response(listed), replace_original=True)
+                failure = None if 200 <= answer.status_code < 300 else f"HTTP {answer.status_code}"
+            except Exception as exc:
+                failure = type(exc).__name__
+            if failure:
+                log.warning("could not refresh a /claims list after a release: %s", failure)
 
     async def _open_reject_form(self, body: dict[str, Any], target: str, respond: AsyncRespond) -> None:
         """**Reject with reason**: a moderator gets the modal; anyone else an answer saying why not.

@@ -130,7 +130,7 @@ def replacements(rig: Rig) -> list[Answer]:
 async def test_a_card_shows_who_holds_the_problem_once_its_claim_or_release_is_pressed(rig: Rig) -> None:
     """Bob claims 1.2 with the button on Ann's card: the card in the channel is replaced by one
     naming him, with Release (before, it still said nobody was on it); his Release puts it back.
-    His answers stay ephemeral; the /claims list's Release button replaces nothing."""
+    His answers stay ephemeral; the /claims list's Release button replaces no card (only the list)."""
     card = await rig.command("/problem", "1.2", user=ANN)
     assert "Nobody yet" in card.shown
 
@@ -149,7 +149,8 @@ async def test_a_card_shows_who_holds_the_problem_once_its_claim_or_release_is_p
     await rig.command("/claim", "3.11", user=BOB)
     mine = await rig.command("/claims", user=BOB)
     await rig.click(mine, "Release 3.11", user=BOB)
-    assert len(replacements(rig)) == 2
+    (relisted,) = replacements(rig)[2:]  # no card: only his private list, as it now is
+    assert not relisted.public and "You hold no open claims." in relisted.shown
 
 
 async def test_release_on_a_card_whose_claim_already_ended_says_so_and_refreshes_the_card(rig: Rig) -> None:
@@ -166,3 +167,20 @@ async def test_release_on_a_card_whose_claim_already_ended_says_so_and_refreshes
     assert "You hold no claim on 1.2, so there is nothing to release." in refused.shown
     (now,) = replacements(rig)
     assert now.buttons == ["Claim", "Another random"] and "ann — since" not in now.shown
+
+
+async def test_release_in_the_private_claims_list_takes_that_button_off_the_list(rig: Rig) -> None:
+    """Ann's private /claims lists 3.11 and 1.2, each with a Release button. She presses
+    Release 3.11: she is told it is released, and the list in front of her no longer offers
+    Release 3.11 (before, it kept it, and a second press said she held no claim on 3.11)."""
+    await rig.command("/claim", "3.11", user=ANN)
+    await rig.command("/claim", "1.2", user=ANN)
+    mine = await rig.command("/claims", user=ANN)
+    assert not mine.public and mine.buttons == ["Release 3.11", "Release 1.2"]
+
+    released = await rig.click(mine, "Release 3.11", user=ANN)
+
+    assert not released.public and "Released your claim on 3.11." in released.shown
+    (now,) = replacements(rig)  # the list, replaced where Ann sees it
+    assert not now.public and now.buttons == ["Release 1.2"]
+    assert "1.2" in now.shown and "3.11" not in now.shown
