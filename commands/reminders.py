@@ -27,12 +27,13 @@ from storage.claims import Person
 from storage.models import OPEN_CLAIM_STATES, REMINDER_DELIVERED, Claim, ClaimState, Problem
 
 
-def _made_in(claim: Claim, community: str, *, mention: bool) -> str:
+def _made_in(claim: Claim, community: str, *, in_own_channel: bool) -> str:
     """`` in the server “Concrete Problems”``: where the claim was made, for a message that may
     be read outside it (a Discord DM reaches the user of every server); "" when it is not known,
-    and in a message that ``mention``s the claimant, posted in that community's own reminder
-    channel, where everyone reading it knows."""
-    if not community or mention:
+    and in a message posted ``in_own_channel``, the reminder channel of the community the claim
+    was made in, where everyone reading it knows. (The messages that mention their claimant are
+    those: the sweep mentions only there.)"""
+    if not community or in_own_channel:
         return ""
     return f" in the {community_word(claim.platform)} “{' '.join(community.split())}”"
 
@@ -60,9 +61,10 @@ def reminder_reply(
     community: str = "",
 ) -> Reply:
     """The one reminder a stale claim gets (sent ``now``): still on it, or release?
-    ``community``: the name of the community the claim was made in, when the platform knows it."""
+    ``community``: the name of the community the claim was made in, when the platform knows it;
+    ``mention``: posted in that community's own reminder channel, mentioning the claimant."""
     text = (
-        f"You claimed {problem_title(problem, 70)}{_made_in(claim, community, mention=mention)} on "
+        f"You claimed {problem_title(problem, 70)}{_made_in(claim, community, in_own_channel=mention)} on "
         f"{_since(claim)}. Still working on it? "
         f"If I hear nothing {_expiring(grace_days, now)} the claim expires, so others know it is free."
     )
@@ -89,7 +91,7 @@ def expiry_reply(claim: Claim, problem: Problem, *, mention: bool = False, commu
     return Reply(
         title=f"Your claim on {problem.number} expired",
         text=(
-            f"Your claim on {problem_title(problem, 70)}{_made_in(claim, community, mention=mention)} "
+            f"Your claim on {problem_title(problem, 70)}{_made_in(claim, community, in_own_channel=mention)} "
             f"(since {_since(claim)}) expired {why}. "
             f"/claim {problem.number} again any time if you pick it back up."
         ),
@@ -123,7 +125,7 @@ def reminders_reply(
         return reminder_reply(claim, problem, grace_days, now, mention=mention, community=community)
     first = held[0][0]
     text = (
-        f"You claimed these {len(held)} problems{_made_in(first, community, mention=mention)} "
+        f"You claimed these {len(held)} problems{_made_in(first, community, in_own_channel=mention)} "
         "and I have heard nothing "
         f"about them for a while. Still working on them? Answer for each with its buttons. "
         f"If I hear nothing about one {_expiring(grace_days, now)} its claim expires, "
@@ -171,7 +173,7 @@ def expiries_reply(
     return Reply(
         title=f"Your claims on {len(held)} problems expired",
         text=(
-            f"Your claims on these {len(held)} problems{_made_in(first, community, mention=mention)} "
+            f"Your claims on these {len(held)} problems{_made_in(first, community, in_own_channel=mention)} "
             "expired after a long "
             "silence, so others know they are free. /claim NUMBER again any time if you pick one back up."
         ),
