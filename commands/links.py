@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import string
 import unicodedata
 from urllib.parse import parse_qsl, quote, unquote_plus, urlencode, urlsplit, urlunsplit
 
@@ -50,6 +51,20 @@ ARXIV_ID = re.compile(
 # storage/migrations/versions/*_0015_* keys the links stored before this under the same rule.
 FORUM_HOSTS = {"lesswrong.com", "alignmentforum.org", "greaterwrong.com"}
 FORUM_POST = re.compile(r"^/(?:posts|s/[^/]+/p)/(?P<id>[A-Za-z0-9]{17})(?:/[^/]*)?/*$")
+
+# A path is sent as bytes, each written as itself or as %XX: these characters (RFC 3986's
+# unreserved ones) mean the same either way; a reserved one (/, +, ;…) may mean something else
+# escaped (a/b is two segments, a%2Fb one), so it is kept as written.
+UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
+# What browsers escape in a path as they send it, with every letter beyond ASCII (as its UTF-8
+# bytes): /café is sent as /caf%C3%A9, /{x} as /%7Bx%7D.
+SENT_ESCAPED = frozenset('"<>`{} ')
+ESCAPE = re.compile(r"(%[0-9A-Fa-f]{2})")
+# GitHub's owner and repository names (letters, digits, - . _) do not depend on case, and a
+# repository's address ends in .git or not; what follows them (a branch, a file's path) does.
+# storage/migrations/versions/*_0016_* keys the links stored before this (and those with their
+# path escaped another way) under the same rules.
+GITHUB_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
 # An http(s) address inside free text (the sheet's "Existing work" cells): up to whitespace or a
@@ -242,9 +257,11 @@ def normalise_link(link: str) -> str:
     """A key under which the same work has one spelling.
 
     http and https, host case and ``www.``, default ports, trailing slashes, fragments, tracking
-    parameters and the order of query parameters do not matter; arXiv's abs, pdf and versioned
-    links of one paper are one paper, and a LessWrong post is one post on the Alignment Forum
-    and GreaterWrong, slug or none (:data:`FORUM_POST`).
+    parameters, the order of query parameters and how the path is percent-encoded
+    (:func:`path_key`) do not matter; arXiv's abs, pdf and versioned links of one paper are one
+    paper, a LessWrong post is one post on the Alignment Forum and GreaterWrong, slug or none
+    (:data:`FORUM_POST`), and a GitHub repository is one whatever the case of its owner's and
+    its name, with .git or without (:func:`github_path`).
     """
     parts = urlsplit(link.strip())
     host = (parts.hostname or "").lower().rstrip(".")
@@ -253,21 +270,54 @@ def normalise_link(link: str) -> str:
     except ValueError:
         pass
     host = host.removeprefix("www.")
+    path = re.sub(r"/+$", "", path_key(parts.path))
     if host in {"arxiv.org", "export.arxiv.org"}:
-        match = ARXIV_ID.match(parts.path)
+        match = ARXIV_ID.match(path)
         if match:
             return f"arxiv:{match.group('id').lower()}"
     port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
-    path = re.sub(r"/+$", "", parts.path) or ""
     query = [
         (key, value)
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
         if not key.lower().startswith("utm_") and key.lower() not in TRACKING_PARAMS
     ]
-    if host in FORUM_HOSTS and not port and (post := FORUM_POST.match(parts.path)):
+    if host in FORUM_HOSTS and not port and (post := FORUM_POST.match(path)):
         query_text = urlencode(sorted(query))
         return f"lesswrong:{post['id']}" + (f"?{query_text}" if query_text else "")
+    if host == "github.com" and not port:
+        path = github_path(path)
     return urlunsplit(("", host + port, path, urlencode(sorted(query)), "")).removeprefix("//")
+
+
+def path_key(path: str) -> str:
+    """A link's path in one spelling of the bytes it is sent as: an unreserved character
+    (:data:`UNRESERVED`) as itself, escaped or not; a letter beyond ASCII, or one browsers
+    escape (:data:`SENT_ESCAPED`), as its UTF-8 bytes' %XX; every %XX in upper case; reserved
+    characters as written, escaped or not."""
+    spelled = []
+    for i, piece in enumerate(ESCAPE.split(path)):
+        if i % 2:  # an escape, %XX
+            byte = chr(int(piece[1:], 16))
+            spelled.append(byte if byte in UNRESERVED else piece.upper())
+            continue
+        for ch in piece:
+            if ch.isascii() and ch not in SENT_ESCAPED:
+                spelled.append(ch)
+            else:
+                spelled.extend(f"%{byte:02X}" for byte in ch.encode("utf-8", "surrogatepass"))
+    return "".join(spelled)
+
+
+def github_path(path: str) -> str:
+    """A GitHub path (as :func:`path_key` spells it, without trailing slashes) with its owner's
+    and repository's names in lower case, and without the repository's .git; the rest as is."""
+    segments = path.split("/")  # "", owner, repository, then a branch, a file…
+    for i in (1, 2):
+        if i < len(segments) and GITHUB_NAME.fullmatch(segments[i]):
+            segments[i] = segments[i].lower()
+    if len(segments) == 3 and len(segments[2]) > len(".git"):
+        segments[2] = segments[2].removesuffix(".git")
+    return "/".join(segments)
 
 
 def links_in(text: str) -> list[str]:

@@ -15,7 +15,7 @@ from bot.outbound import Posted
 from bot.runner import make_moderation
 from commands import dispatch
 from commands.submissions import decide_by_reaction, decide_link
-from commands.types import Actor, Context, Reply
+from commands.types import Actor, Context, Link, Reply
 from storage import posts, submissions
 from storage.catalogue import export_csv
 from storage.engine import make_engine
@@ -1083,6 +1083,24 @@ async def test_work_rejected_before_says_so_on_its_new_post(
     assert earlier == ("2026-11-25 by Mod: not about acronyms",), post.sections
     first = outbound.sent[0].reply
     assert "Rejected before" not in [section.title for section in first.sections]
+
+
+async def test_a_github_repository_rejected_before_in_other_case_says_so_on_its_new_post(
+    moderated: Context, outbound: MemoryOutbound
+) -> None:
+    """Mod rejected Ann's https://github.com/Owner/Repo; Bob's github.com/owner/repo.git was
+    other work to copbot, its post silent about the rejection. Now its post says it was rejected
+    before, and shows the link as Bob typed it."""
+    await with_channel(moderated)
+    await say(moderated, ANN, "/submit 2.4 https://github.com/Owner/Repo")
+    await decide_link(moderated, MOD, 1, False, "not about acronyms")
+    reply = await say(moderated, person("bob"), "/submit 2.4 https://github.com/owner/repo.git")
+    assert "went to the moderators" in reply.text, reply.text
+    post = [s for s in outbound.sent if s.kind == "channel"][-1].reply
+    sections = {section.title: section.lines for section in post.sections}
+    assert sections.get("Rejected before") == ("2026-11-25 by Mod: not about acronyms",), post.sections
+    shown_as = "https://github.com/owner/repo.git"
+    assert sections["Link"] == (Link(shown_as, shown_as),)
 
 
 async def test_a_reaction_against_the_decision_made_is_answered(moderated: Context) -> None:

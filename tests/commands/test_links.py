@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from commands import dispatch
 from commands.links import BadLink, check_link, links_in, listed_in, normalise_link
@@ -347,3 +351,145 @@ async def test_a_forum_post_listed_or_submitted_under_another_address_is_refused
     assert not (await say(ctx, ann, f"/submit 2.4 {LW_POST}")).error
     again = await say(ctx, bob, "/submit 2.4 https://www.alignmentforum.org/posts/6tHNM2s6SWzFHv3Wo")
     assert again.error and "already submitted for 2.4" in again.text, again.text
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("https://example.org/caf%C3%A9", "https://example.org/caf\u00e9"),
+        ("https://example.org/caf%c3%a9", "https://example.org/caf%C3%A9"),
+        ("https://example.org/caf%c3%a9/", "https://example.org/caf\u00e9"),
+        ("https://example.org/%7Eann/notes", "https://example.org/~ann/notes"),
+        ("https://example.org/%7eann/%41%2d1", "https://example.org/~ann/A-1"),
+        ("https://example.org/%E6%97%A5%E6%9C%AC?q=%C3%A9", "https://example.org/\u65e5\u672c?q=\u00e9"),
+        ("https://example.org/%7Bx%7D", "https://example.org/{x}"),
+        ("https://example.org/a%2fb", "https://example.org/a%2Fb"),
+        ("https://github.com/Owner/Repo", "https://github.com/owner/repo"),
+        ("https://github.com/Owner/Repo", "https://github.com/owner/repo.git"),
+        ("https://github.com/Owner/Repo", "http://www.github.com/OWNER/repo/"),
+        ("https://github.com/Owner/Repo.git/", "https://github.com/owner/repo"),
+        ("https://github.com/Owner", "https://github.com/owner/"),
+        (
+            "https://github.com/Owner/Repo/blob/main/File.py",
+            "https://github.com/owner/repo/blob/main/File.py",
+        ),
+        ("https://github.com/Owner/Repo/tree/Main#readme", "https://github.com/owner/REPO/tree/Main"),
+        ("https://arxiv.org/abs/2312%2E09230", "https://arxiv.org/abs/2312.09230"),
+    ],
+)
+def test_one_work_however_its_path_is_escaped_or_its_github_names_are_cased(a: str, b: str) -> None:
+    """/caf\u00e9 is sent as /caf%C3%A9 (hex in either case), ~ and %7E are one character, and
+    GitHub's owner and repository names do not depend on case or a .git: each was two works."""
+    assert normalise_link(a) == normalise_link(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("https://example.org/a%2Fb", "https://example.org/a/b"),  # one segment, or two
+        ("https://example.org/a%2Bb", "https://example.org/a+b"),
+        ("https://example.org/a%3Bb", "https://example.org/a;b"),
+        ("https://example.org/caf%C3%A9", "https://example.org/cafe"),
+        ("https://example.org/Caf%C3%A9", "https://example.org/caf%C3%A9"),  # case off GitHub counts
+        (
+            "https://github.com/owner/repo/blob/main/File.py",
+            "https://github.com/owner/repo/blob/main/file.py",
+        ),
+        ("https://github.com/owner/repo/tree/Main", "https://github.com/owner/repo/tree/main"),
+        ("https://github.com/owner/repo", "https://github.com/owner/repo2"),
+        ("https://github.com/owner/repo", "https://github.com/other/repo"),
+        ("https://gitlab.com/Owner/Repo", "https://gitlab.com/owner/repo"),  # only GitHub's rule
+        ("https://github.com:8443/Owner/Repo", "https://github.com:8443/owner/repo"),
+    ],
+)
+def test_escaped_reserved_characters_and_github_file_paths_stay_different(a: str, b: str) -> None:
+    """A reserved character escaped means something else (a/b is two segments, a%2Fb one); a
+    branch or a file's path on GitHub, and paths elsewhere, keep their case."""
+    assert normalise_link(a) != normalise_link(b)
+
+
+# A path's characters: unreserved, reserved, beyond ASCII, and the ones browsers escape.
+PATH_CHARS = "aZ09-._~/+;=:@!$&'*,\u00e9\u65e5\U0001f600\"<>{}`"
+ESCAPES_SAME = set('aZ09-._~\u00e9\u65e5\U0001f600"<>{}`')
+
+
+def _escaped(ch: str, upper: bool) -> str:
+    hexes = [f"{byte:02X}" if upper else f"{byte:02x}" for byte in ch.encode("utf-8")]
+    return "".join("%" + h for h in hexes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    chars=st.lists(st.sampled_from(PATH_CHARS), min_size=1, max_size=12),
+    escape=st.lists(st.booleans(), min_size=12, max_size=12),
+    upper=st.lists(st.booleans(), min_size=12, max_size=12),
+)
+def test_escaping_a_path_character_changes_its_key_only_when_it_is_reserved(
+    chars: list[str], escape: list[bool], upper: list[bool]
+) -> None:
+    """Any character of a path escaped (hex in either case) or not: an unreserved one, one
+    beyond ASCII or one browsers escape leaves the key as it is; a reserved one changes it."""
+    plain = "https://example.org/p/" + "".join(chars) + "x"
+    mixed = [_escaped(ch, up) if esc else ch for ch, esc, up in zip(chars, escape, upper, strict=False)]
+    changed = any(esc and ch not in ESCAPES_SAME for ch, esc in zip(chars, escape, strict=False))
+    same = normalise_link(plain) == normalise_link("https://example.org/p/" + "".join(mixed) + "x")
+    assert same != changed
+
+
+NAME = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", min_size=1, max_size=8
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    owner=NAME,
+    repo=NAME.map(lambda name: name + ".py"),
+    dot_git=st.booleans(),
+    slash=st.booleans(),
+    host=st.sampled_from(["https://github.com", "http://www.github.com", "https://GitHub.com"]),
+    flip=st.randoms(use_true_random=False),
+)
+def test_a_github_repository_is_one_work_in_any_case_with_or_without_git(
+    owner: str, repo: str, dot_git: bool, slash: bool, host: str, flip: random.Random
+) -> None:
+    """The owner's and the repository's names in any case, .git or not, a trailing slash or
+    not: one repository; a file in it is one file only in its own case."""
+
+    def recase(name: str) -> str:
+        return "".join(ch.upper() if flip.random() < 0.5 else ch.lower() for ch in name)
+
+    canonical = normalise_link(f"https://github.com/{owner.lower()}/{repo.lower()}")
+    typed = f"{host}/{recase(owner)}/{recase(repo)}" + (".git" if dot_git else "") + ("/" if slash else "")
+    assert normalise_link(typed) == canonical
+    path = f"blob/Main/{repo}"
+    in_repo = normalise_link(f"https://github.com/{recase(owner)}/{recase(repo)}/{path}")
+    assert in_repo == normalise_link(f"https://github.com/{owner.lower()}/{repo.lower()}/{path}")
+    if path.lower() != path:
+        assert in_repo != normalise_link(f"https://github.com/{owner}/{repo}/{path.lower()}")
+
+
+async def test_the_same_work_escaped_or_cased_otherwise_is_already_submitted(ctx: Context) -> None:
+    """Ann submits a page with an accented path and a GitHub repository; Bob the same two, the
+    path escaped in lower-case hex and the repository in other case with .git: each went to the
+    moderators a second time. Now Bob is told they are already submitted, waiting or approved;
+    each is listed once, as Ann typed it."""
+    ann, bob, mod = person("ann"), person("bob"), person("mod", moderator=True)
+    cafe = "https://example.org/caf\u00e9/~menu"
+    repo = "https://github.com/Owner/Repo"
+    assert not (await say(ctx, ann, f"/submit 2.4 {cafe}")).error
+    assert not (await say(ctx, ann, f"/submit 2.4 {repo}")).error
+    again = await say(ctx, bob, "/submit 2.4 https://example.org/caf%c3%a9/%7Emenu/")
+    assert (
+        again.error and again.text == "That work is already submitted for 2.4 (waiting for the moderators)."
+    )
+    await dispatch.run_action(ctx, mod, "cop:approve:2")
+    approved = await say(ctx, bob, "/submit 2.4 https://github.com/owner/REPO.git")
+    assert approved.error and approved.text == "That work is already submitted for 2.4 (approved)."
+    pending = await shown(ctx, mod, "/pending")
+    assert f"2.4 #1: {cafe} from Ann" in pending and "#3" not in pending, pending
+    card = await shown(ctx, bob, "/problem 2.4")
+    assert repo in card and "REPO" not in card, card
+    # A file in it is its own work, in its own case.
+    assert not (await say(ctx, bob, f"/submit 2.4 {repo}/blob/main/File.py")).error
+    assert not (await say(ctx, bob, f"/submit 2.4 {repo}/blob/main/file.py")).error

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -15,8 +16,13 @@ from storage import models  # noqa: F401
 from storage.engine import make_engine
 from storage.migrate import upgrade
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from storage.store import Store
+
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0015"
+HEAD = "0016"
 
 
 async def test_upgrade_creates_every_table_and_is_idempotent(empty_db_url: str) -> None:
@@ -416,6 +422,30 @@ async def test_alembics_own_command_line_takes_a_url_as_providers_give_it(empty_
         await engine.dispose()
 
 
+async def plant_links(store: Store, planted: list[tuple[str, str, str]], at: datetime) -> None:
+    """Ann's submissions as stored before a re-keying: (problem, key, status) each, its link
+    the key after https://."""
+    from storage.models import WorkLink
+
+    await store.execute(
+        sa.insert(WorkLink),
+        [
+            {
+                "problem_number": number,
+                "url": "https://" + key,
+                "normalized_url": key,
+                "platform": "discord",
+                "community_id": "g1",
+                "user_id": "ann",
+                "display_name": "Ann",
+                "created_at": at,
+                "status": status,
+            }
+            for number, key, status in planted
+        ],
+    )
+
+
 async def test_forum_posts_submitted_before_0015_are_found_under_any_of_their_addresses(
     empty_db_url: str,
 ) -> None:
@@ -445,23 +475,7 @@ async def test_forum_posts_submitted_before_0015_are_found_under_any_of_their_ad
             ("2.6", f"greaterwrong.com/posts/{post}/x", "rejected"),
             ("2.6", f"lesswrong.com/posts/{post}/x/comment/abcdefghijklmnopq", "approved"),
         ]
-        await store.execute(
-            sa.insert(WorkLink),
-            [
-                {
-                    "problem_number": number,
-                    "url": "https://" + key,
-                    "normalized_url": key,
-                    "platform": "discord",
-                    "community_id": "g1",
-                    "user_id": "ann",
-                    "display_name": "Ann",
-                    "created_at": now,
-                    "status": status,
-                }
-                for number, key, status in planted
-            ],
-        )
+        await plant_links(store, planted, now)
         await upgrade(store.engine)
 
         async with store.read() as s:
@@ -491,5 +505,76 @@ async def test_forum_posts_submitted_before_0015_are_found_under_any_of_their_ad
                 assert dup.existing.problem_number == number
             else:
                 raise AssertionError(f"the post was taken again for {number}")
+    finally:
+        await store.close()
+
+
+async def test_links_submitted_before_0016_are_found_however_escaped_or_cased(empty_db_url: str) -> None:
+    """Links keyed before 0016 with their path escaped as typed, or a GitHub repository in its
+    typed case: after the upgrade, the same work spelled another way is 'already submitted'. As
+    0015 decided: of two pending submissions of one problem that turn out to be one work, the
+    older takes the new key and the other keeps its old one (also when the newer already had
+    it); rejected ones are re-keyed without refusing anything; keys the current code writes
+    (and arXiv's, LessWrong's, other hosts') stay as they are."""
+    from datetime import UTC, datetime
+
+    from commands.links import normalise_link
+    from storage import submissions
+    from storage.catalogue import ensure_seeded
+    from storage.claims import Person
+    from storage.models import WorkLink
+    from storage.store import Store
+    from tests.conftest import SEED, START
+
+    now = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
+    store = Store(make_engine(empty_db_url))
+    try:
+        await upgrade(store.engine, "0015")
+        await ensure_seeded(store, SEED, START)
+        planted = [  # (problem, key as normalise_link wrote it before 0016, status)
+            ("2.4", "example.org/caf%c3%a9", "approved"),
+            ("2.4", "example.org/\u65e5\u672c/%7Eann?q=%C3%A9", "pending"),
+            ("2.5", "github.com/Owner/Repo", "pending"),
+            ("2.5", "github.com/owner/repo.git", "pending"),  # the same: newer, keeps its key
+            ("2.5", "github.com/Owner/Repo/blob/main/File.py", "rejected"),
+            ("2.6", "example.org/%7Ebob", "pending"),  # older, but the newer has the key
+            ("2.6", "example.org/~bob", "approved"),
+            ("2.6", "example.org/caf\u00e9", "rejected"),
+            ("2.6", "example.org/caf%C3%A9", "pending"),
+            ("2.7", "arxiv:2312.09230", "approved"),
+            ("2.7", "lesswrong:6tHNM2s6SWzFHv3Wo?commentId=x", "approved"),
+            ("2.7", "gitlab.com/Owner/Repo", "approved"),
+            ("2.7", "example.org/a%2Fb+c", "approved"),
+        ]
+        rekeyed = {  # the position of each row whose key changes, and its new key
+            0: "example.org/caf%C3%A9",
+            1: "example.org/%E6%97%A5%E6%9C%AC/~ann?q=%C3%A9",
+            2: "github.com/owner/repo",
+            4: "github.com/owner/repo/blob/main/File.py",
+            7: "example.org/caf%C3%A9",
+        }
+        await plant_links(store, planted, now)
+        await upgrade(store.engine)
+
+        async with store.read() as s:
+            rows = await s.exec(sa.select(WorkLink.normalized_url, WorkLink.url).order_by(WorkLink.id))
+            stored = list(rows)
+        assert [key for key, _ in stored] == [rekeyed.get(i, key) for i, (_, key, _) in enumerate(planted)]
+        assert [url for _, url in stored] == ["https://" + key for _, key, _ in planted]  # as typed
+        bob = Person("discord", "g1", "bob", "Bob")
+        again = [
+            ("2.4", "https://example.org/caf\u00e9/", 1),
+            ("2.4", "https://example.org/%e6%97%a5%e6%9c%ac/~ann?q=\u00e9", 2),
+            ("2.5", "https://github.com/OWNER/repo.git/", 3),
+            ("2.6", "https://example.org/~bob", 7),
+            ("2.6", "https://example.org/caf%C3%A9", 9),
+        ]
+        for number, url, first in again:
+            try:
+                await submissions.submit(store, number, url, normalise_link(url), "", bob, now, 10)
+            except submissions.DuplicateLink as dup:
+                assert (dup.existing.problem_number, dup.existing.id) == (number, first), url
+            else:
+                raise AssertionError(f"{url} was taken again for {number}")
     finally:
         await store.close()
