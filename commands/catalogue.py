@@ -6,9 +6,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from rapidfuzz import fuzz, process, utils
 
+from commands.links import URL_KEPT
 from commands.parser import Kind, Option
 from commands.timefmt import ago, day
 from commands.types import (
@@ -23,10 +25,19 @@ from commands.types import (
     Request,
     Section,
     UnknownProblem,
+    past_the_last,
 )
 from storage.claims import STATE_ENDED
 from storage.legacy import sheet_origin, sheet_text
-from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, REMINDER_DELIVERED, Claim, ClaimState, Problem
+from storage.models import (
+    LEGACY_PLATFORM,
+    OPEN_CLAIM_STATES,
+    REMINDER_DELIVERED,
+    Claim,
+    ClaimState,
+    Problem,
+    WorkLink,
+)
 from storage.text import clip, normalise
 
 LEVELS = "ABCD"
@@ -204,6 +215,22 @@ def earlier_line(claim: Claim, viewer: str) -> str:
     return line
 
 
+def existing_work(problem: Problem, links: Sequence[WorkLink]) -> list[str | Link]:
+    """A problem's existing work as a card and /problem NUMBER all list it: its approved
+    ``links`` first, newest first, then the sheet's lines (which the sheet itself still shows
+    whole), so that a card cut short leaves out the oldest, never a newly approved link. An
+    approved link shows its own URL; the submitter's note goes beside it as text."""
+    newest = sorted(links, key=lambda link: (link.decided_at or link.created_at, link.id or 0), reverse=True)
+    work: list[str | Link] = [Link(link.url, link.url, link.note) for link in newest]
+    work += [line for line in problem.existing_work.splitlines() if line.strip()]
+    return work
+
+
+def all_work(number: str, page: int = 1) -> str:
+    """The command that lists all of a problem's existing work: ``/problem 2.4 all [page:2]``."""
+    return f"/problem {number} all" + (f" page:{page}" if page > 1 else "")
+
+
 def problem_title(problem: Problem, limit: int = 80, *, links: bool = True) -> str:
     """``2.4 — 3 letter acronyms…``: number and the start of the text. ``links=False``: shown
     where nothing is a link (an autocomplete choice), so a link there is cut like any words."""
@@ -233,16 +260,12 @@ async def problem_card(
         fields.append(ReplyField("Subcategory", problem.subcategory))
     fields.append(ReplyField("Difficulty", problem.difficulty))
     sections: list[Section] = []
-    # Approved links first, newest first, then the sheet's lines (which the sheet itself still
-    # shows whole): a card cut short leaves out the oldest, never a newly approved link. An
-    # approved link shows its own URL; the submitter's note goes beside it as text.
-    newest = sorted(links, key=lambda link: (link.decided_at or link.created_at, link.id or 0), reverse=True)
-    work: list[str | Link] = [Link(link.url, link.url, link.note) for link in newest]
-    work += [line for line in problem.existing_work.splitlines() if line.strip()]
-    # At most CARD_WORK lines, the last counting the rest, so that who is working on it always
-    # shows, on every platform.
+    work = existing_work(problem, links)
+    # At most CARD_WORK lines, the last counting the rest and naming the command that lists them
+    # all, so that who is working on it always shows, on every platform.
     more = len(work) - CARD_WORK + 1 if len(work) > CARD_WORK else 0
-    sections.append(Section("Existing work", tuple(work[: len(work) - more]) or ("None yet.",), more))
+    shown = tuple(work[: len(work) - more]) or ("None yet.",)
+    sections.append(Section("Existing work", shown, more, hint=all_work(problem.number) if more else ""))
     open_claims = [c for c in claims if c.state in OPEN_CLAIM_STATES]
     ended = [c for c in claims if c.state not in OPEN_CLAIM_STATES]
     days = await stale_after_days(ctx, actor, open_claims)
@@ -275,10 +298,93 @@ async def problem_card(
     )
 
 
-PROBLEM_OPTIONS = (Option("number", Kind.NUMBER, "problem number, like 2.4", required=True),)
+PROBLEM_OPTIONS = (
+    Option("number", Kind.NUMBER, "problem number, like 2.4", required=True),
+    Option("all", Kind.FLAG, "list all of its existing work (the card shows ten lines)"),
+    Option("page", Kind.PAGE, "which page of all its existing work"),
+)
 
 
 async def problem_command(ctx: Context, request: Request) -> Reply:
-    """/problem NUMBER: the problem's card, in the channel."""
+    """/problem NUMBER [all] [page]: the problem's card, in the channel; with all (or a page),
+    every line of its existing work, privately, a page at a time."""
     problem = await get_problem(ctx, request.args["number"])
+    if request.args.get("all") or "page" in request.args:
+        return await work_list(ctx, problem, request.args.get("page", 1))
     return await problem_card(ctx, problem, request.actor)
+
+
+# A page of /problem NUMBER all: at most WORK_PAGE lines, and at most WORK_PAGE_CHARS characters
+# of them (each counting at most WORK_LINE_MOST, about the most of one line a platform shows:
+# Discord 984), so that a page of the longest links /submit takes (900-character links,
+# 500-character notes) still fits in one Discord embed (6,000 characters) and one Slack message
+# (about 12,000) and no line is left off a page for want of room.
+WORK_PAGE = 20
+WORK_PAGE_CHARS = 3000
+WORK_LINE_MOST = 1000
+
+
+def work_size(line: str | Link) -> int:
+    """The characters a line of existing work takes to show, as WORK_PAGE_CHARS counts them: a
+    link as platforms send it (each letter beyond A-Z as its %XX codes), then its note."""
+    if isinstance(line, Link):
+        size = len(quote(line.url, safe=URL_KEPT)) + (len(" — ") + len(line.note) if line.note else 0)
+    else:
+        size = len(line)
+    return min(size, WORK_LINE_MOST)
+
+
+def work_pages(work: Sequence[str | Link]) -> list[list[str | Link]]:
+    """``work`` in pages (see WORK_PAGE): each as many lines as fit, at least one."""
+    pages: list[list[str | Link]] = []
+    size = 0
+    for line in work:
+        cost = work_size(line)
+        if not pages or len(pages[-1]) >= WORK_PAGE or size + cost > WORK_PAGE_CHARS:
+            pages.append([])
+            size = 0
+        pages[-1].append(line)
+        size += cost
+    return pages
+
+
+def _lines(count: int, what: str) -> str:
+    return f"{count} {what}{'' if count == 1 else 's'}"
+
+
+async def work_list(ctx: Context, problem: Problem, wanted: int) -> Reply:
+    """/problem NUMBER all [page]: every line of a problem's existing work, as its card orders
+    them, a page at a time (WORK_PAGE), privately, as /claims everyone and /search page theirs."""
+    _, links = await ctx.store.problem_state(problem.number)
+    work = existing_work(problem, links)
+    title = f"Existing work on {problem_title(problem)}"
+    number = problem.number
+    if not work:
+        return Reply(
+            title=title,
+            text=f"Nothing lists existing work on {number} yet. Know of some? /submit {number} LINK "
+            "sends it to the moderators.",
+        )
+    pages = work_pages(work)
+    page = min(wanted, len(pages))
+    shown = pages[page - 1]
+    first = sum(len(p) for p in pages[: page - 1]) + 1
+    approved, sheet = len(links), len(work) - len(links)
+    counted = (
+        [_lines(approved, "approved link") + (", newest first" if approved > 1 else "")] if approved else []
+    )
+    if sheet:
+        counted.append(_lines(sheet, "line") + " from the sheet")
+    footer = ", then ".join(counted) + "."
+    if len(pages) > 1:
+        footer = (
+            f"Page {page} of {len(pages)} (lines {first}–{first + len(shown) - 1} of {len(work)}). {footer}"
+        )
+    if page < len(pages):
+        footer += f" Next: {all_work(number, page + 1)}"
+    return Reply(
+        title=title,
+        text=past_the_last(wanted, len(pages)),
+        sections=(Section("Existing work", tuple(shown)),),
+        footer=footer,
+    )

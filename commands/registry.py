@@ -187,9 +187,10 @@ for _spec in (
         catalogue.PROBLEM_OPTIONS,
         catalogue.problem_command,
         help="Its card, posted in the channel, has a Claim button (and Release once someone holds the "
-        "problem) and lists earlier claims with the notes they left. Not sure of the number? /search "
-        "finds it by its words.",
-        examples=("/problem 2.4",),
+        "problem) and lists earlier claims with the notes they left. The card shows ten lines of "
+        "existing work, newest approved links first; all lists every line, just for you, a page "
+        "at a time. Not sure of the number? /search finds it by its words.",
+        examples=("/problem 2.4", "/problem 2.4 all", "/problem 2.4 all page:2"),
     ),
     CommandSpec(
         "random",

@@ -79,19 +79,28 @@ class Link:
 MORE_LINES = "… and {} more"
 
 
+def more_line(count: int, hint: str = "") -> str:
+    """How many lines are left out ("… and 7 more"), then where they are listed when ``hint``
+    names it ("… and 7 more: /problem 2.4 all")."""
+    return MORE_LINES.format(count) + (f": {hint}" if hint else "")
+
+
 @dataclass(frozen=True)
 class Section:
     """A titled block of lines; a line is plain text or a link. ``more``: how many further lines
-    the core left out (a card's existing work), shown as a last "… and N more"."""
+    the core left out (a card's existing work), shown as a last "… and N more"; ``hint``: the
+    command that lists them all, said after that count ("… and 7 more: /problem 2.4 all"), also
+    where a platform leaves out more of the lines for want of room."""
 
     title: str
     lines: tuple[str | Link, ...]
     more: int = 0
+    hint: str = ""
 
     @property
     def shown_lines(self) -> tuple[str | Link, ...]:
         """The lines, then "… and N more" for those left out."""
-        return (*self.lines, MORE_LINES.format(self.more)) if self.more else self.lines
+        return (*self.lines, more_line(self.more, self.hint)) if self.more else self.lines
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,16 @@ from discord.utils import escape_mentions
 
 from bot.pressed import answers
 from commands.links import URL_KEPT
-from commands.types import MORE_LINES, Button, ButtonStyle, Link, Reply, ReplyField, Section, parse_custom_id
+from commands.types import (
+    Button,
+    ButtonStyle,
+    Link,
+    Reply,
+    ReplyField,
+    Section,
+    more_line,
+    parse_custom_id,
+)
 from storage.text import clip as clip_text
 from storage.text import without_bidi, without_tail
 
@@ -217,7 +226,6 @@ def _shown(text: str) -> str:
 
 
 LINE_MAX = FIELD_VALUE_MAX - 40  # a line's most, with the "… and N more" line beside it
-MORE = MORE_LINES
 CONTINUED = " (continued)"
 
 
@@ -229,11 +237,14 @@ def bullets(section: Section) -> list[str]:
     ]
 
 
-def pack(lines: list[str], fields: int, budget: int, name: int = 0, more: int = 0) -> tuple[list[str], int]:
+def pack(
+    lines: list[str], fields: int, budget: int, name: int = 0, more: int = 0, hint: str = ""
+) -> tuple[list[str], int]:
     """Whole ``lines`` in at most ``fields`` field values of at most 1,024 characters each and
     ``budget`` in all (a value after the first also costs ``name``, its field's name); lines that
     do not fit are counted in a last "… and N more" (the last of ``lines`` is the section's own
-    when it left ``more`` out). The values, and how many lines they show."""
+    when it left ``more`` out), followed by ``hint`` (escaped: where they are all listed). The
+    values, and how many lines they show."""
     joined = "\n".join(lines)
     if lines and len(joined) <= min(FIELD_VALUE_MAX, budget):  # the usual section: one field
         return [joined], len(lines)
@@ -255,10 +266,10 @@ def pack(lines: list[str], fields: int, budget: int, name: int = 0, more: int = 
     for index, line in enumerate(lines):
         rest = len(lines) - index - 1 + beyond
         placed = after(state, line)
-        if placed is not None and rest and after(placed, MORE.format(rest)) is None:
+        if placed is not None and rest and after(placed, more_line(rest, hint)) is None:
             placed = None  # then there would be no room left to say what was left out
         if placed is None:
-            marker = MORE.format(rest + 1)
+            marker = more_line(rest + 1, hint)
             placed = after(state, marker)
             if placed is not None:
                 _put(values, marker, placed[0] > state[0])
@@ -277,7 +288,7 @@ def _put(values: list[list[str]], line: str, new: bool) -> None:
 
 def section_value(section: Section) -> str:
     """A section's lines as bullets, as many whole lines as fit in one field."""
-    return pack(bullets(section), 1, FIELD_VALUE_MAX, more=section.more)[0][0]
+    return pack(bullets(section), 1, FIELD_VALUE_MAX, more=section.more, hint=escape(section.hint))[0][0]
 
 
 def embed(reply: Reply) -> discord.Embed:
@@ -298,9 +309,12 @@ def embed(reply: Reply) -> discord.Embed:
         for f in reply.fields
     ]
     inline = len(fields)
-    sections = [(_shown(clip(escape(s.title), FIELD_NAME_MAX)), bullets(s), s.more) for s in reply.sections]
-    firsts = [pack(lines, 1, FIELD_VALUE_MAX, more=more) for _, lines, more in sections]
-    fields += [(name, values[0], False) for (name, _, _), (values, _) in zip(sections, firsts, strict=True)]
+    sections = [
+        (_shown(clip(escape(s.title), FIELD_NAME_MAX)), bullets(s), s.more, escape(s.hint))
+        for s in reply.sections
+    ]
+    firsts = [pack(lines, 1, FIELD_VALUE_MAX, more=more, hint=hint) for _, lines, more, hint in sections]
+    fields += [(name, values[0], False) for (name, *_), (values, _) in zip(sections, firsts, strict=True)]
     del fields[FIELDS_MAX:]
 
     def size() -> int:
@@ -321,11 +335,11 @@ def embed(reply: Reply) -> discord.Embed:
     spare_fields, spare = FIELDS_MAX - len(fields), EMBED_TOTAL_MAX - used
     laid = fields[:inline]
     for index, (name, value, _) in enumerate(fields[inline:]):
-        section_name, lines, left_out = sections[index]
+        section_name, lines, left_out, hint = sections[index]
         values = [value]
         continued = clip(section_name, FIELD_NAME_MAX - len(CONTINUED)) + CONTINUED
         if spare_fields and firsts[index][1] < len(lines):
-            values, _ = pack(lines, 1 + spare_fields, len(value) + spare, len(continued), left_out)
+            values, _ = pack(lines, 1 + spare_fields, len(value) + spare, len(continued), left_out, hint)
             spare_fields -= len(values) - 1
             spare -= sum(map(len, values)) + len(continued) * (len(values) - 1) - len(value)
         laid += [(name, values[0], False)] + [(continued, rest, False) for rest in values[1:]]
@@ -476,19 +490,22 @@ def text(reply: Reply) -> str:
         for f in reply.fields
     ]
     tail = [clip(f"-# {escape(' '.join(reply.footer.split()))}", FOOTER_LINE_MAX)] if reply.footer else []
-    sections = [(f"**{clip(escape(s.title), FIELD_NAME_MAX)}**", bullets(s), s.more) for s in reply.sections]
+    sections = [
+        (f"**{clip(escape(s.title), FIELD_NAME_MAX)}**", bullets(s), s.more, escape(s.hint))
+        for s in reply.sections
+    ]
     room = CONTENT_MAX - sum(len(line) + 1 for line in head + fields + tail)
-    wanted = sum(len(name) + 1 + len("\n".join(lines)) + 1 for name, lines, _ in sections)
+    wanted = sum(len(name) + 1 + len("\n".join(lines)) + 1 for name, lines, *_ in sections)
     if reply.text:
         description = clip(escape(reply.text), max(room - wanted - 1, min(DESCRIPTION_LEAST, room - 1), 1))
         head.append(description)
         room -= len(description) + 1
     body: list[str] = []
-    for name, lines, more in sections:
+    for name, lines, more, hint in sections:
         if room < len(name) + 1 + LABEL_MIN:
             break
         # Two values of at most 1,024 characters each hold all the room there is, joined by "\n".
-        values, _ = pack(lines, 2, room - len(name) - 2, name=1, more=more)
+        values, _ = pack(lines, 2, room - len(name) - 2, name=1, more=more, hint=hint)
         body += [name, "\n".join(values)]
         room -= len(name) + len(body[-1]) + 2
     return clip("\n".join(head + fields + body + tail), CONTENT_MAX) or "…"

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 
 from bot.pressed import answers
 from bot.slack.slash import rename_in_text
-from commands.types import MORE_LINES, Button, ButtonStyle, Link, Reply, ReplyField, Section, parse_custom_id
+from commands.types import Button, ButtonStyle, Link, Reply, ReplyField, Section, more_line, parse_custom_id
 from storage.text import clip, without_bidi, without_tail
 
 MAX_TEXT = 3000  # one text object (section text, context element)
@@ -226,13 +226,14 @@ def _fields(fields: tuple[ReplyField, ...], private: bool) -> list[Block]:
 class _Part:
     """A run of a reply's blocks that gives way as one when the message is too big. A section
     gives way a line at a time from its end (``pieces``: its title, then its lines), counting
-    them in a last "… and N more" with those the core left out; other parts a block at a time,
-    then say :data:`MORE`."""
+    them in a last "… and N more" with those the core left out (then ``hint``, mrkdwn: where they
+    are all listed); other parts a block at a time, then say :data:`MORE`."""
 
     blocks: list[Block]
     pieces: list[str] | None = None
     left_out: int = 0
     cut: bool = False
+    hint: str = ""
 
     @property
     def shrinkable(self) -> bool:
@@ -245,15 +246,15 @@ class _Part:
             return
         self.pieces.pop()
         self.left_out += 1
-        self.blocks = _section_blocks(self.pieces, self.left_out)
+        self.blocks = _section_blocks(self.pieces, self.left_out, self.hint)
 
     @property
     def shown(self) -> list[Block]:
         return [*self.blocks, {"type": "context", "elements": [_mrkdwn(MORE)]}] if self.cut else self.blocks
 
 
-def _section_blocks(pieces: list[str], left_out: int) -> list[Block]:
-    more = [f"• {MORE_LINES.format(left_out)}"] if left_out else []
+def _section_blocks(pieces: list[str], left_out: int, hint: str = "") -> list[Block]:
+    more = [f"• {more_line(left_out, hint)}"] if left_out else []
     return [{"type": "section", "text": _mrkdwn(chunk)} for chunk in _pack([*pieces, *more], MAX_TEXT)]
 
 
@@ -264,7 +265,8 @@ def _section(section: Section) -> _Part:
         for line in section.lines
     ]
     pieces = [f"*{_inert(section.title)}*", *(bullet + line for line in lines)]
-    return _Part(_section_blocks(pieces, section.more), pieces, section.more)
+    hint = _inert(section.hint)
+    return _Part(_section_blocks(pieces, section.more, hint), pieces, section.more, hint=hint)
 
 
 def text_size(blocks: Any) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import signal
 import subprocess
@@ -32,6 +34,20 @@ def run_cli(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> sub
         env=environ,
         timeout=60,
     )
+
+
+def console_on_sheet(tmp_path: Path, sheet: str, lines: str) -> str:
+    """What the console prints for ``lines``, typed as ann into a fresh data directory whose
+    catalogue ``sheet`` (a CSV, as the sheet's) was imported into with `copbot catalogue import`."""
+    (tmp_path / "data").mkdir()
+    path = tmp_path / "sheet.csv"
+    path.write_text(sheet, encoding="utf-8")
+    env = {"PYTHONPATH": str(ROOT)}
+    imported = run_cli(["catalogue", "import", str(path)], tmp_path, **env)
+    assert imported.returncode == 0, imported.stderr
+    result = run_cli(["console", "--as", "ann"], tmp_path, lines, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def test_run_without_tokens_opens_the_console_on_sqlite(tmp_path: Path) -> None:
@@ -199,16 +215,9 @@ def test_a_link_across_the_cut_of_a_problem_s_text_or_title_shows_whole_or_not_a
     any link there: the terminal showed https://example.org/far/bbbb…, which terminals make a
     link of, to a page that is not the one the sheet gave; and a line of existing work over 4,000
     characters was cut there, inside a link, with no ellipsis. Now the cut goes before the link."""
-    (tmp_path / "data").mkdir()
-    sheet = tmp_path / "sheet.csv"
-    sheet.write_text(long_links.catalogue_csv(), encoding="utf-8")
-    env = {"PYTHONPATH": str(ROOT)}
-    imported = run_cli(["catalogue", "import", str(sheet)], tmp_path, **env)
-    assert imported.returncode == 0, imported.stderr
-    lines = "/problem 9.1\n/random 9\n/search probing circuits\n"
-    result = run_cli(["console", "--as", "ann"], tmp_path, lines, **env)
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
+    out = console_on_sheet(
+        tmp_path, long_links.catalogue_csv(), "/problem 9.1\n/random 9\n/search probing circuits\n"
+    )
     assert out.count("9.1 — Probing circuits, see") == 3 and out.count("then words") >= 2
     assert long_links.half_links(out) == [], out
 
@@ -345,3 +354,25 @@ def test_the_console_shows_no_bidi_control_and_right_to_left_words_as_typed() ->
     assert f"Find the {hebrew} circuit ({arabic}) in GPT-2" in shown
     assert "Working on it: anna — since 2026-11-25" in shown
     assert f"https://example.org/a — {arabic}" in shown
+
+
+def test_the_console_lists_all_of_a_problems_existing_work(tmp_path: Path) -> None:
+    """A problem the sheet gives 30 lines of existing work: its card prints nine and says how many
+    more and where; /problem 9.1 all prints every one, a page at a time."""
+    work = [f"Paper {i}: https://example.org/paper-{i}" for i in range(30)]
+    sheet = io.StringIO()
+    csv.writer(sheet).writerows(
+        [
+            ["number", "category", "subcategory", "difficulty", "problem", "existing_work", "working_on"],
+            ["9.1", "Probes", "", "B", "Probing circuits", "\n".join(work), ""],
+        ]
+    )
+    out = console_on_sheet(
+        tmp_path, sheet.getvalue(), "/problem 9.1\n/problem 9.1 all\n/problem 9.1 all page:2\n"
+    )
+    assert "  - … and 21 more: /problem 9.1 all\n" in out
+    for i, line in enumerate(work):  # the card's nine, then every one on the list's pages
+        assert out.count(f"  - {line}\n") == (2 if i < 9 else 1), line
+    words = " ".join(out.split())
+    assert "Page 1 of 2 (lines 1–20 of 30). 30 lines from the sheet. Next: /problem 9.1 all page:2" in words
+    assert "Page 2 of 2 (lines 21–30 of 30). 30 lines from the sheet." in words

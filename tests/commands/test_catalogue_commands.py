@@ -17,6 +17,7 @@ from storage import submissions
 from storage.catalogue import export_csv, import_rows, parse_csv
 from storage.claims import Person
 from storage.text import without_tail
+from tests.support.approved import approve, odd_link
 from tests.support.clock import FakeClock
 from tests.support.transcript import person, say, shown
 
@@ -63,9 +64,77 @@ async def test_a_card_lists_ten_lines_of_existing_work_and_counts_the_rest(ctx: 
     assert [w.url.rsplit("/", 1)[1] for w in work[:9] if isinstance(w, Link)] == [
         str(i) for i in range(13, 4, -1)
     ]
-    assert work[-1] == "… and 7 more" and reply.sections[0].more == 7
-    assert "  - … and 7 more\n" in await shown(ctx, ANN, "/problem 3.3")  # as the console prints it
+    # The last line says where the rest is listed.
+    assert work[-1] == "… and 7 more: /problem 3.3 all" and reply.sections[0].more == 7
+    assert "  - … and 7 more: /problem 3.3 all\n" in await shown(
+        ctx, ANN, "/problem 3.3"
+    )  # as the console prints it
     assert reply.sections[1].title == "Working on it" and working[-1].startswith("Ann — since")
+
+
+async def test_problem_all_lists_every_line_of_existing_work_a_page_at_a_time(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """30 approved links on 3.3, which the sheet gives 2 lines of its own: the card shows 9 and
+    counts 23 more; /problem 3.3 all lists all 32 (newest link first, the sheet's lines last),
+    privately, 20 a page, the footer pointing at the next page."""
+    await approve(
+        ctx.store, clock, "3.3", [(f"https://example.org/paper-{i}", f"paper {i}") for i in range(30)]
+    )
+
+    card = await say(ctx, ANN, "/problem 3.3")
+    assert card.sections[0].shown_lines[-1] == "… and 23 more: /problem 3.3 all"
+
+    first = await say(ctx, ANN, "/problem 3.3 all")
+    assert first.private and not first.error and not first.buttons
+    assert first.title is not None and first.title.startswith("Existing work on 3.3 — ")
+    (section,) = first.sections
+    assert section.title == "Existing work" and section.more == 0
+    assert section.lines[0] == Link(
+        "https://example.org/paper-29", "https://example.org/paper-29", "paper 29"
+    )
+    assert len(section.lines) == 20
+    assert first.footer is not None and first.footer.startswith("Page 1 of 2 (lines 1–20 of 32).")
+    assert "30 approved links, newest first, then 2 lines from the sheet." in first.footer
+    assert first.footer.endswith("Next: /problem 3.3 all page:2")
+
+    second = await say(ctx, ANN, "/problem 3.3 all page:2")
+    assert second.footer is not None and second.footer.startswith("Page 2 of 2 (lines 21–32 of 32).")
+    assert "Next" not in second.footer
+    lines = [*section.lines, *second.sections[0].lines]
+    urls = [line.url for line in lines if isinstance(line, Link)]
+    assert urls == [f"https://example.org/paper-{i}" for i in range(29, -1, -1)]  # every one, once
+    assert lines[-2:] == [
+        "(July 10 2023) Max over a list: https://colab.research.google.com/drive/1WdvPyO-bB6l-iWq8SYjiovHp5R3834wN?usp=sharing",
+        "(July 10 2023) Formalising in Coq: https://github.com/JasonGross/neural-net-coq-interp/blob/main/theories/max.v",
+    ]
+    # A page is all it takes to ask for the list; past the last page, the last, saying so.
+    assert (await say(ctx, ANN, "/problem 3.3 page:2")).sections == second.sections
+    past = await say(ctx, ANN, "/problem number:3.3 all:yes page:7")
+    assert past.text == "There are only 2 pages; here is page 2." and past.sections == second.sections
+    # As the console prints it: every link, with its note.
+    printed = await shown(ctx, ANN, "/problem 3.3 all") + await shown(ctx, ANN, "/problem 3.3 all page:2")
+    for i in range(30):
+        assert f"  - https://example.org/paper-{i} — paper {i}\n" in printed + "\n"
+
+
+async def test_problem_all_of_a_problem_with_little_or_no_existing_work(ctx: Context) -> None:
+    """One page needs no page numbers; a problem with none says so and how to add some; an unknown
+    number gets /problem's own answer."""
+    few = await say(ctx, ANN, "/problem 3.3 all")
+    assert [str(line)[:30] for line in few.sections[0].lines] == [
+        "(July 10 2023) Max over a list",
+        "(July 10 2023) Formalising in ",
+    ]
+    assert few.footer == "2 lines from the sheet."
+    none = await say(ctx, ANN, "/problem 1.1 all")
+    assert none.private and not none.error and none.sections == ()
+    assert none.text == (
+        "Nothing lists existing work on 1.1 yet. Know of some? /submit 1.1 LINK sends it to the moderators."
+    )
+    for line in ("/problem 2.99 all", "/problem 2.99 page:2"):
+        unknown = await say(ctx, ANN, line)
+        assert unknown.error and unknown.text == "No problem 2.99 — section 2 runs 2.1–2.38."
 
 
 @pytest.mark.parametrize(
@@ -333,3 +402,20 @@ async def test_a_sheet_claims_cell_with_a_link_across_its_cuts_never_shows_half_
     for text in shown_texts:
         urls = [without_tail(url, ".,;:'*_~)]") for url in re.findall(r"https?://[^\s<>|\"]+", text)]
         assert all(url == link for url in urls), (urls, text)
+
+
+async def test_problem_all_pages_the_longest_links_so_that_each_shows_whole(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """30 links as long as /submit takes (900 characters as sent, with letters beyond A-Z, and
+    500-character notes): a page holds as many as every platform shows whole (three), and each
+    of the 30 is on one of the ten pages."""
+    links = [odd_link(i) for i in range(30)]
+    await approve(ctx.store, clock, "2.4", links)
+    seen: list[str] = []
+    for page in range(1, 11):
+        reply = await say(ctx, ANN, f"/problem 2.4 all page:{page}")
+        assert reply.footer is not None and reply.footer.startswith(f"Page {page} of 10 ")
+        assert len(reply.sections[0].lines) == 3
+        seen += [line.url for line in reply.sections[0].lines if isinstance(line, Link)]
+    assert seen == [url for url, _ in reversed(links)]

@@ -124,3 +124,14 @@ async def test_help_claims_says_how_many_release_buttons_it_offers(ctx: Context)
     assert [b.label for b in listed.buttons] == [f"Release 1.{n}" for n in range(1, 6)]
     text = await shown(ctx, ANN, "/help claims")
     assert "a Release button each" not in text and "Release buttons for the first five" in text
+
+
+async def test_help_says_how_to_list_all_of_a_problems_existing_work(ctx: Context) -> None:
+    """A card shows ten lines of existing work; /help and /help problem say how to see them all."""
+    listed = await shown(ctx, ANN, "/help")
+    assert "  - /problem number [all] [page] — show a problem" in listed
+    text = await shown(ctx, ANN, "/help problem")
+    assert text.startswith("/problem number [all] [page]\n")
+    assert "  - all — list all of its existing work (the card shows ten lines)" in text
+    assert "all lists every line, just for you, a page at a time" in text
+    assert "  - /problem 2.4 all\n" in text

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import replace
+from urllib.parse import quote
 
 from bot.discord.frontend import DiscordFrontEnd
+from commands.links import URL_KEPT
 from commands.parser import parse_difficulty
 from commands.registry import COMMANDS
 from commands.types import BadArgument, Context
 from tests.bot.discord.discord_rig import ask, buttons, embed, running, text_of
 from tests.fakes.discord_api import FakeDiscord
+from tests.support.approved import approve, odd_link
 from tests.support.clock import FakeClock
 
 
@@ -28,6 +32,63 @@ async def test_problem_is_a_public_embed_with_its_claimant_and_buttons(
     # Only the sheet's claim: no Release button (nobody here holds it).
     assert [label for label, _ in buttons(answer.data or {})] == ["Claim", "Another random"]
     assert fake.messages[fake.general_id][-1]["embeds"][0]["title"] == card["title"]
+
+
+async def test_problem_all_lists_every_approved_link_the_card_leaves_out(
+    fake: FakeDiscord, bot: DiscordFrontEnd, ctx: Context, clock: FakeClock
+) -> None:
+    """30 approved links on 2.4: the card shows 9, its last line saying how many more and where
+    they are; /problem number:2.4 all:True lists every one, just for the asker, over two pages."""
+    links = [(f"https://example.org/paper-{i}", f"paper {i}") for i in range(30)]
+    await approve(ctx.store, clock, "2.4", links)
+
+    card = embed(await ask(fake, "problem", {"number": "2.4"}))
+    work = next(f["value"] for f in card["fields"] if f["name"] == "Existing work").splitlines()
+    assert len(work) == 10 and work[-1] == "• … and 21 more: /problem 2.4 all"
+
+    first = await ask(fake, "problem", {"number": "2.4", "all": True})
+    assert first.ephemeral and not buttons(first.data or {})
+    assert embed(first)["title"].startswith("Existing work on 2.4 — 3 letter acronyms")
+    assert embed(first)["footer"]["text"] == (
+        "Page 1 of 2 (lines 1–20 of 30). 30 approved links, newest first. Next: /problem 2.4 all page:2"
+    )
+    second = await ask(fake, "problem", {"number": "2.4", "all": True, "page": 2})
+    assert second.ephemeral and embed(second)["footer"]["text"].startswith("Page 2 of 2 (lines 21–30 of 30).")
+    lines = [
+        line for page in (first, second) for f in embed(page)["fields"] for line in f["value"].splitlines()
+    ]
+    assert lines == [f"• https://example.org/paper-{i} — paper {i}" for i in range(29, -1, -1)]
+
+    unknown = await ask(fake, "problem", {"number": "2.99", "all": True})
+    assert unknown.ephemeral and embed(unknown)["description"] == "No problem 2.99 — section 2 runs 2.1–2.38."
+
+
+async def test_problem_all_shows_the_longest_oddest_links_within_discords_limits(
+    fake: FakeDiscord, bot: DiscordFrontEnd, ctx: Context, clock: FakeClock
+) -> None:
+    """30 links as long as /submit takes, with notes of markup, mentions, bidi controls and emoji:
+    each page fits in one embed, whole (nothing left out), and together they show every link,
+    clickable and as sent; the card counts what it cannot show and says where it is."""
+    links = [odd_link(i) for i in range(30)]
+    await approve(ctx.store, clock, "2.4", links)
+
+    card = embed(await ask(fake, "problem", {"number": "2.4"}))
+    work = [f["value"] for f in card["fields"] if f["name"].startswith("Existing work")]
+    assert re.fullmatch(r"… and \d+ more: /problem 2\.4 all", work[-1].splitlines()[-1]), work[-1]
+    shown = ""
+    for page in range(1, 11):
+        answer = await ask(fake, "problem", {"number": "2.4", "all": True, "page": page})
+        listed = embed(answer)
+        assert listed["footer"]["text"].startswith(f"Page {page} of 10 ")
+        values = [f["value"] for f in listed["fields"]]
+        assert len(values) <= 25 and all(len(v) <= 1024 for v in values)
+        size = len(listed["title"]) + len(listed["footer"]["text"])
+        assert size + sum(len(f["name"]) + len(f["value"]) for f in listed["fields"]) <= 6000
+        assert "… and" not in text_of(answer.data or {})  # nothing left out
+        shown += text_of(answer.data or {})
+    for url, _ in links:
+        assert f"• {quote(url, safe=URL_KEPT)} — note " in shown
+    assert "@everyone" not in shown and "\u202e" not in shown
 
 
 async def test_random_with_a_difficulty_is_public_and_matches_it(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import pytest
 
 from bot.app import make_context
+from commands.links import URL_KEPT
 from commands.parser import Kind, Option
 from commands.registry import COMMANDS, CommandSpec
 from commands.types import Context, Reply, Request
@@ -16,6 +18,8 @@ from tests.bot.slack.slack_rig import ANN, BOB, CAT, MOD, Rig, running, settings
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_blocks import message_errors
 from tests.support import long_links
+from tests.support.approved import approve, odd_link
+from tests.support.clock import FakeClock
 
 
 async def test_problem_is_posted_in_the_channel_as_a_card(rig: Rig) -> None:
@@ -85,9 +89,62 @@ async def test_a_card_with_many_links_still_shows_who_is_working_on_it(rig: Rig,
     # Slack takes 12,000 characters of text a message: 5 of the 9 links shown before still fit,
     # the newest first.
     assert "<https://example.org/paper-90?" in card.shown and "paper-89?" not in card.shown
-    assert "\n• … and 90 more\n" in card.shown
+    assert "\n• … and 90 more: /problem 2.4 all\n" in card.shown
     assert message_errors(card.message) == []
     assert "a page or a filter" not in card.shown and len(card.blocks) < 50
+
+
+async def test_problem_all_lists_every_approved_link_the_card_leaves_out(
+    rig: Rig, ctx: Context, clock: FakeClock
+) -> None:
+    """30 approved links on 2.4: the card shows 9, its last line saying how many more and where
+    they are; /problem 2.4 all lists every one, just for the asker, over two pages."""
+    links = [(f"https://example.org/paper-{i}", f"paper {i}") for i in range(30)]
+    await approve(ctx.store, clock, "2.4", links, "slack")
+
+    card = await rig.command("/problem", "2.4")
+    assert "\n• … and 21 more: /problem 2.4 all\n" in card.shown
+
+    first = await rig.command("/problem", "2.4 all")
+    assert not first.public and first.buttons == []
+    assert first.header.startswith("Existing work on 2.4 — 3 letter acronyms")
+    assert first.shown.endswith(
+        "Page 1 of 2 (lines 1–20 of 30). 30 approved links, newest first. Next: /problem 2.4 all page:2"
+    )
+    second = await rig.command("/problem", "2.4 all page:2")
+    assert not second.public and "Page 2 of 2 (lines 21–30 of 30)." in second.shown
+    lines = [line for page in (first, second) for line in page.shown.splitlines() if line.startswith("• ")]
+    assert lines == [
+        f"• <https://example.org/paper-{i}|https://example.org/paper-{i}> — paper {i}"
+        for i in range(29, -1, -1)
+    ]
+
+    unknown = await rig.command("/problem", "2.99 all")
+    assert not unknown.public and "No problem 2.99 — section 2 runs 2.1–2.38." in unknown.shown
+
+
+async def test_problem_all_shows_the_longest_oddest_links_within_slacks_limits(
+    rig: Rig, ctx: Context, clock: FakeClock
+) -> None:
+    """30 links as long as /submit takes, with notes of markup, mentions, bidi controls and emoji:
+    each page fits in one message, whole (nothing left out), and together they show every link,
+    clickable and as sent; the card counts what it cannot show and says where it is."""
+    links = [odd_link(i) for i in range(30)]
+    await approve(ctx.store, clock, "2.4", links, "slack")
+
+    card = await rig.command("/problem", "2.4")
+    assert message_errors(card.message) == []
+    assert re.search(r"\n• … and \d+ more: /problem 2\.4 all\n", card.shown), card.shown
+    shown = ""
+    for page in range(1, 11):
+        answer = await rig.command("/problem", f"2.4 all page:{page}")
+        assert message_errors(answer.message) == [] and len(answer.blocks) <= 50
+        assert f"Page {page} of 10 " in answer.shown
+        assert "… and" not in answer.shown  # nothing left out
+        shown += answer.shown
+    for url, _ in links:
+        assert f"<{quote(url, safe=URL_KEPT)}|" in shown
+    assert "<!channel>" not in shown and "<!everyone>" not in shown and "\u202e" not in shown
 
 
 @pytest.mark.parametrize("text", ["A", "difficulty:A", "a", "easy", "difficulty:easy"])
