@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from rapidfuzz import fuzz, process, utils
+from rapidfuzz.distance import OSA
 
 from commands.links import URL_KEPT
 from commands.parser import Kind, Option
@@ -100,10 +101,25 @@ def match_category(problems: Sequence[Problem], wanted: str, hint: str = "") -> 
         if wanted_words
         else None
     )
-    if found is None:
-        listed = "; ".join(f"{s} {n}" for s, n in categories.items())
-        raise BadArgument(f"No category {clip(text, 41)!r}. Categories: {listed}.{hint}")
-    return by_words[str(found[0])]
+    if found is not None:
+        return by_words[str(found[0])]
+    # A typo in a word of a name (``circuts``, ``cricuits wild``) the whole-name comparison
+    # misses when the name is longer than the words: each word near one of a single name's.
+    near = [name for words, name in by_words.items() if wanted_words and _near_words(wanted_words, words)]
+    if len(near) == 1:
+        return near[0]
+    listed = "; ".join(f"{s} {n}" for s, n in categories.items())
+    raise BadArgument(f"No category {clip(text, 41)!r}. Categories: {listed}.{hint}")
+
+
+def _near_words(wanted: str, name: str) -> bool:
+    """Whether every word of ``wanted`` is a word of ``name`` or, longer than four letters,
+    one typo from one (a letter missing, extra, wrong, or two swapped)."""
+    words = name.split()
+    return all(
+        w in words or (len(w) > 4 and any(OSA.distance(w, word, score_cutoff=1) <= 1 for word in words))
+        for w in wanted.split()
+    )
 
 
 # Words that say nothing of a category: articles, joining words, and "problem" (every category's).

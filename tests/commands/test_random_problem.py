@@ -374,3 +374,15 @@ async def test_a_lowercase_a_before_or_or_a_section_number_is_still_the_level(ct
         assert not reply.error, (line, reply.text)
         assert _filters(reply) == filters, (line, _filters(reply))
     assert _filters(await say(ctx, ANN, "/random a toy model")) == "/1/"
+
+
+async def test_random_reads_a_category_word_with_a_typo(ctx: Context) -> None:
+    """`/random circuts` answered "No category 'circuts'" (a letter left out); it picks in
+    Circuits In The Wild, saying how it read the word, beside a level too."""
+    for line in ("/random circuts", "/random easy circuts", "/random category:circiuts unclaimed"):
+        reply = await say(ctx, ANN, line)
+        assert not reply.error, (line, reply.text)
+        assert _category(reply) == "Circuits In The Wild", line
+        assert "as category Circuits In The Wild. " in reply.text, (line, reply.text)
+    reply = await say(ctx, ANN, "/random circuits and a toy model")
+    assert reply.error and reply.text.startswith("No category 'circuits and a toy model'. Categories:")

@@ -631,3 +631,20 @@ async def test_a_level_read_from_words_and_no_words_is_said_with_single_spaces(c
     paged = await say(ctx, ANN, "/search difficulty:easy page:9")
     said = "like A-B). There are only 4 pages; here is page 4. No words to search for"
     assert said in paged.text, paged.text
+
+
+async def test_a_category_with_a_typo_in_a_word_of_its_name_is_that_category(ctx: Context) -> None:
+    """`/search heads category:circuts` (one letter left out of "circuits") answered "No
+    category 'circuts'", though `category:toy modles` was read as Toy Language Models: a typo
+    in the one word typed of a longer name fell short of the whole-name comparison. Each word
+    within a typo of a word of one category's name is that category; a word near none is still
+    refused."""
+    for typed in ("circuts", "circiuts", "cricuits wild"):
+        reply = await say(ctx, ANN, f'/search heads category:"{typed}"')
+        assert not reply.error, (typed, reply.text)
+        assert reply.text == "Only problems in Circuits In The Wild.", (typed, reply.text)
+        assert _numbers(reply) == _numbers(await say(ctx, ANN, "/search heads category:2"))
+    reply = await say(ctx, ANN, "/search heads category:polysemantcity")
+    assert reply.text.startswith("Nothing matches 'heads' in Exploring Polysemanticity and Superposition.")
+    refused = await say(ctx, ANN, "/search heads category:astrology")
+    assert refused.error and refused.text.startswith("No category 'astrology'. Categories:")
