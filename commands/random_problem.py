@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 from commands.catalogue import category_words, match_category, problem_card
 from commands.levels import SCALE, read_difficulty, read_levels
-from commands.parser import Kind, Option
-from commands.search import index_of
+from commands.parser import NUMBER_PREFIX_RE, Kind, Option
+from commands.search import STOP_WORDS, index_of, matching, processed_text
 from commands.types import Actor, BadArgument, Button, Context, Reply, Request
 from storage.models import Problem
-from storage.text import clip, normalise
+from storage.text import canonical_number, clip, normalise
 
 RANDOM_OPTIONS = (
     Option("difficulty", Kind.DIFFICULTY, "A (easiest) to D, or a range like A-B", words=True),
@@ -48,7 +48,11 @@ async def random_command(ctx: Context, request: Request) -> Reply:
         # Only words that name nothing ("a problem", "and the"): no category, not one they resemble.
         category = None
     if category:
-        name = match_category(problems, category, f" For a difficulty: {SCALE} (/random B, /random A-B).")
+        scale = f" For a difficulty: {SCALE} (/random B, /random A-B)."
+        try:
+            name = match_category(problems, category)
+        except BadArgument as refused:
+            raise BadArgument(f"{refused}{scale}{_found_elsewhere(problems, category, difficulty)}") from None
         pool = [p for p in pool if p.category == name]
         words = set(category_words(category).split())
         if not _is_category_name(problems, category) and not words <= set(category_words(name).split()):
@@ -134,3 +138,25 @@ def _is_category_name(problems: Sequence[Problem], text: str) -> bool:
     """Whether ``text`` is a section number or a category's name, as written (any case)."""
     text = " ".join(normalise(text).split()).casefold()
     return any(text in (str(p.section), p.category.casefold()) for p in problems)
+
+
+def _found_elsewhere(problems: Sequence[Problem], words: str, difficulty: str | None) -> str:
+    """For words /random read as a category that names none: the command that finds what they
+    may mean, ready to type (a problem's number: /problem; words some problems have: /search,
+    with how many it finds at ``difficulty``); else ""."""
+    number = canonical_number(NUMBER_PREFIX_RE.sub("", words.strip()))
+    if number is not None:  # one that is no problem: its digits are no words to search for
+        if not any(p.number == number for p in problems):
+            return ""
+        return f" /random picks by level and category; for problem {number}: /problem {number}."
+    if STOP_WORDS.issuperset(processed_text(words).split()):
+        return ""
+    found = matching(words, problems, difficulty, None)
+    if not found:
+        return ""
+    level = f" difficulty:{difficulty}" if difficulty else ""
+    matches = f"{found} {'match' if found == 1 else 'matches'}"
+    return (
+        f" /random picks by level and category; for problems about {clip(words, 41)!r}:"
+        f" /search {words}{level} ({matches})."
+    )

@@ -214,7 +214,7 @@ def _as_level(query: str, problems: Sequence[Problem], difficulty: str | None, c
         return ""
     low, high = sorted((found.group(1), found.group(2)))
     level = low if low == high else f"{low}-{high}"
-    if not (count := _matching(words, problems, level, category)):
+    if not (count := matching(words, problems, level, category)):
         return ""
     filters = f" category:{_quoted(category)}" if category else ""
     matches = f"{count} {'match' if count == 1 else 'matches'}"
@@ -234,7 +234,7 @@ def _search_again(query: str, difficulty: str | None, category: str | None, page
     return " ".join(["/search", *words, f"page:{page}"])
 
 
-def _matching(query: str, problems: Sequence[Problem], difficulty: str | None, category: str | None) -> int:
+def matching(query: str, problems: Sequence[Problem], difficulty: str | None, category: str | None) -> int:
     """How many problems /search lists for ``query`` with these filters."""
     return sum(
         1
@@ -264,10 +264,10 @@ def _what_would(query: str, problems: Sequence[Problem], difficulty: str | None,
         level = read_levels(None, " ".join(levels))[0]
         # Words for several levels (easy medium) are their span, named as such: the count is its.
         named = levels[0] if len(levels) == 1 else level
-        if found := _matching(rest, problems, level, category):
+        if found := matching(rest, problems, level, category):
             return f"For a level, name it: /search {rest} difficulty:{named}{filters} ({counted(found)})."
     if len(words) > 1:
-        found, word = max((_matching(w, problems, difficulty, category), w) for w in words)
+        found, word = max((matching(w, problems, difficulty, category), w) for w in words)
         if found:
             problem_s = "problem" if found == 1 else "problems"
             return f"On its own, {word!r} matches {found} {problem_s}: /search {word}{filters}"
@@ -277,7 +277,7 @@ def _what_would(query: str, problems: Sequence[Problem], difficulty: str | None,
             continue
         # Among the words with its first letter, as for a typo (see _Index.similar).
         close = process.extractOne(word, index.starting(word[0]), scorer=fuzz.ratio, score_cutoff=70)
-        if close is not None and (found := _matching(close[0], problems, difficulty, category)):
+        if close is not None and (found := matching(close[0], problems, difficulty, category)):
             return f"Did you mean {close[0]}? /search {close[0]}{filters} ({counted(found)})"
     return ""
 

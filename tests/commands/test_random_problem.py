@@ -386,3 +386,28 @@ async def test_random_reads_a_category_word_with_a_typo(ctx: Context) -> None:
         assert "as category Circuits In The Wild. " in reply.text, (line, reply.text)
     reply = await say(ctx, ANN, "/random circuits and a toy model")
     assert reply.error and reply.text.startswith("No category 'circuits and a toy model'. Categories:")
+
+
+async def test_random_with_words_that_name_no_category_points_to_search_or_the_problem(ctx: Context) -> None:
+    """A newcomer after a random induction problem typed `/random induction` and was only told
+    "No category 'induction'. Categories: …"; `/random 2.4` the same. The answer still lists
+    the categories, and names what finds them: the /search for those words with how many it
+    finds (at the level asked for), or /problem for a problem's number."""
+    reply = await say(ctx, ANN, "/random induction")
+    assert reply.error
+    assert reply.text.startswith("No category 'induction'. Categories: 1 Toy Language Models;")
+    assert reply.text.endswith(
+        "/random picks by level and category; for problems about 'induction': /search induction (13 matches)."
+    ), reply.text
+    searched = await say(ctx, ANN, "/search induction")
+    assert searched.footer and "(13 matches)" in searched.footer
+    reply = await say(ctx, ANN, "/random A induction")
+    assert reply.text.endswith("for problems about 'induction': /search induction difficulty:A (1 match)."), (
+        reply.text
+    )
+    reply = await say(ctx, ANN, "/random 2.4")
+    assert reply.error
+    assert reply.text.endswith("/random picks by level and category; for problem 2.4: /problem 2.4.")
+    # Words nothing has: the categories and the scale, as before.
+    reply = await say(ctx, ANN, "/random astrology")
+    assert reply.text.endswith("(/random B, /random A-B).") and "/search" not in reply.text
