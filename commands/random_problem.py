@@ -70,11 +70,20 @@ async def random_command(ctx: Context, request: Request) -> Reply:
     every = f"All {matching} are" if len(pool) > 1 else "The one matching problem is"
     if not free and unclaimed:
         raise BadArgument(f"{read}{every} claimed; try other filters, or /random without unclaimed.")
+    last = ctx.shown.get((request.actor.platform, request.actor.user_id))
     if not free:
         picked = (
             f"{every} claimed{', this one too' if len(pool) > 1 else ''}: see who is on it below "
             "(several people may work on one problem), or try other filters."
         )
+    elif not unclaimed and [p.number for p in free] == [last] and len(pool) > 1:
+        # The one nobody is working on was just shown (a second /random, Another random under
+        # it): one somebody is on, saying so, rather than the same card again.
+        picked = (
+            f"{last}, just shown, is the only one of {matching} nobody is working on; this one is "
+            "claimed: see who is on it below (several people may work on one problem)."
+        )
+        free = []
     elif len(free) < len(pool):
         picked = f"Picked at random from the {len(free)} of {matching} nobody is working on."
     else:

@@ -162,8 +162,8 @@ async def test_random_hands_out_a_problem_nobody_is_working_on(ctx: Context) -> 
     says that it is; `unclaimed` then says why nothing is left."""
     for number in ("2.36", "3.28"):
         assert not (await say(ctx, ANN, f"/claim {number}")).error
-    for _ in range(10):
-        reply = await say(ctx, BOB, "/random D")
+    for n in range(10):  # each a newcomer's first /random (see the next test for a second)
+        reply = await say(ctx, person(f"new{n}"), "/random D")
         assert _number(reply) == "3.29"
         assert reply.text.startswith("Picked at random from the 1 of 3 matching problems nobody is")
     assert not (await say(ctx, ANN, "/claim 3.29")).error
@@ -411,3 +411,31 @@ async def test_random_with_words_that_name_no_category_points_to_search_or_the_p
     # Words nothing has: the categories and the scale, as before.
     reply = await say(ctx, ANN, "/random astrology")
     assert reply.text.endswith("(/random B, /random A-B).") and "/search" not in reply.text
+
+
+async def test_another_random_under_the_only_unclaimed_problem_shows_another(ctx: Context) -> None:
+    """With 2.36 and 3.28 claimed, 3.29 is the only D problem nobody is working on: Bob's
+    /random D showed it, and his Another random (or /random D again) showed 3.29 again, saying
+    the same "Picked at random from the 1 of 3…", a button that seemed to do nothing, though
+    the README says the problem just shown never is. He now gets one of the claimed ones,
+    told why; asked for `unclaimed`, 3.29 is all there is, and it is shown again."""
+    for number in ("2.36", "3.28"):
+        assert not (await say(ctx, ANN, f"/claim {number}")).error
+    reply = await say(ctx, BOB, "/random D")
+    assert _number(reply) == "3.29"
+    for _ in range(6):
+        button = next(b for b in reply.buttons if b.action == "random")
+        reply = await dispatch.run_action(ctx, BOB, button.custom_id)
+        assert not reply.error, reply.text
+        assert _number(reply) in {"2.36", "3.28"}, reply.text
+        assert reply.text.startswith(
+            "3.29, just shown, is the only one of 3 matching problems nobody is working on; this "
+            "one is claimed: see who is on it below (several people may work on one problem)."
+        ), reply.text
+        again = await say(ctx, BOB, "/random D")  # not just shown now: 3.29 again
+        assert _number(again) == "3.29"
+        assert again.text.startswith("Picked at random from the 1 of 3 matching problems nobody is")
+        reply = again
+    for _ in range(3):
+        only = await say(ctx, BOB, "/random D unclaimed")
+        assert _number(only) == "3.29"
