@@ -61,15 +61,17 @@ async def search_command(ctx: Context, request: Request) -> Reply:
     processed = processed_text(query)
     if not processed:
         raise BadArgument("Search for some words, e.g. /search induction heads")
-    if STOP_WORDS.issuperset(processed.split()):
-        raise BadArgument(
-            "Those words are in nearly every problem: search for what it is about, e.g. induction heads"
-        )
     everything = await ctx.store.catalogue()
     # difficulty:easy is read as /random reads it; ``given``: the words read so, to say how.
     difficulty, given = read_difficulty(request.args.get("difficulty"))
     read = f"Read {given[:40]!r} as difficulty {difficulty} ({SCALE})." if given else ""
     category = match_category(everything, request.args["category"]) if request.args.get("category") else None
+    in_capitals = "" if difficulty else _in_capitals(query, everything, category)
+    if STOP_WORDS.issuperset(processed.split()):
+        raise BadArgument(
+            "Those words are in nearly every problem: search for what it is about, e.g. induction heads"
+            + (f". {in_capitals}" if in_capitals else "")
+        )
     # A number, spelled any way /problem takes it (2.4, #2.4, 02.04, ２.４, problem 2.4), is its
     # problem alone: the digits 2 and 4 in other problems' text ("1 2 3 4") are no match for it.
     # One that is no problem is answered as /problem answers it, naming the numbers there are.
@@ -120,7 +122,8 @@ async def search_command(ctx: Context, request: Request) -> Reply:
             hint = "Try without the filters."
         else:
             hint = (
-                as_level
+                in_capitals
+                or as_level
                 or _what_would(query, everything, difficulty, category)
                 or "Try fewer or other words."
             )
@@ -129,7 +132,7 @@ async def search_command(ctx: Context, request: Request) -> Reply:
         read = f"{read} Only problems{within}.".strip()
     wanted = request.args.get("page", 1)
     chunk, page, pages = page_of(ranked, wanted, ctx.page_size)
-    read = " ".join(filter(None, [read, past_the_last(wanted, pages), as_level]))
+    read = " ".join(filter(None, [read, past_the_last(wanted, pages), as_level, in_capitals]))
     footer = f"Page {page} of {pages} ({len(ranked)} {'match' if len(ranked) == 1 else 'matches'})."
     if page < pages:
         footer += f" Next: {_search_again(query, difficulty, category, page + 1)}"
@@ -221,6 +224,23 @@ def _as_level(query: str, problems: Sequence[Problem], difficulty: str | None, c
     # The level named, as Discord's difficulty field gives it: a query's words there are words.
     again = f"/search {words} difficulty:{level}{filters}"
     return f"Searched {found.group(0).strip()!r} as words; for difficulty {level}: {again} ({matches})."
+
+
+def _in_capitals(query: str, problems: Sequence[Problem], category: str | None) -> str:
+    """For a search of only levels in lower case (``b-c``, ``a–b``, ``level b``), which it
+    reads as words (see _only_levels): the listing of that level, ready to type, with how many
+    problems it has; else ""."""
+    if _only_levels(query) or not _only_levels(query.upper()):
+        return ""
+    level = read_difficulty(query.upper())[0]
+    if level is None:
+        return ""
+    count = sum(1 for p in index_of(problems).at_level(level) if not (category and p.category != category))
+    if not count:
+        return ""
+    filters = f" category:{_quoted(category)}" if category else ""
+    problem_s = "problem" if count == 1 else "problems"
+    return f"For difficulty {level}: /search difficulty:{level}{filters} ({count} {problem_s})."
 
 
 def _search_again(query: str, difficulty: str | None, category: str | None, page: int) -> str:

@@ -648,3 +648,33 @@ async def test_a_category_with_a_typo_in_a_word_of_its_name_is_that_category(ctx
     assert reply.text.startswith("Nothing matches 'heads' in Exploring Polysemanticity and Superposition.")
     refused = await say(ctx, ANN, "/search heads category:astrology")
     assert refused.error and refused.text.startswith("No category 'astrology'. Categories:")
+
+
+async def test_a_level_typed_in_lower_case_names_the_search_by_level(ctx: Context) -> None:
+    """A newcomer after the B-C problems typed `/search b-c` and was told "Nothing matches
+    'b-c'. On its own, 'b' matches 1 problem: /search b"; `/search a–b` listed four problems
+    for the letters a and b in their text, `/search a` that "Those words are in nearly every
+    problem". A search reads only capitals as levels (`A harder example…`, `Ax + b`), so
+    these are still words, but the answer names the listing of that level, with its count."""
+    every = {
+        level: sum(1 for p in await ctx.store.catalogue() if difficulty_matches(p.difficulty, level))
+        for level in ("A", "B", "A-B", "B-C")
+    }
+    nothing = await say(ctx, ANN, "/search b-c")
+    assert nothing.text == (
+        f"Nothing matches 'b-c'. For difficulty B-C: /search difficulty:B-C ({every['B-C']} problems)."
+    ), nothing.text
+    listed = await say(ctx, ANN, "/search difficulty:B-C")
+    assert listed.footer and f"({every['B-C']} problems)" in listed.footer
+    words = await say(ctx, ANN, "/search a–b")
+    assert not words.error and _numbers(words)  # the letters' matches, as before
+    assert words.text == f"For difficulty A-B: /search difficulty:A-B ({every['A-B']} problems).", words.text
+    single = await say(ctx, ANN, "/search b")
+    assert single.text == f"For difficulty B: /search difficulty:B ({every['B']} problems).", single.text
+    refused = await say(ctx, ANN, "/search a")
+    assert refused.error and refused.text.endswith(
+        f"For difficulty A: /search difficulty:A ({every['A']} problems)."
+    ), refused.text
+    # In a category, counted there and named with it.
+    in_two = await say(ctx, ANN, "/search b-c category:2")
+    assert 'For difficulty B-C: /search difficulty:B-C category:"Circuits In The Wild" (' in in_two.text
