@@ -6,7 +6,7 @@ import ipaddress
 import re
 import string
 import unicodedata
-from urllib.parse import parse_qsl, quote, unquote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote_plus, unquote_to_bytes, urlencode, urlsplit, urlunsplit
 
 import idna
 
@@ -60,6 +60,11 @@ UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
 # bytes): /café is sent as /caf%C3%A9, /{x} as /%7Bx%7D.
 SENT_ESCAPED = frozenset('"<>`{} ')
 ESCAPE = re.compile(r"(%[0-9A-Fa-f]{2})")
+# Letters of a path as path_key spells them: unreserved characters and the bytes beyond ASCII.
+# Only these are composed (NFC): é typed as one letter or as e and an accent (as macOS may
+# paste it) is one letter; a reserved character or one browsers escape ends a run, so it is
+# never part of one (= and a stroke stay two characters, not ≠).
+LETTERS = re.compile(r"(?:[A-Za-z0-9._~-]|%[89A-F][0-9A-F])+")
 # GitHub's owner and repository names (letters, digits, - . _) do not depend on case, and a
 # repository's address ends in .git or not; what follows them (a branch, a file's path) does.
 # storage/migrations/versions/*_0016_* keys the links stored before this (and those with their
@@ -257,8 +262,9 @@ def normalise_link(link: str) -> str:
     """A key under which the same work has one spelling.
 
     http and https, host case and ``www.``, default ports, trailing slashes, fragments, tracking
-    parameters, the order of query parameters and how the path is percent-encoded
-    (:func:`path_key`) do not matter; arXiv's abs, pdf and versioned links of one paper are one
+    parameters, the order of query parameters, how the path is percent-encoded and whether its
+    letters are composed (:func:`path_key`), and its ``.`` and ``..`` segments
+    (:func:`without_dot_segments`) do not matter; arXiv's abs, pdf and versioned links of one paper are one
     paper, a LessWrong post is one post on the Alignment Forum and GreaterWrong, slug or none
     (:data:`FORUM_POST`), and a GitHub repository is one whatever the case of its owner's and
     its name, with .git or without (:func:`github_path`).
@@ -270,7 +276,7 @@ def normalise_link(link: str) -> str:
     except ValueError:
         pass
     host = host.removeprefix("www.")
-    path = re.sub(r"/+$", "", path_key(parts.path))
+    path = re.sub(r"/+$", "", without_dot_segments(path_key(parts.path)))
     if host in {"arxiv.org", "export.arxiv.org"}:
         match = ARXIV_ID.match(path)
         if match:
@@ -293,7 +299,7 @@ def path_key(path: str) -> str:
     """A link's path in one spelling of the bytes it is sent as: an unreserved character
     (:data:`UNRESERVED`) as itself, escaped or not; a letter beyond ASCII, or one browsers
     escape (:data:`SENT_ESCAPED`), as its UTF-8 bytes' %XX; every %XX in upper case; reserved
-    characters as written, escaped or not."""
+    characters as written, escaped or not; letters beyond ASCII composed (:func:`composed`)."""
     spelled = []
     for i, piece in enumerate(ESCAPE.split(path)):
         if i % 2:  # an escape, %XX
@@ -305,7 +311,43 @@ def path_key(path: str) -> str:
                 spelled.append(ch)
             else:
                 spelled.extend(f"%{byte:02X}" for byte in ch.encode("utf-8", "surrogatepass"))
-    return "".join(spelled)
+    return LETTERS.sub(composed, "".join(spelled))
+
+
+def composed(run: re.Match[str]) -> str:
+    """A run of :data:`LETTERS` with the text its bytes spell in NFC, spelled as path_key spells
+    it. Bytes that are no UTF-8 stay as they are, and nothing is composed across them; a letter
+    NFC would make ASCII (the Kelvin sign, K; the Greek question mark, ;) is left as it is."""
+    if "%" not in run[0]:
+        return run[0]
+    parts = [""]  # text to compose, then each letter left as it is and the text after it
+    for ch in unquote_to_bytes(run[0]).decode("utf-8", "surrogateescape"):
+        if not ch.isascii() and unicodedata.normalize("NFC", ch).isascii():
+            parts += [ch, ""]
+        else:
+            parts[-1] += ch
+    text = "".join(part if i % 2 else unicodedata.normalize("NFC", part) for i, part in enumerate(parts))
+    return "".join(
+        ch if ch.isascii() else "".join(f"%{b:02X}" for b in ch.encode("utf-8", "surrogateescape"))
+        for ch in text
+    )
+
+
+def without_dot_segments(path: str) -> str:
+    """A path with its ``.`` and ``..`` segments resolved as browsers resolve them before they
+    send it (RFC 3986's remove_dot_segments): /a/./b is /a/b, /a/b/../c is /a/c, /../a is /a.
+    An escaped dot (%2E) is one already (:func:`path_key`); an escaped / is no segment's end."""
+    segments = path.split("/")
+    resolved = segments[:1]
+    for i, segment in enumerate(segments[1:], 1):
+        if segment in {".", ".."}:
+            if segment == ".." and len(resolved) > 1:
+                resolved.pop()
+            if i == len(segments) - 1:
+                resolved.append("")  # /a/b/.. is the folder /a/
+        else:
+            resolved.append(segment)
+    return "/".join(resolved)
 
 
 def github_path(path: str) -> str:

@@ -208,6 +208,23 @@ def test_the_console_says_it_posts_nowhere(tmp_path: Path) -> None:
     assert "Approved the link for 1.2." in out and "https://b.org/x" in out.split("Approved the link")[1]
 
 
+def test_the_console_finds_a_link_pasted_decomposed_or_with_dot_segments_already_submitted(
+    tmp_path: Path,
+) -> None:
+    """https://b.org/caf\u00e9 pasted again with e and an accent (as macOS may paste it), or a
+    path given with ./ and ../: each was saved as new work, pending a second time. Now the
+    console says it is already submitted, and /pending lists it once, as first typed."""
+    lines = (
+        "/submit 1.2 https://b.org/caf\u00e9/x\n/submit 1.2 https://b.org/cafe\u0301/x\n"
+        "/submit 1.2 https://b.org/a/./caf\u00e9/../../caf%C3%A9/x/\n/pending\n"
+    )
+    result = run_cli(["console", "--as", "dave"], tmp_path, lines, PYTHONPATH=str(ROOT))
+    assert result.returncode == 0, result.stderr
+    out = " ".join(result.stdout.split())
+    assert out.count("That work is already submitted for 1.2 (waiting for the moderators).") == 2, out
+    assert "https://b.org/caf\u00e9/x" in out and "#2" not in out, out
+
+
 def test_a_link_across_the_cut_of_a_problem_s_text_or_title_shows_whole_or_not_at_all(
     tmp_path: Path,
 ) -> None:

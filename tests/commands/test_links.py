@@ -493,3 +493,155 @@ async def test_the_same_work_escaped_or_cased_otherwise_is_already_submitted(ctx
     # A file in it is its own work, in its own case.
     assert not (await say(ctx, bob, f"/submit 2.4 {repo}/blob/main/File.py")).error
     assert not (await say(ctx, bob, f"/submit 2.4 {repo}/blob/main/file.py")).error
+
+
+CAFE_NFC = "caf\u00e9"
+CAFE_NFD = "cafe\u0301"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (f"https://example.org/{CAFE_NFC}", f"https://example.org/{CAFE_NFD}"),
+        ("https://example.org/caf%C3%A9", "https://example.org/cafe%CC%81"),
+        (f"https://example.org/{CAFE_NFC}", "https://example.org/cafe%cc%81/"),
+        ("https://example.org/Cafe%CC%81?q=1", f"https://example.org/Caf{chr(0xE9)}?q=1"),
+        # Hangul typed as its jamo; \u212b (the angstrom sign) is \u00c5 (A with ring).
+        ("https://example.org/\u1112\u1161\u11ab", "https://example.org/\ud55c"),
+        ("https://example.org/\u212b", "https://example.org/%C3%85"),
+        # A byte that is no UTF-8 stays as it is, and the letters around it are still one letter.
+        ("https://example.org/cafe%CC%81%FF", "https://example.org/caf%C3%A9%ff"),
+        (
+            "https://github.com/Owner/Repo/blob/main/cafe%CC%81.md",
+            f"https://github.com/owner/repo/blob/main/{CAFE_NFC}.md",
+        ),
+        ("https://example.org/a/./b", "https://example.org/a/b"),
+        ("https://example.org/a/b/../c", "https://example.org/a/c"),
+        ("https://example.org/a/%2E/b", "https://example.org/a/b"),
+        ("https://example.org/a/b/%2e%2E/c", "https://example.org/a/c"),
+        ("https://example.org/a/b/.%2e/c?x=1", "https://example.org/a/c?x=1"),
+        ("https://example.org/a/b/..", "https://example.org/a"),
+        ("https://example.org/a/.", "https://example.org/a/"),
+        ("https://example.org/../../a", "https://example.org/a"),
+        ("https://example.org/..", "https://example.org/"),
+        ("https://arxiv.org/abs/../pdf/2312.09230", "https://arxiv.org/abs/2312.09230"),
+        ("https://github.com/Owner/./Repo", "https://github.com/owner/repo"),
+        ("https://m\u00fcnchen.de/x", "https://xn--mnchen-3ya.de/x"),
+        ("https://M\u00dcNCHEN.de/x", "https://xn--mnchen-3ya.de/x"),
+    ],
+)
+def test_one_work_however_its_letters_are_composed_or_its_dot_segments_written(a: str, b: str) -> None:
+    """/caf\u00e9 with its \u00e9 as one letter and as e and an accent (as macOS may paste it),
+    escaped or not, and a path with ./ and ../ segments (which browsers resolve before they send
+    it): each was two works. A host in its own letters or as xn-- was one already."""
+    assert normalise_link(a) == normalise_link(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # Composing would make a reserved or another ASCII character out of letters beyond ASCII.
+        ("https://example.org/a=%CC%B8", "https://example.org/a%E2%89%A0"),  # = and a stroke, \u2260
+        ("https://example.org/a%CD%BE", "https://example.org/a;"),  # the Greek question mark
+        ("https://example.org/%E2%84%AA", "https://example.org/K"),  # the Kelvin sign
+        ("https://example.org/cafe%FF%CC%81", "https://example.org/caf%C3%A9%FF"),  # a byte between
+        ("https://example.org/caf%C3%A9", "https://example.org/cafe"),
+        ("https://example.org/a%2F..%2Fb", "https://example.org/b"),  # one segment, not three
+        ("https://example.org/a/..b", "https://example.org/b"),
+        ("https://example.org/a/.../b", "https://example.org/a/b"),
+        ("https://example.org/a/.b", "https://example.org/a/b"),
+        ("https://example.org/a?p=./b", "https://example.org/a?p=b"),  # a query is no path
+        ("https://example.org/a/b/../c", "https://example.org/a/b/c"),
+    ],
+)
+def test_letters_that_are_not_one_and_segments_that_are_no_dots_stay_different(a: str, b: str) -> None:
+    """Only letters beyond ASCII are composed, never into an ASCII character, nor across a byte
+    that is no UTF-8; only whole . and .. segments of the path are resolved."""
+    assert normalise_link(a) != normalise_link(b)
+
+
+# Letters and accents: composed (NFC), decomposed (NFD) or with no composed form at all.
+COMPOSABLE = [
+    "a",
+    "e",
+    "n",
+    "o",
+    "A",
+    "\u00e9",
+    "\u00f1",
+    "\u00c5",
+    "\u1e69",
+    "\u01d6",
+    "\ud55c",
+    "\u0301",
+    "\u0323",
+    "\u0307",
+    "~",
+    "-",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    letters=st.lists(st.sampled_from(COMPOSABLE), min_size=1, max_size=10),
+    escape=st.lists(st.booleans(), min_size=40, max_size=40),
+    upper=st.booleans(),
+)
+def test_a_path_is_one_work_composed_or_decomposed_escaped_or_not(
+    letters: list[str], escape: list[bool], upper: bool
+) -> None:
+    """The same words written with their letters composed or decomposed, each character escaped
+    or not: one key."""
+    import unicodedata
+
+    text = "".join(letters)
+    composed, decomposed = unicodedata.normalize("NFC", text), unicodedata.normalize("NFD", text)
+    mixed = "".join(
+        _escaped(ch, upper) if esc and ch not in "~-" else ch
+        for ch, esc in zip(decomposed, escape + [False] * len(decomposed), strict=False)
+    )
+    assert normalise_link(f"https://example.org/p/{composed}/x") == normalise_link(
+        f"https://example.org/p/{mixed}/x"
+    )
+
+
+SEGMENT = st.sampled_from(["a", "B", ".", "..", "%2E", "%2e%2E", ".%2E", "...", ".a", "%C3%A9"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(segments=st.lists(SEGMENT, min_size=1, max_size=8), slash=st.booleans())
+def test_dot_segments_key_as_browsers_resolve_them(segments: list[str], slash: bool) -> None:
+    """A path with . and .. segments (escaped or not) keys as the path a browser sends for it."""
+    from urllib.parse import urljoin
+
+    typed = "/" + "/".join(segments) + ("/" if slash else "")
+    plain = typed.replace("%2E", ".").replace("%2e", ".")
+    resolved = urljoin("https://example.org/", plain)  # RFC 3986's remove_dot_segments
+    assert normalise_link("https://example.org" + typed) == normalise_link(resolved)
+
+
+async def test_the_same_work_composed_otherwise_or_with_dot_segments_is_already_submitted(
+    ctx: Context,
+) -> None:
+    """Ann submits a page whose path has an \u00e9 and a file of a repository; Bob the page with
+    e and an accent (as macOS pastes it), escaped, and the file by a path with ./ and ../ in it:
+    each went to the moderators a second time. Now Bob is told they are already submitted; each
+    is listed once, as Ann typed it."""
+    ann, bob, mod = person("ann"), person("bob"), person("mod", moderator=True)
+    cafe = f"https://example.org/{CAFE_NFC}/menu"
+    notes = "https://example.org/notes/draft.md"
+    assert not (await say(ctx, ann, f"/submit 2.4 {cafe}")).error
+    assert not (await say(ctx, ann, f"/submit 2.4 {notes}")).error
+    again = await say(ctx, bob, f"/submit 2.4 https://example.org/{CAFE_NFD}/menu")
+    assert (
+        again.error and again.text == "That work is already submitted for 2.4 (waiting for the moderators)."
+    ), again.text
+    escaped = await say(ctx, bob, "/submit 2.4 https://example.org/cafe%CC%81/menu/")
+    assert escaped.error and "already submitted for 2.4" in escaped.text, escaped.text
+    await dispatch.run_action(ctx, mod, "cop:approve:2")
+    dotted = await say(ctx, bob, "/submit 2.4 https://example.org/notes/./old/../draft.md")
+    assert dotted.error and dotted.text == "That work is already submitted for 2.4 (approved)."
+    pending = await shown(ctx, mod, "/pending")
+    assert f"2.4 #1: {cafe} from Ann" in pending and "#3" not in pending, pending
+    # Another file, and a path whose .. is no segment, are other work.
+    assert not (await say(ctx, bob, "/submit 2.4 https://example.org/notes/draft..md")).error

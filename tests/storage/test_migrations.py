@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlmodel import SQLModel
 
 from storage import models  # noqa: F401
@@ -510,12 +514,12 @@ async def test_forum_posts_submitted_before_0015_are_found_under_any_of_their_ad
 
 
 async def test_links_submitted_before_0016_are_found_however_escaped_or_cased(empty_db_url: str) -> None:
-    """Links keyed before 0016 with their path escaped as typed, or a GitHub repository in its
-    typed case: after the upgrade, the same work spelled another way is 'already submitted'. As
-    0015 decided: of two pending submissions of one problem that turn out to be one work, the
-    older takes the new key and the other keeps its old one (also when the newer already had
-    it); rejected ones are re-keyed without refusing anything; keys the current code writes
-    (and arXiv's, LessWrong's, other hosts') stay as they are."""
+    """Links keyed before 0016 with their path escaped as typed, its letters decomposed, its . and ..
+    segments as typed, or a GitHub repository in its typed case: after the upgrade, the same work
+    spelled another way is 'already submitted'. As 0015 decided: of two pending submissions of one
+    problem that turn out to be one work, the older takes the new key and the other keeps its old
+    one (also when the newer already had it); rejected ones are re-keyed without refusing anything;
+    keys the current code writes (and arXiv's, LessWrong's, other hosts') stay as they are."""
     from datetime import UTC, datetime
 
     from commands.links import normalise_link
@@ -545,6 +549,12 @@ async def test_links_submitted_before_0016_are_found_however_escaped_or_cased(em
             ("2.7", "lesswrong:6tHNM2s6SWzFHv3Wo?commentId=x", "approved"),
             ("2.7", "gitlab.com/Owner/Repo", "approved"),
             ("2.7", "example.org/a%2Fb+c", "approved"),
+            # Letters decomposed (as macOS pastes them), typed or escaped; . and .. segments.
+            ("2.8", "example.org/cafe\u0301/menu", "pending"),
+            ("2.8", "example.org/cafe%cc%81%FF", "approved"),  # a byte that is no UTF-8 stays
+            ("2.8", "example.org/notes/./old/../draft.md", "pending"),
+            ("2.8", "github.com/Owner/x/../Repo/", "rejected"),
+            ("2.8", "example.org/a=%CC%B8", "approved"),  # = and a stroke stay two characters
         ]
         rekeyed = {  # the position of each row whose key changes, and its new key
             0: "example.org/caf%C3%A9",
@@ -552,6 +562,10 @@ async def test_links_submitted_before_0016_are_found_however_escaped_or_cased(em
             2: "github.com/owner/repo",
             4: "github.com/owner/repo/blob/main/File.py",
             7: "example.org/caf%C3%A9",
+            13: "example.org/caf%C3%A9/menu",
+            14: "example.org/caf%C3%A9%FF",
+            15: "example.org/notes/draft.md",
+            16: "github.com/owner/repo",
         }
         await plant_links(store, planted, now)
         await upgrade(store.engine)
@@ -568,6 +582,10 @@ async def test_links_submitted_before_0016_are_found_however_escaped_or_cased(em
             ("2.5", "https://github.com/OWNER/repo.git/", 3),
             ("2.6", "https://example.org/~bob", 7),
             ("2.6", "https://example.org/caf%C3%A9", 9),
+            ("2.8", "https://example.org/caf\u00e9/menu", 14),
+            ("2.8", "https://example.org/caf%C3%A9%ff/", 15),
+            ("2.8", "https://example.org/notes/../notes/draft.md", 16),
+            ("2.8", "https://example.org/a=%cc%b8", 18),
         ]
         for number, url, first in again:
             try:
@@ -578,3 +596,54 @@ async def test_links_submitted_before_0016_are_found_however_escaped_or_cased(em
                 raise AssertionError(f"{url} was taken again for {number}")
     finally:
         await store.close()
+
+
+def _migration_0016() -> ModuleType:
+    path = ROOT / "storage/migrations/versions/20261211_0016_escaped_paths_and_github_one_key.py"
+    spec = importlib.util.spec_from_file_location("migration_0016", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    host=st.sampled_from(["example.org", "github.com"]),
+    pieces=st.lists(
+        st.sampled_from(
+            [
+                "a",
+                "B",
+                "/",
+                ".",
+                "..",
+                "%2e",
+                "%2F",
+                "+",
+                "=",
+                "~",
+                "%7e",
+                "e",
+                "\u0301",
+                "%CC%81",
+                "%c3%a9",
+                "\u00e9",
+                "%FF",
+                "\u212a",
+                "%CD%BE",
+                "{",
+                "Repo",
+                ".git",
+            ]
+        ),
+        max_size=12,
+    ),
+)
+def test_migration_0016_keys_a_stored_path_as_the_code_does(host: str, pieces: list[str]) -> None:
+    """0016's copy of the rules gives a link keyed before it (host and path as typed) the key
+    /submit gives the same link now: the same work is found either way."""
+    from commands.links import normalise_link
+
+    path = "/" + "".join(pieces)
+    assert _migration_0016().new_key(host + path.rstrip("/")) == normalise_link(f"https://{host}{path}")

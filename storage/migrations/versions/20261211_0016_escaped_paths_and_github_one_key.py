@@ -1,15 +1,17 @@
 """escaped paths and github one key: a link's path escaped or not, a GitHub repository in any case
 
-From this revision ``commands.links.normalise_link`` keys a link's path in one spelling of the
-bytes it is sent as (``/café``, ``/caf%C3%A9`` and ``/caf%c3%a9`` are one path, as are ``/~a``
-and ``/%7Ea``), and a GitHub repository with its owner's and its name in lower case and without
-``.git`` (``github.com/Owner/Repo.git`` is ``github.com/owner/repo``; a branch or a file's path
-after them keeps its case). Links stored before keep their old key: this re-keys them, so the
-same work submitted again is found as a duplicate. The rules are copied here as they read at
+From this revision ``commands.links.normalise_link`` keys a link's path in one spelling of the bytes
+it is sent as (``/café``, ``/caf%C3%A9`` and ``/caf%c3%a9`` are one path, as are ``/~a`` and
+``/%7Ea``), with its letters beyond ASCII composed (NFC: ``/cafe%CC%81``, e and an accent as macOS
+may paste it, is ``/caf%C3%A9`` too) and its ``.`` and ``..`` segments resolved as browsers resolve
+them (``/a/./b/../c`` is ``/a/c``), and a GitHub repository with its owner's and its name in lower
+case and without ``.git`` (``github.com/Owner/Repo.git`` is ``github.com/owner/repo``; a branch or a
+file's path after them keeps its case). Links stored before keep their old key: this re-keys them,
+so the same work submitted again is found as a duplicate. The rules are copied here as they read at
 this revision (a migration must not change when the code does). As 0015 did: when two pending or
-approved submissions of one problem turn out to be the same work, the older keeps the new key
-and the other its old one (the moderators decide each as before); nothing else changes. No
-schema change.
+approved submissions of one problem turn out to be the same work, the older keeps the new key and
+the other its old one (the moderators decide each as before); nothing else changes. No schema
+change.
 
 Revision ID: 0016
 Revises: 0015
@@ -18,7 +20,9 @@ Create Date: 2026-12-11 10:00:00
 
 import re
 import string
+import unicodedata
 from collections.abc import Sequence
+from urllib.parse import unquote_to_bytes
 
 import sqlalchemy as sa
 from alembic import op
@@ -33,6 +37,7 @@ LIVE = ("pending", "approved")
 UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
 SENT_ESCAPED = frozenset('"<>`{} ')
 ESCAPE = re.compile(r"(%[0-9A-Fa-f]{2})")
+LETTERS = re.compile(r"(?:[A-Za-z0-9._~-]|%[89A-F][0-9A-F])+")
 GITHUB_NAME = re.compile(r"[A-Za-z0-9._-]+")
 ARXIV_HOST = re.compile(r"(?:export\.)?arxiv\.org(?::\d+)?")
 ARXIV_ID = re.compile(
@@ -56,7 +61,40 @@ def spelled(path: str) -> str:
                 else "".join(f"%{b:02X}" for b in ch.encode("utf-8", "surrogatepass"))
                 for ch in piece
             )
-    return "".join(out)
+    return LETTERS.sub(composed, "".join(out))
+
+
+def composed(run: re.Match[str]) -> str:
+    """A run of LETTERS with the text its bytes spell in NFC (commands.links.composed at this
+    revision): bytes that are no UTF-8, and letters NFC would make ASCII, left as they are."""
+    if "%" not in run[0]:
+        return run[0]
+    parts = [""]
+    for ch in unquote_to_bytes(run[0]).decode("utf-8", "surrogateescape"):
+        if not ch.isascii() and unicodedata.normalize("NFC", ch).isascii():
+            parts += [ch, ""]
+        else:
+            parts[-1] += ch
+    text = "".join(part if i % 2 else unicodedata.normalize("NFC", part) for i, part in enumerate(parts))
+    return "".join(
+        ch if ch.isascii() else "".join(f"%{b:02X}" for b in ch.encode("utf-8", "surrogateescape"))
+        for ch in text
+    )
+
+
+def without_dot_segments(path: str) -> str:
+    """``path`` with its . and .. segments resolved (commands.links.without_dot_segments)."""
+    segments = path.split("/")
+    resolved = segments[:1]
+    for i, segment in enumerate(segments[1:], 1):
+        if segment in {".", ".."}:
+            if segment == ".." and len(resolved) > 1:
+                resolved.pop()
+            if i == len(segments) - 1:
+                resolved.append("")
+        else:
+            resolved.append(segment)
+    return "/".join(resolved)
 
 
 def new_key(old: str) -> str:
@@ -67,7 +105,7 @@ def new_key(old: str) -> str:
     address, asked, query = old.partition("?")
     slash = address.find("/")
     netloc, path = (address, "") if slash < 0 else (address[:slash], address[slash:])
-    path = re.sub(r"/+$", "", spelled(path))
+    path = re.sub(r"/+$", "", without_dot_segments(spelled(path)))
     if ARXIV_HOST.fullmatch(netloc) and (paper := ARXIV_ID.match(path)):
         return f"arxiv:{paper['id'].lower()}"
     if netloc in FORUM_HOSTS and (post := FORUM_POST.match(path)):
