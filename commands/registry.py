@@ -206,8 +206,13 @@ for _spec in (
         search.SEARCH_OPTIONS,
         search.search_command,
         help="Matches in a problem's own text come first, then those only its existing work mentions. "
-        "A difficulty with no words lists the problems at that level.",
-        examples=("/search induction heads", "/search superposition difficulty:A"),
+        "A difficulty with no words lists the problems at that level; unclaimed keeps only problems "
+        "nobody is working on, as /random's does.",
+        examples=(
+            "/search induction heads",
+            "/search superposition difficulty:A",
+            "/search induction unclaimed",
+        ),
     ),
     CommandSpec(
         "claim",

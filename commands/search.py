@@ -34,8 +34,12 @@ SEARCH_OPTIONS = (
     Option("query", Kind.TEXT, "words to look for", rest=True, max_length=200),
     Option("difficulty", Kind.DIFFICULTY, "A (easiest) to D, or a range like A-B", words=True),
     Option("category", Kind.CATEGORY, "a category name or section number"),
+    # As /random's: the same name, the same problems (see claimed_numbers).
+    Option("unclaimed", Kind.FLAG, "only problems nobody is working on"),
     Option("page", Kind.PAGE, "which page of results"),
 )
+# How the answer says the unclaimed filter is on.
+UNCLAIMED = "nobody is working on"
 
 
 # Two levels joined by "to" ending a search (``mapping A to B``) are its words, not a level range
@@ -50,13 +54,14 @@ STOP_WORDS = frozenset(
 
 
 async def search_command(ctx: Context, request: Request) -> Reply:
-    """/search QUERY [difficulty] [category] [page]: ranked, typo-tolerant matches."""
+    """/search QUERY [difficulty] [category] [unclaimed] [page]: ranked, typo-tolerant matches."""
     query: str = request.args.get("query", "")
     named = request.args.get("difficulty")
+    unclaimed = bool(request.args.get("unclaimed"))
     if named is None and _only_levels(query):
         # A level typed as the whole query (Discord's query field: ``A``, ``level A``, ``A - B``).
         named, query = query, ""
-    if not query and (named or request.args.get("category")):
+    if not query and (named or request.args.get("category") or unclaimed):
         return await _without_words(ctx, request, named)
     processed = processed_text(query)
     if not processed:
@@ -101,10 +106,17 @@ async def search_command(ctx: Context, request: Request) -> Reply:
         if not (difficulty and not difficulty_matches(p.difficulty, difficulty))
         and not (category and p.category != category)
     ]
+    # Only when asked: the claims are read only then (a search's hot path reads none).
+    every = len(ranked)
+    if unclaimed and ranked:
+        claimed = await ctx.store.claimed_numbers()
+        ranked = [(score, p) for score, p in ranked if p.number not in claimed]
     shown_query = clip(query, 61)
     # The filters, said in the answer: a level may have come from a bare word (induction A).
     level = f" at difficulty {difficulty}" if difficulty and not read else ""
     within = level + (f" in {category}" if category else "")
+    if not ranked and every:  # as /random unclaimed says it
+        return Reply(text=f"{read} {_all_claimed(every)}".strip(), private=True)
     as_level = _as_level(query, everything, difficulty, category)
     if not ranked:
         nothing = f"Nothing matches {shown_query!r}{within}."
@@ -128,15 +140,17 @@ async def search_command(ctx: Context, request: Request) -> Reply:
                 or "Try fewer or other words."
             )
         return Reply(text=f"{read} {nothing} {hint}".strip(), private=True)
-    if within:
-        read = f"{read} Only problems{within}.".strip()
+    if within or unclaimed:
+        read = f"{read} Only problems{within}{f' {UNCLAIMED}' if unclaimed else ''}.".strip()
     wanted = request.args.get("page", 1)
     chunk, page, pages = page_of(ranked, wanted, ctx.page_size)
     read = " ".join(filter(None, [read, past_the_last(wanted, pages), as_level, in_capitals]))
-    footer = f"Page {page} of {pages} ({len(ranked)} {'match' if len(ranked) == 1 else 'matches'})."
+    free = "unclaimed " if unclaimed else ""
+    footer = f"Page {page} of {pages} ({len(ranked)} {free}{'match' if len(ranked) == 1 else 'matches'})."
     if page < pages:
-        footer += f" Next: {_search_again(query, difficulty, category, page + 1)}"
-    return _listing(f"Search: {shown_query}", read, "Matches", [p for _, p in chunk], footer)
+        footer += f" Next: {_search_again(query, difficulty, category, page + 1, unclaimed)}"
+    title = f"Search: {shown_query}{' (unclaimed)' if unclaimed else ''}"
+    return _listing(title, read, "Matches", [p for _, p in chunk], footer)
 
 
 def _listing(title: str, text: str, heading: str, problems: Sequence[Problem], footer: str) -> Reply:
@@ -149,6 +163,12 @@ def _listing(title: str, text: str, heading: str, problems: Sequence[Problem], f
         footer=footer,
         private=True,
     )
+
+
+def _all_claimed(matches: int) -> str:
+    """Why the unclaimed filter left none of ``matches`` problems, as /random unclaimed says it."""
+    are = f"All {matches} matching problems are" if matches > 1 else "The one matching problem is"
+    return f"{are} claimed; try other filters, or /search without unclaimed."
 
 
 def _only_levels(query: str) -> bool:
@@ -177,6 +197,12 @@ async def _without_words(ctx: Context, request: Request, named: str | None) -> R
     )
     if not pool:
         return Reply(text=f"{read}No problem is{where}. Try other filters.", private=True)
+    if request.args.get("unclaimed"):
+        claimed = await ctx.store.claimed_numbers()
+        every, pool = len(pool), [p for p in pool if p.number not in claimed]
+        if not pool:
+            return Reply(text=f"{read}{_all_claimed(every)}", private=True)
+        where, filters = f"{where} {UNCLAIMED}", f"{filters} unclaimed"
     wanted = request.args.get("page", 1)
     chunk, page, pages = page_of(pool, wanted, ctx.page_size)
     listed = f"No words to search for: every problem{where}, in the catalogue's order. "
@@ -243,7 +269,9 @@ def _in_capitals(query: str, problems: Sequence[Problem], category: str | None) 
     return f"For difficulty {level}: /search difficulty:{level}{filters} ({count} {problem_s})."
 
 
-def _search_again(query: str, difficulty: str | None, category: str | None, page: int) -> str:
+def _search_again(
+    query: str, difficulty: str | None, category: str | None, page: int, unclaimed: bool = False
+) -> str:
     """The same search at another page, written out with its filters (every option named, so it
     reads the same as Discord's option fields and runs as typed on Slack and in the console)."""
     words = [f"query:{_quoted(query)}"]
@@ -251,6 +279,8 @@ def _search_again(query: str, difficulty: str | None, category: str | None, page
         words.append(f"difficulty:{difficulty}")
     if category:
         words.append(f"category:{_quoted(category)}")
+    if unclaimed:
+        words.append("unclaimed")
     return " ".join(["/search", *words, f"page:{page}"])
 
 

@@ -135,3 +135,15 @@ async def test_help_says_how_to_list_all_of_a_problems_existing_work(ctx: Contex
     assert "  - all — list all of its existing work (the card shows ten lines)" in text
     assert "all lists every line, just for you, a page at a time" in text
     assert "  - /problem 2.4 all\n" in text
+
+
+async def test_help_search_offers_unclaimed_as_random_does(ctx: Context) -> None:
+    """`/help search` names the unclaimed option, described as /random's is, and its examples run."""
+    text = await shown(ctx, ANN, "/help search")
+    assert text.startswith("/search [query] [difficulty] [category] [unclaimed] [page]\n")
+    assert "  - unclaimed — only problems nobody is working on" in text
+    assert "  - /search induction unclaimed" in text
+    listed = await shown(ctx, ANN, "/help")
+    assert "/search [query] [difficulty] [category] [unclaimed] [page] — find problems" in listed
+    for example in COMMANDS["search"].examples:
+        assert not (await say(ctx, ANN, example)).error, example

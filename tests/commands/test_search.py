@@ -678,3 +678,46 @@ async def test_a_level_typed_in_lower_case_names_the_search_by_level(ctx: Contex
     # In a category, counted there and named with it.
     in_two = await say(ctx, ANN, "/search b-c category:2")
     assert 'For difficulty B-C: /search difficulty:B-C category:"Circuits In The Wild" (' in in_two.text
+
+
+async def test_search_unclaimed_lists_only_problems_nobody_is_working_on(ctx: Context) -> None:
+    """`/search induction unclaimed` is /search induction less the problems someone holds a claim
+    on (as /random unclaimed counts them), says so, and its next page keeps the filter; a claim
+    made now drops its problem from the list. Before, "unclaimed" was searched as a word."""
+    everything = await _listed(ctx, "induction")
+    claimed = await ctx.store.claimed_numbers()
+    assert claimed & set(everything)  # the seed has claimed induction problems
+    free = await _listed(ctx, "induction unclaimed")
+    assert free == [n for n in everything if n not in claimed]
+    first = await say(ctx, ANN, "/search induction unclaimed")
+    assert first.title == "Search: induction (unclaimed)"
+    assert first.footer and f"({len(free)} unclaimed matches)" in first.footer
+    assert "Only problems nobody is working on." in first.text
+    if len(free) > ctx.page_size:
+        assert first.footer.endswith("Next: /search query:induction unclaimed page:2")
+    assert not (await say(ctx, ANN, f"/claim {free[0]}")).error
+    assert await _listed(ctx, "induction unclaimed") == free[1:]
+    named = await say(ctx, ANN, "/search query:induction unclaimed:yes")
+    assert _numbers(named) == _numbers(await say(ctx, ANN, "/search induction unclaimed"))
+
+
+async def test_search_unclaimed_when_every_match_is_claimed_says_so(ctx: Context) -> None:
+    """Every match claimed: the answer says how many there are and how to see them, as /random
+    unclaimed does, not that nothing matches the words."""
+    assert "2.4" in await ctx.store.claimed_numbers()
+    reply = await say(ctx, ANN, "/search 2.4 unclaimed")
+    assert reply.private and not reply.sections
+    assert (
+        reply.text == "The one matching problem is claimed; try other filters, or /search without unclaimed."
+    )
+
+
+async def test_search_unclaimed_with_no_words_lists_the_free_problems(ctx: Context) -> None:
+    """`/search unclaimed difficulty:D` lists the D problems nobody is working on, and its
+    /random picks among them."""
+    claimed = await ctx.store.claimed_numbers()
+    level = [p.number for p in await ctx.store.catalogue() if difficulty_matches(p.difficulty, "D")]
+    reply = await say(ctx, ANN, "/search unclaimed difficulty:D")
+    assert _numbers(reply) == [n for n in level if n not in claimed][: ctx.page_size]
+    assert reply.title == "Problems at difficulty D nobody is working on"
+    assert reply.text.endswith("One picked at random: /random difficulty:D unclaimed")

@@ -116,6 +116,26 @@ async def test_search_is_private_with_a_show_button_per_match(
     assert ("Show 2.4", "cop:show:2.4") in buttons(answer.data or {})
 
 
+async def test_search_unclaimed_is_a_boolean_option_that_leaves_out_claimed_problems(
+    fake: FakeDiscord, bot: DiscordFrontEnd, ctx: Context
+) -> None:
+    """/search offers unclaimed as /random does (a True/False option); with it, 2.4 (claimed on
+    the sheet) is no longer listed for acronyms, and the title says the filter is on."""
+    synced = {c["name"]: c for c in fake.app_commands[fake.guild_id]}
+    search = {o["name"]: o for o in synced["search"]["options"]}
+    random = {o["name"]: o for o in synced["random"]["options"]}
+    assert search["unclaimed"]["type"] == random["unclaimed"]["type"] == 5  # boolean
+    assert search["unclaimed"]["description"] == random["unclaimed"]["description"]
+    assert "2.4" in await ctx.store.claimed_numbers()
+    answer = await ask(fake, "search", {"query": "acronyms", "unclaimed": True})
+    assert answer.ephemeral
+    assert "2.4 — 3 letter acronyms" not in text_of(answer.data or {})
+    assert "The one matching problem is claimed" in text_of(answer.data or {})
+    induction = embed(await ask(fake, "search", {"query": "induction", "unclaimed": True}))
+    assert induction["title"] == "Search: induction (unclaimed)"
+    assert "unclaimed matches" in induction["footer"]["text"]
+
+
 async def test_claim_then_claims_then_history(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
     """/claim 3.11 is stamped today; /claims lists it with a release button; /history shows it."""
     claimed = await ask(fake, "claim", {"number": "3.11"})

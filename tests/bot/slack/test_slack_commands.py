@@ -172,6 +172,23 @@ async def test_search_lists_matches_privately_with_show_buttons(rig: Rig) -> Non
     assert 'Page 1 of 3 (11 matches). Next: /search query:"induction heads" page:2' in answer.shown
 
 
+async def test_search_unclaimed_typed_on_slack_leaves_out_claimed_problems(rig: Rig) -> None:
+    """`/search induction heads unclaimed` is the filter, not the word "unclaimed": a problem
+    claimed here is listed without it and left out with it."""
+    assert "You claimed 1.12" in (await rig.command("/claim", "1.12")).shown
+    every = await rig.command("/search", "induction heads")
+    free = await rig.command("/search", "induction heads unclaimed")
+
+    assert "Show 1.12" in every.buttons and "Show 1.12" not in free.buttons
+    assert free.header == "Search: induction heads (unclaimed)"
+    assert "Only problems nobody is working on." in free.shown
+    assert re.search(
+        r"Page 1 of \d+ \(\d+ unclaimed matches\)\. Next: /search query:\"induction heads\" "
+        r"unclaimed page:2",
+        free.shown,
+    ), free.shown
+
+
 async def test_the_word_payload_reaches_the_command(rig: Rig) -> None:
     """Bolt alone would read these bodies as interactivity payloads and answer 404."""
     searched = await rig.command("/search", "payload")
