@@ -207,7 +207,7 @@ for _spec in (
         search.search_command,
         help="Matches in a problem's own text come first, then those only its existing work mentions. "
         "A difficulty with no words lists the problems at that level; unclaimed keeps only problems "
-        "nobody is working on, as /random's does.",
+        "nobody is working on, as /random's does. page 2 ending the words is the page, as page:2 is.",
         examples=(
             "/search induction heads",
             "/search superposition difficulty:A",

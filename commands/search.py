@@ -7,7 +7,7 @@ import bisect
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz, process, utils
 from rapidfuzz.distance import OSA
@@ -23,6 +23,7 @@ from commands.parser import (
     SMART_QUOTES,
     Kind,
     Option,
+    convert,
 )
 from commands.types import BadArgument, Button, Context, Reply, Request, Section, page_of, past_the_last
 from storage import submissions
@@ -38,6 +39,7 @@ SEARCH_OPTIONS = (
     Option("unclaimed", Kind.FLAG, "only problems nobody is working on"),
     Option("page", Kind.PAGE, "which page of results"),
 )
+PAGE_OPTION = next(o for o in SEARCH_OPTIONS if o.kind is Kind.PAGE)
 # How the answer says the unclaimed filter is on.
 UNCLAIMED = "nobody is working on"
 
@@ -45,6 +47,9 @@ UNCLAIMED = "nobody is working on"
 # Two levels joined by "to" ending a search (``mapping A to B``) are its words, not a level range
 # as ``A-B`` there is: the answer says how to filter by them.
 TO_RANGE_AT_END_RE = re.compile(r"(?<!\S)([A-D])\s+(?i:to|through|thru)\s+([A-D])\s*$")
+# ``page 2`` ending a search, as people type it without the colon: the page, not words to look for
+# (the catalogue has no word "page"; a search for "2" finds digits in problems' text).
+PAGE_AT_END_RE = re.compile(r"(?<!\S)page\s*(\d+)\s*$", re.IGNORECASE)
 MATCH_AT = 60.0  # the score a problem needs to be listed
 # Words nearly every problem uses: a query of these alone would list most of the catalogue.
 STOP_WORDS = frozenset(
@@ -56,6 +61,11 @@ STOP_WORDS = frozenset(
 async def search_command(ctx: Context, request: Request) -> Reply:
     """/search QUERY [difficulty] [category] [unclaimed] [page]: ranked, typo-tolerant matches."""
     query: str = request.args.get("query", "")
+    if "page" not in request.args and (typed := PAGE_AT_END_RE.search(query)):
+        # Checked as page:N is (page 0 is refused the same way).
+        page = convert(PAGE_OPTION, typed.group(1))
+        query = query[: typed.start()].rstrip()
+        request = replace(request, args={**request.args, "query": query, "page": page})
     named = request.args.get("difficulty")
     unclaimed = bool(request.args.get("unclaimed"))
     if named is None and _only_levels(query):

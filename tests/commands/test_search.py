@@ -721,3 +721,23 @@ async def test_search_unclaimed_with_no_words_lists_the_free_problems(ctx: Conte
     assert _numbers(reply) == [n for n in level if n not in claimed][: ctx.page_size]
     assert reply.title == "Problems at difficulty D nobody is working on"
     assert reply.text.endswith("One picked at random: /random difficulty:D unclaimed")
+
+
+@pytest.mark.parametrize("typed", ["page 2", "Page 2", "page2"])
+async def test_search_ending_in_page_n_shows_that_page(ctx: Context, typed: str) -> None:
+    """`/search induction heads page 2` searched the words "page 2" (no problem has the word
+    page): now it is page 2 of /search induction heads, as `page:2` is."""
+    named = await say(ctx, ANN, "/search induction heads page:2")
+    typed_out = await say(ctx, ANN, f"/search induction heads {typed}")
+    assert typed_out.title == "Search: induction heads"
+    assert typed_out.footer and typed_out.footer.startswith("Page 2 of ")
+    assert _numbers(typed_out) == _numbers(named)
+    assert _numbers(typed_out) != _numbers(await say(ctx, ANN, "/search induction heads"))
+
+
+async def test_search_ending_in_a_page_beyond_the_bounds_says_so(ctx: Context) -> None:
+    """`page 0` ending a search is refused as page:0 is; with page: named, the words are words."""
+    refused = await say(ctx, ANN, "/search induction heads page 0")
+    assert refused.error and refused.text == (await say(ctx, ANN, "/search induction heads page:0")).text
+    both = await say(ctx, ANN, "/search induction heads page 3 page:1")
+    assert both.title == "Search: induction heads page 3"

@@ -389,3 +389,14 @@ async def test_max_claims_caps_a_members_open_claims_in_the_workspace(fake: Fake
         )
         assert "You claimed 1.2" in (await rig.command("/claim", "1.2", user=BOB)).text
         assert "renewed your claim today" in (await rig.command("/claim", "1.1")).text
+
+
+async def test_search_ending_in_page_2_typed_on_slack_is_its_second_page(rig: Rig) -> None:
+    """`/search induction heads page 2`, as people type it without the colon: page 2, not the
+    words "page 2"."""
+    typed = await rig.command("/search", "induction heads page 2")
+    named = await rig.command("/search", "induction heads page:2")
+
+    assert typed.header == "Search: induction heads"
+    assert "Page 2 of 3 (11 matches)" in typed.shown
+    assert typed.buttons == named.buttons
