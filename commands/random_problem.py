@@ -44,8 +44,9 @@ async def random_command(ctx: Context, request: Request) -> Reply:
     pool: Sequence[Problem] = problems
     if difficulty:
         pool = index_of(problems).at_level(difficulty)
-    if category and not category_words(category):
+    if category and not category_words(category) and processed_text(category):
         # Only words that name nothing ("a problem", "and the"): no category, not one they resemble.
+        # No word at all (🤖, ???) is refused below as a category nobody has is, not ignored.
         category = None
     if category:
         scale = f" For a difficulty: {SCALE} (/random B, /random A-B)."

@@ -439,3 +439,22 @@ async def test_another_random_under_the_only_unclaimed_problem_shows_another(ctx
     for _ in range(3):
         only = await say(ctx, BOB, "/random D unclaimed")
         assert _number(only) == "3.29"
+
+
+@pytest.mark.parametrize("typed", ["🤖", "🤖 🎲", "???", "A 🤖", "unclaimed ★"])
+async def test_random_of_only_emoji_or_symbols_is_refused_as_unknown_words_are(
+    ctx: Context, typed: str
+) -> None:
+    """`/random 🤖` picked from the whole catalogue as if nothing had been typed: now it is
+    answered as `/random astrology` is, naming the categories and the difficulty scale."""
+    reply = await say(ctx, ANN, f"/random {typed}")
+    shown = typed.split()[-1] if typed.split()[0] in ("A", "unclaimed") else typed
+    assert reply.error and reply.text.startswith(f"No category {shown!r}. Categories: 1 Toy Language Models;")
+    assert reply.text.endswith("range like A-B (/random B, /random A-B).")
+
+
+@pytest.mark.parametrize("typed", ["A, B", "a - b", "easy to medium", "a problem", "A –"])
+async def test_random_levels_and_filler_with_punctuation_still_pick(ctx: Context, typed: str) -> None:
+    """Levels typed with commas and dashes, and words any name has, are no category to refuse."""
+    reply = await say(ctx, ANN, f"/random {typed}")
+    assert not reply.error, reply.text
