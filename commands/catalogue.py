@@ -350,13 +350,13 @@ def work_size(line: str | Link) -> int:
     return min(size, WORK_LINE_MOST)
 
 
-def work_pages(work: Sequence[str | Link]) -> list[list[str | Link]]:
-    """``work`` in pages (see WORK_PAGE): each as many lines as fit, at least one."""
+def work_pages(work: Sequence[str | Link], most: int = WORK_PAGE) -> list[list[str | Link]]:
+    """``work`` in pages (see WORK_PAGE): each as many lines as fit (at most ``most``), at least one."""
     pages: list[list[str | Link]] = []
     size = 0
     for line in work:
         cost = work_size(line)
-        if not pages or len(pages[-1]) >= WORK_PAGE or size + cost > WORK_PAGE_CHARS:
+        if not pages or len(pages[-1]) >= most or size + cost > WORK_PAGE_CHARS:
             pages.append([])
             size = 0
         pages[-1].append(line)

@@ -13,6 +13,7 @@ from commands.catalogue import (
     problem_card,
     problem_title,
     stale_after_days,
+    work_pages,
 )
 from commands.parser import Kind, Option
 from commands.timefmt import day
@@ -291,7 +292,12 @@ async def _user_ids(ctx: Context, request: Request, user: UserRef) -> set[str]:
     return set(ids)
 
 
-HISTORY_OPTIONS = (Option("number", Kind.NUMBER, "problem number, like 2.4", required=True),)
+HISTORY_OPTIONS = (
+    Option("number", Kind.NUMBER, "problem number, like 2.4", required=True),
+    Option("page", Kind.PAGE, "which page of the timeline (page 1: the newest)"),
+)
+# The most entries on a page of /history, short ones; long notes make a page shorter (WORK_PAGE_CHARS).
+HISTORY_PAGE = 50
 
 # Each kind of history entry as a sentence about ``{who}``: the person who did it, or, for a
 # link's posting, the person who submitted it. A detail follows after ": " (a note, a reason),
@@ -336,12 +342,28 @@ def history_line(event: Event, viewer: str) -> str:
 
 
 async def history_command(ctx: Context, request: Request) -> Reply:
-    """/history NUMBER: the problem's timeline of claims, releases, expiries and links, newest
-    first (where a platform cuts a long timeline short, the oldest lines give way)."""
+    """/history NUMBER [page]: the problem's timeline of claims, releases, expiries and links,
+    newest first, a page at a time (pages as /problem NUMBER all cuts them: as many lines as fit
+    in one message on every platform), saying how many older entries the later pages hold."""
     problem = await get_problem(ctx, request.args["number"])
-    events = await ctx.store.history(problem.number, limit=50)
-    lines = tuple(history_line(e, request.actor.platform) for e in reversed(events)) or (
-        "Nothing has happened here yet.",
+    events = await ctx.store.history(problem.number, limit=None)
+    lines = [history_line(e, request.actor.platform) for e in reversed(events)] or [
+        "Nothing has happened here yet."
+    ]
+    pages = work_pages(lines, HISTORY_PAGE)
+    wanted = request.args.get("page", 1)
+    page = min(wanted, len(pages))
+    shown = pages[page - 1]
+    first = sum(len(p) for p in pages[: page - 1]) + 1
+    older = len(lines) - first - len(shown) + 1
+    following = f"/history {problem.number} page:{page + 1}" if older else ""
+    timeline = Section("Timeline, newest first", tuple(shown), more=older, hint=following)
+    footer = None
+    if len(pages) > 1:
+        footer = f"Page {page} of {len(pages)} (entries {first}–{first + len(shown) - 1} of {len(lines)})."
+    return Reply(
+        title=f"History of {problem_title(problem)}",
+        text=past_the_last(wanted, len(pages)),
+        sections=(timeline,),
+        footer=footer,
     )
-    timeline = Section("Timeline, newest first", lines)
-    return Reply(title=f"History of {problem_title(problem)}", sections=(timeline,))

@@ -252,8 +252,8 @@ for _spec in (
         claims.HISTORY_OPTIONS,
         claims.history_command,
         help="Claims, renewals (one a day at most), releases with their notes, reminders and submitted "
-        "links, newest first.",
-        examples=("/history 2.4",),
+        "links, newest first; a busy problem's older entries are on the next pages.",
+        examples=("/history 2.4", "/history 2.4 page:2"),
     ),
     CommandSpec(
         "submit",

@@ -382,8 +382,8 @@ class Store(Database):
 
     # -- history -----------------------------------------------------------------------------
 
-    async def history(self, number: str, limit: int = 200) -> list[Event]:
-        """A problem's timeline, oldest first (the latest ``limit`` entries)."""
+    async def history(self, number: str, limit: int | None = 200) -> list[Event]:
+        """A problem's timeline, oldest first (the latest ``limit`` entries; None: all)."""
         async with self.read() as s:
             rows = await s.exec(
                 select(Event)

@@ -294,6 +294,34 @@ async def test_history_records_every_change_with_who_and_when(ctx: Context, cloc
     )
 
 
+async def test_a_busy_history_says_older_entries_exist_and_pages_back_to_them(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """60 claims and releases of 2.4 (121 entries with the sheet's claim): /history showed the
+    newest 50 and nothing else, neither that older ones existed nor a way to read them (the
+    sheet's claim, the first notes). It says how many are older and which page lists them, and
+    the last page holds the first entries."""
+    for attempt in range(60):
+        await say(ctx, ANN, "/claim 2.4")
+        await say(ctx, ANN, f"/release 2.4 attempt {attempt}")
+        clock.advance(hours=5)
+    first = await shown(ctx, BOB, "/history 2.4")
+    assert "2026-12-07 · Ann released it: attempt 59" in first
+    assert "more: /history 2.4 page:2" in first and "Page 1 of " in first
+    pages = int(first.split("Page 1 of ")[1].split(" ")[0].rstrip("."))
+    last = await shown(ctx, BOB, f"/history 2.4 page:{pages}")
+    assert last.rstrip().splitlines()[-3].endswith("(sheet) claimed it: from the sheet")
+    assert f"Page {pages} of {pages}" in last and "page:" not in last.split("Timeline")[1]
+    seen = []
+    for page in range(1, pages + 1):
+        text = await shown(ctx, BOB, f"/history 2.4 page:{page}")
+        seen += [line for line in text.splitlines() if line.startswith("  - 20")]
+    notes = [line.split(": attempt ")[1] for line in seen if ": attempt " in line]
+    assert len(seen) == 121 and sorted(notes, key=int) == [str(n) for n in range(60)]
+    beyond = await shown(ctx, BOB, "/history 2.4 page:99")
+    assert f"There are only {pages} pages; here is page {pages}." in beyond
+
+
 async def test_buttons_claim_and_release_for_the_clicker(ctx: Context) -> None:
     """The Claim button under a card claims for whoever clicks; Release only for them. A card
     nobody holds has no Release button; the one the claim answers with has."""

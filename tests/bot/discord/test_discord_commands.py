@@ -386,8 +386,9 @@ async def test_a_long_history_shows_whole_then_keeps_its_newest_events(
 ) -> None:
     """Fifteen claims and releases overflow one field: /history goes on over more fields and shows
     all 32 events (the catalogue's claim and Alice's 31). With notes of 900 characters they
-    overflow the whole embed: the oldest lines give way, so the current claim and the latest
-    notes are what it shows."""
+    would overflow the whole embed: the newest that fit show, then how many older entries there
+    are and the page:2 that lists them (the older ones were cut off, with no way to read them),
+    and the last page holds the catalogue's claim."""
     for attempt in range(15):
         await ask(fake, "claim", {"number": "2.4"})
         clock.advance(days=1)
@@ -407,8 +408,15 @@ async def test_a_long_history_shows_whole_then_keeps_its_newest_events(
     shown = embed(await ask(fake, "history", {"number": "2.4"}))
     lines = [line for field in shown["fields"] for line in field["value"].splitlines()]
     assert lines[0] == "• 2026-12-25 · Alice claimed it" and "attempt 29: long" in lines[1]
-    assert lines[-1].startswith("… and ") and lines[-1].endswith(" more")
+    assert re.fullmatch(r"• … and \d+ more: /history 2\.4 page:2", lines[-1])
     assert len(shown["title"]) + sum(len(f["name"]) + len(f["value"]) for f in shown["fields"]) <= 6000
+    pages = int(re.findall(r"Page 1 of (\d+)", shown["footer"]["text"])[0])
+    seen = len(lines) - 1
+    for page in range(2, pages + 1):
+        shown = embed(await ask(fake, "history", {"number": "2.4", "page": page}))
+        lines = [line for field in shown["fields"] for line in field["value"].splitlines()]
+        seen += len(lines) - (page < pages)
+    assert lines[-1].endswith("(sheet) claimed it: from the sheet") and seen == 62
 
 
 async def test_an_unknown_command_gets_a_private_answer(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
