@@ -130,7 +130,8 @@ async def release_command(ctx: Context, request: Request) -> Reply:
 CLAIMS_EARLIER = 10  # earlier claims /claims number: lists: the latest ended
 
 CLAIMS_OPTIONS = (
-    Option("user", Kind.USER, "whose claims (default: yours)"),
+    # Typed, the words no other option takes: a display name may be several (/claims Neel Nanda).
+    Option("user", Kind.USER, "whose claims (default: yours)", rest=True),
     Option("number", Kind.NUMBER, "everyone's claims on one problem"),
     Option("everyone", Kind.FLAG, "every open claim in this community, by problem"),
     Option("page", Kind.PAGE, "which page of everyone's claims"),

@@ -656,14 +656,18 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
         # (``/random category:Circuits In The Wild`` as ``/random Circuits In The Wild``).
         raw[rest_option.name] = " ".join([raw[rest_option.name], *(token for *_, token in leftovers)])
     elif leftovers:
+        # More numbers beside a command's number, where no free text takes them (a note may name
+        # problems; a user's name is no number).
+        if (rest_option is None or rest_option.name in raw or not free_text) and (
+            numbers := _more_numbers(options, raw, words_of, leftovers)
+        ) is not None:
+            one, other = numbers
+            raise BadArgument(
+                f"/{command} takes one problem at a time: /{command} {one}, then /{command} {other}."
+            )
         if rest_option is None or rest_option.name in raw:
             shown = " ".join(token for *_, token in leftovers)
             shown = clip(shown, 61)
-            if (numbers := _more_numbers(options, raw, words_of, leftovers)) is not None:
-                one, other = numbers
-                raise BadArgument(
-                    f"/{command} takes one problem at a time: /{command} {one}, then /{command} {other}."
-                )
             usage = " ".join(o.name if o.required else f"[{o.name}]" for o in options)
             raise BadArgument(f"I don't understand {shown!r}. Usage: /{command} {usage}".rstrip())
         if free_text:

@@ -294,6 +294,20 @@ async def test_history_records_every_change_with_who_and_when(ctx: Context, cloc
     )
 
 
+async def test_claims_of_a_name_of_several_words(ctx: Context) -> None:
+    """`/claims Neel Nanda`, the name his claims show, answered "I don't understand 'Nanda'"
+    (only `/claims "Neel Nanda"` worked): it lists his claims, also with a problem or
+    everyone beside it."""
+    neel = Actor("discord", "guild1", "neel", "Neel Nanda")
+    await say(ctx, neel, "/claim 3.11")
+    theirs = await shown(ctx, BOB, "/claims Neel Nanda")
+    assert "Neel Nanda's open claims (1)" in theirs and "Neel Nanda — since 2026-11-25" in theirs
+    assert "Neel Nanda — since" in await shown(ctx, BOB, "/claims @neel nanda 3.11")
+    assert "Nobody." in await shown(ctx, BOB, "/claims Neel Nanda 2.4")
+    both = await say(ctx, BOB, "/claims Neel Nanda everyone")
+    assert both.error and "Give a user or everyone, not both" in both.text
+
+
 async def test_a_busy_history_says_older_entries_exist_and_pages_back_to_them(
     ctx: Context, clock: FakeClock
 ) -> None:

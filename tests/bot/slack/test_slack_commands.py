@@ -221,6 +221,20 @@ async def test_claims_of_someone_mentioned(rig: Rig) -> None:
     assert by_name.header == "ann's open claims (1)"
 
 
+async def test_claims_of_a_name_of_two_words_typed_as_it_shows(rig: Rig) -> None:
+    """Neel's display name is "Neel Nanda", as his claims show it. Bob typed `/claims Neel Nanda`
+    (and `/claims @Neel Nanda 3.11`) and was told "I don't understand 'Nanda'"; he gets Neel's
+    claims."""
+    rig.fake.add_user("U0NEEL", "neel", display_name="Neel Nanda")
+    await rig.command("/claim", "3.11", user="U0NEEL")
+
+    theirs = await rig.command("/claims", "Neel Nanda", user=BOB)
+    on_one = await rig.command("/claims", "@Neel Nanda 3.11", user=BOB)
+
+    assert theirs.header == "Neel Nanda's open claims (1)" and "Neel Nanda — since 2026-11-25" in theirs.shown
+    assert on_one.header.startswith("Claims on 3.11 — ") and "Neel Nanda — since 2026-11-25" in on_one.shown
+
+
 async def test_claims_everyone_lists_the_workspaces_claims_by_problem(rig: Rig) -> None:
     await rig.command("/claim", "3.11", user=ANN)
     await rig.command("/claim", "2.4", user=BOB)
