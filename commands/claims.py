@@ -15,7 +15,7 @@ from commands.catalogue import (
     stale_after_days,
     work_pages,
 )
-from commands.parser import Kind, Option
+from commands.parser import Kind, Option, parse_whole_number
 from commands.timefmt import day
 from commands.types import (
     Actor,
@@ -129,12 +129,13 @@ async def release_command(ctx: Context, request: Request) -> Reply:
 
 CLAIMS_EARLIER = 10  # earlier claims /claims number: lists: the latest ended
 
+CLAIMS_PAGE = Option("page", Kind.PAGE, "which page of everyone's claims")
 CLAIMS_OPTIONS = (
     # Typed, the words no other option takes: a display name may be several (/claims Neel Nanda).
     Option("user", Kind.USER, "whose claims (default: yours)", rest=True),
     Option("number", Kind.NUMBER, "everyone's claims on one problem"),
     Option("everyone", Kind.FLAG, "every open claim in this community, by problem"),
-    Option("page", Kind.PAGE, "which page of everyone's claims"),
+    CLAIMS_PAGE,
 )
 # Release buttons under /claims (one row of them on Discord).
 RELEASE_BUTTONS = 5
@@ -175,6 +176,14 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
             sections.append(Section("Earlier claims", tuple(ended[-CLAIMS_EARLIER:])))
         return Reply(title=f"Claims on {problem_title(problem)}", sections=tuple(sections))
     user = request.args.get("user")
+    if user is not None and "page" not in request.args:
+        # ``/claims everyone 2``, ``/claims all 2``: the number after everyone is its page.
+        user, page = _bare_page(user, bool(request.args.get("everyone")))
+        if page is not None:
+            args = {key: value for key, value in request.args.items() if key != "user"}
+            request = Request(
+                request.command, actor, {**args, "page": page, **({"user": user} if user else {})}
+            )
     everyone = bool(request.args.get("everyone")) or (user is not None and _everyone_word(user))
     if "page" in request.args and not everyone:
         raise BadArgument("page: turns the pages of /claims everyone, e.g. /claims everyone page:2.")
@@ -230,6 +239,19 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
         buttons=buttons,
         footer=footer,
     )
+
+
+def _bare_page(user: UserRef, everyone: bool) -> tuple[UserRef | None, int | None]:
+    """A page typed bare where /claims reads a name, beside everyone (the flag, or a word for it
+    in the name: ``all 2``): the name left (None, or the everyone word) and the page; else
+    ``user`` as it is and None."""
+    words = [] if user.user_id else (user.name or "").split()
+    numbers = [w for w in words if w.isdecimal()]
+    rest = [w for w in words if not w.isdecimal()]
+    if len(numbers) != 1 or not (everyone and not rest or len(rest) == 1 and rest[0].lower() in EVERYONE):
+        return user, None
+    page = parse_whole_number(CLAIMS_PAGE, numbers[0])
+    return (UserRef(name=rest[0]) if rest else None), page
 
 
 def _everyone_word(user: UserRef) -> bool:

@@ -244,6 +244,21 @@ async def test_claims_everyone_past_its_one_page_says_there_is_only_one(ctx: Con
     assert "Page 1 of 1" in reply.footer
 
 
+async def test_claims_everyone_with_the_page_typed_as_a_bare_number(ctx: Context) -> None:
+    """`/claims everyone 2` answered "Give a user or everyone, not both" (nobody was named) and
+    `/claims all 2` "I know nobody called 'all 2'": the number is the page, as page:2 is."""
+    free = [p.number for p in await ctx.store.problems()]
+    for i, number in enumerate(free[:25]):
+        await say(ctx, person(f"m{i}"), f"/claim {number}")
+    second = await say(ctx, ANN, "/claims everyone page:2")
+    for typed in ("/claims everyone 2", "/claims all 2", "/claims 2 everyone"):
+        reply = await say(ctx, ANN, typed)
+        assert not reply.error and reply.sections == second.sections, typed
+    assert (await say(ctx, ANN, "/claims everyone 9")).text == "There are only 2 pages; here is page 2."
+    zero = await say(ctx, ANN, "/claims everyone 0")
+    assert zero.error and "page must be a whole number from 1 to 1000" in zero.text
+
+
 async def test_claims_everyone_with_nobody_on_anything_says_so(ctx: Context) -> None:
     reply = await say(ctx, ANN, "/claims everyone")
     assert reply.text == "Nobody in this server holds an open claim. /random finds a problem to start on."

@@ -249,6 +249,16 @@ async def test_claims_everyone_lists_the_workspaces_claims_by_problem(rig: Rig) 
     assert typed_at.header == everyone.header and typed_at.shown == everyone.shown
 
 
+async def test_claims_everyone_with_a_page_number_typed_bare(rig: Rig) -> None:
+    """`/claims everyone 2` was refused with "Give a user or everyone, not both"; it is page 2."""
+    await rig.command("/claim", "3.11", user=ANN)
+
+    paged = await rig.command("/claims", "everyone 2", user=BOB)
+
+    assert paged.header == "Open claims in this workspace (1)"
+    assert "There is only 1 page; here it is." in paged.shown and "ann — since 2026-11-25" in paged.shown
+
+
 async def test_release_by_someone_else_is_refused_and_the_claim_stays(rig: Rig) -> None:
     await rig.command("/claim", "3.11", user=ANN)
 
