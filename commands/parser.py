@@ -56,6 +56,9 @@ LEVEL_WORDS = {
 LEVEL_CUES = frozenset("between difficulty from level levels lvl".split())
 # Those a search's last word may follow as a level (``induction level A``): they go with it.
 SEARCH_CUES = frozenset("difficulty level levels lvl".split())
+# ``page 2`` (or ``page2``) ending a search, as people type it without the colon: the page, not
+# words to look for (see commands/search.py); a level typed just before it is typed last.
+PAGE_AT_END_RE = re.compile(r"(?<!\S)page\s*(\d+)\s*$", re.IGNORECASE)
 # Words that go with a level (``level A``, ``easy to medium``, ``A - B``).
 LEVEL_FILLER = frozenset("an one or problem problems".split()) | LEVEL_CUES | LEVEL_JOINERS
 # Typographic double quotes (phones and Macs turn " into them as people type) read as ".
@@ -483,6 +486,22 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
     return dict(args)
 
 
+def _before_page(options: tuple[Option, ...], tokens: list[re.Match[str]], named: set[str]) -> int:
+    """Where the words end before a ``page 2`` (``page2``) ending them, the page of a command that
+    has one unnamed (``induction A page 2 category:3``: "A" ends the words); ``len(tokens)`` when
+    none does."""
+    page = next((o for o in options if o.kind is Kind.PAGE), None)
+    if page is None or page.name in named:
+        return len(tokens)
+    bare = [i for i, match in enumerate(tokens) if match.group("key") is None]
+    for count in (1, 2):
+        tail = bare[-count:]
+        words = [tokens[i].group("word") for i in tail]
+        if len(tail) == count and None not in words and PAGE_AT_END_RE.fullmatch(" ".join(map(str, words))):
+            return tail[0]
+    return len(tokens)
+
+
 def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str, Any]:
     """Read ``line`` (everything after the command name) into converted arguments.
 
@@ -527,10 +546,12 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
     tokens = list(TOKEN_RE.finditer(words_of))
     named = {normalise(match.group("key")).lower() for match in tokens if match.group("key") is not None}
     level = next((o for o in options if o.kind is Kind.DIFFICULTY and not o.rest), None)
+    # The bare words a search's level may end (``induction A page 2``: not "page 2", the page).
+    words_end = _before_page(options, tokens, named) if free_text else len(tokens)
     if free_text and level is not None and level.name not in named:
         # A range as a search's last words, spaced (``induction A - B page:2``) as well as not
         # (``A–B``), is the level, not a level B after the words "A -".
-        end = max((m.end() for m in tokens if m.group("key") is None), default=0)
+        end = max((m.end() for m in tokens[:words_end] if m.group("key") is None), default=0)
         if spaced := RANGE_AT_END_RE.search(words_of[:end]):
             low, high = spaced.group(1), spaced.group(3)
             # As typed when backwards (``C - B``) or side by side (``A B``), for the answer to say
@@ -539,6 +560,7 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
             raw[level.name] = f"{low}-{high}" if dashed else spaced.string[spaced.start(1) : spaced.end(3)]
             line, words_of = line[: spaced.start()] + line[end:], words_of[: spaced.start()] + words_of[end:]
             tokens = list(TOKEN_RE.finditer(words_of))
+            words_end = _before_page(options, tokens, named)
     # "/problem problem 2.4", "/claim # 2.4": the word before a leading number goes.
     skip = (
         len(tokens) > 1
@@ -550,7 +572,7 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
     has_rest = rest_option is not None
     # The last word not naming an option (``key:value``): the only one a search reads as a level,
     # unless the level is named (``induction B difficulty:A``: the named one filters, B is a word).
-    last = max((i for i, match in enumerate(tokens) if match.group("key") is None), default=-1)
+    last = max((i for i, match in enumerate(tokens[:words_end]) if match.group("key") is None), default=-1)
     carried: set[int] = set()  # words a named difficulty's range took (see _range_goes_on)
     for index, match in enumerate(tokens):
         if (skip and index == 0) or index in carried:

@@ -20,6 +20,7 @@ from commands.parser import (
     LEVEL_FILLER,
     LEVEL_WORDS,
     NUMBER_PREFIX_RE,
+    PAGE_AT_END_RE,
     SMART_QUOTES,
     Kind,
     Option,
@@ -47,9 +48,6 @@ UNCLAIMED = "nobody is working on"
 # Two levels joined by "to" ending a search (``mapping A to B``) are its words, not a level range
 # as ``A-B`` there is: the answer says how to filter by them.
 TO_RANGE_AT_END_RE = re.compile(r"(?<!\S)([A-D])\s+(?i:to|through|thru)\s+([A-D])\s*$")
-# ``page 2`` ending a search, as people type it without the colon: the page, not words to look for
-# (the catalogue has no word "page"; a search for "2" finds digits in problems' text).
-PAGE_AT_END_RE = re.compile(r"(?<!\S)page\s*(\d+)\s*$", re.IGNORECASE)
 MATCH_AT = 60.0  # the score a problem needs to be listed
 # Words nearly every problem uses: a query of these alone would list most of the catalogue.
 STOP_WORDS = frozenset(

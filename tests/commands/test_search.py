@@ -741,3 +741,33 @@ async def test_search_ending_in_a_page_beyond_the_bounds_says_so(ctx: Context) -
     assert refused.error and refused.text == (await say(ctx, ANN, "/search induction heads page:0")).text
     both = await say(ctx, ANN, "/search induction heads page 3 page:1")
     assert both.title == "Search: induction heads page 3"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["A page 2", "A page2", "level A page 2", "A page:2", "page 2 A", "A page 2 category:2", "A - B page 2"],
+)
+async def test_a_level_before_a_trailing_page_n_is_the_level(ctx: Context, typed: str) -> None:
+    """`/search model A page 2` searched for "model A" at every level: the level was read
+    only from the very last word, here "2". A level typed just before `page N` is the level, as
+    it is typed last (`/search model A` with page:2)."""
+    ctx = dataclasses.replace(ctx, page_size=1)  # a page 2 in the category too
+    level = "A-B" if "B" in typed else "A"
+    category = " category:2" if "category" in typed else ""
+    named = await say(ctx, ANN, f"/search model difficulty:{level}{category} page:2")
+    reply = await say(ctx, ANN, f"/search model {typed}")
+    assert named.footer and named.footer.startswith("Page 2 of "), (typed, named.text)
+    assert reply.title == "Search: model", (typed, reply.title)
+    assert reply.text == named.text, (typed, reply.text)
+    assert reply.footer == named.footer, (typed, reply.footer)
+    assert _numbers(reply) == _numbers(named), typed
+
+
+async def test_a_capital_word_before_page_n_inside_the_words_stays_a_word(ctx: Context) -> None:
+    """Only a level typed last (before `page N`) is one: `A harder example … page 2` searches for
+    its capital A, as it does without the page."""
+    words = "A harder example would be numbers at the start of lines"
+    whole = await say(ctx, ANN, f"/search {words}")
+    reply = await say(ctx, ANN, f"/search {words} page 1")
+    assert reply.title == whole.title and reply.title.startswith("Search: A harder example")
+    assert reply.text == whole.text and _numbers(reply) == _numbers(whole) != []
