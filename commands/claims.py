@@ -209,6 +209,11 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
         if whose == "Your":
             return Reply(text="You hold no open claims. /random finds a problem to start on.")
         return Reply(text="They hold no open claims.")
+    if user is not None and not user.user_id and len(ids) == 1 and whose != "Your":
+        # A typed name (``/claims ANN``) is said as their claims show it (Ann): as their newest
+        # one here does (a nickname is a community's), else their newest one.
+        newest = next((c for c in reversed(claims) if c.community_id == actor.community_id), claims[-1])
+        whose = f"{newest.display_name or user.name}'s"
     problems = {p.number: p for p in await ctx.store.problems()}
     elsewhere = f" (another {community_word(actor.platform)})"
     days = await stale_after_days(ctx, actor, claims)  # reads nothing: members' claims only

@@ -294,6 +294,22 @@ async def test_only_your_own_empty_list_suggests_random(ctx: Context) -> None:
     ).text == "You hold no open claims. /random finds a problem to start on."
 
 
+async def test_claims_of_a_typed_name_is_headed_with_the_name_their_claims_show(ctx: Context) -> None:
+    """`/claims ANN`, `/claims neel nanda` were headed "ANN's open claims", "neel nanda's open
+    claims" over claims showing Ann and Neel Nanda: the heading names the member found as their
+    claims do. When the name finds several members, it is said as typed."""
+    neel = Actor("discord", "guild1", "neel", "Neel Nanda")
+    await say(ctx, ANN, "/claim 3.11")
+    await say(ctx, neel, "/claim 2.4")
+    theirs = await say(ctx, BOB, "/claims ANN")
+    assert theirs.title == "Ann's open claims (1)", theirs.title
+    assert "Ann — since 2026-11-25" in await shown(ctx, BOB, "/claims ANN")
+    assert (await say(ctx, BOB, "/claims neel nanda")).title == "Neel Nanda's open claims (1)"
+    other_ann = Actor("discord", "guild1", "ann-2", "ANN")
+    await say(ctx, other_ann, "/claim 2.5")
+    assert (await say(ctx, BOB, "/claims aNN")).title == "aNN's open claims (2)"
+
+
 async def test_history_records_every_change_with_who_and_when(ctx: Context, clock: FakeClock) -> None:
     """Claim, renewal and release (with its note) appear in /history, newest first."""
     await say(ctx, ANN, "/claim 3.11")
