@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import unicodedata
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
@@ -68,6 +69,14 @@ def _folded(name: str) -> str:
     """A name as compared: the same letters in any case or Unicode form match (a typed name is
     read through the same :func:`storage.text.normalise`)."""
     return normalise(name).casefold()
+
+
+def _unaccented(folded: str) -> str:
+    """A folded name without its accents (Élodie's "elodie"): its letters' combining marks dropped."""
+    if folded.isascii():
+        return folded
+    split = unicodedata.normalize("NFD", folded)
+    return unicodedata.normalize("NFC", "".join(ch for ch in split if not unicodedata.combining(ch)))
 
 
 # A community's settings row by its key (Store.get_settings' inline read).
@@ -282,7 +291,9 @@ class Store(Database):
             return list(rows)
 
     async def find_claimants(self, platform: str, community_id: str, name: str) -> list[str]:
-        """User ids whose recorded display name is ``name``, ignoring case in every script.
+        """User ids whose recorded display name is ``name``, ignoring case in every script; when
+        none is, those whose name is ``name`` ignoring accents too (``Elodie`` typed without an é
+        finds Élodie, but ``Rene`` finds Rene alone where there are a Rene and a René).
 
         Compared here rather than with the database's lower(), which on SQLite folds only A-Z
         (so "élodie" would not find Élodie there, while PostgreSQL found her).
@@ -297,8 +308,13 @@ class Store(Database):
                 )
                 .distinct()
             )
-            wanted = _folded(name)
-            return list(dict.fromkeys(user for user, shown in rows if user and _folded(shown) == wanted))
+            named = [(user, _folded(shown)) for user, shown in rows if user]
+        wanted = _folded(name)
+        exact = [user for user, shown in named if shown == wanted]
+        if not exact:
+            wanted = _unaccented(wanted)
+            exact = [user for user, shown in named if _unaccented(shown) == wanted]
+        return list(dict.fromkeys(exact))
 
     async def claimed_numbers(self) -> set[str]:
         """Numbers of the problems somebody holds an active or stale claim on (state cache)."""

@@ -193,6 +193,21 @@ async def test_claims_of_someone_else_by_name_and_mention(ctx: Context) -> None:
         assert "3.11 — Train a model" in await shown(ctx, ANN, f"/claims {typed}"), typed
 
 
+async def test_claims_of_a_name_typed_without_or_with_other_accents(ctx: Context) -> None:
+    """`/claims Elodie` (no é on the keyboard) and `/claims Ánn` answered "I know nobody called
+    'Elodie'": a name matching nobody's exactly is looked up without its accents. One that
+    matches somebody exactly names them alone (René is not Rene)."""
+    await say(ctx, person("élodie"), "/claim 3.11")
+    await say(ctx, ANN, "/claim 2.4")
+    assert (await say(ctx, BOB, "/claims Elodie")).title == "Élodie's open claims (1)"
+    assert (await say(ctx, BOB, "/claims ÁNN")).title == "Ann's open claims (1)"
+    await say(ctx, Actor("discord", "guild1", "rene-1", "Rene"), "/claim 2.5")
+    await say(ctx, Actor("discord", "guild1", "rene-2", "René"), "/claim 2.6")
+    assert (await say(ctx, BOB, "/claims rene")).title == "Rene's open claims (1)"
+    assert (await say(ctx, BOB, "/claims RENÉ")).title == "René's open claims (1)"
+    assert (await say(ctx, BOB, "/claims Renè")).title == "Renè's open claims (2)"
+
+
 @pytest.mark.parametrize("word", ["mine", "me", "my", "Mine"])
 async def test_claims_mine_is_the_askers_own_list(ctx: Context, word: str) -> None:
     """`/claims mine` answered "I know nobody called 'mine'": it is the asker's own list."""
