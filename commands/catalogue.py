@@ -158,6 +158,20 @@ def named(name: str, platform: str, viewer: str) -> str:
     return f"{name} ({platform_name(platform)})"
 
 
+def sheet_name(cell: str) -> str:
+    """How a sheet claim is named wherever it is shown (cards, claim lists, /history, a refused
+    /release): its whole cell on one line, cut where a card cuts it. The cell is kept whole."""
+    return clip(sheet_text(cell), SHEET_CELL_SHOWN)
+
+
+def claimant(claim: Claim, viewer: str) -> str:
+    """Who holds (or held) ``claim``, as seen from platform ``viewer``: a sheet claim by its cell
+    (:func:`sheet_name`), anyone else by their name (:func:`named`)."""
+    if claim.platform == LEGACY_PLATFORM:
+        return sheet_name(claim.source_text)
+    return named(claim.display_name, claim.platform, viewer)
+
+
 def is_stale(claim: Claim, now: datetime, stale_after_days: int) -> bool:
     """Whether an open claim shows as stale: the sweep marked it, or (a sheet claim, which the
     sweep leaves alone) its known date is ``stale_after_days`` old."""
@@ -191,13 +205,13 @@ def claim_line(claim: Claim, now: datetime, stale_after_days: int, viewer: str, 
     stale claim whose reminder went out says when it expires (``grace_days`` after the reminder,
     as the sweep expires it), and whether the reminder could not reach its claimant."""
     if claim.platform == LEGACY_PLATFORM:
-        text = clip(sheet_text(claim.source_text), SHEET_CELL_SHOWN)
+        text = sheet_name(claim.source_text)
         if not claim.date_known:
             return f"{text} ({sheet_origin(claim.date_known)})"
         age = ago(claim.renewed_at, now)
         stale = is_stale(claim, now, stale_after_days)
         return f"{text} ({sheet_origin(claim.date_known)}, {age}{', stale' if stale else ''})"
-    who = named(claim.display_name, claim.platform, viewer)
+    who = claimant(claim, viewer)
     line = f"{who} — since {day(claim.claimed_at)} ({ago(claim.claimed_at, now)})"
     if claim.renewed_at > claim.claimed_at and claim.renewed_at.date() != claim.claimed_at.date():
         line += f", renewed {day(claim.renewed_at)}"
@@ -215,10 +229,7 @@ def earlier_line(claim: Claim, viewer: str) -> str:
     """A claim that ended, with how and the note left (as seen from platform ``viewer``)."""
     how = "expired" if claim.state == ClaimState.EXPIRED else "released"
     # A sheet claim is named by its whole cell, as while it was open (its first line may be a date).
-    if claim.platform == LEGACY_PLATFORM:
-        who = clip(sheet_text(claim.source_text), SHEET_CELL_SHOWN)
-    else:
-        who = named(claim.display_name, claim.platform, viewer)
+    who = claimant(claim, viewer)
     if claim.date_known:
         ended = f" to {day(claim.ended_at)}" if claim.ended_at else ""
         line = f"{who} — {day(claim.claimed_at)}{ended}, {how}"

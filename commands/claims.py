@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 
 from commands.catalogue import (
     claim_line,
+    claimant,
     community_word,
     earlier_line,
     get_problem,
     named,
     problem_card,
     problem_title,
+    sheet_name,
     stale_after_days,
     work_pages,
 )
@@ -31,7 +34,9 @@ from commands.types import (
     page_of,
     past_the_last,
 )
+from storage.catalogue import SHEET_NAME_LENGTH
 from storage.claims import ClaimLimitReached
+from storage.legacy import sheet_text
 from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, Claim, ClaimState, CommunitySettings, Event
 from storage.text import clip
 
@@ -116,7 +121,7 @@ async def release_command(ctx: Context, request: Request) -> Reply:
                 f"Your claim on {problem.number} was made in another {community_word(actor.platform)}; "
                 "release it there."
             )
-        others = [named(c.display_name, c.platform, actor.platform) for c in holding]
+        others = [claimant(c, actor.platform) for c in holding]
         if others:
             raise NotYourClaim(
                 f"You hold no claim on {problem.number}; only its claimant can release it "
@@ -350,10 +355,13 @@ _UNDONE = re.compile(r"(?P<url>\S+) was (?P<was>approved|rejected)")
 _UNDID = {"approved": "the approval of", "rejected": "the rejection of"}
 
 
-def history_line(event: Event, viewer: str) -> str:
-    """One line of a timeline, as seen from platform ``viewer``: a sentence a member reads."""
+def history_line(event: Event, viewer: str, cells: Mapping[str, str] | None = None) -> str:
+    """One line of a timeline, as seen from platform ``viewer``: a sentence a member reads. A sheet
+    claim's event is named as the card names the claim: ``cells`` maps the names the events hold
+    (the cell cut to SHEET_NAME_LENGTH) to the card's (:func:`sheet_cells`)."""
     who = named(event.actor_name or "copbot", event.actor_platform, viewer)
     if event.actor_platform == LEGACY_PLATFORM:
+        who = (cells or {}).get(event.actor_name) or sheet_name(event.actor_name)
         who = f"{who} (sheet)"
     detail = " ".join(event.detail.split())
     undone = _UNDONE.fullmatch(detail) if event.kind == "undone" else None
@@ -369,13 +377,32 @@ def history_line(event: Event, viewer: str) -> str:
     return f"{day(event.at)} · {sentence}"
 
 
+def sheet_cells(claims: Iterable[Claim]) -> dict[str, str]:
+    """For a problem's sheet claims: the name their events hold (the cell cut to
+    SHEET_NAME_LENGTH, see storage.catalogue) → the name the card shows (cut at
+    SHEET_CELL_SHOWN, longer). Two cells that share the event's name but not the card's are left
+    out: their events keep their own name, never another cell's."""
+    cells: dict[str, str] = {}
+    shared: set[str] = set()
+    for c in claims:
+        if c.platform != LEGACY_PLATFORM:
+            continue
+        key, shown = sheet_text(c.source_text, SHEET_NAME_LENGTH), sheet_name(c.source_text)
+        if cells.setdefault(key, shown) != shown:
+            shared.add(key)
+    return {key: shown for key, shown in cells.items() if key not in shared}
+
+
 async def history_command(ctx: Context, request: Request) -> Reply:
     """/history NUMBER [page]: the problem's timeline of claims, releases, expiries and links,
     newest first, a page at a time (pages as /problem NUMBER all cuts them: as many lines as fit
     in one message on every platform), saying how many older entries the later pages hold."""
     problem = await get_problem(ctx, request.args["number"])
     events = await ctx.store.history(problem.number, limit=None)
-    lines = [history_line(e, request.actor.platform) for e in reversed(events)] or [
+    cells = None
+    if any(e.actor_platform == LEGACY_PLATFORM for e in events):  # read only when named
+        cells = sheet_cells(await ctx.store.claims_for_problem(problem.number))
+    lines = [history_line(e, request.actor.platform, cells) for e in reversed(events)] or [
         "Nothing has happened here yet."
     ]
     pages = work_pages(lines, HISTORY_PAGE)

@@ -419,3 +419,70 @@ async def test_problem_all_pages_the_longest_links_so_that_each_shows_whole(
         assert len(reply.sections[0].lines) == 3
         seen += [line.url for line in reply.sections[0].lines if isinstance(line, Link)]
     assert seen == [url for url, _ in reversed(links)]
+
+
+# 3.11's cell in data/seed.csv (210 characters, all shown on the card) and a longer one of many
+# lines (more than a card shows of it), which pings everyone if a platform is let to.
+EVAN = (
+    "I (Evan Anders, evanhanders@ucsb.edu) am working on this with 5-digit addition and subtraction "
+    "as of Nov 6 2023. Might add more operations, too. Happy to collaborate with anyone who's "
+    "interested, just email :)."
+)
+LONG_CELL = (
+    "Jordan Taylor - 2023 November 7\n@everyone feel free to join! "
+    + "Notes on what I tried so far, in some detail. " * 9
+    + "\nThe end of the cell, past what a card shows."
+)
+
+
+def _named_on_card(card: str, number: str) -> str:
+    """How the card of ``number`` names its one open sheet claim: the text before its label."""
+    line = card.split("Working on it:\n  - ")[1].splitlines()[0]
+    return line.rsplit(" (from the sheet", 1)[0]
+
+
+async def test_a_refused_release_names_a_sheet_claim_as_the_card_does(ctx: Context, clock: FakeClock) -> None:
+    """/release of a problem only the sheet holds names its claim by the text the card shows: 3.5's
+    whole cell (not "July 10 2023", its first line), 3.11's whole sentence (not cut at "Might…"),
+    and a long cell cut where the card cuts it, on one line."""
+    head = "number,category,difficulty,problem,working_on\n"
+    long_row = f'2.5,Circuits In The Wild,B,Emails,"{LONG_CELL}"\n'
+    await import_rows(ctx.store, parse_csv(head + long_row), clock())
+    for number, expected in (
+        ("3.5", "July 10 2023 Max over a list Some work towards formalising in Coq"),
+        ("3.11", EVAN),
+        ("2.5", None),
+    ):
+        card = await shown(ctx, ANN, f"/problem {number}")
+        named = _named_on_card(card, number)
+        assert expected is None or named == expected
+        refused = await say(ctx, ANN, f"/release {number}")
+        assert refused.error and refused.text == (
+            f"You hold no claim on {number}; only its claimant can release it ({named})."
+        )
+    long_named = _named_on_card(await shown(ctx, ANN, "/problem 2.5"), "2.5")
+    assert long_named.endswith("…") and "\n" not in long_named and "past what a card shows" not in long_named
+    assert long_named.startswith("Jordan Taylor - 2023 November 7 @everyone feel free to join!")
+
+
+async def test_history_names_a_sheet_claim_as_the_card_does(ctx: Context, clock: FakeClock) -> None:
+    """/history names a sheet claim by the card's text for it, claimed and released alike: 3.11's
+    whole 210-character cell (not cut at 200, "…just email…"), a long cell cut where the card cuts
+    it, not shorter."""
+    head = "number,category,difficulty,problem,working_on\n"
+    long_row = f'2.5,Circuits In The Wild,B,Emails,"{LONG_CELL}"\n'
+    await import_rows(ctx.store, parse_csv(head + long_row), clock())
+    named = {n: _named_on_card(await shown(ctx, ANN, f"/problem {n}"), n) for n in ("3.11", "2.5")}
+    assert named["3.11"] == EVAN
+    history = await shown(ctx, ANN, "/history 3.11")
+    assert f"2023-11-06 · {EVAN} (sheet) claimed it: from the sheet" in history
+    history = await shown(ctx, ANN, "/history 2.5")
+    assert f"2023-11-07 · {named['2.5']} (sheet) claimed it: from the sheet" in history
+    clock.advance(days=1)
+    rows = [dataclasses.replace(r, working_on="") for r in parse_csv(await export_csv(ctx.store))]
+    await import_rows(ctx.store, [r for r in rows if r.number in {"2.5", "3.11"}], clock())
+    timeline = (await shown(ctx, ANN, "/history 2.5")).split("Timeline, newest first:\n")[1].splitlines()
+    assert timeline[0] == f"  - 2026-11-26 · {named['2.5']} (sheet) released it: from the sheet"
+    card = await shown(ctx, ANN, "/problem 2.5")
+    assert f"Earlier claims:\n  - {named['2.5']} — 2023-11-07 to 2026-11-26, released" in card
+    assert f"2026-11-26 · {EVAN} (sheet) released it" in await shown(ctx, ANN, "/history 3.11")

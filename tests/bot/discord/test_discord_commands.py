@@ -12,6 +12,7 @@ from commands.links import URL_KEPT
 from commands.parser import parse_difficulty
 from commands.registry import COMMANDS
 from commands.types import BadArgument, Context
+from storage.catalogue import import_rows, parse_csv
 from tests.bot.discord.discord_rig import ask, buttons, embed, running, text_of
 from tests.fakes.discord_api import FakeDiscord
 from tests.support.approved import approve, odd_link
@@ -472,3 +473,34 @@ async def test_moderators_by_permission_or_by_the_configured_role(
         await ask(fake, "setup set", {"moderator_role": helpers}, user_id=fake.owner_id)
         allowed = await ask(fake, "pending", user_id=carol)
     assert allowed.ephemeral and embed(allowed)["description"] != "/pending is for moderators."
+
+
+async def test_a_sheet_claim_is_named_alike_on_its_card_a_refused_release_and_history(
+    fake: FakeDiscord, bot: DiscordFrontEnd, ctx: Context, clock: FakeClock
+) -> None:
+    """A long sheet cell of several lines with @everyone in it: the card, Bob's refused /release
+    and /history name the claim by the same text, on one line, cut where the card cuts it (before,
+    the refusal named it "Jordan Taylor - 2023 November 7", its first line, and /history cut it
+    shorter); and none of those answers may ping anyone."""
+    cell = (
+        "Jordan Taylor - 2023 November 7\n@everyone feel free to join! "
+        + "Notes on what I tried so far, in some detail. " * 9
+        + "\nThe end of the cell, past what a card shows."
+    )
+    head = "number,category,difficulty,problem,working_on\n"
+    await import_rows(ctx.store, parse_csv(f'{head}2.5,Circuits In The Wild,B,Emails,"{cell}"\n'), clock())
+    card = await ask(fake, "problem", {"number": "2.5"})
+    working = next(f["value"] for f in embed(card)["fields"] if f["name"].startswith("Working on it"))
+    named = working.removeprefix("• ").split(" (from the sheet, ")[0]
+    # Discord's renderer breaks the @everyone (a zero-width space after the @), as everywhere.
+    assert named.startswith("Jordan Taylor - 2023 November 7 @\u200beveryone feel") and named.endswith("…")
+    refused = await ask(fake, "release", {"number": "2.5"}, user_id=fake.bob_id)
+    assert (
+        embed(refused)["description"]
+        == f"You hold no claim on 2.5; only its claimant can release it ({named})."
+    )
+    history = await ask(fake, "history", {"number": "2.5"})
+    lines = [line for f in embed(history)["fields"] for line in f["value"].splitlines()]
+    assert lines == [f"• 2023-11-07 · {named} (sheet) claimed it: from the sheet"]
+    for answer in (card, refused, history):
+        assert (answer.data or {}).get("allowed_mentions") == {"parse": []}

@@ -13,6 +13,7 @@ from commands.parser import Kind, Option
 from commands.registry import COMMANDS, CommandSpec
 from commands.types import Context, Reply, Request
 from storage import submissions
+from storage.catalogue import import_rows, parse_csv
 from storage.claims import Person
 from tests.bot.slack.slack_rig import ANN, BOB, CAT, MOD, Rig, running, settings_for
 from tests.fakes.slack_api import FakeSlack
@@ -424,3 +425,26 @@ async def test_search_ending_in_page_2_typed_on_slack_is_its_second_page(rig: Ri
     assert typed.header == "Search: induction heads"
     assert "Page 2 of 3 (11 matches)" in typed.shown
     assert typed.buttons == named.buttons
+
+
+async def test_a_sheet_claim_is_named_alike_on_its_card_and_a_refused_release(rig: Rig) -> None:
+    """A long sheet cell of several lines holding Slack's ping markup: the card and a refused
+    /release name the claim by the same text, on one line, cut where the card cuts it (before,
+    the refusal named it by its first line, "Jordan Taylor - 2023 November 7"), the markup
+    escaped in both, so nobody is pinged."""
+    cell = (
+        "Jordan Taylor - 2023 November 7\n<!everyone> <!here> feel free to join! "
+        + "Notes on what I tried so far, in some detail. " * 9
+        + "\nThe end of the cell, past what a card shows."
+    )
+    head = "number,category,difficulty,problem,working_on\n"
+    rows = parse_csv(f'{head}2.5,Circuits In The Wild,B,Emails,"{cell}"\n')
+    await import_rows(rig.ctx.store, rows, rig.ctx.clock())
+    card = await rig.command("/problem", "2.5", user=BOB)
+    line = next(line for line in card.shown.splitlines() if line.startswith("• Jordan Taylor"))
+    named = line.removeprefix("• ").split(" (from the sheet, ")[0]
+    assert named.startswith("Jordan Taylor - 2023 November 7 &lt;!everyone&gt; &lt;!here&gt; feel")
+    assert named.endswith("…") and "past what a card shows" not in named
+    refused = await rig.command("/release", "2.5", user=BOB)
+    assert f"You hold no claim on 2.5; only its claimant can release it ({named})." in refused.shown
+    assert "<!" not in refused.text + refused.shown and "<!" not in card.text + card.shown
