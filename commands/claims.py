@@ -6,11 +6,13 @@ import re
 from collections.abc import Iterable, Mapping
 
 from commands.catalogue import (
+    STALE_HINT,
     claim_line,
     claimant,
     community_word,
     earlier_line,
     get_problem,
+    is_stale,
     named,
     problem_card,
     problem_title,
@@ -123,9 +125,13 @@ async def release_command(ctx: Context, request: Request) -> Reply:
             )
         others = [claimant(c, actor.platform) for c in holding]
         if others:
+            # Stale claims (a sheet's years-old cell, a claimant silent for weeks) hold nobody
+            # back: say so, as the card does, rather than leave them looking like a wall.
+            now, days = ctx.clock(), await stale_after_days(ctx, actor, holding)
+            free = all(is_stale(c, now, days) for c in holding)
             raise NotYourClaim(
                 f"You hold no claim on {problem.number}; only its claimant can release it "
-                f"({', '.join(others[:5])})."
+                f"({', '.join(others[:5])})." + (f" {STALE_HINT} {problem.number}." if free else "")
             )
         raise NotYourClaim(f"You hold no claim on {problem.number}, so there is nothing to release.")
     kept = " Your note is kept for the next person." if note else ""

@@ -457,8 +457,10 @@ async def test_a_refused_release_names_a_sheet_claim_as_the_card_does(ctx: Conte
         named = _named_on_card(card, number)
         assert expected is None or named == expected
         refused = await say(ctx, ANN, f"/release {number}")
+        # Stale on the card, stale in the refusal: anyone may still claim it.
+        free = f" Stale, so anyone may still /claim {number}." if "anyone may still /claim" in card else ""
         assert refused.error and refused.text == (
-            f"You hold no claim on {number}; only its claimant can release it ({named})."
+            f"You hold no claim on {number}; only its claimant can release it ({named}).{free}"
         )
     long_named = _named_on_card(await shown(ctx, ANN, "/problem 2.5"), "2.5")
     assert long_named.endswith("…") and "\n" not in long_named and "past what a card shows" not in long_named

@@ -523,3 +523,15 @@ async def test_a_card_pressed_through_two_replicas_at_once_names_both_claimants(
     finally:
         for s in stores:
             await s.close()
+
+
+async def test_a_refused_release_of_stale_claims_says_anyone_may_still_claim(ctx: Context) -> None:
+    """Bob cannot release the sheet's years-old claim on 2.4, but he is told, as the card tells
+    him, that it holds nobody back; once Ann's fresh claim is beside it, that is not said."""
+    refused = await say(ctx, BOB, "/release 2.4")
+    assert refused.error and refused.text.endswith(
+        "(jknowak (Discord) - July 2023). Stale, so anyone may still /claim 2.4."
+    ), refused.text
+    await say(ctx, ANN, "/claim 2.4")
+    refused = await say(ctx, BOB, "/release 2.4")
+    assert refused.error and refused.text.endswith("(jknowak (Discord) - July 2023, Ann)."), refused.text

@@ -498,6 +498,7 @@ async def test_a_sheet_claim_is_named_alike_on_its_card_a_refused_release_and_hi
     assert (
         embed(refused)["description"]
         == f"You hold no claim on 2.5; only its claimant can release it ({named})."
+        " Stale, so anyone may still /claim 2.5."
     )
     history = await ask(fake, "history", {"number": "2.5"})
     lines = [line for f in embed(history)["fields"] for line in f["value"].splitlines()]

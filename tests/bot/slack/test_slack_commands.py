@@ -446,5 +446,8 @@ async def test_a_sheet_claim_is_named_alike_on_its_card_and_a_refused_release(ri
     assert named.startswith("Jordan Taylor - 2023 November 7 &lt;!everyone&gt; &lt;!here&gt; feel")
     assert named.endswith("…") and "past what a card shows" not in named
     refused = await rig.command("/release", "2.5", user=BOB)
-    assert f"You hold no claim on 2.5; only its claimant can release it ({named})." in refused.shown
+    assert (
+        f"You hold no claim on 2.5; only its claimant can release it ({named})."
+        " Stale, so anyone may still /claim 2.5." in refused.shown
+    )
     assert "<!" not in refused.text + refused.shown and "<!" not in card.text + card.shown
