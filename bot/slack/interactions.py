@@ -9,6 +9,7 @@ While copbot is closing, each of them is answered that it is restarting.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from typing import Any
 
@@ -25,7 +26,7 @@ from bot.slack.outbound import slack_error
 from commands import dispatch
 from commands.claims import own_claims, release_button
 from commands.submissions import NO_SUCH_SUBMISSION, decide_link, ours
-from commands.types import Actor, CommandError, Context, Reply, parse_custom_id, record_id
+from commands.types import Actor, Button, CommandError, Context, Reply, parse_custom_id, record_id
 from storage import submissions
 from storage.models import LinkStatus
 
@@ -140,14 +141,14 @@ class Interactions:
         misled; a failure is only logged. A card whose Claim or Release was pressed is replaced
         (by the response_url) by one showing who holds the problem now (:attr:`Reply.refresh`);
         an answered reminder loses that claim's buttons by ``chat.update`` (:attr:`Reply.spent`).
-        An ephemeral message (which Slack sends no copy of) is left as it is, but for a private
-        /claims list whose Release was pressed: see :meth:`_relist`."""
+        An ephemeral message (which Slack sends no copy of) is replaced likewise when it is a
+        private card or a private /claims list: see :meth:`_update_private`."""
         container = body.get("container") or {}
         message = body.get("message") or {}
         if not (reply.spent or reply.refresh):
             return
         if container.get("is_ephemeral"):
-            await self._relist(body, reply, respond, place)
+            await self._update_private(body, reply, respond, place)
             return
         if not message:
             return
@@ -185,29 +186,39 @@ class Interactions:
                 failure = slack_error(exc) or exc
                 log.warning("could not take spent buttons off Slack message %s: %s", ts, failure)
 
-    async def _relist(self, body: dict[str, Any], reply: Reply, respond: AsyncRespond, place: int) -> None:
-        """A member's private /claims list whose Release was pressed: Slack sends no copy of an
-        ephemeral message, so that one button cannot be taken off it; the list is replaced (by
-        the response_url) by their list as it is now, without the claim released. A failure is
-        only logged."""
+    async def _update_private(
+        self, body: dict[str, Any], reply: Reply, respond: AsyncRespond, place: int
+    ) -> None:
+        """An ephemeral message whose button was pressed, brought up to date by the response_url
+        (Slack sends no copy of it, so it is known by the button pressed): a private card whose
+        Claim or Release was pressed (the answer to a Claim) shows who holds the problem now, as
+        a card in a channel does; a private /claims list whose Release was pressed shows the
+        member's list as it is now, without the claim released. A failure is only logged."""
         action = (body.get("actions") or [{}])[0]
         parsed = parse_custom_id(str(action.get("action_id") or ""))
         label = str((action.get("text") or {}).get("text") or "")
-        if parsed is None or parsed[0] != "release" or action.get("action_id") not in reply.spent:
+        if parsed is None or parsed[0] not in {"claim", "release"}:
             return
-        if label != release_button(parsed[1]).label:  # a private card's Release, not the list's
+        listed = parsed[0] == "release" and label == release_button(parsed[1]).label
+        if listed and action.get("action_id") not in reply.spent:
+            return
+        # Only a card of that problem holds its Claim, and only a card a Release so labelled.
+        card = None if listed else reply.refreshing((Button("Claim", "claim", parsed[1]),))
+        if not listed and card is None:
             return
         async with self._pressed.editing(_pressed_message(body), place) as update:
-            if update.superseded:  # a later press showed the list as it is now
+            if update.superseded:  # a later press showed it as it is now
                 return
             try:
-                listed = await own_claims(self.ctx, await self._actor(body))
-                answer = await respond(**response(listed), replace_original=True)
+                now = await own_claims(self.ctx, await self._actor(body)) if card is None else card
+                shown = dataclasses.replace(now, private=True)  # it stays shown to them only
+                answer = await respond(**response(shown), replace_original=True)
                 failure = None if 200 <= answer.status_code < 300 else f"HTTP {answer.status_code}"
             except Exception as exc:
                 failure = type(exc).__name__
             if failure:
-                log.warning("could not refresh a /claims list after a release: %s", failure)
+                what = "a /claims list after a release" if card is None else "a private card"
+                log.warning("could not refresh %s: %s", what, failure)
 
     async def _open_reject_form(self, body: dict[str, Any], target: str, respond: AsyncRespond) -> None:
         """**Reject with reason**: a moderator gets the modal; anyone else an answer saying why not.

@@ -184,3 +184,31 @@ async def test_release_in_the_private_claims_list_takes_that_button_off_the_list
     (now,) = replacements(rig)  # the list, replaced where Ann sees it
     assert not now.public and now.buttons == ["Release 1.2"]
     assert "1.2" in now.shown and "3.11" not in now.shown
+
+
+async def test_a_private_card_shows_who_holds_the_problem_once_its_claim_or_release_is_pressed(
+    rig: Rig,
+) -> None:
+    """Bob's Claim on Ann's card answers him with a private card naming him, with Release. He
+    presses that Release: he is told it is released, and the private card in front of him now
+    says nobody is on 1.2, without Release (before, it kept naming him and offering Release,
+    whose second press said he held no claim). Its Claim names him again; it stays private."""
+    card = await rig.command("/problem", "1.2", user=ANN)
+    claimed = await rig.click(card, "Claim", user=BOB)
+    assert not claimed.public and claimed.buttons == ["Claim", "Release", "Another random"]
+    assert "bob — since 2026-11-25" in claimed.shown
+    shown = len(replacements(rig))  # the card in the channel, replaced
+
+    released = await rig.click(claimed, "Release", user=BOB)
+
+    assert not released.public and "Released your claim on 1.2." in released.shown
+    (now,) = replacements(rig)[shown:]  # his private card, replaced where he sees it
+    assert not now.public and now.buttons == ["Claim", "Another random"]
+    assert "Nobody yet" in now.shown and "bob — since" not in now.shown
+
+    again = await rig.click(now, "Claim", user=BOB)
+
+    assert "You claimed 1.2" in again.shown
+    (later,) = replacements(rig)[shown + 1 :]
+    assert not later.public and later.buttons == ["Claim", "Release", "Another random"]
+    assert "bob — since 2026-11-25" in later.shown and "You claimed" not in later.shown
