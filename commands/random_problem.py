@@ -77,7 +77,7 @@ async def random_command(ctx: Context, request: Request) -> Reply:
             f"{every} claimed{', this one too' if len(pool) > 1 else ''}: see who is on it below "
             "(several people may work on one problem), or try other filters."
         )
-    elif not unclaimed and [p.number for p in free] == [last] and len(pool) > 1:
+    elif not unclaimed and len(free) == 1 and free[0].number == last and len(pool) > 1:
         # The one nobody is working on was just shown (a second /random, Another random under
         # it): one somebody is on, saying so, rather than the same card again.
         picked = (
