@@ -486,20 +486,37 @@ def parse_line(options: tuple[Option, ...], line: str, command: str) -> dict[str
     return dict(args)
 
 
-def _before_page(options: tuple[Option, ...], tokens: list[re.Match[str]], named: set[str]) -> int:
-    """Where the words end before a ``page 2`` (``page2``) ending them, the page of a command that
-    has one unnamed (``induction A page 2 category:3``: "A" ends the words); ``len(tokens)`` when
-    none does."""
-    page = next((o for o in options if o.kind is Kind.PAGE), None)
-    if page is None or page.name in named:
-        return len(tokens)
+def _words_end(options: tuple[Option, ...], tokens: list[re.Match[str]], named: set[str]) -> int:
+    """Where the words a search's level may end do end: before the flag words (``unclaimed``) and
+    a ``page 2`` (``page2``, of a command with one unnamed) typed after them, in either order
+    (``induction A unclaimed page 2 category:3``: "A" ends the words); ``len(tokens)`` when none
+    follows them. A flag word typed twice is a word the second time (the first is the flag)."""
+    page = next((o for o in options if o.kind is Kind.PAGE and o.name not in named), None)
     bare = [i for i, match in enumerate(tokens) if match.group("key") is None]
+    words = [normalise(str(tokens[i].group("word"))).lower() for i in bare]
+    flags = {o.name for o in options if o.kind is Kind.FLAG and o.name not in named}
+    end = len(tokens)
+    while bare:
+        if (word := words[-1]) in flags and words.index(word) == len(words) - 1:
+            flags.discard(word)
+            end, count = bare[-1], 1
+        elif page is not None and (count := _page_at_end(tokens, bare)):
+            page, end = None, bare[-count]
+        else:
+            break
+        del bare[-count:], words[-count:]
+    return end
+
+
+def _page_at_end(tokens: list[re.Match[str]], bare: list[int]) -> int:
+    """How many of the bare words ``bare`` (token indexes) end in ``page 2`` (``page2``): 0 when
+    they do not."""
     for count in (1, 2):
         tail = bare[-count:]
         words = [tokens[i].group("word") for i in tail]
         if len(tail) == count and None not in words and PAGE_AT_END_RE.fullmatch(" ".join(map(str, words))):
-            return tail[0]
-    return len(tokens)
+            return count
+    return 0
 
 
 def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str, Any]:
@@ -546,8 +563,8 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
     tokens = list(TOKEN_RE.finditer(words_of))
     named = {normalise(match.group("key")).lower() for match in tokens if match.group("key") is not None}
     level = next((o for o in options if o.kind is Kind.DIFFICULTY and not o.rest), None)
-    # The bare words a search's level may end (``induction A page 2``: not "page 2", the page).
-    words_end = _before_page(options, tokens, named) if free_text else len(tokens)
+    # The bare words a search's level may end (``induction A unclaimed page 2``: not the flag or the page).
+    words_end = _words_end(options, tokens, named) if free_text else len(tokens)
     if free_text and level is not None and level.name not in named:
         # A range as a search's last words, spaced (``induction A - B page:2``) as well as not
         # (``A–B``), is the level, not a level B after the words "A -".
@@ -560,7 +577,7 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
             raw[level.name] = f"{low}-{high}" if dashed else spaced.string[spaced.start(1) : spaced.end(3)]
             line, words_of = line[: spaced.start()] + line[end:], words_of[: spaced.start()] + words_of[end:]
             tokens = list(TOKEN_RE.finditer(words_of))
-            words_end = _before_page(options, tokens, named)
+            words_end = _words_end(options, tokens, named)
     # "/problem problem 2.4", "/claim # 2.4": the word before a leading number goes.
     skip = (
         len(tokens) > 1

@@ -771,3 +771,44 @@ async def test_a_capital_word_before_page_n_inside_the_words_stays_a_word(ctx: C
     reply = await say(ctx, ANN, f"/search {words} page 1")
     assert reply.title == whole.title and reply.title.startswith("Search: A harder example")
     assert reply.text == whole.text and _numbers(reply) == _numbers(whole) != []
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "A unclaimed",
+        "A unclaimed page 2",
+        "A page 2 unclaimed",
+        "level A unclaimed",
+        "A - B unclaimed",
+        "A unclaimed category:2",
+    ],
+)
+async def test_a_level_before_a_trailing_flag_word_is_the_level(ctx: Context, typed: str) -> None:
+    """`/search model A unclaimed` searched for "model A" at every level: the level was read only
+    from the very last word, here the flag "unclaimed". A level followed only by flag words (and a
+    `page N`) is the level, as it is typed last (`/search model A` with unclaimed)."""
+    ctx = dataclasses.replace(ctx, page_size=1)  # a page 2 in the category too
+    level = "A-B" if "B" in typed else "A"
+    category = " category:2" if "category" in typed else ""
+    page = " page:2" if "page" in typed else ""
+    named = await say(ctx, ANN, f"/search model difficulty:{level}{category} unclaimed{page}")
+    reply = await say(ctx, ANN, f"/search model {typed}")
+    assert named.title == "Search: model (unclaimed)" and _numbers(named), (typed, named.text)
+    assert reply.title == named.title, (typed, reply.title)
+    assert reply.text == named.text, (typed, reply.text)
+    assert reply.footer == named.footer, (typed, reply.footer)
+    assert _numbers(reply) == _numbers(named), typed
+
+
+async def test_a_capital_word_before_a_flag_inside_the_words_stays_a_word(ctx: Context) -> None:
+    """Only a level typed last (before flag words) is one: `A harder example … unclaimed`
+    searches for its capital A, as it does without the flag; so does `mapping A to B unclaimed`
+    for its "A to B", and a second "unclaimed" after the flag is a word."""
+    words = "A harder example would be numbers at the start of lines"
+    whole = await say(ctx, ANN, f"/search {words} unclaimed")
+    assert whole.title == f"Search: {words} (unclaimed)", whole.title
+    mapping = await say(ctx, ANN, "/search mapping A to B unclaimed")
+    assert mapping.title == "Search: mapping A to B (unclaimed)", mapping.title
+    twice = await say(ctx, ANN, "/search model A unclaimed unclaimed")
+    assert twice.title == "Search: model A unclaimed (unclaimed)", twice.title
