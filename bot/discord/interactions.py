@@ -49,6 +49,18 @@ NO_REASON = "Please say why, in a few words; nothing changed."
 SETUP = "setup"  # the core command that names the moderator and reminder channels
 
 
+# Options that turn a command's answer into a private list: /problem 2.4 all (or page:2) lists its
+# existing work privately, /problem 2.4 posts the card. A deferral guesses each shape apart.
+LISTING = ("all", "page")
+
+
+def answer_key(command: str, values: dict[str, Any]) -> str:
+    """The kind of answer a slash command's ``values`` ask of it, for the deferral's guess (see
+    Interactions._answer): ``problem`` (its card) and ``problem all`` (its list) apart."""
+    listing = any(values.get(name) not in (None, False, "") for name in LISTING)
+    return f"{command} all" if listing else command
+
+
 class Interactions:
     """Answers interactions through the core in ``ctx``: the :class:`bot.discord.commands.Host`
     of the command tree, and what the client hands buttons and forms to."""
@@ -95,7 +107,7 @@ class Interactions:
                 )
             return reply
 
-        await self._answer(interaction, f"/{command}", command, produce)
+        await self._answer(interaction, f"/{command}", answer_key(command, values), produce)
 
     async def on_click(self, interaction: discord.Interaction[Any], custom_id: str) -> None:
         """A button: run its action through the core and answer.

@@ -76,6 +76,42 @@ async def test_deferral_visibility_follows_the_reply(fake: FakeDiscord, ctx: Con
     assert failed.method == "POST" and failed.ephemeral
 
 
+async def test_a_slow_problem_all_is_deferred_as_privately_as_its_list(db_url: str, ctx: Context) -> None:
+    """`/problem 2.4 all` (its existing work, a private list) taking long right after a card
+    (public) got a public "thinking…", deleted and re-sent privately; a slow card after the list
+    was deferred privately, then re-posted. Each shape is deferred as its own last answer was."""
+    store = SlowStore(ctx.store.engine)
+    store.answer = asyncio.Event()
+    slow_ctx = Context(store=store, clock=ctx.clock)
+    asked = (
+        {"number": "2.4"},
+        {"number": "2.4", "all": True},
+        {"number": "2.4"},
+        {"number": "2.4", "page": 1},
+        {"number": "2.4"},
+    )
+    ids: list[int] = []
+    async with FakeDiscord() as fake:
+        async with running(fake, slow_ctx, db_url, defer_after=0.15):
+            for options in asked:
+                iid = await fake.slash("problem", options)
+                await fake.wait_for_callback(iid)  # the deferral, while the look-up still waits
+                store.answer.set()
+                await fake.wait_for_followup(iid, count=2 if not ids else 1)
+                store.answer.clear()
+                ids.append(iid)
+        assert fake.errors == []
+    first, listed, card, paged, again = ids
+    # The first card ever is guessed private (no answer yet to go by), then posted in the channel.
+    assert [f.method for f in fake.followups if f.interaction_id == first] == ["DELETE", "POST"]
+    for iid, private in ((listed, True), (card, False), (paged, True), (again, False)):
+        calls = [f for f in fake.followups if f.interaction_id == iid]
+        assert fake.callbacks[iid].type == 5 and fake.callbacks[iid].ephemeral == private, (iid, private)
+        assert [f.method for f in calls] == ["POST"] and calls[0].ephemeral == private, (iid, calls)
+        title = (calls[0].data or {})["embeds"][0]["title"]
+        assert title.startswith("Existing work on 2.4" if private else "2.4 — "), title
+
+
 async def test_quick_answers_are_not_deferred(fake: FakeDiscord, ctx: Context, db_url: str) -> None:
     """With the default 2 s budget a normal command is answered in one callback."""
     async with running(fake, ctx, db_url):
