@@ -39,6 +39,14 @@ _MODERATOR = (
         ("add_reactions", "Add Reactions"),
     ),
 )
+# What copbot's posts lack without a permission they are posted without: embeds become plain text
+# (bot.discord.outbound); ✅ and ❌ under a moderator post need both of the others.
+_NO_REACTIONS = "without ✅ and ❌ to react with (their Approve and Reject with reason buttons still decide)"
+_LACKING = {
+    _EMBED[1]: "as plain text",
+    "Read Message History": _NO_REACTIONS,
+    "Add Reactions": _NO_REACTIONS,
+}
 _REMINDER = ("reminder channel", "reminders for members with closed DMs wait", (_SEE, _SEND, _EMBED))
 
 
@@ -61,10 +69,12 @@ def trouble(
     missing = [label for flag, label in needs if not getattr(granted, flag)]
     if not missing:
         return None
-    if missing == [_EMBED[1]]:  # posts still go, as plain text (bot.discord.outbound)
+    if _SEE[1] not in missing and _SEND[1] not in missing:  # posts still go, only lacking something
+        lacking = " and ".join(dict.fromkeys(_LACKING[label] for label in missing))
+        these = missing[0] if len(missing) == 1 else "these"
         return (
-            f"copbot lacks Embed Links in the {what} #{channel.name}, so its posts there come as "
-            "plain text: give copbot's role Embed Links in the channel's permissions."
+            f"copbot lacks {', '.join(missing)} in the {what} #{channel.name}, so its posts there "
+            f"come {lacking}: give copbot's role {these} in the channel's permissions."
         )
     return (
         f"copbot lacks {', '.join(missing)} in the {what} #{channel.name}, so {waits}: give "

@@ -156,22 +156,39 @@ async def test_setup_show_says_the_moderator_channel_is_gone(
         ) in shown, shown
 
 
-async def test_setup_says_posts_come_as_text_in_a_channel_denying_only_embed_links(
-    fake: FakeDiscord, ctx: Context, db_url: str, clock: FakeClock
+# A moderator channel denying copbot only permissions its posts can go without: what /setup says.
+DEGRADED = {
+    "embed_links": "copbot lacks Embed Links in the moderator channel #mods, so its posts there come "
+    "as plain text: give copbot's role Embed Links in the channel's permissions.",
+    "add_reactions read_message_history": "copbot lacks Read Message History, Add Reactions in the "
+    "moderator channel #mods, so its posts there come without ✅ and ❌ to react with (their Approve "
+    "and Reject with reason buttons still decide): give copbot's role these in the channel's "
+    "permissions.",
+}
+
+
+@pytest.mark.parametrize("denied", list(DEGRADED))
+async def test_setup_says_how_posts_come_in_a_channel_denying_only_what_they_can_go_without(
+    fake: FakeDiscord, ctx: Context, db_url: str, denied: str
 ) -> None:
-    """A moderator channel that denies copbot Embed Links alone: copbot still posts there, as plain
-    text, so /setup says that, not that submissions wait unposted; the submission is posted."""
-    mods = fake.add_channel("mods", overwrites=[{"id": fake.bot_role_id, "type": 0, "deny": ["embed_links"]}])
+    """A moderator channel that denies copbot Embed Links alone, or Add Reactions and Read Message
+    History: copbot still posts there (as plain text; without its ✅ and ❌, its buttons deciding),
+    so /setup says that, not that submissions wait unposted (which it said where only the
+    reactions were denied); the submission is posted."""
+    overwrite = {"id": fake.bot_role_id, "type": 0, "deny": denied.split()}
+    mods = fake.add_channel("mods", overwrites=[overwrite])
     async with moderated(fake, ctx, db_url):
         saved = await setup_says(fake, "setup set", {"moderator_channel": mods})
-        assert (
-            "copbot lacks Embed Links in the moderator channel #mods, so its posts there come as "
-            "plain text: give copbot's role Embed Links in the channel's permissions."
-        ) in saved, saved
+        assert DEGRADED[denied] in saved, saved
         assert "wait there unposted" not in saved, saved
         await ask(fake, "submit", {"number": "2.4", "link": "https://example.org/acronyms"})
         (post,) = fake.messages[mods]
-        assert "example.org/acronyms" in post["content"] and not post.get("embeds"), post
+        labels = [label for label, _ in buttons(post)]
+        assert labels == ["Approve", "Reject with reason"], post
+        if denied == "embed_links":
+            assert "example.org/acronyms" in post["content"] and not post.get("embeds"), post
+        else:
+            assert not post.get("reactions") and post.get("embeds"), post
 
 
 def add_place(fake: FakeDiscord, kind: str) -> int:
