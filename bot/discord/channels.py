@@ -17,6 +17,7 @@ from typing import Any
 import discord
 
 from commands.submissions import ATTENTION
+from commands.timefmt import days
 from commands.types import Reply, Section
 from storage.store import Store
 
@@ -51,20 +52,28 @@ _REMINDER = ("reminder channel", "reminders for members with closed DMs wait", (
 
 
 def trouble(
-    guild: discord.Guild, channel_id: str | None, job: tuple[str, str, tuple[tuple[str, str], ...]]
+    guild: discord.Guild,
+    channel_id: str | None,
+    job: tuple[str, str, tuple[tuple[str, str], ...]],
+    grace: str = "",
 ) -> str | None:
     """What keeps copbot from doing ``job`` in the channel, or None when nothing does (or when
-    the cache cannot tell)."""
+    the cache cannot tell); ``grace``: STALE_GRACE_DAYS, in words."""
     what, waits, needs = job
     me = guild.me
     if not channel_id or not channel_id.isdigit() or guild.unavailable or me is None:
         return None
     channel = guild.get_channel_or_thread(int(channel_id))
     if channel is None:
-        return (
-            f"copbot cannot see the {what} (it was deleted, or copbot's role lacks View Channel "
-            f"there), so {waits}: give copbot access, or /setup set another {what}."
-        )
+        unseen = f"copbot cannot see the {what} (it was deleted, or copbot's role lacks View Channel there)"
+        if job is _REMINDER:  # a deleted one is no channel: nothing waits (bot.reminders, CHANNEL_GONE)
+            return (
+                f"{unseen}. Deleted, it reminds no one, so a member whose DMs are closed cannot be "
+                f"reminded: their claim's history says so, and the claim expires {grace} after the "
+                f"reminder was due. Without View Channel, their reminders wait. Give copbot access, "
+                f"or /setup set another {what}."
+            )
+        return f"{unseen}, so {waits}: give copbot access, or /setup set another {what}."
     granted = channel.permissions_for(me)
     missing = [label for flag, label in needs if not getattr(granted, flag)]
     if not missing:
@@ -144,9 +153,11 @@ def role_trouble(guild: discord.Guild, role_id: str | None) -> str | None:
     )
 
 
-async def with_warnings(store: Store, guild: discord.Guild | None, guild_id: int, reply: Reply) -> Reply:
+async def with_warnings(
+    store: Store, guild: discord.Guild | None, guild_id: int, reply: Reply, grace_days: int
+) -> Reply:
     """``reply`` (what /setup answered) with a section on each channel copbot cannot use as it
-    must, and on a moderator role that is gone."""
+    must, and on a moderator role that is gone; ``grace_days``: STALE_GRACE_DAYS."""
     if guild is None or reply.error:
         return reply
     row = await store.get_settings("discord", str(guild_id))
@@ -156,7 +167,7 @@ async def with_warnings(store: Store, guild: discord.Guild | None, guild_id: int
         line
         for line in (
             trouble(guild, row.moderator_channel_id, _MODERATOR),
-            trouble(guild, row.reminder_channel_id, _REMINDER),
+            trouble(guild, row.reminder_channel_id, _REMINDER, days(grace_days)),
             role_trouble(guild, row.moderator_role_id),
         )
         if line

@@ -103,7 +103,7 @@ class Interactions:
             if command == SETUP and interaction.guild_id:
                 # Say which channel copbot cannot use as it must (Discord let the admin pick it).
                 reply = await channels.with_warnings(
-                    self.ctx.store, interaction.guild, interaction.guild_id, reply
+                    self.ctx.store, interaction.guild, interaction.guild_id, reply, self.ctx.stale_grace_days
                 )
             return reply
 

@@ -175,6 +175,34 @@ async def test_a_cleared_reminder_channel_sends_reminders_by_dm_only(
         assert "Alice could not be reached: no DM and no reminder channel" in history
 
 
+async def test_setup_says_a_deleted_reminder_channel_reminds_no_one_rather_than_that_they_wait(
+    fake: FakeDiscord, ctx: Context, db_url: str, clock: FakeClock
+) -> None:
+    """The reminder channel was deleted: /setup show said reminders for members with closed DMs
+    "wait" (till the admin mends it), but none waits: at the sweep Alice (DMs closed) is marked not
+    reachable and her claim's grace runs. It now says so, with the grace, beside what a missing
+    View Channel (where they do wait) means."""
+    reminders = fake.add_channel("reminders")
+    async with moderated(fake, ctx, db_url) as rig:
+        await setup_set(fake, reminder_channel=reminders)
+        assert "You claimed" in embed(await ask(fake, "claim", {"number": "3.11"}))["description"]
+        await fake.delete_channel(reminders)
+        shown = literal(text_of((await ask(fake, "setup show", user_id=fake.owner_id)).data or {}))
+        assert (
+            "copbot cannot see the reminder channel (it was deleted, or copbot's role lacks View Channel "
+            "there). Deleted, it reminds no one, so a member whose DMs are closed cannot be reminded: "
+            "their claim's history says so, and the claim expires 14 days after the reminder was due. "
+            "Without View Channel, their reminders wait. Give copbot access, or /setup set another "
+            "reminder channel."
+        ) in shown, shown
+        fake.close_dms(fake.alice_id)
+        clock.advance(days=31)
+
+        assert (await rig.sweeper.run_once()).delivered == {"unreachable": 1}
+        history = text_of((await ask(fake, "history", {"number": "3.11"}, user_id=fake.bob_id)).data or {})
+        assert "Alice could not be reached: no DM, and the reminder channel is gone" in history
+
+
 async def test_everyone_or_a_role_an_integration_manages_cannot_be_the_moderator_role(
     fake: FakeDiscord, bot: DiscordFrontEnd
 ) -> None:
