@@ -140,6 +140,28 @@ def setup_refusal(interaction: discord.Interaction[Any]) -> str | None:
     return None
 
 
+def hidden_from_members(guild: discord.Guild, channel_id: str | None, grace: str) -> str | None:
+    """What is wrong with a reminder channel that copbot can use but @everyone may not see (a
+    moderators' channel): Discord does not notify a mention in a channel its member cannot see,
+    so a reminder there reaches only members whose roles open it. None when @everyone sees it, or
+    sees no channel by itself (a server that opens its channels by a role), or the cache cannot
+    tell."""
+    if not channel_id or not channel_id.isdigit() or guild.unavailable:
+        return None
+    channel = guild.get_channel_or_thread(int(channel_id))
+    everyone = guild.default_role
+    if channel is None or not everyone.permissions.view_channel:
+        return None
+    if channel.permissions_for(everyone).view_channel:
+        return None
+    return (
+        f"Members cannot see the reminder channel #{channel.name} (it is hidden from @everyone): a "
+        "member reminded there is not even notified unless a role of theirs opens the channel, and "
+        f"their claim expires {grace} after the reminder all the same. Pick a channel your members "
+        "can read, or open this one to them."
+    )
+
+
 def role_trouble(guild: discord.Guild, role_id: str | None) -> str | None:
     """What is wrong with the moderator role /setup chose: None unless it no longer exists
     (deleted since), or when the cache cannot tell."""
@@ -167,7 +189,8 @@ async def with_warnings(
         line
         for line in (
             trouble(guild, row.moderator_channel_id, _MODERATOR),
-            trouble(guild, row.reminder_channel_id, _REMINDER, days(grace_days)),
+            trouble(guild, row.reminder_channel_id, _REMINDER, days(grace_days))
+            or hidden_from_members(guild, row.reminder_channel_id, days(grace_days)),
             role_trouble(guild, row.moderator_role_id),
         )
         if line

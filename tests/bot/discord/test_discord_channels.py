@@ -96,8 +96,9 @@ async def test_setup_says_which_channel_copbot_cannot_use_and_what_waits_till_it
     mods = fake.add_channel(
         "mods", overwrites=[{"id": fake.bot_role_id, "type": 0, "deny": ["send_messages", "add_reactions"]}]
     )
-    hidden = {"id": fake.guild_id, "type": 0, "deny": ["view_channel"]}
-    reminders = fake.add_channel("reminders", overwrites=[hidden])  # private; copbot not added
+    # Hidden from copbot's role (one hidden from @everyone would also be hidden from members).
+    hidden = {"id": fake.bot_role_id, "type": 0, "deny": ["view_channel"]}
+    reminders = fake.add_channel("reminders", overwrites=[hidden])
     async with moderated(fake, ctx, db_url) as rig:
         saved = await setup_says(
             fake, "setup set", {"moderator_channel": mods, "reminder_channel": reminders}
@@ -120,12 +121,7 @@ async def test_setup_says_which_channel_copbot_cannot_use_and_what_waits_till_it
         assert fake.messages[mods] == []
 
         await fake.set_overwrites(mods, [])
-        copbot = {
-            "id": fake.bot_role_id,
-            "type": 0,
-            "allow": ["view_channel", "send_messages", "embed_links"],
-        }
-        await fake.set_overwrites(reminders, [hidden, copbot])
+        await fake.set_overwrites(reminders, [])
         await processed(fake)
         shown = await setup_says(fake, "setup show")
         assert "Current settings." in shown and "Needs attention" not in shown, shown

@@ -203,6 +203,32 @@ async def test_setup_says_a_deleted_reminder_channel_reminds_no_one_rather_than_
         assert "Alice could not be reached: no DM, and the reminder channel is gone" in history
 
 
+async def test_setup_says_members_cannot_read_a_reminder_channel_hidden_from_everyone(
+    fake: FakeDiscord, ctx: Context, db_url: str
+) -> None:
+    """The admin picked #mods (hidden from @everyone, open to copbot) as the reminder channel: a
+    member with closed DMs is "reminded" there, in a channel they cannot see, so Discord does not
+    even notify them, and the claim expires all the same. /setup said "Settings saved." and
+    nothing else; now it says so under Needs attention. A channel members can read is quiet."""
+    hidden = [
+        {"id": fake.guild_id, "type": 0, "deny": ["view_channel"]},
+        {"id": fake.bot_role_id, "type": 0, "allow": ["view_channel"]},
+    ]
+    mods = fake.add_channel("mods", overwrites=hidden)
+    copbot = fake.add_channel("copbot")
+    warning = (
+        "Members cannot see the reminder channel #mods (it is hidden from @everyone): a member "
+        "reminded there is not even notified unless a role of theirs opens the channel, and their "
+        "claim expires 14 days after the reminder all the same. Pick a channel your members can "
+        "read, or open this one to them."
+    )
+    async with moderated(fake, ctx, db_url):
+        saved = literal(text_of((await setup_set(fake, reminder_channel=mods)).data or {}))
+        assert warning in saved.replace("\u200b", ""), saved
+        fixed = await setup_set(fake, reminder_channel=copbot)
+        assert "Needs attention" not in text_of(fixed.data or {})
+
+
 async def test_everyone_or_a_role_an_integration_manages_cannot_be_the_moderator_role(
     fake: FakeDiscord, bot: DiscordFrontEnd
 ) -> None:
