@@ -337,14 +337,16 @@ class Sweeper:
             await send(taken)
 
     async def _remind(self, claims: list[Claim], report: SweepReport) -> None:
-        """Send a batch of reminders and record how each went."""
-        outcomes = await self._deliver_all(claims, reminder=True)
+        """Send a batch of reminders and record how each went, as of one instant: the day each
+        reminder names is the one its claim is kept through, even if sending crosses midnight."""
+        now = self.clock()
+        outcomes = await self._deliver_all(claims, reminder=True, now=now)
         details = {claim_id: detail for claim_id, (_, detail) in outcomes.items() if detail}
         hows = {claim_id: how for claim_id, (how, _) in outcomes.items()}
         for how in hows.values():
             if how != WITHHELD:
                 report.count(how)
-        await self._record(Unrecorded("delivery", hows, self.clock(), details))
+        await self._record(Unrecorded("delivery", hows, now, details))
 
     async def _notify(self, claims: list[Claim]) -> None:
         """Send a batch of expiry notices and record how each went.
@@ -376,7 +378,9 @@ class Sweeper:
                 await record_notices(self.store, batch.outcomes)
             self._unrecorded.pop(0)
 
-    async def _deliver_all(self, claims: list[Claim], *, reminder: bool) -> dict[int, Outcome]:
+    async def _deliver_all(
+        self, claims: list[Claim], *, reminder: bool, now: datetime | None = None
+    ) -> dict[int, Outcome]:
         """Deliver a batch, a few messages at a time (platform rate limits apply): one message per
         claimant and community naming all their claims in the batch (:data:`PER_MESSAGE` at most),
         whose outcome is each of its claims'; claim id → outcome."""
@@ -407,7 +411,7 @@ class Sweeper:
                 if not group:
                     return withheld
                 held = [(claim, problems[claim.problem_number]) for claim in group]
-                outcome = await self._deliver(held, reminder)
+                outcome = await self._deliver(held, reminder, now)
                 return [(claim.id or 0, outcome) for claim in group] + withheld
 
         done = await asyncio.gather(*(one(group) for group in by_claimant(claims, PER_MESSAGE)))
@@ -431,7 +435,9 @@ class Sweeper:
             log.exception("sweep: reading whether a %s is still wanted failed; the batch goes out", what)
             return None
 
-    async def _deliver(self, held: list[tuple[Claim, Problem]], reminder: bool) -> Outcome:
+    async def _deliver(
+        self, held: list[tuple[Claim, Problem]], reminder: bool, now: datetime | None = None
+    ) -> Outcome:
         """DM the claimant about their claims ``held``, else mention them in the reminder
         channel; never raises. Nothing is sent to a community that removed copbot: its claimants
         cannot be reached there."""
@@ -468,7 +474,7 @@ class Sweeper:
             def build(mention: bool) -> Reply:
                 if reminder:
                     return reminders_reply(
-                        held, self.grace_days, self.clock(), mention=mention, community=name
+                        held, self.grace_days, now or self.clock(), mention=mention, community=name
                     )
                 return expiries_reply(held, mention=mention, community=name)
 

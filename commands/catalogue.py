@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import quote
 
 from rapidfuzz import fuzz, process, utils
@@ -39,6 +39,7 @@ from storage.models import (
     Problem,
     WorkLink,
 )
+from storage.sweep import last_day_to_answer
 from storage.text import clip, normalise
 
 LEVELS = "ABCD"
@@ -202,8 +203,9 @@ UNDELIVERED = ("unreachable", "failed")
 
 def claim_line(claim: Claim, now: datetime, stale_after_days: int, viewer: str, grace_days: int) -> str:
     """Who is on a problem and since when, with its state (as seen from platform ``viewer``); a
-    stale claim whose reminder went out says when it expires (``grace_days`` after the reminder,
-    as the sweep expires it), and whether the reminder could not reach its claimant."""
+    stale claim whose reminder went out says when it expires (at the end of the UTC day
+    ``grace_days`` after the reminder, as the sweep expires it), and whether the reminder could
+    not reach its claimant."""
     if claim.platform == LEGACY_PLATFORM:
         text = sheet_name(claim.source_text)
         if not claim.date_known:
@@ -221,7 +223,8 @@ def claim_line(claim: Claim, now: datetime, stale_after_days: int, viewer: str, 
         if claim.reminded_at is not None and claim.delivery in (*REMINDER_DELIVERED, *UNDELIVERED):
             if claim.delivery in UNDELIVERED:
                 line += ", my reminder could not reach them"
-            line += f", expires {day(claim.reminded_at + timedelta(days=grace_days))} unless renewed"
+            last = last_day_to_answer(claim.reminded_at, grace_days).isoformat()
+            line += f", expires at the end of {last} unless renewed"
     return line
 
 

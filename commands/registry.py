@@ -69,8 +69,9 @@ HELP_TEXT = (
 # default, {own} then saying that a server may set its own (SERVERS_MAY); {grace}: STALE_GRACE_DAYS.
 STALE_TEXT = (
     "A claim turns stale after {days} without news ({own}claiming again renews it). A stale "
-    "claim's claimant gets a reminder; without an answer within {grace} the claim expires. Anyone may "
-    "still claim a problem whose claims are stale; several people may work on one problem."
+    "claim's claimant gets a reminder; without an answer within {grace} (by the end of that day, "
+    "UTC) the claim expires. Anyone may still claim a problem whose claims are stale; several "
+    "people may work on one problem."
 )
 SERVERS_MAY = "servers may set their own; "
 HELP_FOOTER = (

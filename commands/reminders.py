@@ -8,7 +8,7 @@ name the claim. How many claims one message holds is the front end's business (b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from commands.catalogue import community_word, problem_title
 from commands.timefmt import day, days
@@ -25,6 +25,7 @@ from commands.types import (
 )
 from storage.claims import Person
 from storage.models import OPEN_CLAIM_STATES, REMINDER_DELIVERED, Claim, ClaimState, Problem
+from storage.sweep import last_day_to_answer
 
 
 def _made_in(claim: Claim, community: str, *, in_own_channel: bool) -> str:
@@ -46,9 +47,10 @@ def _since(claim: Claim) -> str:
 
 
 def _expiring(grace_days: int, now: datetime) -> str:
-    """``in 14 days (by 2026-12-09, UTC)``: the grace runs from the reminder, sent ``now``; the
-    day helps whoever reads it days later."""
-    return f"in {days(grace_days)} (by {day(now + timedelta(days=grace_days))}, UTC)"
+    """``in 14 days (by the end of 2026-12-09, UTC)``: the grace runs from the reminder, sent
+    ``now``, to the end of that UTC day (storage.sweep.last_day_to_answer); the day helps
+    whoever reads it days later."""
+    return f"in {days(grace_days)} (by the end of {last_day_to_answer(now, grace_days).isoformat()}, UTC)"
 
 
 def reminder_reply(

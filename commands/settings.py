@@ -29,7 +29,7 @@ CLEARED = {
     "moderator_role": "The moderator role is cleared: only {rights} moderate submissions now.",
     "reminder_channel": "The reminder channel is cleared: reminders go by DM only. A member whose DMs "
     "are closed cannot be reminded: their claim's history says so, and the claim expires {grace} "
-    "after the reminder was due.",
+    "after the reminder was due, at the end of that day (UTC).",
 }
 # What reset answers when there was nothing to clear.
 NOT_SET = {
@@ -150,7 +150,10 @@ async def setup_command(ctx: Context, request: Request) -> Reply:
             "Stale after", days(stale_days) if stale_days else f"{days(ctx.stale_after_days)} (default)"
         ),
         # Not a /setup option (the operator's STALE_GRACE_DAYS), shown so admins know what follows.
-        ReplyField("Expires", f"{days(ctx.stale_grace_days)} after an unanswered reminder"),
+        ReplyField(
+            "Expires",
+            f"{days(ctx.stale_grace_days)} after an unanswered reminder, at the end of that day (UTC)",
+        ),
         ReplyField("Max open claims", _max_claims(row.max_claims if row else None, ctx.max_claims)),
     )
     if "stale_after_days" in changes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -208,6 +208,14 @@ async def record_deliveries(
                 await s.exec(sa.insert(Event), params=rows)
 
 
+def last_day_to_answer(reminded_at: datetime, grace_days: int) -> date:
+    """The UTC day by whose end a stale claim reminded at ``reminded_at`` must be renewed: the
+    day ``grace_days`` after the reminder. The claim is kept through that whole day, and expires
+    at the first sweep after it ends (:func:`expire_due`), whatever the time of the reminder and
+    however often sweeps run; reminders and claim lines name this day."""
+    return (reminded_at.astimezone(UTC) + timedelta(days=grace_days)).date()
+
+
 async def expire_due(
     store: Store, now: datetime, grace_days: int, platforms: Sequence[str] | Scope, limit: int = BATCH
 ) -> list[Claim] | None:
@@ -215,15 +223,19 @@ async def expire_due(
 
     None when nothing was due; an empty list when another sweep took the due rows first.
 
-    The grace runs from ``reminded_at``: when the reminder arrived, or its final failed attempt
-    (see :func:`record_deliveries`). A reminder the platform refused, or one whose outcome is not
-    recorded yet, is still being sent, so its claim waits however old the attempt (a sweep may
-    not have taken it back yet, e.g. more were refused than a batch holds). Legacy claims never
-    expire (nobody was asked). The caller tells each claimant once.
+    Due once the last day to answer it (:func:`last_day_to_answer`) is over, in UTC: a claim
+    reminded at 23:50 and one reminded at 00:20 the next day are each kept through the whole
+    day they were told. The grace runs from ``reminded_at``: when the reminder arrived, or its
+    final failed attempt (see :func:`record_deliveries`). A reminder the platform refused, or
+    one whose outcome is not recorded yet, is still being sent, so its claim waits however old
+    the attempt (a sweep may not have taken it back yet, e.g. more were refused than a batch
+    holds). Legacy claims never expire (nobody was asked). The caller tells each claimant once.
     """
+    # Reminded before this cutoff: the day ``grace_days`` on from the reminder ended before today.
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     is_due = (
         col(Claim.state) == ClaimState.STALE.value,
-        col(Claim.reminded_at) < now - timedelta(days=grace_days),
+        col(Claim.reminded_at) < today - timedelta(days=grace_days),
         # Not arrived yet: refused (sent again at each sweep) or on its way (a sweep that died
         # with it is taken back by :func:`take_retries`).
         col(Claim.delivery).not_in(["retry", "sending"]),

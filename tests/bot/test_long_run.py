@@ -295,7 +295,8 @@ async def run_simulation(url: str, seed: int = SEED, days: int = DAYS) -> World:
             if c.stale
             and not c.pending
             and c.reminded_at is not None
-            and c.reminded_at < now - timedelta(days=GRACE)
+            # kept through the whole UTC day GRACE days after the reminder
+            and (c.reminded_at + timedelta(days=GRACE)).date() < now.date()
         }
         reachable = {i: c for i, c in attempts.items() if c.user != "u25"}
         refused: set[str] = set()
@@ -527,7 +528,7 @@ def expected_line(c: Open, now: datetime) -> str:
         line += f" · stale: no news since {c.renewed_at.date()}"
         if not c.pending and c.reminded_at is not None:
             line += ", my reminder could not reach them" if c.unreachable else ""
-            line += f", expires {(c.reminded_at + timedelta(days=GRACE)).date()} unless renewed"
+            line += f", expires at the end of {(c.reminded_at + timedelta(days=GRACE)).date()} unless renewed"
     return line
 
 

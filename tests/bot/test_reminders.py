@@ -8,7 +8,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -78,7 +78,7 @@ async def test_a_card_says_anyone_may_claim_once_every_claim_on_it_is_stale(
     clock.advance(days=30, minutes=1)
     await make_sweeper(ctx, MemoryOutbound()).run_once()
     card = await shown(ctx, person("bob"), "/problem 3.11")
-    stale = "stale: no news since 2026-11-25, expires 2027-01-08 unless renewed"
+    stale = "stale: no news since 2026-11-25, expires at the end of 2027-01-08 unless renewed"
     assert f"Ann — since 2026-11-25 (30 days ago) · {stale}\n  - {hint}\n" in card
 
 
@@ -158,17 +158,17 @@ async def test_no_answer_expires_after_the_grace_period_and_tells_them(
     sweeper = make_sweeper(ctx, outbound)
     clock.advance(days=31)
     await sweeper.run_once()
-    clock.advance(days=13)
+    clock.advance(days=14, hours=11, minutes=59)  # 23:59 on the day named
     await sweeper.run_once()
     assert len(outbound.sent) == 1
-    clock.advance(days=1, minutes=1)
+    clock.advance(minutes=2)  # that day is over
     report = await sweeper.run_once()
     await sweeper.run_once()
     assert report.expired == 1
     notice = outbound.sent[1]
     assert notice.kind == "dm" and notice.reply.title == "Your claim on 3.11 expired"
     text = await shown(ctx, person("bob"), "/problem 3.11")
-    assert "Earlier claims:\n  - Ann — 2026-11-25 to 2027-01-09, expired" in text
+    assert "Earlier claims:\n  - Ann — 2026-11-25 to 2027-01-10, expired" in text
     assert "Ann — since" not in text
     assert "The claim by Ann expired" in await shown(ctx, ANN, "/history 3.11")
 
@@ -267,9 +267,9 @@ async def test_the_grace_period_starts_when_a_refused_reminder_finally_arrives(
     assert "2027-01-12 · Ann was reminded that their claim had gone stale" in await shown(
         ctx, ANN, "/history 3.11"
     )
-    clock.advance(days=13, hours=23)
+    clock.advance(days=14, hours=11, minutes=59)  # 23:59 on the day named
     assert (await sweeper.run_once()).expired == 0 and len(outbound.sent) == 1
-    clock.advance(hours=1, minutes=1)
+    clock.advance(minutes=2)  # that day is over
     assert (await sweeper.run_once()).expired == 1
     notice = outbound.sent[1]
     assert notice.reply.title == "Your claim on 3.11 expired"
@@ -305,15 +305,15 @@ async def test_a_reminder_that_cannot_arrive_is_told_in_the_history_and_the_grac
     assert "2026-12-26 · Cy could not be reached: no DM and no reminder channel" in history
     assert "reminded" not in history
     await ctx.store.update_settings("discord", "guild2", clock(), reminder_channel_id="reminders")
-    clock.advance(days=13)
+    clock.advance(days=14, hours=11, minutes=59)  # 23:59 on the day named
     assert (await sweeper.run_once()).expired == 0 and outbound.sent == []
-    clock.advance(days=1, minutes=1)
+    clock.advance(minutes=2)  # that day is over
     assert (await sweeper.run_once()).expired == 1
     (notice,) = outbound.sent
     assert (notice.kind, notice.target, notice.reply.mention) == ("channel", "reminders", "cy")
     assert "expired after a long silence; my reminder may not have reached you." in notice.reply.text
     assert (
-        "2027-01-09 · The claim by Cy expired: no reminder known to have reached them, "
+        "2027-01-10 · The claim by Cy expired: no reminder known to have reached them, "
         "14 days after the last try" in await shown(ctx, cy, "/history 1.1")
     )
 
@@ -375,7 +375,7 @@ async def test_a_reminder_a_crash_left_unrecorded_goes_again_hours_later_and_the
     assert is_reminder(again, "ann")
     claim = await claim_state(ctx.store, "ann", "3.11")
     assert (claim.state, claim.delivery) == ("stale", "dm")
-    clock.advance(days=14, minutes=-1)
+    clock.advance(days=14, hours=9, minutes=58)  # reminded at 14:01: 23:59 on the day named
     await sweeper.run_once()
     assert (await claim_state(ctx.store, "ann", "3.11")).state == "stale" and len(restarted.sent) == 1
 
@@ -414,7 +414,7 @@ async def test_an_expiry_notice_a_dead_sweep_took_goes_out_hours_later_once(
     await say(ctx, person("bob"), "/claim 2.4")
     clock.advance(days=31)
     await make_sweeper(ctx, MemoryOutbound()).run_once()  # both reminded
-    clock.advance(days=14, minutes=1)
+    clock.advance(days=14, hours=12, minutes=1)  # after the day named ends
     await expire_due(ctx.store, clock(), 14, ["discord"])  # the sweep that died right after
     left = await claim_state(ctx.store, "ann", "3.11")
     assert (left.state, left.notice) == ("expired", "sending")
@@ -446,7 +446,7 @@ async def test_an_expiry_notice_an_older_replica_took_and_died_with_still_goes_o
     await say(ctx, ANN, "/claim 3.11")
     clock.advance(days=31)
     await make_sweeper(ctx, MemoryOutbound()).run_once()  # reminded
-    clock.advance(days=14, minutes=1)
+    clock.advance(days=14, hours=12, minutes=1)  # after the day named ends
     await expire_due(ctx.store, clock(), 14, ["discord"])
     async with ctx.store.session() as s:  # as the release before 0011 writes it
         await s.exec(sa.update(Claim).where(col(Claim.user_id) == "ann").values(notice_at=None))
@@ -517,7 +517,7 @@ async def test_a_reminder_whose_outcome_the_database_missed_is_recorded_once_it_
     claim = await claim_state(ctx.store, "u-ann", "2.4")
     arrived = START + timedelta(days=31, hours=0 if outcome == "dm" else 1)
     assert (claim.state, claim.delivery, claim.reminded_at) == ("stale", "dm", arrived)
-    clock.advance(days=14, minutes=1)
+    clock.advance(days=14, hours=12, minutes=1)  # after the day named ends
     await sweeper.run_once()
     assert (await claim_state(ctx.store, "u-ann", "2.4")).state == "expired"
     assert [s.reply.buttons != () for s in outbound.sent] == [True, False]  # the reminder, the notice
@@ -807,7 +807,7 @@ async def test_a_late_expiry_notice_is_not_sent_to_someone_who_claimed_the_probl
     clock.advance(days=31)
     await sweeper.run_once()  # one reminder for both
     outbound.refuse["ann"] = 1
-    clock.advance(days=14, minutes=1)
+    clock.advance(days=14, hours=12, minutes=1)  # after the day named ends
     assert (await sweeper.run_once()).expired == 2
     assert len(outbound.sent) == 1
     assert [(await claim_state(ctx.store, "ann", n)).notice for n in ("3.11", "2.4")] == ["retry"] * 2
@@ -845,7 +845,7 @@ async def test_an_expiry_notice_a_dead_sweep_took_is_not_sent_after_the_problem_
     await say(ctx, ANN, "/claim 3.11")
     clock.advance(days=31)
     await make_sweeper(ctx, MemoryOutbound()).run_once()
-    clock.advance(days=14, minutes=1)
+    clock.advance(days=14, hours=12, minutes=1)  # after the day named ends
     await expire_due(ctx.store, clock(), 14, ["discord"])  # the sweep that died right after
     assert not (await say(ctx, ANN, "/claim 3.11")).error
     later = MemoryOutbound()
@@ -920,7 +920,7 @@ async def test_an_expiry_notice_is_not_sent_to_someone_who_claimed_again_while_t
     sweeper.concurrency = 1  # one message at a time, Ann's first
     clock.advance(days=31)
     await sweeper.run_once()  # the reminders
-    clock.advance(days=14, minutes=1)
+    clock.advance(days=14, hours=12, minutes=1)  # after the day named ends
     async with another_replica(db_url, clock) as replica:
         arrived = outbound.hold_next()
         sweeping = asyncio.create_task(sweeper.run_once())
@@ -1001,15 +1001,89 @@ async def test_claims_and_the_card_say_when_a_stale_claim_expires_and_that_its_r
     await make_sweeper(ctx, MemoryOutbound(closed_dms={"bob"})).run_once()
     mine = await shown(ctx, person("bob"), "/claims")
     gone = (
-        "stale: no news since 2026-11-25, my reminder could not reach them, expires 2027-01-09 unless renewed"
+        "stale: no news since 2026-11-25, my reminder could not reach them, "
+        "expires at the end of 2027-01-09 unless renewed"
     )
     assert gone in mine
     assert "/claim NUMBER renews a stale claim" in mine
     card = await shown(ctx, person("cy"), "/problem 3.11")
     assert (
-        "Ann — since 2026-11-25 (31 days ago) · stale: no news since 2026-11-25, expires 2027-01-09" in card
+        "Ann — since 2026-11-25 (31 days ago) · stale: no news since 2026-11-25, "
+        "expires at the end of 2027-01-09" in card
     )
     assert "/claim NUMBER renews" not in await shown(ctx, person("cy"), "/claims everyone")
+
+
+async def test_a_stale_claim_is_kept_through_the_whole_utc_day_it_was_said_to_expire(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """Sweeps run every 30 minutes (at :20 and :50). Ann's reminder went out at 23:50 UTC, Bob's
+    at 00:20, the next sweep; each named the UTC day, 14 days on, by which to answer. But a claim
+    expired at the first sweep 14 days to the minute after its reminder: Ann's the day after the
+    one she was told, Bob's at 00:50 on his, so his answer at noon that day found it expired.
+    Each claim is now kept through the whole day named and expires at the first sweep after it
+    ends, as the reminder and the card say."""
+    outbound = MemoryOutbound()
+    sweeper = make_sweeper(ctx, outbound)
+    bob, cy = person("bob"), person("cy")
+
+    async def sweep_at(month: int, day: int, hour: int, minute: int) -> None:
+        clock.now = datetime(2027 if month == 1 else 2026, month, day, hour, minute, tzinfo=UTC)
+        await sweeper.run_once()
+
+    clock.now = datetime(2026, 11, 25, 23, 45, tzinfo=UTC)
+    await say(ctx, ANN, "/claim 3.11")
+    clock.now = datetime(2026, 11, 26, 0, 15, tzinfo=UTC)
+    await say(ctx, bob, "/claim 2.4")
+    await sweep_at(12, 25, 23, 50)  # Ann's reminder
+    await sweep_at(12, 26, 0, 20)  # Bob's
+    texts = {s.target: s.reply.text for s in outbound.sent}
+    assert "If I hear nothing in 14 days (by the end of 2027-01-08, UTC) the claim expires" in texts["ann"]
+    assert "If I hear nothing in 14 days (by the end of 2027-01-09, UTC) the claim expires" in texts["bob"]
+
+    await sweep_at(1, 8, 23, 50)  # 14 days to the minute after Ann's reminder
+    assert "expires at the end of 2027-01-08 unless renewed" in await shown(ctx, cy, "/problem 3.11")
+    await sweep_at(1, 9, 0, 20)  # the first sweep after her day ended
+    assert "Ann — 2026-11-25 to 2027-01-09, expired" in await shown(ctx, cy, "/problem 3.11")
+    for hour, minute in ((0, 50), (12, 20), (23, 50)):  # all through Bob's day
+        await sweep_at(1, 9, hour, minute)
+        card = await shown(ctx, cy, "/problem 2.4")
+        assert "Bob — since 2026-11-26" in card and "expires at the end of 2027-01-09 unless renewed" in card
+    await sweep_at(1, 10, 0, 20)
+    assert "Bob — 2026-11-26 to 2027-01-10, expired" in await shown(ctx, cy, "/problem 2.4")
+    assert [s.reply.title for s in outbound.sent[2:]] == [
+        "Your claim on 3.11 expired",
+        "Your claim on 2.4 expired",
+    ]
+
+
+async def test_a_reminder_sent_across_midnight_keeps_the_claim_through_the_day_it_named(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """The sweep wrote Ann's reminder at 23:59 UTC ("by the end of 2027-01-08") and the platform
+    took it at 00:01: the reminder time was read again after sending, so the card said "expires
+    at the end of 2027-01-09" and the claim was kept a day longer than she was told. Both now
+    use one instant: the card names her day, and the claim expires once that day is over."""
+    outbound = MemoryOutbound()
+    sweeper = make_sweeper(ctx, outbound)
+    clock.now = datetime(2026, 11, 25, 23, 55, tzinfo=UTC)
+    await say(ctx, ANN, "/claim 3.11")
+    clock.now = datetime(2026, 12, 25, 23, 59, tzinfo=UTC)
+    arrived = outbound.hold_next()
+    sweeping = asyncio.create_task(sweeper.run_once())
+    await outbound.on_its_way()
+    clock.now = datetime(2026, 12, 26, 0, 1, tzinfo=UTC)  # midnight passes while it is on its way
+    arrived.set()
+    await sweeping
+    (reminder,) = outbound.sent
+    assert (
+        "If I hear nothing in 14 days (by the end of 2027-01-08, UTC) the claim expires"
+        in reminder.reply.text
+    )
+    card = await shown(ctx, person("cy"), "/problem 3.11")
+    assert "expires at the end of 2027-01-08 unless renewed" in card
+    clock.now = datetime(2027, 1, 9, 0, 20, tzinfo=UTC)
+    assert (await sweeper.run_once()).expired == 1
 
 
 async def test_a_one_day_setting_reads_one_day_not_one_days(ctx: Context, clock: FakeClock) -> None:
@@ -1028,11 +1102,14 @@ async def test_a_one_day_setting_reads_one_day_not_one_days(ctx: Context, clock:
     clock.advance(days=2)
     await sweeper.run_once()
     texts = {s.target: s.reply.text for s in outbound.sent}
-    assert "If I hear nothing in 1 day (by 2026-11-28, UTC) the claim expires" in texts["bob"]
-    assert "If I hear nothing about one in 1 day (by 2026-11-28, UTC) its claim expires" in texts["ann"]
+    assert "If I hear nothing in 1 day (by the end of 2026-11-28, UTC) the claim expires" in texts["bob"]
+    assert (
+        "If I hear nothing about one in 1 day (by the end of 2026-11-28, UTC) its claim expires"
+        in texts["ann"]
+    )
     await ctx.store.update_settings("discord", "guild1", clock(), reminder_channel_id="reminders")
     cleared = await shown(replace(ctx, stale_grace_days=1), admin, "/setup reset:reminder_channel")
-    assert "the claim expires 1 day after the reminder was due" in cleared
+    assert "the claim expires 1 day after the reminder was due, at the end of that day (UTC)" in cleared
 
 
 async def test_a_reminder_says_since_when_it_heard_nothing_and_the_day_the_claim_expires(
@@ -1053,9 +1130,13 @@ async def test_a_reminder_says_since_when_it_heard_nothing_and_the_day_the_claim
     await make_sweeper(ctx, outbound).run_once()
     texts = {s.target: s.reply for s in outbound.sent}
     assert "on 2026-11-25, last renewed 2026-12-05. Still working on it?" in texts["ann"].text
-    assert "If I hear nothing in 14 days (by 2027-01-19, UTC) the claim expires" in texts["ann"].text
+    assert (
+        "If I hear nothing in 14 days (by the end of 2027-01-19, UTC) the claim expires" in texts["ann"].text
+    )
     bob = texts["bob"]
-    assert "If I hear nothing about one in 14 days (by 2027-01-19, UTC) its claim expires" in bob.text
+    assert (
+        "If I hear nothing about one in 14 days (by the end of 2027-01-19, UTC) its claim expires" in bob.text
+    )
     lines = [line.split(" — ")[-1] for line in bob.sections[0].lines]
     assert sorted(lines) == ["claimed 2026-11-25", "claimed 2026-11-25, last renewed 2026-12-05"]
 
@@ -1094,8 +1175,11 @@ async def test_help_and_setup_say_that_an_unanswered_stale_claim_expires(
     one = replace(ctx, stale_grace_days=1)
     helped = await shown(one, ANN, "/help")
     assert (
-        "A stale claim's claimant gets a reminder; without an answer within 1 day the claim expires."
-        in helped
+        "A stale claim's claimant gets a reminder; without an answer within 1 day (by the end of that day, "
+        "UTC) the claim expires." in helped
     )
     setup = await shown(ctx, person("boss", admin=True), "/setup show")
-    assert "Stale after: 30 days (default) · Expires: 14 days after an unanswered reminder ·" in setup
+    assert (
+        "Stale after: 30 days (default) · Expires: 14 days after an unanswered reminder, "
+        "at the end of that day (UTC) ·" in setup
+    )

@@ -93,11 +93,12 @@ async def test_reset_clears_the_moderator_channel_role_and_reminder_channel(ctx:
     assert reminders.text == (
         "Settings saved. The reminder channel is cleared: reminders go by DM only. A member whose DMs "
         "are closed cannot be reminded: their claim's history says so, and the claim expires 14 days "
-        "after the reminder was due."
+        "after the reminder was due, at the end of that day (UTC)."
     )
     assert (await shown(ctx, BOSS, "/setup show")).endswith(
         "Moderator channel: not set · Moderator role: not set · Reminder channel: not set · "
-        "Stale after: 10 days · Expires: 14 days after an unanswered reminder · "
+        "Stale after: 10 days · Expires: 14 days after an unanswered reminder, at the end of that "
+        "day (UTC) · "
         "Max open claims: no limit (default)"
     )
     row = await ctx.store.get_settings("discord", "guild1")

@@ -267,7 +267,7 @@ async def test_setup_needs_manage_server_and_is_stored_then_shown(
         "Moderator role": f"<@&{fake.moderator_role_id}>",
         "Reminder channel": "not set",
         "Stale after": "20 days",
-        "Expires": "14 days after an unanswered reminder",
+        "Expires": "14 days after an unanswered reminder, at the end of that day (UTC)",
         "Max open claims": "no limit (default)",
     }
     row = await bot.ctx.store.get_settings("discord", str(fake.guild_id))

@@ -232,10 +232,10 @@ async def test_no_answer_expires_the_claim_after_the_grace_period(rig: Moderated
     await claim(rig, fake.alice_id)
     clock.advance(days=31)
     await rig.sweeper.run_once()
-    clock.advance(days=13)
+    clock.advance(days=14, hours=11, minutes=59)  # 23:59 on the day named
     assert (await rig.sweeper.run_once()).expired == 0
 
-    clock.advance(days=1, minutes=1)
+    clock.advance(minutes=2)  # that day is over
     reports = [await rig.sweeper.run_once() for _ in range(2)]
 
     assert [r.expired for r in reports] == [1, 0]
@@ -244,7 +244,7 @@ async def test_no_answer_expires_the_claim_after_the_grace_period(rig: Moderated
     assert "/claim 3.11 again any time" in notice["embeds"][0]["description"]
     assert buttons(notice) == []
     card = text_of((await ask(fake, "problem", {"number": "3.11"}, user_id=fake.bob_id)).data or {})
-    assert "Alice — 2026-11-25 to 2027-01-09, expired" in card
+    assert "Alice — 2026-11-25 to 2027-01-10, expired" in card
     late = await click(fake, reminder, "Still working on it", fake.alice_id)
     assert "already ended (expired)" in embed(late)["description"]
 
@@ -308,9 +308,9 @@ async def test_a_reminder_channel_copbot_may_not_post_in_holds_the_reminder_unti
             "2027-01-26 · Alice was reminded that their claim had gone stale" in card
             and "could not be reached" not in card
         )
-        clock.advance(days=13)
+        clock.advance(days=14, hours=11, minutes=59)  # 23:59 on the day named
         assert (await rig.sweeper.run_once()).expired == 0
-        clock.advance(days=1, minutes=1)
+        clock.advance(minutes=2)  # that day is over
         assert (await rig.sweeper.run_once()).expired == 2
 
 
@@ -358,9 +358,9 @@ async def test_a_server_error_on_the_reminder_dm_is_retried_at_the_next_sweep(
     clock.advance(hours=1)
     assert (await rig.sweeper.run_once()).delivered == {"dm": 1}
     assert len(fake.dms[fake.alice_id]) == 1
-    clock.advance(days=14)
+    clock.advance(days=14, hours=10, minutes=59)  # reminded at 13:00: 23:59 on the day named
     assert (await rig.sweeper.run_once()).expired == 0
-    clock.advance(hours=1, minutes=1)
+    clock.advance(minutes=2)  # that day is over
     assert (await rig.sweeper.run_once()).expired == 1
     assert (
         "expired without an answer to the reminder" in fake.dms[fake.alice_id][-1]["embeds"][0]["description"]
@@ -665,7 +665,7 @@ async def test_a_reminder_discord_refuses_as_invalid_is_written_off_once_and_the
     assert tried == 1 and reminders(fake) == []  # no fallback post the same refusal would meet
     clock.advance(hours=1)
     assert (await rig.sweeper.run_once()).delivered == {}
-    clock.advance(days=14)
+    clock.advance(days=14, hours=11, minutes=1)  # tried at 12:00: after the day named ends
     reports = [await rig.sweeper.run_once() for _ in range(3)]
 
     assert [r.expired for r in reports] == [1, 0, 0]

@@ -157,7 +157,7 @@ async def test_a_cleared_reminder_channel_sends_reminders_by_dm_only(
         assert embed(cleared)["description"] == (
             "Settings saved. The reminder channel is cleared: reminders go by DM only. A member whose DMs "
             "are closed cannot be reminded: their claim's history says so, and the claim expires 14 days "
-            "after the reminder was due."
+            "after the reminder was due, at the end of that day (UTC)."
         )
         assert "Needs attention" not in text_of(cleared.data or {})
         fake.close_dms(fake.alice_id)

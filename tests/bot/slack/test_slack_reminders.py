@@ -321,10 +321,10 @@ async def test_no_answer_expires_the_claim_after_the_grace_period(rig: Rig, cloc
     await claim(rig, ANN)
     clock.advance(days=31)
     await sweeper(rig).run_once()
-    clock.advance(days=13)
+    clock.advance(days=14, hours=11, minutes=59)  # 23:59 on the day named
     assert (await sweeper(rig).run_once()).expired == 0
 
-    clock.advance(days=1, minutes=1)
+    clock.advance(minutes=2)  # that day is over
     reports = [await sweeper(rig).run_once() for _ in range(2)]
 
     assert [r.expired for r in reports] == [1, 0]
@@ -334,7 +334,7 @@ async def test_no_answer_expires_the_claim_after_the_grace_period(rig: Rig, cloc
     assert "expired without an answer to the reminder. /claim 3.11 again any time" in expired.shown
     assert expired.buttons == []
     card = await rig.command("/problem", "3.11", user=BOB)
-    assert "*Earlier claims*\n• ann — 2026-11-25 to 2027-01-09, expired" in card.shown
+    assert "*Earlier claims*\n• ann — 2026-11-25 to 2027-01-10, expired" in card.shown
     # The reminder's buttons are too late now.
     late = await rig.click(
         Answer.of(reminder), "Still working on it", user=ANN, channel="D0ANN", ts=reminder.ts
@@ -415,9 +415,9 @@ async def test_a_reminder_channel_copbot_may_not_post_in_holds_the_reminder_unti
         "2027-01-26 · ann was reminded that their claim had gone stale"
         in (await rig.command("/history", "3.11", user=ANN)).shown
     )
-    clock.advance(days=13)
+    clock.advance(days=14, hours=11, minutes=59)  # 23:59 on the day named
     assert (await sweeper(rig).run_once()).expired == 0
-    clock.advance(days=1, minutes=1)
+    clock.advance(minutes=2)  # that day is over
     assert (await sweeper(rig).run_once()).expired == 2
 
 
@@ -675,7 +675,7 @@ async def test_a_reminder_slack_refuses_for_good_is_written_off_once_and_the_cla
     assert rig.posts_in(REMIND) == [] and len(rig.fake.calls_to("chat.postMessage", ok=False)) == 1
     clock.advance(hours=1)
     assert (await sweeper(rig).run_once()).delivered == {}
-    clock.advance(days=14)
+    clock.advance(days=14, hours=11, minutes=1)  # tried at 12:00: after the day named ends
     reports = [await sweeper(rig).run_once() for _ in range(3)]
 
     assert [r.expired for r in reports] == [2, 0, 0]
