@@ -70,8 +70,8 @@ def trouble(
             return (
                 f"{unseen}. Deleted, it reminds no one, so a member whose DMs are closed cannot be "
                 f"reminded: their claim's history says so, and the claim expires {grace} after the "
-                f"reminder was due. Without View Channel, their reminders wait. Give copbot access, "
-                f"or /setup set another {what}."
+                "reminder was due, at the end of that day (UTC). Without View Channel, their reminders "
+                f"wait. Give copbot access, or /setup set another {what}."
             )
         return f"{unseen}, so {waits}: give copbot access, or /setup set another {what}."
     granted = channel.permissions_for(me)
@@ -157,8 +157,8 @@ def hidden_from_members(guild: discord.Guild, channel_id: str | None, grace: str
     return (
         f"Members cannot see the reminder channel #{channel.name} (it is hidden from @everyone): a "
         "member reminded there is not even notified unless a role of theirs opens the channel, and "
-        f"their claim expires {grace} after the reminder all the same. Pick a channel your members "
-        "can read, or open this one to them."
+        f"their claim expires {grace} after the reminder all the same, at the end of that day (UTC). "
+        "Pick a channel your members can read, or open this one to them."
     )
 
 

@@ -191,9 +191,9 @@ async def test_setup_says_a_deleted_reminder_channel_reminds_no_one_rather_than_
         assert (
             "copbot cannot see the reminder channel (it was deleted, or copbot's role lacks View Channel "
             "there). Deleted, it reminds no one, so a member whose DMs are closed cannot be reminded: "
-            "their claim's history says so, and the claim expires 14 days after the reminder was due. "
-            "Without View Channel, their reminders wait. Give copbot access, or /setup set another "
-            "reminder channel."
+            "their claim's history says so, and the claim expires 14 days after the reminder was due, at "
+            "the end of that day (UTC). Without View Channel, their reminders wait. Give copbot access, "
+            "or /setup set another reminder channel."
         ) in shown, shown
         fake.close_dms(fake.alice_id)
         clock.advance(days=31)
@@ -219,8 +219,8 @@ async def test_setup_says_members_cannot_read_a_reminder_channel_hidden_from_eve
     warning = (
         "Members cannot see the reminder channel #mods (it is hidden from @everyone): a member "
         "reminded there is not even notified unless a role of theirs opens the channel, and their "
-        "claim expires 14 days after the reminder all the same. Pick a channel your members can "
-        "read, or open this one to them."
+        "claim expires 14 days after the reminder all the same, at the end of that day (UTC). Pick a "
+        "channel your members can read, or open this one to them."
     )
     async with moderated(fake, ctx, db_url):
         saved = literal(text_of((await setup_set(fake, reminder_channel=mods)).data or {}))
