@@ -70,6 +70,22 @@ LETTERS = re.compile(r"(?:[A-Za-z0-9._~-]|%[89A-F][0-9A-F])+")
 # storage/migrations/versions/*_0016_* keys the links stored before this (and those with their
 # path escaped another way) under the same rules.
 GITHUB_NAME = re.compile(r"[A-Za-z0-9._-]+")
+# The same names on raw.githubusercontent.com (/owner/repository/branch/file: GitHub serves a file
+# there whatever the case of its owner's and repository's names, while the branch and the file's
+# path keep theirs; no .git is written there, so none is dropped), and on gist.github.com
+# (/user/id/…): a user's name does not depend on case, and a gist's id is hex, which GitHub writes
+# in lower case. Not a gist's raw files (gist.githubusercontent.com), nor a gist's address without
+# its user (gist.github.com/id): which user's it is is not known here.
+# storage/migrations/versions/*_0017_* keys the links stored before this under these rules.
+RAW_GITHUB_HOST = "raw.githubusercontent.com"
+GIST_HOST = "gist.github.com"
+HEX = re.compile(r"[0-9A-Fa-f]+")
+# A query's names and values are form-decoded (+ and %20 a space, %2F and / one character, while
+# & and = split them), so escaping does not matter in them; their letters beyond ASCII are
+# composed as a path's are (:func:`nfc_beyond_ascii`), in runs of unreserved characters and
+# letters beyond ASCII (= and a stroke stay two characters, not a ≠); their case counts.
+# storage/migrations/versions/*_0017_* keys the links stored before this under the same rule.
+QUERY_LETTERS = re.compile(r"[A-Za-z0-9._~\-\u0080-\U0010ffff]+")
 
 
 # An http(s) address inside free text (the sheet's "Existing work" cells): up to whitespace or a
@@ -267,7 +283,9 @@ def normalise_link(link: str) -> str:
     (:func:`without_dot_segments`) do not matter; arXiv's abs, pdf and versioned links of one paper are one
     paper, a LessWrong post is one post on the Alignment Forum and GreaterWrong, slug or none
     (:data:`FORUM_POST`), and a GitHub repository is one whatever the case of its owner's and
-    its name, with .git or without (:func:`github_path`).
+    its name, with .git or without, as is a file of it on raw.githubusercontent.com and a gist
+    whatever the case of its user's name and hex id (:func:`github_path`); a query's names and
+    values are compared form-decoded, their letters composed (:func:`query_text_key`).
     """
     parts = urlsplit(link.strip())
     host = (parts.hostname or "").lower().rstrip(".")
@@ -283,15 +301,15 @@ def normalise_link(link: str) -> str:
             return f"arxiv:{match.group('id').lower()}"
     port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
     query = [
-        (key, value)
+        (query_text_key(key), query_text_key(value))
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
         if not key.lower().startswith("utm_") and key.lower() not in TRACKING_PARAMS
     ]
     if host in FORUM_HOSTS and not port and (post := FORUM_POST.match(path)):
         query_text = urlencode(sorted(query))
         return f"lesswrong:{post['id']}" + (f"?{query_text}" if query_text else "")
-    if host == "github.com" and not port:
-        path = github_path(path)
+    if host in {"github.com", RAW_GITHUB_HOST, GIST_HOST} and not port:
+        path = github_path(path, host)
     return urlunsplit(("", host + port, path, urlencode(sorted(query)), "")).removeprefix("//")
 
 
@@ -320,17 +338,30 @@ def composed(run: re.Match[str]) -> str:
     NFC would make ASCII (the Kelvin sign, K; the Greek question mark, ;) is left as it is."""
     if "%" not in run[0]:
         return run[0]
-    parts = [""]  # text to compose, then each letter left as it is and the text after it
-    for ch in unquote_to_bytes(run[0]).decode("utf-8", "surrogateescape"):
-        if not ch.isascii() and unicodedata.normalize("NFC", ch).isascii():
-            parts += [ch, ""]
-        else:
-            parts[-1] += ch
-    text = "".join(part if i % 2 else unicodedata.normalize("NFC", part) for i, part in enumerate(parts))
+    text = nfc_beyond_ascii(unquote_to_bytes(run[0]).decode("utf-8", "surrogateescape"))
     return "".join(
         ch if ch.isascii() else "".join(f"%{b:02X}" for b in ch.encode("utf-8", "surrogateescape"))
         for ch in text
     )
+
+
+def nfc_beyond_ascii(text: str) -> str:
+    """``text`` in NFC, but for a letter NFC would make ASCII (the Kelvin sign, K; the Greek
+    question mark, ;), which is left as it is, nothing composed across it."""
+    parts = [""]  # text to compose, then each letter left as it is and the text after it
+    for ch in text:
+        if not ch.isascii() and unicodedata.normalize("NFC", ch).isascii():
+            parts += [ch, ""]
+        else:
+            parts[-1] += ch
+    return "".join(part if i % 2 else unicodedata.normalize("NFC", part) for i, part in enumerate(parts))
+
+
+def query_text_key(text: str) -> str:
+    """A query's name or value, form-decoded, with its letters composed as a path's are: each
+    run of :data:`QUERY_LETTERS` in NFC (:func:`nfc_beyond_ascii`); ``q=cafe%CC%81``, ``q=café``
+    and ``q=caf%C3%A9`` are one value. Case and every other character stay as they are."""
+    return QUERY_LETTERS.sub(lambda run: nfc_beyond_ascii(run[0]), text)
 
 
 def without_dot_segments(path: str) -> str:
@@ -350,14 +381,17 @@ def without_dot_segments(path: str) -> str:
     return "/".join(resolved)
 
 
-def github_path(path: str) -> str:
-    """A GitHub path (as :func:`path_key` spells it, without trailing slashes) with its owner's
-    and repository's names in lower case, and without the repository's .git; the rest as is."""
-    segments = path.split("/")  # "", owner, repository, then a branch, a file…
+def github_path(path: str, host: str = "github.com") -> str:
+    """A path on GitHub's ``host`` (as :func:`path_key` spells it, without trailing slashes) with
+    its first two names in lower case: on github.com and raw.githubusercontent.com the owner's and
+    the repository's, on gist.github.com the user's and the gist's id (when it is hex:
+    :data:`GIST_HOST`); on github.com without the repository's .git. The rest as is."""
+    segments = path.split("/")  # "", owner, repository (or user, gist), then a branch, a file…
     for i in (1, 2):
-        if i < len(segments) and GITHUB_NAME.fullmatch(segments[i]):
-            segments[i] = segments[i].lower()
-    if len(segments) == 3 and len(segments[2]) > len(".git"):
+        name = segments[i] if i < len(segments) else ""
+        if (HEX if host == GIST_HOST and i == 2 else GITHUB_NAME).fullmatch(name):
+            segments[i] = name.lower()
+    if host == "github.com" and len(segments) == 3 and len(segments[2]) > len(".git"):
         segments[2] = segments[2].removesuffix(".git")
     return "/".join(segments)
 

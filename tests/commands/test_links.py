@@ -587,11 +587,11 @@ COMPOSABLE = [
     escape=st.lists(st.booleans(), min_size=40, max_size=40),
     upper=st.booleans(),
 )
-def test_a_path_is_one_work_composed_or_decomposed_escaped_or_not(
+def test_a_path_or_a_query_is_one_work_composed_or_decomposed_escaped_or_not(
     letters: list[str], escape: list[bool], upper: bool
 ) -> None:
     """The same words written with their letters composed or decomposed, each character escaped
-    or not: one key."""
+    or not, in a path or as a query's name or value: one key."""
     import unicodedata
 
     text = "".join(letters)
@@ -602,6 +602,9 @@ def test_a_path_is_one_work_composed_or_decomposed_escaped_or_not(
     )
     assert normalise_link(f"https://example.org/p/{composed}/x") == normalise_link(
         f"https://example.org/p/{mixed}/x"
+    )
+    assert normalise_link(f"https://example.org/p?a=1&q={composed}&{composed}=1") == normalise_link(
+        f"https://example.org/p?a=1&q={mixed}&{mixed}=1"
     )
 
 
@@ -645,3 +648,101 @@ async def test_the_same_work_composed_otherwise_or_with_dot_segments_is_already_
     assert f"2.4 #1: {cafe} from Ann" in pending and "#3" not in pending, pending
     # Another file, and a path whose .. is no segment, are other work.
     assert not (await say(ctx, bob, "/submit 2.4 https://example.org/notes/draft..md")).error
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (f"https://example.org/s?q={CAFE_NFC}", "https://example.org/s?q=cafe%CC%81"),
+        (f"https://example.org/s?q={CAFE_NFD}", "https://example.org/s?q=caf%C3%A9"),
+        ("https://example.org/s?q=caf%c3%a9&p=2", "https://example.org/s?p=2&q=cafe%cc%81"),
+        (f"https://example.org/s?{CAFE_NFD}=1", "https://example.org/s?caf%C3%A9=1"),
+        ("https://example.org/s?q=%E1%84%92%E1%85%A1%E1%86%AB", "https://example.org/s?q=\ud55c"),
+        (f"https://example.org/s?q=Caf{CAFE_NFD[3:]}+bar", "https://example.org/s?q=Caf%C3%A9%20bar"),
+        (
+            f"https://www.lesswrong.com/posts/6tHNM2s6SWzFHv3Wo?q={CAFE_NFD}",
+            f"https://lesswrong.com/posts/6tHNM2s6SWzFHv3Wo?q={CAFE_NFC}",
+        ),
+        (
+            "https://raw.githubusercontent.com/Owner/Repo/main/File.py",
+            "https://raw.githubusercontent.com/owner/REPO/main/File.py",
+        ),
+        ("https://gist.github.com/Ann/0A1b2C3d4E5f", "https://gist.github.com/ann/0a1b2c3d4e5f/"),
+        (
+            "https://gist.github.com/Ann/0A1b2C3d4E5f/raw/F.txt",
+            "https://gist.github.com/ann/0a1b2c3d4e5f/raw/F.txt",
+        ),
+        ("https://gist.github.com/Ann", "https://gist.github.com/ann"),
+    ],
+)
+def test_one_work_however_its_query_letters_are_composed_or_its_raw_file_or_gist_cased(
+    a: str, b: str
+) -> None:
+    """A query's value or name with its \u00e9 as one letter or as e and an accent, escaped or
+    not, as a path's letters already were; a file on raw.githubusercontent.com whatever the case
+    of its owner's and repository's names, and a gist whatever the case of its user's name and
+    its hex id, as a repository on github.com already was: each was two works."""
+    assert normalise_link(a) == normalise_link(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("https://example.org/s?q=a%26b", "https://example.org/s?q=a&b"),  # one value, or two
+        ("https://example.org/s?q=a%3Db", "https://example.org/s?q=a&b"),
+        ("https://example.org/s?q=Caf%C3%A9", "https://example.org/s?q=caf%C3%A9"),  # case counts
+        ("https://example.org/s?Q=caf%C3%A9", "https://example.org/s?q=caf%C3%A9"),
+        ("https://example.org/s?q=caf%C3%A9", "https://example.org/s?q=cafe"),
+        ("https://example.org/s?q=a%3D%CC%B8", "https://example.org/s?q=a%E2%89%A0"),  # = and a stroke
+        ("https://example.org/s?q=%E2%84%AA", "https://example.org/s?q=K"),  # the Kelvin sign
+        (
+            "https://raw.githubusercontent.com/owner/repo/main/File.py",
+            "https://raw.githubusercontent.com/owner/repo/main/file.py",
+        ),
+        (
+            "https://raw.githubusercontent.com/owner/repo/Main/a.py",
+            "https://raw.githubusercontent.com/owner/repo/main/a.py",
+        ),
+        ("https://gist.github.com/ann/0a1b2c/raw/F.txt", "https://gist.github.com/ann/0a1b2c/raw/f.txt"),
+        ("https://gist.github.com/ann/0a1b2c", "https://gist.github.com/ann/0a1b2d"),
+        (
+            "https://gist.githubusercontent.com/Ann/0a1b2c/raw",
+            "https://gist.githubusercontent.com/ann/0a1b2c/raw",
+        ),
+        (
+            "https://raw.githubusercontent.com:8443/Owner/Repo/main/a",
+            "https://raw.githubusercontent.com:8443/owner/repo/main/a",
+        ),
+    ],
+)
+def test_query_characters_that_are_not_one_and_raw_file_paths_stay_different(a: str, b: str) -> None:
+    """An escaped & or = is part of a value, not a new parameter; a query's case counts; only letters
+    beyond ASCII are composed, never into an ASCII character or across = ; a branch or a file's
+    path on raw.githubusercontent.com or in a gist keeps its case; other hosts get no GitHub rule."""
+    assert normalise_link(a) != normalise_link(b)
+
+
+async def test_a_query_or_a_raw_github_file_written_otherwise_is_already_submitted(ctx: Context) -> None:
+    """Ann submits a search with an \u00e9 in its query, a file on raw.githubusercontent.com and a
+    gist; Bob the same three, the query's \u00e9 as e and an accent (as macOS pastes it), the file's
+    owner and repository and the gist's user and id in other case: each went to the moderators a
+    second time. Now Bob is told they are already submitted; another file in its own case is new."""
+    ann, bob = person("ann"), person("bob")
+    search = f"https://example.org/search?q={CAFE_NFC}&page=2"
+    raw = "https://raw.githubusercontent.com/Owner/Repo/main/File.py"
+    gist = "https://gist.github.com/Ann/0a1b2c3d4e5f"
+    for link in (search, raw, gist):
+        assert not (await say(ctx, ann, f"/submit 2.4 {link}")).error
+    for link in (
+        "https://example.org/search?q=cafe%CC%81&page=2",
+        "https://raw.githubusercontent.com/owner/repo/main/File.py",
+        "https://gist.github.com/ann/0A1B2C3D4E5F/",
+    ):
+        again = await say(ctx, bob, f"/submit 2.4 {link}")
+        assert (
+            again.error
+            and again.text == "That work is already submitted for 2.4 (waiting for the moderators)."
+        ), (link, again.text)
+    assert not (
+        await say(ctx, bob, "/submit 2.4 https://raw.githubusercontent.com/owner/repo/main/file.py")
+    ).error
