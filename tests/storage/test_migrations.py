@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from storage.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0016"
+HEAD = "0017"
 
 
 async def test_upgrade_creates_every_table_and_is_idempotent(empty_db_url: str) -> None:
@@ -450,6 +450,39 @@ async def plant_links(store: Store, planted: list[tuple[str, str, str]], at: dat
     )
 
 
+async def rekeyed_and_found_again(
+    store: Store,
+    planted: list[tuple[str, str, str]],
+    rekeyed: dict[int, str],
+    again: list[tuple[str, str, int]],
+    at: datetime,
+) -> None:
+    """Plants Ann's links (problem, key as stored before, status), upgrades to the head and checks
+    that exactly the rows at ``rekeyed``'s positions got their new keys, the links as typed kept;
+    then that Bob's submission of each link in ``again`` (problem, link, id) is refused as a
+    duplicate of that row."""
+    from commands.links import normalise_link
+    from storage import submissions
+    from storage.claims import Person
+    from storage.models import WorkLink
+
+    await plant_links(store, planted, at)
+    await upgrade(store.engine)
+    async with store.read() as s:
+        rows = await s.exec(sa.select(WorkLink.normalized_url, WorkLink.url).order_by(WorkLink.id))
+        stored = list(rows)
+    assert [key for key, _ in stored] == [rekeyed.get(i, key) for i, (_, key, _) in enumerate(planted)]
+    assert [url for _, url in stored] == ["https://" + key for _, key, _ in planted]  # as typed
+    bob = Person("discord", "g1", "bob", "Bob")
+    for number, url, first in again:
+        try:
+            await submissions.submit(store, number, url, normalise_link(url), "", bob, at, 10)
+        except submissions.DuplicateLink as dup:
+            assert (dup.existing.problem_number, dup.existing.id) == (number, first), url
+        else:
+            raise AssertionError(f"{url} was taken again for {number}")
+
+
 async def test_forum_posts_submitted_before_0015_are_found_under_any_of_their_addresses(
     empty_db_url: str,
 ) -> None:
@@ -522,11 +555,7 @@ async def test_links_submitted_before_0016_are_found_however_escaped_or_cased(em
     keys the current code writes (and arXiv's, LessWrong's, other hosts') stay as they are."""
     from datetime import UTC, datetime
 
-    from commands.links import normalise_link
-    from storage import submissions
     from storage.catalogue import ensure_seeded
-    from storage.claims import Person
-    from storage.models import WorkLink
     from storage.store import Store
     from tests.conftest import SEED, START
 
@@ -567,15 +596,6 @@ async def test_links_submitted_before_0016_are_found_however_escaped_or_cased(em
             15: "example.org/notes/draft.md",
             16: "github.com/owner/repo",
         }
-        await plant_links(store, planted, now)
-        await upgrade(store.engine)
-
-        async with store.read() as s:
-            rows = await s.exec(sa.select(WorkLink.normalized_url, WorkLink.url).order_by(WorkLink.id))
-            stored = list(rows)
-        assert [key for key, _ in stored] == [rekeyed.get(i, key) for i, (_, key, _) in enumerate(planted)]
-        assert [url for _, url in stored] == ["https://" + key for _, key, _ in planted]  # as typed
-        bob = Person("discord", "g1", "bob", "Bob")
         again = [
             ("2.4", "https://example.org/caf\u00e9/", 1),
             ("2.4", "https://example.org/%e6%97%a5%e6%9c%ac/~ann?q=\u00e9", 2),
@@ -587,13 +607,7 @@ async def test_links_submitted_before_0016_are_found_however_escaped_or_cased(em
             ("2.8", "https://example.org/notes/../notes/draft.md", 16),
             ("2.8", "https://example.org/a=%cc%b8", 18),
         ]
-        for number, url, first in again:
-            try:
-                await submissions.submit(store, number, url, normalise_link(url), "", bob, now, 10)
-            except submissions.DuplicateLink as dup:
-                assert (dup.existing.problem_number, dup.existing.id) == (number, first), url
-            else:
-                raise AssertionError(f"{url} was taken again for {number}")
+        await rekeyed_and_found_again(store, planted, rekeyed, again, now)
     finally:
         await store.close()
 
@@ -647,3 +661,172 @@ def test_migration_0016_keys_a_stored_path_as_the_code_does(host: str, pieces: l
 
     path = "/" + "".join(pieces)
     assert _migration_0016().new_key(host + path.rstrip("/")) == normalise_link(f"https://{host}{path}")
+
+
+async def test_links_submitted_before_0017_are_found_with_their_query_composed_or_github_cased(
+    empty_db_url: str,
+) -> None:
+    """Links keyed before 0017 with a query's letters decomposed (as macOS pastes them), a file on
+    raw.githubusercontent.com or a gist in its typed case: after the upgrade, the same work spelled
+    another way is 'already submitted'. As 0015 and 0016 decided: of two pending submissions of one
+    problem that turn out to be one work, the older takes the new key and the other keeps its old
+    one (the older keeps its own when the newer already had the key); rejected ones are re-keyed
+    without refusing anything; keys the current code writes (and arXiv's, other hosts', a port's,
+    an escaped & or = and a stroke) stay as they are."""
+    from datetime import UTC, datetime
+
+    from storage.catalogue import ensure_seeded
+    from storage.store import Store
+    from tests.conftest import SEED, START
+
+    now = datetime(2026, 12, 11, 12, 0, tzinfo=UTC)
+    post = "6tHNM2s6SWzFHv3Wo"
+    store = Store(make_engine(empty_db_url))
+    try:
+        await upgrade(store.engine, "0016")
+        await ensure_seeded(store, SEED, START)
+        planted = [  # (problem, key as normalise_link wrote it before 0017, status)
+            ("2.4", "example.org/s?q=cafe%CC%81", "approved"),
+            ("2.4", "example.org/s?p=2&q=caf%C3%A9", "pending"),
+            ("2.4", "raw.githubusercontent.com/Owner/Repo/main/File.py", "pending"),
+            ("2.5", "gist.github.com/Ann/0A1B2C", "pending"),
+            ("2.5", "gist.github.com/ANN/0a1b2c", "pending"),  # the same: newer, keeps its key
+            ("2.5", "raw.githubusercontent.com/Owner/Repo/Main/x.py", "rejected"),
+            ("2.6", "example.org/s?q=e%CC%81", "pending"),  # older, but the newer has the key
+            ("2.6", "example.org/s?q=%C3%A9", "approved"),
+            ("2.6", "example.org/s?q=e%CC%81&r=1", "rejected"),
+            ("2.7", f"lesswrong:{post}?q=cafe%CC%81", "approved"),
+            ("2.7", "arxiv:2312.09230", "approved"),
+            ("2.7", "github.com/owner/repo?q=a%3D%CC%B8", "approved"),  # = and a stroke stay two
+            ("2.7", "example.org/s?q=%E2%84%AA", "approved"),  # the Kelvin sign stays
+            ("2.7", "example.org/s?q=a%26b", "approved"),
+            ("2.7", "gitlab.com/Owner/Repo", "approved"),
+            ("2.8", "example.org/s?q=e%CC%81x&q=f", "pending"),  # composed, it sorts after f
+            ("2.8", "gist.github.com/Ann/NotHex", "approved"),
+            ("2.8", "raw.githubusercontent.com:8443/Owner/Repo/x", "approved"),
+        ]
+        rekeyed = {  # the position of each row whose key changes, and its new key
+            0: "example.org/s?q=caf%C3%A9",
+            2: "raw.githubusercontent.com/owner/repo/main/File.py",
+            3: "gist.github.com/ann/0a1b2c",
+            5: "raw.githubusercontent.com/owner/repo/Main/x.py",
+            8: "example.org/s?q=%C3%A9&r=1",
+            9: f"lesswrong:{post}?q=caf%C3%A9",
+            15: "example.org/s?q=f&q=%C3%A9x",
+            16: "gist.github.com/ann/NotHex",
+        }
+        again = [
+            ("2.4", "https://example.org/s?q=caf\u00e9", 1),
+            ("2.4", "https://raw.githubusercontent.com/owner/REPO/main/File.py", 3),
+            ("2.5", "https://gist.github.com/ann/0a1b2c/", 4),
+            ("2.6", "https://example.org/s?q=e\u0301", 8),
+            ("2.7", f"https://www.alignmentforum.org/posts/{post}?q=caf%c3%a9", 10),
+            ("2.8", "https://example.org/s?q=%C3%A9x&q=f", 16),
+            ("2.8", "https://gist.github.com/ANN/NotHex", 17),
+        ]
+        await rekeyed_and_found_again(store, planted, rekeyed, again, now)
+    finally:
+        await store.close()
+
+
+def _downgrade(connection: sa.Connection, revision: str) -> None:
+    from alembic import command
+
+    from storage.migrate import alembic_config
+
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
+async def test_downgrading_0017_keeps_the_keys_and_upgrading_again_changes_nothing(empty_db_url: str) -> None:
+    """Back at 0016 (a release rolled back), the links re-keyed by 0017 keep their keys, which the
+    code of 0016 still finds when the same work is typed as it stores it; 0017 run again leaves them."""
+    from datetime import UTC, datetime
+
+    from storage.catalogue import ensure_seeded
+    from storage.models import WorkLink
+    from storage.store import Store
+    from tests.conftest import SEED, START
+
+    store = Store(make_engine(empty_db_url))
+    try:
+        await upgrade(store.engine, "0016")
+        await ensure_seeded(store, SEED, START)
+        planted = [
+            ("2.4", "example.org/s?q=cafe%CC%81", "approved"),
+            ("2.4", "raw.githubusercontent.com/Owner/Repo/main/File.py", "pending"),
+        ]
+        await plant_links(store, planted, datetime(2026, 12, 11, 12, 0, tzinfo=UTC))
+
+        async def keys_and_version() -> tuple[list[str], str]:
+            async with store.engine.connect() as conn:
+                keys = (
+                    await conn.execute(sa.select(WorkLink.normalized_url).order_by(WorkLink.id))
+                ).scalars()
+                version = (
+                    await conn.execute(sa.text("SELECT version_num FROM alembic_version"))
+                ).scalar_one()
+                return list(keys), version
+
+        await upgrade(store.engine)
+        upgraded = ["example.org/s?q=caf%C3%A9", "raw.githubusercontent.com/owner/repo/main/File.py"]
+        assert await keys_and_version() == (upgraded, "0017")
+        async with store.engine.connect() as conn:
+            await conn.run_sync(_downgrade, "0016")
+            await conn.commit()
+        assert await keys_and_version() == (upgraded, "0016")
+        await upgrade(store.engine)
+        assert await keys_and_version() == (upgraded, "0017")
+    finally:
+        await store.close()
+
+
+def _migration_0017() -> ModuleType:
+    path = ROOT / "storage/migrations/versions/20261212_0017_query_letters_and_raw_github_one_key.py"
+    spec = importlib.util.spec_from_file_location("migration_0017", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+QUERY_PIECES = ["a", "B", "x", "e", "\u0301", "%CC%81", "%c3%a9", "\u00e9", "%FF", "\u212a", "%E2%84%AA", "="]
+QUERY_PIECES += ["%3D", "\u0338", "%26", "&", "+", "%20", "%2F", "/", "~", "%7e", "\u1112\u1161\u11ab"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    host=st.sampled_from(
+        ["example.org", "github.com", "raw.githubusercontent.com", "gist.github.com", "lesswrong.com"]
+    ),
+    pieces=st.lists(
+        st.sampled_from(
+            ["a", "B", "/", "..", "%2F", "e", "\u0301", "%C3%A9", "Repo", "0A1b", ".git", "Main"]
+        ),
+        max_size=10,
+    ),
+    query=st.lists(
+        st.tuples(
+            st.sampled_from(["q", "Q", "e\u0301", "\u00e9", "utm_source"]),
+            st.lists(st.sampled_from(QUERY_PIECES), max_size=5),
+        ),
+        max_size=4,
+    ),
+)
+def test_migration_0017_keys_a_stored_link_as_the_code_does(
+    host: str, pieces: list[str], query: list[tuple[str, list[str]]]
+) -> None:
+    """0017's copy of the rules gives a link keyed before it (as 0016 keyed its path, then its query
+    form-decoded without tracking parameters, sorted and form-encoded, as normalise_link did) the
+    key /submit gives the same link now: the same work is found either way."""
+    from urllib.parse import parse_qsl, urlencode
+
+    from commands.links import normalise_link
+
+    path = "/posts/6tHNM2s6SWzFHv3Wo" if host == "lesswrong.com" else "/" + "".join(pieces)
+    typed = "&".join(f"{name}={''.join(value)}" for name, value in query)
+    decoded = [(k, v) for k, v in parse_qsl(typed, keep_blank_values=True) if not k.startswith("utm_")]
+    old_query = urlencode(sorted(decoded))
+    old = _migration_0016().new_key(host + path.rstrip("/") + (f"?{old_query}" if old_query else ""))
+    assert _migration_0017().new_key(old) == normalise_link(f"https://{host}{path}?{typed}")
