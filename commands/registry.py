@@ -295,7 +295,8 @@ for _spec in (
         community=True,
         help="show shows the settings; giving some of them changes those, then shows them all. "
         "max_claims caps how many problems one member may hold at once here (0: no cap); a member at "
-        "the cap releases one before claiming another, and may always renew their own. reset unsets "
+        "the cap releases one before claiming another, and may always renew their own; setting it says how "
+        "many members already hold more. reset unsets "
         "moderator_channel (submissions then wait for /pending), moderator_role or reminder_channel "
         "(reminders by DM only), or gives stale_days or max_claims back to the operator's default "
         "(STALE_AFTER_DAYS, MAX_CLAIMS); one at a time.",

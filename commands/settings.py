@@ -94,6 +94,22 @@ async def _due_now(
     )
 
 
+async def _over_cap(ctx: Context, platform: str, community: str, row: CommunitySettings | None) -> str:
+    """After max_claims changed (or was reset): how many members here already hold more open
+    claims than the cap now allows (they keep them, but cannot claim another), or ""."""
+    cap = row.max_claims if row and row.max_claims is not None else ctx.max_claims
+    if not cap:
+        return ""
+    over = await ctx.store.members_over_cap(platform, community, cap)
+    if not over:
+        return ""
+    who = "1 member here already holds" if over == 1 else f"{over} members here already hold"
+    return (
+        f"{who} more than {cap} open {'claim' if cap == 1 else 'claims'}: they keep them and may "
+        f"renew them, but cannot claim another until they hold {'none' if cap == 1 else f'fewer than {cap}'}."
+    )
+
+
 async def setup_command(ctx: Context, request: Request) -> Reply:
     """/setup [options]: change the given settings, then show them all."""
     actor = request.actor
@@ -158,6 +174,8 @@ async def setup_command(ctx: Context, request: Request) -> Reply:
     )
     if "stale_after_days" in changes:
         note = " ".join((note, await _due_now(ctx, actor.platform, actor.community_id, now, row))).strip()
+    if "max_claims" in changes:
+        note = " ".join((note, await _over_cap(ctx, actor.platform, actor.community_id, row))).strip()
     if changes:
         text = " ".join(("Settings saved.", note)).strip()
     else:

@@ -290,6 +290,24 @@ class Store(Database):
             )
             return list(rows)
 
+    async def members_over_cap(self, platform: str, community_id: str, cap: int) -> int:
+        """How many members hold more than ``cap`` open claims made in a community (what /setup
+        says when an admin sets a cap): one count read off ``ix_claim_user``, no claim loaded."""
+        over = (
+            select(Claim.user_id)
+            .where(
+                Claim.platform == platform,
+                Claim.community_id == community_id,
+                col(Claim.user_id).is_not(None),
+                col(Claim.state).in_(OPEN_CLAIM_STATES),
+            )
+            .group_by(col(Claim.user_id))
+            .having(sa.func.count() > cap)
+            .subquery()
+        )
+        async with self.read() as s:
+            return int((await s.exec(select(sa.func.count()).select_from(over))).one())
+
     async def find_claimants(self, platform: str, community_id: str, name: str) -> list[str]:
         """User ids whose recorded display name is ``name``, ignoring case in every script; when
         none is, those whose name is ``name`` ignoring accents too (``Elodie`` typed without an é

@@ -450,6 +450,24 @@ async def run_simulation(url: str, seed: int = SEED, days: int = DAYS) -> World:
                     f" {due} open claims here have had no news for more than {days} days: they turn stale "
                     "at the next sweep, and their claimants get a reminder."
                 )
+        cap = world.max_claims[guild]  # no operator default (MAX_CLAIMS) here
+        if (
+            line.startswith(("/setup max_claims", "/setup reset:max_claims"))
+            and want == "Settings saved."
+            and cap
+        ):
+            # /setup counts the members already holding more open claims here than the new cap.
+            over = len(
+                {u for (u, _), c in world.open.items() if c.guild == guild and world.held_in(u, guild) > cap}
+            )
+            claims = "claim" if cap == 1 else "claims"
+            until = "none" if cap == 1 else f"fewer than {cap}"
+            if over:
+                who = "1 member here already holds" if over == 1 else f"{over} members here already hold"
+                want += (
+                    f" {who} more than {cap} open {claims}: they keep them and may renew them, but cannot "
+                    f"claim another until they hold {until}."
+                )
         reply = await say(boss(guild), line)
         assert not reply.error and reply.text == want, (line, reply.text)
 

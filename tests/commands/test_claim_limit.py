@@ -210,3 +210,35 @@ async def test_claims_at_once_in_two_communities_keep_each_community_s_cap(
     finally:
         for s in stores:
             await s.close()
+
+
+async def test_setting_the_cap_says_how_many_members_already_hold_more(ctx: Context) -> None:
+    """An admin lowering the cap was told only "Settings saved.", though members already over it
+    keep their claims and cannot claim again: /setup max_claims now says how many they are,
+    counting open claims made here only (not released ones, not another server's), and
+    reset:max_claims does the same against the operator's default."""
+    for who, numbers in (("ann", NUMBERS[:5]), ("bob", NUMBERS[:3]), ("cid", NUMBERS[:3])):
+        for number in numbers:
+            await say(ctx, person(who), f"/claim {number}")
+    await say(ctx, person("cid"), "/release 1.3")  # Cid holds two
+    elsewhere = person("dan", community="guild2")
+    for number in NUMBERS[:6]:  # another server's claims count there, not here
+        await say(ctx, elsewhere, f"/claim {number}")
+
+    two = await shown(ctx, BOSS, "/setup max_claims:2")
+    assert (
+        "Settings saved. 2 members here already hold more than 2 open claims: they keep them and "
+        "may renew them, but cannot claim another until they hold fewer than 2."
+    ) in two
+    four = await shown(ctx, BOSS, "/setup max_claims:4")
+    assert (
+        "Settings saved. 1 member here already holds more than 4 open claims: they keep them and "
+        "may renew them, but cannot claim another until they hold fewer than 4."
+    ) in four
+    for quiet in ("/setup max_claims:5", "/setup max_claims:0", "/setup stale_days:30"):
+        assert "already hold" not in await shown(ctx, BOSS, quiet)
+    reset = await shown(replace(ctx, max_claims=1), BOSS, "/setup reset:max_claims")
+    assert (
+        "Settings saved. 3 members here already hold more than 1 open claim: they keep them and "
+        "may renew them, but cannot claim another until they hold none."
+    ) in reset

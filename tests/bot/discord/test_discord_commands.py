@@ -329,9 +329,15 @@ async def test_setup_reset_gives_stale_days_and_max_claims_back_to_the_operators
         refused = await ask(fake, "setup set", {"reset": "max_claims"}, user_id=fake.alice_id)
         assert embed(refused)["description"] == "/setup needs admin rights in this community."
 
+        said = {
+            "stale_days": "Settings saved.",
+            # Alice holds two, the default cap one: /setup says so.
+            "max_claims": "Settings saved. 1 member here already holds more than 1 open claim: they keep "
+            "them and may renew them, but cannot claim another until they hold none.",
+        }
         for setting in ("stale_days", "max_claims"):
             saved = await ask(fake, "setup set", {"reset": setting}, user_id=fake.owner_id)
-            assert saved.ephemeral and embed(saved)["description"] == "Settings saved."
+            assert saved.ephemeral and embed(saved)["description"] == said[setting]
         shown = await ask(fake, "setup show", user_id=fake.owner_id)
         values = {f["name"]: f["value"] for f in embed(shown)["fields"]}
         assert values["Stale after"] == "45 days (default)"
