@@ -11,14 +11,16 @@ One failure never stops the sweep. Outcomes the database could not take (it went
 and recorded first at the next sweep; a reminder or expiry notice taken and never recorded (the
 process died) is taken back :data:`STUCK_SENDING` later and sent again, by one sweep.
 
-The grace period before a stale claim expires runs from when its reminder arrived. A reminder
-the platform refused (rate limit, outage, missing permission, a reminder channel copbot may not
-post in) is sent again at each sweep and its claim does not expire meanwhile; so is one cut off
-by a server error or a lost connection, which may have arrived (a second reminder harms less
-than a claim expiring unreminded). A reminder channel copbot may not post in is named in one
-warning per sweep, with the setting that chose it. One that can never arrive (closed DMs and
-no reminder channel, or one that is gone; a claimant who left the community or whose account is
-deactivated or deleted, :class:`bot.outbound.Gone`, whom a mention would ping in vain) is
+The grace period before a stale claim expires runs from the sweep that sent its reminder: the
+time that sweep recorded for the batch (the day the reminder names), not when the claimant got
+or read it. A reminder the platform refused (rate limit, outage, missing permission, a reminder
+channel copbot may not post in) is sent again at each sweep and its claim does not expire
+meanwhile; so is one cut off by a server error or a lost connection, which may have arrived (a
+second reminder harms less than a claim expiring unreminded). A reminder channel copbot may not
+post in is named in one warning per sweep, with the setting that chose it. One that can never
+arrive (closed DMs and no reminder channel, or one that is gone; a claimant who left the
+community or whose account is deactivated or deleted, :class:`bot.outbound.Gone`, whom a mention
+would ping in vain) is
 written in the claim's history as such, and the
 claim expires a grace period after that final attempt, its claimant told if they can be
 reached by then; so is one the platform refuses for the message itself (:class:`bot.outbound.Rejected`:

@@ -174,7 +174,8 @@ async def record_deliveries(
     in one go, with ``reminded_at = now``; ``details`` (claim id → text) says in the history why
     one could not arrive, in place of the default words.
 
-    The grace period before expiry thus runs from when the reminder reached its claimant. A
+    The grace period before expiry thus runs from ``now``, the time the sweep that sent the
+    reminder recorded for it (the day the reminder names), not from when its claimant got it. A
     reminder that never can (no DM, and no usable reminder channel; or sending it failed, and at most
     once forbids another try) starts it at this final attempt: the history says so now, and the
     claim, shown as stale meanwhile, expires ``grace_days`` later rather than staying open forever.
@@ -225,11 +226,12 @@ async def expire_due(
 
     Due once the last day to answer it (:func:`last_day_to_answer`) is over, in UTC: a claim
     reminded at 23:50 and one reminded at 00:20 the next day are each kept through the whole
-    day they were told. The grace runs from ``reminded_at``: when the reminder arrived, or its
-    final failed attempt (see :func:`record_deliveries`). A reminder the platform refused, or
-    one whose outcome is not recorded yet, is still being sent, so its claim waits however old
-    the attempt (a sweep may not have taken it back yet, e.g. more were refused than a batch
-    holds). Legacy claims never expire (nobody was asked). The caller tells each claimant once.
+    day they were told. The grace runs from ``reminded_at``: the time the sweep that sent the
+    reminder wrote for it, or for its final failed attempt (see :func:`record_deliveries`). A
+    reminder the platform refused, or one whose outcome is not recorded yet, is still being sent, so
+    its claim waits however old the attempt (a sweep may not have taken it back yet, e.g. more were
+    refused than a batch holds). Legacy claims never expire (nobody was asked). The caller tells
+    each claimant once.
     """
     # Reminded before this cutoff: the day ``grace_days`` on from the reminder ended before today.
     today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
