@@ -24,7 +24,9 @@ class NullOutbound:
         """Count what would have been sent."""
         self.sent = 0
 
-    async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
+    async def send_dm(
+        self, community_id: str, user_id: str, reply: Reply, *, ask_if_gone: bool = True
+    ) -> Posted:
         """Count a DM."""
         self.sent += 1
         return Posted("dm", str(self.sent))

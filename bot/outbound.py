@@ -102,8 +102,13 @@ class Outbound(Protocol):
 
     name: str
 
-    async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
-        """Message a user directly; raises :class:`Unreachable` when their DMs are closed."""
+    async def send_dm(
+        self, community_id: str, user_id: str, reply: Reply, *, ask_if_gone: bool = True
+    ) -> Posted:
+        """Message a user directly; raises :class:`Unreachable` when their DMs are closed, and
+        :class:`Gone` when the user left the community or their account is gone. Where telling
+        that takes a request of its own (Discord), ``ask_if_gone=False`` leaves it unasked: a
+        refused DM is then :class:`Unreachable` (the caller knows the user was there lately)."""
 
     async def send_channel(self, community_id: str, channel_id: str, reply: Reply) -> Posted:
         """Post in a channel; ``reply.mention`` is the one user who may be pinged. Raises

@@ -17,7 +17,9 @@ or read it. A reminder the platform refused (rate limit, outage, missing permiss
 channel copbot may not post in) is sent again at each sweep and its claim does not expire
 meanwhile; so is one cut off by a server error or a lost connection, which may have arrived (a
 second reminder harms less than a claim expiring unreminded). A reminder channel copbot may not
-post in is named in one warning per sweep, with the setting that chose it. One that can never
+post in is named in one warning per sweep, with the setting that chose it; meanwhile a claimant
+with closed DMs waiting for it is asked after (on Discord, a request: still a member?) once a
+day at most (:data:`PRESENCE_KEPT`), not at every sweep. One that can never
 arrive (closed DMs and no reminder channel, or one that is gone; a claimant who left the
 community or whose account is deactivated or deleted, :class:`bot.outbound.Gone`, whom a mention
 would ping in vain) is
@@ -111,6 +113,25 @@ PER_MESSAGE = 12
 STUCK_SENDING = timedelta(hours=2)
 
 
+# While a community's reminder channel refuses copbot, a claimant with closed DMs found still in
+# the community when their reminder was refused there is not asked about again for this long:
+# their reminder is sent again at each sweep (DM, then the channel), but whether they are still
+# a member matters only before a mention goes out, and on Discord asking is one request of its
+# own, at every sweep, for every such claim. A day bounds how long one who left since may be
+# mentioned in vain, once the channel is mended.
+PRESENCE_KEPT = timedelta(days=1)
+
+
+@dataclass
+class RefusedChannel:
+    """A reminder channel that refused copbot at an earlier sweep (kept until a post there goes
+    through, or the community's reminder channel is another), and the claimants with closed DMs
+    found still in the community while it refused, with when (see :data:`PRESENCE_KEPT`)."""
+
+    channel: str
+    present: dict[str, datetime] = field(default_factory=dict)
+
+
 @dataclass
 class Unrecorded:
     """The outcomes of a batch of reminders (``column="delivery"``) or expiry notices
@@ -196,6 +217,8 @@ class Sweeper:
         self.channel_settings = dict(channel_settings or {})
         # (platform, community, channel) → what went wrong there during the running sweep.
         self._trouble: dict[tuple[str, str, str], ChannelTrouble] = {}
+        # (platform, community) → its reminder channel that refused copbot, across sweeps.
+        self._refused: dict[tuple[str, str], RefusedChannel] = {}
         # (platform, community) of the communities that removed copbot, as of the running sweep.
         self._left: set[tuple[str, str]] = set()
         # Platform → the one community this process serves there (None: all), as of the sweep.
@@ -481,11 +504,23 @@ class Sweeper:
                 return expiries_reply(held, mention=mention, community=name)
 
             gone = False
+            community = (claim.platform, claim.community_id)
+            channel: str | None = None
+            if (refused := self._refused.get(community)) is not None:
+                # Still the channel that refused? Read before the DM: it decides the lookup.
+                channel = await self.reminder_channel(*community)
+                if channel != refused.channel:  # another channel (or none) now: start afresh
+                    del self._refused[community]
+                    refused = None
+            seen = refused.present.get(user) if refused else None
+            ask = seen is None or seen <= self.clock() - PRESENCE_KEPT
 
             async def dm() -> Posted:
                 nonlocal gone
                 try:
-                    return await watched(outbound.send_dm(claim.community_id, user, build(False)))
+                    return await watched(
+                        outbound.send_dm(claim.community_id, user, build(False), ask_if_gone=ask)
+                    )
                 except Gone:
                     gone = True
                     raise
@@ -495,7 +530,8 @@ class Sweeper:
                 return how, ""
             if gone:  # a mention in the channel would ping someone who can never read it
                 return "unreachable", CLAIMANT_GONE
-            channel = await self.reminder_channel(claim.platform, claim.community_id)
+            if channel is None:
+                channel = await self.reminder_channel(*community)
             if not channel:
                 return "unreachable", NO_CHANNEL
             try:
@@ -504,9 +540,13 @@ class Sweeper:
                 raise
             except ChannelRefused as exc:  # an admin can fix it: one warning per sweep names it
                 self._note_trouble(claim, channel, refused=True, reason=str(exc))
+                kept = self._refused.setdefault(community, RefusedChannel(channel))
+                if ask:  # not found gone just now (looked up where the platform needs to)
+                    kept.present[user] = self.clock()
                 return "retry", ""
             except Unreachable as exc:
                 self._note_trouble(claim, channel, refused=False, reason=str(exc))
+                self._refused.pop(community, None)
                 return "unreachable", CHANNEL_GONE
             except HeldBack:
                 return "retry", ""
@@ -518,6 +558,7 @@ class Sweeper:
                     raise
                 log.warning("%s may not have gone out, sent again at the next sweep: %s", what, exc)
                 return "retry", ""
+            self._refused.pop(community, None)  # it takes posts (again)
             return "channel", ""
         except Revoked as exc:  # the platform refuses copbot's credentials there: it was removed
             await self._removed(claim, exc)

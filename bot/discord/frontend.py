@@ -241,9 +241,11 @@ class DiscordFrontEnd:
 
     # -- outbound ----------------------------------------------------------------------------
 
-    async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
+    async def send_dm(
+        self, community_id: str, user_id: str, reply: Reply, *, ask_if_gone: bool = True
+    ) -> Posted:
         """Message a user directly (see :class:`bot.discord.outbound.Messenger`)."""
-        return await self.messenger.send_dm(community_id, user_id, reply)
+        return await self.messenger.send_dm(community_id, user_id, reply, ask_if_gone=ask_if_gone)
 
     async def send_channel(self, community_id: str, channel_id: str, reply: Reply) -> Posted:
         """Post in a channel."""

@@ -112,10 +112,13 @@ class Messenger:
             raise NotDelivered("the Discord front end is not running")
         return client
 
-    async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
+    async def send_dm(
+        self, community_id: str, user_id: str, reply: Reply, *, ask_if_gone: bool = True
+    ) -> Posted:
         """Message a user directly; closed DMs (50007) and unknown users raise Unreachable, and
         :class:`bot.outbound.Gone` when the user is no longer a member of the server (left it,
-        or deleted their account), asked only once Discord refused the DM.
+        or deleted their account), asked only once Discord refused the DM (a request of its
+        own: not with ``ask_if_gone=False``).
 
         Opening the DM channel posts nothing: when Discord fails there (a server error, a lost
         connection), the message was certainly not sent, and may be sent again (a notice, which
@@ -132,7 +135,7 @@ class Messenger:
             with _delivery(what):
                 sent = await channel.send(**kwargs)
         except Unreachable as exc:
-            if await self._gone(client, community_id, user):
+            if ask_if_gone and await self._gone(client, community_id, user):
                 raise Gone(f"{exc}; and user {user_id} is no longer in server {community_id}") from exc
             raise
         return Posted(str(sent.channel.id), str(sent.id), sent.jump_url)

@@ -165,9 +165,11 @@ class SlackFrontEnd:
 
     # -- outbound (bot.outbound.Outbound) ------------------------------------------------------
 
-    async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
+    async def send_dm(
+        self, community_id: str, user_id: str, reply: Reply, *, ask_if_gone: bool = True
+    ) -> Posted:
         """DM a user (``conversations.open`` + ``chat.postMessage``); raises Unreachable."""
-        return await self.messenger.send_dm(community_id, user_id, reply)
+        return await self.messenger.send_dm(community_id, user_id, reply, ask_if_gone=ask_if_gone)
 
     async def send_channel(self, community_id: str, channel_id: str, reply: Reply) -> Posted:
         """Post in a channel, pinging ``reply.mention`` only; with the message's permalink."""

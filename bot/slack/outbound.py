@@ -200,8 +200,12 @@ class Messenger:
             raise
         return str(answer.get("channel") or channel), str(answer["ts"])
 
-    async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
-        """Open the app's DM with ``user_id`` and post there; closed or gone users: Unreachable.
+    async def send_dm(
+        self, community_id: str, user_id: str, reply: Reply, *, ask_if_gone: bool = True
+    ) -> Posted:
+        """Open the app's DM with ``user_id`` and post there; closed or gone users: Unreachable
+        (Gone for a deactivated or deleted account, told by the same answer: ``ask_if_gone``
+        changes nothing here).
         Opening the DM posts nothing: a connection lost there is :class:`Unavailable` (the
         message was certainly not sent), not :class:`MaybeSent`."""
         what = f"DM to Slack user {user_id}"

@@ -483,14 +483,16 @@ class NetworkCut(MemoryOutbound):
         super().__init__()
         self.proxy, self.outcome, self.cut = proxy, outcome, True
 
-    async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
+    async def send_dm(
+        self, community_id: str, user_id: str, reply: Reply, *, ask_if_gone: bool = True
+    ) -> Posted:
         if not self.cut:
-            return await super().send_dm(community_id, user_id, reply)
+            return await super().send_dm(community_id, user_id, reply, ask_if_gone=ask_if_gone)
         self.cut = False
         self.proxy.cut()
         if self.outcome == "refused":
             raise NotDelivered("cannot reach Discord (network down)")
-        return await super().send_dm(community_id, user_id, reply)
+        return await super().send_dm(community_id, user_id, reply, ask_if_gone=ask_if_gone)
 
 
 @pytest.mark.parametrize("outcome", ["dm", "refused"])

@@ -68,7 +68,9 @@ class MemoryOutbound:
         if self.delay:
             await asyncio.sleep(self.delay)
 
-    async def send_dm(self, community_id: str, user_id: str, reply: Reply) -> Posted:
+    async def send_dm(
+        self, community_id: str, user_id: str, reply: Reply, *, ask_if_gone: bool = True
+    ) -> Posted:
         """Record a DM, or refuse it like a closed DM."""
         if user_id in self.closed_dms:
             raise Unreachable(user_id)

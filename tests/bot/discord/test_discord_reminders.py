@@ -249,6 +249,18 @@ async def test_no_answer_expires_the_claim_after_the_grace_period(rig: Moderated
     assert "already ended (expired)" in embed(late)["description"]
 
 
+async def stale_with_closed_dms(rig: Moderated, clock: FakeClock) -> None:
+    """With the "reminders" channel set as the reminder channel: Alice's claim on 3.11 and Bob's
+    on 2.4 gone stale, both with their DMs closed."""
+    fake = rig.fake
+    await configure(fake, reminder_channel=fake.channel_id("reminders"))
+    await claim(rig, fake.alice_id, "3.11")
+    await claim(rig, fake.bob_id, "2.4")
+    fake.close_dms(fake.alice_id)
+    fake.close_dms(fake.bob_id)
+    clock.advance(days=31)
+
+
 @pytest.mark.parametrize(
     ("denied", "code"), [("send_messages", 50013), ("view_channel", 50001)], ids=["send", "view"]
 )
@@ -267,12 +279,7 @@ async def test_a_reminder_channel_copbot_may_not_post_in_holds_the_reminder_unti
     the grace runs from then."""
     fake.add_channel("reminders", overwrites=[{"id": fake.bot_role_id, "type": 0, "deny": [denied]}])
     async with moderated(fake, ctx, db_url) as rig:
-        await configure(fake, reminder_channel=fake.channel_id("reminders"))
-        await claim(rig, fake.alice_id, "3.11")
-        await claim(rig, fake.bob_id, "2.4")
-        fake.close_dms(fake.alice_id)
-        fake.close_dms(fake.bob_id)
-        clock.advance(days=31)
+        await stale_with_closed_dms(rig, clock)
 
         with caplog.at_level(logging.WARNING, logger="copbot.reminders"):
             first = await rig.sweeper.run_once()
@@ -312,6 +319,46 @@ async def test_a_reminder_channel_copbot_may_not_post_in_holds_the_reminder_unti
         assert (await rig.sweeper.run_once()).expired == 0
         clock.advance(minutes=2)  # that day is over
         assert (await rig.sweeper.run_once()).expired == 2
+
+
+async def test_a_waiting_reminder_does_not_look_its_claimant_up_again_at_every_sweep(
+    fake: FakeDiscord, ctx: Context, db_url: str, clock: FakeClock
+) -> None:
+    """DMs closed and the reminder channel refusing copbot: each sweep asked Discord again whether
+    Alice and Bob were still in the server (GET member), though the answer was only needed before
+    a mention that never went out. Now one lookup a day at most per claimant while the channel
+    refuses: the DM is still tried and the channel too, so the reminder goes out the sweep the
+    channel is mended; and one who left meanwhile is found at the next day's lookup, not pinged."""
+    fake.add_channel("reminders", overwrites=[{"id": fake.bot_role_id, "type": 0, "deny": ["send_messages"]}])
+
+    def lookups() -> int:
+        return len([r for r in fake.requests if r.route == "GET /guilds/{guild_id}/members/{user_id}"])
+
+    def refused_dms() -> int:
+        return len([r for r in fake.requests if r.status == 403 and r.response["code"] == 50007])
+
+    async with moderated(fake, ctx, db_url) as rig:
+        await stale_with_closed_dms(rig, clock)
+
+        assert (await rig.sweeper.run_once()).delivered == {"retry": 2}
+        assert (lookups(), refused_dms()) == (2, 2)
+        clock.advance(hours=1)
+        assert (await rig.sweeper.run_once()).delivered == {"retry": 2}
+        assert (lookups(), refused_dms()) == (2, 4)  # DMs tried again, nobody looked up again
+
+        fake.members.pop(fake.bob_id)  # Bob leaves the server
+        clock.advance(days=1)  # a day on, each is looked up once more
+        assert (await rig.sweeper.run_once()).delivered == {"retry": 1, "unreachable": 1}
+        assert lookups() == 4
+        assert (await latest(rig, fake.bob_id, "2.4")).delivery == "unreachable"
+
+        await fake.set_overwrites(fake.channel_id("reminders"), [])  # the admin mends the channel
+        await fake.sync()
+        clock.advance(hours=1)
+        assert (await rig.sweeper.run_once()).delivered == {"channel": 1}
+        assert lookups() == 4
+        assert [m["content"] for m in reminders(fake)] == [f"<@{fake.alice_id}>"]
+        assert (await latest(rig, fake.alice_id)).delivery == "channel"
 
 
 async def test_a_deleted_reminder_channel_is_no_channel_and_the_history_says_so(
