@@ -262,8 +262,9 @@ async def expire_due(
         )
         reminded = [c for c in moved if c.delivery in REMINDER_DELIVERED]
         unreminded = [c for c in moved if c.delivery not in REMINDER_DELIVERED]
-        answered = f"no answer {grace_days} days after the reminder"
-        unknown = f"no reminder known to have reached them, {grace_days} days after the last try"
+        grace = f"{grace_days} day{'' if grace_days == 1 else 's'}"  # STALE_GRACE_DAYS may be 1
+        answered = f"no answer {grace} after the reminder"
+        unknown = f"no reminder known to have reached them, {grace} after the last try"
         events = _event_rows(reminded, "expired", now, answered)
         events += _event_rows(unreminded, "expired", now, unknown)
         if events:

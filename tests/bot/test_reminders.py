@@ -1114,6 +1114,24 @@ async def test_a_one_day_setting_reads_one_day_not_one_days(ctx: Context, clock:
     assert "the claim expires 1 day after the reminder was due, at the end of that day (UTC)" in cleared
 
 
+async def test_with_a_one_day_grace_the_history_of_an_expiry_reads_one_day(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """STALE_GRACE_DAYS=1: a claim's /history said it expired with "no answer 1 days after the
+    reminder" (and "1 days after the last try" where the reminder could not reach its claimant)."""
+    await say(ctx, ANN, "/claim 3.11")
+    await say(ctx, person("bob"), "/claim 3.11")
+    sweeper = make_sweeper(ctx, MemoryOutbound(closed_dms={"bob"}))
+    sweeper.grace_days = 1
+    clock.advance(days=31)
+    await sweeper.run_once()
+    clock.advance(days=2)
+    assert (await sweeper.run_once()).expired == 2
+    history = await shown(ctx, ANN, "/history 3.11")
+    assert "The claim by Ann expired: no answer 1 day after the reminder" in history, history
+    assert "reached them, 1 day after the last try" in history, history
+
+
 async def test_a_reminder_says_since_when_it_heard_nothing_and_the_day_the_claim_expires(
     ctx: Context, clock: FakeClock
 ) -> None:
