@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from commands import dispatch
-from commands.types import Actor, Context, Link, Reply
+from commands.types import Actor, Context, Link, RefLine, Reply
 from storage.text import clip, without_bidi
 
 WIDTH = 88
@@ -48,7 +48,9 @@ def render(reply: Reply, width: int | None = WIDTH) -> str:
     for section in reply.sections:
         out += ["", f"{section.title}:"]
         for line in section.shown_lines:
-            text = _link(line) if isinstance(line, Link) else line
+            text = (
+                _link(line) if isinstance(line, Link) else line.plain if isinstance(line, RefLine) else line
+            )
             out.append(
                 clip(textwrap.indent(_fill(text, width and width - 4), "  - "), 4000).replace(
                     "\n  - ", "\n    "

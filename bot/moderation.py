@@ -101,6 +101,12 @@ def channel_blocked(exc: Exception) -> bool:
     return isinstance(exc, ChannelRefused | Unreachable) and not isinstance(exc, Revoked)
 
 
+def shown(exc: Exception) -> str:
+    """Why a channel refused a post, as "Needs attention" shows it to a member: the channel named
+    so they can find it (:attr:`bot.outbound.ChannelRefused.shown`); the log keeps ``str(exc)``."""
+    return exc.shown if isinstance(exc, ChannelRefused) else str(exc)
+
+
 # (platform, community id) → the moderator channel, or None when none is configured.
 ChannelLookup = Callable[[str, str], Awaitable[ModeratorChannel | None]]
 # (platform, community id) → the channel where members whose DMs are closed are told what
@@ -176,7 +182,7 @@ class Moderation:
         except Exception as exc:
             if channel_blocked(exc):
                 retry_at = self._blocked(f"posting submission {link.id}", link, channel, exc)
-                await posts.record_refused(self.store, link, str(exc), self.clock(), retry_at)
+                await posts.record_refused(self.store, link, shown(exc), self.clock(), retry_at)
                 return "blocked"
             if sweep is not None:
                 sweep.note(link.platform, exc)
@@ -324,7 +330,7 @@ class Moderation:
             if channel_blocked(exc):
                 what = f"moving submission {link.id} (its post stays in channel {link.mod_channel_id})"
                 retry_at = self._blocked(what, link, channel, exc)
-                await posts.return_post(self.store, link, refused=(str(exc), retry_at), rest=rest)
+                await posts.return_post(self.store, link, refused=(shown(exc), retry_at), rest=rest)
                 return "blocked"
             sweep.note(link.platform, exc)
             log.warning("moving submission %s to channel %s failed, will retry: %s", link.id, channel, exc)

@@ -61,7 +61,12 @@ class Rejected(NotDelivered):
 class ChannelRefused(NotDelivered):
     """The platform refused copbot's post in a channel for copbot's own lack of access (a missing
     permission, not invited): nothing was posted, and an admin can fix it. The message names
-    the channel and what to change."""
+    the channel and what to change, for the log; ``shown`` says it to a member (under "Needs
+    attention"), naming the channel as ``<#id>``, which Discord and Slack show by its name."""
+
+    def __init__(self, message: str, shown: str | None = None) -> None:
+        super().__init__(message)
+        self.shown = shown or message
 
 
 class MaybeSent(Exception):

@@ -17,11 +17,13 @@ from commands.types import (
     Context,
     Link,
     NotAllowed,
+    RefLine,
     Reply,
     ReplyField,
     Request,
     Section,
     record_id,
+    ref_line,
 )
 from storage import posts, submissions
 from storage.models import LinkStatus, Problem, WorkLink
@@ -435,7 +437,7 @@ async def refused_posts_section(ctx: Context, platform: str, community_id: str) 
     refused = await refused_posts(ctx, platform, community_id)
     if not refused:
         return None
-    lines: list[str] = []
+    lines: list[str | RefLine] = []
     waiting = [link for link in refused if link.mod_retry_at is not None]
     if waiting:
         retry_at = min(link.mod_retry_at for link in waiting if link.mod_retry_at is not None)
@@ -454,10 +456,13 @@ async def refused_posts_section(ctx: Context, platform: str, community_id: str) 
         # copbot's invitation to it tries at once (bot.slack.events.on_member_joined_channel).
         slack = "when copbot is invited to the channel or restarts"
         now = slack if platform == "slack" else "by an admin's /setup"
+        # The platform's reason names the channel as <#id>: shown by its name, for the member to find it.
         lines.append(
-            f"copbot's posts in the moderator channel are refused ({waiting[-1].mod_refused}), so "
-            f"{' and '.join(told)}: tried again {when}, or at once {now}; "
-            "moderators can decide them with /pending meanwhile."
+            ref_line(
+                f"copbot's posts in the moderator channel are refused ({waiting[-1].mod_refused}), so "
+                f"{' and '.join(told)}: tried again {when}, or at once {now}; "
+                "moderators can decide them with /pending meanwhile."
+            )
         )
     for link in refused:
         if link.mod_retry_at is None:

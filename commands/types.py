@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -76,6 +77,42 @@ class Link:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class ChannelRef:
+    """A channel named inside a :class:`RefLine`, by its platform id."""
+
+    id: str
+
+
+@dataclass(frozen=True)
+class RefLine:
+    """A line of copbot's own words naming channels: a renderer shows each :class:`ChannelRef`
+    as the platform's clickable reference to the channel (``<#id>``: it pings nobody), so a
+    member finds the channel by its name; where there is none (the console), as ``#id``."""
+
+    parts: tuple[str | ChannelRef, ...]
+
+    @property
+    def plain(self) -> str:
+        """The line as plain text, each channel as ``#id``."""
+        return "".join(part if isinstance(part, str) else f"#{part.id}" for part in self.parts)
+
+
+# Where copbot's own text (a platform's refusal of a post) names a channel: ``<#id>``, as Discord
+# and Slack write a channel reference.
+CHANNEL_REF = re.compile(r"<#([A-Za-z0-9]{1,40})>")
+
+
+def ref_line(text: str) -> str | RefLine:
+    """copbot's own ``text`` (never a member's) with each ``<#id>`` in it a :class:`ChannelRef`;
+    ``text`` itself when it names no channel so."""
+    pieces = CHANNEL_REF.split(text)
+    if len(pieces) == 1:
+        return text
+    # split() puts each id at an odd index, the text around it (perhaps "") at the even ones.
+    return RefLine(tuple(ChannelRef(piece) if i % 2 else piece for i, piece in enumerate(pieces) if piece))
+
+
 MORE_LINES = "… and {} more"
 
 
@@ -87,18 +124,18 @@ def more_line(count: int, hint: str = "") -> str:
 
 @dataclass(frozen=True)
 class Section:
-    """A titled block of lines; a line is plain text or a link. ``more``: how many further lines
-    the core left out (a card's existing work), shown as a last "… and N more"; ``hint``: the
-    command that lists them all, said after that count ("… and 7 more: /problem 2.4 all"), also
-    where a platform leaves out more of the lines for want of room."""
+    """A titled block of lines; a line is plain text, a link or a :class:`RefLine`. ``more``: how
+    many further lines the core left out (a card's existing work), shown as a last "… and N
+    more"; ``hint``: the command that lists them all, said after that count ("… and 7 more:
+    /problem 2.4 all"), also where a platform leaves out more of the lines for want of room."""
 
     title: str
-    lines: tuple[str | Link, ...]
+    lines: tuple[str | Link | RefLine, ...]
     more: int = 0
     hint: str = ""
 
     @property
-    def shown_lines(self) -> tuple[str | Link, ...]:
+    def shown_lines(self) -> tuple[str | Link | RefLine, ...]:
         """The lines, then "… and N more" for those left out."""
         return (*self.lines, more_line(self.more, self.hint)) if self.more else self.lines
 

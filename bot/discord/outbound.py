@@ -57,9 +57,12 @@ def _delivery(what: str, *, channel: str | None = None) -> Iterator[None]:
         yield
     except discord.Forbidden as exc:
         if channel is not None:
+            answer = (
+                f"Discord answered {exc.status} {exc.text}: give copbot's role View Channel and Send Messages"
+            )
+            # The log names the channel by its id; a member reads <#id>: the channel by its name.
             raise ChannelRefused(
-                f"{what}: Discord answered {exc.status} {exc.text}: give copbot's role View Channel "
-                f"and Send Messages in channel {channel}"
+                f"{what}: {answer} in channel {channel}", f"{answer} in <#{channel}>"
             ) from exc
         raise Unreachable(f"{what}: {exc.status} {exc.text}") from exc
     except discord.NotFound as exc:

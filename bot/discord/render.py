@@ -24,6 +24,7 @@ from commands.types import (
     Button,
     ButtonStyle,
     Link,
+    RefLine,
     Reply,
     ReplyField,
     Section,
@@ -229,10 +230,33 @@ LINE_MAX = FIELD_VALUE_MAX - 40  # a line's most, with the "… and N more" line
 CONTINUED = " (continued)"
 
 
+def referring(line: RefLine) -> str:
+    """A :class:`RefLine`: its text escaped, each channel as Discord's ``<#id>`` (clickable, it
+    pings nobody; an id that is no Discord id as plain text)."""
+    return "".join(
+        escape(part)
+        if isinstance(part, str)
+        else _REF_FORMATS["channel"].format(part.id)
+        if _DIGITS.match(part.id)
+        else escape(f"#{part.id}")
+        for part in line.parts
+    )
+
+
 def bullets(section: Section) -> list[str]:
     """A section's lines as escaped bullets, each short enough to share a field with a count."""
     return [
-        clip(f"• {link(line, LINE_MAX - 2) if isinstance(line, Link) else escape(line)}", LINE_MAX)
+        clip(
+            "• "
+            + (
+                link(line, LINE_MAX - 2)
+                if isinstance(line, Link)
+                else referring(line)
+                if isinstance(line, RefLine)
+                else escape(line)
+            ),
+            LINE_MAX,
+        )
         for line in section.shown_lines
     ]
 

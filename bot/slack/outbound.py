@@ -239,7 +239,10 @@ class Messenger:
                     "not_in_channel": "invite copbot to it",
                     "channel_not_found": "check the channel id; invite copbot if it is private",
                 }.get(code or "", "let copbot post there")
-                raise ChannelRefused(f"cannot post in Slack channel {channel_id}: {code} ({hint})") from exc
+                raise ChannelRefused(
+                    f"cannot post in Slack channel {channel_id}: {code} ({hint})",
+                    f"cannot post in <#{channel_id}>: {code} ({hint})",  # Slack shows its name
+                ) from exc
             if code in UNREACHABLE_ERRORS:
                 raise Unreachable(f"cannot post in Slack channel {channel_id}: {code}") from exc
             raise refused(exc, f"Slack refused a post in {channel_id}: {code}") from exc

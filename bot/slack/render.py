@@ -24,7 +24,17 @@ from urllib.parse import quote, urlsplit
 
 from bot.pressed import answers
 from bot.slack.slash import rename_in_text
-from commands.types import Button, ButtonStyle, Link, Reply, ReplyField, Section, more_line, parse_custom_id
+from commands.types import (
+    Button,
+    ButtonStyle,
+    Link,
+    RefLine,
+    Reply,
+    ReplyField,
+    Section,
+    more_line,
+    parse_custom_id,
+)
 from storage.text import clip, without_bidi, without_tail
 
 MAX_TEXT = 3000  # one text object (section text, context element)
@@ -258,10 +268,28 @@ def _section_blocks(pieces: list[str], left_out: int, hint: str = "") -> list[Bl
     return [{"type": "section", "text": _mrkdwn(chunk)} for chunk in _pack([*pieces, *more], MAX_TEXT)]
 
 
+def _referring(line: RefLine) -> str:
+    """A :class:`RefLine`: its text as :func:`_linked`'s, each channel as Slack's ``<#C…>``
+    (clickable, it pings nobody; an id that is no Slack channel's as plain text)."""
+    template, prefixes = _REFS["channel"]
+    return "".join(
+        _linked(part)
+        if isinstance(part, str)
+        else template.format(part.id)
+        if _SLACK_ID.match(part.id) and part.id[0] in prefixes
+        else _inert(f"#{part.id}")
+        for part in line.parts
+    )
+
+
 def _section(section: Section) -> _Part:
     bullet = "• "
     lines = [
-        link(line, MAX_TEXT - len(bullet)) if isinstance(line, Link) else _linked(line)
+        link(line, MAX_TEXT - len(bullet))
+        if isinstance(line, Link)
+        else _referring(line)
+        if isinstance(line, RefLine)
+        else _linked(line)
         for line in section.lines
     ]
     pieces = [f"*{_inert(section.title)}*", *(bullet + line for line in lines)]

@@ -911,7 +911,12 @@ async def test_a_moderator_channel_refusing_copbots_posts_waits_an_hour_and_need
     listed = text_of((await ask(fake, "pending", user_id=fake.bob_id)).data or {})
     assert "not posted yet: the moderator channel refuses copbot's posts" in listed, listed
     assert "Needs attention" in listed and "2 submissions wait unposted" in listed, listed
-    assert f"post in Discord channel {fake.channel_id('mods')}" in listed and "Missing Permissions" in listed
+    # The channel named as Discord shows it to the member, by its name (a raw id they cannot find).
+    assert (
+        f"Discord answered 403 Missing Permissions: give copbot's role View Channel and Send Messages "
+        f"in <#{fake.channel_id('mods')}>), so 2 submissions wait unposted"
+    ) in listed, listed
+    assert f"channel {fake.channel_id('mods')}" not in listed, listed
 
     clock.advance(minutes=15)  # an hour since the refusal: one post tries for both
     await rig.sweeper.run_once()
@@ -939,8 +944,8 @@ async def test_setup_show_names_the_refusing_moderator_channel_and_posts_once_it
     shown = text_of((await ask(fake, "setup show", user_id=fake.owner_id)).data or {})
     assert "Needs attention" in shown, shown
     assert (
-        "copbot's posts in the moderator channel are refused (post in Discord channel "
-        f"{fake.channel_id('mods')}: Discord answered 403 Missing Permissions"
+        "copbot's posts in the moderator channel are refused (Discord answered 403 Missing Permissions: "
+        f"give copbot's role View Channel and Send Messages in <#{fake.channel_id('mods')}>)"
     ) in shown, shown
     assert "1 submission waits unposted" in shown and mods(fake) == []
 
@@ -1172,7 +1177,7 @@ async def test_a_new_moderator_channel_refusing_copbots_posts_paces_the_moves_an
 
     listed = text_of((await ask(fake, "pending", user_id=fake.bob_id)).data or {})
     assert "Needs attention" in listed and "2 posts wait in the former moderator channel" in listed, listed
-    assert f"post in Discord channel {mods2}" in listed and "Missing Permissions" in listed, listed
+    assert f"Send Messages in <#{mods2}>)" in listed and "Missing Permissions" in listed, listed
     shown = text_of((await ask(fake, "setup show", user_id=fake.owner_id)).data or {})
     assert "Needs attention" in shown and "2 posts wait" in shown, shown
     assert posts_to(fake, mods2) == 2  # /setup show tried once, at once

@@ -981,7 +981,8 @@ async def test_a_moderator_channel_copbot_is_not_in_waits_an_hour_and_pending_sa
 
     pending = await rig.command("/pending", user=MOD)
     assert "Needs attention" in pending.shown, pending.shown
-    assert f"cannot post in Slack channel {MODS}: not_in_channel (invite copbot to it)" in pending.shown
+    # The channel as Slack shows it by its name, not as an id nobody finds in the sidebar.
+    assert f"(cannot post in <#{MODS}>: not_in_channel (invite copbot to it))" in pending.shown, pending.shown
     assert "1 submission waits unposted" in pending.shown
 
     clock.advance(minutes=15)
@@ -1114,7 +1115,7 @@ async def test_a_new_moderator_channel_copbot_is_not_in_paces_the_moves_and_pend
 
         pending = await rig.command("/pending", user=MOD)
         assert "Needs attention" in pending.shown, pending.shown
-        assert f"cannot post in Slack channel {MODS2}: not_in_channel" in pending.shown, pending.shown
+        assert f"cannot post in <#{MODS2}>: not_in_channel" in pending.shown, pending.shown
         assert "2 posts wait in the former moderator channel" in pending.shown, pending.shown
         assert "when copbot is invited to the channel or restarts" in pending.shown
 
