@@ -210,7 +210,8 @@ def undo_button(link: WorkLink) -> Button:
 
 def _undo_target(target: str) -> tuple[int, int | None]:
     """The submission and decision revision an Undo names; buttons made before Undo named its
-    decision carry the submission's id alone (revision None)."""
+    decision carry the submission's id alone (revision None): :func:`undo_action` takes one
+    back only on a submission never undone, whose decision can only be the one it was made under."""
     link_part, dot, revision_part = target.partition(".")
     revision = record_id(revision_part) if dot else None
     if dot and revision is None:
@@ -303,7 +304,23 @@ async def undo_action(ctx: Context, actor: Actor, target: str) -> Reply:
     """**Undo** under a decided post: back to pending, the link leaves the catalogue."""
     _require_moderator(actor)
     link_id, revision = _undo_target(target)
-    await _own_link(ctx, actor, link_id)
+    own = await _own_link(ctx, actor, link_id)
+    if revision is None and own.status != LinkStatus.PENDING:
+        if own.revision > 1:
+            # An Undo made before Undo named its decision, on a submission undone and decided
+            # again since: it may be for an earlier decision. Offer the current one's instead.
+            return Reply(
+                text=(
+                    f"This Undo is older than the decision on {own.problem_number} #{own.id}: it was "
+                    f"undone and decided again since, and is now {own.status} by "
+                    f"{own.decided_by_name or 'someone'}. Nothing changed: to undo that decision, "
+                    "press Undo below."
+                ),
+                buttons=(undo_button(own),),
+                error=True,
+            )
+        # Never undone: the decision it was made under is the one it takes back, and no other.
+        revision = own.revision
     try:
         link = await submissions.undo(ctx.store, link_id, actor.person, ctx.clock(), revision)
     except submissions.DuplicateLink as dup:

@@ -966,7 +966,7 @@ async def test_every_line_of_a_history_reads_as_a_sentence(
     await dispatch.run_action(moderated, MOD, "cop:approve:1")
     await dispatch.run_action(moderated, MOD2, "cop:undo:1")
     await decide_link(moderated, MOD, 1, False, "not about acronyms")
-    await dispatch.run_action(moderated, MOD2, "cop:undo:1")
+    await dispatch.run_action(moderated, MOD2, "cop:undo:1.3")  # the rejection's own Undo
 
     history = await shown(moderated, ANN, "/history 2.4")
     timeline = history.split("Timeline, newest first:\n")[1].splitlines()
@@ -1168,3 +1168,32 @@ async def test_an_undo_of_a_decision_ann_never_heard_of_tells_her_nothing(
     await sweep(moderated)
     told = [s.reply.text for s in outbound.sent if s.kind == "dm"]
     assert len(told) == 2 and told[0].endswith("was not accepted.") and "was undone" in told[1], told
+
+
+async def test_an_undo_made_before_undo_named_its_decision_never_takes_back_a_later_one(ctx: Context) -> None:
+    """An Undo made before Undo named its decision (``cop:undo:1``, the submission alone): on a
+    submission never undone it takes back the one decision there is. Once it was undone and
+    decided again, it cannot tell which decision it was shown for: before, it undid whatever
+    was current (here Mo2's rejection, under Mod's old answer to his approval); now it changes
+    nothing, says what the decision is now, and offers that decision's own Undo."""
+    await say(ctx, ANN, SUBMIT)
+    await decide_link(ctx, MOD, 1, True)
+    first = await dispatch.run_action(ctx, MOD, "cop:undo:1")
+    assert first.text == "Undone: the link for 2.4 is pending again.", first.text
+    await decide_link(ctx, MOD, 1, True)
+    undone = await dispatch.run_action(ctx, MOD2, "cop:undo:1.3")
+    assert undone.text == "Undone: the link for 2.4 is pending again.", undone.text
+    await decide_link(ctx, MOD2, 1, False, "not about acronyms")
+
+    late = await dispatch.run_action(ctx, MOD, "cop:undo:1")
+    assert late.error and late.text == (
+        "This Undo is older than the decision on 2.4 #1: it was undone and decided again since, "
+        "and is now rejected by Mo2. Nothing changed: to undo that decision, press Undo below."
+    ), late.text
+    link = await submissions.get_link(ctx.store, 1)
+    assert link is not None and link.status == "rejected" and link.reason == "not about acronyms"
+    [offered] = late.buttons
+    again = await dispatch.run_action(ctx, MOD, offered.custom_id)
+    assert again.text == "Undone: the link for 2.4 is pending again.", again.text
+    link = await submissions.get_link(ctx.store, 1)
+    assert link is not None and link.status == "pending"
