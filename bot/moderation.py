@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from bot import outbound as sent
 from bot.departures import community_left
 from bot.outbound import (
+    ChannelGone,
     ChannelRefused,
     Gone,
     Outbound,
@@ -103,8 +104,9 @@ def channel_blocked(exc: Exception) -> bool:
 
 def shown(exc: Exception) -> str:
     """Why a channel refused a post, as "Needs attention" shows it to a member: the channel named
-    so they can find it (:attr:`bot.outbound.ChannelRefused.shown`); the log keeps ``str(exc)``."""
-    return exc.shown if isinstance(exc, ChannelRefused) else str(exc)
+    so they can find it (:attr:`bot.outbound.ChannelRefused.shown`, ``ChannelGone.shown``); the
+    log keeps ``str(exc)``."""
+    return exc.shown if isinstance(exc, ChannelRefused | ChannelGone) else str(exc)
 
 
 # (platform, community id) → the moderator channel, or None when none is configured.

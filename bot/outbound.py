@@ -40,6 +40,16 @@ class Gone(Unreachable):
     Nobody is pinged for them in a channel they can no longer read."""
 
 
+class ChannelGone(Unreachable):
+    """A channel post found no channel to post in: deleted, or (Slack) archived. The message
+    names the channel for the log; ``shown`` says it to a member (under "Needs attention"),
+    without an id they could not look up (Slack: as ``<#id>``, which it shows by its name)."""
+
+    def __init__(self, message: str, shown: str) -> None:
+        super().__init__(message)
+        self.shown = shown
+
+
 class NotDelivered(Exception):
     """The platform answered with an error (rate limit, outage): the message was certainly not
     sent, so sending it again later cannot make a duplicate."""

@@ -17,6 +17,7 @@ import discord
 
 from bot.discord import render
 from bot.outbound import (
+    ChannelGone,
     ChannelRefused,
     FailedOnTheWay,
     Gone,
@@ -66,6 +67,11 @@ def _delivery(what: str, *, channel: str | None = None) -> Iterator[None]:
             ) from exc
         raise Unreachable(f"{what}: {exc.status} {exc.text}") from exc
     except discord.NotFound as exc:
+        if channel is not None:  # 10003 Unknown Channel: its id names nothing a member can find
+            raise ChannelGone(
+                f"{what}: {exc.status} {exc.text}",
+                f"Discord answered {exc.status} {exc.text}: the channel was deleted",
+            ) from exc
         raise Unreachable(f"{what}: {exc.status} {exc.text}") from exc
     except discord.DiscordServerError as exc:
         raise FailedOnTheWay(f"{what}: Discord answered {exc.status} {exc.text}") from exc

@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.outbound import (
+    ChannelGone,
     ChannelRefused,
     FailedOnTheWay,
     Gone,
@@ -244,7 +245,11 @@ class Messenger:
                     f"cannot post in <#{channel_id}>: {code} ({hint})",  # Slack shows its name
                 ) from exc
             if code in UNREACHABLE_ERRORS:
-                raise Unreachable(f"cannot post in Slack channel {channel_id}: {code}") from exc
+                hint = " (unarchive it)" if code == "is_archived" else ""
+                raise ChannelGone(
+                    f"cannot post in Slack channel {channel_id}: {code}",
+                    f"cannot post in <#{channel_id}>: {code}{hint}",  # Slack shows its name
+                ) from exc
             raise refused(exc, f"Slack refused a post in {channel_id}: {code}") from exc
         return Posted(channel, ts, await self._permalink(channel, ts))
 

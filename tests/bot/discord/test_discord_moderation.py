@@ -930,6 +930,29 @@ async def test_a_moderator_channel_refusing_copbots_posts_waits_an_hour_and_need
     assert "Needs attention" not in listed and "not posted" not in listed, listed
 
 
+async def test_a_deleted_moderator_channel_is_said_to_be_deleted_not_named_by_its_id(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """The moderator channel was deleted (404, 10003 Unknown Channel). Before, /pending's Needs
+    attention said "(post in Discord channel 1577…: 404 Unknown Channel)", a number no member
+    can look up; now it says the channel was deleted, so the admin knows to /setup another."""
+    fake = rig.fake
+    fake.fail(
+        "POST",
+        f"/channels/{fake.channel_id('mods')}/messages",
+        status=404,
+        body={"message": "Unknown Channel", "code": 10003},
+        times=100,
+    )
+    await ask(fake, "submit", {"number": "2.4", "link": LINK})
+    listed = text_of((await ask(fake, "pending", user_id=fake.bob_id)).data or {})
+    assert (
+        "copbot's posts in the moderator channel are refused (Discord answered 404 Unknown Channel: "
+        "the channel was deleted), so 1 submission waits unposted"
+    ) in listed, listed
+    assert str(fake.channel_id("mods")) not in listed, listed
+
+
 async def test_setup_show_names_the_refusing_moderator_channel_and_posts_once_it_is_mended(
     rig: Moderated, clock: FakeClock
 ) -> None:

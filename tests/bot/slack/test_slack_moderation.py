@@ -995,6 +995,18 @@ async def test_a_moderator_channel_copbot_is_not_in_waits_an_hour_and_pending_sa
     assert "2.4" in told["text"], told
 
 
+async def test_an_archived_moderator_channel_is_named_as_slack_shows_it(rig: Rig) -> None:
+    """The moderator channel was archived (is_archived). Before, /pending's Needs attention said
+    "(cannot post in Slack channel C0MODS: is_archived)", an id nobody finds in the sidebar; now
+    it names the channel as Slack shows it (<#C0MODS>, by its name) and says to unarchive it."""
+    rig.fake.fail(MODS, "is_archived", methods={"chat.postMessage"})
+    await rig.command("/submit", SUBMIT, user=ANN)
+    pending = await rig.command("/pending", user=MOD)
+    assert (
+        f"(cannot post in <#{MODS}>: is_archived (unarchive it)), so 1 submission waits" in pending.shown
+    ), pending.shown
+
+
 async def test_a_moderator_post_slack_refuses_as_too_long_is_written_off_once(
     rig: Rig, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
