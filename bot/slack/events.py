@@ -86,7 +86,13 @@ async def on_reaction_added(event: SlackEvent) -> None:
         return
     user, reaction, channel, ts = review
     # ✅ and ❌ are everyday emoji: only one on a submission's post costs a look-up of the person.
-    if await posts.link_by_message(event.ctx.store, PLATFORM, ts, channel) is None:
+    if await posts.link_by_message(event.ctx.store, PLATFORM, ts, channel) is None and not (
+        # A post this process made while the database was away is recorded now (this costs
+        # nothing when there is none): it may be this one, and the reaction then counts.
+        event.ctx.effects is not None
+        and await event.ctx.effects.record_posts()
+        and await posts.link_by_message(event.ctx.store, PLATFORM, ts, channel) is not None
+    ):
         return
     actor = await event.directory.actor(event.team_id, user)
     if not actor.is_moderator:

@@ -7,6 +7,7 @@ Through the real Bolt app and the fake Slack, on PostgreSQL behind a proxy that 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from commands.types import Context
 from storage.models import LinkStatus
 from tests.bot.slack.slack_rig import ANN, BOB, MOD, MODS, Rig, moderated
-from tests.bot.slack.test_slack_moderation import status, submit
+from tests.bot.slack.test_slack_moderation import SUBMIT, status, submit
 from tests.fakes.slack_api import FakeSlack, reaction_event
 from tests.support.tcp_proxy import TcpProxy
 
@@ -94,3 +95,26 @@ async def test_a_reaction_failing_after_slack_had_its_answer_is_reported_to_the_
         assert await status(rig.ctx) == LinkStatus.PENDING
         (notice,) = notices(rig)
         assert "not recorded" in notice
+
+
+async def test_a_reaction_on_a_post_made_as_the_database_went_away_records_it_and_decides(
+    fake: FakeSlack, pg_behind_proxy: tuple[TcpProxy, Context]
+) -> None:
+    """The moderators' post lands just as the database goes away: Ann is told it went to them,
+    and the post waits to be recorded (by the next sweep, or by a moderator's reaction on it).
+    The database is back and Mod reacts ✅. Before, Slack's handler looked the post up, found
+    none and dropped the ✅ without a word (the post stayed pending with his ✅ under it, till he
+    removed it and reacted again); now it records the post first, and the ✅ approves."""
+    proxy, ctx = pg_behind_proxy
+    async with moderated(fake, ctx) as rig:
+        fake.hold("chat.getPermalink", until=2, within=1.0)  # the post is made; its link waits
+        submitting = asyncio.create_task(rig.command("/submit", SUBMIT, user=ANN))
+        post = await fake.wait_for(lambda call: call.method == "chat.postMessage" and call.channel == MODS)
+        proxy.cut()
+        assert "went to the moderators" in (await submitting).shown
+        proxy.heal()
+        assert post.ts is not None and await status(rig.ctx) == LinkStatus.PENDING
+
+        assert await react(rig, MOD, post.ts, "Ev0UNRECORDED") == 200
+        assert await status(rig.ctx) == LinkStatus.APPROVED
+        assert "Approved by mod." in rig.current(MODS, post.ts).shown
