@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import quote
@@ -111,6 +112,26 @@ def match_category(problems: Sequence[Problem], wanted: str, hint: str = "") -> 
         return near[0]
     listed = "; ".join(f"{s} {n}" for s, n in categories.items())
     raise BadArgument(f"No category {clip(text, 41)!r}. Categories: {listed}.{hint}")
+
+
+def named_in_full(problems: Sequence[Problem], words: Sequence[str]) -> int:
+    """How many of ``words`` (a category's value typed without quotes, then the words after it)
+    spell a category's full name: the most that do (``circuits in the wild`` of "circuits in the
+    wild heads"), in any case, accents, punctuation and spacing aside; 1 (the value) when none do."""
+    names = {_spelled(name) for name in dict.fromkeys(p.category for p in problems)}
+    for count in range(len(words), 1, -1):
+        if _spelled(" ".join(words[:count])) in names:
+            return count
+    return 1
+
+
+def _spelled(text: str) -> str:
+    """``text`` as named_in_full compares names: NFKC-folded, without accents, lower case, its
+    words alone (no punctuation)."""
+    letters = unicodedata.normalize("NFKD", normalise(text))
+    return " ".join(
+        utils.default_process("".join(ch for ch in letters if not unicodedata.combining(ch))).split()
+    )
 
 
 def _near_words(wanted: str, name: str) -> bool:

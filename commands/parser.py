@@ -128,6 +128,22 @@ class Option:
     choices: tuple[str, ...] = ()  # what a Kind.CHOICE option takes: front ends offer these
 
 
+@dataclass(frozen=True)
+class ValueRun:
+    """A category named without quotes in a line whose other words are free text (``/search heads
+    category:circuits in the wild``), with the bare words typed right after its value: which of
+    them still belong to it only the command can tell, knowing the categories' names.
+    ``words``: the value, then those words, as typed; ``texts[k]``: the free text when the value
+    takes the first ``k`` of them (``texts[0]``: the value alone, as the line reads otherwise)."""
+
+    words: tuple[str, ...]
+    texts: tuple[str, ...]
+
+
+# The most words after a category's value a ValueRun offers it (a name's longest is four).
+RUN_WORDS = 10
+
+
 def parse_choice(option: Option, raw: str) -> str:
     """One of ``option``'s choices, in any case; anything else is refused, naming them all."""
     text = normalise(raw).lower()
@@ -276,6 +292,8 @@ def convert(option: Option, raw: Any) -> Any:
         return True if not isinstance(raw, bool) else raw
     if option.kind is Kind.PAGE and isinstance(raw, int):
         return parse_whole_number(option, str(raw))
+    if isinstance(raw, ValueRun):  # its value checked as a lone one is (its texts: see the command)
+        return ValueRun((check_text(option, raw.words[0]), *raw.words[1:]), raw.texts)
     raw = str(raw)
     match option.kind:
         case Kind.NUMBER:
@@ -490,15 +508,14 @@ def _words_end(options: tuple[Option, ...], tokens: list[re.Match[str]], named: 
     """Where the words a search's level may end do end: before the flag words (``unclaimed``) and
     a ``page 2`` (``page2``, of a command with one unnamed) typed after them, in either order
     (``induction A unclaimed page 2 category:3``: "A" ends the words); ``len(tokens)`` when none
-    follows them. A flag word typed twice is a word the second time (the first is the flag)."""
+    follows them. A flag word typed twice is the flag both times (see _flag_again)."""
     page = next((o for o in options if o.kind is Kind.PAGE and o.name not in named), None)
     bare = [i for i, match in enumerate(tokens) if match.group("key") is None]
     words = [normalise(str(tokens[i].group("word"))).lower() for i in bare]
     flags = {o.name for o in options if o.kind is Kind.FLAG and o.name not in named}
     end = len(tokens)
     while bare:
-        if (word := words[-1]) in flags and words.index(word) == len(words) - 1:
-            flags.discard(word)
+        if words[-1] in flags:
             end, count = bare[-1], 1
         elif page is not None and (count := _page_at_end(tokens, bare)):
             page, end = None, bare[-count]
@@ -506,6 +523,52 @@ def _words_end(options: tuple[Option, ...], tokens: list[re.Match[str]], named: 
             break
         del bare[-count:], words[-count:]
     return end
+
+
+def _flag_again(option: Option, given: Any, word: str) -> bool:
+    """Whether bare ``word`` is flag ``option`` typed again, ``given`` (as typed) having turned it
+    on: ``unclaimed … unclaimed``, ``unclaimed:yes unclaimed`` (not after ``unclaimed:no``)."""
+    if normalise(word).lower() != option.name:
+        return False
+    try:
+        return convert(option, given) is True
+    except BadArgument:
+        return False
+
+
+def _category_run(
+    line: str,
+    tokens: list[re.Match[str]],
+    raw: dict[str, Any],
+    rest: Option,
+    at: int,
+    leftovers: list[tuple[int, int, int, str]],
+    named_rest: tuple[int, int, int, str | None] | None,
+) -> None:
+    """The category named unquoted at token ``at`` as a :class:`ValueRun` in ``raw``, when bare
+    words the free text took come right after it: ``category:circuits in the wild`` offers
+    "circuits" the words "in the wild", the free text being what it is without each run of them."""
+    run: list[int] = []  # the token indexes of those words
+    for index, *_ in leftovers:
+        if index <= at:
+            continue
+        if index != at + 1 + len(run) or tokens[index].group("word") is None or len(run) == RUN_WORDS:
+            break
+        run.append(index)
+    if not run:
+        return
+
+    def text(taken: int) -> str:  # the free text without the first ``taken`` words of the run
+        pieces: list[tuple[int, int, int, str | None]] = [
+            (i, start, end, None) for i, start, end, _ in leftovers if i not in run[:taken]
+        ]
+        if named_rest is not None and rest.name in raw:
+            return _free_text(line, [named_rest, *pieces])
+        return _free_text(line, pieces)
+
+    category = normalise(str(tokens[at].group("key"))).lower()
+    words = (raw[category], *(str(tokens[i].group("word")) for i in run))
+    raw[category] = ValueRun(words, tuple(text(taken) for taken in range(len(run) + 1)))
 
 
 def _page_at_end(tokens: list[re.Match[str]], bare: list[int]) -> int:
@@ -532,7 +595,9 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
     as written: one with nothing after the colon (``Note: tried X``), one naming an option
     already given (``see number:3`` after the number), and one naming the free text once it has
     begun. Naming the free text starts it, and the words after it carry on (``note:tried X`` is
-    the note "tried X"). Elsewhere a named option given twice is an error.
+    the note "tried X"). Elsewhere a named option given twice is an error; a flag's word typed
+    twice (``unclaimed … unclaimed``) is the flag both times. A category named without quotes
+    beside free text is a :class:`ValueRun`, offered the words typed after it.
 
     Invisible format characters (a zero-width space, a word joiner, a bidi mark, as pasted text
     carries them) are not there for reading a name: before it, inside it or after a quoted value
@@ -591,6 +656,7 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
     # unless the level is named (``induction B difficulty:A``: the named one filters, B is a word).
     last = max((i for i, match in enumerate(tokens[:words_end]) if match.group("key") is None), default=-1)
     carried: set[int] = set()  # words a named difficulty's range took (see _range_goes_on)
+    category_at = -1  # the token of a category named unquoted beside free text (see ValueRun)
     for index, match in enumerate(tokens):
         if (skip and index == 0) or index in carried:
             continue
@@ -638,6 +704,8 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
                         value = words_of[match.start("val") : tokens[through].end()]
                         carried.update(range(index + 1, through + 1))
                 raw[option.name] = value
+                if option.kind is Kind.CATEGORY and free_text and not quoted:
+                    category_at = index
                 if option is rest_option:
                     # An unquoted value runs on into the words after it as typed.
                     named_rest = (index, match.start("val"), match.end("val"), value if quoted else None)
@@ -674,6 +742,9 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
                     leftovers = [left for left in leftovers if not first <= left[0] < index]
                 raw[option.name] = token
                 break
+            if option.kind is Kind.FLAG and option.name in raw and match.group("word") is not None:
+                if _flag_again(option, raw[option.name], token):
+                    break  # ``unclaimed … unclaimed``: the flag again, not a word
         else:
             leftovers.append((index, match.start(), match.end(), token))
     for option in positional:
@@ -686,6 +757,8 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
                 leftovers.clear()
             else:
                 raw[option.name] = leftovers.pop(0)[3]
+    if category_at >= 0 and rest_option is not None:
+        _category_run(line, tokens, raw, rest_option, category_at, leftovers, named_rest)
     if leftovers and free_text and rest_option is not None and rest_option.name in raw:
         # The free text was named (note:tried X, …): the words after it carry it on.
         assert named_rest is not None

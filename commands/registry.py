@@ -76,7 +76,8 @@ STALE_TEXT = (
 SERVERS_MAY = "servers may set their own; "
 HELP_FOOTER = (
     "Options can be named, with no space after the colon, e.g. /random difficulty:A "
-    'category:"circuits in the wild". In a note or a search query, words like Note: or '
+    'category:"circuits in the wild" (a category\'s name needs no quotes: /search heads '
+    "category:circuits in the wild). In a note or a search query, words like Note: or "
     "number:3 (once the number is given) are just text. Dates are days in UTC: "
     "'today' and 'yesterday' turn at midnight UTC."
 )
@@ -208,7 +209,8 @@ for _spec in (
         search.search_command,
         help="Matches in a problem's own text come first, then those only its existing work mentions. "
         "A difficulty with no words lists the problems at that level; unclaimed keeps only problems "
-        "nobody is working on, as /random's does. page 2 ending the words is the page, as page:2 is.",
+        "nobody is working on, as /random's does. page 2 ending the words is the page, as page:2 is. "
+        "A category's name needs no quotes: category:circuits in the wild.",
         examples=(
             "/search induction heads",
             "/search superposition difficulty:A",

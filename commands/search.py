@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from rapidfuzz import fuzz, process, utils
 from rapidfuzz.distance import OSA
 
-from commands.catalogue import difficulty_matches, get_problem, match_category, problem_title
+from commands.catalogue import difficulty_matches, get_problem, match_category, named_in_full, problem_title
 from commands.levels import SCALE, read_difficulty, read_levels
 from commands.links import LINK_IN_TEXT, BadLink, check_link, listed_in, normalise_link
 from commands.parser import (
@@ -24,6 +24,7 @@ from commands.parser import (
     SMART_QUOTES,
     Kind,
     Option,
+    ValueRun,
     convert,
 )
 from commands.types import BadArgument, Button, Context, Reply, Request, Section, page_of, past_the_last
@@ -41,6 +42,7 @@ SEARCH_OPTIONS = (
     Option("page", Kind.PAGE, "which page of results"),
 )
 PAGE_OPTION = next(o for o in SEARCH_OPTIONS if o.kind is Kind.PAGE)
+QUERY_OPTION = SEARCH_OPTIONS[0]
 # How the answer says the unclaimed filter is on.
 UNCLAIMED = "nobody is working on"
 
@@ -58,6 +60,12 @@ STOP_WORDS = frozenset(
 
 async def search_command(ctx: Context, request: Request) -> Reply:
     """/search QUERY [difficulty] [category] [unclaimed] [page]: ranked, typo-tolerant matches."""
+    if isinstance(run := request.args.get("category"), ValueRun):
+        # category:circuits in the wild, typed without quotes: the category's whole name.
+        taken = named_in_full(await ctx.store.catalogue(), run.words) - 1
+        words = convert(QUERY_OPTION, run.texts[taken]) if taken else request.args.get("query", "")
+        name = " ".join(run.words[: taken + 1])
+        request = replace(request, args={**request.args, "category": name, "query": words})
     query: str = request.args.get("query", "")
     if "page" not in request.args and (typed := PAGE_AT_END_RE.search(query)):
         # Checked as page:N is (page 0 is refused the same way).

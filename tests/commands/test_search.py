@@ -804,11 +804,74 @@ async def test_a_level_before_a_trailing_flag_word_is_the_level(ctx: Context, ty
 async def test_a_capital_word_before_a_flag_inside_the_words_stays_a_word(ctx: Context) -> None:
     """Only a level typed last (before flag words) is one: `A harder example … unclaimed`
     searches for its capital A, as it does without the flag; so does `mapping A to B unclaimed`
-    for its "A to B", and a second "unclaimed" after the flag is a word."""
+    for its "A to B"."""
     words = "A harder example would be numbers at the start of lines"
     whole = await say(ctx, ANN, f"/search {words} unclaimed")
     assert whole.title == f"Search: {words} (unclaimed)", whole.title
     mapping = await say(ctx, ANN, "/search mapping A to B unclaimed")
     assert mapping.title == "Search: mapping A to B (unclaimed)", mapping.title
-    twice = await say(ctx, ANN, "/search model A unclaimed unclaimed")
-    assert twice.title == "Search: model A unclaimed (unclaimed)", twice.title
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["model A unclaimed unclaimed", "unclaimed model A unclaimed", "model unclaimed A unclaimed page 1"],
+)
+async def test_a_flag_typed_twice_is_the_flag(ctx: Context, typed: str) -> None:
+    """`/search model A unclaimed unclaimed` searched for the words "model A unclaimed": the
+    second "unclaimed" was a word (and hid the level A before it). Typed again, the flag is still
+    the flag: the same search as `/search model A unclaimed`; quoted, it is a word."""
+    once = await say(ctx, ANN, "/search model A unclaimed")
+    assert once.title == "Search: model (unclaimed)" and _numbers(once)
+    reply = await say(ctx, ANN, f"/search {typed}")
+    assert reply.title == once.title, (typed, reply.title)
+    assert reply.text == once.text and reply.footer == once.footer, typed
+    assert _numbers(reply) == _numbers(once), typed
+    quoted = await say(ctx, ANN, '/search model unclaimed "unclaimed"')
+    assert quoted.text.startswith("Nothing matches 'model \"unclaimed\"'."), quoted.text
+
+
+@pytest.mark.parametrize(
+    ("typed", "quoted"),
+    [
+        ("heads category:circuits in the wild", 'heads category:"circuits in the wild"'),
+        ("heads category:CIRCUITS IN THE WILD unclaimed", 'heads category:"Circuits In The Wild" unclaimed'),
+        ("heads category:círcuits in the wild", 'heads category:"circuits in the wild"'),
+        ("category:toy language models neurons", 'neurons category:"toy language models"'),
+        ("category:toy language models neurons A page 2", 'neurons category:"toy language models" A page:2'),
+        ("category:circuits in the wild", 'category:"circuits in the wild"'),
+        ("query:heads category:circuits in the wild", 'heads category:"circuits in the wild"'),
+    ],
+)
+async def test_a_category_name_of_several_words_needs_no_quotes(
+    ctx: Context, typed: str, quoted: str
+) -> None:
+    """`/search heads category:circuits in the wild` searched for "heads in the wild" in the
+    category read from "circuits" alone; alone, `/search category:circuits in the wild` was
+    refused ("Those words are in nearly every problem"). The words after category: that spell a
+    category's full name (in any case, accents aside) are that category, as quoted; the words
+    after it are words to search for."""
+    ctx = dataclasses.replace(ctx, page_size=2)  # a page 2 of neurons in Toy Language Models
+    want = await say(ctx, ANN, f"/search {quoted}")
+    assert not want.error and _numbers(want), (quoted, want.text)
+    reply = await say(ctx, ANN, f"/search {typed}")
+    assert (reply.title, reply.text, reply.footer) == (want.title, want.text, want.footer), typed
+    assert _numbers(reply) == _numbers(want), typed
+
+
+@pytest.mark.parametrize(
+    ("typed", "read_as"),
+    [
+        ("category:circuits induction heads", "induction heads category:circuits"),
+        ("heads category:circuits in", "heads in category:circuits"),  # a name's start only
+        ("heads category:2 in the wild", "heads in the wild category:2"),
+    ],
+)
+async def test_words_after_a_category_that_spell_no_name_are_searched_for(
+    ctx: Context, typed: str, read_as: str
+) -> None:
+    """Words after `category:circuits` that do not complete a category's name are searched for,
+    as before: `category:circuits induction heads` is induction heads in Circuits In The Wild."""
+    want = await say(ctx, ANN, f"/search {read_as}")
+    reply = await say(ctx, ANN, f"/search {typed}")
+    assert (reply.title, reply.text, reply.footer) == (want.title, want.text, want.footer), typed
+    assert _numbers(reply) == _numbers(want), typed
