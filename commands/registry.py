@@ -210,7 +210,8 @@ for _spec in (
         help="Matches in a problem's own text come first, then those only its existing work mentions. "
         "A difficulty with no words lists the problems at that level; unclaimed keeps only problems "
         "nobody is working on, as /random's does. page 2 ending the words is the page, as page:2 is. "
-        "A category's name needs no quotes: category:circuits in the wild.",
+        "A category's name needs no quotes: category:circuits in the wild. Previous and Next under the "
+        "results show the other pages.",
         examples=(
             "/search induction heads",
             "/search superposition difficulty:A",
@@ -369,6 +370,7 @@ async def _card(ctx: Context, actor: Actor, target: str) -> Reply | None:
 register_action("claim", _card_action("claim"))
 register_action("release", _card_action("release"))
 register_action("show", _command_action("problem", lambda t: {"number": t}))
+register_action("search", _command_action("search", search.page_filters))
 _another_random = _command_action("random", random_problem.random_filters)
 
 

@@ -27,7 +27,17 @@ from commands.parser import (
     ValueRun,
     convert,
 )
-from commands.types import BadArgument, Button, Context, Reply, Request, Section, page_of, past_the_last
+from commands.types import (
+    BUTTON_ID_MAX,
+    BadArgument,
+    Button,
+    Context,
+    Reply,
+    Request,
+    Section,
+    page_of,
+    past_the_last,
+)
 from storage import submissions
 from storage.models import Problem
 from storage.text import canonical_number, clip, normalise
@@ -166,16 +176,20 @@ async def search_command(ctx: Context, request: Request) -> Reply:
     if page < pages:
         footer += f" Next: {_search_again(query, difficulty, category, page + 1, unclaimed)}"
     title = f"Search: {shown_query}{' (unclaimed)' if unclaimed else ''}"
-    return _listing(title, read, "Matches", [p for _, p in chunk], footer)
+    turn = _page_buttons(everything, query, difficulty, category, unclaimed, page, pages)
+    return _listing(title, read, "Matches", [p for _, p in chunk], footer, turn)
 
 
-def _listing(title: str, text: str, heading: str, problems: Sequence[Problem], footer: str) -> Reply:
-    """A page of problems, each with its difficulty and a Show button, privately."""
+def _listing(
+    title: str, text: str, heading: str, problems: Sequence[Problem], footer: str, turn: tuple[Button, ...]
+) -> Reply:
+    """A page of problems, each with its difficulty and a Show button, then the buttons ``turn``
+    that show the page before and after it, privately."""
     return Reply(
         title=title,
         text=text,
         sections=(Section(heading, tuple(f"{problem_title(p, 120)} [{p.difficulty}]" for p in problems)),),
-        buttons=tuple(Button(f"Show {p.number}", "show", p.number) for p in problems),
+        buttons=(*(Button(f"Show {p.number}", "show", p.number) for p in problems), *turn),
         footer=footer,
         private=True,
     )
@@ -227,7 +241,43 @@ async def _without_words(ctx: Context, request: Request, named: str | None) -> R
     footer = f"Page {page} of {pages} ({len(pool)} problem{'s' if len(pool) != 1 else ''})."
     if page < pages:
         footer += f" Next: /search{filters} page:{page + 1}"
-    return _listing(f"Problems{where}", text, "Problems", chunk, footer)
+    unclaimed = bool(request.args.get("unclaimed"))
+    turn = _page_buttons(everything, "", difficulty, category, unclaimed, page, pages)
+    return _listing(f"Problems{where}", text, "Problems", chunk, footer, turn)
+
+
+def _page_buttons(
+    problems: Sequence[Problem],
+    query: str,
+    difficulty: str | None,
+    category: str | None,
+    unclaimed: bool,
+    page: int,
+    pages: int,
+) -> tuple[Button, ...]:
+    """Previous and Next under a page of ``pages``: the same search at the page before and after
+    it (see page_filters), each left out when there is no such page or its id would be longer
+    than a platform carries (a long query: the footer's Next line still names the next page)."""
+    section = index_of(problems).section_of(category) if category else ""
+    filters = f"{difficulty or ''}/{section}/{'u' if unclaimed else ''}/{query}"
+    turn = [
+        Button(label, "search", target)
+        for label, to in (("Previous", page - 1), ("Next", page + 1))
+        if 1 <= to <= pages
+        and len(target := f"{to}/{filters}") <= BUTTON_ID_MAX - len("cop:search:")
+        and target.isprintable()
+    ]
+    return tuple(turn)
+
+
+def page_filters(target: str) -> dict[str, object]:
+    """The search a Previous or Next button carries (``2/A-B/2/u/induction heads``: its page,
+    difficulty, category's section, unclaimed and words) as /search arguments."""
+    page, difficulty, section, unclaimed, query = (target.split("/", 4) + [""] * 5)[:5]
+    args: dict[str, object] = {"page": page, "difficulty": difficulty, "category": section, "query": query}
+    if unclaimed:
+        args["unclaimed"] = True
+    return args
 
 
 def _one_link(query: str) -> str | None:
@@ -476,6 +526,7 @@ class _Index:
     work: tuple[str, ...] = ()
     work_postings: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     levels: dict[str, tuple[Problem, ...]] = field(default_factory=dict)  # difficulty → its problems
+    sections: dict[str, str] = field(default_factory=dict)  # category → its section number
     # query word → its matches; words recur across searches (and a search's next page repeats
     # them all), so each is looked up in the vocabulary once.
     matches: dict[str, _Matches] = field(default_factory=dict)
@@ -563,6 +614,12 @@ class _Index:
                     if (similarity := fuzz.ratio(term, word)) >= STEM_AT:
                         found[word] = similarity
         return sorted(found.items(), key=lambda item: -item[1])
+
+    def section_of(self, category: str) -> str:
+        """The section number of ``category`` (a category's name as the catalogue has it)."""
+        if not self.sections:
+            self.sections.update((p.category, str(p.section)) for p in reversed(self.problems))
+        return self.sections.get(category, "")
 
     def at_level(self, difficulty: str) -> tuple[Problem, ...]:
         """The problems whose difficulty matches ``difficulty`` (see difficulty_matches)."""

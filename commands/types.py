@@ -177,6 +177,10 @@ class Button:
         return f"cop:{self.action}:{self.target}"
 
 
+# The longest button id every platform carries (Discord's custom_id: 100 characters).
+BUTTON_ID_MAX = 100
+
+
 def parse_custom_id(custom_id: str) -> tuple[str, str] | None:
     """The (action, target) of a button id made by :attr:`Button.custom_id`, or None."""
     parts = custom_id.split(":", 2)

@@ -875,3 +875,46 @@ async def test_words_after_a_category_that_spell_no_name_are_searched_for(
     reply = await say(ctx, ANN, f"/search {typed}")
     assert (reply.title, reply.text, reply.footer) == (want.title, want.text, want.footer), typed
     assert _numbers(reply) == _numbers(want), typed
+
+
+def _turns(reply: Reply) -> dict[str, str]:
+    """The Previous and Next buttons under a page of results: label → button id."""
+    return {b.label: b.custom_id for b in reply.buttons if b.label in ("Previous", "Next")}
+
+
+@pytest.mark.parametrize(
+    "typed", ["induction", "heads category:circuits in the wild unclaimed", "difficulty:easy"]
+)
+async def test_next_and_previous_buttons_turn_the_pages(ctx: Context, typed: str) -> None:
+    """A page of results said "Next: /search query:induction page:2" and had no button for it: a
+    newcomer had to copy the line. Under each page are Next (but on the last) and Previous (but on
+    the first), showing what the typed Next line shows, filters kept, and the page before."""
+    first = await say(ctx, ANN, f"/search {typed}")
+    assert first.footer and " Next: /search" in first.footer and list(_turns(first)) == ["Next"], typed
+    second = await dispatch.run_action(ctx, ANN, _turns(first)["Next"])
+    typed_next = await say(ctx, ANN, first.footer.split(" Next: ")[1])
+    assert second.private and second.footer and second.footer.startswith("Page 2 of "), second.text
+    assert (second.title, second.text, second.footer) == (
+        typed_next.title,
+        typed_next.text,
+        typed_next.footer,
+    )
+    assert _numbers(second) == _numbers(typed_next) != _numbers(first)
+    assert list(_turns(second)) == ["Previous", "Next"]
+    back = await dispatch.run_action(ctx, ANN, _turns(second)["Previous"])
+    assert _numbers(back) == _numbers(first) and back.footer == first.footer
+    last = second
+    while "Next" in _turns(last):
+        last = await dispatch.run_action(ctx, ANN, _turns(last)["Next"])
+    assert list(_turns(last)) == ["Previous"] and last.footer and " Next: " not in last.footer
+
+
+async def test_a_search_too_long_for_a_button_keeps_its_next_line(ctx: Context) -> None:
+    """Words too many for a button's id (a platform carries 100 characters): no Next button, the
+    footer's Next line still names the next page; one page of results has no Previous or Next."""
+    ctx = dataclasses.replace(ctx, page_size=1)
+    words = "induction heads in attention only models with many layers and some extra words " * 2
+    reply = await say(ctx, ANN, f"/search {words.strip()}")
+    assert reply.footer and " Next: /search" in reply.footer and _turns(reply) == {}
+    one = await say(ctx, ANN, "/search acronyms")
+    assert one.footer and one.footer.startswith("Page 1 of 1") and _turns(one) == {}

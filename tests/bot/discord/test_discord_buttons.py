@@ -60,6 +60,29 @@ async def test_another_random_and_show_answer_in_public(fake: FakeDiscord, bot: 
     assert embed(shown)["title"].startswith("2.4 — 3 letter acronyms")
 
 
+async def test_next_and_previous_buttons_turn_the_pages_of_a_search(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """A search's page had only a "Next: /search …" line to copy; its Next and Previous buttons
+    answer, privately, with the page the line names and the one before, with the search's filters."""
+    first = await ask(
+        fake, "search", {"query": "heads", "category": "circuits in the wild", "unclaimed": True}
+    )
+    assert first.ephemeral and first.message is not None
+    assert [label for label, _ in buttons(first.message)][-1:] == ["Next"]
+    assert embed(first)["footer"]["text"].startswith("Page 1 of 3 (11 unclaimed matches).")
+
+    second = await click(fake, first.message, "Next")
+    typed = await ask(fake, "search", {"query": "heads", "category": "2", "unclaimed": True, "page": 2})
+    assert second.ephemeral and second.message is not None and typed.message is not None
+    assert embed(second)["footer"]["text"].startswith("Page 2 of 3 (11 unclaimed matches).")
+    assert embed(second) == embed(typed) and buttons(second.message) == buttons(typed.message)
+    assert [label for label, _ in buttons(second.message)][-2:] == ["Previous", "Next"]
+    back = await click(fake, second.message, "Previous")
+    assert embed(back) == embed(first) and back.message is not None
+    assert buttons(back.message) == buttons(first.message)
+
+
 async def test_release_button_under_claims(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
     """/claims lists a Release button per claim, and it releases that one."""
     await ask(fake, "claim", {"number": "1.3"})

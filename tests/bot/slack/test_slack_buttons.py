@@ -65,6 +65,24 @@ async def test_show_button_on_search_results_posts_the_card(rig: Rig) -> None:
     assert shown.buttons == ["Claim", "Another random"]
 
 
+async def test_next_and_previous_buttons_turn_the_pages_of_a_search(rig: Rig) -> None:
+    """A search's page had only a "Next: /search …" line to copy; its Next and Previous buttons
+    answer, privately, with the page the line names and the one before, with the search's filters."""
+    first = await rig.command("/search", "heads category:circuits in the wild unclaimed", user=ANN)
+    assert first.buttons[-1:] == ["Next"] and "Page 1 of 3 (11 unclaimed matches)." in first.shown
+
+    second = await rig.click(first, "Next", user=BOB)
+    typed = await rig.command(
+        "/search", 'query:heads category:"Circuits In The Wild" unclaimed page:2', user=BOB
+    )
+
+    assert not second.public and second.message["replace_original"] is False
+    assert "Page 2 of 3 (11 unclaimed matches)." in second.shown and second.shown == typed.shown
+    assert second.buttons[-2:] == ["Previous", "Next"] and second.buttons == typed.buttons
+    back = await rig.click(second, "Previous", user=BOB)
+    assert back.shown == first.shown and back.buttons == first.buttons
+
+
 async def test_release_buttons_on_claims_release_that_claim(rig: Rig) -> None:
     await rig.command("/claim", "3.11")
     mine = await rig.command("/claims")
