@@ -183,14 +183,19 @@ def _sqlite_unwritable(settings: Settings) -> str | None:
     return None
 
 
-def missing_sqlite_file(settings: Settings) -> Path | None:
-    """The SQLite file the settings name when it does not exist (None for PostgreSQL, or when
-    it does)."""
+def sqlite_file(settings: Settings) -> Path | None:
+    """The SQLite file the settings name (None for PostgreSQL or an in-memory database)."""
     url = database_url(settings)
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
-    path = Path(url.database or "")
-    return None if path.exists() else path
+    return Path(url.database or "")
+
+
+def missing_sqlite_file(settings: Settings) -> Path | None:
+    """The SQLite file the settings name when it does not exist (None for PostgreSQL, or when
+    it does)."""
+    path = sqlite_file(settings)
+    return None if path is None or path.exists() else path
 
 
 def _not_the_bots(settings: Settings, what: str) -> StartupError:

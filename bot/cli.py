@@ -21,6 +21,7 @@ from bot.app import (
     open_store,
     reading_store,
     require_sqlite_file,
+    sqlite_file,
     system_clock,
 )
 from bot.config import (
@@ -45,6 +46,19 @@ def _failed(path: Path, exc: Exception) -> int:
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     print(f"{path}: {reason}", file=sys.stderr)
     return 1
+
+
+def _onto_the_database(settings: Settings, path: Path, what: str) -> bool:
+    """Whether ``path``, where ``what`` (the dump, the export) is to be written, is the SQLite
+    database the settings name or one of its -wal, -shm, -journal files, said on one line:
+    renamed over it, the output would replace the database (as db backup refuses too)."""
+    from storage.backup import live_target
+
+    database = sqlite_file(settings)
+    refusal = live_target(database, path, what) if database is not None else None
+    if refusal is not None:
+        print(refusal, file=sys.stderr)
+    return refusal is not None
 
 
 async def _console(settings: Settings, user: str | None) -> int:
@@ -153,6 +167,8 @@ async def _import(settings: Settings, path: Path) -> int:
 async def _export(settings: Settings, path: Path) -> int:
     from storage.dump import write_whole
 
+    if _onto_the_database(settings, path, "export"):
+        return 1
     async with reading_store(settings) as store:
         text = await export_csv(store)
     try:  # only once reading_store found the read sound (a read-only file no bot wrote meanwhile)
@@ -197,6 +213,8 @@ async def _db_dump(settings: Settings, path: Path, load: bool) -> int:
             finally:
                 await store.close()
         else:
+            if _onto_the_database(settings, path, "dump"):
+                return 1
             async with reading_store(settings) as store:
                 counts, text = await read_all(store)
             # Written only once reading_store found the read sound: when a bot wrote a read-only

@@ -33,6 +33,17 @@ def _live_file(source: Path, target: Path) -> str | None:
     return None
 
 
+def live_target(source: Path, target: Path, what: str) -> str | None:
+    """Why ``target`` cannot take ``what`` (the copy, the dump, the export) when it names the
+    SQLite database at ``source`` or one of its own files (renamed over it, the database is
+    gone, or torn in two); None when it names none of them."""
+    side = _live_file(source, target)
+    if side is None:
+        return None
+    named = "the database itself" if not side else f"the database's own {side} file"
+    return f"{str(target)!r} is {named} ({str(source)!r}): name the {what} another file"
+
+
 def _backup_step(source_uri: str, target: Path) -> int:
     """Copy the database at ``source_uri`` into ``target``; the pages copied."""
     with (
@@ -53,10 +64,8 @@ def _copy(source: Path, target: Path) -> int:
         raise BackupError(f"no SQLite database at {str(source)!r}")
     # Checked before anything is written: the copy would take the live file's name (its
     # writes since lost, or a database torn in two when it is the -wal or -shm).
-    side = _live_file(source, target)
-    if side is not None:
-        what = "the database itself" if not side else f"the database's own {side} file"
-        raise BackupError(f"{str(target)!r} is {what} ({str(source)!r}): name the copy another file")
+    if refusal := live_target(source, target, "copy"):
+        raise BackupError(refusal)
     if not target.name or (target.exists() and not target.is_file()):
         # The copy is made beside the target and renamed over it: over a pipe or a device
         # (/dev/stdout) that would put a file in its place; a folder ("." too) cannot take it.

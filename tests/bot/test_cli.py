@@ -539,3 +539,27 @@ async def test_the_reading_commands_never_migrate_a_writable_database(tmp_path: 
         with closing(sqlite3.connect(live)) as db:
             assert db.execute("SELECT version_num FROM alembic_version").fetchone() == (version,)
         assert not (tmp_path / "all.jsonl").exists() and not (tmp_path / "all.csv").exists()
+
+
+@pytest.mark.parametrize("command", [("db", "dump"), ("catalogue", "export")])
+async def test_a_dump_or_export_onto_the_live_database_is_refused(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """`db dump data/copbot.db` (the backup's FILE.db form, or a tab-completed path) or
+    `catalogue export data/copbot.db`: the JSON lines or CSV were renamed over the live
+    database, status 0, and the next start said "file is not a database", every claim gone. Now
+    refused in one line, status 1, as `db backup` refuses it, and the database left whole."""
+    status, output = await copbot(tmp_path, "console", "--as", "ann", stdin="/claim 3.11\n/quit\n")
+    assert status == 0, output
+    live = tmp_path / "data" / "copbot.db"
+    for name, what in (
+        ("copbot.db", "the database itself"),
+        ("copbot.db-wal", "the database's own -wal file"),
+    ):
+        status, output = await copbot(tmp_path, *command, f"data/{name}")
+        assert status == 1, output
+        assert output == f"'data/{name}' is {what} ('{live}'): name the {command[-1]} another file\n"
+    assert sorted(os.listdir(live.parent)) == ["copbot.db"]
+    with closing(sqlite3.connect(live)) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("SELECT problem_number FROM claim WHERE user_id = 'ann'").fetchall() == [("3.11",)]
