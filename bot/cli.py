@@ -291,6 +291,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _refused(lines: list[str], rest: Settings | None) -> int:
+    """Say why the settings stop copbot, one line each: as CRITICAL JSON objects when the rest of
+    the settings parse and ask for LOG_FORMAT=json, as every other refusal at start, else as bare
+    lines (no log format is known); the exit status."""
+    if rest is not None and rest.log_format == "json":
+        setup_logging(rest)
+        for line in lines:
+            log.critical("cannot start: %s", line)
+    else:
+        for line in lines:
+            print(f"copbot: {line}", file=sys.stderr)
+    return 2
+
+
+def _environment_alone() -> Settings | None:
+    """The settings of the environment without .env (None when they do not parse either): how
+    to log that .env cannot be read."""
+    try:
+        return Settings(_env_file=None)  # type: ignore[call-arg]
+    except ValidationError:
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``copbot`` script."""
     args = build_parser().parse_args(argv)
@@ -301,17 +324,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as exc:
-        if (rest := parsed_apart_from(exc)) is not None and rest.log_format == "json":
-            setup_logging(rest)  # one JSON object a line, as every other refusal at start
-            for line in invalid_settings(exc):
-                log.critical("cannot start: %s", line)
-        else:
-            for line in invalid_settings(exc):
-                print(f"copbot: {line}", file=sys.stderr)
-        return 2
+        return _refused(invalid_settings(exc), parsed_apart_from(exc))
     except (UnicodeDecodeError, OSError) as exc:  # reading .env, the one file settings come from
-        print(f"copbot: {unreadable_env(exc)}", file=sys.stderr)
-        return 2
+        return _refused([unreadable_env(exc)], _environment_alone())
     finally:
         dotenv_log.disabled = False
     setup_logging(settings)

@@ -727,6 +727,20 @@ async def test_an_env_file_that_is_not_utf8_is_named_in_one_line(tmp_path: Path)
     assert not (tmp_path / "copbot.db").exists()
 
 
+async def test_an_env_file_that_is_not_utf8_is_named_in_json_with_log_format_json(tmp_path: Path) -> None:
+    """LOG_FORMAT=json in the environment (a unit file's, say) and a .env saved as UTF-16 beside
+    it: the refusal was a bare "copbot: .env: ..." line, the one line a JSON log pipeline could
+    not read. Now it is a CRITICAL JSON object, as the refusal of a setting that does not parse."""
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=t\n", encoding="utf-16")
+    status, output = await copbot(tmp_path, "db", "upgrade", DATA_DIR=str(tmp_path), LOG_FORMAT="json")
+    assert status == 2, output
+    lines = [json.loads(line) for line in output.splitlines()]
+    assert [(line["level"], line["message"]) for line in lines] == [
+        ("CRITICAL", "cannot start: .env: not UTF-8 text (it is UTF-16): save it as UTF-8")
+    ], output
+    assert not (tmp_path / "copbot.db").exists()
+
+
 async def test_a_misspelt_setting_is_named_with_the_one_it_resembles(tmp_path: Path) -> None:
     """DISCORD_BOT_TOKEN in the environment or STALE_AFTER_DAY in .env was ignored without a
     word (copbot reads only its own names), so copbot ran with the default, or on the console
