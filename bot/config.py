@@ -117,7 +117,8 @@ class Settings(BaseSettings):
     stale_after_days: int = Field(default=30, ge=1, le=MAX_DAYS)
     stale_grace_days: int = Field(default=14, ge=1, le=MAX_DAYS)
     reminder_sweep_minutes: float = Field(default=60, gt=0, le=24 * 60)
-    submissions_per_hour: int = Field(default=10, ge=1)
+    # Bounded: a number meant as "no limit" (beyond 64 bits) failed every /submit's rate check.
+    submissions_per_hour: int = Field(default=10, ge=1, le=10_000)
     max_claims: int = Field(
         default=0,
         ge=0,

@@ -162,6 +162,13 @@ MISTAKES = {
         {"SHUTDOWN_GRACE_SECONDS": "601"},
         "copbot: SHUTDOWN_GRACE_SECONDS: Input should be less than or equal to 600 (got '601')",
     ),
+    # A number meant as "no limit" was taken, and every /submit then ended in "Sorry, something
+    # went wrong" (beyond the database's 64-bit integers, the rate limit's query could not run).
+    "submissions per hour meant as no limit": (
+        {"SUBMISSIONS_PER_HOUR": "99999999999999999999"},
+        "copbot: SUBMISSIONS_PER_HOUR: Input should be less than or equal to 10000 "
+        "(got '99999999999999999999')",
+    ),
     # "inf" (meant as "never give up") was taken, and every statement's limit overflowed or never came.
     "database timeout infinite": (
         {"DATABASE_TIMEOUT": "inf"},
