@@ -137,6 +137,21 @@ async def read_dump(path: Path) -> Rows:
     return await asyncio.to_thread(_read_dump, path)
 
 
+async def _loaded_before(conn: AsyncConnection, event: sa.Table, rows: list[dict[str, Any]]) -> bool:
+    """Whether the database holds the dump's last history entry as the dump has it (same id,
+    problem, kind and time): the dump was loaded into it before, rather than copbot started on
+    it (its seed's entries are stamped with that start's time)."""
+    if not rows:
+        return False
+    last = max(rows, key=lambda row: row.get("id") or 0)
+    held = (
+        await conn.execute(
+            sa.select(event.c.problem_number, event.c.kind, event.c.at).where(event.c.id == last.get("id"))
+        )
+    ).first()
+    return held is not None and tuple(held) == (last.get("problem_number"), last.get("kind"), last.get("at"))
+
+
 async def load(store: Store, path: Path | Rows) -> dict[str, int]:
     """Load a dump (its file, or the rows :func:`read_dump` read from it) into an empty,
     migrated (not seeded) database, all or nothing; rows per table."""
@@ -147,6 +162,11 @@ async def load(store: Store, path: Path | Rows) -> dict[str, int]:
             conn = await s.connection()
             for name in ("problem", "claim", "work_link", "event"):
                 if (await conn.execute(sa.select(sa.func.count()).select_from(tables[name]))).scalar_one():
+                    if await _loaded_before(conn, tables["event"], by_table.get("event", [])):
+                        raise DumpError(
+                            "the target database already holds this dump (its last history entry is "
+                            "there): it was loaded before, and nothing was loaded again; start copbot on it"
+                        )
                     raise DumpError(
                         f"the target database already has {name} rows: load into an empty database, "
                         "one copbot has never started on (its first start loads the seed catalogue)"

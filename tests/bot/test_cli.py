@@ -563,3 +563,26 @@ async def test_a_dump_or_export_onto_the_live_database_is_refused(
     with closing(sqlite3.connect(live)) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("SELECT problem_number FROM claim WHERE user_id = 'ann'").fetchall() == [("3.11",)]
+
+
+async def test_a_dump_loaded_twice_says_so(tmp_path: Path, empty_db_url: str) -> None:
+    """The README's `db load` run a second time (its first answer scrolled away, say): the refusal
+    said to load into a database "copbot has never started on", which it never had, and the
+    README's fix for that is to drop the database, the loaded one. Now it says the dump is there
+    already; a database copbot started on is still refused as before."""
+    status, output = await copbot(tmp_path, "console", "--as", "ann", stdin="/claim 3.11\n/quit\n")
+    assert status == 0, output
+    status, output = await copbot(tmp_path, "db", "dump", "copbot.jsonl")
+    assert status == 0, output
+    status, output = await copbot(tmp_path, "db", "load", "copbot.jsonl", DATABASE_URL=empty_db_url)
+    assert status == 0 and "\nloaded copbot.jsonl: " in output, output
+    status, output = await copbot(tmp_path, "db", "load", "copbot.jsonl", DATABASE_URL=empty_db_url)
+    assert status == 1, output
+    assert output.splitlines()[-1] == (
+        "copbot.jsonl: the target database already holds this dump (its last history entry is there): "
+        "it was loaded before, and nothing was loaded again; start copbot on it"
+    )
+    status, output = await copbot(tmp_path, "console", stdin="/quit\n", DATA_DIR="other")
+    assert status == 0, output
+    status, output = await copbot(tmp_path, "db", "load", "copbot.jsonl", DATA_DIR="other")
+    assert status == 1 and "already has problem rows: load into an empty database" in output, output
