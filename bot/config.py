@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Mapping
 from difflib import get_close_matches
@@ -48,6 +49,13 @@ UNSHOWN = frozenset(
     }
 )
 
+# A value shaped like a secret, whatever setting it was given to (a token pasted into the wrong
+# line): a Slack token (xoxb-…, xapp-…), a Discord bot token (three dot-separated base64 parts),
+# a Slack signing secret (32 hex digits), or an address with a password (scheme://user:pass@).
+SECRET_SHAPED = re.compile(
+    r"\bxox[a-z]-|\bxapp-|[\w-]{20,}\.[\w-]{5,}\.[\w-]{20,}|\b[0-9a-f]{32}\b|://[^/@\s]*:[^/@\s]*@",
+    re.IGNORECASE,
+)
 
 # What each API address setting looks like (its scheme tells the ones it may have).
 ADDRESS_EXAMPLES = {
@@ -213,6 +221,18 @@ class Settings(BaseSettings):
                 "Basic Information, App-Level Tokens",
             )
         return SecretStr(value)
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _a_folder(cls, folder: object) -> object:
+        """A folder, not an address: DATA_DIR=postgresql://… (meant for DATABASE_URL) made folders
+        named after the address, and `db upgrade` printed them, password and all."""
+        if isinstance(folder, str) and "://" in folder:
+            raise PydanticCustomError(
+                "folder",
+                "should be a folder, not an address: a database's address goes in DATABASE_URL",
+            )
+        return folder
 
     @field_validator("discord_api_url", "discord_gateway_url", "slack_api_url")
     @classmethod
@@ -447,11 +467,13 @@ def parsed_apart_from(error: ValidationError) -> Settings | None:
 def invalid_settings(error: ValidationError) -> list[str]:
     """One line per setting that failed to parse, named as its environment variable, with the value
     given, unless it may hold a secret (:data:`UNSHOWN`: tokens, and URLs that could carry a
-    password)."""
+    password) or looks like one (:data:`SECRET_SHAPED`: a token given to another setting)."""
     lines = []
     for problem in error.errors():
         name = "_".join(str(part) for part in problem["loc"]).upper() or "settings"
         shown = "input" in problem and not (problem["loc"] and problem["loc"][0] in UNSHOWN)
         given = f" (got {problem['input']!r:.80})" if shown else ""
+        if shown and SECRET_SHAPED.search(str(problem["input"])):
+            given = " (got a value shaped like a token or a password: not shown)"
         lines.append(f"{name}: {problem['msg']}{given}")
     return lines

@@ -178,6 +178,24 @@ MISTAKES = {
         {"DATABASE_TIMEOUT": "nan"},
         "copbot: DATABASE_TIMEOUT: Input should be a finite number (got 'nan')",
     ),
+    # A token pasted into the wrong line was shown back whole: "(got 'xoxb-…')".
+    "a slack token given as the guild id": (
+        {"DISCORD_GUILD_ID": "xoxb-1234-5678-abcdefabcdef"},
+        "copbot: DISCORD_GUILD_ID: Input should be a valid integer, unable to parse string as an "
+        "integer (got a value shaped like a token or a password: not shown)",
+    ),
+    "a discord token given as the local user": (
+        {"LOCAL_USER": "MTA4NzY1NDMyMTA5ODc2NTQz.GhIjKl.abcdefghijklmnopqrstuvwxyz0123" + "x" * 40},
+        "copbot: LOCAL_USER: String should have at most 64 characters (got a value shaped like a "
+        "token or a password: not shown)",
+    ),
+    # DATA_DIR=postgresql://… (meant for DATABASE_URL) made folders named after the address, and
+    # db upgrade printed them, the password in them.
+    "a database address as the data folder": (
+        {"DATA_DIR": "postgresql://copbot:hunter2pw@db/copbot"},
+        "copbot: DATA_DIR: should be a folder, not an address: a database's address goes in "
+        "DATABASE_URL (got a value shaped like a token or a password: not shown)",
+    ),
     "database timeout beyond an hour": (
         {"DATABASE_TIMEOUT": "1e12"},
         "copbot: DATABASE_TIMEOUT: Input should be less than or equal to 3600 (got '1e12')",
