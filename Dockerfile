@@ -6,7 +6,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DATA_DIR=/data \
     SEED_FILE=/app/data/seed.csv \
-    BIND_HOST=0.0.0.0
+    BIND_HOST=0.0.0.0 \
+    PATH=/app/.venv/bin:$PATH
 
 RUN useradd --create-home --uid 10001 copbot
 WORKDIR /app

@@ -97,7 +97,8 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = None
     discord_api_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str | None = None
-    discord_guild_id: int | None = None
+    # A server's id (a snowflake). 0 was taken as no server: the commands were synced globally.
+    discord_guild_id: int | None = Field(default=None, ge=1)
     discord_shard_count: int | None = Field(default=None, ge=1)
     # Read as written (0,1), not as JSON: the validators below parse it.
     discord_shard_ids: Annotated[list[int] | None, NoDecode] = None

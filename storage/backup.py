@@ -73,6 +73,10 @@ def _copy(source: Path, target: Path) -> int:
         raise BackupError(
             f"{str(target)!r} is no file to write the copy to ({kind}): name a file, e.g. copy.db"
         )
+    if target.is_symlink():
+        # The copy goes where the link points (latest.db → backups/monday.db), as `db dump` and
+        # `catalogue export` write through one: renamed over the link, it replaced it by a file.
+        target = target.resolve()
     tmp = target.with_name(target.name + ".partial")
     # Made here, empty (what an earlier attempt left is dropped): a folder that is missing or not
     # writable raises OSError in the system's words, where SQLite says "unable to open database file".

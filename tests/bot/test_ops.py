@@ -386,6 +386,22 @@ async def test_a_backup_onto_the_live_file_by_another_name_is_refused(
     assert sorted(await asyncio.to_thread(os.listdir, tmp_path)) == ["copbot.db", "hard.db", "link.db", "sub"]
 
 
+async def test_a_backup_onto_a_symlink_writes_where_it_points_and_keeps_the_link(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """``db backup latest.db``, latest.db a link to this week's file: the copy is that file, and
+    the link stays a link (it was replaced by a file of its own, the week's file left stale)."""
+    (tmp_path / "backups").mkdir()
+    week = tmp_path / "backups" / "monday.db"
+    week.write_bytes(b"")
+    (tmp_path / "latest.db").symlink_to(week)
+    await backup(sqlite_url, tmp_path / "latest.db")
+    assert (tmp_path / "latest.db").is_symlink()
+    assert sorted(os.listdir(tmp_path / "backups")) == ["monday.db"]  # no partial file left there
+    with sqlite3.connect(week) as copy:
+        assert copy.execute("SELECT count(*) FROM problem").fetchone() == (98,)
+
+
 async def test_backup_refuses_postgresql(tmp_path: Path) -> None:
     """PostgreSQL is backed up with its own tools; the command says so."""
     with pytest.raises(BackupError, match="pg_dump"):

@@ -184,6 +184,11 @@ MISTAKES = {
         "copbot: DISCORD_GUILD_ID: Input should be a valid integer, unable to parse string as an "
         "integer (got a value shaped like a token or a password: not shown)",
     ),
+    # DISCORD_GUILD_ID=0 was taken as no server at all: the commands went out globally.
+    "guild id zero": (
+        {"DISCORD_GUILD_ID": "0"},
+        "copbot: DISCORD_GUILD_ID: Input should be greater than or equal to 1 (got '0')",
+    ),
     "a discord token given as the local user": (
         {"LOCAL_USER": "MTA4NzY1NDMyMTA5ODc2NTQz.GhIjKl.abcdefghijklmnopqrstuvwxyz0123" + "x" * 40},
         "copbot: LOCAL_USER: String should have at most 64 characters (got a value shaped like a "
