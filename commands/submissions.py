@@ -408,6 +408,8 @@ async def pending_command(ctx: Context, request: Request) -> Reply:
             lines.append(f"{line} — not posted: {link.mod_refused}")
         elif link.mod_refused:
             lines.append(line + " — not posted yet: the moderator channel refuses copbot's posts")
+        elif ctx.effects is None:  # the local console: nothing is ever posted, so not "yet"
+            lines.append(line)
         else:
             lines.append(line + " — not posted yet")
     # Buttons for two, those without a moderator post first: a post written off (refused for the

@@ -194,7 +194,8 @@ def test_a_file_in_a_folder_that_does_not_exist_is_named(tmp_path: Path, command
 
 def test_the_console_says_it_posts_nowhere(tmp_path: Path) -> None:
     """A moderator channel set in the console is only a setting: /submit says that nothing is
-    posted from here (not "no moderator channel is set up"), and /pending decides."""
+    posted from here (not "no moderator channel is set up"), and /pending decides (its lines not
+    "not posted yet", as if the console would post them some day)."""
     lines = "/setup moderator_channel:<#123>\n/submit 1.2 https://b.org/x\n/pending\n!1\n/problem 1.2\n"
     result = run_cli(["console", "--as", "dave"], tmp_path, lines, PYTHONPATH=str(ROOT))
     assert result.returncode == 0, result.stderr
@@ -205,6 +206,7 @@ def test_the_console_says_it_posts_nowhere(tmp_path: Path) -> None:
         "This console posts nowhere: a moderator decides it with /pending." in out
     )
     assert "no moderator channel" not in out
+    assert "1.2 #1: https://b.org/x from dave" in out and "not posted" not in out, out
     assert "Approved the link for 1.2." in out and "https://b.org/x" in out.split("Approved the link")[1]
 
 
