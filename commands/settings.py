@@ -8,7 +8,7 @@ from commands.parser import Kind, Option
 from commands.submissions import refused_posts, refused_posts_section
 from commands.timefmt import days
 from commands.types import BadArgument, Context, Reply, ReplyField, Request
-from storage.models import ClaimState, CommunitySettings
+from storage.models import CommunitySettings
 
 MAX_CLAIMS = 200  # the largest /setup max_claims (more than the catalogue holds)
 # What /setup reset:NAME clears, by option → column (NULL): a channel or role is unset, a number
@@ -79,8 +79,7 @@ async def _due_now(
     reminds their claimants of (a lower setting may remind many members at once), or ""."""
     quiet = row.stale_after_days if row and row.stale_after_days else ctx.stale_after_days
     limit = now - timedelta(days=quiet)
-    held = await ctx.store.open_claims_for_user(platform, community, None)
-    due = sum(1 for c in held if c.state == ClaimState.ACTIVE and c.renewed_at < limit)
+    due = await ctx.store.quiet_since(platform, community, limit)
     if not due:
         return ""
     if due == 1:

@@ -43,6 +43,7 @@ from storage.database import CHANGES_EVERY, Database
 from storage.models import (
     OPEN_CLAIM_STATES,
     Claim,
+    ClaimState,
     CommunitySettings,
     Event,
     LinkStatus,
@@ -289,6 +290,23 @@ class Store(Database):
                 .order_by(col(Claim.claimed_at), col(Claim.id))
             )
             return list(rows)
+
+    async def quiet_since(self, platform: str, community_id: str, before: datetime) -> int:
+        """How many active claims made in a community were last claimed or renewed before
+        ``before`` (what /setup says when an admin lowers stale days): one count, as the sweep
+        finds them (``(state, renewed_at)``), no claim loaded."""
+        async with self.read() as s:
+            rows = await s.exec(
+                select(sa.func.count())
+                .select_from(Claim)
+                .where(
+                    Claim.platform == platform,
+                    Claim.community_id == community_id,
+                    Claim.state == ClaimState.ACTIVE,
+                    col(Claim.renewed_at) < before,
+                )
+            )
+            return int(rows.one())
 
     async def members_over_cap(self, platform: str, community_id: str, cap: int) -> int:
         """How many members hold more than ``cap`` open claims made in a community (what /setup

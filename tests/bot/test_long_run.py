@@ -395,7 +395,8 @@ async def run_simulation(url: str, seed: int = SEED, days: int = DAYS) -> World:
             link = await submissions.get_link(bot.store, link_id)
             assert link is not None
             mod = boss(link.community_id)
-            reply = await press(mod, f"cop:undo:{link_id}")
+            # The Undo under the decision, as posted: it names that decision's revision.
+            reply = await press(mod, f"cop:undo:{link_id}.{link.revision}")
             assert not reply.error, reply.text
             world.links[link_id] = (number, url, "pending")
             world.event(number, "undone", mod.user_id, clock())
