@@ -8,7 +8,7 @@ from commands.parser import Kind, Option
 from commands.submissions import refused_posts, refused_posts_section
 from commands.timefmt import days
 from commands.types import BadArgument, Context, Reply, ReplyField, Request
-from storage.models import CommunitySettings
+from storage.models import ClaimState, CommunitySettings
 
 MAX_CLAIMS = 200  # the largest /setup max_claims (more than the catalogue holds)
 # What /setup reset:NAME clears, by option → column (NULL): a channel or role is unset, a number
@@ -76,21 +76,35 @@ async def _due_now(
     ctx: Context, platform: str, community: str, now: datetime, row: CommunitySettings | None
 ) -> str:
     """After stale days changed: how many active claims here the next sweep turns stale and
-    reminds their claimants of (a lower setting may remind many members at once), or ""."""
+    reminds their claimants of (a lower setting may remind many members at once), and how many
+    are stale already (a higher setting does not make them fresh again), or ""."""
     quiet = row.stale_after_days if row and row.stale_after_days else ctx.stale_after_days
     limit = now - timedelta(days=quiet)
-    due = await ctx.store.quiet_since(platform, community, limit)
-    if not due:
-        return ""
+    due = await ctx.store.count_claims(platform, community, ClaimState.ACTIVE, limit)
+    stale = await ctx.store.count_claims(platform, community, ClaimState.STALE)
+    notes = []
     if due == 1:
-        return (
+        notes.append(
             f"1 open claim here has had no news for more than {days(quiet)}: it turns stale at the "
             "next sweep, and its claimant gets a reminder."
         )
-    return (
-        f"{due} open claims here have had no news for more than {days(quiet)}: they turn stale at "
-        "the next sweep, and their claimants get a reminder."
-    )
+    elif due:
+        notes.append(
+            f"{due} open claims here have had no news for more than {days(quiet)}: they turn stale at "
+            "the next sweep, and their claimants get a reminder."
+        )
+    if stale:
+        if stale == 1:
+            notes.append(
+                "1 claim here is stale already, reminded under the old setting: it stays stale, and "
+                "expires as its reminder said unless renewed."
+            )
+        else:
+            notes.append(
+                f"{stale} claims here are stale already, reminded under the old setting: they stay "
+                "stale, and each expires as its reminder said unless renewed."
+            )
+    return " ".join(notes)
 
 
 async def _over_cap(ctx: Context, platform: str, community: str, row: CommunitySettings | None) -> str:

@@ -291,10 +291,13 @@ class Store(Database):
             )
             return list(rows)
 
-    async def quiet_since(self, platform: str, community_id: str, before: datetime) -> int:
-        """How many active claims made in a community were last claimed or renewed before
-        ``before`` (what /setup says when an admin lowers stale days): one count, as the sweep
-        finds them (``(state, renewed_at)``), no claim loaded."""
+    async def count_claims(
+        self, platform: str, community_id: str, state: ClaimState, renewed_before: datetime | None = None
+    ) -> int:
+        """How many claims made in a community are in ``state`` (and were last claimed or renewed
+        before ``renewed_before``): what /setup says when an admin changes stale days. One count,
+        as the sweep finds them (``(state, renewed_at)``), no claim loaded."""
+        where = [] if renewed_before is None else [col(Claim.renewed_at) < renewed_before]
         async with self.read() as s:
             rows = await s.exec(
                 select(sa.func.count())
@@ -302,8 +305,8 @@ class Store(Database):
                 .where(
                     Claim.platform == platform,
                     Claim.community_id == community_id,
-                    Claim.state == ClaimState.ACTIVE,
-                    col(Claim.renewed_at) < before,
+                    Claim.state == state,
+                    *where,
                 )
             )
             return int(rows.one())

@@ -1186,6 +1186,32 @@ async def test_lowering_stale_days_tells_the_admin_how_many_claimants_the_next_s
     assert "no news" not in await shown(ctx, admin, "/setup stale_days:10")
 
 
+async def test_raising_stale_days_says_the_claims_already_stale_stay_so(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """An admin raising stale_days after a sweep reminded members was told only "Settings
+    saved.", as if the reminded claims were fresh again; they stay stale and expire as their
+    reminder said. /setup now says how many there are (the community's only)."""
+    admin = person("boss", admin=True)
+    await say(ctx, ANN, "/claim 3.11")
+    await say(ctx, person("bob"), "/claim 2.4")
+    await say(ctx, person("eve", community="elsewhere"), "/claim 2.4")
+    clock.advance(days=ctx.stale_after_days + 1)
+    await say(ctx, person("cy"), "/claim 1.1")
+    await make_sweeper(ctx, MemoryOutbound()).run_once()
+    saved = await shown(ctx, admin, f"/setup stale_days:{ctx.stale_after_days + 30}")
+    assert (
+        "2 claims here are stale already, reminded under the old setting: they stay stale, and "
+        "each expires as its reminder said unless renewed." in saved
+    ), saved
+    await say(ctx, ANN, "/claim 3.11")  # renewed: fresh again
+    once = await shown(ctx, admin, "/setup stale_days:60")
+    assert (
+        "1 claim here is stale already, reminded under the old setting: it stays stale, and expires "
+        "as its reminder said unless renewed." in once
+    ), once
+
+
 async def test_help_and_setup_say_that_an_unanswered_stale_claim_expires(
     ctx: Context, clock: FakeClock
 ) -> None:
