@@ -451,6 +451,18 @@ async def run_simulation(url: str, seed: int = SEED, days: int = DAYS) -> World:
                     f" {due} open claims here have had no news for more than {days} days: they turn stale "
                     "at the next sweep, and their claimants get a reminder."
                 )
+            # … and those stale already, which stay so.
+            stale = sum(1 for c in world.open.values() if c.guild == guild and c.stale)
+            if stale == 1:
+                want += (
+                    " 1 claim here is stale already, reminded under the old setting: it stays stale, and "
+                    "expires as its reminder said unless renewed."
+                )
+            elif stale:
+                want += (
+                    f" {stale} claims here are stale already, reminded under the old setting: they stay "
+                    "stale, and each expires as its reminder said unless renewed."
+                )
         cap = world.max_claims[guild]  # no operator default (MAX_CLAIMS) here
         if (
             line.startswith(("/setup max_claims", "/setup reset:max_claims"))
