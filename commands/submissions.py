@@ -472,8 +472,8 @@ async def refused_posts_section(ctx: Context, platform: str, community_id: str) 
             )
         when = f"at {clock_time(retry_at)} UTC" if retry_at > ctx.clock() else "at the next sweep"
         # Slack's moderator channel is a setting of the environment (its /setup only says so);
-        # copbot's invitation to it tries at once (bot.slack.events.on_member_joined_channel).
-        slack = "when copbot is invited to the channel or restarts"
+        # copbot's invitation to it, or its unarchiving, tries at once (bot.slack.events).
+        slack = "when copbot is invited to the channel, it is unarchived, or copbot restarts"
         now = slack if platform == "slack" else "by an admin's /setup"
         # The platform's reason names the channel as <#id>: shown by its name, for the member to find it.
         lines.append(

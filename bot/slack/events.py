@@ -155,6 +155,18 @@ async def on_member_joined_channel(event: SlackEvent) -> None:
     await event.ctx.effects.settings_changed(PLATFORM, event.team_id)
 
 
+async def on_channel_unarchive(event: SlackEvent) -> None:
+    """SLACK_MODERATOR_CHANNEL was unarchived (``channel_unarchive``; ``group_unarchive`` for a
+    private one): the submissions whose post it refused as archived (``is_archived``, waiting for
+    their hourly retry) are posted now, as when copbot is invited to it
+    (:func:`on_member_joined_channel`). Any other channel changes nothing."""
+    channel = str(event.event.get("channel") or "")
+    if not channel or channel != event.moderator_channel or event.ctx.effects is None:
+        return
+    log.info("the moderator channel %s was unarchived: posting what waited for it", channel)
+    await event.ctx.effects.settings_changed(PLATFORM, event.team_id)
+
+
 # The front end subscribes to each type listed when it is built; the handler itself is looked
 # up when an event arrives.
 EVENT_HANDLERS: dict[str, EventHandler] = {
@@ -162,6 +174,8 @@ EVENT_HANDLERS: dict[str, EventHandler] = {
     "app_uninstalled": on_app_uninstalled,
     "tokens_revoked": on_tokens_revoked,
     "member_joined_channel": on_member_joined_channel,
+    "channel_unarchive": on_channel_unarchive,
+    "group_unarchive": on_channel_unarchive,
 }
 
 

@@ -11,7 +11,8 @@ through its response_url (:mod:`bot.slack.answers`).
 :mod:`bot.slack.interactions` answers slash commands, buttons and the reject-reason modal
 (:mod:`bot.slack.review`); :mod:`bot.slack.delivery` applies events once each through
 :mod:`bot.slack.events`, which decides submissions by ✅ / ❌ reactions in
-``SLACK_MODERATOR_CHANNEL``, posts what that channel refused once copbot is invited to it, and
+``SLACK_MODERATOR_CHANNEL``, posts what that channel refused once copbot is invited to it (or it
+is unarchived), and
 notices the app's uninstall. It is also an
 :class:`bot.outbound.Outbound` (reminder DMs, moderator posts, their edits and reactions, through
 :class:`bot.slack.outbound.Messenger`).

@@ -824,6 +824,17 @@ def member_joined_event(
     return event
 
 
+def unarchive_event(channel_id: str, *, user_id: str = "U0MOD", private: bool = False) -> dict[str, Any]:
+    """A ``channel_unarchive`` event (``group_unarchive`` for a private channel) as Slack
+    delivers it: ``user_id`` unarchived ``channel_id``."""
+    return {
+        "type": "group_unarchive" if private else "channel_unarchive",
+        "channel": channel_id,
+        "user": user_id,
+        "event_ts": f"{time.time():.6f}",
+    }
+
+
 class SlackSender:
     """Sends requests to a Bolt app over HTTP the way Slack does, signed with v0 HMAC.
 

@@ -14,7 +14,7 @@ import pytest
 
 from commands.types import Context
 from tests.bot.slack.slack_rig import ANN, MOD, MODS, REMIND, Answer, Rig, moderated, tries_in
-from tests.fakes.slack_api import FakeSlack, member_joined_event
+from tests.fakes.slack_api import FakeSlack, member_joined_event, unarchive_event
 from tests.support.clock import FakeClock
 
 BOT = "U0BOT"  # copbot's own user in the fake workspace (auth.test's user_id)
@@ -63,6 +63,33 @@ async def test_inviting_copbot_to_the_moderator_channel_posts_what_waited_at_onc
     pending = await rig.command("/pending", user=MOD)
     assert "Needs attention" not in pending.shown, pending.shown
     assert "2.4 #1: https://example.org/acronyms from ann" in pending.shown, pending.shown
+
+
+@pytest.mark.parametrize("private", [False, True], ids=["public", "private"])
+async def test_unarchiving_the_moderator_channel_posts_what_waited_at_once(
+    rig: Rig, clock: FakeClock, private: bool
+) -> None:
+    """The moderator channel was archived (is_archived) when Ann submitted; an admin unarchives
+    it: her submission is posted there at once (Slack's channel_unarchive, group_unarchive for a
+    private channel). Before, it waited for the hourly retry or a restart. Another channel's
+    unarchiving posts nothing."""
+    rig.fake.fail(MODS, "is_archived", methods={"chat.postMessage"})
+    await rig.command("/submit", SUBMIT, user=ANN)
+    clock.advance(minutes=1)
+    rig.fake.clear_failures()
+
+    reply = await rig.slack.event(unarchive_event(OTHER, private=private))
+    assert reply.status == 200, reply
+    await rig.front.drain()
+    assert rig.posts_in(MODS) == []
+
+    reply = await rig.slack.event(unarchive_event(MODS, private=private))
+    assert reply.status == 200, reply
+    await rig.front.drain()
+    (post,) = rig.posts_in(MODS)
+    assert Answer.of(post).header == "Submission for 2.4"
+    pending = await rig.command("/pending", user=MOD)
+    assert "Needs attention" not in pending.shown, pending.shown
 
 
 async def test_a_replayed_join_posts_nothing_more(fake: FakeSlack, ctx: Context) -> None:

@@ -1044,7 +1044,7 @@ async def test_pending_tells_slack_admins_a_restart_not_setup_tries_a_refusing_c
 
     (line,) = [line for line in pending.shown.splitlines() if "moderator channel are refused" in line]
     assert "/setup" not in line, line
-    assert "at once when copbot is invited to the channel or restarts" in line, line
+    assert "at once when copbot is invited to the channel, it is unarchived, or copbot restarts" in line, line
 
 
 async def test_pending_offers_buttons_for_a_written_off_post_behind_two_posted_ones(
@@ -1129,7 +1129,7 @@ async def test_a_new_moderator_channel_copbot_is_not_in_paces_the_moves_and_pend
         assert "Needs attention" in pending.shown, pending.shown
         assert f"cannot post in <#{MODS2}>: not_in_channel" in pending.shown, pending.shown
         assert "2 posts wait in the former moderator channel" in pending.shown, pending.shown
-        assert "when copbot is invited to the channel or restarts" in pending.shown
+        assert "when copbot is invited to the channel, it is unarchived, or copbot restarts" in pending.shown
 
         clock.advance(minutes=15)
         await rig.sweeper.run_once()
