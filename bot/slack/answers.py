@@ -23,6 +23,9 @@ log = logging.getLogger("copbot.slack")
 
 # Slack wants an answer within 3 s; what the core has not finished by then goes by response_url.
 ANSWER_WITHIN = 2.0
+# What chat.postEphemeral answers in a conversation copbot is not in (channel_not_found: a
+# private one), or cannot post in: the answer goes to the asker's DM instead.
+NOT_THERE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 
 
 def response(reply: Reply) -> dict[str, Any]:
@@ -96,10 +99,16 @@ class Responder:
     async def _answer_elsewhere(self, asker: Asker, reply: Reply) -> str:
         """An answer the response_url could not take, by the Web API: shown only to the asker
         where they asked (a slash command, a click in a channel), or in their DM with copbot (a
-        click there, a form). Returns the method used."""
+        click there, a form, or a channel copbot is not in). Returns the method used."""
         if asker.channel_id and not asker.channel_id.startswith("D"):
-            await self.messenger.whisper(asker.channel_id, asker.user_id, reply)
-            return "chat.postEphemeral"
+            try:
+                await self.messenger.whisper(asker.channel_id, asker.user_id, reply)
+                return "chat.postEphemeral"
+            except Exception as exc:
+                # A command typed in a channel copbot was never invited to: Slack shows no
+                # ephemeral of copbot's there, so the answer goes to the asker's DM instead.
+                if slack_error(exc) not in NOT_THERE:
+                    raise
         await self.messenger.send_dm(asker.team_id, asker.user_id, reply)
         return "chat.postMessage"
 

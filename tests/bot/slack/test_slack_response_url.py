@@ -90,3 +90,25 @@ async def test_a_slow_command_whose_response_url_expired_is_shown_by_post_epheme
     (warning,) = warnings(caplog)
     assert "HTTP 404" in warning and "expired_url" in warning and "chat.postEphemeral" in warning
     assert "/response/" not in caplog.text
+
+
+@pytest.mark.parametrize("refusal", ["not_in_channel", "channel_not_found"])
+async def test_a_slow_answer_in_a_channel_copbot_is_not_in_reaches_the_asker_in_their_dm(
+    fake: FakeSlack, ctx: Context, caplog: pytest.LogCaptureFixture, refusal: str
+) -> None:
+    # Slash commands work in every channel, also one copbot was never invited to; there Slack
+    # refuses copbot's chat.postEphemeral (not_in_channel; channel_not_found when private).
+    async with running(fake, ctx, answer_within=0) as rig:
+        fake.fail_responses(404, "expired_url")
+        fake.fail("C0OUTSIDE", refusal, methods={"chat.postEphemeral"})
+        with caplog.at_level(logging.WARNING, logger="copbot.slack"):
+            ack = await rig.slack.command("/problem", "2.4", user_id=ANN, channel_id="C0OUTSIDE")
+            await rig.front.drain()
+
+    assert (ack.status, ack.text) == (200, "")
+    assert fake.ephemerals == []
+    (dm,) = fake.dms(ANN)
+    assert Answer.of(dm).header.startswith("2.4 — 3 letter acronyms")
+    (warning,) = warnings(caplog)
+    assert "HTTP 404" in warning and "chat.postMessage" in warning
+    assert "/response/" not in caplog.text
