@@ -225,6 +225,7 @@ class Interactions:
 
         Slack's trigger_id lasts 3 s, so this checks only what is quick (cached rights, one row).
         """
+        link = None
         try:
             actor = await self._actor(body)
             link_id = record_id(target)
@@ -244,8 +245,12 @@ class Interactions:
                 return
         except Exception:
             log.exception("opening the reject form for submission %s failed", target)
+            # A ❌ decides only a submission posted in the moderator channel; one /pending lists
+            # without a post (not posted yet, or refused) is decided there alone.
             reply = dispatch.error_reply(
                 "Sorry, I could not open the form. Try again, or react ❌ to reject without a reason."
+                if link is not None and link.mod_message_id
+                else "Sorry, I could not open the form. Press Reject again to try once more."
             )
         await self.responder.respond(respond, reply, Asker.of_action(body))
 

@@ -1134,3 +1134,31 @@ async def test_a_new_moderator_channel_copbot_is_not_in_paces_the_moves_and_pend
         clock.advance(minutes=15)
         await rig.sweeper.run_once()
         assert tries_in(fake, MODS2) == 2 and rig.posts_in(MODS2) == []
+
+
+async def test_a_reject_form_that_would_not_open_from_pending_points_only_where_the_moderator_can_reject(
+    fake: FakeSlack, ctx: Context
+) -> None:
+    # Without a moderator channel the submission has no post: /pending is the only place to decide
+    # it, so a form Slack would not open (its trigger expired) cannot be answered "react ❌".
+    async with moderated(fake, ctx, slack_moderator_channel=None) as rig:
+        await rig.command("/submit", SUBMIT, user=ANN)
+        pending = await rig.command("/pending", user=MOD)
+        fake.fail_method("views.open", "expired_trigger_id")
+
+        answer = await rig.click(pending, "Reject 2.4 #1", user=MOD)
+        await rig.press(pending, "Reject 2.4 #1", user=MOD)
+
+    assert not answer.public
+    assert answer.shown == ":warning: Sorry, I could not open the form. Press Reject again to try once more."
+    assert len(fake.calls_to("views.open", ok=True)) == 1  # pressed again, it opened
+    assert await status(ctx) == LinkStatus.PENDING
+
+
+async def test_a_reject_form_that_would_not_open_on_a_post_suggests_its_reaction(rig: Rig) -> None:
+    _, post = await submit(rig)
+    rig.fake.fail_method("views.open", "expired_trigger_id")
+
+    answer = await rig.click(Answer.of(post), "Reject with reason", user=MOD, channel=MODS, ts=post.ts)
+
+    assert "could not open the form. Try again, or react ❌ to reject without a reason." in answer.shown
