@@ -128,6 +128,17 @@ def test_scopes_events_interactivity_and_socket_mode(manifest: dict[str, Any]) -
     assert "set this to true" in MANIFEST.read_text(encoding="utf-8")
 
 
+def test_members_can_type_commands_in_their_dm_with_copbot(manifest: dict[str, Any]) -> None:
+    """Reminders (with their buttons) and late answers arrive in the member's DM with copbot;
+    without the Messages tab open for typing there, Slack greyed out the composer, so a member
+    could not answer with /claims or /release where the reminder asked."""
+    assert manifest["features"]["app_home"] == {
+        "home_tab_enabled": False,
+        "messages_tab_enabled": True,
+        "messages_tab_read_only_enabled": False,
+    }
+
+
 def test_display_information_fits_slacks_limits(manifest: dict[str, Any]) -> None:
     info = manifest["display_information"]
 
