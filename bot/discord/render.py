@@ -99,7 +99,9 @@ def escape(text: str) -> str:
 
     Each character Discord reads as markdown gets its own backslash (discord.py's
     ``escape_markdown`` escapes a masked link as one span, so with two on a line everything
-    between them stayed live). Bare URLs stay clickable: Discord reads no markdown inside one.
+    between them stayed live). Bare URLs stay clickable and as typed: Discord reads no markdown
+    inside one, and no mention (a zero-width space put after the "@" of
+    ``https://medium.com/@heremaps/…`` made it a link to another page).
     Bidi controls go (:func:`storage.text.without_bidi`): one left open in a problem's text, a
     name or a note turned the rest of the message around. Cached: cards repeat the same texts
     (problems, names).
@@ -110,7 +112,7 @@ def escape(text: str) -> str:
     for kept in _KEPT.finditer(text):
         if kept.start() < start:
             continue
-        parts.append(_INLINE.sub(r"\\\g<0>", text[start : kept.start()]))
+        parts.append(_inert(text[start : kept.start()]))
         url = kept.group("url")
         if url is None:
             angled = kept.group("angled")
@@ -124,10 +126,16 @@ def escape(text: str) -> str:
         while start < len(text) and text[start] == "]":
             parts.append("]")
             start += 1
-    parts.append(_INLINE.sub(r"\\\g<0>", text[start:]))
-    escaped = _LINE_START.sub(_escape_line_start, "".join(parts))
-    # escape_mentions only knows 17-20 digit ids; break every <@…> form whatever its length.
-    return _MENTION.sub("@\u200b\\1", escape_mentions(escaped))
+    parts.append(_inert(text[start:]))
+    return _LINE_START.sub(_escape_line_start, "".join(parts))
+
+
+def _inert(text: str) -> str:
+    """Text outside URLs and emoji: each markdown character escaped, no @everyone, @here or
+    mention (escape_mentions only knows 17-20 digit ids; every <@…> form is broken whatever its
+    length)."""
+    text = _INLINE.sub(r"\\\g<0>", text)
+    return _MENTION.sub("@\u200b\\1", escape_mentions(text)) if "@" in text else text
 
 
 def colour(reply: Reply) -> int:

@@ -38,6 +38,23 @@ async def test_a_display_name_cannot_ping_either(fake: FakeDiscord, ctx: Context
     assert "@\u200beveryone \\<@\u200b&1234567890123456789>" in shown
 
 
+async def test_an_address_with_at_here_in_a_note_stays_the_address_typed(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """A note linking a Medium author page (``/@heremaps``): the link leads where it was typed
+    (a zero-width space put in it to stop "@here" pinging sent people to another page), while
+    an @here and @everyone in the words beside it are still escaped."""
+    url = "https://medium.com/@heremaps/induction-heads"
+    other = "https://x.io/@everyone"
+    await ask(fake, "claim", {"number": "1.5"})
+    await ask(fake, "release", {"number": "1.5", "note": f"@here see {url} and {other} too"})
+    answer = await ask(fake, "problem", {"number": "1.5"})
+
+    shown = text_of(answer.data or {})
+    assert "@\u200bhere see" in shown
+    assert markdown(shown).bare == [url, other]
+
+
 # Two masked links on one line, with markup between them: discord.py's escape_markdown escaped
 # only the first "[" of such a line, leaving the rest live.
 NICK = "[a](b)[Mod team](https://x.io)"
