@@ -75,7 +75,11 @@ _KEPT = re.compile(
 )
 _URL_QUOTED = {ord(ch): f"%{ord(ch):02X}" for ch in "\\[]|*`"}
 # What ends a sentence rather than a URL: left out of it, as Discord's own autolink leaves it.
-_URL_TAIL = ".,:;\"')]>*_~|`"
+_URL_TAIL = ".,:;\"')]>*_~|`”’»"
+# Discord's autolink runs to a space or "<" and ends on none of _AUTOLINK_LAST; what follows a
+# URL up to there (_RUN, not a "]", which copbot leaves bare) is taken in unless it is all those.
+_AUTOLINK_LAST = ".,:;\"')]"
+_RUN = re.compile(r"[^\s<\]][^\s<]*")
 # Markdown anywhere in a line: emphasis, strike, spoilers, code, masked links, <t:…>/<#…> forms.
 _INLINE = re.compile(r"[\\*_~`|\[\]<]")
 # Markdown at the start of a line: quotes, headings, "-#" subtext, list items ("-", "+", "1.").
@@ -120,8 +124,14 @@ def escape(text: str) -> str:
             start = kept.end()
             continue
         url = without_tail(url, _URL_TAIL)
-        parts.append(url.translate(_URL_QUOTED))
         start = kept.start() + len(url)
+        after = _RUN.match(text, start)
+        if after and _inert(after.group()).strip(_AUTOLINK_LAST):
+            # Discord's autolink would run on into what follows (a closing quote: “…/notes”),
+            # linking another page: in angle brackets the link ends where the URL does.
+            parts.append(f"<{url.translate(_URL_QUOTED)}>")
+            continue
+        parts.append(url.translate(_URL_QUOTED))
         # A "]" right after it stays bare: a backslash there would become part of the link.
         while start < len(text) and text[start] == "]":
             parts.append("]")

@@ -82,7 +82,9 @@ _QUOTE_START = re.compile(r"^(?=[ \t]*&gt;)", re.MULTILINE)
 _DANGLING = re.compile(r"[*_~`]+$")
 # A bare http(s) URL in text; what ends a sentence around it is left out (links.without_tail).
 _BARE_URL = re.compile(r"(?<![\w/.@-])https?://[^\s<>\"|]+", re.IGNORECASE)
-_URL_TAIL = ".,;:!?'*_~)]}"
+# A closing quote (a card quotes a note: “… https://x.org/notes”) too: Slack linked the URL with
+# it, %-quoted, another page.
+_URL_TAIL = ".,;:!?'*_~)]}”’»"
 _STYLES = {ButtonStyle.PRIMARY: "primary", ButtonStyle.SUCCESS: "primary", ButtonStyle.DANGER: "danger"}
 
 

@@ -92,7 +92,9 @@ def text_of(message: dict[str, Any] | None) -> str:
 
 
 _ESCAPED = re.compile(r"\\([^0-9A-Za-z\s])")
-_BARE_URL = re.compile(r"(?<![0-9A-Za-z])https?://[^\s<]+")
+# Discord's autolink: to a space or "<", ending on none of .,:;"')] (a URL in <…> ends at ">").
+_BARE_URL = re.compile(r"(?<![0-9A-Za-z])https?://[^\s<]*[^\s<.,:;\"')\]]")
+_ANGLED_URL = re.compile(r"<(https?://[^\s>]+)>")
 _MASKED_LINK = re.compile(r"\[((?:\\.|[^\\\[\]])*)\]\(<?(https?://[^\s)>]+)>?\)")
 _LINE_MARKUP = re.compile(r"[ \t]*(?:[>#+-]|[0-9]+\.(?=\s|$))")
 # Discord shows a masked link whose text holds an address (``[https://a.org](https://a.org)``,
@@ -119,9 +121,11 @@ def markdown(text: str) -> Markdown:
             found.live.append(start.group().strip())
         at = 0
         while at < len(line):
-            if bare := _BARE_URL.match(line, at):
-                found.bare.append(bare.group())
+            if bare := _BARE_URL.match(line, at) or _ANGLED_URL.match(line, at):
+                found.bare.append(bare.group(bare.lastindex or 0))
                 at = bare.end()
+                while line[at : at + 1] == "]":  # copbot leaves it bare: it closes nothing
+                    at += 1
             elif skip := _ESCAPED.match(line, at):
                 at = skip.end()
             elif (masked := _MASKED_LINK.match(line, at)) and not _ADDRESS.search(masked[1]):

@@ -55,6 +55,19 @@ async def test_an_address_with_at_here_in_a_note_stays_the_address_typed(
     assert markdown(shown).bare == [url, other]
 
 
+async def test_a_release_note_ending_in_a_link_links_to_it_on_the_card(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """The card quotes an earlier claim's note (“…”): Discord's autolink runs on to a space or a
+    "<", so a note ending in a URL linked to it with the closing quote (…/notes%E2%80%9D, another
+    page); now the URL is in angle brackets, where the link ends."""
+    await ask(fake, "claim", {"number": "1.5"})
+    await ask(fake, "release", {"number": "1.5", "note": "my notes: https://x.org/notes"})
+    shown = text_of((await ask(fake, "problem", {"number": "1.5"})).data or {})
+    assert "my notes: <https://x.org/notes>”" in shown
+    assert markdown(shown).bare == ["https://x.org/notes"]
+
+
 # Two masked links on one line, with markup between them: discord.py's escape_markdown escaped
 # only the first "[" of such a line, leaving the rest live.
 NICK = "[a](b)[Mod team](https://x.io)"
@@ -87,8 +100,10 @@ async def test_markdown_in_names_and_notes_shows_literally_on_public_cards(
             assert read.links == [] and read.live == [], field
     card = {f["name"]: f["value"] for f in embed(answers[0])["fields"]}
     assert literal(card["Working on it"]).startswith(f"• {NICK} — since ")
-    assert f"released: “{NOTE}”" in literal(card["Earlier claims"])
-    assert "\\](https://phish.example/login)" in card["Earlier claims"]  # bare, so it shows whole
+    shown = literal(card["Earlier claims"]).replace("<https://phish", "https://phish").replace("n>)", "n)")
+    assert f"released: “{NOTE}”" in shown  # Discord shows no brackets around a link
+    # A link, whole, that ends where the URL does (not on the closing quote after it).
+    assert "\\](<https://phish.example/login>)”" in card["Earlier claims"]
     history = literal(text_of(answers[1].data or {}))
     assert f"Alice released it: {NOTE}" in history and f"{NICK} claimed it" in history
 

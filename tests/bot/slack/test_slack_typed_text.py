@@ -36,6 +36,15 @@ async def test_a_release_note_keeps_its_quotes_and_commas(rig: Rig) -> None:
     assert 'ann released it: tried the "max" trick, failed' in history.shown
 
 
+async def test_a_release_note_ending_in_a_link_links_to_it_on_the_card(rig: Rig) -> None:
+    """The card quotes an earlier claim's note (“…”): a note ending in a URL linked to the URL
+    with the closing quote in it (https://x.org/notes%E2%80%9D, another page); now to the URL."""
+    await rig.command("/claim", "2.4")
+    await rig.command("/release", "2.4 my notes: https://x.org/notes")
+    card = await rig.command("/problem", "2.4", user=BOB)
+    assert "“my notes: <https://x.org/notes>”" in card.shown
+
+
 async def test_a_zero_width_space_before_a_named_option_does_not_hide_it(rig: Rig) -> None:
     """`/claims \u200bnumber:2.4` (pasted with a zero-width space) looked for someone called
     "number:2.4"; `/search \u200bdifficulty:A circuits` looked for "difficulty:A" as words."""
