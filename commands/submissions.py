@@ -347,24 +347,48 @@ async def undo_action(ctx: Context, actor: Actor, target: str) -> Reply:
     return Reply(text=f"Undone: the link for {link.problem_number} is pending again.")
 
 
+# What a reaction under a moderator post decides: True approves, False rejects (Discord sends the
+# emoji itself, Slack its name).
+_VERDICTS = {APPROVE_EMOJI: True, REJECT_EMOJI: False, "white_check_mark": True, "x": False}
+
+
+async def reacted_post(
+    ctx: Context, platform: str, message_id: str, channel_id: str | None = None
+) -> WorkLink | None:
+    """The submission whose moderator post is this message (in ``channel_id``, when message ids
+    are unique only within a channel), or None. A post this process made while the database was
+    away is recorded first when the message is no recorded post: it may be this one (this costs
+    nothing when there is none)."""
+    link = await posts.link_by_message(ctx.store, platform, message_id, channel_id)
+    if link is None and ctx.effects is not None and await ctx.effects.record_posts():
+        link = await posts.link_by_message(ctx.store, platform, message_id, channel_id)
+    return link
+
+
 async def decide_by_reaction(
     ctx: Context, actor: Actor, message_id: str, emoji: str, channel_id: str | None = None
 ) -> Reply | None:
     """A reaction under a moderator post (in ``channel_id``, when message ids are unique only
     within a channel): ✅ approves, ❌ rejects; others' reactions, and reactions on messages that
-    are not the recorded post of a submission of the actor's community, do nothing.
+    are not the recorded post of a submission of the actor's community, do nothing (see
+    :func:`decide_post_by_reaction`, :func:`reacted_post`)."""
+    if emoji not in _VERDICTS or not actor.is_moderator:
+        return None
+    link = await reacted_post(ctx, actor.platform, message_id, channel_id)
+    return None if link is None else await decide_post_by_reaction(ctx, actor, link, emoji)
+
+
+async def decide_post_by_reaction(ctx: Context, actor: Actor, link: WorkLink, emoji: str) -> Reply | None:
+    """A reaction under ``link``'s moderator post (found by :func:`reacted_post`): ✅ approves, ❌
+    rejects; other emoji, others' reactions and another community's submission do nothing.
 
     On a submission decided the other way already, it changes nothing either, but its reactor
     may take it for their decision (their ❌ under an approved post): the answer, an error to
     them alone (``mention``), says so and how to change it. One agreeing with it answers None."""
-    approve = {APPROVE_EMOJI: True, REJECT_EMOJI: False, "white_check_mark": True, "x": False}.get(emoji)
+    approve = _VERDICTS.get(emoji)
     if approve is None or not actor.is_moderator:
         return None
-    link = await posts.link_by_message(ctx.store, actor.platform, message_id, channel_id)
-    if link is None and ctx.effects is not None and await ctx.effects.record_posts():
-        # A post made while the database was away is recorded now: it may be this one.
-        link = await posts.link_by_message(ctx.store, actor.platform, message_id, channel_id)
-    if link is None or link.id is None or link.community_id != actor.community_id:
+    if link.id is None or link.community_id != actor.community_id:
         return None
     try:
         return await decide_link(ctx, actor, link.id, approve)

@@ -17,9 +17,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.departures import community_left
 from bot.slack import render
 from bot.slack.people import PLATFORM, Directory
-from commands.submissions import decide_by_reaction
+from commands.submissions import decide_post_by_reaction, reacted_post
 from commands.types import Context
-from storage import posts
 
 log = logging.getLogger("copbot.slack")
 
@@ -86,19 +85,14 @@ async def on_reaction_added(event: SlackEvent) -> None:
         return
     user, reaction, channel, ts = review
     # ✅ and ❌ are everyday emoji: only one on a submission's post costs a look-up of the person.
-    if await posts.link_by_message(event.ctx.store, PLATFORM, ts, channel) is None and not (
-        # A post this process made while the database was away is recorded now (this costs
-        # nothing when there is none): it may be this one, and the reaction then counts.
-        event.ctx.effects is not None
-        and await event.ctx.effects.record_posts()
-        and await posts.link_by_message(event.ctx.store, PLATFORM, ts, channel) is not None
-    ):
+    link = await reacted_post(event.ctx, PLATFORM, ts, channel)
+    if link is None:
         return
     actor = await event.directory.actor(event.team_id, user)
     if not actor.is_moderator:
         log.info("ignored :%s: by %s: not a moderator", reaction, user)
         return
-    reply = await decide_by_reaction(event.ctx, actor, ts, reaction, channel)
+    reply = await decide_post_by_reaction(event.ctx, actor, link, reaction)
     if reply is not None and reply.error:  # decided the other way already: say so, to them alone
         try:
             await event.client.chat_postEphemeral(channel=channel, user=user, **render.message(reply))
@@ -142,17 +136,8 @@ async def on_member_joined_channel(event: SlackEvent) -> None:
     taken once (a guarded update), so the sweep retrying at the same moment does not post it
     twice; a replayed event is skipped by its id (:mod:`bot.slack.delivery`)."""
     user = str(event.event.get("user") or "")
-    channel = str(event.event.get("channel") or "")
-    if (
-        not user
-        or user != event.bot_user_id
-        or not channel
-        or channel != event.moderator_channel
-        or event.ctx.effects is None
-    ):
-        return
-    log.info("copbot joined the moderator channel %s: posting what waited for it", channel)
-    await event.ctx.effects.settings_changed(PLATFORM, event.team_id)
+    if user and user == event.bot_user_id:
+        await _moderator_channel_mended(event, "copbot joined the moderator channel")
 
 
 async def on_channel_unarchive(event: SlackEvent) -> None:
@@ -160,10 +145,17 @@ async def on_channel_unarchive(event: SlackEvent) -> None:
     private one): the submissions whose post it refused as archived (``is_archived``, waiting for
     their hourly retry) are posted now, as when copbot is invited to it
     (:func:`on_member_joined_channel`). Any other channel changes nothing."""
+    await _moderator_channel_mended(event, "the moderator channel was unarchived")
+
+
+async def _moderator_channel_mended(event: SlackEvent, what: str) -> None:
+    """What SLACK_MODERATOR_CHANNEL refused may be mended (``what`` happened to it, for the log):
+    what waits for a post there, or a move there, is tried now, by the same
+    work as an admin's /setup. An event about any other channel changes nothing."""
     channel = str(event.event.get("channel") or "")
     if not channel or channel != event.moderator_channel or event.ctx.effects is None:
         return
-    log.info("the moderator channel %s was unarchived: posting what waited for it", channel)
+    log.info("%s (%s): posting what waited for it", what, channel)
     await event.ctx.effects.settings_changed(PLATFORM, event.team_id)
 
 

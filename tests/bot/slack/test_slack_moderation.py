@@ -155,6 +155,27 @@ async def test_reactions_that_do_not_decide(rig: Rig) -> None:
     assert rig.fake.updates == [] and rig.fake.dms(ANN) == []
 
 
+async def test_a_check_mark_on_an_everyday_message_looks_nobody_up(fake: FakeSlack, ctx: Context) -> None:
+    """✅ and ❌ are everyday emoji: one on a message that is no submission's post (in the
+    moderator channel, or a post's timestamp in another channel) costs no look-up of who added
+    it (users.info, the moderators' user group); one on a submission's post does."""
+    fake.add_usergroup("S0MODS", [MO2])
+    async with moderated(fake, ctx, slack_moderators=f"{MOD},S0MODS") as rig:
+        _, post = await submit(rig)
+
+        def lookups() -> tuple[int, int]:
+            return len(fake.calls_to("users.info")), len(fake.calls_to("usergroups.users.list"))
+
+        before = lookups()
+        await rig.react(BOB, "white_check_mark", "1111111111.000001")
+        await rig.react(BOB, "x", post.ts, channel="C0GENERAL")
+        assert lookups() == before
+
+        await rig.react(BOB, "white_check_mark", post.ts)
+        assert [c.args["user"] for c in fake.calls_to("users.info")[before[0] :]] == [BOB]
+        assert await status(ctx) == LinkStatus.PENDING and fake.updates == []
+
+
 async def test_the_bots_own_reactions_never_count_even_if_it_is_listed(fake: FakeSlack, ctx: Context) -> None:
     async with moderated(fake, ctx, slack_moderators=f"{MOD},{fake.bot_user_id}") as rig:
         _, post = await submit(rig)
