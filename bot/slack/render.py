@@ -185,7 +185,11 @@ def safe_url(url: str) -> str | None:
 
 def link(item: Link, limit: int = MAX_TEXT, longest: int = MAX_LINK_LABEL) -> str:
     """``<https://…|label>`` for http(s) URLs, at most ``limit`` characters: the label (at most
-    ``longest``) gives way to the URL, which is never cut. Anything else is shown as inert text.
+    ``longest``) gives way to the URL, which is never cut. A label that is the link's own address
+    shows as typed (``<https://…>`` when Slack would show it so itself); any other label is inert
+    (:func:`inert`): a member's name in it (a /pending line) cannot format it (Slack's Android
+    app is reported to show a link whose label formats as plain text). Anything else is shown as
+    inert text.
     The link's note follows as text (`` — note``), cut first: inert, with its URLs clickable and
     as written (:func:`_linked`)."""
     shown = _link(item, limit, longest)
@@ -202,10 +206,16 @@ def _link(item: Link, limit: int, longest: int) -> str:
     if url is None:  # shown as text, which must not format
         shown, text = inert(item.url.strip()), inert(label)
         return fit(text if shown == text else f"{text} ({fit(shown, 200)})", limit)
+    if safe_url(label) == url:  # the link's own address: shown as typed, as in text (_linked)
+        shown = escape(label)
+        if shown == url and len(url) + len("<>") <= limit:
+            return f"<{url}>"  # Slack shows the address itself, which nothing in it can format
+    else:  # copbot's words, a member's name: they must not format
+        shown = inert(label)
     room = min(longest, limit - len(url) - len("<|>"))
     if room < MIN_LINK_LABEL:  # too long to be a link in ``limit``: an older or a sheet link
         return fit(inert(label), limit)
-    return f"<{url}|{fit(escape(label), room, links=False)}>"
+    return f"<{url}|{fit(shown, room, links=False)}>"
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:

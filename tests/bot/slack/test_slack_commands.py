@@ -87,10 +87,10 @@ async def test_a_card_with_many_links_still_shows_who_is_working_on_it(rig: Rig,
     # Before, the links filled Slack's 50 blocks and "Working on it" was cut off the end.
     assert "*Working on it*\n• jknowak (Discord) - July 2023" in card.shown
     assert "\n• bob — since 2026-11-25 (today)" in card.shown
-    # Slack takes 12,000 characters of text a message: 5 of the 9 links shown before still fit,
-    # the newest first.
-    assert "<https://example.org/paper-90?" in card.shown and "paper-89?" not in card.shown
-    assert "\n• … and 90 more: /problem 2.4 all\n" in card.shown
+    # Slack takes 12,000 characters of text a message: 7 of the 9 links shown before still fit,
+    # the newest first (each as its address alone, <url>; it was 5 when each was <url|url>).
+    assert "<https://example.org/paper-88?" in card.shown and "paper-87?" not in card.shown
+    assert "\n• … and 88 more: /problem 2.4 all\n" in card.shown
     assert message_errors(card.message) == []
     assert "a page or a filter" not in card.shown and len(card.blocks) < 50
 
@@ -115,10 +115,7 @@ async def test_problem_all_lists_every_approved_link_the_card_leaves_out(
     second = await rig.command("/problem", "2.4 all page:2")
     assert not second.public and "Page 2 of 2 (lines 21–30 of 30)." in second.shown
     lines = [line for page in (first, second) for line in page.shown.splitlines() if line.startswith("• ")]
-    assert lines == [
-        f"• <https://example.org/paper-{i}|https://example.org/paper-{i}> — paper {i}"
-        for i in range(29, -1, -1)
-    ]
+    assert lines == [f"• <https://example.org/paper-{i}> — paper {i}" for i in range(29, -1, -1)]
 
     unknown = await rig.command("/problem", "2.99 all")
     assert not unknown.public and "No problem 2.99 — section 2 runs 2.1–2.38." in unknown.shown

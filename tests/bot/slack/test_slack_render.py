@@ -81,7 +81,7 @@ def test_http_links_become_links_and_other_schemes_stay_text() -> None:
     assert shown[2] == "• odd|url (http://example.org/p|q&gt;r s)"  # whitespace: not a URL
     assert shown[3] == "• click me (javascript:alert(1))"
     assert shown[4] == "• mail (mailto:someone@example.org)"
-    assert shown[5] == "• <https://example.org/bare|https://example.org/bare>"
+    assert shown[5] == "• <https://example.org/bare>"  # Slack shows the address itself
     assert safe_url("https://example.org/p|q>r") == "https://example.org/p%7Cq%3Er"
     assert safe_url("https://exämple.org/ü") == "https://ex%C3%A4mple.org/%C3%BC"
 
@@ -193,8 +193,8 @@ def test_a_long_link_keeps_its_room_and_its_label_gives_way() -> None:
 
     assert lines[0] == "*Existing work*"
     assert lines[1].startswith(f"• <{shown}|nnnn")
-    assert lines[2].startswith(f"• <{shown}|https://example.org/?a&amp;a")
-    assert all(len(text) <= MAX_TEXT and text.endswith("…>") for text in lines[1:])
+    assert lines[1].endswith("…>") and len(lines[1]) <= MAX_TEXT
+    assert lines[2] == f"• <{shown}>"  # labelled with itself: Slack shows it whole
     # Where not even a short label fits, the link is shown as text, never cut inside its <…>.
     assert link(Link("label", ampersands), len(shown) + 5) == "label"
 
@@ -209,10 +209,10 @@ def test_a_link_s_note_follows_it_as_inert_text_and_gives_way_first() -> None:
     lines = texts(blocks(Reply(sections=(Section("Existing work", (Link(url, url, note),)),))))
 
     assert lines[1].startswith(
-        f"• <{shown}|{shown}> — see &lt;<https://arxiv.org/abs/2209.10652>|arXiv&gt; &amp; nnn"
+        f"• <{shown}> — see &lt;<https://arxiv.org/abs/2209.10652>|arXiv&gt; &amp; nnn"
     )  # like other text: its URL clickable as itself, its markup inert
     assert len(lines[1]) == MAX_TEXT and lines[1].endswith("n…")
-    just_the_link = f"<{shown}|{shown}>"
+    just_the_link = f"<{shown}>"
     assert link(Link(url, url, "a note"), len(just_the_link) + 5) == just_the_link  # no room: no note
 
 
@@ -291,6 +291,30 @@ def test_text_cannot_format_and_copbot_s_own_markup_still_does() -> None:
     assert shown[0] == f"x*y a~b file_name 2*3 café*{Z}x*{Z}é a_{Z}*{Z}b*{Z}_{Z}c a`{Z}b`{Z}c _{Z}x_y"
     # A cut never leaves a formatting character without its zero-width space.
     assert fit(f"{'a' * 10}*{Z}b", 12) == "a" * 10 + "…"
+
+
+def test_a_link_s_label_is_the_address_as_typed_or_text_that_cannot_format() -> None:
+    """A /pending line is a link to the moderator post labelled with the submitter's name and
+    link. Slack formats mrkdwn inside a link's label (and its Android app is reported to show
+    such a link as plain text): before, a name like "*Ann* _the_ ~dev~" showed bold, italic and struck
+    through inside the link. Now the label is inert like other text; <, >, & stay escaped, a
+    newline is a space (a label over two lines is no link), and a | is the label's own (the
+    address's is %-quoted, so the first | still ends it). A link labelled with its own address
+    is shown by Slack as the address (<url>): nothing in it formats, and it reads as typed."""
+    post = "https://fake-team.slack.com/archives/C0MODS/p1764072000000100"
+    label = "2.4 #1: https://x.org/a_b from *Ann* _the_ ~dev~ `x` | a > b <!channel> & c\nnext"
+
+    shown = link(Link(label, post))
+
+    assert shown == (
+        f"<{post}|2.4 #1: https://x.org/a_b from *{Z}Ann*{Z} _{Z}the_{Z} ~{Z}dev~{Z} `{Z}x`{Z} "
+        "| a &gt; b &lt;!channel&gt; &amp; c next>"
+    )
+    assert shown.index("|") == len(post) + 1
+    own = "https://example.org/~ann/_draft_/*v2*"
+    assert link(Link(own, own)) == f"<{own}>"
+    assert link(Link(own, own, "_n_")) == f"<{own}> — _{Z}n_{Z}"
+    assert link(Link(own + "|x", own + "|x")) == f"<{own}%7Cx|{own}|x>"  # as typed, beside its link
 
 
 def test_a_notification_cut_short_never_leaves_half_a_link() -> None:
