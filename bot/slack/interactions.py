@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections import OrderedDict
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -32,6 +34,26 @@ from storage.models import LinkStatus
 
 log = logging.getLogger("copbot.slack")
 
+# How long, and how many times, Slack takes posts to a response_url (its interactivity docs: "up
+# to 5 times within 30 minutes"); a button press's own answer and its card's refresh are two.
+RESPONSE_URL_LIFE = timedelta(minutes=30)
+RESPONSE_URL_USES = 5
+# The channel cards remembered for the private cards answering a Claim on them (the latest).
+CHANNEL_CARDS = 1024
+
+
+@dataclasses.dataclass
+class _ChannelCard:
+    """A card in a channel whose Claim someone pressed: the message (``channel/ts``), the press's
+    response_url (the way to replace a card copbot posted as the answer to a command: Slack may
+    refuse chat.update on those, bolt-js#2063, java-slack-sdk#951), when it was pressed and how
+    many posts that response_url took."""
+
+    message: str
+    response_url: str
+    pressed_at: datetime
+    uses: int = 2  # the answer to the Claim, and the card's refresh
+
 
 class Interactions:
     """The listeners for slash commands, buttons and the reason form, answered by the core."""
@@ -50,6 +72,9 @@ class Interactions:
         self.client, self.directory = installation.client, installation.directory
         self.answer_within = answer_within
         self._pressed = PressedMessages()
+        # By (team, user, problem): the channel card whose Claim they last pressed (see
+        # :meth:`_update_channel_card`).
+        self._channel_cards: OrderedDict[tuple[str, str, str], _ChannelCard] = OrderedDict()
 
     async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         """A slash command: answer in the ack when quick, else ack now and answer later."""
@@ -131,8 +156,12 @@ class Interactions:
         # Noted as soon as it is worked out: its place in line among the presses on the message.
         updates = reply.spent or reply.refresh
         place = self._pressed.answered(_pressed_message(body), reply.spent, reply.answered) if updates else 0
+        channel_card = self._channel_card(body, reply)
+        card_place = self._pressed.answered(channel_card.message) if channel_card is not None else 0
         await self.responder.respond(respond, reply, Asker.of_action(body))
         await self._update_pressed(body, reply, respond, place)
+        if channel_card is not None:
+            await self._update_channel_card(body, reply, channel_card, card_place)
 
     async def _update_pressed(
         self, body: dict[str, Any], reply: Reply, respond: AsyncRespond, place: int
@@ -219,6 +248,61 @@ class Interactions:
             if failure:
                 what = "a /claims list after a release" if card is None else "a private card"
                 log.warning("could not refresh %s: %s", what, failure)
+
+    def _channel_card(self, body: dict[str, Any], reply: Reply) -> _ChannelCard | None:
+        """The card in a channel to bring up to date after this press, besides the message
+        pressed: a Claim pressed on a channel card is remembered (its answer is a private card
+        with Release); a Claim or Release pressed on that private card returns the channel card
+        whose Claim the same person last pressed for that problem, while Slack still takes its
+        response_url. None otherwise."""
+        action = (body.get("actions") or [{}])[0]
+        parsed = parse_custom_id(str(action.get("action_id") or ""))
+        if parsed is None or parsed[0] not in {"claim", "release"} or reply.refresh is None:
+            return None
+        user, team = body.get("user") or {}, body.get("team") or {}
+        key = (str(team.get("id") or user.get("team_id") or ""), str(user.get("id") or ""), parsed[1])
+        now = self.ctx.clock()
+        if not (body.get("container") or {}).get("is_ephemeral"):
+            url = str(body.get("response_url") or "")
+            pressed = render.buttons_of((body.get("message") or {}).get("blocks"))
+            if parsed[0] == "claim" and url and reply.refreshing(pressed) is not None:  # a card
+                self._channel_cards.pop(key, None)
+                self._channel_cards[key] = _ChannelCard(_pressed_message(body), url, now)
+                while len(self._channel_cards) > CHANNEL_CARDS:
+                    self._channel_cards.popitem(last=False)
+            return None
+        card = self._channel_cards.get(key)
+        if card is None or now - card.pressed_at >= RESPONSE_URL_LIFE or card.uses >= RESPONSE_URL_USES:
+            self._channel_cards.pop(key, None)
+            return None
+        card.uses += 1
+        return card
+
+    async def _update_channel_card(
+        self, body: dict[str, Any], reply: Reply, card: _ChannelCard, place: int
+    ) -> None:
+        """A Claim or Release pressed on a private card answering a Claim on ``card`` (a card in
+        a channel): ``card`` is replaced by one showing who holds the problem now, as a press on
+        it would, so the channel is not told a problem is taken after its claim was released, or
+        the reverse. Slack sends no copy of a private card, nor the channel card's message, so
+        the card is replaced through the response_url of the Claim pressed on it, which Slack
+        takes for 30 minutes; later (or after a restart) the channel card is brought up to date
+        by the next press on it. A failure is only logged."""
+        parsed = parse_custom_id(str(((body.get("actions") or [{}])[0]).get("action_id") or ""))
+        shown = reply.refreshing((Button("Claim", "claim", parsed[1]),)) if parsed is not None else None
+        if shown is None:
+            return
+        async with self._pressed.editing(card.message, place) as update:
+            if update.superseded:  # a later press showed it as it is now
+                return
+            try:
+                respond = AsyncRespond(response_url=card.response_url)
+                answer = await respond(**response(shown), replace_original=True)
+                failure = None if 200 <= answer.status_code < 300 else f"HTTP {answer.status_code}"
+            except Exception as exc:
+                failure = type(exc).__name__
+            if failure:
+                log.warning("could not refresh a channel card after a press on a private card: %s", failure)
 
     async def _open_reject_form(self, body: dict[str, Any], target: str, respond: AsyncRespond) -> None:
         """**Reject with reason**: a moderator gets the modal; anyone else an answer saying why not.

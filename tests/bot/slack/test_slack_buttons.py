@@ -11,6 +11,7 @@ from commands import dispatch
 from commands.types import Context
 from tests.bot.slack.slack_rig import ANN, BOB, CAT, Answer, Rig, running
 from tests.fakes.slack_api import FakeSlack
+from tests.support.clock import FakeClock
 from tests.support.tcp_proxy import TcpProxy
 
 
@@ -220,13 +221,67 @@ async def test_a_private_card_shows_who_holds_the_problem_once_its_claim_or_rele
     released = await rig.click(claimed, "Release", user=BOB)
 
     assert not released.public and "Released your claim on 1.2." in released.shown
-    (now,) = replacements(rig)[shown:]  # his private card, replaced where he sees it
+    # His private card, replaced where he sees it (and the channel's, as the next test shows).
+    (now,) = [a for a in replacements(rig)[shown:] if not a.public]
     assert not now.public and now.buttons == ["Claim", "Another random"]
     assert "Nobody yet" in now.shown and "bob — since" not in now.shown
 
     again = await rig.click(now, "Claim", user=BOB)
 
     assert "You claimed 1.2" in again.shown
-    (later,) = replacements(rig)[shown + 1 :]
+    (later,) = [a for a in replacements(rig)[shown:] if not a.public][1:]
     assert not later.public and later.buttons == ["Claim", "Release", "Another random"]
     assert "bob — since 2026-11-25" in later.shown and "You claimed" not in later.shown
+
+
+async def test_a_release_on_a_private_card_updates_the_card_in_the_channel_it_was_claimed_from(
+    rig: Rig,
+) -> None:
+    """Bob claims 1.2 with the button on Ann's card in the channel: that card names him, and his
+    answer is a private card with Release. He presses that Release: before, only his private card
+    changed, and the channel's card kept saying he was on 1.2 to everyone else until someone
+    pressed a button on it. Now it is replaced too (through the response_url of his Claim on it,
+    which Slack honours for 30 minutes), and his Claim on the private card names him there again."""
+    card = await rig.command("/problem", "1.2", user=ANN)
+    claimed = await rig.click(card, "Claim", user=BOB)
+    (in_channel,) = [c for c in rig.fake.responses if c.args.get("replace_original")]
+    assert "bob — since 2026-11-25" in Answer.of(in_channel).shown
+
+    await rig.click(claimed, "Release", user=BOB)
+
+    channel_cards = [
+        Answer.of(c)
+        for c in rig.fake.responses
+        if c.args.get("replace_original") and c.response_id == in_channel.response_id
+    ]
+    assert len(channel_cards) == 2 and channel_cards[-1].public
+    assert "Nobody yet" in channel_cards[-1].shown and "bob — since" not in channel_cards[-1].shown
+    assert channel_cards[-1].buttons == ["Claim", "Another random"]
+
+    (private,) = [a for a in replacements(rig) if not a.public]
+    await rig.click(private, "Claim", user=BOB)
+
+    now = [
+        c
+        for c in rig.fake.responses
+        if c.args.get("replace_original") and c.response_id == in_channel.response_id
+    ]
+    assert len(now) == 3 and "bob — since 2026-11-25" in Answer.of(now[-1]).shown
+
+
+async def test_a_channel_card_is_not_replaced_once_slack_no_longer_takes_its_response_url(
+    rig: Rig, clock: FakeClock
+) -> None:
+    """Slack takes posts to a response_url for 30 minutes: Bob's Release on his private card an
+    hour after his Claim on the channel's card changes his private card only, and posts nothing
+    Slack would refuse (the channel's card is brought up to date by the next press on it)."""
+    card = await rig.command("/problem", "1.2", user=ANN)
+    claimed = await rig.click(card, "Claim", user=BOB)
+    (in_channel,) = [c for c in rig.fake.responses if c.args.get("replace_original")]
+    clock.advance(hours=1)
+
+    await rig.click(claimed, "Release", user=BOB)
+
+    replaced = [c for c in rig.fake.responses if c.args.get("replace_original")]
+    assert [c for c in replaced if c.response_id == in_channel.response_id] == [in_channel]
+    assert [a.public for a in replacements(rig)] == [True, False]  # the card's refresh, his card
