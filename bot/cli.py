@@ -8,6 +8,8 @@ import logging
 import os
 import signal
 import sys
+import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -59,6 +61,45 @@ def _onto_the_database(settings: Settings, path: Path, what: str) -> bool:
     if refusal is not None:
         print(refusal, file=sys.stderr)
     return refusal is not None
+
+
+async def _stoppable(what: str, path: Path, run: Callable[[threading.Event], Awaitable[int]]) -> int:
+    """``run(stop)``, the command ``what`` writing ``path``, stopped cleanly by SIGTERM or Ctrl-C:
+    its file work stops at a safe point (``stop``), no ``path``.partial is left, ``path`` is as it
+    was, and the command says so and exits 128 + the signal's number. (Killed by SIGTERM, it left
+    the partial file behind; at Ctrl-C a copy went on and could replace ``path`` all the same.)
+    A second signal has its default effect at once."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    stop = threading.Event()
+    heard: list[signal.Signals] = []
+    existed = await asyncio.to_thread(os.path.lexists, path)
+
+    def on_signal(sig: signal.Signals) -> None:
+        if heard:  # asked twice: stop now, whatever is left behind
+            signal.signal(sig, signal.SIG_DFL)
+            os.kill(os.getpid(), sig)
+            return
+        heard.append(sig)
+        print(f"{sig.name}: stopping {what}, leaving {path} as it was", file=sys.stderr, flush=True)
+        task.cancel()
+
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
+        loop.add_signal_handler(sig, on_signal, sig)
+    try:
+        return await run(stop)
+    except asyncio.CancelledError:
+        if not heard:
+            raise
+        task.uncancel()
+        left = f"{path} is as it was" if existed else f"nothing was written to {path}"
+        print(f"{what} stopped by {heard[0].name}: {left}, and no partial file is left", file=sys.stderr)
+        return 128 + heard[0]
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
 
 
 async def _console(settings: Settings, user: str | None) -> int:
@@ -164,7 +205,7 @@ async def _import(settings: Settings, path: Path) -> int:
     return 0
 
 
-async def _export(settings: Settings, path: Path) -> int:
+async def _export(settings: Settings, path: Path, stop: threading.Event | None = None) -> int:
     from storage.dump import write_whole
 
     if _onto_the_database(settings, path, "export"):
@@ -172,19 +213,19 @@ async def _export(settings: Settings, path: Path) -> int:
     async with reading_store(settings) as store:
         text = await export_csv(store)
     try:  # only once reading_store found the read sound (a read-only file no bot wrote meanwhile)
-        await write_whole(path, text)
+        await write_whole(path, text, stop)
     except OSError as exc:
         return _failed(path, exc)
     print(f"exported the catalogue to {path}")
     return 0
 
 
-async def _db_backup(settings: Settings, path: Path) -> int:
+async def _db_backup(settings: Settings, path: Path, stop: threading.Event | None = None) -> int:
     from storage.backup import BackupError, backup
 
     require_sqlite_file(settings)  # named as dump and export name it (a URL that does not parse too)
     try:
-        pages = await backup(settings.db_url, path)
+        pages = await backup(settings.db_url, path, stop)
     except BackupError as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -194,7 +235,7 @@ async def _db_backup(settings: Settings, path: Path) -> int:
     return 0
 
 
-async def _db_dump(settings: Settings, path: Path, load: bool) -> int:
+async def _db_dump(settings: Settings, path: Path, load: bool, stop: threading.Event | None = None) -> int:
     from storage.dump import DumpError, read_all, read_dump, write_whole
     from storage.dump import load as load_dump
 
@@ -219,7 +260,7 @@ async def _db_dump(settings: Settings, path: Path, load: bool) -> int:
                 counts, text = await read_all(store)
             # Written only once reading_store found the read sound: when a bot wrote a read-only
             # file meanwhile, it says "run the command again" and nothing is left at the path.
-            await write_whole(path, text)
+            await write_whole(path, text, stop)
     except (DumpError, OSError) as exc:
         _remove_made(made)  # a load refused into a new SQLite file leaves no empty database
         return _failed(path, exc)
@@ -341,13 +382,13 @@ def main(argv: list[str] | None = None) -> int:
         case "catalogue", "import":
             coro = _import(settings, args.file)
         case "catalogue", "export":
-            coro = _export(settings, args.file)
+            coro = _stoppable("catalogue export", args.file, lambda stop: _export(settings, args.file, stop))
         case "db", "dump":
-            coro = _db_dump(settings, args.file, load=False)
+            coro = _stoppable("db dump", args.file, lambda stop: _db_dump(settings, args.file, False, stop))
         case "db", "load":
             coro = _db_dump(settings, args.file, load=True)
         case "db", "backup":
-            coro = _db_backup(settings, args.file)
+            coro = _stoppable("db backup", args.file, lambda stop: _db_backup(settings, args.file, stop))
         case _:
             coro = _db_upgrade(settings)
     try:

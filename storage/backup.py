@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sqlite3
+import threading
 from contextlib import closing
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
 from storage.engine import changed_while_immutable, file_stamp, is_sqlite, read_only_query
+from storage.stopping import check, in_thread
 
 
 class BackupError(Exception):
@@ -58,8 +59,9 @@ def _backup_step(source_uri: str, target: Path) -> int:
         return int(dst.execute("PRAGMA page_count").fetchone()[0])
 
 
-def _copy(source: Path, target: Path) -> int:
-    """SQLite's online backup API: a consistent snapshot even while others write."""
+def _copy(source: Path, target: Path, stop: threading.Event | None = None) -> int:
+    """SQLite's online backup API: a consistent snapshot even while others write. Once ``stop``
+    is set, :class:`storage.stopping.Stopped` is raised before the copy is put in place."""
     if not source.exists():
         raise BackupError(f"no SQLite database at {str(source)!r}")
     # Checked before anything is written: the copy would take the live file's name (its
@@ -85,6 +87,7 @@ def _copy(source: Path, target: Path) -> int:
     # would end the path there, and SQLite would create and copy an empty file of that name.
     uri = source.absolute().as_uri()
     try:
+        check(stop)
         try:
             pages = _backup_step(f"{uri}?mode=ro", tmp)
         except sqlite3.OperationalError:
@@ -100,6 +103,7 @@ def _copy(source: Path, target: Path) -> int:
                     f"{str(source)!r} was written while it was copied without locks (its folder is "
                     "read-only to this user, and a bot opened it meanwhile): run db backup again"
                 ) from None
+        check(stop)  # the copy is whole, but the run was stopped: the target stays as it was
         tmp.replace(target)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)  # all or nothing: no half copy is left beside the target
@@ -109,11 +113,12 @@ def _copy(source: Path, target: Path) -> int:
     return int(pages)
 
 
-async def backup(url: str, target: Path) -> int:
-    """Copy the SQLite database at ``url`` to ``target``; returns the pages copied."""
+async def backup(url: str, target: Path, stop: threading.Event | None = None) -> int:
+    """Copy the SQLite database at ``url`` to ``target``; returns the pages copied. Cancelled
+    (a signal), the copy stops at its next safe point (see :func:`storage.stopping.in_thread`)."""
     if not is_sqlite(url):
         raise BackupError("db backup copies the SQLite file; for PostgreSQL use pg_dump")
     database = make_url(url).database
     if not database or database == ":memory:":
         raise BackupError(f"no SQLite database at {database!r}")
-    return await asyncio.to_thread(_copy, Path(database), target)
+    return await in_thread(stop, _copy, Path(database), target, stop)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -16,7 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 from storage import models  # noqa: F401  (registers the tables)
+from storage.stopping import check, in_thread
 from storage.store import Store
+
+# Written a piece at a time, so that a run stopped while a large file is written stops soon.
+_PIECE = 1 << 20
 
 
 class DumpError(Exception):
@@ -55,26 +60,32 @@ async def dump(store: Store, path: Path) -> dict[str, int]:
     return counts
 
 
-def _write_whole(path: Path, text: str) -> None:
+def _write_whole(path: Path, text: str, stop: threading.Event | None = None) -> None:
     """``text`` at ``path`` whole or not at all: written beside it, then renamed over it, so
-    that a failed write leaves nothing there (what was there stays). A path that is no regular
-    file (/dev/stdout, a pipe) is written as it is."""
+    that a failed write, or one stopped (``stop`` set: :class:`storage.stopping.Stopped`), leaves
+    nothing there (what was there stays). A path that is no regular file (/dev/stdout, a pipe)
+    is written as it is."""
     if path.exists() and not path.is_file():
         path.write_text(text, encoding="utf-8", newline="")
         return
     path = path.resolve() if path.is_symlink() else path  # the file a link names, the link kept
     tmp = path.with_name(path.name + ".partial")
     try:
-        tmp.write_text(text, encoding="utf-8", newline="")
+        with tmp.open("w", encoding="utf-8", newline="") as out:
+            for start in range(0, len(text), _PIECE):
+                check(stop)
+                out.write(text[start : start + _PIECE])
+        check(stop)
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
-async def write_whole(path: Path, text: str) -> None:
-    """:func:`_write_whole` in a thread."""
-    await asyncio.to_thread(_write_whole, path, text)
+async def write_whole(path: Path, text: str, stop: threading.Event | None = None) -> None:
+    """:func:`_write_whole` in a thread; cancelled (a signal), it stops at its next piece with
+    nothing left beside ``path`` (see :func:`storage.stopping.in_thread`)."""
+    await in_thread(stop, _write_whole, path, text, stop)
 
 
 async def read_all(store: Store) -> tuple[dict[str, int], str]:
