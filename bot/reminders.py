@@ -18,8 +18,9 @@ channel copbot may not post in) is sent again at each sweep and its claim does n
 meanwhile; so is one cut off by a server error or a lost connection, which may have arrived (a
 second reminder harms less than a claim expiring unreminded). A reminder channel copbot may not
 post in is named in one warning per sweep, with the setting that chose it; meanwhile a claimant
-with closed DMs waiting for it is asked after (on Discord, a request: still a member?) once a
-day at most (:data:`PRESENCE_KEPT`), not at every sweep. One that can never
+with closed DMs waiting for it is asked after (on Discord, a request: still a member?), and its
+DM tried again, once a day at most (:data:`PRESENCE_KEPT`), not at every sweep: in between, only
+the channel is tried (one refused request a claimant a sweep, not two). One that can never
 arrive (closed DMs and no reminder channel, or one that is gone; a claimant who left the
 community or whose account is deactivated or deleted, :class:`bot.outbound.Gone`, whom a mention
 would ping in vain) is
@@ -115,7 +116,7 @@ STUCK_SENDING = timedelta(hours=2)
 
 # While a community's reminder channel refuses copbot, a claimant with closed DMs found still in
 # the community when their reminder was refused there is not asked about again for this long:
-# their reminder is sent again at each sweep (DM, then the channel), but whether they are still
+# their reminder is sent again at each sweep (the channel; the DM once a day), but whether they are still
 # a member matters only before a mention goes out, and on Discord asking is one request of its
 # own, at every sweep, for every such claim. A day bounds how long one who left since may be
 # mentioned in vain, once the channel is mended.
@@ -525,11 +526,16 @@ class Sweeper:
                     gone = True
                     raise
 
-            how = await delivered(dm(), "dm", log, what, again_if_unsure=reminder)
-            if how != "unreachable":
-                return how, ""
-            if gone:  # a mention in the channel would ping someone who can never read it
-                return "unreachable", CLAIMANT_GONE
+            # A DM found closed within the day while this channel refuses is not tried again at
+            # every sweep (refused each time, as the channel is: two refused requests a claimant
+            # a sweep): once a day, with the lookup; in between only the channel is tried, so
+            # the reminder still goes out the sweep it is mended.
+            if ask:
+                how = await delivered(dm(), "dm", log, what, again_if_unsure=reminder)
+                if how != "unreachable":
+                    return how, ""
+                if gone:  # a mention in the channel would ping someone who can never read it
+                    return "unreachable", CLAIMANT_GONE
             if channel is None:
                 channel = await self.reminder_channel(*community)
             if not channel:

@@ -327,8 +327,9 @@ async def test_a_waiting_reminder_does_not_look_its_claimant_up_again_at_every_s
     """DMs closed and the reminder channel refusing copbot: each sweep asked Discord again whether
     Alice and Bob were still in the server (GET member), though the answer was only needed before
     a mention that never went out. Now one lookup a day at most per claimant while the channel
-    refuses: the DM is still tried and the channel too, so the reminder goes out the sweep the
-    channel is mended; and one who left meanwhile is found at the next day's lookup, not pinged."""
+    refuses: the channel is still tried, so the reminder goes out the sweep the channel is mended
+    (the DM with the lookup, once a day); and one who left meanwhile is found at the next day's
+    lookup, not pinged."""
     fake.add_channel("reminders", overwrites=[{"id": fake.bot_role_id, "type": 0, "deny": ["send_messages"]}])
 
     def lookups() -> int:
@@ -344,7 +345,7 @@ async def test_a_waiting_reminder_does_not_look_its_claimant_up_again_at_every_s
         assert (lookups(), refused_dms()) == (2, 2)
         clock.advance(hours=1)
         assert (await rig.sweeper.run_once()).delivered == {"retry": 2}
-        assert (lookups(), refused_dms()) == (2, 4)  # DMs tried again, nobody looked up again
+        assert (lookups(), refused_dms()) == (2, 2)  # nobody looked up, nor their DM tried, again
 
         fake.members.pop(fake.bob_id)  # Bob leaves the server
         clock.advance(days=1)  # a day on, each is looked up once more
@@ -359,6 +360,50 @@ async def test_a_waiting_reminder_does_not_look_its_claimant_up_again_at_every_s
         assert lookups() == 4
         assert [m["content"] for m in reminders(fake)] == [f"<@{fake.alice_id}>"]
         assert (await latest(rig, fake.alice_id)).delivery == "channel"
+
+
+async def test_while_the_reminder_channel_refuses_a_sweep_sends_one_refused_request_a_claimant(
+    fake: FakeDiscord, ctx: Context, db_url: str, clock: FakeClock
+) -> None:
+    """DMs closed and the reminder channel refusing copbot: each sweep (every hour) sent every
+    claimant's DM again, refused again (50007), before the channel post, refused too: two refused
+    requests a claimant a sweep, which count toward Discord's invalid-request limit. Now a DM found
+    closed is tried again once a day (with its lookup), and in between only the channel is tried:
+    one request a claimant a sweep; the reminder goes out the sweep the channel is mended."""
+    fake.add_channel("reminders", overwrites=[{"id": fake.bot_role_id, "type": 0, "deny": ["send_messages"]}])
+
+    def sweep_sent(after: int) -> list[tuple[str | None, int]]:
+        """Every request a sweep made from ``after`` on (GET member lookups, DMs, posts)."""
+        return sorted(
+            (r.route, r.status)
+            for r in fake.requests[after:]
+            if r.method != "GET" or "member" in (r.route or "")
+        )
+
+    async with moderated(fake, ctx, db_url) as rig:
+        await stale_with_closed_dms(rig, clock)
+        assert (await rig.sweeper.run_once()).delivered == {"retry": 2}  # DMs tried, each looked up
+        for hour in range(1, 4):
+            clock.advance(hours=1)
+            before = len(fake.requests)
+            assert (await rig.sweeper.run_once()).delivered == {"retry": 2}
+            assert sweep_sent(before) == [("POST /channels/{channel_id}/messages", 403)] * 2, hour
+
+        clock.advance(days=1)  # a day on: the DMs are tried again, each claimant looked up again
+        before = len(fake.requests)
+        assert (await rig.sweeper.run_once()).delivered == {"retry": 2}
+        refused = [r.response["code"] for r in fake.requests[before:] if r.status == 403]
+        assert sorted(refused) == [50007, 50007, 50013, 50013]
+        lookups = [r for r in fake.requests[before:] if r.route == "GET /guilds/{guild_id}/members/{user_id}"]
+        assert len(lookups) == 2
+
+        await fake.set_overwrites(fake.channel_id("reminders"), [])  # the admin mends the channel
+        await fake.sync()
+        clock.advance(hours=1)
+        assert (await rig.sweeper.run_once()).delivered == {"channel": 2}
+        assert sorted(m["content"] for m in reminders(fake)) == sorted(
+            [f"<@{fake.alice_id}>", f"<@{fake.bob_id}>"]
+        )
 
 
 async def test_a_deleted_reminder_channel_is_no_channel_and_the_history_says_so(

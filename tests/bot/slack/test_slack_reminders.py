@@ -421,6 +421,32 @@ async def test_a_reminder_channel_copbot_may_not_post_in_holds_the_reminder_unti
     assert (await sweeper(rig).run_once()).expired == 2
 
 
+async def test_while_the_reminder_channel_refuses_a_sweep_calls_slack_once_a_claimant(
+    rig: Rig, clock: FakeClock
+) -> None:
+    """Ann and Bob cannot get DMs and copbot was not invited to the reminder channel: each
+    (hourly) sweep opened and posted each DM again, refused again, before the channel post,
+    refused too. Now a DM found closed is tried again once a day; in between a sweep makes one
+    call a claimant (the channel post), and the reminders go out the sweep copbot is invited."""
+    await claim(rig, ANN, "3.11")
+    await claim(rig, BOB, "2.4")
+    rig.fake.fail(ANN, "messages_tab_disabled")
+    rig.fake.fail(BOB, "messages_tab_disabled")
+    rig.fake.fail(REMIND, "not_in_channel", times=8)  # four sweeps of two claims
+    clock.advance(days=31)
+    assert (await sweeper(rig).run_once()).delivered == {"retry": 2}  # DMs tried, then the channel
+    for hour in range(1, 4):
+        clock.advance(hours=1)
+        before = len(rig.fake.calls)
+        assert (await sweeper(rig).run_once()).delivered == {"retry": 2}
+        calls = [(c.method, c.channel, c.error) for c in rig.fake.calls[before:]]
+        assert calls == [("chat.postMessage", REMIND, "not_in_channel")] * 2, (hour, calls)
+
+    clock.advance(hours=1)  # copbot was invited meanwhile
+    assert (await sweeper(rig).run_once()).delivered == {"channel": 2}
+    assert sorted(p["text"].split()[0] for p in rig.posts_in(REMIND)) == [f"<@{ANN}>", f"<@{BOB}>"]
+
+
 async def test_an_archived_reminder_channel_is_no_channel_and_the_history_says_so(
     rig: Rig, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
