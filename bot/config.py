@@ -148,6 +148,14 @@ class Settings(BaseSettings):
         le=600,
         description="at SIGTERM, how long commands and a sweep in flight may take to finish",
     )
+    stop_grace_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        le=3600,
+        description="how long the orchestrator waits after SIGTERM before it kills copbot (Docker's "
+        "stop_grace_period, which docker-compose.yml sets from this); SHUTDOWN_GRACE_SECONDS is cut "
+        "to fit in it, with a warning at start",
+    )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"

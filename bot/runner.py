@@ -28,6 +28,31 @@ log = logging.getLogger("copbot")
 
 # After the work in flight: disconnecting the platforms, and the end of a sweep cut short.
 CLOSE_SECONDS = 8.0
+# After closing: the database and the process's own end, within the orchestrator's grace period.
+SPARE_SECONDS = 2.0
+
+
+def shutdown_grace(settings: Settings) -> float:
+    """How long work in flight gets at SIGTERM: SHUTDOWN_GRACE_SECONDS, cut (with a warning) to
+    what fits in STOP_GRACE_SECONDS, the orchestrator's grace period, after closing and a spare
+    moment; killed mid-shutdown, copbot would leave its connections cut and the platforms open."""
+    grace, stop = settings.shutdown_grace_seconds, settings.stop_grace_seconds
+    if stop is None or grace + CLOSE_SECONDS + SPARE_SECONDS <= stop:
+        return grace
+    fitted = max(0.0, stop - CLOSE_SECONDS - SPARE_SECONDS)
+    log.warning(
+        "SHUTDOWN_GRACE_SECONDS=%g does not fit in STOP_GRACE_SECONDS=%g (the orchestrator kills copbot "
+        "that long after SIGTERM; closing takes up to %g s more, and %g s are kept to spare): work in "
+        "flight gets %g s at a stop; raise STOP_GRACE_SECONDS to %g (docker-compose.yml's "
+        "stop_grace_period follows it) or lower SHUTDOWN_GRACE_SECONDS",
+        grace,
+        stop,
+        CLOSE_SECONDS,
+        SPARE_SECONDS,
+        fitted,
+        grace + CLOSE_SECONDS + SPARE_SECONDS,
+    )
+    return fitted
 
 
 class FrontEnd(Protocol):
@@ -100,6 +125,7 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
     """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+    grace = shutdown_grace(settings)
 
     def on_signal(sig: signal.Signals) -> None:
         if not stop.is_set():
@@ -162,7 +188,7 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
         for watcher in watchers:
             watcher.cancel()
         idle_gc.COLLECTOR.stop()
-        await shut_down(running, settings.shutdown_grace_seconds)
+        await shut_down(running, grace)
         log.info("stopped")
 
 

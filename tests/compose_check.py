@@ -13,6 +13,7 @@ reached from the containers through Docker's bridge), and checks what an operato
 - a /claim from a guild on shard 0 and one from a guild on shard 1 are each answered, and both
   claims are in the stack's PostgreSQL;
 - /healthz and /metrics answer on each replica's metrics port;
+- STOP_GRACE_SECONDS in ``.env`` is the replicas' stop timeout (``stop_grace_period``);
 - ``docker-compose stop`` (SIGTERM) stops both replicas with exit status 0.
 
 Everything is torn down at the end (``down -v``), also when a check fails.
@@ -37,6 +38,7 @@ PROJECT = "copbotcheck"
 TOKEN = "fake-token-compose-check"
 BOTS = ("bot-0", "bot-1")
 HEALTH_TIMEOUT = 180.0
+STOP_GRACE = 30  # seconds, not the default (20): .env's value must reach stop_grace_period
 
 
 def sh(*args: str, check: bool = True) -> str:
@@ -73,7 +75,8 @@ async def check(work: Path) -> None:
         (work / ".env").write_text(
             f"DISCORD_TOKEN={TOKEN}\n"
             f"DISCORD_API_URL=http://{host}:{fake.port}/api/v10\n"
-            f"DISCORD_GATEWAY_URL=ws://{host}:{fake.port}/gateway\n",
+            f"DISCORD_GATEWAY_URL=ws://{host}:{fake.port}/gateway\n"
+            f"STOP_GRACE_SECONDS={STOP_GRACE}\n",
             encoding="utf-8",
         )
         compose = ["docker-compose", "-p", PROJECT, "--project-directory", str(work)]
@@ -116,6 +119,10 @@ async def check(work: Path) -> None:
                     )  # fmt: skip
                     assert expect in body, f"{bot} /{path}: {body[:300]}"
             print("ok: /healthz ready and /metrics served on both replicas")
+
+            timeouts = {bot: inspect(bot, ".Config.StopTimeout") for bot in BOTS}
+            assert set(timeouts.values()) == {str(STOP_GRACE)}, f"stop timeouts: {timeouts}"
+            print(f"ok: STOP_GRACE_SECONDS={STOP_GRACE} in .env is each replica's stop timeout")
 
             stopping = time.monotonic()
             sh(*compose, "stop")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import socket
 import sys
 import time
@@ -1094,3 +1095,20 @@ async def test_a_libpq_urls_sslrootcert_asks_for_tls(tmp_path: Path, pg_db_url: 
     status, output = await copbot(tmp_path, "db", "upgrade", DATABASE_URL=url)
     refused(status, output, "rejected SSL upgrade")
     assert "unexpected keyword" not in output, output
+
+
+def test_docker_compose_kills_a_replica_no_sooner_than_the_replica_is_told() -> None:
+    """docker-compose.yml had ``stop_grace_period: 20s`` fixed, so a SHUTDOWN_GRACE_SECONDS
+    raised in .env (up to 600) had Docker kill copbot mid-shutdown. Now one variable,
+    STOP_GRACE_SECONDS, sets both Docker's grace period and what every replica is told (it fits
+    its shutdown grace in it), with the same default, in which the default shutdown fits."""
+    from bot.runner import CLOSE_SECONDS, SPARE_SECONDS
+
+    compose = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    periods = re.findall(r"^\s*stop_grace_period:\s*(\S+)\s*$", compose, re.MULTILINE)
+    told = re.findall(r"^\s*STOP_GRACE_SECONDS:\s*(\S+)\s*$", compose, re.MULTILINE)
+    replicas = re.findall(r"^\s*DISCORD_SHARD_IDS:", compose, re.MULTILINE)
+    assert periods == ["${STOP_GRACE_SECONDS:-20}s"], periods  # bot-1 takes bot-0's (<<: *bot)
+    assert told == ["${STOP_GRACE_SECONDS:-20}"] * len(replicas), told
+    default = Settings.model_fields["shutdown_grace_seconds"].default
+    assert default + CLOSE_SECONDS + SPARE_SECONDS <= 20

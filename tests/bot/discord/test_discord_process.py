@@ -237,6 +237,29 @@ async def test_sigterm_takes_no_new_work_and_lets_work_in_flight_finish(
     assert await claim_states(pg_store, guild, stale_user) == {"1.1": "stale"}
 
 
+async def sigterm_in_a_held_up_sweep(
+    pg_db_url: str, pg_store: Store, tmp_path: Path, within: float, **settings: str
+) -> tuple[FakeDiscord, int, tuple[int | None, float, str, str]]:
+    """copbot with ``settings``, its first sweep held up by a stale claim's row locked, then
+    SIGTERM: the fake Discord, the stale claimant; the exit status, the seconds the stop took,
+    what was logged before the SIGTERM and what after (see :func:`sigterm_timed`)."""
+    log_path = tmp_path / "copbot.log"
+    async with FakeDiscord() as fake:
+        stale_user, guild = fake.add_member("stale"), str(fake.guild_id)
+        long_ago = datetime.now(UTC) - timedelta(days=40)
+        stale = await pg_store.claim("1.1", Person("discord", guild, str(stale_user), "stale"), long_ago)
+        held = await lock_rows(pg_store, Claim, [stale.claim.id or 0])
+        async with copbot_process(fake, TOKEN, pg_db_url, tmp_path, log_path, **settings) as process:
+            try:
+                await fake.wait_ready(timeout=30)
+                await lock_waiters(pg_store, "claim", at_least=1, timeout=10)
+                before = log_path.read_text(errors="replace")
+                code, took, after = await sigterm_timed(process, log_path, within)
+            finally:
+                await held.close()
+    return fake, stale_user, (code, took, before, after)
+
+
 async def test_a_sweep_still_running_at_the_bound_is_cut_short_in_one_calm_line(
     pg_db_url: str, pg_store: Store, tmp_path: Path
 ) -> None:
@@ -244,21 +267,10 @@ async def test_a_sweep_still_running_at_the_bound_is_cut_short_in_one_calm_line(
     cut short, nothing is logged as an error, copbot exits 0 right after the bound, and the cut
     sweep changed nothing (the next one does it all). Before: an ERROR with a traceback, logged
     after "stopped"."""
-    log_path = tmp_path / "copbot.log"
-    async with FakeDiscord() as fake:
-        stale_user, guild = fake.add_member("stale"), str(fake.guild_id)
-        long_ago = datetime.now(UTC) - timedelta(days=40)
-        stale = await pg_store.claim("1.1", Person("discord", guild, str(stale_user), "stale"), long_ago)
-        held = await lock_rows(pg_store, Claim, [stale.claim.id or 0])
-        async with copbot_process(
-            fake, TOKEN, pg_db_url, tmp_path, log_path, SHUTDOWN_GRACE_SECONDS="1"
-        ) as process:
-            try:
-                await fake.wait_ready(timeout=30)
-                await lock_waiters(pg_store, "claim", at_least=1, timeout=10)
-                code, took, after = await sigterm_timed(process, log_path, 10)
-            finally:
-                await held.close()
+    fake, stale_user, (code, took, _, after) = await sigterm_in_a_held_up_sweep(
+        pg_db_url, pg_store, tmp_path, 10, SHUTDOWN_GRACE_SECONDS="1"
+    )
+    guild = str(fake.guild_id)
     assert code == 0, after
     assert 1 <= took < 4
     assert after.count("a reminder sweep was cut short after 1 s") == 1, after
@@ -266,6 +278,28 @@ async def test_a_sweep_still_running_at_the_bound_is_cut_short_in_one_calm_line(
     assert after.rstrip().endswith("copbot: stopped")
     assert fake.dms[stale_user] == []
     assert await claim_states(pg_store, guild, stale_user) == {"1.1": "active"}
+
+
+async def test_a_shutdown_grace_the_orchestrator_would_cut_is_fitted_into_its_stop_grace(
+    pg_db_url: str, pg_store: Store, tmp_path: Path
+) -> None:
+    """SHUTDOWN_GRACE_SECONDS raised to 60 while the orchestrator kills copbot 12 s after SIGTERM
+    (STOP_GRACE_SECONDS=12, which docker-compose.yml's stop_grace_period takes too): before,
+    a sweep held up at a stop was waited for 60 s, and Docker killed copbot mid-shutdown (its
+    database connections cut, status 137). Now copbot warns at start, naming both settings and
+    the value that would fit, and at SIGTERM cuts the sweep after 2 s (12 less the 8 s closing
+    takes and 2 s to spare), exiting 0 well within the 12 s."""
+    _, _, (code, took, start, after) = await sigterm_in_a_held_up_sweep(
+        pg_db_url, pg_store, tmp_path, 12, SHUTDOWN_GRACE_SECONDS="60", STOP_GRACE_SECONDS="12"
+    )
+    assert (
+        "SHUTDOWN_GRACE_SECONDS=60 does not fit in STOP_GRACE_SECONDS=12" in start
+        and "raise STOP_GRACE_SECONDS to 70" in start
+    ), start
+    assert code == 0, after
+    assert 2 <= took < 6, (took, after)
+    assert after.count("a reminder sweep was cut short after 2 s") == 1, after
+    assert after.rstrip().endswith("copbot: stopped")
 
 
 async def test_a_command_still_running_after_the_grace_holds_up_closing_once(
