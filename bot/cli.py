@@ -82,7 +82,7 @@ async def _stoppable(what: str, path: Path, run: Callable[[threading.Event], Awa
             os.kill(os.getpid(), sig)
             return
         heard.append(sig)
-        print(f"{sig.name}: stopping {what}, leaving {path} as it was", file=sys.stderr, flush=True)
+        print(f"{sig.name}: stopping {what} (a second signal stops it at once)", file=sys.stderr, flush=True)
         task.cancel()
 
     signals = (signal.SIGTERM, signal.SIGINT)
