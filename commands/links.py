@@ -78,6 +78,11 @@ GITHUB_NAME = re.compile(r"[A-Za-z0-9._-]+")
 # its user (gist.github.com/id): which user's it is is not known here.
 # storage/migrations/versions/*_0017_* keys the links stored before this under these rules.
 RAW_GITHUB_HOST = "raw.githubusercontent.com"
+# A file on raw.githubusercontent.com under /owner/repository/refs/heads/<branch>/… (as GitHub's Raw
+# button links it) is the file under /owner/repository/<branch>/…, which GitHub serves alike: one
+# work. Only these two segments, right after the repository, in this case; a tag (refs/tags/…) is
+# left as it is. storage/migrations/versions/*_0018_* keys the links stored before this so.
+RAW_BRANCH_REF = ["refs", "heads"]
 GIST_HOST = "gist.github.com"
 HEX = re.compile(r"[0-9A-Fa-f]+")
 # A query's names and values are form-decoded (+ and %20 a space, %2F and / one character, while
@@ -86,6 +91,11 @@ HEX = re.compile(r"[0-9A-Fa-f]+")
 # letters beyond ASCII (= and a stroke stay two characters, not a ≠); their case counts.
 # storage/migrations/versions/*_0017_* keys the links stored before this under the same rule.
 QUERY_LETTERS = re.compile(r"[A-Za-z0-9._~\-\u0080-\U0010ffff]+")
+# How a query's bytes that are no UTF-8 (``?q=%FF``, a letter cut short) are decoded and encoded
+# again: each as itself (a lone surrogate between, which nothing composes), so ``?q=%FF`` and
+# ``?q=%FE`` stay two queries, and neither is the replacement character (``?q=%EF%BF%BD``).
+# storage/migrations/versions/*_0018_* keys the links stored before this under the same rule.
+NO_UTF8 = "surrogateescape"
 
 
 # An http(s) address inside free text (the sheet's "Existing work" cells): up to whitespace or a
@@ -283,9 +293,11 @@ def normalise_link(link: str) -> str:
     (:func:`without_dot_segments`) do not matter; arXiv's abs, pdf and versioned links of one paper are one
     paper, a LessWrong post is one post on the Alignment Forum and GreaterWrong, slug or none
     (:data:`FORUM_POST`), and a GitHub repository is one whatever the case of its owner's and
-    its name, with .git or without, as is a file of it on raw.githubusercontent.com and a gist
-    whatever the case of its user's name and hex id (:func:`github_path`); a query's names and
-    values are compared form-decoded, their letters composed (:func:`query_text_key`).
+    its name, with .git or without, as is a file of it on raw.githubusercontent.com (under
+    ``refs/heads/<branch>`` or ``<branch>``) and a gist whatever the case of its user's name and
+    hex id (:func:`github_path`); a query's names and values are compared form-decoded, their
+    letters composed (:func:`query_text_key`), each byte that is no UTF-8 kept as itself
+    (:data:`NO_UTF8`).
     """
     parts = urlsplit(link.strip())
     host = (parts.hostname or "").lower().rstrip(".")
@@ -302,15 +314,15 @@ def normalise_link(link: str) -> str:
     port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
     query = [
         (query_text_key(key), query_text_key(value))
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True, errors=NO_UTF8)
         if not key.lower().startswith("utm_") and key.lower() not in TRACKING_PARAMS
     ]
+    query_text = urlencode(sorted(query), errors=NO_UTF8)
     if host in FORUM_HOSTS and not port and (post := FORUM_POST.match(path)):
-        query_text = urlencode(sorted(query))
         return f"lesswrong:{post['id']}" + (f"?{query_text}" if query_text else "")
     if host in {"github.com", RAW_GITHUB_HOST, GIST_HOST} and not port:
         path = github_path(path, host)
-    return urlunsplit(("", host + port, path, urlencode(sorted(query)), "")).removeprefix("//")
+    return urlunsplit(("", host + port, path, query_text, "")).removeprefix("//")
 
 
 def path_key(path: str) -> str:
@@ -385,7 +397,8 @@ def github_path(path: str, host: str = "github.com") -> str:
     """A path on GitHub's ``host`` (as :func:`path_key` spells it, without trailing slashes) with
     its first two names in lower case: on github.com and raw.githubusercontent.com the owner's and
     the repository's, on gist.github.com the user's and the gist's id (when it is hex:
-    :data:`GIST_HOST`); on github.com without the repository's .git. The rest as is."""
+    :data:`GIST_HOST`); on github.com without the repository's .git, on raw.githubusercontent.com
+    without the ``refs/heads/`` before a branch (:data:`RAW_BRANCH_REF`). The rest as is."""
     segments = path.split("/")  # "", owner, repository (or user, gist), then a branch, a file…
     for i in (1, 2):
         name = segments[i] if i < len(segments) else ""
@@ -393,6 +406,8 @@ def github_path(path: str, host: str = "github.com") -> str:
             segments[i] = name.lower()
     if host == "github.com" and len(segments) == 3 and len(segments[2]) > len(".git"):
         segments[2] = segments[2].removesuffix(".git")
+    if host == RAW_GITHUB_HOST and segments[3:5] == RAW_BRANCH_REF and segments[5:6] not in ([], [""]):
+        del segments[3:5]
     return "/".join(segments)
 
 

@@ -746,3 +746,88 @@ async def test_a_query_or_a_raw_github_file_written_otherwise_is_already_submitt
     assert not (
         await say(ctx, bob, "/submit 2.4 https://raw.githubusercontent.com/owner/repo/main/file.py")
     ).error
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("https://x.org/?q=%FF", "https://x.org/?q=%FE"),  # bytes that are no UTF-8
+        ("https://x.org/?q=%FF", "https://x.org/?q=%EF%BF%BD"),  # nor the replacement character
+        ("https://x.org/?q=%FF", "https://x.org/?q=\ufffd"),
+        ("https://x.org/?%FF=1", "https://x.org/?%FE=1"),  # in a name too
+        ("https://x.org/?q=caf%C3%A9%C3", "https://x.org/?q=caf%C3%A9%C4"),  # a letter cut short
+        (
+            "https://www.lesswrong.com/posts/6tHNM2s6SWzFHv3Wo?q=%FF",
+            "https://lesswrong.com/posts/6tHNM2s6SWzFHv3Wo?q=%FE",
+        ),
+    ],
+)
+def test_query_bytes_that_are_no_utf8_stay_different(a: str, b: str) -> None:
+    """Two queries with different bytes that are no UTF-8 (``?q=%FF``, ``?q=%FE``: another
+    search, another page of a legacy site) were one key, each byte read as the replacement
+    character: the second work was refused as the first. Each byte stays itself."""
+    assert normalise_link(a) != normalise_link(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("https://x.org/?q=%ff", "https://x.org/?q=%FF"),
+        ("https://x.org/?q=caf%C3%A9%FF&p=1", "https://x.org/?p=1&q=caf\u00e9%ff"),
+        ("https://x.org/?q=cafe%CC%81%FF", "https://x.org/?q=caf%C3%A9%FF"),  # still composed
+        (
+            "https://raw.githubusercontent.com/Owner/Repo/refs/heads/main/file.py",
+            "https://raw.githubusercontent.com/owner/repo/main/file.py",
+        ),
+        (
+            "https://raw.githubusercontent.com/owner/repo/refs/heads/feature/x/a.py",
+            "https://raw.githubusercontent.com/owner/repo/feature/x/a.py",
+        ),
+    ],
+)
+def test_one_work_whatever_its_no_utf8_escapes_or_raw_branch_spelling(a: str, b: str) -> None:
+    """A byte that is no UTF-8 is one byte however its escape is cased; a file on
+    raw.githubusercontent.com under ``refs/heads/<branch>`` (as GitHub's Raw button writes it) is
+    the same file as under ``<branch>``, which GitHub serves alike."""
+    assert normalise_link(a) == normalise_link(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (
+            "https://raw.githubusercontent.com/owner/repo/refs/tags/v1/a.py",
+            "https://raw.githubusercontent.com/owner/repo/refs/heads/v1/a.py",
+        ),
+        (
+            "https://raw.githubusercontent.com/owner/repo/Refs/Heads/main/a.py",
+            "https://raw.githubusercontent.com/owner/repo/main/a.py",
+        ),
+        ("https://github.com/owner/repo/refs/heads/main", "https://github.com/owner/repo/main"),
+        (
+            "https://raw.githubusercontent.com/owner/repo/x/refs/heads/main/a.py",
+            "https://raw.githubusercontent.com/owner/repo/x/main/a.py",
+        ),
+    ],
+)
+def test_other_refs_and_refs_heads_elsewhere_stay_different(a: str, b: str) -> None:
+    """Only ``refs/heads/`` right after a raw file's repository names its branch: a tag, other
+    case, another place in the path or another host keep their key."""
+    assert normalise_link(a) != normalise_link(b)
+
+
+async def test_no_utf8_queries_are_two_works_and_a_raw_file_under_refs_heads_is_one(ctx: Context) -> None:
+    """Ann submits ``?q=%FF`` and a raw file as GitHub's Raw button links it (``refs/heads/main``);
+    Bob submits ``?q=%FE``, which was refused as Ann's work, and the same file without
+    ``refs/heads/``, which went to the moderators a second time. Now Bob's query is taken and his
+    file is already submitted."""
+    ann, bob = person("ann"), person("bob")
+    raw = "https://raw.githubusercontent.com/Owner/Repo/refs/heads/main/file.py"
+    for link in ("https://x.org/?q=%FF", raw):
+        assert not (await say(ctx, ann, f"/submit 2.4 {link}")).error
+    taken = await say(ctx, bob, "/submit 2.4 https://x.org/?q=%FE")
+    assert not taken.error, taken.text
+    again = await say(ctx, bob, "/submit 2.4 https://raw.githubusercontent.com/owner/repo/main/file.py")
+    assert again.error and again.text == (
+        "That work is already submitted for 2.4 (waiting for the moderators)."
+    ), again.text

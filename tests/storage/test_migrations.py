@@ -21,12 +21,13 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from storage.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0017"
+HEAD = "0018"
 
 
 async def test_upgrade_creates_every_table_and_is_idempotent(empty_db_url: str) -> None:
@@ -426,33 +427,41 @@ async def test_alembics_own_command_line_takes_a_url_as_providers_give_it(empty_
         await engine.dispose()
 
 
-async def plant_links(store: Store, planted: list[tuple[str, str, str]], at: datetime) -> None:
+Planted = tuple[str, str, str] | tuple[str, str, str, str]
+
+
+def link_of(row: Planted) -> str:
+    """A planted submission's link as stored: given, or its key after https://."""
+    return row[3] if len(row) == 4 else "https://" + row[1]
+
+
+async def plant_links(store: Store, planted: Sequence[Planted], at: datetime) -> None:
     """Ann's submissions as stored before a re-keying: (problem, key, status) each, its link
-    the key after https://."""
+    the key after https:// (or (problem, key, status, link))."""
     from storage.models import WorkLink
 
     await store.execute(
         sa.insert(WorkLink),
         [
             {
-                "problem_number": number,
-                "url": "https://" + key,
-                "normalized_url": key,
+                "problem_number": row[0],
+                "url": link_of(row),
+                "normalized_url": row[1],
                 "platform": "discord",
                 "community_id": "g1",
                 "user_id": "ann",
                 "display_name": "Ann",
                 "created_at": at,
-                "status": status,
+                "status": row[2],
             }
-            for number, key, status in planted
+            for row in planted
         ],
     )
 
 
 async def rekeyed_and_found_again(
     store: Store,
-    planted: list[tuple[str, str, str]],
+    planted: Sequence[Planted],
     rekeyed: dict[int, str],
     again: list[tuple[str, str, int]],
     at: datetime,
@@ -471,8 +480,8 @@ async def rekeyed_and_found_again(
     async with store.read() as s:
         rows = await s.exec(sa.select(WorkLink.normalized_url, WorkLink.url).order_by(WorkLink.id))
         stored = list(rows)
-    assert [key for key, _ in stored] == [rekeyed.get(i, key) for i, (_, key, _) in enumerate(planted)]
-    assert [url for _, url in stored] == ["https://" + key for _, key, _ in planted]  # as typed
+    assert [key for key, _ in stored] == [rekeyed.get(i, row[1]) for i, row in enumerate(planted)]
+    assert [url for _, url in stored] == [link_of(row) for row in planted]  # as typed
     bob = Person("discord", "g1", "bob", "Bob")
     for number, url, first in again:
         try:
@@ -612,13 +621,18 @@ async def test_links_submitted_before_0016_are_found_however_escaped_or_cased(em
         await store.close()
 
 
-def _migration_0016() -> ModuleType:
-    path = ROOT / "storage/migrations/versions/20261211_0016_escaped_paths_and_github_one_key.py"
-    spec = importlib.util.spec_from_file_location("migration_0016", path)
+def _migration(revision: str) -> ModuleType:
+    """The migration file of ``revision`` (``0016``…) as a module, to call its copy of the rules."""
+    (path,) = (ROOT / "storage/migrations/versions").glob(f"*_{revision}_*.py")
+    spec = importlib.util.spec_from_file_location(f"migration_{revision}", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _migration_0016() -> ModuleType:
+    return _migration("0016")
 
 
 @settings(max_examples=300, deadline=None)
@@ -739,13 +753,22 @@ def _downgrade(connection: sa.Connection, revision: str) -> None:
     command.downgrade(config, revision)
 
 
+async def keys_and_version(store: Store) -> tuple[list[str], str]:
+    """The keys of the links stored (oldest first), and the revision the database is at."""
+    from storage.models import WorkLink
+
+    async with store.engine.connect() as conn:
+        keys = (await conn.execute(sa.select(WorkLink.normalized_url).order_by(WorkLink.id))).scalars()
+        version = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).scalar_one()
+        return list(keys), version
+
+
 async def test_downgrading_0017_keeps_the_keys_and_upgrading_again_changes_nothing(empty_db_url: str) -> None:
     """Back at 0016 (a release rolled back), the links re-keyed by 0017 keep their keys, which the
     code of 0016 still finds when the same work is typed as it stores it; 0017 run again leaves them."""
     from datetime import UTC, datetime
 
     from storage.catalogue import ensure_seeded
-    from storage.models import WorkLink
     from storage.store import Store
     from tests.conftest import SEED, START
 
@@ -759,43 +782,135 @@ async def test_downgrading_0017_keeps_the_keys_and_upgrading_again_changes_nothi
         ]
         await plant_links(store, planted, datetime(2026, 12, 11, 12, 0, tzinfo=UTC))
 
-        async def keys_and_version() -> tuple[list[str], str]:
-            async with store.engine.connect() as conn:
-                keys = (
-                    await conn.execute(sa.select(WorkLink.normalized_url).order_by(WorkLink.id))
-                ).scalars()
-                version = (
-                    await conn.execute(sa.text("SELECT version_num FROM alembic_version"))
-                ).scalar_one()
-                return list(keys), version
-
-        await upgrade(store.engine)
+        await upgrade(store.engine, "0017")
         upgraded = ["example.org/s?q=caf%C3%A9", "raw.githubusercontent.com/owner/repo/main/File.py"]
-        assert await keys_and_version() == (upgraded, "0017")
+        assert await keys_and_version(store) == (upgraded, "0017")
         async with store.engine.connect() as conn:
             await conn.run_sync(_downgrade, "0016")
             await conn.commit()
-        assert await keys_and_version() == (upgraded, "0016")
+        assert await keys_and_version(store) == (upgraded, "0016")
+        await upgrade(store.engine, "0017")
+        assert await keys_and_version(store) == (upgraded, "0017")
+    finally:
+        await store.close()
+
+
+async def test_links_submitted_before_0018_keep_their_query_bytes_and_drop_refs_heads(
+    empty_db_url: str,
+) -> None:
+    """Links keyed before 0018 with a query's byte that is no UTF-8 read as the replacement
+    character (``?q=%FF`` and ``?q=%FE`` one key), and raw GitHub files under ``refs/heads/``:
+    after the upgrade each query is keyed with its own bytes, from the link as stored (so Bob's
+    ``?q=%FF`` is Ann's, and ``?q=%FE`` another work), and a file under ``refs/heads/<branch>`` is
+    the file under ``<branch>``. A key whose link does not give it, a real replacement character,
+    a tag and arXiv keep theirs; of two live submissions of one work, the one with the key keeps it."""
+    from datetime import UTC, datetime
+
+    from commands.links import normalise_link
+    from storage import submissions
+    from storage.catalogue import ensure_seeded
+    from storage.claims import Person
+    from storage.store import Store
+    from tests.conftest import SEED, START
+
+    now = datetime(2026, 12, 12, 12, 0, tzinfo=UTC)
+    post = "6tHNM2s6SWzFHv3Wo"
+    raw = "raw.githubusercontent.com/owner/repo"
+    store = Store(make_engine(empty_db_url))
+    try:
+        await upgrade(store.engine, "0017")
+        await ensure_seeded(store, SEED, START)
+        planted: list[Planted] = [  # (problem, key as normalise_link wrote it before 0018, status, link)
+            ("2.4", "x.org?q=%EF%BF%BD", "approved", "https://x.org/?q=%FF"),
+            ("2.4", "x.org?q=%EF%BF%BD", "rejected", "https://x.org/?q=%fe"),
+            ("2.5", "x.org?q=%EF%BF%BD", "pending", "https://x.org/?q=%EF%BF%BD"),  # typed so
+            (
+                "2.5",
+                "x.org/s?p=1&q=caf%C3%A9%EF%BF%BD",
+                "approved",
+                "https://x.org/s?q=cafe%CC%81%C3&ref=a&p=1",
+            ),
+            (
+                "2.6",
+                f"{raw}/refs/heads/main/file.py",
+                "approved",
+                "https://raw.githubusercontent.com/Owner/Repo/refs/heads/main/file.py",
+            ),
+            ("2.6", f"{raw}/refs/tags/v1/file.py", "approved"),
+            ("2.7", f"{raw}/refs/heads/main/a.py", "pending"),  # older, but the newer has the key
+            ("2.7", f"{raw}/main/a.py", "approved"),
+            (
+                "2.8",
+                f"lesswrong:{post}?q=%EF%BF%BD",
+                "approved",
+                f"https://www.lesswrong.com/posts/{post}?q=%FF",
+            ),
+            ("2.8", "arxiv:2312.09230", "approved"),
+            ("2.8", "x.org?q=%EF%BF%BD", "rejected", "https://y.org/?q=%FF&r=1"),  # not this link's key
+        ]
+        rekeyed = {  # the position of each row whose key changes, and its new key
+            0: "x.org?q=%FF",
+            1: "x.org?q=%FE",
+            3: "x.org/s?p=1&q=caf%C3%A9%C3",
+            4: f"{raw}/main/file.py",
+            8: f"lesswrong:{post}?q=%FF",
+        }
+        again = [
+            ("2.4", "https://x.org/?q=%ff", 1),
+            ("2.5", "https://x.org/s?p=1&q=caf\u00e9%C3", 4),
+            ("2.6", "https://raw.githubusercontent.com/owner/repo/main/file.py", 5),
+            ("2.7", "https://raw.githubusercontent.com/Owner/Repo/refs/heads/main/a.py", 8),
+            ("2.8", f"https://alignmentforum.org/posts/{post}?q=%FF", 9),
+        ]
+        await rekeyed_and_found_again(store, planted, rekeyed, again, now)
+        other = "https://x.org/?q=%FE"  # another work than Ann's ?q=%FF: taken
+        bob = Person("discord", "g1", "bob", "Bob")
+        assert (await submissions.submit(store, "2.4", other, normalise_link(other), "", bob, now, 10)).id
+    finally:
+        await store.close()
+
+
+async def test_downgrading_0018_keeps_the_keys_and_upgrading_again_changes_nothing(empty_db_url: str) -> None:
+    """Back at 0017 (a release rolled back), the links re-keyed by 0018 keep their keys; 0018 run
+    again leaves them."""
+    from datetime import UTC, datetime
+
+    from storage.catalogue import ensure_seeded
+    from storage.store import Store
+    from tests.conftest import SEED, START
+
+    store = Store(make_engine(empty_db_url))
+    try:
+        await upgrade(store.engine, "0017")
+        await ensure_seeded(store, SEED, START)
+        planted: list[Planted] = [
+            ("2.4", "x.org?q=%EF%BF%BD", "approved", "https://x.org/?q=%FF"),
+            ("2.4", "raw.githubusercontent.com/owner/repo/refs/heads/main/a.py", "pending"),
+        ]
+        await plant_links(store, planted, datetime(2026, 12, 12, 12, 0, tzinfo=UTC))
+        upgraded = ["x.org?q=%FF", "raw.githubusercontent.com/owner/repo/main/a.py"]
         await upgrade(store.engine)
-        assert await keys_and_version() == (upgraded, "0017")
+        assert await keys_and_version(store) == (upgraded, "0018")
+        async with store.engine.connect() as conn:
+            await conn.run_sync(_downgrade, "0017")
+            await conn.commit()
+        assert await keys_and_version(store) == (upgraded, "0017")
+        await upgrade(store.engine)
+        assert await keys_and_version(store) == (upgraded, "0018")
     finally:
         await store.close()
 
 
 def _migration_0017() -> ModuleType:
-    path = ROOT / "storage/migrations/versions/20261212_0017_query_letters_and_raw_github_one_key.py"
-    spec = importlib.util.spec_from_file_location("migration_0017", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _migration("0017")
 
 
 QUERY_PIECES = ["a", "B", "x", "e", "\u0301", "%CC%81", "%c3%a9", "\u00e9", "%FF", "\u212a", "%E2%84%AA", "="]
 QUERY_PIECES += ["%3D", "\u0338", "%26", "&", "+", "%20", "%2F", "/", "~", "%7e", "\u1112\u1161\u11ab"]
+QUERY_PIECES += ["%fe", "%C3", "%EF%BF%BD", "\ufffd"]  # bytes that are no UTF-8, the replacement character
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(
     host=st.sampled_from(
         ["example.org", "github.com", "raw.githubusercontent.com", "gist.github.com", "lesswrong.com"]
@@ -803,30 +918,35 @@ QUERY_PIECES += ["%3D", "\u0338", "%26", "&", "+", "%20", "%2F", "/", "~", "%7e"
     pieces=st.lists(
         st.sampled_from(
             ["a", "B", "/", "..", "%2F", "e", "\u0301", "%C3%A9", "Repo", "0A1b", ".git", "Main"]
+            + ["refs/heads/", "refs/", "heads/", "refs/tags/"]
         ),
         max_size=10,
     ),
     query=st.lists(
         st.tuples(
-            st.sampled_from(["q", "Q", "e\u0301", "\u00e9", "utm_source"]),
+            st.sampled_from(["q", "Q", "e\u0301", "\u00e9", "utm_source", "%FF"]),
             st.lists(st.sampled_from(QUERY_PIECES), max_size=5),
         ),
         max_size=4,
     ),
 )
-def test_migration_0017_keys_a_stored_link_as_the_code_does(
+def test_migrations_0017_and_0018_key_a_stored_link_as_the_code_does(
     host: str, pieces: list[str], query: list[tuple[str, list[str]]]
 ) -> None:
-    """0017's copy of the rules gives a link keyed before it (as 0016 keyed its path, then its query
-    form-decoded without tracking parameters, sorted and form-encoded, as normalise_link did) the
-    key /submit gives the same link now: the same work is found either way."""
+    """0017's copy of the rules, then 0018's (which also reads the link as stored), give a link
+    keyed before 0017 (as 0016 keyed its path, then its query form-decoded, each byte that is no
+    UTF-8 as the replacement character, without tracking parameters, sorted and form-encoded, as
+    normalise_link did) the key /submit gives the same link now: the same work is found either
+    way."""
     from urllib.parse import parse_qsl, urlencode
 
-    from commands.links import normalise_link
+    from commands.links import normalise_link, without_tracking
 
     path = "/posts/6tHNM2s6SWzFHv3Wo" if host == "lesswrong.com" else "/" + "".join(pieces)
     typed = "&".join(f"{name}={''.join(value)}" for name, value in query)
     decoded = [(k, v) for k, v in parse_qsl(typed, keep_blank_values=True) if not k.startswith("utm_")]
     old_query = urlencode(sorted(decoded))
     old = _migration_0016().new_key(host + path.rstrip("/") + (f"?{old_query}" if old_query else ""))
-    assert _migration_0017().new_key(old) == normalise_link(f"https://{host}{path}?{typed}")
+    link = f"https://{host}{path}?{typed}"
+    stored, _ = without_tracking(link)
+    assert _migration("0018").new_key(_migration_0017().new_key(old), stored) == normalise_link(link)
