@@ -345,7 +345,10 @@ def embed(reply: Reply) -> discord.Embed:
         colour=colour(reply),
     )
     if reply.footer:
-        result.set_footer(text=clip(escape_mentions(without_bidi(reply.footer)), FOOTER_MAX))
+        # A footer shows no markdown and no mention, and pings nobody (as nothing in an embed
+        # does): the text as written, so a command it names ("Next: /search query:@everyone
+        # page:2") copies as typed, without a zero-width space after its @.
+        result.set_footer(text=clip(without_bidi(reply.footer), FOOTER_MAX))
     fields: list[tuple[str, str, bool]] = [
         (_shown(clip(escape(f.name), FIELD_NAME_MAX)), clip(field_value(f), FIELD_VALUE_MAX), True)
         for f in reply.fields

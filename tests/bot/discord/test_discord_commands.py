@@ -511,3 +511,21 @@ async def test_a_sheet_claim_is_named_alike_on_its_card_a_refused_release_and_hi
     assert lines == [f"• 2023-11-07 · {named} (sheet) claimed it: from the sheet"]
     for answer in (card, refused, history):
         assert (answer.data or {}).get("allowed_mentions") == {"parse": []}
+
+
+async def test_the_next_page_command_in_a_footer_copies_as_typed(
+    fake: FakeDiscord, bot: DiscordFrontEnd, ctx: Context, clock: FakeClock
+) -> None:
+    """Six problems say "@everyone"; a search for it runs over two pages, and its footer names the
+    command for the next one. It carried a zero-width space after the @ (Discord's guard against a
+    ping), which a member copying the command got too, and then searched for another word. An
+    embed's footer shows no mention (nor markdown) and pings nobody: it is now the command as
+    typed."""
+    head = "number,category,difficulty,problem\n"
+    rows = "".join(f"2.{n},Circuits In The Wild,B,Ask @everyone about circuit {n}\n" for n in range(5, 11))
+    await import_rows(ctx.store, parse_csv(head + rows), clock())
+    answer = await ask(fake, "search", {"query": "@everyone"})
+    footer = embed(answer)["footer"]["text"]
+    assert footer == "Page 1 of 2 (6 matches). Next: /search query:@everyone page:2", footer
+    second = await ask(fake, "search", {"query": "@everyone", "page": 2})
+    assert embed(second)["footer"]["text"].startswith("Page 2 of 2 (6 matches).")
