@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, quote, unquote_plus, unquote_to_bytes, urlen
 import idna
 
 from commands.types import CommandError
-from storage.text import without_tail
+from storage.text import bracketed, without_tail
 
 # A link as platforms send it keeps these characters; every other one goes percent-encoded (each
 # of its UTF-8 bytes as %XX). Parentheses are not kept: they would end a markdown link.
@@ -414,8 +414,12 @@ def github_path(path: str, host: str = "github.com") -> str:
 def links_in(text: str) -> list[str]:
     """The http(s) links written in free text, without the punctuation around them: a closing
     ``)`` is kept only when the link opened one (``…/Foo_(bar)``), so ``(see https://x.org/a).``
-    gives ``https://x.org/a``; ``[label](https://x.org/a)`` gives the link too."""
-    return [without_tail(match.group(0), TRAILING) for match in LINK_IN_TEXT.finditer(text)]
+    gives ``https://x.org/a``; ``[label](https://x.org/a)`` gives the link too, and a link in
+    square brackets ends at the one that closes them (:func:`storage.text.bracketed`)."""
+    return [
+        without_tail(bracketed(match.group(0), text[: match.start()]), TRAILING)
+        for match in LINK_IN_TEXT.finditer(text)
+    ]
 
 
 def listed_in(text: str, link: str) -> bool:

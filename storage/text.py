@@ -161,6 +161,30 @@ def _ends_in_link(text: str) -> bool:
     return last is not None and last.end() == len(text)
 
 
+def bracketed(link: str, before: str) -> str:
+    """``link`` as found in text after ``before`` (what precedes it there): when a ``[`` or ``(``
+    opened on its line before it is still open, the link ends at the first ``]`` or ``)`` in it
+    that closes no bracket of its own (``see [https://x.org/a]'s page`` and ``(https://x.org/a)s``
+    link ``https://x.org/a``; ``[https://[::1]/p]`` ``https://[::1]/p``, and ``(…/Foo_(bar))``
+    keeps its own); else as found (``https://x.org/d]e`` keeps its ``]``)."""
+    for opening, closing in ("[]", "()"):
+        if closing not in link:
+            continue
+        opened = 0  # how many are open before the link, on its line
+        for ch in before[before.rfind("\n") + 1 :]:
+            opened = opened + 1 if ch == opening else max(opened - 1, 0) if ch == closing else opened
+        depth = 0  # how many the link itself has open
+        for at, ch in enumerate(link if opened else ""):
+            if ch == opening:
+                depth += 1
+            elif ch == closing:
+                if not depth:
+                    link = link[:at]
+                    break
+                depth -= 1
+    return link
+
+
 def without_tail(link: str, tail: str) -> str:
     """``link`` as found in text, without the characters of ``tail`` that end the sentence around
     it; a ``)`` goes only when the link did not open it (``…/Foo_(bar)`` keeps its own)."""

@@ -31,8 +31,8 @@ from commands.types import (
     more_line,
     parse_custom_id,
 )
+from storage.text import bracketed, without_bidi, without_tail
 from storage.text import clip as clip_text
-from storage.text import without_bidi, without_tail
 
 log = logging.getLogger("copbot.discord")
 
@@ -77,9 +77,10 @@ _URL_QUOTED = {ord(ch): f"%{ord(ch):02X}" for ch in "\\[]|*`"}
 # What ends a sentence rather than a URL: left out of it, as Discord's own autolink leaves it.
 _URL_TAIL = ".,:;\"')]>*_~|`”’»"
 # Discord's autolink runs to a space or "<" and ends on none of _AUTOLINK_LAST; what follows a
-# URL up to there (_RUN, not a "]", which copbot leaves bare) is taken in unless it is all those.
+# URL up to there (_RUN, as copbot writes it: its first "]"s bare) is taken in unless it is all
+# those. A URL in square brackets ends at the "]" that closes them (storage.text.bracketed).
 _AUTOLINK_LAST = ".,:;\"')]"
-_RUN = re.compile(r"[^\s<\]][^\s<]*")
+_RUN = re.compile(r"[^\s<]*")
 # Markdown anywhere in a line: emphasis, strike, spoilers, code, masked links, <t:…>/<#…> forms.
 _INLINE = re.compile(r"[\\*_~`|\[\]<]")
 # Markdown at the start of a line: quotes, headings, "-#" subtext, list items ("-", "+", "1.").
@@ -123,12 +124,15 @@ def escape(text: str) -> str:
             parts.append(f"<{angled.translate(_URL_QUOTED)}>" if angled else kept.group())
             start = kept.end()
             continue
-        url = without_tail(url, _URL_TAIL)
+        url = without_tail(bracketed(url, text[: kept.start()]), _URL_TAIL)
         start = kept.start() + len(url)
-        after = _RUN.match(text, start)
-        if after and _inert(after.group()).strip(_AUTOLINK_LAST):
-            # Discord's autolink would run on into what follows (a closing quote: “…/notes”),
-            # linking another page: in angle brackets the link ends where the URL does.
+        run = _RUN.match(text, start)  # what Discord's autolink would look at next
+        after = run.group() if run else ""
+        closing = len(after) - len(after.lstrip("]"))  # left bare, see below
+        if (after[:closing] + _inert(after[closing:])).strip(_AUTOLINK_LAST):
+            # Discord's autolink would run on into what follows (a closing quote: “…/notes”;
+            # the words after the "]" closing [https://x.org/a]'s), linking another page: in
+            # angle brackets the link ends where the URL does.
             parts.append(f"<{url.translate(_URL_QUOTED)}>")
             continue
         parts.append(url.translate(_URL_QUOTED))

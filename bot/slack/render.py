@@ -35,7 +35,7 @@ from commands.types import (
     more_line,
     parse_custom_id,
 )
-from storage.text import clip, without_bidi, without_tail
+from storage.text import bracketed, clip, without_bidi, without_tail
 
 MAX_TEXT = 3000  # one text object (section text, context element)
 MAX_FIELD = 2000  # one section field
@@ -127,15 +127,17 @@ def _linked(raw: str) -> str:
     if "://" not in raw:  # most text (names, dates, titles) holds no URL
         return _inert(raw)
     out: list[str] = []
-    done = 0
-    for match in _BARE_URL.finditer(raw):
-        found = without_tail(match.group(0), _URL_TAIL)
+    done = at = 0
+    while match := _BARE_URL.search(raw, at):
+        # In square brackets ([https://x.org/a]'s page) the URL ends at the one closing them.
+        found = without_tail(bracketed(match.group(0), raw[: match.start()]), _URL_TAIL)
         url = safe_url(found)
         if url is None:
+            at = match.end()
             continue
         shown = escape(found)  # a URL with é or ß shows as typed, not %-quoted
         out += [_inert(raw[done : match.start()]), f"<{url}>" if shown == url else f"<{url}|{shown}>"]
-        done = match.start() + len(found)
+        done = at = match.start() + len(found)
     return "".join(out) + _inert(raw[done:])
 
 

@@ -124,6 +124,11 @@ def test_different_works_stay_different() -> None:
             ["https://x.org/q?usp=sharing", "HTTP://X.ORG/Y"],
         ),
         ("no links here, only example.org", []),
+        # In square brackets, the link ends at the one that closes them, whatever follows it.
+        ("see [https://x.org/a]'s page and [https://x.org/b]/c", ["https://x.org/a", "https://x.org/b"]),
+        ("[a mirror: https://[2001:db8::1]/p]!", ["https://[2001:db8::1]/p"]),
+        ("https://x.org/d]e", ["https://x.org/d]e"]),  # no [ before it: part of the link
+        ("(https://x.org/e)s, (https://x.org/Foo_(bar))s", ["https://x.org/e", "https://x.org/Foo_(bar)"]),
     ],
 )
 def test_links_are_found_in_running_text(text: str, links: list[str]) -> None:

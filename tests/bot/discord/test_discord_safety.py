@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.discord import render
 from bot.discord.frontend import DiscordFrontEnd
 from commands.types import Button, Context, Link, Reply, ReplyField, Section
@@ -66,6 +68,23 @@ async def test_a_release_note_ending_in_a_link_links_to_it_on_the_card(
     shown = text_of((await ask(fake, "problem", {"number": "1.5"})).data or {})
     assert "my notes: <https://x.org/notes>”" in shown
     assert markdown(shown).bare == ["https://x.org/notes"]
+
+
+async def test_a_link_in_square_brackets_links_to_the_url_whatever_follows_the_bracket(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """A note writes its links in square brackets, text right after the "]": Discord's autolink
+    ran on through the "]" to the next space ("https://x.org/a]'s", another page), and so through
+    a ")" closing a "(". Now each links to the URL in the brackets, the text after it shown as
+    typed; a "]" with no "[" before the link is still part of it, as Discord reads it."""
+    note = "see [https://x.org/a]'s page, [https://x.org/b]/c, [https://x.org/c], (https://x.org/e)s and https://x.org/d]e"
+    await ask(fake, "claim", {"number": "1.5"})
+    await ask(fake, "release", {"number": "1.5", "note": note})
+    shown = text_of((await ask(fake, "problem", {"number": "1.5"})).data or {})
+    bare = ["https://x.org/a", "https://x.org/b", "https://x.org/c", "https://x.org/e", "https://x.org/d%5De"]
+    assert markdown(shown).bare == bare
+    as_read = re.sub(r"<(https://[^>]+)>", r"\1", literal(shown)).replace("%5D", "]")
+    assert f"released: “{note}”" in as_read
 
 
 # Two masked links on one line, with markup between them: discord.py's escape_markdown escaped

@@ -45,6 +45,21 @@ async def test_a_release_note_ending_in_a_link_links_to_it_on_the_card(rig: Rig)
     assert "“my notes: <https://x.org/notes>”" in card.shown
 
 
+async def test_a_link_in_square_brackets_links_to_the_url_whatever_follows_the_bracket(rig: Rig) -> None:
+    """A note writes its links in square brackets, text right after the "]": the link took in
+    the "]" and what followed it (https://x.org/a%5D's, another page), and so a ")" closing a
+    "(". Now each links to the URL in the brackets; a "]" with no "[" before the link is still
+    part of it."""
+    note = "see [https://x.org/a]'s page, [https://x.org/b]/c, (https://x.org/e)s and https://x.org/d]e"
+    await rig.command("/claim", "2.4")
+    await rig.command("/release", f"2.4 {note}")
+    card = await rig.command("/problem", "2.4", user=BOB)
+    linked = (
+        "see [<https://x.org/a>]'s page, [<https://x.org/b>]/c, (<https://x.org/e>)s and <https://x.org/d]e>"
+    )
+    assert linked in card.shown, card.shown
+
+
 async def test_a_zero_width_space_before_a_named_option_does_not_hide_it(rig: Rig) -> None:
     """`/claims \u200bnumber:2.4` (pasted with a zero-width space) looked for someone called
     "number:2.4"; `/search \u200bdifficulty:A circuits` looked for "difficulty:A" as words."""
