@@ -33,10 +33,17 @@ RESTARTING = "copbot is restarting; please try again in a minute."
 
 
 def error_reply(
-    message: str, spent: tuple[str, ...] = (), refresh: Reply | None = None, answered: str = ""
+    message: str,
+    spent: tuple[str, ...] = (),
+    refresh: Reply | None = None,
+    answered: str = "",
+    relist: Reply | None = None,
 ) -> Reply:
-    """A private answer to a mistake (``spent``, ``refresh``, ``answered``: see :class:`Reply`)."""
-    return Reply(text=message, private=True, error=True, spent=spent, refresh=refresh, answered=answered)
+    """A private answer to a mistake (``spent``, ``refresh``, ``answered``, ``relist``: see
+    :class:`Reply`)."""
+    return Reply(
+        text=message, private=True, error=True, spent=spent, refresh=refresh, answered=answered, relist=relist
+    )
 
 
 def _lookup(name: str) -> Any:
@@ -179,7 +186,7 @@ async def _observed(command: str, actor: Actor, work: Callable[[], Awaitable[Rep
         return await work()
     except CommandError as exc:
         outcome = "user_error"
-        return error_reply(str(exc), exc.spent, exc.refresh, exc.answered)
+        return error_reply(str(exc), exc.spent, exc.refresh, exc.answered, exc.relist)
     except AlreadyApplied:
         outcome = "replay"
         raise  # the front end answers nothing: the first delivery was answered

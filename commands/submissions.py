@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from commands.catalogue import PLATFORMS, community_word, get_problem, platform_name, problem_title
@@ -226,6 +227,40 @@ def _link_id(target: str) -> int:
     return link_id
 
 
+# How the target of a decision button under /pending ends: ``<id>.pending``. The moderator post's
+# buttons name the submission alone (``<id>``); told apart, the /pending list a button was pressed
+# in is brought up to date after the decision, and the moderator post is left to moderation.
+LISTED = ".pending"
+
+
+def decision_target(target: str) -> tuple[int, bool]:
+    """The submission an Approve or Reject names, and whether it was pressed under /pending."""
+    listed = target.endswith(LISTED)
+    return _link_id(target.removesuffix(LISTED)), listed
+
+
+def decision_target_or_none(target: str) -> tuple[int, bool] | None:
+    """:func:`decision_target`, or None for a broken one (a front end's form answers it)."""
+    try:
+        return decision_target(target)
+    except BadArgument:
+        return None
+
+
+def listed_buttons(link: WorkLink) -> tuple[Button, Button]:
+    """The Approve and Reject of ``link`` under /pending, named for it there."""
+    target = f"{link.id}{LISTED}"
+    return (
+        Button(f"Approve {link.problem_number} #{link.id}", "approve", target, ButtonStyle.SUCCESS),
+        Button(f"Reject {link.problem_number} #{link.id}", "reject", target, ButtonStyle.DANGER),
+    )
+
+
+def named(link: WorkLink) -> str:
+    """A submission as moderators' answers name it, as /pending lists it: ``2.4 #7: <link> from Ann``."""
+    return f"{link.problem_number} #{link.id}: {link.url} from {link.display_name}"
+
+
 NO_SUCH_SUBMISSION = "That submission does not exist; use /pending instead."
 
 
@@ -274,30 +309,49 @@ async def _unchanged(ctx: Context, link_id: int, answer: str) -> CommandError:
     return CommandError(answer.format(status=link.status, who=link.decided_by_name or "someone"))
 
 
-async def decide_link(ctx: Context, actor: Actor, link_id: int, approve: bool, reason: str = "") -> Reply:
-    """A moderator approves or rejects a submission; the first decision wins."""
+async def decide_link(
+    ctx: Context, actor: Actor, link_id: int, approve: bool, reason: str = "", listed: bool = False
+) -> Reply:
+    """A moderator approves or rejects a submission; the first decision wins.
+
+    ``listed``: decided with a button of a /pending list, whose reply (also when the submission
+    was decided already) names that button's pair spent and carries the list as it now is
+    (:attr:`Reply.relist`), for the front end to put in place of the list pressed."""
     _require_moderator(actor)
-    await _own_link(ctx, actor, link_id)
+    own = await _own_link(ctx, actor, link_id)
     reason = clean_reason(reason)
     decided = await submissions.decide(ctx.store, link_id, actor.person, approve, reason, ctx.clock())
     if decided is None:
-        raise await _unchanged(ctx, link_id, "Already {status} by {who}; nothing changed.")
+        error = await _unchanged(ctx, link_id, "Already {status} by {who}; nothing changed.")
+        if listed:
+            error.spent = tuple(b.custom_id for b in listed_buttons(own))
+            error.relist = await pending_command(ctx, Request("pending", actor))
+        raise error
     if ctx.effects:
         await ctx.effects.decided(decided)
-    verb = "Approved" if approve else "Rejected"
+    text = f"{'Approved' if approve else 'Rejected'} {named(decided)}."
+    if decided.reason:
+        text += f" Reason: {decided.reason}"
     # Undo here too: a decision made from /pending (no moderator channel, or its post refused)
     # has no moderator post whose Undo could take back a mistake.
-    return Reply(text=f"{verb} the link for {decided.problem_number}.", buttons=(undo_button(decided),))
+    reply = Reply(text=text, buttons=(undo_button(decided),))
+    if listed:
+        spent = tuple(b.custom_id for b in listed_buttons(decided))
+        reply = replace(reply, spent=spent, relist=await pending_command(ctx, Request("pending", actor)))
+    return reply
 
 
 async def approve_action(ctx: Context, actor: Actor, target: str) -> Reply:
-    """**Approve** under a moderator post."""
-    return await decide_link(ctx, actor, _link_id(target), True)
+    """**Approve** under a moderator post or a /pending list."""
+    link_id, listed = decision_target(target)
+    return await decide_link(ctx, actor, link_id, True, listed=listed)
 
 
-async def reject_action(ctx: Context, actor: Actor, target: str) -> Reply:
-    """**Reject** (without a reason; front ends that can ask for one call decide_link)."""
-    return await decide_link(ctx, actor, _link_id(target), False)
+async def reject_action(ctx: Context, actor: Actor, target: str, reason: str = "") -> Reply:
+    """**Reject**, with ``reason`` when the front end asked for one (the console's ``!2 reason``;
+    Discord's and Slack's forms read theirs and call :func:`decide_link`)."""
+    link_id, listed = decision_target(target)
+    return await decide_link(ctx, actor, link_id, False, reason, listed=listed)
 
 
 async def undo_action(ctx: Context, actor: Actor, target: str) -> Reply:
@@ -344,7 +398,7 @@ async def undo_action(ctx: Context, actor: Actor, target: str) -> Reply:
         raise await _unchanged(ctx, link_id, "That submission is already pending; nothing to undo.")
     if ctx.effects:
         await ctx.effects.decided(link)
-    return Reply(text=f"Undone: the link for {link.problem_number} is pending again.")
+    return Reply(text=f"Undone: {named(link)}. It is pending again.")
 
 
 # What a reaction under a moderator post decides: True approves, False rejects (Discord sends the
@@ -439,14 +493,7 @@ async def pending_command(ctx: Context, request: Request) -> Reply:
     # Buttons for two, those without a moderator post first: a post written off (refused for the
     # message itself) or not made yet can be decided here only; a posted one has its own buttons.
     unposted_first = sorted(waiting, key=lambda link: link.mod_message_id is not None)
-    buttons = tuple(
-        button
-        for link in unposted_first[:2]
-        for button in (
-            Button(f"Approve {link.problem_number} #{link.id}", "approve", str(link.id), ButtonStyle.SUCCESS),
-            Button(f"Reject {link.problem_number} #{link.id}", "reject", str(link.id), ButtonStyle.DANGER),
-        )
-    )
+    buttons = tuple(button for link in unposted_first[:2] for button in listed_buttons(link))
     sections = [Section("Oldest first", tuple(lines), more=len(waiting) - len(lines))]
     if attention := await refused_posts_section(ctx, actor.platform, actor.community_id):
         sections.append(attention)

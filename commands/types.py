@@ -236,11 +236,17 @@ class Reply:
     # buttons): the front end puts it in place of that card (see :meth:`refreshing`), so that the
     # next reader is not told a problem is free when it was just claimed, or the reverse.
     refresh: Reply | None = None
+    # What a list whose button was pressed shows now (a /pending list after a decision): the front
+    # end puts it in place of that list, one holding a ``spent`` button (see :meth:`refreshing`),
+    # so that the submission decided no longer shows there with buttons inviting a second decision.
+    relist: Reply | None = None
 
     def refreshing(self, pressed: Sequence[Button]) -> Reply | None:
-        """What the message with buttons ``pressed`` should now show, or None to leave it: only a
-        card of the same problem (holding its Claim button) is refreshed, and its Another random
-        keeps the filters it had."""
+        """What the message with buttons ``pressed`` should now show, or None to leave it: a list
+        holding a spent button is :attr:`relist`; otherwise only a card of the same problem
+        (holding its Claim button) is refreshed, and its Another random keeps the filters it had."""
+        if self.relist is not None and any(b.custom_id in self.spent for b in pressed):
+            return self.relist
         new = self.refresh
         claim = next((b for b in new.buttons if b.action == "claim"), None) if new else None
         if new is None or claim is None or not any(b.custom_id == claim.custom_id for b in pressed):
@@ -311,6 +317,7 @@ class CommandError(Exception):
         self.spent = spent
         self.answered = answered
         self.refresh: Reply | None = None  # see Reply.refresh
+        self.relist: Reply | None = None  # see Reply.relist
 
 
 class UnknownProblem(CommandError):

@@ -164,10 +164,10 @@ class CopClient(discord.AutoShardedClient):
         if interaction.type is not discord.InteractionType.modal_submit:
             return
         data: Any = interaction.data or {}
-        link_id = review.link_id_of(str(data.get("custom_id", "")))
-        if link_id is not None:
+        form = review.form_of(str(data.get("custom_id", "")))
+        if form is not None:
             reason = review.submitted_reason(data)
-            await self.front_end.interactions.on_reject_reason(interaction, link_id, reason)
+            await self.front_end.interactions.on_reject_reason(interaction, *form, reason)
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         """A reaction anywhere the bot can see (raw: also on messages not in any cache)."""

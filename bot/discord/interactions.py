@@ -26,7 +26,7 @@ from bot.seen import Seen
 from commands import dispatch
 from commands.parser import Kind
 from commands.registry import COMMANDS
-from commands.submissions import NO_SUCH_SUBMISSION, decide_link
+from commands.submissions import NO_SUCH_SUBMISSION, decide_link, decision_target_or_none
 from commands.types import Actor, BadArgument, CommandError, Context, Reply, parse_custom_id, record_id
 from storage import submissions
 from storage.models import LinkStatus, WorkLink
@@ -171,7 +171,8 @@ class Interactions:
                     log.info("skipped interaction %s (button reject): already handled", interaction.id)
                     return
                 actor = await self.directory.actor(interaction)
-                link = await self._submission_for(actor, target)
+                named = decision_target_or_none(target)
+                link = await self._submission_for(actor, str(named[0])) if named else None
                 if not actor.is_moderator:
                     reply = dispatch.error_reply(NOT_A_MODERATOR)
                 elif link is None:
@@ -181,7 +182,9 @@ class Interactions:
                     reply = dispatch.error_reply(f"Already {link.status} by {who}; nothing changed.")
                 else:
                     # A form is an answer too: bounded as the others are (see ANSWER_WAIT).
-                    opened = interaction.response.send_modal(review.reject_modal(link))
+                    opened = interaction.response.send_modal(
+                        review.reject_modal(link, bool(named and named[1]))
+                    )
                     where = f"open the reject form for submission {link.id} in guild {interaction.guild_id}"
                     if not await self._within(opened, where):
                         return
@@ -198,9 +201,10 @@ class Interactions:
             await self._send_quietly(interaction, reply)
 
     async def on_reject_reason(
-        self, interaction: discord.Interaction[Any], link_id: int, reason: str
+        self, interaction: discord.Interaction[Any], link_id: int, listed: bool, reason: str
     ) -> None:
-        """The reason form was submitted: reject with that reason (moderators only, once)."""
+        """The reason form was submitted: reject with that reason (moderators only, once); one
+        opened from a /pending list (``listed``) brings that list up to date, as its buttons do."""
 
         async def produce() -> Reply:
             actor = await self.directory.actor(interaction)
@@ -212,7 +216,7 @@ class Interactions:
                     raise CommandError(NO_SUCH_SUBMISSION)
                 if not reason:
                     raise CommandError(NO_REASON)
-                return await decide_link(self.ctx, actor, link_id, False, reason)
+                return await decide_link(self.ctx, actor, link_id, False, reason, listed=listed)
 
             return await dispatch.run_form(actor, "reject", reject)
 
@@ -416,7 +420,9 @@ class Interactions:
             if card is not None:
                 # The whole message is the card: text a card left as plain text before (an
                 # edit where copbot lacked Embed Links) goes, or it would show above the embed.
-                yield None if update.superseded else {"content": None, **render.message(card, embeds=embeds)}
+                # A list left without buttons (nothing waits any more) loses those it had.
+                whole = {"content": None, "view": None, **render.message(card, embeds=embeds)}
+                yield None if update.superseded else whole
             else:
                 kept = tuple(b for b in pressed if b.custom_id not in update.taken)
                 edit: dict[str, Any] = {} if len(kept) == len(pressed) else {"view": render.view(kept)}

@@ -1,12 +1,12 @@
 """**Reject with reason** on Discord: a modal asks for the reason, its submission rejects.
 
-The button (``cop:reject:<link id>``) answers with a modal whose custom id is
-``cop:rejectmodal:<link id>``. discord.py keeps a modal's callback only in the process that
-opened it, and routes modal submissions by exact custom id (``add_dynamic_items`` covers message
-components, not modals). So copbot never registers its modals: each one is stopped before it is
-sent, and the client's ``on_interaction`` routes every submission whose id matches
-:data:`MODAL_TEMPLATE` to the front end. A form opened before a restart is submitted to the new
-process the same way.
+The button (``cop:reject:<link id>``, ``cop:reject:<link id>.pending`` under /pending) answers
+with a modal whose custom id is ``cop:rejectmodal:<link id>`` (``….pending`` likewise).
+discord.py keeps a modal's callback only in the process that opened it, and routes modal
+submissions by exact custom id (``add_dynamic_items`` covers message components, not modals).
+So copbot never registers its modals: each one is stopped before it is sent, and the client's
+``on_interaction`` routes every submission whose id matches :data:`MODAL_TEMPLATE` to the front
+end. A form opened before a restart is submitted to the new process the same way.
 """
 
 from __future__ import annotations
@@ -18,29 +18,32 @@ from typing import Any
 import discord
 
 from bot.discord import render
-from commands.submissions import MAX_REASON, clean_reason
+from commands.submissions import LISTED, MAX_REASON, clean_reason
 from commands.types import Link
 from storage.models import WorkLink
 
-MODAL_TEMPLATE = r"cop:rejectmodal:(?P<link>[0-9]{1,18})"
+# ``.pending`` after the id: opened from a /pending list (see commands.submissions.LISTED), which
+# the rejection then brings up to date.
+MODAL_TEMPLATE = r"cop:rejectmodal:(?P<link>[0-9]{1,18})(?P<listed>" + re.escape(LISTED) + ")?"
 _MODAL_RE = re.compile(MODAL_TEMPLATE)
 REASON_ID = "reason"
 TITLE = "Reject submission"  # Discord: at most 45 characters
 TEXT_MAX = 4000
 
 
-def modal_id(link_id: int) -> str:
-    """The custom id of the reason form for submission ``link_id``."""
-    return f"cop:rejectmodal:{link_id}"
+def modal_id(link_id: int, listed: bool = False) -> str:
+    """The custom id of the reason form for submission ``link_id`` (opened from /pending: ``listed``)."""
+    return f"cop:rejectmodal:{link_id}{LISTED if listed else ''}"
 
 
-def link_id_of(custom_id: str) -> int | None:
-    """The submission a reason form is about, or None when the id is not one of ours."""
+def form_of(custom_id: str) -> tuple[int, bool] | None:
+    """The submission a reason form is about and whether it was opened from /pending, or None
+    when the id is not one of ours."""
     match = _MODAL_RE.fullmatch(custom_id)
-    return int(match["link"]) if match else None
+    return (int(match["link"]), bool(match["listed"])) if match else None
 
 
-def reject_modal(link: WorkLink) -> discord.ui.Modal:
+def reject_modal(link: WorkLink, listed: bool = False) -> discord.ui.Modal:
     """The form: what is being rejected, and a required reason the submitter will read.
 
     It is stopped before it is returned, so sending it leaves no state in discord.py (see the
@@ -52,7 +55,7 @@ def reject_modal(link: WorkLink) -> discord.ui.Modal:
         f"{render.escape(link.display_name)}:\n{render.link(Link(link.url, link.url))}",
         TEXT_MAX,
     )
-    modal = discord.ui.Modal(title=TITLE, custom_id=modal_id(link.id), timeout=None)
+    modal = discord.ui.Modal(title=TITLE, custom_id=modal_id(link.id, listed), timeout=None)
     modal.add_item(discord.ui.TextDisplay(about))
     modal.add_item(
         discord.ui.Label(

@@ -27,8 +27,8 @@ from bot.slack.installation import Installation
 from bot.slack.outbound import slack_error
 from commands import dispatch
 from commands.claims import own_claims, release_button
-from commands.submissions import NO_SUCH_SUBMISSION, decide_link, ours
-from commands.types import Actor, Button, CommandError, Context, Reply, parse_custom_id, record_id
+from commands.submissions import NO_SUCH_SUBMISSION, decide_link, decision_target_or_none, ours
+from commands.types import Actor, Button, CommandError, Context, Reply, parse_custom_id
 from storage import submissions
 from storage.models import LinkStatus
 
@@ -226,6 +226,10 @@ class Interactions:
         action = (body.get("actions") or [{}])[0]
         parsed = parse_custom_id(str(action.get("action_id") or ""))
         label = str((action.get("text") or {}).get("text") or "")
+        if reply.relist is not None and action.get("action_id") in reply.spent:
+            # A /pending list whose Approve or Reject was pressed: what still waits.
+            await self._relist(respond, reply.relist, place, _pressed_message(body))
+            return
         if parsed is None or parsed[0] not in {"claim", "release"}:
             return
         listed = parsed[0] == "release" and label == release_button(parsed[1]).label
@@ -292,17 +296,37 @@ class Interactions:
         shown = reply.refreshing((Button("Claim", "claim", parsed[1]),)) if parsed is not None else None
         if shown is None:
             return
-        async with self._pressed.editing(card.message, place) as update:
-            if update.superseded:  # a later press showed it as it is now
+        await self._replace(
+            AsyncRespond(response_url=card.response_url),
+            shown,
+            card.message,
+            place,
+            "refresh a channel card after a press on a private card",
+        )
+
+    async def _relist(self, respond: AsyncRespond, relist: Reply, place: int, message: str) -> None:
+        """Put ``relist`` in place of the private list pressed (by ``respond``, its response_url),
+        unless a later press showed it already; a failure is only logged."""
+        shown = dataclasses.replace(relist, private=True)
+        await self._replace(
+            respond, shown, message, place, "bring a /pending list up to date after a decision"
+        )
+
+    async def _replace(
+        self, respond: AsyncRespond, shown: Reply, message: str, place: int, what: str
+    ) -> None:
+        """Put ``shown`` in place of ``message`` through ``respond`` (a press's response_url), unless
+        a later press showed it already; a failure is only logged ("could not <what>")."""
+        async with self._pressed.editing(message, place) as update:
+            if update.superseded:
                 return
             try:
-                respond = AsyncRespond(response_url=card.response_url)
                 answer = await respond(**response(shown), replace_original=True)
                 failure = None if 200 <= answer.status_code < 300 else f"HTTP {answer.status_code}"
             except Exception as exc:
                 failure = type(exc).__name__
             if failure:
-                log.warning("could not refresh a channel card after a press on a private card: %s", failure)
+                log.warning("could not %s: %s", what, failure)
 
     async def _open_reject_form(self, body: dict[str, Any], target: str, respond: AsyncRespond) -> None:
         """**Reject with reason**: a moderator gets the modal; anyone else an answer saying why not.
@@ -312,8 +336,8 @@ class Interactions:
         link = None
         try:
             actor = await self._actor(body)
-            link_id = record_id(target)
-            link = await submissions.get_link(self.ctx.store, link_id) if link_id is not None else None
+            named = decision_target_or_none(target)
+            link = await submissions.get_link(self.ctx.store, named[0]) if named is not None else None
             if not actor.is_moderator:
                 reply = dispatch.error_reply("Only moderators can decide submissions.")
             elif link is None or link.id is None or not ours(link, actor):
@@ -322,7 +346,7 @@ class Interactions:
                 who = link.decided_by_name or "someone"
                 reply = dispatch.error_reply(f"Already {link.status} by {who}; nothing changed.")
             else:
-                pending = review.Pending(link.id, body.get("response_url"))
+                pending = review.Pending(link.id, body.get("response_url"), bool(named and named[1]))
                 await self.client.views_open(
                     trigger_id=str(body.get("trigger_id", "")), view=review.reject_view(link, pending)
                 )
@@ -359,7 +383,9 @@ class Interactions:
             async def reject() -> Reply:
                 if pending is None:
                     raise CommandError("That form is broken; use /pending instead.")
-                return await decide_link(self.ctx, actor, pending.link_id, False, reason)
+                return await decide_link(
+                    self.ctx, actor, pending.link_id, False, reason, listed=pending.listed
+                )
 
             reply = await dispatch.run_form(actor, "reject", reject)
         except Exception:
@@ -368,6 +394,10 @@ class Interactions:
         url = self.responder.slacks(pending.response_url) if pending else None
         respond = AsyncRespond(response_url=url) if url else None
         await self.responder.respond(respond, reply, Asker.of_action(body))
+        if respond is not None and reply.relist is not None:
+            # The form was opened from a /pending list, known by the response_url of its press.
+            place = self._pressed.answered(url or "", reply.spent)
+            await self._relist(respond, reply.relist, place, url or "")
 
 
 def _pressed_message(body: dict[str, Any]) -> str:

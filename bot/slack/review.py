@@ -29,12 +29,16 @@ class Pending:
 
     link_id: int
     response_url: str | None = None
+    # Opened from a /pending list, which the rejection brings up to date by ``response_url``.
+    listed: bool = False
 
     def dump(self) -> str:
         """As ``private_metadata``."""
         data: dict[str, Any] = {"link": self.link_id}
         if self.response_url:
             data["response_url"] = self.response_url
+            if self.listed:
+                data["listed"] = True
         text = json.dumps(data, separators=(",", ":"))
         return text if len(text) <= MAX_METADATA else json.dumps({"link": self.link_id})
 
@@ -48,7 +52,7 @@ class Pending:
         if not isinstance(data, dict) or not isinstance(data.get("link"), int):
             return None
         url = data.get("response_url")
-        return cls(data["link"], url if isinstance(url, str) and url else None)
+        return cls(data["link"], url if isinstance(url, str) and url else None, data.get("listed") is True)
 
 
 def reject_view(link: WorkLink, pending: Pending) -> dict[str, Any]:

@@ -207,7 +207,7 @@ def test_the_console_says_it_posts_nowhere(tmp_path: Path) -> None:
     )
     assert "no moderator channel" not in out
     assert "1.2 #1: https://b.org/x from dave" in out and "not posted" not in out, out
-    assert "Approved the link for 1.2." in out and "https://b.org/x" in out.split("Approved the link")[1]
+    assert "Approved 1.2 #1: https://b.org/x from dave." in out, out
 
 
 def test_the_console_finds_a_link_pasted_decomposed_or_with_dot_segments_already_submitted(

@@ -97,7 +97,7 @@ async def test_approval_by_reaction_lists_the_link_and_tells_the_submitter(
     await with_channel(moderated)
     await say(moderated, ANN, SUBMIT)
     reply = await decide_by_reaction(moderated, MOD, "1", "✅")
-    assert reply and reply.text == "Approved the link for 2.4."
+    assert reply and reply.text == "Approved 2.4 #1: https://example.org/acronyms from Ann."
     edit = next(s for s in outbound.sent if s.kind == "edit")
     assert edit.reply.text == "Approved by Mod." and [b.label for b in edit.reply.buttons] == ["Undo"]
     dm = next(s for s in outbound.sent if s.kind == "dm")
@@ -205,7 +205,7 @@ async def test_undo_returns_to_pending_and_takes_the_link_out(
     await dispatch.run_action(moderated, MOD, "cop:approve:1")
     assert (await dispatch.run_action(moderated, ANN, "cop:undo:1")).error
     reply = await dispatch.run_action(moderated, MOD2, "cop:undo:1")
-    assert reply.text == "Undone: the link for 2.4 is pending again."
+    assert reply.text.startswith("Undone: 2.4 #")
     assert "example.org/acronyms" not in await shown(moderated, ANN, "/problem 2.4")
     assert "Mo2 undid the approval of https://example.org/acronyms" in await shown(
         moderated, ANN, "/history 2.4"
@@ -390,7 +390,7 @@ async def test_a_new_moderator_channel_takes_the_pending_posts(
     assert await decide_by_reaction(moderated, MOD, "1", "✅") is None  # the old post
     assert await status_of(moderated, 1) == "pending"
     reply = await decide_by_reaction(moderated, MOD, new_id, "✅")
-    assert reply and reply.text == "Approved the link for 2.4."
+    assert reply and reply.text.startswith("Approved 2.4 #")
 
 
 async def test_a_pending_post_is_moved_once_by_two_processes_at_once(
@@ -452,7 +452,7 @@ async def test_a_move_the_new_channel_refuses_leaves_the_old_post_working(
     assert kinds(outbound) == ["channel", "react", "channel", "react"]
 
     reply = await decide_by_reaction(moderated, MOD, "3", "❌")
-    assert reply and reply.text == "Rejected the link for 2.4."
+    assert reply and reply.text.startswith("Rejected 2.4 #")
     outbound.broken.clear()
     clock.advance(hours=1)
     await sweep(moderated)
@@ -510,7 +510,7 @@ async def test_a_decision_on_the_old_post_of_a_move_cut_short_is_shown_on_it(
     await crash_mid_move(moderated, outbound, clock)
     after, out = after_a_crash(moderated, clock)
     reply = await dispatch.run_action(after, MOD, "cop:approve:1")
-    assert reply.text == "Approved the link for 2.4."
+    assert reply.text.startswith("Approved 2.4 #")
     clock.advance(minutes=11)
     await sweep(after)
     await sweep(after)
@@ -613,7 +613,7 @@ async def test_an_undone_submission_whose_post_was_deleted_is_posted_again(
     before = len(outbound.sent)
 
     undone = await dispatch.run_action(moderated, MOD, "cop:undo:1")
-    assert undone.text == "Undone: the link for 2.4 is pending again."
+    assert undone.text.startswith("Undone: 2.4 #")
     assert kinds(outbound)[before:] == ["channel", "react", "dm"]
     post = outbound.sent[before]
     assert post.target == "mods" and [b.label for b in post.reply.buttons] == [
@@ -624,7 +624,7 @@ async def test_an_undone_submission_whose_post_was_deleted_is_posted_again(
     assert kinds(outbound)[before:] == ["channel", "react", "dm"]
     assert await decide_by_reaction(moderated, MOD, "1", "❌") is None  # the deleted post
     reply = await decide_by_reaction(moderated, MOD, str(before + 1), "❌")
-    assert reply and reply.text == "Rejected the link for 2.4."
+    assert reply and reply.text.startswith("Rejected 2.4 #")
 
 
 async def status_of(ctx: Context, link_id: int) -> str:
@@ -652,7 +652,7 @@ async def test_a_refused_edit_is_made_by_the_next_press(moderated: Context, outb
     outbound.refuse["1"] = 1  # the moderator post
 
     approved = await dispatch.run_action(moderated, MOD, "cop:approve:1")
-    assert approved.text == "Approved the link for 2.4."
+    assert approved.text.startswith("Approved 2.4 #")
     assert kinds(outbound) == ["channel", "react", "dm"]
 
     again = await dispatch.run_action(moderated, MOD2, "cop:approve:1")
@@ -698,7 +698,7 @@ async def test_the_sweep_makes_a_refused_edit_and_sends_a_refused_notice_once(
     outbound.refuse.update({"1": 1, "ann": 1})
 
     reply = await decide_by_reaction(moderated, MOD, "1", "❌")
-    assert reply and reply.text == "Rejected the link for 2.4."
+    assert reply and reply.text.startswith("Rejected 2.4 #")
     assert kinds(outbound) == ["channel", "react"]
 
     await sweep(moderated)
@@ -1037,11 +1037,11 @@ async def test_a_decision_made_from_pending_can_be_undone_from_its_answer(ctx: C
     pending = await say(ctx, MOD, "/pending")
     approve = next(b for b in pending.buttons if b.label == "Approve 2.4 #1")
     answer = await dispatch.run_action(ctx, MOD, f"cop:{approve.action}:{approve.target}")
-    assert answer.text == "Approved the link for 2.4."
+    assert answer.text.startswith("Approved 2.4 #")
     [undo] = answer.buttons
     assert undo.label == "Undo" and undo.action == "undo"
     undone = await dispatch.run_action(ctx, MOD, f"cop:{undo.action}:{undo.target}")
-    assert undone.text == "Undone: the link for 2.4 is pending again.", undone.text
+    assert undone.text.startswith("Undone: 2.4 #"), undone.text
     assert "2.4 #1" in await shown(ctx, MOD, "/pending")
 
     rejected = await decide_link(ctx, MOD, 1, False, "not about acronyms")
@@ -1141,7 +1141,7 @@ async def test_a_stale_undo_does_not_undo_a_newer_decision(ctx: Context) -> None
     assert link is not None and link.status == "rejected" and link.reason == "not about acronyms"
     [new_undo] = rejected.buttons
     undone = await dispatch.run_action(ctx, MOD, f"cop:undo:{new_undo.target}")
-    assert undone.text == "Undone: the link for 2.4 is pending again.", undone.text
+    assert undone.text.startswith("Undone: 2.4 #"), undone.text
 
 
 async def test_an_undo_of_a_decision_ann_never_heard_of_tells_her_nothing(
@@ -1179,10 +1179,10 @@ async def test_an_undo_made_before_undo_named_its_decision_never_takes_back_a_la
     await say(ctx, ANN, SUBMIT)
     await decide_link(ctx, MOD, 1, True)
     first = await dispatch.run_action(ctx, MOD, "cop:undo:1")
-    assert first.text == "Undone: the link for 2.4 is pending again.", first.text
+    assert first.text.startswith("Undone: 2.4 #"), first.text
     await decide_link(ctx, MOD, 1, True)
     undone = await dispatch.run_action(ctx, MOD2, "cop:undo:1.3")
-    assert undone.text == "Undone: the link for 2.4 is pending again.", undone.text
+    assert undone.text.startswith("Undone: 2.4 #"), undone.text
     await decide_link(ctx, MOD2, 1, False, "not about acronyms")
 
     late = await dispatch.run_action(ctx, MOD, "cop:undo:1")
@@ -1194,6 +1194,6 @@ async def test_an_undo_made_before_undo_named_its_decision_never_takes_back_a_la
     assert link is not None and link.status == "rejected" and link.reason == "not about acronyms"
     [offered] = late.buttons
     again = await dispatch.run_action(ctx, MOD, offered.custom_id)
-    assert again.text == "Undone: the link for 2.4 is pending again.", again.text
+    assert again.text.startswith("Undone: 2.4 #"), again.text
     link = await submissions.get_link(ctx.store, 1)
     assert link is not None and link.status == "pending"

@@ -209,7 +209,7 @@ async def test_reject_with_reason_opens_a_form_whose_reason_reaches_the_submitte
     iid = await fake.submit_modal(opened.interaction_id, {"reason": "  not about   acronyms "})
     answer = await fake.wait_for_callback(iid)
 
-    assert answer.ephemeral and embed(answer)["description"] == "Rejected the link for 2.4."
+    assert answer.ephemeral and embed(answer)["description"].startswith("Rejected 2.4 #")
     assert description(fake, post) == "Rejected by Bob: not about acronyms"
     (dm,) = fake.dms[fake.alice_id]
     assert dm["embeds"][0]["description"].endswith("was not accepted: not about acronyms")
@@ -278,14 +278,14 @@ async def test_approve_button_and_undo_for_moderators_only(rig: Moderated) -> No
     refused = await click(fake, post, "Approve", fake.alice_id)
     approved = await click(fake, post, "Approve", carol)
     assert embed(refused)["description"] == "Only moderators can decide submissions."
-    assert approved.ephemeral and embed(approved)["description"] == "Approved the link for 2.4."
+    assert approved.ephemeral and embed(approved)["description"] == f"Approved 2.4 #1: {LINK} from Alice."
     assert description(fake, post) == "Approved by Carol."
 
     no_undo = await click(fake, post, "Undo", fake.alice_id)
     undone = await click(fake, post, "Undo", fake.bob_id)
 
     assert embed(no_undo)["description"] == "Only moderators can decide submissions."
-    assert embed(undone)["description"] == "Undone: the link for 2.4 is pending again."
+    assert embed(undone)["description"] == f"Undone: 2.4 #1: {LINK} from Alice. It is pending again."
     again = fake.message(int(post["id"]))
     assert [label for label, _ in buttons(again)] == ["Approve", "Reject with reason"]
     assert "New existing work for 2.4" in description(fake, post)
@@ -538,7 +538,7 @@ async def test_decisions_after_a_restart(
             answer = await fake.wait_for_callback(iid)
 
             assert description(fake, first) == "Approved by Bob."
-            assert embed(answer)["description"] == "Rejected the link for 2.4."
+            assert embed(answer)["description"].startswith("Rejected 2.4 #")
             assert description(fake, second) == "Rejected by Bob: duplicate"
             assert sorted(edits(fake)) == sorted([first["id"], second["id"]])
             assert len(fake.dms[fake.alice_id]) == 2
@@ -696,7 +696,7 @@ async def test_a_post_whose_edit_failed_is_brought_up_to_date_by_the_next_press(
     fake.fail("PATCH", "/channels/*/messages/*", status=503, times=1)
 
     first = await click(fake, post, "Approve", fake.bob_id)
-    assert embed(first)["description"] == "Approved the link for 2.4."
+    assert embed(first)["description"].startswith("Approved 2.4 #")
     assert description(fake, post).startswith("New existing work for 2.4")
 
     again = await click(fake, post, "Approve", fake.bob_id)
@@ -706,7 +706,7 @@ async def test_a_post_whose_edit_failed_is_brought_up_to_date_by_the_next_press(
     assert len(fake.dms[fake.alice_id]) == 1
     # The decision can be undone from the post now.
     undone = await click(fake, post, "Undo", fake.bob_id)
-    assert embed(undone)["description"] == "Undone: the link for 2.4 is pending again."
+    assert embed(undone)["description"].startswith("Undone: 2.4 #")
 
 
 async def test_the_sweep_edits_the_post_and_sends_the_dm_that_failed_once(rig: Moderated) -> None:
@@ -869,13 +869,16 @@ def posts_to_mods(fake: FakeDiscord) -> int:
     )
 
 
-async def approve_from_pending(fake: FakeDiscord, link_id: int) -> Callback:
-    """Bob approves submission ``link_id`` with the button under his /pending."""
+async def approve_from_pending(fake: FakeDiscord, link_id: int) -> str:
+    """Bob approves submission ``link_id`` with the button under his /pending: what he is told
+    (the list he pressed is brought up to date, and the answer follows)."""
     listed = await ask(fake, "pending", user_id=fake.bob_id)
     assert listed.message is not None
-    custom_id = f"cop:approve:{link_id}"
+    custom_id = f"cop:approve:{link_id}.pending"
     assert custom_id in dict(buttons(listed.message)).values(), buttons(listed.message)
-    return await fake.wait_for_callback(await fake.click(listed.message, custom_id, user_id=fake.bob_id))
+    iid = await fake.click(listed.message, custom_id, user_id=fake.bob_id)
+    await fake.wait_for_callback(iid)
+    return text_of((await fake.wait_for_followup(iid)).message)
 
 
 MISSING_PERMISSIONS = {"message": "Missing Permissions", "code": 50013}
@@ -1013,7 +1016,7 @@ async def test_a_moderator_post_discord_refuses_for_its_form_is_written_off_once
     ), history
 
     approved = await approve_from_pending(fake, 1)
-    assert embed(approved)["description"] == "Approved the link for 2.4.", embed(approved)
+    assert f"Approved 2.4 #1: {LINK} from Alice." in approved, approved
     assert await status(rig.bot.ctx) == LinkStatus.APPROVED
     (dm,) = fake.dms[fake.alice_id]
     assert "2.4" in dm["embeds"][0]["description"]
@@ -1216,3 +1219,57 @@ async def test_a_new_moderator_channel_refusing_copbots_posts_paces_the_moves_an
     assert posts_to(fake, mods2) == 5 and len(fake.messages[mods2]) == 2
     listed = text_of((await ask(fake, "pending", user_id=fake.bob_id)).data or {})
     assert "Needs attention" not in listed, listed
+
+
+OTHER = "https://example.org/other-acronyms"
+
+
+async def test_a_decision_from_pending_leaves_that_list_showing_what_still_waits(rig: Moderated) -> None:
+    """Two links for 2.4 wait; Bob approves #1 with the button under his /pending. Before, his
+    list still showed #1 with its Approve and Reject (inviting a second decision), and he was told
+    "Approved the link for 2.4.", not which of the two. Now his list shows only #2 with its
+    buttons, he is told which submission and link he approved, and the moderator post (whose
+    buttons have the same ids) shows the approval with its Undo. Rejecting #2 from the list,
+    with the form, leaves it saying nothing waits; Carol's older copy of /pending, pressed for
+    the decided #1, says so and is brought up to date too."""
+    fake = rig.fake
+    first = await submit(rig)
+    second = await submit(rig, link=OTHER, note="")
+    listed = await ask(fake, "pending", user_id=fake.bob_id)
+    carols = await ask(fake, "pending", user_id=fake.user_id("carol"))
+    assert listed.ephemeral and listed.message is not None and carols.message is not None
+    labels = ["Approve 2.4 #1", "Reject 2.4 #1", "Approve 2.4 #2", "Reject 2.4 #2"]
+    assert [label for label, _ in buttons(listed.message)] == labels
+
+    iid = await fake.click(
+        listed.message, dict(buttons(listed.message))["Approve 2.4 #1"], user_id=fake.bob_id
+    )
+    await fake.wait_for_callback(iid)
+    told = await fake.wait_for_followup(iid)
+
+    assert told.message is not None and told.message["flags"] & 64  # private
+    assert f"Approved 2.4 #1: {LINK} from Alice." in text_of(told.message), text_of(told.message)
+    now = fake.message(int(listed.message["id"]))
+    assert [label for label, _ in buttons(now)] == ["Approve 2.4 #2", "Reject 2.4 #2"], buttons(now)
+    assert "#1" not in text_of(now) and "2.4 #2" in text_of(now), text_of(now)
+    assert description(fake, first) == "Approved by Bob."
+    assert [label for label, _ in buttons(fake.message(int(first["id"])))] == ["Undo"]
+
+    opened = await click(fake, now, "Reject 2.4 #2", fake.bob_id)
+    assert opened.type == MODAL
+    iid = await fake.submit_modal(opened.interaction_id, {"reason": "the same work as #1"})
+    await fake.wait_for_callback(iid)
+    told = await fake.wait_for_followup(iid)
+
+    assert told.message is not None
+    assert f"Rejected 2.4 #2: {OTHER} from Alice." in text_of(told.message), text_of(told.message)
+    emptied = fake.message(int(listed.message["id"]))
+    assert buttons(emptied) == [] and "Nothing is waiting for a decision." in text_of(emptied), emptied
+    assert description(fake, second) == "Rejected by Bob: the same work as #1"
+
+    late = await click(fake, carols.message, "Approve 2.4 #1", fake.user_id("carol"))
+    told = await fake.wait_for_followup(late.interaction_id)
+    assert told.message is not None
+    assert "Already approved by Bob; nothing changed." in text_of(told.message), text_of(told.message)
+    assert buttons(fake.message(int(carols.message["id"]))) == []
+    assert await status(rig.bot.ctx, 1) == LinkStatus.APPROVED and len(fake.dms[fake.alice_id]) == 2

@@ -53,7 +53,7 @@ async def test_a_submission_from_another_team_is_the_installed_moderators_to_dec
         assert (
             f"2.4 #1: {LINK} from ann" in pending.shown and f"2.4 #2: {LINK}/second from ann" in pending.shown
         )
-        assert "Approved the link for 2.4." in approved.shown
+        assert "Approved 2.4 #" in approved.shown
         assert "Rejected by mod." in rig.current(MODS, second.ts).shown
         assert "Nothing is waiting for a decision." in (await rig.command("/pending", user=MOD)).shown
         assert LINK in (await rig.command("/problem", "2.4")).shown

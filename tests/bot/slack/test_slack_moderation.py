@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -295,10 +296,23 @@ async def test_approve_button_for_moderators_only(rig: Rig) -> None:
     again = await rig.click(shown, "Approve", user=MOD, channel=MODS, ts=post.ts)
 
     assert not refused.public and "Only moderators can decide submissions." in refused.shown
-    assert not approved.public and "Approved the link for 2.4." in approved.shown
+    assert not approved.public and "Approved 2.4 #" in approved.shown
     assert "Already approved by mod; nothing changed." in again.shown
     assert "Approved by mod." in rig.current(MODS, post.ts).shown
     assert len(rig.fake.dms(ANN)) == 1
+
+
+async def give_reason(rig: Rig, view: dict[str, Any], reason: str) -> dict[str, Any]:
+    """mod submits the reject form ``view`` with ``reason``: the answer by its response_url."""
+    before = len(rig.fake.responses)
+    ack = await rig.slack.view_submission(
+        view["callback_id"],
+        {"reason": {"reason": reason}},
+        user_id=MOD,
+        private_metadata=view["private_metadata"],
+    )
+    assert (ack.status, ack.text) == (200, "")  # an empty ack closes the modal
+    return dict((await rig.fake.wait_for("response_url", count=before + 1)).args)
 
 
 async def test_reject_with_reason_opens_a_modal_whose_reason_reaches_the_submitter(rig: Rig) -> None:
@@ -312,17 +326,9 @@ async def test_reject_with_reason_opens_a_modal_whose_reason_reaches_the_submitt
     assert f"<{LINK}>" in view["blocks"][1]["text"]["text"]
     assert await status(rig.ctx) == LinkStatus.PENDING  # nothing decided by opening the form
 
-    before = len(rig.fake.responses)
-    ack = await rig.slack.view_submission(
-        view["callback_id"],
-        {"reason": {"reason": "  not about   acronyms "}},
-        user_id=MOD,
-        private_metadata=view["private_metadata"],
-    )
-    assert (ack.status, ack.text) == (200, "")  # an empty ack closes the modal
-    answer = await rig.fake.wait_for("response_url", count=before + 1)
+    answer = await give_reason(rig, view, "  not about   acronyms ")
 
-    assert answer["response_type"] == "ephemeral" and answer["text"] == "Rejected the link for 2.4."
+    assert answer["response_type"] == "ephemeral" and answer["text"].startswith("Rejected 2.4 #")
     assert "Rejected by mod: not about acronyms" in rig.current(MODS, post.ts).shown
     (dm,) = rig.fake.dms(ANN)
     assert dm["text"].endswith("was not accepted: not about acronyms")
@@ -479,7 +485,7 @@ async def test_undo_for_moderators_returns_the_submission_to_pending(rig: Rig) -
     undone = await rig.click(decided, "Undo", user=MOD, channel=MODS, ts=post.ts)
 
     assert "Only moderators can decide submissions." in refused.shown
-    assert "Undone: the link for 2.4 is pending again." in undone.shown
+    assert "Undone: 2.4 #" in undone.shown
     again = rig.current(MODS, post.ts)
     assert again.buttons == ["Approve", "Reject with reason"] and "New existing work for 2.4" in again.shown
     assert LINK not in (await rig.command("/problem", "2.4")).shown
@@ -757,7 +763,7 @@ async def test_a_post_whose_update_failed_is_brought_up_to_date_by_the_next_pres
     rig.fake.fail_method("chat.update", "internal_error")
 
     approved = await rig.click(shown, "Approve", user=MOD, channel=MODS, ts=post.ts)
-    assert "Approved the link for 2.4." in approved.shown
+    assert "Approved 2.4 #" in approved.shown
     assert rig.current(MODS, post.ts).buttons == ["Approve", "Reject with reason"]
 
     again = await rig.click(shown, "Approve", user=MOD, channel=MODS, ts=post.ts)
@@ -1197,3 +1203,45 @@ async def test_a_reject_form_that_would_not_open_on_a_post_suggests_its_reaction
     answer = await rig.click(Answer.of(post), "Reject with reason", user=MOD, channel=MODS, ts=post.ts)
 
     assert "could not open the form. Try again, or react ❌ to reject without a reason." in answer.shown
+
+
+OTHER = "https://example.org/other-acronyms"
+
+
+def replacements(rig: Rig) -> list[Answer]:
+    """What copbot put in place of the messages whose buttons were pressed (response_url posts
+    with replace_original)."""
+    return [Answer("response_url", c.args) for c in rig.fake.responses if c.args.get("replace_original")]
+
+
+async def test_a_decision_from_pending_leaves_that_list_showing_what_still_waits(rig: Rig) -> None:
+    """Two links for 2.4 wait; mod approves #1 with the button under /pending (an ephemeral
+    message). Before, the list still showed #1 with its Approve and Reject, and mod was told
+    "Approved the link for 2.4.", not which of the two. Now the list is replaced by what still
+    waits (#2 with its buttons), the answer names the submission and its link, and the moderator
+    post (whose buttons have the same ids) shows the approval with its Undo. Rejecting #2 with
+    the form from the new list leaves it saying nothing waits."""
+    _, first = await submit(rig)
+    _, second = await submit(rig, f"2.4 {OTHER}")
+    pending = await rig.command("/pending", user=MOD)
+    assert pending.buttons == ["Approve 2.4 #1", "Reject 2.4 #1", "Approve 2.4 #2", "Reject 2.4 #2"]
+
+    approved = await rig.click(pending, "Approve 2.4 #1", user=MOD)
+
+    assert not approved.public and "Approved 2.4 #1:" in approved.shown, approved.shown
+    assert LINK in approved.shown and "from ann." in approved.shown, approved.shown
+    (listed,) = replacements(rig)
+    assert not listed.public and listed.buttons == ["Approve 2.4 #2", "Reject 2.4 #2"], listed.buttons
+    assert "#1" not in listed.shown and "Pending submissions: 1" in listed.header, listed.shown
+    post = rig.current(MODS, first.ts)
+    assert "Approved by mod." in post.shown and post.buttons == ["Undo"]
+
+    await rig.press(listed, "Reject 2.4 #2", user=MOD)
+    (opened,) = rig.fake.calls_to("views.open", ok=True)
+    answer = await give_reason(rig, opened["view"], "the same work as #1")
+    await rig.front.drain()
+
+    assert answer["text"].startswith("Rejected 2.4 #2:") and OTHER in answer["text"], answer["text"]
+    emptied = replacements(rig)[-1]
+    assert emptied.buttons == [] and "Nothing is waiting for a decision." in emptied.shown, emptied.shown
+    assert "Rejected by mod: the same work as #1" in rig.current(MODS, second.ts).shown
