@@ -10,7 +10,9 @@ from collections.abc import Callable
 from typing import TextIO
 
 from commands import dispatch
-from commands.types import Actor, Context, Link, RefLine, Reply
+from commands.registry import OPTION_SECTIONS
+from commands.submissions import clean_reason, reject_action
+from commands.types import Actor, Button, CommandError, Context, Link, RefLine, Reply, Section
 from storage.text import clip, without_bidi
 
 WIDTH = 88
@@ -25,6 +27,7 @@ def _fill(text: str, width: int | None) -> str:
 
 BANNER = """copbot console — local user {user!r}, database {db}.
 Type /help for the commands, /quit to leave. Press a button by typing !1, !2…
+A Reject button takes the reason after its number: !2 the same work as #1.
 To run on Discord set DISCORD_TOKEN, on Slack SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET
 (or SLACK_APP_TOKEN for Socket Mode), in the environment or a .env file; see the README."""
 
@@ -92,6 +95,44 @@ async def _next_line(read: Callable[[], str]) -> str:
     return await line
 
 
+# What the console's /help pending adds: how a moderator rejects with a reason here (Discord and
+# Slack ask for it in a form).
+OPTION_SECTIONS["console", "pending"] = (
+    Section(
+        "Rejecting with a reason",
+        (
+            "Type the Reject button's number, then the reason the submitter reads: "
+            "!2 the same work as #1. The number alone rejects without a reason.",
+        ),
+    ),
+)
+ONLY_REJECT = "Only a Reject button takes text after it (the reason); nothing was pressed."
+
+
+def _pressed(line: str) -> tuple[int, str] | None:
+    """A button press typed as ``!2``, or ``!2 reason``: its index and the text after it."""
+    if not line.startswith("!") or not line[1:2].isdigit():
+        return None
+    number, *text = line[1:].split(maxsplit=1)
+    return (int(number) - 1, "".join(text).strip()) if number.isascii() and number.isdecimal() else None
+
+
+async def _press(ctx: Context, actor: Actor, button: Button, text: str) -> Reply:
+    """Press ``button``; a Reject followed by ``text`` rejects with that reason, as the forms of
+    Discord and Slack do (counted as ``form:reject``)."""
+    if not text:
+        return await dispatch.run_action(ctx, actor, button.custom_id)
+    if button.action != "reject":
+        return dispatch.error_reply(ONLY_REJECT)
+
+    async def reject() -> Reply:
+        if not clean_reason(text):
+            raise CommandError("Please say why, in a few words; nothing changed.")
+        return await reject_action(ctx, actor, button.target, text)
+
+    return await dispatch.run_form(actor, "reject", reject)
+
+
 def console_actor(name: str) -> Actor:
     """The local user: a moderator and admin of the local community."""
     return Actor("console", "local", name.strip().lower() or "local", name.strip() or "local", True, True)
@@ -122,12 +163,12 @@ async def run_console(
             continue
         if line.lower() in {"/quit", "quit", "/exit", "exit"}:
             break
-        if line.startswith("!") and line[1:].isdigit():
-            index = int(line[1:]) - 1
+        if (pressed := _pressed(line)) is not None:
+            index, text = pressed
             if last is None or not 0 <= index < len(last.buttons):
                 print("No such button.", file=out, flush=True)
                 continue
-            reply = await dispatch.run_action(ctx, actor, last.buttons[index].custom_id)
+            reply = await _press(ctx, actor, last.buttons[index], text)
         else:
             reply = await dispatch.run_line(ctx, actor, line)
         if reply.buttons:

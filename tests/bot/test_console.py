@@ -50,6 +50,13 @@ def console_on_sheet(tmp_path: Path, sheet: str, lines: str) -> str:
     return result.stdout
 
 
+def console_as_dave(tmp_path: Path, lines: str) -> str:
+    """What the console prints for ``lines`` typed as dave, its whitespace runs made one space."""
+    result = run_cli(["console", "--as", "dave"], tmp_path, lines, PYTHONPATH=str(ROOT))
+    assert result.returncode == 0, result.stderr
+    return " ".join(result.stdout.split())
+
+
 def test_run_without_tokens_opens_the_console_on_sqlite(tmp_path: Path) -> None:
     """`copbot run` with no token: the console, its hint on connecting, and /problem 2.4."""
     (tmp_path / "data").mkdir()
@@ -210,6 +217,23 @@ def test_the_console_says_it_posts_nowhere(tmp_path: Path) -> None:
     assert "Approved 1.2 #1: https://b.org/x from dave." in out, out
 
 
+def test_the_console_rejects_with_a_reason_typed_after_the_button(tmp_path: Path) -> None:
+    """On Discord and Slack a moderator's Reject asks for a reason the submitter reads; the
+    console's Reject could only reject without one. Now a reason typed after the button's number
+    (`!2 the same work as #1`) goes with the rejection, to /history and the submission; the
+    button alone still rejects without one, and text after another button presses nothing."""
+    lines = (
+        "/submit 1.2 https://b.org/x\n/submit 1.2 https://b.org/y\n/pending\n"
+        "!1 looks fine\n!4   the same work  as #1 \n/history 1.2\n/pending\n!2\n/history 1.2\n"
+    )
+    out = console_as_dave(tmp_path, lines)
+    assert "Only a Reject button takes text after it (the reason); nothing was pressed." in out, out
+    assert "Rejected 1.2 #2: https://b.org/y from dave. Reason: the same work as #1" in out, out
+    assert "dave rejected https://b.org/y (the same work as #1)" in out, out
+    assert "Rejected 1.2 #1: https://b.org/x from dave." in out, out
+    assert "dave rejected https://b.org/x" in out and "dave approved" not in out, out
+
+
 def test_the_console_finds_a_link_pasted_decomposed_or_with_dot_segments_already_submitted(
     tmp_path: Path,
 ) -> None:
@@ -220,9 +244,7 @@ def test_the_console_finds_a_link_pasted_decomposed_or_with_dot_segments_already
         "/submit 1.2 https://b.org/caf\u00e9/x\n/submit 1.2 https://b.org/cafe\u0301/x\n"
         "/submit 1.2 https://b.org/a/./caf\u00e9/../../caf%C3%A9/x/\n/pending\n"
     )
-    result = run_cli(["console", "--as", "dave"], tmp_path, lines, PYTHONPATH=str(ROOT))
-    assert result.returncode == 0, result.stderr
-    out = " ".join(result.stdout.split())
+    out = console_as_dave(tmp_path, lines)
     assert out.count("That work is already submitted for 1.2 (waiting for the moderators).") == 2, out
     assert "https://b.org/caf\u00e9/x" in out and "#2" not in out, out
 
