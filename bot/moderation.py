@@ -3,6 +3,7 @@ submitters. Implements the core's :class:`commands.types.Effects`."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -141,6 +142,9 @@ class Moderation:
         # database went away just then), and the revision the post shows: recorded at the next
         # sweep, or at the first reaction that finds no post, instead of being posted again.
         self._unrecorded: dict[int, tuple[Posted, int]] = {}
+        # Held while they are recorded: a reaction that finds no post waits for a recording
+        # under way (a sweep's, another reaction's) instead of recording the same post again.
+        self._recording = asyncio.Lock()
 
     async def submitted(self, link: WorkLink) -> str:
         """Post a stored submission to its moderators: "posted", "no_channel" (it stays pending
@@ -237,21 +241,26 @@ class Moderation:
     async def record_posts(self, only: int | None = None) -> int:
         """Record the moderator posts this process made but could not record yet (all, or only
         submission ``only``'s); returns how many it recorded. Raises when the database fails (the
-        rest are kept)."""
+        rest are kept). One call at a time: a second waits for the first, then finds its posts
+        recorded (0 when none is waiting costs nothing)."""
         count = 0
-        for link_id, (posted, revision) in list(self._unrecorded.items()):
-            if only is not None and link_id != only:
-                continue
-            # Apart from a reaction being handled: the decision it makes next records its event.
-            with self.store.apart():
-                recorded = await posts.record_posted(
-                    self.store, link_id, posted.message_id, posted.url, self.clock(), revision
-                )
-            if recorded:
-                count += 1
-            else:  # posted again meanwhile by another process, which recorded its own post
-                log.warning("submission %s has another post recorded; %s stays unused", link_id, posted.url)
-            del self._unrecorded[link_id]
+        if not self._unrecorded:
+            return count
+        async with self._recording:
+            for link_id, (posted, revision) in list(self._unrecorded.items()):
+                if only is not None and link_id != only:
+                    continue
+                # Apart from a reaction being handled: the decision it makes next records its event.
+                with self.store.apart():
+                    recorded = await posts.record_posted(
+                        self.store, link_id, posted.message_id, posted.url, self.clock(), revision
+                    )
+                if recorded:
+                    count += 1
+                else:  # posted again meanwhile by another process, which recorded its own post
+                    unused = posted.url
+                    log.warning("submission %s has another post recorded; %s stays unused", link_id, unused)
+                del self._unrecorded[link_id]
         return count
 
     def _serves(self, platform: str, community_id: str) -> bool:

@@ -118,3 +118,32 @@ async def test_a_reaction_on_a_post_made_as_the_database_went_away_records_it_an
         assert await react(rig, MOD, post.ts, "Ev0UNRECORDED") == 200
         assert await status(rig.ctx) == LinkStatus.APPROVED
         assert "Approved by mod." in rig.current(MODS, post.ts).shown
+
+
+async def test_two_reactions_at_once_on_an_unrecorded_post_record_it_once_and_decide_once(
+    fake: FakeSlack, pg_behind_proxy: tuple[TcpProxy, Context], caplog: Any
+) -> None:
+    """Two ✅ reach copbot together on a post made as the database went away: both look for the
+    post, and both would record it. Before, both recorded it; the second was told another post
+    was recorded (a false warning) and failed on the entry the first had cleared, so its ✅
+    ended in an error. Now one records it and the other waits for it, and finds the post."""
+    proxy, ctx = pg_behind_proxy
+    async with moderated(fake, ctx) as rig:
+        fake.hold("chat.getPermalink", until=2, within=1.0)
+        submitting = asyncio.create_task(rig.command("/submit", SUBMIT, user=ANN))
+        post = await fake.wait_for(lambda call: call.method == "chat.postMessage" and call.channel == MODS)
+        proxy.cut()
+        assert "went to the moderators" in (await submitting).shown
+        proxy.heal()
+        assert post.ts is not None
+        caplog.clear()
+
+        answers = await asyncio.gather(
+            react(rig, MOD, post.ts, "Ev0TOGETHER1"), react(rig, MOD, post.ts, "Ev0TOGETHER2")
+        )
+        assert answers == [200, 200]
+        assert await status(rig.ctx) == LinkStatus.APPROVED
+        assert "Approved by mod." in rig.current(MODS, post.ts).shown
+        assert len(fake.dms(ANN)) == 1
+        troubles = [r.getMessage() for r in caplog.records if r.levelname in {"WARNING", "ERROR"}]
+        assert not [t for t in troubles if "another post" in t or "Traceback" in t or "failed" in t], troubles
