@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import ValidationError
 
@@ -37,9 +38,11 @@ from bot.config import (
 from bot.logs import setup_logging
 from storage.catalogue import CatalogueError, export_csv, import_rows, read_catalogue
 from storage.models import ID_LENGTH
+from storage.stopping import finish
 from storage.store import Store
 
 log = logging.getLogger("copbot")
+T = TypeVar("T")
 
 
 def _failed(path: Path, exc: Exception) -> int:
@@ -63,18 +66,48 @@ def _onto_the_database(settings: Settings, path: Path, what: str) -> bool:
     return refusal is not None
 
 
-async def _stoppable(what: str, path: Path, run: Callable[[threading.Event], Awaitable[int]]) -> int:
-    """``run(stop)``, the command ``what`` writing ``path``, stopped cleanly by SIGTERM or Ctrl-C:
-    its file work stops at a safe point (``stop``), no ``path``.partial is left, ``path`` is as it
-    was, and the command says so and exits 128 + the signal's number. (Killed by SIGTERM, it left
-    the partial file behind; at Ctrl-C a copy went on and could replace ``path`` all the same.)
-    A second signal has its default effect at once."""
+def _file_left(path: Path) -> Callable[[], str]:
+    """What a command writing ``path`` leaves when stopped: said as it started."""
+
+    def left() -> str:
+        before = f"{path} is as it was" if os.path.lexists(path) else f"nothing was written to {path}"
+        return f"{before}, and no partial file is left"
+
+    return left
+
+
+def _database_left(settings: Settings, done: str) -> Callable[[], str]:
+    """What ``db load`` or ``catalogue import`` (its one transaction rolled back; a new SQLite file
+    it made removed) leaves when stopped: said as it started."""
+
+    def left() -> str:
+        try:
+            new = missing_sqlite_file(settings)
+        except StartupError:  # a URL that does not parse: said by the command itself
+            return f"nothing was {done}"
+        where = (
+            f"no database is left at {new}" if new is not None else f"{database_label(settings)} is as it was"
+        )
+        return f"nothing was {done}, and {where}"
+
+    return left
+
+
+async def _stoppable(
+    what: str, left: Callable[[], str], run: Callable[[threading.Event], Awaitable[int]]
+) -> int:
+    """``run(stop)``, the command ``what``, stopped cleanly by SIGTERM or Ctrl-C: a file it writes
+    stops at a safe point (``stop``) with no partial file left, a database it writes is rolled back
+    (a new SQLite file it made removed), and the command says what is ``left`` and exits 128 + the
+    signal's number. (Killed by SIGTERM, backup, dump and export left the partial file behind, load
+    and import a half-made new database; at Ctrl-C a copy went on and could replace its file all
+    the same.) A second signal has its default effect at once."""
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     assert task is not None
     stop = threading.Event()
     heard: list[signal.Signals] = []
-    existed = await asyncio.to_thread(os.path.lexists, path)
+    said = await asyncio.to_thread(left)
 
     def on_signal(sig: signal.Signals) -> None:
         if heard:  # asked twice: stop now, whatever is left behind
@@ -94,8 +127,7 @@ async def _stoppable(what: str, path: Path, run: Callable[[threading.Event], Awa
         if not heard:
             raise
         task.uncancel()
-        left = f"{path} is as it was" if existed else f"nothing was written to {path}"
-        print(f"{what} stopped by {heard[0].name}: {left}, and no partial file is left", file=sys.stderr)
+        print(f"{what} stopped by {heard[0].name}: {said}", file=sys.stderr)
         return 128 + heard[0]
     finally:
         for sig in signals:
@@ -180,6 +212,19 @@ def _remove_made(paths: list[Path]) -> None:
             pass
 
 
+async def _committed(store: Store, work: Awaitable[T]) -> T:
+    """``work``, one transaction on ``store``, then the store closed. A signal meanwhile rolls the
+    transaction back; once it is committed, the store is closed all the same and the command
+    reports what it did (stopped then, a new SQLite file would be removed under a whole load)."""
+    try:
+        result = await work
+    except BaseException:
+        await store.close()
+        raise
+    await finish(store.close())
+    return result
+
+
 async def _import(settings: Settings, path: Path) -> int:
     # The file is read and checked before the database is opened: a file that is refused leaves
     # no database made (or migrated) behind, under a wrong DATA_DIR or DATABASE_URL too.
@@ -193,10 +238,7 @@ async def _import(settings: Settings, path: Path) -> int:
         # Not seeded first: into a new database the file is the whole catalogue, and the report
         # counts its problems as added (not the seed's 98, then the file's as changed).
         store = await open_store(settings, serving=False, seed=False)
-        try:
-            report = await import_rows(store, rows, system_clock())
-        finally:
-            await store.close()
+        report = await _committed(store, import_rows(store, rows, system_clock()))
     except BaseException:
         _remove_made(made)  # a failed import into a new SQLite file leaves no empty database
         raise
@@ -249,10 +291,7 @@ async def _db_dump(settings: Settings, path: Path, load: bool, stop: threading.E
             made = _not_yet_there(new) if new is not None else []
             await migrate(settings)
             store = Store(open_engine(settings, bound_statements=False))
-            try:
-                counts = await load_dump(store, rows)
-            finally:
-                await store.close()
+            counts = await _committed(store, load_dump(store, rows))
         else:
             if _onto_the_database(settings, path, "dump"):
                 return 1
@@ -380,15 +419,23 @@ def main(argv: list[str] | None = None) -> int:
         case "console", _:
             coro = _console(settings, args.user)
         case "catalogue", "import":
-            coro = _import(settings, args.file)
+            left = _database_left(settings, "imported")
+            coro = _stoppable("catalogue import", left, lambda _: _import(settings, args.file))
         case "catalogue", "export":
-            coro = _stoppable("catalogue export", args.file, lambda stop: _export(settings, args.file, stop))
+            coro = _stoppable(
+                "catalogue export", _file_left(args.file), lambda stop: _export(settings, args.file, stop)
+            )
         case "db", "dump":
-            coro = _stoppable("db dump", args.file, lambda stop: _db_dump(settings, args.file, False, stop))
+            coro = _stoppable(
+                "db dump", _file_left(args.file), lambda stop: _db_dump(settings, args.file, False, stop)
+            )
         case "db", "load":
-            coro = _db_dump(settings, args.file, load=True)
+            left = _database_left(settings, "loaded")
+            coro = _stoppable("db load", left, lambda _: _db_dump(settings, args.file, load=True))
         case "db", "backup":
-            coro = _stoppable("db backup", args.file, lambda stop: _db_backup(settings, args.file, stop))
+            coro = _stoppable(
+                "db backup", _file_left(args.file), lambda stop: _db_backup(settings, args.file, stop)
+            )
         case _:
             coro = _db_upgrade(settings)
     try:

@@ -4,6 +4,7 @@ is as it was, and the command says so and exits non-zero."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import select
 import shutil
@@ -17,14 +18,18 @@ from pathlib import Path
 
 import pytest
 
+from storage.engine import make_engine
+from storage.migrate import head_revision, upgrade
+from tests.support.pg import connect
+
 ROOT = Path(__file__).resolve().parents[2]
 OLD = b"last week's file, which an interrupted run must leave as it was\n"
 
 
-def start(args: list[str], tmp_path: Path) -> subprocess.Popen[bytes]:
-    """`copbot ARGS` in its own process on the data directory ``tmp_path/data``."""
+def start(args: list[str], tmp_path: Path, **settings: str) -> subprocess.Popen[bytes]:
+    """`copbot ARGS` in its own process on the data directory ``tmp_path/data`` (or ``settings``)."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLACK_", "DATABASE_"))}
-    environ.update(DATA_DIR=str(tmp_path / "data"), LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
+    environ.update(DATA_DIR=str(tmp_path / "data"), LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT), **settings)
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", *args],
         cwd=tmp_path,
@@ -140,3 +145,155 @@ def test_a_dump_or_export_stopped_while_writing_leaves_no_partial_file_and_the_o
     finally:
         os.close(reader)
     stopped_cleanly(process, heard, " ".join(command), sig, target)
+
+
+def opened(process: subprocess.Popen[bytes], database: Path) -> bool:
+    """Whether ``process`` has ``database`` open (it is at work on it), or has ended."""
+    try:
+        fds = os.listdir(f"/proc/{process.pid}/fd")
+    except OSError:
+        return True
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{process.pid}/fd/{fd}") == str(database):
+                return True
+        except OSError:
+            pass
+    return process.poll() is not None
+
+
+def written_out(tmp_path: Path, template: Path, command: list[str], name: str) -> Path:
+    """``name``, written by ``copbot COMMAND name`` from a copy of the seeded database, whose data
+    directory is then removed (the next run starts with none)."""
+    data_dir(tmp_path, template)
+    made = start([*command, name], tmp_path)
+    _, said = made.communicate(timeout=60)
+    assert made.returncode == 0, said
+    shutil.rmtree(tmp_path / "data")
+    return tmp_path / name
+
+
+def said_at_stop(process: subprocess.Popen[bytes], heard: str, what: str, sig: signal.Signals) -> str:
+    """What ``process`` said on stderr after its first line at ``sig``, once it said it stops and
+    exited 128 + the signal's number without a traceback."""
+    _, said = process.communicate(timeout=60)
+    errors = said.decode()
+    assert f"{sig.name}: stopping {what}" in heard, (heard, errors)
+    assert process.returncode == 128 + sig, (process.returncode, heard + errors)
+    assert "Traceback" not in errors, errors
+    return errors
+
+
+@pytest.mark.parametrize(
+    ("command", "source", "sig"),
+    [
+        (["db", "load"], ["db", "dump"], signal.SIGTERM),
+        (["catalogue", "import"], ["catalogue", "export"], signal.SIGINT),
+    ],
+    ids=["db load, SIGTERM", "catalogue import, Ctrl-C"],
+)
+def test_a_load_or_import_into_a_new_database_stopped_midway_leaves_no_database(
+    tmp_path: Path, sqlite_template: Path, command: list[str], source: list[str], sig: signal.Signals
+) -> None:
+    """`db load` or `catalogue import` into a new SQLite file, stopped once the file is made:
+    before, SIGTERM killed the process and left the half-made copbot.db (with -wal, -shm), which the
+    next start or load took for the bot's database; now it says it stops, removes what it made
+    and exits 128 + the signal's number, and the load then runs whole."""
+    file = written_out(tmp_path, sqlite_template, source, "file.out")
+    database = tmp_path / "data" / "copbot.db"
+    process = start([*command, str(file)], tmp_path)
+    wait_for(lambda: database.exists() or process.poll() is not None, within=60)
+    process.send_signal(sig)
+    heard = stderr_line(process)
+    errors = said_at_stop(process, heard, " ".join(command), sig)
+    done = "loaded" if command[0] == "db" else "imported"
+    assert f"{' '.join(command)} stopped by {sig.name}: nothing was {done}" in errors, errors
+    assert f"no database is left at {database}" in errors, errors
+    assert not (tmp_path / "data").exists() or os.listdir(tmp_path / "data") == []
+    again = start([*command, str(file)], tmp_path)
+    out, said = again.communicate(timeout=60)
+    assert again.returncode == 0, said
+    assert f"{done} {file}" in out.decode()
+
+
+def test_an_import_into_the_database_stopped_midway_leaves_it_as_it_was(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    """`catalogue import` into the bot's database, held up (another connection holds it locked),
+    then stopped by SIGTERM: before, it was killed without a word (status -15); now it says it
+    stops, imports nothing and exits 143, the catalogue as it was."""
+    csv = written_out(tmp_path, sqlite_template, ["catalogue", "export"], "sheet.csv")
+    header, first, *rest = csv.read_text().splitlines(keepends=True)
+    csv.write_text(header + first.replace(",", ",x", 1) + "".join(rest))  # it changes a problem
+    database = data_dir(tmp_path, sqlite_template)
+    with closing(sqlite3.connect(database, isolation_level=None)) as db:
+        db.execute("PRAGMA journal_mode=DELETE")  # so that a writer's lock holds others up
+        before = db.execute("SELECT * FROM problem ORDER BY number").fetchall()
+    with closing(sqlite3.connect(database, isolation_level=None)) as holder:
+        holder.execute("BEGIN EXCLUSIVE")
+        process = start(["catalogue", "import", str(csv)], tmp_path)
+        try:
+            wait_for(lambda: opened(process, database))
+            process.send_signal(signal.SIGTERM)
+            heard = stderr_line(process)
+        finally:
+            holder.execute("ROLLBACK")
+        errors = said_at_stop(process, heard, "catalogue import", signal.SIGTERM)
+    assert "catalogue import stopped by SIGTERM: nothing was imported" in errors, errors
+    assert f"{database} is as it was" in errors, errors
+    with closing(sqlite3.connect(database)) as db:
+        assert db.execute("SELECT * FROM problem ORDER BY number").fetchall() == before
+
+
+@pytest.mark.parametrize("empty_db_url", ["postgresql"], indirect=True)
+async def test_an_upgrade_killed_between_two_migrations_leaves_the_old_schema(
+    tmp_path: Path, empty_db_url: str
+) -> None:
+    """`db upgrade` from 0011, killed by SIGTERM once it has applied 0012 and 0013 and waits for
+    the table 0014 alters (another session holds it locked): the upgrade is one transaction, so the
+    database is left at 0011 whole (no membership table of 0012), and the next upgrade runs
+    to the latest schema. (Why `db upgrade` needs no stop of its own at a signal.)"""
+    engine = make_engine(empty_db_url)
+    try:
+        await upgrade(engine, "0011")
+    finally:
+        await engine.dispose()
+    watcher = await connect(empty_db_url)
+    holder = await connect(empty_db_url)
+    others = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    waiting = f"{others} AND wait_event_type = 'Lock'"
+    altered = (  # 0013 altered community_settings: the upgrade holds it locked, uncommitted
+        "SELECT count(*) FROM pg_locks JOIN pg_class ON pg_class.oid = relation"
+        " WHERE relname = 'community_settings' AND mode = 'AccessExclusiveLock' AND granted"
+    )
+    try:
+        async with holder.transaction():
+            await holder.execute("LOCK TABLE work_link IN ACCESS EXCLUSIVE MODE")
+            process = start(["db", "upgrade"], tmp_path, DATABASE_URL=empty_db_url)
+            async with asyncio.timeout(60):
+                while not await watcher.fetchval(waiting):
+                    assert process.poll() is None, process.communicate()
+                    await asyncio.sleep(0.05)
+            # The upgrade applied 0012 and 0013, uncommitted, and waits for the table 0014 alters.
+            assert await watcher.fetchval(altered) == 1
+            assert await watcher.fetchval("SELECT to_regclass('membership') IS NULL")
+            process.send_signal(signal.SIGTERM)
+            await asyncio.to_thread(process.communicate, timeout=60)
+        await holder.close()
+        async with asyncio.timeout(60):  # the killed upgrade's session ends (rolled back)
+            while left := await watcher.fetchval(others):
+                assert left == 1
+                await asyncio.sleep(0.05)
+        assert await watcher.fetchval("SELECT version_num FROM alembic_version") == "0011"
+        assert await watcher.fetchval("SELECT to_regclass('membership') IS NULL")
+        again = start(["db", "upgrade"], tmp_path, DATABASE_URL=empty_db_url)
+        out, said = await asyncio.to_thread(again.communicate, timeout=60)
+        assert again.returncode == 0, said
+        assert await watcher.fetchval("SELECT version_num FROM alembic_version") == head_revision()
+        assert await watcher.fetchval("SELECT to_regclass('membership') IS NOT NULL")
+    finally:
+        await watcher.close()
+        if not holder.is_closed():
+            await holder.close()
