@@ -7,10 +7,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from commands.parser import convert_all, normalise, parse_line, split_command
-from commands.registry import ACTIONS, COMMANDS
+from commands.parser import MissingOptions, convert_all, normalise, parse_line, split_command
+from commands.registry import ACTIONS, COMMANDS, meant
 from commands.types import (
     Actor,
+    BadArgument,
     CommandError,
     Context,
     NotAllowed,
@@ -46,13 +47,15 @@ def error_reply(
     )
 
 
-def _lookup(name: str) -> Any:
+def _lookup(name: str, actor: Actor) -> Any:
     spec = COMMANDS.get(name.lower())
     if spec is None:
         shown = "/" + clip(name, 31)
         # A control character (ESC, a backspace) is shown escaped, never sent to a terminal as typed.
         shown = shown if shown.isprintable() else repr(shown)
-        raise UnknownCommand(f"There is no command {shown}. /help lists them.")
+        guess = meant(name, actor) if shown.isprintable() else None
+        did_you = f" Did you mean {guess}?" if guess else ""
+        raise UnknownCommand(f"There is no command {shown}.{did_you} /help lists them.")
     return spec
 
 
@@ -98,9 +101,13 @@ async def _run(
     outcome = "ok"
     command = "unknown"
     try:
-        spec = _lookup(name)
+        spec = _lookup(name, actor)
         command = spec.name
-        args = parse(spec)
+        try:
+            args = parse(spec)
+        except MissingOptions as exc:
+            # What is missing, then a whole command that has it, to copy and change.
+            raise BadArgument(f"{exc}, like {spec.examples[0]}" if spec.examples else str(exc)) from None
         if (refusal := spec.refusal(actor)) is not None:
             raise NotAllowed(refusal)
         if vet is not None:

@@ -282,7 +282,10 @@ def check_text(option: Option, raw: str) -> str:
     """Free text: trimmed, control characters removed, within the option's length."""
     text = visible(raw)
     if len(text) > option.max_length:
-        raise BadArgument(f"{option.name} is too long: at most {option.max_length} characters")
+        # As a line too long for its command is answered: how long it is, and how long it may be.
+        raise BadArgument(
+            f"That {option.name} is too long ({len(text)} characters): at most {option.max_length}."
+        )
     return text
 
 
@@ -327,10 +330,24 @@ def convert_all(options: tuple[Option, ...], raw: dict[str, Any], command: str) 
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
         args[name] = convert(option, value)
-    for option in options:
-        if option.required and option.name not in args:
-            raise BadArgument(f"/{command} needs {option.name}: {option.description}")
+    missing = [option for option in options if option.required and option.name not in args]
+    if missing:
+        raise MissingOptions(command, tuple(missing))
     return args
+
+
+# How an answer names a missing option of these kinds; any other by its name.
+_MISSING_WORDS = {Kind.NUMBER: "a problem number", Kind.LINK: "a link"}
+
+
+class MissingOptions(BadArgument):
+    """A command given without options it needs: "/submit needs a problem number and a link"
+    (the dispatcher adds how to write it, from the command's examples)."""
+
+    def __init__(self, command: str, options: tuple[Option, ...]) -> None:
+        words = [_MISSING_WORDS.get(option.kind, option.name) for option in options]
+        super().__init__(f"/{command} needs {' and '.join(words)}")
+        self.options = options
 
 
 # Bare words go to the most specific option that fits them first: the order Kind lists them.

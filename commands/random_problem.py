@@ -67,7 +67,12 @@ async def random_command(ctx: Context, request: Request) -> Reply:
     # work on one problem), unless only unclaimed ones were asked for.
     claimed = await ctx.store.claimed_numbers()
     free = [p for p in pool if p.number not in claimed]
-    matching = f"{len(pool)} matching problem{'s' if len(pool) != 1 else ''}"
+    # Problems "match" only what was asked for: with nothing asked, they are the catalogue's.
+    matching = (
+        f"{len(pool)} matching problem{'s' if len(pool) != 1 else ''}"
+        if difficulty or category
+        else f"the catalogue's {len(pool)} problems"
+    )
     every = f"All {matching} are" if len(pool) > 1 else "The one matching problem is"
     if not free and unclaimed:
         raise BadArgument(f"{read}{every} claimed; try other filters, or /random without unclaimed.")

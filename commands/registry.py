@@ -6,6 +6,8 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from rapidfuzz.distance import OSA
+
 from commands import catalogue, claims, random_problem, reminders, search, settings, submissions, timefmt
 from commands.parser import Kind, Option, convert_all
 from commands.types import (
@@ -87,6 +89,47 @@ def _offered(spec: CommandSpec, platform: str) -> bool:
     return (platform, spec.name) not in NOT_OFFERED
 
 
+# What newcomers type for a command under a name of their own, by that name.
+SYNONYMS = {
+    "mine": "claims",
+    "my": "claims",
+    "myclaims": "claims",
+    "list": "claims",
+    "unclaim": "release",
+    "drop": "release",
+    "abandon": "release",
+    "find": "search",
+    "show": "problem",
+    "view": "problem",
+    "info": "problem",
+    "commands": "help",
+}
+
+
+def meant(name: str, actor: Actor) -> str | None:
+    """The command an unknown ``name`` most likely means, as typed (``/search`` for ``serach``,
+    ``/claims`` for ``mine``), among those ``actor`` may run here; None when none is close."""
+    name = name.lower()
+    runnable = [
+        spec.name
+        for spec in COMMANDS.values()
+        if spec.refusal(actor) is None and _offered(spec, actor.platform)
+    ]
+    if (synonym := SYNONYMS.get(name)) in runnable:
+        return f"/{synonym}"
+    if len(name) < 3:
+        return None
+    # One slip (a letter missing, extra, wrong, or two swapped); two in a longer name. The
+    # first in the registry's order among the closest: /claim before /claims.
+    most = 1 if len(name) < 6 else 2
+    best: tuple[int, str] | None = None
+    for command in runnable:
+        slips = OSA.distance(name, command)
+        if slips <= most and (best is None or slips < best[0]):
+            best = (slips, command)
+    return f"/{best[1]}" if best else None
+
+
 async def help_command(ctx: Context, request: Request) -> Reply:
     """/help [command]: every command the asker can run here, with its usage; or one command's
     options and examples."""
@@ -102,7 +145,12 @@ async def help_command(ctx: Context, request: Request) -> Reply:
         if spec is not None:  # a command this platform does not offer: say why, as running it does
             return Reply(text=NOT_OFFERED[(platform, spec.name)], private=True, error=True)
         shown = clip(wanted, 31)
-        unknown = f"There is no command {shown!r}; these are copbot's commands.\n\n"
+        guess = meant(name, actor)
+        unknown = (
+            f"There is no command {shown!r}; did you mean {guess}? These are copbot's commands.\n\n"
+            if guess
+            else f"There is no command {shown!r}; these are copbot's commands.\n\n"
+        )
     days = await catalogue.stale_after_days(ctx, actor)
     own = SERVERS_MAY if actor.direct else ""
     shown_specs = [

@@ -77,16 +77,31 @@ def display_name(name: str, fallback: str) -> str:
     return cleaned if any(ch not in _JOINERS for ch in cleaned) else fallback
 
 
+# The Arabic decimal separator, which a phone set to Arabic types between ``٢`` and ``٤``.
+ARABIC_DECIMAL_SEPARATOR = "\u066b"
+
+
+def ascii_digits(text: str) -> str:
+    """``text`` with every script's decimal digits as ASCII ones (``٢.٤``, ``२.४`` → ``2.4``),
+    and the Arabic decimal separator as a point: the number a member typed on their own keyboard."""
+    if text.isascii():
+        return text
+    return "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() else "." if ch == ARABIC_DECIMAL_SEPARATOR else ch
+        for ch in text
+    )
+
+
 def canonical_number(raw: str) -> str | None:
-    """``2.4``, ``#2.4``, ``02.04``, ``２.４``, ``2,4`` or ``2.4.`` → ``2.4``; None when it is no
-    problem number. ``2.40`` is ``2.40``, another problem than ``2.4``."""
-    match = NUMBER_RE.match(normalise(raw))
+    """``2.4``, ``#2.4``, ``02.04``, ``２.４``, ``٢.٤``, ``2,4`` or ``2.4.`` → ``2.4``; None when it
+    is no problem number. ``2.40`` is ``2.40``, another problem than ``2.4``."""
+    match = NUMBER_RE.match(ascii_digits(normalise(raw)))
     return f"{int(match.group(1))}.{int(match.group(2))}" if match else None
 
 
 def plain_number(raw: str) -> bool:
     """Whether ``raw`` is a problem number written plainly (see PLAIN_NUMBER_RE)."""
-    return PLAIN_NUMBER_RE.match(normalise(raw)) is not None
+    return PLAIN_NUMBER_RE.match(ascii_digits(normalise(raw))) is not None
 
 
 # Cutting text short without leaving half a link: Discord, Slack and terminals make a link of a

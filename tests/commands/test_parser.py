@@ -207,7 +207,7 @@ def test_claims_reads_mentions_names_and_numbers() -> None:
 @pytest.mark.parametrize(
     ("command", "line", "message"),
     [
-        ("problem", "", "needs number"),
+        ("problem", "", "/problem needs a problem number"),
         ("problem", "2.4 2.5", "/problem takes one problem at a time: /problem 2.4, then /problem 2.5."),
         ("problem", "2.4 please", "don't understand 'please'"),
         ("random", "difficulty:Z", "not a difficulty"),

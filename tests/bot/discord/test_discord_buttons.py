@@ -50,7 +50,7 @@ async def test_another_random_and_show_answer_in_public(fake: FakeDiscord, bot: 
     card = await problem_message(fake)
     another = await click(fake, card, "Another random")
     assert not another.ephemeral
-    picked = "Picked at random from the 87 of 98 matching problems nobody is working on."
+    picked = "Picked at random from the 87 of the catalogue's 98 problems nobody is working on."
     assert embed(another)["description"].startswith(picked)
 
     results = await ask(fake, "search", {"query": "acronym"})

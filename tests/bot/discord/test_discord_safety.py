@@ -168,9 +168,9 @@ async def test_bad_input_gets_a_private_explanation(fake: FakeDiscord, bot: Disc
     assert embed(unknown)["color"] == render.ERROR_COLOUR
 
     long_note = await ask(fake, "release", {"number": "2.4", "note": "x" * 10_000})
-    assert embed(long_note)["description"] == "note is too long: at most 1000 characters"
+    assert embed(long_note)["description"] == "That note is too long (10000 characters): at most 1000."
     long_query = await ask(fake, "search", {"query": "y" * 10_000})
-    assert embed(long_query)["description"] == "query is too long: at most 200 characters"
+    assert embed(long_query)["description"] == "That query is too long (10000 characters): at most 200."
 
     full_width = await ask(fake, "problem", {"number": "２.４"})
     assert embed(full_width)["title"].startswith("2.4 — ")

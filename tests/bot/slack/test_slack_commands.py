@@ -346,6 +346,24 @@ async def test_an_unknown_command_points_at_cop_help(rig: Rig) -> None:
     assert "There is no command /nope. /cop-help lists them." in answer.shown
 
 
+async def test_an_unknown_command_names_the_one_meant_as_slack_names_it(rig: Rig) -> None:
+    """/mine or a typo answered only "There is no command /mine. /cop-help lists them."; it names
+    the command meant, by Slack's name, and never /setup, which Slack does not offer."""
+    mine = await rig.command("/mine")
+    assert not mine.public
+    assert mine.shown == ":warning: There is no command /mine. Did you mean /claims? /cop-help lists them."
+    typo = await rig.command("/hlep")
+    assert typo.shown == ":warning: There is no command /hlep. Did you mean /cop-help? /cop-help lists them."
+    assert (
+        await rig.command("/setpu", user=CAT)
+    ).shown == ":warning: There is no command /setpu. /cop-help lists them."
+    # A command without what it needs says what is missing, and a whole command to copy.
+    bare = await rig.command("/claim")
+    assert bare.shown == ":warning: /claim needs a problem number, like /claim 3.11"
+    asked = await rig.command("/cop-help", "mine")
+    assert "There is no command 'mine'; did you mean /claims? These are copbot's commands." in asked.shown
+
+
 async def test_a_command_added_to_the_registry_works_on_slack(
     fake: FakeSlack, ctx: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:

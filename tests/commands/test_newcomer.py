@@ -1,0 +1,123 @@
+"""A newcomer's first hour: the answers to their first mistakes say what to type instead."""
+
+from __future__ import annotations
+
+import pytest
+
+from commands.types import Context
+from tests.support.transcript import person, say, shown
+
+ANN = person("ann")
+MOD = person("mod", moderator=True, admin=True)
+SUBMIT = "/submit 2.4 https://example.org/post my write-up"
+
+
+@pytest.mark.parametrize(
+    ("line", "answer"),
+    [
+        # A typo of a command's name: said which one was meant, ready to be typed again.
+        ("/serach neurons", "There is no command /serach. Did you mean /search? /help lists them."),
+        ("/cliam 2.4", "There is no command /cliam. Did you mean /claim? /help lists them."),
+        ("/relase 2.4", "There is no command /relase. Did you mean /release? /help lists them."),
+        # What newcomers type for their own claims, or to stop working on one.
+        ("/mine", "There is no command /mine. Did you mean /claims? /help lists them."),
+        ("/unclaim 2.4", "There is no command /unclaim. Did you mean /release? /help lists them."),
+        # Nothing close: no guess.
+        ("/nonsense", "There is no command /nonsense. /help lists them."),
+    ],
+)
+async def test_an_unknown_command_names_the_one_meant(sqlite_ctx: Context, line: str, answer: str) -> None:
+    """`/mine` or `/serach` answered only "There is no command /mine. /help lists them.": the
+    newcomer had to read the whole list to find /claims. It names the command meant."""
+    reply = await say(sqlite_ctx, ANN, line)
+    assert reply.error and reply.private
+    assert reply.text == answer
+
+
+async def test_help_about_an_unknown_command_names_the_one_meant(sqlite_ctx: Context) -> None:
+    """/help mine: said there is no such command, then listed them all; it now names /claims."""
+    text = await shown(sqlite_ctx, ANN, "/help mine")
+    assert text.startswith(
+        "copbot: the 200 Concrete Problems in Interpretability\n"
+        "=====================================================\n"
+        "There is no command 'mine'; did you mean /claims? These are copbot's commands.\n"
+    ), text
+    assert "/claims [user] [number] [everyone] [page]" in text
+    nothing = await shown(sqlite_ctx, ANN, "/help nonsense")
+    assert "There is no command 'nonsense'; these are copbot's commands." in nothing
+
+
+async def test_a_command_the_asker_may_not_run_is_not_guessed(sqlite_ctx: Context) -> None:
+    """A member who is no admin is not pointed at /setup, which would refuse them."""
+    assert (await say(sqlite_ctx, ANN, "/setpu")).text == "There is no command /setpu. /help lists them."
+    assert "Did you mean /setup?" in (await say(sqlite_ctx, MOD, "/setpu")).text
+
+
+@pytest.mark.parametrize(
+    ("line", "answer"),
+    [
+        ("/problem", "/problem needs a problem number, like /problem 2.4"),
+        ("/claim", "/claim needs a problem number, like /claim 3.11"),
+        ("/release", "/release needs a problem number, like /release 3.11"),
+        ("/history", "/history needs a problem number, like /history 2.4"),
+        ("/submit", "/submit needs a problem number and a link, like " + SUBMIT),
+        ("/submit 2.4", "/submit needs a link, like " + SUBMIT),
+    ],
+)
+async def test_a_command_without_what_it_needs_shows_how_to_write_it(
+    sqlite_ctx: Context, line: str, answer: str
+) -> None:
+    """`/claim` alone answered "/claim needs number: problem number, like 3.11" (the option's
+    name, then its description): it says what is missing in words and the command to type."""
+    reply = await say(sqlite_ctx, ANN, line)
+    assert reply.error and reply.private
+    assert reply.text == answer
+
+
+@pytest.mark.parametrize(
+    ("line", "answer"),
+    [
+        ("/release 2.4 " + "x" * 1500, "That note is too long (1500 characters): at most 1000."),
+        ("/search " + "y" * 300, "That query is too long (300 characters): at most 200."),
+        (
+            "/submit 2.4 https://example.org/" + "z" * 2500,
+            "That link is too long (2520 characters): at most 2000.",
+        ),
+    ],
+)
+async def test_text_too_long_says_how_long_it_is_and_may_be(
+    sqlite_ctx: Context, line: str, answer: str
+) -> None:
+    """A long note answered "note is too long: at most 1000 characters" (lower case, the option's
+    bare name, and not how far over it was), where a long line says "That is too long (5005
+    characters): …": both now say how long it is and how long it may be, as one sentence."""
+    await say(sqlite_ctx, ANN, "/claim 2.4")
+    reply = await say(sqlite_ctx, ANN, line)
+    assert reply.error and reply.private
+    assert reply.text == answer
+
+
+@pytest.mark.parametrize("number", ["٢.٤", "٢٫٤", "۲.۴", "२.४", "২.৪", "#٢.٤", "problem ٢.٤"])
+async def test_a_problem_number_in_another_scripts_digits_is_read(sqlite_ctx: Context, number: str) -> None:
+    """A phone set to Arabic, Persian or Hindi types ٢.٤ or २.४ for 2.4: "'٢.٤' is not a problem
+    number: write it like 2.4", though full-width ２.４ was read. Every script's digits are."""
+    reply = await say(sqlite_ctx, ANN, f"/problem {number}")
+    assert not reply.error, reply.text
+    assert reply.title is not None and reply.title.startswith("2.4 — ")
+    claimed = await say(sqlite_ctx, ANN, f"/claim {number}")
+    assert claimed.text.startswith("You claimed 2.4 on ")
+
+
+async def test_random_without_filters_does_not_speak_of_matching_problems(sqlite_ctx: Context) -> None:
+    """/random alone (or Another random under a /problem card) said "Picked at random from the 87
+    of 98 matching problems nobody is working on", though nothing was asked for that could match:
+    a newcomer wonders what matched. It says "of the catalogue's 98 problems"; a filter still
+    says "matching"."""
+    plain = await say(sqlite_ctx, ANN, "/random")
+    assert plain.text.startswith(
+        "Picked at random from the 87 of the catalogue's 98 problems nobody is working on."
+    )
+    filtered = await say(sqlite_ctx, ANN, "/random difficulty:A")
+    assert filtered.text.startswith(
+        "Picked at random from the 14 of 18 matching problems nobody is working on."
+    )
