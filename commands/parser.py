@@ -12,7 +12,7 @@ from typing import Any
 
 from commands.types import BadArgument, UserRef
 from storage.models import ID_LENGTH
-from storage.text import canonical_number, clip, normalise, plain_number, visible
+from storage.text import ascii_digits, canonical_number, clip, normalise, plain_number, visible
 
 # The dashes a range may be written with: phones and Macs turn "A-B" into "A–B" as people type.
 DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
@@ -161,6 +161,13 @@ def parse_number(raw: str) -> str:
     number = canonical_number(NUMBER_PREFIX_RE.sub("", text, count=1))
     if number is None:
         shown = clip(text, 41)
+        section = ascii_digits(text).lstrip("#").strip()
+        if section.isascii() and section.isdecimal() and len(section) <= 3 and int(section):
+            # A section alone (``/problem 2``), as the sheet heads them: which of its problems?
+            raise BadArgument(
+                f"{shown!r} is not a problem number: write it like 2.4 (section, point, problem); "
+                f"/search category:{int(section)} lists section {int(section)}."
+            )
         message = f"{shown!r} is not a problem number: write it like 2.4"
         # Words where a number belongs: most likely the problem's own words, suggested as one line
         # of what can be seen of them (no control character reaches a terminal).

@@ -121,3 +121,17 @@ async def test_random_without_filters_does_not_speak_of_matching_problems(sqlite
     assert filtered.text.startswith(
         "Picked at random from the 14 of 18 matching problems nobody is working on."
     )
+
+
+@pytest.mark.parametrize("command", ["problem", "claim"])
+async def test_a_section_typed_for_a_problem_says_how_to_list_it(sqlite_ctx: Context, command: str) -> None:
+    """/problem 2 (a section, as the sheet heads them) answered "'2' is not a problem number:
+    write it like 2.4", leaving the newcomer to guess which of section 2's 38 problems. It says
+    what a problem's number is made of and how to list a section's problems."""
+    reply = await say(sqlite_ctx, ANN, f"/{command} 2")
+    assert reply.error and reply.text == (
+        "'2' is not a problem number: write it like 2.4 (section, point, problem); "
+        "/search category:2 lists section 2."
+    )
+    listed = await shown(sqlite_ctx, ANN, "/search category:2")
+    assert "Problems in Circuits In The Wild" in listed
