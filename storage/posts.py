@@ -164,9 +164,12 @@ async def record_posted(
     shows the submission as it was at ``revision`` (a decision made meanwhile is shown later).
 
     False, recording nothing, when another post is recorded already: a post recorded late (the
-    database was away) whose submission was posted again meanwhile leaves the new one alone."""
+    database was away) whose submission was posted again meanwhile leaves the new one alone; and
+    so when this post was recorded meanwhile (the row is read locked, so two recordings at once,
+    in two processes or two units of work, take turns: the second finds it recorded, and the
+    submission's history says "posted" once)."""
     async with store.session() as s:
-        link = await s.get(WorkLink, link_id)
+        link = await s.get(WorkLink, link_id, with_for_update=True)
         if link is None or link.mod_message_id not in (None, POSTING):
             return False
         link.mod_message_id = message_id

@@ -8,12 +8,12 @@ from datetime import timedelta
 from storage.claims import Person
 from storage.engine import make_engine
 from storage.models import Claim, WorkLink
-from storage.posts import release_stuck_posting, take_for_posting, unposted
+from storage.posts import record_posted, release_stuck_posting, take_for_posting, unposted
 from storage.store import Store
 from storage.submissions import decide, get_link, submit, undo
 from storage.sweep import expire_due, mark_stale, still_to_remind
 from tests.conftest import START
-from tests.support.pg import connect, lock_rows, lock_waiters
+from tests.support.pg import connect, lock_rows, lock_waiters, lock_waiters_on
 
 ANN = Person("discord", "g1", "ann", "Ann")
 
@@ -41,6 +41,38 @@ async def test_a_restart_frees_only_posts_cut_short_long_ago(store: Store) -> No
     await release_stuck_posting(store, "discord", now - timedelta(minutes=10))
     waiting = {link.url: link.mod_message_id for link in await unposted(store, "discord")}
     assert waiting == {"https://example.org/a": None, "https://example.org/b": "posting"}
+
+
+async def test_one_post_recorded_twice_at_once_is_recorded_once(pg_db_url: str) -> None:
+    """A moderator post recorded by two units of work at once (a sweep's and the /submit's that
+    made it, or a reaction's, before a process's recordings took turns) is recorded once: the row
+    is held until both wait for it, and /history shows the submission posted once, not twice."""
+    replicas = [Store(make_engine(pg_db_url)) for _ in range(2)]
+    try:
+        link = await submit(replicas[0], "2.4", "https://example.org/a", "example.org/a", "", ANN, START, 10)
+        assert link.id is not None and await take_for_posting(replicas[0], link.id, "mods", START)
+        held = await lock_rows(replicas[0], WorkLink, [link.id])
+        try:
+            recording = [
+                asyncio.create_task(record_posted(store, link.id, "m1", "https://x/m1", START, 0))
+                for store in replicas
+            ]
+            for _ in range(200):  # until both wait for the row (to read it, or to write next to it)
+                if await lock_waiters_on(replicas[0], "") >= 2:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the two recordings never both waited for the row")
+        finally:
+            await held.close()
+        assert sorted(await asyncio.gather(*recording)) == [False, True]
+        kinds = [e.kind for e in await replicas[0].history("2.4")]
+        assert kinds.count("posted") == 1, kinds
+        after = await get_link(replicas[1], link.id)
+        assert after is not None and after.mod_message_id == "m1"
+    finally:
+        for store in replicas:
+            await store.close()
 
 
 async def test_a_claim_renewed_while_a_sweep_marks_it_stale_stays_active(pg_db_url: str) -> None:
