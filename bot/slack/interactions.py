@@ -182,21 +182,15 @@ class Interactions:
         if not message:
             return
         card = reply.refreshing(render.buttons_of(message.get("blocks")))
+        if card is not None:
+            await self._replace(
+                respond, card, _pressed_message(body), place, "refresh a card after a button press"
+            )
+            return
         channel, ts = container.get("channel_id"), container.get("message_ts") or message.get("ts")
         # The message as this press carried it may predate an earlier press's update, and a
         # later press may have updated it already (bot.pressed).
         async with self._pressed.editing(_pressed_message(body), place) as update:
-            if card is not None:
-                if update.superseded:
-                    return
-                try:
-                    answer = await respond(**response(card), replace_original=True)
-                    if not 200 <= answer.status_code < 300:
-                        failed = f"HTTP {answer.status_code}"
-                        log.warning("could not refresh a card after a button press: %s", failed)
-                except Exception as exc:
-                    log.warning("could not refresh a card after a button press: %s", type(exc).__name__)
-                return
             blocks = render.without(message.get("blocks"), tuple(update.taken))
             # How it was answered, said on the message itself.
             blocks = render.answered(blocks or message.get("blocks"), update.notes) or blocks
