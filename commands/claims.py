@@ -42,7 +42,7 @@ from storage.legacy import sheet_text
 from storage.models import LEGACY_PLATFORM, OPEN_CLAIM_STATES, Claim, ClaimState, CommunitySettings, Event
 from storage.text import clip
 
-CLAIM_OPTIONS = (Option("number", Kind.NUMBER, "problem number, like 3.11", required=True),)
+CLAIM_OPTIONS = (Option("number", Kind.NUMBER, "problem number, like 2.4", required=True),)
 
 
 async def claim_command(ctx: Context, request: Request) -> Reply:
@@ -100,7 +100,7 @@ def _cap(settings: CommunitySettings | None, default: int | None) -> int | None:
 
 
 RELEASE_OPTIONS = (
-    Option("number", Kind.NUMBER, "problem number, like 3.11", required=True),
+    Option("number", Kind.NUMBER, "problem number, like 2.4", required=True),
     Option("note", Kind.TEXT, "what you tried, for the next person", rest=True, max_length=1000),
 )
 

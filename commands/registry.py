@@ -275,7 +275,7 @@ for _spec in (
         help="The claim is dated today and shows on the problem's card; several people may claim one "
         "problem. Claiming it again renews your claim, so it does not turn stale; so does claiming it "
         "in another server or workspace, where it stays.",
-        examples=("/claim 3.11",),
+        examples=("/claim 2.4",),
     ),
     CommandSpec(
         "release",
@@ -284,7 +284,7 @@ for _spec in (
         claims.release_command,
         community=True,
         help="Only your own claim; the note stays on the problem's card and /history for the next person.",
-        examples=("/release 3.11", "/release 3.11 tried probing the MLPs, stuck on SAE training"),
+        examples=("/release 2.4", "/release 2.4 tried probing the MLPs, stuck on SAE training"),
     ),
     CommandSpec(
         "claims",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from commands.registry import COMMANDS
@@ -31,7 +33,21 @@ async def test_help_reads_a_command_name_as_people_type_it(ctx: Context, line: s
     """With or without its slash, in any case, and followed by what they meant to type."""
     text = await shown(ctx, ANN, line)
     assert text.startswith("/claim number\n")
-    assert "  - number — problem number, like 3.11" in text and "Example:\n  - /claim 3.11" in text
+    assert "  - number — problem number, like 2.4" in text and "Example:\n  - /claim 2.4" in text
+
+
+async def test_every_help_and_usage_error_gives_one_example_problem(ctx: Context) -> None:
+    """/help problem, /help history and /help submit said "like 2.4" where /help claim and /help
+    release said "like 3.11", and `/claim` alone answered "like /claim 3.11" beside /problem's
+    "like /problem 2.4": a newcomer reading them side by side wondered which problem to try.
+    Every command's help and usage error now writes its example problem as 2.4."""
+    for name in COMMANDS:
+        text = await shown(ctx, CONSOLE_ADMIN, f"/help {name}")
+        numbers = set(re.findall(r"(?<![\w.])\d+\.\d+(?![\w.]*\d)", text))
+        assert numbers <= {"2.4"}, (name, numbers)
+    for name in ("problem", "claim", "release", "history", "submit"):
+        reply = await say(ctx, ANN, f"/{name}")
+        assert reply.error and f"like /{name} 2.4" in reply.text, reply.text
 
 
 # The core's own help, as the console shows it: a platform may shape a command differently in its
@@ -52,7 +68,7 @@ async def test_every_command_has_help_and_examples(ctx: Context) -> None:
 # What an example needs done first in a fresh community, by command: /release releases a claim
 # its user holds, and /claims @ann lists the claims of someone who has one.
 BEFORE: dict[str, tuple[tuple[Actor, str], ...]] = {
-    "release": ((MOD, "/claim 3.11"),),
+    "release": ((MOD, "/claim 2.4"),),
     "claims": ((ANN, "/claim 2.4"),),
 }
 

@@ -57,8 +57,8 @@ async def test_a_command_the_asker_may_not_run_is_not_guessed(sqlite_ctx: Contex
     ("line", "answer"),
     [
         ("/problem", "/problem needs a problem number, like /problem 2.4"),
-        ("/claim", "/claim needs a problem number, like /claim 3.11"),
-        ("/release", "/release needs a problem number, like /release 3.11"),
+        ("/claim", "/claim needs a problem number, like /claim 2.4"),
+        ("/release", "/release needs a problem number, like /release 2.4"),
         ("/history", "/history needs a problem number, like /history 2.4"),
         ("/submit", "/submit needs a problem number and a link, like " + SUBMIT),
         ("/submit 2.4", "/submit needs a link, like " + SUBMIT),

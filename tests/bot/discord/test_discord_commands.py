@@ -209,8 +209,8 @@ async def test_help_takes_a_command_from_a_list_and_explains_it(
     assert answer.ephemeral
     card = embed(answer)
     assert card["title"] == "/claim number"
-    assert "problem number, like 3.11" in text_of(answer.data or {})
-    assert "/claim 3.11" in text_of(answer.data or {})
+    assert "problem number, like 2.4" in text_of(answer.data or {})
+    assert "/claim 2.4" in text_of(answer.data or {})
 
     setup = text_of((await ask(fake, "help", {"command": "setup"}, user_id=fake.owner_id)).data or {})
     assert "/setup set stale\\_days:20" in setup and "/setup show" in setup

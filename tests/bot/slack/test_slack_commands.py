@@ -302,8 +302,8 @@ async def test_cop_help_with_a_command_explains_it(rig: Rig) -> None:
 
     assert not answer.public
     assert answer.header == "/claim number"
-    assert "• number — problem number, like 3.11" in answer.shown
-    assert "• /claim 3.11" in answer.shown
+    assert "• number — problem number, like 2.4" in answer.shown
+    assert "• /claim 2.4" in answer.shown
     for name in ("help", "cop-help", "/cop-help"):  # the core's name or Slack's
         itself = await rig.command("/cop-help", name)
         assert itself.header == "/cop-help [command]" and "• /cop-help claim" in itself.shown, name
@@ -359,7 +359,7 @@ async def test_an_unknown_command_names_the_one_meant_as_slack_names_it(rig: Rig
     ).shown == ":warning: There is no command /setpu. /cop-help lists them."
     # A command without what it needs says what is missing, and a whole command to copy.
     bare = await rig.command("/claim")
-    assert bare.shown == ":warning: /claim needs a problem number, like /claim 3.11"
+    assert bare.shown == ":warning: /claim needs a problem number, like /claim 2.4"
     asked = await rig.command("/cop-help", "mine")
     assert "There is no command 'mine'; did you mean /claims? These are copbot's commands." in asked.shown
 
