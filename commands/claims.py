@@ -133,9 +133,31 @@ async def release_command(ctx: Context, request: Request) -> Reply:
                 f"You hold no claim on {problem.number}; only its claimant can release it "
                 f"({', '.join(others[:5])})." + (f" {STALE_HINT} {problem.number}." if free else "")
             )
-        raise NotYourClaim(f"You hold no claim on {problem.number}, so there is nothing to release.")
+        raise NotYourClaim(
+            f"You hold no claim on {problem.number}, so there is nothing to release. "
+            + await _held_instead(ctx, actor)
+        )
     kept = " Your note is kept for the next person." if note else ""
     return Reply(text=f"Released your claim on {problem.number}.{kept}", private=True)
+
+
+# Problems a refused /release names of those its asker does hold (a typo of one of them is likely).
+HELD_NAMED = 3
+
+
+async def _held_instead(ctx: Context, actor: Actor) -> str:
+    """What ``actor`` does hold, said after a /release of a problem they hold no claim on: a few
+    of their open claims (as /claims lists them, first), and /claims to list them all."""
+    claims = await ctx.store.open_claims_for_user(actor.platform, None, actor.user_id)
+    held = [c.problem_number for c in claims]
+    if not held:
+        return "You hold no open claims; /claims lists yours."
+    listed = ", ".join(held[:HELD_NAMED])
+    if len(held) > HELD_NAMED:
+        listed += f" and {len(held) - HELD_NAMED} more"
+    elif len(held) > 1:
+        listed = ", ".join(held[:-1]) + f" and {held[-1]}"
+    return f"You hold {listed}: /claims lists {'it' if len(held) == 1 else 'them'}."
 
 
 CLAIMS_EARLIER = 10  # earlier claims /claims number: lists: the latest ended

@@ -127,10 +127,35 @@ async def test_a_note_that_names_another_number_releases_the_plain_one(ctx: Cont
     assert "2.4 —" in await shown(ctx, BOB, "/problem 2.4.")
 
 
-async def test_release_without_a_claim_says_so(ctx: Context) -> None:
-    """Releasing what nobody holds is a clear, private answer."""
+async def test_release_without_a_claim_says_so_and_where_claims_are_listed(ctx: Context) -> None:
+    """Releasing what nobody holds is a clear, private answer. It said only "You hold no claim on
+    1.1, so there is nothing to release.", leaving a newcomer to guess where to see what they hold:
+    it points to /claims."""
     reply = await say(ctx, ANN, "/release 1.1")
-    assert reply.error and reply.text == "You hold no claim on 1.1, so there is nothing to release."
+    assert reply.error and reply.private
+    assert reply.text == (
+        "You hold no claim on 1.1, so there is nothing to release. You hold no open claims; "
+        "/claims lists yours."
+    )
+
+
+async def test_release_of_a_problem_not_held_names_the_ones_the_asker_holds(ctx: Context) -> None:
+    """Ann holds 2.4 and types /release 2.5: told she holds no claim on 2.5, and which she does
+    hold (a few of them, then how many more), with /claims to list them all."""
+    await say(ctx, ANN, "/claim 2.4")
+    reply = await say(ctx, ANN, "/release 2.5")
+    assert reply.error and reply.private
+    assert reply.text == (
+        "You hold no claim on 2.5, so there is nothing to release. You hold 2.4: /claims lists it."
+    )
+    for number in ("1.1", "1.2", "1.3"):
+        await say(ctx, ANN, f"/claim {number}")
+    reply = await say(ctx, ANN, "/release 2.5")
+    assert reply.text == (
+        "You hold no claim on 2.5, so there is nothing to release. You hold 2.4, 1.1, 1.2 and 1 more: "
+        "/claims lists them."
+    )
+    assert "Your open claims (4)" in await shown(ctx, ANN, "/claims")
 
 
 async def test_a_claimant_of_another_platform_is_named_with_it(ctx: Context) -> None:

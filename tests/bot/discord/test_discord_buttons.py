@@ -197,7 +197,10 @@ async def test_release_on_a_card_whose_claim_already_ended_says_so_and_refreshes
     refused = await click(fake, card, "Release", user_id=fake.bob_id)
 
     assert refused.ephemeral
-    assert embed(refused)["description"] == "You hold no claim on 1.2, so there is nothing to release."
+    assert embed(refused)["description"] == (
+        "You hold no claim on 1.2, so there is nothing to release. You hold no open claims; "
+        "/claims lists yours."
+    )
     await fake.wait_until(lambda: "Release" not in dict(buttons(fake.message(int(card["id"])))))
     assert "Alice — since" not in text_of(fake.message(int(card["id"])))
 

@@ -529,3 +529,16 @@ async def test_the_next_page_command_in_a_footer_copies_as_typed(
     assert footer == "Page 1 of 2 (6 matches). Next: /search query:@everyone page:2", footer
     second = await ask(fake, "search", {"query": "@everyone", "page": 2})
     assert embed(second)["footer"]["text"].startswith("Page 2 of 2 (6 matches).")
+
+
+async def test_a_release_of_a_problem_not_held_names_the_ones_held(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """/release 2.5 of a problem nobody holds said only that there was nothing to release: it names
+    what the member does hold, and /claims."""
+    await ask(fake, "claim", {"number": "2.4"})
+    refused = await ask(fake, "release", {"number": "2.5"})
+    assert refused.ephemeral
+    assert embed(refused)["description"] == (
+        "You hold no claim on 2.5, so there is nothing to release. You hold 2.4: /claims lists it."
+    )

@@ -183,7 +183,10 @@ async def test_release_on_a_card_whose_claim_already_ended_says_so_and_refreshes
     refused = await rig.click(card, "Release", user=BOB)
 
     assert not refused.public
-    assert "You hold no claim on 1.2, so there is nothing to release." in refused.shown
+    assert (
+        "You hold no claim on 1.2, so there is nothing to release. "
+        "You hold no open claims; /claims lists yours." in refused.shown
+    )
     (now,) = replacements(rig)
     assert now.buttons == ["Claim", "Another random"] and "ann — since" not in now.shown
 

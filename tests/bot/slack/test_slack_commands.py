@@ -333,6 +333,17 @@ async def test_a_newcomers_spellings_of_numbers_and_names(rig: Rig) -> None:
     assert bobs.shown == "They hold no open claims."
 
 
+async def test_a_release_of_a_problem_not_held_names_the_ones_held(rig: Rig) -> None:
+    """/release 2.5 of a problem nobody holds said only that there was nothing to release: it names
+    what the member does hold, and /claims."""
+    await rig.command("/claim", "2.4")
+    refused = await rig.command("/release", "2.5")
+    assert not refused.public
+    assert refused.shown == (
+        ":warning: You hold no claim on 2.5, so there is nothing to release. You hold 2.4: /claims lists it."
+    )
+
+
 async def test_setup_is_not_offered_on_slack(rig: Rig) -> None:
     answer = await rig.command("/setup", "show", user=CAT)
 
