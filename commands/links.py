@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, quote, unquote_plus, unquote_to_bytes, urlen
 import idna
 
 from commands.types import CommandError
-from storage.text import bracketed, without_tail
+from storage.text import bracketed, clip, without_tail
 
 # A link as platforms send it keeps these characters; every other one goes percent-encoded (each
 # of its UTF-8 bytes as %XX). Parentheses are not kept: they would end a markdown link.
@@ -125,7 +125,7 @@ def check_link(raw: str) -> str:
     """The link as given, trimmed, if it is an http or https URL with a host; else BadLink."""
     link = raw.strip().strip("<>")
     if not link:
-        raise BadLink("Give a link, e.g. /submit 2.4 https://example.org/my-post")
+        raise BadLink(f"Give a link, e.g. {SUBMIT_EXAMPLE}")
     if len(link) > MAX_LINK or len(quote(link, safe=URL_KEPT)) > MAX_LINK:
         raise BadLink(
             f"That link is too long: at most {MAX_LINK} characters as sent (a letter outside "
@@ -143,9 +143,10 @@ def check_link(raw: str) -> str:
         port = parts.port
     except ValueError:
         raise BadLink("That is not a valid link.") from None
+    if not parts.scheme or "." in parts.scheme:  # example.org/post, or example.org:8080/post
+        raise BadLink(_without_scheme(link))
     if parts.scheme.lower() not in {"http", "https"}:
-        shown = (parts.scheme + ":") if parts.scheme else "no scheme"
-        raise BadLink(f"Only http:// and https:// links can be submitted ({shown} was given).")
+        raise BadLink(f"Only http:// and https:// links can be submitted ({parts.scheme}: was given).")
     host = parts.hostname or ""
     if not host or "." not in host.strip(".") and host != "localhost":
         raise BadLink("That link has no host; it should look like https://example.org/page.")
@@ -172,6 +173,27 @@ def check_link(raw: str) -> str:
         netloc = ascii_name + (f":{port}" if port is not None else "")
         link = link[:start] + netloc + link[start + len(parts.netloc) :]
     return link
+
+
+# Text that starts as a link copied without its scheme does: a domain name (its last label letters,
+# as every top-level domain's are), then a port, path, query or fragment or nothing. A problem's
+# number (2.4) or a word is no such thing.
+BARE_LINK = re.compile(r"(?://)?(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}\.?(?::\d+)?(?:[/?#].*)?")
+SUBMIT_EXAMPLE = "/submit 2.4 https://example.org/my-post"
+
+
+def _without_scheme(text: str) -> str:
+    """Why ``text``, given without http:// or https://, is refused, said so its submitter knows
+    what to type: the link with https:// added when that makes one, else that it is no link."""
+    if BARE_LINK.fullmatch(text):
+        fixed = "https://" + text.removeprefix("//")
+        try:
+            check_link(fixed)
+        except BadLink:
+            pass
+        else:
+            return f"That link has no https:// in front. Add it and submit again: {fixed}"
+    return f"{clip(text, 61)!r} is not a link: give the page's whole address, e.g. {SUBMIT_EXAMPLE}"
 
 
 # Names that reach only the submitter's own computer or home/company network: a Jupyter server at

@@ -21,7 +21,14 @@ from tests.support.transcript import person, say, shown
         ("data:text/html,<b>x</b>", "Only http:// and https:// links"),
         ("file:///etc/passwd", "Only http:// and https:// links"),
         ("ftp://example.org/x", "Only http:// and https:// links"),
-        ("example.org/post", "no scheme was given"),
+        (
+            "example.org/post",
+            r"has no https:// in front\. Add it and submit again: https://example\.org/post$",
+        ),
+        (
+            "notalink",
+            r"^'notalink' is not a link: give the page's whole address, e\.g\. /submit 2\.4 https://",
+        ),
         ("https://exa mple.org/x", "cannot contain spaces"),
         ("https:///nohost", "has no host"),
         ("https://localhostonly", "has no host"),
@@ -44,6 +51,50 @@ def test_bad_links_get_a_clear_error(raw: str, message: str) -> None:
     """Every kind of junk link is refused with a reason."""
     with pytest.raises(BadLink, match=message):
         check_link(raw)
+
+
+@pytest.mark.parametrize(
+    ("typed", "answer"),
+    [
+        (
+            "notalink",
+            "'notalink' is not a link: give the page's whole address, e.g. "
+            "/submit 2.4 https://example.org/my-post",
+        ),
+        (
+            "2.4",
+            "'2.4' is not a link: give the page's whole address, e.g. /submit 2.4 https://example.org/my-post",
+        ),
+        (
+            "example.org/post",
+            "That link has no https:// in front. Add it and submit again: https://example.org/post",
+        ),
+        (
+            "arxiv.org/abs/2301.00001",
+            "That link has no https:// in front. Add it and submit again: https://arxiv.org/abs/2301.00001",
+        ),
+        (
+            "www.example.org",
+            "That link has no https:// in front. Add it and submit again: https://www.example.org",
+        ),
+        (
+            "example.org:8080/post",
+            "That link has no https:// in front. Add it and submit again: https://example.org:8080/post",
+        ),
+    ],
+)
+async def test_a_link_without_its_scheme_or_no_link_at_all_says_what_to_type(
+    ctx: Context, typed: str, answer: str
+) -> None:
+    """`/submit 1.1 notalink` answered "Only http:// and https:// links can be submitted (no
+    scheme was given)": a newcomer who typed no link at all learns nothing from it. Text that is
+    no link is told so, with a whole /submit to copy; a host and path without https:// (as
+    copied from an address bar) is told to add it, with the link to copy. Neither is submitted."""
+    ann = person("ann")
+    reply = await say(ctx, ann, f"/submit 1.1 {typed} my notes")
+    assert reply.error and reply.private
+    assert reply.text == answer
+    assert "Nothing is waiting" in await shown(ctx, person("mo", moderator=True), "/pending")
 
 
 def test_good_links_pass_as_given() -> None:

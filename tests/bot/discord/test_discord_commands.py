@@ -531,6 +531,25 @@ async def test_the_next_page_command_in_a_footer_copies_as_typed(
     assert embed(second)["footer"]["text"].startswith("Page 2 of 2 (6 matches).")
 
 
+async def test_a_submitted_word_or_a_link_without_https_says_what_to_type(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """/submit 1.1 notalink answered "Only http:// and https:// links can be submitted (no scheme
+    was given)". A word is told it is no link, with a /submit to copy; a link pasted without its
+    https:// is told to add it, with the link to copy; neither is submitted."""
+    word = await ask(fake, "submit", {"number": "1.1", "link": "notalink"})
+    assert word.ephemeral
+    assert embed(word)["description"] == (
+        "'notalink' is not a link: give the page's whole address, e.g. /submit 2.4 https://example.org/my-post"
+    )
+    bare = await ask(fake, "submit", {"number": "1.1", "link": "arxiv.org/abs/2301.00001"})
+    assert bare.ephemeral
+    assert embed(bare)["description"] == (
+        "That link has no https:// in front. Add it and submit again: https://arxiv.org/abs/2301.00001"
+    )
+    assert "Nothing is waiting" in text_of((await ask(fake, "pending", user_id=fake.owner_id)).data or {})
+
+
 async def test_a_release_of_a_problem_not_held_names_the_ones_held(
     fake: FakeDiscord, bot: DiscordFrontEnd
 ) -> None:

@@ -333,6 +333,23 @@ async def test_a_newcomers_spellings_of_numbers_and_names(rig: Rig) -> None:
     assert bobs.shown == "They hold no open claims."
 
 
+async def test_a_submitted_word_or_a_link_without_https_says_what_to_type(rig: Rig) -> None:
+    """/submit 1.1 notalink answered "Only http:// and https:// links can be submitted (no scheme
+    was given)". A word is told it is no link, with a /submit to copy; a link pasted without its
+    https:// is told to add it, with the link to copy."""
+    word = await rig.command("/submit", "1.1 notalink")
+    assert not word.public
+    assert word.shown == (
+        ":warning: 'notalink' is not a link: give the page's whole address, e.g. "
+        "/submit 2.4 <https://example.org/my-post>"
+    )
+    bare = await rig.command("/submit", "1.1 example.org/post my notes")
+    assert not bare.public
+    assert bare.shown == (
+        ":warning: That link has no https:// in front. Add it and submit again: <https://example.org/post>"
+    )
+
+
 async def test_a_release_of_a_problem_not_held_names_the_ones_held(rig: Rig) -> None:
     """/release 2.5 of a problem nobody holds said only that there was nothing to release: it names
     what the member does hold, and /claims."""
