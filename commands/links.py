@@ -143,7 +143,7 @@ def check_link(raw: str) -> str:
         port = parts.port
     except ValueError:
         raise BadLink("That is not a valid link.") from None
-    if not parts.scheme or "." in parts.scheme:  # example.org/post, or example.org:8080/post
+    if not parts.scheme or HOST_PORT.match(link):  # example.org/post, localhost:8888/tree
         raise BadLink(_without_scheme(link))
     if parts.scheme.lower() not in {"http", "https"}:
         raise BadLink(f"Only http:// and https:// links can be submitted ({parts.scheme}: was given).")
@@ -179,19 +179,26 @@ def check_link(raw: str) -> str:
 # as every top-level domain's are), then a port, path, query or fragment or nothing. A problem's
 # number (2.4) or a word is no such thing.
 BARE_LINK = re.compile(r"(?://)?(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}\.?(?::\d+)?(?:[/?#].*)?")
+# A host and its port written without a scheme (localhost:8888/tree, example.org:8080/x), which
+# urlsplit reads as a scheme ("localhost:") followed by a path.
+HOST_PORT = re.compile(r"[\w.-]+:\d+(?:[/?#]|$)")
 SUBMIT_EXAMPLE = "/submit 2.4 https://example.org/my-post"
 
 
 def _without_scheme(text: str) -> str:
     """Why ``text``, given without http:// or https://, is refused, said so its submitter knows
     what to type: the link with https:// added when that makes one, else that it is no link."""
-    if BARE_LINK.fullmatch(text):
+    if BARE_LINK.fullmatch(text) or HOST_PORT.match(text):
         fixed = "https://" + text.removeprefix("//")
         try:
             check_link(fixed)
         except BadLink:
             pass
         else:
+            try:
+                check_public(fixed)
+            except BadLink as local:  # localhost:8888/tree: no scheme makes it open for others
+                return str(local)
             return f"That link has no https:// in front. Add it and submit again: {fixed}"
     return f"{clip(text, 61)!r} is not a link: give the page's whole address, e.g. {SUBMIT_EXAMPLE}"
 

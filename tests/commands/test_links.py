@@ -54,6 +54,25 @@ def test_bad_links_get_a_clear_error(raw: str, message: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("typed", "host"),
+    [("localhost:8888/tree/notebook.ipynb", "localhost"), ("127.0.0.1:8888/lab", "127.0.0.1")],
+)
+async def test_a_local_notebook_address_without_its_scheme_says_nobody_else_can_open_it(
+    ctx: Context, typed: str, host: str
+) -> None:
+    """`/submit 2.4 localhost:8888/tree/notebook.ipynb` (a Jupyter address copied without its
+    http://) answered "Only http:// and https:// links can be submitted (localhost: was given)",
+    as if "localhost" were a scheme the member chose; and 127.0.0.1:8888/lab "is not a link".
+    Both are told what adding http:// would not change: only their own computer opens it."""
+    reply = await say(ctx, person("ann"), f"/submit 2.4 {typed} my notebook")
+    assert reply.error and reply.private
+    assert reply.text.startswith(f"That link goes to {host}, which only opens on your own computer"), (
+        reply.text
+    )
+    assert "Nothing is waiting" in await shown(ctx, person("mo", moderator=True), "/pending")
+
+
+@pytest.mark.parametrize(
     ("typed", "answer"),
     [
         (

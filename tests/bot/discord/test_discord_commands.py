@@ -536,7 +536,8 @@ async def test_a_submitted_word_or_a_link_without_https_says_what_to_type(
 ) -> None:
     """/submit 1.1 notalink answered "Only http:// and https:// links can be submitted (no scheme
     was given)". A word is told it is no link, with a /submit to copy; a link pasted without its
-    https:// is told to add it, with the link to copy; neither is submitted."""
+    https:// is told to add it, with the link to copy; a Jupyter address without its http:// that
+    only its own computer opens (it said "(localhost: was given)"); none is submitted."""
     word = await ask(fake, "submit", {"number": "1.1", "link": "notalink"})
     assert word.ephemeral
     assert embed(word)["description"] == (
@@ -546,6 +547,11 @@ async def test_a_submitted_word_or_a_link_without_https_says_what_to_type(
     assert bare.ephemeral
     assert embed(bare)["description"] == (
         "That link has no https:// in front. Add it and submit again: https://arxiv.org/abs/2301.00001"
+    )
+    local = await ask(fake, "submit", {"number": "1.1", "link": "localhost:8888/tree/notebook.ipynb"})
+    assert local.ephemeral
+    assert embed(local)["description"].startswith(
+        "That link goes to localhost, which only opens on your own computer or network"
     )
     assert "Nothing is waiting" in text_of((await ask(fake, "pending", user_id=fake.owner_id)).data or {})
 
