@@ -101,6 +101,7 @@ async def _run(
     outcome = "ok"
     command = "unknown"
     try:
+        await _refresh_name(ctx, actor)
         spec = _lookup(name, actor)
         command = spec.name
         try:
@@ -125,6 +126,19 @@ async def _run(
         return error_reply(APOLOGY)
     finally:
         _record(command, actor, outcome, started, f"/{command}")
+
+
+async def _refresh_name(ctx: Context, actor: Actor) -> None:
+    """Show a renamed member under their new name everywhere from now on (their cards, lists,
+    history and moderator posts), before their command runs: see Store.refresh_name. Not from a
+    direct message (a Discord DM knows only the account's name, not a server's nickname), nor
+    under a stand-in name; a failure here leaves the names as they were and the command runs."""
+    if actor.direct or not actor.named:
+        return
+    try:
+        await ctx.store.refresh_name(actor.person)
+    except Exception:
+        log.warning("could not refresh the stored name of %s", actor.user_id, exc_info=True)
 
 
 def _record(command: str, actor: Actor, outcome: str, started: float, shown: str) -> None:
@@ -168,6 +182,7 @@ async def run_action(ctx: Context, actor: Actor, custom_id: str) -> Reply:
     command = f"button:{parsed[0]}" if parsed is not None and handler is not None else "button:unknown"
 
     async def work() -> Reply:
+        await _refresh_name(ctx, actor)
         if parsed is None or handler is None:
             raise CommandError("That button is no longer supported; run the command again.")
         return await handler(ctx, actor, parsed[1])

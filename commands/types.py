@@ -33,6 +33,9 @@ class Actor:
     # A direct message outside any community (a Discord DM): ``community_id`` is then only a
     # placeholder, and commands whose data belongs to a community refuse (CommandSpec.community).
     direct: bool = False
+    # Whether ``display_name`` is the name the platform shows for them now (False: a stand-in,
+    # when Slack could not be asked), which their stored claims and submissions then take on.
+    named: bool = True
 
     def __post_init__(self) -> None:
         # Names come from every platform as their users typed them: cleaned here, once, for

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
+from storage import names
 from storage.claims import (
     _CLAIM_BY_ID,
     _CLAIMED,
@@ -116,6 +117,8 @@ class Store(Database):
         self._catalogue: tuple[float, tuple[Problem, ...], dict[str, Problem]] | None = None
         self._catalogue_loading: asyncio.Future[tuple[tuple[Problem, ...], dict[str, Problem]]] | None = None
         self._catalogue_version = 0
+        # Members' last names, as (platform, community, user) → (when checked, name): see refresh_name.
+        self._names: dict[tuple[str, str, str], tuple[float, str]] = {}
 
     # -- catalogue ---------------------------------------------------------------------------
 
@@ -260,6 +263,28 @@ class Store(Database):
         if claim is not None:
             self._states.after_write(claim)
         return claim
+
+    async def refresh_name(self, who: Person) -> bool:
+        """Give ``who``'s claims, submissions and history entries of their community their
+        current name (``who.display_name``) when they show another; whether any did.
+
+        Run on every command and button press: a name this process found stored lately
+        (``names.NAME_RECHECK``) costs nothing, any other one read (indexed) and a write only
+        when a row differs. The write records nothing of an inbound event being handled (it is
+        not the change that event makes) and forgets every cached problem state."""
+        key = (who.platform, who.community_id, who.user_id)
+        now = self._states.now()
+        kept = self._names.pop(key, None)
+        changed = False
+        if kept is None or kept[1] != who.display_name or now - kept[0] >= names.NAME_RECHECK:
+            if await self.query(names.outdated(who)):
+                with self.apart():
+                    changed = await self.write(names.rename(who)) > 0
+            kept = (now, who.display_name)
+        self._names[key] = kept  # the most recently seen last
+        while len(self._names) > names.NAMES_KEPT:
+            del self._names[next(iter(self._names))]
+        return changed
 
     async def claims_for_problem(
         self, number: str, *, ended: int | None = None, users: Collection[str] | None = None

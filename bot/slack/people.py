@@ -65,6 +65,7 @@ class Directory:
             display_name=name[:MAX_NAME],
             is_moderator=await self.is_moderator(user_id),
             is_admin=known.is_admin,
+            named=known.name is not None,
         )
 
     @property

@@ -1273,3 +1273,21 @@ async def test_a_decision_from_pending_leaves_that_list_showing_what_still_waits
     assert "Already approved by Bob; nothing changed." in text_of(told.message), text_of(told.message)
     assert buttons(fake.message(int(carols.message["id"]))) == []
     assert await status(rig.bot.ctx, 1) == LinkStatus.APPROVED and len(fake.dms[fake.alice_id]) == 2
+
+
+async def test_a_submitter_renamed_since_is_named_anew_on_the_post_and_on_pending(rig: Moderated) -> None:
+    """Alice submits, then takes the nickname Alicia and asks /random: the next sweep edits the
+    waiting post to name Alicia, /pending names her so, and the approval's history entry too."""
+    fake = rig.fake
+    post = await submit(rig)
+    assert "Alice" in text_of(fake.message(int(post["id"])))
+    fake.members[fake.alice_id]["nick"] = "Alicia"
+    await ask(fake, "random")
+    await rig.sweeper.run_once()
+    shown = text_of(fake.message(int(post["id"])))
+    assert "Alicia" in shown and "Alice\n" not in shown and not shown.endswith("Alice"), shown
+    assert buttons(fake.message(int(post["id"])))[0][0] == "Approve"
+    pending = text_of((await ask(fake, "pending", user_id=fake.bob_id)).data or {})
+    assert "from Alicia" in pending, pending
+    await rig.sweeper.run_once()
+    assert len([e for e in edits(fake) if e == post["id"]]) == 1  # edited once, not at every sweep

@@ -5,6 +5,9 @@ from __future__ import annotations
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.people import Directory
+from commands.types import Context
+from tests.bot.slack.slack_rig import ANN, BOB, running
+from tests.bot.slack.slack_rig import TOKEN as RIG_TOKEN
 from tests.fakes.slack_api import FakeSlack
 
 TOKEN = "xoxb-people"
@@ -100,3 +103,35 @@ async def test_many_passers_by_leave_the_cache_bounded_and_a_regular_is_still_na
 
     assert {(a.display_name, a.is_admin) for a in regular} == {("Ann Lee", True)}
     assert (back.display_name, back.is_admin, back.is_moderator) == ("Ann Lee", True, False)
+
+
+async def test_a_renamed_member_shows_under_the_new_name_once_they_use_any_command(
+    fake: FakeSlack, ctx: Context
+) -> None:
+    """Ann claims 1.5, then changes her display name to Annie and presses nothing but /random:
+    Bob's card and /history of 1.5 name Annie (names are looked up afresh after a while; here
+    at every request)."""
+    people = Directory(AsyncWebClient(base_url=fake.api_url, token=RIG_TOKEN), user_ttl=0)
+    async with running(fake, ctx, directory=people) as rig:
+        await rig.command("/claim", "1.5")
+        fake.add_user(ANN, "ann", display_name="Annie")
+        await rig.command("/random")
+        card = await rig.command("/problem", "1.5", user=BOB)
+        history = await rig.command("/history", "1.5", user=BOB)
+    for answer in (card, history):
+        assert "Annie" in answer.shown and "ann " not in answer.shown, answer.shown
+
+
+async def test_a_name_slack_could_not_look_up_is_not_stored_over_the_real_one(
+    fake: FakeSlack, ctx: Context
+) -> None:
+    """users.info failing, copbot knows Ann only by her handle for that request: her claim keeps
+    showing the display name Slack gave before."""
+    people = Directory(AsyncWebClient(base_url=fake.api_url, token=RIG_TOKEN), user_ttl=0)
+    fake.add_user(ANN, "ann", display_name="Ann Lee")
+    async with running(fake, ctx, directory=people) as rig:
+        await rig.command("/claim", "1.5")
+        fake.fail_method("users.info", "user_not_found", times=1)
+        await rig.command("/random", user_name="ann.handle")
+        card = await rig.command("/problem", "1.5", user=BOB)
+    assert "Ann Lee" in card.shown and "ann.handle" not in card.shown, card.shown
