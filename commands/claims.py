@@ -162,7 +162,7 @@ async def _held_instead(ctx: Context, actor: Actor) -> str:
 
 CLAIMS_EARLIER = 10  # earlier claims /claims number: lists: the latest ended
 
-CLAIMS_PAGE = Option("page", Kind.PAGE, "which page of everyone's claims")
+CLAIMS_PAGE = Option("page", Kind.PAGE, "which page of the claims listed (20 a page)")
 CLAIMS_OPTIONS = (
     # Typed, the words no other option takes: a display name may be several (/claims Neel Nanda).
     Option("user", Kind.USER, "whose claims (default: yours)", rest=True),
@@ -172,7 +172,8 @@ CLAIMS_OPTIONS = (
 )
 # Release buttons under /claims (one row of them on Discord).
 RELEASE_BUTTONS = 5
-# Claims on a page of /claims everyone.
+# Claims on a page of /claims everyone, and of a member's own (or someone else's) /claims: as many
+# lines as one Discord embed takes when every one is a stale claim's, the longest (30 did).
 EVERYONE_PAGE = 20
 # Words that ask for everyone's claims where /claims takes a name ("/claims all").
 # Slack escapes a typed @everyone as <!everyone>.
@@ -218,8 +219,6 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
                 request.command, actor, {**args, "page": page, **({"user": user} if user else {})}
             )
     everyone = bool(request.args.get("everyone")) or (user is not None and _everyone_word(user))
-    if "page" in request.args and not everyone:
-        raise BadArgument("page: turns the pages of /claims everyone, e.g. /claims everyone page:2.")
     if everyone:
         if user is not None and not _everyone_word(user):
             raise BadArgument(
@@ -256,13 +255,27 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
         title = problem_title(problems[c.problem_number], 60)
         return f"{title}: {claim_line(c, now, days, actor.platform, ctx.stale_grace_days)}{where}"
 
-    lines = tuple(line(c) for c in claims)
+    # A page at a time, oldest first: a member holding dozens would otherwise see those that fit
+    # in one message (30 stale ones on Discord) and never the rest.
+    wanted = request.args.get("page", 1)
+    chunk, page, pages = page_of(claims, wanted, EVERYONE_PAGE)
+    lines = tuple(line(c) for c in chunk)
     buttons: tuple[Button, ...] = ()
-    footer = None
+    notes = []
+    if pages > 1:
+        following = ""
+        if page < pages:
+            # Their list as typed again: a name is typed as it was, a mention cannot be written here.
+            typed = "" if whose == "Your" else f" {user.name}" if user and not user.user_id else None
+            following = (
+                f" Next: /claims{typed} page:{page + 1}"
+                if typed is not None
+                else f" Next: the same /claims with page:{page + 1}"
+            )
+        notes.append(f"Page {page} of {pages}.{following}")
     if whose == "Your":
-        here = [c for c in claims if c.community_id == actor.community_id]
+        here = [c for c in chunk if c.community_id == actor.community_id]
         buttons = tuple(release_button(c.problem_number) for c in here[:RELEASE_BUTTONS])
-        notes = []
         if len(here) > RELEASE_BUTTONS:
             notes.append(
                 f"Buttons release the first {RELEASE_BUTTONS}; /release NUMBER releases any of them."
@@ -270,12 +283,12 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
         if any(c.state == ClaimState.STALE for c in claims):
             # The reminder may never have reached them (closed DMs): this list is where they look.
             notes.append("/claim NUMBER renews a stale claim, so it does not expire.")
-        footer = " ".join(notes) or None
     return Reply(
         title=f"{whose} open claims ({len(claims)})",
+        text=past_the_last(wanted, pages),
         sections=(Section("Claims", lines),),
         buttons=buttons,
-        footer=footer,
+        footer=" ".join(notes) or None,
     )
 
 

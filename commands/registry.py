@@ -293,10 +293,10 @@ for _spec in (
         claims.claims_command,
         community=True,
         help=(
-            "Without options, your own, with Release buttons for the first five; with everyone, who "
-            "is working on what in this community."
+            "Without options, your own, oldest first, 20 a page (page:2 for the next), with Release "
+            "buttons for the first five; with everyone, who is working on what in this community."
         ),
-        examples=("/claims", "/claims @ann", "/claims 2.4", "/claims everyone"),
+        examples=("/claims", "/claims @ann", "/claims 2.4", "/claims everyone", "/claims page:2"),
     ),
     CommandSpec(
         "history",

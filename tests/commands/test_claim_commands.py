@@ -304,8 +304,8 @@ async def test_claims_everyone_with_nobody_on_anything_says_so(ctx: Context) -> 
     assert reply.text == "Nobody in this server holds an open claim. /random finds a problem to start on."
     refused = await say(ctx, ANN, "/claims <@bob> everyone")
     assert refused.error and "Give a user or everyone, not both" in refused.text
-    paged = await say(ctx, ANN, "/claims page:2")  # was answered as /claims, the page ignored
-    assert paged.error and paged.text.startswith("page: turns the pages of /claims everyone")
+    paged = await say(ctx, ANN, "/claims page:2")  # her own list's pages: she has none
+    assert paged.text == "You hold no open claims. /random finds a problem to start on."
     assert not (await say(ctx, ANN, "/claims all page:2")).error
 
 
@@ -560,3 +560,25 @@ async def test_a_refused_release_of_stale_claims_says_anyone_may_still_claim(ctx
     await say(ctx, ANN, "/claim 2.4")
     refused = await say(ctx, BOB, "/release 2.4")
     assert refused.error and refused.text.endswith("(jknowak (Discord) - July 2023, Ann)."), refused.text
+
+
+async def test_claims_lists_a_members_many_claims_a_page_at_a_time(ctx: Context, clock: FakeClock) -> None:
+    """Ann holds 25 claims: /claims shows the oldest 20 and names page 2, which shows the other
+    five with their Release buttons; Bob reading her list by name is told how to type its next
+    page; a page past the last says so and shows the last."""
+    numbers = [p.number for p in await ctx.store.problems()][:25]
+    for number in numbers:
+        await say(ctx, ANN, f"/claim {number}")
+        clock.advance(hours=1)
+    first = await say(ctx, ANN, "/claims")
+    assert first.title == "Your open claims (25)"
+    assert [line.split(" — ")[0] for line in first.sections[0].lines] == numbers[:20]
+    assert first.footer is not None and first.footer.startswith("Page 1 of 2. Next: /claims page:2 ")
+    second = await say(ctx, ANN, "/claims page:2")
+    assert [line.split(" — ")[0] for line in second.sections[0].lines] == numbers[20:]
+    assert [b.label for b in second.buttons] == [f"Release {n}" for n in numbers[20:]]
+    assert second.footer == "Page 2 of 2."
+    theirs = await say(ctx, person("bob"), "/claims ann")
+    assert theirs.footer == "Page 1 of 2. Next: /claims ann page:2"
+    past = await say(ctx, ANN, "/claims page:3")
+    assert past.text == "There are only 2 pages; here is page 2." and past.sections == second.sections

@@ -202,3 +202,28 @@ async def test_a_problem_s_title_that_opens_with_a_long_link_still_says_somethin
     assert readable in lines, lines
     for shown in (text_of(card.data or {}), lines):
         assert long_links.half_links(shown) == [], shown
+
+
+async def test_every_one_of_forty_stale_claims_can_be_read_in_claims(
+    fake: FakeDiscord, ctx: Context, db_url: str, clock: FakeClock
+) -> None:
+    """Alice holds 40 claims, all stale (each line says when it expires). /claims showed the 30
+    that fit in one embed and "… and 10 more", with no way to read the others (the newest): now
+    it lists them a page at a time, every one on a page, naming the next page to type."""
+    async with moderated(fake, ctx, db_url) as rig:
+        numbers = [p.number for p in await ctx.store.problems()][:40]
+        for number in numbers:
+            await ask(fake, "claim", {"number": number})
+        clock.advance(days=40)
+        await rig.sweeper.run_once()
+        first = await ask(fake, "claims")
+        second = await ask(fake, "claims", {"page": 2})
+    listed = []
+    for answer in (first, second):
+        shown = text_of(answer.data or {})
+        assert not re.search(r"… and \d+ more", shown), shown
+        listed += re.findall(r"^• (\d+\.\d+) — .*stale: no news since", shown, re.MULTILINE)
+        assert embed(answer)["title"] == "Your open claims (40)"
+    assert listed == numbers
+    assert "Page 1 of 2" in text_of(first.data or {}) and "/claims page:2" in text_of(first.data or {})
+    assert [label for label, _ in buttons(second.data or {})] == [f"Release {n}" for n in numbers[20:25]]
