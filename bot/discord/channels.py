@@ -6,7 +6,9 @@ refuses the posts there only later, and only the log said so: submissions waited
 reminders waited, while ``/setup`` answered "Settings saved.". So ``/setup`` (show and set) reads
 copbot's permissions in each channel from discord.py's cache of the server (its channels, roles
 and overwrites and copbot's own member, all sent with the GUILDS intent) and lists what is
-missing. A server not in the cache (an outage) is not checked: nothing is said then.
+missing. A server in an outage (cached as unavailable) is not checked: nothing is said then. A
+server the gateway never sent copbot (it added copbot's commands without its bot user, which
+then can post nowhere there) is said to be so, with the invite that adds the bot.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 import discord
 
+from bot.discord.client import invite_url
 from commands.submissions import ATTENTION
 from commands.timefmt import days
 from commands.types import Reply, Section
@@ -175,26 +178,47 @@ def role_trouble(guild: discord.Guild, role_id: str | None) -> str | None:
     )
 
 
+def not_a_member(application_id: int) -> str:
+    """What /setup says in a server that added only copbot's commands: no bot user is there."""
+    return (
+        "copbot's bot user is not in this server (it was added with its commands only, without the "
+        "bot scope), so it can post in no channel here and sees no reaction: submissions wait "
+        "unposted, a reminder cannot fall back to the reminder channel, and ✅ / ❌ decide nothing. "
+        f"Add the bot with this invite: {invite_url(application_id)}"
+    )
+
+
 async def with_warnings(
-    store: Store, guild: discord.Guild | None, guild_id: int, reply: Reply, grace_days: int
+    store: Store,
+    guild: discord.Guild | None,
+    guild_id: int,
+    reply: Reply,
+    grace_days: int,
+    application_id: int | None = None,
 ) -> Reply:
     """``reply`` (what /setup answered) with a section on each channel copbot cannot use as it
-    must, and on a moderator role that is gone; ``grace_days``: STALE_GRACE_DAYS."""
-    if guild is None or reply.error:
+    must, and on a moderator role that is gone; ``grace_days``: STALE_GRACE_DAYS. ``guild`` is
+    the server as the gateway sent it to copbot's bot user: None, the server added copbot's
+    commands alone (``application_id`` names the app to invite), so nothing there can be checked
+    but that."""
+    if reply.error:
         return reply
-    row = await store.get_settings("discord", str(guild_id))
-    if row is None:
-        return reply
-    lines = [
-        line
-        for line in (
-            trouble(guild, row.moderator_channel_id, _MODERATOR),
-            trouble(guild, row.reminder_channel_id, _REMINDER, days(grace_days))
-            or hidden_from_members(guild, row.reminder_channel_id, days(grace_days)),
-            role_trouble(guild, row.moderator_role_id),
-        )
-        if line
-    ]
+    if guild is None:
+        lines = [not_a_member(application_id)] if application_id is not None else []
+    else:
+        row = await store.get_settings("discord", str(guild_id))
+        if row is None:
+            return reply
+        lines = [
+            line
+            for line in (
+                trouble(guild, row.moderator_channel_id, _MODERATOR),
+                trouble(guild, row.reminder_channel_id, _REMINDER, days(grace_days))
+                or hidden_from_members(guild, row.reminder_channel_id, days(grace_days)),
+                role_trouble(guild, row.moderator_role_id),
+            )
+            if line
+        ]
     if not lines:
         return reply
     # One section: the core's own (moderator posts Discord refused) follows what the cache tells.

@@ -102,8 +102,15 @@ class Interactions:
                 self.directory.forget(interaction.guild_id)  # settings may have changed
             if command == SETUP and interaction.guild_id:
                 # Say which channel copbot cannot use as it must (Discord let the admin pick it).
+                # The server as the gateway sent it to copbot's bot user (interaction.guild falls
+                # back to a bare one from the interaction: no channels, no roles, to check against).
                 reply = await channels.with_warnings(
-                    self.ctx.store, interaction.guild, interaction.guild_id, reply, self.ctx.stale_grace_days
+                    self.ctx.store,
+                    interaction.client.get_guild(interaction.guild_id),
+                    interaction.guild_id,
+                    reply,
+                    self.ctx.stale_grace_days,
+                    interaction.application_id,
                 )
             return reply
 

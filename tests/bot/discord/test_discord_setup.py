@@ -324,3 +324,28 @@ async def test_a_member_without_admin_rights_is_told_so_before_anything_about_th
     for options in ({"moderator_role": fake.guild_id}, {"reminder_channel": category}):
         refused = await ask(fake, "setup set", options, user_id=fake.alice_id)
         assert embed(refused)["description"] == "/setup needs admin rights in this community.", options
+
+
+async def test_setup_says_copbot_is_not_in_a_server_that_added_only_its_commands(
+    fake: FakeDiscord, ctx: Context, db_url: str
+) -> None:
+    """The server added copbot with the applications.commands scope alone (the portal's URL
+    generator without ``bot``): its slash commands work, but no bot user is in the server, so
+    copbot can post in no channel there, see no reaction and check no permission. /setup said
+    "Settings saved." and nothing else, and the admin learnt it only when submissions never
+    showed up. It now says so under Needs attention, with the invite URL that adds the bot."""
+    fake.bot_in_guild = False
+    fake.members.pop(fake.bot_user_id)
+    mods = fake.add_channel("mods")
+    reviewers = fake.add_role("Reviewers")
+    async with moderated(fake, ctx, db_url):
+        saved = await setup_set(fake, moderator_channel=mods, moderator_role=reviewers)
+        shown = literal(text_of(saved.data or {})).replace("\u200b", "")
+        assert said(saved) == "Settings saved."
+        assert "Needs attention" in shown, shown
+        assert "copbot's bot user is not in this server" in shown, shown
+        assert f"client_id={fake.application_id}" in shown and "scope=bot+applications.commands" in shown
+        # Not what a server copbot is in would mean: the channel and the role are there.
+        assert "it was deleted" not in shown and "no longer exists" not in shown, shown
+        again = literal(text_of((await ask(fake, "setup show", user_id=fake.owner_id)).data or {}))
+        assert "copbot's bot user is not in this server" in again.replace("\u200b", "")
