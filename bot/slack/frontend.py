@@ -26,7 +26,7 @@ import re
 from bot import departures
 from bot.config import Settings
 from bot.outbound import Posted
-from bot.slack import events, review, slash
+from bot.slack import channels, events, review, slash
 from bot.slack.answers import ANSWER_WITHIN, Responder
 from bot.slack.app import Connection, ask, bolt_app, web_client
 from bot.slack.delivery import Delivery, EventNotApplied
@@ -124,6 +124,10 @@ class SlackFrontEnd:
         if self._departed not in departures.WATCHERS:  # once, however many starts
             departures.WATCHERS.append(self._departed)
         self.messenger.workspace_url = identity.get("url")
+        # The channels the settings name, as Slack sees them for copbot: said now, not at the
+        # first post or reminder they refuse (or never, for reactions Slack does not send).
+        for problem in await channels.channel_problems(self.client, self.settings, self.ctx.stale_grace_days):
+            log.warning("%s", problem)
         await self.connection.open()
 
     def stop_taking_work(self) -> None:

@@ -141,6 +141,9 @@ class _State:
     # Users of another organisation (Slack Connect) who share no channel with the bot any more:
     # conversations.open refuses to start a DM with them.
     apart: set[str] = field(default_factory=set)
+    # Channels described by add_channel (conversations.info); any other channel id is a public
+    # channel copbot is in.
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class FakeSlack:
@@ -289,6 +292,27 @@ class FakeSlack:
             }
         self.state.users[user_id] = user
         return user
+
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        private: bool = False,
+        member: bool = True,
+        archived: bool = False,
+    ) -> None:
+        """A channel as ``conversations.info`` describes it: a private one copbot is not a member
+        of is ``channel_not_found`` to copbot, as on Slack."""
+        self.state.channels[channel_id] = {
+            "id": channel_id,
+            "name": name,
+            "is_channel": not private,
+            "is_group": private,
+            "is_private": private,
+            "is_archived": archived,
+            "is_member": member,
+        }
 
     def add_usergroup(self, usergroup_id: str, users: Iterable[str], *, team_id: str | None = None) -> None:
         """Register a user group for `usergroups.users.list`; ``team_id``: the workspace of the
@@ -652,6 +676,23 @@ class FakeSlack:
             digest = hashlib.sha1(",".join(sorted(users)).encode()).hexdigest()
             channel_id = "G" + digest[:9].upper()
         return {"ok": True, "channel": {"id": channel_id}}
+
+    def _api_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel_id = str(args.get("channel") or "")
+        if not channel_id:
+            return {"ok": False, "error": "channel_not_found"}
+        channel = self.state.channels.get(channel_id) or {
+            "id": channel_id,
+            "name": channel_id.lower(),
+            "is_channel": True,
+            "is_group": False,
+            "is_private": False,
+            "is_archived": False,
+            "is_member": True,
+        }
+        if channel["is_private"] and not channel["is_member"]:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": dict(channel)}
 
     def _api_reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
         key = (args.get("channel", ""), args.get("timestamp", ""), args.get("name", ""))

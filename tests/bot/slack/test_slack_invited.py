@@ -176,3 +176,44 @@ async def test_inviting_copbot_to_a_new_moderator_channel_moves_the_pending_post
         (new,) = rig.posts_in(MODS2)
         assert Answer.of(new).header == "Submission for 2.4"
         assert "Moved: the moderator channel changed" in rig.current(MODS, old.ts).shown
+
+
+async def test_copbot_says_at_start_which_channel_it_is_not_in_or_cannot_use(
+    fake: FakeSlack, ctx: Context, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The admin set SLACK_MODERATOR_CHANNEL to a public channel and forgot to /invite copbot:
+    posts went there (chat:write.public), but Slack sends no reaction from a channel copbot is not
+    in, so every moderator's ✅ / ❌ decided nothing, and nothing said why. A private reminder
+    channel copbot was not invited to (or a mistyped id) was found out only at the first
+    reminder, in a warning at a sweep. copbot now says so as it starts, with what to do; the
+    right channels are quiet."""
+    fake.add_channel(MODS, "copbot-mods", member=False)
+    fake.add_channel(REMIND, "reminders", private=True, member=False)
+    caplog.set_level("INFO", logger="copbot")
+    async with moderated(fake, ctx):
+        warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert (
+        "SLACK_MODERATOR_CHANNEL: copbot is not in #copbot-mods (C0MODS), so Slack sends it no "
+        "reaction there: moderators' ✅ / ❌ decide nothing (the posts' buttons still do). Type "
+        "/invite @copbot in the channel."
+    ) in warned, warned
+    assert (
+        "SLACK_REMINDER_CHANNEL: Slack finds no channel C0REMIND for copbot (a private channel it was "
+        "not invited to, or a wrong id), so reminders for members who cannot get DMs wait until it "
+        "can post there. Type /invite @copbot in the channel, or check the id."
+    ) in warned, warned
+
+    caplog.clear()
+    fake.add_channel(MODS, "copbot-mods", archived=True)
+    fake.add_channel(REMIND, "reminders", private=True)
+    async with moderated(fake, ctx):
+        warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert [w for w in warned if w.startswith("SLACK_")] == [
+        "SLACK_MODERATOR_CHANNEL: #copbot-mods (C0MODS) is archived, so submissions wait there "
+        "unposted. Unarchive it, or set another channel."
+    ]
+
+    caplog.clear()
+    fake.add_channel(MODS, "copbot-mods")
+    async with moderated(fake, ctx):
+        assert not [r for r in caplog.records if r.getMessage().startswith("SLACK_")]
