@@ -27,6 +27,11 @@ Handler = Callable[[Context, Request], Awaitable[Reply]]
 ActionHandler = Callable[[Context, Actor, str], Awaitable[Reply]]
 
 
+# What makes a member an admin on each platform with admin commands (bot.discord.people), named
+# in the refusal: "admin rights" alone is no permission an admin can look up, or give.
+ADMIN_RIGHTS = {"discord": "Manage Server or Administrator"}
+
+
 @dataclass(frozen=True)
 class CommandSpec:
     """A command: its name, one-line description, options, handler and who may use it."""
@@ -52,7 +57,8 @@ class CommandSpec:
         if self.moderator_only and not actor.is_moderator:
             return f"/{self.name} is for moderators."
         if self.admin_only and not actor.is_admin:
-            return f"/{self.name} needs admin rights in this community."
+            rights = ADMIN_RIGHTS.get(actor.platform)
+            return f"/{self.name} needs admin rights in this community" + (f" ({rights})." if rights else ".")
         return None
 
     @property

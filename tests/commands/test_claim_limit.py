@@ -10,7 +10,7 @@ from commands.types import Context
 from storage.engine import make_engine
 from storage.store import Store
 from tests.support.clock import FakeClock
-from tests.support.transcript import person, say, shown
+from tests.support.transcript import NOT_ADMIN, person, say, shown
 
 ANN, BOB = person("ann"), person("bob")
 BOSS = person("boss", admin=True)
@@ -57,7 +57,7 @@ async def test_at_the_cap_a_new_claim_is_refused_with_a_way_out(ctx: Context) ->
 async def test_only_admins_set_the_cap_and_zero_lifts_it(ctx: Context) -> None:
     """A member cannot set it; an admin sets it, /setup show reads it, max_claims:0 lifts it."""
     refused = await say(ctx, ANN, "/setup max_claims:1")
-    assert refused.error and refused.text == "/setup needs admin rights in this community."
+    assert refused.error and refused.text == NOT_ADMIN
     assert "Max open claims: no limit (default)" in await shown(ctx, BOSS, "/setup show")
     await say(ctx, BOSS, "/setup max_claims:1")
     await say(ctx, ANN, "/claim 1.1")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from commands.types import Context
-from tests.support.transcript import person, say, shown
+from tests.support.transcript import NOT_ADMIN, person, say, shown
 
 ANN = person("ann")
 BOSS = person("boss", admin=True)
@@ -52,7 +52,7 @@ async def test_reset_is_for_admins_and_takes_only_a_setting_with_a_default(ctx: 
     the same thing at once, is refused and saves nothing."""
     await say(ctx, BOSS, "/setup stale_days:10")
     refused = await say(ctx, ANN, "/setup reset:stale_days")
-    assert refused.error and refused.text == "/setup needs admin rights in this community."
+    assert refused.error and refused.text == NOT_ADMIN
     wrong = await say(ctx, BOSS, "/setup reset:colour")
     assert wrong.error and wrong.text == (
         "'colour' is not something reset takes: moderator_channel, moderator_role, reminder_channel, "
@@ -113,5 +113,5 @@ async def test_reset_clears_the_moderator_channel_role_and_reminder_channel(ctx:
     both = await say(ctx, BOSS, f"/setup reminder_channel:<#{REMINDERS}> reset:reminder_channel")
     assert both.error and both.text == "reminder_channel is both set and reset: give one of them"
     refused = await say(ctx, ANN, "/setup reset:moderator_channel")
-    assert refused.error and refused.text == "/setup needs admin rights in this community."
+    assert refused.error and refused.text == NOT_ADMIN
     assert "reset — a setting to clear" in await shown(ctx, BOSS, "/help setup")

@@ -6,6 +6,9 @@ from bot.console import render
 from commands import dispatch
 from commands.types import Actor, Context, Reply
 
+# What a member without admin rights is told on Discord (the transcripts' platform) for /setup.
+NOT_ADMIN = "/setup needs admin rights in this community (Manage Server or Administrator)."
+
 
 def person(name: str, *, moderator: bool = False, admin: bool = False, community: str = "guild1") -> Actor:
     """A user of the test community; their id is their name."""

@@ -17,6 +17,7 @@ from tests.bot.discord.discord_rig import ask, buttons, embed, running, text_of
 from tests.fakes.discord_api import FakeDiscord
 from tests.support.approved import approve, odd_link
 from tests.support.clock import FakeClock
+from tests.support.transcript import NOT_ADMIN
 
 
 async def test_problem_is_a_public_embed_with_its_claimant_and_buttons(
@@ -248,7 +249,7 @@ async def test_setup_needs_manage_server_and_is_stored_then_shown(
 
     refused = await ask(fake, "setup set", {"stale_days": 10}, user_id=fake.alice_id)
     assert refused.ephemeral
-    assert embed(refused)["description"] == "/setup needs admin rights in this community."
+    assert embed(refused)["description"] == NOT_ADMIN
 
     options = {
         "moderator_channel": fake.bot_log_id,
@@ -284,7 +285,7 @@ async def test_a_cap_on_open_claims_set_in_setup_stops_a_member_claiming_everyth
     cap = next(o for o in synced["setup"]["options"][1]["options"] if o["name"] == "max_claims")
     assert (cap["type"], cap["min_value"], cap["max_value"]) == (4, 0, 200)  # an integer
     refused = await ask(fake, "setup set", {"max_claims": 1}, user_id=fake.alice_id)
-    assert embed(refused)["description"] == "/setup needs admin rights in this community."
+    assert embed(refused)["description"] == NOT_ADMIN
     saved = await ask(fake, "setup set", {"max_claims": 2}, user_id=fake.owner_id)
     assert {f["name"]: f["value"] for f in embed(saved)["fields"]}["Max open claims"] == "2 a member"
 
@@ -327,7 +328,7 @@ async def test_setup_reset_gives_stale_days_and_max_claims_back_to_the_operators
         for number in ("1.1", "1.2"):
             assert "You claimed" in embed(await ask(fake, "claim", {"number": number}))["description"]
         refused = await ask(fake, "setup set", {"reset": "max_claims"}, user_id=fake.alice_id)
-        assert embed(refused)["description"] == "/setup needs admin rights in this community."
+        assert embed(refused)["description"] == NOT_ADMIN
 
         said = {
             "stale_days": "Settings saved.",

@@ -17,6 +17,7 @@ from storage.models import LinkStatus
 from tests.bot.discord.discord_rig import ask, embed, literal, moderated, text_of
 from tests.fakes.discord_api import Callback, FakeDiscord
 from tests.support.clock import FakeClock
+from tests.support.transcript import NOT_ADMIN
 
 LINK = "https://example.org/acronyms"
 OTHER = "https://example.org/other"
@@ -63,7 +64,7 @@ async def test_reset_offers_the_channels_and_the_role_and_a_cleared_role_moderat
         )
 
         refused = await ask(fake, "setup set", {"reset": "moderator_role"}, user_id=fake.alice_id)
-        assert embed(refused)["description"] == "/setup needs admin rights in this community."
+        assert embed(refused)["description"] == NOT_ADMIN
         cleared = await setup_set(fake, reset="moderator_role")
         assert cleared.ephemeral
         assert embed(cleared)["description"] == (
@@ -323,7 +324,7 @@ async def test_a_member_without_admin_rights_is_told_so_before_anything_about_th
     category = fake.add_channel("archive", type=4)
     for options in ({"moderator_role": fake.guild_id}, {"reminder_channel": category}):
         refused = await ask(fake, "setup set", options, user_id=fake.alice_id)
-        assert embed(refused)["description"] == "/setup needs admin rights in this community.", options
+        assert embed(refused)["description"] == NOT_ADMIN, options
 
 
 async def test_setup_says_copbot_is_not_in_a_server_that_added_only_its_commands(
