@@ -47,6 +47,12 @@ def error_reply(
     )
 
 
+def error_of(exc: CommandError) -> Reply:
+    """The private answer to a user's mistake raised as ``exc``, with what it says of the
+    message whose button was pressed (``spent``, ``refresh``, ``answered``, ``relist``)."""
+    return error_reply(str(exc), exc.spent, exc.refresh, exc.answered, exc.relist)
+
+
 def _lookup(name: str, actor: Actor) -> Any:
     spec = COMMANDS.get(name.lower())
     if spec is None:
@@ -208,7 +214,7 @@ async def _observed(command: str, actor: Actor, work: Callable[[], Awaitable[Rep
         return await work()
     except CommandError as exc:
         outcome = "user_error"
-        return error_reply(str(exc), exc.spent, exc.refresh, exc.answered, exc.relist)
+        return error_of(exc)
     except AlreadyApplied:
         outcome = "replay"
         raise  # the front end answers nothing: the first delivery was answered

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from commands.catalogue import PLATFORMS, community_word, get_problem, platform_name, problem_title
@@ -322,11 +323,7 @@ async def decide_link(
     reason = clean_reason(reason)
     decided = await submissions.decide(ctx.store, link_id, actor.person, approve, reason, ctx.clock())
     if decided is None:
-        error = await _unchanged(ctx, link_id, "Already {status} by {who}; nothing changed.")
-        if listed:
-            error.spent = tuple(b.custom_id for b in listed_buttons(own))
-            error.relist = await pending_command(ctx, Request("pending", actor))
-        raise error
+        raise await _decided_already(ctx, actor, own, listed)
     if ctx.effects:
         await ctx.effects.decided(decided)
     text = f"{'Approved' if approve else 'Rejected'} {named(decided)}."
@@ -339,6 +336,30 @@ async def decide_link(
         spent = tuple(b.custom_id for b in listed_buttons(decided))
         reply = replace(reply, spent=spent, relist=await pending_command(ctx, Request("pending", actor)))
     return reply
+
+
+async def _decided_already(ctx: Context, actor: Actor, own: WorkLink, listed: bool) -> CommandError:
+    """The answer to a decision pressed on ``own``, a submission decided already: who decided it
+    (its moderator post brought up to date, see :func:`_unchanged`); pressed on a /pending list
+    (``listed``), with that button's pair spent and the list as it now is (see :func:`decide_link`)."""
+    assert own.id is not None
+    error = await _unchanged(ctx, own.id, "Already {status} by {who}; nothing changed.")
+    if listed:
+        error.spent = tuple(b.custom_id for b in listed_buttons(own))
+        error.relist = await pending_command(ctx, Request("pending", actor))
+    return error
+
+
+async def decided_already(ctx: Context, actor: Actor, target: str) -> NoReturn:
+    """**Reject** (``cop:reject:<target>``) pressed on a submission the front end found decided
+    already, so that it opens no reason form: raised as Approve pressed there would be, so that
+    a /pending list it was pressed on is brought up to date too (:attr:`Reply.relist`)."""
+    _require_moderator(actor)
+    link_id, listed = decision_target(target)
+    own = await _own_link(ctx, actor, link_id)
+    if own.status == LinkStatus.PENDING:  # its decision was undone meanwhile
+        raise CommandError("That submission is pending again: press Reject once more to reject it.")
+    raise await _decided_already(ctx, actor, own, listed)
 
 
 async def approve_action(ctx: Context, actor: Actor, target: str) -> Reply:

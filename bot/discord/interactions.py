@@ -26,7 +26,7 @@ from bot.seen import Seen
 from commands import dispatch
 from commands.parser import Kind
 from commands.registry import COMMANDS
-from commands.submissions import NO_SUCH_SUBMISSION, decide_link, decision_target_or_none
+from commands.submissions import NO_SUCH_SUBMISSION, decide_link, decided_already, decision_target_or_none
 from commands.types import Actor, BadArgument, CommandError, Context, Reply, parse_custom_id, record_id
 from storage import submissions
 from storage.models import LinkStatus, WorkLink
@@ -123,7 +123,8 @@ class Interactions:
         """
         parsed = parse_custom_id(custom_id)
         if parsed is not None and parsed[0] == "reject":
-            await self._open_reject_form(interaction, parsed[1])
+            if await self._open_reject_form(interaction, parsed[1]):
+                await self._answer_decided(interaction, parsed[1])
             return
         action = custom_id.split(":")[1] if custom_id.count(":") >= 2 else "?"
 
@@ -162,21 +163,23 @@ class Interactions:
 
     # -- reject with reason ------------------------------------------------------------------
 
-    async def _open_reject_form(self, interaction: discord.Interaction[Any], target: str) -> None:
+    async def _open_reject_form(self, interaction: discord.Interaction[Any], target: str) -> bool:
         """**Reject with reason**: a moderator gets the form; anyone else a private answer why not.
+        True, with nothing answered, when the submission is decided already: the caller answers
+        it as Approve pressed there is (:meth:`_answer_decided`).
 
         A modal must be the first answer (a deferred interaction cannot open one), so this only
         does what is quick: the moderator check (role cached) and one row.
         """
         if self.inflight.closing:
             await self._send_quietly(interaction, dispatch.error_reply(dispatch.RESTARTING))
-            return
+            return False
         with self.inflight.busy():
             try:
                 if not self._seen.first(interaction.id):
                     self.skipped_duplicates += 1
                     log.info("skipped interaction %s (button reject): already handled", interaction.id)
-                    return
+                    return False
                 actor = await self.directory.actor(interaction)
                 named = decision_target_or_none(target)
                 link = await self._submission_for(actor, str(named[0])) if named else None
@@ -185,8 +188,7 @@ class Interactions:
                 elif link is None:
                     reply = dispatch.error_reply(NO_SUCH_SUBMISSION)
                 elif link.status != LinkStatus.PENDING:
-                    who = link.decided_by_name or "someone"
-                    reply = dispatch.error_reply(f"Already {link.status} by {who}; nothing changed.")
+                    return True
                 else:
                     # A form is an answer too: bounded as the others are (see ANSWER_WAIT).
                     opened = interaction.response.send_modal(
@@ -194,18 +196,32 @@ class Interactions:
                     )
                     where = f"open the reject form for submission {link.id} in guild {interaction.guild_id}"
                     if not await self._within(opened, where):
-                        return
+                        return False
                     log.info(
                         "button reject in guild %s: form opened for submission %s",
                         interaction.guild_id,
                         link.id,
                         extra={"command": "button reject", "community": str(interaction.guild_id or "dm")},
                     )
-                    return
+                    return False
             except Exception:
                 log.exception("opening the reject form for submission %s failed", target)
                 reply = dispatch.error_reply(NO_FORM)
             await self._send_quietly(interaction, reply)
+            return False
+
+    async def _answer_decided(self, interaction: discord.Interaction[Any], target: str) -> None:
+        """**Reject** pressed on a submission decided already: answered as Approve pressed there
+        is, saying who decided it, and a /pending list pressed shows what still waits."""
+
+        async def produce() -> Reply:
+            try:
+                await decided_already(self.ctx, await self.directory.actor(interaction), target)
+            except CommandError as exc:
+                return dispatch.error_of(exc)
+
+        # The interaction id was claimed by the form's checks (_open_reject_form).
+        await self._answer(interaction, "button reject", "button:reject", produce, claimed=True)
 
     async def on_reject_reason(
         self, interaction: discord.Interaction[Any], link_id: int, listed: bool, reason: str
@@ -247,8 +263,11 @@ class Interactions:
         label: str,
         key: str,
         produce: Callable[[], Awaitable[Reply]],
+        *,
+        claimed: bool = False,
     ) -> None:
-        """Run ``produce`` once per interaction id; answer at once, or defer and follow up.
+        """Run ``produce`` once per interaction id (``claimed``: the caller saw it first in this
+        process already); answer at once, or defer and follow up.
 
         ``key`` names the kind of answer: a deferral guesses the reply's visibility from the last
         reply under the same key, and fixes a wrong guess by replacing the "thinking" message.
@@ -274,7 +293,7 @@ class Interactions:
                 if timer is None:
                     defer()
                 try:
-                    reply = await self._once(interaction, produce)
+                    reply = await self._once(interaction, produce, claimed=claimed)
                     place = self._note_press(interaction, reply)
                 finally:
                     if timer is not None:
@@ -345,14 +364,15 @@ class Interactions:
         return True
 
     async def _once(
-        self, interaction: discord.Interaction[Any], produce: Callable[[], Awaitable[Reply]]
+        self, interaction: discord.Interaction[Any], produce: Callable[[], Awaitable[Reply]], *, claimed: bool
     ) -> Reply | None:
         """The reply, or None when this interaction id was handled before (a replayed event).
 
-        A replay reaching this process is caught in memory; one reaching another process (or
-        this one after a restart) at its first write, which records the id with the change.
+        A replay reaching this process is caught in memory (unless ``claimed``: the caller
+        caught it); one reaching another process (or this one after a restart) at its first
+        write, which records the id with the change.
         """
-        if not self._seen.first(interaction.id):
+        if not claimed and not self._seen.first(interaction.id):
             return None
         try:
             with self.ctx.store.applying(f"discord:interaction:{interaction.id}", self.ctx.clock()):

@@ -27,7 +27,13 @@ from bot.slack.installation import Installation
 from bot.slack.outbound import slack_error
 from commands import dispatch
 from commands.claims import own_claims, release_button
-from commands.submissions import NO_SUCH_SUBMISSION, decide_link, decision_target_or_none, ours
+from commands.submissions import (
+    NO_SUCH_SUBMISSION,
+    decide_link,
+    decided_already,
+    decision_target_or_none,
+    ours,
+)
 from commands.types import Actor, Button, CommandError, Context, Reply, parse_custom_id
 from storage import submissions
 from storage.models import LinkStatus
@@ -153,6 +159,10 @@ class Interactions:
         except Exception:
             log.exception("Slack button %s failed", action.get("action_id"))
             reply = dispatch.error_reply(dispatch.APOLOGY)
+        await self._answer_press(body, reply, respond)
+
+    async def _answer_press(self, body: dict[str, Any], reply: Reply, respond: AsyncRespond) -> None:
+        """Answer a button press with ``reply``, and bring what it pressed up to date."""
         # Noted as soon as it is worked out: its place in line among the presses on the message.
         updates = reply.spent or reply.refresh
         place = self._pressed.answered(_pressed_message(body), reply.spent, reply.answered) if updates else 0
@@ -337,8 +347,11 @@ class Interactions:
             elif link is None or link.id is None or not ours(link, actor):
                 reply = dispatch.error_reply(NO_SUCH_SUBMISSION)
             elif link.status != LinkStatus.PENDING:
-                who = link.decided_by_name or "someone"
-                reply = dispatch.error_reply(f"Already {link.status} by {who}; nothing changed.")
+                # Answered as Approve pressed there is: a /pending list shows what still waits.
+                try:
+                    await decided_already(self.ctx, actor, target)
+                except CommandError as exc:
+                    reply = dispatch.error_of(exc)
             else:
                 pending = review.Pending(link.id, body.get("response_url"), bool(named and named[1]))
                 await self.client.views_open(
@@ -354,7 +367,7 @@ class Interactions:
                 if link is not None and link.mod_message_id
                 else "Sorry, I could not open the form. Press Reject again to try once more."
             )
-        await self.responder.respond(respond, reply, Asker.of_action(body))
+        await self._answer_press(body, reply, respond)
 
     async def on_reject_reason(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The reason modal was submitted: ack within 3 s (closing it), then reject."""

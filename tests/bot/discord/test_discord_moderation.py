@@ -1291,3 +1291,32 @@ async def test_a_submitter_renamed_since_is_named_anew_on_the_post_and_on_pendin
     assert "from Alicia" in pending, pending
     await rig.sweeper.run_once()
     assert len([e for e in edits(fake) if e == post["id"]]) == 1  # edited once, not at every sweep
+
+
+async def test_reject_on_an_older_pending_list_for_a_submission_decided_since_brings_it_up_to_date(
+    rig: Moderated,
+) -> None:
+    """Two links for 2.4 wait; Carol keeps an older copy of /pending while Bob approves #1 from
+    his. Carol presses Reject for #1 on her copy: no form opens, she is told who decided it.
+    Before, her copy still listed #1 with its Approve and Reject (where Approve pressed there
+    would have brought it up to date); now it shows what still waits, #2 with its buttons."""
+    fake = rig.fake
+    carol = fake.user_id("carol")
+    await submit(rig)
+    await submit(rig, link=OTHER, note="")
+    bobs = await ask(fake, "pending", user_id=fake.bob_id)
+    carols = await ask(fake, "pending", user_id=carol)
+    assert bobs.message is not None and carols.message is not None
+    iid = await fake.click(bobs.message, dict(buttons(bobs.message))["Approve 2.4 #1"], user_id=fake.bob_id)
+    await fake.wait_for_followup(iid)
+
+    late = await click(fake, carols.message, "Reject 2.4 #1", carol)
+    told = await fake.wait_for_followup(late.interaction_id)
+
+    assert late.type != MODAL
+    assert told.message is not None and told.message["flags"] & 64  # private
+    assert "Already approved by Bob; nothing changed." in text_of(told.message), text_of(told.message)
+    now = fake.message(int(carols.message["id"]))
+    assert [label for label, _ in buttons(now)] == ["Approve 2.4 #2", "Reject 2.4 #2"], buttons(now)
+    assert "#1" not in text_of(now) and "2.4 #2" in text_of(now), text_of(now)
+    assert await status(rig.bot.ctx, 1) == LinkStatus.APPROVED

@@ -1245,3 +1245,28 @@ async def test_a_decision_from_pending_leaves_that_list_showing_what_still_waits
     emptied = replacements(rig)[-1]
     assert emptied.buttons == [] and "Nothing is waiting for a decision." in emptied.shown, emptied.shown
     assert "Rejected by mod: the same work as #1" in rig.current(MODS, second.ts).shown
+
+
+async def test_reject_on_an_older_pending_list_for_a_submission_decided_since_brings_it_up_to_date(
+    rig: Rig,
+) -> None:
+    """mod keeps two copies of /pending; from the newer one he approves #1. Pressing Reject for
+    #1 on the older copy opens no form: he is told who decided it. Before, that older copy still
+    listed #1 with its Approve and Reject (as Approve pressed there would not have left it); now
+    it is replaced by what still waits, as Approve pressed there does."""
+    await submit(rig)
+    await submit(rig, f"2.4 {OTHER}")
+    older = await rig.command("/pending", user=MOD)
+    newer = await rig.command("/pending", user=MOD)
+    await rig.click(newer, "Approve 2.4 #1", user=MOD)
+    before = len(replacements(rig))
+
+    answer = await rig.click(older, "Reject 2.4 #1", user=MOD)
+    await rig.front.drain()
+
+    assert rig.fake.calls_to("views.open") == []
+    assert not answer.public and "Already approved by mod; nothing changed." in answer.shown, answer.shown
+    (listed,) = replacements(rig)[before:]
+    assert not listed.public and listed.buttons == ["Approve 2.4 #2", "Reject 2.4 #2"], listed.buttons
+    assert "#1" not in listed.shown and "Pending submissions: 1" in listed.header, listed.shown
+    assert await status(rig.ctx) == LinkStatus.APPROVED
