@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import OSA
 
 from commands import catalogue, claims, random_problem, reminders, search, settings, submissions, timefmt
-from commands.parser import Kind, Option, convert_all
+from commands.parser import Kind, Option, convert_all, parse_line
 from commands.types import (
     Actor,
     Button,
@@ -394,17 +394,17 @@ def _card_action(command: str) -> ActionHandler:
         try:
             reply = await run(ctx, actor, target)
         except NotYourClaim as exc:
-            exc.spent, exc.refresh = spent, await _card(ctx, actor, target)
+            exc.spent, exc.refresh = spent, await card_now(ctx, actor, target)
             raise
         except CommandError as exc:
-            exc.refresh = await _card(ctx, actor, target)
+            exc.refresh = await card_now(ctx, actor, target)
             raise
-        return dataclasses.replace(reply, refresh=await _card(ctx, actor, target), spent=spent)
+        return dataclasses.replace(reply, refresh=await card_now(ctx, actor, target), spent=spent)
 
     return act
 
 
-async def _card(ctx: Context, actor: Actor, target: str) -> Reply | None:
+async def card_now(ctx: Context, actor: Actor, target: str) -> Reply | None:
     """The public card of the problem a button names, as ``actor`` sees it; None without one."""
     if actor.direct:
         return None
@@ -419,6 +419,18 @@ async def _card(ctx: Context, actor: Actor, target: str) -> Reply | None:
     # other replicas made within the seconds this one keeps a problem's state.
     ctx.store.reread_state(number)
     return await catalogue.problem_card(ctx, problem, actor)
+
+
+def typed_card_change(command: str, text: str) -> str | None:
+    """The problem whose card a /claim or /release typed with ``text`` (and answered without
+    error) changed, as a card's buttons name it; None for any other command."""
+    if command not in {"claim", "release"}:
+        return None
+    try:
+        number = parse_line(COMMANDS[command].options, text, command).get("number")
+    except CommandError:
+        return None
+    return number if isinstance(number, str) else None
 
 
 register_action("claim", _card_action("claim"))

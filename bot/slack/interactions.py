@@ -27,6 +27,7 @@ from bot.slack.installation import Installation
 from bot.slack.outbound import slack_error
 from commands import dispatch
 from commands.claims import own_claims, release_button
+from commands.registry import card_now, typed_card_change
 from commands.submissions import (
     NO_SUCH_SUBMISSION,
     decide_link,
@@ -111,7 +112,10 @@ class Interactions:
             )
             # Slack escapes &, < and > in what people type; the core wants their real text.
             text = render.unescape(str(command.get("text", "")))
-            return await dispatch.run_text(self.ctx, actor, name, text)
+            reply = await dispatch.run_text(self.ctx, actor, name, text)
+            if not reply.error and self._channel_cards:
+                self._after_typed(command, actor, name, text)
+            return reply
         except Exception:
             log.exception("Slack command %s failed", command.get("command"))
             return dispatch.error_reply(dispatch.APOLOGY)
@@ -279,12 +283,42 @@ class Interactions:
                 while len(self._channel_cards) > CHANNEL_CARDS:
                     self._channel_cards.popitem(last=False)
             return None
+        return self._remembered(key)
+
+    def _remembered(self, key: tuple[str, str, str]) -> _ChannelCard | None:
+        """The channel card remembered for ``key`` (team, user, problem), counting the post about
+        to be made to its response_url; None (and it is forgotten) once Slack would refuse it."""
         card = self._channel_cards.get(key)
-        if card is None or now - card.pressed_at >= RESPONSE_URL_LIFE or card.uses >= RESPONSE_URL_USES:
+        expired = card is not None and self.ctx.clock() - card.pressed_at >= RESPONSE_URL_LIFE
+        if card is None or expired or card.uses >= RESPONSE_URL_USES:
             self._channel_cards.pop(key, None)
             return None
         card.uses += 1
         return card
+
+    def _after_typed(self, command: dict[str, Any], actor: Actor, name: str, text: str) -> None:
+        """A /claim or /release typed, and answered without error, by someone whose Claim on a card
+        in a channel answered them with a private card: that card is replaced by one showing who
+        holds the problem now, as a Claim or Release pressed on the private card would (see
+        :meth:`_update_channel_card`), while Slack still takes its response_url."""
+        number = typed_card_change(name, text)
+        if number is None:
+            return
+        key = (str(command.get("team_id") or ""), str(command.get("user_id") or ""), number)
+        card = self._remembered(key)
+        if card is not None:
+            place = self._pressed.answered(card.message)
+            self.inflight.spawn(self._retell_channel_card(actor, number, card, place))
+
+    async def _retell_channel_card(self, actor: Actor, number: str, card: _ChannelCard, place: int) -> None:
+        """Put the card of ``number`` as it now is in place of ``card`` (see :meth:`_after_typed`)."""
+        try:
+            shown = await card_now(self.ctx, actor, number)
+        except Exception:
+            log.exception("could not read the card of %s after a typed command", number)
+            return
+        if shown is not None:
+            await self._put_channel_card(card, shown, place, "a typed command")
 
     async def _update_channel_card(
         self, body: dict[str, Any], reply: Reply, card: _ChannelCard, place: int
@@ -298,15 +332,13 @@ class Interactions:
         by the next press on it. A failure is only logged."""
         parsed = parse_custom_id(str(((body.get("actions") or [{}])[0]).get("action_id") or ""))
         shown = reply.refreshing((Button("Claim", "claim", parsed[1]),)) if parsed is not None else None
-        if shown is None:
-            return
-        await self._replace(
-            AsyncRespond(response_url=card.response_url),
-            shown,
-            card.message,
-            place,
-            "refresh a channel card after a press on a private card",
-        )
+        if shown is not None:
+            await self._put_channel_card(card, shown, place, "a press on a private card")
+
+    async def _put_channel_card(self, card: _ChannelCard, shown: Reply, place: int, after: str) -> None:
+        """Put ``shown`` in place of ``card`` through its response_url (see :meth:`_replace`)."""
+        respond = AsyncRespond(response_url=card.response_url)
+        await self._replace(respond, shown, card.message, place, f"refresh a channel card after {after}")
 
     async def _relist(self, respond: AsyncRespond, relist: Reply, place: int, message: str) -> None:
         """Put ``relist`` in place of the private list pressed (by ``respond``, its response_url),

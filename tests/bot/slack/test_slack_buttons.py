@@ -10,7 +10,7 @@ from bot.ops import Metrics, OpsServer
 from commands import dispatch
 from commands.types import Context
 from tests.bot.slack.slack_rig import ANN, BOB, CAT, Answer, Rig, running
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import Call, FakeSlack
 from tests.support.clock import FakeClock
 from tests.support.tcp_proxy import TcpProxy
 
@@ -270,6 +270,76 @@ async def test_a_release_on_a_private_card_updates_the_card_in_the_channel_it_wa
         if c.args.get("replace_original") and c.response_id == in_channel.response_id
     ]
     assert len(now) == 3 and "bob — since 2026-11-25" in Answer.of(now[-1]).shown
+
+
+def channel_card_posts(rig: Rig, pressed: Call) -> list[Answer]:
+    """What copbot put in place of a channel card through the response_url of ``pressed``
+    (the Claim pressed on it)."""
+    return [
+        Answer.of(c)
+        for c in rig.fake.responses
+        if c.args.get("replace_original") and c.response_id == pressed.response_id
+    ]
+
+
+async def test_a_typed_release_or_claim_updates_the_channel_card_the_member_claimed_from(
+    rig: Rig, clock: FakeClock
+) -> None:
+    """Bob claims 1.2 with the button on Ann's card in the channel, then types /release 1.2.
+    Before, the channel's card kept naming him to everyone (only a Release on his private card
+    updated it). Now it is replaced, through the response_url of his Claim on it, by one saying
+    nobody is on 1.2; his typed /claim 1.2 names him there again. Slack takes five posts to that
+    response_url (his Claim's answer and the card's refresh were two): a third typed command
+    changes it a last time, the next posts nothing there."""
+    card = await rig.command("/problem", "1.2", user=ANN)
+    await rig.click(card, "Claim", user=BOB)
+    (in_channel,) = [c for c in rig.fake.responses if c.args.get("replace_original")]
+
+    released = await rig.command("/release", "1.2 tried the easy cases", user=BOB)
+    await rig.front.drain()
+
+    assert "Released your claim on 1.2." in released.shown
+    shown = channel_card_posts(rig, in_channel)
+    assert len(shown) == 2 and shown[-1].public and shown[-1].buttons == ["Claim", "Another random"]
+    assert "Nobody yet" in shown[-1].shown and "bob — since" not in shown[-1].shown, shown[-1].shown
+
+    clock.advance(minutes=5)
+    claimed = await rig.command("/claim", "1.2", user=BOB)
+    await rig.front.drain()
+
+    assert "You claimed 1.2" in claimed.shown
+    shown = channel_card_posts(rig, in_channel)
+    assert len(shown) == 3 and "bob — since 2026-11-25" in shown[-1].shown, shown[-1].shown
+    assert "You claimed" not in shown[-1].shown
+
+    await rig.command("/release", "1.2", user=BOB)
+    await rig.command("/claim", "1.2", user=BOB)
+    await rig.front.drain()
+
+    shown = channel_card_posts(rig, in_channel)
+    assert len(shown) == 4 and "Nobody yet" in shown[-1].shown  # the fifth post: the last Slack takes
+    to_it = [c for c in rig.fake.responses if c.response_id == in_channel.response_id]
+    assert len(to_it) == 5  # his Claim's answer, and the card four times
+
+
+async def test_a_typed_release_leaves_other_channel_cards_alone(rig: Rig, clock: FakeClock) -> None:
+    """Only the card the member pressed Claim on, and only while Slack takes its response_url
+    (30 minutes), is replaced after a typed command: Cat's /release of her own claim, or
+    Bob's /release an hour after his Claim, post nothing to it."""
+    card = await rig.command("/problem", "1.2", user=ANN)
+    await rig.click(card, "Claim", user=BOB)
+    (in_channel,) = [c for c in rig.fake.responses if c.args.get("replace_original")]
+    await rig.command("/claim", "2.4", user=CAT)
+    await rig.command("/release", "2.4", user=CAT)
+    refused = await rig.command("/release", "1.2", user=CAT)
+    assert "only its claimant can release it" in refused.shown
+    clock.advance(hours=1)
+
+    released = await rig.command("/release", "1.2", user=BOB)
+    await rig.front.drain()
+
+    assert "Released your claim on 1.2." in released.shown
+    assert channel_card_posts(rig, in_channel) == [Answer.of(in_channel)]
 
 
 async def test_a_channel_card_is_not_replaced_once_slack_no_longer_takes_its_response_url(
