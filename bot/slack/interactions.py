@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -247,19 +248,13 @@ class Interactions:
         card = None if listed else reply.refreshing((Button("Claim", "claim", parsed[1]),))
         if not listed and card is None:
             return
-        async with self._pressed.editing(_pressed_message(body), place) as update:
-            if update.superseded:  # a later press showed it as it is now
-                return
-            try:
-                now = await own_claims(self.ctx, await self._actor(body)) if card is None else card
-                shown = dataclasses.replace(now, private=True)  # it stays shown to them only
-                answer = await respond(**response(shown), replace_original=True)
-                failure = None if 200 <= answer.status_code < 300 else f"HTTP {answer.status_code}"
-            except Exception as exc:
-                failure = type(exc).__name__
-            if failure:
-                what = "a /claims list after a release" if card is None else "a private card"
-                log.warning("could not refresh %s: %s", what, failure)
+
+        async def shown() -> Reply:  # the list read once no other update of it runs
+            now = await own_claims(self.ctx, await self._actor(body)) if card is None else card
+            return dataclasses.replace(now, private=True)  # it stays shown to them only
+
+        what = "refresh a /claims list after a release" if card is None else "refresh a private card"
+        await self._replace(respond, shown, _pressed_message(body), place, what)
 
     def _channel_card(self, body: dict[str, Any], reply: Reply) -> _ChannelCard | None:
         """The card in a channel to bring up to date after this press, besides the message
@@ -349,15 +344,22 @@ class Interactions:
         )
 
     async def _replace(
-        self, respond: AsyncRespond, shown: Reply, message: str, place: int, what: str
+        self,
+        respond: AsyncRespond,
+        shown: Reply | Callable[[], Awaitable[Reply]],
+        message: str,
+        place: int,
+        what: str,
     ) -> None:
         """Put ``shown`` in place of ``message`` through ``respond`` (a press's response_url), unless
-        a later press showed it already; a failure is only logged ("could not <what>")."""
+        a later press showed it already; a failure is only logged ("could not <what>"). ``shown``
+        may be worked out once no other update of ``message`` runs: a function that reads it."""
         async with self._pressed.editing(message, place) as update:
             if update.superseded:
                 return
             try:
-                answer = await respond(**response(shown), replace_original=True)
+                now = shown if isinstance(shown, Reply) else await shown()
+                answer = await respond(**response(now), replace_original=True)
                 failure = None if 200 <= answer.status_code < 300 else f"HTTP {answer.status_code}"
             except Exception as exc:
                 failure = type(exc).__name__
