@@ -16,6 +16,7 @@ import time
 from contextlib import closing
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from storage.engine import make_engine
@@ -245,6 +246,25 @@ def test_an_import_into_the_database_stopped_midway_leaves_it_as_it_was(
         assert db.execute("SELECT * FROM problem ORDER BY number").fetchall() == before
 
 
+async def migrated_to(url: str, revision: str) -> tuple[asyncpg.Connection, asyncpg.Connection]:
+    """The PostgreSQL database ``url`` migrated to ``revision``; two connections to it, one to
+    watch copbot's session and one to hold what it waits for."""
+    engine = make_engine(url)
+    try:
+        await upgrade(engine, revision)
+    finally:
+        await engine.dispose()
+    return await connect(url), await connect(url)
+
+
+async def until(watcher: asyncpg.Connection, sql: str, process: subprocess.Popen[bytes]) -> None:
+    """Poll ``sql`` (a count) on ``watcher`` until it is not 0, ``process`` running meanwhile."""
+    async with asyncio.timeout(60):
+        while not await watcher.fetchval(sql):
+            assert process.poll() is None, process.communicate()
+            await asyncio.sleep(0.05)
+
+
 @pytest.mark.parametrize("empty_db_url", ["postgresql"], indirect=True)
 async def test_an_upgrade_killed_between_two_migrations_leaves_the_old_schema(
     tmp_path: Path, empty_db_url: str
@@ -253,13 +273,7 @@ async def test_an_upgrade_killed_between_two_migrations_leaves_the_old_schema(
     the table 0014 alters (another session holds it locked): the upgrade is one transaction, so the
     database is left at 0011 whole (no membership table of 0012), and the next upgrade runs
     to the latest schema. (Why `db upgrade` needs no stop of its own at a signal.)"""
-    engine = make_engine(empty_db_url)
-    try:
-        await upgrade(engine, "0011")
-    finally:
-        await engine.dispose()
-    watcher = await connect(empty_db_url)
-    holder = await connect(empty_db_url)
+    watcher, holder = await migrated_to(empty_db_url, "0011")
     others = (
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
     )
@@ -272,10 +286,7 @@ async def test_an_upgrade_killed_between_two_migrations_leaves_the_old_schema(
         async with holder.transaction():
             await holder.execute("LOCK TABLE work_link IN ACCESS EXCLUSIVE MODE")
             process = start(["db", "upgrade"], tmp_path, DATABASE_URL=empty_db_url)
-            async with asyncio.timeout(60):
-                while not await watcher.fetchval(waiting):
-                    assert process.poll() is None, process.communicate()
-                    await asyncio.sleep(0.05)
+            await until(watcher, waiting, process)
             # The upgrade applied 0012 and 0013, uncommitted, and waits for the table 0014 alters.
             assert await watcher.fetchval(altered) == 1
             assert await watcher.fetchval("SELECT to_regclass('membership') IS NULL")
@@ -297,3 +308,59 @@ async def test_an_upgrade_killed_between_two_migrations_leaves_the_old_schema(
         await watcher.close()
         if not holder.is_closed():
             await holder.close()
+
+
+# Held at the load's COMMIT by a deferred trigger until the test lets it go. It shrugs off the
+# cancel request a stopped client sends, as PostgreSQL's own commit does once its commit record
+# is written: the window where a signal lands while the commit is going through anyway.
+HOLD_COMMIT = """
+CREATE FUNCTION hold_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    LOOP
+        BEGIN
+            PERFORM pg_advisory_xact_lock_shared(4711);
+            RETURN NULL;
+        EXCEPTION WHEN query_canceled THEN
+            NULL;
+        END;
+    END LOOP;
+END $$;
+CREATE CONSTRAINT TRIGGER hold_commit AFTER INSERT ON event
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION hold_commit();
+"""
+
+
+@pytest.mark.parametrize("empty_db_url", ["postgresql"], indirect=True)
+async def test_a_load_whose_commit_goes_through_at_the_signal_says_it_loaded(
+    tmp_path: Path, sqlite_template: Path, empty_db_url: str
+) -> None:
+    """`db load` into an existing (migrated, empty) database, SIGTERM while its COMMIT is going
+    through: before, the command said "nothing was loaded … is as it was" and exited 143 though
+    the dump was in the database (a second load said it already held it); now it waits for the
+    commit's answer and says what it loaded (status 0), as after a commit."""
+    dump = written_out(tmp_path, sqlite_template, ["db", "dump"], "copbot.jsonl")
+    watcher, holder = await migrated_to(empty_db_url, head_revision())
+    at_commit = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock' AND query ILIKE 'COMMIT%'"
+    )
+    try:
+        await watcher.execute(HOLD_COMMIT)
+        await holder.execute("SELECT pg_advisory_lock(4711)")
+        process = start(["db", "load", str(dump)], tmp_path, DATABASE_URL=empty_db_url)
+        await until(watcher, at_commit, process)
+        process.send_signal(signal.SIGTERM)
+        heard = await asyncio.to_thread(stderr_line, process)
+        assert "SIGTERM: stopping db load" in heard, heard
+        await holder.execute("SELECT pg_advisory_unlock(4711)")
+        out, said = await asyncio.to_thread(process.communicate, timeout=60)
+        errors = said.decode()
+        held = await watcher.fetchval("SELECT count(*) FROM problem")
+    finally:
+        await watcher.close()
+        await holder.close()
+    assert held == 98  # the commit went through
+    assert "nothing was loaded" not in errors, errors
+    assert "Traceback" not in errors, errors
+    assert process.returncode == 0, (process.returncode, errors)
+    assert f"loaded {dump}: " in out.decode() and "98 problem" in out.decode(), out
