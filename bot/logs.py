@@ -164,6 +164,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str)
 
 
+def _password_and_query(url: str) -> tuple[str | None, str]:
+    """The password of ``url``'s ``user:password@`` (None without one), and its query. Split as
+    :func:`urllib.parse.urlsplit` splits it, also where urlsplit refuses the URL (an IPv6 host's
+    ``[`` left open): copbot refuses that URL at start in one line, its password masked there."""
+    try:
+        parts = urlsplit(url)
+        return parts.password, parts.query
+    except ValueError:
+        rest = url.partition("://")[2]
+        netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
+        user, at, _ = netloc.rpartition("@")
+        _, colon, password = user.partition(":")
+        return (password if at and colon else None), rest.partition("?")[2].partition("#")[0]
+
+
 def secrets_of(settings: Settings) -> list[str]:
     """The configured secrets' values: tokens, the signing secret, the database password (in
     DATABASE_URL's ``user:password@`` or its query's ``password=``, as written and decoded)."""
@@ -175,10 +190,10 @@ def secrets_of(settings: Settings) -> list[str]:
     )
     values = [t.get_secret_value() for t in tokens if t is not None]
     if settings.database_url:
-        url = urlsplit(settings.database_url)
+        written, query_string = _password_and_query(settings.database_url)
         # user:password@, and asyncpg's password= in the query (which copbot passes on to it)
-        query = (pair.partition("=") for pair in url.query.split("&"))
-        for password in (url.password, *(value for name, _, value in query if unquote(name) == "password")):
+        query = (pair.partition("=") for pair in query_string.split("&"))
+        for password in (written, *(value for name, _, value in query if unquote(name) == "password")):
             if password:
                 values += [password, unquote(password)]
     return values

@@ -400,6 +400,20 @@ async def test_a_query_value_the_driver_cannot_read_is_named(
     assert PASSWORD not in output
 
 
+@pytest.mark.parametrize("command", [("db", "upgrade"), ("run",)])
+async def test_a_database_host_with_its_ipv6_bracket_left_open_is_named(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """``…@[::1/copbot``, the ] of an IPv6 address left out: reading the URL for the password to
+    mask raised ValueError before anything was logged, a traceback with exit status 1; now one
+    line, exit 2, and the password stays hidden."""
+    url = f"postgresql+asyncpg://copbot:{PASSWORD}@[::1/copbot"
+    status, output = await copbot(tmp_path, *command, DATABASE_URL=url)
+    refused(status, output, "CRITICAL copbot: cannot start: DATABASE_URL ")
+    assert len(output.splitlines()) == 1, output
+    assert PASSWORD not in output
+
+
 async def test_a_password_in_the_database_urls_query_is_never_shown(tmp_path: Path, pg_db_url: str) -> None:
     """asyncpg takes the password from ``?password=`` as well as from ``user:password@`` (and a
     libpq URL may carry ``sslpassword=``): hidden wherever it is, in every line copbot prints,
