@@ -109,7 +109,8 @@ Rows = dict[str, list[dict[str, Any]]]
 def _read_dump(path: Path) -> Rows:
     """A dump's rows by table, each line checked: a JSON object naming a table of copbot's, its
     row only columns that table has, and the same columns as that table's other rows (SQLAlchemy
-    inserts them together). DumpError names the first line that is not; OSError for the file."""
+    inserts them together). DumpError names the first line that is not, or a file without rows;
+    OSError for the file."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:  # a SQLite file (copbot.db, a backup) given for its dump
@@ -140,6 +141,8 @@ def _read_dump(path: Path) -> Rows:
         rows.append(row)
     if unknown := set(by_table) - set(tables):
         raise DumpError(f"unknown tables in the dump: {', '.join(sorted(unknown))}")
+    if not by_table:  # loaded, it made a database and said "loaded", as if the move were done
+        raise DumpError("no rows in it (an empty file, or the dump of an empty database): nothing to load")
     return by_table
 
 

@@ -455,6 +455,20 @@ async def test_a_load_of_a_missing_dump_into_a_wrong_data_dir_leaves_no_database
     refused(status, output, f"cannot start: no SQLite database at {wrong}/copbot.db (DATA_DIR): {SETTING}")
 
 
+@pytest.mark.parametrize("text", ["", "\n\n"], ids=["empty", "blank lines"])
+async def test_a_load_of_a_file_without_rows_is_refused_and_makes_no_database(
+    tmp_path: Path, text: str
+) -> None:
+    """`db load` of a file that holds no row (an empty file: a copy that failed, `touch`): it made
+    and migrated a new database and said "loaded copbot.jsonl: " with status 0, as if the move to
+    it were done. It is refused in one line, status 1, with no database made."""
+    (tmp_path / "copbot.jsonl").write_text(text)
+    status, output = await copbot(tmp_path, "db", "load", "copbot.jsonl", DATA_DIR="new")
+    assert status == 1 and "Traceback" not in output and len(output.splitlines()) == 1, output
+    assert output.startswith("copbot.jsonl: no rows in it"), output
+    assert not (tmp_path / "new").exists()
+
+
 async def test_a_dump_with_a_row_copbot_cannot_read_is_named_in_one_line(tmp_path: Path) -> None:
     """A dump line whose row has a column copbot's table lacks (edited by hand, or cut and pasted
     together): `db load` ended in a CRITICAL traceback that printed the other rows, members' names
