@@ -59,6 +59,8 @@ SEARCH_CUES = frozenset("difficulty level levels lvl".split())
 # ``page 2`` (or ``page2``) ending a search, as people type it without the colon: the page, not
 # words to look for (see commands/search.py); a level typed just before it is typed last.
 PAGE_AT_END_RE = re.compile(r"(?<!\S)page\s*(\d+)\s*$", re.IGNORECASE)
+# ``page2`` as one word: elsewhere (/problem, /history, /claims) ``page 2`` is read anywhere.
+PAGE_WORD_RE = re.compile(r"page(\d+)", re.IGNORECASE)
 # Words that go with a level (``level A``, ``easy to medium``, ``A - B``).
 LEVEL_FILLER = frozenset("an one or problem problems".split()) | LEVEL_CUES | LEVEL_JOINERS
 # Typographic double quotes (phones and Macs turn " into them as people type) read as ".
@@ -66,6 +68,9 @@ SMART_QUOTES = str.maketrans(dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\uff02
 # A word people put before a number: "/problem problem 2.4", "/claim # 2.4".
 NUMBER_PREFIXES = ("problem", "#")
 NUMBER_PREFIX_RE = re.compile(r"^(?:problem|#)\s+", re.IGNORECASE)
+# A problem's number written with a dash (``2-4``, ``2–4``): a dash also writes a range (2 to 4,
+# as A-B is a range of levels), so it is not read as 2.4; the answer asks whether 2.4 was meant.
+DASHED_NUMBER_RE = re.compile(rf"^#?\s*([0-9]{{1,3}})\s*[{DASHES}]\s*([0-9]{{1,3}})(?:[.,):]|[?!]+)?$")
 
 
 # What ends a command's name: a space of any kind (a tab, a newline, a wide or no-break space).
@@ -155,12 +160,16 @@ def parse_choice(option: Option, raw: str) -> str:
 
 
 def parse_number(raw: str) -> str:
-    """``2.4``, `` 2.4 ``, ``#2.4``, ``２.４``, ``2,4``, ``2.4.`` or ``problem 2.4`` → ``2.4``;
-    anything else is a BadArgument, which points words at /search."""
+    """``2.4``, `` 2.4 ``, ``#2.4``, ``２.４``, ``2,4``, ``2_4``, ``2.4.``, ``2.4?`` or ``problem 2.4``
+    → ``2.4``; anything else is a BadArgument, which asks "Did you mean 2.4?" of ``2-4`` (see
+    DASHED_NUMBER_RE) and points words at /search."""
     text = normalise(raw)
     number = canonical_number(NUMBER_PREFIX_RE.sub("", text, count=1))
     if number is None:
         shown = clip(text, 41)
+        if dashed := DASHED_NUMBER_RE.match(ascii_digits(NUMBER_PREFIX_RE.sub("", text, count=1))):
+            meant = f"{int(dashed.group(1))}.{int(dashed.group(2))}"
+            raise BadArgument(f"{shown!r} is not a problem number. Did you mean {meant}?")
         section = ascii_digits(text).lstrip("#").strip()
         if section.isascii() and section.isdecimal() and len(section) <= 3 and int(section):
             # A section alone (``/problem 2``), as the sheet heads them: which of its problems?
@@ -369,6 +378,8 @@ def _looks_like(option: Option, token: str, free_text: bool, has_rest: bool, pla
     text = normalise(token)
     match option.kind:
         case Kind.NUMBER:
+            if not plain and DASHED_NUMBER_RE.match(ascii_digits(text)):
+                return True  # ``/claims 2-4``: the number, whose check asks whether 2.4 was meant
             return canonical_number(text) is not None and (not plain or plain_number(text))
         case Kind.DIFFICULTY:
             # Next to a free-text query "a" is a word, so only a capital A is a difficulty, and
@@ -606,6 +617,24 @@ def _page_at_end(tokens: list[re.Match[str]], bare: list[int]) -> int:
     return 0
 
 
+def _bare_pages(tokens: list[re.Match[str]]) -> list[tuple[tuple[int, ...], str]]:
+    """Each ``page 2`` (``page2``, ``Page 2``) typed as bare words: its token indexes and its
+    number as typed."""
+    found: list[tuple[tuple[int, ...], str]] = []
+    words = [
+        normalise(str(match.group("word"))) if match.group("word") is not None else None for match in tokens
+    ]
+    for index, word in enumerate(words):
+        after = words[index + 1] if index + 1 < len(words) else None
+        if word is None or found and index in found[-1][0]:
+            continue
+        if joined := PAGE_WORD_RE.fullmatch(word):
+            found.append(((index,), joined.group(1)))
+        elif word.lower() == "page" and after is not None and after.isdecimal():
+            found.append(((index, index + 1), after))
+    return found
+
+
 def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str, Any]:
     """Read ``line`` (everything after the command name) into converted arguments.
 
@@ -681,6 +710,15 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
     last = max((i for i, match in enumerate(tokens[:words_end]) if match.group("key") is None), default=-1)
     carried: set[int] = set()  # words a named difficulty's range took (see _range_goes_on)
     category_at = -1  # the token of a category named unquoted beside free text (see ValueRun)
+    page = by_name.get("page")
+    if page is not None and page.kind is Kind.PAGE and not free_text:
+        # ``/problem 2.4 all page 2``, ``/claims page 2``: typed without the colon, the page (a
+        # search reads it ending its words: commands/search.py); named as well, it is given twice.
+        for found, number in _bare_pages(tokens):
+            if page.name in raw:
+                raise BadArgument(f"{page.name} is given twice")
+            raw[page.name] = number
+            carried.update(found)
     for index, match in enumerate(tokens):
         if (skip and index == 0) or index in carried:
             continue

@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Section and position, split by a dot or a decimal comma (``2,4``); one mark that ends a
-# sentence or a list item may follow (``/claim 2.4.``, ``2.4)``, ``2.4:``). The position's digits
-# are read as a whole number (``2.04`` is 2.4), so ``2.40`` stays a problem of its own.
-NUMBER_RE = re.compile(r"^#?\s*([0-9]{1,3})[.,]([0-9]{1,3})[.,):]?$")
+# Section and position, split by a dot, a decimal comma (``2,4``) or an underscore (``2_4``, which
+# writes nothing else; a dash may write a range, 2 to 4: see commands.parser.DASHED_NUMBER_RE);
+# one mark that ends a sentence or a list item may follow (``/claim 2.4.``, ``2.4)``, ``2.4:``), or
+# a question's or exclamation's marks (``/problem 2.4?``, ``2.4?!``). The position's digits are
+# read as a whole number (``2.04`` is 2.4), so ``2.40`` stays a problem of its own.
+NUMBER_RE = re.compile(r"^#?\s*([0-9]{1,3})[.,_]([0-9]{1,3})(?:[.,):]|[?!]+)?$")
 # A number written plainly (``2.4``, ``#2.4``): no decimal comma, nothing after it. In a line,
 # ``2.4.`` and ``2,4`` may be a sentence's (``see 2.4. 3.11``), where ``3.11`` is the number.
 PLAIN_NUMBER_RE = re.compile(r"^#?\s*[0-9]{1,3}\.[0-9]{1,3}$")

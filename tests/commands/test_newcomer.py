@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from commands.types import Context
+from tests.support.approved import approve
+from tests.support.clock import FakeClock
 from tests.support.transcript import person, say, shown
 
 ANN = person("ann")
@@ -135,3 +137,95 @@ async def test_a_section_typed_for_a_problem_says_how_to_list_it(sqlite_ctx: Con
     )
     listed = await shown(sqlite_ctx, ANN, "/search category:2")
     assert "Problems in Circuits In The Wild" in listed
+
+
+@pytest.mark.parametrize(
+    ("bare", "named"),
+    [
+        ("/problem 2.4 page 2", "/problem 2.4 page:2"),
+        ("/problem 2.4 all page 2", "/problem 2.4 all page:2"),
+        ("/problem 2.4 page 2 all", "/problem 2.4 all page:2"),
+        ("/problem 2.4 all Page2", "/problem 2.4 all page:2"),
+        ("/history 2.4 page 2", "/history 2.4 page:2"),
+        ("/claims page 2", "/claims page:2"),
+        ("/claims everyone page 2", "/claims everyone page:2"),
+        ("/claims all page 2", "/claims everyone page:2"),
+        ("/claims number:2.4 page 2", "/claims number:2.4 page:2"),
+        ("/problem 2.4 all page 0", "/problem 2.4 all page:0"),
+    ],
+)
+async def test_a_page_typed_without_its_colon_is_the_page(
+    sqlite_ctx: Context, clock: FakeClock, bare: str, named: str
+) -> None:
+    """`/problem 2.4 page 2` answered "I don't understand 'page 2'" (and `/claims page 2` looked
+    for a member called "page 2"), though `page:2` worked and /search reads a bare `page 2`: every
+    command that pages reads it as `page:2`, in the same answer (page 0 refused alike)."""
+    await approve(sqlite_ctx.store, clock, "2.4", [(f"https://example.org/paper-{i}", "") for i in range(30)])
+    await say(sqlite_ctx, ANN, "/claim 2.4")
+    expected = await say(sqlite_ctx, ANN, named)
+    reply = await say(sqlite_ctx, ANN, bare)
+    assert reply == expected, reply.text
+    if "page 0" not in bare:
+        assert not reply.error, reply.text
+
+
+async def test_a_page_typed_bare_beside_a_named_one_is_given_twice(sqlite_ctx: Context) -> None:
+    """A second page, typed bare after page:2, is refused as a named option given twice is."""
+    reply = await say(sqlite_ctx, ANN, "/history 2.4 page:2 page 3")
+    assert reply.error and reply.text == "page is given twice"
+
+
+@pytest.mark.parametrize("line", ["/problem 2_4", "/problem #2_4", "/claim 2_4", "/history problem 2_4"])
+async def test_a_problem_number_with_an_underscore_is_read(sqlite_ctx: Context, line: str) -> None:
+    """`2_4` answered "not a problem number: write it like 2.4", while `2,4` was read as 2.4. An
+    underscore between two numbers joins nothing else (no command takes a range of problems
+    written so, and a search's words are not problem numbers): it is read as the point."""
+    reply = await say(sqlite_ctx, ANN, line)
+    assert not reply.error, reply.text
+    assert "2.4" in (reply.title or "") + reply.text
+
+
+@pytest.mark.parametrize(
+    ("line", "typed"),
+    [
+        ("/problem 2-4", "2-4"),
+        ("/problem 2–4", "2–4"),
+        ("/problem #2-4?", "#2-4?"),
+        ("/claim 2-4", "2-4"),
+        ("/history 2-4", "2-4"),
+        ("/claims 2-4", "2-4"),
+        ("/release 2-4 tried it", "2-4"),
+        ("/submit 2-4 https://example.org/x", "2-4"),
+    ],
+)
+async def test_a_problem_number_with_a_dash_asks_did_you_mean(
+    sqlite_ctx: Context, line: str, typed: str
+) -> None:
+    """`/problem 2-4` answered "not a problem number: write it like 2.4" (and `/submit 2-4 LINK`
+    that the link was no problem number). A dash between numbers also writes a range (2 to 4,
+    as A-B is a range of levels), so it is not read silently, least of all by /claim or
+    /submit: the answer asks whether 2.4 was meant, and nothing is claimed or submitted."""
+    reply = await say(sqlite_ctx, ANN, line)
+    assert reply.error and reply.private
+    assert reply.text == f"{typed!r} is not a problem number. Did you mean 2.4?"
+    assert (await say(sqlite_ctx, ANN, "/claims")).text.startswith("You hold no open claims")
+    assert "Nothing is waiting" in (await say(sqlite_ctx, MOD, "/pending")).text
+
+
+async def test_a_dash_stays_a_range_or_words_where_no_problem_number_is_read(sqlite_ctx: Context) -> None:
+    """/random A-B is still the range A-B, and /search 2-4 still looks for the words."""
+    picked = await say(sqlite_ctx, ANN, "/random A-B")
+    assert not picked.error and "matching problems" in picked.text
+    searched = await say(sqlite_ctx, ANN, "/search 2-4")
+    assert searched.title == "Search: 2-4"
+
+
+@pytest.mark.parametrize("number", ["2.4?", "2.4!", "2.4?!", "2.4??", "#2.4?", "problem 2.4?"])
+async def test_a_problem_number_ending_a_question_is_read(sqlite_ctx: Context, number: str) -> None:
+    """`/problem 2.4?` was refused, though a sentence's full stop after it (`2.4.`) was dropped:
+    a question or exclamation mark after it goes the same way."""
+    reply = await say(sqlite_ctx, ANN, f"/problem {number}")
+    assert not reply.error, reply.text
+    assert reply.title is not None and reply.title.startswith("2.4 — ")
+    claimed = await say(sqlite_ctx, ANN, f"/claim {number}")
+    assert claimed.text.startswith("You claimed 2.4 on ")

@@ -557,6 +557,21 @@ async def test_a_submitted_word_or_a_link_without_https_says_what_to_type(
     assert "Nothing is waiting" in text_of((await ask(fake, "pending", user_id=fake.owner_id)).data or {})
 
 
+async def test_a_problem_number_typed_with_a_dash_a_question_mark_or_an_underscore(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """number:2-4 answered "not a problem number: write it like 2.4", and so did number:2.4? and
+    number:2_4: a question mark or an underscore is read (as a full stop after it was); a dash,
+    which also writes a range, is asked about, and nothing is claimed."""
+    for typed in ("2.4?", "2_4", "2.4!"):
+        card = await ask(fake, "problem", {"number": typed})
+        assert not card.ephemeral and embed(card)["title"].startswith("2.4 — 3 letter acronyms"), typed
+    dashed = await ask(fake, "claim", {"number": "2-4"})
+    assert dashed.ephemeral
+    assert embed(dashed)["description"] == "'2-4' is not a problem number. Did you mean 2.4?"
+    assert "You hold no open claims" in text_of((await ask(fake, "claims")).data or {})
+
+
 async def test_a_release_of_a_problem_not_held_names_the_ones_held(
     fake: FakeDiscord, bot: DiscordFrontEnd
 ) -> None:

@@ -470,6 +470,25 @@ async def test_search_ending_in_page_2_typed_on_slack_is_its_second_page(rig: Ri
     assert typed.buttons == named.buttons
 
 
+async def test_a_page_typed_without_its_colon_on_slack_is_that_page(
+    rig: Rig, ctx: Context, clock: FakeClock
+) -> None:
+    """`/problem 2.4 all page 2` answered "I don't understand 'page 2'", and `/claims page 2`
+    looked for a member called "page 2", though /search read it: every command that pages reads
+    `page 2` as `page:2`."""
+    await approve(
+        ctx.store, clock, "2.4", [(f"https://example.org/paper-{i}", "") for i in range(30)], "slack"
+    )
+    await rig.command("/claim", "2.4", user=ANN)
+    for name, typed in [("/problem", "2.4 all page 2"), ("/history", "2.4 page 2"), ("/claims", "page 2")]:
+        bare = await rig.command(name, typed, user=ANN)
+        named = await rig.command(name, typed.replace("page 2", "page:2"), user=ANN)
+        assert bare.shown == named.shown and not bare.public, bare.shown
+        assert "I don't understand" not in bare.shown and "nobody called" not in bare.shown
+    work = await rig.command("/problem", "2.4 all page 2", user=ANN)
+    assert "Page 2 of 2 (lines 21–30 of 30)." in work.shown
+
+
 async def test_a_sheet_claim_is_named_alike_on_its_card_and_a_refused_release(rig: Rig) -> None:
     """A long sheet cell of several lines holding Slack's ping markup: the card and a refused
     /release name the claim by the same text, on one line, cut where the card cuts it (before,
