@@ -138,6 +138,14 @@ def check_link(raw: str) -> str:
         )
     if any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in link):
         raise BadLink("A link cannot contain spaces or control characters.")
+    if (slip := SCHEME_SLIP.fullmatch(link)) and slip.group(2) != "://":
+        # https:/example.org/x, https//example.org/x: the link written right, to copy.
+        fixed = f"{slip.group(1).lower()}://{slip.group(3)}"
+        mistyped = (
+            f"That link's {slip.group(1).lower()}:// is mistyped ({slip.group(1)}{slip.group(2)}). Fix it"
+        )
+        if (answer := _corrected(fixed, mistyped)) is not None:
+            raise BadLink(answer)
     try:
         parts = urlsplit(link)
         port = parts.port
@@ -183,6 +191,10 @@ BARE_LINK = re.compile(r"(?://)?(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}\.?(?:
 # urlsplit reads as a scheme ("localhost:") followed by a path.
 HOST_PORT = re.compile(r"[\w.-]+:\d+(?:[/?#]|$)")
 SUBMIT_EXAMPLE = "/submit 2.4 https://example.org/my-post"
+# A link whose :// is mistyped (https:/example.org, https//example.org, https:example.org,
+# https:///example.org): its scheme, what follows it as typed (a colon or a slash at least: a
+# host that begins with "http", httpbin.org, is none), then the rest, from the host on.
+SCHEME_SLIP = re.compile(r"(https?)(:?/*)(?<=[:/])(?!/)(.+)", re.IGNORECASE)
 
 
 def _without_scheme(text: str) -> str:
@@ -190,17 +202,24 @@ def _without_scheme(text: str) -> str:
     what to type: the link with https:// added when that makes one, else that it is no link."""
     if BARE_LINK.fullmatch(text) or HOST_PORT.match(text):
         fixed = "https://" + text.removeprefix("//")
-        try:
-            check_link(fixed)
-        except BadLink:
-            pass
-        else:
-            try:
-                check_public(fixed)
-            except BadLink as local:  # localhost:8888/tree: no scheme makes it open for others
-                return str(local)
-            return f"That link has no https:// in front. Add it and submit again: {fixed}"
+        if (answer := _corrected(fixed, "That link has no https:// in front. Add it")) is not None:
+            return answer
     return f"{clip(text, 61)!r} is not a link: give the page's whole address, e.g. {SUBMIT_EXAMPLE}"
+
+
+def _corrected(fixed: str, mistake: str) -> str | None:
+    """The answer to a link that ``fixed`` writes right: ``mistake`` (what is wrong, and what to
+    do), then ``fixed`` to copy; why nobody else could open it, when so (localhost:8888/tree: no
+    scheme makes it open for others); None when ``fixed`` is no link either. Nothing is submitted."""
+    try:
+        check_link(fixed)
+    except BadLink:
+        return None
+    try:
+        check_public(fixed)
+    except BadLink as local:
+        return str(local)
+    return f"{mistake} and submit again: {fixed}"
 
 
 # Names that reach only the submitter's own computer or home/company network: a Jupyter server at

@@ -229,3 +229,49 @@ async def test_a_problem_number_ending_a_question_is_read(sqlite_ctx: Context, n
     assert reply.title is not None and reply.title.startswith("2.4 — ")
     claimed = await say(sqlite_ctx, ANN, f"/claim {number}")
     assert claimed.text.startswith("You claimed 2.4 on ")
+
+
+# Links with their :// mistyped, each with the link written right: https://example.org/x but
+# for the last (its scheme in capitals, as a phone may type it), https://arxiv.org/abs/2301.00001.
+MISTYPED = {
+    "https:/example.org/x": "https:/",
+    "http//example.org/x": "http//",
+    "https//example.org/x": "https//",
+    "https:example.org/x": "https:",
+    "https:///example.org/x": "https:///",
+    "HTTPS:/arxiv.org/abs/2301.00001": "HTTPS:/",
+}
+
+
+@pytest.mark.parametrize("link", MISTYPED)
+async def test_a_link_with_its_https_mistyped_shows_the_link_to_copy(sqlite_ctx: Context, link: str) -> None:
+    """`https:/example.org/x` answered "That link has no host", and `https//example.org/x` that
+    it was "not a link": the answer shows the link written right, to copy, as one without its
+    https:// does, and submits nothing."""
+    written = MISTYPED[link]
+    scheme = written.lower().rstrip(":/")
+    fixed = f"{scheme}://{link.removeprefix(written)}"
+    reply = await say(sqlite_ctx, ANN, f"/submit 2.4 {link}")
+    assert reply.error and reply.private
+    assert reply.text == f"That link's {scheme}:// is mistyped ({written}). Fix it and submit again: {fixed}"
+    assert "Nothing is waiting" in (await say(sqlite_ctx, MOD, "/pending")).text
+
+
+@pytest.mark.parametrize(
+    ("link", "answer"),
+    [
+        ("http:/localhost:8888/tree", "That link goes to localhost, which only opens on your own computer"),
+        ("https//notalink", "'https//notalink' is not a link: give the page's whole address"),
+        (
+            "httpbin.org/get",
+            "That link has no https:// in front. Add it and submit again: https://httpbin.org/get",
+        ),
+    ],
+)
+async def test_a_mistyped_https_is_fixed_only_into_a_link_others_can_open(
+    sqlite_ctx: Context, link: str, answer: str
+) -> None:
+    """No link is offered where the fixed one would still be refused, and a host that begins
+    with "http" is not read as a mistyped scheme."""
+    reply = await say(sqlite_ctx, ANN, f"/submit 2.4 {link}")
+    assert reply.error and reply.text.startswith(answer), reply.text

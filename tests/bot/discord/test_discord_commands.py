@@ -572,6 +572,20 @@ async def test_a_problem_number_typed_with_a_dash_a_question_mark_or_an_undersco
     assert "You hold no open claims" in text_of((await ask(fake, "claims")).data or {})
 
 
+async def test_a_link_with_its_https_mistyped_says_the_link_to_copy(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """link:https:/example.org/x answered "That link has no host", link:https//example.org/x that
+    it was "not a link": the answer shows the link written right, and nothing is submitted."""
+    for typed, written in [("https:/example.org/x", "https:/"), ("https//example.org/x", "https//")]:
+        answer = await ask(fake, "submit", {"number": "1.1", "link": typed})
+        assert answer.ephemeral
+        assert embed(answer)["description"] == (
+            f"That link's https:// is mistyped ({written}). Fix it and submit again: https://example.org/x"
+        )
+    assert "Nothing is waiting" in text_of((await ask(fake, "pending", user_id=fake.owner_id)).data or {})
+
+
 async def test_a_release_of_a_problem_not_held_names_the_ones_held(
     fake: FakeDiscord, bot: DiscordFrontEnd
 ) -> None:
