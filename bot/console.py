@@ -130,7 +130,7 @@ async def _press(ctx: Context, actor: Actor, button: Button, text: str) -> Reply
             raise CommandError("Please say why, in a few words; nothing changed.")
         return await reject_action(ctx, actor, button.target, text)
 
-    return await dispatch.run_form(actor, "reject", reject)
+    return await dispatch.run_form(ctx, actor, "reject", reject)
 
 
 def console_actor(name: str) -> Actor:

@@ -7,6 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from commands.names import refresh_name
 from commands.parser import MissingOptions, convert_all, normalise, parse_line, split_command
 from commands.registry import ACTIONS, COMMANDS, meant
 from commands.types import (
@@ -107,7 +108,7 @@ async def _run(
     outcome = "ok"
     command = "unknown"
     try:
-        await _refresh_name(ctx, actor)
+        await refresh_name(ctx, actor)
         spec = _lookup(name, actor)
         command = spec.name
         try:
@@ -132,19 +133,6 @@ async def _run(
         return error_reply(APOLOGY)
     finally:
         _record(command, actor, outcome, started, f"/{command}")
-
-
-async def _refresh_name(ctx: Context, actor: Actor) -> None:
-    """Show a renamed member under their new name everywhere from now on (their cards, lists,
-    history and moderator posts), before their command runs: see Store.refresh_name. Not from a
-    direct message (a Discord DM knows only the account's name, not a server's nickname), nor
-    under a stand-in name; a failure here leaves the names as they were and the command runs."""
-    if actor.direct or not actor.named:
-        return
-    try:
-        await ctx.store.refresh_name(actor.person)
-    except Exception:
-        log.warning("could not refresh the stored name of %s", actor.user_id, exc_info=True)
 
 
 def _record(command: str, actor: Actor, outcome: str, started: float, shown: str) -> None:
@@ -188,7 +176,7 @@ async def run_action(ctx: Context, actor: Actor, custom_id: str) -> Reply:
     command = f"button:{parsed[0]}" if parsed is not None and handler is not None else "button:unknown"
 
     async def work() -> Reply:
-        await _refresh_name(ctx, actor)
+        await refresh_name(ctx, actor)
         if parsed is None or handler is None:
             raise CommandError("That button is no longer supported; run the command again.")
         return await handler(ctx, actor, parsed[1])
@@ -196,13 +184,19 @@ async def run_action(ctx: Context, actor: Actor, custom_id: str) -> Reply:
     return await _observed(command, actor, work, "button failed")
 
 
-async def run_form(actor: Actor, name: str, work: Callable[[], Awaitable[Reply]]) -> Reply:
+async def run_form(ctx: Context, actor: Actor, name: str, work: Callable[[], Awaitable[Reply]]) -> Reply:
     """Run a submitted form (``name``: ``reject``, the moderators' rejection reason) as the front
-    end reads it: ``work`` decides, raising :class:`CommandError` for the user's mistakes.
+    end reads it: ``work`` decides, raising :class:`CommandError` for the user's mistakes. The
+    member's stored name is brought up to date first, as for a command (:func:`refresh_name`).
 
     Logged and observed once like a command, as ``form:<name>``.
     """
-    return await _observed(f"form:{name}", actor, work, "form failed")
+
+    async def refreshed() -> Reply:
+        await refresh_name(ctx, actor)
+        return await work()
+
+    return await _observed(f"form:{name}", actor, refreshed, "form failed")
 
 
 async def _observed(command: str, actor: Actor, work: Callable[[], Awaitable[Reply]], failed: str) -> Reply:

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from commands.catalogue import PLATFORMS, community_word, get_problem, platform_name, problem_title
 from commands.links import BadLink, check_link, check_public, listed_in, normalise_link, without_tracking
+from commands.names import refresh_name
 from commands.parser import Kind, Option, visible
 from commands.timefmt import ago, clock_time, day, minutes_until, next_minute
 from commands.types import (
@@ -465,6 +466,9 @@ async def decide_post_by_reaction(ctx: Context, actor: Actor, link: WorkLink, em
         return None
     if link.id is None or link.community_id != actor.community_id:
         return None
+    # A moderator renamed since shows under their new name on this decision and their earlier
+    # ones, as after a command or button press of theirs (the name the reaction event carries).
+    await refresh_name(ctx, actor)
     try:
         return await decide_link(ctx, actor, link.id, approve)
     except CommandError:

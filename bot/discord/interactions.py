@@ -241,7 +241,7 @@ class Interactions:
                     raise CommandError(NO_REASON)
                 return await decide_link(self.ctx, actor, link_id, False, reason, listed=listed)
 
-            return await dispatch.run_form(actor, "reject", reject)
+            return await dispatch.run_form(self.ctx, actor, "reject", reject)
 
         await self._answer(interaction, "form reject", "form:reject", produce)
 

@@ -428,7 +428,7 @@ class Interactions:
                     self.ctx, actor, pending.link_id, False, reason, listed=pending.listed
                 )
 
-            reply = await dispatch.run_form(actor, "reject", reject)
+            reply = await dispatch.run_form(self.ctx, actor, "reject", reject)
         except Exception:
             log.exception("rejecting with a reason failed")
             reply = dispatch.error_reply(dispatch.APOLOGY)

@@ -1320,3 +1320,33 @@ async def test_reject_on_an_older_pending_list_for_a_submission_decided_since_br
     assert [label for label, _ in buttons(now)] == ["Approve 2.4 #2", "Reject 2.4 #2"], buttons(now)
     assert "#1" not in text_of(now) and "2.4 #2" in text_of(now), text_of(now)
     assert await status(rig.bot.ctx, 1) == LinkStatus.APPROVED
+
+
+async def renamed_moderator_decides(rig: Moderated, decide: str) -> str:
+    """Bob approves Alice's first link by ✅, takes the nickname Robert, then decides her second
+    link (``decide``: by ❌, or with the Reject form) and nothing else; /history 2.4 as Alice
+    then reads it."""
+    fake = rig.fake
+    first = await submit(rig)
+    await rig.react(first, "✅", fake.bob_id)
+    assert description(fake, first) == "Approved by Bob."
+    fake.members[fake.bob_id]["nick"] = "Robert"
+    second = await submit(rig, link=LINK + "/v2")
+    if decide == "reaction":
+        await rig.react(second, "❌", fake.bob_id)
+    else:
+        opened = await click(fake, second, "Reject with reason", fake.bob_id)
+        await fake.wait_for_callback(await fake.submit_modal(opened.interaction_id, {"reason": "off topic"}))
+    assert description(fake, second).startswith("Rejected by Robert")
+    return text_of((await ask(fake, "history", {"number": "2.4"})).data or {})
+
+
+@pytest.mark.parametrize("decide", ["reaction", "form"])
+async def test_a_moderator_renamed_since_who_decides_by_reaction_or_form_shows_under_the_new_name(
+    rig: Moderated, decide: str
+) -> None:
+    """Their earlier decision's history entry takes the name they decided under now, as a command
+    or button press of theirs would have given it; before, it went on saying Bob."""
+    history = await renamed_moderator_decides(rig, decide)
+    assert f"Robert approved {LINK}" in history and f"Robert rejected {LINK}/v2" in history, history
+    assert "Bob" not in history, history

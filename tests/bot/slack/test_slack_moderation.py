@@ -19,11 +19,13 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 from aiohttp import web
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.ops import Metrics, OpsServer
 from bot.outbound import Posted
 from bot.runner import make_moderation
 from bot.slack.frontend import SlackFrontEnd
+from bot.slack.people import Directory
 from commands.links import normalise_link
 from commands.types import Context
 from storage import submissions
@@ -1270,3 +1272,32 @@ async def test_reject_on_an_older_pending_list_for_a_submission_decided_since_br
     assert not listed.public and listed.buttons == ["Approve 2.4 #2", "Reject 2.4 #2"], listed.buttons
     assert "#1" not in listed.shown and "Pending submissions: 1" in listed.header, listed.shown
     assert await status(rig.ctx) == LinkStatus.APPROVED
+
+
+@pytest.mark.parametrize("decide", ["reaction", "form"])
+async def test_a_moderator_renamed_since_who_decides_by_reaction_or_form_shows_under_the_new_name(
+    fake: FakeSlack, ctx: Context, decide: str
+) -> None:
+    """mod approves Ann's first link by ✅, changes their display name to Moderna, then decides
+    her second link (by ❌, or with the Reject form) and nothing else: /history names Moderna for
+    both decisions (before, the first went on saying mod). A reaction costs no Slack call more
+    than the look-up of who reacted it already made (names are looked up afresh after a while;
+    here at every request)."""
+    people = Directory(AsyncWebClient(base_url=fake.api_url, token=TOKEN), [MOD], user_ttl=0)
+    async with moderated(fake, ctx, directory=people) as rig:
+        _, first = await submit(rig)
+        await rig.react(MOD, "white_check_mark", first.ts)
+        assert "Approved by mod." in rig.current(MODS, first.ts).shown
+        fake.add_user(MOD, "mod", display_name="Moderna")
+        _, second = await submit(rig, f"2.4 {LINK}/v2 {NOTE}")
+        before = len(fake.calls)
+        if decide == "reaction":
+            await rig.react(MOD, "x", second.ts)
+            assert [c.method for c in fake.calls[before:] if c.method.startswith("users.")] == ["users.info"]
+        else:
+            await rig.press(Answer.of(second), "Reject with reason", user=MOD, channel=MODS, ts=second.ts)
+            await give_reason(rig, rig.fake.calls_to("views.open", ok=True)[-1]["view"], "off topic")
+        assert "Rejected by Moderna" in rig.current(MODS, second.ts).shown
+        history = (await rig.command("/history", "2.4")).shown
+    assert f"Moderna approved <{LINK}>" in history and f"Moderna rejected <{LINK}/v2>" in history, history
+    assert "mod " not in history, history
