@@ -205,7 +205,12 @@ class Event(SQLModel, table=True):
 
     # A problem's latest entries come off the end of this index, however long its history
     # (``/history`` reads the last 200 by ``at``, then ``id``), without sorting them all.
-    __table_args__ = (sa.Index("ix_event_problem_at", "problem_number", "at", "id"),)
+    # A renamed member's own entries (storage.names) are found by ``ix_event_actor`` without
+    # reading everyone's.
+    __table_args__ = (
+        sa.Index("ix_event_problem_at", "problem_number", "at", "id"),
+        sa.Index("ix_event_actor", "actor_platform", "actor_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     problem_number: str = Field(foreign_key="problem.number", max_length=16)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from storage.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0018"
+HEAD = "0019"
 
 
 async def test_upgrade_creates_every_table_and_is_idempotent(empty_db_url: str) -> None:
@@ -210,7 +210,7 @@ async def test_submissions_decided_before_0005_are_not_edited_or_told_again(empt
 async def test_replicas_upgrading_a_database_in_use_together_index_it_once(empty_db_url: str) -> None:
     """A database at 0006 with weeks of use (claims, history, handled event ids): four replicas
     starting at once all come up, the history and the event ids are all kept, and both tables
-    have their new indexes (0007) in place of the old one."""
+    have their new indexes (0007, then 0019's on the event's actor) in place of the old one."""
     from datetime import UTC, datetime, timedelta
 
     from storage.catalogue import ensure_seeded
@@ -258,7 +258,8 @@ async def test_replicas_upgrading_a_database_in_use_together_index_it_once(empty
                 }
             )
         assert [v[0] for v in versions] == [HEAD]
-        assert indexes == {"event": {"ix_event_problem_at"}, "processed_event": {"ix_processed_event_at"}}
+        expected = {"ix_event_problem_at", "ix_event_actor"}  # 0007's, and 0019's
+        assert indexes == {"event": expected, "processed_event": {"ix_processed_event_at"}}
         assert [(e.kind, e.at, e.detail) for e in await store.history("2.4")] == history
         assert len(history) == 7  # the sheet's claim, then three claims and releases
         assert not any([await store.first_time(f"slack:Ev{i}", now) for i in range(20)])
@@ -889,13 +890,13 @@ async def test_downgrading_0018_keeps_the_keys_and_upgrading_again_changes_nothi
         ]
         await plant_links(store, planted, datetime(2026, 12, 12, 12, 0, tzinfo=UTC))
         upgraded = ["x.org?q=%FF", "raw.githubusercontent.com/owner/repo/main/a.py"]
-        await upgrade(store.engine)
+        await upgrade(store.engine, "0018")
         assert await keys_and_version(store) == (upgraded, "0018")
         async with store.engine.connect() as conn:
             await conn.run_sync(_downgrade, "0017")
             await conn.commit()
         assert await keys_and_version(store) == (upgraded, "0017")
-        await upgrade(store.engine)
+        await upgrade(store.engine, "0018")
         assert await keys_and_version(store) == (upgraded, "0018")
     finally:
         await store.close()
@@ -950,3 +951,43 @@ def test_migrations_0017_and_0018_key_a_stored_link_as_the_code_does(
     link = f"https://{host}{path}?{typed}"
     stored, _ = without_tracking(link)
     assert _migration("0018").new_key(_migration_0017().new_key(old), stored) == normalise_link(link)
+
+
+async def event_indexes(store: Store) -> tuple[set[str], str]:
+    """The names of the indexes of ``event``, and the revision the database is at."""
+    async with store.engine.connect() as conn:
+        indexes = await conn.run_sync(lambda c: {i["name"] for i in sa.inspect(c).get_indexes("event")})
+        version = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).scalar_one()
+    return {name for name in indexes if name}, version
+
+
+async def test_0019_indexes_the_event_actor_and_its_downgrade_drops_the_index_only(empty_db_url: str) -> None:
+    """0019 adds ``ix_event_actor`` to a database in use (its history kept and renamed by the index);
+    downgraded to 0018 it is gone and the history still there; upgraded again it is back."""
+    from datetime import UTC, datetime
+
+    from storage.catalogue import ensure_seeded
+    from storage.claims import Person
+    from storage.store import Store
+    from tests.conftest import SEED, START
+
+    store = Store(make_engine(empty_db_url))
+    try:
+        await upgrade(store.engine, "0018")
+        await ensure_seeded(store, SEED, START)
+        await store.claim("2.4", Person("discord", "g1", "ann", "Ann"), datetime(2026, 12, 13, tzinfo=UTC))
+        indexes, version = await event_indexes(store)
+        assert "ix_event_actor" not in indexes and version == "0018"
+
+        await upgrade(store.engine)
+        assert await event_indexes(store) == (indexes | {"ix_event_actor"}, "0019")
+        assert await store.refresh_name(Person("discord", "g1", "ann", "Annie"))
+        async with store.engine.connect() as conn:
+            await conn.run_sync(_downgrade, "0018")
+            await conn.commit()
+        assert await event_indexes(store) == (indexes, "0018")
+        await upgrade(store.engine)
+        assert await event_indexes(store) == (indexes | {"ix_event_actor"}, "0019")
+        assert [e.actor_name for e in await store.history("2.4") if e.actor_id == "ann"] == ["Annie"]
+    finally:
+        await store.close()
