@@ -1350,3 +1350,37 @@ async def test_a_moderator_renamed_since_who_decides_by_reaction_or_form_shows_u
     history = await renamed_moderator_decides(rig, decide)
     assert f"Robert approved {LINK}" in history and f"Robert rejected {LINK}/v2" in history, history
     assert "Bob" not in history, history
+
+
+RENAMED_TO = "@everyone <@&{role}> **x**"
+
+
+async def test_a_rename_to_a_ping_or_markdown_shows_inert_on_cards_lists_history_and_the_post(
+    rig: Moderated,
+) -> None:
+    """Alice claims 1.5 and submits a link, then takes a nickname that is a ping and markdown and
+    asks only /random: the card, /claims, /history and the moderator post the sweep edits name her
+    so, escaped, and nothing they send may ping."""
+    fake = rig.fake
+    role = fake.role_id("Reviewers")
+    await ask(fake, "claim", {"number": "2.4"})
+    post = await submit(rig)
+    nick = RENAMED_TO.format(role=role)
+    fake.members[fake.alice_id]["nick"] = nick
+    await ask(fake, "random")
+    await rig.sweeper.run_once()
+    answers = [
+        await ask(fake, "problem", {"number": "2.4"}, user_id=fake.bob_id),
+        await ask(fake, "claims", {"everyone": True}, user_id=fake.bob_id),
+        await ask(fake, "history", {"number": "2.4"}, user_id=fake.bob_id),
+        await ask(fake, "pending", user_id=fake.bob_id),
+    ]
+    shown = [text_of(a.data or {}) for a in answers] + [text_of(fake.message(int(post["id"])))]
+    for text in shown:
+        assert nick in literal(text) or nick.replace("@", "@\u200b") in literal(text), text
+        for raw in ("@everyone", f"<@&{role}>", "**x**"):
+            assert raw not in text, text
+        assert not markdown(text).live, text
+    assert all((a.data or {}).get("allowed_mentions") == {"parse": []} for a in answers)
+    edit = [r for r in fake.requests if (r.route or "").startswith("PATCH /channels/")][-1]
+    assert edit.params["message_id"] == post["id"] and edit.json["allowed_mentions"] == {"parse": []}

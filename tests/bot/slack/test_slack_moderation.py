@@ -1301,3 +1301,30 @@ async def test_a_moderator_renamed_since_who_decides_by_reaction_or_form_shows_u
         history = (await rig.command("/history", "2.4")).shown
     assert f"Moderna approved <{LINK}>" in history and f"Moderna rejected <{LINK}/v2>" in history, history
     assert "mod " not in history, history
+
+
+async def test_a_rename_to_a_ping_or_markup_shows_inert_on_cards_lists_history_and_the_post(
+    fake: FakeSlack, ctx: Context
+) -> None:
+    """Ann claims 2.4 and submits a link, then changes her display name to a channel ping, a
+    user mention and markup, and types only /random: the card, /claims, /history, /pending and
+    the moderator post the sweep updates name her so, escaped; nothing may ping or format."""
+    people = Directory(AsyncWebClient(base_url=fake.api_url, token=TOKEN), [MOD], user_ttl=0)
+    async with moderated(fake, ctx, directory=people) as rig:
+        await rig.command("/claim", "2.4")
+        _, post = await submit(rig)
+        fake.add_user(ANN, "ann", display_name="<!channel> <@U0BOB> *x* ~y~")
+        await rig.command("/random")
+        await rig.sweeper.run_once()
+        answers = [
+            await rig.command("/problem", "2.4", user=BOB),
+            await rig.command("/claims", "everyone", user=BOB),
+            await rig.command("/history", "2.4", user=BOB),
+            await rig.command("/pending", user=MOD),
+            rig.current(MODS, post.ts),
+        ]
+    for answer in answers:
+        assert "&lt;!channel&gt; &lt;@U0BOB&gt;" in answer.shown, answer.shown
+        raw = json.dumps(answer.message)
+        for ping in ("<!channel>", "<@U0BOB>", " *x* ", " ~y~"):
+            assert ping not in raw, raw
