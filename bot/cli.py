@@ -238,7 +238,7 @@ async def _import(settings: Settings, path: Path) -> int:
         # Not seeded first: into a new database the file is the whole catalogue, and the report
         # counts its problems as added (not the seed's 98, then the file's as changed).
         store = await open_store(settings, serving=False, seed=False)
-        report = await _committed(store, import_rows(store, rows, system_clock()))
+        report = await _committed(store, import_rows(store, rows, system_clock(), finish_commit=True))
     except BaseException:
         _remove_made(made)  # a failed import into a new SQLite file leaves no empty database
         raise

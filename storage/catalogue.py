@@ -95,7 +95,9 @@ class ImportReport:
         return line
 
 
-async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> ImportReport:
+async def import_rows(
+    store: Store, rows: Iterable[Row], now: datetime, *, finish_commit: bool = False
+) -> ImportReport:
     """Upsert problems by number and sync the sheet's claims, all in one transaction.
 
     Nothing is deleted: problems missing from the file stay, bot claims and approved links are
@@ -104,11 +106,16 @@ async def import_rows(store: Store, rows: Iterable[Row], now: datetime) -> Impor
     The report names the problems the file lacks, the lines of copbot's own it skipped, and the
     problems whose text changed under copbot's claims and links (they keep their number, so a
     file that renumbers problems leaves them under another problem's text).
+
+    ``finish_commit`` (``catalogue import``, which a signal may stop): a signal that lands while
+    the commit goes through waits for its answer (see
+    :meth:`storage.database.Database.transaction`), so that the command reports the import it
+    made rather than "nothing was imported".
     """
     rows = list(rows)
     report = ImportReport(bot_lines=sum(row.bot_lines for row in rows))
     retexted: list[str] = []
-    async with store.session() as s:
+    async with store.session(finish_commit=finish_commit) as s:
         existing = {p.number: p for p in await s.exec(select(Problem))}
         # The sheet's open claims by problem: (source text, id). The columns named, not the model:
         # a database at an older revision (a migration test planting rows) lacks its newer ones.

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.engine import READ_ONLY, make_sqlite_thread_engine
 from storage.state_cache import _StateCache
+from storage.stopping import finish
 from storage.units import (
     _APPLYING,
     _is_busy,
@@ -170,7 +171,9 @@ class Database:
             pending.state = "recorded" if committed else "pending"
 
     @asynccontextmanager
-    async def transaction(self, *, touches: str | None = None) -> AsyncIterator[AsyncConnection]:
+    async def transaction(
+        self, *, touches: str | None = None, finish_commit: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
         """One unit of work that may write, as a Core connection: commits on success, rolls back
         on any error.
 
@@ -178,17 +181,28 @@ class Database:
         names the one problem it changes, otherwise all of them. Inside :meth:`applying`, the
         first unit of work also records the event's id, and raises AlreadyApplied (writing
         nothing) when it was recorded before.
+
+        ``finish_commit`` (a command a signal may stop: ``db load``, ``catalogue import``): a
+        cancellation that lands while the commit goes through waits for the commit's answer and is
+        taken back once it committed (:func:`storage.stopping.finish`), so that the command says
+        what it did. Abandoned, the commit went through all the same (on PostgreSQL, past its
+        commit record a COMMIT ignores the cancel request; aiosqlite's thread finishes it) while
+        the command said nothing was done.
         """
         async with self._unit(touches) as pending, self.engine.connect() as conn:
-            async with conn.begin():
+            async with conn.begin() as transaction:
                 if pending is not None:
                     await conn.run_sync(_record, self.dialect, pending)
                 yield conn
+                if finish_commit:
+                    await finish(transaction.commit())
 
     @asynccontextmanager
-    async def session(self, *, touches: str | None = None) -> AsyncIterator[AsyncSession]:
+    async def session(
+        self, *, touches: str | None = None, finish_commit: bool = False
+    ) -> AsyncIterator[AsyncSession]:
         """:meth:`transaction` as an ORM session (flushed before the commit)."""
-        async with self.transaction(touches=touches) as conn:
+        async with self.transaction(touches=touches, finish_commit=finish_commit) as conn:
             async with AsyncSession(bind=conn, expire_on_commit=False) as session:
                 yield session
                 await session.flush()

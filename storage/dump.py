@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 from storage import models  # noqa: F401  (registers the tables)
-from storage.stopping import check, finish, in_thread
+from storage.stopping import check, in_thread
 from storage.store import Store
 
 # Written a piece at a time, so that a run stopped while a large file is written stops soon.
@@ -172,7 +172,9 @@ async def load(store: Store, path: Path | Rows) -> dict[str, int]:
     by_table = await read_dump(path) if isinstance(path, Path) else path
     tables = {t.name: t for t in SQLModel.metadata.sorted_tables}
     try:
-        async with store.engine.connect() as conn, conn.begin() as transaction:
+        # finish_commit: a signal (db load stopped) that lands while the commit goes through
+        # waits for its answer, so that the command says what became of the load.
+        async with store.transaction(finish_commit=True) as conn:
             for name in ("problem", "claim", "work_link", "event"):
                 if (await conn.execute(sa.select(sa.func.count()).select_from(tables[name]))).scalar_one():
                     if await _loaded_before(conn, tables["event"], by_table.get("event", [])):
@@ -193,11 +195,6 @@ async def load(store: Store, path: Path | Rows) -> dict[str, int]:
                     if "id" in table.c and by_table.get(table.name):
                         sequence = f"pg_get_serial_sequence('{table.name}', 'id')"
                         await conn.execute(sa.text(f"SELECT setval({sequence}, MAX(id)) FROM {table.name}"))
-            # A signal (db load stopped) that lands while the commit goes through no longer
-            # abandons it: the commit's answer is awaited, so that the command says what became
-            # of the load. Abandoned, the commit went through while the command said nothing was
-            # loaded (on PostgreSQL, past its commit record a COMMIT ignores the cancel request).
-            await finish(transaction.commit())
     except IntegrityError as exc:
         raise DumpError(
             f"the dump does not hold together (a row names one it lacks, or two rows clash), so "

@@ -310,9 +310,9 @@ async def test_an_upgrade_killed_between_two_migrations_leaves_the_old_schema(
             await holder.close()
 
 
-# Held at the load's COMMIT by a deferred trigger until the test lets it go. It shrugs off the
-# cancel request a stopped client sends, as PostgreSQL's own commit does once its commit record
-# is written: the window where a signal lands while the commit is going through anyway.
+# Held at the COMMIT by a deferred trigger (on {table}) until the test lets it go. It shrugs off
+# the cancel request a stopped client sends, as PostgreSQL's own commit does once its commit
+# record is written: the window where a signal lands while the commit is going through anyway.
 HOLD_COMMIT = """
 CREATE FUNCTION hold_commit() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -325,33 +325,49 @@ BEGIN
         END;
     END LOOP;
 END $$;
-CREATE CONSTRAINT TRIGGER hold_commit AFTER INSERT ON event
+CREATE CONSTRAINT TRIGGER hold_commit AFTER INSERT ON {table}
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION hold_commit();
 """
 
 
+@pytest.mark.parametrize(
+    ("command", "source", "table", "done"),
+    [
+        (["db", "load"], ["db", "dump"], "event", "loaded"),
+        (["catalogue", "import"], ["catalogue", "export"], "problem", "imported"),
+    ],
+    ids=["db load", "catalogue import"],
+)
 @pytest.mark.parametrize("empty_db_url", ["postgresql"], indirect=True)
-async def test_a_load_whose_commit_goes_through_at_the_signal_says_it_loaded(
-    tmp_path: Path, sqlite_template: Path, empty_db_url: str
+async def test_a_load_or_import_whose_commit_goes_through_at_the_signal_says_it_did(
+    tmp_path: Path,
+    sqlite_template: Path,
+    empty_db_url: str,
+    command: list[str],
+    source: list[str],
+    table: str,
+    done: str,
 ) -> None:
-    """`db load` into an existing (migrated, empty) database, SIGTERM while its COMMIT is going
-    through: before, the command said "nothing was loaded … is as it was" and exited 143 though
-    the dump was in the database (a second load said it already held it); now it waits for the
-    commit's answer and says what it loaded (status 0), as after a commit."""
-    dump = written_out(tmp_path, sqlite_template, ["db", "dump"], "copbot.jsonl")
+    """`db load` or `catalogue import` into an existing (migrated, empty) database, SIGTERM while
+    its COMMIT is going through: before, the command said "nothing was loaded/imported … is as it
+    was" and exited 143 though the rows were in the database (a second load said it already held
+    the dump); now it waits for the commit's answer and says what it did (status 0), as after a
+    commit."""
+    file = written_out(tmp_path, sqlite_template, source, "file.out")
+    what = " ".join(command)
     watcher, holder = await migrated_to(empty_db_url, head_revision())
     at_commit = (
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
         " AND wait_event_type = 'Lock' AND query ILIKE 'COMMIT%'"
     )
     try:
-        await watcher.execute(HOLD_COMMIT)
+        await watcher.execute(HOLD_COMMIT.format(table=table))
         await holder.execute("SELECT pg_advisory_lock(4711)")
-        process = start(["db", "load", str(dump)], tmp_path, DATABASE_URL=empty_db_url)
+        process = start([*command, str(file)], tmp_path, DATABASE_URL=empty_db_url)
         await until(watcher, at_commit, process)
         process.send_signal(signal.SIGTERM)
         heard = await asyncio.to_thread(stderr_line, process)
-        assert "SIGTERM: stopping db load" in heard, heard
+        assert f"SIGTERM: stopping {what}" in heard, heard
         await holder.execute("SELECT pg_advisory_unlock(4711)")
         out, said = await asyncio.to_thread(process.communicate, timeout=60)
         errors = said.decode()
@@ -360,7 +376,7 @@ async def test_a_load_whose_commit_goes_through_at_the_signal_says_it_loaded(
         await watcher.close()
         await holder.close()
     assert held == 98  # the commit went through
-    assert "nothing was loaded" not in errors, errors
+    assert f"nothing was {done}" not in errors, errors
     assert "Traceback" not in errors, errors
     assert process.returncode == 0, (process.returncode, errors)
-    assert f"loaded {dump}: " in out.decode() and "98 problem" in out.decode(), out
+    assert f"{done} {file}" in out.decode() and "98 " in out.decode(), out
