@@ -25,6 +25,7 @@ from storage.engine import (
     changed_while_immutable,
     file_stamp,
     make_engine,
+    password_has_at,
     read_only_query,
     read_only_url,
 )
@@ -56,12 +57,6 @@ def _unusable_url(exc: BaseException) -> StartupError:
     )
 
 
-# Two @ before the URL's path: the first is in a password (or user name) that was not encoded.
-# An @ after the password's colon and before the host's @: the password holds an @ (an @ in the
-# user name alone, as in Azure's user@server, is SQLAlchemy's to read, and works).
-_TWO_ATS = re.compile(r"^[^:/]*://[^:/@]*:[^/?#]*@[^/?#]*@")
-
-
 def _at_in_password(raw: str) -> StartupError:
     """The URL named by scheme, user and database only: where its password ends is unknown, so
     nothing between the user and the last @ may be shown (not even as the host)."""
@@ -75,17 +70,37 @@ def _at_in_password(raw: str) -> StartupError:
     )
 
 
+def _bad_port(raw: str, exc: BaseException) -> StartupError | None:
+    """What is wrong with a URL whose port SQLAlchemy could not read as a number ("invalid literal
+    for int()"): an IPv6 host whose ] is missing, or a port that is not a number. Said without the
+    port's text, which may be a password (``postgresql://user:secret/db`` has no host but a
+    "port")."""
+    if not (isinstance(exc, ValueError) and "invalid literal for int()" in str(exc)):
+        return None
+    after = raw.partition("://")[2].rsplit("@", 1)[-1]
+    if after.startswith("[") and "]" not in re.split(r"[/?]", after, maxsplit=1)[0]:
+        return StartupError(
+            "DATABASE_URL has an IPv6 host whose ] is missing: write the address in brackets, "
+            "as in [::1]:5432"
+        )
+    return StartupError(
+        "DATABASE_URL has a port that is not a number: write the port in digits after the host, as "
+        "in host:5432 (an IPv6 address in brackets, as in [::1]:5432), and percent-encode a : or / "
+        "in the password"
+    )
+
+
 def database_url(settings: Settings) -> URL:
     """The database URL in force, parsed; StartupError when it does not parse (a port that is
     not a number, an @ left unencoded in the password). Never shown as it is:
     :func:`database_label` is for people."""
     raw = settings.db_url
-    if _TWO_ATS.match(raw):
+    if password_has_at(raw):
         raise _at_in_password(raw)
     try:
         url = make_url(raw)
     except (ArgumentError, ValueError) as exc:
-        raise _unusable_url(exc) from exc
+        raise _bad_port(raw, exc) or _unusable_url(exc) from exc
     if url.host and "@" in url.host:  # copbot:a/b@c@host: the password holds a / as well
         raise _at_in_password(raw)
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):

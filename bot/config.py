@@ -23,7 +23,13 @@ from pydantic_settings import (
 )
 
 from commands.settings import MAX_CLAIMS
-from storage.engine import POSTGRES_TIMEOUT, UnusableParameter, async_url, default_database_url
+from storage.engine import (
+    POSTGRES_TIMEOUT,
+    UnusableParameter,
+    async_url,
+    default_database_url,
+    refuse_sqlite_query,
+)
 from storage.models import ID_LENGTH
 
 # The catalogue that ships with copbot, found wherever copbot is started from.
@@ -186,11 +192,12 @@ class Settings(BaseSettings):
         """``postgres://`` (Heroku's), ``postgresql://`` (libpq's) and ``sqlite:///path``, as
         providers give them, read with copbot's async drivers (asyncpg, aiosqlite) (:attr:`db_url`).
         Kept as written, for the engine to read a libpq URL's parameters as libpq does; one that
-        cannot be honoured (``channel_binding=require``, a name asyncpg has nothing like) is
-        refused here, named without its value."""
+        cannot be honoured (``channel_binding=require``, a name asyncpg has nothing like, any
+        parameter of a SQLite URL) is refused here, named without its value."""
         try:
             if url is not None:
                 async_url(url)
+                refuse_sqlite_query(url)
         except UnusableParameter as exc:
             raise PydanticCustomError("database_url_parameter", str(exc)) from None
         return url

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 import asyncpg
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, InvalidatePoolError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 from sqlalchemy.util import await_only
@@ -39,6 +39,9 @@ def default_database_url(data_dir: Path) -> str:
 _ASYNC_SCHEMES = {
     "postgres": "postgresql+asyncpg",
     "postgresql": "postgresql+asyncpg",
+    # Named already, but its query read as a libpq URL's: operators copy libpq's names
+    # (connect_timeout, sslmode) into it, which asyncpg's connect() refused ("unexpected keyword").
+    "postgresql+asyncpg": "postgresql+asyncpg",
     "sqlite": "sqlite+aiosqlite",
 }
 
@@ -48,20 +51,40 @@ _ASYNC_SCHEMES = {
 _SSLMODE = re.compile(r"(^|&)sslmode=", re.IGNORECASE)
 
 
+# Two @ before the URL's path: the first is in a password (or user name) that was not encoded.
+# An @ after the password's colon and before the host's @: the password holds an @ (an @ in the
+# user name alone, as in Azure's user@server, is SQLAlchemy's to read, and works).
+_TWO_ATS = re.compile(r"^[^:/]*://[^:/@]*:[^/?#]*@[^/?#]*@")
+
+
+def password_has_at(raw: str) -> bool:
+    """Whether the URL ``raw`` has an @ left unencoded in its password (where the password ends
+    is then unknown: the URL is refused for that first, see :func:`bot.app.database_url`); an @
+    read as the host's (``copbot:a/b@c@host``: the password holds a / as well) counts too."""
+    if _TWO_ATS.match(raw):
+        return True
+    try:
+        return "@" in (make_url(raw).host or "")
+    except (ArgumentError, ValueError):
+        return False
+
+
 def async_url(raw: str) -> str:
     """``raw`` with a scheme that names no driver (``postgres://``, ``postgresql://``,
     ``sqlite://``) given copbot's async one (``postgresql+asyncpg://``, ``sqlite+aiosqlite://``),
-    and such a PostgreSQL URL's libpq ``sslmode=`` written as asyncpg's ``ssl=``; the rest of
-    the URL, password included, exactly as written. A URL that names its driver, or another
-    database, is returned as it is (and refused where it is opened, if copbot cannot).
+    and a PostgreSQL URL's libpq ``sslmode=`` (also in a URL that names asyncpg) written as
+    asyncpg's ``ssl=``; the rest of the URL, password included, exactly as written. A URL that
+    names another driver, or another database, is returned as it is (and refused where it is
+    opened, if copbot cannot).
 
-    Such a libpq URL's other parameters are checked here (:class:`UnusableParameter` names one
-    copbot cannot honour) and kept in the URL; :func:`make_engine` hands them to asyncpg."""
+    A PostgreSQL URL's other parameters are checked here (:class:`UnusableParameter` names one
+    copbot cannot honour) and kept in the URL; :func:`make_engine` hands them to asyncpg, libpq's
+    names (``connect_timeout``, ``application_name``…) as asyncpg takes them."""
     scheme, separator, rest = raw.partition("://")
     driver = _ASYNC_SCHEMES.get(scheme.lower()) if separator else None
     if driver is None:
         return raw
-    if driver.startswith("postgresql") and "?" in rest:
+    if driver.startswith("postgresql") and "?" in rest and not password_has_at(raw):
         path, _, query = rest.partition("?")
         pairs = [pair for pair in query.split("&") if pair and not _no_binding(pair)]
         _check_libpq(pairs)
@@ -91,6 +114,24 @@ _ASYNCPG_TAKES = frozenset(inspect.signature(asyncpg.connect).parameters) - {
     "record_class",
     "server_settings",
 } | {"prepared_statement_cache_size", "sslmode", "channel_binding"}
+
+
+def refuse_sqlite_query(raw: str) -> None:
+    """:class:`UnusableParameter` when ``raw``, a SQLite URL, has a query (``?mode=ro``): copbot
+    opens the file itself, read-write, with its own settings, and SQLAlchemy ignored such
+    parameters with a warning while copbot wrote the file all the same. (A URL that does not
+    parse is left to be named where it is read.)"""
+    try:
+        url = make_url(async_url(raw))
+    except (ArgumentError, ValueError):
+        return
+    if url.get_backend_name() != "sqlite" or not url.query:
+        return
+    names = ", ".join(url.query)
+    raise UnusableParameter(
+        f"has the parameter{'s' if len(url.query) > 1 else ''} {names}, which copbot cannot honour for "
+        "a SQLite file (it opens the file itself, read-write): remove the ?… after the file's name"
+    )
 
 
 def _pair(pair: str) -> tuple[str, str]:

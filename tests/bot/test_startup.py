@@ -210,9 +210,18 @@ MISTAKES = {
         {"DATABASE_TIMEOUT": "-1"},
         "copbot: DATABASE_TIMEOUT: Input should be greater than 0 (got '-1')",
     ),
+    # Said "invalid literal for int() with base 10: 'abc'", which did not say where.
     "database port not a number": (
         {"DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:abc/x"},
-        "cannot start: DATABASE_URL is not a database copbot can use (invalid literal for int() ",
+        "cannot start: DATABASE_URL has a port that is not a number: write the port in digits after "
+        "the host, as in host:5432",
+    ),
+    # A SQLite URL's query (?mode=ro) was ignored with SQLAlchemy's two-line SAWarning, twice, and
+    # the database written all the same.
+    "sqlite with a query parameter": (
+        {"DATABASE_URL": "sqlite+aiosqlite:///copbot.db?mode=ro&cache=shared"},
+        "copbot: DATABASE_URL: has the parameters mode, cache, which copbot cannot honour for a "
+        "SQLite file (it opens the file itself, read-write): remove the ?… after the file's name",
     ),
     "database port too high": (
         {"DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:99999/x"},
@@ -277,10 +286,12 @@ MISTAKES = {
         "cannot start: DATABASE_URL has sslrootcert=/nope/ca.pem, which copbot cannot read as "
         "certificates (No such file or directory)",
     ),
-    "libpq's sslmode": (
-        {"DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:{port}/x?sslmode=require"},
-        "cannot start: cannot open the database postgresql+asyncpg://postgres@127.0.0.1:{port}/x?"
-        "sslmode=require (DATABASE_URL): connect() got an unexpected keyword argument 'sslmode'",
+    # In a URL naming asyncpg, a libpq parameter asyncpg has nothing like stopped at connect with
+    # "connect() got an unexpected keyword argument 'keepalives'"; named as in a libpq URL now.
+    "libpq's parameter asyncpg has nothing like, in an asyncpg URL": (
+        {"DATABASE_URL": "postgresql+asyncpg://postgres:pw@127.0.0.1:{port}/x?keepalives=1"},
+        "copbot: DATABASE_URL: has the parameter keepalives, which copbot cannot honour (asyncpg, its "
+        "PostgreSQL driver, has nothing like it): remove keepalives= from it",
     ),
 }
 
@@ -376,7 +387,7 @@ async def test_db_backup_names_a_database_url_that_does_not_parse(tmp_path: Path
     """`db backup` reads DATABASE_URL without opening it, and names it as every command does."""
     url = "postgresql+asyncpg://postgres@127.0.0.1:abc/x"
     status, output = await copbot(tmp_path, "db", "backup", "copy.db", DATABASE_URL=url)
-    refused(status, output, "cannot start: DATABASE_URL is not a database copbot can use (invalid literal")
+    refused(status, output, "cannot start: DATABASE_URL has a port that is not a number")
 
 
 @pytest.mark.parametrize("command", [("db", "upgrade"), ("run",)])
@@ -409,7 +420,13 @@ async def test_a_database_host_with_its_ipv6_bracket_left_open_is_named(
     line, exit 2, and the password stays hidden."""
     url = f"postgresql+asyncpg://copbot:{PASSWORD}@[::1/copbot"
     status, output = await copbot(tmp_path, *command, DATABASE_URL=url)
-    refused(status, output, "CRITICAL copbot: cannot start: DATABASE_URL ")
+    # It said "invalid literal for int() with base 10: ':1'": now what is wrong, and where.
+    refused(
+        status,
+        output,
+        "CRITICAL copbot: cannot start: DATABASE_URL has an IPv6 host whose ] is missing: write the "
+        "address in brackets, as in [::1]:5432",
+    )
     assert len(output.splitlines()) == 1, output
     assert PASSWORD not in output
 
@@ -435,7 +452,9 @@ async def test_a_password_in_the_database_urls_query_is_never_shown(tmp_path: Pa
     refused(status, output, f"postgres@127.0.0.1:{port}/x?password=*** (DATABASE_URL): Connect call failed")
     outputs.append(output)
     status, output = await copbot(tmp_path, DATABASE_URL=f"{pg_db_url}?sslmode=require&ssl{secret}")
-    refused(status, output, f"{pg_db_url}?sslmode=require&sslpassword=*** (DATABASE_URL): connect() got")
+    # (It reached asyncpg's connect(), "unexpected keyword argument"; named at start now, as in a
+    # libpq URL, without its value.)
+    refused(status, output, "DATABASE_URL: has the parameter sslpassword, which copbot cannot honour")
     outputs.append(output)
     assert not [output for output in outputs if PASSWORD in output]
 
@@ -1058,13 +1077,16 @@ def libpq_style(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
+@pytest.mark.parametrize("style", ["postgresql://", "postgresql+asyncpg://"])
 async def test_a_libpq_urls_application_name_and_connect_timeout_reach_the_server(
-    tmp_path: Path, pg_db_url: str
+    tmp_path: Path, pg_db_url: str, style: str
 ) -> None:
-    """``?application_name=…&connect_timeout=…`` in a libpq URL stopped every command with
-    "connect() got an unexpected keyword argument"; now the server shows the name (seen in
-    pg_stat_activity while a dump waits for a table another transaction locks)."""
-    url = libpq_style(pg_db_url) + "?application_name=copbot-ops&connect_timeout=5"
+    """``?application_name=…&connect_timeout=…&sslmode=disable`` in a libpq URL, or in one that
+    names asyncpg, stopped every command with "connect() got an unexpected keyword argument
+    'connect_timeout'"; now the server shows the name (seen in pg_stat_activity while a dump
+    waits for a table another transaction locks)."""
+    url = pg_db_url.replace("postgresql+asyncpg://", style, 1)
+    url += "?application_name=copbot-ops&connect_timeout=5&sslmode=disable"
     holder, watcher = await connect(pg_db_url), await connect(pg_db_url)
     waiting = (
         "SELECT application_name FROM pg_stat_activity "
@@ -1084,6 +1106,23 @@ async def test_a_libpq_urls_application_name_and_connect_timeout_reach_the_serve
         await holder.close()
         await watcher.close()
     assert status == 0 and "dumped all.jsonl" in output, output
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+async def test_a_sqlite_url_with_a_query_is_refused_in_one_line_and_writes_nothing(
+    tmp_path: Path, log_format: str
+) -> None:
+    """``sqlite+aiosqlite:///x.db?mode=ro``: SQLAlchemy printed its two-line SAWarning twice (in
+    LOG_FORMAT=json too), ignored mode=ro and made and migrated x.db; now one line in the log's
+    format, status 2, and no file."""
+    url = "sqlite+aiosqlite:///x.db?mode=ro"
+    status, output = await copbot(tmp_path, "db", "upgrade", DATABASE_URL=url, LOG_FORMAT=log_format)
+    refused(status, output, "DATABASE_URL: has the parameter mode, which copbot cannot honour for a SQLite")
+    assert len(output.splitlines()) == 1, output
+    assert "Warning" not in output, output
+    if log_format == "json":
+        assert json.loads(output)["level"] == "CRITICAL", output
+    assert os.listdir(tmp_path) == []
 
 
 async def test_a_libpq_urls_options_search_path_is_honoured(tmp_path: Path, pg_db_url: str) -> None:
