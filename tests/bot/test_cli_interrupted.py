@@ -49,10 +49,20 @@ def wait_for(done: object, within: float = 60.0) -> None:
 
 
 def stderr_line(process: subprocess.Popen[bytes], within: float = 20.0) -> str:
-    """The process's next line on stderr ("" when it ended, or said nothing within ``within``)."""
+    """The process's next line on stderr ("" when it ended, or said nothing within ``within``).
+    Read a byte at a time from the pipe itself: the buffered readline() could take the next line
+    into its buffer too, where communicate() (which reads the pipe) never saw it."""
     assert process.stderr is not None
-    ready, _, _ = select.select([process.stderr], [], [], within)
-    return process.stderr.readline().decode() if ready else ""
+    fd = process.stderr.fileno()
+    deadline = time.monotonic() + within
+    line = b""
+    while not line.endswith(b"\n"):
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        byte = os.read(fd, 1) if ready else b""
+        if not byte:
+            break
+        line += byte
+    return line.decode()
 
 
 def data_dir(tmp_path: Path, template: Path) -> Path:
