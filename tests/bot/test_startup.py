@@ -390,43 +390,36 @@ async def test_db_backup_names_a_database_url_that_does_not_parse(tmp_path: Path
     refused(status, output, "cannot start: DATABASE_URL has a port that is not a number")
 
 
-@pytest.mark.parametrize("command", [("db", "upgrade"), ("run",)])
-async def test_a_query_value_the_driver_cannot_read_is_named(
-    tmp_path: Path, command: tuple[str, ...]
-) -> None:
-    """``?prepared_statement_cache_size=x``: SQLAlchemy's asyncpg dialect reads it as a number when
-    it makes the engine, and its ValueError was a traceback (exit 1); now one line, exit 2, and
-    the password stays hidden."""
-    url = (
-        f"postgresql+asyncpg://copbot:{PASSWORD}@127.0.0.1:{closed_port()}/db?prepared_statement_cache_size=x"
-    )
-    status, output = await copbot(tmp_path, *command, DATABASE_URL=url)
-    refused(
-        status,
-        output,
+# A DATABASE_URL that raised ValueError where it was read, a traceback with exit status 1; now one
+# line, exit 2, and the password stays hidden:
+UNREADABLE_URLS = {
+    # ``?prepared_statement_cache_size=x``: SQLAlchemy's asyncpg dialect reads it as a number when
+    # it makes the engine.
+    "a query value the driver cannot read": (
+        "postgresql+asyncpg://copbot:{password}@127.0.0.1:{port}/db?prepared_statement_cache_size=x",
         "CRITICAL copbot: cannot start: DATABASE_URL is not a database copbot can use "
         "(invalid literal for int() with base 10: 'x'): use sqlite+aiosqlite:///",
-    )
-    assert len(output.splitlines()) == 1, output
-    assert PASSWORD not in output
-
-
-@pytest.mark.parametrize("command", [("db", "upgrade"), ("run",)])
-async def test_a_database_host_with_its_ipv6_bracket_left_open_is_named(
-    tmp_path: Path, command: tuple[str, ...]
-) -> None:
-    """``…@[::1/copbot``, the ] of an IPv6 address left out: reading the URL for the password to
-    mask raised ValueError before anything was logged, a traceback with exit status 1; now one
-    line, exit 2, and the password stays hidden."""
-    url = f"postgresql+asyncpg://copbot:{PASSWORD}@[::1/copbot"
-    status, output = await copbot(tmp_path, *command, DATABASE_URL=url)
-    # It said "invalid literal for int() with base 10: ':1'": now what is wrong, and where.
-    refused(
-        status,
-        output,
+    ),
+    # ``…@[::1/copbot``, the ] of an IPv6 address left out: reading the URL for the password to mask
+    # raised it before anything was logged. It said "invalid literal for int() with base 10: ':1'":
+    # now what is wrong, and where.
+    "an IPv6 host with its bracket left open": (
+        "postgresql+asyncpg://copbot:{password}@[::1/copbot",
         "CRITICAL copbot: cannot start: DATABASE_URL has an IPv6 host whose ] is missing: write the "
         "address in brackets, as in [::1]:5432",
-    )
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(UNREADABLE_URLS))
+@pytest.mark.parametrize("command", [("db", "upgrade"), ("run",)])
+async def test_a_database_url_that_does_not_read_is_named_in_one_line(
+    tmp_path: Path, command: tuple[str, ...], case: str
+) -> None:
+    pattern, expected = UNREADABLE_URLS[case]
+    url = pattern.format(password=PASSWORD, port=closed_port())
+    status, output = await copbot(tmp_path, *command, DATABASE_URL=url)
+    refused(status, output, expected)
     assert len(output.splitlines()) == 1, output
     assert PASSWORD not in output
 
