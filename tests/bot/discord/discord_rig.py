@@ -68,6 +68,9 @@ async def running(
     await front_end.start()
     try:
         await fake.wait_ready()
+        # The start's own database work (recording that copbot is in the server) done before the
+        # test begins, so that a test cutting the database does not cut it.
+        await front_end.inflight.drain()
         yield front_end
     finally:
         await front_end.close()
