@@ -21,6 +21,7 @@ from commands.types import (
     UnknownCommand,
     parse_custom_id,
 )
+from storage.database import is_database_failure
 from storage.text import clip
 from storage.units import AlreadyApplied
 
@@ -30,6 +31,9 @@ log = logging.getLogger("copbot.commands")
 OBSERVERS: list[Callable[[str, str, float], None]] = []
 
 APOLOGY = "Sorry, something went wrong on my side. It has been logged; please try again later."
+# What a command, button or form gets when the database did not answer (out of reach, past
+# DATABASE_TIMEOUT, locked, its disk full): not a bug of copbot's, and waiting helps.
+UNAVAILABLE = "copbot's database didn't answer just now. Please try again in a few minutes."
 # What a command gets while copbot shuts down (it finishes the work in flight, takes no more).
 RESTARTING = "copbot is restarting; please try again in a minute."
 
@@ -54,6 +58,12 @@ def error_of(exc: CommandError) -> Reply:
     return error_reply(str(exc), exc.spent, exc.refresh, exc.answered, exc.relist)
 
 
+def _failed(exc: Exception) -> Reply:
+    """The private answer to a command that failed on copbot's side: the database's failure
+    said as such, anything else an apology."""
+    return error_reply(UNAVAILABLE if is_database_failure(exc) else APOLOGY)
+
+
 def _lookup(name: str, actor: Actor) -> Any:
     spec = COMMANDS.get(name.lower())
     if spec is None:
@@ -67,7 +77,8 @@ def _lookup(name: str, actor: Actor) -> Any:
 
 
 async def run(ctx: Context, request: Request) -> Reply:
-    """Run a parsed request; a user mistake becomes a private answer, a bug an apology."""
+    """Run a parsed request; a user mistake becomes a private answer, a bug an apology (the
+    database's failure: :data:`UNAVAILABLE`)."""
     return await _run(ctx, request.actor, request.command, lambda _spec: request.args)
 
 
@@ -100,9 +111,10 @@ async def _run(
     """Look the command up, read its arguments (``parse``), check who asks (then ``vet``, see
     run_named), run it.
 
-    A user's mistake at any step becomes a private answer, a bug an apology; either way the
-    command is logged and observed once, under its name ("unknown" for a name nobody
-    registered: users type anything, and metrics labels must stay few).
+    A user's mistake at any step becomes a private answer, a bug an apology (the database's
+    failure: :data:`UNAVAILABLE`); either way the command is logged and observed once, under
+    its name ("unknown" for a name nobody registered: users type anything, and metrics labels
+    must stay few).
     """
     started = time.perf_counter()
     outcome = "ok"
@@ -127,10 +139,10 @@ async def _run(
     except AlreadyApplied:
         outcome = "replay"
         raise  # the front end answers nothing: the first delivery was answered
-    except Exception:
+    except Exception as exc:
         outcome = "error"
         log.exception("command failed", extra={"command": command, "community": actor.community_id})
-        return error_reply(APOLOGY)
+        return _failed(exc)
     finally:
         _record(command, actor, outcome, started, f"/{command}")
 
@@ -200,8 +212,9 @@ async def run_form(ctx: Context, actor: Actor, name: str, work: Callable[[], Awa
 
 
 async def _observed(command: str, actor: Actor, work: Callable[[], Awaitable[Reply]], failed: str) -> Reply:
-    """``work``'s reply, a user's mistake as a private answer, a bug as an apology (``failed``
-    says what failed in the log); logged and observed once as ``command``, with its outcome."""
+    """``work``'s reply, a user's mistake as a private answer, a bug as an apology, the
+    database's failure as :data:`UNAVAILABLE` (``failed`` says what failed in the log); logged
+    and observed once as ``command``, with its outcome."""
     started = time.perf_counter()
     outcome = "ok"
     try:
@@ -212,9 +225,9 @@ async def _observed(command: str, actor: Actor, work: Callable[[], Awaitable[Rep
     except AlreadyApplied:
         outcome = "replay"
         raise  # the front end answers nothing: the first delivery was answered
-    except Exception:
+    except Exception as exc:
         outcome = "error"
         log.exception(failed, extra={"command": command, "community": actor.community_id})
-        return error_reply(APOLOGY)
+        return _failed(exc)
     finally:
         _record(command, actor, outcome, started, command)

@@ -21,6 +21,7 @@ from commands.types import (
     Request,
     Section,
 )
+from storage.database import is_database_failure
 from storage.text import clip
 
 Handler = Callable[[Context, Request], Awaitable[Reply]]
@@ -157,8 +158,13 @@ async def help_command(ctx: Context, request: Request) -> Reply:
             if guess
             else f"There is no command {shown!r}; these are copbot's commands.\n\n"
         )
-    days = await catalogue.stale_after_days(ctx, actor)
-    own = SERVERS_MAY if actor.direct else ""
+    days, own = ctx.stale_after_days, SERVERS_MAY
+    if not actor.direct:
+        try:
+            days, own = await catalogue.stale_after_days(ctx, actor), ""
+        except Exception as exc:  # the database out of reach: help all the same, but the server's days
+            if not is_database_failure(exc):
+                raise
     shown_specs = [
         spec for spec in COMMANDS.values() if spec.refusal(actor) is None and _offered(spec, platform)
     ]

@@ -21,6 +21,9 @@ from storage.models import Claim, Event, LinkStatus, WorkLink
 # Seconds a name a member was seen under (and found stored) is trusted before it is checked
 # again: another process (a replica) may have stored another name meanwhile.
 NAME_RECHECK = 600.0
+# Seconds no name is checked after the database failed a check (unreachable, timed out): a
+# command then waits for the database only for its own work, if it has any.
+PAUSE_AFTER_FAILURE = 30.0
 # Members whose last name is kept at most (the least recently seen dropped first).
 NAMES_KEPT = 10_000
 

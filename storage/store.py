@@ -40,7 +40,7 @@ from storage.claims import (
     _state_of,
     _their_claim,
 )
-from storage.database import CHANGES_EVERY, Database
+from storage.database import CHANGES_EVERY, Database, is_database_failure
 from storage.models import (
     OPEN_CLAIM_STATES,
     Claim,
@@ -119,6 +119,9 @@ class Store(Database):
         self._catalogue_version = 0
         # Members' last names, as (platform, community, user) → (when checked, name): see refresh_name.
         self._names: dict[tuple[str, str, str], tuple[float, str]] = {}
+        # Until when (on the state cache's clock) refresh_name leaves the database alone, after
+        # the database failed one: see names.PAUSE_AFTER_FAILURE.
+        self._names_paused_until = float("-inf")
 
     # -- catalogue ---------------------------------------------------------------------------
 
@@ -271,15 +274,25 @@ class Store(Database):
         Run on every command and button press: a name this process found stored lately
         (``names.NAME_RECHECK``) costs nothing, any other one read (indexed) and a write only
         when a row differs. The write records nothing of an inbound event being handled (it is
-        not the change that event makes) and forgets every cached problem state."""
+        not the change that event makes) and forgets every cached problem state. After a
+        database failure here it does nothing for ``names.PAUSE_AFTER_FAILURE`` seconds: in an
+        outage, each command would otherwise wait out the database's timeout twice (once here),
+        and those needing no database (/help) once."""
         key = (who.platform, who.community_id, who.user_id)
         now = self._states.now()
+        if now < self._names_paused_until:
+            return False
         kept = self._names.pop(key, None)
         changed = False
         if kept is None or kept[1] != who.display_name or now - kept[0] >= names.NAME_RECHECK:
-            if await self.query(names.outdated(who)):
-                with self.apart():
-                    changed = await self.write(names.rename(who)) > 0
+            try:
+                if await self.query(names.outdated(who)):
+                    with self.apart():
+                        changed = await self.write(names.rename(who)) > 0
+            except Exception as exc:
+                if is_database_failure(exc):
+                    self._names_paused_until = now + names.PAUSE_AFTER_FAILURE
+                raise
             kept = (now, who.display_name)
         self._names[key] = kept  # the most recently seen last
         while len(self._names) > names.NAMES_KEPT:

@@ -499,7 +499,8 @@ async def test_button_presses_are_counted_and_logged_like_commands(
 
 
 async def test_a_button_that_fails_is_counted_as_an_error(pg_behind_proxy: tuple[TcpProxy, Context]) -> None:
-    """A Claim button pressed while PostgreSQL is out of reach: an apology, and an error in /metrics."""
+    """A Claim button pressed while PostgreSQL is out of reach: "the database didn't answer", and
+    an error in /metrics."""
     proxy, ctx = pg_behind_proxy
     server = OpsServer(ctx.store, Metrics(), [])
     port = await server.start("127.0.0.1", 0)
@@ -510,7 +511,7 @@ async def test_a_button_that_fails_is_counted_as_an_error(pg_behind_proxy: tuple
         samples = await scrape(port)
     finally:
         await server.close()
-    assert reply.text == dispatch.APOLOGY
+    assert reply.text == dispatch.UNAVAILABLE
     assert samples['copbot_commands_total{command="button:claim",outcome="error"}'] == 1
 
 

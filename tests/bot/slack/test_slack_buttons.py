@@ -108,7 +108,8 @@ async def test_button_presses_are_in_the_metrics_and_the_log(
     fake: FakeSlack, pg_behind_proxy: tuple[TcpProxy, Context], caplog: pytest.LogCaptureFixture
 ) -> None:
     """A claim made with the card's Claim button counts as button:claim, logged with its outcome
-    and latency; pressed while PostgreSQL is out of reach, it is an apology counted as an error."""
+    and latency; pressed while PostgreSQL is out of reach, it says the database did not answer
+    and counts as an error."""
     caplog.set_level(logging.INFO, logger="copbot.commands")
     proxy, ctx = pg_behind_proxy
     metrics = Metrics()
@@ -123,7 +124,7 @@ async def test_button_presses_are_in_the_metrics_and_the_log(
     finally:
         await server.close()
     assert "You claimed 2.4" in claimed.shown
-    assert dispatch.APOLOGY in failed.shown
+    assert dispatch.UNAVAILABLE in failed.shown
     counted = {
         outcome: metrics.registry.get_sample_value(
             "copbot_commands_total", {"command": "button:claim", "outcome": outcome}
