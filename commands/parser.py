@@ -809,6 +809,17 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
                     break  # ``unclaimed … unclaimed``: the flag again, not a word
         else:
             leftovers.append((index, match.start(), match.end(), token))
+    if (
+        page is not None
+        and page.kind is Kind.PAGE
+        and not has_rest
+        and page.name not in raw
+        and len(leftovers) == 1
+        and leftovers[0][3].isdecimal()
+        and all(option.name in raw for option in options if option.required)
+    ):
+        # ``/history 2.4 2``, as the usage ``/history number [page]`` reads: the page.
+        raw[page.name] = leftovers.pop()[3]
     for option in positional:
         # A word where a required value belongs is that value, so its own check explains it.
         if option.required and option.name not in raw and leftovers:

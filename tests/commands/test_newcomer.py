@@ -169,6 +169,39 @@ async def test_a_page_typed_without_its_colon_is_the_page(
         assert not reply.error, reply.text
 
 
+@pytest.mark.parametrize(
+    ("bare", "named"),
+    [
+        ("/history 2.4 2", "/history 2.4 page:2"),
+        ("/problem 2.4 2", "/problem 2.4 page:2"),
+        ("/problem 2.4 all 2", "/problem 2.4 all page:2"),
+        ("/problem 2.4 2 all", "/problem 2.4 all page:2"),
+    ],
+)
+async def test_a_page_number_typed_alone_after_the_problem_is_the_page(
+    sqlite_ctx: Context, clock: FakeClock, bare: str, named: str
+) -> None:
+    """The usage reads `/history number [page]`, and `/history 2.4 2` answered "I don't
+    understand '2'": a whole number alone after the problem's is its page, as `page:2`."""
+    await approve(sqlite_ctx.store, clock, "2.4", [(f"https://example.org/paper-{i}", "") for i in range(30)])
+    expected = await say(sqlite_ctx, ANN, named)
+    reply = await say(sqlite_ctx, ANN, bare)
+    assert reply == expected and not reply.error, reply.text
+
+
+@pytest.mark.parametrize(
+    ("line", "answer"),
+    [
+        ("/history 2.4 2 3", "I don't understand '2 3'. Usage: /history number [page]"),
+        ("/history 2.4 page:2 2", "I don't understand '2'. Usage: /history number [page]"),
+    ],
+)
+async def test_a_bare_page_beside_another_is_not_guessed(sqlite_ctx: Context, line: str, answer: str) -> None:
+    """Two bare numbers, or one beside a named page: which page was meant is not guessed."""
+    reply = await say(sqlite_ctx, ANN, line)
+    assert reply.error and reply.text == answer
+
+
 async def test_a_page_typed_bare_beside_a_named_one_is_given_twice(sqlite_ctx: Context) -> None:
     """A second page, typed bare after page:2, is refused as a named option given twice is."""
     reply = await say(sqlite_ctx, ANN, "/history 2.4 page:2 page 3")
