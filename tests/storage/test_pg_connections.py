@@ -117,21 +117,19 @@ async def test_in_an_outage_a_command_waits_one_timeout_and_help_still_answers(p
     url = make_url(pg_db_url)
     now = [1000.0]
     async with TcpProxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
-        engine = make_engine(str(url.set(port=proxy.port)), timeout=0.5)
+        engine = make_engine(str(url.set(port=proxy.port)), timeout=1.0)
         store = Store(engine, state_ttl=0, monotonic=lambda: now[0])
         ctx = Context(store=store, clock=FakeClock(START), rng=random.Random(1))
         try:
             assert not (await dispatch.run_line(ctx, ANN, "/claim 2.4")).error
             proxy.cut()
             assert (await dispatch.run_line(ctx, BOB, "/claim 3.11")).text == dispatch.UNAVAILABLE
-            for line in ("/claim 3.11", "/problem 2.4", "/release 2.4"):
+            for line in ("/claim 3.11", "/problem 2.4"):
                 started = time.monotonic()
                 reply = await dispatch.run_line(ctx, BOB, line)
                 waited = time.monotonic() - started
-                assert reply.text == dispatch.UNAVAILABLE and waited < 0.9, (
-                    line,
-                    waited,
-                )  # one 0.5 s timeout
+                # One timeout of 1 s (two, before: 2 s and more, however fast the machine).
+                assert reply.text == dispatch.UNAVAILABLE and waited < 1.7, (line, waited)
             helped = await dispatch.run_line(ctx, BOB, "/help")
             assert not helped.error and "servers may set their own" in helped.text
             assert any(line.startswith("/claim") for section in helped.sections for line in section.lines)
