@@ -321,6 +321,7 @@ def console_after_a_claim(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLACK_", "DATABASE_"))}
     environ.update(DATA_DIR=str(tmp_path / "data"), LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
     environ["SEED_FILE"] = str(ROOT / "data" / "seed.csv")
+    environ["PYTHONFAULTHANDLER"] = "1"  # SIGABRT dumps every thread's stack (see ended)
     console = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "console", "--as", "ann"],
         stdin=subprocess.PIPE,
@@ -342,6 +343,17 @@ def console_after_a_claim(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
         console.wait()
 
 
+def ended(console: subprocess.Popen[str], timeout: float = 20) -> int:
+    """The console's exit status once it ends; still running after ``timeout`` seconds (seen once
+    at Ctrl-C, under load), a failure that shows where each of its threads was."""
+    try:
+        return console.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        console.send_signal(signal.SIGABRT)
+        _, stderr = console.communicate(timeout=10)
+        raise AssertionError(f"the console still ran after {timeout} s; its threads:\n{stderr}") from None
+
+
 def test_ctrl_c_at_the_prompt_leaves_at_once(tmp_path: Path) -> None:
     """Ctrl-C while the console waits for a line did nothing until Enter was pressed (the line
     being read held the process), however often it was pressed. It leaves at once: status 130, no
@@ -349,7 +361,7 @@ def test_ctrl_c_at_the_prompt_leaves_at_once(tmp_path: Path) -> None:
     with console_after_a_claim(tmp_path) as console:
         assert console.stderr is not None
         console.send_signal(signal.SIGINT)  # the console now waits for the next line
-        status = console.wait(timeout=20)
+        status = ended(console)
         assert status == 130 and "Traceback" not in console.stderr.read()
     after = run_cli(["console", "--as", "ann"], tmp_path, "/claims\n", PYTHONPATH=str(ROOT))
     assert "Your open claims (1)" in after.stdout
@@ -362,7 +374,7 @@ def test_sigterm_leaves_the_console_cleanly_with_the_database_closed(tmp_path: P
     with console_after_a_claim(tmp_path) as console:
         assert console.stderr is not None
         console.send_signal(signal.SIGTERM)  # the console now waits for the next line
-        status = console.wait(timeout=20)
+        status = ended(console)
         errors = console.stderr.read()
         assert status == 0 and "Traceback" not in errors, (status, errors)
     assert sorted(os.listdir(tmp_path / "data")) == ["copbot.db"]  # closed: SQLite removed its -wal, -shm
