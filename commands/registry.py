@@ -162,7 +162,7 @@ async def help_command(ctx: Context, request: Request) -> Reply:
     if not actor.direct:
         try:
             days, own = await catalogue.stale_after_days(ctx, actor), ""
-        except Exception as exc:  # the database out of reach: help all the same, but the server's days
+        except Exception as exc:  # the database out of reach: help all the same, with the default days
             if not is_database_failure(exc):
                 raise
     shown_specs = [
