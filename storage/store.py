@@ -276,8 +276,8 @@ class Store(Database):
         when a row differs. The write records nothing of an inbound event being handled (it is
         not the change that event makes) and forgets every cached problem state. After a
         database failure here it does nothing for ``names.PAUSE_AFTER_FAILURE`` seconds: in an
-        outage, each command would otherwise wait out the database's timeout twice (once here),
-        and those needing no database (/help) once."""
+        outage, each command would otherwise wait out the database's timeout here before waiting
+        it out again for its own work."""
         key = (who.platform, who.community_id, who.user_id)
         now = self._states.now()
         if now < self._names_paused_until:
