@@ -8,7 +8,9 @@ in the background; elsewhere everything runs through the async engine.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -46,13 +48,42 @@ CHANGES_EVERY = 1.0  # seconds between looks at SQLite's count of other connecti
 WRITES_FAILING_FOR = 60.0  # seconds a failed write counts as "writes failing" unless one commits
 
 
+def _package_dir(name: str) -> str:
+    spec = importlib.util.find_spec(name)
+    locations = spec.submodule_search_locations if spec is not None else None
+    return os.path.join(locations[0], "") if locations else os.path.join(os.path.dirname(__file__), "")
+
+
+# Where a database's failure is raised: copbot's storage and the drivers under it (found
+# without importing them: asyncpg is imported only for a PostgreSQL database).
+_DATABASE_CODE = tuple(_package_dir(name) for name in ("storage", "sqlalchemy", "aiosqlite", "asyncpg"))
+
+
+def _raised_in_database_code(exc: BaseException) -> bool:
+    """Whether ``exc`` came up through a frame of :data:`_DATABASE_CODE` (its traceback runs
+    from where it was caught to where it was raised)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith(_DATABASE_CODE):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def is_database_failure(exc: BaseException) -> bool:
     """Whether a unit of work failed for the database's sake (locked past the busy timeout, disk
     full, read-only, out of reach), not for what it asked (a constraint, a bug in a statement)
-    nor for its caller's code (an event applied before, a refusal)."""
+    nor for its caller's code (an event applied before, a refusal).
+
+    A driver's error is the database's. A network error or timeout (OSError, TimeoutError) is
+    only when it came up through the storage or a driver: one a platform's client raised (Discord
+    or Slack out of reach) is not, and is not told to users or the log as the database's.
+    """
     if isinstance(exc, (sa.exc.IntegrityError, sa.exc.ProgrammingError, sa.exc.DataError)):
         return False
-    return isinstance(exc, (sa.exc.DBAPIError, sqlite3.OperationalError, OSError, TimeoutError))
+    if isinstance(exc, (sa.exc.DBAPIError, sqlite3.OperationalError)):
+        return True
+    return isinstance(exc, (OSError, TimeoutError)) and _raised_in_database_code(exc)
 
 
 class Database:
