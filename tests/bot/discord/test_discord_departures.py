@@ -7,7 +7,9 @@ the sweep wired as ``copbot run`` wires them, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
@@ -48,13 +50,29 @@ async def settings_left(rig: Moderated) -> bool:
     return row is not None and row.left_at is not None
 
 
+async def until(rig: Moderated, done: Callable[[], Awaitable[bool]], what: str, within: float = 20.0) -> None:
+    """Let the client handle what the gateway sent until ``done()`` (else fail, naming ``what``).
+
+    One barrier (the client has read the events), then ``done`` is looked at every 20 ms. A
+    barrier per look made discord.py answer a heartbeat request each time, and on a loaded machine
+    (the handler's writes slow on PostgreSQL) the looks used up its gateway rate limit (110 sends a
+    minute): it then waited 59 s before its next send, and the barrier's 5 s ran out.
+    """
+    await rig.fake.sync()
+    deadline = time.monotonic() + within
+    while not await done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} within {within:g} s")
+        await asyncio.sleep(0.02)
+
+
 async def until_left(rig: Moderated, left: bool) -> None:
-    """Let the client handle what the gateway sent until the server is recorded as gone (or not)."""
-    for _ in range(200):
-        if await settings_left(rig) == left:
-            return
-        await rig.fake.sync()
-    raise AssertionError(f"the server was never recorded as {'gone' if left else 'back'}")
+    """Until the server is recorded as gone (or not)."""
+
+    async def recorded() -> bool:
+        return await settings_left(rig) == left
+
+    await until(rig, recorded, f"the server was never recorded as {'gone' if left else 'back'}")
 
 
 async def removed(rig: Moderated) -> None:
@@ -117,11 +135,13 @@ async def test_the_submissions_close_at_once_and_an_outage_is_not_a_removal(rig:
     await fake.sync()
     await removed(rig)
     # The removal is recorded, then its submissions closed: let the client finish the second step.
-    for _ in range(200):
+
+    async def closed() -> bool:
         link = await submissions.get_link(store, 1)
-        if link is None or link.status != LinkStatus.PENDING:
-            break
-        await fake.sync()
+        return link is None or link.status != LinkStatus.PENDING
+
+    await until(rig, closed, "the pending submission was never closed")
+    link = await submissions.get_link(store, 1)
     assert link is not None and link.status == LinkStatus.REJECTED
     assert link.reason == "the community removed copbot" and fake.dms[fake.alice_id] == []
 
