@@ -23,7 +23,7 @@ from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack, SlackSender
 from tests.support.pg import connect, pg_url
 from tests.support.process import copbot_process
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import TcpProxy, closed_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "s3cret-pw"
@@ -75,13 +75,6 @@ def taken_port() -> Iterator[int]:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         yield sock.getsockname()[1]
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_starts_from_any_folder_with_the_catalogue_it_ships(tmp_path: Path) -> None:

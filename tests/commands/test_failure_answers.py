@@ -9,18 +9,18 @@ submission it had just saved would look lost.
 from __future__ import annotations
 
 import random
-import socket
 
 import aiohttp
 from sqlalchemy.engine import make_url
 
 from commands import dispatch
-from commands.types import Context, Reply
+from commands.types import Context
 from storage.engine import make_engine
 from storage.models import WorkLink
 from storage.store import Store
 from tests.conftest import START
 from tests.support.clock import FakeClock
+from tests.support.tcp_proxy import closed_port
 from tests.support.transcript import person, say
 
 ANN = person("ann")
@@ -64,17 +64,14 @@ async def test_a_platform_s_network_error_is_not_called_the_database_s(sqlite_ct
     reply = await say(sqlite_ctx, ANN, "/submit 2.4 https://example.org/post")
     assert platform.calls == 1
     assert reply.error and reply.text == dispatch.APOLOGY, reply.text
-    pending: Reply = await say(sqlite_ctx, MOD, "/pending")
+    pending = await say(sqlite_ctx, MOD, "/pending")
     assert "https://example.org/post" in str(pending), pending
 
 
 async def test_a_postgresql_that_refuses_connections_is_the_database_s_failure(pg_db_url: str) -> None:
     """The same kind of error (a refused connection is an OSError) from the database's driver
     reads as the database not answering."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = int(sock.getsockname()[1])
-    store = Store(make_engine(str(make_url(pg_db_url).set(port=closed)), timeout=1.0), state_ttl=0)
+    store = Store(make_engine(str(make_url(pg_db_url).set(port=closed_port())), timeout=1.0), state_ttl=0)
     ctx = Context(store=store, clock=FakeClock(START), rng=random.Random(1))
     try:
         reply = await say(ctx, ANN, "/claim 2.4")
