@@ -139,7 +139,7 @@ class Settings(BaseSettings):
         ge=0,
         le=MAX_CLAIMS,
         description="the most open claims a member may hold in a community that set none with "
-        "/setup max_claims (on Slack, which has no /setup: in every community); 0: no limit",
+        "/setup max_claims; 0: no limit",
     )
     state_cache_seconds: float = Field(
         default=2.0,

@@ -30,7 +30,7 @@ ActionHandler = Callable[[Context, Actor, str], Awaitable[Reply]]
 
 # What makes a member an admin on each platform with admin commands (bot.discord.people), named
 # in the refusal: "admin rights" alone is no permission an admin can look up, or give.
-ADMIN_RIGHTS = {"discord": "Manage Server or Administrator"}
+ADMIN_RIGHTS = {"discord": "Manage Server or Administrator", "slack": "Workspace Admin or Owner"}
 
 
 @dataclass(frozen=True)
@@ -92,10 +92,6 @@ HELP_FOOTER = (
 )
 
 
-def _offered(spec: CommandSpec, platform: str) -> bool:
-    return (platform, spec.name) not in NOT_OFFERED
-
-
 # What newcomers type for a command under a name of their own, by that name.
 SYNONYMS = {
     "mine": "claims",
@@ -117,11 +113,7 @@ def meant(name: str, actor: Actor) -> str | None:
     """The command an unknown ``name`` most likely means, as typed (``/search`` for ``serach``,
     ``/claims`` for ``mine``), among those ``actor`` may run here; None when none is close."""
     name = name.lower()
-    runnable = [
-        spec.name
-        for spec in COMMANDS.values()
-        if spec.refusal(actor) is None and _offered(spec, actor.platform)
-    ]
+    runnable = [spec.name for spec in COMMANDS.values() if spec.refusal(actor) is None]
     if (synonym := SYNONYMS.get(name)) in runnable:
         return f"/{synonym}"
     if len(name) < 3:
@@ -147,10 +139,8 @@ async def help_command(ctx: Context, request: Request) -> Reply:
     if wanted:
         name = wanted.split()[0].removeprefix("/").lower()
         spec = COMMANDS.get(NAMES.get((platform, name), name))
-        if spec is not None and _offered(spec, platform):
+        if spec is not None:
             return command_help(spec, actor)
-        if spec is not None:  # a command this platform does not offer: say why, as running it does
-            return Reply(text=NOT_OFFERED[(platform, spec.name)], private=True, error=True)
         shown = clip(wanted, 31)
         guess = meant(name, actor)
         unknown = (
@@ -165,9 +155,7 @@ async def help_command(ctx: Context, request: Request) -> Reply:
         except Exception as exc:  # the database out of reach: help all the same, with the default days
             if not is_database_failure(exc):
                 raise
-    shown_specs = [
-        spec for spec in COMMANDS.values() if spec.refusal(actor) is None and _offered(spec, platform)
-    ]
+    shown_specs = [spec for spec in COMMANDS.values() if spec.refusal(actor) is None]
     lines = tuple(
         f"{USAGES.get((platform, spec.name), spec.usage)} — {spec.description}" for spec in shown_specs
     )
@@ -185,8 +173,8 @@ def command_help(spec: CommandSpec, actor: Actor) -> Reply:
     """/help NAME: a command's usage, what it does, what each option takes, and examples."""
     platform = actor.platform
     text = spec.description[:1].upper() + spec.description[1:] + "."
-    if spec.help:
-        text += " " + spec.help
+    if about := HELPS.get((platform, spec.name), spec.help):
+        text += " " + about
     if (refusal := spec.refusal(actor)) is not None:
         text += "\n\n" + refusal
     sections = list(OPTION_SECTIONS.get((platform, spec.name), ()))
@@ -220,9 +208,9 @@ NAMES: dict[tuple[str, str], str] = {}
 OPTION_SECTIONS: dict[tuple[str, str], tuple[Section, ...]] = {}
 # A platform's own examples of a command, by (platform, name), where the core's would not run there.
 EXAMPLES: dict[tuple[str, str], tuple[str, ...]] = {}
-# Commands a platform does not offer at all, by (platform, name), with what to tell someone who asks
-# for one there: /help leaves them out of its list and answers /help NAME with that reason.
-NOT_OFFERED: dict[tuple[str, str], str] = {}
+# What /help NAME says of a command on a platform that shapes it otherwise, by (platform, name), in
+# place of its ``help`` (Slack's /setup, whose channels and moderators are not its options).
+HELPS: dict[tuple[str, str], str] = {}
 
 
 def register(spec: CommandSpec) -> None:

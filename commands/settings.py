@@ -123,9 +123,31 @@ async def _over_cap(ctx: Context, platform: str, community: str, row: CommunityS
     )
 
 
+def _fixed(ctx: Context, platform: str) -> dict[str, tuple[str, ReplyField]]:
+    """The /setup options ``platform`` takes from copbot's own settings: option → (that setting's
+    name, what /setup shows for it)."""
+    return {option: held for (where, option), held in ctx.fixed_settings.items() if where == platform}
+
+
+def _refuse_fixed(fixed: dict[str, tuple[str, ReplyField]], request: Request) -> None:
+    """Refuse a change, or reset, of an option this platform takes from copbot's own settings:
+    saved, it would change nothing here."""
+    asked = [option for option in fixed if option in request.args or request.args.get("reset") == option]
+    if not asked:
+        return
+    option = asked[0]
+    settable = [o.name for o in SETUP_OPTIONS if o.name in RESETTABLE and o.name not in fixed]
+    raise BadArgument(
+        f"{option} is not set with /setup here: copbot takes it from its {fixed[option][0]} setting, "
+        f"which whoever runs copbot changes. /setup here changes {_listed(settable)}."
+    )
+
+
 async def setup_command(ctx: Context, request: Request) -> Reply:
     """/setup [options]: change the given settings, then show them all."""
     actor = request.actor
+    fixed = _fixed(ctx, actor.platform)
+    _refuse_fixed(fixed, request)
     changes: dict[str, object] = {}
     for key, column in (
         ("moderator_channel", "moderator_channel_id"),
@@ -165,16 +187,18 @@ async def setup_command(ctx: Context, request: Request) -> Reply:
             # it, so what waits is tried now rather than at its time (see bot.moderation).
             await ctx.effects.settings_changed(actor.platform, actor.community_id)
 
-    def show(name: str, kind: str, value: str | None) -> ReplyField:
+    def show(option: str, name: str, kind: str, value: str | None) -> ReplyField:
+        if option in fixed:  # what copbot's own setting holds, as the platform shows it
+            return fixed[option][1]
         if not value:
             return ReplyField(name, "not set")
         return ReplyField(name, f"{kind} {value}", ref=(kind, value))
 
     stale_days = row.stale_after_days if row and row.stale_after_days else None
     fields = (
-        show("Moderator channel", "channel", row.moderator_channel_id if row else None),
-        show("Moderator role", "role", row.moderator_role_id if row else None),
-        show("Reminder channel", "channel", row.reminder_channel_id if row else None),
+        show("moderator_channel", "Moderator channel", "channel", row.moderator_channel_id if row else None),
+        show("moderator_role", "Moderator role", "role", row.moderator_role_id if row else None),
+        show("reminder_channel", "Reminder channel", "channel", row.reminder_channel_id if row else None),
         ReplyField(
             "Stale after", days(stale_days) if stale_days else f"{days(ctx.stale_after_days)} (default)"
         ),
@@ -195,10 +219,24 @@ async def setup_command(ctx: Context, request: Request) -> Reply:
         text = note or "Current settings."
     # Moderator posts the platform refused: what only an admin can mend, said where they look.
     attention = await refused_posts_section(ctx, actor.platform, actor.community_id)
+    footer = None
+    if fixed:
+        shown = [held[1].name for held in fixed.values()]
+        named = ", ".join(held[0] for held in fixed.values())
+        footer = (
+            f"{_listed(shown)} come from copbot's own settings here ({named}): whoever runs "
+            "copbot changes them."
+        )
     return Reply(
         title="copbot settings",
         text=text,
         fields=fields,
         sections=(attention,) if attention else (),
+        footer=footer,
         private=True,
     )
+
+
+def _listed(names: list[str]) -> str:
+    """``["A", "B", "C"]`` → ``"A, B and C"``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

@@ -567,7 +567,7 @@ async def refused_posts_section(ctx: Context, platform: str, community_id: str) 
                 "channel (its buttons still decide)"
             )
         when = f"at {clock_time(retry_at)} UTC" if retry_at > ctx.clock() else "at the next sweep"
-        # Slack's moderator channel is a setting of the environment (its /setup only says so);
+        # Slack's moderator channel is a setting of the environment (its /setup only shows it);
         # copbot's invitation to it, or its unarchiving, tries at once (bot.slack.events).
         slack = "when copbot is invited to the channel, it is unarchived, or copbot restarts"
         now = slack if platform == "slack" else "by an admin's /setup"

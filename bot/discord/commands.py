@@ -25,7 +25,6 @@ from commands.parser import Kind, Option
 from commands.registry import (
     COMMANDS,
     EXAMPLES,
-    NOT_OFFERED,
     OPTION_SECTIONS,
     USAGES,
     CommandSpec,
@@ -98,7 +97,6 @@ class CoreOption(app_commands.Transformer):
             names: list[app_commands.Choice[str | int | float]] = [
                 app_commands.Choice(name=_short(f"{name} — {spec.description}"), value=name)
                 for name, spec in COMMANDS.items()
-                if ("discord", name) not in NOT_OFFERED
             ]
             # Discord takes at most 25 choices; past that the name is typed (the core checks it).
             return names if len(names) <= CHOICES_MAX else None

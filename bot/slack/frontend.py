@@ -35,7 +35,7 @@ from bot.slack.installation import Installation
 from bot.slack.interactions import Interactions
 from bot.slack.outbound import Messenger
 from bot.slack.people import PLATFORM, Directory
-from commands.types import Context, Reply
+from commands.types import Context, Reply, ReplyField
 
 log = logging.getLogger("copbot.slack")
 
@@ -57,6 +57,7 @@ class SlackFrontEnd:
         if settings.slack_bot_token is None:
             raise ValueError("SLACK_BOT_TOKEN is not set")
         self.settings, self.ctx = settings, ctx
+        ctx.fixed_settings.update(fixed_settings(settings))
         self.answer_within = answer_within
         self.socket_mode = settings.slack_app_token is not None
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
@@ -187,6 +188,32 @@ class SlackFrontEnd:
     async def react(self, posted: Posted, emojis: list[str]) -> None:
         """Add copbot's reactions (✅ → ``white_check_mark``, ❌ → ``x``)."""
         await self.messenger.react(posted, emojis)
+
+
+def fixed_settings(settings: Settings) -> dict[tuple[str, str], tuple[str, ReplyField]]:
+    """What Slack's /setup shows of the settings it takes from the environment (see
+    :data:`bot.slack.slash.FROM_SETTINGS`): the channels as links to them, and how many members
+    and user groups SLACK_MODERATORS lists (their ids would tell an admin little)."""
+
+    def channel(name: str, value: str | None) -> ReplyField:
+        if not value:
+            return ReplyField(name, "not set")
+        return ReplyField(name, f"channel {value}", ref=("channel", value))
+
+    ids = settings.slack_moderator_ids
+    groups = sum(1 for i in ids if i.startswith("S"))
+    counted = [
+        f"{n} {word}{'' if n == 1 else 's'}"
+        for n, word in ((len(ids) - groups, "member"), (groups, "user group"))
+        if n
+    ]
+    moderators = " and ".join(counted) if counted else "nobody (none listed)"
+    shown = {
+        "moderator_channel": channel("Moderator channel", settings.slack_moderator_channel),
+        "moderator_role": ReplyField("Moderators", moderators),
+        "reminder_channel": channel("Reminder channel", settings.slack_reminder_channel),
+    }
+    return {(PLATFORM, option): (source, shown[option]) for option, source in slash.FROM_SETTINGS.items()}
 
 
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")

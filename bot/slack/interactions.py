@@ -104,8 +104,6 @@ class Interactions:
         """Run a slash command through the core; never raises."""
         try:
             name = slash.core_name(str(command.get("command", "")))
-            if name in slash.NOT_ON_SLACK:
-                return dispatch.error_reply(slash.NOT_ON_SLACK[name])
             actor = await self.directory.actor(
                 self.installation.community(command.get("team_id")),
                 str(command.get("user_id", "")),

@@ -1,24 +1,57 @@
-"""Slack's names for the core's commands: ``/cop-help`` for ``help``, ``setup`` kept off Slack.
+"""Slack's names for the core's commands (``/cop-help`` for ``help``), and Slack's ``/setup``.
 
 Every other command in :data:`commands.registry.COMMANDS` keeps its own name, so a command a
-later feature registers is reachable on Slack as soon as the manifest lists it.
+later feature registers is reachable on Slack as soon as the manifest lists it. On Slack,
+``/setup`` changes the numbers (stale days, the claim cap); the channels and moderators come from
+copbot's SLACK_* settings (:data:`FROM_SETTINGS`), and /setup shows them.
 """
 
 from __future__ import annotations
 
 import re
 
-from commands.registry import COMMANDS, NAMES, NOT_OFFERED, CommandSpec
+from commands.registry import (
+    COMMANDS,
+    EXAMPLES,
+    HELPS,
+    NAMES,
+    OPTION_SECTIONS,
+    USAGES,
+    CommandSpec,
+    option_lines,
+)
+from commands.types import Section
 
 # Core name -> Slack name, where Slack's own name would clash (Slack reserves /help).
 ALIASES = {"help": "cop-help"}
-# Core commands Slack does not offer, with what to tell someone who types them anyway.
-NOT_ON_SLACK = {
-    "setup": "On Slack, copbot takes its channels and moderators from its SLACK_* settings, and "
-    "its stale days and claim cap from STALE_AFTER_DAYS and MAX_CLAIMS (ask whoever runs it; "
-    "see docs/slack.md).",
+# The /setup options Slack takes from copbot's own settings (one per workspace, read at start), by
+# the setting that holds each: /setup shows them, and refuses to change them.
+FROM_SETTINGS = {
+    "moderator_channel": "SLACK_MODERATOR_CHANNEL",
+    "moderator_role": "SLACK_MODERATORS",
+    "reminder_channel": "SLACK_REMINDER_CHANNEL",
 }
-NOT_OFFERED.update({("slack", name): reason for name, reason in NOT_ON_SLACK.items()})
+_SETUP = [o for o in COMMANDS["setup"].options if o.name not in FROM_SETTINGS]
+USAGES["slack", "setup"] = "/setup " + " ".join(f"[{o.name}]" for o in _SETUP)
+HELPS["slack", "setup"] = (
+    "show shows the settings; giving some of them changes those, then shows them all. stale_days "
+    "is how long a claim stays fresh without news here; max_claims caps how many problems one member "
+    "may hold at once (0: no cap; a member at the cap releases one before claiming another, and may "
+    "always renew their own); setting either says how many claims or members it touches now. reset "
+    "gives one of them back to the operator's default (STALE_AFTER_DAYS, MAX_CLAIMS). The moderator "
+    "channel, moderators and reminder channel come from copbot's SLACK_MODERATOR_CHANNEL, "
+    "SLACK_MODERATORS and SLACK_REMINDER_CHANNEL settings: /setup shows them."
+)
+OPTION_SECTIONS["slack", "setup"] = (
+    Section(
+        "Options",
+        option_lines(_SETUP[:-1])
+        + (f"reset — a setting back to the operator's default: {' or '.join(o.name for o in _SETUP[1:-1])}",),
+    ),
+)
+EXAMPLES["slack", "setup"] = tuple(
+    example for example in COMMANDS["setup"].examples if not any(o in example for o in FROM_SETTINGS)
+)
 # An admin may rename a command that clashes in their workspace to /cop-<name>.
 PREFIX = "cop-"
 
@@ -52,7 +85,7 @@ def core_name(slash: str) -> str:
 
 def exposed() -> dict[str, CommandSpec]:
     """Every command Slack offers, by its Slack name, in registry order."""
-    return {slash_name(name): spec for name, spec in COMMANDS.items() if name not in NOT_ON_SLACK}
+    return {slash_name(name): spec for name, spec in COMMANDS.items()}
 
 
 def rename_in_text(text: str) -> str:
