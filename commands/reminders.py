@@ -252,7 +252,8 @@ async def renew_action(ctx: Context, actor: Actor, target: str) -> Reply:
             answered=f"{number}: still working on it, renewed {day(claim.renewed_at)}",
         )
     renewed = await ctx.store.renew_claim(claim.id or 0, _answering(actor, claim), now)
-    if renewed is None:
+    if renewed is None:  # it ended meanwhile (another replica, the sweep): say so, as to a later press
+        await _own_open_claim(ctx, actor, target, releasing=False)
         raise NotYourClaim(f"Your claim on {claim.problem_number} has already ended.", spent=spent)
     return Reply(
         text=f"Renewed your claim on {claim.problem_number} today ({day(now)}). Good luck!",
@@ -268,7 +269,8 @@ async def drop_action(ctx: Context, actor: Actor, target: str) -> Reply:
     now = ctx.clock()
     person = _answering(actor, claim)
     released = await ctx.store.release(claim.problem_number, person, "", now)
-    if released is None:
+    if released is None:  # it ended meanwhile: say so, as to a later press
+        await _own_open_claim(ctx, actor, target, releasing=True)
         raise NotYourClaim(f"Your claim on {claim.problem_number} has already ended.", spent=spent)
     return Reply(
         text=f"Released your claim on {claim.problem_number}. Thanks for saying so!",

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from bot.config import Settings
 from commands.types import Context
@@ -22,6 +23,7 @@ from tests.bot.discord.discord_rig import TOKEN, Moderated, ask, buttons, embed,
 from tests.fakes.discord_api import Callback, FakeDiscord
 from tests.support.clock import FakeClock
 from tests.support.logged import copbot_logging
+from tests.support.pg import lock_rows, lock_waiters
 
 
 async def configure(fake: FakeDiscord, **options: Any) -> None:
@@ -667,6 +669,49 @@ async def test_a_reminder_pressed_after_the_claim_expired_and_was_claimed_again(
     await fake.wait_until(lambda: buttons(fake.message(int(dm["id"]))) == [])
     said = ["3.11: the claim had already ended (expired); claimed again 2027-01-10"]
     assert answered(fake.message(int(dm["id"]))) == said
+
+
+@pytest.mark.parametrize(
+    ("label", "said"),
+    [
+        (
+            "Still working on it",
+            "Your claim on 3.11 has already ended (released); /claim 3.11 to take it up again.",
+        ),
+        ("Release it", "Your claim on 3.11 has already ended (released); nothing changed."),
+    ],
+)
+async def test_a_reminder_pressed_as_its_claim_ends_on_another_replica_says_how_it_ended(
+    rig: Moderated, clock: FakeClock, db_url: str, label: str, said: str
+) -> None:
+    """Alice presses a button of her reminder just as another replica releases the claim: the
+    press found it open, then wrote nothing. It answered only "has already ended", and the
+    buttons left the reminder with no line saying what became of the claim; now it answers, and
+    the reminder says, as for a press after the end. (PostgreSQL's row lock holds the press
+    between its read and its write; SQLite has no such lock to hold it there.)"""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("holds the press mid-way with a PostgreSQL row lock")
+    fake = rig.fake
+    mine = await claim(rig, fake.alice_id)
+    clock.advance(days=31)
+    await rig.sweeper.run_once()
+    (dm,) = fake.dms[fake.alice_id]
+    store = rig.bot.ctx.store
+    holder = await lock_rows(store, Claim, [mine.id or 0])
+    try:
+        press = asyncio.create_task(click(fake, dm, label, fake.alice_id))
+        await lock_waiters(store, "claim", at_least=1, timeout=10)
+        ended = sa.text("UPDATE claim SET state = 'released', ended_at = :now WHERE id = :id")
+        await holder.execute(ended, {"now": clock(), "id": mine.id})
+        await holder.commit()
+    finally:
+        await holder.close()
+    answer = await press
+
+    assert answer.ephemeral and embed(answer)["description"] == said
+    await fake.wait_until(lambda: buttons(fake.message(int(dm["id"]))) == [])
+    assert answered(fake.message(int(dm["id"]))) == ["3.11: the claim had already ended (released)"]
+    assert (await latest(rig, fake.alice_id)).state == "released"
 
 
 async def test_two_quick_answers_to_one_reminder_leave_neither_claims_buttons_behind(
