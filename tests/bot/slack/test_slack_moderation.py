@@ -1076,8 +1076,8 @@ async def test_a_moderator_post_slack_refuses_as_too_long_is_written_off_once(
 async def test_pending_tells_slack_admins_a_restart_not_setup_tries_a_refusing_channel_again(
     rig: Rig,
 ) -> None:
-    """On Slack the moderator channel is a setting of the environment and /setup only says so:
-    the Needs attention line sent Slack admins to "an admin's /setup", which tries nothing there.
+    """On Slack the moderator channel is a setting of the environment, which /setup cannot change:
+    the Needs attention line sent Slack admins to "an admin's /setup" to mend it.
     It says a restart (what ``copbot run`` does at start) or copbot's invitation to the channel
     (test_slack_invited.py) tries at once."""
     rig.fake.fail(MODS, "not_in_channel", methods={"chat.postMessage"})

@@ -143,3 +143,16 @@ async def test_cop_help_setup_explains_slacks_setup(rig: Rig) -> None:
     )
     member = await rig.command("/cop-help", user=ANN)
     assert "/setup" not in member.shown
+
+
+async def test_setup_show_tells_a_slack_admin_what_the_moderator_channel_refused(rig: Rig) -> None:
+    """copbot was not invited to SLACK_MODERATOR_CHANNEL: a submission waits unposted. An admin
+    checking /setup show sees it under Needs attention, with Slack's reason and the channel."""
+    rig.fake.fail(MODS, "not_in_channel", methods={"chat.postMessage"})
+    submitted = await rig.command("/submit", "2.4 https://example.org/acronyms", user=ANN)
+    assert not submitted.public
+
+    shown = await rig.command("/setup", "show", user=CAT)
+    assert "*Needs attention*" in shown.shown, shown.shown
+    (line,) = [line for line in shown.shown.splitlines() if "moderator channel are refused" in line]
+    assert "not_in_channel" in plain(line) and "1 submission waits unposted" in line, line
