@@ -123,12 +123,6 @@ async def _over_cap(ctx: Context, platform: str, community: str, row: CommunityS
     )
 
 
-def _fixed(ctx: Context, platform: str) -> dict[str, tuple[str, ReplyField]]:
-    """The /setup options ``platform`` takes from copbot's own settings: option → (that setting's
-    name, what /setup shows for it)."""
-    return {option: held for (where, option), held in ctx.fixed_settings.items() if where == platform}
-
-
 def _refuse_fixed(fixed: dict[str, tuple[str, ReplyField]], request: Request) -> None:
     """Refuse a change, or reset, of an option this platform takes from copbot's own settings:
     saved, it would change nothing here."""
@@ -146,7 +140,7 @@ def _refuse_fixed(fixed: dict[str, tuple[str, ReplyField]], request: Request) ->
 async def setup_command(ctx: Context, request: Request) -> Reply:
     """/setup [options]: change the given settings, then show them all."""
     actor = request.actor
-    fixed = _fixed(ctx, actor.platform)
+    fixed = ctx.fixed_settings.get(actor.platform, {})
     _refuse_fixed(fixed, request)
     changes: dict[str, object] = {}
     for key, column in (

@@ -302,9 +302,9 @@ class Context:
     page_size: int = 5
     effects: Effects | None = None
     # /setup options a platform takes from copbot's own settings instead (Slack's channels and
-    # moderators: SLACK_MODERATOR_CHANNEL…), by (platform, option): that setting's name, and the
+    # moderators: SLACK_MODERATOR_CHANNEL…), by platform, then option: that setting's name, and the
     # field /setup shows for it. Filled by the platform's front end.
-    fixed_settings: dict[tuple[str, str], tuple[str, ReplyField]] = field(default_factory=dict)
+    fixed_settings: dict[str, dict[str, tuple[str, ReplyField]]] = field(default_factory=dict)
     # The problem /random (or the card whose Another random button they pressed) last showed each
     # person, by (platform, user id): their next /random picks another. In this process only,
     # the latest RECENT_PICKS people (see commands.random_problem).

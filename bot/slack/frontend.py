@@ -57,7 +57,7 @@ class SlackFrontEnd:
         if settings.slack_bot_token is None:
             raise ValueError("SLACK_BOT_TOKEN is not set")
         self.settings, self.ctx = settings, ctx
-        ctx.fixed_settings.update(fixed_settings(settings))
+        ctx.fixed_settings[PLATFORM] = fixed_settings(settings)
         self.answer_within = answer_within
         self.socket_mode = settings.slack_app_token is not None
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
@@ -190,7 +190,7 @@ class SlackFrontEnd:
         await self.messenger.react(posted, emojis)
 
 
-def fixed_settings(settings: Settings) -> dict[tuple[str, str], tuple[str, ReplyField]]:
+def fixed_settings(settings: Settings) -> dict[str, tuple[str, ReplyField]]:
     """What Slack's /setup shows of the settings it takes from the environment (see
     :data:`bot.slack.slash.FROM_SETTINGS`): the channels as links to them, and how many members
     and user groups SLACK_MODERATORS lists (their ids would tell an admin little)."""
@@ -213,7 +213,7 @@ def fixed_settings(settings: Settings) -> dict[tuple[str, str], tuple[str, Reply
         "moderator_role": ReplyField("Moderators", moderators),
         "reminder_channel": channel("Reminder channel", settings.slack_reminder_channel),
     }
-    return {(PLATFORM, option): (source, shown[option]) for option, source in slash.FROM_SETTINGS.items()}
+    return {option: (source, shown[option]) for option, source in slash.FROM_SETTINGS.items()}
 
 
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")

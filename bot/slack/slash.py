@@ -20,6 +20,7 @@ from commands.registry import (
     CommandSpec,
     option_lines,
 )
+from commands.settings import RESETTABLE
 from commands.types import Section
 
 # Core name -> Slack name, where Slack's own name would clash (Slack reserves /help).
@@ -42,11 +43,12 @@ HELPS["slack", "setup"] = (
     "channel, moderators and reminder channel come from copbot's SLACK_MODERATOR_CHANNEL, "
     "SLACK_MODERATORS and SLACK_REMINDER_CHANNEL settings: /setup shows them."
 )
+_RESETTABLE = " or ".join(o.name for o in _SETUP if o.name in RESETTABLE)
 OPTION_SECTIONS["slack", "setup"] = (
     Section(
         "Options",
-        option_lines(_SETUP[:-1])
-        + (f"reset — a setting back to the operator's default: {' or '.join(o.name for o in _SETUP[1:-1])}",),
+        option_lines([o for o in _SETUP if o.name != "reset"])
+        + (f"reset — a setting back to the operator's default: {_RESETTABLE}",),
     ),
 )
 EXAMPLES["slack", "setup"] = tuple(
