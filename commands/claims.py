@@ -386,11 +386,12 @@ _LINES = {
     "submitted": "{who} submitted",
     "approved": "{who} approved",
     "rejected": "{who} rejected",
+    "withdrawn": "{who} withdrew",
     "posted": "The link from {who} was posted for the moderators",
     "post_refused": "The link from {who} could not be posted for the moderators",
 }
 # Kinds whose detail is the link itself (and a reason in brackets): "Mod approved https://…".
-_ABOUT_A_LINK = {"submitted", "approved", "rejected"}
+_ABOUT_A_LINK = {"submitted", "approved", "rejected", "withdrawn"}
 # An undone decision's detail, as storage.submissions.undo writes it: "<url> was approved".
 _UNDONE = re.compile(r"(?P<url>\S+) was (?P<was>approved|rejected)")
 _UNDID = {"approved": "the approval of", "rejected": "the rejection of"}

@@ -317,6 +317,16 @@ for _spec in (
         examples=("/submit 2.4 https://example.org/post my write-up",),
     ),
     CommandSpec(
+        "withdraw",
+        "take back a link you submitted, before it is decided",
+        submissions.WITHDRAW_OPTIONS,
+        submissions.withdraw_command,
+        community=True,
+        help="Only your own, while it waits for the moderators; its post in the moderator channel then "
+        "says it was withdrawn. Name the link when several of yours wait for that problem.",
+        examples=("/withdraw 2.4", "/withdraw 2.4 https://example.org/post"),
+    ),
+    CommandSpec(
         "pending",
         "submissions waiting for a decision (moderators)",
         submissions.PENDING_OPTIONS,

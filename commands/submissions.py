@@ -123,6 +123,83 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
     return Reply(text=text + host_note, private=True)
 
 
+WITHDRAW_OPTIONS = (
+    Option("number", Kind.NUMBER, "problem number, like 2.4", required=True),
+    Option("link", Kind.LINK, "which of your links, when several wait for that problem", max_length=2000),
+)
+
+
+async def withdraw_command(ctx: Context, request: Request) -> Reply:
+    """/withdraw NUMBER [link]: take back your own submission while it waits for the moderators
+    (a wrong link, or one submitted twice under other problems); its moderator post then says so
+    and offers nothing to decide. Only its submitter may, only before a decision."""
+    problem = await get_problem(ctx, request.args["number"])
+    who = request.actor.person
+    mine = await submissions.submitted_by(ctx.store, who, problem.number)
+    if raw := request.args.get("link", "").strip().strip("<>"):
+        wanted = normalise_link(check_link(without_tracking(raw)[0]))
+        chosen = [link for link in mine if link.normalized_url == wanted]
+    else:
+        chosen = mine
+    waiting = [link for link in chosen if link.status == LinkStatus.PENDING]
+    if not waiting:
+        raise CommandError(_nothing_to_withdraw(problem.number, mine, chosen, bool(raw)))
+    if len(waiting) > 1:
+        listed = "; ".join(link.url for link in waiting)
+        raise BadArgument(
+            f"{len(waiting)} of your links for {problem.number} wait for the moderators: {listed}. "
+            f"Say which to withdraw, e.g. /withdraw {problem.number} {waiting[0].url}"
+        )
+    link = waiting[0]
+    assert link.id is not None
+    withdrawn = await submissions.withdraw(ctx.store, link.id, who, ctx.clock())
+    if withdrawn is None:
+        now = await submissions.get_link(ctx.store, link.id)
+        if now is not None and now.status == LinkStatus.WITHDRAWN:
+            raise CommandError(f"You withdrew your link for {problem.number} already: {now.url}")
+        raise await _unchanged(
+            ctx,
+            link.id,
+            f"Too late: a moderator decided your link for {problem.number} meanwhile ({{status}} by "
+            "{who}); nothing changed.",
+        )
+    if ctx.effects:
+        await ctx.effects.decided(withdrawn)
+    return Reply(
+        text=(
+            f"Withdrawn: your link for {problem.number} ({withdrawn.url}). The moderators no longer "
+            "decide it; /submit sends it again if you change your mind."
+        ),
+        private=True,
+    )
+
+
+def _nothing_to_withdraw(number: str, mine: list[WorkLink], chosen: list[WorkLink], named: bool) -> str:
+    """Why /withdraw found none of the member's links for ``number`` waiting (``chosen``: those
+    matching the link they named, when ``named``; ``mine``: all of theirs, newest first)."""
+    if chosen:
+        last = chosen[0]
+        when = day(last.decided_at) if last.decided_at else "earlier"
+        if last.status == LinkStatus.WITHDRAWN:
+            return f"You withdrew your link for {number} already ({when}): {last.url}"
+        how = f"{last.status} by {last.decided_by_name or 'someone'} ({when})"
+        then = (
+            " A moderator can take the approval back with Undo on its post."
+            if last.status == LinkStatus.APPROVED
+            else ""
+        )
+        return (
+            f"Too late: your link for {number} was {how}, so there is nothing to withdraw: {last.url}.{then}"
+        )
+    if named and (waiting := [link.url for link in mine if link.status == LinkStatus.PENDING]):
+        return (
+            f"You submitted no such link for {number}. Yours waiting for the moderators: {'; '.join(waiting)}"
+        )
+    if named:
+        return f"You submitted no such link for {number}, so there is nothing to withdraw."
+    return f"You have submitted nothing for {number} here, so there is nothing to withdraw."
+
+
 def moderator_post(link: WorkLink, problem: Problem, rejected: WorkLink | None = None) -> Reply:
     """What moderators see for a submission, with its decision when there is one, and the last
     rejection of the same work for the problem (``rejected``), so none is reviewed blind."""
@@ -153,6 +230,9 @@ def moderator_post(link: WorkLink, problem: Problem, rejected: WorkLink | None =
             Button("Approve", "approve", str(link.id), ButtonStyle.SUCCESS),
             Button("Reject with reason", "reject", str(link.id), ButtonStyle.DANGER),
         )
+    elif link.status == LinkStatus.WITHDRAWN:
+        text = f"Withdrawn by {link.decided_by_name}, who submitted it: nothing to decide."
+        buttons = ()
     else:
         verb = "Approved" if link.status == LinkStatus.APPROVED else "Rejected"
         text = f"{verb} by {link.decided_by_name}" + (f": {link.reason}" if link.reason else ".")
@@ -203,6 +283,10 @@ def submitter_notice(link: WorkLink, problem: Problem) -> Reply:
 def _require_moderator(actor: Actor) -> None:
     if not actor.is_moderator:
         raise NotAllowed("Only moderators can decide submissions.")
+
+
+# A withdrawn submission, as moderators' answers name it.
+_WITHDREW = "{link.decided_by_name} withdrew {link.problem_number} #{link.id}, which they submitted"
 
 
 def undo_button(link: WorkLink) -> Button:
@@ -344,7 +428,13 @@ async def _decided_already(ctx: Context, actor: Actor, own: WorkLink, listed: bo
     (its moderator post brought up to date, see :func:`_unchanged`); pressed on a /pending list
     (``listed``), with that button's pair spent and the list as it now is (see :func:`decide_link`)."""
     assert own.id is not None
-    error = await _unchanged(ctx, own.id, "Already {status} by {who}; nothing changed.")
+    error = await _unchanged(
+        ctx,
+        own.id,
+        "Already withdrawn by {who}, who submitted it: nothing to decide."
+        if own.status == LinkStatus.WITHDRAWN
+        else "Already {status} by {who}; nothing changed.",
+    )
     if listed:
         error.spent = tuple(b.custom_id for b in listed_buttons(own))
         error.relist = await pending_command(ctx, Request("pending", actor))
@@ -381,6 +471,8 @@ async def undo_action(ctx: Context, actor: Actor, target: str) -> Reply:
     _require_moderator(actor)
     link_id, revision = _undo_target(target)
     own = await _own_link(ctx, actor, link_id)
+    if own.status == LinkStatus.WITHDRAWN:
+        raise await _unchanged(ctx, link_id, _WITHDREW.format(link=own) + ": nothing to undo.")
     if revision is None and own.status != LinkStatus.PENDING:
         if own.revision > 1:
             # An Undo made before Undo named its decision, on a submission undone and decided
@@ -474,6 +566,15 @@ async def decide_post_by_reaction(ctx: Context, actor: Actor, link: WorkLink, em
     except CommandError:
         pass
     now = await submissions.get_link(ctx.store, link.id)
+    if now is not None and now.status == LinkStatus.WITHDRAWN:
+        return Reply(
+            text=(
+                _WITHDREW.format(link=now) + f": your {APPROVE_EMOJI if approve else REJECT_EMOJI} "
+                "changed nothing, and there is nothing to decide."
+            ),
+            error=True,
+            mention=actor.user_id,
+        )
     if now is None or now.status == LinkStatus.PENDING or (now.status == LinkStatus.APPROVED) == approve:
         return None
     return Reply(

@@ -58,6 +58,8 @@ class LinkStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+    # Taken back by its submitter before any decision (/withdraw): nothing left to decide.
+    WITHDRAWN = "withdrawn"
 
 
 LEGACY_PLATFORM = "sheet"

@@ -16,7 +16,7 @@ The moderator post of each submission (posting it once, moving it, keeping it up
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -199,8 +199,11 @@ async def record_notice(store: Store, link_id: int, how: str) -> None:
         )
 
 
-async def pending(store: Store, platform: str, community_id: str) -> list[WorkLink]:
-    """A community's pending submissions, oldest first."""
+async def pending(
+    store: Store, platform: str, community_id: str, user_id: str | None = None
+) -> list[WorkLink]:
+    """A community's pending submissions (only ``user_id``'s, when given), oldest first."""
+    mine = [WorkLink.user_id == user_id] if user_id is not None else []
     async with store.read() as s:
         return list(
             await s.exec(
@@ -209,8 +212,26 @@ async def pending(store: Store, platform: str, community_id: str) -> list[WorkLi
                     WorkLink.platform == platform,
                     WorkLink.community_id == community_id,
                     WorkLink.status == LinkStatus.PENDING.value,
+                    *mine,
                 )
                 .order_by(col(WorkLink.created_at), col(WorkLink.id))
+            )
+        )
+
+
+async def submitted_by(store: Store, who: Person, number: str) -> list[WorkLink]:
+    """``who``'s submissions for problem ``number`` in their community, newest first."""
+    async with store.read() as s:
+        return list(
+            await s.exec(
+                select(WorkLink)
+                .where(
+                    WorkLink.platform == who.platform,
+                    WorkLink.community_id == who.community_id,
+                    WorkLink.user_id == who.user_id,
+                    WorkLink.problem_number == number,
+                )
+                .order_by(col(WorkLink.created_at).desc(), col(WorkLink.id).desc())
             )
         )
 
@@ -220,10 +241,37 @@ async def decide(
 ) -> WorkLink | None:
     """Approve or reject a pending submission; None when it was not pending (decided already)."""
     status = LinkStatus.APPROVED if approve else LinkStatus.REJECTED
+    detail = (lambda url: f"{url} ({reason})") if reason else None
+    return await _close(store, link_id, who, now, status, reason=reason, notice="retry", detail=detail)
+
+
+async def withdraw(store: Store, link_id: int, who: Person, now: datetime) -> WorkLink | None:
+    """The submitter takes back their pending submission; None when it was not pending (decided
+    or withdrawn already) or is not theirs. Recorded as a decision by the submitter, so the
+    moderator post is brought up to date (``revision``) and stops offering a decision; nobody is
+    notified (``notice`` stays empty): the submitter is told in the answer."""
+    theirs = (col(WorkLink.platform) == who.platform, col(WorkLink.user_id) == who.user_id)
+    return await _close(store, link_id, who, now, LinkStatus.WITHDRAWN, *theirs, reason="", notice="")
+
+
+async def _close(
+    store: Store,
+    link_id: int,
+    who: Person,
+    now: datetime,
+    status: LinkStatus,
+    *guards: sa.ColumnElement[bool],
+    reason: str,
+    notice: str,
+    detail: Callable[[str], str] | None = None,
+) -> WorkLink | None:
+    """Move a pending submission (that ``guards`` also hold for) to ``status`` as decided by
+    ``who``, with its history event (its detail: the link, or ``detail`` of it); None when it
+    was not pending, or a guard failed."""
     async with store.session() as s:
         result = await s.exec(
             sa.update(WorkLink)
-            .where(col(WorkLink.id) == link_id, col(WorkLink.status) == LinkStatus.PENDING.value)
+            .where(col(WorkLink.id) == link_id, col(WorkLink.status) == LinkStatus.PENDING.value, *guards)
             .values(
                 status=status.value,
                 decided_by_id=who.user_id,
@@ -231,7 +279,7 @@ async def decide(
                 decided_at=now,
                 reason=reason,
                 revision=col(WorkLink.revision) + 1,
-                notice="retry",
+                notice=notice,
             )
             .returning(col(WorkLink.id))
         )
@@ -239,7 +287,7 @@ async def decide(
             return None
         link = await s.get(WorkLink, link_id, populate_existing=True)
         assert link is not None
-        s.add(history_event(link, status.value, now, who, f"{link.url}" + (f" ({reason})" if reason else "")))
+        s.add(history_event(link, status.value, now, who, detail(link.url) if detail else link.url))
         return link
 
 

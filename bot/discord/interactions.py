@@ -139,10 +139,13 @@ class Interactions:
         """Autocomplete from the cached catalogue; /release's lists the user's claims first."""
         if kind is Kind.NUMBER:
             mine: list[str] = []
+            community = str(interaction.guild_id) if interaction.guild_id else "dm"
             if command == "release":  # claims are released where they were made: this server's
-                community = str(interaction.guild_id) if interaction.guild_id else "dm"
                 mine = await self.catalogue.claimed("discord", community, str(interaction.user.id))
-            found = await self.catalogue.numbers(current, mine)
+            elif command == "withdraw":  # so are submissions withdrawn
+                mine = await self.catalogue.submitted("discord", community, str(interaction.user.id))
+            mark = "Your link" if command == "withdraw" else "Your claim"
+            found = await self.catalogue.numbers(current, mine, mark)
         else:
             found = await self.catalogue.categories(current)
         # A problem's text holding a bidi control (stored before imports dropped them) would

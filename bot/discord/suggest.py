@@ -11,14 +11,15 @@ import logging
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from rapidfuzz import fuzz, process
 
 from commands.catalogue import problem_title
 from commands.parser import NUMBER_PREFIX_RE
-from storage.models import Claim
+from storage import submissions
 from storage.store import Store
 from storage.text import canonical_number
 
@@ -74,10 +75,13 @@ def _starts(entry: _Entry, typed: re.Match[str]) -> bool:
     return position.startswith(start)
 
 
-def _yours(label: str) -> str:
-    """A problem's label marked as the user's claim, within Discord's 100 characters."""
-    name = f"Your claim: {label}"
+def _yours(label: str, mark: str = "Your claim") -> str:
+    """A problem's label marked as the user's (claim, or ``mark``), within Discord's 100 characters."""
+    name = f"{mark}: {label}"
     return name if len(name) <= CHOICE_NAME_MAX else name[: CHOICE_NAME_MAX - 1] + "…"
+
+
+T = TypeVar("T")
 
 
 class Catalogue:
@@ -94,7 +98,7 @@ class Catalogue:
         self.store = store
         self.ttl = ttl
         self.claims_wait = claims_wait
-        self._reads: set[asyncio.Future[list[Claim]]] = set()
+        self._reads: set[asyncio.Future[Any]] = set()
         self._now = now
         self._entries: list[_Entry] = []
         self._loaded_at: float | None = None
@@ -121,10 +125,13 @@ class Catalogue:
         self._entries = entries
         self._loaded_at = self._now()
 
-    async def numbers(self, current: str, mine: Sequence[str] = ()) -> list[Suggestion]:
+    async def numbers(
+        self, current: str, mine: Sequence[str] = (), mark: str = "Your claim"
+    ) -> list[Suggestion]:
         """Problems matching what was typed: a number spelled any way the commands take it
         (``2.4``, ``02.04``, ``#2.4``) first, then those it starts (``2.`` → 2.1, 2.2…), or
-        words (``acronym``). The problems in ``mine`` (the user's claims) come first, marked."""
+        words (``acronym``). The problems in ``mine`` (the user's claims) come first, marked
+        (``mark``: what of the user's they are)."""
         try:
             entries = await self.entries()
         except Exception:  # autocomplete errors are only logged by discord.py: answer empty
@@ -157,21 +164,31 @@ class Catalogue:
             theirs = sorted((e for e in found if e.number in order), key=lambda e: order[e.number])
             found = theirs + [e for e in found if e.number not in order]
         shown = found[:MAX_CHOICES]
-        return [Suggestion(_yours(e.label) if e.number in order else e.label, e.number) for e in shown]
+        return [Suggestion(_yours(e.label, mark) if e.number in order else e.label, e.number) for e in shown]
 
     async def claimed(self, platform: str, community_id: str, user_id: str) -> list[str]:
         """The problems ``user_id`` holds an open claim on in the community, oldest first: one
         indexed read. None at all when the database has not answered within ``claims_wait``
         (the read goes on, unawaited), so that the suggestions still come in time."""
-        read = asyncio.ensure_future(self.store.open_claims_for_user(platform, community_id, user_id))
+        claims = await self._within(self.store.open_claims_for_user(platform, community_id, user_id))
+        return [c.problem_number for c in claims]
+
+    async def submitted(self, platform: str, community_id: str, user_id: str) -> list[str]:
+        """The problems ``user_id``'s submissions waiting for the moderators in the community
+        are for, oldest first (/withdraw's), within ``claims_wait`` as :meth:`claimed`'s."""
+        waiting = await self._within(submissions.pending(self.store, platform, community_id, user_id))
+        return list(dict.fromkeys(link.problem_number for link in waiting))
+
+    async def _within(self, reading: Coroutine[Any, Any, Sequence[T]]) -> Sequence[T]:
+        """What ``reading`` returns, or nothing when it fails or takes past ``claims_wait``."""
+        read = asyncio.ensure_future(reading)
         self._reads.add(read)
         read.add_done_callback(self._reads.discard)
         try:
-            claims = await asyncio.wait_for(asyncio.shield(read), self.claims_wait)
+            return await asyncio.wait_for(asyncio.shield(read), self.claims_wait)
         except Exception:
             log.warning("reading a user's claims for autocomplete failed or took too long", exc_info=True)
             return []
-        return [c.problem_number for c in claims]
 
     async def categories(self, current: str) -> list[Suggestion]:
         """Categories whose section number or name contains what was typed."""

@@ -1197,3 +1197,103 @@ async def test_an_undo_made_before_undo_named_its_decision_never_takes_back_a_la
     assert again.text.startswith("Undone: 2.4 #"), again.text
     link = await submissions.get_link(ctx.store, 1)
     assert link is not None and link.status == "pending"
+
+
+BOB = person("bob")
+
+
+async def test_a_submitter_withdraws_their_waiting_link(moderated: Context, outbound: MemoryOutbound) -> None:
+    """Ann takes her link back before any decision: she is told, the moderator post says so and
+    offers nothing to decide, nobody gets a DM, /pending is empty, /history says it, and the
+    same link may be submitted again."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    reply = await say(moderated, ANN, "/withdraw 2.4")
+    assert not reply.error and reply.private
+    assert reply.text.startswith("Withdrawn: your link for 2.4 (https://example.org/acronyms).")
+    edit = next(s for s in outbound.sent if s.kind == "edit")
+    assert edit.reply.text == "Withdrawn by Ann, who submitted it: nothing to decide."
+    assert edit.reply.buttons == ()
+    assert not [s for s in outbound.sent if s.kind == "dm"]
+    assert (await say(moderated, MOD, "/pending")).text == "Nothing is waiting for a decision."
+    assert "Ann withdrew https://example.org/acronyms" in await shown(moderated, ANN, "/history 2.4")
+    again = await say(moderated, ANN, SUBMIT)
+    assert "went to the moderators" in again.text, again.text
+
+
+async def test_only_the_submitter_withdraws(moderated: Context) -> None:
+    """Bob, and a moderator, cannot withdraw Ann's link (they have none of their own there): it
+    stays pending. The storage guard refuses another person's withdrawal too."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    for other in (BOB, MOD):
+        reply = await say(moderated, other, "/withdraw 2.4")
+        assert reply.error
+        assert reply.text == "You have submitted nothing for 2.4 here, so there is nothing to withdraw."
+    assert await submissions.withdraw(moderated.store, 1, BOB.person, moderated.clock()) is None
+    link = await submissions.get_link(moderated.store, 1)
+    assert link is not None and link.status == "pending"
+
+
+async def test_a_decided_link_is_too_late_to_withdraw(moderated: Context) -> None:
+    """Once a moderator approved it, /withdraw says by whom and changes nothing; a second
+    /withdraw of a withdrawn link says it is withdrawn already."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    await decide_by_reaction(moderated, MOD, "1", "✅")
+    late = await say(moderated, ANN, "/withdraw 2.4")
+    assert late.error and late.text.startswith("Too late: your link for 2.4 was approved by Mod (")
+    assert "Undo" in late.text
+    assert "https://example.org/acronyms" in await shown(moderated, ANN, "/problem 2.4")
+
+    await say(moderated, ANN, "/submit 2.4 https://example.org/other")
+    assert not (await say(moderated, ANN, "/withdraw 2.4 https://example.org/other")).error
+    double = await say(moderated, ANN, "/withdraw 2.4 https://example.org/other")
+    assert double.error and double.text.startswith("You withdrew your link for 2.4 already (")
+
+
+async def test_moderators_acting_on_a_withdrawn_submission_are_told_nothing_is_left(
+    moderated: Context,
+) -> None:
+    """A ✅ under the post, Approve and Undo on it after Ann withdrew: each says she withdrew it,
+    and it stays withdrawn (nothing listed, nothing pending)."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    await say(moderated, ANN, "/withdraw 2.4")
+    answer = await decide_by_reaction(moderated, MOD, "1", "✅")
+    assert answer is not None and answer.error and answer.mention == "mod"
+    assert answer.text == (
+        "Ann withdrew 2.4 #1, which they submitted: your ✅ changed nothing, and there is nothing to decide."
+    )
+    approve = await dispatch.run_action(moderated, MOD, "cop:approve:1")
+    assert approve.error and approve.text == "Already withdrawn by Ann, who submitted it: nothing to decide."
+    undo = await dispatch.run_action(moderated, MOD, "cop:undo:1.1")
+    assert undo.error and undo.text == "Ann withdrew 2.4 #1, which they submitted: nothing to undo."
+    link = await submissions.get_link(moderated.store, 1)
+    assert link is not None and link.status == "withdrawn"
+    assert "example.org/acronyms" not in await shown(moderated, ANN, "/problem 2.4")
+
+
+async def test_withdraw_asks_which_when_several_wait(moderated: Context) -> None:
+    """Two of Ann's links wait for 2.4: /withdraw 2.4 names both and asks which; the link named
+    (with a tracking parameter it was stored without) is withdrawn, the other stays; a link she
+    never submitted is answered with those that wait."""
+    await say(moderated, ANN, "/submit 2.4 https://example.org/one")
+    await say(moderated, ANN, "/submit 2.4 https://example.org/two")
+    which = await say(moderated, ANN, "/withdraw 2.4")
+    assert which.error and which.text.startswith(
+        "2 of your links for 2.4 wait for the moderators: https://example.org/two; https://example.org/one."
+    )
+    unknown = await say(moderated, ANN, "/withdraw 2.4 https://example.org/three")
+    assert unknown.error and unknown.text == (
+        "You submitted no such link for 2.4. Yours waiting for the moderators: "
+        "https://example.org/two; https://example.org/one"
+    )
+    done = await say(moderated, ANN, "/withdraw 2.4 https://example.org/one?utm_source=x")
+    assert not done.error and "(https://example.org/one)" in done.text
+    waiting = await submissions.pending(moderated.store, "discord", "guild1")
+    assert [link.url for link in waiting] == ["https://example.org/two"]
+    junk = await say(moderated, ANN, "/withdraw 2.4 notalink")
+    assert junk.error and [
+        link.url for link in await submissions.pending(moderated.store, "discord", "guild1")
+    ] == ["https://example.org/two"]

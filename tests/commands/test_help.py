@@ -70,6 +70,7 @@ async def test_every_command_has_help_and_examples(ctx: Context) -> None:
 BEFORE: dict[str, tuple[tuple[Actor, str], ...]] = {
     "release": ((MOD, "/claim 2.4"),),
     "claims": ((ANN, "/claim 2.4"),),
+    "withdraw": ((MOD, "/submit 2.4 https://example.org/post"),),
 }
 
 

@@ -124,3 +124,22 @@ async def test_a_number_followed_by_words_suggests_that_number(
         assert found and found[0]["value"] == "2.4", (typed, found[:2])
     section = await choices(fake, "claim", "number", "2. acro")
     assert section[0]["value"] == "2.4" and all(c["value"].startswith("2.") for c in section)
+
+
+async def test_withdraw_suggests_the_users_waiting_links_first(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """/withdraw offers the problems Alice's waiting submissions are for first, marked as her
+    links; once withdrawn, the problem is no longer first; the owner gets the catalogue."""
+    for number in ("3.11", "1.2"):
+        sent = await ask(fake, "submit", {"number": number, "link": f"https://example.org/{number}"})
+        assert "Thanks!" in text_of(sent.data or {}), text_of(sent.data or {})
+    hers = await choices(fake, "withdraw", "number", "", user_id=fake.alice_id)
+    assert [c["value"] for c in hers][:3] == ["3.11", "1.2", "1.1"]
+    assert hers[0]["name"].startswith("Your link: 3.11 — ") and not hers[2]["name"].startswith("Your")
+    withdrawn = await ask(fake, "withdraw", {"number": "3.11"}, user_id=fake.alice_id)
+    assert text_of(withdrawn.data or {}).startswith("Withdrawn"), text_of(withdrawn.data or {})
+    after = await choices(fake, "withdraw", "number", "", user_id=fake.alice_id)
+    assert [c["value"] for c in after][:2] == ["1.2", "1.1"]
+    others = await choices(fake, "withdraw", "number", "", user_id=fake.owner_id)
+    assert others[0]["value"] == "1.1" and not any(c["name"].startswith("Your") for c in others)

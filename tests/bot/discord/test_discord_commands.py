@@ -358,7 +358,7 @@ async def test_in_direct_messages_the_catalogue_works_and_community_commands_do_
     servers only, and one that arrives from a DM anyway (a client with an old command list, or
     a card's Claim button) is refused privately, with nothing written."""
     community = {name for name, spec in COMMANDS.items() if spec.community}
-    assert community == {"claim", "release", "claims", "submit", "pending", "setup"}
+    assert community == {"claim", "release", "claims", "submit", "withdraw", "pending", "setup"}
     async with running(fake, ctx, db_url, discord_guild_id=None):
         assert [scope for scope, _ in fake.syncs] == [None]
         offered = {c["name"]: c["dm_permission"] for c in fake.app_commands[None]}

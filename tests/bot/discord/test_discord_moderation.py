@@ -1384,3 +1384,38 @@ async def test_a_rename_to_a_ping_or_markdown_shows_inert_on_cards_lists_history
     assert all((a.data or {}).get("allowed_mentions") == {"parse": []} for a in answers)
     edit = [r for r in fake.requests if (r.route or "").startswith("PATCH /channels/")][-1]
     assert edit.params["message_id"] == post["id"] and edit.json["allowed_mentions"] == {"parse": []}
+
+
+async def test_the_submitter_withdraws_and_the_post_offers_nothing_to_decide(rig: Moderated) -> None:
+    """Alice's /withdraw 2.4, answered to her alone: the post is edited to say she withdrew it,
+    without buttons; no DM; Bob's /withdraw (none of his) changes nothing. A Reject pressed on an
+    old copy of the post opens no form, and Carol's ✅ is answered, pinging her alone, that
+    there is nothing to decide; the link stays out of the catalogue."""
+    fake = rig.fake
+    post = await submit(rig)
+    as_posted = copy.deepcopy(post)
+    carol = fake.user_id("carol")
+
+    not_his = await ask(fake, "withdraw", {"number": "2.4"}, user_id=fake.bob_id)
+    assert not_his.ephemeral and "nothing to withdraw" in embed(not_his)["description"]
+    assert await status(rig.bot.ctx) == LinkStatus.PENDING and edits(fake) == []
+
+    answer = await ask(fake, "withdraw", {"number": "2.4"})
+    assert answer.ephemeral
+    assert embed(answer)["description"].startswith(f"Withdrawn: your link for 2.4 ({LINK}).")
+    assert await status(rig.bot.ctx) == LinkStatus.WITHDRAWN
+    assert description(fake, post) == "Withdrawn by Alice, who submitted it: nothing to decide."
+    assert buttons(fake.message(int(post["id"]))) == []
+    assert not fake.dms.get(fake.alice_id)
+
+    pressed = await fake.wait_for_callback(await fake.click(as_posted, "cop:reject:1", user_id=fake.bob_id))
+    assert pressed.type != MODAL
+    assert embed(pressed)["description"] == "Already withdrawn by Alice, who submitted it: nothing to decide."
+
+    await rig.react(post, "✅", carol)
+    (told,) = [m for m in mods(fake) if (m.get("message_reference") or {}).get("message_id") == post["id"]]
+    assert told["content"] == f"<@{carol}>"
+    assert "Alice withdrew 2.4 #1, which they submitted: your ✅ changed nothing" in text_of(told)
+    assert await status(rig.bot.ctx) == LinkStatus.WITHDRAWN
+    card = text_of((await ask(fake, "problem", {"number": "2.4"}, user_id=fake.bob_id)).data or {})
+    assert LINK not in card

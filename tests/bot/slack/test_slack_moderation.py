@@ -1328,3 +1328,30 @@ async def test_a_rename_to_a_ping_or_markup_shows_inert_on_cards_lists_history_a
         raw = json.dumps(answer.message)
         for ping in ("<!channel>", "<@U0BOB>", " *x* ", " ~y~"):
             assert ping not in raw, raw
+
+
+async def test_the_submitter_withdraws_and_the_post_offers_nothing_to_decide(rig: Rig) -> None:
+    """ann's /withdraw 2.4, answered to her alone: the post says she withdrew it, without
+    buttons; no DM; bob's /withdraw (none of his) changes nothing. Approve pressed on the post
+    as first shown, and a ✅ under it, are answered to the moderator alone: nothing to decide."""
+    _, post = await submit(rig)
+    shown = Answer.of(post)
+
+    not_his = await rig.command("/withdraw", "2.4", user=BOB)
+    assert not not_his.public and "nothing to withdraw" in not_his.shown
+    assert await status(rig.ctx) == LinkStatus.PENDING
+
+    answer = await rig.command("/withdraw", "2.4", user=ANN)
+    assert not answer.public and f"Withdrawn: your link for 2.4 (<{LINK}>)." in answer.shown
+    assert await status(rig.ctx) == LinkStatus.WITHDRAWN
+    edited = rig.current(MODS, post.ts)
+    assert "Withdrawn by ann, who submitted it: nothing to decide." in edited.shown and edited.buttons == []
+    assert rig.fake.dms(ANN) == []
+
+    pressed = await rig.click(shown, "Approve", user=MOD, channel=MODS, ts=post.ts)
+    assert "Already withdrawn by ann, who submitted it: nothing to decide." in pressed.shown
+    await rig.react(MOD, "white_check_mark", post.ts)
+    (told,) = rig.fake.ephemerals
+    assert told.args["user"] == MOD and "ann withdrew 2.4 #1, which they submitted" in told.args["text"]
+    assert await status(rig.ctx) == LinkStatus.WITHDRAWN
+    assert "ann withdrew <https://example.org/acronyms>" in (await rig.command("/history", "2.4")).shown
