@@ -8,6 +8,7 @@ import io
 import random
 
 import pytest
+import sqlalchemy as sa
 
 from bot.config import Settings
 from bot.moderation import BLOCKED_RETRY, ChannelLookup, Moderation, ModeratorChannel
@@ -19,9 +20,11 @@ from commands.types import Actor, Context, Link, Reply
 from storage import posts, submissions
 from storage.catalogue import export_csv
 from storage.engine import make_engine
+from storage.models import WorkLink
 from storage.store import Store
 from tests.support.clock import FakeClock
 from tests.support.outbound import MemoryOutbound, SimulatedCrash
+from tests.support.pg import lock_rows, lock_waiters
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.transcript import person, say, shown
 
@@ -1297,3 +1300,34 @@ async def test_withdraw_asks_which_when_several_wait(moderated: Context) -> None
     assert junk.error and [
         link.url for link in await submissions.pending(moderated.store, "discord", "guild1")
     ] == ["https://example.org/two"]
+
+
+async def test_a_decision_between_withdraw_s_read_and_its_write_wins(moderated: Context, db_url: str) -> None:
+    """Ann's /withdraw found her link waiting, but a moderator (on another replica) approved it
+    before its write: the withdrawal writes nothing and tells her it is too late, by whom; the
+    approval stands. (PostgreSQL's row lock holds /withdraw between its read and its write.)"""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("holds /withdraw mid-way with a PostgreSQL row lock")
+    await say(moderated, ANN, SUBMIT)
+    store = moderated.store
+    holder = await lock_rows(store, WorkLink, [1])
+    try:
+        withdrawing = asyncio.create_task(say(moderated, ANN, "/withdraw 2.4"))
+        await lock_waiters(store, "work_link", at_least=1, timeout=10)
+        approved = sa.text(
+            "UPDATE work_link SET status = 'approved', decided_by_name = 'Mo2', revision = revision + 1 WHERE id = 1"
+        )
+        await holder.execute(approved)
+        await holder.commit()
+    finally:
+        await holder.close()
+    answer = await withdrawing
+
+    assert answer.error
+    assert (
+        answer.text
+        == "Too late: a moderator decided your link for 2.4 meanwhile (approved by Mo2); nothing changed."
+    )
+    link = await submissions.get_link(store, 1)
+    assert link is not None and link.status == "approved"
+    assert "withdrew" not in await shown(moderated, ANN, "/history 2.4")
