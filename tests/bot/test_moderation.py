@@ -1315,7 +1315,8 @@ async def test_a_decision_between_withdraw_s_read_and_its_write_wins(moderated: 
         withdrawing = asyncio.create_task(say(moderated, ANN, "/withdraw 2.4"))
         await lock_waiters(store, "work_link", at_least=1, timeout=10)
         approved = sa.text(
-            "UPDATE work_link SET status = 'approved', decided_by_name = 'Mo2', revision = revision + 1 WHERE id = 1"
+            "UPDATE work_link SET status = 'approved', decided_by_name = 'Mo2', revision = revision + 1"
+            " WHERE id = 1"
         )
         await holder.execute(approved)
         await holder.commit()
