@@ -323,7 +323,8 @@ for _spec in (
         submissions.withdraw_command,
         community=True,
         help="Only your own, while it waits for the moderators; its post in the moderator channel then "
-        "says it was withdrawn. Name the link when several of yours wait for that problem.",
+        "says it was withdrawn. When several of yours wait for that problem, copbot asks which (a button "
+        "each), or name the link.",
         examples=("/withdraw 2.4", "/withdraw 2.4 https://example.org/post"),
     ),
     CommandSpec(
@@ -456,3 +457,4 @@ register_action("drop", reminders.drop_action)
 register_action("approve", submissions.approve_action)
 register_action("reject", submissions.reject_action)
 register_action("undo", submissions.undo_action)
+register_action("withdraw", submissions.withdraw_action)

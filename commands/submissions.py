@@ -145,29 +145,81 @@ async def withdraw_command(ctx: Context, request: Request) -> Reply:
     if not waiting:
         raise CommandError(_nothing_to_withdraw(problem.number, mine, chosen, bool(raw)))
     if len(waiting) > 1:
-        listed = "; ".join(link.url for link in waiting)
-        raise BadArgument(
-            f"{len(waiting)} of your links for {problem.number} wait for the moderators: {listed}. "
-            f"Say which to withdraw, e.g. /withdraw {problem.number} {waiting[0].url}"
-        )
-    link = waiting[0]
+        return _which(problem.number, waiting)
+    return await _withdraw(ctx, request.actor, waiting[0])
+
+
+def _which(number: str, waiting: list[WorkLink]) -> Reply:
+    """/withdraw's question when several of the member's links for ``number`` wait (newest
+    first): a Withdraw button each (as many as a message holds), or the link typed. As the
+    question is brought up to date after a press: one left, or none."""
+    if not waiting:
+        return Reply(text=f"None of your links for {number} waits for the moderators now.", private=True)
+    many = len(waiting) > 1
+    return Reply(
+        text=(
+            f"{len(waiting)} of your links for {number} {'wait' if many else 'waits'} for the moderators. "
+            f"Which do you withdraw? Press its button, or type /withdraw {number} and the link."
+        ),
+        sections=(Section("Waiting", tuple(f"#{link.id}: {link.url}" for link in waiting)),),
+        buttons=tuple(withdraw_button(link) for link in waiting[:WITHDRAW_BUTTONS]),
+        private=True,
+        error=many,
+    )
+
+
+# The most Withdraw buttons /withdraw offers when several of one's links wait for a problem.
+WITHDRAW_BUTTONS = 5
+
+
+def withdraw_button(link: WorkLink) -> Button:
+    """**Withdraw** of one of the member's waiting links, named as /withdraw lists it."""
+    return Button(f"Withdraw {link.problem_number} #{link.id}", "withdraw", str(link.id), ButtonStyle.DANGER)
+
+
+async def withdraw_action(ctx: Context, actor: Actor, target: str) -> Reply:
+    """**Withdraw** under /withdraw's question: that link, for its submitter alone; the question
+    is then shown as it now is (:attr:`Reply.relist`), without that link's button."""
+    link = await submissions.get_link(ctx.store, _link_id(target))
+    if link is None or not ours(link, actor) or link.user_id != actor.user_id:
+        raise NotAllowed("Only its submitter can withdraw a link.")
+    spent = (withdraw_button(link).custom_id,)
+    try:
+        reply = await _withdraw(ctx, actor, link)
+    except CommandError as exc:
+        exc.spent, exc.relist = spent, await _which_now(ctx, actor, link.problem_number)
+        raise
+    return replace(reply, spent=spent, relist=await _which_now(ctx, actor, link.problem_number))
+
+
+async def _which_now(ctx: Context, actor: Actor, number: str) -> Reply:
+    """/withdraw's question as it is now, for the front end to put in place of the one pressed
+    (:attr:`Reply.relist`): the member's links for ``number`` still waiting."""
+    waiting = await submissions.submitted_by(ctx.store, actor.person, number)
+    return _which(number, [link for link in waiting if link.status == LinkStatus.PENDING])
+
+
+async def _withdraw(ctx: Context, actor: Actor, link: WorkLink) -> Reply:
+    """Withdraw ``link``, the actor's own, found waiting; too late when it was decided (or
+    withdrawn) since it was read."""
     assert link.id is not None
-    withdrawn = await submissions.withdraw(ctx.store, link.id, who, ctx.clock())
+    number = link.problem_number
+    withdrawn = await submissions.withdraw(ctx.store, link.id, actor.person, ctx.clock())
     if withdrawn is None:
         now = await submissions.get_link(ctx.store, link.id)
         if now is not None and now.status == LinkStatus.WITHDRAWN:
-            raise CommandError(f"You withdrew your link for {problem.number} already: {now.url}")
+            raise CommandError(f"You withdrew your link for {number} already: {now.url}")
         raise await _unchanged(
             ctx,
             link.id,
-            f"Too late: a moderator decided your link for {problem.number} meanwhile ({{status}} by "
-            "{who}); nothing changed.",
+            f"Too late: a moderator decided your link for {number} meanwhile ({{status}} by {{who}}); "
+            "nothing changed.",
         )
     if ctx.effects:
         await ctx.effects.decided(withdrawn)
     return Reply(
         text=(
-            f"Withdrawn: your link for {problem.number} ({withdrawn.url}). The moderators no longer "
+            f"Withdrawn: your link for {number} ({withdrawn.url}). The moderators no longer "
             "decide it; /submit sends it again if you change your mind."
         ),
         private=True,

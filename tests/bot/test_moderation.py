@@ -1284,9 +1284,12 @@ async def test_withdraw_asks_which_when_several_wait(moderated: Context) -> None
     await say(moderated, ANN, "/submit 2.4 https://example.org/one")
     await say(moderated, ANN, "/submit 2.4 https://example.org/two")
     which = await say(moderated, ANN, "/withdraw 2.4")
-    assert which.error and which.text.startswith(
-        "2 of your links for 2.4 wait for the moderators: https://example.org/two; https://example.org/one."
-    )
+    assert which.error and which.text.startswith("2 of your links for 2.4 wait for the moderators.")
+    assert which.sections[0].lines == ("#2: https://example.org/two", "#1: https://example.org/one")
+    assert [(b.label, b.custom_id) for b in which.buttons] == [
+        ("Withdraw 2.4 #2", "cop:withdraw:2"),
+        ("Withdraw 2.4 #1", "cop:withdraw:1"),
+    ]
     unknown = await say(moderated, ANN, "/withdraw 2.4 https://example.org/three")
     assert unknown.error and unknown.text == (
         "You submitted no such link for 2.4. Yours waiting for the moderators: "
@@ -1332,3 +1335,36 @@ async def test_a_decision_between_withdraw_s_read_and_its_write_wins(moderated: 
     link = await submissions.get_link(store, 1)
     assert link is not None and link.status == "approved"
     assert "withdrew" not in await shown(moderated, ANN, "/history 2.4")
+
+
+async def test_withdraw_s_buttons_withdraw_one_link_for_its_submitter_alone(
+    moderated: Context, outbound: MemoryOutbound
+) -> None:
+    """Under /withdraw's question, Ann presses Withdraw 2.4 #2: that link is withdrawn and its
+    button spent, #1 stays waiting. Bob pressing #1's button (a button id names any link) is
+    refused and changes nothing; Ann pressing #2's again is told it is withdrawn already; after
+    a moderator rejected #1, her press is too late, saying by whom."""
+    await with_channel(moderated)
+    await say(moderated, ANN, "/submit 2.4 https://example.org/one")
+    await say(moderated, ANN, "/submit 2.4 https://example.org/two")
+    done = await dispatch.run_action(moderated, ANN, "cop:withdraw:2")
+    assert not done.error and done.text.startswith("Withdrawn: your link for 2.4 (https://example.org/two).")
+    assert done.spent == ("cop:withdraw:2",) and done.relist is not None
+    assert done.relist.text.startswith("1 of your links for 2.4 waits for the moderators.")
+    assert [b.custom_id for b in done.relist.buttons] == ["cop:withdraw:1"]
+    waiting = await submissions.pending(moderated.store, "discord", "guild1")
+    assert [link.url for link in waiting] == ["https://example.org/one"]
+
+    refused = await dispatch.run_action(moderated, BOB, "cop:withdraw:1")
+    assert refused.error and refused.text == "Only its submitter can withdraw a link."
+    again = await dispatch.run_action(moderated, ANN, "cop:withdraw:2")
+    assert again.error and again.text.startswith("You withdrew your link for 2.4 already")
+    await decide_link(moderated, MOD, 1, False, "off topic")
+    late = await dispatch.run_action(moderated, ANN, "cop:withdraw:1")
+    assert late.error and late.text == (
+        "Too late: a moderator decided your link for 2.4 meanwhile (rejected by Mod); nothing changed."
+    )
+    assert late.relist is not None and late.relist.buttons == ()
+    assert late.relist.text == "None of your links for 2.4 waits for the moderators now."
+    link = await submissions.get_link(moderated.store, 1)
+    assert link is not None and link.status == "rejected"

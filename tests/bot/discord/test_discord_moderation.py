@@ -1419,3 +1419,32 @@ async def test_the_submitter_withdraws_and_the_post_offers_nothing_to_decide(rig
     assert await status(rig.bot.ctx) == LinkStatus.WITHDRAWN
     card = text_of((await ask(fake, "problem", {"number": "2.4"}, user_id=fake.bob_id)).data or {})
     assert LINK not in card
+
+
+async def test_withdraw_asks_which_with_a_button_for_each_waiting_link(rig: Moderated) -> None:
+    """Two of Alice's links wait for 2.4: /withdraw 2.4 asks which, privately, with a Withdraw
+    button each. She presses #1's: that one is withdrawn (its post says so), the question she
+    pressed it in loses that button, and #2 stays waiting, its post still offering a decision."""
+    fake = rig.fake
+    first = await submit(rig, "https://example.org/one")
+    second = await submit(rig, "https://example.org/two")
+
+    which = await ask(fake, "withdraw", {"number": "2.4"})
+    assert which.ephemeral and which.message is not None
+    assert [label for label, _ in buttons(which.message)] == ["Withdraw 2.4 #2", "Withdraw 2.4 #1"]
+
+    iid = await fake.click(which.message, dict(buttons(which.message))["Withdraw 2.4 #1"])
+    await fake.wait_for_callback(iid)
+    told = await fake.wait_for_followup(iid)
+
+    assert told.message is not None and told.message["flags"] & 64  # private
+    assert "Withdrawn: your link for 2.4 (https://example.org/one)." in text_of(told.message)
+    asked = fake.message(int(which.message["id"]))
+    assert [label for label, _ in buttons(asked)] == ["Withdraw 2.4 #2"]
+    assert await status(rig.bot.ctx, 1) == LinkStatus.WITHDRAWN
+    assert await status(rig.bot.ctx, 2) == LinkStatus.PENDING
+    assert description(fake, first) == "Withdrawn by Alice, who submitted it: nothing to decide."
+    assert [label for label, _ in buttons(fake.message(int(second["id"])))] == [
+        "Approve",
+        "Reject with reason",
+    ]

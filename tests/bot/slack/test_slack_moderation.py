@@ -1355,3 +1355,24 @@ async def test_the_submitter_withdraws_and_the_post_offers_nothing_to_decide(rig
     assert told.args["user"] == MOD and "ann withdrew 2.4 #1, which they submitted" in told.args["text"]
     assert await status(rig.ctx) == LinkStatus.WITHDRAWN
     assert "ann withdrew <https://example.org/acronyms>" in (await rig.command("/history", "2.4")).shown
+
+
+async def test_withdraw_asks_which_with_a_button_for_each_waiting_link(rig: Rig) -> None:
+    """Two of ann's links wait for 2.4: /withdraw 2.4 asks which, to her alone, with a Withdraw
+    button each. She presses #1's: that one is withdrawn, the question loses that button, #2
+    stays waiting."""
+    await submit(rig, "2.4 https://example.org/one")
+    await submit(rig, "2.4 https://example.org/two")
+
+    which = await rig.command("/withdraw", "2.4", user=ANN)
+    assert not which.public and which.buttons == ["Withdraw 2.4 #2", "Withdraw 2.4 #1"]
+
+    before = len(rig.fake.responses)
+    await rig.press(which, "Withdraw 2.4 #1", ANN)
+    calls = rig.fake.responses[before:]
+    sent = [Answer("response_url", c.args) for c in calls]
+
+    assert any("Withdrawn: your link for 2.4 (<https://example.org/one>)." in a.shown for a in sent), sent
+    (question,) = [Answer("response_url", c.args) for c in calls if c.args.get("replace_original")]
+    assert question.buttons == ["Withdraw 2.4 #2"]
+    assert await status(rig.ctx, 1) == LinkStatus.WITHDRAWN and await status(rig.ctx, 2) == LinkStatus.PENDING
