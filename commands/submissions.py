@@ -524,7 +524,11 @@ async def undo_action(ctx: Context, actor: Actor, target: str) -> Reply:
     link_id, revision = _undo_target(target)
     own = await _own_link(ctx, actor, link_id)
     if own.status == LinkStatus.WITHDRAWN:
-        raise await _unchanged(ctx, link_id, _WITHDREW.format(link=own) + ": nothing to undo.")
+        # Its name is filled in by _unchanged ({who}), never formatted twice: a name may hold braces.
+        where = f"{own.problem_number} #{own.id}"
+        raise await _unchanged(
+            ctx, link_id, "{who} withdrew " + where + ", which they submitted: nothing to undo."
+        )
     if revision is None and own.status != LinkStatus.PENDING:
         if own.revision > 1:
             # An Undo made before Undo named its decision, on a submission undone and decided

@@ -1368,3 +1368,16 @@ async def test_withdraw_s_buttons_withdraw_one_link_for_its_submitter_alone(
     assert late.relist.text == "None of your links for 2.4 waits for the moderators now."
     link = await submissions.get_link(moderated.store, 1)
     assert link is not None and link.status == "rejected"
+
+
+async def test_a_name_with_braces_is_shown_as_typed_when_a_withdrawn_submission_is_undone(
+    moderated: Context,
+) -> None:
+    """A submitter named "Ann {0} {who}" withdraws; a moderator's Undo pressed on an older copy of
+    the post names her as typed (her name is never read as a template)."""
+    braces = Actor("discord", "guild1", "ann", "Ann {0} {who}", False, False)
+    await with_channel(moderated)
+    await say(moderated, braces, SUBMIT)
+    assert not (await say(moderated, braces, "/withdraw 2.4")).error
+    undo = await dispatch.run_action(moderated, MOD, "cop:undo:1.1")
+    assert undo.error and undo.text == "Ann {0} {who} withdrew 2.4 #1, which they submitted: nothing to undo."
