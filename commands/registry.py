@@ -324,8 +324,8 @@ for _spec in (
         community=True,
         help="Only your own, while it waits for the moderators; its post in the moderator channel then "
         "says it was withdrawn. When several of yours wait for that problem, copbot asks which (a button "
-        "each), or name the link.",
-        examples=("/withdraw 2.4", "/withdraw 2.4 https://example.org/post"),
+        "each), or name the link. Without a number, it lists all of yours that wait here.",
+        examples=("/withdraw 2.4", "/withdraw 2.4 https://example.org/post", "/withdraw"),
     ),
     CommandSpec(
         "pending",

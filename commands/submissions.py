@@ -124,17 +124,22 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
 
 
 WITHDRAW_OPTIONS = (
-    Option("number", Kind.NUMBER, "problem number, like 2.4", required=True),
+    Option("number", Kind.NUMBER, "problem number, like 2.4 (none: list all of yours that wait)"),
     Option("link", Kind.LINK, "which of your links, when several wait for that problem", max_length=2000),
 )
 
 
 async def withdraw_command(ctx: Context, request: Request) -> Reply:
-    """/withdraw NUMBER [link]: take back your own submission while it waits for the moderators
+    """/withdraw [NUMBER [link]]: take back your own submission while it waits for the moderators
     (a wrong link, or one submitted twice under other problems); its moderator post then says so
     and offers nothing to decide. Only its submitter may, only before a decision."""
-    problem = await get_problem(ctx, request.args["number"])
     who = request.actor.person
+    if "number" not in request.args:
+        # All of the member's links waiting here, each with its button: what they may withdraw.
+        if request.args.get("link"):
+            raise BadArgument("Give the problem number too, e.g. /withdraw 2.4 https://example.org/post")
+        return _which(None, await submissions.pending(ctx.store, who.platform, who.community_id, who.user_id))
+    problem = await get_problem(ctx, request.args["number"])
     mine = await submissions.submitted_by(ctx.store, who, problem.number)
     if raw := request.args.get("link", "").strip().strip("<>"):
         wanted = normalise_link(check_link(without_tracking(raw)[0]))
@@ -149,10 +154,24 @@ async def withdraw_command(ctx: Context, request: Request) -> Reply:
     return await _withdraw(ctx, request.actor, waiting[0])
 
 
-def _which(number: str, waiting: list[WorkLink]) -> Reply:
+def _which(number: str | None, waiting: list[WorkLink]) -> Reply:
     """/withdraw's question when several of the member's links for ``number`` wait (newest
     first): a Withdraw button each (as many as a message holds), or the link typed. As the
-    question is brought up to date after a press: one left, or none."""
+    question is brought up to date after a press: one left, or none. Without a number: all of
+    the member's waiting links here (/withdraw alone), oldest first, each with its problem."""
+    if number is None:
+        if not waiting:
+            return Reply(text="None of your links waits for the moderators here.", private=True)
+        lines = tuple(f"{link.problem_number} #{link.id}: {link.url}" for link in waiting[:PENDING_SHOWN])
+        return Reply(
+            text=(
+                f"Your links waiting for the moderators here: {len(waiting)}. Press Withdraw to take "
+                "one back, or type /withdraw NUMBER."
+            ),
+            sections=(Section("Waiting", lines, more=len(waiting) - len(lines)),),
+            buttons=tuple(withdraw_button(link, everything=True) for link in waiting[:WITHDRAW_BUTTONS]),
+            private=True,
+        )
     if not waiting:
         return Reply(text=f"None of your links for {number} waits for the moderators now.", private=True)
     many = len(waiting) > 1
@@ -161,7 +180,13 @@ def _which(number: str, waiting: list[WorkLink]) -> Reply:
             f"{len(waiting)} of your links for {number} {'wait' if many else 'waits'} for the moderators. "
             f"Which do you withdraw? Press its button, or type /withdraw {number} and the link."
         ),
-        sections=(Section("Waiting", tuple(f"#{link.id}: {link.url}" for link in waiting)),),
+        sections=(
+            Section(
+                "Waiting",
+                tuple(f"#{link.id}: {link.url}" for link in waiting[:PENDING_SHOWN]),
+                more=max(len(waiting) - PENDING_SHOWN, 0),
+            ),
+        ),
         buttons=tuple(withdraw_button(link) for link in waiting[:WITHDRAW_BUTTONS]),
         private=True,
         error=many,
@@ -172,30 +197,42 @@ def _which(number: str, waiting: list[WorkLink]) -> Reply:
 WITHDRAW_BUTTONS = 5
 
 
-def withdraw_button(link: WorkLink) -> Button:
-    """**Withdraw** of one of the member's waiting links, named as /withdraw lists it."""
-    return Button(f"Withdraw {link.problem_number} #{link.id}", "withdraw", str(link.id), ButtonStyle.DANGER)
+# How the target of a Withdraw under /withdraw's list of all one's waiting links ends (``<id>.all``):
+# that list, not one problem's question, is what the press brings up to date.
+EVERYTHING = ".all"
+
+
+def withdraw_button(link: WorkLink, everything: bool = False) -> Button:
+    """**Withdraw** of one of the member's waiting links, named as /withdraw lists it
+    (``everything``: under the list of all of them)."""
+    target = f"{link.id}{EVERYTHING if everything else ''}"
+    return Button(f"Withdraw {link.problem_number} #{link.id}", "withdraw", target, ButtonStyle.DANGER)
 
 
 async def withdraw_action(ctx: Context, actor: Actor, target: str) -> Reply:
-    """**Withdraw** under /withdraw's question: that link, for its submitter alone; the question
-    is then shown as it now is (:attr:`Reply.relist`), without that link's button."""
-    link = await submissions.get_link(ctx.store, _link_id(target))
+    """**Withdraw** under /withdraw's question or list: that link, for its submitter alone; the
+    question or list is then shown as it now is (:attr:`Reply.relist`), without that link."""
+    everything = target.endswith(EVERYTHING)
+    link = await submissions.get_link(ctx.store, _link_id(target.removesuffix(EVERYTHING)))
     if link is None or not ours(link, actor) or link.user_id != actor.user_id:
         raise NotAllowed("Only its submitter can withdraw a link.")
-    spent = (withdraw_button(link).custom_id,)
+    spent = (withdraw_button(link, everything).custom_id,)
+    number = None if everything else link.problem_number
     try:
         reply = await _withdraw(ctx, actor, link)
     except CommandError as exc:
-        exc.spent, exc.relist = spent, await _which_now(ctx, actor, link.problem_number)
+        exc.spent, exc.relist = spent, await _which_now(ctx, actor, number)
         raise
-    return replace(reply, spent=spent, relist=await _which_now(ctx, actor, link.problem_number))
+    return replace(reply, spent=spent, relist=await _which_now(ctx, actor, number))
 
 
-async def _which_now(ctx: Context, actor: Actor, number: str) -> Reply:
-    """/withdraw's question as it is now, for the front end to put in place of the one pressed
-    (:attr:`Reply.relist`): the member's links for ``number`` still waiting."""
-    waiting = await submissions.submitted_by(ctx.store, actor.person, number)
+async def _which_now(ctx: Context, actor: Actor, number: str | None) -> Reply:
+    """/withdraw's question (or list, without ``number``) as it is now, for the front end to put
+    in place of the one pressed (:attr:`Reply.relist`): the member's links still waiting."""
+    who = actor.person
+    if number is None:
+        return _which(None, await submissions.pending(ctx.store, who.platform, who.community_id, who.user_id))
+    waiting = await submissions.submitted_by(ctx.store, who, number)
     return _which(number, [link for link in waiting if link.status == LinkStatus.PENDING])
 
 

@@ -1381,3 +1381,44 @@ async def test_a_name_with_braces_is_shown_as_typed_when_a_withdrawn_submission_
     assert not (await say(moderated, braces, "/withdraw 2.4")).error
     undo = await dispatch.run_action(moderated, MOD, "cop:undo:1.1")
     assert undo.error and undo.text == "Ann {0} {who} withdrew 2.4 #1, which they submitted: nothing to undo."
+
+
+async def test_withdraw_alone_lists_all_of_ones_waiting_links_with_their_buttons(moderated: Context) -> None:
+    """/withdraw without a number lists Ann's waiting links here, oldest first, each with its
+    problem and a Withdraw button (Bob's and her decided one left out); a press withdraws that
+    one and the list, as it now is, loses it; with none left it says so."""
+    await say(moderated, ANN, "/submit 2.4 https://example.org/one")
+    await say(moderated, ANN, "/submit 1.1 https://example.org/two")
+    await say(moderated, ANN, "/submit 3.1 https://example.org/three")
+    await say(moderated, BOB, "/submit 2.4 https://example.org/bobs")
+    await decide_link(moderated, MOD, 3, True)
+
+    listed = await say(moderated, ANN, "/withdraw")
+    assert not listed.error and listed.text.startswith("Your links waiting for the moderators here: 2.")
+    assert listed.sections[0].lines == ("2.4 #1: https://example.org/one", "1.1 #2: https://example.org/two")
+    assert [b.custom_id for b in listed.buttons] == ["cop:withdraw:1.all", "cop:withdraw:2.all"]
+
+    done = await dispatch.run_action(moderated, ANN, "cop:withdraw:2.all")
+    assert done.text.startswith("Withdrawn: your link for 1.1 (https://example.org/two).")
+    assert done.spent == ("cop:withdraw:2.all",) and done.relist is not None
+    assert [b.custom_id for b in done.relist.buttons] == ["cop:withdraw:1.all"]
+    await dispatch.run_action(moderated, ANN, "cop:withdraw:1.all")
+    assert (
+        await say(moderated, ANN, "/withdraw")
+    ).text == "None of your links waits for the moderators here."
+    refused = await say(moderated, ANN, "/withdraw https://example.org/one")
+    assert refused.error and "Give the problem number too" in refused.text
+
+
+async def test_withdraw_alone_lists_twenty_and_counts_the_rest(moderated: Context, clock: FakeClock) -> None:
+    """Ann has 22 links waiting (over three hours, within the hourly limit): /withdraw lists the
+    oldest 20 and counts the other 2, with five buttons."""
+    for i in range(22):
+        if i and i % 10 == 0:
+            clock.advance(hours=1)
+        sent = await say(moderated, ANN, f"/submit 2.4 https://example.org/{i}")
+        assert not sent.error, sent.text
+    listed = await say(moderated, ANN, "/withdraw")
+    (waiting,) = listed.sections
+    assert len(waiting.lines) == 20 and waiting.more == 2 and len(listed.buttons) == 5
+    assert waiting.lines[0] == "2.4 #1: https://example.org/0"

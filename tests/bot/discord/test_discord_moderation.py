@@ -1448,3 +1448,9 @@ async def test_withdraw_asks_which_with_a_button_for_each_waiting_link(rig: Mode
         "Approve",
         "Reject with reason",
     ]
+
+    # /withdraw with no option: all of hers that wait, each with its button.
+    everything = await ask(fake, "withdraw")
+    assert everything.ephemeral and everything.message is not None
+    assert "2.4 #2: https://example.org/two" in text_of(everything.message)
+    assert buttons(everything.message) == [("Withdraw 2.4 #2", "cop:withdraw:2.all")]

@@ -1376,3 +1376,7 @@ async def test_withdraw_asks_which_with_a_button_for_each_waiting_link(rig: Rig)
     (question,) = [Answer("response_url", c.args) for c in calls if c.args.get("replace_original")]
     assert question.buttons == ["Withdraw 2.4 #2"]
     assert await status(rig.ctx, 1) == LinkStatus.WITHDRAWN and await status(rig.ctx, 2) == LinkStatus.PENDING
+
+    everything = await rig.command("/withdraw", user=ANN)  # no number: all of hers that wait
+    assert not everything.public and "2.4 #2: <https://example.org/two>" in everything.shown
+    assert everything.buttons == ["Withdraw 2.4 #2"]
