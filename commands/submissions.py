@@ -138,7 +138,7 @@ async def withdraw_command(ctx: Context, request: Request) -> Reply:
         # All of the member's links waiting here, each with its button: what they may withdraw.
         if request.args.get("link"):
             raise BadArgument("Give the problem number too, e.g. /withdraw 2.4 https://example.org/post")
-        return _which(None, await submissions.pending(ctx.store, who.platform, who.community_id, who.user_id))
+        return _all_waiting(await submissions.pending(ctx.store, who.platform, who.community_id, who.user_id))
     problem = await get_problem(ctx, request.args["number"])
     mine = await submissions.submitted_by(ctx.store, who, problem.number)
     if raw := request.args.get("link", "").strip().strip("<>"):
@@ -154,24 +154,26 @@ async def withdraw_command(ctx: Context, request: Request) -> Reply:
     return await _withdraw(ctx, request.actor, waiting[0])
 
 
-def _which(number: str | None, waiting: list[WorkLink]) -> Reply:
+def _all_waiting(waiting: list[WorkLink]) -> Reply:
+    """/withdraw alone: all of the member's links waiting here, oldest first, each with its
+    problem, a Withdraw button for the first few; as brought up to date after a press, too."""
+    if not waiting:
+        return Reply(text="None of your links waits for the moderators here.", private=True)
+    return Reply(
+        text=(
+            f"Your links waiting for the moderators here: {len(waiting)}. Press Withdraw to take "
+            "one back, or type /withdraw NUMBER."
+        ),
+        sections=(_waiting_section([f"{link.problem_number} #{link.id}: {link.url}" for link in waiting]),),
+        buttons=tuple(withdraw_button(link, everything=True) for link in waiting[:WITHDRAW_BUTTONS]),
+        private=True,
+    )
+
+
+def _which(number: str, waiting: list[WorkLink]) -> Reply:
     """/withdraw's question when several of the member's links for ``number`` wait (newest
     first): a Withdraw button each (as many as a message holds), or the link typed. As the
-    question is brought up to date after a press: one left, or none. Without a number: all of
-    the member's waiting links here (/withdraw alone), oldest first, each with its problem."""
-    if number is None:
-        if not waiting:
-            return Reply(text="None of your links waits for the moderators here.", private=True)
-        lines = tuple(f"{link.problem_number} #{link.id}: {link.url}" for link in waiting[:PENDING_SHOWN])
-        return Reply(
-            text=(
-                f"Your links waiting for the moderators here: {len(waiting)}. Press Withdraw to take "
-                "one back, or type /withdraw NUMBER."
-            ),
-            sections=(Section("Waiting", lines, more=len(waiting) - len(lines)),),
-            buttons=tuple(withdraw_button(link, everything=True) for link in waiting[:WITHDRAW_BUTTONS]),
-            private=True,
-        )
+    question is brought up to date after a press: one left, or none."""
     if not waiting:
         return Reply(text=f"None of your links for {number} waits for the moderators now.", private=True)
     many = len(waiting) > 1
@@ -180,17 +182,16 @@ def _which(number: str | None, waiting: list[WorkLink]) -> Reply:
             f"{len(waiting)} of your links for {number} {'wait' if many else 'waits'} for the moderators. "
             f"Which do you withdraw? Press its button, or type /withdraw {number} and the link."
         ),
-        sections=(
-            Section(
-                "Waiting",
-                tuple(f"#{link.id}: {link.url}" for link in waiting[:PENDING_SHOWN]),
-                more=max(len(waiting) - PENDING_SHOWN, 0),
-            ),
-        ),
+        sections=(_waiting_section([f"#{link.id}: {link.url}" for link in waiting]),),
         buttons=tuple(withdraw_button(link) for link in waiting[:WITHDRAW_BUTTONS]),
         private=True,
         error=many,
     )
+
+
+def _waiting_section(lines: list[str]) -> Section:
+    """The links /withdraw lists: the first :data:`PENDING_SHOWN`, then how many more."""
+    return Section("Waiting", tuple(lines[:PENDING_SHOWN]), more=max(len(lines) - PENDING_SHOWN, 0))
 
 
 # The most Withdraw buttons /withdraw offers when several of one's links wait for a problem.
@@ -231,7 +232,7 @@ async def _which_now(ctx: Context, actor: Actor, number: str | None) -> Reply:
     in place of the one pressed (:attr:`Reply.relist`): the member's links still waiting."""
     who = actor.person
     if number is None:
-        return _which(None, await submissions.pending(ctx.store, who.platform, who.community_id, who.user_id))
+        return _all_waiting(await submissions.pending(ctx.store, who.platform, who.community_id, who.user_id))
     waiting = await submissions.submitted_by(ctx.store, who, number)
     return _which(number, [link for link in waiting if link.status == LinkStatus.PENDING])
 

@@ -16,7 +16,7 @@ The moderator post of each submission (posting it once, moving it, keeping it up
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -241,8 +241,7 @@ async def decide(
 ) -> WorkLink | None:
     """Approve or reject a pending submission; None when it was not pending (decided already)."""
     status = LinkStatus.APPROVED if approve else LinkStatus.REJECTED
-    detail = (lambda url: f"{url} ({reason})") if reason else None
-    return await _close(store, link_id, who, now, status, reason=reason, notice="retry", detail=detail)
+    return await _close(store, link_id, who, now, status, reason=reason, notice="retry")
 
 
 async def withdraw(store: Store, link_id: int, who: Person, now: datetime) -> WorkLink | None:
@@ -263,11 +262,10 @@ async def _close(
     *guards: sa.ColumnElement[bool],
     reason: str,
     notice: str,
-    detail: Callable[[str], str] | None = None,
 ) -> WorkLink | None:
     """Move a pending submission (that ``guards`` also hold for) to ``status`` as decided by
-    ``who``, with its history event (its detail: the link, or ``detail`` of it); None when it
-    was not pending, or a guard failed."""
+    ``who``, with its history event (its detail: the link, and the reason in brackets); None
+    when it was not pending, or a guard failed."""
     async with store.session() as s:
         result = await s.exec(
             sa.update(WorkLink)
@@ -287,7 +285,7 @@ async def _close(
             return None
         link = await s.get(WorkLink, link_id, populate_existing=True)
         assert link is not None
-        s.add(history_event(link, status.value, now, who, detail(link.url) if detail else link.url))
+        s.add(history_event(link, status.value, now, who, link.url + (f" ({reason})" if reason else "")))
         return link
 
 

@@ -139,12 +139,13 @@ class Interactions:
         """Autocomplete from the cached catalogue; /release's lists the user's claims first."""
         if kind is Kind.NUMBER:
             mine: list[str] = []
+            mark = "Your claim"
             community = str(interaction.guild_id) if interaction.guild_id else "dm"
             if command == "release":  # claims are released where they were made: this server's
                 mine = await self.catalogue.claimed("discord", community, str(interaction.user.id))
             elif command == "withdraw":  # so are submissions withdrawn
                 mine = await self.catalogue.submitted("discord", community, str(interaction.user.id))
-            mark = "Your link" if command == "withdraw" else "Your claim"
+                mark = "Your link"
             found = await self.catalogue.numbers(current, mine, mark)
         else:
             found = await self.catalogue.categories(current)

@@ -187,7 +187,9 @@ class Catalogue:
         try:
             return await asyncio.wait_for(asyncio.shield(read), self.claims_wait)
         except Exception:
-            log.warning("reading a user's claims for autocomplete failed or took too long", exc_info=True)
+            log.warning(
+                "reading a user's claims or links for autocomplete failed or took too long", exc_info=True
+            )
             return []
 
     async def categories(self, current: str) -> list[Suggestion]:
