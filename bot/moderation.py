@@ -220,8 +220,12 @@ class Moderation:
 
     async def _post(self, link: WorkLink, problem: Problem) -> Reply:
         """The moderator post of ``link``, naming the last rejection of the same work for the
-        problem: a member may submit it again, and its moderators should know."""
-        return moderator_post(link, problem, await submissions.rejected_before(self.store, link))
+        problem: a member may submit it again, and its moderators should know. Pending with a
+        revision, it was undone, or its submitter renamed since it was posted: its history tells."""
+        undone = link.status == LinkStatus.PENDING and link.revision > 0
+        if undone:
+            undone = await submissions.was_undone(self.store, link)
+        return moderator_post(link, problem, await submissions.rejected_before(self.store, link), undone)
 
     def _blocked(self, what: str, link: WorkLink, channel: str, exc: Exception) -> datetime:
         """Warn that the moderator channel refused ``what`` (a post of ``link``'s); returns when

@@ -290,9 +290,12 @@ def _nothing_to_withdraw(number: str, mine: list[WorkLink], chosen: list[WorkLin
     return f"You have submitted nothing for {number} here, so there is nothing to withdraw."
 
 
-def moderator_post(link: WorkLink, problem: Problem, rejected: WorkLink | None = None) -> Reply:
+def moderator_post(
+    link: WorkLink, problem: Problem, rejected: WorkLink | None = None, undone: bool = False
+) -> Reply:
     """What moderators see for a submission, with its decision when there is one, and the last
-    rejection of the same work for the problem (``rejected``), so none is reviewed blind."""
+    rejection of the same work for the problem (``rejected``), so none is reviewed blind;
+    ``undone`` when a decision on it was undone (:func:`storage.submissions.was_undone`)."""
     fields = [ReplyField("Problem", problem_title(problem, 80)), ReplyField("From", link.display_name)]
     sections = [Section("Link", (Link(link.url, link.url),))]
     if link.note:  # one line, as earlier_line shows a release note: no lines of its own making
@@ -307,9 +310,9 @@ def moderator_post(link: WorkLink, problem: Problem, rejected: WorkLink | None =
             f"New existing work for {problem.number}: react {APPROVE_EMOJI} to approve, "
             f"{REJECT_EMOJI} to reject."
         )
-        if link.revision:
-            # Undone (each decision and undo moves the revision): the reactions of the decision
-            # stay under the post, and one still there is not sent again when added.
+        if undone:
+            # The reactions of the decision stay under the post, and one still there is not sent
+            # again when added.
             text = (
                 f"New existing work for {problem.number}, pending again: its decision was undone "
                 f"(see /history {problem.number}). React {APPROVE_EMOJI} to approve, {REJECT_EMOJI} "
@@ -568,7 +571,9 @@ async def undo_action(ctx: Context, actor: Actor, target: str) -> Reply:
             ctx, link_id, "{who} withdrew " + where + ", which they submitted: nothing to undo."
         )
     if revision is None and own.status != LinkStatus.PENDING:
-        if own.revision > 1:
+        # A revision past its one decision: undone and decided again, or its submitter renamed
+        # while it waited (see storage.names), which its history tells apart.
+        if own.revision > 1 and await submissions.was_undone(ctx.store, own):
             # An Undo made before Undo named its decision, on a submission undone and decided
             # again since: it may be for an earlier decision. Offer the current one's instead.
             return Reply(

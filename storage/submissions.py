@@ -144,6 +144,22 @@ async def rejected_before(store: Store, link: WorkLink) -> WorkLink | None:
         ).first()
 
 
+async def was_undone(store: Store, link: WorkLink) -> bool:
+    """Whether a decision on ``link`` was ever undone (its history says so): a pending link's
+    revision moves for a renamed submitter too, so it alone does not tell."""
+    async with store.read() as s:
+        found = await s.exec(
+            select(Event.id)
+            .where(
+                Event.problem_number == link.problem_number,
+                Event.link_id == link.id,
+                Event.kind == "undone",
+            )
+            .limit(1)
+        )
+        return found.first() is not None
+
+
 async def approved_for(store: Store, normalized: str) -> list[str]:
     """The problems an approved submission of this work (its normalised link) belongs to."""
     async with store.read() as s:

@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import random
+from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
@@ -1199,6 +1200,27 @@ async def test_an_undo_made_before_undo_named_its_decision_never_takes_back_a_la
     again = await dispatch.run_action(ctx, MOD, offered.custom_id)
     assert again.text.startswith("Undone: 2.4 #"), again.text
     link = await submissions.get_link(ctx.store, 1)
+    assert link is not None and link.status == "pending"
+
+
+async def test_an_old_undo_takes_back_the_decision_on_a_link_whose_submitter_was_renamed(
+    moderated: Context, outbound: MemoryOutbound
+) -> None:
+    """Ann's link waits, posted; she takes the name Annie (a rename edits the post, moving its
+    revision), then Mod approves. An Undo made before Undo named its decision took that for
+    "undone and decided again since" and refused; the link was never undone, so it undoes the
+    one decision there is."""
+    await with_channel(moderated)
+    await say(moderated, ANN, SUBMIT)
+    await say(moderated, replace(ANN, display_name="Annie"), "/random")
+    await decide_link(moderated, MOD, 1, True)
+    link = await submissions.get_link(moderated.store, 1)
+    assert link is not None and link.display_name == "Annie" and link.revision == 2
+
+    undone = await dispatch.run_action(moderated, MOD, "cop:undo:1")
+
+    assert not undone.error and undone.text.startswith("Undone: 2.4 #1"), undone.text
+    link = await submissions.get_link(moderated.store, 1)
     assert link is not None and link.status == "pending"
 
 

@@ -1277,7 +1277,9 @@ async def test_a_decision_from_pending_leaves_that_list_showing_what_still_waits
 
 async def test_a_submitter_renamed_since_is_named_anew_on_the_post_and_on_pending(rig: Moderated) -> None:
     """Alice submits, then takes the nickname Alicia and asks /random: the next sweep edits the
-    waiting post to name Alicia, /pending names her so, and the approval's history entry too."""
+    waiting post to name Alicia, /pending names her so, and the approval's history entry too.
+    The edited post said "pending again: its decision was undone", of a link nobody had decided:
+    it reads as a new submission's still."""
     fake = rig.fake
     post = await submit(rig)
     assert "Alice" in text_of(fake.message(int(post["id"])))
@@ -1286,6 +1288,7 @@ async def test_a_submitter_renamed_since_is_named_anew_on_the_post_and_on_pendin
     await rig.sweeper.run_once()
     shown = text_of(fake.message(int(post["id"])))
     assert "Alicia" in shown and "Alice\n" not in shown and not shown.endswith("Alice"), shown
+    assert "New existing work for 2.4: react" in shown and "undone" not in shown, shown
     assert buttons(fake.message(int(post["id"])))[0][0] == "Approve"
     pending = text_of((await ask(fake, "pending", user_id=fake.bob_id)).data or {})
     assert "from Alicia" in pending, pending
