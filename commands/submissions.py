@@ -7,7 +7,15 @@ from typing import NoReturn
 from urllib.parse import urlsplit
 
 from commands.catalogue import PLATFORMS, community_word, get_problem, platform_name, problem_title
-from commands.links import BadLink, check_link, check_public, listed_in, normalise_link, without_tracking
+from commands.links import (
+    MAX_LINK,
+    BadLink,
+    check_link,
+    check_public,
+    listed_in,
+    normalise_link,
+    without_tracking,
+)
 from commands.names import refresh_name
 from commands.parser import Kind, Option, visible
 from commands.timefmt import ago, clock_time, day, minutes_until, next_minute
@@ -37,7 +45,7 @@ MAX_REASON = 500
 
 SUBMIT_OPTIONS = (
     Option("number", Kind.NUMBER, "problem number, like 2.4", required=True),
-    Option("link", Kind.LINK, "an http(s) link to the work", required=True, max_length=2000),
+    Option("link", Kind.LINK, "an http(s) link to the work", required=True, max_length=MAX_LINK),
     Option("note", Kind.TEXT, "what it is, in a few words", rest=True, max_length=500),
 )
 
@@ -125,7 +133,7 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
 
 WITHDRAW_OPTIONS = (
     Option("number", Kind.NUMBER, "problem number, like 2.4 (none: list all of yours that wait)"),
-    Option("link", Kind.LINK, "which of your links, when several wait for that problem", max_length=2000),
+    Option("link", Kind.LINK, "which of your links, when several wait for that problem", max_length=MAX_LINK),
 )
 
 

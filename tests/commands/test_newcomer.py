@@ -83,7 +83,11 @@ async def test_a_command_without_what_it_needs_shows_how_to_write_it(
         ("/search " + "y" * 300, "That query is too long (300 characters): at most 200."),
         (
             "/submit 2.4 https://example.org/" + "z" * 2500,
-            "That link is too long (2520 characters): at most 2000.",
+            "That link is too long (2520 characters): at most 900.",
+        ),
+        (
+            "/submit 2.4 https://example.org/" + "z" * 1500,
+            "That link is too long (1520 characters): at most 900.",
         ),
     ],
 )
@@ -92,7 +96,8 @@ async def test_text_too_long_says_how_long_it_is_and_may_be(
 ) -> None:
     """A long note answered "note is too long: at most 1000 characters" (lower case, the option's
     bare name, and not how far over it was), where a long line says "That is too long (5005
-    characters): …": both now say how long it is and how long it may be, as one sentence."""
+    characters): …": both now say how long it is and how long it may be, as one sentence. A link
+    of 2,520 characters was refused as over 2000, one of 1,520 as over 900 (as sent): 900 both."""
     await say(sqlite_ctx, ANN, "/claim 2.4")
     reply = await say(sqlite_ctx, ANN, line)
     assert reply.error and reply.private
