@@ -123,7 +123,13 @@ MAX_HOST = 253
 
 def check_link(raw: str) -> str:
     """The link as given, trimmed, if it is an http or https URL with a host; else BadLink."""
-    link = raw.strip().strip("<>")
+    link = raw.strip()
+    if link.startswith("<") and link.endswith(">"):
+        # As chat markup writes a link: <https://…> (Discord's without a preview), and Slack's
+        # <https://…|label>, whose label is no part of it.
+        link = link[1:-1].partition("|")[0].strip()
+    # Angle brackets left inside (…?q=<x>) are not a link's: as a browser sends them.
+    link = link.replace("<", "%3C").replace(">", "%3E")
     if not link:
         raise BadLink(f"Give a link, e.g. {SUBMIT_EXAMPLE}")
     if len(link) > MAX_LINK or len(quote(link, safe=URL_KEPT)) > MAX_LINK:

@@ -117,8 +117,13 @@ async def test_a_link_without_its_scheme_or_no_link_at_all_says_what_to_type(
 
 
 def test_good_links_pass_as_given() -> None:
-    """A normal link comes back unchanged, angle brackets (Slack's) removed."""
+    """A normal link comes back unchanged, angle brackets (Slack's) removed. Slack's markup with a
+    label (<https://…|label>) was taken whole, the label and its bar in the link; brackets inside
+    a link (…?q=<@&123>) lost the last one only (…?q=<@&123): now as a browser sends them."""
     assert check_link("<https://example.org/a?b=1>") == "https://example.org/a?b=1"
+    assert check_link("<https://example.org/post|example.org/post>") == "https://example.org/post"
+    assert check_link("https://example.org/x?q=<@&123>") == "https://example.org/x?q=%3C@&123%3E"
+    assert check_link("https://example.org/a|b") == "https://example.org/a|b"
     longest = "https://example.org/" + "a" * 880  # 900 characters
     assert check_link(longest) == longest
     japanese = "https://ja.wikipedia.org/wiki/" + "日本" * 48  # 894 characters as sent
