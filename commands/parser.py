@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Container
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -404,6 +404,39 @@ def _looks_like(option: Option, token: str, free_text: bool, has_rest: bool, pla
             return not has_rest
 
 
+def _spaced_word(tokens: list[re.Match[str]], at: int, by_name: Mapping[str, Option]) -> str | None:
+    """Token ``at`` as typed, when it is a bare word: a link (``https://…``, read as a name and
+    its value) too, but no option named nor a quoted text."""
+    if at >= len(tokens) or (token := tokens[at]).group("quoted") is not None:
+        return None
+    key = token.group("key")
+    return token.group(0) if key is None or normalise(key).lower() not in by_name else None
+
+
+def _spaced_value(option: Option, word: str) -> bool:
+    """Whether ``word``, typed after ``option``'s name and a space (``number: 2.4``), is the
+    option's value as people type it: one that only such a value can be. A free text's name so
+    typed stays a word of it (``Note: tried X``)."""
+    text = normalise(word)
+    match option.kind:
+        case Kind.NUMBER:
+            return canonical_number(text) is not None
+        case Kind.PAGE:
+            return ascii_digits(text).isdecimal()
+        case Kind.LINK:
+            return "://" in text
+        case Kind.USER:
+            return bool(MENTION_RE.match(text))
+        case Kind.CHANNEL:
+            return bool(CHANNEL_RE.match(text))
+        case Kind.ROLE:
+            return bool(ROLE_RE.match(text))
+        case Kind.CHOICE:
+            return text.lower() in option.choices
+        case _:
+            return False
+
+
 def _free_text(line: str, pieces: list[tuple[int, int, int, str | None]]) -> str:
     """The free text ``pieces`` make, as typed: each piece is (token index, start, end, value);
     neighbouring tokens are one slice of ``line`` (its spaces, quotes and commas kept), a quoted
@@ -743,6 +776,18 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
                 through = _range_goes_on(tokens, index + 1)
                 value = words_of[tokens[index + 1].start() : tokens[through].end()]
                 carried.update(range(index + 1, through + 1))
+            elif (
+                option is not None
+                and option is not rest_option
+                and not quoted
+                and not value
+                and option.name not in raw
+                and (next_word := _spaced_word(tokens, index + 1, by_name)) is not None
+                and _spaced_value(option, next_word)
+            ):
+                # ``number: 2.4``, ``page: 2``, ``link: https://…``: as ``difficulty: b`` above.
+                value = next_word
+                carried.add(index + 1)
             if option is not None and free_text:
                 # A key: that cannot be an option here is a word of the free text (see above).
                 empty = not quoted and not value

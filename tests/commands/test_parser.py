@@ -117,6 +117,40 @@ def test_release_note_takes_the_rest_of_the_line() -> None:
 
 
 @pytest.mark.parametrize(
+    ("command", "line", "expected"),
+    [
+        ("claim", "number: 2.4", {"number": "2.4"}),
+        ("history", "number: 2.4 page: 2", {"number": "2.4", "page": 2}),
+        ("problem", "number:  2.4 all", {"number": "2.4", "all": True}),
+        (
+            "submit",
+            "number: 2.4 link: https://example.org/q",
+            {"number": "2.4", "link": "https://example.org/q"},
+        ),
+        ("claims", "user: <@123456789012345678>", {"user": UserRef("123456789012345678", None)}),
+        ("setup", "stale_days: 20", {"stale_days": 20}),
+        ("setup", "reset: max_claims", {"reset": "max_claims"}),
+        # Not what the option can hold, or the free text's own name: words, as before.
+        ("release", "3.11 Note: tried X", {"number": "3.11", "note": "Note: tried X"}),
+        ("release", "3.11 see number: 2.4", {"number": "3.11", "note": "see number: 2.4"}),
+        (
+            "submit",
+            "2.4 https://example.org/p page: 2 of it",
+            {"number": "2.4", "link": "https://example.org/p", "note": "page: 2 of it"},
+        ),
+    ],
+)
+def test_a_space_after_an_options_colon_still_names_it(
+    command: str, line: str, expected: dict[str, object]
+) -> None:
+    """`/claim number: 2.4` (the space people type after a colon) answered "I don't understand
+    '2.4'", `/submit number: 2.4 link: https://…` kept "number: link:" as its note, where
+    `difficulty: b` was read as difficulty:b: a value only that option could hold, typed after
+    its name and a space, is its value."""
+    assert args(command, line) == expected
+
+
+@pytest.mark.parametrize(
     ("line", "note"),
     [
         ("tried it, see 2.4. 3.11", "tried it, see 2.4."),
