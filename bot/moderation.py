@@ -22,6 +22,7 @@ from bot.outbound import (
     delivered,
     scope_of,
 )
+from bot.reminders import STUCK_SENDING
 from commands.submissions import APPROVE_EMOJI, REJECT_EMOJI, moderator_post, moved_post, submitter_notice
 from commands.types import Clock, Reply
 from storage import departures, posts, submissions
@@ -127,14 +128,23 @@ class Moderation:
         clock: Clock,
         channel: ChannelLookup,
         notice_channel: NoticeChannelLookup | None = None,
+        *,
+        stuck_after: timedelta = STUCK_SENDING,
     ) -> None:
         """Wire moderation to the platforms this process serves; ``notice_channel`` is where a
-        submitter whose DMs are closed is told the decision instead (the reminder channel)."""
+        submitter whose DMs are closed is told the decision instead (the reminder channel);
+        ``stuck_after``: a submitter's notice taken this long ago and never recorded is taken
+        back by a sweep (the sweep's own bound for reminders, :data:`bot.reminders.STUCK_SENDING`)."""
         self.store = store
         self.outbounds = dict(outbounds)
         self.clock = clock
         self.channel = channel
         self.notice_channel = notice_channel
+        self.stuck_after = stuck_after
+        # Submission id → how its submitter's notice went, sent by this process but not recorded
+        # (the database failed just then): recorded at the next sweep, before any notice is taken,
+        # so a notice that went out is not taken back as stuck and sent again.
+        self._unrecorded_notices: dict[int, str] = {}
         # Submission id → the revision an edit of its post on its way from this process shows:
         # a second press during a decision's own edit does not edit the post again.
         self._editing: dict[int, int] = {}
@@ -377,7 +387,11 @@ class Moderation:
         restart cuts short) is done at the next sweep (:meth:`catch_up`)."""
         await self.refresh(link)
         if link.id is not None and link.platform in self.outbounds:
-            await self._notify(await submissions.take_notices(self.store, scope_of(self.outbounds), link.id))
+            # This one's alone: taking back others' stuck notices is the sweep's (catch_up).
+            taken = await submissions.take_notices(
+                self.store, scope_of(self.outbounds), link.id, now=self.clock()
+            )
+            await self._notify(taken)
 
     async def refresh(self, link: WorkLink, sweep: Sweep | None = None) -> None:
         """Edit the moderator post when it shows an older state than ``link`` has (an edit can be
@@ -465,38 +479,83 @@ class Moderation:
 
     async def _notify(self, links: list[WorkLink], sweep: Sweep | None = None) -> None:
         """Tell each submitter (their notice taken: sent at most once) and record how it went;
-        once a platform fails as a whole, its notices are given back for the next sweep."""
+        once a platform fails as a whole, its notices are given back for the next sweep.
+
+        When the database fails (reading the problem, recording an outcome), the batch stops and
+        the error is raised: the notices not sent yet are given back ("retry") for the next sweep,
+        and an outcome that could not be recorded is kept and recorded at this process's next
+        sweep (:meth:`catch_up`), so that notice is not sent again. A notice the database would
+        not even give back stays "sending" until a sweep takes it back, ``stuck_after`` after it
+        was taken (:func:`storage.submissions.take_notices`), as after a crash mid-batch."""
         sweep = sweep or Sweep()
-        for link in links:
+        for done, link in enumerate(links):
             assert link.id is not None
-            if sweep.holds(link.platform):
-                await submissions.record_notice(self.store, link.id, "retry")
-                continue
-            problem = await self.store.get_problem(link.problem_number)
-            gone = False
             try:
-                assert problem is not None
-                notice = submitter_notice(link, problem)
-                how = await self._dm(link, notice, sweep)
-                if how == GONE:  # a mention in the channel would ping someone who can never read it
-                    how, gone = "unreachable", True
-                elif how == "unreachable":  # DMs closed: where their reminders would go instead
-                    how = await self._notify_in_channel(link, notice, sweep)
-            except Revoked as exc:
-                how = "unreachable"
-                await self._removed(link, exc)
-            except Exception:  # unknown whether it went out: never sent again (at most once)
-                log.exception("telling the submitter of %s failed", link.id)
-                how = "failed"
-            if how == "unreachable":
-                log.info(
-                    "submitter of %s %s; the decision shows in /problem and /history",
-                    link.id,
-                    "left the community or their account is gone, so nobody is pinged"
-                    if gone
-                    else "has closed DMs and no reminder channel takes the notice",
-                )
-            await submissions.record_notice(self.store, link.id, how)
+                if sweep.holds(link.platform):
+                    await submissions.record_notice(self.store, link.id, "retry")
+                    continue
+                problem = await self.store.get_problem(link.problem_number)
+            except Exception:  # nothing went out for this one: it goes back with the rest
+                await self._give_back(links[done:])
+                raise
+            how = await self._tell(link, problem, sweep)
+            try:
+                await submissions.record_notice(self.store, link.id, how)
+            except Exception:  # it went (or not) as ``how`` says: never sent again for that
+                self._unrecorded_notices[link.id] = how
+                await self._give_back(links[done + 1 :])
+                raise
+
+    async def _tell(self, link: WorkLink, problem: Problem | None, sweep: Sweep) -> str:
+        """Send one submitter their notice; how it went ("failed": unknown whether it went out,
+        never sent again: at most once)."""
+        gone = False
+        try:
+            assert problem is not None
+            notice = submitter_notice(link, problem)
+            how = await self._dm(link, notice, sweep)
+            if how == GONE:  # a mention in the channel would ping someone who can never read it
+                how, gone = "unreachable", True
+            elif how == "unreachable":  # DMs closed: where their reminders would go instead
+                how = await self._notify_in_channel(link, notice, sweep)
+        except Revoked as exc:
+            how = "unreachable"
+            await self._removed(link, exc)
+        except Exception:  # unknown whether it went out: never sent again (at most once)
+            log.exception("telling the submitter of %s failed", link.id)
+            how = "failed"
+        if how == "unreachable":
+            log.info(
+                "submitter of %s %s; the decision shows in /problem and /history",
+                link.id,
+                "left the community or their account is gone, so nobody is pinged"
+                if gone
+                else "has closed DMs and no reminder channel takes the notice",
+            )
+        return how
+
+    async def _give_back(self, links: list[WorkLink]) -> None:
+        """Give back taken notices not sent (the database failed before them), in one update; if
+        the database takes not even that, a sweep takes them back ``stuck_after`` later."""
+        ids = [link.id for link in links if link.id is not None]
+        if not ids:
+            return
+        try:
+            await submissions.record_notices(self.store, ids, "retry")
+        except Exception as exc:
+            log.warning(
+                "giving back %d submitter notice(s) not sent failed (%r): a sweep takes them back %s after",
+                len(ids),
+                exc,
+                self.stuck_after,
+            )
+
+    async def _record_notices(self) -> None:
+        """Record the notice outcomes kept from a sweep or request the database failed (each
+        once: the update is guarded by the ``"sending"`` they were taken with)."""
+        for link_id, how in list(self._unrecorded_notices.items()):
+            await submissions.record_notice(self.store, link_id, how)
+            del self._unrecorded_notices[link_id]
 
     async def _dm(self, link: WorkLink, notice: Reply, sweep: Sweep) -> str:
         """DM the submitter ``notice``; how it went (:func:`bot.outbound.delivered`), or
@@ -622,8 +681,14 @@ class Moderation:
             for link in await posts.posts_behind(self.store, platforms):
                 await self.refresh(link, sweep)
             platforms = {p: c for p, c in platforms.items() if p not in sweep.down}
+            # Outcomes kept from a failed database first: what went out is not taken back below.
+            await self._record_notices()
             if platforms:
-                await self._notify(await submissions.take_notices(self.store, platforms), sweep)
+                now = self.clock()
+                taken = await submissions.take_notices(
+                    self.store, platforms, now=now, stuck_before=now - self.stuck_after
+                )
+                await self._notify(taken, sweep)
         except Exception:
             log.exception("catching up on decided submissions failed")
         sweep.report()

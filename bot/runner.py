@@ -339,7 +339,21 @@ def make_moderation(settings: Settings, ctx: Context, front_ends: list[FrontEnd]
             return None
         return ModeratorChannel(row.moderator_channel_id, row.updated_at)
 
-    return Moderation(ctx.store, outbounds, ctx.clock, moderator_channel, reminder_channels(settings, ctx))
+    return Moderation(
+        ctx.store,
+        outbounds,
+        ctx.clock,
+        moderator_channel,
+        reminder_channels(settings, ctx),
+        stuck_after=stuck_after(settings),
+    )
+
+
+def stuck_after(settings: Settings) -> timedelta:
+    """How long after it was taken a reminder, an expiry notice or a submitter's notice never
+    recorded is taken back by a sweep: :data:`bot.reminders.STUCK_SENDING`, and two sweep
+    intervals at least (a replica records what it sent at its next sweep)."""
+    return max(STUCK_SENDING, timedelta(minutes=2 * settings.reminder_sweep_minutes))
 
 
 def reminder_channels(settings: Settings, ctx: Context) -> NoticeChannelLookup:
@@ -383,8 +397,7 @@ def make_sweeper(
         grace_days=settings.stale_grace_days,
         reminder_channel=reminder_channel,
         channel_settings={"discord": "/setup set reminder_channel", "slack": "SLACK_REMINDER_CHANNEL"},
-        # Two sweep intervals at least: a replica records what it sent at its next sweep.
-        stuck_after=max(STUCK_SENDING, timedelta(minutes=2 * settings.reminder_sweep_minutes)),
+        stuck_after=stuck_after(settings),
         community_name=community_name,
     )
     if moderation is not None:

@@ -197,9 +197,16 @@ class WorkLink(SQLModel, table=True):
     revision: int = 0
     shown_revision: int = 0
     # Telling the submitter of the last decision, in the words of a claim's ``delivery``: "" (nothing
-    # to tell), "retry" (not sent yet: just decided, or the platform refused it), "sending" (taken
-    # to be sent; at most once), "dm", "unreachable", "failed" (unknown whether it went out).
+    # to tell), "retry" (not sent yet: just decided, or the platform refused it, or given back
+    # unsent when the database failed mid-batch), "sending" (taken to be sent; at most once, but
+    # one whose sender died with it, or could not record it, is taken back a while later), "dm",
+    # "unreachable", "failed" (unknown whether it went out).
     notice: str = Field(default="", max_length=16)
+    # When the notice was taken to be sent (``notice = "sending"``), cleared by the decision or undo
+    # that makes a new one due: one never recorded is taken back STUCK_SENDING later by a sweep
+    # (storage.submissions.take_notices), as a claim's expiry notice is; one taken without it (by a
+    # release before it) counts from its decision.
+    notice_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Event(SQLModel, table=True):

@@ -8,7 +8,8 @@ What a decision sets off outside the database is recorded in the same update, so
 to a failed call or a restart: ``revision`` moves ahead of the ``shown_revision`` of the moderator
 post (edited until it catches up: an edit can be repeated), and the submitter's ``notice`` becomes
 due (taken once to be sent, as a claim's reminder is: at most once, retried only when certainly
-not sent).
+not sent, or when whoever took it never recorded how it went, a while later: see
+:func:`take_notices`).
 
 The moderator post of each submission (posting it once, moving it, keeping it up to date) is
 :mod:`storage.posts`.
@@ -178,15 +179,34 @@ async def get_link(store: Store, link_id: int) -> WorkLink | None:
 
 
 async def take_notices(
-    store: Store, platforms: Sequence[str] | Scope, link_id: int | None = None, limit: int = BATCH
+    store: Store,
+    platforms: Sequence[str] | Scope,
+    link_id: int | None = None,
+    limit: int = BATCH,
+    *,
+    now: datetime,
+    stuck_before: datetime | None = None,
 ) -> list[WorkLink]:
     """Take the submitters' notices that are due (``notice = "retry"``: just decided, or refused
-    earlier), all of those of the communities ``platforms`` serves or only ``link_id``'s, to send
-    them: each is taken once (``"sending"``), so the moderator's own request and a sweep never
-    both send it."""
+    earlier, or given back unsent), all of those of the communities ``platforms`` serves or only
+    ``link_id``'s, to send them: each is taken once (``"sending"``, ``notice_at = now``), so the
+    moderator's own request and a sweep never both send it.
+
+    With ``stuck_before`` (a sweep's), those too that were taken before then and whose outcome was
+    never recorded: whoever took them died (a crash, a kill, a redeploy) or lost the database
+    before recording them, perhaps after sending them, and nobody else will. They are sent again
+    (a second DM harms less than a submitter never told), taken afresh at ``now``, so no other
+    sweep takes them back while this one sends them."""
+    due_now: sa.ColumnElement[bool] = col(WorkLink.notice) == "retry"
+    if stuck_before is not None:
+        # A notice taken without a time (before notice_at, or by a replica on the release before
+        # it, still running while the new ones start) counts from its decision; an undo's, which
+        # has no decision time, from the submission.
+        since = sa.func.coalesce(col(WorkLink.notice_at), col(WorkLink.decided_at), col(WorkLink.created_at))
+        due_now = sa.or_(due_now, sa.and_(col(WorkLink.notice) == "sending", since < stuck_before))
     async with store.session() as s:
         due = select(WorkLink.id).where(
-            WorkLink.notice == "retry", served(col(WorkLink.platform), col(WorkLink.community_id), platforms)
+            due_now, served(col(WorkLink.platform), col(WorkLink.community_id), platforms)
         )
         if link_id is not None:
             due = due.where(WorkLink.id == link_id)
@@ -196,9 +216,10 @@ async def take_notices(
         return list(
             (
                 await s.exec(
+                    # Still due: another sweep or request may have taken it meanwhile (and set its time).
                     sa.update(WorkLink)
-                    .where(col(WorkLink.id).in_(ids), col(WorkLink.notice) == "retry")
-                    .values(notice="sending")
+                    .where(col(WorkLink.id).in_(ids), due_now)
+                    .values(notice="sending", notice_at=now)
                     .returning(WorkLink)
                 )
             ).scalars()
@@ -207,10 +228,18 @@ async def take_notices(
 
 async def record_notice(store: Store, link_id: int, how: str) -> None:
     """Record how a taken notice went: "dm", "unreachable", "failed", or "retry" (send again)."""
+    await record_notices(store, [link_id], how)
+
+
+async def record_notices(store: Store, link_ids: Sequence[int], how: str) -> None:
+    """Record one outcome for several taken notices, in one update (e.g. "retry": give back those
+    a sender took and did not send, for the next sweep)."""
+    if not link_ids:
+        return
     async with store.session() as s:
         await s.exec(
             sa.update(WorkLink)
-            .where(col(WorkLink.id) == link_id, col(WorkLink.notice) == "sending")
+            .where(col(WorkLink.id).in_(list(link_ids)), col(WorkLink.notice) == "sending")
             .values(notice=how)
         )
 
@@ -294,6 +323,7 @@ async def _close(
                 reason=reason,
                 revision=col(WorkLink.revision) + 1,
                 notice=notice,
+                notice_at=None,  # a new notice (or none): not taken yet
             )
             .returning(col(WorkLink.id))
         )
@@ -340,6 +370,7 @@ async def undo(
                     # decision: its notice not sent yet ("retry") or unable to reach them
                     # ("unreachable") is dropped, and no undo notice follows it.
                     notice=sa.case((col(WorkLink.notice).in_(NEVER_TOLD), ""), else_="retry"),
+                    notice_at=None,
                 )
                 .returning(col(WorkLink.id))
             )

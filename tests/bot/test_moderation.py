@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import Settings
 from bot.moderation import BLOCKED_RETRY, ChannelLookup, Moderation, ModeratorChannel
@@ -875,6 +876,130 @@ async def test_a_post_made_as_the_database_goes_away_is_kept_not_made_twice(
     assert [s.kind for s in outbound.sent if s.kind == "channel"] == ["channel"]
     assert ("edit", "1") in [(s.kind, s.target) for s in outbound.sent]  # the post shows the decision
     assert "approved" in [s.reply.text for s in outbound.sent if s.kind == "dm"][0]
+
+
+def test_the_sweep_takes_back_stuck_notices_of_submitters_as_it_does_reminders(
+    ctx: Context, outbound: MemoryOutbound
+) -> None:
+    """``copbot run`` gives moderation the sweep's own bound for what was taken and never
+    recorded: STUCK_SENDING, or two sweep intervals when longer (90-minute sweeps: 3 hours)."""
+    from datetime import timedelta
+
+    from bot.reminders import STUCK_SENDING
+    from bot.runner import make_sweeper
+
+    for minutes, bound in ((60, STUCK_SENDING), (90, timedelta(hours=3))):
+        settings = Settings(_env_file=None, reminder_sweep_minutes=minutes)
+        moderation = make_moderation(settings, ctx, [outbound])
+        sweeper = make_sweeper(settings, ctx, [outbound], moderation)
+        assert moderation.stuck_after == sweeper.stuck_after == bound
+
+
+class DmThenFail(MemoryOutbound):
+    """DMs submitters; the DM to ``fail_on`` lands just as the database fails: PostgreSQL goes
+    away (``proxy``), or a transaction of the test's own holds that submitter's row (``store``)."""
+
+    fail_on: str = ""
+    proxy: TcpProxy | None = None
+    store: Store | None = None
+    holder: AsyncConnection | None = None
+
+    async def send_dm(
+        self, community_id: str, user_id: str, reply: Reply, *, ask_if_gone: bool = True
+    ) -> Posted:
+        posted = await super().send_dm(community_id, user_id, reply, ask_if_gone=ask_if_gone)
+        if user_id == self.fail_on:
+            self.fail_on = ""
+            if self.proxy is not None:
+                self.proxy.cut()
+            else:
+                assert self.store is not None
+                self.holder = await lock_rows(self.store, WorkLink, [1])
+        return posted
+
+
+async def decided_for_three(ctx: Context) -> None:
+    """Ann, Bob and Cy each submit a link; Mod approves the three (#1 Ann's), with nothing wired
+    to tell them yet: their three notices wait for the sweep, in one batch."""
+    for name in ("ann", "bob", "cy"):
+        reply = await say(ctx, person(name), f"/submit 2.4 https://example.org/{name}")
+        assert not reply.error, reply.text
+    for link_id in (1, 2, 3):
+        await decide_link(ctx, MOD, link_id, True, "")
+
+
+def dms_to(outbound: MemoryOutbound) -> list[str]:
+    return [s.target for s in outbound.sent if s.kind == "dm"]
+
+
+async def notices_of(ctx: Context) -> list[str]:
+    links = [await submissions.get_link(ctx.store, link_id) for link_id in (1, 2, 3)]
+    return [link.notice if link else "" for link in links]
+
+
+async def test_notices_taken_when_the_database_went_away_mid_batch_go_out_after_the_stuck_bound(
+    pg_behind_proxy: tuple[TcpProxy, Context],
+) -> None:
+    """A sweep takes Ann's, Bob's and Cy's notices; PostgreSQL goes away just as Ann's DM lands, so
+    neither her outcome nor the giving back of the others can be recorded. They stayed "sending"
+    forever: Bob and Cy were never told. Now, the database back, the next sweep records Ann's DM
+    and sends no one anything (Bob's and Cy's may be on their way from a live replica until
+    STUCK_SENDING has passed); the first sweep after that tells Bob and Cy, and Ann only once."""
+    proxy, ctx = pg_behind_proxy
+    clock = ctx.clock
+    assert isinstance(clock, FakeClock)
+    await decided_for_three(ctx)
+    outbound = DmThenFail()
+    outbound.fail_on, outbound.proxy = "ann", proxy
+    moderation = Moderation(ctx.store, {"discord": outbound}, clock, setup_channel(ctx.store))
+
+    await moderation.catch_up()  # the database error is logged, not raised
+    assert dms_to(outbound) == ["ann"]
+    proxy.heal()
+    clock.advance(minutes=10)
+    await moderation.catch_up()
+    assert dms_to(outbound) == ["ann"]
+    assert await notices_of(ctx) == ["dm", "sending", "sending"]
+
+    clock.advance(hours=2)  # STUCK_SENDING since they were taken
+    await moderation.catch_up()
+    assert sorted(dms_to(outbound)) == ["ann", "bob", "cy"]
+    assert await notices_of(ctx) == ["dm", "dm", "dm"]
+    clock.advance(hours=3)
+    await moderation.catch_up()
+    assert sorted(dms_to(outbound)) == ["ann", "bob", "cy"]
+
+
+async def test_notices_given_back_when_recording_one_failed_go_out_at_the_next_sweep(
+    pg_behind_proxy: tuple[TcpProxy, Context],
+) -> None:
+    """A sweep takes Ann's, Bob's and Cy's notices; Ann's DM lands, and recording it fails (her row
+    held by another transaction past DATABASE_TIMEOUT). Bob's and Cy's, not sent, are given back
+    at once, so the next sweep tells them, without waiting out STUCK_SENDING; Ann's DM, kept, is
+    recorded once her row is free, and never sent again. Before, the error left Bob's and Cy's
+    "sending" for good."""
+    _, ctx = pg_behind_proxy
+    clock = ctx.clock
+    assert isinstance(clock, FakeClock)
+    await decided_for_three(ctx)
+    outbound = DmThenFail()
+    outbound.fail_on, outbound.store = "ann", ctx.store
+    moderation = Moderation(ctx.store, {"discord": outbound}, clock, setup_channel(ctx.store))
+
+    try:
+        await moderation.catch_up()
+        assert dms_to(outbound) == ["ann"]
+        assert await notices_of(ctx) == ["sending", "retry", "retry"]
+    finally:
+        assert outbound.holder is not None
+        await outbound.holder.close()
+    clock.advance(minutes=10)
+    await moderation.catch_up()
+    assert dms_to(outbound) == ["ann", "bob", "cy"]
+    assert await notices_of(ctx) == ["dm", "dm", "dm"]
+    clock.advance(hours=3)
+    await moderation.catch_up()
+    assert dms_to(outbound) == ["ann", "bob", "cy"]
 
 
 async def test_pending_on_the_console_counts_the_submissions_past_the_twenty_listed(

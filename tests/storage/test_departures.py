@@ -66,6 +66,6 @@ async def test_only_the_gone_communitys_pending_submissions_close(store: Store) 
     # Nothing left to edit or tell: the post and the submitter are where copbot was removed.
     shut = await submissions.get_link(store, mine.id or 0)
     assert shut is not None and shut.shown_revision == shut.revision == 1
-    assert mine.id not in [link.id for link in await submissions.take_notices(store, ["discord"])]
+    assert mine.id not in [link.id for link in await submissions.take_notices(store, ["discord"], now=later)]
     again = await submissions.submit(store, "2.4", URL, "example.org/acronyms", "", BOB, later, 10)
     assert again.status == LinkStatus.PENDING

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from storage.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0019"
+HEAD = "0020"
 
 
 async def test_upgrade_creates_every_table_and_is_idempotent(empty_db_url: str) -> None:
@@ -199,10 +199,11 @@ async def test_submissions_decided_before_0005_are_not_edited_or_told_again(empt
         await upgrade(store.engine)
 
         assert await posts.posts_behind(store, ["discord"]) == []
-        assert await submissions.take_notices(store, ["discord"]) == []
+        assert await submissions.take_notices(store, ["discord"], now=now) == []
         await submissions.undo(store, 1, Person("discord", "g1", "mod", "Mod"), now)
         assert [link.id for link in await posts.posts_behind(store, ["discord"])] == [1]
-        assert [link.status for link in await submissions.take_notices(store, ["discord"])] == ["pending"]
+        taken = await submissions.take_notices(store, ["discord"], now=now)
+        assert [link.status for link in taken] == ["pending"]
     finally:
         await store.close()
 
@@ -979,15 +980,87 @@ async def test_0019_indexes_the_event_actor_and_its_downgrade_drops_the_index_on
         indexes, version = await event_indexes(store)
         assert "ix_event_actor" not in indexes and version == "0018"
 
-        await upgrade(store.engine)
+        await upgrade(store.engine, "0019")
         assert await event_indexes(store) == (indexes | {"ix_event_actor"}, "0019")
         assert await store.refresh_name(Person("discord", "g1", "ann", "Annie"))
         async with store.engine.connect() as conn:
             await conn.run_sync(_downgrade, "0018")
             await conn.commit()
         assert await event_indexes(store) == (indexes, "0018")
-        await upgrade(store.engine)
+        await upgrade(store.engine, "0019")
         assert await event_indexes(store) == (indexes | {"ix_event_actor"}, "0019")
         assert [e.actor_name for e in await store.history("2.4") if e.actor_id == "ann"] == ["Annie"]
+    finally:
+        await store.close()
+
+
+async def test_submitters_notices_left_sending_before_0020_go_out_two_hours_after_their_decision(
+    empty_db_url: str,
+) -> None:
+    """A submitter's notice left "sending" before 0020 (its sweep died, or its database failed
+    mid-batch) has no time of its taking: it counts from its decision, so it is taken back once
+    that is STUCK_SENDING old, not at once (an older replica may still be sending it) and not
+    never, as it was; an undo's notice, which has no decision time, counts from the submission.
+    A notice already sent is left as it was, and one due is taken at once. Downgraded to 0019 the
+    column is gone and the notices still there."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.reminders import STUCK_SENDING
+    from storage import submissions
+    from storage.catalogue import ensure_seeded
+    from storage.store import Store
+    from tests.conftest import SEED, START
+
+    decided_at = datetime(2026, 12, 14, 9, 0, tzinfo=UTC)
+    store = Store(make_engine(empty_db_url))
+    try:
+        await upgrade(store.engine, "0019")
+        await ensure_seeded(store, SEED, START)
+        insert = sa.text(
+            "INSERT INTO work_link (problem_number, url, normalized_url, note, platform, community_id,"
+            " user_id, display_name, created_at, status, decided_by_id, decided_by_name, decided_at,"
+            " reason, revision, shown_revision, notice) VALUES ('2.4', :url, :url, '', 'discord', 'g1',"
+            " :user, :user, :created, :status, 'mod', 'Mod', :decided, '', 1, 1, :notice)"
+        )
+        rows = [  # (submitter, notice, status, decided)
+            ("ann", "sending", "approved", decided_at),
+            ("bob", "dm", "approved", decided_at),
+            ("cy", "retry", "rejected", decided_at),
+            ("dee", "sending", "pending", None),  # an undo's notice: no decision time
+        ]
+        async with store.engine.begin() as conn:
+            for user, notice, status, decided in rows:
+                params = {"url": f"example.org/{user}", "user": user, "status": status, "notice": notice}
+                created = decided_at - timedelta(days=1)
+                await conn.execute(insert, {**params, "created": created, "decided": decided})
+        await upgrade(store.engine)
+
+        def sweep(after: timedelta) -> dict[str, datetime]:
+            now = decided_at + after
+            return {"now": now, "stuck_before": now - STUCK_SENDING}
+
+        soon = await submissions.take_notices(store, ["discord"], **sweep(timedelta(hours=1)))
+        assert [link.user_id for link in soon] == ["cy", "dee"]  # due, and a day since submitted
+        later = await submissions.take_notices(
+            store, ["discord"], **sweep(STUCK_SENDING + timedelta(minutes=1))
+        )
+        assert [link.user_id for link in later] == ["ann"]
+
+        async def columns_and_notices() -> tuple[set[str], list[str]]:
+            async with store.engine.connect() as conn:
+                columns = await conn.run_sync(
+                    lambda sync: {column["name"] for column in sa.inspect(sync).get_columns("work_link")}
+                )
+                notices = (await conn.execute(sa.text("SELECT notice FROM work_link ORDER BY id"))).scalars()
+                return columns, list(notices)
+
+        async with store.engine.connect() as conn:
+            await conn.run_sync(_downgrade, "0019")
+            await conn.commit()
+        columns, notices = await columns_and_notices()
+        assert "notice_at" not in columns and notices == ["sending", "dm", "sending", "sending"]
+        await upgrade(store.engine)
+        columns, notices = await columns_and_notices()
+        assert "notice_at" in columns and notices == ["sending", "dm", "sending", "sending"]
     finally:
         await store.close()
