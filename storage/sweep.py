@@ -73,6 +73,50 @@ def _event_rows(
     ]
 
 
+def _due(
+    now: datetime, default_days: int, overrides: Mapping[tuple[str, str], int]
+) -> sa.ColumnElement[bool]:
+    """Active claims silent longer than their community's stale days: ``overrides`` (platform,
+    community → days) where its admins chose, else ``default_days``.
+
+    One branch per distinct number of days, not per community: SQLite refuses an expression
+    deeper than 1000, and 1,000 communities with their own days stopped every sweep. /setup
+    bounds the days to 1..365, so at most 364 branches besides the default's; each community is
+    named once, in its days' ``(platform, community_id) IN (…)`` list (2 parameters: with a
+    batch's 500 ids and the cutoffs, statements stay under SQLite's and asyncpg's 32,766 or 32,767
+    parameters up to about 15,900 such communities). Communities whose days are the default's are
+    left out: the default covers them.
+
+    Due = silent past the default and not in a community with longer days that it is still
+    within, or silent past the shorter days of its own community. The whole is bounded by the
+    latest of the cutoffs, so the look-up stays a range of ``ix_claim_state_renewed``, and
+    without overrides is that range alone, as before.
+    """
+    renewed = col(Claim.renewed_at)
+    community = sa.tuple_(col(Claim.platform), col(Claim.community_id))
+    by_days: dict[int, list[tuple[str, str]]] = {}
+    for key, days in overrides.items():
+        if days != default_days:
+            by_days.setdefault(days, []).append(key)
+    cutoff = {days: now - timedelta(days=days) for days in [default_days, *by_days]}
+    due_by_default: sa.ColumnElement[bool] = renewed < cutoff[default_days]
+    longer = [
+        sa.and_(renewed >= cutoff[days], community.in_(keys))
+        for days, keys in sorted(by_days.items())
+        if days > default_days
+    ]
+    if longer:
+        due_by_default = sa.and_(due_by_default, sa.not_(sa.or_(*longer)))
+    shorter = [
+        sa.and_(renewed < cutoff[days], community.in_(keys))
+        for days, keys in sorted(by_days.items())
+        if days < default_days
+    ]
+    if not shorter:
+        return due_by_default
+    return sa.and_(renewed < max(cutoff.values()), sa.or_(due_by_default, *shorter))
+
+
 async def mark_stale(
     store: Store,
     now: datetime,
@@ -91,25 +135,11 @@ async def mark_stale(
     says nothing yet (see :func:`record_deliveries`). The sheet's legacy claims go stale by age
     with ``delivery = "none"`` (nobody to ping).
     """
-    overrides = overrides or {}
     wanted = sa.or_(
         claims_served(col(Claim.platform), col(Claim.community_id), platforms),
         col(Claim.platform) == LEGACY_PLATFORM,
     )
-    # Due = silent longer than its community's threshold: one range condition per threshold.
-    default_due = col(Claim.renewed_at) < now - timedelta(days=default_days)
-    if overrides:
-        default_due = sa.and_(
-            default_due, sa.tuple_(col(Claim.platform), col(Claim.community_id)).not_in(list(overrides))
-        )
-    conditions = [default_due] + [
-        sa.and_(
-            col(Claim.platform) == platform,
-            col(Claim.community_id) == community,
-            col(Claim.renewed_at) < now - timedelta(days=days),
-        )
-        for (platform, community), days in overrides.items()
-    ]
+    due_now = _due(now, default_days, overrides or {})
     async with store.session() as s:
         due = list(
             await s.exec(
@@ -117,7 +147,7 @@ async def mark_stale(
                 .where(
                     Claim.state == ClaimState.ACTIVE.value,
                     wanted,
-                    sa.or_(*conditions),
+                    due_now,
                 )
                 .order_by(col(Claim.renewed_at))
                 .limit(limit)
@@ -135,7 +165,7 @@ async def mark_stale(
                     .where(
                         col(Claim.id).in_(due),
                         col(Claim.state) == ClaimState.ACTIVE.value,
-                        sa.or_(*conditions),
+                        due_now,
                     )
                     .values(
                         state=ClaimState.STALE.value,

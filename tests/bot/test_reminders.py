@@ -23,7 +23,7 @@ from commands import dispatch
 from commands.types import Actor, Context, Reply
 from storage.claims import Person
 from storage.engine import make_engine
-from storage.models import Claim
+from storage.models import Claim, CommunitySettings
 from storage.store import Store
 from storage.sweep import expire_due, mark_stale
 from tests.conftest import START
@@ -338,6 +338,48 @@ async def test_a_servers_stale_days_win_over_the_default(ctx: Context, clock: Fa
     clock.advance(minutes=2)
     await sweeper.run_once()
     assert [s.target for s in outbound.sent].count("dee") == 1
+
+
+async def test_a_sweep_among_1500_servers_with_their_own_stale_days_reminds_expires_and_catches_up(
+    ctx: Context, clock: FakeClock
+) -> None:
+    """1,500 servers chose their own stale_days (1 to 365; guild2 7 days, guild1 none: 30), more
+    than SQLite's expression depth held when the sweep gave each its own condition: each sweep
+    still reminds Dee after 7 days and Ann after 30, expires Dee's claim after her grace, and
+    goes on to the moderation catch-up."""
+    servers = [f"g{k}" for k in range(1_499)] + ["guild2"]
+    rows = [
+        {
+            "platform": "discord",
+            "community_id": server,
+            "stale_after_days": 1 + k % 365,
+            "updated_at": clock(),
+        }
+        for k, server in enumerate(servers)
+    ]
+    await ctx.store.execute(sa.insert(CommunitySettings), rows)
+    await ctx.store.update_settings("discord", "guild2", clock(), stale_after_days=7)
+    await say(ctx, ANN, "/claim 3.11")
+    await say(ctx, person("dee", community="guild2"), "/claim 3.11")
+    outbound = MemoryOutbound()
+    sweeper = make_sweeper(ctx, outbound)
+    caught_up: list[datetime] = []
+
+    async def catch_up() -> None:
+        caught_up.append(clock())
+
+    sweeper.also = catch_up
+    clock.advance(days=7, minutes=1)
+    assert (await sweeper.run_once()).stale == 1
+    assert [(s.kind, s.target) for s in outbound.sent] == [("dm", "dee")]
+    clock.advance(days=15)  # the 14 days of grace after the reminder's day are over
+    assert (await sweeper.run_once()).expired == 1
+    assert is_expiry_notice(outbound.sent[-1], "dee")
+    assert (await claim_state(ctx.store, "ann", "3.11")).state == "active"
+    clock.advance(days=8)  # 30 days and a minute after Ann's claim
+    assert (await sweeper.run_once()).stale == 1
+    assert is_reminder(outbound.sent[-1], "ann")
+    assert len(caught_up) == 3
 
 
 async def test_sheet_claims_go_stale_by_age_and_nobody_is_pinged(ctx: Context) -> None:

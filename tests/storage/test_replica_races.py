@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+import sqlalchemy as sa
+
 from storage.claims import Person
 from storage.engine import make_engine
-from storage.models import Claim, WorkLink
+from storage.models import Claim, CommunitySettings, WorkLink
 from storage.posts import record_posted, release_stuck_posting, take_for_posting, unposted
 from storage.store import Store
 from storage.submissions import decide, get_link, submit, undo
-from storage.sweep import expire_due, mark_stale, still_to_remind
+from storage.sweep import expire_due, mark_stale, stale_overrides, still_to_remind
 from tests.conftest import START
 from tests.support.pg import connect, lock_rows, lock_waiters, lock_waiters_on
 
@@ -75,19 +78,39 @@ async def test_one_post_recorded_twice_at_once_is_recorded_once(pg_db_url: str) 
             await store.close()
 
 
-async def test_a_claim_renewed_while_a_sweep_marks_it_stale_stays_active(pg_db_url: str) -> None:
+@pytest.mark.parametrize("own_days", [False, True], ids=["default", "1500-own-stale-days"])
+async def test_a_claim_renewed_while_a_sweep_marks_it_stale_stays_active(
+    pg_db_url: str, own_days: bool
+) -> None:
     """Another replica renews Ann's claim after a sweep found it due and before the sweep's update:
     the update waits for that replica's row lock, then checks again that the claim is due, so Ann
-    gets no reminder for a claim she has just renewed."""
+    gets no reminder for a claim she has just renewed. So too when Ann's server is one of 1,500
+    that chose their own stale_days (hers 10, the others 1 to 365)."""
     store = Store(make_engine(pg_db_url))
     other = await connect(pg_db_url)
     try:
+        overrides = None
+        if own_days:
+            rows = [
+                {
+                    "platform": "discord",
+                    "community_id": f"s{k}",
+                    "stale_after_days": 1 + k % 365,
+                    "updated_at": START,
+                }
+                for k in range(1_499)
+            ]
+            rows.append(
+                {"platform": "discord", "community_id": "g1", "stale_after_days": 10, "updated_at": START}
+            )
+            await store.execute(sa.insert(CommunitySettings), rows)
+            overrides = await stale_overrides(store)
         claimed = (await store.claim("2.4", ANN, START)).claim
-        now = START + timedelta(days=31)
+        now = START + timedelta(days=11 if own_days else 31)
         renewal = other.transaction()
         await renewal.start()
         await other.execute("UPDATE claim SET renewed_at = $1 WHERE id = $2", now, claimed.id)
-        sweeping = asyncio.create_task(mark_stale(store, now, 30, ["discord"]))
+        sweeping = asyncio.create_task(mark_stale(store, now, 30, ["discord"], overrides))
         for _ in range(200):  # until the sweep's update waits for the renewal's lock
             await asyncio.sleep(0.01)
             waiting = await other.fetchval(
