@@ -684,7 +684,7 @@ async def test_the_longest_link_copbot_takes_reaches_the_moderators_whole(rig: M
 
     refused = await ask(rig.fake, "submit", {"number": "2.4", "link": longest + "x"})
     assert refused.ephemeral
-    assert "That link is too long: at most 900 characters" in embed(refused)["description"]
+    assert "That link is too long (901 characters): at most 900." in embed(refused)["description"]
     assert await submissions.get_link(rig.bot.ctx.store, 2) is None
 
 
