@@ -168,6 +168,27 @@ def test_a_number_written_plainly_is_the_number_before_one_a_sentence_ends(line:
 
 
 @pytest.mark.parametrize(
+    ("command", "line", "one", "other"),
+    [
+        ("release", "see 3.11 and 2.4 stuck", "3.11", "2.4"),
+        ("release", "tried it, see 2.4 3.11", "2.4", "3.11"),
+        ("submit", "https://example.org/y see 2.4 and 3.1", "2.4", "3.1"),
+    ],
+)
+def test_two_numbers_inside_a_note_ask_which_is_meant(command: str, line: str, one: str, other: str) -> None:
+    """`/release see 3.11 and 2.4 stuck` released 3.11 and kept the note "see and 2.4 stuck": the
+    first number in the sentence was taken and cut out of it. With two problem numbers written
+    plainly in the note, and none before it, copbot asks which one."""
+    with pytest.raises(BadArgument) as refused:
+        args(command, line)
+    assert str(refused.value).startswith(
+        f"Which problem do you mean, {one} or {other}? Give its number first"
+    )
+    # Given first, the number is that one and the note keeps the others as written.
+    assert args(command, f"{one} {line}")["note"] == line.removeprefix("https://example.org/y ")
+
+
+@pytest.mark.parametrize(
     ("command", "line", "note"),
     [
         ("release", "3.11 Note: tried X, stuck on Y", "Note: tried X, stuck on Y"),
