@@ -58,7 +58,7 @@ def error_of(exc: CommandError) -> Reply:
     return error_reply(str(exc), exc.spent, exc.refresh, exc.answered, exc.relist)
 
 
-def _failed(exc: Exception) -> Reply:
+def failure_reply(exc: Exception) -> Reply:
     """The private answer to a command that failed on copbot's side: the database's failure
     said as such, anything else an apology."""
     return error_reply(UNAVAILABLE if is_database_failure(exc) else APOLOGY)
@@ -142,7 +142,7 @@ async def _run(
     except Exception as exc:
         outcome = "error"
         log.exception("command failed", extra={"command": command, "community": actor.community_id})
-        return _failed(exc)
+        return failure_reply(exc)
     finally:
         _record(command, actor, outcome, started, f"/{command}")
 
@@ -228,6 +228,6 @@ async def _observed(command: str, actor: Actor, work: Callable[[], Awaitable[Rep
     except Exception as exc:
         outcome = "error"
         log.exception(failed, extra={"command": command, "community": actor.community_id})
-        return _failed(exc)
+        return failure_reply(exc)
     finally:
         _record(command, actor, outcome, started, command)

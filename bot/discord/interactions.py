@@ -383,9 +383,9 @@ class Interactions:
                 return await produce()
         except AlreadyApplied:
             return None
-        except Exception:
+        except Exception as exc:  # before the core took it (who the user is): said as the core says it
             log.exception("interaction %s failed", interaction.id)
-            return dispatch.error_reply(dispatch.APOLOGY)
+            return dispatch.failure_reply(exc)
 
     async def _deliver(
         self, interaction: discord.Interaction[Any], reply: Reply, deferred_public: bool | None, place: int

@@ -100,7 +100,14 @@ class Reactions:
             return
         if payload.message_author_id is not None and payload.message_author_id != me.id:
             return  # moderator posts are copbot's own messages
-        found = await self._reactor(client, payload, payload.guild_id, name)
+        try:
+            found = await self._reactor(client, payload, payload.guild_id, name)
+        except Exception as exc:
+            if payload.member is None or not is_database_failure(exc):
+                raise
+            # The /setup moderator role could not be read: perhaps a moderator's, told as one.
+            await self._not_recorded(payload, payload.member, name, exc)
+            return
         if found is None:
             return
         member, actor = found
