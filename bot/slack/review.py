@@ -82,6 +82,7 @@ def reject_view(link: WorkLink, pending: Pending) -> dict[str, Any]:
                     "type": "plain_text_input",
                     "action_id": ACTION_ID,
                     "multiline": True,
+                    "min_length": 2,  # as Discord's form: a reason is a few words, not a key pressed
                     "max_length": MAX_REASON,
                 },
             },

@@ -326,6 +326,8 @@ async def test_reject_with_reason_opens_a_modal_whose_reason_reaches_the_submitt
     assert opened["trigger_id"] and view["callback_id"] == "cop_reject_reason"
     assert json.loads(view["private_metadata"])["link"] == 1
     assert f"<{LINK}>" in view["blocks"][1]["text"]["text"]
+    # Slack's client refuses a reason under 2 characters, as Discord's form does (it took one).
+    assert view["blocks"][2]["element"]["min_length"] == 2
     assert await status(rig.ctx) == LinkStatus.PENDING  # nothing decided by opening the form
 
     answer = await give_reason(rig, view, "  not about   acronyms ")
