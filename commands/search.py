@@ -325,8 +325,12 @@ def _in_capitals(query: str, problems: Sequence[Problem], category: str | None) 
     if _only_levels(query) or not _only_levels(query.upper()):
         return ""
     level = read_difficulty(query.upper())[0]
-    if level is None:
-        return ""
+    return "" if level is None else _level_listing(level, problems, category)
+
+
+def _level_listing(level: str, problems: Sequence[Problem], category: str | None) -> str:
+    """The listing of ``level`` (in ``category``), ready to type, with how many problems it has;
+    "" when it has none."""
     count = sum(1 for p in index_of(problems).at_level(level) if not (category and p.category != category))
     if not count:
         return ""
@@ -376,6 +380,10 @@ def _what_would(query: str, problems: Sequence[Problem], difficulty: str | None,
 
     levels = [w for w in words if w in LEVEL_WORDS]
     rest = " ".join(w for w in words if w not in LEVEL_WORDS)
+    if levels and not rest and not difficulty:
+        # Only words for a level (medium), as /random reads them: the listing of that level.
+        only = read_levels(None, " ".join(levels))[0]
+        return _level_listing(only, problems, category) if only else ""
     if levels and rest and not difficulty:
         level = read_levels(None, " ".join(levels))[0]
         # Words for several levels (easy medium) are their span, named as such: the count is its.
@@ -392,7 +400,9 @@ def _what_would(query: str, problems: Sequence[Problem], difficulty: str | None,
         if len(word) < SHORT_WORD:
             continue
         # Among the words with its first letter, as for a typo (see _Index.similar).
-        close = process.extractOne(word, index.starting(word[0]), scorer=fuzz.ratio, score_cutoff=70)
+        # Never a word too common to search for (that, what), which the suggestion would refuse.
+        near = [w for w in index.starting(word[0]) if w not in STOP_WORDS]
+        close = process.extractOne(word, near, scorer=fuzz.ratio, score_cutoff=70)
         if close is not None and (found := matching(close[0], problems, difficulty, category)):
             return f"Did you mean {close[0]}? /search {close[0]}{filters} ({counted(found)})"
     return ""

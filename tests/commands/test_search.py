@@ -257,6 +257,17 @@ async def test_when_nothing_matches_the_answer_says_what_would(ctx: Context) -> 
     assert reply.text == "Nothing matches 'qqqqzzzz'. Try fewer or other words."
 
 
+async def test_a_hint_never_suggests_a_word_too_common_to_search_for(ctx: Context) -> None:
+    """`/search thax` answered "Did you mean that? /search that (11 matches)", and `/search that`
+    then refused the word as one in nearly every problem; so for what, this, when, with, you.
+    A typo is now never corrected to such a word."""
+    for typo, common in (("thax", "that"), ("whaq", "what"), ("thiq", "this"), ("witq", "with")):
+        refused = await say(ctx, ANN, f"/search {common}")
+        assert refused.error and "nearly every problem" in refused.text, refused.text
+        reply = await say(ctx, ANN, f"/search {typo}")
+        assert reply.text.startswith("Nothing matches") and f"/search {common}" not in reply.text, reply.text
+
+
 async def test_one_match_is_counted_in_the_singular(ctx: Context) -> None:
     """/search Coq finds 3.3 alone (through its existing work): "1 match", not "1 matches"."""
     reply = await say(ctx, ANN, "/search Coq")
@@ -664,6 +675,9 @@ async def test_a_level_typed_in_lower_case_names_the_search_by_level(ctx: Contex
     assert nothing.text == (
         f"Nothing matches 'b-c'. For difficulty B-C: /search difficulty:B-C ({every['B-C']} problems)."
     ), nothing.text
+    # A word for that level, as /random reads it, said only "Try fewer or other words".
+    medium = await say(ctx, ANN, "/search medium")
+    assert medium.text == nothing.text.replace("'b-c'", "'medium'"), medium.text
     listed = await say(ctx, ANN, "/search difficulty:B-C")
     assert listed.footer and f"({every['B-C']} problems)" in listed.footer
     words = await say(ctx, ANN, "/search a–b")
