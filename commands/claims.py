@@ -293,13 +293,13 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
 
 
 def _bare_page(user: UserRef, everyone: bool) -> tuple[UserRef | None, int | None]:
-    """A page typed bare where /claims reads a name, beside everyone (the flag, or a word for it
-    in the name: ``all 2``): the name left (None, or the everyone word) and the page; else
-    ``user`` as it is and None."""
+    """A page typed bare where /claims reads a name: alone (``/claims 2``, one's own list's, or
+    everyone's beside the flag) or beside a word for everyone or oneself (``all 2``, ``me 2``):
+    the name left (None, or that word) and the page; else ``user`` as it is and None."""
     words = [] if user.user_id else (user.name or "").split()
     numbers = [w for w in words if w.isdecimal()]
     rest = [w for w in words if not w.isdecimal()]
-    if len(numbers) != 1 or not (everyone and not rest or len(rest) == 1 and rest[0].lower() in EVERYONE):
+    if len(numbers) != 1 or not (not rest or len(rest) == 1 and rest[0].lower() in EVERYONE | MYSELF):
         return user, None
     page = parse_whole_number(CLAIMS_PAGE, numbers[0])
     return (UserRef(name=rest[0]) if rest else None), page

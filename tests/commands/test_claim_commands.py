@@ -582,3 +582,8 @@ async def test_claims_lists_a_members_many_claims_a_page_at_a_time(ctx: Context,
     assert theirs.footer == "Page 1 of 2. Next: /claims ann page:2"
     past = await say(ctx, ANN, "/claims page:3")
     assert past.text == "There are only 2 pages; here is page 2." and past.sections == second.sections
+    # The page typed bare, as /claims everyone 2 and /history 2.4 2 take it ("I know nobody
+    # called '2' here" before).
+    for typed in ("/claims 2", "/claims me 2", "/claims page 2"):
+        bare = await say(ctx, ANN, typed)
+        assert not bare.error and bare.sections == second.sections, (typed, bare.text)
