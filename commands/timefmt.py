@@ -17,7 +17,8 @@ def days(count: int) -> str:
 
 
 def ago(then: datetime, now: datetime) -> str:
-    """How long ago, roughly: ``today``, ``3 days ago``, ``2 months ago``, ``1 year ago``.
+    """How long ago, roughly: ``today``, ``yesterday``, ``3 days ago``, ``2 months ago`` (up to
+    ``24 months ago``), ``2 years ago``.
 
     Counted in calendar days, as :func:`day` prints dates: a claim made at 23:50 was made
     "yesterday" at 00:10, beside yesterday's date.
