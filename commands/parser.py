@@ -404,12 +404,10 @@ def _looks_like(option: Option, token: str, free_text: bool, has_rest: bool, pla
             return not has_rest
 
 
-def _another_number(
-    raw: dict[str, Any], taken: re.Match[str], leftovers: list[tuple[int, int, int, str]]
-) -> str | None:
-    """Another problem number written plainly in the free text around the one read from inside
-    it (``/release see 3.11 and 2.4 stuck``): which of them is meant cannot be told."""
-    chosen = canonical_number(taken.group(0))
+def _another_number(taken: str, leftovers: list[tuple[int, int, int, str]]) -> str | None:
+    """Another problem number written plainly in the free text around ``taken``, the one read
+    from inside it (``/release see 3.11 and 2.4 stuck``): which of them is meant cannot be told."""
+    chosen = canonical_number(taken)
     for *_, token in leftovers:
         if plain_number(token) and (other := canonical_number(token)) not in (None, chosen):
             return other
@@ -754,7 +752,7 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
     # unless the level is named (``induction B difficulty:A``: the named one filters, B is a word).
     last = max((i for i, match in enumerate(tokens[:words_end]) if match.group("key") is None), default=-1)
     carried: set[int] = set()  # words a named difficulty's range took (see _range_goes_on)
-    number_at = -1  # the token of a number read from inside free text (see _another_number)
+    in_text: str | None = None  # a number read from inside free text (see _another_number)
     category_at = -1  # the token of a category named unquoted beside free text (see ValueRun)
     page = by_name.get("page")
     if page is not None and page.kind is Kind.PAGE and not free_text:
@@ -862,7 +860,7 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
                     leftovers = [left for left in leftovers if not first <= left[0] < index]
                 raw[option.name] = token
                 if option.kind is Kind.NUMBER and free_text and leftovers:
-                    number_at = index  # inside the note or query, not before it
+                    in_text = token  # inside the note or query, not before it
                 break
             if option.kind is Kind.FLAG and option.name in raw and match.group("word") is not None:
                 if _flag_again(option, raw[option.name], token):
@@ -890,8 +888,8 @@ def read_line(options: tuple[Option, ...], line: str, command: str) -> dict[str,
                 leftovers.clear()
             else:
                 raw[option.name] = leftovers.pop(0)[3]
-    if number_at >= 0 and (other := _another_number(raw, tokens[number_at], leftovers)) is not None:
-        one = canonical_number(tokens[number_at].group(0))
+    if in_text is not None and (other := _another_number(in_text, leftovers)) is not None:
+        one = canonical_number(in_text)
         raise BadArgument(
             f"Which problem do you mean, {one} or {other}? Give its number first, as /{command} {one} "
             f"…: the {rest_option.name if rest_option else 'text'} after it may name other problems."
