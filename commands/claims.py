@@ -208,7 +208,17 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
         sections = [Section("Working on it", tuple(open_lines) or ("Nobody.",))]
         if ended:
             sections.append(Section("Earlier claims", tuple(ended[-CLAIMS_EARLIER:])))
-        return Reply(title=f"Claims on {problem_title(problem)}", sections=tuple(sections))
+        # Only one member's, when one was named: the title says whose ("Ann's claims on 2.4").
+        whose = ""
+        if ids is not None and actor.user_id in ids:
+            whose = "Your "
+        elif ids is not None:
+            # As their claims name them (a name typed may be in any case), else as typed.
+            typed = user.name if user is not None else None
+            name = next((c.display_name for c in on_problem), None) or typed
+            whose = f"{name}'s " if name else "Their "
+        title = f"{whose}{'claims' if whose else 'Claims'} on {problem_title(problem)}"
+        return Reply(title=title, sections=tuple(sections))
     user = request.args.get("user")
     if user is not None and "page" not in request.args:
         # ``/claims everyone 2``, ``/claims all 2``: the number after everyone is its page.

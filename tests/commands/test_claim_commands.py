@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from bot.console import render
 from commands import dispatch
 from commands.types import Actor, Context
 from storage.engine import make_engine
@@ -297,6 +298,20 @@ async def test_claims_everyone_with_the_page_typed_as_a_bare_number(ctx: Context
     assert (await say(ctx, ANN, "/claims everyone 9")).text == "There are only 2 pages; here is page 2."
     zero = await say(ctx, ANN, "/claims everyone 0")
     assert zero.error and "page must be a whole number from 1 to 1000" in zero.text
+
+
+async def test_claims_of_one_member_on_a_problem_say_whose_they_are(ctx: Context) -> None:
+    """`/claims bob 3.11` lists only Bob's claims on 3.11, under the title "Claims on 3.11", as
+    everyone's are: Ann, seeing "Nobody." under it, took the problem for free. The title says whose."""
+    await say(ctx, person("bob"), "/claim 3.11")
+    await say(ctx, person("cy"), "/claim 3.11")
+    bobs = await say(ctx, ANN, "/claims bob 3.11")
+    assert (bobs.title or "").startswith("Bob's claims on 3.11 — "), bobs.title
+    assert "Bob — since" in render(bobs, width=None) and "Cy" not in render(bobs, width=None)
+    mine = await say(ctx, ANN, "/claims me 3.11")
+    assert (mine.title or "").startswith("Your claims on 3.11 — ") and "Nobody." in render(mine, width=None)
+    every = await say(ctx, ANN, "/claims 3.11")
+    assert (every.title or "").startswith("Claims on 3.11 — "), every.title
 
 
 async def test_claims_everyone_with_nobody_on_anything_says_so(ctx: Context) -> None:
