@@ -234,6 +234,16 @@ def test_the_console_rejects_with_a_reason_typed_after_the_button(tmp_path: Path
     assert "dave rejected https://b.org/x" in out and "dave approved" not in out, out
 
 
+def test_a_reason_longer_than_the_forms_take_is_refused_not_cut(tmp_path: Path) -> None:
+    """`!2` and a 600-character reason rejected with its first 500 characters, the rest lost
+    unseen (Discord's and Slack's forms take no more; a note that long is refused). It is now
+    refused, and the submission still waits."""
+    lines = "/submit 1.2 https://b.org/x\n/pending\n!2 " + "why " * 150 + "\n/pending\n"
+    out = console_as_dave(tmp_path, lines)
+    assert "That reason is too long (599 characters): at most 500. Nothing changed." in out, out
+    assert "Rejected" not in out and out.count("1.2 #1: https://b.org/x from dave") == 2, out
+
+
 def test_the_console_finds_a_link_pasted_decomposed_or_with_dot_segments_already_submitted(
     tmp_path: Path,
 ) -> None:
