@@ -43,6 +43,8 @@ TOKEN_RE = re.compile(
     r'|"(?P<quoted>[^"]*)"|(?P<word>\S+)'
 )
 MAX_LINE = 4000
+# Quote marks, straight and smart: a text of nothing else ("", “”) is empty.
+QUOTE_MARKS = "\"'\u201c\u201d\u2018\u2019\u201e\u00ab\u00bb"
 # Words for a level on the catalogue's scale (A: a beginner's problem, D: the hardest), so that
 # /random easy picks an A rather than looking for a category called easy.
 LEVEL_WORDS = {
@@ -297,6 +299,8 @@ def parse_whole_number(option: Option, raw: str) -> int:
 def check_text(option: Option, raw: str) -> str:
     """Free text: trimmed, control characters removed, within the option's length."""
     text = visible(raw)
+    if text and not text.strip(QUOTE_MARKS):  # "" or '': an empty text, quoted
+        text = ""
     if len(text) > option.max_length:
         # As a line too long for its command is answered: how long it is, and how long it may be.
         raise BadArgument(

@@ -300,6 +300,17 @@ async def test_claims_everyone_with_the_page_typed_as_a_bare_number(ctx: Context
     assert zero.error and "page must be a whole number from 1 to 1000" in zero.text
 
 
+async def test_a_note_of_nothing_but_quotes_is_no_note(ctx: Context) -> None:
+    """`/release 1.1 ""` (a note left out as some type it) kept the note '""', shown on the card
+    as “""”. Quotes with nothing in them are no note."""
+    for typed in ('""', "“”", "''"):
+        await say(ctx, ANN, "/claim 1.1")
+        released = await say(ctx, ANN, f"/release 1.1 {typed}")
+        assert released.text == "Released your claim on 1.1.", released.text
+    history = await shown(ctx, ANN, "/history 1.1")
+    assert history.count("Ann released it\n") == 3 and '"' not in history.split("Timeline")[1], history
+
+
 async def test_claims_of_one_member_on_a_problem_say_whose_they_are(ctx: Context) -> None:
     """`/claims bob 3.11` lists only Bob's claims on 3.11, under the title "Claims on 3.11", as
     everyone's are: Ann, seeing "Nobody." under it, took the problem for free. The title says whose."""
