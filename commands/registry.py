@@ -137,12 +137,19 @@ async def help_command(ctx: Context, request: Request) -> Reply:
     wanted = request.args.get("command", "")
     unknown = ""
     if wanted:
-        name = wanted.split()[0].removeprefix("/").lower()
-        spec = COMMANDS.get(NAMES.get((platform, name), name))
+        first, *more = (word.removeprefix("/").lower() for word in wanted.split())
+        spec = COMMANDS.get(NAMES.get((platform, first), first))
         if spec is not None:
-            return command_help(spec, actor)
+            helped = command_help(spec, actor)
+            # /help claim release: one command's help at a time, the others named to ask next.
+            also = [f"/help {w}" for w in dict.fromkeys(more) if NAMES.get((platform, w), w) in COMMANDS]
+            if also:
+                those = "explains that one" if len(also) == 1 else "explain those"
+                said = f"One command at a time: {' and '.join(also[:3])} {those}."
+                return dataclasses.replace(helped, footer=f"{said} {helped.footer}")
+            return helped
         shown = clip(wanted, 31)
-        guess = meant(name, actor)
+        guess = meant(first, actor)
         unknown = (
             f"There is no command {shown!r}; did you mean {guess}? These are copbot's commands.\n\n"
             if guess

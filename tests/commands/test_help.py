@@ -164,3 +164,17 @@ async def test_help_search_offers_unclaimed_as_random_does(ctx: Context) -> None
     assert "/search [query] [difficulty] [category] [unclaimed] [page] — find problems" in listed
     for example in COMMANDS["search"].examples:
         assert not (await say(ctx, ANN, example)).error, example
+
+
+async def test_help_for_two_commands_explains_the_first_and_names_the_other(ctx: Context) -> None:
+    """`/help claim release` explained /claim alone, saying nothing of /release: it now says
+    how to ask for that one; words after a command that name none (`/help claim 2.4`) add nothing."""
+    both = await say(ctx, person("ann"), "/help claim release")
+    alone = await say(ctx, person("ann"), "/help claim")
+    assert both.title == alone.title and both.text == alone.text
+    assert both.footer == f"One command at a time: /help release explains that one. {alone.footer}"
+    three = await say(ctx, person("ann"), "/help claim /release history")
+    assert (three.footer or "").startswith(
+        "One command at a time: /help release and /help history explain those."
+    )
+    assert (await say(ctx, person("ann"), "/help claim 2.4")).footer == alone.footer
