@@ -10,9 +10,8 @@ from collections.abc import Callable
 from typing import TextIO
 
 from commands import dispatch
-from commands.parser import visible
 from commands.registry import OPTION_SECTIONS
-from commands.submissions import MAX_REASON, clean_reason, reject_action
+from commands.submissions import MAX_REASON, clean_reason, reason_as_said, reject_action
 from commands.types import Actor, Button, CommandError, Context, Link, RefLine, Reply, Section
 from storage.text import clip, without_bidi
 
@@ -129,7 +128,7 @@ async def _press(ctx: Context, actor: Actor, button: Button, text: str) -> Reply
     async def reject() -> Reply:
         if not clean_reason(text):
             raise CommandError("Please say why, in a few words; nothing changed.")
-        if len(said := " ".join(visible(text).split())) > MAX_REASON:
+        if len(said := reason_as_said(text)) > MAX_REASON:
             # Discord's and Slack's forms take no more; cut, it would lose its end unseen.
             raise CommandError(
                 f"That reason is too long ({len(said)} characters): at most {MAX_REASON}. Nothing changed."

@@ -478,11 +478,16 @@ async def _own_link(ctx: Context, actor: Actor, link_id: int) -> WorkLink:
     return link
 
 
+def reason_as_said(raw: str) -> str:
+    """A rejection's reason as typed, without control or invisible characters (zero-width spaces,
+    bidi overrides), whitespace collapsed: what :func:`clean_reason` keeps, before it is cut."""
+    return " ".join(visible(raw).split())
+
+
 def clean_reason(raw: str) -> str:
-    """A rejection's reason as the post and the submitter show it: like a note, without control
-    or invisible characters (zero-width spaces, bidi overrides), whitespace collapsed, at most
+    """A rejection's reason as the post and the submitter show it: :func:`reason_as_said`, at most
     :data:`MAX_REASON` characters. '' means no reason was given: the forms ask again."""
-    return " ".join(visible(raw).split())[:MAX_REASON]
+    return reason_as_said(raw)[:MAX_REASON]
 
 
 async def _unchanged(ctx: Context, link_id: int, answer: str) -> CommandError:
