@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from storage.catalogue import COLUMNS
 from storage.claims import Person
 from storage.engine import make_engine
 from storage.migrate import upgrade
@@ -400,6 +401,14 @@ async def test_a_read_only_database_written_meanwhile_leaves_no_output(tmp_path:
     command says "run the command again" and leaves nothing at its path."""
     status, output = await copbot(tmp_path, "db", "upgrade")
     assert status == 0, output
+    # Enough problems that each read spans many of the writer's commits, however busy the machine:
+    # with an empty catalogue the read could fall between two of them and be sound (CI saw it).
+    rows = [",".join(COLUMNS)]
+    rows += [f"{1 + i // 999}.{1 + i % 999},Cat,Sub,A,Problem {i} text,," for i in range(4000)]
+    (tmp_path / "many.csv").write_text("\n".join(rows) + "\n")
+    status, output = await copbot(tmp_path, "catalogue", "import", "many.csv")
+    assert status == 0, output
+    (tmp_path / "many.csv").unlink()
     data = tmp_path / "data"
     live = data / "copbot.db"
     with closing(sqlite3.connect(live)) as db:
