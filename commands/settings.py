@@ -154,6 +154,13 @@ async def setup_command(ctx: Context, request: Request) -> Reply:
         changes["stale_after_days"] = request.args["stale_days"]
     if "max_claims" in request.args:  # 0 is kept: no limit here, whatever MAX_CLAIMS says
         changes["max_claims"] = request.args["max_claims"]
+    if request.args.get("show") is True and (changes or "reset" in request.args):
+        # "only show" with a change as well: saving it would do what the admin said not to do.
+        asked = [key for key in request.args if key != "show"]
+        raise BadArgument(
+            f"show only shows the settings and changes nothing, and {_listed(asked)} would change them: "
+            "give show alone to look, or leave it out to save."
+        )
     note = ""
     if (reset := request.args.get("reset")) is not None:
         if reset in request.args:
