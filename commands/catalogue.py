@@ -321,10 +321,12 @@ async def problem_card(
     ended = [c for c in claims if c.state not in OPEN_CLAIM_STATES]
     days = await stale_after_days(ctx, actor, open_claims)
     working = tuple(claim_line(c, now, days, viewer, ctx.stale_grace_days) for c in open_claims)
+    # /claim works in a server only (commands.registry): a direct message says where to run it.
+    where = " in a server" if actor.direct else ""
     if open_claims and all(is_stale(c, now, days) for c in open_claims):
         # Stale says nobody has given news for a while, not that the problem is taken.
-        working += (f"{STALE_HINT} {problem.number}",)
-    sections.append(Section("Working on it", working or ("Nobody yet: /claim " + problem.number,)))
+        working += (f"{STALE_HINT} {problem.number}{where}",)
+    sections.append(Section("Working on it", working or (f"Nobody yet: /claim {problem.number}{where}",)))
     if ended:
         sections.append(
             Section("Earlier claims", tuple(earlier_line(c, viewer) for c in ended[-CARD_EARLIER:]))

@@ -529,6 +529,18 @@ async def test_a_sheet_claim_is_stale_by_the_servers_stale_days(ctx: Context, cl
         assert "20 days ago)" in fresh and "Stale, so anyone" not in fresh
 
 
+async def test_a_card_in_a_direct_message_says_claim_works_in_a_server(ctx: Context) -> None:
+    """The card's hints said "/claim 2.1" in a direct message too, where /claim is refused ("works
+    in a server, not in direct messages"): there they say to claim in a server; in a server they
+    are as they were."""
+    await plant_sheet_claim(ctx.store, "2.5", "kim - working on it", age_days=40)
+    in_dm = Actor("discord", "dm", "ann", "Ann", direct=True)
+    assert "Nobody yet: /claim 2.1 in a server\n" in await shown(ctx, in_dm, "/problem 2.1")
+    assert "Stale, so anyone may still /claim 2.5 in a server\n" in await shown(ctx, in_dm, "/problem 2.5")
+    assert "Nobody yet: /claim 2.1\n" in await shown(ctx, ANN, "/problem 2.1")
+    assert "Stale, so anyone may still /claim 2.5\n" in await shown(ctx, ANN, "/problem 2.5")
+
+
 async def test_claiming_again_and_again_in_one_day_does_not_flood_the_history(
     ctx: Context, clock: FakeClock
 ) -> None:
