@@ -180,15 +180,31 @@ EVERYONE_PAGE = 20
 EVERYONE = frozenset({"everyone", "all", "anyone", "everybody", "<!everyone>"})
 
 
-def release_button(number: str) -> Button:
-    """The Release button of one claim in a member's own /claims list (a card's says "Release")."""
-    return Button(f"Release {number}", "release", number)
+# How the target of a Release under page 2 or later of one's own /claims ends (``2.4.page2``): the
+# page a front end that shows the list anew after the press (Slack) shows again.
+ON_PAGE = ".page"
 
 
-async def own_claims(ctx: Context, actor: Actor) -> Reply:
-    """``actor``'s own /claims list as it is now (a front end shows it in place of a list whose
-    Release was pressed, where it cannot take that one button off)."""
-    return await claims_command(ctx, Request("claims", actor))
+def release_button(number: str, page: int = 1) -> Button:
+    """The Release button of one claim in a member's own /claims list, on its ``page`` (a card's
+    says "Release")."""
+    return Button(f"Release {number}", "release", number if page == 1 else f"{number}{ON_PAGE}{page}")
+
+
+def release_target(target: str) -> tuple[str, int]:
+    """The problem a Release button names (as typed after /release) and the page of /claims it
+    was pressed on: 1 for page 1, a card, or a target naming no page."""
+    number, mark, page = target.partition(ON_PAGE)
+    if mark and page.isascii() and page.isdecimal() and len(page) <= 6:
+        return number, max(int(page), 1)
+    return target, 1
+
+
+async def own_claims(ctx: Context, actor: Actor, page: int = 1) -> Reply:
+    """``actor``'s own /claims list as it is now, on ``page`` (the last when there are fewer): a
+    front end shows it in place of a list whose Release was pressed on that page, where it cannot
+    take that one button off."""
+    return await claims_command(ctx, Request("claims", actor, {"page": page}))
 
 
 async def claims_command(ctx: Context, request: Request) -> Reply:
@@ -285,7 +301,7 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
         notes.append(f"Page {page} of {pages}.{following}")
     if whose == "Your":
         here = [c for c in chunk if c.community_id == actor.community_id]
-        buttons = tuple(release_button(c.problem_number) for c in here[:RELEASE_BUTTONS])
+        buttons = tuple(release_button(c.problem_number, page) for c in here[:RELEASE_BUTTONS])
         if len(here) > RELEASE_BUTTONS:
             notes.append(
                 f"Buttons release the first {RELEASE_BUTTONS}; /release NUMBER releases any of them."

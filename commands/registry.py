@@ -397,21 +397,23 @@ def _card_action(command: str) -> ActionHandler:
     """A card's Claim or Release: the command, with the card as it now is (:attr:`Reply.refresh`),
     also when the press is refused (the card may have shown a claim that ended meanwhile).
 
-    A Release pressed elsewhere (under /claims) is spent once the claim is released, or was
-    already (:attr:`Reply.spent`): the list it was pressed in loses it."""
+    A Release pressed elsewhere (under /claims, whose target may name its page as well:
+    :func:`commands.claims.release_target`) is spent once the claim is released, or was already
+    (:attr:`Reply.spent`): the list it was pressed in loses it."""
     run = _command_action(command, lambda t: {"number": t})
 
     async def act(ctx: Context, actor: Actor, target: str) -> Reply:
         spent = (Button("", command, target).custom_id,) if command == "release" else ()
+        number = claims.release_target(target)[0] if command == "release" else target
         try:
-            reply = await run(ctx, actor, target)
+            reply = await run(ctx, actor, number)
         except NotYourClaim as exc:
-            exc.spent, exc.refresh = spent, await card_now(ctx, actor, target)
+            exc.spent, exc.refresh = spent, await card_now(ctx, actor, number)
             raise
         except CommandError as exc:
-            exc.refresh = await card_now(ctx, actor, target)
+            exc.refresh = await card_now(ctx, actor, number)
             raise
-        return dataclasses.replace(reply, refresh=await card_now(ctx, actor, target), spent=spent)
+        return dataclasses.replace(reply, refresh=await card_now(ctx, actor, number), spent=spent)
 
     return act
 

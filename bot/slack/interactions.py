@@ -27,7 +27,7 @@ from bot.slack.inflight import InFlight
 from bot.slack.installation import Installation
 from bot.slack.outbound import slack_error
 from commands import dispatch
-from commands.claims import own_claims, release_button
+from commands.claims import own_claims, release_button, release_target
 from commands.registry import card_now, typed_card_change
 from commands.submissions import (
     NO_SUCH_SUBMISSION,
@@ -229,26 +229,28 @@ class Interactions:
         (Slack sends no copy of it, so it is known by the button pressed): a private card whose
         Claim or Release was pressed (the answer to a Claim) shows who holds the problem now, as
         a card in a channel does; a private /claims list whose Release was pressed shows the
-        member's list as it is now, without the claim released. A failure is only logged."""
+        member's list as it is now, on the page pressed (the last, when that one is gone),
+        without the claim released. A failure is only logged."""
         action = (body.get("actions") or [{}])[0]
-        parsed = parse_custom_id(str(action.get("action_id") or ""))
+        pressed = _pressed_card_button(body)
         label = str((action.get("text") or {}).get("text") or "")
         if reply.relist is not None and action.get("action_id") in reply.spent:
             # A /pending list whose Approve or Reject was pressed: what still waits.
             await self._relist(respond, reply.relist, place, _pressed_message(body))
             return
-        if parsed is None or parsed[0] not in {"claim", "release"}:
+        if pressed is None:
             return
-        listed = parsed[0] == "release" and label == release_button(parsed[1]).label
+        kind, number, page = pressed
+        listed = kind == "release" and label == release_button(number).label
         if listed and action.get("action_id") not in reply.spent:
             return
         # Only a card of that problem holds its Claim, and only a card a Release so labelled.
-        card = None if listed else reply.refreshing((Button("Claim", "claim", parsed[1]),))
+        card = None if listed else reply.refreshing((Button("Claim", "claim", number),))
         if not listed and card is None:
             return
 
         async def shown() -> Reply:  # the list read once no other update of it runs
-            now = await own_claims(self.ctx, await self._actor(body)) if card is None else card
+            now = await own_claims(self.ctx, await self._actor(body), page) if card is None else card
             return dataclasses.replace(now, private=True)  # it stays shown to them only
 
         what = "refresh a /claims list after a release" if card is None else "refresh a private card"
@@ -260,17 +262,17 @@ class Interactions:
         with Release); a Claim or Release pressed on that private card returns the channel card
         whose Claim the same person last pressed for that problem, while Slack still takes its
         response_url. None otherwise."""
-        action = (body.get("actions") or [{}])[0]
-        parsed = parse_custom_id(str(action.get("action_id") or ""))
-        if parsed is None or parsed[0] not in {"claim", "release"} or reply.refresh is None:
+        pressed = _pressed_card_button(body)
+        if pressed is None or reply.refresh is None:
             return None
+        kind, number, _ = pressed
         user, team = body.get("user") or {}, body.get("team") or {}
-        key = (str(team.get("id") or user.get("team_id") or ""), str(user.get("id") or ""), parsed[1])
+        key = (str(team.get("id") or user.get("team_id") or ""), str(user.get("id") or ""), number)
         now = self.ctx.clock()
         if not (body.get("container") or {}).get("is_ephemeral"):
             url = str(body.get("response_url") or "")
-            pressed = render.buttons_of((body.get("message") or {}).get("blocks"))
-            if parsed[0] == "claim" and url and reply.refreshing(pressed) is not None:  # a card
+            on = render.buttons_of((body.get("message") or {}).get("blocks"))
+            if kind == "claim" and url and reply.refreshing(on) is not None:  # a card
                 self._channel_cards.pop(key, None)
                 self._channel_cards[key] = _ChannelCard(_pressed_message(body), url, now)
                 while len(self._channel_cards) > CHANNEL_CARDS:
@@ -323,8 +325,8 @@ class Interactions:
         the card is replaced through the response_url of the Claim pressed on it, which Slack
         takes for 30 minutes; later (or after a restart) the channel card is brought up to date
         by the next press on it. A failure is only logged."""
-        parsed = parse_custom_id(str(((body.get("actions") or [{}])[0]).get("action_id") or ""))
-        shown = reply.refreshing((Button("Claim", "claim", parsed[1]),)) if parsed is not None else None
+        pressed = _pressed_card_button(body)
+        shown = reply.refreshing((Button("Claim", "claim", pressed[1]),)) if pressed is not None else None
         if shown is not None:
             await self._put_channel_card(card, shown, place, "a press on a private card")
 
@@ -437,6 +439,16 @@ class Interactions:
             # The form was opened from a /pending list, known by the response_url of its press.
             place = self._pressed.answered(url or "", reply.spent)
             await self._relist(respond, reply.relist, place, url or "")
+
+
+def _pressed_card_button(body: dict[str, Any]) -> tuple[str, str, int] | None:
+    """The Claim or Release an action payload presses: ``claim`` or ``release``, the problem it
+    names, and the page of /claims it was pressed on (1 for a card's); None for any other."""
+    parsed = parse_custom_id(str(((body.get("actions") or [{}])[0]).get("action_id") or ""))
+    if parsed is None or parsed[0] not in {"claim", "release"}:
+        return None
+    number, page = release_target(parsed[1]) if parsed[0] == "release" else (parsed[1], 1)
+    return parsed[0], number, page
 
 
 def _pressed_message(body: dict[str, Any]) -> str:

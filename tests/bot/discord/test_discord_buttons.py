@@ -350,3 +350,30 @@ async def test_a_card_left_as_plain_text_is_refreshed_into_an_embed_without_that
         now = await fake.wait_until(refreshed, description="the card refreshed")
         assert not now["content"], (embed_links, now)
         assert "Bob — since 2026-11-25" in text_of(now), embed_links
+
+
+async def test_a_release_on_page_two_of_claims_leaves_page_two_in_front_of_its_member(
+    fake: FakeDiscord, bot: DiscordFrontEnd, ctx: Context
+) -> None:
+    """Alice holds 25 claims and opens page 2 of /claims: it lists the last 5, with their Release
+    buttons. She presses Release on one: it is released, and the list in front of her is still
+    page 2, without that button (Slack, which cannot edit a private list, shows that page anew)."""
+    numbers = [p.number for p in await ctx.store.problems()][:25]
+    for number in numbers:
+        await ask(fake, "claim", {"number": number})
+    second = await ask(fake, "claims", {"page": 2})
+    assert second.message is not None and "Page 2 of 2." in text_of(second.message)
+    assert [label for label, _ in buttons(second.message)] == [f"Release {n}" for n in numbers[20:]]
+
+    pressed = await click(fake, second.message, f"Release {numbers[21]}")
+    told = await fake.wait_for_followup(pressed.interaction_id)
+
+    assert told.message is not None and f"Released your claim on {numbers[21]}." in text_of(told.message)
+    listed = fake.message(int(second.message["id"]))
+    assert "Page 2 of 2." in text_of(listed)
+    assert [label for label, _ in buttons(listed)] == [
+        f"Release {n}" for n in numbers[20:] if n != numbers[21]
+    ]
+    assert numbers[21] not in [
+        c.problem_number for c in await ctx.store.open_claims_for_user("discord", None, str(fake.alice_id))
+    ]

@@ -359,3 +359,44 @@ async def test_a_channel_card_is_not_replaced_once_slack_no_longer_takes_its_res
     replaced = [c for c in rig.fake.responses if c.args.get("replace_original")]
     assert [c for c in replaced if c.response_id == in_channel.response_id] == [in_channel]
     assert [a.public for a in replacements(rig)] == [True, False]  # the card's refresh, his card
+
+
+async def test_a_release_on_page_two_of_claims_shows_page_two_again(rig: Rig, ctx: Context) -> None:
+    """Ann holds 45 claims: /claims lists them 20 a page. She opens page 2 (`/claims me 2`) and
+    presses its first Release: the list in front of her is page 2 as it now is, the claims after
+    it moved up one (before, page 1 was put in its place, and the page she was reading was gone)."""
+    numbers = [p.number for p in await ctx.store.problems()][:45]
+    for number in numbers:
+        await rig.command("/claim", number, user=ANN)
+    second = await rig.command("/claims", "me 2", user=ANN)
+    assert "Page 2 of 3." in second.shown
+    assert second.buttons == [f"Release {n}" for n in numbers[20:25]]
+
+    released = await rig.click(second, f"Release {numbers[20]}", user=ANN)
+
+    assert f"Released your claim on {numbers[20]}." in released.shown
+    (now,) = replacements(rig)
+    assert not now.public and now.header == "Your open claims (44)"
+    assert "Page 2 of 3." in now.shown and "There are only" not in now.shown
+    assert now.buttons == [f"Release {n}" for n in numbers[21:26]]
+    listed = [line.split(" — ")[0] for line in now.shown.splitlines() if line.startswith("• ")]
+    assert listed == [f"• {n}" for n in numbers[21:41]], listed
+
+
+async def test_a_release_emptying_the_last_page_of_claims_shows_the_page_before(
+    rig: Rig, ctx: Context
+) -> None:
+    """Ann holds 41 claims: page 3 of /claims lists the last one alone. She presses its Release:
+    page 3 is no more, so the list in front of her is page 2, the last (before, page 1)."""
+    numbers = [p.number for p in await ctx.store.problems()][:41]
+    for number in numbers:
+        await rig.command("/claim", number, user=ANN)
+    third = await rig.command("/claims", "page:3", user=ANN)
+    assert "Page 3 of 3." in third.shown and third.buttons == [f"Release {numbers[40]}"]
+
+    await rig.click(third, f"Release {numbers[40]}", user=ANN)
+
+    (now,) = replacements(rig)
+    assert not now.public and now.header == "Your open claims (40)"
+    assert "There are only 2 pages; here is page 2." in now.shown and "Page 2 of 2." in now.shown
+    assert now.buttons == [f"Release {n}" for n in numbers[20:25]]
