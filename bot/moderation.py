@@ -72,6 +72,9 @@ class Sweep:
 
     down: dict[str, str] = field(default_factory=dict)
     held: dict[str, int] = field(default_factory=dict)
+    # (platform, channel) of the moderator channels that refused an edit of a post in this run
+    # (copbot may no longer see them): their other posts wait for the next run, not asked now.
+    refusing: set[tuple[str, str]] = field(default_factory=set)
 
     def holds(self, platform: str) -> bool:
         """Whether ``platform`` failed as a whole in this run (counting what waits for it)."""
@@ -404,6 +407,7 @@ class Moderation:
             or link.id is None
             or link.shown_revision >= link.revision
             or self._editing.get(link.id, -1) >= link.revision
+            or (link.platform, link.mod_channel_id or "") in sweep.refusing
             or sweep.holds(link.platform)
         ):
             return
@@ -458,6 +462,17 @@ class Moderation:
                     await self.submitted(again)
                 return False
             await posts.record_shown(self.store, link_id, link.revision)
+            return False
+        except ChannelRefused as exc:
+            # copbot may no longer see the channel (an admin took its access): the post is there,
+            # and shows the decision once they give it back. Left behind its submission, edited
+            # by the next sweep or press; the rest of this run asks nothing more of the channel.
+            sweep.refusing.add((link.platform, link.mod_channel_id))
+            log.warning(
+                "editing the post of submission %s was refused, tried again at the next sweep: %s",
+                link_id,
+                exc,
+            )
             return False
         except sent.Rejected as exc:  # the same edit would be refused at every try: written off once
             log.error(

@@ -131,7 +131,9 @@ class Outbound(Protocol):
         not post there."""
 
     async def edit(self, posted: Posted, reply: Reply) -> None:
-        """Replace a message the bot posted earlier."""
+        """Replace a message the bot posted earlier. Raises :class:`Unreachable` when the
+        message or its channel is gone, :class:`ChannelRefused` when copbot may no longer see
+        the channel (an admin can give it back its access)."""
 
     async def react(self, posted: Posted, emojis: list[str]) -> None:
         """Add the bot's own reactions under a message (unicode emoji)."""

@@ -32,6 +32,8 @@ from commands.types import Reply
 # Discord's answer (400) to opening a DM with someone who cannot have one: an account that was
 # deleted. Asking again cannot help; its claimant is gone from the server (Messenger.send_dm).
 INVALID_RECIPIENT = 50033
+# Discord's answer (404) to an edit of a message that was deleted.
+UNKNOWN_MESSAGE = 10008
 # Discord's answers to a request it will not take as it is (400 Bad Request, e.g. 50035 Invalid
 # Form Body: an embed too long; 405 Method Not Allowed; 413 Payload Too Large): the same message
 # is refused at every try.
@@ -67,7 +69,9 @@ def _delivery(what: str, *, channel: str | None = None) -> Iterator[None]:
             ) from exc
         raise Unreachable(f"{what}: {exc.status} {exc.text}") from exc
     except discord.NotFound as exc:
-        if channel is not None:  # 10003 Unknown Channel: its id names nothing a member can find
+        # 10003 Unknown Channel: its id names nothing a member can find (an edit's 10008 Unknown
+        # Message is the message gone, in a channel that may well be there).
+        if channel is not None and exc.code != UNKNOWN_MESSAGE:
             raise ChannelGone(
                 f"{what}: {exc.status} {exc.text}",
                 f"Discord answered {exc.status} {exc.text}: the channel was deleted",
@@ -210,11 +214,14 @@ class Messenger:
         return self._sender().get_partial_messageable(channel).get_partial_message(message)
 
     async def edit(self, posted: Posted, reply: Reply) -> None:
-        """Replace a message the bot posted (content, embed and buttons)."""
+        """Replace a message the bot posted (content, embed and buttons). A message or channel
+        that is gone raises Unreachable (10008 Unknown Message, 10003 Unknown Channel); a channel
+        copbot may no longer see (403: an admin took its access) ChannelRefused, which an admin
+        can mend: the edit is made once they do."""
         kwargs = render.message(reply, embeds=self._may_embed(posted.channel_id))
         kwargs.setdefault("content", None)
         kwargs.setdefault("view", None)
-        with _delivery(f"edit of Discord message {posted.message_id}"):
+        with _delivery(f"edit of Discord message {posted.message_id}", channel=posted.channel_id):
             await self._message(posted).edit(**kwargs)
 
     async def react(self, posted: Posted, emojis: list[str]) -> None:

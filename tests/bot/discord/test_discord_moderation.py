@@ -1457,3 +1457,34 @@ async def test_withdraw_asks_which_with_a_button_for_each_waiting_link(rig: Mode
     assert everything.ephemeral and everything.message is not None
     assert "2.4 #2: https://example.org/two" in text_of(everything.message)
     assert buttons(everything.message) == [("Withdraw 2.4 #2", "cop:withdraw:2.all")]
+
+
+async def test_a_decision_made_while_copbot_could_not_see_the_moderator_channel_shows_once_it_can(
+    rig: Moderated,
+) -> None:
+    """An admin takes View Channel in the moderator channel from copbot's role for a while; Bob
+    approves Alice's link with the post's button meanwhile. Discord refuses the edit (403, 50001
+    Missing Access): the approval stands and Alice is told, but the post still offers Approve.
+    Before, that refusal was taken for a post gone for good and the edit written off, so the
+    post offered Approve and Reject forever, after access came back too. Now the sweeps after
+    the admin gives access back show the approval on it, with its Undo."""
+    fake = rig.fake
+    post = await submit(rig)
+    mods_id = fake.channel_id("mods")
+    await fake.set_overwrites(mods_id, [{"id": fake.bot_role_id, "type": 0, "deny": ["view_channel"]}])
+    await fake.sync()
+
+    approved = await click(fake, post, "Approve", fake.bob_id)
+    assert embed(approved)["description"].startswith("Approved 2.4 #"), embed(approved)
+    assert await status(rig.bot.ctx) == LinkStatus.APPROVED and len(fake.dms[fake.alice_id]) == 1
+    assert description(fake, post).startswith("New existing work for 2.4")
+    await rig.sweeper.run_once()
+    assert description(fake, post).startswith("New existing work for 2.4")
+
+    await fake.set_overwrites(mods_id, [])  # the admin gives copbot its access back
+    await fake.sync()
+    await rig.sweeper.run_once()
+
+    assert description(fake, post) == "Approved by Bob."
+    assert buttons(fake.message(int(post["id"]))) == [("Undo", "cop:undo:1.1")]
+    assert len(fake.dms[fake.alice_id]) == 1
