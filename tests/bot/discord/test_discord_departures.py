@@ -177,3 +177,36 @@ async def test_a_removal_another_process_recorded_closes_the_submissions_at_the_
     link = await submissions.get_link(store, 1)
     assert link is not None and link.status == LinkStatus.REJECTED
     assert rig.fake.requests[requests_before:] == []
+
+
+async def test_a_decision_whose_edit_failed_is_shown_on_its_post_once_copbot_is_added_again(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """Bob approves Alice's link; Discord fails the edit of its post (503), then the server kicks
+    copbot. The sweeps meanwhile ask Discord nothing there (Discord refuses copbot the server's
+    channels: editing the post there was refused at every sweep); invited again, the next sweep
+    shows the approval on the post (before, the refused edit was written off once and the post
+    offered Approve and Reject for good)."""
+    fake = rig.fake
+    (post,) = fake.messages[fake.channel_id("mods")]
+    await fake.wait_until(lambda: len(fake.reactions[int(post["id"])]) == 2, description="copbot's ✅ ❌")
+    fake.fail("PATCH", "/channels/*/messages/*", status=503, times=1)
+    handled = rig.bot.reactions_handled
+    await fake.react(int(post["channel_id"]), int(post["id"]), "✅", fake.bob_id)
+    await rig.settle(handled + 1)
+    link = await submissions.get_link(rig.bot.ctx.store, 1)
+    assert link is not None and link.status == LinkStatus.APPROVED
+    assert "New existing work for 2.4" in text_of(fake.message(int(post["id"])))
+
+    await removed(rig)
+    requests_before = len(fake.requests)
+    for _ in range(3):
+        clock.advance(hours=1)
+        await rig.sweeper.run_once()
+    assert fake.requests[requests_before:] == []
+
+    fake._add_member_entry(fake.bot_user_id, [fake.bot_role_id])
+    await fake.dispatch("GUILD_CREATE", fake.guild_create_payload(), guild_id=fake.guild_id)
+    await until_left(rig, False)
+    await rig.sweeper.run_once()
+    assert text_of(fake.message(int(post["id"]))).startswith("Submission for 2.4\nApproved by Bob.")
