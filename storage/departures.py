@@ -35,6 +35,16 @@ CLOSED_BY = "copbot"
 CLOSED_WHY = "the community removed copbot"
 
 
+def removed_copbot() -> sa.Exists:
+    """A condition on a submission: its community is recorded as having removed copbot (nothing
+    there can be edited or sent; once copbot is added again, it is)."""
+    return sa.exists().where(
+        col(CommunitySettings.platform) == col(WorkLink.platform),
+        col(CommunitySettings.community_id) == col(WorkLink.community_id),
+        col(CommunitySettings.left_at).is_not(None),
+    )
+
+
 async def mark_left(store: Store, platform: str, community_id: str, now: datetime) -> bool:
     """Record that copbot was removed from a community; True only the first time (not while it
     is recorded as gone already)."""

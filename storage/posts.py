@@ -14,7 +14,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from storage.models import CommunitySettings, LinkStatus, WorkLink
+from storage.departures import removed_copbot
+from storage.models import LinkStatus, WorkLink
 from storage.scope import Scope, served
 from storage.store import Store
 from storage.submissions import BATCH, history_event
@@ -205,11 +206,6 @@ async def posts_behind(store: Store, platforms: Sequence[str] | Scope, limit: in
     restart came between the decision and the edit), of the communities ``platforms`` serves;
     not those of a community that removed copbot (nothing there can be edited: they are, once
     it is added again)."""
-    left = sa.exists().where(
-        col(CommunitySettings.platform) == col(WorkLink.platform),
-        col(CommunitySettings.community_id) == col(WorkLink.community_id),
-        col(CommunitySettings.left_at).is_not(None),
-    )
     async with store.read() as s:
         return list(
             await s.exec(
@@ -219,7 +215,7 @@ async def posts_behind(store: Store, platforms: Sequence[str] | Scope, limit: in
                     col(WorkLink.shown_revision) < col(WorkLink.revision),
                     col(WorkLink.mod_message_id).is_not(None),
                     col(WorkLink.mod_message_id) != POSTING,
-                    ~left,
+                    ~removed_copbot(),
                 )
                 .order_by(col(WorkLink.id))
                 .limit(limit)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from storage.claims import Person
+from storage.departures import removed_copbot
 from storage.models import Event, LinkStatus, WorkLink
 from storage.scope import Scope, served
 from storage.store import Store
@@ -196,7 +197,11 @@ async def take_notices(
     never recorded: whoever took them died (a crash, a kill, a redeploy) or lost the database
     before recording them, perhaps after sending them, and nobody else will. They are sent again
     (a second DM harms less than a submitter never told), taken afresh at ``now``, so no other
-    sweep takes them back while this one sends them."""
+    sweep takes them back while this one sends them.
+
+    Not those of a community that removed copbot: its submitters are out of copbot's reach
+    there (a DM refused, its reminder channel too), at every sweep; they are told once copbot
+    is added again."""
     due_now: sa.ColumnElement[bool] = col(WorkLink.notice) == "retry"
     if stuck_before is not None:
         # A notice taken without a time (before notice_at, or by a replica on the release before
@@ -206,7 +211,9 @@ async def take_notices(
         due_now = sa.or_(due_now, sa.and_(col(WorkLink.notice) == "sending", since < stuck_before))
     async with store.session() as s:
         due = select(WorkLink.id).where(
-            due_now, served(col(WorkLink.platform), col(WorkLink.community_id), platforms)
+            due_now,
+            served(col(WorkLink.platform), col(WorkLink.community_id), platforms),
+            ~removed_copbot(),
         )
         if link_id is not None:
             due = due.where(WorkLink.id == link_id)

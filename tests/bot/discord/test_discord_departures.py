@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 
@@ -188,25 +189,64 @@ async def test_a_decision_whose_edit_failed_is_shown_on_its_post_once_copbot_is_
     shows the approval on the post (before, the refused edit was written off once and the post
     offered Approve and Reject for good)."""
     fake = rig.fake
+    fake.fail("PATCH", "/channels/*/messages/*", status=503, times=1)
+    post = await approved_by_bob(rig)
+    assert "New existing work for 2.4" in text_of(fake.message(int(post["id"])))
+
+    await removed_for_hours(rig, clock)
+    await added_again(rig)
+    await rig.sweeper.run_once()
+    assert text_of(fake.message(int(post["id"]))).startswith("Submission for 2.4\nApproved by Bob.")
+
+
+async def test_a_decision_notice_not_sent_before_a_server_removed_copbot_waits_until_it_is_back(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """Bob approves Alice's link while Discord will not open her DM (rate limited past
+    discord.py's retries: certainly not sent, so it is due again), then the server kicks copbot.
+    Before, each sweep tried again: her DM (refused: she shares no server with copbot), a look-up
+    of her membership and a post in the reminder channel (403 Missing Access), forever. Now
+    nothing is asked of Discord for that server; invited again, the next sweep tells her, once."""
+    fake = rig.fake
+    fake.rate_limit("POST", "/users/@me/channels", times=5, retry_after=0.01)
+    await approved_by_bob(rig)
+    assert fake.dms[fake.alice_id] == []
+
+    await removed_for_hours(rig, clock)
+    fake.open_dms(fake.alice_id)
+    await added_again(rig)
+    await rig.sweeper.run_once()
+    await rig.sweeper.run_once()
+    (dm,) = fake.dms[fake.alice_id]
+    assert "was approved" in text_of(dm), text_of(dm)
+
+
+async def approved_by_bob(rig: Moderated) -> dict[str, Any]:
+    """Bob's ✅ under Alice's moderator post (once copbot's own two are there) approves it; the post."""
+    fake = rig.fake
     (post,) = fake.messages[fake.channel_id("mods")]
     await fake.wait_until(lambda: len(fake.reactions[int(post["id"])]) == 2, description="copbot's ✅ ❌")
-    fake.fail("PATCH", "/channels/*/messages/*", status=503, times=1)
     handled = rig.bot.reactions_handled
     await fake.react(int(post["channel_id"]), int(post["id"]), "✅", fake.bob_id)
     await rig.settle(handled + 1)
     link = await submissions.get_link(rig.bot.ctx.store, 1)
     assert link is not None and link.status == LinkStatus.APPROVED
-    assert "New existing work for 2.4" in text_of(fake.message(int(post["id"])))
+    return post
 
+
+async def removed_for_hours(rig: Moderated, clock: FakeClock) -> None:
+    """The server kicks copbot; three hourly sweeps follow, which ask Discord nothing there."""
     await removed(rig)
-    requests_before = len(fake.requests)
+    requests_before = len(rig.fake.requests)
     for _ in range(3):
         clock.advance(hours=1)
         await rig.sweeper.run_once()
-    assert fake.requests[requests_before:] == []
+    assert rig.fake.requests[requests_before:] == []
 
+
+async def added_again(rig: Moderated) -> None:
+    """The server invites copbot again (its member, and GUILD_CREATE)."""
+    fake = rig.fake
     fake._add_member_entry(fake.bot_user_id, [fake.bot_role_id])
     await fake.dispatch("GUILD_CREATE", fake.guild_create_payload(), guild_id=fake.guild_id)
     await until_left(rig, False)
-    await rig.sweeper.run_once()
-    assert text_of(fake.message(int(post["id"]))).startswith("Submission for 2.4\nApproved by Bob.")
