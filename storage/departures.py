@@ -143,9 +143,10 @@ async def members(store: Store, platform: str, app_id: str) -> set[str]:
 async def close_submissions(store: Store, platforms: Sequence[str] | Scope, now: datetime) -> list[WorkLink]:
     """Close the pending submissions of the communities ``platforms`` serves that removed copbot:
     rejected by copbot for :data:`CLOSED_WHY`, in one guarded update (a decision, or another
-    process closing them, first leaves them alone), with one history entry each. Nothing is to
-    be edited or told: the post and the submitter are in the community copbot left. Returns the
-    submissions closed."""
+    process closing them, first leaves them alone), with one history entry each. Nobody is told
+    (the submitter is in the community copbot left), and the post is edited only once copbot is
+    added again (:func:`storage.posts.posts_behind` leaves it alone meanwhile), so that it no
+    longer offers a decision there. Returns the submissions closed."""
     gone = (
         select(CommunitySettings.community_id)
         .where(
@@ -172,7 +173,6 @@ async def close_submissions(store: Store, platforms: Sequence[str] | Scope, now:
                         decided_at=now,
                         reason=CLOSED_WHY,
                         revision=col(WorkLink.revision) + 1,
-                        shown_revision=col(WorkLink.revision) + 1,
                         notice="unreachable",
                     )
                     .returning(WorkLink)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from storage import departures, submissions
+from storage import departures, posts, submissions
 from storage.claims import Person
 from storage.models import LinkStatus
 from storage.store import Store
@@ -63,9 +63,10 @@ async def test_only_the_gone_communitys_pending_submissions_close(store: Store) 
     (entry,) = [e for e in await store.history("2.4") if e.kind == "rejected"]
     said = (entry.actor_name, entry.detail, entry.at)
     assert said == ("copbot", f"{URL} (the community removed copbot)", later)
-    # Nothing left to edit or tell: the post and the submitter are where copbot was removed.
+    # Nothing to tell (the submitter is where copbot was removed), nor to edit while it is out.
     shut = await submissions.get_link(store, mine.id or 0)
-    assert shut is not None and shut.shown_revision == shut.revision == 1
+    assert shut is not None and shut.shown_revision == 0 and shut.revision == 1
+    assert mine.id not in [link.id for link in await posts.posts_behind(store, ["discord"])]
     assert mine.id not in [link.id for link in await submissions.take_notices(store, ["discord"], now=later)]
     again = await submissions.submit(store, "2.4", URL, "example.org/acronyms", "", BOB, later, 10)
     assert again.status == LinkStatus.PENDING

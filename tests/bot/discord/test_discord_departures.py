@@ -250,3 +250,24 @@ async def added_again(rig: Moderated) -> None:
     fake._add_member_entry(fake.bot_user_id, [fake.bot_role_id])
     await fake.dispatch("GUILD_CREATE", fake.guild_create_payload(), guild_id=fake.guild_id)
     await until_left(rig, False)
+
+
+async def test_a_submission_closed_while_copbot_was_out_of_a_server_shows_so_once_it_is_back(
+    rig: Moderated, clock: FakeClock
+) -> None:
+    """The server kicks copbot while Alice's link waits: it is closed (rejected by copbot), and
+    its post, out of copbot's reach, is left alone. Invited again, the next sweep shows on the
+    post why it was closed, with an Undo; before, the post kept offering Approve and Reject for
+    good, and Bob's Approve there answered 'Already rejected by copbot'."""
+    fake = rig.fake
+    (post,) = fake.messages[fake.channel_id("mods")]
+    await removed_for_hours(rig, clock)
+    link = await submissions.get_link(rig.bot.ctx.store, 1)
+    assert link is not None and link.status == LinkStatus.REJECTED
+
+    await added_again(rig)
+    await rig.sweeper.run_once()
+
+    shown = fake.message(int(post["id"]))
+    assert "Rejected by copbot: the community removed copbot" in text_of(shown), text_of(shown)
+    assert [item["label"] for row in shown["components"] for item in row["components"]] == ["Undo"]
