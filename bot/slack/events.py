@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.departures import community_left
 from bot.slack import render
-from bot.slack.people import PLATFORM, Directory
+from bot.slack.people import PLATFORM, Directory, RightsUnknown
 from commands.submissions import decide_post_by_reaction, reacted_post
 from commands.types import Context
 
@@ -90,8 +90,13 @@ async def on_reaction_added(event: SlackEvent) -> None:
         return
     actor = await event.directory.actor(event.team_id, user)
     if not actor.is_moderator:
-        log.info("ignored :%s: by %s: not a moderator", reaction, user)
-        return
+        rights = await event.directory.moderator_rights(user)
+        if rights is None:  # nothing applied: Slack sends it again (then it is told, if it failed)
+            raise RightsUnknown(f":{reaction}: by {user}: Slack could not list a moderator group")
+        if not rights:
+            log.info("ignored :%s: by %s: not a moderator", reaction, user)
+            return
+        actor = replace(actor, is_moderator=True)
     reply = await decide_post_by_reaction(event.ctx, actor, link, reaction)
     if reply is not None and reply.error:  # decided the other way already: say so, to them alone
         try:
@@ -180,7 +185,8 @@ async def reaction_not_applied(event: SlackEvent) -> None:
     if review is None or event.directory is None:
         return
     user, reaction, channel, _ = review
-    if channel != event.moderator_channel or not await event.directory.is_moderator(user):
+    # Whoever may be a moderator (Slack could not say) is told too: it is shown to them alone.
+    if channel != event.moderator_channel or await event.directory.moderator_rights(user) is False:
         return
     await event.client.chat_postEphemeral(
         channel=channel,

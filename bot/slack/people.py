@@ -20,6 +20,10 @@ MAX_NAME = 80
 V = TypeVar("V")
 
 
+class RightsUnknown(Exception):
+    """Slack could not say whether someone is a moderator (a user group listing failed)."""
+
+
 class Directory:
     """Turns Slack user ids into :class:`Actor` s through ``users.info`` and user groups.
 
@@ -49,7 +53,8 @@ class Directory:
         self.timer = timer
         # Bounded: a workspace's every passer-by would otherwise stay for the process's life.
         self._users: _Recent[_Known] = _Recent(capacity)
-        self._groups: _Recent[frozenset[str]] = _Recent(capacity)
+        # A group's members, or (False, ∅) when listing them failed.
+        self._groups: _Recent[tuple[bool, frozenset[str]]] = _Recent(capacity)
         # Installed for a whole Enterprise Grid organisation (auth.test, at start).
         self.org_wide = False
 
@@ -74,7 +79,17 @@ class Directory:
         return len(self._users)
 
     async def is_moderator(self, user_id: str) -> bool:
-        """Whether the user, or a user group they belong to, is listed in SLACK_MODERATORS."""
+        """Whether the user, or a user group they belong to, is listed in SLACK_MODERATORS (not
+        when a group's members could not be listed lately: see :meth:`moderator_rights`)."""
+        return bool(await self._rights(user_id, again=False))
+
+    async def moderator_rights(self, user_id: str) -> bool | None:
+        """:meth:`is_moderator`, asking Slack again for the groups whose listing failed lately;
+        None when Slack could not say (a listed group's members could not be listed, and no
+        other group lists them): for what Slack sends again when it fails (a ✅ under a post)."""
+        return await self._rights(user_id, again=True)
+
+    async def _rights(self, user_id: str, *, again: bool) -> bool | None:
         if user_id in self.moderator_ids:
             return True
         groups = sorted(i for i in self.moderator_ids if i.startswith("S"))
@@ -82,11 +97,15 @@ class Directory:
         teams: tuple[str | None, ...] = (
             (await self._user(user_id)).teams if groups and self.org_wide else (None,)
         )
+        unknown = False
         for group_id in groups:
             for team in teams:
-                if user_id in await self._members(group_id, team):
+                members = await self._members(group_id, team, again=again)
+                if members is None:
+                    unknown = True
+                elif user_id in members:
                     return True
-        return False
+        return None if unknown else False
 
     async def _user(self, user_id: str) -> _Known:
         now = self.timer()
@@ -104,22 +123,29 @@ class Directory:
         self._users.put(user_id, known, now, now + (self.user_ttl if user else min(self.user_ttl, 30.0)))
         return known
 
-    async def _members(self, group_id: str, team: str | None = None) -> frozenset[str]:
-        """The members of a user group; ``team``: the workspace to list it in (an org token)."""
+    async def _members(
+        self, group_id: str, team: str | None = None, *, again: bool = False
+    ) -> frozenset[str] | None:
+        """The members of a user group, None when Slack would not list them (remembered as long
+        as a listing is, so an outage does not cost a call per request; ``again``: asked anew);
+        ``team``: the workspace to list it in (an org token)."""
         now = self.timer()
         key = f"{group_id}@{team}" if team else group_id
         cached = self._groups.get(key, now)
-        if cached is not None:
-            return cached
+        if cached is not None and (cached[0] or not again):
+            return cached[1] if cached[0] else None
+        listed: frozenset[str] | None
         try:
             answer = await self.client.usergroups_users_list(usergroup=group_id, team_id=team)
-            members = frozenset(answer.get("users") or ())
+            listed = frozenset(answer.get("users") or ())
         except Exception as exc:
-            if not team or _reason(exc) != "no_such_subteam":  # a group of another workspace
+            if team and _reason(exc) == "no_such_subteam":  # a group of another workspace
+                listed = frozenset()
+            else:
                 log.warning("usergroups.users.list failed for %s: %s", key, _reason(exc))
-            members = frozenset()
-        self._groups.put(key, members, now, now + self.group_ttl)
-        return members
+                listed = None
+        self._groups.put(key, (listed is not None, listed or frozenset()), now, now + self.group_ttl)
+        return listed
 
 
 @dataclass(frozen=True, slots=True)

@@ -1382,3 +1382,47 @@ async def test_withdraw_asks_which_with_a_button_for_each_waiting_link(rig: Rig)
     everything = await rig.command("/withdraw", user=ANN)  # no number: all of hers that wait
     assert not everything.public and "2.4 #2: <https://example.org/two>" in everything.shown
     assert everything.buttons == ["Withdraw 2.4 #2"]
+
+
+async def test_a_moderator_s_reaction_slack_could_not_list_the_group_of_is_applied_by_its_retry(
+    fake: FakeSlack, ctx: Context
+) -> None:
+    """U0MO2 moderates through the user group S0MODS. Slack fails to list the group's members just
+    as U0MO2's ✅ arrives: before, U0MO2 was taken for no moderator, the ✅ ignored without a word
+    (answered 200, so Slack never sent it again), and the failure remembered for a minute. Now the
+    event is answered 500, nothing applied, and Slack's retry, which lists the group, approves;
+    after Slack's last retry U0MO2 would be told the ✅ was not recorded (tested below)."""
+    fake.add_usergroup("S0MODS", [MO2])
+    # The group listed afresh at every look (its minute of caching long past, as it may well be).
+    people = Directory(AsyncWebClient(base_url=fake.api_url, token=TOKEN), [MOD, "S0MODS"], group_ttl=0)
+    async with moderated(fake, ctx, slack_moderators=f"{MOD},S0MODS", directory=people) as rig:
+        _, post = await submit(rig)
+        fake.fail_method("usergroups.users.list", "internal_error", times=2)
+
+        first = await rig.slack.event(
+            reaction_event(MO2, "white_check_mark", MODS, post.ts), event_id="Ev0GROUP"
+        )
+        await rig.front.drain()
+        assert first.status == 500 and await status(ctx) == LinkStatus.PENDING
+
+        await rig.react(MO2, "white_check_mark", post.ts, event_id="Ev0GROUP", retry_num=1)
+        assert await status(ctx) == LinkStatus.APPROVED
+        assert "Approved by mo2." in rig.current(MODS, post.ts).shown
+
+
+async def test_a_moderator_s_reaction_slack_never_listed_the_group_of_is_answered_after_the_last_retry(
+    fake: FakeSlack, ctx: Context
+) -> None:
+    """Slack fails to list S0MODS at every try, up to its last retry of U0MO2's ✅: U0MO2 is told,
+    to them alone, that it was not recorded (before: nothing at all), and nothing is decided."""
+    fake.add_usergroup("S0MODS", [MO2])
+    people = Directory(AsyncWebClient(base_url=fake.api_url, token=TOKEN), [MOD, "S0MODS"], group_ttl=0)
+    async with moderated(fake, ctx, slack_moderators=f"{MOD},S0MODS", directory=people) as rig:
+        _, post = await submit(rig)
+        fake.fail_method("usergroups.users.list", "internal_error", times=None)
+
+        await rig.react(MO2, "white_check_mark", post.ts, event_id="Ev0GROUP", retry_num=3)
+
+        assert await status(ctx) == LinkStatus.PENDING
+        (told,) = [c for c in fake.calls_to("chat.postEphemeral", ok=True) if c.args.get("user") == MO2]
+        assert "was not recorded" in str(told.args.get("text")), told.args
