@@ -44,6 +44,9 @@ async def test_only_the_gone_communitys_pending_submissions_close(store: Store) 
     with pytest.raises(submissions.DuplicateLink):
         await submissions.submit(store, "2.4", URL, "example.org/acronyms", "", BOB, START, 10)
 
+    assert await posts.take_for_posting(store, mine.id or 0, "C1", START)
+    assert await posts.record_posted(store, mine.id or 0, "M1", None, START)
+
     await departures.mark_left(store, "discord", "g1", START)
     later = START + timedelta(minutes=5)
     closed = await departures.close_submissions(store, ["discord", "slack"], later)
@@ -67,6 +70,9 @@ async def test_only_the_gone_communitys_pending_submissions_close(store: Store) 
     shut = await submissions.get_link(store, mine.id or 0)
     assert shut is not None and shut.shown_revision == 0 and shut.revision == 1
     assert mine.id not in [link.id for link in await posts.posts_behind(store, ["discord"])]
+    await departures.mark_back(store, "discord", "g1")  # copbot added again: its post shows why
+    assert mine.id in [link.id for link in await posts.posts_behind(store, ["discord"])]
+    await departures.mark_left(store, "discord", "g1", later)
     assert mine.id not in [link.id for link in await submissions.take_notices(store, ["discord"], now=later)]
     again = await submissions.submit(store, "2.4", URL, "example.org/acronyms", "", BOB, later, 10)
     assert again.status == LinkStatus.PENDING
