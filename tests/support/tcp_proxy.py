@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import time
 from collections.abc import Coroutine
 from types import TracebackType
 from typing import Any
@@ -20,7 +21,9 @@ def closed_port() -> int:
 class TcpProxy:
     """Forwards each connection to ``host:port``. :meth:`cut` stops the bytes both ways without
     closing anything (new connections are accepted and hear nothing), as a partitioned network
-    does; :meth:`heal` lets them flow again, the bytes held meanwhile first."""
+    does; :meth:`heal` lets them flow again, the bytes held meanwhile first. :attr:`accepted`:
+    when (``time.monotonic()``) each connection came, so a test can time what a client does from
+    its first connection on, leaving out how long the client took to start."""
 
     def __init__(self, host: str, port: int) -> None:
         self.target = (host, port)
@@ -30,6 +33,7 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: list[asyncio.StreamWriter] = []
+        self.accepted: list[float] = []
 
     async def __aenter__(self) -> TcpProxy:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
@@ -59,6 +63,7 @@ class TcpProxy:
         task.add_done_callback(self._tasks.discard)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted.append(time.monotonic())
         accepting = asyncio.current_task()
         if accepting is not None:  # cancelled on exit too, when still waiting for the link to heal
             self._tasks.add(accepting)
