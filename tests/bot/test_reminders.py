@@ -642,7 +642,15 @@ async def main():
     print("ready", flush=True)
     await asyncio.to_thread(sys.stdin.readline)  # the test starts both processes at once
     started = time.time()
-    await sweeper.run_once()
+    # The first reminder sent waits until the other process sends one too: however the two
+    # processes are scheduled, neither sweeps everything before the other has taken a batch.
+    first = outbound.hold_next()
+    sweeping = asyncio.create_task(sweeper.run_once())
+    await outbound.on_its_way()
+    print("sending", flush=True)
+    await asyncio.to_thread(sys.stdin.readline)
+    first.set()
+    await sweeping
     print(" ".join(s.target for s in outbound.sent))
     print(started, time.time(), file=sys.stderr)
     await store.close()
@@ -681,6 +689,13 @@ async def test_two_processes_sweeping_at_once_ping_each_claim_once(
         for p in procs:  # then both start sweeping at the same moment
             assert p.stdin is not None
             p.stdin.write(b"go\n")
+        for p in procs:  # each has taken a batch and sends its first reminder
+            assert p.stdout is not None and p.stderr is not None
+            sending = await asyncio.wait_for(p.stdout.readline(), 60)
+            assert sending == b"sending\n", sending or (await p.stderr.read()).decode()[-800:]
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write(b"go on\n")
         outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in procs)), 60)
     finally:
         for p in procs:
