@@ -59,17 +59,19 @@ async def test_a_dump_taken_while_a_replica_writes_is_one_snapshot(pg_db_url: st
     """A replica commits a claim and its event while a dump of PostgreSQL is under way (after the
     dump's first read, before it reads the events): the dump holds neither, and it loads."""
     store = Store(make_engine(pg_db_url))
-    replica = await connect(pg_db_url)
+    replica, watcher = await connect(pg_db_url), await connect(pg_db_url)
     try:
         writing = replica.transaction()
         await writing.start()
         await replica.execute("LOCK TABLE event IN ACCESS EXCLUSIVE MODE")  # the dump waits there
         path = tmp_path / "dump.jsonl"
         dumping = asyncio.create_task(dump(store, path))
-        for _ in range(200):  # until the dump has read the claims and waits for the events
-            await asyncio.sleep(0.01)
-            if await replica.fetchval(WAITING):
-                break
+        # Until the dump has read the claims and waits for the events, however long it takes to get
+        # there (watched from a connection outside the replica's transaction).
+        async with asyncio.timeout(30):
+            while not await watcher.fetchval(WAITING):
+                assert not dumping.done(), dumping.result()
+                await asyncio.sleep(0.01)
         copied = CLAIM_COLUMNS.replace("user_id", "'zed'")
         claim_id = await replica.fetchval(
             f"INSERT INTO claim ({CLAIM_COLUMNS}) SELECT {copied} FROM claim ORDER BY id LIMIT 1 RETURNING id"
@@ -92,6 +94,7 @@ async def test_a_dump_taken_while_a_replica_writes_is_one_snapshot(pg_db_url: st
             await target.close()
     finally:
         await replica.close()
+        await watcher.close()
         await store.close()
 
 

@@ -111,14 +111,9 @@ async def test_a_claim_renewed_while_a_sweep_marks_it_stale_stays_active(
         await renewal.start()
         await other.execute("UPDATE claim SET renewed_at = $1 WHERE id = $2", now, claimed.id)
         sweeping = asyncio.create_task(mark_stale(store, now, 30, ["discord"], overrides))
-        for _ in range(200):  # until the sweep's update waits for the renewal's lock
-            await asyncio.sleep(0.01)
-            waiting = await other.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'"
-            )
-            if waiting:
-                break
+        # Until the sweep's update waits for the renewal's lock, however long the sweep takes to
+        # get there (watched from a connection outside the renewal's transaction).
+        waiting = await lock_waiters(store, "claim", at_least=1, timeout=30)
         assert waiting == 1 and not sweeping.done()
         await renewal.commit()
         moved = await asyncio.wait_for(sweeping, 10)
