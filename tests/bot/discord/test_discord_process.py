@@ -140,6 +140,19 @@ async def sigterm_timed(
     return code, time.monotonic() - started, log_after(log_path, mark)
 
 
+def stop_took(after: str) -> float:
+    """Seconds from copbot's "SIGTERM: shutting down" line to its "copbot: stopped" one in
+    ``after`` (its log since the SIGTERM), by the times it wrote on them: how long stopping took
+    it. Not the time until the process ended: the interpreter's own exit after "stopped" takes
+    half a second, and on a busy machine three and more."""
+
+    def at(text: str) -> datetime:
+        (line,) = [line for line in after.splitlines() if text in line]
+        return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+
+    return (at("copbot: stopped") - at("SIGTERM: shutting down")).total_seconds()
+
+
 async def claim_states(store: Store, guild: str, user_id: int) -> dict[str, str]:
     """Problem number → state of a Discord user's open claims."""
     return {
@@ -169,13 +182,11 @@ async def test_sigterm_while_the_gateway_is_out_of_reach_exits_at_once(
             # discord.py's first attempt failed; it tries again every 5 s.
             await fake.wait_until(lambda: "Failed to connect for shard_id: 0" in log_path.read_text(), 30)
             mark = log_path.stat().st_size
-            started = time.monotonic()
             process.send_signal(signal.SIGTERM)
-            code = await stopped(process, 3)
-            took = time.monotonic() - started
+            code = await stopped(process, 20)
     after = log_after(log_path, mark)
     assert code == 0, after
-    assert took < 3
+    assert stop_took(after) < 3, after
     assert "SIGTERM: shutting down" in after and after.rstrip().endswith("copbot: stopped")
     assert "ERROR" not in after and "Traceback" not in after, after
     assert "Scheduler started" not in log_path.read_text()  # start-up went no further
@@ -199,10 +210,10 @@ async def test_sigterm_while_waiting_for_another_replicas_migration_exits_at_onc
                 while not await lock_waiters_on(pg_store, "pg_advisory_xact_lock"):
                     assert process.returncode is None, log_path.read_text()
                     await asyncio.sleep(0.05)
-            code, took, after = await sigterm_timed(process, log_path, 5)
+            code, _, after = await sigterm_timed(process, log_path, 20)
             assert not fake.requests  # no login, no command sync
     assert code == 0, log_path.read_text()
-    assert took < 5
+    assert stop_took(after) < 5, after
     assert "SIGTERM: shutting down" in after and after.rstrip().endswith("copbot: stopped"), after
     assert "Traceback" not in log_path.read_text() and "metrics and health" not in log_path.read_text()
 
@@ -283,12 +294,12 @@ async def test_a_sweep_still_running_at_the_bound_is_cut_short_in_one_calm_line(
     cut short, nothing is logged as an error, copbot exits 0 right after the bound, and the cut
     sweep changed nothing (the next one does it all). Before: an ERROR with a traceback, logged
     after "stopped"."""
-    fake, stale_user, (code, took, _, after) = await sigterm_in_a_held_up_sweep(
+    fake, stale_user, (code, _, _, after) = await sigterm_in_a_held_up_sweep(
         pg_db_url, pg_store, tmp_path, 10, SHUTDOWN_GRACE_SECONDS="1"
     )
     guild = str(fake.guild_id)
     assert code == 0, after
-    assert 1 <= took < 4
+    assert 1 <= stop_took(after) < 4, after
     assert after.count("a reminder sweep was cut short after 1 s") == 1, after
     assert "ERROR" not in after and "Traceback" not in after, after
     assert after.rstrip().endswith("copbot: stopped")
@@ -313,7 +324,7 @@ async def test_a_shutdown_grace_the_orchestrator_would_cut_is_fitted_into_its_st
         and "raise STOP_GRACE_SECONDS to 70" in start
     ), start
     assert code == 0, after
-    assert 2 <= took < 6, (took, after)
+    assert 2 <= stop_took(after) < 6, (took, after)
     assert after.count("a reminder sweep was cut short after 2 s") == 1, after
     assert after.rstrip().endswith("copbot: stopped")
 
@@ -345,7 +356,7 @@ async def test_a_command_still_running_after_the_grace_holds_up_closing_once(
                 await held.close()
     assert code == 0, after
     assert "closing took longer" not in after, after
-    assert 6 <= took < 8, (took, after)
+    assert 6 <= stop_took(after) < 8, (took, after)
     assert "copbot: stopped" in after, after
 
 
