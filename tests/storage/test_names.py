@@ -28,7 +28,8 @@ async def test_an_unchanged_name_is_checked_without_writing_and_a_new_one_writte
         other.execute("BEGIN IMMEDIATE")
         other.execute("UPDATE problem SET existing_work = existing_work WHERE number = '1.1'")
 
-        assert await asyncio.wait_for(store.refresh_name(ANN), 1.0) is False
+        # At once: a write would wait for the lock, held until the COMMIT below.
+        assert await asyncio.wait_for(store.refresh_name(ANN), 10.0) is False
         assert store.inline_fallbacks == 0
         renaming = asyncio.create_task(store.refresh_name(ANNIE))
         await asyncio.sleep(0.05)
