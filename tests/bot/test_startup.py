@@ -686,11 +686,12 @@ async def test_a_crash_at_start_stays_in_the_logs_format(tmp_path: Path) -> None
 
 async def test_slack_serves_while_discord_is_still_connecting(tmp_path: Path) -> None:
     """With both platforms configured, Slack used to wait for Discord's start (up to a minute on a
-    slow gateway); they start side by side now: a Slack command is answered while Discord is
-    still retrying its login, and Discord connects after."""
+    slow gateway); they start side by side now: a Slack command is answered while Discord's login
+    is still unanswered, and Discord connects after."""
     port = closed_port()
     async with FakeDiscord(token="t") as discord, FakeSlack(tokens={"xoxb-right"}) as slack:
-        discord.fail("GET", "/users/@me", status=502, times=2)  # discord.py retries after 1 s, 3 s
+        # Unanswered until Slack has answered, however long copbot takes to get there.
+        login = discord.hold("GET", "/users/@me")
         slack_settings = {**on_slack(slack, "xoxb-right", tmp_path), "SLACK_PORT": str(port)}
         db_url = f"sqlite+aiosqlite:///{tmp_path}/copbot.db"
         log_path = tmp_path / "copbot.log"
@@ -711,6 +712,7 @@ async def test_slack_serves_while_discord_is_still_connecting(tmp_path: Path) ->
             logged_in = [r for r in discord.requests if r.path == "/users/@me" and r.status == 200]
             assert logged_in == [] and discord.connections == [], "Discord was up before Slack answered"
             assert reply.status == 200 and "2.4" in reply.text, reply.text
+            login.set()
             await discord.wait_ready(timeout=15)
             process.terminate()
             assert await process.wait() == 0, log_path.read_text()

@@ -819,6 +819,7 @@ class FakeDiscord:
         self._interaction_messages: defaultdict[int, set[int]] = defaultdict(set)
         self._unsynced_command_ids: dict[str, int] = {}
         self._injections: list[_Injection] = []
+        self._holds: list[tuple[str, str, asyncio.Event]] = []
         self._global_limit: _Limit | None = None
         self._route_limits: list[_Limit] = []
         self._changed = asyncio.Event()
@@ -1320,6 +1321,19 @@ class FakeDiscord:
         """
         self._injections.append(_Injection(method.upper(), pattern, status, body, dict(headers or {}), times))
 
+    def hold(self, method: str, pattern: str) -> asyncio.Event:
+        """Leave requests matching (as in :meth:`fail`) unanswered until the event returned is
+        set, then answer them as usual: Discord slow to answer, for as long as a test needs."""
+        released = asyncio.Event()
+        self._holds.append((method.upper(), pattern, released))
+        return released
+
+    async def _held(self, method: str, path: str, route: str | None) -> None:
+        template = route.split(" ", 1)[1] if route else None
+        for h_method, pattern, released in self._holds:
+            if h_method in ("*", method) and (pattern == template or fnmatch.fnmatchcase(path, pattern)):
+                await released.wait()
+
     def recover(self) -> None:
         """Discord is back: drop the failures :meth:`fail` injected that are still waiting."""
         self._injections.clear()
@@ -1710,6 +1724,7 @@ class FakeDiscord:
         )
         headers: Mapping[str, str] | None = None
         limits: dict[str, str] = {}  # the X-RateLimit headers of a limited route (limit_rate)
+        await self._held(method, path, route)
         try:
             if handler is None:
                 self.unhandled.append(record)
