@@ -82,7 +82,10 @@ async def test_a_sweep_of_a_thousand_reminders_keeps_to_discords_limits_and_comm
 
     assert report.delivered == {"dm": 1000}
     assert sorted(len(fake.dms[user]) for user in users) == [1] * 1000
-    assert took < 60, f"the sweep took {took:.0f} s"
+    # Discord's limits allow it in some 10 s (1,000 DM channels opened at 100 a second); the fake,
+    # the bot and the database here share two cores with other tests, which stretches it several
+    # times over (30 to 100 s seen with two or three other runs and three busy loops on two cores).
+    assert took < 120, f"the sweep took {took:.0f} s"
     assert len(fake.rate_limited) < 100, f"{len(fake.rate_limited)} requests refused with a 429"
     median = sorted(latencies)[len(latencies) // 2]
     assert median < 0.5, f"/problem took {median:.2f} s (median) during the sweep"
