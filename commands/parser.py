@@ -12,7 +12,7 @@ from typing import Any
 
 from commands.types import BadArgument, UserRef
 from storage.models import ID_LENGTH
-from storage.text import ascii_digits, canonical_number, clip, normalise, plain_number, visible
+from storage.text import ascii_digits, canonical_number, clip, normalise, plain_number, shows_nothing, visible
 
 # The dashes a range may be written with: phones and Macs turn "A-B" into "A–B" as people type.
 DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
@@ -299,7 +299,7 @@ def parse_whole_number(option: Option, raw: str) -> int:
 def check_text(option: Option, raw: str) -> str:
     """Free text: trimmed, control characters removed, within the option's length."""
     text = visible(raw)
-    if text and not text.strip(QUOTE_MARKS):  # "" or '': an empty text, quoted
+    if shows_nothing(text, QUOTE_MARKS):  # "", '' or a zero-width joiner: an empty text
         text = ""
     if len(text) > option.max_length:
         # As a line too long for its command is answered: how long it is, and how long it may be.

@@ -17,7 +17,7 @@ from commands.links import (
     without_tracking,
 )
 from commands.names import refresh_name
-from commands.parser import Kind, Option, visible
+from commands.parser import QUOTE_MARKS, Kind, Option, visible
 from commands.timefmt import ago, clock_time, day, minutes_until, next_minute
 from commands.types import (
     Actor,
@@ -38,6 +38,7 @@ from commands.types import (
 )
 from storage import posts, submissions
 from storage.models import LinkStatus, Problem, WorkLink
+from storage.text import shows_nothing
 
 APPROVE_EMOJI = "✅"
 REJECT_EMOJI = "❌"
@@ -480,8 +481,10 @@ async def _own_link(ctx: Context, actor: Actor, link_id: int) -> WorkLink:
 
 def reason_as_said(raw: str) -> str:
     """A rejection's reason as typed, without control or invisible characters (zero-width spaces,
-    bidi overrides), whitespace collapsed: what :func:`clean_reason` keeps, before it is cut."""
-    return " ".join(visible(raw).split())
+    bidi overrides), whitespace collapsed: what :func:`clean_reason` keeps, before it is cut.
+    Nothing but joiners or quote marks is no reason (''), as a note of them is no note."""
+    said = " ".join(visible(raw).split())
+    return "" if shows_nothing(said, QUOTE_MARKS) else said
 
 
 def clean_reason(raw: str) -> str:

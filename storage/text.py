@@ -41,6 +41,13 @@ def _kept(ch: str) -> bool:
     return category[0] != "C" or ch in "\n\t" or (category == "Cf" and ch in _JOINERS)
 
 
+def shows_nothing(text: str, also: str = "") -> bool:
+    """Whether ``text`` (as :func:`visible` keeps it) draws nothing: only whitespace and the
+    joiners it keeps (a zero-width joiner alone is an empty note, not one written), and the
+    characters of ``also``."""
+    return all(ch.isspace() or ch in _JOINERS or ch in also for ch in text)
+
+
 def visible(raw: str) -> str:
     """Text without control or invisible format characters (zero-width spaces, bidi overrides),
     keeping newlines and tabs, and the joiners written text and emoji need; trimmed."""

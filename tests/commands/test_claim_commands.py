@@ -9,6 +9,7 @@ import pytest
 
 from bot.console import render
 from commands import dispatch
+from commands.submissions import reject_action
 from commands.types import Actor, Context
 from storage.engine import make_engine
 from storage.models import OPEN_CLAIM_STATES
@@ -309,6 +310,28 @@ async def test_a_note_of_nothing_but_quotes_is_no_note(ctx: Context) -> None:
         assert released.text == "Released your claim on 1.1.", released.text
     history = await shown(ctx, ANN, "/history 1.1")
     assert history.count("Ann released it\n") == 3 and '"' not in history.split("Timeline")[1], history
+
+
+async def test_a_note_or_reason_of_nothing_but_zero_width_joiners_is_none(ctx: Context) -> None:
+    """A note of zero-width joiners (a phone's emoji keyboard types one) was kept: /release 1.1
+    and three of them read 'Your note is kept', the card showed an empty “”, /history 'Ann
+    released it: ' and the submission's card line a dash before nothing; a moderator's reason of
+    them read 'Reason: ' and '(…)' in /history, where a zero-width space was no reason. They
+    draw nothing, so they are no note and no reason, as quote marks alone are not."""
+    joiners = "\u200d\u200d \u200c\u00ad"
+    await say(ctx, ANN, "/claim 1.1")
+    released = await say(ctx, ANN, f"/release 1.1 {joiners}")
+    assert released.text == "Released your claim on 1.1.", released.text
+    assert "released: “" not in await shown(ctx, BOB, "/problem 1.1")
+    await say(ctx, ANN, f'/submit 1.1 https://example.org/joined "{joiners}"')
+    mod = person("mod", moderator=True)
+    pending = await say(ctx, mod, "/pending")
+    reject = next(b for b in pending.buttons if b.label.startswith("Reject"))
+    rejected = await reject_action(ctx, mod, reject.target, joiners)
+    assert rejected.text == "Rejected 1.1 #1: https://example.org/joined from Ann.", rejected.text
+    history = (await shown(ctx, BOB, "/history 1.1")).split("Timeline")[1]
+    assert "Ann released it\n" in history and "Mod rejected https://example.org/joined\n" in history, history
+    assert "\u200d" not in history and "(" not in history, history
 
 
 async def test_claims_of_one_member_on_a_problem_say_whose_they_are(ctx: Context) -> None:
