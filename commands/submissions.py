@@ -38,7 +38,7 @@ from commands.types import (
 )
 from storage import posts, submissions
 from storage.models import LinkStatus, Problem, WorkLink
-from storage.text import shows_nothing
+from storage.text import clip, shows_nothing
 
 APPROVE_EMOJI = "✅"
 REJECT_EMOJI = "❌"
@@ -706,6 +706,8 @@ async def decide_post_by_reaction(ctx: Context, actor: Actor, link: WorkLink, em
 PENDING_OPTIONS: tuple[Option, ...] = ()
 # The most submissions /pending lists; a last line counts the rest.
 PENDING_SHOWN = 20
+# How much of a submitter's note a /pending line shows for a submission no post shows.
+PENDING_NOTE = 200
 
 
 async def pending_command(ctx: Context, request: Request) -> Reply:
@@ -723,7 +725,12 @@ async def pending_command(ctx: Context, request: Request) -> Reply:
         line = f"{link.problem_number} #{link.id}: {link.url} from {link.display_name}, {when}"
         if link.mod_url:
             lines.append(Link(line, link.mod_url))
-        elif link.mod_refused and link.mod_retry_at is None:
+            continue
+        if link.note:
+            # A posted one's note is on its post; one no post shows is decided from this list,
+            # which would leave the moderator without the submitter's words on it.
+            line += f": “{clip(' '.join(link.note.split()), PENDING_NOTE)}”"
+        if link.mod_refused and link.mod_retry_at is None:
             lines.append(f"{line} — not posted: {link.mod_refused}")
         elif link.mod_refused:
             lines.append(line + " — not posted yet: the moderator channel refuses copbot's posts")

@@ -234,6 +234,21 @@ def test_the_console_rejects_with_a_reason_typed_after_the_button(tmp_path: Path
     assert "dave rejected https://b.org/x" in out and "dave approved" not in out, out
 
 
+def test_pending_shows_the_note_of_a_submission_it_decides(tmp_path: Path) -> None:
+    """A moderator deciding from /pending (the console, or a community with no moderator channel)
+    never saw the submitter's note, which a moderator post shows: the line gave the link, who
+    and when, and the note ("my write-up, mirrors #1") was seen only on the card once approved."""
+    lines = (
+        "/submit 1.2 https://b.org/x my write-up,\n/submit 1.2 https://b.org/y\n"
+        "/submit 1.2 https://b.org/z " + "long " * 90 + "\n/pending\n"
+    )
+    out = console_as_dave(tmp_path, lines)
+    assert "1.2 #1: https://b.org/x from dave, 2026-" in out, out
+    assert "(today): “my write-up,” - 1.2 #2: https://b.org/y from dave, 2026-" in out, out
+    assert "(today) - 1.2 #3: https://b.org/z" in out, out
+    assert "(today): “" + "long " * 39 + "long…”" in out, out
+
+
 def test_a_reason_longer_than_the_forms_take_is_refused_not_cut(tmp_path: Path) -> None:
     """`!2` and a 600-character reason rejected with its first 500 characters, the rest lost
     unseen (Discord's and Slack's forms take no more; a note that long is refused). It is now
