@@ -607,13 +607,19 @@ async def undo_action(ctx: Context, actor: Actor, target: str) -> Reply:
     try:
         link = await submissions.undo(ctx.store, link_id, actor.person, ctx.clock(), revision)
     except submissions.DuplicateLink as dup:
-        if ours(dup.existing, actor):
+        again = dup.existing
+        where = "" if ours(again, actor) else f" {_elsewhere(again, actor)}"
+        if again.status == LinkStatus.APPROVED:  # nothing left to decide there
             raise CommandError(
-                "The same work was submitted again meanwhile; decide that one instead."
+                f"The same work was submitted again{where} meanwhile and approved by "
+                f"{again.decided_by_name or 'someone'}: {again.url}. Nothing changed."
+            ) from None
+        if not where:
+            raise CommandError(
+                f"The same work was submitted again meanwhile; decide that one instead: {named(again)}."
             ) from None
         raise CommandError(
-            f"The same work was submitted again {_elsewhere(dup.existing, actor)} meanwhile; "
-            "its moderators there decide it."
+            f"The same work was submitted again{where} meanwhile; its moderators there decide it."
         ) from None
     if link is None:
         now = await submissions.get_link(ctx.store, link_id)

@@ -360,6 +360,34 @@ async def test_a_submitted_link_is_stored_and_shown_without_its_tracking_paramet
     assert ": https://example.org/b?q=a+b&usp=sharing from Bob" in await shown(ctx, mod, "/pending")
 
 
+async def test_undoing_a_rejection_of_work_approved_since_says_it_was_approved(ctx: Context) -> None:
+    """Mod rejected Ann's link; Bob submitted the same work and Mo approved it; Mod's Undo of the
+    rejection answered 'The same work was submitted again meanwhile; decide that one instead.',
+    and /pending had nothing to decide. Now it says who approved it; one still waiting is named."""
+    ann, bob, carol = person("ann"), person("bob"), person("carol")
+    mod, mo = person("mod", moderator=True), person("mo", moderator=True)
+    await say(ctx, ann, "/submit 2.4 https://example.org/y")
+    rejected = await dispatch.run_action(ctx, mod, "cop:reject:1")
+    await say(ctx, bob, "/submit 2.4 https://example.org/y/")
+    await dispatch.run_action(ctx, mo, "cop:approve:2")
+    undo = await dispatch.run_action(ctx, mod, rejected.buttons[0].custom_id)
+    assert undo.error and undo.text == (
+        "The same work was submitted again meanwhile and approved by Mo: https://example.org/y/. "
+        "Nothing changed."
+    ), undo.text
+
+    await say(ctx, ann, "/submit 2.5 https://example.org/z")
+    rejected = await dispatch.run_action(ctx, mod, "cop:reject:3")
+    await say(ctx, carol, "/submit 2.5 https://example.org/z?utm_source=x")
+    undo = await dispatch.run_action(ctx, mod, rejected.buttons[0].custom_id)
+    assert undo.text == (
+        "The same work was submitted again meanwhile; decide that one instead: "
+        "2.5 #4: https://example.org/z from Carol."
+    ), undo.text
+    history = await shown(ctx, mod, "/history 2.4")
+    assert "undid" not in history and "Mod rejected https://example.org/y\n" in history, history
+
+
 @pytest.mark.parametrize(
     "link",
     [
