@@ -128,6 +128,9 @@ def check_link(raw: str) -> str:
         # As chat markup writes a link: <https://…> (Discord's without a preview), and Slack's
         # <https://…|label>, whose label is no part of it.
         link = link[1:-1].partition("|")[0].strip()
+    # What ends the sentence around it (``/submit 2.4 https://x.org/a, my notes``) is no part of
+    # it, as every platform links it, and as links_in reads the links of existing work.
+    link = without_tail(link, TRAILING)
     # Angle brackets left inside (…?q=<x>) are not a link's: as a browser sends them.
     link = link.replace("<", "%3C").replace(">", "%3E")
     if not link:

@@ -360,6 +360,27 @@ async def test_a_submitted_link_is_stored_and_shown_without_its_tracking_paramet
     assert ": https://example.org/b?q=a+b&usp=sharing from Bob" in await shown(ctx, mod, "/pending")
 
 
+async def test_a_link_keeps_no_punctuation_of_the_sentence_after_it(ctx: Context) -> None:
+    """`/submit 2.4 https://example.org/c, my notes` stored https://example.org/c, (comma and
+    all): every platform links the page without it, and the same link submitted without the
+    comma was other work, pending a second time; a full stop did the same. Now a link ends as
+    links in existing work are read (commands.links.links_in)."""
+    ann, mod = person("ann"), person("mod", moderator=True)
+    assert not (await say(ctx, ann, "/submit 2.4 https://example.org/c, my notes")).error
+    assert not (await say(ctx, ann, "/submit 2.5 https://example.org/d. tried it")).error
+    again = await say(ctx, ann, "/submit 2.4 https://example.org/c")
+    assert again.text == "That work is already submitted for 2.4 (waiting for the moderators).", again.text
+    again = await say(ctx, ann, "/submit 2.5 https://example.org/d")
+    assert again.text == "That work is already submitted for 2.5 (waiting for the moderators).", again.text
+    pending = await shown(ctx, mod, "/pending")
+    assert "2.4 #1: https://example.org/c from Ann" in pending, pending
+    assert "2.5 #2: https://example.org/d from Ann" in pending, pending
+    kept = await say(ctx, ann, "/submit 2.6 https://en.wikipedia.org/wiki/Foo_(bar)")
+    assert not kept.error and "https://en.wikipedia.org/wiki/Foo_(bar) from Ann" in await shown(
+        ctx, mod, "/pending"
+    )
+
+
 async def test_undoing_a_rejection_of_work_approved_since_says_it_was_approved(ctx: Context) -> None:
     """Mod rejected Ann's link; Bob submitted the same work and Mo approved it; Mod's Undo of the
     rejection answered 'The same work was submitted again meanwhile; decide that one instead.',
