@@ -8,16 +8,18 @@ from urllib.parse import urlsplit
 
 from commands.catalogue import PLATFORMS, community_word, get_problem, platform_name, problem_title
 from commands.links import (
+    LINK_IN_TEXT,
     MAX_LINK,
     BadLink,
     check_link,
     check_public,
+    links_in,
     listed_in,
     normalise_link,
     without_tracking,
 )
 from commands.names import refresh_name
-from commands.parser import QUOTE_MARKS, Kind, Option, visible
+from commands.parser import LIST_JOINERS, QUOTE_MARKS, Kind, Option, visible
 from commands.timefmt import ago, clock_time, day, minutes_until, next_minute
 from commands.types import (
     Actor,
@@ -64,6 +66,12 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
     else:
         host_note = ""
     note = request.args.get("note", "")
+    if more := _only_links(note):
+        # Saved as this link's note, the others would never be reviewed or listed as work.
+        raise BadArgument(
+            f"/submit takes one link at a time: /submit {problem.number} {link}, then "
+            f"/submit {problem.number} {more[0]}. Nothing was submitted."
+        )
     if listed_in(problem.existing_work, link):
         raise BadLink(f"That work is already listed under existing work for {problem.number}.")
     try:
@@ -130,6 +138,14 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
         which = "parameter" if len(names) == 1 else "parameters"
         text += f" It is listed without its tracking {which} ({', '.join(names)})."
     return Reply(text=text + host_note, private=True)
+
+
+def _only_links(note: str) -> list[str]:
+    """The links a note holds when it is nothing else (``https://a.org/x, https://b.org/y`` or
+    ``and https://b.org/y``): more links to submit, not words about the first; else []."""
+    found = links_in(note)
+    rest = LINK_IN_TEXT.sub(" ", note).replace(",", " ").replace(";", " ").split()
+    return found if found and all(word.lower() in LIST_JOINERS for word in rest) else []
 
 
 WITHDRAW_OPTIONS = (

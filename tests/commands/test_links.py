@@ -381,6 +381,27 @@ async def test_a_link_keeps_no_punctuation_of_the_sentence_after_it(ctx: Context
     )
 
 
+async def test_two_links_in_one_submit_are_refused_not_one_kept_as_the_others_note(ctx: Context) -> None:
+    """`/submit 2.4 https://example.org/c https://example.org/d` answered 'Your link for 2.4 is
+    saved' and kept the second link as the first's note: never reviewed, never listed as work,
+    its duplicate never caught. Now /submit says it takes one link at a time, naming both
+    commands, and saves nothing; a note with words around a link is still a note."""
+    ann, mod = person("ann"), person("mod", moderator=True)
+    for line in (
+        "/submit 2.4 https://example.org/c https://example.org/d",
+        "/submit 2.4 https://example.org/c, https://example.org/d.",
+        "/submit 2.4 https://example.org/c and https://example.org/d",
+    ):
+        reply = await say(ctx, ann, line)
+        assert reply.error and reply.text == (
+            "/submit takes one link at a time: /submit 2.4 https://example.org/c, then "
+            "/submit 2.4 https://example.org/d. Nothing was submitted."
+        ), reply.text
+    assert (await say(ctx, mod, "/pending")).text == "Nothing is waiting for a decision."
+    assert not (await say(ctx, ann, "/submit 2.4 https://example.org/c code: https://example.org/d")).error
+    assert "“code: https://example.org/d”" in await shown(ctx, mod, "/pending")
+
+
 async def test_undoing_a_rejection_of_work_approved_since_says_it_was_approved(ctx: Context) -> None:
     """Mod rejected Ann's link; Bob submitted the same work and Mo approved it; Mod's Undo of the
     rejection answered 'The same work was submitted again meanwhile; decide that one instead.',
