@@ -315,6 +315,14 @@ def _nothing_to_withdraw(number: str, mine: list[WorkLink], chosen: list[WorkLin
     return f"You have submitted nothing for {number} here, so there is nothing to withdraw."
 
 
+def rejected_line(rejected: WorkLink, before: str = "") -> str:
+    """An earlier rejection of the same work, as moderators read it beside a new submission:
+    ``2026-12-02 by Mo: not about acronyms`` (after ``before``)."""
+    why = f": {rejected.reason}" if rejected.reason else ""
+    when = day(rejected.decided_at) if rejected.decided_at is not None else "earlier"
+    return f"{before}{when} by {rejected.decided_by_name}{why}"
+
+
 def moderator_post(
     link: WorkLink, problem: Problem, rejected: WorkLink | None = None, undone: bool = False
 ) -> Reply:
@@ -326,10 +334,7 @@ def moderator_post(
     if link.note:  # one line, as earlier_line shows a release note: no lines of its own making
         sections.append(Section("Note", (" ".join(link.note.split()),)))
     if rejected is not None and rejected.decided_at is not None:
-        why = f": {rejected.reason}" if rejected.reason else ""
-        sections.append(
-            Section("Rejected before", (f"{day(rejected.decided_at)} by {rejected.decided_by_name}{why}",))
-        )
+        sections.append(Section("Rejected before", (rejected_line(rejected),)))
     if link.status == LinkStatus.PENDING:
         text = (
             f"New existing work for {problem.number}: react {APPROVE_EMOJI} to approve, "
@@ -752,6 +757,8 @@ async def pending_command(ctx: Context, request: Request) -> Reply:
             # A posted one's note is on its post; one no post shows is decided from this list,
             # which would leave the moderator without the submitter's words on it.
             line += f": “{clip(' '.join(link.note.split()), PENDING_NOTE)}”"
+        if (rejected := await submissions.rejected_before(ctx.store, link)) is not None:
+            line += f" ({rejected_line(rejected, 'rejected before: ')})"
         if link.mod_refused and link.mod_retry_at is None:
             lines.append(f"{line} — not posted: {link.mod_refused}")
         elif link.mod_refused:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -247,6 +248,21 @@ def test_pending_shows_the_note_of_a_submission_it_decides(tmp_path: Path) -> No
     assert "(today): “my write-up,” - 1.2 #2: https://b.org/y from dave, 2026-" in out, out
     assert "(today) - 1.2 #3: https://b.org/z" in out, out
     assert "(today): “" + "long " * 39 + "long…”" in out, out
+
+
+def test_pending_says_when_the_same_work_was_rejected_before(tmp_path: Path) -> None:
+    """The moderator post of work rejected before says when, by whom and why, so that none is
+    reviewed blind; /pending, where the console (or a community with no moderator channel)
+    decides, said nothing of it: the same link sent again after a rejection read as new work."""
+    lines = (
+        "/submit 1.2 https://b.org/x\n/pending\n!2 not about neurons\n"
+        "/submit 1.2 https://b.org/x/ second try\n/submit 1.3 https://b.org/x\n/pending\n"
+    )
+    out = re.sub(r"\d{4}-\d\d-\d\d", "DAY", console_as_dave(tmp_path, lines))
+    assert (
+        "1.2 #2: https://b.org/x/ from dave, DAY (today): “second try” (rejected before: DAY by dave: "
+        "not about neurons) - 1.3 #3: https://b.org/x from dave, DAY (today) ["
+    ) in out, out
 
 
 def test_a_reason_longer_than_the_forms_take_is_refused_not_cut(tmp_path: Path) -> None:
