@@ -73,11 +73,17 @@ def _folded(name: str) -> str:
     return normalise(name).casefold()
 
 
+# Apostrophes as phones type them (iOS and Android make ' a curly ’) or as a name may hold one:
+# compared as ', as accents are dropped, so o'brien finds O’Brien and o’brien O'Brien.
+_APOSTROPHES = str.maketrans(dict.fromkeys("\u2019\u2018\u02bc", "'"))
+
+
 def _unaccented(folded: str) -> str:
-    """A folded name without its accents (Élodie's "elodie"): its letters' combining marks dropped."""
+    """A folded name without its accents (Élodie's "elodie"): its letters' combining marks dropped,
+    its apostrophes all written '."""
     if folded.isascii():
         return folded
-    split = unicodedata.normalize("NFD", folded)
+    split = unicodedata.normalize("NFD", folded.translate(_APOSTROPHES))
     return unicodedata.normalize("NFC", "".join(ch for ch in split if not unicodedata.combining(ch)))
 
 

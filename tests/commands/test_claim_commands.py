@@ -334,6 +334,20 @@ async def test_a_note_or_reason_of_nothing_but_zero_width_joiners_is_none(ctx: C
     assert "\u200d" not in history and "(" not in history, history
 
 
+async def test_a_name_typed_with_a_phones_curly_apostrophe_finds_its_member(ctx: Context) -> None:
+    """/claims o’brien (a phone makes ' a curly ’ as it is typed) answered "I know nobody called
+    'o’brien' here", beside O'Brien's claim; a name holding ’ was not found as typed with '
+    either. Apostrophes now compare alike, as accents do when no name matches exactly."""
+    obrien = Actor("discord", "guild1", "obrien", "O'Brien")
+    oneil = Actor("discord", "guild1", "oneil", "Renée O\u2019Neil")
+    await say(ctx, obrien, "/claim 1.1")
+    await say(ctx, oneil, "/claim 1.2")
+    found = await shown(ctx, BOB, "/claims o\u2019brien")
+    assert found.startswith("O'Brien's open claims (1)") and "1.1 —" in found, found
+    found = await shown(ctx, BOB, "/claims renee o'neil")
+    assert found.startswith("Renée O\u2019Neil's open claims (1)") and "1.2 —" in found, found
+
+
 async def test_claims_of_one_member_on_a_problem_say_whose_they_are(ctx: Context) -> None:
     """`/claims bob 3.11` lists only Bob's claims on 3.11, under the title "Claims on 3.11", as
     everyone's are: Ann, seeing "Nobody." under it, took the problem for free. The title says whose."""
