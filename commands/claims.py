@@ -123,6 +123,13 @@ async def release_command(ctx: Context, request: Request) -> Reply:
                 f"Your claim on {problem.number} was made in another {community_word(actor.platform)}; "
                 "release it there."
             )
+        if (ended := await _ended_here(ctx, actor, problem.number)) is not None:
+            # A second press of Release (a card's, a /claims list's), or a /release typed after
+            # the claim expired: theirs has ended, which "only its claimant can" would hide.
+            when = day(ended.ended_at) if ended.ended_at else "earlier"
+            raise NotYourClaim(
+                f"Your claim on {problem.number} has already ended ({ended.state} {when}); nothing changed."
+            )
         others = [claimant(c, actor.platform) for c in holding]
         if others:
             # Stale claims (a sheet's years-old cell, a claimant silent for weeks) hold nobody
@@ -139,6 +146,21 @@ async def release_command(ctx: Context, request: Request) -> Reply:
         )
     kept = " Your note is kept for the next person." if note else ""
     return Reply(text=f"Released your claim on {problem.number}.{kept}", private=True)
+
+
+async def _ended_here(ctx: Context, actor: Actor, number: str) -> Claim | None:
+    """``actor``'s latest claim on ``number`` made in this community, when it has ended."""
+    latest = await ctx.store.claims_for_problem(number, ended=1, users=[actor.user_id])
+    return next(
+        (
+            c
+            for c in latest
+            if c.platform == actor.platform
+            and c.community_id == actor.community_id
+            and c.state not in OPEN_CLAIM_STATES
+        ),
+        None,
+    )
 
 
 # Problems a refused /release names of those its asker does hold (a typo of one of them is likely).

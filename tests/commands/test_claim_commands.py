@@ -141,6 +141,22 @@ async def test_release_without_a_claim_says_so_and_where_claims_are_listed(ctx: 
     )
 
 
+async def test_releasing_again_says_ones_own_claim_has_ended(ctx: Context) -> None:
+    """Ann released 2.4 (Bob holds it too) and pressed Release again, or typed /release 2.4
+    once more: "You hold no claim on 2.4; only its claimant can release it (Bob)", as if she had
+    never held it. Now she is told her claim has ended, as a reminder's Release it says."""
+    await say(ctx, ANN, "/claim 2.4")
+    await say(ctx, BOB, "/claim 2.4")
+    await say(ctx, ANN, "/release 2.4 tried it")
+    again = await dispatch.run_action(ctx, ANN, "cop:release:2.4")
+    assert again.error and again.text == (
+        "Your claim on 2.4 has already ended (released 2026-11-25); nothing changed."
+    ), again.text
+    assert "Ann — 2026-11-25 to 2026-11-25, released: “tried it”" in await shown(ctx, BOB, "/problem 2.4")
+    refused = await say(ctx, person("cy"), "/release 2.4")
+    assert refused.text.startswith("You hold no claim on 2.4; only its claimant can release it"), refused.text
+
+
 async def test_release_of_a_problem_not_held_names_the_ones_the_asker_holds(ctx: Context) -> None:
     """Ann holds 2.4 and types /release 2.5: told she holds no claim on 2.5, and which she does
     hold (a few of them, then how many more), with /claims to list them all."""
