@@ -281,8 +281,12 @@ def page_filters(target: str) -> dict[str, object]:
 
 
 def _one_link(query: str) -> str | None:
-    """The query when it is one http(s) link, as /submit would take it; else None."""
-    text = query.strip().strip("<>")
+    """The query when it is one http(s) link, as /submit would take it (chat markup's <…|label>
+    and a sentence's punctuation after it left out, :func:`check_link`); else None."""
+    try:
+        text = check_link(query)
+    except BadLink:  # still a link to look for, that /submit would refuse (the hint says why)
+        text = query.strip().strip("<>")
     if not LINK_IN_TEXT.fullmatch(text):
         return None
     try:

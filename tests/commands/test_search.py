@@ -563,6 +563,20 @@ async def test_a_link_nobody_lists_that_submit_would_refuse_is_not_suggested_for
     assert "not to what comes before the @" in found.text, found.text
 
 
+async def test_a_link_is_read_as_submit_reads_it_in_chat_markup_or_a_sentence(ctx: Context) -> None:
+    """/search of 3.1's repository with a comma after it (pasted from a sentence), or of a link
+    in Slack's <…|label> markup, found nothing and suggested /submit of the link with its comma or
+    its |label: /search read it as typed, where /submit leaves both out."""
+    repo = "https://github.com/MatthewBaggins/one-attention-head-is-all-you-need"
+    for typed in (f"{repo},", f"<{repo}|the repo>"):
+        found = await say(ctx, ANN, f"/search {typed}")
+        assert [str(line).split(" — ")[0] for line in found.sections[0].lines] == ["3.1"], (typed, found)
+    unknown = await say(ctx, ANN, "/search <https://example.org/nobody-lists-this|a post>")
+    assert unknown.text.endswith(
+        "If it tackles one, /submit NUMBER https://example.org/nobody-lists-this sends it to the moderators."
+    ), unknown.text
+
+
 # A level and no words, as typed | the level | how the answer says it read them.
 LEVEL_ALONE = [
     "difficulty:A | A |",
