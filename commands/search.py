@@ -14,7 +14,7 @@ from rapidfuzz.distance import OSA
 
 from commands.catalogue import difficulty_matches, get_problem, match_category, named_in_full, problem_title
 from commands.levels import SCALE, read_difficulty, read_levels
-from commands.links import LINK_IN_TEXT, BadLink, check_link, listed_in, normalise_link
+from commands.links import LINK_IN_TEXT, BadLink, check_link, check_public, listed_in, normalise_link
 from commands.parser import (
     DIFFICULTY_RE,
     LEVEL_FILLER,
@@ -152,7 +152,7 @@ async def search_command(ctx: Context, request: Request) -> Reply:
         elif link is not None and not found_at:
             nothing = f"Nothing matches {shown_query!r}: no problem lists that work."
             try:  # suggested only as /submit would take it
-                check_link(link)
+                check_public(check_link(link))
                 hint = f"If it tackles one, /submit NUMBER {link} sends it to the moderators."
             except BadLink as refused:
                 hint = f"/submit would not take it: {refused}"

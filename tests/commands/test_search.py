@@ -563,6 +563,17 @@ async def test_a_link_nobody_lists_that_submit_would_refuse_is_not_suggested_for
     assert "not to what comes before the @" in found.text, found.text
 
 
+async def test_a_link_that_opens_only_on_ones_own_computer_is_not_suggested_for_submit(ctx: Context) -> None:
+    """/search http://localhost:8888/tree answered "If it tackles one, /submit NUMBER
+    http://localhost:8888/tree sends it to the moderators.", and that /submit was refused: only
+    its own computer opens it. The answer says so now, in /submit's words."""
+    found = await say(ctx, ANN, "/search http://localhost:8888/tree")
+    refused = await say(ctx, ANN, "/submit 2.4 http://localhost:8888/tree")
+    assert refused.error and "only opens on your own computer or network" in refused.text
+    assert "/submit NUMBER" not in found.text, found.text
+    assert found.text.endswith(f"/submit would not take it: {refused.text}"), found.text
+
+
 async def test_a_link_is_read_as_submit_reads_it_in_chat_markup_or_a_sentence(ctx: Context) -> None:
     """/search of 3.1's repository with a comma after it (pasted from a sentence), or of a link
     in Slack's <…|label> markup, found nothing and suggested /submit of the link with its comma or
