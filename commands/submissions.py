@@ -40,7 +40,7 @@ from commands.types import (
 )
 from storage import posts, submissions
 from storage.models import LinkStatus, Problem, WorkLink
-from storage.text import clip, shows_nothing
+from storage.text import canonical_number, clip, shows_nothing
 
 APPROVE_EMOJI = "✅"
 REJECT_EMOJI = "❌"
@@ -71,6 +71,12 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
         raise BadArgument(
             f"/submit takes one link at a time: /submit {problem.number} {link}, then "
             f"/submit {problem.number} {more[0]}. Nothing was submitted."
+        )
+    if others := _only_numbers(note, problem.number):
+        # As /claim 2.4 3.1 is answered: the link saved for 2.4 alone, "3.1" its note.
+        raise BadArgument(
+            f"/submit takes one problem at a time: /submit {problem.number} {link}, then "
+            f"/submit {others[0]} {link}. Nothing was submitted."
         )
     if listed_in(problem.existing_work, link):
         raise BadLink(f"That work is already listed under existing work for {problem.number}.")
@@ -146,6 +152,16 @@ def _only_links(note: str) -> list[str]:
     found = links_in(note)
     rest = LINK_IN_TEXT.sub(" ", note).replace(",", " ").replace(";", " ").split()
     return found if found and all(word.lower() in LIST_JOINERS for word in rest) else []
+
+
+def _only_numbers(note: str, number: str) -> list[str]:
+    """The problem numbers other than ``number`` a note holds when it is nothing else (``3.1``,
+    ``3.1 and 3.2``): more problems to submit the link for, not words about it; else []."""
+    words = note.replace(",", " ").replace(";", " ").split()
+    found = [canonical_number(word) for word in words if word.lower() not in LIST_JOINERS]
+    if not found or None in found:
+        return []
+    return [other for other in dict.fromkeys(found) if other is not None and other != number]
 
 
 WITHDRAW_OPTIONS = (

@@ -381,25 +381,54 @@ async def test_a_link_keeps_no_punctuation_of_the_sentence_after_it(ctx: Context
     )
 
 
+async def _one_at_a_time(ctx: Context, lines: tuple[str, ...], answer: str, kept: str, note: str) -> None:
+    """Each of ``lines`` is refused with ``answer`` and saves nothing; ``kept`` is submitted,
+    ``note`` its note as /pending shows it."""
+    ann, mod = person("ann"), person("mod", moderator=True)
+    for line in lines:
+        reply = await say(ctx, ann, line)
+        assert reply.error and reply.text == answer, reply.text
+    assert (await say(ctx, mod, "/pending")).text == "Nothing is waiting for a decision."
+    assert not (await say(ctx, ann, kept)).error
+    assert f"“{note}”" in await shown(ctx, mod, "/pending")
+
+
 async def test_two_links_in_one_submit_are_refused_not_one_kept_as_the_others_note(ctx: Context) -> None:
     """`/submit 2.4 https://example.org/c https://example.org/d` answered 'Your link for 2.4 is
     saved' and kept the second link as the first's note: never reviewed, never listed as work,
     its duplicate never caught. Now /submit says it takes one link at a time, naming both
     commands, and saves nothing; a note with words around a link is still a note."""
-    ann, mod = person("ann"), person("mod", moderator=True)
-    for line in (
-        "/submit 2.4 https://example.org/c https://example.org/d",
-        "/submit 2.4 https://example.org/c, https://example.org/d.",
-        "/submit 2.4 https://example.org/c and https://example.org/d",
-    ):
-        reply = await say(ctx, ann, line)
-        assert reply.error and reply.text == (
-            "/submit takes one link at a time: /submit 2.4 https://example.org/c, then "
-            "/submit 2.4 https://example.org/d. Nothing was submitted."
-        ), reply.text
-    assert (await say(ctx, mod, "/pending")).text == "Nothing is waiting for a decision."
-    assert not (await say(ctx, ann, "/submit 2.4 https://example.org/c code: https://example.org/d")).error
-    assert "“code: https://example.org/d”" in await shown(ctx, mod, "/pending")
+    await _one_at_a_time(
+        ctx,
+        (
+            "/submit 2.4 https://example.org/c https://example.org/d",
+            "/submit 2.4 https://example.org/c, https://example.org/d.",
+            "/submit 2.4 https://example.org/c and https://example.org/d",
+        ),
+        "/submit takes one link at a time: /submit 2.4 https://example.org/c, then "
+        "/submit 2.4 https://example.org/d. Nothing was submitted.",
+        "/submit 2.4 https://example.org/c code: https://example.org/d",
+        "code: https://example.org/d",
+    )
+
+
+async def test_a_link_for_two_problems_in_one_submit_is_refused_as_claim_refuses_two(ctx: Context) -> None:
+    """`/submit 2.4 https://example.org/w 3.1` (or the link first: `/submit https://… 2.4 3.1`)
+    saved the link for 2.4 alone, '3.1' its note, as /claim 2.4 3.1 is refused ('one problem at a
+    time'). Now /submit says the same, naming both commands, and saves nothing; a note that says
+    something about another problem is still a note."""
+    await _one_at_a_time(
+        ctx,
+        (
+            "/submit 2.4 https://example.org/w 3.1",
+            "/submit https://example.org/w 2.4 3.1",
+            "/submit 2.4 https://example.org/w 3.1 and 3.2",
+        ),
+        "/submit takes one problem at a time: /submit 2.4 https://example.org/w, then "
+        "/submit 3.1 https://example.org/w. Nothing was submitted.",
+        "/submit 2.4 https://example.org/w follows 3.1",
+        "follows 3.1",
+    )
 
 
 async def test_undoing_a_rejection_of_work_approved_since_says_it_was_approved(ctx: Context) -> None:
