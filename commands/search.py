@@ -76,7 +76,9 @@ async def search_command(ctx: Context, request: Request) -> Reply:
         words = convert(QUERY_OPTION, run.texts[taken]) if taken else request.args.get("query", "")
         name = " ".join(run.words[: taken + 1])
         request = replace(request, args={**request.args, "category": name, "query": words})
-    query: str = request.args.get("query", "")
+    # On one line, single-spaced: a query pasted over two lines (Slack takes a line break in a
+    # slash command) is the same words, and the Next it suggests one command to type.
+    query: str = " ".join(request.args.get("query", "").split())
     if "page" not in request.args and (typed := PAGE_AT_END_RE.search(query)):
         # Checked as page:N is (page 0 is refused the same way).
         page = convert(PAGE_OPTION, typed.group(1))

@@ -588,6 +588,20 @@ async def test_a_link_is_read_as_submit_reads_it_in_chat_markup_or_a_sentence(ct
     ), unknown.text
 
 
+async def test_a_query_over_two_lines_is_the_same_search_on_one(ctx: Context) -> None:
+    """`/search induction` and `heads` on the next line (Slack takes a line break in a slash
+    command; a query pasted so) searched the same words, but its title ran over two lines, its
+    footer's Next was 'query:induction' then 'heads page:2' on a line of its own (unquoted, a
+    command no one could type), and it had no Next button. It is now the one-line search."""
+    two_lines = await say(ctx, ANN, "/search induction\nheads")
+    one_line = await say(ctx, ANN, "/search induction heads")
+    assert two_lines.title == one_line.title == "Search: induction heads", two_lines.title
+    assert two_lines.footer == one_line.footer and 'Next: /search query:"induction heads" page:2' in str(
+        two_lines.footer
+    ), two_lines.footer
+    assert [b.custom_id for b in two_lines.buttons] == [b.custom_id for b in one_line.buttons]
+
+
 # A level and no words, as typed | the level | how the answer says it read them.
 LEVEL_ALONE = [
     "difficulty:A | A |",
