@@ -22,7 +22,7 @@ from commands.types import (
     Section,
 )
 from storage.database import is_database_failure
-from storage.text import clip
+from storage.text import clip, normalise
 
 Handler = Callable[[Context, Request], Awaitable[Reply]]
 ActionHandler = Callable[[Context, Actor, str], Awaitable[Reply]]
@@ -137,7 +137,9 @@ async def help_command(ctx: Context, request: Request) -> Reply:
     wanted = request.args.get("command", "")
     unknown = ""
     if wanted:
-        first, *more = (word.removeprefix("/").lower() for word in wanted.split())
+        # As a command's own name is read (full-width letters typed with a CJK input method as
+        # plain ones), a question's or sentence's mark after it left out (/help claim?).
+        first, *more = (normalise(word).lstrip("/").rstrip("?!.,:").lower() for word in wanted.split())
         spec = COMMANDS.get(NAMES.get((platform, first), first))
         if spec is not None:
             helped = command_help(spec, actor)

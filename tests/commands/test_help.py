@@ -28,9 +28,20 @@ async def test_help_with_a_command_explains_its_options_with_examples(ctx: Conte
         assert not (await say(ctx, ANN, example)).error, example
 
 
-@pytest.mark.parametrize("line", ["/help claim", "/help /claim", "/help CLAIM", "/help claim 3.11"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "/help claim",
+        "/help /claim",
+        "/help CLAIM",
+        "/help claim 3.11",
+        "/help \uff43\uff4c\uff41\uff49\uff4d",  # full-width, as /ｃｌａｉｍ 2.4 is read
+        "/help claim?",  # asked as a question: "There is no command 'claim?'; did you mean /claim?"
+    ],
+)
 async def test_help_reads_a_command_name_as_people_type_it(ctx: Context, line: str) -> None:
-    """With or without its slash, in any case, and followed by what they meant to type."""
+    """With or without its slash, in any case, in full-width letters as the command itself is read,
+    followed by a question mark or by what they meant to type."""
     text = await shown(ctx, ANN, line)
     assert text.startswith("/claim number\n")
     assert "  - number — problem number, like 2.4" in text and "Example:\n  - /claim 2.4" in text
