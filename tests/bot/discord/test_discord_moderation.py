@@ -184,14 +184,15 @@ async def test_a_moderators_approval_by_reaction(rig: Moderated) -> None:
 
 async def test_a_submitter_s_note_never_labels_the_approved_link(rig: Moderated) -> None:
     """A note that reads as another address was the approved link's text on every card:
-    ``[https://arxiv.org/…](https://evil.example/login)``. The link shows its own address now."""
+    ``[https://arxiv.org/…](https://evil.example/login)``. The link shows its own address now.
+    (A note of that address alone is refused as a second link: /submit takes one at a time.)"""
     evil, disguise = "https://evil.example/login", "https://arxiv.org/abs/2209.10652"
-    post = await submit(rig, evil, disguise)
+    post = await submit(rig, evil, f"see {disguise}")
 
     await rig.react(post, "✅", rig.fake.bob_id)
 
     card = text_of((await ask(rig.fake, "problem", {"number": "2.4"}, user_id=rig.fake.bob_id)).data or {})
-    assert f"• {evil} — {disguise}" in card
+    assert f"• {evil} — see {disguise}" in card
     assert f"[{disguise}]" not in card and f"]({disguise})" not in card
 
 

@@ -183,16 +183,17 @@ async def test_existing_work_links_only_to_http_and_labels_stay_inert(rig: Rig, 
 
 async def test_a_submitter_s_note_never_labels_the_approved_link(fake: FakeSlack, ctx: Context) -> None:
     """A note that reads as another address was the approved link's text on every card: the
-    card showed arxiv.org and linked to evil.example. The link shows its own address now."""
+    card showed arxiv.org and linked to evil.example. The link shows its own address now.
+    (A note of that address alone is refused as a second link: /submit takes one at a time.)"""
     evil, disguise = "https://evil.example/login", "https://arxiv.org/abs/2209.10652"
     async with moderated(fake, ctx) as rig:
-        await rig.command("/submit", f"2.4 {evil} {disguise}", user=ANN)
+        await rig.command("/submit", f"2.4 {evil} see {disguise}", user=ANN)
         post = rig.posts_in(MODS)[-1]
         await rig.click(Answer.of(post), "Approve", user=MOD, channel=MODS, ts=post.response["ts"])
         card = await rig.command("/problem", "2.4", user=BOB)
 
     # The note's own URL is a link to itself beside it, never the approved link's label.
-    assert f"• <{evil}> — <{disguise}>" in card.shown
+    assert f"• <{evil}> — see <{disguise}>" in card.shown
     assert f"|{disguise}" not in json.dumps(card.message)
 
 
