@@ -288,6 +288,8 @@ async def claims_command(ctx: Context, request: Request) -> Reply:
     if not claims:
         if whose == "Your":
             return Reply(text="You hold no open claims. /random finds a problem to start on.")
+        if user is not None and user.name:  # named as asked; a mention that carries no name: "They"
+            return Reply(text=f"{user.name} holds no open claims.")
         return Reply(text="They hold no open claims.")
     if user is not None and not user.user_id and len(ids) == 1 and whose != "Your":
         # A typed name (``/claims ANN``) is said as their claims show it (Ann): as their newest

@@ -406,7 +406,8 @@ async def test_only_your_own_empty_list_suggests_random(ctx: Context) -> None:
     """Someone else's empty list is no prompt for the asker to start a problem."""
     await say(ctx, BOB, "/claim 2.4")
     await say(ctx, BOB, "/release 2.4")
-    assert (await say(ctx, ANN, "/claims bob")).text == "They hold no open claims."
+    # Named as asked: "They" alone did not say whose list was empty.
+    assert (await say(ctx, ANN, "/claims bob")).text == "bob holds no open claims."
     assert (await say(ctx, ANN, "/claims <@bob>")).text == "They hold no open claims."
     assert (
         await say(ctx, ANN, "/claims")

@@ -327,7 +327,7 @@ async def test_a_newcomers_spellings_of_numbers_and_names(rig: Rig) -> None:
     assert "You claimed 3.11 on 2026-11-25" in claimed.shown
     assert (await rig.command("/claims", "mine")).header == "Your open claims (1)"
     bobs = await rig.command("/claims", f"<@{BOB}|bob>")
-    assert bobs.shown == "They hold no open claims."
+    assert bobs.shown == "bob holds no open claims."
 
 
 async def test_a_submitted_word_or_a_link_without_https_says_what_to_type(rig: Rig) -> None:
