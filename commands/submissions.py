@@ -183,7 +183,10 @@ async def withdraw_command(ctx: Context, request: Request) -> Reply:
     problem = await get_problem(ctx, request.args["number"])
     mine = await submissions.submitted_by(ctx.store, who, problem.number)
     if raw := request.args.get("link", "").strip().strip("<>"):
-        wanted = normalise_link(check_link(without_tracking(raw)[0]))
+        try:
+            wanted = normalise_link(check_link(without_tracking(raw)[0]))
+        except BadLink:  # none of theirs, which /submit checked: said with those that wait
+            wanted = None
         chosen = [link for link in mine if link.normalized_url == wanted]
     else:
         chosen = mine

@@ -1427,7 +1427,7 @@ async def test_moderators_acting_on_a_withdrawn_submission_are_told_nothing_is_l
 async def test_withdraw_asks_which_when_several_wait(moderated: Context) -> None:
     """Two of Ann's links wait for 2.4: /withdraw 2.4 names both and asks which; the link named
     (with a tracking parameter it was stored without) is withdrawn, the other stays; a link she
-    never submitted is answered with those that wait."""
+    never submitted, or text that is no link, is answered with those that wait."""
     await say(moderated, ANN, "/submit 2.4 https://example.org/one")
     await say(moderated, ANN, "/submit 2.4 https://example.org/two")
     which = await say(moderated, ANN, "/withdraw 2.4")
@@ -1446,7 +1446,12 @@ async def test_withdraw_asks_which_when_several_wait(moderated: Context) -> None
     assert not done.error and "(https://example.org/one)" in done.text
     waiting = await submissions.pending(moderated.store, "discord", "guild1")
     assert [link.url for link in waiting] == ["https://example.org/two"]
+    # Not told how to /submit a link, as /submit answers it, but which of hers wait.
     junk = await say(moderated, ANN, "/withdraw 2.4 notalink")
+    assert (
+        junk.text
+        == "You submitted no such link for 2.4. Yours waiting for the moderators: https://example.org/two"
+    )
     assert junk.error and [
         link.url for link in await submissions.pending(moderated.store, "discord", "guild1")
     ] == ["https://example.org/two"]
