@@ -81,7 +81,9 @@ _FORMATTING_CHARACTER = re.compile(r"[`*_~]")  # what _FORMATTING could match at
 _QUOTE_START = re.compile(r"^(?=[ \t]*&gt;)", re.MULTILINE)
 _DANGLING = re.compile(r"[*_~`]+$")
 # A bare http(s) URL in text; what ends a sentence around it is left out (links.without_tail).
-_BARE_URL = re.compile(r"(?<![\w/.@-])https?://[^\s<>\"|]+", re.IGNORECASE)
+# A "|" is part of it (a link /submit took may hold one), except in a URL written as Slack's
+# own markup, "<https://x.org|label>", where it starts the label (see _linked).
+_BARE_URL = re.compile(r"(?<![\w/.@-])https?://[^\s<>\"]+", re.IGNORECASE)
 # A closing quote (a card quotes a note: “… https://x.org/notes”) too: Slack linked the URL with
 # it, %-quoted, another page.
 _URL_TAIL = ".,;:!?'*_~)]}”’»"
@@ -130,7 +132,10 @@ def _linked(raw: str) -> str:
     done = at = 0
     while match := _BARE_URL.search(raw, at):
         # In square brackets ([https://x.org/a]'s page) the URL ends at the one closing them.
-        found = without_tail(bracketed(match.group(0), raw[: match.start()]), _URL_TAIL)
+        found = match.group(0)
+        if raw[match.start() - 1 : match.start()] == "<":  # <url|label>: the label is text
+            found = found.split("|", 1)[0]
+        found = without_tail(bracketed(found, raw[: match.start()]), _URL_TAIL)
         url = safe_url(found)
         if url is None:
             at = match.end()

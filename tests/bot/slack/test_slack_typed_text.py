@@ -5,7 +5,7 @@ from __future__ import annotations
 from commands.types import Context
 from storage import submissions
 from storage.claims import Person
-from tests.bot.slack.slack_rig import BOB, MOD, Rig, running
+from tests.bot.slack.slack_rig import BOB, MOD, MODS, Answer, Rig, moderated, running
 from tests.fakes.slack_api import FakeSlack
 from tests.support.bidi import ARABIC, HEBREW, PROBLEM_TEXT, RLO, has_bidi, plant_unclosed_overrides
 
@@ -162,3 +162,27 @@ async def test_an_unclosed_rtl_override_cannot_turn_the_rest_of_a_message_around
     assert "anna (Discord) released it: see" in history
     assert f"ann released it: tried {ARABIC}, stuck" in history
     assert f"eve {HEBREW} — since 2026-11-25" in claims
+
+
+async def test_a_link_with_a_pipe_in_it_links_to_the_whole_link_wherever_it_is_named(
+    fake: FakeSlack, ctx: Context
+) -> None:
+    """/submit took https://example.org/search?q=heads|tails (a | is no URL's end), and the card
+    linked to it whole; but named in text, in /history ("ann submitted …"), in the moderator's
+    answer to Approve and in /withdraw's list, the link stopped at the "|": it led to
+    ?q=heads, another page, with "|tails" after it as text. Now each links to the whole link;
+    someone's own "<https://x.org|label>" still shows as text, its URL without the label."""
+    url = "https://example.org/search?q=heads|tails"
+    whole = "<https://example.org/search?q=heads%7Ctails|https://example.org/search?q=heads|tails>"
+    async with moderated(fake, ctx) as rig:
+        await rig.command("/submit", f"2.4 {url} see <https://x.org|trusted>")
+        listed = await rig.command("/withdraw")
+        (post,) = rig.posts_in(MODS)
+        approved = await rig.click(Answer.of(post), "Approve", user=MOD, channel=MODS, ts=post.ts)
+        history = await rig.command("/history", "2.4", user=BOB)
+        card = await rig.command("/problem", "2.4", user=BOB)
+    assert f"ann submitted {whole}" in history.shown, history.shown
+    assert f"mod approved {whole}" in history.shown
+    assert f"Approved 2.4 #1: {whole} from ann" in approved.shown, approved.shown
+    assert whole in listed.shown, listed.shown
+    assert f"• {whole} — see &lt;<https://x.org>|trusted&gt;" in card.shown, card.shown
