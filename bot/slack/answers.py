@@ -24,8 +24,10 @@ log = logging.getLogger("copbot.slack")
 # Slack wants an answer within 3 s; what the core has not finished by then goes by response_url.
 ANSWER_WITHIN = 2.0
 # What chat.postEphemeral answers in a conversation copbot is not in (channel_not_found: a
-# private one), or cannot post in: the answer goes to the asker's DM instead.
-NOT_THERE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+# private one), or cannot post in, or that the asker is not in (user_not_in_channel: a public
+# channel they only looked into, e.g. a moderator post opened from /pending's link): the answer
+# goes to the asker's DM instead.
+NOT_THERE = frozenset({"not_in_channel", "channel_not_found", "is_archived", "user_not_in_channel"})
 
 
 def response(reply: Reply) -> dict[str, Any]:
@@ -105,8 +107,9 @@ class Responder:
                 await self.messenger.whisper(asker.channel_id, asker.user_id, reply)
                 return "chat.postEphemeral"
             except Exception as exc:
-                # A command typed in a channel copbot was never invited to: Slack shows no
-                # ephemeral of copbot's there, so the answer goes to the asker's DM instead.
+                # A command typed in a channel copbot was never invited to, a press in one the
+                # asker is not in: Slack shows no ephemeral of copbot's to them there, so the
+                # answer goes to the asker's DM instead.
                 if slack_error(exc) not in NOT_THERE:
                     raise
         await self.messenger.send_dm(asker.team_id, asker.user_id, reply)

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from commands.types import Context
-from tests.bot.slack.slack_rig import ANN, Answer, Rig, moderated, running
+from tests.bot.slack.slack_rig import ANN, MO2, MOD, MODS, Answer, Rig, moderated, running
 from tests.bot.slack.test_slack_reminders import claim, dm_of, sweeper
 from tests.fakes.slack_api import FakeSlack
 from tests.support.clock import FakeClock
@@ -112,3 +112,24 @@ async def test_a_slow_answer_in_a_channel_copbot_is_not_in_reaches_the_asker_in_
     (warning,) = warnings(caplog)
     assert "HTTP 404" in warning and "chat.postMessage" in warning
     assert "/response/" not in caplog.text
+
+
+async def test_a_press_in_a_channel_the_presser_is_not_in_is_answered_in_their_dm_when_its_url_fails(
+    fake: FakeSlack, ctx: Context, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A moderator who is not in the (public) moderator channel opens a post from /pending's link
+    and presses Approve there; the press's response_url has expired. Slack refuses copbot's
+    chat.postEphemeral to someone not in the channel (user_not_in_channel), and the answer was
+    lost, with a warning only the admins read. Now it reaches them in their DM with copbot."""
+    async with moderated(fake, ctx, slack_moderators=f"{MOD},{MO2}") as rig:
+        await rig.command("/submit", "2.4 https://example.org/acronyms")
+        (post,) = rig.posts_in(MODS)
+        fake.fail_responses(404, "expired_url")
+        fake.fail(MODS, "user_not_in_channel", methods={"chat.postEphemeral"})
+        with caplog.at_level(logging.WARNING, logger="copbot.slack"):
+            await rig.press(Answer.of(post), "Approve", user=MO2, channel=MODS, ts=post.ts)
+
+    (dm,) = fake.dms(MO2)
+    assert "Approved 2.4 #1: <https://example.org/acronyms> from ann" in Answer.of(dm).shown
+    (warning,) = warnings(caplog)
+    assert "HTTP 404" in warning and "chat.postMessage" in warning
