@@ -4,7 +4,9 @@
 error that means the person cannot be messaged, or the channel is archived, raises
 :class:`Unreachable` (the reminder sweep then falls back to the reminder channel); a channel
 copbot may not post in (not invited, restricted) raises :class:`ChannelRefused`, which an admin
-can fix; a server error on a post (``internal_error``, ``fatal_error``, an HTTP 5xx), after
+can fix, and so does an edit in a channel copbot was removed from or that is archived
+(:data:`EDIT_REFUSED_ERRORS`; an edit of a message deleted is :class:`Unreachable`); a server
+error on a post (``internal_error``, ``fatal_error``, an HTTP 5xx), after
 which the message may have been posted all the same, or a connection lost on the way
 :class:`MaybeSent`; the message itself refused (``invalid_blocks``, ``msg_too_long``:
 :data:`REJECTED_ERRORS`) :class:`Rejected`, as it would be refused at every try; any other Slack
@@ -113,6 +115,19 @@ REVOKED_ERRORS = frozenset({"invalid_auth", "token_revoked", "account_inactive"}
 
 # chat.update's errors for a message that was deleted or can no longer be edited.
 GONE_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+# chat.update's errors for a channel copbot may not edit in for now, all of which an admin can
+# mend: copbot removed from it (not_in_channel; channel_not_found for a private channel, which
+# Slack hides from non-members), the channel archived (is_archived; chat.update documents
+# is_inactive, "a frozen, archived or deleted channel") and unarchived later, access or posting
+# restricted, the channel migrating to Slack Connect. The post is there, edited once they do
+# (ChannelRefused), never written off as gone.
+EDIT_REFUSED_ERRORS = CHANNEL_REFUSED_ERRORS | {
+    "is_archived",
+    "is_inactive",
+    "no_permission",
+    "ekm_access_denied",
+    "external_channel_migrating",
+}
 
 # Unicode emoji the core uses → Slack's reaction names.
 REACTION_NAMES = {"✅": "white_check_mark", "❌": "x"}
@@ -168,6 +183,16 @@ def _connection(what: str) -> Iterator[None]:
         raise FailedOnTheWay(
             f"{what}: the connection to Slack failed ({str(exc) or type(exc).__name__})"
         ) from exc
+
+
+def _mend(code: str | None) -> str:
+    """What an admin does about a channel's refusal ``code`` of a post or an edit."""
+    return {
+        "not_in_channel": "invite copbot to it",
+        "channel_not_found": "check the channel id; invite copbot if it is private",
+        "is_archived": "unarchive it",
+        "is_inactive": "unarchive it",
+    }.get(code or "", "let copbot post there")
 
 
 def permalink_from(workspace_url: str | None, channel: str, ts: str) -> str | None:
@@ -236,10 +261,7 @@ class Messenger:
         except SlackApiError as exc:
             code = slack_error(exc)
             if code in CHANNEL_REFUSED_ERRORS:
-                hint = {
-                    "not_in_channel": "invite copbot to it",
-                    "channel_not_found": "check the channel id; invite copbot if it is private",
-                }.get(code or "", "let copbot post there")
+                hint = _mend(code)
                 raise ChannelRefused(
                     f"cannot post in Slack channel {channel_id}: {code} ({hint})",
                     f"cannot post in <#{channel_id}>: {code} ({hint})",  # Slack shows its name
@@ -275,8 +297,10 @@ class Messenger:
             return permalink_from(self.workspace_url, channel, ts)
 
     async def edit(self, posted: Posted, reply: Reply) -> None:
-        """Replace a message the bot posted (text, blocks and buttons); a message or channel that
-        is gone: Unreachable (editing it again cannot help)."""
+        """Replace a message the bot posted (text, blocks and buttons); a message that is gone
+        or can no longer be edited: Unreachable (editing it again cannot help); a channel copbot
+        may not edit in for now (removed from it, archived: :data:`EDIT_REFUSED_ERRORS`)
+        ChannelRefused, which an admin can mend: the edit is made once they do."""
         body = render.message(reply)
         try:
             await self.client.chat_update(
@@ -289,6 +313,13 @@ class Messenger:
             )
         except SlackApiError as exc:
             code = slack_error(exc)
+            if code in EDIT_REFUSED_ERRORS:
+                hint = _mend(code)
+                raise ChannelRefused(
+                    f"cannot edit Slack message {posted.message_id} in channel {posted.channel_id}: "
+                    f"{code} ({hint})",
+                    f"cannot edit copbot's post in <#{posted.channel_id}>: {code} ({hint})",
+                ) from exc
             if code in UNREACHABLE_ERRORS or code in GONE_ERRORS:
                 raise Unreachable(f"cannot edit Slack message {posted.message_id}: {code}") from exc
             raise refused(exc, f"Slack refused an edit of {posted.message_id}: {code}") from exc

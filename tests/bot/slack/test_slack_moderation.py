@@ -1426,3 +1426,40 @@ async def test_a_moderator_s_reaction_slack_never_listed_the_group_of_is_answere
         assert await status(ctx) == LinkStatus.PENDING
         (told,) = [c for c in fake.calls_to("chat.postEphemeral", ok=True) if c.args.get("user") == MO2]
         assert "was not recorded" in str(told.args.get("text")), told.args
+
+
+@pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found", "is_inactive", "is_archived"])
+async def test_a_decision_made_while_copbot_could_not_edit_in_the_moderator_channel_shows_once_it_can(
+    rig: Rig, error: str
+) -> None:
+    """An admin removes copbot from the moderator channel (channel_not_found for a private one,
+    not_in_channel), or archives it (is_inactive) and unarchives it later; mod approves ann's and
+    bob's links with the posts' buttons meanwhile. Slack refuses the edits: the approvals stand
+    and both are told, but the posts still offer Approve. Before, that refusal was taken for a
+    post gone for good and written off, so the posts offered Approve and Reject forever, after
+    the admin mended the channel too. Now the sweeps after it is mended show the approvals, with
+    Undo; while it is not, a sweep asks the channel for one edit only."""
+    _, first = await submit(rig)
+    _, second = await submit(rig, "2.4 https://example.org/other", user=BOB)
+    rig.fake.fail(MODS, error, methods={"chat.update"})
+
+    for post in (first, second):
+        approved = await rig.click(Answer.of(post), "Approve", user=MOD, channel=MODS, ts=post.ts)
+        assert "Approved 2.4 #" in approved.shown
+    assert len(rig.fake.dms(ANN)) == 1 and len(rig.fake.dms(BOB)) == 1
+    assert rig.fake.updates == []
+    assert rig.sweeper is not None
+    tried = len(rig.fake.calls_to("chat.update"))
+    await rig.sweeper.run_once()
+    assert len(rig.fake.calls_to("chat.update")) == tried + 1  # one try for the channel
+    assert rig.current(MODS, first.ts).buttons == ["Approve", "Reject with reason"]
+
+    rig.fake.clear_failures()  # the admin invites copbot back, or unarchives the channel
+    await rig.sweeper.run_once()
+    await rig.sweeper.run_once()
+
+    for post in (first, second):
+        now = rig.current(MODS, post.ts)
+        assert "Approved by mod." in now.shown and now.buttons == ["Undo"]
+    assert len(rig.fake.updates) == 2
+    assert len(rig.fake.dms(ANN)) == 1 and len(rig.fake.dms(BOB)) == 1
