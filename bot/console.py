@@ -13,7 +13,7 @@ from commands import dispatch
 from commands.registry import OPTION_SECTIONS
 from commands.submissions import MAX_REASON, clean_reason, reason_as_said, reject_action
 from commands.types import Actor, Button, CommandError, Context, Link, RefLine, Reply, Section
-from storage.text import clip, without_bidi
+from storage.text import ascii_digits, clip, without_bidi
 
 WIDTH = 88
 
@@ -110,10 +110,12 @@ ONLY_REJECT = "Only a Reject button takes text after it (the reason); nothing wa
 
 
 def _pressed(line: str) -> tuple[int, str] | None:
-    """A button press typed as ``!2``, or ``!2 reason``: its index and the text after it."""
-    if not line.startswith("!") or not line[1:2].isdigit():
+    """A button press typed as ``!2``, or ``!2 reason``: its index and the text after it. Typed
+    with full-width characters (``！２``, as a CJK input method writes them) it is the same press."""
+    if line[:1] not in "!\uff01" or not line[1:2].isdigit():
         return None
     number, *text = line[1:].split(maxsplit=1)
+    number = ascii_digits(number)
     return (int(number) - 1, "".join(text).strip()) if number.isascii() and number.isdecimal() else None
 
 

@@ -85,6 +85,17 @@ def test_console_session_claim_claims_release_and_buttons(tmp_path: Path) -> Non
     assert "Earlier claims:\n  - ann — " in out
 
 
+def test_a_button_typed_with_full_width_characters_is_pressed(tmp_path: Path) -> None:
+    """`!１` and `！２`, as a CJK input method types them, answered "There is no command /!１":
+    they press buttons 1 and 2 as `!1` and `!2` do."""
+    lines = "/claim 3.11\n/claim 2.4\n/claims\n!１\n/claims\n！1\n/claims\n"
+    result = run_cli(["console", "--as", "ann"], tmp_path, lines, PYTHONPATH=str(ROOT))
+    assert result.returncode == 0, result.stderr
+    assert "There is no command" not in result.stdout
+    assert result.stdout.count("Released your claim on") == 2
+    assert "You hold no open claims" in result.stdout
+
+
 def test_console_newcomer_session_help_for_a_command_and_loose_spellings(tmp_path: Path) -> None:
     """What a newcomer typed first, once refused: /help random, "problem 2.4", a number ending a
     sentence, /claims mine."""
