@@ -129,10 +129,13 @@ def escape(text: str) -> str:
         run = _RUN.match(text, start)  # what Discord's autolink would look at next
         after = run.group() if run else ""
         closing = len(after) - len(after.lstrip("]"))  # left bare, see below
-        if (after[:closing] + _inert(after[closing:])).strip(_AUTOLINK_LAST):
+        if (after[:closing] + _inert(after[closing:])).strip(_AUTOLINK_LAST) or text.startswith(
+            "<", start + len(after)
+        ):
             # Discord's autolink would run on into what follows (a closing quote: “…/notes”;
-            # the words after the "]" closing [https://x.org/a]'s), linking another page: in
-            # angle brackets the link ends where the URL does.
+            # the words after the "]" closing [https://x.org/a]'s; the backslash keeping a "<"
+            # after it literal), linking another page: in angle brackets the link ends where the
+            # URL does.
             parts.append(f"<{url.translate(_URL_QUOTED)}>")
             continue
         parts.append(url.translate(_URL_QUOTED))

@@ -87,6 +87,22 @@ async def test_a_link_in_square_brackets_links_to_the_url_whatever_follows_the_b
     assert f"released: “{note}”" in as_read
 
 
+async def test_a_link_right_before_a_less_than_sign_links_to_the_url_typed(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """A note with a "<" right after a link ("https://x.org/run/42<-- this one"): the backslash
+    that keeps the "<" literal went into the link, Discord's autolink running on to a space or a
+    "<" (…/42\\, another page). Now the URL is in angle brackets, where the link ends."""
+    note = "best: https://x.org/run/42<-- this one, or https://x.org/run/43.<3"
+    await ask(fake, "claim", {"number": "1.5"})
+    await ask(fake, "release", {"number": "1.5", "note": note})
+    shown = text_of((await ask(fake, "problem", {"number": "1.5"})).data or {})
+    assert markdown(shown).bare == ["https://x.org/run/42", "https://x.org/run/43"]
+    assert markdown(shown).live == []
+    as_read = re.sub(r"<(https://[^>]+)>", r"\1", literal(shown))
+    assert f"released: “{note}”" in as_read
+
+
 # Two masked links on one line, with markup between them: discord.py's escape_markdown escaped
 # only the first "[" of such a line, leaving the rest live.
 NICK = "[a](b)[Mod team](https://x.io)"
