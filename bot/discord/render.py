@@ -114,9 +114,9 @@ def escape(text: str) -> str:
     text = without_bidi(text)
     parts: list[str] = []
     start = 0
-    for kept in _KEPT.finditer(text):
-        if kept.start() < start:
-            continue
+    # Searched again from where each span ends: a link in brackets ends before what the match
+    # took in (``(https://x.org/a)https://x.org/b``), and a URL may follow it there.
+    while (kept := _KEPT.search(text, start)) is not None:
         parts.append(_inert(text[start : kept.start()]))
         url = kept.group("url")
         if url is None:

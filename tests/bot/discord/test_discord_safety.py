@@ -103,6 +103,24 @@ async def test_a_link_right_before_a_less_than_sign_links_to_the_url_typed(
     assert f"released: “{note}”" in as_read
 
 
+async def test_a_link_right_after_another_one_s_closing_bracket_links_to_the_url_typed(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """A note in markdown's link syntax, its links one right after the other
+    ("[post](https://x.org/p),[code](https://x.org/c_2)"): the second URL was escaped as words
+    are, and Discord's autolink, which reads no escape inside a link, linked to
+    https://x.org/c\\_2, another page. Now it shows bare, as typed, as the first one does."""
+    note = "see [post](https://x.org/p),[code](https://x.org/c_2) and (https://x.org/a)https://x.org/b*c"
+    await ask(fake, "claim", {"number": "1.5"})
+    await ask(fake, "release", {"number": "1.5", "note": note})
+    shown = text_of((await ask(fake, "problem", {"number": "1.5"})).data or {})
+    bare = ["https://x.org/p", "https://x.org/c_2", "https://x.org/a", "https://x.org/b%2Ac"]
+    assert markdown(shown).bare == bare
+    assert markdown(shown).live == [] and markdown(shown).links == []
+    as_read = re.sub(r"<(https://[^>]+)>", r"\1", literal(shown)).replace("%2A", "*")
+    assert f"released: “{note}”" in as_read
+
+
 # Two masked links on one line, with markup between them: discord.py's escape_markdown escaped
 # only the first "[" of such a line, leaving the rest live.
 NICK = "[a](b)[Mod team](https://x.io)"
