@@ -74,6 +74,8 @@ _KEPT = re.compile(
     re.IGNORECASE,
 )
 _URL_QUOTED = {ord(ch): f"%{ord(ch):02X}" for ch in "\\[]|*`"}
+# In angle brackets (<https://…>) a ">" would end the link as well.
+_ANGLED_QUOTED = {**_URL_QUOTED, ord(">"): "%3E"}
 # What ends a sentence rather than a URL: left out of it, as Discord's own autolink leaves it.
 _URL_TAIL = ".,:;\"')]>*_~|`”’»"
 # Discord's autolink runs to a space or "<" and ends on none of _AUTOLINK_LAST; what follows a
@@ -136,7 +138,7 @@ def escape(text: str) -> str:
             # the words after the "]" closing [https://x.org/a]'s; the backslash keeping a "<"
             # after it literal), linking another page: in angle brackets the link ends where the
             # URL does.
-            parts.append(f"<{url.translate(_URL_QUOTED)}>")
+            parts.append(f"<{url.translate(_ANGLED_QUOTED)}>")
             continue
         parts.append(url.translate(_URL_QUOTED))
         # A "]" right after it stays bare: a backslash there would become part of the link.

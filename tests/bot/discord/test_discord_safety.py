@@ -121,6 +121,22 @@ async def test_a_link_right_after_another_one_s_closing_bracket_links_to_the_url
     assert f"released: “{note}”" in as_read
 
 
+async def test_a_link_holding_a_greater_than_sign_links_whole_in_angle_brackets(
+    fake: FakeDiscord, bot: DiscordFrontEnd
+) -> None:
+    """A note ending in a link whose query holds a ">" ("https://x.org/q?x>1"): the card quotes
+    the note, so the link went in angle brackets, which Discord ends at the first ">": it linked
+    to https://x.org/q?x, and the rest showed as text after it. Now the ">" in it is %-quoted
+    (the same address), and the link is the one typed."""
+    note = "plotted at https://x.org/q?x>1"
+    await ask(fake, "claim", {"number": "1.5"})
+    await ask(fake, "release", {"number": "1.5", "note": note})
+    shown = text_of((await ask(fake, "problem", {"number": "1.5"})).data or {})
+    assert markdown(shown).bare == ["https://x.org/q?x%3E1"]
+    as_read = re.sub(r"<(https://[^>]+)>", r"\1", literal(shown)).replace("%3E", ">")
+    assert f"released: “{note}”" in as_read
+
+
 # Two masked links on one line, with markup between them: discord.py's escape_markdown escaped
 # only the first "[" of such a line, leaving the rest live.
 NICK = "[a](b)[Mod team](https://x.io)"
