@@ -87,6 +87,9 @@ _RUN = re.compile(r"[^\s<]*")
 _INLINE = re.compile(r"[\\*_~`|\[\]<]")
 # Markdown at the start of a line: quotes, headings, "-#" subtext, list items ("-", "+", "1.").
 _LINE_START = re.compile(r"^([ \t]*)(?:([>#+-])|([0-9]+)\.(?=\s|$))", re.MULTILINE)
+# What Discord's markdown (simple-markdown's preprocess) reads before anything else: a "\r" or
+# "\r\n" as a line break, a form feed as nothing.
+_LINE_BREAK = re.compile(r"\r\n?|\f")
 
 
 def clip(markup: str, limit: int, *, links: bool = True) -> str:
@@ -109,11 +112,12 @@ def escape(text: str) -> str:
     between them stayed live). Bare URLs stay clickable and as typed: Discord reads no markdown
     inside one, and no mention (a zero-width space put after the "@" of
     ``https://medium.com/@heremaps/…`` made it a link to another page).
-    Bidi controls go (:func:`storage.text.without_bidi`): one left open in a problem's text, a
-    name or a note turned the rest of the message around. Cached: cards repeat the same texts
-    (problems, names).
+    Line breaks are written as Discord reads them ("\\r" and "\\r\\n" as "\\n"), so that a line
+    a bare carriage return starts has its markdown escaped too. Bidi controls go
+    (:func:`storage.text.without_bidi`): one left open in a problem's text, a name or a note
+    turned the rest of the message around. Cached: cards repeat the same texts (problems, names).
     """
-    text = without_bidi(text)
+    text = _LINE_BREAK.sub(lambda found: "" if found.group() == "\f" else "\n", without_bidi(text))
     parts: list[str] = []
     start = 0
     # Searched again from where each span ends: a link in brackets ends before what the match

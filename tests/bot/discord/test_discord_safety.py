@@ -10,7 +10,9 @@ from commands.types import Button, Context, Link, Reply, ReplyField, Section
 from storage.claims import Person
 from tests.bot.discord.discord_rig import ask, embed, literal, markdown, running, text_of
 from tests.fakes.discord_api import FakeDiscord
+from tests.support import long_links
 from tests.support.bidi import ARABIC, HEBREW, PROBLEM_TEXT, RLO, has_bidi, plant_unclosed_overrides
+from tests.support.clock import FakeClock
 
 
 async def test_mentions_in_a_release_note_never_ping(fake: FakeDiscord, bot: DiscordFrontEnd) -> None:
@@ -135,6 +137,21 @@ async def test_a_link_holding_a_greater_than_sign_links_whole_in_angle_brackets(
     assert markdown(shown).bare == ["https://x.org/q?x%3E1"]
     as_read = re.sub(r"<(https://[^>]+)>", r"\1", literal(shown)).replace("%3E", ">")
     assert f"released: “{note}”" in as_read
+
+
+async def test_a_problem_s_lines_ended_by_a_bare_carriage_return_show_no_heading_quote_or_list(
+    fake: FakeDiscord, bot: DiscordFrontEnd, ctx: Context, clock: FakeClock
+) -> None:
+    """A sheet whose cells end their lines with a bare carriage return (an old Mac export):
+    Discord's markdown reads "\\r" as a line break (simple-markdown's preprocess), but copbot
+    only escaped what starts a line after "\\n", so the card showed a big heading, a quote and
+    a list. Now each such line start is escaped as one after "\\n" is."""
+    text = "Find the circuit.\r# Not a heading\r> not a quote\r- not a list"
+    await long_links.plant(ctx.store, clock(), ("9.3", text))
+    card = embed(await ask(fake, "problem", {"number": "9.3"}))
+    as_discord_reads = re.sub(r"\r\n?", "\n", card["description"])
+    assert markdown(as_discord_reads).live == []
+    assert literal(as_discord_reads) == text.replace("\r", "\n")
 
 
 # Two masked links on one line, with markup between them: discord.py's escape_markdown escaped
