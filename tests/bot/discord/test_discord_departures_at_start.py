@@ -46,8 +46,12 @@ async def is_left(ctx: Context, guild_id: int | str) -> bool:
 async def until_ready(rig: Moderated, caplog: pytest.LogCaptureFixture, shard: int = 0) -> None:
     """Let the client handle the gateway's READY (and GUILD_CREATEs) until ``shard`` is ready."""
     said = f"Discord shard {shard} ready"
+    # The start check before it writes a row for each server gone (120 in one test): on a busy
+    # machine, on PostgreSQL, that alone took over 5 s. Waiting longer only delays a failure.
     await rig.fake.wait_until(
-        lambda: any(r.getMessage().startswith(said) for r in caplog.records), description=repr(said)
+        lambda: any(r.getMessage().startswith(said) for r in caplog.records),
+        timeout=30,
+        description=repr(said),
     )
 
 
@@ -227,6 +231,7 @@ async def test_a_server_that_adds_copbot_again_while_the_start_check_runs_is_not
     async with moderated(fake, ctx, db_url, discord_guild_id=None, client_options=QUICK) as rig:
         await fake.wait_until(
             lambda: any("copbot can no longer reach" in r.getMessage() for r in caplog.records),
+            timeout=30,
             description="the check recording the first server gone",
         )
         fake.bot_in_guild = True  # added again
