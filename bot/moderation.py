@@ -75,6 +75,9 @@ class Sweep:
     # (platform, channel) of the moderator channels that refused an edit of a post in this run
     # (copbot may no longer see them): their other posts wait for the next run, not asked now.
     refusing: set[tuple[str, str]] = field(default_factory=set)
+    # (platform, community) of the communities found to have removed copbot in this run (its
+    # credentials refused on an edit): their other posts are not asked for.
+    left: set[tuple[str, str]] = field(default_factory=set)
 
     def holds(self, platform: str) -> bool:
         """Whether ``platform`` failed as a whole in this run (counting what waits for it)."""
@@ -408,6 +411,7 @@ class Moderation:
             or link.shown_revision >= link.revision
             or self._editing.get(link.id, -1) >= link.revision
             or (link.platform, link.mod_channel_id or "") in sweep.refusing
+            or (link.platform, self._own(link.platform) or link.community_id) in sweep.left
             or sweep.holds(link.platform)
         ):
             return
@@ -451,6 +455,10 @@ class Moderation:
                 Posted(link.mod_channel_id, link.mod_message_id, link.mod_url),
                 await self._post(link, problem),
             )
+        except Revoked as exc:  # removed from the community: nothing there can be edited now
+            sweep.left.add((link.platform, self._own(link.platform) or link.community_id))
+            await self._removed(link, exc)
+            return False
         except Unreachable as exc:  # the post or its channel is gone: editing again cannot help
             log.info("the post of submission %s cannot be edited any more: %s", link_id, exc)
             if link.status == LinkStatus.PENDING and await posts.forget_post(

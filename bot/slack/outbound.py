@@ -300,17 +300,20 @@ class Messenger:
         """Replace a message the bot posted (text, blocks and buttons); a message that is gone
         or can no longer be edited: Unreachable (editing it again cannot help); a channel copbot
         may not edit in for now (removed from it, archived: :data:`EDIT_REFUSED_ERRORS`)
-        ChannelRefused, which an admin can mend: the edit is made once they do."""
+        ChannelRefused, which an admin can mend: the edit is made once they do. Slack out of
+        reach, a connection lost and copbot's token refused are told as for a post
+        (:func:`_connection`): an outage, :class:`Revoked`."""
         body = render.message(reply)
         try:
-            await self.client.chat_update(
-                channel=posted.channel_id,
-                ts=posted.message_id,
-                text=body["text"],
-                blocks=body["blocks"],
-                parse="none",
-                link_names=False,
-            )
+            with _connection(f"edit of Slack message {posted.message_id} in channel {posted.channel_id}"):
+                await self.client.chat_update(
+                    channel=posted.channel_id,
+                    ts=posted.message_id,
+                    text=body["text"],
+                    blocks=body["blocks"],
+                    parse="none",
+                    link_names=False,
+                )
         except SlackApiError as exc:
             code = slack_error(exc)
             if code in EDIT_REFUSED_ERRORS:

@@ -54,6 +54,7 @@ from tests.fakes.slack_api import Call, FakeSlack, SlackReply, reaction_event
 from tests.support.clock import FakeClock
 from tests.support.metrics import counted, scrape
 from tests.support.pg import connect
+from tests.support.tcp_proxy import TcpProxy
 
 LINK = "https://example.org/acronyms"
 NOTE = "IOI-style circuit for acronyms"
@@ -1147,6 +1148,109 @@ async def test_a_slack_outage_stops_the_whole_moderation_sweep_until_the_next(
     assert "Rejected by mod." in rig.current(MODS, first.ts).shown
     assert "Rejected by mod." in rig.current(MODS, second.ts).shown
     assert len(rig.fake.dms(ANN)) == 2
+
+
+async def three_decisions_behind(rig: Rig) -> list[Call]:
+    """Three submissions rejected while Slack failed every chat.update (503): each post still
+    offers Approve and Reject, its edit left to the sweep. Returns the three posts."""
+    posted = [(await submit(rig, f"2.4 https://example.org/{n} work {n}"))[1] for n in ("a", "b", "c")]
+    rig.fake.fail_method("chat.update", "service_unavailable", times=None, status=503)
+    for post in posted:
+        await rig.react(MOD, "x", post.ts)
+    rig.fake.clear_failures()
+    return posted
+
+
+async def test_slack_out_of_reach_during_a_moderation_sweep_stops_it_at_the_first_edit(
+    fake: FakeSlack, ctx: Context, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack out of reach (its address refuses connections) while three decided posts wait for
+    their edit: the sweep tried each edit, one warning each ("Cannot connect to host"). Now it
+    stops at the first, as for a post or a DM: one warning says Slack cannot be reached, one
+    line what waits for the next sweep."""
+    async with TcpProxy("127.0.0.1", int(fake.base_url.rsplit(":", 1)[1])) as proxy:
+        url = f"http://127.0.0.1:{proxy.port}/api/"
+        async with moderated(fake, ctx, slack_api_url=url) as rig:
+            await three_decisions_behind(rig)
+            await proxy.__aexit__(None, None, None)  # nothing listens there any more
+            caplog.clear()
+
+            assert rig.sweeper is not None
+            clock.advance(minutes=15)
+            with caplog.at_level(logging.INFO):
+                await rig.sweeper.run_once()
+
+            warned = [
+                r.getMessage()
+                for r in caplog.records
+                if r.levelno >= logging.WARNING and r.name.startswith("copbot")
+            ]
+            assert len(warned) == 1 and "cannot reach Slack" in warned[0], warned
+            said = [r.getMessage() for r in caplog.records if "wait for the next sweep" in r.getMessage()]
+            assert len(said) == 1 and "2 more moderator post(s)" in said[0], said
+
+
+async def test_slack_dropping_the_connection_on_an_edit_stops_the_moderation_sweep(
+    rig: Rig, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Three decided posts wait for their edit and Slack drops every connection to chat.update
+    (its connection lost on the way, as when it is out of reach): the sweep asked for each
+    post's edit in turn, one warning each, as though the post itself were at fault. Now the
+    first failure stops the sweep there (an outage: one warning, one line saying what waits);
+    the next sweep, Slack back, edits them all."""
+    posted = await three_decisions_behind(rig)
+    rig.fake.fail(MODS, "dropped", methods={"chat.update"}, times=None, drop=True)
+    before = len(rig.fake.calls_to("chat.update"))
+    caplog.clear()
+
+    assert rig.sweeper is not None
+    clock.advance(minutes=15)
+    with caplog.at_level(logging.INFO):
+        await rig.sweeper.run_once()
+
+    asked = {c.args["ts"] for c in rig.fake.calls_to("chat.update")[before:]}
+    assert asked == {posted[0].ts}, asked
+    warned = [
+        r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("copbot")
+    ]
+    assert len(warned) == 1 and "the connection to Slack failed" in warned[0], warned
+    said = [r.getMessage() for r in caplog.records if "wait for the next sweep" in r.getMessage()]
+    assert len(said) == 1 and "2 more moderator post(s)" in said[0], said
+
+    rig.fake.clear_failures()
+    clock.advance(minutes=15)
+    await rig.sweeper.run_once()
+    assert all("Rejected by mod." in rig.current(MODS, post.ts).shown for post in posted)
+
+
+async def test_a_token_refused_on_an_edit_records_the_workspace_as_gone(
+    rig: Rig, fake: FakeSlack, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The app's token was revoked (the events missed) while three decided posts waited for their
+    edit, and nothing else was due: Slack answered each chat.update invalid_auth, which the sweep
+    took for a refusal to try again, a warning per post at every sweep, forever; the workspace
+    never recorded as gone. Now one error says the token was refused and how to mend it, the
+    workspace is recorded as gone (as for a DM or a post refused so), and later sweeps ask Slack
+    nothing."""
+    await three_decisions_behind(rig)
+    fake.tokens.discard(TOKEN)
+    before = len(fake.calls_to("chat.update"))
+    caplog.clear()
+
+    assert rig.sweeper is not None
+    for _ in range(3):
+        clock.advance(minutes=15)
+        await rig.sweeper.run_once()
+
+    assert len(fake.calls_to("chat.update")) - before == 1
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "invalid_auth" in errors[0] and "SLACK_BOT_TOKEN" in errors[0], errors
+    warned = [
+        r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and r.name.startswith("copbot")
+    ]
+    assert warned == [], warned
+    row = await rig.ctx.store.get_settings("slack", fake.team_id)
+    assert row is not None and row.left_at is not None
 
 
 async def test_a_new_moderator_channel_copbot_is_not_in_paces_the_moves_and_pending_says_so(
