@@ -146,19 +146,24 @@ async def submit_command(ctx: Context, request: Request) -> Reply:
     return Reply(text=text + host_note, private=True)
 
 
+def _list_items(text: str) -> list[str]:
+    """The items of a list a member typed (``a, b and c``): its words without the commas,
+    semicolons and joining words (:data:`commands.parser.LIST_JOINERS`) between them."""
+    words = text.replace(",", " ").replace(";", " ").split()
+    return [word for word in words if word.lower() not in LIST_JOINERS]
+
+
 def _only_links(note: str) -> list[str]:
     """The links a note holds when it is nothing else (``https://a.org/x, https://b.org/y`` or
     ``and https://b.org/y``): more links to submit, not words about the first; else []."""
     found = links_in(note)
-    rest = LINK_IN_TEXT.sub(" ", note).replace(",", " ").replace(";", " ").split()
-    return found if found and all(word.lower() in LIST_JOINERS for word in rest) else []
+    return found if found and not _list_items(LINK_IN_TEXT.sub(" ", note)) else []
 
 
 def _only_numbers(note: str, number: str) -> list[str]:
     """The problem numbers other than ``number`` a note holds when it is nothing else (``3.1``,
     ``3.1 and 3.2``): more problems to submit the link for, not words about it; else []."""
-    words = note.replace(",", " ").replace(";", " ").split()
-    found = [canonical_number(word) for word in words if word.lower() not in LIST_JOINERS]
+    found = [canonical_number(word) for word in _list_items(note)]
     if not found or None in found:
         return []
     return [other for other in dict.fromkeys(found) if other is not None and other != number]
